@@ -1,0 +1,98 @@
+#include "actors/ledger.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace lpops::actors {
+namespace {
+
+using Self = caf::stateful_actor<LedgerState>;
+
+// Sends the effect (if any) to the journal; the reply goes out once it is durable. A
+// command that changed nothing still waits for everything before it to be durable, so
+// that nothing it reports can be lost.
+void finish(Self* self, Decision decision, const Reply& reply) {
+  auto& st = self->state;
+  if (decision.failure) {
+    reply_failure(reply, *decision.failure);
+    return;
+  }
+  auto ack = [reply, body = boost::json::serialize(decision.response)] { reply(200, body); };
+  if (!decision.effect) {
+    self->send(st.journal, JournalBarrier{std::move(ack)});
+    return;
+  }
+  self->send(st.journal, JournalAppend{st.book->last_seq(), std::move(*decision.effect), std::move(ack)});
+  if (++st.records_since_snapshot >= st.options.snapshot_every_records) {
+    st.records_since_snapshot = 0;
+    self->send(st.journal, JournalSnapshot{st.book->last_seq(), boost::json::serialize(st.book->snapshot())});
+  }
+}
+
+}  // namespace
+
+std::string random_hex_id(std::mt19937_64& rng) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(32, '0');
+  std::uint64_t a = rng(), b = rng();
+  for (int i = 0; i < 16; ++i) {
+    out[i] = kDigits[(a >> (i * 4)) & 0xf];
+    out[16 + i] = kDigits[(b >> (i * 4)) & 0xf];
+  }
+  return out;
+}
+
+std::string detail_body(const std::string& detail) {
+  return boost::json::serialize(boost::json::object{{"detail", detail}});
+}
+
+caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor journal, std::shared_ptr<Metrics> metrics,
+                           LedgerOptions options) {
+  auto& st = self->state;
+  st.book = std::make_unique<Book>(std::move(*book));
+  st.journal = std::move(journal);
+  st.options = std::move(options);
+  st.actor_metrics = &metrics->actor("ledger");
+  st.actor_metrics->live->Increment();
+  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  return {
+      [=](CreateWorkload& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        finish(self, self->state.book->create_workload(m.draft, now_micros()), m.reply);
+      },
+      [=](CreateTimeWorkload& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        finish(self, s.book->create_time_workload(m.draft, m.duration_ms, m.status, s.options.workload_time_rate, now_micros()),
+               m.reply);
+      },
+      [=](PatchWorkload& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        finish(self, self->state.book->patch_workload(m.workload_id, m.patch, now_micros()), m.reply);
+      },
+      [=](Adjust& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        if (!m.request.idempotency_key) m.request.generated_id = random_hex_id(s.rng);
+        finish(self, s.book->adjust(m.request, now_micros()), m.reply);
+      },
+      [=](UpsertOrchestrator& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        std::string id = std::string(m.record.at("orchestrator_id").as_string());
+        auto effect = s.book->upsert_orchestrator(std::move(m.record), now_micros());
+        std::string body = m.respond(s.book->balance(id));
+        Decision d{std::nullopt, std::move(effect), {}};
+        auto reply = m.reply;
+        self->send(s.journal, JournalAppend{s.book->last_seq(), std::move(*d.effect),
+                                            [reply, body = std::move(body)] { reply(200, body); }});
+        ++s.records_since_snapshot;
+      },
+      [=](Query& q) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto [status, body] = q.answer(*self->state.book);
+        q.reply(status, std::move(body));
+      },
+  };
+}
+
+}  // namespace lpops::actors

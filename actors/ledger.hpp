@@ -1,0 +1,39 @@
+#pragma once
+// The ledger actor owns the book: balances, workloads and idempotency keys. It is the only
+// place where money changes and the sequencer of every journal record: it applies a
+// command's effect, then hands it to the journal actor, which acknowledges once durable.
+#include <caf/all.hpp>
+
+#include <memory>
+#include <random>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "domain/book.hpp"
+#include "domain/rate.hpp"
+
+namespace lpops::actors {
+
+struct LedgerOptions {
+  Rate workload_time_rate;
+  std::uint64_t snapshot_every_records = 100'000;
+};
+
+struct LedgerState {
+  static inline const char* name = "ledger";
+  std::unique_ptr<Book> book;
+  caf::actor journal;
+  LedgerOptions options;
+  ActorMetrics* actor_metrics = nullptr;
+  std::uint64_t records_since_snapshot = 0;
+  std::uint64_t handled = 0;
+  std::mt19937_64 rng{std::random_device{}()};
+};
+
+caf::behavior ledger_actor(caf::stateful_actor<LedgerState>* self, std::shared_ptr<Book> book, caf::actor journal,
+                           std::shared_ptr<Metrics> metrics, LedgerOptions options);
+
+// 32 random hex digits, like Python's uuid4().hex.
+std::string random_hex_id(std::mt19937_64& rng);
+
+}  // namespace lpops::actors

@@ -1,0 +1,103 @@
+#pragma once
+// Message types shared by the actors. All are local (never sent to another node yet), so
+// they are whitelisted rather than made serializable.
+#include <caf/all.hpp>
+
+#include <boost/json.hpp>
+
+#include <functional>
+#include <string>
+
+#include "domain/book.hpp"
+#include "domain/orchestrator.hpp"
+
+namespace lpops::actors {
+
+// Delivers a finished HTTP-style outcome (status, JSON body) to whoever asked; it must be
+// cheap and non-blocking (the HTTP layer posts to its own executor).
+using Reply = std::function<void(int status, std::string body)>;
+
+std::string detail_body(const std::string& detail);
+inline void reply_failure(const Reply& reply, const Failure& f) { reply(f.status, detail_body(f.detail)); }
+
+// --- journal (the audit actor) ---
+struct JournalAppend {
+  std::uint64_t seq;
+  boost::json::object effect;
+  std::function<void()> on_durable;
+};
+struct JournalBarrier {
+  std::function<void()> on_durable;  // runs once everything sent before is durable
+};
+struct JournalSnapshot {
+  std::uint64_t seq;
+  std::string book_json;
+};
+
+// --- ledger ---
+struct CreateWorkload {
+  WorkloadDraft draft;
+  Reply reply;
+};
+struct CreateTimeWorkload {
+  WorkloadDraft draft;
+  std::uint64_t duration_ms;
+  std::string status;
+  Reply reply;
+};
+struct PatchWorkload {
+  std::string workload_id;
+  WorkloadPatch patch;
+  Reply reply;
+};
+struct Adjust {
+  AdjustmentRequest request;
+  Reply reply;
+};
+// Stores an orchestrator record; `respond` builds the reply body from the new balance.
+struct UpsertOrchestrator {
+  boost::json::object record;
+  std::function<std::string(const SignedWei& balance)> respond;
+  Reply reply;
+};
+// A read-only question answered inside the ledger actor.
+struct Query {
+  std::function<std::pair<int, std::string>(const Book&)> answer;
+  Reply reply;
+};
+
+// --- registry and orchestrators ---
+struct Register {
+  Registration registration;
+  std::string peer_ip;
+  Reply reply;
+  bool bootstrap = false;  // start-up entries skip the rate limits
+};
+struct HealthPush {
+  std::string orchestrator_id;
+  std::string source;
+  boost::json::object data;
+  Reply reply;
+};
+struct ApplyRegistration {
+  Registration registration;
+  std::string peer_ip;
+  bool is_top;
+  bool denied;
+  Reply reply;
+};
+
+}  // namespace lpops::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalAppend)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalBarrier)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalSnapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateWorkload)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateTimeWorkload)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::PatchWorkload)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Adjust)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::UpsertOrchestrator)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Register)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::HealthPush)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ApplyRegistration)

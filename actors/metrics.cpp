@@ -1,0 +1,55 @@
+#include "actors/metrics.hpp"
+
+#include <prometheus/text_serializer.h>
+
+namespace lpops::actors {
+
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+  using namespace prometheus;
+  actor_messages_ = &BuildCounter().Name("lpops_actor_messages_total").Help("Messages handled, by actor kind").Register(*registry_);
+  actor_seconds_ = &BuildCounter().Name("lpops_actor_handler_seconds_total").Help("Time spent in message handlers, by actor kind").Register(*registry_);
+  actor_mailbox_ = &BuildGauge().Name("lpops_actor_mailbox_depth").Help("Sampled mailbox depth, by actor kind (largest recent sample)").Register(*registry_);
+  actor_live_ = &BuildGauge().Name("lpops_actors").Help("Live actors, by kind").Register(*registry_);
+  http_requests_ = &BuildCounter().Name("lpops_http_requests_total").Help("HTTP requests, by route and status").Register(*registry_);
+  http_seconds_ = &BuildHistogram().Name("lpops_http_request_seconds").Help("HTTP request latency, by route").Register(*registry_);
+  auto& batch = BuildHistogram().Name("lpops_journal_batch_records").Help("Records per journal group commit").Register(*registry_);
+  journal_batch_records_ = &batch.Add({}, Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096});
+  auto& fsync = BuildHistogram().Name("lpops_journal_fsync_seconds").Help("Journal write+fdatasync latency per batch").Register(*registry_);
+  journal_fsync_seconds_ = &fsync.Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5});
+  journal_records_ = &BuildCounter().Name("lpops_journal_records_total").Help("Journal records written").Register(*registry_).Add({});
+  journal_bytes_ = &BuildCounter().Name("lpops_journal_bytes_total").Help("Journal bytes written").Register(*registry_).Add({});
+}
+
+ActorMetrics& Metrics::actor(const std::string& kind) {
+  std::lock_guard lock(mutex_);
+  auto it = actors_.find(kind);
+  if (it != actors_.end()) return it->second;
+  ActorMetrics m{&actor_messages_->Add({{"actor", kind}}), &actor_seconds_->Add({{"actor", kind}}),
+                 &actor_mailbox_->Add({{"actor", kind}}), &actor_live_->Add({{"actor", kind}})};
+  return actors_.emplace(kind, m).first->second;
+}
+
+void Metrics::observe_http(const std::string& route, int status, double seconds) {
+  prometheus::Counter* counter;
+  prometheus::Histogram* histogram;
+  {
+    std::lock_guard lock(mutex_);
+    auto& r = routes_[route];
+    if (!r.seconds)
+      r.seconds = &http_seconds_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
+                                                             0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+    auto& c = r.by_status[status];
+    if (!c) c = &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}});
+    counter = c;
+    histogram = r.seconds;
+  }
+  counter->Increment();
+  histogram->Observe(seconds);
+}
+
+std::string Metrics::render() const {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(registry_->Collect());
+}
+
+}  // namespace lpops::actors

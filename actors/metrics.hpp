@@ -1,0 +1,77 @@
+#pragma once
+// Process metrics, rendered at /metrics in the Prometheus text format.
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace lpops::actors {
+
+// Per actor kind: messages handled, time spent in handlers, sampled mailbox depth.
+struct ActorMetrics {
+  prometheus::Counter* messages;
+  prometheus::Counter* handler_seconds;
+  prometheus::Gauge* mailbox_depth;
+  prometheus::Gauge* live;
+};
+
+class Metrics {
+ public:
+  Metrics();
+  ActorMetrics& actor(const std::string& kind);
+
+  prometheus::Histogram& journal_batch_records() { return *journal_batch_records_; }
+  prometheus::Histogram& journal_fsync_seconds() { return *journal_fsync_seconds_; }
+  prometheus::Counter& journal_records() { return *journal_records_; }
+  prometheus::Counter& journal_bytes() { return *journal_bytes_; }
+  void observe_http(const std::string& route, int status, double seconds);
+
+  std::string render() const;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* actor_messages_;
+  prometheus::Family<prometheus::Counter>* actor_seconds_;
+  prometheus::Family<prometheus::Gauge>* actor_mailbox_;
+  prometheus::Family<prometheus::Gauge>* actor_live_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Histogram>* http_seconds_;
+  prometheus::Histogram* journal_batch_records_;
+  prometheus::Histogram* journal_fsync_seconds_;
+  prometheus::Counter* journal_records_;
+  prometheus::Counter* journal_bytes_;
+  std::mutex mutex_;
+  std::map<std::string, ActorMetrics> actors_;
+  struct RouteMetrics {
+    std::map<int, prometheus::Counter*> by_status;
+    prometheus::Histogram* seconds;
+  };
+  std::map<std::string, RouteMetrics> routes_;
+};
+
+// Times one handler invocation and samples the mailbox every 64 messages.
+template <class Self>
+class HandlerTimer {
+ public:
+  HandlerTimer(ActorMetrics& m, Self* self) : m_(m), self_(self), start_(std::chrono::steady_clock::now()) {}
+  ~HandlerTimer() {
+    auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    m_.messages->Increment();
+    m_.handler_seconds->Increment(elapsed);
+    if ((++self_->state.handled & 63) == 1) m_.mailbox_depth->Set(static_cast<double>(self_->mailbox().size()));
+  }
+
+ private:
+  ActorMetrics& m_;
+  Self* self_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+}  // namespace lpops::actors

@@ -1,0 +1,62 @@
+#include "actors/orchestrator.hpp"
+
+#include "domain/json_fields.hpp"
+
+namespace lpops::actors {
+
+caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, boost::json::object record,
+                                 caf::actor ledger, std::shared_ptr<Metrics> metrics) {
+  auto& st = self->state;
+  st.record = std::move(record);
+  st.ledger = std::move(ledger);
+  st.actor_metrics = &metrics->actor("orchestrator");
+  st.actor_metrics->live->Increment();
+  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  return {
+      [=](ApplyRegistration& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& rec = self->state.record;
+        const UnixMicros now = now_micros();
+        if (m.denied) {
+          mark_denylisted(rec, now);
+          auto reply = m.reply;
+          self->send(self->state.ledger,
+                     UpsertOrchestrator{rec, [](const SignedWei&) { return std::string{}; },
+                                        [reply](int, std::string) {
+                                          reply(403, detail_body("Address is denylisted and cannot register"));
+                                        }});
+          return;
+        }
+        const bool first = get_opt_int(rec, "registration_count").value_or(0) == 0;
+        merge_registration(rec, m.registration, m.peer_ip, m.is_top, now);
+        const bool blocked = get_bool(rec, "denylisted");
+        std::string message = blocked ? "Registration blocked (address denylisted)"
+                                      : first ? "Registered orchestrator" : "Registration refreshed";
+        if (!blocked && !json::value(rec["cooldown_expires_at"]).is_null()) message += " (cooldown active)";
+        auto respond = [rec, address = m.registration.address, message](const SignedWei& balance) {
+          json::object r;
+          r["orchestrator_id"] = rec.at("orchestrator_id");
+          r["address"] = address;
+          r["balance_eth"] = format_eth(balance);
+          r["eligible_for_payments"] = rec.at("eligible_for_payments");
+          r["is_top_100"] = rec.at("is_top_100");
+          r["denylisted"] = rec.at("denylisted");
+          r["registration_count"] = rec.at("registration_count");
+          r["cooldown_expires_at"] = rec.at("cooldown_expires_at");
+          r["message"] = message;
+          r["balance_wei"] = format_wei(balance);
+          return json::serialize(r);
+        };
+        self->send(self->state.ledger, UpsertOrchestrator{rec, std::move(respond), m.reply});
+      },
+      [=](HealthPush& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        apply_health_push(self->state.record, m.source, m.data, now_micros());
+        self->send(self->state.ledger,
+                   UpsertOrchestrator{self->state.record, [](const SignedWei&) { return std::string("{\"ok\":true}"); },
+                                      m.reply});
+      },
+  };
+}
+
+}  // namespace lpops::actors

@@ -1,0 +1,29 @@
+#include "actors/reader.hpp"
+
+#include "domain/ledger_entry.hpp"
+#include "storage/record_format.hpp"
+
+namespace lpops::actors {
+
+caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store) {
+  self->state.store = std::move(store);
+  return {
+      [=](ReadLedgerEvents& m) {
+        boost::json::array events;
+        for (auto seq : m.seqs) {
+          // Records not yet durable are not listed: they have not been acknowledged.
+          auto line = self->state.store->read(seq);
+          if (!line) continue;
+          auto record = storage::parse_record(*line);
+          if (!record) continue;
+          auto it = record->effect.find("entry");
+          if (it == record->effect.end() || !it->value().is_object()) continue;
+          auto entry = LedgerEntry::from_json(it->value().get_object());
+          if (entry) events.push_back(entry->to_event_view());
+        }
+        m.reply(200, boost::json::serialize(boost::json::object{{"events", std::move(events)}}));
+      },
+  };
+}
+
+}  // namespace lpops::actors

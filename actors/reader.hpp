@@ -1,0 +1,28 @@
+#pragma once
+// The reader actor loads journal records for listings. It runs detached because it does
+// blocking file reads, which must stay off both the I/O threads and the scheduler.
+#include <caf/all.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "actors/messages.hpp"
+#include "storage/record_store.hpp"
+
+namespace lpops::actors {
+
+struct ReadLedgerEvents {
+  std::vector<std::uint64_t> seqs;  // newest first
+  Reply reply;
+};
+
+struct ReaderState {
+  static inline const char* name = "reader";
+  std::shared_ptr<storage::RecordStore> store;
+};
+
+caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store);
+
+}  // namespace lpops::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ReadLedgerEvents)

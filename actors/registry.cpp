@@ -1,0 +1,92 @@
+#include "actors/registry.hpp"
+
+#include "actors/orchestrator.hpp"
+#include "domain/json_fields.hpp"
+
+namespace lpops::actors {
+namespace {
+
+using Self = caf::stateful_actor<RegistryState>;
+
+caf::actor spawn_orchestrator(Self* self, const std::string& id, const std::string& address, json::object record) {
+  auto& st = self->state;
+  auto actor = self->spawn(orchestrator_actor, std::move(record), st.ledger, st.metrics);
+  st.orchestrators[id] = RegistryState::Entry{actor, address};
+  st.by_address[address] = id;
+  return actor;
+}
+
+void handle_register(Self* self, Register& m) {
+  auto& st = self->state;
+  const Registration& r = m.registration;
+  const UnixMicros now = now_micros();
+  // Both keys must pass the per-minute window, then the burst window.
+  for (const std::string& key : {"id:" + r.orchestrator_id, "ip:" + m.peer_ip}) {
+    if (m.bootstrap) break;
+    if (!st.per_minute->allow(key, now) || !st.burst->allow(key, now)) {
+      m.reply(429, detail_body("Too many registration attempts; slow down"));
+      return;
+    }
+  }
+  const std::string address = lower_ascii(r.address);
+  auto existing = st.orchestrators.find(r.orchestrator_id);
+  if (st.options.address_denylist.count(address)) {
+    if (existing != st.orchestrators.end() && existing->second.address == address) {
+      self->send(existing->second.actor, ApplyRegistration{r, m.peer_ip, true, true, m.reply});
+    } else {
+      m.reply(403, detail_body("Address is denylisted and cannot register"));
+    }
+    return;
+  }
+  if (auto owner = st.by_address.find(address); owner != st.by_address.end() && owner->second != r.orchestrator_id) {
+    m.reply(409, detail_body("Address already registered to a different orchestrator"));
+    return;
+  }
+  if (existing != st.orchestrators.end() && existing->second.address != address) {
+    m.reply(409, detail_body("Existing orchestrator attempted to change address; this is not allowed"));
+    return;
+  }
+  caf::actor target = existing != st.orchestrators.end()
+                          ? existing->second.actor
+                          : spawn_orchestrator(self, r.orchestrator_id, address, new_orchestrator_record(r, now));
+  self->send(target, ApplyRegistration{r, m.peer_ip, true, false, m.reply});
+}
+
+}  // namespace
+
+caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf::actor ledger,
+                             std::shared_ptr<Metrics> metrics, RegistryOptions options) {
+  auto& st = self->state;
+  st.ledger = std::move(ledger);
+  st.metrics = std::move(metrics);
+  st.actor_metrics = &st.metrics->actor("registry");
+  st.actor_metrics->live->Increment();
+  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  st.per_minute = std::make_unique<SlidingWindow>(options.registrations_per_minute, 60);
+  st.burst = std::make_unique<SlidingWindow>(options.registration_burst, 10);
+  st.options = std::move(options);
+  for (auto& rec : records) {
+    std::string id = get_string(rec, "orchestrator_id");
+    std::string address = lower_ascii(get_string(rec, "address"));
+    // The denylist may have grown since the record was written: the flag sticks.
+    if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) mark_denylisted(rec, now_micros());
+    spawn_orchestrator(self, id, address, std::move(rec));
+  }
+  return {
+      [=](Register& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        handle_register(self, m);
+      },
+      [=](HealthPush& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto it = self->state.orchestrators.find(m.orchestrator_id);
+        if (it == self->state.orchestrators.end()) {
+          m.reply(404, detail_body("Unknown orchestrator"));
+          return;
+        }
+        self->send(it->second.actor, std::move(m));
+      },
+  };
+}
+
+}  // namespace lpops::actors

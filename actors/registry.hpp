@@ -1,0 +1,43 @@
+#pragma once
+// The registry actor: the directory of orchestrator actors and the rules that span them
+// (rate limits, the denylist, one address per orchestrator). It spawns one orchestrator
+// actor per registered id.
+#include <caf/all.hpp>
+
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "domain/sliding_window.hpp"
+
+namespace lpops::actors {
+
+struct RegistryOptions {
+  std::set<std::string> address_denylist;  // lower-cased
+  std::size_t registrations_per_minute = 5;
+  std::size_t registration_burst = 5;      // per 10 s
+};
+
+struct RegistryState {
+  static inline const char* name = "registry";
+  struct Entry {
+    caf::actor actor;
+    std::string address;  // lower-cased
+  };
+  std::unordered_map<std::string, Entry> orchestrators;
+  std::unordered_map<std::string, std::string> by_address;  // lower-cased address -> id
+  caf::actor ledger;
+  std::shared_ptr<Metrics> metrics;
+  ActorMetrics* actor_metrics = nullptr;
+  RegistryOptions options;
+  std::unique_ptr<SlidingWindow> per_minute, burst;
+  std::uint64_t handled = 0;
+};
+
+// `records` are the durable orchestrator records to start from (start-up recovery).
+caf::behavior registry_actor(caf::stateful_actor<RegistryState>* self, std::vector<boost::json::object> records,
+                             caf::actor ledger, std::shared_ptr<Metrics> metrics, RegistryOptions options);
+
+}  // namespace lpops::actors

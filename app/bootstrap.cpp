@@ -1,0 +1,93 @@
+#include "app/bootstrap.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <set>
+
+#include "actors/messages.hpp"
+#include "net/api.hpp"
+
+namespace lpops::app {
+namespace {
+
+namespace json = boost::json;
+
+std::vector<json::object> entries_of(const json::value& v) {
+  std::vector<json::object> out;
+  if (v.is_array()) {
+    for (const auto& e : v.get_array())
+      if (e.is_object()) out.push_back(e.get_object());
+  } else if (v.is_object()) {
+    const auto& o = v.get_object();
+    if (o.contains("orchestrator_id") || o.contains("address")) {
+      out.push_back(o);
+    } else {
+      for (const auto& kv : o) {
+        if (!kv.value().is_object()) continue;
+        json::object e = kv.value().get_object();
+        if (!e.contains("orchestrator_id")) e["orchestrator_id"] = kv.key();
+        out.push_back(std::move(e));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void run_bootstrap(const config::Settings& settings, const caf::actor& registry) {
+  std::vector<std::pair<std::string, std::string>> sources;  // name, JSON text
+  if (settings.bootstrap_orchestrators) sources.emplace_back("PAYMENTS_BOOTSTRAP_ORCHESTRATORS", *settings.bootstrap_orchestrators);
+  if (settings.bootstrap_orchestrators_path) {
+    std::filesystem::path p = *settings.bootstrap_orchestrators_path;
+    if (p.is_relative()) p = std::filesystem::path(settings.data_dir) / p;
+    std::ifstream in(p);
+    if (in) sources.emplace_back(p.string(), std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    else spdlog::warn("bootstrap: {} not found; skipped", p.string());
+  }
+  std::set<std::string> ids, addresses;
+  // Sent together and awaited together: their journal writes share group commits.
+  std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
+  for (const auto& [name, text] : sources) {
+    boost::system::error_code ec;
+    auto doc = json::parse(text, ec);
+    if (ec) {
+      spdlog::error("bootstrap: {} is not valid JSON: {}", name, ec.message());
+      continue;
+    }
+    for (const auto& entry : entries_of(doc)) {
+      net::Validation v;
+      net::BodyReader body(json::serialize(entry), v);
+      Registration r = net::read_registration(body, v);
+      if (!v.ok()) {
+        spdlog::warn("bootstrap: skipping an entry of {}: {}", name, v.response().body);
+        continue;
+      }
+      if (!ids.insert(r.orchestrator_id).second || !addresses.insert(lower_ascii(r.address)).second) {
+        spdlog::warn("bootstrap: skipping duplicate {} from {}", r.orchestrator_id, name);
+        continue;
+      }
+      auto done = std::make_shared<std::promise<std::pair<int, std::string>>>();
+      auto result = done->get_future();
+      std::string id = r.orchestrator_id;
+      caf::anon_send(registry, actors::Register{std::move(r), "",
+                                                [done](int status, std::string body) { done->set_value({status, std::move(body)}); },
+                                                true});
+      pending.emplace_back(std::move(id), std::move(result));
+    }
+  }
+  std::size_t registered = 0;
+  for (auto& [id, result] : pending) {
+    auto [status, body] = result.get();
+    if (status == 200) ++registered;
+    else spdlog::warn("bootstrap: {} refused ({}): {}", id, status, body);
+  }
+  if (!pending.empty()) spdlog::info("bootstrap: registered {} of {} orchestrators", registered, pending.size());
+}
+
+}  // namespace lpops::app

@@ -1,0 +1,13 @@
+#pragma once
+#include <caf/all.hpp>
+
+#include "config/settings.hpp"
+
+namespace lpops::app {
+
+// Registers the orchestrators of PAYMENTS_BOOTSTRAP_ORCHESTRATORS and the file at
+// PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH (a list, one object, or an id -> object map),
+// validated like HTTP registrations; duplicate ids or addresses are dropped.
+void run_bootstrap(const config::Settings& settings, const caf::actor& registry);
+
+}  // namespace lpops::app

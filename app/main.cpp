@@ -1,0 +1,29 @@
+// lpops: the Livepeer operations backend. Subcommands wire the layers together.
+#include <CLI/CLI.hpp>
+
+#include "app/node.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App cli{"lpops: Livepeer operations backend (registry, metering, exact credits ledger)"};
+  cli.require_subcommand(1);
+  cli.set_version_flag("--version", "lpops 0.1.0");
+
+  lpops::app::ServeOptions serve;
+  auto* serve_cmd = cli.add_subcommand("serve", "Run a node: HTTP API on the embedded JSON-file store");
+  serve_cmd->add_option("--env-file", serve.env_file, "Read settings from this file (default: ./.env when present)");
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (overrides PAYMENTS_DATA_DIR)");
+  serve_cmd->add_option("--host", serve.host, "Listen address (overrides PAYMENTS_API_HOST)");
+  serve_cmd->add_option("--port", serve.port, "Listen port, 0 for any free port (overrides PAYMENTS_API_PORT)")
+      ->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving");
+
+  lpops::app::ReplayOptions replay;
+  auto* replay_cmd = cli.add_subcommand("replay", "Rebuild balances from the journal alone and print them");
+  replay_cmd->add_option("--data-dir", replay.data_dir, "Data directory")->capture_default_str();
+  replay_cmd->add_flag("--json", replay.json, "Print JSON instead of a table");
+
+  CLI11_PARSE(cli, argc, argv);
+  if (*serve_cmd) return lpops::app::serve(serve);
+  if (*replay_cmd) return lpops::app::replay(replay);
+  return 2;
+}

@@ -1,0 +1,26 @@
+#pragma once
+// Wiring of one node: storage recovery, the actor system, the HTTP server.
+#include <optional>
+#include <string>
+
+namespace lpops::app {
+
+struct ServeOptions {
+  std::optional<std::string> env_file;
+  std::optional<std::string> data_dir;  // overrides PAYMENTS_DATA_DIR
+  std::optional<std::string> host;      // overrides PAYMENTS_API_HOST
+  std::optional<int> port;              // overrides PAYMENTS_API_PORT (0 = ephemeral)
+  std::optional<std::string> port_file; // write the bound port here once serving
+};
+
+int serve(const ServeOptions& options);
+
+struct ReplayOptions {
+  std::string data_dir = "./data";
+  bool json = false;
+};
+
+// Rebuilds the book from the journal alone (ignoring snapshots) and prints balances.
+int replay(const ReplayOptions& options);
+
+}  // namespace lpops::app

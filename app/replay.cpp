@@ -1,0 +1,43 @@
+#include <cstdio>
+
+#include "app/node.hpp"
+#include "domain/book.hpp"
+#include "storage/file_store.hpp"
+
+namespace lpops::app {
+
+int replay(const ReplayOptions& o) {
+  storage::FileStore store({o.data_dir, false, /*read_only=*/true});
+  Book book;
+  std::uint64_t records = 0;
+  auto report = store.recover([](const boost::json::object&, std::uint64_t) { return std::nullopt; },
+                              [&](const storage::ParsedRecord& r) {
+                                if (++records % 100000 == 0) std::fprintf(stderr, "\rreplayed %llu records", static_cast<unsigned long long>(records));
+                                return book.apply(r.effect, r.seq);
+                              });
+  if (records >= 100000) std::fprintf(stderr, "\n");
+  if (!report) {
+    std::fprintf(stderr, "lpops replay: %s\n", report.error().c_str());
+    return 1;
+  }
+  for (const auto& w : report->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+  if (o.json) {
+    boost::json::object balances;
+    for (const auto& id : book.orchestrator_order()) {
+      const Account* a = book.account(id);
+      Account zero;
+      if (!a) a = &zero;
+      balances[id] = boost::json::object{{"balance_wei", format_wei(a->balance())}, {"balance_eth", format_eth(a->balance())}};
+    }
+    boost::json::object out{{"records", report->last_seq}, {"workloads", book.workload_count()}, {"balances", std::move(balances)}};
+    std::printf("%s\n", boost::json::serialize(out).c_str());
+  } else {
+    std::printf("%llu records, %zu workloads\n%-40s %s\n", static_cast<unsigned long long>(report->last_seq),
+                book.workload_count(), "orchestrator", "balance (ETH)");
+    for (const auto& id : book.orchestrator_order())
+      std::printf("%-40s %s\n", id.c_str(), format_eth(book.balance(id)).c_str());
+  }
+  return 0;
+}
+
+}  // namespace lpops::app

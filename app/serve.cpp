@@ -1,0 +1,159 @@
+#include <pthread.h>
+#include <signal.h>
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+
+#include "actors/journal.hpp"
+#include "actors/ledger.hpp"
+#include "actors/reader.hpp"
+#include "actors/registry.hpp"
+#include "app/bootstrap.hpp"
+#include "app/node.hpp"
+#include "config/environment.hpp"
+#include "config/settings.hpp"
+#include "net/api.hpp"
+#include "net/http_server.hpp"
+#include "storage/file_store.hpp"
+
+namespace lpops::app {
+namespace {
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+void wait_until_durable(caf::actor_system& sys, const caf::actor& journal) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto future = done->get_future();
+  caf::anon_send(journal, actors::JournalBarrier{[done] { done->set_value(); }});
+  (void)sys;
+  future.wait();
+}
+
+}  // namespace
+
+int serve(const ServeOptions& o) {
+  // Every thread started from here on inherits the blocked set; only sigwait sees them.
+  sigset_t signals = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto env = config::Environment::load(o.env_file);
+  if (!env) {
+    std::fprintf(stderr, "lpops: %s\n", env.error().c_str());
+    return 2;
+  }
+  auto loaded = config::load_settings(*env);
+  if (!loaded) {
+    std::fprintf(stderr, "lpops: invalid settings:\n%s\n", loaded.error().c_str());
+    return 2;
+  }
+  config::Settings settings = std::move(loaded).value();
+  if (o.data_dir) settings.data_dir = *o.data_dir;
+  if (o.host) settings.api_host = *o.host;
+  if (o.port) settings.api_port = *o.port;
+  spdlog::set_level(spdlog::level::from_str(settings.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  for (const auto& [name, value] : settings.describe()) spdlog::debug("setting {}={}", name, value);
+
+  // Recover: snapshot, then the journal tail, through the same apply() as live traffic.
+  const auto recovery_start = std::chrono::steady_clock::now();
+  auto store = std::make_shared<storage::FileStore>(storage::FileStoreOptions{settings.data_dir, settings.journal_fsync});
+  BookOptions book_options{settings.credit_unit, settings.test_run_id};
+  auto book = std::make_shared<Book>(book_options);
+  auto report = store->recover(
+      [&](const boost::json::object& snapshot, std::uint64_t seq) -> std::optional<std::string> {
+        auto restored = Book::from_snapshot(snapshot, book_options);
+        if (!restored) return restored.error();
+        if (restored->last_seq() != seq) return std::string("snapshot seq does not match its book");
+        *book = std::move(restored).value();
+        return std::nullopt;
+      },
+      [&](const storage::ParsedRecord& r) { return book->apply(r.effect, r.seq); });
+  if (!report) {
+    spdlog::critical("cannot recover {}: {}", settings.data_dir, report.error());
+    return 1;
+  }
+  for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
+  if (report->cut_bytes)
+    spdlog::warn("recovery: cut {} bytes from the journal tail ({}); those records were never acknowledged",
+                 report->cut_bytes, report->cut_reason);
+  spdlog::info("recovered {} records (snapshot at seq {}, {} replayed) from {} in {:.0f} ms", report->last_seq,
+               report->snapshot_seq, report->replayed_records, store->describe(),
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovery_start).count());
+  if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");
+
+  std::vector<boost::json::object> records;
+  for (const auto& id : book->orchestrator_order()) records.push_back(book->orchestrator_records().at(id));
+
+  auto metrics = std::make_shared<actors::Metrics>();
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", static_cast<std::size_t>(settings.actor_threads));
+  caf::actor_system sys{cfg};
+
+  auto journal = sys.spawn<caf::detached>(actors::journal_actor, store, metrics, report->last_seq, report->last_hash,
+                                          actors::JournalOptions{static_cast<std::size_t>(settings.journal_max_batch_records)});
+  auto ledger = sys.spawn(actors::ledger_actor, book, journal, metrics,
+                          actors::LedgerOptions{settings.workload_time_rate, static_cast<std::uint64_t>(settings.snapshot_every_records)});
+  book.reset();
+  actors::RegistryOptions registry_options;
+  registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};
+  registry_options.registrations_per_minute = static_cast<std::size_t>(settings.registration_per_minute);
+  registry_options.registration_burst = static_cast<std::size_t>(settings.registration_burst);
+  auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options);
+  auto reader = sys.spawn<caf::detached>(actors::reader_actor, store);
+
+  run_bootstrap(settings, registry);
+
+  auto ctx = std::make_shared<net::ApiContext>();
+  ctx->settings = settings;
+  ctx->ledger = ledger;
+  ctx->registry = registry;
+  ctx->reader = reader;
+  ctx->metrics = metrics;
+  ctx->storage_description = store->describe();
+
+  net::ServerOptions server_options;
+  server_options.host = settings.api_host;
+  server_options.port = static_cast<std::uint16_t>(settings.api_port);
+  server_options.io_threads = static_cast<unsigned>(settings.http_threads);
+  server_options.max_body_bytes = static_cast<std::size_t>(settings.max_body_bytes);
+  net::HttpServer server(server_options, net::make_api_handler(ctx));
+  std::uint16_t port;
+  try {
+    port = server.start();
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+  if (o.port_file) {
+    std::ofstream(*o.port_file + ".tmp") << port << "\n";
+    std::filesystem::rename(*o.port_file + ".tmp", *o.port_file);
+  }
+  ctx->ready = true;
+  spdlog::info("lpops serving on http://{}:{} ({} HTTP threads, {} actor threads)", settings.api_host, port,
+               settings.http_threads, settings.actor_threads);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}: draining (up to {} s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", settings.shutdown_drain_seconds);
+  ctx->draining = true;
+  server.shutdown(std::chrono::seconds(settings.shutdown_drain_seconds));
+  wait_until_durable(sys, journal);
+  ctx.reset();
+  for (const auto& a : {registry, ledger, reader, journal}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  spdlog::info("journal flushed; stopped");
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace lpops::app

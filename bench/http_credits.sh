@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Durable credits/s: POST /api/workloads/time with unique ids, keep-alive, fsync on, measured
+# with wrk beside nginx answering the same POSTs with a static 200 (same script, same run).
+# Usage: bench/http_credits.sh [seconds] [connections]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-20}"
+connections="${2:-64}"
+wrk_threads=2
+bash scripts/build.sh release lpops >/dev/null
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# wrk --latency output -> "req/s p50_ms p99_ms"
+summarise() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
+    /Requests\/sec/ {rps=$2}
+    /^ +50%/ {p50=ms($2)}
+    /^ +99%/ {p99=ms($2)}
+    /Non-2xx/ {bad=$4}
+    END {printf "%.0f %.2f %.2f %s\n", rps, p50, p99, (bad==""?0:bad)}' "$1"
+}
+
+# nginx baseline.
+nport=$(free_port)
+mkdir -p "$work/nginx"
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx;
+  server {
+    listen 127.0.0.1:$nport;
+    location / { return 200 '{"ok":true}'; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work"
+sleep 0.5
+LPOPS_BENCH_RUN=nginx wrk -t$wrk_threads -c"$connections" -d"${seconds}s" --latency -s bench/workload_time.lua \
+  "http://127.0.0.1:$nport" > "$work/nginx.out"
+read -r n_rps n_p50 n_p99 n_bad < <(summarise "$work/nginx.out")
+kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
+
+echo "| server | orchestrators | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | vs nginx |"
+echo "|---|---|---|---|---|---|---|---|"
+echo "| nginx (static 200) | - | $n_rps | $n_p50 | $n_p99 | $n_bad | - | 1.00 |"
+
+for orchestrators in 10 10000; do
+  data="$work/data-$orchestrators"
+  mkdir -p "$data"
+  python3 - "$orchestrators" > "$data/orchestrators.json" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+print(json.dumps([{"orchestrator_id": f"bench-{i}", "address": "0x%040x" % (i + 1)} for i in range(n)]))
+PY
+  port=$(free_port)
+  PAYMENTS_DATA_DIR="$data" PAYMENTS_API_HOST=127.0.0.1 PAYMENTS_API_PORT=$port PAYMENTS_LOG_LEVEL=warn \
+    PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH="$data/orchestrators.json" \
+    build/release/app/lpops serve > "$work/lpops-$orchestrators.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  LPOPS_BENCH_ORCHESTRATORS=$orchestrators LPOPS_BENCH_RUN="r$orchestrators" wrk -t$wrk_threads -c"$connections" \
+    -d"${seconds}s" --latency -s bench/workload_time.lua "http://127.0.0.1:$port" > "$work/lpops-$orchestrators.out"
+  read -r rps p50 p99 bad < <(summarise "$work/lpops-$orchestrators.out")
+  rss=$(rss_mb $pid)
+  batches=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^lpops_journal_batch_records_(sum|count)/ {v[$1]=$2} END {if (v["lpops_journal_batch_records_count"]>0) printf "%.1f", v["lpops_journal_batch_records_sum"]/v["lpops_journal_batch_records_count"]}')
+  kill -TERM $pid; wait $pid
+  ratio=$(python3 -c "print(f'{$rps/$n_rps:.2f}')")
+  echo "| lpops (fsync on, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $ratio |"
+done

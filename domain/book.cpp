@@ -1,0 +1,367 @@
+#include "domain/book.hpp"
+
+#include <algorithm>
+#include <cassert>
+
+#include "domain/json_fields.hpp"
+
+namespace lpops {
+namespace {
+
+constexpr std::string_view kTypeOrchestrator = "orchestrator";
+constexpr std::string_view kTypeWorkload = "workload";
+constexpr std::string_view kTypeAdjustment = "adjustment";
+
+void add_to_days(std::map<std::int64_t, DayTotals>& days, const LedgerEntry& e) {
+  DayTotals& d = days[utc_day(e.at)];
+  const bool positive = !e.delta.negative && !e.delta.is_zero();
+  if (positive) {
+    d.credits.add(e.delta);
+    if (e.reason == "session_time") d.session.add(e.delta);
+    if (e.reason == "workload") d.workload.add(e.delta);
+    if (e.reason == "adjustment") d.adjustments.add(e.delta);
+  } else if (e.reason == "adjustment") {
+    d.adjustments.add(e.delta);
+  }
+  if (e.reason == "payout" && e.delta.negative) d.payouts.add(SignedWei{false, e.delta.magnitude});
+  d.net_delta.add(e.delta);
+}
+
+json::object workload_metadata(const Workload& w) {
+  json::object m;
+  m["workload_id"] = w.workload_id;
+  m["plan_id"] = opt_value(w.plan_id);
+  m["run_id"] = opt_value(w.run_id);
+  m["status"] = w.status;
+  m["artifact_uri"] = opt_value(w.artifact_uri);
+  m["artifact_hash"] = opt_value(w.artifact_hash);
+  return m;
+}
+
+}  // namespace
+
+LedgerEntry Book::make_entry(std::string event_id, const std::string& orchestrator_id, const SignedWei& delta,
+                             std::string reason, json::object metadata, UnixMicros now) const {
+  LedgerEntry e;
+  e.event_id = std::move(event_id);
+  e.orchestrator_id = orchestrator_id;
+  e.delta = delta;
+  Account a = accounts_.count(orchestrator_id) ? accounts_.at(orchestrator_id) : Account{};
+  if (delta.negative) a.posted_debits += delta.magnitude;
+  else a.credits += delta.magnitude;
+  e.balance_after = a.balance();
+  e.reason = std::move(reason);
+  if (options_.test_run_id) {
+    json::object tagged{{"test", true}, {"test_run_id", *options_.test_run_id}};
+    for (auto& kv : metadata) tagged[kv.key()] = kv.value();
+    metadata = std::move(tagged);
+  }
+  e.metadata = std::move(metadata);
+  e.at = now;
+  return e;
+}
+
+Decision Book::commit(json::object effect, json::object response) {
+  auto error = apply(effect, last_seq_ + 1);
+  // Commands only build effects that fit the state; anything else is a bug.
+  assert(!error && "a command produced an effect that does not apply");
+  if (error) return Decision::fail(500, "internal error: " + *error);
+  return Decision{std::nullopt, std::move(effect), std::move(response)};
+}
+
+std::optional<std::string> Book::apply_entry(const LedgerEntry& e, std::uint64_t seq) {
+  auto found = accounts_.find(e.orchestrator_id);
+  Account a = found == accounts_.end() ? Account{} : found->second;
+  try {
+    if (e.delta.negative) a.posted_debits += e.delta.magnitude;
+    else a.credits += e.delta.magnitude;
+  } catch (const std::exception&) {
+    return "ledger entry " + e.event_id + " overflows the account";
+  }
+  if (a.balance() != e.balance_after) return "ledger entry " + e.event_id + " does not match the running balance";
+  accounts_[e.orchestrator_id] = a;
+  add_to_days(days_[e.orchestrator_id], e);
+  entry_seqs_by_orchestrator_[e.orchestrator_id].push_back(seq);
+  entry_seqs_.push_back(seq);
+  return std::nullopt;
+}
+
+std::optional<std::string> Book::apply(const json::object& effect, std::uint64_t seq) {
+  if (seq <= last_seq_) return "effect seq " + std::to_string(seq) + " is not after " + std::to_string(last_seq_);
+  const std::string type = get_string(effect, "type");
+  std::optional<LedgerEntry> entry;
+  if (auto it = effect.find("entry"); it != effect.end() && it->value().is_object()) {
+    auto parsed = LedgerEntry::from_json(it->value().get_object());
+    if (!parsed) return parsed.error();
+    entry = std::move(parsed).value();
+  }
+
+  if (type == kTypeOrchestrator) {
+    auto it = effect.find("orchestrator");
+    if (it == effect.end() || !it->value().is_object()) return std::string("orchestrator effect without a record");
+    const json::object& record = it->value().get_object();
+    std::string id = get_string(record, "orchestrator_id");
+    if (id.empty()) return std::string("orchestrator record without orchestrator_id");
+    auto [pos, inserted] = orchestrators_.insert_or_assign(id, record);
+    (void)pos;
+    if (inserted) orchestrator_order_.push_back(id);
+    accounts_.try_emplace(id);
+  } else if (type == kTypeWorkload) {
+    auto it = effect.find("workload");
+    if (it == effect.end() || !it->value().is_object()) return std::string("workload effect without a workload");
+    auto w = Workload::from_json(it->value().get_object());
+    if (!w) return w.error();
+    if (entry) {
+      if (auto err = apply_entry(*entry, seq)) return err;
+    }
+    auto [pos, inserted] = workloads_.insert_or_assign(w->workload_id, std::move(w).value());
+    if (inserted) workload_order_.push_back(pos->first);
+  } else if (type == kTypeAdjustment) {
+    if (!entry) return std::string("adjustment effect without an entry");
+    if (auto err = apply_entry(*entry, seq)) return err;
+    auto it = effect.find("adjustment");
+    if (it != effect.end() && it->value().is_object()) {
+      const auto& adj = it->value().get_object();
+      if (auto key = get_opt_string(adj, "idempotency_key"))
+        adjustments_[*key] = Idempotent{get_string(adj, "request_digest"), adjustment_response(adj, *entry)};
+    }
+  } else {
+    return "unknown effect type '" + type + "'";
+  }
+  last_seq_ = seq;
+  return std::nullopt;
+}
+
+json::object Book::upsert_orchestrator(json::object record, UnixMicros now) {
+  json::object effect;
+  effect["type"] = kTypeOrchestrator;
+  effect["at"] = iso_utc(now, UtcSuffix::offset);
+  effect["orchestrator"] = std::move(record);
+  return *commit(std::move(effect), {}).effect;
+}
+
+Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
+  if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
+  if (workloads_.count(d.workload_id)) return Decision::fail(409, "Workload already exists");
+  Workload w;
+  w.workload_id = d.workload_id;
+  w.orchestrator_id = d.orchestrator_id;
+  w.plan_id = d.plan_id;
+  w.run_id = d.run_id;
+  w.artifact_hash = d.artifact_hash;
+  w.artifact_uri = d.artifact_uri;
+  w.notes = d.notes;
+  w.payout_amount = d.payout_amount;
+  w.status = "pending";
+  w.submitted_at = now;
+  json::object effect;
+  effect["type"] = kTypeWorkload;
+  effect["at"] = iso_utc(now, UtcSuffix::offset);
+  effect["workload"] = w.to_json();
+  return commit(std::move(effect), w.to_view());
+}
+
+Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t duration_ms, const std::string& status,
+                                    const Rate& rate, UnixMicros now) {
+  if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
+  if (!is_workload_status(status)) return Decision::fail(400, "Invalid workload status");
+  if (workloads_.count(d.workload_id)) return Decision::fail(409, "Workload already exists");
+  Workload w;
+  w.workload_id = d.workload_id;
+  w.orchestrator_id = d.orchestrator_id;
+  w.plan_id = d.plan_id;
+  w.run_id = d.run_id;
+  w.artifact_hash = d.artifact_hash;
+  w.artifact_uri = d.artifact_uri;
+  w.notes = d.notes;
+  w.payout_amount = rate.credit_for(duration_ms);
+  w.status = status;
+  w.submitted_at = now;
+  w.pricing = WorkloadPricing{duration_ms, rate.text(), options_.credit_unit, now};
+
+  json::object effect;
+  effect["type"] = kTypeWorkload;
+  effect["at"] = iso_utc(now, UtcSuffix::offset);
+  if (status_credits(status) && w.payout_amount > 0) {
+    w.credited = true;
+    w.credited_at = now;
+    json::object metadata = workload_metadata(w);
+    metadata["duration_ms"] = std::to_string(duration_ms);
+    metadata["credit_eth_per_minute"] = rate.text();
+    metadata["credit_unit"] = options_.credit_unit;
+    effect["entry"] = make_entry("workload_time:" + w.workload_id, w.orchestrator_id,
+                                 SignedWei{false, w.payout_amount}, "workload_time", std::move(metadata), now)
+                          .to_json();
+  }
+  effect["workload"] = w.to_json();
+  return commit(std::move(effect), w.to_view());
+}
+
+Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
+  auto it = workloads_.find(id);
+  if (it == workloads_.end()) return Decision::fail(404, "Workload not found");
+  Workload w = it->second;
+  if (patch.status) w.status = *patch.status;
+  if (patch.notes) w.notes = patch.notes;
+  if (patch.tx_hash) w.tx_hash = patch.tx_hash;
+  if (patch.artifact_uri) w.artifact_uri = patch.artifact_uri;
+  if (patch.artifact_hash) w.artifact_hash = patch.artifact_hash;
+
+  json::object effect;
+  effect["type"] = kTypeWorkload;
+  effect["at"] = iso_utc(now, UtcSuffix::offset);
+  if (w.due_credit()) {
+    w.credited = true;
+    w.credited_at = now;
+    if (w.payout_amount > 0)
+      effect["entry"] = make_entry("workload:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
+                                   "workload", workload_metadata(w), now)
+                            .to_json();
+  }
+  json::object stored = w.to_json();
+  if (stored == it->second.to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
+  effect["workload"] = std::move(stored);
+  return commit(std::move(effect), w.to_view());
+}
+
+json::object Book::adjustment_response(const json::object& adj, const LedgerEntry& e) const {
+  json::object r;
+  r["orchestrator_id"] = e.orchestrator_id;
+  r["balance_eth"] = format_eth(e.balance_after);
+  r["delta_eth"] = format_eth(e.delta);
+  r["reason"] = e.reason;
+  r["reference_workload_id"] = opt_value(get_opt_string(adj, "reference_workload_id"));
+  r["notes"] = opt_value(get_opt_string(adj, "notes"));
+  r["event_id"] = e.event_id;
+  r["balance_wei"] = format_wei(e.balance_after);
+  r["delta_wei"] = format_wei(e.delta);
+  return r;
+}
+
+Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
+  if (!knows_orchestrator(req.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
+  if (req.idempotency_key) {
+    if (auto it = adjustments_.find(*req.idempotency_key); it != adjustments_.end()) {
+      if (it->second.request_digest != req.request_digest)
+        return Decision::fail(409, "Idempotency-Key was already used with a different request");
+      return Decision{std::nullopt, std::nullopt, it->second.response};
+    }
+  }
+  if (req.amount.is_zero()) return Decision::fail(422, "amount_eth must be non-zero");
+  const Account current = accounts_.count(req.orchestrator_id) ? accounts_.at(req.orchestrator_id) : Account{};
+  if (req.amount.negative && !req.force) {
+    SignedWei available = current.available();
+    if (available.negative || available.magnitude < req.amount.magnitude)
+      return Decision::fail(409, "Adjustment would make the balance negative (available " + format_eth(available) +
+                                     " ETH); send \"force\": true to allow it");
+  }
+  if (!req.amount.negative && current.credits > max_wei() - req.amount.magnitude)
+    return Decision::fail(422, "amount_eth would overflow the account");
+
+  std::string event_id = "adjustment:" + (req.idempotency_key ? *req.idempotency_key : req.generated_id);
+  json::object metadata;
+  if (req.reference_workload_id) metadata["reference_workload_id"] = *req.reference_workload_id;
+  if (req.notes) metadata["notes"] = *req.notes;
+  if (req.force) metadata["forced"] = true;
+  LedgerEntry entry = make_entry(event_id, req.orchestrator_id, req.amount, req.reason.value_or("adjustment"),
+                                 std::move(metadata), now);
+  json::object adj;
+  adj["reference_workload_id"] = opt_value(req.reference_workload_id);
+  adj["notes"] = opt_value(req.notes);
+  if (req.idempotency_key) {
+    adj["idempotency_key"] = *req.idempotency_key;
+    adj["request_digest"] = req.request_digest;
+  }
+  json::object response = adjustment_response(adj, entry);
+  json::object effect;
+  effect["type"] = kTypeAdjustment;
+  effect["at"] = iso_utc(now, UtcSuffix::offset);
+  effect["entry"] = entry.to_json();
+  effect["adjustment"] = std::move(adj);
+  return commit(std::move(effect), std::move(response));
+}
+
+SignedWei Book::balance(const std::string& id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? SignedWei{} : it->second.balance();
+}
+
+const Account* Book::account(const std::string& id) const {
+  auto it = accounts_.find(id);
+  return it == accounts_.end() ? nullptr : &it->second;
+}
+
+const Workload* Book::workload(const std::string& id) const {
+  auto it = workloads_.find(id);
+  return it == workloads_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Workload*> Book::list_workloads(const WorkloadFilter& f) const {
+  std::vector<const Workload*> out;
+  for (auto it = workload_order_.rbegin(); it != workload_order_.rend(); ++it) {
+    if (f.limit && out.size() >= *f.limit) break;
+    const Workload& w = workloads_.at(*it);
+    if (f.orchestrator_id && w.orchestrator_id != *f.orchestrator_id) continue;
+    if (f.status && w.status != *f.status) continue;
+    if (f.since && w.submitted_at < *f.since) continue;
+    if (f.until && w.submitted_at > *f.until) continue;
+    out.push_back(&w);
+  }
+  return out;
+}
+
+json::object Book::workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const {
+  struct Totals {
+    std::uint64_t count = 0;
+    Wei earned = 0, pending = 0;
+  };
+  std::map<std::string, Totals> by_orchestrator;
+  for (const auto& [id, w] : workloads_) {
+    if (since && w.submitted_at < *since) continue;
+    if (until && w.submitted_at > *until) continue;
+    Totals& t = by_orchestrator[w.orchestrator_id];
+    ++t.count;
+    if (w.credited) t.earned += w.payout_amount;
+    else if (w.status != "rejected") t.pending += w.payout_amount;
+  }
+  json::array rows;
+  for (const auto& [id, t] : by_orchestrator) {
+    rows.push_back(json::object{{"orchestrator_id", id},
+                                {"workloads", t.count},
+                                {"earned_eth", format_eth(t.earned)},
+                                {"pending_eth", format_eth(t.pending)},
+                                {"earned_wei", format_wei(t.earned)},
+                                {"pending_wei", format_wei(t.pending)}});
+  }
+  json::object out;
+  out["range_start"] = since ? json::value(iso_utc(*since, UtcSuffix::z)) : json::value(nullptr);
+  out["range_end"] = until ? json::value(iso_utc(*until, UtcSuffix::z)) : json::value(nullptr);
+  out["orchestrators"] = std::move(rows);
+  return out;
+}
+
+std::vector<std::uint64_t> Book::entry_seqs(const std::optional<std::string>& id, std::size_t limit) const {
+  const std::vector<std::uint64_t>* seqs = &entry_seqs_;
+  if (id) {
+    auto it = entry_seqs_by_orchestrator_.find(*id);
+    if (it == entry_seqs_by_orchestrator_.end()) return {};
+    seqs = &it->second;
+  }
+  std::vector<std::uint64_t> out;
+  for (auto it = seqs->rbegin(); it != seqs->rend() && out.size() < limit; ++it) out.push_back(*it);
+  return out;
+}
+
+const std::map<std::int64_t, DayTotals>* Book::day_totals(const std::string& id) const {
+  auto it = days_.find(id);
+  return it == days_.end() ? nullptr : &it->second;
+}
+
+std::map<std::string, std::string> Book::balances_text() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [id, a] : accounts_)
+    out[id] = format_wei(a.credits) + "/" + format_wei(a.posted_debits) + "/" + format_wei(a.pending_debits);
+  return out;
+}
+
+}  // namespace lpops

@@ -1,0 +1,151 @@
+#pragma once
+// The book: every durable fact of the node (orchestrator records, workloads, accounts,
+// idempotency keys) and the one state-transition function that changes it.
+//
+// Commands validate against the current state and produce an *effect*: a JSON object
+// that is both the journal record and the input of apply(). The live path and start-up
+// replay therefore run the same code, so replay reproduces state (invariant 5).
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "domain/ledger_entry.hpp"
+#include "domain/money.hpp"
+#include "domain/rate.hpp"
+#include "domain/workload.hpp"
+
+namespace lpops {
+
+struct Failure {
+  int status;
+  std::string detail;
+};
+
+// What a command decided: a failure, or a response plus the effect to journal (absent
+// when the command changed nothing, e.g. a replayed idempotency key).
+struct Decision {
+  std::optional<Failure> failure;
+  std::optional<boost::json::object> effect;
+  boost::json::object response;
+
+  static Decision fail(int status, std::string detail) { return Decision{Failure{status, std::move(detail)}, {}, {}}; }
+};
+
+struct Account {
+  Wei credits = 0;
+  Wei posted_debits = 0;
+  Wei pending_debits = 0;
+  SignedWei balance() const { return signed_difference(credits, posted_debits); }
+  SignedWei available() const { return signed_difference(credits, posted_debits + pending_debits); }
+};
+
+// Signed per-day totals for the stats endpoint, each kept as (plus, minus).
+struct DayTotals {
+  struct Sum {
+    Wei plus = 0, minus = 0;
+    void add(const SignedWei& v) { (v.negative ? minus : plus) += v.magnitude; }
+    SignedWei value() const { return signed_difference(plus, minus); }
+  };
+  Sum credits, payouts, session, workload, adjustments, net_delta;
+};
+
+struct WorkloadDraft {
+  std::string workload_id, orchestrator_id;
+  std::optional<std::string> plan_id, run_id, artifact_hash, artifact_uri, notes;
+  Wei payout_amount = 0;  // create only
+};
+
+struct WorkloadPatch {
+  std::optional<std::string> status, notes, tx_hash, artifact_uri, artifact_hash;
+};
+
+struct AdjustmentRequest {
+  std::string orchestrator_id;
+  SignedWei amount;
+  std::optional<std::string> reason, reference_workload_id, notes;
+  bool force = false;
+  std::optional<std::string> idempotency_key;
+  std::string request_digest;   // identifies the request body for key reuse checks
+  std::string generated_id;     // event id suffix when no key is given
+};
+
+struct WorkloadFilter {
+  std::optional<std::string> orchestrator_id, status;
+  std::optional<UnixMicros> since, until;
+  std::optional<std::size_t> limit;
+};
+
+struct BookOptions {
+  std::string credit_unit = "eth";
+  std::optional<std::string> test_run_id;  // tags ledger metadata as the reference does
+};
+
+class Book {
+ public:
+  explicit Book(BookOptions options = {}) : options_(std::move(options)) {}
+
+  // The state transition. Returns an error text for an effect that does not fit the
+  // state (a corrupt journal); the state is unchanged then.
+  std::optional<std::string> apply(const boost::json::object& effect, std::uint64_t seq);
+
+  // Commands: on success the effect has already been applied, as journal seq last_seq()+1.
+  Decision create_workload(const WorkloadDraft& draft, UnixMicros now);
+  Decision create_time_workload(const WorkloadDraft& draft, std::uint64_t duration_ms, const std::string& status,
+                                const Rate& rate, UnixMicros now);
+  Decision patch_workload(const std::string& workload_id, const WorkloadPatch& patch, UnixMicros now);
+  Decision adjust(const AdjustmentRequest& request, UnixMicros now);
+  // Stores an orchestrator record as the registry produced it.
+  boost::json::object upsert_orchestrator(boost::json::object record, UnixMicros now);
+
+  // Queries.
+  bool knows_orchestrator(const std::string& id) const { return orchestrators_.count(id) != 0; }
+  SignedWei balance(const std::string& id) const;
+  const Account* account(const std::string& id) const;
+  const std::unordered_map<std::string, boost::json::object>& orchestrator_records() const { return orchestrators_; }
+  const std::vector<std::string>& orchestrator_order() const { return orchestrator_order_; }
+  const Workload* workload(const std::string& id) const;
+  std::vector<const Workload*> list_workloads(const WorkloadFilter& filter) const;
+  boost::json::object workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const;
+  // Journal seqs of ledger entries, newest first.
+  std::vector<std::uint64_t> entry_seqs(const std::optional<std::string>& orchestrator_id, std::size_t limit) const;
+  const std::map<std::int64_t, DayTotals>* day_totals(const std::string& id) const;
+  std::size_t workload_count() const { return workloads_.size(); }
+  std::uint64_t last_seq() const { return last_seq_; }
+
+  // Full state for snapshots; from_snapshot(snapshot()) is an identical book.
+  boost::json::object snapshot() const;
+  static Result<Book> from_snapshot(const boost::json::object& snapshot, BookOptions options);
+
+  // Every account, for replay comparisons: id -> balance text.
+  std::map<std::string, std::string> balances_text() const;
+
+ private:
+  std::optional<std::string> apply_entry(const LedgerEntry& entry, std::uint64_t seq);
+  Decision commit(boost::json::object effect, boost::json::object response);
+  LedgerEntry make_entry(std::string event_id, const std::string& orchestrator_id, const SignedWei& delta,
+                         std::string reason, boost::json::object metadata, UnixMicros now) const;
+  boost::json::object adjustment_response(const boost::json::object& adjustment, const LedgerEntry& entry) const;
+
+  BookOptions options_;
+  std::uint64_t last_seq_ = 0;
+  std::unordered_map<std::string, boost::json::object> orchestrators_;
+  std::vector<std::string> orchestrator_order_;
+  std::unordered_map<std::string, Account> accounts_;
+  std::unordered_map<std::string, Workload> workloads_;
+  std::vector<std::string> workload_order_;  // insertion order == submitted_at order
+  struct Idempotent {
+    std::string request_digest;
+    boost::json::object response;
+  };
+  std::unordered_map<std::string, Idempotent> adjustments_;  // by idempotency key
+  std::unordered_map<std::string, std::map<std::int64_t, DayTotals>> days_;
+  std::unordered_map<std::string, std::vector<std::uint64_t>> entry_seqs_by_orchestrator_;
+  std::vector<std::uint64_t> entry_seqs_;
+};
+
+}  // namespace lpops

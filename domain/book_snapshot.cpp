@@ -1,0 +1,141 @@
+// Book <-> snapshot JSON. Snapshots only shorten start-up; the journal stays the record.
+#include "domain/book.hpp"
+#include "domain/json_fields.hpp"
+
+#include <algorithm>
+
+namespace lpops {
+namespace {
+
+constexpr std::string_view kSnapshotFormat = "lpops-book:v1";
+
+json::array seqs_to_json(const std::vector<std::uint64_t>& seqs) {
+  json::array a;
+  a.reserve(seqs.size());
+  for (auto s : seqs) a.push_back(s);
+  return a;
+}
+
+std::vector<std::uint64_t> seqs_from_json(const json::value& v) {
+  std::vector<std::uint64_t> out;
+  if (!v.is_array()) return out;
+  out.reserve(v.get_array().size());
+  for (const auto& s : v.get_array()) out.push_back(s.to_number<std::uint64_t>());
+  return out;
+}
+
+json::array sum_to_json(const DayTotals::Sum& s) { return json::array{format_wei(s.plus), format_wei(s.minus)}; }
+
+bool sum_from_json(const json::value& v, DayTotals::Sum& s) {
+  if (!v.is_array() || v.get_array().size() != 2 || !v.get_array()[0].is_string() || !v.get_array()[1].is_string())
+    return false;
+  auto plus = parse_wei(v.get_array()[0].get_string());
+  auto minus = parse_wei(v.get_array()[1].get_string());
+  if (!plus || !minus) return false;
+  s.plus = *plus;
+  s.minus = *minus;
+  return true;
+}
+
+template <class Map>
+std::vector<typename Map::const_pointer> sorted(const Map& m) {
+  std::vector<typename Map::const_pointer> out;
+  out.reserve(m.size());
+  for (const auto& kv : m) out.push_back(&kv);
+  std::sort(out.begin(), out.end(), [](auto a, auto b) { return a->first < b->first; });
+  return out;
+}
+
+}  // namespace
+
+// Keys are written sorted, so equal books give byte-identical snapshots.
+json::object Book::snapshot() const {
+  json::object s;
+  s["format"] = kSnapshotFormat;
+  s["last_seq"] = last_seq_;
+  json::array orchestrators;
+  for (const auto& id : orchestrator_order_) orchestrators.push_back(orchestrators_.at(id));
+  s["orchestrators"] = std::move(orchestrators);
+  json::object accounts;
+  for (const auto* kv : sorted(accounts_)) {
+    const auto& [id, a] = *kv;
+    accounts[id] = json::array{format_wei(a.credits), format_wei(a.posted_debits), format_wei(a.pending_debits)};
+  }
+  s["accounts"] = std::move(accounts);
+  json::array workloads;
+  workloads.reserve(workload_order_.size());
+  for (const auto& id : workload_order_) workloads.push_back(workloads_.at(id).to_json());
+  s["workloads"] = std::move(workloads);
+  json::object idem;
+  for (const auto* kv : sorted(adjustments_)) {
+    const auto& [key, v] = *kv;
+    idem[key] = json::object{{"request_digest", v.request_digest}, {"response", v.response}};
+  }
+  s["adjustment_keys"] = std::move(idem);
+  json::object days;
+  for (const auto* kv : sorted(days_)) {
+    const auto& [id, by_day] = *kv;
+    json::object per_day;
+    for (const auto& [day, t] : by_day)
+      per_day[std::to_string(day)] = json::array{sum_to_json(t.credits), sum_to_json(t.payouts), sum_to_json(t.session),
+                                                 sum_to_json(t.workload), sum_to_json(t.adjustments),
+                                                 sum_to_json(t.net_delta)};
+    days[id] = std::move(per_day);
+  }
+  s["days"] = std::move(days);
+  json::object by_orch;
+  for (const auto* kv : sorted(entry_seqs_by_orchestrator_)) by_orch[kv->first] = seqs_to_json(kv->second);
+  s["entry_seqs_by_orchestrator"] = std::move(by_orch);
+  s["entry_seqs"] = seqs_to_json(entry_seqs_);
+  return s;
+}
+
+Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
+  if (get_string(s, "format") != kSnapshotFormat) return Error{"snapshot has an unknown format"};
+  Book b(std::move(options));
+  try {
+    b.last_seq_ = s.at("last_seq").to_number<std::uint64_t>();
+    for (const auto& rec : s.at("orchestrators").as_array()) {
+      std::string id = get_string(rec.as_object(), "orchestrator_id");
+      b.orchestrators_[id] = rec.as_object();
+      b.orchestrator_order_.push_back(id);
+    }
+    for (const auto& kv : s.at("accounts").as_object()) {
+      const auto& a = kv.value().as_array();
+      auto c = parse_wei(a.at(0).as_string()), p = parse_wei(a.at(1).as_string()), q = parse_wei(a.at(2).as_string());
+      if (!c || !p || !q) return Error{"snapshot account " + std::string(kv.key()) + " is malformed"};
+      b.accounts_[std::string(kv.key())] = Account{*c, *p, *q};
+    }
+    for (const auto& wv : s.at("workloads").as_array()) {
+      auto w = Workload::from_json(wv.as_object());
+      if (!w) return Error{"snapshot workload: " + w.error()};
+      std::string id = w->workload_id;
+      b.workloads_.emplace(id, std::move(w).value());
+      b.workload_order_.push_back(id);
+    }
+    for (const auto& kv : s.at("adjustment_keys").as_object()) {
+      const auto& v = kv.value().as_object();
+      b.adjustments_[std::string(kv.key())] = Idempotent{get_string(v, "request_digest"), v.at("response").as_object()};
+    }
+    for (const auto& kv : s.at("days").as_object()) {
+      auto& by_day = b.days_[std::string(kv.key())];
+      for (const auto& dv : kv.value().as_object()) {
+        const auto& a = dv.value().as_array();
+        DayTotals t;
+        DayTotals::Sum* sums[] = {&t.credits, &t.payouts, &t.session, &t.workload, &t.adjustments, &t.net_delta};
+        if (a.size() != 6) return Error{"snapshot day totals are malformed"};
+        for (std::size_t i = 0; i < 6; ++i)
+          if (!sum_from_json(a[i], *sums[i])) return Error{"snapshot day totals are malformed"};
+        by_day[std::stoll(std::string(dv.key()))] = t;
+      }
+    }
+    for (const auto& kv : s.at("entry_seqs_by_orchestrator").as_object())
+      b.entry_seqs_by_orchestrator_[std::string(kv.key())] = seqs_from_json(kv.value());
+    b.entry_seqs_ = seqs_from_json(s.at("entry_seqs"));
+  } catch (const std::exception& e) {
+    return Error{std::string("snapshot is malformed: ") + e.what()};
+  }
+  return b;
+}
+
+}  // namespace lpops

@@ -1,0 +1,27 @@
+#pragma once
+// Wall-clock time as microseconds since the Unix epoch, and its ISO-8601 text forms.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace lpops {
+
+using UnixMicros = std::int64_t;
+
+UnixMicros now_micros();
+
+enum class UtcSuffix { z, offset, none };  // "…Z", "…+00:00", naive
+
+// "2026-01-01T00:00:00.123456Z"; the fraction only when microseconds != 0.
+std::string iso_utc(UnixMicros t, UtcSuffix suffix);
+
+// Accepts "YYYY-MM-DD[THH:MM[:SS[.ffffff]]]" with an optional "Z" or "±HH:MM" offset;
+// naive means UTC. Returns nothing for anything else.
+std::optional<UnixMicros> parse_iso(std::string_view text);
+
+// Days since 1970-01-01 (UTC) of a timestamp, and the "YYYY-MM-DD" of such a day.
+std::int64_t utc_day(UnixMicros t);
+std::string day_text(std::int64_t day);
+
+}  // namespace lpops

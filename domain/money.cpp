@@ -1,0 +1,139 @@
+#include "domain/money.hpp"
+
+#include <array>
+#include <cctype>
+#include <string>
+
+namespace lpops {
+namespace {
+
+constexpr int kMaxExponentMagnitude = 96;  // bounds the work a hostile exponent can cause
+
+const Wei& pow10(int n) {
+  static const auto table = [] {
+    std::array<Wei, 78> t{};
+    t[0] = 1;
+    for (std::size_t i = 1; i < t.size(); ++i) t[i] = t[i - 1] * 10;
+    return t;
+  }();
+  return table.at(static_cast<std::size_t>(n));
+}
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+}  // namespace
+
+const Wei& wei_per_eth() { return pow10(kEthDecimals); }
+
+const Wei& max_wei() {
+  static const Wei m = [] {
+    Wei x = 0;
+    x = ~x;
+    return x;
+  }();
+  return m;
+}
+
+Result<SignedWei> parse_eth(std::string_view text) {
+  // Trim ASCII whitespace, as the reference's Decimal() does.
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.empty()) return Error{"amount must not be empty"};
+  if (text.size() > kMaxAmountTextBytes) return Error{"amount is too long"};
+
+  bool negative = false;
+  if (text.front() == '+' || text.front() == '-') {
+    negative = text.front() == '-';
+    text.remove_prefix(1);
+  }
+  std::string_view mantissa = text;
+  int exponent = 0;
+  if (auto e = text.find_first_of("eE"); e != std::string_view::npos) {
+    mantissa = text.substr(0, e);
+    std::string_view exp_text = text.substr(e + 1);
+    bool exp_negative = false;
+    if (!exp_text.empty() && (exp_text.front() == '+' || exp_text.front() == '-')) {
+      exp_negative = exp_text.front() == '-';
+      exp_text.remove_prefix(1);
+    }
+    if (!all_digits(exp_text)) return Error{"amount is not a decimal number"};
+    exp_text.remove_prefix(std::min(exp_text.find_first_not_of('0'), exp_text.size()));
+    if (exp_text.size() > 3) return Error{"amount exponent is out of range"};
+    exponent = exp_text.empty() ? 0 : std::stoi(std::string(exp_text));
+    if (exponent > kMaxExponentMagnitude) return Error{"amount exponent is out of range"};
+    if (exp_negative) exponent = -exponent;
+  }
+  std::string_view int_part = mantissa, frac_part;
+  if (auto dot = mantissa.find('.'); dot != std::string_view::npos) {
+    int_part = mantissa.substr(0, dot);
+    frac_part = mantissa.substr(dot + 1);
+  }
+  if (int_part.empty() && frac_part.empty()) return Error{"amount is not a decimal number"};
+  if (!int_part.empty() && !all_digits(int_part)) return Error{"amount is not a decimal number"};
+  if (!frac_part.empty() && !all_digits(frac_part)) return Error{"amount is not a decimal number"};
+
+  // value = digits * 10^(exponent - frac_len); wei = value * 10^18.
+  std::string digits;
+  digits.reserve(int_part.size() + frac_part.size());
+  digits.append(int_part).append(frac_part);
+  int scale = kEthDecimals + exponent - static_cast<int>(frac_part.size());
+  // Drop trailing zeros that a negative scale would divide away.
+  while (scale < 0 && !digits.empty() && digits.back() == '0') {
+    digits.pop_back();
+    ++scale;
+  }
+  digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
+  if (digits.empty()) return SignedWei{};
+  if (scale < 0) return Error{"amount has more than 18 decimal places (smaller than 1 wei)"};
+  if (digits.size() + static_cast<std::size_t>(scale) > 78)
+    return Error{"amount is too large"};
+  try {
+    Wei magnitude{digits};
+    magnitude *= pow10(scale);
+    return SignedWei{negative, magnitude};
+  } catch (const std::exception&) {
+    return Error{"amount is too large"};
+  }
+}
+
+Result<Wei> parse_wei(std::string_view text) {
+  if (!all_digits(text)) return Error{"wei amount must be a non-negative decimal integer"};
+  if (text.size() > 78) return Error{"wei amount is too large"};
+  try {
+    return Wei{std::string(text)};
+  } catch (const std::exception&) {
+    return Error{"wei amount is too large"};
+  }
+}
+
+std::string format_eth(const Wei& wei) {
+  std::string digits = wei.str();
+  if (digits.size() <= static_cast<std::size_t>(kEthDecimals))
+    digits.insert(0, static_cast<std::size_t>(kEthDecimals) + 1 - digits.size(), '0');
+  std::string whole = digits.substr(0, digits.size() - kEthDecimals);
+  std::string frac = digits.substr(digits.size() - kEthDecimals);
+  frac.erase(frac.find_last_not_of('0') + 1);
+  return frac.empty() ? whole : whole + "." + frac;
+}
+
+std::string format_eth(const SignedWei& wei) {
+  std::string s = format_eth(wei.magnitude);
+  return wei.negative && !wei.is_zero() ? "-" + s : s;
+}
+
+std::string format_wei(const SignedWei& wei) {
+  std::string s = wei.magnitude.str();
+  return wei.negative && !wei.is_zero() ? "-" + s : s;
+}
+
+SignedWei signed_difference(const Wei& plus, const Wei& minus) {
+  if (plus >= minus) return SignedWei{false, plus - minus};
+  return SignedWei{true, minus - plus};
+}
+
+}  // namespace lpops

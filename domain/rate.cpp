@@ -1,0 +1,75 @@
+#include "domain/rate.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace lpops {
+namespace {
+constexpr std::size_t kMaxRateTextBytes = 96;
+// 10^12 ETH per minute is far beyond any real price and keeps every product in 512 bits.
+const Wide& max_rate_wei_per_minute() {
+  static const Wide m = Wide{"1000000000000"} * Wide{"1000000000000000000"};
+  return m;
+}
+}  // namespace
+
+Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (text.empty() || text.size() > kMaxRateTextBytes) return Error{"rate must be a decimal number"};
+  if (text.front() == '+') text.remove_prefix(1);
+  if (!text.empty() && text.front() == '-') return Error{"rate must not be negative"};
+
+  std::string_view int_part = text, frac_part;
+  if (auto dot = text.find('.'); dot != std::string_view::npos) {
+    int_part = text.substr(0, dot);
+    frac_part = text.substr(dot + 1);
+  }
+  auto digits_only = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if ((int_part.empty() && frac_part.empty()) || !digits_only(int_part) || !digits_only(frac_part))
+    return Error{"rate must be a plain decimal number (no exponent)"};
+  std::string frac{frac_part};
+  frac.erase(frac.find_last_not_of('0') + 1);
+  if (frac.size() > kMaxRateDecimals) return Error{"rate has more than 36 decimal places"};
+  std::string whole{int_part};
+  whole.erase(0, std::min(whole.find_first_not_of('0'), whole.size()));
+  if (whole.size() > 12) return Error{"rate is too large"};
+
+  Rate r;
+  // rate_eth = digits / 10^frac ; wei_per_min = digits * 10^18 / 10^frac.
+  std::string digits = whole + frac;
+  digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
+  Wide scaled = digits.empty() ? Wide{0} : Wide{digits};
+  int frac_len = static_cast<int>(frac.size());
+  Wide ten = 10;
+  if (frac_len <= kEthDecimals) {
+    for (int i = 0; i < kEthDecimals - frac_len; ++i) scaled *= ten;
+    r.denominator_ = kMsPerMinute;
+  } else {
+    Wide den = kMsPerMinute;
+    for (int i = 0; i < frac_len - kEthDecimals; ++i) den *= ten;
+    r.denominator_ = den;
+  }
+  r.numerator_ = scaled;
+  if (r.numerator_ * kMsPerMinute > max_rate_wei_per_minute() * r.denominator_)
+    return Error{"rate is too large"};
+  r.text_ = whole.empty() ? "0" : whole;
+  if (!frac.empty()) r.text_ += "." + frac;
+  return r;
+}
+
+Wei Rate::credit_for(std::uint64_t ms) const {
+  Wide total = numerator_ * Wide{ms} / denominator_;
+  return Wei{total};
+}
+
+Wei Meter::add(std::uint64_t ms) {
+  Wide total = rate_->numerator() * Wide{ms} + remainder_;
+  Wide credit = total / rate_->denominator();
+  remainder_ = total - credit * rate_->denominator();
+  return Wei{credit};
+}
+
+}  // namespace lpops

@@ -1,0 +1,95 @@
+#include "domain/workload.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "domain/json_fields.hpp"
+
+namespace lpops {
+
+bool is_workload_status(std::string_view s) {
+  return s == "pending" || s == "verified" || s == "paid" || s == "rejected";
+}
+
+bool status_credits(std::string_view s) { return s == "verified" || s == "paid"; }
+
+bool Workload::has_artifact() const {
+  if (artifact_hash && !artifact_hash->empty()) return true;
+  if (!artifact_uri) return false;
+  std::string uri = *artifact_uri;
+  std::transform(uri.begin(), uri.end(), uri.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (std::string_view ext : {".webm", ".mkv", ".mp4", ".mov"})
+    if (uri.size() >= ext.size() && uri.compare(uri.size() - ext.size(), ext.size(), ext) == 0) return true;
+  return false;
+}
+
+bool Workload::due_credit() const { return !credited && status_credits(status) && has_artifact(); }
+
+json::object Workload::to_view() const {
+  json::object o;
+  o["workload_id"] = workload_id;
+  o["orchestrator_id"] = orchestrator_id;
+  o["plan_id"] = opt_value(plan_id);
+  o["run_id"] = opt_value(run_id);
+  o["artifact_hash"] = opt_value(artifact_hash);
+  o["artifact_uri"] = opt_value(artifact_uri);
+  o["payout_amount_eth"] = format_eth(payout_amount);
+  o["payout_amount_wei"] = format_wei(payout_amount);
+  o["status"] = status;
+  o["submitted_at"] = iso_utc(submitted_at, UtcSuffix::z);
+  o["notes"] = opt_value(notes);
+  o["tx_hash"] = opt_value(tx_hash);
+  o["credited"] = credited;
+  o["credited_at"] = credited_at ? json::value(iso_utc(*credited_at, UtcSuffix::z)) : json::value(nullptr);
+  return o;
+}
+
+json::object Workload::to_json() const {
+  json::object o = to_view();
+  if (pricing) {
+    json::object p;
+    p["kind"] = "workload_time";
+    p["duration_ms"] = pricing->duration_ms;
+    p["credit_eth_per_minute"] = pricing->credit_eth_per_minute;
+    p["credit_unit"] = pricing->credit_unit;
+    p["computed_at"] = iso_utc(pricing->computed_at, UtcSuffix::z);
+    o["pricing"] = std::move(p);
+  }
+  return o;
+}
+
+Result<Workload> Workload::from_json(const json::object& o) {
+  Workload w;
+  w.workload_id = get_string(o, "workload_id");
+  w.orchestrator_id = get_string(o, "orchestrator_id");
+  if (w.workload_id.empty() || w.orchestrator_id.empty()) return Error{"workload without id"};
+  w.plan_id = get_opt_string(o, "plan_id");
+  w.run_id = get_opt_string(o, "run_id");
+  w.artifact_hash = get_opt_string(o, "artifact_hash");
+  w.artifact_uri = get_opt_string(o, "artifact_uri");
+  w.notes = get_opt_string(o, "notes");
+  w.tx_hash = get_opt_string(o, "tx_hash");
+  auto amount = parse_wei(get_string(o, "payout_amount_wei"));
+  if (!amount) return Error{"workload payout_amount_wei: " + amount.error()};
+  w.payout_amount = *amount;
+  w.status = get_string(o, "status");
+  if (!is_workload_status(w.status)) return Error{"workload with invalid status"};
+  auto submitted = parse_iso(get_string(o, "submitted_at"));
+  if (!submitted) return Error{"workload without submitted_at"};
+  w.submitted_at = *submitted;
+  w.credited = get_bool(o, "credited");
+  if (auto c = get_opt_string(o, "credited_at")) w.credited_at = parse_iso(*c);
+  if (auto it = o.find("pricing"); it != o.end() && it->value().is_object()) {
+    const auto& p = it->value().get_object();
+    WorkloadPricing pr;
+    pr.duration_ms = static_cast<std::uint64_t>(get_opt_int(p, "duration_ms").value_or(0));
+    pr.credit_eth_per_minute = get_string(p, "credit_eth_per_minute");
+    pr.credit_unit = get_string(p, "credit_unit");
+    pr.computed_at = parse_iso(get_string(p, "computed_at")).value_or(0);
+    w.pricing = std::move(pr);
+  }
+  return w;
+}
+
+}  // namespace lpops

@@ -1,0 +1,150 @@
+#include "net/api.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/url/decode_view.hpp>
+
+#include <chrono>
+
+namespace lpops::net {
+namespace {
+
+bool same_token(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::vector<std::string> split_path(std::string_view path) {
+  std::vector<std::string> out;
+  std::size_t pos = 1;
+  while (pos <= path.size()) {
+    std::size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    out.emplace_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return out;
+}
+
+// Matches "/a/{x}/b" against decoded segments; fills params.
+bool match(std::string_view pattern, const std::vector<std::string>& segments, std::vector<std::string>& params) {
+  auto parts = split_path(pattern);
+  if (parts.size() != segments.size()) return false;
+  std::vector<std::string> found;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (!parts[i].empty() && parts[i].front() == '{') {
+      if (segments[i].empty()) return false;
+      found.push_back(segments[i]);
+    } else if (parts[i] != segments[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+
+std::optional<Response> check_access(const Call& call, Access access) {
+  const auto& s = call.ctx->settings;
+  const std::string* token = call.request.header("X-Admin-Token");
+  const bool is_admin = s.admin_token && token && same_token(*token, *s.admin_token);
+  if (access == Access::admin) {
+    if (s.admin_token && !is_admin) return detail_response(401, "Admin token required");
+  } else if (access == Access::view) {
+    if (!s.admin_token && s.viewer_tokens.empty()) return std::nullopt;
+    bool viewer = false;
+    if (token)
+      for (const auto& v : s.viewer_tokens) viewer = viewer || same_token(*token, v);
+    if (!is_admin && !viewer)
+      return detail_response(401, s.viewer_tokens.empty() ? "Admin token required" : "Viewer token required");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string Call::client_ip() const {
+  const auto& proxies = ctx->settings.trusted_proxy_cidrs;
+  if (!proxies.empty() && config::any_contains(proxies, request.peer_ip)) {
+    if (const std::string* xff = request.header("X-Forwarded-For")) {
+      std::string first = xff->substr(0, xff->find(','));
+      auto b = first.find_first_not_of(' ');
+      if (b != std::string::npos) {
+        first = first.substr(b, first.find_last_not_of(' ') - b + 1);
+        if (config::IpNetwork::parse(first).ok()) return first;
+      }
+    }
+  }
+  return request.peer_ip;
+}
+
+actors::Reply Call::reply() const {
+  return [r = respond](int status, std::string body) {
+    Response resp;
+    resp.status = status;
+    resp.body = std::move(body);
+    r(std::move(resp));
+  };
+}
+
+std::vector<const Route*> all_routes() {
+  std::vector<const Route*> out;
+  for (const auto* table : {&system_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes()})
+    for (const auto& r : *table) out.push_back(&r);
+  return out;
+}
+
+Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
+  auto routes = std::make_shared<std::vector<const Route*>>(all_routes());
+  return [ctx, routes](Request&& request, Responder respond) {
+    const auto start = std::chrono::steady_clock::now();
+    std::string_view target = request.target;
+    std::string_view raw_path = target.substr(0, target.find('?'));
+    std::string query = target.size() > raw_path.size() ? std::string(target.substr(raw_path.size() + 1)) : "";
+    std::string path;
+    try {
+      path = boost::urls::decode_view(raw_path).to_string();
+    } catch (const std::exception&) {
+      path = std::string(raw_path);
+    }
+    if (path.size() > 1 && path.back() == '/') path.pop_back();
+    auto segments = split_path(path);
+
+    const Route* found = nullptr;
+    bool path_known = false;
+    std::vector<std::string> params;
+    for (const Route* r : *routes) {
+      std::vector<std::string> p;
+      if (!match(r->pattern, segments, p)) continue;
+      path_known = true;
+      if (request.method == r->method) {
+        found = r;
+        params = std::move(p);
+        break;
+      }
+    }
+    std::string route_name = found ? std::string(found->method) + " " + found->pattern : "unmatched";
+    auto metrics = ctx->metrics;
+    Responder timed([metrics, route_name, start, respond](Response resp) {
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics->observe_http(route_name, resp.status, seconds);
+      respond(std::move(resp));
+    });
+    if (!found) {
+      timed(path_known ? detail_response(405, "Method Not Allowed") : detail_response(404, "Not Found"));
+      return;
+    }
+    Call call{std::move(request), std::move(path), std::move(query), std::move(params), timed, ctx.get()};
+    if (auto denied = check_access(call, found->access)) {
+      timed(std::move(*denied));
+      return;
+    }
+    try {
+      found->fn(call);
+    } catch (const std::exception& e) {
+      spdlog::error("{} failed: {}", route_name, e.what());
+      timed(detail_response(500, "Internal server error"));
+    }
+  };
+}
+
+}  // namespace lpops::net

@@ -1,0 +1,71 @@
+#pragma once
+// The HTTP API: routing, auth, and the handlers that turn requests into actor messages.
+// Handlers never block: they send a message whose reply completes the Responder.
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "actors/messages.hpp"
+#include "actors/metrics.hpp"
+#include "config/settings.hpp"
+#include "domain/sliding_window.hpp"
+#include "net/body.hpp"
+#include "net/http_types.hpp"
+#include "storage/record_store.hpp"
+
+namespace lpops::net {
+
+struct ApiContext {
+  config::Settings settings;
+  caf::actor ledger, registry, reader;
+  std::shared_ptr<actors::Metrics> metrics;
+  std::string storage_description;
+  std::atomic<bool> ready{false};
+  std::atomic<bool> draining{false};
+};
+
+Handler make_api_handler(std::shared_ptr<ApiContext> ctx);
+
+// --- shared by the route files ---
+enum class Access { public_, view, admin };
+
+struct Call {
+  Request request;
+  std::string path;                  // decoded path, without the query
+  std::string query;                 // raw query string
+  std::vector<std::string> params;   // decoded {placeholders}, in order
+  Responder respond;
+  ApiContext* ctx;
+
+  std::string client_ip() const;     // proxy-aware request IP
+  // An actor Reply that completes this call.
+  actors::Reply reply() const;
+};
+
+using RouteFn = void (*)(Call&);
+
+struct Route {
+  const char* method;
+  const char* pattern;  // "/api/workloads/{id}"
+  Access access;
+  RouteFn fn;
+  const char* summary;
+};
+
+// Route tables of each area, in matching order.
+const std::vector<Route>& orchestrator_routes();
+const std::vector<Route>& workload_routes();
+const std::vector<Route>& ledger_routes();
+const std::vector<Route>& system_routes();
+std::vector<const Route*> all_routes();
+
+// Registration body rules, shared by POST /api/orchestrators/register and bootstrap.
+Registration read_registration(BodyReader& body, Validation& v);
+
+// The OpenAPI 3.1 document describing every route.
+const std::string& openapi_document();
+
+}  // namespace lpops::net

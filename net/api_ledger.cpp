@@ -1,0 +1,72 @@
+// /api/ledger: adjustments and the event listing.
+#include "domain/digest.hpp"
+#include "net/api.hpp"
+#include "actors/reader.hpp"
+
+namespace lpops::net {
+namespace {
+
+constexpr std::size_t kMaxIdempotencyKeyChars = 128;
+
+bool printable_ascii(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x21 || c > 0x7e) return false;
+  return true;
+}
+
+void post_adjustment(Call& call) {
+  Validation v;
+  BodyReader body(call.request.body, v);
+  AdjustmentRequest r;
+  r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
+  auto amount = body.eth_amount("amount_eth", true);
+  if (amount && amount->is_zero()) v.add("body", "amount_eth", "value_error", "Value error, amount_eth must be non-zero");
+  r.reason = body.optional_string("reason", 256);
+  if (r.reason && r.reason->empty()) r.reason.reset();
+  r.reference_workload_id = body.optional_string("reference_workload_id", 256);
+  r.notes = body.optional_string("notes", 1024);
+  r.force = body.optional_bool("force").value_or(false);
+  if (!v.ok()) return call.respond(v.response());
+  r.amount = *amount;
+  if (const std::string* key = call.request.header("Idempotency-Key")) {
+    if (key->empty() || key->size() > kMaxIdempotencyKeyChars || !printable_ascii(*key))
+      return call.respond(detail_response(400, "Idempotency-Key must be 1-128 printable ASCII characters"));
+    r.idempotency_key = *key;
+  }
+  json::object canonical{{"orchestrator_id", r.orchestrator_id}, {"amount_wei", format_wei(r.amount)},
+                         {"reason", r.reason ? json::value(*r.reason) : json::value(nullptr)},
+                         {"reference_workload_id", r.reference_workload_id ? json::value(*r.reference_workload_id) : json::value(nullptr)},
+                         {"notes", r.notes ? json::value(*r.notes) : json::value(nullptr)},
+                         {"force", r.force}};
+  r.request_digest = hex_lower(sha256(json::serialize(canonical)));
+  caf::anon_send(call.ctx->ledger, actors::Adjust{std::move(r), call.reply()});
+}
+
+void list_events(Call& call) {
+  Validation v;
+  QueryReader q(call.query, v);
+  auto id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
+  std::size_t limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(200));
+  if (!v.ok()) return call.respond(v.response());
+  // The ledger names the journal records; the reader actor loads them from storage.
+  auto reader = call.ctx->reader;
+  auto reply = call.reply();
+  caf::anon_send(call.ctx->ledger,
+                 actors::Query{[id, limit, reader, reply](const Book& book) {
+                                 caf::anon_send(reader, actors::ReadLedgerEvents{book.entry_seqs(id, limit), reply});
+                                 return std::pair{0, std::string{}};
+                               },
+                               [](int, std::string) {}});
+}
+
+}  // namespace
+
+const std::vector<Route>& ledger_routes() {
+  static const std::vector<Route> routes = {
+      {"POST", "/api/ledger/adjustments", Access::admin, post_adjustment, "Credit or debit an orchestrator (Idempotency-Key honoured)"},
+      {"GET", "/api/ledger/events", Access::view, list_events, "Ledger entries, newest first"},
+  };
+  return routes;
+}
+
+}  // namespace lpops::net

@@ -1,0 +1,193 @@
+// /api/orchestrators: registration, views, stats, health pushes, balances.
+#include <regex>
+
+#include "domain/json_fields.hpp"
+#include "net/api.hpp"
+
+namespace lpops::net {
+namespace {
+
+bool is_address(std::string_view s) {
+  if (s.size() != 42 || s[0] != '0' || s[1] != 'x') return false;
+  for (char c : s.substr(2))
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+ViewContext view_context(const Call& call) {
+  const auto& s = call.ctx->settings;
+  ViewContext v;
+  v.now = now_micros();
+  v.health_ttl_seconds = s.forwarder_health_ttl_seconds;
+  v.credit_unit = s.credit_unit;
+  v.redact_ips = !s.manager_ip_allowlist.empty() && !config::any_contains(s.manager_ip_allowlist, call.client_ip());
+  return v;
+}
+
+void ask_ledger(Call& call, std::function<std::pair<int, std::string>(const Book&)> answer) {
+  caf::anon_send(call.ctx->ledger, actors::Query{std::move(answer), call.reply()});
+}
+
+}  // namespace
+
+Registration read_registration(BodyReader& body, Validation& v) {
+  Registration r;
+  r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
+  r.address = body.required_string("address", 1, 42);
+  if (v.ok() && !is_address(r.address)) {
+    json::value in(r.address);
+    v.add("body", "address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);
+  }
+  r.capability = body.optional_string("capability", 128);
+  r.host_name = body.optional_string("host_name", 128);
+  r.host_public_ip = body.optional_string("host_public_ip", 64);
+  r.health_url = body.optional_string("health_url", 512);
+  if (auto email = body.optional_string("contact_email", 255)) {
+    auto b = email->find_first_not_of(" \t\r\n");
+    std::string trimmed = b == std::string::npos ? "" : email->substr(b, email->find_last_not_of(" \t\r\n") - b + 1);
+    auto at = trimmed.find('@');
+    if (!trimmed.empty() && (at == std::string::npos || at == 0 || at == trimmed.size() - 1)) {
+      json::value in(*email);
+      v.add("body", "contact_email", "value_error", "Value error, contact_email must include '@'", &in);
+    } else if (!trimmed.empty()) {
+      r.contact_email = trimmed;
+    }
+  }
+  r.services_healthy = body.optional_bool("services_healthy");
+  r.health_timeout = body.optional_number("health_timeout", 0.1, 60);
+  r.min_service_uptime = body.optional_number("min_service_uptime", 0, 100);
+  r.monitored_services = body.optional_string_list("monitored_services", 25, 128);
+  return r;
+}
+
+namespace {
+
+void register_orchestrator(Call& call) {
+  Validation v;
+  BodyReader body(call.request.body, v);
+  Registration r = read_registration(body, v);
+  if (!v.ok()) return call.respond(v.response());
+  caf::anon_send(call.ctx->registry, actors::Register{std::move(r), call.client_ip(), call.reply()});
+}
+
+void list_orchestrators(Call& call) {
+  ask_ledger(call, [view = view_context(call)](const Book& book) {
+    json::array list;
+    for (const auto& id : book.orchestrator_order())
+      list.push_back(orchestrator_view(book.orchestrator_records().at(id), book.balance(id), view));
+    return std::pair{200, json::serialize(json::object{{"orchestrators", std::move(list)}})};
+  });
+}
+
+void get_orchestrator(Call& call) {
+  ask_ledger(call, [view = view_context(call), id = call.params[0]](const Book& book) {
+    auto it = book.orchestrator_records().find(id);
+    if (it == book.orchestrator_records().end()) return std::pair{404, actors::detail_body("Not found")};
+    return std::pair{200, json::serialize(orchestrator_view(it->second, book.balance(id), view))};
+  });
+}
+
+void orchestrator_token_required(Call& call) {
+  // Orchestrator credentials are not issued by this node yet, so no token can match.
+  call.respond(detail_response(401, "Orchestrator token required"));
+}
+
+void orchestrator_stats(Call& call) {
+  Validation v;
+  QueryReader q(call.query, v);
+  std::int64_t days = q.integer("days", 1, 365).value_or(30);
+  if (!v.ok()) return call.respond(v.response());
+  const auto& s = call.ctx->settings;
+  ask_ledger(call, [id = call.params[0], days, credit_unit = s.credit_unit, session_rate = s.session_rate.text(),
+                    power_rate = s.power_rate.text(), strategy = s.payout_strategy](const Book& book) {
+    if (!book.knows_orchestrator(id)) return std::pair{404, actors::detail_body("Not found")};
+    const std::int64_t today = utc_day(now_micros());
+    const std::int64_t start = today - (days - 1);
+    DayTotals total;
+    std::map<std::int64_t, const DayTotals*> in_range;
+    if (const auto* by_day = book.day_totals(id)) {
+      for (auto it = by_day->lower_bound(start); it != by_day->end(); ++it) {
+        in_range[it->first] = &it->second;
+        for (auto [dst, src] : {std::pair{&total.credits, &it->second.credits}, {&total.payouts, &it->second.payouts},
+                                {&total.session, &it->second.session}, {&total.workload, &it->second.workload},
+                                {&total.adjustments, &it->second.adjustments}, {&total.net_delta, &it->second.net_delta}}) {
+          dst->plus += src->plus;
+          dst->minus += src->minus;
+        }
+      }
+    }
+    auto eth = [](const DayTotals::Sum& sum) { return format_eth(sum.value()); };
+    json::array daily;
+    for (std::int64_t d = start; d <= today; ++d) {
+      auto it = in_range.find(d);
+      DayTotals empty;
+      const DayTotals& t = it == in_range.end() ? empty : *it->second;
+      daily.push_back(json::object{{"date", day_text(d)}, {"credits_eth", eth(t.credits)}, {"payouts_eth", eth(t.payouts)},
+                                   {"session_eth", eth(t.session)}, {"workload_eth", eth(t.workload)},
+                                   {"adjustments_eth", eth(t.adjustments)}, {"net_delta_eth", eth(t.net_delta)}});
+    }
+    json::object out;
+    out["orchestrator_id"] = id;
+    out["balance_eth"] = format_eth(book.balance(id));
+    out["credit_unit"] = credit_unit;
+    out["days"] = days;
+    out["total_credits_eth"] = eth(total.credits);
+    out["total_payouts_eth"] = eth(total.payouts);
+    out["total_session_eth"] = eth(total.session);
+    out["total_workload_eth"] = eth(total.workload);
+    out["total_adjustments_eth"] = eth(total.adjustments);
+    out["total_net_delta_eth"] = eth(total.net_delta);
+    out["daily"] = std::move(daily);
+    out["session_credit_eth_per_minute"] = session_rate;
+    out["passive_credit_eth_per_minute"] = power_rate;
+    out["payout_strategy"] = strategy;
+    return std::pair{200, json::serialize(out)};
+  });
+}
+
+void push_health(Call& call) {
+  Validation v;
+  BodyReader body(call.request.body, v);
+  std::string source = body.optional_string("source", 64).value_or("forwarder");
+  auto data = body.optional_object("data", true);
+  if (!v.ok()) return call.respond(v.response());
+  caf::anon_send(call.ctx->registry, actors::HealthPush{call.params[0], std::move(source), std::move(*data), call.reply()});
+}
+
+void list_balances(Call& call) {
+  ask_ledger(call, [](const Book& book) {
+    json::array rows;
+    for (const auto& id : book.orchestrator_order()) {
+      const Account* a = book.account(id);
+      Account zero;
+      if (!a) a = &zero;
+      rows.push_back(json::object{{"orchestrator_id", id},
+                                  {"balance_eth", format_eth(a->balance())},
+                                  {"balance_wei", format_wei(a->balance())},
+                                  {"available_eth", format_eth(a->available())},
+                                  {"available_wei", format_wei(a->available())},
+                                  {"pending_eth", format_eth(a->pending_debits)},
+                                  {"pending_wei", format_wei(a->pending_debits)}});
+    }
+    return std::pair{200, json::serialize(json::object{{"balances", std::move(rows)}})};
+  });
+}
+
+}  // namespace
+
+const std::vector<Route>& orchestrator_routes() {
+  static const std::vector<Route> routes = {
+      {"POST", "/api/orchestrators/register", Access::public_, register_orchestrator, "Register or refresh an orchestrator"},
+      {"GET", "/api/orchestrators/bootstrap", Access::public_, orchestrator_token_required, "Edge bootstrap (orchestrator token)"},
+      {"GET", "/api/orchestrators/me", Access::public_, orchestrator_token_required, "The caller's record (orchestrator token)"},
+      {"GET", "/api/orchestrators/me/stats", Access::public_, orchestrator_token_required, "The caller's stats (orchestrator token)"},
+      {"GET", "/api/orchestrators", Access::view, list_orchestrators, "List orchestrators"},
+      {"GET", "/api/orchestrators/{orchestrator_id}", Access::view, get_orchestrator, "One orchestrator"},
+      {"GET", "/api/orchestrators/{orchestrator_id}/stats", Access::view, orchestrator_stats, "Daily credit and payout totals"},
+      {"POST", "/api/orchestrators/{orchestrator_id}/health", Access::admin, push_health, "Push a forwarder health snapshot"},
+      {"GET", "/api/balances", Access::view, list_balances, "Balances of every orchestrator"},
+  };
+  return routes;
+}
+
+}  // namespace lpops::net

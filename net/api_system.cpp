@@ -1,0 +1,67 @@
+// Liveness, readiness, metrics and API description.
+#include "net/api.hpp"
+
+namespace lpops::net {
+namespace {
+
+void healthz(Call& call) { call.respond(json_response(200, json::object{{"status", "ok"}})); }
+
+void readyz(Call& call) {
+  const auto& s = call.ctx->settings;
+  json::object out;
+  const bool ready = call.ctx->ready.load() && !call.ctx->draining.load();
+  out["status"] = ready ? "ready" : (call.ctx->draining.load() ? "draining" : "starting");
+  out["storage"] = call.ctx->storage_description;
+  out["rank_check"] = s.top_contract_address ? "TOP_CONTRACT_ADDRESS " + *s.top_contract_address + " (not enforced by this build)"
+                                             : std::string("disabled: TOP_CONTRACT_ADDRESS is unset, any address may register");
+  call.respond(json_response(ready ? 200 : 503, out));
+}
+
+void metrics(Call& call) {
+  Response r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = call.ctx->metrics->render();
+  call.respond(std::move(r));
+}
+
+void openapi(Call& call) {
+  if (!call.ctx->settings.enable_docs) return call.respond(detail_response(404, "Not Found"));
+  Response r;
+  r.body = openapi_document();
+  call.respond(std::move(r));
+}
+
+void docs(Call& call) {
+  if (!call.ctx->settings.enable_docs) return call.respond(detail_response(404, "Not Found"));
+  Response r;
+  r.content_type = "text/html; charset=utf-8";
+  std::string html =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>lpops API</title>"
+      "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}code{background:#f3f3f3;padding:0 .3em}"
+      "td{padding:.2em .8em;border-bottom:1px solid #ddd}</style></head><body><h1>lpops API</h1>"
+      "<p>Machine-readable description: <a href=\"/openapi.json\">/openapi.json</a>.</p><table>"
+      "<tr><th>method</th><th>path</th><th>access</th><th>summary</th></tr>";
+  for (const Route* route : all_routes()) {
+    const char* access = route->access == Access::admin ? "admin" : route->access == Access::view ? "view" : "public";
+    html += std::string("<tr><td>") + route->method + "</td><td><code>" + route->pattern + "</code></td><td>" + access +
+            "</td><td>" + route->summary + "</td></tr>";
+  }
+  html += "</table></body></html>";
+  r.body = std::move(html);
+  call.respond(std::move(r));
+}
+
+}  // namespace
+
+const std::vector<Route>& system_routes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/healthz", Access::public_, healthz, "Liveness"},
+      {"GET", "/readyz", Access::public_, readyz, "Readiness: recovered, storage and rank-check state"},
+      {"GET", "/metrics", Access::public_, metrics, "Prometheus metrics"},
+      {"GET", "/openapi.json", Access::public_, openapi, "This API, as OpenAPI 3.1"},
+      {"GET", "/docs", Access::public_, docs, "Human-readable route list"},
+  };
+  return routes;
+}
+
+}  // namespace lpops::net

@@ -1,0 +1,118 @@
+// /api/workloads: creation, time credits, status changes, listings.
+#include "net/api.hpp"
+
+namespace lpops::net {
+namespace {
+
+void read_draft(BodyReader& body, WorkloadDraft& d) {
+  d.workload_id = body.required_string("workload_id", 1, kMaxWorkloadIdChars);
+  d.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
+  d.plan_id = body.optional_string("plan_id", 128);
+  d.run_id = body.optional_string("run_id", 256);
+  d.artifact_hash = body.optional_string("artifact_hash", 256);
+  d.artifact_uri = body.optional_string("artifact_uri", 512);
+  d.notes = body.optional_string("notes", 1024);
+}
+
+bool truthy(const std::optional<std::string>& s) { return s && !s->empty(); }
+
+void create_workload(Call& call) {
+  Validation v;
+  BodyReader body(call.request.body, v);
+  WorkloadDraft d;
+  read_draft(body, d);
+  auto amount = body.eth_amount("payout_amount_eth", true);
+  if (amount && (amount->negative || amount->is_zero())) {
+    v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0");
+  }
+  if (v.ok() && !truthy(d.artifact_hash) && !truthy(d.artifact_uri))
+    v.add("body", "", "value_error", "Value error, artifact_hash or artifact_uri required");
+  if (!v.ok()) return call.respond(v.response());
+  d.payout_amount = amount->magnitude;
+  caf::anon_send(call.ctx->ledger, actors::CreateWorkload{std::move(d), call.reply()});
+}
+
+void create_time_workload(Call& call) {
+  Validation v;
+  BodyReader body(call.request.body, v);
+  WorkloadDraft d;
+  read_draft(body, d);
+  auto duration = body.integer("duration_ms", 1, static_cast<std::int64_t>(kMaxWorkloadDurationMs), true);
+  std::string status = body.optional_string("status", 32).value_or("verified");
+  if (!v.ok()) return call.respond(v.response());
+  caf::anon_send(call.ctx->ledger, actors::CreateTimeWorkload{std::move(d), static_cast<std::uint64_t>(*duration),
+                                                              std::move(status), call.reply()});
+}
+
+void patch_workload(Call& call) {
+  Validation v;
+  BodyReader body(call.request.body, v);
+  WorkloadPatch p;
+  p.status = body.optional_string("status", 32);
+  if (p.status && !is_workload_status(*p.status)) {
+    json::value in(*p.status);
+    v.add("body", "status", "value_error", "Value error, invalid workload status", &in);
+  }
+  p.notes = body.optional_string("notes", 1024);
+  p.tx_hash = body.optional_string("tx_hash", 128);
+  p.artifact_uri = body.optional_string("artifact_uri", 512);
+  p.artifact_hash = body.optional_string("artifact_hash", 256);
+  if (!v.ok()) return call.respond(v.response());
+  caf::anon_send(call.ctx->ledger, actors::PatchWorkload{call.params[0], std::move(p), call.reply()});
+}
+
+// since/until as the reference reads them: a final "Z" is optional, naive means UTC.
+bool read_range(QueryReader& q, std::optional<UnixMicros>& since, std::optional<UnixMicros>& until) {
+  for (auto [key, out] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
+    if (auto text = q.string(key, 64)) {
+      *out = parse_iso(*text);
+      if (!*out) return false;
+    }
+  }
+  return true;
+}
+
+void list_workloads(Call& call) {
+  Validation v;
+  QueryReader q(call.query, v);
+  WorkloadFilter f;
+  f.orchestrator_id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
+  f.status = q.string("status", 32);
+  if (auto limit = q.integer("limit", 1, 500)) f.limit = static_cast<std::size_t>(*limit);
+  if (!v.ok()) return call.respond(v.response());
+  if (f.status && !is_workload_status(*f.status)) return call.respond(detail_response(400, "Invalid status filter"));
+  if (!read_range(q, f.since, f.until)) return call.respond(detail_response(400, "Invalid timestamp filter"));
+  caf::anon_send(call.ctx->ledger, actors::Query{[f](const Book& book) {
+                                                   json::array rows;
+                                                   for (const Workload* w : book.list_workloads(f)) rows.push_back(w->to_view());
+                                                   return std::pair{200, json::serialize(json::object{{"workloads", std::move(rows)}})};
+                                                 },
+                                                 call.reply()});
+}
+
+void workload_summary(Call& call) {
+  Validation v;
+  QueryReader q(call.query, v);
+  std::optional<UnixMicros> since, until;
+  if (!read_range(q, since, until)) return call.respond(detail_response(400, "Invalid timestamp filter"));
+  caf::anon_send(call.ctx->ledger,
+                 actors::Query{[since, until](const Book& book) {
+                                 return std::pair{200, json::serialize(book.workload_summary(since, until))};
+                               },
+                               call.reply()});
+}
+
+}  // namespace
+
+const std::vector<Route>& workload_routes() {
+  static const std::vector<Route> routes = {
+      {"POST", "/api/workloads", Access::admin, create_workload, "Record a workload (credited when verified)"},
+      {"POST", "/api/workloads/time", Access::admin, create_time_workload, "Record and credit a time-based workload"},
+      {"GET", "/api/workloads", Access::view, list_workloads, "List workloads, newest first"},
+      {"GET", "/api/workloads/summary", Access::view, workload_summary, "Per-orchestrator workload totals"},
+      {"PATCH", "/api/workloads/{workload_id}", Access::admin, patch_workload, "Change a workload; credits exactly once"},
+  };
+  return routes;
+}
+
+}  // namespace lpops::net

@@ -1,0 +1,304 @@
+#include "net/body.hpp"
+
+#include <boost/url/parse_query.hpp>
+
+#include <charconv>
+#include <cmath>
+
+namespace lpops::net {
+namespace {
+
+std::string type_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::string: return "string";
+    case json::kind::bool_: return "boolean";
+    case json::kind::null: return "null";
+    case json::kind::object: return "object";
+    case json::kind::array: return "array";
+    default: return "number";
+  }
+}
+
+// The shortest decimal that reads back as this double, as Python's str(float) gives.
+std::string shortest_decimal(double d) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, res.ptr);
+}
+
+}  // namespace
+
+Response json_response(int status, const json::value& body) {
+  Response r;
+  r.status = status;
+  r.body = json::serialize(body);
+  return r;
+}
+
+Response detail_response(int status, std::string_view detail) {
+  return json_response(status, json::object{{"detail", detail}});
+}
+
+std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+void Validation::add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
+                     const json::value* input) {
+  json::object e;
+  e["type"] = type;
+  json::array loc{json::value(where)};
+  if (!field.empty()) loc.push_back(json::value(field));
+  e["loc"] = std::move(loc);
+  e["msg"] = std::move(msg);
+  // Echo small inputs only: an oversize value should not come back in full.
+  if (input && (!input->is_string() || input->get_string().size() <= 256) && !input->is_object() && !input->is_array())
+    e["input"] = *input;
+  errors_.push_back(std::move(e));
+}
+
+Response Validation::response() const { return json_response(422, json::object{{"detail", errors_}}); }
+
+BodyReader::BodyReader(const std::string& text, Validation& v) : v_(v) {
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 32;
+  doc_ = json::parse(text, ec, {}, opts);
+  if (ec) {
+    v_.add("body", "", "json_invalid", "JSON decode error: " + ec.message());
+    return;
+  }
+  if (!doc_.is_object()) {
+    v_.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from");
+    return;
+  }
+  object_ = &doc_.get_object();
+}
+
+const json::value* BodyReader::find(std::string_view key) const {
+  if (!object_) return nullptr;
+  auto it = object_->find(key);
+  return it == object_->end() ? nullptr : &it->value();
+}
+
+std::string BodyReader::required_string(std::string_view key, std::size_t min_chars, std::size_t max_chars) {
+  if (!parsed()) return {};
+  const json::value* v = find(key);
+  if (!v || v->is_null()) {
+    v_.add("body", key, "missing", "Field required");
+    return {};
+  }
+  auto s = optional_string(key, max_chars, min_chars);
+  return s.value_or(std::string{});
+}
+
+std::optional<std::string> BodyReader::optional_string(std::string_view key, std::size_t max_chars,
+                                                       std::size_t min_chars) {
+  const json::value* v = find(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_string()) {
+    v_.add("body", key, "string_type", "Input should be a valid string", v);
+    return std::nullopt;
+  }
+  std::string s(v->get_string());
+  std::size_t n = code_points(s);
+  if (n < min_chars) {
+    v_.add("body", key, "string_too_short", "String should have at least " + std::to_string(min_chars) + " character" + (min_chars == 1 ? "" : "s"), v);
+    return std::nullopt;
+  }
+  if (n > max_chars) {
+    v_.add("body", key, "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", v);
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<bool> BodyReader::optional_bool(std::string_view key) {
+  const json::value* v = find(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_bool()) {
+    v_.add("body", key, "bool_type", "Input should be a valid boolean", v);
+    return std::nullopt;
+  }
+  return v->get_bool();
+}
+
+std::optional<double> BodyReader::optional_number(std::string_view key, double min, double max) {
+  const json::value* v = find(key);
+  if (!v || v->is_null()) return std::nullopt;
+  double d;
+  if (v->is_double()) d = v->get_double();
+  else if (v->is_int64()) d = static_cast<double>(v->get_int64());
+  else if (v->is_uint64()) d = static_cast<double>(v->get_uint64());
+  else {
+    v_.add("body", key, "float_type", "Input should be a valid number", v);
+    return std::nullopt;
+  }
+  if (!std::isfinite(d) || d < min || d > max) {
+    v_.add("body", key, "value_error", "Input should be between " + shortest_decimal(min) + " and " + shortest_decimal(max), v);
+    return std::nullopt;
+  }
+  return d;
+}
+
+std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64_t min, std::int64_t max,
+                                                bool required) {
+  if (!parsed()) return std::nullopt;
+  const json::value* v = find(key);
+  if (!v || v->is_null()) {
+    if (required) v_.add("body", key, "missing", "Field required");
+    return std::nullopt;
+  }
+  std::optional<std::int64_t> n;
+  bool too_big = false;
+  if (v->is_int64()) n = v->get_int64();
+  else if (v->is_uint64()) too_big = true;
+  else if (v->is_double()) {
+    double d = v->get_double();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) n = static_cast<std::int64_t>(d);
+    else if (std::isfinite(d) && d == std::floor(d)) too_big = true;
+  } else if (v->is_string()) {
+    std::string_view s = v->get_string();
+    std::int64_t parsed = 0;
+    auto res = std::from_chars(s.data(), s.data() + s.size(), parsed);
+    if (res.ec == std::errc{} && res.ptr == s.data() + s.size()) n = parsed;
+    else if (res.ec == std::errc::result_out_of_range) too_big = true;
+  }
+  if (!n && !too_big) {
+    v_.add("body", key, "int_type", "Input should be a valid integer", v);
+    return std::nullopt;
+  }
+  if (too_big || *n < min || *n > max) {
+    v_.add("body", key, *n < min && !too_big ? "greater_than_equal" : "less_than_equal",
+           "Input should be between " + std::to_string(min) + " and " + std::to_string(max), v);
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool required) {
+  if (!parsed()) return std::nullopt;
+  const json::value* v = find(key);
+  if (!v || v->is_null()) {
+    if (required) v_.add("body", key, "missing", "Field required");
+    return std::nullopt;
+  }
+  std::string text;
+  if (v->is_string()) text = std::string(v->get_string());
+  else if (v->is_int64()) text = std::to_string(v->get_int64());
+  else if (v->is_uint64()) text = std::to_string(v->get_uint64());
+  else if (v->is_double()) {
+    if (!std::isfinite(v->get_double())) {
+      v_.add("body", key, "finite_number", "Input should be a finite number", v);
+      return std::nullopt;
+    }
+    text = shortest_decimal(v->get_double());
+  } else {
+    v_.add("body", key, "decimal_type", "Decimal input should be an integer, float, string or Decimal object", v);
+    return std::nullopt;
+  }
+  auto amount = parse_eth(text);
+  if (!amount) {
+    v_.add("body", key, "decimal_parsing", "Input should be a valid decimal ETH amount: " + amount.error(), v);
+    return std::nullopt;
+  }
+  return *amount;
+}
+
+std::optional<json::object> BodyReader::optional_object(std::string_view key, bool required) {
+  if (!parsed()) return std::nullopt;
+  const json::value* v = find(key);
+  if (!v || v->is_null()) {
+    if (required) v_.add("body", key, "missing", "Field required");
+    return std::nullopt;
+  }
+  if (!v->is_object()) {
+    v_.add("body", key, "dict_type", "Input should be a valid dictionary", v);
+    return std::nullopt;
+  }
+  return v->get_object();
+}
+
+std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::string_view key, std::size_t max_items,
+                                                                        std::size_t max_chars) {
+  const json::value* v = find(key);
+  if (!v || v->is_null()) return std::nullopt;
+  if (!v->is_array()) {
+    v_.add("body", key, "list_type", "Input should be a valid list", v);
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  for (const auto& item : v->get_array()) {
+    if (!item.is_string()) {
+      v_.add("body", key, "string_type", "List items should be valid strings", &item);
+      return std::nullopt;
+    }
+    std::string s(item.get_string());
+    auto b = s.find_first_not_of(" \t\r\n");
+    if (b == std::string::npos) continue;
+    s = s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+    if (code_points(s) > max_chars) {
+      v_.add("body", key, "string_too_long", "List items should have at most " + std::to_string(max_chars) + " characters", &item);
+      return std::nullopt;
+    }
+    out.push_back(std::move(s));
+  }
+  if (out.size() > max_items) {
+    v_.add("body", key, "too_long", "List should have at most " + std::to_string(max_items) + " items");
+    return std::nullopt;
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+QueryReader::QueryReader(std::string_view query, Validation& v) : v_(v) {
+  auto parsed = boost::urls::parse_query(query);
+  if (!parsed) return;
+  for (auto p : *parsed) params_.emplace(std::string(p.key), std::string(p.value));  // first value wins
+}
+
+std::optional<std::string> QueryReader::string(std::string_view key, std::size_t max_chars) {
+  auto it = params_.find(key);
+  if (it == params_.end()) return std::nullopt;
+  if (code_points(it->second) > max_chars) {
+    json::value in(it->second);
+    v_.add("query", key, "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", &in);
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int64_t min, std::int64_t max) {
+  auto it = params_.find(key);
+  if (it == params_.end()) return std::nullopt;
+  const std::string& s = it->second;
+  std::int64_t n = 0;
+  auto res = std::from_chars(s.data(), s.data() + s.size(), n);
+  json::value in(s);
+  if (res.ec != std::errc{} || res.ptr != s.data() + s.size()) {
+    v_.add("query", key, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", &in);
+    return std::nullopt;
+  }
+  if (n < min || n > max) {
+    v_.add("query", key, n < min ? "greater_than_equal" : "less_than_equal",
+           "Input should be between " + std::to_string(min) + " and " + std::to_string(max), &in);
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<bool> QueryReader::boolean(std::string_view key) {
+  auto it = params_.find(key);
+  if (it == params_.end()) return std::nullopt;
+  std::string s = it->second;
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "0" || s == "no" || s == "off") return false;
+  json::value in(it->second);
+  v_.add("query", key, "bool_parsing", "Input should be a valid boolean, unable to interpret input", &in);
+  return std::nullopt;
+}
+
+}  // namespace lpops::net

@@ -1,0 +1,74 @@
+#pragma once
+// Reading and validating JSON request bodies and query strings. Failures collect into
+// the reference's 422 shape: {"detail":[{"type","loc","msg","input"}...]}.
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/money.hpp"
+#include "net/http_types.hpp"
+
+namespace lpops::net {
+
+namespace json = boost::json;
+
+Response json_response(int status, const json::value& body);
+Response detail_response(int status, std::string_view detail);
+
+// Number of Unicode code points in valid UTF-8 text.
+std::size_t code_points(std::string_view utf8);
+
+class Validation {
+ public:
+  void add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
+           const json::value* input = nullptr);
+  bool ok() const { return errors_.empty(); }
+  Response response() const;  // 422
+
+ private:
+  json::array errors_;
+};
+
+class BodyReader {
+ public:
+  // Parses an object body; a non-object or malformed body is a 422 in `v`.
+  BodyReader(const std::string& text, Validation& v);
+  bool parsed() const { return object_ != nullptr; }
+  const json::object& object() const { return *object_; }
+
+  std::string required_string(std::string_view key, std::size_t min_chars, std::size_t max_chars);
+  std::optional<std::string> optional_string(std::string_view key, std::size_t max_chars, std::size_t min_chars = 0);
+  std::optional<bool> optional_bool(std::string_view key);
+  std::optional<double> optional_number(std::string_view key, double min, double max);
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required);
+  std::optional<SignedWei> eth_amount(std::string_view key, bool required);
+  std::optional<json::object> optional_object(std::string_view key, bool required = false);
+  std::optional<std::vector<std::string>> optional_string_list(std::string_view key, std::size_t max_items,
+                                                               std::size_t max_chars);
+  Validation& validation() { return v_; }
+
+ private:
+  const json::value* find(std::string_view key) const;
+  json::value doc_;
+  const json::object* object_ = nullptr;
+  Validation& v_;
+};
+
+class QueryReader {
+ public:
+  QueryReader(std::string_view query, Validation& v);
+  std::optional<std::string> string(std::string_view key, std::size_t max_chars = 1024);
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
+  std::optional<bool> boolean(std::string_view key);
+
+ private:
+  std::map<std::string, std::string, std::less<>> params_;
+  Validation& v_;
+};
+
+}  // namespace lpops::net

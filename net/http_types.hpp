@@ -1,0 +1,71 @@
+#pragma once
+// Transport-neutral HTTP request/response types. Route handlers see only these, so
+// that Beast stays inside net/http_server.cpp (one slow-to-compile translation unit).
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lpops::net {
+
+struct Header {
+  std::string name;   // as received; compare case-insensitively
+  std::string value;
+};
+
+struct Request {
+  std::string method;        // "GET", "POST", ...
+  std::string target;        // raw request target: path plus optional "?query"
+  std::vector<Header> headers;
+  std::string body;
+  std::string peer_ip;       // socket peer address, textual ("127.0.0.1", "::1")
+
+  // First header with this name (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<Header> headers;  // extra headers
+};
+
+// Completes one request exactly once, from any thread. The server posts the response
+// back to the connection's own executor, so calling it never blocks the caller.
+class Responder {
+ public:
+  using Fn = std::function<void(Response)>;
+  Responder() = default;
+  explicit Responder(Fn fn) : state_(std::make_shared<State>(std::move(fn))) {}
+  void operator()(Response response) const;
+  bool valid() const { return state_ != nullptr; }
+
+ private:
+  struct State {
+    explicit State(Fn f) : fn(std::move(f)) {}
+    Fn fn;
+    std::atomic<bool> done{false};
+  };
+  std::shared_ptr<State> state_;
+};
+
+// What the server calls for every complete request; `respond` may be invoked later,
+// from another thread (e.g. by an actor once the journal is durable).
+using Handler = std::function<void(Request&&, Responder)>;
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8081;            // 0 = ephemeral
+  unsigned io_threads = 2;
+  std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
+  std::size_t max_header_bytes = 16 << 10;
+  unsigned read_timeout_seconds = 30;   // idle keep-alive and slow clients
+  std::size_t max_connections = 10'000;
+};
+
+}  // namespace lpops::net

@@ -1,0 +1,168 @@
+// The OpenAPI 3.1 description, built from the route tables plus the schemas below.
+#include <map>
+
+#include "net/api.hpp"
+
+namespace lpops::net {
+namespace {
+
+json::object str(std::size_t max = 0, std::size_t min = 0) {
+  json::object s{{"type", "string"}};
+  if (max) s["maxLength"] = max;
+  if (min) s["minLength"] = min;
+  return s;
+}
+json::object nullable(json::object s) { return json::object{{"anyOf", json::array{s, json::object{{"type", "null"}}}}}; }
+json::object ref(const char* name) { return json::object{{"$ref", std::string("#/components/schemas/") + name}}; }
+json::object eth() {
+  return json::object{{"type", "string"}, {"pattern", "^-?[0-9]+(\\.[0-9]+)?$"}, {"description", "exact decimal ETH"}};
+}
+json::object wei() { return json::object{{"type", "string"}, {"pattern", "^-?[0-9]+$"}, {"description", "wei"}}; }
+json::object obj(std::initializer_list<std::pair<const char*, json::object>> props, std::initializer_list<const char*> required = {}) {
+  json::object p;
+  for (auto& [k, v] : props) p[k] = v;
+  json::array req;
+  for (auto* r : required) req.push_back(json::value(r));
+  json::object o{{"type", "object"}, {"properties", std::move(p)}};
+  if (!req.empty()) o["required"] = std::move(req);
+  return o;
+}
+json::object array_of(json::object items) { return json::object{{"type", "array"}, {"items", std::move(items)}}; }
+
+json::object schemas() {
+  json::object s;
+  s["Error"] = obj({{"detail", json::object{{"description", "a message, or a list of validation errors"}}}}, {"detail"});
+  s["Registration"] = obj({{"orchestrator_id", str(128, 1)},
+                           {"address", json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{40}$"}}},
+                           {"capability", str(128)}, {"contact_email", str(255)}, {"host_public_ip", str(64)},
+                           {"host_name", str(128)}, {"health_url", str(512)},
+                           {"services_healthy", json::object{{"type", "boolean"}}},
+                           {"health_timeout", json::object{{"type", "number"}, {"minimum", 0.1}, {"maximum", 60}}},
+                           {"min_service_uptime", json::object{{"type", "number"}, {"minimum", 0}, {"maximum", 100}}},
+                           {"monitored_services", json::object{{"type", "array"}, {"maxItems", 25}, {"items", str(128)}}}},
+                          {"orchestrator_id", "address"});
+  s["RegistrationResult"] = obj({{"orchestrator_id", str()}, {"address", str()}, {"balance_eth", eth()},
+                                 {"eligible_for_payments", json::object{{"type", "boolean"}}},
+                                 {"is_top_100", json::object{{"type", "boolean"}}}, {"denylisted", json::object{{"type", "boolean"}}},
+                                 {"registration_count", json::object{{"type", "integer"}}},
+                                 {"cooldown_expires_at", nullable(str())}, {"message", str()}, {"balance_wei", wei()}});
+  s["Orchestrator"] = json::object{{"type", "object"},
+                                   {"description", "The registry record with derived fields (balance_eth, credit_unit, cooldown_active, active, active_reason, in_use, active_sessions, active_activity_leases, balance_wei); IP fields are null for callers outside PAYMENTS_MANAGER_IP_ALLOWLIST."},
+                                   {"properties", json::object{{"orchestrator_id", str()}, {"address", str()}, {"balance_eth", eth()}, {"balance_wei", wei()}}}};
+  s["HealthPush"] = obj({{"source", str(64)}, {"data", json::object{{"type", "object"}}}}, {"data"});
+  s["Workload"] = obj({{"workload_id", str()}, {"orchestrator_id", str()}, {"plan_id", nullable(str())},
+                       {"run_id", nullable(str())}, {"artifact_hash", nullable(str())}, {"artifact_uri", nullable(str())},
+                       {"payout_amount_eth", eth()}, {"payout_amount_wei", wei()},
+                       {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}}}},
+                       {"submitted_at", str()}, {"notes", nullable(str())}, {"tx_hash", nullable(str())},
+                       {"credited", json::object{{"type", "boolean"}}}, {"credited_at", nullable(str())}});
+  s["WorkloadCreate"] = obj({{"workload_id", str(255, 1)}, {"orchestrator_id", str(128, 1)}, {"plan_id", str(128)},
+                             {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
+                             {"notes", str(1024)}, {"payout_amount_eth", json::object{{"type", json::array{"string", "number"}}}}},
+                            {"workload_id", "orchestrator_id", "payout_amount_eth"});
+  s["WorkloadTimeCreate"] = obj({{"workload_id", str(255, 1)}, {"orchestrator_id", str(128, 1)}, {"plan_id", str(128)},
+                                 {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
+                                 {"notes", str(1024)},
+                                 {"duration_ms", json::object{{"type", "integer"}, {"minimum", 1}, {"maximum", 86400000}}},
+                                 {"status", str(32)}},
+                                {"workload_id", "orchestrator_id", "duration_ms"});
+  s["WorkloadPatch"] = obj({{"status", str(32)}, {"notes", str(1024)}, {"tx_hash", str(128)}, {"artifact_uri", str(512)},
+                            {"artifact_hash", str(256)}});
+  s["Adjustment"] = obj({{"orchestrator_id", str(128, 1)}, {"amount_eth", json::object{{"type", json::array{"string", "number"}}, {"description", "signed, non-zero, at most 18 decimals"}}},
+                         {"reason", str(256)}, {"reference_workload_id", str(256)}, {"notes", str(1024)},
+                         {"force", json::object{{"type", "boolean"}, {"description", "allow the balance to go below zero"}}}},
+                        {"orchestrator_id", "amount_eth"});
+  s["AdjustmentResult"] = obj({{"orchestrator_id", str()}, {"balance_eth", eth()}, {"delta_eth", eth()}, {"reason", str()},
+                               {"reference_workload_id", nullable(str())}, {"notes", nullable(str())}, {"event_id", str()},
+                               {"balance_wei", wei()}, {"delta_wei", wei()}});
+  s["LedgerEvent"] = obj({{"timestamp", str()}, {"event", str()}, {"orchestrator_id", str()}, {"amount", eth()},
+                          {"balance", eth()}, {"delta", eth()}, {"reason", nullable(str())},
+                          {"metadata", json::object{{"type", json::array{"object", "null"}}}}, {"event_id", str()},
+                          {"amount_wei", wei()}, {"balance_wei", wei()}, {"delta_wei", wei()}});
+  return s;
+}
+
+struct Io {
+  const char* request = nullptr;
+  json::object response;
+  std::vector<std::pair<const char*, const char*>> query;  // name, type
+};
+
+std::map<std::string, Io> io_table() {
+  std::map<std::string, Io> t;
+  t["POST /api/orchestrators/register"] = {"Registration", ref("RegistrationResult"), {}};
+  t["GET /api/orchestrators"] = {nullptr, obj({{"orchestrators", array_of(ref("Orchestrator"))}}), {}};
+  t["GET /api/orchestrators/{orchestrator_id}"] = {nullptr, ref("Orchestrator"), {}};
+  t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, json::object{{"type", "object"}}, {{"days", "integer"}}};
+  t["POST /api/orchestrators/{orchestrator_id}/health"] = {"HealthPush", obj({{"ok", json::object{{"type", "boolean"}}}}), {}};
+  t["GET /api/balances"] = {nullptr, obj({{"balances", array_of(obj({{"orchestrator_id", str()}, {"balance_eth", eth()}, {"balance_wei", wei()}, {"available_eth", eth()}, {"available_wei", wei()}, {"pending_eth", eth()}, {"pending_wei", wei()}}))}}), {}};
+  t["POST /api/workloads"] = {"WorkloadCreate", ref("Workload"), {}};
+  t["POST /api/workloads/time"] = {"WorkloadTimeCreate", ref("Workload"), {}};
+  t["GET /api/workloads"] = {nullptr, obj({{"workloads", array_of(ref("Workload"))}}),
+                             {{"orchestrator_id", "string"}, {"status", "string"}, {"since", "string"}, {"until", "string"}, {"limit", "integer"}}};
+  t["GET /api/workloads/summary"] = {nullptr, json::object{{"type", "object"}}, {{"since", "string"}, {"until", "string"}}};
+  t["PATCH /api/workloads/{workload_id}"] = {"WorkloadPatch", ref("Workload"), {}};
+  t["POST /api/ledger/adjustments"] = {"Adjustment", ref("AdjustmentResult"), {}};
+  t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", "string"}, {"limit", "integer"}}};
+  return t;
+}
+
+std::string build() {
+  auto io = io_table();
+  json::object paths;
+  for (const Route* r : all_routes()) {
+    std::string method = r->method;
+    for (auto& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    json::object op;
+    op["summary"] = r->summary;
+    json::array params;
+    std::string_view pattern = r->pattern;
+    for (std::size_t pos = pattern.find('{'); pos != std::string_view::npos; pos = pattern.find('{', pos + 1)) {
+      auto end = pattern.find('}', pos);
+      params.push_back(json::object{{"name", pattern.substr(pos + 1, end - pos - 1)}, {"in", "path"}, {"required", true},
+                                    {"schema", str()}});
+    }
+    json::object ok{{"description", "OK"}};
+    auto it = io.find(std::string(r->method) + " " + r->pattern);
+    if (it != io.end()) {
+      for (auto& [name, type] : it->second.query)
+        params.push_back(json::object{{"name", name}, {"in", "query"}, {"schema", json::object{{"type", type}}}});
+      if (it->second.request)
+        op["requestBody"] = json::object{{"required", true},
+                                         {"content", json::object{{"application/json", json::object{{"schema", ref(it->second.request)}}}}}};
+      ok["content"] = json::object{{"application/json", json::object{{"schema", it->second.response}}}};
+    }
+    if (!params.empty()) op["parameters"] = std::move(params);
+    json::object responses{{"200", ok}};
+    json::object error{{"content", json::object{{"application/json", json::object{{"schema", ref("Error")}}}}}};
+    for (const char* code : {"400", "401", "403", "404", "409", "413", "422", "429"}) {
+      json::object e = error;
+      e["description"] = code;
+      responses[code] = std::move(e);
+    }
+    op["responses"] = std::move(responses);
+    if (r->access != Access::public_)
+      op["security"] = json::array{json::object{{"adminToken", json::array{}}}};
+    json::value& entry = paths[r->pattern];
+    if (!entry.is_object()) entry = json::object{};
+    entry.as_object()[method] = std::move(op);
+  }
+  json::object doc;
+  doc["openapi"] = "3.1.0";
+  doc["info"] = json::object{{"title", "lpops"}, {"version", "0.1.0"},
+                             {"description", "Livepeer operations backend; compatible with the livepeer-ops API."}};
+  doc["paths"] = std::move(paths);
+  doc["components"] = json::object{
+      {"schemas", schemas()},
+      {"securitySchemes", json::object{{"adminToken", json::object{{"type", "apiKey"}, {"in", "header"}, {"name", "X-Admin-Token"}}}}}};
+  return json::serialize(doc);
+}
+
+}  // namespace
+
+const std::string& openapi_document() {
+  static const std::string doc = build();
+  return doc;
+}
+
+}  // namespace lpops::net

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the release build, then the
+# same suites under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+bash scripts/setup.sh
+
+run_suite() {
+  local flavour="$1"
+  echo "== build ($flavour)"
+  bash scripts/build.sh "$flavour"
+  echo "== test ($flavour)"
+  local dir="build/$flavour"
+  ( cd "$dir" && ctest --output-on-failure --timeout 900 -j "${LPOPS_TEST_JOBS:-2}" )
+}
+
+run_suite release
+if [ "${LPOPS_SKIP_SANITIZERS:-0}" != "1" ]; then
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  run_suite asan
+fi
+echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -1,0 +1,291 @@
+#include "storage/file_store.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "domain/json_fields.hpp"
+
+namespace lpops::storage {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::size_t kReadChunkBytes = 8u << 20;
+constexpr std::string_view kSnapshotFormat = "lpops-snapshot:v1";
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+bool write_all(int fd, const char* data, std::size_t size) {
+  while (size > 0) {
+    ssize_t n = ::write(fd, data, size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+bool fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Streams complete lines of [from, EOF) with their offsets; returns the offset just past
+// the last complete line.
+template <class OnLine>
+std::uint64_t for_each_line(int fd, std::uint64_t from, OnLine&& on_line) {
+  std::string buffer;
+  std::uint64_t buffer_start = from;
+  std::vector<char> chunk(kReadChunkBytes);
+  std::uint64_t pos = from;
+  for (;;) {
+    ssize_t n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    pos += static_cast<std::uint64_t>(n);
+    buffer.append(chunk.data(), static_cast<std::size_t>(n));
+    std::size_t start = 0;
+    for (;;) {
+      std::size_t nl = buffer.find('\n', start);
+      if (nl == std::string::npos) break;
+      if (!on_line(std::string_view(buffer).substr(start, nl - start), buffer_start + start)) return buffer_start + start;
+      start = nl + 1;
+    }
+    buffer.erase(0, start);
+    buffer_start += start;
+  }
+  return buffer_start;
+}
+
+}  // namespace
+
+FileStore::FileStore(FileStoreOptions options) : options_(std::move(options)) {}
+
+FileStore::~FileStore() {
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+std::string FileStore::journal_path() const { return (fs::path(options_.data_dir) / "journal.jsonl").string(); }
+std::string FileStore::snapshot_path() const { return (fs::path(options_.data_dir) / "snapshot.json").string(); }
+
+std::string FileStore::describe() const {
+  return "json files in " + options_.data_dir + (options_.fsync ? "" : " (fsync OFF: not durable)");
+}
+
+std::optional<std::string> FileStore::lock_directory() {
+  std::error_code ec;
+  fs::create_directories(options_.data_dir, ec);
+  if (ec) return "cannot create data directory " + options_.data_dir + ": " + ec.message();
+  std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) return errno_text("cannot open " + lock_path);
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return "data directory " + options_.data_dir + " is in use by another lpops process";
+  return std::nullopt;
+}
+
+std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& report, std::uint64_t& offset,
+                                                            std::uint64_t& seq, Digest32& hash) {
+  std::ifstream in(snapshot_path(), std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) {
+    report.warnings.push_back("snapshot.json is unreadable; replaying the whole journal");
+    return std::nullopt;
+  }
+  auto& o = v.get_object();
+  auto s = get_opt_int(o, "seq");
+  auto off = get_opt_int(o, "journal_offset");
+  auto h = get_opt_string(o, "last_hash");
+  auto book = o.find("book");
+  if (get_string(o, "format") != kSnapshotFormat || !s || !off || !h || *s < 0 || *off < 0 ||
+      !hex_decode(*h, hash.data(), hash.size()) || book == o.end() || !book->value().is_object()) {
+    report.warnings.push_back("snapshot.json is malformed; replaying the whole journal");
+    return std::nullopt;
+  }
+  seq = static_cast<std::uint64_t>(*s);
+  offset = static_cast<std::uint64_t>(*off);
+  return std::move(book->value().get_object());
+}
+
+std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std::uint64_t expected_records,
+                                                   const Digest32& expected_hash) {
+  std::uint64_t seq = 0;
+  std::string last_line;
+  std::uint64_t stop = for_each_line(journal_fd_, 0, [&](std::string_view line, std::uint64_t at) {
+    if (at >= end_offset) return false;
+    index_.put(++seq, {at, static_cast<std::uint32_t>(line.size())});
+    if (at + line.size() + 1 == end_offset) last_line.assign(line);
+    return true;
+  });
+  if (stop != end_offset || seq != expected_records) return std::string("snapshot does not match the journal");
+  if (seq > 0) {
+    auto r = parse_record(last_line);
+    if (!r || r->seq != seq || r->hash != expected_hash) return std::string("snapshot does not match the journal");
+  }
+  return std::nullopt;
+}
+
+Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, const RecordVisitor& visit) {
+  if (options_.read_only) {
+    journal_fd_ = ::open(journal_path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
+  } else {
+    if (auto err = lock_directory()) return Error{*err};
+    journal_fd_ = ::open(journal_path().c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
+  }
+
+  RecoveryReport report;
+  std::uint64_t offset = 0, seq = 0;
+  Digest32 hash{};
+  auto snapshot = options_.read_only ? std::nullopt : load_snapshot(report, offset, seq, hash);
+  if (snapshot) {
+    std::optional<std::string> err = index_prefix(offset, seq, hash);
+    if (!err) err = on_snapshot(*snapshot, seq);
+    if (err) {
+      report.warnings.push_back(*err + "; replaying the whole journal");
+      offset = 0;
+      seq = 0;
+      hash = Digest32{};
+    } else {
+      report.snapshot_seq = seq;
+    }
+  }
+
+  // Verify and visit everything after the snapshot.
+  std::optional<std::string> failure;       // why the first bad line is bad
+  std::uint64_t failure_offset = 0;
+  std::optional<std::string> visit_error;
+  bool valid_after_failure = false;
+  std::uint64_t end = for_each_line(journal_fd_, offset, [&](std::string_view line, std::uint64_t at) {
+    auto r = parse_record(line);
+    if (failure) {  // only looking for intact records past the damage
+      if (r) valid_after_failure = true;
+      return !valid_after_failure;
+    }
+    if (!r) {
+      failure = r.error();
+    } else if (r->seq != seq + 1 || r->prev != hash) {
+      failure = "record seq " + std::to_string(r->seq) + " does not follow seq " + std::to_string(seq);
+    } else if (auto err = visit(*r)) {
+      visit_error = "record seq " + std::to_string(r->seq) + ": " + *err;
+      return false;
+    }
+    if (failure) {
+      failure_offset = at;
+      return true;
+    }
+    seq = r->seq;
+    hash = r->hash;
+    index_.put(seq, {at, static_cast<std::uint32_t>(line.size())});
+    ++report.replayed_records;
+    return true;
+  });
+  if (visit_error) return Error{*visit_error};
+
+  struct stat st {};
+  if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};
+  const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);
+  std::uint64_t keep = file_size;
+  if (failure) {
+    if (valid_after_failure)
+      return Error{"journal " + journal_path() + " is corrupt at byte " + std::to_string(failure_offset) +
+                   " (after seq " + std::to_string(seq) + ": " + *failure +
+                   ") and intact records follow; refusing to start. Restore the file or cut it by hand."};
+    keep = failure_offset;
+    report.cut_reason = "corrupt record after seq " + std::to_string(seq) + ": " + *failure;
+  } else if (end < file_size) {
+    keep = end;
+    report.cut_reason = "torn last line after seq " + std::to_string(seq);
+  }
+  if (keep < file_size) {
+    report.cut_bytes = file_size - keep;
+    if (options_.read_only) {
+      report.warnings.push_back("not cutting " + std::to_string(report.cut_bytes) + " bad tail bytes (read-only)");
+      keep = file_size;
+    } else
+    if (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0)
+      return Error{errno_text("cannot cut the journal tail")};
+  }
+  end_offset_ = keep;
+  last_seq_ = seq;
+  index_.publish(seq);
+  report.last_seq = seq;
+  report.last_hash = hash;
+  return report;
+}
+
+std::optional<std::string> FileStore::append(const std::vector<const FramedRecord*>& records) {
+  if (records.empty()) return std::nullopt;
+  if (options_.read_only) return std::string("the store is open read-only");
+  std::string batch;
+  std::size_t total = 0;
+  for (const auto* r : records) total += r->line.size();
+  batch.reserve(total);
+  std::uint64_t at = end_offset_;
+  for (const auto* r : records) {
+    index_.put(++last_seq_, {at, static_cast<std::uint32_t>(r->line.size() - 1)});
+    at += r->line.size();
+    batch += r->line;
+  }
+  if (!write_all(journal_fd_, batch.data(), batch.size())) return errno_text("journal write failed");
+  if (options_.fsync && ::fdatasync(journal_fd_) != 0) return errno_text("journal fdatasync failed");
+  end_offset_ = at;
+  index_.publish(last_seq_);
+  return std::nullopt;
+}
+
+std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Digest32& hash,
+                                                     const std::string& book_json) {
+  std::uint64_t offset = 0;
+  if (seq > 0) {
+    auto span = index_.get(seq);
+    if (!span) return std::string("snapshot seq is not durable");
+    offset = span->offset + span->length + 1;
+  }
+  std::string head = "{\"format\":\"" + std::string(kSnapshotFormat) + "\",\"seq\":" + std::to_string(seq) +
+                     ",\"journal_offset\":" + std::to_string(offset) + ",\"last_hash\":\"" + hex_lower(hash) +
+                     "\",\"book\":";
+  std::string tmp = snapshot_path() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_text("cannot create " + tmp);
+  bool ok = write_all(fd, head.data(), head.size()) && write_all(fd, book_json.data(), book_json.size()) &&
+            write_all(fd, "}\n", 2) && (!options_.fsync || ::fsync(fd) == 0);
+  ::close(fd);
+  if (!ok) return errno_text("cannot write " + tmp);
+  if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return errno_text("cannot rename " + tmp);
+  if (options_.fsync && !fsync_dir(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
+  return std::nullopt;
+}
+
+std::optional<std::string> FileStore::read(std::uint64_t seq) const {
+  auto span = index_.get(seq);
+  if (!span) return std::nullopt;
+  std::string line(span->length, '\0');
+  std::size_t done = 0;
+  while (done < line.size()) {
+    ssize_t n = ::pread(journal_fd_, line.data() + done, line.size() - done, static_cast<off_t>(span->offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;
+    done += static_cast<std::size_t>(n);
+  }
+  return line;
+}
+
+}  // namespace lpops::storage

@@ -1,0 +1,55 @@
+#pragma once
+// The embedded default store: JSON files in a data directory.
+//   journal.jsonl  append-only framed records, one per line (group commit: one write and
+//                  one fdatasync per batch)
+//   snapshot.json  the book as of some seq (write temp, fsync, rename, fsync dir)
+//   LOCK           flock'ed for the life of the process: one node per directory
+#include <atomic>
+#include <string>
+
+#include "storage/offset_index.hpp"
+#include "storage/record_store.hpp"
+
+namespace lpops::storage {
+
+struct FileStoreOptions {
+  std::string data_dir = "./data";
+  bool fsync = true;
+  // Inspection mode (lpops replay): no lock, snapshot ignored, a bad tail is reported
+  // but not cut, nothing is written.
+  bool read_only = false;
+};
+
+class FileStore final : public RecordStore {
+ public:
+  explicit FileStore(FileStoreOptions options);
+  ~FileStore() override;
+
+  Result<RecoveryReport> recover(const SnapshotVisitor& on_snapshot, const RecordVisitor& visit) override;
+  std::optional<std::string> append(const std::vector<const FramedRecord*>& records) override;
+  std::optional<std::string> write_snapshot(std::uint64_t seq, const Digest32& hash,
+                                            const std::string& book_json) override;
+  std::optional<std::string> read(std::uint64_t seq) const override;
+  std::uint64_t durable_seq() const override { return index_.durable(); }
+  std::string describe() const override;
+
+  std::string journal_path() const;
+  std::string snapshot_path() const;
+  std::uint64_t journal_bytes() const { return end_offset_; }
+
+ private:
+  std::optional<std::string> lock_directory();
+  std::optional<boost::json::object> load_snapshot(RecoveryReport& report, std::uint64_t& offset,
+                                                   std::uint64_t& seq, Digest32& hash);
+  std::optional<std::string> index_prefix(std::uint64_t end_offset, std::uint64_t expected_records,
+                                          const Digest32& expected_hash);
+
+  FileStoreOptions options_;
+  int lock_fd_ = -1;
+  int journal_fd_ = -1;
+  std::uint64_t end_offset_ = 0;
+  std::uint64_t last_seq_ = 0;
+  OffsetIndex index_;
+};
+
+}  // namespace lpops::storage

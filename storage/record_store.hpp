@@ -1,0 +1,57 @@
+#pragma once
+// Where framed records and snapshots live. The journal actor is the only writer; the
+// JSON-file store implements it today and a PostgreSQL store can implement it without
+// any change to the actors.
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/digest.hpp"
+#include "domain/result.hpp"
+#include "storage/record_format.hpp"
+
+namespace lpops::storage {
+
+struct RecoveryReport {
+  std::uint64_t snapshot_seq = 0;       // 0 = started without a snapshot
+  std::uint64_t replayed_records = 0;   // records after the snapshot
+  std::uint64_t last_seq = 0;
+  Digest32 last_hash{};
+  std::uint64_t cut_bytes = 0;          // torn/corrupt tail removed
+  std::string cut_reason;               // why, when cut_bytes > 0
+  std::vector<std::string> warnings;    // e.g. an unreadable snapshot that was ignored
+};
+
+// Called with the book state of a usable snapshot; an error makes recovery ignore the
+// snapshot and replay the whole journal instead.
+using SnapshotVisitor = std::function<std::optional<std::string>(const boost::json::object& book, std::uint64_t seq)>;
+// Called for each record after the snapshot, in seq order; an error aborts recovery.
+using RecordVisitor = std::function<std::optional<std::string>(const ParsedRecord&)>;
+
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+
+  // Loads the newest usable snapshot, then visits every later record, checking the
+  // seq/prev links. A torn or corrupt tail is cut and reported; corruption followed by
+  // valid records is an error (the operator must look), never silently skipped.
+  virtual Result<RecoveryReport> recover(const SnapshotVisitor& on_snapshot, const RecordVisitor& visit) = 0;
+
+  // Appends framed records (consecutive seqs) and returns once they are durable.
+  virtual std::optional<std::string> append(const std::vector<const FramedRecord*>& records) = 0;
+
+  // Durably replaces the snapshot with the book state as of `seq` (already appended).
+  virtual std::optional<std::string> write_snapshot(std::uint64_t seq, const Digest32& hash,
+                                                    const std::string& book_json) = 0;
+
+  // The stored line of a durable record (without '\n'); any thread may call it.
+  virtual std::optional<std::string> read(std::uint64_t seq) const = 0;
+  virtual std::uint64_t durable_seq() const = 0;
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace lpops::storage

@@ -1,0 +1,230 @@
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+class ApiTest : public NodeTest {
+ protected:
+  void SetUp() override { start_node(); }
+};
+
+TEST_F(ApiTest, HealthReadyAndMetrics) {
+  EXPECT_EQ(get("/healthz").status, 200);
+  auto ready = get_json("/readyz");
+  EXPECT_EQ(ready.at("status").as_string(), "ready");
+  EXPECT_NE(std::string(ready.at("rank_check").as_string()).find("TOP_CONTRACT_ADDRESS is unset"), std::string::npos);
+  auto metrics = get("/metrics");
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("lpops_actor_messages_total"), std::string::npos);
+  EXPECT_NE(metrics.body.find("lpops_http_requests_total"), std::string::npos);
+}
+
+TEST_F(ApiTest, UnknownRouteAndWrongMethod) {
+  auto r = get("/api/nothing");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Not Found");
+  auto m = raw("DELETE", "/api/workloads", "");
+  EXPECT_EQ(m.status, 405);
+  EXPECT_EQ(parse_json(m.body).at("detail").as_string(), "Method Not Allowed");
+}
+
+TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
+  auto doc = get_json("/openapi.json");
+  const auto& paths = doc.at("paths").as_object();
+  for (const char* p : {"/api/orchestrators/register", "/api/orchestrators", "/api/orchestrators/{orchestrator_id}",
+                        "/api/orchestrators/{orchestrator_id}/stats", "/api/orchestrators/{orchestrator_id}/health",
+                        "/api/workloads", "/api/workloads/time", "/api/workloads/summary",
+                        "/api/workloads/{workload_id}", "/api/ledger/adjustments", "/api/ledger/events",
+                        "/api/balances", "/healthz", "/readyz", "/metrics"})
+    EXPECT_TRUE(paths.contains(p)) << p;
+  EXPECT_TRUE(paths.at("/api/workloads/time").at("post").as_object().contains("requestBody"));
+  EXPECT_EQ(get("/docs").status, 200);
+}
+
+TEST_F(ApiTest, RegisterListGetAndRefresh) {
+  auto r = post("/api/orchestrators/register",
+                json::object{{"orchestrator_id", "orch-a"}, {"address", "0xAbCdEf0000000000000000000000000000000001"},
+                             {"capability", "video"}, {"contact_email", " ops@example.com "}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto body = parse_json(r.body);
+  EXPECT_EQ(body.at("message").as_string(), "Registered orchestrator");
+  EXPECT_EQ(body.at("balance_eth").as_string(), "0");
+  EXPECT_EQ(body.at("registration_count").as_int64(), 1);
+  EXPECT_EQ(body.at("address").as_string(), "0xAbCdEf0000000000000000000000000000000001");
+
+  auto again = post("/api/orchestrators/register",
+                    json::object{{"orchestrator_id", "orch-a"}, {"address", "0xabcdef0000000000000000000000000000000001"}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(parse_json(again.body).at("message").as_string(), "Registration refreshed");
+
+  auto list = get_json("/api/orchestrators");
+  ASSERT_EQ(list.at("orchestrators").as_array().size(), 1u);
+  auto one = get_json("/api/orchestrators/orch-a");
+  EXPECT_EQ(one.at("capability").as_string(), "video");
+  EXPECT_EQ(one.at("contact_email").as_string(), "ops@example.com");
+  EXPECT_EQ(one.at("registration_count").as_int64(), 2);
+  EXPECT_EQ(one.at("last_seen_ip").as_string(), "127.0.0.1");
+  EXPECT_FALSE(one.as_object().contains("forwarder_health"));
+  EXPECT_EQ(get("/api/orchestrators/nobody").status, 404);
+}
+
+TEST_F(ApiTest, AddressConflictsAre409) {
+  register_orchestrator("a", address_of(1));
+  auto taken = post("/api/orchestrators/register", json::object{{"orchestrator_id", "b"}, {"address", address_of(1)}});
+  EXPECT_EQ(taken.status, 409);
+  EXPECT_EQ(parse_json(taken.body).at("detail").as_string(), "Address already registered to a different orchestrator");
+  auto changed = post("/api/orchestrators/register", json::object{{"orchestrator_id", "a"}, {"address", address_of(2)}});
+  EXPECT_EQ(changed.status, 409);
+  EXPECT_EQ(parse_json(changed.body).at("detail").as_string(),
+            "Existing orchestrator attempted to change address; this is not allowed");
+}
+
+TEST_F(ApiTest, RegistrationRateLimitIs429) {
+  int limited = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto r = post("/api/orchestrators/register", json::object{{"orchestrator_id", "rl"}, {"address", address_of(5)}});
+    if (r.status == 429) {
+      ++limited;
+      EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Too many registration attempts; slow down");
+    } else {
+      EXPECT_EQ(r.status, 200);
+    }
+  }
+  EXPECT_EQ(limited, 3);  // 5 per 10 s pass
+}
+
+TEST_F(ApiTest, TimeWorkloadCreditsExactlyAndOnce) {
+  register_orchestrator("o1", address_of(1));
+  auto r = post("/api/workloads/time", json::object{{"workload_id", "w1"}, {"orchestrator_id", "o1"}, {"duration_ms", 90000}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto w = parse_json(r.body);
+  EXPECT_EQ(w.at("payout_amount_eth").as_string(), "0.000008030394");
+  EXPECT_EQ(w.at("status").as_string(), "verified");
+  EXPECT_TRUE(w.at("credited").as_bool());
+  auto dup = post("/api/workloads/time", json::object{{"workload_id", "w1"}, {"orchestrator_id", "o1"}, {"duration_ms", 90000}});
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(parse_json(dup.body).at("detail").as_string(), "Workload already exists");
+  EXPECT_EQ(get_json("/api/orchestrators/o1").at("balance_eth").as_string(), "0.000008030394");
+  auto unknown = post("/api/workloads/time", json::object{{"workload_id", "w2"}, {"orchestrator_id", "zz"}, {"duration_ms", 1}});
+  EXPECT_EQ(unknown.status, 404);
+  auto status = post("/api/workloads/time",
+                     json::object{{"workload_id", "w3"}, {"orchestrator_id", "o1"}, {"duration_ms", 1}, {"status", "weird"}});
+  EXPECT_EQ(status.status, 400);
+  EXPECT_EQ(parse_json(status.body).at("detail").as_string(), "Invalid workload status");
+}
+
+TEST_F(ApiTest, PatchCreditsOnceAndSurvivesRestart) {
+  register_orchestrator("o1", address_of(1));
+  auto created = post("/api/workloads", json::object{{"workload_id", "job-1"}, {"orchestrator_id", "o1"},
+                                                     {"payout_amount_eth", "0.0025"}, {"artifact_uri", "s3://x/a.webm"}});
+  ASSERT_EQ(created.status, 200) << created.body;
+  EXPECT_FALSE(parse_json(created.body).at("credited").as_bool());
+  for (const char* status : {"verified", "paid", "verified"}) {
+    auto p = raw("PATCH", "/api/workloads/job-1", json::serialize(json::object{{"status", status}}));
+    ASSERT_EQ(p.status, 200) << p.body;
+  }
+  EXPECT_EQ(get_json("/api/orchestrators/o1").at("balance_eth").as_string(), "0.0025");
+  restart_node();
+  auto after = raw("PATCH", "/api/workloads/job-1", json::serialize(json::object{{"status", "verified"}}));
+  ASSERT_EQ(after.status, 200);
+  EXPECT_TRUE(parse_json(after.body).at("credited").as_bool());
+  EXPECT_EQ(get_json("/api/orchestrators/o1").at("balance_eth").as_string(), "0.0025");
+  EXPECT_EQ(raw("PATCH", "/api/workloads/nope", "{}").status, 404);
+  auto events = get_json("/api/ledger/events?orchestrator_id=o1");
+  ASSERT_EQ(events.at("events").as_array().size(), 1u);
+  EXPECT_EQ(events.at("events").as_array()[0].at("reason").as_string(), "workload");
+}
+
+TEST_F(ApiTest, WorkloadListingFiltersAndSummary) {
+  register_orchestrator("o1", address_of(1));
+  register_orchestrator("o2", address_of(2));
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w" + std::to_string(i)},
+                                                       {"orchestrator_id", i % 2 ? "o1" : "o2"}, {"duration_ms", 60000},
+                                                       {"status", i < 4 ? "verified" : "pending"}})
+                  .status,
+              200);
+  auto all = get_json("/api/workloads");
+  ASSERT_EQ(all.at("workloads").as_array().size(), 6u);
+  EXPECT_EQ(all.at("workloads").as_array()[0].at("workload_id").as_string(), "w5");  // newest first
+  EXPECT_EQ(get_json("/api/workloads?orchestrator_id=o1").at("workloads").as_array().size(), 3u);
+  EXPECT_EQ(get_json("/api/workloads?status=pending").at("workloads").as_array().size(), 2u);
+  EXPECT_EQ(get_json("/api/workloads?limit=2").at("workloads").as_array().size(), 2u);
+  EXPECT_EQ(get("/api/workloads?status=bogus").status, 400);
+  EXPECT_EQ(get("/api/workloads?since=yesterday").status, 400);
+  EXPECT_EQ(get("/api/workloads?limit=0").status, 422);
+  EXPECT_EQ(get_json("/api/workloads?since=2000-01-01T00:00:00Z").at("workloads").as_array().size(), 6u);
+  EXPECT_EQ(get_json("/api/workloads?until=2000-01-01").at("workloads").as_array().size(), 0u);
+  auto summary = get_json("/api/workloads/summary");
+  const auto& rows = summary.at("orchestrators").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("orchestrator_id").as_string(), "o1");
+  EXPECT_EQ(rows[0].at("workloads").as_int64(), 3);
+}
+
+TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
+  register_orchestrator("o1", address_of(1));
+  std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "adj-1"}};
+  auto first = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1.5"}}, key);
+  ASSERT_EQ(first.status, 200) << first.body;
+  auto body = parse_json(first.body);
+  EXPECT_EQ(body.at("balance_eth").as_string(), "1.5");
+  EXPECT_EQ(body.at("event_id").as_string(), "adjustment:adj-1");
+  auto repeat = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1.5"}}, key);
+  EXPECT_EQ(repeat.status, 200);
+  EXPECT_EQ(repeat.body, first.body);
+  auto reuse = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "2"}}, key);
+  EXPECT_EQ(reuse.status, 409);
+  auto below = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}});
+  EXPECT_EQ(below.status, 409);
+  auto forced = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", -2}, {"force", true}});
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  EXPECT_EQ(parse_json(forced.body).at("balance_eth").as_string(), "-0.5");
+  auto zero = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0"}});
+  EXPECT_EQ(zero.status, 422);
+  restart_node();
+  auto after = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1.5"}}, key);
+  EXPECT_EQ(after.body, first.body);
+  auto balances = get_json("/api/balances");
+  EXPECT_EQ(balances.at("balances").as_array()[0].at("balance_eth").as_string(), "-0.5");
+  auto events = get_json("/api/ledger/events?limit=10");
+  EXPECT_EQ(events.at("events").as_array().size(), 2u);
+}
+
+TEST_F(ApiTest, StatsBucketsByDay) {
+  register_orchestrator("o1", address_of(1));
+  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}).status, 200);
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0.001"}}).status, 200);
+  auto stats = get_json("/api/orchestrators/o1/stats?days=3");
+  EXPECT_EQ(stats.at("days").as_int64(), 3);
+  EXPECT_EQ(stats.at("daily").as_array().size(), 3u);
+  EXPECT_EQ(stats.at("total_credits_eth").as_string(), "0.001005353596");
+  EXPECT_EQ(stats.at("total_adjustments_eth").as_string(), "0.001");
+  EXPECT_EQ(stats.at("total_workload_eth").as_string(), "0");
+  EXPECT_EQ(get("/api/orchestrators/o1/stats?days=0").status, 422);
+  EXPECT_EQ(get("/api/orchestrators/none/stats").status, 404);
+}
+
+TEST_F(ApiTest, HealthPushDrivesEligibility) {
+  register_orchestrator("o1", address_of(1));
+  EXPECT_TRUE(get_json("/api/orchestrators/o1").at("eligible_for_payments").as_bool());
+  auto down = post("/api/orchestrators/o1/health", json::object{{"data", json::object{{"summary", json::object{{"services_up", 0}}}}}});
+  ASSERT_EQ(down.status, 200) << down.body;
+  EXPECT_EQ(down.body, "{\"ok\":true}");
+  auto view = get_json("/api/orchestrators/o1");
+  EXPECT_FALSE(view.at("eligible_for_payments").as_bool());
+  EXPECT_EQ(view.at("active_reason").as_string(), "forwarder_health");
+  ASSERT_EQ(post("/api/orchestrators/o1/health",
+                 json::object{{"source", "fw"}, {"data", json::object{{"ip", "10.0.0.9"}, {"summary", json::object{{"services_up", 3}}}}}})
+                .status,
+            200);
+  view = get_json("/api/orchestrators/o1");
+  EXPECT_TRUE(view.at("eligible_for_payments").as_bool());
+  EXPECT_EQ(view.at("last_seen_ip").as_string(), "10.0.0.9");
+  EXPECT_EQ(view.at("last_contact_source").as_string(), "fw");
+  EXPECT_EQ(post("/api/orchestrators/ghost/health", json::object{{"data", json::object{}}}).status, 404);
+  EXPECT_EQ(post("/api/orchestrators/o1/health", json::object{{"source", "fw"}}).status, 422);
+}
+
+}  // namespace
+}  // namespace lpops::testing

@@ -1,0 +1,156 @@
+// Every write endpoint: malformed or hostile input gets a clear 4xx and changes nothing.
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kAdmin{{"X-Admin-Token", "admin-secret"}};
+
+class BadInputTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    start_node({{"PAYMENTS_API_ADMIN_TOKEN", "admin-secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer-1"}, {"PAYMENTS_MAX_BODY_BYTES", "65536"}});
+    register_orchestrator("o1", address_of(1));
+    ASSERT_EQ(client_->request("POST", "/api/workloads/time",
+                               json::serialize(json::object{{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}),
+                               kAdmin).status, 200);
+    baseline_ = state();
+  }
+
+  // Everything a bad request could have touched.
+  std::string state() {
+    std::string s;
+    for (const char* t : {"/api/orchestrators", "/api/workloads", "/api/balances", "/api/ledger/events"}) {
+      auto r = client_->request("GET", t, "", kAdmin);
+      EXPECT_EQ(r.status, 200) << t;
+      s += r.body;
+    }
+    // Volatile view fields (activity windows) do not change within a test run.
+    return s;
+  }
+
+  void expect_rejected(const std::string& method, const std::string& target, const std::string& body, int status,
+                       const std::vector<std::pair<std::string, std::string>>& headers = kAdmin) {
+    auto r = client_->request(method, target, body, headers);
+    EXPECT_EQ(r.status, status) << method << " " << target << " " << body.substr(0, 120) << " -> " << r.body.substr(0, 300);
+    auto detail = parse_json(r.body);
+    EXPECT_TRUE(detail.is_object() && detail.as_object().contains("detail")) << r.body.substr(0, 300);
+  }
+
+  std::string baseline_;
+};
+
+const std::vector<std::string> kWriteTargets = {"/api/orchestrators/register", "/api/workloads", "/api/workloads/time",
+                                                "/api/ledger/adjustments", "/api/orchestrators/o1/health"};
+
+TEST_F(BadInputTest, MalformedJsonAndNonObjects) {
+  for (const auto& t : kWriteTargets) {
+    for (const char* body : {"{", "not json", "[]", "\"text\"", "42", "null", "{\"a\":1,}", ""})
+      expect_rejected("POST", t, body, 422);
+  }
+  for (const char* body : {"{", "[]"}) expect_rejected("PATCH", "/api/workloads/seed", body, 422);
+  EXPECT_EQ(state(), baseline_);
+}
+
+TEST_F(BadInputTest, InvalidUtf8) {
+  std::string bad = "{\"orchestrator_id\":\"o\xff\xfe\",\"address\":\"" + address_of(9) + "\"}";
+  for (const auto& t : kWriteTargets) expect_rejected("POST", t, bad, 422);
+  expect_rejected("PATCH", "/api/workloads/seed", "{\"notes\":\"\xc3\x28\"}", 422);
+  EXPECT_EQ(state(), baseline_);
+}
+
+TEST_F(BadInputTest, OversizeBodiesAre413) {
+  std::string huge = "{\"notes\":\"" + std::string(70000, 'x') + "\"}";
+  for (const auto& t : kWriteTargets) {
+    expect_rejected("POST", t, huge, 413);
+    client_ = std::make_unique<HttpClient>("127.0.0.1", node_->port());  // the server closes after a 413
+  }
+  EXPECT_EQ(state(), baseline_);
+}
+
+TEST_F(BadInputTest, WrongTypesAndLimits) {
+  auto reg = [](json::object o) { return json::serialize(o); };
+  const std::string a9 = address_of(9);
+  // Registration.
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", 5}, {"address", a9}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", std::string(129, 'x')}, {"address", a9}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", ""}, {"address", a9}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", "0xZZ" + std::string(38, '0')}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", "0x1234"}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"health_timeout", 61}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"contact_email", "nobody"}}), 422);
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"services_healthy", "yes"}}), 422);
+  json::array many;
+  for (int i = 0; i < 26; ++i) many.push_back(json::value("svc" + std::to_string(i)));
+  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"monitored_services", many}}), 422);
+  // Time workloads: zero, negative, huge, fractional, string durations.
+  for (json::value d : {json::value(0), json::value(-5), json::value(86400001), json::value(1e30), json::value(1.5),
+                        json::value("abc"), json::value(nullptr), json::value(std::uint64_t{18446744073709551615ull})})
+    expect_rejected("POST", "/api/workloads/time",
+                    reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"duration_ms", d}}), 422);
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", std::string(256, 'w')}, {"orchestrator_id", "o1"}, {"duration_ms", 5}}), 422);
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "w"}, {"orchestrator_id", "ghost"}, {"duration_ms", 5}}), 404);
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}}), 409);
+  // Workloads with amounts.
+  for (json::value amount : {json::value("-1"), json::value("0"), json::value("1e999"), json::value("0.0000000000000000001"),
+                             json::value("abc"), json::value(true), json::value("1" + std::string(90, '0'))})
+    expect_rejected("POST", "/api/workloads",
+                    reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"payout_amount_eth", amount}, {"artifact_hash", "h"}}), 422);
+  expect_rejected("POST", "/api/workloads", reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"payout_amount_eth", "1"}}), 422);
+  // PATCH.
+  expect_rejected("PATCH", "/api/workloads/seed", reg({{"status", "done"}}), 422);
+  expect_rejected("PATCH", "/api/workloads/seed", reg({{"tx_hash", std::string(129, 'f')}}), 422);
+  expect_rejected("PATCH", "/api/workloads/ghost", reg({{"status", "paid"}}), 404);
+  // Adjustments.
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "0"}}), 422);
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "-0"}}), 422);
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "NaN"}}), 422);
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}}), 422);
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "1"}, {"notes", std::string(1025, 'n')}}), 422);
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "ghost"}, {"amount_eth", "1"}}), 404);
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "-5"}}), 409);
+  auto bad_key = kAdmin;
+  bad_key.emplace_back("Idempotency-Key", std::string(200, 'k'));
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "1"}}), 400, bad_key);
+  // Health.
+  expect_rejected("POST", "/api/orchestrators/o1/health", reg({{"data", "up"}}), 422);
+  expect_rejected("POST", "/api/orchestrators/o1/health", reg({{"source", std::string(65, 's')}, {"data", json::object{}}}), 422);
+  EXPECT_EQ(state(), baseline_);
+}
+
+TEST_F(BadInputTest, AuthIsRequired) {
+  const std::string body = json::serialize(json::object{{"workload_id", "x"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}});
+  expect_rejected("POST", "/api/workloads/time", body, 401, {});
+  expect_rejected("POST", "/api/workloads/time", body, 401, {{"X-Admin-Token", "viewer-1"}});
+  expect_rejected("POST", "/api/ledger/adjustments", "{}", 401, {{"X-Admin-Token", "wrong"}});
+  expect_rejected("GET", "/api/workloads", "", 401, {});
+  auto viewer = client_->request("GET", "/api/workloads", "", {{"X-Admin-Token", "viewer-1"}});
+  EXPECT_EQ(viewer.status, 200);
+  auto r = client_->request("GET", "/api/balances", "", {});
+  EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Viewer token required");
+  EXPECT_EQ(state(), baseline_);
+}
+
+TEST(Startup, BadSettingStopsStartupNamingTheVariable) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data", {{"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "lots"}});
+  EXPECT_FALSE(node.start());
+  EXPECT_NE(node.log().find("PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE"), std::string::npos) << node.log();
+}
+
+TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data",
+                   {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS",
+                     "[{\"orchestrator_id\":\"boot-1\",\"address\":\"" + address_of(7) + "\"},{\"orchestrator_id\":\"bad\",\"address\":\"nope\"}]"}});
+  ASSERT_TRUE(node.start()) << node.log();
+  HttpClient client("127.0.0.1", node.port());
+  auto list = parse_json(client.request("GET", "/api/orchestrators").body);
+  ASSERT_EQ(list.at("orchestrators").as_array().size(), 1u);
+  EXPECT_EQ(list.at("orchestrators").as_array()[0].at("orchestrator_id").as_string(), "boot-1");
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
+}  // namespace
+}  // namespace lpops::testing

@@ -1,0 +1,50 @@
+#pragma once
+// Runs the real `lpops serve` binary on an ephemeral loopback port for integration tests.
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lpops::testing {
+
+class NodeProcess {
+ public:
+  // env: extra environment variables (PAYMENTS_*); the data dir and port are set here.
+  NodeProcess(std::string data_dir, std::map<std::string, std::string> env = {});
+  ~NodeProcess();
+  NodeProcess(const NodeProcess&) = delete;
+  NodeProcess& operator=(const NodeProcess&) = delete;
+
+  // Starts the process and waits (bounded) until it serves; false if it exited instead.
+  bool start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+
+  void kill_hard();                      // SIGKILL, then reap
+  int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(30));  // SIGTERM; exit code
+  int wait_exit(std::chrono::milliseconds timeout);  // exit code, or -signal, or -1000 on timeout
+  std::string log() const;               // everything the process printed
+
+ private:
+  std::string data_dir_;
+  std::map<std::string, std::string> env_;
+  std::string log_path_, port_path_;
+  pid_t pid_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+// Runs a command to completion with a bounded time; returns exit code and output.
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;
+};
+CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+const char* lpops_binary();
+
+}  // namespace lpops::testing

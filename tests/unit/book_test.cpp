@@ -1,0 +1,230 @@
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include "domain/book.hpp"
+#include "domain/orchestrator.hpp"
+
+namespace lpops {
+namespace {
+
+namespace json = boost::json;
+
+constexpr UnixMicros kNow = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
+
+Rate reference_rate() { return Rate::parse_eth_per_minute("0.000005353596").value(); }
+
+// A book plus the effects it produced, so a test can replay them into a fresh book.
+struct Recorded {
+  Book book;
+  std::vector<json::object> effects;
+
+  void keep(const Decision& d) {
+    if (d.effect) effects.push_back(*d.effect);
+  }
+  void add_orchestrator(const std::string& id) {
+    Registration r;
+    r.orchestrator_id = id;
+    r.address = "0x" + std::string(40, static_cast<char>('a' + effects.size() % 6));
+    json::object rec = new_orchestrator_record(r, kNow);
+    merge_registration(rec, r, "127.0.0.1", true, kNow);
+    effects.push_back(book.upsert_orchestrator(rec, kNow));
+  }
+  Decision time_workload(const std::string& id, const std::string& orch, std::uint64_t ms,
+                         const std::string& status = "verified") {
+    WorkloadDraft d;
+    d.workload_id = id;
+    d.orchestrator_id = orch;
+    auto decision = book.create_time_workload(d, ms, status, reference_rate(), kNow);
+    keep(decision);
+    return decision;
+  }
+  Book replayed() const {
+    Book fresh;
+    std::uint64_t seq = 0;
+    for (const auto& e : effects) EXPECT_FALSE(fresh.apply(e, ++seq).has_value());
+    return fresh;
+  }
+};
+
+TEST(Book, TimeWorkloadCreditsDurationTimesRate) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  auto d = r.time_workload("w1", "o1", 90'000);
+  ASSERT_FALSE(d.failure);
+  EXPECT_EQ(d.response.at("payout_amount_eth").as_string(), "0.000008030394");
+  EXPECT_TRUE(d.response.at("credited").as_bool());
+  EXPECT_EQ(format_eth(r.book.balance("o1")), "0.000008030394");
+}
+
+TEST(Book, DuplicateWorkloadIdCreditsOnce) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  r.add_orchestrator("o2");
+  ASSERT_FALSE(r.time_workload("w1", "o1", 60'000).failure);
+  auto again = r.time_workload("w1", "o1", 60'000);
+  ASSERT_TRUE(again.failure);
+  EXPECT_EQ(again.failure->status, 409);
+  auto other = r.time_workload("w1", "o2", 60'000);  // ids are global
+  ASSERT_TRUE(other.failure);
+  EXPECT_EQ(other.failure->status, 409);
+  EXPECT_EQ(r.book.balance("o1").magnitude, reference_rate().credit_for(60'000));
+  EXPECT_TRUE(r.book.balance("o2").is_zero());
+}
+
+TEST(Book, UnknownOrchestratorAndBadStatusAreRejectedWithoutEffect) {
+  Recorded r;
+  auto unknown = r.time_workload("w1", "nobody", 1000);
+  ASSERT_TRUE(unknown.failure);
+  EXPECT_EQ(unknown.failure->status, 404);
+  r.add_orchestrator("o1");
+  auto bad = r.time_workload("w1", "o1", 1000, "done");
+  ASSERT_TRUE(bad.failure);
+  EXPECT_EQ(bad.failure->status, 400);
+  EXPECT_EQ(r.book.workload_count(), 0u);
+}
+
+TEST(Book, PatchCreditsExactlyOnce) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  WorkloadDraft d;
+  d.workload_id = "w1";
+  d.orchestrator_id = "o1";
+  d.artifact_uri = "s3://bucket/video.MP4";
+  d.payout_amount = Wei{"1000000000000000"};
+  r.keep(r.book.create_workload(d, kNow));
+  EXPECT_TRUE(r.book.balance("o1").is_zero());  // never credits at creation
+  WorkloadPatch verify;
+  verify.status = "verified";
+  auto first = r.book.patch_workload("w1", verify, kNow);
+  r.keep(first);
+  ASSERT_TRUE(first.effect.has_value());
+  EXPECT_EQ(format_eth(r.book.balance("o1")), "0.001");
+  WorkloadPatch paid;
+  paid.status = "paid";
+  r.keep(r.book.patch_workload("w1", paid, kNow));
+  r.keep(r.book.patch_workload("w1", verify, kNow));
+  WorkloadPatch rejected;
+  rejected.status = "rejected";
+  r.keep(r.book.patch_workload("w1", rejected, kNow));  // never reverses a credit
+  EXPECT_EQ(format_eth(r.book.balance("o1")), "0.001");
+  auto noop = r.book.patch_workload("w1", WorkloadPatch{}, kNow);
+  EXPECT_FALSE(noop.effect.has_value());
+  EXPECT_EQ(r.book.entry_seqs("o1", 100).size(), 1u);
+}
+
+TEST(Book, PatchWithoutArtifactDoesNotCredit) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  WorkloadDraft d;
+  d.workload_id = "w1";
+  d.orchestrator_id = "o1";
+  d.artifact_uri = "s3://bucket/readme.txt";
+  d.payout_amount = Wei{5};
+  r.keep(r.book.create_workload(d, kNow));
+  WorkloadPatch verify;
+  verify.status = "verified";
+  r.keep(r.book.patch_workload("w1", verify, kNow));
+  EXPECT_TRUE(r.book.balance("o1").is_zero());
+  WorkloadPatch hash;
+  hash.artifact_hash = "abc";
+  r.keep(r.book.patch_workload("w1", hash, kNow));
+  EXPECT_EQ(r.book.balance("o1").magnitude, Wei{5});
+}
+
+AdjustmentRequest adjustment(const std::string& orch, const std::string& eth, std::optional<std::string> key = {}) {
+  AdjustmentRequest a;
+  a.orchestrator_id = orch;
+  a.amount = parse_eth(eth).value();
+  a.idempotency_key = std::move(key);
+  a.request_digest = orch + eth;
+  a.generated_id = "gen" + eth;
+  return a;
+}
+
+TEST(Book, NegativeAdjustmentNeverGoesBelowZeroUnlessForced) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  r.keep(r.book.adjust(adjustment("o1", "1"), kNow));
+  auto over = r.book.adjust(adjustment("o1", "-1.5"), kNow);
+  ASSERT_TRUE(over.failure);
+  EXPECT_EQ(over.failure->status, 409);
+  EXPECT_EQ(format_eth(r.book.balance("o1")), "1");
+  auto forced_req = adjustment("o1", "-1.5");
+  forced_req.force = true;
+  auto forced = r.book.adjust(forced_req, kNow);
+  r.keep(forced);
+  ASSERT_FALSE(forced.failure);
+  EXPECT_EQ(forced.response.at("balance_eth").as_string(), "-0.5");
+  EXPECT_EQ(format_eth(r.book.balance("o1")), "-0.5");
+}
+
+TEST(Book, IdempotencyKeyReturnsTheOriginalResult) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  auto first = r.book.adjust(adjustment("o1", "2", "k1"), kNow);
+  r.keep(first);
+  ASSERT_TRUE(first.effect.has_value());
+  r.keep(r.book.adjust(adjustment("o1", "3"), kNow));
+  auto repeat = r.book.adjust(adjustment("o1", "2", "k1"), kNow);
+  EXPECT_FALSE(repeat.effect.has_value());
+  EXPECT_EQ(repeat.response, first.response);
+  EXPECT_EQ(format_eth(r.book.balance("o1")), "5");
+  auto misuse = r.book.adjust(adjustment("o1", "9", "k1"), kNow);
+  ASSERT_TRUE(misuse.failure);
+  EXPECT_EQ(misuse.failure->status, 409);
+  // Across a restart: the replayed book knows the key.
+  Book again = r.replayed();
+  auto after = again.adjust(adjustment("o1", "2", "k1"), kNow);
+  EXPECT_FALSE(after.effect.has_value());
+  EXPECT_EQ(after.response, first.response);
+}
+
+TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
+  Recorded r;
+  for (int i = 0; i < 5; ++i) r.add_orchestrator("o" + std::to_string(i));
+  for (int i = 0; i < 50; ++i) r.time_workload("w" + std::to_string(i), "o" + std::to_string(i % 5), 1000 + i * 7);
+  r.keep(r.book.adjust(adjustment("o1", "0.5", "key"), kNow));
+  Book replayed = r.replayed();
+  EXPECT_EQ(replayed.balances_text(), r.book.balances_text());
+  EXPECT_EQ(json::serialize(replayed.snapshot()), json::serialize(r.book.snapshot()));
+  auto restored = Book::from_snapshot(r.book.snapshot(), {});
+  ASSERT_TRUE(restored.ok()) << restored.error();
+  EXPECT_EQ(json::serialize(restored->snapshot()), json::serialize(r.book.snapshot()));
+  // A restored book continues where the original left off.
+  EXPECT_EQ(restored->last_seq(), r.book.last_seq());
+}
+
+TEST(Book, ApplyRejectsAnEntryThatDoesNotMatchTheRunningBalance) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  r.time_workload("w1", "o1", 60'000);
+  json::object tampered = r.effects.back();
+  tampered["entry"].as_object()["balance_wei"] = "999";
+  Book fresh;
+  ASSERT_FALSE(fresh.apply(r.effects.front(), 1).has_value());
+  EXPECT_TRUE(fresh.apply(tampered, 2).has_value());
+  EXPECT_TRUE(fresh.balance("o1").is_zero());
+}
+
+TEST(Book, BalancesEqualSumOfCreditsProperty) {
+  EXPECT_TRUE(rc::check("random workloads: balance == sum of credited amounts, replay agrees", [] {
+    Recorded r;
+    r.add_orchestrator("a");
+    r.add_orchestrator("b");
+    const auto ops = *rc::gen::container<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(
+        rc::gen::pair(rc::gen::inRange<std::uint32_t>(0, 40), rc::gen::inRange<std::uint32_t>(1, 86'400'000)));
+    std::map<std::string, Wei> expected;
+    std::set<std::uint32_t> seen;
+    for (auto [id, ms] : ops) {
+      std::string orch = id % 2 ? "a" : "b";
+      auto d = r.time_workload("w" + std::to_string(id), orch, ms);
+      RC_ASSERT(d.failure.has_value() == !seen.insert(id).second);
+      if (!d.failure) expected[orch] += reference_rate().credit_for(ms);
+    }
+    for (auto& [orch, wei] : expected) RC_ASSERT(r.book.balance(orch).magnitude == wei);
+    RC_ASSERT(r.replayed().balances_text() == r.book.balances_text());
+  }));
+}
+
+}  // namespace
+}  // namespace lpops

@@ -1,0 +1,230 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "domain/book.hpp"
+#include "storage/file_store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace lpops::storage {
+namespace {
+
+namespace json = boost::json;
+
+json::object effect(int i) { return json::object{{"type", "test"}, {"i", i}}; }
+
+// Appends n records in batches of 3 and returns the last hash.
+Digest32 write_records(const std::string& dir, int n) {
+  FileStore store({dir, true});
+  auto r = store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                         [](const ParsedRecord&) { return std::optional<std::string>{}; });
+  EXPECT_TRUE(r.ok());
+  Digest32 prev = r->last_hash;
+  std::vector<FramedRecord> framed;
+  for (int i = 1; i <= n; ++i) {
+    framed.push_back(frame_record(r->last_seq + i, prev, effect(i)));
+    prev = framed.back().hash;
+  }
+  for (std::size_t i = 0; i < framed.size(); i += 3) {
+    std::vector<const FramedRecord*> batch;
+    for (std::size_t j = i; j < std::min(framed.size(), i + 3); ++j) batch.push_back(&framed[j]);
+    EXPECT_FALSE(store.append(batch).has_value());
+  }
+  return prev;
+}
+
+struct Replayed {
+  std::vector<std::uint64_t> seqs;
+  RecoveryReport report;
+  std::string error;
+};
+
+Replayed replay(const std::string& dir) {
+  Replayed out;
+  FileStore store({dir, true});
+  auto r = store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                         [&](const ParsedRecord& rec) {
+                           out.seqs.push_back(rec.seq);
+                           return std::optional<std::string>{};
+                         });
+  if (r) out.report = *r;
+  else out.error = r.error();
+  return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+TEST(RecordFormat, FramesAndVerifies) {
+  Digest32 zero{};
+  auto r = frame_record(1, zero, effect(7));
+  ASSERT_EQ(r.line.back(), '\n');
+  auto parsed = parse_record(std::string_view(r.line).substr(0, r.line.size() - 1));
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->seq, 1u);
+  EXPECT_EQ(parsed->hash, r.hash);
+  EXPECT_EQ(parsed->effect.at("i").as_int64(), 7);
+}
+
+TEST(RecordFormat, AnyChangedByteFailsTheHash) {
+  auto r = frame_record(1, Digest32{}, effect(7));
+  std::string line = r.line.substr(0, r.line.size() - 1);
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    std::string tampered = line;
+    tampered[i] = static_cast<char>(tampered[i] ^ 0x01);
+    EXPECT_FALSE(parse_record(tampered).ok()) << "byte " << i;
+  }
+}
+
+TEST(FileStore, ReplaysEveryRecordInOrder) {
+  testing::TempDir dir;
+  write_records(dir.str(), 10);
+  auto r = replay(dir.str());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  ASSERT_EQ(r.seqs.size(), 10u);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(r.seqs[i], i + 1);
+  EXPECT_EQ(r.report.cut_bytes, 0u);
+  write_records(dir.str(), 5);  // continues the chain after a restart
+  EXPECT_EQ(replay(dir.str()).seqs.size(), 15u);
+}
+
+TEST(FileStore, TornTailIsCutAndReported) {
+  testing::TempDir dir;
+  write_records(dir.str(), 5);
+  const std::string path = dir.str() + "/journal.jsonl";
+  std::string text = read_file(path);
+  write_file(path, text + text.substr(0, 40));  // half a record, no newline
+  auto r = replay(dir.str());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.seqs.size(), 5u);
+  EXPECT_EQ(r.report.cut_bytes, 40u);
+  EXPECT_NE(r.report.cut_reason.find("torn"), std::string::npos);
+  EXPECT_EQ(read_file(path), text);  // cut back to the last good record
+  write_records(dir.str(), 1);
+  EXPECT_EQ(replay(dir.str()).seqs.size(), 6u);
+}
+
+TEST(FileStore, CorruptLastRecordIsCut) {
+  testing::TempDir dir;
+  write_records(dir.str(), 4);
+  const std::string path = dir.str() + "/journal.jsonl";
+  std::string text = read_file(path);
+  std::size_t last = text.rfind('\n', text.size() - 2) + 1;
+  text[last + 20] = text[last + 20] == 'a' ? 'b' : 'a';
+  write_file(path, text);
+  auto r = replay(dir.str());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.seqs.size(), 3u);
+  EXPECT_GT(r.report.cut_bytes, 0u);
+}
+
+TEST(FileStore, CorruptionFollowedByIntactRecordsRefusesToStart) {
+  testing::TempDir dir;
+  write_records(dir.str(), 6);
+  const std::string path = dir.str() + "/journal.jsonl";
+  std::string text = read_file(path);
+  std::size_t second = text.find('\n') + 1;
+  text[second + 30] = text[second + 30] == 'a' ? 'b' : 'a';
+  write_file(path, text);
+  auto r = replay(dir.str());
+  EXPECT_NE(r.error.find("corrupt"), std::string::npos) << r.error;
+  EXPECT_EQ(read_file(path), text);  // nothing was cut
+}
+
+TEST(FileStore, DroppedOrDuplicatedLinesBreakTheChain) {
+  testing::TempDir dir;
+  write_records(dir.str(), 6);
+  const std::string path = dir.str() + "/journal.jsonl";
+  const std::string text = read_file(path);
+  std::vector<std::string> lines;
+  for (std::size_t p = 0; p < text.size();) {
+    std::size_t nl = text.find('\n', p);
+    lines.push_back(text.substr(p, nl - p + 1));
+    p = nl + 1;
+  }
+  std::string dropped, duplicated;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i != 2) dropped += lines[i];
+    duplicated += lines[i];
+    if (i == 2) duplicated += lines[i];
+  }
+  write_file(path, dropped);
+  EXPECT_FALSE(replay(dir.str()).error.empty());
+  write_file(path, duplicated);
+  EXPECT_FALSE(replay(dir.str()).error.empty());
+}
+
+TEST(FileStore, SecondProcessOnTheSameDirectoryIsRefused) {
+  testing::TempDir dir;
+  FileStore first({dir.str(), true});
+  auto noop_snapshot = [](const json::object&, std::uint64_t) { return std::optional<std::string>{}; };
+  auto noop = [](const ParsedRecord&) { return std::optional<std::string>{}; };
+  ASSERT_TRUE(first.recover(noop_snapshot, noop).ok());
+  FileStore second({dir.str(), true});
+  auto r = second.recover(noop_snapshot, noop);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("in use"), std::string::npos);
+}
+
+TEST(FileStore, SnapshotPlusTailEqualsFullReplay) {
+  testing::TempDir dir;
+  Digest32 last;
+  {
+    FileStore store({dir.str(), true});
+    auto r = store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                           [](const ParsedRecord&) { return std::optional<std::string>{}; });
+    ASSERT_TRUE(r.ok());
+    Digest32 prev{};
+    std::vector<FramedRecord> framed;
+    for (int i = 1; i <= 8; ++i) {
+      framed.push_back(frame_record(i, prev, effect(i)));
+      prev = framed.back().hash;
+    }
+    std::vector<const FramedRecord*> first5, last3;
+    for (int i = 0; i < 5; ++i) first5.push_back(&framed[i]);
+    for (int i = 5; i < 8; ++i) last3.push_back(&framed[i]);
+    ASSERT_FALSE(store.append(first5));
+    ASSERT_FALSE(store.write_snapshot(5, framed[4].hash, "{\"marker\":5}"));
+    ASSERT_FALSE(store.append(last3));
+    last = prev;
+  }
+  FileStore store({dir.str(), true});
+  std::uint64_t snapshot_seq = 0;
+  std::vector<std::uint64_t> tail;
+  auto r = store.recover(
+      [&](const json::object& book, std::uint64_t seq) {
+        EXPECT_EQ(book.at("marker").as_int64(), 5);
+        snapshot_seq = seq;
+        return std::optional<std::string>{};
+      },
+      [&](const ParsedRecord& rec) {
+        tail.push_back(rec.seq);
+        return std::optional<std::string>{};
+      });
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(snapshot_seq, 5u);
+  EXPECT_EQ(tail, (std::vector<std::uint64_t>{6, 7, 8}));
+  EXPECT_EQ(r->last_hash, last);
+  // Every record is still readable by seq, including those behind the snapshot.
+  for (std::uint64_t s = 1; s <= 8; ++s) {
+    auto line = store.read(s);
+    ASSERT_TRUE(line.has_value()) << s;
+    EXPECT_EQ(parse_record(*line)->seq, s);
+  }
+}
+
+TEST(FileStore, UnusableSnapshotFallsBackToFullReplay) {
+  testing::TempDir dir;
+  write_records(dir.str(), 4);
+  write_file(dir.str() + "/snapshot.json", "{not json");
+  auto r = replay(dir.str());
+  ASSERT_TRUE(r.error.empty());
+  EXPECT_EQ(r.seqs.size(), 4u);
+  EXPECT_FALSE(r.report.warnings.empty());
+}
+
+}  // namespace
+}  // namespace lpops::storage

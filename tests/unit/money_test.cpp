@@ -1,0 +1,135 @@
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include "domain/money.hpp"
+#include "domain/rate.hpp"
+
+namespace lpops {
+namespace {
+
+Wei eth(std::string_view text) {
+  auto r = parse_eth(text);
+  EXPECT_TRUE(r.ok()) << text;
+  EXPECT_FALSE(r->negative);
+  return r->magnitude;
+}
+
+TEST(Money, ParsesDecimalEthExactly) {
+  EXPECT_EQ(eth("1"), Wei{"1000000000000000000"});
+  EXPECT_EQ(eth("0.000005353596"), Wei{"5353596000000"});
+  EXPECT_EQ(eth("0.0010"), Wei{"1000000000000000"});
+  EXPECT_EQ(eth("1E-7"), Wei{"100000000000"});
+  EXPECT_EQ(eth("8.92266E-11"), Wei{"89226600"});
+  EXPECT_EQ(eth("1e+2"), Wei{"100000000000000000000"});
+  EXPECT_EQ(eth(".5"), Wei{"500000000000000000"});
+  EXPECT_EQ(eth("5."), Wei{"5000000000000000000"});
+  EXPECT_EQ(eth("  2.5 "), Wei{"2500000000000000000"});
+  EXPECT_EQ(eth("0.000000000000000001"), Wei{1});
+  EXPECT_EQ(eth("1.000000000000000000000"), Wei{"1000000000000000000"});
+}
+
+TEST(Money, NegativeAndZero) {
+  auto r = parse_eth("-0.25");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->negative);
+  EXPECT_EQ(r->magnitude, Wei{"250000000000000000"});
+  auto z = parse_eth("-0");
+  ASSERT_TRUE(z.ok());
+  EXPECT_TRUE(z->is_zero());
+  EXPECT_EQ(format_eth(*z), "0");
+}
+
+TEST(Money, RejectsWhatIsNotExactOrNotANumber) {
+  for (const char* bad : {"", "abc", "1.2.3", "--1", "1e", "1e999", "0.0000000000000000001", "NaN", "Infinity",
+                          "0x10", "1,5", "1 000", "e5", ".", "+-1", "1e-1000"})
+    EXPECT_FALSE(parse_eth(bad).ok()) << bad;
+  EXPECT_FALSE(parse_eth(std::string(200, '1')).ok());
+  // 2^256 wei does not fit.
+  EXPECT_FALSE(parse_eth("115792089237316195423570985008687907853269984665640564039457.584007913129639936").ok());
+  EXPECT_TRUE(parse_eth("115792089237316195423570985008687907853269984665640564039457.584007913129639935").ok());
+}
+
+TEST(Money, FormatsExactEthWithoutExponentOrTrailingZeros) {
+  EXPECT_EQ(format_eth(Wei{0}), "0");
+  EXPECT_EQ(format_eth(Wei{1}), "0.000000000000000001");
+  EXPECT_EQ(format_eth(Wei{"89226600"}), "0.0000000000892266");
+  EXPECT_EQ(format_eth(Wei{"8030394000000"}), "0.000008030394");
+  EXPECT_EQ(format_eth(Wei{"1000000000000000000"}), "1");
+  EXPECT_EQ(format_eth(Wei{"1500000000000000000"}), "1.5");
+  EXPECT_EQ(format_eth(SignedWei{true, Wei{"500000000000000000"}}), "-0.5");
+}
+
+TEST(Money, CheckedArithmeticThrowsInsteadOfWrapping) {
+  Wei m = max_wei();
+  EXPECT_THROW(m += 1, std::overflow_error);
+  Wei z = 0;
+  EXPECT_THROW(z -= 1, std::range_error);
+}
+
+TEST(Money, FormatParseRoundTripProperty) {
+  EXPECT_TRUE(rc::check("format_eth then parse_eth is the identity", [](std::uint64_t hi, std::uint64_t lo) {
+    Wei w = Wei{hi} * Wei{"18446744073709551616"} + Wei{lo};
+    auto back = parse_eth(format_eth(w));
+    RC_ASSERT(back.ok());
+    RC_ASSERT(back->magnitude == w);
+    RC_ASSERT(parse_wei(format_wei(w)).value() == w);
+  }));
+}
+
+TEST(Rate, ReferenceVectors) {
+  auto rate = Rate::parse_eth_per_minute("0.000005353596");
+  ASSERT_TRUE(rate.ok());
+  EXPECT_EQ(format_eth(rate->credit_for(1)), "0.0000000000892266");
+  EXPECT_EQ(format_eth(rate->credit_for(90000)), "0.000008030394");
+  EXPECT_EQ(format_eth(rate->credit_for(3600000)), "0.00032121576");
+  EXPECT_EQ(rate->text(), "0.000005353596");
+}
+
+TEST(Rate, RejectsBadRates) {
+  for (const char* bad : {"-1", "abc", "1e-5", "", "1.2.3", "10000000000000", "1000000000000"})
+    EXPECT_FALSE(Rate::parse_eth_per_minute(bad).ok()) << bad;
+  EXPECT_FALSE(Rate::parse_eth_per_minute("0." + std::string(37, '1')).ok());
+}
+
+TEST(Rate, SubWeiRatesAccumulateThroughAMeter) {
+  // 1e-20 ETH/min = 0.01 wei/min: one minute credits nothing, 100 minutes credit 1 wei.
+  auto rate = Rate::parse_eth_per_minute("0.00000000000000000001");
+  ASSERT_TRUE(rate.ok());
+  Meter meter(*rate);
+  Wei total = 0;
+  for (int i = 0; i < 100; ++i) total += meter.add(60'000);
+  EXPECT_EQ(total, Wei{1});
+  EXPECT_EQ(meter.remainder(), Wide{0});
+}
+
+TEST(Rate, SplitInvarianceProperty) {
+  EXPECT_TRUE(rc::check("metering parts credits the whole", [] {
+    const auto digits = *rc::gen::inRange<std::uint64_t>(0, 1'000'000'000'000ULL);  // at most 12 digits
+    const int decimals = *rc::gen::inRange(0, 30);
+    std::string text = std::to_string(digits);
+    if (decimals > 0) {
+      if (text.size() <= static_cast<std::size_t>(decimals)) text.insert(0, decimals + 1 - text.size(), '0');
+      text.insert(text.size() - decimals, ".");
+    }
+    auto rate = Rate::parse_eth_per_minute(text);
+    RC_ASSERT(rate.ok());
+    const auto parts = *rc::gen::container<std::vector<std::uint32_t>>(rc::gen::inRange<std::uint32_t>(0, 86'400'000));
+    Meter meter(*rate);
+    Wei sum = 0;
+    std::uint64_t total_ms = 0;
+    for (auto ms : parts) {
+      sum += meter.add(ms);
+      total_ms += ms;
+    }
+    RC_ASSERT(sum == rate->credit_for(total_ms));
+  }));
+}
+
+TEST(Rate, NoOverflowAtTheLimits) {
+  auto rate = Rate::parse_eth_per_minute("999999999999.999999999999999999999999");
+  ASSERT_TRUE(rate.ok());
+  EXPECT_NO_THROW(rate->credit_for(86'400'000));
+}
+
+}  // namespace
+}  // namespace lpops
