@@ -3,7 +3,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/url/decode_view.hpp>
+#include <boost/url/pct_string_view.hpp>
 
 #include <chrono>
 
@@ -101,9 +101,11 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string query = target.size() > raw_path.size() ? std::string(target.substr(raw_path.size() + 1)) : "";
     std::string path;
-    try {
-      path = boost::urls::decode_view(raw_path).to_string();
-    } catch (const std::exception&) {
+    auto encoded = boost::urls::make_pct_string_view(raw_path);
+    if (encoded) {
+      auto decoded = encoded->decode();
+      path.assign(decoded.begin(), decoded.end());
+    } else {
       path = std::string(raw_path);
     }
     if (path.size() > 1 && path.back() == '/') path.pop_back();

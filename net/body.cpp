@@ -8,17 +8,6 @@
 namespace lpops::net {
 namespace {
 
-std::string type_name(const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::string: return "string";
-    case json::kind::bool_: return "boolean";
-    case json::kind::null: return "null";
-    case json::kind::object: return "object";
-    case json::kind::array: return "array";
-    default: return "number";
-  }
-}
-
 // The shortest decimal that reads back as this double, as Python's str(float) gives.
 std::string shortest_decimal(double d) {
   char buf[64];

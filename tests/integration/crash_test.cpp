@@ -81,7 +81,10 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   NodeProcess node(data);
   ASSERT_TRUE(node.start()) << node.log();
   HttpClient c("127.0.0.1", node.port());
-  auto workloads = parse_json(c.request("GET", "/api/workloads").body).at("workloads").as_array();
+  auto listing = c.request("GET", "/api/workloads");
+  ASSERT_EQ(listing.status, 200) << listing.body.substr(0, 200);
+  const json::value listing_doc = parse_json(listing.body);
+  const auto& workloads = listing_doc.at("workloads").as_array();
   std::map<std::string, int> present;
   const Rate rate = Rate::parse_eth_per_minute("0.000005353596").value();
   std::map<std::string, Wei> expected;
@@ -93,11 +96,15 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
     EXPECT_EQ(parse_wei(w.at("payout_amount_wei").as_string()).value(), rate.credit_for(duration_of[id]));
     expected[std::string(w.at("orchestrator_id").as_string())] += rate.credit_for(duration_of[id]);
   }
+  std::printf("crash test: %d kills, %zu acknowledged, %zu durable workloads\n", kRounds, acknowledged.size(), present.size());
   for (const auto& id : acknowledged) EXPECT_EQ(present[id], 1) << id << " was acknowledged but is missing";
   for (const auto& [id, count] : present) EXPECT_EQ(count, 1) << id;
 
   std::map<std::string, std::string> live;
-  for (const auto& b : parse_json(c.request("GET", "/api/balances").body).at("balances").as_array()) {
+  auto balances = c.request("GET", "/api/balances");
+  ASSERT_EQ(balances.status, 200) << balances.body.substr(0, 200);
+  const json::value balance_doc = parse_json(balances.body);
+  for (const auto& b : balance_doc.at("balances").as_array()) {
     std::string orch(b.at("orchestrator_id").as_string());
     live[orch] = std::string(b.at("balance_wei").as_string());
     EXPECT_EQ(live[orch], format_wei(expected[orch])) << orch;

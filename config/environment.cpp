@@ -1,0 +1,101 @@
+#include "config/environment.hpp"
+
+#include <filesystem>
+#include <fstream>
+
+extern char** environ;
+
+namespace lpops::config {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool valid_name(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string_view text) {
+  std::map<std::string, std::string> out;
+  std::size_t line_no = 0;
+  while (!text.empty()) {
+    ++line_no;
+    std::size_t nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.substr(0, 7) == "export ") line = trim(line.substr(7));
+    std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos) return Error{".env line " + std::to_string(line_no) + " has no '='"};
+    std::string_view name = trim(line.substr(0, eq));
+    if (!valid_name(name)) return Error{".env line " + std::to_string(line_no) + " has an invalid name"};
+    std::string_view raw = trim(line.substr(eq + 1));
+    std::string value;
+    if (!raw.empty() && (raw.front() == '"' || raw.front() == '\'')) {
+      const char quote = raw.front();
+      std::size_t i = 1;
+      bool closed = false;
+      for (; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c == quote) {
+          closed = true;
+          break;
+        }
+        if (quote == '"' && c == '\\' && i + 1 < raw.size()) {
+          char n = raw[++i];
+          value += n == 'n' ? '\n' : n == 't' ? '\t' : n;
+        } else {
+          value += c;
+        }
+      }
+      if (!closed) return Error{".env line " + std::to_string(line_no) + " has an unterminated quote"};
+    } else {
+      std::size_t comment = raw.find(" #");
+      value = std::string(trim(raw.substr(0, comment)));
+    }
+    out[std::string(name)] = std::move(value);
+  }
+  return out;
+}
+
+Result<Environment> Environment::load(const std::optional<std::string>& env_file_path) {
+  Environment env;
+  std::string path = env_file_path.value_or(".env");
+  if (env_file_path || std::filesystem::exists(path)) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error{"cannot read settings file " + path};
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parsed = parse_dotenv(text);
+    if (!parsed) return Error{path + ": " + parsed.error()};
+    for (auto& [k, v] : *parsed) env.values_[k] = v;
+  }
+  for (char** e = environ; e && *e; ++e) {
+    std::string_view kv = *e;
+    std::size_t eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.values_[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+  }
+  return env;
+}
+
+Environment Environment::from_map(std::map<std::string, std::string> values) {
+  Environment env;
+  for (auto& [k, v] : values) env.values_[k] = std::move(v);
+  return env;
+}
+
+std::optional<std::string> Environment::get(std::string_view name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace lpops::config

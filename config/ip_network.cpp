@@ -1,0 +1,75 @@
+#include "config/ip_network.hpp"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+#include <optional>
+
+namespace lpops::config {
+namespace {
+
+std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text, bool& is_v4) {
+  std::string s(text);
+  std::array<std::uint8_t, 16> out{};
+  in_addr v4{};
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
+    is_v4 = true;
+    out[10] = 0xff;
+    out[11] = 0xff;
+    std::memcpy(out.data() + 12, &v4, 4);
+    return out;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, s.c_str(), &v6) == 1) {
+    is_v4 = false;
+    std::memcpy(out.data(), &v6, 16);
+    return out;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<IpNetwork> IpNetwork::parse(std::string_view text) {
+  IpNetwork n;
+  n.text_ = std::string(text);
+  std::string_view addr = text;
+  std::optional<int> prefix;
+  if (auto slash = text.find('/'); slash != std::string_view::npos) {
+    addr = text.substr(0, slash);
+    std::string_view bits = text.substr(slash + 1);
+    int v = -1;
+    auto r = std::from_chars(bits.data(), bits.data() + bits.size(), v);
+    if (r.ec != std::errc{} || r.ptr != bits.data() + bits.size()) return Error{"invalid prefix length in '" + n.text_ + "'"};
+    prefix = v;
+  }
+  bool is_v4 = false;
+  auto bytes = parse_address(addr, is_v4);
+  if (!bytes) return Error{"'" + n.text_ + "' is not an IP address or CIDR block"};
+  int max_bits = is_v4 ? 32 : 128;
+  if (prefix && (*prefix < 0 || *prefix > max_bits)) return Error{"invalid prefix length in '" + n.text_ + "'"};
+  n.bytes_ = *bytes;
+  n.prefix_bits_ = (prefix ? *prefix : max_bits) + (is_v4 ? 96 : 0);
+  return n;
+}
+
+bool IpNetwork::contains(std::string_view ip_text) const {
+  bool is_v4 = false;
+  auto ip = parse_address(ip_text, is_v4);
+  if (!ip) return false;
+  int bits = prefix_bits_;
+  for (std::size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
+    std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+    if (((*ip)[i] & mask) != (bytes_[i] & mask)) return false;
+  }
+  return true;
+}
+
+bool any_contains(const std::vector<IpNetwork>& networks, std::string_view ip_text) {
+  for (const auto& n : networks)
+    if (n.contains(ip_text)) return true;
+  return false;
+}
+
+}  // namespace lpops::config

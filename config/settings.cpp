@@ -1,0 +1,258 @@
+#include "config/settings.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+
+namespace lpops::config {
+namespace {
+
+std::string trim(std::string s) {
+  auto b = s.find_first_not_of(" \t\r\n");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+bool is_address(const std::string& s) {
+  if (s.size() != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
+  return std::all_of(s.begin() + 2, s.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+class Reader {
+ public:
+  explicit Reader(const Environment& env) : env_(env) {}
+
+  std::optional<std::string> raw(const char* name) {
+    auto v = env_.get(name);
+    if (!v) return std::nullopt;
+    std::string t = trim(*v);
+    if (t.empty()) return std::nullopt;
+    return t;
+  }
+  void fail(const char* name, const std::string& expected, const std::string& got) {
+    errors_.push_back(std::string(name) + " must be " + expected + " (got \"" + got + "\")");
+  }
+
+  void text(const char* name, std::string& out, bool non_empty = false) {
+    auto v = env_.get(name);
+    if (!v) return;
+    if (non_empty && trim(*v).empty()) return fail(name, "a non-empty string", *v);
+    if (!trim(*v).empty()) out = trim(*v);
+  }
+  void optional_text(const char* name, std::optional<std::string>& out) {
+    if (auto v = raw(name)) out = *v;
+  }
+  template <class Int>
+  void integer(const char* name, Int& out, long long min, long long max) {
+    auto v = raw(name);
+    if (!v) return;
+    long long n = 0;
+    auto r = std::from_chars(v->data(), v->data() + v->size(), n);
+    if (r.ec != std::errc{} || r.ptr != v->data() + v->size() || n < min || n > max)
+      return fail(name, "an integer from " + std::to_string(min) + " to " + std::to_string(max), *v);
+    out = static_cast<Int>(n);
+  }
+  void boolean(const char* name, bool& out) {
+    auto v = raw(name);
+    if (!v) return;
+    std::string s = lower(*v);
+    if (s == "1" || s == "true" || s == "yes" || s == "on" || s == "t" || s == "y") out = true;
+    else if (s == "0" || s == "false" || s == "no" || s == "off" || s == "f" || s == "n") out = false;
+    else fail(name, "a boolean (true/false, 1/0, yes/no, on/off)", *v);
+  }
+  void rate(const char* name, Rate& out) {
+    auto v = raw(name);
+    if (!v) return;
+    auto r = Rate::parse_eth_per_minute(*v);
+    if (!r) return fail(name, "a non-negative decimal ETH-per-minute rate (" + r.error() + ")", *v);
+    out = *r;
+  }
+  void one_of(const char* name, std::string& out, std::initializer_list<const char*> allowed) {
+    auto v = raw(name);
+    if (!v) return;
+    std::string s = lower(*v);
+    std::string list;
+    for (const char* a : allowed) {
+      if (s == a) {
+        out = s;
+        return;
+      }
+      list += (list.empty() ? "" : ", ") + std::string(a);
+    }
+    fail(name, "one of " + list, *v);
+  }
+  // Comma- or whitespace-separated, or a JSON array of strings.
+  std::optional<std::vector<std::string>> list(const char* name) {
+    auto v = raw(name);
+    if (!v) return std::nullopt;
+    std::vector<std::string> items;
+    if (v->front() == '[') {
+      boost::system::error_code ec;
+      auto doc = boost::json::parse(*v, ec);
+      if (ec || !doc.is_array()) {
+        fail(name, "a comma-separated list or a JSON array of strings", *v);
+        return std::nullopt;
+      }
+      for (const auto& item : doc.get_array()) {
+        if (!item.is_string()) {
+          fail(name, "a JSON array of strings", *v);
+          return std::nullopt;
+        }
+        std::string s = trim(std::string(item.get_string()));
+        if (!s.empty()) items.push_back(s);
+      }
+      return items;
+    }
+    std::string current;
+    for (char c : *v + ",") {
+      if (c == ',' || c == ' ' || c == '\t' || c == '\n') {
+        if (!current.empty()) items.push_back(current);
+        current.clear();
+      } else {
+        current += c;
+      }
+    }
+    return items;
+  }
+  void networks(const char* name, std::vector<IpNetwork>& out) {
+    auto items = list(name);
+    if (!items) return;
+    std::vector<IpNetwork> parsed;
+    for (const auto& item : *items) {
+      auto n = IpNetwork::parse(item);
+      if (!n) return fail(name, "a list of IP addresses or CIDR blocks (" + n.error() + ")", item);
+      parsed.push_back(*n);
+    }
+    out = std::move(parsed);
+  }
+  void address(const char* name, std::optional<std::string>& out) {
+    auto v = raw(name);
+    if (!v) return;
+    if (!is_address(*v)) return fail(name, "an address of 0x and 40 hex digits", *v);
+    out = lower(*v);
+  }
+
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  const Environment& env_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace
+
+Result<Settings> load_settings(const Environment& env) {
+  Settings s;
+  Reader r(env);
+  r.text("PAYMENTS_API_HOST", s.api_host, true);
+  r.integer("PAYMENTS_API_PORT", s.api_port, 1, 65535);
+  r.text("PAYMENTS_API_ROOT_PATH", s.root_path);
+  r.integer("PAYMENTS_MAX_BODY_BYTES", s.max_body_bytes, 1024, 64ll << 20);
+  r.integer("PAYMENTS_HTTP_THREADS", s.http_threads, 1, 64);
+  r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
+  r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);
+
+  r.optional_text("PAYMENTS_API_ADMIN_TOKEN", s.admin_token);
+  if (auto v = r.list("PAYMENTS_VIEWER_TOKENS")) s.viewer_tokens = *v;
+  r.optional_text("PAYMENTS_SESSION_REPORTER_TOKEN", s.session_reporter_token);
+  r.networks("PAYMENTS_TRUSTED_PROXY_CIDRS", s.trusted_proxy_cidrs);
+  r.networks("PAYMENTS_MANAGER_IP_ALLOWLIST", s.manager_ip_allowlist);
+
+  r.text("PAYMENTS_DATA_DIR", s.data_dir, true);
+  r.boolean("PAYMENTS_JOURNAL_FSYNC", s.journal_fsync);
+  r.integer("PAYMENTS_SNAPSHOT_EVERY_RECORDS", s.snapshot_every_records, 100, 1'000'000'000);
+  r.integer("PAYMENTS_JOURNAL_MAX_BATCH", s.journal_max_batch_records, 1, 65536);
+  r.integer("PAYMENTS_ACTOR_THREADS", s.actor_threads, 1, 64);
+
+  r.rate("PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", s.workload_time_rate);
+  r.rate("PAYMENTS_SESSION_CREDIT_ETH_PER_MINUTE", s.session_rate);
+  r.rate("PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", s.power_rate);
+  if (auto v = r.raw("PAYMENTS_CREDIT_UNIT")) s.credit_unit = lower(*v);
+  r.one_of("PAYMENTS_PAYOUT_STRATEGY", s.payout_strategy, {"eth_transfer", "livepeer_ticket"});
+  r.optional_text("PAYMENTS_TEST_RUN_ID", s.test_run_id);
+
+  if (auto items = r.list("PAYMENTS_ADDRESS_DENYLIST")) {
+    for (const auto& a : *items) {
+      if (!is_address(a)) {
+        r.fail("PAYMENTS_ADDRESS_DENYLIST", "a list of addresses of 0x and 40 hex digits", a);
+        break;
+      }
+      s.address_denylist.push_back(lower(a));
+    }
+  }
+  r.integer("PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", s.forwarder_health_ttl_seconds, 1, 86400 * 365);
+  r.integer("PAYMENTS_SESSION_IDLE_TIMEOUT_SECONDS", s.session_idle_timeout_seconds, 1, 86400 * 365);
+  r.integer("PAYMENTS_REGISTRATION_PER_MINUTE", s.registration_per_minute, 1, 1'000'000);
+  r.integer("PAYMENTS_REGISTRATION_BURST", s.registration_burst, 1, 1'000'000);
+  r.integer("PAYMENTS_PUBLIC_RATE_BURST", s.public_rate_burst, 1, 1'000'000);
+  r.integer("PAYMENTS_PUBLIC_RATE_PER_MINUTE", s.public_rate_per_minute, 1, 1'000'000);
+  if (auto v = r.raw("PAYMENTS_BOOTSTRAP_ORCHESTRATORS")) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(*v, ec);
+    if (ec || !(doc.is_array() || doc.is_object()))
+      r.fail("PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "a JSON list, object or id -> object map", v->substr(0, 80));
+    else
+      s.bootstrap_orchestrators = *v;
+  }
+  r.optional_text("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", s.bootstrap_orchestrators_path);
+  r.boolean("PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", s.bootstrap_skip_rank_validation);
+  r.optional_text("PAYMENTS_EDGE_CONFIG_URL", s.edge_config_url);
+  r.optional_text("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
+
+  r.address("TOP_CONTRACT_ADDRESS", s.top_contract_address);
+  r.integer("TOP_CACHE_TTL_SECONDS", s.top_cache_ttl_seconds, 1, 86400 * 365);
+  r.text("ETH_RPC_URL", s.eth_rpc_url, true);
+  r.integer("ETH_CHAIN_ID", s.eth_chain_id, 1, 1ll << 52);
+  r.one_of("PAYMENTS_LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "error", "off"});
+
+  if (!r.errors().empty()) {
+    std::string all;
+    for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
+    return Error{all};
+  }
+  return s;
+}
+
+std::vector<std::pair<std::string, std::string>> Settings::describe() const {
+  auto secret = [](const std::optional<std::string>& v) { return std::string(v ? "(set)" : "(unset)"); };
+  auto join = [](const std::vector<IpNetwork>& v) {
+    std::string out;
+    for (const auto& n : v) out += (out.empty() ? "" : ",") + n.text();
+    return out;
+  };
+  return {
+      {"PAYMENTS_API_HOST", api_host},
+      {"PAYMENTS_API_PORT", std::to_string(api_port)},
+      {"PAYMENTS_DATA_DIR", data_dir},
+      {"PAYMENTS_API_ADMIN_TOKEN", secret(admin_token)},
+      {"PAYMENTS_VIEWER_TOKENS", std::to_string(viewer_tokens.size()) + " token(s)"},
+      {"PAYMENTS_SESSION_REPORTER_TOKEN", secret(session_reporter_token)},
+      {"PAYMENTS_TRUSTED_PROXY_CIDRS", join(trusted_proxy_cidrs)},
+      {"PAYMENTS_MANAGER_IP_ALLOWLIST", join(manager_ip_allowlist)},
+      {"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", workload_time_rate.text()},
+      {"PAYMENTS_SESSION_CREDIT_ETH_PER_MINUTE", session_rate.text()},
+      {"PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", power_rate.text()},
+      {"PAYMENTS_CREDIT_UNIT", credit_unit},
+      {"PAYMENTS_PAYOUT_STRATEGY", payout_strategy},
+      {"PAYMENTS_ADDRESS_DENYLIST", std::to_string(address_denylist.size()) + " address(es)"},
+      {"PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", std::to_string(forwarder_health_ttl_seconds)},
+      {"PAYMENTS_REGISTRATION_PER_MINUTE", std::to_string(registration_per_minute)},
+      {"PAYMENTS_REGISTRATION_BURST", std::to_string(registration_burst)},
+      {"PAYMENTS_JOURNAL_FSYNC", journal_fsync ? "true" : "false"},
+      {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", std::to_string(snapshot_every_records)},
+      {"PAYMENTS_HTTP_THREADS", std::to_string(http_threads)},
+      {"PAYMENTS_ACTOR_THREADS", std::to_string(actor_threads)},
+      {"PAYMENTS_MAX_BODY_BYTES", std::to_string(max_body_bytes)},
+      {"TOP_CONTRACT_ADDRESS", top_contract_address.value_or("(unset: no rank check)")},
+      {"PAYMENTS_LOG_LEVEL", log_level},
+  };
+}
+
+}  // namespace lpops::config

@@ -1,0 +1,75 @@
+#pragma once
+// Every setting of a node, read from the environment with the reference's variable names.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/environment.hpp"
+#include "config/ip_network.hpp"
+#include "domain/rate.hpp"
+#include "domain/result.hpp"
+
+namespace lpops::config {
+
+struct Settings {
+  // HTTP
+  std::string api_host = "0.0.0.0";
+  int api_port = 8081;
+  std::string root_path;
+  std::size_t max_body_bytes = 1 << 20;
+  int http_threads = 2;
+  int shutdown_drain_seconds = 10;
+  bool enable_docs = true;
+
+  // Auth and client addresses
+  std::optional<std::string> admin_token;
+  std::vector<std::string> viewer_tokens;
+  std::optional<std::string> session_reporter_token;
+  std::vector<IpNetwork> trusted_proxy_cidrs;
+  std::vector<IpNetwork> manager_ip_allowlist;
+
+  // Storage and actors
+  std::string data_dir = "./data";
+  bool journal_fsync = true;
+  long snapshot_every_records = 100'000;
+  long journal_max_batch_records = 4096;
+  int actor_threads = 2;
+
+  // Metering
+  Rate workload_time_rate = Rate::parse_eth_per_minute("0.000005353596").value();
+  Rate session_rate;
+  Rate power_rate;
+  std::string credit_unit = "eth";
+  std::string payout_strategy = "eth_transfer";
+  std::optional<std::string> test_run_id;
+
+  // Registry
+  std::vector<std::string> address_denylist;  // lower-cased
+  long forwarder_health_ttl_seconds = 120;
+  long session_idle_timeout_seconds = 120;
+  long registration_per_minute = 5;
+  long registration_burst = 5;
+  long public_rate_burst = 20;
+  long public_rate_per_minute = 120;
+  std::optional<std::string> bootstrap_orchestrators;       // JSON text
+  std::optional<std::string> bootstrap_orchestrators_path;  // relative to data_dir
+  bool bootstrap_skip_rank_validation = true;
+  std::optional<std::string> edge_config_url, edge_config_token;
+
+  // Chain
+  std::optional<std::string> top_contract_address;
+  long top_cache_ttl_seconds = 300;
+  std::string eth_rpc_url = "http://localhost:8545";
+  long eth_chain_id = 42161;
+
+  std::string log_level = "info";
+
+  // Each variable with its effective value; secrets appear as "(set)" / "(unset)".
+  std::vector<std::pair<std::string, std::string>> describe() const;
+};
+
+// Reads and validates every setting; the error lists every bad variable, one per line.
+Result<Settings> load_settings(const Environment& env);
+
+}  // namespace lpops::config

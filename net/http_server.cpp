@@ -1,0 +1,262 @@
+#include "net/http_server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+#include <future>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace lpops::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  Handler handler;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::atomic<std::size_t> next_context{0};
+  std::atomic<std::size_t> in_flight{0};
+  std::atomic<std::size_t> connections{0};
+  std::atomic<bool> draining{false};
+  bool running = false;
+  // Late replies (after a drain timeout) must not post to destroyed io_contexts.
+  struct Gate {
+    std::shared_mutex mutex;
+    bool open = true;
+  };
+  std::shared_ptr<Gate> gate = std::make_shared<Gate>();
+  // Every open connection, owned here so that replies hold only weak references and a
+  // reply arriving after shutdown finds nothing to write to.
+  std::mutex sessions_mutex;
+  std::unordered_map<const void*, std::shared_ptr<void>> sessions;
+
+  void accept();
+  void stop_threads();
+};
+
+namespace {
+
+const char* kJson = "application/json";
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, HttpServer::Impl* server) : stream_(std::move(socket)), server_(server) {
+    ++server_->connections;
+  }
+  ~Session() { --server_->connections; }
+
+  void start() {
+    {
+      std::lock_guard lock(server_->sessions_mutex);
+      server_->sessions.emplace(this, shared_from_this());
+    }
+    do_read();
+  }
+
+  // Answers without calling the handler, then closes (overload, bad input).
+  void reject(http::status status, std::string body) {
+    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+    res->set(http::field::server, "lpops");
+    res->set(http::field::content_type, kJson);
+    res->keep_alive(false);
+    res->body() = std::move(body);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(5));
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) { self->close(); });
+  }
+
+ private:
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(server_->options.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
+    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return close();
+    }
+    if (ec == http::error::body_limit) return reject(http::status::payload_too_large, "{\"detail\":\"Request body too large\"}");
+    if (ec == http::error::header_limit)
+      return reject(http::status::request_header_fields_too_large, "{\"detail\":\"Request headers too large\"}");
+    if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}");
+
+    auto& msg = parser_->get();
+    keep_alive_ = msg.keep_alive();
+    Request request;
+    request.method = std::string(msg.method_string());
+    request.target = std::string(msg.target());
+    request.headers.reserve(8);
+    for (const auto& field : msg) request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    request.body = std::move(msg.body());
+    beast::error_code peer_ec;
+    auto peer = stream_.socket().remote_endpoint(peer_ec);
+    if (!peer_ec) {
+      auto address = peer.address();
+      if (address.is_v6() && address.to_v6().is_v4_mapped())
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+      request.peer_ip = address.to_string();
+    }
+    stream_.expires_never();  // the handler may answer later; no read is pending meanwhile
+
+    ++server_->in_flight;
+    auto executor = stream_.get_executor();
+    Responder responder([weak = weak_from_this(), executor, gate = server_->gate](Response response) {
+      std::shared_lock lock(gate->mutex);
+      auto self = weak.lock();
+      if (!gate->open || !self) return;
+      asio::post(executor, [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
+    });
+    server_->handler(std::move(request), std::move(responder));
+  }
+
+  void write(Response response) {
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
+    res->set(http::field::server, "lpops");
+    res->set(http::field::content_type, response.content_type);
+    for (const auto& h : response.headers) res->set(h.name, h.value);
+    const bool keep_alive = keep_alive_ && !server_->draining.load();
+    res->keep_alive(keep_alive);
+    res->body() = std::move(response.body);
+    res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+      --self->server_->in_flight;
+      if (ec || !keep_alive) return self->close();
+      self->do_read();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+    std::lock_guard lock(server_->sessions_mutex);
+    server_->sessions.erase(this);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  HttpServer::Impl* server_;
+  bool keep_alive_ = false;
+};
+
+}  // namespace
+
+void HttpServer::Impl::accept() {
+  auto& target = *contexts[next_context++ % contexts.size()];
+  acceptor->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto session = std::make_shared<Session>(std::move(socket), this);
+      if (connections.load() > options.max_connections || draining.load())
+        session->reject(http::status::service_unavailable, "{\"detail\":\"Too many connections\"}");
+      else
+        session->start();
+    }
+    accept();
+  });
+}
+
+void HttpServer::Impl::stop_threads() {
+  guards.clear();
+  for (auto& c : contexts) c->stop();
+  for (auto& t : threads)
+    if (t.joinable()) t.join();
+  threads.clear();
+}
+
+HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { shutdown(std::chrono::milliseconds(0)); }
+
+std::uint16_t HttpServer::start() {
+  auto& im = *impl_;
+  const unsigned n = std::max(1u, im.options.io_threads);
+  for (unsigned i = 0; i < n; ++i) {
+    im.contexts.push_back(std::make_unique<asio::io_context>(1));
+    im.guards.emplace_back(im.contexts.back()->get_executor());
+  }
+  const std::string where = im.options.host + ":" + std::to_string(im.options.port);
+  try {
+    tcp::endpoint endpoint(asio::ip::make_address(im.options.host), im.options.port);
+    im.acceptor = std::make_unique<tcp::acceptor>(*im.contexts[0]);
+    im.acceptor->open(endpoint.protocol());
+    im.acceptor->set_option(asio::socket_base::reuse_address(true));
+    im.acceptor->bind(endpoint);
+    im.acceptor->listen(asio::socket_base::max_listen_connections);
+  } catch (const std::exception& e) {
+    im.guards.clear();
+    im.contexts.clear();
+    throw std::runtime_error("cannot listen on " + where + ": " + e.what());
+  }
+  std::uint16_t port = im.acceptor->local_endpoint().port();
+  im.accept();
+  for (auto& c : im.contexts) im.threads.emplace_back([ctx = c.get()] { ctx->run(); });
+  im.running = true;
+  return port;
+}
+
+void HttpServer::stop_accepting() {
+  auto& im = *impl_;
+  im.draining = true;
+  if (!im.acceptor) return;
+  std::promise<void> closed;
+  auto done = closed.get_future();
+  asio::post(im.acceptor->get_executor(), [&] {
+    beast::error_code ignored;
+    im.acceptor->close(ignored);
+    closed.set_value();
+  });
+  if (im.running) done.wait();
+}
+
+void HttpServer::shutdown(std::chrono::milliseconds drain_timeout) {
+  auto& im = *impl_;
+  if (!im.running) return;
+  stop_accepting();
+  const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  while (im.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  {
+    std::unique_lock lock(im.gate->mutex);
+    im.gate->open = false;
+  }
+  im.stop_threads();
+  im.running = false;
+  im.acceptor.reset();
+  {
+    std::lock_guard lock(im.sessions_mutex);
+    im.sessions.clear();
+  }
+  im.contexts.clear();  // destroys pending handlers and with them the idle connections
+}
+
+std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }
+std::size_t HttpServer::open_connections() const { return impl_->connections.load(); }
+
+}  // namespace lpops::net

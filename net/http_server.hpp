@@ -1,0 +1,38 @@
+#pragma once
+// HTTP/1.1 server (Beast behind a pimpl, so only http_server.cpp pays its compile time).
+// One io_context per I/O thread; connections are spread over them round-robin, so each
+// connection lives on one thread and needs no strand.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "net/http_types.hpp"
+
+namespace lpops::net {
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the I/O threads; returns the bound port. Throws std::runtime_error
+  // with a clear message when it cannot listen.
+  std::uint16_t start();
+  void stop_accepting();
+  // Stops accepting, lets requests already handed to the handler finish (up to
+  // drain_timeout), then closes every connection and joins the I/O threads.
+  void shutdown(std::chrono::milliseconds drain_timeout);
+
+  std::size_t in_flight() const;
+  std::size_t open_connections() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lpops::net

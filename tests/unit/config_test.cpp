@@ -1,0 +1,122 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "config/settings.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace lpops::config {
+namespace {
+
+Result<Settings> load(std::map<std::string, std::string> values) { return load_settings(Environment::from_map(std::move(values))); }
+
+TEST(Settings, DefaultsMatchTheReference) {
+  auto s = load({});
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->api_host, "0.0.0.0");
+  EXPECT_EQ(s->api_port, 8081);
+  EXPECT_EQ(s->workload_time_rate.text(), "0.000005353596");
+  EXPECT_EQ(s->forwarder_health_ttl_seconds, 120);
+  EXPECT_EQ(s->registration_per_minute, 5);
+  EXPECT_EQ(s->registration_burst, 5);
+  EXPECT_EQ(s->data_dir, "./data");
+  EXPECT_TRUE(s->journal_fsync);
+  EXPECT_FALSE(s->admin_token.has_value());
+}
+
+TEST(Settings, BadValuesNameTheVariable) {
+  const std::map<std::string, std::string> bad = {
+      {"PAYMENTS_API_PORT", "abc"},
+      {"PAYMENTS_API_PORT", "70000"},
+      {"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "-1"},
+      {"PAYMENTS_REGISTRATION_PER_MINUTE", "0"},
+      {"PAYMENTS_ADDRESS_DENYLIST", "0x123"},
+      {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.0/33"},
+      {"PAYMENTS_MANAGER_IP_ALLOWLIST", "not-an-ip"},
+      {"PAYMENTS_JOURNAL_FSYNC", "maybe"},
+      {"PAYMENTS_PAYOUT_STRATEGY", "cash"},
+      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "{oops"},
+      {"TOP_CONTRACT_ADDRESS", "0xnothex"},
+      {"PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", "-5"},
+  };
+  for (const auto& [name, value] : bad) {
+    auto s = load({{name, value}});
+    ASSERT_FALSE(s.ok()) << name << "=" << value;
+    EXPECT_NE(s.error().find(name), std::string::npos) << s.error();
+  }
+}
+
+TEST(Settings, AllErrorsAreCollected) {
+  auto s = load({{"PAYMENTS_API_PORT", "x"}, {"PAYMENTS_HTTP_THREADS", "0"}});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().find("PAYMENTS_API_PORT"), std::string::npos);
+  EXPECT_NE(s.error().find("PAYMENTS_HTTP_THREADS"), std::string::npos);
+}
+
+TEST(Settings, ListsBooleansAndAddresses) {
+  auto s = load({{"PAYMENTS_VIEWER_TOKENS", "a, b  c"},
+                 {"PAYMENTS_TRUSTED_PROXY_CIDRS", "[\"10.0.0.0/8\", \"::1\"]"},
+                 {"PAYMENTS_ADDRESS_DENYLIST", "0xABCDEF0000000000000000000000000000000001"},
+                 {"PAYMENTS_JOURNAL_FSYNC", "Off"},
+                 {"PAYMENTS_ENABLE_DOCS", "n"}});
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->viewer_tokens, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(s->trusted_proxy_cidrs.size(), 2u);
+  EXPECT_EQ(s->address_denylist.at(0), "0xabcdef0000000000000000000000000000000001");
+  EXPECT_FALSE(s->journal_fsync);
+  EXPECT_FALSE(s->enable_docs);
+}
+
+TEST(Settings, DescribeNeverShowsSecrets) {
+  auto s = load({{"PAYMENTS_API_ADMIN_TOKEN", "super-secret"}, {"PAYMENTS_VIEWER_TOKENS", "view-secret"}});
+  ASSERT_TRUE(s.ok());
+  for (const auto& [k, v] : s->describe()) {
+    EXPECT_EQ(v.find("super-secret"), std::string::npos) << k;
+    EXPECT_EQ(v.find("view-secret"), std::string::npos) << k;
+  }
+}
+
+TEST(Environment, DotenvSyntax) {
+  auto parsed = Environment::parse_dotenv(
+      "# comment\n\nexport A=1\nB = two words # trailing\nC=\"quoted # not a comment\\n\"\nD='single'\nE=\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.error();
+  EXPECT_EQ(parsed->at("A"), "1");
+  EXPECT_EQ(parsed->at("B"), "two words");
+  EXPECT_EQ(parsed->at("C"), "quoted # not a comment\n");
+  EXPECT_EQ(parsed->at("D"), "single");
+  EXPECT_EQ(parsed->at("E"), "");
+  EXPECT_FALSE(Environment::parse_dotenv("NOEQUALS\n").ok());
+  EXPECT_FALSE(Environment::parse_dotenv("A=\"open\n").ok());
+}
+
+TEST(Environment, ProcessEnvironmentWinsOverTheFile) {
+  testing::TempDir dir;
+  std::string path = dir.str() + "/.env";
+  std::ofstream(path) << "LPOPS_TEST_ONLY_FILE=file\nLPOPS_TEST_BOTH=file\n";
+  ::setenv("LPOPS_TEST_BOTH", "process", 1);
+  auto env = Environment::load(path);
+  ::unsetenv("LPOPS_TEST_BOTH");
+  ASSERT_TRUE(env.ok()) << env.error();
+  EXPECT_EQ(env->get("LPOPS_TEST_ONLY_FILE").value(), "file");
+  EXPECT_EQ(env->get("LPOPS_TEST_BOTH").value(), "process");
+  EXPECT_FALSE(Environment::load(dir.str() + "/missing.env").ok());
+}
+
+TEST(IpNetwork, MatchesV4V6AndMappedPeers) {
+  auto v4 = IpNetwork::parse("10.0.0.0/8").value();
+  EXPECT_TRUE(v4.contains("10.1.2.3"));
+  EXPECT_FALSE(v4.contains("11.0.0.1"));
+  EXPECT_TRUE(v4.contains("::ffff:10.9.9.9"));
+  auto host = IpNetwork::parse("127.0.0.1").value();
+  EXPECT_TRUE(host.contains("127.0.0.1"));
+  EXPECT_FALSE(host.contains("127.0.0.2"));
+  auto v6 = IpNetwork::parse("fd00::/8").value();
+  EXPECT_TRUE(v6.contains("fd12::1"));
+  EXPECT_FALSE(v6.contains("fe80::1"));
+  EXPECT_FALSE(v6.contains("garbage"));
+  EXPECT_FALSE(IpNetwork::parse("1.2.3.4/40").ok());
+  EXPECT_FALSE(IpNetwork::parse("host.example").ok());
+}
+
+}  // namespace
+}  // namespace lpops::config
