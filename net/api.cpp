@@ -26,9 +26,14 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
+struct CompiledRoute {
+  const Route* route;
+  std::vector<std::string> parts;  // "{x}" marks a parameter
+};
+
 // Matches "/a/{x}/b" against decoded segments; fills params.
-bool match(std::string_view pattern, const std::vector<std::string>& segments, std::vector<std::string>& params) {
-  auto parts = split_path(pattern);
+bool match(const std::vector<std::string>& parts, const std::vector<std::string>& segments,
+           std::vector<std::string>& params) {
   if (parts.size() != segments.size()) return false;
   std::vector<std::string> found;
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -94,7 +99,8 @@ std::vector<const Route*> all_routes() {
 }
 
 Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
-  auto routes = std::make_shared<std::vector<const Route*>>(all_routes());
+  auto routes = std::make_shared<std::vector<CompiledRoute>>();
+  for (const Route* r : all_routes()) routes->push_back({r, split_path(r->pattern)});
   return [ctx, routes](Request&& request, Responder respond) {
     const auto start = std::chrono::steady_clock::now();
     std::string_view target = request.target;
@@ -114,12 +120,12 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
     const Route* found = nullptr;
     bool path_known = false;
     std::vector<std::string> params;
-    for (const Route* r : *routes) {
+    for (const auto& compiled : *routes) {
       std::vector<std::string> p;
-      if (!match(r->pattern, segments, p)) continue;
+      if (!match(compiled.parts, segments, p)) continue;
       path_known = true;
-      if (request.method == r->method) {
-        found = r;
+      if (request.method == compiled.route->method) {
+        found = compiled.route;
         params = std::move(p);
         break;
       }

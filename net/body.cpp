@@ -245,7 +245,9 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
 QueryReader::QueryReader(std::string_view query, Validation& v) : v_(v) {
   auto parsed = boost::urls::parse_query(query);
   if (!parsed) return;
-  for (auto p : *parsed) params_.emplace(std::string(p.key), std::string(p.value));  // first value wins
+  boost::urls::encoding_opts opts;
+  opts.space_as_plus = true;  // form encoding: '+' is a space
+  for (auto p : *parsed) params_.emplace(p.key.decode(opts), p.value.decode(opts));  // first value wins
 }
 
 std::optional<std::string> QueryReader::string(std::string_view key, std::size_t max_chars) {

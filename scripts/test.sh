@@ -18,7 +18,7 @@ run_suite() {
 run_suite release
 if [ "${LPOPS_SKIP_SANITIZERS:-0}" != "1" ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
-  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp"
   run_suite asan
 fi
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -26,8 +26,10 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   std::mutex mutex;
   std::atomic<int> next_id{0};
 
+  // Frequent snapshots, so restarts exercise snapshot + tail as well as full replay.
+  const std::map<std::string, std::string> env{{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "500"}};
   for (int round = 0; round < kRounds; ++round) {
-    NodeProcess node(data);
+    NodeProcess node(data, env);
     ASSERT_TRUE(node.start()) << node.log();
     if (round == 0) {
       HttpClient c("127.0.0.1", node.port());
@@ -78,7 +80,7 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   }
   ASSERT_GT(acknowledged.size(), 100u) << "the writers made too little progress to prove anything";
 
-  NodeProcess node(data);
+  NodeProcess node(data, env);
   ASSERT_TRUE(node.start()) << node.log();
   HttpClient c("127.0.0.1", node.port());
   auto listing = c.request("GET", "/api/workloads");
