@@ -88,21 +88,7 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
       [=](flush_atom) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         flush(self);
-      },
-      [=](JournalSnapshot& s) {
-        HandlerTimer timer(*self->state.actor_metrics, self);
-        flush(self);  // the snapshot's seq must be durable first
-        auto& st2 = self->state;
-        if (s.seq != st2.last_seq) return;  // superseded; the next one will do
-        auto start = std::chrono::steady_clock::now();
-        if (auto err = st2.store->write_snapshot(s.seq, st2.last_hash, s.book_json)) {
-          spdlog::error("snapshot at seq {} failed: {} (the journal still holds everything)", s.seq, *err);
-          return;
-        }
-        spdlog::info("snapshot at seq {} written ({} bytes, {:.1f} ms)", s.seq, s.book_json.size(),
-                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-      },
-  };
+      },  };
 }
 
 }  // namespace lpops::actors

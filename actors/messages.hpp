@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "domain/book.hpp"
@@ -29,9 +30,9 @@ struct JournalAppend {
 struct JournalBarrier {
   std::function<void()> on_durable;  // runs once everything sent before is durable
 };
-struct JournalSnapshot {
-  std::uint64_t seq;
-  std::string book_json;
+// A copy of the book to write as a snapshot, sent once its last record is durable.
+struct SnapshotBook {
+  std::shared_ptr<const Book> book;
 };
 
 // --- ledger ---
@@ -91,7 +92,7 @@ struct ApplyRegistration {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalAppend)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalBarrier)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalSnapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::SnapshotBook)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateWorkload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateTimeWorkload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::PatchWorkload)

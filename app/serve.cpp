@@ -98,11 +98,15 @@ int serve(const ServeOptions& o) {
   auto metrics = std::make_shared<actors::Metrics>();
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(settings.actor_threads));
+  // Work sharing parks idle workers on a condition variable; work stealing would spin
+  // them, which on a small machine takes CPU from the I/O threads.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
 
   auto journal = sys.spawn<caf::detached>(actors::journal_actor, store, metrics, report->last_seq, report->last_hash,
                                           actors::JournalOptions{static_cast<std::size_t>(settings.journal_max_batch_records)});
-  auto ledger = sys.spawn(actors::ledger_actor, book, journal, metrics,
+  auto snapshotter = sys.spawn<caf::detached>(actors::snapshot_actor, store);
+  auto ledger = sys.spawn(actors::ledger_actor, book, journal, snapshotter, metrics,
                           actors::LedgerOptions{settings.workload_time_rate, static_cast<std::uint64_t>(settings.snapshot_every_records)});
   book.reset();
   actors::RegistryOptions registry_options;
@@ -150,7 +154,7 @@ int serve(const ServeOptions& o) {
   server.shutdown(std::chrono::seconds(settings.shutdown_drain_seconds));
   wait_until_durable(sys, journal);
   ctx.reset();
-  for (const auto& a : {registry, ledger, reader, journal}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (const auto& a : {registry, ledger, reader, journal, snapshotter}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   spdlog::info("journal flushed; stopped");
   spdlog::default_logger()->flush();
   return 0;

@@ -251,17 +251,22 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
   return std::nullopt;
 }
 
-std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Digest32& hash,
-                                                     const std::string& book_json) {
+std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const std::string& book_json) {
   std::uint64_t offset = 0;
+  Digest32 hash{};
   if (seq > 0) {
     auto span = index_.get(seq);
-    if (!span) return std::string("snapshot seq is not durable");
+    auto line = read(seq);
+    if (!span || !line) return std::string("snapshot seq is not durable");
+    auto record = parse_record(*line);
+    if (!record) return "record " + std::to_string(seq) + " does not verify: " + record.error();
+    hash = record->hash;
     offset = span->offset + span->length + 1;
   }
   std::string head = "{\"format\":\"" + std::string(kSnapshotFormat) + "\",\"seq\":" + std::to_string(seq) +
                      ",\"journal_offset\":" + std::to_string(offset) + ",\"last_hash\":\"" + hex_lower(hash) +
                      "\",\"book\":";
+  std::lock_guard lock(snapshot_mutex_);
   std::string tmp = snapshot_path() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_text("cannot create " + tmp);

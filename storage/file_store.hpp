@@ -5,6 +5,7 @@
 //   snapshot.json  the book as of some seq (write temp, fsync, rename, fsync dir)
 //   LOCK           flock'ed for the life of the process: one node per directory
 #include <atomic>
+#include <mutex>
 #include <string>
 
 #include "storage/offset_index.hpp"
@@ -27,8 +28,7 @@ class FileStore final : public RecordStore {
 
   Result<RecoveryReport> recover(const SnapshotVisitor& on_snapshot, const RecordVisitor& visit) override;
   std::optional<std::string> append(const std::vector<const FramedRecord*>& records) override;
-  std::optional<std::string> write_snapshot(std::uint64_t seq, const Digest32& hash,
-                                            const std::string& book_json) override;
+  std::optional<std::string> write_snapshot(std::uint64_t seq, const std::string& book_json) override;
   std::optional<std::string> read(std::uint64_t seq) const override;
   std::uint64_t durable_seq() const override { return index_.durable(); }
   std::string describe() const override;
@@ -50,6 +50,7 @@ class FileStore final : public RecordStore {
   std::uint64_t end_offset_ = 0;
   std::uint64_t last_seq_ = 0;
   OffsetIndex index_;
+  std::mutex snapshot_mutex_;  // one snapshot file write at a time
 };
 
 }  // namespace lpops::storage

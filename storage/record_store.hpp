@@ -45,8 +45,8 @@ class RecordStore {
   virtual std::optional<std::string> append(const std::vector<const FramedRecord*>& records) = 0;
 
   // Durably replaces the snapshot with the book state as of `seq` (already appended).
-  virtual std::optional<std::string> write_snapshot(std::uint64_t seq, const Digest32& hash,
-                                                    const std::string& book_json) = 0;
+  // Any thread may call it; it does not block appends.
+  virtual std::optional<std::string> write_snapshot(std::uint64_t seq, const std::string& book_json) = 0;
 
   // The stored line of a durable record (without '\n'); any thread may call it.
   virtual std::optional<std::string> read(std::uint64_t seq) const = 0;
