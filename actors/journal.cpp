@@ -73,7 +73,7 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
         auto& s = self->state;
         if (a.seq != s.last_seq + 1)
           die("record seq " + std::to_string(a.seq) + " arrived after seq " + std::to_string(s.last_seq));
-        s.batch.push_back(storage::frame_record(a.seq, s.last_hash, a.effect));
+        s.batch.push_back(storage::frame_record(a.seq, s.last_hash, a.effect.to_json()));
         if (s.batch.back().line.size() > storage::kMaxRecordBytes) die("record larger than the journal's limit");
         s.last_hash = s.batch.back().hash;
         s.last_seq = a.seq;

@@ -106,9 +106,8 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
         std::string id = std::string(m.record.at("orchestrator_id").as_string());
         auto effect = s.book->upsert_orchestrator(std::move(m.record), now_micros());
         std::string body = m.respond(s.book->balance(id));
-        Decision d{std::nullopt, std::move(effect), {}};
         auto reply = m.reply;
-        self->send(s.journal, JournalAppend{s.book->last_seq(), std::move(*d.effect),
+        self->send(s.journal, JournalAppend{s.book->last_seq(), std::move(effect),
                                             [reply, body = std::move(body)] { reply(200, body); }});
         maybe_snapshot(self);
       },

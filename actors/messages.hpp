@@ -24,7 +24,7 @@ inline void reply_failure(const Reply& reply, const Failure& f) { reply(f.status
 // --- journal (the audit actor) ---
 struct JournalAppend {
   std::uint64_t seq;
-  boost::json::object effect;
+  Effect effect;
   std::function<void()> on_durable;
 };
 struct JournalBarrier {

@@ -8,10 +8,6 @@
 namespace lpops {
 namespace {
 
-constexpr std::string_view kTypeOrchestrator = "orchestrator";
-constexpr std::string_view kTypeWorkload = "workload";
-constexpr std::string_view kTypeAdjustment = "adjustment";
-
 void add_to_days(std::map<std::int64_t, DayTotals>& days, const LedgerEntry& e) {
   DayTotals& d = days[utc_day(e.at)];
   const bool positive = !e.delta.negative && !e.delta.is_zero();
@@ -61,7 +57,7 @@ LedgerEntry Book::make_entry(std::string event_id, const std::string& orchestrat
   return e;
 }
 
-Decision Book::commit(json::object effect, json::object response) {
+Decision Book::commit(Effect effect, json::object response) {
   auto error = apply(effect, last_seq_ + 1);
   // Commands only build effects that fit the state; anything else is a bug.
   assert(!error && "a command produced an effect that does not apply");
@@ -87,56 +83,50 @@ std::optional<std::string> Book::apply_entry(const LedgerEntry& e, std::uint64_t
 }
 
 std::optional<std::string> Book::apply(const json::object& effect, std::uint64_t seq) {
-  if (seq <= last_seq_) return "effect seq " + std::to_string(seq) + " is not after " + std::to_string(last_seq_);
-  const std::string type = get_string(effect, "type");
-  std::optional<LedgerEntry> entry;
-  if (auto it = effect.find("entry"); it != effect.end() && it->value().is_object()) {
-    auto parsed = LedgerEntry::from_json(it->value().get_object());
-    if (!parsed) return parsed.error();
-    entry = std::move(parsed).value();
-  }
+  auto typed = Effect::from_json(effect);
+  if (!typed) return typed.error();
+  return apply(*typed, seq);
+}
 
-  if (type == kTypeOrchestrator) {
-    auto it = effect.find("orchestrator");
-    if (it == effect.end() || !it->value().is_object()) return std::string("orchestrator effect without a record");
-    const json::object& record = it->value().get_object();
-    std::string id = get_string(record, "orchestrator_id");
-    if (id.empty()) return std::string("orchestrator record without orchestrator_id");
-    auto [pos, inserted] = orchestrators_.insert_or_assign(id, record);
-    (void)pos;
-    if (inserted) orchestrator_order_.push_back(id);
-    accounts_.try_emplace(id);
-  } else if (type == kTypeWorkload) {
-    auto it = effect.find("workload");
-    if (it == effect.end() || !it->value().is_object()) return std::string("workload effect without a workload");
-    auto w = Workload::from_json(it->value().get_object());
-    if (!w) return w.error();
-    if (entry) {
-      if (auto err = apply_entry(*entry, seq)) return err;
+std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) {
+  if (seq <= last_seq_) return "effect seq " + std::to_string(seq) + " is not after " + std::to_string(last_seq_);
+  switch (effect.type) {
+    case Effect::Type::orchestrator: {
+      if (!effect.orchestrator) return std::string("orchestrator effect without a record");
+      std::string id = get_string(*effect.orchestrator, "orchestrator_id");
+      if (id.empty()) return std::string("orchestrator record without orchestrator_id");
+      auto [pos, inserted] = orchestrators_.insert_or_assign(id, *effect.orchestrator);
+      (void)pos;
+      if (inserted) orchestrator_order_.push_back(id);
+      accounts_.try_emplace(id);
+      break;
     }
-    auto [pos, inserted] = workloads_.insert_or_assign(w->workload_id, std::move(w).value());
-    if (inserted) workload_order_.push_back(pos->first);
-  } else if (type == kTypeAdjustment) {
-    if (!entry) return std::string("adjustment effect without an entry");
-    if (auto err = apply_entry(*entry, seq)) return err;
-    auto it = effect.find("adjustment");
-    if (it != effect.end() && it->value().is_object()) {
-      const auto& adj = it->value().get_object();
-      if (auto key = get_opt_string(adj, "idempotency_key"))
-        adjustments_[*key] = Idempotent{get_string(adj, "request_digest"), adjustment_response(adj, *entry)};
+    case Effect::Type::workload: {
+      if (!effect.workload) return std::string("workload effect without a workload");
+      if (effect.entry)
+        if (auto err = apply_entry(*effect.entry, seq)) return err;
+      auto [pos, inserted] = workloads_.insert_or_assign(effect.workload->workload_id, *effect.workload);
+      if (inserted) workload_order_.push_back(pos->first);
+      break;
     }
-  } else {
-    return "unknown effect type '" + type + "'";
+    case Effect::Type::adjustment: {
+      if (!effect.entry) return std::string("adjustment effect without an entry");
+      if (auto err = apply_entry(*effect.entry, seq)) return err;
+      if (effect.adjustment && effect.adjustment->idempotency_key)
+        adjustments_[*effect.adjustment->idempotency_key] =
+            Idempotent{effect.adjustment->request_digest.value_or(""), adjustment_response(*effect.adjustment, *effect.entry)};
+      break;
+    }
   }
   last_seq_ = seq;
   return std::nullopt;
 }
 
-json::object Book::upsert_orchestrator(json::object record, UnixMicros now) {
-  json::object effect;
-  effect["type"] = kTypeOrchestrator;
-  effect["at"] = iso_utc(now, UtcSuffix::offset);
-  effect["orchestrator"] = std::move(record);
+Effect Book::upsert_orchestrator(json::object record, UnixMicros now) {
+  Effect effect;
+  effect.type = Effect::Type::orchestrator;
+  effect.at = now;
+  effect.orchestrator = std::make_shared<const json::object>(std::move(record));
   return *commit(std::move(effect), {}).effect;
 }
 
@@ -154,11 +144,12 @@ Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   w.payout_amount = d.payout_amount;
   w.status = "pending";
   w.submitted_at = now;
-  json::object effect;
-  effect["type"] = kTypeWorkload;
-  effect["at"] = iso_utc(now, UtcSuffix::offset);
-  effect["workload"] = w.to_json();
-  return commit(std::move(effect), w.to_view());
+  Effect effect;
+  effect.type = Effect::Type::workload;
+  effect.at = now;
+  json::object view = w.to_view();
+  effect.workload = std::move(w);
+  return commit(std::move(effect), std::move(view));
 }
 
 Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t duration_ms, const std::string& status,
@@ -179,9 +170,9 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
   w.submitted_at = now;
   w.pricing = WorkloadPricing{duration_ms, rate.text(), options_.credit_unit, now};
 
-  json::object effect;
-  effect["type"] = kTypeWorkload;
-  effect["at"] = iso_utc(now, UtcSuffix::offset);
+  Effect effect;
+  effect.type = Effect::Type::workload;
+  effect.at = now;
   if (status_credits(status) && w.payout_amount > 0) {
     w.credited = true;
     w.credited_at = now;
@@ -189,12 +180,12 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
     metadata["duration_ms"] = std::to_string(duration_ms);
     metadata["credit_eth_per_minute"] = rate.text();
     metadata["credit_unit"] = options_.credit_unit;
-    effect["entry"] = make_entry("workload_time:" + w.workload_id, w.orchestrator_id,
-                                 SignedWei{false, w.payout_amount}, "workload_time", std::move(metadata), now)
-                          .to_json();
+    effect.entry = make_entry("workload_time:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
+                              "workload_time", std::move(metadata), now);
   }
-  effect["workload"] = w.to_json();
-  return commit(std::move(effect), w.to_view());
+  json::object view = w.to_view();
+  effect.workload = std::move(w);
+  return commit(std::move(effect), std::move(view));
 }
 
 Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
@@ -207,31 +198,30 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
   if (patch.artifact_uri) w.artifact_uri = patch.artifact_uri;
   if (patch.artifact_hash) w.artifact_hash = patch.artifact_hash;
 
-  json::object effect;
-  effect["type"] = kTypeWorkload;
-  effect["at"] = iso_utc(now, UtcSuffix::offset);
+  Effect effect;
+  effect.type = Effect::Type::workload;
+  effect.at = now;
   if (w.due_credit()) {
     w.credited = true;
     w.credited_at = now;
     if (w.payout_amount > 0)
-      effect["entry"] = make_entry("workload:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
-                                   "workload", workload_metadata(w), now)
-                            .to_json();
+      effect.entry = make_entry("workload:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
+                                "workload", workload_metadata(w), now);
   }
-  json::object stored = w.to_json();
-  if (stored == it->second.to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
-  effect["workload"] = std::move(stored);
-  return commit(std::move(effect), w.to_view());
+  if (w.to_json() == it->second.to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
+  json::object view = w.to_view();
+  effect.workload = std::move(w);
+  return commit(std::move(effect), std::move(view));
 }
 
-json::object Book::adjustment_response(const json::object& adj, const LedgerEntry& e) const {
+json::object Book::adjustment_response(const AdjustmentNote& adj, const LedgerEntry& e) const {
   json::object r;
   r["orchestrator_id"] = e.orchestrator_id;
   r["balance_eth"] = format_eth(e.balance_after);
   r["delta_eth"] = format_eth(e.delta);
   r["reason"] = e.reason;
-  r["reference_workload_id"] = opt_value(get_opt_string(adj, "reference_workload_id"));
-  r["notes"] = opt_value(get_opt_string(adj, "notes"));
+  r["reference_workload_id"] = opt_value(adj.reference_workload_id);
+  r["notes"] = opt_value(adj.notes);
   r["event_id"] = e.event_id;
   r["balance_wei"] = format_wei(e.balance_after);
   r["delta_wei"] = format_wei(e.delta);
@@ -265,19 +255,14 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
   if (req.force) metadata["forced"] = true;
   LedgerEntry entry = make_entry(event_id, req.orchestrator_id, req.amount, req.reason.value_or("adjustment"),
                                  std::move(metadata), now);
-  json::object adj;
-  adj["reference_workload_id"] = opt_value(req.reference_workload_id);
-  adj["notes"] = opt_value(req.notes);
-  if (req.idempotency_key) {
-    adj["idempotency_key"] = *req.idempotency_key;
-    adj["request_digest"] = req.request_digest;
-  }
+  AdjustmentNote adj{req.reference_workload_id, req.notes, req.idempotency_key,
+                     req.idempotency_key ? std::optional<std::string>(req.request_digest) : std::nullopt};
   json::object response = adjustment_response(adj, entry);
-  json::object effect;
-  effect["type"] = kTypeAdjustment;
-  effect["at"] = iso_utc(now, UtcSuffix::offset);
-  effect["entry"] = entry.to_json();
-  effect["adjustment"] = std::move(adj);
+  Effect effect;
+  effect.type = Effect::Type::adjustment;
+  effect.at = now;
+  effect.entry = std::move(entry);
+  effect.adjustment = std::move(adj);
   return commit(std::move(effect), std::move(response));
 }
 

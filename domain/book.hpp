@@ -2,9 +2,9 @@
 // The book: every durable fact of the node (orchestrator records, workloads, accounts,
 // idempotency keys) and the one state-transition function that changes it.
 //
-// Commands validate against the current state and produce an *effect*: a JSON object
-// that is both the journal record and the input of apply(). The live path and start-up
-// replay therefore run the same code, so replay reproduces state (invariant 5).
+// Commands validate against the current state and produce an *effect* (domain/effect.hpp),
+// which they apply; the journal stores the effect's JSON form and start-up replay applies
+// that through the same apply(), so replay reproduces state (invariant 5).
 #include <boost/json.hpp>
 
 #include <cstdint>
@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "domain/effect.hpp"
 #include "domain/ledger_entry.hpp"
 #include "domain/money.hpp"
 #include "domain/rate.hpp"
@@ -30,7 +31,7 @@ struct Failure {
 // when the command changed nothing, e.g. a replayed idempotency key).
 struct Decision {
   std::optional<Failure> failure;
-  std::optional<boost::json::object> effect;
+  std::optional<Effect> effect;
   boost::json::object response;
 
   static Decision fail(int status, std::string detail) { return Decision{Failure{status, std::move(detail)}, {}, {}}; }
@@ -91,6 +92,8 @@ class Book {
 
   // The state transition. Returns an error text for an effect that does not fit the
   // state (a corrupt journal); the state is unchanged then.
+  std::optional<std::string> apply(const Effect& effect, std::uint64_t seq);
+  // Replay: the journal's JSON form of an effect.
   std::optional<std::string> apply(const boost::json::object& effect, std::uint64_t seq);
 
   // Commands: on success the effect has already been applied, as journal seq last_seq()+1.
@@ -100,7 +103,7 @@ class Book {
   Decision patch_workload(const std::string& workload_id, const WorkloadPatch& patch, UnixMicros now);
   Decision adjust(const AdjustmentRequest& request, UnixMicros now);
   // Stores an orchestrator record as the registry produced it.
-  boost::json::object upsert_orchestrator(boost::json::object record, UnixMicros now);
+  Effect upsert_orchestrator(boost::json::object record, UnixMicros now);
 
   // Queries.
   bool knows_orchestrator(const std::string& id) const { return orchestrators_.count(id) != 0; }
@@ -126,10 +129,10 @@ class Book {
 
  private:
   std::optional<std::string> apply_entry(const LedgerEntry& entry, std::uint64_t seq);
-  Decision commit(boost::json::object effect, boost::json::object response);
+  Decision commit(Effect effect, boost::json::object response);
   LedgerEntry make_entry(std::string event_id, const std::string& orchestrator_id, const SignedWei& delta,
                          std::string reason, boost::json::object metadata, UnixMicros now) const;
-  boost::json::object adjustment_response(const boost::json::object& adjustment, const LedgerEntry& entry) const;
+  boost::json::object adjustment_response(const AdjustmentNote& adjustment, const LedgerEntry& entry) const;
 
   BookOptions options_;
   std::uint64_t last_seq_ = 0;

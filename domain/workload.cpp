@@ -46,7 +46,19 @@ json::object Workload::to_view() const {
 }
 
 json::object Workload::to_json() const {
-  json::object o = to_view();
+  // Compact: absent optionals are left out and amounts are in wei only.
+  json::object o;
+  o["workload_id"] = workload_id;
+  o["orchestrator_id"] = orchestrator_id;
+  for (auto [key, value] : {std::pair{"plan_id", &plan_id}, std::pair{"run_id", &run_id},
+                            std::pair{"artifact_hash", &artifact_hash}, std::pair{"artifact_uri", &artifact_uri},
+                            std::pair{"notes", &notes}, std::pair{"tx_hash", &tx_hash}})
+    if (*value) o[key] = **value;
+  o["payout_amount_wei"] = format_wei(payout_amount);
+  o["status"] = status;
+  o["submitted_at"] = iso_utc(submitted_at, UtcSuffix::z);
+  o["credited"] = credited;
+  if (credited_at) o["credited_at"] = iso_utc(*credited_at, UtcSuffix::z);
   if (pricing) {
     json::object p;
     p["kind"] = "workload_time";

@@ -43,7 +43,7 @@ struct Workload {
   bool due_credit() const;
 
   boost::json::object to_view() const;   // the WorkloadRecord response
-  boost::json::object to_json() const;   // the stored form (adds pricing)
+  boost::json::object to_json() const;   // the stored form: compact, with pricing
   static Result<Workload> from_json(const boost::json::object& o);
 };
 

@@ -16,7 +16,7 @@ Rate reference_rate() { return Rate::parse_eth_per_minute("0.000005353596").valu
 // A book plus the effects it produced, so a test can replay them into a fresh book.
 struct Recorded {
   Book book;
-  std::vector<json::object> effects;
+  std::vector<Effect> effects;
 
   void keep(const Decision& d) {
     if (d.effect) effects.push_back(*d.effect);
@@ -41,7 +41,8 @@ struct Recorded {
   Book replayed() const {
     Book fresh;
     std::uint64_t seq = 0;
-    for (const auto& e : effects) EXPECT_FALSE(fresh.apply(e, ++seq).has_value());
+    // Through the journal's JSON form, as start-up replay does.
+    for (const auto& e : effects) EXPECT_FALSE(fresh.apply(e.to_json(), ++seq).has_value());
     return fresh;
   }
 };
@@ -198,10 +199,10 @@ TEST(Book, ApplyRejectsAnEntryThatDoesNotMatchTheRunningBalance) {
   Recorded r;
   r.add_orchestrator("o1");
   r.time_workload("w1", "o1", 60'000);
-  json::object tampered = r.effects.back();
+  json::object tampered = r.effects.back().to_json();
   tampered["entry"].as_object()["balance_wei"] = "999";
   Book fresh;
-  ASSERT_FALSE(fresh.apply(r.effects.front(), 1).has_value());
+  ASSERT_FALSE(fresh.apply(r.effects.front().to_json(), 1).has_value());
   EXPECT_TRUE(fresh.apply(tampered, 2).has_value());
   EXPECT_TRUE(fresh.balance("o1").is_zero());
 }

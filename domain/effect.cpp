@@ -1,0 +1,64 @@
+#include "domain/effect.hpp"
+
+#include "domain/json_fields.hpp"
+
+namespace lpops {
+namespace {
+constexpr std::string_view kOrchestrator = "orchestrator";
+constexpr std::string_view kWorkload = "workload";
+constexpr std::string_view kAdjustment = "adjustment";
+}  // namespace
+
+json::object Effect::to_json() const {
+  json::object o;
+  o["type"] = type == Type::orchestrator ? kOrchestrator : type == Type::workload ? kWorkload : kAdjustment;
+  o["at"] = iso_utc(at, UtcSuffix::offset);
+  if (orchestrator) o["orchestrator"] = *orchestrator;
+  if (workload) o["workload"] = workload->to_json();
+  if (entry) o["entry"] = entry->to_json();
+  if (adjustment) {
+    json::object a;
+    a["reference_workload_id"] = opt_value(adjustment->reference_workload_id);
+    a["notes"] = opt_value(adjustment->notes);
+    if (adjustment->idempotency_key) {
+      a["idempotency_key"] = *adjustment->idempotency_key;
+      a["request_digest"] = adjustment->request_digest.value_or("");
+    }
+    o["adjustment"] = std::move(a);
+  }
+  return o;
+}
+
+Result<Effect> Effect::from_json(const json::object& o) {
+  Effect e;
+  const std::string type = get_string(o, "type");
+  if (type == kOrchestrator) e.type = Type::orchestrator;
+  else if (type == kWorkload) e.type = Type::workload;
+  else if (type == kAdjustment) e.type = Type::adjustment;
+  else return Error{"unknown effect type '" + type + "'"};
+  e.at = parse_iso(get_string(o, "at")).value_or(0);
+  if (auto it = o.find("orchestrator"); it != o.end()) {
+    if (!it->value().is_object()) return Error{"orchestrator effect without a record"};
+    e.orchestrator = std::make_shared<const json::object>(it->value().get_object());
+  }
+  if (auto it = o.find("workload"); it != o.end()) {
+    if (!it->value().is_object()) return Error{"workload effect without a workload"};
+    auto w = Workload::from_json(it->value().get_object());
+    if (!w) return Error{w.error()};
+    e.workload = std::move(w).value();
+  }
+  if (auto it = o.find("entry"); it != o.end()) {
+    if (!it->value().is_object()) return Error{"effect with a malformed entry"};
+    auto entry = LedgerEntry::from_json(it->value().get_object());
+    if (!entry) return Error{entry.error()};
+    e.entry = std::move(entry).value();
+  }
+  if (auto it = o.find("adjustment"); it != o.end() && it->value().is_object()) {
+    const auto& a = it->value().get_object();
+    e.adjustment = AdjustmentNote{get_opt_string(a, "reference_workload_id"), get_opt_string(a, "notes"),
+                                  get_opt_string(a, "idempotency_key"), get_opt_string(a, "request_digest")};
+  }
+  return e;
+}
+
+}  // namespace lpops
