@@ -63,6 +63,7 @@ PY
   port=$(free_port)
   PAYMENTS_DATA_DIR="$data" PAYMENTS_API_HOST=127.0.0.1 PAYMENTS_API_PORT=$port PAYMENTS_LOG_LEVEL=warn \
     PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH="$data/orchestrators.json" \
+    PAYMENTS_SNAPSHOT_EVERY_RECORDS="${LPOPS_BENCH_SNAPSHOT_EVERY:-100000}" \
     build/release/app/lpops serve > "$work/lpops-$orchestrators.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done

@@ -10,7 +10,7 @@ apt_packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsecp256k1-dev
   libpqxx-dev postgresql-15
-  prometheus-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
+  prometheus-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev
   libgtest-dev libgmock-dev librapidcheck-dev
   wrk nginx-light curl procps
 )
