@@ -34,6 +34,21 @@ json::object workload_metadata(const Workload& w) {
   return m;
 }
 
+Workload workload_from_draft(const WorkloadDraft& d, const Wei& amount, const std::string& status, UnixMicros now) {
+  Workload w;
+  w.workload_id = d.workload_id;
+  w.orchestrator_id = d.orchestrator_id;
+  w.plan_id = d.plan_id;
+  w.run_id = d.run_id;
+  w.artifact_hash = d.artifact_hash;
+  w.artifact_uri = d.artifact_uri;
+  w.notes = d.notes;
+  w.payout_amount = amount;
+  w.status = status;
+  w.submitted_at = now;
+  return w;
+}
+
 }  // namespace
 
 LedgerEntry Book::make_entry(std::string event_id, const std::string& orchestrator_id, const SignedWei& delta,
@@ -133,17 +148,7 @@ Effect Book::upsert_orchestrator(json::object record, UnixMicros now) {
 Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
   if (workloads_.count(d.workload_id)) return Decision::fail(409, "Workload already exists");
-  Workload w;
-  w.workload_id = d.workload_id;
-  w.orchestrator_id = d.orchestrator_id;
-  w.plan_id = d.plan_id;
-  w.run_id = d.run_id;
-  w.artifact_hash = d.artifact_hash;
-  w.artifact_uri = d.artifact_uri;
-  w.notes = d.notes;
-  w.payout_amount = d.payout_amount;
-  w.status = "pending";
-  w.submitted_at = now;
+  Workload w = workload_from_draft(d, d.payout_amount, "pending", now);
   Effect effect;
   effect.type = Effect::Type::workload;
   effect.at = now;
@@ -157,17 +162,7 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
   if (!is_workload_status(status)) return Decision::fail(400, "Invalid workload status");
   if (workloads_.count(d.workload_id)) return Decision::fail(409, "Workload already exists");
-  Workload w;
-  w.workload_id = d.workload_id;
-  w.orchestrator_id = d.orchestrator_id;
-  w.plan_id = d.plan_id;
-  w.run_id = d.run_id;
-  w.artifact_hash = d.artifact_hash;
-  w.artifact_uri = d.artifact_uri;
-  w.notes = d.notes;
-  w.payout_amount = rate.credit_for(duration_ms);
-  w.status = status;
-  w.submitted_at = now;
+  Workload w = workload_from_draft(d, rate.credit_for(duration_ms), status, now);
   w.pricing = WorkloadPricing{duration_ms, rate.text(), options_.credit_unit, now};
 
   Effect effect;
