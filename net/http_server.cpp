@@ -8,6 +8,7 @@
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
+#include <utility>
 #include <future>
 #include <optional>
 #include <stdexcept>
@@ -21,10 +22,19 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+// Responses finished on other threads (actors, the journal) for connections of one
+// io_context. A burst of replies becomes one post and one wake-up of that thread.
+struct Outbox {
+  std::mutex mutex;
+  std::vector<std::pair<std::shared_ptr<void>, Response>> items;  // session, response
+  bool scheduled = false;
+};
+
 struct HttpServer::Impl {
   ServerOptions options;
   Handler handler;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<Outbox>> outboxes;  // one per context
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
   std::unique_ptr<tcp::acceptor> acceptor;
@@ -54,7 +64,8 @@ const char* kJson = "application/json";
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket socket, HttpServer::Impl* server, Outbox* outbox)
+      : stream_(std::move(socket)), server_(server), outbox_(outbox) {
     ++server_->connections;
   }
   ~Session() { --server_->connections; }
@@ -77,6 +88,17 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     stream_.expires_after(std::chrono::seconds(5));
     http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) { self->close(); });
+  }
+
+  // Runs on the outbox's I/O thread: writes every queued response.
+  static void drain(Outbox& outbox) {
+    std::vector<std::pair<std::shared_ptr<void>, Response>> items;
+    {
+      std::lock_guard guard(outbox.mutex);
+      items.swap(outbox.items);
+      outbox.scheduled = false;
+    }
+    for (auto& [session, response] : items) static_cast<Session*>(session.get())->write(std::move(response));
   }
 
  private:
@@ -119,11 +141,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
     ++server_->in_flight;
     auto executor = stream_.get_executor();
-    Responder responder([weak = weak_from_this(), executor, gate = server_->gate](Response response) {
+    Responder responder([weak = weak_from_this(), executor, gate = server_->gate, outbox = outbox_](Response response) {
       std::shared_lock lock(gate->mutex);
       auto self = weak.lock();
       if (!gate->open || !self) return;
-      asio::post(executor, [self, response = std::move(response)]() mutable { self->write(std::move(response)); });
+      bool post = false;
+      {
+        std::lock_guard guard(outbox->mutex);
+        outbox->items.emplace_back(std::move(self), std::move(response));
+        post = !std::exchange(outbox->scheduled, true);
+      }
+      if (post) asio::post(executor, [outbox] { drain(*outbox); });
     });
     server_->handler(std::move(request), std::move(responder));
   }
@@ -157,19 +185,20 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
+  Outbox* outbox_;
   bool keep_alive_ = false;
 };
 
 }  // namespace
 
 void HttpServer::Impl::accept() {
-  auto& target = *contexts[next_context++ % contexts.size()];
-  acceptor->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+  const std::size_t index = next_context++ % contexts.size();
+  acceptor->async_accept(*contexts[index], [this, index](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      auto session = std::make_shared<Session>(std::move(socket), this);
+      auto session = std::make_shared<Session>(std::move(socket), this, outboxes[index].get());
       if (connections.load() > options.max_connections || draining.load())
         session->reject(http::status::service_unavailable, "{\"detail\":\"Too many connections\"}");
       else
@@ -199,6 +228,7 @@ std::uint16_t HttpServer::start() {
   const unsigned n = std::max(1u, im.options.io_threads);
   for (unsigned i = 0; i < n; ++i) {
     im.contexts.push_back(std::make_unique<asio::io_context>(1));
+    im.outboxes.push_back(std::make_unique<Outbox>());
     im.guards.emplace_back(im.contexts.back()->get_executor());
   }
   const std::string where = im.options.host + ":" + std::to_string(im.options.port);
@@ -252,6 +282,10 @@ void HttpServer::shutdown(std::chrono::milliseconds drain_timeout) {
   {
     std::lock_guard lock(im.sessions_mutex);
     im.sessions.clear();
+  }
+  for (auto& o : im.outboxes) {
+    std::lock_guard guard(o->mutex);
+    o->items.clear();
   }
   im.contexts.clear();  // destroys pending handlers and with them the idle connections
 }
