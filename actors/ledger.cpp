@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace lpops::actors {
@@ -9,11 +10,13 @@ namespace {
 
 using Self = caf::stateful_actor<LedgerState>;
 
-// Every snapshot_every_records records: copy the book and, once its last record is
-// durable, hand the copy to the snapshot writer.
+// Every snapshot_every_records records, and never more often than once per book size
+// (so the copy stays amortised O(1) per record): copy the book and, once its last
+// record is durable, hand the copy to the snapshot writer.
 void maybe_snapshot(Self* self) {
   auto& st = self->state;
-  if (++st.records_since_snapshot < st.options.snapshot_every_records) return;
+  const std::uint64_t book_size = st.book->workload_count() + st.book->orchestrator_order().size();
+  if (++st.records_since_snapshot < std::max<std::uint64_t>(st.options.snapshot_every_records, book_size)) return;
   st.records_since_snapshot = 0;
   auto copy = std::make_shared<const Book>(*st.book);
   self->send(st.journal, JournalBarrier{[writer = st.snapshotter, copy] { caf::anon_send(writer, SnapshotBook{copy}); }});
