@@ -1,0 +1,67 @@
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <rapidcheck.h>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+
+#include "chain/keccak.hpp"
+#include "domain/digest.hpp"
+
+namespace lpops::chain {
+namespace {
+
+std::string hex(const Hash256& h) { return "0x" + hex_lower(h.data(), h.size()); }
+
+boost::json::value vectors() {
+  std::ifstream in(std::string(LPOPS_VECTORS_DIR) + "/chain.json");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return boost::json::parse(text);
+}
+
+Hash256 openssl_sha3_256(const std::vector<std::uint8_t>& data) {
+  Hash256 out{};
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha3_256(), nullptr);
+  return out;
+}
+
+TEST(Keccak256, ReproducesTheSharedVectors) {
+  auto v = vectors();
+  const auto& k = v.at("keccak");
+  EXPECT_EQ(hex(keccak256("")), k.at("empty").as_string());
+  EXPECT_EQ(hex(keccak256("abc")), k.at("abc").as_string());
+  EXPECT_EQ(hex(keccak256("transfer(address,uint256)")).substr(0, 10), k.at("transfer_selector").as_string());
+  const auto& selectors = v.at("ticket").at("selectors").as_object();
+  EXPECT_EQ(hex(keccak256("fundDeposit()")).substr(0, 10), selectors.at("fundDeposit").as_string());
+  EXPECT_EQ(hex(keccak256("getSenderInfo(address)")).substr(0, 10), selectors.at("getSenderInfo").as_string());
+}
+
+TEST(Keccak256, PermutationMatchesOpenSslSha3AtEveryLengthAroundTheRate) {
+  for (std::size_t n : {0, 1, 134, 135, 136, 137, 271, 272, 273, 1000, 4096}) {
+    std::vector<std::uint8_t> data(n);
+    for (std::size_t i = 0; i < n; ++i) data[i] = static_cast<std::uint8_t>(i * 31 + 7);
+    Keccak256 sha3(0x06);
+    sha3.update(data.data(), data.size());
+    EXPECT_EQ(sha3.final(), openssl_sha3_256(data)) << n;
+  }
+}
+
+TEST(Keccak256, IncrementalEqualsOneShotProperty) {
+  EXPECT_TRUE(rc::check("any split of the input gives the same digest", [](const std::vector<std::uint8_t>& data) {
+    const auto cut1 = *rc::gen::inRange<std::size_t>(0, data.size() + 1);
+    const auto cut2 = *rc::gen::inRange<std::size_t>(cut1, data.size() + 1);
+    Keccak256 k;
+    k.update(data.data(), cut1);
+    k.update(data.data() + cut1, cut2 - cut1);
+    k.update(data.data() + cut2, data.size() - cut2);
+    RC_ASSERT(k.final() == keccak256(data.data(), data.size()));
+    Keccak256 sha3(0x06);
+    sha3.update(data.data(), data.size());
+    RC_ASSERT(sha3.final() == openssl_sha3_256(data));
+  }));
+}
+
+}  // namespace
+}  // namespace lpops::chain
