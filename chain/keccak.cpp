@@ -71,6 +71,7 @@ void keccak_f1600(std::array<std::uint64_t, 25>& a) {
 }
 
 void Keccak256::update(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return;  // data may be null then
   if (buffered_ > 0) {
     std::size_t take = std::min(size, kRateBytes - buffered_);
     std::memcpy(buffer_.data() + buffered_, data, take);
