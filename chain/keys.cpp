@@ -1,7 +1,7 @@
 #include "chain/keys.hpp"
 
 #include <openssl/crypto.h>
-#include <secp256k1.h>
+#include "chain/secp256k1_context.hpp"
 
 #include <cstring>
 #include <stdexcept>
@@ -11,14 +11,7 @@
 namespace lpops::chain {
 namespace {
 
-const secp256k1_context* context() {
-  static secp256k1_context* ctx = [] {
-    secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    if (!c) throw std::runtime_error("cannot create a secp256k1 context");
-    return c;
-  }();
-  return ctx;
-}
+const secp256k1_context* context() { return secp256k1_ctx(); }
 
 }  // namespace
 
@@ -43,11 +36,8 @@ PrivateKey::~PrivateKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 Address PrivateKey::address() const {
   secp256k1_pubkey pub;
   if (!secp256k1_ec_pubkey_create(context(), &pub, bytes_.data())) throw std::logic_error("validated key rejected");
-  std::uint8_t serialized[65];
-  std::size_t len = sizeof serialized;
-  secp256k1_ec_pubkey_serialize(context(), serialized, &len, &pub, SECP256K1_EC_UNCOMPRESSED);
   std::uint8_t xy[64];
-  std::memcpy(xy, serialized + 1, 64);
+  serialize_xy(pub, xy);
   return address_of_public_key(xy);
 }
 
