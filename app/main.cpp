@@ -22,7 +22,18 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--data-dir", replay.data_dir, "Data directory")->capture_default_str();
   replay_cmd->add_flag("--json", replay.json, "Print JSON instead of a table");
 
+  lpops::app::KeygenOptions keygen;
+  auto* keygen_cmd = cli.add_subcommand("keygen", "Create a new secp256k1 key file and print its address");
+  keygen_cmd->add_option("--key-file", keygen.key_file, "Where to write the key (hex, mode 0600; never overwritten)")
+      ->required();
+
+  lpops::app::AddressOptions address;
+  auto* address_cmd = cli.add_subcommand("address", "Print the address of a hex key file");
+  address_cmd->add_option("--key-file", address.key_file, "The key file (0x + 64 hex digits)")->required();
+
   CLI11_PARSE(cli, argc, argv);
+  if (*keygen_cmd) return lpops::app::keygen(keygen);
+  if (*address_cmd) return lpops::app::address(address);
   if (*serve_cmd) return lpops::app::serve(serve);
   if (*replay_cmd) return lpops::app::replay(replay);
   return 2;

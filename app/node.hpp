@@ -23,4 +23,16 @@ struct ReplayOptions {
 // Rebuilds the book from the journal alone (ignoring snapshots) and prints balances.
 int replay(const ReplayOptions& options);
 
+struct KeygenOptions {
+  std::string key_file;
+};
+// Writes a new secp256k1 key (hex, mode 0600, never over an existing file); prints its address.
+int keygen(const KeygenOptions& options);
+
+struct AddressOptions {
+  std::string key_file;
+};
+// Prints the EIP-55 address of a hex key file.
+int address(const AddressOptions& options);
+
 }  // namespace lpops::app

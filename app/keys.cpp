@@ -1,0 +1,70 @@
+// `lpops keygen` and `lpops address`: key files for the payout and audit keys.
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "app/node.hpp"
+#include "chain/keys.hpp"
+#include "domain/digest.hpp"
+
+namespace lpops::app {
+
+int keygen(const KeygenOptions& o) {
+  std::array<std::uint8_t, 32> bytes{};
+  Result<chain::PrivateKey> key = Error{"no key yet"};
+  for (int attempt = 0; attempt < 8 && !key; ++attempt) {  // a random 32 bytes is out of range with p ~ 2^-128
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+      std::fprintf(stderr, "lpops keygen: the system random generator failed\n");
+      return 1;
+    }
+    key = chain::PrivateKey::from_bytes(bytes);
+  }
+  std::string text = "0x" + hex_lower(bytes.data(), bytes.size()) + "\n";
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+  // O_EXCL: never overwrite an existing key; 0600: only the owner may read it.
+  int fd = ::open(o.key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::fprintf(stderr, "lpops keygen: cannot create %s (%s); an existing key file is never overwritten\n",
+                 o.key_file.c_str(), std::strerror(errno));
+    OPENSSL_cleanse(text.data(), text.size());
+    return 2;
+  }
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!ok) {
+    std::fprintf(stderr, "lpops keygen: cannot write %s\n", o.key_file.c_str());
+    return 1;
+  }
+  std::printf("%s\n", chain::to_checksummed(key->address()).c_str());
+  return 0;
+}
+
+int address(const AddressOptions& o) {
+  std::ifstream in(o.key_file);
+  if (!in) {
+    std::fprintf(stderr, "lpops address: cannot read %s\n", o.key_file.c_str());
+    return 2;
+  }
+  std::string text;
+  std::getline(in, text);
+  while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  auto key = chain::PrivateKey::from_hex(text);
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!key) {
+    std::fprintf(stderr, "lpops address: %s: %s\n", o.key_file.c_str(), key.error().c_str());
+    return 2;
+  }
+  std::printf("%s\n", chain::to_checksummed(key->address()).c_str());
+  return 0;
+}
+
+}  // namespace lpops::app
