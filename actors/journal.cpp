@@ -33,7 +33,10 @@ void flush(caf::stateful_actor<JournalState>* self) {
     st.metrics->journal_batch_records().Observe(static_cast<double>(records.size()));
     st.metrics->journal_records().Increment(static_cast<double>(records.size()));
     st.metrics->journal_bytes().Increment(static_cast<double>(bytes));
+    const std::uint64_t first_seq = st.last_seq + 1 - st.batch.size();
     st.batch.clear();
+    if (st.snapshotter) self->send(st.snapshotter, SnapshotFeed{first_seq, std::move(st.batch_effects)});
+    st.batch_effects.clear();
   }
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
@@ -57,7 +60,7 @@ void schedule_flush(caf::stateful_actor<JournalState>* self) {
 
 caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
                             std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
-                            JournalOptions options) {
+                            caf::actor snapshotter, JournalOptions options) {
   auto& st = self->state;
   st.store = std::move(store);
   st.metrics = std::move(metrics);
@@ -66,6 +69,7 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
   st.options = options;
   st.last_seq = last_seq;
   st.last_hash = last_hash;
+  st.snapshotter = std::move(snapshotter);
   self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
   return {
       [=](JournalAppend& a) {
@@ -77,6 +81,7 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
         if (s.batch.back().line.size() > storage::kMaxRecordBytes) die("record larger than the journal's limit");
         s.last_hash = s.batch.back().hash;
         s.last_seq = a.seq;
+        s.batch_effects.push_back(std::move(a.effect));
         if (a.on_durable) s.waiting.push_back(std::move(a.on_durable));
         schedule_flush(self);
       },

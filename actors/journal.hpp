@@ -29,6 +29,8 @@ struct JournalState {
   std::uint64_t last_seq = 0;  // framed so far
   Digest32 last_hash{};
   std::vector<storage::FramedRecord> batch;
+  std::vector<Effect> batch_effects;  // fed to the snapshotter once durable
+  caf::actor snapshotter;
   std::vector<std::function<void()>> waiting;  // acknowledgements of the batch
   bool flush_scheduled = false;
   std::uint64_t handled = 0;
@@ -36,6 +38,6 @@ struct JournalState {
 
 caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
                             std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
-                            JournalOptions options);
+                            caf::actor snapshotter, JournalOptions options);
 
 }  // namespace lpops::actors

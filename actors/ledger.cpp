@@ -2,25 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <chrono>
 
 namespace lpops::actors {
 namespace {
 
 using Self = caf::stateful_actor<LedgerState>;
-
-// Every snapshot_every_records records, and never more often than once per book size
-// (so the copy stays amortised O(1) per record): copy the book and, once its last
-// record is durable, hand the copy to the snapshot writer.
-void maybe_snapshot(Self* self) {
-  auto& st = self->state;
-  const std::uint64_t book_size = st.book->workload_count() + st.book->orchestrator_order().size();
-  if (++st.records_since_snapshot < std::max<std::uint64_t>(st.options.snapshot_every_records, book_size)) return;
-  st.records_since_snapshot = 0;
-  auto copy = std::make_shared<const Book>(*st.book);
-  self->send(st.journal, JournalBarrier{[writer = st.snapshotter, copy] { caf::anon_send(writer, SnapshotBook{copy}); }});
-}
 
 // Sends the effect (if any) to the journal; the reply goes out once it is durable. A
 // command that changed nothing still waits for everything before it to be durable, so
@@ -37,7 +23,6 @@ void finish(Self* self, Decision decision, const Reply& reply) {
     return;
   }
   self->send(st.journal, JournalAppend{st.book->last_seq(), std::move(*decision.effect), std::move(ack)});
-  maybe_snapshot(self);
 }
 
 }  // namespace
@@ -57,25 +42,9 @@ std::string detail_body(const std::string& detail) {
   return boost::json::serialize(boost::json::object{{"detail", detail}});
 }
 
-caf::behavior snapshot_actor(caf::event_based_actor*, std::shared_ptr<storage::RecordStore> store) {
-  return {
-      [store](SnapshotBook& m) {
-        auto start = std::chrono::steady_clock::now();
-        std::string text = boost::json::serialize(m.book->snapshot());
-        if (auto err = store->write_snapshot(m.book->last_seq(), text)) {
-          spdlog::error("snapshot at seq {} failed: {} (the journal still holds everything)", m.book->last_seq(), *err);
-          return;
-        }
-        spdlog::info("snapshot at seq {} written ({} bytes, {:.0f} ms)", m.book->last_seq(), text.size(),
-                     std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-      },
-  };
-}
-
-caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor journal, caf::actor snapshotter,
+caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor journal,
                            std::shared_ptr<Metrics> metrics, LedgerOptions options) {
   auto& st = self->state;
-  st.snapshotter = std::move(snapshotter);
   st.book = std::make_unique<Book>(std::move(*book));
   st.journal = std::move(journal);
   st.options = std::move(options);
@@ -112,7 +81,6 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
         auto reply = m.reply;
         self->send(s.journal, JournalAppend{s.book->last_seq(), std::move(effect),
                                             [reply, body = std::move(body)] { reply(200, body); }});
-        maybe_snapshot(self);
       },
       [=](Query& q) {
         HandlerTimer timer(*self->state.actor_metrics, self);

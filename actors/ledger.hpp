@@ -11,33 +11,25 @@
 #include "actors/metrics.hpp"
 #include "domain/book.hpp"
 #include "domain/rate.hpp"
-#include "storage/record_store.hpp"
 
 namespace lpops::actors {
 
 struct LedgerOptions {
   Rate workload_time_rate;
-  std::uint64_t snapshot_every_records = 100'000;
 };
-
-// Writes snapshots on its own thread, so that serialising a large book never stalls
-// the ledger or the journal.
-caf::behavior snapshot_actor(caf::event_based_actor* self, std::shared_ptr<storage::RecordStore> store);
 
 struct LedgerState {
   static inline const char* name = "ledger";
   std::unique_ptr<Book> book;
   caf::actor journal;
-  caf::actor snapshotter;
   LedgerOptions options;
   ActorMetrics* actor_metrics = nullptr;
-  std::uint64_t records_since_snapshot = 0;
   std::uint64_t handled = 0;
   std::mt19937_64 rng{std::random_device{}()};
 };
 
 caf::behavior ledger_actor(caf::stateful_actor<LedgerState>* self, std::shared_ptr<Book> book, caf::actor journal,
-                           caf::actor snapshotter, std::shared_ptr<Metrics> metrics, LedgerOptions options);
+                           std::shared_ptr<Metrics> metrics, LedgerOptions options);
 
 // 32 random hex digits, like Python's uuid4().hex.
 std::string random_hex_id(std::mt19937_64& rng);

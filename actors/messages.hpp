@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "domain/book.hpp"
 #include "domain/orchestrator.hpp"
@@ -30,9 +31,10 @@ struct JournalAppend {
 struct JournalBarrier {
   std::function<void()> on_durable;  // runs once everything sent before is durable
 };
-// A copy of the book to write as a snapshot, sent once its last record is durable.
-struct SnapshotBook {
-  std::shared_ptr<const Book> book;
+// The effects of one durable journal batch, seqs first_seq, first_seq+1, ...
+struct SnapshotFeed {
+  std::uint64_t first_seq;
+  std::vector<Effect> effects;
 };
 
 // --- ledger ---
@@ -92,7 +94,7 @@ struct ApplyRegistration {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalAppend)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalBarrier)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::SnapshotBook)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::SnapshotFeed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateWorkload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateTimeWorkload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::PatchWorkload)

@@ -13,6 +13,7 @@
 #include "actors/ledger.hpp"
 #include "actors/reader.hpp"
 #include "actors/registry.hpp"
+#include "actors/snapshotter.hpp"
 #include "app/bootstrap.hpp"
 #include "app/node.hpp"
 #include "config/environment.hpp"
@@ -103,11 +104,12 @@ int serve(const ServeOptions& o) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
 
+  auto snapshotter = sys.spawn<caf::detached>(actors::snapshotter_actor, std::make_shared<Book>(*book), store, metrics,
+                                              static_cast<std::uint64_t>(settings.snapshot_every_records));
   auto journal = sys.spawn<caf::detached>(actors::journal_actor, store, metrics, report->last_seq, report->last_hash,
+                                          snapshotter,
                                           actors::JournalOptions{static_cast<std::size_t>(settings.journal_max_batch_records)});
-  auto snapshotter = sys.spawn<caf::detached>(actors::snapshot_actor, store);
-  auto ledger = sys.spawn(actors::ledger_actor, book, journal, snapshotter, metrics,
-                          actors::LedgerOptions{settings.workload_time_rate, static_cast<std::uint64_t>(settings.snapshot_every_records)});
+  auto ledger = sys.spawn(actors::ledger_actor, book, journal, metrics, actors::LedgerOptions{settings.workload_time_rate});
   book.reset();
   actors::RegistryOptions registry_options;
   registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};

@@ -1,0 +1,67 @@
+#include "actors/snapshotter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace lpops::actors {
+namespace {
+
+using Self = caf::stateful_actor<SnapshotterState>;
+
+void write_snapshot(Self* self) {
+  auto& st = self->state;
+  const auto start = std::chrono::steady_clock::now();
+  const std::uint64_t seq = st.replica->last_seq();
+  std::string text = boost::json::serialize(st.replica->snapshot());
+  if (auto err = st.store->write_snapshot(seq, text)) {
+    spdlog::error("snapshot at seq {} failed: {} (the journal still holds everything)", seq, *err);
+    return;
+  }
+  spdlog::info("snapshot at seq {} written ({} bytes, {:.0f} ms)", seq, text.size(),
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace
+
+caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::shared_ptr<storage::RecordStore> store,
+                                std::shared_ptr<Metrics> metrics, std::uint64_t every_records) {
+  auto& st = self->state;
+  st.replica = std::make_unique<Book>(std::move(*replica));
+  st.store = std::move(store);
+  st.every_records = std::max<std::uint64_t>(every_records, 1);
+  st.actor_metrics = &metrics->actor("snapshotter");
+  st.actor_metrics->live->Increment();
+  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  return {
+      [=](SnapshotFeed& feed) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        if (s.diverged) return;
+        for (std::size_t i = 0; i < feed.effects.size(); ++i) {
+          const std::uint64_t seq = feed.first_seq + i;
+          std::optional<std::string> err;
+          if (seq != s.replica->last_seq() + 1)
+            err = "record seq " + std::to_string(seq) + " after seq " + std::to_string(s.replica->last_seq());
+          else
+            err = s.replica->apply(feed.effects[i], seq);
+          if (err) {
+            // The journal is still complete and start-up replays it; only snapshots stop.
+            spdlog::error("snapshotter: replica diverged at seq {}: {}; no further snapshots this run", seq, *err);
+            s.diverged = true;
+            s.replica.reset();
+            return;
+          }
+        }
+        s.records_since_snapshot += feed.effects.size();
+        // Never more often than once per book size, so writing stays amortised O(1) per record.
+        const std::uint64_t book_size = s.replica->workload_count() + s.replica->orchestrator_order().size();
+        if (s.records_since_snapshot < std::max(s.every_records, book_size)) return;
+        s.records_since_snapshot = 0;
+        write_snapshot(self);
+      },
+  };
+}
+
+}  // namespace lpops::actors
