@@ -1,0 +1,36 @@
+#pragma once
+// Ethereum keystore V3 (Web3 Secret Storage): scrypt or PBKDF2-HMAC-SHA256 derives a
+// 32-byte key; its first half is the AES-128-CTR key for the private key, and
+// keccak256(second half ‖ ciphertext) is the MAC, checked before anything is decrypted.
+// Derived keys and plaintext are wiped after use. KDF parameters are bounded so that a
+// hostile file cannot make us allocate gigabytes or spin for hours.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "chain/keys.hpp"
+#include "domain/result.hpp"
+
+namespace lpops::chain {
+
+struct KeystoreKdf {
+  enum class Kind { Scrypt, Pbkdf2 };
+  Kind kind = Kind::Scrypt;
+  std::uint64_t scrypt_n = 262144;  // geth's "standard" parameters
+  std::uint32_t scrypt_r = 8;
+  std::uint32_t scrypt_p = 1;
+  std::uint32_t pbkdf2_c = 262144;
+};
+
+inline constexpr std::uint64_t kMaxScryptN = 1u << 20;
+inline constexpr std::uint64_t kMaxScryptMemoryBytes = 1ull << 30;
+inline constexpr std::uint32_t kMaxPbkdf2Iterations = 10'000'000;
+
+// Encrypts with fresh random salt, IV and id (OpenSSL's CSPRNG); returns the JSON text.
+Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view password, const KeystoreKdf& kdf = {});
+
+// Decrypts a V3 keystore; a wrong password is reported as a MAC mismatch. When the file
+// names an address, it must match the decrypted key's.
+Result<PrivateKey> decrypt_keystore(std::string_view json, std::string_view password);
+
+}  // namespace lpops::chain

@@ -1,0 +1,81 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "chain/hex.hpp"
+#include "chain/keystore.hpp"
+
+namespace lpops::chain {
+namespace {
+
+// The PBKDF2 test vector of the Web3 Secret Storage definition.
+constexpr const char* kSpecPbkdf2 = R"({
+  "crypto": {"cipher": "aes-128-ctr", "cipherparams": {"iv": "6087dab2f9fdbbfaddc31a909735c1e6"},
+             "ciphertext": "5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46",
+             "kdf": "pbkdf2",
+             "kdfparams": {"c": 262144, "dklen": 32, "prf": "hmac-sha256",
+                           "salt": "ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd"},
+             "mac": "517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2"},
+  "id": "3198bc9c-6672-5ab3-d995-4942343ae5b6", "version": 3})";
+
+TEST(Keystore, DecryptsTheSpecPbkdf2Vector) {
+  auto key = decrypt_keystore(kSpecPbkdf2, "testpassword");
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(to_hex(key->bytes()), "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d");
+  auto wrong = decrypt_keystore(kSpecPbkdf2, "testpasswort");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().find("MAC mismatch"), std::string::npos);
+}
+
+TEST(Keystore, RoundTripsBothKdfs) {
+  auto key = PrivateKey::from_hex("0x1111111111111111111111111111111111111111111111111111111111111111").value();
+  for (auto kind : {KeystoreKdf::Kind::Scrypt, KeystoreKdf::Kind::Pbkdf2}) {
+    KeystoreKdf kdf;
+    kdf.kind = kind;
+    kdf.scrypt_n = 1024;
+    kdf.pbkdf2_c = 1000;
+    auto json = encrypt_keystore(key, "pässword", kdf);
+    ASSERT_TRUE(json.ok()) << json.error();
+    auto back = decrypt_keystore(*json, "pässword");
+    ASSERT_TRUE(back.ok()) << back.error();
+    EXPECT_EQ(back->bytes(), key.bytes());
+    EXPECT_FALSE(decrypt_keystore(*json, "password").ok());
+    auto doc = boost::json::parse(*json).as_object();
+    EXPECT_EQ(doc.at("address").as_string(), to_lower_hex(key.address()).substr(2));
+  }
+}
+
+TEST(Keystore, RejectsHostileOrBrokenFiles) {
+  auto key = PrivateKey::from_hex("0x1111111111111111111111111111111111111111111111111111111111111111").value();
+  KeystoreKdf kdf;
+  kdf.scrypt_n = 1024;
+  const auto good = boost::json::parse(encrypt_keystore(key, "pw", kdf).value()).as_object();
+  auto mutated = [&](auto change) {
+    auto doc = good;
+    change(doc);
+    return decrypt_keystore(boost::json::serialize(doc), "pw");
+  };
+  auto crypto = [](boost::json::object& d) -> boost::json::object& { return d.at("crypto").as_object(); };
+  EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdfparams"].as_object()["n"] = 1u << 24; }).ok());  // memory bomb
+  EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdfparams"].as_object()["n"] = 1000; }).ok());      // not a power of 2
+  EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdfparams"].as_object()["dklen"] = 16; }).ok());
+  EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["cipher"] = "aes-128-cbc"; }).ok());
+  EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdf"] = "argon2"; }).ok());
+  EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["ciphertext"] = "zz"; }).ok());
+  EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["cipherparams"].as_object()["iv"] = "00"; }).ok());
+  EXPECT_FALSE(mutated([&](auto& d) { d["version"] = 2; }).ok());
+  EXPECT_FALSE(mutated([&](auto& d) { d["address"] = "2222222222222222222222222222222222222222"; }).ok());
+  auto tampered = mutated([&](auto& d) {
+    std::string ct(crypto(d)["ciphertext"].as_string());
+    ct[0] = ct[0] == '0' ? '1' : '0';
+    crypto(d)["ciphertext"] = ct;
+  });
+  ASSERT_FALSE(tampered.ok());
+  EXPECT_NE(tampered.error().find("MAC"), std::string::npos);
+  EXPECT_TRUE(mutated([](auto&) {}).ok());
+  EXPECT_FALSE(decrypt_keystore("not json", "pw").ok());
+  EXPECT_FALSE(decrypt_keystore("[]", "pw").ok());
+}
+
+}  // namespace
+}  // namespace lpops::chain
