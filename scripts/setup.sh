@@ -33,10 +33,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
 fi
 
-if [ -f package-lock.json ] && [ "${LPOPS_SKIP_NPM:-0}" != "1" ]; then
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "setup: installing pinned npm packages"
-    npm ci --no-audit --no-fund --loglevel=error
+# Test tools (ethers, anvil, solc), pinned in tests/package-lock.json.
+if [ -f tests/package-lock.json ] && [ "${LPOPS_SKIP_NPM:-0}" != "1" ]; then
+  if [ ! -d tests/node_modules ] || [ tests/package-lock.json -nt tests/node_modules/.package-lock.json ]; then
+    echo "setup: installing pinned npm packages into tests/node_modules"
+    (cd tests && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
 echo "setup: ok"
