@@ -14,7 +14,6 @@
 extern char** environ;
 
 namespace lpops::testing {
-namespace {
 
 std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra) {
   std::map<std::string, std::string> env;
@@ -66,8 +65,6 @@ std::string read_all(const std::string& path) {
   std::ifstream in(path);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
-
-}  // namespace
 
 const char* lpops_binary() { return LPOPS_BINARY; }
 

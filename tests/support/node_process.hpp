@@ -47,4 +47,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::map<s
 
 const char* lpops_binary();
 
+// Process helpers shared by the fixtures that start real programs.
+std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra);
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& log_path);
+int wait_pid(pid_t pid, std::chrono::milliseconds timeout);  // exit code, -signal, or -1000 on timeout
+std::string read_all(const std::string& path);
+
 }  // namespace lpops::testing

@@ -1,0 +1,338 @@
+#include "chain/rpc_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+
+namespace lpops::chain {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+std::string RpcError::describe() const {
+  switch (kind) {
+    case Kind::Transport: return "transport error: " + message;
+    case Kind::Timeout: return "timeout: " + message;
+    case Kind::Http: return "HTTP " + std::to_string(code) + ": " + message;
+    case Kind::Rpc: return "JSON-RPC error " + std::to_string(code) + ": " + message;
+    case Kind::Protocol: return "invalid JSON-RPC answer: " + message;
+  }
+  return message;
+}
+
+namespace {
+
+struct Connection {
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+  beast::flat_buffer buffer;
+
+  beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
+};
+
+RpcError error_of(RpcError::Kind kind, std::string message, std::int64_t code = 0) {
+  RpcError e;
+  e.kind = kind;
+  e.code = code;
+  e.message = std::move(message);
+  return e;
+}
+
+// Reads one JSON-RPC response object into a reply.
+RpcReply reply_of(const json::value& v) {
+  RpcReply r;
+  if (!v.is_object()) {
+    r.error = error_of(RpcError::Kind::Protocol, "a response is not a JSON object");
+    return r;
+  }
+  const auto& o = v.as_object();
+  if (const auto* err = o.if_contains("error"); err && !err->is_null()) {
+    RpcError e = error_of(RpcError::Kind::Rpc, "");
+    if (err->is_object()) {
+      const auto& eo = err->as_object();
+      if (const auto* c = eo.if_contains("code"); c && c->is_int64()) e.code = c->as_int64();
+      if (const auto* m = eo.if_contains("message"); m && m->is_string()) e.message = std::string(m->as_string());
+      if (const auto* d = eo.if_contains("data")) e.data = *d;
+    } else if (err->is_string()) {
+      e.message = std::string(err->as_string());
+    } else {
+      e.message = json::serialize(*err);
+    }
+    r.error = std::move(e);
+    return r;
+  }
+  if (const auto* res = o.if_contains("result")) {
+    r.result = *res;
+    return r;
+  }
+  r.error = error_of(RpcError::Kind::Protocol, "a response has neither result nor error");
+  return r;
+}
+
+}  // namespace
+
+struct RpcClient::Impl {
+  asio::any_io_executor executor;
+  RpcOptions options;
+  bool https = false;
+  std::string host, port, target, authorization, redacted;
+  std::optional<asio::ssl::context> tls_context;
+  std::atomic<std::uint64_t> next_id{1};
+  std::atomic<std::uint64_t> sent{0};
+  std::mutex idle_mutex;
+  std::vector<std::unique_ptr<Connection>> idle;
+
+  std::unique_ptr<Connection> take_idle() {
+    std::lock_guard lock(idle_mutex);
+    if (idle.empty()) return nullptr;
+    auto c = std::move(idle.back());
+    idle.pop_back();
+    return c;
+  }
+  void give_back(std::unique_ptr<Connection> c) {
+    std::lock_guard lock(idle_mutex);
+    if (idle.size() < options.max_idle_connections) idle.push_back(std::move(c));
+  }
+
+  asio::awaitable<std::pair<beast::error_code, std::unique_ptr<Connection>>> connect() {
+    auto c = std::make_unique<Connection>();
+    tcp::resolver resolver(executor);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+    if (rec) co_return std::pair{rec, nullptr};
+    if (https) {
+      c->tls.emplace(executor, *tls_context);
+    } else {
+      c->plain.emplace(executor);
+    }
+    c->lowest().expires_after(options.timeout);
+    auto [cec, ep] = co_await c->lowest().async_connect(endpoints, use_tuple);
+    if (cec) co_return std::pair{cec, nullptr};
+    c->lowest().socket().set_option(tcp::no_delay(true));
+    if (https) {
+      if (!SSL_set_tlsext_host_name(c->tls->native_handle(), host.c_str()))
+        co_return std::pair{beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()), nullptr};
+      c->tls->set_verify_callback(asio::ssl::host_name_verification(host));
+      auto [hec] = co_await c->tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
+      if (hec) co_return std::pair{hec, nullptr};
+    }
+    co_return std::pair{beast::error_code{}, std::move(c)};
+  }
+
+  template <class Stream>
+  static asio::awaitable<beast::error_code> exchange(Stream& stream, beast::flat_buffer& buffer,
+                                                     http::request<http::string_body>& req,
+                                                     http::response_parser<http::string_body>& parser) {
+    auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
+    if (wec) co_return wec;
+    auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    co_return rec;
+  }
+
+  // Posts one body and returns the HTTP response, retrying transport failures.
+  asio::awaitable<std::pair<std::optional<RpcError>, http::response<http::string_body>>> post(const std::string& body) {
+    http::request<http::string_body> req{http::verb::post, target, 11};
+    req.set(http::field::host, host);
+    req.set(http::field::content_type, "application/json");
+    req.set(http::field::accept, "application/json");
+    req.set(http::field::user_agent, "lpops");
+    if (!authorization.empty()) req.set(http::field::authorization, authorization);
+    req.keep_alive(true);
+    req.body() = body;
+    req.prepare_payload();
+
+    bool stale_retry_used = false;
+    for (int attempt = 1;; ++attempt) {
+      auto conn = take_idle();
+      const bool reused = conn != nullptr;
+      beast::error_code ec;
+      if (!conn) {
+        auto [cec, fresh] = co_await connect();
+        ec = cec;
+        conn = std::move(fresh);
+      }
+      std::optional<http::response_parser<http::string_body>> parser;
+      if (!ec) {
+        parser.emplace();
+        parser->body_limit(options.max_response_bytes);
+        conn->lowest().expires_after(options.timeout);
+        ++sent;
+        ec = conn->plain ? co_await exchange(*conn->plain, conn->buffer, req, *parser)
+                         : co_await exchange(*conn->tls, conn->buffer, req, *parser);
+      }
+      if (!ec) {
+        conn->lowest().expires_never();
+        auto res = parser->release();
+        if (res.keep_alive()) give_back(std::move(conn));
+        co_return std::pair{std::optional<RpcError>{}, std::move(res)};
+      }
+      if (ec == http::error::body_limit)
+        co_return std::pair{error_of(RpcError::Kind::Protocol, "response larger than " +
+                                                                   std::to_string(options.max_response_bytes) + " bytes"),
+                            http::response<http::string_body>{}};
+      // A kept-alive connection the server has since closed: one free retry.
+      if (reused && !stale_retry_used) {
+        stale_retry_used = true;
+        --attempt;
+        continue;
+      }
+      const bool timed_out = ec == beast::error::timeout;
+      if (attempt >= options.max_attempts) {
+        co_return std::pair{error_of(timed_out ? RpcError::Kind::Timeout : RpcError::Kind::Transport,
+                                     redacted + ": " + ec.message() + " (after " + std::to_string(attempt) + " attempts)"),
+                            http::response<http::string_body>{}};
+      }
+      asio::steady_timer timer(executor, options.backoff * (1 << (attempt - 1)));
+      co_await timer.async_wait(use_tuple);
+    }
+  }
+
+  // Reads an HTTP response as JSON; a non-200 status with a JSON-RPC error body is an Rpc error.
+  static std::pair<std::optional<RpcError>, json::value> parse_body(const http::response<http::string_body>& res) {
+    boost::system::error_code ec;
+    json::value v = json::parse(res.body(), ec);
+    if (res.result_int() != 200) {
+      if (!ec && v.is_object() && v.as_object().contains("error")) {
+        auto r = reply_of(v);
+        if (r.error) return {r.error, {}};
+      }
+      std::string snippet = res.body().substr(0, 200);
+      return {error_of(RpcError::Kind::Http, snippet.empty() ? std::string(res.reason()) : snippet, res.result_int()), {}};
+    }
+    if (ec) return {error_of(RpcError::Kind::Protocol, "body is not JSON: " + ec.message()), {}};
+    return {std::nullopt, std::move(v)};
+  }
+};
+
+Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor executor, std::string_view url, RpcOptions options) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return Error{"invalid RPC URL: " + parsed.error().message()};
+  auto impl = std::make_shared<Impl>();
+  impl->executor = std::move(executor);
+  impl->options = options;
+  const std::string scheme(parsed->scheme());
+  if (scheme == "https") impl->https = true;
+  else if (scheme != "http") return Error{"RPC URL scheme must be http or https, not '" + scheme + "'"};
+  impl->host = std::string(parsed->encoded_host());
+  if (impl->host.empty()) return Error{"RPC URL has no host"};
+  if (impl->host.size() > 2 && impl->host.front() == '[') impl->host = impl->host.substr(1, impl->host.size() - 2);
+  impl->port = parsed->has_port() ? std::string(parsed->port()) : (impl->https ? "443" : "80");
+  impl->target = std::string(parsed->encoded_path());
+  if (impl->target.empty()) impl->target = "/";
+  if (parsed->has_query()) impl->target += "?" + std::string(parsed->encoded_query());
+  if (parsed->has_userinfo()) {
+    const std::string userinfo = std::string(parsed->userinfo());
+    std::string encoded(beast::detail::base64::encoded_size(userinfo.size()), '\0');
+    encoded.resize(beast::detail::base64::encode(encoded.data(), userinfo.data(), userinfo.size()));
+    impl->authorization = "Basic " + encoded;
+  }
+  impl->redacted = scheme + "://" + std::string(parsed->encoded_host_and_port()) + std::string(parsed->encoded_path());
+  if (impl->https) {
+    impl->tls_context.emplace(asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    impl->tls_context->set_default_verify_paths(ec);
+    if (!options.ca_file.empty()) {
+      impl->tls_context->load_verify_file(options.ca_file, ec);
+      if (ec) return Error{"cannot load CA file " + options.ca_file + ": " + ec.message()};
+    }
+    impl->tls_context->set_verify_mode(asio::ssl::verify_peer);
+  }
+  if (options.max_attempts < 1) return Error{"RPC max_attempts must be at least 1"};
+  return std::shared_ptr<RpcClient>(new RpcClient(std::move(impl)));
+}
+
+RpcClient::~RpcClient() = default;
+
+const std::string& RpcClient::redacted_url() const { return impl_->redacted; }
+std::uint64_t RpcClient::requests_sent() const { return impl_->sent.load(); }
+
+asio::awaitable<RpcReply> RpcClient::call(std::string method, json::array params) {
+  auto impl = impl_;  // keeps the client alive for the whole call
+  const std::uint64_t id = impl->next_id++;
+  const std::string body =
+      json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}});
+  auto [err, res] = co_await impl->post(body);
+  RpcReply reply;
+  if (err) {
+    reply.error = std::move(err);
+    co_return reply;
+  }
+  auto [perr, v] = Impl::parse_body(res);
+  if (perr) {
+    reply.error = std::move(perr);
+    co_return reply;
+  }
+  reply = reply_of(v);
+  if (reply.ok()) {
+    const auto* rid = v.as_object().if_contains("id");
+    boost::system::error_code ec;
+    if (!rid || !rid->is_number() || rid->to_number<std::uint64_t>(ec) != id || ec)
+      reply.error = error_of(RpcError::Kind::Protocol, "response id does not match the request");
+  }
+  co_return reply;
+}
+
+asio::awaitable<std::vector<RpcReply>> RpcClient::batch(std::vector<RpcCall> calls) {
+  auto impl = impl_;
+  std::vector<RpcReply> replies(calls.size());
+  if (calls.empty()) co_return replies;
+  json::array body;
+  std::map<std::uint64_t, std::size_t> index_of;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const std::uint64_t id = impl->next_id++;
+    index_of[id] = i;
+    body.push_back(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"method", calls[i].method}, {"params", std::move(calls[i].params)}});
+  }
+  auto fail_all = [&](const RpcError& e) {
+    for (auto& r : replies) r.error = e;
+  };
+  auto [err, res] = co_await impl->post(json::serialize(body));
+  if (err) {
+    fail_all(*err);
+    co_return replies;
+  }
+  auto [perr, v] = Impl::parse_body(res);
+  if (perr) {
+    fail_all(*perr);
+    co_return replies;
+  }
+  if (!v.is_array()) {
+    // A node that rejects the whole batch answers with a single error object.
+    auto single = reply_of(v);
+    fail_all(single.error ? *single.error : error_of(RpcError::Kind::Protocol, "batch answer is not an array"));
+    co_return replies;
+  }
+  std::vector<bool> seen(calls.size(), false);
+  for (const auto& item : v.as_array()) {
+    if (!item.is_object()) continue;
+    const auto* rid = item.as_object().if_contains("id");
+    if (!rid || !rid->is_number()) continue;
+    boost::system::error_code ec;
+    const auto rid_value = rid->to_number<std::uint64_t>(ec);
+    if (ec) continue;
+    auto it = index_of.find(rid_value);
+    if (it == index_of.end() || seen[it->second]) continue;
+    seen[it->second] = true;
+    replies[it->second] = reply_of(item);
+  }
+  for (std::size_t i = 0; i < calls.size(); ++i)
+    if (!seen[i]) replies[i].error = error_of(RpcError::Kind::Protocol, "no answer for this call in the batch");
+  co_return replies;
+}
+
+}  // namespace lpops::chain

@@ -1,0 +1,82 @@
+#pragma once
+// An asynchronous Ethereum JSON-RPC client over HTTP(S) (Beast, C++20 coroutines). Calls
+// never block a thread: they are awaitables on the caller's executor. Every request has a
+// deadline; transport failures (connect, reset, timeout) are retried a bounded number of
+// times with exponential backoff; HTTP and JSON-RPC errors are never retried and come
+// back typed, with the node's code and message. Batches go out as one JSON array.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/result.hpp"
+
+namespace lpops::chain {
+
+struct RpcOptions {
+  std::chrono::milliseconds timeout{10'000};  // per attempt: connect + write + read
+  int max_attempts = 3;                       // transport errors only
+  std::chrono::milliseconds backoff{200};     // before the 2nd attempt; doubles after
+  std::size_t max_response_bytes = 32u << 20;
+  std::size_t max_idle_connections = 4;
+  std::string ca_file;  // an extra CA bundle for https (a private node's own CA)
+};
+
+struct RpcError {
+  enum class Kind {
+    Transport,  // could not connect, or the connection failed mid-request
+    Timeout,    // no complete answer before the deadline
+    Http,       // an HTTP status other than 200 without a JSON-RPC error body
+    Rpc,        // a JSON-RPC error object from the node
+    Protocol,   // an answer that is not valid JSON-RPC
+  };
+  Kind kind = Kind::Transport;
+  std::int64_t code = 0;  // JSON-RPC error code, or the HTTP status
+  std::string message;
+  boost::json::value data;  // JSON-RPC error data (revert data, for one), if any
+
+  std::string describe() const;
+};
+
+// A JSON-RPC outcome: the result, or an error.
+struct RpcReply {
+  boost::json::value result;
+  std::optional<RpcError> error;
+  bool ok() const { return !error.has_value(); }
+};
+
+struct RpcCall {
+  std::string method;
+  boost::json::array params;
+};
+
+class RpcClient {
+ public:
+  // url: http://host[:port][/path] or https://...; user:password@ becomes Basic auth.
+  static Result<std::shared_ptr<RpcClient>> create(boost::asio::any_io_executor executor, std::string_view url,
+                                                   RpcOptions options = {});
+  ~RpcClient();
+
+  boost::asio::awaitable<RpcReply> call(std::string method, boost::json::array params = {});
+  // Replies in the order of `calls`, matched by id whatever order the node answers in.
+  boost::asio::awaitable<std::vector<RpcReply>> batch(std::vector<RpcCall> calls);
+
+  // The URL without credentials or query, for logs.
+  const std::string& redacted_url() const;
+  std::uint64_t requests_sent() const;  // HTTP requests, retries included
+
+  struct Impl;
+
+ private:
+  explicit RpcClient(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace lpops::chain
