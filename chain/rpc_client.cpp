@@ -172,8 +172,12 @@ struct RpcClient::Impl {
         parser->body_limit(options.max_response_bytes);
         conn->lowest().expires_after(options.timeout);
         ++sent;
-        ec = conn->plain ? co_await exchange(*conn->plain, conn->buffer, req, *parser)
-                         : co_await exchange(*conn->tls, conn->buffer, req, *parser);
+        // (Not a ?: between two co_awaits: GCC 12 miscompiles that.)
+        if (conn->plain) {
+          ec = co_await exchange(*conn->plain, conn->buffer, req, *parser);
+        } else {
+          ec = co_await exchange(*conn->tls, conn->buffer, req, *parser);
+        }
       }
       if (!ec) {
         conn->lowest().expires_never();
