@@ -90,6 +90,27 @@ struct ApplyRegistration {
   Reply reply;
 };
 
+// --- rank check (TOP_CONTRACT_ADDRESS) ---
+// The registry hands a registration to the rank actor, which sends it back as RankChecked.
+struct RankCheck {
+  std::string address;  // lower-cased
+  caf::actor reply_to;
+  Register request;
+};
+struct RankChecked {
+  enum class Answer { Top, NotTop, Unavailable };
+  Answer answer;
+  Register request;
+};
+// The outcome of one read of the transcoder pool.
+struct PoolFetched {
+  bool ok = false;
+  std::vector<std::string> addresses;  // lower-cased
+  std::string error;
+};
+// Starts a pool read; calls `done` (from any thread) when it ends.
+using PoolFetcher = std::function<void(std::function<void(PoolFetched)> done)>;
+
 }  // namespace lpops::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalAppend)
@@ -104,3 +125,6 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Register)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::HealthPush)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ApplyRegistration)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RankCheck)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RankChecked)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::PoolFetched)

@@ -16,6 +16,27 @@ caf::actor spawn_orchestrator(Self* self, const std::string& id, const std::stri
   return actor;
 }
 
+// Steps after the rank check: one address per orchestrator, then the orchestrator actor.
+void finish_register(Self* self, Register& m) {
+  auto& st = self->state;
+  const Registration& r = m.registration;
+  const std::string address = lower_ascii(r.address);
+  const UnixMicros now = now_micros();
+  auto existing = st.orchestrators.find(r.orchestrator_id);
+  if (auto owner = st.by_address.find(address); owner != st.by_address.end() && owner->second != r.orchestrator_id) {
+    m.reply(409, detail_body("Address already registered to a different orchestrator"));
+    return;
+  }
+  if (existing != st.orchestrators.end() && existing->second.address != address) {
+    m.reply(409, detail_body("Existing orchestrator attempted to change address; this is not allowed"));
+    return;
+  }
+  caf::actor target = existing != st.orchestrators.end()
+                          ? existing->second.actor
+                          : spawn_orchestrator(self, r.orchestrator_id, address, new_orchestrator_record(r, now));
+  self->send(target, ApplyRegistration{r, m.peer_ip, true, false, m.reply});
+}
+
 void handle_register(Self* self, Register& m) {
   auto& st = self->state;
   const Registration& r = m.registration;
@@ -38,25 +59,19 @@ void handle_register(Self* self, Register& m) {
     }
     return;
   }
-  if (auto owner = st.by_address.find(address); owner != st.by_address.end() && owner->second != r.orchestrator_id) {
-    m.reply(409, detail_body("Address already registered to a different orchestrator"));
+  if (st.rank && !m.bootstrap) {
+    self->send(st.rank, RankCheck{address, caf::actor_cast<caf::actor>(self), std::move(m)});
     return;
   }
-  if (existing != st.orchestrators.end() && existing->second.address != address) {
-    m.reply(409, detail_body("Existing orchestrator attempted to change address; this is not allowed"));
-    return;
-  }
-  caf::actor target = existing != st.orchestrators.end()
-                          ? existing->second.actor
-                          : spawn_orchestrator(self, r.orchestrator_id, address, new_orchestrator_record(r, now));
-  self->send(target, ApplyRegistration{r, m.peer_ip, true, false, m.reply});
+  finish_register(self, m);
 }
 
 }  // namespace
 
 caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf::actor ledger,
-                             std::shared_ptr<Metrics> metrics, RegistryOptions options) {
+                             std::shared_ptr<Metrics> metrics, RegistryOptions options, caf::actor rank) {
   auto& st = self->state;
+  st.rank = std::move(rank);
   st.ledger = std::move(ledger);
   st.metrics = std::move(metrics);
   st.actor_metrics = &st.metrics->actor("registry");
@@ -76,6 +91,20 @@ caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf:
       [=](Register& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         handle_register(self, m);
+      },
+      [=](RankChecked& checked) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        switch (checked.answer) {
+          case RankChecked::Answer::Unavailable:
+            checked.request.reply(503, detail_body("Unable to validate orchestrator rank at this time"));
+            return;
+          case RankChecked::Answer::NotTop:
+            checked.request.reply(403, detail_body("Address is not part of the current top orchestrators"));
+            return;
+          case RankChecked::Answer::Top:
+            finish_register(self, checked.request);
+            return;
+        }
       },
       [=](HealthPush& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -29,6 +29,7 @@ struct RegistryState {
   std::unordered_map<std::string, Entry> orchestrators;
   std::unordered_map<std::string, std::string> by_address;  // lower-cased address -> id
   caf::actor ledger;
+  caf::actor rank;  // unset: no rank check
   std::shared_ptr<Metrics> metrics;
   ActorMetrics* actor_metrics = nullptr;
   RegistryOptions options;
@@ -36,8 +37,10 @@ struct RegistryState {
   std::uint64_t handled = 0;
 };
 
+// `rank`: the rank actor when TOP_CONTRACT_ADDRESS is set, else unset.
 // `records` are the durable orchestrator records to start from (start-up recovery).
 caf::behavior registry_actor(caf::stateful_actor<RegistryState>* self, std::vector<boost::json::object> records,
-                             caf::actor ledger, std::shared_ptr<Metrics> metrics, RegistryOptions options);
+                             caf::actor ledger, std::shared_ptr<Metrics> metrics, RegistryOptions options,
+                             caf::actor rank = {});
 
 }  // namespace lpops::actors

@@ -11,11 +11,14 @@
 
 #include "actors/journal.hpp"
 #include "actors/ledger.hpp"
+#include "actors/rank.hpp"
 #include "actors/reader.hpp"
 #include "actors/registry.hpp"
 #include "actors/snapshotter.hpp"
 #include "app/bootstrap.hpp"
+#include "app/chain_runtime.hpp"
 #include "app/node.hpp"
+#include "chain/transcoder_pool.hpp"
 #include "config/environment.hpp"
 #include "config/settings.hpp"
 #include "net/api.hpp"
@@ -115,7 +118,38 @@ int serve(const ServeOptions& o) {
   registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};
   registry_options.registrations_per_minute = static_cast<std::size_t>(settings.registration_per_minute);
   registry_options.registration_burst = static_cast<std::size_t>(settings.registration_burst);
-  auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options);
+  // The chain runtime: one I/O thread for JSON-RPC, used by the rank check.
+  ChainRuntime chain;
+  caf::actor rank;
+  if (settings.top_contract_address) {
+    auto rpc = chain.rpc(settings.eth_rpc_url);
+    if (!rpc) {
+      spdlog::critical("ETH_RPC_URL: {}", rpc.error());
+      return 1;
+    }
+    const auto manager = chain::parse_address(*settings.top_contract_address).value();
+    actors::RankOptions rank_options;
+    rank_options.cache_ttl_seconds = settings.top_cache_ttl_seconds;
+    rank_options.fetch = [&chain, eth = *rpc, manager](std::function<void(actors::PoolFetched)> done) {
+      chain.spawn([eth, manager, done = std::move(done)]() -> boost::asio::awaitable<void> {
+        auto pool = co_await chain::fetch_transcoder_pool(*eth, manager, 100);
+        actors::PoolFetched result;
+        if (pool.ok()) {
+          result.ok = true;
+          for (const auto& a : *pool) result.addresses.push_back(chain::to_lower_hex(a));
+        } else {
+          result.error = pool.error->describe();
+        }
+        done(std::move(result));
+      });
+    };
+    rank = sys.spawn(actors::rank_actor, metrics, std::move(rank_options));
+    spdlog::info("rank check: registration needs the address in the transcoder pool of BondingManager {} (top 100) via {}, cached {} s",
+                 *settings.top_contract_address, (*rpc)->client().redacted_url(), settings.top_cache_ttl_seconds);
+  } else {
+    spdlog::info("rank check disabled: TOP_CONTRACT_ADDRESS is unset, any address may register");
+  }
+  auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options, rank);
   auto reader = sys.spawn<caf::detached>(actors::reader_actor, store);
 
   run_bootstrap(settings, registry);
@@ -157,6 +191,8 @@ int serve(const ServeOptions& o) {
   wait_until_durable(sys, journal);
   ctx.reset();
   for (const auto& a : {registry, ledger, reader, journal, snapshotter}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  if (rank) caf::anon_send_exit(rank, caf::exit_reason::user_shutdown);
+  chain.stop();
   spdlog::info("journal flushed; stopped");
   spdlog::default_logger()->flush();
   return 0;

@@ -37,14 +37,18 @@ AnvilProcess::AnvilProcess() {
 }
 
 AnvilProcess::~AnvilProcess() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);
-    if (wait_pid(pid_, std::chrono::seconds(5)) == -1000) {
-      ::kill(pid_, SIGKILL);
-      wait_pid(pid_, std::chrono::seconds(5));
-    }
-  }
+  stop();
   std::filesystem::remove(log_path_);
+}
+
+void AnvilProcess::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  if (wait_pid(pid_, std::chrono::seconds(5)) == -1000) {
+    ::kill(pid_, SIGKILL);
+    wait_pid(pid_, std::chrono::seconds(5));
+  }
+  pid_ = -1;
 }
 
 bool AnvilProcess::start() {

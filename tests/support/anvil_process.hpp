@@ -19,6 +19,7 @@ class AnvilProcess {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   std::uint16_t port() const { return port_; }
   std::string log() const;
+  void stop();  // SIGTERM, bounded wait, then SIGKILL
 
   // anvil's first default account (the well-known test mnemonic), funded with 10000 ETH.
   static constexpr const char* kFundedKey = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";

@@ -1,0 +1,67 @@
+#include "actors/rank.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace lpops::actors {
+namespace {
+
+using Self = caf::stateful_actor<RankState>;
+
+void answer(Self* self, RankCheck& check) {
+  auto& st = self->state;
+  RankChecked::Answer a = !st.have_cache                 ? RankChecked::Answer::Unavailable
+                          : st.top.count(check.address) ? RankChecked::Answer::Top
+                                                        : RankChecked::Answer::NotTop;
+  self->send(check.reply_to, RankChecked{a, std::move(check.request)});
+}
+
+bool fresh(const RankState& st) {
+  return st.have_cache && now_micros() - st.fetched_at < st.options.cache_ttl_seconds * 1'000'000;
+}
+
+}  // namespace
+
+caf::behavior rank_actor(Self* self, std::shared_ptr<Metrics> metrics, RankOptions options) {
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.actor_metrics = &metrics->actor("rank");
+  st.actor_metrics->live->Increment();
+  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  return {
+      [=](RankCheck& check) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        if (fresh(s)) {
+          answer(self, check);
+          return;
+        }
+        s.waiting.push_back(std::move(check));
+        if (s.fetching) return;
+        s.fetching = true;
+        s.options.fetch([me = caf::actor_cast<caf::actor>(self)](PoolFetched result) { caf::anon_send(me, std::move(result)); });
+      },
+      [=](PoolFetched& result) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        s.fetching = false;
+        if (result.ok && !result.addresses.empty()) {
+          s.top = std::set<std::string>(result.addresses.begin(), result.addresses.end());
+          s.have_cache = true;
+          s.fetched_at = now_micros();
+          spdlog::info("rank check: transcoder pool read, {} addresses", s.top.size());
+        } else {
+          const std::string why = result.ok ? "the transcoder pool is empty" : result.error;
+          if (s.have_cache)
+            spdlog::warn("rank check: cannot read the transcoder pool ({}); using the cache from {} s ago", why,
+                         (now_micros() - s.fetched_at) / 1'000'000);
+          else
+            spdlog::error("rank check: cannot read the transcoder pool ({}); registrations get 503 until it can", why);
+        }
+        auto waiting = std::move(s.waiting);
+        s.waiting.clear();
+        for (auto& check : waiting) answer(self, check);
+      },
+  };
+}
+
+}  // namespace lpops::actors

@@ -1,0 +1,65 @@
+#pragma once
+// The node's chain I/O: one thread running an io_context for JSON-RPC coroutines. Actors
+// never wait on it; they start work here and get the outcome back as a message.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "chain/eth_rpc.hpp"
+
+namespace lpops::app {
+
+class ChainRuntime {
+ public:
+  ChainRuntime() = default;
+  ~ChainRuntime() { stop(); }
+  ChainRuntime(const ChainRuntime&) = delete;
+  ChainRuntime& operator=(const ChainRuntime&) = delete;
+
+  // A client for `url` on this runtime's thread (started on first use).
+  Result<std::shared_ptr<chain::EthRpc>> rpc(const std::string& url) {
+    start();
+    auto client = chain::RpcClient::create(io_.get_executor(), url);
+    if (!client) return Error{client.error()};
+    return std::make_shared<chain::EthRpc>(std::move(client).value());
+  }
+
+  template <class Coroutine>
+  void spawn(Coroutine&& coroutine) {
+    boost::asio::co_spawn(io_, std::forward<Coroutine>(coroutine), [](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("chain task failed: {}", ex.what());
+      }
+    });
+  }
+
+  void stop() {
+    if (!thread_.joinable()) return;
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+ private:
+  void start() {
+    if (thread_.joinable()) return;
+    work_.emplace(io_.get_executor());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
+}  // namespace lpops::app
