@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -13,6 +14,7 @@
 
 #include "app/node.hpp"
 #include "chain/keys.hpp"
+#include "chain/keystore.hpp"
 #include "domain/digest.hpp"
 
 namespace lpops::app {
@@ -48,7 +50,44 @@ int keygen(const KeygenOptions& o) {
   return 0;
 }
 
+namespace {
+
+int keystore_address(const AddressOptions& o) {
+  std::ifstream in(o.keystore);
+  if (!in) {
+    std::fprintf(stderr, "lpops address: cannot read %s\n", o.keystore.c_str());
+    return 2;
+  }
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string password;
+  if (!o.password_file.empty()) {
+    std::ifstream pw(o.password_file);
+    if (!pw) {
+      std::fprintf(stderr, "lpops address: cannot read %s\n", o.password_file.c_str());
+      return 2;
+    }
+    std::getline(pw, password);
+    while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
+  } else if (const char* env = std::getenv("PAYMENT_KEYSTORE_PASSWORD")) {
+    password = env;
+  } else {
+    std::fprintf(stderr, "lpops address: no password: set PAYMENT_KEYSTORE_PASSWORD or pass --password-file\n");
+    return 2;
+  }
+  auto key = chain::decrypt_keystore(json, password);
+  OPENSSL_cleanse(password.data(), password.size());
+  if (!key) {
+    std::fprintf(stderr, "lpops address: %s: %s\n", o.keystore.c_str(), key.error().c_str());
+    return 2;
+  }
+  std::printf("%s\n", chain::to_checksummed(key->address()).c_str());
+  return 0;
+}
+
+}  // namespace
+
 int address(const AddressOptions& o) {
+  if (!o.keystore.empty()) return keystore_address(o);
   std::ifstream in(o.key_file);
   if (!in) {
     std::fprintf(stderr, "lpops address: cannot read %s\n", o.key_file.c_str());

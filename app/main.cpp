@@ -28,8 +28,15 @@ int main(int argc, char** argv) {
       ->required();
 
   lpops::app::AddressOptions address;
-  auto* address_cmd = cli.add_subcommand("address", "Print the address of a hex key file");
-  address_cmd->add_option("--key-file", address.key_file, "The key file (0x + 64 hex digits)")->required();
+  auto* address_cmd = cli.add_subcommand("address", "Print the address of a hex key file or a V3 keystore");
+  auto* key_file_opt = address_cmd->add_option("--key-file", address.key_file, "The key file (0x + 64 hex digits)");
+  auto* keystore_opt = address_cmd->add_option("--keystore", address.keystore,
+                                               "A V3 keystore (as PAYMENT_KEYSTORE_PATH); the password comes from "
+                                               "--password-file or PAYMENT_KEYSTORE_PASSWORD");
+  address_cmd->add_option("--password-file", address.password_file, "File holding the keystore password (first line)")
+      ->needs(keystore_opt);
+  key_file_opt->excludes(keystore_opt);
+  address_cmd->require_option(1, 2);
 
   CLI11_PARSE(cli, argc, argv);
   if (*keygen_cmd) return lpops::app::keygen(keygen);

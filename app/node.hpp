@@ -31,8 +31,10 @@ int keygen(const KeygenOptions& options);
 
 struct AddressOptions {
   std::string key_file;
+  std::string keystore;       // a V3 keystore instead of a hex key file
+  std::string password_file;  // else PAYMENT_KEYSTORE_PASSWORD
 };
-// Prints the EIP-55 address of a hex key file.
+// Prints the EIP-55 address of a hex key file or of a V3 keystore.
 int address(const AddressOptions& options);
 
 }  // namespace lpops::app

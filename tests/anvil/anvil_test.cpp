@@ -18,6 +18,7 @@
 #include "chain/eth_rpc.hpp"
 #include "chain/fees.hpp"
 #include "chain/hex.hpp"
+#include "chain/livepeer_rpc.hpp"
 #include "chain/nonce_manager.hpp"
 #include "chain/transaction.hpp"
 #include "tests/support/anvil_process.hpp"
@@ -216,6 +217,48 @@ TEST_F(AnvilTest, DeploysCallsAndDecodesLogsOfASolcContract) {
   auto t = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, total.encode_call({}).value()}));
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(total.decode_output(*t).value()[0].as_uint(), 12);
+}
+
+TEST_F(AnvilTest, LivepeerDiscoveryAuxDataAndDeposits) {
+  auto compiled = testing::run_command({LPOPS_NODE_PROGRAM, std::string(LPOPS_TESTS_DIR) + "/anvil/compile.mjs",
+                                        std::string(LPOPS_TESTS_DIR) + "/anvil/LivepeerMock.sol", "LivepeerMock"});
+  ASSERT_EQ(compiled.exit_code, 0) << compiled.output;
+  auto deploy = eip1559_to(funded_, std::nullopt, 0, from_hex(json::parse(compiled.output).at("bytecode").as_string()).value());
+  const Receipt deployed = wait_receipt(send(deploy.sign(funded_)));
+  ASSERT_TRUE(deployed.contract_address.has_value());
+  const Address broker = *deployed.contract_address;
+
+  auto contracts = run(ioc_, livepeer::discover(*rpc_, broker));
+  ASSERT_TRUE(contracts.ok()) << contracts.error->describe();
+  EXPECT_EQ(contracts->controller, broker);
+  EXPECT_EQ(contracts->rounds_manager, broker);
+  auto aux = run(ioc_, livepeer::fetch_aux_data(*rpc_, contracts->rounds_manager));
+  ASSERT_TRUE(aux.ok()) << aux.error->describe();
+  EXPECT_EQ(*aux, livepeer::aux_data(4000, keccak256("round 4000")));
+
+  // fundDeposit from our signer; the receipt's DepositFunded log decodes; getSenderInfo agrees.
+  auto fund = eip1559_to(funded_, broker, Wei(3) * kGwei, livepeer::fund_deposit_calldata());
+  const Receipt funded = wait_receipt(send(fund.sign(funded_)));
+  ASSERT_TRUE(funded.success);
+  ASSERT_EQ(funded.logs.size(), 1u);
+  auto event = livepeer::decode_deposit_funded(funded.logs[0].topics, funded.logs[0].data);
+  ASSERT_TRUE(event.ok()) << event.error();
+  EXPECT_EQ(event->sender, funded_.address());
+  EXPECT_EQ(event->amount, Wei(3) * kGwei);
+  auto info = run(ioc_, livepeer::fetch_sender_info(*rpc_, broker, funded_.address()));
+  ASSERT_TRUE(info.ok()) << info.error->describe();
+  EXPECT_EQ(info->deposit, Wei(3) * kGwei);
+
+  // An uninitialised round is an error, not a ticket with stale auxData.
+  const auto set_round = abi::Function::parse("setRound(uint256,bool)").value();
+  auto tx = eip1559_to(funded_, broker, 0, set_round.encode_call({abi::Value::uint(4001), abi::Value::boolean(false)}).value());
+  ASSERT_TRUE(wait_receipt(send(tx.sign(funded_))).success);
+  auto stale = run(ioc_, livepeer::fetch_aux_data(*rpc_, broker));
+  ASSERT_FALSE(stale.ok());
+  EXPECT_NE(stale.error->message.find("not initialized"), std::string::npos);
+  // A contract that is not a Controller: discovery fails with a clear error.
+  auto none = run(ioc_, livepeer::discover(*rpc_, funded_.address()));
+  EXPECT_FALSE(none.ok());
 }
 
 TEST_F(AnvilTest, NodeErrorsComeBackTyped) {

@@ -44,5 +44,27 @@ TEST(CliKeys, AddressOfTheSharedVectorKey) {
   EXPECT_EQ(run_command({lpops_binary(), "address", "--key-file", dir.str() + "/missing"}).exit_code, 2);
 }
 
+TEST(CliKeys, AddressOfAKeystore) {
+  TempDir dir;
+  const std::string keystore = dir.str() + "/keystore.json", password = dir.str() + "/password";
+  // The PBKDF2 vector of the Web3 Secret Storage definition.
+  std::ofstream(keystore) << R"({"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"6087dab2f9fdbbfaddc31a909735c1e6"},)"
+                             R"("ciphertext":"5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46","kdf":"pbkdf2",)"
+                             R"("kdfparams":{"c":262144,"dklen":32,"prf":"hmac-sha256","salt":"ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd"},)"
+                             R"("mac":"517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2"},"id":"3198bc9c-6672-5ab3-d995-4942343ae5b6","version":3})";
+  std::ofstream(password) << "testpassword\n";
+  auto from_file = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", password});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.output;
+  EXPECT_EQ(trim(from_file.output), "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+  auto from_env = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
+  ASSERT_EQ(from_env.exit_code, 0) << from_env.output;
+  EXPECT_EQ(trim(from_env.output), "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+  auto wrong = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"PAYMENT_KEYSTORE_PASSWORD", "nope"}});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.output.find("MAC mismatch"), std::string::npos) << wrong.output;
+  EXPECT_NE(run_command({lpops_binary(), "address"}).exit_code, 0);  // one of --key-file / --keystore is required
+  EXPECT_NE(run_command({lpops_binary(), "address", "--key-file", keystore, "--keystore", keystore}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace lpops::testing
