@@ -5,7 +5,7 @@
 import { writeFileSync } from "node:fs";
 import {
   AbiCoder, Interface, Transaction, Wallet, getAddress, hexlify, keccak256, solidityPacked,
-  solidityPackedKeccak256, toUtf8Bytes, encryptKeystoreJsonSync, zeroPadValue, toBeHex,
+  solidityPackedKeccak256, toUtf8Bytes, encryptKeystoreJsonSync, zeroPadValue, toBeHex, concat, getBytes,
 } from "ethers";
 
 const out = process.argv[2];
@@ -290,5 +290,47 @@ for (let i = 0; i < 6; i++) {
   keystores.push({ json, password, private_key: k, address: w.address });
 }
 
-writeFileSync(out, JSON.stringify({ seed, keys, eip55, transactions, tickets, abi, packed, keystores }));
+// --- transparency log: audit keys, entry hashes, checkpoint commitments and signatures ---
+// Python's json.dumps(sort_keys=True, separators=(",", ":"), ensure_ascii=False) for the
+// values used here (strings, integers, objects) is JSON.stringify with sorted keys.
+function canonical(v) {
+  if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
+  if (v !== null && typeof v === "object")
+    return "{" + Object.keys(v).sort().map((k) => JSON.stringify(k) + ":" + canonical(v[k])).join(",") + "}";
+  return JSON.stringify(v);
+}
+const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const REASONS = ["", "credit", "adjustment", "payout", "tab\there", "ctl\u0001", "ünïcode ✓", "line\u2028sep"];
+const audits = [];
+for (let i = 0; i < 60; i++) {
+  const main = privateKey();
+  const I = BigInt(keccak256(concat([main, toUtf8Bytes("payments-tee-core:audit:v1")])));
+  const auditKey = zeroPadValue(toBeHex((I % (CURVE_N - 1n)) + 1n), 32);
+  const w = new Wallet(auditKey);
+  const seq = 1 + below(1_000_000);
+  const chainHead = hexlify(bytes(32));
+  const root = hexlify(bytes(32));
+  const head = solidityPackedKeccak256(["string", "bytes32", "bytes32"], ["payments-tee-core:checkpoint-head:v1", chainHead, root]);
+  const chainId = pick([1, 42161, 31337]);
+  const contract = below(3) === 0 ? "0x0000000000000000000000000000000000000000" : address();
+  const message = solidityPackedKeccak256(["string", "address", "uint256", "bytes32", "uint256", "address"],
+    ["payments-tee-core:checkpoint:v1", w.address, seq, head, chainId, contract]);
+  const negative = below(2) === 1;
+  const payload = {
+    schema: "payments-tee-core:audit:v1", seq, prev_hash: chainHead, timestamp: "2026-01-08T12:00:00." + String(below(1e6)).padStart(6, "0") + "Z",
+    kind: pick(["credit", "adjustment", "payout_debit", "policy"]), event_id: "workload:" + pick(STRING_POOL),
+    orchestrator_id: pick(STRING_POOL) || "orch", recipient: address().toLowerCase(),
+    delta_wei: (negative ? "-" : "") + dec(bigOfBits(128)), balance_wei: dec(bigOfBits(128)),
+  };
+  const reason = pick(REASONS);
+  if (reason) payload.reason = reason;
+  if (below(2)) payload.metadata = { workload_id: pick(STRING_POOL), duration_ms: String(below(1e6)), nested: { z: 1, a: pick(STRING_POOL) } };
+  audits.push({
+    main_key: main, audit_address: w.address, seq, chain_head: chainHead, merkle_root: root, head_hash: head,
+    chain_id: chainId, contract, message_hash: message, signature: w.signMessageSync(getBytes(message)),
+    payload, entry_hash: keccak256(toUtf8Bytes(canonical(payload))),
+  });
+}
+
+writeFileSync(out, JSON.stringify({ seed, keys, eip55, transactions, tickets, abi, packed, keystores, audits }));
 console.log(`ethers cases written to ${out} (seed ${seed}: rerun with LPOPS_DIFF_SEED=${seed})`);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "chain/abi.hpp"
+#include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
 #include "chain/keystore.hpp"
 #include "chain/signature.hpp"
@@ -204,6 +205,43 @@ TEST(EthersDiff, AbiPacked) {
     auto packed = abi::encode_packed(types, values);
     ASSERT_TRUE(packed.ok()) << packed.error() << " for " << signature;
     EXPECT_EQ(to_hex(*packed), str(c.at("encoded"))) << signature;
+  }
+}
+
+TEST(EthersDiff, TransparencyLogFormats) {
+  for (const auto& c : list("audits")) {
+    auto main = PrivateKey::from_hex(str(c.at("main_key"))).value();
+    auto key = audit::derive_audit_key(main);
+    EXPECT_EQ(to_checksummed(key.address()), str(c.at("audit_address")));
+    auto word = [&](const char* name) {
+      const auto b = bytes(c.at(name));
+      Hash256 h;
+      std::copy(b.begin(), b.end(), h.begin());
+      return h;
+    };
+    const Hash256 head = audit::checkpoint_head(word("chain_head"), word("merkle_root"));
+    EXPECT_EQ(to_hex(head), str(c.at("head_hash")));
+    const Hash256 message = audit::checkpoint_message(key.address(), static_cast<std::uint64_t>(c.at("seq").as_int64()), head,
+                                                      static_cast<std::uint64_t>(c.at("chain_id").as_int64()),
+                                                      parse_address(str(c.at("contract"))).value());
+    EXPECT_EQ(to_hex(message), str(c.at("message_hash")));
+    EXPECT_EQ(sign_digest(key, eip191_hash32(message)).to_hex(), str(c.at("signature")));
+    // The entry built from its fields hashes as ethers hashes the same payload.
+    const auto& p = c.at("payload").as_object();
+    audit::EntryFields f;
+    f.seq = static_cast<std::uint64_t>(p.at("seq").as_int64());
+    f.prev_hash = word("chain_head");
+    f.timestamp = str(p.at("timestamp"));
+    f.kind = str(p.at("kind"));
+    f.event_id = str(p.at("event_id"));
+    f.orchestrator_id = str(p.at("orchestrator_id"));
+    f.recipient = parse_address(str(p.at("recipient"))).value();
+    const std::string delta = str(p.at("delta_wei"));
+    f.delta_wei = SignedWei{delta[0] == '-', parse_wei(delta[0] == '-' ? delta.substr(1) : delta).value()};
+    f.balance_wei = SignedWei{false, wei(p.at("balance_wei"))};
+    if (p.contains("reason")) f.reason = str(p.at("reason"));
+    if (p.contains("metadata")) f.metadata = p.at("metadata").as_object();
+    EXPECT_EQ(to_hex(audit::entry_hash(audit::entry_payload(f))), str(c.at("entry_hash"))) << json::serialize(p);
   }
 }
 

@@ -1,0 +1,80 @@
+#include "chain/audit_format.hpp"
+
+#include <openssl/crypto.h>
+
+#include <cstring>
+
+#include "chain/abi.hpp"
+#include "chain/hex.hpp"
+#include "domain/canonical_json.hpp"
+
+namespace lpops::chain::audit {
+namespace {
+
+std::string signed_text(const SignedWei& v) { return (v.negative ? "-" : "") + v.magnitude.str(); }
+
+void put_word(Keccak256& h, std::uint64_t v) {
+  const auto w = abi::Value::uint(v).word;
+  h.update(w.data(), w.size());
+}
+
+}  // namespace
+
+boost::json::object entry_payload(const EntryFields& f) {
+  boost::json::object o;
+  o["schema"] = kEntrySchema;
+  o["seq"] = f.seq;
+  o["prev_hash"] = to_hex(f.prev_hash);
+  o["timestamp"] = f.timestamp;
+  o["kind"] = f.kind;
+  o["event_id"] = f.event_id;
+  o["orchestrator_id"] = f.orchestrator_id;
+  o["recipient"] = to_lower_hex(f.recipient);
+  o["delta_wei"] = signed_text(f.delta_wei);
+  o["balance_wei"] = signed_text(f.balance_wei);
+  if (!f.reason.empty()) o["reason"] = f.reason;
+  if (!f.metadata.empty()) o["metadata"] = f.metadata;
+  return o;
+}
+
+Hash256 entry_hash(const boost::json::object& payload) { return keccak256(canonical_json(payload)); }
+
+Hash256 checkpoint_head(const Hash256& chain_head, const Hash256& merkle_root) {
+  Keccak256 h;
+  h.update("payments-tee-core:checkpoint-head:v1");
+  h.update(chain_head.data(), chain_head.size());
+  h.update(merkle_root.data(), merkle_root.size());
+  return h.final();
+}
+
+Hash256 checkpoint_message(const Address& audit_address, std::uint64_t seq, const Hash256& head, std::uint64_t chain_id,
+                           const Address& contract) {
+  Keccak256 h;
+  h.update(kCheckpointSchema);
+  h.update(audit_address.data(), audit_address.size());
+  put_word(h, seq);
+  h.update(head.data(), head.size());
+  put_word(h, chain_id);
+  h.update(contract.data(), contract.size());
+  return h.final();
+}
+
+PrivateKey derive_audit_key(const PrivateKey& main_key) {
+  Keccak256 h;
+  h.update(main_key.bytes().data(), main_key.bytes().size());
+  h.update(kEntrySchema);
+  Hash256 digest = h.final();
+  static const Wei n_minus_1{"115792089237316195423570985008687907852837564279074904382605163141518161494336"};
+  Wei i;
+  mp::import_bits(i, digest.begin(), digest.end(), 8);
+  const Wei scalar = i % n_minus_1 + 1;
+  std::array<std::uint8_t, 32> bytes{};
+  const auto word = abi::Value::uint(scalar).word;
+  std::copy(word.begin(), word.end(), bytes.begin());
+  auto key = PrivateKey::from_bytes(bytes).value();  // in [1, n-1] by construction
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+  OPENSSL_cleanse(digest.data(), digest.size());
+  return key;
+}
+
+}  // namespace lpops::chain::audit

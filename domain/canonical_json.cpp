@@ -1,0 +1,128 @@
+#include "domain/canonical_json.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <vector>
+
+namespace lpops {
+namespace {
+
+void write_string(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+}
+
+// Python's float repr: the shortest round-trip digits; scientific when the decimal
+// exponent is < -4 or >= 16, with a sign and at least two exponent digits.
+void write_double(double d, std::string& out) {
+  if (std::isnan(d)) { out += "NaN"; return; }
+  if (std::isinf(d)) { out += d < 0 ? "-Infinity" : "Infinity"; return; }
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  std::string sci(buf, end);  // d.ddddde±XX
+  const auto e = sci.find('e');
+  std::string mantissa = sci.substr(0, e);
+  const int exponent = std::stoi(sci.substr(e + 1));
+  const bool negative = mantissa[0] == '-';
+  if (negative) mantissa.erase(0, 1);
+  std::string digits;
+  for (char c : mantissa)
+    if (c != '.') digits += c;
+  if (negative) out += '-';
+  if (exponent < -4 || exponent >= 16) {
+    out += digits[0];
+    if (digits.size() > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
+    out += 'e';
+    out += exponent < 0 ? '-' : '+';
+    const int a = std::abs(exponent);
+    if (a < 10) out += '0';
+    out += std::to_string(a);
+    return;
+  }
+  if (exponent < 0) {
+    out += "0.";
+    out += std::string(static_cast<std::size_t>(-exponent - 1), '0');
+    out += digits;
+    return;
+  }
+  const auto int_digits = static_cast<std::size_t>(exponent) + 1;
+  if (digits.size() <= int_digits) {
+    out += digits + std::string(int_digits - digits.size(), '0') + ".0";
+  } else {
+    out += digits.substr(0, int_digits) + "." + digits.substr(int_digits);
+  }
+}
+
+void write(const boost::json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case boost::json::kind::null: out += "null"; return;
+    case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
+    case boost::json::kind::int64: out += std::to_string(v.get_int64()); return;
+    case boost::json::kind::uint64: out += std::to_string(v.get_uint64()); return;
+    case boost::json::kind::double_: write_double(v.get_double(), out); return;
+    case boost::json::kind::string: write_string(v.get_string(), out); return;
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& x : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        write(x, out);
+      }
+      out += ']';
+      return;
+    }
+    case boost::json::kind::object: {
+      // UTF-8 byte order is code-point order, which is how Python sorts str keys.
+      std::vector<const boost::json::key_value_pair*> members;
+      for (const auto& kv : v.get_object()) members.push_back(&kv);
+      std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+      out += '{';
+      bool first = true;
+      for (const auto* kv : members) {
+        if (!first) out += ',';
+        first = false;
+        write_string(kv->key(), out);
+        out += ':';
+        write(kv->value(), out);
+      }
+      out += '}';
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string canonical_json(const boost::json::value& v) {
+  std::string out;
+  write(v, out);
+  return out;
+}
+
+}  // namespace lpops

@@ -1,0 +1,15 @@
+#pragma once
+// Canonical JSON as the reference hashes it: Python's json.dumps(sort_keys=True,
+// separators=(",", ":"), ensure_ascii=False). Keys sorted by code point at every level,
+// raw UTF-8, short escapes for \" \\ \n \r \t \b \f, other control characters as
+// lower-case \u00xx, DEL and U+2028 raw, floats in Python's repr ("1e-05", "1e+16", "0.5").
+// Not RFC 8785: the point is byte-equality with what the reference's verifiers compute.
+#include <boost/json.hpp>
+
+#include <string>
+
+namespace lpops {
+
+std::string canonical_json(const boost::json::value& v);
+
+}  // namespace lpops

@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+
+#include "chain/audit_format.hpp"
+#include "chain/hex.hpp"
+#include "chain/signature.hpp"
+#include "domain/canonical_json.hpp"
+#include "domain/digest.hpp"
+
+namespace lpops::chain::audit {
+namespace {
+
+boost::json::value vectors() {
+  std::ifstream in(std::string(LPOPS_VECTORS_DIR) + "/chain.json");
+  return boost::json::parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+}
+
+TEST(CanonicalJson, MatchesPythonJsonDumpsSortKeys) {
+  const auto doc = vectors();
+  const std::string expected(doc.at("session_proof_hash").at("canonical_json").as_string());
+  // The same members in another order serialise to the same bytes.
+  boost::json::object shuffled{{"session_id", "s1"},       {"segment_start", "2026-01-01T00:02:00Z"},
+                               {"segment_index", 2},        {"segment_end", "2026-01-01T00:03:00Z"},
+                               {"orchestrator_id", "o1"},   {"edge_id", "e1"},
+                               {"duration_ms", 60000}};
+  EXPECT_EQ(canonical_json(shuffled), expected);
+  const Digest32 d = sha256(expected);
+  EXPECT_EQ("sha256:" + hex_lower(d.data(), d.size()), doc.at("session_proof_hash").at("proof_hash").as_string());
+
+  EXPECT_EQ(canonical_json(boost::json::parse(R"({"b":[1,{"z":null,"a":true}],"a":"é\u2028\u007f\u0001\n\"\\"})")),
+            "{\"a\":\"é\u2028\x7f\\u0001\\n\\\"\\\\\",\"b\":[1,{\"a\":true,\"z\":null}]}");
+  EXPECT_EQ(canonical_json(boost::json::value(1e-05)), "1e-05");
+  EXPECT_EQ(canonical_json(boost::json::value(1e16)), "1e+16");
+  EXPECT_EQ(canonical_json(boost::json::value(0.5)), "0.5");
+  EXPECT_EQ(canonical_json(boost::json::value(2.0)), "2.0");
+  EXPECT_EQ(canonical_json(boost::json::value(123456.789)), "123456.789");
+  EXPECT_EQ(canonical_json(boost::json::value(0.0001)), "0.0001");
+  EXPECT_EQ(canonical_json(boost::json::value(-1.5e300)), "-1.5e+300");
+}
+
+TEST(AuditFormat, CheckpointCommitmentsMatchTheVectors) {
+  const auto doc = vectors();
+  EXPECT_EQ(to_hex(checkpoint_head(Hash256{}, Hash256{})), doc.at("checkpoint").at("head_of_zero_zero").as_string());
+}
+
+TEST(AuditFormat, EntriesOmitEmptyReasonAndMetadataAndChain) {
+  EntryFields f;
+  f.seq = 1;
+  f.timestamp = "2026-01-08T12:00:00Z";
+  f.kind = "credit";
+  f.event_id = "workload:w1";
+  f.orchestrator_id = "orch-a";
+  f.delta_wei = SignedWei{false, 5};
+  f.balance_wei = SignedWei{false, 5};
+  auto payload = entry_payload(f);
+  EXPECT_FALSE(payload.contains("reason"));
+  EXPECT_FALSE(payload.contains("metadata"));
+  EXPECT_EQ(canonical_json(payload),
+            R"({"balance_wei":"5","delta_wei":"5","event_id":"workload:w1","kind":"credit","orchestrator_id":"orch-a",)"
+            R"("prev_hash":"0x0000000000000000000000000000000000000000000000000000000000000000",)"
+            R"("recipient":"0x0000000000000000000000000000000000000000","schema":"payments-tee-core:audit:v1","seq":1,)"
+            R"("timestamp":"2026-01-08T12:00:00Z"})");
+  const Hash256 first = entry_hash(payload);
+  f.seq = 2;
+  f.prev_hash = first;
+  f.delta_wei = SignedWei{true, 2};
+  f.balance_wei = SignedWei{false, 3};
+  f.reason = "adjustment";
+  f.metadata = {{"notes", "x"}};
+  auto second = entry_payload(f);
+  EXPECT_EQ(second.at("delta_wei").as_string(), "-2");
+  EXPECT_EQ(second.at("prev_hash").as_string(), to_hex(first));
+  EXPECT_NE(entry_hash(second), first);
+}
+
+TEST(AuditFormat, CheckpointSignatureRecoversTheAuditAddress) {
+  auto main = PrivateKey::from_hex("0x1111111111111111111111111111111111111111111111111111111111111111").value();
+  auto audit = derive_audit_key(main);
+  EXPECT_NE(audit.address(), main.address());
+  EXPECT_EQ(derive_audit_key(main).bytes(), audit.bytes());  // deterministic
+  const Hash256 head = checkpoint_head(keccak256("e"), keccak256("r"));
+  const Hash256 message = checkpoint_message(audit.address(), 7, head, 42161, Address{});
+  const Signature sig = sign_digest(audit, eip191_hash32(message));
+  EXPECT_EQ(recover_address(eip191_hash32(message), sig).value(), audit.address());
+  EXPECT_NE(checkpoint_message(audit.address(), 8, head, 42161, Address{}), message);
+}
+
+}  // namespace
+}  // namespace lpops::chain::audit
