@@ -33,6 +33,12 @@ void flush(caf::stateful_actor<JournalState>* self) {
     st.metrics->journal_batch_records().Observe(static_cast<double>(records.size()));
     st.metrics->journal_records().Increment(static_cast<double>(records.size()));
     st.metrics->journal_bytes().Increment(static_cast<double>(bytes));
+    // The batch's audit entries, in the same flush (their durability follows the journal's:
+    // start-up regenerates any the journal has and the log lacks).
+    if (st.audit) {
+      if (auto err = st.audit->write(st.audit_lines)) die(*err);
+      st.audit_lines.clear();
+    }
     const std::uint64_t first_seq = st.last_seq + 1 - st.batch.size();
     st.batch.clear();
     if (st.snapshotter) self->send(st.snapshotter, SnapshotFeed{first_seq, std::move(st.batch_effects)});
@@ -41,6 +47,14 @@ void flush(caf::stateful_actor<JournalState>* self) {
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
   for (auto& ack : waiting) ack();
+  if (st.audit) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - st.audit_synced_at >= st.options.audit_sync_interval) {
+      if (auto err = st.audit->sync()) die(*err);
+      st.audit_synced_at = now;
+    }
+    if (st.checkpointer) st.checkpointer->after_flush(*st.audit, false);
+  }
 }
 
 void schedule_flush(caf::stateful_actor<JournalState>* self) {
@@ -58,9 +72,26 @@ void schedule_flush(caf::stateful_actor<JournalState>* self) {
 
 }  // namespace
 
+std::optional<std::string> audit_line_for(storage::AuditLog& audit, std::unordered_map<std::string, std::string>& addresses,
+                                          const Effect& effect, std::uint64_t journal_seq) {
+  if (effect.type == Effect::Type::orchestrator && effect.orchestrator) {
+    const auto* id = effect.orchestrator->if_contains("orchestrator_id");
+    const auto* address = effect.orchestrator->if_contains("address");
+    if (id && id->is_string() && address && address->is_string())
+      addresses[std::string(id->as_string())] = std::string(address->as_string());
+    return std::nullopt;
+  }
+  if (!effect.entry) return std::nullopt;
+  auto [kind, source] = storage::audit_kind_and_source(*effect.entry, effect.type == Effect::Type::adjustment);
+  auto it = addresses.find(effect.entry->orchestrator_id);
+  return audit.append_entry(*effect.entry, kind, source, it == addresses.end() ? std::string() : it->second, journal_seq);
+}
+
 caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
                             std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
-                            caf::actor snapshotter, JournalOptions options) {
+                            caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit,
+                            std::shared_ptr<Checkpointer> checkpointer, std::unordered_map<std::string, std::string> addresses,
+                            JournalOptions options) {
   auto& st = self->state;
   st.store = std::move(store);
   st.metrics = std::move(metrics);
@@ -70,6 +101,15 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
   st.last_seq = last_seq;
   st.last_hash = last_hash;
   st.snapshotter = std::move(snapshotter);
+  st.audit = std::move(audit);
+  st.checkpointer = std::move(checkpointer);
+  st.addresses = std::move(addresses);
+  st.audit_synced_at = std::chrono::steady_clock::now();
+  if (st.checkpointer && st.options.checkpoint_interval.count() > 0)
+    self->delayed_send(self, st.options.checkpoint_interval, checkpoint_atom::value);
+  self->attach_functor([a = st.audit] {
+    if (a) (void)a->sync();  // stopping: make the log durable
+  });
   self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
   return {
       [=](JournalAppend& a) {
@@ -81,6 +121,8 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
         if (s.batch.back().line.size() > storage::kMaxRecordBytes) die("record larger than the journal's limit");
         s.last_hash = s.batch.back().hash;
         s.last_seq = a.seq;
+        if (s.audit)
+          if (auto line = audit_line_for(*s.audit, s.addresses, a.effect, a.seq)) s.audit_lines.push_back(std::move(*line));
         s.batch_effects.push_back(std::move(a.effect));
         if (a.on_durable) s.waiting.push_back(std::move(a.on_durable));
         schedule_flush(self);
@@ -93,6 +135,12 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
       [=](flush_atom) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         flush(self);
+      },
+      [=](checkpoint_atom) {
+        // Time-based checkpoints: every interval, if anything was appended since the last.
+        auto& s = self->state;
+        if (s.audit && s.checkpointer) s.checkpointer->after_flush(*s.audit, true);
+        self->delayed_send(self, s.options.checkpoint_interval, checkpoint_atom::value);
       },  };
 }
 

@@ -19,6 +19,39 @@
 
 namespace lpops::app {
 
+Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* created) {
+  if (created) *created = false;
+  std::ifstream in(path);
+  if (in) {
+    std::string text;
+    std::getline(in, text);
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+    auto key = chain::PrivateKey::from_hex(text);
+    OPENSSL_cleanse(text.data(), text.size());
+    if (!key) return Error{path + ": " + key.error()};
+    return key;
+  }
+  std::array<std::uint8_t, 32> bytes{};
+  Result<chain::PrivateKey> key = Error{"no key yet"};
+  for (int attempt = 0; attempt < 8 && !key; ++attempt) {
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) return Error{"the system random generator failed"};
+    key = chain::PrivateKey::from_bytes(bytes);
+  }
+  std::string text = "0x" + hex_lower(bytes.data(), bytes.size()) + "\n";
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    OPENSSL_cleanse(text.data(), text.size());
+    return Error{"cannot create " + path + ": " + std::strerror(errno)};
+  }
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  OPENSSL_cleanse(text.data(), text.size());
+  if (!ok) return Error{"cannot write " + path};
+  if (created) *created = true;
+  return key;
+}
+
 int keygen(const KeygenOptions& o) {
   std::array<std::uint8_t, 32> bytes{};
   Result<chain::PrivateKey> key = Error{"no key yet"};

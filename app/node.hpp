@@ -3,6 +3,8 @@
 #include <optional>
 #include <string>
 
+#include "chain/keys.hpp"
+
 namespace lpops::app {
 
 struct ServeOptions {
@@ -28,6 +30,8 @@ struct KeygenOptions {
 };
 // Writes a new secp256k1 key (hex, mode 0600, never over an existing file); prints its address.
 int keygen(const KeygenOptions& options);
+// Reads a hex key file, or creates one (mode 0600) when it does not exist.
+Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* created);
 
 struct AddressOptions {
   std::string key_file;

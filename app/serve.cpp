@@ -9,6 +9,7 @@
 #include <fstream>
 #include <future>
 
+#include "actors/checkpoints.hpp"
 #include "actors/journal.hpp"
 #include "actors/ledger.hpp"
 #include "actors/rank.hpp"
@@ -18,7 +19,11 @@
 #include "app/bootstrap.hpp"
 #include "app/chain_runtime.hpp"
 #include "app/node.hpp"
+#include "chain/audit_format.hpp"
+#include "chain/hex.hpp"
 #include "chain/transcoder_pool.hpp"
+#include "storage/audit_log.hpp"
+#include "storage/record_format.hpp"
 #include "config/environment.hpp"
 #include "config/settings.hpp"
 #include "net/api.hpp"
@@ -107,11 +112,86 @@ int serve(const ServeOptions& o) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
 
+  // The transparency log: open, verify, and regenerate whatever the journal has beyond it.
+  storage::AuditRecovery audit_report;
+  auto audit_open = storage::AuditLog::open(settings.data_dir, settings.journal_fsync, &audit_report);
+  if (!audit_open) {
+    spdlog::critical("cannot open the audit log: {}", audit_open.error());
+    return 1;
+  }
+  std::shared_ptr<storage::AuditLog> audit = std::move(audit_open).value();
+  if (audit_report.cut_bytes)
+    spdlog::warn("audit log: cut {} bytes from its tail ({}); regenerated from the journal below", audit_report.cut_bytes,
+                 audit_report.cut_reason);
+  std::unordered_map<std::string, std::string> addresses;
+  for (const auto& [id, record] : book->orchestrator_records())
+    if (const auto* a = record.if_contains("address"); a && a->is_string()) addresses[id] = std::string(a->as_string());
+  {
+    std::vector<std::string> lines;
+    const std::uint64_t from = audit->status().last_journal_seq + 1;
+    for (std::uint64_t seq = from; seq <= report->last_seq; ++seq) {
+      auto line = store->read(seq);
+      auto parsed = line ? storage::parse_record(*line) : Result<storage::ParsedRecord>(Error{"unreadable"});
+      auto effect = parsed ? Effect::from_json(parsed->effect) : Result<Effect>(Error{parsed ? "" : parsed.error()});
+      if (!effect) {
+        spdlog::critical("audit log catch-up: journal record {} cannot be read: {}", seq, effect.error());
+        return 1;
+      }
+      if (auto l = actors::audit_line_for(*audit, addresses, *effect, seq)) lines.push_back(std::move(*l));
+      if (lines.size() >= 10000) {
+        if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
+        lines.clear();
+      }
+    }
+    if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
+    if (auto err = audit->sync()) return spdlog::critical("{}", *err), 1;
+    const auto st = audit->status();
+    spdlog::info("audit log: {} entries ({} regenerated from the journal), root {}", st.seq, st.seq - audit_report.entries,
+                 chain::to_hex(st.root));
+  }
+  // The audit key: derived from PAYMENT_PRIVATE_KEY as the reference does, else a key file.
+  Result<chain::PrivateKey> audit_key = Error{"unset"};
+  if (settings.payment_private_key) {
+    auto main_key = chain::PrivateKey::from_hex(*settings.payment_private_key);
+    if (!main_key) {
+      spdlog::critical("PAYMENT_PRIVATE_KEY: {}", main_key.error());
+      return 1;
+    }
+    audit_key = chain::audit::derive_audit_key(*main_key);
+  } else {
+    const std::string key_path = settings.audit_key_path.value_or(settings.data_dir + "/audit.key");
+    bool created = false;
+    audit_key = load_or_create_key(key_path, &created);
+    if (!audit_key) {
+      spdlog::critical("audit key: {}", audit_key.error());
+      return 1;
+    }
+    if (created) spdlog::info("audit key created in {}", key_path);
+  }
+  actors::CheckpointOptions checkpoint_options;
+  checkpoint_options.every_entries = static_cast<std::uint64_t>(settings.audit_checkpoint_every_entries);
+  checkpoint_options.chain_id = static_cast<std::uint64_t>(settings.eth_chain_id);
+  checkpoint_options.fsync = settings.journal_fsync;
+  if (settings.checkpoint_contract_address)
+    checkpoint_options.contract = chain::parse_address(*settings.checkpoint_contract_address).value();
+  auto checkpoints_open = actors::CheckpointBook::open(settings.data_dir, *audit_key, checkpoint_options, *audit);
+  if (!checkpoints_open) {
+    spdlog::critical("checkpoints: {}", checkpoints_open.error());
+    return 1;
+  }
+  std::shared_ptr<actors::CheckpointBook> checkpoints = std::move(checkpoints_open).value();
+  spdlog::info("audit address {}; a signed checkpoint every {} entries or {} s (chain id {})",
+               chain::to_checksummed(checkpoints->audit_address()), settings.audit_checkpoint_every_entries,
+               settings.audit_checkpoint_interval_seconds, settings.eth_chain_id);
+
   auto snapshotter = sys.spawn<caf::detached>(actors::snapshotter_actor, std::make_shared<Book>(*book), store, metrics,
                                               static_cast<std::uint64_t>(settings.snapshot_every_records));
+  actors::JournalOptions journal_options;
+  journal_options.max_batch_records = static_cast<std::size_t>(settings.journal_max_batch_records);
+  journal_options.checkpoint_interval = std::chrono::seconds(settings.audit_checkpoint_interval_seconds);
   auto journal = sys.spawn<caf::detached>(actors::journal_actor, store, metrics, report->last_seq, report->last_hash,
-                                          snapshotter,
-                                          actors::JournalOptions{static_cast<std::size_t>(settings.journal_max_batch_records)});
+                                          snapshotter, audit, std::shared_ptr<actors::Checkpointer>(checkpoints),
+                                          std::move(addresses), journal_options);
   auto ledger = sys.spawn(actors::ledger_actor, book, journal, metrics, actors::LedgerOptions{settings.workload_time_rate});
   book.reset();
   actors::RegistryOptions registry_options;
@@ -161,6 +241,8 @@ int serve(const ServeOptions& o) {
   ctx->reader = reader;
   ctx->metrics = metrics;
   ctx->storage_description = store->describe();
+  ctx->audit = audit;
+  ctx->checkpoints = checkpoints;
 
   net::ServerOptions server_options;
   server_options.host = settings.api_host;

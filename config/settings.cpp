@@ -210,6 +210,11 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("TOP_CACHE_TTL_SECONDS", s.top_cache_ttl_seconds, 1, 86400 * 365);
   r.text("ETH_RPC_URL", s.eth_rpc_url, true);
   r.integer("ETH_CHAIN_ID", s.eth_chain_id, 1, 1ll << 52);
+  r.optional_text("PAYMENTS_AUDIT_KEY_PATH", s.audit_key_path);
+  r.optional_text("PAYMENT_PRIVATE_KEY", s.payment_private_key);
+  r.integer("PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", s.audit_checkpoint_every_entries, 1, 1'000'000'000);
+  r.integer("PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", s.audit_checkpoint_interval_seconds, 1, 86400);
+  r.address("CHECKPOINT_CONTRACT_ADDRESS", s.checkpoint_contract_address);
   r.one_of("PAYMENTS_LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "error", "off"});
 
   if (!r.errors().empty()) {

@@ -63,6 +63,13 @@ struct Settings {
   std::string eth_rpc_url = "http://localhost:8545";
   long eth_chain_id = 42161;
 
+  // Transparency log
+  std::optional<std::string> audit_key_path;           // default <data_dir>/audit.key
+  std::optional<std::string> payment_private_key;      // the audit key is derived from it when set
+  long audit_checkpoint_every_entries = 1000;
+  long audit_checkpoint_interval_seconds = 60;
+  std::optional<std::string> checkpoint_contract_address;  // bound into checkpoint messages
+
   std::string log_level = "info";
 
   // Each variable with its effective value; secrets appear as "(set)" / "(unset)".

@@ -8,12 +8,14 @@
 #include <mutex>
 #include <string>
 
+#include "actors/checkpoints.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
 #include "config/settings.hpp"
 #include "domain/sliding_window.hpp"
 #include "net/body.hpp"
 #include "net/http_types.hpp"
+#include "storage/audit_log.hpp"
 #include "storage/record_store.hpp"
 
 namespace lpops::net {
@@ -23,6 +25,8 @@ struct ApiContext {
   caf::actor ledger, registry, reader;
   std::shared_ptr<actors::Metrics> metrics;
   std::string storage_description;
+  std::shared_ptr<storage::AuditLog> audit;
+  std::shared_ptr<actors::CheckpointBook> checkpoints;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
 };

@@ -1,0 +1,143 @@
+#include "actors/checkpoints.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "chain/audit_format.hpp"
+#include "chain/hex.hpp"
+#include "chain/signature.hpp"
+#include "domain/canonical_json.hpp"
+#include "domain/clock.hpp"
+
+namespace lpops::actors {
+namespace {
+
+Result<chain::Hash256> hash_of(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  if (!v || !v->is_string()) return Error{std::string(key) + " is missing"};
+  auto b = chain::from_hex(v->as_string());
+  if (!b || b->size() != 32) return Error{std::string(key) + " is not 32 bytes"};
+  chain::Hash256 h;
+  std::copy(b->begin(), b->end(), h.begin());
+  return h;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& dir, chain::PrivateKey audit_key,
+                                                             CheckpointOptions options, const storage::AuditLog& log) {
+  std::shared_ptr<CheckpointBook> book(new CheckpointBook(std::move(audit_key)));
+  book->address_ = book->key_.address();
+  book->options_ = options;
+  book->path_ = dir + "/checkpoints.jsonl";
+  std::string text;
+  {
+    std::ifstream in(book->path_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  std::size_t pos = 0, good_end = 0;
+  const auto status = log.status();
+  while (pos < text.size()) {
+    const auto nl = text.find('\n', pos);
+    if (nl == std::string::npos) break;  // a torn last line: cut below
+    const std::string line = text.substr(pos, nl - pos);
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(line, ec);
+    if (ec || !doc.is_object()) return Error{book->path_ + ": line at byte " + std::to_string(pos) + " is not JSON"};
+    const auto& o = doc.as_object();
+    const auto* seq_v = o.if_contains("seq");
+    if (!seq_v || !seq_v->is_int64()) return Error{book->path_ + ": checkpoint without seq"};
+    const auto seq = static_cast<std::uint64_t>(seq_v->as_int64());
+    auto head = hash_of(o, "head_hash");
+    auto root = hash_of(o, "merkle_root");
+    if (!head || !root) return Error{book->path_ + ": malformed checkpoint at seq " + std::to_string(seq)};
+    // The log must still be the history this checkpoint signed: same size prefix, same root.
+    if (seq > status.seq)
+      return Error{"checkpoint at seq " + std::to_string(seq) + " is beyond the audit log (" + std::to_string(status.seq) +
+                   " entries): the log lost entries it had signed"};
+    auto log_root = log.root_at(seq);
+    auto chain_head = seq ? log.entry_hash(seq) : std::optional<chain::Hash256>(chain::Hash256{});
+    if (!log_root || *log_root != *root || !chain_head || chain::audit::checkpoint_head(*chain_head, *root) != *head)
+      return Error{"checkpoint at seq " + std::to_string(seq) + " does not match the audit log: the history was rewritten"};
+    book->checkpoints_.emplace_back(seq, line);
+    book->last_seq_ = seq;
+    pos = good_end = nl + 1;
+  }
+  book->fd_ = ::open(book->path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (book->fd_ < 0) return Error{"cannot open " + book->path_ + ": " + std::strerror(errno)};
+  if (::ftruncate(book->fd_, static_cast<off_t>(good_end)) != 0 || ::lseek(book->fd_, 0, SEEK_END) < 0)
+    return Error{"cannot prepare " + book->path_ + ": " + std::strerror(errno)};
+  return book;
+}
+
+CheckpointBook::~CheckpointBook() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string CheckpointBook::make(const storage::AuditStatus& s) const {
+  const chain::Hash256 head = chain::audit::checkpoint_head(s.head, s.root);
+  const chain::Hash256 message = chain::audit::checkpoint_message(address_, s.seq, head, options_.chain_id, options_.contract);
+  const chain::Signature sig = chain::sign_digest(key_, chain::eip191_hash32(message));
+  boost::json::object o{{"schema", chain::audit::kCheckpointSchema},
+                        {"audit_address", chain::to_lower_hex(address_)},
+                        {"chain_id", options_.chain_id},
+                        {"contract_address", chain::to_lower_hex(options_.contract)},
+                        {"seq", s.seq},
+                        {"head_hash", chain::to_hex(head)},
+                        {"chain_head_hash", chain::to_hex(s.head)},
+                        {"merkle_root", chain::to_hex(s.root)},
+                        {"message_hash", chain::to_hex(message)},
+                        {"signature", sig.to_hex()},
+                        {"timestamp", iso_utc(now_micros(), UtcSuffix::z)}};
+  return canonical_json(o);
+}
+
+void CheckpointBook::after_flush(storage::AuditLog& log, bool force) {
+  const auto status = log.status();
+  if (status.seq == last_seq_) return;
+  if (!force && status.seq - last_seq_ < options_.every_entries) return;
+  // What a checkpoint signs must be durable first.
+  if (auto err = log.sync()) {
+    spdlog::error("checkpoint skipped: {}", *err);
+    return;
+  }
+  const std::string line = make(status);
+  const std::string data = line + "\n";
+  if (::write(fd_, data.data(), data.size()) != static_cast<ssize_t>(data.size()) || (options_.fsync && ::fdatasync(fd_) != 0)) {
+    spdlog::error("checkpoint at seq {} not written: {}", status.seq, std::strerror(errno));
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  checkpoints_.emplace_back(status.seq, line);
+  last_seq_ = status.seq;
+}
+
+std::optional<std::string> CheckpointBook::latest() const {
+  std::lock_guard lock(mutex_);
+  if (checkpoints_.empty()) return std::nullopt;
+  return checkpoints_.back().second;
+}
+
+std::vector<std::string> CheckpointBook::history(std::size_t limit) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (auto it = checkpoints_.rbegin(); it != checkpoints_.rend() && out.size() < limit; ++it) out.push_back(it->second);
+  return out;
+}
+
+std::optional<std::pair<std::uint64_t, std::string>> CheckpointBook::covering(std::uint64_t seq) const {
+  std::lock_guard lock(mutex_);
+  if (checkpoints_.empty() || checkpoints_.back().first < seq) return std::nullopt;
+  return checkpoints_.back();
+}
+
+}  // namespace lpops::actors
