@@ -93,7 +93,7 @@ actors::Reply Call::reply() const {
 
 std::vector<const Route*> all_routes() {
   std::vector<const Route*> out;
-  for (const auto* table : {&system_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes()})
+  for (const auto* table : {&system_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes(), &transparency_routes()})
     for (const auto& r : *table) out.push_back(&r);
   return out;
 }

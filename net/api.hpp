@@ -27,6 +27,8 @@ struct ApiContext {
   std::string storage_description;
   std::shared_ptr<storage::AuditLog> audit;
   std::shared_ptr<actors::CheckpointBook> checkpoints;
+  std::mutex public_limit_mutex;  // the public (transparency) routes' per-IP limits
+  std::unique_ptr<SlidingWindow> public_burst, public_minute;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
 };
@@ -64,6 +66,7 @@ const std::vector<Route>& orchestrator_routes();
 const std::vector<Route>& workload_routes();
 const std::vector<Route>& ledger_routes();
 const std::vector<Route>& system_routes();
+const std::vector<Route>& transparency_routes();
 std::vector<const Route*> all_routes();
 
 // Registration body rules, shared by POST /api/orchestrators/register and bootstrap.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -31,7 +32,7 @@ struct ParsedLine {
   std::uint64_t seq = 0;
   std::uint64_t journal_seq = 0;
   chain::Hash256 prev{}, hash{};
-  std::string event_id;
+  std::string event_id, orchestrator_id;
 };
 
 // Checks one stored line: its entry hash recomputed from the entry's own fields.
@@ -56,6 +57,7 @@ Result<ParsedLine> parse_line(std::string_view text) {
   if (!seq || !seq->is_int64() || seq->as_int64() < 1 || !event || !event->is_string()) return Error{"seq or event_id is missing"};
   p.seq = static_cast<std::uint64_t>(seq->as_int64());
   p.event_id = std::string(event->as_string());
+  if (const auto* o = entry.if_contains("orchestrator_id"); o && o->is_string()) p.orchestrator_id = std::string(o->as_string());
   p.journal_seq = static_cast<std::uint64_t>(journal_v->as_int64());
   entry.erase("entry_hash");
   entry.erase("signer");
@@ -65,6 +67,17 @@ Result<ParsedLine> parse_line(std::string_view text) {
 }
 
 }  // namespace
+
+std::string_view audit_entry_text(std::string_view line) {
+  // Canonical wrappers start with {"audit_entry": and continue with ,"journal_seq": after it;
+  // inside the entry a quote is always escaped, so the last such marker is the wrapper's.
+  constexpr std::string_view head = "{\"audit_entry\":";
+  constexpr std::string_view next = ",\"journal_seq\":";
+  if (line.substr(0, head.size()) != head) return {};
+  const auto end = line.rfind(next);
+  if (end == std::string_view::npos || end < head.size()) return {};
+  return line.substr(head.size(), end - head.size());
+}
 
 std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, bool adjustment) {
   if (adjustment) return {"adjustment", "ledger_adjustment"};
@@ -113,6 +126,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
           log->hashes_.push_back(parsed->hash);
           log->tree_.append(parsed->hash);
           log->by_event_.emplace(parsed->event_id, parsed->seq);
+          log->by_orchestrator_[parsed->orchestrator_id].push_back(parsed->seq);
           log->last_journal_seq_ = parsed->journal_seq;
           head = parsed->hash;
         }
@@ -187,6 +201,7 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   hashes_.push_back(hash);
   tree_.append(hash);
   by_event_.emplace(entry.event_id, f.seq);
+  by_orchestrator_[entry.orchestrator_id].push_back(f.seq);
   last_journal_seq_ = journal_seq;
   return line;
 }
@@ -259,6 +274,30 @@ std::optional<chain::Hash256> AuditLog::entry_hash(std::uint64_t seq) const {
   std::shared_lock lock(mutex_);
   if (seq == 0 || seq > visible_) return std::nullopt;
   return hashes_[seq - 1];
+}
+
+std::vector<std::uint64_t> AuditLog::seqs(const std::optional<std::string>& orchestrator_id, std::uint64_t since,
+                                          std::size_t limit, bool descending) const {
+  std::shared_lock lock(mutex_);
+  std::vector<std::uint64_t> out;
+  auto take = [&](auto begin, auto end) {
+    for (auto it = begin; it != end && out.size() < limit; ++it)
+      if (*it > since && *it <= visible_) out.push_back(*it);
+  };
+  if (orchestrator_id) {
+    auto it = by_orchestrator_.find(*orchestrator_id);
+    if (it == by_orchestrator_.end()) return out;
+    const auto& v = it->second;
+    if (descending) take(v.rbegin(), v.rend());
+    else take(std::upper_bound(v.begin(), v.end(), since), v.end());
+    return out;
+  }
+  if (descending) {
+    for (std::uint64_t seq = visible_; seq > since && out.size() < limit; --seq) out.push_back(seq);
+  } else {
+    for (std::uint64_t seq = since + 1; seq <= visible_ && out.size() < limit; ++seq) out.push_back(seq);
+  }
+  return out;
 }
 
 Result<chain::Hash256> AuditLog::root_at(std::uint64_t size) const {

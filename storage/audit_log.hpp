@@ -63,6 +63,10 @@ class AuditLog {
   std::optional<std::string> line(std::uint64_t seq) const;  // verbatim, without the newline
   std::optional<std::uint64_t> seq_of(const std::string& event_id) const;  // the first entry with it
   std::optional<chain::Hash256> entry_hash(std::uint64_t seq) const;
+  // Seqs for a listing: all entries or one orchestrator's, with seq > since, ascending or
+  // descending (the newest `limit`).
+  std::vector<std::uint64_t> seqs(const std::optional<std::string>& orchestrator_id, std::uint64_t since, std::size_t limit,
+                                  bool descending) const;
   Result<chain::Hash256> root_at(std::uint64_t size) const;
   Result<std::vector<chain::Hash256>> inclusion_proof(std::uint64_t seq, std::uint64_t tree_size) const;
   Result<std::vector<chain::Hash256>> consistency_proof(std::uint64_t first, std::uint64_t second) const;
@@ -86,9 +90,13 @@ class AuditLog {
   std::vector<chain::Hash256> hashes_;
   std::uint64_t visible_ = 0;  // entries written (readers see only these)
   std::unordered_map<std::string, std::uint64_t> by_event_;
+  std::unordered_map<std::string, std::vector<std::uint64_t>> by_orchestrator_;
   chain::merkle::Tree tree_;
   std::uint64_t last_journal_seq_ = 0;
 };
+
+// The "audit_entry" object of a stored wrapper line, byte for byte.
+std::string_view audit_entry_text(std::string_view line);
 
 // Audit kind and wrapper source for a ledger entry, as the reference names them.
 std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, bool adjustment);

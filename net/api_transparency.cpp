@@ -1,0 +1,177 @@
+// /api/transparency/tee-core: the public, unauthenticated view of the audit log. Stored
+// entries and checkpoints are served byte for byte; each proof is computed from the stored
+// Merkle subtrees in O(log n). Rate-limited per IP (20 per 10 s and
+// PAYMENTS_PUBLIC_RATE_PER_MINUTE per minute).
+#include "chain/hex.hpp"
+#include "net/api.hpp"
+
+namespace lpops::net {
+namespace {
+
+constexpr std::size_t kMaxEventIdChars = 256;
+
+bool limited(Call& call) {
+  auto& ctx = *call.ctx;
+  const std::string ip = call.client_ip();
+  const UnixMicros now = now_micros();
+  std::lock_guard lock(ctx.public_limit_mutex);
+  if (!ctx.public_burst) {
+    ctx.public_burst = std::make_unique<SlidingWindow>(20, 10);
+    ctx.public_minute = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_per_minute), 60);
+  }
+  if (ctx.public_burst->allow(ip, now) && ctx.public_minute->allow(ip, now)) return false;
+  call.respond(detail_response(429, "Too many requests; slow down"));
+  return true;
+}
+
+Response raw_json(std::string body) {
+  Response r;
+  r.body = std::move(body);
+  return r;
+}
+
+std::string hashes_json(const std::vector<chain::Hash256>& hashes) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < hashes.size(); ++i) {
+    if (i) out += ',';
+    out += '"' + chain::to_hex(hashes[i]) + '"';
+  }
+  return out + "]";
+}
+
+void status(Call& call) {
+  if (limited(call)) return;
+  const auto s = call.ctx->audit->status();
+  json::object out{{"audit_address", chain::to_lower_hex(call.ctx->checkpoints->audit_address())},
+                   {"audit_seq", s.seq},
+                   {"audit_head_hash", chain::to_hex(s.head)},
+                   {"audit_merkle_root", chain::to_hex(s.root)}};
+  if (auto latest = call.ctx->checkpoints->latest()) {
+    auto cp = json::parse(*latest).as_object();
+    out["audit_checkpoint_head_hash"] = cp.at("head_hash");
+    out["audit_checkpoint_seq"] = cp.at("seq");
+  } else {
+    out["audit_checkpoint_head_hash"] = nullptr;
+    out["audit_checkpoint_seq"] = 0;
+  }
+  call.respond(json_response(200, out));
+}
+
+void checkpoint(Call& call) {
+  if (limited(call)) return;
+  auto latest = call.ctx->checkpoints->latest();
+  if (!latest) return call.respond(detail_response(404, "No checkpoint yet"));
+  call.respond(raw_json(*latest));
+}
+
+void checkpoints(Call& call) {
+  if (limited(call)) return;
+  Validation v;
+  QueryReader q(call.query, v);
+  const auto limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(100));
+  if (!v.ok()) return call.respond(v.response());
+  std::string body = "{\"checkpoints\":[";
+  bool first = true;
+  for (const auto& line : call.ctx->checkpoints->history(limit)) {
+    if (!first) body += ',';
+    first = false;
+    body += line;
+  }
+  call.respond(raw_json(body + "]}"));
+}
+
+void proof(Call& call) {
+  if (limited(call)) return;
+  Validation v;
+  QueryReader q(call.query, v);
+  auto event_id = q.string("event_id", kMaxEventIdChars);
+  if (!event_id) v.add("query", "event_id", "missing", "Field required");
+  if (!v.ok()) return call.respond(v.response());
+  auto& log = *call.ctx->audit;
+  auto seq = log.seq_of(*event_id);
+  if (!seq) return call.respond(detail_response(404, "Unknown event_id"));
+  auto cp = call.ctx->checkpoints->covering(*seq);
+  if (!cp) return call.respond(detail_response(409, "The entry is newer than the latest checkpoint; retry after the next one"));
+  auto path = log.inclusion_proof(*seq, cp->first);
+  auto line = log.line(*seq);
+  if (!path || !line) return call.respond(detail_response(500, "Proof unavailable"));
+  const std::string body = "{\"audit_entry\":" + std::string(storage::audit_entry_text(*line)) + ",\"checkpoint\":" + cp->second +
+                           ",\"leaf_index\":" + std::to_string(*seq - 1) + ",\"proof\":" + hashes_json(*path) +
+                           ",\"tree_size\":" + std::to_string(cp->first) + "}";
+  call.respond(raw_json(body));
+}
+
+void consistency(Call& call) {
+  if (limited(call)) return;
+  Validation v;
+  QueryReader q(call.query, v);
+  auto first = q.integer("first", 0, std::numeric_limits<std::int64_t>::max());
+  auto second = q.integer("second", 0, std::numeric_limits<std::int64_t>::max());
+  if (!first) v.add("query", "first", "missing", "Field required");
+  if (!second) v.add("query", "second", "missing", "Field required");
+  if (!v.ok()) return call.respond(v.response());
+  if (*first > *second) return call.respond(detail_response(400, "first must not exceed second"));
+  auto& log = *call.ctx->audit;
+  auto path = log.consistency_proof(static_cast<std::uint64_t>(*first), static_cast<std::uint64_t>(*second));
+  if (!path) return call.respond(detail_response(404, path.error()));
+  const std::string body = "{\"first\":" + std::to_string(*first) + ",\"first_root\":\"" +
+                           chain::to_hex(log.root_at(static_cast<std::uint64_t>(*first)).value()) +
+                           "\",\"proof\":" + hashes_json(*path) + ",\"second\":" + std::to_string(*second) +
+                           ",\"second_root\":\"" + chain::to_hex(log.root_at(static_cast<std::uint64_t>(*second)).value()) + "\"}";
+  call.respond(raw_json(body));
+}
+
+void log_page(Call& call) {
+  if (limited(call)) return;
+  Validation v;
+  QueryReader q(call.query, v);
+  auto orchestrator = q.string("orchestrator_id", kMaxOrchestratorIdChars);
+  const auto since = q.integer("since_seq", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+  const auto limit = q.integer("limit", 1, 1000).value_or(200);
+  auto order = q.string("order", 8).value_or("desc");
+  if (order != "asc" && order != "desc") v.add("query", "order", "literal_error", "Input should be 'asc' or 'desc'");
+  if (!v.ok()) return call.respond(v.response());
+  auto& log = *call.ctx->audit;
+  std::string body = "{\"entries\":[";
+  bool first = true;
+  for (auto seq : log.seqs(orchestrator, static_cast<std::uint64_t>(since), static_cast<std::size_t>(limit), order == "desc")) {
+    auto line = log.line(seq);
+    if (!line) continue;
+    if (!first) body += ',';
+    first = false;
+    body += *line;
+  }
+  call.respond(raw_json(body + "]}"));
+}
+
+void receipt(Call& call) {
+  if (limited(call)) return;
+  Validation v;
+  QueryReader q(call.query, v);
+  auto event_id = q.string("event_id", kMaxEventIdChars);
+  if (!event_id) v.add("query", "event_id", "missing", "Field required");
+  if (!v.ok()) return call.respond(v.response());
+  auto seq = call.ctx->audit->seq_of(*event_id);
+  auto line = seq ? call.ctx->audit->line(*seq) : std::nullopt;
+  if (!line) return call.respond(detail_response(404, "Unknown event_id"));
+  call.respond(raw_json(*line));
+}
+
+}  // namespace
+
+const std::vector<Route>& transparency_routes() {
+  static const std::vector<Route> routes = {
+      {"GET", "/api/transparency/tee-core/audit/status", Access::public_, status, "Audit log size, head, Merkle root, latest checkpoint"},
+      {"GET", "/api/transparency/tee-core/audit/checkpoint", Access::public_, checkpoint, "The latest signed checkpoint"},
+      {"GET", "/api/transparency/tee-core/audit/checkpoints", Access::public_, checkpoints, "Signed checkpoints, newest first"},
+      {"GET", "/api/transparency/tee-core/audit/proof", Access::public_, proof,
+       "An entry with its inclusion proof against the latest checkpoint"},
+      {"GET", "/api/transparency/tee-core/audit/consistency", Access::public_, consistency,
+       "Consistency proof between two tree sizes (RFC 6962)"},
+      {"GET", "/api/transparency/tee-core/log", Access::public_, log_page, "Audit log entries, verbatim"},
+      {"GET", "/api/transparency/tee-core/receipt", Access::public_, receipt, "The audit entry of one event, verbatim"},
+  };
+  return routes;
+}
+
+}  // namespace lpops::net

@@ -1,0 +1,185 @@
+// The transparency log end to end over HTTP: entries for every balance change, the hash
+// chain, Merkle roots, inclusion and consistency proofs against signed checkpoints, and
+// recovery (regeneration from the journal, torn tails cut, tampering refused).
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "chain/audit_format.hpp"
+#include "chain/hex.hpp"
+#include "chain/merkle.hpp"
+#include "chain/signature.hpp"
+#include "domain/canonical_json.hpp"
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+using chain::Hash256;
+
+Hash256 h(const json::value& v) {
+  auto b = chain::from_hex(v.as_string()).value();
+  Hash256 out;
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
+}
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TransparencyTest : public NodeTest {
+ protected:
+  const std::map<std::string, std::string> env_{{"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"},
+                                                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}};
+  std::string audit_path() { return dir_.str() + "/data/audit.jsonl"; }
+
+  void make_traffic(int workloads) {
+    register_orchestrator("o1", address_of(1));
+    register_orchestrator("o2", address_of(2));
+    for (int i = 0; i < workloads; ++i) {
+      auto r = post("/api/workloads/time", json::object{{"workload_id", "w" + std::to_string(i)},
+                                                        {"orchestrator_id", i % 2 ? "o2" : "o1"},
+                                                        {"duration_ms", 60000 + i}});
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+    auto adj = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-0.000001"}},
+                    {{"Idempotency-Key", "adj-1"}});
+    ASSERT_EQ(adj.status, 200) << adj.body;
+  }
+
+  // Fetches the whole log and checks every entry, the chain and the root; returns the root.
+  Hash256 verify_whole_log(std::uint64_t expected_entries) {
+    auto page = get("/api/transparency/tee-core/log?order=asc&limit=1000");
+    EXPECT_EQ(page.status, 200) << page.body;
+    auto doc = parse_json(page.body);
+    const auto& entries = doc.at("entries").as_array();
+    EXPECT_EQ(entries.size(), expected_entries);
+    Hash256 prev{};
+    chain::merkle::Tree tree;
+    std::uint64_t seq = 0;
+    for (const auto& wrapper : entries) {
+      EXPECT_EQ(wrapper.at("schema").as_string(), "payments-host:tee-core-transparency-log:v1");
+      json::object entry = wrapper.at("audit_entry").as_object();
+      const Hash256 stored = h(entry.at("entry_hash"));
+      entry.erase("entry_hash");
+      EXPECT_EQ(chain::audit::entry_hash(entry), stored);
+      EXPECT_EQ(entry.at("seq").as_int64(), static_cast<std::int64_t>(++seq));
+      EXPECT_EQ(h(entry.at("prev_hash")), prev);
+      EXPECT_FALSE(entry.contains("metadata") && entry.at("metadata").is_null());  // never an added null
+      prev = stored;
+      tree.append(stored);
+    }
+    auto status = parse_json(get("/api/transparency/tee-core/audit/status").body);
+    EXPECT_EQ(status.at("audit_seq").as_int64(), static_cast<std::int64_t>(expected_entries));
+    EXPECT_EQ(h(status.at("audit_head_hash")), prev);
+    EXPECT_EQ(h(status.at("audit_merkle_root")), tree.root());
+    return tree.root();
+  }
+};
+
+TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
+  start_node(env_);
+  make_traffic(12);
+  const Hash256 root = verify_whole_log(13);
+
+  // The latest checkpoint: signed by the audit address over (seq, head(chain head, root)).
+  auto cp_resp = get("/api/transparency/tee-core/audit/checkpoint");
+  ASSERT_EQ(cp_resp.status, 200) << cp_resp.body;
+  auto cp = parse_json(cp_resp.body);
+  const auto cp_seq = static_cast<std::uint64_t>(cp.at("seq").as_int64());
+  EXPECT_GE(cp_seq, 10u);
+  const auto audit_address = chain::parse_address(cp.at("audit_address").as_string()).value();
+  const Hash256 head = chain::audit::checkpoint_head(h(cp.at("chain_head_hash")), h(cp.at("merkle_root")));
+  EXPECT_EQ(head, h(cp.at("head_hash")));
+  const Hash256 message = chain::audit::checkpoint_message(audit_address, cp_seq, head,
+                                                           static_cast<std::uint64_t>(cp.at("chain_id").as_int64()),
+                                                           chain::parse_address(cp.at("contract_address").as_string()).value());
+  EXPECT_EQ(message, h(cp.at("message_hash")));
+  auto sig = chain::Signature::from_hex(cp.at("signature").as_string()).value();
+  EXPECT_EQ(chain::recover_address(chain::eip191_hash32(message), sig).value(), audit_address);
+
+  // An inclusion proof for a credit, checked against the checkpoint's root.
+  auto proof_resp = get("/api/transparency/tee-core/audit/proof?event_id=workload_time:w3");
+  ASSERT_EQ(proof_resp.status, 200) << proof_resp.body;
+  auto proof = parse_json(proof_resp.body);
+  std::vector<Hash256> path;
+  for (const auto& p : proof.at("proof").as_array()) path.push_back(h(p));
+  EXPECT_EQ(proof.at("tree_size").as_int64(), static_cast<std::int64_t>(cp_seq));
+  const Hash256 leaf = h(proof.at("audit_entry").at("entry_hash"));
+  EXPECT_TRUE(chain::merkle::verify_inclusion(leaf, static_cast<std::uint64_t>(proof.at("leaf_index").as_int64()), cp_seq, path,
+                                              h(proof.at("checkpoint").at("merkle_root"))));
+  EXPECT_EQ(proof.at("audit_entry").at("kind").as_string(), "credit");
+  EXPECT_EQ(proof.at("audit_entry").at("recipient").as_string(), address_of(2));
+
+  // Consistency between two checkpointed sizes, and to the current size.
+  auto cons = parse_json(get("/api/transparency/tee-core/audit/consistency?first=5&second=13").body);
+  std::vector<Hash256> cpath;
+  for (const auto& p : cons.at("proof").as_array()) cpath.push_back(h(p));
+  EXPECT_TRUE(chain::merkle::verify_consistency(5, 13, h(cons.at("first_root")), h(cons.at("second_root")), cpath));
+  EXPECT_EQ(h(cons.at("second_root")), root);
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/consistency?first=9&second=3").status, 400);
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/consistency?first=1&second=99").status, 404);
+
+  // Receipts and per-orchestrator listings are verbatim stored lines.
+  auto receipt = get("/api/transparency/tee-core/receipt?event_id=adjustment:adj-1");
+  ASSERT_EQ(receipt.status, 200) << receipt.body;
+  EXPECT_EQ(parse_json(receipt.body).at("audit_entry").at("kind").as_string(), "adjustment");
+  EXPECT_EQ(parse_json(receipt.body).at("audit_entry").at("delta_wei").as_string(), "-1000000000000");
+  EXPECT_NE(file_text(audit_path()).find(receipt.body), std::string::npos);
+  EXPECT_EQ(get("/api/transparency/tee-core/receipt?event_id=nope").status, 404);
+  EXPECT_EQ(get("/api/transparency/tee-core/receipt").status, 422);
+  auto o2 = parse_json(get("/api/transparency/tee-core/log?orchestrator_id=o2&order=desc&limit=2").body);
+  ASSERT_EQ(o2.at("entries").as_array().size(), 2u);
+  EXPECT_EQ(o2.at("entries").as_array()[0].at("audit_entry").at("event_id").as_string(), "workload_time:w11");
+  EXPECT_EQ(get("/api/transparency/tee-core/log?order=sideways").status, 422);
+  EXPECT_GE(parse_json(get("/api/transparency/tee-core/audit/checkpoints").body).at("checkpoints").as_array().size(), 2u);
+}
+
+TEST_F(TransparencyTest, TheLogIsRegeneratedFromTheJournalByteForByte) {
+  start_node(env_);
+  make_traffic(7);
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string original = file_text(audit_path());
+  ASSERT_FALSE(original.empty());
+
+  // Lost entirely (it is derived from the journal): regenerated identically.
+  std::filesystem::remove(audit_path());
+  start_node(env_);
+  EXPECT_EQ(file_text(audit_path()), original);
+  ASSERT_EQ(node_->terminate(), 0);
+
+  // A torn last line is cut and the entry regenerated.
+  std::filesystem::resize_file(audit_path(), original.size() - 10);
+  start_node(env_);
+  EXPECT_NE(node_->log().find("cut"), std::string::npos) << node_->log();
+  EXPECT_EQ(file_text(audit_path()), original);
+  const Hash256 root = verify_whole_log(8);
+  ASSERT_EQ(node_->terminate(), 0);
+
+  // A changed byte in the middle is tampering: start-up refuses and says where.
+  std::string tampered = original;
+  const auto pos = tampered.find("\"delta_wei\":\"") + 13;
+  tampered[pos] = tampered[pos] == '1' ? '2' : '1';
+  std::ofstream(audit_path(), std::ios::binary | std::ios::trunc) << tampered;
+  NodeProcess refused(dir_.str() + "/data", env_);
+  EXPECT_FALSE(refused.start(std::chrono::seconds(10)));
+  EXPECT_NE(refused.log().find("entry 1"), std::string::npos) << refused.log();
+  std::ofstream(audit_path(), std::ios::binary | std::ios::trunc) << original;
+  start_node(env_);
+  EXPECT_EQ(verify_whole_log(8), root);
+}
+
+TEST_F(TransparencyTest, PublicRoutesAreRateLimitedPerIp) {
+  start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
+  int limited = 0;
+  for (int i = 0; i < 25; ++i)
+    if (get("/api/transparency/tee-core/audit/status").status == 429) ++limited;
+  EXPECT_EQ(limited, 5);  // 20 per 10 s
+}
+
+}  // namespace
+}  // namespace lpops::testing
