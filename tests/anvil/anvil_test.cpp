@@ -273,7 +273,7 @@ TEST_F(AnvilTest, NodeErrorsComeBackTyped) {
   EXPECT_NE(low.error->message.find("nonce too low"), std::string::npos) << low.error->describe();
 
   // Insufficient funds: a fresh key with nothing on it.
-  const auto poor = PrivateKey::from_hex("0x" + std::string(62, '0') + "beef").value();
+  const auto poor = PrivateKey::from_hex("0x" + std::string(60, '0') + "beef").value();
   Eip1559Transaction broke;
   broke.chain_id = AnvilProcess::kChainId;
   broke.max_fee_per_gas = Wei(10) * kGwei;
