@@ -1,6 +1,6 @@
 // /api/transparency/tee-core: the public, unauthenticated view of the audit log. Stored
 // entries and checkpoints are served byte for byte; each proof is computed from the stored
-// Merkle subtrees in O(log n). Rate-limited per IP (20 per 10 s and
+// Merkle subtrees in O(log n). Rate-limited per IP (PAYMENTS_PUBLIC_RATE_BURST per 10 s and
 // PAYMENTS_PUBLIC_RATE_PER_MINUTE per minute).
 #include "chain/hex.hpp"
 #include "net/api.hpp"
@@ -16,7 +16,7 @@ bool limited(Call& call) {
   const UnixMicros now = now_micros();
   std::lock_guard lock(ctx.public_limit_mutex);
   if (!ctx.public_burst) {
-    ctx.public_burst = std::make_unique<SlidingWindow>(20, 10);
+    ctx.public_burst = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_burst), 10);
     ctx.public_minute = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_per_minute), 60);
   }
   if (ctx.public_burst->allow(ip, now) && ctx.public_minute->allow(ip, now)) return false;
