@@ -38,7 +38,20 @@ int main(int argc, char** argv) {
   key_file_opt->excludes(keystore_opt);
   address_cmd->require_option(1, 2);
 
+  lpops::app::VerifyOptions verify;
+  auto* verify_cmd = cli.add_subcommand(
+      "verify", "Verify the transparency log (a file or a live node): entries, chain, Merkle root, signed checkpoints");
+  verify_cmd->add_option("--log", verify.log_file, "An audit.jsonl file to verify offline");
+  verify_cmd->add_option("--checkpoints", verify.checkpoints_file, "Signed checkpoints (default: checkpoints.jsonl beside --log)");
+  verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081");
+  verify_cmd->add_option("--audit-address", verify.audit_address, "The audit address every checkpoint must be signed by");
+  verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1");
+  verify_cmd->add_option("--since", verify.since_file, "A previously saved checkpoint (JSON) the log must extend");
+  verify_cmd->add_flag("--skip-log", verify.skip_log, "With --url: do not download the log; check checkpoint, proofs, consistency");
+  verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
+
   CLI11_PARSE(cli, argc, argv);
+  if (*verify_cmd) return lpops::app::verify(verify);
   if (*keygen_cmd) return lpops::app::keygen(keygen);
   if (*address_cmd) return lpops::app::address(address);
   if (*serve_cmd) return lpops::app::serve(serve);

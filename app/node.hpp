@@ -41,4 +41,17 @@ struct AddressOptions {
 // Prints the EIP-55 address of a hex key file or of a V3 keystore.
 int address(const AddressOptions& options);
 
+struct VerifyOptions {
+  std::string log_file;          // an audit.jsonl (offline)
+  std::string checkpoints_file;  // default: checkpoints.jsonl next to the log
+  std::string url;               // a live node instead of a file
+  std::optional<std::string> audit_address;  // the expected signer of checkpoints
+  std::string event_id;          // prove this event's inclusion
+  std::string since_file;        // a saved checkpoint the log must extend
+  bool skip_log = false;         // --url: checkpoint, proofs and consistency only
+  bool json = false;
+};
+// Verifies the transparency log; exit code 0 ok, 1 failed verification, 2 usage or I/O.
+int verify(const VerifyOptions& options);
+
 }  // namespace lpops::app

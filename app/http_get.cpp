@@ -1,0 +1,108 @@
+#include "app/http_get.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+
+#include <optional>
+
+namespace lpops::app {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpGetter::Impl {
+  asio::io_context io;
+  asio::ssl::context tls{asio::ssl::context::tls_client};
+  bool https = false;
+  std::string host, port, base_path;
+  std::optional<beast::tcp_stream> plain;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
+  beast::flat_buffer buffer;
+  std::chrono::seconds timeout{30};
+
+  beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*secure); }
+  bool connected() const { return plain.has_value() || secure.has_value(); }
+  void reset() {
+    plain.reset();
+    secure.reset();
+    buffer.clear();
+  }
+
+  void connect() {
+    tcp::resolver resolver(io);
+    auto endpoints = resolver.resolve(host, port);
+    if (https) {
+      secure.emplace(io, tls);
+      if (!SSL_set_tlsext_host_name(secure->native_handle(), host.c_str())) throw std::runtime_error("TLS SNI failed");
+      secure->set_verify_callback(asio::ssl::host_name_verification(host));
+    } else {
+      plain.emplace(io);
+    }
+    lowest().expires_after(timeout);
+    lowest().connect(endpoints);
+    if (https) secure->handshake(asio::ssl::stream_base::client);
+  }
+
+  std::pair<int, std::string> exchange(const std::string& target) {
+    http::request<http::empty_body> req{http::verb::get, base_path + target, 11};
+    req.set(http::field::host, host);
+    req.set(http::field::user_agent, "lpops-verify");
+    req.keep_alive(true);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(256u << 20);
+    lowest().expires_after(timeout);
+    if (plain) {
+      http::write(*plain, req);
+      http::read(*plain, buffer, parser);
+    } else {
+      http::write(*secure, req);
+      http::read(*secure, buffer, parser);
+    }
+    auto res = parser.release();
+    if (!res.keep_alive()) reset();
+    return {res.result_int(), std::move(res.body())};
+  }
+};
+
+HttpGetter::HttpGetter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpGetter::~HttpGetter() = default;
+
+Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_url) {
+  auto url = boost::urls::parse_uri(base_url);
+  if (!url) return Error{"invalid URL " + base_url + ": " + url.error().message()};
+  auto impl = std::make_unique<Impl>();
+  const std::string scheme(url->scheme());
+  if (scheme != "http" && scheme != "https") return Error{"URL scheme must be http or https"};
+  impl->https = scheme == "https";
+  impl->host = std::string(url->encoded_host());
+  impl->port = url->has_port() ? std::string(url->port()) : (impl->https ? "443" : "80");
+  impl->base_path = std::string(url->encoded_path());
+  while (!impl->base_path.empty() && impl->base_path.back() == '/') impl->base_path.pop_back();
+  if (impl->https) {
+    impl->tls.set_default_verify_paths();
+    impl->tls.set_verify_mode(asio::ssl::verify_peer);
+  }
+  return std::unique_ptr<HttpGetter>(new HttpGetter(std::move(impl)));
+}
+
+Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (!impl_->connected()) impl_->connect();
+      return impl_->exchange(target);
+    } catch (const std::exception& e) {
+      impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
+      if (attempt == 1) return Error{"GET " + target + ": " + e.what()};
+    }
+  }
+  return Error{"unreachable"};
+}
+
+}  // namespace lpops::app

@@ -1,0 +1,311 @@
+// `lpops verify`: checks the transparency log without trusting the operator. A log file
+// (offline) or a live node (--url): every entry hash, seq and prev_hash link, the Merkle
+// root against signed checkpoints (signatures recovered and, with --audit-address, matched
+// to the expected key), an inclusion proof for --event-id, and with --since a saved
+// checkpoint that the log must extend (rollback and fork detection).
+// Exit codes: 0 verified, 1 verification failed (first bad seq and why), 2 usage or I/O.
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "app/http_get.hpp"
+#include "app/node.hpp"
+#include "chain/hex.hpp"
+#include "storage/audit_verify.hpp"
+
+namespace lpops::app {
+namespace {
+
+namespace json = boost::json;
+using storage::Checkpoint;
+using storage::LogVerifier;
+
+struct Outcome {
+  int code = 0;  // 0 ok, 1 verification failure, 2 usage / I/O
+  std::string why;
+  json::object details;
+};
+
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
+  void tick(std::uint64_t done, std::uint64_t bytes, std::uint64_t total_bytes) {
+    if (!enabled_ || (done % 100000) != 0) return;
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (total_bytes)
+      std::fprintf(stderr, "\rverify: %llu entries, %.0f%%, %.0f entries/s   ", static_cast<unsigned long long>(done),
+                   100.0 * static_cast<double>(bytes) / static_cast<double>(total_bytes), static_cast<double>(done) / secs);
+    else
+      std::fprintf(stderr, "\rverify: %llu entries, %.0f entries/s   ", static_cast<unsigned long long>(done),
+                   static_cast<double>(done) / secs);
+  }
+  void done() {
+    if (enabled_) std::fprintf(stderr, "\r%60s\r", "");
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+Result<json::value> read_json_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Error{"cannot read " + path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code ec;
+  auto v = json::parse(ss.str(), ec);
+  if (ec) return Error{path + " is not JSON"};
+  return v;
+}
+
+// Signature, expected key and (with a log) agreement with the log.
+std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o, const LogVerifier* log,
+                                     std::optional<chain::Address>& audit) {
+  if (auto err = storage::check_checkpoint_signature(c)) return "checkpoint at seq " + std::to_string(c.seq) + ": " + *err;
+  if (o.audit_address) {
+    auto expected = chain::parse_address(*o.audit_address);
+    if (!expected) return "--audit-address: " + expected.error();
+    if (*expected != c.audit_address)
+      return "checkpoint at seq " + std::to_string(c.seq) + " is signed by " + chain::to_checksummed(c.audit_address) +
+             ", not by the expected audit address";
+  }
+  if (audit && *audit != c.audit_address)
+    return "checkpoint at seq " + std::to_string(c.seq) + " is signed by another audit key than the others";
+  audit = c.audit_address;
+  if (log)
+    if (auto err = log->check_checkpoint(c)) return *err;
+  return std::nullopt;
+}
+
+Outcome verify_file(const VerifyOptions& o) {
+  Outcome out;
+  std::ifstream in(o.log_file, std::ios::binary);
+  if (!in) return {2, "cannot read " + o.log_file, {}};
+  in.seekg(0, std::ios::end);
+  const auto total = static_cast<std::uint64_t>(in.tellg());
+  in.seekg(0);
+  LogVerifier log;
+  Progress progress(!o.json);
+  std::string line;
+  std::uint64_t bytes = 0;
+  while (std::getline(in, line)) {
+    bytes += line.size() + 1;
+    if (line.empty()) continue;
+    if (!log.add(line)) {
+      progress.done();
+      return {1, log.failure(), {}};
+    }
+    progress.tick(log.size(), bytes, total);
+  }
+  progress.done();
+  out.details["entries"] = log.size();
+  out.details["head_hash"] = chain::to_hex(log.head());
+  out.details["merkle_root"] = chain::to_hex(log.root());
+
+  // Checkpoints: the given file, else checkpoints.jsonl next to the log.
+  std::string cp_path = o.checkpoints_file;
+  if (cp_path.empty()) {
+    const auto slash = o.log_file.find_last_of('/');
+    cp_path = (slash == std::string::npos ? std::string(".") : o.log_file.substr(0, slash)) + "/checkpoints.jsonl";
+    if (!std::ifstream(cp_path)) cp_path.clear();
+  }
+  std::optional<chain::Address> audit;
+  std::optional<Checkpoint> latest;
+  if (!cp_path.empty()) {
+    std::ifstream cps(cp_path);
+    if (!cps) return {2, "cannot read " + cp_path, {}};
+    std::uint64_t count = 0, previous = 0;
+    while (std::getline(cps, line)) {
+      if (line.empty()) continue;
+      boost::system::error_code ec;
+      auto v = json::parse(line, ec);
+      auto c = ec ? Result<Checkpoint>(Error{"not JSON"}) : storage::parse_checkpoint(v);
+      if (!c) return {1, cp_path + ": " + c.error(), {}};
+      if (c->seq < previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous), {}};
+      if (auto err = check_one(*c, o, &log, audit)) return {1, *err, {}};
+      previous = c->seq;
+      latest = *c;
+      ++count;
+    }
+    out.details["checkpoints"] = count;
+  }
+  if (o.audit_address && !latest) return {1, "no signed checkpoint to check the audit address against", {}};
+  if (latest) {
+    out.details["checkpoint_seq"] = latest->seq;
+    out.details["audit_address"] = chain::to_checksummed(latest->audit_address);
+  }
+  if (!o.since_file.empty()) {
+    auto saved_json = read_json_file(o.since_file);
+    if (!saved_json) return {2, saved_json.error(), {}};
+    auto saved = storage::parse_checkpoint(*saved_json);
+    if (!saved) return {1, o.since_file + ": " + saved.error(), {}};
+    if (auto err = check_one(*saved, o, nullptr, audit)) return {1, "saved checkpoint: " + *err, {}};
+    if (auto err = log.check_checkpoint(*saved)) return {1, "the log does not extend the saved checkpoint: " + *err, {}};
+    out.details["consistent_since_seq"] = saved->seq;
+  }
+  if (!o.event_id.empty()) {
+    auto seq = log.seq_of(o.event_id);
+    if (!seq) return {1, "event " + o.event_id + " is not in the log", {}};
+    const std::uint64_t size = latest ? latest->seq : log.size();
+    if (*seq > size) return {1, "event " + o.event_id + " (seq " + std::to_string(*seq) + ") is newer than the latest checkpoint", {}};
+    auto path = log.inclusion_proof(*seq, size);
+    const auto root = latest ? latest->merkle_root : log.root();
+    if (!path || !chain::merkle::verify_inclusion(*log.entry_hash(*seq), *seq - 1, size, *path, root))
+      return {1, "inclusion proof for " + o.event_id + " does not verify", {}};
+    out.details["verified_event_id"] = o.event_id;
+    out.details["event_seq"] = *seq;
+  }
+  return out;
+}
+
+Result<json::value> get_json(HttpGetter& http, const std::string& target, int* status = nullptr) {
+  auto r = http.get(target);
+  if (!r) return Error{r.error()};
+  if (status) *status = r->first;
+  boost::system::error_code ec;
+  auto v = json::parse(r->second, ec);
+  if (ec) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + ", not JSON"};
+  if (!status && r->first != 200) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + " " + r->second.substr(0, 200)};
+  return v;
+}
+
+std::string url_escape(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':') out += static_cast<char>(c);
+    else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
+Outcome verify_url(const VerifyOptions& o) {
+  Outcome out;
+  auto http_r = HttpGetter::create(o.url);
+  if (!http_r) return {2, http_r.error(), {}};
+  auto& http = **http_r;
+  const std::string base = "/api/transparency/tee-core";
+  auto cp_json = get_json(http, base + "/audit/checkpoint");
+  if (!cp_json) return {2, cp_json.error(), {}};
+  auto cp = storage::parse_checkpoint(*cp_json);
+  if (!cp) return {1, "served checkpoint: " + cp.error(), {}};
+  std::optional<chain::Address> audit;
+  if (auto err = check_one(*cp, o, nullptr, audit)) return {1, *err, {}};
+  out.details["checkpoint_seq"] = cp->seq;
+  out.details["audit_address"] = chain::to_checksummed(cp->audit_address);
+
+  if (!o.skip_log) {
+    LogVerifier log;
+    Progress progress(!o.json);
+    std::uint64_t since = 0;
+    for (;;) {
+      auto page = get_json(http, base + "/log?order=asc&limit=1000&since_seq=" + std::to_string(since));
+      if (!page) return {2, page.error(), {}};
+      const auto* entries = page->is_object() ? page->as_object().if_contains("entries") : nullptr;
+      if (!entries || !entries->is_array()) return {1, "log page without entries", {}};
+      for (const auto& e : entries->as_array()) {
+        if (!log.add(json::serialize(e))) return {1, log.failure(), {}};
+        progress.tick(log.size(), 0, 0);
+      }
+      if (entries->as_array().size() < 1000) break;
+      since = log.size();
+    }
+    progress.done();
+    if (auto err = log.check_checkpoint(*cp)) return {1, *err, {}};
+    out.details["entries"] = log.size();
+    out.details["merkle_root"] = chain::to_hex(log.root());
+  }
+  if (!o.since_file.empty()) {
+    auto saved_json = read_json_file(o.since_file);
+    if (!saved_json) return {2, saved_json.error(), {}};
+    auto saved = storage::parse_checkpoint(*saved_json);
+    if (!saved) return {1, o.since_file + ": " + saved.error(), {}};
+    if (auto err = check_one(*saved, o, nullptr, audit)) return {1, "saved checkpoint: " + *err, {}};
+    if (saved->seq > cp->seq)
+      return {1, "rollback: the node's checkpoint is at seq " + std::to_string(cp->seq) + ", below the saved seq " +
+                     std::to_string(saved->seq), {}};
+    auto proof = get_json(http, base + "/audit/consistency?first=" + std::to_string(saved->seq) + "&second=" + std::to_string(cp->seq));
+    if (!proof) return {2, proof.error(), {}};
+    std::vector<chain::Hash256> path;
+    for (const auto& p : proof->at("proof").as_array()) {
+      auto b = chain::from_hex(p.as_string());
+      if (!b || b->size() != 32) return {1, "consistency proof: malformed hash", {}};
+      chain::Hash256 h;
+      std::copy(b->begin(), b->end(), h.begin());
+      path.push_back(h);
+    }
+    if (!chain::merkle::verify_consistency(saved->seq, cp->seq, saved->merkle_root, cp->merkle_root, path))
+      return {1, "fork: the node's log at seq " + std::to_string(cp->seq) + " does not extend the saved checkpoint at seq " +
+                     std::to_string(saved->seq), {}};
+    out.details["consistent_since_seq"] = saved->seq;
+  }
+  if (!o.event_id.empty()) {
+    int status = 0;
+    auto proof = get_json(http, base + "/audit/proof?event_id=" + url_escape(o.event_id), &status);
+    if (!proof) return {2, proof.error(), {}};
+    if (status != 200) return {1, "no proof for " + o.event_id + " (HTTP " + std::to_string(status) + ")", {}};
+    const auto& p = proof->as_object();
+    auto proof_cp = storage::parse_checkpoint(p.at("checkpoint"));
+    if (!proof_cp) return {1, "proof checkpoint: " + proof_cp.error(), {}};
+    if (auto err = check_one(*proof_cp, o, nullptr, audit)) return {1, "proof checkpoint: " + *err, {}};
+    auto entry = storage::checked_entry(p.at("audit_entry"));
+    if (!entry) return {1, "proof entry: " + entry.error(), {}};
+    const auto* event = entry->first.if_contains("event_id");
+    if (!event || !event->is_string() || event->as_string() != o.event_id) return {1, "the proof is for another event", {}};
+    const auto seq = static_cast<std::uint64_t>(entry->first.at("seq").as_int64());
+    if (static_cast<std::uint64_t>(p.at("leaf_index").as_int64()) != seq - 1) return {1, "leaf_index is not seq - 1", {}};
+    std::vector<chain::Hash256> path;
+    for (const auto& x : p.at("proof").as_array()) {
+      auto b = chain::from_hex(x.as_string());
+      if (!b || b->size() != 32) return {1, "inclusion proof: malformed hash", {}};
+      chain::Hash256 h;
+      std::copy(b->begin(), b->end(), h.begin());
+      path.push_back(h);
+    }
+    if (!chain::merkle::verify_inclusion(entry->second, seq - 1, proof_cp->seq, path, proof_cp->merkle_root))
+      return {1, "inclusion proof for " + o.event_id + " does not verify against the signed checkpoint", {}};
+    out.details["verified_event_id"] = o.event_id;
+    out.details["event_seq"] = seq;
+  }
+  return out;
+}
+
+}  // namespace
+
+int verify(const VerifyOptions& o) {
+  if (o.log_file.empty() == o.url.empty()) {
+    std::fprintf(stderr, "lpops verify: give exactly one of --log and --url\n");
+    return 2;
+  }
+  Outcome out;
+  try {
+    out = o.url.empty() ? verify_file(o) : verify_url(o);
+  } catch (const std::exception& e) {
+    out = {2, e.what(), {}};
+  }
+  if (o.json) {
+    json::object doc = out.details;
+    doc["status"] = out.code == 0 ? "ok" : (out.code == 1 ? "failed" : "error");
+    if (out.code) doc["reason"] = out.why;
+    std::printf("%s\n", json::serialize(doc).c_str());
+  } else if (out.code == 0) {
+    std::printf("verified:");
+    for (const auto& [k, v] : out.details) std::printf(" %s=%s", std::string(k).c_str(), v.is_string() ? std::string(v.as_string()).c_str() : json::serialize(v).c_str());
+    std::printf("\n");
+  } else {
+    std::fprintf(stderr, "lpops verify: %s: %s\n", out.code == 1 ? "FAILED" : "error", out.why.c_str());
+  }
+  return out.code;
+}
+
+}  // namespace lpops::app

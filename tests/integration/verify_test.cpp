@@ -1,0 +1,194 @@
+// `lpops verify` on a real log: it passes on what the node wrote, and names the first bad
+// seq for every kind of tampering (flipped byte, deleted, reordered, duplicated or
+// truncated entries, a checkpoint forged with another key, a rollback below a saved
+// checkpoint); live, every event's inclusion proof verifies against the served checkpoint.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "chain/audit_format.hpp"
+#include "chain/hex.hpp"
+#include "chain/signature.hpp"
+#include "domain/canonical_json.hpp"
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+chain::Hash256 hash_of(const json::value& v) {
+  chain::Hash256 h{};
+  auto b = chain::from_hex(v.as_string()).value();
+  std::copy(b.begin(), b.end(), h.begin());
+  return h;
+}
+
+void write_lines(const std::string& path, const std::vector<std::string>& lines) {
+  std::ofstream out(path, std::ios::trunc);
+  for (const auto& l : lines) out << l << "\n";
+}
+
+class VerifyTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    start_node({{"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"}, {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"},
+                {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+    register_orchestrator("o1", address_of(1));
+    register_orchestrator("o2", address_of(2));
+    for (int i = 0; i < 30; ++i) {
+      if (i == 12) {
+        // A partner saves the checkpoint they saw here.
+        saved_ = dir_.str() + "/saved-checkpoint.json";
+        std::ofstream(saved_) << get("/api/transparency/tee-core/audit/checkpoint").body;
+      }
+      auto r = post("/api/workloads/time", json::object{{"workload_id", "w" + std::to_string(i)},
+                                                        {"orchestrator_id", i % 2 ? "o2" : "o1"}, {"duration_ms", 1000 + i}});
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+    audit_address_ = std::string(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string());
+    log_ = dir_.str() + "/data/audit.jsonl";
+    checkpoints_ = dir_.str() + "/data/checkpoints.jsonl";
+  }
+
+  CommandResult verify(std::vector<std::string> args) {
+    std::vector<std::string> argv{lpops_binary(), "verify", "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+  // Verifies a tampered copy of the log (with the node's checkpoints) and returns the reason.
+  std::string tampered(const std::vector<std::string>& lines, int* code) {
+    const std::string copy = dir_.str() + "/tampered.jsonl";
+    write_lines(copy, lines);
+    auto r = verify({"--log", copy, "--checkpoints", checkpoints_});
+    *code = r.exit_code;
+    auto doc = parse_json(r.output);
+    return doc.is_object() && doc.as_object().contains("reason") ? std::string(doc.at("reason").as_string()) : r.output;
+  }
+
+  std::string saved_, audit_address_, log_, checkpoints_;
+};
+
+TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
+  ASSERT_EQ(node_->terminate(), 0);
+  auto r = verify({"--log", log_, "--audit-address", audit_address_, "--event-id", "workload_time:w7", "--since", saved_});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = parse_json(r.output);
+  EXPECT_EQ(doc.at("status").as_string(), "ok");
+  EXPECT_EQ(doc.at("entries").as_int64(), 30);
+  EXPECT_EQ(doc.at("checkpoint_seq").as_int64(), 30);
+  EXPECT_EQ(doc.at("event_seq").as_int64(), 8);
+  // The wrong expected key, an unknown event: verification failures (exit 1).
+  EXPECT_EQ(verify({"--log", log_, "--audit-address", address_of(9)}).exit_code, 1);
+  EXPECT_EQ(verify({"--log", log_, "--event-id", "workload_time:nope"}).exit_code, 1);
+  // Usage and I/O errors: exit 2.
+  EXPECT_EQ(verify({"--log", dir_.str() + "/missing.jsonl"}).exit_code, 2);
+  EXPECT_EQ(verify({}).exit_code, 2);
+}
+
+TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
+  ASSERT_EQ(node_->terminate(), 0);
+  const auto lines = read_lines(log_);
+  ASSERT_EQ(lines.size(), 30u);
+  int code = 0;
+
+  auto flipped = lines;
+  const auto pos = flipped[6].find("\"delta_wei\":\"") + 13;
+  flipped[6][pos] = flipped[6][pos] == '1' ? '2' : '1';
+  EXPECT_NE(tampered(flipped, &code).find("entry 7"), std::string::npos);
+  EXPECT_EQ(code, 1);
+
+  auto deleted = lines;
+  deleted.erase(deleted.begin() + 4);
+  EXPECT_NE(tampered(deleted, &code).find("entry 5"), std::string::npos);
+  EXPECT_EQ(code, 1);
+
+  auto reordered = lines;
+  std::swap(reordered[2], reordered[3]);
+  EXPECT_NE(tampered(reordered, &code).find("entry 3"), std::string::npos);
+  EXPECT_EQ(code, 1);
+
+  auto duplicated = lines;
+  duplicated.insert(duplicated.begin() + 6, lines[5]);
+  EXPECT_NE(tampered(duplicated, &code).find("entry 7"), std::string::npos);
+  EXPECT_EQ(code, 1);
+
+  // Truncated (or rolled back): the signed checkpoint names a seq beyond the log.
+  auto truncated = std::vector<std::string>(lines.begin(), lines.begin() + 27);
+  EXPECT_NE(tampered(truncated, &code).find("seq 30"), std::string::npos);
+  EXPECT_EQ(code, 1);
+
+  // A consistent rewrite of the history (entries re-hashed and re-chained) cannot match the
+  // signed checkpoints.
+  auto rewritten = lines;
+  {
+    chain::Hash256 prev{};
+    for (std::size_t i = 0; i < rewritten.size(); ++i) {
+      auto wrapper = parse_json(rewritten[i]).as_object();
+      auto entry = wrapper.at("audit_entry").as_object();
+      entry.erase("entry_hash");
+      if (i == 9) entry["delta_wei"] = "999";
+      entry["prev_hash"] = chain::to_hex(prev);
+      prev = chain::audit::entry_hash(entry);
+      entry["entry_hash"] = chain::to_hex(prev);
+      wrapper["audit_entry"] = entry;
+      rewritten[i] = canonical_json(wrapper);
+    }
+  }
+  const std::string rewrite_reason = tampered(rewritten, &code);
+  EXPECT_NE(rewrite_reason.find("entry 10"), std::string::npos) << rewrite_reason;
+  EXPECT_EQ(code, 1);
+
+  // A checkpoint forged with another key: the signature is valid, the key is not the audit key.
+  auto cps = read_lines(checkpoints_);
+  auto forged = parse_json(cps.back()).as_object();
+  auto other = chain::PrivateKey::from_hex("0x" + std::string(63, '0') + "5").value();
+  const auto head = chain::audit::checkpoint_head(hash_of(forged.at("chain_head_hash")), hash_of(forged.at("merkle_root")));
+  const auto message = chain::audit::checkpoint_message(other.address(), static_cast<std::uint64_t>(forged.at("seq").as_int64()), head,
+                                                        static_cast<std::uint64_t>(forged.at("chain_id").as_int64()), chain::Address{});
+  forged["audit_address"] = chain::to_lower_hex(other.address());
+  forged["message_hash"] = chain::to_hex(message);
+  forged["signature"] = chain::sign_digest(other, chain::eip191_hash32(message)).to_hex();
+  const std::string forged_path = dir_.str() + "/forged.json";
+  std::ofstream(forged_path) << json::serialize(forged);
+  auto with_forged = verify({"--log", log_, "--audit-address", audit_address_, "--since", forged_path});
+  EXPECT_EQ(with_forged.exit_code, 1) << with_forged.output;
+  EXPECT_NE(with_forged.output.find("not by the expected audit address"), std::string::npos) << with_forged.output;
+
+  // A rollback: a log (and its checkpoints) older than a checkpoint the partner saved.
+  const std::string old_log = dir_.str() + "/old.jsonl", old_cps = dir_.str() + "/old-cps.jsonl";
+  write_lines(old_log, std::vector<std::string>(lines.begin(), lines.begin() + 10));
+  write_lines(old_cps, std::vector<std::string>(cps.begin(), cps.begin() + 2));
+  const std::string newer = dir_.str() + "/newer.json";
+  std::ofstream(newer) << cps.back();
+  auto rolled_back = verify({"--log", old_log, "--checkpoints", old_cps, "--since", newer});
+  EXPECT_EQ(rolled_back.exit_code, 1) << rolled_back.output;
+  EXPECT_NE(rolled_back.output.find("seq 30"), std::string::npos) << rolled_back.output;
+}
+
+TEST_F(VerifyTest, LiveNodeVerifiesAndEveryEventProves) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  auto whole = verify({"--url", url, "--audit-address", audit_address_, "--since", saved_});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(parse_json(whole.output).at("entries").as_int64(), 30);
+  for (int i = 0; i < 30; ++i) {
+    auto one = verify({"--url", url, "--skip-log", "--event-id", "workload_time:w" + std::to_string(i)});
+    EXPECT_EQ(one.exit_code, 0) << i << ": " << one.output;
+  }
+  // A checkpoint from another history (saved from a different node) is a fork.
+  auto forked_saved = parse_json(read_lines(checkpoints_).front()).as_object();
+  EXPECT_EQ(verify({"--url", url, "--skip-log", "--since", saved_}).exit_code, 0);
+  forked_saved["merkle_root"] = chain::to_hex(chain::keccak256("another history"));
+  const std::string forked_path = dir_.str() + "/forked.json";
+  std::ofstream(forked_path) << json::serialize(forked_saved);
+  EXPECT_EQ(verify({"--url", url, "--skip-log", "--since", forked_path}).exit_code, 1);  // its signature no longer holds
+}
+
+}  // namespace
+}  // namespace lpops::testing
