@@ -68,6 +68,11 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
     auto chain_head = seq ? log.entry_hash(seq) : std::optional<chain::Hash256>(chain::Hash256{});
     if (!log_root || *log_root != *root || !chain_head || chain::audit::checkpoint_head(*chain_head, *root) != *head)
       return Error{"checkpoint at seq " + std::to_string(seq) + " does not match the audit log: the history was rewritten"};
+    if (const auto* a = o.if_contains("audit_address");
+        a && a->is_string() && std::string(a->as_string()) != chain::to_lower_hex(book->address_) && nl + 1 >= text.size())
+      spdlog::warn("the audit key changed: the latest checkpoint was signed by {}, this node signs as {}; verifiers that "
+                   "expect one key will reject the new checkpoints",
+                   std::string(a->as_string()), chain::to_lower_hex(book->address_));
     book->checkpoints_.emplace_back(seq, line);
     book->last_seq_ = seq;
     pos = good_end = nl + 1;

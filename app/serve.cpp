@@ -21,6 +21,7 @@
 #include "app/node.hpp"
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
+#include "chain/keystore.hpp"
 #include "chain/transcoder_pool.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/record_format.hpp"
@@ -149,15 +150,29 @@ int serve(const ServeOptions& o) {
     spdlog::info("audit log: {} entries ({} regenerated from the journal), root {}", st.seq, st.seq - audit_report.entries,
                  chain::to_hex(st.root));
   }
-  // The audit key: derived from PAYMENT_PRIVATE_KEY as the reference does, else a key file.
+  // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
+  // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
   Result<chain::PrivateKey> audit_key = Error{"unset"};
+  std::optional<chain::PrivateKey> payout_key;
   if (settings.payment_private_key) {
     auto main_key = chain::PrivateKey::from_hex(*settings.payment_private_key);
     if (!main_key) {
       spdlog::critical("PAYMENT_PRIVATE_KEY: {}", main_key.error());
       return 1;
     }
-    audit_key = chain::audit::derive_audit_key(*main_key);
+    payout_key = *main_key;
+  } else if (settings.payment_keystore_path) {
+    std::ifstream in(*settings.payment_keystore_path);
+    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto decrypted = in ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
+                        : Result<chain::PrivateKey>(Error{"cannot read the file"});
+    // As the reference: a keystore that does not decrypt leaves the node without a payout key.
+    if (decrypted) payout_key = *decrypted;
+    else spdlog::error("PAYMENT_KEYSTORE_PATH {}: {}; no payout key", *settings.payment_keystore_path, decrypted.error());
+  }
+  if (payout_key) {
+    audit_key = chain::audit::derive_audit_key(*payout_key);
+    spdlog::info("payout key {}; the audit key is derived from it", chain::to_checksummed(payout_key->address()));
   } else {
     const std::string key_path = settings.audit_key_path.value_or(settings.data_dir + "/audit.key");
     bool created = false;

@@ -212,6 +212,8 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("ETH_CHAIN_ID", s.eth_chain_id, 1, 1ll << 52);
   r.optional_text("PAYMENTS_AUDIT_KEY_PATH", s.audit_key_path);
   r.optional_text("PAYMENT_PRIVATE_KEY", s.payment_private_key);
+  r.optional_text("PAYMENT_KEYSTORE_PATH", s.payment_keystore_path);
+  r.optional_text("PAYMENT_KEYSTORE_PASSWORD", s.payment_keystore_password);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", s.audit_checkpoint_every_entries, 1, 1'000'000'000);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", s.audit_checkpoint_interval_seconds, 1, 86400);
   r.address("CHECKPOINT_CONTRACT_ADDRESS", s.checkpoint_contract_address);

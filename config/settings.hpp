@@ -66,6 +66,8 @@ struct Settings {
   // Transparency log
   std::optional<std::string> audit_key_path;           // default <data_dir>/audit.key
   std::optional<std::string> payment_private_key;      // the audit key is derived from it when set
+  std::optional<std::string> payment_keystore_path;    // or from this V3 keystore
+  std::optional<std::string> payment_keystore_password;
   long audit_checkpoint_every_entries = 1000;
   long audit_checkpoint_interval_seconds = 60;
   std::optional<std::string> checkpoint_contract_address;  // bound into checkpoint messages

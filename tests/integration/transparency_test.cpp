@@ -173,6 +173,23 @@ TEST_F(TransparencyTest, TheLogIsRegeneratedFromTheJournalByteForByte) {
   EXPECT_EQ(verify_whole_log(8), root);
 }
 
+TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
+  const std::string keystore = dir_.str() + "/keystore.json";
+  std::ofstream(keystore) << R"({"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"6087dab2f9fdbbfaddc31a909735c1e6"},)"
+                             R"("ciphertext":"5318b4d5bcd28de64ee5559e671353e16f075ecae9f99c7a79a38af5f869aa46","kdf":"pbkdf2",)"
+                             R"("kdfparams":{"c":262144,"dklen":32,"prf":"hmac-sha256","salt":"ae3cd4e7013836a3df6bd7241b12db061dbe2c6785853cce422d148a624ce0bd"},)"
+                             R"("mac":"517ead924a9d0dc3124507e3393d175ce3ff7c1e96529c6c555ce9e51205e9b2"},"id":"3198bc9c-6672-5ab3-d995-4942343ae5b6","version":3})";
+  const auto payout = chain::PrivateKey::from_hex("0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d").value();
+  const auto expected = chain::to_lower_hex(chain::audit::derive_audit_key(payout).address());
+  start_node({{"PAYMENT_KEYSTORE_PATH", keystore}, {"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
+  EXPECT_EQ(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string(), expected);
+  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/data/audit.key"));
+  // A wrong password: logged, no payout key, and the node keeps its own audit key file.
+  restart_node({{"PAYMENT_KEYSTORE_PATH", keystore}, {"PAYMENT_KEYSTORE_PASSWORD", "wrong"}});
+  EXPECT_NE(node_->log().find("no payout key"), std::string::npos) << node_->log();
+  EXPECT_TRUE(std::filesystem::exists(dir_.str() + "/data/audit.key"));
+}
+
 TEST_F(TransparencyTest, PublicRoutesAreRateLimitedPerIp) {
   start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
   int limited = 0;
