@@ -78,6 +78,27 @@ void write_double(double d, std::string& out) {
   }
 }
 
+void write(const boost::json::value& v, std::string& out);
+
+void write_object(const boost::json::object& o, std::string& out, std::initializer_list<std::string_view> skip) {
+  // UTF-8 byte order is code-point order, which is how Python sorts str keys.
+  std::vector<const boost::json::key_value_pair*> members;
+  members.reserve(o.size());
+  for (const auto& kv : o)
+    if (std::find(skip.begin(), skip.end(), kv.key()) == skip.end()) members.push_back(&kv);
+  std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+  out += '{';
+  bool first = true;
+  for (const auto* kv : members) {
+    if (!first) out += ',';
+    first = false;
+    write_string(kv->key(), out);
+    out += ':';
+    write(kv->value(), out);
+  }
+  out += '}';
+}
+
 void write(const boost::json::value& v, std::string& out) {
   switch (v.kind()) {
     case boost::json::kind::null: out += "null"; return;
@@ -97,23 +118,9 @@ void write(const boost::json::value& v, std::string& out) {
       out += ']';
       return;
     }
-    case boost::json::kind::object: {
-      // UTF-8 byte order is code-point order, which is how Python sorts str keys.
-      std::vector<const boost::json::key_value_pair*> members;
-      for (const auto& kv : v.get_object()) members.push_back(&kv);
-      std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
-      out += '{';
-      bool first = true;
-      for (const auto* kv : members) {
-        if (!first) out += ',';
-        first = false;
-        write_string(kv->key(), out);
-        out += ':';
-        write(kv->value(), out);
-      }
-      out += '}';
+    case boost::json::kind::object:
+      write_object(v.get_object(), out, {});
       return;
-    }
   }
 }
 
@@ -121,7 +128,15 @@ void write(const boost::json::value& v, std::string& out) {
 
 std::string canonical_json(const boost::json::value& v) {
   std::string out;
+  out.reserve(512);
   write(v, out);
+  return out;
+}
+
+std::string canonical_json_without(const boost::json::object& o, std::initializer_list<std::string_view> skip) {
+  std::string out;
+  out.reserve(512);
+  write_object(o, out, skip);
   return out;
 }
 

@@ -6,10 +6,14 @@
 // Not RFC 8785: the point is byte-equality with what the reference's verifiers compute.
 #include <boost/json.hpp>
 
+#include <initializer_list>
 #include <string>
+#include <string_view>
 
 namespace lpops {
 
 std::string canonical_json(const boost::json::value& v);
+// The canonical form of `o` without the top-level members named in `skip` (no copy).
+std::string canonical_json_without(const boost::json::object& o, std::initializer_list<std::string_view> skip);
 
 }  // namespace lpops

@@ -44,7 +44,7 @@ Result<ParsedLine> parse_line(std::string_view text) {
   const auto* entry_v = wrapper.if_contains("audit_entry");
   const auto* journal_v = wrapper.if_contains("journal_seq");
   if (!entry_v || !entry_v->is_object() || !journal_v || !journal_v->is_int64()) return Error{"not an audit wrapper line"};
-  boost::json::object entry = entry_v->as_object();
+  const boost::json::object& entry = entry_v->as_object();
   ParsedLine p;
   auto stored = hash_field(entry, "entry_hash");
   if (!stored) return Error{stored.error()};
@@ -59,10 +59,8 @@ Result<ParsedLine> parse_line(std::string_view text) {
   p.event_id = std::string(event->as_string());
   if (const auto* o = entry.if_contains("orchestrator_id"); o && o->is_string()) p.orchestrator_id = std::string(o->as_string());
   p.journal_seq = static_cast<std::uint64_t>(journal_v->as_int64());
-  entry.erase("entry_hash");
-  entry.erase("signer");
-  entry.erase("signature");
-  if (chain::audit::entry_hash(entry) != p.hash) return Error{"entry_hash does not match the entry"};
+  if (chain::keccak256(canonical_json_without(entry, {"entry_hash", "signer", "signature"})) != p.hash)
+    return Error{"entry_hash does not match the entry"};
   return p;
 }
 

@@ -3,6 +3,7 @@
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
 #include "chain/signature.hpp"
+#include "domain/canonical_json.hpp"
 
 namespace lpops::storage {
 namespace {
@@ -38,22 +39,25 @@ std::string hex(const chain::Hash256& h) { return chain::to_hex(h); }
 }  // namespace
 
 Result<std::pair<boost::json::object, chain::Hash256>> checked_entry(const boost::json::value& v) {
+  auto e = checked_entry_ref(v);
+  if (!e) return Error{e.error()};
+  return std::pair{*e->first, e->second};
+}
+
+Result<std::pair<const boost::json::object*, chain::Hash256>> checked_entry_ref(const boost::json::value& v) {
   if (!v.is_object()) return Error{"not a JSON object"};
   const auto* inner = v.as_object().if_contains("audit_entry");
   const boost::json::value& entry_v = inner ? *inner : v;
   if (!entry_v.is_object()) return Error{"audit_entry is not an object"};
-  boost::json::object entry = entry_v.as_object();
+  const boost::json::object& entry = entry_v.as_object();
   const auto* schema = entry.if_contains("schema");
   if (!schema || !schema->is_string() || schema->as_string() != chain::audit::kEntrySchema)
     return Error{"schema is not payments-tee-core:audit:v1"};
   auto stored = hash_field(entry, "entry_hash");
   if (!stored) return Error{stored.error()};
-  boost::json::object payload = entry;
-  payload.erase("entry_hash");
-  payload.erase("signer");
-  payload.erase("signature");
-  if (chain::audit::entry_hash(payload) != *stored) return Error{"entry_hash does not match the entry's contents"};
-  return std::pair{std::move(entry), *stored};
+  if (chain::keccak256(canonical_json_without(entry, {"entry_hash", "signer", "signature"})) != *stored)
+    return Error{"entry_hash does not match the entry's contents"};
+  return std::pair{&entry, *stored};
 }
 
 Result<Checkpoint> parse_checkpoint(const boost::json::value& v) {
@@ -109,9 +113,10 @@ bool LogVerifier::add(std::string_view line) {
   boost::system::error_code ec;
   auto doc = boost::json::parse(line, ec);
   if (ec) return fail("not JSON (" + ec.message() + ")");
-  auto checked = checked_entry(doc);
+  auto checked = checked_entry_ref(doc);
   if (!checked) return fail(checked.error());
-  const auto& [entry, hash] = *checked;
+  const boost::json::object& entry = *checked->first;
+  const chain::Hash256 hash = checked->second;
   const auto* seq = entry.if_contains("seq");
   if (!seq || !seq->is_int64()) return fail("seq is missing");
   if (static_cast<std::uint64_t>(seq->as_int64()) != expected)

@@ -56,5 +56,7 @@ class LogVerifier {
 // The entry object of a wrapper or bare entry, with its entry hash checked. Shared by the
 // verifier and proof checks.
 Result<std::pair<boost::json::object, chain::Hash256>> checked_entry(const boost::json::value& wrapper_or_entry);
+// The same without copying: the entry stays inside `wrapper_or_entry`.
+Result<std::pair<const boost::json::object*, chain::Hash256>> checked_entry_ref(const boost::json::value& wrapper_or_entry);
 
 }  // namespace lpops::storage
