@@ -39,6 +39,41 @@ boost::json::object entry_payload(const EntryFields& f) {
 
 Hash256 entry_hash(const boost::json::object& payload) { return keccak256(canonical_json(payload)); }
 
+std::string entry_canonical(const EntryFields& f) {
+  // Members in sorted key order: balance_wei, delta_wei, event_id, kind, metadata,
+  // orchestrator_id, prev_hash, reason, recipient, schema, seq, timestamp.
+  std::string out;
+  out.reserve(512);
+  out += "{\"balance_wei\":\"" + signed_text(f.balance_wei) + "\",\"delta_wei\":\"" + signed_text(f.delta_wei) + "\",\"event_id\":";
+  append_canonical_string(out, f.event_id);
+  out += ",\"kind\":";
+  append_canonical_string(out, f.kind);
+  if (!f.metadata.empty()) {
+    out += ",\"metadata\":";
+    out += canonical_json(f.metadata);
+  }
+  out += ",\"orchestrator_id\":";
+  append_canonical_string(out, f.orchestrator_id);
+  out += ",\"prev_hash\":\"" + to_hex(f.prev_hash) + "\"";
+  if (!f.reason.empty()) {
+    out += ",\"reason\":";
+    append_canonical_string(out, f.reason);
+  }
+  out += ",\"recipient\":\"" + to_lower_hex(f.recipient) + "\",\"schema\":\"";
+  out += kEntrySchema;
+  out += "\",\"seq\":" + std::to_string(f.seq) + ",\"timestamp\":";
+  append_canonical_string(out, f.timestamp);
+  out += '}';
+  return out;
+}
+
+std::string with_entry_hash(const std::string& canonical_entry, const Hash256& hash) {
+  // "entry_hash" sorts right after "delta_wei", whose value is a plain number string, so the
+  // first ,"event_id": is the top-level one.
+  const auto at = canonical_entry.find(",\"event_id\":");
+  return canonical_entry.substr(0, at) + ",\"entry_hash\":\"" + to_hex(hash) + "\"" + canonical_entry.substr(at);
+}
+
 Hash256 checkpoint_head(const Hash256& chain_head, const Hash256& merkle_root) {
   Keccak256 h;
   h.update("payments-tee-core:checkpoint-head:v1");

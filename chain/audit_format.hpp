@@ -36,6 +36,10 @@ struct EntryFields {
 // The payload that is hashed (keys as the reference writes them; absent ones omitted).
 boost::json::object entry_payload(const EntryFields& f);
 Hash256 entry_hash(const boost::json::object& payload);  // keccak256(canonical JSON)
+// canonical_json(entry_payload(f)), written directly (the journal thread's hot path).
+std::string entry_canonical(const EntryFields& f);
+// The canonical entry with "entry_hash" added in its sorted place.
+std::string with_entry_hash(const std::string& canonical_entry, const Hash256& hash);
 
 // keccak256("payments-tee-core:checkpoint-head:v1" ‖ chain_head ‖ merkle_root)
 Hash256 checkpoint_head(const Hash256& chain_head, const Hash256& merkle_root);

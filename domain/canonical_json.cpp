@@ -126,6 +126,8 @@ void write(const boost::json::value& v, std::string& out) {
 
 }  // namespace
 
+void append_canonical_string(std::string& out, std::string_view s) { write_string(s, out); }
+
 std::string canonical_json(const boost::json::value& v) {
   std::string out;
   out.reserve(512);

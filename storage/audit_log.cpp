@@ -184,15 +184,20 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   f.balance_wei = entry.balance_after;
   f.reason = entry.reason;
   f.metadata = entry.metadata;
-  boost::json::object payload = chain::audit::entry_payload(f);
-  const chain::Hash256 hash = chain::audit::entry_hash(payload);
-  payload["entry_hash"] = chain::to_hex(hash);
-  boost::json::object wrapper{{"audit_entry", std::move(payload)},
-                              {"journal_seq", journal_seq},
-                              {"received_at", f.timestamp},
-                              {"schema", kAuditWrapperSchema},
-                              {"source", source}};
-  std::string line = canonical_json(wrapper);
+  const std::string canonical = chain::audit::entry_canonical(f);
+  const chain::Hash256 hash = chain::keccak256(canonical);
+  // The host wrapper, canonical (sorted keys), written directly.
+  std::string line;
+  line.reserve(canonical.size() + 256);
+  line += "{\"audit_entry\":";
+  line += chain::audit::with_entry_hash(canonical, hash);
+  line += ",\"journal_seq\":" + std::to_string(journal_seq) + ",\"received_at\":";
+  append_canonical_string(line, f.timestamp);
+  line += ",\"schema\":\"";
+  line += kAuditWrapperSchema;
+  line += "\",\"source\":";
+  append_canonical_string(line, source);
+  line += '}';
   std::unique_lock lock(mutex_);
   spans_.push_back({staged_offset_, static_cast<std::uint32_t>(line.size())});
   staged_offset_ += line.size() + 1;

@@ -76,6 +76,28 @@ TEST(AuditFormat, EntriesOmitEmptyReasonAndMetadataAndChain) {
   EXPECT_NE(entry_hash(second), first);
 }
 
+TEST(AuditFormat, TheDirectWriterIsTheCanonicalForm) {
+  EntryFields f;
+  for (int i = 0; i < 64; ++i) {
+    f.seq = static_cast<std::uint64_t>(i) * 1000003;
+    f.prev_hash = keccak256(std::to_string(i));
+    f.timestamp = "2026-01-08T12:00:00." + std::to_string(100000 + i) + "Z";
+    f.kind = i % 3 ? "credit" : "adjustment";
+    f.event_id = i % 2 ? "workload:w\"" + std::to_string(i) + "\n\u00e9" : "adjustment:k" + std::to_string(i);
+    f.orchestrator_id = i % 5 ? "orch-" + std::to_string(i) : std::string("tab\there\x01");
+    f.recipient[19] = static_cast<std::uint8_t>(i);
+    f.delta_wei = SignedWei{i % 4 == 0, Wei(i) * 1234567};
+    f.balance_wei = SignedWei{false, Wei(i) * 7654321};
+    f.reason = i % 3 ? "" : "r" + std::to_string(i);
+    f.metadata = i % 2 ? boost::json::object{} : boost::json::object{{"z", i}, {"a", "x"}, {"nested", {{"b", nullptr}}}};
+    const auto payload = entry_payload(f);
+    ASSERT_EQ(entry_canonical(f), canonical_json(payload)) << i;
+    auto with_hash = payload;
+    with_hash["entry_hash"] = to_hex(entry_hash(payload));
+    ASSERT_EQ(with_entry_hash(entry_canonical(f), entry_hash(payload)), canonical_json(with_hash)) << i;
+  }
+}
+
 TEST(AuditFormat, CheckpointSignatureRecoversTheAuditAddress) {
   auto main = PrivateKey::from_hex("0x1111111111111111111111111111111111111111111111111111111111111111").value();
   auto audit = derive_audit_key(main);
