@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "actors/journal.hpp"
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
 #include "chain/signature.hpp"
@@ -143,6 +144,41 @@ std::optional<std::pair<std::uint64_t, std::string>> CheckpointBook::covering(st
   std::lock_guard lock(mutex_);
   if (checkpoints_.empty() || checkpoints_.back().first < seq) return std::nullopt;
   return checkpoints_.back();
+}
+
+namespace {
+using tick_atom = caf::atom_constant<caf::atom("audittick")>;
+}
+
+caf::behavior auditor_actor(caf::event_based_actor* self, std::shared_ptr<storage::AuditLog> log,
+                            std::shared_ptr<CheckpointBook> checkpoints, AuditorOptions options) {
+  auto synced_at = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  auto last_checkpoint = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  self->attach_functor([log] { (void)log->sync(); });  // stopping: make the log durable
+  const auto tick = std::min(options.sync_interval, options.checkpoint_interval);
+  self->delayed_send(self, tick, tick_atom::value);
+  return {
+      [=](audit_written_atom) {
+        checkpoints->after_flush(*log, false);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - *synced_at >= options.sync_interval) {
+          if (auto err = log->sync()) spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
+          *synced_at = now;
+        }
+      },
+      [=](tick_atom) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - *last_checkpoint >= options.checkpoint_interval) {
+          checkpoints->after_flush(*log, true);  // only when anything was added since the last
+          *last_checkpoint = now;
+        }
+        if (now - *synced_at >= options.sync_interval) {
+          (void)log->sync();
+          *synced_at = now;
+        }
+        self->delayed_send(self, tick, tick_atom::value);
+      },
+  };
 }
 
 }  // namespace lpops::actors

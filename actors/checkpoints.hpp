@@ -7,12 +7,17 @@
 // and served verbatim.
 #include <boost/json.hpp>
 
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "actors/journal.hpp"
+#include "chain/keys.hpp"
+#include "storage/audit_log.hpp"
 #include "chain/keys.hpp"
 
 namespace lpops::actors {
@@ -24,14 +29,16 @@ struct CheckpointOptions {
   bool fsync = true;
 };
 
-class CheckpointBook : public Checkpointer {
+class CheckpointBook {
  public:
   // Loads and checks `<dir>/checkpoints.jsonl` against the log (signatures, sizes, roots).
   static Result<std::shared_ptr<CheckpointBook>> open(const std::string& dir, chain::PrivateKey audit_key,
                                                       CheckpointOptions options, const storage::AuditLog& log);
-  ~CheckpointBook() override;
+  ~CheckpointBook();
 
-  void after_flush(storage::AuditLog& log, bool force) override;
+  // Signs a checkpoint when `every_entries` entries (or, with force, any) were added since
+  // the last; the log is synced first.
+  void after_flush(storage::AuditLog& log, bool force);
 
   std::optional<std::string> latest() const;                // verbatim JSON
   std::vector<std::string> history(std::size_t limit) const;  // newest first
@@ -53,5 +60,15 @@ class CheckpointBook : public Checkpointer {
   std::vector<std::pair<std::uint64_t, std::string>> checkpoints_;  // (seq, line), oldest first
   std::uint64_t last_seq_ = 0;
 };
+
+struct AuditorOptions {
+  std::chrono::milliseconds sync_interval{200};
+  std::chrono::milliseconds checkpoint_interval{60'000};
+};
+
+// The auditor (detached): makes the audit log durable and signs checkpoints off the journal
+// thread, so neither an fdatasync of the log nor a signature ever delays an acknowledgement.
+caf::behavior auditor_actor(caf::event_based_actor* self, std::shared_ptr<storage::AuditLog> log,
+                            std::shared_ptr<CheckpointBook> checkpoints, AuditorOptions options);
 
 }  // namespace lpops::actors

@@ -35,9 +35,11 @@ void flush(caf::stateful_actor<JournalState>* self) {
     st.metrics->journal_bytes().Increment(static_cast<double>(bytes));
     // The batch's audit entries, in the same flush (their durability follows the journal's:
     // start-up regenerates any the journal has and the log lacks).
-    if (st.audit) {
+    if (st.audit && !st.audit_lines.empty()) {
       if (auto err = st.audit->write(st.audit_lines)) die(*err);
       st.audit_lines.clear();
+      // Syncing the audit log and signing checkpoints happen on the auditor's thread.
+      if (st.auditor) self->send(st.auditor, audit_written_atom::value);
     }
     const std::uint64_t first_seq = st.last_seq + 1 - st.batch.size();
     st.batch.clear();
@@ -47,14 +49,6 @@ void flush(caf::stateful_actor<JournalState>* self) {
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
   for (auto& ack : waiting) ack();
-  if (st.audit) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now - st.audit_synced_at >= st.options.audit_sync_interval) {
-      if (auto err = st.audit->sync()) die(*err);
-      st.audit_synced_at = now;
-    }
-    if (st.checkpointer) st.checkpointer->after_flush(*st.audit, false);
-  }
 }
 
 void schedule_flush(caf::stateful_actor<JournalState>* self) {
@@ -90,7 +84,7 @@ std::optional<std::string> audit_line_for(storage::AuditLog& audit, std::unorder
 caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
                             std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
                             caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit,
-                            std::shared_ptr<Checkpointer> checkpointer, std::unordered_map<std::string, std::string> addresses,
+                            caf::actor auditor, std::unordered_map<std::string, std::string> addresses,
                             JournalOptions options) {
   auto& st = self->state;
   st.store = std::move(store);
@@ -102,11 +96,8 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
   st.last_hash = last_hash;
   st.snapshotter = std::move(snapshotter);
   st.audit = std::move(audit);
-  st.checkpointer = std::move(checkpointer);
+  st.auditor = std::move(auditor);
   st.addresses = std::move(addresses);
-  st.audit_synced_at = std::chrono::steady_clock::now();
-  if (st.checkpointer && st.options.checkpoint_interval.count() > 0)
-    self->delayed_send(self, st.options.checkpoint_interval, checkpoint_atom::value);
   self->attach_functor([a = st.audit] {
     if (a) (void)a->sync();  // stopping: make the log durable
   });
@@ -136,12 +127,7 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
         HandlerTimer timer(*self->state.actor_metrics, self);
         flush(self);
       },
-      [=](checkpoint_atom) {
-        // Time-based checkpoints: every interval, if anything was appended since the last.
-        auto& s = self->state;
-        if (s.audit && s.checkpointer) s.checkpointer->after_flush(*s.audit, true);
-        self->delayed_send(self, s.options.checkpoint_interval, checkpoint_atom::value);
-      },  };
+  };
 }
 
 }  // namespace lpops::actors

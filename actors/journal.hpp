@@ -18,18 +18,10 @@
 namespace lpops::actors {
 
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using checkpoint_atom = caf::atom_constant<caf::atom("checkpnt")>;
+using audit_written_atom = caf::atom_constant<caf::atom("auditwrt")>;
 
 struct JournalOptions {
   std::size_t max_batch_records = 4096;
-  std::chrono::milliseconds audit_sync_interval{200};
-  std::chrono::milliseconds checkpoint_interval{60'000};  // time-based checkpoints (0: none)
-};
-
-// Makes signed checkpoints of the audit log; called on the journal thread after a flush.
-struct Checkpointer {
-  virtual ~Checkpointer() = default;
-  virtual void after_flush(storage::AuditLog& log, bool force) = 0;
 };
 
 struct JournalState {
@@ -44,10 +36,9 @@ struct JournalState {
   std::vector<Effect> batch_effects;  // fed to the snapshotter once durable
   caf::actor snapshotter;
   std::shared_ptr<storage::AuditLog> audit;
-  std::shared_ptr<Checkpointer> checkpointer;
+  caf::actor auditor;  // told after each flush that wrote audit entries
   std::unordered_map<std::string, std::string> addresses;  // orchestrator id -> address
   std::vector<std::string> audit_lines;                    // entries of the batch
-  std::chrono::steady_clock::time_point audit_synced_at{};
   std::vector<std::function<void()>> waiting;  // acknowledgements of the batch
   bool flush_scheduled = false;
   std::uint64_t handled = 0;
@@ -56,7 +47,7 @@ struct JournalState {
 caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
                             std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
                             caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit,
-                            std::shared_ptr<Checkpointer> checkpointer, std::unordered_map<std::string, std::string> addresses,
+                            caf::actor auditor, std::unordered_map<std::string, std::string> addresses,
                             JournalOptions options);
 
 // The audit line (if any) for one journal record, keeping `addresses` current.

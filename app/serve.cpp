@@ -201,12 +201,13 @@ int serve(const ServeOptions& o) {
 
   auto snapshotter = sys.spawn<caf::detached>(actors::snapshotter_actor, std::make_shared<Book>(*book), store, metrics,
                                               static_cast<std::uint64_t>(settings.snapshot_every_records));
+  actors::AuditorOptions auditor_options;
+  auditor_options.checkpoint_interval = std::chrono::seconds(settings.audit_checkpoint_interval_seconds);
+  auto auditor = sys.spawn<caf::detached>(actors::auditor_actor, audit, checkpoints, auditor_options);
   actors::JournalOptions journal_options;
   journal_options.max_batch_records = static_cast<std::size_t>(settings.journal_max_batch_records);
-  journal_options.checkpoint_interval = std::chrono::seconds(settings.audit_checkpoint_interval_seconds);
   auto journal = sys.spawn<caf::detached>(actors::journal_actor, store, metrics, report->last_seq, report->last_hash,
-                                          snapshotter, audit, std::shared_ptr<actors::Checkpointer>(checkpoints),
-                                          std::move(addresses), journal_options);
+                                          snapshotter, audit, auditor, std::move(addresses), journal_options);
   auto ledger = sys.spawn(actors::ledger_actor, book, journal, metrics, actors::LedgerOptions{settings.workload_time_rate});
   book.reset();
   actors::RegistryOptions registry_options;
@@ -287,7 +288,7 @@ int serve(const ServeOptions& o) {
   server.shutdown(std::chrono::seconds(settings.shutdown_drain_seconds));
   wait_until_durable(sys, journal);
   ctx.reset();
-  for (const auto& a : {registry, ledger, reader, journal, snapshotter}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+  for (const auto& a : {registry, ledger, reader, journal, snapshotter, auditor}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   if (rank) caf::anon_send_exit(rank, caf::exit_reason::user_shutdown);
   chain.stop();
   spdlog::info("journal flushed; stopped");

@@ -4,7 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
@@ -51,6 +53,16 @@ class NodeTest : public ::testing::Test {
   void register_orchestrator(const std::string& id, const std::string& address) {
     auto r = post("/api/orchestrators/register", json::object{{"orchestrator_id", id}, {"address", address}});
     ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // Checkpoints are signed off the request path: waits (bounded) until one covers `seq`.
+  void wait_for_checkpoint(std::int64_t seq) {
+    for (int i = 0; i < 200; ++i) {
+      auto r = get("/api/transparency/tee-core/audit/checkpoint");
+      if (r.status == 200 && parse_json(r.body).at("seq").as_int64() >= seq) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "no checkpoint at seq " << seq << " within 2 s";
   }
 
   TempDir dir_;

@@ -85,6 +85,7 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   start_node(env_);
   make_traffic(12);
   const Hash256 root = verify_whole_log(13);
+  wait_for_checkpoint(10);
 
   // The latest checkpoint: signed by the audit address over (seq, head(chain head, root)).
   auto cp_resp = get("/api/transparency/tee-core/audit/checkpoint");

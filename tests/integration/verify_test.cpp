@@ -44,6 +44,7 @@ class VerifyTest : public NodeTest {
     register_orchestrator("o2", address_of(2));
     for (int i = 0; i < 30; ++i) {
       if (i == 12) {
+        wait_for_checkpoint(10);
         // A partner saves the checkpoint they saw here.
         saved_ = dir_.str() + "/saved-checkpoint.json";
         std::ofstream(saved_) << get("/api/transparency/tee-core/audit/checkpoint").body;
@@ -52,6 +53,7 @@ class VerifyTest : public NodeTest {
                                                         {"orchestrator_id", i % 2 ? "o2" : "o1"}, {"duration_ms", 1000 + i}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
+    wait_for_checkpoint(30);
     audit_address_ = std::string(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string());
     log_ = dir_.str() + "/data/audit.jsonl";
     checkpoints_ = dir_.str() + "/data/checkpoints.jsonl";
