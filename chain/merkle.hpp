@@ -8,6 +8,7 @@
 // append is O(1) amortised and the root at any earlier size, an inclusion proof and a
 // consistency proof are O(log n) lookups, never a rebuild.
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include "chain/keccak.hpp"
@@ -37,7 +38,8 @@ class Tree {
   void path(std::uint64_t index, std::uint64_t begin, std::uint64_t end, std::vector<Hash256>& out) const;
   void subproof(std::uint64_t first, std::uint64_t begin, std::uint64_t end, bool whole, std::vector<Hash256>& out) const;
 
-  std::vector<std::vector<Hash256>> levels_;  // levels_[j][i]: leaves [i·2^j, (i+1)·2^j)
+  // levels_[j][i]: leaves [i·2^j, (i+1)·2^j). Deques: growth never copies (no latency spikes).
+  std::vector<std::deque<Hash256>> levels_;
 };
 
 // RFC 9162 §2.1.3.2 and §2.1.4.2; proofs must be consumed exactly.

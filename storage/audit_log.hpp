@@ -14,6 +14,7 @@
 //
 // One writer (the journal thread); readers (HTTP) take a shared lock.
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -86,8 +87,9 @@ class AuditLog {
     std::uint64_t offset;
     std::uint32_t length;
   };
-  std::vector<Span> spans_;  // by seq - 1 (staged entries included)
-  std::vector<chain::Hash256> hashes_;
+  std::deque<Span> spans_;  // by seq - 1 (staged entries included); a deque never copies on growth
+
+  std::deque<chain::Hash256> hashes_;
   std::uint64_t visible_ = 0;  // entries written (readers see only these)
   std::unordered_map<std::string, std::uint64_t> by_event_;
   std::unordered_map<std::string, std::vector<std::uint64_t>> by_orchestrator_;
