@@ -107,6 +107,29 @@ TEST(TicketBroker, DecodesSenderInfoAndEvents) {
   EXPECT_FALSE(decode_deposit_funded({winning_ticket_transfer_event().topic(), sender}, data).ok());
   auto funded = decode_deposit_funded({deposit_funded_event().topic(), sender}, data).value();
   EXPECT_EQ(funded.amount, 99);
+
+  // WinningTicketRedeemed: the ticket's nonce and rand come back to match the redemption.
+  const auto doc = vectors();
+  const SignedTicket t = shared_ticket(doc);
+  const auto redeemed_data =
+      abi::encode(abi::parse_types("uint256,uint256,uint256,uint256,bytes").value(),
+                  {abi::Value::uint(t.ticket.face_value), abi::Value::uint(t.ticket.win_prob), abi::Value::uint(t.ticket.sender_nonce),
+                   abi::Value::uint(t.recipient_rand), abi::Value::bytes_of(t.ticket.aux_data)})
+          .value();
+  Hash256 sender_topic{}, recipient_topic{};
+  std::copy(t.ticket.sender.begin(), t.ticket.sender.end(), sender_topic.begin() + 12);
+  std::copy(t.ticket.recipient.begin(), t.ticket.recipient.end(), recipient_topic.begin() + 12);
+  auto redeemed =
+      decode_winning_ticket_redeemed({winning_ticket_redeemed_event().topic(), sender_topic, recipient_topic}, redeemed_data).value();
+  EXPECT_EQ(redeemed.sender, t.ticket.sender);
+  EXPECT_EQ(redeemed.recipient, t.ticket.recipient);
+  EXPECT_EQ(redeemed.sender_nonce, t.ticket.sender_nonce);
+  EXPECT_EQ(redeemed.recipient_rand, t.recipient_rand);
+  EXPECT_EQ(redeemed.aux_data, t.ticket.aux_data);
+  EXPECT_FALSE(decode_winning_ticket_redeemed({winning_ticket_redeemed_event().topic(), sender_topic}, redeemed_data).ok());
+  EXPECT_FALSE(decode_winning_ticket_redeemed({winning_ticket_redeemed_event().topic(), sender_topic, recipient_topic},
+                                              abi::Bytes(redeemed_data.begin(), redeemed_data.end() - 40))
+                   .ok());
 }
 
 }  // namespace
