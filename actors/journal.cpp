@@ -76,7 +76,7 @@ std::optional<std::string> audit_line_for(storage::AuditLog& audit, std::unorder
     return std::nullopt;
   }
   if (!effect.entry) return std::nullopt;
-  auto [kind, source] = storage::audit_kind_and_source(*effect.entry, effect.type == Effect::Type::adjustment);
+  auto [kind, source] = storage::audit_kind_and_source(*effect.entry, effect.type);
   auto it = addresses.find(effect.entry->orchestrator_id);
   return audit.append_entry(*effect.entry, kind, source, it == addresses.end() ? std::string() : it->second, journal_seq);
 }

@@ -82,6 +82,10 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
         self->send(s.journal, JournalAppend{s.book->last_seq(), std::move(effect),
                                             [reply, body = std::move(body)] { reply(200, body); }});
       },
+      [=](RecordPolicy& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        finish(self, self->state.book->record_policy(m.policy_hash, m.policy, now_micros()), m.reply);
+      },
       [=](Query& q) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto [status, body] = q.answer(*self->state.book);

@@ -63,6 +63,12 @@ struct UpsertOrchestrator {
   std::function<std::string(const SignedWei& balance)> respond;
   Reply reply;
 };
+// Records the policy snapshot (once per distinct hash) for the transparency log.
+struct RecordPolicy {
+  std::string policy_hash;
+  boost::json::object policy;
+  Reply reply;
+};
 // A read-only question answered inside the ledger actor.
 struct Query {
   std::function<std::pair<int, std::string>(const Book&)> answer;
@@ -122,6 +128,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::PatchWorkload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Adjust)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::UpsertOrchestrator)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RecordPolicy)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Register)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::HealthPush)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ApplyRegistration)

@@ -23,6 +23,7 @@
 #include "chain/hex.hpp"
 #include "chain/keystore.hpp"
 #include "chain/transcoder_pool.hpp"
+#include "domain/canonical_json.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/record_format.hpp"
 #include "config/environment.hpp"
@@ -210,6 +211,22 @@ int serve(const ServeOptions& o) {
                                           snapshotter, audit, auditor, std::move(addresses), journal_options);
   auto ledger = sys.spawn(actors::ledger_actor, book, journal, metrics, actors::LedgerOptions{settings.workload_time_rate});
   book.reset();
+  // The crediting policy goes into the transparency log (once per distinct policy), first.
+  {
+    boost::json::object policy{{"schema", "payments-backend:policy:v1"},
+                               {"chain_id", settings.eth_chain_id},
+                               {"payout_strategy", settings.payout_strategy},
+                               {"credit_unit", settings.credit_unit},
+                               {"workload_time_credit_eth_per_minute", settings.workload_time_rate.text()},
+                               {"session_credit_eth_per_minute", settings.session_rate.text()},
+                               {"power_credit_eth_per_minute", settings.power_rate.text()}};
+    const std::string hash = chain::to_hex(chain::keccak256(canonical_json(policy)));
+    caf::anon_send(ledger, actors::RecordPolicy{hash, policy, [hash](int status, std::string body) {
+                                                  if (status != 200) spdlog::error("policy {} not recorded: {}", hash, body);
+                                                  else if (body.find("true") != std::string::npos)
+                                                    spdlog::info("policy {} recorded in the transparency log", hash);
+                                                }});
+  }
   actors::RegistryOptions registry_options;
   registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};
   registry_options.registrations_per_minute = static_cast<std::size_t>(settings.registration_per_minute);

@@ -124,6 +124,11 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       if (inserted) workload_order_.push_back(pos->first);
       break;
     }
+    case Effect::Type::policy: {
+      if (!effect.entry) return std::string("policy effect without an entry");
+      policies_.insert(effect.entry->event_id);
+      break;
+    }
     case Effect::Type::adjustment: {
       if (!effect.entry) return std::string("adjustment effect without an entry");
       if (auto err = apply_entry(*effect.entry, seq)) return err;
@@ -259,6 +264,22 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
   effect.entry = std::move(entry);
   effect.adjustment = std::move(adj);
   return commit(std::move(effect), std::move(response));
+}
+
+Decision Book::record_policy(const std::string& policy_hash, const json::object& policy, UnixMicros now) {
+  const std::string event_id = "policy:" + policy_hash;
+  if (policies_.count(event_id)) return Decision{std::nullopt, std::nullopt, json::object{{"recorded", false}}};
+  LedgerEntry entry;
+  entry.event_id = event_id;
+  entry.orchestrator_id = "__system__";
+  entry.reason = "policy";
+  entry.metadata = {{"policy_hash", policy_hash}, {"policy", policy}};
+  entry.at = now;
+  Effect effect;
+  effect.type = Effect::Type::policy;
+  effect.at = now;
+  effect.entry = std::move(entry);
+  return commit(std::move(effect), json::object{{"recorded", true}});
 }
 
 SignedWei Book::balance(const std::string& id) const {

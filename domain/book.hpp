@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -102,6 +103,8 @@ class Book {
                                 const Rate& rate, UnixMicros now);
   Decision patch_workload(const std::string& workload_id, const WorkloadPatch& patch, UnixMicros now);
   Decision adjust(const AdjustmentRequest& request, UnixMicros now);
+  // Records a policy snapshot once per distinct hash ("0x…"); no effect when already recorded.
+  Decision record_policy(const std::string& policy_hash, const boost::json::object& policy, UnixMicros now);
   // Stores an orchestrator record as the registry produced it.
   Effect upsert_orchestrator(boost::json::object record, UnixMicros now);
 
@@ -146,6 +149,7 @@ class Book {
     boost::json::object response;
   };
   std::unordered_map<std::string, Idempotent> adjustments_;  // by idempotency key
+  std::set<std::string> policies_;                           // recorded policy event ids
   std::unordered_map<std::string, std::map<std::int64_t, DayTotals>> days_;
   std::unordered_map<std::string, std::vector<std::uint64_t>> entry_seqs_by_orchestrator_;
   std::vector<std::uint64_t> entry_seqs_;

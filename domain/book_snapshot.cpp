@@ -72,6 +72,9 @@ json::object Book::snapshot() const {
     idem[key] = json::object{{"request_digest", v.request_digest}, {"response", v.response}};
   }
   s["adjustment_keys"] = std::move(idem);
+  json::array policies;
+  for (const auto& p : policies_) policies.push_back(json::string(p));
+  s["policies"] = std::move(policies);
   json::object days;
   for (const auto* kv : sorted(days_)) {
     const auto& [id, by_day] = *kv;
@@ -117,6 +120,8 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
       const auto& v = kv.value().as_object();
       b.adjustments_[std::string(kv.key())] = Idempotent{get_string(v, "request_digest"), v.at("response").as_object()};
     }
+    if (const auto* p = s.if_contains("policies"); p && p->is_array())  // absent in older snapshots
+      for (const auto& id : p->as_array()) b.policies_.insert(std::string(id.as_string()));
     for (const auto& kv : s.at("days").as_object()) {
       auto& by_day = b.days_[std::string(kv.key())];
       for (const auto& dv : kv.value().as_object()) {

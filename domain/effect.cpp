@@ -7,11 +7,15 @@ namespace {
 constexpr std::string_view kOrchestrator = "orchestrator";
 constexpr std::string_view kWorkload = "workload";
 constexpr std::string_view kAdjustment = "adjustment";
+constexpr std::string_view kPolicy = "policy";
 }  // namespace
 
 json::object Effect::to_json() const {
   json::object o;
-  o["type"] = type == Type::orchestrator ? kOrchestrator : type == Type::workload ? kWorkload : kAdjustment;
+  o["type"] = type == Type::orchestrator ? kOrchestrator
+              : type == Type::workload   ? kWorkload
+              : type == Type::policy     ? kPolicy
+                                         : kAdjustment;
   o["at"] = iso_utc(at, UtcSuffix::offset);
   if (orchestrator) o["orchestrator"] = *orchestrator;
   if (workload) o["workload"] = workload->to_json();
@@ -35,6 +39,7 @@ Result<Effect> Effect::from_json(const json::object& o) {
   if (type == kOrchestrator) e.type = Type::orchestrator;
   else if (type == kWorkload) e.type = Type::workload;
   else if (type == kAdjustment) e.type = Type::adjustment;
+  else if (type == kPolicy) e.type = Type::policy;
   else return Error{"unknown effect type '" + type + "'"};
   e.at = parse_iso(get_string(o, "at")).value_or(0);
   if (auto it = o.find("orchestrator"); it != o.end()) {

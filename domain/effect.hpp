@@ -18,7 +18,9 @@ struct AdjustmentNote {
 };
 
 struct Effect {
-  enum class Type { orchestrator, workload, adjustment };
+  // policy: a snapshot of the crediting settings, recorded (once per distinct policy) for the
+  // transparency log; it changes no balance.
+  enum class Type { orchestrator, workload, adjustment, policy };
   Type type = Type::workload;
   UnixMicros at = 0;
   std::shared_ptr<const boost::json::object> orchestrator;  // the full record

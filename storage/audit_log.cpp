@@ -77,8 +77,9 @@ std::string_view audit_entry_text(std::string_view line) {
   return line.substr(head.size(), end - head.size());
 }
 
-std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, bool adjustment) {
-  if (adjustment) return {"adjustment", "ledger_adjustment"};
+std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, Effect::Type type) {
+  if (type == Effect::Type::policy) return {"policy", "policy"};
+  if (type == Effect::Type::adjustment) return {"adjustment", "ledger_adjustment"};
   if (entry.delta.negative) return {"payout_debit", "payout_confirm"};
   return {"credit", entry.reason.empty() ? std::string("credit") : entry.reason};
 }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "chain/merkle.hpp"
+#include "domain/effect.hpp"
 #include "domain/ledger_entry.hpp"
 #include "domain/result.hpp"
 
@@ -101,6 +102,6 @@ class AuditLog {
 std::string_view audit_entry_text(std::string_view line);
 
 // Audit kind and wrapper source for a ledger entry, as the reference names them.
-std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, bool adjustment);
+std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, Effect::Type type);
 
 }  // namespace lpops::storage

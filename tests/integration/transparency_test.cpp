@@ -84,8 +84,14 @@ class TransparencyTest : public NodeTest {
 TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   start_node(env_);
   make_traffic(12);
-  const Hash256 root = verify_whole_log(13);
+  // The policy snapshot, then 12 credits and an adjustment.
+  const Hash256 root = verify_whole_log(14);
   wait_for_checkpoint(10);
+  auto first = parse_json(get("/api/transparency/tee-core/log?order=asc&limit=1").body).at("entries").as_array()[0];
+  EXPECT_EQ(first.at("audit_entry").at("kind").as_string(), "policy");
+  EXPECT_EQ(first.at("source").as_string(), "policy");
+  EXPECT_EQ(first.at("audit_entry").at("metadata").at("policy").at("workload_time_credit_eth_per_minute").as_string(),
+            "0.000005353596");
 
   // The latest checkpoint: signed by the audit address over (seq, head(chain head, root)).
   auto cp_resp = get("/api/transparency/tee-core/audit/checkpoint");
@@ -117,10 +123,10 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   EXPECT_EQ(proof.at("audit_entry").at("recipient").as_string(), address_of(2));
 
   // Consistency between two checkpointed sizes, and to the current size.
-  auto cons = parse_json(get("/api/transparency/tee-core/audit/consistency?first=5&second=13").body);
+  auto cons = parse_json(get("/api/transparency/tee-core/audit/consistency?first=5&second=14").body);
   std::vector<Hash256> cpath;
   for (const auto& p : cons.at("proof").as_array()) cpath.push_back(h(p));
-  EXPECT_TRUE(chain::merkle::verify_consistency(5, 13, h(cons.at("first_root")), h(cons.at("second_root")), cpath));
+  EXPECT_TRUE(chain::merkle::verify_consistency(5, 14, h(cons.at("first_root")), h(cons.at("second_root")), cpath));
   EXPECT_EQ(h(cons.at("second_root")), root);
   EXPECT_EQ(get("/api/transparency/tee-core/audit/consistency?first=9&second=3").status, 400);
   EXPECT_EQ(get("/api/transparency/tee-core/audit/consistency?first=1&second=99").status, 404);
@@ -158,7 +164,7 @@ TEST_F(TransparencyTest, TheLogIsRegeneratedFromTheJournalByteForByte) {
   start_node(env_);
   EXPECT_NE(node_->log().find("cut"), std::string::npos) << node_->log();
   EXPECT_EQ(file_text(audit_path()), original);
-  const Hash256 root = verify_whole_log(8);
+  const Hash256 root = verify_whole_log(9);
   ASSERT_EQ(node_->terminate(), 0);
 
   // A changed byte in the middle is tampering: start-up refuses and says where.
@@ -171,7 +177,13 @@ TEST_F(TransparencyTest, TheLogIsRegeneratedFromTheJournalByteForByte) {
   EXPECT_NE(refused.log().find("entry 1"), std::string::npos) << refused.log();
   std::ofstream(audit_path(), std::ios::binary | std::ios::trunc) << original;
   start_node(env_);
-  EXPECT_EQ(verify_whole_log(8), root);
+  EXPECT_EQ(verify_whole_log(9), root);  // the same policy is not recorded twice
+  // A changed policy is recorded once more.
+  ASSERT_EQ(node_->terminate(), 0);
+  auto changed = env_;
+  changed["PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE"] = "0.00001";
+  start_node(changed);
+  verify_whole_log(10);
 }
 
 TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {

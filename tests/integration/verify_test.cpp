@@ -38,7 +38,8 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
 class VerifyTest : public NodeTest {
  protected:
   void SetUp() override {
-    start_node({{"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"}, {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"},
+    start_node({{"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"}, {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"},
                 {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
     register_orchestrator("o1", address_of(1));
     register_orchestrator("o2", address_of(2));
@@ -53,7 +54,7 @@ class VerifyTest : public NodeTest {
                                                         {"orchestrator_id", i % 2 ? "o2" : "o1"}, {"duration_ms", 1000 + i}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
-    wait_for_checkpoint(30);
+    wait_for_checkpoint(31);  // the policy entry and 30 credits
     audit_address_ = std::string(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string());
     log_ = dir_.str() + "/data/audit.jsonl";
     checkpoints_ = dir_.str() + "/data/checkpoints.jsonl";
@@ -83,9 +84,9 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto doc = parse_json(r.output);
   EXPECT_EQ(doc.at("status").as_string(), "ok");
-  EXPECT_EQ(doc.at("entries").as_int64(), 30);
-  EXPECT_EQ(doc.at("checkpoint_seq").as_int64(), 30);
-  EXPECT_EQ(doc.at("event_seq").as_int64(), 8);
+  EXPECT_EQ(doc.at("entries").as_int64(), 31);
+  EXPECT_EQ(doc.at("checkpoint_seq").as_int64(), 31);
+  EXPECT_EQ(doc.at("event_seq").as_int64(), 9);
   // The wrong expected key, an unknown event: verification failures (exit 1).
   EXPECT_EQ(verify({"--log", log_, "--audit-address", address_of(9)}).exit_code, 1);
   EXPECT_EQ(verify({"--log", log_, "--event-id", "workload_time:nope"}).exit_code, 1);
@@ -97,7 +98,7 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
 TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   ASSERT_EQ(node_->terminate(), 0);
   const auto lines = read_lines(log_);
-  ASSERT_EQ(lines.size(), 30u);
+  ASSERT_EQ(lines.size(), 31u);
   int code = 0;
 
   auto flipped = lines;
@@ -123,7 +124,7 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
 
   // Truncated (or rolled back): the signed checkpoint names a seq beyond the log.
   auto truncated = std::vector<std::string>(lines.begin(), lines.begin() + 27);
-  EXPECT_NE(tampered(truncated, &code).find("seq 30"), std::string::npos);
+  EXPECT_NE(tampered(truncated, &code).find("beyond the log's 27 entries"), std::string::npos);
   EXPECT_EQ(code, 1);
 
   // A consistent rewrite of the history (entries re-hashed and re-chained) cannot match the
@@ -171,14 +172,14 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   std::ofstream(newer) << cps.back();
   auto rolled_back = verify({"--log", old_log, "--checkpoints", old_cps, "--since", newer});
   EXPECT_EQ(rolled_back.exit_code, 1) << rolled_back.output;
-  EXPECT_NE(rolled_back.output.find("seq 30"), std::string::npos) << rolled_back.output;
+  EXPECT_NE(rolled_back.output.find("seq 31"), std::string::npos) << rolled_back.output;
 }
 
 TEST_F(VerifyTest, LiveNodeVerifiesAndEveryEventProves) {
   const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
   auto whole = verify({"--url", url, "--audit-address", audit_address_, "--since", saved_});
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
-  EXPECT_EQ(parse_json(whole.output).at("entries").as_int64(), 30);
+  EXPECT_EQ(parse_json(whole.output).at("entries").as_int64(), 31);
   for (int i = 0; i < 30; ++i) {
     auto one = verify({"--url", url, "--skip-log", "--event-id", "workload_time:w" + std::to_string(i)});
     EXPECT_EQ(one.exit_code, 0) << i << ": " << one.output;
