@@ -221,11 +221,17 @@ int serve(const ServeOptions& o) {
                                {"session_credit_eth_per_minute", settings.session_rate.text()},
                                {"power_credit_eth_per_minute", settings.power_rate.text()}};
     const std::string hash = chain::to_hex(chain::keccak256(canonical_json(policy)));
-    caf::anon_send(ledger, actors::RecordPolicy{hash, policy, [hash](int status, std::string body) {
+    // Serving starts once it is durable, so the log a client first sees already holds it.
+    auto recorded = std::make_shared<std::promise<void>>();
+    auto done = recorded->get_future();
+    caf::anon_send(ledger, actors::RecordPolicy{hash, policy, [hash, recorded](int status, std::string body) {
                                                   if (status != 200) spdlog::error("policy {} not recorded: {}", hash, body);
                                                   else if (body.find("true") != std::string::npos)
                                                     spdlog::info("policy {} recorded in the transparency log", hash);
+                                                  recorded->set_value();
                                                 }});
+    if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+      spdlog::warn("policy {} not yet durable after 30 s; serving anyway", hash);
   }
   actors::RegistryOptions registry_options;
   registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};

@@ -57,12 +57,12 @@ class NodeTest : public ::testing::Test {
 
   // Checkpoints are signed off the request path: waits (bounded) until one covers `seq`.
   void wait_for_checkpoint(std::int64_t seq) {
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 1000; ++i) {
       auto r = get("/api/transparency/tee-core/audit/checkpoint");
       if (r.status == 200 && parse_json(r.body).at("seq").as_int64() >= seq) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    ADD_FAILURE() << "no checkpoint at seq " << seq << " within 2 s";
+    ADD_FAILURE() << "no checkpoint at seq " << seq << " within 10 s";
   }
 
   TempDir dir_;
