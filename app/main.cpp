@@ -50,7 +50,13 @@ int main(int argc, char** argv) {
   verify_cmd->add_flag("--skip-log", verify.skip_log, "With --url: do not download the log; check checkpoint, proofs, consistency");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
 
+  lpops::app::FeesOptions fees;
+  auto* fees_cmd = cli.add_subcommand(
+      "fees", "Print the fees a transaction sent now would pay (ETH_RPC_URL; PAYMENTS_MAX_*_PER_GAS_WEI caps)");
+  fees_cmd->add_option("--env-file", fees.env_file, "Read settings from this file (default: ./.env when present)");
+
   CLI11_PARSE(cli, argc, argv);
+  if (*fees_cmd) return lpops::app::fees(fees);
   if (*verify_cmd) return lpops::app::verify(verify);
   if (*keygen_cmd) return lpops::app::keygen(keygen);
   if (*address_cmd) return lpops::app::address(address);

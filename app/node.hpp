@@ -41,6 +41,13 @@ struct AddressOptions {
 // Prints the EIP-55 address of a hex key file or of a V3 keystore.
 int address(const AddressOptions& options);
 
+struct FeesOptions {
+  std::optional<std::string> env_file;
+};
+// Prints the fees a transaction sent now would pay (ETH_RPC_URL, configured caps); 1 when the
+// node cannot be asked or the price is above a cap.
+int fees(const FeesOptions& options);
+
 struct VerifyOptions {
   std::string log_file;          // an audit.jsonl (offline)
   std::string checkpoints_file;  // default: checkpoints.jsonl next to the log

@@ -67,6 +67,13 @@ class Reader {
     else if (s == "0" || s == "false" || s == "no" || s == "off" || s == "f" || s == "n") out = false;
     else fail(name, "a boolean (true/false, 1/0, yes/no, on/off)", *v);
   }
+  void wei(const char* name, Wei& out) {
+    auto v = raw(name);
+    if (!v) return;
+    auto w = parse_wei(*v);
+    if (!w || *w == 0) return fail(name, "a positive integer amount of wei", *v);
+    out = *w;
+  }
   void rate(const char* name, Rate& out) {
     auto v = raw(name);
     if (!v) return;
@@ -210,6 +217,8 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("TOP_CACHE_TTL_SECONDS", s.top_cache_ttl_seconds, 1, 86400 * 365);
   r.text("ETH_RPC_URL", s.eth_rpc_url, true);
   r.integer("ETH_CHAIN_ID", s.eth_chain_id, 1, 1ll << 52);
+  r.wei("PAYMENTS_MAX_FEE_PER_GAS_WEI", s.max_fee_per_gas_wei);
+  r.wei("PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", s.max_priority_fee_per_gas_wei);
   r.optional_text("PAYMENTS_AUDIT_KEY_PATH", s.audit_key_path);
   r.optional_text("PAYMENT_PRIVATE_KEY", s.payment_private_key);
   r.optional_text("PAYMENT_KEYSTORE_PATH", s.payment_keystore_path);

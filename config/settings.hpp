@@ -62,6 +62,9 @@ struct Settings {
   long top_cache_ttl_seconds = 300;
   std::string eth_rpc_url = "http://localhost:8545";
   long eth_chain_id = 42161;
+  // Fee caps of every transaction lpops sends (EIP-1559 max fee / tip, or the legacy gas price).
+  Wei max_fee_per_gas_wei = Wei(500) * 1'000'000'000;
+  Wei max_priority_fee_per_gas_wei = Wei(5) * 1'000'000'000;
 
   // Transparency log
   std::optional<std::string> audit_key_path;           // default <data_dir>/audit.key

@@ -294,6 +294,23 @@ TEST_F(AnvilTest, NodeErrorsComeBackTyped) {
   EXPECT_EQ(wrong_chain.error->kind, RpcError::Kind::Rpc);
 }
 
+TEST_F(AnvilTest, FeesCommandAppliesTheConfiguredCaps) {
+  auto ok = testing::run_command({testing::lpops_binary(), "fees"}, {{"ETH_RPC_URL", anvil_->url()}});
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+  auto quote = json::parse(ok.output);
+  EXPECT_EQ(quote.at("type").as_string(), "eip1559");
+  EXPECT_LE(parse_wei(quote.at("max_fee_per_gas_wei").as_string()).value(), Wei(500) * kGwei);
+  // A cap below the node's base fee: the price is refused, not paid.
+  auto capped = testing::run_command({testing::lpops_binary(), "fees"},
+                                     {{"ETH_RPC_URL", anvil_->url()}, {"PAYMENTS_MAX_FEE_PER_GAS_WEI", "1"}});
+  EXPECT_EQ(capped.exit_code, 1) << capped.output;
+  EXPECT_NE(capped.output.find("above the max fee cap"), std::string::npos) << capped.output;
+  auto bad = testing::run_command({testing::lpops_binary(), "fees"},
+                                  {{"ETH_RPC_URL", anvil_->url()}, {"PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", "-3"}});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI"), std::string::npos) << bad.output;
+}
+
 TEST_F(AnvilTest, BatchesMatchRepliesToCalls) {
   std::vector<RpcCall> calls{{"eth_chainId", {}}, {"no_such_method", {}}, {"eth_blockNumber", {}}};
   auto replies = run(ioc_, client_->batch(std::move(calls)));
