@@ -18,20 +18,6 @@
 #include "domain/clock.hpp"
 
 namespace lpops::actors {
-namespace {
-
-Result<chain::Hash256> hash_of(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (!v || !v->is_string()) return Error{std::string(key) + " is missing"};
-  auto b = chain::from_hex(v->as_string());
-  if (!b || b->size() != 32) return Error{std::string(key) + " is not 32 bytes"};
-  chain::Hash256 h;
-  std::copy(b->begin(), b->end(), h.begin());
-  return h;
-}
-
-}  // namespace
-
 Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& dir, chain::PrivateKey audit_key,
                                                              CheckpointOptions options, const storage::AuditLog& log) {
   std::shared_ptr<CheckpointBook> book(new CheckpointBook(std::move(audit_key)));
@@ -58,8 +44,8 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
     const auto* seq_v = o.if_contains("seq");
     if (!seq_v || !seq_v->is_int64()) return Error{book->path_ + ": checkpoint without seq"};
     const auto seq = static_cast<std::uint64_t>(seq_v->as_int64());
-    auto head = hash_of(o, "head_hash");
-    auto root = hash_of(o, "merkle_root");
+    auto head = chain::hash32_field(o, "head_hash");
+    auto root = chain::hash32_field(o, "merkle_root");
     if (!head || !root) return Error{book->path_ + ": malformed checkpoint at seq " + std::to_string(seq)};
     // The log must still be the history this checkpoint signed: same size prefix, same root.
     if (seq > status.seq)

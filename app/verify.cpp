@@ -83,6 +83,20 @@ std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o
   return std::nullopt;
 }
 
+// A checkpoint saved earlier (--since): parsed, signature and expected key checked.
+Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain::Address>& audit, int* code) {
+  auto saved_json = read_json_file(o.since_file);
+  if (!saved_json) {
+    *code = 2;
+    return Error{saved_json.error()};
+  }
+  *code = 1;
+  auto saved = storage::parse_checkpoint(*saved_json);
+  if (!saved) return Error{o.since_file + ": " + saved.error()};
+  if (auto err = check_one(*saved, o, nullptr, audit)) return Error{"saved checkpoint: " + *err};
+  return saved;
+}
+
 Outcome verify_file(const VerifyOptions& o) {
   Outcome out;
   std::ifstream in(o.log_file, std::ios::binary);
@@ -141,11 +155,9 @@ Outcome verify_file(const VerifyOptions& o) {
     out.details["audit_address"] = chain::to_checksummed(latest->audit_address);
   }
   if (!o.since_file.empty()) {
-    auto saved_json = read_json_file(o.since_file);
-    if (!saved_json) return {2, saved_json.error(), {}};
-    auto saved = storage::parse_checkpoint(*saved_json);
-    if (!saved) return {1, o.since_file + ": " + saved.error(), {}};
-    if (auto err = check_one(*saved, o, nullptr, audit)) return {1, "saved checkpoint: " + *err, {}};
+    int code = 0;
+    auto saved = saved_checkpoint(o, audit, &code);
+    if (!saved) return {code, saved.error(), {}};
     if (auto err = log.check_checkpoint(*saved)) return {1, "the log does not extend the saved checkpoint: " + *err, {}};
     out.details["consistent_since_seq"] = saved->seq;
   }
@@ -173,6 +185,18 @@ Result<json::value> get_json(HttpGetter& http, const std::string& target, int* s
   if (ec) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + ", not JSON"};
   if (!status && r->first != 200) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + " " + r->second.substr(0, 200)};
   return v;
+}
+
+// A JSON array of 32-byte hex hashes (a proof).
+Result<std::vector<chain::Hash256>> hash_list(const json::value& v) {
+  if (!v.is_array()) return Error{"not a list of hashes"};
+  std::vector<chain::Hash256> out;
+  for (const auto& x : v.as_array()) {
+    auto h = x.is_string() ? chain::hash32_from_hex(x.as_string()) : Result<chain::Hash256>(Error{"not a string"});
+    if (!h) return Error{"malformed hash in proof"};
+    out.push_back(*h);
+  }
+  return out;
 }
 
 std::string url_escape(const std::string& s) {
@@ -226,25 +250,18 @@ Outcome verify_url(const VerifyOptions& o) {
     out.details["merkle_root"] = chain::to_hex(log.root());
   }
   if (!o.since_file.empty()) {
-    auto saved_json = read_json_file(o.since_file);
-    if (!saved_json) return {2, saved_json.error(), {}};
-    auto saved = storage::parse_checkpoint(*saved_json);
-    if (!saved) return {1, o.since_file + ": " + saved.error(), {}};
-    if (auto err = check_one(*saved, o, nullptr, audit)) return {1, "saved checkpoint: " + *err, {}};
+    int code = 0;
+    auto saved = saved_checkpoint(o, audit, &code);
+    if (!saved) return {code, saved.error(), {}};
     if (saved->seq > cp->seq)
       return {1, "rollback: the node's checkpoint is at seq " + std::to_string(cp->seq) + ", below the saved seq " +
                      std::to_string(saved->seq), {}};
     auto proof = get_json(http, base + "/audit/consistency?first=" + std::to_string(saved->seq) + "&second=" + std::to_string(cp->seq));
     if (!proof) return {2, proof.error(), {}};
-    std::vector<chain::Hash256> path;
-    for (const auto& p : proof->at("proof").as_array()) {
-      auto b = chain::from_hex(p.as_string());
-      if (!b || b->size() != 32) return {1, "consistency proof: malformed hash", {}};
-      chain::Hash256 h;
-      std::copy(b->begin(), b->end(), h.begin());
-      path.push_back(h);
-    }
-    if (!chain::merkle::verify_consistency(saved->seq, cp->seq, saved->merkle_root, cp->merkle_root, path))
+    const auto* proof_list = proof->is_object() ? proof->as_object().if_contains("proof") : nullptr;
+    auto path = proof_list ? hash_list(*proof_list) : Result<std::vector<chain::Hash256>>(Error{"no proof"});
+    if (!path) return {1, "consistency proof: " + path.error(), {}};
+    if (!chain::merkle::verify_consistency(saved->seq, cp->seq, saved->merkle_root, cp->merkle_root, *path))
       return {1, "fork: the node's log at seq " + std::to_string(cp->seq) + " does not extend the saved checkpoint at seq " +
                      std::to_string(saved->seq), {}};
     out.details["consistent_since_seq"] = saved->seq;
@@ -264,15 +281,10 @@ Outcome verify_url(const VerifyOptions& o) {
     if (!event || !event->is_string() || event->as_string() != o.event_id) return {1, "the proof is for another event", {}};
     const auto seq = static_cast<std::uint64_t>(entry->first.at("seq").as_int64());
     if (static_cast<std::uint64_t>(p.at("leaf_index").as_int64()) != seq - 1) return {1, "leaf_index is not seq - 1", {}};
-    std::vector<chain::Hash256> path;
-    for (const auto& x : p.at("proof").as_array()) {
-      auto b = chain::from_hex(x.as_string());
-      if (!b || b->size() != 32) return {1, "inclusion proof: malformed hash", {}};
-      chain::Hash256 h;
-      std::copy(b->begin(), b->end(), h.begin());
-      path.push_back(h);
-    }
-    if (!chain::merkle::verify_inclusion(entry->second, seq - 1, proof_cp->seq, path, proof_cp->merkle_root))
+    const auto* proof_list = p.if_contains("proof");
+    auto path = proof_list ? hash_list(*proof_list) : Result<std::vector<chain::Hash256>>(Error{"no proof"});
+    if (!path) return {1, "inclusion proof: " + path.error(), {}};
+    if (!chain::merkle::verify_inclusion(entry->second, seq - 1, proof_cp->seq, *path, proof_cp->merkle_root))
       return {1, "inclusion proof for " + o.event_id + " does not verify against the signed checkpoint", {}};
     out.details["verified_event_id"] = o.event_id;
     out.details["event_seq"] = seq;

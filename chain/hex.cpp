@@ -1,5 +1,7 @@
 #include "chain/hex.hpp"
 
+#include <algorithm>
+
 namespace lpops::chain {
 namespace {
 
@@ -34,6 +36,23 @@ Result<std::vector<std::uint8_t>> from_hex(std::string_view text) {
     out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
   }
   return out;
+}
+
+Result<std::array<std::uint8_t, 32>> hash32_from_hex(std::string_view text) {
+  auto b = from_hex(text);
+  if (!b) return Error{b.error()};
+  if (b->size() != 32) return Error{"expected 32 bytes, got " + std::to_string(b->size())};
+  std::array<std::uint8_t, 32> out{};
+  std::copy(b->begin(), b->end(), out.begin());
+  return out;
+}
+
+Result<std::array<std::uint8_t, 32>> hash32_field(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (!v || !v->is_string()) return Error{std::string(key) + " is missing"};
+  auto h = hash32_from_hex(v->as_string());
+  if (!h) return Error{std::string(key) + " is not a 32-byte hex string"};
+  return h;
 }
 
 }  // namespace lpops::chain

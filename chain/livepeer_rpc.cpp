@@ -1,5 +1,11 @@
 #include "chain/livepeer_rpc.hpp"
 
+// GCC 12 reports Asio's awaitable-frame deallocation (its own operator new/delete pair) as
+// mismatched in this file's coroutines: a known false positive of that compiler.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace lpops::chain::livepeer {
 namespace {
 

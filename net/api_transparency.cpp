@@ -39,6 +39,19 @@ std::string hashes_json(const std::vector<chain::Hash256>& hashes) {
   return out + "]";
 }
 
+// The required event_id query parameter; answers 422 itself when it is missing or too long.
+std::optional<std::string> event_id_query(Call& call) {
+  Validation v;
+  QueryReader q(call.query, v);
+  auto event_id = q.string("event_id", kMaxEventIdChars);
+  if (!event_id) v.add("query", "event_id", "missing", "Field required");
+  if (!v.ok()) {
+    call.respond(v.response());
+    return std::nullopt;
+  }
+  return event_id;
+}
+
 void status(Call& call) {
   if (limited(call)) return;
   const auto s = call.ctx->audit->status();
@@ -82,11 +95,8 @@ void checkpoints(Call& call) {
 
 void proof(Call& call) {
   if (limited(call)) return;
-  Validation v;
-  QueryReader q(call.query, v);
-  auto event_id = q.string("event_id", kMaxEventIdChars);
-  if (!event_id) v.add("query", "event_id", "missing", "Field required");
-  if (!v.ok()) return call.respond(v.response());
+  auto event_id = event_id_query(call);
+  if (!event_id) return;
   auto& log = *call.ctx->audit;
   auto seq = log.seq_of(*event_id);
   if (!seq) return call.respond(detail_response(404, "Unknown event_id"));
@@ -146,11 +156,8 @@ void log_page(Call& call) {
 
 void receipt(Call& call) {
   if (limited(call)) return;
-  Validation v;
-  QueryReader q(call.query, v);
-  auto event_id = q.string("event_id", kMaxEventIdChars);
-  if (!event_id) v.add("query", "event_id", "missing", "Field required");
-  if (!v.ok()) return call.respond(v.response());
+  auto event_id = event_id_query(call);
+  if (!event_id) return;
   auto seq = call.ctx->audit->seq_of(*event_id);
   auto line = seq ? call.ctx->audit->line(*seq) : std::nullopt;
   if (!line) return call.respond(detail_response(404, "Unknown event_id"));

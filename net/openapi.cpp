@@ -104,6 +104,30 @@ std::map<std::string, Io> io_table() {
   t["PATCH /api/workloads/{workload_id}"] = {"WorkloadPatch", ref("Workload"), {}};
   t["POST /api/ledger/adjustments"] = {"Adjustment", ref("AdjustmentResult"), {}};
   t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", "string"}, {"limit", "integer"}}};
+  const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
+  json::object checkpoint = obj({{"schema", str()}, {"audit_address", str()}, {"chain_id", json::object{{"type", "integer"}}},
+                                 {"contract_address", str()}, {"seq", json::object{{"type", "integer"}}}, {"head_hash", hash},
+                                 {"chain_head_hash", hash}, {"merkle_root", hash}, {"message_hash", hash}, {"signature", str()},
+                                 {"timestamp", str()}});
+  json::object wrapper = obj({{"audit_entry", json::object{{"type", "object"}}}, {"journal_seq", json::object{{"type", "integer"}}},
+                              {"received_at", str()}, {"schema", str()}, {"source", str()}});
+  const std::string base = "GET /api/transparency/tee-core";
+  t[base + "/audit/status"] = {nullptr, obj({{"audit_address", str()}, {"audit_seq", json::object{{"type", "integer"}}},
+                                             {"audit_head_hash", hash}, {"audit_merkle_root", hash},
+                                             {"audit_checkpoint_head_hash", nullable(hash)},
+                                             {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
+  t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {}};
+  t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", "integer"}}};
+  t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", json::object{{"type", "object"}}}, {"checkpoint", checkpoint},
+                                            {"leaf_index", json::object{{"type", "integer"}}},
+                                            {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
+                              {{"event_id", "string"}}};
+  t[base + "/audit/consistency"] = {nullptr, obj({{"first", json::object{{"type", "integer"}}}, {"second", json::object{{"type", "integer"}}},
+                                                  {"first_root", hash}, {"second_root", hash}, {"proof", array_of(hash)}}),
+                                    {{"first", "integer"}, {"second", "integer"}}};
+  t[base + "/log"] = {nullptr, obj({{"entries", array_of(wrapper)}}),
+                      {{"orchestrator_id", "string"}, {"since_seq", "integer"}, {"limit", "integer"}, {"order", "string"}}};
+  t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", "string"}}};
   return t;
 }
 

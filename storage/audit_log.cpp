@@ -18,16 +18,6 @@ namespace {
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
-Result<chain::Hash256> hash_field(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (!v || !v->is_string()) return Error{std::string(key) + " is missing"};
-  auto b = chain::from_hex(v->as_string());
-  if (!b || b->size() != 32) return Error{std::string(key) + " is not a 32-byte hex string"};
-  chain::Hash256 h;
-  std::copy(b->begin(), b->end(), h.begin());
-  return h;
-}
-
 struct ParsedLine {
   std::uint64_t seq = 0;
   std::uint64_t journal_seq = 0;
@@ -46,10 +36,10 @@ Result<ParsedLine> parse_line(std::string_view text) {
   if (!entry_v || !entry_v->is_object() || !journal_v || !journal_v->is_int64()) return Error{"not an audit wrapper line"};
   const boost::json::object& entry = entry_v->as_object();
   ParsedLine p;
-  auto stored = hash_field(entry, "entry_hash");
+  auto stored = chain::hash32_field(entry, "entry_hash");
   if (!stored) return Error{stored.error()};
   p.hash = *stored;
-  auto prev = hash_field(entry, "prev_hash");
+  auto prev = chain::hash32_field(entry, "prev_hash");
   if (!prev) return Error{prev.error()};
   p.prev = *prev;
   const auto* seq = entry.if_contains("seq");

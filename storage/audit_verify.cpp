@@ -8,16 +8,6 @@
 namespace lpops::storage {
 namespace {
 
-Result<chain::Hash256> hash_field(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (!v || !v->is_string()) return Error{std::string(key) + " is missing"};
-  auto b = chain::from_hex(v->as_string());
-  if (!b || b->size() != 32) return Error{std::string(key) + " is not a 32-byte hex string"};
-  chain::Hash256 h;
-  std::copy(b->begin(), b->end(), h.begin());
-  return h;
-}
-
 Result<chain::Address> address_field(const boost::json::object& o, const char* key) {
   const auto* v = o.if_contains(key);
   if (!v || !v->is_string()) return Error{std::string(key) + " is missing"};
@@ -53,7 +43,7 @@ Result<std::pair<const boost::json::object*, chain::Hash256>> checked_entry_ref(
   const auto* schema = entry.if_contains("schema");
   if (!schema || !schema->is_string() || schema->as_string() != chain::audit::kEntrySchema)
     return Error{"schema is not payments-tee-core:audit:v1"};
-  auto stored = hash_field(entry, "entry_hash");
+  auto stored = chain::hash32_field(entry, "entry_hash");
   if (!stored) return Error{stored.error()};
   if (chain::keccak256(canonical_json_without(entry, {"entry_hash", "signer", "signature"})) != *stored)
     return Error{"entry_hash does not match the entry's contents"};
@@ -68,10 +58,10 @@ Result<Checkpoint> parse_checkpoint(const boost::json::value& v) {
   auto contract = address_field(o, "contract_address");
   auto chain_id = count_field(o, "chain_id");
   auto seq = count_field(o, "seq");
-  auto head = hash_field(o, "head_hash");
-  auto chain_head = hash_field(o, "chain_head_hash");
-  auto root = hash_field(o, "merkle_root");
-  auto message = hash_field(o, "message_hash");
+  auto head = chain::hash32_field(o, "head_hash");
+  auto chain_head = chain::hash32_field(o, "chain_head_hash");
+  auto root = chain::hash32_field(o, "merkle_root");
+  auto message = chain::hash32_field(o, "message_hash");
   for (const std::string* err : {audit ? nullptr : &audit.error(), contract ? nullptr : &contract.error(),
                                  chain_id ? nullptr : &chain_id.error(), seq ? nullptr : &seq.error(),
                                  head ? nullptr : &head.error(), chain_head ? nullptr : &chain_head.error(),
@@ -121,7 +111,7 @@ bool LogVerifier::add(std::string_view line) {
   if (!seq || !seq->is_int64()) return fail("seq is missing");
   if (static_cast<std::uint64_t>(seq->as_int64()) != expected)
     return fail("seq " + std::to_string(seq->as_int64()) + " is out of place (deleted, reordered or duplicated entries)");
-  auto prev = hash_field(entry, "prev_hash");
+  auto prev = chain::hash32_field(entry, "prev_hash");
   if (!prev) return fail(prev.error());
   if (*prev != head()) return fail("prev_hash does not link to the entry before it");
   if (const auto* e = entry.if_contains("event_id"); e && e->is_string()) by_event_.emplace(std::string(e->as_string()), expected);

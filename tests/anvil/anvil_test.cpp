@@ -172,19 +172,19 @@ TEST_F(AnvilTest, DeploysCallsAndDecodesLogsOfASolcContract) {
 
   // A call that returns, and one that reverts with a reason.
   const auto doubler = abi::Function::parse("double(uint256)", "uint256").value();
-  auto ok = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, doubler.encode_call({abi::Value::uint(4)}).value()}));
+  auto ok = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, doubler.encode_call({abi::Value::uint(4)}).value(), std::nullopt}));
   ASSERT_TRUE(ok.ok()) << ok.error->describe();
   EXPECT_EQ(doubler.decode_output(*ok).value()[0].as_uint(), 8);
-  auto reverted = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, doubler.encode_call({abi::Value::uint(11)}).value()}));
+  auto reverted = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, doubler.encode_call({abi::Value::uint(11)}).value(), std::nullopt}));
   ASSERT_FALSE(reverted.ok());
   EXPECT_EQ(reverted.error->kind, RpcError::Kind::Rpc);
   EXPECT_EQ(revert_reason(*reverted.error).value_or(""), "x too large") << reverted.error->describe();
   EXPECT_NE(reverted.error->message.find("x too large"), std::string::npos) << reverted.error->message;
   const auto boom = abi::Function::parse("boom(uint256)", "uint256").value();
-  auto panicked = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, boom.encode_call({abi::Value::uint(3)}).value()}));
+  auto panicked = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, boom.encode_call({abi::Value::uint(3)}).value(), std::nullopt}));
   ASSERT_FALSE(panicked.ok());
   EXPECT_EQ(revert_reason(*panicked.error).value_or(""), "panic 0x32");  // array index out of bounds
-  auto estimate = run(ioc_, rpc_->estimate_gas(CallRequest{funded_.address(), probe, 0, doubler.encode_call({abi::Value::uint(11)}).value()}));
+  auto estimate = run(ioc_, rpc_->estimate_gas(CallRequest{funded_.address(), probe, 0, doubler.encode_call({abi::Value::uint(11)}).value(), std::nullopt}));
   ASSERT_FALSE(estimate.ok());
   EXPECT_EQ(revert_reason(*estimate.error).value_or(""), "x too large");
 
@@ -214,7 +214,7 @@ TEST_F(AnvilTest, DeploysCallsAndDecodesLogsOfASolcContract) {
   ASSERT_EQ(logs->size(), 1u);
   EXPECT_EQ((*logs)[0].data, stored.logs[0].data);
   const auto total = abi::Function::parse("total()", "uint256").value();
-  auto t = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, total.encode_call({}).value()}));
+  auto t = run(ioc_, rpc_->call(CallRequest{std::nullopt, probe, 0, total.encode_call({}).value(), std::nullopt}));
   ASSERT_TRUE(t.ok());
   EXPECT_EQ(total.decode_output(*t).value()[0].as_uint(), 12);
 }

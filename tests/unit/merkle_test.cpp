@@ -56,7 +56,9 @@ TEST(Merkle, ProofsForEverySizeUpTo64) {
     for (std::uint64_t i = 0; i < n; ++i) {
       auto proof = tree.inclusion_proof(i, n).value();
       EXPECT_TRUE(verify_inclusion(leaves[i], i, n, proof, root)) << i << "/" << n;
-      if (n > 1) EXPECT_FALSE(verify_inclusion(leaves[(i + 1) % n], i, n, proof, root));
+      if (n > 1) {
+        EXPECT_FALSE(verify_inclusion(leaves[(i + 1) % n], i, n, proof, root));
+      }
     }
     for (std::uint64_t m = 0; m <= n; ++m) {
       auto proof = tree.consistency_proof(m, n).value();
