@@ -22,6 +22,7 @@
 #include "chain/nonce_manager.hpp"
 #include "chain/transaction.hpp"
 #include "tests/support/anvil_process.hpp"
+#include "tests/support/run_awaitable.hpp"
 #include "tests/support/node_process.hpp"
 
 namespace lpops::chain {
@@ -33,19 +34,9 @@ using testing::AnvilProcess;
 
 const Wei kGwei = 1'000'000'000;
 
-// Runs one awaitable to completion on the test's io_context.
 template <class T>
 T run(asio::io_context& ioc, asio::awaitable<T> work) {
-  std::optional<T> out;
-  std::exception_ptr failure;
-  asio::co_spawn(ioc, std::move(work), [&](std::exception_ptr e, T v) {
-    failure = e;
-    if (!e) out = std::move(v);
-  });
-  ioc.restart();
-  ioc.run();
-  if (failure) std::rethrow_exception(failure);
-  return std::move(*out);
+  return testing::run_awaitable(ioc, std::move(work));
 }
 
 class AnvilTest : public ::testing::Test {

@@ -16,6 +16,7 @@
 
 #include "chain/eth_rpc.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/run_awaitable.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace lpops::chain {
@@ -28,18 +29,7 @@ using tcp = asio::ip::tcp;
 
 template <class T>
 T run(asio::io_context& ioc, asio::awaitable<T> work) {
-  std::optional<T> out;
-  std::exception_ptr failure;
-  asio::co_spawn(ioc, std::move(work), [&](std::exception_ptr e, T v) {
-    failure = e;
-    if (!e) out = std::move(v);
-    ioc.stop();  // the server coroutine stays suspended until the next run
-  });
-  ioc.restart();
-  ioc.run_for(std::chrono::seconds(20));
-  if (failure) std::rethrow_exception(failure);
-  if (!out) throw std::runtime_error("the call did not finish within 20 s");
-  return std::move(*out);
+  return testing::run_awaitable(ioc, std::move(work));
 }
 
 // Answers every JSON-RPC request on every connection with result 0x7a69, echoing the id.

@@ -14,6 +14,7 @@
 #include "chain/hex.hpp"
 #include "chain/transaction.hpp"
 #include "tests/support/anvil_process.hpp"
+#include "tests/support/run_awaitable.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -27,14 +28,7 @@ using namespace lpops::chain;
 
 template <class T>
 T run(asio::io_context& ioc, asio::awaitable<T> work) {
-  std::optional<T> out;
-  asio::co_spawn(ioc, std::move(work), [&](std::exception_ptr e, T v) {
-    if (e) std::rethrow_exception(e);
-    out = std::move(v);
-  });
-  ioc.restart();
-  ioc.run();
-  return std::move(*out);
+  return run_awaitable(ioc, std::move(work));
 }
 
 std::string address_hex(int i) {

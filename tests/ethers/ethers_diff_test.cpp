@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "chain/abi.hpp"
 #include "chain/audit_format.hpp"
@@ -73,6 +74,19 @@ Value to_value(const Type& type, const json::value& v) {
     }
   }
   throw std::logic_error("type");
+}
+
+// A case's types and values, and its type list as text for failure messages.
+std::tuple<std::vector<Type>, std::vector<Value>, std::string> typed_values(const json::value& c) {
+  std::vector<Type> types;
+  std::string signature;
+  for (const auto& t : c.at("types").as_array()) {
+    types.push_back(Type::parse(str(t)).value());
+    signature += str(t) + " ";
+  }
+  std::vector<Value> values;
+  for (std::size_t i = 0; i < types.size(); ++i) values.push_back(to_value(types[i], c.at("values").as_array()[i]));
+  return {std::move(types), std::move(values), std::move(signature)};
 }
 
 TEST(EthersDiff, CasesArePresent) {
@@ -175,14 +189,7 @@ TEST(EthersDiff, LivepeerTickets) {
 
 TEST(EthersDiff, AbiEncodeDecodeRoundTrip) {
   for (const auto& c : list("abi")) {
-    std::vector<Type> types;
-    std::string signature;
-    for (const auto& t : c.at("types").as_array()) {
-      types.push_back(Type::parse(str(t)).value());
-      signature += str(t) + " ";
-    }
-    std::vector<Value> values;
-    for (std::size_t i = 0; i < types.size(); ++i) values.push_back(to_value(types[i], c.at("values").as_array()[i]));
+    auto [types, values, signature] = typed_values(c);
     auto encoded = abi::encode(types, values);
     ASSERT_TRUE(encoded.ok()) << encoded.error() << " for " << signature;
     EXPECT_EQ(to_hex(*encoded), str(c.at("encoded"))) << signature;
@@ -194,14 +201,7 @@ TEST(EthersDiff, AbiEncodeDecodeRoundTrip) {
 
 TEST(EthersDiff, AbiPacked) {
   for (const auto& c : list("packed")) {
-    std::vector<Type> types;
-    std::string signature;
-    for (const auto& t : c.at("types").as_array()) {
-      types.push_back(Type::parse(str(t)).value());
-      signature += str(t) + " ";
-    }
-    std::vector<Value> values;
-    for (std::size_t i = 0; i < types.size(); ++i) values.push_back(to_value(types[i], c.at("values").as_array()[i]));
+    auto [types, values, signature] = typed_values(c);
     auto packed = abi::encode_packed(types, values);
     ASSERT_TRUE(packed.ok()) << packed.error() << " for " << signature;
     EXPECT_EQ(to_hex(*packed), str(c.at("encoded"))) << signature;
