@@ -3,11 +3,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <thread>
 
 #include "actors/checkpoints.hpp"
 #include "actors/journal.hpp"
@@ -125,32 +127,30 @@ int serve(const ServeOptions& o) {
   if (audit_report.cut_bytes)
     spdlog::warn("audit log: cut {} bytes from its tail ({}); regenerated from the journal below", audit_report.cut_bytes,
                  audit_report.cut_reason);
-  std::unordered_map<std::string, std::string> addresses;
-  for (const auto& [id, record] : book->orchestrator_records())
-    if (const auto* a = record.if_contains("address"); a && a->is_string()) addresses[id] = std::string(a->as_string());
-  {
-    std::vector<std::string> lines;
-    const std::uint64_t from = audit->status().last_journal_seq + 1;
-    for (std::uint64_t seq = from; seq <= report->last_seq; ++seq) {
-      auto line = store->read(seq);
-      auto parsed = line ? storage::parse_record(*line) : Result<storage::ParsedRecord>(Error{"unreadable"});
-      auto effect = parsed ? Effect::from_json(parsed->effect) : Result<Effect>(Error{parsed ? "" : parsed.error()});
-      if (!effect) {
-        spdlog::critical("audit log catch-up: journal record {} cannot be read: {}", seq, effect.error());
-        return 1;
-      }
-      if (auto l = actors::audit_line_for(*audit, addresses, *effect, seq)) lines.push_back(std::move(*l));
-      if (lines.size() >= 10000) {
-        if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
-        lines.clear();
-      }
+  if (!audit_report.index_note.empty()) spdlog::warn("audit log: {}", audit_report.index_note);
+  // The entries taken from audit.index are re-read and checked in the background; a
+  // mismatch means the files were altered on disk, and the node stops as it would at start.
+  std::atomic<bool> stop_audit_check{false};
+  std::thread audit_check([audit, entries = audit_report.from_index, &stop_audit_check] {
+    if (!entries) return;
+    const auto start = std::chrono::steady_clock::now();
+    if (auto err = audit->check_stored(entries, stop_audit_check)) {
+      spdlog::critical("audit log check: {}; stopping (move the damaged files aside to rebuild the log from the journal)", *err);
+      spdlog::default_logger()->flush();
+      std::_Exit(70);
     }
-    if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
-    if (auto err = audit->sync()) return spdlog::critical("{}", *err), 1;
-    const auto st = audit->status();
-    spdlog::info("audit log: {} entries ({} regenerated from the journal), root {}", st.seq, st.seq - audit_report.entries,
-                 chain::to_hex(st.root));
-  }
+    if (!stop_audit_check)
+      spdlog::info("audit log: the {} entries loaded from audit.index re-checked in {:.1f} s", entries,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  });
+  struct JoinCheck {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~JoinCheck() {
+      stop = true;
+      thread.join();
+    }
+  } join_audit_check{stop_audit_check, audit_check};
   // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
   // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
   Result<chain::PrivateKey> audit_key = Error{"unset"};
@@ -190,6 +190,36 @@ int serve(const ServeOptions& o) {
   checkpoint_options.fsync = settings.journal_fsync;
   if (settings.checkpoint_contract_address)
     checkpoint_options.contract = chain::parse_address(*settings.checkpoint_contract_address).value();
+  if (settings.audit_sign_entries) {
+    audit->sign_entries_with(*audit_key);
+    spdlog::info("audit log: every entry is also signed by the audit key (PAYMENTS_AUDIT_SIGN_ENTRIES)");
+  }
+  std::unordered_map<std::string, std::string> addresses;
+  for (const auto& [id, record] : book->orchestrator_records())
+    if (const auto* a = record.if_contains("address"); a && a->is_string()) addresses[id] = std::string(a->as_string());
+  {
+    std::vector<std::string> lines;
+    const std::uint64_t from = audit->status().last_journal_seq + 1;
+    for (std::uint64_t seq = from; seq <= report->last_seq; ++seq) {
+      auto line = store->read(seq);
+      auto parsed = line ? storage::parse_record(*line) : Result<storage::ParsedRecord>(Error{"unreadable"});
+      auto effect = parsed ? Effect::from_json(parsed->effect) : Result<Effect>(Error{parsed ? "" : parsed.error()});
+      if (!effect) {
+        spdlog::critical("audit log catch-up: journal record {} cannot be read: {}", seq, effect.error());
+        return 1;
+      }
+      if (auto l = actors::audit_line_for(*audit, addresses, *effect, seq)) lines.push_back(std::move(*l));
+      if (lines.size() >= 10000) {
+        if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
+        lines.clear();
+      }
+    }
+    if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
+    if (auto err = audit->sync()) return spdlog::critical("{}", *err), 1;
+    const auto st = audit->status();
+    spdlog::info("audit log: {} entries ({} from audit.index, {} regenerated from the journal), root {}", st.seq,
+                 audit_report.from_index, st.seq - audit_report.entries, chain::to_hex(st.root));
+  }
   auto checkpoints_open = actors::CheckpointBook::open(settings.data_dir, *audit_key, checkpoint_options, *audit);
   if (!checkpoints_open) {
     spdlog::critical("checkpoints: {}", checkpoints_open.error());

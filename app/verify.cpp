@@ -4,12 +4,19 @@
 // to the expected key), an inclusion proof for --event-id, and with --since a saved
 // checkpoint that the log must extend (rollback and fork detection).
 // Exit codes: 0 verified, 1 verification failed (first bad seq and why), 2 usage or I/O.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -35,8 +42,11 @@ class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
   void tick(std::uint64_t done, std::uint64_t bytes, std::uint64_t total_bytes) {
-    if (!enabled_ || (done % 100000) != 0) return;
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    const double secs = std::chrono::duration<double>(now - start_).count();
     if (total_bytes)
       std::fprintf(stderr, "\rverify: %llu entries, %.0f%%, %.0f entries/s   ", static_cast<unsigned long long>(done),
                    100.0 * static_cast<double>(bytes) / static_cast<double>(total_bytes), static_cast<double>(done) / secs);
@@ -51,6 +61,7 @@ class Progress {
  private:
   bool enabled_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
 };
 
 Result<json::value> read_json_file(const std::string& path) {
@@ -83,6 +94,19 @@ std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o
   return std::nullopt;
 }
 
+// Per-entry signatures (optional in the log): one key, the checkpoints' and the expected one.
+std::optional<std::string> check_entry_signer(const LogVerifier& log, const VerifyOptions& o, const std::optional<chain::Address>& audit) {
+  if (!log.entry_signer()) return std::nullopt;
+  const chain::Address signer = *log.entry_signer();
+  if (audit && *audit != signer)
+    return "entries are signed by " + chain::to_checksummed(signer) + ", checkpoints by " + chain::to_checksummed(*audit);
+  if (o.audit_address) {
+    auto expected = chain::parse_address(*o.audit_address);
+    if (expected && *expected != signer) return "entries are signed by " + chain::to_checksummed(signer) + ", not by the expected audit address";
+  }
+  return std::nullopt;
+}
+
 // A checkpoint saved earlier (--since): parsed, signature and expected key checked.
 Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain::Address>& audit, int* code) {
   auto saved_json = read_json_file(o.since_file);
@@ -97,26 +121,58 @@ Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain:
   return saved;
 }
 
+unsigned verify_threads() { return std::max(1u, std::min(8u, std::thread::hardware_concurrency())); }
+
 Outcome verify_file(const VerifyOptions& o) {
   Outcome out;
-  std::ifstream in(o.log_file, std::ios::binary);
-  if (!in) return {2, "cannot read " + o.log_file, {}};
-  in.seekg(0, std::ios::end);
-  const auto total = static_cast<std::uint64_t>(in.tellg());
-  in.seekg(0);
-  LogVerifier log;
+  const int fd = ::open(o.log_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {2, "cannot read " + o.log_file, {}};
+  struct stat st {};
+  const std::uint64_t total = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  LogVerifier log(verify_threads());
+  log.reserve(static_cast<std::size_t>(total / 512));  // entries are larger than this
+  if (!o.event_id.empty()) log.watch_event(o.event_id);
   Progress progress(!o.json);
-  std::string line;
-  std::uint64_t bytes = 0;
-  while (std::getline(in, line)) {
-    bytes += line.size() + 1;
-    if (line.empty()) continue;
-    if (!log.add(line)) {
+  // The file mapped read-only; whole lines handed to the verifier a batch at a time.
+  const char* data = nullptr;
+  if (total) {
+    void* map = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED) {
+      ::close(fd);
+      return {2, "cannot map " + o.log_file, {}};
+    }
+    ::madvise(map, total, MADV_SEQUENTIAL);
+    data = static_cast<const char*>(map);
+  }
+  struct Unmap {
+    const char* p;
+    std::uint64_t n;
+    ~Unmap() {
+      if (p) ::munmap(const_cast<char*>(p), n);
+    }
+  } unmap{data, total};
+  constexpr std::uint64_t kBatchBytes = 32 << 20;
+  std::uint64_t pos = 0;
+  while (pos < total) {
+    std::uint64_t end = std::min(total, pos + kBatchBytes);
+    if (end < total) {  // up to the end of the line the batch stops in
+      const void* nl = std::memchr(data + end, '\n', total - end);
+      end = nl ? static_cast<std::uint64_t>(static_cast<const char*>(nl) - data) + 1 : total;
+    }
+    if (!log.add_text(data + pos, end - pos)) {
+      ::close(fd);
       progress.done();
       return {1, log.failure(), {}};
     }
-    progress.tick(log.size(), bytes, total);
+    pos = end;
+    progress.tick(log.size(), std::min(pos, total), total);
   }
+  if (!log.finish()) {
+    ::close(fd);
+    progress.done();
+    return {1, log.failure(), {}};
+  }
+  ::close(fd);
   progress.done();
   out.details["entries"] = log.size();
   out.details["head_hash"] = chain::to_hex(log.head());
@@ -135,6 +191,7 @@ Outcome verify_file(const VerifyOptions& o) {
     std::ifstream cps(cp_path);
     if (!cps) return {2, "cannot read " + cp_path, {}};
     std::uint64_t count = 0, previous = 0;
+    std::string line;
     while (std::getline(cps, line)) {
       if (line.empty()) continue;
       boost::system::error_code ec;
@@ -149,7 +206,9 @@ Outcome verify_file(const VerifyOptions& o) {
     }
     out.details["checkpoints"] = count;
   }
-  if (o.audit_address && !latest) return {1, "no signed checkpoint to check the audit address against", {}};
+  if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
+  if (o.audit_address && !latest && !log.entry_signer()) return {1, "no signed checkpoint to check the audit address against", {}};
+  if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
   if (latest) {
     out.details["checkpoint_seq"] = latest->seq;
     out.details["audit_address"] = chain::to_checksummed(latest->audit_address);
@@ -229,7 +288,7 @@ Outcome verify_url(const VerifyOptions& o) {
   out.details["audit_address"] = chain::to_checksummed(cp->audit_address);
 
   if (!o.skip_log) {
-    LogVerifier log;
+    LogVerifier log(verify_threads());
     Progress progress(!o.json);
     std::uint64_t since = 0;
     for (;;) {
@@ -237,15 +296,18 @@ Outcome verify_url(const VerifyOptions& o) {
       if (!page) return {2, page.error(), {}};
       const auto* entries = page->is_object() ? page->as_object().if_contains("entries") : nullptr;
       if (!entries || !entries->is_array()) return {1, "log page without entries", {}};
-      for (const auto& e : entries->as_array()) {
-        if (!log.add(json::serialize(e))) return {1, log.failure(), {}};
-        progress.tick(log.size(), 0, 0);
-      }
+      std::vector<std::string> texts;
+      for (const auto& e : entries->as_array()) texts.push_back(json::serialize(e));
+      std::vector<std::string_view> views(texts.begin(), texts.end());
+      if (!log.add_batch(views.data(), views.size())) return {1, log.failure(), {}};
+      progress.tick(log.size(), 0, 0);
       if (entries->as_array().size() < 1000) break;
       since = log.size();
     }
     progress.done();
     if (auto err = log.check_checkpoint(*cp)) return {1, *err, {}};
+    if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
+    if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
     out.details["entries"] = log.size();
     out.details["merkle_root"] = chain::to_hex(log.root());
   }

@@ -74,6 +74,14 @@ std::string with_entry_hash(const std::string& canonical_entry, const Hash256& h
   return canonical_entry.substr(0, at) + ",\"entry_hash\":\"" + to_hex(hash) + "\"" + canonical_entry.substr(at);
 }
 
+std::string with_entry_signature(const std::string& entry_with_hash, const Address& signer, const std::string& signature_hex) {
+  // Both sort between "seq" and "timestamp", the last key; its value is a plain string, so
+  // the last ,"timestamp": is the top-level one (metadata comes before it).
+  const auto at = entry_with_hash.rfind(",\"timestamp\":");
+  return entry_with_hash.substr(0, at) + ",\"signature\":\"" + signature_hex + "\",\"signer\":\"" + to_lower_hex(signer) + "\"" +
+         entry_with_hash.substr(at);
+}
+
 Hash256 checkpoint_head(const Hash256& chain_head, const Hash256& merkle_root) {
   Keccak256 h;
   h.update("payments-tee-core:checkpoint-head:v1");

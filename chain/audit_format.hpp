@@ -41,6 +41,10 @@ std::string entry_canonical(const EntryFields& f);
 // The canonical entry with "entry_hash" added in its sorted place.
 std::string with_entry_hash(const std::string& canonical_entry, const Hash256& hash);
 
+// The entry with "signature" and "signer" (lower-case) added in their sorted places: the
+// reference's per-entry signature, EIP-191 over entry_hash with the audit key.
+std::string with_entry_signature(const std::string& entry_with_hash, const Address& signer, const std::string& signature_hex);
+
 // keccak256("payments-tee-core:checkpoint-head:v1" ‖ chain_head ‖ merkle_root)
 Hash256 checkpoint_head(const Hash256& chain_head, const Hash256& merkle_root);
 // keccak256("payments-tee-core:checkpoint:v1" ‖ audit ‖ uint256 seq ‖ head ‖ uint256 chainId ‖ contract)

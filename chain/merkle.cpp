@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "chain/keccak_many.hpp"
+
 namespace lpops::chain::merkle {
 namespace {
 
@@ -38,6 +40,31 @@ Hash256 interior_node(const Hash256& left, const Hash256& right) {
 Hash256 root_of(const std::vector<Hash256>& entry_hashes) {
   if (entry_hashes.empty()) return Hash256{};
   return root_range(entry_hashes, 0, entry_hashes.size());
+}
+
+void Tree::append_many(const Hash256* entry_hashes, std::size_t count) {
+  std::vector<Hash256> leaves(count);
+  merkle_leaves(entry_hashes, leaves.data(), count);
+  append_leaves(leaves.data(), count);
+}
+
+void Tree::append_leaves(const Hash256* leaves, std::size_t count) {
+  if (count == 0) return;
+  if (levels_.empty()) levels_.emplace_back();
+  std::vector<Hash256> children, parents;
+  levels_[0].insert(levels_[0].end(), leaves, leaves + count);
+  // Level by level: every pair completed by this batch makes one node above it.
+  for (std::size_t j = 0;; ++j) {
+    const auto& level = levels_[j];
+    const std::uint64_t have_above = j + 1 < levels_.size() ? levels_[j + 1].size() : 0;
+    const std::uint64_t pairs = level.size() / 2;
+    if (pairs == have_above) break;
+    children.assign(level.begin() + static_cast<std::ptrdiff_t>(2 * have_above), level.begin() + static_cast<std::ptrdiff_t>(2 * pairs));
+    parents.resize(pairs - have_above);
+    merkle_parents(children.data(), parents.data(), parents.size());
+    if (j + 1 == levels_.size()) levels_.emplace_back();
+    levels_[j + 1].insert(levels_[j + 1].end(), parents.begin(), parents.end());
+  }
 }
 
 void Tree::append(const Hash256& entry_hash) {

@@ -24,6 +24,11 @@ Hash256 root_of(const std::vector<Hash256>& entry_hashes);
 class Tree {
  public:
   void append(const Hash256& entry_hash);
+  // The same as append() of each in turn, with the leaf and node hashes of the batch
+  // computed many at a time (chain/keccak_many).
+  void append_many(const Hash256* entry_hashes, std::size_t count);
+  // The same with the leaf hashes (leaf_node of each entry hash) already computed.
+  void append_leaves(const Hash256* leaves, std::size_t count);
   std::uint64_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
   Hash256 root() const { return root_at(size()).value(); }
   Result<Hash256> root_at(std::uint64_t size) const;

@@ -225,6 +225,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.optional_text("PAYMENT_KEYSTORE_PASSWORD", s.payment_keystore_password);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", s.audit_checkpoint_every_entries, 1, 1'000'000'000);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", s.audit_checkpoint_interval_seconds, 1, 86400);
+  r.boolean("PAYMENTS_AUDIT_SIGN_ENTRIES", s.audit_sign_entries);
   r.address("CHECKPOINT_CONTRACT_ADDRESS", s.checkpoint_contract_address);
   r.one_of("PAYMENTS_LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "error", "off"});
 
@@ -262,6 +263,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_REGISTRATION_PER_MINUTE", std::to_string(registration_per_minute)},
       {"PAYMENTS_REGISTRATION_BURST", std::to_string(registration_burst)},
       {"PAYMENTS_JOURNAL_FSYNC", journal_fsync ? "true" : "false"},
+      {"PAYMENTS_AUDIT_SIGN_ENTRIES", audit_sign_entries ? "true" : "false"},
       {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", std::to_string(snapshot_every_records)},
       {"PAYMENTS_HTTP_THREADS", std::to_string(http_threads)},
       {"PAYMENTS_ACTOR_THREADS", std::to_string(actor_threads)},

@@ -73,6 +73,7 @@ struct Settings {
   std::optional<std::string> payment_keystore_password;
   long audit_checkpoint_every_entries = 1000;
   long audit_checkpoint_interval_seconds = 60;
+  bool audit_sign_entries = false;  // also sign each entry (signer, signature) as the reference does
   std::optional<std::string> checkpoint_contract_address;  // bound into checkpoint messages
 
   std::string log_level = "info";

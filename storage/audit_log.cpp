@@ -1,22 +1,71 @@
 #include "storage/audit_log.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <mutex>
 
 #include "chain/address.hpp"
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
+#include "chain/keccak_many.hpp"
+#include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
+#include "storage/audit_scan.hpp"
 
 namespace lpops::storage {
 namespace {
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// 64-bit FNV-1a with a final mix: the event-id fingerprint and the record checksum. Not a
+// security measure (lines confirm every lookup; the background check re-hashes every line).
+std::uint64_t fingerprint(const void* data, std::size_t size, std::uint64_t seed = 0xcbf29ce484222325ULL) {
+  std::uint64_t h = seed;
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  for (std::size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
+
+std::uint64_t event_fingerprint(std::string_view event_id) { return fingerprint(event_id.data(), event_id.size()); }
+
+// A record's checksum: 64-bit words mixed (the record is 8-byte aligned and sized).
+std::uint64_t words_checksum(const void* data, std::size_t words) {
+  std::uint64_t h = 0x6c706f7073696478ULL;
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  for (std::size_t i = 0; i < words; ++i) {
+    std::uint64_t w;
+    std::memcpy(&w, p + 8 * i, 8);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+Result<std::uint64_t> file_size(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Error{errno_text("cannot stat")};
+  return static_cast<std::uint64_t>(st.st_size);
+}
+
+bool read_exact(int fd, char* out, std::size_t size, std::uint64_t offset) {
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
 
 struct ParsedLine {
   std::uint64_t seq = 0;
@@ -54,7 +103,35 @@ Result<ParsedLine> parse_line(std::string_view text) {
   return p;
 }
 
+// parse_line's verdict, by the one-pass check when the line is canonical (as written here).
+Result<ParsedLine> check_line_text(std::string_view text, std::string& hash_input) {
+  ScannedEntry scanned;
+  if (!scan_canonical_line(text, scanned, hash_input) || scanned.journal_seq < 0 || scanned.seq < 1 || !scanned.has_event_id)
+    return parse_line(text);
+  if (chain::keccak256(hash_input) != scanned.entry_hash) return Error{"entry_hash does not match the entry"};
+  ParsedLine p;
+  p.seq = static_cast<std::uint64_t>(scanned.seq);
+  p.journal_seq = static_cast<std::uint64_t>(scanned.journal_seq);
+  p.prev = scanned.prev_hash;
+  p.hash = scanned.entry_hash;
+  p.event_id = std::string(scanned.event_id);
+  p.orchestrator_id = std::string(scanned.orchestrator_id);
+  return p;
+}
+
 }  // namespace
+
+// One audit.index record, 64 bytes, native byte order (the index is a local cache).
+struct AuditLog::IndexRecord {
+  chain::Hash256 entry_hash;
+  std::uint64_t offset;
+  std::uint32_t length;
+  std::uint32_t orchestrator;
+  std::uint64_t event_fp;
+  std::uint64_t check;  // fingerprint of the 56 bytes before it
+  std::uint64_t compute_check() const { return words_checksum(this, offsetof(IndexRecord, check) / 8); }
+};
+static_assert(sizeof(chain::Hash256) == 32);
 
 std::string_view audit_entry_text(std::string_view line) {
   // Canonical wrappers start with {"audit_entry": and continue with ,"journal_seq": after it;
@@ -76,17 +153,112 @@ std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& ent
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fsync, AuditRecovery* report) {
   std::unique_ptr<AuditLog> log(new AuditLog());
+  AuditRecovery scratch;
+  AuditRecovery& rep = report ? *report : scratch;
   log->path_ = dir + "/audit.jsonl";
   log->fsync_ = fsync;
   log->fd_ = ::open(log->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (log->fd_ < 0) return Error{errno_text("cannot open " + log->path_)};
+  const std::string index_path = dir + "/audit.index", orchestrators_path = dir + "/audit.orchestrators";
+  log->index_fd_ = ::open(index_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (log->index_fd_ < 0) return Error{errno_text("cannot open " + index_path)};
+  log->orchestrators_fd_ = ::open(orchestrators_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (log->orchestrators_fd_ < 0) return Error{errno_text("cannot open " + orchestrators_path)};
+  auto log_size = file_size(log->fd_);
+  auto index_size = file_size(log->index_fd_);
+  auto orchestrators_size = file_size(log->orchestrators_fd_);
+  if (!log_size || !index_size || !orchestrators_size) return Error{errno_text("cannot stat the audit log files in " + dir)};
 
-  // Read and verify every line.
-  std::string buffer, chunk(1 << 20, '\0');
-  std::uint64_t pos = 0, line_start = 0;
+  // Orchestrator ids by number: one JSON string per line; a damaged or torn tail is dropped.
+  {
+    std::string text(*orchestrators_size, '\0');
+    if (!read_exact(log->orchestrators_fd_, text.data(), text.size(), 0)) return Error{errno_text("cannot read " + orchestrators_path)};
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t nl = text.find('\n', start);
+      if (nl == std::string::npos) break;
+      boost::system::error_code ec;
+      auto v = boost::json::parse(std::string_view(text).substr(start, nl - start), ec);
+      if (ec || !v.is_string() || log->orchestrator_numbers_.count(std::string(v.as_string()))) break;
+      log->orchestrator_numbers_.emplace(std::string(v.as_string()), static_cast<std::uint32_t>(log->orchestrator_ids_.size()));
+      log->orchestrator_ids_.emplace_back(v.as_string());
+      start = nl + 1;
+    }
+    log->orchestrators_offset_ = start;
+    log->by_orchestrator_.resize(log->orchestrator_ids_.size());
+  }
+
+  // The longest valid prefix of audit.index, read in slices.
+  std::uint64_t from_index = 0, offset = 0;
+  {
+    constexpr std::size_t kSlice = 1 << 16;
+    std::vector<IndexRecord> slice(kSlice);
+    std::vector<chain::Hash256> slice_hashes;
+    slice_hashes.reserve(kSlice);
+    const std::uint64_t records = *index_size / sizeof(IndexRecord);
+    log->indexed_events_.reserve(records);
+    bool valid = true;
+    for (std::uint64_t at = 0; valid && at < records; at += kSlice) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kSlice, records - at));
+      if (!read_exact(log->index_fd_, reinterpret_cast<char*>(slice.data()), n * sizeof(IndexRecord), at * sizeof(IndexRecord)))
+        return Error{errno_text("cannot read " + index_path)};
+      slice_hashes.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        const IndexRecord& r = slice[i];
+        if (r.check != r.compute_check() || r.offset != offset || r.length == 0 || r.offset + r.length + 1 > *log_size ||
+            r.orchestrator >= log->orchestrator_ids_.size()) {
+          valid = false;
+          break;
+        }
+        log->remember(r.entry_hash, r.offset, r.length, r.orchestrator, r.event_fp, from_index + 1, true);
+        slice_hashes.push_back(r.entry_hash);
+        offset = r.offset + r.length + 1;
+        ++from_index;
+      }
+      log->tree_.append_many(slice_hashes.data(), slice_hashes.size());
+    }
+  }
+  // The first and last covered lines must be the entries the index says (same file).
   chain::Hash256 head{};
+  std::string index_note;
+  if (from_index) {
+    std::string hash_input;
+    auto check_line = [&](std::uint64_t seq) -> std::optional<ParsedLine> {
+      const Span span = log->spans_[seq - 1];
+      std::string text(span.length + 1, '\0');
+      if (!read_exact(log->fd_, text.data(), text.size(), span.offset) || text.back() != '\n') return std::nullopt;
+      text.pop_back();
+      auto parsed = check_line_text(text, hash_input);
+      if (!parsed || parsed->seq != seq || parsed->hash != log->hashes_[seq - 1]) return std::nullopt;
+      return *parsed;
+    };
+    auto first = check_line(1);
+    auto last = check_line(from_index);
+    if (!first || !last) {
+      index_note = "audit.index does not match audit.jsonl; every line is read instead";
+      from_index = 0;
+      offset = 0;
+      log->spans_.clear();
+      log->hashes_.clear();
+      log->tree_ = chain::merkle::Tree();
+      log->indexed_events_.clear();
+      for (auto& v : log->by_orchestrator_) v.clear();
+    } else {
+      head = log->hashes_.back();
+      log->last_journal_seq_ = last->journal_seq;
+    }
+  }
+  if (!from_index && *index_size >= sizeof(IndexRecord) && index_note.empty())
+    index_note = "audit.index is damaged; every line is read instead";
+  if (from_index && from_index * sizeof(IndexRecord) < *index_size && index_note.empty())
+    index_note = "audit.index has " + std::to_string(*index_size / sizeof(IndexRecord) - from_index) + " records beyond its valid prefix";
+
+  // The lines after the index: read and checked (fast path for canonical lines), indexed.
+  std::string buffer, chunk(1 << 20, '\0');
+  std::uint64_t pos = offset, line_start = offset;
   std::string failure;
   std::uint64_t failure_offset = 0;
+  std::string hash_input;
   for (;;) {
     ssize_t n = ::pread(log->fd_, chunk.data(), chunk.size(), static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
@@ -100,7 +272,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
       if (nl == std::string::npos) break;
       const std::string_view text(buffer.data() + start, nl - start);
       if (failure.empty()) {
-        auto parsed = parse_line(text);
+        auto parsed = check_line_text(text, hash_input);
         const std::uint64_t expected = log->hashes_.size() + 1;
         if (!parsed) {
           failure = parsed.error();
@@ -111,11 +283,14 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
         } else if (parsed->journal_seq <= log->last_journal_seq_) {
           failure = "journal_seq does not increase";
         } else {
-          log->spans_.push_back({line_start + start, static_cast<std::uint32_t>(text.size())});
-          log->hashes_.push_back(parsed->hash);
+          const std::uint64_t line_offset = line_start + start;
+          const std::uint32_t orchestrator = log->orchestrator_number(parsed->orchestrator_id);
+          const std::uint64_t fp = event_fingerprint(parsed->event_id);
+          log->remember(parsed->hash, line_offset, static_cast<std::uint32_t>(text.size()), orchestrator, fp, parsed->seq);
           log->tree_.append(parsed->hash);
-          log->by_event_.emplace(parsed->event_id, parsed->seq);
-          log->by_orchestrator_[parsed->orchestrator_id].push_back(parsed->seq);
+          IndexRecord r{parsed->hash, line_offset, static_cast<std::uint32_t>(text.size()), orchestrator, fp, 0};
+          r.check = r.compute_check();
+          log->staged_index_.append(reinterpret_cast<const char*>(&r), sizeof r);
           log->last_journal_seq_ = parsed->journal_seq;
           head = parsed->hash;
         }
@@ -142,19 +317,79 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
   if (torn || !failure.empty()) {
     if (::ftruncate(log->fd_, static_cast<off_t>(good_end)) != 0) return Error{errno_text("cannot cut " + log->path_)};
     if (fsync && ::fdatasync(log->fd_) != 0) return Error{errno_text("cannot sync " + log->path_)};
-    if (report) {
-      report->cut_bytes = pos - good_end;
-      report->cut_reason = failure.empty() ? "a torn last line" : failure;
-    }
+    rep.cut_bytes = pos - good_end;
+    rep.cut_reason = failure.empty() ? "a torn last line" : failure;
   }
+  // The index now: its valid prefix plus a record for every line read above.
+  if (::ftruncate(log->index_fd_, static_cast<off_t>(from_index * sizeof(IndexRecord))) != 0 ||
+      ::ftruncate(log->orchestrators_fd_, static_cast<off_t>(log->orchestrators_offset_)) != 0)
+    return Error{errno_text("cannot cut the audit index in " + dir)};
+  log->index_records_ = from_index;
   log->end_offset_ = log->staged_offset_ = good_end;
   log->visible_ = log->hashes_.size();
-  if (report) report->entries = log->hashes_.size();
+  if (auto err = log->write_all(log->orchestrators_fd_, log->staged_orchestrators_, log->orchestrators_offset_, "audit.orchestrators"))
+    return Error{*err};
+  log->orchestrators_offset_ += log->staged_orchestrators_.size();
+  log->staged_orchestrators_.clear();
+  if (auto err = log->write_all(log->index_fd_, log->staged_index_, log->index_records_ * sizeof(IndexRecord), "audit.index"))
+    return Error{*err};
+  log->index_records_ += log->staged_index_.size() / sizeof(IndexRecord);
+  log->staged_index_.clear();
+  if (!log->indexed_events_.empty()) {
+    log->indexed_ready_ = false;
+    log->indexer_ = std::thread([p = log.get()] {
+      std::sort(p->indexed_events_.begin(), p->indexed_events_.end());
+      std::lock_guard lock(p->indexed_mutex_);
+      p->indexed_ready_ = true;
+      p->indexed_cv_.notify_all();
+    });
+  }
+  rep.entries = log->hashes_.size();
+  rep.from_index = from_index;
+  rep.index_note = index_note;
   return log;
 }
 
 AuditLog::~AuditLog() {
-  if (fd_ >= 0) ::close(fd_);
+  if (indexer_.joinable()) indexer_.join();
+  for (int fd : {fd_, index_fd_, orchestrators_fd_})
+    if (fd >= 0) ::close(fd);
+}
+
+void AuditLog::remember(const chain::Hash256& hash, std::uint64_t offset, std::uint32_t length, std::uint32_t orchestrator,
+                        std::uint64_t event_fp, std::uint64_t seq, bool from_index) {
+  spans_.push_back({offset, length});
+  hashes_.push_back(hash);
+  if (from_index) indexed_events_.emplace_back(event_fp, seq);
+  else if (auto [it, inserted] = event_first_.emplace(event_fp, seq); !inserted) event_more_[event_fp].push_back(seq);
+  by_orchestrator_[orchestrator].push_back(seq);
+}
+
+std::uint32_t AuditLog::orchestrator_number(const std::string& id) {
+  auto [it, inserted] = orchestrator_numbers_.emplace(id, static_cast<std::uint32_t>(orchestrator_ids_.size()));
+  if (inserted) {
+    orchestrator_ids_.push_back(id);
+    by_orchestrator_.emplace_back();
+    append_canonical_string(staged_orchestrators_, id);
+    staged_orchestrators_ += '\n';
+  }
+  return it->second;
+}
+
+std::optional<std::string> AuditLog::write_all(int fd, const std::string& data, std::uint64_t offset, const char* what) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return errno_text(std::string(what) + " write failed");
+    done += static_cast<std::size_t>(n);
+  }
+  return std::nullopt;
+}
+
+void AuditLog::sign_entries_with(const chain::PrivateKey& key) {
+  entry_key_ = key;
+  entry_signer_ = key.address();
 }
 
 std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
@@ -181,7 +416,11 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   std::string line;
   line.reserve(canonical.size() + 256);
   line += "{\"audit_entry\":";
-  line += chain::audit::with_entry_hash(canonical, hash);
+  if (entry_key_)
+    line += chain::audit::with_entry_signature(chain::audit::with_entry_hash(canonical, hash), entry_signer_,
+                                               chain::sign_digest(*entry_key_, chain::eip191_hash32(hash)).to_hex());
+  else
+    line += chain::audit::with_entry_hash(canonical, hash);
   line += ",\"journal_seq\":" + std::to_string(journal_seq) + ",\"received_at\":";
   append_canonical_string(line, f.timestamp);
   line += ",\"schema\":\"";
@@ -189,13 +428,15 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   line += "\",\"source\":";
   append_canonical_string(line, source);
   line += '}';
+  const std::uint64_t fp = event_fingerprint(entry.event_id);
   std::unique_lock lock(mutex_);
-  spans_.push_back({staged_offset_, static_cast<std::uint32_t>(line.size())});
+  const std::uint32_t orchestrator = orchestrator_number(entry.orchestrator_id);
+  IndexRecord r{hash, staged_offset_, static_cast<std::uint32_t>(line.size()), orchestrator, fp, 0};
+  r.check = r.compute_check();
+  staged_index_.append(reinterpret_cast<const char*>(&r), sizeof r);
+  remember(hash, staged_offset_, static_cast<std::uint32_t>(line.size()), orchestrator, fp, f.seq);
   staged_offset_ += line.size() + 1;
-  hashes_.push_back(hash);
   tree_.append(hash);
-  by_event_.emplace(entry.event_id, f.seq);
-  by_orchestrator_[entry.orchestrator_id].push_back(f.seq);
   last_journal_seq_ = journal_seq;
   return line;
 }
@@ -207,13 +448,21 @@ std::optional<std::string> AuditLog::write(const std::vector<std::string>& lines
     data += l;
     data += '\n';
   }
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(end_offset_ + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return errno_text("audit log write failed");
-    done += static_cast<std::size_t>(n);
+  // New orchestrator ids first, then the lines, then their index records: an index record
+  // never describes bytes that were not written before it.
+  std::string orchestrators, index;
+  {
+    std::unique_lock lock(mutex_);
+    orchestrators.swap(staged_orchestrators_);
+    const std::size_t bytes = std::min(staged_index_.size(), lines.size() * sizeof(IndexRecord));
+    index = staged_index_.substr(0, bytes);
+    staged_index_.erase(0, bytes);
   }
+  if (auto err = write_all(orchestrators_fd_, orchestrators, orchestrators_offset_, "audit.orchestrators")) return err;
+  orchestrators_offset_ += orchestrators.size();
+  if (auto err = write_all(fd_, data, end_offset_, "audit log")) return err;
+  if (auto err = write_all(index_fd_, index, index_records_ * sizeof(IndexRecord), "audit.index")) return err;
+  index_records_ += index.size() / sizeof(IndexRecord);
   std::unique_lock lock(mutex_);
   end_offset_ += data.size();
   visible_ += lines.size();
@@ -222,6 +471,69 @@ std::optional<std::string> AuditLog::write(const std::vector<std::string>& lines
 
 std::optional<std::string> AuditLog::sync() {
   if (fsync_ && ::fdatasync(fd_) != 0) return errno_text("audit log fdatasync failed");
+  return std::nullopt;
+}
+
+std::optional<std::string> AuditLog::check_stored(std::uint64_t entries, const std::atomic<bool>& stop) const {
+  constexpr std::uint64_t kBatch = 4096;
+  std::vector<Span> spans;
+  std::vector<chain::Hash256> hashes;
+  chain::Hash256 previous{};
+  std::string text;
+  std::vector<ParsedLine> parsed;
+  std::vector<std::string> inputs(kBatch);  // never resized: views point into them
+  std::vector<std::string_view> views;
+  std::vector<std::size_t> fast_index;
+  std::vector<chain::Hash256> computed;
+  for (std::uint64_t first = 1; first <= entries; first += kBatch) {
+    if (stop.load(std::memory_order_relaxed)) return std::nullopt;
+    const std::uint64_t last = std::min(entries, first + kBatch - 1);
+    {
+      std::shared_lock lock(mutex_);
+      if (last > hashes_.size()) return "the log has fewer entries than checked";
+      spans.assign(spans_.begin() + static_cast<std::ptrdiff_t>(first - 1), spans_.begin() + static_cast<std::ptrdiff_t>(last));
+      hashes.assign(hashes_.begin() + static_cast<std::ptrdiff_t>(first - 1), hashes_.begin() + static_cast<std::ptrdiff_t>(last));
+    }
+    const std::uint64_t begin = spans.front().offset, end = spans.back().offset + spans.back().length + 1;
+    text.resize(end - begin);
+    if (!read_exact(fd_, text.data(), text.size(), begin)) return "cannot read " + path_;
+    // Canonical lines: one-pass check, hashed many at a time; others: the general check.
+    parsed.assign(spans.size(), ParsedLine{});
+    views.clear();
+    fast_index.clear();
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      const std::uint64_t seq = first + i;
+      const std::size_t at = spans[i].offset - begin;
+      if (at + spans[i].length >= text.size() || text[at + spans[i].length] != '\n' || (at > 0 && text[at - 1] != '\n'))
+        return path_ + ": entry " + std::to_string(seq) + ": not where audit.index says it is";
+      const std::string_view line = std::string_view(text).substr(at, spans[i].length);
+      ScannedEntry scanned;
+      if (scan_canonical_line(line, scanned, inputs[views.size()]) && scanned.seq >= 1) {
+        parsed[i].seq = static_cast<std::uint64_t>(scanned.seq);
+        parsed[i].prev = scanned.prev_hash;
+        parsed[i].hash = scanned.entry_hash;
+        views.push_back(inputs[views.size()]);
+        fast_index.push_back(i);
+      } else {
+        auto p = parse_line(line);
+        if (!p) return path_ + ": entry " + std::to_string(seq) + ": " + p.error();
+        parsed[i] = *p;
+      }
+    }
+    computed.resize(views.size());
+    chain::keccak256_many(views.data(), computed.data(), views.size());
+    for (std::size_t j = 0; j < views.size(); ++j)
+      if (computed[j] != parsed[fast_index[j]].hash)
+        return path_ + ": entry " + std::to_string(first + fast_index[j]) + ": entry_hash does not match the entry";
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      const std::uint64_t seq = first + i;
+      auto fail = [&](const std::string& why) { return path_ + ": entry " + std::to_string(seq) + ": " + why; };
+      if (parsed[i].seq != seq) return fail("seq " + std::to_string(parsed[i].seq) + " is out of place");
+      if (parsed[i].prev != previous) return fail("prev_hash does not link to the entry before it");
+      if (parsed[i].hash != hashes[i]) return fail("entry_hash differs from audit.index");
+      previous = parsed[i].hash;
+    }
+  }
   return std::nullopt;
 }
 
@@ -257,11 +569,38 @@ std::optional<std::string> AuditLog::line(std::uint64_t seq) const {
   return read_span(span.offset, span.length);
 }
 
+bool AuditLog::line_has_event(std::uint64_t seq, const std::string& event_id) const {
+  auto text = line(seq);
+  if (!text) return false;
+  ScannedEntry scanned;
+  std::string ignored;
+  if (scan_canonical_line(*text, scanned, ignored)) return scanned.has_event_id && scanned.event_id == event_id;
+  auto parsed = parse_line(*text);
+  return parsed && parsed->event_id == event_id;
+}
+
 std::optional<std::uint64_t> AuditLog::seq_of(const std::string& event_id) const {
-  std::shared_lock lock(mutex_);
-  auto it = by_event_.find(event_id);
-  if (it == by_event_.end() || it->second > visible_) return std::nullopt;
-  return it->second;
+  const std::uint64_t fp = event_fingerprint(event_id);
+  std::vector<std::uint64_t> candidates;
+  {
+    std::unique_lock lock(indexed_mutex_);
+    indexed_cv_.wait(lock, [this] { return indexed_ready_; });
+  }
+  // indexed_events_ no longer changes once sorted.
+  for (auto it = std::lower_bound(indexed_events_.begin(), indexed_events_.end(), std::pair<std::uint64_t, std::uint64_t>{fp, 0});
+       it != indexed_events_.end() && it->first == fp; ++it)
+    candidates.push_back(it->second);
+  {
+    std::shared_lock lock(mutex_);
+    if (auto it = event_first_.find(fp); it != event_first_.end()) {
+      candidates.push_back(it->second);
+      if (auto more = event_more_.find(fp); more != event_more_.end())
+        candidates.insert(candidates.end(), more->second.begin(), more->second.end());
+    }
+  }
+  for (std::uint64_t seq : candidates)  // ascending: the first entry with the id
+    if (line_has_event(seq, event_id)) return seq;
+  return std::nullopt;
 }
 
 std::optional<chain::Hash256> AuditLog::entry_hash(std::uint64_t seq) const {
@@ -279,9 +618,9 @@ std::vector<std::uint64_t> AuditLog::seqs(const std::optional<std::string>& orch
       if (*it > since && *it <= visible_) out.push_back(*it);
   };
   if (orchestrator_id) {
-    auto it = by_orchestrator_.find(*orchestrator_id);
-    if (it == by_orchestrator_.end()) return out;
-    const auto& v = it->second;
+    auto it = orchestrator_numbers_.find(*orchestrator_id);
+    if (it == orchestrator_numbers_.end()) return out;
+    const auto& v = by_orchestrator_[it->second];
     if (descending) take(v.rbegin(), v.rend());
     else take(std::upper_bound(v.begin(), v.end(), since), v.end());
     return out;

@@ -12,16 +12,32 @@
 // entries the journal has and the log lacks (byte-identical), so the log never misses an
 // acknowledged change. A torn last line is cut; damage before it stops start-up.
 //
+// Start-up does not re-read the whole log: `audit.index` holds a fixed-size record per
+// entry (entry hash, line offset and length, orchestrator number, event-id fingerprint,
+// checksum) and `audit.orchestrators` the orchestrator ids by number, both appended with
+// the log's own writes. open() takes the longest valid prefix of the index (checksums,
+// contiguous offsets, first and last records matched against their lines), rebuilds the
+// Merkle tree from its hashes, and reads and checks only the lines after it. An index that
+// is missing, stale or damaged costs time, never correctness: the lines it does not cover
+// are read and checked, and it is rewritten. check_stored() re-checks every covered line
+// (hash, chain, agreement with the index) and runs in the background after start.
+//
 // One writer (the journal thread); readers (HTTP) take a shared lock.
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "chain/keys.hpp"
 #include "chain/merkle.hpp"
 #include "domain/effect.hpp"
 #include "domain/ledger_entry.hpp"
@@ -40,6 +56,8 @@ struct AuditStatus {
 
 struct AuditRecovery {
   std::uint64_t entries = 0;
+  std::uint64_t from_index = 0;  // entries taken from audit.index without re-reading their lines
+  std::string index_note;        // why the index was not (fully) used, if it was not
   std::uint64_t cut_bytes = 0;
   std::string cut_reason;
 };
@@ -52,6 +70,10 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
+  // From now on, every entry also carries the reference's per-entry signature (signer,
+  // signature: EIP-191 over entry_hash). Call before the first append_entry().
+  void sign_entries_with(const chain::PrivateKey& key);
+
   // Writer: the line for a balance change (advances seq, head and tree; nothing is written
   // until write()). `recipient` is the orchestrator's address ("" = zero address).
   std::string append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
@@ -59,6 +81,11 @@ class AuditLog {
   // Writer: appends staged lines (one write); sync() makes them durable.
   std::optional<std::string> write(const std::vector<std::string>& lines);
   std::optional<std::string> sync();
+
+  // Re-reads the first `entries` lines (those open() took from the index) and checks each
+  // entry hash, seq, prev_hash link and agreement with the index; stops early when `stop`
+  // is set. An error means the log or the index was altered on disk.
+  std::optional<std::string> check_stored(std::uint64_t entries, const std::atomic<bool>& stop) const;
 
   // Readers.
   AuditStatus status() const;
@@ -76,7 +103,14 @@ class AuditLog {
 
  private:
   AuditLog() = default;
+  struct IndexRecord;
   std::optional<std::string> read_span(std::uint64_t offset, std::uint32_t length) const;
+  // Adds one entry to the in-memory structures (the caller holds the lock or is open()).
+  void remember(const chain::Hash256& hash, std::uint64_t offset, std::uint32_t length, std::uint32_t orchestrator,
+                std::uint64_t event_fp, std::uint64_t seq, bool from_index = false);
+  std::uint32_t orchestrator_number(const std::string& id);  // assigns new ones (staged)
+  bool line_has_event(std::uint64_t seq, const std::string& event_id) const;
+  std::optional<std::string> write_all(int fd, const std::string& data, std::uint64_t offset, const char* what);
 
   mutable std::shared_mutex mutex_;
   std::string path_;
@@ -92,9 +126,30 @@ class AuditLog {
 
   std::deque<chain::Hash256> hashes_;
   std::uint64_t visible_ = 0;  // entries written (readers see only these)
-  std::unordered_map<std::string, std::uint64_t> by_event_;
-  std::unordered_map<std::string, std::vector<std::uint64_t>> by_orchestrator_;
+  // Event id -> seq by a 64-bit fingerprint (lines confirm the id): the first entry with
+  // each fingerprint, and any later entries that share one.
+  boost::unordered_flat_map<std::uint64_t, std::uint64_t> event_first_;
+  std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> event_more_;
+  // The entries open() took from audit.index: (fingerprint, seq), sorted by a thread that
+  // open() starts (hashing 10M fingerprints into a table would hold start-up for seconds);
+  // lookups wait until it is done. Entries after them go to event_first_/event_more_.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> indexed_events_;
+  mutable std::mutex indexed_mutex_;
+  mutable std::condition_variable indexed_cv_;
+  bool indexed_ready_ = true;
+  std::thread indexer_;
+  // Orchestrators by number (audit.orchestrators), and each one's entries.
+  std::vector<std::string> orchestrator_ids_;
+  std::unordered_map<std::string, std::uint32_t> orchestrator_numbers_;
+  std::vector<std::vector<std::uint64_t>> by_orchestrator_;  // by number
+  // audit.index and audit.orchestrators: what is staged goes out with the next write().
+  int index_fd_ = -1, orchestrators_fd_ = -1;
+  std::uint64_t index_records_ = 0;          // records in audit.index
+  std::uint64_t orchestrators_offset_ = 0;   // bytes in audit.orchestrators
+  std::string staged_index_, staged_orchestrators_;  // one index record per staged line
   chain::merkle::Tree tree_;
+  std::optional<chain::PrivateKey> entry_key_;
+  chain::Address entry_signer_{};
   std::uint64_t last_journal_seq_ = 0;
 };
 

@@ -1,9 +1,16 @@
 #include "storage/audit_verify.hpp"
 
+#include <array>
+#include <cctype>
+#include <cstring>
+#include <thread>
+
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
+#include "chain/keccak_many.hpp"
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
+#include "storage/audit_scan.hpp"
 
 namespace lpops::storage {
 namespace {
@@ -94,29 +101,233 @@ std::optional<std::string> check_checkpoint_signature(const Checkpoint& c) {
   return std::nullopt;
 }
 
-bool LogVerifier::add(std::string_view line) {
-  const std::uint64_t expected = hashes_.size() + 1;
-  auto fail = [&](const std::string& why) {
-    failure_ = "entry " + std::to_string(expected) + ": " + why;
-    return false;
-  };
+// What the order-independent checks of one line found.
+struct LogVerifierChecked {
+  std::string error;  // empty: entry hash, schema and field forms are fine
+  std::int64_t seq = 0;
+  chain::Hash256 hash{}, prev{};
+  std::string event_id;
+  bool has_event_id = false;
+  std::optional<chain::Address> signer;  // a per-entry signature, checked
+  chain::Hash256 leaf{};                  // Merkle leaf of `hash`
+  void reset() {  // for reuse: every field a check may leave unset
+    error.clear();
+    event_id.clear();
+    has_event_id = false;
+    signer.reset();
+  }
+};
+
+namespace {
+
+using CheckedLine = LogVerifierChecked;
+
+// The reference's per-entry signature: EIP-191 over entry_hash, recovering to `signer`.
+std::optional<std::string> check_entry_signature(std::string_view signer_text, std::string_view signature_text,
+                                                 const chain::Hash256& entry_hash, std::optional<chain::Address>& signer) {
+  std::string lower(signer_text);
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto claimed = chain::parse_address(lower);
+  if (!claimed) return "signer: " + claimed.error();
+  auto sig = chain::Signature::from_hex(signature_text);
+  if (!sig) return "signature: " + sig.error();
+  auto recovered = chain::recover_address(chain::eip191_hash32(entry_hash), *sig);
+  if (!recovered) return "signature: " + recovered.error();
+  if (*recovered != *claimed) return "signature is not the signer's (it recovers to " + chain::to_checksummed(*recovered) + ")";
+  signer = *claimed;
+  return std::nullopt;
+}
+
+// The general check: parse, canonicalise, hash (any formatting of the same entry passes).
+void check_general(std::string_view line, CheckedLine& out) {
   boost::system::error_code ec;
   auto doc = boost::json::parse(line, ec);
-  if (ec) return fail("not JSON (" + ec.message() + ")");
+  if (ec) {
+    out.error = "not JSON (" + ec.message() + ")";
+    return;
+  }
   auto checked = checked_entry_ref(doc);
-  if (!checked) return fail(checked.error());
+  if (!checked) {
+    out.error = checked.error();
+    return;
+  }
   const boost::json::object& entry = *checked->first;
-  const chain::Hash256 hash = checked->second;
+  out.hash = checked->second;
   const auto* seq = entry.if_contains("seq");
-  if (!seq || !seq->is_int64()) return fail("seq is missing");
-  if (static_cast<std::uint64_t>(seq->as_int64()) != expected)
-    return fail("seq " + std::to_string(seq->as_int64()) + " is out of place (deleted, reordered or duplicated entries)");
+  if (!seq || !seq->is_int64()) {
+    out.error = "seq is missing";
+    return;
+  }
+  out.seq = seq->as_int64();
   auto prev = chain::hash32_field(entry, "prev_hash");
-  if (!prev) return fail(prev.error());
-  if (*prev != head()) return fail("prev_hash does not link to the entry before it");
-  if (const auto* e = entry.if_contains("event_id"); e && e->is_string()) by_event_.emplace(std::string(e->as_string()), expected);
-  hashes_.push_back(hash);
-  tree_.append(hash);
+  if (!prev) {
+    out.error = prev.error();
+    return;
+  }
+  out.prev = *prev;
+  if (const auto* e = entry.if_contains("event_id"); e && e->is_string()) {
+    out.event_id = std::string(e->as_string());
+    out.has_event_id = true;
+  }
+  const auto* signer = entry.if_contains("signer");
+  const auto* signature = entry.if_contains("signature");
+  if (signer || signature) {
+    if (!signer || !signer->is_string() || !signature || !signature->is_string()) {
+      out.error = "signer and signature must both be strings";
+      return;
+    }
+    if (auto err = check_entry_signature(signer->as_string(), signature->as_string(), out.hash, out.signer)) out.error = *err;
+  }
+}
+
+// Checks lines [begin, end): canonical lines on the fast path, hashed in groups of 64 with
+// the multi-message keccak; the rest through the general check.
+void check_range(const std::string_view* lines, CheckedLine* out, std::size_t begin, std::size_t end, bool keep_event_ids) {
+  constexpr std::size_t kGroup = 64;
+  std::array<std::string, kGroup> inputs;
+  std::array<std::string_view, kGroup> views;
+  std::array<std::size_t, kGroup> index;
+  std::array<chain::Hash256, kGroup> computed;
+  std::array<std::pair<std::string_view, std::string_view>, kGroup> signatures;  // signer, signature
+  std::size_t pending = 0;
+  std::array<chain::Hash256, kGroup> hashes, leaves;
+  auto merkle_leaves_of = [&](std::size_t n) {
+    for (std::size_t j = 0; j < n; ++j) hashes[j] = out[index[j]].hash;
+    chain::merkle_leaves(hashes.data(), leaves.data(), n);
+    for (std::size_t j = 0; j < n; ++j) out[index[j]].leaf = leaves[j];
+  };
+  auto flush = [&] {
+    chain::keccak256_many(views.data(), computed.data(), pending);
+    merkle_leaves_of(pending);
+    for (std::size_t j = 0; j < pending; ++j) {
+      CheckedLine& c = out[index[j]];
+      if (computed[j] != c.hash) c.error = "entry_hash does not match the entry's contents";
+      else if (!signatures[j].first.empty())
+        if (auto err = check_entry_signature(signatures[j].first, signatures[j].second, c.hash, c.signer)) c.error = *err;
+    }
+    pending = 0;
+  };
+  ScannedEntry scanned;
+  for (std::size_t i = begin; i < end; ++i) {
+    CheckedLine& c = out[i];
+    c.reset();
+    if (scan_canonical_line(lines[i], scanned, inputs[pending])) {
+      c.seq = scanned.seq;
+      c.hash = scanned.entry_hash;
+      c.prev = scanned.prev_hash;
+      c.has_event_id = scanned.has_event_id;
+      if (keep_event_ids && scanned.has_event_id) c.event_id = std::string(scanned.event_id);
+      views[pending] = inputs[pending];
+      index[pending] = i;
+      signatures[pending] = {scanned.signer, scanned.signature};
+      if (++pending == kGroup) flush();
+    } else {
+      check_general(lines[i], c);
+      c.leaf = chain::merkle::leaf_node(c.hash);
+    }
+  }
+  if (pending) flush();
+}
+
+}  // namespace
+
+LogVerifier::LogVerifier(unsigned threads) : threads_(threads ? threads : 1) {}
+LogVerifier::~LogVerifier() = default;
+
+bool LogVerifier::add_batch(const std::string_view* lines, std::size_t count) {
+  if (!finish()) return false;
+  std::vector<CheckedLine> checked(count);
+  const bool keep_event_ids = !watched_.empty();
+  const std::size_t workers = std::min<std::size_t>(threads_, std::max<std::size_t>(1, count / 512));
+  if (workers <= 1) {
+    check_range(lines, checked.data(), 0, count, keep_event_ids);
+  } else {
+    std::vector<std::thread> pool;
+    const std::size_t share = (count + workers - 1) / workers;
+    for (std::size_t w = 1; w < workers; ++w) {
+      const std::size_t b = w * share, e = std::min(count, b + share);
+      if (b < e) pool.emplace_back(check_range, lines, checked.data(), b, e, keep_event_ids);
+    }
+    check_range(lines, checked.data(), 0, std::min(count, share), keep_event_ids);  // this thread's share
+    for (auto& t : pool) t.join();
+  }
+  return apply(checked.data(), checked.size());
+}
+
+bool LogVerifier::add_text(const char* data, std::size_t size) {
+  const bool keep_event_ids = !watched_.empty();
+  const std::size_t workers = std::min<std::size_t>(threads_, std::max<std::size_t>(1, size / (256 << 10)));
+  // Double-buffered: this batch is checked into one set while the previous batch's results,
+  // in the other, are applied in order by this thread (which then takes its own share).
+  const int current = 1 - pending_set_;
+  auto& results = results_[current];
+  if (results.size() < workers) results.resize(workers);
+  if (line_scratch_.size() < workers) line_scratch_.resize(workers);
+  auto work = [&](std::size_t w) {
+    std::size_t begin = size * w / workers;
+    const std::size_t end = size * (w + 1) / workers;
+    if (begin > 0) {  // the first line that starts in [begin, end)
+      const void* nl = std::memchr(data + begin - 1, '\n', size - (begin - 1));
+      begin = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) + 1 : size;
+    }
+    std::vector<std::string_view>& lines = line_scratch_[w];
+    lines.clear();
+    while (begin < end) {
+      const void* nl = std::memchr(data + begin, '\n', size - begin);
+      const std::size_t stop = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : size;
+      if (stop > begin) lines.emplace_back(data + begin, stop - begin);
+      begin = stop + 1;
+    }
+    results[w].resize(lines.size());
+    check_range(lines.data(), results[w].data(), 0, lines.size(), keep_event_ids);
+  };
+  for (std::size_t w = workers; w < results.size(); ++w) results[w].clear();
+  std::vector<std::thread> pool;
+  for (std::size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
+  const bool ok = finish();
+  work(0);
+  for (auto& t : pool) t.join();
+  if (!ok) return false;
+  pending_set_ = current;
+  has_pending_ = true;
+  return true;
+}
+
+bool LogVerifier::finish() {
+  if (!has_pending_) return failure_.empty();
+  has_pending_ = false;
+  for (const auto& r : results_[pending_set_])
+    if (!apply(r.data(), r.size())) return false;
+  return true;
+}
+
+bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
+  const bool keep_event_ids = !watched_.empty();
+  // The order-dependent checks, in order.
+  leaves_.clear();
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t expected = hashes_.size() + 1;
+    auto fail = [&](const std::string& why) {
+      failure_ = "entry " + std::to_string(expected) + ": " + why;
+      tree_.append_leaves(leaves_.data(), leaves_.size());
+      return false;
+    };
+    const CheckedLine& c = checked[i];
+    if (!c.error.empty()) return fail(c.error);
+    if (c.seq < 0 || static_cast<std::uint64_t>(c.seq) != expected)
+      return fail("seq " + std::to_string(c.seq) + " is out of place (deleted, reordered or duplicated entries)");
+    if (c.prev != head()) return fail("prev_hash does not link to the entry before it");
+    if (c.signer) {
+      if (entry_signer_ && *entry_signer_ != *c.signer)
+        return fail("signed by " + chain::to_checksummed(*c.signer) + ", earlier entries by " + chain::to_checksummed(*entry_signer_));
+      entry_signer_ = c.signer;
+    }
+    if (keep_event_ids && c.has_event_id)
+      if (auto it = watched_.find(c.event_id); it != watched_.end() && it->second == 0) it->second = expected;
+    hashes_.push_back(c.hash);
+    leaves_.push_back(c.leaf);
+  }
+  tree_.append_leaves(leaves_.data(), leaves_.size());
   return true;
 }
 
@@ -126,8 +337,8 @@ std::optional<chain::Hash256> LogVerifier::entry_hash(std::uint64_t seq) const {
 }
 
 std::optional<std::uint64_t> LogVerifier::seq_of(const std::string& event_id) const {
-  auto it = by_event_.find(event_id);
-  if (it == by_event_.end()) return std::nullopt;
+  auto it = watched_.find(event_id);
+  if (it == watched_.end() || it->second == 0) return std::nullopt;
   return it->second;
 }
 

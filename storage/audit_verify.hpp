@@ -29,26 +29,56 @@ Result<Checkpoint> parse_checkpoint(const boost::json::value& v);
 // the checkpoint's audit address.
 std::optional<std::string> check_checkpoint_signature(const Checkpoint& c);
 
+struct LogVerifierChecked;  // one line's order-independent checks (audit_verify.cpp)
+
 class LogVerifier {
  public:
+  // `threads` > 1 checks the lines of a batch in parallel (the order-dependent checks stay
+  // sequential, so the verdict and the first failure reported do not depend on it).
+  explicit LogVerifier(unsigned threads = 1);
+  ~LogVerifier();
+  // Room for about this many entries (avoids regrowth on large logs).
+  void reserve(std::size_t entries) { hashes_.reserve(entries); }
+  // Remembers where this event's entry is (seq_of answers only for watched events).
+  void watch_event(const std::string& event_id) { watched_.emplace(event_id, 0); }
   // Adds the next stored line (a host wrapper, or a bare entry); false at the first bad one.
-  bool add(std::string_view line);
+  bool add(std::string_view line) { return add_batch(&line, 1); }
+  // Adds the next `count` lines in order; false at the first bad one (nothing after it is kept).
+  bool add_batch(const std::string_view* lines, std::size_t count);
+  // The same for whole lines in a buffer (each ends with '\n' or the buffer; empty ones are
+  // skipped); the threads also find the line boundaries. Pipelined: a batch's in-order
+  // checks run during the next call, so the buffer must stay valid until then, a failure
+  // may be reported one call late, and finish() must be called after the last batch.
+  bool add_text(const char* data, std::size_t size);
+  // Completes the checks of the last add_text() batch; false if any failed.
+  bool finish();
   const std::string& failure() const { return failure_; }
   std::uint64_t size() const { return tree_.size(); }
   chain::Hash256 head() const { return hashes_.empty() ? chain::Hash256{} : hashes_.back(); }
   chain::Hash256 root() const { return tree_.root(); }
   Result<chain::Hash256> root_at(std::uint64_t n) const { return tree_.root_at(n); }
   std::optional<chain::Hash256> entry_hash(std::uint64_t seq) const;
-  std::optional<std::uint64_t> seq_of(const std::string& event_id) const;
+  std::optional<std::uint64_t> seq_of(const std::string& event_id) const;  // watched events
   Result<std::vector<chain::Hash256>> inclusion_proof(std::uint64_t seq, std::uint64_t size) const {
     return tree_.inclusion_proof(seq - 1, size);
   }
+  // The key of the entries that carry per-entry signatures (all must share one), if any do.
+  const std::optional<chain::Address>& entry_signer() const { return entry_signer_; }
   // The checkpoint describes a prefix of this log: size, chain head and root agree.
   std::optional<std::string> check_checkpoint(const Checkpoint& c) const;
 
  private:
+  bool apply(const LogVerifierChecked* checked, std::size_t count);
+
+  unsigned threads_;
   std::vector<chain::Hash256> hashes_;
-  std::unordered_map<std::string, std::uint64_t> by_event_;
+  std::unordered_map<std::string, std::uint64_t> watched_;  // event id -> seq (0: not seen yet)
+  std::optional<chain::Address> entry_signer_;
+  std::vector<chain::Hash256> leaves_;  // scratch: the batch's Merkle leaves
+  std::vector<std::vector<LogVerifierChecked>> results_[2];  // per thread; two sets, see add_text
+  int pending_set_ = 0;
+  bool has_pending_ = false;
+  std::vector<std::vector<std::string_view>> line_scratch_;  // scratch: per thread, reused
   chain::merkle::Tree tree_;
   std::string failure_;
 };

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <thread>
 
@@ -69,6 +70,13 @@ class NodeTest : public ::testing::Test {
   std::unique_ptr<NodeProcess> node_;
   std::unique_ptr<HttpClient> client_;
 };
+
+inline std::vector<std::string> read_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
 
 inline std::string address_of(int i) {
   char buf[43];

@@ -16,13 +16,6 @@
 namespace lpops::testing {
 namespace {
 
-std::vector<std::string> read_lines(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<std::string> out;
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
-
 chain::Hash256 hash_of(const json::value& v) {
   chain::Hash256 h{};
   auto b = chain::from_hex(v.as_string()).value();

@@ -1,0 +1,289 @@
+#include "storage/audit_scan.hpp"
+
+#include <array>
+#include <cstring>
+
+#include "chain/audit_format.hpp"
+
+namespace lpops::storage {
+namespace {
+
+// True when any byte of w is < 0x20, > 0x7e, '"' or '\\' (all bytes are then looked at one by one).
+inline bool has_special(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  const std::uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+  const std::uint64_t above_tilde = ((w & ~highs) + ones * (0x80 - 0x7f)) | w;  // high bit set: byte >= 0x7f
+  const std::uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+  const std::uint64_t quote = (q - ones) & ~q & highs;
+  const std::uint64_t backslash = (b - ones) & ~b & highs;
+  return (below_space | (above_tilde & highs) | quote | backslash) != 0;
+}
+
+// Byte-wise key order (canonical JSON sorts by code point; these keys are ASCII). Keys are
+// short: a plain loop beats a library call.
+inline bool key_less(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size() < b.size() ? a.size() : b.size();
+  for (std::size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]);
+  return a.size() < b.size();
+}
+
+inline bool same(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+struct Member {
+  std::string_view key;
+  const char* begin;  // the key's opening quote
+  const char* value;  // the value's first byte
+  const char* end;    // one past the value
+};
+
+// Direct members of one object, in order (canonical objects are small; more declines).
+struct Members {
+  std::array<Member, 32> items;
+  std::size_t size = 0;
+  const Member* find(std::string_view key) const {
+    for (std::size_t i = 0; i < size; ++i)
+      if (same(items[i].key, key)) return &items[i];
+    return nullptr;
+  }
+};
+
+constexpr int kMaxDepth = 16;  // well inside the general parser's limit
+
+class Scanner {
+ public:
+  Scanner(const char* p, const char* end) : p_(p), end_(end) {}
+  const char* pos() const { return p_; }
+  bool at_end() const { return p_ == end_; }
+
+  // A plain string: printable ASCII without quotes or backslashes (canonical form is then
+  // the bytes themselves).
+  bool string(std::string_view& out) {
+    if (p_ == end_ || *p_ != '"') return false;
+    const char* start = ++p_;
+    // Eight bytes at a time while none is special (SWAR), then byte by byte.
+    while (end_ - p_ >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p_, 8);
+      if (has_special(w)) break;
+      p_ += 8;
+    }
+    while (p_ != end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        out = std::string_view(start, static_cast<std::size_t>(p_ - start));
+        ++p_;
+        return true;
+      }
+      if (c < 0x20 || c > 0x7e || c == '\\') return false;
+      ++p_;
+    }
+    return false;
+  }
+
+  // An integer as canonical JSON writes an int64: no sign on zero, no leading zeros, at
+  // most 18 digits (always in range).
+  bool integer(std::int64_t* out) {
+    const bool negative = p_ != end_ && *p_ == '-';
+    if (negative) ++p_;
+    const char* start = p_;
+    std::int64_t v = 0;
+    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
+    const auto digits = p_ - start;
+    if (digits == 0 || digits > 18 || (digits > 1 && *start == '0') || (negative && v == 0)) return false;
+    if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;
+    if (out) *out = negative ? -v : v;
+    return true;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
+    return true;
+  }
+
+  bool value(int depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '"': {
+        std::string_view ignored;
+        return string(ignored);
+      }
+      case '{': return object(depth + 1, nullptr);
+      case '[': return array(depth + 1);
+      case 't': return literal("true");
+      case 'f': return literal("false");
+      case 'n': return literal("null");
+      default: return integer(nullptr);
+    }
+  }
+
+  // An object; with `members`, its direct members are recorded, and with `nested` too, the
+  // members of its "audit_entry" object (one pass over a wrapper line).
+  bool object(int depth, Members* members, Members* nested = nullptr) {
+    if (depth > kMaxDepth) return false;
+    ++p_;  // '{'
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    std::string_view previous;
+    bool first = true;
+    for (;;) {
+      const char* begin = p_;
+      std::string_view key;
+      if (!string(key)) return false;
+      if (!first && !key_less(previous, key)) return false;  // sorted, no duplicates
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      const char* value_start = p_;
+      if (p_ == end_) return false;
+      if (*p_ == '"') {  // the common case, inline
+        std::string_view ignored;
+        if (!string(ignored)) return false;
+      } else if (nested && *p_ == '{' && key == "audit_entry") {
+        if (!object(depth + 1, nested)) return false;
+      } else if (!value(depth)) {
+        return false;
+      }
+      if (members) {
+        if (members->size == members->items.size()) return false;
+        members->items[members->size++] = Member{key, begin, value_start, p_};
+      }
+      previous = key;
+      first = false;
+      if (p_ == end_) return false;
+      if (*p_ == ',') {
+        ++p_;
+        continue;
+      }
+      if (*p_ == '}') {
+        ++p_;
+        return true;
+      }
+      return false;
+    }
+  }
+
+  bool array(int depth) {
+    if (depth > kMaxDepth) return false;
+    ++p_;  // '['
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!value(depth)) return false;
+      if (p_ == end_) return false;
+      if (*p_ == ']') {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+    }
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+// Lower-case hex digit values; -1 for anything else.
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  for (auto& v : t) v = -1;
+  for (int c = '0'; c <= '9'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[static_cast<std::size_t>(c)] = static_cast<std::int8_t>(c - 'a' + 10);
+  return t;
+}();
+inline int hex_digit(char c) { return kHexValue[static_cast<unsigned char>(c)]; }
+
+// "0x" + 64 lower-case hex digits, the only form this node writes.
+bool hash_member(const Member* m, chain::Hash256& out) {
+  if (!m) return false;
+  const std::string_view text(m->value, static_cast<std::size_t>(m->end - m->value));
+  if (text.size() != 68 || text.substr(0, 3) != "\"0x" || text.back() != '"') return false;
+  int bad = 0;
+  for (std::size_t i = 0; i < 32; ++i) {
+    const int hi = hex_digit(text[3 + 2 * i]), lo = hex_digit(text[4 + 2 * i]);
+    bad |= hi | lo;
+    out[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return bad >= 0;
+}
+
+bool string_member(const Member* m, std::string_view& out) {
+  if (!m || *m->value != '"') return false;
+  out = std::string_view(m->value + 1, static_cast<std::size_t>(m->end - m->value - 2));
+  return true;
+}
+
+bool int_member(const Member* m, std::int64_t& out) {
+  if (!m) return false;
+  Scanner s(m->value, m->end);
+  return s.integer(&out) && s.at_end();
+}
+
+}  // namespace
+
+bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& hash_input) {
+  const char* begin = line.data();
+  const char* end = begin + line.size();
+  Scanner top(begin, end);
+  if (line.empty() || *begin != '{') return false;
+  Members outer, inner;
+  if (!top.object(1, &outer, &inner) || !top.at_end()) return false;
+
+  const Members* entry_members = &outer;
+  out.journal_seq = -1;
+  out.entry_text = line;
+  if (const Member* wrapped = outer.find("audit_entry")) {
+    if (*wrapped->value != '{') return false;
+    entry_members = &inner;
+    out.entry_text = std::string_view(wrapped->value, static_cast<std::size_t>(wrapped->end - wrapped->value));
+    if (const Member* j = outer.find("journal_seq"))
+      if (!int_member(j, out.journal_seq)) return false;
+  }
+  const Members& e = *entry_members;
+  std::string_view schema;
+  if (!string_member(e.find("schema"), schema) || schema != chain::audit::kEntrySchema) return false;
+  if (!hash_member(e.find("entry_hash"), out.entry_hash) || !hash_member(e.find("prev_hash"), out.prev_hash)) return false;
+  if (!int_member(e.find("seq"), out.seq)) return false;
+  out.has_event_id = false;
+  out.event_id = {};
+  out.orchestrator_id = {};
+  if (const Member* ev = e.find("event_id")) {
+    if (*ev->value != '"') return false;  // unusual: let the general check decide
+    string_member(ev, out.event_id);
+    out.has_event_id = true;
+  }
+  if (const Member* o = e.find("orchestrator_id"); o && *o->value == '"') string_member(o, out.orchestrator_id);
+  out.signer = {};
+  out.signature = {};
+  const Member* signer = e.find("signer");
+  const Member* signature = e.find("signature");
+  if (signer || signature)  // both, as strings, or the general check decides
+    if (!string_member(signer, out.signer) || !string_member(signature, out.signature)) return false;
+
+  // The canonical entry without entry_hash, signer and signature: the other members' bytes.
+  hash_input.clear();
+  hash_input += '{';
+  bool first = true;
+  for (std::size_t i = 0; i < e.size; ++i) {
+    const Member& m = e.items[i];
+    if (same(m.key, "entry_hash") || same(m.key, "signer") || same(m.key, "signature")) continue;
+    if (!first) hash_input += ',';
+    hash_input.append(m.begin, static_cast<std::size_t>(m.end - m.begin));
+    first = false;
+  }
+  hash_input += '}';
+  return true;
+}
+
+}  // namespace lpops::storage

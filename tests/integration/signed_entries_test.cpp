@@ -1,0 +1,108 @@
+// PAYMENTS_AUDIT_SIGN_ENTRIES: every entry also carries the reference's per-entry signature
+// (signer, signature = EIP-191 over entry_hash by the audit key). The entry hash excludes
+// both, so checkpoints and proofs are unchanged; `lpops verify` checks every signature, that
+// one key signed them all, and that it is the checkpoints' key.
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+
+#include "chain/hex.hpp"
+#include "chain/signature.hpp"
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+class SignedEntriesTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    start_node({{"PAYMENTS_AUDIT_SIGN_ENTRIES", "true"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "4"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+    register_orchestrator("o1", address_of(1));
+    for (int i = 0; i < 11; ++i) {
+      auto r = post("/api/workloads/time", json::object{{"workload_id", "s" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                        {"duration_ms", 2000 + i}});
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+    wait_for_checkpoint(12);  // the policy entry and 11 credits
+    audit_address_ = std::string(get_json("/api/transparency/tee-core/audit/status").at("audit_address").as_string());
+    log_ = dir_.str() + "/data/audit.jsonl";
+  }
+  CommandResult verify(std::vector<std::string> args) {
+    std::vector<std::string> argv{lpops_binary(), "verify", "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_command(argv);
+  }
+  std::string audit_address_, log_;
+};
+
+TEST_F(SignedEntriesTest, EveryEntryIsSignedByTheAuditKey) {
+  const auto lines = read_lines(log_);
+  ASSERT_EQ(lines.size(), 12u);
+  const std::string signer = lower(audit_address_);
+  for (const auto& line : lines) {
+    const auto entry = parse_json(line).at("audit_entry").as_object();
+    ASSERT_EQ(entry.at("signer").as_string(), signer) << line;
+    const auto hash = chain::hash32_from_hex(entry.at("entry_hash").as_string()).value();
+    const auto sig = chain::Signature::from_hex(entry.at("signature").as_string()).value();
+    EXPECT_EQ(chain::to_lower_hex(chain::recover_address(chain::eip191_hash32(hash), sig).value()), signer);
+  }
+  // Served verbatim, signature included.
+  auto receipt = get("/api/transparency/tee-core/receipt?event_id=workload_time:s3");
+  ASSERT_EQ(receipt.status, 200);
+  EXPECT_NE(receipt.body.find("\"signer\":\"" + signer + "\""), std::string::npos) << receipt.body;
+}
+
+TEST_F(SignedEntriesTest, VerifyChecksTheSignaturesOfflineAndLive) {
+  auto offline = verify({"--log", log_, "--audit-address", audit_address_});
+  ASSERT_EQ(offline.exit_code, 0) << offline.output;
+  EXPECT_EQ(lower(parse_json(offline.output).at("entry_signer").as_string()), lower(audit_address_));
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  auto live = verify({"--url", url, "--audit-address", audit_address_});
+  ASSERT_EQ(live.exit_code, 0) << live.output;
+  EXPECT_EQ(lower(parse_json(live.output).at("entry_signer").as_string()), lower(audit_address_));
+  // Another expected key fails, although the checkpoints and hashes are all fine.
+  EXPECT_EQ(verify({"--log", log_, "--audit-address", address_of(5)}).exit_code, 1);
+}
+
+TEST_F(SignedEntriesTest, AMovedSignatureIsCaughtAndNamed) {
+  auto lines = read_lines(log_);
+  // Entry 6 gets entry 5's signature: its hash still matches (signatures are not hashed), the
+  // signature does not recover to the signer.
+  auto e5 = parse_json(lines[4]).as_object();
+  auto e6 = parse_json(lines[5]).as_object();
+  const std::string sig5(e5.at("audit_entry").at("signature").as_string());
+  const std::string sig6(e6.at("audit_entry").at("signature").as_string());
+  const auto at = lines[5].find(sig6);
+  ASSERT_NE(at, std::string::npos);
+  lines[5].replace(at, sig6.size(), sig5);
+  const std::string copy = dir_.str() + "/moved.jsonl";
+  {
+    std::ofstream out(copy);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  auto r = verify({"--log", copy, "--checkpoints", dir_.str() + "/data/checkpoints.jsonl"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  const std::string reason(parse_json(r.output).at("reason").as_string());
+  EXPECT_NE(reason.find("entry 6"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("signature"), std::string::npos) << reason;
+}
+
+TEST_F(SignedEntriesTest, EntriesRegeneratedAfterARestartAreIdentical) {
+  // Signatures are deterministic (RFC 6979): a log rebuilt from the journal is byte-identical.
+  const auto before = read_lines(log_);
+  ASSERT_EQ(node_->terminate(), 0);
+  std::filesystem::rename(log_, dir_.str() + "/aside.jsonl");
+  std::filesystem::remove(dir_.str() + "/data/audit.index");
+  start_node({{"PAYMENTS_AUDIT_SIGN_ENTRIES", "true"}});
+  EXPECT_EQ(read_lines(log_), before);
+}
+
+}  // namespace
+}  // namespace lpops::testing

@@ -1,0 +1,319 @@
+// The transparency log's storage: the one-pass line check agrees with the general one, and
+// start-up from audit.index gives the same log as reading every line, whatever state the
+// index is in.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "chain/hex.hpp"
+#include "domain/canonical_json.hpp"
+#include "storage/audit_log.hpp"
+#include "storage/audit_scan.hpp"
+
+namespace lpops::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("lpops-audit-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  fs::path operator/(const char* name) const { return path_ / name; }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+LedgerEntry entry(std::uint64_t i) {
+  LedgerEntry e;
+  e.event_id = "workload_time:job-" + std::to_string(i);
+  e.orchestrator_id = "orch-" + std::to_string(i % 7);
+  e.reason = "workload_time";
+  e.delta = SignedWei{false, Wei(1000 + i)};
+  e.balance_after = SignedWei{false, Wei(5000 * i)};
+  e.metadata = {{"workload_id", "job-" + std::to_string(i)}, {"duration_ms", std::to_string(i * 10)}, {"plan_id", nullptr}};
+  e.at = 1'767'225'600'000'000 + static_cast<std::int64_t>(i);
+  return e;
+}
+
+// Appends entries first..last (1-based) and writes them in batches of `batch`.
+void append(AuditLog& log, std::uint64_t first, std::uint64_t last, std::size_t batch = 10) {
+  std::vector<std::string> lines;
+  for (std::uint64_t i = first; i <= last; ++i) {
+    lines.push_back(log.append_entry(entry(i), "credit", "workload_time", "0x00000000000000000000000000000000000003e8", i));
+    if (lines.size() == batch || i == last) {
+      ASSERT_FALSE(log.write(lines));
+      lines.clear();
+    }
+  }
+  ASSERT_FALSE(log.sync());
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+void write_file(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary | std::ios::trunc) << s; }
+
+// ---------- the one-pass check ----------
+
+std::string sample_line() {
+  TempDir dir;
+  auto log = AuditLog::open(dir.str(), false).value();
+  return log->append_entry(entry(42), "credit", "workload_time", "", 42);
+}
+
+// The general check's hash input for a line (as the verifier computes it).
+std::optional<std::string> general_input(std::string_view line) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(line, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  const auto* inner = v.as_object().if_contains("audit_entry");
+  const auto& e = inner ? *inner : v;
+  if (!e.is_object()) return std::nullopt;
+  return canonical_json_without(e.as_object(), {"entry_hash", "signer", "signature"});
+}
+
+TEST(AuditScan, AcceptsTheLinesThisNodeWrites) {
+  const std::string line = sample_line();
+  ScannedEntry s;
+  std::string input;
+  ASSERT_TRUE(scan_canonical_line(line, s, input));
+  EXPECT_EQ(input, *general_input(line));
+  EXPECT_EQ(chain::keccak256(input), s.entry_hash);
+  EXPECT_EQ(s.seq, 1);
+  EXPECT_EQ(s.journal_seq, 42);
+  EXPECT_EQ(s.event_id, "workload_time:job-42");
+  EXPECT_EQ(s.orchestrator_id, "orch-0");
+  // A bare entry too.
+  const std::string bare(audit_entry_text(line));
+  ASSERT_TRUE(scan_canonical_line(bare, s, input));
+  EXPECT_EQ(s.journal_seq, -1);
+  EXPECT_EQ(input, *general_input(bare));
+}
+
+TEST(AuditScan, DeclinesWhatIsNotCanonical) {
+  const std::string line = sample_line();
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string l = line;
+    const auto at = l.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    l.replace(at, from.size(), to);
+    return l;
+  };
+  ScannedEntry s;
+  std::string input;
+  for (const std::string& bad : {
+           replaced("{\"audit_entry\":{", "{\"audit_entry\": {"),                 // whitespace
+           replaced("\"kind\":\"credit\"", "\"kind\":\"cr\\u0065dit\""),          // an escape
+           replaced("\"seq\":1", "\"seq\":1.0"),                                  // a float
+           replaced("\"seq\":1", "\"seq\":01"),                                   // leading zero
+           replaced("\"journal_seq\":42", "\"journal_seq\":-0"),                  // negative zero
+           replaced("\"entry_hash\":\"0x", "\"entry_hash\":\"0X"),                // hash form
+           replaced("\"balance_wei\"", "\"zbalance_wei\""),                       // unsorted
+           replaced("\"delta_wei\"", "\"balance_wei\""),                          // duplicate
+           replaced("payments-tee-core:audit:v1", "payments-tee-core:audit:v2"),  // schema
+           line + " ",                                                            // trailing bytes
+           line.substr(0, line.size() - 1),                                       // cut
+       })
+    EXPECT_FALSE(scan_canonical_line(bad, s, input)) << bad;
+}
+
+TEST(AuditScan, WheneverItAcceptsTheGeneralCheckAgrees) {
+  // Random byte changes, insertions and deletions of a valid line: the one-pass check may
+  // decline anything, but what it accepts must hash exactly as the general check does.
+  const std::string line = sample_line();
+  std::mt19937_64 rng(3);
+  const std::string alphabet = "{}[]\",:0123456789-.eE tfnrulasx\\/";
+  int accepted = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string l = line;
+    for (int k = 0, edits = 1 + static_cast<int>(rng() % 3); k < edits; ++k) {
+      const std::size_t at = rng() % l.size();
+      const char c = alphabet[rng() % alphabet.size()];
+      switch (rng() % 3) {
+        case 0: l[at] = c; break;
+        case 1: l.insert(l.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: l.erase(at, 1);
+      }
+    }
+    ScannedEntry s;
+    std::string input;
+    if (!scan_canonical_line(l, s, input)) continue;
+    ++accepted;
+    auto general = general_input(l);
+    ASSERT_TRUE(general) << l;
+    ASSERT_EQ(input, *general) << l;
+  }
+  EXPECT_GT(accepted, 100);  // the mutations that keep the form (digits, letters) are accepted
+}
+
+// ---------- start-up from audit.index ----------
+
+struct Opened {
+  std::unique_ptr<AuditLog> log;
+  AuditRecovery report;
+};
+Opened reopen(const TempDir& dir) {
+  Opened o;
+  auto r = AuditLog::open(dir.str(), false, &o.report);
+  EXPECT_TRUE(r) << (r ? "" : r.error());
+  if (r) o.log = std::move(r).value();
+  return o;
+}
+
+TEST(AuditIndex, ReopenTakesEveryEntryFromTheIndex) {
+  TempDir dir;
+  AuditStatus before;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    append(*log, 1, 250);
+    before = log->status();
+  }
+  auto o = reopen(dir);
+  EXPECT_EQ(o.report.entries, 250u);
+  EXPECT_EQ(o.report.from_index, 250u);
+  EXPECT_TRUE(o.report.index_note.empty()) << o.report.index_note;
+  const auto after = o.log->status();
+  EXPECT_EQ(after.seq, before.seq);
+  EXPECT_EQ(after.root, before.root);
+  EXPECT_EQ(after.head, before.head);
+  EXPECT_EQ(after.last_journal_seq, 250u);
+  EXPECT_EQ(o.log->seq_of("workload_time:job-77"), 77u);
+  EXPECT_FALSE(o.log->seq_of("workload_time:job-251"));
+  const auto seqs = o.log->seqs(std::string("orch-3"), 0, 1000, false);
+  ASSERT_EQ(seqs.size(), 36u);  // 3, 10, ..., 248
+  EXPECT_EQ(seqs.front(), 3u);
+  EXPECT_EQ(seqs.back(), 248u);
+  std::atomic<bool> stop{false};
+  EXPECT_FALSE(o.log->check_stored(250, stop));
+  // Appending after a reopen continues the chain and the index.
+  append(*o.log, 251, 260);
+  const auto extended = o.log->status();
+  o.log.reset();
+  auto again = reopen(dir);
+  EXPECT_EQ(again.report.from_index, 260u);
+  EXPECT_EQ(again.log->status().root, extended.root);
+}
+
+TEST(AuditIndex, AMissingOrStaleIndexIsRebuiltFromTheLines) {
+  TempDir dir;
+  AuditStatus before;
+  std::string full_index;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    append(*log, 1, 100);
+    before = log->status();
+  }
+  full_index = read_file(dir / "audit.index");
+  ASSERT_EQ(full_index.size(), 100u * 64u);
+
+  // Gone: every line is read, and the index is written again.
+  fs::remove(dir / "audit.index");
+  {
+    auto o = reopen(dir);
+    EXPECT_EQ(o.report.from_index, 0u);
+    EXPECT_EQ(o.log->status().root, before.root);
+  }
+  EXPECT_EQ(read_file(dir / "audit.index"), full_index);
+
+  // Behind the log (a crash before its write), with a torn record: the prefix is used.
+  write_file(dir / "audit.index", full_index.substr(0, 60 * 64 + 17));
+  {
+    auto o = reopen(dir);
+    EXPECT_EQ(o.report.from_index, 60u);
+    EXPECT_EQ(o.log->status().root, before.root);
+    EXPECT_EQ(o.log->seq_of("workload_time:job-99"), 99u);
+  }
+  EXPECT_EQ(read_file(dir / "audit.index"), full_index);
+
+  // A damaged record in the middle: the prefix before it.
+  std::string damaged = full_index;
+  damaged[40 * 64 + 3] ^= 0x01;
+  write_file(dir / "audit.index", damaged);
+  {
+    auto o = reopen(dir);
+    EXPECT_EQ(o.report.from_index, 40u);
+    EXPECT_FALSE(o.report.index_note.empty());
+    EXPECT_EQ(o.log->status().root, before.root);
+  }
+  EXPECT_EQ(read_file(dir / "audit.index"), full_index);
+}
+
+TEST(AuditIndex, AnIndexOfAnotherLogIsNotUsed) {
+  TempDir a, b;
+  {
+    auto log = AuditLog::open(a.str(), false).value();
+    append(*log, 1, 50);
+  }
+  AuditStatus b_status;
+  {
+    auto log = AuditLog::open(b.str(), false).value();
+    std::vector<std::string> lines;
+    for (std::uint64_t i = 1; i <= 50; ++i) {
+      auto e = entry(i);
+      e.event_id += "-b";  // same sizes nearly, other contents
+      lines.push_back(log->append_entry(e, "credit", "workload_time", "", i));
+    }
+    ASSERT_FALSE(log->write(lines));
+    b_status = log->status();
+  }
+  fs::copy_file(a / "audit.index", b / "audit.index", fs::copy_options::overwrite_existing);
+  auto o = reopen(b);
+  EXPECT_EQ(o.report.from_index, 0u);
+  EXPECT_EQ(o.log->status().root, b_status.root);
+  EXPECT_EQ(o.log->seq_of("workload_time:job-7-b"), 7u);
+}
+
+TEST(AuditIndex, TheBackgroundCheckFindsALineChangedOnDisk) {
+  TempDir dir;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    append(*log, 1, 120);
+  }
+  // Change one digit of entry 57's delta in place (same length, so the index still fits).
+  std::string text = read_file(dir / "audit.jsonl");
+  std::size_t line_start = 0;
+  for (int i = 1; i < 57; ++i) line_start = text.find('\n', line_start) + 1;
+  const auto at = text.find("\"delta_wei\":\"1057\"", line_start);
+  ASSERT_NE(at, std::string::npos);
+  text[at + 13] = '2';
+  write_file(dir / "audit.jsonl", text);
+  auto o = reopen(dir);
+  ASSERT_EQ(o.report.from_index, 120u);  // first and last entries are intact
+  std::atomic<bool> stop{false};
+  auto err = o.log->check_stored(120, stop);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("entry 57"), std::string::npos) << *err;
+}
+
+TEST(AuditIndex, ATornLogTailIsStillCut) {
+  TempDir dir;
+  AuditStatus at_99;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    append(*log, 1, 99);
+    at_99 = log->status();
+    append(*log, 100, 100);
+  }
+  std::string text = read_file(dir / "audit.jsonl");
+  write_file(dir / "audit.jsonl", text.substr(0, text.size() - 30));  // entry 100 torn
+  auto o = reopen(dir);
+  EXPECT_EQ(o.report.entries, 99u);
+  EXPECT_GT(o.report.cut_bytes, 0u);
+  EXPECT_EQ(o.log->status().root, at_99.root);
+  EXPECT_EQ(o.report.from_index, 99u);  // record 100 points past the end: not used
+}
+
+}  // namespace
+}  // namespace lpops::storage
