@@ -119,6 +119,36 @@ Result<ParsedLine> check_line_text(std::string_view text, std::string& hash_inpu
   return p;
 }
 
+// check_line_text for many lines: canonical ones are hashed many at a time.
+void check_lines(const std::vector<std::string_view>& lines, std::vector<Result<ParsedLine>>& out) {
+  out.clear();
+  out.reserve(lines.size());
+  std::vector<std::string> inputs(lines.size());
+  std::vector<std::string_view> views;
+  std::vector<std::size_t> fast;
+  ScannedEntry scanned;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (scan_canonical_line(lines[i], scanned, inputs[i]) && scanned.journal_seq >= 0 && scanned.seq >= 1 && scanned.has_event_id) {
+      ParsedLine p;
+      p.seq = static_cast<std::uint64_t>(scanned.seq);
+      p.journal_seq = static_cast<std::uint64_t>(scanned.journal_seq);
+      p.prev = scanned.prev_hash;
+      p.hash = scanned.entry_hash;
+      p.event_id = std::string(scanned.event_id);
+      p.orchestrator_id = std::string(scanned.orchestrator_id);
+      out.emplace_back(std::move(p));
+      views.push_back(inputs[i]);
+      fast.push_back(i);
+    } else {
+      out.push_back(parse_line(lines[i]));
+    }
+  }
+  std::vector<chain::Hash256> computed(views.size());
+  chain::keccak256_many(views.data(), computed.data(), views.size());
+  for (std::size_t j = 0; j < views.size(); ++j)
+    if (computed[j] != out[fast[j]]->hash) out[fast[j]] = Error{"entry_hash does not match the entry"};
+}
+
 }  // namespace
 
 // One audit.index record, 64 bytes, native byte order (the index is a local cache).
@@ -258,7 +288,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
   std::uint64_t pos = offset, line_start = offset;
   std::string failure;
   std::uint64_t failure_offset = 0;
-  std::string hash_input;
+  std::vector<std::string_view> lines;
+  std::vector<std::size_t> starts;
+  std::vector<Result<ParsedLine>> checked;
+  std::vector<chain::Hash256> fresh;
   for (;;) {
     ssize_t n = ::pread(log->fd_, chunk.data(), chunk.size(), static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
@@ -267,37 +300,44 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
     pos += static_cast<std::uint64_t>(n);
     buffer.append(chunk.data(), static_cast<std::size_t>(n));
     std::size_t start = 0;
+    lines.clear();
+    starts.clear();
     for (;;) {
       const std::size_t nl = buffer.find('\n', start);
       if (nl == std::string::npos) break;
-      const std::string_view text(buffer.data() + start, nl - start);
-      if (failure.empty()) {
-        auto parsed = check_line_text(text, hash_input);
-        const std::uint64_t expected = log->hashes_.size() + 1;
-        if (!parsed) {
-          failure = parsed.error();
-        } else if (parsed->seq != expected) {
-          failure = "seq " + std::to_string(parsed->seq) + " where " + std::to_string(expected) + " was expected";
-        } else if (parsed->prev != head) {
-          failure = "prev_hash does not link to entry " + std::to_string(expected - 1);
-        } else if (parsed->journal_seq <= log->last_journal_seq_) {
-          failure = "journal_seq does not increase";
-        } else {
-          const std::uint64_t line_offset = line_start + start;
-          const std::uint32_t orchestrator = log->orchestrator_number(parsed->orchestrator_id);
-          const std::uint64_t fp = event_fingerprint(parsed->event_id);
-          log->remember(parsed->hash, line_offset, static_cast<std::uint32_t>(text.size()), orchestrator, fp, parsed->seq);
-          log->tree_.append(parsed->hash);
-          IndexRecord r{parsed->hash, line_offset, static_cast<std::uint32_t>(text.size()), orchestrator, fp, 0};
-          r.check = r.compute_check();
-          log->staged_index_.append(reinterpret_cast<const char*>(&r), sizeof r);
-          log->last_journal_seq_ = parsed->journal_seq;
-          head = parsed->hash;
-        }
-        if (!failure.empty()) failure_offset = line_start + start;
-      }
+      lines.emplace_back(buffer.data() + start, nl - start);
+      starts.push_back(start);
       start = nl + 1;
     }
+    if (failure.empty()) check_lines(lines, checked);
+    fresh.clear();
+    for (std::size_t i = 0; i < lines.size() && failure.empty(); ++i) {
+      const std::string_view text = lines[i];
+      const auto& parsed = checked[i];
+      const std::uint64_t expected = log->hashes_.size() + 1;
+      if (!parsed) {
+        failure = parsed.error();
+      } else if (parsed->seq != expected) {
+        failure = "seq " + std::to_string(parsed->seq) + " where " + std::to_string(expected) + " was expected";
+      } else if (parsed->prev != head) {
+        failure = "prev_hash does not link to entry " + std::to_string(expected - 1);
+      } else if (parsed->journal_seq <= log->last_journal_seq_) {
+        failure = "journal_seq does not increase";
+      } else {
+        const std::uint64_t line_offset = line_start + starts[i];
+        const std::uint32_t orchestrator = log->orchestrator_number(parsed->orchestrator_id);
+        const std::uint64_t fp = event_fingerprint(parsed->event_id);
+        log->remember(parsed->hash, line_offset, static_cast<std::uint32_t>(text.size()), orchestrator, fp, parsed->seq);
+        fresh.push_back(parsed->hash);
+        IndexRecord r{parsed->hash, line_offset, static_cast<std::uint32_t>(text.size()), orchestrator, fp, 0};
+        r.check = r.compute_check();
+        log->staged_index_.append(reinterpret_cast<const char*>(&r), sizeof r);
+        log->last_journal_seq_ = parsed->journal_seq;
+        head = parsed->hash;
+      }
+      if (!failure.empty()) failure_offset = line_start + starts[i];
+    }
+    log->tree_.append_many(fresh.data(), fresh.size());
     buffer.erase(0, start);
     line_start += start;
   }
@@ -480,11 +520,8 @@ std::optional<std::string> AuditLog::check_stored(std::uint64_t entries, const s
   std::vector<chain::Hash256> hashes;
   chain::Hash256 previous{};
   std::string text;
-  std::vector<ParsedLine> parsed;
-  std::vector<std::string> inputs(kBatch);  // never resized: views point into them
-  std::vector<std::string_view> views;
-  std::vector<std::size_t> fast_index;
-  std::vector<chain::Hash256> computed;
+  std::vector<std::string_view> lines;
+  std::vector<Result<ParsedLine>> parsed;
   for (std::uint64_t first = 1; first <= entries; first += kBatch) {
     if (stop.load(std::memory_order_relaxed)) return std::nullopt;
     const std::uint64_t last = std::min(entries, first + kBatch - 1);
@@ -497,41 +534,22 @@ std::optional<std::string> AuditLog::check_stored(std::uint64_t entries, const s
     const std::uint64_t begin = spans.front().offset, end = spans.back().offset + spans.back().length + 1;
     text.resize(end - begin);
     if (!read_exact(fd_, text.data(), text.size(), begin)) return "cannot read " + path_;
-    // Canonical lines: one-pass check, hashed many at a time; others: the general check.
-    parsed.assign(spans.size(), ParsedLine{});
-    views.clear();
-    fast_index.clear();
+    lines.clear();
     for (std::size_t i = 0; i < spans.size(); ++i) {
-      const std::uint64_t seq = first + i;
       const std::size_t at = spans[i].offset - begin;
       if (at + spans[i].length >= text.size() || text[at + spans[i].length] != '\n' || (at > 0 && text[at - 1] != '\n'))
-        return path_ + ": entry " + std::to_string(seq) + ": not where audit.index says it is";
-      const std::string_view line = std::string_view(text).substr(at, spans[i].length);
-      ScannedEntry scanned;
-      if (scan_canonical_line(line, scanned, inputs[views.size()]) && scanned.seq >= 1) {
-        parsed[i].seq = static_cast<std::uint64_t>(scanned.seq);
-        parsed[i].prev = scanned.prev_hash;
-        parsed[i].hash = scanned.entry_hash;
-        views.push_back(inputs[views.size()]);
-        fast_index.push_back(i);
-      } else {
-        auto p = parse_line(line);
-        if (!p) return path_ + ": entry " + std::to_string(seq) + ": " + p.error();
-        parsed[i] = *p;
-      }
+        return path_ + ": entry " + std::to_string(first + i) + ": not where audit.index says it is";
+      lines.push_back(std::string_view(text).substr(at, spans[i].length));
     }
-    computed.resize(views.size());
-    chain::keccak256_many(views.data(), computed.data(), views.size());
-    for (std::size_t j = 0; j < views.size(); ++j)
-      if (computed[j] != parsed[fast_index[j]].hash)
-        return path_ + ": entry " + std::to_string(first + fast_index[j]) + ": entry_hash does not match the entry";
+    check_lines(lines, parsed);
     for (std::size_t i = 0; i < spans.size(); ++i) {
       const std::uint64_t seq = first + i;
       auto fail = [&](const std::string& why) { return path_ + ": entry " + std::to_string(seq) + ": " + why; };
-      if (parsed[i].seq != seq) return fail("seq " + std::to_string(parsed[i].seq) + " is out of place");
-      if (parsed[i].prev != previous) return fail("prev_hash does not link to the entry before it");
-      if (parsed[i].hash != hashes[i]) return fail("entry_hash differs from audit.index");
-      previous = parsed[i].hash;
+      if (!parsed[i]) return fail(parsed[i].error());
+      if (parsed[i]->seq != seq) return fail("seq " + std::to_string(parsed[i]->seq) + " is out of place");
+      if (parsed[i]->prev != previous) return fail("prev_hash does not link to the entry before it");
+      if (parsed[i]->hash != hashes[i]) return fail("entry_hash differs from audit.index");
+      previous = parsed[i]->hash;
     }
   }
   return std::nullopt;

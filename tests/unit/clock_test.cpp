@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <random>
+
+#include "domain/clock.hpp"
+
+namespace lpops {
+namespace {
+
+// The C library's calendar, as the reference formatting: "YYYY-MM-DDTHH:MM:SS[.ffffff]".
+std::string libc_iso(UnixMicros t) {
+  std::int64_t secs = t / 1'000'000, micros = t % 1'000'000;
+  if (micros < 0) {
+    micros += 1'000'000;
+    secs -= 1;
+  }
+  const std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                        tm.tm_min, tm.tm_sec);
+  std::string out(buf, static_cast<std::size_t>(n));
+  if (micros) {
+    std::snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(micros));
+    out += buf;
+  }
+  return out;
+}
+
+TEST(Clock, IsoUtcMatchesTheCalendarEverywhere) {
+  std::mt19937_64 rng(5);
+  const UnixMicros lo = -62'135'596'800'000'000;  // 0001-01-01
+  const UnixMicros hi = 253'402'300'799'999'999;  // 9999-12-31T23:59:59.999999
+  for (int i = 0; i < 200000; ++i) {
+    UnixMicros t = lo + static_cast<UnixMicros>(rng() % static_cast<std::uint64_t>(hi - lo));
+    if (i % 3 == 0) t -= t % 1'000'000;  // whole seconds: no fraction
+    ASSERT_EQ(iso_utc(t, UtcSuffix::none), libc_iso(t)) << t;
+  }
+  EXPECT_EQ(iso_utc(0, UtcSuffix::z), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(iso_utc(1'767'225'600'000'001, UtcSuffix::offset), "2026-01-01T00:00:00.000001+00:00");
+  EXPECT_EQ(iso_utc(-1, UtcSuffix::z), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(day_text(utc_day(951'782'400'000'000)), "2000-02-29");
+}
+
+}  // namespace
+}  // namespace lpops
