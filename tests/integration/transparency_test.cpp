@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
@@ -184,6 +185,47 @@ TEST_F(TransparencyTest, TheLogIsRegeneratedFromTheJournalByteForByte) {
   changed["PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE"] = "0.00001";
   start_node(changed);
   verify_whole_log(10);
+}
+
+TEST_F(TransparencyTest, RestartsFromTheIndexAndCatchesDamageItCovers) {
+  start_node(env_);
+  make_traffic(7);
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string original = file_text(audit_path());
+
+  // A clean restart takes every entry from audit.index, then re-checks them in the background.
+  start_node(env_);
+  for (int i = 0; i < 500 && node_->log().find("re-checked") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_NE(node_->log().find("(9 from audit.index"), std::string::npos) << node_->log();
+  EXPECT_NE(node_->log().find("9 entries loaded from audit.index re-checked"), std::string::npos) << node_->log();
+  verify_whole_log(9);
+  ASSERT_EQ(node_->terminate(), 0);
+
+  // A byte changed inside an entry the index covers (not the first or last, which start-up
+  // reads): the node starts from the index, the background check finds it and stops the node.
+  std::string tampered = original;
+  std::size_t line_start = 0;
+  for (int i = 1; i < 5; ++i) line_start = tampered.find('\n', line_start) + 1;
+  const auto pos = tampered.find("\"delta_wei\":\"", line_start) + 13;
+  tampered[pos] = tampered[pos] == '1' ? '2' : '1';
+  std::ofstream(audit_path(), std::ios::binary | std::ios::trunc) << tampered;
+  NodeProcess damaged(dir_.str() + "/data", env_);
+  if (damaged.start(std::chrono::seconds(10))) {  // it may already be gone by the time it serves
+    EXPECT_EQ(damaged.wait_exit(std::chrono::seconds(10)), 70) << damaged.log();
+  }
+  EXPECT_NE(damaged.log().find("entry 5"), std::string::npos) << damaged.log();
+
+  // Without the index, start-up itself reads every line and refuses.
+  std::filesystem::remove(dir_.str() + "/data/audit.index");
+  NodeProcess refused(dir_.str() + "/data", env_);
+  EXPECT_FALSE(refused.start(std::chrono::seconds(10)));
+  EXPECT_NE(refused.log().find("entry 5"), std::string::npos) << refused.log();
+
+  // The original bytes back: it starts (and rebuilds the index).
+  std::ofstream(audit_path(), std::ios::binary | std::ios::trunc) << original;
+  start_node(env_);
+  verify_whole_log(9);
 }
 
 TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
