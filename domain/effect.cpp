@@ -12,6 +12,7 @@ constexpr std::string_view kPolicy = "policy";
 
 json::object Effect::to_json() const {
   json::object o;
+  o.reserve(6);  // one allocation, no rehash while filling
   o["type"] = type == Type::orchestrator ? kOrchestrator
               : type == Type::workload   ? kWorkload
               : type == Type::policy     ? kPolicy
@@ -22,6 +23,7 @@ json::object Effect::to_json() const {
   if (entry) o["entry"] = entry->to_json();
   if (adjustment) {
     json::object a;
+    a.reserve(4);
     a["reference_workload_id"] = opt_value(adjustment->reference_workload_id);
     a["notes"] = opt_value(adjustment->notes);
     if (adjustment->idempotency_key) {

@@ -17,6 +17,7 @@ Result<SignedWei> parse_signed_wei(std::string_view text) {
 
 json::object LedgerEntry::to_json() const {
   json::object o;
+  o.reserve(7);
   o["event_id"] = event_id;
   o["orchestrator_id"] = orchestrator_id;
   o["delta_wei"] = format_wei(delta);
@@ -48,6 +49,7 @@ Result<LedgerEntry> LedgerEntry::from_json(const json::object& o) {
 
 json::object LedgerEntry::to_event_view() const {
   json::object o;
+  o.reserve(13);
   o["timestamp"] = iso_utc(at, UtcSuffix::offset);
   o["event"] = "credit";
   o["orchestrator_id"] = orchestrator_id;

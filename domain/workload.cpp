@@ -28,6 +28,7 @@ bool Workload::due_credit() const { return !credited && status_credits(status) &
 
 json::object Workload::to_view() const {
   json::object o;
+  o.reserve(14);
   o["workload_id"] = workload_id;
   o["orchestrator_id"] = orchestrator_id;
   o["plan_id"] = opt_value(plan_id);
@@ -48,6 +49,7 @@ json::object Workload::to_view() const {
 json::object Workload::to_json() const {
   // Compact: absent optionals are left out and amounts are in wei only.
   json::object o;
+  o.reserve(12);
   o["workload_id"] = workload_id;
   o["orchestrator_id"] = orchestrator_id;
   for (auto [key, value] : {std::pair{"plan_id", &plan_id}, std::pair{"run_id", &run_id},
@@ -61,6 +63,7 @@ json::object Workload::to_json() const {
   if (credited_at) o["credited_at"] = iso_utc(*credited_at, UtcSuffix::z);
   if (pricing) {
     json::object p;
+    p.reserve(5);
     p["kind"] = "workload_time";
     p["duration_ms"] = pricing->duration_ms;
     p["credit_eth_per_minute"] = pricing->credit_eth_per_minute;

@@ -65,8 +65,16 @@ const char* kJson = "application/json";
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server, Outbox* outbox)
-      : stream_(std::move(socket)), server_(server), outbox_(outbox) {
+      : socket_(std::move(socket)), watchdog_(socket_.get_executor()), server_(server), outbox_(outbox) {
     ++server_->connections;
+    beast::error_code ec;
+    auto peer = socket_.remote_endpoint(ec);  // once per connection, not per request
+    if (!ec) {
+      auto address = peer.address();
+      if (address.is_v6() && address.to_v6().is_v4_mapped())
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+      peer_ip_ = address.to_string();
+    }
   }
   ~Session() { --server_->connections; }
 
@@ -75,19 +83,14 @@ class Session : public std::enable_shared_from_this<Session> {
       std::lock_guard lock(server_->sessions_mutex);
       server_->sessions.emplace(this, shared_from_this());
     }
+    arm_watchdog();
     do_read();
   }
 
   // Answers without calling the handler, then closes (overload, bad input).
   void reject(http::status status, std::string body) {
-    auto res = std::make_shared<http::response<http::string_body>>(status, 11);
-    res->set(http::field::server, "lpops");
-    res->set(http::field::content_type, kJson);
-    res->keep_alive(false);
-    res->body() = std::move(body);
-    res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(5));
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code, std::size_t) { self->close(); });
+    if (!watchdog_armed_) arm_watchdog();
+    send(static_cast<int>(status), kJson, {}, body, false, false);
   }
 
   // Runs on the outbox's I/O thread: writes every queued response.
@@ -102,18 +105,44 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
+  // One timer per connection instead of one per read and write: a read or write pending for
+  // longer than the timeout (an idle keep-alive connection, a slow or stalled client) closes
+  // the connection. Arming a timer per operation cost a timer-queue update (and often a
+  // system call) twice per request.
+  void arm_watchdog() {
+    watchdog_armed_ = true;
+    const auto timeout = std::chrono::seconds(server_->options.read_timeout_seconds);
+    if (op_pending_) watchdog_.expires_at(op_started_ + timeout);
+    else watchdog_.expires_after(timeout);
+    watchdog_.async_wait([self = shared_from_this(), timeout](beast::error_code ec) {
+      if (ec || self->closed_) return;
+      if (self->op_pending_ && Clock::now() - self->op_started_ >= timeout) return self->close();
+      self->arm_watchdog();
+    });
+  }
+
+  void begin_op() {
+    op_pending_ = true;
+    op_started_ = Clock::now();
+  }
+
   void do_read() {
     parser_.emplace();
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
-    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    begin_op();
+    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->op_pending_ = false;
+      self->on_read(ec);
+    });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
+    if (closed_) return;
+    if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == asio::error::eof) {
       return close();
     }
     if (ec == http::error::body_limit) return reject(http::status::payload_too_large, "{\"detail\":\"Request body too large\"}");
@@ -129,18 +158,10 @@ class Session : public std::enable_shared_from_this<Session> {
     request.headers.reserve(8);
     for (const auto& field : msg) request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     request.body = std::move(msg.body());
-    beast::error_code peer_ec;
-    auto peer = stream_.socket().remote_endpoint(peer_ec);
-    if (!peer_ec) {
-      auto address = peer.address();
-      if (address.is_v6() && address.to_v6().is_v4_mapped())
-        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-      request.peer_ip = address.to_string();
-    }
-    stream_.expires_never();  // the handler may answer later; no read is pending meanwhile
+    request.peer_ip = peer_ip_;
 
     ++server_->in_flight;
-    auto executor = stream_.get_executor();
+    auto executor = socket_.get_executor();
     Responder responder([weak = weak_from_this(), executor, gate = server_->gate, outbox = outbox_](Response response) {
       std::shared_lock lock(gate->mutex);
       auto self = weak.lock();
@@ -157,36 +178,75 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void write(Response response) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
-    res->set(http::field::server, "lpops");
-    res->set(http::field::content_type, response.content_type);
-    for (const auto& h : response.headers) res->set(h.name, h.value);
+    if (closed_) {
+      --server_->in_flight;
+      return;
+    }
     const bool keep_alive = keep_alive_ && !server_->draining.load();
-    res->keep_alive(keep_alive);
-    res->body() = std::move(response.body);
-    res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(server_->options.read_timeout_seconds));
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
-      --self->server_->in_flight;
-      if (ec || !keep_alive) return self->close();
+    send(response.status, response.content_type, response.headers, response.body, keep_alive, true);
+  }
+
+  // The response written directly (status line, headers, body) in one buffer. `in_flight`:
+  // it answers a request the server counts until its bytes are written (shutdown drains them).
+  void send(int status, std::string_view content_type, const std::vector<Header>& headers, const std::string& body,
+            bool keep_alive, bool in_flight) {
+    auto out = std::make_shared<std::string>();
+    out->reserve(160 + body.size());
+    *out += "HTTP/1.1 ";
+    *out += std::to_string(status);
+    *out += ' ';
+    *out += http::obsolete_reason(static_cast<http::status>(status));
+    *out += "\r\nServer: lpops\r\nContent-Type: ";
+    *out += content_type;
+    *out += "\r\n";
+    for (const auto& h : headers) {
+      if (h.name.find_first_of("\r\n:") != std::string::npos || h.value.find_first_of("\r\n") != std::string::npos) continue;
+      *out += h.name;
+      *out += ": ";
+      *out += h.value;
+      *out += "\r\n";
+    }
+    const bool has_body = status >= 200 && status != 204 && status != 304;
+    if (has_body) {
+      *out += "Content-Length: ";
+      *out += std::to_string(body.size());
+      *out += "\r\n";
+    }
+    if (!keep_alive) *out += "Connection: close\r\n";
+    *out += "\r\n";
+    if (has_body) *out += body;
+    begin_op();
+    asio::async_write(socket_, asio::buffer(*out), [self = shared_from_this(), out, keep_alive, in_flight](beast::error_code ec, std::size_t) {
+      self->op_pending_ = false;
+      if (in_flight) --self->server_->in_flight;
+      if (ec || !keep_alive || self->closed_) return self->close();
       self->do_read();
     });
   }
 
   void close() {
+    if (closed_) return;
+    closed_ = true;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    watchdog_.cancel();
     std::lock_guard lock(server_->sessions_mutex);
     server_->sessions.erase(this);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  asio::steady_timer watchdog_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
   Outbox* outbox_;
+  std::string peer_ip_;
   bool keep_alive_ = false;
+  bool closed_ = false;
+  bool watchdog_armed_ = false;
+  bool op_pending_ = false;
+  Clock::time_point op_started_{};
 };
 
 }  // namespace

@@ -476,7 +476,7 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   staged_index_.append(reinterpret_cast<const char*>(&r), sizeof r);
   remember(hash, staged_offset_, static_cast<std::uint32_t>(line.size()), orchestrator, fp, f.seq);
   staged_offset_ += line.size() + 1;
-  tree_.append(hash);
+  staged_hashes_.push_back(hash);  // the tree takes them in bulk when they are written
   last_journal_seq_ = journal_seq;
   return line;
 }
@@ -504,6 +504,9 @@ std::optional<std::string> AuditLog::write(const std::vector<std::string>& lines
   if (auto err = write_all(index_fd_, index, index_records_ * sizeof(IndexRecord), "audit.index")) return err;
   index_records_ += index.size() / sizeof(IndexRecord);
   std::unique_lock lock(mutex_);
+  const std::size_t hashed = std::min(staged_hashes_.size(), lines.size());
+  tree_.append_many(staged_hashes_.data(), hashed);
+  staged_hashes_.erase(staged_hashes_.begin(), staged_hashes_.begin() + static_cast<std::ptrdiff_t>(hashed));
   end_offset_ += data.size();
   visible_ += lines.size();
   return std::nullopt;

@@ -147,6 +147,7 @@ class AuditLog {
   std::uint64_t index_records_ = 0;          // records in audit.index
   std::uint64_t orchestrators_offset_ = 0;   // bytes in audit.orchestrators
   std::string staged_index_, staged_orchestrators_;  // one index record per staged line
+  std::vector<chain::Hash256> staged_hashes_;         // staged entries, not yet in tree_
   chain::merkle::Tree tree_;
   std::optional<chain::PrivateKey> entry_key_;
   chain::Address entry_signer_{};

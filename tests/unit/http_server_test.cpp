@@ -1,0 +1,187 @@
+// The HTTP server on a loopback socket: responses written as HTTP/1.1 with the right
+// framing, keep-alive, late answers from other threads, the per-connection timeout (idle and
+// stalled clients are closed), and draining at shutdown.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "net/http_server.hpp"
+
+namespace lpops::net {
+namespace {
+
+using namespace std::chrono_literals;
+
+class Client {
+ public:
+  explicit Client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  }
+  ~Client() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void send(const std::string& data) { ASSERT_EQ(::write(fd_, data.data(), data.size()), static_cast<ssize_t>(data.size())); }
+  // Reads until `complete` says the bytes so far are whole, the peer closes, or the time is up.
+  std::string read_until(const std::function<bool(const std::string&)>& complete, std::chrono::milliseconds limit, bool* closed = nullptr) {
+    std::string got;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    if (closed) *closed = false;
+    while (!complete(got)) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      if (left <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+      char buf[4096];
+      const ssize_t n = ::read(fd_, buf, sizeof buf);
+      if (n <= 0) {
+        if (closed) *closed = true;
+        break;
+      }
+      got.append(buf, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+  std::string response(std::chrono::milliseconds limit = 5s) {
+    return read_until(
+        [](const std::string& s) {
+          const auto end = s.find("\r\n\r\n");
+          if (end == std::string::npos) return false;
+          const auto cl = s.find("Content-Length: ");
+          if (cl == std::string::npos || cl > end) return true;
+          return s.size() >= end + 4 + std::stoul(s.substr(cl + 16));
+        },
+        limit);
+  }
+  bool closed_within(std::chrono::milliseconds limit) {
+    bool closed = false;
+    read_until([](const std::string&) { return false; }, limit, &closed);
+    return closed;
+  }
+
+ private:
+  int fd_;
+  bool connected_ = false;
+};
+
+std::string post(const std::string& body, const std::string& extra = "") {
+  return "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra +
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(unsigned timeout_seconds = 1) {
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.io_threads = 1;
+    o.read_timeout_seconds = timeout_seconds;
+    o.max_body_bytes = 1024;
+    server_ = std::make_unique<HttpServer>(o, [](Request&& r, Responder respond) {
+      Response res;
+      res.body = "{\"echo\":" + r.body + ",\"peer\":\"" + r.peer_ip + "\"}";
+      res.headers.push_back({"X-Seen", r.method});
+      if (r.target == "/later") {
+        std::thread([respond, res] {
+          std::this_thread::sleep_for(50ms);
+          respond(res);
+        }).detach();
+      } else {
+        respond(std::move(res));
+      }
+    });
+    port_ = server_->start();
+  }
+  std::unique_ptr<HttpServer> server_;
+  std::uint16_t port_ = 0;
+};
+
+TEST_F(HttpServerTest, AnswersWithHttp11FramingAndKeepsTheConnection) {
+  start();
+  Client c(port_);
+  ASSERT_TRUE(c.connected());
+  for (int i = 0; i < 3; ++i) {
+    c.send(post("[" + std::to_string(i) + "]"));
+    const std::string r = c.response();
+    const std::string body = "{\"echo\":[" + std::to_string(i) + "],\"peer\":\"127.0.0.1\"}";
+    EXPECT_EQ(r.substr(0, 17), "HTTP/1.1 200 OK\r\n") << r;
+    EXPECT_NE(r.find("\r\nContent-Type: application/json\r\n"), std::string::npos) << r;
+    EXPECT_NE(r.find("\r\nX-Seen: POST\r\n"), std::string::npos) << r;
+    EXPECT_NE(r.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos) << r;
+    EXPECT_EQ(r.find("Connection: close"), std::string::npos) << r;
+    EXPECT_EQ(r.substr(r.size() - body.size()), body) << r;
+  }
+}
+
+TEST_F(HttpServerTest, LateAnswersAndHttp10Close) {
+  start();
+  Client c(port_);
+  c.send("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+  EXPECT_NE(c.response().find("{\"echo\":{}"), std::string::npos);
+  Client old(port_);
+  old.send("POST /echo HTTP/1.0\r\nContent-Length: 1\r\n\r\n1");
+  const std::string r = old.response();
+  EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
+  EXPECT_TRUE(old.closed_within(2s));
+}
+
+TEST_F(HttpServerTest, OversizeBodiesAndGarbageGetAClearErrorAndAClose) {
+  start();
+  Client big(port_);
+  big.send(post(std::string(2000, '1')));
+  const std::string r = big.response();
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 413") << r;
+  EXPECT_NE(r.find("Request body too large"), std::string::npos) << r;
+  EXPECT_TRUE(big.closed_within(2s));
+  Client bad(port_);
+  bad.send("NOT HTTP AT ALL\r\n\r\n");
+  EXPECT_EQ(bad.response().substr(0, 12), "HTTP/1.1 400");
+  EXPECT_TRUE(bad.closed_within(2s));
+}
+
+TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosedAfterTheTimeout) {
+  start(1);
+  Client idle(port_);
+  idle.send(post("1"));
+  EXPECT_NE(idle.response().find("200 OK"), std::string::npos);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(idle.closed_within(5s));  // keep-alive, then nothing: closed after ~1 s
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
+
+  Client stalled(port_);
+  stalled.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le");  // half a header, then silence
+  EXPECT_TRUE(stalled.closed_within(5s));
+
+  Client busy(port_);  // a connection that keeps talking stays open past the timeout
+  for (int i = 0; i < 4; ++i) {
+    busy.send(post("2"));
+    EXPECT_NE(busy.response().find("200 OK"), std::string::npos) << i;
+    std::this_thread::sleep_for(400ms);
+  }
+}
+
+TEST_F(HttpServerTest, ShutdownWaitsForAnswersInFlight) {
+  start();
+  Client c(port_);
+  c.send("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n7");
+  std::this_thread::sleep_for(10ms);  // handed to the handler, answer pending
+  std::thread stopper([&] { server_->shutdown(2s); });
+  const std::string r = c.response();
+  stopper.join();
+  EXPECT_NE(r.find("{\"echo\":7"), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;  // draining: no keep-alive
+}
+
+}  // namespace
+}  // namespace lpops::net
