@@ -57,6 +57,7 @@ struct VerifyOptions {
   std::string since_file;        // a saved checkpoint the log must extend
   bool skip_log = false;         // --url: checkpoint, proofs and consistency only
   bool json = false;
+  unsigned threads = 0;          // 0: every core (at most 8)
 };
 // Verifies the transparency log; exit code 0 ok, 1 failed verification, 2 usage or I/O.
 int verify(const VerifyOptions& options);

@@ -121,7 +121,9 @@ Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain:
   return saved;
 }
 
-unsigned verify_threads() { return std::max(1u, std::min(8u, std::thread::hardware_concurrency())); }
+unsigned verify_threads(const VerifyOptions& o) {
+  return o.threads ? o.threads : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
+}
 
 Outcome verify_file(const VerifyOptions& o) {
   Outcome out;
@@ -129,7 +131,7 @@ Outcome verify_file(const VerifyOptions& o) {
   if (fd < 0) return {2, "cannot read " + o.log_file, {}};
   struct stat st {};
   const std::uint64_t total = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
-  LogVerifier log(verify_threads());
+  LogVerifier log(verify_threads(o));
   log.reserve(static_cast<std::size_t>(total / 512));  // entries are larger than this
   if (!o.event_id.empty()) log.watch_event(o.event_id);
   Progress progress(!o.json);
@@ -288,7 +290,7 @@ Outcome verify_url(const VerifyOptions& o) {
   out.details["audit_address"] = chain::to_checksummed(cp->audit_address);
 
   if (!o.skip_log) {
-    LogVerifier log(verify_threads());
+    LogVerifier log(verify_threads(o));
     Progress progress(!o.json);
     std::uint64_t since = 0;
     for (;;) {

@@ -13,6 +13,7 @@
 #include "domain/canonical_json.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/audit_scan.hpp"
+#include "storage/audit_verify.hpp"
 
 namespace lpops::storage {
 namespace {
@@ -313,6 +314,87 @@ TEST(AuditIndex, ATornLogTailIsStillCut) {
   EXPECT_GT(o.report.cut_bytes, 0u);
   EXPECT_EQ(o.log->status().root, at_99.root);
   EXPECT_EQ(o.report.from_index, 99u);  // record 100 points past the end: not used
+}
+
+// ---------- the verifier: threads and batches do not change the verdict ----------
+
+// Verifies `text` line by line (one thread) and in pipelined batches of `batch` bytes on
+// `threads` threads; both must agree.
+struct Verdict {
+  bool ok;
+  std::string failure;
+  chain::Hash256 root;
+  std::uint64_t size;
+};
+Verdict verify_lines(const std::string& text) {
+  LogVerifier v(1);
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const auto nl = text.find('\n', start);
+    const auto end = nl == std::string::npos ? text.size() : nl;
+    if (end > start && !v.add(std::string_view(text).substr(start, end - start))) return {false, v.failure(), {}, v.size()};
+    start = end + 1;
+  }
+  return {true, "", v.root(), v.size()};
+}
+Verdict verify_batches(const std::string& text, unsigned threads, std::size_t batch) {
+  LogVerifier v(threads);
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = std::min(text.size(), pos + batch);
+    if (end < text.size()) {
+      const auto nl = text.find('\n', end);
+      end = nl == std::string::npos ? text.size() : nl + 1;
+    }
+    if (!v.add_text(text.data() + pos, end - pos)) return {false, v.failure(), {}, v.size()};
+    pos = end;
+  }
+  if (!v.finish()) return {false, v.failure(), {}, v.size()};
+  return {true, "", v.root(), v.size()};
+}
+
+TEST(LogVerifierBatches, ThreadsAndBatchesGiveTheSameVerdictAndFirstFailure) {
+  TempDir dir;
+  AuditStatus status;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    append(*log, 1, 3000, 100);
+    status = log->status();
+  }
+  const std::string good = read_file(dir / "audit.jsonl");
+  ASSERT_GT(good.size(), 1u << 20);  // large enough for several threads per batch
+  for (unsigned threads : {1u, 2u, 3u})
+    for (std::size_t batch : {std::size_t{300 << 10}, std::size_t{1 << 20}, good.size()}) {
+      const Verdict v = verify_batches(good, threads, batch);
+      ASSERT_TRUE(v.ok) << v.failure;
+      EXPECT_EQ(v.size, 3000u);
+      EXPECT_EQ(v.root, status.root);
+    }
+  // Damage at several places, including batch and thread boundaries: the same first failure.
+  std::mt19937_64 rng(9);
+  std::vector<std::size_t> starts{0};
+  for (std::size_t at = good.find('\n'); at != std::string::npos && at + 1 < good.size(); at = good.find('\n', at + 1))
+    starts.push_back(at + 1);
+  int compared = 0;
+  for (int round = 0; round < 12; ++round) {
+    std::string bad = good;
+    const std::size_t line = rng() % (starts.size() - 1);  // any line but the last
+    const std::size_t length = starts[line + 1] - starts[line];
+    switch (round % 3) {
+      case 0: bad[starts[line] + 20 + rng() % 100] ^= 0x01; break;  // a flipped bit inside the entry
+      case 1: bad.erase(starts[line], length); break;                // a deleted line
+      default: bad.insert(starts[line + 1], bad.substr(starts[line], length));  // a duplicated line
+    }
+    const Verdict reference = verify_lines(bad);
+    ASSERT_FALSE(reference.ok) << "round " << round;  // every change here is inside an entry or its order
+    ++compared;
+    for (unsigned threads : {2u, 3u}) {
+      const Verdict v = verify_batches(bad, threads, 300 << 10);
+      EXPECT_FALSE(v.ok) << "round " << round;
+      EXPECT_EQ(v.failure, reference.failure) << "round " << round << " threads " << threads;
+    }
+  }
+  EXPECT_EQ(compared, 12);
 }
 
 }  // namespace
