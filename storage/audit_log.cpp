@@ -158,10 +158,9 @@ struct AuditLog::IndexRecord {
   std::uint32_t length;
   std::uint32_t orchestrator;
   std::uint64_t event_fp;
-  std::uint64_t check;  // fingerprint of the 56 bytes before it
+  std::uint64_t check;  // checksum of the 56 bytes before it
   std::uint64_t compute_check() const { return words_checksum(this, offsetof(IndexRecord, check) / 8); }
 };
-static_assert(sizeof(chain::Hash256) == 32);
 
 std::string_view audit_entry_text(std::string_view line) {
   // Canonical wrappers start with {"audit_entry": and continue with ,"journal_seq": after it;
@@ -182,6 +181,7 @@ std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& ent
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fsync, AuditRecovery* report) {
+  static_assert(sizeof(IndexRecord) == 64 && offsetof(IndexRecord, check) == 56, "audit.index records are 64 bytes");
   std::unique_ptr<AuditLog> log(new AuditLog());
   AuditRecovery scratch;
   AuditRecovery& rep = report ? *report : scratch;
