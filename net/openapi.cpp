@@ -109,7 +109,17 @@ std::map<std::string, Io> io_table() {
                                  {"contract_address", str()}, {"seq", json::object{{"type", "integer"}}}, {"head_hash", hash},
                                  {"chain_head_hash", hash}, {"merkle_root", hash}, {"message_hash", hash}, {"signature", str()},
                                  {"timestamp", str()}});
-  json::object wrapper = obj({{"audit_entry", json::object{{"type", "object"}}}, {"journal_seq", json::object{{"type", "integer"}}},
+  // An audit entry (payments-tee-core:audit:v1); signer and signature only with
+  // PAYMENTS_AUDIT_SIGN_ENTRIES. entry_hash = keccak256 of the canonical entry without
+  // entry_hash, signer and signature.
+  json::object entry = obj({{"schema", str()}, {"seq", json::object{{"type", "integer"}}}, {"prev_hash", hash},
+                            {"timestamp", str()}, {"kind", str()}, {"event_id", str()}, {"orchestrator_id", str()},
+                            {"recipient", str()}, {"delta_wei", wei()}, {"balance_wei", wei()}, {"reason", str()},
+                            {"metadata", json::object{{"type", "object"}}}, {"entry_hash", hash},
+                            {"signer", str()}, {"signature", str()}},
+                           {"schema", "seq", "prev_hash", "timestamp", "kind", "event_id", "orchestrator_id", "recipient",
+                            "delta_wei", "balance_wei", "entry_hash"});
+  json::object wrapper = obj({{"audit_entry", entry}, {"journal_seq", json::object{{"type", "integer"}}},
                               {"received_at", str()}, {"schema", str()}, {"source", str()}});
   const std::string base = "GET /api/transparency/tee-core";
   t[base + "/audit/status"] = {nullptr, obj({{"audit_address", str()}, {"audit_seq", json::object{{"type", "integer"}}},
@@ -118,7 +128,7 @@ std::map<std::string, Io> io_table() {
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
   t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {}};
   t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", "integer"}}};
-  t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", json::object{{"type", "object"}}}, {"checkpoint", checkpoint},
+  t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
                               {{"event_id", "string"}}};
