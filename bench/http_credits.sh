@@ -13,6 +13,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(c
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# user + system CPU time of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # wrk --latency output -> "req/s p50_ms p99_ms"
 summarise() {
   awk '
@@ -48,9 +50,9 @@ LPOPS_BENCH_RUN=nginx wrk -t$wrk_threads -c"$connections" -d"${seconds}s" --late
 read -r n_rps n_p50 n_p99 n_bad < <(summarise "$work/nginx.out")
 kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
 
-echo "| server | orchestrators | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | vs nginx |"
-echo "|---|---|---|---|---|---|---|---|"
-echo "| nginx (static 200) | - | $n_rps | $n_p50 | $n_p99 | $n_bad | - | 1.00 |"
+echo "| server | orchestrators | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | server CPU µs/req | vs nginx |"
+echo "|---|---|---|---|---|---|---|---|---|"
+echo "| nginx (static 200) | - | $n_rps | $n_p50 | $n_p99 | $n_bad | - | - | 1.00 |"
 
 for orchestrators in 10 10000; do
   data="$work/data-$orchestrators"
@@ -67,12 +69,16 @@ PY
     build/release/app/lpops serve > "$work/lpops-$orchestrators.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  cpu_before=$(cpu_ticks $pid)
   LPOPS_BENCH_ORCHESTRATORS=$orchestrators LPOPS_BENCH_RUN="r$orchestrators" wrk -t$wrk_threads -c"$connections" \
     -d"${seconds}s" --latency -s bench/workload_time.lua "http://127.0.0.1:$port" > "$work/lpops-$orchestrators.out"
   read -r rps p50 p99 bad < <(summarise "$work/lpops-$orchestrators.out")
+  cpu_after=$(cpu_ticks $pid)
+  requests=$(awk '/requests in/ {print $1}' "$work/lpops-$orchestrators.out")
+  cpu_us=$(python3 -c "print(f'{($cpu_after-$cpu_before)*1e6/$(getconf CLK_TCK)/$requests:.0f}')")
   rss=$(rss_mb $pid)
   batches=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^lpops_journal_batch_records_(sum|count)/ {v[$1]=$2} END {if (v["lpops_journal_batch_records_count"]>0) printf "%.1f", v["lpops_journal_batch_records_sum"]/v["lpops_journal_batch_records_count"]}')
   kill -TERM $pid; wait $pid
   ratio=$(python3 -c "print(f'{$rps/$n_rps:.2f}')")
-  echo "| lpops (fsync on, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $ratio |"
+  echo "| lpops (fsync on, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $ratio |"
 done
