@@ -14,7 +14,7 @@ void write_snapshot(Self* self) {
   auto& st = self->state;
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t seq = st.replica->last_seq();
-  std::string text = boost::json::serialize(st.replica->snapshot());
+  std::string text = st.replica->snapshot_text();
   if (auto err = st.store->write_snapshot(seq, text)) {
     spdlog::error("snapshot at seq {} failed: {} (the journal still holds everything)", seq, *err);
     return;

@@ -125,6 +125,9 @@ class Book {
 
   // Full state for snapshots; from_snapshot(snapshot()) is an identical book.
   boost::json::object snapshot() const;
+  // json::serialize(snapshot()), byte for byte, with the workloads (most of a snapshot)
+  // written directly instead of through a JSON document.
+  std::string snapshot_text() const;
   static Result<Book> from_snapshot(const boost::json::object& snapshot, BookOptions options);
 
   // Every account, for replay comparisons: id -> balance text.
@@ -132,6 +135,7 @@ class Book {
 
  private:
   std::optional<std::string> apply_entry(const LedgerEntry& entry, std::uint64_t seq);
+  boost::json::object snapshot_without_workloads() const;
   Decision commit(Effect effect, boost::json::object response);
   LedgerEntry make_entry(std::string event_id, const std::string& orchestrator_id, const SignedWei& delta,
                          std::string reason, boost::json::object metadata, UnixMicros now) const;

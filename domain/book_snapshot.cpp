@@ -50,6 +50,42 @@ std::vector<typename Map::const_pointer> sorted(const Map& m) {
 
 // Keys are written sorted, so equal books give byte-identical snapshots.
 json::object Book::snapshot() const {
+  json::object s = snapshot_without_workloads();
+  json::array workloads;
+  workloads.reserve(workload_order_.size());
+  for (const auto& id : workload_order_) workloads.push_back(workloads_.at(id).to_json());
+  s["workloads"] = std::move(workloads);
+  return s;
+}
+
+std::string Book::snapshot_text() const {
+  const json::object s = snapshot_without_workloads();
+  std::string out;
+  out.reserve(256 * workload_order_.size() + 4096);
+  out += '{';
+  bool first = true;
+  for (const auto& kv : s) {
+    if (!first) out += ',';
+    first = false;
+    out += json::serialize(kv.key());
+    out += ':';
+    if (kv.key() != "workloads") {
+      out += json::serialize(kv.value());
+      continue;
+    }
+    out += '[';
+    for (std::size_t i = 0; i < workload_order_.size(); ++i) {
+      if (i) out += ',';
+      workloads_.at(workload_order_[i]).append_json(out);
+    }
+    out += ']';
+  }
+  out += '}';
+  return out;
+}
+
+// Everything but the workloads, which stay an empty placeholder in their place.
+json::object Book::snapshot_without_workloads() const {
   json::object s;
   s["format"] = kSnapshotFormat;
   s["last_seq"] = last_seq_;
@@ -62,10 +98,7 @@ json::object Book::snapshot() const {
     accounts[id] = json::array{format_wei(a.credits), format_wei(a.posted_debits), format_wei(a.pending_debits)};
   }
   s["accounts"] = std::move(accounts);
-  json::array workloads;
-  workloads.reserve(workload_order_.size());
-  for (const auto& id : workload_order_) workloads.push_back(workloads_.at(id).to_json());
-  s["workloads"] = std::move(workloads);
+  s["workloads"] = json::array();
   json::object idem;
   for (const auto* kv : sorted(adjustments_)) {
     const auto& [key, v] = *kv;

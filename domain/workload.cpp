@@ -74,6 +74,39 @@ json::object Workload::to_json() const {
   return o;
 }
 
+void Workload::append_json(std::string& out) const {
+  auto member = [&out](std::string_view key, std::string_view text, bool quote) {
+    if (out.back() != '{') out += ',';
+    out += '"';
+    out += key;  // keys are plain ASCII literals
+    out += "\":";
+    if (quote) out += json::serialize(text);  // the serializer's own string escaping
+    else out += text;
+  };
+  out += '{';
+  member("workload_id", workload_id, true);
+  member("orchestrator_id", orchestrator_id, true);
+  for (auto [key, value] : {std::pair{"plan_id", &plan_id}, std::pair{"run_id", &run_id},
+                            std::pair{"artifact_hash", &artifact_hash}, std::pair{"artifact_uri", &artifact_uri},
+                            std::pair{"notes", &notes}, std::pair{"tx_hash", &tx_hash}})
+    if (*value) member(key, **value, true);
+  member("payout_amount_wei", format_wei(payout_amount), true);
+  member("status", status, true);
+  member("submitted_at", iso_utc(submitted_at, UtcSuffix::z), true);
+  member("credited", credited ? "true" : "false", false);
+  if (credited_at) member("credited_at", iso_utc(*credited_at, UtcSuffix::z), true);
+  if (pricing) {
+    member("pricing", "{", false);
+    member("kind", "workload_time", true);
+    member("duration_ms", std::to_string(pricing->duration_ms), false);
+    member("credit_eth_per_minute", pricing->credit_eth_per_minute, true);
+    member("credit_unit", pricing->credit_unit, true);
+    member("computed_at", iso_utc(pricing->computed_at, UtcSuffix::z), true);
+    out += '}';
+  }
+  out += '}';
+}
+
 Result<Workload> Workload::from_json(const json::object& o) {
   Workload w;
   w.workload_id = get_string(o, "workload_id");

@@ -44,6 +44,9 @@ struct Workload {
 
   boost::json::object to_view() const;   // the WorkloadRecord response
   boost::json::object to_json() const;   // the stored form: compact, with pricing
+  // Appends json::serialize(to_json()), byte for byte, without building the object (the
+  // snapshot writes hundreds of thousands of these).
+  void append_json(std::string& out) const;
   static Result<Workload> from_json(const boost::json::object& o);
 };
 

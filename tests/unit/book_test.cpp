@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <random>
+
 #include "domain/book.hpp"
 #include "domain/orchestrator.hpp"
 
@@ -191,8 +193,34 @@ TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
   auto restored = Book::from_snapshot(r.book.snapshot(), {});
   ASSERT_TRUE(restored.ok()) << restored.error();
   EXPECT_EQ(json::serialize(restored->snapshot()), json::serialize(r.book.snapshot()));
+  // The snapshot written without a document is the same text.
+  EXPECT_EQ(r.book.snapshot_text(), json::serialize(r.book.snapshot()));
+  EXPECT_EQ(Book().snapshot_text(), json::serialize(Book().snapshot()));
   // A restored book continues where the original left off.
   EXPECT_EQ(restored->last_seq(), r.book.last_seq());
+}
+
+TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {
+  // Every optional present or absent, and strings the serialiser must escape.
+  const std::vector<std::string> texts = {"w-1", "quote\"back\\slash", "tab\tnew\nline\x01", "ünïcode ✓", ""};
+  std::mt19937 rng(4);
+  for (int i = 0; i < 500; ++i) {
+    Workload w;
+    auto pick = [&] { return texts[rng() % texts.size()]; };
+    w.workload_id = pick();
+    w.orchestrator_id = pick();
+    for (auto* field : {&w.plan_id, &w.run_id, &w.artifact_hash, &w.artifact_uri, &w.notes, &w.tx_hash})
+      if (rng() % 2) *field = pick();
+    w.payout_amount = Wei(rng()) * Wei(rng());
+    w.status = pick();
+    w.submitted_at = static_cast<UnixMicros>(rng()) * 1000;
+    w.credited = rng() % 2;
+    if (rng() % 2) w.credited_at = static_cast<UnixMicros>(rng()) * 997;
+    if (rng() % 2) w.pricing = WorkloadPricing{rng(), pick(), pick(), static_cast<UnixMicros>(rng())};
+    std::string out;
+    w.append_json(out);
+    ASSERT_EQ(out, json::serialize(w.to_json())) << i;
+  }
 }
 
 TEST(Book, ApplyRejectsAnEntryThatDoesNotMatchTheRunningBalance) {
