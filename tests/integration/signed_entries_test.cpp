@@ -22,7 +22,10 @@ std::string lower(std::string_view s) {
 class SignedEntriesTest : public NodeTest {
  protected:
   void SetUp() override {
+    // Checkpoints every 4 entries and every second: batches can straddle a multiple of 4, and
+    // the timer then signs the rest.
     start_node({{"PAYMENTS_AUDIT_SIGN_ENTRIES", "true"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "4"},
+                {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1"},
                 {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
     register_orchestrator("o1", address_of(1));
     for (int i = 0; i < 11; ++i) {
