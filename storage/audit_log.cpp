@@ -103,23 +103,8 @@ Result<ParsedLine> parse_line(std::string_view text) {
   return p;
 }
 
-// parse_line's verdict, by the one-pass check when the line is canonical (as written here).
-Result<ParsedLine> check_line_text(std::string_view text, std::string& hash_input) {
-  ScannedEntry scanned;
-  if (!scan_canonical_line(text, scanned, hash_input) || scanned.journal_seq < 0 || scanned.seq < 1 || !scanned.has_event_id)
-    return parse_line(text);
-  if (chain::keccak256(hash_input) != scanned.entry_hash) return Error{"entry_hash does not match the entry"};
-  ParsedLine p;
-  p.seq = static_cast<std::uint64_t>(scanned.seq);
-  p.journal_seq = static_cast<std::uint64_t>(scanned.journal_seq);
-  p.prev = scanned.prev_hash;
-  p.hash = scanned.entry_hash;
-  p.event_id = std::string(scanned.event_id);
-  p.orchestrator_id = std::string(scanned.orchestrator_id);
-  return p;
-}
-
-// check_line_text for many lines: canonical ones are hashed many at a time.
+// parse_line's verdict for each line: canonical lines (as written here) by the one-pass
+// check, hashed many at a time; any other line by parse_line itself.
 void check_lines(const std::vector<std::string_view>& lines, std::vector<Result<ParsedLine>>& out) {
   out.clear();
   out.reserve(lines.size());
@@ -252,13 +237,14 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
   chain::Hash256 head{};
   std::string index_note;
   if (from_index) {
-    std::string hash_input;
+    std::vector<Result<ParsedLine>> checked_one;
     auto check_line = [&](std::uint64_t seq) -> std::optional<ParsedLine> {
       const Span span = log->spans_[seq - 1];
       std::string text(span.length + 1, '\0');
       if (!read_exact(log->fd_, text.data(), text.size(), span.offset) || text.back() != '\n') return std::nullopt;
       text.pop_back();
-      auto parsed = check_line_text(text, hash_input);
+      check_lines({text}, checked_one);
+      const auto& parsed = checked_one.front();
       if (!parsed || parsed->seq != seq || parsed->hash != log->hashes_[seq - 1]) return std::nullopt;
       return *parsed;
     };
