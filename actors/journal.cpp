@@ -2,11 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 
 namespace lpops::actors {
 namespace {
+
+using Self = caf::stateful_actor<JournalState>;
+using SyncSelf = caf::stateful_actor<JournalSyncState>;
 
 [[noreturn]] void die(const std::string& why) {
   // Memory now holds effects the disk may not: continuing could acknowledge lost work.
@@ -15,46 +19,59 @@ namespace {
   std::_Exit(70);
 }
 
-void flush(caf::stateful_actor<JournalState>* self) {
-  auto& st = self->state;
-  st.flush_scheduled = false;
-  if (!st.batch.empty()) {
-    std::vector<const storage::FramedRecord*> records;
-    records.reserve(st.batch.size());
-    std::size_t bytes = 0;
-    for (const auto& r : st.batch) {
-      records.push_back(&r);
-      bytes += r.line.size();
-    }
-    auto start = std::chrono::steady_clock::now();
-    if (auto err = st.store->append(records)) die(*err);
-    st.metrics->journal_fsync_seconds().Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-    st.metrics->journal_batch_records().Observe(static_cast<double>(records.size()));
-    st.metrics->journal_records().Increment(static_cast<double>(records.size()));
-    st.metrics->journal_bytes().Increment(static_cast<double>(bytes));
-    // The batch's audit entries, in the same flush (their durability follows the journal's:
-    // start-up regenerates any the journal has and the log lacks).
-    if (st.audit && !st.audit_lines.empty()) {
-      if (auto err = st.audit->write(st.audit_lines)) die(*err);
-      st.audit_lines.clear();
-      // Syncing the audit log and signing checkpoints happen on the auditor's thread.
-      if (st.auditor) self->send(st.auditor, audit_written_atom::value);
-    }
-    const std::uint64_t first_seq = st.last_seq + 1 - st.batch.size();
-    st.batch.clear();
-    if (st.snapshotter) self->send(st.snapshotter, SnapshotFeed{first_seq, std::move(st.batch_effects)});
-    st.batch_effects.clear();
-  }
-  auto waiting = std::move(st.waiting);
-  st.waiting.clear();
-  for (auto& ack : waiting) ack();
+// Moves the acknowledgements whose records are all in `durable_seq` or before into `out`.
+void take_ready(JournalState& st, std::uint64_t durable_seq, std::vector<std::function<void()>>& out) {
+  std::size_t n = 0;
+  while (n < st.waiting.size() && st.waiting[n].first <= durable_seq) ++n;
+  if (n == 0) return;
+  out.reserve(out.size() + n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(std::move(st.waiting[i].second));
+  st.waiting.erase(st.waiting.begin(), st.waiting.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-void schedule_flush(caf::stateful_actor<JournalState>* self) {
+// Hands the framed records (at most max_batch_records) to the sync actor, unless it is
+// still busy with the previous batch; then they go when it reports back.
+void hand_over(Self* self) {
   auto& st = self->state;
-  if (st.batch.size() >= st.options.max_batch_records) {
-    flush(self);
+  if (st.syncing) return;
+  // Everything handed over before is durable: acknowledgements that wait only for that
+  // (barriers) run now.
+  std::vector<std::function<void()>> ready;
+  take_ready(st, st.handed_seq, ready);
+  for (auto& ack : ready) ack();
+  if (st.records.empty()) return;
+  const std::size_t n = std::min(st.records.size(), st.options.max_batch_records);
+  SyncBatch b;
+  b.first_seq = st.handed_seq + 1;
+  if (n == st.records.size()) {
+    b.records = std::move(st.records);
+    b.effects = std::move(st.effects);
+    st.records.clear();
+    st.effects.clear();
+  } else {
+    const auto end = static_cast<std::ptrdiff_t>(n);
+    b.records.assign(std::make_move_iterator(st.records.begin()), std::make_move_iterator(st.records.begin() + end));
+    b.effects.assign(std::make_move_iterator(st.effects.begin()), std::make_move_iterator(st.effects.begin() + end));
+    st.records.erase(st.records.begin(), st.records.begin() + end);
+    st.effects.erase(st.effects.begin(), st.effects.begin() + end);
+  }
+  st.handed_seq += n;
+  // The audit lines of those records (records without one have an empty line).
+  std::size_t lines = 0;
+  b.audit_lines.reserve(n);
+  for (; lines < n; ++lines)
+    if (!st.audit_lines[lines].empty()) b.audit_lines.push_back(std::move(st.audit_lines[lines]));
+  st.audit_lines.erase(st.audit_lines.begin(), st.audit_lines.begin() + static_cast<std::ptrdiff_t>(lines));
+  take_ready(st, st.handed_seq, b.acks);
+  st.syncing = true;
+  self->send(st.syncer, std::move(b));
+}
+
+void request_flush(Self* self) {
+  auto& st = self->state;
+  if (st.syncing) return;  // the sync actor's report hands everything over
+  if (st.records.size() >= st.options.max_batch_records) {
+    hand_over(self);
     return;
   }
   if (!st.flush_scheduled) {
@@ -81,23 +98,67 @@ std::optional<std::string> audit_line_for(storage::AuditLog& audit, std::unorder
   return audit.append_entry(*effect.entry, kind, source, it == addresses.end() ? std::string() : it->second, journal_seq);
 }
 
-caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
-                            std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
-                            caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit,
-                            caf::actor auditor, std::unordered_map<std::string, std::string> addresses,
-                            JournalOptions options) {
+caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
+                                 caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit, caf::actor auditor) {
   auto& st = self->state;
   st.store = std::move(store);
   st.metrics = std::move(metrics);
-  st.actor_metrics = &st.metrics->actor("journal");
+  st.actor_metrics = &st.metrics->actor("journal.sync");
   st.actor_metrics->live->Increment();
-  st.options = options;
-  st.last_seq = last_seq;
-  st.last_hash = last_hash;
   st.snapshotter = std::move(snapshotter);
   st.audit = std::move(audit);
   st.auditor = std::move(auditor);
+  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  return {
+      [=](SyncBatch& b) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        std::vector<const storage::FramedRecord*> records;
+        records.reserve(b.records.size());
+        std::size_t bytes = 0;
+        for (const auto& r : b.records) {
+          records.push_back(&r);
+          bytes += r.line.size();
+        }
+        const auto start = std::chrono::steady_clock::now();
+        if (auto err = s.store->append(records)) die(*err);
+        s.metrics->journal_fsync_seconds().Observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        s.metrics->journal_batch_records().Observe(static_cast<double>(records.size()));
+        s.metrics->journal_records().Increment(static_cast<double>(records.size()));
+        s.metrics->journal_bytes().Increment(static_cast<double>(bytes));
+        // The batch's audit entries, after the records they describe are durable (their own
+        // durability follows the journal's: start-up regenerates any the journal has and the
+        // log lacks). Syncing the log and signing checkpoints happen on the auditor's thread.
+        if (s.audit && !b.audit_lines.empty()) {
+          if (auto err = s.audit->write(b.audit_lines)) die(*err);
+          if (s.auditor) self->send(s.auditor, audit_written_atom::value);
+        }
+        if (s.snapshotter) self->send(s.snapshotter, SnapshotFeed{b.first_seq, std::move(b.effects)});
+        for (auto& ack : b.acks) ack();
+        // Urgent, so that the next batch goes out before the journal actor works through its
+        // mailbox (which it frames while this batch syncs).
+        self->send<caf::message_priority::high>(caf::actor_cast<caf::actor>(self->current_sender()), synced_atom::value);
+      },
+  };
+}
+
+caf::behavior journal_actor(Self* self, std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
+                            std::uint64_t last_seq, Digest32 last_hash, caf::actor snapshotter,
+                            std::shared_ptr<storage::AuditLog> audit, caf::actor auditor,
+                            std::unordered_map<std::string, std::string> addresses, JournalOptions options) {
+  auto& st = self->state;
+  st.metrics = metrics;
+  st.actor_metrics = &st.metrics->actor("journal");
+  st.actor_metrics->live->Increment();
+  st.options = options;
+  st.options.max_batch_records = std::max<std::size_t>(st.options.max_batch_records, 1);
+  st.last_seq = st.handed_seq = last_seq;
+  st.last_hash = last_hash;
+  st.audit = audit;
   st.addresses = std::move(addresses);
+  st.syncer = self->spawn<caf::detached + caf::linked>(journal_sync_actor, std::move(store), std::move(metrics),
+                                                       std::move(snapshotter), std::move(audit), std::move(auditor));
   self->attach_functor([a = st.audit] {
     if (a) (void)a->sync();  // stopping: make the log durable
   });
@@ -108,24 +169,34 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
         auto& s = self->state;
         if (a.seq != s.last_seq + 1)
           die("record seq " + std::to_string(a.seq) + " arrived after seq " + std::to_string(s.last_seq));
-        s.batch.push_back(storage::frame_record(a.seq, s.last_hash, a.effect.to_json()));
-        if (s.batch.back().line.size() > storage::kMaxRecordBytes) die("record larger than the journal's limit");
-        s.last_hash = s.batch.back().hash;
+        s.effect_text.clear();
+        a.effect.append_json(s.effect_text);
+        s.records.push_back(storage::frame_record(a.seq, s.last_hash, s.effect_text));
+        if (s.records.back().line.size() > storage::kMaxRecordBytes) die("record larger than the journal's limit");
+        s.last_hash = s.records.back().hash;
         s.last_seq = a.seq;
-        if (s.audit)
-          if (auto line = audit_line_for(*s.audit, s.addresses, a.effect, a.seq)) s.audit_lines.push_back(std::move(*line));
-        s.batch_effects.push_back(std::move(a.effect));
-        if (a.on_durable) s.waiting.push_back(std::move(a.on_durable));
-        schedule_flush(self);
+        std::optional<std::string> line;
+        if (s.audit) line = audit_line_for(*s.audit, s.addresses, a.effect, a.seq);
+        s.audit_lines.push_back(line ? std::move(*line) : std::string());
+        s.effects.push_back(std::move(a.effect));
+        if (a.on_durable) s.waiting.emplace_back(a.seq, std::move(a.on_durable));
+        request_flush(self);
       },
       [=](JournalBarrier& b) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        self->state.waiting.push_back(std::move(b.on_durable));
-        schedule_flush(self);
+        auto& s = self->state;
+        s.waiting.emplace_back(s.last_seq, std::move(b.on_durable));
+        request_flush(self);
       },
       [=](flush_atom) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        flush(self);
+        self->state.flush_scheduled = false;
+        hand_over(self);
+      },
+      [=](synced_atom) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        self->state.syncing = false;
+        hand_over(self);
       },
   };
 }

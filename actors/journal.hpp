@@ -1,13 +1,20 @@
 #pragma once
-// The audit actor: the single writer of the journal. It runs detached (its own thread),
-// so a blocking fdatasync never stalls the scheduler, and commits in groups: everything
-// that queued up while the previous batch was being synced goes out in one write and one
-// fdatasync. Acknowledgements run only after that (invariant 2).
+// The audit actor: the single writer of the journal, as two stages on two threads of their
+// own (spawn<detached>), so a blocking fdatasync never stalls the scheduler and never
+// stalls the framing of the records that arrive meanwhile:
+//   - the journal actor frames each effect (seq, hash link) and builds its audit entry;
+//   - its sync actor writes a batch, fdatasyncs it, writes the batch's audit entries and
+//     only then runs the batch's acknowledgements (invariant 2).
+// One batch is in the sync actor at a time; everything the journal actor frames while it
+// is there goes out as the next batch: one write and one fdatasync for whatever queued up
+// (group commit), with the CPU work of the next batch overlapping the disk wait of this one.
 #include <caf/all.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "actors/messages.hpp"
@@ -18,29 +25,52 @@
 namespace lpops::actors {
 
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using synced_atom = caf::atom_constant<caf::atom("synced")>;
 using audit_written_atom = caf::atom_constant<caf::atom("auditwrt")>;
 
 struct JournalOptions {
   std::size_t max_batch_records = 4096;
 };
 
+// One group commit, handed from the journal actor to its sync actor.
+struct SyncBatch {
+  std::uint64_t first_seq = 0;
+  std::vector<storage::FramedRecord> records;
+  std::vector<std::string> audit_lines;        // the records' audit entries
+  std::vector<Effect> effects;                 // fed to the snapshotter once durable
+  std::vector<std::function<void()>> acks;     // run once the batch is durable
+};
+
 struct JournalState {
   static inline const char* name = "journal";
-  std::shared_ptr<storage::RecordStore> store;
   std::shared_ptr<Metrics> metrics;
   ActorMetrics* actor_metrics = nullptr;
   JournalOptions options;
   std::uint64_t last_seq = 0;  // framed so far
   Digest32 last_hash{};
-  std::vector<storage::FramedRecord> batch;
-  std::vector<Effect> batch_effects;  // fed to the snapshotter once durable
-  caf::actor snapshotter;
+  std::uint64_t handed_seq = 0;  // framed records handed to the sync actor
+  std::vector<storage::FramedRecord> records;
+  std::vector<std::string> audit_lines;
+  std::vector<Effect> effects;
+  std::string effect_text;  // reused buffer
+  // Acknowledgements, each with the seq that must be durable before it runs (in order).
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> waiting;
   std::shared_ptr<storage::AuditLog> audit;
-  caf::actor auditor;  // told after each flush that wrote audit entries
   std::unordered_map<std::string, std::string> addresses;  // orchestrator id -> address
-  std::vector<std::string> audit_lines;                    // entries of the batch
-  std::vector<std::function<void()>> waiting;  // acknowledgements of the batch
+  caf::actor syncer;
+  bool syncing = false;          // a batch is in the sync actor
   bool flush_scheduled = false;
+  std::uint64_t handled = 0;
+};
+
+struct JournalSyncState {
+  static inline const char* name = "journal.sync";
+  std::shared_ptr<storage::RecordStore> store;
+  std::shared_ptr<Metrics> metrics;
+  ActorMetrics* actor_metrics = nullptr;
+  std::shared_ptr<storage::AuditLog> audit;
+  caf::actor snapshotter;
+  caf::actor auditor;  // told after each batch that wrote audit entries
   std::uint64_t handled = 0;
 };
 
@@ -50,8 +80,14 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
                             caf::actor auditor, std::unordered_map<std::string, std::string> addresses,
                             JournalOptions options);
 
+caf::behavior journal_sync_actor(caf::stateful_actor<JournalSyncState>* self, std::shared_ptr<storage::RecordStore> store,
+                                 std::shared_ptr<Metrics> metrics, caf::actor snapshotter,
+                                 std::shared_ptr<storage::AuditLog> audit, caf::actor auditor);
+
 // The audit line (if any) for one journal record, keeping `addresses` current.
 std::optional<std::string> audit_line_for(storage::AuditLog& audit, std::unordered_map<std::string, std::string>& addresses,
                                           const Effect& effect, std::uint64_t journal_seq);
 
 }  // namespace lpops::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::SyncBatch)

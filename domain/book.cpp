@@ -120,8 +120,9 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       if (!effect.workload) return std::string("workload effect without a workload");
       if (effect.entry)
         if (auto err = apply_entry(*effect.entry, seq)) return err;
-      auto [pos, inserted] = workloads_.insert_or_assign(effect.workload->workload_id, *effect.workload);
-      if (inserted) workload_order_.push_back(pos->first);
+      auto [pos, inserted] = workload_index_.try_emplace(effect.workload->workload_id, workloads_.size());
+      if (inserted) workloads_.push_back(*effect.workload);
+      else workloads_[pos->second] = *effect.workload;
       break;
     }
     case Effect::Type::policy: {
@@ -152,7 +153,7 @@ Effect Book::upsert_orchestrator(json::object record, UnixMicros now) {
 
 Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
-  if (workloads_.count(d.workload_id)) return Decision::fail(409, "Workload already exists");
+  if (workload_index_.contains(d.workload_id)) return Decision::fail(409, "Workload already exists");
   Workload w = workload_from_draft(d, d.payout_amount, "pending", now);
   Effect effect;
   effect.type = Effect::Type::workload;
@@ -166,7 +167,7 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
                                     const Rate& rate, UnixMicros now) {
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
   if (!is_workload_status(status)) return Decision::fail(400, "Invalid workload status");
-  if (workloads_.count(d.workload_id)) return Decision::fail(409, "Workload already exists");
+  if (workload_index_.contains(d.workload_id)) return Decision::fail(409, "Workload already exists");
   Workload w = workload_from_draft(d, rate.credit_for(duration_ms), status, now);
   w.pricing = WorkloadPricing{duration_ms, rate.text(), options_.credit_unit, now};
 
@@ -189,9 +190,9 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
 }
 
 Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
-  auto it = workloads_.find(id);
-  if (it == workloads_.end()) return Decision::fail(404, "Workload not found");
-  Workload w = it->second;
+  auto it = workload_index_.find(id);
+  if (it == workload_index_.end()) return Decision::fail(404, "Workload not found");
+  Workload w = workloads_[it->second];
   if (patch.status) w.status = *patch.status;
   if (patch.notes) w.notes = patch.notes;
   if (patch.tx_hash) w.tx_hash = patch.tx_hash;
@@ -208,7 +209,7 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
       effect.entry = make_entry("workload:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
                                 "workload", workload_metadata(w), now);
   }
-  if (w.to_json() == it->second.to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
+  if (w.to_json() == workloads_[it->second].to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
   json::object view = w.to_view();
   effect.workload = std::move(w);
   return commit(std::move(effect), std::move(view));
@@ -293,15 +294,15 @@ const Account* Book::account(const std::string& id) const {
 }
 
 const Workload* Book::workload(const std::string& id) const {
-  auto it = workloads_.find(id);
-  return it == workloads_.end() ? nullptr : &it->second;
+  auto it = workload_index_.find(id);
+  return it == workload_index_.end() ? nullptr : &workloads_[it->second];
 }
 
 std::vector<const Workload*> Book::list_workloads(const WorkloadFilter& f) const {
   std::vector<const Workload*> out;
-  for (auto it = workload_order_.rbegin(); it != workload_order_.rend(); ++it) {
+  for (auto it = workloads_.rbegin(); it != workloads_.rend(); ++it) {
     if (f.limit && out.size() >= *f.limit) break;
-    const Workload& w = workloads_.at(*it);
+    const Workload& w = *it;
     if (f.orchestrator_id && w.orchestrator_id != *f.orchestrator_id) continue;
     if (f.status && w.status != *f.status) continue;
     if (f.since && w.submitted_at < *f.since) continue;
@@ -317,7 +318,7 @@ json::object Book::workload_summary(std::optional<UnixMicros> since, std::option
     Wei earned = 0, pending = 0;
   };
   std::map<std::string, Totals> by_orchestrator;
-  for (const auto& [id, w] : workloads_) {
+  for (const auto& w : workloads_) {
     if (since && w.submitted_at < *since) continue;
     if (until && w.submitted_at > *until) continue;
     Totals& t = by_orchestrator[w.orchestrator_id];

@@ -6,8 +6,10 @@
 // which they apply; the journal stores the effect's JSON form and start-up replay applies
 // that through the same apply(), so replay reproduces state (invariant 5).
 #include <boost/json.hpp>
+#include <boost/unordered/unordered_flat_map.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <optional>
@@ -146,8 +148,11 @@ class Book {
   std::unordered_map<std::string, boost::json::object> orchestrators_;
   std::vector<std::string> orchestrator_order_;
   std::unordered_map<std::string, Account> accounts_;
-  std::unordered_map<std::string, Workload> workloads_;
-  std::vector<std::string> workload_order_;  // insertion order == submitted_at order
+  // Workloads in insertion (== submitted_at) order, and where each id is in it: an open-
+  // addressing table, because a large book makes every lookup a cache miss and chained
+  // nodes make it several.
+  std::deque<Workload> workloads_;
+  boost::unordered_flat_map<std::string, std::size_t> workload_index_;
   struct Idempotent {
     std::string request_digest;
     boost::json::object response;

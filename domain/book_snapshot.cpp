@@ -52,8 +52,8 @@ std::vector<typename Map::const_pointer> sorted(const Map& m) {
 json::object Book::snapshot() const {
   json::object s = snapshot_without_workloads();
   json::array workloads;
-  workloads.reserve(workload_order_.size());
-  for (const auto& id : workload_order_) workloads.push_back(workloads_.at(id).to_json());
+  workloads.reserve(workloads_.size());
+  for (const auto& w : workloads_) workloads.push_back(w.to_json());
   s["workloads"] = std::move(workloads);
   return s;
 }
@@ -61,7 +61,7 @@ json::object Book::snapshot() const {
 std::string Book::snapshot_text() const {
   const json::object s = snapshot_without_workloads();
   std::string out;
-  out.reserve(256 * workload_order_.size() + 4096);
+  out.reserve(256 * workloads_.size() + 4096);
   out += '{';
   bool first = true;
   for (const auto& kv : s) {
@@ -74,9 +74,9 @@ std::string Book::snapshot_text() const {
       continue;
     }
     out += '[';
-    for (std::size_t i = 0; i < workload_order_.size(); ++i) {
+    for (std::size_t i = 0; i < workloads_.size(); ++i) {
       if (i) out += ',';
-      workloads_.at(workload_order_[i]).append_json(out);
+      workloads_[i].append_json(out);
     }
     out += ']';
   }
@@ -145,9 +145,9 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
     for (const auto& wv : s.at("workloads").as_array()) {
       auto w = Workload::from_json(wv.as_object());
       if (!w) return Error{"snapshot workload: " + w.error()};
-      std::string id = w->workload_id;
-      b.workloads_.emplace(id, std::move(w).value());
-      b.workload_order_.push_back(id);
+      if (!b.workload_index_.try_emplace(w->workload_id, b.workloads_.size()).second)
+        return Error{"snapshot lists workload " + w->workload_id + " twice"};
+      b.workloads_.push_back(std::move(w).value());
     }
     for (const auto& kv : s.at("adjustment_keys").as_object()) {
       const auto& v = kv.value().as_object();

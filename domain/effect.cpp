@@ -1,5 +1,6 @@
 #include "domain/effect.hpp"
 
+#include "domain/canonical_json.hpp"
 #include "domain/json_fields.hpp"
 
 namespace lpops {
@@ -33,6 +34,46 @@ json::object Effect::to_json() const {
     o["adjustment"] = std::move(a);
   }
   return o;
+}
+
+void Effect::append_json(std::string& out) const {
+  out += "{\"type\":\"";
+  out += type == Type::orchestrator ? kOrchestrator
+         : type == Type::workload   ? kWorkload
+         : type == Type::policy     ? kPolicy
+                                    : kAdjustment;
+  out += "\",\"at\":\"";
+  out += iso_utc(at, UtcSuffix::offset);  // digits and punctuation only
+  out += '"';
+  if (orchestrator) {
+    out += ",\"orchestrator\":";
+    out += json::serialize(*orchestrator);
+  }
+  if (workload) {
+    out += ",\"workload\":";
+    workload->append_json(out);
+  }
+  if (entry) {
+    out += ",\"entry\":";
+    entry->append_json(out);
+  }
+  if (adjustment) {
+    auto optional = [&out](std::string_view key, const std::optional<std::string>& v) {
+      out += key;
+      if (v) append_canonical_string(out, *v);
+      else out += "null";
+    };
+    optional(",\"adjustment\":{\"reference_workload_id\":", adjustment->reference_workload_id);
+    optional(",\"notes\":", adjustment->notes);
+    if (adjustment->idempotency_key) {
+      out += ",\"idempotency_key\":";
+      append_canonical_string(out, *adjustment->idempotency_key);
+      out += ",\"request_digest\":";
+      append_canonical_string(out, adjustment->request_digest.value_or(""));
+    }
+    out += '}';
+  }
+  out += '}';
 }
 
 Result<Effect> Effect::from_json(const json::object& o) {

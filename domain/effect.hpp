@@ -29,6 +29,9 @@ struct Effect {
   std::optional<AdjustmentNote> adjustment;
 
   boost::json::object to_json() const;
+  // Appends json::serialize(to_json()), byte for byte, without building the object (the
+  // journal writes every effect).
+  void append_json(std::string& out) const;
   static Result<Effect> from_json(const boost::json::object& o);
 };
 

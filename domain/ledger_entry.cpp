@@ -1,5 +1,6 @@
 #include "domain/ledger_entry.hpp"
 
+#include "domain/canonical_json.hpp"
 #include "domain/json_fields.hpp"
 
 namespace lpops {
@@ -26,6 +27,26 @@ json::object LedgerEntry::to_json() const {
   if (!metadata.empty()) o["metadata"] = metadata;
   o["at"] = iso_utc(at, UtcSuffix::offset);
   return o;
+}
+
+void LedgerEntry::append_json(std::string& out) const {
+  out += "{\"event_id\":";
+  append_canonical_string(out, event_id);
+  out += ",\"orchestrator_id\":";
+  append_canonical_string(out, orchestrator_id);
+  out += ",\"delta_wei\":\"";
+  out += format_wei(delta);
+  out += "\",\"balance_wei\":\"";
+  out += format_wei(balance_after);
+  out += "\",\"reason\":";
+  append_canonical_string(out, reason);
+  if (!metadata.empty()) {
+    out += ",\"metadata\":";
+    out += json::serialize(metadata);
+  }
+  out += ",\"at\":\"";
+  out += iso_utc(at, UtcSuffix::offset);
+  out += "\"}";
 }
 
 Result<LedgerEntry> LedgerEntry::from_json(const json::object& o) {

@@ -21,6 +21,8 @@ struct LedgerEntry {
   UnixMicros at = 0;
 
   boost::json::object to_json() const;
+  // Appends json::serialize(to_json()), byte for byte, without building the object.
+  void append_json(std::string& out) const;
   static Result<LedgerEntry> from_json(const boost::json::object& o);
 
   // The reference's GET /api/ledger/events shape, plus event_id and *_wei fields.

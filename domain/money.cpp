@@ -1,6 +1,7 @@
 #include "domain/money.hpp"
 
 #include <array>
+#include <charconv>
 #include <cctype>
 #include <string>
 
@@ -111,8 +112,18 @@ Result<Wei> parse_wei(std::string_view text) {
   }
 }
 
+std::string format_wei(const Wei& wei) {
+  const auto& b = wei.backend();
+  if (b.size() == 1) {
+    char buf[24];
+    const auto end = std::to_chars(buf, buf + sizeof buf, static_cast<std::uint64_t>(b.limbs()[0])).ptr;
+    return std::string(buf, end);
+  }
+  return wei.str();
+}
+
 std::string format_eth(const Wei& wei) {
-  std::string digits = wei.str();
+  std::string digits = format_wei(wei);
   if (digits.size() <= static_cast<std::size_t>(kEthDecimals))
     digits.insert(0, static_cast<std::size_t>(kEthDecimals) + 1 - digits.size(), '0');
   std::string whole = digits.substr(0, digits.size() - kEthDecimals);
@@ -127,7 +138,7 @@ std::string format_eth(const SignedWei& wei) {
 }
 
 std::string format_wei(const SignedWei& wei) {
-  std::string s = wei.magnitude.str();
+  std::string s = format_wei(wei.magnitude);
   return wei.negative && !wei.is_zero() ? "-" + s : s;
 }
 

@@ -44,7 +44,8 @@ Result<Wei> parse_wei(std::string_view text);
 std::string format_eth(const Wei& wei);
 std::string format_eth(const SignedWei& wei);
 std::string format_wei(const SignedWei& wei);
-inline std::string format_wei(const Wei& wei) { return wei.str(); }
+// Decimal digits of a wei amount (== wei.str(); amounts below 2^64 take a fast path).
+std::string format_wei(const Wei& wei);
 
 // balance = credits - debits, which may be negative only after a forced adjustment.
 SignedWei signed_difference(const Wei& plus, const Wei& minus);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "domain/canonical_json.hpp"
 #include "domain/json_fields.hpp"
 
 namespace lpops {
@@ -80,7 +81,7 @@ void Workload::append_json(std::string& out) const {
     out += '"';
     out += key;  // keys are plain ASCII literals
     out += "\":";
-    if (quote) out += json::serialize(text);  // the serializer's own string escaping
+    if (quote) append_canonical_string(out, text);  // the serializer's escaping (tested)
     else out += text;
   };
   out += '{';

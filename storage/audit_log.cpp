@@ -311,7 +311,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
         failure = "journal_seq does not increase";
       } else {
         const std::uint64_t line_offset = line_start + starts[i];
-        const std::uint32_t orchestrator = log->orchestrator_number(parsed->orchestrator_id);
+        const std::uint32_t orchestrator = log->orchestrator_number(parsed->orchestrator_id, parsed->seq);
         const std::uint64_t fp = event_fingerprint(parsed->event_id);
         log->remember(parsed->hash, line_offset, static_cast<std::uint32_t>(text.size()), orchestrator, fp, parsed->seq);
         fresh.push_back(parsed->hash);
@@ -357,6 +357,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
     return Error{*err};
   log->orchestrators_offset_ += log->staged_orchestrators_.size();
   log->staged_orchestrators_.clear();
+  log->staged_orchestrator_ends_.clear();
   if (auto err = log->write_all(log->index_fd_, log->staged_index_, log->index_records_ * sizeof(IndexRecord), "audit.index"))
     return Error{*err};
   log->index_records_ += log->staged_index_.size() / sizeof(IndexRecord);
@@ -391,13 +392,14 @@ void AuditLog::remember(const chain::Hash256& hash, std::uint64_t offset, std::u
   by_orchestrator_[orchestrator].push_back(seq);
 }
 
-std::uint32_t AuditLog::orchestrator_number(const std::string& id) {
+std::uint32_t AuditLog::orchestrator_number(const std::string& id, std::uint64_t seq) {
   auto [it, inserted] = orchestrator_numbers_.emplace(id, static_cast<std::uint32_t>(orchestrator_ids_.size()));
   if (inserted) {
     orchestrator_ids_.push_back(id);
     by_orchestrator_.emplace_back();
     append_canonical_string(staged_orchestrators_, id);
     staged_orchestrators_ += '\n';
+    staged_orchestrator_ends_.emplace_back(seq, staged_orchestrators_.size());
   }
   return it->second;
 }
@@ -456,7 +458,7 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   line += '}';
   const std::uint64_t fp = event_fingerprint(entry.event_id);
   std::unique_lock lock(mutex_);
-  const std::uint32_t orchestrator = orchestrator_number(entry.orchestrator_id);
+  const std::uint32_t orchestrator = orchestrator_number(entry.orchestrator_id, f.seq);
   IndexRecord r{hash, staged_offset_, static_cast<std::uint32_t>(line.size()), orchestrator, fp, 0};
   r.check = r.compute_check();
   staged_index_.append(reinterpret_cast<const char*>(&r), sizeof r);
@@ -479,7 +481,16 @@ std::optional<std::string> AuditLog::write(const std::vector<std::string>& lines
   std::string orchestrators, index;
   {
     std::unique_lock lock(mutex_);
-    orchestrators.swap(staged_orchestrators_);
+    // The ids introduced by the entries written now (seqs up to last).
+    const std::uint64_t last = visible_ + lines.size();
+    std::size_t id_bytes = 0;
+    while (!staged_orchestrator_ends_.empty() && staged_orchestrator_ends_.front().first <= last) {
+      id_bytes = staged_orchestrator_ends_.front().second;
+      staged_orchestrator_ends_.pop_front();
+    }
+    orchestrators = staged_orchestrators_.substr(0, id_bytes);
+    staged_orchestrators_.erase(0, id_bytes);
+    for (auto& end : staged_orchestrator_ends_) end.second -= id_bytes;
     const std::size_t bytes = std::min(staged_index_.size(), lines.size() * sizeof(IndexRecord));
     index = staged_index_.substr(0, bytes);
     staged_index_.erase(0, bytes);

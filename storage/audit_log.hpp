@@ -22,7 +22,8 @@
 // are read and checked, and it is rewritten. check_stored() re-checks every covered line
 // (hash, chain, agreement with the index) and runs in the background after start.
 //
-// One writer (the journal thread); readers (HTTP) take a shared lock.
+// One thread stages entries (append_entry, the journal thread) and one writes them (write,
+// the journal's sync thread), in order; readers (HTTP) take a shared lock.
 #include <boost/unordered/unordered_flat_map.hpp>
 
 #include <atomic>
@@ -108,7 +109,7 @@ class AuditLog {
   // Adds one entry to the in-memory structures (the caller holds the lock or is open()).
   void remember(const chain::Hash256& hash, std::uint64_t offset, std::uint32_t length, std::uint32_t orchestrator,
                 std::uint64_t event_fp, std::uint64_t seq, bool from_index = false);
-  std::uint32_t orchestrator_number(const std::string& id);  // assigns new ones (staged)
+  std::uint32_t orchestrator_number(const std::string& id, std::uint64_t seq);  // assigns new ones (staged by entry seq)
   bool line_has_event(std::uint64_t seq, const std::string& event_id) const;
   std::optional<std::string> write_all(int fd, const std::string& data, std::uint64_t offset, const char* what);
 
@@ -147,6 +148,10 @@ class AuditLog {
   std::uint64_t index_records_ = 0;          // records in audit.index
   std::uint64_t orchestrators_offset_ = 0;   // bytes in audit.orchestrators
   std::string staged_index_, staged_orchestrators_;  // one index record per staged line
+  // Where each staged orchestrator id ends in staged_orchestrators_, with the seq of the
+  // entry that introduced it: write() takes only those of the entries it writes (entries
+  // may be staged by one thread while another writes the earlier ones).
+  std::deque<std::pair<std::uint64_t, std::size_t>> staged_orchestrator_ends_;
   std::vector<chain::Hash256> staged_hashes_;         // staged entries, not yet in tree_
   chain::merkle::Tree tree_;
   std::optional<chain::PrivateKey> entry_key_;

@@ -7,15 +7,19 @@ constexpr std::size_t kHashSuffixBytes = kHashKey.size() + 64 + 2;  // ,"hash":"
 }  // namespace
 
 FramedRecord frame_record(std::uint64_t seq, const Digest32& prev, const boost::json::object& effect) {
+  return frame_record(seq, prev, boost::json::serialize(effect));
+}
+
+FramedRecord frame_record(std::uint64_t seq, const Digest32& prev, std::string_view effect_json) {
   FramedRecord r;
   std::string& line = r.line;
-  line.reserve(256);
+  line.reserve(effect_json.size() + 200);
   line += "{\"seq\":";
   line += std::to_string(seq);
   line += ",\"prev\":\"";
   line += hex_lower(prev);
   line += "\",\"effect\":";
-  line += boost::json::serialize(effect);
+  line += effect_json;
   line += '}';
   r.hash = sha256(line);
   line.pop_back();

@@ -25,6 +25,8 @@ struct FramedRecord {
 };
 
 FramedRecord frame_record(std::uint64_t seq, const Digest32& prev, const boost::json::object& effect);
+// The same, for an effect already serialised (one JSON object).
+FramedRecord frame_record(std::uint64_t seq, const Digest32& prev, std::string_view effect_json);
 
 struct ParsedRecord {
   std::uint64_t seq = 0;

@@ -223,6 +223,68 @@ TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {
   }
 }
 
+TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
+  // The journal writes effects directly; the text must be what the JSON document gives.
+  std::string controls;
+  for (int c = 1; c < 0x20; ++c) controls += static_cast<char>(c);
+  controls += "\x7f/<>";
+  const std::vector<std::string> texts = {"w-1", "quote\"back\\slash", controls, "ünïcode ✓ \u2028", ""};
+  std::mt19937_64 rng(11);
+  auto pick = [&] { return texts[rng() % texts.size()]; };
+  auto amount = [&] {
+    // One limb, two limbs, the top of the range.
+    switch (rng() % 4) {
+      case 0: return Wei(rng() % 1000);
+      case 1: return Wei(rng());
+      case 2: return Wei(rng()) * Wei(rng()) + Wei(rng());
+      default: return max_wei() - Wei(rng() % 7);
+    }
+  };
+  for (int i = 0; i < 1000; ++i) {
+    Effect e;
+    e.type = static_cast<Effect::Type>(rng() % 4);
+    e.at = static_cast<UnixMicros>(rng() % 4'000'000'000'000'000ULL);
+    if (rng() % 3 == 0)
+      e.orchestrator = std::make_shared<const json::object>(
+          json::object{{"orchestrator_id", pick()}, {"address", pick()}, {"n", rng() % 99}, {"x", nullptr}});
+    if (rng() % 2) {
+      Workload w;
+      w.workload_id = pick();
+      w.orchestrator_id = pick();
+      if (rng() % 2) w.notes = pick();
+      w.payout_amount = amount();
+      w.status = "verified";
+      w.submitted_at = e.at;
+      w.credited = rng() % 2;
+      if (rng() % 2) w.pricing = WorkloadPricing{rng() % 100000, pick(), pick(), e.at};
+      e.workload = std::move(w);
+    }
+    if (rng() % 2) {
+      LedgerEntry entry;
+      entry.event_id = pick();
+      entry.orchestrator_id = pick();
+      entry.delta = SignedWei{rng() % 2 == 0, amount()};
+      if (entry.delta.is_zero()) entry.delta.negative = false;
+      entry.balance_after = SignedWei{false, amount()};
+      entry.reason = pick();
+      if (rng() % 2) entry.metadata = json::object{{"source", pick()}, {"duration_ms", rng() % 1000}, {"nested", json::array{1, "a", nullptr}}};
+      entry.at = e.at;
+      e.entry = std::move(entry);
+    }
+    if (rng() % 3 == 0) {
+      AdjustmentNote note;
+      if (rng() % 2) note.reference_workload_id = pick();
+      if (rng() % 2) note.notes = pick();
+      if (rng() % 2) note.idempotency_key = pick();
+      if (rng() % 2) note.request_digest = pick();
+      e.adjustment = std::move(note);
+    }
+    std::string out;
+    e.append_json(out);
+    ASSERT_EQ(out, json::serialize(e.to_json())) << i;
+  }
+}
+
 TEST(Book, ApplyRejectsAnEntryThatDoesNotMatchTheRunningBalance) {
   Recorded r;
   r.add_orchestrator("o1");

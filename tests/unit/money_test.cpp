@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <limits>
+
 #include "domain/money.hpp"
 #include "domain/rate.hpp"
 
@@ -73,6 +75,18 @@ TEST(Money, FormatParseRoundTripProperty) {
     RC_ASSERT(back.ok());
     RC_ASSERT(back->magnitude == w);
     RC_ASSERT(parse_wei(format_wei(w)).value() == w);
+  }));
+}
+
+TEST(Money, FormatWeiEqualsTheLibraryDigitsProperty) {
+  // The one-limb fast path and the general one agree with cpp_int's own decimal text.
+  for (const Wei& w : {Wei(0), Wei(1), Wei(std::numeric_limits<std::uint64_t>::max()),
+                       Wei(std::numeric_limits<std::uint64_t>::max()) + 1, max_wei()})
+    EXPECT_EQ(format_wei(w), w.str());
+  EXPECT_TRUE(rc::check("format_wei == str()", [](std::uint64_t a, std::uint64_t b, std::uint8_t shift) {
+    const Wei w = (Wei{a} << (shift % 200)) + Wei{b};
+    RC_ASSERT(format_wei(w) == w.str());
+    RC_ASSERT(format_wei(Wei{b}) == Wei{b}.str());
   }));
 }
 
