@@ -108,7 +108,7 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
   st.snapshotter = std::move(snapshotter);
   st.audit = std::move(audit);
   st.auditor = std::move(auditor);
-  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  self->attach_functor([owner = st.metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](SyncBatch& b) {
         HandlerTimer timer(*self->state.actor_metrics, self);
@@ -162,7 +162,7 @@ caf::behavior journal_actor(Self* self, std::shared_ptr<storage::RecordStore> st
   self->attach_functor([a = st.audit] {
     if (a) (void)a->sync();  // stopping: make the log durable
   });
-  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  self->attach_functor([owner = st.metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](JournalAppend& a) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -50,7 +50,7 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
   st.options = std::move(options);
   st.actor_metrics = &metrics->actor("ledger");
   st.actor_metrics->live->Increment();
-  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](CreateWorkload& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -11,7 +11,7 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
   st.ledger = std::move(ledger);
   st.actor_metrics = &metrics->actor("orchestrator");
   st.actor_metrics->live->Increment();
-  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](ApplyRegistration& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

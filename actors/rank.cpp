@@ -26,7 +26,7 @@ caf::behavior rank_actor(Self* self, std::shared_ptr<Metrics> metrics, RankOptio
   st.options = std::move(options);
   st.actor_metrics = &metrics->actor("rank");
   st.actor_metrics->live->Increment();
-  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](RankCheck& check) {
         HandlerTimer timer(*self->state.actor_metrics, self);

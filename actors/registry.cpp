@@ -76,7 +76,7 @@ caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf:
   st.metrics = std::move(metrics);
   st.actor_metrics = &st.metrics->actor("registry");
   st.actor_metrics->live->Increment();
-  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  self->attach_functor([owner = st.metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   st.per_minute = std::make_unique<SlidingWindow>(options.registrations_per_minute, 60);
   st.burst = std::make_unique<SlidingWindow>(options.registration_burst, 10);
   st.options = std::move(options);

@@ -33,7 +33,7 @@ caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::
   st.every_records = std::max<std::uint64_t>(every_records, 1);
   st.actor_metrics = &metrics->actor("snapshotter");
   st.actor_metrics->live->Increment();
-  self->attach_functor([m = st.actor_metrics] { m->live->Decrement(); });
+  self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](SnapshotFeed& feed) {
         HandlerTimer timer(*self->state.actor_metrics, self);
