@@ -83,7 +83,7 @@ void request_flush(Self* self) {
 
 }  // namespace
 
-std::optional<std::string> audit_line_for(storage::AuditLog& audit, std::unordered_map<std::string, std::string>& addresses,
+std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,
                                           const Effect& effect, std::uint64_t journal_seq) {
   if (effect.type == Effect::Type::orchestrator && effect.orchestrator) {
     const auto* id = effect.orchestrator->if_contains("orchestrator_id");
@@ -146,7 +146,7 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
 caf::behavior journal_actor(Self* self, std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
                             std::uint64_t last_seq, Digest32 last_hash, caf::actor snapshotter,
                             std::shared_ptr<storage::AuditLog> audit, caf::actor auditor,
-                            std::unordered_map<std::string, std::string> addresses, JournalOptions options) {
+                            AddressBook addresses, JournalOptions options) {
   auto& st = self->state;
   st.metrics = metrics;
   st.actor_metrics = &st.metrics->actor("journal");

@@ -10,6 +10,8 @@
 // (group commit), with the CPU work of the next batch overlapping the disk wait of this one.
 #include <caf/all.hpp>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -27,6 +29,9 @@ namespace lpops::actors {
 using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using synced_atom = caf::atom_constant<caf::atom("synced")>;
 using audit_written_atom = caf::atom_constant<caf::atom("auditwrt")>;
+
+// Orchestrator id -> address, for the audit entries' recipient.
+using AddressBook = boost::unordered_flat_map<std::string, std::string>;
 
 struct JournalOptions {
   std::size_t max_batch_records = 4096;
@@ -56,7 +61,7 @@ struct JournalState {
   // Acknowledgements, each with the seq that must be durable before it runs (in order).
   std::vector<std::pair<std::uint64_t, std::function<void()>>> waiting;
   std::shared_ptr<storage::AuditLog> audit;
-  std::unordered_map<std::string, std::string> addresses;  // orchestrator id -> address
+  AddressBook addresses;  // orchestrator id -> address
   caf::actor syncer;
   bool syncing = false;          // a batch is in the sync actor
   bool flush_scheduled = false;
@@ -77,7 +82,7 @@ struct JournalSyncState {
 caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
                             std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
                             caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit,
-                            caf::actor auditor, std::unordered_map<std::string, std::string> addresses,
+                            caf::actor auditor, AddressBook addresses,
                             JournalOptions options);
 
 caf::behavior journal_sync_actor(caf::stateful_actor<JournalSyncState>* self, std::shared_ptr<storage::RecordStore> store,
@@ -85,7 +90,7 @@ caf::behavior journal_sync_actor(caf::stateful_actor<JournalSyncState>* self, st
                                  std::shared_ptr<storage::AuditLog> audit, caf::actor auditor);
 
 // The audit line (if any) for one journal record, keeping `addresses` current.
-std::optional<std::string> audit_line_for(storage::AuditLog& audit, std::unordered_map<std::string, std::string>& addresses,
+std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,
                                           const Effect& effect, std::uint64_t journal_seq);
 
 }  // namespace lpops::actors

@@ -194,7 +194,7 @@ int serve(const ServeOptions& o) {
     audit->sign_entries_with(*audit_key);
     spdlog::info("audit log: every entry is also signed by the audit key (PAYMENTS_AUDIT_SIGN_ENTRIES)");
   }
-  std::unordered_map<std::string, std::string> addresses;
+  actors::AddressBook addresses;
   for (const auto& [id, record] : book->orchestrator_records())
     if (const auto* a = record.if_contains("address"); a && a->is_string()) addresses[id] = std::string(a->as_string());
   {

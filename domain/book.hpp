@@ -114,7 +114,7 @@ class Book {
   bool knows_orchestrator(const std::string& id) const { return orchestrators_.count(id) != 0; }
   SignedWei balance(const std::string& id) const;
   const Account* account(const std::string& id) const;
-  const std::unordered_map<std::string, boost::json::object>& orchestrator_records() const { return orchestrators_; }
+  const boost::unordered_flat_map<std::string, boost::json::object>& orchestrator_records() const { return orchestrators_; }
   const std::vector<std::string>& orchestrator_order() const { return orchestrator_order_; }
   const Workload* workload(const std::string& id) const;
   std::vector<const Workload*> list_workloads(const WorkloadFilter& filter) const;
@@ -145,9 +145,11 @@ class Book {
 
   BookOptions options_;
   std::uint64_t last_seq_ = 0;
-  std::unordered_map<std::string, boost::json::object> orchestrators_;
+  // Keyed by orchestrator id (or idempotency key): open addressing, because with thousands
+  // of orchestrators chained nodes make every lookup several cache misses.
+  boost::unordered_flat_map<std::string, boost::json::object> orchestrators_;
   std::vector<std::string> orchestrator_order_;
-  std::unordered_map<std::string, Account> accounts_;
+  boost::unordered_flat_map<std::string, Account> accounts_;
   // Workloads in insertion (== submitted_at) order, and where each id is in it: an open-
   // addressing table, because a large book makes every lookup a cache miss and chained
   // nodes make it several.
@@ -157,10 +159,10 @@ class Book {
     std::string request_digest;
     boost::json::object response;
   };
-  std::unordered_map<std::string, Idempotent> adjustments_;  // by idempotency key
+  boost::unordered_flat_map<std::string, Idempotent> adjustments_;  // by idempotency key
   std::set<std::string> policies_;                           // recorded policy event ids
-  std::unordered_map<std::string, std::map<std::int64_t, DayTotals>> days_;
-  std::unordered_map<std::string, std::vector<std::uint64_t>> entry_seqs_by_orchestrator_;
+  boost::unordered_flat_map<std::string, std::map<std::int64_t, DayTotals>> days_;
+  boost::unordered_flat_map<std::string, std::vector<std::uint64_t>> entry_seqs_by_orchestrator_;
   std::vector<std::uint64_t> entry_seqs_;
 };
 

@@ -141,7 +141,7 @@ class AuditLog {
   std::thread indexer_;
   // Orchestrators by number (audit.orchestrators), and each one's entries.
   std::vector<std::string> orchestrator_ids_;
-  std::unordered_map<std::string, std::uint32_t> orchestrator_numbers_;
+  boost::unordered_flat_map<std::string, std::uint32_t> orchestrator_numbers_;
   std::vector<std::vector<std::uint64_t>> by_orchestrator_;  // by number
   // audit.index and audit.orchestrators: what is staged goes out with the next write().
   int index_fd_ = -1, orchestrators_fd_ = -1;

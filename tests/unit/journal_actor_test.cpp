@@ -66,7 +66,7 @@ TEST(JournalActor, GroupCommitsInOrderWithinTheLimitAndAcknowledgesOnlyDurableRe
   auto journal = sys.spawn<caf::detached>(journal_actor, std::static_pointer_cast<storage::RecordStore>(store),
                                           std::make_shared<Metrics>(), std::uint64_t{0}, Digest32{}, caf::actor{},
                                           std::shared_ptr<storage::AuditLog>{}, caf::actor{},
-                                          std::unordered_map<std::string, std::string>{}, options);
+                                          AddressBook{}, options);
   constexpr int kRecords = 40;
   std::mutex mutex;
   std::vector<int> acked;               // in the order the acknowledgements ran
