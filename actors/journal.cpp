@@ -99,7 +99,8 @@ std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook&
 }
 
 caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
-                                 caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit, caf::actor auditor) {
+                                 caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit, caf::actor auditor,
+                                 JournalOptions options) {
   auto& st = self->state;
   st.store = std::move(store);
   st.metrics = std::move(metrics);
@@ -108,6 +109,7 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
   st.snapshotter = std::move(snapshotter);
   st.audit = std::move(audit);
   st.auditor = std::move(auditor);
+  st.options = options;
   self->attach_functor([owner = st.metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](SyncBatch& b) {
@@ -132,9 +134,25 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
         // log lacks). Syncing the log and signing checkpoints happen on the auditor's thread.
         if (s.audit && !b.audit_lines.empty()) {
           if (auto err = s.audit->write(b.audit_lines)) die(*err);
-          if (s.auditor) self->send(s.auditor, audit_written_atom::value);
+          s.entries_since_notice += b.audit_lines.size();
+          if (s.auditor && s.entries_since_notice >= s.options.audit_notify_entries) {
+            self->send(s.auditor, audit_written_atom::value);
+            s.entries_since_notice = 0;
+          }
         }
-        if (s.snapshotter) self->send(s.snapshotter, SnapshotFeed{b.first_seq, std::move(b.effects)});
+        if (s.snapshotter) {
+          if (s.feed.effects.empty()) s.feed.first_seq = b.first_seq;
+          if (s.feed.effects.empty() && b.effects.size() >= s.options.snapshot_feed_records) {
+            s.feed.effects = std::move(b.effects);
+          } else {
+            s.feed.effects.reserve(s.feed.effects.size() + b.effects.size());
+            for (auto& e : b.effects) s.feed.effects.push_back(std::move(e));
+          }
+          if (s.feed.effects.size() >= s.options.snapshot_feed_records) {
+            self->send(s.snapshotter, std::move(s.feed));
+            s.feed = SnapshotFeed{};
+          }
+        }
         for (auto& ack : b.acks) ack();
         // Urgent, so that the next batch goes out before the journal actor works through its
         // mailbox (which it frames while this batch syncs).
@@ -158,7 +176,8 @@ caf::behavior journal_actor(Self* self, std::shared_ptr<storage::RecordStore> st
   st.audit = audit;
   st.addresses = std::move(addresses);
   st.syncer = self->spawn<caf::detached + caf::linked>(journal_sync_actor, std::move(store), std::move(metrics),
-                                                       std::move(snapshotter), std::move(audit), std::move(auditor));
+                                                       std::move(snapshotter), std::move(audit), std::move(auditor),
+                                                       st.options);
   self->attach_functor([a = st.audit] {
     if (a) (void)a->sync();  // stopping: make the log durable
   });

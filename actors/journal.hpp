@@ -35,6 +35,11 @@ using AddressBook = boost::unordered_flat_map<std::string, std::string>;
 
 struct JournalOptions {
   std::size_t max_batch_records = 4096;
+  // The auditor is told after this many new audit entries (its checkpoint cadence); its own
+  // timer covers the rest (syncing the log, time-based checkpoints).
+  std::uint64_t audit_notify_entries = 1000;
+  // Effects go to the snapshotter in feeds of at least this many (one wake-up per feed).
+  std::size_t snapshot_feed_records = 256;
 };
 
 // One group commit, handed from the journal actor to its sync actor.
@@ -75,7 +80,10 @@ struct JournalSyncState {
   ActorMetrics* actor_metrics = nullptr;
   std::shared_ptr<storage::AuditLog> audit;
   caf::actor snapshotter;
-  caf::actor auditor;  // told after each batch that wrote audit entries
+  caf::actor auditor;
+  JournalOptions options;
+  std::uint64_t entries_since_notice = 0;  // audit entries written since the auditor was told
+  SnapshotFeed feed;                       // effects not yet handed to the snapshotter
   std::uint64_t handled = 0;
 };
 
@@ -87,7 +95,7 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
 
 caf::behavior journal_sync_actor(caf::stateful_actor<JournalSyncState>* self, std::shared_ptr<storage::RecordStore> store,
                                  std::shared_ptr<Metrics> metrics, caf::actor snapshotter,
-                                 std::shared_ptr<storage::AuditLog> audit, caf::actor auditor);
+                                 std::shared_ptr<storage::AuditLog> audit, caf::actor auditor, JournalOptions options);
 
 // The audit line (if any) for one journal record, keeping `addresses` current.
 std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,

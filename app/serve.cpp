@@ -237,6 +237,9 @@ int serve(const ServeOptions& o) {
   auto auditor = sys.spawn<caf::detached>(actors::auditor_actor, audit, checkpoints, auditor_options);
   actors::JournalOptions journal_options;
   journal_options.max_batch_records = static_cast<std::size_t>(settings.journal_max_batch_records);
+  journal_options.audit_notify_entries = checkpoint_options.every_entries;
+  journal_options.snapshot_feed_records =
+      static_cast<std::size_t>(std::min<long>(256, settings.snapshot_every_records));
   auto journal = sys.spawn<caf::detached>(actors::journal_actor, store, metrics, report->last_seq, report->last_hash,
                                           snapshotter, audit, auditor, std::move(addresses), journal_options);
   auto ledger = sys.spawn(actors::ledger_actor, book, journal, metrics, actors::LedgerOptions{settings.workload_time_rate});

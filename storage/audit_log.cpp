@@ -423,11 +423,9 @@ void AuditLog::sign_entries_with(const chain::PrivateKey& key) {
 std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
                                    const std::string& recipient, std::uint64_t journal_seq) {
   chain::audit::EntryFields f;
-  {
-    std::shared_lock lock(mutex_);
-    f.seq = hashes_.size() + 1;
-    f.prev_hash = hashes_.empty() ? chain::Hash256{} : hashes_.back();
-  }
+  // hashes_ changes only here (the one thread that stages entries), so reading it needs no lock.
+  f.seq = hashes_.size() + 1;
+  f.prev_hash = hashes_.empty() ? chain::Hash256{} : hashes_.back();
   f.timestamp = iso_utc(entry.at, UtcSuffix::z);
   f.kind = kind;
   f.event_id = entry.event_id;
