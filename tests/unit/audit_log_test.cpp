@@ -207,6 +207,43 @@ TEST(AuditIndex, ReopenTakesEveryEntryFromTheIndex) {
   EXPECT_EQ(again.log->status().root, extended.root);
 }
 
+TEST(AuditIndex, EntriesStagedAheadOfAWriteLeaveTheFilesConsistent) {
+  // The journal thread stages entries while the sync thread writes earlier ones: an
+  // orchestrator first seen in a staged entry reaches audit.orchestrators with that entry,
+  // and a stop before it is written leaves a log that reopens from its index.
+  TempDir dir;
+  auto staged = [](AuditLog& log, std::uint64_t i, const std::string& orchestrator) {
+    LedgerEntry e = entry(i);
+    e.orchestrator_id = orchestrator;
+    return log.append_entry(e, "credit", "workload_time", "", i);
+  };
+  AuditStatus written;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    const std::string first = staged(*log, 1, "alpha");
+    const std::string second = staged(*log, 2, "beta");  // staged, not yet written
+    ASSERT_FALSE(log->write({first}));
+    EXPECT_EQ(read_file(dir / "audit.orchestrators"), "\"alpha\"\n");
+    EXPECT_EQ(log->status().seq, 1u);  // readers see written entries only
+    EXPECT_FALSE(log->line(2).has_value());
+    written = log->status();
+    (void)second;  // never written: the node stopped here
+  }
+  auto o = reopen(dir);
+  EXPECT_EQ(o.report.entries, 1u);
+  EXPECT_EQ(o.report.from_index, 1u);
+  EXPECT_TRUE(o.report.index_note.empty()) << o.report.index_note;
+  EXPECT_EQ(o.log->status().root, written.root);
+  // The same entry staged again (as start-up regenerates it from the journal) and written.
+  const std::string again = staged(*o.log, 2, "beta");
+  ASSERT_FALSE(o.log->write({again}));
+  EXPECT_EQ(read_file(dir / "audit.orchestrators"), "\"alpha\"\n\"beta\"\n");
+  o.log.reset();
+  auto reopened = reopen(dir);
+  EXPECT_EQ(reopened.report.from_index, 2u);
+  EXPECT_EQ(reopened.log->seqs(std::string("beta"), 0, 10, false), (std::vector<std::uint64_t>{2}));
+}
+
 TEST(AuditIndex, AMissingOrStaleIndexIsRebuiltFromTheLines) {
   TempDir dir;
   AuditStatus before;
