@@ -121,8 +121,8 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       if (effect.entry)
         if (auto err = apply_entry(*effect.entry, seq)) return err;
       auto [pos, inserted] = workload_index_.try_emplace(effect.workload->workload_id, workloads_.size());
-      if (inserted) workloads_.push_back(*effect.workload);
-      else workloads_[pos->second] = *effect.workload;
+      if (inserted) workloads_.push_back(effect.workload);
+      else workloads_[pos->second] = effect.workload;
       break;
     }
     case Effect::Type::policy: {
@@ -159,7 +159,7 @@ Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   effect.type = Effect::Type::workload;
   effect.at = now;
   json::object view = w.to_view();
-  effect.workload = std::move(w);
+  effect.workload = std::make_shared<const Workload>(std::move(w));
   return commit(std::move(effect), std::move(view));
 }
 
@@ -185,14 +185,14 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
                               "workload_time", std::move(metadata), now);
   }
   json::object view = w.to_view();
-  effect.workload = std::move(w);
+  effect.workload = std::make_shared<const Workload>(std::move(w));
   return commit(std::move(effect), std::move(view));
 }
 
 Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
   auto it = workload_index_.find(id);
   if (it == workload_index_.end()) return Decision::fail(404, "Workload not found");
-  Workload w = workloads_[it->second];
+  Workload w = *workloads_[it->second];
   if (patch.status) w.status = *patch.status;
   if (patch.notes) w.notes = patch.notes;
   if (patch.tx_hash) w.tx_hash = patch.tx_hash;
@@ -209,9 +209,9 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
       effect.entry = make_entry("workload:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
                                 "workload", workload_metadata(w), now);
   }
-  if (w.to_json() == workloads_[it->second].to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
+  if (w.to_json() == workloads_[it->second]->to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
   json::object view = w.to_view();
-  effect.workload = std::move(w);
+  effect.workload = std::make_shared<const Workload>(std::move(w));
   return commit(std::move(effect), std::move(view));
 }
 
@@ -295,14 +295,14 @@ const Account* Book::account(const std::string& id) const {
 
 const Workload* Book::workload(const std::string& id) const {
   auto it = workload_index_.find(id);
-  return it == workload_index_.end() ? nullptr : &workloads_[it->second];
+  return it == workload_index_.end() ? nullptr : workloads_[it->second].get();
 }
 
 std::vector<const Workload*> Book::list_workloads(const WorkloadFilter& f) const {
   std::vector<const Workload*> out;
   for (auto it = workloads_.rbegin(); it != workloads_.rend(); ++it) {
     if (f.limit && out.size() >= *f.limit) break;
-    const Workload& w = *it;
+    const Workload& w = **it;
     if (f.orchestrator_id && w.orchestrator_id != *f.orchestrator_id) continue;
     if (f.status && w.status != *f.status) continue;
     if (f.since && w.submitted_at < *f.since) continue;
@@ -318,7 +318,8 @@ json::object Book::workload_summary(std::optional<UnixMicros> since, std::option
     Wei earned = 0, pending = 0;
   };
   std::map<std::string, Totals> by_orchestrator;
-  for (const auto& w : workloads_) {
+  for (const auto& ptr : workloads_) {
+    const Workload& w = *ptr;
     if (since && w.submitted_at < *since) continue;
     if (until && w.submitted_at > *until) continue;
     Totals& t = by_orchestrator[w.orchestrator_id];

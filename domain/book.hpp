@@ -153,7 +153,7 @@ class Book {
   // Workloads in insertion (== submitted_at) order, and where each id is in it: an open-
   // addressing table, because a large book makes every lookup a cache miss and chained
   // nodes make it several.
-  std::deque<Workload> workloads_;
+  std::deque<std::shared_ptr<const Workload>> workloads_;
   boost::unordered_flat_map<std::string, std::size_t> workload_index_;
   struct Idempotent {
     std::string request_digest;

@@ -53,7 +53,7 @@ json::object Book::snapshot() const {
   json::object s = snapshot_without_workloads();
   json::array workloads;
   workloads.reserve(workloads_.size());
-  for (const auto& w : workloads_) workloads.push_back(w.to_json());
+  for (const auto& w : workloads_) workloads.push_back(w->to_json());
   s["workloads"] = std::move(workloads);
   return s;
 }
@@ -76,7 +76,7 @@ std::string Book::snapshot_text() const {
     out += '[';
     for (std::size_t i = 0; i < workloads_.size(); ++i) {
       if (i) out += ',';
-      workloads_[i].append_json(out);
+      workloads_[i]->append_json(out);
     }
     out += ']';
   }
@@ -147,7 +147,7 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
       if (!w) return Error{"snapshot workload: " + w.error()};
       if (!b.workload_index_.try_emplace(w->workload_id, b.workloads_.size()).second)
         return Error{"snapshot lists workload " + w->workload_id + " twice"};
-      b.workloads_.push_back(std::move(w).value());
+      b.workloads_.push_back(std::make_shared<const Workload>(std::move(w).value()));
     }
     for (const auto& kv : s.at("adjustment_keys").as_object()) {
       const auto& v = kv.value().as_object();

@@ -93,7 +93,7 @@ Result<Effect> Effect::from_json(const json::object& o) {
     if (!it->value().is_object()) return Error{"workload effect without a workload"};
     auto w = Workload::from_json(it->value().get_object());
     if (!w) return Error{w.error()};
-    e.workload = std::move(w).value();
+    e.workload = std::make_shared<const Workload>(std::move(w).value());
   }
   if (auto it = o.find("entry"); it != o.end()) {
     if (!it->value().is_object()) return Error{"effect with a malformed entry"};

@@ -24,7 +24,8 @@ struct Effect {
   Type type = Type::workload;
   UnixMicros at = 0;
   std::shared_ptr<const boost::json::object> orchestrator;  // the full record
-  std::optional<Workload> workload;
+  // Immutable once made: the book, the snapshot replica and the journal share one copy.
+  std::shared_ptr<const Workload> workload;
   std::optional<LedgerEntry> entry;
   std::optional<AdjustmentNote> adjustment;
 

@@ -257,7 +257,7 @@ TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
       w.submitted_at = e.at;
       w.credited = rng() % 2;
       if (rng() % 2) w.pricing = WorkloadPricing{rng() % 100000, pick(), pick(), e.at};
-      e.workload = std::move(w);
+      e.workload = std::make_shared<const Workload>(std::move(w));
     }
     if (rng() % 2) {
       LedgerEntry entry;
