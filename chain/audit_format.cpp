@@ -39,7 +39,9 @@ boost::json::object entry_payload(const EntryFields& f) {
 
 Hash256 entry_hash(const boost::json::object& payload) { return keccak256(canonical_json(payload)); }
 
-std::string entry_canonical(const EntryFields& f) {
+std::string entry_canonical(const EntryFields& f) { return entry_canonical(f, f.metadata); }
+
+std::string entry_canonical(const EntryFields& f, const boost::json::object& metadata) {
   // Members in sorted key order: balance_wei, delta_wei, event_id, kind, metadata,
   // orchestrator_id, prev_hash, reason, recipient, schema, seq, timestamp.
   std::string out;
@@ -48,9 +50,9 @@ std::string entry_canonical(const EntryFields& f) {
   append_canonical_string(out, f.event_id);
   out += ",\"kind\":";
   append_canonical_string(out, f.kind);
-  if (!f.metadata.empty()) {
+  if (!metadata.empty()) {
     out += ",\"metadata\":";
-    out += canonical_json(f.metadata);
+    out += canonical_json(metadata);
   }
   out += ",\"orchestrator_id\":";
   append_canonical_string(out, f.orchestrator_id);
@@ -68,10 +70,21 @@ std::string entry_canonical(const EntryFields& f) {
 }
 
 std::string with_entry_hash(const std::string& canonical_entry, const Hash256& hash) {
+  std::string out;
+  out.reserve(canonical_entry.size() + 84);
+  append_with_entry_hash(out, canonical_entry, hash);
+  return out;
+}
+
+void append_with_entry_hash(std::string& out, const std::string& canonical_entry, const Hash256& hash) {
   // "entry_hash" sorts right after "delta_wei", whose value is a plain number string, so the
   // first ,"event_id": is the top-level one.
   const auto at = canonical_entry.find(",\"event_id\":");
-  return canonical_entry.substr(0, at) + ",\"entry_hash\":\"" + to_hex(hash) + "\"" + canonical_entry.substr(at);
+  out.append(canonical_entry, 0, at);
+  out += ",\"entry_hash\":\"";
+  out += to_hex(hash);
+  out += '"';
+  out.append(canonical_entry, at);
 }
 
 std::string with_entry_signature(const std::string& entry_with_hash, const Address& signer, const std::string& signature_hex) {

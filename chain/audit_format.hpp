@@ -38,8 +38,13 @@ boost::json::object entry_payload(const EntryFields& f);
 Hash256 entry_hash(const boost::json::object& payload);  // keccak256(canonical JSON)
 // canonical_json(entry_payload(f)), written directly (the journal thread's hot path).
 std::string entry_canonical(const EntryFields& f);
+// The same with the metadata given apart (f.metadata is then ignored), so that the caller
+// need not copy it into f.
+std::string entry_canonical(const EntryFields& f, const boost::json::object& metadata);
 // The canonical entry with "entry_hash" added in its sorted place.
 std::string with_entry_hash(const std::string& canonical_entry, const Hash256& hash);
+// Appends with_entry_hash(canonical_entry, hash) to `out` (no intermediate strings).
+void append_with_entry_hash(std::string& out, const std::string& canonical_entry, const Hash256& hash);
 
 // The entry with "signature" and "signer" (lower-case) added in their sorted places: the
 // reference's per-entry signature, EIP-191 over entry_hash with the audit key.

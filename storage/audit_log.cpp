@@ -435,18 +435,18 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   f.delta_wei = entry.delta;
   f.balance_wei = entry.balance_after;
   f.reason = entry.reason;
-  f.metadata = entry.metadata;
-  const std::string canonical = chain::audit::entry_canonical(f);
+  const std::string canonical = chain::audit::entry_canonical(f, entry.metadata);
   const chain::Hash256 hash = chain::keccak256(canonical);
   // The host wrapper, canonical (sorted keys), written directly.
   std::string line;
   line.reserve(canonical.size() + 256);
   line += "{\"audit_entry\":";
-  if (entry_key_)
+  if (entry_key_) {
     line += chain::audit::with_entry_signature(chain::audit::with_entry_hash(canonical, hash), entry_signer_,
                                                chain::sign_digest(*entry_key_, chain::eip191_hash32(hash)).to_hex());
-  else
-    line += chain::audit::with_entry_hash(canonical, hash);
+  } else {
+    chain::audit::append_with_entry_hash(line, canonical, hash);
+  }
   line += ",\"journal_seq\":" + std::to_string(journal_seq) + ",\"received_at\":";
   append_canonical_string(line, f.timestamp);
   line += ",\"schema\":\"";
