@@ -29,6 +29,20 @@ void take_ready(JournalState& st, std::uint64_t durable_seq, std::vector<std::fu
   st.waiting.erase(st.waiting.begin(), st.waiting.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
+// Moves the first n elements of v out (all of them without copying the vector).
+template <class T>
+std::vector<T> take_front(std::vector<T>& v, std::size_t n) {
+  std::vector<T> out;
+  if (n == v.size()) {
+    out.swap(v);
+    return out;
+  }
+  const auto end = v.begin() + static_cast<std::ptrdiff_t>(n);
+  out.assign(std::make_move_iterator(v.begin()), std::make_move_iterator(end));
+  v.erase(v.begin(), end);
+  return out;
+}
+
 // Hands the framed records (at most max_batch_records) to the sync actor, unless it is
 // still busy with the previous batch; then they go when it reports back.
 void hand_over(Self* self) {
@@ -43,25 +57,12 @@ void hand_over(Self* self) {
   const std::size_t n = std::min(st.records.size(), st.options.max_batch_records);
   SyncBatch b;
   b.first_seq = st.handed_seq + 1;
-  if (n == st.records.size()) {
-    b.records = std::move(st.records);
-    b.effects = std::move(st.effects);
-    st.records.clear();
-    st.effects.clear();
-  } else {
-    const auto end = static_cast<std::ptrdiff_t>(n);
-    b.records.assign(std::make_move_iterator(st.records.begin()), std::make_move_iterator(st.records.begin() + end));
-    b.effects.assign(std::make_move_iterator(st.effects.begin()), std::make_move_iterator(st.effects.begin() + end));
-    st.records.erase(st.records.begin(), st.records.begin() + end);
-    st.effects.erase(st.effects.begin(), st.effects.begin() + end);
-  }
+  b.records = take_front(st.records, n);
+  b.effects = take_front(st.effects, n);
   st.handed_seq += n;
   // The audit lines of those records (records without one have an empty line).
-  std::size_t lines = 0;
-  b.audit_lines.reserve(n);
-  for (; lines < n; ++lines)
-    if (!st.audit_lines[lines].empty()) b.audit_lines.push_back(std::move(st.audit_lines[lines]));
-  st.audit_lines.erase(st.audit_lines.begin(), st.audit_lines.begin() + static_cast<std::ptrdiff_t>(lines));
+  for (auto& line : take_front(st.audit_lines, n))
+    if (!line.empty()) b.audit_lines.push_back(std::move(line));
   take_ready(st, st.handed_seq, b.acks);
   st.syncing = true;
   self->send(st.syncer, std::move(b));
@@ -141,11 +142,10 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
           }
         }
         if (s.snapshotter) {
-          if (s.feed.effects.empty()) s.feed.first_seq = b.first_seq;
-          if (s.feed.effects.empty() && b.effects.size() >= s.options.snapshot_feed_records) {
+          if (s.feed.effects.empty()) {
+            s.feed.first_seq = b.first_seq;
             s.feed.effects = std::move(b.effects);
           } else {
-            s.feed.effects.reserve(s.feed.effects.size() + b.effects.size());
             for (auto& e : b.effects) s.feed.effects.push_back(std::move(e));
           }
           if (s.feed.effects.size() >= s.options.snapshot_feed_records) {

@@ -9,15 +9,22 @@ constexpr std::string_view kOrchestrator = "orchestrator";
 constexpr std::string_view kWorkload = "workload";
 constexpr std::string_view kAdjustment = "adjustment";
 constexpr std::string_view kPolicy = "policy";
+
+std::string_view type_name(Effect::Type type) {
+  switch (type) {
+    case Effect::Type::orchestrator: return kOrchestrator;
+    case Effect::Type::workload: return kWorkload;
+    case Effect::Type::policy: return kPolicy;
+    case Effect::Type::adjustment: break;
+  }
+  return kAdjustment;
+}
 }  // namespace
 
 json::object Effect::to_json() const {
   json::object o;
   o.reserve(6);  // one allocation, no rehash while filling
-  o["type"] = type == Type::orchestrator ? kOrchestrator
-              : type == Type::workload   ? kWorkload
-              : type == Type::policy     ? kPolicy
-                                         : kAdjustment;
+  o["type"] = type_name(type);
   o["at"] = iso_utc(at, UtcSuffix::offset);
   if (orchestrator) o["orchestrator"] = *orchestrator;
   if (workload) o["workload"] = workload->to_json();
@@ -38,10 +45,7 @@ json::object Effect::to_json() const {
 
 void Effect::append_json(std::string& out) const {
   out += "{\"type\":\"";
-  out += type == Type::orchestrator ? kOrchestrator
-         : type == Type::workload   ? kWorkload
-         : type == Type::policy     ? kPolicy
-                                    : kAdjustment;
+  out += type_name(type);
   out += "\",\"at\":\"";
   out += iso_utc(at, UtcSuffix::offset);  // digits and punctuation only
   out += '"';
