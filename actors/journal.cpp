@@ -84,19 +84,24 @@ void request_flush(Self* self) {
 
 }  // namespace
 
+chain::Address address_book_entry(std::string_view address) {
+  auto parsed = chain::parse_address(address);
+  return parsed ? *parsed : chain::Address{};
+}
+
 std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,
                                           const Effect& effect, std::uint64_t journal_seq) {
   if (effect.type == Effect::Type::orchestrator && effect.orchestrator) {
     const auto* id = effect.orchestrator->if_contains("orchestrator_id");
     const auto* address = effect.orchestrator->if_contains("address");
     if (id && id->is_string() && address && address->is_string())
-      addresses[std::string(id->as_string())] = std::string(address->as_string());
+      addresses[std::string(id->as_string())] = address_book_entry(address->as_string());
     return std::nullopt;
   }
   if (!effect.entry) return std::nullopt;
   auto [kind, source] = storage::audit_kind_and_source(*effect.entry, effect.type);
   auto it = addresses.find(effect.entry->orchestrator_id);
-  return audit.append_entry(*effect.entry, kind, source, it == addresses.end() ? std::string() : it->second, journal_seq);
+  return audit.append_entry(*effect.entry, kind, source, it == addresses.end() ? chain::Address{} : it->second, journal_seq);
 }
 
 caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,

@@ -30,8 +30,11 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;
 using synced_atom = caf::atom_constant<caf::atom("synced")>;
 using audit_written_atom = caf::atom_constant<caf::atom("auditwrt")>;
 
-// Orchestrator id -> address, for the audit entries' recipient.
-using AddressBook = boost::unordered_flat_map<std::string, std::string>;
+// Orchestrator id -> address (parsed once; the zero address when unparseable), for the audit
+// entries' recipient.
+using AddressBook = boost::unordered_flat_map<std::string, chain::Address>;
+// The book's entry for a registry record's "address".
+chain::Address address_book_entry(std::string_view address);
 
 struct JournalOptions {
   std::size_t max_batch_records = 4096;

@@ -106,7 +106,7 @@ int serve(const ServeOptions& o) {
   if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");
 
   std::vector<boost::json::object> records;
-  for (const auto& id : book->orchestrator_order()) records.push_back(book->orchestrator_records().at(id));
+  for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));
 
   auto metrics = std::make_shared<actors::Metrics>();
   caf::actor_system_config cfg;
@@ -195,8 +195,9 @@ int serve(const ServeOptions& o) {
     spdlog::info("audit log: every entry is also signed by the audit key (PAYMENTS_AUDIT_SIGN_ENTRIES)");
   }
   actors::AddressBook addresses;
-  for (const auto& [id, record] : book->orchestrator_records())
-    if (const auto* a = record.if_contains("address"); a && a->is_string()) addresses[id] = std::string(a->as_string());
+  for (const auto& id : book->orchestrator_order())
+    if (const auto* a = book->orchestrator_record(id)->if_contains("address"); a && a->is_string())
+      addresses[id] = actors::address_book_entry(a->as_string());
   {
     std::vector<std::string> lines;
     const std::uint64_t from = audit->status().last_journal_seq + 1;

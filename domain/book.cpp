@@ -57,7 +57,8 @@ LedgerEntry Book::make_entry(std::string event_id, const std::string& orchestrat
   e.event_id = std::move(event_id);
   e.orchestrator_id = orchestrator_id;
   e.delta = delta;
-  Account a = accounts_.count(orchestrator_id) ? accounts_.at(orchestrator_id) : Account{};
+  auto found = by_orchestrator_.find(orchestrator_id);
+  Account a = found == by_orchestrator_.end() ? Account{} : found->second.account;
   if (delta.negative) a.posted_debits += delta.magnitude;
   else a.credits += delta.magnitude;
   e.balance_after = a.balance();
@@ -81,8 +82,8 @@ Decision Book::commit(Effect effect, json::object response) {
 }
 
 std::optional<std::string> Book::apply_entry(const LedgerEntry& e, std::uint64_t seq) {
-  auto found = accounts_.find(e.orchestrator_id);
-  Account a = found == accounts_.end() ? Account{} : found->second;
+  auto found = by_orchestrator_.find(e.orchestrator_id);
+  Account a = found == by_orchestrator_.end() ? Account{} : found->second.account;
   try {
     if (e.delta.negative) a.posted_debits += e.delta.magnitude;
     else a.credits += e.delta.magnitude;
@@ -90,9 +91,11 @@ std::optional<std::string> Book::apply_entry(const LedgerEntry& e, std::uint64_t
     return "ledger entry " + e.event_id + " overflows the account";
   }
   if (a.balance() != e.balance_after) return "ledger entry " + e.event_id + " does not match the running balance";
-  accounts_[e.orchestrator_id] = a;
-  add_to_days(days_[e.orchestrator_id], e);
-  entry_seqs_by_orchestrator_[e.orchestrator_id].push_back(seq);
+  // Changed only now that the entry is known to fit: a rejected entry leaves no trace.
+  PerOrchestrator& o = found == by_orchestrator_.end() ? by_orchestrator_[e.orchestrator_id] : found->second;
+  o.account = a;
+  add_to_days(o.days, e);
+  o.entry_seqs.push_back(seq);
   entry_seqs_.push_back(seq);
   return std::nullopt;
 }
@@ -110,10 +113,9 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       if (!effect.orchestrator) return std::string("orchestrator effect without a record");
       std::string id = get_string(*effect.orchestrator, "orchestrator_id");
       if (id.empty()) return std::string("orchestrator record without orchestrator_id");
-      auto [pos, inserted] = orchestrators_.insert_or_assign(id, *effect.orchestrator);
-      (void)pos;
-      if (inserted) orchestrator_order_.push_back(id);
-      accounts_.try_emplace(id);
+      PerOrchestrator& o = by_orchestrator_[id];
+      if (!o.record) orchestrator_order_.push_back(id);
+      o.record = *effect.orchestrator;
       break;
     }
     case Effect::Type::workload: {
@@ -239,7 +241,8 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
     }
   }
   if (req.amount.is_zero()) return Decision::fail(422, "amount_eth must be non-zero");
-  const Account current = accounts_.count(req.orchestrator_id) ? accounts_.at(req.orchestrator_id) : Account{};
+  const Account* known = account(req.orchestrator_id);
+  const Account current = known ? *known : Account{};
   if (req.amount.negative && !req.force) {
     SignedWei available = current.available();
     if (available.negative || available.magnitude < req.amount.magnitude)
@@ -284,13 +287,18 @@ Decision Book::record_policy(const std::string& policy_hash, const json::object&
 }
 
 SignedWei Book::balance(const std::string& id) const {
-  auto it = accounts_.find(id);
-  return it == accounts_.end() ? SignedWei{} : it->second.balance();
+  const Account* a = account(id);
+  return a ? a->balance() : SignedWei{};
 }
 
 const Account* Book::account(const std::string& id) const {
-  auto it = accounts_.find(id);
-  return it == accounts_.end() ? nullptr : &it->second;
+  auto it = by_orchestrator_.find(id);
+  return it == by_orchestrator_.end() ? nullptr : &it->second.account;
+}
+
+const json::object* Book::orchestrator_record(const std::string& id) const {
+  auto it = by_orchestrator_.find(id);
+  return it == by_orchestrator_.end() || !it->second.record ? nullptr : &*it->second.record;
 }
 
 const Workload* Book::workload(const std::string& id) const {
@@ -346,9 +354,9 @@ json::object Book::workload_summary(std::optional<UnixMicros> since, std::option
 std::vector<std::uint64_t> Book::entry_seqs(const std::optional<std::string>& id, std::size_t limit) const {
   const std::vector<std::uint64_t>* seqs = &entry_seqs_;
   if (id) {
-    auto it = entry_seqs_by_orchestrator_.find(*id);
-    if (it == entry_seqs_by_orchestrator_.end()) return {};
-    seqs = &it->second;
+    auto it = by_orchestrator_.find(*id);
+    if (it == by_orchestrator_.end()) return {};
+    seqs = &it->second.entry_seqs;
   }
   std::vector<std::uint64_t> out;
   for (auto it = seqs->rbegin(); it != seqs->rend() && out.size() < limit; ++it) out.push_back(*it);
@@ -356,14 +364,16 @@ std::vector<std::uint64_t> Book::entry_seqs(const std::optional<std::string>& id
 }
 
 const std::map<std::int64_t, DayTotals>* Book::day_totals(const std::string& id) const {
-  auto it = days_.find(id);
-  return it == days_.end() ? nullptr : &it->second;
+  auto it = by_orchestrator_.find(id);
+  return it == by_orchestrator_.end() || it->second.days.empty() ? nullptr : &it->second.days;
 }
 
 std::map<std::string, std::string> Book::balances_text() const {
   std::map<std::string, std::string> out;
-  for (const auto& [id, a] : accounts_)
+  for (const auto& [id, o] : by_orchestrator_) {
+    const Account& a = o.account;
     out[id] = format_wei(a.credits) + "/" + format_wei(a.posted_debits) + "/" + format_wei(a.pending_debits);
+  }
   return out;
 }
 

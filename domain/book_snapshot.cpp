@@ -90,11 +90,13 @@ json::object Book::snapshot_without_workloads() const {
   s["format"] = kSnapshotFormat;
   s["last_seq"] = last_seq_;
   json::array orchestrators;
-  for (const auto& id : orchestrator_order_) orchestrators.push_back(orchestrators_.at(id));
+  for (const auto& id : orchestrator_order_) orchestrators.push_back(*by_orchestrator_.at(id).record);
   s["orchestrators"] = std::move(orchestrators);
+  const auto ids = sorted(by_orchestrator_);
   json::object accounts;
-  for (const auto* kv : sorted(accounts_)) {
-    const auto& [id, a] = *kv;
+  for (const auto* kv : ids) {
+    const auto& [id, o] = *kv;
+    const Account& a = o.account;
     accounts[id] = json::array{format_wei(a.credits), format_wei(a.posted_debits), format_wei(a.pending_debits)};
   }
   s["accounts"] = std::move(accounts);
@@ -109,8 +111,10 @@ json::object Book::snapshot_without_workloads() const {
   for (const auto& p : policies_) policies.push_back(json::string(p));
   s["policies"] = std::move(policies);
   json::object days;
-  for (const auto* kv : sorted(days_)) {
-    const auto& [id, by_day] = *kv;
+  for (const auto* kv : ids) {
+    const auto& [id, o] = *kv;
+    const auto& by_day = o.days;
+    if (by_day.empty()) continue;
     json::object per_day;
     for (const auto& [day, t] : by_day)
       per_day[std::to_string(day)] = json::array{sum_to_json(t.credits), sum_to_json(t.payouts), sum_to_json(t.session),
@@ -120,7 +124,8 @@ json::object Book::snapshot_without_workloads() const {
   }
   s["days"] = std::move(days);
   json::object by_orch;
-  for (const auto* kv : sorted(entry_seqs_by_orchestrator_)) by_orch[kv->first] = seqs_to_json(kv->second);
+  for (const auto* kv : ids)
+    if (!kv->second.entry_seqs.empty()) by_orch[kv->first] = seqs_to_json(kv->second.entry_seqs);
   s["entry_seqs_by_orchestrator"] = std::move(by_orch);
   s["entry_seqs"] = seqs_to_json(entry_seqs_);
   return s;
@@ -133,14 +138,16 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
     b.last_seq_ = s.at("last_seq").to_number<std::uint64_t>();
     for (const auto& rec : s.at("orchestrators").as_array()) {
       std::string id = get_string(rec.as_object(), "orchestrator_id");
-      b.orchestrators_[id] = rec.as_object();
+      auto& o = b.by_orchestrator_[id];
+      if (o.record) return Error{"snapshot lists orchestrator " + id + " twice"};
+      o.record = rec.as_object();
       b.orchestrator_order_.push_back(id);
     }
     for (const auto& kv : s.at("accounts").as_object()) {
       const auto& a = kv.value().as_array();
       auto c = parse_wei(a.at(0).as_string()), p = parse_wei(a.at(1).as_string()), q = parse_wei(a.at(2).as_string());
       if (!c || !p || !q) return Error{"snapshot account " + std::string(kv.key()) + " is malformed"};
-      b.accounts_[std::string(kv.key())] = Account{*c, *p, *q};
+      b.by_orchestrator_[std::string(kv.key())].account = Account{*c, *p, *q};
     }
     for (const auto& wv : s.at("workloads").as_array()) {
       auto w = Workload::from_json(wv.as_object());
@@ -155,8 +162,15 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
     }
     if (const auto* p = s.if_contains("policies"); p && p->is_array())  // absent in older snapshots
       for (const auto& id : p->as_array()) b.policies_.insert(std::string(id.as_string()));
+    // Day totals and entry seqs belong to ids that have an account.
+    auto with_account = [&b](std::string_view id) -> PerOrchestrator* {
+      auto it = b.by_orchestrator_.find(std::string(id));
+      return it == b.by_orchestrator_.end() ? nullptr : &it->second;
+    };
     for (const auto& kv : s.at("days").as_object()) {
-      auto& by_day = b.days_[std::string(kv.key())];
+      auto* o = with_account(kv.key());
+      if (!o) return Error{"snapshot has day totals for " + std::string(kv.key()) + ", which has no account"};
+      auto& by_day = o->days;
       for (const auto& dv : kv.value().as_object()) {
         const auto& a = dv.value().as_array();
         DayTotals t;
@@ -167,8 +181,11 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
         by_day[std::stoll(std::string(dv.key()))] = t;
       }
     }
-    for (const auto& kv : s.at("entry_seqs_by_orchestrator").as_object())
-      b.entry_seqs_by_orchestrator_[std::string(kv.key())] = seqs_from_json(kv.value());
+    for (const auto& kv : s.at("entry_seqs_by_orchestrator").as_object()) {
+      auto* o = with_account(kv.key());
+      if (!o) return Error{"snapshot has ledger entries for " + std::string(kv.key()) + ", which has no account"};
+      o->entry_seqs = seqs_from_json(kv.value());
+    }
     b.entry_seqs_ = seqs_from_json(s.at("entry_seqs"));
   } catch (const std::exception& e) {
     return Error{std::string("snapshot is malformed: ") + e.what()};

@@ -74,16 +74,16 @@ void list_orchestrators(Call& call) {
   ask_ledger(call, [view = view_context(call)](const Book& book) {
     json::array list;
     for (const auto& id : book.orchestrator_order())
-      list.push_back(orchestrator_view(book.orchestrator_records().at(id), book.balance(id), view));
+      list.push_back(orchestrator_view(*book.orchestrator_record(id), book.balance(id), view));
     return std::pair{200, json::serialize(json::object{{"orchestrators", std::move(list)}})};
   });
 }
 
 void get_orchestrator(Call& call) {
   ask_ledger(call, [view = view_context(call), id = call.params[0]](const Book& book) {
-    auto it = book.orchestrator_records().find(id);
-    if (it == book.orchestrator_records().end()) return std::pair{404, actors::detail_body("Not found")};
-    return std::pair{200, json::serialize(orchestrator_view(it->second, book.balance(id), view))};
+    const auto* record = book.orchestrator_record(id);
+    if (!record) return std::pair{404, actors::detail_body("Not found")};
+    return std::pair{200, json::serialize(orchestrator_view(*record, book.balance(id), view))};
   });
 }
 

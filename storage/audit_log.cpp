@@ -422,6 +422,14 @@ void AuditLog::sign_entries_with(const chain::PrivateKey& key) {
 
 std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
                                    const std::string& recipient, std::uint64_t journal_seq) {
+  chain::Address address{};
+  if (!recipient.empty())
+    if (auto a = chain::parse_address(recipient)) address = *a;
+  return append_entry(entry, kind, source, address, journal_seq);
+}
+
+std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
+                                   const chain::Address& recipient, std::uint64_t journal_seq) {
   chain::audit::EntryFields f;
   // hashes_ changes only here (the one thread that stages entries), so reading it needs no lock.
   f.seq = hashes_.size() + 1;
@@ -430,8 +438,7 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   f.kind = kind;
   f.event_id = entry.event_id;
   f.orchestrator_id = entry.orchestrator_id;
-  if (!recipient.empty())
-    if (auto a = chain::parse_address(recipient)) f.recipient = *a;
+  f.recipient = recipient;
   f.delta_wei = entry.delta;
   f.balance_wei = entry.balance_after;
   f.reason = entry.reason;

@@ -79,6 +79,8 @@ class AuditLog {
   // until write()). `recipient` is the orchestrator's address ("" = zero address).
   std::string append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
                            const std::string& recipient, std::uint64_t journal_seq);
+  std::string append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
+                           const chain::Address& recipient, std::uint64_t journal_seq);
   // Writer: appends staged lines (one write); sync() makes them durable.
   std::optional<std::string> write(const std::vector<std::string>& lines);
   std::optional<std::string> sync();

@@ -187,6 +187,12 @@ TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
   for (int i = 0; i < 5; ++i) r.add_orchestrator("o" + std::to_string(i));
   for (int i = 0; i < 50; ++i) r.time_workload("w" + std::to_string(i), "o" + std::to_string(i % 5), 1000 + i * 7);
   r.keep(r.book.adjust(adjustment("o1", "0.5", "key"), kNow));
+  r.add_orchestrator("idle");  // registered, no ledger entries
+  r.keep(r.book.record_policy("0x01", json::object{{"rate", "1"}}, kNow));  // an entry without a record
+  EXPECT_FALSE(r.book.knows_orchestrator("__system__"));
+  EXPECT_EQ(r.book.day_totals("idle"), nullptr);
+  EXPECT_TRUE(r.book.entry_seqs(std::string("idle"), 10).empty());
+  EXPECT_EQ(r.book.entry_seqs(std::string("o1"), 100).size(), 11u);
   Book replayed = r.replayed();
   EXPECT_EQ(replayed.balances_text(), r.book.balances_text());
   EXPECT_EQ(json::serialize(replayed.snapshot()), json::serialize(r.book.snapshot()));
@@ -198,6 +204,20 @@ TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
   EXPECT_EQ(Book().snapshot_text(), json::serialize(Book().snapshot()));
   // A restored book continues where the original left off.
   EXPECT_EQ(restored->last_seq(), r.book.last_seq());
+}
+
+TEST(Book, SnapshotWithTotalsForAnIdWithoutAccountIsRejected) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  r.time_workload("w1", "o1", 60'000);
+  for (const char* part : {"days", "entry_seqs_by_orchestrator"}) {
+    json::object s = r.book.snapshot();
+    auto& by_id = s[part].as_object();
+    by_id["ghost"] = by_id["o1"];
+    auto restored = Book::from_snapshot(s, {});
+    ASSERT_FALSE(restored.ok()) << part;
+    EXPECT_NE(restored.error().find("ghost"), std::string::npos) << restored.error();
+  }
 }
 
 TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {
@@ -293,8 +313,14 @@ TEST(Book, ApplyRejectsAnEntryThatDoesNotMatchTheRunningBalance) {
   tampered["entry"].as_object()["balance_wei"] = "999";
   Book fresh;
   ASSERT_FALSE(fresh.apply(r.effects.front().to_json(), 1).has_value());
+  const auto before = fresh.balances_text();
   EXPECT_TRUE(fresh.apply(tampered, 2).has_value());
   EXPECT_TRUE(fresh.balance("o1").is_zero());
+  // The same for an id the book has never seen: no account appears.
+  tampered["entry"].as_object()["orchestrator_id"] = "ghost";
+  EXPECT_TRUE(fresh.apply(tampered, 2).has_value());
+  EXPECT_EQ(fresh.account("ghost"), nullptr);
+  EXPECT_EQ(fresh.balances_text(), before);
 }
 
 TEST(Book, BalancesEqualSumOfCreditsProperty) {
