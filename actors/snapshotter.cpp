@@ -10,6 +10,8 @@ namespace {
 
 using Self = caf::stateful_actor<SnapshotterState>;
 
+std::uint64_t book_size(const Book& book) { return book.workload_count() + book.orchestrator_order().size(); }
+
 void write_snapshot(Self* self) {
   auto& st = self->state;
   const auto start = std::chrono::steady_clock::now();
@@ -25,12 +27,17 @@ void write_snapshot(Self* self) {
 
 }  // namespace
 
+std::uint64_t snapshot_interval(std::uint64_t every_records, std::uint64_t book_size) {
+  return std::max<std::uint64_t>({every_records, book_size, 1});
+}
+
 caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::shared_ptr<storage::RecordStore> store,
                                 std::shared_ptr<Metrics> metrics, std::uint64_t every_records) {
   auto& st = self->state;
   st.replica = std::make_unique<Book>(std::move(*replica));
   st.store = std::move(store);
   st.every_records = std::max<std::uint64_t>(every_records, 1);
+  st.interval = snapshot_interval(st.every_records, book_size(*st.replica));
   st.actor_metrics = &metrics->actor("snapshotter");
   st.actor_metrics->live->Increment();
   self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
@@ -55,10 +62,11 @@ caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::
           }
         }
         s.records_since_snapshot += feed.effects.size();
-        // Never more often than once per book size, so writing stays amortised O(1) per record.
-        const std::uint64_t book_size = s.replica->workload_count() + s.replica->orchestrator_order().size();
-        if (s.records_since_snapshot < std::max(s.every_records, book_size)) return;
+        // The size at the last snapshot, not the current one: a stream of new workloads grows
+        // the book as fast as the count, which would then never catch up with it.
+        if (s.records_since_snapshot < s.interval) return;
         s.records_since_snapshot = 0;
+        s.interval = snapshot_interval(s.every_records, book_size(*s.replica));
         write_snapshot(self);
       },
   };

@@ -21,10 +21,17 @@ struct SnapshotterState {
   std::shared_ptr<storage::RecordStore> store;
   ActorMetrics* actor_metrics = nullptr;
   std::uint64_t every_records = 100'000;
+  std::uint64_t interval = 100'000;  // records from one snapshot to the next
   std::uint64_t records_since_snapshot = 0;
   bool diverged = false;
   std::uint64_t handled = 0;
 };
+
+// Records between snapshots, given the book's size (workloads + orchestrators) when the last
+// one was written (or at start): the configured interval, and never less than that size, so
+// that writing snapshots costs amortised O(1) per record (each costs O(book size)) while the
+// journal tail replayed at start-up stays within the book's size.
+std::uint64_t snapshot_interval(std::uint64_t every_records, std::uint64_t book_size);
 
 // `replica` is a copy of the book as recovered at start-up (its last_seq is the journal's).
 caf::behavior snapshotter_actor(caf::stateful_actor<SnapshotterState>* self, std::shared_ptr<Book> replica,

@@ -1,0 +1,101 @@
+// The snapshotter writes a snapshot every so many records and keeps doing so while every
+// record adds a workload (the book grows as fast as the record count).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+#include "actors/snapshotter.hpp"
+#include "domain/orchestrator.hpp"
+
+namespace lpops::actors {
+namespace {
+
+constexpr UnixMicros kNow = 1'767'225'600'000'000;
+
+class SnapshotStore final : public storage::RecordStore {
+ public:
+  Result<storage::RecoveryReport> recover(const storage::SnapshotVisitor&, const storage::RecordVisitor&) override {
+    return storage::RecoveryReport{};
+  }
+  std::optional<std::string> append(const std::vector<const storage::FramedRecord*>&) override { return std::nullopt; }
+  std::optional<std::string> write_snapshot(std::uint64_t seq, const std::string& text) override {
+    std::lock_guard lock(mutex_);
+    seqs_.push_back(seq);
+    last_text_ = text;
+    return std::nullopt;
+  }
+  std::optional<std::string> read(std::uint64_t) const override { return std::nullopt; }
+  std::uint64_t durable_seq() const override { return 0; }
+  std::string describe() const override { return "snapshot test store"; }
+
+  std::vector<std::uint64_t> seqs() const {
+    std::lock_guard lock(mutex_);
+    return seqs_;
+  }
+  std::string last_text() const {
+    std::lock_guard lock(mutex_);
+    return last_text_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::uint64_t> seqs_;
+  std::string last_text_;
+};
+
+TEST(Snapshotter, IntervalIsTheConfiguredOneAndAtLeastTheBookSize) {
+  EXPECT_EQ(snapshot_interval(100'000, 0), 100'000u);
+  EXPECT_EQ(snapshot_interval(100'000, 250'000), 250'000u);
+  EXPECT_EQ(snapshot_interval(0, 0), 1u);
+}
+
+TEST(Snapshotter, KeepsWritingSnapshotsWhileTheBookGrows) {
+  // The effects a ledger would journal: one orchestrator, then a new workload per record.
+  Book source;
+  std::vector<Effect> effects;
+  Registration r;
+  r.orchestrator_id = "o1";
+  r.address = "0x" + std::string(40, 'a');
+  auto record = new_orchestrator_record(r, kNow);
+  merge_registration(record, r, "127.0.0.1", true, kNow);
+  effects.push_back(source.upsert_orchestrator(record, kNow));
+  const Rate rate = Rate::parse_eth_per_minute("0.000005353596").value();
+  for (int i = 1; i < 100; ++i) {
+    WorkloadDraft d;
+    d.workload_id = "w" + std::to_string(i);
+    d.orchestrator_id = "o1";
+    auto decision = source.create_time_workload(d, 60'000, "verified", rate, kNow + i);
+    ASSERT_TRUE(decision.effect.has_value());
+    effects.push_back(*decision.effect);
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto store = std::make_shared<SnapshotStore>();
+  auto snapshotter = sys.spawn<caf::detached>(snapshotter_actor, std::make_shared<Book>(),
+                                              std::static_pointer_cast<storage::RecordStore>(store),
+                                              std::make_shared<Metrics>(), std::uint64_t{10});
+  // Feeds of five records, as the journal's sync actor sends them.
+  for (std::size_t first = 0; first < effects.size(); first += 5) {
+    SnapshotFeed feed;
+    feed.first_seq = first + 1;
+    feed.effects.assign(effects.begin() + static_cast<std::ptrdiff_t>(first),
+                        effects.begin() + static_cast<std::ptrdiff_t>(first + 5));
+    caf::anon_send(snapshotter, std::move(feed));
+  }
+  // Every 10 records at first, then once per book size: after 10 (book of 10), 20 (20), 40, 80.
+  const std::vector<std::uint64_t> expected{10, 20, 40, 80};
+  for (int i = 0; i < 500 && store->seqs().size() < expected.size(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
+  EXPECT_EQ(store->seqs(), expected);
+  // The last snapshot is the book as it was at seq 80.
+  Book at80;
+  for (std::uint64_t seq = 1; seq <= 80; ++seq) ASSERT_FALSE(at80.apply(effects[seq - 1], seq).has_value());
+  EXPECT_TRUE(store->last_text() == at80.snapshot_text()) << "the last snapshot is not the book at seq 80";
+}
+
+}  // namespace
+}  // namespace lpops::actors
