@@ -1,4 +1,5 @@
 #include "actors/checkpoints.hpp"
+#include "actors/fatal.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -138,6 +139,7 @@ using tick_atom = caf::atom_constant<caf::atom("audittick")>;
 
 caf::behavior auditor_actor(caf::event_based_actor* self, std::shared_ptr<storage::AuditLog> log,
                             std::shared_ptr<CheckpointBook> checkpoints, AuditorOptions options) {
+  stop_process_on_exception(self, "auditor");
   auto synced_at = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
   auto last_checkpoint = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
   self->attach_functor([log] { (void)log->sync(); });  // stopping: make the log durable

@@ -1,4 +1,5 @@
 #include "actors/journal.hpp"
+#include "actors/fatal.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -12,12 +13,8 @@ namespace {
 using Self = caf::stateful_actor<JournalState>;
 using SyncSelf = caf::stateful_actor<JournalSyncState>;
 
-[[noreturn]] void die(const std::string& why) {
-  // Memory now holds effects the disk may not: continuing could acknowledge lost work.
-  spdlog::critical("journal: {}; stopping the process so that start-up recovers from disk", why);
-  spdlog::default_logger()->flush();
-  std::_Exit(70);
-}
+// Memory now holds effects the disk may not: continuing could acknowledge lost work.
+[[noreturn]] void die(const std::string& why) { stop_process("journal: " + why); }
 
 // Moves the acknowledgements whose records are all in `durable_seq` or before into `out`.
 void take_ready(JournalState& st, std::uint64_t durable_seq, std::vector<std::function<void()>>& out) {
@@ -107,6 +104,7 @@ std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook&
 caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
                                  caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit, caf::actor auditor,
                                  JournalOptions options) {
+  stop_process_on_exception(self, "journal.sync");
   auto& st = self->state;
   st.store = std::move(store);
   st.metrics = std::move(metrics);
@@ -170,6 +168,7 @@ caf::behavior journal_actor(Self* self, std::shared_ptr<storage::RecordStore> st
                             std::uint64_t last_seq, Digest32 last_hash, caf::actor snapshotter,
                             std::shared_ptr<storage::AuditLog> audit, caf::actor auditor,
                             AddressBook addresses, JournalOptions options) {
+  stop_process_on_exception(self, "journal");
   auto& st = self->state;
   st.metrics = metrics;
   st.actor_metrics = &st.metrics->actor("journal");

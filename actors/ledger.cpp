@@ -1,4 +1,5 @@
 #include "actors/ledger.hpp"
+#include "actors/fatal.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -44,6 +45,7 @@ std::string detail_body(const std::string& detail) {
 
 caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor journal,
                            std::shared_ptr<Metrics> metrics, LedgerOptions options) {
+  stop_process_on_exception(self, "ledger");
   auto& st = self->state;
   st.book = std::make_unique<Book>(std::move(*book));
   st.journal = std::move(journal);
@@ -88,8 +90,16 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
       },
       [=](Query& q) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        auto [status, body] = q.answer(*self->state.book);
-        q.reply(status, std::move(body));
+        // A query only reads the book, so a failing one leaves nothing half done: it is
+        // answered with a 500 and the node goes on (commands stop the process instead).
+        std::pair<int, std::string> answer;
+        try {
+          answer = q.answer(*self->state.book);
+        } catch (const std::exception& e) {
+          spdlog::error("ledger: a read-only query failed: {}", e.what());
+          answer = {500, detail_body("Internal error while reading the ledger")};
+        }
+        q.reply(answer.first, std::move(answer.second));
       },
   };
 }

@@ -1,4 +1,5 @@
 #include "actors/orchestrator.hpp"
+#include "actors/fatal.hpp"
 
 #include "domain/json_fields.hpp"
 
@@ -6,6 +7,7 @@ namespace lpops::actors {
 
 caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, boost::json::object record,
                                  caf::actor ledger, std::shared_ptr<Metrics> metrics) {
+  stop_process_on_exception(self, "orchestrator");
   auto& st = self->state;
   st.record = std::move(record);
   st.ledger = std::move(ledger);

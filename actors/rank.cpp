@@ -1,4 +1,5 @@
 #include "actors/rank.hpp"
+#include "actors/fatal.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,7 @@ bool fresh(const RankState& st) {
 }  // namespace
 
 caf::behavior rank_actor(Self* self, std::shared_ptr<Metrics> metrics, RankOptions options) {
+  stop_process_on_exception(self, "rank");
   auto& st = self->state;
   st.options = std::move(options);
   st.actor_metrics = &metrics->actor("rank");

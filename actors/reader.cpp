@@ -1,4 +1,5 @@
 #include "actors/reader.hpp"
+#include "actors/fatal.hpp"
 
 #include "domain/ledger_entry.hpp"
 #include "storage/record_format.hpp"
@@ -6,6 +7,7 @@
 namespace lpops::actors {
 
 caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store) {
+  stop_process_on_exception(self, "reader");
   self->state.store = std::move(store);
   return {
       [=](ReadLedgerEvents& m) {

@@ -1,4 +1,5 @@
 #include "actors/registry.hpp"
+#include "actors/fatal.hpp"
 
 #include "actors/orchestrator.hpp"
 #include "domain/json_fields.hpp"
@@ -70,6 +71,7 @@ void handle_register(Self* self, Register& m) {
 
 caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf::actor ledger,
                              std::shared_ptr<Metrics> metrics, RegistryOptions options, caf::actor rank) {
+  stop_process_on_exception(self, "registry");
   auto& st = self->state;
   st.rank = std::move(rank);
   st.ledger = std::move(ledger);

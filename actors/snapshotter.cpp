@@ -1,4 +1,5 @@
 #include "actors/snapshotter.hpp"
+#include "actors/fatal.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -33,6 +34,7 @@ std::uint64_t snapshot_interval(std::uint64_t every_records, std::uint64_t book_
 
 caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::shared_ptr<storage::RecordStore> store,
                                 std::shared_ptr<Metrics> metrics, std::uint64_t every_records) {
+  stop_process_on_exception(self, "snapshotter");
   auto& st = self->state;
   st.replica = std::make_unique<Book>(std::move(*replica));
   st.store = std::move(store);

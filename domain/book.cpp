@@ -170,13 +170,17 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
   if (!is_workload_status(status)) return Decision::fail(400, "Invalid workload status");
   if (workload_index_.contains(d.workload_id)) return Decision::fail(409, "Workload already exists");
-  Workload w = workload_from_draft(d, rate.credit_for(duration_ms), status, now);
+  const auto credit = rate.checked_credit_for(duration_ms);
+  if (!credit) return Decision::fail(422, "duration_ms at the configured rate exceeds the largest amount (2^256-1 wei)");
+  Workload w = workload_from_draft(d, *credit, status, now);
   w.pricing = WorkloadPricing{duration_ms, rate.text(), options_.credit_unit, now};
 
   Effect effect;
   effect.type = Effect::Type::workload;
   effect.at = now;
   if (status_credits(status) && w.payout_amount > 0) {
+    if (!fits(w.orchestrator_id, SignedWei{false, w.payout_amount}))
+      return Decision::fail(422, "The credit would overflow the orchestrator's account");
     w.credited = true;
     w.credited_at = now;
     json::object metadata = workload_metadata(w);
@@ -205,6 +209,8 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
   effect.type = Effect::Type::workload;
   effect.at = now;
   if (w.due_credit()) {
+    if (!fits(w.orchestrator_id, SignedWei{false, w.payout_amount}))
+      return Decision::fail(422, "The credit would overflow the orchestrator's account");
     w.credited = true;
     w.credited_at = now;
     if (w.payout_amount > 0)
@@ -249,8 +255,7 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
       return Decision::fail(409, "Adjustment would make the balance negative (available " + format_eth(available) +
                                      " ETH); send \"force\": true to allow it");
   }
-  if (!req.amount.negative && current.credits > max_wei() - req.amount.magnitude)
-    return Decision::fail(422, "amount_eth would overflow the account");
+  if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account");
 
   std::string event_id = "adjustment:" + (req.idempotency_key ? *req.idempotency_key : req.generated_id);
   json::object metadata;
@@ -296,6 +301,21 @@ const Account* Book::account(const std::string& id) const {
   return it == by_orchestrator_.end() ? nullptr : &it->second.account;
 }
 
+SignedWei Account::available() const {
+  const Wide debits = Wide{posted_debits} + Wide{pending_debits};
+  const Wide have{credits};
+  if (have >= debits) return SignedWei{false, Wei{have - debits}};
+  const Wide short_by = debits - have;
+  return SignedWei{true, short_by > Wide{max_wei()} ? max_wei() : Wei{short_by}};
+}
+
+bool Book::fits(const std::string& id, const SignedWei& delta) const {
+  const Account* a = account(id);
+  if (!a) return true;
+  const Wei& total = delta.negative ? a->posted_debits : a->credits;
+  return delta.magnitude <= max_wei() - total;
+}
+
 const json::object* Book::orchestrator_record(const std::string& id) const {
   auto it = by_orchestrator_.find(id);
   return it == by_orchestrator_.end() || !it->second.record ? nullptr : &*it->second.record;
@@ -323,7 +343,7 @@ std::vector<const Workload*> Book::list_workloads(const WorkloadFilter& f) const
 json::object Book::workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const {
   struct Totals {
     std::uint64_t count = 0;
-    Wei earned = 0, pending = 0;
+    Wide earned = 0, pending = 0;  // sums of many uint256 amounts
   };
   std::map<std::string, Totals> by_orchestrator;
   for (const auto& ptr : workloads_) {
@@ -332,8 +352,8 @@ json::object Book::workload_summary(std::optional<UnixMicros> since, std::option
     if (until && w.submitted_at > *until) continue;
     Totals& t = by_orchestrator[w.orchestrator_id];
     ++t.count;
-    if (w.credited) t.earned += w.payout_amount;
-    else if (w.status != "rejected") t.pending += w.payout_amount;
+    if (w.credited) t.earned += Wide{w.payout_amount};
+    else if (w.status != "rejected") t.pending += Wide{w.payout_amount};
   }
   json::array rows;
   for (const auto& [id, t] : by_orchestrator) {

@@ -45,7 +45,9 @@ struct Account {
   Wei posted_debits = 0;
   Wei pending_debits = 0;
   SignedWei balance() const { return signed_difference(credits, posted_debits); }
-  SignedWei available() const { return signed_difference(credits, posted_debits + pending_debits); }
+  // credits - (posted + pending), computed wide: the two debit totals may together pass
+  // 2^256 wei; a shortfall beyond that reads as the largest amount.
+  SignedWei available() const;
 };
 
 // Signed per-day totals for the stats endpoint, each kept as (plus, minus).
@@ -143,6 +145,10 @@ class Book {
   LedgerEntry make_entry(std::string event_id, const std::string& orchestrator_id, const SignedWei& delta,
                          std::string reason, boost::json::object metadata, UnixMicros now) const;
   boost::json::object adjustment_response(const AdjustmentNote& adjustment, const LedgerEntry& entry) const;
+  // Whether the account of `id` can take `delta`: its credits and its posted debits are each
+  // at most 2^256-1 wei. A command checks before it builds an entry, so that an oversized
+  // amount is a 422 and never an exception inside the ledger.
+  bool fits(const std::string& id, const SignedWei& delta) const;
 
   // Everything kept per orchestrator id, in one table entry: a credit reads and changes all
   // of it, and with thousands of orchestrators one entry costs one set of cache misses where

@@ -122,8 +122,9 @@ std::string format_wei(const Wei& wei) {
   return wei.str();
 }
 
-std::string format_eth(const Wei& wei) {
-  std::string digits = format_wei(wei);
+namespace {
+
+std::string eth_from_wei_digits(std::string digits) {
   if (digits.size() <= static_cast<std::size_t>(kEthDecimals))
     digits.insert(0, static_cast<std::size_t>(kEthDecimals) + 1 - digits.size(), '0');
   std::string whole = digits.substr(0, digits.size() - kEthDecimals);
@@ -131,6 +132,12 @@ std::string format_eth(const Wei& wei) {
   frac.erase(frac.find_last_not_of('0') + 1);
   return frac.empty() ? whole : whole + "." + frac;
 }
+
+}  // namespace
+
+std::string format_eth(const Wei& wei) { return eth_from_wei_digits(format_wei(wei)); }
+std::string format_eth(const Wide& wei) { return eth_from_wei_digits(format_wei(wei)); }
+std::string format_wei(const Wide& wei) { return wei.str(); }
 
 std::string format_eth(const SignedWei& wei) {
   std::string s = format_eth(wei.magnitude);

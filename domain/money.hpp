@@ -46,6 +46,9 @@ std::string format_eth(const SignedWei& wei);
 std::string format_wei(const SignedWei& wei);
 // Decimal digits of a wei amount (== wei.str(); amounts below 2^64 take a fast path).
 std::string format_wei(const Wei& wei);
+// Totals of many amounts (e.g. a summary) may pass 2^256 wei.
+std::string format_eth(const Wide& wei);
+std::string format_wei(const Wide& wei);
 
 // balance = credits - debits, which may be negative only after a forced adjustment.
 SignedWei signed_difference(const Wei& plus, const Wei& minus);

@@ -65,6 +65,12 @@ Wei Rate::credit_for(std::uint64_t ms) const {
   return Wei{total};
 }
 
+std::optional<Wei> Rate::checked_credit_for(std::uint64_t ms) const {
+  Wide total = numerator_ * Wide{ms} / denominator_;
+  if (total > Wide{max_wei()}) return std::nullopt;
+  return Wei{total};
+}
+
 Wei Meter::add(std::uint64_t ms) {
   Wide total = rate_->numerator() * Wide{ms} + remainder_;
   Wide credit = total / rate_->denominator();

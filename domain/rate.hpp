@@ -4,6 +4,7 @@
 // with the remainder carried by a Meter so that splitting work into more events never
 // changes its total (split invariance).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,7 +30,9 @@ class Rate {
   const std::string& text() const { return text_; }
 
   // floor(rate * ms / 60000) in wei, with no carried remainder.
-  Wei credit_for(std::uint64_t ms) const;
+  Wei credit_for(std::uint64_t ms) const;  // throws std::overflow_error past 2^256-1 wei
+  // The same, or nothing when the credit does not fit in 256 bits.
+  std::optional<Wei> checked_credit_for(std::uint64_t ms) const;
 
   const Wide& numerator() const { return numerator_; }
   const Wide& denominator() const { return denominator_; }

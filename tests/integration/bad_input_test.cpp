@@ -119,6 +119,34 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   EXPECT_EQ(state(), baseline_);
 }
 
+TEST_F(BadInputTest, CreditsPastTheLargestAmountAre422sAndTheNodeGoesOn) {
+  // 2^256-1 wei, the largest amount: accepted on a pending workload, but crediting it on top
+  // of o1's balance would overflow the account.
+  const std::string max_eth = "115792089237316195423570985008687907853269984665640564039457.584007913129639935";
+  auto create = [&](const std::string& id) {
+    return client_->request("POST", "/api/workloads",
+                            json::serialize(json::object{{"workload_id", id}, {"orchestrator_id", "o1"},
+                                                         {"payout_amount_eth", max_eth}, {"artifact_hash", "h-" + id}}),
+                            kAdmin);
+  };
+  ASSERT_EQ(create("huge-1").status, 200);
+  const std::string before = state();
+  expect_rejected("PATCH", "/api/workloads/huge-1", json::serialize(json::object{{"status", "verified"}}), 422);
+  EXPECT_EQ(state(), before);
+  // Pending totals wider than 256 bits are still summed exactly.
+  ASSERT_EQ(create("huge-2").status, 200);
+  auto summary = client_->request("GET", "/api/workloads/summary", "", kAdmin);
+  ASSERT_EQ(summary.status, 200) << summary.body;
+  const json::value parsed = parse_json(summary.body);
+  const auto& row = parsed.at("orchestrators").as_array().at(0).as_object();
+  EXPECT_EQ(row.at("pending_wei").as_string(), "231584178474632390847141970017375815706539969331281128078915168015826259279870");
+  // The ledger still answers writes.
+  auto next = client_->request("POST", "/api/workloads/time",
+                               json::serialize(json::object{{"workload_id", "after"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}),
+                               kAdmin);
+  EXPECT_EQ(next.status, 200) << next.body;
+}
+
 TEST_F(BadInputTest, AuthIsRequired) {
   const std::string body = json::serialize(json::object{{"workload_id", "x"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}});
   expect_rejected("POST", "/api/workloads/time", body, 401, {});

@@ -182,6 +182,69 @@ TEST(Book, IdempotencyKeyReturnsTheOriginalResult) {
   EXPECT_EQ(after.response, first.response);
 }
 
+TEST(Book, AmountsThatWouldOverflowAnAccountAre422sAndChangeNothing) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  r.add_orchestrator("o2");
+  r.time_workload("small", "o1", 60'000);
+  // A workload of 2^256-1 wei is accepted pending; crediting it on top of a balance is not.
+  WorkloadDraft d;
+  d.workload_id = "huge";
+  d.orchestrator_id = "o1";
+  d.artifact_hash = "h";
+  d.payout_amount = max_wei();
+  r.keep(r.book.create_workload(d, kNow));
+  const auto before = r.book.snapshot_text();
+  WorkloadPatch verify;
+  verify.status = "verified";
+  auto patched = r.book.patch_workload("huge", verify, kNow);
+  ASSERT_TRUE(patched.failure);
+  EXPECT_EQ(patched.failure->status, 422);
+  EXPECT_FALSE(patched.effect);
+  EXPECT_EQ(r.book.snapshot_text(), before);
+  // A time credit on an account already at the maximum.
+  AdjustmentRequest to_max = adjustment("o2", "1", "to-max");
+  to_max.amount = SignedWei{false, max_wei()};
+  r.keep(r.book.adjust(to_max, kNow));
+  ASSERT_EQ(r.book.balance("o2").magnitude, max_wei());
+  const auto at_max = r.book.snapshot_text();
+  WorkloadDraft t;
+  t.workload_id = "t1";
+  t.orchestrator_id = "o2";
+  auto timed = r.book.create_time_workload(t, 60'000, "verified", reference_rate(), kNow);
+  ASSERT_TRUE(timed.failure);
+  EXPECT_EQ(timed.failure->status, 422);
+  EXPECT_EQ(r.book.snapshot_text(), at_max);
+  // Forced debits: the posted-debit total is bounded the same way.
+  AdjustmentRequest debit = adjustment("o1", "-1", "debit-1");
+  debit.amount = SignedWei{true, max_wei()};
+  debit.force = true;
+  r.keep(r.book.adjust(debit, kNow));
+  debit.idempotency_key = "debit-2";
+  auto second = r.book.adjust(debit, kNow);
+  ASSERT_TRUE(second.failure);
+  EXPECT_EQ(second.failure->status, 422);
+  // The summary adds amounts wider than 256 bits: two pending maximal workloads.
+  d.workload_id = "huge-2";
+  r.keep(r.book.create_workload(d, kNow));
+  const auto summary = r.book.workload_summary(std::nullopt, std::nullopt);
+  const auto& rows = summary.at("orchestrators").as_array();
+  const auto& o1 = rows.at(0).as_object();
+  ASSERT_EQ(o1.at("orchestrator_id").as_string(), "o1");
+  EXPECT_EQ(o1.at("pending_wei").as_string(), (Wide{max_wei()} * 2).str());
+  EXPECT_TRUE(r.replayed().balances_text() == r.book.balances_text());
+}
+
+TEST(Rate, CheckedCreditForAgreesWithCreditForAndFitsAtTheLimits) {
+  // The largest rate the settings accept (12 integer digits, 36 decimals) times the largest
+  // duration still fits in 256 bits; checked_credit_for is the ledger's guard regardless.
+  const auto largest = Rate::parse_eth_per_minute("999999999999." + std::string(36, '9'));
+  ASSERT_TRUE(largest.ok()) << largest.error();
+  EXPECT_EQ(largest->checked_credit_for(kMaxWorkloadDurationMs).value(), largest->credit_for(kMaxWorkloadDurationMs));
+  EXPECT_EQ(reference_rate().checked_credit_for(60'000).value(), reference_rate().credit_for(60'000));
+  EXPECT_FALSE(Rate::parse_eth_per_minute("1" + std::string(12, '0')).ok());
+}
+
 TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
   Recorded r;
   for (int i = 0; i < 5; ++i) r.add_orchestrator("o" + std::to_string(i));
