@@ -71,7 +71,11 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
       [=](Adjust& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& s = self->state;
-        if (!m.request.idempotency_key) m.request.generated_id = random_hex_id(s.rng);
+        if (!m.request.idempotency_key) {
+          // 128 random bits; drawn again in the (never yet seen) case that the id is taken.
+          do m.request.generated_id = random_hex_id(s.rng);
+          while (s.book->adjustment_id_taken(m.request.generated_id));
+        }
         finish(self, s.book->adjust(m.request, now_micros()), m.reply);
       },
       [=](UpsertOrchestrator& m) {

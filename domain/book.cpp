@@ -8,6 +8,8 @@
 namespace lpops {
 namespace {
 
+constexpr std::string_view kAdjustmentPrefix = "adjustment:";
+
 void add_to_days(std::map<std::int64_t, DayTotals>& days, const LedgerEntry& e) {
   DayTotals& d = days[utc_day(e.at)];
   const bool positive = !e.delta.negative && !e.delta.is_zero();
@@ -138,6 +140,8 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       if (effect.adjustment && effect.adjustment->idempotency_key)
         adjustments_[*effect.adjustment->idempotency_key] =
             Idempotent{effect.adjustment->request_digest.value_or(""), adjustment_response(*effect.adjustment, *effect.entry)};
+      else if (effect.entry->event_id.starts_with(kAdjustmentPrefix))
+        generated_adjustments_.insert(effect.entry->event_id.substr(kAdjustmentPrefix.size()));
       break;
     }
   }
@@ -246,6 +250,10 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
       return Decision{std::nullopt, std::nullopt, it->second.response};
     }
   }
+  if (req.idempotency_key && generated_adjustments_.count(*req.idempotency_key))
+    return Decision::fail(409, "Idempotency-Key equals the event id of an earlier adjustment made without a key; use another key");
+  if (!req.idempotency_key && adjustment_id_taken(req.generated_id))
+    return Decision::fail(500, "internal error: generated adjustment id already taken");
   if (req.amount.is_zero()) return Decision::fail(422, "amount_eth must be non-zero");
   const Account* known = account(req.orchestrator_id);
   const Account current = known ? *known : Account{};
@@ -257,7 +265,7 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
   }
   if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account");
 
-  std::string event_id = "adjustment:" + (req.idempotency_key ? *req.idempotency_key : req.generated_id);
+  std::string event_id = std::string(kAdjustmentPrefix) + (req.idempotency_key ? *req.idempotency_key : req.generated_id);
   json::object metadata;
   if (req.reference_workload_id) metadata["reference_workload_id"] = *req.reference_workload_id;
   if (req.notes) metadata["notes"] = *req.notes;

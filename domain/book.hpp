@@ -107,6 +107,10 @@ class Book {
                                 const Rate& rate, UnixMicros now);
   Decision patch_workload(const std::string& workload_id, const WorkloadPatch& patch, UnixMicros now);
   Decision adjust(const AdjustmentRequest& request, UnixMicros now);
+  // Whether "adjustment:<suffix>" is already the event id of an adjustment (keyed or not).
+  bool adjustment_id_taken(const std::string& suffix) const {
+    return adjustments_.contains(suffix) || generated_adjustments_.count(suffix) != 0;
+  }
   // Records a policy snapshot once per distinct hash ("0x…"); no effect when already recorded.
   Decision record_policy(const std::string& policy_hash, const boost::json::object& policy, UnixMicros now);
   // Stores an orchestrator record as the registry produced it.
@@ -177,6 +181,9 @@ class Book {
     boost::json::object response;
   };
   boost::unordered_flat_map<std::string, Idempotent> adjustments_;  // by idempotency key
+  // Event id suffixes of adjustments sent without a key ("adjustment:<suffix>"): a key may
+  // not take one of them, nor a generated id one of the keys, so one id is one change.
+  std::set<std::string> generated_adjustments_;
   std::set<std::string> policies_;                           // recorded policy event ids
   std::vector<std::uint64_t> entry_seqs_;
 };

@@ -107,6 +107,9 @@ json::object Book::snapshot_without_workloads() const {
     idem[key] = json::object{{"request_digest", v.request_digest}, {"response", v.response}};
   }
   s["adjustment_keys"] = std::move(idem);
+  json::array generated;
+  for (const auto& id : generated_adjustments_) generated.push_back(json::string(id));
+  s["generated_adjustment_ids"] = std::move(generated);
   json::array policies;
   for (const auto& p : policies_) policies.push_back(json::string(p));
   s["policies"] = std::move(policies);
@@ -160,6 +163,8 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
       const auto& v = kv.value().as_object();
       b.adjustments_[std::string(kv.key())] = Idempotent{get_string(v, "request_digest"), v.at("response").as_object()};
     }
+    if (const auto* g = s.if_contains("generated_adjustment_ids"); g && g->is_array())  // absent in older snapshots
+      for (const auto& id : g->as_array()) b.generated_adjustments_.insert(std::string(id.as_string()));
     if (const auto* p = s.if_contains("policies"); p && p->is_array())  // absent in older snapshots
       for (const auto& id : p->as_array()) b.policies_.insert(std::string(id.as_string()));
     // Day totals and entry seqs belong to ids that have an account.

@@ -245,11 +245,34 @@ TEST(Rate, CheckedCreditForAgreesWithCreditForAndFitsAtTheLimits) {
   EXPECT_FALSE(Rate::parse_eth_per_minute("1" + std::string(12, '0')).ok());
 }
 
+TEST(Book, AnIdempotencyKeyCannotTakeTheEventIdOfAnAdjustmentWithoutKey) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  AdjustmentRequest plain = adjustment("o1", "1");
+  plain.generated_id = "8e46b90ce0ffdaa58b283ef4f15309e9";
+  r.keep(r.book.adjust(plain, kNow));
+  EXPECT_TRUE(r.book.adjustment_id_taken("8e46b90ce0ffdaa58b283ef4f15309e9"));
+  const auto before = r.book.snapshot_text();
+  auto keyed = r.book.adjust(adjustment("o1", "0.1", "8e46b90ce0ffdaa58b283ef4f15309e9"), kNow);
+  ASSERT_TRUE(keyed.failure);
+  EXPECT_EQ(keyed.failure->status, 409);
+  EXPECT_EQ(r.book.snapshot_text(), before);
+  // Keys are taken too, and both survive replay and snapshots.
+  r.keep(r.book.adjust(adjustment("o1", "0.2", "k1"), kNow));
+  EXPECT_TRUE(r.book.adjustment_id_taken("k1"));
+  auto restored = Book::from_snapshot(r.book.snapshot(), {});
+  ASSERT_TRUE(restored.ok());
+  EXPECT_TRUE(restored->adjustment_id_taken("8e46b90ce0ffdaa58b283ef4f15309e9"));
+  EXPECT_TRUE(r.replayed().adjustment_id_taken("8e46b90ce0ffdaa58b283ef4f15309e9"));
+  EXPECT_FALSE(restored->adjustment_id_taken("k2"));
+}
+
 TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
   Recorded r;
   for (int i = 0; i < 5; ++i) r.add_orchestrator("o" + std::to_string(i));
   for (int i = 0; i < 50; ++i) r.time_workload("w" + std::to_string(i), "o" + std::to_string(i % 5), 1000 + i * 7);
   r.keep(r.book.adjust(adjustment("o1", "0.5", "key"), kNow));
+  r.keep(r.book.adjust(adjustment("o2", "0.25"), kNow));  // without a key
   r.add_orchestrator("idle");  // registered, no ledger entries
   r.keep(r.book.record_policy("0x01", json::object{{"rate", "1"}}, kNow));  // an entry without a record
   EXPECT_FALSE(r.book.knows_orchestrator("__system__"));
