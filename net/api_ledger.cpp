@@ -16,7 +16,7 @@ bool printable_ascii(std::string_view s) {
 
 void post_adjustment(Call& call) {
   Validation v;
-  BodyReader body(call.request.body, v);
+  BodyReader body(call.request, v);
   AdjustmentRequest r;
   r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
   auto amount = body.eth_amount("amount_eth", true);

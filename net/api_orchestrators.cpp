@@ -64,7 +64,7 @@ namespace {
 
 void register_orchestrator(Call& call) {
   Validation v;
-  BodyReader body(call.request.body, v);
+  BodyReader body(call.request, v);
   Registration r = read_registration(body, v);
   if (!v.ok()) return call.respond(v.response());
   caf::anon_send(call.ctx->registry, actors::Register{std::move(r), call.client_ip(), call.reply()});
@@ -147,7 +147,7 @@ void orchestrator_stats(Call& call) {
 
 void push_health(Call& call) {
   Validation v;
-  BodyReader body(call.request.body, v);
+  BodyReader body(call.request, v);
   std::string source = body.optional_string("source", 64).value_or("forwarder");
   auto data = body.optional_object("data", true);
   if (!v.ok()) return call.respond(v.response());

@@ -18,7 +18,7 @@ bool truthy(const std::optional<std::string>& s) { return s && !s->empty(); }
 
 void create_workload(Call& call) {
   Validation v;
-  BodyReader body(call.request.body, v);
+  BodyReader body(call.request, v);
   WorkloadDraft d;
   read_draft(body, d);
   auto amount = body.eth_amount("payout_amount_eth", true);
@@ -34,7 +34,7 @@ void create_workload(Call& call) {
 
 void create_time_workload(Call& call) {
   Validation v;
-  BodyReader body(call.request.body, v);
+  BodyReader body(call.request, v);
   WorkloadDraft d;
   read_draft(body, d);
   auto duration = body.integer("duration_ms", 1, static_cast<std::int64_t>(kMaxWorkloadDurationMs), true);
@@ -46,7 +46,7 @@ void create_time_workload(Call& call) {
 
 void patch_workload(Call& call) {
   Validation v;
-  BodyReader body(call.request.body, v);
+  BodyReader body(call.request, v);
   WorkloadPatch p;
   p.status = body.optional_string("status", 32);
   if (p.status && !is_workload_status(*p.status)) {

@@ -1,5 +1,6 @@
 #include "net/body.hpp"
 
+#include <cctype>
 #include <boost/url/parse_query.hpp>
 
 #include <charconv>
@@ -50,7 +51,9 @@ void Validation::add(std::string_view where, std::string_view field, std::string
 
 Response Validation::response() const { return json_response(422, json::object{{"detail", errors_}}); }
 
-BodyReader::BodyReader(const std::string& text, Validation& v) : v_(v) {
+BodyReader::BodyReader(const std::string& text, Validation& v) : v_(v) { parse(text); }
+
+void BodyReader::parse(const std::string& text) {
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = 32;
@@ -64,6 +67,33 @@ BodyReader::BodyReader(const std::string& text, Validation& v) : v_(v) {
     return;
   }
   object_ = &doc_.get_object();
+}
+
+namespace {
+
+// "application/json", "application/merge-patch+json; charset=utf-8", ... (case-insensitive).
+bool is_json_media_type(std::string_view value) {
+  std::string type(value.substr(0, value.find(';')));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(0, 1);
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  constexpr std::string_view kApplication = "application/";
+  if (!type.starts_with(kApplication)) return false;
+  const std::string_view subtype = std::string_view(type).substr(kApplication.size());
+  return subtype == "json" || (subtype.size() > 5 && subtype.ends_with("+json"));
+}
+
+}  // namespace
+
+BodyReader::BodyReader(const Request& request, Validation& v) : v_(v) {
+  const std::string* type = request.header("Content-Type");
+  if (type && !request.body.empty() && !is_json_media_type(*type)) {
+    v_.add("body", "", "model_attributes_type",
+           "Input should be a valid dictionary or object to extract fields from (Content-Type must be application/json, not " +
+               *type + ")");
+    return;
+  }
+  parse(request.body);
 }
 
 const json::value* BodyReader::find(std::string_view key) const {

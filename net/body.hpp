@@ -38,6 +38,10 @@ class BodyReader {
  public:
   // Parses an object body; a non-object or malformed body is a 422 in `v`.
   BodyReader(const std::string& text, Validation& v);
+  // The same for a request, whose Content-Type, when given, must be JSON (application/json or
+  // application/*+json), as the reference's framework requires: any other type is a 422. A
+  // form or text/plain POST (which a browser sends cross-site without asking) never writes.
+  BodyReader(const Request& request, Validation& v);
   bool parsed() const { return object_ != nullptr; }
   const json::object& object() const { return *object_; }
 
@@ -53,6 +57,7 @@ class BodyReader {
   Validation& validation() { return v_; }
 
  private:
+  void parse(const std::string& text);
   const json::value* find(std::string_view key) const;
   json::value doc_;
   const json::object* object_ = nullptr;

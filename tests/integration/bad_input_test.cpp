@@ -147,6 +147,28 @@ TEST_F(BadInputTest, CreditsPastTheLargestAmountAre422sAndTheNodeGoesOn) {
   EXPECT_EQ(next.status, 200) << next.body;
 }
 
+TEST_F(BadInputTest, BodiesThatAreNotDeclaredJsonAreRejected) {
+  // A browser sends text/plain and form posts cross-site without a preflight: they never write.
+  const std::string valid = json::serialize(json::object{{"workload_id", "typed"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}});
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                           "application/jsonp", "text/json"}) {
+    auto headers = kAdmin;
+    headers.emplace_back("Content-Type", type);
+    expect_rejected("POST", "/api/workloads/time", valid, 422, headers);
+    expect_rejected("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"1"})", 422, headers);
+    expect_rejected("POST", "/api/orchestrators/register", R"({"orchestrator_id":"n","address":")" + address_of(9) + "\"}", 422,
+                    headers);
+  }
+  EXPECT_EQ(state(), baseline_);
+  // JSON media types, with parameters and in any case, are accepted.
+  for (const char* type : {"application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"}) {
+    auto headers = kAdmin;
+    headers.emplace_back("Content-Type", type);
+    auto r = client_->request("PATCH", "/api/workloads/seed", R"({"notes":"typed"})", headers);
+    EXPECT_EQ(r.status, 200) << type << " -> " << r.body;
+  }
+}
+
 TEST_F(BadInputTest, AuthIsRequired) {
   const std::string body = json::serialize(json::object{{"workload_id", "x"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}});
   expect_rejected("POST", "/api/workloads/time", body, 401, {});
