@@ -1,10 +1,11 @@
 #include "net/body.hpp"
 
-#include <cctype>
 #include <boost/url/parse_query.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 namespace lpops::net {
 namespace {
@@ -44,12 +45,43 @@ void Validation::add(std::string_view where, std::string_view field, std::string
   e["loc"] = std::move(loc);
   e["msg"] = std::move(msg);
   // Echo small inputs only: an oversize value should not come back in full.
-  if (input && (!input->is_string() || input->get_string().size() <= 256) && !input->is_object() && !input->is_array())
-    e["input"] = *input;
+  if (input && (!input->is_string() || input->get_string().size() <= 256) && !input->is_object() && !input->is_array()) {
+    // JSON has no infinities: one would serialise as the invalid token Infinity.
+    if (input->is_double() && !std::isfinite(input->get_double()))
+      e["input"] = input->get_double() > 0 ? "Infinity" : "-Infinity";
+    else
+      e["input"] = *input;
+  }
   errors_.push_back(std::move(e));
 }
 
 Response Validation::response() const { return json_response(422, json::object{{"detail", errors_}}); }
+
+namespace {
+
+// The path ("data.x", "items.3") of the first number in `v` that is not finite, if any.
+std::optional<std::string> first_non_finite(const json::value& v, const std::string& path = {}) {
+  auto join = [&](std::string_view part) { return path.empty() ? std::string(part) : path + "." + std::string(part); };
+  switch (v.kind()) {
+    case json::kind::double_:
+      if (!std::isfinite(v.get_double())) return path;
+      return std::nullopt;
+    case json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (auto p = first_non_finite(kv.value(), join(kv.key()))) return p;
+      return std::nullopt;
+    case json::kind::array: {
+      std::size_t i = 0;
+      for (const auto& item : v.get_array())
+        if (auto p = first_non_finite(item, join(std::to_string(i++)))) return p;
+      return std::nullopt;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
 
 BodyReader::BodyReader(const std::string& text, Validation& v) : v_(v) { parse(text); }
 
@@ -60,6 +92,13 @@ void BodyReader::parse(const std::string& text) {
   doc_ = json::parse(text, ec, {}, opts);
   if (ec) {
     v_.add("body", "", "json_invalid", "JSON decode error: " + ec.message());
+    return;
+  }
+  // The parser reads a number too large for a double (1e400) as an infinity, which no JSON
+  // text can carry: stored, it would make the journal record unreadable. Refuse it here.
+  if (const auto where = first_non_finite(doc_)) {
+    const json::value inf(std::numeric_limits<double>::infinity());
+    v_.add("body", *where, "finite_number", "Input should be a finite number", &inf);
     return;
   }
   if (!doc_.is_object()) {

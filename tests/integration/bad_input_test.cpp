@@ -169,6 +169,30 @@ TEST_F(BadInputTest, BodiesThatAreNotDeclaredJsonAreRejected) {
   }
 }
 
+TEST_F(BadInputTest, NumbersBeyondADoubleAreRejectedWithValidJsonErrors) {
+  // 1e400 parses as an infinity, which no JSON text can hold: stored, it would make the
+  // journal record unreadable at the next start. Every write endpoint refuses it, anywhere.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/api/orchestrators/o1/health", R"({"source":"forwarder","data":{"services_healthy":true,"x":1e400}})"},
+      {"/api/orchestrators/o1/health", R"({"data":{"list":[1,2,-1e999]}})"},
+      {"/api/orchestrators/register", R"({"orchestrator_id":"n","address":")" + address_of(9) + R"(","health_timeout":1e400})"},
+      {"/api/workloads", R"({"workload_id":"w","orchestrator_id":"o1","payout_amount_eth":1e400,"artifact_hash":"h"})"},
+      {"/api/workloads/time", R"({"workload_id":"w","orchestrator_id":"o1","duration_ms":1e400})"},
+      {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"1","notes":"n","extra":[1e400]})"}};
+  for (const auto& [target, body] : cases) {
+    auto r = client_->request("POST", target, body, kAdmin);
+    EXPECT_EQ(r.status, 422) << target << " " << body << " -> " << r.body;
+    EXPECT_EQ(r.body.find(":Infinity"), std::string::npos) << r.body;  // echoed as a string, never a bare token
+    EXPECT_NE(r.body.find(":\"Infinity\""), std::string::npos) << r.body;
+    boost::system::error_code ec;
+    auto doc = json::parse(r.body, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << r.body;
+    EXPECT_EQ(doc.at("detail").as_array().at(0).at("type").as_string(), "finite_number") << r.body;
+  }
+  expect_rejected("PATCH", "/api/workloads/seed", R"({"notes":"n","x":1e400})", 422);
+  EXPECT_EQ(state(), baseline_);
+}
+
 TEST_F(BadInputTest, AuthIsRequired) {
   const std::string body = json::serialize(json::object{{"workload_id", "x"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}});
   expect_rejected("POST", "/api/workloads/time", body, 401, {});
