@@ -77,20 +77,35 @@ CheckpointBook::~CheckpointBook() {
 }
 
 std::string CheckpointBook::make(const storage::AuditStatus& s) const {
+  return make(s, options_.chain_id, options_.contract, iso_utc(now_micros(), UtcSuffix::z));
+}
+
+std::string CheckpointBook::rebound(const std::string& stored, std::uint64_t chain_id, const chain::Address& contract) const {
+  if (chain_id == options_.chain_id && contract == options_.contract) return stored;
+  const auto o = boost::json::parse(stored).as_object();
+  storage::AuditStatus s;
+  s.seq = o.at("seq").to_number<std::uint64_t>();
+  s.head = chain::hash32_field(o, "chain_head_hash").value();
+  s.root = chain::hash32_field(o, "merkle_root").value();
+  return make(s, chain_id, contract, std::string(o.at("timestamp").as_string()));
+}
+
+std::string CheckpointBook::make(const storage::AuditStatus& s, std::uint64_t chain_id, const chain::Address& contract,
+                                 const std::string& timestamp) const {
   const chain::Hash256 head = chain::audit::checkpoint_head(s.head, s.root);
-  const chain::Hash256 message = chain::audit::checkpoint_message(address_, s.seq, head, options_.chain_id, options_.contract);
+  const chain::Hash256 message = chain::audit::checkpoint_message(address_, s.seq, head, chain_id, contract);
   const chain::Signature sig = chain::sign_digest(key_, chain::eip191_hash32(message));
   boost::json::object o{{"schema", chain::audit::kCheckpointSchema},
                         {"audit_address", chain::to_lower_hex(address_)},
-                        {"chain_id", options_.chain_id},
-                        {"contract_address", chain::to_lower_hex(options_.contract)},
+                        {"chain_id", chain_id},
+                        {"contract_address", chain::to_lower_hex(contract)},
                         {"seq", s.seq},
                         {"head_hash", chain::to_hex(head)},
                         {"chain_head_hash", chain::to_hex(s.head)},
                         {"merkle_root", chain::to_hex(s.root)},
                         {"message_hash", chain::to_hex(message)},
                         {"signature", sig.to_hex()},
-                        {"timestamp", iso_utc(now_micros(), UtcSuffix::z)}};
+                        {"timestamp", timestamp}};
   return canonical_json(o);
 }
 

@@ -44,12 +44,19 @@ class CheckpointBook {
   std::vector<std::string> history(std::size_t limit) const;  // newest first
   // The newest checkpoint with seq ≤ `at_most`, and its seq.
   std::optional<std::pair<std::uint64_t, std::string>> covering(std::uint64_t seq) const;
+  // A stored checkpoint's statement (size, chain head, root, timestamp) signed for another
+  // chain id and contract, as the reference's endpoint signs per request; nothing is stored.
+  // The stored line itself when the binding is the configured one.
+  std::string rebound(const std::string& stored, std::uint64_t chain_id, const chain::Address& contract) const;
   chain::Address audit_address() const { return address_; }
+  const chain::Address& contract() const { return options_.contract; }
   std::uint64_t chain_id() const { return options_.chain_id; }
 
  private:
   CheckpointBook(chain::PrivateKey key) : key_(std::move(key)) {}
   std::string make(const storage::AuditStatus& s) const;
+  std::string make(const storage::AuditStatus& s, std::uint64_t chain_id, const chain::Address& contract,
+                   const std::string& timestamp) const;
 
   chain::PrivateKey key_;
   chain::Address address_{};

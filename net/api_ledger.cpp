@@ -1,7 +1,11 @@
 // /api/ledger: adjustments and the event listing.
+#include <strings.h>
+
+#include <algorithm>
+
+#include "actors/reader.hpp"
 #include "domain/digest.hpp"
 #include "net/api.hpp"
-#include "actors/reader.hpp"
 
 namespace lpops::net {
 namespace {
@@ -29,6 +33,10 @@ void post_adjustment(Call& call) {
   if (!v.ok()) return call.respond(v.response());
   r.amount = *amount;
   if (const std::string* key = call.request.header("Idempotency-Key")) {
+    const auto copies = std::count_if(call.request.headers.begin(), call.request.headers.end(), [](const Header& h) {
+      return ::strcasecmp(h.name.c_str(), "Idempotency-Key") == 0;
+    });
+    if (copies > 1) return call.respond(detail_response(400, "Idempotency-Key must be sent once"));
     if (key->empty() || key->size() > kMaxIdempotencyKeyChars || !printable_ascii(*key))
       return call.respond(detail_response(400, "Idempotency-Key must be 1-128 printable ASCII characters"));
     r.idempotency_key = *key;

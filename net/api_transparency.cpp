@@ -20,7 +20,7 @@ bool limited(Call& call) {
     ctx.public_minute = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_per_minute), 60);
   }
   if (ctx.public_burst->allow(ip, now) && ctx.public_minute->allow(ip, now)) return false;
-  call.respond(detail_response(429, "Too many requests; slow down"));
+  call.respond(detail_response(429, "Rate limited"));
   return true;
 }
 
@@ -39,17 +39,41 @@ std::string hashes_json(const std::vector<chain::Hash256>& hashes) {
   return out + "]";
 }
 
-// The required event_id query parameter; answers 422 itself when it is missing or too long.
-std::optional<std::string> event_id_query(Call& call) {
+// The chain id and contract a checkpoint is asked for (the reference's query parameters),
+// by default the configured ones. chain_id must be ≥ 1 and contract_address an address.
+struct Binding {
+  std::uint64_t chain_id;
+  chain::Address contract;
+};
+
+Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBook& book) {
+  Binding b{book.chain_id(), book.contract()};
+  if (auto id = q.integer("chain_id", 1, std::numeric_limits<std::int64_t>::max())) b.chain_id = static_cast<std::uint64_t>(*id);
+  if (auto text = q.string("contract_address", 64)) {
+    if (auto a = chain::parse_address(*text)) {
+      b.contract = *a;
+    } else {
+      const json::value input(*text);
+      v.add("query", "contract_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &input);
+    }
+  }
+  return b;
+}
+
+// The required event_id query parameter (1..256 characters) and the checkpoint binding;
+// answers 422 itself when either is malformed.
+std::optional<std::pair<std::string, Binding>> event_query(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
   auto event_id = q.string("event_id", kMaxEventIdChars);
   if (!event_id) v.add("query", "event_id", "missing", "Field required");
+  else if (event_id->empty()) v.add("query", "event_id", "string_too_short", "String should have at least 1 character");
+  const Binding binding = binding_query(q, v, *call.ctx->checkpoints);
   if (!v.ok()) {
     call.respond(v.response());
     return std::nullopt;
   }
-  return event_id;
+  return std::pair{std::move(*event_id), binding};
 }
 
 void status(Call& call) {
@@ -72,9 +96,13 @@ void status(Call& call) {
 
 void checkpoint(Call& call) {
   if (limited(call)) return;
+  Validation v;
+  QueryReader q(call.query, v);
+  const Binding binding = binding_query(q, v, *call.ctx->checkpoints);
+  if (!v.ok()) return call.respond(v.response());
   auto latest = call.ctx->checkpoints->latest();
   if (!latest) return call.respond(detail_response(404, "No checkpoint yet"));
-  call.respond(raw_json(*latest));
+  call.respond(raw_json(call.ctx->checkpoints->rebound(*latest, binding.chain_id, binding.contract)));
 }
 
 void checkpoints(Call& call) {
@@ -95,17 +123,18 @@ void checkpoints(Call& call) {
 
 void proof(Call& call) {
   if (limited(call)) return;
-  auto event_id = event_id_query(call);
-  if (!event_id) return;
+  auto query = event_query(call);
+  if (!query) return;
+  const auto& [event_id, binding] = *query;
   auto& log = *call.ctx->audit;
-  auto seq = log.seq_of(*event_id);
-  if (!seq) return call.respond(detail_response(404, "Unknown event_id"));
+  auto seq = log.seq_of(event_id);
+  if (!seq) return call.respond(detail_response(404, "Receipt not found"));
   auto cp = call.ctx->checkpoints->covering(*seq);
   if (!cp) return call.respond(detail_response(409, "The entry is newer than the latest checkpoint; retry after the next one"));
   auto path = log.inclusion_proof(*seq, cp->first);
   auto line = log.line(*seq);
   if (!path || !line) return call.respond(detail_response(500, "Proof unavailable"));
-  const std::string body = "{\"audit_entry\":" + std::string(storage::audit_entry_text(*line)) + ",\"checkpoint\":" + cp->second +
+  const std::string body = "{\"audit_entry\":" + std::string(storage::audit_entry_text(*line)) + ",\"checkpoint\":" + call.ctx->checkpoints->rebound(cp->second, binding.chain_id, binding.contract) +
                            ",\"leaf_index\":" + std::to_string(*seq - 1) + ",\"proof\":" + hashes_json(*path) +
                            ",\"tree_size\":" + std::to_string(cp->first) + "}";
   call.respond(raw_json(body));
@@ -156,11 +185,11 @@ void log_page(Call& call) {
 
 void receipt(Call& call) {
   if (limited(call)) return;
-  auto event_id = event_id_query(call);
-  if (!event_id) return;
-  auto seq = call.ctx->audit->seq_of(*event_id);
+  auto query = event_query(call);
+  if (!query) return;
+  auto seq = call.ctx->audit->seq_of(query->first);
   auto line = seq ? call.ctx->audit->line(*seq) : std::nullopt;
-  if (!line) return call.respond(detail_response(404, "Unknown event_id"));
+  if (!line) return call.respond(detail_response(404, "Receipt not found"));
   call.respond(raw_json(*line));
 }
 

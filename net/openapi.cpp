@@ -86,6 +86,7 @@ struct Io {
   const char* request = nullptr;
   json::object response;
   std::vector<std::pair<const char*, const char*>> query;  // name, type
+  std::vector<const char*> headers = {};                    // optional string headers
 };
 
 std::map<std::string, Io> io_table() {
@@ -102,7 +103,7 @@ std::map<std::string, Io> io_table() {
                              {{"orchestrator_id", "string"}, {"status", "string"}, {"since", "string"}, {"until", "string"}, {"limit", "integer"}}};
   t["GET /api/workloads/summary"] = {nullptr, json::object{{"type", "object"}}, {{"since", "string"}, {"until", "string"}}};
   t["PATCH /api/workloads/{workload_id}"] = {"WorkloadPatch", ref("Workload"), {}};
-  t["POST /api/ledger/adjustments"] = {"Adjustment", ref("AdjustmentResult"), {}};
+  t["POST /api/ledger/adjustments"] = {"Adjustment", ref("AdjustmentResult"), {}, {"Idempotency-Key"}};
   t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", "string"}, {"limit", "integer"}}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
   json::object checkpoint = obj({{"schema", str()}, {"audit_address", str()}, {"chain_id", json::object{{"type", "integer"}}},
@@ -126,12 +127,12 @@ std::map<std::string, Io> io_table() {
                                              {"audit_head_hash", hash}, {"audit_merkle_root", hash},
                                              {"audit_checkpoint_head_hash", nullable(hash)},
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
-  t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {}};
+  t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", "integer"}, {"contract_address", "string"}}};
   t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", "integer"}}};
   t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
-                              {{"event_id", "string"}}};
+                              {{"event_id", "string"}, {"chain_id", "integer"}, {"contract_address", "string"}}};
   t[base + "/audit/consistency"] = {nullptr, obj({{"first", json::object{{"type", "integer"}}}, {"second", json::object{{"type", "integer"}}},
                                                   {"first_root", hash}, {"second_root", hash}, {"proof", array_of(hash)}}),
                                     {{"first", "integer"}, {"second", "integer"}}};
@@ -161,6 +162,8 @@ std::string build() {
     if (it != io.end()) {
       for (auto& [name, type] : it->second.query)
         params.push_back(json::object{{"name", name}, {"in", "query"}, {"schema", json::object{{"type", type}}}});
+      for (const char* name : it->second.headers)
+        params.push_back(json::object{{"name", name}, {"in", "header"}, {"schema", str()}});
       if (it->second.request)
         op["requestBody"] = json::object{{"required", true},
                                          {"content", json::object{{"application/json", json::object{{"schema", ref(it->second.request)}}}}}};

@@ -113,6 +113,10 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   auto bad_key = kAdmin;
   bad_key.emplace_back("Idempotency-Key", std::string(200, 'k'));
   expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "1"}}), 400, bad_key);
+  auto two_keys = kAdmin;
+  two_keys.emplace_back("Idempotency-Key", "k1");
+  two_keys.emplace_back("Idempotency-Key", "k2");
+  expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "1"}}), 400, two_keys);
   // Health.
   expect_rejected("POST", "/api/orchestrators/o1/health", reg({{"data", "up"}}), 422);
   expect_rejected("POST", "/api/orchestrators/o1/health", reg({{"source", std::string(65, 's')}, {"data", json::object{}}}), 422);

@@ -35,7 +35,8 @@ std::string file_text(const std::string& path) {
 class TransparencyTest : public NodeTest {
  protected:
   const std::map<std::string, std::string> env_{{"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"},
-                                                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}};
+                                                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"},
+                                                {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}};
   std::string audit_path() { return dir_.str() + "/data/audit.jsonl"; }
 
   void make_traffic(int workloads) {
@@ -109,6 +110,30 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   EXPECT_EQ(message, h(cp.at("message_hash")));
   auto sig = chain::Signature::from_hex(cp.at("signature").as_string()).value();
   EXPECT_EQ(chain::recover_address(chain::eip191_hash32(message), sig).value(), audit_address);
+  // Asked for another chain id and contract (the reference's query parameters): the same
+  // statement (size, heads, root, time), signed for that binding.
+  const std::string other_contract = "0x00000000000000000000000000000000000000aa";
+  auto rebound_resp = get("/api/transparency/tee-core/audit/checkpoint?chain_id=1&contract_address=" + other_contract);
+  ASSERT_EQ(rebound_resp.status, 200) << rebound_resp.body;
+  auto rebound = parse_json(rebound_resp.body);
+  EXPECT_EQ(rebound.at("chain_id").as_int64(), 1);
+  EXPECT_EQ(rebound.at("contract_address").as_string(), other_contract);
+  for (const char* same : {"seq", "head_hash", "chain_head_hash", "merkle_root", "timestamp", "audit_address"})
+    EXPECT_EQ(rebound.at(same), cp.at(same)) << same;
+  const Hash256 rebound_message =
+      chain::audit::checkpoint_message(audit_address, cp_seq, head, 1, chain::parse_address(other_contract).value());
+  EXPECT_EQ(h(rebound.at("message_hash")), rebound_message);
+  EXPECT_EQ(chain::recover_address(chain::eip191_hash32(rebound_message),
+                                   chain::Signature::from_hex(rebound.at("signature").as_string()).value())
+                .value(),
+            audit_address);
+  // The configured binding asked for explicitly is the stored checkpoint, byte for byte.
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoint?chain_id=" + std::to_string(cp.at("chain_id").as_int64()) +
+                "&contract_address=" + std::string(cp.at("contract_address").as_string()))
+                .body,
+            cp_resp.body);
+  for (const char* bad : {"chain_id=0", "chain_id=abc", "chain_id=-1", "contract_address=0x12", "contract_address=nope"})
+    EXPECT_EQ(get(std::string("/api/transparency/tee-core/audit/checkpoint?") + bad).status, 422) << bad;
 
   // An inclusion proof for a credit, checked against the checkpoint's root.
   auto proof_resp = get("/api/transparency/tee-core/audit/proof?event_id=workload_time:w3");
@@ -122,6 +147,14 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
                                               h(proof.at("checkpoint").at("merkle_root"))));
   EXPECT_EQ(proof.at("audit_entry").at("kind").as_string(), "credit");
   EXPECT_EQ(proof.at("audit_entry").at("recipient").as_string(), address_of(2));
+  auto proof_other = parse_json(get("/api/transparency/tee-core/audit/proof?event_id=workload_time:w3&chain_id=1").body);
+  EXPECT_EQ(proof_other.at("checkpoint").at("chain_id").as_int64(), 1);
+  EXPECT_EQ(proof_other.at("checkpoint").at("merkle_root"), proof.at("checkpoint").at("merkle_root"));
+  EXPECT_EQ(proof_other.at("proof"), proof.at("proof"));
+  auto missing = get("/api/transparency/tee-core/audit/proof?event_id=nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(parse_json(missing.body).at("detail").as_string(), "Receipt not found");
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/proof?event_id=").status, 422);
 
   // Consistency between two checkpointed sizes, and to the current size.
   auto cons = parse_json(get("/api/transparency/tee-core/audit/consistency?first=5&second=14").body);
@@ -248,8 +281,12 @@ TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
 TEST_F(TransparencyTest, PublicRoutesAreRateLimitedPerIp) {
   start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
   int limited = 0;
-  for (int i = 0; i < 25; ++i)
-    if (get("/api/transparency/tee-core/audit/status").status == 429) ++limited;
+  for (int i = 0; i < 25; ++i) {
+    auto r = get("/api/transparency/tee-core/audit/status");
+    if (r.status != 429) continue;
+    ++limited;
+    EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Rate limited");  // the reference's text
+  }
   EXPECT_EQ(limited, 5);  // 20 per 10 s
 }
 
