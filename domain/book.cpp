@@ -36,6 +36,15 @@ json::object workload_metadata(const Workload& w) {
   return m;
 }
 
+// A time credit's metadata: the workload's, plus how it was priced (w.pricing is set).
+json::object time_credit_metadata(const Workload& w) {
+  json::object m = workload_metadata(w);
+  m["duration_ms"] = std::to_string(w.pricing->duration_ms);
+  m["credit_eth_per_minute"] = w.pricing->credit_eth_per_minute;
+  m["credit_unit"] = w.pricing->credit_unit;
+  return m;
+}
+
 Workload workload_from_draft(const WorkloadDraft& d, const Wei& amount, const std::string& status, UnixMicros now) {
   Workload w;
   w.workload_id = d.workload_id;
@@ -187,12 +196,8 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
       return Decision::fail(422, "The credit would overflow the orchestrator's account");
     w.credited = true;
     w.credited_at = now;
-    json::object metadata = workload_metadata(w);
-    metadata["duration_ms"] = std::to_string(duration_ms);
-    metadata["credit_eth_per_minute"] = rate.text();
-    metadata["credit_unit"] = options_.credit_unit;
     effect.entry = make_entry("workload_time:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
-                              "workload_time", std::move(metadata), now);
+                              "workload_time", time_credit_metadata(w), now);
   }
   json::object view = w.to_view();
   effect.workload = std::make_shared<const Workload>(std::move(w));
@@ -217,9 +222,16 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
       return Decision::fail(422, "The credit would overflow the orchestrator's account");
     w.credited = true;
     w.credited_at = now;
-    if (w.payout_amount > 0)
+    if (w.payout_amount > 0 && w.pricing) {
+      // A time workload created pending and verified later is the same credit as one created
+      // verified: reason and event id workload_time, with its pricing (the reference files it
+      // as a plain workload credit, a quirk).
+      effect.entry = make_entry("workload_time:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
+                                "workload_time", time_credit_metadata(w), now);
+    } else if (w.payout_amount > 0) {
       effect.entry = make_entry("workload:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
                                 "workload", workload_metadata(w), now);
+    }
   }
   if (w.to_json() == workloads_[it->second]->to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
   json::object view = w.to_view();

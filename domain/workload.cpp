@@ -25,7 +25,7 @@ bool Workload::has_artifact() const {
   return false;
 }
 
-bool Workload::due_credit() const { return !credited && status_credits(status) && has_artifact(); }
+bool Workload::due_credit() const { return !credited && status_credits(status) && (pricing || has_artifact()); }
 
 json::object Workload::to_view() const {
   json::object o;

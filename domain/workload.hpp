@@ -39,7 +39,8 @@ struct Workload {
 
   // An artifact: a video URI (.webm/.mkv/.mp4/.mov) or a non-empty hash.
   bool has_artifact() const;
-  // The reference's credit rule for PATCH: not yet credited, verified/paid, has an artifact.
+  // The credit rule for PATCH: not yet credited, verified/paid, and an artifact, except for a
+  // time workload (pricing set), which, as at creation, needs none.
   bool due_credit() const;
 
   boost::json::object to_view() const;   // the WorkloadRecord response

@@ -95,9 +95,14 @@ void workload_summary(Call& call) {
   QueryReader q(call.query, v);
   std::optional<UnixMicros> since, until;
   if (!read_range(q, since, until)) return call.respond(detail_response(400, "Invalid timestamp filter"));
+  // range_start / range_end echo the filters as given, as the reference does.
+  auto as_given = [&q](const char* key) { return q.string(key, 64); };
   caf::anon_send(call.ctx->ledger,
-                 actors::Query{[since, until](const Book& book) {
-                                 return std::pair{200, json::serialize(book.workload_summary(since, until))};
+                 actors::Query{[since, until, start = as_given("since"), end = as_given("until")](const Book& book) {
+                                 json::object out = book.workload_summary(since, until);
+                                 out["range_start"] = start ? json::value(*start) : json::value(nullptr);
+                                 out["range_end"] = end ? json::value(*end) : json::value(nullptr);
+                                 return std::pair{200, json::serialize(out)};
                                },
                                call.reply()});
 }

@@ -160,6 +160,12 @@ TEST_F(ApiTest, WorkloadListingFiltersAndSummary) {
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].at("orchestrator_id").as_string(), "o1");
   EXPECT_EQ(rows[0].at("workloads").as_int64(), 3);
+  EXPECT_TRUE(summary.at("range_start").is_null());
+  // The range is echoed as given (the reference's contract), not reformatted.
+  auto ranged = get_json("/api/workloads/summary?since=2000-01-01T00:00:00.5Z");
+  EXPECT_EQ(ranged.at("range_start").as_string(), "2000-01-01T00:00:00.5Z");
+  EXPECT_TRUE(ranged.at("range_end").is_null());
+  EXPECT_EQ(ranged.at("orchestrators").as_array().size(), 2u);
 }
 
 TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {

@@ -115,6 +115,29 @@ TEST(Book, PatchCreditsExactlyOnce) {
   EXPECT_EQ(r.book.entry_seqs("o1", 100).size(), 1u);
 }
 
+TEST(Book, ATimeWorkloadVerifiedLaterIsCreditedAsATimeCredit) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  ASSERT_FALSE(r.time_workload("t1", "o1", 60'000, "pending").failure);
+  ASSERT_FALSE(r.time_workload("t2", "o1", 60'000, "verified").failure);
+  EXPECT_EQ(r.book.balance("o1").magnitude, reference_rate().credit_for(60'000));
+  WorkloadPatch verify;
+  verify.status = "verified";  // no artifact: a time workload needs none, as at creation
+  auto patched = r.book.patch_workload("t1", verify, kNow);
+  r.keep(patched);
+  ASSERT_TRUE(patched.effect && patched.effect->entry);
+  const LedgerEntry& later = *patched.effect->entry;
+  EXPECT_EQ(later.event_id, "workload_time:t1");
+  EXPECT_EQ(later.reason, "workload_time");
+  // The same metadata as a time credit made at creation, but for the workload's own fields.
+  const LedgerEntry& at_creation = *r.effects[2].entry;
+  ASSERT_EQ(at_creation.event_id, "workload_time:t2");
+  for (const char* key : {"duration_ms", "credit_eth_per_minute", "credit_unit", "status"})
+    EXPECT_EQ(later.metadata.at(key), at_creation.metadata.at(key)) << key;
+  EXPECT_EQ(r.book.balance("o1").magnitude, reference_rate().credit_for(60'000) * 2);
+  EXPECT_TRUE(r.replayed().balances_text() == r.book.balances_text());
+}
+
 TEST(Book, PatchWithoutArtifactDoesNotCredit) {
   Recorded r;
   r.add_orchestrator("o1");
