@@ -59,6 +59,17 @@ Response Validation::response() const { return json_response(422, json::object{{
 
 namespace {
 
+// pydantic's lax booleans: true/false, yes/no, on/off, t/f, y/n, 1/0, in any case.
+std::optional<bool> lax_bool(std::string_view text) {
+  std::string s(text);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* t : {"true", "1", "yes", "on", "t", "y"})
+    if (s == t) return true;
+  for (const char* f : {"false", "0", "no", "off", "f", "n"})
+    if (s == f) return false;
+  return std::nullopt;
+}
+
 // The path ("data.x", "items.3") of the first number in `v` that is not finite, if any.
 std::optional<std::string> first_non_finite(const json::value& v, const std::string& path = {}) {
   auto join = [&](std::string_view part) { return path.empty() ? std::string(part) : path + "." + std::string(part); };
@@ -176,11 +187,21 @@ std::optional<std::string> BodyReader::optional_string(std::string_view key, std
 std::optional<bool> BodyReader::optional_bool(std::string_view key) {
   const json::value* v = find(key);
   if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_bool()) {
-    v_.add("body", key, "bool_type", "Input should be a valid boolean", v);
+  if (v->is_bool()) return v->get_bool();
+  // The reference's validation (pydantic, lax mode) also takes 0/1 and the usual strings.
+  if (v->is_int64() || v->is_uint64()) {
+    const auto n = v->to_number<std::int64_t>();
+    if (n == 0 || n == 1) return n == 1;
+    v_.add("body", key, "bool_parsing", "Input should be a valid boolean, unable to interpret input", v);
     return std::nullopt;
   }
-  return v->get_bool();
+  if (v->is_string()) {
+    if (auto b = lax_bool(v->get_string())) return b;
+    v_.add("body", key, "bool_parsing", "Input should be a valid boolean, unable to interpret input", v);
+    return std::nullopt;
+  }
+  v_.add("body", key, "bool_type", "Input should be a valid boolean", v);
+  return std::nullopt;
 }
 
 std::optional<double> BodyReader::optional_number(std::string_view key, double min, double max) {
@@ -352,10 +373,7 @@ std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int6
 std::optional<bool> QueryReader::boolean(std::string_view key) {
   auto it = params_.find(key);
   if (it == params_.end()) return std::nullopt;
-  std::string s = it->second;
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
-  if (s == "false" || s == "0" || s == "no" || s == "off") return false;
+  if (auto b = lax_bool(it->second)) return b;
   json::value in(it->second);
   v_.add("query", key, "bool_parsing", "Input should be a valid boolean, unable to interpret input", &in);
   return std::nullopt;

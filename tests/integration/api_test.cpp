@@ -183,7 +183,12 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   EXPECT_EQ(reuse.status, 409);
   auto below = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}});
   EXPECT_EQ(below.status, 409);
-  auto forced = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", -2}, {"force", true}});
+  // Booleans are read as the reference reads them: "false", "no", 0 mean false.
+  for (json::value no : {json::value("false"), json::value("No"), json::value(0)}) {
+    auto not_forced = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}, {"force", no}});
+    EXPECT_EQ(not_forced.status, 409) << not_forced.body;
+  }
+  auto forced = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", -2}, {"force", "yes"}});
   ASSERT_EQ(forced.status, 200) << forced.body;
   EXPECT_EQ(parse_json(forced.body).at("balance_eth").as_string(), "-0.5");
   auto zero = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0"}});

@@ -80,7 +80,8 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}}), 422);
   expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"health_timeout", 61}}), 422);
   expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"contact_email", "nobody"}}), 422);
-  expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"services_healthy", "yes"}}), 422);
+  for (json::value not_bool : {json::value("maybe"), json::value(2), json::value(0.5), json::value(json::array{})})
+    expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"services_healthy", not_bool}}), 422);
   json::array many;
   for (int i = 0; i < 26; ++i) many.push_back(json::value("svc" + std::to_string(i)));
   expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"monitored_services", many}}), 422);
