@@ -17,12 +17,18 @@ void write_snapshot(Self* self) {
   auto& st = self->state;
   const auto start = std::chrono::steady_clock::now();
   const std::uint64_t seq = st.replica->last_seq();
-  std::string text = st.replica->snapshot_text();
-  if (auto err = st.store->write_snapshot(seq, text)) {
+  std::size_t bytes = 0;
+  auto book = [&](const std::function<bool(std::string_view)>& put) {
+    return st.replica->write_snapshot_text([&](std::string_view piece) {
+      bytes += piece.size();
+      return put(piece);
+    });
+  };
+  if (auto err = st.store->write_snapshot(seq, book)) {
     spdlog::error("snapshot at seq {} failed: {} (the journal still holds everything)", seq, *err);
     return;
   }
-  spdlog::info("snapshot at seq {} written ({} bytes, {:.0f} ms)", seq, text.size(),
+  spdlog::info("snapshot at seq {} written ({} bytes, {:.0f} ms)", seq, bytes,
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 

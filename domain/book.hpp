@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 #include <optional>
@@ -137,6 +138,9 @@ class Book {
   // json::serialize(snapshot()), byte for byte, with the workloads (most of a snapshot)
   // written directly instead of through a JSON document.
   std::string snapshot_text() const;
+  // The same text handed to `put` in pieces of about `piece_bytes` (a book of millions of
+  // workloads is never one string in memory); false as soon as a put fails.
+  bool write_snapshot_text(const std::function<bool(std::string_view)>& put, std::size_t piece_bytes = std::size_t{1} << 20) const;
   static Result<Book> from_snapshot(const boost::json::object& snapshot, BookOptions options);
 
   // Every account, for replay comparisons: id -> balance text.

@@ -59,9 +59,24 @@ json::object Book::snapshot() const {
 }
 
 std::string Book::snapshot_text() const {
-  const json::object s = snapshot_without_workloads();
   std::string out;
   out.reserve(256 * workloads_.size() + 4096);
+  write_snapshot_text([&out](std::string_view piece) {
+    out += piece;
+    return true;
+  });
+  return out;
+}
+
+bool Book::write_snapshot_text(const std::function<bool(std::string_view)>& put, std::size_t piece_bytes) const {
+  const json::object s = snapshot_without_workloads();
+  std::string out;
+  out.reserve(piece_bytes + 4096);
+  auto flush = [&] {
+    const bool ok = put(out);
+    out.clear();
+    return ok;
+  };
   out += '{';
   bool first = true;
   for (const auto& kv : s) {
@@ -77,11 +92,12 @@ std::string Book::snapshot_text() const {
     for (std::size_t i = 0; i < workloads_.size(); ++i) {
       if (i) out += ',';
       workloads_[i]->append_json(out);
+      if (out.size() >= piece_bytes && !flush()) return false;
     }
     out += ']';
   }
   out += '}';
-  return out;
+  return flush();
 }
 
 // Everything but the workloads, which stay an empty placeholder in their place.

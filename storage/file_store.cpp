@@ -251,7 +251,7 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
   return std::nullopt;
 }
 
-std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const std::string& book_json) {
+std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const BookText& book) {
   std::uint64_t offset = 0;
   Digest32 hash{};
   if (seq > 0) {
@@ -270,7 +270,8 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const st
   std::string tmp = snapshot_path() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_text("cannot create " + tmp);
-  bool ok = write_all(fd, head.data(), head.size()) && write_all(fd, book_json.data(), book_json.size()) &&
+  bool ok = write_all(fd, head.data(), head.size()) &&
+            book([fd](std::string_view piece) { return write_all(fd, piece.data(), piece.size()); }) &&
             write_all(fd, "}\n", 2) && (!options_.fsync || ::fsync(fd) == 0);
   ::close(fd);
   if (!ok) return errno_text("cannot write " + tmp);

@@ -28,7 +28,7 @@ class FileStore final : public RecordStore {
 
   Result<RecoveryReport> recover(const SnapshotVisitor& on_snapshot, const RecordVisitor& visit) override;
   std::optional<std::string> append(const std::vector<const FramedRecord*>& records) override;
-  std::optional<std::string> write_snapshot(std::uint64_t seq, const std::string& book_json) override;
+  std::optional<std::string> write_snapshot(std::uint64_t seq, const BookText& book) override;
   std::optional<std::string> read(std::uint64_t seq) const override;
   std::uint64_t durable_seq() const override { return index_.durable(); }
   std::string describe() const override;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/digest.hpp"
@@ -44,9 +45,17 @@ class RecordStore {
   // Appends framed records (consecutive seqs) and returns once they are durable.
   virtual std::optional<std::string> append(const std::vector<const FramedRecord*>& records) = 0;
 
-  // Durably replaces the snapshot with the book state as of `seq` (already appended).
+  // Produces a book's JSON by calling `put` with consecutive pieces; false if a put failed.
+  using BookText = std::function<bool(const std::function<bool(std::string_view)>& put)>;
+
+  // Durably replaces the snapshot with the book state as of `seq` (already appended), written
+  // as `book` produces it, so a book of millions of workloads is never one string in memory.
   // Any thread may call it; it does not block appends.
-  virtual std::optional<std::string> write_snapshot(std::uint64_t seq, const std::string& book_json) = 0;
+  virtual std::optional<std::string> write_snapshot(std::uint64_t seq, const BookText& book) = 0;
+  // The same for a book already in one string.
+  std::optional<std::string> write_snapshot_text(std::uint64_t seq, const std::string& book_json) {
+    return write_snapshot(seq, [&book_json](const std::function<bool(std::string_view)>& put) { return put(book_json); });
+  }
 
   // The stored line of a durable record (without '\n'); any thread may call it.
   virtual std::optional<std::string> read(std::uint64_t seq) const = 0;

@@ -311,6 +311,19 @@ TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
   // The snapshot written without a document is the same text.
   EXPECT_EQ(r.book.snapshot_text(), json::serialize(r.book.snapshot()));
   EXPECT_EQ(Book().snapshot_text(), json::serialize(Book().snapshot()));
+  // Written in pieces (as the snapshotter writes it to disk), the same text; a failed piece stops it.
+  std::string joined;
+  int pieces = 0;
+  ASSERT_TRUE(r.book.write_snapshot_text([&](std::string_view p) {
+    joined += p;
+    ++pieces;
+    return true;
+  }, 256));
+  EXPECT_EQ(joined, r.book.snapshot_text());
+  EXPECT_GT(pieces, 10);
+  int calls = 0;
+  EXPECT_FALSE(r.book.write_snapshot_text([&](std::string_view) { return ++calls < 3; }, 256));
+  EXPECT_EQ(calls, 3);
   // A restored book continues where the original left off.
   EXPECT_EQ(restored->last_seq(), r.book.last_seq());
 }

@@ -28,7 +28,7 @@ class SlowStore final : public storage::RecordStore {
     durable_ += records.size();
     return std::nullopt;
   }
-  std::optional<std::string> write_snapshot(std::uint64_t, const std::string&) override { return std::nullopt; }
+  std::optional<std::string> write_snapshot(std::uint64_t, const BookText&) override { return std::nullopt; }
   std::optional<std::string> read(std::uint64_t) const override { return std::nullopt; }
   std::uint64_t durable_seq() const override { return durable_; }
   std::string describe() const override { return "slow test store"; }

@@ -187,7 +187,7 @@ TEST(FileStore, SnapshotPlusTailEqualsFullReplay) {
     for (int i = 0; i < 5; ++i) first5.push_back(&framed[i]);
     for (int i = 5; i < 8; ++i) last3.push_back(&framed[i]);
     ASSERT_FALSE(store.append(first5));
-    ASSERT_FALSE(store.write_snapshot(5, "{\"marker\":5}"));
+    ASSERT_FALSE(store.write_snapshot_text(5, "{\"marker\":5}"));
     ASSERT_FALSE(store.append(last3));
     last = prev;
   }

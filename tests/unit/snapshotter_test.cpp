@@ -20,10 +20,16 @@ class SnapshotStore final : public storage::RecordStore {
     return storage::RecoveryReport{};
   }
   std::optional<std::string> append(const std::vector<const storage::FramedRecord*>&) override { return std::nullopt; }
-  std::optional<std::string> write_snapshot(std::uint64_t seq, const std::string& text) override {
+  std::optional<std::string> write_snapshot(std::uint64_t seq, const BookText& book) override {
+    std::string text;
+    if (!book([&text](std::string_view piece) {
+          text += piece;
+          return true;
+        }))
+      return "write failed";
     std::lock_guard lock(mutex_);
     seqs_.push_back(seq);
-    last_text_ = text;
+    last_text_ = std::move(text);
     return std::nullopt;
   }
   std::optional<std::string> read(std::uint64_t) const override { return std::nullopt; }
