@@ -124,7 +124,9 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
       std::vector<std::string> p;
       if (!match(compiled.parts, segments, p)) continue;
       path_known = true;
-      if (request.method == compiled.route->method) {
+      // HEAD is GET without the body (the server leaves the body out; Content-Length stays).
+      const bool head_as_get = request.method == "HEAD" && std::string_view(compiled.route->method) == "GET";
+      if (request.method == compiled.route->method || head_as_get) {
         found = compiled.route;
         params = std::move(p);
         break;

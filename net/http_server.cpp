@@ -141,6 +141,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_read(beast::error_code ec) {
     if (closed_) return;
+    head_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
       return close();
@@ -154,6 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     Request request;
     request.method = std::string(msg.method_string());
+    head_ = request.method == "HEAD";  // answered as GET, without the body
     request.target = std::string(msg.target());
     request.headers.reserve(8);
     for (const auto& field : msg) request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
@@ -214,7 +216,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (!keep_alive) *out += "Connection: close\r\n";
     *out += "\r\n";
-    if (has_body) *out += body;
+    if (has_body && !head_) *out += body;
     begin_op();
     asio::async_write(socket_, asio::buffer(*out), [self = shared_from_this(), out, keep_alive, in_flight](beast::error_code ec, std::size_t) {
       self->op_pending_ = false;
@@ -243,6 +245,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Outbox* outbox_;
   std::string peer_ip_;
   bool keep_alive_ = false;
+  bool head_ = false;  // the request being answered is a HEAD
   bool closed_ = false;
   bool watchdog_armed_ = false;
   bool op_pending_ = false;

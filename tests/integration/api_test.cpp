@@ -10,6 +10,15 @@ class ApiTest : public NodeTest {
 
 TEST_F(ApiTest, HealthReadyAndMetrics) {
   EXPECT_EQ(get("/healthz").status, 200);
+  // HEAD, as load balancers probe: the GET's status and headers, no body; the connection
+  // stays usable for the next request.
+  for (const char* probe : {"/healthz", "/readyz"}) {
+    auto head = client_->request("HEAD", probe, "");
+    EXPECT_EQ(head.status, 200) << probe;
+    EXPECT_EQ(head.header("Content-Length"), std::to_string(get(probe).body.size())) << probe;
+    EXPECT_TRUE(head.body.empty());
+  }
+  EXPECT_EQ(client_->request("HEAD", "/api/workloads/time", "").status, 405);
   auto ready = get_json("/readyz");
   EXPECT_EQ(ready.at("status").as_string(), "ready");
   EXPECT_NE(std::string(ready.at("rank_check").as_string()).find("TOP_CONTRACT_ADDRESS is unset"), std::string::npos);

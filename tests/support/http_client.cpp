@@ -71,7 +71,7 @@ bool HttpClient::send_all(const std::string& data) {
   return true;
 }
 
-HttpResult HttpClient::read_response(bool& connection_close) {
+HttpResult HttpClient::read_response(bool& connection_close, bool head_request) {
   HttpResult r;
   auto fill = [&]() -> bool {
     char chunk[16384];
@@ -118,6 +118,10 @@ HttpResult HttpClient::read_response(bool& connection_close) {
     if (next == std::string::npos) break;
     pos = next + 2;
   }
+  if (head_request) {
+    r.status = status;  // Content-Length describes the GET body, which a HEAD answer leaves out
+    return r;
+  }
   if (chunked) {
     for (;;) {
       std::size_t eol;
@@ -159,7 +163,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
     if (fd_ < 0 && !connect_socket()) return HttpResult{0, "cannot connect", {}};
     bool close_after = false;
     HttpResult r;
-    if (send_all(req)) r = read_response(close_after);
+    if (send_all(req)) r = read_response(close_after, method == "HEAD");
     else r.body = "send failed";
     if (r.status != 0) {
       if (close_after) disconnect();

@@ -33,7 +33,7 @@ class HttpClient {
   bool connect_socket();
   void disconnect();
   bool send_all(const std::string& data);
-  HttpResult read_response(bool& connection_close);
+  HttpResult read_response(bool& connection_close, bool head_request = false);  // a HEAD answer has no body
 
   std::string host_;
   std::uint16_t port_;
