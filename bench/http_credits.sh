@@ -79,6 +79,10 @@ PY
   rss=$(rss_mb $pid)
   batches=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^lpops_journal_batch_records_(sum|count)/ {v[$1]=$2} END {if (v["lpops_journal_batch_records_count"]>0) printf "%.1f", v["lpops_journal_batch_records_sum"]/v["lpops_journal_batch_records_count"]}')
   kill -TERM $pid; wait $pid
+  # The next row starts on a quiet disk: this row's ~1 GB of journal, audit log and snapshots
+  # would otherwise still be written back during it and slow its commits.
+  rm -rf "$data"
+  sync
   ratio=$(python3 -c "print(f'{$rps/$n_rps:.2f}')")
   echo "| lpops (fsync on, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $ratio |"
 done
