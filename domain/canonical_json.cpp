@@ -83,15 +83,16 @@ void write_double(double d, std::string& out) {
   }
 }
 
-void write(const boost::json::value& v, std::string& out);
+void write(const boost::json::value& v, std::string& out, bool sort_keys = true);
 
-void write_object(const boost::json::object& o, std::string& out, std::initializer_list<std::string_view> skip) {
-  // UTF-8 byte order is code-point order, which is how Python sorts str keys.
+void write_object(const boost::json::object& o, std::string& out, std::initializer_list<std::string_view> skip,
+                  bool sort_keys = true) {
   std::vector<const boost::json::key_value_pair*> members;
   members.reserve(o.size());
   for (const auto& kv : o)
     if (std::find(skip.begin(), skip.end(), kv.key()) == skip.end()) members.push_back(&kv);
-  std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
+  // UTF-8 byte order is code-point order, which is how Python sorts str keys.
+  if (sort_keys) std::sort(members.begin(), members.end(), [](auto* a, auto* b) { return a->key() < b->key(); });
   out += '{';
   bool first = true;
   for (const auto* kv : members) {
@@ -99,12 +100,12 @@ void write_object(const boost::json::object& o, std::string& out, std::initializ
     first = false;
     write_string(kv->key(), out);
     out += ':';
-    write(kv->value(), out);
+    write(kv->value(), out, sort_keys);
   }
   out += '}';
 }
 
-void write(const boost::json::value& v, std::string& out) {
+void write(const boost::json::value& v, std::string& out, bool sort_keys) {
   switch (v.kind()) {
     case boost::json::kind::null: out += "null"; return;
     case boost::json::kind::bool_: out += v.get_bool() ? "true" : "false"; return;
@@ -118,13 +119,13 @@ void write(const boost::json::value& v, std::string& out) {
       for (const auto& x : v.get_array()) {
         if (!first) out += ',';
         first = false;
-        write(x, out);
+        write(x, out, sort_keys);
       }
       out += ']';
       return;
     }
     case boost::json::kind::object:
-      write_object(v.get_object(), out, {});
+      write_object(v.get_object(), out, {}, sort_keys);
       return;
   }
 }
@@ -137,6 +138,13 @@ std::string canonical_json(const boost::json::value& v) {
   std::string out;
   out.reserve(512);
   write(v, out);
+  return out;
+}
+
+std::string python_json(const boost::json::value& v) {
+  std::string out;
+  out.reserve(256);
+  write(v, out, false);
   return out;
 }
 

@@ -13,6 +13,9 @@
 namespace lpops {
 
 std::string canonical_json(const boost::json::value& v);
+// The same text without sorting: members in their own order, as the reference's responses are
+// written (json.dumps(ensure_ascii=False, separators=(",", ":"))): floats as "5.0", not "5E0".
+std::string python_json(const boost::json::value& v);
 // Appends `s` as a canonical JSON string (quotes included).
 void append_canonical_string(std::string& out, std::string_view s);
 // The canonical form of `o` without the top-level members named in `skip` (no copy).

@@ -1,6 +1,7 @@
 // /api/orchestrators: registration, views, stats, health pushes, balances.
 #include <regex>
 
+#include "domain/canonical_json.hpp"
 #include "domain/json_fields.hpp"
 #include "net/api.hpp"
 
@@ -75,7 +76,7 @@ void list_orchestrators(Call& call) {
     json::array list;
     for (const auto& id : book.orchestrator_order())
       list.push_back(orchestrator_view(*book.orchestrator_record(id), book.balance(id), view));
-    return std::pair{200, json::serialize(json::object{{"orchestrators", std::move(list)}})};
+    return std::pair{200, python_json(json::object{{"orchestrators", std::move(list)}})};
   });
 }
 
@@ -83,7 +84,7 @@ void get_orchestrator(Call& call) {
   ask_ledger(call, [view = view_context(call), id = call.params[0]](const Book& book) {
     const auto* record = book.orchestrator_record(id);
     if (!record) return std::pair{404, actors::detail_body("Not found")};
-    return std::pair{200, json::serialize(orchestrator_view(*record, book.balance(id), view))};
+    return std::pair{200, python_json(orchestrator_view(*record, book.balance(id), view))};
   });
 }
 

@@ -1,5 +1,7 @@
 #include "net/body.hpp"
 
+#include "domain/canonical_json.hpp"
+
 #include <boost/url/parse_query.hpp>
 
 #include <cctype>
@@ -22,7 +24,7 @@ std::string shortest_decimal(double d) {
 Response json_response(int status, const json::value& body) {
   Response r;
   r.status = status;
-  r.body = json::serialize(body);
+  r.body = python_json(body);
   return r;
 }
 

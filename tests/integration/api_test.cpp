@@ -28,6 +28,21 @@ TEST_F(ApiTest, HealthReadyAndMetrics) {
   EXPECT_NE(metrics.body.find("lpops_http_requests_total"), std::string::npos);
 }
 
+TEST_F(ApiTest, FloatsAreWrittenAsTheReferenceWritesThem) {
+  // Python's json.dumps: 5.0 and 50.0, where a plain serialiser writes 5E0 and 5E1.
+  auto r = post("/api/orchestrators/register", json::object{{"orchestrator_id", "f1"}, {"address", address_of(7)},
+                                                             {"health_timeout", 5}, {"min_service_uptime", 50.5}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto one = get("/api/orchestrators/f1");
+  ASSERT_EQ(one.status, 200);
+  EXPECT_NE(one.body.find("\"health_timeout\":5.0"), std::string::npos) << one.body;
+  EXPECT_NE(one.body.find("\"min_service_uptime\":50.5"), std::string::npos) << one.body;
+  EXPECT_EQ(one.body.find("E0"), std::string::npos) << one.body;
+  auto bad = post("/api/workloads/time", json::object{{"workload_id", "x"}, {"orchestrator_id", "f1"}, {"duration_ms", 86400000.5}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(bad.body.find("\"input\":86400000.5"), std::string::npos) << bad.body;
+}
+
 TEST_F(ApiTest, UnknownRouteAndWrongMethod) {
   auto r = get("/api/nothing");
   EXPECT_EQ(r.status, 404);
