@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <future>
 #include <set>
 
@@ -46,6 +47,9 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
   if (settings.bootstrap_orchestrators_path) {
     std::filesystem::path p = *settings.bootstrap_orchestrators_path;
     if (p.is_relative()) p = std::filesystem::path(settings.data_dir) / p;
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec))
+      throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " is a directory, not a file");
     std::ifstream in(p);
     if (in) sources.emplace_back(p.string(), std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
     else spdlog::warn("bootstrap: {} not found; skipped", p.string());

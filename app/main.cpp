@@ -1,9 +1,37 @@
 // lpops: the Livepeer operations backend. Subcommands wire the layers together.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+
 #include "app/node.hpp"
 
+namespace {
+
+// An exception nothing catches (an unreadable file where a file was expected, and the like):
+// a clear message and status 2 instead of an abort. It runs where the exception was thrown,
+// before any unwinding, so running actors cannot hold the process up on the way out.
+[[noreturn]] void uncaught() {
+  std::string what = "unknown error";
+  if (auto e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+    }
+  }
+  std::fprintf(stderr, "lpops: %s\n", what.c_str());
+  std::fflush(stderr);
+  std::_Exit(2);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  std::set_terminate(uncaught);
   CLI::App cli{"lpops: Livepeer operations backend (registry, metering, exact credits ledger)"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", "lpops 0.1.0");
@@ -57,7 +85,12 @@ int main(int argc, char** argv) {
       "fees", "Print the fees a transaction sent now would pay (ETH_RPC_URL; PAYMENTS_MAX_*_PER_GAS_WEI caps)");
   fees_cmd->add_option("--env-file", fees.env_file, "Read settings from this file (default: ./.env when present)");
 
-  CLI11_PARSE(cli, argc, argv);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2, as documented.
+    return cli.exit(e) == 0 ? 0 : 2;
+  }
   if (*fees_cmd) return lpops::app::fees(fees);
   if (*verify_cmd) return lpops::app::verify(verify);
   if (*keygen_cmd) return lpops::app::keygen(keygen);

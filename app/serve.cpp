@@ -37,6 +37,15 @@
 namespace lpops::app {
 namespace {
 
+// A start-up failure once actors run: they would keep the process alive (and the actor system
+// would wait for them on return), so log and exit at once. Nothing has been served; everything
+// written so far (the policy record) is durable already.
+[[noreturn]] void stop_starting(const std::string& why) {
+  spdlog::critical("{}; not starting", why);
+  spdlog::default_logger()->flush();
+  std::_Exit(1);
+}
+
 sigset_t shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
@@ -198,6 +207,17 @@ int serve(const ServeOptions& o) {
   for (const auto& id : book->orchestrator_order())
     if (const auto* a = book->orchestrator_record(id)->if_contains("address"); a && a->is_string())
       addresses[id] = actors::address_book_entry(a->as_string());
+  // The audit log is derived from the journal and written only after its records are durable:
+  // entries for records the journal no longer has mean the journal lost acknowledged records
+  // (a deleted, replaced or shortened file). Serving on would reset those balances and let
+  // their event ids be credited again.
+  if (const std::uint64_t described = audit->status().last_journal_seq; described > report->last_seq) {
+    spdlog::critical("the journal ends at record {} but the audit log describes records up to {}: journal records were lost "
+                     "after they were durable (acknowledged); restore journal.jsonl from a backup, or move audit.* aside "
+                     "only if those records are known never to have been acknowledged",
+                     report->last_seq, described);
+    return 1;
+  }
   {
     std::vector<std::string> lines;
     const std::uint64_t from = audit->status().last_journal_seq + 1;
@@ -276,10 +296,7 @@ int serve(const ServeOptions& o) {
   caf::actor rank;
   if (settings.top_contract_address) {
     auto rpc = chain.rpc(settings.eth_rpc_url);
-    if (!rpc) {
-      spdlog::critical("ETH_RPC_URL: {}", rpc.error());
-      return 1;
-    }
+    if (!rpc) stop_starting("ETH_RPC_URL: " + rpc.error());
     const auto manager = chain::parse_address(*settings.top_contract_address).value();
     actors::RankOptions rank_options;
     rank_options.cache_ttl_seconds = settings.top_cache_ttl_seconds;
@@ -327,12 +344,13 @@ int serve(const ServeOptions& o) {
   try {
     port = server.start();
   } catch (const std::exception& e) {
-    spdlog::critical("{}", e.what());
-    return 1;
+    stop_starting(e.what());
   }
   if (o.port_file) {
+    std::error_code ec;
     std::ofstream(*o.port_file + ".tmp") << port << "\n";
-    std::filesystem::rename(*o.port_file + ".tmp", *o.port_file);
+    std::filesystem::rename(*o.port_file + ".tmp", *o.port_file, ec);
+    if (ec) stop_starting("--port-file " + *o.port_file + ": " + ec.message());
   }
   ctx->ready = true;
   spdlog::info("lpops serving on http://{}:{} ({} HTTP threads, {} actor threads)", settings.api_host, port,

@@ -239,6 +239,15 @@ Outcome verify_file(const VerifyOptions& o) {
 
 Result<json::value> get_json(HttpGetter& http, const std::string& target, int* status = nullptr) {
   auto r = http.get(target);
+  // The node rate-limits its public routes per IP (429): wait and ask again, 0.5 s doubling up
+  // to 10 s, for at most ~10 minutes in all, rather than fail a long walk of the log.
+  double wait_s = 0.5, waited_s = 0;
+  while (r && r->first == 429 && waited_s < 600) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
+    waited_s += wait_s;
+    wait_s = std::min(wait_s * 2, 10.0);
+    r = http.get(target);
+  }
   if (!r) return Error{r.error()};
   if (status) *status = r->first;
   boost::system::error_code ec;

@@ -1,4 +1,6 @@
 // Every write endpoint: malformed or hostile input gets a clear 4xx and changes nothing.
+#include <filesystem>
+
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -229,6 +231,36 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
   ASSERT_EQ(list.at("orchestrators").as_array().size(), 1u);
   EXPECT_EQ(list.at("orchestrators").as_array()[0].at("orchestrator_id").as_string(), "boot-1");
   EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
+TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
+  // Audit entries are written only after their journal records are durable: a journal that
+  // ends before them lost acknowledged records, and serving on would reset those balances.
+  TempDir dir;
+  const std::string data = dir.str() + "/data";
+  {
+    NodeProcess node(data, {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"}});
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_EQ(client.request("POST", "/api/workloads/time",
+                               R"({"workload_id":"w)" + std::to_string(i) + R"(","orchestrator_id":"o1","duration_ms":60000})")
+                    .status,
+                200);
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  }
+  std::filesystem::remove(data + "/journal.jsonl");
+  NodeProcess again(data, {});
+  EXPECT_FALSE(again.start());
+  EXPECT_NE(again.log().find("the journal ends at record 0 but the audit log describes records up to"), std::string::npos)
+      << again.log();
+}
+
+TEST(Startup, ADirectoryWhereAFileIsExpectedStopsStartupWithAMessage) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data", {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str()}});
+  EXPECT_FALSE(node.start());
+  EXPECT_NE(node.log().find("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH"), std::string::npos) << node.log();
 }
 
 }  // namespace
