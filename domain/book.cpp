@@ -360,7 +360,7 @@ std::vector<const Workload*> Book::list_workloads(const WorkloadFilter& f) const
   return out;
 }
 
-json::object Book::workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const {
+json::array Book::workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const {
   struct Totals {
     std::uint64_t count = 0;
     Wide earned = 0, pending = 0;  // sums of many uint256 amounts
@@ -384,11 +384,7 @@ json::object Book::workload_summary(std::optional<UnixMicros> since, std::option
                                 {"earned_wei", format_wei(t.earned)},
                                 {"pending_wei", format_wei(t.pending)}});
   }
-  json::object out;
-  out["range_start"] = since ? json::value(iso_utc(*since, UtcSuffix::z)) : json::value(nullptr);
-  out["range_end"] = until ? json::value(iso_utc(*until, UtcSuffix::z)) : json::value(nullptr);
-  out["orchestrators"] = std::move(rows);
-  return out;
+  return rows;
 }
 
 std::vector<std::uint64_t> Book::entry_seqs(const std::optional<std::string>& id, std::size_t limit) const {

@@ -126,7 +126,8 @@ class Book {
   const std::vector<std::string>& orchestrator_order() const { return orchestrator_order_; }
   const Workload* workload(const std::string& id) const;
   std::vector<const Workload*> list_workloads(const WorkloadFilter& filter) const;
-  boost::json::object workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const;
+  // Per-orchestrator rows of the summary (workloads submitted in [since, until]), sorted by id.
+  boost::json::array workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const;
   // Journal seqs of ledger entries, newest first.
   std::vector<std::uint64_t> entry_seqs(const std::optional<std::string>& orchestrator_id, std::size_t limit) const;
   const std::map<std::int64_t, DayTotals>* day_totals(const std::string& id) const;

@@ -99,9 +99,10 @@ void workload_summary(Call& call) {
   auto as_given = [&q](const char* key) { return q.string(key, 64); };
   caf::anon_send(call.ctx->ledger,
                  actors::Query{[since, until, start = as_given("since"), end = as_given("until")](const Book& book) {
-                                 json::object out = book.workload_summary(since, until);
+                                 json::object out;
                                  out["range_start"] = start ? json::value(*start) : json::value(nullptr);
                                  out["range_end"] = end ? json::value(*end) : json::value(nullptr);
+                                 out["orchestrators"] = book.workload_summary(since, until);
                                  return std::pair{200, json::serialize(out)};
                                },
                                call.reply()});
