@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--checkpoints", verify.checkpoints_file, "Signed checkpoints (default: checkpoints.jsonl beside --log)");
   verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081");
   verify_cmd->add_option("--audit-address", verify.audit_address, "The audit address every checkpoint must be signed by");
-  verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1");
+  auto* event_id_opt =
+      verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1");
   verify_cmd->add_option("--since", verify.since_file, "A previously saved checkpoint (JSON) the log must extend");
   verify_cmd->add_flag("--skip-log", verify.skip_log, "With --url: do not download the log; check checkpoint, proofs, consistency");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
@@ -92,7 +93,10 @@ int main(int argc, char** argv) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
   if (*fees_cmd) return lpops::app::fees(fees);
-  if (*verify_cmd) return lpops::app::verify(verify);
+  if (*verify_cmd) {
+    verify.event_id_given = event_id_opt->count() > 0;
+    return lpops::app::verify(verify);
+  }
   if (*keygen_cmd) return lpops::app::keygen(keygen);
   if (*address_cmd) return lpops::app::address(address);
   if (*serve_cmd) return lpops::app::serve(serve);

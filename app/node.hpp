@@ -54,6 +54,7 @@ struct VerifyOptions {
   std::string url;               // a live node instead of a file
   std::optional<std::string> audit_address;  // the expected signer of checkpoints
   std::string event_id;          // prove this event's inclusion
+  bool event_id_given = false;   // --event-id was on the command line (an empty one is a usage error)
   std::string since_file;        // a saved checkpoint the log must extend
   bool skip_log = false;         // --url: checkpoint, proofs and consistency only
   bool json = false;

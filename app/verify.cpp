@@ -18,6 +18,7 @@
 #include <cstring>
 #include <thread>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "app/http_get.hpp"
@@ -125,6 +126,34 @@ unsigned verify_threads(const VerifyOptions& o) {
   return o.threads ? o.threads : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
 }
 
+// The event id of a stored line (a host wrapper or a bare entry), if it has one.
+Result<std::string> event_id_of_line(std::string_view line) {
+  boost::system::error_code ec;
+  auto doc = json::parse(line, ec);
+  if (ec) return Error{"not JSON"};
+  auto entry = storage::checked_entry_ref(doc);
+  if (!entry) return Error{entry.error()};
+  const auto* e = entry->first->if_contains("event_id");
+  if (!e || !e->is_string()) return Error{"no event id"};
+  return std::string(e->as_string());
+}
+
+// Each balance change has its own event id: one recorded twice is a double credit (or
+// debit) however well the log is chained and signed. Candidates come from fingerprints;
+// `event_id_of` confirms them against the entries, so a fingerprint collision never fails.
+std::optional<std::string> repeated_event(LogVerifier& log, const std::function<Result<std::string>(std::uint64_t)>& event_id_of) {
+  for (const auto& [first, later] : log.duplicate_event_candidates()) {
+    auto a = event_id_of(first);
+    auto b = event_id_of(later);
+    if (!a) return "entry " + std::to_string(first) + ": " + a.error();
+    if (!b) return "entry " + std::to_string(later) + ": " + b.error();
+    if (*a == *b)
+      return "entry " + std::to_string(later) + ": event id " + *b + " repeats entry " + std::to_string(first) +
+             " (one change recorded twice)";
+  }
+  return std::nullopt;
+}
+
 Outcome verify_file(const VerifyOptions& o) {
   Outcome out;
   const int fd = ::open(o.log_file.c_str(), O_RDONLY | O_CLOEXEC);
@@ -176,6 +205,19 @@ Outcome verify_file(const VerifyOptions& o) {
   }
   ::close(fd);
   progress.done();
+  // Lines are entries in order (a blank or extra line has failed above), so the seq-th
+  // line is entry seq.
+  auto line_of = [&](std::uint64_t seq) -> Result<std::string> {
+    std::uint64_t at = 0, n = 0;
+    while (at < total) {
+      const void* nl = std::memchr(data + at, '\n', total - at);
+      const std::uint64_t stop = nl ? static_cast<std::uint64_t>(static_cast<const char*>(nl) - data) : total;
+      if (++n == seq) return event_id_of_line(std::string_view(data + at, stop - at));
+      at = stop + 1;
+    }
+    return Error{"not in the file"};
+  };
+  if (auto err = repeated_event(log, line_of)) return {1, *err, {}};
   out.details["entries"] = log.size();
   out.details["head_hash"] = chain::to_hex(log.head());
   out.details["merkle_root"] = chain::to_hex(log.root());
@@ -200,7 +242,7 @@ Outcome verify_file(const VerifyOptions& o) {
       auto v = json::parse(line, ec);
       auto c = ec ? Result<Checkpoint>(Error{"not JSON"}) : storage::parse_checkpoint(v);
       if (!c) return {1, cp_path + ": " + c.error(), {}};
-      if (c->seq < previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous), {}};
+      if (count > 0 && c->seq <= previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous) + " (checkpoints only grow: a line was duplicated or moved)", {}};
       if (auto err = check_one(*c, o, &log, audit)) return {1, *err, {}};
       previous = c->seq;
       latest = *c;
@@ -316,6 +358,14 @@ Outcome verify_url(const VerifyOptions& o) {
       since = log.size();
     }
     progress.done();
+    auto served_line = [&](std::uint64_t seq) -> Result<std::string> {
+      auto page = get_json(http, base + "/log?order=asc&limit=1&since_seq=" + std::to_string(seq - 1));
+      if (!page) return Error{page.error()};
+      const auto* entries = page->is_object() ? page->as_object().if_contains("entries") : nullptr;
+      if (!entries || !entries->is_array() || entries->as_array().empty()) return Error{"not served"};
+      return event_id_of_line(json::serialize(entries->as_array()[0]));
+    };
+    if (auto err = repeated_event(log, served_line)) return {1, *err, {}};
     if (auto err = log.check_checkpoint(*cp)) return {1, *err, {}};
     if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
     if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
@@ -368,8 +418,15 @@ Outcome verify_url(const VerifyOptions& o) {
 }  // namespace
 
 int verify(const VerifyOptions& o) {
-  if (o.log_file.empty() == o.url.empty()) {
-    std::fprintf(stderr, "lpops verify: give exactly one of --log and --url\n");
+  // Usage errors (exit 2) before any work: a check that could never run is not a pass.
+  const char* usage = nullptr;
+  if (o.log_file.empty() == o.url.empty()) usage = "give exactly one of --log and --url";
+  else if (o.skip_log && o.url.empty()) usage = "--skip-log goes with --url (--log always checks the whole file)";
+  else if (!o.checkpoints_file.empty() && o.log_file.empty()) usage = "--checkpoints goes with --log";
+  else if (o.event_id_given && o.event_id.empty()) usage = "--event-id is empty";
+  else if (o.audit_address && !chain::parse_address(*o.audit_address)) usage = "--audit-address is not a 0x-prefixed 20-byte hex address";
+  if (usage) {
+    std::fprintf(stderr, "lpops verify: %s\n", usage);
     return 2;
   }
   Outcome out;

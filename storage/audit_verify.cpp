@@ -1,8 +1,10 @@
 #include "storage/audit_verify.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <functional>
 #include <thread>
 
 #include "chain/audit_format.hpp"
@@ -108,6 +110,7 @@ struct LogVerifierChecked {
   chain::Hash256 hash{}, prev{};
   std::string event_id;
   bool has_event_id = false;
+  std::uint64_t event_fp = 0;            // fingerprint of the event id (when there is one)
   std::optional<chain::Address> signer;  // a per-entry signature, checked
   chain::Hash256 leaf{};                  // Merkle leaf of `hash`
   void reset() {  // for reuse: every field a check may leave unset
@@ -137,6 +140,8 @@ std::optional<std::string> check_entry_signature(std::string_view signer_text, s
   signer = *claimed;
   return std::nullopt;
 }
+
+std::uint64_t event_fingerprint(std::string_view event_id) { return std::hash<std::string_view>{}(event_id); }
 
 // The general check: parse, canonicalise, hash (any formatting of the same entry passes).
 void check_general(std::string_view line, CheckedLine& out) {
@@ -168,6 +173,7 @@ void check_general(std::string_view line, CheckedLine& out) {
   if (const auto* e = entry.if_contains("event_id"); e && e->is_string()) {
     out.event_id = std::string(e->as_string());
     out.has_event_id = true;
+    out.event_fp = event_fingerprint(out.event_id);
   }
   const auto* signer = entry.if_contains("signer");
   const auto* signature = entry.if_contains("signature");
@@ -211,11 +217,16 @@ void check_range(const std::string_view* lines, CheckedLine* out, std::size_t be
   for (std::size_t i = begin; i < end; ++i) {
     CheckedLine& c = out[i];
     c.reset();
+    if (lines[i].empty()) {  // the node never writes one: lines were added to the file
+      c.error = "a blank line where this entry should be";
+      continue;
+    }
     if (scan_canonical_line(lines[i], scanned, inputs[pending])) {
       c.seq = scanned.seq;
       c.hash = scanned.entry_hash;
       c.prev = scanned.prev_hash;
       c.has_event_id = scanned.has_event_id;
+      if (scanned.has_event_id) c.event_fp = event_fingerprint(scanned.event_id);
       if (keep_event_ids && scanned.has_event_id) c.event_id = std::string(scanned.event_id);
       views[pending] = inputs[pending];
       index[pending] = i;
@@ -275,7 +286,7 @@ bool LogVerifier::add_text(const char* data, std::size_t size) {
     while (begin < end) {
       const void* nl = std::memchr(data + begin, '\n', size - begin);
       const std::size_t stop = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - data) : size;
-      if (stop > begin) lines.emplace_back(data + begin, stop - begin);
+      lines.emplace_back(data + begin, stop - begin);  // a blank line too: it fails its check
       begin = stop + 1;
     }
     results[w].resize(lines.size());
@@ -322,13 +333,49 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
         return fail("signed by " + chain::to_checksummed(*c.signer) + ", earlier entries by " + chain::to_checksummed(*entry_signer_));
       entry_signer_ = c.signer;
     }
-    if (keep_event_ids && c.has_event_id)
-      if (auto it = watched_.find(c.event_id); it != watched_.end() && it->second == 0) it->second = expected;
+    if (c.has_event_id) {
+      event_fps_.push_back(c.event_fp);
+      event_seqs_.push_back(expected);
+      if (keep_event_ids)
+        if (auto it = watched_.find(c.event_id); it != watched_.end() && it->second == 0) it->second = expected;
+    }
     hashes_.push_back(c.hash);
     leaves_.push_back(c.leaf);
   }
   tree_.append_leaves(leaves_.data(), leaves_.size());
   return true;
+}
+
+std::vector<std::pair<std::uint64_t, std::uint64_t>> LogVerifier::duplicate_event_candidates() {
+  // Sorted fingerprints show repeats; only then are the seqs looked up (a linear pass).
+  std::vector<std::uint64_t> sorted = event_fps_;
+  const std::size_t parts = std::min<std::size_t>(threads_, std::max<std::size_t>(1, sorted.size() / (1 << 16)));
+  std::vector<std::size_t> bounds;
+  for (std::size_t p = 0; p <= parts; ++p) bounds.push_back(sorted.size() * p / parts);
+  {
+    std::vector<std::thread> pool;
+    for (std::size_t p = 1; p < parts; ++p)
+      pool.emplace_back([&, p] { std::sort(sorted.begin() + bounds[p], sorted.begin() + bounds[p + 1]); });
+    std::sort(sorted.begin(), sorted.begin() + bounds[1]);
+    for (auto& t : pool) t.join();
+  }
+  for (std::size_t p = 1; p < parts; ++p)
+    std::inplace_merge(sorted.begin(), sorted.begin() + bounds[p], sorted.begin() + bounds[p + 1]);
+  std::vector<std::uint64_t> repeated;
+  for (std::size_t i = 1; i < sorted.size(); ++i)
+    if (sorted[i] == sorted[i - 1] && (repeated.empty() || repeated.back() != sorted[i])) repeated.push_back(sorted[i]);
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  if (repeated.empty()) return out;
+  std::unordered_map<std::uint64_t, std::uint64_t> first;  // fingerprint -> first seq
+  for (auto fp : repeated) first.emplace(fp, 0);
+  for (std::size_t i = 0; i < event_fps_.size(); ++i) {
+    auto it = first.find(event_fps_[i]);
+    if (it == first.end()) continue;
+    if (it->second == 0) it->second = event_seqs_[i];
+    else out.emplace_back(it->second, event_seqs_[i]);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  return out;
 }
 
 std::optional<chain::Hash256> LogVerifier::entry_hash(std::uint64_t seq) const {

@@ -66,6 +66,10 @@ class LogVerifier {
   const std::optional<chain::Address>& entry_signer() const { return entry_signer_; }
   // The checkpoint describes a prefix of this log: size, chain head and root agree.
   std::optional<std::string> check_checkpoint(const Checkpoint& c) const;
+  // Pairs of entries (earlier seq, later seq) whose event ids may be equal: their 64-bit
+  // fingerprints are. The caller confirms each pair against the entries themselves (a
+  // fingerprint collision is not a duplicate). Call once, after the last line.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> duplicate_event_candidates();
 
  private:
   bool apply(const LogVerifierChecked* checked, std::size_t count);
@@ -75,6 +79,8 @@ class LogVerifier {
   std::unordered_map<std::string, std::uint64_t> watched_;  // event id -> seq (0: not seen yet)
   std::optional<chain::Address> entry_signer_;
   std::vector<chain::Hash256> leaves_;  // scratch: the batch's Merkle leaves
+  std::vector<std::uint64_t> event_fps_;  // event-id fingerprint of each entry that has one, in order
+  std::vector<std::uint64_t> event_seqs_;  // its seq
   std::vector<std::vector<LogVerifierChecked>> results_[2];  // per thread; two sets, see add_text
   int pending_set_ = 0;
   bool has_pending_ = false;

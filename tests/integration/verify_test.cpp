@@ -28,6 +28,10 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
   for (const auto& l : lines) out << l << "\n";
 }
 
+std::string twelfth_id(const std::vector<std::string>& lines) {
+  return std::string(parse_json(lines[11]).at("audit_entry").at("event_id").as_string());
+}
+
 class VerifyTest : public NodeTest {
  protected:
   void SetUp() override {
@@ -86,6 +90,10 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   // Usage and I/O errors: exit 2.
   EXPECT_EQ(verify({"--log", dir_.str() + "/missing.jsonl"}).exit_code, 2);
   EXPECT_EQ(verify({}).exit_code, 2);
+  EXPECT_EQ(verify({"--log", log_, "--event-id", ""}).exit_code, 2);              // a proof of nothing
+  EXPECT_EQ(verify({"--log", log_, "--skip-log"}).exit_code, 2);                  // --skip-log is for --url
+  EXPECT_EQ(verify({"--log", log_, "--audit-address", "0x1234"}).exit_code, 2);   // not an address
+  EXPECT_EQ(verify({"--url", "http://127.0.0.1:1", "--checkpoints", checkpoints_}).exit_code, 2);
 }
 
 TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
@@ -113,6 +121,13 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   auto duplicated = lines;
   duplicated.insert(duplicated.begin() + 6, lines[5]);
   EXPECT_NE(tampered(duplicated, &code).find("entry 7"), std::string::npos);
+  EXPECT_EQ(code, 1);
+
+  // A blank line: the node never writes one.
+  auto blank = lines;
+  blank.insert(blank.begin() + 4, "");
+  const std::string blank_reason = tampered(blank, &code);
+  EXPECT_NE(blank_reason.find("entry 5: a blank line"), std::string::npos) << blank_reason;
   EXPECT_EQ(code, 1);
 
   // Truncated (or rolled back): the signed checkpoint names a seq beyond the log.
@@ -143,8 +158,43 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   EXPECT_NE(rewrite_reason.find("the checkpoint signed"), std::string::npos) << rewrite_reason;
   EXPECT_EQ(code, 1);
 
-  // A checkpoint forged with another key: the signature is valid, the key is not the audit key.
+  // One change recorded twice: entry 13 given entry 12's event id, the whole log re-hashed
+  // and re-chained (every entry is well formed and linked; only the repeat gives it away).
+  auto repeated = lines;
+  {
+    chain::Hash256 prev{};
+    const auto twelfth = parse_json(lines[11]).at("audit_entry").at("event_id");
+    for (std::size_t i = 0; i < repeated.size(); ++i) {
+      auto wrapper = parse_json(repeated[i]).as_object();
+      auto entry = wrapper.at("audit_entry").as_object();
+      entry.erase("entry_hash");
+      if (i == 12) entry["event_id"] = twelfth;
+      entry["prev_hash"] = chain::to_hex(prev);
+      prev = chain::audit::entry_hash(entry);
+      entry["entry_hash"] = chain::to_hex(prev);
+      wrapper["audit_entry"] = entry;
+      repeated[i] = canonical_json(wrapper);
+    }
+  }
+  const std::string repeat_reason = tampered(repeated, &code);
+  EXPECT_NE(repeat_reason.find("entry 13: event id " + std::string(twelfth_id(lines)) + " repeats entry 12"), std::string::npos)
+      << repeat_reason;
+  EXPECT_EQ(code, 1);
+
+  // A checkpoint line duplicated (or moved): checkpoints only grow.
   auto cps = read_lines(checkpoints_);
+  ASSERT_GE(cps.size(), 2u);
+  {
+    auto doubled = cps;
+    doubled.insert(doubled.begin() + 1, cps[1]);
+    const std::string doubled_path = dir_.str() + "/doubled-cps.jsonl";
+    write_lines(doubled_path, doubled);
+    auto r = verify({"--log", log_, "--checkpoints", doubled_path});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("checkpoints only grow"), std::string::npos) << r.output;
+  }
+
+  // A checkpoint forged with another key: the signature is valid, the key is not the audit key.
   auto forged = parse_json(cps.back()).as_object();
   auto other = chain::PrivateKey::from_hex("0x" + std::string(63, '0') + "5").value();
   const auto head = chain::audit::checkpoint_head(hash_of(forged.at("chain_head_hash")), hash_of(forged.at("merkle_root")));
