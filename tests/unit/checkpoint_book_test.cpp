@@ -1,0 +1,174 @@
+// Start-up of the signed checkpoints: checkpoints.jsonl is taken only if every line is a
+// checkpoint of this log, signed by the address it names, at a size larger than the line
+// before it. A forged, edited, duplicated or moved line stops start-up; a torn last line is
+// cut.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "actors/checkpoints.hpp"
+#include "chain/audit_format.hpp"
+#include "chain/hex.hpp"
+#include "chain/signature.hpp"
+#include "domain/canonical_json.hpp"
+#include "storage/audit_log.hpp"
+
+namespace lpops::actors {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+chain::PrivateKey key(char last) { return chain::PrivateKey::from_hex("0x" + std::string(63, '0') + last).value(); }
+
+class CheckpointBookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("lpops-checkpoint-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    log_ = storage::AuditLog::open(dir_.string(), false).value();
+    auto book = open();
+    ASSERT_TRUE(book) << book.error();
+    for (std::uint64_t batch = 0; batch < 4; ++batch) {  // checkpoints at 5, 10, 15, 20
+      std::vector<std::string> lines;
+      for (std::uint64_t i = batch * 5 + 1; i <= batch * 5 + 5; ++i) lines.push_back(log_->append_entry(entry(i), "credit", "workload_time", "", i));
+      ASSERT_FALSE(log_->write(lines));
+      (*book)->after_flush(*log_, true);
+    }
+    lines_ = read_lines();
+    ASSERT_EQ(lines_.size(), 4u);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  static LedgerEntry entry(std::uint64_t i) {
+    LedgerEntry e;
+    e.event_id = "workload_time:job-" + std::to_string(i);
+    e.orchestrator_id = "orch-1";
+    e.reason = "workload_time";
+    e.delta = SignedWei{false, Wei(1000 + i)};
+    e.balance_after = SignedWei{false, Wei(1000 * i)};
+    e.at = 1'767'225'600'000'000 + static_cast<std::int64_t>(i);
+    return e;
+  }
+
+  Result<std::shared_ptr<CheckpointBook>> open(char key_digit = '7') {
+    CheckpointOptions options;
+    options.every_entries = 5;
+    options.fsync = false;
+    return CheckpointBook::open(dir_.string(), key(key_digit), options, *log_);
+  }
+  std::string path() const { return (dir_ / "checkpoints.jsonl").string(); }
+  std::vector<std::string> read_lines() const {
+    std::ifstream in(path());
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  }
+  void write(const std::vector<std::string>& lines, const std::string& tail = "") const {
+    std::ofstream out(path(), std::ios::trunc);
+    for (const auto& l : lines) out << l << "\n";
+    out << tail;
+  }
+  // A checkpoint line with the same statement signed by another key (consistent in itself).
+  static std::string signed_by(const std::string& line, const chain::PrivateKey& signer) {
+    auto o = json::parse(line).as_object();
+    auto hash = [&](const char* k) {
+      chain::Hash256 h{};
+      auto b = chain::from_hex(o.at(k).as_string()).value();
+      std::copy(b.begin(), b.end(), h.begin());
+      return h;
+    };
+    const auto head = chain::audit::checkpoint_head(hash("chain_head_hash"), hash("merkle_root"));
+    const auto message = chain::audit::checkpoint_message(signer.address(), static_cast<std::uint64_t>(o.at("seq").as_int64()), head,
+                                                          static_cast<std::uint64_t>(o.at("chain_id").as_int64()), chain::Address{});
+    o["audit_address"] = chain::to_lower_hex(signer.address());
+    o["head_hash"] = chain::to_hex(head);
+    o["message_hash"] = chain::to_hex(message);
+    o["signature"] = chain::sign_digest(signer, chain::eip191_hash32(message)).to_hex();
+    return canonical_json(o);
+  }
+
+  fs::path dir_;
+  std::unique_ptr<storage::AuditLog> log_;
+  std::vector<std::string> lines_;
+};
+
+TEST_F(CheckpointBookTest, ReopensWhatItWrote) {
+  auto book = open();
+  ASSERT_TRUE(book) << book.error();
+  EXPECT_EQ((*book)->history(10).size(), 4u);
+  EXPECT_EQ((*book)->latest(), lines_.back());
+}
+
+TEST_F(CheckpointBookTest, ATornLastLineIsCut) {
+  write(lines_, lines_.back().substr(0, 40));
+  auto book = open();
+  ASSERT_TRUE(book) << book.error();
+  EXPECT_EQ((*book)->history(10).size(), 4u);
+  EXPECT_EQ(read_lines(), lines_);
+}
+
+TEST_F(CheckpointBookTest, AForgedSignatureStopsStartUp) {
+  // Signed by another key but naming the audit address: the signature does not recover to it.
+  auto o = json::parse(signed_by(lines_[1], key('9'))).as_object();
+  o["audit_address"] = json::parse(lines_[1]).at("audit_address");
+  auto forged = lines_;
+  forged[1] = canonical_json(o);
+  write(forged);
+  auto book = open();
+  ASSERT_FALSE(book);
+  EXPECT_NE(book.error().find("checkpoint at seq 10"), std::string::npos) << book.error();
+
+  // An edited signature.
+  auto edited = lines_;
+  const auto at = edited[2].find("\"signature\":\"0x") + 20;
+  edited[2][at] = edited[2][at] == 'a' ? 'b' : 'a';
+  write(edited);
+  book = open();
+  ASSERT_FALSE(book);
+  EXPECT_NE(book.error().find("checkpoint at seq 15"), std::string::npos) << book.error();
+}
+
+TEST_F(CheckpointBookTest, ADuplicatedOrMovedLineStopsStartUp) {
+  auto duplicated = lines_;
+  duplicated.insert(duplicated.begin() + 2, lines_[1]);
+  write(duplicated);
+  auto book = open();
+  ASSERT_FALSE(book);
+  EXPECT_NE(book.error().find("duplicated or moved"), std::string::npos) << book.error();
+
+  auto moved = lines_;
+  std::swap(moved[0], moved[3]);
+  write(moved);
+  book = open();
+  ASSERT_FALSE(book);
+  EXPECT_NE(book.error().find("duplicated or moved"), std::string::npos) << book.error();
+}
+
+TEST_F(CheckpointBookTest, AnotherLogsCheckpointStopsStartUp) {
+  // Validly signed by the audit key, but for a root this log never had.
+  auto o = json::parse(lines_[3]).as_object();
+  o["merkle_root"] = chain::to_hex(chain::keccak256("another history"));
+  auto other = lines_;
+  other[3] = signed_by(canonical_json(o), key('7'));
+  write(other);
+  auto book = open();
+  ASSERT_FALSE(book);
+  EXPECT_NE(book.error().find("the history was rewritten"), std::string::npos) << book.error();
+}
+
+TEST_F(CheckpointBookTest, CheckpointsOfAnEarlierKeyStillCount) {
+  // A key rotation: old lines signed by the old key stay valid; the new key signs from now on.
+  auto book = open('8');
+  ASSERT_TRUE(book) << book.error();
+  EXPECT_EQ((*book)->history(10).size(), 4u);
+  EXPECT_NE((*book)->audit_address(), key('7').address());
+}
+
+}  // namespace
+}  // namespace lpops::actors
