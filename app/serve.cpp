@@ -89,18 +89,33 @@ int serve(const ServeOptions& o) {
 
   // Recover: snapshot, then the journal tail, through the same apply() as live traffic.
   const auto recovery_start = std::chrono::steady_clock::now();
-  auto store = std::make_shared<storage::FileStore>(storage::FileStoreOptions{settings.data_dir, settings.journal_fsync});
+  storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
+  auto store = std::make_shared<storage::FileStore>(store_options);
   BookOptions book_options{settings.credit_unit, settings.test_run_id};
   auto book = std::make_shared<Book>(book_options);
-  auto report = store->recover(
-      [&](const boost::json::object& snapshot, std::uint64_t seq) -> std::optional<std::string> {
-        auto restored = Book::from_snapshot(snapshot, book_options);
-        if (!restored) return restored.error();
-        if (restored->last_seq() != seq) return std::string("snapshot seq does not match its book");
-        *book = std::move(restored).value();
-        return std::nullopt;
-      },
-      [&](const storage::ParsedRecord& r) { return book->apply(r.effect, r.seq); });
+  auto recover = [&] {
+    return store->recover(
+        [&](const boost::json::object& snapshot, std::uint64_t seq) -> std::optional<std::string> {
+          auto restored = Book::from_snapshot(snapshot, book_options);
+          if (!restored) return restored.error();
+          if (restored->last_seq() != seq) return std::string("snapshot seq does not match its book");
+          *book = std::move(restored).value();
+          return std::nullopt;
+        },
+        [&](const storage::ParsedRecord& r) { return book->apply(r.effect, r.seq); });
+  };
+  auto report = recover();
+  if (!report && store->snapshot_used()) {
+    // A record that does not apply on top of the snapshot may be the snapshot's fault: the
+    // journal is the record, so it is replayed from the start; only if that fails too is
+    // the journal at fault.
+    spdlog::warn("recovery: {} (on top of snapshot.json); replaying the whole journal", report.error());
+    store.reset();  // releases the directory lock
+    store_options.use_snapshot = false;
+    store = std::make_shared<storage::FileStore>(store_options);
+    *book = Book(book_options);
+    report = recover();
+  }
   if (!report) {
     spdlog::critical("cannot recover {}: {}", settings.data_dir, report.error());
     return 1;

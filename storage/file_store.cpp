@@ -1,5 +1,7 @@
 #include "storage/file_store.hpp"
 
+#include <openssl/evp.h>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -17,7 +19,11 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kReadChunkBytes = 8u << 20;
-constexpr std::string_view kSnapshotFormat = "lpops-snapshot:v1";
+// v2: the book's bytes carry their SHA-256 ("book_sha256", after the book), so a snapshot
+// damaged on disk is never taken for the ledger (the journal is replayed instead).
+constexpr std::string_view kSnapshotFormat = "lpops-snapshot:v2";
+constexpr std::string_view kBookKey = ",\"book\":";
+constexpr std::string_view kBookHashKey = ",\"book_sha256\":\"";
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -109,6 +115,20 @@ std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& repo
     return std::nullopt;
   }
   auto& o = v.get_object();
+  if (get_string(o, "format") != kSnapshotFormat) {
+    report.warnings.push_back("snapshot.json has another format than " + std::string(kSnapshotFormat) + "; replaying the whole journal");
+    return std::nullopt;
+  }
+  // The book's bytes as written (between `,"book":` and `,"book_sha256":"`) against their hash.
+  const auto book_at = text.find(kBookKey);
+  const auto hash_at = text.rfind(kBookHashKey);
+  Digest32 book_hash{};
+  if (book_at == std::string::npos || hash_at == std::string::npos || hash_at < book_at + kBookKey.size() ||
+      !hex_decode(get_string(o, "book_sha256"), book_hash.data(), book_hash.size()) ||
+      sha256(std::string_view(text).substr(book_at + kBookKey.size(), hash_at - book_at - kBookKey.size())) != book_hash) {
+    report.warnings.push_back("snapshot.json fails its checksum (damaged on disk); replaying the whole journal");
+    return std::nullopt;
+  }
   auto s = get_opt_int(o, "seq");
   auto off = get_opt_int(o, "journal_offset");
   auto h = get_opt_string(o, "last_hash");
@@ -154,7 +174,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   RecoveryReport report;
   std::uint64_t offset = 0, seq = 0;
   Digest32 hash{};
-  auto snapshot = options_.read_only ? std::nullopt : load_snapshot(report, offset, seq, hash);
+  auto snapshot = options_.read_only || !options_.use_snapshot ? std::nullopt : load_snapshot(report, offset, seq, hash);
   if (snapshot) {
     std::optional<std::string> err = index_prefix(offset, seq, hash);
     if (!err) err = on_snapshot(*snapshot, seq);
@@ -165,6 +185,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       hash = Digest32{};
     } else {
       report.snapshot_seq = seq;
+      snapshot_used_ = true;
     }
   }
 
@@ -270,9 +291,15 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   std::string tmp = snapshot_path() + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_text("cannot create " + tmp);
-  bool ok = write_all(fd, head.data(), head.size()) &&
-            book([fd](std::string_view piece) { return write_all(fd, piece.data(), piece.size()); }) &&
-            write_all(fd, "}\n", 2) && (!options_.fsync || ::fsync(fd) == 0);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 && write_all(fd, head.data(), head.size()) &&
+            book([fd, &sha](std::string_view piece) {
+              return EVP_DigestUpdate(sha.get(), piece.data(), piece.size()) == 1 && write_all(fd, piece.data(), piece.size());
+            });
+  Digest32 book_hash{};
+  ok = ok && EVP_DigestFinal_ex(sha.get(), book_hash.data(), nullptr) == 1;
+  const std::string tail = std::string(kBookHashKey) + hex_lower(book_hash) + "\"}\n";
+  ok = ok && write_all(fd, tail.data(), tail.size()) && (!options_.fsync || ::fsync(fd) == 0);
   ::close(fd);
   if (!ok) return errno_text("cannot write " + tmp);
   if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return errno_text("cannot rename " + tmp);

@@ -19,6 +19,8 @@ struct FileStoreOptions {
   // Inspection mode (lpops replay): no lock, snapshot ignored, a bad tail is reported
   // but not cut, nothing is written.
   bool read_only = false;
+  // Start from snapshot.json when it is usable (false: replay the whole journal).
+  bool use_snapshot = true;
 };
 
 class FileStore final : public RecordStore {
@@ -36,6 +38,9 @@ class FileStore final : public RecordStore {
   std::string journal_path() const;
   std::string snapshot_path() const;
   std::uint64_t journal_bytes() const { return end_offset_; }
+  // The last recover() started from the snapshot (so a record that failed to apply may be
+  // the snapshot's fault: replaying the whole journal tells).
+  bool snapshot_used() const { return snapshot_used_; }
 
  private:
   std::optional<std::string> lock_directory();
@@ -49,6 +54,7 @@ class FileStore final : public RecordStore {
   int journal_fd_ = -1;
   std::uint64_t end_offset_ = 0;
   std::uint64_t last_seq_ = 0;
+  bool snapshot_used_ = false;
   OffsetIndex index_;
   std::mutex snapshot_mutex_;  // one snapshot file write at a time
 };

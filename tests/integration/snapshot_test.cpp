@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "domain/digest.hpp"
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -27,6 +28,13 @@ std::uint64_t snapshot_seq(const std::string& path) {
       if (auto* v = b->as_object().if_contains(key); v && v->is_int64()) return static_cast<std::uint64_t>(v->as_int64());
   }
   return 0;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
@@ -71,6 +79,41 @@ TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(get("/api/balances").body, balances);
   ASSERT_EQ(node_->terminate(), 0);
+
+  // A snapshot damaged on disk (one digit of a balance) fails its checksum: the whole
+  // journal is replayed instead, and nothing changes.
+  const std::string good_snapshot = read_text(snapshot_path);
+  {
+    std::string damaged = good_snapshot;
+    const auto at = damaged.find("\"accounts\":{\"o0\":[\"") + 20;
+    ASSERT_TRUE(std::isdigit(static_cast<unsigned char>(damaged[at]))) << damaged.substr(at - 20, 60);
+    damaged[at] = damaged[at] == '1' ? '2' : '1';
+    std::ofstream(snapshot_path, std::ios::trunc) << damaged;
+    start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100000"}});
+    EXPECT_NE(node_->log().find("fails its checksum"), std::string::npos) << node_->log();
+    EXPECT_NE(node_->log().find("snapshot at seq 0"), std::string::npos) << node_->log();
+    EXPECT_EQ(get("/api/balances").body, balances);
+    ASSERT_EQ(node_->terminate(), 0);
+  }
+  // A snapshot whose checksum holds but whose book disagrees with the journal (o0's credits
+  // one wei off): the next record for o0 does not apply on top of it, so the journal is
+  // replayed from the start instead of start-up stopping.
+  {
+    auto doc = parse_json(good_snapshot).as_object();
+    auto book = doc.at("book").as_object();
+    auto& credits = book["accounts"].as_object()["o0"].as_array()[0];
+    credits = std::to_string(std::stoull(std::string(credits.as_string())) + 1);
+    const std::string book_text = json::serialize(book);
+    std::ofstream(snapshot_path, std::ios::trunc)
+        << "{\"format\":" << json::serialize(doc.at("format")) << ",\"seq\":" << doc.at("seq").as_int64()
+        << ",\"journal_offset\":" << doc.at("journal_offset").as_int64() << ",\"last_hash\":" << json::serialize(doc.at("last_hash"))
+        << ",\"book\":" << book_text << ",\"book_sha256\":\"" << hex_lower(sha256(book_text)) << "\"}\n";
+    start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100000"}});
+    EXPECT_NE(node_->log().find("on top of snapshot.json); replaying the whole journal"), std::string::npos) << node_->log();
+    EXPECT_EQ(get("/api/balances").body, balances);
+    EXPECT_EQ(get("/api/ledger/events?limit=1000").body, events);
+    ASSERT_EQ(node_->terminate(), 0);
+  }
 
   auto replay = run_command({lpops_binary(), "replay", "--data-dir", dir_.str() + "/data", "--json"});
   ASSERT_EQ(replay.exit_code, 0) << replay.output;
