@@ -19,15 +19,34 @@
 
 namespace lpops::app {
 
+namespace {
+
+// A key file: 0x and 64 hex digits, with any whitespace around it (a trailing newline, CRLF,
+// an indent from an editor). The text is wiped once parsed.
+Result<chain::PrivateKey> parse_key_text(std::string& text) {
+  const auto begin = text.find_first_not_of(" \t\r\n");
+  const auto end = text.find_last_not_of(" \t\r\n");
+  auto key = begin == std::string::npos ? Result<chain::PrivateKey>(Error{"the file is empty"})
+                                        : chain::PrivateKey::from_hex(std::string_view(text).substr(begin, end - begin + 1));
+  OPENSSL_cleanse(text.data(), text.size());
+  return key;
+}
+
+std::string read_small_file(std::ifstream& in) {
+  std::string text(4096, '\0');  // a key file is ~70 bytes; more is not a key file
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
+}  // namespace
+
 Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* created) {
   if (created) *created = false;
   std::ifstream in(path);
   if (in) {
-    std::string text;
-    std::getline(in, text);
-    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
-    auto key = chain::PrivateKey::from_hex(text);
-    OPENSSL_cleanse(text.data(), text.size());
+    std::string text = read_small_file(in);
+    auto key = parse_key_text(text);
     if (!key) return Error{path + ": " + key.error()};
     return key;
   }
@@ -126,11 +145,8 @@ int address(const AddressOptions& o) {
     std::fprintf(stderr, "lpops address: cannot read %s\n", o.key_file.c_str());
     return 2;
   }
-  std::string text;
-  std::getline(in, text);
-  while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
-  auto key = chain::PrivateKey::from_hex(text);
-  OPENSSL_cleanse(text.data(), text.size());
+  std::string text = read_small_file(in);
+  auto key = parse_key_text(text);
   if (!key) {
     std::fprintf(stderr, "lpops address: %s: %s\n", o.key_file.c_str(), key.error().c_str());
     return 2;

@@ -183,7 +183,7 @@ int serve(const ServeOptions& o) {
     auto main_key = chain::PrivateKey::from_hex(*settings.payment_private_key);
     if (!main_key) {
       spdlog::critical("PAYMENT_PRIVATE_KEY: {}", main_key.error());
-      return 1;
+      return 2;  // a bad setting, as every other
     }
     payout_key = *main_key;
   } else if (settings.payment_keystore_path) {

@@ -51,6 +51,11 @@ Result<IpNetwork> IpNetwork::parse(std::string_view text) {
   if (prefix && (*prefix < 0 || *prefix > max_bits)) return Error{"invalid prefix length in '" + n.text_ + "'"};
   n.bytes_ = *bytes;
   n.prefix_bits_ = (prefix ? *prefix : max_bits) + (is_v4 ? 96 : 0);
+  // Bits past the prefix must be zero (as Python's ip_network has it): "10.0.0.1/8" is
+  // more likely a typo for a host or for 10.0.0.0/8 than either.
+  for (int bit = n.prefix_bits_; bit < 128; ++bit)
+    if (n.bytes_[static_cast<std::size_t>(bit / 8)] & (0x80 >> (bit % 8)))
+      return Error{"'" + n.text_ + "' has host bits set after its /" + std::to_string(prefix.value_or(max_bits)) + " prefix"};
   return n;
 }
 

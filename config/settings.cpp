@@ -25,6 +25,33 @@ bool is_address(const std::string& s) {
   return std::all_of(s.begin() + 2, s.end(), [](unsigned char c) { return std::isxdigit(c); });
 }
 
+bool is_http_url(const std::string& s) {
+  std::string_view rest(s);
+  if (rest.starts_with("http://")) rest.remove_prefix(7);
+  else if (rest.starts_with("https://")) rest.remove_prefix(8);
+  else return false;
+  const auto host_end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, host_end);
+  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string_view host = authority;
+  if (host.starts_with('[')) {
+    const auto close = host.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    host = host.substr(close + 1);
+    if (!host.empty() && !host.starts_with(':')) return false;
+  } else {
+    if (auto colon = host.find(':'); colon != std::string_view::npos) host = host.substr(0, colon);
+    if (host.empty()) return false;
+  }
+  if (auto colon = authority.rfind(':'); colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
+    std::string_view port = authority.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
+        std::stoi(std::string(port)) > 65535)
+      return false;
+  }
+  return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+}
+
 class Reader {
  public:
   explicit Reader(const Environment& env) : env_(env) {}
@@ -139,6 +166,36 @@ class Reader {
     }
     out = std::move(parsed);
   }
+  // An http:// or https:// URL with a host (checked now, not when first used).
+  void url(const char* name, std::string& out) {
+    auto v = raw(name);
+    if (!v) return;
+    if (!is_http_url(*v)) return fail(name, "an http:// or https:// URL with a host", *v);
+    out = *v;
+  }
+  void url(const char* name, std::optional<std::string>& out) {
+    std::string value;
+    url(name, value);
+    if (!value.empty()) out = value;
+  }
+  // A URL path prefix as a proxy mounts the API: "" or "/…" without a trailing slash.
+  void path_prefix(const char* name, std::string& out) {
+    auto v = raw(name);
+    if (!v) return;
+    const bool ok = v->front() == '/' && v->back() != '/' &&
+                    std::all_of(v->begin(), v->end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '?' && c != '#'; });
+    if (!ok) return fail(name, "empty or a path such as /payments (no trailing slash, query or spaces)", *v);
+    out = *v;
+  }
+  void private_key(const char* name, std::optional<std::string>& out) {
+    auto v = raw(name);
+    if (!v) return;
+    std::string_view hex(*v);
+    if (hex.starts_with("0x") || hex.starts_with("0X")) hex.remove_prefix(2);
+    if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); }))
+      return fail(name, "a secp256k1 private key of 64 hex digits (0x optional)", "<" + std::to_string(v->size()) + " characters, not shown>");
+    out = *v;
+  }
   void address(const char* name, std::optional<std::string>& out) {
     auto v = raw(name);
     if (!v) return;
@@ -160,7 +217,7 @@ Result<Settings> load_settings(const Environment& env) {
   Reader r(env);
   r.text("PAYMENTS_API_HOST", s.api_host, true);
   r.integer("PAYMENTS_API_PORT", s.api_port, 1, 65535);
-  r.text("PAYMENTS_API_ROOT_PATH", s.root_path);
+  r.path_prefix("PAYMENTS_API_ROOT_PATH", s.root_path);
   r.integer("PAYMENTS_MAX_BODY_BYTES", s.max_body_bytes, 1024, 64ll << 20);
   r.integer("PAYMENTS_HTTP_THREADS", s.http_threads, 1, 64);
   r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
@@ -210,17 +267,18 @@ Result<Settings> load_settings(const Environment& env) {
   }
   r.optional_text("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", s.bootstrap_orchestrators_path);
   r.boolean("PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", s.bootstrap_skip_rank_validation);
-  r.optional_text("PAYMENTS_EDGE_CONFIG_URL", s.edge_config_url);
+  r.url("PAYMENTS_EDGE_CONFIG_URL", s.edge_config_url);
   r.optional_text("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
 
   r.address("TOP_CONTRACT_ADDRESS", s.top_contract_address);
   r.integer("TOP_CACHE_TTL_SECONDS", s.top_cache_ttl_seconds, 1, 86400 * 365);
-  r.text("ETH_RPC_URL", s.eth_rpc_url, true);
+  if (auto v = env.get("ETH_RPC_URL"); v && trim(*v).empty()) r.fail("ETH_RPC_URL", "a non-empty string", *v);
+  r.url("ETH_RPC_URL", s.eth_rpc_url);
   r.integer("ETH_CHAIN_ID", s.eth_chain_id, 1, 1ll << 52);
   r.wei("PAYMENTS_MAX_FEE_PER_GAS_WEI", s.max_fee_per_gas_wei);
   r.wei("PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", s.max_priority_fee_per_gas_wei);
   r.optional_text("PAYMENTS_AUDIT_KEY_PATH", s.audit_key_path);
-  r.optional_text("PAYMENT_PRIVATE_KEY", s.payment_private_key);
+  r.private_key("PAYMENT_PRIVATE_KEY", s.payment_private_key);
   r.optional_text("PAYMENT_KEYSTORE_PATH", s.payment_keystore_path);
   r.optional_text("PAYMENT_KEYSTORE_PASSWORD", s.payment_keystore_password);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", s.audit_checkpoint_every_entries, 1, 1'000'000'000);

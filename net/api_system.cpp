@@ -30,6 +30,13 @@ void openapi(Call& call) {
   if (!call.ctx->settings.enable_docs) return call.respond(detail_response(404, "Not Found"));
   Response r;
   r.body = openapi_document();
+  // Behind a proxy that mounts the API under a prefix, clients must call through it (as
+  // the reference's framework does with its root_path).
+  if (const auto& prefix = call.ctx->settings.root_path; !prefix.empty()) {
+    auto doc = json::parse(r.body).as_object();
+    doc["servers"] = json::array{json::object{{"url", prefix}}};
+    r.body = json::serialize(doc);
+  }
   call.respond(std::move(r));
 }
 

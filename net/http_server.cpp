@@ -296,7 +296,25 @@ std::uint16_t HttpServer::start() {
   }
   const std::string where = im.options.host + ":" + std::to_string(im.options.port);
   try {
-    tcp::endpoint endpoint(asio::ip::make_address(im.options.host), im.options.port);
+    // An IP address, else a host name resolved once here (e.g. "localhost"); the first
+    // IPv4 address it resolves to is the one bound (else the first address).
+    beast::error_code not_ip;
+    auto ip = asio::ip::make_address(im.options.host, not_ip);
+    tcp::endpoint endpoint;
+    if (!not_ip) {
+      endpoint = tcp::endpoint(ip, im.options.port);
+    } else {
+      tcp::resolver resolver(*im.contexts[0]);
+      auto found = resolver.resolve(im.options.host, std::to_string(im.options.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service);
+      if (found.empty()) throw std::runtime_error("the host name resolves to no address");
+      endpoint = found.begin()->endpoint();
+      for (const auto& entry : found)
+        if (entry.endpoint().address().is_v4()) {
+          endpoint = entry.endpoint();
+          break;
+        }
+    }
     im.acceptor = std::make_unique<tcp::acceptor>(*im.contexts[0]);
     im.acceptor->open(endpoint.protocol());
     im.acceptor->set_option(asio::socket_base::reuse_address(true));

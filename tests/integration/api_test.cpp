@@ -63,6 +63,24 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
     EXPECT_TRUE(paths.contains(p)) << p;
   EXPECT_TRUE(paths.at("/api/workloads/time").at("post").as_object().contains("requestBody"));
   EXPECT_EQ(get("/docs").status, 200);
+  EXPECT_FALSE(doc.as_object().contains("servers"));
+  // Mounted under a prefix by a proxy: the document says where to call.
+  restart_node({{"PAYMENTS_API_ROOT_PATH", "/payments"}});
+  auto mounted = get_json("/openapi.json");
+  EXPECT_EQ(mounted.at("servers").at(0).at("url").as_string(), "/payments");
+  EXPECT_EQ(mounted.at("paths"), doc.at("paths"));
+}
+
+TEST_F(ApiTest, SettingsUsedOnlyLaterStillStopStartUp) {
+  ASSERT_EQ(node_->terminate(), 0);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"ETH_RPC_URL", "localhost:8545"}, {"PAYMENTS_API_ROOT_PATH", "payments/"},
+           {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.1.2.3/8"}, {"PAYMENT_PRIVATE_KEY", "0x" + std::string(64, '0')}}) {
+    auto r = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--host", "127.0.0.1", "--port", "0"},
+                         {{name, value}}, std::chrono::seconds(30));
+    EXPECT_EQ(r.exit_code, 2) << name << ": " << r.output;
+    EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
+  }
 }
 
 TEST_F(ApiTest, RegisterListGetAndRefresh) {

@@ -39,6 +39,15 @@ TEST(CliKeys, AddressOfTheSharedVectorKey) {
   auto addr = run_command({lpops_binary(), "address", "--key-file", key_file});
   ASSERT_EQ(addr.exit_code, 0) << addr.output;
   EXPECT_EQ(trim(addr.output), "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A");
+  // Whitespace around the key (an indent, CRLF, blank lines) is not part of it.
+  std::ofstream(key_file) << "\n  0x1111111111111111111111111111111111111111111111111111111111111111\t\r\n\n";
+  auto spaced = run_command({lpops_binary(), "address", "--key-file", key_file});
+  ASSERT_EQ(spaced.exit_code, 0) << spaced.output;
+  EXPECT_EQ(trim(spaced.output), "0x19E7E376E7C213B7E7e7e46cc70A5dD086DAff2A");
+  std::ofstream(key_file) << "0x1111111111111111111111111111111111111111111111111111111111111111 extra\n";
+  EXPECT_EQ(run_command({lpops_binary(), "address", "--key-file", key_file}).exit_code, 2);
+  std::ofstream(key_file) << "";
+  EXPECT_EQ(run_command({lpops_binary(), "address", "--key-file", key_file}).exit_code, 2);
   std::ofstream(key_file) << "not a key\n";
   EXPECT_EQ(run_command({lpops_binary(), "address", "--key-file", key_file}).exit_code, 2);
   EXPECT_EQ(run_command({lpops_binary(), "address", "--key-file", dir.str() + "/missing"}).exit_code, 2);

@@ -46,6 +46,44 @@ TEST(Settings, BadValuesNameTheVariable) {
   }
 }
 
+// Settings used only later (chain calls, proxies, edge bootstrap) are still checked at start.
+TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"ETH_RPC_URL", "localhost:8545"},
+      {"ETH_RPC_URL", "ftp://rpc.example"},
+      {"ETH_RPC_URL", "http://"},
+      {"ETH_RPC_URL", "http://rpc.example:99999"},
+      {"ETH_RPC_URL", "http://rpc example"},
+      {"ETH_RPC_URL", " "},
+      {"PAYMENTS_EDGE_CONFIG_URL", "edge.example/config"},
+      {"PAYMENTS_API_ROOT_PATH", "payments"},
+      {"PAYMENTS_API_ROOT_PATH", "/payments/"},
+      {"PAYMENTS_API_ROOT_PATH", "/pay ments"},
+      {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.1/8"},
+      {"PAYMENTS_MANAGER_IP_ALLOWLIST", "fd00::1/64"},
+      {"PAYMENT_PRIVATE_KEY", "0x1234"},
+      {"PAYMENT_PRIVATE_KEY", "0x" + std::string(63, 'a') + "g"},
+  };
+  for (const auto& [name, value] : bad) {
+    auto s = load({{name, value}});
+    ASSERT_FALSE(s.ok()) << name << "=" << value;
+    EXPECT_NE(s.error().find(name), std::string::npos) << s.error();
+  }
+  // A key is never echoed, even a malformed one.
+  auto key = load({{"PAYMENT_PRIVATE_KEY", "0xdeadbeefcafe"}});
+  ASSERT_FALSE(key.ok());
+  EXPECT_EQ(key.error().find("deadbeef"), std::string::npos) << key.error();
+
+  auto good = load({{"ETH_RPC_URL", "https://user:pw@rpc.example:8443/v2/key?x=1"},
+                    {"PAYMENTS_EDGE_CONFIG_URL", "http://[::1]:9000/edge"},
+                    {"PAYMENTS_API_ROOT_PATH", "/payments"},
+                    {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.0/8, 192.168.1.7, fd00::/64"},
+                    {"PAYMENT_PRIVATE_KEY", std::string(63, '0') + "1"}});
+  ASSERT_TRUE(good.ok()) << good.error();
+  EXPECT_EQ(good->root_path, "/payments");
+  EXPECT_EQ(good->eth_rpc_url, "https://user:pw@rpc.example:8443/v2/key?x=1");
+}
+
 TEST(Settings, AllErrorsAreCollected) {
   auto s = load({{"PAYMENTS_API_PORT", "x"}, {"PAYMENTS_HTTP_THREADS", "0"}});
   ASSERT_FALSE(s.ok());

@@ -81,9 +81,9 @@ std::string post(const std::string& body, const std::string& extra = "") {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(unsigned timeout_seconds = 1) {
+  void start(unsigned timeout_seconds = 1, const std::string& host = "127.0.0.1") {
     ServerOptions o;
-    o.host = "127.0.0.1";
+    o.host = host;
     o.port = 0;
     o.io_threads = 1;
     o.read_timeout_seconds = timeout_seconds;
@@ -121,6 +121,21 @@ TEST_F(HttpServerTest, AnswersWithHttp11FramingAndKeepsTheConnection) {
     EXPECT_NE(r.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos) << r;
     EXPECT_EQ(r.find("Connection: close"), std::string::npos) << r;
     EXPECT_EQ(r.substr(r.size() - body.size()), body) << r;
+  }
+}
+
+TEST_F(HttpServerTest, AHostNameIsResolvedAndAnUnknownOneIsAClearError) {
+  start(1, "localhost");
+  Client c(port_);
+  ASSERT_TRUE(c.connected());
+  c.send(post("[1]"));
+  EXPECT_EQ(c.response().substr(0, 17), "HTTP/1.1 200 OK\r\n");
+  server_.reset();
+  try {
+    start(1, "no-such-host.invalid");
+    FAIL() << "started on an unknown host name";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on no-such-host.invalid:0"), std::string::npos) << e.what();
   }
 }
 
