@@ -30,6 +30,15 @@ struct Outbox {
   bool scheduled = false;
 };
 
+// What the server asks of every open connection, on the connection's own thread.
+struct Connection {
+  virtual ~Connection() = default;
+  // Shutdown has begun: a request whose bytes are still arriving counts as in flight, so
+  // the drain waits for it (within its deadline and the read timeout) instead of dropping it.
+  virtual void begin_drain() = 0;
+  virtual asio::any_io_executor executor() = 0;
+};
+
 struct HttpServer::Impl {
   ServerOptions options;
   Handler handler;
@@ -52,7 +61,7 @@ struct HttpServer::Impl {
   // Every open connection, owned here so that replies hold only weak references and a
   // reply arriving after shutdown finds nothing to write to.
   std::mutex sessions_mutex;
-  std::unordered_map<const void*, std::shared_ptr<void>> sessions;
+  std::unordered_map<const void*, std::shared_ptr<Connection>> sessions;
 
   void accept();
   void stop_threads();
@@ -62,7 +71,7 @@ namespace {
 
 const char* kJson = "application/json";
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server, Outbox* outbox)
       : socket_(std::move(socket)), watchdog_(socket_.get_executor()), server_(server), outbox_(outbox) {
@@ -87,10 +96,20 @@ class Session : public std::enable_shared_from_this<Session> {
     do_read();
   }
 
-  // Answers without calling the handler, then closes (overload, bad input).
-  void reject(http::status status, std::string body) {
+  // Answers without calling the handler, then closes (overload, bad input). `in_flight`:
+  // the request was counted in flight (see begin_drain).
+  void reject(http::status status, std::string body, bool in_flight = false) {
     if (!watchdog_armed_) arm_watchdog();
-    send(static_cast<int>(status), kJson, {}, body, false, false);
+    send(static_cast<int>(status), kJson, {}, body, false, in_flight);
+  }
+
+  asio::any_io_executor executor() override { return socket_.get_executor(); }
+
+  void begin_drain() override {
+    if (closed_ || !reading_ || counted_partial_ || !parser_) return;
+    if (buffer_.size() == 0 && !parser_->got_some()) return;  // idle between requests
+    counted_partial_ = true;
+    ++server_->in_flight;
   }
 
   // Runs on the outbox's I/O thread: writes every queued response.
@@ -133,23 +152,33 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     begin_op();
+    reading_ = true;
     http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->op_pending_ = false;
+      self->reading_ = false;
       self->on_read(ec);
     });
   }
 
   void on_read(beast::error_code ec) {
-    if (closed_) return;
+    // Counted in flight when the drain began (its bytes were arriving): every way out of
+    // here either answers it (which uncounts it) or uncounts it now.
+    const bool counted = std::exchange(counted_partial_, false);
+    auto uncount = [&] {
+      if (counted) --server_->in_flight;
+    };
+    if (closed_) return uncount();
     head_ = false;
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
+      uncount();
       return close();
     }
-    if (ec == http::error::body_limit) return reject(http::status::payload_too_large, "{\"detail\":\"Request body too large\"}");
+    if (ec == http::error::body_limit)
+      return reject(http::status::payload_too_large, "{\"detail\":\"Request body too large\"}", counted);
     if (ec == http::error::header_limit)
-      return reject(http::status::request_header_fields_too_large, "{\"detail\":\"Request headers too large\"}");
-    if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}");
+      return reject(http::status::request_header_fields_too_large, "{\"detail\":\"Request headers too large\"}", counted);
+    if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
@@ -162,7 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.body = std::move(msg.body());
     request.peer_ip = peer_ip_;
 
-    ++server_->in_flight;
+    if (!counted) ++server_->in_flight;
     auto executor = socket_.get_executor();
     Responder responder([weak = weak_from_this(), executor, gate = server_->gate, outbox = outbox_](Response response) {
       std::shared_lock lock(gate->mutex);
@@ -249,6 +278,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   bool watchdog_armed_ = false;
   bool op_pending_ = false;
+  bool reading_ = false;          // a request read is pending
+  bool counted_partial_ = false;  // ... and counted in flight by begin_drain
   Clock::time_point op_started_{};
 };
 
@@ -343,7 +374,25 @@ void HttpServer::stop_accepting() {
     im.acceptor->close(ignored);
     closed.set_value();
   });
-  if (im.running) done.wait();
+  if (!im.running) return;
+  done.wait();
+  // Requests whose bytes are still arriving join those in flight, each checked on its own
+  // connection's thread; waits until every connection has been asked.
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(im.sessions_mutex);
+    for (auto& [key, c] : im.sessions) open.push_back(c);
+  }
+  auto pending = std::make_shared<std::atomic<std::size_t>>(open.size());
+  auto asked = std::make_shared<std::promise<void>>();
+  auto all_asked = asked->get_future();
+  if (open.empty()) asked->set_value();
+  for (auto& c : open)
+    asio::post(c->executor(), [c, pending, asked] {
+      c->begin_drain();
+      if (--*pending == 0) asked->set_value();
+    });
+  all_asked.wait_for(std::chrono::seconds(5));  // handlers are short; bounded all the same
 }
 
 void HttpServer::shutdown(std::chrono::milliseconds drain_timeout) {

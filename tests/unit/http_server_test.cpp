@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -196,6 +197,41 @@ TEST_F(HttpServerTest, ShutdownWaitsForAnswersInFlight) {
   stopper.join();
   EXPECT_NE(r.find("{\"echo\":7"), std::string::npos) << r;
   EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;  // draining: no keep-alive
+}
+
+TEST_F(HttpServerTest, ShutdownWaitsForARequestWhoseBodyIsStillArriving) {
+  start(2);
+  Client partial(port_), idle(port_);
+  ASSERT_TRUE(partial.connected());
+  ASSERT_TRUE(idle.connected());
+  partial.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[4");  // 2 of 5 body bytes
+  std::this_thread::sleep_for(20ms);
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    server_->shutdown(3s);
+    stopped = true;
+  });
+  std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(stopped.load());  // waiting for the rest of the body
+  partial.send("2] ");
+  const std::string r = partial.response();
+  stopper.join();
+  EXPECT_NE(r.find("{\"echo\":[42] "), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  EXPECT_TRUE(idle.closed_within(1s));  // an idle connection does not hold the drain
+}
+
+TEST_F(HttpServerTest, AStalledPartialRequestHoldsTheDrainOnlyUntilTheReadTimeout) {
+  start(1);
+  Client partial(port_);
+  ASSERT_TRUE(partial.connected());
+  partial.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[4");
+  std::this_thread::sleep_for(20ms);
+  const auto begun = std::chrono::steady_clock::now();
+  server_->shutdown(10s);
+  const auto took = std::chrono::steady_clock::now() - begun;
+  EXPECT_LT(took, 5s);  // the 1 s read timeout (checked every second) closed it, not the 10 s drain
+  EXPECT_TRUE(partial.closed_within(1s));
 }
 
 }  // namespace
