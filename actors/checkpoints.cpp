@@ -139,7 +139,11 @@ std::string CheckpointBook::make(const storage::AuditStatus& s, std::uint64_t ch
 void CheckpointBook::after_flush(storage::AuditLog& log, bool force) {
   const auto status = log.status();
   if (status.seq == last_seq_) return;
-  if (!force && status.seq - last_seq_ < options_.every_entries) return;
+  // One each time the log's size crosses a multiple of every_entries (the journal tells the
+  // auditor at those crossings; a checkpoint signed late, at 6 for a step of 5, must not
+  // make the next crossing, at 10, too soon for another).
+  const std::uint64_t every = std::max<std::uint64_t>(options_.every_entries, 1);
+  if (!force && status.seq / every == last_seq_ / every) return;
   // What a checkpoint signs must be durable first.
   if (auto err = log.sync()) {
     spdlog::error("checkpoint skipped: {}", *err);

@@ -36,8 +36,8 @@ class CheckpointBook {
                                                       CheckpointOptions options, const storage::AuditLog& log);
   ~CheckpointBook();
 
-  // Signs a checkpoint when `every_entries` entries (or, with force, any) were added since
-  // the last; the log is synced first.
+  // Signs a checkpoint when the log's size crossed a multiple of `every_entries` since the
+  // last one (with force: when anything was added); the log is synced first.
   void after_flush(storage::AuditLog& log, bool force);
 
   std::optional<std::string> latest() const;                // verbatim JSON

@@ -114,6 +114,9 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
   st.audit = std::move(audit);
   st.auditor = std::move(auditor);
   st.options = options;
+  st.options.audit_notify_entries = std::max<std::uint64_t>(st.options.audit_notify_entries, 1);
+  st.audit_written = st.audit ? st.audit->status().seq : 0;
+  st.notified_step = st.audit_written / st.options.audit_notify_entries;
   self->attach_functor([owner = st.metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {
       [=](SyncBatch& b) {
@@ -138,10 +141,13 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
         // log lacks). Syncing the log and signing checkpoints happen on the auditor's thread.
         if (s.audit && !b.audit_lines.empty()) {
           if (auto err = s.audit->write(b.audit_lines)) die(*err);
-          s.entries_since_notice += b.audit_lines.size();
-          if (s.auditor && s.entries_since_notice >= s.options.audit_notify_entries) {
+          // Told each time the log's size crosses a multiple of the checkpoint step, the
+          // rule its checkpoints follow (so a notice never comes too early for a checkpoint).
+          s.audit_written += b.audit_lines.size();
+          const std::uint64_t step = s.audit_written / s.options.audit_notify_entries;
+          if (s.auditor && step != s.notified_step) {
             self->send(s.auditor, audit_written_atom::value);
-            s.entries_since_notice = 0;
+            s.notified_step = step;
           }
         }
         if (s.snapshotter) {

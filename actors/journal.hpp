@@ -85,7 +85,8 @@ struct JournalSyncState {
   caf::actor snapshotter;
   caf::actor auditor;
   JournalOptions options;
-  std::uint64_t entries_since_notice = 0;  // audit entries written since the auditor was told
+  std::uint64_t audit_written = 0;   // the audit log's size (entries written)
+  std::uint64_t notified_step = 0;   // audit_written / audit_notify_entries when the auditor was last told
   SnapshotFeed feed;                       // effects not yet handed to the snapshotter
   std::uint64_t handled = 0;
 };

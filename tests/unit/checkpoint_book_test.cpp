@@ -105,6 +105,32 @@ TEST_F(CheckpointBookTest, ReopensWhatItWrote) {
   EXPECT_EQ((*book)->latest(), lines_.back());
 }
 
+TEST_F(CheckpointBookTest, OneEachTimeTheSizeCrossesAStep) {
+  auto book = open();
+  ASSERT_TRUE(book) << book.error();
+  auto grow_to = [&](std::uint64_t size) {
+    std::vector<std::string> lines;
+    for (std::uint64_t i = log_->status().seq + 1; i <= size; ++i) lines.push_back(log_->append_entry(entry(i), "credit", "workload_time", "", i));
+    ASSERT_FALSE(log_->write(lines));
+  };
+  auto latest_seq = [&] { return json::parse((*book)->latest().value()).at("seq").as_int64(); };
+  grow_to(21);  // the last checkpoint is at 20
+  (*book)->after_flush(*log_, false);
+  EXPECT_EQ(latest_seq(), 20);
+  grow_to(26);  // crossed 25 (signed late, at 26)
+  (*book)->after_flush(*log_, false);
+  EXPECT_EQ(latest_seq(), 26);
+  grow_to(29);
+  (*book)->after_flush(*log_, false);
+  EXPECT_EQ(latest_seq(), 26);
+  grow_to(30);  // crossed 30: only 4 after the last, still a checkpoint
+  (*book)->after_flush(*log_, false);
+  EXPECT_EQ(latest_seq(), 30);
+  grow_to(31);
+  (*book)->after_flush(*log_, true);  // the timer's: anything new
+  EXPECT_EQ(latest_seq(), 31);
+}
+
 TEST_F(CheckpointBookTest, ATornLastLineIsCut) {
   write(lines_, lines_.back().substr(0, 40));
   auto book = open();
