@@ -37,6 +37,12 @@ int replay(const ReplayOptions& o) {
     for (const auto& id : book.orchestrator_order())
       std::printf("%-40s %s\n", id.c_str(), format_eth(book.balance(id)).c_str());
   }
+  // A bad tail left in place (read-only): the balances above stop before it.
+  if (report->cut_bytes) {
+    std::fprintf(stderr, "lpops replay: the journal has %llu bad tail bytes (%s); the balances above are those before them\n",
+                 static_cast<unsigned long long>(report->cut_bytes), report->cut_reason.c_str());
+    return 1;
+  }
   return 0;
 }
 

@@ -122,8 +122,9 @@ int serve(const ServeOptions& o) {
   }
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
   if (report->cut_bytes)
-    spdlog::warn("recovery: cut {} bytes from the journal tail ({}); those records were never acknowledged",
-                 report->cut_bytes, report->cut_reason);
+    spdlog::warn("recovery: cut {} bytes from the journal tail ({}), copied to {}; a record cut here was never "
+                 "acknowledged unless the audit log describes it (checked next)",
+                 report->cut_bytes, report->cut_reason, report->cut_saved_to);
   spdlog::info("recovered {} records (snapshot at seq {}, {} replayed) from {} in {:.0f} ms", report->last_seq,
                report->snapshot_seq, report->replayed_records, store->describe(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovery_start).count());

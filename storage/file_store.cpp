@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -153,11 +154,21 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
     if (at + line.size() + 1 == end_offset) last_line.assign(line);
     return true;
   });
-  if (stop != end_offset || seq != expected_records) return std::string("snapshot does not match the journal");
-  if (seq > 0) {
+  // snapshot.json passed its checksum, so it proves records 1..expected_records were durable:
+  // a journal that lacks them, or holds other ones, lost or changed acknowledged work.
+  if (stop < end_offset || seq < expected_records)
+    return "journal.jsonl ends at record " + std::to_string(seq) + " (byte " + std::to_string(stop) +
+           ") but snapshot.json was taken at record " + std::to_string(expected_records) + " (byte " +
+           std::to_string(end_offset) + "): records that were durable are missing; restore the journal (refusing to start)";
+  bool same = stop == end_offset && seq == expected_records;
+  if (same && seq > 0) {
     auto r = parse_record(last_line);
-    if (!r || r->seq != seq || r->hash != expected_hash) return std::string("snapshot does not match the journal");
+    same = r && r->seq == seq && r->hash == expected_hash;
   }
+  if (!same)
+    return "journal.jsonl record " + std::to_string(expected_records) + " is not the one snapshot.json was taken at: the journal "
+           "was rewritten, or the snapshot comes from another data directory (refusing to start; move snapshot.json aside to "
+           "start from the journal alone)";
   return std::nullopt;
 }
 
@@ -176,8 +187,8 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   Digest32 hash{};
   auto snapshot = options_.read_only || !options_.use_snapshot ? std::nullopt : load_snapshot(report, offset, seq, hash);
   if (snapshot) {
-    std::optional<std::string> err = index_prefix(offset, seq, hash);
-    if (!err) err = on_snapshot(*snapshot, seq);
+    if (auto fatal = index_prefix(offset, seq, hash)) return Error{*fatal};
+    std::optional<std::string> err = on_snapshot(*snapshot, seq);
     if (err) {
       report.warnings.push_back(*err + "; replaying the whole journal");
       offset = 0;
@@ -240,9 +251,21 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (options_.read_only) {
       report.warnings.push_back("not cutting " + std::to_string(report.cut_bytes) + " bad tail bytes (read-only)");
       keep = file_size;
-    } else
-    if (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0)
-      return Error{errno_text("cannot cut the journal tail")};
+    } else {
+      // The cut bytes are kept beside the journal: a record damaged on disk may be worth
+      // repairing by hand, and the audit log (checked next) may show it was acknowledged.
+      const std::string saved = journal_path() + ".cut-" + std::to_string(::time(nullptr)) + "-" + std::to_string(keep);
+      std::string tail(static_cast<std::size_t>(report.cut_bytes), '\0');
+      if (::pread(journal_fd_, tail.data(), tail.size(), static_cast<off_t>(keep)) != static_cast<ssize_t>(tail.size()))
+        return Error{errno_text("cannot read the journal tail")};
+      const int fd = ::open(saved.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      const bool kept = fd >= 0 && write_all(fd, tail.data(), tail.size()) && ::fsync(fd) == 0;
+      if (fd >= 0) ::close(fd);
+      if (!kept || !fsync_dir(options_.data_dir)) return Error{errno_text("cannot save the journal tail to " + saved)};
+      report.cut_saved_to = saved;
+      if (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0)
+        return Error{errno_text("cannot cut the journal tail")};
+    }
   }
   end_offset_ = keep;
   last_seq_ = seq;

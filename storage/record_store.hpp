@@ -24,6 +24,7 @@ struct RecoveryReport {
   Digest32 last_hash{};
   std::uint64_t cut_bytes = 0;          // torn/corrupt tail removed
   std::string cut_reason;               // why, when cut_bytes > 0
+  std::string cut_saved_to;             // the file the cut bytes were copied to
   std::vector<std::string> warnings;    // e.g. an unreadable snapshot that was ignored
 };
 

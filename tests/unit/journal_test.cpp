@@ -103,6 +103,7 @@ TEST(FileStore, TornTailIsCutAndReported) {
   EXPECT_EQ(r.report.cut_bytes, 40u);
   EXPECT_NE(r.report.cut_reason.find("torn"), std::string::npos);
   EXPECT_EQ(read_file(path), text);  // cut back to the last good record
+  EXPECT_EQ(read_file(r.report.cut_saved_to), text.substr(0, 40));  // and the cut bytes kept beside it
   write_records(dir.str(), 1);
   EXPECT_EQ(replay(dir.str()).seqs.size(), 6u);
 }
@@ -214,6 +215,55 @@ TEST(FileStore, SnapshotPlusTailEqualsFullReplay) {
     ASSERT_TRUE(line.has_value()) << s;
     EXPECT_EQ(parse_record(*line)->seq, s);
   }
+}
+
+// A snapshot that passes its checksum proves its records were durable: a journal that lacks
+// them, or holds another history, must not start (acknowledged work would be lost).
+TEST(FileStore, AJournalShorterThanTheSnapshotOrOfAnotherHistoryRefusesToStart) {
+  testing::TempDir dir;
+  write_records(dir.str(), 8);
+  {
+    FileStore store({dir.str(), true});
+    ASSERT_TRUE(store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                              [](const ParsedRecord&) { return std::optional<std::string>{}; })
+                    .ok());
+    ASSERT_FALSE(store.write_snapshot_text(6, "{\"marker\":6}"));
+  }
+  const std::string path = dir.str() + "/journal.jsonl";
+  const std::string full = read_file(path);
+  std::size_t at = 0;
+  for (int i = 0; i < 4; ++i) at = full.find('\n', at) + 1;
+  write_file(path, full.substr(0, at));  // 4 records left
+  auto shorter = replay(dir.str());
+  EXPECT_NE(shorter.error.find("ends at record 4"), std::string::npos) << shorter.error;
+  EXPECT_NE(shorter.error.find("snapshot.json was taken at record 6"), std::string::npos) << shorter.error;
+
+  // Another history of the same length: records with other contents.
+  testing::TempDir other;
+  write_file(other.str() + "/journal.jsonl", "");
+  {
+    FileStore store({other.str(), true});
+    ASSERT_TRUE(store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                              [](const ParsedRecord&) { return std::optional<std::string>{}; })
+                    .ok());
+    Digest32 prev{};
+    std::vector<FramedRecord> framed;
+    for (int i = 1; i <= 8; ++i) {
+      framed.push_back(frame_record(i, prev, json::object{{"type", "test"}, {"i", i}, {"other", true}}));
+      prev = framed.back().hash;
+    }
+    std::vector<const FramedRecord*> all;
+    for (auto& f : framed) all.push_back(&f);
+    ASSERT_FALSE(store.append(all));
+  }
+  std::string other_text = read_file(other.str() + "/journal.jsonl");
+  // Same byte length up to record 6 is unlikely; either way it is not the snapshot's history.
+  write_file(path, other_text);
+  auto rewritten = replay(dir.str());
+  EXPECT_FALSE(rewritten.error.empty());
+  EXPECT_TRUE(rewritten.error.find("is not the one snapshot.json was taken at") != std::string::npos ||
+              rewritten.error.find("snapshot.json was taken at record 6") != std::string::npos)
+      << rewritten.error;
 }
 
 TEST(FileStore, UnusableSnapshotFallsBackToFullReplay) {
