@@ -4,6 +4,8 @@
 #include "domain/ledger_entry.hpp"
 #include "storage/record_format.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace lpops::actors {
 
 caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store) {
@@ -12,12 +14,18 @@ caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_p
   return {
       [=](ReadLedgerEvents& m) {
         boost::json::array events;
+        const std::uint64_t durable = self->state.store->durable_seq();
         for (auto seq : m.seqs) {
-          // Records not yet durable are not listed: they have not been acknowledged.
+          // Records not yet durable are not listed: they have not been acknowledged. A
+          // durable one that cannot be read is damage, never skipped in silence.
+          if (seq > durable) continue;
           auto line = self->state.store->read(seq);
-          if (!line) continue;
-          auto record = storage::parse_record(*line);
-          if (!record) continue;
+          auto record = line ? storage::parse_record(*line) : Result<storage::ParsedRecord>(Error{"cannot be read"});
+          if (!record) {
+            spdlog::critical("journal record {}: {}", seq, record.error());
+            m.reply(500, detail_body("Journal record " + std::to_string(seq) + " is damaged; the operator has been told"));
+            return;
+          }
           auto it = record->effect.find("entry");
           if (it == record->effect.end() || !it->value().is_object()) continue;
           auto entry = LedgerEntry::from_json(it->value().get_object());

@@ -129,6 +129,30 @@ int serve(const ServeOptions& o) {
                report->snapshot_seq, report->replayed_records, store->describe(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovery_start).count());
   if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");
+  // The records behind the snapshot were not replayed: they are re-read and checked in the
+  // background (listings and proofs read them), and damage stops the node as it would at
+  // start without the snapshot.
+  std::atomic<bool> stop_journal_check{false};
+  std::thread journal_check([store, up_to = report->snapshot_seq, &stop_journal_check] {
+    if (!up_to) return;
+    const auto start = std::chrono::steady_clock::now();
+    if (auto err = store->check_prefix(up_to, stop_journal_check)) {
+      spdlog::critical("journal check: {}; stopping (restore the journal; the snapshot alone is not the record)", *err);
+      spdlog::default_logger()->flush();
+      std::_Exit(70);
+    }
+    if (!stop_journal_check)
+      spdlog::info("journal: the {} records behind the snapshot re-checked in {:.1f} s", up_to,
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  });
+  struct JoinJournalCheck {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~JoinJournalCheck() {
+      stop = true;
+      thread.join();
+    }
+  } join_journal_check{stop_journal_check, journal_check};
 
   std::vector<boost::json::object> records;
   for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));

@@ -330,6 +330,28 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   return std::nullopt;
 }
 
+std::optional<std::string> FileStore::check_prefix(std::uint64_t up_to, const std::atomic<bool>& stop) const {
+  std::uint64_t seq = 0;
+  Digest32 prev{};
+  std::optional<std::string> damage;
+  for_each_line(journal_fd_, 0, [&](std::string_view line, std::uint64_t at) {
+    if (seq >= up_to || stop.load(std::memory_order_relaxed)) return false;
+    auto r = parse_record(line);
+    if (!r) damage = r.error();
+    else if (r->seq != seq + 1 || r->prev != prev) damage = "record seq " + std::to_string(r->seq) + " does not follow seq " + std::to_string(seq);
+    if (damage) {
+      damage = "journal.jsonl is damaged at byte " + std::to_string(at) + " (after seq " + std::to_string(seq) + "): " + *damage;
+      return false;
+    }
+    seq = r->seq;
+    prev = r->hash;
+    return true;
+  });
+  if (!damage && seq < up_to && !stop.load())
+    damage = "journal.jsonl ends at record " + std::to_string(seq) + ", before record " + std::to_string(up_to);
+  return damage;
+}
+
 std::optional<std::string> FileStore::read(std::uint64_t seq) const {
   auto span = index_.get(seq);
   if (!span) return std::nullopt;

@@ -41,6 +41,10 @@ class FileStore final : public RecordStore {
   // The last recover() started from the snapshot (so a record that failed to apply may be
   // the snapshot's fault: replaying the whole journal tells).
   bool snapshot_used() const { return snapshot_used_; }
+  // Re-reads and checks records 1..up_to (hash, seq, prev link), the part of the journal a
+  // start from the snapshot did not replay; the first damage found, or nullopt. For a
+  // background thread: `stop` ends it early (nullopt).
+  std::optional<std::string> check_prefix(std::uint64_t up_to, const std::atomic<bool>& stop) const;
 
  private:
   std::optional<std::string> lock_directory();
