@@ -77,6 +77,8 @@ int main(int argc, char** argv) {
       verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1");
   verify_cmd->add_option("--since", verify.since_file, "A previously saved checkpoint (JSON) the log must extend");
   verify_cmd->add_flag("--skip-log", verify.skip_log, "With --url: do not download the log; check checkpoint, proofs, consistency");
+  verify_cmd->add_flag("--allow-unsigned", verify.allow_unsigned,
+                       "With --log: pass a log that no signed checkpoint covers (its structure alone is checked)");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
       ->check(CLI::Range(1u, 64u));

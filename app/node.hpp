@@ -57,6 +57,7 @@ struct VerifyOptions {
   bool event_id_given = false;   // --event-id was on the command line (an empty one is a usage error)
   std::string since_file;        // a saved checkpoint the log must extend
   bool skip_log = false;         // --url: checkpoint, proofs and consistency only
+  bool allow_unsigned = false;   // --log: pass a log that no checkpoint or entry signature covers
   bool json = false;
   unsigned threads = 0;          // 0: every core (at most 8)
 };

@@ -235,9 +235,12 @@ Outcome verify_file(const VerifyOptions& o) {
     std::ifstream cps(cp_path);
     if (!cps) return {2, "cannot read " + cp_path, {}};
     std::uint64_t count = 0, previous = 0;
-    std::string line;
-    while (std::getline(cps, line)) {
-      if (line.empty()) continue;
+    std::vector<std::string> cp_lines;
+    for (std::string line; std::getline(cps, line);) cp_lines.push_back(std::move(line));
+    while (!cp_lines.empty() && cp_lines.back().empty()) cp_lines.pop_back();  // blank lines at the end only
+    for (const auto& line : cp_lines) {
+      if (line.empty())
+        return {1, cp_path + ": a blank line after checkpoint " + std::to_string(count) + " (the node never writes one)", {}};
       boost::system::error_code ec;
       auto v = json::parse(line, ec);
       auto c = ec ? Result<Checkpoint>(Error{"not JSON"}) : storage::parse_checkpoint(v);
@@ -252,6 +255,11 @@ Outcome verify_file(const VerifyOptions& o) {
   }
   if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
   if (o.audit_address && !latest && !log.entry_signer()) return {1, "no signed checkpoint to check the audit address against", {}};
+  // Anyone can hash and chain entries: without a signature nothing says the node wrote them.
+  if (log.size() > 0 && !latest && !log.entry_signer() && !o.allow_unsigned)
+    return {1, "no signed checkpoint (and no signed entries): the entries hash and chain correctly, but nothing signed "
+               "vouches for them (--allow-unsigned checks the structure alone)", {}};
+  if (!latest && !log.entry_signer()) out.details["signed"] = false;
   if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
   if (latest) {
     out.details["checkpoint_seq"] = latest->seq;
@@ -423,6 +431,7 @@ int verify(const VerifyOptions& o) {
   if (o.log_file.empty() == o.url.empty()) usage = "give exactly one of --log and --url";
   else if (o.skip_log && o.url.empty()) usage = "--skip-log goes with --url (--log always checks the whole file)";
   else if (!o.checkpoints_file.empty() && o.log_file.empty()) usage = "--checkpoints goes with --log";
+  else if (o.allow_unsigned && o.log_file.empty()) usage = "--allow-unsigned goes with --log";
   else if (o.event_id_given && o.event_id.empty()) usage = "--event-id is empty";
   else if (o.audit_address && !chain::parse_address(*o.audit_address)) usage = "--audit-address is not a 0x-prefixed 20-byte hex address";
   if (usage) {

@@ -181,6 +181,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
     auto& msg = parser_->get();
+    // A request whose Transfer-Encoding does not end in chunked has no knowable length
+    // (RFC 9112 §6.3): 400 and close, so no proxy in front can read its bytes differently.
+    if (msg.find(http::field::transfer_encoding) != msg.end() && !msg.chunked())
+      return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding must end in chunked\"}", counted);
     keep_alive_ = msg.keep_alive();
     Request request;
     request.method = std::string(msg.method_string());

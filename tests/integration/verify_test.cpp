@@ -194,6 +194,26 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
     EXPECT_NE(r.output.find("checkpoints only grow"), std::string::npos) << r.output;
   }
 
+  // No signed checkpoint at all: the structure holds, but nothing vouches for the entries.
+  {
+    const std::string none = dir_.str() + "/no-cps.jsonl";
+    write_lines(none, {});
+    auto unsigned_log = verify({"--log", log_, "--checkpoints", none});
+    EXPECT_EQ(unsigned_log.exit_code, 1) << unsigned_log.output;
+    EXPECT_NE(unsigned_log.output.find("nothing signed vouches"), std::string::npos) << unsigned_log.output;
+    auto structure = verify({"--log", log_, "--checkpoints", none, "--allow-unsigned"});
+    EXPECT_EQ(structure.exit_code, 0) << structure.output;
+    EXPECT_EQ(parse_json(structure.output).at("signed"), json::value(false));
+    // A blank line between checkpoints.
+    auto blank_cps = cps;
+    blank_cps.insert(blank_cps.begin() + 1, "");
+    const std::string blank_path = dir_.str() + "/blank-cps.jsonl";
+    write_lines(blank_path, blank_cps);
+    auto r = verify({"--log", log_, "--checkpoints", blank_path});
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("a blank line after checkpoint 1"), std::string::npos) << r.output;
+  }
+
   // A checkpoint forged with another key: the signature is valid, the key is not the audit key.
   auto forged = parse_json(cps.back()).as_object();
   auto other = chain::PrivateKey::from_hex("0x" + std::string(63, '0') + "5").value();

@@ -166,6 +166,19 @@ TEST_F(HttpServerTest, OversizeBodiesAndGarbageGetAClearErrorAndAClose) {
   EXPECT_TRUE(bad.closed_within(2s));
 }
 
+TEST_F(HttpServerTest, ATransferEncodingThatIsNotChunkedIs400AndCloses) {
+  start();
+  for (const char* te : {"gzip", "chunked, identity"}) {
+    Client c(port_);
+    c.send(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + te +
+           "\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+    const std::string r = c.response();
+    EXPECT_EQ(r.substr(0, 24), "HTTP/1.1 400 Bad Request") << te << ": " << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    EXPECT_TRUE(c.closed_within(1s)) << te;  // the bytes after it are never read as a request
+  }
+}
+
 TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosedAfterTheTimeout) {
   start(1);
   Client idle(port_);
