@@ -92,6 +92,9 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
     book->checkpoints_.emplace_back(seq, text.substr(lines[i].pos, lines[i].end - lines[i].pos));
     book->last_seq_ = seq;
   }
+  if (good_end < text.size())
+    spdlog::warn("{}: cut a torn last line ({} bytes; a checkpoint whose write did not finish, signed again as the log grows)",
+                 book->path_, text.size() - good_end);
   book->fd_ = ::open(book->path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (book->fd_ < 0) return Error{"cannot open " + book->path_ + ": " + std::strerror(errno)};
   if (::ftruncate(book->fd_, static_cast<off_t>(good_end)) != 0 || ::lseek(book->fd_, 0, SEEK_END) < 0)

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -43,6 +44,9 @@ std::string read_small_file(std::ifstream& in) {
 
 Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* created) {
   if (created) *created = false;
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
+    return Error{path + " is not a regular file"};
   std::ifstream in(path);
   if (in) {
     std::string text = read_small_file(in);
@@ -140,6 +144,11 @@ int keystore_address(const AddressOptions& o) {
 
 int address(const AddressOptions& o) {
   if (!o.keystore.empty()) return keystore_address(o);
+  std::error_code ec;
+  if (std::filesystem::exists(o.key_file, ec) && !std::filesystem::is_regular_file(o.key_file, ec)) {
+    std::fprintf(stderr, "lpops address: %s is not a regular file\n", o.key_file.c_str());
+    return 2;
+  }
   std::ifstream in(o.key_file);
   if (!in) {
     std::fprintf(stderr, "lpops address: cannot read %s\n", o.key_file.c_str());

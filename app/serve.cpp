@@ -1,3 +1,4 @@
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -86,6 +87,22 @@ int serve(const ServeOptions& o) {
   spdlog::set_level(spdlog::level::from_str(settings.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   for (const auto& [name, value] : settings.describe()) spdlog::debug("setting {}={}", name, value);
+  // The listen address is a setting: one that is no IP and resolves to nothing is a usage
+  // error now, not a bind failure after recovery.
+  {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    const int rc = ::getaddrinfo(settings.api_host.c_str(), nullptr, &hints, &found);
+    if (found) ::freeaddrinfo(found);
+    if (rc != 0) {
+      std::fprintf(stderr, "lpops: invalid settings:\nPAYMENTS_API_HOST (or --host) must be an IP address or a host name that "
+                           "resolves (got \"%s\": %s)\n", settings.api_host.c_str(), ::gai_strerror(rc));
+      return 2;
+    }
+  }
 
   // Recover: snapshot, then the journal tail, through the same apply() as live traffic.
   const auto recovery_start = std::chrono::steady_clock::now();
@@ -228,8 +245,8 @@ int serve(const ServeOptions& o) {
     bool created = false;
     audit_key = load_or_create_key(key_path, &created);
     if (!audit_key) {
-      spdlog::critical("audit key: {}", audit_key.error());
-      return 1;
+      spdlog::critical("audit key (PAYMENTS_AUDIT_KEY_PATH): {}", audit_key.error());
+      return 2;  // the file a setting names is unusable
     }
     if (created) spdlog::info("audit key created in {}", key_path);
   }

@@ -81,6 +81,15 @@ TEST_F(ApiTest, SettingsUsedOnlyLaterStillStopStartUp) {
     EXPECT_EQ(r.exit_code, 2) << name << ": " << r.output;
     EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
   }
+  // A listen address that is no IP and resolves to nothing; an audit key path that is a directory.
+  auto host = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--port", "0"},
+                          {{"PAYMENTS_API_HOST", "999.1.1.1"}}, std::chrono::seconds(30));
+  EXPECT_EQ(host.exit_code, 2) << host.output;
+  EXPECT_NE(host.output.find("PAYMENTS_API_HOST"), std::string::npos) << host.output;
+  auto key = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--host", "127.0.0.1", "--port", "0"},
+                         {{"PAYMENTS_AUDIT_KEY_PATH", dir_.str()}}, std::chrono::seconds(30));
+  EXPECT_EQ(key.exit_code, 2) << key.output;
+  EXPECT_NE(key.output.find("is not a regular file"), std::string::npos) << key.output;
 }
 
 TEST_F(ApiTest, RegisterListGetAndRefresh) {
