@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <thread>
 
@@ -41,6 +42,38 @@ namespace {
 // A start-up failure once actors run: they would keep the process alive (and the actor system
 // would wait for them on return), so log and exit at once. Nothing has been served; everything
 // written so far (the policy record) is durable already.
+// A check of stored data on a thread of its own (start-up does not wait for it): damage found
+// stops the node (exit 70) as it would have stopped start-up. The thread is stopped and
+// joined when this goes out of scope.
+class BackgroundCheck {
+ public:
+  using Check = std::function<std::optional<std::string>(const std::atomic<bool>& stop)>;
+  BackgroundCheck(std::uint64_t items, Check check, const char* what, const char* advice, const char* done)
+      : thread_([this, items, check = std::move(check), what, advice, done] {
+          if (!items) return;
+          const auto start = std::chrono::steady_clock::now();
+          if (auto err = check(stop_)) {
+            spdlog::critical("{}: {}; stopping ({})", what, *err, advice);
+            spdlog::default_logger()->flush();
+            std::_Exit(70);
+          }
+          if (stop_) return;
+          std::string message = done;  // "... the {} records ..."
+          if (auto at = message.find("{}"); at != std::string::npos) message.replace(at, 2, std::to_string(items));
+          spdlog::info("{} in {:.1f} s", message, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        }) {}
+  ~BackgroundCheck() {
+    stop_ = true;
+    thread_.join();
+  }
+  BackgroundCheck(const BackgroundCheck&) = delete;
+  BackgroundCheck& operator=(const BackgroundCheck&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
 [[noreturn]] void stop_starting(const std::string& why) {
   spdlog::critical("{}; not starting", why);
   spdlog::default_logger()->flush();
@@ -149,27 +182,11 @@ int serve(const ServeOptions& o) {
   // The records behind the snapshot were not replayed: they are re-read and checked in the
   // background (listings and proofs read them), and damage stops the node as it would at
   // start without the snapshot.
-  std::atomic<bool> stop_journal_check{false};
-  std::thread journal_check([store, up_to = report->snapshot_seq, &stop_journal_check] {
-    if (!up_to) return;
-    const auto start = std::chrono::steady_clock::now();
-    if (auto err = store->check_prefix(up_to, stop_journal_check)) {
-      spdlog::critical("journal check: {}; stopping (restore the journal; the snapshot alone is not the record)", *err);
-      spdlog::default_logger()->flush();
-      std::_Exit(70);
-    }
-    if (!stop_journal_check)
-      spdlog::info("journal: the {} records behind the snapshot re-checked in {:.1f} s", up_to,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  });
-  struct JoinJournalCheck {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~JoinJournalCheck() {
-      stop = true;
-      thread.join();
-    }
-  } join_journal_check{stop_journal_check, journal_check};
+  BackgroundCheck journal_check(
+      report->snapshot_seq,
+      [store, up_to = report->snapshot_seq](const std::atomic<bool>& stop) { return store->check_prefix(up_to, stop); },
+      "journal check", "restore the journal; the snapshot alone is not the record",
+      "journal: the {} records behind the snapshot re-checked");
 
   std::vector<boost::json::object> records;
   for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));
@@ -196,27 +213,11 @@ int serve(const ServeOptions& o) {
   if (!audit_report.index_note.empty()) spdlog::warn("audit log: {}", audit_report.index_note);
   // The entries taken from audit.index are re-read and checked in the background; a
   // mismatch means the files were altered on disk, and the node stops as it would at start.
-  std::atomic<bool> stop_audit_check{false};
-  std::thread audit_check([audit, entries = audit_report.from_index, &stop_audit_check] {
-    if (!entries) return;
-    const auto start = std::chrono::steady_clock::now();
-    if (auto err = audit->check_stored(entries, stop_audit_check)) {
-      spdlog::critical("audit log check: {}; stopping (move the damaged files aside to rebuild the log from the journal)", *err);
-      spdlog::default_logger()->flush();
-      std::_Exit(70);
-    }
-    if (!stop_audit_check)
-      spdlog::info("audit log: the {} entries loaded from audit.index re-checked in {:.1f} s", entries,
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  });
-  struct JoinCheck {
-    std::atomic<bool>& stop;
-    std::thread& thread;
-    ~JoinCheck() {
-      stop = true;
-      thread.join();
-    }
-  } join_audit_check{stop_audit_check, audit_check};
+  BackgroundCheck audit_check(
+      audit_report.from_index,
+      [audit, entries = audit_report.from_index](const std::atomic<bool>& stop) { return audit->check_stored(entries, stop); },
+      "audit log check", "move the damaged files aside to rebuild the log from the journal",
+      "audit log: the {} entries loaded from audit.index re-checked");
   // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
   // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
   Result<chain::PrivateKey> audit_key = Error{"unset"};

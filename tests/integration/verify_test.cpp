@@ -4,6 +4,7 @@
 // checkpoint); live, every event's inclusion proof verifies against the served checkpoint.
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -28,8 +29,22 @@ void write_lines(const std::string& path, const std::vector<std::string>& lines)
   for (const auto& l : lines) out << l << "\n";
 }
 
-std::string twelfth_id(const std::vector<std::string>& lines) {
-  return std::string(parse_json(lines[11]).at("audit_entry").at("event_id").as_string());
+// The log with `edit` applied to each entry, every entry re-hashed and re-chained (a
+// consistent rewrite: only signatures or content rules can tell).
+std::vector<std::string> rechained(std::vector<std::string> lines, const std::function<void(std::size_t, json::object&)>& edit) {
+  chain::Hash256 prev{};
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto wrapper = parse_json(lines[i]).as_object();
+    auto entry = wrapper.at("audit_entry").as_object();
+    entry.erase("entry_hash");
+    edit(i, entry);
+    entry["prev_hash"] = chain::to_hex(prev);
+    prev = chain::audit::entry_hash(entry);
+    entry["entry_hash"] = chain::to_hex(prev);
+    wrapper["audit_entry"] = entry;
+    lines[i] = canonical_json(wrapper);
+  }
+  return lines;
 }
 
 class VerifyTest : public NodeTest {
@@ -137,21 +152,9 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
 
   // A consistent rewrite of the history (entries re-hashed and re-chained) cannot match the
   // signed checkpoints.
-  auto rewritten = lines;
-  {
-    chain::Hash256 prev{};
-    for (std::size_t i = 0; i < rewritten.size(); ++i) {
-      auto wrapper = parse_json(rewritten[i]).as_object();
-      auto entry = wrapper.at("audit_entry").as_object();
-      entry.erase("entry_hash");
-      if (i == 9) entry["delta_wei"] = "999";
-      entry["prev_hash"] = chain::to_hex(prev);
-      prev = chain::audit::entry_hash(entry);
-      entry["entry_hash"] = chain::to_hex(prev);
-      wrapper["audit_entry"] = entry;
-      rewritten[i] = canonical_json(wrapper);
-    }
-  }
+  const auto rewritten = rechained(lines, [](std::size_t i, json::object& entry) {
+    if (i == 9) entry["delta_wei"] = "999";
+  });
   // Named by the first signed checkpoint at or after entry 10 (checkpoints are signed
   // asynchronously, so its seq depends on timing).
   const std::string rewrite_reason = tampered(rewritten, &code);
@@ -160,24 +163,12 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
 
   // One change recorded twice: entry 13 given entry 12's event id, the whole log re-hashed
   // and re-chained (every entry is well formed and linked; only the repeat gives it away).
-  auto repeated = lines;
-  {
-    chain::Hash256 prev{};
-    const auto twelfth = parse_json(lines[11]).at("audit_entry").at("event_id");
-    for (std::size_t i = 0; i < repeated.size(); ++i) {
-      auto wrapper = parse_json(repeated[i]).as_object();
-      auto entry = wrapper.at("audit_entry").as_object();
-      entry.erase("entry_hash");
-      if (i == 12) entry["event_id"] = twelfth;
-      entry["prev_hash"] = chain::to_hex(prev);
-      prev = chain::audit::entry_hash(entry);
-      entry["entry_hash"] = chain::to_hex(prev);
-      wrapper["audit_entry"] = entry;
-      repeated[i] = canonical_json(wrapper);
-    }
-  }
+  const auto twelfth = parse_json(lines[11]).at("audit_entry").at("event_id");
+  const auto repeated = rechained(lines, [&](std::size_t i, json::object& entry) {
+    if (i == 12) entry["event_id"] = twelfth;
+  });
   const std::string repeat_reason = tampered(repeated, &code);
-  EXPECT_NE(repeat_reason.find("entry 13: event id " + std::string(twelfth_id(lines)) + " repeats entry 12"), std::string::npos)
+  EXPECT_NE(repeat_reason.find("entry 13: event id " + std::string(twelfth.as_string()) + " repeats entry 12"), std::string::npos)
       << repeat_reason;
   EXPECT_EQ(code, 1);
 
