@@ -6,12 +6,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
-#include <algorithm>
 
 #include "actors/journal.hpp"
 #include "chain/audit_format.hpp"

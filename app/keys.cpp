@@ -33,11 +33,19 @@ Result<chain::PrivateKey> parse_key_text(std::string& text) {
   return key;
 }
 
-std::string read_small_file(std::ifstream& in) {
+// The key in the file at `path`.
+Result<chain::PrivateKey> read_key_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return Error{"cannot read " + path + " (no such file)"};
+  if (!std::filesystem::is_regular_file(path, ec)) return Error{path + " is not a regular file"};
+  std::ifstream in(path);
+  if (!in) return Error{"cannot read " + path};
   std::string text(4096, '\0');  // a key file is ~70 bytes; more is not a key file
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  return text;
+  auto key = parse_key_text(text);
+  if (!key) return Error{path + ": " + key.error()};
+  return key;
 }
 
 }  // namespace
@@ -45,15 +53,7 @@ std::string read_small_file(std::ifstream& in) {
 Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* created) {
   if (created) *created = false;
   std::error_code ec;
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec))
-    return Error{path + " is not a regular file"};
-  std::ifstream in(path);
-  if (in) {
-    std::string text = read_small_file(in);
-    auto key = parse_key_text(text);
-    if (!key) return Error{path + ": " + key.error()};
-    return key;
-  }
+  if (std::filesystem::exists(path, ec)) return read_key_file(path);
   std::array<std::uint8_t, 32> bytes{};
   Result<chain::PrivateKey> key = Error{"no key yet"};
   for (int attempt = 0; attempt < 8 && !key; ++attempt) {
@@ -144,20 +144,9 @@ int keystore_address(const AddressOptions& o) {
 
 int address(const AddressOptions& o) {
   if (!o.keystore.empty()) return keystore_address(o);
-  std::error_code ec;
-  if (std::filesystem::exists(o.key_file, ec) && !std::filesystem::is_regular_file(o.key_file, ec)) {
-    std::fprintf(stderr, "lpops address: %s is not a regular file\n", o.key_file.c_str());
-    return 2;
-  }
-  std::ifstream in(o.key_file);
-  if (!in) {
-    std::fprintf(stderr, "lpops address: cannot read %s\n", o.key_file.c_str());
-    return 2;
-  }
-  std::string text = read_small_file(in);
-  auto key = parse_key_text(text);
+  auto key = read_key_file(o.key_file);
   if (!key) {
-    std::fprintf(stderr, "lpops address: %s: %s\n", o.key_file.c_str(), key.error().c_str());
+    std::fprintf(stderr, "lpops address: %s\n", key.error().c_str());
     return 2;
   }
   std::printf("%s\n", chain::to_checksummed(key->address()).c_str());

@@ -1,6 +1,7 @@
 #include "config/settings.hpp"
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -25,31 +26,13 @@ bool is_address(const std::string& s) {
   return std::all_of(s.begin() + 2, s.end(), [](unsigned char c) { return std::isxdigit(c); });
 }
 
+// An http:// or https:// URL with a host and a valid port, parsed as the RPC client parses it.
 bool is_http_url(const std::string& s) {
-  std::string_view rest(s);
-  if (rest.starts_with("http://")) rest.remove_prefix(7);
-  else if (rest.starts_with("https://")) rest.remove_prefix(8);
-  else return false;
-  const auto host_end = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, host_end);
-  if (auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  std::string_view host = authority;
-  if (host.starts_with('[')) {
-    const auto close = host.find(']');
-    if (close == std::string_view::npos || close == 1) return false;
-    host = host.substr(close + 1);
-    if (!host.empty() && !host.starts_with(':')) return false;
-  } else {
-    if (auto colon = host.find(':'); colon != std::string_view::npos) host = host.substr(0, colon);
-    if (host.empty()) return false;
-  }
-  if (auto colon = authority.rfind(':'); colon != std::string_view::npos && authority.find(']') == std::string_view::npos) {
-    std::string_view port = authority.substr(colon + 1);
-    if (port.empty() || port.size() > 5 || !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) ||
-        std::stoi(std::string(port)) > 65535)
-      return false;
-  }
-  return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+  auto parsed = boost::urls::parse_uri(s);
+  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->encoded_host().empty()) return false;
+  if (!parsed->has_port()) return true;
+  const std::string port(parsed->port());  // digits only, by the URI grammar
+  return !port.empty() && port.size() <= 5 && std::stoul(port) <= 65535;
 }
 
 class Reader {
