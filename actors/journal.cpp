@@ -16,16 +16,6 @@ using SyncSelf = caf::stateful_actor<JournalSyncState>;
 // Memory now holds effects the disk may not: continuing could acknowledge lost work.
 [[noreturn]] void die(const std::string& why) { stop_process("journal: " + why); }
 
-// Moves the acknowledgements whose records are all in `durable_seq` or before into `out`.
-void take_ready(JournalState& st, std::uint64_t durable_seq, std::vector<std::function<void()>>& out) {
-  std::size_t n = 0;
-  while (n < st.waiting.size() && st.waiting[n].first <= durable_seq) ++n;
-  if (n == 0) return;
-  out.reserve(out.size() + n);
-  for (std::size_t i = 0; i < n; ++i) out.push_back(std::move(st.waiting[i].second));
-  st.waiting.erase(st.waiting.begin(), st.waiting.begin() + static_cast<std::ptrdiff_t>(n));
-}
-
 // Moves the first n elements of v out (all of them without copying the vector).
 template <class T>
 std::vector<T> take_front(std::vector<T>& v, std::size_t n) {
@@ -38,45 +28,6 @@ std::vector<T> take_front(std::vector<T>& v, std::size_t n) {
   out.assign(std::make_move_iterator(v.begin()), std::make_move_iterator(end));
   v.erase(v.begin(), end);
   return out;
-}
-
-// Hands the framed records (at most max_batch_records) to the sync actor, unless it is
-// still busy with the previous batch; then they go when it reports back.
-void hand_over(Self* self) {
-  auto& st = self->state;
-  if (st.syncing) return;
-  // Everything handed over before is durable: acknowledgements that wait only for that
-  // (barriers) run now.
-  std::vector<std::function<void()>> ready;
-  take_ready(st, st.handed_seq, ready);
-  for (auto& ack : ready) ack();
-  if (st.records.empty()) return;
-  const std::size_t n = std::min(st.records.size(), st.options.max_batch_records);
-  SyncBatch b;
-  b.first_seq = st.handed_seq + 1;
-  b.records = take_front(st.records, n);
-  b.effects = take_front(st.effects, n);
-  st.handed_seq += n;
-  // The audit lines of those records (records without one have an empty line).
-  for (auto& line : take_front(st.audit_lines, n))
-    if (!line.empty()) b.audit_lines.push_back(std::move(line));
-  take_ready(st, st.handed_seq, b.acks);
-  st.syncing = true;
-  self->send(st.syncer, std::move(b));
-}
-
-void request_flush(Self* self) {
-  auto& st = self->state;
-  if (st.syncing) return;  // the sync actor's report hands everything over
-  if (st.records.size() >= st.options.max_batch_records) {
-    hand_over(self);
-    return;
-  }
-  if (!st.flush_scheduled) {
-    st.flush_scheduled = true;
-    // Queues behind everything already in the mailbox: that is the group.
-    self->send(self, flush_atom::value);
-  }
 }
 
 }  // namespace
@@ -170,64 +121,118 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
   };
 }
 
+Journal::Journal(caf::event_based_actor* host, JournalSetup setup)
+    : host_(host),
+      options_(setup.options),
+      last_seq_(setup.last_seq),
+      last_hash_(setup.last_hash),
+      handed_seq_(setup.last_seq),
+      audit_(setup.audit),
+      addresses_(std::move(setup.addresses)) {
+  options_.max_batch_records = std::max<std::size_t>(options_.max_batch_records, 1);
+  syncer_ = host->spawn<caf::detached + caf::linked>(journal_sync_actor, std::move(setup.store), std::move(setup.metrics),
+                                                     std::move(setup.snapshotter), std::move(setup.audit),
+                                                     std::move(setup.auditor), options_);
+  host->attach_functor([a = audit_] {
+    if (a) (void)a->sync();  // stopping: make the log durable
+  });
+}
+
+void Journal::append(std::uint64_t seq, Effect effect, std::function<void()> on_durable) {
+  if (seq != last_seq_ + 1) die("record seq " + std::to_string(seq) + " arrived after seq " + std::to_string(last_seq_));
+  effect_text_.clear();
+  effect.append_json(effect_text_);
+  records_.push_back(storage::frame_record(seq, last_hash_, effect_text_));
+  if (records_.back().line.size() > storage::kMaxRecordBytes) die("record larger than the journal's limit");
+  last_hash_ = records_.back().hash;
+  last_seq_ = seq;
+  std::optional<std::string> line;
+  if (audit_) line = audit_line_for(*audit_, addresses_, effect, seq);
+  audit_lines_.push_back(line ? std::move(*line) : std::string());
+  effects_.push_back(std::move(effect));
+  if (on_durable) waiting_.emplace_back(seq, std::move(on_durable));
+  request_flush();
+}
+
+void Journal::barrier(std::function<void()> on_durable) {
+  waiting_.emplace_back(last_seq_, std::move(on_durable));
+  request_flush();
+}
+
+void Journal::flush() {
+  flush_scheduled_ = false;
+  hand_over();
+}
+
+void Journal::synced() {
+  syncing_ = false;
+  hand_over();
+}
+
+// Moves the acknowledgements whose records are all in `durable_seq` or before into `out`.
+void Journal::take_ready(std::uint64_t durable_seq, std::vector<std::function<void()>>& out) {
+  std::size_t n = 0;
+  while (n < waiting_.size() && waiting_[n].first <= durable_seq) ++n;
+  if (n == 0) return;
+  out.reserve(out.size() + n);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(std::move(waiting_[i].second));
+  waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+// Hands the framed records (at most max_batch_records) to the sync actor, unless it is
+// still busy with the previous batch; then they go when it reports back.
+void Journal::hand_over() {
+  if (syncing_) return;
+  // Everything handed over before is durable: acknowledgements that wait only for that
+  // (barriers) run now.
+  std::vector<std::function<void()>> ready;
+  take_ready(handed_seq_, ready);
+  for (auto& ack : ready) ack();
+  if (records_.empty()) return;
+  const std::size_t n = std::min(records_.size(), options_.max_batch_records);
+  SyncBatch b;
+  b.first_seq = handed_seq_ + 1;
+  b.records = take_front(records_, n);
+  b.effects = take_front(effects_, n);
+  handed_seq_ += n;
+  // The audit lines of those records (records without one have an empty line).
+  for (auto& line : take_front(audit_lines_, n))
+    if (!line.empty()) b.audit_lines.push_back(std::move(line));
+  take_ready(handed_seq_, b.acks);
+  syncing_ = true;
+  host_->send(syncer_, std::move(b));
+}
+
+void Journal::request_flush() {
+  if (syncing_) return;  // the sync actor's report hands everything over
+  if (records_.size() >= options_.max_batch_records) {
+    hand_over();
+    return;
+  }
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    // Queues behind everything already in the host's mailbox: that is the group.
+    host_->send(host_, flush_atom::value);
+  }
+}
+
 caf::behavior journal_actor(Self* self, std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
                             std::uint64_t last_seq, Digest32 last_hash, caf::actor snapshotter,
                             std::shared_ptr<storage::AuditLog> audit, caf::actor auditor,
                             AddressBook addresses, JournalOptions options) {
   stop_process_on_exception(self, "journal");
   auto& st = self->state;
-  st.metrics = metrics;
-  st.actor_metrics = &st.metrics->actor("journal");
+  st.actor_metrics = &metrics->actor("journal");
   st.actor_metrics->live->Increment();
-  st.options = options;
-  st.options.max_batch_records = std::max<std::size_t>(st.options.max_batch_records, 1);
-  st.last_seq = st.handed_seq = last_seq;
-  st.last_hash = last_hash;
-  st.audit = audit;
-  st.addresses = std::move(addresses);
-  st.syncer = self->spawn<caf::detached + caf::linked>(journal_sync_actor, std::move(store), std::move(metrics),
-                                                       std::move(snapshotter), std::move(audit), std::move(auditor),
-                                                       st.options);
-  self->attach_functor([a = st.audit] {
-    if (a) (void)a->sync();  // stopping: make the log durable
-  });
-  self->attach_functor([owner = st.metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
-  return {
-      [=](JournalAppend& a) {
-        HandlerTimer timer(*self->state.actor_metrics, self);
-        auto& s = self->state;
-        if (a.seq != s.last_seq + 1)
-          die("record seq " + std::to_string(a.seq) + " arrived after seq " + std::to_string(s.last_seq));
-        s.effect_text.clear();
-        a.effect.append_json(s.effect_text);
-        s.records.push_back(storage::frame_record(a.seq, s.last_hash, s.effect_text));
-        if (s.records.back().line.size() > storage::kMaxRecordBytes) die("record larger than the journal's limit");
-        s.last_hash = s.records.back().hash;
-        s.last_seq = a.seq;
-        std::optional<std::string> line;
-        if (s.audit) line = audit_line_for(*s.audit, s.addresses, a.effect, a.seq);
-        s.audit_lines.push_back(line ? std::move(*line) : std::string());
-        s.effects.push_back(std::move(a.effect));
-        if (a.on_durable) s.waiting.emplace_back(a.seq, std::move(a.on_durable));
-        request_flush(self);
-      },
-      [=](JournalBarrier& b) {
-        HandlerTimer timer(*self->state.actor_metrics, self);
-        auto& s = self->state;
-        s.waiting.emplace_back(s.last_seq, std::move(b.on_durable));
-        request_flush(self);
-      },
-      [=](flush_atom) {
-        HandlerTimer timer(*self->state.actor_metrics, self);
-        self->state.flush_scheduled = false;
-        hand_over(self);
-      },
-      [=](synced_atom) {
-        HandlerTimer timer(*self->state.actor_metrics, self);
-        self->state.syncing = false;
-        hand_over(self);
-      },
-  };
+  self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
+  st.journal = std::make_unique<Journal>(self, JournalSetup{std::move(store), std::move(metrics), last_seq, last_hash,
+                                                            std::move(snapshotter), std::move(audit), std::move(auditor),
+                                                            std::move(addresses), options});
+  caf::message_handler append{[=](JournalAppend& a) {
+    HandlerTimer timer(*self->state.actor_metrics, self);
+    self->state.journal->append(a.seq, std::move(a.effect), std::move(a.on_durable));
+  }};
+  return append.or_else(journal_handlers(self));
 }
 
 }  // namespace lpops::actors

@@ -1,11 +1,12 @@
 #pragma once
-// The audit actor: the single writer of the journal, as two stages on two threads of their
-// own (spawn<detached>), so a blocking fdatasync never stalls the scheduler and never
-// stalls the framing of the records that arrive meanwhile:
-//   - the journal actor frames each effect (seq, hash link) and builds its audit entry;
+// The audit actor: the single writer of the journal, as two stages on two threads, so a
+// blocking fdatasync never stalls the scheduler and never stalls the framing of the records
+// that arrive meanwhile:
+//   - the Journal, inside the sequencing actor (the ledger, detached), frames each effect
+//     (seq, hash link) and builds its audit entry;
 //   - its sync actor writes a batch, fdatasyncs it, writes the batch's audit entries and
 //     only then runs the batch's acknowledgements (invariant 2).
-// One batch is in the sync actor at a time; everything the journal actor frames while it
+// One batch is in the sync actor at a time; everything the Journal frames while it
 // is there goes out as the next batch: one write and one fdatasync for whatever queued up
 // (group commit), with the CPU work of the next batch overlapping the disk wait of this one.
 #include <caf/all.hpp>
@@ -45,7 +46,7 @@ struct JournalOptions {
   std::size_t snapshot_feed_records = 256;
 };
 
-// One group commit, handed from the journal actor to its sync actor.
+// One group commit, handed from the Journal to its sync actor.
 struct SyncBatch {
   std::uint64_t first_seq = 0;
   std::vector<storage::FramedRecord> records;
@@ -54,25 +55,87 @@ struct SyncBatch {
   std::vector<std::function<void()>> acks;     // run once the batch is durable
 };
 
+// Everything the journal's writer starts from: the store, where the chain ends, and whom
+// it feeds once records are durable.
+struct JournalSetup {
+  std::shared_ptr<storage::RecordStore> store;
+  std::shared_ptr<Metrics> metrics;
+  std::uint64_t last_seq = 0;
+  Digest32 last_hash{};
+  caf::actor snapshotter;
+  std::shared_ptr<storage::AuditLog> audit;
+  caf::actor auditor;
+  AddressBook addresses;  // orchestrator id -> address
+  JournalOptions options;
+};
+
+// The journal's first stage, run inside the actor that sequences the records (the ledger
+// actor in the node; journal_actor below for a stand-alone journal): it frames each effect
+// (seq, hash link) and builds its audit entry on that actor's thread, then hands group
+// commits to its sync actor (spawned detached and linked to the host). Framing where the
+// effects are made spares every command one hand-over to another thread and its wake-up.
+// The host forwards flush_atom and synced_atom to flush() and synced().
+class Journal {
+ public:
+  Journal(caf::event_based_actor* host, JournalSetup setup);
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  // Frames record `seq` (the next one); `on_durable` runs once it is durable.
+  void append(std::uint64_t seq, Effect effect, std::function<void()> on_durable);
+  // `on_durable` runs once every record appended before is durable.
+  void barrier(std::function<void()> on_durable);
+  void flush();   // the host received flush_atom
+  void synced();  // the host received synced_atom (the sync actor finished a batch)
+
+ private:
+  void request_flush();
+  void hand_over();
+  void take_ready(std::uint64_t durable_seq, std::vector<std::function<void()>>& out);
+
+  caf::event_based_actor* host_;
+  JournalOptions options_;
+  std::uint64_t last_seq_ = 0;  // framed so far
+  Digest32 last_hash_{};
+  std::uint64_t handed_seq_ = 0;  // framed records handed to the sync actor
+  std::vector<storage::FramedRecord> records_;
+  std::vector<std::string> audit_lines_;
+  std::vector<Effect> effects_;
+  std::string effect_text_;  // reused buffer
+  // Acknowledgements, each with the seq that must be durable before it runs (in order).
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> waiting_;
+  std::shared_ptr<storage::AuditLog> audit_;
+  AddressBook addresses_;
+  caf::actor syncer_;
+  bool syncing_ = false;  // a batch is in the sync actor
+  bool flush_scheduled_ = false;
+};
+
+// The handlers a Journal's host adds to its own: JournalBarrier, flush_atom and synced_atom,
+// timed like the host's other handlers. `Self` is a stateful actor whose state has
+// `journal` (a std::unique_ptr<Journal>), `actor_metrics` and `handled`.
+template <class Self>
+caf::message_handler journal_handlers(Self* self) {
+  return {
+      [=](JournalBarrier& b) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        self->state.journal->barrier(std::move(b.on_durable));
+      },
+      [=](flush_atom) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        self->state.journal->flush();
+      },
+      [=](synced_atom) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        self->state.journal->synced();
+      },
+  };
+}
+
 struct JournalState {
   static inline const char* name = "journal";
-  std::shared_ptr<Metrics> metrics;
   ActorMetrics* actor_metrics = nullptr;
-  JournalOptions options;
-  std::uint64_t last_seq = 0;  // framed so far
-  Digest32 last_hash{};
-  std::uint64_t handed_seq = 0;  // framed records handed to the sync actor
-  std::vector<storage::FramedRecord> records;
-  std::vector<std::string> audit_lines;
-  std::vector<Effect> effects;
-  std::string effect_text;  // reused buffer
-  // Acknowledgements, each with the seq that must be durable before it runs (in order).
-  std::vector<std::pair<std::uint64_t, std::function<void()>>> waiting;
-  std::shared_ptr<storage::AuditLog> audit;
-  AddressBook addresses;  // orchestrator id -> address
-  caf::actor syncer;
-  bool syncing = false;          // a batch is in the sync actor
-  bool flush_scheduled = false;
+  std::unique_ptr<Journal> journal;
   std::uint64_t handled = 0;
 };
 
@@ -91,6 +154,8 @@ struct JournalSyncState {
   std::uint64_t handled = 0;
 };
 
+// A journal on its own (JournalAppend, JournalBarrier): the Journal above hosted by an actor
+// that does nothing else.
 caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared_ptr<storage::RecordStore> store,
                             std::shared_ptr<Metrics> metrics, std::uint64_t last_seq, Digest32 last_hash,
                             caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit,

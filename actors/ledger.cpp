@@ -9,7 +9,7 @@ namespace {
 
 using Self = caf::stateful_actor<LedgerState>;
 
-// Sends the effect (if any) to the journal; the reply goes out once it is durable. A
+// Frames the effect (if any) into the journal; the reply goes out once it is durable. A
 // command that changed nothing still waits for everything before it to be durable, so
 // that nothing it reports can be lost.
 void finish(Self* self, Decision decision, const Reply& reply) {
@@ -20,10 +20,10 @@ void finish(Self* self, Decision decision, const Reply& reply) {
   }
   auto ack = [reply, body = boost::json::serialize(decision.response)] { reply(200, body); };
   if (!decision.effect) {
-    self->send(st.journal, JournalBarrier{std::move(ack)});
+    st.journal->barrier(std::move(ack));
     return;
   }
-  self->send(st.journal, JournalAppend{st.book->last_seq(), std::move(*decision.effect), std::move(ack)});
+  st.journal->append(st.book->last_seq(), std::move(*decision.effect), std::move(ack));
 }
 
 }  // namespace
@@ -43,17 +43,17 @@ std::string detail_body(const std::string& detail) {
   return boost::json::serialize(boost::json::object{{"detail", detail}});
 }
 
-caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor journal,
+caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup journal,
                            std::shared_ptr<Metrics> metrics, LedgerOptions options) {
   stop_process_on_exception(self, "ledger");
   auto& st = self->state;
   st.book = std::make_unique<Book>(std::move(*book));
-  st.journal = std::move(journal);
   st.options = std::move(options);
   st.actor_metrics = &metrics->actor("ledger");
   st.actor_metrics->live->Increment();
   self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
-  return {
+  st.journal = std::make_unique<Journal>(self, std::move(journal));
+  caf::message_handler commands{
       [=](CreateWorkload& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         finish(self, self->state.book->create_workload(m.draft, now_micros()), m.reply);
@@ -85,8 +85,7 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
         auto effect = s.book->upsert_orchestrator(std::move(m.record), now_micros());
         std::string body = m.respond(s.book->balance(id));
         auto reply = m.reply;
-        self->send(s.journal, JournalAppend{s.book->last_seq(), std::move(effect),
-                                            [reply, body = std::move(body)] { reply(200, body); }});
+        s.journal->append(s.book->last_seq(), std::move(effect), [reply, body = std::move(body)] { reply(200, body); });
       },
       [=](RecordPolicy& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
@@ -106,6 +105,7 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, caf::actor jo
         q.reply(answer.first, std::move(answer.second));
       },
   };
+  return commands.or_else(journal_handlers(self));
 }
 
 }  // namespace lpops::actors

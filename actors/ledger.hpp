@@ -1,12 +1,15 @@
 #pragma once
 // The ledger actor owns the book: balances, workloads and idempotency keys. It is the only
 // place where money changes and the sequencer of every journal record: it applies a
-// command's effect, then hands it to the journal actor, which acknowledges once durable.
+// command's effect, then frames it into the journal it hosts (actors/journal.hpp), whose
+// sync actor acknowledges once durable. Spawned detached: its thread does the book's work
+// and the framing, and sleeps only when there is nothing to do.
 #include <caf/all.hpp>
 
 #include <memory>
 #include <random>
 
+#include "actors/journal.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
 #include "domain/book.hpp"
@@ -21,14 +24,15 @@ struct LedgerOptions {
 struct LedgerState {
   static inline const char* name = "ledger";
   std::unique_ptr<Book> book;
-  caf::actor journal;
+  std::unique_ptr<Journal> journal;
   LedgerOptions options;
   ActorMetrics* actor_metrics = nullptr;
   std::uint64_t handled = 0;
   std::mt19937_64 rng{std::random_device{}()};
 };
 
-caf::behavior ledger_actor(caf::stateful_actor<LedgerState>* self, std::shared_ptr<Book> book, caf::actor journal,
+// Also answers JournalBarrier (runs once everything before it is durable).
+caf::behavior ledger_actor(caf::stateful_actor<LedgerState>* self, std::shared_ptr<Book> book, JournalSetup journal,
                            std::shared_ptr<Metrics> metrics, LedgerOptions options);
 
 // 32 random hex digits, like Python's uuid4().hex.

@@ -4,6 +4,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <mutex>
 #include <shared_mutex>
@@ -362,7 +364,11 @@ std::uint16_t HttpServer::start() {
   }
   std::uint16_t port = im.acceptor->local_endpoint().port();
   im.accept();
-  for (auto& c : im.contexts) im.threads.emplace_back([ctx = c.get()] { ctx->run(); });
+  for (std::size_t i = 0; i < im.contexts.size(); ++i)
+    im.threads.emplace_back([ctx = im.contexts[i].get(), name = "lpops-http-" + std::to_string(i)] {
+      pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+      ctx->run();
+    });
   im.running = true;
   return port;
 }
