@@ -178,8 +178,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     if (ec == http::error::body_limit)
       return reject(http::status::payload_too_large, "{\"detail\":\"Request body too large\"}", counted);
-    if (ec == http::error::header_limit)
+    if (ec == http::error::header_limit) {
+      // The request line alone past the limit (no line end among the bytes read): the
+      // target is what is too long (RFC 9110 §15.5.15), not the header fields.
+      const auto* data = static_cast<const char*>(buffer_.data().data());
+      if (std::string_view(data, buffer_.size()).find("\r\n") == std::string_view::npos)
+        return reject(http::status::uri_too_long, "{\"detail\":\"Request URI too long\"}", counted);
       return reject(http::status::request_header_fields_too_large, "{\"detail\":\"Request headers too large\"}", counted);
+    }
     if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
     auto& msg = parser_->get();

@@ -166,6 +166,22 @@ TEST_F(HttpServerTest, OversizeBodiesAndGarbageGetAClearErrorAndAClose) {
   EXPECT_TRUE(bad.closed_within(2s));
 }
 
+TEST_F(HttpServerTest, AnOverlongTargetIs414AndOverlongHeadersAre431) {
+  start();
+  Client url(port_);
+  url.send("GET /echo?q=" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+  const std::string r = url.response();
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 414") << r.substr(0, 200);
+  EXPECT_NE(r.find("Request URI too long"), std::string::npos) << r.substr(0, 200);
+  EXPECT_TRUE(url.closed_within(2s));
+  Client headers(port_);
+  headers.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'b') + "\r\n\r\n");
+  const std::string h = headers.response();
+  EXPECT_EQ(h.substr(0, 12), "HTTP/1.1 431") << h.substr(0, 200);
+  EXPECT_NE(h.find("Request headers too large"), std::string::npos) << h.substr(0, 200);
+  EXPECT_TRUE(headers.closed_within(2s));
+}
+
 TEST_F(HttpServerTest, ATransferEncodingThatIsNotChunkedIs400AndCloses) {
   start();
   for (const char* te : {"gzip", "chunked, identity"}) {
