@@ -138,10 +138,34 @@ int serve(const ServeOptions& o) {
     }
   }
 
-  // Recover: snapshot, then the journal tail, through the same apply() as live traffic.
-  const auto recovery_start = std::chrono::steady_clock::now();
   storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
   auto store = std::make_shared<storage::FileStore>(store_options);
+
+  // Listening starts before recovery, which takes seconds on a large journal: meanwhile
+  // /healthz answers 200 (alive), /readyz 503 "starting", /metrics the metrics, and every
+  // other route 503 with Retry-After, instead of refused connections. A port already taken
+  // stops start-up now, not after recovery.
+  auto metrics = std::make_shared<actors::Metrics>();
+  auto ctx = std::make_shared<net::ApiContext>();
+  ctx->settings = settings;
+  ctx->metrics = metrics;
+  ctx->storage_description = store->describe();
+  net::ServerOptions server_options;
+  server_options.host = settings.api_host;
+  server_options.port = static_cast<std::uint16_t>(settings.api_port);
+  server_options.io_threads = static_cast<unsigned>(settings.http_threads);
+  server_options.max_body_bytes = static_cast<std::size_t>(settings.max_body_bytes);
+  auto server = std::make_unique<net::HttpServer>(server_options, net::make_api_handler(ctx));
+  std::uint16_t port;
+  try {
+    port = server->start();
+  } catch (const std::exception& e) {
+    stop_starting(e.what());
+  }
+  spdlog::info("listening on http://{}:{}; answering 503 until the ledger is recovered", settings.api_host, port);
+
+  // Recover: snapshot, then the journal tail, through the same apply() as live traffic.
+  const auto recovery_start = std::chrono::steady_clock::now();
   BookOptions book_options{settings.credit_unit, settings.test_run_id};
   auto book = std::make_shared<Book>(book_options);
   auto recover = [&] {
@@ -192,7 +216,6 @@ int serve(const ServeOptions& o) {
   std::vector<boost::json::object> records;
   for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));
 
-  auto metrics = std::make_shared<actors::Metrics>();
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(settings.actor_threads));
   // Work sharing parks idle workers on a condition variable; work stealing would spin
@@ -385,28 +408,14 @@ int serve(const ServeOptions& o) {
 
   run_bootstrap(settings, registry);
 
-  auto ctx = std::make_shared<net::ApiContext>();
-  ctx->settings = settings;
+  // Published to the HTTP threads by the store to `ready` below (they read none of these
+  // before they see it).
   ctx->ledger = ledger;
   ctx->registry = registry;
   ctx->reader = reader;
-  ctx->metrics = metrics;
-  ctx->storage_description = store->describe();
   ctx->audit = audit;
   ctx->checkpoints = checkpoints;
 
-  net::ServerOptions server_options;
-  server_options.host = settings.api_host;
-  server_options.port = static_cast<std::uint16_t>(settings.api_port);
-  server_options.io_threads = static_cast<unsigned>(settings.http_threads);
-  server_options.max_body_bytes = static_cast<std::size_t>(settings.max_body_bytes);
-  net::HttpServer server(server_options, net::make_api_handler(ctx));
-  std::uint16_t port;
-  try {
-    port = server.start();
-  } catch (const std::exception& e) {
-    stop_starting(e.what());
-  }
   if (o.port_file) {
     std::error_code ec;
     std::ofstream(*o.port_file + ".tmp") << port << "\n";
@@ -421,8 +430,11 @@ int serve(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info("received {}: draining (up to {} s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", settings.shutdown_drain_seconds);
   ctx->draining = true;
-  server.shutdown(std::chrono::seconds(settings.shutdown_drain_seconds));
+  server->shutdown(std::chrono::seconds(settings.shutdown_drain_seconds));
   wait_until_durable(sys, ledger);
+  // The server's handler holds the context and with it the actor handles: both go before
+  // the actors are stopped and the actor system waits for them.
+  server.reset();
   ctx.reset();
   for (const auto& a : {registry, ledger, reader, snapshotter, auditor}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   if (rank) caf::anon_send_exit(rank, caf::exit_reason::user_shutdown);

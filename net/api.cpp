@@ -143,6 +143,12 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
       timed(path_known ? detail_response(405, "Method Not Allowed") : detail_response(404, "Not Found"));
       return;
     }
+    if (!found->before_ready && !ctx->ready.load()) {
+      Response r = detail_response(503, "Starting: the ledger is being recovered; retry shortly");
+      r.headers.push_back({"Retry-After", "1"});
+      timed(std::move(r));
+      return;
+    }
     Call call{std::move(request), std::move(path), std::move(query), std::move(params), timed, ctx.get()};
     if (auto denied = check_access(call, found->access)) {
       timed(std::move(*denied));

@@ -59,6 +59,9 @@ struct Route {
   Access access;
   RouteFn fn;
   const char* summary;
+  // Answered while the node is still recovering (it reads no actor or ledger state);
+  // every other route answers 503 until then.
+  bool before_ready = false;
 };
 
 // Route tables of each area, in matching order.

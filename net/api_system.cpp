@@ -64,11 +64,11 @@ void docs(Call& call) {
 
 const std::vector<Route>& system_routes() {
   static const std::vector<Route> routes = {
-      {"GET", "/healthz", Access::public_, healthz, "Liveness"},
-      {"GET", "/readyz", Access::public_, readyz, "Readiness: recovered, storage and rank-check state"},
-      {"GET", "/metrics", Access::public_, metrics, "Prometheus metrics"},
-      {"GET", "/openapi.json", Access::public_, openapi, "This API, as OpenAPI 3.1"},
-      {"GET", "/docs", Access::public_, docs, "Human-readable route list"},
+      {"GET", "/healthz", Access::public_, healthz, "Liveness", true},
+      {"GET", "/readyz", Access::public_, readyz, "Readiness: recovered, storage and rank-check state", true},
+      {"GET", "/metrics", Access::public_, metrics, "Prometheus metrics", true},
+      {"GET", "/openapi.json", Access::public_, openapi, "This API, as OpenAPI 3.1", true},
+      {"GET", "/docs", Access::public_, docs, "Human-readable route list", true},
   };
   return routes;
 }

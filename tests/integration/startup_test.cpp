@@ -1,0 +1,94 @@
+// Start-up takes time (recovery of a large journal, a large bootstrap file). Meanwhile the
+// node listens: it is alive (/healthz 200), not ready (/readyz 503 "starting"), and every
+// route that needs the ledger answers 503 with Retry-After, never a refused connection.
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+std::uint16_t free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
+  TempDir dir;
+  const std::string data = dir.str() + "/data";
+  std::filesystem::create_directories(data);
+  // 50,000 orchestrators to register before serving: start-up takes a while.
+  const std::string bootstrap = dir.str() + "/orchestrators.json";
+  {
+    std::ofstream out(bootstrap);
+    out << "[";
+    for (int i = 0; i < 50000; ++i) {
+      char address[43];
+      std::snprintf(address, sizeof address, "0x%040x", i + 1);
+      out << (i ? "," : "") << "{\"orchestrator_id\":\"boot-" << i << "\",\"address\":\"" << address << "\"}";
+    }
+    out << "]";
+  }
+  const std::uint16_t port = free_loopback_port();
+  ASSERT_NE(port, 0);
+  const std::string port_file = dir.str() + "/port";
+  const pid_t pid = spawn({lpops_binary(), "serve", "--port", std::to_string(port), "--port-file", port_file},
+                          merged_environment({{"PAYMENTS_DATA_DIR", data},
+                                              {"PAYMENTS_API_HOST", "127.0.0.1"},
+                                              {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", bootstrap}}),
+                          dir.str() + "/log");
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(wait_for_port("127.0.0.1", port, std::chrono::seconds(30))) << read_all(dir.str() + "/log");
+  {
+    HttpClient client("127.0.0.1", port);
+    const auto health = client.request("GET", "/healthz");
+    const auto ready = client.request("GET", "/readyz");
+    const auto credit = client.request(
+        "POST", "/api/workloads/time", R"({"workload_id":"early","orchestrator_id":"boot-1","duration_ms":1000})",
+        {{"Content-Type", "application/json"}});
+    // All three were answered before start-up finished (the port file is written then).
+    ASSERT_FALSE(std::filesystem::exists(port_file)) << "start-up finished before the probes; the window was missed";
+    EXPECT_EQ(health.status, 200) << health.body;
+    EXPECT_EQ(ready.status, 503) << ready.body;
+    EXPECT_NE(ready.body.find("\"status\":\"starting\""), std::string::npos) << ready.body;
+    EXPECT_EQ(credit.status, 503) << credit.body;
+    EXPECT_EQ(credit.header("Retry-After"), "1");
+    EXPECT_NE(credit.body.find("Starting"), std::string::npos) << credit.body;
+  }
+  for (int i = 0; i < 6000 && !std::filesystem::exists(port_file); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(std::filesystem::exists(port_file)) << read_all(dir.str() + "/log");
+  {
+    HttpClient client("127.0.0.1", port);
+    EXPECT_EQ(client.request("GET", "/readyz").status, 200);
+    // The early request changed nothing: the workload does not exist, and now it can be made.
+    EXPECT_EQ(client.request("GET", "/api/workloads?orchestrator_id=boot-1").body, R"({"workloads":[]})");
+    const auto credit = client.request(
+        "POST", "/api/workloads/time", R"({"workload_id":"early","orchestrator_id":"boot-1","duration_ms":1000})",
+        {{"Content-Type", "application/json"}});
+    EXPECT_EQ(credit.status, 200) << credit.body;
+  }
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_pid(pid, std::chrono::seconds(60)), 0) << read_all(dir.str() + "/log");
+}
+
+}  // namespace
+}  // namespace lpops::testing
