@@ -168,18 +168,21 @@ TEST_F(HttpServerTest, OversizeBodiesAndGarbageGetAClearErrorAndAClose) {
 
 TEST_F(HttpServerTest, AnOverlongTargetIs414AndOverlongHeadersAre431) {
   start();
-  Client url(port_);
-  url.send("GET /echo?q=" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
-  const std::string r = url.response();
-  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 414") << r.substr(0, 200);
-  EXPECT_NE(r.find("Request URI too long"), std::string::npos) << r.substr(0, 200);
-  EXPECT_TRUE(url.closed_within(2s));
-  Client headers(port_);
-  headers.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'b') + "\r\n\r\n");
-  const std::string h = headers.response();
-  EXPECT_EQ(h.substr(0, 12), "HTTP/1.1 431") << h.substr(0, 200);
-  EXPECT_NE(h.find("Request headers too large"), std::string::npos) << h.substr(0, 200);
-  EXPECT_TRUE(headers.closed_within(2s));
+  struct Case {
+    std::string request, status, detail;
+  };
+  const Case cases[] = {
+      {"GET /echo?q=" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", "414", "Request URI too long"},
+      {"GET /echo HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'b') + "\r\n\r\n", "431", "Request headers too large"},
+  };
+  for (const auto& c : cases) {
+    Client client(port_);
+    client.send(c.request);
+    const std::string r = client.response();
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 " + c.status) << r.substr(0, 200);
+    EXPECT_NE(r.find(c.detail), std::string::npos) << r.substr(0, 200);
+    EXPECT_TRUE(client.closed_within(2s)) << c.status;
+  }
 }
 
 TEST_F(HttpServerTest, ATransferEncodingThatIsNotChunkedIs400AndCloses) {
