@@ -114,7 +114,7 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<storage::Record
           }
         }
         for (auto& ack : b.acks) ack();
-        // Urgent, so that the next batch goes out before the journal actor works through its
+        // Urgent, so that the next batch goes out before the host (the ledger) works through its
         // mailbox (which it frames while this batch syncs).
         self->send<caf::message_priority::high>(caf::actor_cast<caf::actor>(self->current_sender()), synced_atom::value);
       },

@@ -7,7 +7,7 @@
 // stored once and served verbatim.
 //
 // The log is derived from the journal: an entry is a pure function of its journal record,
-// the orchestrator's address and the previous entry. The journal thread appends entries in
+// the orchestrator's address and the previous entry. The ledger thread (framing journal records) appends entries in
 // the same flush as the records they describe; after a crash, start-up regenerates any
 // entries the journal has and the log lacks (byte-identical), so the log never misses an
 // acknowledged change. A torn last line is cut; damage before it stops start-up.
@@ -22,7 +22,7 @@
 // are read and checked, and it is rewritten. check_stored() re-checks every covered line
 // (hash, chain, agreement with the index) and runs in the background after start.
 //
-// One thread stages entries (append_entry, the journal thread) and one writes them (write,
+// One thread stages entries (append_entry, the ledger thread) and one writes them (write,
 // the journal's sync thread), in order; readers (HTTP) take a shared lock.
 #include <boost/unordered/unordered_flat_map.hpp>
 

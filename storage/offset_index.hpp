@@ -1,5 +1,5 @@
 #pragma once
-// seq -> (offset, length) of durable journal lines. One writer (the journal thread)
+// seq -> (offset, length) of durable journal lines. One writer (the journal's sync thread)
 // appends; any number of readers look up seqs at or below durable() without locks.
 #include <array>
 #include <atomic>

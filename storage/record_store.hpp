@@ -1,5 +1,5 @@
 #pragma once
-// Where framed records and snapshots live. The journal actor is the only writer; the
+// Where framed records and snapshots live. The journal (its sync actor) is the only writer; the
 // JSON-file store implements it today and a PostgreSQL store can implement it without
 // any change to the actors.
 #include <boost/json.hpp>
