@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <mutex>
@@ -151,15 +152,72 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void do_read() {
     parser_.emplace();
+    parser_->eager(true);
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
+    continue_checked_ = false;
     begin_op();
     reading_ = true;
-    http::async_read(socket_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->op_pending_ = false;
-      self->reading_ = false;
-      self->on_read(ec);
-    });
+    parse_buffered();
+  }
+
+  // The request is read by a loop of our own that feeds Beast's parser (what http::async_read
+  // does), so that between two reads it can answer `Expect: 100-continue` once the header is
+  // in: a client that waits for it (curl does, for 1 s, with bodies over 1 KiB) then sends its
+  // body at once. A header-first read followed by a body read cost 5-10% of throughput; this
+  // costs one header lookup per request.
+  void parse_buffered() {
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      beast::error_code ec;
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more) break;
+      if (ec) return read_done(ec);
+      if (used == 0) break;
+    }
+    if (parser_->is_done()) return read_done({});
+    if (!continue_checked_ && parser_->is_header_done()) {
+      continue_checked_ = true;
+      answer_expect_continue();
+    }
+    read_more();
+  }
+
+  void read_more() {
+    const std::size_t spare = buffer_.capacity() - buffer_.size();
+    socket_.async_read_some(buffer_.prepare(std::max<std::size_t>(spare, 16 << 10)),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec == asio::error::eof) {
+                                // The peer closed: between requests that is the end of the
+                                // connection; within one, a truncated request.
+                                if (!self->parser_->got_some()) return self->read_done(http::error::end_of_stream);
+                                beast::error_code eof;
+                                self->parser_->put_eof(eof);
+                                return self->read_done(eof ? eof : http::error::partial_message);
+                              }
+                              if (ec) return self->read_done(ec);
+                              self->parse_buffered();
+                            });
+  }
+
+  void read_done(beast::error_code ec) {
+    op_pending_ = false;
+    reading_ = false;
+    on_read(ec);
+  }
+
+  // RFC 9110 §10.1.1: a client that sent Expect: 100-continue may wait for an interim
+  // response before sending the body. Written directly (25 bytes, non-blocking); in the rare
+  // case the socket cannot take them now, the client sends its body after its own timeout.
+  void answer_expect_continue() {
+    const auto& header = parser_->get();
+    if (header.version() < 11 || parser_->is_done()) return;
+    if (const auto length = parser_->content_length(); length && *length == 0) return;
+    const auto expect = header.find(http::field::expect);
+    if (expect == header.end() || !beast::iequals(expect->value(), "100-continue")) return;
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    (void)::send(socket_.native_handle(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }
 
   void on_read(beast::error_code ec) {
@@ -291,6 +349,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool watchdog_armed_ = false;
   bool op_pending_ = false;
   bool reading_ = false;          // a request read is pending
+  bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
   Clock::time_point op_started_{};
 };

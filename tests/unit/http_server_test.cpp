@@ -166,6 +166,26 @@ TEST_F(HttpServerTest, OversizeBodiesAndGarbageGetAClearErrorAndAClose) {
   EXPECT_TRUE(bad.closed_within(2s));
 }
 
+TEST_F(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBodyIsSent) {
+  start();
+  Client c(port_);
+  // The header alone, as curl sends it; the body follows only after "100 Continue".
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+         "Content-Length: 7\r\n\r\n");
+  const std::string interim = c.read_until([](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; }, 2s);
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  c.send("[1,2,3]");
+  const std::string r = c.response();
+  EXPECT_EQ(r.substr(0, 17), "HTTP/1.1 200 OK\r\n") << r;
+  EXPECT_NE(r.find("[1,2,3]"), std::string::npos) << r;
+  // Without the header, or with a body too large to read, no interim response.
+  c.send(post("[4]"));
+  EXPECT_EQ(c.response().substr(0, 17), "HTTP/1.1 200 OK\r\n");
+  Client big(port_);
+  big.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n");
+  EXPECT_EQ(big.response().substr(0, 12), "HTTP/1.1 413");
+}
+
 TEST_F(HttpServerTest, AnOverlongTargetIs414AndOverlongHeadersAre431) {
   start();
   struct Case {
