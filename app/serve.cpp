@@ -416,15 +416,24 @@ int serve(const ServeOptions& o) {
   ctx->audit = audit;
   ctx->checkpoints = checkpoints;
 
-  if (o.port_file) {
-    std::error_code ec;
-    std::ofstream(*o.port_file + ".tmp") << port << "\n";
-    std::filesystem::rename(*o.port_file + ".tmp", *o.port_file, ec);
-    if (ec) stop_starting("--port-file " + *o.port_file + ": " + ec.message());
+  // A stop signal that came during start-up (it waits, blocked, until sigwait below): the
+  // node never reports ready, and drains and stops at once.
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  if (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)) {
+    spdlog::info("a stop signal arrived during start-up: not reporting ready");
+  } else {
+    if (o.port_file) {
+      std::error_code ec;
+      std::ofstream(*o.port_file + ".tmp") << port << "\n";
+      std::filesystem::rename(*o.port_file + ".tmp", *o.port_file, ec);
+      if (ec) stop_starting("--port-file " + *o.port_file + ": " + ec.message());
+    }
+    ctx->ready = true;
+    spdlog::info("lpops serving on http://{}:{} ({} HTTP threads, {} actor threads)", settings.api_host, port,
+                 settings.http_threads, settings.actor_threads);
   }
-  ctx->ready = true;
-  spdlog::info("lpops serving on http://{}:{} ({} HTTP threads, {} actor threads)", settings.api_host, port,
-               settings.http_threads, settings.actor_threads);
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -178,7 +178,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (parser_->is_done()) return read_done({});
     if (!continue_checked_ && parser_->is_header_done()) {
       continue_checked_ = true;
-      answer_expect_continue();
+      if (!answer_expect_continue()) {
+        close();
+        return read_done(asio::error::connection_aborted);
+      }
     }
     read_more();
   }
@@ -208,16 +211,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   // RFC 9110 §10.1.1: a client that sent Expect: 100-continue may wait for an interim
-  // response before sending the body. Written directly (25 bytes, non-blocking); in the rare
-  // case the socket cannot take them now, the client sends its body after its own timeout.
-  void answer_expect_continue() {
+  // response before sending the body. Written directly (25 bytes, non-blocking; no write of
+  // this connection is pending while a request is read); if the socket cannot take them now,
+  // the client sends its body after its own timeout. False: only part of the line went out,
+  // so the response stream is broken and the connection must close.
+  bool answer_expect_continue() {
     const auto& header = parser_->get();
-    if (header.version() < 11 || parser_->is_done()) return;
-    if (const auto length = parser_->content_length(); length && *length == 0) return;
+    if (header.version() < 11 || parser_->is_done()) return true;
+    if (const auto length = parser_->content_length(); length && *length == 0) return true;
     const auto expect = header.find(http::field::expect);
-    if (expect == header.end() || !beast::iequals(expect->value(), "100-continue")) return;
+    if (expect == header.end() || !beast::iequals(expect->value(), "100-continue")) return true;
     static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    (void)::send(socket_.native_handle(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t sent = ::send(socket_.native_handle(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return sent <= 0 || static_cast<std::size_t>(sent) == kContinue.size();
   }
 
   void on_read(beast::error_code ec) {
@@ -237,10 +243,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (ec == http::error::body_limit)
       return reject(http::status::payload_too_large, "{\"detail\":\"Request body too large\"}", counted);
     if (ec == http::error::header_limit) {
-      // The request line alone past the limit (no line end among the bytes read): the
-      // target is what is too long (RFC 9110 §15.5.15), not the header fields.
-      const auto* data = static_cast<const char*>(buffer_.data().data());
-      if (std::string_view(data, buffer_.size()).find("\r\n") == std::string_view::npos)
+      // The request line alone past the limit (the parser never got to its end, so it has
+      // no target yet): the target is what is too long (RFC 9110 §15.5.15), not the fields.
+      if (parser_->get().target().empty())
         return reject(http::status::uri_too_long, "{\"detail\":\"Request URI too long\"}", counted);
       return reject(http::status::request_header_fields_too_large, "{\"detail\":\"Request headers too large\"}", counted);
     }

@@ -31,32 +31,52 @@ std::uint16_t free_loopback_port() {
   return ntohs(addr.sin_port);
 }
 
-TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
+// `lpops serve` on a fixed free port with 50,000 orchestrators to register before serving,
+// so that start-up takes a while; returns once it accepts connections.
+struct SlowStart {
   TempDir dir;
-  const std::string data = dir.str() + "/data";
-  std::filesystem::create_directories(data);
-  // 50,000 orchestrators to register before serving: start-up takes a while.
-  const std::string bootstrap = dir.str() + "/orchestrators.json";
-  {
-    std::ofstream out(bootstrap);
-    out << "[";
-    for (int i = 0; i < 50000; ++i) {
-      char address[43];
-      std::snprintf(address, sizeof address, "0x%040x", i + 1);
-      out << (i ? "," : "") << "{\"orchestrator_id\":\"boot-" << i << "\",\"address\":\"" << address << "\"}";
+  std::uint16_t port = free_loopback_port();
+  std::string port_file = dir.str() + "/port";
+  pid_t pid = -1;
+
+  void start() {
+    const std::string data = dir.str() + "/data";
+    std::filesystem::create_directories(data);
+    const std::string bootstrap = dir.str() + "/orchestrators.json";
+    {
+      std::ofstream out(bootstrap);
+      out << "[";
+      for (int i = 0; i < 50000; ++i) {
+        char address[43];
+        std::snprintf(address, sizeof address, "0x%040x", i + 1);
+        out << (i ? "," : "") << "{\"orchestrator_id\":\"boot-" << i << "\",\"address\":\"" << address << "\"}";
+      }
+      out << "]";
     }
-    out << "]";
+    ASSERT_NE(port, 0);
+    pid = spawn({lpops_binary(), "serve", "--port", std::to_string(port), "--port-file", port_file},
+                merged_environment({{"PAYMENTS_DATA_DIR", data},
+                                    {"PAYMENTS_API_HOST", "127.0.0.1"},
+                                    {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", bootstrap}}),
+                log());
+    ASSERT_GT(pid, 0);
+    ASSERT_TRUE(wait_for_port("127.0.0.1", port, std::chrono::seconds(30))) << read_all(log());
   }
-  const std::uint16_t port = free_loopback_port();
-  ASSERT_NE(port, 0);
-  const std::string port_file = dir.str() + "/port";
-  const pid_t pid = spawn({lpops_binary(), "serve", "--port", std::to_string(port), "--port-file", port_file},
-                          merged_environment({{"PAYMENTS_DATA_DIR", data},
-                                              {"PAYMENTS_API_HOST", "127.0.0.1"},
-                                              {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", bootstrap}}),
-                          dir.str() + "/log");
-  ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_port("127.0.0.1", port, std::chrono::seconds(30))) << read_all(dir.str() + "/log");
+  std::string log() const { return dir.str() + "/log"; }
+  ~SlowStart() {
+    if (pid > 0 && wait_pid(pid, std::chrono::milliseconds(0)) == -1000) {
+      ::kill(pid, SIGKILL);
+      wait_pid(pid, std::chrono::seconds(30));
+    }
+  }
+};
+
+TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
+  SlowStart node;
+  ASSERT_NO_FATAL_FAILURE(node.start());
+  const std::uint16_t port = node.port;
+  const std::string& port_file = node.port_file;
+  const pid_t pid = node.pid;
   {
     HttpClient client("127.0.0.1", port);
     const auto health = client.request("GET", "/healthz");
@@ -75,7 +95,7 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
   }
   for (int i = 0; i < 6000 && !std::filesystem::exists(port_file); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(std::filesystem::exists(port_file)) << read_all(dir.str() + "/log");
+  ASSERT_TRUE(std::filesystem::exists(port_file)) << read_all(node.log());
   {
     HttpClient client("127.0.0.1", port);
     EXPECT_EQ(client.request("GET", "/readyz").status, 200);
@@ -87,7 +107,21 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
     EXPECT_EQ(credit.status, 200) << credit.body;
   }
   ::kill(pid, SIGTERM);
-  EXPECT_EQ(wait_pid(pid, std::chrono::seconds(60)), 0) << read_all(dir.str() + "/log");
+  EXPECT_EQ(wait_pid(pid, std::chrono::seconds(60)), 0) << read_all(node.log());
+  node.pid = -1;
+}
+
+TEST(Startup, AStopSignalWhileStartingIsNeverReportedReady) {
+  SlowStart node;
+  ASSERT_NO_FATAL_FAILURE(node.start());
+  ASSERT_FALSE(std::filesystem::exists(node.port_file)) << "start-up finished before the signal; the window was missed";
+  ::kill(node.pid, SIGTERM);
+  EXPECT_EQ(wait_pid(node.pid, std::chrono::seconds(60)), 0) << read_all(node.log());
+  node.pid = -1;
+  EXPECT_FALSE(std::filesystem::exists(node.port_file)) << "a node told to stop reported itself ready";
+  const std::string log = read_all(node.log());
+  EXPECT_NE(log.find("a stop signal arrived during start-up"), std::string::npos) << log;
+  EXPECT_EQ(log.find("lpops serving on"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -203,6 +203,14 @@ TEST_F(HttpServerTest, AnOverlongTargetIs414AndOverlongHeadersAre431) {
     EXPECT_NE(r.find(c.detail), std::string::npos) << r.substr(0, 200);
     EXPECT_TRUE(client.closed_within(2s)) << c.status;
   }
+  // The request line arriving in two reads that together pass the limit: still 414.
+  {
+    Client client(port_);
+    client.send("GET /echo?q=" + std::string(10000, 'a'));
+    std::this_thread::sleep_for(100ms);
+    client.send(std::string(7000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(client.response().substr(0, 12), "HTTP/1.1 414");
+  }
 }
 
 TEST_F(HttpServerTest, ATransferEncodingThatIsNotChunkedIs400AndCloses) {
