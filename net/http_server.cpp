@@ -354,8 +354,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool watchdog_armed_ = false;
   bool op_pending_ = false;
   bool reading_ = false;          // a request read is pending
-  bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
+  bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   Clock::time_point op_started_{};
 };
 
