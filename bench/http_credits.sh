@@ -45,14 +45,19 @@ http {
 CONF
 nginx -c "$work/nginx.conf" -p "$work"
 sleep 0.5
-LPOPS_BENCH_RUN=nginx wrk -t$wrk_threads -c"$connections" -d"${seconds}s" --latency -s bench/workload_time.lua \
-  "http://127.0.0.1:$nport" > "$work/nginx.out"
+# wrk's own user + system CPU per request (bash's time builtin reports the child's), so the
+# table shows what the load generator takes from the same two cores.
+TIMEFORMAT='%U %S'
+wrk_cpu_us() { python3 -c "u, s = map(float, open('$1').read().split()); print(f'{(u + s) * 1e6 / $2:.1f}')"; }
+{ time LPOPS_BENCH_RUN=nginx wrk -t$wrk_threads -c"$connections" -d"${seconds}s" --latency -s bench/workload_time.lua \
+  "http://127.0.0.1:$nport" > "$work/nginx.out" ; } 2> "$work/nginx.time"
 read -r n_rps n_p50 n_p99 n_bad < <(summarise "$work/nginx.out")
 kill "$(cat "$work/nginx.pid")"; rm -f "$work/nginx.pid"
 
-echo "| server | orchestrators | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | server CPU µs/req | vs nginx |"
-echo "|---|---|---|---|---|---|---|---|---|"
-echo "| nginx (static 200) | - | $n_rps | $n_p50 | $n_p99 | $n_bad | - | - | 1.00 |"
+n_requests=$(awk '/requests in/ {print $1}' "$work/nginx.out")
+echo "| server | orchestrators | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | server CPU µs/req | wrk CPU µs/req | vs nginx |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| nginx (static 200) | - | $n_rps | $n_p50 | $n_p99 | $n_bad | - | - | $(wrk_cpu_us "$work/nginx.time" "$n_requests") | 1.00 |"
 
 for orchestrators in 10 10000; do
   data="$work/data-$orchestrators"
@@ -70,8 +75,9 @@ PY
   pid=$!
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   cpu_before=$(cpu_ticks $pid)
-  LPOPS_BENCH_ORCHESTRATORS=$orchestrators LPOPS_BENCH_RUN="r$orchestrators" wrk -t$wrk_threads -c"$connections" \
-    -d"${seconds}s" --latency -s bench/workload_time.lua "http://127.0.0.1:$port" > "$work/lpops-$orchestrators.out"
+  { time LPOPS_BENCH_ORCHESTRATORS=$orchestrators LPOPS_BENCH_RUN="r$orchestrators" wrk -t$wrk_threads -c"$connections" \
+    -d"${seconds}s" --latency -s bench/workload_time.lua "http://127.0.0.1:$port" > "$work/lpops-$orchestrators.out" ; } \
+    2> "$work/lpops-$orchestrators.time"
   read -r rps p50 p99 bad < <(summarise "$work/lpops-$orchestrators.out")
   cpu_after=$(cpu_ticks $pid)
   requests=$(awk '/requests in/ {print $1}' "$work/lpops-$orchestrators.out")
@@ -84,5 +90,5 @@ PY
   rm -rf "$data"
   sync
   ratio=$(python3 -c "print(f'{$rps/$n_rps:.2f}')")
-  echo "| lpops (fsync on, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $ratio |"
+  echo "| lpops (fsync on, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $(wrk_cpu_us "$work/lpops-$orchestrators.time" "$requests") | $ratio |"
 done
