@@ -172,10 +172,16 @@ std::string build() {
     if (!params.empty()) op["parameters"] = std::move(params);
     json::object responses{{"200", ok}};
     json::object error{{"content", json::object{{"application/json", json::object{{"schema", ref("Error")}}}}}};
-    for (const char* code : {"400", "401", "403", "404", "409", "413", "422", "429"}) {
+    for (const char* code : {"400", "401", "403", "404", "409", "413", "414", "422", "429", "431"}) {
       json::object e = error;
       e["description"] = code;
       responses[code] = std::move(e);
+    }
+    if (!r->before_ready) {
+      json::object e = error;
+      e["description"] = "Starting: the ledger is being recovered; retry after the Retry-After seconds";
+      e["headers"] = json::object{{"Retry-After", json::object{{"schema", json::object{{"type", "integer"}}}}}};
+      responses["503"] = std::move(e);
     }
     op["responses"] = std::move(responses);
     if (r->access != Access::public_)

@@ -62,6 +62,10 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
                         "/api/balances", "/healthz", "/readyz", "/metrics"})
     EXPECT_TRUE(paths.contains(p)) << p;
   EXPECT_TRUE(paths.at("/api/workloads/time").at("post").as_object().contains("requestBody"));
+  // Routes that need the ledger answer 503 while the node starts; liveness never does.
+  EXPECT_TRUE(paths.at("/api/workloads/time").at("post").at("responses").as_object().contains("503"));
+  EXPECT_FALSE(paths.at("/healthz").at("get").at("responses").as_object().contains("503"));
+  EXPECT_TRUE(paths.at("/api/workloads").at("get").at("responses").as_object().contains("414"));
   EXPECT_EQ(get("/docs").status, 200);
   EXPECT_FALSE(doc.as_object().contains("servers"));
   // Mounted under a prefix by a proxy: the document says where to call.

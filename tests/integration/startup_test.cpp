@@ -1,35 +1,17 @@
 // Start-up takes time (recovery of a large journal, a large bootstrap file). Meanwhile the
 // node listens: it is alive (/healthz 200), not ready (/readyz 503 "starting"), and every
 // route that needs the ledger answers 503 with Retry-After, never a refused connection.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "tests/integration/fixture.hpp"
+#include "tests/support/anvil_process.hpp"
 
 namespace lpops::testing {
 namespace {
-
-std::uint16_t free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // `lpops serve` on a fixed free port with 50,000 orchestrators to register before serving,
 // so that start-up takes a while; returns once it accepts connections.
