@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "chain/hex.hpp"
+
 
 namespace lpops::actors {
 namespace {
@@ -24,6 +26,81 @@ void finish(Self* self, Decision decision, const Reply& reply) {
     return;
   }
   st.journal->append(st.book->last_seq(), std::move(*decision.effect), std::move(ack));
+}
+
+OwnerLookup lookup_owner(const Book& book, const std::string& id) {
+  OwnerLookup out;
+  const auto* record = book.orchestrator_record(id);
+  if (!record) return out;
+  if (const auto* d = record->if_contains("denylisted"); d && d->is_bool() && d->get_bool()) {
+    out.outcome = OwnerLookup::Outcome::denylisted;
+    return out;
+  }
+  const auto* a = record->if_contains("address");
+  if (!a || !a->is_string() || a->get_string().empty()) {
+    out.outcome = OwnerLookup::Outcome::no_address;
+    return out;
+  }
+  auto address = chain::parse_address(a->get_string());
+  if (!address) {
+    out.outcome = OwnerLookup::Outcome::bad_address;
+    return out;
+  }
+  out.outcome = OwnerLookup::Outcome::ok;
+  out.owner = chain::to_lower_hex(*address);
+  return out;
+}
+
+// The tree over every registered orchestrator with a valid address, as of now.
+const chain::credential::LedgerTree& ledger_tree(LedgerState& st) {
+  auto& cache = st.ledger_tree;
+  if (cache.tree && cache.seq == st.book->last_seq()) return *cache.tree;
+  std::vector<chain::credential::LedgerLeaf> leaves;
+  leaves.reserve(st.book->orchestrator_order().size());
+  for (const auto& id : st.book->orchestrator_order()) {
+    const auto* a = st.book->orchestrator_record(id)->if_contains("address");
+    if (!a || !a->is_string()) continue;
+    auto address = chain::parse_address(a->get_string());
+    if (!address) continue;
+    chain::credential::LedgerLeaf leaf;
+    leaf.orchestrator_id = id;
+    leaf.recipient = *address;
+    leaf.balance = st.book->balance(id);
+    leaves.push_back(std::move(leaf));
+  }
+  cache.tree = chain::credential::LedgerTree::build(std::move(leaves));
+  cache.seq = st.book->last_seq();
+  return *cache.tree;
+}
+
+void answer_ledger_proof(LedgerState& st, const LedgerProofQuery& q) {
+  if (q.token_hash) {
+    auto owner = st.book->authenticate(*q.token_hash, now_micros());
+    if (!owner) return q.reply(401, detail_body("Orchestrator token required"));
+    if (*owner != q.orchestrator_id)
+      return q.reply(403, detail_body("An orchestrator token may only read its own orchestrator's ledger entry"));
+  }
+  const auto& tree = ledger_tree(st);
+  if (tree.size() == 0) return q.reply(404, detail_body("ledger is empty"));
+  auto index = tree.index_of(q.orchestrator_id);
+  if (!index) return q.reply(404, detail_body("orchestrator not in ledger"));
+  const auto& leaf = tree.leaf(*index);
+  boost::json::object entry{{"orchestrator_id", leaf.orchestrator_id},
+                            {"recipient", chain::to_lower_hex(leaf.recipient)},
+                            {"balance_eth", format_eth(leaf.balance)},
+                            {"balance_wei", format_wei(leaf.balance)},
+                            {"orch_hash", chain::to_hex(leaf.orch_hash)},
+                            {"leaf_hash", chain::to_hex(leaf.leaf_hash)}};
+  boost::json::object out{{"ledger_root", chain::to_hex(tree.root())},
+                          {"leaf_index", *index},
+                          {"tree_size", tree.size()},
+                          {"entry", std::move(entry)}};
+  if (q.with_proof) {
+    boost::json::array proof;
+    for (const auto& h : tree.proof(*index)) proof.push_back(boost::json::string(chain::to_hex(h)));
+    out["proof"] = std::move(proof);
+  }
+  q.reply(200, boost::json::serialize(out));
 }
 
 }  // namespace
@@ -90,6 +167,27 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
       [=](RecordPolicy& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         finish(self, self->state.book->record_policy(m.policy_hash, m.policy, now_micros()), m.reply);
+      },
+      [=](LookupOwner& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        m.done(lookup_owner(*self->state.book, m.orchestrator_id));
+      },
+      [=](IssueToken& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        auto decision = s.book->issue_credential_token(m.orchestrator_id, m.token_id, m.token_hash, m.expires_at,
+                                                       m.max_per_orchestrator, now_micros());
+        if (decision.failure) return reply_failure(m.reply, *decision.failure);
+        s.journal->append(s.book->last_seq(), std::move(*decision.effect),
+                          [reply = std::move(m.reply), body = std::move(m.body)] { reply(200, body); });
+      },
+      [=](RevokeTokens& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        finish(self, self->state.book->revoke_credential_tokens(m.orchestrator_id, now_micros()), m.reply);
+      },
+      [=](LedgerProofQuery& q) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        answer_ledger_proof(self->state, q);
       },
       [=](Query& q) {
         HandlerTimer timer(*self->state.actor_metrics, self);

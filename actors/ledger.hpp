@@ -7,11 +7,13 @@
 #include <caf/all.hpp>
 
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "actors/journal.hpp"
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
+#include "chain/credential.hpp"
 #include "domain/book.hpp"
 #include "domain/rate.hpp"
 
@@ -19,6 +21,12 @@ namespace lpops::actors {
 
 struct LedgerOptions {
   Rate workload_time_rate;
+};
+
+// The ledger tree of GET …/ledger-entry|ledger-proof, rebuilt when the book has changed.
+struct LedgerTreeCache {
+  std::uint64_t seq = 0;
+  std::optional<chain::credential::LedgerTree> tree;
 };
 
 struct LedgerState {
@@ -29,6 +37,7 @@ struct LedgerState {
   ActorMetrics* actor_metrics = nullptr;
   std::uint64_t handled = 0;
   std::mt19937_64 rng{std::random_device{}()};
+  LedgerTreeCache ledger_tree;
 };
 
 // Also answers JournalBarrier (runs once everything before it is durable).

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,38 @@ struct Query {
   Reply reply;
 };
 
+// --- orchestrator credentials (actors/credential.hpp) ---
+// The owner address of a registered orchestrator, as the credential checks need it.
+struct OwnerLookup {
+  enum class Outcome { ok, not_found, denylisted, no_address, bad_address };
+  Outcome outcome = Outcome::not_found;
+  std::string owner;  // "0x" + 40 hex, lower-cased, when ok
+};
+struct LookupOwner {
+  std::string orchestrator_id;
+  std::function<void(OwnerLookup)> done;  // called on the ledger's thread
+};
+// Stores a credential token that passed every check; replies `body` once durable.
+struct IssueToken {
+  std::string orchestrator_id, token_id, token_hash;
+  UnixMicros expires_at = 0;
+  std::size_t max_per_orchestrator = 16;
+  std::string body;
+  Reply reply;
+};
+struct RevokeTokens {
+  std::string orchestrator_id;
+  Reply reply;
+};
+// GET /api/transparency/tee-core/ledger-entry|ledger-proof: the orchestrator's leaf in the
+// ledger tree. `token_hash` set: only the token's own orchestrator may be asked for.
+struct LedgerProofQuery {
+  std::string orchestrator_id;
+  std::optional<std::string> token_hash;
+  bool with_proof = false;
+  Reply reply;
+};
+
 // --- registry and orchestrators ---
 struct Register {
   Registration registration;
@@ -129,6 +162,10 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Adjust)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::UpsertOrchestrator)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RecordPolicy)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::LookupOwner)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::IssueToken)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RevokeTokens)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::LedgerProofQuery)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Register)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::HealthPush)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ApplyRegistration)

@@ -24,9 +24,9 @@ class ChainRuntime {
   ChainRuntime& operator=(const ChainRuntime&) = delete;
 
   // A client for `url` on this runtime's thread (started on first use).
-  Result<std::shared_ptr<chain::EthRpc>> rpc(const std::string& url) {
+  Result<std::shared_ptr<chain::EthRpc>> rpc(const std::string& url, chain::RpcOptions options = {}) {
     start();
-    auto client = chain::RpcClient::create(io_.get_executor(), url);
+    auto client = chain::RpcClient::create(io_.get_executor(), url, std::move(options));
     if (!client) return Error{client.error()};
     return std::make_shared<chain::EthRpc>(std::move(client).value());
   }

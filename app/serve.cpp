@@ -16,6 +16,7 @@
 #include "actors/checkpoints.hpp"
 #include "actors/journal.hpp"
 #include "actors/ledger.hpp"
+#include "actors/credential.hpp"
 #include "actors/rank.hpp"
 #include "actors/reader.hpp"
 #include "actors/registry.hpp"
@@ -403,6 +404,32 @@ int serve(const ServeOptions& o) {
   } else {
     spdlog::info("rank check disabled: TOP_CONTRACT_ADDRESS is unset, any address may register");
   }
+  caf::actor credential;
+  if (settings.credential_contract_address) {
+    chain::RpcOptions rpc_options;
+    rpc_options.timeout = std::chrono::seconds(settings.credential_rpc_timeout_seconds);
+    rpc_options.max_attempts = 2;  // a client is waiting
+    auto rpc = chain.rpc(settings.eth_rpc_url, rpc_options);
+    if (!rpc) stop_starting("ETH_RPC_URL: " + rpc.error());
+    const auto contract = chain::parse_address(*settings.credential_contract_address).value();
+    actors::CredentialOptions credential_options;
+    credential_options.contract_address = *settings.credential_contract_address;
+    credential_options.nonce_ttl_seconds = settings.credential_nonce_ttl_seconds;
+    credential_options.token_ttl_seconds = settings.credential_token_ttl_seconds;
+    credential_options.max_nonces = static_cast<std::size_t>(settings.credential_max_nonces);
+    credential_options.tokens_per_orchestrator = static_cast<std::size_t>(settings.credential_tokens_per_orchestrator);
+    credential_options.check = [&chain, eth = *rpc, contract](chain::Address owner, chain::Address delegate,
+                                                              std::function<void(chain::credential::Check)> done) {
+      chain.spawn([eth, contract, owner, delegate, done = std::move(done)]() -> boost::asio::awaitable<void> {
+        done(co_await chain::credential::check_on_chain(*eth, contract, owner, delegate));
+      });
+    };
+    credential = sys.spawn(actors::credential_actor, ledger, metrics, std::move(credential_options));
+    spdlog::info("orchestrator credentials: contract {} via {}; nonces live {} s, tokens {} s", *settings.credential_contract_address,
+                 (*rpc)->client().redacted_url(), settings.credential_nonce_ttl_seconds, settings.credential_token_ttl_seconds);
+  } else {
+    spdlog::info("orchestrator credentials disabled: PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS is unset");
+  }
   auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options, rank);
   auto reader = sys.spawn<caf::detached>(actors::reader_actor, store);
 
@@ -413,6 +440,7 @@ int serve(const ServeOptions& o) {
   ctx->ledger = ledger;
   ctx->registry = registry;
   ctx->reader = reader;
+  ctx->credential = credential;
   ctx->audit = audit;
   ctx->checkpoints = checkpoints;
 
@@ -447,6 +475,7 @@ int serve(const ServeOptions& o) {
   ctx.reset();
   for (const auto& a : {registry, ledger, reader, snapshotter, auditor}) caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   if (rank) caf::anon_send_exit(rank, caf::exit_reason::user_shutdown);
+  if (credential) caf::anon_send_exit(credential, caf::exit_reason::user_shutdown);
   chain.stop();
   spdlog::info("journal flushed; stopped");
   spdlog::default_logger()->flush();

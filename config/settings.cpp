@@ -252,6 +252,15 @@ Result<Settings> load_settings(const Environment& env) {
   r.boolean("PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", s.bootstrap_skip_rank_validation);
   r.url("PAYMENTS_EDGE_CONFIG_URL", s.edge_config_url);
   r.optional_text("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
+  r.address("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", s.credential_contract_address);
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, 1, 86400);
+  s.credential_nonce_ttl_seconds = std::max(30L, s.credential_nonce_ttl_seconds);  // the reference's floor
+  // 0 means the default, as in the reference; a negative TTL (tokens that never expire) is refused.
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", s.credential_token_ttl_seconds, 0, 86400 * 365);
+  if (s.credential_token_ttl_seconds == 0) s.credential_token_ttl_seconds = 900;
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES", s.credential_max_nonces, 1, 10'000'000);
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKENS_PER_ORCHESTRATOR", s.credential_tokens_per_orchestrator, 1, 1000);
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_RPC_TIMEOUT_SECONDS", s.credential_rpc_timeout_seconds, 1, 300);
 
   r.address("TOP_CONTRACT_ADDRESS", s.top_contract_address);
   r.integer("TOP_CACHE_TTL_SECONDS", s.top_cache_ttl_seconds, 1, 86400 * 365);

@@ -57,6 +57,15 @@ struct Settings {
   bool bootstrap_skip_rank_validation = true;
   std::optional<std::string> edge_config_url, edge_config_token;
 
+  // Orchestrator credentials (POST /api/orchestrators/{id}/credential/*): off while the
+  // contract address is unset.
+  std::optional<std::string> credential_contract_address;
+  long credential_nonce_ttl_seconds = 300;   // at least 30
+  long credential_token_ttl_seconds = 900;
+  long credential_max_nonces = 10'000;       // outstanding (unused, unexpired) nonces
+  long credential_tokens_per_orchestrator = 16;  // live tokens; issuing one more drops the oldest
+  long credential_rpc_timeout_seconds = 10;
+
   // Chain
   std::optional<std::string> top_contract_address;
   long top_cache_ttl_seconds = 300;

@@ -117,6 +117,18 @@ class Book {
   // Stores an orchestrator record as the registry produced it.
   Effect upsert_orchestrator(boost::json::object record, UnixMicros now);
 
+  // Orchestrator credential tokens (domain/book_credentials.cpp). Issues a token for a
+  // registered, not denylisted orchestrator: 404/403 otherwise. The effect also drops the
+  // orchestrator's expired tokens and its oldest ones beyond `max_per_orchestrator`.
+  Decision issue_credential_token(const std::string& orchestrator_id, const std::string& token_id,
+                                  const std::string& token_hash, UnixMicros expires_at, std::size_t max_per_orchestrator,
+                                  UnixMicros now);
+  // Revokes every token of the orchestrator; the response counts them.
+  Decision revoke_credential_tokens(const std::string& orchestrator_id, UnixMicros now);
+  // The orchestrator a live (unexpired) token hash belongs to.
+  std::optional<std::string> authenticate(const std::string& token_hash, UnixMicros now) const;
+  std::size_t credential_token_count() const { return tokens_.size(); }
+
   // Queries.
   bool knows_orchestrator(const std::string& id) const { return orchestrator_record(id) != nullptr; }
   SignedWei balance(const std::string& id) const;
@@ -190,6 +202,15 @@ class Book {
   // not take one of them, nor a generated id one of the keys, so one id is one change.
   std::set<std::string> generated_adjustments_;
   std::set<std::string> policies_;                           // recorded policy event ids
+  struct CredentialToken {
+    std::string token_id, orchestrator_id;
+    UnixMicros created_at = 0, expires_at = 0;
+  };
+  // Live credential tokens by "sha256:<hex>" of the token, and each orchestrator's token
+  // hashes, oldest first.
+  boost::unordered_flat_map<std::string, CredentialToken> tokens_;
+  std::map<std::string, std::vector<std::string>> tokens_by_orchestrator_;
+  std::optional<std::string> apply_credential(const CredentialNote& note, UnixMicros at);
   std::vector<std::uint64_t> entry_seqs_;
 };
 

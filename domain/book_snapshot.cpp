@@ -129,6 +129,14 @@ json::object Book::snapshot_without_workloads() const {
   json::array policies;
   for (const auto& p : policies_) policies.push_back(json::string(p));
   s["policies"] = std::move(policies);
+  json::array tokens;  // per orchestrator (sorted), oldest first
+  for (const auto& [id, hashes] : tokens_by_orchestrator_)
+    for (const auto& h : hashes) {
+      const auto& t = tokens_.at(h);
+      tokens.push_back(json::object{{"token_hash", h}, {"token_id", t.token_id}, {"orchestrator_id", t.orchestrator_id},
+                                    {"created_at", t.created_at}, {"expires_at", t.expires_at}});
+    }
+  s["credential_tokens"] = std::move(tokens);
   json::object days;
   for (const auto* kv : ids) {
     const auto& [id, o] = *kv;
@@ -183,6 +191,16 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
       for (const auto& id : g->as_array()) b.generated_adjustments_.insert(std::string(id.as_string()));
     if (const auto* p = s.if_contains("policies"); p && p->is_array())  // absent in older snapshots
       for (const auto& id : p->as_array()) b.policies_.insert(std::string(id.as_string()));
+    if (const auto* t = s.if_contains("credential_tokens"); t && t->is_array())  // absent in older snapshots
+      for (const auto& tv : t->as_array()) {
+        const auto& o = tv.as_object();
+        std::string hash = get_string(o, "token_hash");
+        CredentialToken token{get_string(o, "token_id"), get_string(o, "orchestrator_id"),
+                              get_opt_int(o, "created_at").value_or(0), get_opt_int(o, "expires_at").value_or(0)};
+        if (hash.empty() || token.orchestrator_id.empty()) return Error{"snapshot credential token is malformed"};
+        b.tokens_by_orchestrator_[token.orchestrator_id].push_back(hash);
+        if (!b.tokens_.emplace(std::move(hash), std::move(token)).second) return Error{"snapshot lists a credential token twice"};
+      }
     // Day totals and entry seqs belong to ids that have an account.
     auto with_account = [&b](std::string_view id) -> PerOrchestrator* {
       auto it = b.by_orchestrator_.find(std::string(id));

@@ -9,16 +9,30 @@ constexpr std::string_view kOrchestrator = "orchestrator";
 constexpr std::string_view kWorkload = "workload";
 constexpr std::string_view kAdjustment = "adjustment";
 constexpr std::string_view kPolicy = "policy";
+constexpr std::string_view kCredential = "credential";
 
 std::string_view type_name(Effect::Type type) {
   switch (type) {
     case Effect::Type::orchestrator: return kOrchestrator;
     case Effect::Type::workload: return kWorkload;
     case Effect::Type::policy: return kPolicy;
+    case Effect::Type::credential: return kCredential;
     case Effect::Type::adjustment: break;
   }
   return kAdjustment;
 }
+json::object credential_json(const CredentialNote& c) {
+  json::array dropped;
+  for (const auto& h : c.dropped) dropped.push_back(json::string(h));
+  json::object o;
+  o["orchestrator_id"] = c.orchestrator_id;
+  o["token_id"] = opt_value(c.token_id);
+  o["token_hash"] = opt_value(c.token_hash);
+  o["expires_at"] = c.expires_at;
+  o["dropped"] = std::move(dropped);
+  return o;
+}
+
 }  // namespace
 
 json::object Effect::to_json() const {
@@ -40,6 +54,7 @@ json::object Effect::to_json() const {
     }
     o["adjustment"] = std::move(a);
   }
+  if (credential) o["credential"] = credential_json(*credential);
   return o;
 }
 
@@ -77,6 +92,10 @@ void Effect::append_json(std::string& out) const {
     }
     out += '}';
   }
+  if (credential) {
+    out += ",\"credential\":";
+    out += json::serialize(credential_json(*credential));
+  }
   out += '}';
 }
 
@@ -87,6 +106,7 @@ Result<Effect> Effect::from_json(const json::object& o) {
   else if (type == kWorkload) e.type = Type::workload;
   else if (type == kAdjustment) e.type = Type::adjustment;
   else if (type == kPolicy) e.type = Type::policy;
+  else if (type == kCredential) e.type = Type::credential;
   else return Error{"unknown effect type '" + type + "'"};
   e.at = parse_iso(get_string(o, "at")).value_or(0);
   if (auto it = o.find("orchestrator"); it != o.end()) {
@@ -109,6 +129,16 @@ Result<Effect> Effect::from_json(const json::object& o) {
     const auto& a = it->value().get_object();
     e.adjustment = AdjustmentNote{get_opt_string(a, "reference_workload_id"), get_opt_string(a, "notes"),
                                   get_opt_string(a, "idempotency_key"), get_opt_string(a, "request_digest")};
+  }
+  if (auto it = o.find("credential"); it != o.end()) {
+    if (!it->value().is_object()) return Error{"credential effect with a malformed note"};
+    const auto& c = it->value().get_object();
+    CredentialNote note{get_string(c, "orchestrator_id"), get_opt_string(c, "token_id"), get_opt_string(c, "token_hash"),
+                        get_opt_int(c, "expires_at").value_or(0), {}};
+    if (const auto* d = c.if_contains("dropped"); d && d->is_array())
+      for (const auto& h : d->get_array())
+        if (h.is_string()) note.dropped.emplace_back(h.get_string());
+    e.credential = std::move(note);
   }
   return e;
 }

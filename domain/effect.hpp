@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "domain/ledger_entry.hpp"
 #include "domain/workload.hpp"
@@ -17,10 +18,21 @@ struct AdjustmentNote {
   std::optional<std::string> reference_workload_id, notes, idempotency_key, request_digest;
 };
 
+// An orchestrator credential token issued (token_hash set) and older tokens dropped: the
+// orchestrator's expired ones, its oldest beyond the per-orchestrator limit, or all of them
+// on revocation. The command decides what is dropped, so replay needs no settings.
+struct CredentialNote {
+  std::string orchestrator_id;
+  std::optional<std::string> token_id, token_hash;  // "sha256:<hex>" of the token text
+  UnixMicros expires_at = 0;
+  std::vector<std::string> dropped;                 // token hashes
+};
+
 struct Effect {
   // policy: a snapshot of the crediting settings, recorded (once per distinct policy) for the
   // transparency log; it changes no balance.
-  enum class Type { orchestrator, workload, adjustment, policy };
+  // credential: an orchestrator credential token issued or revoked; no balance changes.
+  enum class Type { orchestrator, workload, adjustment, policy, credential };
   Type type = Type::workload;
   UnixMicros at = 0;
   std::shared_ptr<const boost::json::object> orchestrator;  // the full record
@@ -28,6 +40,7 @@ struct Effect {
   std::shared_ptr<const Workload> workload;
   std::optional<LedgerEntry> entry;
   std::optional<AdjustmentNote> adjustment;
+  std::optional<CredentialNote> credential;
 
   boost::json::object to_json() const;
   // Appends json::serialize(to_json()), byte for byte, without building the object (the

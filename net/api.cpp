@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/pct_string_view.hpp>
 
 #include <chrono>
@@ -50,6 +51,15 @@ bool match(const std::vector<std::string>& parts, const std::vector<std::string>
 
 std::optional<Response> check_access(const Call& call, Access access) {
   const auto& s = call.ctx->settings;
+  if (access == Access::orchestrator) {
+    // The token itself is checked against the book by the handler (a ledger query).
+    if (call.orchestrator_token()) return std::nullopt;
+    return detail_response(401, "Orchestrator token required");
+  }
+  if (access == Access::orchestrator_or_operator) {
+    if (call.orchestrator_token() || call.is_operator()) return std::nullopt;
+    return detail_response(401, "Orchestrator token required");
+  }
   const std::string* token = call.request.header("X-Admin-Token");
   const bool is_admin = s.admin_token && token && same_token(*token, *s.admin_token);
   if (access == Access::admin) {
@@ -91,9 +101,52 @@ actors::Reply Call::reply() const {
   };
 }
 
+bool public_rate_limited(Call& call) {
+  auto& ctx = *call.ctx;
+  const std::string ip = call.client_ip();
+  const UnixMicros now = now_micros();
+  std::lock_guard lock(ctx.public_limit_mutex);
+  if (!ctx.public_burst) {
+    ctx.public_burst = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_burst), 10);
+    ctx.public_minute = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_per_minute), 60);
+  }
+  if (ctx.public_burst->allow(ip, now) && ctx.public_minute->allow(ip, now)) return false;
+  call.respond(detail_response(429, "Rate limited"));
+  return true;
+}
+
+std::optional<std::string> Call::orchestrator_token() const {
+  auto trimmed = [](std::string_view s) {
+    auto b = s.find_first_not_of(" \t");
+    if (b == std::string_view::npos) return std::string();
+    return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
+  };
+  if (const std::string* auth = request.header("Authorization")) {
+    std::string_view a = *auth;
+    if (a.size() > 7 && boost::algorithm::iequals(a.substr(0, 7), "bearer ")) {
+      std::string token = trimmed(a.substr(7));
+      if (!token.empty()) return token;
+    }
+  }
+  if (const std::string* header = request.header("X-Orchestrator-Token")) {
+    std::string token = trimmed(*header);
+    if (!token.empty()) return token;
+  }
+  return std::nullopt;
+}
+
+bool Call::is_operator() const {
+  const auto& s = ctx->settings;
+  const std::string* token = request.header("X-Admin-Token");
+  if (!token) return false;
+  bool ok = s.admin_token && same_token(*token, *s.admin_token);
+  for (const auto& v : s.viewer_tokens) ok = ok || same_token(*token, v);
+  return ok;
+}
+
 std::vector<const Route*> all_routes() {
   std::vector<const Route*> out;
-  for (const auto* table : {&system_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes(), &transparency_routes()})
+  for (const auto* table : {&system_routes(), &credential_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes(), &transparency_routes()})
     for (const auto& r : *table) out.push_back(&r);
   return out;
 }

@@ -23,6 +23,7 @@ namespace lpops::net {
 struct ApiContext {
   config::Settings settings;
   caf::actor ledger, registry, reader;
+  caf::actor credential;  // unset: no credential contract configured
   std::shared_ptr<actors::Metrics> metrics;
   std::string storage_description;
   std::shared_ptr<storage::AuditLog> audit;
@@ -36,7 +37,10 @@ struct ApiContext {
 Handler make_api_handler(std::shared_ptr<ApiContext> ctx);
 
 // --- shared by the route files ---
-enum class Access { public_, view, admin };
+// orchestrator: an orchestrator token (Authorization: Bearer, else X-Orchestrator-Token) must
+// be present; the handler checks it against the book. orchestrator_or_operator: that, or a
+// valid admin or viewer token (X-Admin-Token), which may read any orchestrator.
+enum class Access { public_, view, admin, orchestrator, orchestrator_or_operator };
 
 struct Call {
   Request request;
@@ -49,7 +53,14 @@ struct Call {
   std::string client_ip() const;     // proxy-aware request IP
   // An actor Reply that completes this call.
   actors::Reply reply() const;
+  // The orchestrator token of the request, if it carries one.
+  std::optional<std::string> orchestrator_token() const;
+  // Whether X-Admin-Token holds a configured admin or viewer token.
+  bool is_operator() const;
 };
+
+// The public routes' per-IP limits; answers 429 itself and returns true when over them.
+bool public_rate_limited(Call& call);
 
 using RouteFn = void (*)(Call&);
 
@@ -65,6 +76,7 @@ struct Route {
 };
 
 // Route tables of each area, in matching order.
+const std::vector<Route>& credential_routes();
 const std::vector<Route>& orchestrator_routes();
 const std::vector<Route>& workload_routes();
 const std::vector<Route>& ledger_routes();

@@ -1,6 +1,7 @@
 // /api/orchestrators: registration, views, stats, health pushes, balances.
 #include <regex>
 
+#include "actors/credential.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/json_fields.hpp"
 #include "net/api.hpp"
@@ -88,19 +89,50 @@ void get_orchestrator(Call& call) {
   });
 }
 
-void orchestrator_token_required(Call& call) {
-  // Orchestrator credentials are not issued by this node yet, so no token can match.
-  call.respond(detail_response(401, "Orchestrator token required"));
+// Asks the ledger: the request's orchestrator token must be live; `answer` gets its
+// orchestrator id.
+void ask_as_orchestrator(Call& call, std::function<std::pair<int, std::string>(const Book&, const std::string&)> answer) {
+  ask_ledger(call, [hash = actors::credential_token_hash(call.orchestrator_token().value_or("")),
+                    answer = std::move(answer)](const Book& book) {
+    auto id = book.authenticate(hash, now_micros());
+    if (!id) return std::pair{401, actors::detail_body("Orchestrator token required")};
+    return answer(book, *id);
+  });
 }
 
-void orchestrator_stats(Call& call) {
+void bootstrap(Call& call) {
+  const auto& s = call.ctx->settings;
+  ask_as_orchestrator(call, [url = s.edge_config_url, token = s.edge_config_token](const Book&, const std::string& id) {
+    return std::pair{200, json::serialize(json::object{
+                              {"orchestrator_id", id}, {"edge_config_url", opt_value(url)}, {"edge_config_token", opt_value(token)}})};
+  });
+}
+
+void me(Call& call) {
+  ViewContext view = view_context(call);
+  view.redact_ips = false;  // an orchestrator sees its own record whole
+  ask_as_orchestrator(call, [view](const Book& book, const std::string& id) {
+    const auto* record = book.orchestrator_record(id);
+    if (!record) return std::pair{404, actors::detail_body("Not found")};
+    return std::pair{200, python_json(orchestrator_view(*record, book.balance(id), view))};
+  });
+}
+
+std::optional<std::int64_t> stats_days(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
   std::int64_t days = q.integer("days", 1, 365).value_or(30);
-  if (!v.ok()) return call.respond(v.response());
+  if (!v.ok()) {
+    call.respond(v.response());
+    return std::nullopt;
+  }
+  return days;
+}
+
+std::function<std::pair<int, std::string>(const Book&, const std::string&)> stats_answer(const Call& call, std::int64_t days) {
   const auto& s = call.ctx->settings;
-  ask_ledger(call, [id = call.params[0], days, credit_unit = s.credit_unit, session_rate = s.session_rate.text(),
-                    power_rate = s.power_rate.text(), strategy = s.payout_strategy](const Book& book) {
+  return [days, credit_unit = s.credit_unit, session_rate = s.session_rate.text(), power_rate = s.power_rate.text(),
+          strategy = s.payout_strategy](const Book& book, const std::string& id) {
     if (!book.knows_orchestrator(id)) return std::pair{404, actors::detail_body("Not found")};
     const std::int64_t today = utc_day(now_micros());
     const std::int64_t start = today - (days - 1);
@@ -143,7 +175,19 @@ void orchestrator_stats(Call& call) {
     out["passive_credit_eth_per_minute"] = power_rate;
     out["payout_strategy"] = strategy;
     return std::pair{200, json::serialize(out)};
-  });
+  };
+}
+
+void orchestrator_stats(Call& call) {
+  auto days = stats_days(call);
+  if (!days) return;
+  ask_ledger(call, [id = call.params[0], answer = stats_answer(call, *days)](const Book& book) { return answer(book, id); });
+}
+
+void my_stats(Call& call) {
+  auto days = stats_days(call);
+  if (!days) return;
+  ask_as_orchestrator(call, stats_answer(call, *days));
 }
 
 void push_health(Call& call) {
@@ -179,9 +223,9 @@ void list_balances(Call& call) {
 const std::vector<Route>& orchestrator_routes() {
   static const std::vector<Route> routes = {
       {"POST", "/api/orchestrators/register", Access::public_, register_orchestrator, "Register or refresh an orchestrator"},
-      {"GET", "/api/orchestrators/bootstrap", Access::public_, orchestrator_token_required, "Edge bootstrap (orchestrator token)"},
-      {"GET", "/api/orchestrators/me", Access::public_, orchestrator_token_required, "The caller's record (orchestrator token)"},
-      {"GET", "/api/orchestrators/me/stats", Access::public_, orchestrator_token_required, "The caller's stats (orchestrator token)"},
+      {"GET", "/api/orchestrators/bootstrap", Access::orchestrator, bootstrap, "Edge bootstrap (orchestrator token)"},
+      {"GET", "/api/orchestrators/me", Access::orchestrator, me, "The caller's record (orchestrator token)"},
+      {"GET", "/api/orchestrators/me/stats", Access::orchestrator, my_stats, "The caller's stats (orchestrator token)"},
       {"GET", "/api/orchestrators", Access::view, list_orchestrators, "List orchestrators"},
       {"GET", "/api/orchestrators/{orchestrator_id}", Access::view, get_orchestrator, "One orchestrator"},
       {"GET", "/api/orchestrators/{orchestrator_id}/stats", Access::view, orchestrator_stats, "Daily credit and payout totals"},

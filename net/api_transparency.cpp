@@ -10,19 +10,7 @@ namespace {
 
 constexpr std::size_t kMaxEventIdChars = 256;
 
-bool limited(Call& call) {
-  auto& ctx = *call.ctx;
-  const std::string ip = call.client_ip();
-  const UnixMicros now = now_micros();
-  std::lock_guard lock(ctx.public_limit_mutex);
-  if (!ctx.public_burst) {
-    ctx.public_burst = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_burst), 10);
-    ctx.public_minute = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_per_minute), 60);
-  }
-  if (ctx.public_burst->allow(ip, now) && ctx.public_minute->allow(ip, now)) return false;
-  call.respond(detail_response(429, "Rate limited"));
-  return true;
-}
+bool limited(Call& call) { return public_rate_limited(call); }
 
 Response raw_json(std::string body) {
   Response r;

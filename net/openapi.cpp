@@ -79,6 +79,32 @@ json::object schemas() {
                           {"balance", eth()}, {"delta", eth()}, {"reason", nullable(str())},
                           {"metadata", json::object{{"type", json::array{"object", "null"}}}}, {"event_id", str()},
                           {"amount_wei", wei()}, {"balance_wei", wei()}, {"delta_wei", wei()}});
+  const auto address = json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{40}$"}};
+  const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
+  s["CredentialNonce"] = obj({{"nonce", hash}, {"expires_at", json::object{{"type", "integer"}, {"description", "unix seconds"}}},
+                              {"owner_address", str()}, {"contract_address", str()}});
+  s["CredentialTokenRequest"] = json::object{
+      {"type", "object"},
+      {"description", "The delegate's EIP-191 signature over keccak256(abi.encodePacked(\"payments-orchestrator-credential:auth:v1\", "
+                      "orchestrator_id, owner_address, delegate_address, bytes32 nonce, uint256 expires_at)). expires_at must lie "
+                      "between now and now + the nonce TTL; the nonce must have been issued for this orchestrator."},
+      {"properties", json::object{{"delegate_address", address},
+                                  {"nonce", json::object{{"type", "string"}, {"pattern", "^(0x)?[0-9a-fA-F]{64}$"}}},
+                                  {"expires_at", json::object{{"type", "integer"}, {"minimum", 1}}},
+                                  {"signature", json::object{{"type", "string"}, {"pattern", "^0x"}}}}},
+      {"required", json::array{"delegate_address", "nonce", "expires_at", "signature"}}};
+  s["CredentialToken"] = obj({{"token_id", str()}, {"token", json::object{{"type", "string"}, {"description", "send as Authorization: Bearer <token> or X-Orchestrator-Token"}}},
+                              {"expires_at", str()}});
+  s["LedgerLeaf"] = json::object{
+      {"type", "object"},
+      {"description", "The orchestrator's leaf in the ledger tree: keccak256(abi.encode(\"payments-tee-core:ledger:v1\", bytes32 orch_hash, "
+                      "address recipient, int256 balance_wei)), leaves sorted by orch_hash = keccak256(orchestrator_id), RFC 6962 tree "
+                      "with keccak (leaf node keccak(0x00 ‖ leaf_hash))."},
+      {"properties", json::object{{"ledger_root", hash}, {"leaf_index", json::object{{"type", "integer"}}},
+                                  {"tree_size", json::object{{"type", "integer"}}},
+                                  {"entry", obj({{"orchestrator_id", str()}, {"recipient", str()}, {"balance_eth", eth()},
+                                                 {"balance_wei", wei()}, {"orch_hash", hash}, {"leaf_hash", hash}})},
+                                  {"proof", json::object{{"type", "array"}, {"items", hash}, {"description", "ledger-proof only; bottom-up"}}}}}};
   return s;
 }
 
@@ -96,6 +122,16 @@ std::map<std::string, Io> io_table() {
   t["GET /api/orchestrators/{orchestrator_id}"] = {nullptr, ref("Orchestrator"), {}};
   t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, json::object{{"type", "object"}}, {{"days", "integer"}}};
   t["POST /api/orchestrators/{orchestrator_id}/health"] = {"HealthPush", obj({{"ok", json::object{{"type", "boolean"}}}}), {}};
+  t["POST /api/orchestrators/{orchestrator_id}/credential/nonce"] = {nullptr, ref("CredentialNonce"), {}};
+  t["POST /api/orchestrators/{orchestrator_id}/credential/token"] = {"CredentialTokenRequest", ref("CredentialToken"), {}};
+  t["DELETE /api/orchestrators/{orchestrator_id}/credential/tokens"] = {
+      nullptr, obj({{"orchestrator_id", str()}, {"revoked", json::object{{"type", "integer"}}}}), {}};
+  t["GET /api/orchestrators/me"] = {nullptr, ref("Orchestrator"), {}};
+  t["GET /api/orchestrators/me/stats"] = {nullptr, json::object{{"type", "object"}}, {{"days", "integer"}}};
+  t["GET /api/orchestrators/bootstrap"] = {nullptr, obj({{"orchestrator_id", str()}, {"edge_config_url", nullable(str())},
+                                                        {"edge_config_token", nullable(str())}}), {}};
+  t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
+  t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
   t["GET /api/balances"] = {nullptr, obj({{"balances", array_of(obj({{"orchestrator_id", str()}, {"balance_eth", eth()}, {"balance_wei", wei()}, {"available_eth", eth()}, {"available_wei", wei()}, {"pending_eth", eth()}, {"pending_wei", wei()}}))}}), {}};
   t["POST /api/workloads"] = {"WorkloadCreate", ref("Workload"), {}};
   t["POST /api/workloads/time"] = {"WorkloadTimeCreate", ref("Workload"), {}};
@@ -179,13 +215,21 @@ std::string build() {
     }
     if (!r->before_ready) {
       json::object e = error;
-      e["description"] = "Starting: the ledger is being recovered; retry after the Retry-After seconds";
+      e["description"] = std::string_view(r->pattern).find("/credential/") != std::string_view::npos
+                             ? "Starting (retry after the Retry-After seconds), no credential contract configured, or the chain "
+                               "node cannot be asked right now"
+                             : "Starting: the ledger is being recovered; retry after the Retry-After seconds";
       e["headers"] = json::object{{"Retry-After", json::object{{"schema", json::object{{"type", "integer"}}}}}};
       responses["503"] = std::move(e);
     }
     op["responses"] = std::move(responses);
-    if (r->access != Access::public_)
+    if (r->access == Access::view || r->access == Access::admin)
       op["security"] = json::array{json::object{{"adminToken", json::array{}}}};
+    else if (r->access == Access::orchestrator)
+      op["security"] = json::array{json::object{{"orchestratorBearer", json::array{}}}, json::object{{"orchestratorToken", json::array{}}}};
+    else if (r->access == Access::orchestrator_or_operator)
+      op["security"] = json::array{json::object{{"orchestratorBearer", json::array{}}}, json::object{{"orchestratorToken", json::array{}}},
+                                   json::object{{"adminToken", json::array{}}}};
     json::value& entry = paths[r->pattern];
     if (!entry.is_object()) entry = json::object{};
     entry.as_object()[method] = std::move(op);
@@ -197,7 +241,9 @@ std::string build() {
   doc["paths"] = std::move(paths);
   doc["components"] = json::object{
       {"schemas", schemas()},
-      {"securitySchemes", json::object{{"adminToken", json::object{{"type", "apiKey"}, {"in", "header"}, {"name", "X-Admin-Token"}}}}}};
+      {"securitySchemes", json::object{{"adminToken", json::object{{"type", "apiKey"}, {"in", "header"}, {"name", "X-Admin-Token"}}},
+                                       {"orchestratorBearer", json::object{{"type", "http"}, {"scheme", "bearer"}}},
+                                       {"orchestratorToken", json::object{{"type", "apiKey"}, {"in", "header"}, {"name", "X-Orchestrator-Token"}}}}}};
   return json::serialize(doc);
 }
 

@@ -13,6 +13,7 @@
 #include "chain/fees.hpp"
 #include "chain/hex.hpp"
 #include "chain/transaction.hpp"
+#include "tests/anvil/deploy.hpp"
 #include "tests/support/anvil_process.hpp"
 #include "tests/support/run_awaitable.hpp"
 #include "tests/support/http_client.hpp"
@@ -26,11 +27,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace lpops::chain;
 
-template <class T>
-T run(asio::io_context& ioc, asio::awaitable<T> work) {
-  return run_awaitable(ioc, std::move(work));
-}
-
 std::string address_hex(int i) {
   char buf[43];
   std::snprintf(buf, sizeof buf, "0x%040x", 0x1000 + i);
@@ -39,38 +35,10 @@ std::string address_hex(int i) {
 
 // Deploys BondingManagerPool(pool) and returns its address.
 Address deploy_pool(const std::string& url, const std::vector<std::string>& pool) {
-  auto compiled = run_command({LPOPS_NODE_PROGRAM, std::string(LPOPS_TESTS_DIR) + "/anvil/compile.mjs",
-                               std::string(LPOPS_TESTS_DIR) + "/anvil/BondingManagerPool.sol", "BondingManagerPool"});
-  EXPECT_EQ(compiled.exit_code, 0) << compiled.output;
-  abi::Bytes code = from_hex(json::parse(compiled.output).at("bytecode").as_string()).value();
   std::vector<abi::Value> members;
   for (const auto& a : pool) members.push_back(abi::Value::address(parse_address(a).value()));
   auto args = abi::encode({abi::Type::parse("address[]").value()}, {abi::Value::list(members)}).value();
-  code.insert(code.end(), args.begin(), args.end());
-
-  asio::io_context ioc;
-  EthRpc rpc(RpcClient::create(ioc.get_executor(), url).value());
-  const auto key = PrivateKey::from_hex(AnvilProcess::kFundedKey).value();
-  Eip1559Transaction tx;
-  tx.chain_id = AnvilProcess::kChainId;
-  tx.nonce = *run(ioc, rpc.get_transaction_count(key.address()));
-  auto fees = run(ioc, fetch_fees(rpc, FeeCaps{}));
-  tx.max_fee_per_gas = fees->max_fee_per_gas;
-  tx.max_priority_fee_per_gas = fees->max_priority_fee_per_gas;
-  tx.gas = 3'000'000;
-  tx.data = code;
-  auto hash = run(ioc, rpc.send_raw_transaction(tx.sign(key)));
-  EXPECT_TRUE(hash.ok()) << hash.error->describe();
-  for (int i = 0; i < 100; ++i) {
-    auto receipt = run(ioc, rpc.get_transaction_receipt(*hash));
-    if (receipt.ok() && receipt->has_value()) {
-      EXPECT_TRUE((*receipt)->success);
-      return *(*receipt)->contract_address;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ADD_FAILURE() << "pool contract not deployed";
-  return {};
+  return deploy_contract(url, "BondingManagerPool.sol", "BondingManagerPool", args);
 }
 
 json::value post_register(HttpClient& c, const std::string& id, const std::string& address, int* status) {

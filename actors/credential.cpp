@@ -1,0 +1,215 @@
+#include "actors/credential.hpp"
+#include "actors/fatal.hpp"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "chain/hex.hpp"
+#include "chain/signature.hpp"
+#include "domain/clock.hpp"
+#include "domain/digest.hpp"
+
+namespace lpops::actors {
+namespace detail {
+
+struct NonceOwner {
+  std::string orchestrator_id;
+  OwnerLookup lookup;
+  Reply reply;
+};
+struct TokenOwner {
+  std::shared_ptr<CredentialToken> request;
+  OwnerLookup lookup;
+};
+struct ChainChecked {
+  std::shared_ptr<CredentialToken> request;
+  chain::credential::Check check;
+};
+
+}  // namespace detail
+}  // namespace lpops::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::detail::NonceOwner)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::detail::TokenOwner)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::detail::ChainChecked)
+
+namespace lpops::actors {
+namespace {
+
+using Self = caf::stateful_actor<CredentialState>;
+using namespace detail;
+
+constexpr std::int64_t kMicros = 1'000'000;
+
+// The shared record checks (api.md §3): unknown 404, denylisted 403, no address 404, and
+// an unusable stored address (`bad_address_status`: 409 for nonces, 400 for tokens).
+bool owner_failed(const OwnerLookup& lookup, int bad_address_status, const Reply& reply) {
+  switch (lookup.outcome) {
+    case OwnerLookup::Outcome::ok: return false;
+    case OwnerLookup::Outcome::not_found: reply(404, detail_body("Orchestrator not found")); break;
+    case OwnerLookup::Outcome::denylisted: reply(403, detail_body("Orchestrator is denylisted")); break;
+    case OwnerLookup::Outcome::no_address: reply(404, detail_body("Orchestrator address missing")); break;
+    case OwnerLookup::Outcome::bad_address: reply(bad_address_status, detail_body("invalid address")); break;
+  }
+  return true;
+}
+
+void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLookup)> then) {
+  self->send(self->state.ledger, LookupOwner{id, std::move(then)});
+}
+
+// Drops expired nonces that no request is holding.
+void sweep(CredentialState& st, UnixMicros now) {
+  while (!st.expiry_order.empty() && st.expiry_order.front().first <= now) {
+    auto it = st.nonces.find(st.expiry_order.front().second);
+    if (it != st.nonces.end() && !it->second.in_flight) st.nonces.erase(it);
+    st.expiry_order.pop_front();
+  }
+}
+
+void mint_nonce(Self* self, NonceOwner& m) {
+  auto& st = self->state;
+  const UnixMicros now = now_micros();
+  sweep(st, now);
+  if (st.nonces.size() >= st.options.max_nonces) {
+    spdlog::warn("credential: {} nonces outstanding (PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES); refusing more until some expire",
+                 st.nonces.size());
+    return m.reply(429, detail_body("Too many outstanding credential nonces; retry later"));
+  }
+  std::array<std::uint8_t, 32> bytes;
+  secure_random(bytes.data(), bytes.size());
+  std::string nonce = chain::to_hex(bytes);
+  const std::int64_t expires_at = now / kMicros + st.options.nonce_ttl_seconds;
+  st.nonces[nonce] = CredentialState::Nonce{m.orchestrator_id, expires_at * kMicros, false};
+  st.expiry_order.emplace_back(expires_at * kMicros, nonce);
+  m.reply(200, boost::json::serialize(boost::json::object{{"nonce", nonce},
+                                                          {"expires_at", expires_at},
+                                                          {"owner_address", m.lookup.owner},
+                                                          {"contract_address", st.options.contract_address}}));
+}
+
+void check_token_request(Self* self, TokenOwner& m) {
+  auto& st = self->state;
+  auto& req = *m.request;
+  if (owner_failed(m.lookup, 400, req.reply)) return;
+  const UnixMicros now = now_micros();
+  const std::int64_t now_s = now / kMicros;
+  if (req.expires_at < now_s || req.expires_at > now_s + st.options.nonce_ttl_seconds)
+    return req.reply(401, detail_body("Credential expired"));
+  auto nonce = st.nonces.find(req.nonce);
+  if (nonce == st.nonces.end() || nonce->second.expires_at <= now || nonce->second.orchestrator_id != req.orchestrator_id ||
+      nonce->second.in_flight)
+    return req.reply(401, detail_body("Invalid credential nonce"));
+  const auto owner = chain::parse_address(m.lookup.owner).value();
+  const auto nonce_bytes = chain::hash32_from_hex(req.nonce).value();
+  auto signature = chain::Signature::from_hex(req.signature);
+  auto signer = signature ? chain::recover_address(
+                                chain::eip191_hash32(chain::credential::auth_hash(req.orchestrator_id, owner, req.delegate,
+                                                                                  nonce_bytes, static_cast<std::uint64_t>(req.expires_at))),
+                                *signature)
+                          : Result<chain::Address>(Error{signature.error()});
+  if (!signer || *signer != req.delegate) return req.reply(401, detail_body("Invalid credential signature"));
+  nonce->second.in_flight = true;
+  st.options.check(owner, req.delegate, [me = caf::actor_cast<caf::actor>(self), request = m.request](chain::credential::Check c) {
+    caf::anon_send(me, ChainChecked{request, std::move(c)});
+  });
+}
+
+void finish_token_request(Self* self, ChainChecked& m) {
+  auto& st = self->state;
+  auto& req = *m.request;
+  auto nonce = st.nonces.find(req.nonce);
+  const bool valid = m.check.outcome == chain::credential::OnChain::valid;
+  if (nonce != st.nonces.end()) {
+    nonce->second.in_flight = false;
+    // Spent by success; after a failure it stays usable until it expires.
+    if (valid || nonce->second.expires_at <= now_micros()) st.nonces.erase(nonce);
+  }
+  if (m.check.outcome == chain::credential::OnChain::unavailable) {
+    spdlog::warn("credential: cannot check {} on-chain: {}", req.orchestrator_id, m.check.detail);
+    return req.reply(503, detail_body("Cannot check the credential on-chain right now; retry shortly"));
+  }
+  if (!valid) {
+    spdlog::info("credential: {} refused: {}", req.orchestrator_id, m.check.detail);
+    return req.reply(403, detail_body("Credential not valid on-chain"));
+  }
+  const std::string token = new_credential_token();
+  const std::string token_id = new_token_id();
+  const UnixMicros expires = now_micros() + st.options.token_ttl_seconds * kMicros;
+  std::string body = boost::json::serialize(
+      boost::json::object{{"token_id", token_id}, {"token", token}, {"expires_at", iso_utc(expires, UtcSuffix::z)}});
+  spdlog::info("credential: token {} issued to {} (delegate {}), valid until {}", token_id, req.orchestrator_id,
+               chain::to_lower_hex(req.delegate), iso_utc(expires, UtcSuffix::z));
+  self->send(st.ledger, IssueToken{req.orchestrator_id, token_id, credential_token_hash(token), expires,
+                                   st.options.tokens_per_orchestrator, std::move(body), std::move(req.reply)});
+}
+
+}  // namespace
+
+void secure_random(std::uint8_t* out, std::size_t size) {
+  if (RAND_bytes(out, static_cast<int>(size)) != 1) stop_process("the system's random number generator failed");
+}
+
+std::string new_credential_token() {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::array<std::uint8_t, 33> b{};  // 32 random bytes and a zero pad to a multiple of 3
+  secure_random(b.data(), 32);
+  std::string out;
+  for (std::size_t i = 0; i < 33; i += 3) {
+    const std::uint32_t v = (std::uint32_t{b[i]} << 16) | (std::uint32_t{b[i + 1]} << 8) | b[i + 2];
+    for (int k = 3; k >= 0; --k) out += kAlphabet[(v >> (6 * k)) & 63];
+  }
+  out.resize(43);  // 256 bits in 43 characters, as token_urlsafe(32) has no padding
+  return out;
+}
+
+std::string new_token_id() {
+  std::array<std::uint8_t, 16> b;
+  secure_random(b.data(), b.size());
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  return hex_lower(b.data(), b.size());
+}
+
+std::string credential_token_hash(std::string_view token) { return "sha256:" + hex_lower(sha256(token)); }
+
+caf::behavior credential_actor(Self* self, caf::actor ledger, std::shared_ptr<Metrics> metrics, CredentialOptions options) {
+  stop_process_on_exception(self, "credential");
+  auto& st = self->state;
+  st.ledger = std::move(ledger);
+  st.options = std::move(options);
+  st.actor_metrics = &metrics->actor("credential");
+  st.actor_metrics->live->Increment();
+  self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
+  return {
+      [=](CredentialNonce& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        lookup_owner(self, m.orchestrator_id,
+                     [me = caf::actor_cast<caf::actor>(self), id = m.orchestrator_id, reply = m.reply](OwnerLookup o) {
+                       caf::anon_send(me, NonceOwner{id, std::move(o), reply});
+                     });
+      },
+      [=](NonceOwner& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        if (owner_failed(m.lookup, 409, m.reply)) return;
+        mint_nonce(self, m);
+      },
+      [=](CredentialToken& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto request = std::make_shared<CredentialToken>(std::move(m));
+        lookup_owner(self, request->orchestrator_id, [me = caf::actor_cast<caf::actor>(self), request](OwnerLookup o) {
+          caf::anon_send(me, TokenOwner{request, std::move(o)});
+        });
+      },
+      [=](TokenOwner& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        check_token_request(self, m);
+      },
+      [=](ChainChecked& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        finish_token_request(self, m);
+      },
+  };
+}
+
+}  // namespace lpops::actors

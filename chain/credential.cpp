@@ -1,0 +1,107 @@
+#include "chain/credential.hpp"
+
+#include <algorithm>
+
+#include "chain/abi.hpp"
+
+namespace lpops::chain::credential {
+namespace {
+
+const abi::Function& balance_of() {
+  static const abi::Function f = abi::Function::parse("balanceOf(address)", "uint256").value();
+  return f;
+}
+const abi::Function& delegate_of() {
+  static const abi::Function f = abi::Function::parse("delegateOf(address)", "address").value();
+  return f;
+}
+
+bool is_revert(const RpcError& e) { return e.kind == RpcError::Kind::Rpc; }
+
+}  // namespace
+
+Hash256 auth_hash(std::string_view orchestrator_id, const Address& owner, const Address& delegate, const Hash256& nonce,
+                  std::uint64_t expires_at) {
+  static const auto types = abi::parse_types("string,string,address,address,bytes32,uint256").value();
+  auto packed = abi::encode_packed(types, {abi::Value::string_of(kAuthDomain), abi::Value::string_of(orchestrator_id),
+                                           abi::Value::address(owner), abi::Value::address(delegate),
+                                           abi::Value::word_of(nonce), abi::Value::uint(expires_at)})
+                    .value();
+  return keccak256(packed.data(), packed.size());
+}
+
+boost::asio::awaitable<Check> check_on_chain(EthRpc& rpc, Address contract, Address owner, Address delegate) {
+  Check out;
+  CallRequest balance_call{std::nullopt, contract, 0, balance_of().encode_call({abi::Value::address(owner)}).value(), std::nullopt};
+  auto balance = co_await rpc.call(balance_call);
+  if (!balance.ok()) {
+    out.outcome = is_revert(*balance.error) ? OnChain::not_valid : OnChain::unavailable;
+    out.detail = "balanceOf: " + balance.error->describe();
+    co_return out;
+  }
+  auto held = balance_of().decode_output(*balance);
+  if (!held) {
+    out.detail = "balanceOf answered malformed data: " + held.error();
+    co_return out;
+  }
+  if ((*held)[0].as_uint() < 1) {
+    out.outcome = OnChain::not_valid;
+    out.detail = "the owner holds no credential";
+    co_return out;
+  }
+  CallRequest delegate_call{std::nullopt, contract, 0, delegate_of().encode_call({abi::Value::address(owner)}).value(), std::nullopt};
+  auto current = co_await rpc.call(delegate_call);
+  if (!current.ok()) {
+    out.outcome = is_revert(*current.error) ? OnChain::not_valid : OnChain::unavailable;
+    out.detail = "delegateOf: " + current.error->describe();
+    co_return out;
+  }
+  auto who = delegate_of().decode_output(*current);
+  if (!who) {
+    out.detail = "delegateOf answered malformed data: " + who.error();
+    co_return out;
+  }
+  if ((*who)[0].as_address() != delegate) {
+    out.outcome = OnChain::not_valid;
+    out.detail = "the credential names another delegate";
+    co_return out;
+  }
+  out.outcome = OnChain::valid;
+  co_return out;
+}
+
+Hash256 ledger_leaf_hash(const Hash256& orch_hash, const Address& recipient, const SignedWei& balance) {
+  static const auto types = abi::parse_types("string,bytes32,address,int256").value();
+  // Outside int256: a balance ≥ 2^255 wei is its uint256 word, as in the reference; a debt
+  // beyond 2^255 wei (only reachable by forced adjustments of absurd size) its magnitude.
+  auto word = abi::Value::integer(balance);
+  abi::Value amount = word ? std::move(word).value() : abi::Value::uint(balance.magnitude);
+  auto encoded = abi::encode(types, {abi::Value::string_of(kLedgerLeafDomain), abi::Value::word_of(orch_hash),
+                                     abi::Value::address(recipient), std::move(amount)})
+                     .value();
+  return keccak256(encoded.data(), encoded.size());
+}
+
+LedgerTree LedgerTree::build(std::vector<LedgerLeaf> leaves) {
+  for (auto& l : leaves) {
+    l.orch_hash = keccak256(l.orchestrator_id);
+    l.leaf_hash = ledger_leaf_hash(l.orch_hash, l.recipient, l.balance);
+  }
+  std::sort(leaves.begin(), leaves.end(), [](const LedgerLeaf& a, const LedgerLeaf& b) { return a.orch_hash < b.orch_hash; });
+  LedgerTree t;
+  std::vector<Hash256> hashes;
+  hashes.reserve(leaves.size());
+  for (const auto& l : leaves) hashes.push_back(l.leaf_hash);
+  t.tree_.append_many(hashes.data(), hashes.size());
+  t.leaves_ = std::move(leaves);
+  return t;
+}
+
+std::optional<std::size_t> LedgerTree::index_of(std::string_view orchestrator_id) const {
+  const Hash256 h = keccak256(orchestrator_id);
+  auto it = std::lower_bound(leaves_.begin(), leaves_.end(), h, [](const LedgerLeaf& l, const Hash256& k) { return l.orch_hash < k; });
+  if (it == leaves_.end() || it->orch_hash != h || it->orchestrator_id != orchestrator_id) return std::nullopt;
+  return static_cast<std::size_t>(it - leaves_.begin());
+}
+
+}  // namespace lpops::chain::credential
