@@ -332,5 +332,28 @@ for (let i = 0; i < 60; i++) {
   });
 }
 
-writeFileSync(out, JSON.stringify({ seed, keys, eip55, transactions, tickets, abi, packed, keystores, audits }));
+// --- orchestrator credentials: the delegate's signed auth hash, and ledger-tree leaves ---
+const credentials = [];
+for (let i = 0; i < 40; i++) {
+  const delegate = new Wallet(privateKey());
+  const id = pick(STRING_POOL) || "orch-" + i;
+  const owner = address();
+  const nonce = hexlify(bytes(32));
+  const expiresAt = 1 + below(2 ** 31);
+  const authHash = solidityPackedKeccak256(["string", "string", "address", "address", "bytes32", "uint256"],
+    ["payments-orchestrator-credential:auth:v1", id, owner, delegate.address, nonce, expiresAt]);
+  // A balance of either sign; the leaf's int256 is two's complement for debts.
+  const magnitude = bigOfBits(200);
+  const balance = below(4) === 0 && magnitude > 0n ? -magnitude : magnitude;
+  const orchHash = keccak256(toUtf8Bytes(id));
+  const leaf = keccak256(AbiCoder.defaultAbiCoder().encode(["string", "bytes32", "address", "int256"],
+    ["payments-tee-core:ledger:v1", orchHash, owner, balance]));
+  credentials.push({
+    orchestrator_id: id, owner, delegate_key: delegate.privateKey, delegate: delegate.address, nonce, expires_at: expiresAt,
+    auth_hash: authHash, signature: delegate.signMessageSync(getBytes(authHash)), balance_wei: balance.toString(),
+    orch_hash: orchHash, leaf_hash: leaf,
+  });
+}
+
+writeFileSync(out, JSON.stringify({ seed, keys, eip55, transactions, tickets, abi, packed, keystores, audits, credentials }));
 console.log(`ethers cases written to ${out} (seed ${seed}: rerun with LPOPS_DIFF_SEED=${seed})`);

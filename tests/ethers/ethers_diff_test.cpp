@@ -13,6 +13,7 @@
 
 #include "chain/abi.hpp"
 #include "chain/audit_format.hpp"
+#include "chain/credential.hpp"
 #include "chain/hex.hpp"
 #include "chain/keystore.hpp"
 #include "chain/signature.hpp"
@@ -242,6 +243,28 @@ TEST(EthersDiff, TransparencyLogFormats) {
     if (p.contains("reason")) f.reason = str(p.at("reason"));
     if (p.contains("metadata")) f.metadata = p.at("metadata").as_object();
     EXPECT_EQ(to_hex(audit::entry_hash(audit::entry_payload(f))), str(c.at("entry_hash"))) << json::serialize(p);
+  }
+}
+
+TEST(EthersDiff, CredentialAuthHashesSignaturesAndLedgerLeaves) {
+  for (const auto& c : list("credentials")) {
+    const std::string id = str(c.at("orchestrator_id"));
+    const auto owner = parse_address(str(c.at("owner"))).value();
+    const auto delegate = parse_address(str(c.at("delegate"))).value();
+    const Hash256 nonce = hash32_from_hex(str(c.at("nonce"))).value();
+    const auto expires = static_cast<std::uint64_t>(c.at("expires_at").as_int64());
+    const Hash256 h = credential::auth_hash(id, owner, delegate, nonce, expires);
+    EXPECT_EQ(to_hex(h), str(c.at("auth_hash"))) << id;
+    // ethers' signature recovers to the delegate, and ours is the same bytes (RFC 6979).
+    auto sig = Signature::from_hex(str(c.at("signature")));
+    ASSERT_TRUE(sig.ok()) << sig.error();
+    EXPECT_EQ(recover_address(eip191_hash32(h), *sig).value(), delegate);
+    auto key = PrivateKey::from_hex(str(c.at("delegate_key"))).value();
+    EXPECT_EQ(sign_digest(key, eip191_hash32(h)).to_hex(), str(c.at("signature")));
+    const std::string b = str(c.at("balance_wei"));
+    const SignedWei balance{b[0] == '-', parse_wei(b[0] == '-' ? b.substr(1) : b).value()};
+    EXPECT_EQ(to_hex(keccak256(id)), str(c.at("orch_hash")));
+    EXPECT_EQ(to_hex(credential::ledger_leaf_hash(keccak256(id), owner, balance)), str(c.at("leaf_hash"))) << b;
   }
 }
 

@@ -383,7 +383,7 @@ TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
   };
   for (int i = 0; i < 1000; ++i) {
     Effect e;
-    e.type = static_cast<Effect::Type>(rng() % 4);
+    e.type = static_cast<Effect::Type>(rng() % 5);
     e.at = static_cast<UnixMicros>(rng() % 4'000'000'000'000'000ULL);
     if (rng() % 3 == 0)
       e.orchestrator = std::make_shared<const json::object>(
@@ -419,6 +419,13 @@ TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
       if (rng() % 2) note.idempotency_key = pick();
       if (rng() % 2) note.request_digest = pick();
       e.adjustment = std::move(note);
+    }
+    if (rng() % 3 == 0) {
+      CredentialNote note{pick(), std::nullopt, std::nullopt, static_cast<UnixMicros>(rng() % 4'000'000'000'000'000ULL), {}};
+      if (rng() % 2) note.token_id = pick();
+      if (rng() % 2) note.token_hash = pick();
+      for (int k = static_cast<int>(rng() % 3); k > 0; --k) note.dropped.push_back(pick());
+      e.credential = std::move(note);
     }
     std::string out;
     e.append_json(out);

@@ -1,0 +1,195 @@
+// Orchestrator credentials: the auth hash (shared vector), tokens in the book (issue,
+// expiry, the per-orchestrator limit, revocation, replay and snapshots), the nonce and
+// token text formats, and the ledger tree.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <set>
+
+#include "actors/credential.hpp"
+#include "chain/credential.hpp"
+#include "chain/hex.hpp"
+#include "domain/book.hpp"
+#include "domain/orchestrator.hpp"
+
+namespace lpops {
+namespace {
+
+namespace json = boost::json;
+using namespace lpops::chain;
+
+constexpr UnixMicros kNow = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
+constexpr UnixMicros kMinute = 60'000'000;
+
+TEST(Credential, AuthHashReproducesTheSharedVector) {
+  std::ifstream in(std::string(LPOPS_VECTORS_DIR) + "/chain.json");
+  const auto doc = json::parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  const auto& v = doc.at("credential_auth");
+  const auto& i = v.at("inputs");
+  const Hash256 h = credential::auth_hash(std::string(i.at("orchestrator_id").as_string()),
+                                          parse_address(i.at("owner").as_string()).value(),
+                                          parse_address(i.at("delegate").as_string()).value(),
+                                          hash32_from_hex(i.at("nonce").as_string()).value(),
+                                          static_cast<std::uint64_t>(i.at("expires_at").as_int64()));
+  EXPECT_EQ(to_hex(h), v.at("hash").as_string());
+  // Every input is bound: changing any one changes the hash.
+  EXPECT_NE(credential::auth_hash("orch-b", parse_address(i.at("owner").as_string()).value(),
+                                  parse_address(i.at("delegate").as_string()).value(),
+                                  hash32_from_hex(i.at("nonce").as_string()).value(), 1700000000),
+            h);
+  EXPECT_NE(credential::auth_hash("orch-a", parse_address(i.at("owner").as_string()).value(),
+                                  parse_address(i.at("delegate").as_string()).value(),
+                                  hash32_from_hex(i.at("nonce").as_string()).value(), 1700000001),
+            h);
+}
+
+TEST(Credential, TokenTextsHaveTheReferenceShapes) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    const std::string token = actors::new_credential_token();
+    ASSERT_EQ(token.size(), 43u);
+    for (char c : token) ASSERT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') << token;
+    EXPECT_TRUE(seen.insert(token).second);
+    const std::string id = actors::new_token_id();
+    ASSERT_EQ(id.size(), 32u);
+    EXPECT_EQ(id[12], '4');
+    EXPECT_NE(std::string("89ab").find(id[16]), std::string::npos) << id;
+  }
+  // sha256("abc")
+  EXPECT_EQ(actors::credential_token_hash("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+struct Tokens {
+  Book book;
+  std::vector<Effect> effects;
+
+  void add_orchestrator(const std::string& id, bool denylisted = false) {
+    Registration r;
+    r.orchestrator_id = id;
+    r.address = "0x" + std::string(40, 'a');
+    json::object rec = new_orchestrator_record(r, kNow);
+    merge_registration(rec, r, "127.0.0.1", true, kNow);
+    rec["denylisted"] = denylisted;
+    effects.push_back(book.upsert_orchestrator(rec, kNow));
+  }
+  Decision issue(const std::string& id, const std::string& token, UnixMicros expires, std::size_t max = 3, UnixMicros now = kNow) {
+    auto d = book.issue_credential_token(id, "id-" + token, actors::credential_token_hash(token), expires, max, now);
+    if (d.effect) effects.push_back(*d.effect);
+    return d;
+  }
+  Book replayed() const {
+    Book fresh;
+    std::uint64_t seq = 0;
+    for (const auto& e : effects) EXPECT_FALSE(fresh.apply(e.to_json(), ++seq).has_value());
+    return fresh;
+  }
+};
+
+TEST(Credential, BookIssuesTokensAndAuthenticatesOnlyLiveOnes) {
+  Tokens t;
+  t.add_orchestrator("o1");
+  t.add_orchestrator("bad", true);
+  EXPECT_EQ(t.issue("nobody", "x", kNow + kMinute).failure->status, 404);
+  EXPECT_EQ(t.issue("bad", "x", kNow + kMinute).failure->status, 403);
+  ASSERT_FALSE(t.issue("o1", "t1", kNow + kMinute).failure);
+  EXPECT_EQ(t.issue("o1", "t1", kNow + 2 * kMinute).failure->status, 409);  // the same token twice
+  const auto h1 = actors::credential_token_hash("t1");
+  EXPECT_EQ(t.book.authenticate(h1, kNow), "o1");
+  EXPECT_EQ(t.book.authenticate(h1, kNow + kMinute), std::nullopt);  // expired
+  EXPECT_EQ(t.book.authenticate(actors::credential_token_hash("t2"), kNow), std::nullopt);
+}
+
+TEST(Credential, IssuingDropsExpiredAndOldestTokensBeyondTheLimit) {
+  Tokens t;
+  t.add_orchestrator("o1");
+  t.add_orchestrator("o2");
+  ASSERT_FALSE(t.issue("o1", "old", kNow + kMinute).failure);
+  ASSERT_FALSE(t.issue("o2", "other", kNow + 100 * kMinute).failure);
+  // Two minutes later "old" has expired: issuing drops it.
+  const UnixMicros later = kNow + 2 * kMinute;
+  for (const char* token : {"a", "b", "c"}) ASSERT_FALSE(t.issue("o1", token, later + 10 * kMinute, 3, later).failure);
+  EXPECT_EQ(t.book.credential_token_count(), 4u);  // a, b, c and o2's
+  // A fourth live one drops the oldest ("a"); o2's token is untouched.
+  ASSERT_FALSE(t.issue("o1", "d", later + 10 * kMinute, 3, later).failure);
+  EXPECT_EQ(t.book.authenticate(actors::credential_token_hash("a"), later), std::nullopt);
+  for (const char* token : {"b", "c", "d"}) EXPECT_EQ(t.book.authenticate(actors::credential_token_hash(token), later), "o1");
+  EXPECT_EQ(t.book.authenticate(actors::credential_token_hash("other"), later), "o2");
+  EXPECT_EQ(t.book.credential_token_count(), 4u);
+
+  // Revocation drops every token of one orchestrator, once.
+  auto r = t.book.revoke_credential_tokens("o1", later);
+  ASSERT_TRUE(r.effect);
+  t.effects.push_back(*r.effect);
+  EXPECT_EQ(r.response.at("revoked").to_number<std::int64_t>(), 3);
+  EXPECT_EQ(t.book.authenticate(actors::credential_token_hash("d"), later), std::nullopt);
+  auto again = t.book.revoke_credential_tokens("o1", later);
+  EXPECT_FALSE(again.effect);
+  EXPECT_EQ(again.response.at("revoked").to_number<std::int64_t>(), 0);
+  EXPECT_EQ(t.book.revoke_credential_tokens("nobody", later).failure->status, 404);
+
+  // Replay through the journal form and a snapshot round trip give the same tokens.
+  Book replayed = t.replayed();
+  EXPECT_EQ(json::serialize(replayed.snapshot()), json::serialize(t.book.snapshot()));
+  auto restored = Book::from_snapshot(t.book.snapshot(), {});
+  ASSERT_TRUE(restored.ok()) << restored.error();
+  EXPECT_EQ(json::serialize(restored->snapshot()), json::serialize(t.book.snapshot()));
+  EXPECT_EQ(restored->authenticate(actors::credential_token_hash("other"), later), "o2");
+  EXPECT_EQ(restored->snapshot_text(), json::serialize(restored->snapshot()));
+}
+
+TEST(Credential, ApplyRefusesAnEffectThatDoesNotFitAndChangesNothing) {
+  Tokens t;
+  t.add_orchestrator("o1");
+  ASSERT_FALSE(t.issue("o1", "t1", kNow + kMinute).failure);
+  const std::string before = json::serialize(t.book.snapshot());
+  Effect e;
+  e.type = Effect::Type::credential;
+  e.at = kNow;
+  e.credential = CredentialNote{"o2", std::nullopt, std::nullopt, 0, {actors::credential_token_hash("t1")}};  // not o2's
+  EXPECT_TRUE(t.book.apply(e, t.book.last_seq() + 1).has_value());
+  e.credential = CredentialNote{"o1", std::string("id"), actors::credential_token_hash("t1"), kNow + kMinute, {}};  // exists
+  EXPECT_TRUE(t.book.apply(e, t.book.last_seq() + 1).has_value());
+  EXPECT_EQ(json::serialize(t.book.snapshot()), before);
+}
+
+TEST(LedgerTree, LeavesAreSortedByOrchestratorHashAndEveryProofVerifies) {
+  std::vector<credential::LedgerLeaf> leaves;
+  for (int i = 0; i < 37; ++i) {
+    credential::LedgerLeaf l;
+    l.orchestrator_id = "orch-" + std::to_string(i);
+    l.recipient = parse_address("0x" + std::string(38, '0') + (i < 16 ? "0" : "") + [&] {
+                    char b[3];
+                    std::snprintf(b, sizeof b, "%x", i);
+                    return std::string(b);
+                  }()).value();
+    l.balance = SignedWei{i % 5 == 0 && i > 0, Wei(i) * Wei(1'000'000'000'000ull)};
+    leaves.push_back(l);
+  }
+  auto tree = credential::LedgerTree::build(leaves);
+  ASSERT_EQ(tree.size(), 37u);
+  std::vector<Hash256> leaf_hashes;
+  for (std::size_t i = 0; i < tree.size(); ++i) {
+    if (i) {
+      EXPECT_LT(tree.leaf(i - 1).orch_hash, tree.leaf(i).orch_hash);
+    }
+    leaf_hashes.push_back(tree.leaf(i).leaf_hash);
+  }
+  EXPECT_EQ(tree.root(), merkle::root_of(leaf_hashes));
+  for (const auto& l : leaves) {
+    auto index = tree.index_of(l.orchestrator_id);
+    ASSERT_TRUE(index);
+    const auto& leaf = tree.leaf(*index);
+    EXPECT_EQ(leaf.leaf_hash, credential::ledger_leaf_hash(keccak256(l.orchestrator_id), l.recipient, l.balance));
+    EXPECT_TRUE(merkle::verify_inclusion(leaf.leaf_hash, *index, tree.size(), tree.proof(*index), tree.root()));
+    // Another balance is another leaf, and its proof fails.
+    const Hash256 other = credential::ledger_leaf_hash(leaf.orch_hash, leaf.recipient, SignedWei{false, leaf.balance.magnitude + 1});
+    EXPECT_FALSE(merkle::verify_inclusion(other, *index, tree.size(), tree.proof(*index), tree.root()));
+  }
+  EXPECT_FALSE(tree.index_of("orch-99"));
+  EXPECT_EQ(credential::LedgerTree::build({}).size(), 0u);
+}
+
+}  // namespace
+}  // namespace lpops
