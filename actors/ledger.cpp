@@ -51,27 +51,66 @@ OwnerLookup lookup_owner(const Book& book, const std::string& id) {
   return out;
 }
 
-// The tree over every registered orchestrator with a valid address, as of now.
-const chain::credential::LedgerTree& ledger_tree(LedgerState& st) {
-  auto& cache = st.ledger_tree;
-  if (cache.tree && cache.seq == st.book->last_seq()) return *cache.tree;
+std::optional<chain::Address> record_address(const Book& book, const std::string& id) {
+  const auto* record = book.orchestrator_record(id);
+  const auto* a = record ? record->if_contains("address") : nullptr;
+  if (!a || !a->is_string()) return std::nullopt;
+  auto address = chain::parse_address(a->get_string());
+  return address ? std::optional(*address) : std::nullopt;
+}
+
+void rebuild_ledger_tree(const Book& book, LedgerTreeCache& cache) {
   std::vector<chain::credential::LedgerLeaf> leaves;
-  leaves.reserve(st.book->orchestrator_order().size());
-  for (const auto& id : st.book->orchestrator_order()) {
-    const auto* a = st.book->orchestrator_record(id)->if_contains("address");
-    if (!a || !a->is_string()) continue;
-    auto address = chain::parse_address(a->get_string());
+  leaves.reserve(book.orchestrator_order().size());
+  for (const auto& id : book.orchestrator_order()) {
+    auto address = record_address(book, id);
     if (!address) continue;
     chain::credential::LedgerLeaf leaf;
     leaf.orchestrator_id = id;
     leaf.recipient = *address;
-    leaf.balance = st.book->balance(id);
+    leaf.balance = book.balance(id);
     leaves.push_back(std::move(leaf));
   }
   cache.tree = chain::credential::LedgerTree::build(std::move(leaves));
-  cache.seq = st.book->last_seq();
+  cache.index.clear();
+  for (std::size_t i = 0; i < cache.tree->size(); ++i) cache.index.emplace(cache.tree->leaf(i).orchestrator_id, i);
+  cache.id_count = book.id_count();
+}
+
+// Brings one id's leaf up to date; false when the tree must be rebuilt instead (the id
+// gained or lost a usable address).
+bool update_leaf(const Book& book, LedgerTreeCache& cache, const std::string& id) {
+  auto address = record_address(book, id);
+  auto it = cache.index.find(id);
+  if (it == cache.index.end()) return !address || !book.knows_orchestrator(id);  // still not a leaf
+  if (!address) return false;
+  const auto& leaf = cache.tree->leaf(it->second);
+  const SignedWei balance = book.balance(id);
+  if (*address != leaf.recipient || !(balance == leaf.balance)) cache.tree->update(it->second, *address, balance);
+  return true;
+}
+
+}  // namespace
+
+const chain::credential::LedgerTree& refresh_ledger_tree(Book& book, LedgerTreeCache& cache) {
+  if (cache.tree && cache.seq == book.last_seq()) return *cache.tree;
+  auto changes = book.take_changes();
+  bool rebuild = !cache.tree || cache.id_count != book.id_count() || !changes;
+  if (!rebuild) {
+    std::sort(changes->begin(), changes->end());
+    changes->erase(std::unique(changes->begin(), changes->end()), changes->end());
+    for (const auto& id : *changes)
+      if (!update_leaf(book, cache, id)) {
+        rebuild = true;
+        break;
+      }
+  }
+  if (rebuild) rebuild_ledger_tree(book, cache);
+  cache.seq = book.last_seq();
   return *cache.tree;
 }
+
+namespace {
 
 void answer_ledger_proof(LedgerState& st, const LedgerProofQuery& q) {
   if (q.token_hash) {
@@ -80,7 +119,7 @@ void answer_ledger_proof(LedgerState& st, const LedgerProofQuery& q) {
     if (*owner != q.orchestrator_id)
       return q.reply(403, detail_body("An orchestrator token may only read its own orchestrator's ledger entry"));
   }
-  const auto& tree = ledger_tree(st);
+  const auto& tree = refresh_ledger_tree(*st.book, st.ledger_tree);
   if (tree.size() == 0) return q.reply(404, detail_body("ledger is empty"));
   auto index = tree.index_of(q.orchestrator_id);
   if (!index) return q.reply(404, detail_body("orchestrator not in ledger"));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 #include "actors/journal.hpp"
 #include "actors/messages.hpp"
@@ -23,11 +24,18 @@ struct LedgerOptions {
   Rate workload_time_rate;
 };
 
-// The ledger tree of GET …/ledger-entry|ledger-proof, rebuilt when the book has changed.
+// The ledger tree of GET …/ledger-entry|ledger-proof. Brought up to date when asked for
+// after the book changed: while no id was added, only the leaves of the ids the book
+// reports changed (Book::take_changes) are rehashed, with their paths; otherwise rebuilt.
 struct LedgerTreeCache {
   std::uint64_t seq = 0;
+  std::size_t id_count = 0;
   std::optional<chain::credential::LedgerTree> tree;
+  std::unordered_map<std::string, std::size_t> index;  // leaf index by orchestrator id
 };
+
+// The tree over every registered orchestrator with a valid address, as of `book` now.
+const chain::credential::LedgerTree& refresh_ledger_tree(Book& book, LedgerTreeCache& cache);
 
 struct LedgerState {
   static inline const char* name = "ledger";

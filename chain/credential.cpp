@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "chain/abi.hpp"
+#include "chain/keccak_many.hpp"
 
 namespace lpops::chain::credential {
 namespace {
@@ -71,15 +72,22 @@ boost::asio::awaitable<Check> check_on_chain(EthRpc& rpc, Address contract, Addr
 }
 
 Hash256 ledger_leaf_hash(const Hash256& orch_hash, const Address& recipient, const SignedWei& balance) {
-  static const auto types = abi::parse_types("string,bytes32,address,int256").value();
+  // abi.encode(string, bytes32, address, int256), written directly: the head (the string's
+  // offset 0x80, the hash, the padded address, the amount), then the string's length and
+  // its bytes padded to a word. 192 bytes; tested against abi::encode and ethers.
+  static_assert(kLedgerLeafDomain.size() <= 32);
+  std::array<std::uint8_t, 192> b{};
+  b[31] = 0x80;
+  std::copy(orch_hash.begin(), orch_hash.end(), b.begin() + 32);
+  std::copy(recipient.begin(), recipient.end(), b.begin() + 64 + 12);
   // Outside int256: a balance ≥ 2^255 wei is its uint256 word, as in the reference; a debt
   // beyond 2^255 wei (only reachable by forced adjustments of absurd size) its magnitude.
   auto word = abi::Value::integer(balance);
-  abi::Value amount = word ? std::move(word).value() : abi::Value::uint(balance.magnitude);
-  auto encoded = abi::encode(types, {abi::Value::string_of(kLedgerLeafDomain), abi::Value::word_of(orch_hash),
-                                     abi::Value::address(recipient), std::move(amount)})
-                     .value();
-  return keccak256(encoded.data(), encoded.size());
+  const abi::Word amount = word ? word->word : abi::Value::uint(balance.magnitude).word;
+  std::copy(amount.begin(), amount.end(), b.begin() + 96);
+  b[159] = static_cast<std::uint8_t>(kLedgerLeafDomain.size());
+  std::copy(kLedgerLeafDomain.begin(), kLedgerLeafDomain.end(), b.begin() + 160);
+  return keccak256(b.data(), b.size());
 }
 
 LedgerTree LedgerTree::build(std::vector<LedgerLeaf> leaves) {
@@ -89,12 +97,44 @@ LedgerTree LedgerTree::build(std::vector<LedgerLeaf> leaves) {
   }
   std::sort(leaves.begin(), leaves.end(), [](const LedgerLeaf& a, const LedgerLeaf& b) { return a.orch_hash < b.orch_hash; });
   LedgerTree t;
-  std::vector<Hash256> hashes;
-  hashes.reserve(leaves.size());
-  for (const auto& l : leaves) hashes.push_back(l.leaf_hash);
-  t.tree_.append_many(hashes.data(), hashes.size());
   t.leaves_ = std::move(leaves);
+  const std::size_t n = t.leaves_.size();
+  if (n == 0) return t;
+  std::vector<Hash256> hashes(n);
+  for (std::size_t i = 0; i < n; ++i) hashes[i] = t.leaves_[i].leaf_hash;
+  std::vector<Hash256> level(n);
+  merkle_leaves(hashes.data(), level.data(), n);
+  t.levels_.push_back(std::move(level));
+  while (t.levels_.back().size() > 1) {
+    const auto& below = t.levels_.back();
+    std::vector<Hash256> up((below.size() + 1) / 2);
+    merkle_parents(below.data(), up.data(), below.size() / 2);
+    if (below.size() % 2) up.back() = below.back();
+    t.levels_.push_back(std::move(up));
+  }
   return t;
+}
+
+std::vector<Hash256> LedgerTree::proof(std::size_t index) const {
+  std::vector<Hash256> path;
+  for (std::size_t j = 0; j + 1 < levels_.size(); ++j, index /= 2) {
+    const std::size_t sibling = index ^ 1;
+    if (sibling < levels_[j].size()) path.push_back(levels_[j][sibling]);
+  }
+  return path;
+}
+
+void LedgerTree::update(std::size_t index, const Address& recipient, const SignedWei& balance) {
+  LedgerLeaf& l = leaves_[index];
+  l.recipient = recipient;
+  l.balance = balance;
+  l.leaf_hash = ledger_leaf_hash(l.orch_hash, recipient, balance);
+  levels_[0][index] = merkle::leaf_node(l.leaf_hash);
+  for (std::size_t j = 1; j < levels_.size(); ++j) {
+    index /= 2;
+    const auto& below = levels_[j - 1];
+    levels_[j][index] = 2 * index + 1 < below.size() ? merkle::interior_node(below[2 * index], below[2 * index + 1]) : below[2 * index];
+  }
 }
 
 std::optional<std::size_t> LedgerTree::index_of(std::string_view orchestrator_id) const {

@@ -56,21 +56,27 @@ struct LedgerLeaf {
 
 Hash256 ledger_leaf_hash(const Hash256& orch_hash, const Address& recipient, const SignedWei& balance);
 
+// The tree keeps every level (leaf nodes at level 0; a level's odd last node is carried up
+// unchanged, which gives RFC 6962's root for every size), so one changed balance costs one
+// leaf hash and O(log n) node hashes, not a rebuild.
 class LedgerTree {
  public:
   // Hashes the leaves (orch_hash and leaf_hash are filled in here), sorts them by orch_hash
   // and builds the tree.
   static LedgerTree build(std::vector<LedgerLeaf> leaves);
   std::size_t size() const { return leaves_.size(); }
-  Hash256 root() const { return tree_.root(); }
+  Hash256 root() const { return levels_.empty() ? Hash256{} : levels_.back()[0]; }
   // The leaf index of an orchestrator, if it is in the tree.
   std::optional<std::size_t> index_of(std::string_view orchestrator_id) const;
   const LedgerLeaf& leaf(std::size_t index) const { return leaves_[index]; }
-  std::vector<Hash256> proof(std::size_t index) const { return tree_.inclusion_proof(index, size()).value(); }
+  // The audit path of a leaf, bottom-up (RFC 9162 §2.1.3).
+  std::vector<Hash256> proof(std::size_t index) const;
+  // Sets one leaf's recipient and balance and rehashes its path.
+  void update(std::size_t index, const Address& recipient, const SignedWei& balance);
 
  private:
   std::vector<LedgerLeaf> leaves_;
-  merkle::Tree tree_;
+  std::vector<std::vector<Hash256>> levels_;
 };
 
 }  // namespace lpops::chain::credential

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 #include "domain/json_fields.hpp"
 
@@ -108,7 +109,28 @@ std::optional<std::string> Book::apply_entry(const LedgerEntry& e, std::uint64_t
   add_to_days(o.days, e);
   o.entry_seqs.push_back(seq);
   entry_seqs_.push_back(seq);
+  if (tracking_changes_) note_change(e.orchestrator_id);
   return std::nullopt;
+}
+
+void Book::note_change(const std::string& id) {
+  if (changes_overflowed_) return;
+  if (changes_.size() >= kMaxTrackedChanges) {
+    changes_overflowed_ = true;
+    changes_.clear();
+    changes_.shrink_to_fit();
+    return;
+  }
+  changes_.push_back(id);
+}
+
+std::optional<std::vector<std::string>> Book::take_changes() {
+  tracking_changes_ = true;
+  if (changes_overflowed_) {
+    changes_overflowed_ = false;
+    return std::nullopt;
+  }
+  return std::exchange(changes_, {});
 }
 
 std::optional<std::string> Book::apply(const json::object& effect, std::uint64_t seq) {
@@ -127,6 +149,7 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       PerOrchestrator& o = by_orchestrator_[id];
       if (!o.record) orchestrator_order_.push_back(id);
       o.record = *effect.orchestrator;
+      if (tracking_changes_) note_change(id);
       break;
     }
     case Effect::Type::workload: {
@@ -314,6 +337,12 @@ Decision Book::record_policy(const std::string& policy_hash, const json::object&
   effect.at = now;
   effect.entry = std::move(entry);
   return commit(std::move(effect), json::object{{"recorded", true}});
+}
+
+Book::OrchestratorRefs Book::orchestrator_refs(const std::string& id) const {
+  auto it = by_orchestrator_.find(id);
+  if (it == by_orchestrator_.end() || !it->second.record) return {};
+  return {&*it->second.record, &it->second.account};
 }
 
 SignedWei Book::balance(const std::string& id) const {

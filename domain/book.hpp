@@ -136,6 +136,20 @@ class Book {
   // The registry record of a registered orchestrator, else null.
   const boost::json::object* orchestrator_record(const std::string& id) const;
   const std::vector<std::string>& orchestrator_order() const { return orchestrator_order_; }
+  // Stable references to a registered orchestrator's record and account (both null for an
+  // unknown id). They stay valid until an id is added to the book, i.e. while id_count()
+  // is unchanged; their contents change with every effect.
+  struct OrchestratorRefs {
+    const boost::json::object* record = nullptr;
+    const Account* account = nullptr;
+  };
+  OrchestratorRefs orchestrator_refs(const std::string& id) const;
+  std::size_t id_count() const { return by_orchestrator_.size(); }
+  // The ids whose balance or record changed since the previous call (repeats possible);
+  // the first call starts the tracking and returns nothing. nullopt: more than
+  // kMaxTrackedChanges piled up in between, so the caller must look at every id.
+  std::optional<std::vector<std::string>> take_changes();
+  static constexpr std::size_t kMaxTrackedChanges = 1 << 16;
   const Workload* workload(const std::string& id) const;
   std::vector<const Workload*> list_workloads(const WorkloadFilter& filter) const;
   // Per-orchestrator rows of the summary (workloads submitted in [since, until]), sorted by id.
@@ -211,6 +225,11 @@ class Book {
   boost::unordered_flat_map<std::string, CredentialToken> tokens_;
   std::map<std::string, std::vector<std::string>> tokens_by_orchestrator_;
   std::optional<std::string> apply_credential(const CredentialNote& note, UnixMicros at);
+  void note_change(const std::string& id);
+  // take_changes(): off until first asked, so that a book nobody asks costs nothing.
+  bool tracking_changes_ = false;
+  bool changes_overflowed_ = false;
+  std::vector<std::string> changes_;
   std::vector<std::uint64_t> entry_seqs_;
 };
 

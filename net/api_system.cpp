@@ -16,6 +16,11 @@ void readyz(Call& call) {
                           ? "enabled: registration needs the address in the transcoder pool (top 100) of BondingManager " +
                                 *s.top_contract_address + ", cached " + std::to_string(s.top_cache_ttl_seconds) + " s"
                           : std::string("disabled: TOP_CONTRACT_ADDRESS is unset, any address may register");
+  out["orchestrator_credentials"] =
+      s.credential_contract_address
+          ? "enabled: tokens for delegates named by OrchestratorCredential " + *s.credential_contract_address + ", valid " +
+                std::to_string(s.credential_token_ttl_seconds) + " s"
+          : std::string("disabled: PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS is unset");
   call.respond(json_response(ready ? 200 : 503, out));
 }
 

@@ -132,6 +132,8 @@ class CredentialTest : public ::testing::Test {
 };
 
 TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
+  auto ready = body_of(http->request("GET", "/readyz"));
+  EXPECT_EQ(std::string(ready.at("orchestrator_credentials").as_string()).rfind("enabled", 0), 0u) << ready;
   Nonce n = nonce_for("o1");
   ASSERT_EQ(n.nonce.size(), 66u);
   const std::int64_t now = std::time(nullptr);
@@ -170,7 +172,9 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   EXPECT_EQ(as_orchestrator(token + "x", "/api/orchestrators/me").status, 401);
   EXPECT_EQ(http->request("GET", "/api/orchestrators/me").status, 401);
 
-  // Credit o1, then prove its balance against the ledger root.
+  // Before any credit: a zero balance. Then credit o1 and prove its new balance.
+  auto before = body_of(as_orchestrator(token, "/api/transparency/tee-core/ledger-entry?orchestrator_id=o1"));
+  EXPECT_EQ(before.at("entry").at("balance_wei").as_string(), "0") << before;
   auto credit = http->request("POST", "/api/workloads", R"({"workload_id":"w1","orchestrator_id":"o1","payout_amount_eth":"0.25","artifact_hash":"h1"})",
                               {{"X-Admin-Token", kAdmin}});
   ASSERT_EQ(credit.status, 200) << credit.body;

@@ -6,9 +6,12 @@
 #include <boost/json.hpp>
 
 #include <fstream>
+#include <random>
 #include <set>
 
 #include "actors/credential.hpp"
+#include "actors/ledger.hpp"
+#include "chain/abi.hpp"
 #include "chain/credential.hpp"
 #include "chain/hex.hpp"
 #include "domain/book.hpp"
@@ -65,10 +68,10 @@ struct Tokens {
   Book book;
   std::vector<Effect> effects;
 
-  void add_orchestrator(const std::string& id, bool denylisted = false) {
+  void add_orchestrator(const std::string& id, bool denylisted = false, char address_digit = 'a') {
     Registration r;
     r.orchestrator_id = id;
-    r.address = "0x" + std::string(40, 'a');
+    r.address = "0x" + std::string(40, address_digit);
     json::object rec = new_orchestrator_record(r, kNow);
     merge_registration(rec, r, "127.0.0.1", true, kNow);
     rec["denylisted"] = denylisted;
@@ -152,6 +155,85 @@ TEST(Credential, ApplyRefusesAnEffectThatDoesNotFitAndChangesNothing) {
   e.credential = CredentialNote{"o1", std::string("id"), actors::credential_token_hash("t1"), kNow + kMinute, {}};  // exists
   EXPECT_TRUE(t.book.apply(e, t.book.last_seq() + 1).has_value());
   EXPECT_EQ(json::serialize(t.book.snapshot()), before);
+}
+
+TEST(LedgerTree, LeafHashIsTheStandardAbiEncoding) {
+  const auto types = abi::parse_types("string,bytes32,address,int256").value();
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 200; ++i) {
+    const Hash256 orch = keccak256(std::to_string(rng()));
+    Address a;
+    for (auto& byte : a) byte = static_cast<std::uint8_t>(rng());
+    Wei m = i % 3 == 0 ? Wei(rng()) : Wei(rng()) * Wei(rng()) * Wei(rng());
+    const SignedWei balance{i % 4 == 1 && m != 0, m};
+    auto encoded = abi::encode(types, {abi::Value::string_of(credential::kLedgerLeafDomain), abi::Value::word_of(orch),
+                                       abi::Value::address(a), abi::Value::integer(balance).value()})
+                       .value();
+    ASSERT_EQ(encoded.size(), 192u);
+    EXPECT_EQ(credential::ledger_leaf_hash(orch, a, balance), keccak256(encoded.data(), encoded.size())) << i;
+  }
+}
+
+TEST(LedgerTree, ProofsAndRootsEqualTheAuditTreesAtEverySizeAndUpdatesEqualRebuilds) {
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::vector<credential::LedgerLeaf> leaves(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      leaves[i].orchestrator_id = "o" + std::to_string(i);
+      leaves[i].balance = SignedWei{false, Wei(i)};
+    }
+    auto tree = credential::LedgerTree::build(leaves);
+    merkle::Tree reference;
+    for (std::size_t i = 0; i < n; ++i) reference.append(tree.leaf(i).leaf_hash);
+    ASSERT_EQ(tree.root(), reference.root()) << n;
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(tree.proof(i), reference.inclusion_proof(i, n).value()) << n << " " << i;
+    // Changing one balance in place equals building anew with it.
+    const std::size_t k = (n * 7) % n;
+    const std::string id = tree.leaf(k).orchestrator_id;
+    tree.update(k, tree.leaf(k).recipient, SignedWei{true, Wei(12345)});
+    for (auto& l : leaves)
+      if (l.orchestrator_id == id) l.balance = SignedWei{true, Wei(12345)};
+    auto rebuilt = credential::LedgerTree::build(leaves);
+    ASSERT_EQ(tree.root(), rebuilt.root()) << n;
+    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(tree.proof(i), rebuilt.proof(i));
+  }
+}
+
+TEST(LedgerTree, TheLedgersCachedTreeAlwaysEqualsAFreshOne) {
+  Tokens t;  // a book with orchestrators
+  actors::LedgerTreeCache cache;
+  std::mt19937_64 rng(17);
+  auto fresh_root = [&] {
+    std::vector<credential::LedgerLeaf> leaves;
+    for (const auto& id : t.book.orchestrator_order()) {
+      credential::LedgerLeaf l;
+      l.orchestrator_id = id;
+      l.recipient = parse_address(t.book.orchestrator_record(id)->at("address").as_string()).value();
+      l.balance = t.book.balance(id);
+      leaves.push_back(l);
+    }
+    return credential::LedgerTree::build(leaves).root();
+  };
+  int ids = 0;
+  for (int step = 0; step < 300; ++step) {
+    const auto r = rng() % 10;
+    if (r == 0 || ids < 2) {
+      t.add_orchestrator("o" + std::to_string(ids++));
+    } else if (r == 2) {  // a record rewritten with another address (a leaf moves to another recipient)
+      t.add_orchestrator("o" + std::to_string(rng() % ids), false, "0123456789abcdef"[rng() % 16]);
+    } else {
+      AdjustmentRequest a;
+      a.orchestrator_id = "o" + std::to_string(rng() % ids);
+      a.amount = SignedWei{r == 1, Wei(rng() % 1'000'000 + 1)};
+      a.force = true;
+      a.generated_id = std::to_string(step);
+      ASSERT_FALSE(t.book.adjust(a, kNow).failure);
+    }
+    if (rng() % 3 == 0) {
+      const auto& tree = actors::refresh_ledger_tree(t.book, cache);
+      ASSERT_EQ(tree.size(), static_cast<std::size_t>(ids));
+      ASSERT_EQ(tree.root(), fresh_root()) << step;
+    }
+  }
 }
 
 TEST(LedgerTree, LeavesAreSortedByOrchestratorHashAndEveryProofVerifies) {
