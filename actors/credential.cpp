@@ -4,6 +4,8 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "chain/hex.hpp"
 #include "chain/signature.hpp"
 #include "domain/clock.hpp"
@@ -58,11 +60,23 @@ void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLoo
   self->send(self->state.ledger, LookupOwner{id, std::move(then)});
 }
 
+void forget_nonce(CredentialState& st, const std::string& nonce) {
+  auto it = st.nonces.find(nonce);
+  if (it == st.nonces.end()) return;
+  auto mine = st.by_orchestrator.find(it->second.orchestrator_id);
+  if (mine != st.by_orchestrator.end()) {
+    auto& q = mine->second;
+    q.erase(std::remove(q.begin(), q.end(), nonce), q.end());
+    if (q.empty()) st.by_orchestrator.erase(mine);
+  }
+  st.nonces.erase(it);
+}
+
 // Drops expired nonces that no request is holding.
 void sweep(CredentialState& st, UnixMicros now) {
   while (!st.expiry_order.empty() && st.expiry_order.front().first <= now) {
     auto it = st.nonces.find(st.expiry_order.front().second);
-    if (it != st.nonces.end() && !it->second.in_flight) st.nonces.erase(it);
+    if (it != st.nonces.end() && !it->second.in_flight) forget_nonce(st, it->first);
     st.expiry_order.pop_front();
   }
 }
@@ -71,6 +85,14 @@ void mint_nonce(Self* self, NonceOwner& m) {
   auto& st = self->state;
   const UnixMicros now = now_micros();
   sweep(st, now);
+  // This orchestrator's oldest nonce (one no request is holding) makes room first.
+  if (auto mine = st.by_orchestrator.find(m.orchestrator_id);
+      mine != st.by_orchestrator.end() && mine->second.size() >= st.options.nonces_per_orchestrator)
+    for (const auto& old : mine->second)
+      if (!st.nonces.at(old).in_flight) {
+        forget_nonce(st, std::string(old));
+        break;
+      }
   if (st.nonces.size() >= st.options.max_nonces) {
     spdlog::warn("credential: {} nonces outstanding (PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES); refusing more until some expire",
                  st.nonces.size());
@@ -81,6 +103,7 @@ void mint_nonce(Self* self, NonceOwner& m) {
   std::string nonce = chain::to_hex(bytes);
   const std::int64_t expires_at = now / kMicros + st.options.nonce_ttl_seconds;
   st.nonces[nonce] = CredentialState::Nonce{m.orchestrator_id, expires_at * kMicros, false};
+  st.by_orchestrator[m.orchestrator_id].push_back(nonce);
   st.expiry_order.emplace_back(expires_at * kMicros, nonce);
   m.reply(200, boost::json::serialize(boost::json::object{{"nonce", nonce},
                                                           {"expires_at", expires_at},
@@ -123,7 +146,7 @@ void finish_token_request(Self* self, ChainChecked& m) {
   if (nonce != st.nonces.end()) {
     nonce->second.in_flight = false;
     // Spent by success; after a failure it stays usable until it expires.
-    if (valid || nonce->second.expires_at <= now_micros()) st.nonces.erase(nonce);
+    if (valid || nonce->second.expires_at <= now_micros()) forget_nonce(st, req.nonce);
   }
   if (m.check.outcome == chain::credential::OnChain::unavailable) {
     spdlog::warn("credential: cannot check {} on-chain: {}", req.orchestrator_id, m.check.detail);

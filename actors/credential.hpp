@@ -33,6 +33,9 @@ struct CredentialOptions {
   std::int64_t nonce_ttl_seconds = 300;
   std::int64_t token_ttl_seconds = 900;
   std::size_t max_nonces = 10'000;
+  // Outstanding nonces per orchestrator: one more drops its oldest, so that requests for one
+  // orchestrator cannot use up the node-wide limit.
+  std::size_t nonces_per_orchestrator = 8;
   std::size_t tokens_per_orchestrator = 16;
   CredentialChecker check;
 };
@@ -60,6 +63,7 @@ struct CredentialState {
     bool in_flight = false;  // a token request holding it is waiting for the chain
   };
   std::unordered_map<std::string, Nonce> nonces;
+  std::unordered_map<std::string, std::deque<std::string>> by_orchestrator;  // nonces, oldest first
   std::deque<std::pair<UnixMicros, std::string>> expiry_order;  // mint order == expiry order
   caf::actor ledger;
   CredentialOptions options;

@@ -207,6 +207,23 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
         HandlerTimer timer(*self->state.actor_metrics, self);
         finish(self, self->state.book->record_policy(m.policy_hash, m.policy, now_micros()), m.reply);
       },
+      [=](ReservePayout& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
+        if (m.request.payout_id.empty()) {
+          do m.request.payout_id = random_hex_id(s.rng);
+          while (s.book->payout(m.request.payout_id));
+        }
+        finish(self, s.book->reserve_payout(m.request, now_micros()), m.reply);
+      },
+      [=](PostPayout& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        finish(self, self->state.book->post_payout(m.payout_id, m.tx_hash, m.block_number, now_micros()), m.reply);
+      },
+      [=](VoidPayout& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        finish(self, self->state.book->void_payout(m.payout_id, m.reason, now_micros()), m.reply);
+      },
       [=](LookupOwner& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         m.done(lookup_owner(*self->state.book, m.orchestrator_id));

@@ -76,6 +76,23 @@ struct Query {
   Reply reply;
 };
 
+// --- payouts ---
+// payout_id empty: the ledger draws one.
+struct ReservePayout {
+  PayoutRequest request;
+  Reply reply;
+};
+struct PostPayout {
+  std::string payout_id, tx_hash;
+  std::optional<std::uint64_t> block_number;
+  Reply reply;
+};
+struct VoidPayout {
+  std::string payout_id;
+  std::optional<std::string> reason;
+  Reply reply;
+};
+
 // --- orchestrator credentials (actors/credential.hpp) ---
 // The owner address of a registered orchestrator, as the credential checks need it.
 struct OwnerLookup {
@@ -162,6 +179,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Adjust)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::UpsertOrchestrator)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RecordPolicy)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ReservePayout)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::PostPayout)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::VoidPayout)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::LookupOwner)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::IssueToken)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RevokeTokens)

@@ -217,6 +217,9 @@ int serve(const ServeOptions& o) {
   std::vector<boost::json::object> records;
   for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));
 
+  // The chain runtime (one I/O thread for JSON-RPC, used by the rank check and the credential
+  // check) outlives the actor system: actors hold its clients, which must go before it does.
+  ChainRuntime chain;
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", static_cast<std::size_t>(settings.actor_threads));
   // Work sharing parks idle workers on a condition variable; work stealing would spin
@@ -376,8 +379,6 @@ int serve(const ServeOptions& o) {
   registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};
   registry_options.registrations_per_minute = static_cast<std::size_t>(settings.registration_per_minute);
   registry_options.registration_burst = static_cast<std::size_t>(settings.registration_burst);
-  // The chain runtime: one I/O thread for JSON-RPC, used by the rank check.
-  ChainRuntime chain;
   caf::actor rank;
   if (settings.top_contract_address) {
     auto rpc = chain.rpc(settings.eth_rpc_url);

@@ -1,6 +1,7 @@
 #include "chain/credential.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "chain/abi.hpp"
 #include "chain/keccak_many.hpp"
@@ -17,7 +18,16 @@ const abi::Function& delegate_of() {
   return f;
 }
 
-bool is_revert(const RpcError& e) { return e.kind == RpcError::Kind::Rpc; }
+// Only an execution revert says something about the credential (no credential, a zero
+// owner); any other JSON-RPC error (rate limits, internal errors, an unknown method) is the
+// node's trouble and must not turn a valid credential away.
+bool is_revert(const RpcError& e) {
+  if (e.kind != RpcError::Kind::Rpc) return false;
+  if (e.code == 3) return true;  // geth, anvil: "execution reverted" with data
+  std::string m = e.message;
+  for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return m.find("revert") != std::string::npos;
+}
 
 }  // namespace
 

@@ -161,6 +161,10 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       else workloads_[pos->second] = effect.workload;
       break;
     }
+    case Effect::Type::payout: {
+      if (auto err = apply_payout(effect, seq)) return err;
+      break;
+    }
     case Effect::Type::credential: {
       if (!effect.credential) return std::string("credential effect without a note");
       if (auto err = apply_credential(*effect.credential, effect.at)) return err;

@@ -81,6 +81,18 @@ struct AdjustmentRequest {
   std::string generated_id;     // event id suffix when no key is given
 };
 
+struct PayoutRequest {
+  std::string payout_id, orchestrator_id;
+  std::optional<Wei> amount;          // none: the whole available balance
+  std::optional<std::string> recipient, notes;  // recipient none: the registered address
+  std::string request_digest;          // identifies the request body for a repeated id
+};
+
+struct PayoutFilter {
+  std::optional<std::string> orchestrator_id, status;
+  std::size_t limit = 100;
+};
+
 struct WorkloadFilter {
   std::optional<std::string> orchestrator_id, status;
   std::optional<UnixMicros> since, until;
@@ -116,6 +128,18 @@ class Book {
   Decision record_policy(const std::string& policy_hash, const boost::json::object& policy, UnixMicros now);
   // Stores an orchestrator record as the registry produced it.
   Effect upsert_orchestrator(boost::json::object record, UnixMicros now);
+
+  // Payouts in two phases (domain/book_payouts.cpp). Reserving takes the amount out of the
+  // available balance (409 when it is not there); posting turns the reservation into a
+  // debit; voiding releases it. A repeated step with the same data answers again without
+  // an effect; a conflicting one is a 409.
+  Decision reserve_payout(const PayoutRequest& request, UnixMicros now);
+  Decision post_payout(const std::string& payout_id, const std::string& tx_hash, std::optional<std::uint64_t> block_number,
+                       UnixMicros now);
+  Decision void_payout(const std::string& payout_id, const std::optional<std::string>& reason, UnixMicros now);
+  const Payout* payout(const std::string& payout_id) const;
+  // Newest first.
+  std::vector<const Payout*> list_payouts(const PayoutFilter& filter) const;
 
   // Orchestrator credential tokens (domain/book_credentials.cpp). Issues a token for a
   // registered, not denylisted orchestrator: 404/403 otherwise. The effect also drops the
@@ -226,6 +250,10 @@ class Book {
   std::map<std::string, std::vector<std::string>> tokens_by_orchestrator_;
   std::optional<std::string> apply_credential(const CredentialNote& note, UnixMicros at);
   void note_change(const std::string& id);
+  std::optional<std::string> apply_payout(const Effect& effect, std::uint64_t seq);
+  // Payouts by id, and their ids in reservation order.
+  boost::unordered_flat_map<std::string, std::shared_ptr<const Payout>> payouts_;
+  std::vector<std::string> payout_order_;
   // take_changes(): off until first asked, so that a book nobody asks costs nothing.
   bool tracking_changes_ = false;
   bool changes_overflowed_ = false;

@@ -50,6 +50,9 @@ Decision Book::revoke_credential_tokens(const std::string& orchestrator_id, Unix
 std::optional<std::string> Book::authenticate(const std::string& token_hash, UnixMicros now) const {
   auto it = tokens_.find(token_hash);
   if (it == tokens_.end() || it->second.expires_at <= now) return std::nullopt;
+  // A denylisted orchestrator's tokens stop working (and come back if it is let in again).
+  const auto* record = orchestrator_record(it->second.orchestrator_id);
+  if (!record || get_bool(*record, "denylisted")) return std::nullopt;
   return it->second.orchestrator_id;
 }
 

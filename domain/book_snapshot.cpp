@@ -137,6 +137,9 @@ json::object Book::snapshot_without_workloads() const {
                                     {"created_at", t.created_at}, {"expires_at", t.expires_at}});
     }
   s["credential_tokens"] = std::move(tokens);
+  json::array payouts;  // in reservation order
+  for (const auto& id : payout_order_) payouts.push_back(payouts_.at(id)->to_json());
+  s["payouts"] = std::move(payouts);
   json::object days;
   for (const auto* kv : ids) {
     const auto& [id, o] = *kv;
@@ -200,6 +203,15 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
         if (hash.empty() || token.orchestrator_id.empty()) return Error{"snapshot credential token is malformed"};
         b.tokens_by_orchestrator_[token.orchestrator_id].push_back(hash);
         if (!b.tokens_.emplace(std::move(hash), std::move(token)).second) return Error{"snapshot lists a credential token twice"};
+      }
+    if (const auto* ps = s.if_contains("payouts"); ps && ps->is_array())  // absent in older snapshots
+      for (const auto& pv : ps->as_array()) {
+        auto p = Payout::from_json(pv.as_object());
+        if (!p) return Error{"snapshot payout: " + p.error()};
+        std::string id = p->payout_id;
+        if (!b.payouts_.emplace(id, std::make_shared<const Payout>(std::move(p).value())).second)
+          return Error{"snapshot lists payout " + id + " twice"};
+        b.payout_order_.push_back(std::move(id));
       }
     // Day totals and entry seqs belong to ids that have an account.
     auto with_account = [&b](std::string_view id) -> PerOrchestrator* {

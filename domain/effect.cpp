@@ -10,6 +10,7 @@ constexpr std::string_view kWorkload = "workload";
 constexpr std::string_view kAdjustment = "adjustment";
 constexpr std::string_view kPolicy = "policy";
 constexpr std::string_view kCredential = "credential";
+constexpr std::string_view kPayout = "payout";
 
 std::string_view type_name(Effect::Type type) {
   switch (type) {
@@ -17,6 +18,7 @@ std::string_view type_name(Effect::Type type) {
     case Effect::Type::workload: return kWorkload;
     case Effect::Type::policy: return kPolicy;
     case Effect::Type::credential: return kCredential;
+    case Effect::Type::payout: return kPayout;
     case Effect::Type::adjustment: break;
   }
   return kAdjustment;
@@ -55,6 +57,7 @@ json::object Effect::to_json() const {
     o["adjustment"] = std::move(a);
   }
   if (credential) o["credential"] = credential_json(*credential);
+  if (payout) o["payout"] = payout->to_json();
   return o;
 }
 
@@ -96,6 +99,10 @@ void Effect::append_json(std::string& out) const {
     out += ",\"credential\":";
     out += json::serialize(credential_json(*credential));
   }
+  if (payout) {
+    out += ",\"payout\":";
+    out += json::serialize(payout->to_json());
+  }
   out += '}';
 }
 
@@ -107,6 +114,7 @@ Result<Effect> Effect::from_json(const json::object& o) {
   else if (type == kAdjustment) e.type = Type::adjustment;
   else if (type == kPolicy) e.type = Type::policy;
   else if (type == kCredential) e.type = Type::credential;
+  else if (type == kPayout) e.type = Type::payout;
   else return Error{"unknown effect type '" + type + "'"};
   e.at = parse_iso(get_string(o, "at")).value_or(0);
   if (auto it = o.find("orchestrator"); it != o.end()) {
@@ -129,6 +137,12 @@ Result<Effect> Effect::from_json(const json::object& o) {
     const auto& a = it->value().get_object();
     e.adjustment = AdjustmentNote{get_opt_string(a, "reference_workload_id"), get_opt_string(a, "notes"),
                                   get_opt_string(a, "idempotency_key"), get_opt_string(a, "request_digest")};
+  }
+  if (auto it = o.find("payout"); it != o.end()) {
+    if (!it->value().is_object()) return Error{"payout effect without a payout"};
+    auto p = Payout::from_json(it->value().get_object());
+    if (!p) return Error{p.error()};
+    e.payout = std::make_shared<const Payout>(std::move(p).value());
   }
   if (auto it = o.find("credential"); it != o.end()) {
     if (!it->value().is_object()) return Error{"credential effect with a malformed note"};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "domain/ledger_entry.hpp"
+#include "domain/payout.hpp"
 #include "domain/workload.hpp"
 
 namespace lpops {
@@ -32,7 +33,8 @@ struct Effect {
   // policy: a snapshot of the crediting settings, recorded (once per distinct policy) for the
   // transparency log; it changes no balance.
   // credential: an orchestrator credential token issued or revoked; no balance changes.
-  enum class Type { orchestrator, workload, adjustment, policy, credential };
+  // payout: a payout reserved, posted or voided (the payout's new state and its entry).
+  enum class Type { orchestrator, workload, adjustment, policy, credential, payout };
   Type type = Type::workload;
   UnixMicros at = 0;
   std::shared_ptr<const boost::json::object> orchestrator;  // the full record
@@ -41,6 +43,7 @@ struct Effect {
   std::optional<LedgerEntry> entry;
   std::optional<AdjustmentNote> adjustment;
   std::optional<CredentialNote> credential;
+  std::shared_ptr<const Payout> payout;
 
   boost::json::object to_json() const;
   // Appends json::serialize(to_json()), byte for byte, without building the object (the

@@ -146,7 +146,7 @@ bool Call::is_operator() const {
 
 std::vector<const Route*> all_routes() {
   std::vector<const Route*> out;
-  for (const auto* table : {&system_routes(), &credential_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes(), &transparency_routes()})
+  for (const auto* table : {&system_routes(), &credential_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes(), &payout_routes(), &transparency_routes()})
     for (const auto& r : *table) out.push_back(&r);
   return out;
 }

@@ -77,6 +77,7 @@ struct Route {
 
 // Route tables of each area, in matching order.
 const std::vector<Route>& credential_routes();
+const std::vector<Route>& payout_routes();
 const std::vector<Route>& orchestrator_routes();
 const std::vector<Route>& workload_routes();
 const std::vector<Route>& ledger_routes();

@@ -95,6 +95,25 @@ json::object schemas() {
       {"required", json::array{"delegate_address", "nonce", "expires_at", "signature"}}};
   s["CredentialToken"] = obj({{"token_id", str()}, {"token", json::object{{"type", "string"}, {"description", "send as Authorization: Bearer <token> or X-Orchestrator-Token"}}},
                               {"expires_at", str()}});
+  s["Payout"] = obj({{"payout_id", str()}, {"orchestrator_id", str()}, {"recipient", str()}, {"amount_eth", eth()},
+                     {"amount_wei", wei()}, {"status", json::object{{"enum", json::array{"reserved", "posted", "voided"}}}},
+                     {"notes", nullable(str())}, {"tx_hash", nullable(str())},
+                     {"block_number", json::object{{"type", json::array{"integer", "null"}}}}, {"void_reason", nullable(str())},
+                     {"reserved_at", str()}, {"settled_at", nullable(str())}});
+  s["PayoutReserve"] = json::object{
+      {"type", "object"},
+      {"description", "Reserves amount_eth (default: the whole available balance) for the orchestrator's registered address "
+                      "(or recipient). The id is payout_id, else the Idempotency-Key header, else drawn; the same id with the "
+                      "same request answers again, with another request 409."},
+      {"properties", json::object{{"payout_id", json::object{{"type", "string"}, {"pattern", "^[A-Za-z0-9._:-]{1,128}$"}}},
+                                  {"orchestrator_id", str(128, 1)},
+                                  {"amount_eth", json::object{{"type", json::array{"string", "number"}}, {"description", "positive, at most 18 decimals"}}},
+                                  {"recipient", address}, {"notes", str(1024)}}},
+      {"required", json::array{"orchestrator_id"}}};
+  s["PayoutPost"] = obj({{"tx_hash", json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{64}$"}}},
+                         {"block_number", json::object{{"type", "integer"}, {"minimum", 0}}}},
+                        {"tx_hash"});
+  s["PayoutVoid"] = obj({{"reason", str(1024)}});
   s["LedgerLeaf"] = json::object{
       {"type", "object"},
       {"description", "The orchestrator's leaf in the ledger tree: keccak256(abi.encode(\"payments-tee-core:ledger:v1\", bytes32 orch_hash, "
@@ -132,6 +151,12 @@ std::map<std::string, Io> io_table() {
                                                         {"edge_config_token", nullable(str())}}), {}};
   t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
   t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
+  t["POST /api/payouts"] = {"PayoutReserve", ref("Payout"), {}, {"Idempotency-Key"}};
+  t["GET /api/payouts"] = {nullptr, obj({{"payouts", array_of(ref("Payout"))}}),
+                           {{"orchestrator_id", "string"}, {"status", "string"}, {"limit", "integer"}}};
+  t["GET /api/payouts/{payout_id}"] = {nullptr, ref("Payout"), {}};
+  t["POST /api/payouts/{payout_id}/post"] = {"PayoutPost", ref("Payout"), {}};
+  t["POST /api/payouts/{payout_id}/void"] = {"PayoutVoid", ref("Payout"), {}};
   t["GET /api/balances"] = {nullptr, obj({{"balances", array_of(obj({{"orchestrator_id", str()}, {"balance_eth", eth()}, {"balance_wei", wei()}, {"available_eth", eth()}, {"available_wei", wei()}, {"pending_eth", eth()}, {"pending_wei", wei()}}))}}), {}};
   t["POST /api/workloads"] = {"WorkloadCreate", ref("Workload"), {}};
   t["POST /api/workloads/time"] = {"WorkloadTimeCreate", ref("Workload"), {}};
@@ -201,7 +226,7 @@ std::string build() {
       for (const char* name : it->second.headers)
         params.push_back(json::object{{"name", name}, {"in", "header"}, {"schema", str()}});
       if (it->second.request)
-        op["requestBody"] = json::object{{"required", true},
+        op["requestBody"] = json::object{{"required", std::string_view(it->second.request) != "PayoutVoid"},
                                          {"content", json::object{{"application/json", json::object{{"schema", ref(it->second.request)}}}}}};
       ok["content"] = json::object{{"application/json", json::object{{"schema", it->second.response}}}};
     }

@@ -161,6 +161,11 @@ std::string_view audit_entry_text(std::string_view line) {
 std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, Effect::Type type) {
   if (type == Effect::Type::policy) return {"policy", "policy"};
   if (type == Effect::Type::adjustment) return {"adjustment", "ledger_adjustment"};
+  if (type == Effect::Type::payout) {
+    if (entry.reason == "payout_reserve") return {"payout_reserve", "payout_reserve"};
+    if (entry.reason == "payout_void") return {"payout_void", "payout_void"};
+    return {"payout_debit", "payout_confirm"};
+  }
   if (entry.delta.negative) return {"payout_debit", "payout_confirm"};
   return {"credit", entry.reason.empty() ? std::string("credit") : entry.reason};
 }

@@ -3,6 +3,7 @@
 // token text formats, and the ledger tree.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
 #include <fstream>
@@ -12,10 +13,13 @@
 #include "actors/credential.hpp"
 #include "actors/ledger.hpp"
 #include "chain/abi.hpp"
+#include "chain/eth_rpc.hpp"
 #include "chain/credential.hpp"
 #include "chain/hex.hpp"
 #include "domain/book.hpp"
 #include "domain/orchestrator.hpp"
+#include "net/http_server.hpp"
+#include "tests/support/run_awaitable.hpp"
 
 namespace lpops {
 namespace {
@@ -102,6 +106,11 @@ TEST(Credential, BookIssuesTokensAndAuthenticatesOnlyLiveOnes) {
   EXPECT_EQ(t.book.authenticate(h1, kNow), "o1");
   EXPECT_EQ(t.book.authenticate(h1, kNow + kMinute), std::nullopt);  // expired
   EXPECT_EQ(t.book.authenticate(actors::credential_token_hash("t2"), kNow), std::nullopt);
+  // Denylisting the orchestrator stops its tokens; letting it in again restores them.
+  t.add_orchestrator("o1", true);
+  EXPECT_EQ(t.book.authenticate(h1, kNow), std::nullopt);
+  t.add_orchestrator("o1", false);
+  EXPECT_EQ(t.book.authenticate(h1, kNow), "o1");
 }
 
 TEST(Credential, IssuingDropsExpiredAndOldestTokensBeyondTheLimit) {
@@ -155,6 +164,55 @@ TEST(Credential, ApplyRefusesAnEffectThatDoesNotFitAndChangesNothing) {
   e.credential = CredentialNote{"o1", std::string("id"), actors::credential_token_hash("t1"), kNow + kMinute, {}};  // exists
   EXPECT_TRUE(t.book.apply(e, t.book.last_seq() + 1).has_value());
   EXPECT_EQ(json::serialize(t.book.snapshot()), before);
+}
+
+// A JSON-RPC server on loopback whose every eth_call answers `reply` (the JSON after "id").
+class FixedRpcServer {
+ public:
+  explicit FixedRpcServer(std::string result_or_error) {
+    net::ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.io_threads = 1;
+    server_ = std::make_unique<net::HttpServer>(o, [body = std::move(result_or_error)](net::Request&& r, net::Responder respond) {
+      auto id = json::parse(r.body).as_object().at("id");
+      net::Response resp;
+      resp.body = "{\"jsonrpc\":\"2.0\",\"id\":" + json::serialize(id) + "," + body + "}";
+      respond(std::move(resp));
+    });
+    port_ = server_->start();
+  }
+  ~FixedRpcServer() { server_->shutdown(std::chrono::milliseconds(100)); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::unique_ptr<net::HttpServer> server_;
+  std::uint16_t port_ = 0;
+};
+
+credential::OnChain check_against(const std::string& answer) {
+  FixedRpcServer server(answer);
+  boost::asio::io_context ioc;
+  RpcOptions options;
+  options.max_attempts = 1;
+  EthRpc rpc(RpcClient::create(ioc.get_executor(), server.url(), options).value());
+  const Address contract = parse_address("0x" + std::string(40, '5')).value();
+  auto check = testing::run_awaitable(ioc, credential::check_on_chain(rpc, contract, contract, contract));
+  return check.outcome;
+}
+
+TEST(Credential, OnlyARevertSaysTheCredentialIsNotValid) {
+  using credential::OnChain;
+  // Node trouble of every kind: the credential is unknown (503), never invalid (403).
+  for (const char* trouble : {R"("error":{"code":-32005,"message":"rate limited"})",
+                              R"("error":{"code":-32603,"message":"internal error"})",
+                              R"("error":{"code":-32601,"message":"the method eth_call does not exist"})",
+                              R"("error":{"code":-32000,"message":"header not found"})", R"("result":"0x12")"})
+    EXPECT_EQ(check_against(trouble), OnChain::unavailable) << trouble;
+  EXPECT_EQ(check_against(R"("error":{"code":3,"message":"execution reverted: zero address","data":"0x"})"), OnChain::not_valid);
+  EXPECT_EQ(check_against(R"("error":{"code":-32000,"message":"execution reverted"})"), OnChain::not_valid);
+  // balanceOf 0: no credential.
+  EXPECT_EQ(check_against(R"("result":"0x0000000000000000000000000000000000000000000000000000000000000000")"), OnChain::not_valid);
 }
 
 TEST(LedgerTree, LeafHashIsTheStandardAbiEncoding) {

@@ -1,0 +1,123 @@
+// Two-phase payouts over HTTP: reserve, post, void; the available balance in /api/balances;
+// one audit entry per step, provable and passing `lpops verify`; bad input and conflicts
+// leave the ledger as it was; everything survives a restart.
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+const char* kAdmin = "admin-secret";
+const std::string kTx = "0x" + std::string(64, 'c');
+
+class PayoutTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    start_node({{"PAYMENTS_API_ADMIN_TOKEN", kAdmin},
+                {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "1"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"},
+                {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+    register_orchestrator("o1", "0x1111111111111111111111111111111111111111");
+    ASSERT_EQ(admin("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"1.5"})").status, 200);
+  }
+  HttpResult admin(const std::string& method, const std::string& target, const std::string& body = "",
+                   std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("X-Admin-Token", kAdmin);
+    return raw(method, target, body, headers);
+  }
+  json::object balance_row() {
+    auto rows = parse_json(admin("GET", "/api/balances").body).at("balances").as_array();
+    for (const auto& r : rows)
+      if (r.at("orchestrator_id").as_string() == "o1") return r.as_object();
+    return {};
+  }
+  std::string audit_seq() { return json::serialize(get_json("/api/transparency/tee-core/audit/status").at("audit_seq")); }
+};
+
+TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
+  auto reserved = admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.5"})");
+  ASSERT_EQ(reserved.status, 200) << reserved.body;
+  auto p = parse_json(reserved.body).as_object();
+  EXPECT_EQ(p.at("status").as_string(), "reserved");
+  EXPECT_EQ(p.at("amount_wei").as_string(), "500000000000000000");
+  EXPECT_EQ(p.at("recipient").as_string(), "0x1111111111111111111111111111111111111111");
+  auto row = balance_row();
+  EXPECT_EQ(row.at("balance_eth").as_string(), "1.5");
+  EXPECT_EQ(row.at("available_eth").as_string(), "1");
+  EXPECT_EQ(row.at("pending_eth").as_string(), "0.5");
+
+  // Bad input and conflicts: 4xx and nothing changes (no new audit entry).
+  const std::string seq_before = audit_seq();
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"5"})").status, 409);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"-1"})").status, 422);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","payout_id":"bad id"})").status, 422);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","recipient":"0x12"})").status, 422);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"nobody","amount_eth":"0.1"})").status, 404);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.25"})").status, 409);
+  EXPECT_EQ(admin("POST", "/api/payouts/p1/post", R"({"tx_hash":"0x12"})").status, 422);
+  EXPECT_EQ(admin("POST", "/api/payouts/nope/post", R"({"tx_hash":")" + kTx + R"("})").status, 404);
+  EXPECT_EQ(raw("POST", "/api/payouts", R"({"orchestrator_id":"o1"})").status, 401);  // no admin token
+  EXPECT_EQ(audit_seq(), seq_before);
+  // The same request again answers again, with no new entry.
+  auto again = admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.5"})");
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(audit_seq(), seq_before);
+
+  auto posted = admin("POST", "/api/payouts/p1/post", R"({"tx_hash":")" + kTx + R"(","block_number":77})");
+  ASSERT_EQ(posted.status, 200) << posted.body;
+  EXPECT_EQ(parse_json(posted.body).at("status").as_string(), "posted");
+  row = balance_row();
+  EXPECT_EQ(row.at("balance_eth").as_string(), "1");
+  EXPECT_EQ(row.at("available_eth").as_string(), "1");
+  EXPECT_EQ(row.at("pending_eth").as_string(), "0");
+  EXPECT_EQ(admin("POST", "/api/payouts/p1/void", "").status, 409);
+
+  // The whole available balance (Idempotency-Key as the id), then voided.
+  auto all = admin("POST", "/api/payouts", R"({"orchestrator_id":"o1"})", {{"Idempotency-Key", "p2"}});
+  ASSERT_EQ(all.status, 200) << all.body;
+  EXPECT_EQ(parse_json(all.body).at("amount_eth").as_string(), "1");
+  EXPECT_EQ(balance_row().at("available_eth").as_string(), "0");
+  auto voided = admin("POST", "/api/payouts/p2/void", R"({"reason":"transaction dropped"})");
+  ASSERT_EQ(voided.status, 200) << voided.body;
+  EXPECT_EQ(parse_json(voided.body).at("void_reason").as_string(), "transaction dropped");
+  EXPECT_EQ(balance_row().at("available_eth").as_string(), "1");
+
+  // Listing and stats.
+  auto list = parse_json(admin("GET", "/api/payouts?orchestrator_id=o1").body).at("payouts").as_array();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].at("payout_id").as_string(), "p2");
+  EXPECT_EQ(admin("GET", "/api/payouts?status=lost").status, 422);
+  EXPECT_EQ(parse_json(admin("GET", "/api/payouts/p1").body).at("tx_hash").as_string(), kTx);
+  auto stats = parse_json(admin("GET", "/api/orchestrators/o1/stats?days=1").body);
+  EXPECT_EQ(stats.at("total_payouts_eth").as_string(), "0.5");
+
+  // One audit entry per step, each provable against a signed checkpoint.
+  const std::vector<std::pair<std::string, std::string>> steps = {
+      {"payout:p1:reserve", "payout_reserve"}, {"payout:p1", "payout_debit"}, {"payout:p2:reserve", "payout_reserve"},
+      {"payout:p2:void", "payout_void"}};
+  wait_for_checkpoint(parse_json(audit_seq()).as_int64());
+  for (const auto& [event_id, kind] : steps) {
+    auto receipt = get_json("/api/transparency/tee-core/receipt?event_id=" + event_id);
+    const auto& entry = receipt.at("audit_entry");
+    EXPECT_EQ(entry.at("kind").as_string(), kind) << event_id;
+    EXPECT_EQ(entry.at("orchestrator_id").as_string(), "o1");
+    EXPECT_EQ(entry.at("recipient").as_string(), "0x1111111111111111111111111111111111111111");
+    EXPECT_EQ(entry.at("delta_wei").as_string(), kind == "payout_debit" ? "-500000000000000000" : "0") << event_id;
+    auto proof = get("/api/transparency/tee-core/audit/proof?event_id=" + event_id);
+    EXPECT_EQ(proof.status, 200) << proof.body;
+  }
+  auto verified = run_command({lpops_binary(), "verify", "--url", "http://127.0.0.1:" + std::to_string(node_->port()),
+                               "--event-id", "payout:p1", "--json"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  // Durable: the same after a restart.
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", kAdmin}});
+  row = balance_row();
+  EXPECT_EQ(row.at("balance_eth").as_string(), "1");
+  EXPECT_EQ(row.at("available_eth").as_string(), "1");
+  EXPECT_EQ(parse_json(admin("GET", "/api/payouts/p2").body).at("status").as_string(), "voided");
+  EXPECT_EQ(admin("POST", "/api/payouts/p2/post", R"({"tx_hash":")" + kTx + R"("})").status, 409);
+  EXPECT_EQ(node_->terminate(), 0) << node_->log();
+}
+
+}  // namespace
+}  // namespace lpops::testing
