@@ -304,7 +304,7 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
   if (req.amount.negative && !req.force) {
     SignedWei available = current.available();
     if (available.negative || available.magnitude < req.amount.magnitude)
-      return Decision::fail(409, "Adjustment would make the balance negative (available " + format_eth(available) +
+      return Decision::fail(409, "Adjustment would make the available balance negative (available " + format_eth(available) +
                                      " ETH); send \"force\": true to allow it");
   }
   if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account");

@@ -251,9 +251,11 @@ class Book {
   std::optional<std::string> apply_credential(const CredentialNote& note, UnixMicros at);
   void note_change(const std::string& id);
   std::optional<std::string> apply_payout(const Effect& effect, std::uint64_t seq);
+  Decision record_payout_step(Payout p, std::string event_id, const SignedWei& delta, std::string reason, UnixMicros now);
   // Payouts by id, and their ids in reservation order.
   boost::unordered_flat_map<std::string, std::shared_ptr<const Payout>> payouts_;
   std::vector<std::string> payout_order_;
+  std::unordered_map<std::string, std::vector<std::string>> posted_by_tx_;  // tx hash -> posted payout ids
   // take_changes(): off until first asked, so that a book nobody asks costs nothing.
   bool tracking_changes_ = false;
   bool changes_overflowed_ = false;

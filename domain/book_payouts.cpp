@@ -20,7 +20,18 @@ json::object payout_metadata(const Payout& p) {
 
 }  // namespace
 
+Decision Book::record_payout_step(Payout p, std::string event_id, const SignedWei& delta, std::string reason, UnixMicros now) {
+  Effect effect;
+  effect.type = Effect::Type::payout;
+  effect.at = now;
+  effect.entry = make_entry(std::move(event_id), p.orchestrator_id, delta, std::move(reason), payout_metadata(p), now);
+  json::object view = p.to_view();
+  effect.payout = std::make_shared<const Payout>(std::move(p));
+  return commit(std::move(effect), std::move(view));
+}
+
 Decision Book::reserve_payout(const PayoutRequest& req, UnixMicros now) {
+  if (!is_payout_id(req.payout_id)) return Decision::fail(422, "Invalid payout id");
   if (auto it = payouts_.find(req.payout_id); it != payouts_.end()) {
     if (it->second->request_digest == req.request_digest) return Decision{std::nullopt, std::nullopt, it->second->to_view()};
     return Decision::fail(409, "Payout id already used for another payout");
@@ -38,7 +49,7 @@ Decision Book::reserve_payout(const PayoutRequest& req, UnixMicros now) {
   const Account* account = this->account(req.orchestrator_id);
   const SignedWei available = account ? account->available() : SignedWei{};
   const Wei amount = req.amount ? *req.amount : (available.negative ? Wei(0) : available.magnitude);
-  if (amount == 0) return Decision::fail(409, "Nothing to pay: the available balance is 0");
+  if (amount == 0) return Decision::fail(409, "Nothing to pay: the available balance is " + format_eth(available) + " ETH");
   if (available.negative || available.magnitude < amount)
     return Decision::fail(409, "Insufficient available balance: " + format_eth(available) + " ETH available");
   Payout p;
@@ -49,14 +60,8 @@ Decision Book::reserve_payout(const PayoutRequest& req, UnixMicros now) {
   p.notes = req.notes;
   p.request_digest = req.request_digest;
   p.reserved_at = now;
-  Effect effect;
-  effect.type = Effect::Type::payout;
-  effect.at = now;
-  effect.entry = make_entry("payout:" + p.payout_id + ":reserve", p.orchestrator_id, SignedWei{}, "payout_reserve",
-                            payout_metadata(p), now);
-  json::object view = p.to_view();
-  effect.payout = std::make_shared<const Payout>(std::move(p));
-  return commit(std::move(effect), std::move(view));
+  const std::string event_id = "payout:" + p.payout_id + ":reserve";
+  return record_payout_step(std::move(p), event_id, SignedWei{}, "payout_reserve", now);
 }
 
 Decision Book::post_payout(const std::string& id, const std::string& tx_hash, std::optional<std::uint64_t> block_number,
@@ -65,10 +70,16 @@ Decision Book::post_payout(const std::string& id, const std::string& tx_hash, st
   if (it == payouts_.end()) return Decision::fail(404, "Payout not found");
   const Payout& old = *it->second;
   if (old.status == "posted") {
-    if (old.tx_hash == tx_hash) return Decision{std::nullopt, std::nullopt, old.to_view()};
-    return Decision::fail(409, "Payout already posted with another transaction");
+    if (old.tx_hash == tx_hash && (!block_number || block_number == old.block_number))
+      return Decision{std::nullopt, std::nullopt, old.to_view()};
+    return Decision::fail(409, "Payout already posted with another transaction or block");
   }
   if (old.status == "voided") return Decision::fail(409, "Payout was voided");
+  // One transaction pays an orchestrator once (a batch may pay several orchestrators).
+  if (auto paid = posted_by_tx_.find(tx_hash); paid != posted_by_tx_.end())
+    for (const auto& other : paid->second)
+      if (payouts_.at(other)->orchestrator_id == old.orchestrator_id)
+        return Decision::fail(409, "Transaction " + tx_hash + " already posted payout " + other + " of this orchestrator");
   if (!fits(old.orchestrator_id, SignedWei{true, old.amount}))
     return Decision::fail(422, "The debit would overflow the orchestrator's account");
   Payout p = old;
@@ -76,15 +87,10 @@ Decision Book::post_payout(const std::string& id, const std::string& tx_hash, st
   p.tx_hash = tx_hash;
   p.block_number = block_number;
   p.settled_at = now;
-  Effect effect;
-  effect.type = Effect::Type::payout;
-  effect.at = now;
   // The reference's payout debit: reason "payout", a negative delta (the stats count it).
-  effect.entry = make_entry("payout:" + p.payout_id, p.orchestrator_id, SignedWei{true, p.amount}, "payout",
-                            payout_metadata(p), now);
-  json::object view = p.to_view();
-  effect.payout = std::make_shared<const Payout>(std::move(p));
-  return commit(std::move(effect), std::move(view));
+  const std::string event_id = "payout:" + p.payout_id;
+  const SignedWei debit{true, p.amount};
+  return record_payout_step(std::move(p), event_id, debit, "payout", now);
 }
 
 Decision Book::void_payout(const std::string& id, const std::optional<std::string>& reason, UnixMicros now) {
@@ -97,14 +103,8 @@ Decision Book::void_payout(const std::string& id, const std::optional<std::strin
   p.status = "voided";
   p.void_reason = reason;
   p.settled_at = now;
-  Effect effect;
-  effect.type = Effect::Type::payout;
-  effect.at = now;
-  effect.entry = make_entry("payout:" + p.payout_id + ":void", p.orchestrator_id, SignedWei{}, "payout_void",
-                            payout_metadata(p), now);
-  json::object view = p.to_view();
-  effect.payout = std::make_shared<const Payout>(std::move(p));
-  return commit(std::move(effect), std::move(view));
+  const std::string event_id = "payout:" + p.payout_id + ":void";
+  return record_payout_step(std::move(p), event_id, SignedWei{}, "payout_void", now);
 }
 
 const Payout* Book::payout(const std::string& id) const {
@@ -153,6 +153,7 @@ std::optional<std::string> Book::apply_payout(const Effect& effect, std::uint64_
   } else {
     a.pending_debits -= p.amount;
     it->second = effect.payout;
+    if (p.status == "posted" && p.tx_hash) posted_by_tx_[*p.tx_hash].push_back(p.payout_id);
   }
   return std::nullopt;
 }

@@ -209,6 +209,7 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
         auto p = Payout::from_json(pv.as_object());
         if (!p) return Error{"snapshot payout: " + p.error()};
         std::string id = p->payout_id;
+        if (p->status == "posted" && p->tx_hash) b.posted_by_tx_[*p->tx_hash].push_back(id);
         if (!b.payouts_.emplace(id, std::make_shared<const Payout>(std::move(p).value())).second)
           return Error{"snapshot lists payout " + id + " twice"};
         b.payout_order_.push_back(std::move(id));

@@ -2,26 +2,47 @@
 
 #include "domain/json_fields.hpp"
 
+#include <cctype>
+
 namespace lpops {
+
+bool is_payout_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxPayoutIdChars || !std::isalnum(static_cast<unsigned char>(id[0]))) return false;
+  for (unsigned char c : id)
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') return false;
+  return true;
+}
 
 bool is_payout_status(std::string_view status) { return status == "reserved" || status == "posted" || status == "voided"; }
 
-json::object Payout::to_json() const {
+namespace {
+
+// The stored form (view = false: wei only, "+00:00" times, the request digest) or the API
+// form (view = true: ETH and wei, "Z" times).
+json::object payout_fields(const Payout& p, bool view) {
+  const UtcSuffix suffix = view ? UtcSuffix::z : UtcSuffix::offset;
   json::object o;
-  o["payout_id"] = payout_id;
-  o["orchestrator_id"] = orchestrator_id;
-  o["recipient"] = recipient;
-  o["amount_wei"] = format_wei(amount);
-  o["status"] = status;
-  o["notes"] = opt_value(notes);
-  o["tx_hash"] = opt_value(tx_hash);
-  o["block_number"] = block_number ? json::value(*block_number) : json::value(nullptr);
-  o["void_reason"] = opt_value(void_reason);
-  o["request_digest"] = request_digest;
-  o["reserved_at"] = iso_utc(reserved_at, UtcSuffix::offset);
-  o["settled_at"] = settled_at ? json::value(iso_utc(*settled_at, UtcSuffix::offset)) : json::value(nullptr);
+  o["payout_id"] = p.payout_id;
+  o["orchestrator_id"] = p.orchestrator_id;
+  o["recipient"] = p.recipient;
+  if (view) o["amount_eth"] = format_eth(p.amount);
+  o["amount_wei"] = format_wei(p.amount);
+  o["status"] = p.status;
+  o["notes"] = opt_value(p.notes);
+  o["tx_hash"] = opt_value(p.tx_hash);
+  o["block_number"] = p.block_number ? json::value(*p.block_number) : json::value(nullptr);
+  o["void_reason"] = opt_value(p.void_reason);
+  if (!view) o["request_digest"] = p.request_digest;
+  o["reserved_at"] = iso_utc(p.reserved_at, suffix);
+  o["settled_at"] = p.settled_at ? json::value(iso_utc(*p.settled_at, suffix)) : json::value(nullptr);
   return o;
 }
+
+}  // namespace
+
+json::object Payout::to_json() const { return payout_fields(*this, false); }
+
+json::object Payout::to_view() const { return payout_fields(*this, true); }
 
 Result<Payout> Payout::from_json(const json::object& o) {
   Payout p;
@@ -44,23 +65,6 @@ Result<Payout> Payout::from_json(const json::object& o) {
   p.reserved_at = *reserved;
   if (auto s = get_opt_string(o, "settled_at")) p.settled_at = parse_iso(*s);
   return p;
-}
-
-json::object Payout::to_view() const {
-  json::object o;
-  o["payout_id"] = payout_id;
-  o["orchestrator_id"] = orchestrator_id;
-  o["recipient"] = recipient;
-  o["amount_eth"] = format_eth(amount);
-  o["amount_wei"] = format_wei(amount);
-  o["status"] = status;
-  o["notes"] = opt_value(notes);
-  o["tx_hash"] = opt_value(tx_hash);
-  o["block_number"] = block_number ? json::value(*block_number) : json::value(nullptr);
-  o["void_reason"] = opt_value(void_reason);
-  o["reserved_at"] = iso_utc(reserved_at, UtcSuffix::z);
-  o["settled_at"] = settled_at ? json::value(iso_utc(*settled_at, UtcSuffix::z)) : json::value(nullptr);
-  return o;
 }
 
 }  // namespace lpops

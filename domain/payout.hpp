@@ -35,5 +35,9 @@ struct Payout {
 };
 
 bool is_payout_status(std::string_view status);
+// 1-128 of letters, digits, '-', '_', '.', the first a letter or digit. No ':', so that the
+// event ids payout:<id>, payout:<id>:reserve and payout:<id>:void of different payouts can
+// never be equal.
+bool is_payout_id(std::string_view id);
 
 }  // namespace lpops

@@ -1,11 +1,13 @@
 #include "net/api.hpp"
 
 #include <openssl/crypto.h>
+#include <strings.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/pct_string_view.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace lpops::net {
@@ -51,6 +53,12 @@ bool match(const std::vector<std::string>& parts, const std::vector<std::string>
 
 std::optional<Response> check_access(const Call& call, Access access) {
   const auto& s = call.ctx->settings;
+  // A credential header sent twice is ambiguous (which one counts?): refused on every route.
+  for (const char* name : {"X-Admin-Token", "Authorization", "X-Orchestrator-Token"}) {
+    const auto copies = std::count_if(call.request.headers.begin(), call.request.headers.end(),
+                                      [name](const Header& h) { return ::strcasecmp(h.name.c_str(), name) == 0; });
+    if (copies > 1) return detail_response(400, std::string(name) + " must be sent once");
+  }
   if (access == Access::orchestrator) {
     // The token itself is checked against the book by the handler (a ledger query).
     if (call.orchestrator_token()) return std::nullopt;

@@ -11,10 +11,7 @@
 namespace lpops::net {
 namespace {
 
-bool payout_id_ok(std::string_view s) {
-  if (s.empty() || s.size() > kMaxPayoutIdChars) return false;
-  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':'; });
-}
+bool payout_id_ok(std::string_view s) { return is_payout_id(s); }
 
 bool tx_hash_ok(std::string_view s) {
   return s.size() == 66 && s[0] == '0' && s[1] == 'x' &&
@@ -31,7 +28,7 @@ std::string lower(std::string s) {
   return s;
 }
 
-const char* kIdRule = "1-128 characters: letters, digits, '-', '_', '.', ':'";
+const char* kIdRule = "1-128 characters: letters, digits, '-', '_', '.', starting with a letter or digit";
 
 void reserve(Call& call) {
   Validation v;
@@ -39,7 +36,7 @@ void reserve(Call& call) {
   PayoutRequest r;
   auto id = body.optional_string("payout_id", kMaxPayoutIdChars + 1);
   r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
-  auto amount = body.eth_amount("amount_eth", false);
+  auto amount = body.eth_amount("amount_eth", false, true);
   auto recipient = body.optional_string("recipient", 64);
   r.notes = body.optional_string("notes", 1024);
   if (id && !payout_id_ok(*id)) {

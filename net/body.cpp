@@ -259,7 +259,7 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
   return n;
 }
 
-std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool required) {
+std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool required, bool exact_only) {
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
@@ -271,6 +271,10 @@ std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool requi
   else if (v->is_int64()) text = std::to_string(v->get_int64());
   else if (v->is_uint64()) text = std::to_string(v->get_uint64());
   else if (v->is_double()) {
+    if (exact_only) {
+      v_.add("body", key, "string_type", "Input should be a decimal string (a JSON number with a fraction is not exact)", v);
+      return std::nullopt;
+    }
     if (!std::isfinite(v->get_double())) {
       v_.add("body", key, "finite_number", "Input should be a finite number", v);
       return std::nullopt;

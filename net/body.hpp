@@ -50,7 +50,10 @@ class BodyReader {
   std::optional<bool> optional_bool(std::string_view key);
   std::optional<double> optional_number(std::string_view key, double min, double max);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required);
-  std::optional<SignedWei> eth_amount(std::string_view key, bool required);
+  // A decimal ETH amount: a string, an integer, or (as the reference takes it) a float read
+  // through its shortest form; with exact_only, a float is a 422 (its digits are not the
+  // sender's: 0.123456789012345678 arrives as 0.12345678901234568).
+  std::optional<SignedWei> eth_amount(std::string_view key, bool required, bool exact_only = false);
   std::optional<json::object> optional_object(std::string_view key, bool required = false);
   std::optional<std::vector<std::string>> optional_string_list(std::string_view key, std::size_t max_items,
                                                                std::size_t max_chars);

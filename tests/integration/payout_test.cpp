@@ -51,6 +51,9 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"-1"})").status, 422);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","payout_id":"bad id"})").status, 422);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","recipient":"0x12"})").status, 422);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":0.123456789012345678})").status, 422);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","payout_id":"p1:void"})").status, 422);
+  EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1"})", {{"X-Admin-Token", "other"}}).status, 400);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"nobody","amount_eth":"0.1"})").status, 404);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.25"})").status, 409);
   EXPECT_EQ(admin("POST", "/api/payouts/p1/post", R"({"tx_hash":"0x12"})").status, 422);

@@ -133,6 +133,13 @@ TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
   EXPECT_FALSE(l.book.void_payout("p2", std::nullopt, kNow).effect);  // voided again: nothing new
   EXPECT_EQ(l.book.post_payout("p2", kTx, std::nullopt, kNow).failure->status, 409);
   EXPECT_EQ(l.book.last_seq(), seq + 3);
+  // A posted transaction pays this orchestrator once; a repeat with another block is a conflict.
+  ASSERT_FALSE(l.reserve("p3", kEth / 8).failure);
+  EXPECT_EQ(l.book.post_payout("p3", kTx, std::nullopt, kNow).failure->status, 409);
+  EXPECT_EQ(l.book.post_payout("p1", kTx, 99, kNow).failure->status, 409);
+  // Ids with ':' (event ids of other payouts' steps) or not starting with a letter or digit.
+  EXPECT_EQ(l.reserve("p1:reserve", kEth / 8).failure->status, 422);
+  EXPECT_EQ(l.reserve("..", kEth / 8).failure->status, 422);
   PayoutRequest unknown;
   unknown.payout_id = "p9";
   unknown.orchestrator_id = "nobody";
