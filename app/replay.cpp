@@ -27,15 +27,21 @@ int replay(const ReplayOptions& o) {
       const Account* a = book.account(id);
       Account zero;
       if (!a) a = &zero;
-      balances[id] = boost::json::object{{"balance_wei", format_wei(a->balance())}, {"balance_eth", format_eth(a->balance())}};
+      balances[id] = boost::json::object{{"balance_wei", format_wei(a->balance())},
+                                         {"balance_eth", format_eth(a->balance())},
+                                         {"available_wei", format_wei(a->available())},
+                                         {"pending_wei", format_wei(a->pending_debits)}};
     }
     boost::json::object out{{"records", report->last_seq}, {"workloads", book.workload_count()}, {"balances", std::move(balances)}};
     std::printf("%s\n", boost::json::serialize(out).c_str());
   } else {
-    std::printf("%llu records, %zu workloads\n%-40s %s\n", static_cast<unsigned long long>(report->last_seq),
-                book.workload_count(), "orchestrator", "balance (ETH)");
-    for (const auto& id : book.orchestrator_order())
-      std::printf("%-40s %s\n", id.c_str(), format_eth(book.balance(id)).c_str());
+    std::printf("%llu records, %zu workloads\n%-40s %-28s %s\n", static_cast<unsigned long long>(report->last_seq),
+                book.workload_count(), "orchestrator", "balance (ETH)", "pending payouts (ETH)");
+    for (const auto& id : book.orchestrator_order()) {
+      const Account* a = book.account(id);
+      std::printf("%-40s %-28s %s\n", id.c_str(), format_eth(book.balance(id)).c_str(),
+                  format_eth(a ? a->pending_debits : Wei(0)).c_str());
+    }
   }
   // A bad tail left in place (read-only): the balances above stop before it.
   if (report->cut_bytes) {

@@ -112,8 +112,18 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
                                "--event-id", "payout:p1", "--json"});
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 
-  // Durable: the same after a restart.
-  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", kAdmin}});
+  // Durable: the same after a restart, and in a replay of the journal alone (node stopped).
+  ASSERT_EQ(admin("POST", "/api/payouts", R"({"payout_id":"p3","orchestrator_id":"o1","amount_eth":"0.25"})").status, 200);
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  auto replay = run_command({lpops_binary(), "replay", "--data-dir", dir_.str() + "/data", "--json"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  const auto replayed = parse_json(replay.output.substr(replay.output.find('{'))).at("balances").at("o1");
+  EXPECT_EQ(replayed.at("balance_wei").as_string(), "1000000000000000000");
+  EXPECT_EQ(replayed.at("pending_wei").as_string(), "250000000000000000");
+  EXPECT_EQ(replayed.at("available_wei").as_string(), "750000000000000000");
+  start_node({{"PAYMENTS_API_ADMIN_TOKEN", kAdmin}});
+  ASSERT_EQ(admin("POST", "/api/payouts/p3/void", "").status, 200);
+
   row = balance_row();
   EXPECT_EQ(row.at("balance_eth").as_string(), "1");
   EXPECT_EQ(row.at("available_eth").as_string(), "1");
