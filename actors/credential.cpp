@@ -60,7 +60,7 @@ void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLoo
   self->send(self->state.ledger, LookupOwner{id, std::move(then)});
 }
 
-void forget_nonce(CredentialState& st, const std::string& nonce) {
+void forget_nonce(CredentialState& st, std::string nonce) {  // a copy: callers pass keys it erases
   auto it = st.nonces.find(nonce);
   if (it == st.nonces.end()) return;
   auto mine = st.by_orchestrator.find(it->second.orchestrator_id);
@@ -90,7 +90,7 @@ void mint_nonce(Self* self, NonceOwner& m) {
       mine != st.by_orchestrator.end() && mine->second.size() >= st.options.nonces_per_orchestrator)
     for (const auto& old : mine->second)
       if (!st.nonces.at(old).in_flight) {
-        forget_nonce(st, std::string(old));
+        forget_nonce(st, old);
         break;
       }
   if (st.nonces.size() >= st.options.max_nonces) {

@@ -113,15 +113,16 @@ const chain::credential::LedgerTree& refresh_ledger_tree(Book& book, LedgerTreeC
 namespace {
 
 void answer_ledger_proof(LedgerState& st, const LedgerProofQuery& q) {
+  std::string id = q.orchestrator_id;
   if (q.token_hash) {
     auto owner = st.book->authenticate(*q.token_hash, now_micros());
     if (!owner) return q.reply(401, detail_body("Orchestrator token required"));
-    if (*owner != q.orchestrator_id)
-      return q.reply(403, detail_body("An orchestrator token may only read its own orchestrator's ledger entry"));
+    if (id.empty()) id = *owner;  // the token's own orchestrator by default
+    if (*owner != id) return q.reply(403, detail_body("An orchestrator token may only read its own orchestrator's ledger entry"));
   }
   const auto& tree = refresh_ledger_tree(*st.book, st.ledger_tree);
   if (tree.size() == 0) return q.reply(404, detail_body("ledger is empty"));
-  auto index = tree.index_of(q.orchestrator_id);
+  auto index = tree.index_of(id);
   if (!index) return q.reply(404, detail_body("orchestrator not in ledger"));
   const auto& leaf = tree.leaf(*index);
   boost::json::object entry{{"orchestrator_id", leaf.orchestrator_id},

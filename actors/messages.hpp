@@ -117,7 +117,8 @@ struct RevokeTokens {
   Reply reply;
 };
 // GET /api/transparency/tee-core/ledger-entry|ledger-proof: the orchestrator's leaf in the
-// ledger tree. `token_hash` set: only the token's own orchestrator may be asked for.
+// ledger tree. `token_hash` set: only the token's own orchestrator may be asked for, and an
+// empty orchestrator_id means that one.
 struct LedgerProofQuery {
   std::string orchestrator_id;
   std::optional<std::string> token_hash;

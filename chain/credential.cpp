@@ -41,38 +41,42 @@ Hash256 auth_hash(std::string_view orchestrator_id, const Address& owner, const 
   return keccak256(packed.data(), packed.size());
 }
 
+namespace {
+
+// `fn(owner)` at "latest", its one output; on failure `check` says why (a revert: not valid;
+// anything else: unavailable).
+boost::asio::awaitable<std::optional<abi::Value>> view_of(EthRpc& rpc, const abi::Function& fn, Address contract, Address owner,
+                                                          Check& check) {
+  CallRequest request{std::nullopt, contract, 0, fn.encode_call({abi::Value::address(owner)}).value(), std::nullopt};
+  auto answer = co_await rpc.call(request);
+  if (!answer.ok()) {
+    check.outcome = is_revert(*answer.error) ? OnChain::not_valid : OnChain::unavailable;
+    check.detail = fn.name + ": " + answer.error->describe();
+    co_return std::nullopt;
+  }
+  auto decoded = fn.decode_output(*answer);
+  if (!decoded) {
+    check.outcome = OnChain::unavailable;
+    check.detail = fn.name + " answered malformed data: " + decoded.error();
+    co_return std::nullopt;
+  }
+  co_return (*decoded)[0];
+}
+
+}  // namespace
+
 boost::asio::awaitable<Check> check_on_chain(EthRpc& rpc, Address contract, Address owner, Address delegate) {
   Check out;
-  CallRequest balance_call{std::nullopt, contract, 0, balance_of().encode_call({abi::Value::address(owner)}).value(), std::nullopt};
-  auto balance = co_await rpc.call(balance_call);
-  if (!balance.ok()) {
-    out.outcome = is_revert(*balance.error) ? OnChain::not_valid : OnChain::unavailable;
-    out.detail = "balanceOf: " + balance.error->describe();
-    co_return out;
-  }
-  auto held = balance_of().decode_output(*balance);
-  if (!held) {
-    out.detail = "balanceOf answered malformed data: " + held.error();
-    co_return out;
-  }
-  if ((*held)[0].as_uint() < 1) {
+  auto held = co_await view_of(rpc, balance_of(), contract, owner, out);
+  if (!held) co_return out;
+  if (held->as_uint() < 1) {
     out.outcome = OnChain::not_valid;
     out.detail = "the owner holds no credential";
     co_return out;
   }
-  CallRequest delegate_call{std::nullopt, contract, 0, delegate_of().encode_call({abi::Value::address(owner)}).value(), std::nullopt};
-  auto current = co_await rpc.call(delegate_call);
-  if (!current.ok()) {
-    out.outcome = is_revert(*current.error) ? OnChain::not_valid : OnChain::unavailable;
-    out.detail = "delegateOf: " + current.error->describe();
-    co_return out;
-  }
-  auto who = delegate_of().decode_output(*current);
-  if (!who) {
-    out.detail = "delegateOf answered malformed data: " + who.error();
-    co_return out;
-  }
-  if ((*who)[0].as_address() != delegate) {
+  auto named = co_await view_of(rpc, delegate_of(), contract, owner, out);
+  if (!named) co_return out;
+  if (named->as_address() != delegate) {
     out.outcome = OnChain::not_valid;
     out.detail = "the credential names another delegate";
     co_return out;

@@ -7,7 +7,6 @@
 #include <boost/algorithm/string/predicate.hpp>
 #include <boost/url/pct_string_view.hpp>
 
-#include <algorithm>
 #include <chrono>
 
 namespace lpops::net {
@@ -54,11 +53,14 @@ bool match(const std::vector<std::string>& parts, const std::vector<std::string>
 std::optional<Response> check_access(const Call& call, Access access) {
   const auto& s = call.ctx->settings;
   // A credential header sent twice is ambiguous (which one counts?): refused on every route.
-  for (const char* name : {"X-Admin-Token", "Authorization", "X-Orchestrator-Token"}) {
-    const auto copies = std::count_if(call.request.headers.begin(), call.request.headers.end(),
-                                      [name](const Header& h) { return ::strcasecmp(h.name.c_str(), name) == 0; });
-    if (copies > 1) return detail_response(400, std::string(name) + " must be sent once");
-  }
+  // One pass over the headers, a length compare before any case-insensitive one.
+  static constexpr std::string_view kCredentialHeaders[] = {"X-Admin-Token", "Authorization", "X-Orchestrator-Token"};
+  int copies[3] = {0, 0, 0};
+  for (const Header& h : call.request.headers)
+    for (int i = 0; i < 3; ++i)
+      if (h.name.size() == kCredentialHeaders[i].size() && ::strcasecmp(h.name.c_str(), kCredentialHeaders[i].data()) == 0 &&
+          ++copies[i] > 1)
+        return detail_response(400, std::string(kCredentialHeaders[i]) + " must be sent once");
   if (access == Access::orchestrator) {
     // The token itself is checked against the book by the handler (a ledger query).
     if (call.orchestrator_token()) return std::nullopt;
@@ -68,16 +70,12 @@ std::optional<Response> check_access(const Call& call, Access access) {
     if (call.orchestrator_token() || call.is_operator()) return std::nullopt;
     return detail_response(401, "Orchestrator token required");
   }
-  const std::string* token = call.request.header("X-Admin-Token");
-  const bool is_admin = s.admin_token && token && same_token(*token, *s.admin_token);
   if (access == Access::admin) {
-    if (s.admin_token && !is_admin) return detail_response(401, "Admin token required");
+    const std::string* token = call.request.header("X-Admin-Token");
+    if (s.admin_token && !(token && same_token(*token, *s.admin_token))) return detail_response(401, "Admin token required");
   } else if (access == Access::view) {
     if (!s.admin_token && s.viewer_tokens.empty()) return std::nullopt;
-    bool viewer = false;
-    if (token)
-      for (const auto& v : s.viewer_tokens) viewer = viewer || same_token(*token, v);
-    if (!is_admin && !viewer)
+    if (!call.is_operator())
       return detail_response(401, s.viewer_tokens.empty() ? "Admin token required" : "Viewer token required");
   }
   return std::nullopt;

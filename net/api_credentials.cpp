@@ -78,22 +78,7 @@ void ledger_leaf(Call& call, bool with_proof) {
   query.with_proof = with_proof;
   query.reply = call.reply();
   if (token && !(call.is_operator() && id)) query.token_hash = actors::credential_token_hash(*token);
-  query.orchestrator_id = id ? *id : "";
-  if (!id) {
-    // Resolved against the token: the ledger answers for the token's own orchestrator.
-    caf::anon_send(call.ctx->ledger,
-                   actors::Query{[hash = *query.token_hash](const Book& book) -> std::pair<int, std::string> {
-                                   auto owner = book.authenticate(hash, now_micros());
-                                   if (!owner) return {401, actors::detail_body("Orchestrator token required")};
-                                   return {200, *owner};
-                                 },
-                                 [ledger = call.ctx->ledger, query](int status, std::string body) mutable {
-                                   if (status != 200) return query.reply(status, std::move(body));
-                                   query.orchestrator_id = std::move(body);
-                                   caf::anon_send(ledger, std::move(query));
-                                 }});
-    return;
-  }
+  query.orchestrator_id = id.value_or("");  // empty: the token's own (resolved by the ledger)
   caf::anon_send(call.ctx->ledger, std::move(query));
 }
 
