@@ -140,6 +140,7 @@ int serve(const ServeOptions& o) {
   }
 
   storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
+  store_options.direct_io = settings.journal_direct_io;
   auto store = std::make_shared<storage::FileStore>(store_options);
 
   // Listening starts before recovery, which takes seconds on a large journal: meanwhile

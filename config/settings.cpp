@@ -214,6 +214,7 @@ Result<Settings> load_settings(const Environment& env) {
 
   r.text("PAYMENTS_DATA_DIR", s.data_dir, true);
   r.boolean("PAYMENTS_JOURNAL_FSYNC", s.journal_fsync);
+  r.boolean("PAYMENTS_JOURNAL_DIRECT_IO", s.journal_direct_io);
   r.integer("PAYMENTS_SNAPSHOT_EVERY_RECORDS", s.snapshot_every_records, 100, 1'000'000'000);
   r.integer("PAYMENTS_JOURNAL_MAX_BATCH", s.journal_max_batch_records, 1, 65536);
   r.integer("PAYMENTS_ACTOR_THREADS", s.actor_threads, 1, 64);
@@ -313,6 +314,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_REGISTRATION_PER_MINUTE", std::to_string(registration_per_minute)},
       {"PAYMENTS_REGISTRATION_BURST", std::to_string(registration_burst)},
       {"PAYMENTS_JOURNAL_FSYNC", journal_fsync ? "true" : "false"},
+      {"PAYMENTS_JOURNAL_DIRECT_IO", journal_direct_io ? "true" : "false"},
       {"PAYMENTS_AUDIT_SIGN_ENTRIES", audit_sign_entries ? "true" : "false"},
       {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", std::to_string(snapshot_every_records)},
       {"PAYMENTS_HTTP_THREADS", std::to_string(http_threads)},

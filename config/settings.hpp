@@ -32,6 +32,7 @@ struct Settings {
   // Storage and actors
   std::string data_dir = "./data";
   bool journal_fsync = true;
+  bool journal_direct_io = true;
   long snapshot_every_records = 100'000;
   long journal_max_batch_records = 4096;
   int actor_threads = 2;

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "domain/json_fields.hpp"
 
@@ -20,6 +21,20 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::size_t kReadChunkBytes = 8u << 20;
+// Direct mode: O_DIRECT needs offsets, lengths and buffers aligned to the device's logical
+// block; 4 KiB suits every device with 512 B or 4 KiB blocks.
+constexpr std::size_t kDirectAlign = 4096;
+// Blocks are zeroed this far ahead of the last record, and again once less than half is left.
+constexpr std::uint64_t kPreallocateBytes = 64u << 20;
+constexpr std::size_t kZeroChunkBytes = 1u << 20;
+// One direct write (then one fdatasync) takes at most this much: a group of records, or
+// one record of up to kMaxRecordBytes. A crash can tear only the last write, so bytes
+// past the journal's first NUL farther than this are damage, not a torn write.
+constexpr std::size_t kDirectWriteBytes = 8u << 20;
+constexpr std::uint64_t kTornWriteSpan = std::max<std::uint64_t>(kDirectWriteBytes, kMaxRecordBytes) + 2 * kDirectAlign;
+
+std::uint64_t round_up(std::uint64_t n) { return (n + kDirectAlign - 1) / kDirectAlign * kDirectAlign; }
+std::uint64_t round_down(std::uint64_t n) { return n / kDirectAlign * kDirectAlign; }
 // v2: the book's bytes carry their SHA-256 ("book_sha256", after the book), so a snapshot
 // damaged on disk is never taken for the ledger (the journal is replayed instead).
 constexpr std::string_view kSnapshotFormat = "lpops-snapshot:v2";
@@ -50,17 +65,23 @@ bool fsync_dir(const std::string& dir) {
 }
 
 // Streams complete lines of [from, EOF) with their offsets; returns the offset just past
-// the last complete line.
+// the last complete line. The journal's content ends at its first NUL byte (zeroed blocks
+// written ahead of the records follow it): `nul_at` gets its offset, or stays untouched.
 template <class OnLine>
-std::uint64_t for_each_line(int fd, std::uint64_t from, OnLine&& on_line) {
+std::uint64_t for_each_line(int fd, std::uint64_t from, OnLine&& on_line, std::uint64_t* nul_at = nullptr) {
   std::string buffer;
   std::uint64_t buffer_start = from;
   std::vector<char> chunk(kReadChunkBytes);
   std::uint64_t pos = from;
-  for (;;) {
+  for (bool last = false; !last;) {
     ssize_t n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
+    if (const void* nul = std::memchr(chunk.data(), 0, static_cast<std::size_t>(n))) {
+      n = static_cast<const char*>(nul) - chunk.data();
+      if (nul_at) *nul_at = pos + static_cast<std::uint64_t>(n);
+      last = true;
+    }
     pos += static_cast<std::uint64_t>(n);
     buffer.append(chunk.data(), static_cast<std::size_t>(n));
     std::size_t start = 0;
@@ -76,11 +97,46 @@ std::uint64_t for_each_line(int fd, std::uint64_t from, OnLine&& on_line) {
   return buffer_start;
 }
 
+// The offset just past the last non-NUL byte of [from, to), or `from` if they are all NUL;
+// nullopt on a read error.
+std::optional<std::uint64_t> end_of_data(int fd, std::uint64_t from, std::uint64_t to) {
+  std::vector<char> chunk(kReadChunkBytes);
+  std::uint64_t end = from;
+  for (std::uint64_t pos = from; pos < to;) {
+    ssize_t n = ::pread(fd, chunk.data(), static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), to - pos)),
+                        static_cast<off_t>(pos));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    for (ssize_t i = n; i > 0; --i)
+      if (chunk[static_cast<std::size_t>(i - 1)] != 0) {
+        end = pos + static_cast<std::uint64_t>(i);
+        break;
+      }
+    pos += static_cast<std::uint64_t>(n);
+  }
+  return end;
+}
+
+char* aligned_buffer(std::size_t bytes) {
+  void* p = nullptr;
+  return ::posix_memalign(&p, kDirectAlign, bytes) == 0 ? static_cast<char*>(p) : nullptr;
+}
+
 }  // namespace
 
 FileStore::FileStore(FileStoreOptions options) : options_(std::move(options)) {}
 
 FileStore::~FileStore() {
+  if (direct_fd_ >= 0) {
+    stop_preallocating();
+    // A clean stop leaves no zeroed blocks after the last record.
+    struct stat st {};
+    if (::fstat(direct_fd_, &st) == 0 && static_cast<std::uint64_t>(st.st_size) > end_offset_ &&
+        ::ftruncate(direct_fd_, static_cast<off_t>(end_offset_)) == 0)
+      (void)::fsync(direct_fd_);
+    ::close(direct_fd_);
+  }
   if (journal_fd_ >= 0) ::close(journal_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
 }
@@ -89,7 +145,8 @@ std::string FileStore::journal_path() const { return (fs::path(options_.data_dir
 std::string FileStore::snapshot_path() const { return (fs::path(options_.data_dir) / "snapshot.json").string(); }
 
 std::string FileStore::describe() const {
-  return "json files in " + options_.data_dir + (options_.fsync ? "" : " (fsync OFF: not durable)");
+  return "json files in " + options_.data_dir + (options_.fsync ? "" : " (fsync OFF: not durable)") +
+         (direct_fd_ >= 0 ? " (journal: direct I/O)" : "");
 }
 
 std::optional<std::string> FileStore::lock_directory() {
@@ -205,6 +262,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   std::uint64_t failure_offset = 0;
   std::optional<std::string> visit_error;
   bool valid_after_failure = false;
+  std::uint64_t nul_at = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t end = for_each_line(journal_fd_, offset, [&](std::string_view line, std::uint64_t at) {
     auto r = parse_record(line);
     if (failure) {  // only looking for intact records past the damage
@@ -228,13 +286,27 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     index_.put(seq, {at, static_cast<std::uint32_t>(line.size())});
     ++report.replayed_records;
     return true;
-  });
+  }, &nul_at);
   if (visit_error) return Error{*visit_error};
 
   struct stat st {};
   if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};
   const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);
-  std::uint64_t keep = file_size;
+  // Where the bytes worth keeping or reporting end: the file's end, or, when zeroed blocks
+  // follow the records (a crash in direct mode), the last non-NUL byte after them: a write
+  // torn by the crash can leave some of its blocks on disk but not the ones before.
+  std::uint64_t data_end = file_size;
+  if (nul_at < file_size) {
+    auto last = end_of_data(journal_fd_, nul_at, file_size);
+    if (!last) return Error{errno_text("cannot read " + journal_path())};
+    if (*last > nul_at + kTornWriteSpan)
+      return Error{"journal " + journal_path() + " has data at byte " + std::to_string(*last - 1) + ", " +
+                   std::to_string(*last - 1 - nul_at) + " bytes past its end (the NUL at byte " + std::to_string(nul_at) +
+                   ", after seq " + std::to_string(seq) + "): more than a torn write can leave; refusing to start. "
+                   "Restore the file or cut it by hand."};
+    data_end = std::max(*last, nul_at);
+  }
+  std::uint64_t keep = data_end;
   if (failure) {
     if (valid_after_failure)
       return Error{"journal " + journal_path() + " is corrupt at byte " + std::to_string(failure_offset) +
@@ -242,15 +314,14 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
                    ") and intact records follow; refusing to start. Restore the file or cut it by hand."};
     keep = failure_offset;
     report.cut_reason = "corrupt record after seq " + std::to_string(seq) + ": " + *failure;
-  } else if (end < file_size) {
+  } else if (end < data_end) {
     keep = end;
     report.cut_reason = "torn last line after seq " + std::to_string(seq);
   }
-  if (keep < file_size) {
-    report.cut_bytes = file_size - keep;
+  if (keep < data_end) {
+    report.cut_bytes = data_end - keep;
     if (options_.read_only) {
       report.warnings.push_back("not cutting " + std::to_string(report.cut_bytes) + " bad tail bytes (read-only)");
-      keep = file_size;
     } else {
       // The cut bytes are kept beside the journal: a record damaged on disk may be worth
       // repairing by hand, and the audit log (checked next) may show it was acknowledged.
@@ -263,21 +334,162 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       if (fd >= 0) ::close(fd);
       if (!kept || !fsync_dir(options_.data_dir)) return Error{errno_text("cannot save the journal tail to " + saved)};
       report.cut_saved_to = saved;
-      if (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0)
-        return Error{errno_text("cannot cut the journal tail")};
     }
   }
+  // The cut tail and any zeroed blocks go (read-only: the content simply ends there).
+  if (!options_.read_only && keep < file_size &&
+      (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0))
+    return Error{errno_text("cannot cut the journal tail")};
   end_offset_ = keep;
   last_seq_ = seq;
   index_.publish(seq);
+  if (!options_.read_only && options_.fsync && options_.direct_io) open_direct(report);
   report.last_seq = seq;
   report.last_hash = hash;
   return report;
 }
 
+void FileStore::open_direct(RecoveryReport& report) {
+  const int fd = ::open(journal_path().c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) {
+    report.warnings.push_back(errno_text("journal direct I/O unavailable (buffered appends instead)"));
+    return;
+  }
+  // The partial last block: every direct write starts at a block boundary, so it writes
+  // these bytes again in front of the new records.
+  stage_capacity_ = 1u << 20;
+  stage_.reset(aligned_buffer(stage_capacity_));
+  const std::uint64_t block_start = round_down(end_offset_);
+  const std::size_t head = static_cast<std::size_t>(end_offset_ - block_start);
+  if (!stage_ || (head > 0 && ::pread(journal_fd_, stage_.get(), head, static_cast<off_t>(block_start)) !=
+                                  static_cast<ssize_t>(head))) {
+    report.warnings.push_back(errno_text("journal direct I/O: cannot read the last block (buffered appends instead)"));
+    ::close(fd);
+    return;
+  }
+  direct_fd_ = fd;
+  allocated_ = end_offset_;
+  prealloc_wanted_ = end_offset_ + kPreallocateBytes;
+  preallocator_ = std::thread([this] { preallocate_loop(); });
+}
+
+void FileStore::stop_preallocating() {
+  {
+    std::lock_guard lock(prealloc_mutex_);
+    prealloc_stop_ = true;
+  }
+  prealloc_cv_.notify_all();
+  if (preallocator_.joinable()) preallocator_.join();
+}
+
+// The background thread: writes zeroed blocks past allocated_ and syncs them (the file's
+// size and extents, once per kPreallocateBytes), then moves allocated_ past them.
+void FileStore::preallocate_loop() {
+  std::unique_ptr<char, AlignedFree> zeros(aligned_buffer(kZeroChunkBytes));
+  if (zeros) std::memset(zeros.get(), 0, kZeroChunkBytes);
+  std::unique_lock lock(prealloc_mutex_);
+  for (;;) {
+    prealloc_cv_.wait(lock, [&] { return prealloc_stop_ || prealloc_wanted_ > allocated_; });
+    if (prealloc_stop_) return;
+    const std::uint64_t from = round_up(allocated_);
+    const std::uint64_t to = round_up(prealloc_wanted_);
+    prealloc_busy_ = true;
+    lock.unlock();
+    std::string error = zeros ? "" : "out of memory";
+    for (std::uint64_t at = from; error.empty() && at < to;) {
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kZeroChunkBytes, to - at));
+      ssize_t w = ::pwrite(direct_fd_, zeros.get(), n, static_cast<off_t>(at));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) error = errno_text("journal preallocation write failed");
+      else at += static_cast<std::uint64_t>(w);
+    }
+    if (error.empty() && ::fdatasync(direct_fd_) != 0) error = errno_text("journal preallocation fdatasync failed");
+    lock.lock();
+    prealloc_busy_ = false;
+    if (error.empty()) {
+      allocated_ = std::max(allocated_, to);
+    } else {
+      // The appends extend the file themselves meanwhile (slower commits, nothing lost).
+      prealloc_error_ = error;
+      prealloc_wanted_ = allocated_;
+    }
+    prealloc_cv_.notify_all();
+  }
+}
+
+std::optional<std::string> FileStore::append_direct(const std::vector<const FramedRecord*>& records) {
+  // Groups of at most kDirectWriteBytes, each written and synced before the next.
+  std::size_t first = 0;
+  while (first < records.size()) {
+    std::size_t count = 0, bytes = 0;
+    while (first + count < records.size() &&
+           (count == 0 || bytes + records[first + count]->line.size() <= kDirectWriteBytes))
+      bytes += records[first + count++]->line.size();
+    if (auto err = write_direct(records.data() + first, count)) return err;
+    first += count;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> FileStore::write_direct(const FramedRecord* const* records, std::size_t count) {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count; ++i) total += records[i]->line.size();
+  const std::uint64_t block_start = round_down(end_offset_);
+  const std::size_t head = static_cast<std::size_t>(end_offset_ - block_start);
+  const std::size_t used = head + total;
+  const std::size_t padded = static_cast<std::size_t>(round_up(used));
+  const std::uint64_t write_end = block_start + padded;
+  {
+    std::unique_lock lock(prealloc_mutex_);
+    if (write_end > allocated_) {
+      // Past the zeroed blocks (the preallocation fell behind or failed): this write grows
+      // the file itself, after any zeroing in progress (which must not overwrite it).
+      prealloc_cv_.wait(lock, [&] { return !prealloc_busy_; });
+      allocated_ = std::max(allocated_, write_end);
+    }
+    if (allocated_ - write_end < kPreallocateBytes / 2 && prealloc_error_.empty() && prealloc_wanted_ <= allocated_) {
+      prealloc_wanted_ = allocated_ + kPreallocateBytes;
+      prealloc_cv_.notify_all();
+    }
+  }
+  if (padded > stage_capacity_) {
+    const std::size_t capacity = std::max<std::size_t>(padded + padded / 2, stage_capacity_ * 2);
+    std::unique_ptr<char, AlignedFree> bigger(aligned_buffer(capacity));
+    if (!bigger) return std::string("journal write buffer: out of memory");
+    std::memcpy(bigger.get(), stage_.get(), head);
+    stage_ = std::move(bigger);
+    stage_capacity_ = capacity;
+  }
+  char* out = stage_.get();
+  std::size_t pos = head;
+  std::uint64_t at = end_offset_;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& line = records[i]->line;
+    index_.put(++last_seq_, {at, static_cast<std::uint32_t>(line.size() - 1)});
+    at += line.size();
+    std::memcpy(out + pos, line.data(), line.size());
+    pos += line.size();
+  }
+  std::memset(out + used, 0, padded - used);
+  for (std::size_t done = 0; done < padded;) {
+    ssize_t w = ::pwrite(direct_fd_, out + done, padded - done, static_cast<off_t>(block_start + done));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return errno_text("journal write failed");
+    done += static_cast<std::size_t>(w);
+  }
+  if (::fdatasync(direct_fd_) != 0) return errno_text("journal fdatasync failed");
+  // The new partial last block moves to the front of the buffer for the next write.
+  const std::size_t tail = used % kDirectAlign;
+  if (tail > 0 && used > tail) std::memmove(out, out + (used - tail), tail);
+  end_offset_ = at;
+  index_.publish(last_seq_);
+  return std::nullopt;
+}
+
 std::optional<std::string> FileStore::append(const std::vector<const FramedRecord*>& records) {
   if (records.empty()) return std::nullopt;
   if (options_.read_only) return std::string("the store is open read-only");
+  if (direct_fd_ >= 0) return append_direct(records);
   std::string batch;
   std::size_t total = 0;
   for (const auto* r : records) total += r->line.size();

@@ -21,6 +21,7 @@ TEST(Settings, DefaultsMatchTheReference) {
   EXPECT_EQ(s->registration_burst, 5);
   EXPECT_EQ(s->data_dir, "./data");
   EXPECT_TRUE(s->journal_fsync);
+  EXPECT_TRUE(s->journal_direct_io);
   EXPECT_FALSE(s->admin_token.has_value());
 }
 
@@ -96,12 +97,14 @@ TEST(Settings, ListsBooleansAndAddresses) {
                  {"PAYMENTS_TRUSTED_PROXY_CIDRS", "[\"10.0.0.0/8\", \"::1\"]"},
                  {"PAYMENTS_ADDRESS_DENYLIST", "0xABCDEF0000000000000000000000000000000001"},
                  {"PAYMENTS_JOURNAL_FSYNC", "Off"},
+                 {"PAYMENTS_JOURNAL_DIRECT_IO", "false"},
                  {"PAYMENTS_ENABLE_DOCS", "n"}});
   ASSERT_TRUE(s.ok()) << s.error();
   EXPECT_EQ(s->viewer_tokens, (std::vector<std::string>{"a", "b", "c"}));
   EXPECT_EQ(s->trusted_proxy_cidrs.size(), 2u);
   EXPECT_EQ(s->address_denylist.at(0), "0xabcdef0000000000000000000000000000000001");
   EXPECT_FALSE(s->journal_fsync);
+  EXPECT_FALSE(s->journal_direct_io);
   EXPECT_FALSE(s->enable_docs);
 }
 

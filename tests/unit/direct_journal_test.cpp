@@ -1,0 +1,225 @@
+// The journal in direct mode: O_DIRECT writes into blocks zeroed ahead of the records. A
+// "crash image" is a copy of journal.jsonl taken while the store is open (what a SIGKILL or
+// a power cut leaves: the records, then zeroed blocks); a clean stop cuts the zeros off.
+#include <gtest/gtest.h>
+
+#include <sys/vfs.h>
+
+#include <fstream>
+
+#include "storage/file_store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace lpops::storage {
+namespace {
+
+namespace json = boost::json;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
+
+const auto kNoSnapshot = [](const json::object&, std::uint64_t) { return std::optional<std::string>{}; };
+
+// An open store with the records it replayed.
+struct Opened {
+  std::unique_ptr<FileStore> store;
+  Result<RecoveryReport> report = Error{"not recovered"};
+  std::vector<std::uint64_t> seqs;
+  std::uint64_t last_seq = 0;
+  Digest32 last_hash{};
+};
+
+Opened open_store(const std::string& dir) {
+  Opened o;
+  o.store = std::make_unique<FileStore>(FileStoreOptions{dir, true});
+  o.report = o.store->recover(kNoSnapshot, [&](const ParsedRecord& r) {
+    o.seqs.push_back(r.seq);
+    return std::optional<std::string>{};
+  });
+  if (o.report) {
+    o.last_seq = o.report->last_seq;
+    o.last_hash = o.report->last_hash;
+  }
+  return o;
+}
+
+// Appends `n` records (the i-th padded with i*37 bytes, so that records straddle blocks
+// unevenly) in batches of `batch`.
+void append(Opened& o, int n, std::size_t batch, std::size_t pad_step = 37) {
+  ASSERT_TRUE(o.report.ok()) << o.report.error();
+  std::uint64_t seq = o.last_seq;
+  Digest32 prev = o.last_hash;
+  std::vector<FramedRecord> framed;
+  for (int i = 1; i <= n; ++i) {
+    framed.push_back(frame_record(++seq, prev, json::object{{"type", "test"}, {"pad", std::string(i * pad_step % 5000, 'x')}}));
+    prev = framed.back().hash;
+  }
+  for (std::size_t i = 0; i < framed.size(); i += batch) {
+    std::vector<const FramedRecord*> b;
+    for (std::size_t j = i; j < std::min(framed.size(), i + batch); ++j) b.push_back(&framed[j]);
+    ASSERT_FALSE(o.store->append(b).has_value());
+  }
+  o.last_seq = seq;
+  o.last_hash = prev;
+}
+
+bool on_tmpfs(const std::string& dir) {
+  struct statfs s {};
+  return ::statfs(dir.c_str(), &s) == 0 && s.f_type == 0x01021994;  // TMPFS_MAGIC
+}
+
+class DirectJournal : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (on_tmpfs(dir_.str())) GTEST_SKIP() << "the temp directory is on tmpfs, which has no O_DIRECT";
+  }
+  std::string journal() const { return dir_.str() + "/journal.jsonl"; }
+  testing::TempDir dir_;
+  testing::TempDir image_;  // the crash image's data directory
+};
+
+TEST_F(DirectJournal, ZeroedBlocksFollowTheRecordsUntilACleanStopCutsThem) {
+  auto o = open_store(dir_.str());
+  ASSERT_TRUE(o.store->direct_io()) << "direct I/O should be on (fsync on, not tmpfs)";
+  append(o, 50, 7);
+  const std::uint64_t bytes = o.store->journal_bytes();
+  // The crash image: the records, then zeros.
+  const std::string image = read_file(journal());
+  ASSERT_GT(image.size(), bytes);
+  EXPECT_EQ(image.find('\0'), bytes);
+  EXPECT_EQ(image.find_first_not_of('\0', bytes), std::string::npos);
+  write_file(image_.str() + "/journal.jsonl", image);
+  o.store.reset();  // a clean stop
+  const std::string clean = read_file(journal());
+  EXPECT_EQ(clean.size(), bytes);
+  EXPECT_EQ(clean, image.substr(0, bytes));
+
+  // Start-up from the crash image: every record, nothing reported cut, the zeros gone.
+  auto r = open_store(image_.str());
+  ASSERT_TRUE(r.report.ok()) << r.report.error();
+  EXPECT_EQ(r.seqs.size(), 50u);
+  EXPECT_EQ(r.report->cut_bytes, 0u);
+  EXPECT_EQ(r.store->journal_bytes(), bytes);
+  append(r, 5, 2);  // the chain goes on
+  r.store.reset();
+  auto again = open_store(image_.str());
+  ASSERT_TRUE(again.report.ok()) << again.report.error();
+  EXPECT_EQ(again.seqs.size(), 55u);
+}
+
+TEST_F(DirectJournal, PartialBlocksSurviveManyRestarts) {
+  std::size_t total = 0;
+  for (int round = 0; round < 6; ++round) {
+    auto o = open_store(dir_.str());
+    ASSERT_TRUE(o.report.ok()) << o.report.error();
+    ASSERT_EQ(o.seqs.size(), total);
+    append(o, 3 + round, 1 + round % 3, 53 + round);
+    total += 3 + round;
+    if (round % 2 == 1) {
+      // Every other round ends in a "crash": the image becomes the journal.
+      const std::string image = read_file(journal());
+      o.store.reset();
+      write_file(journal(), image);
+    }
+  }
+  auto o = open_store(dir_.str());
+  ASSERT_TRUE(o.report.ok()) << o.report.error();
+  EXPECT_EQ(o.seqs.size(), total);
+  for (std::size_t i = 0; i < o.seqs.size(); ++i) EXPECT_EQ(o.seqs[i], i + 1);
+}
+
+TEST_F(DirectJournal, ATornWriteIsCutAndKept) {
+  auto o = open_store(dir_.str());
+  append(o, 20, 4);
+  const std::uint64_t bytes = o.store->journal_bytes();
+  std::string image = read_file(journal());
+  o.store.reset();
+  // A write torn by the crash: a later block of it reached the disk, an earlier one did not.
+  const std::string torn = "{\"seq\":21,\"prev\":\"00";
+  const std::size_t at = bytes + 5000;
+  ASSERT_LT(at + torn.size(), image.size());
+  image.replace(at, torn.size(), torn);
+  write_file(image_.str() + "/journal.jsonl", image);
+  auto r = open_store(image_.str());
+  ASSERT_TRUE(r.report.ok()) << r.report.error();
+  EXPECT_EQ(r.seqs.size(), 20u);
+  EXPECT_EQ(r.report->cut_bytes, at + torn.size() - bytes);
+  EXPECT_NE(r.report->cut_reason.find("torn"), std::string::npos) << r.report->cut_reason;
+  EXPECT_EQ(read_file(r.report->cut_saved_to), image.substr(bytes, at + torn.size() - bytes));
+  EXPECT_EQ(read_file(image_.str() + "/journal.jsonl"), image.substr(0, bytes));
+}
+
+TEST_F(DirectJournal, DataFarPastTheEndIsDamageNotATornWrite) {
+  auto o = open_store(dir_.str());
+  append(o, 10, 3);
+  const std::uint64_t bytes = o.store->journal_bytes();
+  std::string image = read_file(journal());
+  o.store.reset();
+  const std::size_t at = bytes + (24u << 20);  // beyond what one direct write spans
+  ASSERT_LT(at + 1, image.size());
+  image[at] = 'x';
+  write_file(image_.str() + "/journal.jsonl", image);
+  auto r = open_store(image_.str());
+  ASSERT_FALSE(r.report.ok());
+  EXPECT_NE(r.report.error().find("past its end"), std::string::npos) << r.report.error();
+  EXPECT_EQ(read_file(image_.str() + "/journal.jsonl"), image);  // nothing was cut
+}
+
+TEST_F(DirectJournal, ABatchLargerThanOneWriteGoesInSeveral) {
+  auto o = open_store(dir_.str());
+  ASSERT_TRUE(o.report.ok()) << o.report.error();
+  // 12 records of ~1 MiB in one batch: more than one direct write holds.
+  Digest32 prev{};
+  std::vector<FramedRecord> framed;
+  for (int i = 1; i <= 12; ++i) {
+    framed.push_back(frame_record(i, prev, json::object{{"type", "test"}, {"pad", std::string((1u << 20) + i * 1001, 'y')}}));
+    prev = framed.back().hash;
+  }
+  std::vector<const FramedRecord*> batch;
+  for (const auto& f : framed) batch.push_back(&f);
+  ASSERT_FALSE(o.store->append(batch).has_value());
+  for (int i = 1; i <= 12; ++i) ASSERT_TRUE(o.store->read(i).has_value()) << i;
+  const std::string image = read_file(journal());
+  o.store.reset();
+  write_file(image_.str() + "/journal.jsonl", image);
+  auto r = open_store(image_.str());
+  ASSERT_TRUE(r.report.ok()) << r.report.error();
+  EXPECT_EQ(r.seqs.size(), 12u);
+  EXPECT_EQ(r.report->cut_bytes, 0u);
+}
+
+TEST_F(DirectJournal, ReadOnlyInspectionStopsAtTheZeros) {
+  auto o = open_store(dir_.str());
+  append(o, 8, 3);
+  FileStoreOptions ro{dir_.str(), true};
+  ro.read_only = true;
+  FileStore inspector(ro);
+  std::size_t n = 0;
+  auto r = inspector.recover(kNoSnapshot, [&](const ParsedRecord&) {
+    ++n;
+    return std::optional<std::string>{};
+  });
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(n, 8u);
+  EXPECT_EQ(r->cut_bytes, 0u);
+  EXPECT_TRUE(r->warnings.empty());
+  EXPECT_FALSE(inspector.direct_io());
+}
+
+TEST_F(DirectJournal, OffMeansBufferedAppendsWithNoZeroedBlocks) {
+  FileStoreOptions options{dir_.str(), true};
+  options.direct_io = false;
+  Opened o;
+  o.store = std::make_unique<FileStore>(options);
+  o.report = o.store->recover(kNoSnapshot, [](const ParsedRecord&) { return std::optional<std::string>{}; });
+  ASSERT_TRUE(o.report.ok()) << o.report.error();
+  EXPECT_FALSE(o.store->direct_io());
+  append(o, 9, 4);
+  EXPECT_EQ(read_file(journal()).size(), o.store->journal_bytes());  // no zeros while open
+}
+
+}  // namespace
+}  // namespace lpops::storage
