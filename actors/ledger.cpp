@@ -20,7 +20,7 @@ void finish(Self* self, Decision decision, const Reply& reply) {
     reply_failure(reply, *decision.failure);
     return;
   }
-  auto ack = [reply, body = boost::json::serialize(decision.response)] { reply(200, body); };
+  auto ack = [reply, body = decision.response_body()] { reply(200, body); };
   if (!decision.effect) {
     st.journal->barrier(std::move(ack));
     return;

@@ -77,7 +77,7 @@ std::optional<Figures> run(std::size_t n, std::size_t orchestrators, const std::
   f.ledger = us_per(clock_type::now() - t, n);
 
   t = clock_type::now();
-  for (const auto& d : decisions) f.response_bytes += boost::json::serialize(d.response).size();
+  for (const auto& d : decisions) f.response_bytes += d.response_body().size();
   f.response = us_per(clock_type::now() - t, n);
 
   std::vector<storage::FramedRecord> records;

@@ -45,25 +45,35 @@ std::string entry_canonical(const EntryFields& f, const boost::json::object& met
   // Members in sorted key order: balance_wei, delta_wei, event_id, kind, metadata,
   // orchestrator_id, prev_hash, reason, recipient, schema, seq, timestamp.
   std::string out;
-  out.reserve(512);
-  out += "{\"balance_wei\":\"" + signed_text(f.balance_wei) + "\",\"delta_wei\":\"" + signed_text(f.delta_wei) + "\",\"event_id\":";
+  out.reserve(1024);
+  out += "{\"balance_wei\":\"";
+  out += signed_text(f.balance_wei);
+  out += "\",\"delta_wei\":\"";
+  out += signed_text(f.delta_wei);
+  out += "\",\"event_id\":";
   append_canonical_string(out, f.event_id);
   out += ",\"kind\":";
   append_canonical_string(out, f.kind);
   if (!metadata.empty()) {
     out += ",\"metadata\":";
-    out += canonical_json(metadata);
+    append_canonical_json(out, metadata);
   }
   out += ",\"orchestrator_id\":";
   append_canonical_string(out, f.orchestrator_id);
-  out += ",\"prev_hash\":\"" + to_hex(f.prev_hash) + "\"";
+  out += ",\"prev_hash\":\"";
+  out += to_hex(f.prev_hash);
+  out += '"';
   if (!f.reason.empty()) {
     out += ",\"reason\":";
     append_canonical_string(out, f.reason);
   }
-  out += ",\"recipient\":\"" + to_lower_hex(f.recipient) + "\",\"schema\":\"";
+  out += ",\"recipient\":\"";
+  out += to_lower_hex(f.recipient);
+  out += "\",\"schema\":\"";
   out += kEntrySchema;
-  out += "\",\"seq\":" + std::to_string(f.seq) + ",\"timestamp\":";
+  out += "\",\"seq\":";
+  out += std::to_string(f.seq);
+  out += ",\"timestamp\":";
   append_canonical_string(out, f.timestamp);
   out += '}';
   return out;

@@ -205,9 +205,13 @@ Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   Effect effect;
   effect.type = Effect::Type::workload;
   effect.at = now;
-  json::object view = w.to_view();
+  std::string view;
+  view.reserve(384);
+  w.append_view_json(view);
   effect.workload = std::make_shared<const Workload>(std::move(w));
-  return commit(std::move(effect), std::move(view));
+  auto decision = commit(std::move(effect), {});
+  if (!decision.failure) decision.response_text = std::move(view);
+  return decision;
 }
 
 Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t duration_ms, const std::string& status,
@@ -231,9 +235,13 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
     effect.entry = make_entry("workload_time:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
                               "workload_time", time_credit_metadata(w), now);
   }
-  json::object view = w.to_view();
+  std::string view;
+  view.reserve(384);
+  w.append_view_json(view);
   effect.workload = std::make_shared<const Workload>(std::move(w));
-  return commit(std::move(effect), std::move(view));
+  auto decision = commit(std::move(effect), {});
+  if (!decision.failure) decision.response_text = std::move(view);
+  return decision;
 }
 
 Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
@@ -266,9 +274,13 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
     }
   }
   if (w.to_json() == workloads_[it->second]->to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
-  json::object view = w.to_view();
+  std::string view;
+  view.reserve(384);
+  w.append_view_json(view);
   effect.workload = std::make_shared<const Workload>(std::move(w));
-  return commit(std::move(effect), std::move(view));
+  auto decision = commit(std::move(effect), {});
+  if (!decision.failure) decision.response_text = std::move(view);
+  return decision;
 }
 
 json::object Book::adjustment_response(const AdjustmentNote& adj, const LedgerEntry& e) const {

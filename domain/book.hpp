@@ -37,6 +37,10 @@ struct Decision {
   std::optional<Failure> failure;
   std::optional<Effect> effect;
   boost::json::object response;
+  // The response already as JSON text (the hot commands write it directly); when set,
+  // `response` is empty.
+  std::string response_text = {};
+  std::string response_body() const { return response_text.empty() ? boost::json::serialize(response) : response_text; }
 
   static Decision fail(int status, std::string detail) { return Decision{Failure{status, std::move(detail)}, {}, {}}; }
 };

@@ -134,6 +134,8 @@ void write(const boost::json::value& v, std::string& out, bool sort_keys) {
 
 void append_canonical_string(std::string& out, std::string_view s) { write_string(s, out); }
 
+void append_canonical_json(std::string& out, const boost::json::object& o) { write_object(o, out, {}); }
+
 std::string canonical_json(const boost::json::value& v) {
   std::string out;
   out.reserve(512);

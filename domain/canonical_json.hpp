@@ -18,6 +18,8 @@ std::string canonical_json(const boost::json::value& v);
 std::string python_json(const boost::json::value& v);
 // Appends `s` as a canonical JSON string (quotes included).
 void append_canonical_string(std::string& out, std::string_view s);
+// Appends the canonical form of `o` (no copy of it into a value first).
+void append_canonical_json(std::string& out, const boost::json::object& o);
 // The canonical form of `o` without the top-level members named in `skip` (no copy).
 std::string canonical_json_without(const boost::json::object& o, std::initializer_list<std::string_view> skip);
 

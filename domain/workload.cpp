@@ -47,6 +47,42 @@ json::object Workload::to_view() const {
   return o;
 }
 
+void Workload::append_view_json(std::string& out) const {
+  // The members of to_view(), in its order, escaped as the serializer escapes (tested).
+  auto key = [&out](std::string_view k) {
+    if (out.back() != '{') out += ',';
+    out += '"';
+    out += k;
+    out += "\":";
+  };
+  auto text = [&](std::string_view k, std::string_view v) {
+    key(k);
+    append_canonical_string(out, v);
+  };
+  auto optional = [&](std::string_view k, const std::optional<std::string>& v) {
+    if (v) return text(k, *v);
+    key(k);
+    out += "null";
+  };
+  out += '{';
+  text("workload_id", workload_id);
+  text("orchestrator_id", orchestrator_id);
+  optional("plan_id", plan_id);
+  optional("run_id", run_id);
+  optional("artifact_hash", artifact_hash);
+  optional("artifact_uri", artifact_uri);
+  text("payout_amount_eth", format_eth(payout_amount));
+  text("payout_amount_wei", format_wei(payout_amount));
+  text("status", status);
+  text("submitted_at", iso_utc(submitted_at, UtcSuffix::z));
+  optional("notes", notes);
+  optional("tx_hash", tx_hash);
+  key("credited");
+  out += credited ? "true" : "false";
+  optional("credited_at", credited_at ? std::optional(iso_utc(*credited_at, UtcSuffix::z)) : std::nullopt);
+  out += '}';
+}
+
 json::object Workload::to_json() const {
   // Compact: absent optionals are left out and amounts are in wei only.
   json::object o;

@@ -44,6 +44,7 @@ struct Workload {
   bool due_credit() const;
 
   boost::json::object to_view() const;   // the WorkloadRecord response
+  void append_view_json(std::string& out) const;  // to_view() serialised, written directly
   boost::json::object to_json() const;   // the stored form: compact, with pricing
   // Appends json::serialize(to_json()), byte for byte, without building the object (the
   // snapshot writes hundreds of thousands of these).

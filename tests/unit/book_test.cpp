@@ -54,9 +54,41 @@ TEST(Book, TimeWorkloadCreditsDurationTimesRate) {
   r.add_orchestrator("o1");
   auto d = r.time_workload("w1", "o1", 90'000);
   ASSERT_FALSE(d.failure);
-  EXPECT_EQ(d.response.at("payout_amount_eth").as_string(), "0.000008030394");
-  EXPECT_TRUE(d.response.at("credited").as_bool());
+  const auto response = boost::json::parse(d.response_body()).as_object();
+  EXPECT_EQ(response.at("payout_amount_eth").as_string(), "0.000008030394");
+  EXPECT_TRUE(response.at("credited").as_bool());
   EXPECT_EQ(format_eth(r.book.balance("o1")), "0.000008030394");
+}
+
+// The hot commands write their response directly: byte for byte what serialising
+// to_view() gives, for every mix of optional fields and every character class.
+TEST(Book, WorkloadViewWrittenDirectlyIsTheSerialisedView) {
+  const std::vector<std::string> texts = {"", "plain", "quote\"back\\slash", "tab\tnl\ncr\r", std::string("nul\0x", 5),
+                                          "\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "</script>"};
+  std::size_t checked = 0;
+  for (std::size_t mask = 0; mask < 64; ++mask)
+    for (const auto& text : texts) {
+      Workload w;
+      w.workload_id = "w-" + text;
+      w.orchestrator_id = "o" + text;
+      auto opt = [&](int bit) { return (mask >> bit) & 1 ? std::optional<std::string>(text + std::to_string(bit)) : std::nullopt; };
+      w.plan_id = opt(0);
+      w.run_id = opt(1);
+      w.artifact_hash = opt(2);
+      w.artifact_uri = opt(3);
+      w.notes = opt(4);
+      w.tx_hash = opt(5);
+      w.payout_amount = Wei(mask) * Wei(1'000'000'007ull) * Wei(1'000'000'009ull);
+      w.status = mask % 2 ? "verified" : "pending";
+      w.submitted_at = 1'767'225'600'123'456 + static_cast<UnixMicros>(mask);
+      w.credited = mask % 3 == 0;
+      if (w.credited) w.credited_at = w.submitted_at + 5;
+      std::string direct;
+      w.append_view_json(direct);
+      ASSERT_EQ(direct, boost::json::serialize(w.to_view())) << "mask " << mask << " text " << text;
+      ++checked;
+    }
+  EXPECT_EQ(checked, 64u * texts.size());
 }
 
 TEST(Book, DuplicateWorkloadIdCreditsOnce) {
