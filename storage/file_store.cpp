@@ -373,6 +373,11 @@ void FileStore::open_direct(RecoveryReport& report) {
   preallocator_ = std::thread([this] { preallocate_loop(); });
 }
 
+std::uint64_t FileStore::preallocated_bytes() {
+  std::lock_guard lock(prealloc_mutex_);
+  return direct_fd_ >= 0 ? allocated_ : 0;
+}
+
 void FileStore::stop_preallocating() {
   {
     std::lock_guard lock(prealloc_mutex_);

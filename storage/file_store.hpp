@@ -52,6 +52,8 @@ class FileStore final : public RecordStore {
   std::uint64_t journal_bytes() const { return end_offset_; }
   // Whether appends go through O_DIRECT (decided by recover()).
   bool direct_io() const { return direct_fd_ >= 0; }
+  // Direct mode: the file's bytes that are zeroed and durable or the writer's (0 otherwise).
+  std::uint64_t preallocated_bytes();
   // The last recover() started from the snapshot (so a record that failed to apply may be
   // the snapshot's fault: replaying the whole journal tells).
   bool snapshot_used() const { return snapshot_used_; }
