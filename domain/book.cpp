@@ -85,6 +85,16 @@ LedgerEntry Book::make_entry(std::string event_id, const std::string& orchestrat
   return e;
 }
 
+Decision Book::commit_workload(Effect effect, Workload w) {
+  std::string view;
+  view.reserve(384);
+  w.append_view_json(view);
+  effect.workload = std::make_shared<const Workload>(std::move(w));
+  auto decision = commit(std::move(effect), {});
+  if (!decision.failure) decision.response_text = std::move(view);
+  return decision;
+}
+
 Decision Book::commit(Effect effect, json::object response) {
   auto error = apply(effect, last_seq_ + 1);
   // Commands only build effects that fit the state; anything else is a bug.
@@ -205,13 +215,7 @@ Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   Effect effect;
   effect.type = Effect::Type::workload;
   effect.at = now;
-  std::string view;
-  view.reserve(384);
-  w.append_view_json(view);
-  effect.workload = std::make_shared<const Workload>(std::move(w));
-  auto decision = commit(std::move(effect), {});
-  if (!decision.failure) decision.response_text = std::move(view);
-  return decision;
+  return commit_workload(std::move(effect), std::move(w));
 }
 
 Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t duration_ms, const std::string& status,
@@ -235,13 +239,7 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
     effect.entry = make_entry("workload_time:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
                               "workload_time", time_credit_metadata(w), now);
   }
-  std::string view;
-  view.reserve(384);
-  w.append_view_json(view);
-  effect.workload = std::make_shared<const Workload>(std::move(w));
-  auto decision = commit(std::move(effect), {});
-  if (!decision.failure) decision.response_text = std::move(view);
-  return decision;
+  return commit_workload(std::move(effect), std::move(w));
 }
 
 Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
@@ -274,13 +272,7 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
     }
   }
   if (w.to_json() == workloads_[it->second]->to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
-  std::string view;
-  view.reserve(384);
-  w.append_view_json(view);
-  effect.workload = std::make_shared<const Workload>(std::move(w));
-  auto decision = commit(std::move(effect), {});
-  if (!decision.failure) decision.response_text = std::move(view);
-  return decision;
+  return commit_workload(std::move(effect), std::move(w));
 }
 
 json::object Book::adjustment_response(const AdjustmentNote& adj, const LedgerEntry& e) const {

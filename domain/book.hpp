@@ -205,6 +205,9 @@ class Book {
   std::optional<std::string> apply_entry(const LedgerEntry& entry, std::uint64_t seq);
   boost::json::object snapshot_without_workloads() const;
   Decision commit(Effect effect, boost::json::object response);
+  // The same with a workload's view as the response, written as text (the workload moves
+  // into the effect).
+  Decision commit_workload(Effect effect, Workload w);
   LedgerEntry make_entry(std::string event_id, const std::string& orchestrator_id, const SignedWei& delta,
                          std::string reason, boost::json::object metadata, UnixMicros now) const;
   boost::json::object adjustment_response(const AdjustmentNote& adjustment, const LedgerEntry& entry) const;

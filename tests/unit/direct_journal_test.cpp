@@ -88,6 +88,19 @@ class DirectJournal : public ::testing::Test {
     if (on_tmpfs(dir_.str())) GTEST_SKIP() << "the temp directory is on tmpfs, which has no O_DIRECT";
   }
   std::string journal() const { return dir_.str() + "/journal.jsonl"; }
+  // `n` records appended (batches of `batch`), then a copy of the journal with the zeroed
+  // blocks after them, as a crash would leave it; the store then stops cleanly.
+  struct Image {
+    std::uint64_t bytes = 0;  // the records' bytes
+    std::string text;
+  };
+  Image crash_image(int n, std::size_t batch) {
+    auto o = open_store(dir_.str());
+    append(o, n, batch);
+    wait_for_zeroed_blocks(*o.store);
+    Image image{o.store->journal_bytes(), read_file(journal())};
+    return image;
+  }
   testing::TempDir dir_;
   testing::TempDir image_;  // the crash image's data directory
 };
@@ -144,12 +157,7 @@ TEST_F(DirectJournal, PartialBlocksSurviveManyRestarts) {
 }
 
 TEST_F(DirectJournal, ATornWriteIsCutAndKept) {
-  auto o = open_store(dir_.str());
-  append(o, 20, 4);
-  wait_for_zeroed_blocks(*o.store);
-  const std::uint64_t bytes = o.store->journal_bytes();
-  std::string image = read_file(journal());
-  o.store.reset();
+  auto [bytes, image] = crash_image(20, 4);
   // A write torn by the crash: a later block of it reached the disk, an earlier one did not.
   const std::string torn = "{\"seq\":21,\"prev\":\"00";
   const std::size_t at = bytes + 5000;
@@ -168,12 +176,7 @@ TEST_F(DirectJournal, ATornWriteIsCutAndKept) {
 }
 
 TEST_F(DirectJournal, DataFarPastTheEndIsDamageNotATornWrite) {
-  auto o = open_store(dir_.str());
-  append(o, 10, 3);
-  wait_for_zeroed_blocks(*o.store);
-  const std::uint64_t bytes = o.store->journal_bytes();
-  std::string image = read_file(journal());
-  o.store.reset();
+  auto [bytes, image] = crash_image(10, 3);
   const std::size_t at = bytes + (24u << 20);  // beyond what one direct write spans
   ASSERT_LT(at + 1, image.size());
   image[at] = 'x';
