@@ -24,8 +24,6 @@ constexpr std::size_t kReadChunkBytes = 8u << 20;
 // Direct mode: O_DIRECT needs offsets, lengths and buffers aligned to the device's logical
 // block; 4 KiB suits every device with 512 B or 4 KiB blocks.
 constexpr std::size_t kDirectAlign = 4096;
-// Blocks are zeroed this far ahead of the last record, and again once less than half is left.
-constexpr std::uint64_t kPreallocateBytes = 64u << 20;
 constexpr std::size_t kZeroChunkBytes = 1u << 20;
 // One direct write (then one fdatasync) takes at most this much: a group of records, or
 // one record of up to kMaxRecordBytes. A crash can tear only the last write, so bytes
@@ -369,7 +367,7 @@ void FileStore::open_direct(RecoveryReport& report) {
   }
   direct_fd_ = fd;
   allocated_ = end_offset_;
-  prealloc_wanted_ = end_offset_ + kPreallocateBytes;
+  prealloc_wanted_ = end_offset_ + options_.preallocate_bytes;
   preallocator_ = std::thread([this] { preallocate_loop(); });
 }
 
@@ -388,7 +386,7 @@ void FileStore::stop_preallocating() {
 }
 
 // The background thread: writes zeroed blocks past allocated_ and syncs them (the file's
-// size and extents, once per kPreallocateBytes), then moves allocated_ past them.
+// size and extents, once per options_.preallocate_bytes), then moves allocated_ past them.
 void FileStore::preallocate_loop() {
   std::unique_ptr<char, AlignedFree> zeros(aligned_buffer(kZeroChunkBytes));
   if (zeros) std::memset(zeros.get(), 0, kZeroChunkBytes);
@@ -452,8 +450,9 @@ std::optional<std::string> FileStore::write_direct(const FramedRecord* const* re
       prealloc_cv_.wait(lock, [&] { return !prealloc_busy_; });
       allocated_ = std::max(allocated_, write_end);
     }
-    if (allocated_ - write_end < kPreallocateBytes / 2 && prealloc_error_.empty() && prealloc_wanted_ <= allocated_) {
-      prealloc_wanted_ = allocated_ + kPreallocateBytes;
+    const std::uint64_t ahead = std::max<std::uint64_t>(options_.preallocate_bytes, kDirectAlign);
+    if (allocated_ - write_end < ahead / 2 && prealloc_error_.empty() && prealloc_wanted_ <= allocated_) {
+      prealloc_wanted_ = allocated_ + ahead;
       prealloc_cv_.notify_all();
     }
   }

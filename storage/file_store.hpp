@@ -33,6 +33,9 @@ struct FileStoreOptions {
   // Write the journal with O_DIRECT into preallocated blocks (only when fsyncing; falls
   // back to buffered writes where the filesystem refuses O_DIRECT).
   bool direct_io = true;
+  // How far ahead of the records blocks are zeroed (rounded up to 4 KiB; zeroed again once
+  // less than half is left).
+  std::uint64_t preallocate_bytes = 64u << 20;
 };
 
 class FileStore final : public RecordStore {
