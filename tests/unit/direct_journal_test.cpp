@@ -35,9 +35,9 @@ struct Opened {
   Digest32 last_hash{};
 };
 
-Opened open_store(const std::string& dir) {
+Opened open_store(const FileStoreOptions& options) {
   Opened o;
-  o.store = std::make_unique<FileStore>(FileStoreOptions{dir, true});
+  o.store = std::make_unique<FileStore>(options);
   o.report = o.store->recover(kNoSnapshot, [&](const ParsedRecord& r) {
     o.seqs.push_back(r.seq);
     return std::optional<std::string>{};
@@ -48,6 +48,7 @@ Opened open_store(const std::string& dir) {
   }
   return o;
 }
+Opened open_store(const std::string& dir) { return open_store(FileStoreOptions{dir, true}); }
 
 // Appends `n` records (the i-th padded with i*37 bytes, so that records straddle blocks
 // unevenly) in batches of `batch`.
@@ -100,6 +101,14 @@ class DirectJournal : public ::testing::Test {
     wait_for_zeroed_blocks(*o.store);
     Image image{o.store->journal_bytes(), read_file(journal())};
     return image;
+  }
+  // The open store "crashes" (its journal copied as it is, then it stops) and a store
+  // starts from the copy.
+  Opened start_from_crash_image(Opened& o) {
+    const std::string image = read_file(journal());
+    o.store.reset();
+    write_file(image_.str() + "/journal.jsonl", image);
+    return open_store(image_.str());
   }
   testing::TempDir dir_;
   testing::TempDir image_;  // the crash image's data directory
@@ -201,10 +210,7 @@ TEST_F(DirectJournal, ABatchLargerThanOneWriteGoesInSeveral) {
   for (const auto& f : framed) batch.push_back(&f);
   ASSERT_FALSE(o.store->append(batch).has_value());
   for (int i = 1; i <= 12; ++i) ASSERT_TRUE(o.store->read(i).has_value()) << i;
-  const std::string image = read_file(journal());
-  o.store.reset();
-  write_file(image_.str() + "/journal.jsonl", image);
-  auto r = open_store(image_.str());
+  auto r = start_from_crash_image(o);
   ASSERT_TRUE(r.report.ok()) << r.report.error();
   EXPECT_EQ(r.seqs.size(), 12u);
   EXPECT_EQ(r.report->cut_bytes, 0u);
@@ -215,17 +221,12 @@ TEST_F(DirectJournal, ABatchLargerThanOneWriteGoesInSeveral) {
 TEST_F(DirectJournal, CommitsThatOutrunTheZeroingLoseNothing) {
   FileStoreOptions options{dir_.str(), true};
   options.preallocate_bytes = 8192;
-  Opened o;
-  o.store = std::make_unique<FileStore>(options);
-  o.report = o.store->recover(kNoSnapshot, [](const ParsedRecord&) { return std::optional<std::string>{}; });
+  auto o = open_store(options);
   ASSERT_TRUE(o.report.ok()) << o.report.error();
   ASSERT_TRUE(o.store->direct_io());
   append(o, 300, 3, 211);
   for (std::uint64_t seq = 1; seq <= 300; ++seq) ASSERT_TRUE(o.store->read(seq).has_value()) << seq;
-  const std::string image = read_file(journal());
-  o.store.reset();
-  write_file(image_.str() + "/journal.jsonl", image);
-  auto r = open_store(image_.str());
+  auto r = start_from_crash_image(o);
   ASSERT_TRUE(r.report.ok()) << r.report.error();
   EXPECT_EQ(r.seqs.size(), 300u);
   EXPECT_EQ(r.report->cut_bytes, 0u);
@@ -254,9 +255,7 @@ TEST_F(DirectJournal, ReadOnlyInspectionStopsAtTheZeros) {
 TEST_F(DirectJournal, OffMeansBufferedAppendsWithNoZeroedBlocks) {
   FileStoreOptions options{dir_.str(), true};
   options.direct_io = false;
-  Opened o;
-  o.store = std::make_unique<FileStore>(options);
-  o.report = o.store->recover(kNoSnapshot, [](const ParsedRecord&) { return std::optional<std::string>{}; });
+  auto o = open_store(options);
   ASSERT_TRUE(o.report.ok()) << o.report.error();
   EXPECT_FALSE(o.store->direct_io());
   append(o, 9, 4);
