@@ -28,6 +28,7 @@ void add_to_days(std::map<std::int64_t, DayTotals>& days, const LedgerEntry& e) 
 
 json::object workload_metadata(const Workload& w) {
   json::object m;
+  m.reserve(9);  // room for time_credit_metadata's keys too: one allocation, no rehash
   m["workload_id"] = w.workload_id;
   m["plan_id"] = opt_value(w.plan_id);
   m["run_id"] = opt_value(w.run_id);

@@ -531,9 +531,26 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_text("cannot create " + tmp);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 && write_all(fd, head.data(), head.size()) &&
-            book([fd, &sha](std::string_view piece) {
-              return EVP_DigestUpdate(sha.get(), piece.data(), piece.size()) == 1 && write_all(fd, piece.data(), piece.size());
+  // Written back piece by piece (see snapshot_writeback_bytes): start the writeback of what
+  // is written since the last piece, wait for it, and go on.
+  const std::uint64_t pace = options_.fsync ? options_.snapshot_writeback_bytes : 0;
+  std::uint64_t written = 0, written_back = 0;
+  auto pace_writeback = [&] {
+    if (pace == 0 || written - written_back < pace) return true;
+    const int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    if (::sync_file_range(fd, static_cast<off_t>(written_back), static_cast<off_t>(written - written_back), flags) != 0)
+      return false;
+    written_back = written;
+    return true;
+  };
+  auto put = [&](std::string_view piece) {
+    if (!write_all(fd, piece.data(), piece.size())) return false;
+    written += piece.size();
+    return pace_writeback();
+  };
+  bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 && put(head) &&
+            book([&sha, &put](std::string_view piece) {
+              return EVP_DigestUpdate(sha.get(), piece.data(), piece.size()) == 1 && put(piece);
             });
   Digest32 book_hash{};
   ok = ok && EVP_DigestFinal_ex(sha.get(), book_hash.data(), nullptr) == 1;

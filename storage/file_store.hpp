@@ -36,6 +36,11 @@ struct FileStoreOptions {
   // How far ahead of the records blocks are zeroed (rounded up to 4 KiB; zeroed again once
   // less than half is left).
   std::uint64_t preallocate_bytes = 64u << 20;
+  // A snapshot (hundreds of MB for a large book) is written back to the disk in pieces of
+  // this size while it is written, waiting for each (when fsyncing): the journal's commits
+  // then queue behind at most this much of it at the disk, not behind the whole file at
+  // its fsync. 0 = no pacing (written back at the end only).
+  std::uint64_t snapshot_writeback_bytes = 4u << 20;
 };
 
 class FileStore final : public RecordStore {
