@@ -134,6 +134,18 @@ void write(const boost::json::value& v, std::string& out, bool sort_keys) {
 
 void append_canonical_string(std::string& out, std::string_view s) { write_string(s, out); }
 
+void append_serialized(std::string& out, const boost::json::object& o) {
+  boost::json::serializer sr;
+  sr.reset(&o);
+  std::size_t size = out.size();
+  while (!sr.done()) {
+    constexpr std::size_t kPiece = 512;
+    out.resize(size + kPiece);
+    size += sr.read(out.data() + size, kPiece).size();
+  }
+  out.resize(size);
+}
+
 void append_canonical_json(std::string& out, const boost::json::object& o) { write_object(o, out, {}); }
 
 std::string canonical_json(const boost::json::value& v) {

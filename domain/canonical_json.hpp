@@ -16,6 +16,8 @@ std::string canonical_json(const boost::json::value& v);
 // The same text without sorting: members in their own order, as the reference's responses are
 // written (json.dumps(ensure_ascii=False, separators=(",", ":"))): floats as "5.0", not "5E0".
 std::string python_json(const boost::json::value& v);
+// Appends json::serialize(o), byte for byte, without building it in a string of its own.
+void append_serialized(std::string& out, const boost::json::object& o);
 // Appends `s` as a canonical JSON string (quotes included).
 void append_canonical_string(std::string& out, std::string_view s);
 // Appends the canonical form of `o` (no copy of it into a value first).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <limits>
 
 namespace lpops {
 namespace {
@@ -101,17 +102,23 @@ std::string day_text(std::int64_t day) {
   return buf;
 }
 
-std::string iso_utc(UnixMicros t, UtcSuffix suffix) {
-  std::int64_t day = utc_day(t);
-  std::int64_t rem = t - day * kSecondsPerDay * kMicrosPerSecond;
-  std::int64_t secs = rem / kMicrosPerSecond;
-  std::int64_t micros = rem % kMicrosPerSecond;
-  char buf[64];
-  char* p = buf;
-  if (four_digit_year(day)) {
+IsoUtc::IsoUtc(UnixMicros t, UtcSuffix suffix) {
+  const std::int64_t day = utc_day(t);
+  const std::int64_t rem = t - day * kSecondsPerDay * kMicrosPerSecond;
+  const std::int64_t secs = rem / kMicrosPerSecond;
+  const std::int64_t micros = rem % kMicrosPerSecond;
+  // The calendar date of the last day this thread wrote: timestamps come mostly from one.
+  thread_local std::int64_t memo_day = std::numeric_limits<std::int64_t>::min();
+  thread_local char memo_text[10];
+  char* p = text_;
+  if (day == memo_day) {
+    p = std::copy_n(memo_text, sizeof memo_text, p);
+  } else if (four_digit_year(day)) {
     p = write_day(p, day);
+    std::copy_n(text_, sizeof memo_text, memo_text);
+    memo_day = day;
   } else {
-    const std::string text = day_text(day);
+    const std::string text = day_text(day);  // at most 21 characters (years of UnixMicros)
     p = std::copy(text.begin(), text.end(), p);
   }
   *p++ = 'T';
@@ -126,8 +133,10 @@ std::string iso_utc(UnixMicros t, UtcSuffix suffix) {
   }
   if (suffix == UtcSuffix::z) *p++ = 'Z';
   if (suffix == UtcSuffix::offset) p = std::copy_n("+00:00", 6, p);
-  return std::string(buf, p);
+  size_ = static_cast<std::size_t>(p - text_);
 }
+
+std::string iso_utc(UnixMicros t, UtcSuffix suffix) { return std::string(IsoUtc(t, suffix).view()); }
 
 std::optional<UnixMicros> parse_iso(std::string_view s) {
   int year, month, day, hour = 0, minute = 0, second = 0;

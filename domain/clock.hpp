@@ -16,6 +16,18 @@ enum class UtcSuffix { z, offset, none };  // "…Z", "…+00:00", naive
 // "2026-01-01T00:00:00.123456Z"; the fraction only when microseconds != 0.
 std::string iso_utc(UnixMicros t, UtcSuffix suffix);
 
+// The same text in a buffer of its own, for writers that append it somewhere (a request
+// formats several timestamps, mostly of one day): IsoUtc(t, suffix).view().
+class IsoUtc {
+ public:
+  IsoUtc(UnixMicros t, UtcSuffix suffix);
+  std::string_view view() const { return {text_, size_}; }
+
+ private:
+  char text_[64];
+  std::size_t size_ = 0;
+};
+
 // Accepts "YYYY-MM-DD[THH:MM[:SS[.ffffff]]]" with an optional "Z" or "±HH:MM" offset;
 // naive means UTC. Returns nothing for anything else.
 std::optional<UnixMicros> parse_iso(std::string_view text);

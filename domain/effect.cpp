@@ -65,11 +65,11 @@ void Effect::append_json(std::string& out) const {
   out += "{\"type\":\"";
   out += type_name(type);
   out += "\",\"at\":\"";
-  out += iso_utc(at, UtcSuffix::offset);  // digits and punctuation only
+  out += IsoUtc(at, UtcSuffix::offset).view();  // digits and punctuation only
   out += '"';
   if (orchestrator) {
     out += ",\"orchestrator\":";
-    out += json::serialize(*orchestrator);
+    append_serialized(out, *orchestrator);
   }
   if (workload) {
     out += ",\"workload\":";

@@ -42,10 +42,10 @@ void LedgerEntry::append_json(std::string& out) const {
   append_canonical_string(out, reason);
   if (!metadata.empty()) {
     out += ",\"metadata\":";
-    out += json::serialize(metadata);
+    append_serialized(out, metadata);
   }
   out += ",\"at\":\"";
-  out += iso_utc(at, UtcSuffix::offset);
+  out += IsoUtc(at, UtcSuffix::offset).view();
   out += "\"}";
 }
 

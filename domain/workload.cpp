@@ -74,12 +74,13 @@ void Workload::append_view_json(std::string& out) const {
   text("payout_amount_eth", format_eth(payout_amount));
   text("payout_amount_wei", format_wei(payout_amount));
   text("status", status);
-  text("submitted_at", iso_utc(submitted_at, UtcSuffix::z));
+  text("submitted_at", IsoUtc(submitted_at, UtcSuffix::z).view());
   optional("notes", notes);
   optional("tx_hash", tx_hash);
   key("credited");
   out += credited ? "true" : "false";
-  optional("credited_at", credited_at ? std::optional(iso_utc(*credited_at, UtcSuffix::z)) : std::nullopt);
+  if (credited_at) text("credited_at", IsoUtc(*credited_at, UtcSuffix::z).view());
+  else optional("credited_at", std::nullopt);
   out += '}';
 }
 
@@ -129,16 +130,16 @@ void Workload::append_json(std::string& out) const {
     if (*value) member(key, **value, true);
   member("payout_amount_wei", format_wei(payout_amount), true);
   member("status", status, true);
-  member("submitted_at", iso_utc(submitted_at, UtcSuffix::z), true);
+  member("submitted_at", IsoUtc(submitted_at, UtcSuffix::z).view(), true);
   member("credited", credited ? "true" : "false", false);
-  if (credited_at) member("credited_at", iso_utc(*credited_at, UtcSuffix::z), true);
+  if (credited_at) member("credited_at", IsoUtc(*credited_at, UtcSuffix::z).view(), true);
   if (pricing) {
     member("pricing", "{", false);
     member("kind", "workload_time", true);
     member("duration_ms", std::to_string(pricing->duration_ms), false);
     member("credit_eth_per_minute", pricing->credit_eth_per_minute, true);
     member("credit_unit", pricing->credit_unit, true);
-    member("computed_at", iso_utc(pricing->computed_at, UtcSuffix::z), true);
+    member("computed_at", IsoUtc(pricing->computed_at, UtcSuffix::z).view(), true);
     out += '}';
   }
   out += '}';

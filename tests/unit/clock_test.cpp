@@ -44,5 +44,30 @@ TEST(Clock, IsoUtcMatchesTheCalendarEverywhere) {
   EXPECT_EQ(day_text(utc_day(951'782'400'000'000)), "2000-02-29");
 }
 
+// Runs of timestamps within one day (the date comes from the thread's last day), broken by
+// other days and by years past 9999 (formatted another way), in one thread.
+TEST(Clock, IsoUtcRunsWithinADayAndAcrossDaysAgree) {
+  std::mt19937_64 rng(11);
+  const UnixMicros lo = -62'135'596'800'000'000;
+  const UnixMicros hi = 253'402'300'799'999'999;
+  const UnixMicros day = 86'400'000'000;
+  for (int i = 0; i < 20000; ++i) {
+    const UnixMicros start = lo + static_cast<UnixMicros>(rng() % static_cast<std::uint64_t>(hi - lo - day));
+    for (int j = 0; j < 5; ++j) {
+      const UnixMicros t = start + static_cast<UnixMicros>(rng() % static_cast<std::uint64_t>(day));
+      ASSERT_EQ(iso_utc(t, UtcSuffix::none), libc_iso(t)) << t;
+      ASSERT_EQ(std::string(IsoUtc(t, UtcSuffix::z).view()), libc_iso(t) + "Z") << t;
+    }
+    if (i % 100 == 0) {
+      // Year 10000 and later: longer text, and not the day remembered.
+      const UnixMicros far = hi + 1 + static_cast<UnixMicros>(rng() % static_cast<std::uint64_t>(day * 400));
+      EXPECT_EQ(iso_utc(far, UtcSuffix::z).substr(0, 5), std::string(iso_utc(far, UtcSuffix::none)).substr(0, 5));
+      EXPECT_GT(iso_utc(far, UtcSuffix::none).size(), libc_iso(0).size());
+    }
+  }
+  EXPECT_EQ(iso_utc(253'402'300'800'000'000, UtcSuffix::z), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(iso_utc(1'767'225'600'000'001, UtcSuffix::offset), "2026-01-01T00:00:00.000001+00:00");
+}
+
 }  // namespace
 }  // namespace lpops
