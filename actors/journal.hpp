@@ -3,12 +3,14 @@
 // blocking fdatasync never stalls the scheduler and never stalls the framing of the records
 // that arrive meanwhile:
 //   - the Journal, inside the sequencing actor (the ledger, detached), frames each effect
-//     (seq, hash link) and builds its audit entry;
-//   - its sync actor writes a batch, fdatasyncs it, writes the batch's audit entries and
-//     only then runs the batch's acknowledgements (invariant 2).
-// One batch is in the sync actor at a time; everything the Journal frames while it
-// is there goes out as the next batch: one write and one fdatasync for whatever queued up
-// (group commit), with the CPU work of the next batch overlapping the disk wait of this one.
+//     (seq, hash link) and builds its audit entry, and queues it;
+//   - its sync actor takes everything queued, writes it, fdatasyncs it, writes the batch's
+//     audit entries and only then runs the batch's acknowledgements (invariant 2); then it
+//     takes what was queued meanwhile, until the queue is empty.
+// One write and one fdatasync for whatever queued up (group commit), with the CPU work of
+// the next batch overlapping the disk wait of this one. The sync actor takes the next batch
+// itself the moment a commit ends: no round trip through the ledger's mailbox (and its
+// thread's wake-up) between two commits. The Journal wakes it only when it had gone idle.
 #include <caf/all.hpp>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -16,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -27,8 +30,7 @@
 
 namespace lpops::actors {
 
-using flush_atom = caf::atom_constant<caf::atom("flush")>;
-using synced_atom = caf::atom_constant<caf::atom("synced")>;
+using sync_atom = caf::atom_constant<caf::atom("sync")>;
 using audit_written_atom = caf::atom_constant<caf::atom("auditwrt")>;
 
 // Orchestrator id -> address (parsed once; the zero address when unparseable), for the audit
@@ -46,12 +48,27 @@ struct JournalOptions {
   std::size_t snapshot_feed_records = 256;
 };
 
-// One group commit, handed from the Journal to its sync actor.
+// Framed records on their way from the Journal to its sync actor (shared by the two; all
+// under `mutex`).
+struct JournalQueue {
+  std::mutex mutex;
+  std::uint64_t first_seq = 0;                 // seq of records.front()
+  std::vector<storage::FramedRecord> records;
+  std::vector<std::string> audit_lines;        // one per record (empty: the record has none)
+  std::vector<Effect> effects;                 // fed to the snapshotter once durable
+  // Acknowledgements, each with the seq that must be durable before it runs (in order).
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> acks;
+  // The sync actor is at work: it takes from the queue until it finds it empty, and clears
+  // this then. The Journal wakes it (sync_atom) when it sets this.
+  bool busy = false;
+};
+
+// One group commit, taken from the queue by the sync actor.
 struct SyncBatch {
   std::uint64_t first_seq = 0;
   std::vector<storage::FramedRecord> records;
-  std::vector<std::string> audit_lines;        // the records' audit entries
-  std::vector<Effect> effects;                 // fed to the snapshotter once durable
+  std::vector<std::string> audit_lines;        // the records' audit entries (non-empty ones)
+  std::vector<Effect> effects;
   std::vector<std::function<void()>> acks;     // run once the batch is durable
 };
 
@@ -71,10 +88,9 @@ struct JournalSetup {
 
 // The journal's first stage, run inside the actor that sequences the records (the ledger
 // actor in the node; journal_actor below for a stand-alone journal): it frames each effect
-// (seq, hash link) and builds its audit entry on that actor's thread, then hands group
-// commits to its sync actor (spawned detached and linked to the host). Framing where the
-// effects are made spares every command one hand-over to another thread and its wake-up.
-// The host forwards flush_atom and synced_atom to flush() and synced().
+// (seq, hash link) and builds its audit entry on that actor's thread, and queues them for
+// its sync actor (spawned detached and linked to the host). Framing where the effects are
+// made spares every command one hand-over to another thread and its wake-up.
 class Journal {
  public:
   Journal(caf::event_based_actor* host, JournalSetup setup);
@@ -85,49 +101,28 @@ class Journal {
   void append(std::uint64_t seq, Effect effect, std::function<void()> on_durable);
   // `on_durable` runs once every record appended before is durable.
   void barrier(std::function<void()> on_durable);
-  void flush();   // the host received flush_atom
-  void synced();  // the host received synced_atom (the sync actor finished a batch)
 
  private:
-  void request_flush();
-  void hand_over();
-  void take_ready(std::uint64_t durable_seq, std::vector<std::function<void()>>& out);
-
   caf::event_based_actor* host_;
   JournalOptions options_;
   std::uint64_t last_seq_ = 0;  // framed so far
   Digest32 last_hash_{};
-  std::uint64_t handed_seq_ = 0;  // framed records handed to the sync actor
-  std::vector<storage::FramedRecord> records_;
-  std::vector<std::string> audit_lines_;
-  std::vector<Effect> effects_;
+  std::shared_ptr<JournalQueue> queue_;
   std::string effect_text_;  // reused buffer
-  // Acknowledgements, each with the seq that must be durable before it runs (in order).
-  std::vector<std::pair<std::uint64_t, std::function<void()>>> waiting_;
   std::shared_ptr<storage::AuditLog> audit_;
   AddressBook addresses_;
   caf::actor syncer_;
-  bool syncing_ = false;  // a batch is in the sync actor
-  bool flush_scheduled_ = false;
 };
 
-// The handlers a Journal's host adds to its own: JournalBarrier, flush_atom and synced_atom,
-// timed like the host's other handlers. `Self` is a stateful actor whose state has
-// `journal` (a std::unique_ptr<Journal>), `actor_metrics` and `handled`.
+// The handler a Journal's host adds to its own: JournalBarrier, timed like the host's other
+// handlers. `Self` is a stateful actor whose state has `journal` (a std::unique_ptr<Journal>),
+// `actor_metrics` and `handled`.
 template <class Self>
 caf::message_handler journal_handlers(Self* self) {
   return {
       [=](JournalBarrier& b) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         self->state.journal->barrier(std::move(b.on_durable));
-      },
-      [=](flush_atom) {
-        HandlerTimer timer(*self->state.actor_metrics, self);
-        self->state.journal->flush();
-      },
-      [=](synced_atom) {
-        HandlerTimer timer(*self->state.actor_metrics, self);
-        self->state.journal->synced();
       },
   };
 }
@@ -141,6 +136,7 @@ struct JournalState {
 
 struct JournalSyncState {
   static inline const char* name = "journal.sync";
+  std::shared_ptr<JournalQueue> queue;
   std::shared_ptr<storage::RecordStore> store;
   std::shared_ptr<Metrics> metrics;
   ActorMetrics* actor_metrics = nullptr;
@@ -150,6 +146,7 @@ struct JournalSyncState {
   JournalOptions options;
   std::uint64_t audit_written = 0;   // the audit log's size (entries written)
   std::uint64_t notified_step = 0;   // audit_written / audit_notify_entries when the auditor was last told
+  std::uint64_t durable_seq = 0;     // the last record written and synced
   SnapshotFeed feed;                       // effects not yet handed to the snapshotter
   std::uint64_t handled = 0;
 };
@@ -162,9 +159,10 @@ caf::behavior journal_actor(caf::stateful_actor<JournalState>* self, std::shared
                             caf::actor auditor, AddressBook addresses,
                             JournalOptions options);
 
-caf::behavior journal_sync_actor(caf::stateful_actor<JournalSyncState>* self, std::shared_ptr<storage::RecordStore> store,
-                                 std::shared_ptr<Metrics> metrics, caf::actor snapshotter,
-                                 std::shared_ptr<storage::AuditLog> audit, caf::actor auditor, JournalOptions options);
+caf::behavior journal_sync_actor(caf::stateful_actor<JournalSyncState>* self, std::shared_ptr<JournalQueue> queue,
+                                 std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
+                                 caf::actor snapshotter, std::shared_ptr<storage::AuditLog> audit, caf::actor auditor,
+                                 JournalOptions options);
 
 // The audit line (if any) for one journal record, keeping `addresses` current.
 std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,
@@ -172,4 +170,3 @@ std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook&
 
 }  // namespace lpops::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::SyncBatch)
