@@ -169,7 +169,7 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
         if (auto err = apply_entry(*effect.entry, seq)) return err;
       auto [pos, inserted] = workload_index_.try_emplace(effect.workload->workload_id, workloads_.size());
       if (inserted) workloads_.push_back(effect.workload);
-      else workloads_[pos->second] = effect.workload;
+      else workloads_[*pos] = effect.workload;
       break;
     }
     case Effect::Type::payout: {
@@ -244,9 +244,9 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
 }
 
 Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
-  auto it = workload_index_.find(id);
-  if (it == workload_index_.end()) return Decision::fail(404, "Workload not found");
-  Workload w = *workloads_[it->second];
+  const std::size_t* it = workload_index_.find(id);
+  if (!it) return Decision::fail(404, "Workload not found");
+  Workload w = *workloads_[*it];
   if (patch.status) w.status = *patch.status;
   if (patch.notes) w.notes = patch.notes;
   if (patch.tx_hash) w.tx_hash = patch.tx_hash;
@@ -272,7 +272,7 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
                                 "workload", workload_metadata(w), now);
     }
   }
-  if (w.to_json() == workloads_[it->second]->to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
+  if (w.to_json() == workloads_[*it]->to_json()) return Decision{std::nullopt, std::nullopt, w.to_view()};  // nothing changed
   return commit_workload(std::move(effect), std::move(w));
 }
 
@@ -385,8 +385,8 @@ const json::object* Book::orchestrator_record(const std::string& id) const {
 }
 
 const Workload* Book::workload(const std::string& id) const {
-  auto it = workload_index_.find(id);
-  return it == workload_index_.end() ? nullptr : workloads_[it->second].get();
+  const std::size_t* it = workload_index_.find(id);
+  return it ? workloads_[*it].get() : nullptr;
 }
 
 std::vector<const Workload*> Book::list_workloads(const WorkloadFilter& f) const {

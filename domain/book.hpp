@@ -22,6 +22,7 @@
 #include "domain/ledger_entry.hpp"
 #include "domain/money.hpp"
 #include "domain/rate.hpp"
+#include "domain/sharded_map.hpp"
 #include "domain/workload.hpp"
 
 namespace lpops {
@@ -237,7 +238,7 @@ class Book {
   // addressing table, because a large book makes every lookup a cache miss and chained
   // nodes make it several.
   std::deque<std::shared_ptr<const Workload>> workloads_;
-  boost::unordered_flat_map<std::string, std::size_t> workload_index_;
+  ShardedMap<std::string, std::size_t> workload_index_;  // sharded: growing it never stalls the ledger long
   struct Idempotent {
     std::string request_digest;
     boost::json::object response;

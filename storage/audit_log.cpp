@@ -393,7 +393,7 @@ void AuditLog::remember(const chain::Hash256& hash, std::uint64_t offset, std::u
   spans_.push_back({offset, length});
   hashes_.push_back(hash);
   if (from_index) indexed_events_.emplace_back(event_fp, seq);
-  else if (auto [it, inserted] = event_first_.emplace(event_fp, seq); !inserted) event_more_[event_fp].push_back(seq);
+  else if (!event_first_.try_emplace(event_fp, seq).second) event_more_[event_fp].push_back(seq);
   by_orchestrator_[orchestrator].push_back(seq);
 }
 
@@ -620,8 +620,8 @@ std::optional<std::uint64_t> AuditLog::seq_of(const std::string& event_id) const
     candidates.push_back(it->second);
   {
     std::shared_lock lock(mutex_);
-    if (auto it = event_first_.find(fp); it != event_first_.end()) {
-      candidates.push_back(it->second);
+    if (const std::uint64_t* first = event_first_.find(fp)) {
+      candidates.push_back(*first);
       if (auto more = event_more_.find(fp); more != event_more_.end())
         candidates.insert(candidates.end(), more->second.begin(), more->second.end());
     }

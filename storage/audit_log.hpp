@@ -42,6 +42,7 @@
 #include "chain/merkle.hpp"
 #include "domain/effect.hpp"
 #include "domain/ledger_entry.hpp"
+#include "domain/sharded_map.hpp"
 #include "domain/result.hpp"
 
 namespace lpops::storage {
@@ -131,7 +132,7 @@ class AuditLog {
   std::uint64_t visible_ = 0;  // entries written (readers see only these)
   // Event id -> seq by a 64-bit fingerprint (lines confirm the id): the first entry with
   // each fingerprint, and any later entries that share one.
-  boost::unordered_flat_map<std::uint64_t, std::uint64_t> event_first_;
+  ShardedMap<std::uint64_t, std::uint64_t> event_first_;  // sharded: growing it never stalls a writer long
   std::unordered_map<std::uint64_t, std::vector<std::uint64_t>> event_more_;
   // The entries open() took from audit.index: (fingerprint, seq), sorted by a thread that
   // open() starts (hashing 10M fingerprints into a table would hold start-up for seconds);
