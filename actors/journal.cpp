@@ -60,8 +60,10 @@ namespace {
 // acknowledgements that wait for nothing after them. Nothing to take (no record, no
 // acknowledgement): the sync actor goes idle (busy cleared under the same lock, so the next
 // append wakes it).
-std::optional<SyncBatch> take_batch(JournalQueue& q, std::size_t max_records, std::uint64_t durable_seq) {
+std::optional<SyncBatch> take_batch(JournalQueue& q, std::size_t max_records, std::uint64_t durable_seq,
+                                    std::size_t& queued) {
   std::lock_guard lock(q.mutex);
+  queued = q.records.size();
   if (q.records.empty() && q.acks.empty()) {
     q.busy = false;
     return std::nullopt;
@@ -109,8 +111,10 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<JournalQueue> q
       // Woken by the Journal: commit batches until the queue is empty.
       [=](sync_atom) {
         auto& s = self->state;
-        while (auto batch = take_batch(*s.queue, s.options.max_batch_records, s.durable_seq)) {
+        std::size_t queued = 0;
+        while (auto batch = take_batch(*s.queue, s.options.max_batch_records, s.durable_seq, queued)) {
           HandlerTimer timer(*s.actor_metrics, self);
+          s.metrics->journal_queued_records().Set(static_cast<double>(queued));
           SyncBatch& b = *batch;
           if (!b.records.empty()) {
             std::vector<const storage::FramedRecord*> records;

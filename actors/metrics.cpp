@@ -17,6 +17,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   auto& fsync = BuildHistogram().Name("lpops_journal_fsync_seconds").Help("Journal write+fdatasync latency per batch").Register(*registry_);
   journal_fsync_seconds_ = &fsync.Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5});
   journal_records_ = &BuildCounter().Name("lpops_journal_records_total").Help("Journal records written").Register(*registry_).Add({});
+  journal_queued_records_ = &BuildGauge()
+                                 .Name("lpops_journal_queued_records")
+                                 .Help("Records framed and queued for the journal's next group commit, when one last began")
+                                 .Register(*registry_)
+                                 .Add({});
   journal_bytes_ = &BuildCounter().Name("lpops_journal_bytes_total").Help("Journal bytes written").Register(*registry_).Add({});
 }
 

@@ -30,6 +30,8 @@ class Metrics {
   prometheus::Histogram& journal_batch_records() { return *journal_batch_records_; }
   prometheus::Histogram& journal_fsync_seconds() { return *journal_fsync_seconds_; }
   prometheus::Counter& journal_records() { return *journal_records_; }
+  // Records framed and waiting for a group commit, as the journal's sync actor last saw them.
+  prometheus::Gauge& journal_queued_records() { return *journal_queued_records_; }
   prometheus::Counter& journal_bytes() { return *journal_bytes_; }
   void observe_http(const std::string& route, int status, double seconds);
 
@@ -45,6 +47,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* http_seconds_;
   prometheus::Histogram* journal_batch_records_;
   prometheus::Histogram* journal_fsync_seconds_;
+  prometheus::Gauge* journal_queued_records_;
   prometheus::Counter* journal_records_;
   prometheus::Counter* journal_bytes_;
   std::mutex mutex_;

@@ -26,6 +26,8 @@ TEST_F(ApiTest, HealthReadyAndMetrics) {
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("lpops_actor_messages_total"), std::string::npos);
   EXPECT_NE(metrics.body.find("lpops_http_requests_total"), std::string::npos);
+  EXPECT_NE(metrics.body.find("lpops_journal_queued_records"), std::string::npos);
+  EXPECT_NE(metrics.body.find("lpops_journal_batch_records"), std::string::npos);
 }
 
 TEST_F(ApiTest, FloatsAreWrittenAsTheReferenceWritesThem) {
