@@ -532,21 +532,23 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   if (fd < 0) return errno_text("cannot create " + tmp);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   // Written back piece by piece (see snapshot_writeback_bytes): start the writeback of what
-  // is written since the last piece, wait for it, and go on.
-  const std::uint64_t pace = options_.fsync ? options_.snapshot_writeback_bytes : 0;
+  // is written since the last piece, wait for it, and go on. Pacing only spreads the
+  // writeback out (the fsync at the end makes the file durable), so a filesystem that refuses
+  // sync_file_range just gets the snapshot unpaced; a real write error surfaces at that fsync.
+  std::uint64_t pace = options_.fsync ? options_.snapshot_writeback_bytes : 0;
   std::uint64_t written = 0, written_back = 0;
   auto pace_writeback = [&] {
-    if (pace == 0 || written - written_back < pace) return true;
+    if (pace == 0 || written - written_back < pace) return;
     const int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
     if (::sync_file_range(fd, static_cast<off_t>(written_back), static_cast<off_t>(written - written_back), flags) != 0)
-      return false;
+      pace = 0;
     written_back = written;
-    return true;
   };
   auto put = [&](std::string_view piece) {
     if (!write_all(fd, piece.data(), piece.size())) return false;
     written += piece.size();
-    return pace_writeback();
+    pace_writeback();
+    return true;
   };
   bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 && put(head) &&
             book([&sha, &put](std::string_view piece) {
