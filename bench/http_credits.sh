@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Durable credits/s: POST /api/workloads/time with unique ids, keep-alive, fsync on, measured
-# with wrk beside nginx answering the same POSTs with a static 200 (same script, same run).
+# with wrk beside nginx answering the same POSTs with a static 200 (same script, same run:
+# nginx before, between and after the lpops rows, each row compared with the runs around it).
 # Usage: bench/http_credits.sh [seconds] [connections]
 set -euo pipefail
 cd "$(dirname "$0")/.."
