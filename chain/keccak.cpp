@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "chain/keccak_avx512.hpp"
 #include "chain/keccak_permutation.hpp"
 
 namespace lpops::chain {
@@ -13,14 +14,28 @@ inline std::uint64_t load_le(const std::uint8_t* p) {
   return v;
 }
 
+// AVX-512 where the CPU has it (1.6-1.8x the portable code's speed on one state), else the
+// portable permutation.
+inline void permute(std::array<std::uint64_t, 25>& a) {
+  if (detail::avx512_available()) {
+    detail::permute_avx512(a.data());
+  } else {
+    detail::permute(a.data());
+  }
+}
+
 void absorb_block(std::array<std::uint64_t, 25>& state, const std::uint8_t* block) {
   for (std::size_t i = 0; i < 136 / 8; ++i) state[i] ^= load_le(block + 8 * i);
-  keccak_f1600(state);
+  permute(state);
 }
 
 }  // namespace
 
-void keccak_f1600(std::array<std::uint64_t, 25>& a) { detail::permute(a.data()); }
+void keccak_f1600(std::array<std::uint64_t, 25>& a) { permute(a); }
+
+void keccak_f1600_portable(std::array<std::uint64_t, 25>& a) { detail::permute(a.data()); }
+
+bool keccak_f1600_has_avx512() { return detail::avx512_available(); }
 
 void Keccak256::update(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return;  // data may be null then

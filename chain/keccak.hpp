@@ -33,7 +33,11 @@ inline Hash256 keccak256(std::string_view data) {
   return keccak256(reinterpret_cast<const std::uint8_t*>(data.data()), data.size());
 }
 
-// The Keccak-f[1600] permutation (24 rounds), exposed for tests and benchmarks.
+// The Keccak-f[1600] permutation (24 rounds), exposed for tests and benchmarks: the fastest
+// this CPU has (AVX-512 on one state where available), and the portable code it is checked
+// against.
 void keccak_f1600(std::array<std::uint64_t, 25>& state);
+void keccak_f1600_portable(std::array<std::uint64_t, 25>& state);
+bool keccak_f1600_has_avx512();
 
 }  // namespace lpops::chain
