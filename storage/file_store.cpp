@@ -121,6 +121,77 @@ char* aligned_buffer(std::size_t bytes) {
   return ::posix_memalign(&p, kDirectAlign, bytes) == 0 ? static_cast<char*>(p) : nullptr;
 }
 
+// Where a snapshot's bytes go. Buffered: through the page cache, written back piece by piece
+// (sync_file_range, waiting for each), so that the journal's commits, which flush the disk's
+// cache, never queue behind hundreds of MB; pacing only spreads the writeback out (the fsync
+// at the end makes the file durable), so a filesystem that refuses sync_file_range just gets
+// the snapshot unpaced and a real write error surfaces at that fsync. Direct (O_DIRECT):
+// gathered in an aligned buffer and written a block-aligned piece at a time, the last one
+// padded and the file then cut to its length; nothing passes through the page cache, so a
+// snapshot neither evicts the node's memory nor leaves writeback for the journal's flushes.
+class SnapshotSink {
+ public:
+  static constexpr std::size_t kDirectPiece = 1u << 20;
+  SnapshotSink(int fd, bool direct, std::uint64_t pace_bytes) : fd_(fd), pace_(pace_bytes) {
+    if (direct) buffer_.reset(aligned_buffer(kDirectPiece));
+    direct_ = direct;
+  }
+  bool put(std::string_view piece) {
+    if (!direct_) {
+      if (!write_all(fd_, piece.data(), piece.size())) return false;
+      written_ += piece.size();
+      pace();
+      return true;
+    }
+    if (!buffer_) return false;
+    while (!piece.empty()) {
+      const std::size_t n = std::min(kDirectPiece - filled_, piece.size());
+      std::memcpy(buffer_.get() + filled_, piece.data(), n);
+      filled_ += n;
+      piece.remove_prefix(n);
+      if (filled_ == kDirectPiece && !write_buffer(kDirectPiece)) return false;
+    }
+    return true;
+  }
+  // The last, partial piece: padded to a block, written, and the file cut to its length.
+  bool finish() {
+    if (!direct_ || filled_ == 0) return true;
+    const std::uint64_t length = written_ + filled_;
+    const std::size_t padded = static_cast<std::size_t>(round_up(filled_));
+    std::memset(buffer_.get() + filled_, 0, padded - filled_);
+    return write_buffer(padded) && ::ftruncate(fd_, static_cast<off_t>(length)) == 0;
+  }
+
+ private:
+  bool write_buffer(std::size_t size) {
+    for (std::size_t done = 0; done < size;) {
+      ssize_t w = ::pwrite(fd_, buffer_.get() + done, size - done, static_cast<off_t>(written_ + done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0 || static_cast<std::size_t>(w) % kDirectAlign != 0) return false;
+      done += static_cast<std::size_t>(w);
+    }
+    written_ += size;
+    filled_ = 0;
+    return true;
+  }
+  void pace() {
+    if (pace_ == 0 || written_ - written_back_ < pace_) return;
+    const int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+    if (::sync_file_range(fd_, static_cast<off_t>(written_back_), static_cast<off_t>(written_ - written_back_), flags) != 0)
+      pace_ = 0;
+    written_back_ = written_;
+  }
+  struct Free {
+    void operator()(char* p) const { std::free(p); }
+  };
+  int fd_;
+  bool direct_ = false;
+  std::uint64_t pace_;
+  std::uint64_t written_ = 0, written_back_ = 0;
+  std::unique_ptr<char, Free> buffer_;
+  std::size_t filled_ = 0;
+};
+
 }  // namespace
 
 FileStore::FileStore(FileStoreOptions options) : options_(std::move(options)) {}
@@ -528,36 +599,25 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
                      "\",\"book\":";
   std::lock_guard lock(snapshot_mutex_);
   std::string tmp = snapshot_path() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Where the journal writes directly, so does the snapshot (below); else through the page
+  // cache, paced.
+  bool direct = direct_fd_ >= 0;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (direct ? O_DIRECT : 0), 0644);
+  if (fd < 0 && direct) {
+    direct = false;
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
   if (fd < 0) return errno_text("cannot create " + tmp);
+  SnapshotSink sink(fd, direct, options_.fsync ? options_.snapshot_writeback_bytes : 0);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  // Written back piece by piece (see snapshot_writeback_bytes): start the writeback of what
-  // is written since the last piece, wait for it, and go on. Pacing only spreads the
-  // writeback out (the fsync at the end makes the file durable), so a filesystem that refuses
-  // sync_file_range just gets the snapshot unpaced; a real write error surfaces at that fsync.
-  std::uint64_t pace = options_.fsync ? options_.snapshot_writeback_bytes : 0;
-  std::uint64_t written = 0, written_back = 0;
-  auto pace_writeback = [&] {
-    if (pace == 0 || written - written_back < pace) return;
-    const int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
-    if (::sync_file_range(fd, static_cast<off_t>(written_back), static_cast<off_t>(written - written_back), flags) != 0)
-      pace = 0;
-    written_back = written;
-  };
-  auto put = [&](std::string_view piece) {
-    if (!write_all(fd, piece.data(), piece.size())) return false;
-    written += piece.size();
-    pace_writeback();
-    return true;
-  };
-  bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 && put(head) &&
-            book([&sha, &put](std::string_view piece) {
-              return EVP_DigestUpdate(sha.get(), piece.data(), piece.size()) == 1 && put(piece);
+  bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 && sink.put(head) &&
+            book([&sha, &sink](std::string_view piece) {
+              return EVP_DigestUpdate(sha.get(), piece.data(), piece.size()) == 1 && sink.put(piece);
             });
   Digest32 book_hash{};
   ok = ok && EVP_DigestFinal_ex(sha.get(), book_hash.data(), nullptr) == 1;
   const std::string tail = std::string(kBookHashKey) + hex_lower(book_hash) + "\"}\n";
-  ok = ok && write_all(fd, tail.data(), tail.size()) && (!options_.fsync || ::fsync(fd) == 0);
+  ok = ok && sink.put(tail) && sink.finish() && (!options_.fsync || ::fsync(fd) == 0);
   ::close(fd);
   if (!ok) return errno_text("cannot write " + tmp);
   if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return errno_text("cannot rename " + tmp);

@@ -262,5 +262,49 @@ TEST_F(DirectJournal, OffMeansBufferedAppendsWithNoZeroedBlocks) {
   EXPECT_EQ(read_file(journal()).size(), o.store->journal_bytes());  // no zeros while open
 }
 
+// Snapshots go out with O_DIRECT too, a block-aligned piece at a time; the last piece is
+// padded and the file cut back, so what is read back is exactly what was written: sizes
+// below one block, at the 1 MiB piece boundary and just past it, and several pieces.
+TEST_F(DirectJournal, SnapshotsWrittenDirectlyReadBackExactly) {
+  const std::string snapshot = dir_.str() + "/snapshot.json";
+  auto book_of = [](std::size_t pad) { return "{\"pad\":\"" + std::string(pad, 'z') + "\"}"; };
+  constexpr std::uint64_t kPiece = 1u << 20;
+  for (std::uint64_t total : {std::uint64_t{0}, kPiece, kPiece + 1, 2 * kPiece + kPiece / 2 + 7}) {
+    std::uint64_t seq = 0, overhead = 0;  // overhead: the file's bytes around the book at this seq
+    std::string book;
+    {
+      auto o = open_store(dir_.str());
+      ASSERT_TRUE(o.report.ok()) << o.report.error();
+      ASSERT_TRUE(o.store->direct_io());
+      append(o, 3, 2);
+      seq = o.last_seq;
+      const std::string tiny = book_of(1);
+      ASSERT_FALSE(o.store->write_snapshot_text(seq, tiny).has_value());
+      overhead = read_file(snapshot).size() - tiny.size();
+      if (total == 0) total = overhead + 11;  // less than one block
+      book = book_of(total - overhead - 10);
+      ASSERT_FALSE(o.store->write_snapshot_text(seq, book).has_value()) << total;
+    }
+    const std::string text = read_file(snapshot);
+    ASSERT_EQ(text.size(), total);
+    EXPECT_EQ(text.find('\0'), std::string::npos) << total;
+    EXPECT_EQ(text.back(), '\n');
+    FileStore store(FileStoreOptions{dir_.str(), true});
+    std::uint64_t loaded_seq = 0;
+    std::size_t pad = 0;
+    auto r = store.recover(
+        [&](const json::object& b, std::uint64_t s) {
+          loaded_seq = s;
+          pad = b.at("pad").as_string().size();
+          return std::optional<std::string>{};
+        },
+        [](const ParsedRecord&) { return std::optional<std::string>{}; });
+    ASSERT_TRUE(r.ok()) << r.error();
+    EXPECT_EQ(r->snapshot_seq, seq) << total;
+    EXPECT_EQ(loaded_seq, seq);
+    EXPECT_EQ(pad, total - overhead - 10);
+  }
+}
+
 }  // namespace
 }  // namespace lpops::storage
