@@ -132,9 +132,8 @@ char* aligned_buffer(std::size_t bytes) {
 class SnapshotSink {
  public:
   static constexpr std::size_t kDirectPiece = 1u << 20;
-  SnapshotSink(int fd, bool direct, std::uint64_t pace_bytes) : fd_(fd), pace_(pace_bytes) {
-    if (direct) buffer_.reset(aligned_buffer(kDirectPiece));
-    direct_ = direct;
+  SnapshotSink(int fd, bool direct, std::uint64_t pace_bytes) : fd_(fd), direct_(direct), pace_(pace_bytes) {
+    if (direct_) buffer_.reset(aligned_buffer(kDirectPiece));
   }
   bool put(std::string_view piece) {
     if (!direct_) {
@@ -143,7 +142,10 @@ class SnapshotSink {
       pace();
       return true;
     }
-    if (!buffer_) return false;
+    if (!buffer_) {
+      errno = ENOMEM;
+      return false;
+    }
     while (!piece.empty()) {
       const std::size_t n = std::min(kDirectPiece - filled_, piece.size());
       std::memcpy(buffer_.get() + filled_, piece.data(), n);
@@ -167,7 +169,11 @@ class SnapshotSink {
     for (std::size_t done = 0; done < size;) {
       ssize_t w = ::pwrite(fd_, buffer_.get() + done, size - done, static_cast<off_t>(written_ + done));
       if (w < 0 && errno == EINTR) continue;
-      if (w <= 0 || static_cast<std::size_t>(w) % kDirectAlign != 0) return false;
+      if (w <= 0) return false;
+      if (static_cast<std::size_t>(w) % kDirectAlign != 0) {  // a short write off the block grid
+        errno = EIO;
+        return false;
+      }
       done += static_cast<std::size_t>(w);
     }
     written_ += size;
@@ -185,7 +191,7 @@ class SnapshotSink {
     void operator()(char* p) const { std::free(p); }
   };
   int fd_;
-  bool direct_ = false;
+  bool direct_;
   std::uint64_t pace_;
   std::uint64_t written_ = 0, written_back_ = 0;
   std::unique_ptr<char, Free> buffer_;
