@@ -14,8 +14,8 @@ inline std::uint64_t load_le(const std::uint8_t* p) {
   return v;
 }
 
-// AVX-512 where the CPU has it (1.6-1.8x the portable code's speed on one state), else the
-// portable permutation.
+// AVX-512 where the CPU has it (~1.3-1.5x the portable code's speed on one state, see
+// docs/benchmarks.md), else the portable permutation.
 inline void permute(std::array<std::uint64_t, 25>& a) {
   if (detail::avx512_available()) {
     detail::permute_avx512(a.data());

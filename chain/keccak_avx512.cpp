@@ -1,7 +1,8 @@
 // Keccak-f[1600] on one state in five AVX-512 registers, one plane (row y: lanes x = 0..4) per
 // register, lanes 5..7 held at zero. Theta, chi and the round constant act on whole planes;
 // rho is one variable rotate per plane; pi gathers each new plane from a diagonal of the old
-// ones (four single-lane blends and one permute). The portable permutation
+// ones (four single-lane blends), and its turn of the plane is folded into chi's permutes.
+// The portable permutation
 // (chain/keccak_permutation.hpp) is the reference: the tests run both on random states.
 #include "chain/keccak_avx512.hpp"
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <thread>
 
+#include "chain/keccak_avx512.hpp"
 #include "chain/keccak_permutation.hpp"
 
 namespace lpops::chain {
@@ -99,7 +100,7 @@ void hash_fixed_range(std::size_t begin, std::size_t end, Hash256* out, Fill& fi
 }
 
 int width() {
-  static const int w = __builtin_cpu_supports("avx512f") ? 8 : __builtin_cpu_supports("avx2") ? 4 : 1;
+  static const int w = detail::avx512_available() ? 8 : __builtin_cpu_supports("avx2") ? 4 : 1;
   return w;
 }
 

@@ -64,7 +64,7 @@ TEST(Keccak256, IncrementalEqualsOneShotProperty) {
 }
 
 // The permutation keccak256() uses on this CPU (AVX-512 where it exists) against the portable
-// code, on states no message would produce (every bit pattern, chained 24 rounds deep).
+// code, on any state (not only those a message would produce), three permutations deep.
 TEST(KeccakF1600, TheCpusPermutationEqualsThePortableOne) {
   if (!keccak_f1600_has_avx512()) GTEST_SKIP() << "no AVX-512 here: keccak256 runs the portable permutation";
   EXPECT_TRUE(rc::check("same output state for any input state", [](const std::array<std::uint64_t, 25>& start) {
