@@ -1,5 +1,6 @@
 #include "actors/checkpoints.hpp"
 #include "actors/fatal.hpp"
+#include "storage/durable_fs.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -97,6 +98,8 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
                  book->path_, text.size() - good_end);
   book->fd_ = ::open(book->path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (book->fd_ < 0) return Error{"cannot open " + book->path_ + ": " + std::strerror(errno)};
+  if (!storage::fsync_parent_directory(book->path_))  // its name, if new
+    return Error{"cannot fsync the directory of " + book->path_ + ": " + std::strerror(errno)};
   if (::ftruncate(book->fd_, static_cast<off_t>(good_end)) != 0 || ::lseek(book->fd_, 0, SEEK_END) < 0)
     return Error{"cannot prepare " + book->path_ + ": " + std::strerror(errno)};
   return book;

@@ -17,6 +17,7 @@
 #include "chain/keys.hpp"
 #include "chain/keystore.hpp"
 #include "domain/digest.hpp"
+#include "storage/durable_fs.hpp"
 
 namespace lpops::app {
 
@@ -67,10 +68,11 @@ Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* crea
     OPENSSL_cleanse(text.data(), text.size());
     return Error{"cannot create " + path + ": " + std::strerror(errno)};
   }
+  // The key and its name durable: a key lost in a power cut would be replaced by a new one.
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   OPENSSL_cleanse(text.data(), text.size());
-  if (!ok) return Error{"cannot write " + path};
+  if (!ok || !storage::fsync_parent_directory(path)) return Error{"cannot write " + path};
   if (created) *created = true;
   return key;
 }
@@ -98,6 +100,7 @@ int keygen(const KeygenOptions& o) {
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   OPENSSL_cleanse(text.data(), text.size());
+  ok = ok && storage::fsync_parent_directory(o.key_file);
   if (!ok) {
     std::fprintf(stderr, "lpops keygen: cannot write %s\n", o.key_file.c_str());
     return 1;

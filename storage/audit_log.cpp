@@ -17,6 +17,7 @@
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
 #include "storage/audit_scan.hpp"
+#include "storage/durable_fs.hpp"
 
 namespace lpops::storage {
 namespace {
@@ -184,6 +185,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
   if (log->index_fd_ < 0) return Error{errno_text("cannot open " + index_path)};
   log->orchestrators_fd_ = ::open(orchestrators_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (log->orchestrators_fd_ < 0) return Error{errno_text("cannot open " + orchestrators_path)};
+  if (fsync && !fsync_directory(dir)) return Error{errno_text("cannot fsync " + dir)};  // the files' names, if new
   auto log_size = file_size(log->fd_);
   auto index_size = file_size(log->index_fd_);
   auto orchestrators_size = file_size(log->orchestrators_fd_);

@@ -1,4 +1,5 @@
 #include "storage/file_store.hpp"
+#include "storage/durable_fs.hpp"
 
 #include <openssl/evp.h>
 
@@ -54,19 +55,15 @@ bool write_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
-bool fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return false;
-  bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
+bool fsync_dir(const std::string& dir) { return fsync_directory(dir); }
 
 // Streams complete lines of [from, EOF) with their offsets; returns the offset just past
-// the last complete line. The journal's content ends at its first NUL byte (zeroed blocks
-// written ahead of the records follow it): `nul_at` gets its offset, or stays untouched.
+// the last complete line, or nullopt (errno set) when a read fails: a read error is never
+// taken for the end of the file, or start-up would cut the records behind it. The journal's
+// content ends at its first NUL byte (zeroed blocks written ahead of the records follow
+// it): `nul_at` gets its offset, or stays untouched.
 template <class OnLine>
-std::uint64_t for_each_line(int fd, std::uint64_t from, OnLine&& on_line, std::uint64_t* nul_at = nullptr) {
+std::optional<std::uint64_t> for_each_line(int fd, std::uint64_t from, OnLine&& on_line, std::uint64_t* nul_at = nullptr) {
   std::string buffer;
   std::uint64_t buffer_start = from;
   std::vector<char> chunk(kReadChunkBytes);
@@ -74,7 +71,8 @@ std::uint64_t for_each_line(int fd, std::uint64_t from, OnLine&& on_line, std::u
   for (bool last = false; !last;) {
     ssize_t n = ::pread(fd, chunk.data(), chunk.size(), static_cast<off_t>(pos));
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
     if (const void* nul = std::memchr(chunk.data(), 0, static_cast<std::size_t>(n))) {
       n = static_cast<const char*>(nul) - chunk.data();
       if (nul_at) *nul_at = pos + static_cast<std::uint64_t>(n);
@@ -114,6 +112,38 @@ std::optional<std::uint64_t> end_of_data(int fd, std::uint64_t from, std::uint64
     pos += static_cast<std::uint64_t>(n);
   }
   return end;
+}
+
+// The offset of the first intact record (its own hash checks out) with a seq above
+// `after_seq` among the lines of [from, to), NUL runs counting as line breaks; nullopt when
+// there is none. `read_failed` is set (errno with it) when the bytes cannot be read.
+std::optional<std::uint64_t> intact_record_in(int fd, std::uint64_t from, std::uint64_t to, std::uint64_t after_seq,
+                                              bool& read_failed) {
+  read_failed = false;
+  std::string bytes(static_cast<std::size_t>(to - from), '\0');
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pread(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(from + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      read_failed = true;
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  bytes.resize(done);
+  std::size_t start = 0;
+  while (start < bytes.size()) {
+    std::size_t stop = start;
+    while (stop < bytes.size() && bytes[stop] != '\n' && bytes[stop] != '\0') ++stop;
+    if (stop > start) {
+      auto r = parse_record(std::string_view(bytes).substr(start, stop - start));
+      if (r && r->seq > after_seq) return from + start;
+    }
+    start = stop + 1;
+  }
+  return std::nullopt;
 }
 
 char* aligned_buffer(std::size_t bytes) {
@@ -225,9 +255,7 @@ std::string FileStore::describe() const {
 }
 
 std::optional<std::string> FileStore::lock_directory() {
-  std::error_code ec;
-  fs::create_directories(options_.data_dir, ec);
-  if (ec) return "cannot create data directory " + options_.data_dir + ": " + ec.message();
+  if (auto err = create_directories_durably(options_.data_dir)) return "cannot create data directory " + options_.data_dir + ": " + *err;
   std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) return errno_text("cannot open " + lock_path);
@@ -280,12 +308,14 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
                                                    const Digest32& expected_hash) {
   std::uint64_t seq = 0;
   std::string last_line;
-  std::uint64_t stop = for_each_line(journal_fd_, 0, [&](std::string_view line, std::uint64_t at) {
+  const auto scanned = for_each_line(journal_fd_, 0, [&](std::string_view line, std::uint64_t at) {
     if (at >= end_offset) return false;
     index_.put(++seq, {at, static_cast<std::uint32_t>(line.size())});
     if (at + line.size() + 1 == end_offset) last_line.assign(line);
     return true;
   });
+  if (!scanned) return errno_text("cannot read " + journal_path() + " (refusing to start)");
+  const std::uint64_t stop = *scanned;
   // snapshot.json passed its checksum, so it proves records 1..expected_records were durable:
   // a journal that lacks them, or holds other ones, lost or changed acknowledged work.
   if (stop < end_offset || seq < expected_records)
@@ -312,6 +342,9 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (auto err = lock_directory()) return Error{*err};
     journal_fd_ = ::open(journal_path().c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
+    // The journal's name (new, or created by an earlier run that then crashed) made durable
+    // before any record in it is acknowledged.
+    if (options_.fsync && !fsync_dir(options_.data_dir)) return Error{errno_text("cannot fsync " + options_.data_dir)};
   }
 
   RecoveryReport report;
@@ -338,7 +371,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   std::optional<std::string> visit_error;
   bool valid_after_failure = false;
   std::uint64_t nul_at = std::numeric_limits<std::uint64_t>::max();
-  std::uint64_t end = for_each_line(journal_fd_, offset, [&](std::string_view line, std::uint64_t at) {
+  const auto scanned = for_each_line(journal_fd_, offset, [&](std::string_view line, std::uint64_t at) {
     auto r = parse_record(line);
     if (failure) {  // only looking for intact records past the damage
       if (r) valid_after_failure = true;
@@ -363,6 +396,8 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     return true;
   }, &nul_at);
   if (visit_error) return Error{*visit_error};
+  if (!scanned) return Error{errno_text("cannot read " + journal_path() + " (refusing to start)")};
+  const std::uint64_t end = *scanned;
 
   struct stat st {};
   if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};
@@ -380,6 +415,17 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
                    ", after seq " + std::to_string(seq) + "): more than a torn write can leave; refusing to start. "
                    "Restore the file or cut it by hand."};
     data_end = std::max(*last, nul_at);
+    // Zeros with intact records after them: a crash tears only the last write, and loses its
+    // blocks from some point on; the zeros the node writes ahead lie only past its records.
+    // A stretch of zeros among records (a sector that reads back as zeros) would hide
+    // acknowledged records behind it, so start-up refuses rather than cut them.
+    bool read_failed = false;
+    if (auto at = intact_record_in(journal_fd_, nul_at, data_end, seq, read_failed))
+      return Error{"journal " + journal_path() + " has zeros at byte " + std::to_string(nul_at) + " (after seq " +
+                   std::to_string(seq) + ") and an intact record after them at byte " + std::to_string(*at) +
+                   ": damage, not a torn write; refusing to start. Restore the file; only if a crash tore the last "
+                   "write out of order (its records were never acknowledged) cut it at byte " + std::to_string(end) + "."};
+    if (read_failed) return Error{errno_text("cannot read " + journal_path())};
   }
   std::uint64_t keep = data_end;
   if (failure) {
@@ -400,12 +446,32 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     } else {
       // The cut bytes are kept beside the journal: a record damaged on disk may be worth
       // repairing by hand, and the audit log (checked next) may show it was acknowledged.
-      const std::string saved = journal_path() + ".cut-" + std::to_string(::time(nullptr)) + "-" + std::to_string(keep);
-      std::string tail(static_cast<std::size_t>(report.cut_bytes), '\0');
-      if (::pread(journal_fd_, tail.data(), tail.size(), static_cast<off_t>(keep)) != static_cast<ssize_t>(tail.size()))
-        return Error{errno_text("cannot read the journal tail")};
-      const int fd = ::open(saved.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-      const bool kept = fd >= 0 && write_all(fd, tail.data(), tail.size()) && ::fsync(fd) == 0;
+      // A name not taken yet (a start-up retried within the same second cuts again).
+      const std::string base = journal_path() + ".cut-" + std::to_string(::time(nullptr)) + "-" + std::to_string(keep);
+      std::string saved = base;
+      int fd = -1;
+      for (int attempt = 1; attempt <= 100; ++attempt) {
+        fd = ::open(saved.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST) break;
+        saved = base + "." + std::to_string(attempt);
+      }
+      if (fd < 0) return Error{errno_text("cannot create " + saved)};
+      // Copied in pieces: one read of a large tail could come back short.
+      bool kept = true;
+      std::vector<char> piece(kReadChunkBytes);
+      for (std::uint64_t at = keep; kept && at < data_end;) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), data_end - at));
+        const ssize_t n = ::pread(journal_fd_, piece.data(), want, static_cast<off_t>(at));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          const std::string why = n == 0 ? "cannot read the journal tail: it ended early" : errno_text("cannot read the journal tail");
+          ::close(fd);
+          return Error{why};
+        }
+        kept = write_all(fd, piece.data(), static_cast<std::size_t>(n));
+        at += static_cast<std::uint64_t>(n);
+      }
+      kept = kept && ::fsync(fd) == 0;
       if (fd >= 0) ::close(fd);
       if (!kept || !fsync_dir(options_.data_dir)) return Error{errno_text("cannot save the journal tail to " + saved)};
       report.cut_saved_to = saved;
@@ -635,7 +701,7 @@ std::optional<std::string> FileStore::check_prefix(std::uint64_t up_to, const st
   std::uint64_t seq = 0;
   Digest32 prev{};
   std::optional<std::string> damage;
-  for_each_line(journal_fd_, 0, [&](std::string_view line, std::uint64_t at) {
+  const auto scanned = for_each_line(journal_fd_, 0, [&](std::string_view line, std::uint64_t at) {
     if (seq >= up_to || stop.load(std::memory_order_relaxed)) return false;
     auto r = parse_record(line);
     if (!r) damage = r.error();
@@ -648,6 +714,7 @@ std::optional<std::string> FileStore::check_prefix(std::uint64_t up_to, const st
     prev = r->hash;
     return true;
   });
+  if (!scanned) return errno_text("cannot read " + journal_path());
   if (!damage && seq < up_to && !stop.load())
     damage = "journal.jsonl ends at record " + std::to_string(seq) + ", before record " + std::to_string(up_to);
   return damage;

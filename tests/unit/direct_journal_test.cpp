@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include <filesystem>
 #include <fstream>
 
 #include "storage/file_store.hpp"
@@ -194,6 +195,47 @@ TEST_F(DirectJournal, DataFarPastTheEndIsDamageNotATornWrite) {
   ASSERT_FALSE(r.report.ok());
   EXPECT_NE(r.report.error().find("past its end"), std::string::npos) << r.report.error();
   EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);  // nothing was cut
+}
+
+// A block of acknowledged records that reads back as zeros (a media error) looks like the
+// end of the records, with more records after it. Cutting there would drop acknowledged
+// records; start-up refuses instead, and changes nothing.
+TEST_F(DirectJournal, ZerosAmongTheRecordsAreDamageNotATornWrite) {
+  auto [bytes, image] = crash_image(200, 10);
+  ASSERT_GT(bytes, 3u * 4096);
+  image.replace(8192, 4096, std::string(4096, '\0'));
+  write_file(image_.str() + "/journal.jsonl", image);
+  auto r = open_store(image_.str());
+  ASSERT_FALSE(r.report.ok()) << "start-up cut " << (r.report ? r.report->cut_bytes : 0) << " bytes of acknowledged records";
+  EXPECT_NE(r.report.error().find("intact record"), std::string::npos) << r.report.error();
+  EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);  // nothing was cut
+  for (const auto& entry : std::filesystem::directory_iterator(image_.str()))
+    EXPECT_EQ(entry.path().filename().string().find("journal.jsonl.cut"), std::string::npos) << entry.path();
+}
+
+// The same shape at the end of the records: a crash that tore the last write out of order
+// (a later block reached the disk with a whole record in it, an earlier one did not). Its
+// records were never acknowledged, but nothing in the file tells it from damage: start-up
+// refuses and names the byte to cut at.
+TEST_F(DirectJournal, AnIntactRecordAfterTheZerosStopsStartUp) {
+  auto o = open_store(dir_.str());
+  append(o, 20, 4);
+  wait_for_zeroed_blocks(*o.store);
+  const std::uint64_t bytes = o.store->journal_bytes();
+  std::string image = read_file(journal());
+  Digest32 unknown{};
+  unknown[0] = 1;
+  const FramedRecord later = frame_record(o.last_seq + 3, unknown, json::object{{"type", "test"}});
+  const std::size_t at = (bytes / 4096 + 2) * 4096;  // a block that starts past the end of the records
+  ASSERT_LT(at + later.line.size() + 1, image.size());
+  image.replace(at, later.line.size() + 1, later.line + "\n");
+  o.store.reset();
+  write_file(image_.str() + "/journal.jsonl", image);
+  auto r = open_store(image_.str());
+  ASSERT_FALSE(r.report.ok());
+  EXPECT_NE(r.report.error().find("intact record after them at byte " + std::to_string(at)), std::string::npos) << r.report.error();
+  EXPECT_NE(r.report.error().find("cut it at byte " + std::to_string(bytes)), std::string::npos) << r.report.error();
+  EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);
 }
 
 TEST_F(DirectJournal, ABatchLargerThanOneWriteGoesInSeveral) {

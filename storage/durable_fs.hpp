@@ -1,0 +1,19 @@
+#pragma once
+// Making names durable, not only bytes: fsync(2) on a file does not promise that the
+// directory entry naming it survives a power cut; an fsync of the directory does.
+#include <optional>
+#include <string>
+
+namespace lpops::storage {
+
+// fsync(2) of a directory; false (errno set) on failure.
+bool fsync_directory(const std::string& dir);
+
+// fsync(2) of the directory that holds `path` ("." for a bare name).
+bool fsync_parent_directory(const std::string& path);
+
+// Creates `dir` and any missing parents, then makes each new name durable in its parent.
+// An error message on failure.
+std::optional<std::string> create_directories_durably(const std::string& dir);
+
+}  // namespace lpops::storage

@@ -1,0 +1,54 @@
+#include "tests/fault/read_faults.hpp"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+
+namespace lpops::testing {
+namespace {
+
+std::atomic<bool> armed{false};
+std::atomic<off_t> fault_offset{0};
+std::atomic<int> failed{0};
+
+using PreadFn = ssize_t (*)(int, void*, size_t, off_t);
+
+ssize_t real_pread(int fd, void* buf, size_t n, off_t offset) {
+  static const auto next = reinterpret_cast<PreadFn>(::dlsym(RTLD_NEXT, "pread"));
+  return next(fd, buf, n, offset);
+}
+
+bool take_fault(off_t offset) {
+  bool expected = true;
+  if (offset != fault_offset.load() || !armed.compare_exchange_strong(expected, false)) return false;
+  ++failed;
+  errno = EIO;
+  return true;
+}
+
+}  // namespace
+
+void fail_next_pread_at(off_t offset) {
+  fault_offset = offset;
+  armed = true;
+}
+int failed_preads() { return failed.load(); }
+void disarm_pread_faults() { armed = false; }
+
+}  // namespace lpops::testing
+
+using lpops::testing::real_pread;
+using lpops::testing::take_fault;
+
+extern "C" {
+ssize_t pread(int fd, void* buf, size_t n, off_t offset) { return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset); }
+ssize_t pread64(int fd, void* buf, size_t n, off_t offset) { return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset); }
+ssize_t __pread_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
+  return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset);
+}
+ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
+  return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset);
+}
+}
