@@ -1,6 +1,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <spdlog/spdlog.h>
 
@@ -39,6 +40,24 @@
 
 namespace lpops::app {
 namespace {
+
+// Each connection holds a file descriptor. The soft open-files limit goes up to the hard one
+// (often 1024 against 500k+), and the connection cap stays far enough below what is left that
+// the journal, a snapshot or the log never lack a descriptor for want of one a client took.
+std::size_t connection_cap(std::size_t wanted) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  constexpr rlim_t kReserved = 256;  // files, the actors' and I/O threads' descriptors
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= wanted + kReserved) return wanted;
+  const std::size_t cap = limit.rlim_cur > 2 * kReserved ? limit.rlim_cur - kReserved : limit.rlim_cur / 2;
+  spdlog::warn("open files limit {} (ulimit -n): at most {} connections at once (more get 503)", limit.rlim_cur, cap);
+  return cap;
+}
 
 // A start-up failure once actors run: they would keep the process alive (and the actor system
 // would wait for them on return), so log and exit at once. Nothing has been served; everything
@@ -157,6 +176,7 @@ int serve(const ServeOptions& o) {
   server_options.port = static_cast<std::uint16_t>(settings.api_port);
   server_options.io_threads = static_cast<unsigned>(settings.http_threads);
   server_options.max_body_bytes = static_cast<std::size_t>(settings.max_body_bytes);
+  server_options.max_connections = connection_cap(server_options.max_connections);
   auto server = std::make_unique<net::HttpServer>(server_options, net::make_api_handler(ctx));
   std::uint16_t port;
   try {

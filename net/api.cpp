@@ -167,22 +167,27 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
     std::string query = target.size() > raw_path.size() ? std::string(target.substr(raw_path.size() + 1)) : "";
     std::string path;
     auto encoded = boost::urls::make_pct_string_view(raw_path);
-    if (encoded) {
-      auto decoded = encoded->decode();
-      path.assign(decoded.begin(), decoded.end());
-    } else {
-      path = std::string(raw_path);
-    }
+    // Decoded as the reference decodes it: bytes that are not UTF-8 become U+FFFD (so an id
+    // taken from the path is valid text wherever it is echoed or stored).
+    if (encoded) path = replace_invalid_utf8(encoded->decode());
+    else path = replace_invalid_utf8(raw_path);
     if (path.size() > 1 && path.back() == '/') path.pop_back();
     auto segments = split_path(path);
 
     const Route* found = nullptr;
     bool path_known = false;
+    std::string allowed;  // the path's methods, for a 405's Allow header (RFC 9110 §15.5.6)
     std::vector<std::string> params;
     for (const auto& compiled : *routes) {
       std::vector<std::string> p;
       if (!match(compiled.parts, segments, p)) continue;
       path_known = true;
+      const std::string_view method = compiled.route->method;
+      if (allowed.find(method) == std::string::npos) {
+        if (!allowed.empty()) allowed += ", ";
+        allowed += method;
+        if (method == "GET") allowed += ", HEAD";
+      }
       // HEAD is GET without the body (the server leaves the body out; Content-Length stays).
       const bool head_as_get = request.method == "HEAD" && std::string_view(compiled.route->method) == "GET";
       if (request.method == compiled.route->method || head_as_get) {
@@ -199,7 +204,10 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
       respond(std::move(resp));
     });
     if (!found) {
-      timed(path_known ? detail_response(405, "Method Not Allowed") : detail_response(404, "Not Found"));
+      if (!path_known) return timed(detail_response(404, "Not Found"));
+      Response r = detail_response(405, "Method Not Allowed");
+      r.headers.push_back({"Allow", allowed});
+      timed(std::move(r));
       return;
     }
     if (!found->before_ready && !ctx->ready.load()) {

@@ -62,9 +62,14 @@ void list_events(Call& call) {
   caf::anon_send(call.ctx->ledger,
                  actors::Query{[id, limit, reader, reply](const Book& book) {
                                  caf::anon_send(reader, actors::ReadLedgerEvents{book.entry_seqs(id, limit), reply});
-                                 return std::pair{0, std::string{}};
+                                 return std::pair{0, std::string{}};  // answered by the reader
                                },
-                               [](int, std::string) {}});
+                               // Status 0: the reader answers. Anything else (the ledger's 500
+                               // when the query failed) goes to the client, which would wait
+                               // for an answer otherwise.
+                               [reply](int status, std::string body) {
+                                 if (status != 0) reply(status, std::move(body));
+                               }});
 }
 
 }  // namespace

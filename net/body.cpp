@@ -38,6 +38,48 @@ std::size_t code_points(std::string_view s) {
   return n;
 }
 
+std::string replace_invalid_utf8(std::string_view bytes) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(bytes.size());
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    const unsigned char lead = byte(i);
+    if (lead < 0x80) {
+      out += static_cast<char>(lead);
+      ++i;
+      continue;
+    }
+    // The sequence's length and the range of its second byte (Unicode Table 3-7).
+    std::size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) length = 2;
+    else if (lead == 0xE0) length = 3, low = 0xA0;
+    else if ((lead >= 0xE1 && lead <= 0xEC) || lead == 0xEE || lead == 0xEF) length = 3;
+    else if (lead == 0xED) length = 3, high = 0x9F;
+    else if (lead == 0xF0) length = 4, low = 0x90;
+    else if (lead >= 0xF1 && lead <= 0xF3) length = 4;
+    else if (lead == 0xF4) length = 4, high = 0x8F;
+    // How many bytes form a well-formed prefix of the sequence.
+    std::size_t good = length == 0 ? 0 : 1;
+    while (good > 0 && good < length && i + good < bytes.size()) {
+      const unsigned char c = byte(i + good);
+      const bool fits = good == 1 ? (c >= low && c <= high) : (c >= 0x80 && c <= 0xBF);
+      if (!fits) break;
+      ++good;
+    }
+    if (length > 0 && good == length) {
+      out.append(bytes.substr(i, length));
+      i += length;
+    } else {
+      out += kReplacement;  // one for the maximal ill-formed subsequence
+      i += std::max<std::size_t>(good, 1);
+    }
+  }
+  return out;
+}
+
 void Validation::add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
                      const json::value* input) {
   json::object e;
@@ -142,7 +184,7 @@ BodyReader::BodyReader(const Request& request, Validation& v) : v_(v) {
   if (type && !request.body.empty() && !is_json_media_type(*type)) {
     v_.add("body", "", "model_attributes_type",
            "Input should be a valid dictionary or object to extract fields from (Content-Type must be application/json, not " +
-               *type + ")");
+               replace_invalid_utf8(*type) + ")");
     return;
   }
   parse(request.body);
@@ -233,26 +275,27 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
     return std::nullopt;
   }
   std::optional<std::int64_t> n;
-  bool too_big = false;
+  // Out of int64's range: which side decides the error's type.
+  bool too_big = false, too_small = false;
   if (v->is_int64()) n = v->get_int64();
   else if (v->is_uint64()) too_big = true;
   else if (v->is_double()) {
     double d = v->get_double();
     if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) n = static_cast<std::int64_t>(d);
-    else if (std::isfinite(d) && d == std::floor(d)) too_big = true;
+    else if (std::isfinite(d) && d == std::floor(d)) (d < 0 ? too_small : too_big) = true;
   } else if (v->is_string()) {
     std::string_view s = v->get_string();
     std::int64_t parsed = 0;
     auto res = std::from_chars(s.data(), s.data() + s.size(), parsed);
     if (res.ec == std::errc{} && res.ptr == s.data() + s.size()) n = parsed;
-    else if (res.ec == std::errc::result_out_of_range) too_big = true;
+    else if (res.ec == std::errc::result_out_of_range) (s.starts_with('-') ? too_small : too_big) = true;
   }
-  if (!n && !too_big) {
+  if (!n && !too_big && !too_small) {
     v_.add("body", key, "int_type", "Input should be a valid integer", v);
     return std::nullopt;
   }
-  if (too_big || *n < min || *n > max) {
-    v_.add("body", key, *n < min && !too_big ? "greater_than_equal" : "less_than_equal",
+  if (too_big || too_small || *n < min || *n > max) {
+    v_.add("body", key, too_small || (n && *n < min) ? "greater_than_equal" : "less_than_equal",
            "Input should be between " + std::to_string(min) + " and " + std::to_string(max), v);
     return std::nullopt;
   }
@@ -343,7 +386,10 @@ QueryReader::QueryReader(std::string_view query, Validation& v) : v_(v) {
   if (!parsed) return;
   boost::urls::encoding_opts opts;
   opts.space_as_plus = true;  // form encoding: '+' is a space
-  for (auto p : *parsed) params_.emplace(p.key.decode(opts), p.value.decode(opts));  // first value wins
+  // Decoded as the reference decodes them: bytes that are not UTF-8 become U+FFFD, so that
+  // nothing echoed back (an error's input, a filter as given) is invalid JSON text.
+  for (auto p : *parsed)
+    params_.emplace(replace_invalid_utf8(p.key.decode(opts)), replace_invalid_utf8(p.value.decode(opts)));  // first value wins
 }
 
 std::optional<std::string> QueryReader::string(std::string_view key, std::size_t max_chars) {

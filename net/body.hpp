@@ -23,6 +23,11 @@ Response detail_response(int status, std::string_view detail);
 // Number of Unicode code points in valid UTF-8 text.
 std::size_t code_points(std::string_view utf8);
 
+// `bytes` as valid UTF-8: each maximal ill-formed subsequence becomes U+FFFD, as Python's
+// bytes.decode("utf-8", "replace") (and so the reference's URL decoding) does. For text
+// taken from a URL or a header that a JSON response may echo.
+std::string replace_invalid_utf8(std::string_view bytes);
+
 class Validation {
  public:
   void add(std::string_view where, std::string_view field, std::string_view type, std::string msg,

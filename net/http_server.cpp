@@ -5,6 +5,7 @@
 #include <boost/beast/http.hpp>
 
 #include <pthread.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -50,6 +51,8 @@ struct HttpServer::Impl {
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
   std::unique_ptr<tcp::acceptor> acceptor;
+  std::unique_ptr<asio::steady_timer> accept_backoff;  // on the acceptor's thread
+  bool accept_failing = false;                          // (its thread only)
   std::atomic<std::size_t> next_context{0};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> connections{0};
@@ -73,6 +76,14 @@ struct HttpServer::Impl {
 namespace {
 
 const char* kJson = "application/json";
+
+// The size of a parsed request header as sent (request line, fields, the empty line), bar
+// optional whitespace around field values.
+std::size_t header_bytes(const http::request<http::string_body>& msg) {
+  std::size_t n = msg.method_string().size() + 1 + msg.target().size() + 1 + 8 + 2 + 2;
+  for (const auto& field : msg) n += field.name_string().size() + 2 + field.value().size() + 2;
+  return n;
+}
 
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
@@ -156,6 +167,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     continue_checked_ = false;
+    header_consumed_ = 0;
     begin_op();
     reading_ = true;
     parse_buffered();
@@ -169,13 +181,26 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void parse_buffered() {
     while (buffer_.size() > 0 && !parser_->is_done()) {
       beast::error_code ec;
+      const bool in_header = !parser_->is_header_done();
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
+      if (in_header && !parser_->is_header_done()) header_consumed_ += used;
+      // A header that arrived in pieces can pass Beast's check, which sees one piece at a
+      // time: the whole header, once parsed, is measured against the limit here.
+      if (in_header && parser_->is_header_done() && header_bytes(parser_->get()) > server_->options.max_header_bytes)
+        return read_done(http::error::header_limit);
       if (ec == http::error::need_more) break;
       if (ec) return read_done(ec);
       if (used == 0) break;
     }
     if (parser_->is_done()) return read_done({});
+    // Bytes the parser holds back for want of the rest: of a header (the limit counts what
+    // it already took of it too), or of a chunk-size line, its extensions or the trailer
+    // fields, which Beast bounds by nothing. Past the header limit, the request is refused
+    // instead of buffered without end.
+    const std::size_t limit = server_->options.max_header_bytes;
+    if (!parser_->is_header_done() && header_consumed_ + buffer_.size() > limit) return read_done(http::error::header_limit);
+    if (parser_->is_header_done() && buffer_.size() > limit) return read_done(http::error::buffer_overflow);
     if (!continue_checked_ && parser_->is_header_done()) {
       continue_checked_ = true;
       if (!answer_expect_continue()) {
@@ -249,13 +274,23 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         return reject(http::status::uri_too_long, "{\"detail\":\"Request URI too long\"}", counted);
       return reject(http::status::request_header_fields_too_large, "{\"detail\":\"Request headers too large\"}", counted);
     }
+    if (ec == http::error::buffer_overflow)
+      return reject(http::status::bad_request, "{\"detail\":\"Chunk size line or trailer fields too long\"}", counted);
     if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
     auto& msg = parser_->get();
     // A request whose Transfer-Encoding does not end in chunked has no knowable length
     // (RFC 9112 §6.3): 400 and close, so no proxy in front can read its bytes differently.
-    if (msg.find(http::field::transfer_encoding) != msg.end() && !msg.chunked())
-      return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding must end in chunked\"}", counted);
+    // The parser's view, not the header's last token: "chunked, chunked" ends in chunked but
+    // is not a chunked body to Beast, which then reads none, and its bytes would be taken
+    // for the next request.
+    if (msg.find(http::field::transfer_encoding) != msg.end() && !parser_->chunked())
+      return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding must end in chunked, applied once\"}", counted);
+    // RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with more than one, is 400.
+    const auto hosts = msg.count(http::field::host);
+    if (hosts > 1 || (hosts == 0 && msg.version() >= 11))
+      return reject(http::status::bad_request,
+                    hosts > 1 ? "{\"detail\":\"More than one Host header\"}" : "{\"detail\":\"Missing Host header\"}", counted);
     keep_alive_ = msg.keep_alive();
     Request request;
     request.method = std::string(msg.method_string());
@@ -356,6 +391,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool reading_ = false;          // a request read is pending
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
   bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
+  std::size_t header_consumed_ = 0;  // header bytes the parser has taken of the request being read
   Clock::time_point op_started_{};
 };
 
@@ -365,7 +401,21 @@ void HttpServer::Impl::accept() {
   const std::size_t index = next_context++ % contexts.size();
   acceptor->async_accept(*contexts[index], [this, index](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-    if (!ec) {
+    if (ec) {
+      // Out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the pending
+      // connection stays queued, so accepting again at once would fail again at once, a
+      // busy loop. Waits a little instead, and says so once per episode.
+      if (!accept_failing) spdlog::warn("http: accepting a connection failed: {}; retrying every 100 ms", ec.message());
+      accept_failing = true;
+      accept_backoff->expires_after(std::chrono::milliseconds(100));
+      accept_backoff->async_wait([this](beast::error_code timer_ec) {
+        if (!timer_ec && acceptor->is_open()) accept();
+      });
+      return;
+    }
+    if (accept_failing) spdlog::info("http: accepting connections again");
+    accept_failing = false;
+    {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto session = std::make_shared<Session>(std::move(socket), this, outboxes[index].get());
@@ -427,8 +477,11 @@ std::uint16_t HttpServer::start() {
     im.acceptor->set_option(asio::socket_base::reuse_address(true));
     im.acceptor->bind(endpoint);
     im.acceptor->listen(asio::socket_base::max_listen_connections);
+    im.accept_backoff = std::make_unique<asio::steady_timer>(*im.contexts[0]);
   } catch (const std::exception& e) {
+    im.acceptor.reset();  // before the io_context it was made on
     im.guards.clear();
+    im.outboxes.clear();
     im.contexts.clear();
     throw std::runtime_error("cannot listen on " + where + ": " + e.what());
   }
@@ -452,6 +505,7 @@ void HttpServer::stop_accepting() {
   asio::post(im.acceptor->get_executor(), [&] {
     beast::error_code ignored;
     im.acceptor->close(ignored);
+    if (im.accept_backoff) im.accept_backoff->cancel();
     closed.set_value();
   });
   if (!im.running) return;
@@ -488,6 +542,7 @@ void HttpServer::shutdown(std::chrono::milliseconds drain_timeout) {
   }
   im.stop_threads();
   im.running = false;
+  im.accept_backoff.reset();
   im.acceptor.reset();
   {
     std::lock_guard lock(im.sessions_mutex);

@@ -52,6 +52,20 @@ TEST_F(ApiTest, UnknownRouteAndWrongMethod) {
   auto m = raw("DELETE", "/api/workloads", "");
   EXPECT_EQ(m.status, 405);
   EXPECT_EQ(parse_json(m.body).at("detail").as_string(), "Method Not Allowed");
+  EXPECT_EQ(m.header("Allow"), "POST, GET, HEAD");  // RFC 9110 §15.5.6: the path's methods
+  EXPECT_EQ(raw("PUT", "/api/workloads/time", "").header("Allow"), "POST, PATCH");  // also /api/workloads/{workload_id}
+}
+
+// Bytes in a URL that are not UTF-8 are read as U+FFFD (as the reference reads them), so
+// every answer stays valid JSON text.
+TEST_F(ApiTest, UrlBytesThatAreNotUtf8ComeBackAsValidJson) {
+  for (const char* target : {"/api/ledger/events?limit=%FF%FE", "/api/orchestrators/%FF%C3", "/api/workloads/summary?since=%FF"}) {
+    auto r = get(target);
+    EXPECT_GE(r.status, 400) << target;
+    boost::system::error_code ec;
+    json::parse(r.body, ec);
+    EXPECT_FALSE(ec) << target << ": " << r.body;
+  }
 }
 
 TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
