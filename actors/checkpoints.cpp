@@ -114,8 +114,17 @@ std::string CheckpointBook::make(const storage::AuditStatus& s) const {
 }
 
 std::string CheckpointBook::rebound(const std::string& stored, std::uint64_t chain_id, const chain::Address& contract) const {
-  if (chain_id == options_.chain_id && contract == options_.contract) return stored;
+  // The stored line's own binding decides, not the configured one: a checkpoint signed before
+  // ETH_CHAIN_ID or the contract changed is signed again for the binding asked for.
   const auto o = boost::json::parse(stored).as_object();
+  const auto* stored_chain = o.if_contains("chain_id");
+  const auto* stored_contract = o.if_contains("contract_address");
+  std::optional<chain::Address> stored_address;
+  if (stored_contract && stored_contract->is_string())
+    if (auto a = chain::parse_address(stored_contract->as_string())) stored_address = *a;
+  if (stored_chain && stored_chain->is_number() && stored_chain->to_number<std::uint64_t>() == chain_id && stored_address &&
+      *stored_address == contract)
+    return stored;
   storage::AuditStatus s;
   s.seq = o.at("seq").to_number<std::uint64_t>();
   s.head = chain::hash32_field(o, "chain_head_hash").value();
@@ -157,8 +166,15 @@ void CheckpointBook::after_flush(storage::AuditLog& log, bool force) {
   }
   const std::string line = make(status);
   const std::string data = line + "\n";
-  if (::write(fd_, data.data(), data.size()) != static_cast<ssize_t>(data.size()) || (options_.fsync && ::fdatasync(fd_) != 0)) {
-    spdlog::error("checkpoint at seq {} not written: {}", status.seq, std::strerror(errno));
+  const off_t end = ::lseek(fd_, 0, SEEK_END);
+  if (end < 0 || ::write(fd_, data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
+      (options_.fsync && ::fdatasync(fd_) != 0)) {
+    const int saved = errno;
+    // A partial line would stay before the next checkpoint, and start-up would then find a
+    // line that is not JSON in the middle of the file: the file goes back to where it was.
+    if (end >= 0 && (::ftruncate(fd_, end) != 0 || ::lseek(fd_, end, SEEK_SET) < 0))
+      spdlog::error("checkpoints.jsonl: cannot cut a partly written checkpoint: {}", std::strerror(errno));
+    spdlog::error("checkpoint at seq {} not written: {} (signed again at the next step)", status.seq, std::strerror(saved));
     return;
   }
   std::lock_guard lock(mutex_);

@@ -11,13 +11,21 @@ namespace {
 
 using Self = caf::stateful_actor<LedgerState>;
 
+// An answer read from the book goes out once everything applied to the book so far is
+// durable: the book runs ahead of the disk by the group commit in flight, and an answer
+// (a balance, a 409 "already exists") must not report what a crash could still undo.
+// Immediate when nothing is waiting for the disk.
+void reply_when_durable(LedgerState& st, const Reply& reply, int status, std::string body) {
+  st.journal->barrier([reply, status, body = std::move(body)] { reply(status, body); });
+}
+
 // Frames the effect (if any) into the journal; the reply goes out once it is durable. A
-// command that changed nothing still waits for everything before it to be durable, so
-// that nothing it reports can be lost.
+// command that changed nothing, or failed, still waits for everything before it to be
+// durable, so that nothing it reports can be lost.
 void finish(Self* self, Decision decision, const Reply& reply) {
   auto& st = self->state;
   if (decision.failure) {
-    reply_failure(reply, *decision.failure);
+    reply_when_durable(st, reply, decision.failure->status, detail_body(decision.failure->detail));
     return;
   }
   auto ack = [reply, body = decision.response_body()] { reply(200, body); };
@@ -112,18 +120,18 @@ const chain::credential::LedgerTree& refresh_ledger_tree(Book& book, LedgerTreeC
 
 namespace {
 
-void answer_ledger_proof(LedgerState& st, const LedgerProofQuery& q) {
+std::pair<int, std::string> ledger_proof(LedgerState& st, const LedgerProofQuery& q) {
   std::string id = q.orchestrator_id;
   if (q.token_hash) {
     auto owner = st.book->authenticate(*q.token_hash, now_micros());
-    if (!owner) return q.reply(401, detail_body("Orchestrator token required"));
+    if (!owner) return {401, detail_body("Orchestrator token required")};
     if (id.empty()) id = *owner;  // the token's own orchestrator by default
-    if (*owner != id) return q.reply(403, detail_body("An orchestrator token may only read its own orchestrator's ledger entry"));
+    if (*owner != id) return {403, detail_body("An orchestrator token may only read its own orchestrator's ledger entry")};
   }
   const auto& tree = refresh_ledger_tree(*st.book, st.ledger_tree);
-  if (tree.size() == 0) return q.reply(404, detail_body("ledger is empty"));
+  if (tree.size() == 0) return {404, detail_body("ledger is empty")};
   auto index = tree.index_of(id);
-  if (!index) return q.reply(404, detail_body("orchestrator not in ledger"));
+  if (!index) return {404, detail_body("orchestrator not in ledger")};
   const auto& leaf = tree.leaf(*index);
   boost::json::object entry{{"orchestrator_id", leaf.orchestrator_id},
                             {"recipient", chain::to_lower_hex(leaf.recipient)},
@@ -140,7 +148,7 @@ void answer_ledger_proof(LedgerState& st, const LedgerProofQuery& q) {
     for (const auto& h : tree.proof(*index)) proof.push_back(boost::json::string(chain::to_hex(h)));
     out["proof"] = std::move(proof);
   }
-  q.reply(200, boost::json::serialize(out));
+  return {200, boost::json::serialize(out)};
 }
 
 }  // namespace
@@ -234,7 +242,8 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
         auto& s = self->state;
         auto decision = s.book->issue_credential_token(m.orchestrator_id, m.token_id, m.token_hash, m.expires_at,
                                                        m.max_per_orchestrator, now_micros());
-        if (decision.failure) return reply_failure(m.reply, *decision.failure);
+        if (decision.failure)
+          return reply_when_durable(s, m.reply, decision.failure->status, detail_body(decision.failure->detail));
         s.journal->append(s.book->last_seq(), std::move(*decision.effect),
                           [reply = std::move(m.reply), body = std::move(m.body)] { reply(200, body); });
       },
@@ -244,7 +253,8 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
       },
       [=](LedgerProofQuery& q) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        answer_ledger_proof(self->state, q);
+        auto [status, body] = ledger_proof(self->state, q);
+        reply_when_durable(self->state, q.reply, status, std::move(body));
       },
       [=](Query& q) {
         HandlerTimer timer(*self->state.actor_metrics, self);
@@ -257,7 +267,7 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
           spdlog::error("ledger: a read-only query failed: {}", e.what());
           answer = {500, detail_body("Internal error while reading the ledger")};
         }
-        q.reply(answer.first, std::move(answer.second));
+        reply_when_durable(self->state, q.reply, answer.first, std::move(answer.second));
       },
   };
   return commands.or_else(journal_handlers(self));

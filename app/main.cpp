@@ -78,7 +78,8 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--since", verify.since_file, "A previously saved checkpoint (JSON) the log must extend");
   verify_cmd->add_flag("--skip-log", verify.skip_log, "With --url: do not download the log; check checkpoint, proofs, consistency");
   verify_cmd->add_flag("--allow-unsigned", verify.allow_unsigned,
-                       "With --log: pass a log that no signed checkpoint covers (its structure alone is checked)");
+                       "Pass entries no signature vouches for (a log no signed checkpoint covers, or unsigned entries after signed "
+                       "ones); their structure alone is checked and they are reported as unvouched");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
       ->check(CLI::Range(1u, 64u));

@@ -108,6 +108,26 @@ std::optional<std::string> check_entry_signer(const LogVerifier& log, const Veri
   return std::nullopt;
 }
 
+// How far signatures vouch for the log: up to the latest checkpoint, or up to the last signed
+// entry (its hash chains to every entry before it). Past that, anyone who can hash could
+// have written the entries. Normal for a tail not yet checkpointed when entries are not
+// signed (reported); an error when they are (a healthy node signs every entry) unless
+// --allow-unsigned.
+std::optional<std::string> check_vouched(const LogVerifier& log, std::uint64_t checkpoint_seq, const VerifyOptions& o,
+                                         json::object& details) {
+  const std::uint64_t vouched = std::min<std::uint64_t>(log.size(), std::max(checkpoint_seq, log.last_signed_seq()));
+  if (vouched == 0) return std::nullopt;  // nothing signed at all: the callers' own rule
+  details["vouched_through_seq"] = vouched;
+  if (log.size() == vouched) return std::nullopt;
+  details["unvouched_entries"] = log.size() - vouched;
+  if (log.entry_signer() && !o.allow_unsigned)
+    return "entries " + std::to_string(vouched + 1) + "-" + std::to_string(log.size()) +
+           " carry no signature and no checkpoint covers them, though earlier entries are signed by " +
+           chain::to_checksummed(*log.entry_signer()) +
+           ": nothing says the node wrote them (--allow-unsigned reports them as unvouched instead)";
+  return std::nullopt;
+}
+
 // A checkpoint saved earlier (--since): parsed, signature and expected key checked.
 Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain::Address>& audit, int* code) {
   auto saved_json = read_json_file(o.since_file);
@@ -254,6 +274,7 @@ Outcome verify_file(const VerifyOptions& o) {
     out.details["checkpoints"] = count;
   }
   if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
+  if (auto err = check_vouched(log, latest ? latest->seq : 0, o, out.details)) return {1, *err, {}};
   if (o.audit_address && !latest && !log.entry_signer()) return {1, "no signed checkpoint to check the audit address against", {}};
   // Anyone can hash and chain entries: without a signature nothing says the node wrote them.
   if (log.size() > 0 && !latest && !log.entry_signer() && !o.allow_unsigned)
@@ -376,6 +397,7 @@ Outcome verify_url(const VerifyOptions& o) {
     if (auto err = repeated_event(log, served_line)) return {1, *err, {}};
     if (auto err = log.check_checkpoint(*cp)) return {1, *err, {}};
     if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
+    if (auto err = check_vouched(log, cp->seq, o, out.details)) return {1, *err, {}};
     if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
     out.details["entries"] = log.size();
     out.details["merkle_root"] = chain::to_hex(log.root());
@@ -431,7 +453,6 @@ int verify(const VerifyOptions& o) {
   if (o.log_file.empty() == o.url.empty()) usage = "give exactly one of --log and --url";
   else if (o.skip_log && o.url.empty()) usage = "--skip-log goes with --url (--log always checks the whole file)";
   else if (!o.checkpoints_file.empty() && o.log_file.empty()) usage = "--checkpoints goes with --log";
-  else if (o.allow_unsigned && o.log_file.empty()) usage = "--allow-unsigned goes with --log";
   else if (o.event_id_given && o.event_id.empty()) usage = "--event-id is empty";
   else if (o.audit_address && !chain::parse_address(*o.audit_address)) usage = "--audit-address is not a 0x-prefixed 20-byte hex address";
   if (usage) {

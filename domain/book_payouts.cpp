@@ -38,6 +38,9 @@ Decision Book::reserve_payout(const PayoutRequest& req, UnixMicros now) {
   }
   const auto* record = orchestrator_record(req.orchestrator_id);
   if (!record) return Decision::fail(404, "Unknown orchestrator");
+  // As the payout rounds skip them: no money goes to a denylisted orchestrator.
+  if (const auto* d = record->if_contains("denylisted"); d && d->is_bool() && d->get_bool())
+    return Decision::fail(403, "Orchestrator is denylisted");
   std::string recipient;
   if (req.recipient) {
     recipient = *req.recipient;

@@ -104,6 +104,8 @@ Result<SignedWei> parse_eth(std::string_view text) {
 
 Result<Wei> parse_wei(std::string_view text) {
   if (!all_digits(text)) return Error{"wei amount must be a non-negative decimal integer"};
+  // Boost reads a leading 0 as octal ("010" would be 8): leading zeros go first.
+  while (text.size() > 1 && text.front() == '0') text.remove_prefix(1);
   if (text.size() > 78) return Error{"wei amount is too large"};
   try {
     return Wei{std::string(text)};

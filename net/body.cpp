@@ -315,11 +315,21 @@ std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool requi
   else if (v->is_uint64()) text = std::to_string(v->get_uint64());
   else if (v->is_double()) {
     if (exact_only) {
-      v_.add("body", key, "string_type", "Input should be a decimal string (a JSON number with a fraction is not exact)", v);
+      v_.add("body", key, "string_type",
+             "Input should be a decimal string (a JSON number with a fraction or an exponent, or one past 64 bits, "
+             "is not read exactly)", v);
       return std::nullopt;
     }
     if (!std::isfinite(v->get_double())) {
       v_.add("body", key, "finite_number", "Input should be a finite number", v);
+      return std::nullopt;
+    }
+    // The parser holds such a number as a double: an integer past 64 bits (or any number at
+    // or past 2^53) may have lost digits already, so it is refused rather than rounded.
+    if (std::fabs(v->get_double()) >= 9007199254740992.0) {
+      v_.add("body", key, "string_type",
+             "Input should be a decimal string: a JSON number this large is not read exactly (send \"" + std::string(key) +
+                 "\" as a string)", v);
       return std::nullopt;
     }
     text = shortest_decimal(v->get_double());

@@ -268,8 +268,10 @@ bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& 
   out.signature = {};
   const Member* signer = e.find("signer");
   const Member* signature = e.find("signature");
-  if (signer || signature)  // both, as strings, or the general check decides
-    if (!string_member(signer, out.signer) || !string_member(signature, out.signature)) return false;
+  if (signer || signature)  // both, as non-empty strings, or the general check decides
+    if (!string_member(signer, out.signer) || !string_member(signature, out.signature) || out.signer.empty() ||
+        out.signature.empty())
+      return false;
 
   // The canonical entry without entry_hash, signer and signature: the other members' bytes.
   hash_input.clear();

@@ -332,6 +332,7 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
       if (entry_signer_ && *entry_signer_ != *c.signer)
         return fail("signed by " + chain::to_checksummed(*c.signer) + ", earlier entries by " + chain::to_checksummed(*entry_signer_));
       entry_signer_ = c.signer;
+      last_signed_seq_ = expected;
     }
     if (c.has_event_id) {
       event_fps_.push_back(c.event_fp);

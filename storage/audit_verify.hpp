@@ -64,6 +64,9 @@ class LogVerifier {
   }
   // The key of the entries that carry per-entry signatures (all must share one), if any do.
   const std::optional<chain::Address>& entry_signer() const { return entry_signer_; }
+  // The seq of the last entry that carries a signature (0: none). A signed entry vouches for
+  // every entry before it too: its hash chains to them.
+  std::uint64_t last_signed_seq() const { return last_signed_seq_; }
   // The checkpoint describes a prefix of this log: size, chain head and root agree.
   std::optional<std::string> check_checkpoint(const Checkpoint& c) const;
   // Pairs of entries (earlier seq, later seq) whose event ids may be equal: their 64-bit
@@ -78,6 +81,7 @@ class LogVerifier {
   std::vector<chain::Hash256> hashes_;
   std::unordered_map<std::string, std::uint64_t> watched_;  // event id -> seq (0: not seen yet)
   std::optional<chain::Address> entry_signer_;
+  std::uint64_t last_signed_seq_ = 0;
   std::vector<chain::Hash256> leaves_;  // scratch: the batch's Merkle leaves
   std::vector<std::uint64_t> event_fps_;  // event-id fingerprint of each entry that has one, in order
   std::vector<std::uint64_t> event_seqs_;  // its seq

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
 #include "chain/signature.hpp"
+#include "domain/canonical_json.hpp"
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -95,6 +97,51 @@ TEST_F(SignedEntriesTest, AMovedSignatureIsCaughtAndNamed) {
   const std::string reason(parse_json(r.output).at("reason").as_string());
   EXPECT_NE(reason.find("entry 6"), std::string::npos) << reason;
   EXPECT_NE(reason.find("signature"), std::string::npos) << reason;
+}
+
+// Anyone can hash and chain entries: unsigned entries appended after the signed ones, past
+// the last checkpoint, are vouched for by nothing. Verify says so and fails, unless
+// --allow-unsigned, which passes them as unvouched.
+TEST_F(SignedEntriesTest, AnUnsignedTailPastEverySignatureIsNotVerified) {
+  auto lines = read_lines(log_);
+  ASSERT_EQ(lines.size(), 12u);
+  auto last = parse_json(lines.back()).as_object();
+  std::string prev(last.at("audit_entry").at("entry_hash").as_string());
+  for (int seq = 13; seq <= 14; ++seq) {
+    json::object wrapper = last;
+    json::object entry = last.at("audit_entry").as_object();
+    for (const char* key : {"entry_hash", "signer", "signature"}) entry.erase(key);
+    entry["seq"] = seq;
+    entry["prev_hash"] = prev;
+    entry["event_id"] = "workload_time:forged-" + std::to_string(seq);
+    entry["delta_wei"] = "1000000000000000000000";
+    const auto hash = chain::audit::entry_hash(entry);
+    entry["entry_hash"] = chain::to_hex(hash);
+    prev = chain::to_hex(hash);
+    wrapper["audit_entry"] = std::move(entry);
+    wrapper["journal_seq"] = 100 + seq;
+    lines.push_back(canonical_json(wrapper));
+  }
+  const std::string copy = dir_.str() + "/forged-tail.jsonl";
+  {
+    std::ofstream out(copy);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  const std::string checkpoints = dir_.str() + "/data/checkpoints.jsonl";
+  auto r = verify({"--log", copy, "--checkpoints", checkpoints, "--audit-address", audit_address_});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  const std::string reason(parse_json(r.output).at("reason").as_string());
+  EXPECT_NE(reason.find("entries 13-14 carry no signature"), std::string::npos) << reason;
+  auto allowed = verify({"--log", copy, "--checkpoints", checkpoints, "--audit-address", audit_address_, "--allow-unsigned"});
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
+  const auto doc = parse_json(allowed.output);
+  EXPECT_EQ(doc.at("vouched_through_seq").as_int64(), 12);
+  EXPECT_EQ(doc.at("unvouched_entries").as_int64(), 2);
+  // The untouched log: every entry vouched for.
+  auto whole = verify({"--log", log_, "--checkpoints", checkpoints});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(parse_json(whole.output).at("vouched_through_seq").as_int64(), 12);
+  EXPECT_FALSE(parse_json(whole.output).as_object().contains("unvouched_entries"));
 }
 
 TEST_F(SignedEntriesTest, EntriesRegeneratedAfterARestartAreIdentical) {

@@ -83,6 +83,31 @@ class TransparencyTest : public NodeTest {
   }
 };
 
+// A checkpoint signed before ETH_CHAIN_ID changed is served signed for the new binding (its
+// own stored binding decides whether it must be signed again, not the configured one).
+TEST_F(TransparencyTest, ACheckpointSignedForAnotherChainIsSignedAgainForTheConfiguredOne) {
+  auto env = env_;
+  env["ETH_CHAIN_ID"] = "42161";
+  start_node(env);
+  make_traffic(6);
+  wait_for_checkpoint(5);
+  auto before = parse_json(get("/api/transparency/tee-core/audit/checkpoint").body);
+  ASSERT_EQ(before.at("chain_id").as_int64(), 42161) << before;
+  env["ETH_CHAIN_ID"] = "1";
+  restart_node(env);
+  auto cp = parse_json(get("/api/transparency/tee-core/audit/checkpoint").body);
+  ASSERT_TRUE(cp.is_object()) << cp;
+  EXPECT_EQ(cp.at("chain_id").as_int64(), 1) << cp;
+  const auto audit_address = chain::parse_address(cp.at("audit_address").as_string()).value();
+  const auto seq = static_cast<std::uint64_t>(cp.at("seq").as_int64());
+  const Hash256 head = chain::audit::checkpoint_head(h(cp.at("chain_head_hash")), h(cp.at("merkle_root")));
+  const Hash256 message = chain::audit::checkpoint_message(audit_address, seq, head, 1,
+                                                           chain::parse_address(cp.at("contract_address").as_string()).value());
+  EXPECT_EQ(h(cp.at("message_hash")), message);
+  auto sig = chain::Signature::from_hex(cp.at("signature").as_string()).value();
+  EXPECT_EQ(chain::recover_address(chain::eip191_hash32(message), sig).value(), audit_address);
+}
+
 TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   start_node(env_);
   make_traffic(12);

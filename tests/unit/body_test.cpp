@@ -67,6 +67,25 @@ TEST(BodyReader, RejectsDeepNestingAndNonObjects) {
   EXPECT_FALSE(list.parsed());
 }
 
+// A JSON number past 64 bits reaches the reader as a double, digits possibly gone: an amount
+// is refused rather than rounded (a string keeps every digit).
+TEST(BodyReader, AmountsTooLargeForAJsonNumberAreRefusedNotRounded) {
+  Validation v;
+  BodyReader body(R"({"a": 100000000000000000000001, "b": -9223372036854775809, "c": 1e20, "d": 5, "e": 0.5,
+                     "f": "100000000000000000000001", "g": 9223372036854775807})", v);
+  for (const char* key : {"a", "b", "c"}) EXPECT_FALSE(body.eth_amount(key, true)) << key;
+  EXPECT_EQ(v.response().status, 422);
+  auto doc = json::parse(v.response().body);
+  EXPECT_EQ(doc.at("detail").as_array().size(), 3u);
+  Validation ok;
+  BodyReader fine(R"({"d": 5, "e": 0.5, "f": "100000000000000000000001", "g": 9223372036854775807})", ok);
+  EXPECT_EQ(format_eth(fine.eth_amount("d", true).value()), "5");
+  EXPECT_EQ(format_eth(fine.eth_amount("e", true).value()), "0.5");
+  EXPECT_EQ(format_eth(fine.eth_amount("f", true).value()), "100000000000000000000001");
+  EXPECT_EQ(format_eth(fine.eth_amount("g", true).value()), "9223372036854775807");
+  EXPECT_TRUE(ok.ok());
+}
+
 TEST(BodyReader, OutOfRangeIntegersSayWhichSide) {
   Validation v;
   BodyReader body(R"({"a": -1e20, "b": "-99999999999999999999", "c": 1e20, "d": "99999999999999999999", "e": 18446744073709551615})",

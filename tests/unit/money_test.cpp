@@ -30,6 +30,16 @@ TEST(Money, ParsesDecimalEthExactly) {
   EXPECT_EQ(eth("1.000000000000000000000"), Wei{"1000000000000000000"});
 }
 
+// Leading zeros are decimal digits (Boost's string constructor would read "010" as octal 8).
+TEST(Money, WeiWithLeadingZerosIsDecimal) {
+  EXPECT_EQ(parse_wei("010").value(), Wei(10));
+  EXPECT_EQ(parse_wei("0100").value(), Wei(100));
+  EXPECT_EQ(parse_wei("09").value(), Wei(9));
+  EXPECT_EQ(parse_wei("000").value(), Wei(0));
+  EXPECT_EQ(parse_wei("0").value(), Wei(0));
+  EXPECT_EQ(parse_wei(std::string(100, '0') + "7").value(), Wei(7));
+}
+
 TEST(Money, NegativeAndZero) {
   auto r = parse_eth("-0.25");
   ASSERT_TRUE(r.ok());

@@ -146,6 +146,20 @@ TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
   EXPECT_EQ(l.book.reserve_payout(unknown, kNow).failure->status, 404);
 }
 
+// As the payout rounds skip them, a reservation for a denylisted orchestrator is refused.
+TEST(Payout, NoReservationForADenylistedOrchestrator) {
+  Ledger l;
+  json::object rec = *l.book.orchestrator_record("o1");
+  mark_denylisted(rec, kNow);
+  l.effects.push_back(l.book.upsert_orchestrator(rec, kNow));
+  const auto seq = l.book.last_seq();
+  auto d = l.reserve("p1", kEth / 2);
+  ASSERT_TRUE(d.failure);
+  EXPECT_EQ(d.failure->status, 403);
+  EXPECT_EQ(l.book.last_seq(), seq);
+  EXPECT_EQ(l.available(), (SignedWei{false, 2 * kEth}));
+}
+
 TEST(Payout, ApplyRefusesPayoutEffectsThatDoNotFitAndChangesNothing) {
   Ledger l;
   auto r = l.reserve("p1", kEth);
