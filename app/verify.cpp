@@ -20,6 +20,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <unordered_map>
 
 #include "app/http_get.hpp"
 #include "app/node.hpp"
@@ -162,15 +163,25 @@ Result<std::string> event_id_of_line(std::string_view line) {
 // debit) however well the log is chained and signed. Candidates come from fingerprints;
 // `event_id_of` confirms them against the entries, so a fingerprint collision never fails.
 std::optional<std::string> repeated_event(LogVerifier& log, const std::function<Result<std::string>(std::uint64_t)>& event_id_of) {
-  for (const auto& [first, later] : log.duplicate_event_candidates()) {
-    auto a = event_id_of(first);
-    auto b = event_id_of(later);
-    if (!a) return "entry " + std::to_string(first) + ": " + a.error();
-    if (!b) return "entry " + std::to_string(later) + ": " + b.error();
-    if (*a == *b)
-      return "entry " + std::to_string(later) + ": event id " + *b + " repeats entry " + std::to_string(first) +
-             " (one change recorded twice)";
+  // Within a group of equal fingerprints, each event id against every earlier one in it
+  // (one lookup each): ids that merely collide do not hide a repeat after them. The first
+  // repeat in the log is the one reported.
+  std::optional<std::pair<std::uint64_t, std::string>> earliest;  // seq, message
+  for (const auto& seqs : log.duplicate_event_candidates()) {
+    std::unordered_map<std::string, std::uint64_t> seen;  // event id -> its first seq
+    for (const auto seq : seqs) {
+      if (earliest && seq >= earliest->first) break;
+      auto id = event_id_of(seq);
+      if (!id) return "entry " + std::to_string(seq) + ": " + id.error();
+      auto [it, fresh] = seen.emplace(*id, seq);
+      if (!fresh) {
+        earliest = {seq, "entry " + std::to_string(seq) + ": event id " + *id + " repeats entry " + std::to_string(it->second) +
+                             " (one change recorded twice)"};
+        break;
+      }
+    }
   }
+  if (earliest) return earliest->second;
   return std::nullopt;
 }
 

@@ -347,7 +347,7 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
   return true;
 }
 
-std::vector<std::pair<std::uint64_t, std::uint64_t>> LogVerifier::duplicate_event_candidates() {
+std::vector<std::vector<std::uint64_t>> LogVerifier::duplicate_event_candidates() {
   // Sorted fingerprints show repeats; only then are the seqs looked up (a linear pass).
   std::vector<std::uint64_t> sorted = event_fps_;
   const std::size_t parts = std::min<std::size_t>(threads_, std::max<std::size_t>(1, sorted.size() / (1 << 16)));
@@ -365,17 +365,16 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> LogVerifier::duplicate_even
   std::vector<std::uint64_t> repeated;
   for (std::size_t i = 1; i < sorted.size(); ++i)
     if (sorted[i] == sorted[i - 1] && (repeated.empty() || repeated.back() != sorted[i])) repeated.push_back(sorted[i]);
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  std::vector<std::vector<std::uint64_t>> out;
   if (repeated.empty()) return out;
-  std::unordered_map<std::uint64_t, std::uint64_t> first;  // fingerprint -> first seq
-  for (auto fp : repeated) first.emplace(fp, 0);
-  for (std::size_t i = 0; i < event_fps_.size(); ++i) {
-    auto it = first.find(event_fps_[i]);
-    if (it == first.end()) continue;
-    if (it->second == 0) it->second = event_seqs_[i];
-    else out.emplace_back(it->second, event_seqs_[i]);
+  std::unordered_map<std::uint64_t, std::size_t> group;  // fingerprint -> index in out
+  for (auto fp : repeated) {
+    group.emplace(fp, out.size());
+    out.emplace_back();
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  for (std::size_t i = 0; i < event_fps_.size(); ++i)
+    if (auto it = group.find(event_fps_[i]); it != group.end()) out[it->second].push_back(event_seqs_[i]);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a[1] < b[1]; });
   return out;
 }
 

@@ -69,10 +69,11 @@ class LogVerifier {
   std::uint64_t last_signed_seq() const { return last_signed_seq_; }
   // The checkpoint describes a prefix of this log: size, chain head and root agree.
   std::optional<std::string> check_checkpoint(const Checkpoint& c) const;
-  // Pairs of entries (earlier seq, later seq) whose event ids may be equal: their 64-bit
-  // fingerprints are. The caller confirms each pair against the entries themselves (a
-  // fingerprint collision is not a duplicate). Call once, after the last line.
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> duplicate_event_candidates();
+  // Groups of entries (seqs, ascending; groups ordered by their second seq) whose event ids
+  // may be equal: their 64-bit fingerprints are. The caller compares the event ids within
+  // each group (a fingerprint collision is not a duplicate, and a group can hold colliding
+  // ids as well as a repeated one). Call once, after the last line.
+  std::vector<std::vector<std::uint64_t>> duplicate_event_candidates();
 
  private:
   bool apply(const LogVerifierChecked* checked, std::size_t count);
