@@ -56,19 +56,22 @@ void list_events(Call& call) {
   auto id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
   std::size_t limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(200));
   if (!v.ok()) return call.respond(v.response());
-  // The ledger names the journal records; the reader actor loads them from storage.
+  // The ledger names the journal records; the reader actor loads them from storage once
+  // they are durable (the ledger's answer waits for the commit in flight), so a page holds
+  // `limit` entries when there are that many.
   auto reader = call.ctx->reader;
   auto reply = call.reply();
+  auto seqs = std::make_shared<std::vector<std::uint64_t>>();
   caf::anon_send(call.ctx->ledger,
-                 actors::Query{[id, limit, reader, reply](const Book& book) {
-                                 caf::anon_send(reader, actors::ReadLedgerEvents{book.entry_seqs(id, limit), reply});
+                 actors::Query{[id, limit, seqs](const Book& book) {
+                                 *seqs = book.entry_seqs(id, limit);
                                  return std::pair{0, std::string{}};  // answered by the reader
                                },
-                               // Status 0: the reader answers. Anything else (the ledger's 500
-                               // when the query failed) goes to the client, which would wait
-                               // for an answer otherwise.
-                               [reply](int status, std::string body) {
-                                 if (status != 0) reply(status, std::move(body));
+                               // Status 0: on to the reader. Anything else (the ledger's 500
+                               // when the query failed) goes to the client.
+                               [reader, reply, seqs](int status, std::string body) {
+                                 if (status != 0) return reply(status, std::move(body));
+                                 caf::anon_send(reader, actors::ReadLedgerEvents{std::move(*seqs), reply});
                                }});
 }
 
