@@ -14,10 +14,7 @@ namespace {
 
 namespace json = boost::json;
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+std::string read_file(const std::string& path) { return lpops::testing::read_file_bytes(path); }
 
 struct Recovered {
   Result<RecoveryReport> report = Error{"not recovered"};

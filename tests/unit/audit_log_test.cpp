@@ -14,6 +14,7 @@
 #include "storage/audit_log.hpp"
 #include "storage/audit_scan.hpp"
 #include "storage/audit_verify.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace lpops::storage {
 namespace {
@@ -60,10 +61,7 @@ void append(AuditLog& log, std::uint64_t first, std::uint64_t last, std::size_t 
   ASSERT_FALSE(log.sync());
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+std::string read_file(const fs::path& p) { return lpops::testing::read_file_bytes(p.string()); }
 void write_file(const fs::path& p, const std::string& s) { std::ofstream(p, std::ios::binary | std::ios::trunc) << s; }
 
 // ---------- the one-pass check ----------

@@ -52,10 +52,7 @@ Replayed replay(const std::string& dir) {
   return out;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+std::string read_file(const std::string& path) { return lpops::testing::read_file_bytes(path); }
 void write_file(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
 TEST(RecordFormat, FramesAndVerifies) {
