@@ -1,5 +1,7 @@
 #include "domain/money.hpp"
 
+#include <algorithm>
+
 #include <array>
 #include <charconv>
 #include <cctype>
@@ -64,6 +66,10 @@ Result<SignedWei> parse_eth(std::string_view text) {
     }
     if (!all_digits(exp_text)) return Error{"amount is not a decimal number"};
     exp_text.remove_prefix(std::min(exp_text.find_first_not_of('0'), exp_text.size()));
+    // Zero with any exponent is zero ("0e-200", as Decimal reads it).
+    const bool zero = mantissa.find_first_not_of("0.") == std::string_view::npos && mantissa.find('0') != std::string_view::npos &&
+                      std::count(mantissa.begin(), mantissa.end(), '.') <= 1;
+    if (zero) return SignedWei{};
     if (exp_text.size() > 3) return Error{"amount exponent is out of range"};
     exponent = exp_text.empty() ? 0 : std::stoi(std::string(exp_text));
     if (exponent > kMaxExponentMagnitude) return Error{"amount exponent is out of range"};

@@ -25,7 +25,12 @@ bool Workload::has_artifact() const {
   return false;
 }
 
-bool Workload::due_credit() const { return !credited && status_credits(status) && (pricing || has_artifact()); }
+// A time workload is due when its amount is above zero (as at creation: a zero credit is
+// never recorded, so an empty PATCH of one changes nothing); another one when it has an
+// artifact (the reference's rule).
+bool Workload::due_credit() const {
+  return !credited && status_credits(status) && (pricing ? payout_amount > 0 : has_artifact());
+}
 
 json::object Workload::to_view() const {
   json::object o;

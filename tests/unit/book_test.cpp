@@ -147,6 +147,31 @@ TEST(Book, PatchCreditsExactlyOnce) {
   EXPECT_EQ(r.book.entry_seqs("o1", 100).size(), 1u);
 }
 
+// At a rate of zero a time workload credits nothing, at creation or later: an empty PATCH
+// of it is a no-op (it used to mark it credited, a change with no credit).
+TEST(Book, AZeroTimeCreditIsNeverMarkedCredited) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  WorkloadDraft d;
+  d.workload_id = "z1";
+  d.orchestrator_id = "o1";
+  const Rate zero = Rate::parse_eth_per_minute("0").value();
+  auto created = r.book.create_time_workload(d, 60'000, "verified", zero, kNow);
+  ASSERT_FALSE(created.failure);
+  r.keep(created);
+  const auto seq = r.book.last_seq();
+  auto patched = r.book.patch_workload("z1", WorkloadPatch{}, kNow);
+  EXPECT_FALSE(patched.effect.has_value());
+  EXPECT_EQ(r.book.last_seq(), seq);
+  WorkloadPatch paid;
+  paid.status = "paid";
+  auto changed = r.book.patch_workload("z1", paid, kNow);
+  ASSERT_TRUE(changed.effect.has_value());  // the status changes
+  EXPECT_FALSE(changed.effect->entry.has_value());
+  EXPECT_NE(changed.response_body().find("\"credited\":false"), std::string::npos) << changed.response_body();
+  EXPECT_TRUE(r.book.balance("o1").is_zero());
+}
+
 TEST(Book, ATimeWorkloadVerifiedLaterIsCreditedAsATimeCredit) {
   Recorded r;
   r.add_orchestrator("o1");

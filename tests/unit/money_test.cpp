@@ -40,6 +40,17 @@ TEST(Money, WeiWithLeadingZerosIsDecimal) {
   EXPECT_EQ(parse_wei(std::string(100, '0') + "7").value(), Wei(7));
 }
 
+TEST(Money, ZeroWithAnyExponentIsZero) {
+  for (const char* text : {"0e-200", "0.0E+999", "-0e-5000", "00.000e7"}) {
+    auto z = parse_eth(text);
+    ASSERT_TRUE(z.ok()) << text << ": " << z.error();
+    EXPECT_TRUE(z->is_zero()) << text;
+  }
+  EXPECT_FALSE(parse_eth("1e-200").ok());  // not zero: smaller than a wei
+  EXPECT_FALSE(parse_eth("0.e").ok());
+  EXPECT_FALSE(parse_eth(".e5").ok());
+}
+
 TEST(Money, NegativeAndZero) {
   auto r = parse_eth("-0.25");
   ASSERT_TRUE(r.ok());
