@@ -32,11 +32,11 @@ struct Recorded {
     effects.push_back(book.upsert_orchestrator(rec, kNow));
   }
   Decision time_workload(const std::string& id, const std::string& orch, std::uint64_t ms,
-                         const std::string& status = "verified") {
+                         const std::string& status = "verified", const Rate& rate = reference_rate()) {
     WorkloadDraft d;
     d.workload_id = id;
     d.orchestrator_id = orch;
-    auto decision = book.create_time_workload(d, ms, status, reference_rate(), kNow);
+    auto decision = book.create_time_workload(d, ms, status, rate, kNow);
     keep(decision);
     return decision;
   }
@@ -152,13 +152,7 @@ TEST(Book, PatchCreditsExactlyOnce) {
 TEST(Book, AZeroTimeCreditIsNeverMarkedCredited) {
   Recorded r;
   r.add_orchestrator("o1");
-  WorkloadDraft d;
-  d.workload_id = "z1";
-  d.orchestrator_id = "o1";
-  const Rate zero = Rate::parse_eth_per_minute("0").value();
-  auto created = r.book.create_time_workload(d, 60'000, "verified", zero, kNow);
-  ASSERT_FALSE(created.failure);
-  r.keep(created);
+  ASSERT_FALSE(r.time_workload("z1", "o1", 60'000, "verified", Rate::parse_eth_per_minute("0").value()).failure);
   const auto seq = r.book.last_seq();
   auto patched = r.book.patch_workload("z1", WorkloadPatch{}, kNow);
   EXPECT_FALSE(patched.effect.has_value());
