@@ -46,6 +46,14 @@ class Reader {
     if (t.empty()) return std::nullopt;
     return t;
   }
+  // A typed setting: unset is nullopt (the default stays), but set to an empty or blank
+  // value is a value, which then fails its check (as the reference's pydantic settings
+  // refuse "" for a number or a boolean); an empty variable does not quietly mean "default".
+  std::optional<std::string> typed(const char* name) {
+    auto v = env_.get(name);
+    if (!v) return std::nullopt;
+    return trim(*v);
+  }
   void fail(const char* name, const std::string& expected, const std::string& got) {
     errors_.push_back(std::string(name) + " must be " + expected + " (got \"" + got + "\")");
   }
@@ -61,7 +69,7 @@ class Reader {
   }
   template <class Int>
   void integer(const char* name, Int& out, long long min, long long max) {
-    auto v = raw(name);
+    auto v = typed(name);
     if (!v) return;
     long long n = 0;
     auto r = std::from_chars(v->data(), v->data() + v->size(), n);
@@ -70,7 +78,7 @@ class Reader {
     out = static_cast<Int>(n);
   }
   void boolean(const char* name, bool& out) {
-    auto v = raw(name);
+    auto v = typed(name);
     if (!v) return;
     std::string s = lower(*v);
     if (s == "1" || s == "true" || s == "yes" || s == "on" || s == "t" || s == "y") out = true;
@@ -78,21 +86,21 @@ class Reader {
     else fail(name, "a boolean (true/false, 1/0, yes/no, on/off)", *v);
   }
   void wei(const char* name, Wei& out) {
-    auto v = raw(name);
+    auto v = typed(name);
     if (!v) return;
-    auto w = parse_wei(*v);
+    auto w = v->empty() ? Result<Wei>(Error{"empty"}) : parse_wei(*v);
     if (!w || *w == 0) return fail(name, "a positive integer amount of wei", *v);
     out = *w;
   }
   void rate(const char* name, Rate& out) {
-    auto v = raw(name);
+    auto v = typed(name);
     if (!v) return;
     auto r = Rate::parse_eth_per_minute(*v);
     if (!r) return fail(name, "a non-negative decimal ETH-per-minute rate (" + r.error() + ")", *v);
     out = *r;
   }
   void one_of(const char* name, std::string& out, std::initializer_list<const char*> allowed) {
-    auto v = raw(name);
+    auto v = typed(name);
     if (!v) return;
     std::string s = lower(*v);
     std::string list;

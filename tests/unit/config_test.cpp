@@ -47,6 +47,22 @@ TEST(Settings, BadValuesNameTheVariable) {
   }
 }
 
+// Set to nothing is not unset for a number, a boolean, an amount or a choice: "" stops
+// start-up as any other bad value (an empty PAYMENTS_JOURNAL_FSYNC meant "true" before).
+// Lists and optional texts may be empty.
+TEST(Settings, EmptyTypedValuesNameTheVariable) {
+  for (const char* name : {"PAYMENTS_API_PORT", "PAYMENTS_JOURNAL_FSYNC", "PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE",
+                           "PAYMENTS_PAYOUT_STRATEGY", "PAYMENTS_MAX_FEE_PER_GAS_WEI"}) {
+    for (const char* value : {"", "  "}) {
+      auto s = load({{name, value}});
+      ASSERT_FALSE(s.ok()) << name << "=\"" << value << "\"";
+      EXPECT_NE(s.error().find(name), std::string::npos) << s.error();
+    }
+  }
+  auto lists = load({{"PAYMENTS_ADDRESS_DENYLIST", ""}, {"PAYMENTS_VIEWER_TOKENS", " "}});
+  ASSERT_TRUE(lists.ok()) << lists.error();
+}
+
 // Settings used only later (chain calls, proxies, edge bootstrap) are still checked at start.
 TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
   const std::vector<std::pair<std::string, std::string>> bad = {
