@@ -32,7 +32,7 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
     std::string_view line = trim(text.substr(0, nl));
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     if (line.empty() || line.front() == '#') continue;
-    if (line.substr(0, 7) == "export ") line = trim(line.substr(7));
+    if (line.size() > 7 && line.substr(0, 6) == "export" && (line[6] == ' ' || line[6] == '\t')) line = trim(line.substr(7));
     std::size_t eq = line.find('=');
     if (eq == std::string_view::npos) return Error{".env line " + std::to_string(line_no) + " has no '='"};
     std::string_view name = trim(line.substr(0, eq));
@@ -57,8 +57,14 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
         }
       }
       if (!closed) return Error{".env line " + std::to_string(line_no) + " has an unterminated quote"};
+      // After the closing quote only a comment may follow: other text would be dropped.
+      const std::string_view rest = trim(raw.substr(i + 1));
+      if (!rest.empty() && rest.front() != '#')
+        return Error{".env line " + std::to_string(line_no) + " has text after its closing quote"};
     } else {
+      // An inline comment starts at a '#' after a space or a tab.
       std::size_t comment = raw.find(" #");
+      comment = std::min(comment, raw.find("\t#"));
       value = std::string(trim(raw.substr(0, comment)));
     }
     out[std::string(name)] = std::move(value);
@@ -70,6 +76,8 @@ Result<Environment> Environment::load(const std::optional<std::string>& env_file
   Environment env;
   std::string path = env_file_path.value_or(".env");
   if (env_file_path || std::filesystem::exists(path)) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) return Error{"settings file " + path + " is a directory"};
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{"cannot read settings file " + path};
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

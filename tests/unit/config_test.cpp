@@ -144,6 +144,17 @@ TEST(Environment, DotenvSyntax) {
   EXPECT_EQ(parsed->at("E"), "");
   EXPECT_FALSE(Environment::parse_dotenv("NOEQUALS\n").ok());
   EXPECT_FALSE(Environment::parse_dotenv("A=\"open\n").ok());
+  // Text after a closing quote would be dropped: refused; a comment there is fine.
+  EXPECT_FALSE(Environment::parse_dotenv("A=\"18904\" junk\n").ok());
+  auto quoted = Environment::parse_dotenv("A=\"18904\"  # the port\nexport\tB=2\nC=3\t# tab, then a comment\n");
+  ASSERT_TRUE(quoted.ok()) << quoted.error();
+  EXPECT_EQ(quoted->at("A"), "18904");
+  EXPECT_EQ(quoted->at("B"), "2");
+  EXPECT_EQ(quoted->at("C"), "3");
+  testing::TempDir dir;
+  auto as_dir = Environment::load(dir.str());
+  ASSERT_FALSE(as_dir.ok());
+  EXPECT_NE(as_dir.error().find("is a directory"), std::string::npos) << as_dir.error();
 }
 
 TEST(Environment, ProcessEnvironmentWinsOverTheFile) {
