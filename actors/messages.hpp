@@ -21,7 +21,6 @@ namespace lpops::actors {
 using Reply = std::function<void(int status, std::string body)>;
 
 std::string detail_body(const std::string& detail);
-inline void reply_failure(const Reply& reply, const Failure& f) { reply(f.status, detail_body(f.detail)); }
 
 // --- journal (the audit actor) ---
 struct JournalAppend {

@@ -1,7 +1,5 @@
 #include "domain/money.hpp"
 
-#include <algorithm>
-
 #include <array>
 #include <charconv>
 #include <cctype>
@@ -56,6 +54,7 @@ Result<SignedWei> parse_eth(std::string_view text) {
   }
   std::string_view mantissa = text;
   int exponent = 0;
+  bool exponent_out_of_range = false;
   if (auto e = text.find_first_of("eE"); e != std::string_view::npos) {
     mantissa = text.substr(0, e);
     std::string_view exp_text = text.substr(e + 1);
@@ -66,14 +65,12 @@ Result<SignedWei> parse_eth(std::string_view text) {
     }
     if (!all_digits(exp_text)) return Error{"amount is not a decimal number"};
     exp_text.remove_prefix(std::min(exp_text.find_first_not_of('0'), exp_text.size()));
-    // Zero with any exponent is zero ("0e-200", as Decimal reads it).
-    const bool zero = mantissa.find_first_not_of("0.") == std::string_view::npos && mantissa.find('0') != std::string_view::npos &&
-                      std::count(mantissa.begin(), mantissa.end(), '.') <= 1;
-    if (zero) return SignedWei{};
-    if (exp_text.size() > 3) return Error{"amount exponent is out of range"};
-    exponent = exp_text.empty() ? 0 : std::stoi(std::string(exp_text));
-    if (exponent > kMaxExponentMagnitude) return Error{"amount exponent is out of range"};
-    if (exp_negative) exponent = -exponent;
+    // Out of range is an error only for a value that is not zero ("0e-200" is zero, as
+    // Decimal reads it): decided once the digits are known.
+    const int magnitude =
+        exp_text.size() > 3 ? kMaxExponentMagnitude + 1 : (exp_text.empty() ? 0 : std::stoi(std::string(exp_text)));
+    exponent_out_of_range = magnitude > kMaxExponentMagnitude;
+    exponent = exponent_out_of_range ? 0 : (exp_negative ? -magnitude : magnitude);
   }
   std::string_view int_part = mantissa, frac_part;
   if (auto dot = mantissa.find('.'); dot != std::string_view::npos) {
@@ -96,6 +93,7 @@ Result<SignedWei> parse_eth(std::string_view text) {
   }
   digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
   if (digits.empty()) return SignedWei{};
+  if (exponent_out_of_range) return Error{"amount exponent is out of range"};
   if (scale < 0) return Error{"amount has more than 18 decimal places (smaller than 1 wei)"};
   if (digits.size() + static_cast<std::size_t>(scale) > 78)
     return Error{"amount is too large"};

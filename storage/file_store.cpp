@@ -55,8 +55,6 @@ bool write_all(int fd, const char* data, std::size_t size) {
   return true;
 }
 
-bool fsync_dir(const std::string& dir) { return fsync_directory(dir); }
-
 // Streams complete lines of [from, EOF) with their offsets; returns the offset just past
 // the last complete line, or nullopt (errno set) when a read fails: a read error is never
 // taken for the end of the file, or start-up would cut the records behind it. The journal's
@@ -344,7 +342,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
     // The journal's name (new, or created by an earlier run that then crashed) made durable
     // before any record in it is acknowledged.
-    if (options_.fsync && !fsync_dir(options_.data_dir)) return Error{errno_text("cannot fsync " + options_.data_dir)};
+    if (options_.fsync && !fsync_directory(options_.data_dir)) return Error{errno_text("cannot fsync " + options_.data_dir)};
   }
 
   RecoveryReport report;
@@ -473,7 +471,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       }
       kept = kept && ::fsync(fd) == 0;
       if (fd >= 0) ::close(fd);
-      if (!kept || !fsync_dir(options_.data_dir)) return Error{errno_text("cannot save the journal tail to " + saved)};
+      if (!kept || !fsync_directory(options_.data_dir)) return Error{errno_text("cannot save the journal tail to " + saved)};
       report.cut_saved_to = saved;
     }
   }
@@ -693,7 +691,7 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   ::close(fd);
   if (!ok) return errno_text("cannot write " + tmp);
   if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return errno_text("cannot rename " + tmp);
-  if (options_.fsync && !fsync_dir(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
+  if (options_.fsync && !fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
   return std::nullopt;
 }
 
