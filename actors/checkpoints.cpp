@@ -182,6 +182,11 @@ void CheckpointBook::after_flush(storage::AuditLog& log, bool force) {
   last_seq_ = status.seq;
 }
 
+std::uint64_t CheckpointBook::signed_size() const {
+  std::lock_guard lock(mutex_);
+  return checkpoints_.empty() ? 0 : checkpoints_.back().first;
+}
+
 std::optional<std::string> CheckpointBook::latest() const {
   std::lock_guard lock(mutex_);
   if (checkpoints_.empty()) return std::nullopt;

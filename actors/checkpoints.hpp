@@ -40,6 +40,8 @@ class CheckpointBook {
   // last one (with force: when anything was added); the log is synced first.
   void after_flush(storage::AuditLog& log, bool force);
 
+  // The log size the newest signed checkpoint covers (0: none yet).
+  std::uint64_t signed_size() const;
   std::optional<std::string> latest() const;                // verbatim JSON
   std::vector<std::string> history(std::size_t limit) const;  // newest first
   // The newest checkpoint with seq ≤ `at_most`, and its seq.

@@ -1,7 +1,11 @@
 #include "actors/journal.hpp"
 #include "actors/fatal.hpp"
+#include "domain/canonical_json.hpp"
+#include "storage/record_format.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -39,8 +43,16 @@ chain::Address address_book_entry(std::string_view address) {
   return parsed ? *parsed : chain::Address{};
 }
 
-std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,
-                                          const Effect& effect, std::uint64_t journal_seq) {
+namespace {
+
+// What the audit entry of one journal record is made of; none for a record that changes no
+// balance (an orchestrator record only updates `addresses`).
+struct AuditInput {
+  std::string kind, source;
+  chain::Address recipient{};
+};
+
+std::optional<AuditInput> audit_input_for(AddressBook& addresses, const Effect& effect) {
   if (effect.type == Effect::Type::orchestrator && effect.orchestrator) {
     const auto* id = effect.orchestrator->if_contains("orchestrator_id");
     const auto* address = effect.orchestrator->if_contains("address");
@@ -51,7 +63,98 @@ std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook&
   if (!effect.entry) return std::nullopt;
   auto [kind, source] = storage::audit_kind_and_source(*effect.entry, effect.type);
   auto it = addresses.find(effect.entry->orchestrator_id);
-  return audit.append_entry(*effect.entry, kind, source, it == addresses.end() ? chain::Address{} : it->second, journal_seq);
+  return AuditInput{std::move(kind), std::move(source), it == addresses.end() ? chain::Address{} : it->second};
+}
+
+}  // namespace
+
+std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,
+                                          const Effect& effect, std::uint64_t journal_seq) {
+  auto in = audit_input_for(addresses, effect);
+  if (!in) return std::nullopt;
+  return audit.append_entry(*effect.entry, in->kind, in->source, in->recipient, journal_seq);
+}
+
+Result<Effect> read_journal_effect(const storage::RecordStore& store, std::uint64_t seq) {
+  auto line = store.read(seq);
+  if (!line) return Error{"journal record " + std::to_string(seq) + " cannot be read"};
+  auto parsed = storage::parse_record(*line);
+  if (!parsed) return Error{"journal record " + std::to_string(seq) + ": " + parsed.error()};
+  auto effect = Effect::from_json(parsed->effect);
+  if (!effect) return Error{"journal record " + std::to_string(seq) + ": " + effect.error()};
+  return effect;
+}
+
+std::optional<std::string> check_audit_against_journal(const storage::AuditLog& audit, AddressBook addresses,
+                                                       const storage::RecordStore& store, std::uint64_t first,
+                                                       std::uint64_t last, std::uint64_t journal_last) {
+  if (first > last) return std::nullopt;
+  const std::string remedy =
+      ": the log was altered after it was written. Move audit.jsonl, audit.index and audit.orchestrators aside to "
+      "rebuild the log from the journal (the signed checkpoints hold for the rebuilt log)";
+  // The journal_seq of a stored line, for where to start.
+  auto cited = [&](std::uint64_t seq) -> Result<std::uint64_t> {
+    auto line = audit.line(seq);
+    boost::system::error_code ec;
+    auto doc = line ? boost::json::parse(*line, ec) : boost::json::value();
+    const auto* j = doc.is_object() ? doc.as_object().if_contains("journal_seq") : nullptr;
+    if (ec || !j || (!j->is_uint64() && !(j->is_int64() && j->as_int64() > 0)))
+      return Error{"audit log: entry " + std::to_string(seq) + " names no journal record"};
+    return j->to_number<std::uint64_t>();
+  };
+  std::uint64_t record = 1;
+  chain::Hash256 prev{};
+  if (first > 1) {
+    auto before = cited(first - 1);
+    if (!before) return before.error() + remedy;
+    record = *before + 1;
+    prev = audit.entry_hash(first - 1).value_or(chain::Hash256{});
+  }
+  const auto started = std::chrono::steady_clock::now();
+  auto last_report = started;
+  for (std::uint64_t seq = first; seq <= last; ++seq, ++record) {
+    // The next journal record with a balance change is the one this entry must describe.
+    std::optional<Effect> effect;
+    std::optional<AuditInput> in;
+    for (;; ++record) {
+      if (record > journal_last)
+        return "audit log: entry " + std::to_string(seq) + " describes no journal record: the journal's balance changes end before it" +
+               remedy;
+      auto e = read_journal_effect(store, record);
+      if (!e) return "journal check: " + e.error() + " (read to compare audit entry " + std::to_string(seq) +
+                     "); restore the journal; the snapshot alone is not the record";
+      in = audit_input_for(addresses, *e);
+      if (in) {
+        effect = std::move(*e);
+        break;
+      }
+    }
+    const auto expected = storage::AuditLog::build(*effect->entry, in->kind, in->source, in->recipient, record, seq, prev);
+    const auto stored = audit.line(seq);
+    if (!stored) return "audit log: entry " + std::to_string(seq) + " cannot be read";
+    bool same = *stored == expected.line;
+    if (!same && storage::audit_entry_text(*stored).find("\"signature\":") != std::string_view::npos) {
+      // A signed entry (PAYMENTS_AUDIT_SIGN_ENTRIES): the same with signer and signature left
+      // out (the key or the setting may have changed since it was written).
+      boost::system::error_code ec;
+      auto doc = boost::json::parse(*stored, ec);
+      if (!ec && doc.is_object() && doc.as_object().contains("audit_entry") && doc.at("audit_entry").is_object()) {
+        auto& entry = doc.at("audit_entry").as_object();
+        entry.erase("signer");
+        entry.erase("signature");
+        same = canonical_json(doc) == expected.line;
+      }
+    }
+    if (!same)
+      return "audit log: entry " + std::to_string(seq) + " differs from journal record " + std::to_string(record) +
+             ", the balance change it must describe" + remedy;
+    prev = expected.hash;
+    if (const auto now = std::chrono::steady_clock::now(); now - last_report > std::chrono::seconds(5)) {
+      spdlog::info("audit log: compared {} of {} entries with the journal", seq - first + 1, last - first + 1);
+      last_report = now;
+    }
+  }
+  return std::nullopt;
 }
 
 namespace {

@@ -168,5 +168,17 @@ caf::behavior journal_sync_actor(caf::stateful_actor<JournalSyncState>* self, st
 std::optional<std::string> audit_line_for(storage::AuditLog& audit, AddressBook& addresses,
                                           const Effect& effect, std::uint64_t journal_seq);
 
+// One journal record's effect, read back from the store.
+Result<Effect> read_journal_effect(const storage::RecordStore& store, std::uint64_t seq);
+
+// Start-up: rebuilds the stored audit entries first..last from the journal records they
+// describe (the records with balance changes, in order, up to `journal_last`) and compares
+// them byte for byte (a per-entry signature aside). The entries after the last signed
+// checkpoint are covered by no signature, so an entry edited and chained anew would
+// otherwise be signed by the next checkpoint. `addresses`: every orchestrator's address.
+std::optional<std::string> check_audit_against_journal(const storage::AuditLog& audit, AddressBook addresses,
+                                                       const storage::RecordStore& store, std::uint64_t first,
+                                                       std::uint64_t last, std::uint64_t journal_last);
+
 }  // namespace lpops::actors
 

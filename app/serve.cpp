@@ -329,11 +329,9 @@ int serve(const ServeOptions& o) {
     std::vector<std::string> lines;
     const std::uint64_t from = audit->status().last_journal_seq + 1;
     for (std::uint64_t seq = from; seq <= report->last_seq; ++seq) {
-      auto line = store->read(seq);
-      auto parsed = line ? storage::parse_record(*line) : Result<storage::ParsedRecord>(Error{"unreadable"});
-      auto effect = parsed ? Effect::from_json(parsed->effect) : Result<Effect>(Error{parsed ? "" : parsed.error()});
+      auto effect = actors::read_journal_effect(*store, seq);
       if (!effect) {
-        spdlog::critical("audit log catch-up: journal record {} cannot be read: {}", seq, effect.error());
+        spdlog::critical("audit log catch-up: {}", effect.error());
         return 1;
       }
       if (auto l = actors::audit_line_for(*audit, addresses, *effect, seq)) lines.push_back(std::move(*l));
@@ -354,6 +352,13 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   std::shared_ptr<actors::CheckpointBook> checkpoints = std::move(checkpoints_open).value();
+  // The entries no signed checkpoint covers yet, compared with the journal before the next
+  // checkpoint can sign them (those just regenerated from it need no comparison).
+  if (auto err = actors::check_audit_against_journal(*audit, addresses, *store, checkpoints->signed_size() + 1,
+                                                     audit_report.entries, report->last_seq)) {
+    spdlog::critical("{}", *err);
+    return 1;
+  }
   spdlog::info("audit address {}; a signed checkpoint every {} entries or {} s (chain id {})",
                chain::to_checksummed(checkpoints->audit_address()), settings.audit_checkpoint_every_entries,
                settings.audit_checkpoint_interval_seconds, settings.eth_chain_id);

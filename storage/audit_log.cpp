@@ -435,12 +435,12 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   return append_entry(entry, kind, source, address, journal_seq);
 }
 
-std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
-                                   const chain::Address& recipient, std::uint64_t journal_seq) {
+AuditLog::Built AuditLog::build(const LedgerEntry& entry, const std::string& kind, const std::string& source,
+                               const chain::Address& recipient, std::uint64_t journal_seq, std::uint64_t seq,
+                               const chain::Hash256& prev_hash, const chain::PrivateKey* key, const chain::Address& signer) {
   chain::audit::EntryFields f;
-  // hashes_ changes only here (the one thread that stages entries), so reading it needs no lock.
-  f.seq = hashes_.size() + 1;
-  f.prev_hash = hashes_.empty() ? chain::Hash256{} : hashes_.back();
+  f.seq = seq;
+  f.prev_hash = prev_hash;
   f.timestamp = iso_utc(entry.at, UtcSuffix::z);
   f.kind = kind;
   f.event_id = entry.event_id;
@@ -450,16 +450,17 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   f.balance_wei = entry.balance_after;
   f.reason = entry.reason;
   const std::string canonical = chain::audit::entry_canonical(f, entry.metadata);
-  const chain::Hash256 hash = chain::keccak256(canonical);
+  Built out;
+  out.hash = chain::keccak256(canonical);
   // The host wrapper, canonical (sorted keys), written directly.
-  std::string line;
+  std::string& line = out.line;
   line.reserve(canonical.size() + 256);
   line += "{\"audit_entry\":";
-  if (entry_key_) {
-    line += chain::audit::with_entry_signature(chain::audit::with_entry_hash(canonical, hash), entry_signer_,
-                                               chain::sign_digest(*entry_key_, chain::eip191_hash32(hash)).to_hex());
+  if (key) {
+    line += chain::audit::with_entry_signature(chain::audit::with_entry_hash(canonical, out.hash), signer,
+                                               chain::sign_digest(*key, chain::eip191_hash32(out.hash)).to_hex());
   } else {
-    chain::audit::append_with_entry_hash(line, canonical, hash);
+    chain::audit::append_with_entry_hash(line, canonical, out.hash);
   }
   line += ",\"journal_seq\":" + std::to_string(journal_seq) + ",\"received_at\":";
   append_canonical_string(line, f.timestamp);
@@ -468,17 +469,28 @@ std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& 
   line += "\",\"source\":";
   append_canonical_string(line, source);
   line += '}';
+  return out;
+}
+
+std::string AuditLog::append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
+                                   const chain::Address& recipient, std::uint64_t journal_seq) {
+  // hashes_ changes only here (the one thread that stages entries), so reading it needs no lock.
+  const std::uint64_t seq = hashes_.size() + 1;
+  Built built = build(entry, kind, source, recipient, journal_seq, seq, hashes_.empty() ? chain::Hash256{} : hashes_.back(),
+                      entry_key_ ? &*entry_key_ : nullptr, entry_signer_);
+  std::string& line = built.line;
+  const chain::Hash256& hash = built.hash;
   const std::uint64_t fp = event_fingerprint(entry.event_id);
   std::unique_lock lock(mutex_);
-  const std::uint32_t orchestrator = orchestrator_number(entry.orchestrator_id, f.seq);
+  const std::uint32_t orchestrator = orchestrator_number(entry.orchestrator_id, seq);
   IndexRecord r{hash, staged_offset_, static_cast<std::uint32_t>(line.size()), orchestrator, fp, 0};
   r.check = r.compute_check();
   staged_index_.append(reinterpret_cast<const char*>(&r), sizeof r);
-  remember(hash, staged_offset_, static_cast<std::uint32_t>(line.size()), orchestrator, fp, f.seq);
+  remember(hash, staged_offset_, static_cast<std::uint32_t>(line.size()), orchestrator, fp, seq);
   staged_offset_ += line.size() + 1;
   staged_hashes_.push_back(hash);  // the tree takes them in bulk when they are written
   last_journal_seq_ = journal_seq;
-  return line;
+  return std::move(built.line);
 }
 
 std::optional<std::string> AuditLog::write(const std::vector<std::string>& lines) {

@@ -82,6 +82,17 @@ class AuditLog {
                            const std::string& recipient, std::uint64_t journal_seq);
   std::string append_entry(const LedgerEntry& entry, const std::string& kind, const std::string& source,
                            const chain::Address& recipient, std::uint64_t journal_seq);
+  // The line for a balance change as entry `seq` after `prev_hash`, signed with `key` when
+  // one is given: a pure function of its inputs (append_entry stages it; start-up rebuilds
+  // stored entries with it to compare them with the journal).
+  struct Built {
+    std::string line;
+    chain::Hash256 hash{};
+  };
+  static Built build(const LedgerEntry& entry, const std::string& kind, const std::string& source,
+                     const chain::Address& recipient, std::uint64_t journal_seq, std::uint64_t seq,
+                     const chain::Hash256& prev_hash, const chain::PrivateKey* key = nullptr,
+                     const chain::Address& signer = {});
   // Writer: appends staged lines (one write); sync() makes them durable.
   std::optional<std::string> write(const std::vector<std::string>& lines);
   std::optional<std::string> sync();

@@ -156,7 +156,12 @@ TEST_F(SnapshotTest, DamageBehindTheSnapshotStopsTheNode) {
     EXPECT_TRUE(events.status == 500 || events.status == 0) << events.status << " " << events.body;
     EXPECT_EQ(damaged.wait_exit(std::chrono::seconds(20)), 70) << damaged.log();
   }
-  EXPECT_NE(damaged.log().find("journal check: journal.jsonl is damaged"), std::string::npos) << damaged.log();
+  // Found by the background check, or first by start-up's comparison of the audit entries no
+  // checkpoint covers yet with the records they describe (here all of them: no checkpoint yet).
+  const std::string& log = damaged.log();
+  EXPECT_TRUE(log.find("journal check: journal.jsonl is damaged") != std::string::npos ||
+              log.find("journal check: journal record 50: record hash does not match its content") != std::string::npos)
+      << log;
 }
 
 }  // namespace

@@ -286,6 +286,72 @@ TEST_F(TransparencyTest, RestartsFromTheIndexAndCatchesDamageItCovers) {
   verify_whole_log(9);
 }
 
+// Entries past the last signed checkpoint are compared with the journal records they describe
+// at start-up: an edited entry chained anew (its hash and every later link recomputed) is
+// refused, not signed by the next checkpoint. Signed and unsigned entries both compare clean.
+TEST_F(TransparencyTest, AnEditedEntryNoCheckpointCoversIsRefusedAtStartUp) {
+  for (const bool signed_entries : {false, true}) {
+    SCOPED_TRACE(signed_entries ? "signed entries" : "unsigned entries");
+    auto env = env_;
+    env["PAYMENTS_AUDIT_SIGN_ENTRIES"] = signed_entries ? "true" : "false";
+    std::filesystem::remove_all(dir_.str() + "/data");
+    start_node(env);
+    make_traffic(7);
+    ASSERT_EQ(node_->terminate(), 0);
+    const std::string original = file_text(audit_path());
+    std::vector<std::string> lines;
+    for (std::istringstream in(original); std::getline(in, lines.emplace_back());) {}
+    lines.pop_back();
+    ASSERT_EQ(lines.size(), 9u);
+    std::uint64_t covered = 0;
+    std::istringstream cps(file_text(dir_.str() + "/data/checkpoints.jsonl"));
+    for (std::string l; std::getline(cps, l);) covered = static_cast<std::uint64_t>(parse_json(l).at("seq").as_int64());
+    ASSERT_GE(covered, 5u);
+    ASSERT_LE(covered, 7u);  // entries 8 and 9 (the last credit, the adjustment) are not signed yet
+
+    // A clean restart compares the unsigned tail and starts, with the setting either way.
+    auto other = env;
+    other["PAYMENTS_AUDIT_SIGN_ENTRIES"] = signed_entries ? "false" : "true";
+    start_node(other);
+    ASSERT_EQ(node_->terminate(), 0);
+    ASSERT_EQ(file_text(audit_path()), original);
+
+    // Entry 8 credited ten times as much, its hash and entry 9's link recomputed.
+    Hash256 prev = h(parse_json(lines[6]).at("audit_entry").at("entry_hash"));
+    for (std::size_t i = 7; i < lines.size(); ++i) {
+      auto wrapper = parse_json(lines[i]).as_object();
+      json::object entry = wrapper.at("audit_entry").as_object();
+      if (i == 7) {
+        std::string delta(entry.at("delta_wei").as_string());
+        entry["delta_wei"] = delta + "0";
+      }
+      entry["prev_hash"] = chain::to_hex(prev);
+      entry.erase("entry_hash");
+      entry.erase("signer");
+      entry.erase("signature");
+      prev = chain::audit::entry_hash(entry);
+      entry["entry_hash"] = chain::to_hex(prev);
+      wrapper["audit_entry"] = entry;
+      lines[i] = canonical_json(wrapper);
+    }
+    std::string edited;
+    for (const auto& l : lines) edited += l + "\n";
+    std::ofstream(audit_path(), std::ios::binary | std::ios::trunc) << edited;
+    std::filesystem::remove(dir_.str() + "/data/audit.index");  // as its lines were rewritten
+    NodeProcess refused(dir_.str() + "/data", env);
+    EXPECT_FALSE(refused.start(std::chrono::seconds(10)));
+    EXPECT_NE(refused.log().find("audit log: entry 8 differs from journal record 10"), std::string::npos) << refused.log();
+    EXPECT_EQ(file_text(dir_.str() + "/data/checkpoints.jsonl").find("\"seq\":8"), std::string::npos);
+
+    // The remedy the message gives: the log moved aside is rebuilt, byte for byte.
+    std::filesystem::remove(audit_path());
+    std::filesystem::remove(dir_.str() + "/data/audit.orchestrators");
+    start_node(env);
+    EXPECT_EQ(file_text(audit_path()), original);
+    ASSERT_EQ(node_->terminate(), 0);
+  }
+}
+
 TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
   const std::string keystore = dir_.str() + "/keystore.json";
   std::ofstream(keystore) << R"({"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"6087dab2f9fdbbfaddc31a909735c1e6"},)"
