@@ -100,7 +100,12 @@ Decision Book::void_payout(const std::string& id, const std::optional<std::strin
   auto it = payouts_.find(id);
   if (it == payouts_.end()) return Decision::fail(404, "Payout not found");
   const Payout& old = *it->second;
-  if (old.status == "voided") return Decision{std::nullopt, std::nullopt, old.to_view()};
+  if (old.status == "voided") {
+    // The same void again (or one that names no reason) answers as the first did; another
+    // reason would be a different record, as another transaction is for a post.
+    if (!reason || reason == old.void_reason) return Decision{std::nullopt, std::nullopt, old.to_view()};
+    return Decision::fail(409, "Payout already voided with another reason");
+  }
   if (old.status == "posted") return Decision::fail(409, "Payout already posted");
   Payout p = old;
   p.status = "voided";

@@ -131,8 +131,17 @@ TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
   ASSERT_FALSE(l.reserve("p2", kEth / 4).failure);
   ASSERT_FALSE(l.keep(l.book.void_payout("p2", std::nullopt, kNow)).failure);
   EXPECT_FALSE(l.book.void_payout("p2", std::nullopt, kNow).effect);  // voided again: nothing new
+  // Another reason is a conflict; the first one, or none, answers as before.
+  ASSERT_FALSE(l.reserve("p4", kEth / 16).failure);
+  ASSERT_FALSE(l.keep(l.book.void_payout("p4", std::string("dropped"), kNow)).failure);
+  EXPECT_EQ(l.book.void_payout("p4", std::string("replaced"), kNow).failure->status, 409);
+  auto same = l.book.void_payout("p4", std::string("dropped"), kNow);
+  ASSERT_FALSE(same.failure);
+  EXPECT_FALSE(same.effect);
+  EXPECT_EQ(same.response.at("void_reason").as_string(), "dropped");
+  EXPECT_FALSE(l.book.void_payout("p4", std::nullopt, kNow).failure);
   EXPECT_EQ(l.book.post_payout("p2", kTx, std::nullopt, kNow).failure->status, 409);
-  EXPECT_EQ(l.book.last_seq(), seq + 3);
+  EXPECT_EQ(l.book.last_seq(), seq + 5);
   // A posted transaction pays this orchestrator once; a repeat with another block is a conflict.
   ASSERT_FALSE(l.reserve("p3", kEth / 8).failure);
   EXPECT_EQ(l.book.post_payout("p3", kTx, std::nullopt, kNow).failure->status, 409);
