@@ -190,7 +190,7 @@ Outcome verify_file(const VerifyOptions& o) {
   const int fd = ::open(o.log_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {2, "cannot read " + o.log_file, {}};
   struct stat st {};
-  const std::uint64_t total = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  std::uint64_t total = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   LogVerifier log(verify_threads(o));
   log.reserve(static_cast<std::size_t>(total / 512));  // entries are larger than this
   if (!o.event_id.empty()) log.watch_event(o.event_id);
@@ -213,6 +213,14 @@ Outcome verify_file(const VerifyOptions& o) {
       if (p) ::munmap(const_cast<char*>(p), n);
     }
   } unmap{data, total};
+  // An unterminated last line is a write still in progress, or one a crash tore: the node
+  // writes every line with its newline and cuts such a tail at start-up. It is no entry (and
+  // no checkpoint covers it); its size is reported.
+  const std::uint64_t file_bytes = total;
+  if (total && data[total - 1] != '\n') {
+    const auto* last_nl = static_cast<const char*>(::memrchr(data, '\n', total));
+    total = last_nl ? static_cast<std::uint64_t>(last_nl - data) + 1 : 0;
+  }
   constexpr std::uint64_t kBatchBytes = 32 << 20;
   std::uint64_t pos = 0;
   while (pos < total) {
@@ -252,6 +260,7 @@ Outcome verify_file(const VerifyOptions& o) {
   out.details["entries"] = log.size();
   out.details["head_hash"] = chain::to_hex(log.head());
   out.details["merkle_root"] = chain::to_hex(log.root());
+  if (total < file_bytes) out.details["torn_tail_bytes"] = file_bytes - total;
 
   // Checkpoints: the given file, else checkpoints.jsonl next to the log.
   std::string cp_path = o.checkpoints_file;

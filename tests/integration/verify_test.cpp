@@ -111,6 +111,32 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   EXPECT_EQ(verify({"--url", "http://127.0.0.1:1", "--checkpoints", checkpoints_}).exit_code, 2);
 }
 
+// A last line without its newline (a write in progress, or torn by a crash; start-up cuts it)
+// is not an entry: the rest verifies, and its size is reported. A complete damaged last line
+// still fails.
+TEST_F(VerifyTest, AnUnterminatedLastLineIsReportedNotVerified) {
+  ASSERT_EQ(node_->terminate(), 0);
+  const auto lines = read_lines(log_);
+  ASSERT_EQ(lines.size(), 31u);
+  const std::string copy = dir_.str() + "/torn.jsonl";
+  write_lines(copy, lines);
+  std::ofstream(copy, std::ios::app) << lines[30].substr(0, 100);
+  auto r = verify({"--log", copy, "--checkpoints", checkpoints_});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto doc = parse_json(r.output);
+  EXPECT_EQ(doc.at("entries").as_int64(), 31);
+  EXPECT_EQ(doc.at("torn_tail_bytes").as_int64(), 100);
+  auto damaged = lines;
+  damaged.push_back(lines[30].substr(0, 100));  // the same bytes with a newline: a bad entry
+  int code = 0;
+  EXPECT_NE(tampered(damaged, &code).find("entry 32"), std::string::npos);
+  EXPECT_EQ(code, 1);
+  // The whole file one unterminated line: no entries, and the checkpoints are beyond it.
+  std::ofstream(copy, std::ios::trunc) << lines[0].substr(0, 50);
+  auto alone = verify({"--log", copy, "--checkpoints", checkpoints_});
+  EXPECT_EQ(alone.exit_code, 1) << alone.output;
+}
+
 TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   ASSERT_EQ(node_->terminate(), 0);
   const auto lines = read_lines(log_);
