@@ -39,7 +39,10 @@ class TransparencyTest : public NodeTest {
                                                 {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}};
   std::string audit_path() { return dir_.str() + "/data/audit.jsonl"; }
 
-  void make_traffic(int workloads) {
+  // The policy entry, `workloads` credits and an adjustment. With `checkpoint_at`, waits for
+  // the checkpoint of that many entries before going on: the auditor signs once per write it
+  // is told of, so on a loaded machine one checkpoint can cover two steps of 5.
+  void make_traffic(int workloads, std::int64_t checkpoint_at = 0) {
     register_orchestrator("o1", address_of(1));
     register_orchestrator("o2", address_of(2));
     for (int i = 0; i < workloads; ++i) {
@@ -47,6 +50,7 @@ class TransparencyTest : public NodeTest {
                                                         {"orchestrator_id", i % 2 ? "o2" : "o1"},
                                                         {"duration_ms", 60000 + i}});
       ASSERT_EQ(r.status, 200) << r.body;
+      if (checkpoint_at == 2 + i) wait_for_checkpoint(checkpoint_at);
     }
     auto adj = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-0.000001"}},
                     {{"Idempotency-Key", "adj-1"}});
@@ -110,7 +114,7 @@ TEST_F(TransparencyTest, ACheckpointSignedForAnotherChainIsSignedAgainForTheConf
 
 TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   start_node(env_);
-  make_traffic(12);
+  make_traffic(12, 5);  // two checkpoints at least: at 5, and at 10 or later
   // The policy snapshot, then 12 credits and an adjustment.
   const Hash256 root = verify_whole_log(14);
   wait_for_checkpoint(10);
