@@ -1,6 +1,7 @@
 #include "actors/journal.hpp"
 #include "actors/fatal.hpp"
 #include "domain/canonical_json.hpp"
+#include "domain/orchestrator.hpp"
 #include "storage/record_format.hpp"
 
 #include <spdlog/spdlog.h>
@@ -62,7 +63,9 @@ std::optional<AuditInput> audit_input_for(AddressBook& addresses, const Effect& 
   }
   if (!effect.entry) return std::nullopt;
   auto [kind, source] = storage::audit_kind_and_source(*effect.entry, effect.type);
-  auto it = addresses.find(effect.entry->orchestrator_id);
+  // The ledger's own entries (the policy) go to no one, whatever registered that id once.
+  auto it = effect.entry->orchestrator_id == kSystemOrchestratorId ? addresses.end()
+                                                                    : addresses.find(effect.entry->orchestrator_id);
   return AuditInput{std::move(kind), std::move(source), it == addresses.end() ? chain::Address{} : it->second};
 }
 

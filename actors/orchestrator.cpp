@@ -6,11 +6,12 @@
 namespace lpops::actors {
 
 caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, boost::json::object record,
-                                 caf::actor ledger, std::shared_ptr<Metrics> metrics) {
+                                 caf::actor ledger, std::shared_ptr<Metrics> metrics, std::int64_t health_ttl_seconds) {
   stop_process_on_exception(self, "orchestrator");
   auto& st = self->state;
   st.record = std::move(record);
   st.ledger = std::move(ledger);
+  st.health_ttl_seconds = health_ttl_seconds;
   st.actor_metrics = &metrics->actor("orchestrator");
   st.actor_metrics->live->Increment();
   self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
@@ -35,12 +36,15 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
         std::string message = blocked ? "Registration blocked (address denylisted)"
                                       : first ? "Registered orchestrator" : "Registration refreshed";
         if (!blocked && !json::value(rec["cooldown_expires_at"]).is_null()) message += " (cooldown active)";
-        auto respond = [rec, address = m.registration.address, message](const SignedWei& balance) {
+        // Eligibility as the views compute it (a fresh health push reporting no service up
+        // makes the orchestrator ineligible), not only the stored flag.
+        const bool eligible = is_eligible(rec, {now, self->state.health_ttl_seconds});
+        auto respond = [rec, address = m.registration.address, message, eligible](const SignedWei& balance) {
           json::object r;
           r["orchestrator_id"] = rec.at("orchestrator_id");
           r["address"] = address;
           r["balance_eth"] = format_eth(balance);
-          r["eligible_for_payments"] = rec.at("eligible_for_payments");
+          r["eligible_for_payments"] = eligible;
           r["is_top_100"] = rec.at("is_top_100");
           r["denylisted"] = rec.at("denylisted");
           r["registration_count"] = rec.at("registration_count");

@@ -12,11 +12,12 @@ struct OrchestratorState {
   static inline const char* name = "orchestrator";
   boost::json::object record;
   caf::actor ledger;
+  std::int64_t health_ttl_seconds = 120;
   ActorMetrics* actor_metrics = nullptr;
   std::uint64_t handled = 0;
 };
 
 caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, boost::json::object record,
-                                 caf::actor ledger, std::shared_ptr<Metrics> metrics);
+                                 caf::actor ledger, std::shared_ptr<Metrics> metrics, std::int64_t health_ttl_seconds);
 
 }  // namespace lpops::actors

@@ -4,6 +4,8 @@
 #include "actors/orchestrator.hpp"
 #include "domain/json_fields.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace lpops::actors {
 namespace {
 
@@ -11,7 +13,7 @@ using Self = caf::stateful_actor<RegistryState>;
 
 caf::actor spawn_orchestrator(Self* self, const std::string& id, const std::string& address, json::object record) {
   auto& st = self->state;
-  auto actor = self->spawn(orchestrator_actor, std::move(record), st.ledger, st.metrics);
+  auto actor = self->spawn(orchestrator_actor, std::move(record), st.ledger, st.metrics, st.options.health_ttl_seconds);
   st.orchestrators[id] = RegistryState::Entry{actor, address};
   st.by_address[address] = id;
   return actor;
@@ -85,8 +87,18 @@ caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf:
   for (auto& rec : records) {
     std::string id = get_string(rec, "orchestrator_id");
     std::string address = lower_ascii(get_string(rec, "address"));
-    // The denylist may have grown since the record was written: the flag sticks.
-    if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) mark_denylisted(rec, now_micros());
+    // The denylist may have grown since the record was written: the flag sticks, in the
+    // ledger's copy too (views, payouts and credentials read that one), journalled before
+    // anything the node serves can read it (the ledger answers in order, after durability).
+    if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) {
+      mark_denylisted(rec, now_micros());
+      self->send(st.ledger, UpsertOrchestrator{rec, [](const SignedWei&) { return std::string{}; },
+                                               [id](int status, std::string body) {
+                                                 if (status >= 300)
+                                                   spdlog::error("orchestrator {}: the denylist flag was not stored: {}", id, body);
+                                               }});
+      spdlog::warn("orchestrator {}: its address {} is on PAYMENTS_ADDRESS_DENYLIST; flagged denylisted", id, address);
+    }
     spawn_orchestrator(self, id, address, std::move(rec));
   }
   return {

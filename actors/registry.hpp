@@ -18,6 +18,7 @@ struct RegistryOptions {
   std::set<std::string> address_denylist;  // lower-cased
   std::size_t registrations_per_minute = 5;
   std::size_t registration_burst = 5;      // per 10 s
+  std::int64_t health_ttl_seconds = 120;   // PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS: eligibility in replies
 };
 
 struct RegistryState {

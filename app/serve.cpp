@@ -411,6 +411,7 @@ int serve(const ServeOptions& o) {
   registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};
   registry_options.registrations_per_minute = static_cast<std::size_t>(settings.registration_per_minute);
   registry_options.registration_burst = static_cast<std::size_t>(settings.registration_burst);
+  registry_options.health_ttl_seconds = settings.forwarder_health_ttl_seconds;
   caf::actor rank;
   if (settings.top_contract_address) {
     auto rpc = chain.rpc(settings.eth_rpc_url);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "domain/json_fields.hpp"
+#include "domain/orchestrator.hpp"
 
 namespace lpops {
 namespace {
@@ -337,7 +338,7 @@ Decision Book::record_policy(const std::string& policy_hash, const json::object&
   if (policies_.count(event_id)) return Decision{std::nullopt, std::nullopt, json::object{{"recorded", false}}};
   LedgerEntry entry;
   entry.event_id = event_id;
-  entry.orchestrator_id = "__system__";
+  entry.orchestrator_id = kSystemOrchestratorId;
   entry.reason = "policy";
   entry.metadata = {{"policy_hash", policy_hash}, {"policy", policy}};
   entry.at = now;

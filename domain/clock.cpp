@@ -143,29 +143,37 @@ std::optional<UnixMicros> parse_iso(std::string_view s) {
   if (s.size() < 10 || !read_int(s, 0, 4, year) || s[4] != '-' || !read_int(s, 5, 2, month) ||
       s[7] != '-' || !read_int(s, 8, 2, day))
     return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31) return std::nullopt;
+  // A real calendar day, as Python's datetime requires (2026-02-31 is no date).
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1) return std::nullopt;
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0) || year < 1) return std::nullopt;
   std::size_t pos = 10;
   std::int64_t micros = 0;
+  // The time as Python 3.11's fromisoformat reads it: HH, HH:MM, HH:MM:SS, then a fraction of
+  // any length (digits past the sixth dropped).
   if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
-    if (!read_int(s, pos + 1, 2, hour) || s.size() < pos + 6 || s[pos + 3] != ':' ||
-        !read_int(s, pos + 4, 2, minute))
-      return std::nullopt;
-    pos += 6;
+    if (!read_int(s, pos + 1, 2, hour)) return std::nullopt;
+    pos += 3;
     if (pos < s.size() && s[pos] == ':') {
-      if (!read_int(s, pos + 1, 2, second)) return std::nullopt;
+      if (!read_int(s, pos + 1, 2, minute)) return std::nullopt;
       pos += 3;
-      if (pos < s.size() && s[pos] == '.') {
-        std::size_t start = ++pos;
-        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-        std::size_t len = pos - start;
-        if (len == 0 || len > 9) return std::nullopt;
-        std::int64_t frac = 0;
-        for (std::size_t i = 0; i < 6; ++i) frac = frac * 10 + (i < len ? s[start + i] - '0' : 0);
-        micros = frac;
+      if (pos < s.size() && s[pos] == ':') {
+        if (!read_int(s, pos + 1, 2, second)) return std::nullopt;
+        pos += 3;
+        if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+          const std::size_t start = ++pos;
+          while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+          const std::size_t len = pos - start;
+          if (len == 0) return std::nullopt;
+          std::int64_t frac = 0;
+          for (std::size_t i = 0; i < 6; ++i) frac = frac * 10 + (i < len ? s[start + i] - '0' : 0);
+          micros = frac;
+        }
       }
     }
   }
-  if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
   std::int64_t offset_seconds = 0;
   if (pos < s.size()) {
     if (s[pos] == 'Z' || s[pos] == 'z') {

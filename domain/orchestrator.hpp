@@ -13,6 +13,9 @@
 namespace lpops {
 
 inline constexpr std::size_t kMaxOrchestratorIdChars = 128;
+// The id under which the ledger records its own entries (the pricing policy): no
+// orchestrator may register it.
+inline constexpr const char* kSystemOrchestratorId = "__system__";
 
 struct Registration {
   std::string orchestrator_id;

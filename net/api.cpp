@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/algorithm/string/predicate.hpp>
-#include <boost/url/pct_string_view.hpp>
 
 #include <chrono>
 
@@ -166,11 +165,10 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string query = target.size() > raw_path.size() ? std::string(target.substr(raw_path.size() + 1)) : "";
     std::string path;
-    auto encoded = boost::urls::make_pct_string_view(raw_path);
-    // Decoded as the reference decodes it: bytes that are not UTF-8 become U+FFFD (so an id
-    // taken from the path is valid text wherever it is echoed or stored).
-    if (encoded) path = replace_invalid_utf8(encoded->decode());
-    else path = replace_invalid_utf8(raw_path);
+    // Decoded as the reference decodes it: a '%' that starts no escape is text, and bytes
+    // that are not UTF-8 become U+FFFD (so an id taken from the path is valid text wherever
+    // it is echoed or stored).
+    path = percent_decode(raw_path, false);
     if (path.size() > 1 && path.back() == '/') path.pop_back();
     auto segments = split_path(path);
 

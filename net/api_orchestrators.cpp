@@ -35,6 +35,11 @@ void ask_ledger(Call& call, std::function<std::pair<int, std::string>(const Book
 Registration read_registration(BodyReader& body, Validation& v) {
   Registration r;
   r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
+  if (r.orchestrator_id == kSystemOrchestratorId) {
+    json::value in(r.orchestrator_id);
+    v.add("body", "orchestrator_id", "value_error",
+          std::string("Value error, orchestrator_id ") + kSystemOrchestratorId + " is reserved for the ledger's own entries", &in);
+  }
   r.address = body.required_string("address", 1, 42);
   if (v.ok() && !is_address(r.address)) {
     json::value in(r.address);

@@ -61,10 +61,14 @@ void patch_workload(Call& call) {
   caf::anon_send(call.ctx->ledger, actors::PatchWorkload{call.params[0], std::move(p), call.reply()});
 }
 
-// since/until as the reference reads them: a final "Z" is optional, naive means UTC.
+constexpr std::size_t kMaxTimestampChars = 256;
+
+// since/until as the reference reads them: a final "Z" is optional, naive means UTC. False
+// for a value that is no timestamp (400); one over kMaxTimestampChars is a validation error
+// in `v` (422), never a filter left out.
 bool read_range(QueryReader& q, std::optional<UnixMicros>& since, std::optional<UnixMicros>& until) {
   for (auto [key, out] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
-    if (auto text = q.string(key, 64)) {
+    if (auto text = q.string(key, kMaxTimestampChars)) {
       *out = parse_iso(*text);
       if (!*out) return false;
     }
@@ -79,9 +83,10 @@ void list_workloads(Call& call) {
   f.orchestrator_id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
   f.status = q.string("status", 32);
   if (auto limit = q.integer("limit", 1, 500)) f.limit = static_cast<std::size_t>(*limit);
+  const bool range_ok = read_range(q, f.since, f.until);
   if (!v.ok()) return call.respond(v.response());
   if (f.status && !is_workload_status(*f.status)) return call.respond(detail_response(400, "Invalid status filter"));
-  if (!read_range(q, f.since, f.until)) return call.respond(detail_response(400, "Invalid timestamp filter"));
+  if (!range_ok) return call.respond(detail_response(400, "Invalid timestamp filter"));
   caf::anon_send(call.ctx->ledger, actors::Query{[f](const Book& book) {
                                                    json::array rows;
                                                    for (const Workload* w : book.list_workloads(f)) rows.push_back(w->to_view());
@@ -94,9 +99,11 @@ void workload_summary(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
   std::optional<UnixMicros> since, until;
-  if (!read_range(q, since, until)) return call.respond(detail_response(400, "Invalid timestamp filter"));
+  const bool range_ok = read_range(q, since, until);
+  if (!v.ok()) return call.respond(v.response());
+  if (!range_ok) return call.respond(detail_response(400, "Invalid timestamp filter"));
   // range_start / range_end echo the filters as given, as the reference does.
-  auto as_given = [&q](const char* key) { return q.string(key, 64); };
+  auto as_given = [&q](const char* key) { return q.string(key, kMaxTimestampChars); };
   caf::anon_send(call.ctx->ledger,
                  actors::Query{[since, until, start = as_given("since"), end = as_given("until")](const Book& book) {
                                  json::object out;

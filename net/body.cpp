@@ -2,7 +2,6 @@
 
 #include "domain/canonical_json.hpp"
 
-#include <boost/url/parse_query.hpp>
 
 #include <cctype>
 #include <charconv>
@@ -112,6 +111,34 @@ std::optional<bool> lax_bool(std::string_view text) {
   for (const char* f : {"false", "0", "no", "off", "f", "n"})
     if (s == f) return false;
   return std::nullopt;
+}
+
+// An integer in text as pydantic's lax mode reads one: surrounding whitespace ignored, an
+// optional sign, digits, and optionally a '.' followed by zeros only ("3.0" is 3). `side` is
+// set to +1 / -1 for a well-formed integer out of int64's range.
+std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
+  side = 0;
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  if (const auto dot = s.find('.'); dot != std::string_view::npos) {
+    if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
+    s = s.substr(0, dot);
+  }
+  const bool negative = !s.empty() && s.front() == '-';
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return std::nullopt;  // one sign at most
+  }
+  std::int64_t n = 0;
+  const auto res = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (res.ptr != s.data() + s.size()) return std::nullopt;
+  if (res.ec == std::errc::result_out_of_range) {
+    side = negative ? -1 : 1;
+    return std::nullopt;
+  }
+  if (res.ec != std::errc{}) return std::nullopt;
+  return n;
 }
 
 // The path ("data.x", "items.3") of the first number in `v` that is not finite, if any.
@@ -255,7 +282,18 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
   if (v->is_double()) d = v->get_double();
   else if (v->is_int64()) d = static_cast<double>(v->get_int64());
   else if (v->is_uint64()) d = static_cast<double>(v->get_uint64());
-  else {
+  else if (v->is_string()) {
+    // pydantic's lax float from text: trimmed, an optional sign, a decimal number.
+    std::string_view t = v->get_string();
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+    if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
+    const auto res = std::from_chars(t.data(), t.data() + t.size(), d);
+    if (t.empty() || res.ec != std::errc{} || res.ptr != t.data() + t.size()) {
+      v_.add("body", key, "float_parsing", "Input should be a valid number, unable to parse string as a number", v);
+      return std::nullopt;
+    }
+  } else {
     v_.add("body", key, "float_type", "Input should be a valid number", v);
     return std::nullopt;
   }
@@ -284,11 +322,10 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
     if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) n = static_cast<std::int64_t>(d);
     else if (std::isfinite(d) && d == std::floor(d)) (d < 0 ? too_small : too_big) = true;
   } else if (v->is_string()) {
-    std::string_view s = v->get_string();
-    std::int64_t parsed = 0;
-    auto res = std::from_chars(s.data(), s.data() + s.size(), parsed);
-    if (res.ec == std::errc{} && res.ptr == s.data() + s.size()) n = parsed;
-    else if (res.ec == std::errc::result_out_of_range) (s.starts_with('-') ? too_small : too_big) = true;
+    int side = 0;
+    n = lax_int(v->get_string(), side);
+    too_big = side > 0;
+    too_small = side < 0;
   }
   if (!n && !too_big && !too_small) {
     v_.add("body", key, "int_type", "Input should be a valid integer", v);
@@ -391,15 +428,45 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
   return out;
 }
 
+std::string percent_decode(std::string_view text, bool plus_as_space) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '+' && plus_as_space) {
+      out += ' ';
+    } else if (c == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += c;
+    }
+  }
+  return replace_invalid_utf8(out);
+}
+
+// The query as the reference reads it (Starlette: urllib's parse_qsl with blank values
+// kept): fields split at '&' (empty ones skipped), name and value at the first '=' (none:
+// an empty value), each form-decoded. Nothing in a query makes the whole of it unreadable: a
+// stray '%' or '[' is text, and the other parameters still apply.
 QueryReader::QueryReader(std::string_view query, Validation& v) : v_(v) {
-  auto parsed = boost::urls::parse_query(query);
-  if (!parsed) return;
-  boost::urls::encoding_opts opts;
-  opts.space_as_plus = true;  // form encoding: '+' is a space
-  // Decoded as the reference decodes them: bytes that are not UTF-8 become U+FFFD, so that
-  // nothing echoed back (an error's input, a filter as given) is invalid JSON text.
-  for (auto p : *parsed)
-    params_.emplace(replace_invalid_utf8(p.key.decode(opts)), replace_invalid_utf8(p.value.decode(opts)));  // first value wins
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view field = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (field.empty()) continue;
+    const auto eq = field.find('=');
+    const std::string_view name = field.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : field.substr(eq + 1);
+    // FastAPI reads a scalar parameter given twice as its last value.
+    params_.insert_or_assign(percent_decode(name, true), percent_decode(value, true));
+  }
 }
 
 std::optional<std::string> QueryReader::string(std::string_view key, std::size_t max_chars) {
@@ -417,15 +484,15 @@ std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int6
   auto it = params_.find(key);
   if (it == params_.end()) return std::nullopt;
   const std::string& s = it->second;
-  std::int64_t n = 0;
-  auto res = std::from_chars(s.data(), s.data() + s.size(), n);
+  int side = 0;
+  const auto n = lax_int(s, side);
   json::value in(s);
-  if (res.ec != std::errc{} || res.ptr != s.data() + s.size()) {
+  if (!n && !side) {
     v_.add("query", key, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", &in);
     return std::nullopt;
   }
-  if (n < min || n > max) {
-    v_.add("query", key, n < min ? "greater_than_equal" : "less_than_equal",
+  if (side || *n < min || *n > max) {
+    v_.add("query", key, side < 0 || (n && *n < min) ? "greater_than_equal" : "less_than_equal",
            "Input should be between " + std::to_string(min) + " and " + std::to_string(max), &in);
     return std::nullopt;
   }

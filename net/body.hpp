@@ -28,6 +28,11 @@ std::size_t code_points(std::string_view utf8);
 // taken from a URL or a header that a JSON response may echo.
 std::string replace_invalid_utf8(std::string_view bytes);
 
+// Percent-decoding as Python's urllib.parse.unquote does it (the reference's): %XX escapes
+// become bytes, any other '%' stays as it is; with `plus_as_space` (form fields), '+' is a
+// space. The result's bytes that are not UTF-8 become U+FFFD.
+std::string percent_decode(std::string_view text, bool plus_as_space);
+
 class Validation {
  public:
   void add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
@@ -80,7 +85,7 @@ class QueryReader {
   std::optional<bool> boolean(std::string_view key);
 
  private:
-  std::map<std::string, std::string, std::less<>> params_;
+  std::map<std::string, std::string, std::less<>> params_;  // a name given twice: its last value
   Validation& v_;
 };
 

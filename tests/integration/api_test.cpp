@@ -237,6 +237,27 @@ TEST_F(ApiTest, WorkloadListingFiltersAndSummary) {
   EXPECT_EQ(ranged.at("range_start").as_string(), "2000-01-01T00:00:00.5Z");
   EXPECT_TRUE(ranged.at("range_end").is_null());
   EXPECT_EQ(ranged.at("orchestrators").as_array().size(), 2u);
+
+  // A stray '%', '[' or '|' elsewhere in the query is text: the filters and the limit still
+  // apply (the whole query used to be dropped, listing everything).
+  EXPECT_EQ(get_json("/api/workloads?orchestrator_id=o1&x=%").at("workloads").as_array().size(), 3u);
+  EXPECT_EQ(get_json("/api/workloads?orchestrator_id=o1&x=%zz&limit=1").at("workloads").as_array().size(), 1u);
+  EXPECT_EQ(get_json("/api/ledger/events?orchestrator_id=o2&x=a[1]|{}").at("events").as_array().size(), 2u);
+  EXPECT_EQ(get("/api/workloads?status=bogus&x=%").status, 400);
+  EXPECT_EQ(get("/api/orchestrators/o1/stats?days=0&x=%").status, 422);
+  EXPECT_EQ(get_json("/api/orchestrators/o1/stats?days=%2B3").at("days").as_int64(), 3);
+  EXPECT_EQ(get_json("/api/workloads?limit=1&limit=3").at("workloads").as_array().size(), 3u);  // the last one
+  // since/until: fromisoformat's forms; a date that does not exist is 400; a very long value
+  // is refused (422), never dropped.
+  const std::string far = "2099-01-01T00:00:00." + std::string(60, '0');
+  EXPECT_EQ(get_json("/api/workloads?since=" + far).at("workloads").as_array().size(), 0u);
+  EXPECT_EQ(get_json("/api/workloads/summary?since=" + far).at("range_start").as_string(), far);
+  EXPECT_EQ(get_json("/api/workloads?until=2000-01-01T10").at("workloads").as_array().size(), 0u);
+  EXPECT_EQ(get("/api/workloads?since=2026-02-31").status, 400);
+  EXPECT_EQ(get("/api/workloads?since=2026-01-01T00:00:60").status, 400);
+  const std::string huge = "2099-01-01T00:00:00." + std::string(300, '0');
+  EXPECT_EQ(get("/api/workloads?since=" + huge).status, 422);
+  EXPECT_EQ(get("/api/workloads/summary?until=" + huge).status, 422);
 }
 
 TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
@@ -296,6 +317,10 @@ TEST_F(ApiTest, HealthPushDrivesEligibility) {
   auto view = get_json("/api/orchestrators/o1");
   EXPECT_FALSE(view.at("eligible_for_payments").as_bool());
   EXPECT_EQ(view.at("active_reason").as_string(), "forwarder_health");
+  // A registration meanwhile answers with the same eligibility as the view.
+  auto again = post("/api/orchestrators/register", json::object{{"orchestrator_id", "o1"}, {"address", address_of(1)}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_FALSE(parse_json(again.body).at("eligible_for_payments").as_bool()) << again.body;
   ASSERT_EQ(post("/api/orchestrators/o1/health",
                  json::object{{"source", "fw"}, {"data", json::object{{"ip", "10.0.0.9"}, {"summary", json::object{{"services_up", 3}}}}}})
                 .status,

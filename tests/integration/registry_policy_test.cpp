@@ -13,14 +13,36 @@ TEST_F(PolicyTest, DenylistedAddressIsRefusedAndFlagSticks) {
   EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Address is denylisted and cannot register");
   EXPECT_EQ(get_json("/api/orchestrators").at("orchestrators").as_array().size(), 0u);
 
-  // An orchestrator registered before its address was denylisted is flagged and refused.
+  // An orchestrator registered before its address was denylisted is flagged at start-up,
+  // in every view and for payouts, before anything else touches it; then refused.
   register_orchestrator("early", address_of(4));
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "early"}, {"amount_eth", "2"}}).status, 200);
   restart_node({{"PAYMENTS_ADDRESS_DENYLIST", address_of(3) + "," + address_of(4)}});
-  auto again = post("/api/orchestrators/register", json::object{{"orchestrator_id", "early"}, {"address", address_of(4)}});
-  EXPECT_EQ(again.status, 403);
   auto view = get_json("/api/orchestrators/early");
   EXPECT_TRUE(view.at("denylisted").as_bool());
   EXPECT_FALSE(view.at("eligible_for_payments").as_bool());
+  const auto listed = get_json("/api/orchestrators").at("orchestrators").as_array();
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_TRUE(listed[0].at("denylisted").as_bool());
+  auto payout = post("/api/payouts", json::object{{"orchestrator_id", "early"}, {"amount_eth", "1"}});
+  EXPECT_EQ(payout.status, 403) << payout.body;
+  auto again = post("/api/orchestrators/register", json::object{{"orchestrator_id", "early"}, {"address", address_of(4)}});
+  EXPECT_EQ(again.status, 403);
+  // The flag was journalled: it holds after another restart, with the address off the list.
+  restart_node({});
+  EXPECT_TRUE(get_json("/api/orchestrators/early").at("denylisted").as_bool());
+}
+
+// The ledger records its own entries (the pricing policy) under "__system__": no orchestrator
+// may take that id (it would become the policy entries' recipient).
+TEST_F(PolicyTest, TheLedgersOwnIdCannotBeRegistered) {
+  start_node({});
+  auto r = post("/api/orchestrators/register", json::object{{"orchestrator_id", "__system__"}, {"address", address_of(1)}});
+  EXPECT_EQ(r.status, 422) << r.body;
+  EXPECT_EQ(parse_json(r.body).at("detail").as_array()[0].at("loc").as_array()[1].as_string(), "orchestrator_id");
+  EXPECT_EQ(get_json("/api/orchestrators").at("orchestrators").as_array().size(), 0u);
+  restart_node({});  // and the node starts again
+  EXPECT_EQ(get("/api/orchestrators/__system__").status, 404);
 }
 
 TEST_F(PolicyTest, IpFieldsAreRedactedOutsideTheManagerAllowlist) {

@@ -175,7 +175,7 @@ TEST(QueryReader, BytesThatAreNotUtf8BecomeReplacementCharacters) {
 TEST(QueryReader, ParsesAndValidates) {
   Validation v;
   QueryReader q("limit=20&active_only=yes&name=a%20b&limit=99", v);
-  EXPECT_EQ(q.integer("limit", 1, 500), 20);
+  EXPECT_EQ(q.integer("limit", 1, 500), 99);  // FastAPI reads a repeated scalar's last value
   EXPECT_EQ(q.boolean("active_only"), true);
   EXPECT_EQ(q.string("name"), "a b");
   EXPECT_TRUE(v.ok());
@@ -184,6 +184,74 @@ TEST(QueryReader, ParsesAndValidates) {
   EXPECT_FALSE(q2.integer("limit", 1, 500));
   EXPECT_FALSE(q2.boolean("flag"));
   EXPECT_FALSE(bad.ok());
+}
+
+// Starlette's parse_qsl: a stray '%', '[' or raw byte anywhere is text, and never makes the
+// other parameters disappear (a listing without its filter or limit).
+TEST(QueryReader, MalformedEscapesAreTextAndTheRestStillApplies) {
+  Validation v;
+  QueryReader q("orchestrator_id=o%201&x=%&y=%zz&z=a[1]|{}&w=%4&plus=a+b%2Bc&&bare&limit=3", v);
+  EXPECT_EQ(q.string("orchestrator_id"), "o 1");
+  EXPECT_EQ(q.integer("limit", 1, 500), 3);
+  EXPECT_EQ(q.string("x"), "%");
+  EXPECT_EQ(q.string("y"), "%zz");
+  EXPECT_EQ(q.string("z"), "a[1]|{}");
+  EXPECT_EQ(q.string("w"), "%4");
+  EXPECT_EQ(q.string("plus"), "a b+c");
+  EXPECT_EQ(q.string("bare"), "");
+  EXPECT_TRUE(v.ok());
+  Validation raw;
+  QueryReader q2("name=caf\xc3\xa9&bad=\xff&limit=2", raw);
+  EXPECT_EQ(q2.string("name"), "caf\xc3\xa9");
+  EXPECT_EQ(q2.string("bad"), "\xef\xbf\xbd");
+  EXPECT_EQ(q2.integer("limit", 1, 5), 2);
+}
+
+// pydantic's lax integers from text, in a query or a JSON string: a sign, surrounding
+// whitespace and a zero fraction are fine; anything else is int_parsing, and a well-formed
+// integer past int64 is out of range on its side.
+TEST(QueryReader, IntegersAsPydanticReadsThem) {
+  Validation v;
+  QueryReader q("a=%2B3&b=3.0&c=%203%20&d=-0&e=7.&f=3.5&g=3e2&h=%2B-3&i=99999999999999999999&j=-99999999999999999999&k=", v);
+  EXPECT_EQ(q.integer("a", -10, 10), 3);
+  EXPECT_EQ(q.integer("b", -10, 10), 3);
+  EXPECT_EQ(q.integer("c", -10, 10), 3);
+  EXPECT_EQ(q.integer("d", -10, 10), 0);
+  EXPECT_EQ(q.integer("e", -10, 10), 7);
+  EXPECT_TRUE(v.ok());
+  for (const char* bad : {"f", "g", "h", "i", "j", "k"}) EXPECT_FALSE(q.integer(bad, -10, 10)) << bad;
+  const auto doc = json::parse(v.response().body);
+  const auto& errors = doc.at("detail").as_array();
+  ASSERT_EQ(errors.size(), 6u);
+  EXPECT_EQ(errors[3].at("type").as_string(), "less_than_equal");
+  EXPECT_EQ(errors[4].at("type").as_string(), "greater_than_equal");
+  EXPECT_EQ(errors[5].at("type").as_string(), "int_parsing");
+}
+
+// A float field (health_timeout) takes numeric text as pydantic's lax mode does.
+TEST(BodyReader, NumbersFromText) {
+  Validation v;
+  BodyReader body(R"({"a": "5", "b": " 0.5 ", "c": "+2.5", "d": "1e1", "e": "five", "f": "", "g": "nan", "h": "+-1", "i": true})", v);
+  EXPECT_EQ(body.optional_number("a", 0.1, 60), 5.0);
+  EXPECT_EQ(body.optional_number("b", 0.1, 60), 0.5);
+  EXPECT_EQ(body.optional_number("c", 0.1, 60), 2.5);
+  EXPECT_EQ(body.optional_number("d", 0.1, 60), 10.0);
+  EXPECT_TRUE(v.ok());
+  for (const char* bad : {"e", "f", "g", "h", "i"}) EXPECT_FALSE(body.optional_number(bad, 0.1, 60)) << bad;
+  const auto doc = json::parse(v.response().body);
+  const auto& errors = doc.at("detail").as_array();
+  ASSERT_EQ(errors.size(), 5u);
+  EXPECT_EQ(errors[0].at("type").as_string(), "float_parsing");
+  EXPECT_EQ(errors[2].at("type").as_string(), "value_error");  // NaN is a number, out of range
+  EXPECT_EQ(errors[4].at("type").as_string(), "float_type");
+}
+
+TEST(PercentDecode, AsPythonsUnquote) {
+  EXPECT_EQ(percent_decode("/api/orchestrators/a%2Fb%zz%", false), "/api/orchestrators/a/b%zz%");
+  EXPECT_EQ(percent_decode("a+b", false), "a+b");
+  EXPECT_EQ(percent_decode("a+b", true), "a b");
+  EXPECT_EQ(percent_decode("%e2%82%ac%41", false), "\xe2\x82\xac" "A");
+  EXPECT_EQ(percent_decode("%C3", false), "\xef\xbf\xbd");
 }
 
 }  // namespace

@@ -69,5 +69,24 @@ TEST(Clock, IsoUtcRunsWithinADayAndAcrossDaysAgree) {
   EXPECT_EQ(iso_utc(1'767'225'600'000'001, UtcSuffix::offset), "2026-01-01T00:00:00.000001+00:00");
 }
 
+// What Python 3.11's datetime.fromisoformat reads (the reference's filters), and only that
+// among these: real calendar days, seconds up to 59, HH / HH:MM / HH:MM:SS, any fraction
+// length (past six digits dropped).
+TEST(Clock, ParseIsoReadsWhatFromisoformatReads) {
+  const UnixMicros day = 1'767'225'600'000'000;  // 2026-01-01T00:00:00Z
+  EXPECT_EQ(parse_iso("2026-01-01"), day);
+  EXPECT_EQ(parse_iso("2026-01-01T10"), day + 10 * 3'600'000'000LL);
+  EXPECT_EQ(parse_iso("2026-01-01T10:30"), day + 37'800'000'000LL);
+  EXPECT_EQ(parse_iso("2026-01-01T00:00:01.5Z"), day + 1'500'000);
+  EXPECT_EQ(parse_iso("2026-01-01T00:00:00." + std::string(60, '0') + "1"), day);
+  EXPECT_EQ(parse_iso("2026-01-01T00:00:00.1234567"), day + 123'456);
+  EXPECT_EQ(parse_iso("2026-01-01T01:00:00+01:00"), day);
+  EXPECT_EQ(parse_iso("2024-02-29"), 1'709'164'800'000'000);  // a leap day
+  for (const char* bad : {"2026-02-29", "2026-02-31", "2026-04-31", "1900-02-29", "0000-01-01", "2026-01-01T00:00:60",
+                          "2026-01-01T24:00", "2026-01-01T00:60", "2026-01-01T00:00:00.", "2026-01-01T1", "2026-01-01T10:",
+                          "2026-13-01", "2026-01-00", "2026-01-01T00:00:00Zx", "2026-01-01x"})
+    EXPECT_FALSE(parse_iso(bad)) << bad;
+}
+
 }  // namespace
 }  // namespace lpops
