@@ -39,13 +39,14 @@ std::uint64_t snapshot_interval(std::uint64_t every_records, std::uint64_t book_
 }
 
 caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::shared_ptr<storage::RecordStore> store,
-                                std::shared_ptr<Metrics> metrics, std::uint64_t every_records) {
+                                std::shared_ptr<Metrics> metrics, std::uint64_t every_records, std::uint64_t replayed) {
   stop_process_on_exception(self, "snapshotter");
   auto& st = self->state;
   st.replica = std::make_unique<Book>(std::move(*replica));
   st.store = std::move(store);
   st.every_records = std::max<std::uint64_t>(every_records, 1);
   st.interval = snapshot_interval(st.every_records, book_size(*st.replica));
+  st.records_since_snapshot = replayed;  // a node restarted often still snapshots
   st.actor_metrics = &metrics->actor("snapshotter");
   st.actor_metrics->live->Increment();
   self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone

@@ -33,9 +33,10 @@ struct SnapshotterState {
 // journal tail replayed at start-up stays within the book's size.
 std::uint64_t snapshot_interval(std::uint64_t every_records, std::uint64_t book_size);
 
-// `replica` is a copy of the book as recovered at start-up (its last_seq is the journal's).
+// `replica` is a copy of the book as recovered at start-up (its last_seq is the journal's);
+// `replayed` the records since the snapshot it started from, which count towards the next.
 caf::behavior snapshotter_actor(caf::stateful_actor<SnapshotterState>* self, std::shared_ptr<Book> replica,
                                 std::shared_ptr<storage::RecordStore> store, std::shared_ptr<Metrics> metrics,
-                                std::uint64_t every_records);
+                                std::uint64_t every_records, std::uint64_t replayed);
 
 }  // namespace lpops::actors

@@ -370,7 +370,8 @@ int serve(const ServeOptions& o) {
                settings.audit_checkpoint_interval_seconds, settings.eth_chain_id);
 
   auto snapshotter = sys.spawn<caf::detached>(actors::snapshotter_actor, std::make_shared<Book>(*book), store, metrics,
-                                              static_cast<std::uint64_t>(settings.snapshot_every_records));
+                                              static_cast<std::uint64_t>(settings.snapshot_every_records),
+                                              report->last_seq - report->snapshot_seq);
   actors::AuditorOptions auditor_options;
   auditor_options.checkpoint_interval = std::chrono::seconds(settings.audit_checkpoint_interval_seconds);
   auto auditor = sys.spawn<caf::detached>(actors::auditor_actor, audit, checkpoints, auditor_options);
