@@ -63,16 +63,32 @@ Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* crea
   }
   std::string text = "0x" + hex_lower(bytes.data(), bytes.size()) + "\n";
   OPENSSL_cleanse(bytes.data(), bytes.size());
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // Written whole under a temporary name, then linked to its own: a crash or a full disk
+  // part-way leaves no key file at all (the next start makes one), never an empty or partial
+  // one that would stop every later start. link() fails if the name exists, so a key another
+  // process created meanwhile is never replaced.
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  ::unlink(tmp.c_str());  // a leftover of this pid's earlier crash
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     OPENSSL_cleanse(text.data(), text.size());
-    return Error{"cannot create " + path + ": " + std::strerror(errno)};
+    return Error{"cannot create " + tmp + ": " + std::strerror(errno)};
   }
   // The key and its name durable: a key lost in a power cut would be replaced by a new one.
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int write_errno = errno;
   ::close(fd);
   OPENSSL_cleanse(text.data(), text.size());
-  if (!ok || !storage::fsync_parent_directory(path)) return Error{"cannot write " + path};
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return Error{"cannot write " + tmp + ": " + std::strerror(write_errno)};
+  }
+  ok = ::link(tmp.c_str(), path.c_str()) == 0;
+  const int link_errno = errno;
+  ::unlink(tmp.c_str());
+  if (!ok && link_errno == EEXIST) return read_key_file(path);  // made by another process meanwhile
+  if (!ok) return Error{"cannot create " + path + ": " + std::strerror(link_errno)};
+  if (!storage::fsync_parent_directory(path)) return Error{"cannot write " + path};
   if (created) *created = true;
   return key;
 }
