@@ -209,7 +209,8 @@ Result<Settings> load_settings(const Environment& env) {
   r.text("PAYMENTS_API_HOST", s.api_host, true);
   r.integer("PAYMENTS_API_PORT", s.api_port, 1, 65535);
   r.path_prefix("PAYMENTS_API_ROOT_PATH", s.root_path);
-  r.integer("PAYMENTS_MAX_BODY_BYTES", s.max_body_bytes, 1024, 64ll << 20);
+  // At most what one journal record can hold (net/body.hpp, kMaxStoredBodyBytes).
+  r.integer("PAYMENTS_MAX_BODY_BYTES", s.max_body_bytes, 1024, 3ll << 20);
   r.integer("PAYMENTS_HTTP_THREADS", s.http_threads, 1, 64);
   r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
   r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);

@@ -98,7 +98,14 @@ void Validation::add(std::string_view where, std::string_view field, std::string
   errors_.push_back(std::move(e));
 }
 
-Response Validation::response() const { return json_response(422, json::object{{"detail", errors_}}); }
+Response Validation::response() const {
+  if (refusal_) return detail_response(refusal_->first, refusal_->second);
+  return json_response(422, json::object{{"detail", errors_}});
+}
+
+void Validation::refuse(int status, std::string detail) {
+  if (!refusal_) refusal_.emplace(status, std::move(detail));
+}
 
 namespace {
 
@@ -185,6 +192,14 @@ void BodyReader::parse(const std::string& text) {
   }
   if (!doc_.is_object()) {
     v_.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from");
+    return;
+  }
+  // Written back out, a body can grow (1e15 becomes 1000000000000000.0): a large one is
+  // measured as the journal would hold it, so that no request can make a record too large to
+  // store (which would stop the node).
+  if (text.size() > (256u << 10) && python_json(doc_).size() > kMaxStoredBodyBytes) {
+    v_.refuse(413, "Request body too large to record: its JSON is over " + std::to_string(kMaxStoredBodyBytes) +
+                       " bytes as stored");
     return;
   }
   object_ = &doc_.get_object();

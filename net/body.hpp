@@ -37,12 +37,19 @@ class Validation {
  public:
   void add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
            const json::value* input = nullptr);
-  bool ok() const { return errors_.empty(); }
-  Response response() const;  // 422
+  bool ok() const { return errors_.empty() && !refusal_; }
+  Response response() const;  // 422, or the refusal's status
+  // A refusal that is not a field's error (413: too large to record); response() gives it.
+  void refuse(int status, std::string detail);
 
  private:
   json::array errors_;
+  std::optional<std::pair<int, std::string>> refusal_;
 };
+
+// A body is stored in one journal record (at most 8 MiB), perhaps a field of it twice: the
+// JSON of a body, as the node writes it, may not exceed this (413 otherwise).
+inline constexpr std::size_t kMaxStoredBodyBytes = 3u << 20;
 
 class BodyReader {
  public:

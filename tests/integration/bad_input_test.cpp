@@ -70,6 +70,36 @@ TEST_F(BadInputTest, OversizeBodiesAre413) {
   EXPECT_EQ(state(), baseline_);
 }
 
+// A body within the size limit whose JSON grows as the node writes it (1e15 is written
+// 1000000000000000.0) past what a journal record holds is 413, and the node goes on (such a
+// record used to stop it).
+TEST(BadInputLimits, BodiesThatWouldGrowPastARecordAre413) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data", {{"PAYMENTS_MAX_BODY_BYTES", "3145728"}});
+  ASSERT_TRUE(node.start()) << node.log();
+  HttpClient client("127.0.0.1", node.port());
+  ASSERT_EQ(client.request("POST", "/api/orchestrators/register",
+                           json::serialize(json::object{{"orchestrator_id", "o1"}, {"address", address_of(1)}}), {})
+                .status,
+            200);
+  std::string body = "{\"data\":{\"samples\":[1e15";
+  while (body.size() < (3u << 20) - 64) body += ",1e15";
+  body += "]}}";
+  auto r = client.request("POST", "/api/orchestrators/o1/health", body, {});
+  EXPECT_EQ(r.status, 413) << r.body.substr(0, 300);
+  EXPECT_NE(r.body.find("too large to record"), std::string::npos) << r.body.substr(0, 300);
+  HttpClient again("127.0.0.1", node.port());
+  EXPECT_EQ(again.request("GET", "/api/orchestrators/o1", "", {}).status, 200);
+  // A large body that stays small as written is stored.
+  std::string fine = "{\"data\":{\"blob\":\"" + std::string((2u << 20), 'x') + "\"}}";
+  EXPECT_EQ(again.request("POST", "/api/orchestrators/o1/health", fine, {}).status, 200);
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+  // Out of the settings' range: 3 MiB is the most.
+  NodeProcess too_big(dir.str() + "/data", {{"PAYMENTS_MAX_BODY_BYTES", "3145729"}});
+  EXPECT_FALSE(too_big.start(std::chrono::seconds(10)));
+  EXPECT_NE(too_big.log().find("PAYMENTS_MAX_BODY_BYTES"), std::string::npos) << too_big.log();
+}
+
 TEST_F(BadInputTest, WrongTypesAndLimits) {
   auto reg = [](json::object o) { return json::serialize(o); };
   const std::string a9 = address_of(9);
