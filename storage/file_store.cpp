@@ -378,7 +378,12 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (!r) {
       failure = r.error();
     } else if (r->seq != seq + 1 || r->prev != hash) {
+      // A whole record (its own hash holds) that does not follow: records before it were
+      // lost or it was moved; a torn write cannot make one. Never cut, even as the last line.
       failure = "record seq " + std::to_string(r->seq) + " does not follow seq " + std::to_string(seq);
+      valid_after_failure = true;
+      failure_offset = at;
+      return false;
     } else if (auto err = visit(*r)) {
       visit_error = "record seq " + std::to_string(r->seq) + ": " + *err;
       return false;
@@ -430,7 +435,8 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (valid_after_failure)
       return Error{"journal " + journal_path() + " is corrupt at byte " + std::to_string(failure_offset) +
                    " (after seq " + std::to_string(seq) + ": " + *failure +
-                   ") and intact records follow; refusing to start. Restore the file or cut it by hand."};
+                   ") and an intact record is there or after it (acknowledged records were lost or altered); refusing to "
+                   "start. Restore the file or cut it by hand."};
     keep = failure_offset;
     report.cut_reason = "corrupt record after seq " + std::to_string(seq) + ": " + *failure;
   } else if (end < data_end) {

@@ -153,6 +153,20 @@ TEST(FileStore, DroppedOrDuplicatedLinesBreakTheChain) {
   EXPECT_FALSE(replay(dir.str()).error.empty());
   write_file(path, duplicated);
   EXPECT_FALSE(replay(dir.str()).error.empty());
+  // The last record whole but not following (the one before it lost, or it repeated): proof
+  // of lost records, not a torn write, so nothing is cut.
+  std::string last_unlinked, last_repeated;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i != lines.size() - 2) last_unlinked += lines[i];
+    last_repeated += lines[i];
+  }
+  last_repeated += lines.back();
+  for (const std::string* text : {&last_unlinked, &last_repeated}) {
+    write_file(path, *text);
+    const auto r = replay(dir.str());
+    EXPECT_NE(r.error.find("does not follow"), std::string::npos) << r.error;
+    EXPECT_EQ(read_file(path), *text);  // nothing was cut
+  }
 }
 
 TEST(FileStore, SecondProcessOnTheSameDirectoryIsRefused) {
