@@ -559,7 +559,11 @@ void FileStore::preallocate_loop() {
     if (error.empty()) {
       allocated_ = std::max(allocated_, to);
     } else {
-      // The appends extend the file themselves meanwhile (slower commits, nothing lost).
+      // The appends extend the file themselves from now on (slower commits, nothing lost).
+      // The zeros written before the failure are given back (still busy, so no append is
+      // past allocated_): on a full disk they would hold the last free space that the audit
+      // log, the snapshots and the appends themselves need.
+      (void)::ftruncate(direct_fd_, static_cast<off_t>(allocated_));  // every append ends within allocated_
       prealloc_error_ = error;
       prealloc_wanted_ = allocated_;
     }

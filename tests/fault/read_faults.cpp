@@ -20,6 +20,24 @@ ssize_t real_pread(int fd, void* buf, size_t n, off_t offset) {
   return next(fd, buf, n, offset);
 }
 
+std::atomic<bool> pwrite_armed{false};
+std::atomic<off_t> pwrite_limit{0};
+std::atomic<int> pwrite_failed{0};
+
+using PwriteFn = ssize_t (*)(int, const void*, size_t, off_t);
+
+ssize_t real_pwrite(int fd, const void* buf, size_t n, off_t offset) {
+  static const auto next = reinterpret_cast<PwriteFn>(::dlsym(RTLD_NEXT, "pwrite"));
+  return next(fd, buf, n, offset);
+}
+
+bool take_write_fault(size_t n, off_t offset) {
+  if (!pwrite_armed.load() || offset + static_cast<off_t>(n) <= pwrite_limit.load()) return false;
+  ++pwrite_failed;
+  errno = ENOSPC;
+  return true;
+}
+
 bool take_fault(off_t offset) {
   bool expected = true;
   if (offset != fault_offset.load() || !armed.compare_exchange_strong(expected, false)) return false;
@@ -37,10 +55,19 @@ void fail_next_pread_at(off_t offset) {
 int failed_preads() { return failed.load(); }
 void disarm_pread_faults() { armed = false; }
 
+void fail_pwrites_past(off_t limit) {
+  pwrite_limit = limit;
+  pwrite_armed = true;
+}
+void disarm_pwrite_faults() { pwrite_armed = false; }
+int failed_pwrites() { return pwrite_failed.load(); }
+
 }  // namespace lpops::testing
 
 using lpops::testing::real_pread;
+using lpops::testing::real_pwrite;
 using lpops::testing::take_fault;
+using lpops::testing::take_write_fault;
 
 extern "C" {
 ssize_t pread(int fd, void* buf, size_t n, off_t offset) { return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset); }
@@ -50,5 +77,11 @@ ssize_t __pread_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
 }
 ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
   return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset);
+}
+ssize_t pwrite(int fd, const void* buf, size_t n, off_t offset) {
+  return take_write_fault(n, offset) ? -1 : real_pwrite(fd, buf, n, offset);
+}
+ssize_t pwrite64(int fd, const void* buf, size_t n, off_t offset) {
+  return take_write_fault(n, offset) ? -1 : real_pwrite(fd, buf, n, offset);
 }
 }

@@ -1,7 +1,7 @@
 #pragma once
-// Read errors on demand, for tests of what the storage does when the disk fails a read.
-// This test binary defines pread(2) itself, so every pread in it (the storage's included)
-// passes through here.
+// Read errors and a full disk on demand, for tests of what the storage does when the disk
+// fails. This test binary defines pread(2) and pwrite(2) itself, so every call of them in it
+// (the storage's included) passes through here.
 #include <sys/types.h>
 
 #include <cstddef>
@@ -14,5 +14,10 @@ void fail_next_pread_at(off_t offset);
 int failed_preads();
 // Clears a failure not taken yet.
 void disarm_pread_faults();
+
+// Every pwrite that reaches past `limit` bytes fails with ENOSPC (a full disk) until disarmed.
+void fail_pwrites_past(off_t limit);
+void disarm_pwrite_faults();
+int failed_pwrites();
 
 }  // namespace lpops::testing

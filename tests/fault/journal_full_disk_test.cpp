@@ -1,0 +1,81 @@
+// A full disk while the journal zeroes blocks ahead of its records (direct I/O): the zeros
+// written before the failure are given back, and appends go on extending the file themselves.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
+
+#include "storage/file_store.hpp"
+#include "tests/fault/read_faults.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace lpops::storage {
+namespace {
+
+namespace json = boost::json;
+
+std::uint64_t file_size(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+Result<RecoveryReport> recover(FileStore& store, std::uint64_t* records = nullptr) {
+  return store.recover([](const json::object&, std::uint64_t) { return std::optional<std::string>{}; },
+                       [records](const ParsedRecord&) {
+                         if (records) ++*records;
+                         return std::optional<std::string>{};
+                       });
+}
+
+std::vector<FramedRecord> records_after(const RecoveryReport& r, int n) {
+  std::vector<FramedRecord> out;
+  Digest32 prev = r.last_hash;
+  for (int i = 1; i <= n; ++i) {
+    out.push_back(frame_record(r.last_seq + static_cast<std::uint64_t>(i), prev, json::object{{"type", "test"}, {"i", i}}));
+    prev = out.back().hash;
+  }
+  return out;
+}
+
+TEST(JournalFullDisk, AFailedPreallocationGivesItsZerosBack) {
+  testing::TempDir dir;
+  const std::string journal = dir.str() + "/journal.jsonl";
+  FileStoreOptions options{dir.str(), true};
+  options.preallocate_bytes = 8u << 20;
+  // Room for three of the preallocator's 1 MiB pieces, not for the fourth.
+  const int failed_before = testing::failed_pwrites();
+  struct Disarm {
+    ~Disarm() { testing::disarm_pwrite_faults(); }
+  } disarm;  // whatever happens below
+  testing::fail_pwrites_past(static_cast<off_t>(3u << 20) + 65536);
+  {
+    FileStore store(options);
+    auto report = recover(store);
+    ASSERT_TRUE(report.ok()) << report.error();
+    for (const auto& w : report->warnings)
+      if (w.find("direct I/O") != std::string::npos) GTEST_SKIP() << "no direct I/O on this filesystem: " << w;
+    for (int i = 0; i < 500 && testing::failed_pwrites() == failed_before; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_GT(testing::failed_pwrites(), failed_before);
+    // The zeros it had written (3 MiB) are gone again: the file holds its records only.
+    for (int i = 0; i < 200 && file_size(journal) > 65536; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_LE(file_size(journal), 65536u);
+    testing::disarm_pwrite_faults();
+    // Appends extend the file themselves, and are durable.
+    const auto framed = records_after(*report, 50);
+    std::vector<const FramedRecord*> batch;
+    for (const auto& f : framed) batch.push_back(&f);
+    ASSERT_FALSE(store.append(batch).has_value());
+  }
+  testing::disarm_pwrite_faults();
+  FileStore again(options);
+  std::uint64_t records = 0;
+  auto report = recover(again, &records);
+  ASSERT_TRUE(report.ok()) << report.error();
+  EXPECT_EQ(report->last_seq, 50u);
+  EXPECT_EQ(records, 50u);
+}
+
+}  // namespace
+}  // namespace lpops::storage
