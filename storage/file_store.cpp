@@ -36,9 +36,13 @@ std::uint64_t round_up(std::uint64_t n) { return (n + kDirectAlign - 1) / kDirec
 std::uint64_t round_down(std::uint64_t n) { return n / kDirectAlign * kDirectAlign; }
 // v2: the book's bytes carry their SHA-256 ("book_sha256", after the book), so a snapshot
 // damaged on disk is never taken for the ledger (the journal is replayed instead).
-constexpr std::string_view kSnapshotFormat = "lpops-snapshot:v2";
+// v3: the checksum covers everything before it (the header too: seq, journal_offset,
+// last_hash); v2 (still read) covered the book only, so a damaged header digit passed it.
+constexpr std::string_view kSnapshotFormat = "lpops-snapshot:v3";
+constexpr std::string_view kSnapshotFormatV2 = "lpops-snapshot:v2";
 constexpr std::string_view kBookKey = ",\"book\":";
 constexpr std::string_view kBookHashKey = ",\"book_sha256\":\"";
+constexpr std::string_view kSnapshotHashKey = ",\"sha256\":\"";
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -274,17 +278,24 @@ std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& repo
     return std::nullopt;
   }
   auto& o = v.get_object();
-  if (get_string(o, "format") != kSnapshotFormat) {
+  const std::string format = get_string(o, "format");
+  if (format != kSnapshotFormat && format != kSnapshotFormatV2) {
     report.warnings.push_back("snapshot.json has another format than " + std::string(kSnapshotFormat) + "; replaying the whole journal");
     return std::nullopt;
   }
-  // The book's bytes as written (between `,"book":` and `,"book_sha256":"`) against their hash.
   const auto book_at = text.find(kBookKey);
-  const auto hash_at = text.rfind(kBookHashKey);
-  Digest32 book_hash{};
-  if (book_at == std::string::npos || hash_at == std::string::npos || hash_at < book_at + kBookKey.size() ||
-      !hex_decode(get_string(o, "book_sha256"), book_hash.data(), book_hash.size()) ||
-      sha256(std::string_view(text).substr(book_at + kBookKey.size(), hash_at - book_at - kBookKey.size())) != book_hash) {
+  const bool v3 = format == kSnapshotFormat;
+  const auto hash_at = text.rfind(v3 ? kSnapshotHashKey : kBookHashKey);
+  Digest32 stored_hash{};
+  bool checks = book_at != std::string::npos && hash_at != std::string::npos && hash_at >= book_at + kBookKey.size() &&
+                hex_decode(get_string(o, v3 ? "sha256" : "book_sha256"), stored_hash.data(), stored_hash.size());
+  // v3: every byte before `,"sha256":"`; v2: the book's bytes (between `,"book":` and
+  // `,"book_sha256":"`).
+  if (checks)
+    checks = sha256(v3 ? std::string_view(text).substr(0, hash_at)
+                       : std::string_view(text).substr(book_at + kBookKey.size(), hash_at - book_at - kBookKey.size())) ==
+             stored_hash;
+  if (!checks) {
     report.warnings.push_back("snapshot.json fails its checksum (damaged on disk); replaying the whole journal");
     return std::nullopt;
   }
@@ -292,7 +303,7 @@ std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& repo
   auto off = get_opt_int(o, "journal_offset");
   auto h = get_opt_string(o, "last_hash");
   auto book = o.find("book");
-  if (get_string(o, "format") != kSnapshotFormat || !s || !off || !h || *s < 0 || *off < 0 ||
+  if (!s || !off || !h || *s < 0 || *off < 0 ||
       !hex_decode(*h, hash.data(), hash.size()) || book == o.end() || !book->value().is_object()) {
     report.warnings.push_back("snapshot.json is malformed; replaying the whole journal");
     return std::nullopt;
@@ -689,14 +700,17 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   }
   if (fd < 0) return errno_text("cannot create " + tmp);
   SnapshotSink sink(fd, direct, options_.fsync ? options_.snapshot_writeback_bytes : 0);
+  // One checksum over every byte before it: the header (seq, journal offset, last hash) and
+  // the book.
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 && sink.put(head) &&
+  bool ok = sha && EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(sha.get(), head.data(), head.size()) == 1 && sink.put(head) &&
             book([&sha, &sink](std::string_view piece) {
               return EVP_DigestUpdate(sha.get(), piece.data(), piece.size()) == 1 && sink.put(piece);
             });
-  Digest32 book_hash{};
-  ok = ok && EVP_DigestFinal_ex(sha.get(), book_hash.data(), nullptr) == 1;
-  const std::string tail = std::string(kBookHashKey) + hex_lower(book_hash) + "\"}\n";
+  Digest32 snapshot_hash{};
+  ok = ok && EVP_DigestFinal_ex(sha.get(), snapshot_hash.data(), nullptr) == 1;
+  const std::string tail = std::string(kSnapshotHashKey) + hex_lower(snapshot_hash) + "\"}\n";
   ok = ok && sink.put(tail) && sink.finish() && (!options_.fsync || ::fsync(fd) == 0);
   ::close(fd);
   if (!ok) return errno_text("cannot write " + tmp);

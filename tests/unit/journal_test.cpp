@@ -326,5 +326,50 @@ TEST(FileStore, UnusableSnapshotFallsBackToFullReplay) {
   EXPECT_FALSE(r.report.warnings.empty());
 }
 
+// The checksum covers the snapshot's header too: a damaged seq, journal offset or last hash
+// is a damaged snapshot (full replay, with a warning), not a claim that records are missing.
+TEST(FileStore, ADamagedSnapshotHeaderFailsItsChecksum) {
+  testing::TempDir dir;
+  write_records(dir.str(), 6);
+  {
+    FileStore store({dir.str(), true});
+    ASSERT_TRUE(store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                              [](const ParsedRecord&) { return std::optional<std::string>{}; })
+                    .ok());
+    ASSERT_FALSE(store.write_snapshot_text(4, "{\"marker\":4}"));
+  }
+  const std::string path = dir.str() + "/snapshot.json";
+  const std::string good = read_file(path);
+  ASSERT_NE(good.find("\"format\":\"lpops-snapshot:v3\""), std::string::npos) << good;
+  for (const std::string& field : {std::string("\"seq\":4"), std::string("\"journal_offset\":"), std::string("\"last_hash\":\"")}) {
+    std::string damaged = good;
+    const auto at = damaged.find(field);
+    ASSERT_NE(at, std::string::npos) << field;
+    char& c = damaged[at + field.size() - (field.back() == '4' ? 1 : 0)];
+    c = c == '9' ? '8' : '9';
+    write_file(path, damaged);
+    auto r = replay(dir.str());
+    ASSERT_TRUE(r.error.empty()) << field << ": " << r.error;
+    EXPECT_EQ(r.seqs.size(), 6u) << field;  // the whole journal replayed
+    ASSERT_FALSE(r.report.warnings.empty()) << field;
+    EXPECT_NE(r.report.warnings[0].find("checksum"), std::string::npos) << r.report.warnings[0];
+  }
+  write_file(path, good);
+  auto r = replay(dir.str());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.seqs.size(), 2u);  // from the snapshot at 4
+  // A snapshot of the previous format (checksum over the book only) is still used.
+  const std::string book_key = ",\"book\":", v3_hash_key = ",\"sha256\":\"";
+  const auto book_at = good.find(book_key) + book_key.size();
+  const auto hash_at = good.rfind(v3_hash_key);
+  std::string v2 = good.substr(0, hash_at) + ",\"book_sha256\":\"" + hex_lower(sha256(good.substr(book_at, hash_at - book_at))) + "\"}\n";
+  v2.replace(v2.find("lpops-snapshot:v3"), 17, "lpops-snapshot:v2");
+  write_file(path, v2);
+  r = replay(dir.str());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.seqs.size(), 2u);
+  EXPECT_TRUE(r.report.warnings.empty());
+}
+
 }  // namespace
 }  // namespace lpops::storage
