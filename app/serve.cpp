@@ -62,29 +62,56 @@ std::size_t connection_cap(std::size_t wanted) {
 // A start-up failure once actors run: they would keep the process alive (and the actor system
 // would wait for them on return), so log and exit at once. Nothing has been served; everything
 // written so far (the policy record) is durable already.
+[[noreturn]] void stop_starting(const std::string& why);
+
 // A check of stored data on a thread of its own (start-up does not wait for it): damage found
-// stops the node (exit 70) as it would have stopped start-up. The thread is stopped and
-// joined when this goes out of scope.
+// stops the node (exit 70) as it would have stopped start-up, and leaves `marker` (a file in
+// the data directory) behind. The next start then checks before it serves anything: without
+// that, every restart would serve (and acknowledge writes) until the check found the same
+// damage again. The thread is stopped and joined when this goes out of scope.
 class BackgroundCheck {
  public:
   using Check = std::function<std::optional<std::string>(const std::atomic<bool>& stop)>;
-  BackgroundCheck(std::uint64_t items, Check check, const char* what, const char* advice, const char* done)
-      : thread_([this, items, check = std::move(check), what, advice, done] {
-          if (!items) return;
-          const auto start = std::chrono::steady_clock::now();
-          if (auto err = check(stop_)) {
-            spdlog::critical("{}: {}; stopping ({})", what, *err, advice);
-            spdlog::default_logger()->flush();
-            std::_Exit(70);
-          }
-          if (stop_) return;
-          std::string message = done;  // "... the {} records ..."
-          if (auto at = message.find("{}"); at != std::string::npos) message.replace(at, 2, std::to_string(items));
-          spdlog::info("{} in {:.1f} s", message, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-        }) {}
+  BackgroundCheck(std::uint64_t items, Check check, const char* what, const char* advice, const char* done,
+                  std::string marker) {
+    if (!items) {
+      std::error_code ec;
+      std::filesystem::remove(marker, ec);
+      return;
+    }
+    auto report_done = [items, done](std::chrono::steady_clock::time_point start) {
+      std::string message = done;  // "... the {} records ..."
+      if (auto at = message.find("{}"); at != std::string::npos) message.replace(at, 2, std::to_string(items));
+      spdlog::info("{} in {:.1f} s", message, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    };
+    std::error_code ec;
+    if (std::filesystem::exists(marker, ec)) {
+      spdlog::warn("{}: the last run stopped on damage ({}); checking before serving", what, marker);
+      const auto start = std::chrono::steady_clock::now();
+      if (auto err = check(stop_)) stop_starting(std::string(what) + ": " + *err + " (" + advice + ")");
+      std::filesystem::remove(marker, ec);
+      report_done(start);
+      return;
+    }
+    thread_ = std::thread([this, check = std::move(check), what, advice, marker, report_done] {
+      const auto start = std::chrono::steady_clock::now();
+      if (auto err = check(stop_)) {
+        spdlog::critical("{}: {}; stopping ({})", what, *err, advice);
+        if (FILE* f = std::fopen(marker.c_str(), "w")) {
+          std::fprintf(f, "%s: %s\n", what, err->c_str());
+          std::fflush(f);
+          (void)::fsync(::fileno(f));
+          std::fclose(f);
+        }
+        spdlog::default_logger()->flush();
+        std::_Exit(70);
+      }
+      if (!stop_) report_done(start);
+    });
+  }
   ~BackgroundCheck() {
     stop_ = true;
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   BackgroundCheck(const BackgroundCheck&) = delete;
   BackgroundCheck& operator=(const BackgroundCheck&) = delete;
@@ -233,7 +260,7 @@ int serve(const ServeOptions& o) {
       report->snapshot_seq,
       [store, up_to = report->snapshot_seq](const std::atomic<bool>& stop) { return store->check_prefix(up_to, stop); },
       "journal check", "restore the journal; the snapshot alone is not the record",
-      "journal: the {} records behind the snapshot re-checked");
+      "journal: the {} records behind the snapshot re-checked", settings.data_dir + "/journal-check.failed");
 
   std::vector<boost::json::object> records;
   for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));
@@ -266,7 +293,7 @@ int serve(const ServeOptions& o) {
       audit_report.from_index,
       [audit, entries = audit_report.from_index](const std::atomic<bool>& stop) { return audit->check_stored(entries, stop); },
       "audit log check", "move the damaged files aside to rebuild the log from the journal",
-      "audit log: the {} entries loaded from audit.index re-checked");
+      "audit log: the {} entries loaded from audit.index re-checked", settings.data_dir + "/audit-check.failed");
   // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
   // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
   Result<chain::PrivateKey> audit_key = Error{"unset"};

@@ -165,5 +165,61 @@ TEST_F(SnapshotTest, DamageBehindTheSnapshotStopsTheNode) {
       << log;
 }
 
+// Damage behind the snapshot found by the background check stops the node and leaves a
+// marker: the next start checks before it serves (no window of acknowledged writes on a
+// journal known to be damaged), and a repaired journal starts again and clears the marker.
+TEST_F(SnapshotTest, AfterDamageIsFoundTheNextStartChecksBeforeServing) {
+  const std::map<std::string, std::string> env{{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"},
+                                               {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "10"}};
+  start_node(env);
+  register_orchestrator("o0", address_of(1));
+  for (int i = 0; i < 130; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
+                                                      {"duration_ms", 1000 + i}})
+                  .status,
+              200);
+  const std::string snapshot_path = dir_.str() + "/data/snapshot.json";
+  for (int i = 0; i < 100 && snapshot_seq(snapshot_path) < 100; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GE(snapshot_seq(snapshot_path), 100u);
+  wait_for_checkpoint(130);  // the audit entries are signed: start-up compares none of them
+  ASSERT_EQ(node_->terminate(), 0);
+
+  const std::string journal = dir_.str() + "/data/journal.jsonl";
+  const std::string marker = dir_.str() + "/data/journal-check.failed";
+  const std::string original = read_text(journal);
+  std::string text = original;
+  std::size_t at = 0;
+  for (int line = 1; line < 50; ++line) at = text.find('\n', at) + 1;
+  const auto digit = text.find("\"duration_ms\":", at) + 14;
+  text[digit] = text[digit] == '1' ? '2' : '1';
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << text;
+
+  {
+    NodeProcess damaged(dir_.str() + "/data", env);
+    if (damaged.start()) {
+      EXPECT_EQ(damaged.wait_exit(std::chrono::seconds(20)), 70) << damaged.log();
+    }
+    EXPECT_NE(damaged.log().find("journal check: journal.jsonl is damaged"), std::string::npos) << damaged.log();
+  }
+  ASSERT_TRUE(std::filesystem::exists(marker));
+  {
+    NodeProcess again(dir_.str() + "/data", env);
+    const std::size_t earlier = again.log().size();  // the log file holds the earlier runs too
+    EXPECT_FALSE(again.start(std::chrono::seconds(20)));
+    const std::string log = again.log().substr(earlier);
+    EXPECT_NE(log.find("checking before serving"), std::string::npos) << log;
+    EXPECT_NE(log.find("journal.jsonl is damaged"), std::string::npos) << log;
+    EXPECT_EQ(log.find("lpops serving"), std::string::npos) << log;
+  }
+  EXPECT_TRUE(std::filesystem::exists(marker));
+
+  // Repaired: it checks first, starts, and the marker is gone.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << original;
+  start_node(env);
+  EXPECT_NE(node_->log().find("records behind the snapshot re-checked"), std::string::npos) << node_->log();
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_EQ(get_json("/api/workloads?limit=500").at("workloads").as_array().size(), 130u);
+}
+
 }  // namespace
 }  // namespace lpops::testing
