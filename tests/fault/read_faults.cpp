@@ -38,6 +38,22 @@ bool take_write_fault(size_t n, off_t offset) {
   return true;
 }
 
+std::atomic<bool> write_armed{false};
+
+using WriteFn = ssize_t (*)(int, const void*, size_t);
+
+ssize_t real_write(int fd, const void* buf, size_t n) {
+  static const auto next = reinterpret_cast<WriteFn>(::dlsym(RTLD_NEXT, "write"));
+  return next(fd, buf, n);
+}
+
+bool take_plain_write_fault() {
+  bool expected = true;
+  if (!write_armed.compare_exchange_strong(expected, false)) return false;
+  errno = ENOSPC;
+  return true;
+}
+
 bool take_fault(off_t offset) {
   bool expected = true;
   if (offset != fault_offset.load() || !armed.compare_exchange_strong(expected, false)) return false;
@@ -61,11 +77,15 @@ void fail_pwrites_past(off_t limit) {
 }
 void disarm_pwrite_faults() { pwrite_armed = false; }
 int failed_pwrites() { return pwrite_failed.load(); }
+void fail_next_write() { write_armed = true; }
+void disarm_write_faults() { write_armed = false; }
 
 }  // namespace lpops::testing
 
 using lpops::testing::real_pread;
 using lpops::testing::real_pwrite;
+using lpops::testing::real_write;
+using lpops::testing::take_plain_write_fault;
 using lpops::testing::take_fault;
 using lpops::testing::take_write_fault;
 
@@ -78,6 +98,7 @@ ssize_t __pread_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
 ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
   return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset);
 }
+ssize_t write(int fd, const void* buf, size_t n) { return take_plain_write_fault() ? -1 : real_write(fd, buf, n); }
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t offset) {
   return take_write_fault(n, offset) ? -1 : real_pwrite(fd, buf, n, offset);
 }
