@@ -267,18 +267,21 @@ TEST(FileStore, SnapshotWrittenBackInPacedPiecesLoadsIntact) {
   EXPECT_EQ(r->last_hash, last);
 }
 
+// `records` records, then a snapshot (book {"marker": at}) taken at record `at`.
+void write_records_and_snapshot(const std::string& dir, int records, std::uint64_t at) {
+  write_records(dir, records);
+  FileStore store({dir, true});
+  ASSERT_TRUE(store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                            [](const ParsedRecord&) { return std::optional<std::string>{}; })
+                  .ok());
+  ASSERT_FALSE(store.write_snapshot_text(at, "{\"marker\":" + std::to_string(at) + "}"));
+}
+
 // A snapshot that passes its checksum proves its records were durable: a journal that lacks
 // them, or holds another history, must not start (acknowledged work would be lost).
 TEST(FileStore, AJournalShorterThanTheSnapshotOrOfAnotherHistoryRefusesToStart) {
   testing::TempDir dir;
-  write_records(dir.str(), 8);
-  {
-    FileStore store({dir.str(), true});
-    ASSERT_TRUE(store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
-                              [](const ParsedRecord&) { return std::optional<std::string>{}; })
-                    .ok());
-    ASSERT_FALSE(store.write_snapshot_text(6, "{\"marker\":6}"));
-  }
+  ASSERT_NO_FATAL_FAILURE(write_records_and_snapshot(dir.str(), 8, 6));
   const std::string path = dir.str() + "/journal.jsonl";
   const std::string full = read_file(path);
   std::size_t at = 0;
@@ -330,14 +333,7 @@ TEST(FileStore, UnusableSnapshotFallsBackToFullReplay) {
 // is a damaged snapshot (full replay, with a warning), not a claim that records are missing.
 TEST(FileStore, ADamagedSnapshotHeaderFailsItsChecksum) {
   testing::TempDir dir;
-  write_records(dir.str(), 6);
-  {
-    FileStore store({dir.str(), true});
-    ASSERT_TRUE(store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
-                              [](const ParsedRecord&) { return std::optional<std::string>{}; })
-                    .ok());
-    ASSERT_FALSE(store.write_snapshot_text(4, "{\"marker\":4}"));
-  }
+  ASSERT_NO_FATAL_FAILURE(write_records_and_snapshot(dir.str(), 6, 4));
   const std::string path = dir.str() + "/snapshot.json";
   const std::string good = read_file(path);
   ASSERT_NE(good.find("\"format\":\"lpops-snapshot:v3\""), std::string::npos) << good;
