@@ -105,7 +105,7 @@ void apply_health_push(json::object& rec, const std::string& source, const json:
     if (up != summary->value().get_object().end() && up->value().is_int64() && up->value().get_int64() > 0) {
       rec["last_seen"] = stamp(now);
       rec["last_contact_source"] = source;
-      rec["last_healthy_at"] = stamp(now);
+      // As the reference: last_healthy_at comes from a registration's services_healthy only.
       if (auto ip = get_opt_string(data, "ip"); truthy(ip)) rec["last_seen_ip"] = *ip;
     }
   }

@@ -328,6 +328,7 @@ TEST_F(ApiTest, HealthPushDrivesEligibility) {
   view = get_json("/api/orchestrators/o1");
   EXPECT_TRUE(view.at("eligible_for_payments").as_bool());
   EXPECT_EQ(view.at("last_seen_ip").as_string(), "10.0.0.9");
+  EXPECT_TRUE(view.at("last_healthy_at").is_null());  // the reference's push leaves it alone
   EXPECT_EQ(view.at("last_contact_source").as_string(), "fw");
   EXPECT_EQ(post("/api/orchestrators/ghost/health", json::object{{"data", json::object{}}}).status, 404);
   EXPECT_EQ(post("/api/orchestrators/o1/health", json::object{{"source", "fw"}}).status, 422);
