@@ -35,6 +35,20 @@ struct HttpGetter::Impl {
     buffer.clear();
   }
 
+  // Runs one asynchronous operation to its end: the stream's deadline (expires_after) holds
+  // only for asynchronous operations, so a server that accepts and never answers ends in a
+  // timeout error instead of a wait without end.
+  template <class Start>
+  void run(Start start) {
+    boost::system::error_code result = asio::error::would_block;
+    start([&result](boost::system::error_code ec, auto&&...) { result = ec; });
+    io.restart();
+    io.run();
+    if (result == beast::error::timeout)
+      throw std::runtime_error("no answer within " + std::to_string(timeout.count()) + " s");
+    if (result) throw boost::system::system_error(result);
+  }
+
   void connect() {
     tcp::resolver resolver(io);
     auto endpoints = resolver.resolve(host, port);
@@ -46,8 +60,11 @@ struct HttpGetter::Impl {
       plain.emplace(io);
     }
     lowest().expires_after(timeout);
-    lowest().connect(endpoints);
-    if (https) secure->handshake(asio::ssl::stream_base::client);
+    run([&](auto handler) { lowest().async_connect(endpoints, std::move(handler)); });
+    if (https) {
+      lowest().expires_after(timeout);
+      run([&](auto handler) { secure->async_handshake(asio::ssl::stream_base::client, std::move(handler)); });
+    }
   }
 
   std::pair<int, std::string> exchange(const std::string& target) {
@@ -59,11 +76,11 @@ struct HttpGetter::Impl {
     parser.body_limit(256u << 20);
     lowest().expires_after(timeout);
     if (plain) {
-      http::write(*plain, req);
-      http::read(*plain, buffer, parser);
+      run([&](auto handler) { http::async_write(*plain, req, std::move(handler)); });
+      run([&](auto handler) { http::async_read(*plain, buffer, parser, std::move(handler)); });
     } else {
-      http::write(*secure, req);
-      http::read(*secure, buffer, parser);
+      run([&](auto handler) { http::async_write(*secure, req, std::move(handler)); });
+      run([&](auto handler) { http::async_read(*secure, buffer, parser, std::move(handler)); });
     }
     auto res = parser.release();
     if (!res.keep_alive()) reset();
@@ -74,10 +91,11 @@ struct HttpGetter::Impl {
 HttpGetter::HttpGetter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpGetter::~HttpGetter() = default;
 
-Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_url) {
+Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_url, std::chrono::seconds timeout) {
   auto url = boost::urls::parse_uri(base_url);
   if (!url) return Error{"invalid URL " + base_url + ": " + url.error().message()};
   auto impl = std::make_unique<Impl>();
+  impl->timeout = timeout;
   const std::string scheme(url->scheme());
   if (scheme != "http" && scheme != "https") return Error{"URL scheme must be http or https"};
   impl->https = scheme == "https";

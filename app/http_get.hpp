@@ -11,7 +11,9 @@ namespace lpops::app {
 
 class HttpGetter {
  public:
-  static Result<std::unique_ptr<HttpGetter>> create(const std::string& base_url);
+  // `timeout`: for each connect, request and answer (a server that never answers is an error).
+  static Result<std::unique_ptr<HttpGetter>> create(const std::string& base_url,
+                                                    std::chrono::seconds timeout = std::chrono::seconds(30));
   ~HttpGetter();
   // GET base path + target; status and body.
   Result<std::pair<int, std::string>> get(const std::string& target);

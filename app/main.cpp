@@ -81,6 +81,8 @@ int main(int argc, char** argv) {
                        "Pass entries no signature vouches for (a log no signed checkpoint covers, or unsigned entries after signed "
                        "ones); their structure alone is checked and they are reported as unvouched");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
+  verify_cmd->add_option("--timeout", verify.timeout_seconds, "With --url: seconds to wait for a connection or an answer (default 30)")
+      ->check(CLI::Range(1u, 3600u));
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
       ->check(CLI::Range(1u, 64u));
 

@@ -60,6 +60,7 @@ struct VerifyOptions {
   bool allow_unsigned = false;   // --log: pass a log that no checkpoint or entry signature covers
   bool json = false;
   unsigned threads = 0;          // 0: every core (at most 8)
+  unsigned timeout_seconds = 30;  // --url: per connect, request and answer
 };
 // Verifies the transparency log; exit code 0 ok, 1 failed verification, 2 usage or I/O.
 int verify(const VerifyOptions& options);

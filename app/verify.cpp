@@ -376,7 +376,7 @@ std::string url_escape(const std::string& s) {
 
 Outcome verify_url(const VerifyOptions& o) {
   Outcome out;
-  auto http_r = HttpGetter::create(o.url);
+  auto http_r = HttpGetter::create(o.url, std::chrono::seconds(o.timeout_seconds));
   if (!http_r) return {2, http_r.error(), {}};
   auto& http = **http_r;
   const std::string base = "/api/transparency/tee-core";
@@ -388,9 +388,29 @@ Outcome verify_url(const VerifyOptions& o) {
   if (auto err = check_one(*cp, o, nullptr, audit)) return {1, *err, {}};
   out.details["checkpoint_seq"] = cp->seq;
   out.details["audit_address"] = chain::to_checksummed(cp->audit_address);
+  // Whether the log at `second` extends the log at `first` (the node's consistency proof
+  // between the two roots): nullopt when it does, else the outcome to return.
+  auto extends = [&](std::uint64_t first, const chain::Hash256& first_root, std::uint64_t second,
+                     const chain::Hash256& second_root, const std::string& what) -> std::optional<Outcome> {
+    if (first == second) {
+      if (first_root == second_root) return std::nullopt;
+      return Outcome{1, "fork: " + what + " and the node's checkpoint have different roots at seq " + std::to_string(first), {}};
+    }
+    auto proof = get_json(http, base + "/audit/consistency?first=" + std::to_string(first) + "&second=" + std::to_string(second));
+    if (!proof) return Outcome{2, proof.error(), {}};
+    const auto* proof_list = proof->is_object() ? proof->as_object().if_contains("proof") : nullptr;
+    auto path = proof_list ? hash_list(*proof_list) : Result<std::vector<chain::Hash256>>(Error{"no proof"});
+    if (!path) return Outcome{1, "consistency proof: " + path.error(), {}};
+    if (!chain::merkle::verify_consistency(first, second, first_root, second_root, *path))
+      return Outcome{1, "fork: the log at seq " + std::to_string(second) + " does not extend the one at seq " +
+                            std::to_string(first) + " (" + what + ")", {}};
+    return std::nullopt;
+  };
 
+  std::unique_ptr<LogVerifier> downloaded;  // the whole log, unless --skip-log
   if (!o.skip_log) {
-    LogVerifier log(verify_threads(o));
+    downloaded = std::make_unique<LogVerifier>(verify_threads(o));
+    LogVerifier& log = *downloaded;
     Progress progress(!o.json);
     std::uint64_t since = 0;
     for (;;) {
@@ -429,14 +449,8 @@ Outcome verify_url(const VerifyOptions& o) {
     if (saved->seq > cp->seq)
       return {1, "rollback: the node's checkpoint is at seq " + std::to_string(cp->seq) + ", below the saved seq " +
                      std::to_string(saved->seq), {}};
-    auto proof = get_json(http, base + "/audit/consistency?first=" + std::to_string(saved->seq) + "&second=" + std::to_string(cp->seq));
-    if (!proof) return {2, proof.error(), {}};
-    const auto* proof_list = proof->is_object() ? proof->as_object().if_contains("proof") : nullptr;
-    auto path = proof_list ? hash_list(*proof_list) : Result<std::vector<chain::Hash256>>(Error{"no proof"});
-    if (!path) return {1, "consistency proof: " + path.error(), {}};
-    if (!chain::merkle::verify_consistency(saved->seq, cp->seq, saved->merkle_root, cp->merkle_root, *path))
-      return {1, "fork: the node's log at seq " + std::to_string(cp->seq) + " does not extend the saved checkpoint at seq " +
-                     std::to_string(saved->seq), {}};
+    if (auto failed = extends(saved->seq, saved->merkle_root, cp->seq, cp->merkle_root, "the saved checkpoint"))
+      return *failed;
     out.details["consistent_since_seq"] = saved->seq;
   }
   if (!o.event_id.empty()) {
@@ -444,16 +458,34 @@ Outcome verify_url(const VerifyOptions& o) {
     auto proof = get_json(http, base + "/audit/proof?event_id=" + url_escape(o.event_id), &status);
     if (!proof) return {2, proof.error(), {}};
     if (status != 200) return {1, "no proof for " + o.event_id + " (HTTP " + std::to_string(status) + ")", {}};
+    if (!proof->is_object()) return {1, "the proof is not a JSON object", {}};
     const auto& p = proof->as_object();
-    auto proof_cp = storage::parse_checkpoint(p.at("checkpoint"));
+    const json::value* cp_value = p.if_contains("checkpoint");
+    const json::value* entry_value = p.if_contains("audit_entry");
+    const json::value* leaf_value = p.if_contains("leaf_index");
+    if (!cp_value || !entry_value || !leaf_value || !leaf_value->is_int64())
+      return {1, "the proof lacks checkpoint, audit_entry or leaf_index", {}};
+    auto proof_cp = storage::parse_checkpoint(*cp_value);
     if (!proof_cp) return {1, "proof checkpoint: " + proof_cp.error(), {}};
     if (auto err = check_one(*proof_cp, o, nullptr, audit)) return {1, "proof checkpoint: " + *err, {}};
-    auto entry = storage::checked_entry(p.at("audit_entry"));
+    // The proof's checkpoint must be the one verified above or one consistent with it: a
+    // checkpoint of a fork proves nothing about this log, even signed with the audit key.
+    const bool proof_first = proof_cp->seq <= cp->seq;
+    if (auto failed = extends(proof_first ? proof_cp->seq : cp->seq, proof_first ? proof_cp->merkle_root : cp->merkle_root,
+                              proof_first ? cp->seq : proof_cp->seq, proof_first ? cp->merkle_root : proof_cp->merkle_root,
+                              "the proof's checkpoint"))
+      return *failed;
+    // And, with the log downloaded, the log itself at that size.
+    if (downloaded && proof_cp->seq <= downloaded->size())
+      if (auto err = downloaded->check_checkpoint(*proof_cp)) return {1, "the proof's checkpoint: " + *err, {}};
+    auto entry = storage::checked_entry(*entry_value);
     if (!entry) return {1, "proof entry: " + entry.error(), {}};
     const auto* event = entry->first.if_contains("event_id");
     if (!event || !event->is_string() || event->as_string() != o.event_id) return {1, "the proof is for another event", {}};
-    const auto seq = static_cast<std::uint64_t>(entry->first.at("seq").as_int64());
-    if (static_cast<std::uint64_t>(p.at("leaf_index").as_int64()) != seq - 1) return {1, "leaf_index is not seq - 1", {}};
+    const auto* seq_value = entry->first.if_contains("seq");
+    if (!seq_value || !seq_value->is_int64() || seq_value->as_int64() < 1) return {1, "proof entry: no seq", {}};
+    const auto seq = static_cast<std::uint64_t>(seq_value->as_int64());
+    if (static_cast<std::uint64_t>(leaf_value->as_int64()) != seq - 1) return {1, "leaf_index is not seq - 1", {}};
     const auto* proof_list = p.if_contains("proof");
     auto path = proof_list ? hash_list(*proof_list) : Result<std::vector<chain::Hash256>>(Error{"no proof"});
     if (!path) return {1, "inclusion proof: " + path.error(), {}};

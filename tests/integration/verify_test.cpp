@@ -2,6 +2,13 @@
 // seq for every kind of tampering (flipped byte, deleted, reordered, duplicated or
 // truncated entries, a checkpoint forged with another key, a rollback below a saved
 // checkpoint); live, every event's inclusion proof verifies against the served checkpoint.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -10,6 +17,7 @@
 
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
+#include "chain/merkle.hpp"
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
 #include "tests/integration/fixture.hpp"
@@ -46,6 +54,84 @@ std::vector<std::string> rechained(std::vector<std::string> lines, const std::fu
   }
   return lines;
 }
+
+// A node as a dishonest operator (or a broken proxy) serves it: each GET goes to the real
+// node, except targets answered by `forge` (a JSON body), or, with `silent`, nothing is ever
+// answered. One request per connection; loopback only; stops with the object.
+class FakeNode {
+ public:
+  using Forge = std::function<std::optional<std::string>(const std::string& target)>;
+  FakeNode(std::uint16_t real_port, Forge forge, bool silent = false)
+      : real_port_(real_port), forge_(std::move(forge)), silent_(silent) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("fake node: cannot listen");
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeNode() {
+    stop_ = true;
+    thread_.join();
+    for (int c : held_) ::close(c);
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      if (silent_) {
+        held_.push_back(c);  // accepted, never answered
+        continue;
+      }
+      std::string request;
+      char buf[4096];
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        pollfd r{c, POLLIN, 0};
+        if (::poll(&r, 1, 2000) <= 0) break;
+        const ssize_t n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        request.append(buf, static_cast<std::size_t>(n));
+      }
+      const auto sp = request.find(' ');
+      const std::string target = request.substr(sp + 1, request.find(' ', sp + 1) - sp - 1);
+      int status = 200;
+      std::string body;
+      if (auto forged = forge_(target)) {
+        body = *forged;
+      } else {
+        HttpClient real("127.0.0.1", real_port_);
+        auto r = real.request("GET", target);
+        status = r.status;
+        body = r.body;
+      }
+      const std::string response = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
+                                   "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      for (std::size_t off = 0; off < response.size();) {
+        const ssize_t n = ::write(c, response.data() + off, response.size() - off);
+        if (n <= 0) break;
+        off += static_cast<std::size_t>(n);
+      }
+      ::close(c);
+    }
+  }
+  std::uint16_t real_port_ = 0, port_ = 0;
+  Forge forge_;
+  bool silent_ = false;
+  int fd_ = -1;
+  std::vector<int> held_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 class VerifyTest : public NodeTest {
  protected:
@@ -277,6 +363,63 @@ TEST_F(VerifyTest, LiveNodeVerifiesAndEveryEventProves) {
   const std::string forked_path = dir_.str() + "/forked.json";
   std::ofstream(forked_path) << json::serialize(forked_saved);
   EXPECT_EQ(verify({"--url", url, "--skip-log", "--since", forked_path}).exit_code, 1);  // its signature no longer holds
+}
+
+// A proof against a checkpoint of another history, signed with the node's own audit key (an
+// operator can), for an event the verified log does not hold: --url --event-id fails, with
+// or without --since, instead of proving it.
+TEST_F(VerifyTest, AProofAgainstAForkedCheckpointFails) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  std::ifstream key_in(dir_.str() + "/data/audit.key");
+  std::string key_hex;
+  key_in >> key_hex;
+  const auto key = chain::PrivateKey::from_hex(key_hex).value();
+  // The fork: one entry, "adjustment:forged", as entry 1 of a tree of size 1.
+  auto entry = parse_json(read_lines(log_).front()).at("audit_entry").as_object();
+  entry.erase("entry_hash");
+  entry["event_id"] = "adjustment:forged";
+  const chain::Hash256 entry_hash = chain::audit::entry_hash(entry);
+  entry["entry_hash"] = chain::to_hex(entry_hash);
+  const chain::Hash256 root = chain::merkle::leaf_node(entry_hash);
+  auto cp = parse_json(get("/api/transparency/tee-core/audit/checkpoint").body).as_object();
+  cp["seq"] = 1;
+  cp["chain_head_hash"] = chain::to_hex(entry_hash);
+  cp["merkle_root"] = chain::to_hex(root);
+  const chain::Hash256 head = chain::audit::checkpoint_head(entry_hash, root);
+  cp["head_hash"] = chain::to_hex(head);
+  const auto message = chain::audit::checkpoint_message(key.address(), 1, head, static_cast<std::uint64_t>(cp.at("chain_id").as_int64()),
+                                                        chain::parse_address(cp.at("contract_address").as_string()).value());
+  cp["message_hash"] = chain::to_hex(message);
+  cp["signature"] = chain::sign_digest(key, chain::eip191_hash32(message)).to_hex();
+  const std::string forged_proof = json::serialize(json::object{
+      {"audit_entry", entry}, {"leaf_index", 0}, {"tree_size", 1}, {"proof", json::array{}}, {"checkpoint", cp}});
+  FakeNode fake(node_->port(), [&](const std::string& target) -> std::optional<std::string> {
+    if (target.rfind("/api/transparency/tee-core/audit/proof", 0) == 0) return forged_proof;
+    return std::nullopt;
+  });
+  for (const bool skip_log : {false, true}) {
+    std::vector<std::string> args{"--url", fake.url(), "--audit-address", audit_address_, "--event-id", "adjustment:forged",
+                                  "--since", saved_};
+    if (skip_log) args.push_back("--skip-log");
+    auto r = verify(args);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("fork"), std::string::npos) << r.output;
+  }
+  // The honest node through the same proxy proves its own events.
+  FakeNode honest(node_->port(), [](const std::string&) { return std::optional<std::string>(); });
+  EXPECT_EQ(verify({"--url", honest.url(), "--audit-address", audit_address_, "--event-id", "workload_time:w7"}).exit_code, 0);
+  (void)url;
+}
+
+// A server that accepts and never answers: verify gives up after --timeout (exit 2).
+TEST_F(VerifyTest, AServerThatNeverAnswersTimesOut) {
+  FakeNode silent(node_->port(), [](const std::string&) { return std::optional<std::string>(); }, true);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = verify({"--url", silent.url(), "--timeout", "2"});
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no answer within 2 s"), std::string::npos) << r.output;
+  EXPECT_LT(took, std::chrono::seconds(20));
 }
 
 }  // namespace
