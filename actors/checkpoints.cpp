@@ -193,10 +193,13 @@ std::optional<std::string> CheckpointBook::latest() const {
   return checkpoints_.back().second;
 }
 
-std::vector<std::string> CheckpointBook::history(std::size_t limit) const {
+std::vector<std::string> CheckpointBook::history(std::size_t limit, std::uint64_t before) const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> out;
-  for (auto it = checkpoints_.rbegin(); it != checkpoints_.rend() && out.size() < limit; ++it) out.push_back(it->second);
+  // Sorted by seq: the first one at or past `before`, then backwards.
+  auto end = std::lower_bound(checkpoints_.begin(), checkpoints_.end(), before,
+                              [](const auto& c, std::uint64_t seq) { return c.first < seq; });
+  for (auto it = std::make_reverse_iterator(end); it != checkpoints_.rend() && out.size() < limit; ++it) out.push_back(it->second);
   return out;
 }
 
@@ -220,7 +223,9 @@ caf::behavior auditor_actor(caf::event_based_actor* self, std::shared_ptr<storag
   self->delayed_send(self, tick, tick_atom::value);
   return {
       [=](audit_written_atom) {
-        checkpoints->after_flush(*log, false);
+        // The first checkpoint at once (until then nothing is provable, and /audit/checkpoint
+        // has nothing to serve); then every `every_entries`.
+        checkpoints->after_flush(*log, checkpoints->signed_size() == 0);
         const auto now = std::chrono::steady_clock::now();
         if (now - *synced_at >= options.sync_interval) {
           if (auto err = log->sync()) spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
@@ -229,7 +234,9 @@ caf::behavior auditor_actor(caf::event_based_actor* self, std::shared_ptr<storag
       },
       [=](tick_atom) {
         const auto now = std::chrono::steady_clock::now();
-        if (now - *last_checkpoint >= options.checkpoint_interval) {
+        if (checkpoints->signed_size() == 0) {
+          checkpoints->after_flush(*log, true);  // a log restored without its checkpoints
+        } else if (now - *last_checkpoint >= options.checkpoint_interval) {
           checkpoints->after_flush(*log, true);  // only when anything was added since the last
           *last_checkpoint = now;
         }

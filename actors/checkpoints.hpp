@@ -43,7 +43,8 @@ class CheckpointBook {
   // The log size the newest signed checkpoint covers (0: none yet).
   std::uint64_t signed_size() const;
   std::optional<std::string> latest() const;                // verbatim JSON
-  std::vector<std::string> history(std::size_t limit) const;  // newest first
+  // Newest first, at most `limit`, those signed at a seq below `before`.
+  std::vector<std::string> history(std::size_t limit, std::uint64_t before = UINT64_MAX) const;
   // The newest checkpoint with seq ≤ `at_most`, and its seq.
   std::optional<std::pair<std::uint64_t, std::string>> covering(std::uint64_t seq) const;
   // A stored checkpoint's statement (size, chain head, root, timestamp) signed for another

@@ -8,7 +8,8 @@
 namespace lpops::net {
 namespace {
 
-constexpr std::size_t kMaxEventIdChars = 256;
+// Longer than any event id the node writes (workload_time:<255-character id> is 269).
+constexpr std::size_t kMaxEventIdChars = 1024;
 
 bool limited(Call& call) { return public_rate_limited(call); }
 
@@ -48,15 +49,16 @@ Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBoo
   return b;
 }
 
-// The required event_id query parameter (1..256 characters) and the checkpoint binding;
-// answers 422 itself when either is malformed.
-std::optional<std::pair<std::string, Binding>> event_query(Call& call) {
+// The required event_id query parameter (1..kMaxEventIdChars characters) and, for a proof,
+// the checkpoint binding; answers 422 itself when either is malformed.
+std::optional<std::pair<std::string, Binding>> event_query(Call& call, bool with_binding) {
   Validation v;
   QueryReader q(call.query, v);
   auto event_id = q.string("event_id", kMaxEventIdChars);
-  if (!event_id) v.add("query", "event_id", "missing", "Field required");
-  else if (event_id->empty()) v.add("query", "event_id", "string_too_short", "String should have at least 1 character");
-  const Binding binding = binding_query(q, v, *call.ctx->checkpoints);
+  if (!q.has("event_id")) v.add("query", "event_id", "missing", "Field required");
+  else if (event_id && event_id->empty()) v.add("query", "event_id", "string_too_short", "String should have at least 1 character");
+  Binding binding{call.ctx->checkpoints->chain_id(), call.ctx->checkpoints->contract()};
+  if (with_binding) binding = binding_query(q, v, *call.ctx->checkpoints);
   if (!v.ok()) {
     call.respond(v.response());
     return std::nullopt;
@@ -98,10 +100,13 @@ void checkpoints(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
   const auto limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(100));
+  // Paging back: the checkpoints below before_seq (absent: from the newest).
+  const auto before = q.integer("before_seq", 1, std::numeric_limits<std::int64_t>::max());
   if (!v.ok()) return call.respond(v.response());
   std::string body = "{\"checkpoints\":[";
   bool first = true;
-  for (const auto& line : call.ctx->checkpoints->history(limit)) {
+  for (const auto& line : call.ctx->checkpoints->history(
+           limit, before ? static_cast<std::uint64_t>(*before) : std::numeric_limits<std::uint64_t>::max())) {
     if (!first) body += ',';
     first = false;
     body += line;
@@ -111,7 +116,7 @@ void checkpoints(Call& call) {
 
 void proof(Call& call) {
   if (limited(call)) return;
-  auto query = event_query(call);
+  auto query = event_query(call, true);
   if (!query) return;
   const auto& [event_id, binding] = *query;
   auto& log = *call.ctx->audit;
@@ -134,8 +139,8 @@ void consistency(Call& call) {
   QueryReader q(call.query, v);
   auto first = q.integer("first", 0, std::numeric_limits<std::int64_t>::max());
   auto second = q.integer("second", 0, std::numeric_limits<std::int64_t>::max());
-  if (!first) v.add("query", "first", "missing", "Field required");
-  if (!second) v.add("query", "second", "missing", "Field required");
+  if (!q.has("first")) v.add("query", "first", "missing", "Field required");
+  if (!q.has("second")) v.add("query", "second", "missing", "Field required");
   if (!v.ok()) return call.respond(v.response());
   if (*first > *second) return call.respond(detail_response(400, "first must not exceed second"));
   auto& log = *call.ctx->audit;
@@ -173,7 +178,7 @@ void log_page(Call& call) {
 
 void receipt(Call& call) {
   if (limited(call)) return;
-  auto query = event_query(call);
+  auto query = event_query(call, false);  // the reference's receipt takes event_id alone
   if (!query) return;
   auto seq = call.ctx->audit->seq_of(query->first);
   auto line = seq ? call.ctx->audit->line(*seq) : std::nullopt;

@@ -90,6 +90,7 @@ class QueryReader {
   std::optional<std::string> string(std::string_view key, std::size_t max_chars = 1024);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(std::string_view key);
+  bool has(std::string_view key) const { return params_.find(key) != params_.end(); }
 
  private:
   std::map<std::string, std::string, std::less<>> params_;  // a name given twice: its last value

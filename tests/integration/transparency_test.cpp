@@ -356,6 +356,51 @@ TEST_F(TransparencyTest, AnEditedEntryNoCheckpointCoversIsRefusedAtStartUp) {
   }
 }
 
+// Query handling of the public routes: the first checkpoint exists as soon as the log has an
+// entry; the longest event ids the node writes can be looked up; one error per bad field; the
+// receipt takes event_id alone; checkpoints page back with before_seq.
+TEST_F(TransparencyTest, PublicRoutesAnswerForEveryEntryAndPageBack) {
+  start_node(env_);
+  wait_for_checkpoint(1);  // the policy entry, signed without waiting for a step of 5
+  register_orchestrator("o1", address_of(1));
+  const std::string long_id(255, 'w');
+  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", long_id}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}).status,
+            200);
+  for (int i = 0; i < 11; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "p" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                      {"duration_ms", 60000}})
+                  .status,
+              200);
+  wait_for_checkpoint(10);
+  auto receipt = get("/api/transparency/tee-core/receipt?event_id=workload_time:" + long_id);
+  ASSERT_EQ(receipt.status, 200) << receipt.body;
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/proof?event_id=workload_time:" + long_id).status, 200);
+  EXPECT_EQ(get("/api/transparency/tee-core/receipt?event_id=workload_time:" + long_id + "&chain_id=0").status, 200);
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/proof?event_id=workload_time:" + long_id + "&chain_id=0").status, 422);
+  auto bad = parse_json(get("/api/transparency/tee-core/audit/consistency?first=-1&second=3").body);
+  ASSERT_EQ(bad.at("detail").as_array().size(), 1u) << bad;
+  EXPECT_EQ(bad.at("detail").as_array()[0].at("type").as_string(), "greater_than_equal");
+  auto missing = parse_json(get("/api/transparency/tee-core/audit/consistency?second=3").body);
+  EXPECT_EQ(missing.at("detail").as_array()[0].at("type").as_string(), "missing");
+  auto too_long = parse_json(get("/api/transparency/tee-core/receipt?event_id=" + std::string(1025, 'x')).body);
+  ASSERT_EQ(too_long.at("detail").as_array().size(), 1u) << too_long;
+  EXPECT_EQ(too_long.at("detail").as_array()[0].at("type").as_string(), "string_too_long");
+  // Paging back through the checkpoints: newest first, each page below the last seq seen.
+  auto all = parse_json(get("/api/transparency/tee-core/audit/checkpoints?limit=1000").body).at("checkpoints").as_array();
+  ASSERT_GE(all.size(), 2u);
+  std::vector<std::int64_t> paged;
+  std::string before;
+  for (int guard = 0; guard < 100; ++guard) {
+    auto page = parse_json(get("/api/transparency/tee-core/audit/checkpoints?limit=1" + before).body).at("checkpoints").as_array();
+    if (page.empty()) break;
+    paged.push_back(page[0].at("seq").as_int64());
+    before = "&before_seq=" + std::to_string(paged.back());
+  }
+  ASSERT_EQ(paged.size(), all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(paged[i], all[i].at("seq").as_int64());
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoints?before_seq=0").status, 422);
+}
+
 TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
   const std::string keystore = dir_.str() + "/keystore.json";
   std::ofstream(keystore) << R"({"crypto":{"cipher":"aes-128-ctr","cipherparams":{"iv":"6087dab2f9fdbbfaddc31a909735c1e6"},)"
