@@ -475,7 +475,8 @@ int serve(const ServeOptions& o) {
     if (!rpc) stop_starting("ETH_RPC_URL: " + rpc.error());
     const auto contract = chain::parse_address(*settings.credential_contract_address).value();
     actors::CredentialOptions credential_options;
-    credential_options.contract_address = *settings.credential_contract_address;
+    credential_options.contract_address =
+        settings.credential_contract_address_as_given.value_or(*settings.credential_contract_address);
     credential_options.nonce_ttl_seconds = settings.credential_nonce_ttl_seconds;
     credential_options.token_ttl_seconds = settings.credential_token_ttl_seconds;
     credential_options.max_nonces = static_cast<std::size_t>(settings.credential_max_nonces);

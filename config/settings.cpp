@@ -263,6 +263,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.url("PAYMENTS_EDGE_CONFIG_URL", s.edge_config_url);
   r.optional_text("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
   r.address("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", s.credential_contract_address);
+  if (s.credential_contract_address) s.credential_contract_address_as_given = r.raw("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS");
   r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, 1, 86400);
   s.credential_nonce_ttl_seconds = std::max(30L, s.credential_nonce_ttl_seconds);  // the reference's floor
   // 0 means the default, as in the reference; a negative TTL (tokens that never expire) is refused.

@@ -60,7 +60,8 @@ struct Settings {
 
   // Orchestrator credentials (POST /api/orchestrators/{id}/credential/*): off while the
   // contract address is unset.
-  std::optional<std::string> credential_contract_address;
+  std::optional<std::string> credential_contract_address;           // lower-cased
+  std::optional<std::string> credential_contract_address_as_given;  // echoed in nonce answers, as the reference does
   long credential_nonce_ttl_seconds = 300;   // at least 30
   long credential_token_ttl_seconds = 900;
   long credential_max_nonces = 10'000;       // outstanding (unused, unexpired) nonces

@@ -40,7 +40,8 @@ void credential_token(Call& call) {
   auto nonce_text = body.required_string("nonce", 1, 66);
   auto expires_at = body.integer("expires_at", 1, std::numeric_limits<std::int64_t>::max(), true);
   auto signature = body.required_string("signature", 1, 1024);
-  auto delegate = chain::parse_address(delegate_text);
+  // The reference's pattern: 0x (lower-case x) and 40 hex digits, any case.
+  auto delegate = is_address(delegate_text) ? chain::parse_address(delegate_text) : Result<chain::Address>(Error{"pattern"});
   if (v.ok() && !delegate) {
     json::value in(delegate_text);
     v.add("body", "delegate_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);

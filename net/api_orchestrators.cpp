@@ -9,13 +9,6 @@
 namespace lpops::net {
 namespace {
 
-bool is_address(std::string_view s) {
-  if (s.size() != 42 || s[0] != '0' || s[1] != 'x') return false;
-  for (char c : s.substr(2))
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
-
 ViewContext view_context(const Call& call) {
   const auto& s = call.ctx->settings;
   ViewContext v;

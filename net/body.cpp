@@ -443,6 +443,13 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
   return out;
 }
 
+bool is_address(std::string_view s) {
+  if (s.size() != 42 || s[0] != '0' || s[1] != 'x') return false;
+  for (char c : s.substr(2))
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
 std::string percent_decode(std::string_view text, bool plus_as_space) {
   auto hex = [](char c) -> int {
     if (c >= '0' && c <= '9') return c - '0';

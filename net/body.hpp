@@ -33,6 +33,9 @@ std::string replace_invalid_utf8(std::string_view bytes);
 // space. The result's bytes that are not UTF-8 become U+FFFD.
 std::string percent_decode(std::string_view text, bool plus_as_space);
 
+// The reference's address pattern ^0x[a-fA-F0-9]{40}$ (a lower-case x; no checksum).
+bool is_address(std::string_view s);
+
 class Validation {
  public:
   void add(std::string_view where, std::string_view field, std::string_view type, std::string msg,

@@ -141,7 +141,7 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   EXPECT_LE(n.expires_at, now + 301);
   auto nonce_body = body_of(http->request("POST", "/api/orchestrators/o1/credential/nonce"));
   EXPECT_EQ(nonce_body.at("owner_address").as_string(), to_lower_hex(owner.address()));
-  EXPECT_EQ(nonce_body.at("contract_address").as_string(), to_lower_hex(contract));
+  EXPECT_EQ(nonce_body.at("contract_address").as_string(), to_checksummed(contract));  // as configured
 
   auto r = ask_token("o1", delegate.address(), n, sign(delegate, "o1", owner.address(), delegate.address(), n));
   ASSERT_EQ(r.status, 200) << r.body << node->log();
@@ -272,6 +272,10 @@ TEST_F(CredentialTest, RefusalsLeaveNothingIssued) {
   };
   const std::string good_nonce = "\"nonce\":\"" + std::string(64, 'b') + "\"";
   EXPECT_EQ(post("o1", R"({"delegate_address":"0x12",)" + good_nonce + R"(,"expires_at":1,"signature":"0x00"})").status, 422);
+  EXPECT_EQ(post("o1", R"({"delegate_address":"0X1111111111111111111111111111111111111111",)" + good_nonce +
+                           R"(,"expires_at":5,"signature":"0x00"})")
+                .status,
+            422);  // the reference's pattern wants a lower-case 0x
   EXPECT_EQ(post("o1", R"({"delegate_address":"0x1111111111111111111111111111111111111111","nonce":"0x12","expires_at":1,"signature":"0x00"})").status, 422);
   EXPECT_EQ(post("o1", R"({"delegate_address":"0x1111111111111111111111111111111111111111",)" + good_nonce + R"(,"expires_at":0,"signature":"0x00"})").status, 422);
   EXPECT_EQ(post("o1", R"({"delegate_address":"0x1111111111111111111111111111111111111111",)" + good_nonce + R"(,"expires_at":5,"signature":"abc"})").status, 422);
