@@ -296,11 +296,13 @@ Outcome verify_file(const VerifyOptions& o) {
   if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
   if (auto err = check_vouched(log, latest ? latest->seq : 0, o, out.details)) return {1, *err, {}};
   if (o.audit_address && !latest && !log.entry_signer()) return {1, "no signed checkpoint to check the audit address against", {}};
-  // Anyone can hash and chain entries: without a signature nothing says the node wrote them.
-  if (log.size() > 0 && !latest && !log.entry_signer() && !o.allow_unsigned)
+  // Anyone can hash and chain entries: without a signature nothing says the node wrote them
+  // (a checkpoint of the empty log, at seq 0, vouches for none of them).
+  const bool vouching_checkpoint = latest && latest->seq > 0;
+  if (log.size() > 0 && !vouching_checkpoint && !log.entry_signer() && !o.allow_unsigned)
     return {1, "no signed checkpoint (and no signed entries): the entries hash and chain correctly, but nothing signed "
                "vouches for them (--allow-unsigned checks the structure alone)", {}};
-  if (!latest && !log.entry_signer()) out.details["signed"] = false;
+  if (!vouching_checkpoint && !log.entry_signer()) out.details["signed"] = false;
   if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
   if (latest) {
     out.details["checkpoint_seq"] = latest->seq;

@@ -411,6 +411,34 @@ TEST_F(VerifyTest, AProofAgainstAForkedCheckpointFails) {
   (void)url;
 }
 
+// A checkpoint of the empty log (seq 0), validly signed, vouches for no entry: the log is as
+// unsigned as one with no checkpoint at all.
+TEST_F(VerifyTest, ACheckpointAtSeqZeroVouchesForNothing) {
+  ASSERT_EQ(node_->terminate(), 0);
+  auto cp = parse_json(read_lines(checkpoints_).front()).as_object();
+  const auto key = chain::PrivateKey::from_hex("0x" + std::string(63, '0') + "7").value();
+  const chain::Hash256 zero{};
+  const chain::Hash256 root = chain::merkle::root_of({});
+  const chain::Hash256 head = chain::audit::checkpoint_head(zero, root);
+  const auto message = chain::audit::checkpoint_message(key.address(), 0, head, static_cast<std::uint64_t>(cp.at("chain_id").as_int64()),
+                                                        chain::parse_address(cp.at("contract_address").as_string()).value());
+  cp["seq"] = 0;
+  cp["audit_address"] = chain::to_lower_hex(key.address());
+  cp["chain_head_hash"] = chain::to_hex(zero);
+  cp["merkle_root"] = chain::to_hex(root);
+  cp["head_hash"] = chain::to_hex(head);
+  cp["message_hash"] = chain::to_hex(message);
+  cp["signature"] = chain::sign_digest(key, chain::eip191_hash32(message)).to_hex();
+  const std::string only_zero = dir_.str() + "/zero-cps.jsonl";
+  write_lines(only_zero, {json::serialize(cp)});
+  auto r = verify({"--log", log_, "--checkpoints", only_zero});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("no signed checkpoint"), std::string::npos) << r.output;
+  auto allowed = verify({"--log", log_, "--checkpoints", only_zero, "--allow-unsigned"});
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_FALSE(parse_json(allowed.output).at("signed").as_bool());
+}
+
 // A server that accepts and never answers: verify gives up after --timeout (exit 2).
 TEST_F(VerifyTest, AServerThatNeverAnswersTimesOut) {
   FakeNode silent(node_->port(), [](const std::string&) { return std::optional<std::string>(); }, true);
