@@ -98,6 +98,17 @@ void ask_as_orchestrator(Call& call, std::function<std::pair<int, std::string>(c
   });
 }
 
+}  // namespace
+
+void refuse_after_orchestrator_auth(Call& call, Response refusal) {
+  if (call.is_operator() || !call.orchestrator_token()) return call.respond(std::move(refusal));
+  ask_as_orchestrator(call, [status = refusal.status, body = std::move(refusal.body)](const Book&, const std::string&) {
+    return std::pair{status, body};
+  });
+}
+
+namespace {
+
 void bootstrap(Call& call) {
   const auto& s = call.ctx->settings;
   ask_as_orchestrator(call, [url = s.edge_config_url, token = s.edge_config_token](const Book&, const std::string& id) {
@@ -183,9 +194,11 @@ void orchestrator_stats(Call& call) {
 }
 
 void my_stats(Call& call) {
-  auto days = stats_days(call);
-  if (!days) return;
-  ask_as_orchestrator(call, stats_answer(call, *days));
+  Validation v;
+  QueryReader q(call.query, v);
+  const std::int64_t days = q.integer("days", 1, 365).value_or(30);
+  if (!v.ok()) return refuse_after_orchestrator_auth(call, v.response());
+  ask_as_orchestrator(call, stats_answer(call, days));
 }
 
 void push_health(Call& call) {

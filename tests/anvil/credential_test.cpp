@@ -170,6 +170,12 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   EXPECT_EQ(boot.at("edge_config_url").as_string(), "https://edge.example/config");
   EXPECT_TRUE(boot.at("edge_config_token").is_null());
   EXPECT_EQ(as_orchestrator(token + "x", "/api/orchestrators/me").status, 401);
+  // Auth before validation, as the reference: a bad token is 401 whatever the query; a good
+  // one with a bad query is 422.
+  EXPECT_EQ(as_orchestrator(token + "x", "/api/orchestrators/me/stats?days=0").status, 401);
+  EXPECT_EQ(as_orchestrator(token + "x", "/api/transparency/tee-core/ledger-entry?orchestrator_id=").status, 401);
+  EXPECT_EQ(as_orchestrator(token, "/api/orchestrators/me/stats?days=0").status, 422);
+  EXPECT_EQ(as_orchestrator(token, "/api/transparency/tee-core/ledger-entry?orchestrator_id=").status, 422);
   EXPECT_EQ(http->request("GET", "/api/orchestrators/me").status, 401);
 
   // Before any credit: a zero balance. Then credit o1 and prove its new balance.
