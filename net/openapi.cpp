@@ -189,7 +189,7 @@ std::map<std::string, Io> io_table() {
                                              {"audit_checkpoint_head_hash", nullable(hash)},
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
   t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", "integer"}, {"contract_address", "string"}}};
-  t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", "integer"}}};
+  t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", "integer"}, {"before_seq", "integer"}}};
   t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
