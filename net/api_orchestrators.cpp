@@ -127,12 +127,15 @@ void me(Call& call) {
   });
 }
 
-std::optional<std::int64_t> stats_days(Call& call) {
+// ?days= (1..365, default 30); a bad one is answered here (after the orchestrator token is
+// checked, for a route the token opens).
+std::optional<std::int64_t> stats_days(Call& call, bool token_route) {
   Validation v;
   QueryReader q(call.query, v);
   std::int64_t days = q.integer("days", 1, 365).value_or(30);
   if (!v.ok()) {
-    call.respond(v.response());
+    if (token_route) refuse_after_orchestrator_auth(call, v.response());
+    else call.respond(v.response());
     return std::nullopt;
   }
   return days;
@@ -188,17 +191,15 @@ std::function<std::pair<int, std::string>(const Book&, const std::string&)> stat
 }
 
 void orchestrator_stats(Call& call) {
-  auto days = stats_days(call);
+  auto days = stats_days(call, false);
   if (!days) return;
   ask_ledger(call, [id = call.params[0], answer = stats_answer(call, *days)](const Book& book) { return answer(book, id); });
 }
 
 void my_stats(Call& call) {
-  Validation v;
-  QueryReader q(call.query, v);
-  const std::int64_t days = q.integer("days", 1, 365).value_or(30);
-  if (!v.ok()) return refuse_after_orchestrator_auth(call, v.response());
-  ask_as_orchestrator(call, stats_answer(call, days));
+  auto days = stats_days(call, true);
+  if (!days) return;
+  ask_as_orchestrator(call, stats_answer(call, *days));
 }
 
 void push_health(Call& call) {

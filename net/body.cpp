@@ -120,14 +120,19 @@ std::optional<bool> lax_bool(std::string_view text) {
   return std::nullopt;
 }
 
+// Text without the whitespace around it (pydantic's lax numbers are read trimmed).
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
 // An integer in text as pydantic's lax mode reads one: surrounding whitespace ignored, an
 // optional sign, digits, and optionally a '.' followed by zeros only ("3.0" is 3). `side` is
 // set to +1 / -1 for a well-formed integer out of int64's range.
 std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
   side = 0;
-  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  s = trimmed(s);
   if (const auto dot = s.find('.'); dot != std::string_view::npos) {
     if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
     s = s.substr(0, dot);
@@ -299,9 +304,7 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
   else if (v->is_uint64()) d = static_cast<double>(v->get_uint64());
   else if (v->is_string()) {
     // pydantic's lax float from text: trimmed, an optional sign, a decimal number.
-    std::string_view t = v->get_string();
-    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
-    while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+    std::string_view t = trimmed(v->get_string());
     if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
     const auto res = std::from_chars(t.data(), t.data() + t.size(), d);
     if (t.empty() || res.ec != std::errc{} || res.ptr != t.data() + t.size()) {
