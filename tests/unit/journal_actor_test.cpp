@@ -10,28 +10,14 @@
 #include <thread>
 
 #include "actors/journal.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace lpops::actors {
 namespace {
 
-class SlowStore final : public storage::RecordStore {
+class SlowStore final : public testing::TestStore {
  public:
-  explicit SlowStore(std::chrono::milliseconds delay) : delay_(delay) {}
-  Result<storage::RecoveryReport> recover(const storage::SnapshotVisitor&, const storage::RecordVisitor&) override {
-    return storage::RecoveryReport{};
-  }
-  std::optional<std::string> append(const std::vector<const storage::FramedRecord*>& records) override {
-    std::this_thread::sleep_for(delay_);
-    std::lock_guard lock(mutex_);
-    batches_.push_back(records.size());
-    for (const auto* r : records) lines_.push_back(r->line);
-    durable_ += records.size();
-    return std::nullopt;
-  }
-  std::optional<std::string> write_snapshot(std::uint64_t, const BookText&) override { return std::nullopt; }
-  std::optional<std::string> read(std::uint64_t) const override { return std::nullopt; }
-  std::uint64_t durable_seq() const override { return durable_; }
-  std::string describe() const override { return "slow test store"; }
+  explicit SlowStore(std::chrono::milliseconds delay) : TestStore("slow test store"), delay_(delay) {}
 
   std::vector<std::size_t> batches() const {
     std::lock_guard lock(mutex_);
@@ -43,11 +29,17 @@ class SlowStore final : public storage::RecordStore {
   }
 
  private:
+  void commit(const std::vector<const storage::FramedRecord*>& records) override {
+    std::this_thread::sleep_for(delay_);
+    std::lock_guard lock(mutex_);
+    batches_.push_back(records.size());
+    for (const auto* r : records) lines_.push_back(r->line);
+  }
+
   std::chrono::milliseconds delay_;
   mutable std::mutex mutex_;
   std::vector<std::size_t> batches_;
   std::vector<std::string> lines_;
-  std::atomic<std::uint64_t> durable_{0};
 };
 
 Effect policy_effect(int i) {

@@ -11,6 +11,7 @@
 
 #include "actors/ledger.hpp"
 #include "domain/orchestrator.hpp"
+#include "tests/support/test_store.hpp"
 
 namespace lpops::actors {
 namespace {
@@ -19,24 +20,9 @@ using namespace std::chrono_literals;
 constexpr UnixMicros kNow = 1'767'225'600'000'000;
 
 // A store whose commits wait until the test opens the gate.
-class GatedStore final : public storage::RecordStore {
+class GatedStore final : public testing::TestStore {
  public:
-  Result<storage::RecoveryReport> recover(const storage::SnapshotVisitor&, const storage::RecordVisitor&) override {
-    return storage::RecoveryReport{};
-  }
-  std::optional<std::string> append(const std::vector<const storage::FramedRecord*>& records) override {
-    std::unique_lock lock(mutex_);
-    ++waiting_;
-    changed_.notify_all();
-    changed_.wait(lock, [&] { return open_; });
-    durable_ += records.size();
-    return std::nullopt;
-  }
-  std::optional<std::string> write_snapshot(std::uint64_t, const BookText&) override { return std::nullopt; }
-  std::optional<std::string> read(std::uint64_t) const override { return std::nullopt; }
-  std::uint64_t durable_seq() const override { return durable_; }
-  std::string describe() const override { return "gated test store"; }
-
+  GatedStore() : TestStore("gated test store") {}
   bool wait_for_a_commit(std::chrono::milliseconds limit) {
     std::unique_lock lock(mutex_);
     return changed_.wait_for(lock, limit, [&] { return waiting_ > 0; });
@@ -48,11 +34,17 @@ class GatedStore final : public storage::RecordStore {
   }
 
  private:
+  void commit(const std::vector<const storage::FramedRecord*>&) override {
+    std::unique_lock lock(mutex_);
+    ++waiting_;
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return open_; });
+  }
+
   std::mutex mutex_;
   std::condition_variable changed_;
   bool open_ = false;
   int waiting_ = 0;
-  std::atomic<std::uint64_t> durable_{0};
 };
 
 struct Answer {
