@@ -16,7 +16,7 @@ end
 function request()
   counter = counter + 1
   local body = string.format(
-    '{"workload_id":"%s-%d-%d","orchestrator_id":"bench-%d","duration_ms":%d}',
-    run, thread_index, counter, (counter * 7 + thread_index) % orchestrators, 1000 + counter % 60000)
+    '{"workload_id":"%s-%d-%d","orchestrator_id":"bench-%d","artifact_hash":"sha256:%d","duration_ms":%d}',
+    run, thread_index, counter, (counter * 7 + thread_index) % orchestrators, counter, 1000 + counter % 60000)
   return wrk.format("POST", "/api/workloads/time", {["Content-Type"] = "application/json"}, body)
 end

@@ -307,19 +307,25 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
   if (req.amount.is_zero()) return Decision::fail(422, "amount_eth must be non-zero");
   const Account* known = account(req.orchestrator_id);
   const Account current = known ? *known : Account{};
-  if (req.amount.negative && !req.force) {
+  // A debit past the available balance needs "force"; the entry then records that it was forced.
+  bool forced = false;
+  if (req.amount.negative) {
     SignedWei available = current.available();
-    if (available.negative || available.magnitude < req.amount.magnitude)
-      return Decision::fail(409, "Adjustment would make the available balance negative (available " + format_eth(available) +
-                                     " ETH); send \"force\": true to allow it");
+    if (available.negative || available.magnitude < req.amount.magnitude) {
+      if (!req.force)
+        return Decision::fail(409, "Adjustment would make the available balance negative (available " + format_eth(available) +
+                                       " ETH); send \"force\": true to allow it");
+      forced = true;
+    }
   }
   if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account");
 
   std::string event_id = std::string(kAdjustmentPrefix) + (req.idempotency_key ? *req.idempotency_key : req.generated_id);
   json::object metadata;
-  if (req.reference_workload_id) metadata["reference_workload_id"] = *req.reference_workload_id;
-  if (req.notes) metadata["notes"] = *req.notes;
-  if (req.force) metadata["forced"] = true;
+  // As the reference builds it: only the fields given non-empty.
+  if (req.reference_workload_id && !req.reference_workload_id->empty()) metadata["reference_workload_id"] = *req.reference_workload_id;
+  if (req.notes && !req.notes->empty()) metadata["notes"] = *req.notes;
+  if (forced) metadata["forced"] = true;
   LedgerEntry entry = make_entry(event_id, req.orchestrator_id, req.amount, req.reason.value_or("adjustment"),
                                  std::move(metadata), now);
   AdjustmentNote adj{req.reference_workload_id, req.notes, req.idempotency_key,

@@ -34,17 +34,6 @@ void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) 
   y += m <= 2;
 }
 
-bool read_int(std::string_view s, std::size_t pos, std::size_t len, int& out) {
-  if (pos + len > s.size()) return false;
-  int v = 0;
-  for (std::size_t i = pos; i < pos + len; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 }  // namespace
@@ -138,61 +127,158 @@ IsoUtc::IsoUtc(UnixMicros t, UtcSuffix suffix) {
 
 std::string iso_utc(UnixMicros t, UtcSuffix suffix) { return std::string(IsoUtc(t, suffix).view()); }
 
-std::optional<UnixMicros> parse_iso(std::string_view s) {
-  int year, month, day, hour = 0, minute = 0, second = 0;
-  if (s.size() < 10 || !read_int(s, 0, 4, year) || s[4] != '-' || !read_int(s, 5, 2, month) ||
-      s[7] != '-' || !read_int(s, 8, 2, day))
-    return std::nullopt;
-  // A real calendar day, as Python's datetime requires (2026-02-31 is no date).
+namespace {
+
+// Python 3.11's datetime.fromisoformat as its C implementation reads a string, step for step
+// (Modules/_datetimemodule.c): the reference's filters take whatever it takes. Reads past the
+// end see '\0', as that code sees its string's terminator.
+char at(std::string_view s, std::size_t i) { return i < s.size() ? s[i] : '\0'; }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool digits_at(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  int v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = at(s, pos + i);
+    if (!is_digit(c)) return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+// Where the date ends and the (any one character) separator stands; -1 for none.
+std::ptrdiff_t iso_separator(std::string_view s) {
+  const std::size_t len = s.size();
+  if (len == 7) return 7;
+  if (s[4] == '-') {
+    if (s[5] != 'W') return 10;                    // YYYY-MM-DD
+    if (len > 8 && s[8] == '-') {                  // YYYY-Www-D, or YYYY-Www then a separator '-'
+      if (len == 9) return -1;
+      return len > 10 && is_digit(s[10]) ? 8 : 10;
+    }
+    return 8;                                      // YYYY-Www
+  }
+  if (s[4] != 'W') return 8;                       // YYYYMMDD
+  std::size_t idx = 7;                             // YYYYWww or YYYYWwwD
+  while (idx < len && is_digit(s[idx])) ++idx;
+  if (idx < 9) return static_cast<std::ptrdiff_t>(idx);
+  return idx % 2 == 0 ? 7 : 8;
+}
+
+bool leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+int days_in_month(int y, int m) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1) return std::nullopt;
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (day > kDays[month - 1] + (month == 2 && leap ? 1 : 0) || year < 1) return std::nullopt;
-  std::size_t pos = 10;
-  std::int64_t micros = 0;
-  // The time as Python 3.11's fromisoformat reads it: HH, HH:MM, HH:MM:SS, then a fraction of
-  // any length (digits past the sixth dropped).
-  if (pos < s.size() && (s[pos] == 'T' || s[pos] == ' ')) {
-    if (!read_int(s, pos + 1, 2, hour)) return std::nullopt;
-    pos += 3;
-    if (pos < s.size() && s[pos] == ':') {
-      if (!read_int(s, pos + 1, 2, minute)) return std::nullopt;
-      pos += 3;
-      if (pos < s.size() && s[pos] == ':') {
-        if (!read_int(s, pos + 1, 2, second)) return std::nullopt;
-        pos += 3;
-        if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
-          const std::size_t start = ++pos;
-          while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
-          const std::size_t len = pos - start;
-          if (len == 0) return std::nullopt;
-          std::int64_t frac = 0;
-          for (std::size_t i = 0; i < 6; ++i) frac = frac * 10 + (i < len ? s[start + i] - '0' : 0);
-          micros = frac;
-        }
-      }
+  return kDays[m - 1] + (m == 2 && leap_year(y) ? 1 : 0);
+}
+// Monday = 0, as Python's weekday().
+int weekday(std::int64_t days_since_epoch) { return static_cast<int>(((days_since_epoch + 3) % 7 + 7) % 7); }
+
+// The date in s[0, len): days since 1970-01-01 of a valid date.
+std::optional<std::int64_t> iso_date(std::string_view s, std::size_t len) {
+  int year, month, day;
+  std::size_t p = 0;
+  if (!digits_at(s, p, 4, year)) return std::nullopt;
+  p = 4;
+  const bool dashed = at(s, p) == '-';
+  if (dashed) ++p;
+  if (at(s, p) == 'W') {
+    int week, wday = 1;
+    if (!digits_at(s, ++p, 2, week)) return std::nullopt;
+    p += 2;
+    if (p < len) {
+      if (dashed && at(s, p++) != '-') return std::nullopt;
+      if (!digits_at(s, p, 1, wday)) return std::nullopt;
     }
+    const std::int64_t jan1 = days_from_civil(year, 1, 1);
+    if (week <= 0 || week >= 53) {
+      // Week 53 exists in years that start on a Thursday, and leap years that start on a Wednesday.
+      const int first = weekday(jan1);
+      if (!(week == 53 && (first == 3 || (first == 2 && leap_year(year))))) return std::nullopt;
+    }
+    if (wday <= 0 || wday >= 8) return std::nullopt;
+    std::int64_t monday = jan1 - weekday(jan1);
+    if (weekday(jan1) > 3) monday += 7;
+    const std::int64_t days = monday + (week - 1) * 7 + wday - 1;
+    std::int64_t y;
+    unsigned m, d;
+    civil_from_days(days, y, m, d);
+    if (y < 1 || y > 9999) return std::nullopt;
+    return days;
   }
-  if (hour > 23 || minute > 59 || second > 59) return std::nullopt;
-  std::int64_t offset_seconds = 0;
-  if (pos < s.size()) {
-    if (s[pos] == 'Z' || s[pos] == 'z') {
-      ++pos;
-    } else if (s[pos] == '+' || s[pos] == '-') {
-      int oh, om;
-      if (!read_int(s, pos + 1, 2, oh) || s.size() < pos + 6 || s[pos + 3] != ':' ||
-          !read_int(s, pos + 4, 2, om) || oh > 23 || om > 59)
-        return std::nullopt;
-      offset_seconds = (oh * 3600 + om * 60) * (s[pos] == '-' ? -1 : 1);
-      pos += 6;
+  if (!digits_at(s, p, 2, month)) return std::nullopt;
+  p += 2;
+  if (dashed && at(s, p++) != '-') return std::nullopt;
+  if (!digits_at(s, p, 2, day)) return std::nullopt;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month)) return std::nullopt;
+  return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+}
+
+// HH[:?MM[:?SS]][{.,}f+] in t[p, end): 0 when it ends the string, 1 when something follows
+// (the zone), -1 when malformed.
+int hh_mm_ss_ff(std::string_view t, std::size_t p, std::size_t end, int (&vals)[4]) {
+  vals[0] = vals[1] = vals[2] = vals[3] = 0;
+  bool colons = true;
+  for (int i = 0; i < 3; ++i) {
+    if (!digits_at(t, p, 2, vals[i])) return -1;
+    p += 2;
+    const char c = at(t, p++);
+    if (i == 0) colons = c == ':';
+    if (p >= end) return c != '\0' ? 1 : 0;
+    if (colons && c == ':') continue;
+    if (c == '.' || c == ',') break;
+    if (colons) return -1;
+    --p;
+  }
+  const std::size_t n = std::min<std::size_t>(end - p, 6);
+  if (!digits_at(t, p, n, vals[3])) return -1;
+  for (std::size_t i = n; i < 6; ++i) vals[3] *= 10;
+  p += n;
+  while (is_digit(at(t, p))) ++p;  // digits past the sixth are dropped
+  return at(t, p) != '\0' ? 1 : 0;
+}
+
+}  // namespace
+
+std::optional<UnixMicros> parse_iso(std::string_view s) {
+  // The reference drops one final "Z" before it parses.
+  if (!s.empty() && s.back() == 'Z') s.remove_suffix(1);
+  if (s.size() < 7) return std::nullopt;
+  const std::ptrdiff_t sep = iso_separator(s);
+  if (sep < 0) return std::nullopt;
+  const auto days = iso_date(s, static_cast<std::size_t>(sep));
+  if (!days) return std::nullopt;
+  int time[4] = {0, 0, 0, 0};
+  std::int64_t offset_micros = 0;
+  if (s.size() > static_cast<std::size_t>(sep)) {
+    // The separator is any one character, of however many UTF-8 bytes (told by its first).
+    const unsigned char lead = static_cast<unsigned char>(s[static_cast<std::size_t>(sep)]);
+    const std::size_t width = (lead & 0x80) == 0 ? 1 : (lead & 0xf0) == 0xe0 ? 3 : (lead & 0xf0) == 0xf0 ? 4 : 2;
+    if (static_cast<std::size_t>(sep) + width > s.size()) return std::nullopt;
+    const std::string_view t = s.substr(static_cast<std::size_t>(sep) + width);
+    std::size_t zone = 0;
+    do {
+      const char c = at(t, zone);
+      if (c == 'Z' || c == '+' || c == '-') break;
+    } while (++zone < t.size());
+    const int rv = hh_mm_ss_ff(t, 0, zone, time);
+    if (rv < 0) return std::nullopt;
+    if (zone >= t.size()) {
+      if (rv == 1) return std::nullopt;
+    } else if (t[zone] == 'Z') {
+      if (at(t, zone + 1) != '\0') return std::nullopt;
     } else {
-      return std::nullopt;
+      int tz[4];
+      if (hh_mm_ss_ff(t, zone + 1, t.size(), tz) != 0) return std::nullopt;
+      offset_micros = (std::int64_t{tz[0]} * 3600 + tz[1] * 60 + tz[2]) * kMicrosPerSecond + tz[3];
+      if (t[zone] == '-') offset_micros = -offset_micros;
+      // A zone strictly within a day either way, as datetime.timezone requires.
+      if (offset_micros <= -kSecondsPerDay * kMicrosPerSecond || offset_micros >= kSecondsPerDay * kMicrosPerSecond)
+        return std::nullopt;
     }
   }
-  if (pos != s.size()) return std::nullopt;
-  std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  std::int64_t secs = days * kSecondsPerDay + hour * 3600 + minute * 60 + second - offset_seconds;
-  return secs * kMicrosPerSecond + micros;
+  if (time[0] > 23 || time[1] > 59 || time[2] > 59) return std::nullopt;
+  const std::int64_t secs = *days * kSecondsPerDay + time[0] * 3600 + time[1] * 60 + time[2];
+  return secs * kMicrosPerSecond + time[3] - offset_micros;
 }
 
 }  // namespace lpops

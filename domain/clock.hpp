@@ -28,8 +28,10 @@ class IsoUtc {
   std::size_t size_ = 0;
 };
 
-// Accepts "YYYY-MM-DD[THH:MM[:SS[.ffffff]]]" with an optional "Z" or "±HH:MM" offset;
-// naive means UTC. Returns nothing for anything else.
+// A timestamp filter as the reference reads one: a final "Z" dropped, then whatever Python
+// 3.11's datetime.fromisoformat accepts (YYYY-MM-DD, YYYYMMDD and ISO week dates; any one
+// character before the time; HH[:MM[:SS]] with or without colons and a fraction of any
+// length; "Z" or a ±HH[:MM[:SS[.f]]] zone). Naive means UTC. Nothing for anything else.
 std::optional<UnixMicros> parse_iso(std::string_view text);
 
 // Days since 1970-01-01 (UTC) of a timestamp, and the "YYYY-MM-DD" of such a day.

@@ -53,7 +53,7 @@ void post_adjustment(Call& call) {
 void list_events(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
-  auto id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
+  auto id = q.filter("orchestrator_id");
   std::size_t limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(200));
   if (!v.ok()) return call.respond(v.response());
   // The ledger names the journal records; the reader actor loads them from storage once

@@ -1,4 +1,6 @@
 // /api/workloads: creation, time credits, status changes, listings.
+#include <limits>
+
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -16,6 +18,13 @@ void read_draft(BodyReader& body, WorkloadDraft& d) {
 
 bool truthy(const std::optional<std::string>& s) { return s && !s->empty(); }
 
+// Both creation bodies, as the reference's models check them once every field is valid: a
+// workload names its artifact (a hash or a URI), time credits included.
+void require_artifact(Validation& v, const WorkloadDraft& d) {
+  if (v.ok() && !truthy(d.artifact_hash) && !truthy(d.artifact_uri))
+    v.add("body", "", "value_error", "Value error, artifact_hash or artifact_uri required");
+}
+
 void create_workload(Call& call) {
   Validation v;
   BodyReader body(call.request, v);
@@ -25,8 +34,7 @@ void create_workload(Call& call) {
   if (amount && (amount->negative || amount->is_zero())) {
     v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0");
   }
-  if (v.ok() && !truthy(d.artifact_hash) && !truthy(d.artifact_uri))
-    v.add("body", "", "value_error", "Value error, artifact_hash or artifact_uri required");
+  require_artifact(v, d);
   if (!v.ok()) return call.respond(v.response());
   d.payout_amount = amount->magnitude;
   caf::anon_send(call.ctx->ledger, actors::CreateWorkload{std::move(d), call.reply()});
@@ -38,7 +46,8 @@ void create_time_workload(Call& call) {
   WorkloadDraft d;
   read_draft(body, d);
   auto duration = body.integer("duration_ms", 1, static_cast<std::int64_t>(kMaxWorkloadDurationMs), true);
-  std::string status = body.optional_string("status", 32).value_or("verified");
+  std::string status = body.string_or("status", 32, "verified");
+  require_artifact(v, d);
   if (!v.ok()) return call.respond(v.response());
   caf::anon_send(call.ctx->ledger, actors::CreateTimeWorkload{std::move(d), static_cast<std::uint64_t>(*duration),
                                                               std::move(status), call.reply()});
@@ -61,14 +70,14 @@ void patch_workload(Call& call) {
   caf::anon_send(call.ctx->ledger, actors::PatchWorkload{call.params[0], std::move(p), call.reply()});
 }
 
-constexpr std::size_t kMaxTimestampChars = 256;
+constexpr std::size_t kNoLimit = std::numeric_limits<std::size_t>::max();
 
-// since/until as the reference reads them: a final "Z" is optional, naive means UTC. False
-// for a value that is no timestamp (400); one over kMaxTimestampChars is a validation error
-// in `v` (422), never a filter left out.
+// since/until as the reference reads them (a final "Z" dropped, then Python 3.11's
+// fromisoformat; naive means UTC). False for a value given that is no timestamp, the empty
+// one included (400 "Invalid timestamp filter"); never a filter left out.
 bool read_range(QueryReader& q, std::optional<UnixMicros>& since, std::optional<UnixMicros>& until) {
   for (auto [key, out] : {std::pair{"since", &since}, std::pair{"until", &until}}) {
-    if (auto text = q.string(key, kMaxTimestampChars)) {
+    if (auto text = q.string(key, kNoLimit)) {
       *out = parse_iso(*text);
       if (!*out) return false;
     }
@@ -80,13 +89,14 @@ void list_workloads(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
   WorkloadFilter f;
-  f.orchestrator_id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
-  f.status = q.string("status", 32);
+  f.orchestrator_id = q.filter("orchestrator_id");
+  f.status = q.filter("status");
   if (auto limit = q.integer("limit", 1, 500)) f.limit = static_cast<std::size_t>(*limit);
   const bool range_ok = read_range(q, f.since, f.until);
   if (!v.ok()) return call.respond(v.response());
-  if (f.status && !is_workload_status(*f.status)) return call.respond(detail_response(400, "Invalid status filter"));
+  // The reference's order: the timestamps, then the status.
   if (!range_ok) return call.respond(detail_response(400, "Invalid timestamp filter"));
+  if (f.status && !is_workload_status(*f.status)) return call.respond(detail_response(400, "Invalid status filter"));
   caf::anon_send(call.ctx->ledger, actors::Query{[f](const Book& book) {
                                                    json::array rows;
                                                    for (const Workload* w : book.list_workloads(f)) rows.push_back(w->to_view());
@@ -103,7 +113,7 @@ void workload_summary(Call& call) {
   if (!v.ok()) return call.respond(v.response());
   if (!range_ok) return call.respond(detail_response(400, "Invalid timestamp filter"));
   // range_start / range_end echo the filters as given, as the reference does.
-  auto as_given = [&q](const char* key) { return q.string(key, kMaxTimestampChars); };
+  auto as_given = [&q](const char* key) { return q.string(key, kNoLimit); };
   caf::anon_send(call.ctx->ledger,
                  actors::Query{[since, until, start = as_given("since"), end = as_given("until")](const Book& book) {
                                  json::object out;

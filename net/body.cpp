@@ -246,12 +246,28 @@ const json::value* BodyReader::find(std::string_view key) const {
 std::string BodyReader::required_string(std::string_view key, std::size_t min_chars, std::size_t max_chars) {
   if (!parsed()) return {};
   const json::value* v = find(key);
-  if (!v || v->is_null()) {
+  if (!v) {
     v_.add("body", key, "missing", "Field required");
+    return {};
+  }
+  // An explicit null is no string (pydantic: string_type), not a missing field.
+  if (v->is_null()) {
+    v_.add("body", key, "string_type", "Input should be a valid string", v);
     return {};
   }
   auto s = optional_string(key, max_chars, min_chars);
   return s.value_or(std::string{});
+}
+
+std::string BodyReader::string_or(std::string_view key, std::size_t max_chars, std::string fallback) {
+  if (!parsed()) return fallback;
+  const json::value* v = find(key);
+  if (!v) return fallback;
+  if (v->is_null()) {
+    v_.add("body", key, "string_type", "Input should be a valid string", v);
+    return fallback;
+  }
+  return optional_string(key, max_chars).value_or(std::move(fallback));
 }
 
 std::optional<std::string> BodyReader::optional_string(std::string_view key, std::size_t max_chars,
@@ -502,6 +518,12 @@ std::optional<std::string> QueryReader::string(std::string_view key, std::size_t
     v_.add("query", key, "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", &in);
     return std::nullopt;
   }
+  return it->second;
+}
+
+std::optional<std::string> QueryReader::filter(std::string_view key) const {
+  auto it = params_.find(key);
+  if (it == params_.end() || it->second.empty()) return std::nullopt;
   return it->second;
 }
 

@@ -67,6 +67,9 @@ class BodyReader {
 
   std::string required_string(std::string_view key, std::size_t min_chars, std::size_t max_chars);
   std::optional<std::string> optional_string(std::string_view key, std::size_t max_chars, std::size_t min_chars = 0);
+  // A string field with a default and no null (a field typed `str = default`): absent gives
+  // `fallback`, null is a 422.
+  std::string string_or(std::string_view key, std::size_t max_chars, std::string fallback);
   std::optional<bool> optional_bool(std::string_view key);
   std::optional<double> optional_number(std::string_view key, double min, double max);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required);
@@ -91,6 +94,9 @@ class QueryReader {
  public:
   QueryReader(std::string_view query, Validation& v);
   std::optional<std::string> string(std::string_view key, std::size_t max_chars = 1024);
+  // A filter as the reference tests it (`if value:`): absent or empty is no filter. No length
+  // limit past the request line's: a long value simply matches nothing.
+  std::optional<std::string> filter(std::string_view key) const;
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
   std::optional<bool> boolean(std::string_view key);
   bool has(std::string_view key) const { return params_.find(key) != params_.end(); }

@@ -40,7 +40,7 @@ TEST_F(ApiTest, FloatsAreWrittenAsTheReferenceWritesThem) {
   EXPECT_NE(one.body.find("\"health_timeout\":5.0"), std::string::npos) << one.body;
   EXPECT_NE(one.body.find("\"min_service_uptime\":50.5"), std::string::npos) << one.body;
   EXPECT_EQ(one.body.find("E0"), std::string::npos) << one.body;
-  auto bad = post("/api/workloads/time", json::object{{"workload_id", "x"}, {"orchestrator_id", "f1"}, {"duration_ms", 86400000.5}});
+  auto bad = post("/api/workloads/time", json::object{{"workload_id", "x"}, {"orchestrator_id", "f1"}, {"artifact_hash", "h"}, {"duration_ms", 86400000.5}});
   EXPECT_EQ(bad.status, 422);
   EXPECT_NE(bad.body.find("\"input\":86400000.5"), std::string::npos) << bad.body;
 }
@@ -166,20 +166,20 @@ TEST_F(ApiTest, RegistrationRateLimitIs429) {
 
 TEST_F(ApiTest, TimeWorkloadCreditsExactlyAndOnce) {
   register_orchestrator("o1", address_of(1));
-  auto r = post("/api/workloads/time", json::object{{"workload_id", "w1"}, {"orchestrator_id", "o1"}, {"duration_ms", 90000}});
+  auto r = post("/api/workloads/time", json::object{{"workload_id", "w1"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 90000}});
   ASSERT_EQ(r.status, 200) << r.body;
   auto w = parse_json(r.body);
   EXPECT_EQ(w.at("payout_amount_eth").as_string(), "0.000008030394");
   EXPECT_EQ(w.at("status").as_string(), "verified");
   EXPECT_TRUE(w.at("credited").as_bool());
-  auto dup = post("/api/workloads/time", json::object{{"workload_id", "w1"}, {"orchestrator_id", "o1"}, {"duration_ms", 90000}});
+  auto dup = post("/api/workloads/time", json::object{{"workload_id", "w1"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 90000}});
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(parse_json(dup.body).at("detail").as_string(), "Workload already exists");
   EXPECT_EQ(get_json("/api/orchestrators/o1").at("balance_eth").as_string(), "0.000008030394");
-  auto unknown = post("/api/workloads/time", json::object{{"workload_id", "w2"}, {"orchestrator_id", "zz"}, {"duration_ms", 1}});
+  auto unknown = post("/api/workloads/time", json::object{{"workload_id", "w2"}, {"orchestrator_id", "zz"}, {"artifact_hash", "h"}, {"duration_ms", 1}});
   EXPECT_EQ(unknown.status, 404);
   auto status = post("/api/workloads/time",
-                     json::object{{"workload_id", "w3"}, {"orchestrator_id", "o1"}, {"duration_ms", 1}, {"status", "weird"}});
+                     json::object{{"workload_id", "w3"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 1}, {"status", "weird"}});
   EXPECT_EQ(status.status, 400);
   EXPECT_EQ(parse_json(status.body).at("detail").as_string(), "Invalid workload status");
 }
@@ -211,7 +211,7 @@ TEST_F(ApiTest, WorkloadListingFiltersAndSummary) {
   register_orchestrator("o2", address_of(2));
   for (int i = 0; i < 6; ++i)
     ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w" + std::to_string(i)},
-                                                       {"orchestrator_id", i % 2 ? "o1" : "o2"}, {"duration_ms", 60000},
+                                                       {"orchestrator_id", i % 2 ? "o1" : "o2"}, {"artifact_hash", "h"}, {"duration_ms", 60000},
                                                        {"status", i < 4 ? "verified" : "pending"}})
                   .status,
               200);
@@ -247,17 +247,36 @@ TEST_F(ApiTest, WorkloadListingFiltersAndSummary) {
   EXPECT_EQ(get("/api/orchestrators/o1/stats?days=0&x=%").status, 422);
   EXPECT_EQ(get_json("/api/orchestrators/o1/stats?days=%2B3").at("days").as_int64(), 3);
   EXPECT_EQ(get_json("/api/workloads?limit=1&limit=3").at("workloads").as_array().size(), 3u);  // the last one
-  // since/until: fromisoformat's forms; a date that does not exist is 400; a very long value
-  // is refused (422), never dropped.
+  // since/until: fromisoformat's forms; a date that does not exist is 400; never dropped.
   const std::string far = "2099-01-01T00:00:00." + std::string(60, '0');
   EXPECT_EQ(get_json("/api/workloads?since=" + far).at("workloads").as_array().size(), 0u);
   EXPECT_EQ(get_json("/api/workloads/summary?since=" + far).at("range_start").as_string(), far);
   EXPECT_EQ(get_json("/api/workloads?until=2000-01-01T10").at("workloads").as_array().size(), 0u);
   EXPECT_EQ(get("/api/workloads?since=2026-02-31").status, 400);
   EXPECT_EQ(get("/api/workloads?since=2026-01-01T00:00:60").status, 400);
+  // A fraction of any length is a timestamp to fromisoformat: no length limit of our own.
   const std::string huge = "2099-01-01T00:00:00." + std::string(300, '0');
-  EXPECT_EQ(get("/api/workloads?since=" + huge).status, 422);
-  EXPECT_EQ(get("/api/workloads/summary?until=" + huge).status, 422);
+  EXPECT_EQ(get_json("/api/workloads?since=" + huge).at("workloads").as_array().size(), 0u);
+  EXPECT_EQ(get_json("/api/workloads/summary?until=" + huge).at("range_end").as_string(), huge);
+  // The basic and week forms; a lower-case zone letter is none.
+  EXPECT_EQ(get_json("/api/workloads?since=20000101").at("workloads").as_array().size(), 6u);
+  EXPECT_EQ(get_json("/api/workloads?until=2000-W01-1T10").at("workloads").as_array().size(), 0u);
+  EXPECT_EQ(get("/api/workloads?since=2026-12-03T12:38:14z").status, 400);
+  EXPECT_EQ(get("/api/workloads?since=").status, 400);  // the reference parses the empty value too
+  // An empty filter is no filter, as the reference tests them (`if status:`); a filter value
+  // has no length limit of its own (a long id matches nothing; a long status is no status).
+  EXPECT_EQ(get_json("/api/workloads?status=").at("workloads").as_array().size(), 6u);
+  EXPECT_EQ(get_json("/api/workloads?orchestrator_id=").at("workloads").as_array().size(), 6u);
+  EXPECT_EQ(get_json("/api/workloads?orchestrator_id=" + std::string(200, 'o')).at("workloads").as_array().size(), 0u);
+  auto long_status = get("/api/workloads?status=" + std::string(40, 'v'));
+  EXPECT_EQ(long_status.status, 400);
+  EXPECT_EQ(parse_json(long_status.body).at("detail").as_string(), "Invalid status filter");
+  EXPECT_EQ(get_json("/api/ledger/events?orchestrator_id=").at("events").as_array().size(), 4u);
+  EXPECT_EQ(get_json("/api/ledger/events?orchestrator_id=" + std::string(200, 'o')).at("events").as_array().size(), 0u);
+  // The reference reads the timestamps before the status.
+  auto both = get("/api/workloads?status=bogus&since=garbage");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_EQ(parse_json(both.body).at("detail").as_string(), "Invalid timestamp filter");
 }
 
 TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
@@ -285,18 +304,28 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   EXPECT_EQ(parse_json(forced.body).at("balance_eth").as_string(), "-0.5");
   auto zero = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0"}});
   EXPECT_EQ(zero.status, 422);
+  // Metadata as the reference builds it (only the fields given non-empty), and "forced" only
+  // where force overrode the balance check.
+  auto plain = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}, {"force", true},
+                                                            {"notes", ""}, {"reference_workload_id", ""}, {"reason", ""}});
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  auto listed = get_json("/api/ledger/events?limit=10").at("events").as_array();
+  ASSERT_EQ(listed.size(), 3u);
+  EXPECT_TRUE(listed[0].at("metadata").is_null()) << json::serialize(listed[0]);
+  EXPECT_EQ(listed[0].at("reason").as_string(), "adjustment");
+  EXPECT_EQ(listed[1].at("metadata").at("forced"), json::value(true)) << json::serialize(listed[1]);
   restart_node();
   auto after = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1.5"}}, key);
   EXPECT_EQ(after.body, first.body);
   auto balances = get_json("/api/balances");
-  EXPECT_EQ(balances.at("balances").as_array()[0].at("balance_eth").as_string(), "-0.5");
+  EXPECT_EQ(balances.at("balances").as_array()[0].at("balance_eth").as_string(), "0.5");
   auto events = get_json("/api/ledger/events?limit=10");
-  EXPECT_EQ(events.at("events").as_array().size(), 2u);
+  EXPECT_EQ(events.at("events").as_array().size(), 3u);
 }
 
 TEST_F(ApiTest, StatsBucketsByDay) {
   register_orchestrator("o1", address_of(1));
-  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}).status, 200);
+  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}).status, 200);
   ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0.001"}}).status, 200);
   auto stats = get_json("/api/orchestrators/o1/stats?days=3");
   EXPECT_EQ(stats.at("days").as_int64(), 3);

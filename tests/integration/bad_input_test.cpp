@@ -14,7 +14,7 @@ class BadInputTest : public NodeTest {
     start_node({{"PAYMENTS_API_ADMIN_TOKEN", "admin-secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer-1"}, {"PAYMENTS_MAX_BODY_BYTES", "65536"}});
     register_orchestrator("o1", address_of(1));
     ASSERT_EQ(client_->request("POST", "/api/workloads/time",
-                               json::serialize(json::object{{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}),
+                               json::serialize(json::object{{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}),
                                kAdmin).status, 200);
     baseline_ = state();
   }
@@ -121,10 +121,22 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   for (json::value d : {json::value(0), json::value(-5), json::value(86400001), json::value(1e30), json::value(1.5),
                         json::value("abc"), json::value(nullptr), json::value(std::uint64_t{18446744073709551615ull})})
     expect_rejected("POST", "/api/workloads/time",
-                    reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"duration_ms", d}}), 422);
-  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", std::string(256, 'w')}, {"orchestrator_id", "o1"}, {"duration_ms", 5}}), 422);
-  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "w"}, {"orchestrator_id", "ghost"}, {"duration_ms", 5}}), 404);
-  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}}), 409);
+                    reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", d}}), 422);
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", std::string(256, 'w')}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 422);
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "w"}, {"orchestrator_id", "ghost"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 404);
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 409);
+  // A time credit names its artifact too (the reference's model checks it); its status has a
+  // default but no null.
+  for (json::object no_artifact : {json::object{}, json::object{{"artifact_hash", ""}, {"artifact_uri", nullptr}}}) {
+    json::object body{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}};
+    for (auto& kv : no_artifact) body[kv.key()] = kv.value();
+    auto r = client_->request("POST", "/api/workloads/time", reg(body), kAdmin);
+    EXPECT_EQ(r.status, 422);
+    EXPECT_NE(r.body.find("artifact_hash or artifact_uri required"), std::string::npos) << r.body;
+  }
+  expect_rejected("POST", "/api/workloads/time",
+                  reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}, {"status", nullptr}}), 422);
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", nullptr}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 422);
   // Workloads with amounts.
   for (json::value amount : {json::value("-1"), json::value("0"), json::value("1e999"), json::value("0.0000000000000000001"),
                              json::value("abc"), json::value(true), json::value("1" + std::string(90, '0'))})
@@ -179,14 +191,14 @@ TEST_F(BadInputTest, CreditsPastTheLargestAmountAre422sAndTheNodeGoesOn) {
   EXPECT_EQ(row.at("pending_wei").as_string(), "231584178474632390847141970017375815706539969331281128078915168015826259279870");
   // The ledger still answers writes.
   auto next = client_->request("POST", "/api/workloads/time",
-                               json::serialize(json::object{{"workload_id", "after"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}),
+                               json::serialize(json::object{{"workload_id", "after"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}),
                                kAdmin);
   EXPECT_EQ(next.status, 200) << next.body;
 }
 
 TEST_F(BadInputTest, BodiesThatAreNotDeclaredJsonAreRejected) {
   // A browser sends text/plain and form posts cross-site without a preflight: they never write.
-  const std::string valid = json::serialize(json::object{{"workload_id", "typed"}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}});
+  const std::string valid = json::serialize(json::object{{"workload_id", "typed"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}});
   for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
                            "application/jsonp", "text/json"}) {
     auto headers = kAdmin;
@@ -214,7 +226,7 @@ TEST_F(BadInputTest, NumbersBeyondADoubleAreRejectedWithValidJsonErrors) {
       {"/api/orchestrators/o1/health", R"({"data":{"list":[1,2,-1e999]}})"},
       {"/api/orchestrators/register", R"({"orchestrator_id":"n","address":")" + address_of(9) + R"(","health_timeout":1e400})"},
       {"/api/workloads", R"({"workload_id":"w","orchestrator_id":"o1","payout_amount_eth":1e400,"artifact_hash":"h"})"},
-      {"/api/workloads/time", R"({"workload_id":"w","orchestrator_id":"o1","duration_ms":1e400})"},
+      {"/api/workloads/time", R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1e400})"},
       {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"1","notes":"n","extra":[1e400]})"}};
   for (const auto& [target, body] : cases) {
     auto r = client_->request("POST", target, body, kAdmin);
@@ -231,7 +243,7 @@ TEST_F(BadInputTest, NumbersBeyondADoubleAreRejectedWithValidJsonErrors) {
 }
 
 TEST_F(BadInputTest, AuthIsRequired) {
-  const std::string body = json::serialize(json::object{{"workload_id", "x"}, {"orchestrator_id", "o1"}, {"duration_ms", 5}});
+  const std::string body = json::serialize(json::object{{"workload_id", "x"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}});
   expect_rejected("POST", "/api/workloads/time", body, 401, {});
   expect_rejected("POST", "/api/workloads/time", body, 401, {{"X-Admin-Token", "viewer-1"}});
   expect_rejected("POST", "/api/ledger/adjustments", "{}", 401, {{"X-Admin-Token", "wrong"}});
@@ -274,7 +286,7 @@ TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
     HttpClient client("127.0.0.1", node.port());
     for (int i = 0; i < 3; ++i)
       ASSERT_EQ(client.request("POST", "/api/workloads/time",
-                               R"({"workload_id":"w)" + std::to_string(i) + R"(","orchestrator_id":"o1","duration_ms":60000})")
+                               R"({"workload_id":"w)" + std::to_string(i) + R"(","orchestrator_id":"o1","artifact_hash":"h","duration_ms":60000})")
                     .status,
                 200);
     EXPECT_EQ(node.terminate(), 0) << node.log();

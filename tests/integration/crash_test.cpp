@@ -57,7 +57,7 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
           try {
             r = c.request("POST", "/api/workloads/time",
                           json::serialize(json::object{{"workload_id", id}, {"orchestrator_id", "orch-" + std::to_string(n % kOrchestrators)},
-                                                       {"duration_ms", ms}}));
+                                                       {"artifact_hash", "h"}, {"duration_ms", ms}}));
           } catch (const std::exception&) {
             return;  // the server died under us: this request was not acknowledged
           }

@@ -32,7 +32,7 @@ class SignedEntriesTest : public NodeTest {
     register_orchestrator("o1", address_of(1));
     for (int i = 0; i < 11; ++i) {
       auto r = post("/api/workloads/time", json::object{{"workload_id", "s" + std::to_string(i)}, {"orchestrator_id", "o1"},
-                                                        {"duration_ms", 2000 + i}});
+                                                        {"artifact_hash", "h"}, {"duration_ms", 2000 + i}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
     wait_for_checkpoint(12);  // the policy entry and 11 credits

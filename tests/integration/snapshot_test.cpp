@@ -44,7 +44,7 @@ TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
   for (int i = 0; i < 60; ++i) {
     const std::string orch = "o" + std::to_string(i % 3);
     auto t = post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", orch},
-                                                      {"duration_ms", 1000 * (i + 1)}});
+                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 * (i + 1)}});
     ASSERT_EQ(t.status, 200) << t.body;
     auto w = post("/api/workloads", json::object{{"workload_id", "w" + std::to_string(i)}, {"orchestrator_id", orch},
                                                  {"payout_amount_eth", "0.00" + std::to_string(i + 1)}, {"artifact_uri", "s3://b/" + std::to_string(i)}});
@@ -131,7 +131,7 @@ TEST_F(SnapshotTest, DamageBehindTheSnapshotStopsTheNode) {
   register_orchestrator("o0", address_of(1));
   for (int i = 0; i < 130; ++i) {
     auto t = post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
-                                                      {"duration_ms", 1000 + i}});
+                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 + i}});
     ASSERT_EQ(t.status, 200) << t.body;
   }
   const std::string snapshot_path = dir_.str() + "/data/snapshot.json";
@@ -175,7 +175,7 @@ TEST_F(SnapshotTest, AfterDamageIsFoundTheNextStartChecksBeforeServing) {
   register_orchestrator("o0", address_of(1));
   for (int i = 0; i < 130; ++i)
     ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
-                                                      {"duration_ms", 1000 + i}})
+                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 + i}})
                   .status,
               200);
   const std::string snapshot_path = dir_.str() + "/data/snapshot.json";

@@ -64,7 +64,7 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
     const auto health = client.request("GET", "/healthz");
     const auto ready = client.request("GET", "/readyz");
     const auto credit = client.request(
-        "POST", "/api/workloads/time", R"({"workload_id":"early","orchestrator_id":"boot-1","duration_ms":1000})",
+        "POST", "/api/workloads/time", R"({"workload_id":"early","orchestrator_id":"boot-1","artifact_hash":"h","duration_ms":1000})",
         {{"Content-Type", "application/json"}});
     // All three were answered before start-up finished (the port file is written then).
     ASSERT_FALSE(std::filesystem::exists(port_file)) << "start-up finished before the probes; the window was missed";
@@ -84,7 +84,7 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
     // The early request changed nothing: the workload does not exist, and now it can be made.
     EXPECT_EQ(client.request("GET", "/api/workloads?orchestrator_id=boot-1").body, R"({"workloads":[]})");
     const auto credit = client.request(
-        "POST", "/api/workloads/time", R"({"workload_id":"early","orchestrator_id":"boot-1","duration_ms":1000})",
+        "POST", "/api/workloads/time", R"({"workload_id":"early","orchestrator_id":"boot-1","artifact_hash":"h","duration_ms":1000})",
         {{"Content-Type", "application/json"}});
     EXPECT_EQ(credit.status, 200) << credit.body;
   }

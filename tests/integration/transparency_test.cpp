@@ -48,7 +48,7 @@ class TransparencyTest : public NodeTest {
     for (int i = 0; i < workloads; ++i) {
       auto r = post("/api/workloads/time", json::object{{"workload_id", "w" + std::to_string(i)},
                                                         {"orchestrator_id", i % 2 ? "o2" : "o1"},
-                                                        {"duration_ms", 60000 + i}});
+                                                        {"artifact_hash", "h"}, {"duration_ms", 60000 + i}});
       ASSERT_EQ(r.status, 200) << r.body;
       if (checkpoint_at == 2 + i) wait_for_checkpoint(checkpoint_at);
     }
@@ -364,11 +364,11 @@ TEST_F(TransparencyTest, PublicRoutesAnswerForEveryEntryAndPageBack) {
   wait_for_checkpoint(1);  // the policy entry, signed without waiting for a step of 5
   register_orchestrator("o1", address_of(1));
   const std::string long_id(255, 'w');
-  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", long_id}, {"orchestrator_id", "o1"}, {"duration_ms", 60000}}).status,
+  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", long_id}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}).status,
             200);
   for (int i = 0; i < 11; ++i)
     ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "p" + std::to_string(i)}, {"orchestrator_id", "o1"},
-                                                      {"duration_ms", 60000}})
+                                                      {"artifact_hash", "h"}, {"duration_ms", 60000}})
                   .status,
               200);
   wait_for_checkpoint(10);

@@ -149,7 +149,7 @@ class VerifyTest : public NodeTest {
         std::ofstream(saved_) << get("/api/transparency/tee-core/audit/checkpoint").body;
       }
       auto r = post("/api/workloads/time", json::object{{"workload_id", "w" + std::to_string(i)},
-                                                        {"orchestrator_id", i % 2 ? "o2" : "o1"}, {"duration_ms", 1000 + i}});
+                                                        {"orchestrator_id", i % 2 ? "o2" : "o1"}, {"artifact_hash", "h"}, {"duration_ms", 1000 + i}});
       ASSERT_EQ(r.status, 200) << r.body;
     }
     wait_for_checkpoint(31);  // the policy entry and 30 credits

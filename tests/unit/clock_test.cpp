@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <ctime>
+#include <optional>
+#include <string>
+#include <utility>
 #include <random>
 
 #include "domain/clock.hpp"
@@ -86,6 +89,52 @@ TEST(Clock, ParseIsoReadsWhatFromisoformatReads) {
                           "2026-01-01T24:00", "2026-01-01T00:60", "2026-01-01T00:00:00.", "2026-01-01T1", "2026-01-01T10:",
                           "2026-13-01", "2026-01-00", "2026-01-01T00:00:00Zx", "2026-01-01x"})
     EXPECT_FALSE(parse_iso(bad)) << bad;
+}
+
+// The forms past the extended one, each with what Python 3.11.7's datetime.fromisoformat made
+// of it after the reference's "drop one final Z" (UTC microseconds; naive read as UTC).
+TEST(Clock, ParseIsoMatchesPythonOnEveryForm) {
+  const std::pair<std::string, std::optional<UnixMicros>> cases[] = {
+      {"20261203", UnixMicros{1796256000000000}},
+      {"2026-W49-3", UnixMicros{1796169600000000}},
+      {"2026W493", UnixMicros{1796169600000000}},
+      {"2026W49", UnixMicros{1795996800000000}},
+      {"2026-W49", UnixMicros{1795996800000000}},
+      {"2026-12-03T123814", UnixMicros{1796301494000000}},
+      {"2026-12-03t12:38:14", UnixMicros{1796301494000000}},
+      {"2026-12-03 12:38", UnixMicros{1796301480000000}},
+      {"2026-12-03T12:38:14z", std::nullopt},
+      {"2026-12-03T12:38:14ZZ", UnixMicros{1796301494000000}},
+      {"2026-12-03T10.5", UnixMicros{1796292000500000}},
+      {"2026-12-03T10:30:15:5", UnixMicros{1796293815500000}},
+      {"2026-12-03T103015123", UnixMicros{1796293815123000}},
+      {"2026-12-03T10:30:15.Z", std::nullopt},
+      {"2026-12-03T10:30+0130", UnixMicros{1796288400000000}},
+      {"2026-12-03T10:30+01", UnixMicros{1796290200000000}},
+      {"2026-12-03T10:30-01:30:15.5", UnixMicros{1796299215500000}},
+      {"2026-12-03T10:30+24:00", std::nullopt},
+      {"2026-12-03T10:30+23:59:59.999999", UnixMicros{1796207400000001}},
+      {"2026-12-03T10:30+00:99", UnixMicros{1796287860000000}},
+      {"2020-W53-7", UnixMicros{1609632000000000}},
+      {"2026-W53", UnixMicros{1798416000000000}},
+      {"2026-W00", std::nullopt},
+      {"2026-W01-8", std::nullopt},
+      {"0001-W01-1", UnixMicros{-62135596800000000}},
+      {"9999-W52-5", UnixMicros{253402214400000000}},
+      {"9999-W52-7", std::nullopt},
+      {"2026-12-03T10:3015", std::nullopt},
+      {"2026-1203", std::nullopt},
+      {"2026-12-03T10:30:15.1234567Z", UnixMicros{1796293815123456}},
+      {"2026-12-03X10", UnixMicros{1796292000000000}},
+      {"2026-12-03\xc3\xa9" "10", UnixMicros{1796292000000000}},
+      {"2026-12-03T", std::nullopt},
+      {"2026-12", std::nullopt},
+      {"2026-W49-", std::nullopt},
+      {"2026-12-03T10:30Z+01:00", std::nullopt},
+      {"2026-12-03T-01:00", std::nullopt},
+      {"2026-12-03T10:30:15,25", UnixMicros{1796293815250000}},
+  };
+  for (const auto& [text, expected] : cases) EXPECT_EQ(parse_iso(text), expected) << text;
 }
 
 }  // namespace
