@@ -41,18 +41,22 @@ std::vector<json::object> entries_of(const json::value& v) {
 
 }  // namespace
 
-void run_bootstrap(const config::Settings& settings, const caf::actor& registry) {
+void run_bootstrap(const config::Settings& settings, const caf::actor& registry, const std::set<std::string>& known) {
   std::vector<std::pair<std::string, std::string>> sources;  // name, JSON text
   if (settings.bootstrap_orchestrators) sources.emplace_back("PAYMENTS_BOOTSTRAP_ORCHESTRATORS", *settings.bootstrap_orchestrators);
-  if (settings.bootstrap_orchestrators_path) {
-    std::filesystem::path p = *settings.bootstrap_orchestrators_path;
+  {
+    // As the reference: orchestrators.json in the data directory unless the setting names
+    // another file (relative to the data directory). The default file may be absent.
+    const bool named = settings.bootstrap_orchestrators_path.has_value();
+    std::filesystem::path p = settings.bootstrap_orchestrators_path.value_or("orchestrators.json");
     if (p.is_relative()) p = std::filesystem::path(settings.data_dir) / p;
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec))
       throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " is a directory, not a file");
     std::ifstream in(p);
-    if (in) sources.emplace_back(p.string(), std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
-    else spdlog::warn("bootstrap: {} not found; skipped", p.string());
+    if (in) sources.emplace_back("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH (" + p.string() + ")",
+                                 std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    else if (named) spdlog::warn("bootstrap: {} not found; skipped", p.string());
   }
   std::set<std::string> ids, addresses;
   // Sent together and awaited together: their journal writes share group commits.
@@ -60,10 +64,11 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
   for (const auto& [name, text] : sources) {
     boost::system::error_code ec;
     auto doc = json::parse(text, ec);
-    if (ec) {
-      spdlog::error("bootstrap: {} is not valid JSON: {}", name, ec.message());
-      continue;
-    }
+    // A file that does not parse stops start-up, as the same text in the variable does: a
+    // node serving without the orchestrators it was told to register would look healthy.
+    if (ec || !(doc.is_array() || doc.is_object()))
+      throw std::runtime_error(name + ": not a JSON list, object or id -> object map (" +
+                               (ec ? ec.message() : std::string("another JSON value")) + ")");
     for (const auto& entry : entries_of(doc)) {
       net::Validation v;
       net::BodyReader body(json::serialize(entry), v);
@@ -79,10 +84,14 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
       auto done = std::make_shared<std::promise<std::pair<int, std::string>>>();
       auto result = done->get_future();
       std::string id = r.orchestrator_id;
+      const bool is_new = !known.count(id);
       caf::anon_send(registry, actors::Register{std::move(r), "",
                                                 [done](int status, std::string body) { done->set_value({status, std::move(body)}); },
                                                 true});
       pending.emplace_back(std::move(id), std::move(result));
+      // A new one is awaited before the next is sent: each orchestrator has an actor of its
+      // own, so registrations sent together reach the ledger in any order.
+      if (is_new) pending.back().second.wait();
     }
   }
   std::size_t registered = 0;

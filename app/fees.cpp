@@ -9,22 +9,13 @@
 
 #include "app/node.hpp"
 #include "chain/fees.hpp"
-#include "config/environment.hpp"
 #include "config/settings.hpp"
 
 namespace lpops::app {
 
 int fees(const FeesOptions& o) {
-  auto env = config::Environment::load(o.env_file);
-  if (!env) {
-    std::fprintf(stderr, "lpops fees: %s\n", env.error().c_str());
-    return 2;
-  }
-  auto settings = config::load_settings(*env);
-  if (!settings) {
-    std::fprintf(stderr, "lpops fees: invalid settings:\n%s\n", settings.error().c_str());
-    return 2;
-  }
+  auto settings = load_command_settings(o.env_file, "lpops fees");
+  if (!settings) return 2;
   boost::asio::io_context io;
   auto client = chain::RpcClient::create(io.get_executor(), settings->eth_rpc_url);
   if (!client) {

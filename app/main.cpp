@@ -47,7 +47,8 @@ int main(int argc, char** argv) {
 
   lpops::app::ReplayOptions replay;
   auto* replay_cmd = cli.add_subcommand("replay", "Rebuild balances from the journal alone and print them");
-  replay_cmd->add_option("--data-dir", replay.data_dir, "Data directory")->capture_default_str();
+  replay_cmd->add_option("--data-dir", replay.data_dir, "Data directory (default: PAYMENTS_DATA_DIR, else ./data, as serve)");
+  replay_cmd->add_option("--env-file", replay.env_file, "Read settings from this file (default: ./.env when present)");
   replay_cmd->add_flag("--json", replay.json, "Print JSON instead of a table");
 
   lpops::app::KeygenOptions keygen;

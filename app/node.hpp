@@ -4,8 +4,13 @@
 #include <string>
 
 #include "chain/keys.hpp"
+#include "config/settings.hpp"
 
 namespace lpops::app {
+
+// The settings of the environment and the .env file (or `env_file`), as every subcommand
+// reads them; nothing (after printing why, prefixed with `command`) when they are invalid.
+std::optional<config::Settings> load_command_settings(const std::optional<std::string>& env_file, const char* command);
 
 struct ServeOptions {
   std::optional<std::string> env_file;
@@ -18,7 +23,8 @@ struct ServeOptions {
 int serve(const ServeOptions& options);
 
 struct ReplayOptions {
-  std::string data_dir = "./data";
+  std::optional<std::string> data_dir;  // default: PAYMENTS_DATA_DIR (environment, then .env), as serve
+  std::optional<std::string> env_file;
   bool json = false;
 };
 

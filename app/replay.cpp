@@ -7,7 +7,13 @@
 namespace lpops::app {
 
 int replay(const ReplayOptions& o) {
-  storage::FileStore store({o.data_dir, false, /*read_only=*/true});
+  // The data directory serve would use: --data-dir, else PAYMENTS_DATA_DIR from the
+  // environment or the .env file.
+  auto settings = load_command_settings(o.env_file, "lpops replay");
+  if (!settings) return 2;
+  const std::string data_dir = o.data_dir.value_or(settings->data_dir);
+  std::fprintf(stderr, "lpops replay: %s\n", data_dir.c_str());
+  storage::FileStore store({data_dir, false, /*read_only=*/true});
   Book book;
   std::uint64_t records = 0;
   auto report = store.recover([](const boost::json::object&, std::uint64_t) { return std::nullopt; },

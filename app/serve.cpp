@@ -12,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "actors/checkpoints.hpp"
@@ -32,7 +33,6 @@
 #include "domain/canonical_json.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/record_format.hpp"
-#include "config/environment.hpp"
 #include "config/settings.hpp"
 #include "net/api.hpp"
 #include "net/http_server.hpp"
@@ -151,17 +151,9 @@ int serve(const ServeOptions& o) {
   sigset_t signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto env = config::Environment::load(o.env_file);
-  if (!env) {
-    std::fprintf(stderr, "lpops: %s\n", env.error().c_str());
-    return 2;
-  }
-  auto loaded = config::load_settings(*env);
-  if (!loaded) {
-    std::fprintf(stderr, "lpops: invalid settings:\n%s\n", loaded.error().c_str());
-    return 2;
-  }
-  config::Settings settings = std::move(loaded).value();
+  auto loaded = load_command_settings(o.env_file, "lpops");
+  if (!loaded) return 2;
+  config::Settings settings = std::move(*loaded);
   if (o.data_dir) settings.data_dir = *o.data_dir;
   if (o.host) settings.api_host = *o.host;
   if (o.port) settings.api_port = *o.port;
@@ -253,6 +245,9 @@ int serve(const ServeOptions& o) {
                report->snapshot_seq, report->replayed_records, store->describe(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovery_start).count());
   if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");
+  if (!settings.admin_token)
+    spdlog::warn("PAYMENTS_API_ADMIN_TOKEN is unset: the admin routes (workloads, adjustments, health pushes) are open to "
+                 "anyone who reaches the port, as in the reference; the payout routes answer 404 until it is set");
   // The records behind the snapshot were not replayed: they are re-read and checked in the
   // background (listings and proofs read them), and damage stops the node as it would at
   // start without the snapshot.
@@ -310,15 +305,25 @@ int serve(const ServeOptions& o) {
     const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto decrypted = in ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
                         : Result<chain::PrivateKey>(Error{"cannot read the file"});
-    // As the reference: a keystore that does not decrypt leaves the node without a payout key.
-    if (decrypted) payout_key = *decrypted;
-    else spdlog::error("PAYMENT_KEYSTORE_PATH {}: {}; no payout key", *settings.payment_keystore_path, decrypted.error());
+    // A keystore that does not load stops start-up, as a bad PAYMENT_PRIVATE_KEY does (the
+    // reference went on without a payout key). Going on would also change the audit key,
+    // which is derived from the payout key, and every verifier would refuse the new
+    // checkpoints.
+    if (!decrypted) {
+      spdlog::critical("PAYMENT_KEYSTORE_PATH {}: {}", *settings.payment_keystore_path, decrypted.error());
+      return 2;
+    }
+    payout_key = *decrypted;
   }
   if (payout_key) {
     audit_key = chain::audit::derive_audit_key(*payout_key);
     spdlog::info("payout key {}; the audit key is derived from it", chain::to_checksummed(payout_key->address()));
   } else {
-    const std::string key_path = settings.audit_key_path.value_or(settings.data_dir + "/audit.key");
+    // A relative PAYMENTS_AUDIT_KEY_PATH is under the data directory (as every relative path
+    // of the reference's), not wherever the node was started from.
+    std::filesystem::path key_file = settings.audit_key_path.value_or("audit.key");
+    if (key_file.is_relative()) key_file = std::filesystem::path(settings.data_dir) / key_file;
+    const std::string key_path = key_file.string();
     bool created = false;
     audit_key = load_or_create_key(key_path, &created);
     if (!audit_key) {
@@ -337,6 +342,8 @@ int serve(const ServeOptions& o) {
     audit->sign_entries_with(*audit_key);
     spdlog::info("audit log: every entry is also signed by the audit key (PAYMENTS_AUDIT_SIGN_ENTRIES)");
   }
+  // Known before any actor runs: bootstrap registers the others one by one, in file order.
+  std::set<std::string> known_orchestrators(book->orchestrator_order().begin(), book->orchestrator_order().end());
   actors::AddressBook addresses;
   for (const auto& id : book->orchestrator_order())
     if (const auto* a = book->orchestrator_record(id)->if_contains("address"); a && a->is_string())
@@ -496,7 +503,7 @@ int serve(const ServeOptions& o) {
   auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options, rank);
   auto reader = sys.spawn<caf::detached>(actors::reader_actor, store);
 
-  run_bootstrap(settings, registry);
+  run_bootstrap(settings, registry, known_orchestrators);
 
   // Published to the HTTP threads by the store to `ready` below (they read none of these
   // before they see it).

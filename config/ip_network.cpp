@@ -50,6 +50,7 @@ Result<IpNetwork> IpNetwork::parse(std::string_view text) {
   int max_bits = is_v4 ? 32 : 128;
   if (prefix && (*prefix < 0 || *prefix > max_bits)) return Error{"invalid prefix length in '" + n.text_ + "'"};
   n.bytes_ = *bytes;
+  n.v4_ = is_v4;
   n.prefix_bits_ = (prefix ? *prefix : max_bits) + (is_v4 ? 96 : 0);
   // Bits past the prefix must be zero (as Python's ip_network has it): "10.0.0.1/8" is
   // more likely a typo for a host or for 10.0.0.0/8 than either.
@@ -63,6 +64,10 @@ bool IpNetwork::contains(std::string_view ip_text) const {
   bool is_v4 = false;
   auto ip = parse_address(ip_text, is_v4);
   if (!ip) return false;
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  // A mapped peer is its IPv4 address to an IPv4 network, and itself to an IPv6 one.
+  if (!is_v4 && v4_ && std::memcmp(ip->data(), kMapped, sizeof kMapped) == 0) is_v4 = true;
+  if (is_v4 != v4_) return false;
   int bits = prefix_bits_;
   for (std::size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
     std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));

@@ -14,13 +14,17 @@ class IpNetwork {
  public:
   // "1.2.3.4", "10.0.0.0/8", "::1", "fd00::/8", "::ffff:1.2.3.4".
   static Result<IpNetwork> parse(std::string_view text);
-  // IPv4-mapped IPv6 peers ("::ffff:127.0.0.1") match IPv4 networks.
+  // As Python's ipaddress: an address matches networks of its own version only. A peer in
+  // IPv4-mapped form ("::ffff:127.0.0.1", as a dual-stack socket reports IPv4 clients) is the
+  // IPv4 address it maps to an IPv4 network; an IPv6 network such as ::/0 never matches an
+  // IPv4 peer.
   bool contains(std::string_view ip_text) const;
   const std::string& text() const { return text_; }
 
  private:
   std::array<std::uint8_t, 16> bytes_{};  // IPv4 stored as IPv4-mapped IPv6
   int prefix_bits_ = 128;
+  bool v4_ = false;
   std::string text_;
 };
 

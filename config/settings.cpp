@@ -7,6 +7,8 @@
 #include <charconv>
 #include <functional>
 
+#include "domain/lax_int.hpp"
+
 namespace lpops::config {
 namespace {
 
@@ -24,6 +26,15 @@ std::string lower(std::string s) {
 bool is_address(const std::string& s) {
   if (s.size() != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
   return std::all_of(s.begin() + 2, s.end(), [](unsigned char c) { return std::isxdigit(c); });
+}
+
+// A URL as an error message may show it: any user:password part replaced.
+std::string without_credentials(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto at = url.find('@', start);
+  if (at == std::string::npos || url.find_first_of("/?#", start) < at) return url;
+  return url.substr(0, start) + "***@" + url.substr(at + 1);
 }
 
 // An http:// or https:// URL with a host and a valid port, parsed as the RPC client parses it.
@@ -67,15 +78,24 @@ class Reader {
   void optional_text(const char* name, std::optional<std::string>& out) {
     if (auto v = raw(name)) out = *v;
   }
+  // A token: unset is no token, but set to nothing (or spaces) is a mistake, not "unset":
+  // for the admin token that would open every admin route without a word.
+  void token(const char* name, std::optional<std::string>& out) {
+    auto v = env_.get(name);
+    if (!v) return;
+    if (trim(*v).empty()) return fail(name, "a non-blank token (unset it to have none)", "<blank>");
+    out = trim(*v);
+  }
+  // As pydantic's lax integers: surrounding spaces, a sign, "8081.0".
   template <class Int>
   void integer(const char* name, Int& out, long long min, long long max) {
     auto v = typed(name);
     if (!v) return;
-    long long n = 0;
-    auto r = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (r.ec != std::errc{} || r.ptr != v->data() + v->size() || n < min || n > max)
+    int side = 0;
+    const auto n = lax_int(*v, side);
+    if (!n || *n < min || *n > max)
       return fail(name, "an integer from " + std::to_string(min) + " to " + std::to_string(max), *v);
-    out = static_cast<Int>(n);
+    out = static_cast<Int>(*n);
   }
   void boolean(const char* name, bool& out) {
     auto v = typed(name);
@@ -113,21 +133,23 @@ class Reader {
     }
     fail(name, "one of " + list, *v);
   }
-  // Comma- or whitespace-separated, or a JSON array of strings.
-  std::optional<std::vector<std::string>> list(const char* name) {
+  // Comma- or whitespace-separated, or a JSON array of strings. A list of secrets (tokens)
+  // is never shown in an error.
+  std::optional<std::vector<std::string>> list(const char* name, bool secret = false) {
     auto v = raw(name);
     if (!v) return std::nullopt;
+    const std::string shown = secret ? "<" + std::to_string(v->size()) + " characters, not shown>" : *v;
     std::vector<std::string> items;
     if (v->front() == '[') {
       boost::system::error_code ec;
       auto doc = boost::json::parse(*v, ec);
       if (ec || !doc.is_array()) {
-        fail(name, "a comma-separated list or a JSON array of strings", *v);
+        fail(name, "a comma-separated list or a JSON array of strings", shown);
         return std::nullopt;
       }
       for (const auto& item : doc.get_array()) {
         if (!item.is_string()) {
-          fail(name, "a JSON array of strings", *v);
+          fail(name, "a JSON array of strings", shown);
           return std::nullopt;
         }
         std::string s = trim(std::string(item.get_string()));
@@ -161,7 +183,7 @@ class Reader {
   void url(const char* name, std::string& out) {
     auto v = raw(name);
     if (!v) return;
-    if (!is_http_url(*v)) return fail(name, "an http:// or https:// URL with a host", *v);
+    if (!is_http_url(*v)) return fail(name, "an http:// or https:// URL with a host", without_credentials(*v));
     out = *v;
   }
   void url(const char* name, std::optional<std::string>& out) {
@@ -215,9 +237,9 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
   r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);
 
-  r.optional_text("PAYMENTS_API_ADMIN_TOKEN", s.admin_token);
-  if (auto v = r.list("PAYMENTS_VIEWER_TOKENS")) s.viewer_tokens = *v;
-  r.optional_text("PAYMENTS_SESSION_REPORTER_TOKEN", s.session_reporter_token);
+  r.token("PAYMENTS_API_ADMIN_TOKEN", s.admin_token);
+  if (auto v = r.list("PAYMENTS_VIEWER_TOKENS", /*secret=*/true)) s.viewer_tokens = *v;
+  r.token("PAYMENTS_SESSION_REPORTER_TOKEN", s.session_reporter_token);
   r.networks("PAYMENTS_TRUSTED_PROXY_CIDRS", s.trusted_proxy_cidrs);
   r.networks("PAYMENTS_MANAGER_IP_ALLOWLIST", s.manager_ip_allowlist);
 
@@ -261,11 +283,12 @@ Result<Settings> load_settings(const Environment& env) {
   r.optional_text("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", s.bootstrap_orchestrators_path);
   r.boolean("PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", s.bootstrap_skip_rank_validation);
   r.url("PAYMENTS_EDGE_CONFIG_URL", s.edge_config_url);
-  r.optional_text("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
+  r.token("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
   r.address("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", s.credential_contract_address);
   if (s.credential_contract_address) s.credential_contract_address_as_given = r.raw("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS");
-  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, 1, 86400);
-  s.credential_nonce_ttl_seconds = std::max(30L, s.credential_nonce_ttl_seconds);  // the reference's floor
+  // The reference floors the nonce TTL at 30 s, whatever is asked (0 and negatives included).
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, -(1ll << 40), 86400);
+  s.credential_nonce_ttl_seconds = std::max(30L, s.credential_nonce_ttl_seconds);
   // 0 means the default, as in the reference; a negative TTL (tokens that never expire) is refused.
   r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", s.credential_token_ttl_seconds, 0, 86400 * 365);
   if (s.credential_token_ttl_seconds == 0) s.credential_token_ttl_seconds = 900;

@@ -69,7 +69,11 @@ std::optional<Response> check_access(const Call& call, Access access) {
     if (call.orchestrator_token() || call.is_operator()) return std::nullopt;
     return detail_response(401, "Orchestrator token required");
   }
-  if (access == Access::admin) {
+  if (access == Access::strict_admin) {
+    if (!s.admin_token) return detail_response(404, "Not Found");
+    const std::string* token = call.request.header("X-Admin-Token");
+    if (!(token && same_token(*token, *s.admin_token))) return detail_response(401, "Admin token required");
+  } else if (access == Access::admin) {
     const std::string* token = call.request.header("X-Admin-Token");
     if (s.admin_token && !(token && same_token(*token, *s.admin_token))) return detail_response(401, "Admin token required");
   } else if (access == Access::view) {

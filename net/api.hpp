@@ -40,7 +40,9 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx);
 // orchestrator: an orchestrator token (Authorization: Bearer, else X-Orchestrator-Token) must
 // be present; the handler checks it against the book. orchestrator_or_operator: that, or a
 // valid admin or viewer token (X-Admin-Token), which may read any orchestrator.
-enum class Access { public_, view, admin, orchestrator, orchestrator_or_operator };
+// strict_admin: the admin token, and 404 while none is set (the reference's rule for its
+// sensitive routes; an unset token never opens them).
+enum class Access { public_, view, admin, strict_admin, orchestrator, orchestrator_or_operator };
 
 struct Call {
   Request request;

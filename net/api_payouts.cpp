@@ -127,11 +127,11 @@ void get_one(Call& call) {
 
 const std::vector<Route>& payout_routes() {
   static const std::vector<Route> routes = {
-      {"POST", "/api/payouts", Access::admin, reserve, "Reserve a payout (a pending debit; Idempotency-Key or payout_id honoured)"},
+      {"POST", "/api/payouts", Access::strict_admin, reserve, "Reserve a payout (a pending debit; Idempotency-Key or payout_id honoured)"},
       {"GET", "/api/payouts", Access::view, list, "Payouts, newest first"},
       {"GET", "/api/payouts/{payout_id}", Access::view, get_one, "One payout"},
-      {"POST", "/api/payouts/{payout_id}/post", Access::admin, post, "Post a reserved payout: it becomes a debit"},
-      {"POST", "/api/payouts/{payout_id}/void", Access::admin, void_payout, "Void a reserved payout: the reservation is released"},
+      {"POST", "/api/payouts/{payout_id}/post", Access::strict_admin, post, "Post a reserved payout: it becomes a debit"},
+      {"POST", "/api/payouts/{payout_id}/void", Access::strict_admin, void_payout, "Void a reserved payout: the reservation is released"},
   };
   return routes;
 }

@@ -45,20 +45,47 @@ void openapi(Call& call) {
   call.respond(std::move(r));
 }
 
+const char* access_label(Access a) {
+  switch (a) {
+    case Access::admin: return "admin";
+    case Access::strict_admin: return "admin (404 while no admin token is set)";
+    case Access::view: return "view";
+    case Access::orchestrator: return "orchestrator token";
+    case Access::orchestrator_or_operator: return "orchestrator token, or admin/view";
+    case Access::public_: break;
+  }
+  return "public";
+}
+
+std::string html_escaped(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 void docs(Call& call) {
   if (!call.ctx->settings.enable_docs) return call.respond(detail_response(404, "Not Found"));
+  // Behind a proxy that mounts the API under PAYMENTS_API_ROOT_PATH, links carry the prefix.
+  const std::string spec = html_escaped(call.ctx->settings.root_path + "/openapi.json");
   Response r;
   r.content_type = "text/html; charset=utf-8";
   std::string html =
       "<!doctype html><html><head><meta charset=\"utf-8\"><title>lpops API</title>"
       "<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}code{background:#f3f3f3;padding:0 .3em}"
       "td{padding:.2em .8em;border-bottom:1px solid #ddd}</style></head><body><h1>lpops API</h1>"
-      "<p>Machine-readable description: <a href=\"/openapi.json\">/openapi.json</a>.</p><table>"
+      "<p>Machine-readable description: <a href=\"" + spec + "\">" + spec + "</a>.</p><table>"
       "<tr><th>method</th><th>path</th><th>access</th><th>summary</th></tr>";
   for (const Route* route : all_routes()) {
-    const char* access = route->access == Access::admin ? "admin" : route->access == Access::view ? "view" : "public";
-    html += std::string("<tr><td>") + route->method + "</td><td><code>" + route->pattern + "</code></td><td>" + access +
-            "</td><td>" + route->summary + "</td></tr>";
+    html += std::string("<tr><td>") + route->method + "</td><td><code>" + html_escaped(route->pattern) + "</code></td><td>" +
+            access_label(route->access) + "</td><td>" + html_escaped(route->summary) + "</td></tr>";
   }
   html += "</table></body></html>";
   r.body = std::move(html);

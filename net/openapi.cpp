@@ -248,7 +248,7 @@ std::string build() {
       responses["503"] = std::move(e);
     }
     op["responses"] = std::move(responses);
-    if (r->access == Access::view || r->access == Access::admin)
+    if (r->access == Access::view || r->access == Access::admin || r->access == Access::strict_admin)
       op["security"] = json::array{json::object{{"adminToken", json::array{}}}};
     else if (r->access == Access::orchestrator)
       op["security"] = json::array{json::object{{"orchestratorBearer", json::array{}}}, json::object{{"orchestratorToken", json::array{}}}};

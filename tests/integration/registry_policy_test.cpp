@@ -17,14 +17,18 @@ TEST_F(PolicyTest, DenylistedAddressIsRefusedAndFlagSticks) {
   // in every view and for payouts, before anything else touches it; then refused.
   register_orchestrator("early", address_of(4));
   ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "early"}, {"amount_eth", "2"}}).status, 200);
-  restart_node({{"PAYMENTS_ADDRESS_DENYLIST", address_of(3) + "," + address_of(4)}});
-  auto view = get_json("/api/orchestrators/early");
+  // The payout routes need an admin token to exist at all (404 without one).
+  ASSERT_EQ(post("/api/payouts", json::object{{"orchestrator_id", "early"}, {"amount_eth", "1"}}).status, 404);
+  const std::vector<std::pair<std::string, std::string>> admin{{"X-Admin-Token", "adm"}};
+  auto admin_json = [&](const std::string& target) { return parse_json(get(target, admin).body); };
+  restart_node({{"PAYMENTS_ADDRESS_DENYLIST", address_of(3) + "," + address_of(4)}, {"PAYMENTS_API_ADMIN_TOKEN", "adm"}});
+  auto view = admin_json("/api/orchestrators/early");
   EXPECT_TRUE(view.at("denylisted").as_bool());
   EXPECT_FALSE(view.at("eligible_for_payments").as_bool());
-  const auto listed = get_json("/api/orchestrators").at("orchestrators").as_array();
+  const auto listed = admin_json("/api/orchestrators").at("orchestrators").as_array();
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_TRUE(listed[0].at("denylisted").as_bool());
-  auto payout = post("/api/payouts", json::object{{"orchestrator_id", "early"}, {"amount_eth", "1"}});
+  auto payout = post("/api/payouts", json::object{{"orchestrator_id", "early"}, {"amount_eth", "1"}}, admin);
   EXPECT_EQ(payout.status, 403) << payout.body;
   auto again = post("/api/orchestrators/register", json::object{{"orchestrator_id", "early"}, {"address", address_of(4)}});
   EXPECT_EQ(again.status, 403);

@@ -63,6 +63,48 @@ TEST(Settings, EmptyTypedValuesNameTheVariable) {
   ASSERT_TRUE(lists.ok()) << lists.error();
 }
 
+// A token set to nothing is a mistake, not "no token": a blank admin token would otherwise
+// open every admin route.
+TEST(Settings, BlankTokensNameTheVariable) {
+  for (const char* name : {"PAYMENTS_API_ADMIN_TOKEN", "PAYMENTS_SESSION_REPORTER_TOKEN", "PAYMENTS_EDGE_CONFIG_TOKEN"})
+    for (const char* value : {"", "   ", "\t"}) {
+      auto s = load({{name, value}});
+      ASSERT_FALSE(s.ok()) << name << "=\"" << value << "\"";
+      EXPECT_NE(s.error().find(name), std::string::npos) << s.error();
+    }
+  auto set = load({{"PAYMENTS_API_ADMIN_TOKEN", " secret "}});
+  ASSERT_TRUE(set.ok()) << set.error();
+  EXPECT_EQ(set->admin_token, "secret");
+}
+
+// An error message never shows a secret: viewer tokens, or a URL's user:password.
+TEST(Settings, ErrorsDoNotShowSecrets) {
+  auto tokens = load({{"PAYMENTS_VIEWER_TOKENS", R"(["viewer-secret-1", 2])"}});
+  ASSERT_FALSE(tokens.ok());
+  EXPECT_NE(tokens.error().find("PAYMENTS_VIEWER_TOKENS"), std::string::npos) << tokens.error();
+  EXPECT_EQ(tokens.error().find("viewer-secret-1"), std::string::npos) << tokens.error();
+  auto url = load({{"ETH_RPC_URL", "https://user:SuperSecret@rpc.example:999999/"}});
+  ASSERT_FALSE(url.ok());
+  EXPECT_NE(url.error().find("ETH_RPC_URL"), std::string::npos) << url.error();
+  EXPECT_EQ(url.error().find("SuperSecret"), std::string::npos) << url.error();
+  EXPECT_NE(url.error().find("rpc.example"), std::string::npos) << url.error();
+}
+
+// Integers as pydantic's lax mode reads them; the nonce TTL floored at 30 s as the reference does.
+TEST(Settings, IntegersAreReadAsThePydanticSettingsReadThem) {
+  for (const char* port : {"8082", " 8082 ", "+8082", "8082.0", "8082.000"}) {
+    auto s = load({{"PAYMENTS_API_PORT", port}});
+    ASSERT_TRUE(s.ok()) << port << ": " << s.error();
+    EXPECT_EQ(s->api_port, 8082) << port;
+  }
+  for (const char* port : {"8082.5", "8082x", "0x1f92", "++8082", "1e3"}) EXPECT_FALSE(load({{"PAYMENTS_API_PORT", port}}).ok()) << port;
+  for (const char* ttl : {"0", "-5", "10"}) {
+    auto s = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", ttl}});
+    ASSERT_TRUE(s.ok()) << ttl << ": " << s.error();
+    EXPECT_EQ(s->credential_nonce_ttl_seconds, 30) << ttl;
+  }
+}
+
 // Settings used only later (chain calls, proxies, edge bootstrap) are still checked at start.
 TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
   const std::vector<std::pair<std::string, std::string>> bad = {
@@ -170,18 +212,24 @@ TEST(Environment, ProcessEnvironmentWinsOverTheFile) {
   EXPECT_FALSE(Environment::load(dir.str() + "/missing.env").ok());
 }
 
+// An address matches networks of its own version only, as Python's ipaddress has it (::/0
+// does not trust every IPv4 client, nor does an IPv6 block written over the mapped range); a
+// peer in IPv4-mapped form is its IPv4 address to an IPv4 network.
 TEST(IpNetwork, MatchesV4V6AndMappedPeers) {
-  auto v4 = IpNetwork::parse("10.0.0.0/8").value();
-  EXPECT_TRUE(v4.contains("10.1.2.3"));
-  EXPECT_FALSE(v4.contains("11.0.0.1"));
-  EXPECT_TRUE(v4.contains("::ffff:10.9.9.9"));
-  auto host = IpNetwork::parse("127.0.0.1").value();
-  EXPECT_TRUE(host.contains("127.0.0.1"));
-  EXPECT_FALSE(host.contains("127.0.0.2"));
-  auto v6 = IpNetwork::parse("fd00::/8").value();
-  EXPECT_TRUE(v6.contains("fd12::1"));
-  EXPECT_FALSE(v6.contains("fe80::1"));
-  EXPECT_FALSE(v6.contains("garbage"));
+  const struct {
+    const char* network;
+    const char* ip;
+    bool matches;
+  } cases[] = {
+      {"10.0.0.0/8", "10.1.2.3", true},        {"10.0.0.0/8", "11.0.0.1", false},
+      {"10.0.0.0/8", "::ffff:10.9.9.9", true}, {"127.0.0.1", "127.0.0.1", true},
+      {"127.0.0.1", "127.0.0.2", false},       {"fd00::/8", "fd12::1", true},
+      {"fd00::/8", "fe80::1", false},          {"fd00::/8", "garbage", false},
+      {"::/0", "2001:db8::1", true},           {"::/0", "127.0.0.1", false},
+      {"::ffff:127.0.0.0/104", "127.0.0.1", false}, {"::ffff:127.0.0.0/104", "::ffff:127.0.0.1", true},
+      {"0.0.0.0/0", "2001:db8::1", false},     {"0.0.0.0/0", "::ffff:192.0.2.1", true},
+  };
+  for (const auto& c : cases) EXPECT_EQ(IpNetwork::parse(c.network).value().contains(c.ip), c.matches) << c.network << " " << c.ip;
   EXPECT_FALSE(IpNetwork::parse("1.2.3.4/40").ok());
   EXPECT_FALSE(IpNetwork::parse("host.example").ok());
 }

@@ -1,0 +1,22 @@
+#include <cstdio>
+
+#include "app/node.hpp"
+#include "config/environment.hpp"
+
+namespace lpops::app {
+
+std::optional<config::Settings> load_command_settings(const std::optional<std::string>& env_file, const char* command) {
+  auto env = config::Environment::load(env_file);
+  if (!env) {
+    std::fprintf(stderr, "%s: %s\n", command, env.error().c_str());
+    return std::nullopt;
+  }
+  auto loaded = config::load_settings(*env);
+  if (!loaded) {
+    std::fprintf(stderr, "%s: invalid settings:\n%s\n", command, loaded.error().c_str());
+    return std::nullopt;
+  }
+  return std::move(loaded).value();
+}
+
+}  // namespace lpops::app

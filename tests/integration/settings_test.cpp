@@ -1,0 +1,92 @@
+// Settings that name files and secrets: what start-up does with them.
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+class SettingsTest : public NodeTest {
+ protected:
+  std::string data() const { return dir_.str() + "/data"; }
+  CommandResult serve(std::map<std::string, std::string> env) {
+    return run_command({lpops_binary(), "serve", "--data-dir", data(), "--host", "127.0.0.1", "--port", "0"}, env,
+                       std::chrono::seconds(30));
+  }
+};
+
+// Each of these would otherwise start a node that looks healthy and is not what was asked:
+// admin routes open to anyone, another audit key, orchestrators missing.
+TEST_F(SettingsTest, MistakesInSecretsAndFilesStopStartUp) {
+  std::filesystem::create_directories(data());
+  auto blank = serve({{"PAYMENTS_API_ADMIN_TOKEN", "   "}});
+  EXPECT_EQ(blank.exit_code, 2) << blank.output;
+  EXPECT_NE(blank.output.find("PAYMENTS_API_ADMIN_TOKEN"), std::string::npos) << blank.output;
+
+  const std::string keystore = dir_.str() + "/keystore.json";
+  std::ofstream(keystore) << R"({"bogus":1})";
+  auto bad_keystore = serve({{"PAYMENT_KEYSTORE_PATH", keystore}, {"PAYMENT_KEYSTORE_PASSWORD", "pw"}});
+  EXPECT_EQ(bad_keystore.exit_code, 2) << bad_keystore.output;
+  EXPECT_NE(bad_keystore.output.find("PAYMENT_KEYSTORE_PATH"), std::string::npos) << bad_keystore.output;
+  EXPECT_FALSE(std::filesystem::exists(data() + "/audit.key")) << "a key of its own was created in its place";
+  auto missing_keystore = serve({{"PAYMENT_KEYSTORE_PATH", dir_.str() + "/nope.json"}});
+  EXPECT_EQ(missing_keystore.exit_code, 2) << missing_keystore.output;
+
+  const std::string broken = dir_.str() + "/orchestrators.json";
+  std::ofstream(broken) << R"([{"orchestrator_id":"a","address":)";
+  auto named = serve({{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", broken}});
+  EXPECT_EQ(named.exit_code, 2) << named.output;
+  EXPECT_NE(named.output.find("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH"), std::string::npos) << named.output;
+  std::filesystem::copy_file(broken, data() + "/orchestrators.json");  // the default file
+  auto by_default = serve({});
+  EXPECT_EQ(by_default.exit_code, 2) << by_default.output;
+  EXPECT_NE(by_default.output.find("orchestrators.json"), std::string::npos) << by_default.output;
+}
+
+// The reference's default bootstrap file is orchestrators.json in the data directory; new
+// orchestrators are listed in the order the file gives, on every fresh start.
+TEST_F(SettingsTest, TheDefaultBootstrapFileRegistersInFileOrder) {
+  std::filesystem::create_directories(data());
+  const std::vector<std::string> ids = {"m", "c", "x", "a", "q", "b", "z", "k", "d", "y", "e", "p"};
+  json::array entries;
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    entries.push_back(json::object{{"orchestrator_id", ids[i]}, {"address", address_of(static_cast<int>(i) + 1)}});
+  std::ofstream(data() + "/orchestrators.json") << json::serialize(entries);
+  start_node();
+  auto listed = get_json("/api/orchestrators").at("orchestrators").as_array();
+  ASSERT_EQ(listed.size(), ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(listed[i].at("orchestrator_id").as_string(), ids[i]) << i;
+  auto balances = get_json("/api/balances").at("balances").as_array();
+  ASSERT_EQ(balances.size(), ids.size());
+  EXPECT_EQ(balances[0].at("orchestrator_id").as_string(), "m");
+  // Known ones are refreshed on the next start; the order stays.
+  restart_node();
+  EXPECT_EQ(get_json("/api/orchestrators").at("orchestrators").as_array()[2].at("orchestrator_id").as_string(), "x");
+}
+
+// A relative PAYMENTS_AUDIT_KEY_PATH is under the data directory, wherever the node starts.
+TEST_F(SettingsTest, ARelativeAuditKeyPathIsUnderTheDataDirectory) {
+  const std::string name = "audit-key-" + std::to_string(::getpid()) + ".key";
+  start_node({{"PAYMENTS_AUDIT_KEY_PATH", name}});
+  EXPECT_TRUE(std::filesystem::exists(data() + "/" + name)) << node_->log();
+  EXPECT_FALSE(std::filesystem::exists(name));
+  std::filesystem::remove(name);
+}
+
+// `lpops replay` reads the data directory serve uses (PAYMENTS_DATA_DIR), not ./data.
+TEST_F(SettingsTest, ReplayReadsTheDataDirectoryOfTheSettings) {
+  start_node();
+  register_orchestrator("r1", address_of(1));
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "r1"}, {"amount_eth", "0.25"}}).status, 200);
+  ASSERT_EQ(node_->terminate(), 0);
+  auto replay = run_command({lpops_binary(), "replay", "--json"}, {{"PAYMENTS_DATA_DIR", data()}});
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  const auto open = replay.output.find('{');
+  ASSERT_NE(open, std::string::npos) << replay.output;
+  auto out = parse_json(replay.output.substr(open));
+  EXPECT_EQ(out.at("balances").at("r1").at("balance_eth").as_string(), "0.25") << replay.output;
+}
+
+}  // namespace
+}  // namespace lpops::testing
