@@ -213,36 +213,42 @@ namespace {
 using tick_atom = caf::atom_constant<caf::atom("audittick")>;
 }
 
-caf::behavior auditor_actor(caf::event_based_actor* self, std::shared_ptr<storage::AuditLog> log,
-                            std::shared_ptr<CheckpointBook> checkpoints, AuditorOptions options) {
+caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared_ptr<storage::AuditLog> log,
+                            std::shared_ptr<CheckpointBook> checkpoints, AuditorOptions options,
+                            std::shared_ptr<Metrics> metrics) {
   stop_process_on_exception(self, "auditor");
-  auto synced_at = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
-  auto last_checkpoint = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  auto& st = self->state;
+  st.synced_at = st.last_checkpoint = std::chrono::steady_clock::now();
+  st.actor_metrics = track_actor(self, metrics, "auditor");
+  st.metrics = std::move(metrics);
   self->attach_functor([log] { (void)log->sync(); });  // stopping: make the log durable
   const auto tick = std::min(options.sync_interval, options.checkpoint_interval);
   self->delayed_send(self, tick, tick_atom::value);
   return {
       [=](audit_written_atom) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
         // The first checkpoint at once (until then nothing is provable, and /audit/checkpoint
         // has nothing to serve); then every `every_entries`.
         checkpoints->after_flush(*log, checkpoints->signed_size() == 0);
         const auto now = std::chrono::steady_clock::now();
-        if (now - *synced_at >= options.sync_interval) {
+        if (now - self->state.synced_at >= options.sync_interval) {
           if (auto err = log->sync()) spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
-          *synced_at = now;
+          self->state.synced_at = now;
         }
       },
       [=](tick_atom) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        auto& s = self->state;
         const auto now = std::chrono::steady_clock::now();
         if (checkpoints->signed_size() == 0) {
           checkpoints->after_flush(*log, true);  // a log restored without its checkpoints
-        } else if (now - *last_checkpoint >= options.checkpoint_interval) {
+        } else if (now - s.last_checkpoint >= options.checkpoint_interval) {
           checkpoints->after_flush(*log, true);  // only when anything was added since the last
-          *last_checkpoint = now;
+          s.last_checkpoint = now;
         }
-        if (now - *synced_at >= options.sync_interval) {
+        if (now - s.synced_at >= options.sync_interval) {
           (void)log->sync();
-          *synced_at = now;
+          s.synced_at = now;
         }
         self->delayed_send(self, tick, tick_atom::value);
       },

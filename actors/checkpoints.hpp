@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/metrics.hpp"
 #include "chain/keys.hpp"
 #include "storage/audit_log.hpp"
-#include "chain/keys.hpp"
 
 namespace lpops::actors {
 
@@ -76,9 +76,18 @@ struct AuditorOptions {
   std::chrono::milliseconds checkpoint_interval{60'000};
 };
 
+struct AuditorState {
+  static inline const char* name = "auditor";
+  std::shared_ptr<Metrics> metrics;
+  ActorMetrics* actor_metrics = nullptr;
+  std::uint64_t handled = 0;
+  std::chrono::steady_clock::time_point synced_at, last_checkpoint;
+};
+
 // The auditor (detached): makes the audit log durable and signs checkpoints off the journal
 // thread, so neither an fdatasync of the log nor a signature ever delays an acknowledgement.
-caf::behavior auditor_actor(caf::event_based_actor* self, std::shared_ptr<storage::AuditLog> log,
-                            std::shared_ptr<CheckpointBook> checkpoints, AuditorOptions options);
+caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared_ptr<storage::AuditLog> log,
+                            std::shared_ptr<CheckpointBook> checkpoints, AuditorOptions options,
+                            std::shared_ptr<Metrics> metrics);
 
 }  // namespace lpops::actors

@@ -269,6 +269,7 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<JournalQueue> q
           }
           for (auto& ack : b.acks) ack();
         }
+        s.metrics->journal_queued_records().Set(static_cast<double>(queued));  // 0: the queue is drained
       },
   };
 }

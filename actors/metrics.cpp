@@ -8,7 +8,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   using namespace prometheus;
   actor_messages_ = &BuildCounter().Name("lpops_actor_messages_total").Help("Messages handled, by actor kind").Register(*registry_);
   actor_seconds_ = &BuildCounter().Name("lpops_actor_handler_seconds_total").Help("Time spent in message handlers, by actor kind").Register(*registry_);
-  actor_mailbox_ = &BuildGauge().Name("lpops_actor_mailbox_depth").Help("Sampled mailbox depth, by actor kind (largest recent sample)").Register(*registry_);
+  actor_mailbox_ = &BuildGauge().Name("lpops_actor_mailbox_depth").Help("Mailbox depth, by actor kind: sampled every 64 messages, 0 once an actor finds its mailbox empty").Register(*registry_);
   actor_live_ = &BuildGauge().Name("lpops_actors").Help("Live actors, by kind").Register(*registry_);
   http_requests_ = &BuildCounter().Name("lpops_http_requests_total").Help("HTTP requests, by route and status").Register(*registry_);
   http_seconds_ = &BuildHistogram().Name("lpops_http_request_seconds").Help("HTTP request latency, by route").Register(*registry_);
@@ -34,23 +34,24 @@ ActorMetrics& Metrics::actor(const std::string& kind) {
   return actors_.emplace(kind, m).first->second;
 }
 
+std::pair<prometheus::Counter*, prometheus::Histogram*> Metrics::http_series(const std::string& route, int status) {
+  std::lock_guard lock(mutex_);
+  auto& r = routes_[route];
+  if (!r.seconds)
+    r.seconds = &http_seconds_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
+                                                           0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+  auto& c = r.by_status[status];
+  if (!c) c = &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}});
+  return {c, r.seconds};
+}
+
 void Metrics::observe_http(const std::string& route, int status, double seconds) {
-  prometheus::Counter* counter;
-  prometheus::Histogram* histogram;
-  {
-    std::lock_guard lock(mutex_);
-    auto& r = routes_[route];
-    if (!r.seconds)
-      r.seconds = &http_seconds_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
-                                                             0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
-    auto& c = r.by_status[status];
-    if (!c) c = &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}});
-    counter = c;
-    histogram = r.seconds;
-  }
+  auto [counter, histogram] = http_series(route, status);
   counter->Increment();
   histogram->Observe(seconds);
 }
+
+void Metrics::count_http(const std::string& route, int status) { http_series(route, status).first->Increment(); }
 
 std::string Metrics::render() const {
   prometheus::TextSerializer serializer;

@@ -34,6 +34,8 @@ class Metrics {
   prometheus::Gauge& journal_queued_records() { return *journal_queued_records_; }
   prometheus::Counter& journal_bytes() { return *journal_bytes_; }
   void observe_http(const std::string& route, int status, double seconds);
+  // A response the server gave before any route was matched (no latency is known).
+  void count_http(const std::string& route, int status);
 
   std::string render() const;
 
@@ -57,9 +59,21 @@ class Metrics {
     prometheus::Histogram* seconds;
   };
   std::map<std::string, RouteMetrics> routes_;
+  std::pair<prometheus::Counter*, prometheus::Histogram*> http_series(const std::string& route, int status);
 };
 
-// Times one handler invocation and samples the mailbox every 64 messages.
+// The metrics of one actor of `kind`, counted live until it stops (the functor keeps the
+// Metrics alive past the actor's state).
+template <class Self>
+ActorMetrics* track_actor(Self* self, const std::shared_ptr<Metrics>& metrics, const std::string& kind) {
+  ActorMetrics* m = &metrics->actor(kind);
+  m->live->Increment();
+  self->attach_functor([owner = metrics, m] { m->live->Decrement(); });
+  return m;
+}
+
+// Times one handler invocation and samples the mailbox every 64 messages; a depth once
+// sampled is set back to 0 when the mailbox is found empty (an idle actor shows no backlog).
 template <class Self>
 class HandlerTimer {
  public:
@@ -69,6 +83,7 @@ class HandlerTimer {
     m_.messages->Increment();
     m_.handler_seconds->Increment(elapsed);
     if ((++self_->state.handled & 63) == 1) m_.mailbox_depth->Set(static_cast<double>(self_->mailbox().size()));
+    else if (m_.mailbox_depth->Value() != 0 && self_->mailbox().empty()) m_.mailbox_depth->Set(0);
   }
 
  private:

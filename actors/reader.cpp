@@ -8,11 +8,15 @@
 
 namespace lpops::actors {
 
-caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store) {
+caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store,
+                           std::shared_ptr<Metrics> metrics) {
   stop_process_on_exception(self, "reader");
   self->state.store = std::move(store);
+  self->state.actor_metrics = track_actor(self, metrics, "reader");
+  self->state.metrics = std::move(metrics);
   return {
       [=](ReadLedgerEvents& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
         boost::json::array events;
         const std::uint64_t durable = self->state.store->durable_seq();
         for (auto seq : m.seqs) {

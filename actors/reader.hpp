@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "actors/metrics.hpp"
 #include "storage/record_store.hpp"
 
 namespace lpops::actors {
@@ -19,9 +20,13 @@ struct ReadLedgerEvents {
 struct ReaderState {
   static inline const char* name = "reader";
   std::shared_ptr<storage::RecordStore> store;
+  std::shared_ptr<Metrics> metrics;
+  ActorMetrics* actor_metrics = nullptr;
+  std::uint64_t handled = 0;
 };
 
-caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store);
+caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store,
+                           std::shared_ptr<Metrics> metrics);
 
 }  // namespace lpops::actors
 

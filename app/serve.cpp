@@ -196,6 +196,7 @@ int serve(const ServeOptions& o) {
   server_options.io_threads = static_cast<unsigned>(settings.http_threads);
   server_options.max_body_bytes = static_cast<std::size_t>(settings.max_body_bytes);
   server_options.max_connections = connection_cap(server_options.max_connections);
+  server_options.on_refused = [metrics](int status) { metrics->count_http("unrouted", status); };
   auto server = std::make_unique<net::HttpServer>(server_options, net::make_api_handler(ctx));
   std::uint16_t port;
   try {
@@ -408,7 +409,7 @@ int serve(const ServeOptions& o) {
                                               report->last_seq - report->snapshot_seq);
   actors::AuditorOptions auditor_options;
   auditor_options.checkpoint_interval = std::chrono::seconds(settings.audit_checkpoint_interval_seconds);
-  auto auditor = sys.spawn<caf::detached>(actors::auditor_actor, audit, checkpoints, auditor_options);
+  auto auditor = sys.spawn<caf::detached>(actors::auditor_actor, audit, checkpoints, auditor_options, metrics);
   actors::JournalOptions journal_options;
   journal_options.max_batch_records = static_cast<std::size_t>(settings.journal_max_batch_records);
   journal_options.audit_notify_entries = checkpoint_options.every_entries;
@@ -501,7 +502,7 @@ int serve(const ServeOptions& o) {
     spdlog::info("orchestrator credentials disabled: PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS is unset");
   }
   auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options, rank);
-  auto reader = sys.spawn<caf::detached>(actors::reader_actor, store);
+  auto reader = sys.spawn<caf::detached>(actors::reader_actor, store, metrics);
 
   run_bootstrap(settings, registry, known_orchestrators);
 

@@ -1,4 +1,5 @@
 // /api/orchestrators: registration, views, stats, health pushes, balances.
+#include <array>
 #include <regex>
 
 #include "actors/credential.hpp"
@@ -161,31 +162,38 @@ std::function<std::pair<int, std::string>(const Book&, const std::string&)> stat
         }
       }
     }
-    auto eth = [](const DayTotals::Sum& sum) { return format_eth(sum.value()); };
+    // The reference's fields in its order, then a *_wei twin of every *_eth amount.
+    auto sums = [](const DayTotals& t) {
+      return std::array<std::pair<const char*, const DayTotals::Sum*>, 6>{
+          {{"credits", &t.credits}, {"payouts", &t.payouts}, {"session", &t.session}, {"workload", &t.workload},
+           {"adjustments", &t.adjustments}, {"net_delta", &t.net_delta}}};
+    };
+    auto add = [&sums](json::object& o, const DayTotals& t, const std::string& prefix, const char* unit) {
+      for (auto [name, sum] : sums(t))
+        o[prefix + name + unit] = unit[1] == 'e' ? format_eth(sum->value()) : format_wei(sum->value());
+    };
     json::array daily;
     for (std::int64_t d = start; d <= today; ++d) {
       auto it = in_range.find(d);
       DayTotals empty;
       const DayTotals& t = it == in_range.end() ? empty : *it->second;
-      daily.push_back(json::object{{"date", day_text(d)}, {"credits_eth", eth(t.credits)}, {"payouts_eth", eth(t.payouts)},
-                                   {"session_eth", eth(t.session)}, {"workload_eth", eth(t.workload)},
-                                   {"adjustments_eth", eth(t.adjustments)}, {"net_delta_eth", eth(t.net_delta)}});
+      json::object day{{"date", day_text(d)}};
+      add(day, t, "", "_eth");
+      add(day, t, "", "_wei");
+      daily.push_back(std::move(day));
     }
     json::object out;
     out["orchestrator_id"] = id;
     out["balance_eth"] = format_eth(book.balance(id));
     out["credit_unit"] = credit_unit;
     out["days"] = days;
-    out["total_credits_eth"] = eth(total.credits);
-    out["total_payouts_eth"] = eth(total.payouts);
-    out["total_session_eth"] = eth(total.session);
-    out["total_workload_eth"] = eth(total.workload);
-    out["total_adjustments_eth"] = eth(total.adjustments);
-    out["total_net_delta_eth"] = eth(total.net_delta);
+    add(out, total, "total_", "_eth");
     out["daily"] = std::move(daily);
     out["session_credit_eth_per_minute"] = session_rate;
     out["passive_credit_eth_per_minute"] = power_rate;
     out["payout_strategy"] = strategy;
+    out["balance_wei"] = format_wei(book.balance(id));
+    add(out, total, "total_", "_wei");
     return std::pair{200, json::serialize(out)};
   };
 }

@@ -114,6 +114,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // the request was counted in flight (see begin_drain).
   void reject(http::status status, std::string body, bool in_flight = false) {
     if (!watchdog_armed_) arm_watchdog();
+    if (server_->options.on_refused) server_->options.on_refused(static_cast<int>(status));
     send(static_cast<int>(status), kJson, {}, body, false, in_flight);
   }
 

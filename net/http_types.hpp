@@ -66,6 +66,9 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 << 10;
   unsigned read_timeout_seconds = 30;   // idle keep-alive and slow clients
   std::size_t max_connections = 10'000;
+  // Told of each response the server gives without the handler (413, 414, 431, 400 for a
+  // malformed request, 503 for too many connections), so metrics count those too.
+  std::function<void(int status)> on_refused;
 };
 
 }  // namespace lpops::net

@@ -29,6 +29,9 @@ json::object obj(std::initializer_list<std::pair<const char*, json::object>> pro
 }
 json::object array_of(json::object items) { return json::object{{"type", "array"}, {"items", std::move(items)}}; }
 
+// domain/payout.cpp, is_payout_id.
+constexpr const char* kPayoutIdPattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
+
 json::object schemas() {
   json::object s;
   s["Error"] = obj({{"detail", json::object{{"description", "a message, or a list of validation errors"}}}}, {"detail"});
@@ -46,9 +49,47 @@ json::object schemas() {
                                  {"is_top_100", json::object{{"type", "boolean"}}}, {"denylisted", json::object{{"type", "boolean"}}},
                                  {"registration_count", json::object{{"type", "integer"}}},
                                  {"cooldown_expires_at", nullable(str())}, {"message", str()}, {"balance_wei", wei()}});
-  s["Orchestrator"] = json::object{{"type", "object"},
-                                   {"description", "The registry record with derived fields (balance_eth, credit_unit, cooldown_active, active, active_reason, in_use, active_sessions, active_activity_leases, balance_wei); IP fields are null for callers outside PAYMENTS_MANAGER_IP_ALLOWLIST."},
-                                   {"properties", json::object{{"orchestrator_id", str()}, {"address", str()}, {"balance_eth", eth()}, {"balance_wei", wei()}}}};
+  const auto boolean = json::object{{"type", "boolean"}};
+  const auto integer = json::object{{"type", "integer"}};
+  const auto number = json::object{{"type", "number"}};
+  json::object orchestrator = obj(
+      {{"orchestrator_id", str()}, {"address", str()}, {"balance_eth", eth()}, {"credit_unit", str()},
+       {"eligible_for_payments", boolean}, {"is_top_100", boolean}, {"denylisted", boolean},
+       {"cooldown_expires_at", nullable(str())}, {"cooldown_active", boolean}, {"first_seen", nullable(str())},
+       {"last_seen", nullable(str())}, {"registration_count", integer}, {"contact_email", nullable(str())},
+       {"capability", nullable(str())}, {"host_public_ip", nullable(str())}, {"host_name", nullable(str())},
+       {"last_seen_ip", nullable(str())}, {"last_missed_all_services", nullable(str())}, {"last_healthy_at", nullable(str())},
+       {"last_cooldown_started_at", nullable(str())}, {"last_cooldown_cleared_at", nullable(str())},
+       {"health_url", nullable(str())}, {"health_timeout", nullable(number)}, {"monitored_services", nullable(array_of(str()))},
+       {"min_service_uptime", nullable(number)}, {"last_contact_source", nullable(str())},
+       {"last_session_upstream_addr", nullable(str())}, {"last_session_seen_at", nullable(str())},
+       {"last_session_edge_id", nullable(str())}, {"desired_pin", json::object{}}, {"last_ops_upgrade", json::object{}},
+       {"active", boolean}, {"active_reason", nullable(str())}, {"in_use", boolean}, {"active_sessions", integer},
+       {"active_activity_leases", integer}, {"balance_wei", wei()}},
+      {"orchestrator_id", "address", "balance_eth", "eligible_for_payments", "is_top_100", "denylisted", "registration_count",
+       "balance_wei"});
+  orchestrator["description"] =
+      "The registry record with derived fields, in the reference's order, plus balance_wei. IP fields (host_public_ip, "
+      "last_seen_ip) are null for callers outside PAYMENTS_MANAGER_IP_ALLOWLIST.";
+  s["Orchestrator"] = std::move(orchestrator);
+  // Stats: the reference's fields, then a *_wei twin of every amount.
+  const char* sums[] = {"credits", "payouts", "session", "workload", "adjustments", "net_delta"};
+  json::object day{{"date", json::object{{"type", "string"}, {"format", "date"}}}};
+  json::object stats{{"orchestrator_id", str()}, {"balance_eth", eth()}, {"balance_wei", wei()}, {"credit_unit", str()},
+                     {"days", json::object{{"type", "integer"}, {"minimum", 1}, {"maximum", 365}}},
+                     {"session_credit_eth_per_minute", str()}, {"passive_credit_eth_per_minute", str()}, {"payout_strategy", str()}};
+  for (const char* sum : sums) {
+    day[std::string(sum) + "_eth"] = eth();
+    day[std::string(sum) + "_wei"] = wei();
+    stats["total_" + std::string(sum) + "_eth"] = eth();
+    stats["total_" + std::string(sum) + "_wei"] = wei();
+  }
+  stats["daily"] = array_of(json::object{{"type", "object"}, {"properties", std::move(day)}});
+  s["OrchestratorStats"] = json::object{{"type", "object"}, {"properties", std::move(stats)}};
+  s["WorkloadSummary"] = obj(
+      {{"range_start", nullable(str())}, {"range_end", nullable(str())},
+       {"orchestrators", array_of(obj({{"orchestrator_id", str()}, {"workloads", integer}, {"earned_eth", eth()},
+                                       {"pending_eth", eth()}, {"earned_wei", wei()}, {"pending_wei", wei()}}))}});
   s["HealthPush"] = obj({{"source", str(64)}, {"data", json::object{{"type", "object"}}}}, {"data"});
   s["Workload"] = obj({{"workload_id", str()}, {"orchestrator_id", str()}, {"plan_id", nullable(str())},
                        {"run_id", nullable(str())}, {"artifact_hash", nullable(str())}, {"artifact_uri", nullable(str())},
@@ -60,12 +101,15 @@ json::object schemas() {
                              {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
                              {"notes", str(1024)}, {"payout_amount_eth", json::object{{"type", json::array{"string", "number"}}}}},
                             {"workload_id", "orchestrator_id", "payout_amount_eth"});
+  s["WorkloadCreate"].as_object()["description"] = "artifact_hash or artifact_uri is required (non-empty).";
   s["WorkloadTimeCreate"] = obj({{"workload_id", str(255, 1)}, {"orchestrator_id", str(128, 1)}, {"plan_id", str(128)},
                                  {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
                                  {"notes", str(1024)},
                                  {"duration_ms", json::object{{"type", "integer"}, {"minimum", 1}, {"maximum", 86400000}}},
                                  {"status", str(32)}},
                                 {"workload_id", "orchestrator_id", "duration_ms"});
+  s["WorkloadTimeCreate"].as_object()["description"] =
+      "artifact_hash or artifact_uri is required (non-empty); status defaults to verified and may not be null.";
   s["WorkloadPatch"] = obj({{"status", str(32)}, {"notes", str(1024)}, {"tx_hash", str(128)}, {"artifact_uri", str(512)},
                             {"artifact_hash", str(256)}});
   s["Adjustment"] = obj({{"orchestrator_id", str(128, 1)}, {"amount_eth", json::object{{"type", json::array{"string", "number"}}, {"description", "signed, non-zero, at most 18 decimals"}}},
@@ -105,7 +149,7 @@ json::object schemas() {
       {"description", "Reserves amount_eth (default: the whole available balance) for the orchestrator's registered address "
                       "(or recipient). The id is payout_id, else the Idempotency-Key header, else drawn; the same id with the "
                       "same request answers again, with another request 409."},
-      {"properties", json::object{{"payout_id", json::object{{"type", "string"}, {"pattern", "^[A-Za-z0-9._:-]{1,128}$"}}},
+      {"properties", json::object{{"payout_id", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern}}},
                                   {"orchestrator_id", str(128, 1)},
                                   {"amount_eth", json::object{{"type", json::array{"string", "number"}}, {"description", "positive, at most 18 decimals"}}},
                                   {"recipient", address}, {"notes", str(1024)}}},
@@ -127,11 +171,17 @@ json::object schemas() {
   return s;
 }
 
+struct Param {
+  const char* name;
+  const char* type;
+  bool required = false;
+};
+
 struct Io {
   const char* request = nullptr;
   json::object response;
-  std::vector<std::pair<const char*, const char*>> query;  // name, type
-  std::vector<const char*> headers = {};                    // optional string headers
+  std::vector<Param> query;
+  std::vector<std::pair<const char*, json::object>> headers = {};  // optional headers: name, schema
 };
 
 std::map<std::string, Io> io_table() {
@@ -139,19 +189,21 @@ std::map<std::string, Io> io_table() {
   t["POST /api/orchestrators/register"] = {"Registration", ref("RegistrationResult"), {}};
   t["GET /api/orchestrators"] = {nullptr, obj({{"orchestrators", array_of(ref("Orchestrator"))}}), {}};
   t["GET /api/orchestrators/{orchestrator_id}"] = {nullptr, ref("Orchestrator"), {}};
-  t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, json::object{{"type", "object"}}, {{"days", "integer"}}};
+  t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", "integer"}}};
   t["POST /api/orchestrators/{orchestrator_id}/health"] = {"HealthPush", obj({{"ok", json::object{{"type", "boolean"}}}}), {}};
   t["POST /api/orchestrators/{orchestrator_id}/credential/nonce"] = {nullptr, ref("CredentialNonce"), {}};
   t["POST /api/orchestrators/{orchestrator_id}/credential/token"] = {"CredentialTokenRequest", ref("CredentialToken"), {}};
   t["DELETE /api/orchestrators/{orchestrator_id}/credential/tokens"] = {
       nullptr, obj({{"orchestrator_id", str()}, {"revoked", json::object{{"type", "integer"}}}}), {}};
   t["GET /api/orchestrators/me"] = {nullptr, ref("Orchestrator"), {}};
-  t["GET /api/orchestrators/me/stats"] = {nullptr, json::object{{"type", "object"}}, {{"days", "integer"}}};
+  t["GET /api/orchestrators/me/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", "integer"}}};
   t["GET /api/orchestrators/bootstrap"] = {nullptr, obj({{"orchestrator_id", str()}, {"edge_config_url", nullable(str())},
                                                         {"edge_config_token", nullable(str())}}), {}};
   t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
   t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
-  t["POST /api/payouts"] = {"PayoutReserve", ref("Payout"), {}, {"Idempotency-Key"}};
+  t["POST /api/payouts"] = {"PayoutReserve", ref("Payout"), {},
+                            {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern},
+                                                              {"description", "the payout id when payout_id is not given"}}}}};
   t["GET /api/payouts"] = {nullptr, obj({{"payouts", array_of(ref("Payout"))}}),
                            {{"orchestrator_id", "string"}, {"status", "string"}, {"limit", "integer"}}};
   t["GET /api/payouts/{payout_id}"] = {nullptr, ref("Payout"), {}};
@@ -162,9 +214,12 @@ std::map<std::string, Io> io_table() {
   t["POST /api/workloads/time"] = {"WorkloadTimeCreate", ref("Workload"), {}};
   t["GET /api/workloads"] = {nullptr, obj({{"workloads", array_of(ref("Workload"))}}),
                              {{"orchestrator_id", "string"}, {"status", "string"}, {"since", "string"}, {"until", "string"}, {"limit", "integer"}}};
-  t["GET /api/workloads/summary"] = {nullptr, json::object{{"type", "object"}}, {{"since", "string"}, {"until", "string"}}};
+  t["GET /api/workloads/summary"] = {nullptr, ref("WorkloadSummary"), {{"since", "string"}, {"until", "string"}}};
   t["PATCH /api/workloads/{workload_id}"] = {"WorkloadPatch", ref("Workload"), {}};
-  t["POST /api/ledger/adjustments"] = {"Adjustment", ref("AdjustmentResult"), {}, {"Idempotency-Key"}};
+  t["POST /api/ledger/adjustments"] = {
+      "Adjustment", ref("AdjustmentResult"), {},
+      {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", "^[!-~]{1,128}$"},
+                                        {"description", "a repeat answers the first response; another body with it is 409"}}}}};
   t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", "string"}, {"limit", "integer"}}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
   json::object checkpoint = obj({{"schema", str()}, {"audit_address", str()}, {"chain_id", json::object{{"type", "integer"}}},
@@ -193,13 +248,17 @@ std::map<std::string, Io> io_table() {
   t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
-                              {{"event_id", "string"}, {"chain_id", "integer"}, {"contract_address", "string"}}};
+                              {{"event_id", "string", true}, {"chain_id", "integer"}, {"contract_address", "string"}}};
   t[base + "/audit/consistency"] = {nullptr, obj({{"first", json::object{{"type", "integer"}}}, {"second", json::object{{"type", "integer"}}},
                                                   {"first_root", hash}, {"second_root", hash}, {"proof", array_of(hash)}}),
-                                    {{"first", "integer"}, {"second", "integer"}}};
+                                    {{"first", "integer", true}, {"second", "integer", true}}};
   t[base + "/log"] = {nullptr, obj({{"entries", array_of(wrapper)}}),
                       {{"orchestrator_id", "string"}, {"since_seq", "integer"}, {"limit", "integer"}, {"order", "string"}}};
-  t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", "string"}}};
+  t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", "string", true}}};
+  t["GET /healthz"] = {nullptr, obj({{"status", json::object{{"const", "ok"}}}}), {}};
+  t["GET /readyz"] = {nullptr, obj({{"status", json::object{{"enum", json::array{"ready", "starting", "draining"}}}},
+                                    {"storage", str()}, {"rank_check", str()}, {"orchestrator_credentials", str()}}),
+                      {}};
   return t;
 }
 
@@ -221,10 +280,11 @@ std::string build() {
     json::object ok{{"description", "OK"}};
     auto it = io.find(std::string(r->method) + " " + r->pattern);
     if (it != io.end()) {
-      for (auto& [name, type] : it->second.query)
-        params.push_back(json::object{{"name", name}, {"in", "query"}, {"schema", json::object{{"type", type}}}});
-      for (const char* name : it->second.headers)
-        params.push_back(json::object{{"name", name}, {"in", "header"}, {"schema", str()}});
+      for (const Param& p : it->second.query)
+        params.push_back(json::object{{"name", p.name}, {"in", "query"}, {"required", p.required},
+                                      {"schema", json::object{{"type", p.type}}}});
+      for (const auto& [name, schema] : it->second.headers)
+        params.push_back(json::object{{"name", name}, {"in", "header"}, {"schema", schema}});
       if (it->second.request)
         op["requestBody"] = json::object{{"required", std::string_view(it->second.request) != "PayoutVoid"},
                                          {"content", json::object{{"application/json", json::object{{"schema", ref(it->second.request)}}}}}};
@@ -246,6 +306,16 @@ std::string build() {
                              : "Starting: the ledger is being recovered; retry after the Retry-After seconds";
       e["headers"] = json::object{{"Retry-After", json::object{{"schema", json::object{{"type", "integer"}}}}}};
       responses["503"] = std::move(e);
+    }
+    if (std::string_view(r->pattern) == "/readyz" && it != io.end()) {
+      responses["503"] = json::object{
+          {"description", "Not ready: starting (the ledger is being recovered) or draining (stopping)"},
+          {"content", json::object{{"application/json", json::object{{"schema", it->second.response}}}}}};
+    }
+    if (r->access == Access::strict_admin) {
+      json::object e = error;
+      e["description"] = "404: no admin token is configured (PAYMENTS_API_ADMIN_TOKEN unset), or not found";
+      responses["404"] = std::move(e);
     }
     op["responses"] = std::move(responses);
     if (r->access == Access::view || r->access == Access::admin || r->access == Access::strict_admin)

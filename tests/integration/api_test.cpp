@@ -1,3 +1,6 @@
+#include <optional>
+#include <thread>
+
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -28,6 +31,36 @@ TEST_F(ApiTest, HealthReadyAndMetrics) {
   EXPECT_NE(metrics.body.find("lpops_http_requests_total"), std::string::npos);
   EXPECT_NE(metrics.body.find("lpops_journal_queued_records"), std::string::npos);
   EXPECT_NE(metrics.body.find("lpops_journal_batch_records"), std::string::npos);
+}
+
+// Every actor kind is measured, requests the server refuses before any route are counted, and
+// an idle node shows no backlog.
+TEST_F(ApiTest, MetricsCoverEveryActorAndEveryAnswer) {
+  register_orchestrator("o1", address_of(1));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "m" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                       {"artifact_hash", "h"}, {"duration_ms", 1000}})
+                  .status,
+              200);
+  ASSERT_EQ(get("/api/ledger/events").status, 200);  // the reader actor
+  EXPECT_EQ(raw("POST", "/api/ledger/adjustments", std::string(2 << 20, 'x')).status, 413);
+  EXPECT_EQ(raw("GET", "/" + std::string(20000, 'p'), "").status, 414);
+  auto value = [](const std::string& text, const std::string& series) -> std::optional<double> {
+    const auto at = text.find("\n" + series + " ");
+    if (at == std::string::npos) return std::nullopt;
+    return std::stod(text.substr(at + series.size() + 2));
+  };
+  std::string text;
+  for (int i = 0; i < 200; ++i) {  // the auditor's first message can trail the answers a little
+    text = get("/metrics").body;
+    if (value(text, R"(lpops_actor_messages_total{actor="auditor"})").value_or(0) >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (const char* kind : {"auditor", "reader", "ledger", "journal.sync", "registry", "orchestrator"})
+    EXPECT_GE(value(text, std::string(R"(lpops_actor_messages_total{actor=")") + kind + "\"}").value_or(0), 1) << kind << "\n" << text;
+  EXPECT_EQ(value(text, R"(lpops_http_requests_total{route="unrouted",status="413"})"), 1.0) << text;
+  EXPECT_EQ(value(text, R"(lpops_http_requests_total{route="unrouted",status="414"})"), 1.0) << text;
+  EXPECT_EQ(value(text, "lpops_journal_queued_records"), 0.0) << text;
 }
 
 TEST_F(ApiTest, FloatsAreWrittenAsTheReferenceWritesThem) {
@@ -82,13 +115,53 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   EXPECT_TRUE(paths.at("/api/workloads/time").at("post").at("responses").as_object().contains("503"));
   EXPECT_FALSE(paths.at("/healthz").at("get").at("responses").as_object().contains("503"));
   EXPECT_TRUE(paths.at("/api/workloads").at("get").at("responses").as_object().contains("414"));
-  EXPECT_EQ(get("/docs").status, 200);
+  EXPECT_TRUE(paths.at("/readyz").at("get").at("responses").as_object().contains("503"));
+  // Required query parameters say so.
+  auto required = [&](const char* path, const char* name) {
+    for (const auto& p : paths.at(path).at("get").at("parameters").as_array())
+      if (p.at("name").as_string() == name) return p.at("required").as_bool();
+    ADD_FAILURE() << path << " has no parameter " << name;
+    return false;
+  };
+  EXPECT_TRUE(required("/api/transparency/tee-core/audit/consistency", "first"));
+  EXPECT_TRUE(required("/api/transparency/tee-core/audit/proof", "event_id"));
+  EXPECT_TRUE(required("/api/transparency/tee-core/receipt", "event_id"));
+  EXPECT_FALSE(required("/api/workloads", "limit"));
+  // Every field a real answer has is described: the orchestrator view, stats and the summary.
+  register_orchestrator("o1", address_of(1));
+  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"},
+                                                     {"duration_ms", 60000}})
+                .status,
+            200);
+  const auto& schemas = doc.at("components").at("schemas");
+  auto undocumented = [](const json::value& answer, const json::value& schema) {
+    std::string missing;
+    for (const auto& kv : answer.as_object())
+      if (!schema.at("properties").as_object().contains(kv.key())) missing += std::string(kv.key()) + " ";
+    return missing;
+  };
+  EXPECT_EQ(undocumented(get_json("/api/orchestrators/o1"), schemas.at("Orchestrator")), "");
+  auto stats = get_json("/api/orchestrators/o1/stats?days=2");
+  EXPECT_EQ(undocumented(stats, schemas.at("OrchestratorStats")), "");
+  EXPECT_EQ(undocumented(stats.at("daily").at(0), schemas.at("OrchestratorStats").at("properties").at("daily").at("items")), "");
+  EXPECT_EQ(stats.at("total_credits_wei").as_string(), "5353596000000");  // every *_eth has its *_wei
+  EXPECT_EQ(stats.at("daily").at(1).at("credits_wei").as_string(), "5353596000000");
+  auto summary = get_json("/api/workloads/summary");
+  EXPECT_EQ(undocumented(summary, schemas.at("WorkloadSummary")), "");
+  EXPECT_EQ(undocumented(summary.at("orchestrators").at(0),
+                         schemas.at("WorkloadSummary").at("properties").at("orchestrators").at("items")),
+            "");
+  // /docs names each route's access as the node enforces it.
+  auto page = get("/docs").body;
+  EXPECT_NE(page.find("<code>/api/orchestrators/me</code></td><td>orchestrator token<"), std::string::npos) << page;
+  EXPECT_NE(page.find("<code>/api/payouts</code></td><td>admin (404 while no admin token is set)<"), std::string::npos) << page;
   EXPECT_FALSE(doc.as_object().contains("servers"));
-  // Mounted under a prefix by a proxy: the document says where to call.
+  // Mounted under a prefix by a proxy: the document says where to call, and /docs links there.
   restart_node({{"PAYMENTS_API_ROOT_PATH", "/payments"}});
   auto mounted = get_json("/openapi.json");
   EXPECT_EQ(mounted.at("servers").at(0).at("url").as_string(), "/payments");
   EXPECT_EQ(mounted.at("paths"), doc.at("paths"));
+  EXPECT_NE(get("/docs").body.find("href=\"/payments/openapi.json\""), std::string::npos);
 }
 
 TEST_F(ApiTest, SettingsUsedOnlyLaterStillStopStartUp) {

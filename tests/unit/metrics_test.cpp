@@ -1,0 +1,48 @@
+#include <gtest/gtest.h>
+
+#include "actors/metrics.hpp"
+
+namespace lpops::actors {
+namespace {
+
+// Just what HandlerTimer reads of an actor: its count of handled messages and its mailbox.
+struct FakeActor {
+  struct {
+    std::uint64_t handled = 0;
+  } state;
+  struct Mailbox {
+    std::size_t depth = 0;
+    std::size_t size() const { return depth; }
+    bool empty() const { return depth == 0; }
+  } box;
+  Mailbox& mailbox() { return box; }
+};
+
+TEST(Metrics, MailboxDepthIsSampledAndFallsBackToZeroWhenIdle) {
+  Metrics metrics;
+  ActorMetrics& m = metrics.actor("fake");
+  FakeActor actor;
+  actor.box.depth = 40;
+  { HandlerTimer t(m, &actor); }  // the first message is sampled
+  EXPECT_EQ(m.mailbox_depth->Value(), 40);
+  actor.box.depth = 12;
+  { HandlerTimer t(m, &actor); }  // not sampled (one in 64), the mailbox not empty: unchanged
+  EXPECT_EQ(m.mailbox_depth->Value(), 40);
+  actor.box.depth = 0;
+  { HandlerTimer t(m, &actor); }  // found empty: no backlog shown on an idle actor
+  EXPECT_EQ(m.mailbox_depth->Value(), 0);
+  EXPECT_EQ(m.messages->Value(), 3);
+}
+
+TEST(Metrics, RefusedRequestsAreCountedWithoutLatency) {
+  Metrics metrics;
+  metrics.count_http("unrouted", 413);
+  metrics.count_http("unrouted", 413);
+  metrics.observe_http("/api/balances", 200, 0.001);
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find(R"(lpops_http_requests_total{route="unrouted",status="413"} 2)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(lpops_http_request_seconds_count{route="/api/balances"} 1)"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace lpops::actors
