@@ -91,7 +91,7 @@ caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf:
     // ledger's copy too (views, payouts and credentials read that one), journalled before
     // anything the node serves can read it (the ledger answers in order, after durability).
     if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) {
-      mark_denylisted(rec, now_micros());
+      mark_denylisted(rec, std::nullopt);
       self->send(st.ledger, UpsertOrchestrator{rec, [](const SignedWei&) { return std::string{}; },
                                                [id](int status, std::string body) {
                                                  if (status >= 300)

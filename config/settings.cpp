@@ -7,7 +7,7 @@
 #include <charconv>
 #include <functional>
 
-#include "domain/lax_int.hpp"
+#include "domain/python_text.hpp"
 
 namespace lpops::config {
 namespace {

@@ -84,17 +84,16 @@ void merge_registration(json::object& rec, const Registration& r, const std::str
   if (!peer_ip.empty()) rec["last_seen_ip"] = peer_ip;
   else if (truthy(r.host_public_ip)) rec["last_seen_ip"] = *r.host_public_ip;
   rec["last_seen"] = stamp(now);
-  rec["last_contact_source"] = "registration";
   rec["is_top_100"] = is_top;
   if (!cooldown_active(rec, now)) rec["cooldown_expires_at"] = nullptr;
   if (r.services_healthy && *r.services_healthy) rec["last_healthy_at"] = stamp(now);
   rec["eligible_for_payments"] = !get_bool(rec, "denylisted") && !cooldown_active(rec, now) && is_top;
 }
 
-void mark_denylisted(json::object& rec, UnixMicros now) {
+void mark_denylisted(json::object& rec, std::optional<UnixMicros> contact) {
   rec["denylisted"] = true;
   rec["eligible_for_payments"] = false;
-  rec["last_seen"] = stamp(now);
+  if (contact) rec["last_seen"] = stamp(*contact);
 }
 
 void apply_health_push(json::object& rec, const std::string& source, const json::object& data, UnixMicros now) {

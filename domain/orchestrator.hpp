@@ -36,8 +36,10 @@ boost::json::object new_orchestrator_record(const Registration& r, UnixMicros no
 void merge_registration(boost::json::object& record, const Registration& r, const std::string& peer_ip,
                         bool is_top, UnixMicros now);
 
-// Marks a record denylisted (and so ineligible) and touches last_seen.
-void mark_denylisted(boost::json::object& record, UnixMicros now);
+// Marks a record denylisted (and so ineligible). `contact`: the time of the registration
+// attempt that found it denylisted, which touches last_seen; none when the flag is set at
+// start-up (the orchestrator did not make contact then).
+void mark_denylisted(boost::json::object& record, std::optional<UnixMicros> contact);
 
 // Stores a forwarder health push; a push reporting services up also records contact.
 void apply_health_push(boost::json::object& record, const std::string& source, const boost::json::object& data,

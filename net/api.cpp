@@ -8,6 +8,8 @@
 
 #include <chrono>
 
+#include "domain/python_text.hpp"
+
 namespace lpops::net {
 namespace {
 
@@ -89,12 +91,15 @@ std::optional<Response> check_access(const Call& call, Access access) {
 std::string Call::client_ip() const {
   const auto& proxies = ctx->settings.trusted_proxy_cidrs;
   if (!proxies.empty() && config::any_contains(proxies, request.peer_ip)) {
+    // The first entry that is an IP address (as the reference takes it), each stripped.
     if (const std::string* xff = request.header("X-Forwarded-For")) {
-      std::string first = xff->substr(0, xff->find(','));
-      auto b = first.find_first_not_of(' ');
-      if (b != std::string::npos) {
-        first = first.substr(b, first.find_last_not_of(' ') - b + 1);
-        if (config::IpNetwork::parse(first).ok()) return first;
+      std::string_view rest = *xff;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        const std::string entry(python_strip(rest.substr(0, comma)));
+        if (!entry.empty() && entry.find('/') == std::string::npos && config::IpNetwork::parse(entry).ok()) return entry;
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
       }
     }
   }

@@ -5,6 +5,7 @@
 #include "actors/credential.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/json_fields.hpp"
+#include "domain/python_text.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -44,10 +45,10 @@ Registration read_registration(BodyReader& body, Validation& v) {
   r.host_public_ip = body.optional_string("host_public_ip", 64);
   r.health_url = body.optional_string("health_url", 512);
   if (auto email = body.optional_string("contact_email", 255)) {
-    auto b = email->find_first_not_of(" \t\r\n");
-    std::string trimmed = b == std::string::npos ? "" : email->substr(b, email->find_last_not_of(" \t\r\n") - b + 1);
-    auto at = trimmed.find('@');
-    if (!trimmed.empty() && (at == std::string::npos || at == 0 || at == trimmed.size() - 1)) {
+    // The reference's rule: stripped as Python strips, blank is none, else an '@' somewhere,
+    // not first, not last.
+    std::string trimmed(python_strip(*email));
+    if (!trimmed.empty() && (trimmed.find('@') == std::string::npos || trimmed.front() == '@' || trimmed.back() == '@')) {
       json::value in(*email);
       v.add("body", "contact_email", "value_error", "Value error, contact_email must include '@'", &in);
     } else if (!trimmed.empty()) {
@@ -57,7 +58,7 @@ Registration read_registration(BodyReader& body, Validation& v) {
   r.services_healthy = body.optional_bool("services_healthy");
   r.health_timeout = body.optional_number("health_timeout", 0.1, 60);
   r.min_service_uptime = body.optional_number("min_service_uptime", 0, 100);
-  r.monitored_services = body.optional_string_list("monitored_services", 25, 128);
+  r.monitored_services = body.optional_string_list("monitored_services", 25);
   return r;
 }
 
@@ -213,7 +214,7 @@ void my_stats(Call& call) {
 void push_health(Call& call) {
   Validation v;
   BodyReader body(call.request, v);
-  std::string source = body.optional_string("source", 64).value_or("forwarder");
+  std::string source = body.string_or("source", 64, "forwarder");
   auto data = body.optional_object("data", true);
   if (!v.ok()) return call.respond(v.response());
   caf::anon_send(call.ctx->registry, actors::HealthPush{call.params[0], std::move(source), std::move(*data), call.reply()});

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "domain/canonical_json.hpp"
-#include "domain/lax_int.hpp"
+#include "domain/python_text.hpp"
 
 namespace lpops::net {
 namespace {
@@ -282,7 +282,8 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
   const json::value* v = find(key);
   if (!v || v->is_null()) return std::nullopt;
   double d;
-  if (v->is_double()) d = v->get_double();
+  if (v->is_bool()) d = v->get_bool() ? 1 : 0;  // pydantic's lax float takes a bool
+  else if (v->is_double()) d = v->get_double();
   else if (v->is_int64()) d = static_cast<double>(v->get_int64());
   else if (v->is_uint64()) d = static_cast<double>(v->get_uint64());
   else if (v->is_string()) {
@@ -411,10 +412,9 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
       v_.add("body", key, "string_type", "List items should be valid strings", &item);
       return std::nullopt;
     }
-    std::string s(item.get_string());
-    auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) continue;
-    s = s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+    // Blanks dropped, the rest stripped as Python strips.
+    std::string s(python_strip(item.get_string()));
+    if (s.empty()) continue;
     if (code_points(s) > max_chars) {
       v_.add("body", key, "string_too_long", "List items should have at most " + std::to_string(max_chars) + " characters", &item);
       return std::nullopt;

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,8 +79,8 @@ class BodyReader {
   // sender's: 0.123456789012345678 arrives as 0.12345678901234568).
   std::optional<SignedWei> eth_amount(std::string_view key, bool required, bool exact_only = false);
   std::optional<json::object> optional_object(std::string_view key, bool required = false);
-  std::optional<std::vector<std::string>> optional_string_list(std::string_view key, std::size_t max_items,
-                                                               std::size_t max_chars);
+  std::optional<std::vector<std::string>> optional_string_list(
+      std::string_view key, std::size_t max_items, std::size_t max_chars = std::numeric_limits<std::size_t>::max());
   Validation& validation() { return v_; }
 
  private:

@@ -210,6 +210,40 @@ TEST_F(ApiTest, RegisterListGetAndRefresh) {
   EXPECT_EQ(one.at("last_seen_ip").as_string(), "127.0.0.1");
   EXPECT_FALSE(one.as_object().contains("forwarder_health"));
   EXPECT_EQ(get("/api/orchestrators/nobody").status, 404);
+  // A registration is no "contact source" (sessions, leases and health pushes are); one does
+  // not replace the source a health push set.
+  EXPECT_TRUE(one.at("last_contact_source").is_null());
+  ASSERT_EQ(post("/api/orchestrators/orch-a/health", json::object{{"source", "fw"}, {"data", json::object{{"summary", json::object{{"services_up", 2}}}}}}).status, 200);
+  ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "orch-a"}, {"address", address_of(0xabcdef)}}).status, 409);
+  ASSERT_EQ(post("/api/orchestrators/register",
+                 json::object{{"orchestrator_id", "orch-a"}, {"address", "0xabcdef0000000000000000000000000000000001"}})
+                .status,
+            200);
+  EXPECT_EQ(get_json("/api/orchestrators/orch-a").at("last_contact_source").as_string(), "fw");
+  // A health push's source has a default and no null.
+  EXPECT_EQ(post("/api/orchestrators/orch-a/health", json::object{{"source", nullptr}, {"data", json::object{}}}).status, 422);
+}
+
+// The reference's field rules: contact_email stripped as Python strips (Unicode spaces too),
+// blank is none, and an '@' neither first nor last; monitored_services items stripped the
+// same way, blanks dropped, no length limit of their own; a boolean is a number (1.0).
+TEST_F(ApiTest, RegistrationFieldsAreReadAsTheReferenceReadsThem) {
+  auto reg = [&](json::object extra) {
+    json::object body{{"orchestrator_id", "f"}, {"address", address_of(7)}};
+    for (auto& kv : extra) body[kv.key()] = kv.value();
+    return post("/api/orchestrators/register", body);
+  };
+  for (const char* bad : {"a@b@", "@a@b", "ab", "@"}) EXPECT_EQ(reg({{"contact_email", bad}}).status, 422) << bad;
+  ASSERT_EQ(reg({{"contact_email", "\u00a0 a@b.example\u3000"}, {"health_timeout", true},
+                 {"monitored_services", json::array{"\u00a0", "\u000b", " svc-a\u2003", std::string(300, 's')}}})
+                .status,
+            200);
+  auto view = get_json("/api/orchestrators/f");
+  EXPECT_EQ(view.at("contact_email").as_string(), "a@b.example");
+  EXPECT_EQ(view.at("health_timeout").as_double(), 1.0);
+  ASSERT_EQ(view.at("monitored_services").as_array().size(), 2u);
+  EXPECT_EQ(view.at("monitored_services").at(0).as_string(), "svc-a");
+  EXPECT_EQ(reg({{"health_timeout", false}}).status, 422);  // 0.0, under the 0.1 minimum
 }
 
 TEST_F(ApiTest, AddressConflictsAre409) {

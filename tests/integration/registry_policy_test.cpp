@@ -17,6 +17,7 @@ TEST_F(PolicyTest, DenylistedAddressIsRefusedAndFlagSticks) {
   // in every view and for payouts, before anything else touches it; then refused.
   register_orchestrator("early", address_of(4));
   ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "early"}, {"amount_eth", "2"}}).status, 200);
+  const std::string seen = std::string(get_json("/api/orchestrators/early").at("last_seen").as_string());
   // The payout routes need an admin token to exist at all (404 without one).
   ASSERT_EQ(post("/api/payouts", json::object{{"orchestrator_id", "early"}, {"amount_eth", "1"}}).status, 404);
   const std::vector<std::pair<std::string, std::string>> admin{{"X-Admin-Token", "adm"}};
@@ -24,6 +25,7 @@ TEST_F(PolicyTest, DenylistedAddressIsRefusedAndFlagSticks) {
   restart_node({{"PAYMENTS_ADDRESS_DENYLIST", address_of(3) + "," + address_of(4)}, {"PAYMENTS_API_ADMIN_TOKEN", "adm"}});
   auto view = admin_json("/api/orchestrators/early");
   EXPECT_TRUE(view.at("denylisted").as_bool());
+  EXPECT_EQ(view.at("last_seen").as_string(), seen);  // flagged at start-up: no contact was made
   EXPECT_FALSE(view.at("eligible_for_payments").as_bool());
   const auto listed = admin_json("/api/orchestrators").at("orchestrators").as_array();
   ASSERT_EQ(listed.size(), 1u);
@@ -77,6 +79,11 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
   ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
                  {{"X-Forwarded-For", "198.51.100.8"}}).status, 200);
   EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "127.0.0.1");
+  // The first entry that is an address, as the reference takes it.
+  restart_node({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}});
+  ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
+                 {{"X-Forwarded-For", "garbage, 10.0.0.0/8 ,\t203.0.113.9 , 198.51.100.1"}}).status, 200);
+  EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "203.0.113.9");
 }
 
 }  // namespace

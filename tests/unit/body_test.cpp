@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "domain/python_text.hpp"
 #include "net/body.hpp"
 
 namespace lpops::net {
@@ -228,11 +229,13 @@ TEST(QueryReader, IntegersAsPydanticReadsThem) {
   EXPECT_EQ(errors[5].at("type").as_string(), "int_parsing");
 }
 
-// A float field (health_timeout) takes numeric text as pydantic's lax mode does.
+// A float field (health_timeout) takes numeric text and booleans as pydantic's lax mode does.
 TEST(BodyReader, NumbersFromText) {
   Validation v;
-  BodyReader body(R"({"a": "5", "b": " 0.5 ", "c": "+2.5", "d": "1e1", "e": "five", "f": "", "g": "nan", "h": "+-1", "i": true})", v);
+  BodyReader body(R"({"a": "5", "b": " 0.5 ", "c": "+2.5", "d": "1e1", "e": "five", "f": "", "g": "nan", "h": "+-1", "i": [1],
+                      "j": true})", v);
   EXPECT_EQ(body.optional_number("a", 0.1, 60), 5.0);
+  EXPECT_EQ(body.optional_number("j", 0.1, 60), 1.0);  // lax mode takes a bool as a float
   EXPECT_EQ(body.optional_number("b", 0.1, 60), 0.5);
   EXPECT_EQ(body.optional_number("c", 0.1, 60), 2.5);
   EXPECT_EQ(body.optional_number("d", 0.1, 60), 10.0);
@@ -252,6 +255,21 @@ TEST(PercentDecode, AsPythonsUnquote) {
   EXPECT_EQ(percent_decode("a+b", true), "a b");
   EXPECT_EQ(percent_decode("%e2%82%ac%41", false), "\xe2\x82\xac" "A");
   EXPECT_EQ(percent_decode("%C3", false), "\xef\xbf\xbd");
+}
+
+// str.strip() of Python 3.11 on each (the values printed by Python itself).
+TEST(PythonText, StripIsPythonsStrip) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"  a b  ", "a b"},
+      {"\xc2\xa0x\xc2\xa0", "x"},                         // U+00A0
+      {"\xe3\x80\x80x\xe2\x80\x83", "x"},                 // U+3000, U+2003
+      {"\x0b\x0c\x1cx\x1f\xc2\x85", "x"},                 // \v \f U+001C, U+001F, U+0085
+      {"\xe2\x80\x8bx", "\xe2\x80\x8bx"},                 // U+200B is not whitespace
+      {"\xc3\xa9", "\xc3\xa9"},                             // a letter
+      {"\xe2\x80\xa8\xe2\x80\xa9", ""},                   // U+2028, U+2029
+      {"x\xa0", "x\xa0"},                                   // a stray byte is no space
+  };
+  for (const auto& [in, out] : cases) EXPECT_EQ(lpops::python_strip(in), out) << in;
 }
 
 }  // namespace

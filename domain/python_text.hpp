@@ -1,0 +1,93 @@
+#pragma once
+// Text as the reference's Python reads it: str.strip(), and integers as pydantic's lax mode
+// reads them, for bodies, queries and settings alike.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace lpops {
+
+// Text without the whitespace around it (pydantic's lax numbers are read trimmed).
+inline std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Surrounding whitespace ignored, an optional sign, digits, and optionally a '.' followed by
+// zeros only ("3.0" is 3). `side` is set to +1 / -1 for a well-formed integer out of int64's
+// range.
+inline std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
+  side = 0;
+  s = trimmed(s);
+  if (const auto dot = s.find('.'); dot != std::string_view::npos) {
+    if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
+    s = s.substr(0, dot);
+  }
+  const bool negative = !s.empty() && s.front() == '-';
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return std::nullopt;  // one sign at most
+  }
+  std::int64_t n = 0;
+  const auto res = std::from_chars(s.data(), s.data() + s.size(), n);
+  if (res.ptr != s.data() + s.size()) return std::nullopt;
+  if (res.ec == std::errc::result_out_of_range) {
+    side = negative ? -1 : 1;
+    return std::nullopt;
+  }
+  if (res.ec != std::errc{}) return std::nullopt;
+  return n;
+}
+
+namespace detail {
+
+// Python's str.isspace() code points (the Unicode White_Space set, plus U+001C..U+001F).
+inline bool python_space(char32_t c) {
+  return (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x20) || c == 0x85 || c == 0xa0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+// The code point of the UTF-8 sequence s[at, at+len); U+FFFD-ish 0xFFFFFFFF when malformed.
+inline char32_t code_point(std::string_view s, std::size_t at, std::size_t len) {
+  const auto b0 = static_cast<unsigned char>(s[at]);
+  if (len == 1) return b0 < 0x80 ? b0 : 0xffffffff;
+  char32_t c = b0 & (0xff >> (len + 1));
+  for (std::size_t i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(s[at + i]);
+    if ((b & 0xc0) != 0x80) return 0xffffffff;
+    c = (c << 6) | (b & 0x3f);
+  }
+  return c;
+}
+
+inline std::size_t sequence_length(unsigned char lead) {
+  return lead < 0x80 ? 1 : (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 : (lead & 0xf8) == 0xf0 ? 4 : 1;
+}
+
+}  // namespace detail
+
+// Python's str.strip() on UTF-8 text: every Unicode whitespace character at either end
+// (U+00A0, U+2003, U+3000 and the like, not only ASCII).
+inline std::string_view python_strip(std::string_view s) {
+  while (!s.empty()) {
+    const std::size_t n = std::min(detail::sequence_length(static_cast<unsigned char>(s.front())), s.size());
+    if (!detail::python_space(detail::code_point(s, 0, n))) break;
+    s.remove_prefix(n);
+  }
+  while (!s.empty()) {
+    std::size_t start = s.size() - 1;
+    while (start > 0 && s.size() - start < 4 && (static_cast<unsigned char>(s[start]) & 0xc0) == 0x80) --start;
+    const std::size_t n = s.size() - start;
+    if (detail::sequence_length(static_cast<unsigned char>(s[start])) != n ||
+        !detail::python_space(detail::code_point(s, start, n)))
+      break;
+    s.remove_suffix(n);
+  }
+  return s;
+}
+
+}  // namespace lpops
