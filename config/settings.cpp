@@ -233,6 +233,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.path_prefix("PAYMENTS_API_ROOT_PATH", s.root_path);
   // At most what one journal record can hold (net/body.hpp, kMaxStoredBodyBytes).
   r.integer("PAYMENTS_MAX_BODY_BYTES", s.max_body_bytes, 1024, 3ll << 20);
+  r.integer("PAYMENTS_MAX_BUFFERED_BODY_BYTES", s.max_buffered_body_bytes, 3ll << 20, 1ll << 40);
   r.integer("PAYMENTS_HTTP_THREADS", s.http_threads, 1, 64);
   r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
   r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);
@@ -353,6 +354,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_HTTP_THREADS", std::to_string(http_threads)},
       {"PAYMENTS_ACTOR_THREADS", std::to_string(actor_threads)},
       {"PAYMENTS_MAX_BODY_BYTES", std::to_string(max_body_bytes)},
+      {"PAYMENTS_MAX_BUFFERED_BODY_BYTES", std::to_string(max_buffered_body_bytes)},
       {"TOP_CONTRACT_ADDRESS", top_contract_address.value_or("(unset: no rank check)")},
       {"PAYMENTS_LOG_LEVEL", log_level},
   };

@@ -18,6 +18,7 @@ struct Settings {
   int api_port = 8081;
   std::string root_path;
   std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_buffered_body_bytes = 256u << 20;  // all request bodies being read or answered at once
   int http_threads = 2;
   int shutdown_drain_seconds = 10;
   bool enable_docs = true;

@@ -8,7 +8,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <iterator>
 #include <mutex>
 #include <shared_mutex>
 #include <unordered_map>
@@ -56,6 +59,7 @@ struct HttpServer::Impl {
   std::atomic<std::size_t> next_context{0};
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> buffered_body_bytes{0};  // reserved by requests being read or answered
   std::atomic<bool> draining{false};
   bool running = false;
   // Late replies (after a drain timeout) must not post to destroyed io_contexts.
@@ -85,6 +89,42 @@ std::size_t header_bytes(const http::request<http::string_body>& msg) {
   return n;
 }
 
+// RFC 9112 §3.2 / RFC 3986 §3.2.2: host [":" port], the host a bracketed IP literal or
+// reg-name characters (unreserved, percent-encoded, sub-delims); empty is allowed.
+bool valid_host(std::string_view v) {
+  auto reg_name_char = [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("-._~%!$&'()*+,;=").find(static_cast<char>(c)) != std::string_view::npos;
+  };
+  std::size_t i = 0;
+  if (!v.empty() && v.front() == '[') {
+    const auto close = v.find(']');
+    if (close == std::string_view::npos) return false;
+    for (unsigned char c : v.substr(1, close - 1))
+      if (!std::isxdigit(c) && c != ':' && c != '.' && c != 'v' && c != 'V') return false;
+    i = close + 1;
+  } else {
+    while (i < v.size() && reg_name_char(static_cast<unsigned char>(v[i]))) ++i;
+  }
+  if (i == v.size()) return true;
+  if (v[i] != ':') return false;
+  for (unsigned char c : v.substr(i + 1))
+    if (!std::isdigit(c)) return false;
+  return true;
+}
+
+// RFC 9112 §3.2.2: a server accepts a target in absolute form ("http://host/path?q"); it is
+// routed by its path and query.
+std::string origin_form(std::string_view target) {
+  const auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos || target.empty() || target.front() == '/') return std::string(target);
+  for (unsigned char c : target.substr(0, scheme_end))
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return std::string(target);
+  const auto path = target.find_first_of("/?", scheme_end + 3);
+  if (path == std::string_view::npos) return "/";
+  if (target[path] == '?') return "/" + std::string(target.substr(path));
+  return std::string(target.substr(path));
+}
+
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, HttpServer::Impl* server, Outbox* outbox)
@@ -99,7 +139,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       peer_ip_ = address.to_string();
     }
   }
-  ~Session() { --server_->connections; }
+  ~Session() {
+    release_body();
+    --server_->connections;
+  }
 
   void start() {
     {
@@ -112,10 +155,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   // Answers without calling the handler, then closes (overload, bad input). `in_flight`:
   // the request was counted in flight (see begin_drain).
-  void reject(http::status status, std::string body, bool in_flight = false) {
+  void reject(http::status status, std::string body, bool in_flight = false, std::vector<Header> headers = {}) {
     if (!watchdog_armed_) arm_watchdog();
     if (server_->options.on_refused) server_->options.on_refused(static_cast<int>(status));
-    send(static_cast<int>(status), kJson, {}, body, false, in_flight);
+    send(static_cast<int>(status), kJson, headers, body, false, in_flight);
   }
 
   asio::any_io_executor executor() override { return socket_.get_executor(); }
@@ -164,11 +207,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void do_read() {
     parser_.emplace();
-    parser_->eager(true);
+    parser_->eager(false);  // the header alone first (its fields are counted), then eagerly the body
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     continue_checked_ = false;
     header_consumed_ = 0;
+    header_fields_ = kNoTrailer;
     begin_op();
     reading_ = true;
     parse_buffered();
@@ -180,16 +224,31 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // body at once. A header-first read followed by a body read cost 5-10% of throughput; this
   // costs one header lookup per request.
   void parse_buffered() {
+    // RFC 9112 §2.2: empty lines before a request line (some clients send a CRLF after a
+    // POST body) are ignored.
+    if (!parser_->got_some()) {
+      const char* data = static_cast<const char*>(buffer_.data().data());
+      std::size_t blank = 0;
+      while (blank < buffer_.size() && (data[blank] == '\r' || data[blank] == '\n')) ++blank;
+      buffer_.consume(blank);
+    }
     while (buffer_.size() > 0 && !parser_->is_done()) {
       beast::error_code ec;
       const bool in_header = !parser_->is_header_done();
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
       if (in_header && !parser_->is_header_done()) header_consumed_ += used;
-      // A header that arrived in pieces can pass Beast's check, which sees one piece at a
-      // time: the whole header, once parsed, is measured against the limit here.
-      if (in_header && parser_->is_header_done() && header_bytes(parser_->get()) > server_->options.max_header_bytes)
-        return read_done(http::error::header_limit);
+      if (in_header && parser_->is_header_done()) {
+        // A header that arrived in pieces can pass Beast's check, which sees one piece at a
+        // time: the whole header, once parsed, is measured against the limit here.
+        if (header_bytes(parser_->get()) > server_->options.max_header_bytes) return read_done(http::error::header_limit);
+        // Beast adds a chunked body's trailer fields to the message: the header section's
+        // fields are counted now, so that the trailer can be dropped (below, on_read).
+        header_fields_ = parser_->chunked() ? static_cast<std::size_t>(std::distance(parser_->get().begin(), parser_->get().end()))
+                                            : kNoTrailer;
+        if (!reserve_body()) return read_done(asio::error::no_buffer_space);
+        parser_->eager(true);
+      }
       if (ec == http::error::need_more) break;
       if (ec) return read_done(ec);
       if (used == 0) break;
@@ -252,6 +311,21 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     return sent <= 0 || static_cast<std::size_t>(sent) == kContinue.size();
   }
 
+  // The body's share of the server-wide budget, from its header until its response is written.
+  bool reserve_body() {
+    const auto length = parser_->content_length();
+    const std::size_t want = length ? static_cast<std::size_t>(std::min<std::uint64_t>(*length, server_->options.max_body_bytes))
+                                    : parser_->chunked() ? server_->options.max_body_bytes : 0;
+    if (want == 0) return true;
+    std::size_t now = server_->buffered_body_bytes.load();
+    do {
+      if (now + want > server_->options.max_buffered_body_bytes) return false;
+    } while (!server_->buffered_body_bytes.compare_exchange_weak(now, now + want));
+    reserved_ += want;
+    return true;
+  }
+  void release_body() { server_->buffered_body_bytes -= std::exchange(reserved_, 0); }
+
   void on_read(beast::error_code ec) {
     // Counted in flight when the drain began (its bytes were arriving): every way out of
     // here either answers it (which uncounts it) or uncounts it now.
@@ -277,26 +351,64 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     if (ec == http::error::buffer_overflow)
       return reject(http::status::bad_request, "{\"detail\":\"Chunk size line or trailer fields too long\"}", counted);
+    if (ec == asio::error::no_buffer_space)
+      return reject(http::status::service_unavailable,
+                    "{\"detail\":\"Too many request bodies in flight; retry shortly\"}", counted, {{"Retry-After", "1"}});
     if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
     auto& msg = parser_->get();
+    // RFC 9110 §6.5.1: trailer fields are not header fields. Beast merged them into the
+    // message; they are dropped, so none can pass for a token, a Host, a Content-Type or a
+    // Connection the header section did not send.
+    if (header_fields_ != kNoTrailer) {
+      auto it = msg.begin();
+      std::advance(it, static_cast<std::ptrdiff_t>(std::min<std::size_t>(
+                           header_fields_, static_cast<std::size_t>(std::distance(msg.begin(), msg.end())))));
+      while (it != msg.end()) it = msg.erase(it);
+    }
     // A request whose Transfer-Encoding does not end in chunked has no knowable length
     // (RFC 9112 §6.3): 400 and close, so no proxy in front can read its bytes differently.
     // The parser's view, not the header's last token: "chunked, chunked" ends in chunked but
     // is not a chunked body to Beast, which then reads none, and its bytes would be taken
     // for the next request.
-    if (msg.find(http::field::transfer_encoding) != msg.end() && !parser_->chunked())
+    const bool has_te = msg.find(http::field::transfer_encoding) != msg.end();
+    if (has_te && !parser_->chunked())
       return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding must end in chunked, applied once\"}", counted);
+    // Codings other than chunked (gzip, chunked): not implemented (RFC 9112 §6.1), never
+    // handed on still encoded.
+    if (has_te) {
+      std::size_t tes = 0;
+      bool only_chunked = true;
+      for (auto it = msg.find(http::field::transfer_encoding); it != msg.end() && it->name() == http::field::transfer_encoding; ++it) {
+        ++tes;
+        std::string_view v = it->value();
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+        only_chunked = only_chunked && beast::iequals(v, "chunked");
+      }
+      if (tes != msg.count(http::field::transfer_encoding) || !only_chunked)
+        return reject(http::status::not_implemented, "{\"detail\":\"Transfer-Encoding other than chunked is not supported\"}",
+                      counted);
+    }
+    // Shutting down: a request that began after the drain did is not taken (its answer could
+    // be cut off when the drain ends); the client retries elsewhere.
+    if (server_->draining.load() && !counted)
+      return reject(http::status::service_unavailable, "{\"detail\":\"Shutting down\"}", false, {{"Retry-After", "1"}});
     // RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with more than one, is 400.
     const auto hosts = msg.count(http::field::host);
     if (hosts > 1 || (hosts == 0 && msg.version() >= 11))
       return reject(http::status::bad_request,
                     hosts > 1 ? "{\"detail\":\"More than one Host header\"}" : "{\"detail\":\"Missing Host header\"}", counted);
+    if (hosts == 1 && !valid_host(msg[http::field::host]))
+      return reject(http::status::bad_request, "{\"detail\":\"Invalid Host header\"}", counted);
     keep_alive_ = msg.keep_alive();
+    // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: answered,
+    // then the connection closes.
+    if (has_te && msg.version() < 11) keep_alive_ = false;
     Request request;
     request.method = std::string(msg.method_string());
     head_ = request.method == "HEAD";  // answered as GET, without the body
-    request.target = std::string(msg.target());
+    request.target = origin_form(msg.target());
     request.headers.reserve(8);
     for (const auto& field : msg) request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     request.body = std::move(msg.body());
@@ -360,13 +472,16 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     begin_op();
     asio::async_write(socket_, asio::buffer(*out), [self = shared_from_this(), out, keep_alive, in_flight](beast::error_code ec, std::size_t) {
       self->op_pending_ = false;
+      self->release_body();
       if (in_flight) --self->server_->in_flight;
-      if (ec || !keep_alive || self->closed_) return self->close();
+      // Draining: no next request is read on this connection.
+      if (ec || !keep_alive || self->closed_ || self->server_->draining.load()) return self->close();
       self->do_read();
     });
   }
 
   void close() {
+    release_body();
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
@@ -393,6 +508,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
   bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   std::size_t header_consumed_ = 0;  // header bytes the parser has taken of the request being read
+  static constexpr std::size_t kNoTrailer = static_cast<std::size_t>(-1);
+  std::size_t header_fields_ = kNoTrailer;  // fields of a chunked request's header section
+  std::size_t reserved_ = 0;                // this request's share of buffered_body_bytes
   Clock::time_point op_started_{};
 };
 

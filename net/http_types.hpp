@@ -66,6 +66,11 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 << 10;
   unsigned read_timeout_seconds = 30;   // idle keep-alive and slow clients
   std::size_t max_connections = 10'000;
+  // Request bodies buffered at once, over all connections (each reserves its Content-Length,
+  // or max_body_bytes when chunked, from its header until its response is written): a
+  // request that does not fit gets 503 and a close, so many large uploads at once cannot
+  // take the node's memory.
+  std::size_t max_buffered_body_bytes = 256u << 20;
   // Told of each response the server gives without the handler (413, 414, 431, 400 for a
   // malformed request, 503 for too many connections), so metrics count those too.
   std::function<void(int status)> on_refused;

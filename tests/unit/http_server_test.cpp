@@ -70,6 +70,10 @@ class Client {
         },
         limit);
   }
+  std::string ask(const std::string& request) {
+    send(request);
+    return response();
+  }
   bool closed_within(std::chrono::milliseconds limit) {
     bool closed = false;
     read_until([](const std::string&) { return false; }, limit, &closed);
@@ -88,17 +92,23 @@ std::string post(const std::string& body, const std::string& extra = "") {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(unsigned timeout_seconds = 1, const std::string& host = "127.0.0.1") {
+  void start(unsigned timeout_seconds = 1, const std::string& host = "127.0.0.1",
+             std::size_t max_buffered_body_bytes = 256u << 20) {
     ServerOptions o;
     o.host = host;
     o.port = 0;
     o.io_threads = 1;
     o.read_timeout_seconds = timeout_seconds;
     o.max_body_bytes = 1024;
+    o.max_buffered_body_bytes = max_buffered_body_bytes;
     server_ = std::make_unique<HttpServer>(o, [](Request&& r, Responder respond) {
       Response res;
       res.body = "{\"echo\":" + r.body + ",\"peer\":\"" + r.peer_ip + "\"}";
       res.headers.push_back({"X-Seen", r.method});
+      res.headers.push_back({"X-Target", r.target});
+      std::string names;
+      for (const auto& h : r.headers) names += (names.empty() ? "" : ",") + h.name;
+      res.headers.push_back({"X-Fields", names});
       if (r.target == "/later") {
         std::thread([respond, res] {
           std::this_thread::sleep_for(50ms);
@@ -268,6 +278,84 @@ TEST_F(HttpServerTest, AHeaderPastTheLimitInManyFieldsIs431) {
   Client ok(port_);
   ok.send("GET /echo HTTP/1.1\r\nHost: x\r\nX-Field: " + std::string(15000, 'v') + "\r\n\r\n");
   EXPECT_EQ(ok.response().substr(0, 15), "HTTP/1.1 200 OK");
+}
+
+// RFC 9110 §6.5.1: trailer fields are not header fields. None can pass for a token, a Host
+// or a Connection the header section did not send.
+TEST_F(HttpServerTest, TrailerFieldsAreNotHeaderFields) {
+  start();
+  Client c(port_);
+  const std::string r = c.ask("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n[]\r\n0\r\n"
+                              "X-Admin-Token: adm\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.substr(0, 15), "HTTP/1.1 200 OK") << r;
+  EXPECT_NE(r.find("X-Fields: Host,Transfer-Encoding\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("Connection: close"), std::string::npos) << r;
+  EXPECT_EQ(c.ask(post("[1]")).substr(0, 15), "HTTP/1.1 200 OK");  // still open, as its header section asked
+  EXPECT_EQ(Client(port_).ask("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nHost: x\r\n\r\n").substr(0, 24),
+            "HTTP/1.1 400 Bad Request");
+}
+
+// RFC 9112 §6.1: other codings than chunked are not implemented (501), never handed on
+// still encoded; an HTTP/1.0 message with Transfer-Encoding is answered, then closed.
+TEST_F(HttpServerTest, OtherCodingsAre501AndHttp10ChunkedCloses) {
+  start();
+  for (const char* te : {"gzip, chunked", "Chunked;q=1"}) {
+    const std::string r = Client(port_).ask(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + te +
+                                            "\r\n\r\n2\r\n[]\r\n0\r\n\r\n");
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 501") << te;
+  }
+  Client old(port_);
+  const std::string r = old.ask("POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "2\r\n[]\r\n0\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(r.substr(0, 15), "HTTP/1.1 200 OK") << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  EXPECT_TRUE(old.closed_within(1s));
+}
+
+// RFC 9112 §3.2.2 and §2.2: an absolute-form target is routed by its path; empty lines
+// before a request line are skipped; RFC 9112 §3.2: a Host that is no host is 400.
+TEST_F(HttpServerTest, AbsoluteTargetsBlankLinesAndHostSyntax) {
+  start();
+  Client c(port_);
+  EXPECT_NE(c.ask("GET http://example.org:8081/echo?x=1 HTTP/1.1\r\nHost: example.org:8081\r\n\r\n").find("X-Target: /echo?x=1\r\n"),
+            std::string::npos);
+  EXPECT_NE(c.ask("\r\n\r\nGET http://example.org HTTP/1.1\r\nHost: example.org\r\n\r\n").find("X-Target: /\r\n"), std::string::npos);
+  const std::pair<std::string, const char*> hosts[] = {
+      {"x, y", "HTTP/1.1 400"}, {"a b/c@d", "HTTP/1.1 400"}, {"[::1", "HTTP/1.1 400"}, {"x:80a", "HTTP/1.1 400"},
+      {"", "HTTP/1.1 200"},     {"[::1]:8081", "HTTP/1.1 200"}, {"127.0.0.1", "HTTP/1.1 200"},
+      {"api.example-1.org:443", "HTTP/1.1 200"}};
+  for (const auto& [host, status] : hosts)
+    EXPECT_EQ(Client(port_).ask("GET /echo HTTP/1.1\r\nHost: " + host + "\r\n\r\n").substr(0, 12), status) << host;
+}
+
+// Bodies held at once are bounded over all connections: past the budget a request gets 503
+// (Retry-After) instead of memory; the budget comes back as requests are answered.
+TEST_F(HttpServerTest, BodiesHeldAtOnceAreBounded) {
+  start(5, "127.0.0.1", 3000);
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 3; ++i) {
+    slow.push_back(std::make_unique<Client>(port_));
+    slow.back()->send(head + "[");
+  }
+  std::this_thread::sleep_for(100ms);
+  Client over(port_);
+  over.send(head + "[");
+  const std::string r = over.response();
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 503") << r;
+  EXPECT_NE(r.find("Retry-After: 1"), std::string::npos) << r;
+  const std::string rest = "1" + std::string(997, ' ') + "]";
+  slow[0]->send(rest);
+  EXPECT_EQ(slow[0]->response().substr(0, 15), "HTTP/1.1 200 OK");
+  Client next(port_);  // the answered request gave its share back
+  next.send(head + "[" + rest);
+  EXPECT_EQ(next.response().substr(0, 15), "HTTP/1.1 200 OK");
+  Client small(port_);  // the two still held leave 1000 bytes: room for a small body
+  small.send(post("[2]"));
+  EXPECT_EQ(small.response().substr(0, 15), "HTTP/1.1 200 OK");
+  Client large(port_);  // not for one of 1024
+  large.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n[");
+  EXPECT_EQ(large.response().substr(0, 12), "HTTP/1.1 503");
 }
 
 // RFC 9112 §3.2: an HTTP/1.1 request with no Host field, or with two, is 400.
