@@ -144,6 +144,7 @@ struct ApplyRegistration {
   bool is_top;
   bool denied;
   Reply reply;
+  UnixMicros at;  // the registration's time, read once (first_seen and last_seen agree)
 };
 
 // --- rank check (TOP_CONTRACT_ADDRESS) ---

@@ -19,7 +19,7 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
       [=](ApplyRegistration& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& rec = self->state.record;
-        const UnixMicros now = now_micros();
+        const UnixMicros now = m.at;
         if (m.denied) {
           mark_denylisted(rec, now);
           auto reply = m.reply;

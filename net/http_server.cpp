@@ -402,6 +402,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (hosts == 1 && !valid_host(msg[http::field::host]))
       return reject(http::status::bad_request, "{\"detail\":\"Invalid Host header\"}", counted);
     keep_alive_ = msg.keep_alive();
+    http10_ = msg.version() < 11;
     // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: answered,
     // then the connection closes.
     if (has_te && msg.version() < 11) keep_alive_ = false;
@@ -467,6 +468,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       *out += "\r\n";
     }
     if (!keep_alive) *out += "Connection: close\r\n";
+    else if (http10_) *out += "Connection: keep-alive\r\n";  // an HTTP/1.0 client closes otherwise (RFC 9112 §9.3)
     *out += "\r\n";
     if (has_body && !head_) *out += body;
     begin_op();
@@ -501,6 +503,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::string peer_ip_;
   bool keep_alive_ = false;
   bool head_ = false;  // the request being answered is a HEAD
+  bool http10_ = false;  // ... and came as HTTP/1.0
   bool closed_ = false;
   bool watchdog_armed_ = false;
   bool op_pending_ = false;

@@ -195,6 +195,8 @@ TEST_F(ApiTest, RegisterListGetAndRefresh) {
   EXPECT_EQ(body.at("balance_eth").as_string(), "0");
   EXPECT_EQ(body.at("registration_count").as_int64(), 1);
   EXPECT_EQ(body.at("address").as_string(), "0xAbCdEf0000000000000000000000000000000001");
+  auto first = get_json("/api/orchestrators/orch-a");
+  EXPECT_EQ(first.at("first_seen"), first.at("last_seen"));  // one time for one registration, as the reference
 
   auto again = post("/api/orchestrators/register",
                     json::object{{"orchestrator_id", "orch-a"}, {"address", "0xabcdef0000000000000000000000000000000001"}});

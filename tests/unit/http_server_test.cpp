@@ -166,6 +166,11 @@ TEST_F(HttpServerTest, LateAnswersAndHttp10Close) {
   const std::string r = old.response();
   EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << r;
   EXPECT_TRUE(old.closed_within(2s));
+  // HTTP/1.0 keep-alive is said in the answer (an HTTP/1.0 client waits for the close otherwise).
+  Client kept(port_);
+  const std::string k = kept.ask("POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 1\r\n\r\n1");
+  EXPECT_NE(k.find("Connection: keep-alive\r\n"), std::string::npos) << k;
+  EXPECT_EQ(kept.ask("GET /echo HTTP/1.0\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
 }
 
 TEST_F(HttpServerTest, OversizeBodiesAndGarbageGetAClearErrorAndAClose) {
