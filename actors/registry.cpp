@@ -1,4 +1,7 @@
 #include "actors/registry.hpp"
+
+#include <future>
+
 #include "actors/fatal.hpp"
 
 #include "actors/orchestrator.hpp"
@@ -71,6 +74,27 @@ void handle_register(Self* self, Register& m) {
 
 }  // namespace
 
+std::optional<std::string> flag_denylisted_at_start(std::vector<json::object>& records, const std::set<std::string>& denylist,
+                                                    const caf::actor& ledger) {
+  std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> stored;
+  for (auto& rec : records) {
+    const std::string address = lower_ascii(get_string(rec, "address"));
+    if (!denylist.count(address) || get_bool(rec, "denylisted")) continue;
+    mark_denylisted(rec, std::nullopt);  // no contact was made: last_seen stays
+    auto done = std::make_shared<std::promise<std::pair<int, std::string>>>();
+    stored.emplace_back(get_string(rec, "orchestrator_id"), done->get_future());
+    caf::anon_send(ledger, UpsertOrchestrator{rec, [](const SignedWei&) { return std::string{}; },
+                                              [done](int status, std::string body) { done->set_value({status, std::move(body)}); }});
+    spdlog::warn("orchestrator {}: its address {} is on PAYMENTS_ADDRESS_DENYLIST; flagged denylisted", stored.back().first,
+                 address);
+  }
+  for (auto& [id, result] : stored) {
+    auto [status, body] = result.get();  // the ledger answers every write, after it is durable
+    if (status >= 300) return "orchestrator " + id + ": the denylist flag was not stored: " + body;
+  }
+  return std::nullopt;
+}
+
 caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf::actor ledger,
                              std::shared_ptr<Metrics> metrics, RegistryOptions options, caf::actor rank) {
   stop_process_on_exception(self, "registry");
@@ -84,21 +108,11 @@ caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf:
   st.per_minute = std::make_unique<SlidingWindow>(options.registrations_per_minute, 60);
   st.burst = std::make_unique<SlidingWindow>(options.registration_burst, 10);
   st.options = std::move(options);
+  // (Records whose address joined the denylist were flagged at start-up, before any of this:
+  // flag_denylisted_at_start.)
   for (auto& rec : records) {
     std::string id = get_string(rec, "orchestrator_id");
     std::string address = lower_ascii(get_string(rec, "address"));
-    // The denylist may have grown since the record was written: the flag sticks, in the
-    // ledger's copy too (views, payouts and credentials read that one), journalled before
-    // anything the node serves can read it (the ledger answers in order, after durability).
-    if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) {
-      mark_denylisted(rec, std::nullopt);
-      self->send(st.ledger, UpsertOrchestrator{rec, [](const SignedWei&) { return std::string{}; },
-                                               [id](int status, std::string body) {
-                                                 if (status >= 300)
-                                                   spdlog::error("orchestrator {}: the denylist flag was not stored: {}", id, body);
-                                               }});
-      spdlog::warn("orchestrator {}: its address {} is on PAYMENTS_ADDRESS_DENYLIST; flagged denylisted", id, address);
-    }
     spawn_orchestrator(self, id, address, std::move(rec));
   }
   return {

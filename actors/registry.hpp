@@ -4,6 +4,7 @@
 // actor per registered id.
 #include <caf/all.hpp>
 
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -37,6 +38,13 @@ struct RegistryState {
   std::unique_ptr<SlidingWindow> per_minute, burst;
   std::uint64_t handled = 0;
 };
+
+// Start-up, before the registry and anything served: records whose address joined the
+// denylist since they were written are flagged (the flag sticks), in the ledger's copy too
+// (views, payouts and credentials read that one), and the flag is durable when this returns.
+// An error names the record whose flag was not stored.
+std::optional<std::string> flag_denylisted_at_start(std::vector<boost::json::object>& records,
+                                                    const std::set<std::string>& denylist, const caf::actor& ledger);
 
 // `rank`: the rank actor when TOP_CONTRACT_ADDRESS is set, else unset.
 // `records` are the durable orchestrator records to start from (start-up recovery).

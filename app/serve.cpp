@@ -19,6 +19,7 @@
 #include "actors/journal.hpp"
 #include "actors/ledger.hpp"
 #include "actors/credential.hpp"
+#include "actors/fatal.hpp"
 #include "actors/rank.hpp"
 #include "actors/reader.hpp"
 #include "actors/registry.hpp"
@@ -502,6 +503,8 @@ int serve(const ServeOptions& o) {
   } else {
     spdlog::info("orchestrator credentials disabled: PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS is unset");
   }
+  if (auto err = actors::flag_denylisted_at_start(records, registry_options.address_denylist, ledger))
+    actors::stop_process(*err);  // the ledger is running: no orderly return from here
   auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options, rank);
   auto reader = sys.spawn<caf::detached>(actors::reader_actor, store, metrics);
 

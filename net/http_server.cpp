@@ -476,9 +476,31 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       self->op_pending_ = false;
       self->release_body();
       if (in_flight) --self->server_->in_flight;
+      if (ec || self->closed_) return self->close();
       // Draining: no next request is read on this connection.
-      if (ec || !keep_alive || self->closed_ || self->server_->draining.load()) return self->close();
+      if (!keep_alive || self->server_->draining.load()) return self->linger_close();
       self->do_read();
+    });
+  }
+
+  // RFC 9112 §9.6: after an answer that ends the connection, what the client is still sending
+  // is read and dropped for a while (until it closes, at most 2 s), so that a reset does not
+  // destroy the answer before the client reads it (a 413 in the middle of a large upload).
+  void linger_close() {
+    if (closed_) return;
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    const auto deadline = Clock::now() + std::chrono::seconds(2);
+    op_pending_ = true;  // the watchdog closes the connection at the deadline
+    op_started_ = deadline - std::chrono::seconds(server_->options.read_timeout_seconds);
+    watchdog_.cancel();
+    arm_watchdog();
+    discard();
+  }
+  void discard() {
+    socket_.async_read_some(buffer_.prepare(16 << 10), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec || self->closed_) return self->close();
+      self->discard();
     });
   }
 

@@ -285,6 +285,28 @@ TEST_F(HttpServerTest, AHeaderPastTheLimitInManyFieldsIs431) {
   EXPECT_EQ(ok.response().substr(0, 15), "HTTP/1.1 200 OK");
 }
 
+// RFC 9112 §9.6: a client still sending a large body when it is refused reads the refusal:
+// the server reads and drops the rest for a while instead of resetting the connection.
+TEST_F(HttpServerTest, ARefusedUploadStillReadsItsAnswer) {
+  start(5);
+  for (int round = 0; round < 3; ++round) {
+    Client c(port_);
+    c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4194304\r\n\r\n");
+    // A client that writes its whole request before it reads (as most do): every write must
+    // go through, not fail on a reset, or it never gets to the answer.
+    const std::string piece(64 << 10, 'x');
+    std::size_t sent = 0;
+    for (int i = 0; i < 64; ++i) {
+      const ssize_t n = ::send(c.fd(), piece.data(), piece.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<std::size_t>(n);
+    }
+    EXPECT_EQ(sent, 64u * piece.size()) << round;
+    EXPECT_EQ(c.response().substr(0, 12), "HTTP/1.1 413") << round;
+    EXPECT_TRUE(c.closed_within(3s));
+  }
+}
+
 // RFC 9110 §6.5.1: trailer fields are not header fields. None can pass for a token, a Host
 // or a Connection the header section did not send.
 TEST_F(HttpServerTest, TrailerFieldsAreNotHeaderFields) {
