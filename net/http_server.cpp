@@ -487,7 +487,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // is read and dropped for a while (until it closes, at most 2 s), so that a reset does not
   // destroy the answer before the client reads it (a 413 in the middle of a large upload).
   void linger_close() {
-    if (closed_) return;
+    // Refused before any read (too many connections): nothing is on its way; close at once
+    // rather than hold the descriptor.
+    if (closed_ || !parser_) return close();
     beast::error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     const auto deadline = Clock::now() + std::chrono::seconds(2);

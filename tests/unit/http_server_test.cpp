@@ -101,6 +101,7 @@ class HttpServerTest : public ::testing::Test {
     o.read_timeout_seconds = timeout_seconds;
     o.max_body_bytes = 1024;
     o.max_buffered_body_bytes = max_buffered_body_bytes;
+    o.max_connections = max_connections_;
     server_ = std::make_unique<HttpServer>(o, [](Request&& r, Responder respond) {
       Response res;
       res.body = "{\"echo\":" + r.body + ",\"peer\":\"" + r.peer_ip + "\"}";
@@ -122,6 +123,7 @@ class HttpServerTest : public ::testing::Test {
   }
   std::unique_ptr<HttpServer> server_;
   std::uint16_t port_ = 0;
+  std::size_t max_connections_ = 10'000;
 };
 
 TEST_F(HttpServerTest, AnswersWithHttp11FramingAndKeepsTheConnection) {
@@ -305,6 +307,22 @@ TEST_F(HttpServerTest, ARefusedUploadStillReadsItsAnswer) {
     EXPECT_EQ(c.response().substr(0, 12), "HTTP/1.1 413") << round;
     EXPECT_TRUE(c.closed_within(3s));
   }
+}
+
+// Past the connection cap a connection gets 503 and is closed at once: it sent nothing yet,
+// so there is nothing to drain, and its descriptor is not held.
+TEST_F(HttpServerTest, PastTheConnectionCapA503AndAnImmediateClose) {
+  max_connections_ = 2;
+  start(5);
+  Client a(port_), b(port_);
+  EXPECT_EQ(a.ask(post("[1]")).substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_EQ(b.ask(post("[2]")).substr(0, 15), "HTTP/1.1 200 OK");
+  Client over(port_);
+  const std::string r = over.response();
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 503") << r;
+  std::size_t open = 0;
+  for (int i = 0; i < 100 && (open = server_->open_connections()) > 2; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(open, 2u);  // within a second, while `over` has not closed its end
 }
 
 // RFC 9110 §6.5.1: trailer fields are not header fields. None can pass for a token, a Host
