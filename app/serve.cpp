@@ -527,13 +527,14 @@ int serve(const ServeOptions& o) {
   if (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)) {
     spdlog::info("a stop signal arrived during start-up: not reporting ready");
   } else {
+    // Ready first, then the port file: whoever waits for the file may call at once.
+    ctx->ready = true;
     if (o.port_file) {
       std::error_code ec;
       std::ofstream(*o.port_file + ".tmp") << port << "\n";
       std::filesystem::rename(*o.port_file + ".tmp", *o.port_file, ec);
       if (ec) stop_starting("--port-file " + *o.port_file + ": " + ec.message());
     }
-    ctx->ready = true;
     spdlog::info("lpops serving on http://{}:{} ({} HTTP threads, {} actor threads)", settings.api_host, port,
                  settings.http_threads, settings.actor_threads);
   }

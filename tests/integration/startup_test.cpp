@@ -106,5 +106,19 @@ TEST(Startup, AStopSignalWhileStartingIsNeverReportedReady) {
   EXPECT_EQ(log.find("lpops serving on"), std::string::npos) << log;
 }
 
+// The port file says "ready": a call made the moment it appears is served, never 503
+// "Starting" (the file was once written just before the node marked itself ready).
+TEST(Startup, ACallMadeAsThePortFileAppearsIsServed) {
+  TempDir dir;
+  for (int i = 0; i < 10; ++i) {
+    NodeProcess node(dir.str() + "/data");
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    auto r = client.request("GET", "/api/balances", "");
+    EXPECT_EQ(r.status, 200) << "start " << i << ": " << r.body;
+    ASSERT_EQ(node.terminate(), 0) << node.log();
+  }
+}
+
 }  // namespace
 }  // namespace lpops::testing
