@@ -41,7 +41,7 @@ std::vector<json::object> entries_of(const json::value& v) {
 
 }  // namespace
 
-void run_bootstrap(const config::Settings& settings, const caf::actor& registry, const std::set<std::string>& known) {
+void run_bootstrap(const config::Settings& settings, const caf::actor& registry) {
   std::vector<std::pair<std::string, std::string>> sources;  // name, JSON text
   if (settings.bootstrap_orchestrators) sources.emplace_back("PAYMENTS_BOOTSTRAP_ORCHESTRATORS", *settings.bootstrap_orchestrators);
   {
@@ -84,14 +84,10 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry,
       auto done = std::make_shared<std::promise<std::pair<int, std::string>>>();
       auto result = done->get_future();
       std::string id = r.orchestrator_id;
-      const bool is_new = !known.count(id);
       caf::anon_send(registry, actors::Register{std::move(r), "",
                                                 [done](int status, std::string body) { done->set_value({status, std::move(body)}); },
                                                 true});
       pending.emplace_back(std::move(id), std::move(result));
-      // A new one is awaited before the next is sent: each orchestrator has an actor of its
-      // own, so registrations sent together reach the ledger in any order.
-      if (is_new) pending.back().second.wait();
     }
   }
   std::size_t registered = 0;

@@ -12,7 +12,6 @@
 #include <fstream>
 #include <functional>
 #include <future>
-#include <set>
 #include <thread>
 
 #include "actors/checkpoints.hpp"
@@ -345,8 +344,6 @@ int serve(const ServeOptions& o) {
     audit->sign_entries_with(*audit_key);
     spdlog::info("audit log: every entry is also signed by the audit key (PAYMENTS_AUDIT_SIGN_ENTRIES)");
   }
-  // Known before any actor runs: bootstrap registers the others one by one, in file order.
-  std::set<std::string> known_orchestrators(book->orchestrator_order().begin(), book->orchestrator_order().end());
   actors::AddressBook addresses;
   for (const auto& id : book->orchestrator_order())
     if (const auto* a = book->orchestrator_record(id)->if_contains("address"); a && a->is_string())
@@ -508,7 +505,7 @@ int serve(const ServeOptions& o) {
   auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options, rank);
   auto reader = sys.spawn<caf::detached>(actors::reader_actor, store, metrics);
 
-  run_bootstrap(settings, registry, known_orchestrators);
+  run_bootstrap(settings, registry);
 
   // Published to the HTTP threads by the store to `ready` below (they read none of these
   // before they see it).
