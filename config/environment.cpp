@@ -1,5 +1,6 @@
 #include "config/environment.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -83,27 +84,40 @@ Result<Environment> Environment::load(const std::optional<std::string>& env_file
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto parsed = parse_dotenv(text);
     if (!parsed) return Error{path + ": " + parsed.error()};
-    for (auto& [k, v] : *parsed) env.values_[k] = v;
+    for (auto& [k, v] : *parsed) env.file_[k] = v;
   }
   for (char** e = environ; e && *e; ++e) {
     std::string_view kv = *e;
     std::size_t eq = kv.find('=');
     if (eq == std::string_view::npos) continue;
-    env.values_[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
+    env.process_[std::string(kv.substr(0, eq))] = std::string(kv.substr(eq + 1));
   }
   return env;
 }
 
 Environment Environment::from_map(std::map<std::string, std::string> values) {
   Environment env;
-  for (auto& [k, v] : values) env.values_[k] = std::move(v);
+  for (auto& [k, v] : values) env.process_[k] = std::move(v);
   return env;
 }
 
+std::optional<std::string> Environment::find(const Values& values, std::string_view name) {
+  if (auto it = values.find(name); it != values.end()) return it->second;
+  auto same = [name](std::string_view key) {
+    if (key.size() != name.size()) return false;
+    for (std::size_t i = 0; i < key.size(); ++i)
+      if (std::toupper(static_cast<unsigned char>(key[i])) != std::toupper(static_cast<unsigned char>(name[i])))
+        return false;
+    return true;
+  };
+  for (const auto& [key, value] : values)
+    if (same(key)) return value;
+  return std::nullopt;
+}
+
 std::optional<std::string> Environment::get(std::string_view name) const {
-  auto it = values_.find(name);
-  if (it == values_.end()) return std::nullopt;
-  return it->second;
+  if (auto v = find(process_, name)) return v;
+  return find(file_, name);
 }
 
 }  // namespace lpops::config

@@ -18,10 +18,16 @@ class Environment {
   // Parses .env text ("KEY=VALUE" lines, comments, export, quotes).
   static Result<std::map<std::string, std::string>> parse_dotenv(std::string_view text);
 
+  // Names match case-insensitively, as the reference's settings loader matches them
+  // (`payments_api_port` sets PAYMENTS_API_PORT). The process environment wins over the file;
+  // within one source a name spelt exactly as asked wins over other spellings.
   std::optional<std::string> get(std::string_view name) const;
 
  private:
-  std::map<std::string, std::string, std::less<>> values_;
+  using Values = std::map<std::string, std::string, std::less<>>;
+  static std::optional<std::string> find(const Values& values, std::string_view name);
+  Values file_;
+  Values process_;
 };
 
 }  // namespace lpops::config

@@ -212,6 +212,25 @@ TEST(Environment, ProcessEnvironmentWinsOverTheFile) {
   EXPECT_FALSE(Environment::load(dir.str() + "/missing.env").ok());
 }
 
+TEST(Environment, NamesMatchWhateverTheirCase) {
+  testing::TempDir dir;
+  std::string path = dir.str() + "/.env";
+  std::ofstream(path) << "lpops_test_lower_file=file\nLpops_Test_Mixed=file\nLPOPS_TEST_EXACT=exact\n"
+                         "lpops_test_exact=other\n";
+  ::setenv("lpops_test_mixed", "process", 1);
+  auto env = Environment::load(path);
+  ::unsetenv("lpops_test_mixed");
+  ASSERT_TRUE(env.ok()) << env.error();
+  EXPECT_EQ(env->get("LPOPS_TEST_LOWER_FILE").value(), "file");
+  EXPECT_EQ(env->get("LPOPS_TEST_MIXED").value(), "process");  // the process environment still wins
+  EXPECT_EQ(env->get("LPOPS_TEST_EXACT").value(), "exact");    // the exact spelling first
+  EXPECT_FALSE(env->get("LPOPS_TEST_LOWER_FIL").has_value());
+
+  auto settings = load({{"payments_api_port", "9123"}});
+  ASSERT_TRUE(settings.ok()) << settings.error();
+  EXPECT_EQ(settings->api_port, 9123);
+}
+
 // An address matches networks of its own version only, as Python's ipaddress has it (::/0
 // does not trust every IPv4 client, nor does an IPv6 block written over the mapped range); a
 // peer in IPv4-mapped form is its IPv4 address to an IPv4 network.
