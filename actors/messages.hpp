@@ -131,6 +131,10 @@ struct Register {
   std::string peer_ip;
   Reply reply;
   bool bootstrap = false;  // start-up entries skip the rate limits
+  // Called once the registration's write is on its way to the ledger (queued there, or
+  // answered without a write): start-up sends bootstrap entries one after another on this
+  // signal, so the ledger stores them in file order while their commits are still shared.
+  std::function<void()> forwarded;
 };
 struct HealthPush {
   std::string orchestrator_id;
@@ -145,6 +149,7 @@ struct ApplyRegistration {
   bool denied;
   Reply reply;
   UnixMicros at;  // the registration's time, read once (first_seen and last_seen agree)
+  std::function<void()> forwarded;  // Register::forwarded
 };
 
 // --- rank check (TOP_CONTRACT_ADDRESS) ---

@@ -28,6 +28,7 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
                                         [reply](int, std::string) {
                                           reply(403, detail_body("Address is denylisted and cannot register"));
                                         }});
+          if (m.forwarded) m.forwarded();
           return;
         }
         const bool first = get_opt_int(rec, "registration_count").value_or(0) == 0;
@@ -54,6 +55,7 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
           return json::serialize(r);
         };
         self->send(self->state.ledger, UpsertOrchestrator{rec, std::move(respond), m.reply});
+        if (m.forwarded) m.forwarded();
       },
       [=](HealthPush& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -40,7 +40,7 @@ void finish_register(Self* self, Register& m) {
   caf::actor target = existing != st.orchestrators.end()
                           ? existing->second.actor
                           : spawn_orchestrator(self, r.orchestrator_id, address, new_orchestrator_record(r, now));
-  self->send(target, ApplyRegistration{r, m.peer_ip, true, false, m.reply, now});
+  self->send(target, ApplyRegistration{r, m.peer_ip, true, false, m.reply, now, std::move(m.forwarded)});
 }
 
 void handle_register(Self* self, Register& m) {
@@ -59,7 +59,7 @@ void handle_register(Self* self, Register& m) {
   auto existing = st.orchestrators.find(r.orchestrator_id);
   if (st.options.address_denylist.count(address)) {
     if (existing != st.orchestrators.end() && existing->second.address == address) {
-      self->send(existing->second.actor, ApplyRegistration{r, m.peer_ip, true, true, m.reply, now});
+      self->send(existing->second.actor, ApplyRegistration{r, m.peer_ip, true, true, m.reply, now, std::move(m.forwarded)});
     } else {
       m.reply(403, detail_body("Address is denylisted and cannot register"));
     }

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -59,7 +60,9 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
     else if (named) spdlog::warn("bootstrap: {} not found; skipped", p.string());
   }
   std::set<std::string> ids, addresses;
-  // Sent together and awaited together: their journal writes share group commits.
+  // Sent one after another, each once the previous one's write is queued at the ledger (so
+  // the book lists them in file order), and their results awaited together: their journal
+  // writes still share group commits.
   std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
   for (const auto& [name, text] : sources) {
     boost::system::error_code ec;
@@ -83,10 +86,24 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
       }
       auto done = std::make_shared<std::promise<std::pair<int, std::string>>>();
       auto result = done->get_future();
+      // Forwarded to the ledger, or answered without a write (whichever comes first).
+      struct Step {
+        std::promise<void> passed;
+        std::atomic<bool> signalled{false};
+      };
+      auto step = std::make_shared<Step>();
+      auto passed = step->passed.get_future();
+      auto signal = [step] {
+        if (!step->signalled.exchange(true)) step->passed.set_value();
+      };
       std::string id = r.orchestrator_id;
       caf::anon_send(registry, actors::Register{std::move(r), "",
-                                                [done](int status, std::string body) { done->set_value({status, std::move(body)}); },
-                                                true});
+                                                [done, signal](int status, std::string body) {
+                                                  done->set_value({status, std::move(body)});
+                                                  signal();
+                                                },
+                                                true, signal});
+      passed.wait();
       pending.emplace_back(std::move(id), std::move(result));
     }
   }
