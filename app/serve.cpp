@@ -195,6 +195,7 @@ int serve(const ServeOptions& o) {
   server_options.port = static_cast<std::uint16_t>(settings.api_port);
   server_options.io_threads = static_cast<unsigned>(settings.http_threads);
   server_options.max_body_bytes = static_cast<std::size_t>(settings.max_body_bytes);
+  server_options.read_timeout_seconds = static_cast<unsigned>(settings.http_timeout_seconds);
   server_options.max_buffered_body_bytes = settings.max_buffered_body_bytes;
   server_options.max_connections = connection_cap(server_options.max_connections);
   server_options.on_refused = [metrics](int status) { metrics->count_http("unrouted", status); };

@@ -20,6 +20,7 @@ struct Settings {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_buffered_body_bytes = 256u << 20;  // all request bodies being read or answered at once
   int http_threads = 2;
+  int http_timeout_seconds = 30;  // an idle keep-alive connection, a request or response stalled this long
   int shutdown_drain_seconds = 10;
   bool enable_docs = true;
 

@@ -195,7 +195,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     else watchdog_.expires_after(timeout);
     watchdog_.async_wait([self = shared_from_this(), timeout](beast::error_code ec) {
       if (ec || self->closed_) return;
-      if (self->op_pending_ && Clock::now() - self->op_started_ >= timeout) return self->close();
+      if (self->op_pending_ && Clock::now() - self->op_started_ >= timeout) {
+        // A request begun and not finished in time is answered 408 (RFC 9110 §15.5.9) once
+        // its pending read is cancelled (on_read); an idle connection or a stalled write is
+        // closed.
+        if (self->reading_ && !self->timed_out_ && (self->parser_->got_some() || self->buffer_.size() > 0)) {
+          self->timed_out_ = true;
+          self->watchdog_armed_ = false;  // re-armed for the answer
+          beast::error_code ignored;
+          self->socket_.cancel(ignored);
+          return;
+        }
+        return self->close();
+      }
       self->arm_watchdog();
     });
   }
@@ -335,6 +347,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     };
     if (closed_) return uncount();
     head_ = false;
+    if (timed_out_)
+      return reject(http::status::request_timeout, "{\"detail\":\"Request not received in time\"}", counted);
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
       uncount();
@@ -532,6 +546,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool watchdog_armed_ = false;
   bool op_pending_ = false;
   bool reading_ = false;          // a request read is pending
+  bool timed_out_ = false;        // ... and was cancelled by the watchdog (408)
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
   bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   std::size_t header_consumed_ = 0;  // header bytes the parser has taken of the request being read

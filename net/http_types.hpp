@@ -64,7 +64,9 @@ struct ServerOptions {
   unsigned io_threads = 2;
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::size_t max_header_bytes = 16 << 10;
-  unsigned read_timeout_seconds = 30;   // idle keep-alive and slow clients
+  // A connection idle this long between requests is closed; a request not received whole in
+  // this time gets 408 and a close; a response the client does not take in it, a close.
+  unsigned read_timeout_seconds = 30;
   std::size_t max_connections = 10'000;
   // Request bodies buffered at once, over all connections (each reserves its Content-Length,
   // or max_body_bytes when chunked, from its header until its response is written): a

@@ -293,7 +293,7 @@ std::string build() {
     if (!params.empty()) op["parameters"] = std::move(params);
     json::object responses{{"200", ok}};
     json::object error{{"content", json::object{{"application/json", json::object{{"schema", ref("Error")}}}}}};
-    for (const char* code : {"400", "401", "403", "404", "409", "413", "414", "422", "429", "431"}) {
+    for (const char* code : {"400", "401", "403", "404", "408", "409", "413", "414", "422", "429", "431"}) {
       json::object e = error;
       e["description"] = code;
       responses[code] = std::move(e);

@@ -1,4 +1,9 @@
 // Settings that name files and secrets: what start-up does with them.
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -62,6 +67,35 @@ TEST_F(SettingsTest, TheDefaultBootstrapFileRegistersInFileOrder) {
   EXPECT_EQ(listed, ids);
   restart_node();  // known ones are refreshed on the next start
   EXPECT_EQ(get_json("/api/balances").at("balances").as_array().size(), ids.size());
+}
+
+// PAYMENTS_HTTP_TIMEOUT_SECONDS bounds how long a request may take to arrive: past it, 408.
+TEST_F(SettingsTest, ARequestNotReceivedInTheTimeoutGets408) {
+  start_node({{"PAYMENTS_HTTP_TIMEOUT_SECONDS", "1"}});
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(node_->port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string partial = "POST /api/workloads HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{\"a\"";
+  ASSERT_EQ(::write(fd, partial.data(), partial.size()), static_cast<ssize_t>(partial.size()));
+  std::string got;
+  const auto begun = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50 && got.find("}") == std::string::npos; ++i) {  // at most 5 s
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char buf[1024];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  EXPECT_GE(std::chrono::steady_clock::now() - begun, std::chrono::milliseconds(900));
+  EXPECT_EQ(got.rfind("HTTP/1.1 408 ", 0), 0u) << got;
+  EXPECT_NE(got.find("Request not received in time"), std::string::npos) << got;
+  EXPECT_EQ(get_json("/api/workloads").at("workloads").as_array().size(), 0u);
 }
 
 // A relative PAYMENTS_AUDIT_KEY_PATH is under the data directory, wherever the node starts.

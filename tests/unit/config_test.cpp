@@ -39,6 +39,7 @@ TEST(Settings, BadValuesNameTheVariable) {
       {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "{oops"},
       {"TOP_CONTRACT_ADDRESS", "0xnothex"},
       {"PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", "-5"},
+      {"PAYMENTS_HTTP_TIMEOUT_SECONDS", "0"},
   };
   for (const auto& [name, value] : bad) {
     auto s = load({{name, value}});

@@ -471,9 +471,19 @@ TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosedAfterTheTimeout) {
   EXPECT_TRUE(idle.closed_within(5s));  // keep-alive, then nothing: closed after ~1 s
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
 
-  Client stalled(port_);
-  stalled.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le");  // half a header, then silence
-  EXPECT_TRUE(stalled.closed_within(5s));
+  // Half a header, then silence; a body cut short: each is answered 408, then closed.
+  for (const std::string partial : {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le",
+                                    "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[4"}) {
+    Client stalled(port_);
+    stalled.send(partial);
+    const auto begun = std::chrono::steady_clock::now();
+    const std::string r = stalled.response();
+    EXPECT_GE(std::chrono::steady_clock::now() - begun, 900ms);
+    EXPECT_EQ(r.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    EXPECT_NE(r.find("{\"detail\":\"Request not received in time\"}"), std::string::npos) << r;
+    EXPECT_TRUE(stalled.closed_within(5s));
+  }
 
   Client busy(port_);  // a connection that keeps talking stays open past the timeout
   for (int i = 0; i < 4; ++i) {
@@ -526,7 +536,8 @@ TEST_F(HttpServerTest, AStalledPartialRequestHoldsTheDrainOnlyUntilTheReadTimeou
   const auto begun = std::chrono::steady_clock::now();
   server_->shutdown(10s);
   const auto took = std::chrono::steady_clock::now() - begun;
-  EXPECT_LT(took, 5s);  // the 1 s read timeout (checked every second) closed it, not the 10 s drain
+  EXPECT_LT(took, 5s);  // the 1 s read timeout (checked every second) ended it, not the 10 s drain
+  EXPECT_NE(partial.response(1s).find("408 Request Timeout"), std::string::npos);
   EXPECT_TRUE(partial.closed_within(1s));
 }
 
