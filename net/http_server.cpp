@@ -236,6 +236,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // body at once. A header-first read followed by a body read cost 5-10% of throughput; this
   // costs one header lookup per request.
   void parse_buffered() {
+    // The watchdog cancelled the read as its bytes arrived: answer 408 (on_read), not read on.
+    if (timed_out_) return read_done(asio::error::operation_aborted);
     // RFC 9112 §2.2: empty lines before a request line (some clients send a CRLF after a
     // POST body) are ignored.
     if (!parser_->got_some()) {
