@@ -1,5 +1,6 @@
 #include "actors/checkpoints.hpp"
 #include "actors/fatal.hpp"
+#include "domain/json_parse.hpp"
 #include "storage/durable_fs.hpp"
 
 #include <fcntl.h>
@@ -48,7 +49,7 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
     const auto nl = text.find('\n', pos);
     if (nl == std::string::npos) break;
     boost::system::error_code ec;
-    auto doc = boost::json::parse(std::string_view(text).substr(pos, nl - pos), ec);
+    auto doc = parse_json(std::string_view(text).substr(pos, nl - pos), ec);
     if (ec || !doc.is_object()) return Error{book->path_ + ": line at byte " + std::to_string(pos) + " is not JSON"};
     auto c = storage::parse_checkpoint(doc);
     if (!c) return Error{book->path_ + ": line at byte " + std::to_string(pos) + ": " + c.error()};
@@ -116,7 +117,7 @@ std::string CheckpointBook::make(const storage::AuditStatus& s) const {
 std::string CheckpointBook::rebound(const std::string& stored, std::uint64_t chain_id, const chain::Address& contract) const {
   // The stored line's own binding decides, not the configured one: a checkpoint signed before
   // ETH_CHAIN_ID or the contract changed is signed again for the binding asked for.
-  const auto o = boost::json::parse(stored).as_object();
+  const auto o = parse_json(stored).as_object();
   const auto* stored_chain = o.if_contains("chain_id");
   const auto* stored_contract = o.if_contains("contract_address");
   std::optional<chain::Address> stored_address;

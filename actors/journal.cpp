@@ -1,6 +1,7 @@
 #include "actors/journal.hpp"
 #include "actors/fatal.hpp"
 #include "domain/canonical_json.hpp"
+#include "domain/json_parse.hpp"
 #include "domain/orchestrator.hpp"
 #include "storage/record_format.hpp"
 
@@ -99,7 +100,7 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
   auto cited = [&](std::uint64_t seq) -> Result<std::uint64_t> {
     auto line = audit.line(seq);
     boost::system::error_code ec;
-    auto doc = line ? boost::json::parse(*line, ec) : boost::json::value();
+    auto doc = line ? parse_json(*line, ec) : boost::json::value();
     const auto* j = doc.is_object() ? doc.as_object().if_contains("journal_seq") : nullptr;
     if (ec || !j || (!j->is_uint64() && !(j->is_int64() && j->as_int64() > 0)))
       return Error{"audit log: entry " + std::to_string(seq) + " names no journal record"};
@@ -140,7 +141,7 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
       // A signed entry (PAYMENTS_AUDIT_SIGN_ENTRIES): the same with signer and signature left
       // out (the key or the setting may have changed since it was written).
       boost::system::error_code ec;
-      auto doc = boost::json::parse(*stored, ec);
+      auto doc = parse_json(*stored, ec);
       if (!ec && doc.is_object() && doc.as_object().contains("audit_entry") && doc.at("audit_entry").is_object()) {
         auto& entry = doc.at("audit_entry").as_object();
         entry.erase("signer");

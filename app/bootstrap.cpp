@@ -12,6 +12,7 @@
 #include <set>
 
 #include "actors/messages.hpp"
+#include "domain/json_parse.hpp"
 #include "net/api.hpp"
 
 namespace lpops::app {
@@ -66,7 +67,7 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
   std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
   for (const auto& [name, text] : sources) {
     boost::system::error_code ec;
-    auto doc = json::parse(text, ec);
+    auto doc = parse_json(text, ec);
     // A file that does not parse stops start-up, as the same text in the variable does: a
     // node serving without the orchestrators it was told to register would look healthy.
     if (ec || !(doc.is_array() || doc.is_object()))

@@ -25,6 +25,7 @@
 #include "app/http_get.hpp"
 #include "app/node.hpp"
 #include "chain/hex.hpp"
+#include "domain/json_parse.hpp"
 #include "storage/audit_verify.hpp"
 
 namespace lpops::app {
@@ -72,7 +73,7 @@ Result<json::value> read_json_file(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   boost::system::error_code ec;
-  auto v = json::parse(ss.str(), ec);
+  auto v = parse_json(ss.str(), ec);
   if (ec) return Error{path + " is not JSON"};
   return v;
 }
@@ -150,7 +151,7 @@ unsigned verify_threads(const VerifyOptions& o) {
 // The event id of a stored line (a host wrapper or a bare entry), if it has one.
 Result<std::string> event_id_of_line(std::string_view line) {
   boost::system::error_code ec;
-  auto doc = json::parse(line, ec);
+  auto doc = parse_json(line, ec);
   if (ec) return Error{"not JSON"};
   auto entry = storage::checked_entry_ref(doc);
   if (!entry) return Error{entry.error()};
@@ -282,7 +283,7 @@ Outcome verify_file(const VerifyOptions& o) {
       if (line.empty())
         return {1, cp_path + ": a blank line after checkpoint " + std::to_string(count) + " (the node never writes one)", {}};
       boost::system::error_code ec;
-      auto v = json::parse(line, ec);
+      auto v = parse_json(line, ec);
       auto c = ec ? Result<Checkpoint>(Error{"not JSON"}) : storage::parse_checkpoint(v);
       if (!c) return {1, cp_path + ": " + c.error(), {}};
       if (count > 0 && c->seq <= previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous) + " (checkpoints only grow: a line was duplicated or moved)", {}};
@@ -344,7 +345,7 @@ Result<json::value> get_json(HttpGetter& http, const std::string& target, int* s
   if (!r) return Error{r.error()};
   if (status) *status = r->first;
   boost::system::error_code ec;
-  auto v = json::parse(r->second, ec);
+  auto v = parse_json(r->second, ec);
   if (ec) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + ", not JSON"};
   if (!status && r->first != 200) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + " " + r->second.substr(0, 200)};
   return v;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <functional>
 
+#include "domain/json_parse.hpp"
 #include "domain/python_text.hpp"
 
 namespace lpops::config {
@@ -142,7 +143,7 @@ class Reader {
     std::vector<std::string> items;
     if (v->front() == '[') {
       boost::system::error_code ec;
-      auto doc = boost::json::parse(*v, ec);
+      auto doc = parse_json(*v, ec);
       if (ec || !doc.is_array()) {
         fail(name, "a comma-separated list or a JSON array of strings", shown);
         return std::nullopt;
@@ -276,7 +277,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_PUBLIC_RATE_PER_MINUTE", s.public_rate_per_minute, 1, 1'000'000);
   if (auto v = r.raw("PAYMENTS_BOOTSTRAP_ORCHESTRATORS")) {
     boost::system::error_code ec;
-    auto doc = boost::json::parse(*v, ec);
+    auto doc = parse_json(*v, ec);
     if (ec || !(doc.is_array() || doc.is_object()))
       r.fail("PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "a JSON list, object or id -> object map", v->substr(0, 80));
     else

@@ -6,6 +6,7 @@
 
 #include <boost/algorithm/string/predicate.hpp>
 
+#include <cctype>
 #include <chrono>
 
 #include "domain/python_text.hpp"
@@ -25,6 +26,26 @@ std::vector<std::string> split_path(std::string_view path) {
     if (next == std::string_view::npos) next = path.size();
     out.emplace_back(path.substr(pos, next - pos));
     pos = next + 1;
+  }
+  return out;
+}
+
+// A path as the reference's framework writes it into a redirect's Location (Python's
+// urllib.parse.quote with Starlette's safe set): other bytes as %XX.
+std::string location_quote(std::string_view path) {
+  static constexpr std::string_view kSafe = ":/%#?=@[]!$&'()*+,;_.-~";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(path.size());
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || kSafe.find(ch) != std::string_view::npos) {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
   }
   return out;
 }
@@ -178,7 +199,6 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
     // that are not UTF-8 become U+FFFD (so an id taken from the path is valid text wherever
     // it is echoed or stored).
     path = percent_decode(raw_path, false);
-    if (path.size() > 1 && path.back() == '/') path.pop_back();
     auto segments = split_path(path);
 
     const Route* found = nullptr;
@@ -211,7 +231,24 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
       respond(std::move(resp));
     });
     if (!found) {
-      if (!path_known) return timed(detail_response(404, "Not Found"));
+      if (!path_known) {
+        // The reference's framework answers a path with trailing slashes that names a route
+        // without them with a 307 to that path (never acting on it: `PATCH
+        // /api/workloads/zz%2F` does not patch workload `zz`).
+        std::string stripped = path;
+        while (!stripped.empty() && stripped.back() == '/') stripped.pop_back();
+        if (stripped.size() < path.size() && !stripped.empty()) {
+          const auto stripped_segments = split_path(stripped);
+          for (const auto& compiled : *routes) {
+            std::vector<std::string> p;
+            if (!match(compiled.parts, stripped_segments, p)) continue;
+            Response r{307, "application/json", "", {}};
+            r.headers.push_back({"Location", location_quote(ctx->settings.root_path + stripped) + (query.empty() ? "" : "?" + query)});
+            return timed(std::move(r));
+          }
+        }
+        return timed(detail_response(404, "Not Found"));
+      }
       Response r = detail_response(405, "Method Not Allowed");
       r.headers.push_back({"Allow", allowed});
       timed(std::move(r));

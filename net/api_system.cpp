@@ -1,5 +1,6 @@
 // Liveness, readiness, metrics and API description.
 #include "net/api.hpp"
+#include "domain/json_parse.hpp"
 
 namespace lpops::net {
 namespace {
@@ -38,7 +39,7 @@ void openapi(Call& call) {
   // Behind a proxy that mounts the API under a prefix, clients must call through it (as
   // the reference's framework does with its root_path).
   if (const auto& prefix = call.ctx->settings.root_path; !prefix.empty()) {
-    auto doc = json::parse(r.body).as_object();
+    auto doc = parse_json(r.body).as_object();
     doc["servers"] = json::array{json::object{{"url", prefix}}};
     r.body = json::serialize(doc);
   }

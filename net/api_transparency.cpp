@@ -3,6 +3,7 @@
 // Merkle subtrees in O(log n). Rate-limited per IP (PAYMENTS_PUBLIC_RATE_BURST per 10 s and
 // PAYMENTS_PUBLIC_RATE_PER_MINUTE per minute).
 #include "chain/hex.hpp"
+#include "domain/json_parse.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -74,7 +75,7 @@ void status(Call& call) {
                    {"audit_head_hash", chain::to_hex(s.head)},
                    {"audit_merkle_root", chain::to_hex(s.root)}};
   if (auto latest = call.ctx->checkpoints->latest()) {
-    auto cp = json::parse(*latest).as_object();
+    auto cp = parse_json(*latest).as_object();
     out["audit_checkpoint_head_hash"] = cp.at("head_hash");
     out["audit_checkpoint_seq"] = cp.at("seq");
   } else {

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "domain/canonical_json.hpp"
+#include "domain/json_parse.hpp"
 #include "domain/python_text.hpp"
 
 namespace lpops::net {
@@ -150,7 +151,7 @@ void BodyReader::parse(const std::string& text) {
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = 32;
-  doc_ = json::parse(text, ec, {}, opts);
+  doc_ = parse_json(text, ec, opts);
   if (ec) {
     v_.add("body", "", "json_invalid", "JSON decode error: " + ec.message());
     return;
@@ -264,7 +265,7 @@ std::optional<bool> BodyReader::optional_bool(std::string_view key) {
   if (v->is_bool()) return v->get_bool();
   // The reference's validation (pydantic, lax mode) also takes 0/1 and the usual strings.
   if (v->is_int64() || v->is_uint64()) {
-    const auto n = v->to_number<std::int64_t>();
+    const std::int64_t n = v->is_int64() ? v->get_int64() : -1;  // a uint64 here is over 2^63: neither 0 nor 1
     if (n == 0 || n == 1) return n == 1;
     v_.add("body", key, "bool_parsing", "Input should be a valid boolean, unable to interpret input", v);
     return std::nullopt;

@@ -224,7 +224,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     continue_checked_ = false;
     header_consumed_ = 0;
-    header_fields_ = kNoTrailer;
+    header_section_.reset();
     begin_op();
     reading_ = true;
     parse_buffered();
@@ -256,10 +256,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         // A header that arrived in pieces can pass Beast's check, which sees one piece at a
         // time: the whole header, once parsed, is measured against the limit here.
         if (header_bytes(parser_->get()) > server_->options.max_header_bytes) return read_done(http::error::header_limit);
-        // Beast adds a chunked body's trailer fields to the message: the header section's
-        // fields are counted now, so that the trailer can be dropped (below, on_read).
-        header_fields_ = parser_->chunked() ? static_cast<std::size_t>(std::distance(parser_->get().begin(), parser_->get().end()))
-                                            : kNoTrailer;
+        // Beast adds a chunked body's trailer fields to the message (a field named as one of
+        // the header's goes next to it, not at the end): the header section is kept now, so
+        // that the message can be given back exactly these fields (below, on_read).
+        header_section_.reset();
+        if (parser_->chunked()) {
+          header_section_.emplace();
+          for (const auto& f : parser_->get())
+            header_section_->emplace_back(std::string(f.name_string()), std::string(f.value()));
+        }
         if (!reserve_body()) return read_done(asio::error::no_buffer_space);
         parser_->eager(true);
       }
@@ -376,11 +381,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // RFC 9110 §6.5.1: trailer fields are not header fields. Beast merged them into the
     // message; they are dropped, so none can pass for a token, a Host, a Content-Type or a
     // Connection the header section did not send.
-    if (header_fields_ != kNoTrailer) {
-      auto it = msg.begin();
-      std::advance(it, static_cast<std::ptrdiff_t>(std::min<std::size_t>(
-                           header_fields_, static_cast<std::size_t>(std::distance(msg.begin(), msg.end())))));
-      while (it != msg.end()) it = msg.erase(it);
+    if (header_section_) {
+      for (auto it = msg.begin(); it != msg.end();) it = msg.erase(it);
+      for (const auto& [name, value] : *header_section_) msg.insert(name, value);
+      header_section_.reset();
     }
     // A request whose Transfer-Encoding does not end in chunked has no knowable length
     // (RFC 9112 §6.3): 400 and close, so no proxy in front can read its bytes differently.
@@ -552,8 +556,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
   bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   std::size_t header_consumed_ = 0;  // header bytes the parser has taken of the request being read
-  static constexpr std::size_t kNoTrailer = static_cast<std::size_t>(-1);
-  std::size_t header_fields_ = kNoTrailer;  // fields of a chunked request's header section
+  // A chunked request's header section, as it came (its trailer fields are not in it).
+  std::optional<std::vector<std::pair<std::string, std::string>>> header_section_;
   std::size_t reserved_ = 0;                // this request's share of buffered_body_bytes
   Clock::time_point op_started_{};
 };

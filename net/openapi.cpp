@@ -42,7 +42,7 @@ json::object schemas() {
                            {"services_healthy", json::object{{"type", "boolean"}}},
                            {"health_timeout", json::object{{"type", "number"}, {"minimum", 0.1}, {"maximum", 60}}},
                            {"min_service_uptime", json::object{{"type", "number"}, {"minimum", 0}, {"maximum", 100}}},
-                           {"monitored_services", json::object{{"type", "array"}, {"maxItems", 25}, {"items", str(128)}}}},
+                           {"monitored_services", json::object{{"type", "array"}, {"maxItems", 25}, {"items", str()}}}},
                           {"orchestrator_id", "address"});
   s["RegistrationResult"] = obj({{"orchestrator_id", str()}, {"address", str()}, {"balance_eth", eth()},
                                  {"eligible_for_payments", json::object{{"type", "boolean"}}},

@@ -16,6 +16,7 @@
 #include "chain/keccak_many.hpp"
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
+#include "domain/json_parse.hpp"
 #include "storage/audit_scan.hpp"
 #include "storage/durable_fs.hpp"
 
@@ -78,7 +79,7 @@ struct ParsedLine {
 // Checks one stored line: its entry hash recomputed from the entry's own fields.
 Result<ParsedLine> parse_line(std::string_view text) {
   boost::system::error_code ec;
-  auto doc = boost::json::parse(text, ec);
+  auto doc = parse_json(text, ec);
   if (ec || !doc.is_object()) return Error{"not a JSON object"};
   const auto& wrapper = doc.as_object();
   const auto* entry_v = wrapper.if_contains("audit_entry");
@@ -200,7 +201,7 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
       const std::size_t nl = text.find('\n', start);
       if (nl == std::string::npos) break;
       boost::system::error_code ec;
-      auto v = boost::json::parse(std::string_view(text).substr(start, nl - start), ec);
+      auto v = parse_json(std::string_view(text).substr(start, nl - start), ec);
       if (ec || !v.is_string() || log->orchestrator_numbers_.count(std::string(v.as_string()))) break;
       log->orchestrator_numbers_.emplace(std::string(v.as_string()), static_cast<std::uint32_t>(log->orchestrator_ids_.size()));
       log->orchestrator_ids_.emplace_back(v.as_string());

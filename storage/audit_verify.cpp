@@ -12,6 +12,7 @@
 #include "chain/keccak_many.hpp"
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
+#include "domain/json_parse.hpp"
 #include "storage/audit_scan.hpp"
 
 namespace lpops::storage {
@@ -146,7 +147,7 @@ std::uint64_t event_fingerprint(std::string_view event_id) { return std::hash<st
 // The general check: parse, canonicalise, hash (any formatting of the same entry passes).
 void check_general(std::string_view line, CheckedLine& out) {
   boost::system::error_code ec;
-  auto doc = boost::json::parse(line, ec);
+  auto doc = parse_json(line, ec);
   if (ec) {
     out.error = "not JSON (" + ec.message() + ")";
     return;

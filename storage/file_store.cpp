@@ -1,4 +1,5 @@
 #include "storage/file_store.hpp"
+#include "domain/json_parse.hpp"
 #include "storage/durable_fs.hpp"
 
 #include <openssl/evp.h>
@@ -272,7 +273,7 @@ std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& repo
   if (!in) return std::nullopt;
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   boost::system::error_code ec;
-  auto v = boost::json::parse(text, ec);
+  auto v = parse_json(text, ec);
   if (ec || !v.is_object()) {
     report.warnings.push_back("snapshot.json is unreadable; replaying the whole journal");
     return std::nullopt;

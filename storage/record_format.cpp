@@ -1,4 +1,5 @@
 #include "storage/record_format.hpp"
+#include "domain/json_parse.hpp"
 
 namespace lpops::storage {
 namespace {
@@ -40,7 +41,7 @@ Result<ParsedRecord> parse_record(std::string_view line) {
   body += '}';
   if (sha256(body) != r.hash) return Error{"record hash does not match its content"};
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(body, ec);
+  boost::json::value v = parse_json(body, ec);
   if (ec || !v.is_object()) return Error{"record is not a JSON object"};
   auto& o = v.get_object();
   auto seq = o.find("seq");

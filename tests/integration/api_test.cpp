@@ -293,6 +293,33 @@ TEST_F(ApiTest, TimeWorkloadCreditsExactlyAndOnce) {
   EXPECT_EQ(parse_json(status.body).at("detail").as_string(), "Invalid workload status");
 }
 
+// A path with a trailing slash (or an encoded one, %2F) is never routed to the route without
+// it: the answer is the reference's 307 to that path, and nothing changes.
+TEST_F(ApiTest, TrailingSlashesRedirectAndNeverActOnAnotherId) {
+  register_orchestrator("o1", address_of(1));
+  for (const char* id : {"zz", "zz/"})
+    ASSERT_EQ(post("/api/workloads", json::object{{"workload_id", id}, {"orchestrator_id", "o1"}, {"payout_amount_eth", "1"},
+                                                  {"artifact_hash", "h"}})
+                  .status,
+              200);
+  for (const char* target : {"/api/workloads/zz%2F", "/api/workloads/zz/", "/api/workloads/zz//"}) {
+    auto r = raw("PATCH", target, R"({"status":"verified"})");
+    EXPECT_EQ(r.status, 307) << target << " " << r.body;
+    EXPECT_EQ(r.header("Location"), "/api/workloads/zz") << target;
+  }
+  EXPECT_EQ(get_json("/api/orchestrators/o1").at("balance_eth").as_string(), "0");  // neither was verified
+  auto listing = get("/api/workloads/?limit=1&orchestrator_id=o1");
+  EXPECT_EQ(listing.status, 307);
+  EXPECT_EQ(listing.header("Location"), "/api/workloads?limit=1&orchestrator_id=o1");
+  auto spaced = raw("PATCH", "/api/workloads/a%20%C3%A9/", "{}");
+  EXPECT_EQ(spaced.status, 307);
+  EXPECT_EQ(spaced.header("Location"), "/api/workloads/a%20%C3%A9");
+  EXPECT_EQ(raw("PATCH", "/api/workloads/a%2Fb", "{}").status, 404);  // a/b names no route
+  EXPECT_EQ(get("/nothing/").status, 404);
+  EXPECT_EQ(get("/healthz/").header("Location"), "/healthz");
+  EXPECT_EQ(get("/healthz").status, 200);
+}
+
 TEST_F(ApiTest, PatchCreditsOnceAndSurvivesRestart) {
   register_orchestrator("o1", address_of(1));
   auto created = post("/api/workloads", json::object{{"workload_id", "job-1"}, {"orchestrator_id", "o1"},
@@ -386,6 +413,22 @@ TEST_F(ApiTest, WorkloadListingFiltersAndSummary) {
   auto both = get("/api/workloads?status=bogus&since=garbage");
   EXPECT_EQ(both.status, 400);
   EXPECT_EQ(parse_json(both.body).at("detail").as_string(), "Invalid timestamp filter");
+}
+
+// An amount sent as a JSON number is its exact shortest decimal, as Python reads the number
+// (0.09999999999999999 is not 0.1), whatever its digits.
+TEST_F(ApiTest, AmountsSentAsNumbersAreReadExactly) {
+  register_orchestrator("o1", address_of(1));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"0.09999999999999999", "99999999999999990"},
+      {"0.021672980046384814", "21672980046384814"},
+      {"100.00000000000001", "100000000000000010000"},
+  };
+  for (const auto& [number, wei] : cases) {
+    auto r = raw("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":)" + number + "}");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse_json(r.body).at("delta_wei").as_string(), wei) << number;
+  }
 }
 
 TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {

@@ -112,7 +112,8 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}}), 422);
   expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"health_timeout", 61}}), 422);
   expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"contact_email", "nobody"}}), 422);
-  for (json::value not_bool : {json::value("maybe"), json::value(2), json::value(0.5), json::value(json::array{})})
+  for (json::value not_bool : {json::value("maybe"), json::value(2), json::value(0.5), json::value(json::array{}),
+                                json::value(std::uint64_t{1} << 63), json::value(~std::uint64_t{0}), json::value(-1)})
     expect_rejected("POST", "/api/orchestrators/register", reg({{"orchestrator_id", "n"}, {"address", a9}, {"services_healthy", not_bool}}), 422);
   json::array many;
   for (int i = 0; i < 26; ++i) many.push_back(json::value("svc" + std::to_string(i)));
@@ -122,6 +123,14 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
                         json::value("abc"), json::value(nullptr), json::value(std::uint64_t{18446744073709551615ull})})
     expect_rejected("POST", "/api/workloads/time",
                     reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", d}}), 422);
+  // Numbers next to a limit are read exactly (correctly rounded), not rounded onto it.
+  for (const std::string d : {"0.9999999999999999", "1000.0000000000001"})
+    expect_rejected("POST", "/api/workloads/time",
+                    R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":)" + d + "}", 422);
+  expect_rejected("POST", "/api/orchestrators/register",
+                  R"({"orchestrator_id":"n","address":")" + a9 + R"(","health_timeout":0.09999999999999999})", 422);
+  expect_rejected("POST", "/api/orchestrators/register",
+                  R"({"orchestrator_id":"n","address":")" + a9 + R"(","min_service_uptime":100.00000000000001})", 422);
   expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", std::string(256, 'w')}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 422);
   expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "w"}, {"orchestrator_id", "ghost"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 404);
   expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 409);
@@ -152,6 +161,8 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "-0"}}), 422);
   expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "NaN"}}), 422);
   expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}}), 422);
+  expect_rejected("POST", "/api/ledger/adjustments",
+                  reg({{"orchestrator_id", "o1"}, {"amount_eth", "-1"}, {"force", std::uint64_t{1} << 63}}), 422);
   expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "1"}, {"notes", std::string(1025, 'n')}}), 422);
   expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "ghost"}, {"amount_eth", "1"}}), 404);
   expect_rejected("POST", "/api/ledger/adjustments", reg({{"orchestrator_id", "o1"}, {"amount_eth", "-5"}}), 409);

@@ -338,6 +338,12 @@ TEST_F(HttpServerTest, TrailerFieldsAreNotHeaderFields) {
   EXPECT_EQ(c.ask(post("[1]")).substr(0, 15), "HTTP/1.1 200 OK");  // still open, as its header section asked
   EXPECT_EQ(Client(port_).ask("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nHost: x\r\n\r\n").substr(0, 24),
             "HTTP/1.1 400 Bad Request");
+  // A trailer field named as a header field is dropped too, and takes no header field's place.
+  const std::string named = Client(port_).ask(
+      "POST /echo HTTP/1.1\r\nHost: x\r\nX-Admin-Token: adm\r\nTransfer-Encoding: chunked\r\nX-Last: 1\r\n\r\n"
+      "2\r\n[]\r\n0\r\nX-Admin-Token: other\r\nHost: y\r\n\r\n");
+  EXPECT_EQ(named.substr(0, 15), "HTTP/1.1 200 OK") << named;
+  EXPECT_NE(named.find("X-Fields: Host,X-Admin-Token,Transfer-Encoding,X-Last\r\n"), std::string::npos) << named;
 }
 
 // RFC 9112 §6.1: other codings than chunked are not implemented (501), never handed on

@@ -1,0 +1,119 @@
+#include "domain/json_parse.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+
+#include <charconv>
+#include <string>
+
+namespace lpops {
+namespace {
+
+namespace json = boost::json;
+
+// The handler boost::json::parser uses (a value_stack fed by the parser's events), except
+// that a double is read again from its text by std::from_chars, which rounds correctly.
+struct ExactHandler {
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+
+  json::value_stack st;
+  std::string number;  // the parts of a number split over input buffers
+
+  ExactHandler(json::storage_ptr sp, unsigned char* buffer, std::size_t size) : st(std::move(sp), buffer, size) {}
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_end(std::size_t n, json::error_code&) {
+    st.push_object(n);
+    return true;
+  }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t n, json::error_code&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    st.push_string(s);
+    return true;
+  }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    number.clear();
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    number.clear();
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, json::string_view s, json::error_code&) {
+    std::string_view text(s.data(), s.size());
+    if (!number.empty()) {
+      number.append(s.data(), s.size());
+      text = number;
+    }
+    double exact = 0;
+    const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), exact);
+    // Out of range (1e400, 1e-400): Boost's reading stands (an infinity, or zero).
+    if (err == std::errc() && end == text.data() + text.size()) d = exact;
+    number.clear();
+    st.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, json::error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    st.push_null();
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+};
+
+}  // namespace
+
+json::value parse_json(std::string_view text, boost::system::error_code& ec, const json::parse_options& options) {
+  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
+  json::basic_parser<ExactHandler> p(options, json::storage_ptr(), temp, sizeof temp);
+  p.reset();
+  p.handler().st.reset(json::storage_ptr());
+  ec = {};
+  const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+  if (!ec && n < text.size()) ec = json::error::extra_data;
+  if (ec) return nullptr;
+  if (!p.done()) {
+    ec = json::error::incomplete;
+    return nullptr;
+  }
+  return p.handler().st.release();
+}
+
+json::value parse_json(std::string_view text) {
+  boost::system::error_code ec;
+  json::value v = parse_json(text, ec);
+  if (ec) throw boost::system::system_error(ec);
+  return v;
+}
+
+}  // namespace lpops

@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "domain/canonical_json.hpp"
+#include "domain/json_parse.hpp"
+
+namespace lpops {
+namespace {
+
+namespace json = boost::json;
+
+double strtod_of(const std::string& text) { return std::strtod(text.c_str(), nullptr); }
+
+double parsed_double(const std::string& text) {
+  boost::system::error_code ec;
+  const json::value v = parse_json(text, ec);
+  EXPECT_FALSE(ec) << text << ": " << ec.message();
+  return v.is_double() ? v.get_double() : std::nan("");
+}
+
+// Numbers Boost.JSON 1.81's own parser reads one unit in the last place off; Python's
+// float() (like strtod) rounds them correctly.
+TEST(JsonParse, DoublesAreCorrectlyRounded) {
+  for (const std::string text : {"0.09999999999999999", "0.021672980046384814", "100.00000000000001",
+                                 "0.9999999999999999", "1000.0000000000001", "2.2250738585072011e-308",
+                                 "1.7976931348623157e308", "5e-324", "-0.30000000000000004", "9007199254740993.0"}) {
+    const double got = parsed_double(text);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(got), std::bit_cast<std::uint64_t>(strtod_of(text))) << text;
+  }
+  EXPECT_EQ(python_json(parse_json("{\"a\":0.09999999999999999}")), "{\"a\":0.09999999999999999}");
+}
+
+TEST(JsonParse, EveryDoubleReadsBackFromItsShortestAndLongestText) {
+  EXPECT_TRUE(rc::check("shortest and %.17g texts read back exactly", [](std::uint64_t bits) {
+    const double d = std::bit_cast<double>(bits);
+    RC_PRE(std::isfinite(d));
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", d);
+    std::string text = buf;
+    if (text.find_first_of(".eE") == std::string::npos) text += ".0";  // a JSON integer otherwise
+    RC_ASSERT(std::bit_cast<std::uint64_t>(parsed_double(text)) == bits);
+    // Many digits, as a client may send them.
+    std::snprintf(buf, sizeof buf, "%.25e", d);
+    RC_ASSERT(std::bit_cast<std::uint64_t>(parsed_double(buf)) == std::bit_cast<std::uint64_t>(std::strtod(buf, nullptr)));
+  }));
+  EXPECT_TRUE(rc::check("16-17 significant digits read as strtod reads them", [](std::uint64_t digits, std::int8_t exp) {
+    const std::string text = "0." + std::to_string(digits % 100000000000000000ull) + "e" + std::to_string(exp % 300);
+    RC_ASSERT(std::bit_cast<std::uint64_t>(parsed_double(text)) == std::bit_cast<std::uint64_t>(strtod_of(text)));
+  }));
+}
+
+// Everything else is boost::json::parse's: shapes, integers, errors, options.
+TEST(JsonParse, OtherwiseAsBoostJsonParse) {
+  for (const std::string text : {"{\"a\":[1,-2,18446744073709551615,9223372036854775808,true,null,\"x\\u00e9\"],\"b\":{}}",
+                                 "  [ ]  ", "\"s\"", "-0", "12", "{\"k\":1,\"k\":2}", "1e400", "-1e400", "1e-400"}) {
+    boost::system::error_code ours_ec, boost_ec;
+    const json::value ours = parse_json(text, ours_ec);
+    const json::value theirs = json::parse(text, boost_ec);
+    EXPECT_EQ(ours_ec, boost_ec) << text;
+    EXPECT_EQ(json::serialize(ours), json::serialize(theirs)) << text;
+    EXPECT_EQ(ours.kind(), theirs.kind()) << text;
+  }
+  for (const std::string text : {"", "{", "[1,]", "{\"a\":1} x", "01", "1.", "[1] [2]", "\"\\ud800\"x", "nul"}) {
+    boost::system::error_code ours_ec, boost_ec;
+    parse_json(text, ours_ec);
+    json::parse(text, boost_ec);
+    EXPECT_TRUE(ours_ec) << text;
+    EXPECT_EQ(static_cast<bool>(ours_ec), static_cast<bool>(boost_ec)) << text;
+  }
+  json::parse_options shallow;
+  shallow.max_depth = 3;
+  boost::system::error_code ec;
+  parse_json("[[[1]]]", ec, shallow);
+  EXPECT_FALSE(ec);
+  parse_json("[[[[1]]]]", ec, shallow);
+  EXPECT_EQ(ec, json::error::too_deep);
+  EXPECT_THROW(parse_json("{"), boost::system::system_error);
+}
+
+}  // namespace
+}  // namespace lpops
