@@ -70,7 +70,10 @@ void ledger_leaf(Call& call, bool with_proof) {
   Validation v;
   QueryReader q(call.query, v);
   auto id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
-  if (id && id->empty()) v.add("query", "orchestrator_id", "string_too_short", "String should have at least 1 character");
+  if (id && id->empty()) {
+    const json::value in("");
+    v.add("query", "orchestrator_id", "string_too_short", "String should have at least 1 character", &in);
+  }
   const auto token = call.orchestrator_token();
   // An operator must name the orchestrator; an orchestrator's own id is the default.
   if (!id && !token) v.add("query", "orchestrator_id", "missing", "Field required");

@@ -24,7 +24,7 @@ void post_adjustment(Call& call) {
   AdjustmentRequest r;
   r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
   auto amount = body.eth_amount("amount_eth", true);
-  if (amount && amount->is_zero()) v.add("body", "amount_eth", "value_error", "Value error, amount_eth must be non-zero");
+  if (amount && amount->is_zero()) v.add("body", "amount_eth", "value_error", "Value error, amount_eth must be non-zero", body.field("amount_eth"));
   r.reason = body.optional_string("reason", 256);
   if (r.reason && r.reason->empty()) r.reason.reset();
   r.reference_workload_id = body.optional_string("reference_workload_id", 256);

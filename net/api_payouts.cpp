@@ -44,7 +44,7 @@ void reserve(Call& call) {
     v.add("body", "payout_id", "value_error", std::string("Value error, payout_id must be ") + kIdRule, &in);
   }
   if (amount && (amount->negative || amount->is_zero()))
-    v.add("body", "amount_eth", "value_error", "Value error, amount_eth must be positive");
+    v.add("body", "amount_eth", "value_error", "Value error, amount_eth must be positive", body.field("amount_eth"));
   if (recipient && !address_ok(*recipient)) {
     json::value in(*recipient);
     v.add("body", "recipient", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);
@@ -102,8 +102,10 @@ void list(Call& call) {
   PayoutFilter f;
   f.orchestrator_id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
   f.status = q.string("status", 16);
-  if (f.status && !is_payout_status(*f.status))
-    v.add("query", "status", "literal_error", "Input should be 'reserved', 'posted' or 'voided'");
+  if (f.status && !is_payout_status(*f.status)) {
+    const json::value in(*f.status);
+    v.add("query", "status", "literal_error", "Input should be 'reserved', 'posted' or 'voided'", &in);
+  }
   f.limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(100));
   if (!v.ok()) return call.respond(v.response());
   caf::anon_send(call.ctx->ledger, actors::Query{[f](const Book& book) {

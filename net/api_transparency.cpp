@@ -57,7 +57,10 @@ std::optional<std::pair<std::string, Binding>> event_query(Call& call, bool with
   QueryReader q(call.query, v);
   auto event_id = q.string("event_id", kMaxEventIdChars);
   if (!q.has("event_id")) v.add("query", "event_id", "missing", "Field required");
-  else if (event_id && event_id->empty()) v.add("query", "event_id", "string_too_short", "String should have at least 1 character");
+  else if (event_id && event_id->empty()) {
+    const json::value in("");
+    v.add("query", "event_id", "string_too_short", "String should have at least 1 character", &in);
+  }
   Binding binding{call.ctx->checkpoints->chain_id(), call.ctx->checkpoints->contract()};
   if (with_binding) binding = binding_query(q, v, *call.ctx->checkpoints);
   if (!v.ok()) {
@@ -162,7 +165,10 @@ void log_page(Call& call) {
   const auto since = q.integer("since_seq", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
   const auto limit = q.integer("limit", 1, 1000).value_or(200);
   auto order = q.string("order", 8).value_or("desc");
-  if (order != "asc" && order != "desc") v.add("query", "order", "literal_error", "Input should be 'asc' or 'desc'");
+  if (order != "asc" && order != "desc") {
+    const json::value in(order);
+    v.add("query", "order", "literal_error", "Input should be 'asc' or 'desc'", &in);
+  }
   if (!v.ok()) return call.respond(v.response());
   auto& log = *call.ctx->audit;
   std::string body = "{\"entries\":[";

@@ -20,9 +20,9 @@ bool truthy(const std::optional<std::string>& s) { return s && !s->empty(); }
 
 // Both creation bodies, as the reference's models check them once every field is valid: a
 // workload names its artifact (a hash or a URI), time credits included.
-void require_artifact(Validation& v, const WorkloadDraft& d) {
+void require_artifact(Validation& v, const WorkloadDraft& d, const BodyReader& body) {
   if (v.ok() && !truthy(d.artifact_hash) && !truthy(d.artifact_uri))
-    v.add("body", "", "value_error", "Value error, artifact_hash or artifact_uri required");
+    v.add("body", "", "value_error", "Value error, artifact_hash or artifact_uri required", body.document());
 }
 
 void create_workload(Call& call) {
@@ -32,9 +32,9 @@ void create_workload(Call& call) {
   read_draft(body, d);
   auto amount = body.eth_amount("payout_amount_eth", true);
   if (amount && (amount->negative || amount->is_zero())) {
-    v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0");
+    v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0", body.field("payout_amount_eth"));
   }
-  require_artifact(v, d);
+  require_artifact(v, d, body);
   if (!v.ok()) return call.respond(v.response());
   d.payout_amount = amount->magnitude;
   caf::anon_send(call.ctx->ledger, actors::CreateWorkload{std::move(d), call.reply()});
@@ -47,7 +47,7 @@ void create_time_workload(Call& call) {
   read_draft(body, d);
   auto duration = body.integer("duration_ms", 1, static_cast<std::int64_t>(kMaxWorkloadDurationMs), true);
   std::string status = body.string_or("status", 32, "verified");
-  require_artifact(v, d);
+  require_artifact(v, d, body);
   if (!v.ok()) return call.respond(v.response());
   caf::anon_send(call.ctx->ledger, actors::CreateTimeWorkload{std::move(d), static_cast<std::uint64_t>(*duration),
                                                               std::move(status), call.reply()});

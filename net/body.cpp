@@ -88,13 +88,17 @@ void Validation::add(std::string_view where, std::string_view field, std::string
   if (!field.empty()) loc.push_back(json::value(field));
   e["loc"] = std::move(loc);
   e["msg"] = std::move(msg);
-  // Echo small inputs only: an oversize value should not come back in full.
-  if (input && (!input->is_string() || input->get_string().size() <= 256) && !input->is_object() && !input->is_array()) {
+  // Every error names its input, as pydantic's do (null when there is none: a query field
+  // that is missing, a body that is no JSON); an input longer than 256 characters (a string,
+  // or an object or list as JSON text) is left out rather than sent back in full.
+  if (!input) {
+    e["input"] = nullptr;
+  } else if (input->is_double() && !std::isfinite(input->get_double())) {
     // JSON has no infinities: one would serialise as the invalid token Infinity.
-    if (input->is_double() && !std::isfinite(input->get_double()))
-      e["input"] = input->get_double() > 0 ? "Infinity" : "-Infinity";
-    else
-      e["input"] = *input;
+    e["input"] = input->get_double() > 0 ? "Infinity" : "-Infinity";
+  } else if (input->is_string() ? code_points(input->get_string()) <= 256
+                                : !(input->is_object() || input->is_array()) || code_points(python_json(*input)) <= 256) {
+    e["input"] = *input;
   }
   errors_.push_back(std::move(e));
 }
@@ -164,7 +168,7 @@ void BodyReader::parse(const std::string& text) {
     return;
   }
   if (!doc_.is_object()) {
-    v_.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from");
+    v_.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", &doc_);
     return;
   }
   // Written back out, a body can grow (1e15 becomes 1000000000000000.0): a large one is
@@ -215,7 +219,7 @@ std::string BodyReader::required_string(std::string_view key, std::size_t min_ch
   if (!parsed()) return {};
   const json::value* v = find(key);
   if (!v) {
-    v_.add("body", key, "missing", "Field required");
+    v_.add("body", key, "missing", "Field required", &doc_);
     return {};
   }
   // An explicit null is no string (pydantic: string_type), not a missing field.
@@ -312,7 +316,7 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
-    if (required) v_.add("body", key, "missing", "Field required");
+    if (required) v_.add("body", key, "missing", "Field required", &doc_);
     return std::nullopt;
   }
   std::optional<std::int64_t> n;
@@ -346,7 +350,7 @@ std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool requi
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
-    if (required) v_.add("body", key, "missing", "Field required");
+    if (required) v_.add("body", key, "missing", "Field required", &doc_);
     return std::nullopt;
   }
   std::string text;
@@ -389,7 +393,7 @@ std::optional<json::object> BodyReader::optional_object(std::string_view key, bo
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
-    if (required) v_.add("body", key, "missing", "Field required");
+    if (required) v_.add("body", key, "missing", "Field required", &doc_);
     return std::nullopt;
   }
   if (!v->is_object()) {
@@ -423,7 +427,7 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
     out.push_back(std::move(s));
   }
   if (out.size() > max_items) {
-    v_.add("body", key, "too_long", "List should have at most " + std::to_string(max_items) + " items");
+    v_.add("body", key, "too_long", "List should have at most " + std::to_string(max_items) + " items", v);
     return std::nullopt;
   }
   if (out.empty()) return std::nullopt;

@@ -82,6 +82,10 @@ class BodyReader {
   std::optional<std::vector<std::string>> optional_string_list(
       std::string_view key, std::size_t max_items, std::size_t max_chars = std::numeric_limits<std::size_t>::max());
   Validation& validation() { return v_; }
+  // The body as parsed, and one of its fields as sent (null pointer when absent): the input
+  // of an error found after reading.
+  const json::value* document() const { return &doc_; }
+  const json::value* field(std::string_view key) const { return parsed() ? find(key) : nullptr; }
 
  private:
   void parse(const std::string& text);

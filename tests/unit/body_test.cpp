@@ -25,6 +25,36 @@ TEST(BodyReader, CollectsEveryErrorInTheReferenceShape) {
   EXPECT_EQ(v.response().status, 422);
 }
 
+// Every error carries pydantic's `input`: the value, the whole body for a missing field, null
+// where there is none; inputs over 256 characters (code points) are left out.
+TEST(BodyReader, EveryErrorNamesItsInput) {
+  auto details = [](const Validation& v) { return json::parse(v.response().body).at("detail").as_array(); };
+  Validation v;
+  BodyReader body(R"({"duration_ms": -1, "a": 1})", v);
+  body.integer("duration_ms", 1, 100, true);
+  body.required_string("workload_id", 1, 255);
+  v.add("query", "limit", "missing", "Field required");
+  const auto d = details(v);
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0].at("input"), json::value(-1));
+  EXPECT_EQ(d[1].at("input"), json::parse(R"({"duration_ms": -1, "a": 1})"));
+  EXPECT_TRUE(d[2].at("input").is_null());
+
+  std::string chars256, chars257;
+  for (int i = 0; i < 256; ++i) chars256 += "\xc3\xa9";
+  chars257 = chars256 + "\xc3\xa9";
+  Validation lengths;
+  BodyReader long_body("{\"a\":\"" + chars256 + "\",\"b\":\"" + chars257 + "\"}", lengths);
+  long_body.required_string("a", 1, 3);
+  long_body.required_string("b", 1, 3);
+  long_body.required_string("c", 1, 3);  // missing: the body, as JSON over 256 characters
+  const auto l = details(lengths);
+  ASSERT_EQ(l.size(), 3u);
+  EXPECT_EQ(l[0].at("input").as_string(), chars256);  // 256 characters (512 bytes): echoed
+  EXPECT_FALSE(l[1].as_object().contains("input"));
+  EXPECT_FALSE(l[2].as_object().contains("input"));
+}
+
 TEST(BodyReader, LengthsCountCodePoints) {
   Validation v;
   BodyReader body("{\"id\":\"\xc3\xa9\xc3\xa9\xc3\xa9\"}", v);  // three characters, six bytes
