@@ -81,7 +81,8 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
         spdlog::warn("bootstrap: skipping an entry of {}: {}", name, v.response().body);
         continue;
       }
-      if (!ids.insert(r.orchestrator_id).second || !addresses.insert(lower_ascii(r.address)).second) {
+      // Ids and addresses compared case-insensitively, as the reference skips duplicates.
+      if (!ids.insert(lower_ascii(r.orchestrator_id)).second || !addresses.insert(lower_ascii(r.address)).second) {
         spdlog::warn("bootstrap: skipping duplicate {} from {}", r.orchestrator_id, name);
         continue;
       }

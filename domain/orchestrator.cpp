@@ -32,19 +32,26 @@ bool cooldown_active(const json::object& rec, UnixMicros now) {
   return until && *until > now;
 }
 
-// services_up from a fresh push, if there is one.
-std::optional<std::int64_t> fresh_services_up(const json::object& rec, UnixMicros now, std::int64_t ttl_seconds) {
+// `data.summary.services_up` "is an int > 0", as Python tests it (isinstance(v, int) and
+// v > 0): true is an int there, and so is an integer of any size; a float is not.
+bool services_up(const json::object& data) {
+  auto summary = data.find("summary");
+  if (summary == data.end() || !summary->value().is_object()) return false;
+  auto up = summary->value().get_object().find("services_up");
+  if (up == summary->value().get_object().end()) return false;
+  const json::value& v = up->value();
+  return (v.is_bool() && v.get_bool()) || (v.is_int64() && v.get_int64() > 0) || (v.is_uint64() && v.get_uint64() > 0);
+}
+
+// Whether a fresh push reports services up; nullopt when there is no fresh push.
+std::optional<bool> fresh_push_up(const json::object& rec, UnixMicros now, std::int64_t ttl_seconds) {
   auto it = rec.find("forwarder_health");
   if (it == rec.end() || !it->value().is_object()) return std::nullopt;
   const auto& fh = it->value().get_object();
   auto reported = time_field(fh, "reported_at");
   if (!reported || now - *reported > ttl_seconds * kMicros) return std::nullopt;
   auto data = fh.find("data");
-  if (data == fh.end() || !data->value().is_object()) return std::int64_t{0};
-  auto summary = data->value().get_object().find("summary");
-  if (summary == data->value().get_object().end() || !summary->value().is_object()) return std::int64_t{0};
-  auto up = get_opt_int(summary->value().get_object(), "services_up");
-  return up.value_or(0);
+  return data != fh.end() && data->value().is_object() && services_up(data->value().get_object());
 }
 
 }  // namespace
@@ -98,22 +105,18 @@ void mark_denylisted(json::object& rec, std::optional<UnixMicros> contact) {
 
 void apply_health_push(json::object& rec, const std::string& source, const json::object& data, UnixMicros now) {
   rec["forwarder_health"] = json::object{{"source", source}, {"reported_at", stamp(now)}, {"data", data}};
-  auto summary = data.find("summary");
-  if (summary != data.end() && summary->value().is_object()) {
-    auto up = summary->value().get_object().find("services_up");
-    if (up != summary->value().get_object().end() && up->value().is_int64() && up->value().get_int64() > 0) {
-      rec["last_seen"] = stamp(now);
-      rec["last_contact_source"] = source;
-      // As the reference: last_healthy_at comes from a registration's services_healthy only.
-      if (auto ip = get_opt_string(data, "ip"); truthy(ip)) rec["last_seen_ip"] = *ip;
-    }
+  if (services_up(data)) {
+    rec["last_seen"] = stamp(now);
+    rec["last_contact_source"] = source;
+    // As the reference: last_healthy_at comes from a registration's services_healthy only.
+    if (auto ip = get_opt_string(data, "ip"); truthy(ip)) rec["last_seen_ip"] = *ip;
   }
 }
 
 bool is_eligible(const json::object& rec, const EligibilityContext& ctx) {
   if (get_bool(rec, "denylisted") || cooldown_active(rec, ctx.now) || !get_bool(rec, "is_top_100", true)) return false;
-  auto up = fresh_services_up(rec, ctx.now, ctx.health_ttl_seconds);
-  return !up || *up > 0;
+  auto up = fresh_push_up(rec, ctx.now, ctx.health_ttl_seconds);
+  return !up || *up;
 }
 
 json::object orchestrator_view(const json::object& rec, const SignedWei& balance, const ViewContext& ctx) {
@@ -142,9 +145,9 @@ json::object orchestrator_view(const json::object& rec, const SignedWei& balance
   // Activity: no sessions or leases exist yet, so a fresh push or recent contact decides.
   std::optional<std::string> reason;
   bool active = false;
-  if (auto up = fresh_services_up(rec, ctx.now, ctx.health_ttl_seconds)) {
+  if (auto up = fresh_push_up(rec, ctx.now, ctx.health_ttl_seconds)) {
     reason = "forwarder_health";
-    active = *up > 0;
+    active = *up;
   } else if (auto seen = time_field(rec, "last_seen");
              seen && ctx.now - *seen <= std::max<std::int64_t>(ctx.health_ttl_seconds, 300) * kMicros) {
     reason = "recent_contact";

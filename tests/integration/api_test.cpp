@@ -513,6 +513,20 @@ TEST_F(ApiTest, HealthPushDrivesEligibility) {
   EXPECT_EQ(view.at("last_contact_source").as_string(), "fw");
   EXPECT_EQ(post("/api/orchestrators/ghost/health", json::object{{"data", json::object{}}}).status, 404);
   EXPECT_EQ(post("/api/orchestrators/o1/health", json::object{{"source", "fw"}}).status, 422);
+  // "An int > 0" as Python tests it: true and integers past 64 bits count, a float or a
+  // numeric string does not.
+  for (const auto& [up, counts] : std::vector<std::pair<json::value, bool>>{{json::value(true), true},
+                                                                            {json::value(~std::uint64_t{0}), true},
+                                                                            {json::value(std::uint64_t{1} << 63), true},
+                                                                            {json::value(false), false},
+                                                                            {json::value(2.0), false},
+                                                                            {json::value("2"), false},
+                                                                            {json::value(-1), false}}) {
+    ASSERT_EQ(post("/api/orchestrators/o1/health", json::object{{"data", json::object{{"summary", json::object{{"services_up", up}}}}}}).status,
+              200);
+    EXPECT_EQ(get_json("/api/orchestrators/o1").at("eligible_for_payments").as_bool(), counts) << json::serialize(up);
+    EXPECT_EQ(get_json("/api/orchestrators/o1").at("active").as_bool(), counts) << json::serialize(up);
+  }
 }
 
 }  // namespace

@@ -59,6 +59,13 @@ TEST_F(SettingsTest, TheDefaultBootstrapFileRegistersInFileOrder) {
   json::array entries;
   int i = 0;
   for (const auto& id : ids) entries.push_back(json::object{{"orchestrator_id", id}, {"address", address_of(++i)}});
+  // Duplicates are skipped, ids and addresses compared whatever their case, as the reference does.
+  std::string upper_address = address_of(0xabc);
+  for (std::size_t k = 2; k < upper_address.size(); ++k) upper_address[k] = static_cast<char>(std::toupper(upper_address[k]));
+  entries.push_back(json::object{{"orchestrator_id", "O" + ids[0].substr(1)}, {"address", address_of(500)}});
+  entries.push_back(json::object{{"orchestrator_id", "fresh"}, {"address", address_of(0xabc)}});
+  entries.push_back(json::object{{"orchestrator_id", "FRESH-2"}, {"address", upper_address}});
+  ids.push_back("fresh");
   std::ofstream(data() + "/orchestrators.json") << json::serialize(entries);
   start_node();
   const auto view = get_json("/api/orchestrators");
