@@ -242,7 +242,7 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
           for (const auto& compiled : *routes) {
             std::vector<std::string> p;
             if (!match(compiled.parts, stripped_segments, p)) continue;
-            Response r{307, "application/json", "", {}};
+            Response r{307, "", "", {}};
             r.headers.push_back({"Location", location_quote(ctx->settings.root_path + stripped) + (query.empty() ? "" : "?" + query)});
             return timed(std::move(r));
           }

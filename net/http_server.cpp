@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <ctime>
 #include <iterator>
 #include <mutex>
 #include <shared_mutex>
@@ -80,6 +81,21 @@ struct HttpServer::Impl {
 namespace {
 
 const char* kJson = "application/json";
+
+// RFC 9110 §6.6.1: the Date field, an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"),
+// formatted once a second per thread.
+std::string_view http_date() {
+  thread_local std::time_t cached_second = -1;
+  thread_local char text[32];
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);  // "C" locale: English names
+    cached_second = now;
+  }
+  return text;
+}
 
 // The size of a parsed request header as sent (request line, fields, the empty line), bar
 // optional whitespace around field values.
@@ -471,9 +487,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     *out += std::to_string(status);
     *out += ' ';
     *out += http::obsolete_reason(static_cast<http::status>(status));
-    *out += "\r\nServer: lpops\r\nContent-Type: ";
-    *out += content_type;
+    *out += "\r\nServer: lpops\r\nDate: ";
+    *out += http_date();
     *out += "\r\n";
+    if (!content_type.empty()) {  // a response without a body (a redirect) names no type
+      *out += "Content-Type: ";
+      *out += content_type;
+      *out += "\r\n";
+    }
     for (const auto& h : headers) {
       if (h.name.find_first_of("\r\n:") != std::string::npos || h.value.find_first_of("\r\n") != std::string::npos) continue;
       *out += h.name;

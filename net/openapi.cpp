@@ -1,5 +1,6 @@
 // The OpenAPI 3.1 description, built from the route tables plus the schemas below.
 #include <map>
+#include <optional>
 
 #include "net/api.hpp"
 
@@ -106,11 +107,12 @@ json::object schemas() {
                                  {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
                                  {"notes", str(1024)},
                                  {"duration_ms", json::object{{"type", "integer"}, {"minimum", 1}, {"maximum", 86400000}}},
-                                 {"status", str(32)}},
+                                 {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}}}}},
                                 {"workload_id", "orchestrator_id", "duration_ms"});
   s["WorkloadTimeCreate"].as_object()["description"] =
       "artifact_hash or artifact_uri is required (non-empty); status defaults to verified and may not be null.";
-  s["WorkloadPatch"] = obj({{"status", str(32)}, {"notes", str(1024)}, {"tx_hash", str(128)}, {"artifact_uri", str(512)},
+  s["WorkloadPatch"] = obj({{"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected", nullptr}}}},
+                            {"notes", str(1024)}, {"tx_hash", str(128)}, {"artifact_uri", str(512)},
                             {"artifact_hash", str(256)}});
   s["Adjustment"] = obj({{"orchestrator_id", str(128, 1)}, {"amount_eth", json::object{{"type", json::array{"string", "number"}}, {"description", "signed, non-zero, at most 18 decimals"}}},
                          {"reason", str(256)}, {"reference_workload_id", str(256)}, {"notes", str(1024)},
@@ -151,7 +153,9 @@ json::object schemas() {
                       "same request answers again, with another request 409."},
       {"properties", json::object{{"payout_id", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern}}},
                                   {"orchestrator_id", str(128, 1)},
-                                  {"amount_eth", json::object{{"type", json::array{"string", "number"}}, {"description", "positive, at most 18 decimals"}}},
+                                  {"amount_eth", json::object{{"type", json::array{"string", "integer"}},
+                                                              {"description", "positive, at most 18 decimals; a JSON number with a "
+                                                                              "fraction or an exponent is refused (send a string)"}}},
                                   {"recipient", address}, {"notes", str(1024)}}},
       {"required", json::array{"orchestrator_id"}}};
   s["PayoutPost"] = obj({{"tx_hash", json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{64}$"}}},
@@ -173,9 +177,17 @@ json::object schemas() {
 
 struct Param {
   const char* name;
-  const char* type;
+  json::object schema;
   bool required = false;
 };
+
+json::object qstr() { return json::object{{"type", "string"}}; }
+// An integer query parameter and the range the node accepts (422 outside it).
+json::object qint(std::int64_t min, std::optional<std::int64_t> max = std::nullopt) {
+  json::object o{{"type", "integer"}, {"minimum", min}};
+  if (max) o["maximum"] = *max;
+  return o;
+}
 
 struct Io {
   const char* request = nullptr;
@@ -186,26 +198,28 @@ struct Io {
 
 std::map<std::string, Io> io_table() {
   std::map<std::string, Io> t;
+  // Empty is no filter; another value than these is 400 `Invalid status filter`.
+  const json::object workload_status_filter{{"enum", json::array{"", "pending", "verified", "paid", "rejected"}}};
   t["POST /api/orchestrators/register"] = {"Registration", ref("RegistrationResult"), {}};
   t["GET /api/orchestrators"] = {nullptr, obj({{"orchestrators", array_of(ref("Orchestrator"))}}), {}};
   t["GET /api/orchestrators/{orchestrator_id}"] = {nullptr, ref("Orchestrator"), {}};
-  t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", "integer"}}};
+  t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", qint(1, 365)}}};
   t["POST /api/orchestrators/{orchestrator_id}/health"] = {"HealthPush", obj({{"ok", json::object{{"type", "boolean"}}}}), {}};
   t["POST /api/orchestrators/{orchestrator_id}/credential/nonce"] = {nullptr, ref("CredentialNonce"), {}};
   t["POST /api/orchestrators/{orchestrator_id}/credential/token"] = {"CredentialTokenRequest", ref("CredentialToken"), {}};
   t["DELETE /api/orchestrators/{orchestrator_id}/credential/tokens"] = {
       nullptr, obj({{"orchestrator_id", str()}, {"revoked", json::object{{"type", "integer"}}}}), {}};
   t["GET /api/orchestrators/me"] = {nullptr, ref("Orchestrator"), {}};
-  t["GET /api/orchestrators/me/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", "integer"}}};
+  t["GET /api/orchestrators/me/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", qint(1, 365)}}};
   t["GET /api/orchestrators/bootstrap"] = {nullptr, obj({{"orchestrator_id", str()}, {"edge_config_url", nullable(str())},
                                                         {"edge_config_token", nullable(str())}}), {}};
-  t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
-  t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", "string"}}};
+  t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr()}}};
+  t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr()}}};
   t["POST /api/payouts"] = {"PayoutReserve", ref("Payout"), {},
                             {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern},
                                                               {"description", "the payout id when payout_id is not given"}}}}};
   t["GET /api/payouts"] = {nullptr, obj({{"payouts", array_of(ref("Payout"))}}),
-                           {{"orchestrator_id", "string"}, {"status", "string"}, {"limit", "integer"}}};
+                           {{"orchestrator_id", qstr()}, {"status", json::object{{"enum", json::array{"reserved", "posted", "voided"}}}}, {"limit", qint(1, 1000)}}};
   t["GET /api/payouts/{payout_id}"] = {nullptr, ref("Payout"), {}};
   t["POST /api/payouts/{payout_id}/post"] = {"PayoutPost", ref("Payout"), {}};
   t["POST /api/payouts/{payout_id}/void"] = {"PayoutVoid", ref("Payout"), {}};
@@ -213,14 +227,14 @@ std::map<std::string, Io> io_table() {
   t["POST /api/workloads"] = {"WorkloadCreate", ref("Workload"), {}};
   t["POST /api/workloads/time"] = {"WorkloadTimeCreate", ref("Workload"), {}};
   t["GET /api/workloads"] = {nullptr, obj({{"workloads", array_of(ref("Workload"))}}),
-                             {{"orchestrator_id", "string"}, {"status", "string"}, {"since", "string"}, {"until", "string"}, {"limit", "integer"}}};
-  t["GET /api/workloads/summary"] = {nullptr, ref("WorkloadSummary"), {{"since", "string"}, {"until", "string"}}};
+                             {{"orchestrator_id", qstr()}, {"status", workload_status_filter}, {"since", qstr()}, {"until", qstr()}, {"limit", qint(1, 500)}}};
+  t["GET /api/workloads/summary"] = {nullptr, ref("WorkloadSummary"), {{"since", qstr()}, {"until", qstr()}}};
   t["PATCH /api/workloads/{workload_id}"] = {"WorkloadPatch", ref("Workload"), {}};
   t["POST /api/ledger/adjustments"] = {
       "Adjustment", ref("AdjustmentResult"), {},
       {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", "^[!-~]{1,128}$"},
                                         {"description", "a repeat answers the first response; another body with it is 409"}}}}};
-  t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", "string"}, {"limit", "integer"}}};
+  t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", qstr()}, {"limit", qint(1, 1000)}}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
   json::object checkpoint = obj({{"schema", str()}, {"audit_address", str()}, {"chain_id", json::object{{"type", "integer"}}},
                                  {"contract_address", str()}, {"seq", json::object{{"type", "integer"}}}, {"head_hash", hash},
@@ -243,18 +257,18 @@ std::map<std::string, Io> io_table() {
                                              {"audit_head_hash", hash}, {"audit_merkle_root", hash},
                                              {"audit_checkpoint_head_hash", nullable(hash)},
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
-  t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", "integer"}, {"contract_address", "string"}}};
-  t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", "integer"}, {"before_seq", "integer"}}};
+  t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", qint(1)}, {"contract_address", qstr()}}};
+  t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", qint(1, 1000)}, {"before_seq", qint(1)}}};
   t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
-                              {{"event_id", "string", true}, {"chain_id", "integer"}, {"contract_address", "string"}}};
+                              {{"event_id", qstr(), true}, {"chain_id", qint(1)}, {"contract_address", qstr()}}};
   t[base + "/audit/consistency"] = {nullptr, obj({{"first", json::object{{"type", "integer"}}}, {"second", json::object{{"type", "integer"}}},
                                                   {"first_root", hash}, {"second_root", hash}, {"proof", array_of(hash)}}),
-                                    {{"first", "integer", true}, {"second", "integer", true}}};
+                                    {{"first", qint(0), true}, {"second", qint(0), true}}};
   t[base + "/log"] = {nullptr, obj({{"entries", array_of(wrapper)}}),
-                      {{"orchestrator_id", "string"}, {"since_seq", "integer"}, {"limit", "integer"}, {"order", "string"}}};
-  t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", "string", true}}};
+                      {{"orchestrator_id", qstr()}, {"since_seq", qint(0)}, {"limit", qint(1, 1000)}, {"order", json::object{{"enum", json::array{"asc", "desc"}}}}}};
+  t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", qstr(), true}}};
   t["GET /healthz"] = {nullptr, obj({{"status", json::object{{"const", "ok"}}}}), {}};
   t["GET /readyz"] = {nullptr, obj({{"status", json::object{{"enum", json::array{"ready", "starting", "draining"}}}},
                                     {"storage", str()}, {"rank_check", str()}, {"orchestrator_credentials", str()}}),
@@ -282,7 +296,7 @@ std::string build() {
     if (it != io.end()) {
       for (const Param& p : it->second.query)
         params.push_back(json::object{{"name", p.name}, {"in", "query"}, {"required", p.required},
-                                      {"schema", json::object{{"type", p.type}}}});
+                                      {"schema", p.schema}});
       for (const auto& [name, schema] : it->second.headers)
         params.push_back(json::object{{"name", name}, {"in", "header"}, {"schema", schema}});
       if (it->second.request)

@@ -306,6 +306,7 @@ TEST_F(ApiTest, TrailingSlashesRedirectAndNeverActOnAnotherId) {
     auto r = raw("PATCH", target, R"({"status":"verified"})");
     EXPECT_EQ(r.status, 307) << target << " " << r.body;
     EXPECT_EQ(r.header("Location"), "/api/workloads/zz") << target;
+    EXPECT_EQ(r.header("Content-Type"), "") << target;  // no body, no type
   }
   EXPECT_EQ(get_json("/api/orchestrators/o1").at("balance_eth").as_string(), "0");  // neither was verified
   auto listing = get("/api/workloads/?limit=1&orchestrator_id=o1");

@@ -17,6 +17,7 @@
 #include <set>
 #include <vector>
 #include <string>
+#include <ctime>
 #include <thread>
 
 #include "net/http_server.hpp"
@@ -137,6 +138,14 @@ TEST_F(HttpServerTest, AnswersWithHttp11FramingAndKeepsTheConnection) {
     EXPECT_EQ(r.substr(0, 17), "HTTP/1.1 200 OK\r\n") << r;
     EXPECT_NE(r.find("\r\nContent-Type: application/json\r\n"), std::string::npos) << r;
     EXPECT_NE(r.find("\r\nX-Seen: POST\r\n"), std::string::npos) << r;
+    // RFC 9110 §6.6.1: an IMF-fixdate, now.
+    const auto date = r.find("\r\nDate: ");
+    ASSERT_NE(date, std::string::npos) << r;
+    const std::string value = r.substr(date + 8, r.find("\r\n", date + 2) - date - 8);
+    std::tm tm{};
+    const char* end = ::strptime(value.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    ASSERT_TRUE(end != nullptr && *end == '\0') << value;
+    EXPECT_LE(std::abs(static_cast<long>(::timegm(&tm) - std::time(nullptr))), 2L) << value;
     EXPECT_NE(r.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"), std::string::npos) << r;
     EXPECT_EQ(r.find("Connection: close"), std::string::npos) << r;
     EXPECT_EQ(r.substr(r.size() - body.size()), body) << r;
