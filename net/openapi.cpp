@@ -172,6 +172,15 @@ json::object schemas() {
                                   {"entry", obj({{"orchestrator_id", str()}, {"recipient", str()}, {"balance_eth", eth()},
                                                  {"balance_wei", wei()}, {"orch_hash", hash}, {"leaf_hash", hash}})},
                                   {"proof", json::object{{"type", "array"}, {"items", hash}, {"description", "ledger-proof only; bottom-up"}}}}}};
+  // Answers carry every field of these (an absent value is null, never left out, as the
+  // reference writes them), so every field is required.
+  for (const char* name : {"RegistrationResult", "Orchestrator", "OrchestratorStats", "Workload", "AdjustmentResult", "LedgerEvent",
+                           "WorkloadSummary"}) {
+    auto& schema = s.at(name).as_object();
+    json::array all;
+    for (const auto& kv : schema.at("properties").as_object()) all.push_back(json::value(kv.key()));
+    schema["required"] = std::move(all);
+  }
   return s;
 }
 

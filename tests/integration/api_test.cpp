@@ -127,20 +127,34 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   EXPECT_TRUE(required("/api/transparency/tee-core/audit/proof", "event_id"));
   EXPECT_TRUE(required("/api/transparency/tee-core/receipt", "event_id"));
   EXPECT_FALSE(required("/api/workloads", "limit"));
-  // Every field a real answer has is described: the orchestrator view, stats and the summary.
-  register_orchestrator("o1", address_of(1));
-  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"},
-                                                     {"duration_ms", 60000}})
-                .status,
-            200);
+  // Every field a real answer has is described, and every field a schema requires is there.
+  auto registered = post("/api/orchestrators/register", json::object{{"orchestrator_id", "o1"}, {"address", address_of(1)}});
+  ASSERT_EQ(registered.status, 200);
+  auto credited = post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"},
+                                                          {"duration_ms", 60000}});
+  ASSERT_EQ(credited.status, 200);
+  auto adjusted = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-0.000001"}});
+  ASSERT_EQ(adjusted.status, 200) << adjusted.body;
   const auto& schemas = doc.at("components").at("schemas");
+  // Fields an answer has that its schema does not describe, and fields the schema requires
+  // that the answer lacks.
   auto undocumented = [](const json::value& answer, const json::value& schema) {
     std::string missing;
     for (const auto& kv : answer.as_object())
       if (!schema.at("properties").as_object().contains(kv.key())) missing += std::string(kv.key()) + " ";
+    if (const auto* required = schema.as_object().if_contains("required"))
+      for (const auto& name : required->as_array())
+        if (!answer.as_object().contains(name.as_string())) missing += "(required) " + std::string(name.as_string()) + " ";
     return missing;
   };
   EXPECT_EQ(undocumented(get_json("/api/orchestrators/o1"), schemas.at("Orchestrator")), "");
+  EXPECT_EQ(undocumented(parse_json(registered.body), schemas.at("RegistrationResult")), "");
+  EXPECT_EQ(undocumented(parse_json(credited.body), schemas.at("Workload")), "");
+  EXPECT_EQ(undocumented(get_json("/api/workloads").at("workloads").at(0), schemas.at("Workload")), "");
+  EXPECT_EQ(undocumented(parse_json(adjusted.body), schemas.at("AdjustmentResult")), "");
+  const auto events = get_json("/api/ledger/events");
+  ASSERT_EQ(events.at("events").as_array().size(), 2u);
+  for (const auto& e : events.at("events").as_array()) EXPECT_EQ(undocumented(e, schemas.at("LedgerEvent")), "");
   auto stats = get_json("/api/orchestrators/o1/stats?days=2");
   EXPECT_EQ(undocumented(stats, schemas.at("OrchestratorStats")), "");
   EXPECT_EQ(undocumented(stats.at("daily").at(0), schemas.at("OrchestratorStats").at("properties").at("daily").at("items")), "");
