@@ -45,7 +45,12 @@ caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::
   st.replica = std::make_unique<Book>(std::move(*replica));
   st.store = std::move(store);
   st.every_records = std::max<std::uint64_t>(every_records, 1);
-  st.interval = snapshot_interval(st.every_records, book_size(*st.replica));
+  // Measured from the book at the snapshot start-up began from, not the book now: with the
+  // replayed tail counted in both, a node restarted often would push its next snapshot away
+  // each time, and the tail replayed at start-up would grow without bound. Each replayed
+  // record added at most one workload or orchestrator.
+  const std::uint64_t size_now = book_size(*st.replica);
+  st.interval = snapshot_interval(st.every_records, size_now > replayed ? size_now - replayed : 0);
   st.records_since_snapshot = replayed;  // a node restarted often still snapshots
   st.actor_metrics = &metrics->actor("snapshotter");
   st.actor_metrics->live->Increment();

@@ -39,6 +39,7 @@ int replay(const ReplayOptions& o) {
                                          {"pending_wei", format_wei(a->pending_debits)}};
     }
     boost::json::object out{{"records", report->last_seq}, {"workloads", book.workload_count()}, {"balances", std::move(balances)}};
+    if (report->writer_running) out["node_running"] = true;  // the figures are as of `records`
     std::printf("%s\n", boost::json::serialize(out).c_str());
   } else {
     std::printf("%llu records, %zu workloads\n%-40s %-28s %s\n", static_cast<unsigned long long>(report->last_seq),

@@ -188,6 +188,32 @@ std::optional<std::string> repeated_event(LogVerifier& log, const std::function<
 
 Outcome verify_file(const VerifyOptions& o) {
   Outcome out;
+  // Checkpoints first: the given file, else checkpoints.jsonl next to the log. Read before
+  // the log, so that checking a live node's files never finds a checkpoint signed after the
+  // log was read (the log only grows; every checkpoint read covers entries already in it).
+  std::string cp_path = o.checkpoints_file;
+  if (cp_path.empty()) {
+    const auto slash = o.log_file.find_last_of('/');
+    cp_path = (slash == std::string::npos ? std::string(".") : o.log_file.substr(0, slash)) + "/checkpoints.jsonl";
+    if (!std::ifstream(cp_path)) cp_path.clear();
+  }
+  std::vector<std::string> cp_lines;
+  if (!cp_path.empty()) {
+    std::ifstream cps(cp_path, std::ios::binary);
+    if (!cps) return {2, "cannot read " + cp_path, {}};
+    std::string text((std::istreambuf_iterator<char>(cps)), std::istreambuf_iterator<char>());
+    // An unterminated last line is a checkpoint still being written (or torn): not one yet.
+    if (!text.empty() && text.back() != '\n') {
+      const std::size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
+      out.details["torn_checkpoint_bytes"] = text.size() - keep;
+      text.erase(keep);
+    }
+    for (std::size_t at = 0; at < text.size();) {
+      const std::size_t nl = text.find('\n', at);
+      cp_lines.push_back(text.substr(at, nl - at));
+      at = nl + 1;
+    }
+  }
   const int fd = ::open(o.log_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {2, "cannot read " + o.log_file, {}};
   struct stat st {};
@@ -263,21 +289,10 @@ Outcome verify_file(const VerifyOptions& o) {
   out.details["merkle_root"] = chain::to_hex(log.root());
   if (total < file_bytes) out.details["torn_tail_bytes"] = file_bytes - total;
 
-  // Checkpoints: the given file, else checkpoints.jsonl next to the log.
-  std::string cp_path = o.checkpoints_file;
-  if (cp_path.empty()) {
-    const auto slash = o.log_file.find_last_of('/');
-    cp_path = (slash == std::string::npos ? std::string(".") : o.log_file.substr(0, slash)) + "/checkpoints.jsonl";
-    if (!std::ifstream(cp_path)) cp_path.clear();
-  }
   std::optional<chain::Address> audit;
   std::optional<Checkpoint> latest;
   if (!cp_path.empty()) {
-    std::ifstream cps(cp_path);
-    if (!cps) return {2, "cannot read " + cp_path, {}};
     std::uint64_t count = 0, previous = 0;
-    std::vector<std::string> cp_lines;
-    for (std::string line; std::getline(cps, line);) cp_lines.push_back(std::move(line));
     while (!cp_lines.empty() && cp_lines.back().empty()) cp_lines.pop_back();  // blank lines at the end only
     for (const auto& line : cp_lines) {
       if (line.empty())

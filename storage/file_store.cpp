@@ -269,9 +269,29 @@ std::optional<std::string> FileStore::lock_directory() {
 
 std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& report, std::uint64_t& offset,
                                                             std::uint64_t& seq, Digest32& hash) {
-  std::ifstream in(snapshot_path(), std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // None written yet is the only silent case: a snapshot that is there but cannot be read
+  // (permissions, an I/O error, a directory in its place) is said, not taken for "none".
+  std::error_code status_ec;
+  const auto status = fs::status(snapshot_path(), status_ec);
+  if (status.type() == fs::file_type::not_found) return std::nullopt;
+  if (status_ec || status.type() != fs::file_type::regular) {
+    report.warnings.push_back("snapshot.json is not a readable file" +
+                              (status_ec ? ": " + status_ec.message() : std::string()) + "; replaying the whole journal");
+    return std::nullopt;
+  }
+  std::string text;
+  try {
+    std::ifstream in(snapshot_path(), std::ios::binary);
+    if (!in) {
+      report.warnings.push_back(errno_text("snapshot.json cannot be opened") + "; replaying the whole journal");
+      return std::nullopt;
+    }
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (in.bad()) throw std::runtime_error("I/O error");
+  } catch (const std::exception& e) {
+    report.warnings.push_back(std::string("snapshot.json cannot be read (") + e.what() + "); replaying the whole journal");
+    return std::nullopt;
+  }
   boost::system::error_code ec;
   auto v = parse_json(text, ec);
   if (ec || !v.is_object()) {
@@ -345,7 +365,21 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
 }
 
 Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, const RecordVisitor& visit) {
+  // Read-only inspection beside a running node (it holds the LOCK): what follows the last
+  // whole record may be a write in progress, not damage, so the scan ends there. Otherwise
+  // a shared lock keeps a node from starting (and cutting the tail) while it runs.
+  bool writer_running = false;
   if (options_.read_only) {
+    const std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
+    const int lfd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (lfd >= 0) {
+      if (::flock(lfd, LOCK_SH | LOCK_NB) == 0) {
+        lock_fd_ = lfd;
+      } else {
+        writer_running = errno == EWOULDBLOCK;
+        ::close(lfd);
+      }
+    }
     journal_fd_ = ::open(journal_path().c_str(), O_RDONLY | O_CLOEXEC);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
   } else {
@@ -387,6 +421,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       if (r) valid_after_failure = true;
       return !valid_after_failure;
     }
+    if (!r && writer_running) return false;  // the running node's write in progress, or damage: not judged
     if (!r) {
       failure = r.error();
     } else if (r->seq != seq + 1 || r->prev != hash) {
@@ -413,6 +448,18 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   if (visit_error) return Error{*visit_error};
   if (!scanned) return Error{errno_text("cannot read " + journal_path() + " (refusing to start)")};
   const std::uint64_t end = *scanned;
+  if (writer_running) {
+    report.writer_running = true;
+    report.warnings.push_back("a running node holds " + options_.data_dir + "/LOCK and is writing the journal: read up to seq " +
+                              std::to_string(seq) + "; what it wrote meanwhile is not included and the tail was not "
+                              "checked (stop the node to check the whole file)");
+    end_offset_ = end;
+    last_seq_ = seq;
+    index_.publish(seq);
+    report.last_seq = seq;
+    report.last_hash = hash;
+    return report;
+  }
 
   struct stat st {};
   if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};

@@ -26,6 +26,9 @@ struct RecoveryReport {
   std::string cut_reason;               // why, when cut_bytes > 0
   std::string cut_saved_to;             // the file the cut bytes were copied to
   std::vector<std::string> warnings;    // e.g. an unreadable snapshot that was ignored
+  // Read-only inspection of a journal a running node is writing: the records read end
+  // where the node's writing was at that moment; the tail was not checked.
+  bool writer_running = false;
 };
 
 // Called with the book state of a usable snapshot; an error makes recovery ignore the

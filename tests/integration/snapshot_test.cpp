@@ -1,5 +1,6 @@
 // Snapshots are written off the ledger's thread from a replica fed by durable journal
 // batches; a restart from snapshot + tail must give exactly what a full replay gives.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -116,12 +117,66 @@ TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
     ASSERT_EQ(node_->terminate(), 0);
   }
 
+  // A snapshot that is there but cannot be read (a directory in its place) is said, not
+  // taken for "none" or a reason to stop.
+  {
+    std::filesystem::remove(snapshot_path);
+    std::filesystem::create_directory(snapshot_path);
+    start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100000"}});
+    EXPECT_NE(node_->log().find("snapshot.json is not a readable file"), std::string::npos) << node_->log();
+    EXPECT_EQ(get("/api/balances").body, balances);
+    ASSERT_EQ(node_->terminate(), 0);
+    std::filesystem::remove(snapshot_path);
+  }
+
   auto replay = run_command({lpops_binary(), "replay", "--data-dir", dir_.str() + "/data", "--json"});
   ASSERT_EQ(replay.exit_code, 0) << replay.output;
   auto replayed = parse_json(replay.output.substr(replay.output.find('{')));
   auto live = parse_json(balances);
   for (const auto& b : live.at("balances").as_array())
     EXPECT_EQ(replayed.at("balances").at(b.at("orchestrator_id").as_string()).at("balance_wei"), b.at("balance_wei"));
+}
+
+// `lpops replay` and `lpops verify --log` beside a running node that is writing: what they
+// read ends where the node's writing was; a write in progress is never called damage, a
+// checkpoint signed meanwhile never a rollback.
+TEST_F(SnapshotTest, ReplayAndVerifyBesideAWritingNodeNeverReportDamage) {
+  start_node({{"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "50"}});
+  register_orchestrator("o1", address_of(1));
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w)
+    writers.emplace_back([&, w, port = node_->port()] {
+      HttpClient c("127.0.0.1", port, std::chrono::seconds(5));
+      for (int i = 0; i < 50000 && !stop.load(); ++i) {
+        auto r = c.request("POST", "/api/workloads/time",
+                           json::serialize(json::object{{"workload_id", "live-" + std::to_string(w) + "-" + std::to_string(i)},
+                                                        {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 1000}}));
+        if (r.status == 200) ++acknowledged;
+      }
+    });
+  const std::string data = dir_.str() + "/data";
+  for (int i = 0; i < 200 && !std::filesystem::exists(data + "/checkpoints.jsonl"); ++i)  // a signed checkpoint to check
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 10; ++i) {
+    auto replay = run_command({lpops_binary(), "replay", "--data-dir", data, "--json"});
+    EXPECT_EQ(replay.exit_code, 0) << replay.output;
+    EXPECT_NE(replay.output.find("a running node holds"), std::string::npos) << replay.output;
+    EXPECT_NE(replay.output.find("\"node_running\":true"), std::string::npos) << replay.output;
+    auto verify = run_command({lpops_binary(), "verify", "--json", "--log", data + "/audit.jsonl"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  }
+  stop = true;
+  for (auto& t : writers) t.join();
+  EXPECT_GT(acknowledged.load(), 0);
+  const auto balances = parse_json(get("/api/balances").body);
+  ASSERT_EQ(node_->terminate(), 0);
+  auto replay = run_command({lpops_binary(), "replay", "--data-dir", data, "--json"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  EXPECT_EQ(replay.output.find("node_running"), std::string::npos) << replay.output;
+  auto replayed = parse_json(replay.output.substr(replay.output.find('{')));
+  EXPECT_EQ(replayed.at("balances").at("o1").at("balance_wei"), balances.at("balances").at(0).at("balance_wei"));
 }
 
 // Damage behind the snapshot (records a start from the snapshot does not replay) is found by

@@ -287,8 +287,23 @@ TEST_F(DirectJournal, ReadOnlyInspectionStopsAtTheZeros) {
   ASSERT_TRUE(r.ok()) << r.error();
   EXPECT_EQ(n, 8u);
   EXPECT_EQ(r->cut_bytes, 0u);
-  EXPECT_TRUE(r->warnings.empty());
+  // The writer is open (it holds the LOCK): the inspection says it read a file being written.
+  EXPECT_TRUE(r->writer_running);
+  ASSERT_EQ(r->warnings.size(), 1u);
+  EXPECT_NE(r->warnings[0].find("a running node holds"), std::string::npos) << r->warnings[0];
   EXPECT_FALSE(inspector.direct_io());
+  // Closed, the same inspection checks the whole file and has nothing to say.
+  o.store.reset();
+  FileStore after(ro);
+  n = 0;
+  auto closed = after.recover(kNoSnapshot, [&](const ParsedRecord&) {
+    ++n;
+    return std::optional<std::string>{};
+  });
+  ASSERT_TRUE(closed.ok()) << closed.error();
+  EXPECT_EQ(n, 8u);
+  EXPECT_FALSE(closed->writer_running);
+  EXPECT_TRUE(closed->warnings.empty());
 }
 
 TEST_F(DirectJournal, OffMeansBufferedAppendsWithNoZeroedBlocks) {

@@ -130,5 +130,27 @@ TEST(Snapshotter, RecordsReplayedAtStartCountTowardsTheNextSnapshot) {
   EXPECT_EQ(store->seqs(), std::vector<std::uint64_t>{13});
 }
 
+// After a restart the interval is the book's size at the snapshot start-up began from, not
+// its size after the replayed tail: otherwise every restart pushed the next snapshot further
+// away and the tail replayed at start grew without bound.
+TEST(Snapshotter, AfterARestartTheIntervalIsTheBookAtTheLastSnapshot) {
+  const auto effects = growing_book_effects();
+  auto replica = std::make_shared<Book>();
+  for (std::uint64_t seq = 1; seq <= 60; ++seq) ASSERT_FALSE(replica->apply(effects[seq - 1], seq).has_value());
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto store = std::make_shared<SnapshotStore>();
+  // The snapshot was at seq 30 (a book of 30); 30 records were replayed on top of it.
+  auto snapshotter = sys.spawn<caf::detached>(snapshotter_actor, replica, std::static_pointer_cast<storage::RecordStore>(store),
+                                              std::make_shared<Metrics>(), std::uint64_t{10}, std::uint64_t{30});
+  SnapshotFeed feed;
+  feed.first_seq = 61;
+  feed.effects.assign(effects.begin() + 60, effects.begin() + 65);
+  caf::anon_send(snapshotter, std::move(feed));
+  for (int i = 0; i < 500 && store->seqs().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
+  EXPECT_EQ(store->seqs(), std::vector<std::uint64_t>{65});  // 35 records since seq 30, past the book's 30
+}
+
 }  // namespace
 }  // namespace lpops::actors
