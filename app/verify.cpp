@@ -202,11 +202,18 @@ Outcome verify_file(const VerifyOptions& o) {
     std::ifstream cps(cp_path, std::ios::binary);
     if (!cps) return {2, "cannot read " + cp_path, {}};
     std::string text((std::istreambuf_iterator<char>(cps)), std::istreambuf_iterator<char>());
-    // An unterminated last line is a checkpoint still being written (or torn): not one yet.
+    // An unterminated last line that is no JSON is a checkpoint still being written (or
+    // torn): not one yet. A whole one without its newline (a file saved by hand) counts.
     if (!text.empty() && text.back() != '\n') {
       const std::size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
-      out.details["torn_checkpoint_bytes"] = text.size() - keep;
-      text.erase(keep);
+      boost::system::error_code ec;
+      parse_json(std::string_view(text).substr(keep), ec);
+      if (ec) {
+        out.details["torn_checkpoint_bytes"] = text.size() - keep;
+        text.erase(keep);
+      } else {
+        text += '\n';
+      }
     }
     for (std::size_t at = 0; at < text.size();) {
       const std::size_t nl = text.find('\n', at);

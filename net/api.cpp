@@ -30,10 +30,11 @@ std::vector<std::string> split_path(std::string_view path) {
   return out;
 }
 
-// A path as the reference's framework writes it into a redirect's Location (Python's
-// urllib.parse.quote with Starlette's safe set): other bytes as %XX.
+// A decoded path written into a redirect's Location: the reference framework's safe set
+// (urllib.parse.quote), less the characters that would make the path mean another one (a
+// decoded '?', '#' or '%' goes out escaped, so `a%3Fb/` leads to `a%3Fb`, never to `a?b`).
 std::string location_quote(std::string_view path) {
-  static constexpr std::string_view kSafe = ":/%#?=@[]!$&'()*+,;_.-~";
+  static constexpr std::string_view kSafe = ":/=@[]!$&'()*+,;_.-~";
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(path.size());

@@ -80,6 +80,23 @@ std::string replace_invalid_utf8(std::string_view bytes) {
   return out;
 }
 
+namespace {
+
+// Whether an object or list is at most 256 characters as JSON text, without writing out a
+// large one whole (a missing field's input is the body, up to megabytes): past 1,024 bytes
+// it is over 256 characters whatever they are.
+bool short_json(const json::value& v) {
+  json::serializer sr;
+  sr.reset(&v);
+  char buf[1025];
+  const auto first = sr.read(buf, sizeof buf);
+  if (!sr.done()) return false;
+  (void)first;
+  return code_points(python_json(v)) <= 256;
+}
+
+}  // namespace
+
 void Validation::add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
                      const json::value* input) {
   json::object e;
@@ -97,7 +114,7 @@ void Validation::add(std::string_view where, std::string_view field, std::string
     // JSON has no infinities: one would serialise as the invalid token Infinity.
     e["input"] = input->get_double() > 0 ? "Infinity" : "-Infinity";
   } else if (input->is_string() ? code_points(input->get_string()) <= 256
-                                : !(input->is_object() || input->is_array()) || code_points(python_json(*input)) <= 256) {
+                                : !(input->is_object() || input->is_array()) || short_json(*input)) {
     e["input"] = *input;
   }
   errors_.push_back(std::move(e));

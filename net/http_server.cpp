@@ -242,6 +242,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     header_consumed_ = 0;
     header_section_.reset();
     begin_op();
+    request_begun_ = false;
     reading_ = true;
     parse_buffered();
   }
@@ -254,6 +255,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void parse_buffered() {
     // The watchdog cancelled the read as its bytes arrived: answer 408 (on_read), not read on.
     if (timed_out_) return read_done(asio::error::operation_aborted);
+    // A request's time runs from its first byte, not from when the connection went idle.
+    if (!request_begun_ && buffer_.size() > 0) {
+      request_begun_ = true;
+      op_started_ = Clock::now();
+    }
     // RFC 9112 §2.2: empty lines before a request line (some clients send a CRLF after a
     // POST body) are ignored.
     if (!parser_->got_some()) {
@@ -574,6 +580,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool op_pending_ = false;
   bool reading_ = false;          // a request read is pending
   bool timed_out_ = false;        // ... and was cancelled by the watchdog (408)
+  bool request_begun_ = false;    // ... and has had its first byte
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
   bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   std::size_t header_consumed_ = 0;  // header bytes the parser has taken of the request being read

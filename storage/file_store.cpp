@@ -421,7 +421,6 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       if (r) valid_after_failure = true;
       return !valid_after_failure;
     }
-    if (!r && writer_running) return false;  // the running node's write in progress, or damage: not judged
     if (!r) {
       failure = r.error();
     } else if (r->seq != seq + 1 || r->prev != hash) {
@@ -448,7 +447,9 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   if (visit_error) return Error{*visit_error};
   if (!scanned) return Error{errno_text("cannot read " + journal_path() + " (refusing to start)")};
   const std::uint64_t end = *scanned;
-  if (writer_running) {
+  // Beside a running node, only what follows the last whole line (zeros written ahead, a line
+  // still being written) can be its write in progress: a bad whole line is damage as always.
+  if (writer_running && !failure) {
     report.writer_running = true;
     report.warnings.push_back("a running node holds " + options_.data_dir + "/LOCK and is writing the journal: read up to seq " +
                               std::to_string(seq) + "; what it wrote meanwhile is not included and the tail was not "
@@ -468,7 +469,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   // follow the records (a crash in direct mode), the last non-NUL byte after them: a write
   // torn by the crash can leave some of its blocks on disk but not the ones before.
   std::uint64_t data_end = file_size;
-  if (nul_at < file_size) {
+  if (nul_at < file_size && !writer_running) {
     auto last = end_of_data(journal_fd_, nul_at, file_size);
     if (!last) return Error{errno_text("cannot read " + journal_path())};
     if (*last > nul_at + kTornWriteSpan)

@@ -329,6 +329,15 @@ TEST_F(ApiTest, TrailingSlashesRedirectAndNeverActOnAnotherId) {
   auto spaced = raw("PATCH", "/api/workloads/a%20%C3%A9/", "{}");
   EXPECT_EQ(spaced.status, 307);
   EXPECT_EQ(spaced.header("Location"), "/api/workloads/a%20%C3%A9");
+  // Decoded characters that would change what the path names go back escaped.
+  for (const auto& [target, location] : std::vector<std::pair<std::string, std::string>>{
+           {"/api/workloads/a%3Fb/", "/api/workloads/a%3Fb"},
+           {"/api/workloads/a%23b/", "/api/workloads/a%23b"},
+           {"/api/workloads/%2541/", "/api/workloads/%2541"}}) {
+    auto r = raw("PATCH", target, "{}");
+    EXPECT_EQ(r.status, 307) << target;
+    EXPECT_EQ(r.header("Location"), location) << target;
+  }
   EXPECT_EQ(raw("PATCH", "/api/workloads/a%2Fb", "{}").status, 404);  // a/b names no route
   EXPECT_EQ(get("/nothing/").status, 404);
   EXPECT_EQ(get("/healthz/").header("Location"), "/healthz");

@@ -195,6 +195,20 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   EXPECT_EQ(verify({"--log", log_, "--skip-log"}).exit_code, 2);                  // --skip-log is for --url
   EXPECT_EQ(verify({"--log", log_, "--audit-address", "0x1234"}).exit_code, 2);   // not an address
   EXPECT_EQ(verify({"--url", "http://127.0.0.1:1", "--checkpoints", checkpoints_}).exit_code, 2);
+  // A checkpoints file whose whole last line lacks its newline (saved by hand) still counts
+  // it; half a line is a checkpoint being written, left out and said.
+  std::ifstream cps_in(checkpoints_, std::ios::binary);
+  std::string cps((std::istreambuf_iterator<char>(cps_in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(cps.back(), '\n');
+  const std::string unterminated = dir_.str() + "/unterminated.jsonl";
+  std::ofstream(unterminated, std::ios::trunc) << cps.substr(0, cps.size() - 1);
+  auto whole = verify({"--log", log_, "--checkpoints", unterminated});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(parse_json(whole.output).at("checkpoint_seq").as_int64(), 31);
+  EXPECT_FALSE(parse_json(whole.output).as_object().contains("torn_checkpoint_bytes"));
+  std::ofstream(unterminated, std::ios::trunc) << cps.substr(0, cps.size() - 20);
+  auto torn = verify({"--log", log_, "--checkpoints", unterminated});
+  EXPECT_NE(torn.output.find("torn_checkpoint_bytes"), std::string::npos) << torn.output;
 }
 
 // A last line without its newline (a write in progress, or torn by a crash; start-up cuts it)

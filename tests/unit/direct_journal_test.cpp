@@ -3,7 +3,9 @@
 // a power cut leaves: the records, then zeroed blocks); a clean stop cuts the zeros off.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <thread>
@@ -292,6 +294,23 @@ TEST_F(DirectJournal, ReadOnlyInspectionStopsAtTheZeros) {
   ASSERT_EQ(r->warnings.size(), 1u);
   EXPECT_NE(r->warnings[0].find("a running node holds"), std::string::npos) << r->warnings[0];
   EXPECT_FALSE(inspector.direct_io());
+  // A damaged record among whole ones is damage beside a running writer too, never taken
+  // for its write in progress.
+  {
+    std::string text = read_file(journal());
+    std::size_t at = 0;
+    for (int line = 0; line < 3; ++line) at = text.find('\n', at) + 1;  // the fourth record
+    const std::size_t pad = text.find("xxx", at);
+    ASSERT_NE(pad, std::string::npos);
+    const int fd = ::open(journal().c_str(), O_WRONLY);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::pwrite(fd, "y", 1, static_cast<off_t>(pad)), 1);
+    FileStore damaged_view(ro);
+    auto damaged = damaged_view.recover(kNoSnapshot, [](const ParsedRecord&) { return std::optional<std::string>{}; });
+    EXPECT_FALSE(damaged.ok());
+    ASSERT_EQ(::pwrite(fd, "x", 1, static_cast<off_t>(pad)), 1);
+    ::close(fd);
+  }
   // Closed, the same inspection checks the whole file and has nothing to say.
   o.store.reset();
   FileStore after(ro);

@@ -500,6 +500,15 @@ TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosedAfterTheTimeout) {
     EXPECT_TRUE(stalled.closed_within(5s));
   }
 
+  // The time runs from a request's first byte: idle for most of the timeout, then a request
+  // that takes half of it to arrive, is answered.
+  Client late(port_);
+  std::this_thread::sleep_for(700ms);
+  late.send("POST /echo HTTP/1.1\r\nHost: x\r\n");
+  std::this_thread::sleep_for(500ms);
+  late.send("Content-Length: 1\r\n\r\n5");
+  EXPECT_EQ(late.response().substr(0, 15), "HTTP/1.1 200 OK");
+
   Client busy(port_);  // a connection that keeps talking stays open past the timeout
   for (int i = 0; i < 4; ++i) {
     busy.send(post("2"));
