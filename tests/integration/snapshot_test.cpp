@@ -157,8 +157,12 @@ TEST_F(SnapshotTest, ReplayAndVerifyBesideAWritingNodeNeverReportDamage) {
       }
     });
   const std::string data = dir_.str() + "/data";
-  for (int i = 0; i < 200 && !std::filesystem::exists(data + "/checkpoints.jsonl"); ++i)  // a signed checkpoint to check
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto checkpointed = [&] {
+    const auto status = parse_json(get("/api/transparency/tee-core/audit/status").body);
+    return status.is_object() && status.at("audit_checkpoint_seq").as_int64() > 0;
+  };
+  for (int i = 0; i < 500 && !checkpointed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(checkpointed()) << "no signed checkpoint to check";
   for (int i = 0; i < 10; ++i) {
     auto replay = run_command({lpops_binary(), "replay", "--data-dir", data, "--json"});
     EXPECT_EQ(replay.exit_code, 0) << replay.output;
