@@ -1,11 +1,24 @@
 #include "domain/digest.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <memory>
 
 namespace lpops {
+namespace {
+
+// OpenSSL's own clean-up at exit deletes its per-thread key while threads that hashed may
+// still be on their way out (an actor thread that has reported itself done): their error
+// state (904 bytes each) is then lost, not freed. The process is ending, so the memory goes
+// with it either way; without that clean-up, a thread still running keeps its state
+// reachable and one that has ended has freed it. Asked for before any other use of OpenSSL
+// (the first initialisation decides; Asio's SSL support initialises OpenSSL from a static
+// object), hence a constructor that runs before the C++ static objects.
+__attribute__((constructor(101))) void openssl_without_atexit_cleanup() { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr); }
+
+}  // namespace
 
 Digest32 sha256(std::string_view data) {
   Digest32 out{};
