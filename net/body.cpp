@@ -89,10 +89,8 @@ bool short_json(const json::value& v) {
   json::serializer sr;
   sr.reset(&v);
   char buf[1025];
-  const auto first = sr.read(buf, sizeof buf);
-  if (!sr.done()) return false;
-  (void)first;
-  return code_points(python_json(v)) <= 256;
+  sr.read(buf, sizeof buf);
+  return sr.done() && code_points(python_json(v)) <= 256;
 }
 
 }  // namespace

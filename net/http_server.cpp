@@ -215,7 +215,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         // A request begun and not finished in time is answered 408 (RFC 9110 §15.5.9) once
         // its pending read is cancelled (on_read); an idle connection or a stalled write is
         // closed.
-        if (self->reading_ && !self->timed_out_ && (self->parser_->got_some() || self->buffer_.size() > 0)) {
+        if (self->reading_ && self->request_begun_ && !self->timed_out_) {
           self->timed_out_ = true;
           self->watchdog_armed_ = false;  // re-armed for the answer
           beast::error_code ignored;

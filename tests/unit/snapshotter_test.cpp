@@ -109,47 +109,42 @@ TEST(Snapshotter, KeepsWritingSnapshotsWhileTheBookGrows) {
   EXPECT_TRUE(store->last_text() == at80.snapshot_text()) << "the last snapshot is not the book at seq 80";
 }
 
-// The records replayed at start-up count towards the next snapshot: a node that restarts
-// more often than every interval still writes one (its replay stays bounded).
-TEST(Snapshotter, RecordsReplayedAtStartCountTowardsTheNextSnapshot) {
+// A snapshotter started on the book at seq `recovered` (of which `replayed` records came after
+// the snapshot start-up began from), fed records recovered+1 .. recovered+5: the seqs of the
+// snapshots it writes.
+std::vector<std::uint64_t> snapshots_after_restart(std::uint64_t recovered, std::uint64_t replayed) {
   const auto effects = growing_book_effects();
   auto replica = std::make_shared<Book>();
-  for (std::uint64_t seq = 1; seq <= 8; ++seq) ASSERT_FALSE(replica->apply(effects[seq - 1], seq).has_value());
+  for (std::uint64_t seq = 1; seq <= recovered; ++seq) EXPECT_FALSE(replica->apply(effects[seq - 1], seq).has_value());
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   auto store = std::make_shared<SnapshotStore>();
-  // No snapshot yet: all 8 records were replayed at start.
   auto snapshotter = sys.spawn<caf::detached>(snapshotter_actor, replica, std::static_pointer_cast<storage::RecordStore>(store),
-                                              std::make_shared<Metrics>(), std::uint64_t{10}, std::uint64_t{8});
+                                              std::make_shared<Metrics>(), std::uint64_t{10}, replayed);
   SnapshotFeed feed;
-  feed.first_seq = 9;
-  feed.effects.assign(effects.begin() + 8, effects.begin() + 13);
+  feed.first_seq = recovered + 1;
+  feed.effects.assign(effects.begin() + static_cast<std::ptrdiff_t>(recovered),
+                      effects.begin() + static_cast<std::ptrdiff_t>(recovered + 5));
   caf::anon_send(snapshotter, std::move(feed));
   for (int i = 0; i < 500 && store->seqs().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
-  EXPECT_EQ(store->seqs(), std::vector<std::uint64_t>{13});
+  return store->seqs();
+}
+
+// The records replayed at start-up count towards the next snapshot: a node that restarts
+// more often than every interval still writes one (its replay stays bounded).
+TEST(Snapshotter, RecordsReplayedAtStartCountTowardsTheNextSnapshot) {
+  // No snapshot yet: all 8 records were replayed at start.
+  EXPECT_EQ(snapshots_after_restart(8, 8), std::vector<std::uint64_t>{13});
 }
 
 // After a restart the interval is the book's size at the snapshot start-up began from, not
 // its size after the replayed tail: otherwise every restart pushed the next snapshot further
 // away and the tail replayed at start grew without bound.
 TEST(Snapshotter, AfterARestartTheIntervalIsTheBookAtTheLastSnapshot) {
-  const auto effects = growing_book_effects();
-  auto replica = std::make_shared<Book>();
-  for (std::uint64_t seq = 1; seq <= 60; ++seq) ASSERT_FALSE(replica->apply(effects[seq - 1], seq).has_value());
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
-  auto store = std::make_shared<SnapshotStore>();
-  // The snapshot was at seq 30 (a book of 30); 30 records were replayed on top of it.
-  auto snapshotter = sys.spawn<caf::detached>(snapshotter_actor, replica, std::static_pointer_cast<storage::RecordStore>(store),
-                                              std::make_shared<Metrics>(), std::uint64_t{10}, std::uint64_t{30});
-  SnapshotFeed feed;
-  feed.first_seq = 61;
-  feed.effects.assign(effects.begin() + 60, effects.begin() + 65);
-  caf::anon_send(snapshotter, std::move(feed));
-  for (int i = 0; i < 500 && store->seqs().empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
-  EXPECT_EQ(store->seqs(), std::vector<std::uint64_t>{65});  // 35 records since seq 30, past the book's 30
+  // The snapshot was at seq 30 (a book of 30); 30 records were replayed on top of it. 35
+  // records since seq 30 are past the book's 30.
+  EXPECT_EQ(snapshots_after_restart(60, 30), std::vector<std::uint64_t>{65});
 }
 
 }  // namespace
