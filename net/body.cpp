@@ -331,7 +331,9 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
-    if (required) v_.add("body", key, "missing", "Field required", &doc_);
+    // An explicit null in a required field is the wrong type, as pydantic reports it.
+    if (required && v) v_.add("body", key, "int_type", "Input should be a valid integer", v);
+    else if (required) v_.add("body", key, "missing", "Field required", &doc_);
     return std::nullopt;
   }
   std::optional<std::int64_t> n;
@@ -365,7 +367,9 @@ std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool requi
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
-    if (required) v_.add("body", key, "missing", "Field required", &doc_);
+    if (required && v)
+      v_.add("body", key, "decimal_type", "Decimal input should be an integer, float, string or Decimal object", v);
+    else if (required) v_.add("body", key, "missing", "Field required", &doc_);
     return std::nullopt;
   }
   std::string text;
@@ -408,7 +412,8 @@ std::optional<json::object> BodyReader::optional_object(std::string_view key, bo
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
-    if (required) v_.add("body", key, "missing", "Field required", &doc_);
+    if (required && v) v_.add("body", key, "dict_type", "Input should be a valid dictionary", v);
+    else if (required) v_.add("body", key, "missing", "Field required", &doc_);
     return std::nullopt;
   }
   if (!v->is_object()) {

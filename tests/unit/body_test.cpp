@@ -55,6 +55,29 @@ TEST(BodyReader, EveryErrorNamesItsInput) {
   EXPECT_FALSE(l[2].as_object().contains("input"));
 }
 
+
+// A required field sent as null is there, with the wrong type (pydantic: int_type, decimal_type,
+// dict_type, string_type with input null), not missing; an optional one is simply absent.
+TEST(BodyReader, NullInARequiredFieldIsItsTypeError) {
+  Validation v;
+  BodyReader body(R"({"n": null, "amount": null, "data": null, "s": null, "m": null, "o": null})", v);
+  EXPECT_FALSE(body.integer("n", 1, 100, true));
+  EXPECT_FALSE(body.eth_amount("amount", true));
+  EXPECT_FALSE(body.optional_object("data", true));
+  EXPECT_TRUE(body.required_string("s", 1, 10).empty());
+  EXPECT_FALSE(body.integer("m", 1, 100, false));
+  EXPECT_FALSE(body.optional_object("o", false));
+  EXPECT_FALSE(body.integer("absent", 1, 100, true));
+  const auto d = json::parse(v.response().body).at("detail").as_array();
+  ASSERT_EQ(d.size(), 5u);
+  const char* types[] = {"int_type", "decimal_type", "dict_type", "string_type"};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(d[i].at("type").as_string(), types[i]);
+    EXPECT_TRUE(d[i].at("input").is_null());
+  }
+  EXPECT_EQ(d[4].at("type").as_string(), "missing");
+  EXPECT_EQ(d[4].at("loc").as_array()[1].as_string(), "absent");
+}
 TEST(BodyReader, LengthsCountCodePoints) {
   Validation v;
   BodyReader body("{\"id\":\"\xc3\xa9\xc3\xa9\xc3\xa9\"}", v);  // three characters, six bytes
