@@ -199,7 +199,11 @@ int serve(const ServeOptions& o) {
   server_options.max_buffered_body_bytes = settings.max_buffered_body_bytes;
   server_options.max_connections = connection_cap(server_options.max_connections);
   server_options.on_refused = [metrics](int status) { metrics->count_http("unrouted", status); };
+  server_options.screen = net::make_api_screen(ctx);
   auto server = std::make_unique<net::HttpServer>(server_options, net::make_api_handler(ctx));
+  // The server keeps its own copy: this one would hold the API context (and through it the
+  // actors) past the server's end, and the actor system waits for them at exit.
+  server_options.screen = nullptr;
   std::uint16_t port;
   try {
     port = server->start();

@@ -187,26 +187,37 @@ std::vector<const Route*> all_routes() {
   return out;
 }
 
-Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
-  auto routes = std::make_shared<std::vector<CompiledRoute>>();
-  for (const Route* r : all_routes()) routes->push_back({r, split_path(r->pattern)});
-  return [ctx, routes](Request&& request, Responder respond) {
-    const auto start = std::chrono::steady_clock::now();
+namespace {
+
+// Where a request goes, decided from its method, target and the node's readiness alone: a
+// route with its parameters, or the answer for a request that has none (404, 307, 405, 503).
+struct Routed {
+  const Route* route = nullptr;
+  std::vector<std::string> params;
+  std::string path, query, name;
+  std::optional<Response> answer;
+};
+
+class Router {
+ public:
+  Router() {
+    for (const Route* r : all_routes()) routes_.push_back({r, split_path(r->pattern)});
+  }
+
+  Routed route(const ApiContext& ctx, const Request& request) const {
+    Routed out;
     std::string_view target = request.target;
     std::string_view raw_path = target.substr(0, target.find('?'));
-    std::string query = target.size() > raw_path.size() ? std::string(target.substr(raw_path.size() + 1)) : "";
-    std::string path;
+    out.query = target.size() > raw_path.size() ? std::string(target.substr(raw_path.size() + 1)) : "";
     // Decoded as the reference decodes it: a '%' that starts no escape is text, and bytes
     // that are not UTF-8 become U+FFFD (so an id taken from the path is valid text wherever
     // it is echoed or stored).
-    path = percent_decode(raw_path, false);
-    auto segments = split_path(path);
+    out.path = percent_decode(raw_path, false);
+    auto segments = split_path(out.path);
 
-    const Route* found = nullptr;
     bool path_known = false;
     std::string allowed;  // the path's methods, for a 405's Allow header (RFC 9110 §15.5.6)
-    std::vector<std::string> params;
-    for (const auto& compiled : *routes) {
+    for (const auto& compiled : routes_) {
       std::vector<std::string> p;
       if (!match(compiled.parts, segments, p)) continue;
       path_known = true;
@@ -219,59 +230,93 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
       // HEAD is GET without the body (the server leaves the body out; Content-Length stays).
       const bool head_as_get = request.method == "HEAD" && std::string_view(compiled.route->method) == "GET";
       if (request.method == compiled.route->method || head_as_get) {
-        found = compiled.route;
-        params = std::move(p);
+        out.route = compiled.route;
+        out.params = std::move(p);
         break;
       }
     }
-    std::string route_name = found ? std::string(found->method) + " " + found->pattern : "unmatched";
-    auto metrics = ctx->metrics;
-    Responder timed([metrics, route_name, start, respond](Response resp) {
-      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      metrics->observe_http(route_name, resp.status, seconds);
-      respond(std::move(resp));
-    });
-    if (!found) {
+    out.name = out.route ? std::string(out.route->method) + " " + out.route->pattern : "unmatched";
+    if (!out.route) {
       if (!path_known) {
         // The reference's framework answers a path with trailing slashes that names a route
         // without them with a 307 to that path (never acting on it: `PATCH
         // /api/workloads/zz%2F` does not patch workload `zz`).
-        std::string stripped = path;
+        std::string stripped = out.path;
         while (!stripped.empty() && stripped.back() == '/') stripped.pop_back();
-        if (stripped.size() < path.size() && !stripped.empty()) {
+        if (stripped.size() < out.path.size() && !stripped.empty()) {
           const auto stripped_segments = split_path(stripped);
-          for (const auto& compiled : *routes) {
+          for (const auto& compiled : routes_) {
             std::vector<std::string> p;
             if (!match(compiled.parts, stripped_segments, p)) continue;
             Response r{307, "", "", {}};
-            r.headers.push_back({"Location", location_quote(ctx->settings.root_path + stripped) + (query.empty() ? "" : "?" + query)});
-            return timed(std::move(r));
+            r.headers.push_back(
+                {"Location", location_quote(ctx.settings.root_path + stripped) + (out.query.empty() ? "" : "?" + out.query)});
+            out.answer = std::move(r);
+            return out;
           }
         }
-        return timed(detail_response(404, "Not Found"));
+        out.answer = detail_response(404, "Not Found");
+        return out;
       }
       Response r = detail_response(405, "Method Not Allowed");
       r.headers.push_back({"Allow", allowed});
-      timed(std::move(r));
-      return;
+      out.answer = std::move(r);
+      return out;
     }
-    if (!found->before_ready && !ctx->ready.load()) {
+    if (!out.route->before_ready && !ctx.ready.load()) {
       Response r = detail_response(503, "Starting: the ledger is being recovered; retry shortly");
       r.headers.push_back({"Retry-After", "1"});
-      timed(std::move(r));
-      return;
+      out.answer = std::move(r);
     }
-    Call call{std::move(request), std::move(path), std::move(query), std::move(params), timed, ctx.get()};
-    if (auto denied = check_access(call, found->access)) {
+    return out;
+  }
+
+ private:
+  std::vector<CompiledRoute> routes_;
+};
+
+}  // namespace
+
+Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
+  auto router = std::make_shared<const Router>();
+  return [ctx, router](Request&& request, Responder respond) {
+    const auto start = std::chrono::steady_clock::now();
+    Routed routed = router->route(*ctx, request);
+    auto metrics = ctx->metrics;
+    Responder timed([metrics, route_name = routed.name, start, respond](Response resp) {
+      double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      metrics->observe_http(route_name, resp.status, seconds);
+      respond(std::move(resp));
+    });
+    if (routed.answer) return timed(std::move(*routed.answer));
+    Call call{std::move(request), std::move(routed.path), std::move(routed.query), std::move(routed.params), timed, ctx.get()};
+    if (auto denied = check_access(call, routed.route->access)) {
       timed(std::move(*denied));
       return;
     }
     try {
-      found->fn(call);
+      routed.route->fn(call);
     } catch (const std::exception& e) {
-      spdlog::error("{} failed: {}", route_name, e.what());
+      spdlog::error("{} failed: {}", routed.name, e.what());
       timed(detail_response(500, "Internal server error"));
     }
+  };
+}
+
+Screen make_api_screen(std::shared_ptr<ApiContext> ctx) {
+  auto router = std::make_shared<const Router>();
+  return [ctx, router](const Request& head) {
+    Screening out;
+    Routed routed = router->route(*ctx, head);
+    Call call{head, std::move(routed.path), std::move(routed.query), std::move(routed.params), Responder(), ctx.get()};
+    if (!routed.answer) routed.answer = check_access(call, routed.route->access);
+    if (routed.answer) {
+      ctx->metrics->observe_http(routed.name, routed.answer->status, 0.0);
+      out.answer = std::move(routed.answer);
+    } else {
+      out.client = call.client_ip();
+    }
+    return out;
   };
 }
 

@@ -35,6 +35,9 @@ struct ApiContext {
 };
 
 Handler make_api_handler(std::shared_ptr<ApiContext> ctx);
+// The answers make_api_handler would give whatever the body (404, 307, 405, 503 while
+// recovering, 400/401/404 for credentials), for the server to give before reading a body.
+Screen make_api_screen(std::shared_ptr<ApiContext> ctx);
 
 // --- shared by the route files ---
 // orchestrator: an orchestrator token (Authorization: Bearer, else X-Orchestrator-Token) must

@@ -61,6 +61,9 @@ struct HttpServer::Impl {
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> buffered_body_bytes{0};  // reserved by requests being read or answered
+  // Of those, what each client has reserved for bodies still arriving (see reserve_body).
+  std::mutex client_bodies_mutex;
+  std::unordered_map<std::string, std::size_t> client_bodies;
   std::atomic<bool> draining{false};
   bool running = false;
   // Late replies (after a drain timeout) must not post to destroyed io_contexts.
@@ -239,6 +242,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     parser_->body_limit(server_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     continue_checked_ = false;
+    client_.clear();
+    early_.reset();
     header_consumed_ = 0;
     header_section_.reset();
     begin_op();
@@ -287,7 +292,22 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
           for (const auto& f : parser_->get())
             header_section_->emplace_back(std::string(f.name_string()), std::string(f.value()));
         }
-        if (!reserve_body()) return read_done(asio::error::no_buffer_space);
+        // A body still on its way: a request the handler would refuse whatever its body is
+        // answered now, without waiting for the body or holding memory for it; the rest
+        // counts against its client's share.
+        const bool arriving = body_arriving();
+        if (arriving && server_->options.screen) {
+          Screening screening = server_->options.screen(head_of(parser_->get()));
+          if (screening.answer) {
+            early_ = std::move(screening.answer);
+            return read_done({});
+          }
+          client_ = std::move(screening.client);
+        }
+        if (const auto refused = reserve_body(arriving); !refused.empty()) {
+          refused_reason_ = refused;
+          return read_done(asio::error::no_buffer_space);
+        }
         parser_->eager(true);
       }
       if (ec == http::error::need_more) break;
@@ -352,20 +372,65 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     return sent <= 0 || static_cast<std::size_t>(sent) == kContinue.size();
   }
 
-  // The body's share of the server-wide budget, from its header until its response is written.
-  bool reserve_body() {
+  // Whether the request has a body that is not all in the buffer yet (its header just parsed).
+  bool body_arriving() const {
+    if (parser_->is_done()) return false;
+    if (parser_->chunked()) return true;
+    const auto length = parser_->content_length();
+    return length && *length > buffer_.size();
+  }
+
+  // The request as far as its header goes, for the server's screen.
+  Request head_of(const http::request<http::string_body>& msg) const {
+    Request head;
+    head.method = std::string(msg.method_string());
+    head.target = origin_form(msg.target());
+    for (const auto& field : msg) head.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    head.peer_ip = peer_ip_;
+    return head;
+  }
+
+  // The body's share of the server-wide budget, from its header until its response is
+  // written; a body still arriving also counts against its client's share. Empty: reserved;
+  // otherwise why not.
+  std::string reserve_body(bool arriving) {
     const auto length = parser_->content_length();
     const std::size_t want = length ? static_cast<std::size_t>(std::min<std::uint64_t>(*length, server_->options.max_body_bytes))
                                     : parser_->chunked() ? server_->options.max_body_bytes : 0;
-    if (want == 0) return true;
+    if (want == 0) return {};
+    if (arriving) {
+      std::lock_guard lock(server_->client_bodies_mutex);
+      auto& held = server_->client_bodies[client_.empty() ? peer_ip_ : client_];
+      if (held + want > server_->options.max_buffered_body_bytes_per_client()) {
+        if (held == 0) server_->client_bodies.erase(client_.empty() ? peer_ip_ : client_);
+        return "Too many request bodies in flight from this client; retry shortly";
+      }
+      held += want;
+      client_reserved_ = want;
+      if (client_.empty()) client_ = peer_ip_;
+    }
     std::size_t now = server_->buffered_body_bytes.load();
     do {
-      if (now + want > server_->options.max_buffered_body_bytes) return false;
+      if (now + want > server_->options.max_buffered_body_bytes) {
+        release_client();
+        return "Too many request bodies in flight; retry shortly";
+      }
     } while (!server_->buffered_body_bytes.compare_exchange_weak(now, now + want));
     reserved_ += want;
-    return true;
+    return {};
   }
-  void release_body() { server_->buffered_body_bytes -= std::exchange(reserved_, 0); }
+  void release_client() {
+    if (client_reserved_ == 0) return;
+    std::lock_guard lock(server_->client_bodies_mutex);
+    auto it = server_->client_bodies.find(client_);
+    if (it != server_->client_bodies.end() && (it->second -= std::min(it->second, client_reserved_)) == 0)
+      server_->client_bodies.erase(it);
+    client_reserved_ = 0;
+  }
+  void release_body() {
+    server_->buffered_body_bytes -= std::exchange(reserved_, 0);
+    release_client();
+  }
 
   void on_read(beast::error_code ec) {
     // Counted in flight when the drain began (its bytes were arriving): every way out of
@@ -395,8 +460,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (ec == http::error::buffer_overflow)
       return reject(http::status::bad_request, "{\"detail\":\"Chunk size line or trailer fields too long\"}", counted);
     if (ec == asio::error::no_buffer_space)
-      return reject(http::status::service_unavailable,
-                    "{\"detail\":\"Too many request bodies in flight; retry shortly\"}", counted, {{"Retry-After", "1"}});
+      return reject(http::status::service_unavailable, "{\"detail\":\"" + std::exchange(refused_reason_, {}) + "\"}", counted,
+                    {{"Retry-After", "1"}});
+    if (early_) {
+      // Answered from the header (screen): the body is not read; the connection closes after
+      // the answer (what the client still sends is dropped, linger_close).
+      Response r = std::move(*early_);
+      early_.reset();
+      const auto& msg = parser_->get();
+      head_ = msg.method() == http::verb::head;
+      http10_ = msg.version() < 11;
+      if (!counted) ++server_->in_flight;
+      return send(r.status, r.content_type, r.headers, r.body, false, true);
+    }
     if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
     auto& msg = parser_->get();
@@ -587,6 +663,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // A chunked request's header section, as it came (its trailer fields are not in it).
   std::optional<std::vector<std::pair<std::string, std::string>>> header_section_;
   std::size_t reserved_ = 0;                // this request's share of buffered_body_bytes
+  std::size_t client_reserved_ = 0;         // ... counted against client_ too (a body still arriving)
+  std::string client_;                      // the client of the request being read (from the screen)
+  std::string refused_reason_;              // why its body had no room (503)
+  std::optional<Response> early_;           // its answer, given from its header (screen)
   Clock::time_point op_started_{};
 };
 

@@ -1,11 +1,13 @@
 #pragma once
 // Transport-neutral HTTP request/response types. Route handlers see only these, so
 // that Beast stays inside net/http_server.cpp (one slow-to-compile translation unit).
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string_view>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +60,16 @@ class Responder {
 // from another thread (e.g. by an actor once the journal is durable).
 using Handler = std::function<void(Request&&, Responder)>;
 
+// What the server asks, once a request's header is in and its body is still on its way: an
+// answer that does not depend on the body (no such route, wrong method, missing credentials,
+// not ready), given at once without reading or buffering the body; otherwise the client the
+// body's memory is counted against (the forwarded address behind a trusted proxy).
+struct Screening {
+  std::optional<Response> answer;
+  std::string client;
+};
+using Screen = std::function<Screening(const Request& head)>;
+
 struct ServerOptions {
   std::string host = "0.0.0.0";
   std::uint16_t port = 8081;            // 0 = ephemeral
@@ -73,6 +85,14 @@ struct ServerOptions {
   // request that does not fit gets 503 and a close, so many large uploads at once cannot
   // take the node's memory.
   std::size_t max_buffered_body_bytes = 256u << 20;
+  // A body still arriving after its header is in: the most one client may have reserved at
+  // once (the larger of max_body_bytes and an eighth of max_buffered_body_bytes), so that a
+  // few clients that announce bodies and hold them back cannot take the whole budget.
+  std::size_t max_buffered_body_bytes_per_client() const {
+    return std::max(max_body_bytes, max_buffered_body_bytes / 8);
+  }
+  // Asked about every request whose body is not all in yet when its header is (see Screening).
+  Screen screen;
   // Told of each response the server gives without the handler (413, 414, 431, 400 for a
   // malformed request, 503 for too many connections), so metrics count those too.
   std::function<void(int status)> on_refused;

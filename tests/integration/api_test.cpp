@@ -89,6 +89,31 @@ TEST_F(ApiTest, UnknownRouteAndWrongMethod) {
   EXPECT_EQ(raw("PUT", "/api/workloads/time", "").header("Allow"), "POST, PATCH");  // also /api/workloads/{workload_id}
 }
 
+// A request that is refused whatever its body (no such route, wrong method, no token) is
+// answered as soon as its header is in, with a close: a client that announces a body and
+// holds it back gets its answer now and holds none of the node's body budget meanwhile.
+TEST_F(ApiTest, RefusalsThatDoNotDependOnTheBodyComeBeforeIt) {
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_HTTP_TIMEOUT_SECONDS", "60"}});
+  const std::pair<std::string, std::string> cases[] = {
+      {"POST /api/ledger/adjustments", "HTTP/1.1 401"},
+      {"POST /api/nothing", "HTTP/1.1 404"},
+      {"PUT /api/workloads/time", "HTTP/1.1 405"},
+  };
+  for (const auto& [line, status] : cases) {
+    const auto started = std::chrono::steady_clock::now();
+    const std::string r =
+        client_->raw_exchange(line + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n{");
+    EXPECT_EQ(r.substr(0, 12), status) << line << ": " << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << line;
+  }
+  // With the token the same request waits for its body, and is read whole.
+  auto ok = raw("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"none","amount_eth":"1"})",
+                {{"X-Admin-Token", "secret"}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(ok.status, 404) << ok.body;  // the body was read: the orchestrator is unknown
+  EXPECT_NE(get("/metrics").body.find("route=\"POST /api/ledger/adjustments\",status=\"401\""), std::string::npos);
+}
+
 // Bytes in a URL that are not UTF-8 are read as U+FFFD (as the reference reads them), so
 // every answer stays valid JSON text.
 TEST_F(ApiTest, UrlBytesThatAreNotUtf8ComeBackAsValidJson) {

@@ -29,7 +29,14 @@ using namespace std::chrono_literals;
 
 class Client {
  public:
-  explicit Client(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  // From `source` (a loopback address such as "127.0.0.2") when given.
+  explicit Client(std::uint16_t port, const char* source = nullptr) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (source) {
+      sockaddr_in from{};
+      from.sin_family = AF_INET;
+      ::inet_pton(AF_INET, source, &from.sin_addr);
+      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from), 0) << source;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -103,6 +110,7 @@ class HttpServerTest : public ::testing::Test {
     o.max_body_bytes = 1024;
     o.max_buffered_body_bytes = max_buffered_body_bytes;
     o.max_connections = max_connections_;
+    o.screen = screen_;
     server_ = std::make_unique<HttpServer>(o, [](Request&& r, Responder respond) {
       Response res;
       res.body = "{\"echo\":" + r.body + ",\"peer\":\"" + r.peer_ip + "\"}";
@@ -125,6 +133,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   std::uint16_t port_ = 0;
   std::size_t max_connections_ = 10'000;
+  Screen screen_;
 };
 
 TEST_F(HttpServerTest, AnswersWithHttp11FramingAndKeepsTheConnection) {
@@ -394,12 +403,12 @@ TEST_F(HttpServerTest, BodiesHeldAtOnceAreBounded) {
   start(5, "127.0.0.1", 3000);
   const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
   std::vector<std::unique_ptr<Client>> slow;
-  for (int i = 0; i < 3; ++i) {
-    slow.push_back(std::make_unique<Client>(port_));
+  for (const char* source : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {  // three clients (each has a share)
+    slow.push_back(std::make_unique<Client>(port_, source));
     slow.back()->send(head + "[");
   }
   std::this_thread::sleep_for(100ms);
-  Client over(port_);
+  Client over(port_, "127.0.0.5");
   over.send(head + "[");
   const std::string r = over.response();
   EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 503") << r;
@@ -416,6 +425,76 @@ TEST_F(HttpServerTest, BodiesHeldAtOnceAreBounded) {
   Client large(port_);  // not for one of 1024
   large.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1024\r\n\r\n[");
   EXPECT_EQ(large.response().substr(0, 12), "HTTP/1.1 503");
+}
+
+// A body still arriving counts against its client's share too (the larger of the body limit
+// and an eighth of the budget): one client holding bodies back cannot take the whole budget.
+TEST_F(HttpServerTest, OneClientHoldsAtMostItsShareOfTheBudget) {
+  start(5, "127.0.0.1", 6000);  // shares of 1024 bytes (the body limit)
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n";
+  Client held(port_, "127.0.0.2");
+  held.send(head + "[");
+  std::this_thread::sleep_for(100ms);
+  Client again(port_, "127.0.0.2");  // the same client: its share is taken
+  again.send(head + "[");
+  const std::string r = again.response();
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 503") << r;
+  EXPECT_NE(r.find("from this client"), std::string::npos) << r;
+  EXPECT_NE(r.find("Retry-After: 1"), std::string::npos) << r;
+  Client other(port_, "127.0.0.3");  // another client has its own
+  other.send(head + "[");
+  std::this_thread::sleep_for(100ms);
+  other.send("1" + std::string(997, ' ') + "]");
+  EXPECT_EQ(other.response().substr(0, 15), "HTTP/1.1 200 OK");
+  Client whole(port_, "127.0.0.2");  // a body that came with its header is no held-back body
+  whole.send(head + "[1" + std::string(997, ' ') + "]");
+  EXPECT_EQ(whole.response().substr(0, 15), "HTTP/1.1 200 OK");
+  held.send("1" + std::string(997, ' ') + "]");  // answered: the share comes back
+  EXPECT_EQ(held.response().substr(0, 15), "HTTP/1.1 200 OK");
+  Client after(port_, "127.0.0.2");
+  after.send(head + "[");
+  std::this_thread::sleep_for(100ms);
+  after.send("1" + std::string(997, ' ') + "]");
+  EXPECT_EQ(after.response().substr(0, 15), "HTTP/1.1 200 OK");
+}
+
+// The screen answers a request from its header when its body is still arriving (a route that
+// refuses whatever the body): at once, with a close, holding no memory for the body; and names
+// the client whose share a body counts against (behind a proxy, the forwarded one).
+TEST_F(HttpServerTest, TheScreenAnswersFromTheHeaderAndNamesTheClient) {
+  std::atomic<int> screened{0};
+  screen_ = [&screened](const Request& head) {
+    ++screened;
+    Screening s;
+    if (head.target == "/guarded") s.answer = Response{401, "application/json", "{\"detail\":\"Admin token required\"}", {}};
+    const std::string* as = head.header("X-As");
+    s.client = as ? *as : head.peer_ip;
+    return s;
+  };
+  start(5, "127.0.0.1", 3000);
+  std::vector<std::unique_ptr<Client>> refused;
+  for (int i = 0; i < 6; ++i) {  // 6 × 1000 bytes announced, twice the budget: none is held
+    refused.push_back(std::make_unique<Client>(port_));
+    refused.back()->send("POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n");
+    const std::string r = refused.back()->response(2s);
+    EXPECT_EQ(r.substr(0, 25), "HTTP/1.1 401 Unauthorized") << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+    EXPECT_EQ(r.find("100 Continue"), std::string::npos) << r;
+  }
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n";
+  Client a(port_, "127.0.0.2");
+  a.send(head + "\r\n[");
+  std::this_thread::sleep_for(100ms);
+  Client b(port_, "127.0.0.3");  // another address, but the screen names the same client
+  b.send(head + "X-As: 127.0.0.2\r\n\r\n[");
+  EXPECT_NE(b.response().find("from this client"), std::string::npos);
+  a.send("1" + std::string(997, ' ') + "]");
+  EXPECT_EQ(a.response().substr(0, 15), "HTTP/1.1 200 OK");
+  const int before = screened.load();
+  Client whole(port_);  // its body came with its header: not screened
+  whole.send(post("[3]"));
+  EXPECT_EQ(whole.response().substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_EQ(screened.load(), before);
 }
 
 // RFC 9112 §3.2: an HTTP/1.1 request with no Host field, or with two, is 400.
