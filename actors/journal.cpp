@@ -1,7 +1,9 @@
 #include "actors/journal.hpp"
 #include "actors/fatal.hpp"
 #include "domain/canonical_json.hpp"
+#include "domain/book.hpp"
 #include "domain/json_parse.hpp"
+#include "domain/money.hpp"
 #include "domain/orchestrator.hpp"
 #include "storage/record_format.hpp"
 
@@ -14,6 +16,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <optional>
+#include <unordered_set>
 
 namespace lpops::actors {
 namespace {
@@ -94,8 +97,9 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
                                                        std::uint64_t last, std::uint64_t journal_last) {
   if (first > last) return std::nullopt;
   const std::string remedy =
-      ": the log was altered after it was written. Move audit.jsonl, audit.index and audit.orchestrators aside to "
-      "rebuild the log from the journal (the signed checkpoints hold for the rebuilt log)";
+      ": the log (or the journal) was altered after it was written. If the journal is intact, move audit.jsonl, "
+      "audit.index and audit.orchestrators aside to rebuild the log from it (the signed checkpoints hold for the "
+      "rebuilt log)";
   // The journal_seq of a stored line, for where to start.
   auto cited = [&](std::uint64_t seq) -> Result<std::uint64_t> {
     auto line = audit.line(seq);
@@ -157,6 +161,57 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
       spdlog::info("audit log: compared {} of {} entries with the journal", seq - first + 1, last - first + 1);
       last_report = now;
     }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_balances_against_audit(const storage::AuditLog& audit, const Book& book) {
+  const std::string remedy =
+      ": journal.jsonl, snapshot.json or the audit log was altered on disk. `lpops verify --log` checks the log against "
+      "its signed checkpoints; restore the altered files from a backup";
+  // The balance the newest entry of `id` states ("0" when it has none); an error when that
+  // entry is unreadable or names another orchestrator.
+  auto stated = [&](const std::string& id) -> Result<std::pair<std::string, std::uint64_t>> {
+    const auto seqs = audit.seqs(id, 0, 1, true);
+    if (seqs.empty()) return std::pair<std::string, std::uint64_t>{"0", 0};
+    const auto line = audit.line(seqs.front());
+    boost::system::error_code ec;
+    auto doc = line ? parse_json(*line, ec) : boost::json::value();
+    const auto* entry = doc.is_object() ? doc.as_object().if_contains("audit_entry") : nullptr;
+    const auto* owner = entry && entry->is_object() ? entry->as_object().if_contains("orchestrator_id") : nullptr;
+    const auto* balance = entry && entry->is_object() ? entry->as_object().if_contains("balance_wei") : nullptr;
+    if (ec || !owner || !owner->is_string() || !balance || !balance->is_string())
+      return Error{"audit log: entry " + std::to_string(seqs.front()) + " cannot be read" + remedy};
+    if (owner->as_string() != id)
+      return Error{"audit log: entry " + std::to_string(seqs.front()) + " is listed under orchestrator " + id + " but names " +
+                   std::string(owner->as_string()) + " (audit.orchestrators or audit.index was altered; move them aside "
+                   "to have them rebuilt)"};
+    return std::pair{std::string(balance->as_string()), seqs.front()};
+  };
+  std::optional<std::string> problem;
+  std::unordered_set<std::string> seen;
+  book.for_each_balance([&](const std::string& id, const SignedWei& balance) {
+    if (problem) return;
+    seen.insert(id);
+    auto s = stated(id);
+    if (!s) {
+      problem = s.error();
+      return;
+    }
+    if (s->first != format_wei(balance))
+      problem = "the balance of " + id + " recovered from the journal is " + format_wei(balance) + " wei, but " +
+                (s->second ? "its newest audit entry (" + std::to_string(s->second) + ") states " + s->first + " wei"
+                           : std::string("the audit log has no entry for it")) +
+                remedy;
+  });
+  if (problem) return problem;
+  for (const auto& id : audit.orchestrator_ids()) {
+    if (seen.count(id)) continue;
+    auto s = stated(id);
+    if (!s) return s.error();
+    if (s->first != "0")
+      return "the audit log's newest entry for " + id + " (" + std::to_string(s->second) + ") states " + s->first +
+             " wei, but the journal has no account for it" + remedy;
   }
   return std::nullopt;
 }

@@ -180,5 +180,13 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
                                                        const storage::RecordStore& store, std::uint64_t first,
                                                        std::uint64_t last, std::uint64_t journal_last);
 
+// Start-up, once the log describes the whole journal: every balance the book was recovered
+// with (snapshot and journal) must be the one its orchestrator's newest audit entry states,
+// and an orchestrator the log has entries for but the book does not must stand at zero. The
+// log is vouched for by signed checkpoints; the journal and the snapshot are not, so this is
+// what tells a journal or snapshot altered on disk (whose hash links were recomputed) from
+// the real one. One entry read per orchestrator.
+std::optional<std::string> check_balances_against_audit(const storage::AuditLog& audit, const Book& book);
+
 }  // namespace lpops::actors
 

@@ -404,6 +404,15 @@ int serve(const ServeOptions& o) {
                  first, audit_report.entries,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
   }
+  {
+    const auto compare_start = std::chrono::steady_clock::now();
+    if (auto err = actors::check_balances_against_audit(*audit, *book)) {
+      spdlog::critical("{}", *err);
+      return 1;
+    }
+    spdlog::info("audit log: the {} balances recovered match their newest audit entries; compared in {:.2f} s",
+                 book->id_count(), std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
+  }
   spdlog::info("audit address {}; a signed checkpoint every {} entries or {} s (chain id {})",
                chain::to_checksummed(checkpoints->audit_address()), settings.audit_checkpoint_every_entries,
                settings.audit_checkpoint_interval_seconds, settings.eth_chain_id);

@@ -366,6 +366,10 @@ SignedWei Book::balance(const std::string& id) const {
   return a ? a->balance() : SignedWei{};
 }
 
+void Book::for_each_balance(const std::function<void(const std::string&, const SignedWei&)>& fn) const {
+  for (const auto& [id, per] : by_orchestrator_) fn(id, per.account.balance());
+}
+
 const Account* Book::account(const std::string& id) const {
   auto it = by_orchestrator_.find(id);
   return it == by_orchestrator_.end() ? nullptr : &it->second.account;

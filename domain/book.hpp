@@ -162,6 +162,8 @@ class Book {
   bool knows_orchestrator(const std::string& id) const { return orchestrator_record(id) != nullptr; }
   SignedWei balance(const std::string& id) const;
   const Account* account(const std::string& id) const;
+  // Every id the book holds, with its balance (start-up compares them with the audit log).
+  void for_each_balance(const std::function<void(const std::string&, const SignedWei&)>& fn) const;
   // The registry record of a registered orchestrator, else null.
   const boost::json::object* orchestrator_record(const std::string& id) const;
   const std::vector<std::string>& orchestrator_order() const { return orchestrator_order_; }

@@ -652,6 +652,11 @@ std::optional<chain::Hash256> AuditLog::entry_hash(std::uint64_t seq) const {
   return hashes_[seq - 1];
 }
 
+std::vector<std::string> AuditLog::orchestrator_ids() const {
+  std::shared_lock lock(mutex_);
+  return orchestrator_ids_;
+}
+
 std::vector<std::uint64_t> AuditLog::seqs(const std::optional<std::string>& orchestrator_id, std::uint64_t since,
                                           std::size_t limit, bool descending) const {
   std::shared_lock lock(mutex_);

@@ -115,6 +115,8 @@ class AuditLog {
   Result<std::vector<chain::Hash256>> inclusion_proof(std::uint64_t seq, std::uint64_t tree_size) const;
   Result<std::vector<chain::Hash256>> consistency_proof(std::uint64_t first, std::uint64_t second) const;
   std::string path() const { return path_; }
+  // The orchestrator ids the log has entries for (as its audit.orchestrators lists them).
+  std::vector<std::string> orchestrator_ids() const;
 
  private:
   AuditLog() = default;

@@ -11,6 +11,7 @@
 #include "chain/merkle.hpp"
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
+#include "storage/record_format.hpp"
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -355,6 +356,58 @@ TEST_F(TransparencyTest, AnEditedEntryNoCheckpointCoversIsRefusedAtStartUp) {
     EXPECT_EQ(file_text(audit_path()), original);
     ASSERT_EQ(node_->terminate(), 0);
   }
+}
+
+// The journal is hash-linked but signed by no one: a journal rewritten with its links
+// recomputed (a credit raised, every later balance with it) replays cleanly. Its balances
+// then differ from what the signed audit log states, and start-up refuses to serve them.
+TEST_F(TransparencyTest, AJournalRewrittenWithItsLinksRecomputedIsRefusedAtStartUp) {
+  auto env = env_;
+  env["PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] = "1";
+  start_node(env);
+  make_traffic(7, 5);
+  wait_for_checkpoint(9);  // every entry signed: none is compared with the journal at start-up
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string journal_path = dir_.str() + "/data/journal.jsonl";
+  const std::string original = file_text(journal_path);
+  std::vector<std::string> lines;
+  for (std::istringstream in(original.substr(0, original.find('\0'))); std::getline(in, lines.emplace_back());) {}
+  lines.pop_back();
+  // o1's first credit raised by 1000 wei; o1's later balances with it; every link recomputed.
+  bool raised = false;
+  Digest32 prev{};
+  for (auto& line : lines) {
+    auto record = storage::parse_record(line);
+    ASSERT_TRUE(record) << record.error();
+    json::object effect = record->effect;
+    if (auto it = effect.find("entry"); it != effect.end() && it->value().at("orchestrator_id").as_string() == "o1") {
+      auto& entry = it->value().as_object();
+      auto bump = [](json::value& v) { v = std::to_string(std::stoull(std::string(v.as_string())) + 1000); };
+      if (!raised && effect.at("type").as_string() == "workload") {
+        bump(entry["delta_wei"]);
+        bump(effect["workload"].as_object()["payout_amount_wei"]);
+        raised = true;
+      }
+      if (raised) bump(entry["balance_wei"]);
+    }
+    auto framed = storage::frame_record(record->seq, prev, effect);
+    prev = framed.hash;
+    line = framed.line.substr(0, framed.line.size() - 1);
+  }
+  ASSERT_TRUE(raised);
+  std::string forged;
+  for (const auto& l : lines) forged += l + "\n";
+  std::ofstream(journal_path, std::ios::binary | std::ios::trunc) << forged;
+  std::filesystem::remove(dir_.str() + "/data/snapshot.json");  // the whole journal is replayed
+  {
+    NodeProcess refused(dir_.str() + "/data", env);
+    EXPECT_FALSE(refused.start(std::chrono::seconds(10)));
+    EXPECT_NE(refused.log().find("the balance of o1 recovered from the journal is"), std::string::npos) << refused.log();
+  }
+  // The real journal back: the node starts, with the balances the log states.
+  std::ofstream(journal_path, std::ios::binary | std::ios::trunc) << original;
+  start_node(env);
+  EXPECT_NE(node_->log().find("balances recovered match their newest audit entries"), std::string::npos) << node_->log();
 }
 
 // Query handling of the public routes: the first checkpoint exists as soon as the log has an
