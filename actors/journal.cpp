@@ -168,7 +168,8 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
 std::optional<std::string> check_balances_against_audit(const storage::AuditLog& audit, const Book& book) {
   const std::string remedy =
       ": journal.jsonl, snapshot.json or the audit log was altered on disk. `lpops verify --log` checks the log against "
-      "its signed checkpoints; restore the altered files from a backup";
+      "its signed checkpoints; restore the altered files from a backup (audit.index and audit.orchestrators may instead "
+      "be moved aside: they are rebuilt from audit.jsonl)";
   // The balance the newest entry of `id` states ("0" when it has none); an error when that
   // entry is unreadable or names another orchestrator.
   auto stated = [&](const std::string& id) -> Result<std::pair<std::string, std::uint64_t>> {

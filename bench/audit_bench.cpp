@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     for (std::uint64_t i = 1; i <= n; ++i) {
       e.event_id = "workload_time:job-" + std::to_string(i);
       e.orchestrator_id = "orch-" + std::to_string(i % 1000);
-      e.balance_after = SignedWei{false, Wei(2537872183800ull) * (i / 1000 + 1)};
+      e.balance_after = SignedWei{false, Wei(2537872183800ull) * ((i - 1) / 1000 + 1)};  // the running balance
       e.metadata = {{"workload_id", "job-" + std::to_string(i)}, {"duration_ms", "28443"}, {"credit_unit", "eth"}};
       e.at = 1'767'225'600'000'000 + static_cast<std::int64_t>(i) * 1000;
       batch.push_back(log->append_entry(e, "credit", "workload_time", "0x00000000000000000000000000000000000003e8", i));

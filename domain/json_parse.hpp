@@ -7,7 +7,10 @@
 // and value shapes as boost::json::parse otherwise.
 #include <boost/json.hpp>
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace lpops {
 
@@ -15,5 +18,10 @@ boost::json::value parse_json(std::string_view text, boost::system::error_code& 
                               const boost::json::parse_options& options = {});
 // Throws boost::system::system_error when the text is not JSON.
 boost::json::value parse_json(std::string_view text);
+
+// The first key that one object of the text names twice (parsers disagree on which copy
+// counts, so a signed record with one is ambiguous); nullopt when none does, and when the
+// text is not JSON (parse_json says why).
+std::optional<std::string> duplicate_json_key(std::string_view text);
 
 }  // namespace lpops

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -85,6 +86,8 @@ Result<ParsedLine> parse_line(std::string_view text) {
   const auto* entry_v = wrapper.if_contains("audit_entry");
   const auto* journal_v = wrapper.if_contains("journal_seq");
   if (!entry_v || !entry_v->is_object() || !journal_v || !journal_v->is_int64()) return Error{"not an audit wrapper line"};
+  if (auto key = duplicate_json_key(text)) return Error{"names " + *key + " twice in one object"};
+  if (auto problem = wrapper_problem(wrapper)) return Error{*problem};
   const boost::json::object& entry = entry_v->as_object();
   ParsedLine p;
   auto stored = chain::hash32_field(entry, "entry_hash");
@@ -547,6 +550,18 @@ std::optional<std::string> AuditLog::check_stored(std::uint64_t entries, const s
   std::string text;
   std::vector<std::string_view> lines;
   std::vector<Result<ParsedLine>> parsed;
+  // Whom each entry is listed under (audit.index and audit.orchestrators): the line must name
+  // that orchestrator, or listings by orchestrator would serve another's entries.
+  constexpr std::uint32_t kNobody = std::numeric_limits<std::uint32_t>::max();
+  std::vector<std::uint32_t> owner(entries + 1, kNobody);
+  std::vector<std::string> ids;
+  {
+    std::shared_lock lock(mutex_);
+    ids = orchestrator_ids_;
+    for (std::uint32_t k = 0; k < by_orchestrator_.size(); ++k)
+      for (const std::uint64_t seq : by_orchestrator_[k])
+        if (seq <= entries) owner[seq] = k;
+  }
   for (std::uint64_t first = 1; first <= entries; first += kBatch) {
     if (stop.load(std::memory_order_relaxed)) return std::nullopt;
     const std::uint64_t last = std::min(entries, first + kBatch - 1);
@@ -574,6 +589,9 @@ std::optional<std::string> AuditLog::check_stored(std::uint64_t entries, const s
       if (parsed[i]->seq != seq) return fail("seq " + std::to_string(parsed[i]->seq) + " is out of place");
       if (parsed[i]->prev != previous) return fail("prev_hash does not link to the entry before it");
       if (parsed[i]->hash != hashes[i]) return fail("entry_hash differs from audit.index");
+      if (owner[seq] == kNobody || ids[owner[seq]] != parsed[i]->orchestrator_id)
+        return fail("names orchestrator " + parsed[i]->orchestrator_id + ", but audit.index and audit.orchestrators list it under " +
+                    (owner[seq] == kNobody ? std::string("none") : ids[owner[seq]]));
       previous = parsed[i]->hash;
     }
   }

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include <boost/json.hpp>
+
 #include "chain/audit_format.hpp"
 
 namespace lpops::storage {
@@ -230,7 +232,51 @@ bool int_member(const Member* m, std::int64_t& out) {
   return s.integer(&out) && s.at_end();
 }
 
+constexpr std::string_view kWrapperSchema = "payments-host:tee-core-transparency-log:v1";
+
 }  // namespace
+
+std::string audit_source_for(std::string_view kind, std::string_view reason) {
+  if (kind == "policy") return "policy";
+  if (kind == "adjustment") return "ledger_adjustment";
+  if (kind == "payout_reserve" || kind == "payout_void") return std::string(kind);
+  if (kind == "payout_debit") return "payout_confirm";
+  if (kind == "credit") return reason.empty() ? "credit" : std::string(reason);
+  return {};
+}
+
+std::optional<std::string> wrapper_problem(const boost::json::object& wrapper) {
+  const auto* entry = wrapper.if_contains("audit_entry");
+  if (!entry || !entry->is_object()) return "audit_entry is not an object";
+  auto text = [&](const boost::json::object& o, const char* key) -> std::optional<std::string_view> {
+    const auto* v = o.if_contains(key);
+    if (!v || !v->is_string()) return std::nullopt;
+    return std::string_view(v->get_string());
+  };
+  const bool ours = wrapper.contains("journal_seq");
+  for (const auto& member : wrapper) {
+    const std::string_view k = member.key();
+    if (k != "audit_entry" && k != "received_at" && k != "schema" && k != "source" && !(ours && k == "journal_seq"))
+      return "the wrapper has a member " + std::string(k) + " that no writer puts there";
+  }
+  if (wrapper.size() != (ours ? 5u : 4u)) return "the wrapper lacks one of received_at, schema and source";
+  const auto schema = text(wrapper, "schema");
+  if (!schema || *schema != kWrapperSchema) return "the wrapper's schema is not " + std::string(kWrapperSchema);
+  const auto received = text(wrapper, "received_at");
+  const auto source = text(wrapper, "source");
+  if (!received || !source) return "the wrapper's received_at and source must be strings";
+  if (!ours) return std::nullopt;
+  const auto& journal_seq = wrapper.at("journal_seq");
+  if (!journal_seq.is_int64() || journal_seq.get_int64() < 1) return "journal_seq is not a positive integer";
+  const auto& e = entry->get_object();
+  if (text(e, "timestamp") != received) return "received_at is not the entry's timestamp";
+  const auto kind = text(e, "kind");
+  const auto reason = text(e, "reason");
+  const std::string expected = audit_source_for(kind.value_or(""), reason.value_or(""));
+  if (expected.empty()) return "kind " + std::string(kind.value_or("(none)")) + " is not one this node writes";
+  if (*source != expected) return "source " + std::string(*source) + " is not " + expected + ", which the entry's kind and reason give";
+  return std::nullopt;
+}
 
 bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& hash_input) {
   const char* begin = line.data();
@@ -247,8 +293,19 @@ bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& 
     if (*wrapped->value != '{') return false;
     entry_members = &inner;
     out.entry_text = std::string_view(wrapped->value, static_cast<std::size_t>(wrapped->end - wrapped->value));
-    if (const Member* j = outer.find("journal_seq"))
-      if (!int_member(j, out.journal_seq)) return false;
+    // This node's wrapper exactly (wrapper_problem); anything else goes to the general check,
+    // which says what is wrong.
+    const Member* j = outer.find("journal_seq");
+    if (!j || outer.size != 5 || !int_member(j, out.journal_seq) || out.journal_seq < 1) return false;
+    std::string_view wrapper_schema, received, source, timestamp, kind, reason;
+    if (!string_member(outer.find("schema"), wrapper_schema) || wrapper_schema != kWrapperSchema) return false;
+    if (!string_member(outer.find("received_at"), received) || !string_member(inner.find("timestamp"), timestamp) ||
+        received != timestamp)
+      return false;
+    if (!string_member(outer.find("source"), source) || !string_member(inner.find("kind"), kind)) return false;
+    if (const Member* r = inner.find("reason"); r && !string_member(r, reason)) return false;
+    const std::string expected = audit_source_for(kind, reason);
+    if (expected.empty() || source != expected) return false;
   }
   const Members& e = *entry_members;
   std::string_view schema;
@@ -264,6 +321,10 @@ bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& 
     out.has_event_id = true;
   }
   if (const Member* o = e.find("orchestrator_id"); o && *o->value == '"') string_member(o, out.orchestrator_id);
+  out.delta_wei = {};
+  out.balance_wei = {};
+  if (const Member* d = e.find("delta_wei"); d && *d->value == '"') string_member(d, out.delta_wei);
+  if (const Member* b = e.find("balance_wei"); b && *b->value == '"') string_member(b, out.balance_wei);
   out.signer = {};
   out.signature = {};
   const Member* signer = e.find("signer");

@@ -8,7 +8,10 @@
 // general check (parse, canonicalise, hash) reaches the same verdict on the same bytes.
 // Anything else (escapes, non-ASCII, floats, whitespace, unsorted or duplicate keys, deep
 // nesting) is declined, and the caller falls back to the general check.
+#include <boost/json/fwd.hpp>
+
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -24,11 +27,25 @@ struct ScannedEntry {
   std::int64_t journal_seq = -1;  // the wrapper's, -1 for a bare entry
   std::string_view entry_text;    // the entry object's bytes
   std::string_view signer, signature;  // the optional per-entry signature; empty when absent
+  std::string_view delta_wei, balance_wei;  // the amounts' text; empty when absent
 };
 
-// True when `line` is a canonical wrapper line or bare entry with schema
-// payments-tee-core:audit:v1, seq, entry_hash and prev_hash in their usual form; then
-// `hash_input` holds the bytes whose keccak-256 the entry_hash must be.
+// The `source` this node writes beside an entry of this kind and reason; empty for a kind it
+// never writes.
+std::string audit_source_for(std::string_view kind, std::string_view reason);
+
+// What is wrong with a wrapper line's own members (nullopt: nothing). A line with
+// `journal_seq` is this node's: exactly audit_entry, journal_seq (a positive integer),
+// received_at (the entry's timestamp), schema (payments-host:tee-core-transparency-log:v1)
+// and source (as the entry's kind and reason give it). A line without is the reference's
+// host format: audit_entry, received_at, schema and source, as strings, and nothing else.
+// The wrapper is outside the entry hash: these rules are what keeps it from being edited.
+std::optional<std::string> wrapper_problem(const boost::json::object& wrapper);
+
+// True when `line` is a canonical wrapper line (one that wrapper_problem() finds nothing
+// wrong with, with journal_seq) or bare entry with schema payments-tee-core:audit:v1, seq,
+// entry_hash and prev_hash in their usual form; then `hash_input` holds the bytes whose
+// keccak-256 the entry_hash must be.
 bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& hash_input);
 
 }  // namespace lpops::storage

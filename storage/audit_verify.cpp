@@ -114,11 +114,15 @@ struct LogVerifierChecked {
   std::uint64_t event_fp = 0;            // fingerprint of the event id (when there is one)
   std::optional<chain::Address> signer;  // a per-entry signature, checked
   chain::Hash256 leaf{};                  // Merkle leaf of `hash`
+  std::int64_t journal_seq = -1;          // the wrapper's (-1: a line without one)
+  std::string orchestrator_id;
+  LogVerifierAmount delta = 0, balance = 0;
   void reset() {  // for reuse: every field a check may leave unset
     error.clear();
     event_id.clear();
     has_event_id = false;
     signer.reset();
+    journal_seq = -1;
   }
 };
 
@@ -144,6 +148,34 @@ std::optional<std::string> check_entry_signature(std::string_view signer_text, s
 
 std::uint64_t event_fingerprint(std::string_view event_id) { return std::hash<std::string_view>{}(event_id); }
 
+// An amount as entries state it: an optional minus, then decimal digits without leading
+// zeros, at most 78 (2^256 has 78).
+bool parse_amount(std::string_view text, LogVerifierAmount& out) {
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  if (text.empty() || text.size() > 78 || (text.size() > 1 && text.front() == '0')) return false;
+  for (char c : text)
+    if (c < '0' || c > '9') return false;
+  if (text.size() <= 19) {  // the common case, without the general conversion
+    std::uint64_t v = 0;
+    for (char c : text) v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    out = v;
+  } else {
+    out = LogVerifierAmount(std::string(text));
+  }
+  if (negative) out = -out;
+  return true;
+}
+
+// The orchestrator and the amounts of one entry, for the running balance check.
+std::optional<std::string> take_amounts(std::string_view orchestrator, std::string_view delta, std::string_view balance,
+                                        CheckedLine& out) {
+  if (!parse_amount(delta, out.delta)) return "delta_wei is not an integer amount";
+  if (!parse_amount(balance, out.balance)) return "balance_wei is not an integer amount";
+  out.orchestrator_id.assign(orchestrator);
+  return std::nullopt;
+}
+
 // The general check: parse, canonicalise, hash (any formatting of the same entry passes).
 void check_general(std::string_view line, CheckedLine& out) {
   boost::system::error_code ec;
@@ -152,12 +184,40 @@ void check_general(std::string_view line, CheckedLine& out) {
     out.error = "not JSON (" + ec.message() + ")";
     return;
   }
+  // Readers disagree on which copy of a repeated key counts: a line with one is refused,
+  // whatever its hash (the hash is over one reading of it).
+  if (auto key = duplicate_json_key(line)) {
+    out.error = "names " + *key + " twice in one object";
+    return;
+  }
   auto checked = checked_entry_ref(doc);
   if (!checked) {
     out.error = checked.error();
     return;
   }
   const boost::json::object& entry = *checked->first;
+  if (doc.as_object().contains("audit_entry")) {
+    if (auto problem = wrapper_problem(doc.as_object())) {
+      out.error = *problem;
+      return;
+    }
+    if (const auto* j = doc.as_object().if_contains("journal_seq")) out.journal_seq = j->as_int64();
+  }
+  {
+    auto text = [&](const char* key) {
+      const auto* v = entry.if_contains(key);
+      return v && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+    };
+    const auto* orchestrator = entry.if_contains("orchestrator_id");
+    if (!orchestrator || !orchestrator->is_string()) {
+      out.error = "orchestrator_id is missing";
+      return;
+    }
+    if (auto err = take_amounts(orchestrator->get_string(), text("delta_wei"), text("balance_wei"), out)) {
+      out.error = *err;
+      return;
+    }
+  }
   out.hash = checked->second;
   const auto* seq = entry.if_contains("seq");
   if (!seq || !seq->is_int64()) {
@@ -223,6 +283,11 @@ void check_range(const std::string_view* lines, CheckedLine* out, std::size_t be
       continue;
     }
     if (scan_canonical_line(lines[i], scanned, inputs[pending])) {
+      if (auto err = take_amounts(scanned.orchestrator_id, scanned.delta_wei, scanned.balance_wei, c)) {
+        c.error = *err;
+        continue;
+      }
+      c.journal_seq = scanned.journal_seq;
       c.seq = scanned.seq;
       c.hash = scanned.entry_hash;
       c.prev = scanned.prev_hash;
@@ -329,6 +394,20 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
     if (c.seq < 0 || static_cast<std::uint64_t>(c.seq) != expected)
       return fail("seq " + std::to_string(c.seq) + " is out of place (deleted, reordered or duplicated entries)");
     if (c.prev != head()) return fail("prev_hash does not link to the entry before it");
+    // This node's lines carry the journal record each describes, in order; once one does,
+    // every later one must.
+    if (c.journal_seq >= 0 ? c.journal_seq <= last_journal_seq_ : last_journal_seq_ >= 0)
+      return fail(c.journal_seq >= 0 ? "journal_seq " + std::to_string(c.journal_seq) + " does not increase"
+                                     : std::string("no journal_seq, where every line before it has one"));
+    if (c.journal_seq >= 0) last_journal_seq_ = c.journal_seq;
+    // Each entry states its orchestrator's balance after it: the previous one plus its delta.
+    {
+      auto [it, first] = balances_.try_emplace(c.orchestrator_id, 0);
+      if (it->second + c.delta != c.balance)
+        return fail("balance_wei " + c.balance.str() + " is not " + c.orchestrator_id + "'s balance before it (" +
+                    it->second.str() + ") plus delta_wei " + c.delta.str());
+      it->second = c.balance;
+    }
     if (c.signer) {
       if (entry_signer_ && *entry_signer_ != *c.signer)
         return fail("signed by " + chain::to_checksummed(*c.signer) + ", earlier entries by " + chain::to_checksummed(*entry_signer_));

@@ -3,6 +3,7 @@
 // entry's hash recomputed from its own fields, seq = position, the prev_hash chain, the
 // Merkle tree rebuilt incrementally, and signed checkpoints checked against it.
 #include <boost/json.hpp>
+#include <boost/multiprecision/cpp_int.hpp>
 
 #include <optional>
 #include <string>
@@ -29,7 +30,9 @@ Result<Checkpoint> parse_checkpoint(const boost::json::value& v);
 // the checkpoint's audit address.
 std::optional<std::string> check_checkpoint_signature(const Checkpoint& c);
 
-struct LogVerifierChecked;  // one line's order-independent checks (audit_verify.cpp)
+struct LogVerifierChecked;
+// Wide enough for any sum of two amounts the log can state (each within ±(2^256-1)).
+using LogVerifierAmount = boost::multiprecision::checked_int512_t;  // one line's order-independent checks (audit_verify.cpp)
 
 class LogVerifier {
  public:
@@ -92,6 +95,9 @@ class LogVerifier {
   std::vector<std::vector<std::string_view>> line_scratch_;  // scratch: per thread, reused
   chain::merkle::Tree tree_;
   std::string failure_;
+  std::int64_t last_journal_seq_ = -1;  // of the last line that had one (-1: none yet)
+  // Each orchestrator's balance after its latest entry: the next must state it plus its delta.
+  std::unordered_map<std::string, LogVerifierAmount> balances_;
 };
 
 // The entry object of a wrapper or bare entry, with its entry hash checked. Shared by the

@@ -264,6 +264,36 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   EXPECT_NE(tampered(duplicated, &code).find("entry 7"), std::string::npos);
   EXPECT_EQ(code, 1);
 
+  // A key given twice: readers disagree on which copy counts, whatever the hash covers.
+  auto twice = lines;
+  twice[4].insert(std::string("{\"audit_entry\":{").size(), "\"delta_wei\":\"999000000000000000000\",");
+  const std::string twice_reason = tampered(twice, &code);
+  EXPECT_NE(twice_reason.find("entry 5: names delta_wei twice"), std::string::npos) << twice_reason;
+  EXPECT_EQ(code, 1);
+
+  // The wrapper is outside the entry hash; its members are what the entry and the order
+  // of the log make them.
+  auto wrapper_edit = [&](std::size_t i, const std::function<void(json::object&)>& edit) {
+    auto copy = lines;
+    auto wrapper = parse_json(copy[i]).as_object();
+    edit(wrapper);
+    copy[i] = canonical_json(wrapper);
+    return tampered(copy, &code);
+  };
+  const std::pair<std::function<void(json::object&)>, std::string> wrapper_cases[] = {
+      {[](json::object& w) { w["source"] = "forged_source"; }, "entry 6: source forged_source is not"},
+      {[](json::object& w) { w["received_at"] = "2020-01-01T00:00:00Z"; }, "entry 6: received_at is not the entry's timestamp"},
+      {[](json::object& w) { w["note"] = "forged"; }, "entry 6: the wrapper has a member note"},
+      {[](json::object& w) { w["schema"] = "evil"; }, "entry 6: the wrapper's schema is not"},
+      {[&](json::object& w) { w["journal_seq"] = parse_json(lines[4]).at("journal_seq"); }, "entry 6: journal_seq"},
+      {[](json::object& w) { w.erase("journal_seq"); }, "entry 6: no journal_seq"},
+  };
+  for (const auto& [edit, expected] : wrapper_cases) {
+    const std::string reason = wrapper_edit(5, edit);
+    EXPECT_NE(reason.find(expected), std::string::npos) << reason;
+    EXPECT_EQ(code, 1);
+  }
+
   // A blank line: the node never writes one.
   auto blank = lines;
   blank.insert(blank.begin() + 4, "");
@@ -276,10 +306,20 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   EXPECT_NE(tampered(truncated, &code).find("beyond the log's 27 entries"), std::string::npos);
   EXPECT_EQ(code, 1);
 
+  // An entry whose balance is not its orchestrator's previous balance plus its delta (the
+  // log re-hashed and re-chained around it): the running balances give it away.
+  const auto unbalanced = rechained(lines, [](std::size_t i, json::object& entry) {
+    if (i == 9) entry["delta_wei"] = "999";
+  });
+  const std::string unbalanced_reason = tampered(unbalanced, &code);
+  EXPECT_NE(unbalanced_reason.find("entry 10: balance_wei"), std::string::npos) << unbalanced_reason;
+  EXPECT_NE(unbalanced_reason.find("plus delta_wei 999"), std::string::npos) << unbalanced_reason;
+  EXPECT_EQ(code, 1);
+
   // A consistent rewrite of the history (entries re-hashed and re-chained) cannot match the
   // signed checkpoints.
   const auto rewritten = rechained(lines, [](std::size_t i, json::object& entry) {
-    if (i == 9) entry["delta_wei"] = "999";
+    if (i == 9) entry["event_id"] = "workload_time:rewritten";
   });
   // Named by the first signed checkpoint at or after entry 10 (checkpoints are signed
   // asynchronously, so its seq depends on timing).

@@ -42,7 +42,12 @@ LedgerEntry entry(std::uint64_t i) {
   e.orchestrator_id = "orch-" + std::to_string(i % 7);
   e.reason = "workload_time";
   e.delta = SignedWei{false, Wei(1000 + i)};
-  e.balance_after = SignedWei{false, Wei(5000 * i)};
+  Wei balance = 0;  // the orchestrator's running balance: its deltas so far
+  for (std::uint64_t j = i;; j -= 7) {
+    balance += 1000 + j;
+    if (j <= 7) break;
+  }
+  e.balance_after = SignedWei{false, balance};
   e.metadata = {{"workload_id", "job-" + std::to_string(i)}, {"duration_ms", std::to_string(i * 10)}, {"plan_id", nullptr}};
   e.at = 1'767'225'600'000'000 + static_cast<std::int64_t>(i);
   return e;
@@ -122,6 +127,11 @@ TEST(AuditScan, DeclinesWhatIsNotCanonical) {
            replaced("\"balance_wei\"", "\"zbalance_wei\""),                       // unsorted
            replaced("\"delta_wei\"", "\"balance_wei\""),                          // duplicate
            replaced("payments-tee-core:audit:v1", "payments-tee-core:audit:v2"),  // schema
+           replaced("\"source\":\"workload_time\"", "\"source\":\"workload_tima\""),    // a source the entry does not give
+           replaced("\"received_at\":\"2026", "\"received_at\":\"2020"),              // not the entry's timestamp
+           replaced("\"journal_seq\":42,", "\"journal_seq\":42,\"note\":1,"),         // a member no writer puts there
+           replaced("\"journal_seq\":42", "\"journal_seq\":0"),                     // not a record
+           replaced("payments-host:tee-core-transparency-log:v1", "payments-host:tee-core-transparency-log:v2"),
            line + " ",                                                            // trailing bytes
            line.substr(0, line.size() - 1),                                       // cut
        })
@@ -331,6 +341,63 @@ TEST(AuditIndex, TheBackgroundCheckFindsALineChangedOnDisk) {
   auto err = o.log->check_stored(120, stop);
   ASSERT_TRUE(err);
   EXPECT_NE(err->find("entry 57"), std::string::npos) << *err;
+}
+
+// The wrapper is outside the entry hash: an edit of it that keeps the line's length (so the
+// index still fits) is found by the background check, and a line whose key appears twice is
+// refused where it is read.
+TEST(AuditIndex, WrapperEditsAndRepeatedKeysAreFound) {
+  TempDir dir;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    append(*log, 1, 120);
+  }
+  const std::string original = read_file(dir / "audit.jsonl");
+  auto line_start = [&](const std::string& text, int seq) {
+    std::size_t at = 0;
+    for (int i = 1; i < seq; ++i) at = text.find('\n', at) + 1;
+    return at;
+  };
+  std::string text = original;
+  const auto at = text.find("\"source\":\"workload_time\"", line_start(text, 57));
+  ASSERT_NE(at, std::string::npos);
+  text[at + 22] = 'a';  // workload_tima
+  write_file(dir / "audit.jsonl", text);
+  {
+    auto o = reopen(dir);
+    ASSERT_EQ(o.report.from_index, 120u);
+    std::atomic<bool> stop{false};
+    auto err = o.log->check_stored(120, stop);
+    ASSERT_TRUE(err);
+    EXPECT_NE(err->find("entry 57"), std::string::npos) << *err;
+  }
+  // audit.orchestrators with two names swapped (the same length): entries listed under the
+  // wrong orchestrator.
+  write_file(dir / "audit.jsonl", original);
+  {
+    std::string names = read_file(dir / "audit.orchestrators");
+    const auto a = names.find("\"orch-1\""), b = names.find("\"orch-2\"");
+    ASSERT_TRUE(a != std::string::npos && b != std::string::npos);
+    names[a + 6] = '2';
+    names[b + 6] = '1';
+    write_file(dir / "audit.orchestrators", names);
+    auto o = reopen(dir);
+    ASSERT_EQ(o.report.from_index, 120u);
+    std::atomic<bool> stop{false};
+    auto err = o.log->check_stored(120, stop);
+    ASSERT_TRUE(err);
+    EXPECT_NE(err->find("names orchestrator orch-1, but audit.index and audit.orchestrators list it under orch-2"),
+              std::string::npos) << *err;
+  }
+  // Entry 80 with a second delta_wei in front of its own, read line by line (no index).
+  text = original;
+  text.insert(line_start(text, 80) + std::string("{\"audit_entry\":{").size(), "\"delta_wei\":\"999\",");
+  write_file(dir / "audit.jsonl", text);
+  fs::remove(dir / "audit.index");
+  auto refused = AuditLog::open(dir.str(), false);  // damage with entries after it: not a torn tail
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("entry 80"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("names delta_wei twice"), std::string::npos) << refused.error();
 }
 
 TEST(AuditIndex, ATornLogTailIsStillCut) {
