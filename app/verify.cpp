@@ -411,6 +411,26 @@ Outcome verify_url(const VerifyOptions& o) {
   if (!cp) return {1, "served checkpoint: " + cp.error(), {}};
   std::optional<chain::Address> audit;
   if (auto err = check_one(*cp, o, nullptr, audit)) return {1, *err, {}};
+  // The newest checkpoint must be signed by the key the node reports: one signed by another
+  // (a replaced checkpoints file, or a key changed since, until the node signs again) vouches
+  // for nothing this node stands behind.
+  {
+    auto status_json = get_json(http, base + "/audit/status");
+    if (!status_json) return {2, status_json.error(), {}};
+    const auto* reported = status_json->is_object() ? status_json->as_object().if_contains("audit_address") : nullptr;
+    auto address = reported && reported->is_string() ? chain::parse_address(std::string(reported->as_string()))
+                                                     : Result<chain::Address>(Error{"missing"});
+    if (!address) {
+      std::string lower = reported && reported->is_string() ? std::string(reported->as_string()) : "";
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      address = chain::parse_address(lower);
+    }
+    if (!address) return {1, "the node's audit status names no audit_address", {}};
+    if (*address != cp->audit_address)
+      return {1, "the node reports audit address " + chain::to_checksummed(*address) + ", but its newest checkpoint (seq " +
+                     std::to_string(cp->seq) + ") is signed by " + chain::to_checksummed(cp->audit_address),
+              {}};
+  }
   out.details["checkpoint_seq"] = cp->seq;
   out.details["audit_address"] = chain::to_checksummed(cp->audit_address);
   // Whether the log at `second` extends the log at `first` (the node's consistency proof

@@ -401,6 +401,18 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
       << rolled_back.output;
 }
 
+// The newest checkpoint a node serves must be signed by the key it reports: after its audit
+// key changed (or its checkpoints file was replaced), the checkpoints signed by another key
+// vouch for nothing it stands behind, until it signs one of its own.
+TEST_F(VerifyTest, ANewestCheckpointSignedByAnotherKeyThanTheNodeReportsFails) {
+  restart_node({{"PAYMENTS_AUDIT_KEY_PATH", dir_.str() + "/another.key"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  const auto r = verify({"--url", url, "--skip-log"});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("but its newest checkpoint (seq 31) is signed by"), std::string::npos) << r.output;
+}
+
 TEST_F(VerifyTest, LiveNodeVerifiesAndEveryEventProves) {
   const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
   auto whole = verify({"--url", url, "--audit-address", audit_address_, "--since", saved_});
