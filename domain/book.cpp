@@ -235,7 +235,7 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
   effect.at = now;
   if (status_credits(status) && w.payout_amount > 0) {
     if (!fits(w.orchestrator_id, SignedWei{false, w.payout_amount}))
-      return Decision::fail(422, "The credit would overflow the orchestrator's account");
+      return Decision::fail(422, "The credit would overflow the orchestrator's account (balances stay within -2^255 to 2^255-1 wei)");
     w.credited = true;
     w.credited_at = now;
     effect.entry = make_entry("workload_time:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
@@ -259,7 +259,7 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
   effect.at = now;
   if (w.due_credit()) {
     if (!fits(w.orchestrator_id, SignedWei{false, w.payout_amount}))
-      return Decision::fail(422, "The credit would overflow the orchestrator's account");
+      return Decision::fail(422, "The credit would overflow the orchestrator's account (balances stay within -2^255 to 2^255-1 wei)");
     w.credited = true;
     w.credited_at = now;
     if (w.payout_amount > 0 && w.pricing) {
@@ -318,7 +318,7 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
       forced = true;
     }
   }
-  if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account");
+  if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account (balances stay within -2^255 to 2^255-1 wei)");
 
   std::string event_id = std::string(kAdjustmentPrefix) + (req.idempotency_key ? *req.idempotency_key : req.generated_id);
   json::object metadata;
@@ -384,10 +384,16 @@ SignedWei Account::available() const {
 }
 
 bool Book::fits(const std::string& id, const SignedWei& delta) const {
-  const Account* a = account(id);
-  if (!a) return true;
-  const Wei& total = delta.negative ? a->posted_debits : a->credits;
-  return delta.magnitude <= max_wei() - total;
+  const Account* known = account(id);
+  const Account a = known ? *known : Account{};
+  const Wei& total = delta.negative ? a.posted_debits : a.credits;
+  if (delta.magnitude > max_wei() - total) return false;  // each total stays a uint256
+  // The balance stays an int256 (-2^255 to 2^255-1): the ledger proofs encode it as one, and
+  // a balance past either end would be proven as another amount.
+  const Wide credits = Wide{a.credits} + (delta.negative ? Wide{0} : Wide{delta.magnitude});
+  const Wide debits = Wide{a.posted_debits} + (delta.negative ? Wide{delta.magnitude} : Wide{0});
+  const Wide half = Wide{1} << 255;
+  return credits >= debits ? credits - debits < half : debits - credits <= half;
 }
 
 const json::object* Book::orchestrator_record(const std::string& id) const {

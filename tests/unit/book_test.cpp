@@ -276,11 +276,18 @@ TEST(Book, AmountsThatWouldOverflowAnAccountAre422sAndChangeNothing) {
   EXPECT_EQ(patched.failure->status, 422);
   EXPECT_FALSE(patched.effect);
   EXPECT_EQ(r.book.snapshot_text(), before);
-  // A time credit on an account already at the maximum.
+  // A balance stays an int256 (the ledger proofs encode it as one): 2^255 wei is refused, a
+  // time credit on an account already at 2^255-1 too.
+  const Wei int256_max = (Wei{1} << 255) - 1;
+  AdjustmentRequest past_max = adjustment("o2", "1", "past-max");
+  past_max.amount = SignedWei{false, int256_max + 1};
+  auto refused = r.book.adjust(past_max, kNow);
+  ASSERT_TRUE(refused.failure);
+  EXPECT_EQ(refused.failure->status, 422);
   AdjustmentRequest to_max = adjustment("o2", "1", "to-max");
-  to_max.amount = SignedWei{false, max_wei()};
+  to_max.amount = SignedWei{false, int256_max};
   r.keep(r.book.adjust(to_max, kNow));
-  ASSERT_EQ(r.book.balance("o2").magnitude, max_wei());
+  ASSERT_EQ(r.book.balance("o2").magnitude, int256_max);
   const auto at_max = r.book.snapshot_text();
   WorkloadDraft t;
   t.workload_id = "t1";
@@ -289,12 +296,15 @@ TEST(Book, AmountsThatWouldOverflowAnAccountAre422sAndChangeNothing) {
   ASSERT_TRUE(timed.failure);
   EXPECT_EQ(timed.failure->status, 422);
   EXPECT_EQ(r.book.snapshot_text(), at_max);
-  // Forced debits: the posted-debit total is bounded the same way.
+  // Forced debits: down to -2^255 and no further.
   AdjustmentRequest debit = adjustment("o1", "-1", "debit-1");
-  debit.amount = SignedWei{true, max_wei()};
+  debit.amount = SignedWei{true, (Wei{1} << 255) + r.book.balance("o1").magnitude};
   debit.force = true;
   r.keep(r.book.adjust(debit, kNow));
+  ASSERT_TRUE(r.book.balance("o1").negative);
+  ASSERT_EQ(r.book.balance("o1").magnitude, Wei{1} << 255);
   debit.idempotency_key = "debit-2";
+  debit.amount = SignedWei{true, Wei{1}};
   auto second = r.book.adjust(debit, kNow);
   ASSERT_TRUE(second.failure);
   EXPECT_EQ(second.failure->status, 422);
