@@ -241,7 +241,12 @@ Result<Settings> load_settings(const Environment& env) {
   r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);
 
   r.token("PAYMENTS_API_ADMIN_TOKEN", s.admin_token);
-  if (auto v = r.list("PAYMENTS_VIEWER_TOKENS", /*secret=*/true)) s.viewer_tokens = *v;
+  if (auto v = r.list("PAYMENTS_VIEWER_TOKENS", /*secret=*/true)) {
+    // A list of blanks would leave the view routes open while looking configured (the
+    // reference read `[" "]` as a list that closes them): refused, as a blank admin token is.
+    if (v->empty()) r.fail("PAYMENTS_VIEWER_TOKENS", "at least one non-blank token (unset it to have none)", "<no token>");
+    else s.viewer_tokens = *v;
+  }
   r.token("PAYMENTS_SESSION_REPORTER_TOKEN", s.session_reporter_token);
   r.networks("PAYMENTS_TRUSTED_PROXY_CIDRS", s.trusted_proxy_cidrs);
   r.networks("PAYMENTS_MANAGER_IP_ALLOWLIST", s.manager_ip_allowlist);

@@ -76,6 +76,12 @@ TEST(Settings, BlankTokensNameTheVariable) {
   auto set = load({{"PAYMENTS_API_ADMIN_TOKEN", " secret "}});
   ASSERT_TRUE(set.ok()) << set.error();
   EXPECT_EQ(set->admin_token, "secret");
+  // A viewer list that names only blanks would leave the view routes open while looking set.
+  for (const char* value : {R"([" "])", R"([""])", ",", " , ", "[]"}) {
+    auto s = load({{"PAYMENTS_VIEWER_TOKENS", value}});
+    ASSERT_FALSE(s.ok()) << value;
+    EXPECT_NE(s.error().find("PAYMENTS_VIEWER_TOKENS must be at least one non-blank token"), std::string::npos) << s.error();
+  }
 }
 
 // An error message never shows a secret: viewer tokens, or a URL's user:password.
