@@ -76,6 +76,20 @@ bool IpNetwork::contains(std::string_view ip_text) const {
   return true;
 }
 
+std::optional<std::string> canonical_ip_text(std::string_view ip_text) {
+  const std::string text(ip_text);
+  char out[INET6_ADDRSTRLEN] = {};
+  in_addr v4{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return ::inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out) : std::nullopt;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, text.c_str(), &v6) != 1) return std::nullopt;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+    std::memcpy(&v4, &v6.s6_addr[12], 4);
+    return ::inet_ntop(AF_INET, &v4, out, sizeof out) ? std::optional<std::string>(out) : std::nullopt;
+  }
+  return ::inet_ntop(AF_INET6, &v6, out, sizeof out) ? std::optional<std::string>(out) : std::nullopt;
+}
+
 bool any_contains(const std::vector<IpNetwork>& networks, std::string_view ip_text) {
   for (const auto& n : networks)
     if (n.contains(ip_text)) return true;

@@ -2,6 +2,7 @@
 // An IPv4 or IPv6 address or CIDR block, for proxy trust and allowlists.
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +30,10 @@ class IpNetwork {
 };
 
 bool any_contains(const std::vector<IpNetwork>& networks, std::string_view ip_text);
+
+// One spelling per address: IPv4 dotted, IPv6 as RFC 5952 writes it (lower case, the longest
+// run of zero groups shortened), an IPv4-mapped IPv6 address as the IPv4 address it maps (as
+// a mapped socket peer is matched). nullopt when the text is no address.
+std::optional<std::string> canonical_ip_text(std::string_view ip_text);
 
 }  // namespace lpops::config

@@ -119,7 +119,9 @@ std::string Call::client_ip() const {
       while (!rest.empty()) {
         const auto comma = rest.find(',');
         const std::string entry(python_strip(rest.substr(0, comma)));
-        if (!entry.empty() && entry.find('/') == std::string::npos && config::IpNetwork::parse(entry).ok()) return entry;
+        // One spelling per address (rate limits count by it, last_seen_ip stores it).
+        if (!entry.empty() && entry.find('/') == std::string::npos && config::IpNetwork::parse(entry).ok())
+          if (auto canonical = config::canonical_ip_text(entry)) return *canonical;
         if (comma == std::string_view::npos) break;
         rest.remove_prefix(comma + 1);
       }

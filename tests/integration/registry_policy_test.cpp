@@ -84,6 +84,19 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
   ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
                  {{"X-Forwarded-For", "garbage, 10.0.0.0/8 ,\t203.0.113.9 , 198.51.100.1"}}).status, 200);
   EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "203.0.113.9");
+  // One spelling per address: stored so, and counted once by the rate limit.
+  ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
+                 {{"X-Forwarded-For", "2001:0DB8:0:0::0001"}}).status, 200);
+  EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "2001:db8::1");
+  restart_node({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}, {"PAYMENTS_REGISTRATION_BURST", "3"}});
+  int status = 0;
+  int i = 0;
+  for (const char* spelling : {"2001:db8::1", "2001:DB8::1", "2001:0db8::1", "2001:db8:0:0::1"}) {
+    status = post("/api/orchestrators/register", json::object{{"orchestrator_id", "s" + std::to_string(i)}, {"address", address_of(10 + i)}},
+                  {{"X-Forwarded-For", spelling}}).status;
+    ++i;
+  }
+  EXPECT_EQ(status, 429);  // the fourth from one address within the burst
 }
 
 }  // namespace

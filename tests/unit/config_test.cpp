@@ -260,5 +260,16 @@ TEST(IpNetwork, MatchesV4V6AndMappedPeers) {
   EXPECT_FALSE(IpNetwork::parse("host.example").ok());
 }
 
+// One spelling per address, so that rate limits and last_seen_ip count one client once.
+TEST(IpNetwork, OneSpellingPerAddress) {
+  for (const char* same : {"2001:db8::1", "2001:DB8::1", "2001:0db8::1", "2001:db8:0:0::1", "2001:db8::0:1", "2001:0DB8:0000:0000:0000:0000:0000:0001"})
+    EXPECT_EQ(canonical_ip_text(same), "2001:db8::1") << same;
+  for (const char* same : {"9.1.1.1", "::ffff:9.1.1.1", "::FFFF:9.1.1.1", "::ffff:0901:0101"})
+    EXPECT_EQ(canonical_ip_text(same), "9.1.1.1") << same;
+  EXPECT_EQ(canonical_ip_text("2001:db8:0:1:0:0:0:1"), "2001:db8:0:1::1");  // the longest run of zeros
+  EXPECT_EQ(canonical_ip_text("2001:db8:0:1:1:1:1:1"), "2001:db8:0:1:1:1:1:1");  // a single zero group stays
+  EXPECT_FALSE(canonical_ip_text("host.example"));
+}
+
 }  // namespace
 }  // namespace lpops::config
