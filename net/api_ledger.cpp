@@ -24,12 +24,15 @@ void post_adjustment(Call& call) {
   AdjustmentRequest r;
   r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
   auto amount = body.eth_amount("amount_eth", true);
-  if (amount && amount->is_zero()) v.add("body", "amount_eth", "value_error", "Value error, amount_eth must be non-zero", body.field("amount_eth"));
   r.reason = body.optional_string("reason", 256);
   if (r.reason && r.reason->empty()) r.reason.reset();
   r.reference_workload_id = body.optional_string("reference_workload_id", 256);
   r.notes = body.optional_string("notes", 1024);
   r.force = body.optional_bool("force").value_or(false);
+  // The reference's model checks this once every field is valid (a model validator): the
+  // error names the body, not the field.
+  if (v.ok() && amount && amount->is_zero())
+    v.add("body", "", "value_error", "Value error, amount_eth must be non-zero", body.document());
   if (!v.ok()) return call.respond(v.response());
   r.amount = *amount;
   if (const std::string* key = call.request.header("Idempotency-Key")) {

@@ -100,8 +100,9 @@ void list(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
   PayoutFilter f;
-  f.orchestrator_id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
-  f.status = q.string("status", 16);
+  // An empty value is no filter, as on the other listings.
+  if (q.filter("orchestrator_id")) f.orchestrator_id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
+  if (q.filter("status")) f.status = q.string("status", 16);
   if (f.status && !is_payout_status(*f.status)) {
     const json::value in(*f.status);
     v.add("query", "status", "literal_error", "Input should be 'reserved', 'posted' or 'voided'", &in);

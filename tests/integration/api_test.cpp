@@ -493,6 +493,17 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   EXPECT_EQ(repeat.body, first.body);
   auto reuse = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "2"}}, key);
   EXPECT_EQ(reuse.status, 409);
+  // A zero amount: the reference's model-level check, so the error names the whole body.
+  for (const char* zero : {"0", "-0", "0e5"}) {
+    const json::object zero_body{{"orchestrator_id", "o1"}, {"amount_eth", zero}};
+    auto z = post("/api/ledger/adjustments", zero_body);
+    ASSERT_EQ(z.status, 422) << z.body;
+    const auto doc = parse_json(z.body);
+    const auto& item = doc.at("detail").as_array().at(0);
+    EXPECT_EQ(item.at("loc"), json::array{"body"}) << z.body;
+    EXPECT_EQ(item.at("input"), json::value(zero_body)) << z.body;
+    EXPECT_EQ(item.at("msg").as_string(), "Value error, amount_eth must be non-zero");
+  }
   auto below = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}});
   EXPECT_EQ(below.status, 409);
   // Booleans are read as the reference reads them: "false", "no", 0 mean false.

@@ -89,6 +89,10 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].at("payout_id").as_string(), "p2");
   EXPECT_EQ(admin("GET", "/api/payouts?status=lost").status, 422);
+  // An empty value filters nothing, as on the other listings.
+  auto unfiltered = parse_json(admin("GET", "/api/payouts?orchestrator_id=&status=").body).at("payouts").as_array();
+  EXPECT_EQ(unfiltered.size(), parse_json(admin("GET", "/api/payouts").body).at("payouts").as_array().size());
+  EXPECT_EQ(unfiltered.size(), 2u);
   EXPECT_EQ(parse_json(admin("GET", "/api/payouts/p1").body).at("tx_hash").as_string(), kTx);
   auto stats = parse_json(admin("GET", "/api/orchestrators/o1/stats?days=1").body);
   EXPECT_EQ(stats.at("total_payouts_eth").as_string(), "0.5");
