@@ -384,6 +384,9 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
   } else {
     if (auto err = lock_directory()) return Error{*err};
+    // A snapshot whose write a crash cut short (never renamed into place): of no use, removed.
+    std::error_code ignored;
+    fs::remove(snapshot_path() + ".tmp", ignored);
     journal_fd_ = ::open(journal_path().c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
     // The journal's name (new, or created by an earlier run that then crashed) made durable
