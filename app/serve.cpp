@@ -391,6 +391,15 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   std::shared_ptr<actors::CheckpointBook> checkpoints = std::move(checkpoints_open).value();
+  // A checkpoint is signed every so many entries: a log far past the newest one lost its
+  // checkpoints (checkpoints.jsonl removed, emptied or cut), or was rebuilt without them.
+  if (const std::uint64_t entries = audit->status().seq, signed_size = checkpoints->signed_size(),
+      every = static_cast<std::uint64_t>(settings.audit_checkpoint_every_entries);
+      entries >= signed_size + 2 * every)
+    spdlog::warn("checkpoints.jsonl: the newest checkpoint covers {} of the log's {} entries, though one is signed every {} "
+                 "entries: signed checkpoints are missing (the file was removed, emptied or cut), and verifiers who kept "
+                 "one can still check the log against it; the log's current size is signed next",
+                 signed_size, entries, every);
   // The entries no signed checkpoint covers yet, compared with the journal before the next
   // checkpoint can sign them (those just regenerated from it need no comparison).
   if (const std::uint64_t first = checkpoints->signed_size() + 1; first <= audit_report.entries) {

@@ -88,6 +88,9 @@ Result<ParsedLine> parse_line(std::string_view text) {
   if (!entry_v || !entry_v->is_object() || !journal_v || !journal_v->is_int64()) return Error{"not an audit wrapper line"};
   if (auto key = duplicate_json_key(text)) return Error{"names " + *key + " twice in one object"};
   if (auto problem = wrapper_problem(wrapper)) return Error{*problem};
+  // This node writes every line in canonical form (sorted keys, no spaces, its own escapes):
+  // another spelling of the same entry was written by something else.
+  if (canonical_json(doc) != text) return Error{"is not in the canonical form this node writes"};
   const boost::json::object& entry = entry_v->as_object();
   ParsedLine p;
   auto stored = chain::hash32_field(entry, "entry_hash");
@@ -96,6 +99,8 @@ Result<ParsedLine> parse_line(std::string_view text) {
   auto prev = chain::hash32_field(entry, "prev_hash");
   if (!prev) return Error{prev.error()};
   p.prev = *prev;
+  if (entry.at("entry_hash").as_string() != chain::to_hex(p.hash) || entry.at("prev_hash").as_string() != chain::to_hex(p.prev))
+    return Error{"entry_hash and prev_hash are written as 0x and 64 lower-case hex digits"};
   const auto* seq = entry.if_contains("seq");
   const auto* event = entry.if_contains("event_id");
   if (!seq || !seq->is_int64() || seq->as_int64() < 1 || !event || !event->is_string()) return Error{"seq or event_id is missing"};

@@ -231,6 +231,10 @@ void check_general(std::string_view line, CheckedLine& out) {
     return;
   }
   out.prev = *prev;
+  if (entry.at("entry_hash").as_string() != chain::to_hex(out.hash) || entry.at("prev_hash").as_string() != chain::to_hex(out.prev)) {
+    out.error = "entry_hash and prev_hash are not written as 0x and 64 lower-case hex digits";
+    return;
+  }
   if (const auto* e = entry.if_contains("event_id"); e && e->is_string()) {
     out.event_id = std::string(e->as_string());
     out.has_event_id = true;

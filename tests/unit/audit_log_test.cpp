@@ -398,6 +398,21 @@ TEST(AuditIndex, WrapperEditsAndRepeatedKeysAreFound) {
   ASSERT_FALSE(refused);
   EXPECT_NE(refused.error().find("entry 80"), std::string::npos) << refused.error();
   EXPECT_NE(refused.error().find("names delta_wei twice"), std::string::npos) << refused.error();
+  // The same entry spelled otherwise (a space, an escape, an upper-case hash): not this node's.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"kind\":\"credit\"", "\"kind\": \"credit\""},
+           {"\"kind\":\"credit\"", "\"kind\":\"cr\\u0065dit\""},
+           {"\"entry_hash\":\"0x", "\"entry_hash\":\"0X"}}) {
+    text = original;
+    const auto at = text.find(from, line_start(text, 90));
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    write_file(dir / "audit.jsonl", text);
+    fs::remove(dir / "audit.index");
+    auto other = AuditLog::open(dir.str(), false);
+    ASSERT_FALSE(other) << to;
+    EXPECT_NE(other.error().find("entry 90"), std::string::npos) << other.error();
+  }
 }
 
 TEST(AuditIndex, ATornLogTailIsStillCut) {
