@@ -225,6 +225,10 @@ Outcome verify_file(const VerifyOptions& o) {
   if (fd < 0) return {2, "cannot read " + o.log_file, {}};
   struct stat st {};
   std::uint64_t total = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return {2, o.log_file + " is a directory: --log takes the log file (audit.jsonl in the data directory)", {}};
+  }
   LogVerifier log(verify_threads(o));
   log.reserve(static_cast<std::size_t>(total / 512));  // entries are larger than this
   if (!o.event_id.empty()) log.watch_event(o.event_id);

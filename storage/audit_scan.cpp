@@ -48,11 +48,6 @@ struct Member {
 struct Members {
   std::array<Member, 32> items;
   std::size_t size = 0;
-  const Member* find(std::string_view key) const {
-    for (std::size_t i = 0; i < size; ++i)
-      if (same(items[i].key, key)) return &items[i];
-    return nullptr;
-  }
 };
 
 constexpr int kMaxDepth = 16;  // well inside the general parser's limit
@@ -236,13 +231,23 @@ constexpr std::string_view kWrapperSchema = "payments-host:tee-core-transparency
 
 }  // namespace
 
-std::string audit_source_for(std::string_view kind, std::string_view reason) {
+namespace {
+
+// audit_source_for without a copy: a literal, or `reason` itself.
+std::string_view audit_source_view(std::string_view kind, std::string_view reason) {
   if (kind == "policy") return "policy";
   if (kind == "adjustment") return "ledger_adjustment";
-  if (kind == "payout_reserve" || kind == "payout_void") return std::string(kind);
+  if (kind == "payout_reserve") return "payout_reserve";
+  if (kind == "payout_void") return "payout_void";
   if (kind == "payout_debit") return "payout_confirm";
-  if (kind == "credit") return reason.empty() ? "credit" : std::string(reason);
+  if (kind == "credit") return reason.empty() ? std::string_view("credit") : reason;
   return {};
+}
+
+}  // namespace
+
+std::string audit_source_for(std::string_view kind, std::string_view reason) {
+  return std::string(audit_source_view(kind, reason));
 }
 
 std::optional<std::string> wrapper_problem(const boost::json::object& wrapper) {
@@ -278,6 +283,58 @@ std::optional<std::string> wrapper_problem(const boost::json::object& wrapper) {
   return std::nullopt;
 }
 
+namespace {
+
+// The members a line's checks look at, found in one pass (by length first, then bytes).
+struct EntrySlots {
+  const Member *balance_wei = nullptr, *delta_wei = nullptr, *entry_hash = nullptr, *event_id = nullptr, *kind = nullptr,
+               *orchestrator_id = nullptr, *prev_hash = nullptr, *reason = nullptr, *schema = nullptr, *seq = nullptr,
+               *signature = nullptr, *signer = nullptr, *timestamp = nullptr;
+  explicit EntrySlots(const Members& m) {
+    for (std::size_t i = 0; i < m.size; ++i) {
+      const Member* x = &m.items[i];
+      const std::string_view k = x->key;
+      switch (k.size()) {
+        case 3: if (same(k, "seq")) seq = x; break;
+        case 4: if (same(k, "kind")) kind = x; break;
+        case 6:
+          if (same(k, "reason")) reason = x;
+          else if (same(k, "schema")) schema = x;
+          else if (same(k, "signer")) signer = x;
+          break;
+        case 8: if (same(k, "event_id")) event_id = x; break;
+        case 9:
+          if (same(k, "delta_wei")) delta_wei = x;
+          else if (same(k, "prev_hash")) prev_hash = x;
+          else if (same(k, "signature")) signature = x;
+          else if (same(k, "timestamp")) timestamp = x;
+          break;
+        case 10: if (same(k, "entry_hash")) entry_hash = x; break;
+        case 11: if (same(k, "balance_wei")) balance_wei = x; break;
+        case 15: if (same(k, "orchestrator_id")) orchestrator_id = x; break;
+        default: break;
+      }
+    }
+  }
+};
+
+struct WrapperSlots {
+  const Member *audit_entry = nullptr, *journal_seq = nullptr, *received_at = nullptr, *schema = nullptr, *source = nullptr;
+  explicit WrapperSlots(const Members& m) {
+    for (std::size_t i = 0; i < m.size; ++i) {
+      const Member* x = &m.items[i];
+      const std::string_view k = x->key;
+      if (same(k, "audit_entry")) audit_entry = x;
+      else if (same(k, "journal_seq")) journal_seq = x;
+      else if (same(k, "received_at")) received_at = x;
+      else if (same(k, "schema")) schema = x;
+      else if (same(k, "source")) source = x;
+    }
+  }
+};
+
+}  // namespace
+
 bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& hash_input) {
   const char* begin = line.data();
   const char* end = begin + line.size();
@@ -286,63 +343,62 @@ bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& 
   Members outer, inner;
   if (!top.object(1, &outer, &inner) || !top.at_end()) return false;
 
+  const WrapperSlots w(outer);
   const Members* entry_members = &outer;
   out.journal_seq = -1;
   out.entry_text = line;
-  if (const Member* wrapped = outer.find("audit_entry")) {
-    if (*wrapped->value != '{') return false;
+  if (w.audit_entry) {
+    if (*w.audit_entry->value != '{') return false;
     entry_members = &inner;
-    out.entry_text = std::string_view(wrapped->value, static_cast<std::size_t>(wrapped->end - wrapped->value));
+    out.entry_text = std::string_view(w.audit_entry->value, static_cast<std::size_t>(w.audit_entry->end - w.audit_entry->value));
+  }
+  const EntrySlots e(*entry_members);
+  if (w.audit_entry) {
     // This node's wrapper exactly (wrapper_problem); anything else goes to the general check,
     // which says what is wrong.
-    const Member* j = outer.find("journal_seq");
-    if (!j || outer.size != 5 || !int_member(j, out.journal_seq) || out.journal_seq < 1) return false;
+    if (!w.journal_seq || outer.size != 5 || !int_member(w.journal_seq, out.journal_seq) || out.journal_seq < 1) return false;
     std::string_view wrapper_schema, received, source, timestamp, kind, reason;
-    if (!string_member(outer.find("schema"), wrapper_schema) || wrapper_schema != kWrapperSchema) return false;
-    if (!string_member(outer.find("received_at"), received) || !string_member(inner.find("timestamp"), timestamp) ||
-        received != timestamp)
-      return false;
-    if (!string_member(outer.find("source"), source) || !string_member(inner.find("kind"), kind)) return false;
-    if (const Member* r = inner.find("reason"); r && !string_member(r, reason)) return false;
-    const std::string expected = audit_source_for(kind, reason);
+    if (!string_member(w.schema, wrapper_schema) || wrapper_schema != kWrapperSchema) return false;
+    if (!string_member(w.received_at, received) || !string_member(e.timestamp, timestamp) || received != timestamp) return false;
+    if (!string_member(w.source, source) || !string_member(e.kind, kind)) return false;
+    if (e.reason && !string_member(e.reason, reason)) return false;
+    const std::string_view expected = audit_source_view(kind, reason);
     if (expected.empty() || source != expected) return false;
   }
-  const Members& e = *entry_members;
   std::string_view schema;
-  if (!string_member(e.find("schema"), schema) || schema != chain::audit::kEntrySchema) return false;
-  if (!hash_member(e.find("entry_hash"), out.entry_hash) || !hash_member(e.find("prev_hash"), out.prev_hash)) return false;
-  if (!int_member(e.find("seq"), out.seq)) return false;
+  if (!string_member(e.schema, schema) || schema != chain::audit::kEntrySchema) return false;
+  if (!hash_member(e.entry_hash, out.entry_hash) || !hash_member(e.prev_hash, out.prev_hash)) return false;
+  if (!int_member(e.seq, out.seq)) return false;
   out.has_event_id = false;
   out.event_id = {};
   out.orchestrator_id = {};
-  if (const Member* ev = e.find("event_id")) {
-    if (*ev->value != '"') return false;  // unusual: let the general check decide
-    string_member(ev, out.event_id);
+  if (e.event_id) {
+    if (*e.event_id->value != '"') return false;  // unusual: let the general check decide
+    string_member(e.event_id, out.event_id);
     out.has_event_id = true;
   }
-  if (const Member* o = e.find("orchestrator_id"); o && *o->value == '"') string_member(o, out.orchestrator_id);
+  if (e.orchestrator_id && *e.orchestrator_id->value == '"') string_member(e.orchestrator_id, out.orchestrator_id);
   out.delta_wei = {};
   out.balance_wei = {};
-  if (const Member* d = e.find("delta_wei"); d && *d->value == '"') string_member(d, out.delta_wei);
-  if (const Member* b = e.find("balance_wei"); b && *b->value == '"') string_member(b, out.balance_wei);
+  if (e.delta_wei && *e.delta_wei->value == '"') string_member(e.delta_wei, out.delta_wei);
+  if (e.balance_wei && *e.balance_wei->value == '"') string_member(e.balance_wei, out.balance_wei);
   out.signer = {};
   out.signature = {};
-  const Member* signer = e.find("signer");
-  const Member* signature = e.find("signature");
-  if (signer || signature)  // both, as non-empty strings, or the general check decides
-    if (!string_member(signer, out.signer) || !string_member(signature, out.signature) || out.signer.empty() ||
+  if (e.signer || e.signature)  // both, as non-empty strings, or the general check decides
+    if (!string_member(e.signer, out.signer) || !string_member(e.signature, out.signature) || out.signer.empty() ||
         out.signature.empty())
       return false;
 
   // The canonical entry without entry_hash, signer and signature: the other members' bytes.
   hash_input.clear();
+  hash_input.reserve(out.entry_text.size());
   hash_input += '{';
   bool first = true;
-  for (std::size_t i = 0; i < e.size; ++i) {
-    const Member& m = e.items[i];
-    if (same(m.key, "entry_hash") || same(m.key, "signer") || same(m.key, "signature")) continue;
+  for (std::size_t i = 0; i < entry_members->size; ++i) {
+    const Member* m = &entry_members->items[i];
+    if (m == e.entry_hash || m == e.signer || m == e.signature) continue;
     if (!first) hash_input += ',';
-    hash_input.append(m.begin, static_cast<std::size_t>(m.end - m.begin));
+    hash_input.append(m->begin, static_cast<std::size_t>(m->end - m->begin));
     first = false;
   }
   hash_input += '}';

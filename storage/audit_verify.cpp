@@ -116,7 +116,10 @@ struct LogVerifierChecked {
   chain::Hash256 leaf{};                  // Merkle leaf of `hash`
   std::int64_t journal_seq = -1;          // the wrapper's (-1: a line without one)
   std::string orchestrator_id;
-  LogVerifierAmount delta = 0, balance = 0;
+  // The amounts: in 128 bits when both have at most 38 digits (all but absurd ones), else as
+  // their text ("delta balance"), read in full where the balances are kept.
+  LogVerifierSmall delta = 0, balance = 0;
+  std::string wide_amounts;
   void reset() {  // for reuse: every field a check may leave unset
     error.clear();
     event_id.clear();
@@ -149,31 +152,55 @@ std::optional<std::string> check_entry_signature(std::string_view signer_text, s
 std::uint64_t event_fingerprint(std::string_view event_id) { return std::hash<std::string_view>{}(event_id); }
 
 // An amount as entries state it: an optional minus, then decimal digits without leading
-// zeros, at most 78 (2^256 has 78).
-bool parse_amount(std::string_view text, LogVerifierAmount& out) {
+// zeros, at most 78 (2^256 has 78). `small` is set when it has at most 38 digits (it then
+// fits in 128 bits).
+bool well_formed_amount(std::string_view text, LogVerifierSmall* small) {
   const bool negative = !text.empty() && text.front() == '-';
   if (negative) text.remove_prefix(1);
   if (text.empty() || text.size() > 78 || (text.size() > 1 && text.front() == '0')) return false;
   for (char c : text)
     if (c < '0' || c > '9') return false;
-  if (text.size() <= 19) {  // the common case, without the general conversion
-    std::uint64_t v = 0;
-    for (char c : text) v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    out = v;
-  } else {
-    out = LogVerifierAmount(std::string(text));
+  if (small && text.size() <= 38) {
+    LogVerifierSmall v = 0;
+    for (char c : text) v = v * 10 + (c - '0');
+    *small = negative ? -v : v;
   }
-  if (negative) out = -out;
   return true;
+}
+
+LogVerifierAmount wide_amount(std::string_view text) {
+  const bool negative = !text.empty() && text.front() == '-';
+  if (negative) text.remove_prefix(1);
+  LogVerifierAmount v(std::string{text});
+  return negative ? LogVerifierAmount(-v) : v;
 }
 
 // The orchestrator and the amounts of one entry, for the running balance check.
 std::optional<std::string> take_amounts(std::string_view orchestrator, std::string_view delta, std::string_view balance,
                                         CheckedLine& out) {
-  if (!parse_amount(delta, out.delta)) return "delta_wei is not an integer amount";
-  if (!parse_amount(balance, out.balance)) return "balance_wei is not an integer amount";
+  if (!well_formed_amount(delta, nullptr)) return "delta_wei is not an integer amount";
+  if (!well_formed_amount(balance, nullptr)) return "balance_wei is not an integer amount";
+  const auto digits = [](std::string_view t) { return t.size() - (!t.empty() && t.front() == '-'); };
+  out.wide_amounts.clear();
+  if (digits(delta) <= 38 && digits(balance) <= 38) {
+    well_formed_amount(delta, &out.delta);
+    well_formed_amount(balance, &out.balance);
+  } else {
+    out.wide_amounts.append(delta).append(" ").append(balance);
+  }
   out.orchestrator_id.assign(orchestrator);
   return std::nullopt;
+}
+
+std::string amount_text(LogVerifierSmall v) {
+  const bool negative = v < 0;
+  unsigned __int128 m = negative ? static_cast<unsigned __int128>(-(v + 1)) + 1 : static_cast<unsigned __int128>(v);
+  std::string digits;
+  do {
+    digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(m % 10)));
+    m /= 10;
+  } while (m);
+  return negative ? "-" + digits : digits;
 }
 
 // The general check: parse, canonicalise, hash (any formatting of the same entry passes).
@@ -406,11 +433,30 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
     if (c.journal_seq >= 0) last_journal_seq_ = c.journal_seq;
     // Each entry states its orchestrator's balance after it: the previous one plus its delta.
     {
-      auto [it, first] = balances_.try_emplace(c.orchestrator_id, 0);
-      if (it->second + c.delta != c.balance)
-        return fail("balance_wei " + c.balance.str() + " is not " + c.orchestrator_id + "'s balance before it (" +
-                    it->second.str() + ") plus delta_wei " + c.delta.str());
-      it->second = c.balance;
+      auto it = balances_.find(c.orchestrator_id);
+      if (it == balances_.end()) it = balances_.emplace(c.orchestrator_id, LogVerifierBalance{}).first;
+      LogVerifierBalance& running = it->second;
+      LogVerifierSmall sum = 0;
+      if (c.wide_amounts.empty() && !running.wide && !__builtin_add_overflow(running.small, c.delta, &sum)) {
+        if (sum != c.balance)
+          return fail("balance_wei " + amount_text(c.balance) + " is not " + c.orchestrator_id + "'s balance before it (" +
+                      amount_text(running.small) + ") plus delta_wei " + amount_text(c.delta));
+        running.small = c.balance;
+      } else {  // some amount past 128 bits: in full
+        const auto space = c.wide_amounts.find(' ');
+        const LogVerifierAmount delta =
+            c.wide_amounts.empty() ? LogVerifierAmount(c.delta) : wide_amount(std::string_view(c.wide_amounts).substr(0, space));
+        const LogVerifierAmount balance =
+            c.wide_amounts.empty() ? LogVerifierAmount(c.balance) : wide_amount(std::string_view(c.wide_amounts).substr(space + 1));
+        const LogVerifierAmount before = running.wide ? running.full : LogVerifierAmount(running.small);
+        if (before + delta != balance)
+          return fail("balance_wei " + balance.str() + " is not " + c.orchestrator_id + "'s balance before it (" + before.str() +
+                      ") plus delta_wei " + delta.str());
+        running.full = balance;
+        const std::string text = balance.str();
+        running.wide = text.size() - (text.front() == '-') > 38;
+        if (!running.wide) well_formed_amount(text, &running.small);
+      }
     }
     if (c.signer) {
       if (entry_signer_ && *entry_signer_ != *c.signer)

@@ -32,7 +32,14 @@ std::optional<std::string> check_checkpoint_signature(const Checkpoint& c);
 
 struct LogVerifierChecked;
 // Wide enough for any sum of two amounts the log can state (each within ±(2^256-1)).
-using LogVerifierAmount = boost::multiprecision::checked_int512_t;  // one line's order-independent checks (audit_verify.cpp)
+using LogVerifierAmount = boost::multiprecision::checked_int512_t;
+__extension__ typedef __int128 LogVerifierSmall;  // the usual amounts, without the wide arithmetic
+// One orchestrator's running balance: in `small` while it has at most 38 digits, else in `full`.
+struct LogVerifierBalance {
+  LogVerifierSmall small = 0;
+  bool wide = false;
+  LogVerifierAmount full = 0;
+};  // one line's order-independent checks (audit_verify.cpp)
 
 class LogVerifier {
  public:
@@ -97,7 +104,7 @@ class LogVerifier {
   std::string failure_;
   std::int64_t last_journal_seq_ = -1;  // of the last line that had one (-1: none yet)
   // Each orchestrator's balance after its latest entry: the next must state it plus its delta.
-  std::unordered_map<std::string, LogVerifierAmount> balances_;
+  std::unordered_map<std::string, LogVerifierBalance> balances_;
 };
 
 // The entry object of a wrapper or bare entry, with its entry hash checked. Shared by the

@@ -470,6 +470,47 @@ Verdict verify_batches(const std::string& text, unsigned threads, std::size_t ba
   return {true, "", v.root(), v.size()};
 }
 
+// Every entry's balance is its orchestrator's previous balance plus its delta, checked in full
+// for amounts of any size (past 128 bits too) and for negative balances.
+TEST(LogVerifierBalances, RunningBalancesOfAnySize) {
+  auto log_of = [](const std::vector<std::pair<SignedWei, SignedWei>>& amounts) {  // (delta, balance after)
+    TempDir dir;
+    auto log = AuditLog::open(dir.str(), false).value();
+    std::vector<std::string> lines;
+    for (std::size_t i = 0; i < amounts.size(); ++i) {
+      LedgerEntry e = entry(i + 1);
+      e.orchestrator_id = i % 2 ? "other" : "wide";
+      e.delta = amounts[i].first;
+      e.balance_after = amounts[i].second;
+      lines.push_back(log->append_entry(e, "credit", "workload_time", "", i + 1));
+    }
+    EXPECT_FALSE(log->write(lines));
+    return read_file(dir / "audit.jsonl");
+  };
+  const Wei big = Wei{1} << 200, huge = (Wei{1} << 255) - 1;
+  const std::string good = log_of({{{false, big}, {false, big}},
+                                    {{false, Wei{7}}, {false, Wei{7}}},
+                                    {{false, big}, {false, big * 2}},
+                                    {{true, Wei{9}}, {true, Wei{2}}},
+                                    {{true, big * 2 + 5}, {true, Wei{5}}},
+                                    {{false, huge}, {false, huge - 2}},
+                                    {{false, huge}, {false, huge - 5}}});
+  const Verdict ok = verify_lines(good);
+  EXPECT_TRUE(ok.ok) << ok.failure;
+  const std::string bad = log_of({{{false, big}, {false, big}}, {{false, Wei{7}}, {false, Wei{7}}}, {{false, big}, {false, big * 2 + 1}}});
+  const Verdict refused = verify_lines(bad);
+  ASSERT_FALSE(refused.ok);
+  EXPECT_NE(refused.failure.find("entry 3: balance_wei " + (big * 2 + 1).str() + " is not wide's balance before it (" + big.str() +
+                                 ") plus delta_wei " + big.str()),
+            std::string::npos)
+      << refused.failure;
+  const std::string small_bad = log_of({{{false, Wei{10}}, {false, Wei{10}}}, {{false, Wei{1}}, {false, Wei{1}}}, {{true, Wei{3}}, {false, Wei{8}}}});
+  const Verdict small_refused = verify_lines(small_bad);
+  ASSERT_FALSE(small_refused.ok);
+  EXPECT_NE(small_refused.failure.find("entry 3: balance_wei 8 is not wide's balance before it (10) plus delta_wei -3"), std::string::npos)
+      << small_refused.failure;
+}
+
 TEST(LogVerifierBatches, ThreadsAndBatchesGiveTheSameVerdictAndFirstFailure) {
   TempDir dir;
   AuditStatus status;
