@@ -44,7 +44,14 @@ Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBoo
       b.contract = *a;
     } else {
       const json::value input(*text);
-      v.add("query", "contract_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &input);
+      const bool hex_form = text->size() == 42 && text->rfind("0x", 0) == 0 &&
+                            text->find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
+      if (hex_form)  // mixed case that is not the address's EIP-55 checksum: a mistyped address
+        v.add("query", "contract_address", "value_error",
+              "Value error, contract_address mixes upper and lower case but is not EIP-55 checksummed (send it in one case, or checksummed)",
+              &input);
+      else
+        v.add("query", "contract_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &input);
     }
   }
   return b;

@@ -164,6 +164,10 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
             cp_resp.body);
   for (const char* bad : {"chain_id=0", "chain_id=abc", "chain_id=-1", "contract_address=0x12", "contract_address=nope"})
     EXPECT_EQ(get(std::string("/api/transparency/tee-core/audit/checkpoint?") + bad).status, 422) << bad;
+  // Mixed case that is not the EIP-55 checksum: named as such, not as a pattern mismatch.
+  const auto mistyped = get("/api/transparency/tee-core/audit/checkpoint?contract_address=0x99F3ddf963C7F1987E096a0c7EcFA6960343d46e");
+  EXPECT_EQ(mistyped.status, 422);
+  EXPECT_NE(mistyped.body.find("not EIP-55 checksummed"), std::string::npos) << mistyped.body;
 
   // An inclusion proof for a credit, checked against the checkpoint's root.
   auto proof_resp = get("/api/transparency/tee-core/audit/proof?event_id=workload_time:w3");
