@@ -115,8 +115,12 @@ Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) {
     try {
       if (!impl_->connected()) impl_->connect();
       return impl_->exchange(target);
-    } catch (const std::exception& e) {
+    } catch (const boost::system::system_error& e) {
       impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
+      // The error's own words (what() adds Boost's source file and line).
+      if (attempt == 1) return Error{"GET " + target + ": " + e.code().message()};
+    } catch (const std::exception& e) {
+      impl_->reset();
       if (attempt == 1) return Error{"GET " + target + ": " + e.what()};
     }
   }
