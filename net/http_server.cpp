@@ -473,6 +473,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (!counted) ++server_->in_flight;
       return send(r.status, r.content_type, r.headers, r.body, false, true);
     }
+    // A request line naming another HTTP version than 1.0 or 1.1 (RFC 9110 §15.6.6); a version
+    // that is no HTTP-version at all stays a 400. The parser leaves the line it refused in the
+    // buffer.
+    if (ec == http::error::bad_version) {
+      const std::string_view data(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+      const std::string_view line = data.substr(0, data.find("\r\n"));
+      const std::string_view version = line.substr(line.rfind(' ') + 1);
+      const bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
+                               version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]));
+      if (well_formed)
+        return reject(http::status::http_version_not_supported,
+                      "{\"detail\":\"HTTP version not supported (HTTP/1.1 is)\"}", counted);
+    }
     if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
     auto& msg = parser_->get();

@@ -497,6 +497,17 @@ TEST_F(HttpServerTest, TheScreenAnswersFromTheHeaderAndNamesTheClient) {
   EXPECT_EQ(screened.load(), before);
 }
 
+// A version other than 1.0 and 1.1 is 505 (RFC 9110 §15.6.6), not a malformed request.
+TEST_F(HttpServerTest, OtherHttpVersionsAre505) {
+  start();
+  for (const std::string version : {"HTTP/2.0", "HTTP/1.2", "HTTP/0.9"}) {
+    Client c(port_);
+    const std::string r = c.ask("GET /echo " + version + "\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 505") << version << ": " << r;
+  }
+  EXPECT_EQ(Client(port_).ask("GET /echo HTTP/1.1x\r\nHost: x\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
+}
+
 // RFC 9112 §3.2: an HTTP/1.1 request with no Host field, or with two, is 400.
 TEST_F(HttpServerTest, AMissingOrRepeatedHostIs400) {
   start();
