@@ -372,6 +372,18 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     return sent <= 0 || static_cast<std::size_t>(sent) == kContinue.size();
   }
 
+  // Whose share a body counts against: the client's address, or for IPv6 its /64 (one host
+  // commonly holds a whole /64, so its addresses are one client).
+  static std::string share_key(const std::string& client) {
+    if (client.find(':') == std::string::npos) return client;
+    boost::system::error_code ec;
+    const auto address = asio::ip::make_address_v6(client, ec);
+    if (ec || address.is_v4_mapped()) return client;
+    auto bytes = address.to_bytes();
+    std::fill(bytes.begin() + 8, bytes.end(), 0);
+    return asio::ip::address_v6(bytes).to_string() + "/64";
+  }
+
   // Whether the request has a body that is not all in the buffer yet (its header just parsed).
   bool body_arriving() const {
     if (parser_->is_done()) return false;
@@ -399,15 +411,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                                     : parser_->chunked() ? server_->options.max_body_bytes : 0;
     if (want == 0) return {};
     if (arriving) {
+      client_ = share_key(client_.empty() ? peer_ip_ : client_);
       std::lock_guard lock(server_->client_bodies_mutex);
-      auto& held = server_->client_bodies[client_.empty() ? peer_ip_ : client_];
+      auto& held = server_->client_bodies[client_];
       if (held + want > server_->options.max_buffered_body_bytes_per_client()) {
-        if (held == 0) server_->client_bodies.erase(client_.empty() ? peer_ip_ : client_);
+        if (held == 0) server_->client_bodies.erase(client_);
         return "Too many request bodies in flight from this client; retry shortly";
       }
       held += want;
       client_reserved_ = want;
-      if (client_.empty()) client_ = peer_ip_;
     }
     std::size_t now = server_->buffered_body_bytes.load();
     do {

@@ -495,6 +495,20 @@ TEST_F(HttpServerTest, TheScreenAnswersFromTheHeaderAndNamesTheClient) {
   whole.send(post("[3]"));
   EXPECT_EQ(whole.response().substr(0, 15), "HTTP/1.1 200 OK");
   EXPECT_EQ(screened.load(), before);
+  // IPv6 clients share by /64 (one host commonly holds a whole /64).
+  Client v6a(port_);
+  v6a.send(head + "X-As: 2001:db8::1\r\n\r\n[");
+  std::this_thread::sleep_for(100ms);
+  Client v6b(port_);
+  v6b.send(head + "X-As: 2001:db8::2\r\n\r\n[");
+  EXPECT_NE(v6b.response().find("from this client"), std::string::npos);
+  Client v6c(port_);  // another /64
+  v6c.send(head + "X-As: 2001:db8:0:1::1\r\n\r\n[");
+  std::this_thread::sleep_for(100ms);
+  v6c.send("1" + std::string(997, ' ') + "]");
+  EXPECT_EQ(v6c.response().substr(0, 15), "HTTP/1.1 200 OK");
+  v6a.send("1" + std::string(997, ' ') + "]");
+  EXPECT_EQ(v6a.response().substr(0, 15), "HTTP/1.1 200 OK");
 }
 
 // A version other than 1.0 and 1.1 is 505 (RFC 9110 §15.6.6), not a malformed request.
