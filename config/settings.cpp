@@ -84,8 +84,10 @@ class Reader {
   void token(const char* name, std::optional<std::string>& out) {
     auto v = env_.get(name);
     if (!v) return;
-    if (trim(*v).empty()) return fail(name, "a non-blank token (unset it to have none)", "<blank>");
-    out = trim(*v);
+    // Blank as Python's str.strip() sees it (U+00A0, U+3000 ... too), as the reference strips.
+    const std::string t(python_strip(*v));
+    if (t.empty()) return fail(name, "a non-blank token (unset it to have none)", "<blank>");
+    out = t;
   }
   // As pydantic's lax integers: surrounding spaces, a sign, "8081.0".
   template <class Int>
@@ -153,7 +155,7 @@ class Reader {
           fail(name, "a JSON array of strings", shown);
           return std::nullopt;
         }
-        std::string s = trim(std::string(item.get_string()));
+        std::string s(python_strip(item.get_string()));
         if (!s.empty()) items.push_back(s);
       }
       return items;
@@ -161,7 +163,7 @@ class Reader {
     std::string current;
     for (char c : *v + ",") {
       if (c == ',' || c == ' ' || c == '\t' || c == '\n') {
-        if (!current.empty()) items.push_back(current);
+        if (const std::string item(python_strip(current)); !item.empty()) items.push_back(item);
         current.clear();
       } else {
         current += c;

@@ -393,6 +393,8 @@ bool Book::fits(const std::string& id, const SignedWei& delta) const {
   const Wide credits = Wide{a.credits} + (delta.negative ? Wide{0} : Wide{delta.magnitude});
   const Wide debits = Wide{a.posted_debits} + (delta.negative ? Wide{delta.magnitude} : Wide{0});
   const Wide half = Wide{1} << 255;
+  // The change itself too: audit entries state it as an int256 delta.
+  if (delta.negative ? Wide{delta.magnitude} > half : Wide{delta.magnitude} >= half) return false;
   return credits >= debits ? credits - debits < half : debits - credits <= half;
 }
 

@@ -217,7 +217,8 @@ class Book {
   // Whether the account of `id` can take `delta`: its credits and its posted debits are each
   // at most 2^256-1 wei. A command checks before it builds an entry, so that an oversized
   // amount is a 422 and never an exception inside the ledger.
-  // Whether the delta keeps the account's totals within uint256 and its balance within int256.
+  // Whether the delta is an int256 and keeps the account's totals within uint256 and its
+  // balance within int256.
   bool fits(const std::string& id, const SignedWei& delta) const;
 
   // Everything kept per orchestrator id, in one table entry: a credit reads and changes all

@@ -296,9 +296,19 @@ TEST(Book, AmountsThatWouldOverflowAnAccountAre422sAndChangeNothing) {
   ASSERT_TRUE(timed.failure);
   EXPECT_EQ(timed.failure->status, 422);
   EXPECT_EQ(r.book.snapshot_text(), at_max);
+  // A change is an int256 itself: from 2^255-1 down to -2^255 at once is refused.
+  AdjustmentRequest swing = adjustment("o2", "-1", "swing");
+  swing.amount = SignedWei{true, int256_max + (Wei{1} << 255)};
+  swing.force = true;
+  auto too_wide = r.book.adjust(swing, kNow);
+  ASSERT_TRUE(too_wide.failure);
+  EXPECT_EQ(too_wide.failure->status, 422);
   // Forced debits: down to -2^255 and no further.
-  AdjustmentRequest debit = adjustment("o1", "-1", "debit-1");
-  debit.amount = SignedWei{true, (Wei{1} << 255) + r.book.balance("o1").magnitude};
+  AdjustmentRequest debit = adjustment("o1", "-1", "debit-0");
+  debit.amount = SignedWei{true, r.book.balance("o1").magnitude};
+  r.keep(r.book.adjust(debit, kNow));
+  debit.idempotency_key = "debit-1";
+  debit.amount = SignedWei{true, Wei{1} << 255};
   debit.force = true;
   r.keep(r.book.adjust(debit, kNow));
   ASSERT_TRUE(r.book.balance("o1").negative);

@@ -73,11 +73,13 @@ TEST(Settings, BlankTokensNameTheVariable) {
       ASSERT_FALSE(s.ok()) << name << "=\"" << value << "\"";
       EXPECT_NE(s.error().find(name), std::string::npos) << s.error();
     }
+  auto nbsp = load({{"PAYMENTS_API_ADMIN_TOKEN", "\xc2\xa0"}});  // U+00A0 alone: blank, as Python strips it
+  ASSERT_FALSE(nbsp.ok());
   auto set = load({{"PAYMENTS_API_ADMIN_TOKEN", " secret "}});
   ASSERT_TRUE(set.ok()) << set.error();
   EXPECT_EQ(set->admin_token, "secret");
   // A viewer list that names only blanks would leave the view routes open while looking set.
-  for (const char* value : {R"([" "])", R"([""])", ",", " , ", "[]"}) {
+  for (const char* value : {R"([" "])", R"([""])", ",", " , ", "[]", "\u00a0", "\xc2\xa0", "[\"\u00a0\"]", "\xe3\x80\x80,"}) {
     auto s = load({{"PAYMENTS_VIEWER_TOKENS", value}});
     ASSERT_FALSE(s.ok()) << value;
     EXPECT_NE(s.error().find("PAYMENTS_VIEWER_TOKENS must be at least one non-blank token"), std::string::npos) << s.error();
