@@ -288,6 +288,17 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
       {[&](json::object& w) { w["journal_seq"] = parse_json(lines[4]).at("journal_seq"); }, "entry 6: journal_seq"},
       {[](json::object& w) { w.erase("journal_seq"); }, "entry 6: no journal_seq"},
   };
+  // Re-encoded (the same JSON, spelled otherwise): not the bytes the node signed and serves.
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{{"\"journal_seq\":", "\"journal_seq\": "},
+                                                                                  {"\"kind\":\"credit\"", "\"kind\":\"cr\\u0065dit\""}}) {
+    auto copy = lines;
+    const auto at = copy[5].find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    copy[5].replace(at, from.size(), to);
+    const std::string reason = tampered(copy, &code);
+    EXPECT_NE(reason.find("entry 6: is not in the canonical form"), std::string::npos) << reason;
+    EXPECT_EQ(code, 1);
+  }
   for (const auto& [edit, expected] : wrapper_cases) {
     const std::string reason = wrapper_edit(5, edit);
     EXPECT_NE(reason.find(expected), std::string::npos) << reason;
