@@ -317,6 +317,7 @@ Screen make_api_screen(std::shared_ptr<ApiContext> ctx) {
       out.answer = std::move(routed.answer);
     } else {
       out.client = call.client_ip();
+      out.operator_request = call.is_operator();
     }
     return out;
   };

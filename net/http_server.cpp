@@ -64,6 +64,7 @@ struct HttpServer::Impl {
   // Of those, what each client has reserved for bodies still arriving (see reserve_body).
   std::mutex client_bodies_mutex;
   std::unordered_map<std::string, std::size_t> client_bodies;
+  std::size_t unprivileged_bodies = 0;  // ... those of requests without an operator token
   std::atomic<bool> draining{false};
   bool running = false;
   // Late replies (after a drain timeout) must not post to destroyed io_contexts.
@@ -243,6 +244,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
     continue_checked_ = false;
     client_.clear();
+    operator_request_ = !server_->options.screen;  // without a screen, no request is told apart
     early_.reset();
     header_consumed_ = 0;
     header_section_.reset();
@@ -303,6 +305,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
             return read_done({});
           }
           client_ = std::move(screening.client);
+          operator_request_ = screening.operator_request;
         }
         if (const auto refused = reserve_body(arriving); !refused.empty()) {
           refused_reason_ = refused;
@@ -418,8 +421,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         if (held == 0) server_->client_bodies.erase(client_);
         return "Too many request bodies in flight from this client; retry shortly";
       }
+      if (!operator_request_ &&
+          server_->unprivileged_bodies + want > server_->options.max_buffered_body_bytes_unprivileged()) {
+        if (held == 0) server_->client_bodies.erase(client_);
+        return "Too many request bodies in flight; retry shortly";
+      }
       held += want;
+      if (!operator_request_) server_->unprivileged_bodies += want;
       client_reserved_ = want;
+      unprivileged_reserved_ = !operator_request_;
     }
     std::size_t now = server_->buffered_body_bytes.load();
     do {
@@ -437,7 +447,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     auto it = server_->client_bodies.find(client_);
     if (it != server_->client_bodies.end() && (it->second -= std::min(it->second, client_reserved_)) == 0)
       server_->client_bodies.erase(it);
+    if (unprivileged_reserved_) server_->unprivileged_bodies -= std::min(server_->unprivileged_bodies, client_reserved_);
     client_reserved_ = 0;
+    unprivileged_reserved_ = false;
   }
   void release_body() {
     server_->buffered_body_bytes -= std::exchange(reserved_, 0);
@@ -690,6 +702,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::size_t reserved_ = 0;                // this request's share of buffered_body_bytes
   std::size_t client_reserved_ = 0;         // ... counted against client_ too (a body still arriving)
   std::string client_;                      // the client of the request being read (from the screen)
+  bool operator_request_ = false;           // ... and whether it carries an operator token
+  bool unprivileged_reserved_ = false;      // its reservation counts in unprivileged_bodies
   std::string refused_reason_;              // why its body had no room (503)
   std::optional<Response> early_;           // its answer, given from its header (screen)
   Clock::time_point op_started_{};

@@ -67,6 +67,7 @@ using Handler = std::function<void(Request&&, Responder)>;
 struct Screening {
   std::optional<Response> answer;
   std::string client;
+  bool operator_request = false;  // it carries a valid admin or viewer token
 };
 using Screen = std::function<Screening(const Request& head)>;
 
@@ -91,6 +92,9 @@ struct ServerOptions {
   std::size_t max_buffered_body_bytes_per_client() const {
     return std::max(max_body_bytes, max_buffered_body_bytes / 8);
   }
+  // ... and all such bodies of requests without an operator token together (the last quarter
+  // of the budget stays for the operator's own requests).
+  std::size_t max_buffered_body_bytes_unprivileged() const { return max_buffered_body_bytes / 4 * 3; }
   // Asked about every request whose body is not all in yet when its header is (see Screening).
   Screen screen;
   // Told of each response the server gives without the handler (413, 414, 431, 400 for a

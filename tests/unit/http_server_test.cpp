@@ -469,6 +469,7 @@ TEST_F(HttpServerTest, TheScreenAnswersFromTheHeaderAndNamesTheClient) {
     if (head.target == "/guarded") s.answer = Response{401, "application/json", "{\"detail\":\"Admin token required\"}", {}};
     const std::string* as = head.header("X-As");
     s.client = as ? *as : head.peer_ip;
+    s.operator_request = head.header("X-Op") != nullptr;
     return s;
   };
   start(5, "127.0.0.1", 3000);
@@ -495,6 +496,29 @@ TEST_F(HttpServerTest, TheScreenAnswersFromTheHeaderAndNamesTheClient) {
   whole.send(post("[3]"));
   EXPECT_EQ(whole.response().substr(0, 15), "HTTP/1.1 200 OK");
   EXPECT_EQ(screened.load(), before);
+  // Bodies of requests without an operator token hold at most three quarters of the budget
+  // together; the rest stays for the operator's.
+  {
+    std::vector<std::unique_ptr<Client>> held;
+    for (const char* as : {"10.0.0.1", "10.0.0.2"}) {
+      held.push_back(std::make_unique<Client>(port_));
+      held.back()->send(head + "X-As: " + as + "\r\n\r\n[");
+    }
+    std::this_thread::sleep_for(100ms);
+    Client third(port_);
+    third.send(head + "X-As: 10.0.0.3\r\n\r\n[");
+    const std::string refused = third.response();
+    EXPECT_EQ(refused.substr(0, 12), "HTTP/1.1 503") << refused;
+    Client op(port_);
+    op.send(head + "X-As: 10.0.0.4\r\nX-Op: 1\r\n\r\n[");
+    std::this_thread::sleep_for(100ms);
+    op.send("1" + std::string(997, ' ') + "]");
+    EXPECT_EQ(op.response().substr(0, 15), "HTTP/1.1 200 OK");
+    for (auto& c : held) {
+      c->send("1" + std::string(997, ' ') + "]");
+      EXPECT_EQ(c->response().substr(0, 15), "HTTP/1.1 200 OK");
+    }
+  }
   // IPv6 clients share by /64 (one host commonly holds a whole /64).
   Client v6a(port_);
   v6a.send(head + "X-As: 2001:db8::1\r\n\r\n[");
