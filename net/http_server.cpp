@@ -400,6 +400,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     Request head;
     head.method = std::string(msg.method_string());
     head.target = origin_form(msg.target());
+    head.headers.reserve(8);
     for (const auto& field : msg) head.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     head.peer_ip = peer_ip_;
     return head;
@@ -561,14 +562,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: answered,
     // then the connection closes.
     if (has_te && msg.version() < 11) keep_alive_ = false;
-    Request request;
-    request.method = std::string(msg.method_string());
+    Request request = head_of(msg);
     head_ = request.method == "HEAD";  // answered as GET, without the body
-    request.target = origin_form(msg.target());
-    request.headers.reserve(8);
-    for (const auto& field : msg) request.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     request.body = std::move(msg.body());
-    request.peer_ip = peer_ip_;
 
     if (!counted) ++server_->in_flight;
     auto executor = socket_.get_executor();

@@ -169,15 +169,16 @@ std::string_view audit_entry_text(std::string_view line) {
 }
 
 std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& entry, Effect::Type type) {
-  if (type == Effect::Type::policy) return {"policy", "policy"};
-  if (type == Effect::Type::adjustment) return {"adjustment", "ledger_adjustment"};
-  if (type == Effect::Type::payout) {
-    if (entry.reason == "payout_reserve") return {"payout_reserve", "payout_reserve"};
-    if (entry.reason == "payout_void") return {"payout_void", "payout_void"};
-    return {"payout_debit", "payout_confirm"};
-  }
-  if (entry.delta.negative) return {"payout_debit", "payout_confirm"};
-  return {"credit", entry.reason.empty() ? std::string("credit") : entry.reason};
+  std::string kind = type == Effect::Type::policy       ? "policy"
+                     : type == Effect::Type::adjustment ? "adjustment"
+                     : type == Effect::Type::payout     ? (entry.reason == "payout_reserve" ? "payout_reserve"
+                                                           : entry.reason == "payout_void"  ? "payout_void"
+                                                                                            : "payout_debit")
+                     : entry.delta.negative             ? "payout_debit"
+                                                        : "credit";
+  // The source follows from kind and reason alone (readers check it so: audit_source_for).
+  std::string source = audit_source_for(kind, entry.reason);
+  return {std::move(kind), std::move(source)};
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fsync, AuditRecovery* report) {
