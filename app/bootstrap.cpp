@@ -15,6 +15,7 @@
 
 #include "actors/messages.hpp"
 #include "domain/json_parse.hpp"
+#include "domain/python_text.hpp"
 #include "net/api.hpp"
 
 namespace lpops::app {
@@ -100,7 +101,7 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
         continue;
       }
       // Ids and addresses compared case-insensitively, as the reference skips duplicates.
-      if (!ids.insert(lower_ascii(r.orchestrator_id)).second || !addresses.insert(lower_ascii(r.address)).second) {
+      if (!ids.insert(python_lower(r.orchestrator_id)).second || !addresses.insert(lower_ascii(r.address)).second) {
         spdlog::warn("bootstrap: skipping duplicate {} from {}", r.orchestrator_id, name);
         continue;
       }

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace lpops {
@@ -89,5 +90,11 @@ inline std::string_view python_strip(std::string_view s) {
   }
   return s;
 }
+
+// Python's str.lower() on UTF-8 text: every cased letter, not only ASCII ("ÉCOLE" and
+// "école" are one id to the reference's duplicate check), with its two context rules: U+0130
+// becomes "i" and a combining dot, and a capital sigma ending a word becomes the final sigma.
+// Bytes that are not UTF-8 are kept as they are.
+std::string python_lower(std::string_view s);
 
 }  // namespace lpops

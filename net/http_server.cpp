@@ -325,6 +325,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     const std::size_t limit = server_->options.max_header_bytes;
     if (!parser_->is_header_done() && header_consumed_ + buffer_.size() > limit) return read_done(http::error::header_limit);
     if (parser_->is_header_done() && buffer_.size() > limit) return read_done(http::error::buffer_overflow);
+    // What the parser holds back of a chunked body is a chunk-size line (after the CRLF that
+    // ends the chunk before it) or the trailer section, all of it lines ended by CRLF. A bare
+    // LF there is never accepted: the parser would wait for a CR that cannot come, until the
+    // timeout; the request is refused now instead.
+    if (parser_->is_header_done() && parser_->chunked() && bare_line_feed()) return read_done(http::error::bad_chunk);
     if (!continue_checked_ && parser_->is_header_done()) {
       continue_checked_ = true;
       if (!answer_expect_continue()) {
@@ -385,6 +390,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     auto bytes = address.to_bytes();
     std::fill(bytes.begin() + 8, bytes.end(), 0);
     return asio::ip::address_v6(bytes).to_string() + "/64";
+  }
+
+  // Whether the bytes held back hold an LF with no CR before it.
+  bool bare_line_feed() const {
+    const std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    for (std::size_t at = held.find('\n'); at != std::string_view::npos; at = held.find('\n', at + 1))
+      if (at == 0 || held[at - 1] != '\r') return true;
+    return false;
   }
 
   // Whether the request has a body that is not all in the buffer yet (its header just parsed).

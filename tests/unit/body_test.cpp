@@ -325,5 +325,27 @@ TEST(PythonText, StripIsPythonsStrip) {
   for (const auto& [in, out] : cases) EXPECT_EQ(lpops::python_strip(in), out) << in;
 }
 
+// str.lower() of Python 3.11 on each (the values printed by Python itself), and bytes that
+// are not UTF-8 kept.
+TEST(PythonText, LowerIsPythonsLower) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"\xc3\x89" "COLE", "\xc3\xa9" "cole"},  // ÉCOLE
+      {"\xc4\xb0" "D", "i\xcc\x87" "d"},  // İD
+      {"\xce\x9f\xce\x94\xce\x9f\xce\xa3", "\xce\xbf\xce\xb4\xce\xbf\xcf\x82"},  // ΟΔΟΣ
+      {"\xce\xa3\xce\x91", "\xcf\x83\xce\xb1"},  // ΣΑ
+      {"\xce\x9f\xce\x94\xce\x9f\xce\xa3.\xce\xa7", "\xce\xbf\xce\xb4\xce\xbf\xcf\x83.\xcf\x87"},  // ΟΔΟΣ.Χ (not word-final)
+      {"\xce\xa3", "\xcf\x83"},  // Σ alone
+      {"\xce\x91\xce\xa3\xcc\x81", "\xce\xb1\xcf\x82\xcc\x81"},  // ΑΣ + combining acute
+      {"\xef\xbc\xa1\xef\xbc\xa2", "\xef\xbd\x81\xef\xbd\x82"},  // fullwidth AB
+      {"\xf0\x90\x90\x80x", "\xf0\x90\x90\xa8x"},  // Deseret
+      {"Stra\xc3\x9f" "e", "stra\xc3\x9f" "e"},  // Straße
+      {"\xe1\xba\x9e", "\xc3\x9f"},  // capital sharp s
+      {"\xc7\x84", "\xc7\x86"},  // DŽ
+      {"Node-7_A", "node-7_a"},  // ASCII
+      {"A\xff\xc3" "B", "a\xff\xc3" "b"},
+  };
+  for (const auto& [in, out] : cases) EXPECT_EQ(lpops::python_lower(in), out) << in;
+}
+
 }  // namespace
 }  // namespace lpops::net

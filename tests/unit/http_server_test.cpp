@@ -290,6 +290,26 @@ TEST_F(HttpServerTest, EndlessChunkLinesAndTrailersAre400) {
   }
 }
 
+// Chunk-size lines and trailer fields end in CRLF (RFC 9112 §7.1): one ended by a bare LF
+// is refused at once, not after the read timeout (30 s here) as a request still arriving.
+TEST_F(HttpServerTest, ChunkLinesEndedByABareLineFeedAre400AtOnce) {
+  start(30);
+  const std::string head = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string& body : {std::string("2\n[]\r\n0\r\n\r\n"), std::string("2;a=b\n"),
+                                   std::string("2\r\n[]\r\n0\n\r\n"), std::string("2\r\n[]\r\n0\r\nX-T: 1\n")}) {
+    Client c(port_);
+    const auto sent = std::chrono::steady_clock::now();
+    const std::string r = c.ask(head + body);
+    EXPECT_EQ(r.substr(0, 24), "HTTP/1.1 400 Bad Request") << body << ": " << r;
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s) << body;
+    EXPECT_TRUE(c.closed_within(2s)) << body;
+  }
+  // Bare LFs inside chunk data are data.
+  Client c(port_);
+  const std::string r = c.ask(head + "4\r\n[\n\n]\r\n0\r\n\r\n");
+  EXPECT_EQ(r.substr(0, 15), "HTTP/1.1 200 OK") << r;
+}
+
 // The header limit (16 KiB here) holds for the whole header, however the parser takes it in.
 TEST_F(HttpServerTest, AHeaderPastTheLimitInManyFieldsIs431) {
   start();

@@ -1,0 +1,104 @@
+#include "domain/python_text.hpp"
+
+#include <locale.h>
+#include <wctype.h>
+
+#include <vector>
+
+namespace lpops {
+namespace {
+
+// The C.UTF-8 locale's character classes: Unicode's simple case mappings, whatever locale the
+// process runs in.
+locale_t unicode_ctype() {
+  static const locale_t ctype = newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+  return ctype;
+}
+
+constexpr char32_t kNotUtf8 = 0x80000000;  // a byte kept as it is: kNotUtf8 | byte
+
+bool cased(char32_t c, locale_t ctype) {
+  if (c & kNotUtf8) return false;
+  const auto w = static_cast<wint_t>(c);
+  return iswupper_l(w, ctype) || iswlower_l(w, ctype) || towlower_l(w, ctype) != w || towupper_l(w, ctype) != w;
+}
+
+// Unicode's Case_Ignorable, as far as text around a sigma goes: combining marks and the
+// word-internal punctuation (apostrophes, periods, colons, middle dots).
+bool case_ignorable(char32_t c) {
+  return (c >= 0x300 && c <= 0x36f) || c == '\'' || c == '.' || c == ':' || c == 0xb7 || c == 0x2019 || c == 0x2018 ||
+         c == 0x2027 || c == 0x5f4 || c == 0xad;
+}
+
+void append_utf8(std::string& out, char32_t c) {
+  if (c & kNotUtf8) {
+    out += static_cast<char>(c & 0xff);
+  } else if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xe0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  }
+}
+
+std::vector<char32_t> code_points(std::string_view s) {
+  std::vector<char32_t> out;
+  out.reserve(s.size());
+  for (std::size_t at = 0; at < s.size();) {
+    const std::size_t n = detail::sequence_length(static_cast<unsigned char>(s[at]));
+    const char32_t c = at + n <= s.size() ? detail::code_point(s, at, n) : 0xffffffff;
+    const bool shortest = n == 1 || (n == 2 && c >= 0x80) || (n == 3 && c >= 0x800) || (n == 4 && c >= 0x10000);
+    if (c == 0xffffffff || !shortest || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
+        (n == 1 && static_cast<unsigned char>(s[at]) >= 0x80)) {
+      out.push_back(kNotUtf8 | static_cast<unsigned char>(s[at]));
+      ++at;
+      continue;
+    }
+    out.push_back(c);
+    at += n;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string python_lower(std::string_view s) {
+  const locale_t ctype = unicode_ctype();
+  const std::vector<char32_t> cps = code_points(s);
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < cps.size(); ++i) {
+    const char32_t c = cps[i];
+    if (c & kNotUtf8) {
+      append_utf8(out, c);
+    } else if (c < 0x80) {
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    } else if (c == 0x130) {
+      append_utf8(out, 'i');
+      append_utf8(out, 0x307);
+    } else if (c == 0x3a3) {
+      // Final_Sigma: a cased letter before it and none after it, case-ignorables skipped.
+      std::size_t j = i;
+      while (j > 0 && case_ignorable(cps[j - 1])) --j;
+      const bool after_cased_letter = j > 0 && cased(cps[j - 1], ctype);
+      std::size_t k = i + 1;
+      while (k < cps.size() && case_ignorable(cps[k])) ++k;
+      const bool before_cased_letter = k < cps.size() && cased(cps[k], ctype);
+      append_utf8(out, after_cased_letter && !before_cased_letter ? 0x3c2 : 0x3c3);
+    } else {
+      append_utf8(out, ctype ? static_cast<char32_t>(towlower_l(static_cast<wint_t>(c), ctype)) : c);
+    }
+  }
+  return out;
+}
+
+}  // namespace lpops
