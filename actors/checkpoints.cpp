@@ -116,15 +116,22 @@ std::string CheckpointBook::make(const storage::AuditStatus& s) const {
 
 std::string CheckpointBook::rebound(const std::string& stored, std::uint64_t chain_id, const chain::Address& contract) const {
   // The stored line's own binding decides, not the configured one: a checkpoint signed before
-  // ETH_CHAIN_ID or the contract changed is signed again for the binding asked for.
+  // ETH_CHAIN_ID or the contract changed is signed again for the binding asked for, and one
+  // signed before the audit key changed is signed again by the key the node now reports (the
+  // reference signs each answer with its key of the moment); checkpoints.jsonl keeps the
+  // lines as they were signed.
   const auto o = parse_json(stored).as_object();
+  auto address_field = [&](const char* name) -> std::optional<chain::Address> {
+    const auto* field = o.if_contains(name);
+    if (!field || !field->is_string()) return std::nullopt;
+    auto a = chain::parse_address(field->as_string());
+    return a ? std::optional<chain::Address>(*a) : std::nullopt;
+  };
   const auto* stored_chain = o.if_contains("chain_id");
-  const auto* stored_contract = o.if_contains("contract_address");
-  std::optional<chain::Address> stored_address;
-  if (stored_contract && stored_contract->is_string())
-    if (auto a = chain::parse_address(stored_contract->as_string())) stored_address = *a;
-  if (stored_chain && stored_chain->is_number() && stored_chain->to_number<std::uint64_t>() == chain_id && stored_address &&
-      *stored_address == contract)
+  const auto stored_contract = address_field("contract_address");
+  const auto stored_signer = address_field("audit_address");
+  if (stored_chain && stored_chain->is_number() && stored_chain->to_number<std::uint64_t>() == chain_id && stored_contract &&
+      *stored_contract == contract && stored_signer && *stored_signer == address_)
     return stored;
   storage::AuditStatus s;
   s.seq = o.at("seq").to_number<std::uint64_t>();

@@ -412,14 +412,50 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
       << rolled_back.output;
 }
 
-// The newest checkpoint a node serves must be signed by the key it reports: after its audit
-// key changed (or its checkpoints file was replaced), the checkpoints signed by another key
-// vouch for nothing it stands behind, until it signs one of its own.
-TEST_F(VerifyTest, ANewestCheckpointSignedByAnotherKeyThanTheNodeReportsFails) {
+// After the audit key changed, the node serves its newest checkpoint signed again by the key
+// it now reports (as the reference signs each answer with its key of the moment), so a
+// verifier need not wait for the next checkpoint; the stored lines keep their signatures.
+TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
+  const auto stored = read_lines(checkpoints_);
   restart_node({{"PAYMENTS_AUDIT_KEY_PATH", dir_.str() + "/another.key"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"},
                 {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+  const auto status = parse_json(get("/api/transparency/tee-core/audit/status").body);
+  const std::string new_address(status.at("audit_address").as_string());
+  ASSERT_NE(new_address, audit_address_);
+  auto served = parse_json(get("/api/transparency/tee-core/audit/checkpoint").body).as_object();
+  const auto newest = parse_json(stored.back()).as_object();
+  EXPECT_EQ(served.at("audit_address").as_string(), new_address);
+  for (const char* same : {"seq", "chain_head_hash", "merkle_root", "head_hash", "timestamp", "chain_id", "contract_address"})
+    EXPECT_EQ(served.at(same), newest.at(same)) << same;
+  EXPECT_EQ(chain::recover_address(chain::eip191_hash32(chain::hash32_field(served, "message_hash").value()),
+                                   chain::Signature::from_hex(served.at("signature").as_string()).value())
+                .value(),
+            chain::parse_address(new_address).value());
+  // The history as it was signed.
+  const auto history = parse_json(get("/api/transparency/tee-core/audit/checkpoints").body).at("checkpoints").as_array();
+  ASSERT_FALSE(history.empty());
+  EXPECT_EQ(history.front().at("audit_address").as_string(), audit_address_);
+  EXPECT_EQ(read_lines(checkpoints_), stored);
   const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
   const auto r = verify({"--url", url, "--skip-log"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(parse_json(r.output).at("audit_address").as_string(),
+            chain::to_checksummed(chain::parse_address(new_address).value()));
+}
+
+// The newest checkpoint a node serves must be signed by the key it reports: one signed by
+// another vouches for nothing the node stands behind.
+TEST_F(VerifyTest, ANewestCheckpointSignedByAnotherKeyThanTheNodeReportsFails) {
+  const std::string other = chain::to_lower_hex(chain::PrivateKey::from_hex("0x" + std::string(63, '0') + "9").value().address());
+  const std::uint16_t real = node_->port();
+  FakeNode forged(real, [&](const std::string& target) -> std::optional<std::string> {
+    if (target != "/api/transparency/tee-core/audit/status") return std::nullopt;
+    HttpClient node("127.0.0.1", real);
+    auto status = parse_json(node.request("GET", target).body).as_object();
+    status["audit_address"] = other;
+    return json::serialize(status);
+  });
+  const auto r = verify({"--url", forged.url(), "--skip-log"});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("but its newest checkpoint (seq 31) is signed by"), std::string::npos) << r.output;
 }
