@@ -312,6 +312,7 @@ Screen make_api_screen(std::shared_ptr<ApiContext> ctx) {
     Routed routed = router->route(*ctx, head);
     Call call{head, std::move(routed.path), std::move(routed.query), std::move(routed.params), Responder(), ctx.get()};
     if (!routed.answer) routed.answer = check_access(call, routed.route->access);
+    if (!routed.answer && routed.route->unavailable) routed.answer = routed.route->unavailable(*ctx);
     if (routed.answer) {
       ctx->metrics->observe_http(routed.name, routed.answer->status, 0.0);
       out.answer = std::move(routed.answer);

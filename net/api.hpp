@@ -81,6 +81,9 @@ struct Route {
   // Answered while the node is still recovering (it reads no actor or ledger state);
   // every other route answers 503 until then.
   bool before_ready = false;
+  // A refusal that depends on the node's configuration alone (a feature not configured): the
+  // answer whatever the body is, so the header screen gives it without waiting for the body.
+  std::optional<Response> (*unavailable)(const ApiContext&) = nullptr;
 };
 
 // Route tables of each area, in matching order.

@@ -9,9 +9,15 @@
 namespace lpops::net {
 namespace {
 
+std::optional<Response> credentials_unavailable(const ApiContext& ctx) {
+  if (ctx.credential) return std::nullopt;
+  return detail_response(503, "Credential contract not configured");
+}
+
 bool credentials_configured(Call& call) {
-  if (call.ctx->credential) return true;
-  call.respond(detail_response(503, "Credential contract not configured"));
+  auto refused = credentials_unavailable(*call.ctx);
+  if (!refused) return true;
+  call.respond(std::move(*refused));
   return false;
 }
 
@@ -94,9 +100,9 @@ void ledger_proof(Call& call) { ledger_leaf(call, true); }
 const std::vector<Route>& credential_routes() {
   static const std::vector<Route> routes = {
       {"POST", "/api/orchestrators/{orchestrator_id}/credential/nonce", Access::public_, credential_nonce,
-       "A single-use nonce for the credential signature"},
+       "A single-use nonce for the credential signature", false, credentials_unavailable},
       {"POST", "/api/orchestrators/{orchestrator_id}/credential/token", Access::public_, credential_token,
-       "An orchestrator token for a delegate's signed nonce"},
+       "An orchestrator token for a delegate's signed nonce", false, credentials_unavailable},
       {"DELETE", "/api/orchestrators/{orchestrator_id}/credential/tokens", Access::admin, revoke_tokens,
        "Revoke every token of an orchestrator"},
       {"GET", "/api/transparency/tee-core/ledger-entry", Access::orchestrator_or_operator, ledger_entry,

@@ -89,15 +89,18 @@ TEST_F(ApiTest, UnknownRouteAndWrongMethod) {
   EXPECT_EQ(raw("PUT", "/api/workloads/time", "").header("Allow"), "POST, PATCH");  // also /api/workloads/{workload_id}
 }
 
-// A request that is refused whatever its body (no such route, wrong method, no token) is
-// answered as soon as its header is in, with a close: a client that announces a body and
-// holds it back gets its answer now and holds none of the node's body budget meanwhile.
+// A request that is refused whatever its body (no such route, wrong method, no token, a
+// feature not configured) is answered as soon as its header is in, with a close: a client
+// that announces a body and holds it back gets its answer now and holds none of the node's
+// body budget meanwhile.
 TEST_F(ApiTest, RefusalsThatDoNotDependOnTheBodyComeBeforeIt) {
   restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_HTTP_TIMEOUT_SECONDS", "60"}});
   const std::pair<std::string, std::string> cases[] = {
       {"POST /api/ledger/adjustments", "HTTP/1.1 401"},
       {"POST /api/nothing", "HTTP/1.1 404"},
       {"PUT /api/workloads/time", "HTTP/1.1 405"},
+      // No credential contract configured here: 503 whatever the body.
+      {"POST /api/orchestrators/o1/credential/token", "HTTP/1.1 503"},
   };
   for (const auto& [line, status] : cases) {
     const auto started = std::chrono::steady_clock::now();
