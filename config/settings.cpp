@@ -219,6 +219,14 @@ class Reader {
     out = lower(*v);
   }
 
+  void host(const char* name, std::optional<std::string>& out) {
+    auto v = raw(name);
+    if (!v || trim(*v).empty()) return;
+    auto h = host_for_surface(trim(*v));
+    if (!h) return fail(name, "a host name or IP address, optionally with a port (no scheme or path)", *v);
+    out = *h;
+  }
+
   const std::vector<std::string>& errors() const { return errors_; }
 
  private:
@@ -241,6 +249,19 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_HTTP_TIMEOUT_SECONDS", s.http_timeout_seconds, 1, 3600);
   r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
   r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);
+  r.boolean("PAYMENTS_ENFORCE_SPLIT_SURFACES", s.enforce_split_surfaces);
+  r.host("PAYMENTS_PUBLIC_EDGE_HOST", s.public_edge_host);
+  r.host("PAYMENTS_PUBLIC_OPS_HOST", s.public_ops_host);
+  if (s.enforce_split_surfaces) {
+    // Enforcement that names one host, or the same host twice, would separate nothing while
+    // looking on.
+    if (!s.public_edge_host || !s.public_ops_host)
+      r.fail("PAYMENTS_ENFORCE_SPLIT_SURFACES", "PAYMENTS_PUBLIC_EDGE_HOST and PAYMENTS_PUBLIC_OPS_HOST must be set with it",
+             "true");
+    else if (*s.public_edge_host == *s.public_ops_host)
+      r.fail("PAYMENTS_ENFORCE_SPLIT_SURFACES", "PAYMENTS_PUBLIC_EDGE_HOST and PAYMENTS_PUBLIC_OPS_HOST must differ",
+             *s.public_edge_host);
+  }
 
   r.token("PAYMENTS_API_ADMIN_TOKEN", s.admin_token);
   if (auto v = r.list("PAYMENTS_VIEWER_TOKENS", /*secret=*/true)) {
@@ -331,6 +352,37 @@ Result<Settings> load_settings(const Environment& env) {
   return s;
 }
 
+std::optional<std::string> host_for_surface(std::string_view text) {
+  std::string host;
+  std::string_view rest;
+  if (!text.empty() && text.front() == '[') {
+    // An IPv6 literal, as RFC 3986 writes it in a host.
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view inside = text.substr(1, close - 1);
+    if (inside.find(':') == std::string_view::npos) return std::nullopt;
+    const auto canonical = canonical_ip_text(inside);
+    if (!canonical) return std::nullopt;
+    host = "[" + *canonical + "]";
+    rest = text.substr(close + 1);
+  } else {
+    const auto colon = text.find(':');
+    host = lower(std::string(text.substr(0, colon)));
+    rest = colon == std::string_view::npos ? std::string_view() : text.substr(colon);
+    while (!host.empty() && host.back() == '.') host.pop_back();
+    if (host.empty() || host.size() > 253) return std::nullopt;
+    if (!std::all_of(host.begin(), host.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_'; }))
+      return std::nullopt;
+  }
+  // An optional port: ':' and 1-5 digits.
+  if (!rest.empty()) {
+    if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6 ||
+        !std::all_of(rest.begin() + 1, rest.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return std::nullopt;
+  }
+  return host;
+}
+
 std::vector<std::pair<std::string, std::string>> Settings::describe() const {
   auto secret = [](const std::optional<std::string>& v) { return std::string(v ? "(set)" : "(unset)"); };
   auto join = [](const std::vector<IpNetwork>& v) {
@@ -347,6 +399,9 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_SESSION_REPORTER_TOKEN", secret(session_reporter_token)},
       {"PAYMENTS_TRUSTED_PROXY_CIDRS", join(trusted_proxy_cidrs)},
       {"PAYMENTS_MANAGER_IP_ALLOWLIST", join(manager_ip_allowlist)},
+      {"PAYMENTS_ENFORCE_SPLIT_SURFACES",
+       enforce_split_surfaces ? "true (edge " + public_edge_host.value_or("") + ", ops " + public_ops_host.value_or("") + ")"
+                              : "false"},
       {"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", workload_time_rate.text()},
       {"PAYMENTS_SESSION_CREDIT_ETH_PER_MINUTE", session_rate.text()},
       {"PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", power_rate.text()},

@@ -2,6 +2,7 @@
 // Every setting of a node, read from the environment with the reference's variable names.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +24,12 @@ struct Settings {
   int http_timeout_seconds = 30;  // an idle keep-alive connection, a request or response stalled this long
   int shutdown_drain_seconds = 10;
   bool enable_docs = true;
+
+  // Split surfaces: with enforcement on, the edge host answers no ops route and the ops host
+  // no edge route (403). Host names as host_for_surface gives them.
+  bool enforce_split_surfaces = false;
+  std::optional<std::string> public_edge_host;
+  std::optional<std::string> public_ops_host;
 
   // Auth and client addresses
   std::optional<std::string> admin_token;
@@ -94,6 +101,11 @@ struct Settings {
   // Each variable with its effective value; secrets appear as "(set)" / "(unset)".
   std::vector<std::pair<std::string, std::string>> describe() const;
 };
+
+// A Host header or host setting as the split surfaces compare it: lower case, without a port
+// or a trailing dot ("Edge.Example.com.:443" is "edge.example.com", "[::1]:80" is "[::1]");
+// nullopt when it is no host name or address literal.
+std::optional<std::string> host_for_surface(std::string_view text);
 
 // Reads and validates every setting; the error lists every bad variable, one per line.
 Result<Settings> load_settings(const Environment& env);

@@ -189,6 +189,24 @@ std::vector<const Route*> all_routes() {
   return out;
 }
 
+Surface surface_of(std::string_view path) { return surface_of(path, split_path(path)); }
+
+Surface surface_of(std::string_view path, const std::vector<std::string>& segments) {
+  if (path.starts_with("/api/transparency/") || path.starts_with("/api/sessions/")) return Surface::edge;
+  if (path.starts_with("/api/workloads") || path.starts_with("/api/ledger/") || path.starts_with("/api/activity/leases") ||
+      path.starts_with("/api/balances") || path.starts_with("/api/payouts"))
+    return Surface::ops;
+  if (segments.size() < 2 || segments[0] != "api" || segments[1] != "orchestrators") return Surface::either;
+  if (segments.size() == 2) return Surface::ops;  // the list
+  const std::string& id = segments[2];
+  // /me and below, exactly (the reference took any path starting with /me, so an id such as
+  // "metro-1" was an edge route).
+  if (id == "register" || id == "bootstrap" || id == "me") return Surface::edge;
+  if (segments.size() == 5 && segments[3] == "credential" && (segments[4] == "nonce" || segments[4] == "token"))
+    return Surface::edge;
+  return Surface::ops;  // an orchestrator, its stats, health, ops, credential tokens
+}
+
 namespace {
 
 // Where a request goes, decided from its method, target and the node's readiness alone: a
@@ -199,6 +217,35 @@ struct Routed {
   std::string path, query, name;
   std::optional<Response> answer;
 };
+
+// The request's host as the surfaces see it: a trusted proxy's first X-Forwarded-Host entry,
+// else Host.
+std::optional<std::string> request_host(const ApiContext& ctx, const Request& request) {
+  const auto& proxies = ctx.settings.trusted_proxy_cidrs;
+  if (!proxies.empty() && config::any_contains(proxies, request.peer_ip))
+    if (const std::string* forwarded = request.header("X-Forwarded-Host")) {
+      std::string_view first = *forwarded;
+      first = python_strip(first.substr(0, first.find(',')));
+      if (!first.empty()) return config::host_for_surface(first);
+    }
+  const std::string* host = request.header("Host");
+  return host ? config::host_for_surface(python_strip(*host)) : std::nullopt;
+}
+
+std::optional<Response> surface_refusal(const ApiContext& ctx, const Request& request, std::string_view path,
+                                        const std::vector<std::string>& segments) {
+  const auto& s = ctx.settings;
+  if (!s.enforce_split_surfaces || !s.public_edge_host || !s.public_ops_host) return std::nullopt;
+  const Surface surface = surface_of(path, segments);
+  if (surface == Surface::either) return std::nullopt;
+  const auto host = request_host(ctx, request);
+  if (!host) return std::nullopt;  // another host: either surface passes
+  if (surface == Surface::ops && *host == *s.public_edge_host)
+    return detail_response(403, "Route is not available on EDGE surface");
+  if (surface == Surface::edge && *host == *s.public_ops_host)
+    return detail_response(403, "Route is not available on OPS surface");
+  return std::nullopt;
+}
 
 class Router {
  public:
@@ -238,6 +285,11 @@ class Router {
       }
     }
     out.name = out.route ? std::string(out.route->method) + " " + out.route->pattern : "unmatched";
+    // Split surfaces come first, as the reference's middleware does: before 404, 405, access.
+    if (auto refused = surface_refusal(ctx, request, out.path, segments)) {
+      out.answer = std::move(refused);
+      return out;
+    }
     if (!out.route) {
       if (!path_known) {
         // The reference's framework answers a path with trailing slashes that names a route

@@ -86,6 +86,14 @@ struct Route {
   std::optional<Response> (*unavailable)(const ApiContext&) = nullptr;
 };
 
+// Which surface a path belongs to when the surfaces are split (reference api.md §0): the edge
+// serves orchestrators and the public, the ops host the operator's routes; the rest (health,
+// metrics, the API description) either. By path, not by route, so that an unknown path under an
+// ops prefix is refused on the edge host too. `segments`: the path split at '/'.
+enum class Surface { either, edge, ops };
+Surface surface_of(std::string_view path);
+Surface surface_of(std::string_view path, const std::vector<std::string>& segments);
+
 // Route tables of each area, in matching order.
 const std::vector<Route>& credential_routes();
 const std::vector<Route>& payout_routes();

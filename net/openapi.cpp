@@ -43,7 +43,7 @@ json::object schemas() {
                            {"services_healthy", json::object{{"type", "boolean"}}},
                            {"health_timeout", json::object{{"type", "number"}, {"minimum", 0.1}, {"maximum", 60}}},
                            {"min_service_uptime", json::object{{"type", "number"}, {"minimum", 0}, {"maximum", 100}}},
-                           {"monitored_services", json::object{{"type", "array"}, {"maxItems", 25}, {"items", str()}}}},
+                           {"monitored_services", json::object{{"type", "array"}, {"items", str()}, {"description", "at most 25 names once blank items are dropped"}}}},
                           {"orchestrator_id", "address"});
   s["RegistrationResult"] = obj({{"orchestrator_id", str()}, {"address", str()}, {"balance_eth", eth()},
                                  {"eligible_for_payments", json::object{{"type", "boolean"}}},
@@ -107,7 +107,8 @@ json::object schemas() {
                                  {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
                                  {"notes", str(1024)},
                                  {"duration_ms", json::object{{"type", "integer"}, {"minimum", 1}, {"maximum", 86400000}}},
-                                 {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}}}}},
+                                 {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}},
+                                                         {"description", "another value is a 400 Invalid workload status, as in the reference"}}}},
                                 {"workload_id", "orchestrator_id", "duration_ms"});
   s["WorkloadTimeCreate"].as_object()["description"] =
       "artifact_hash or artifact_uri is required (non-empty); status defaults to verified and may not be null.";
@@ -192,9 +193,10 @@ struct Param {
 
 json::object qstr() { return json::object{{"type", "string"}}; }
 // An integer query parameter and the range the node accepts (422 outside it).
-json::object qint(std::int64_t min, std::optional<std::int64_t> max = std::nullopt) {
+json::object qint(std::int64_t min, std::optional<std::int64_t> max = std::nullopt, std::optional<std::int64_t> fallback = std::nullopt) {
   json::object o{{"type", "integer"}, {"minimum", min}};
   if (max) o["maximum"] = *max;
+  if (fallback) o["default"] = *fallback;
   return o;
 }
 
@@ -208,18 +210,19 @@ struct Io {
 std::map<std::string, Io> io_table() {
   std::map<std::string, Io> t;
   // Empty is no filter; another value than these is 400 `Invalid status filter`.
-  const json::object workload_status_filter{{"enum", json::array{"", "pending", "verified", "paid", "rejected"}}};
+  const json::object workload_status_filter{{"enum", json::array{"", "pending", "verified", "paid", "rejected"}},
+                                            {"description", "empty is no filter; another value is a 400 Invalid status filter"}};
   t["POST /api/orchestrators/register"] = {"Registration", ref("RegistrationResult"), {}};
   t["GET /api/orchestrators"] = {nullptr, obj({{"orchestrators", array_of(ref("Orchestrator"))}}), {}};
   t["GET /api/orchestrators/{orchestrator_id}"] = {nullptr, ref("Orchestrator"), {}};
-  t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", qint(1, 365)}}};
+  t["GET /api/orchestrators/{orchestrator_id}/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", qint(1, 365, 30)}}};
   t["POST /api/orchestrators/{orchestrator_id}/health"] = {"HealthPush", obj({{"ok", json::object{{"type", "boolean"}}}}), {}};
   t["POST /api/orchestrators/{orchestrator_id}/credential/nonce"] = {nullptr, ref("CredentialNonce"), {}};
   t["POST /api/orchestrators/{orchestrator_id}/credential/token"] = {"CredentialTokenRequest", ref("CredentialToken"), {}};
   t["DELETE /api/orchestrators/{orchestrator_id}/credential/tokens"] = {
       nullptr, obj({{"orchestrator_id", str()}, {"revoked", json::object{{"type", "integer"}}}}), {}};
   t["GET /api/orchestrators/me"] = {nullptr, ref("Orchestrator"), {}};
-  t["GET /api/orchestrators/me/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", qint(1, 365)}}};
+  t["GET /api/orchestrators/me/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", qint(1, 365, 30)}}};
   t["GET /api/orchestrators/bootstrap"] = {nullptr, obj({{"orchestrator_id", str()}, {"edge_config_url", nullable(str())},
                                                         {"edge_config_token", nullable(str())}}), {}};
   t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr()}}};
@@ -228,7 +231,7 @@ std::map<std::string, Io> io_table() {
                             {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern},
                                                               {"description", "the payout id when payout_id is not given"}}}}};
   t["GET /api/payouts"] = {nullptr, obj({{"payouts", array_of(ref("Payout"))}}),
-                           {{"orchestrator_id", qstr()}, {"status", json::object{{"enum", json::array{"reserved", "posted", "voided"}}}}, {"limit", qint(1, 1000)}}};
+                           {{"orchestrator_id", qstr()}, {"status", json::object{{"enum", json::array{"reserved", "posted", "voided"}}}}, {"limit", qint(1, 1000, 100)}}};
   t["GET /api/payouts/{payout_id}"] = {nullptr, ref("Payout"), {}};
   t["POST /api/payouts/{payout_id}/post"] = {"PayoutPost", ref("Payout"), {}};
   t["POST /api/payouts/{payout_id}/void"] = {"PayoutVoid", ref("Payout"), {}};
@@ -243,7 +246,7 @@ std::map<std::string, Io> io_table() {
       "Adjustment", ref("AdjustmentResult"), {},
       {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", "^[!-~]{1,128}$"},
                                         {"description", "a repeat answers the first response; another body with it is 409"}}}}};
-  t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", qstr()}, {"limit", qint(1, 1000)}}};
+  t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", qstr()}, {"limit", qint(1, 1000, 200)}}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
   json::object checkpoint = obj({{"schema", str()}, {"audit_address", str()}, {"chain_id", json::object{{"type", "integer"}}},
                                  {"contract_address", str()}, {"seq", json::object{{"type", "integer"}}}, {"head_hash", hash},
@@ -267,7 +270,7 @@ std::map<std::string, Io> io_table() {
                                              {"audit_checkpoint_head_hash", nullable(hash)},
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
   t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", qint(1)}, {"contract_address", qstr()}}};
-  t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", qint(1, 1000)}, {"before_seq", qint(1)}}};
+  t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", qint(1, 1000, 100)}, {"before_seq", qint(1)}}};
   t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
@@ -276,13 +279,49 @@ std::map<std::string, Io> io_table() {
                                                   {"first_root", hash}, {"second_root", hash}, {"proof", array_of(hash)}}),
                                     {{"first", qint(0), true}, {"second", qint(0), true}}};
   t[base + "/log"] = {nullptr, obj({{"entries", array_of(wrapper)}}),
-                      {{"orchestrator_id", qstr()}, {"since_seq", qint(0)}, {"limit", qint(1, 1000)}, {"order", json::object{{"enum", json::array{"asc", "desc"}}}}}};
+                      {{"orchestrator_id", qstr()}, {"since_seq", qint(0, std::nullopt, 0)}, {"limit", qint(1, 1000, 200)}, {"order", json::object{{"enum", json::array{"asc", "desc"}}, {"default", "desc"}}}}};
   t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", qstr(), true}}};
   t["GET /healthz"] = {nullptr, obj({{"status", json::object{{"const", "ok"}}}}), {}};
   t["GET /readyz"] = {nullptr, obj({{"status", json::object{{"enum", json::array{"ready", "starting", "draining"}}}},
                                     {"storage", str()}, {"rank_check", str()}, {"orchestrator_credentials", str()}}),
                       {}};
   return t;
+}
+
+// The errors a route can answer, each with what it means there.
+std::vector<std::pair<std::string, std::string>> error_responses(const Route& r, const Io* io) {
+  const std::string_view pattern = r.pattern, method = r.method;
+  const bool api = pattern.starts_with("/api/");
+  const bool writes = method != "GET";
+  const bool has_input = (io && (io->request || !io->query.empty() || !io->headers.empty())) || pattern.find('{') != std::string_view::npos;
+  // Routes that answer a list (possibly empty) rather than one thing that may not exist.
+  const bool listing = pattern == "/api/orchestrators" || pattern == "/api/balances" || pattern == "/api/ledger/events" ||
+                       (method == "GET" && (pattern == "/api/workloads" || pattern == "/api/workloads/summary" ||
+                                            pattern == "/api/payouts" || pattern == "/api/transparency/tee-core/log" ||
+                                            pattern == "/api/transparency/tee-core/audit/checkpoints" ||
+                                            pattern == "/api/transparency/tee-core/audit/status"));
+  const bool rate_limited = r.access == Access::public_ && api;
+  std::vector<std::pair<std::string, std::string>> out;
+  out.emplace_back("400", writes ? "A malformed request or JSON body, or a value the reference also answers with 400"
+                                 : "A malformed request");
+  if (r.access != Access::public_)
+    out.emplace_back("401", r.access == Access::orchestrator ? "Orchestrator token required"
+                            : r.access == Access::orchestrator_or_operator
+                                ? "An orchestrator token, or the admin or a viewer token, required"
+                                : "Admin (or, to read, viewer) token required");
+  if (surface_of(pattern) != Surface::either || pattern == "/api/orchestrators/register")
+    out.emplace_back("403", pattern == "/api/orchestrators/register"
+                                ? "Address denylisted, not among the top orchestrators, or the route is not on this host's surface"
+                                : "The route is not available on this host's surface (PAYMENTS_ENFORCE_SPLIT_SURFACES)");
+  if (api && (!listing || r.access == Access::strict_admin)) out.emplace_back("404", "Not found");
+  out.emplace_back("408", "The request did not arrive within PAYMENTS_HTTP_TIMEOUT_SECONDS");
+  if (writes) out.emplace_back("409", "Conflicts with the ledger's state (an existing id, an address owned by another, a balance)");
+  out.emplace_back("413", "Body larger than PAYMENTS_MAX_BODY_BYTES");
+  out.emplace_back("414", "Request target too long");
+  if (has_input) out.emplace_back("422", "Validation error (pydantic's list of errors)");
+  if (rate_limited || pattern == "/api/orchestrators/register") out.emplace_back("429", "Rate limited");
+  out.emplace_back("431", "Request header fields too large");
+  return out;
 }
 
 std::string build() {
@@ -316,9 +355,9 @@ std::string build() {
     if (!params.empty()) op["parameters"] = std::move(params);
     json::object responses{{"200", ok}};
     json::object error{{"content", json::object{{"application/json", json::object{{"schema", ref("Error")}}}}}};
-    for (const char* code : {"400", "401", "403", "404", "408", "409", "413", "414", "422", "429", "431"}) {
+    for (const auto& [code, why] : error_responses(*r, it != io.end() ? &it->second : nullptr)) {
       json::object e = error;
-      e["description"] = code;
+      e["description"] = why;
       responses[code] = std::move(e);
     }
     if (!r->before_ready) {

@@ -144,6 +144,29 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   EXPECT_FALSE(paths.at("/healthz").at("get").at("responses").as_object().contains("503"));
   EXPECT_TRUE(paths.at("/api/workloads").at("get").at("responses").as_object().contains("414"));
   EXPECT_TRUE(paths.at("/readyz").at("get").at("responses").as_object().contains("503"));
+  // Each route lists the errors it can answer, not every error of the API.
+  auto answers = [&](const char* path, const char* method, const char* code) {
+    return paths.at(path).at(method).at("responses").as_object().contains(code);
+  };
+  for (const char* code : {"401", "403", "404", "409", "422", "429"}) EXPECT_FALSE(answers("/healthz", "get", code)) << code;
+  EXPECT_TRUE(answers("/api/workloads/time", "post", "401"));
+  EXPECT_TRUE(answers("/api/workloads/time", "post", "409"));
+  EXPECT_TRUE(answers("/api/workloads/time", "post", "422"));
+  EXPECT_FALSE(answers("/api/workloads/time", "post", "429"));
+  EXPECT_FALSE(answers("/api/workloads", "get", "409"));
+  EXPECT_FALSE(answers("/api/balances", "get", "404"));
+  EXPECT_TRUE(answers("/api/orchestrators/{orchestrator_id}", "get", "404"));
+  EXPECT_TRUE(answers("/api/orchestrators/register", "post", "429"));
+  EXPECT_TRUE(answers("/api/orchestrators/register", "post", "403"));
+  EXPECT_FALSE(answers("/api/orchestrators/register", "post", "401"));
+  // Defaults of query parameters.
+  auto default_of = [&](const char* path, const char* name) {
+    for (const auto& p : paths.at(path).at("get").at("parameters").as_array())
+      if (p.at("name").as_string() == name) return p.at("schema").as_object().contains("default") ? p.at("schema").at("default") : json::value();
+    return json::value();
+  };
+  EXPECT_EQ(default_of("/api/ledger/events", "limit"), json::value(200));
+  EXPECT_EQ(default_of("/api/orchestrators/{orchestrator_id}/stats", "days"), json::value(30));
   // Required query parameters say so.
   auto required = [&](const char* path, const char* name) {
     for (const auto& p : paths.at(path).at("get").at("parameters").as_array())
@@ -550,6 +573,65 @@ TEST_F(ApiTest, StatsBucketsByDay) {
   EXPECT_EQ(stats.at("total_workload_eth").as_string(), "0");
   EXPECT_EQ(get("/api/orchestrators/o1/stats?days=0").status, 422);
   EXPECT_EQ(get("/api/orchestrators/none/stats").status, 404);
+}
+
+// Split surfaces (reference api.md §0): with enforcement on, the edge host answers no ops route
+// and the ops host no edge route, before anything else is checked; other hosts and the routes
+// of neither surface pass. Hosts compare without case, port or trailing dot.
+TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHost) {
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_ENFORCE_SPLIT_SURFACES", "true"},
+                {"PAYMENTS_PUBLIC_EDGE_HOST", "edge.example"}, {"PAYMENTS_PUBLIC_OPS_HOST", "ops.example:8443"},
+                {"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}, {"PAYMENTS_HTTP_TIMEOUT_SECONDS", "60"}});
+  auto ask = [&](const std::string& line, const std::string& host, const std::string& fields = "", const std::string& body = "") {
+    return client_->raw_exchange(line + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n" + fields +
+                                 "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  };
+  const std::string token = "X-Admin-Token: secret\r\n";
+  const std::string edge = "Route is not available on EDGE surface", ops = "Route is not available on OPS surface";
+  struct Case {
+    std::string line, host, fields, status, detail;
+  };
+  const Case cases[] = {
+      {"GET /api/workloads", "edge.example", token, "HTTP/1.1 403", edge},
+      {"GET /api/workloads", "EDGE.example.:8080", token, "HTTP/1.1 403", edge},
+      {"POST /api/ledger/adjustments", "edge.example", "", "HTTP/1.1 403", edge},  // before the 401
+      {"GET /api/workloads/a/b/c", "edge.example", token, "HTTP/1.1 403", edge},  // before the 404
+      {"GET /api/orchestrators/metro-1", "edge.example", token, "HTTP/1.1 403", edge},  // an id, not /me
+      {"GET /api/orchestrators", "edge.example", token, "HTTP/1.1 403", edge},
+      {"GET /api/balances", "edge.example", token, "HTTP/1.1 403", edge},
+      {"GET /api/payouts", "edge.example", token, "HTTP/1.1 403", edge},
+      {"POST /api/orchestrators/register", "ops.example", "", "HTTP/1.1 403", ops},
+      {"GET /api/orchestrators/me", "ops.example", "", "HTTP/1.1 403", ops},
+      {"POST /api/orchestrators/o1/credential/nonce", "ops.example", "", "HTTP/1.1 403", ops},
+      {"GET /api/transparency/tee-core/audit/status", "ops.example", "", "HTTP/1.1 403", ops},
+      // Through a trusted proxy the forwarded host counts.
+      {"GET /api/workloads", "ops.example", token + "X-Forwarded-Host: edge.example, ops.example\r\n", "HTTP/1.1 403", edge},
+      // Passing: each surface on its own host, other hosts, routes of neither surface.
+      {"GET /api/workloads", "ops.example", token, "HTTP/1.1 200", ""},
+      {"GET /api/orchestrators/metro-1", "ops.example", token, "HTTP/1.1 404", "Not found"},
+      {"GET /api/workloads", "other.example", token, "HTTP/1.1 200", ""},
+      {"GET /api/transparency/tee-core/audit/status", "edge.example", "", "HTTP/1.1 200", ""},
+      {"GET /healthz", "edge.example", "", "HTTP/1.1 200", ""},
+      {"GET /healthz", "ops.example", "", "HTTP/1.1 200", ""},
+      {"GET /openapi.json", "edge.example", "", "HTTP/1.1 200", ""},
+  };
+  for (const auto& c : cases) {
+    const std::string r = ask(c.line, c.host, c.fields);
+    EXPECT_EQ(r.substr(0, 12), c.status) << c.line << " on " << c.host << ": " << r;
+    if (!c.detail.empty()) {
+      EXPECT_NE(r.find("{\"detail\":\"" + c.detail + "\"}"), std::string::npos) << c.line << ": " << r;
+    }
+  }
+  const std::string registered = ask("POST /api/orchestrators/register", "edge.example", "",
+                                     R"({"orchestrator_id":"o1","address":")" + address_of(1) + R"("})");
+  EXPECT_EQ(registered.substr(0, 12), "HTTP/1.1 200") << registered;
+  // A body held back changes nothing: the refusal comes from the header.
+  const auto started = std::chrono::steady_clock::now();
+  const std::string held = client_->raw_exchange(
+      "POST /api/workloads/time HTTP/1.1\r\nHost: edge.example\r\nX-Admin-Token: secret\r\nContent-Type: application/json\r\n"
+      "Content-Length: 100000\r\n\r\n{");
+  EXPECT_EQ(held.substr(0, 12), "HTTP/1.1 403") << held;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 TEST_F(ApiTest, HealthPushDrivesEligibility) {

@@ -175,6 +175,46 @@ TEST(Settings, ListsBooleansAndAddresses) {
   EXPECT_FALSE(s->enable_docs);
 }
 
+// Split surfaces as the reference checks them at start: enforcement needs both hosts, and two
+// different ones (compared as requests are: case, port and a trailing dot aside).
+TEST(Settings, SplitSurfacesNeedTwoDifferentHosts) {
+  auto off = load({{"PAYMENTS_PUBLIC_EDGE_HOST", "edge.example"}});
+  ASSERT_TRUE(off.ok()) << off.error();
+  EXPECT_FALSE(off->enforce_split_surfaces);
+  auto on = load({{"PAYMENTS_ENFORCE_SPLIT_SURFACES", "yes"},
+                  {"PAYMENTS_PUBLIC_EDGE_HOST", " Edge.Example.:8443 "},
+                  {"PAYMENTS_PUBLIC_OPS_HOST", "ops.example"}});
+  ASSERT_TRUE(on.ok()) << on.error();
+  EXPECT_TRUE(on->enforce_split_surfaces);
+  EXPECT_EQ(on->public_edge_host, "edge.example");
+  EXPECT_EQ(on->public_ops_host, "ops.example");
+  const std::map<std::string, std::string> cases[] = {
+      {{"PAYMENTS_ENFORCE_SPLIT_SURFACES", "true"}, {"PAYMENTS_PUBLIC_OPS_HOST", "ops.example"}},
+      {{"PAYMENTS_ENFORCE_SPLIT_SURFACES", "true"}, {"PAYMENTS_PUBLIC_EDGE_HOST", "edge.example"}, {"PAYMENTS_PUBLIC_OPS_HOST", " "}},
+      {{"PAYMENTS_ENFORCE_SPLIT_SURFACES", "true"}, {"PAYMENTS_PUBLIC_EDGE_HOST", "a.example"}, {"PAYMENTS_PUBLIC_OPS_HOST", "A.example:80"}},
+  };
+  for (const auto& env : cases) {
+    auto s = load(env);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().find("PAYMENTS_ENFORCE_SPLIT_SURFACES"), std::string::npos) << s.error();
+  }
+  for (const char* bad : {"https://edge.example", "edge.example/api", "edge example", "edge.example:port", "[zz]"}) {
+    auto s = load({{"PAYMENTS_PUBLIC_EDGE_HOST", bad}});
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.error().find("PAYMENTS_PUBLIC_EDGE_HOST"), std::string::npos) << s.error();
+  }
+}
+
+TEST(Settings, HostsForSurfacesDropCasePortAndTrailingDot) {
+  EXPECT_EQ(host_for_surface("Edge.Example.com.:443"), "edge.example.com");
+  EXPECT_EQ(host_for_surface("edge.example.com"), "edge.example.com");
+  EXPECT_EQ(host_for_surface("10.0.0.1:8081"), "10.0.0.1");
+  EXPECT_EQ(host_for_surface("[0:0::1]:80"), "[::1]");
+  EXPECT_EQ(host_for_surface("[::1]"), "[::1]");
+  for (const char* bad : {"", ":80", "a:", "a:123456", "a b", "[::1", "[::1]x", "caf\xc3\xa9.example"})
+    EXPECT_EQ(host_for_surface(bad), std::nullopt) << bad;
+}
+
 TEST(Settings, DescribeNeverShowsSecrets) {
   auto s = load({{"PAYMENTS_API_ADMIN_TOKEN", "super-secret"}, {"PAYMENTS_VIEWER_TOKENS", "view-secret"}});
   ASSERT_TRUE(s.ok());
