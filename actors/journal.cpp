@@ -44,7 +44,7 @@ std::vector<T> take_front(std::vector<T>& v, std::size_t n) {
 }  // namespace
 
 chain::Address address_book_entry(std::string_view address) {
-  auto parsed = chain::parse_address(address);
+  auto parsed = chain::parse_address_any_case(address);
   return parsed ? *parsed : chain::Address{};
 }
 

@@ -49,7 +49,7 @@ OwnerLookup lookup_owner(const Book& book, const std::string& id) {
     out.outcome = OwnerLookup::Outcome::no_address;
     return out;
   }
-  auto address = chain::parse_address(a->get_string());
+  auto address = chain::parse_address_any_case(a->get_string());
   if (!address) {
     out.outcome = OwnerLookup::Outcome::bad_address;
     return out;
@@ -63,7 +63,7 @@ std::optional<chain::Address> record_address(const Book& book, const std::string
   const auto* record = book.orchestrator_record(id);
   const auto* a = record ? record->if_contains("address") : nullptr;
   if (!a || !a->is_string()) return std::nullopt;
-  auto address = chain::parse_address(a->get_string());
+  auto address = chain::parse_address_any_case(a->get_string());
   return address ? std::optional(*address) : std::nullopt;
 }
 

@@ -34,6 +34,14 @@ Result<Address> parse_address(std::string_view text) {
   return a;
 }
 
+Result<Address> parse_address_any_case(std::string_view text) {
+  if (text.size() != 42 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X'))
+    return Error{"an address is 0x followed by 40 hex digits"};
+  Address a{};
+  if (!hex_decode(text.substr(2), a.data(), a.size())) return Error{"an address is 0x followed by 40 hex digits"};
+  return a;
+}
+
 Address address_of_public_key(const std::uint8_t (&xy)[64]) {
   Hash256 h = keccak256(xy, sizeof xy);
   Address a;

@@ -77,6 +77,9 @@ json::object new_orchestrator_record(const Registration& r, UnixMicros now) {
 void merge_registration(json::object& rec, const Registration& r, const std::string& peer_ip, bool is_top,
                         UnixMicros now) {
   rec["registration_count"] = get_opt_int(rec, "registration_count").value_or(0) + 1;
+  // The same address (the registry compared it without case), as last spelled, as the
+  // reference stores it.
+  rec["address"] = r.address;
   for (auto [key, value] : {std::pair{"capability", &r.capability}, std::pair{"contact_email", &r.contact_email},
                             std::pair{"host_public_ip", &r.host_public_ip}, std::pair{"host_name", &r.host_name},
                             std::pair{"health_url", &r.health_url}})

@@ -324,6 +324,24 @@ TEST_F(ApiTest, AddressConflictsAre409) {
             "Existing orchestrator attempted to change address; this is not allowed");
 }
 
+// Addresses match by pattern and compare without case, as in the reference: a mixed-case
+// spelling that is not EIP-55 still names its 20 bytes (audit entries credit them, not the
+// zero address), and a refresh stores the spelling it was sent with.
+TEST_F(ApiTest, AnAddressInAnyCaseNamesItsBytesAndKeepsItsLatestSpelling) {
+  const std::string mixed = "0xAbabababababababababababababababababab12";  // not EIP-55
+  const std::string upper = "0xABABABABABABABABABABABABABABABABABABAB12";
+  register_orchestrator("o1", mixed);
+  EXPECT_EQ(get_json("/api/orchestrators/o1").at("address").as_string(), mixed);
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}}).status, 200);
+  auto entry = get_json("/api/transparency/tee-core/log?orchestrator_id=o1").at("entries").as_array().at(0).at("audit_entry");
+  std::string lower = mixed;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(entry.at("recipient").as_string(), lower) << entry;
+  register_orchestrator("o1", upper);
+  EXPECT_EQ(get_json("/api/orchestrators/o1").at("address").as_string(), upper);
+  EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o2"}, {"address", upper}}).status, 409);
+}
+
 TEST_F(ApiTest, RegistrationRateLimitIs429) {
   int limited = 0;
   for (int i = 0; i < 8; ++i) {
