@@ -145,8 +145,14 @@ struct KeyCheckHandler {
 
 }  // namespace
 
+json::parse_options stored_json_options() {
+  json::parse_options options;
+  options.max_depth = kMaxStoredJsonDepth;
+  return options;
+}
+
 std::optional<std::string> duplicate_json_key(std::string_view text) {
-  json::basic_parser<KeyCheckHandler> p(json::parse_options{});
+  json::basic_parser<KeyCheckHandler> p(stored_json_options());
   boost::system::error_code ec;
   p.write_some(false, text.data(), text.size(), ec);
   return std::move(p.handler().duplicate);

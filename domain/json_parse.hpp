@@ -14,8 +14,17 @@
 
 namespace lpops {
 
+// Nesting: a request body may nest up to kMaxBodyJsonDepth levels (deeper is a 422); what the
+// node stores wraps a body in a few levels of its own (a journal record, an effect, an
+// orchestrator record, a health report), so its own files are read with room to spare. A
+// stored record must never be refused on reading for a depth its request was accepted with.
+inline constexpr std::size_t kMaxBodyJsonDepth = 128;
+inline constexpr std::size_t kMaxStoredJsonDepth = 1024;
+boost::json::parse_options stored_json_options();
+
+// Options default to stored_json_options().
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec,
-                              const boost::json::parse_options& options = {});
+                              const boost::json::parse_options& options = stored_json_options());
 // Throws boost::system::system_error when the text is not JSON.
 boost::json::value parse_json(std::string_view text);
 

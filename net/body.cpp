@@ -169,7 +169,7 @@ BodyReader::BodyReader(const std::string& text, Validation& v) : v_(v) { parse(t
 void BodyReader::parse(const std::string& text) {
   boost::system::error_code ec;
   json::parse_options opts;
-  opts.max_depth = 32;
+  opts.max_depth = kMaxBodyJsonDepth;
   doc_ = parse_json(text, ec, opts);
   if (ec) {
     v_.add("body", "", "json_invalid", "JSON decode error: " + ec.message());

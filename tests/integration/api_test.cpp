@@ -652,6 +652,38 @@ TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHo
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
+// A body nests up to 128 levels (deeper is a 422, changing nothing); what was accepted is
+// read back after a restart, though the journal wraps it in levels of its own (a health
+// report nested 30 levels deep once made the journal unreadable at the next start).
+TEST_F(ApiTest, DeeplyNestedDataIsAcceptedToALimitAndSurvivesARestart) {
+  register_orchestrator("o1", address_of(1));
+  auto nested = [](int levels) {
+    json::value v = json::object{};
+    for (int i = 1; i < levels; ++i) v = json::object{{"k", v}};
+    return v;
+  };
+  // The body itself is one level, "data" one more, "deep" the rest. The report says no
+  // service is up, so the orchestrator is ineligible while it is fresh: read back after the
+  // restart, it still is.
+  const json::object deepest{{"summary", json::object{{"services_up", 0}}}, {"deep", nested(126)}};
+  ASSERT_EQ(post("/api/orchestrators/o1/health", json::object{{"data", deepest}}).status, 200);
+  auto too_deep = post("/api/orchestrators/o1/health",
+                       json::object{{"data", json::object{{"summary", json::object{{"services_up", 3}}}, {"deep", nested(127)}}}});
+  EXPECT_EQ(too_deep.status, 422) << too_deep.body;
+  EXPECT_NE(too_deep.body.find("too deep"), std::string::npos) << too_deep.body;
+  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"},
+                                                    {"duration_ms", 60000}})
+                .status,
+            200);
+  const auto before = get_json("/api/orchestrators/o1");
+  EXPECT_FALSE(before.at("eligible_for_payments").as_bool());
+  restart_node();
+  const auto after = get_json("/api/orchestrators/o1");
+  EXPECT_FALSE(after.at("eligible_for_payments").as_bool()) << after;
+  EXPECT_EQ(after.at("balance_wei"), before.at("balance_wei"));
+  EXPECT_EQ(after.at("balance_wei").as_string(), "5353596000000");
+}
+
 TEST_F(ApiTest, HealthPushDrivesEligibility) {
   register_orchestrator("o1", address_of(1));
   EXPECT_TRUE(get_json("/api/orchestrators/o1").at("eligible_for_payments").as_bool());

@@ -19,7 +19,9 @@ namespace json = boost::json;
 
 inline json::value parse_json(const std::string& text) {
   boost::system::error_code ec;
-  auto v = json::parse(text, ec);
+  json::parse_options deep;
+  deep.max_depth = 1024;  // as the node reads its own files
+  auto v = json::parse(text, ec, {}, deep);
   return ec ? json::value(nullptr) : v;
 }
 
