@@ -97,9 +97,10 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
                                                        std::uint64_t last, std::uint64_t journal_last) {
   if (first > last) return std::nullopt;
   const std::string remedy =
-      ": the log (or the journal) was altered after it was written. If the journal is intact, move audit.jsonl, "
-      "audit.index and audit.orchestrators aside to rebuild the log from it (the signed checkpoints hold for the "
-      "rebuilt log)";
+      ": the journal is not the one this log was written from (a journal.jsonl copied from another data directory or "
+      "restored from another backup: put this node's own back), or the log or the journal was altered after it was "
+      "written. If the journal is this node's own and intact, move audit.jsonl, audit.index and audit.orchestrators "
+      "aside to rebuild the log from it (the signed checkpoints hold for the rebuilt log)";
   // The journal_seq of a stored line, for where to start.
   auto cited = [&](std::uint64_t seq) -> Result<std::uint64_t> {
     auto line = audit.line(seq);

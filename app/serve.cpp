@@ -358,11 +358,33 @@ int serve(const ServeOptions& o) {
   // (a deleted, replaced or shortened file). Serving on would reset those balances and let
   // their event ids be credited again.
   if (const std::uint64_t described = audit->status().last_journal_seq; described > report->last_seq) {
+    // Tails cut at this start or an earlier one hold the bytes of those records, if the disk
+    // damaged them rather than something removing them.
+    std::string cut_files;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(settings.data_dir, ec))
+      if (const std::string name = f.path().filename().string(); name.starts_with("journal.jsonl.cut-"))
+        cut_files += (cut_files.empty() ? "" : ", ") + name;
     spdlog::critical("the journal ends at record {} but the audit log describes records up to {}: journal records were lost "
-                     "after they were durable (acknowledged); restore journal.jsonl from a backup, or move audit.* aside "
+                     "after they were durable (acknowledged); restore journal.jsonl from a backup{}, or move audit.* aside "
                      "only if those records are known never to have been acknowledged",
-                     report->last_seq, described);
+                     report->last_seq, described,
+                     cut_files.empty() ? ""
+                                       : " (bytes cut from the journal's damaged tail are kept in " + cut_files +
+                                             " in the data directory: a damaged record may be repaired from them and "
+                                             "appended back)");
     return 1;
+  }
+  // The newest entry the log holds must describe the journal record it names, whatever
+  // checkpoint covers it: a journal copied from another data directory (or restored from
+  // another backup) is refused here, before the catch-up below appends a single entry built
+  // from it. The entries past the newest checkpoint are compared further down.
+  if (audit_report.entries > 0) {
+    if (auto err = actors::check_audit_against_journal(*audit, addresses, *store, audit_report.entries,
+                                                       audit_report.entries, report->last_seq)) {
+      spdlog::critical("{}", *err);
+      return 1;
+    }
   }
   {
     std::vector<std::string> lines;

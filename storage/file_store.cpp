@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -540,7 +541,13 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       }
       kept = kept && ::fsync(fd) == 0;
       if (fd >= 0) ::close(fd);
-      if (!kept || !fsync_directory(options_.data_dir)) return Error{errno_text("cannot save the journal tail to " + saved)};
+      if (!kept || !fsync_directory(options_.data_dir)) {
+        // Nothing is cut when the copy fails; a partial copy is not left beside the journal
+        // (a supervisor restarting the node on a full disk would pile them up).
+        const std::string why = errno_text("cannot save the journal tail to " + saved);
+        ::unlink(saved.c_str());
+        return Error{why};
+      }
       report.cut_saved_to = saved;
     }
   }
@@ -742,6 +749,17 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
                      "\",\"book\":";
   std::lock_guard lock(snapshot_mutex_);
   std::string tmp = snapshot_path() + ".tmp";
+  if (struct statvfs vfs {}; ::statvfs(options_.data_dir.c_str(), &vfs) == 0) {
+    struct stat last {};
+    const std::uint64_t last_size = ::stat(snapshot_path().c_str(), &last) == 0 ? static_cast<std::uint64_t>(last.st_size) : 0;
+    const std::uint64_t free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    const std::uint64_t reserve = options_.snapshot_free_space_reserve;
+    const std::uint64_t need = last_size + last_size / 4 + reserve;
+    if (free_bytes < need || need < reserve)
+      return "not enough free space for a snapshot: " + std::to_string(free_bytes >> 20) + " MiB free, the last snapshot took " +
+             std::to_string(last_size >> 20) + " MiB, and " + std::to_string(reserve >> 20) +
+             " MiB are kept for the journal and the audit log; skipped";
+  }
   // Where the journal writes directly, so does the snapshot (below); else through the page
   // cache, paced.
   bool direct = direct_fd_ >= 0;
@@ -765,8 +783,16 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   const std::string tail = std::string(kSnapshotHashKey) + hex_lower(snapshot_hash) + "\"}\n";
   ok = ok && sink.put(tail) && sink.finish() && (!options_.fsync || ::fsync(fd) == 0);
   ::close(fd);
-  if (!ok) return errno_text("cannot write " + tmp);
-  if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return errno_text("cannot rename " + tmp);
+  // A snapshot that failed is removed at once: on a full disk its bytes are the space the
+  // journal and the audit log need next (the journal still holds everything it had).
+  auto discard = [&tmp](std::string why) {
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return errno_text(why);
+  };
+  if (!ok) return discard("cannot write " + tmp);
+  if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return discard("cannot rename " + tmp);
   if (options_.fsync && !fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
   return std::nullopt;
 }

@@ -41,6 +41,10 @@ struct FileStoreOptions {
   // then queue behind at most this much of it at the disk, not behind the whole file at
   // its fsync. 0 = no pacing (written back at the end only).
   std::uint64_t snapshot_writeback_bytes = 4u << 20;
+  // A snapshot is not begun unless the disk has room for it (the last one's size and a
+  // quarter, as books grow) and this much besides, for the journal and the audit log: a
+  // snapshot filling the disk would stop the node at its next audit write.
+  std::uint64_t snapshot_free_space_reserve = 64u << 20;
 };
 
 class FileStore final : public RecordStore {

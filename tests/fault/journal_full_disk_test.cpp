@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "storage/file_store.hpp"
@@ -75,6 +77,55 @@ TEST(JournalFullDisk, AFailedPreallocationGivesItsZerosBack) {
   ASSERT_TRUE(report.ok()) << report.error();
   EXPECT_EQ(report->last_seq, 50u);
   EXPECT_EQ(records, 50u);
+}
+
+// A snapshot that fails on a full disk leaves no temporary file behind: its bytes are the
+// space the journal and the audit log need next. The snapshot before it stays.
+TEST(JournalFullDisk, AFailedSnapshotRemovesItsTemporaryFile) {
+  testing::TempDir dir;
+  FileStoreOptions options{dir.str(), true};
+  options.direct_io = false;  // the snapshot goes through write(2), where the fault is armed
+  struct Disarm {
+    ~Disarm() { testing::disarm_write_faults(); }
+  } disarm;
+  FileStore store(options);
+  auto report = recover(store);
+  ASSERT_TRUE(report.ok()) << report.error();
+  const auto framed = records_after(*report, 20);
+  std::vector<const FramedRecord*> batch;
+  for (const auto& f : framed) batch.push_back(&f);
+  ASSERT_FALSE(store.append(batch).has_value());
+  const std::string big(1u << 20, 'x');
+  auto book = [&big](const std::function<bool(std::string_view)>& put) { return put("{\"pad\":\"") && put(big) && put("\"}"); };
+  ASSERT_FALSE(store.write_snapshot(10, book).has_value());
+  const std::uint64_t first = file_size(store.snapshot_path());
+  ASSERT_GT(first, 1u << 20);
+  testing::fail_next_write();
+  const auto failed = store.write_snapshot(20, book);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_NE(failed->find("No space left on device"), std::string::npos) << *failed;
+  EXPECT_FALSE(std::filesystem::exists(store.snapshot_path() + ".tmp"));
+  EXPECT_EQ(file_size(store.snapshot_path()), first);
+}
+
+// A snapshot is not begun without room for it and the reserve kept for the journal and the
+// audit log (here a reserve larger than any disk).
+TEST(JournalFullDisk, ASnapshotWithoutRoomIsSkipped) {
+  testing::TempDir dir;
+  FileStoreOptions options{dir.str(), true};
+  options.snapshot_free_space_reserve = std::uint64_t{1} << 60;
+  FileStore store(options);
+  auto report = recover(store);
+  ASSERT_TRUE(report.ok()) << report.error();
+  const auto framed = records_after(*report, 5);
+  std::vector<const FramedRecord*> batch;
+  for (const auto& f : framed) batch.push_back(&f);
+  ASSERT_FALSE(store.append(batch).has_value());
+  const auto skipped = store.write_snapshot(5, [](const std::function<bool(std::string_view)>& put) { return put("{}"); });
+  ASSERT_TRUE(skipped.has_value());
+  EXPECT_NE(skipped->find("not enough free space for a snapshot"), std::string::npos) << *skipped;
+  EXPECT_FALSE(std::filesystem::exists(store.snapshot_path()));
+  EXPECT_FALSE(std::filesystem::exists(store.snapshot_path() + ".tmp"));
 }
 
 }  // namespace

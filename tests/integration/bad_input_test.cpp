@@ -1,6 +1,8 @@
 // Every write endpoint: malformed or hostile input gets a clear 4xx and changes nothing.
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <thread>
 
 #include "tests/integration/fixture.hpp"
 
@@ -312,6 +314,57 @@ TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
   EXPECT_FALSE(again.start());
   EXPECT_NE(again.log().find("the journal ends at record 0 but the audit log describes records up to"), std::string::npos)
       << again.log();
+}
+
+// A journal (and snapshot) copied in from another data directory: the newest audit entry
+// must describe the journal record it names even when a signed checkpoint covers it, so the
+// node refuses to start, and refuses before appending anything built from that journal (a
+// refused start leaves the log as it was, and this node's own journal starts again).
+TEST(Startup, AJournalFromAnotherDataDirectoryStopsStartupAndLeavesTheLogAlone) {
+  TempDir dir;
+  const std::string a = dir.str() + "/a", b = dir.str() + "/b";
+  const std::map<std::string, std::string> env = {
+      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"},
+      {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1"}};
+  auto run = [&](const std::string& data, int credits, int duration_ms) {
+    NodeProcess node(data, env);
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    for (int i = 0; i < credits; ++i)
+      ASSERT_EQ(client.request("POST", "/api/workloads/time",
+                               R"({"workload_id":"w)" + std::to_string(i) + R"(","orchestrator_id":"o1","artifact_hash":"h","duration_ms":)" +
+                                   std::to_string(duration_ms) + "}")
+                    .status,
+                200);
+    // Until a signed checkpoint covers the whole log.
+    for (int i = 0; i < 500; ++i) {
+      auto status = parse_json(client.request("GET", "/api/transparency/tee-core/audit/status").body);
+      if (status.at("audit_seq") == status.at("audit_checkpoint_seq")) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  };
+  run(a, 3, 60000);
+  run(b, 8, 1000);
+  const auto log_before = read_all(a + "/audit.jsonl");
+  const auto journal_a = read_all(a + "/journal.jsonl");
+  std::filesystem::copy_file(b + "/journal.jsonl", a + "/journal.jsonl", std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::remove(a + "/snapshot.json");
+  {
+    NodeProcess node(a, env);
+    EXPECT_FALSE(node.start());
+    EXPECT_NE(node.log().find("the journal is not the one this log was written from"), std::string::npos) << node.log();
+  }
+  EXPECT_EQ(read_all(a + "/audit.jsonl"), log_before);
+  {
+    std::ofstream(a + "/journal.jsonl", std::ios::binary | std::ios::trunc) << journal_a;
+  }
+  NodeProcess again(a, env);
+  ASSERT_TRUE(again.start()) << again.log();
+  HttpClient client("127.0.0.1", again.port());
+  EXPECT_EQ(parse_json(client.request("GET", "/api/balances").body).at("balances").at(0).at("balance_wei").as_string(),
+            "16060788000000");  // 3 minutes at the default rate: A's own
+  EXPECT_EQ(again.terminate(), 0) << again.log();
 }
 
 TEST(Startup, ADirectoryWhereAFileIsExpectedStopsStartupWithAMessage) {
