@@ -20,6 +20,9 @@ struct RegistryOptions {
   std::size_t registrations_per_minute = 5;
   std::size_t registration_burst = 5;      // per 10 s
   std::int64_t health_ttl_seconds = 120;   // PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS: eligibility in replies
+  // PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION: bootstrap entries skip the rank check (when one is
+  // configured); false puts them through it as registrations are.
+  bool bootstrap_skips_rank_check = true;
 };
 
 struct RegistryState {

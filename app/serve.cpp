@@ -492,6 +492,7 @@ int serve(const ServeOptions& o) {
   registry_options.registrations_per_minute = static_cast<std::size_t>(settings.registration_per_minute);
   registry_options.registration_burst = static_cast<std::size_t>(settings.registration_burst);
   registry_options.health_ttl_seconds = settings.forwarder_health_ttl_seconds;
+  registry_options.bootstrap_skips_rank_check = settings.bootstrap_skip_rank_validation;
   caf::actor rank;
   if (settings.top_contract_address) {
     auto rpc = chain.rpc(settings.eth_rpc_url);

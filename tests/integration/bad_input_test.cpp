@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "tests/integration/fixture.hpp"
+#include "tests/support/anvil_process.hpp"
 
 namespace lpops::testing {
 namespace {
@@ -365,6 +366,30 @@ TEST(Startup, AJournalFromAnotherDataDirectoryStopsStartupAndLeavesTheLogAlone) 
   EXPECT_EQ(parse_json(client.request("GET", "/api/balances").body).at("balances").at(0).at("balance_wei").as_string(),
             "16060788000000");  // 3 minutes at the default rate: A's own
   EXPECT_EQ(again.terminate(), 0) << again.log();
+}
+
+// PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION=false puts bootstrap entries through the rank check
+// as registrations are: with the pool unreadable, none is registered (nor reported top 100
+// without a check). By default they skip it, as in the reference.
+TEST(Startup, BootstrapEntriesTakeTheRankCheckWhenTheyMayNotSkipIt) {
+  const std::map<std::string, std::string> base = {
+      {"TOP_CONTRACT_ADDRESS", "0x2222222222222222222222222222222222222222"},
+      {"ETH_RPC_URL", "http://127.0.0.1:" + std::to_string(free_loopback_port())},  // nothing listens there
+      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"boot-1\",\"address\":\"" + address_of(3) + "\"}]"}};
+  for (const bool skip : {false, true}) {
+    TempDir dir;
+    auto env = base;
+    env["PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION"] = skip ? "true" : "false";
+    NodeProcess node(dir.str() + "/data", env);
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    const auto list = parse_json(client.request("GET", "/api/orchestrators").body).at("orchestrators").as_array();
+    EXPECT_EQ(list.size(), skip ? 1u : 0u) << skip << ": " << node.log();
+    if (!skip) {
+      EXPECT_NE(node.log().find("bootstrap: boot-1 refused (503)"), std::string::npos) << node.log();
+    }
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  }
 }
 
 TEST(Startup, ADirectoryWhereAFileIsExpectedStopsStartupWithAMessage) {
