@@ -1,3 +1,5 @@
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "app/node.hpp"
@@ -9,19 +11,30 @@ namespace lpops::app {
 int replay(const ReplayOptions& o) {
   // The data directory serve would use: --data-dir, else PAYMENTS_DATA_DIR from the
   // environment or the .env file.
-  auto settings = load_command_settings(o.env_file, "lpops replay");
-  if (!settings) return 2;
-  const std::string data_dir = o.data_dir.value_or(settings->data_dir);
+  // Only the data directory is used: with --data-dir given, settings that do not load (a
+  // broken .env, the very thing an incident may be about) do not stop the replay.
+  std::string data_dir;
+  if (o.data_dir) {
+    data_dir = *o.data_dir;
+  } else {
+    auto settings = load_command_settings(o.env_file, "lpops replay");
+    if (!settings) return 2;
+    data_dir = settings->data_dir;
+  }
   std::fprintf(stderr, "lpops replay: %s\n", data_dir.c_str());
   storage::FileStore store({data_dir, false, /*read_only=*/true});
   Book book;
   std::uint64_t records = 0;
+  const bool terminal = ::isatty(STDERR_FILENO);
   auto report = store.recover([](const boost::json::object&, std::uint64_t) { return std::nullopt; },
                               [&](const storage::ParsedRecord& r) {
-                                if (++records % 100000 == 0) std::fprintf(stderr, "\rreplayed %llu records", static_cast<unsigned long long>(records));
+                                // On a terminal one line, rewritten; in a log file a line per million.
+                                if (++records % 100000 == 0 && (terminal || records % 1000000 == 0))
+                                  std::fprintf(stderr, terminal ? "\rreplayed %llu records" : "replayed %llu records\n",
+                                               static_cast<unsigned long long>(records));
                                 return book.apply(r.effect, r.seq);
                               });
-  if (records >= 100000) std::fprintf(stderr, "\n");
+  if (terminal && records >= 100000) std::fprintf(stderr, "\n");
   if (!report) {
     std::fprintf(stderr, "lpops replay: %s\n", report.error().c_str());
     return 1;

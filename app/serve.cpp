@@ -210,7 +210,9 @@ int serve(const ServeOptions& o) {
   } catch (const std::exception& e) {
     stop_starting(e.what());
   }
-  spdlog::info("listening on http://{}:{}; answering 503 until the ledger is recovered", settings.api_host, port);
+  // An IPv6 address is bracketed in a URL (RFC 3986).
+  const std::string url_host = settings.api_host.find(':') != std::string::npos ? "[" + settings.api_host + "]" : settings.api_host;
+  spdlog::info("listening on http://{}:{}; answering 503 until the ledger is recovered", url_host, port);
 
   // Recover: snapshot, then the journal tail, through the same apply() as live traffic.
   const auto recovery_start = std::chrono::steady_clock::now();
@@ -578,7 +580,7 @@ int serve(const ServeOptions& o) {
       std::filesystem::rename(*o.port_file + ".tmp", *o.port_file, ec);
       if (ec) stop_starting("--port-file " + *o.port_file + ": " + ec.message());
     }
-    spdlog::info("lpops serving on http://{}:{} ({} HTTP threads, {} actor threads)", settings.api_host, port,
+    spdlog::info("lpops serving on http://{}:{} ({} HTTP threads, {} actor threads)", url_host, port,
                  settings.http_threads, settings.actor_threads);
   }
 
@@ -586,7 +588,19 @@ int serve(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info("received {}: draining (up to {} s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", settings.shutdown_drain_seconds);
   ctx->draining = true;
-  server->shutdown(std::chrono::seconds(settings.shutdown_drain_seconds));
+  // A second stop signal ends the drain at once: what was acknowledged is durable already,
+  // and a request cut short was not acknowledged (if its change was committed, a retry
+  // finds it).
+  auto second_signal = [&signals] {
+    timespec now{0, 0};
+    const int again = ::sigtimedwait(&signals, nullptr, &now);
+    if (again <= 0) return false;
+    spdlog::warn("received {} again: stopping without waiting for the requests in flight", again == SIGTERM ? "SIGTERM" : "SIGINT");
+    return true;
+  };
+  if (const std::size_t abandoned = server->shutdown(std::chrono::seconds(settings.shutdown_drain_seconds), second_signal))
+    spdlog::warn("{} request(s) still in flight were closed unanswered (a change of theirs that was committed is durable; "
+                 "a retry finds it)", abandoned);
   wait_until_durable(sys, ledger);
   // The server's handler holds the context and with it the actor handles: both go before
   // the actors are stopped and the actor system waits for them.

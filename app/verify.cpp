@@ -137,9 +137,14 @@ Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain:
     *code = 2;
     return Error{saved_json.error()};
   }
-  *code = 1;
+  // A file that is no checkpoint at all is the wrong file (2, as an unreadable one); a
+  // checkpoint whose signature or key does not hold is a failed verification (1).
   auto saved = storage::parse_checkpoint(*saved_json);
-  if (!saved) return Error{o.since_file + ": " + saved.error()};
+  if (!saved) {
+    *code = 2;
+    return Error{o.since_file + " is not a saved checkpoint: " + saved.error()};
+  }
+  *code = 1;
   if (auto err = check_one(*saved, o, nullptr, audit)) return Error{"saved checkpoint: " + *err};
   return saved;
 }

@@ -27,6 +27,8 @@ bool valid_name(std::string_view name) {
 Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string_view text) {
   std::map<std::string, std::string> out;
   std::size_t line_no = 0;
+  // A byte-order mark, as some editors save UTF-8: not part of the first name.
+  if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
   while (!text.empty()) {
     ++line_no;
     std::size_t nl = text.find('\n');
@@ -35,9 +37,9 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
     if (line.empty() || line.front() == '#') continue;
     if (line.size() > 7 && line.substr(0, 6) == "export" && (line[6] == ' ' || line[6] == '\t')) line = trim(line.substr(7));
     std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos) return Error{".env line " + std::to_string(line_no) + " has no '='"};
+    if (eq == std::string_view::npos) return Error{"line " + std::to_string(line_no) + " has no '='"};
     std::string_view name = trim(line.substr(0, eq));
-    if (!valid_name(name)) return Error{".env line " + std::to_string(line_no) + " has an invalid name"};
+    if (!valid_name(name)) return Error{"line " + std::to_string(line_no) + " has an invalid name"};
     std::string_view raw = trim(line.substr(eq + 1));
     std::string value;
     if (!raw.empty() && (raw.front() == '"' || raw.front() == '\'')) {
@@ -57,11 +59,11 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
           value += c;
         }
       }
-      if (!closed) return Error{".env line " + std::to_string(line_no) + " has an unterminated quote"};
+      if (!closed) return Error{"line " + std::to_string(line_no) + " has an unterminated quote"};
       // After the closing quote only a comment may follow: other text would be dropped.
       const std::string_view rest = trim(raw.substr(i + 1));
       if (!rest.empty() && rest.front() != '#')
-        return Error{".env line " + std::to_string(line_no) + " has text after its closing quote"};
+        return Error{"line " + std::to_string(line_no) + " has text after its closing quote"};
     } else {
       // An inline comment starts at a '#' after a space or a tab.
       std::size_t comment = raw.find(" #");

@@ -90,14 +90,15 @@ class Reader {
     out = t;
   }
   // As pydantic's lax integers: surrounding spaces, a sign, "8081.0".
+  // `what`: the accepted range in words, where the bounds alone would mislead.
   template <class Int>
-  void integer(const char* name, Int& out, long long min, long long max) {
+  void integer(const char* name, Int& out, long long min, long long max, const char* what = nullptr) {
     auto v = typed(name);
     if (!v) return;
     int side = 0;
     const auto n = lax_int(*v, side);
     if (!n || *n < min || *n > max)
-      return fail(name, "an integer from " + std::to_string(min) + " to " + std::to_string(max), *v);
+      return fail(name, what ? std::string(what) : "an integer from " + std::to_string(min) + " to " + std::to_string(max), *v);
     out = static_cast<Int>(*n);
   }
   void boolean(const char* name, bool& out) {
@@ -119,7 +120,13 @@ class Reader {
     auto v = typed(name);
     if (!v) return;
     auto r = Rate::parse_eth_per_minute(*v);
-    if (!r) return fail(name, "a non-negative decimal ETH-per-minute rate (" + r.error() + ")", *v);
+    if (!r) {
+      // The parser's reason, without its "rate" subject: "must not be negative", "has more
+      // than 36 decimal places".
+      std::string why = r.error();
+      if (why.starts_with("rate ")) why.erase(0, 5);
+      return fail(name, "a decimal ETH-per-minute rate such as 0.000005353596, at least 0 (this one " + why + ")", *v);
+    }
     out = *r;
   }
   void one_of(const char* name, std::string& out, std::initializer_list<const char*> allowed) {
@@ -256,11 +263,11 @@ Result<Settings> load_settings(const Environment& env) {
     // Enforcement that names one host, or the same host twice, would separate nothing while
     // looking on.
     if (!s.public_edge_host || !s.public_ops_host)
-      r.fail("PAYMENTS_ENFORCE_SPLIT_SURFACES", "PAYMENTS_PUBLIC_EDGE_HOST and PAYMENTS_PUBLIC_OPS_HOST must be set with it",
-             "true");
+      r.fail("PAYMENTS_ENFORCE_SPLIT_SURFACES",
+             "false unless PAYMENTS_PUBLIC_EDGE_HOST and PAYMENTS_PUBLIC_OPS_HOST are both set", "true");
     else if (*s.public_edge_host == *s.public_ops_host)
-      r.fail("PAYMENTS_ENFORCE_SPLIT_SURFACES", "PAYMENTS_PUBLIC_EDGE_HOST and PAYMENTS_PUBLIC_OPS_HOST must differ",
-             *s.public_edge_host);
+      r.fail("PAYMENTS_PUBLIC_OPS_HOST", "another host than PAYMENTS_PUBLIC_EDGE_HOST (" + *s.public_edge_host +
+             ") when PAYMENTS_ENFORCE_SPLIT_SURFACES is true", *s.public_ops_host);
   }
 
   r.token("PAYMENTS_API_ADMIN_TOKEN", s.admin_token);
@@ -318,7 +325,8 @@ Result<Settings> load_settings(const Environment& env) {
   r.address("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", s.credential_contract_address);
   if (s.credential_contract_address) s.credential_contract_address_as_given = r.raw("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS");
   // The reference floors the nonce TTL at 30 s, whatever is asked (0 and negatives included).
-  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, -(1ll << 40), 86400);
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, -(1ll << 40), 86400,
+            "a whole number of seconds, at most 86400 (below 30 counts as 30)");
   s.credential_nonce_ttl_seconds = std::max(30L, s.credential_nonce_ttl_seconds);
   // 0 means the default, as in the reference; a negative TTL (tokens that never expire) is refused.
   r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", s.credential_token_ttl_seconds, 0, 86400 * 365);

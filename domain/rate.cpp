@@ -29,7 +29,7 @@ Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   if ((int_part.empty() && frac_part.empty()) || !digits_only(int_part) || !digits_only(frac_part))
-    return Error{"rate must be a plain decimal number (no exponent)"};
+    return Error{"rate must be a plain decimal number, without an exponent"};
   std::string frac{frac_part};
   frac.erase(frac.find_last_not_of('0') + 1);
   if (frac.size() > kMaxRateDecimals) return Error{"rate has more than 36 decimal places"};

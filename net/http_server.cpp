@@ -852,13 +852,14 @@ void HttpServer::stop_accepting() {
   all_asked.wait_for(std::chrono::seconds(5));  // handlers are short; bounded all the same
 }
 
-void HttpServer::shutdown(std::chrono::milliseconds drain_timeout) {
+std::size_t HttpServer::shutdown(std::chrono::milliseconds drain_timeout, const std::function<bool()>& cut_short) {
   auto& im = *impl_;
-  if (!im.running) return;
+  if (!im.running) return 0;
   stop_accepting();
   const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-  while (im.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+  while (im.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline && !(cut_short && cut_short()))
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const std::size_t abandoned = im.in_flight.load();
   {
     std::unique_lock lock(im.gate->mutex);
     im.gate->open = false;
@@ -876,6 +877,7 @@ void HttpServer::shutdown(std::chrono::milliseconds drain_timeout) {
     o->items.clear();
   }
   im.contexts.clear();  // destroys pending handlers and with them the idle connections
+  return abandoned;
 }
 
 std::size_t HttpServer::in_flight() const { return impl_->in_flight.load(); }

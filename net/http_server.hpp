@@ -23,8 +23,10 @@ class HttpServer {
   std::uint16_t start();
   void stop_accepting();
   // Stops accepting, lets requests already handed to the handler finish (up to
-  // drain_timeout), then closes every connection and joins the I/O threads.
-  void shutdown(std::chrono::milliseconds drain_timeout);
+  // drain_timeout, or until `cut_short` returns true: it is asked every few milliseconds),
+  // then closes every connection and joins the I/O threads. Returns the requests still in
+  // flight when the wait ended: closed unanswered.
+  std::size_t shutdown(std::chrono::milliseconds drain_timeout, const std::function<bool()>& cut_short = {});
 
   std::size_t in_flight() const;
   std::size_t open_connections() const;

@@ -396,6 +396,12 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   auto with_forged = verify({"--log", log_, "--audit-address", audit_address_, "--since", forged_path});
   EXPECT_EQ(with_forged.exit_code, 1) << with_forged.output;
   EXPECT_NE(with_forged.output.find("not by the expected audit address"), std::string::npos) << with_forged.output;
+  // A file that is no checkpoint at all is the wrong file: a usage error (2), not a failed check.
+  const std::string not_a_checkpoint = dir_.str() + "/not-a-checkpoint.json";
+  std::ofstream(not_a_checkpoint) << "{}";
+  auto wrong_file = verify({"--log", log_, "--since", not_a_checkpoint});
+  EXPECT_EQ(wrong_file.exit_code, 2) << wrong_file.output;
+  EXPECT_NE(wrong_file.output.find("is not a saved checkpoint"), std::string::npos) << wrong_file.output;
 
   // A rollback: a log (and its checkpoints) older than a checkpoint the partner saved.
   ASSERT_GE(cps.size(), 3u);

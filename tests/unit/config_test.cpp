@@ -198,6 +198,12 @@ TEST(Settings, SplitSurfacesNeedTwoDifferentHosts) {
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().find("PAYMENTS_ENFORCE_SPLIT_SURFACES"), std::string::npos) << s.error();
   }
+  EXPECT_EQ(load(cases[0]).error(),
+            "PAYMENTS_ENFORCE_SPLIT_SURFACES must be false unless PAYMENTS_PUBLIC_EDGE_HOST and PAYMENTS_PUBLIC_OPS_HOST "
+            "are both set (got \"true\")");
+  EXPECT_EQ(load(cases[2]).error(),
+            "PAYMENTS_PUBLIC_OPS_HOST must be another host than PAYMENTS_PUBLIC_EDGE_HOST (a.example) when "
+            "PAYMENTS_ENFORCE_SPLIT_SURFACES is true (got \"a.example\")");
   for (const char* bad : {"https://edge.example", "edge.example/api", "edge example", "edge.example:port", "[zz]"}) {
     auto s = load({{"PAYMENTS_PUBLIC_EDGE_HOST", bad}});
     ASSERT_FALSE(s.ok()) << bad;
@@ -242,6 +248,11 @@ TEST(Environment, DotenvSyntax) {
   EXPECT_EQ(quoted->at("A"), "18904");
   EXPECT_EQ(quoted->at("B"), "2");
   EXPECT_EQ(quoted->at("C"), "3");
+  // A UTF-8 byte-order mark before the first name is not part of it.
+  auto marked = Environment::parse_dotenv("\xef\xbb\xbfPAYMENTS_API_PORT=18505\n");
+  ASSERT_TRUE(marked.ok()) << marked.error();
+  EXPECT_EQ(marked->at("PAYMENTS_API_PORT"), "18505");
+  EXPECT_EQ(Environment::parse_dotenv("A=1\n1B=2\n").error(), "line 2 has an invalid name");
   testing::TempDir dir;
   auto as_dir = Environment::load(dir.str());
   ASSERT_FALSE(as_dir.ok());

@@ -713,5 +713,21 @@ TEST_F(HttpServerTest, AStalledPartialRequestHoldsTheDrainOnlyUntilTheReadTimeou
   EXPECT_TRUE(partial.closed_within(1s));
 }
 
+// The drain ends early when asked (a second stop signal), and says how many requests it
+// left unanswered.
+TEST_F(HttpServerTest, ADrainCutShortReportsTheRequestsLeftUnanswered) {
+  start(30);
+  Client partial(port_);
+  ASSERT_TRUE(partial.connected());
+  partial.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[4");
+  std::this_thread::sleep_for(20ms);
+  const auto begun = std::chrono::steady_clock::now();
+  int asked = 0;
+  const std::size_t abandoned = server_->shutdown(20s, [&asked] { return ++asked > 10; });
+  EXPECT_LT(std::chrono::steady_clock::now() - begun, 5s);
+  EXPECT_EQ(abandoned, 1u);
+  EXPECT_TRUE(partial.closed_within(2s));
+}
+
 }  // namespace
 }  // namespace lpops::net
