@@ -806,7 +806,9 @@ std::uint16_t HttpServer::start() {
     im.guards.clear();
     im.outboxes.clear();
     im.contexts.clear();
-    throw std::runtime_error("cannot listen on " + where + ": " + e.what());
+    // The system's words ("Address already in use"), without Boost's source location.
+    const auto* system = dynamic_cast<const boost::system::system_error*>(&e);
+    throw std::runtime_error("cannot listen on " + where + ": " + (system ? system->code().message() : std::string(e.what())));
   }
   std::uint16_t port = im.acceptor->local_endpoint().port();
   im.accept();

@@ -176,6 +176,21 @@ TEST_F(HttpServerTest, AHostNameIsResolvedAndAnUnknownOneIsAClearError) {
   }
 }
 
+// A port in use is named in the system's words, without the library's source location.
+TEST_F(HttpServerTest, APortInUseIsSaidPlainly) {
+  start();
+  ServerOptions o;
+  o.host = "127.0.0.1";
+  o.port = port_;
+  HttpServer second(o, [](Request&&, Responder respond) { respond(Response{}); });
+  try {
+    second.start();
+    FAIL() << "started on a port in use";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), "cannot listen on 127.0.0.1:" + std::to_string(port_) + ": Address already in use");
+  }
+}
+
 TEST_F(HttpServerTest, LateAnswersAndHttp10Close) {
   start();
   Client c(port_);
