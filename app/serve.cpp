@@ -177,6 +177,59 @@ int serve(const ServeOptions& o) {
     }
   }
 
+  // The keys come first: a key or keystore that cannot be used is a bad setting, said at
+  // once (status 2), not after the port is bound and the ledger recovered. The data
+  // directory is made first, for the key file kept there (recovery reports a directory that
+  // cannot be made).
+  {
+    std::error_code made;
+    std::filesystem::create_directories(settings.data_dir, made);
+  }
+  // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
+  // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
+  Result<chain::PrivateKey> audit_key = Error{"unset"};
+  std::optional<chain::PrivateKey> payout_key;
+  if (settings.payment_private_key) {
+    auto main_key = chain::PrivateKey::from_hex(*settings.payment_private_key);
+    if (!main_key) {
+      spdlog::critical("PAYMENT_PRIVATE_KEY: {}", main_key.error());
+      return 2;  // a bad setting, as every other
+    }
+    payout_key = *main_key;
+  } else if (settings.payment_keystore_path) {
+    std::ifstream in(*settings.payment_keystore_path);
+    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto decrypted = in ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
+                        : Result<chain::PrivateKey>(Error{"cannot read the file"});
+    // A keystore that does not load stops start-up, as a bad PAYMENT_PRIVATE_KEY does (the
+    // reference went on without a payout key). Going on would also change the audit key,
+    // which is derived from the payout key, and every verifier would refuse the new
+    // checkpoints.
+    if (!decrypted) {
+      spdlog::critical("PAYMENT_KEYSTORE_PATH {}: {}{}", *settings.payment_keystore_path, decrypted.error(),
+                       settings.payment_keystore_password ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set)");
+      return 2;
+    }
+    payout_key = *decrypted;
+  }
+  if (payout_key) {
+    audit_key = chain::audit::derive_audit_key(*payout_key);
+    spdlog::info("payout key {}; the audit key is derived from it", chain::to_checksummed(payout_key->address()));
+  } else {
+    // A relative PAYMENTS_AUDIT_KEY_PATH is under the data directory (as every relative path
+    // of the reference's), not wherever the node was started from.
+    std::filesystem::path key_file = settings.audit_key_path.value_or("audit.key");
+    if (key_file.is_relative()) key_file = std::filesystem::path(settings.data_dir) / key_file;
+    const std::string key_path = key_file.string();
+    bool created = false;
+    audit_key = load_or_create_key(key_path, &created);
+    if (!audit_key) {
+      spdlog::critical("audit key (PAYMENTS_AUDIT_KEY_PATH): {}", audit_key.error());
+      return 2;  // the file a setting names is unusable
+    }
+    if (created) spdlog::info("audit key created in {}", key_path);
+  }
+
   storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
   store_options.direct_io = settings.journal_direct_io;
   auto store = std::make_shared<storage::FileStore>(store_options);
@@ -298,49 +351,6 @@ int serve(const ServeOptions& o) {
       [audit, entries = audit_report.from_index](const std::atomic<bool>& stop) { return audit->check_stored(entries, stop); },
       "audit log check", "move the damaged files aside to rebuild the log from the journal",
       "audit log: the {} entries loaded from audit.index re-checked", settings.data_dir + "/audit-check.failed");
-  // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
-  // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
-  Result<chain::PrivateKey> audit_key = Error{"unset"};
-  std::optional<chain::PrivateKey> payout_key;
-  if (settings.payment_private_key) {
-    auto main_key = chain::PrivateKey::from_hex(*settings.payment_private_key);
-    if (!main_key) {
-      spdlog::critical("PAYMENT_PRIVATE_KEY: {}", main_key.error());
-      return 2;  // a bad setting, as every other
-    }
-    payout_key = *main_key;
-  } else if (settings.payment_keystore_path) {
-    std::ifstream in(*settings.payment_keystore_path);
-    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto decrypted = in ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
-                        : Result<chain::PrivateKey>(Error{"cannot read the file"});
-    // A keystore that does not load stops start-up, as a bad PAYMENT_PRIVATE_KEY does (the
-    // reference went on without a payout key). Going on would also change the audit key,
-    // which is derived from the payout key, and every verifier would refuse the new
-    // checkpoints.
-    if (!decrypted) {
-      spdlog::critical("PAYMENT_KEYSTORE_PATH {}: {}", *settings.payment_keystore_path, decrypted.error());
-      return 2;
-    }
-    payout_key = *decrypted;
-  }
-  if (payout_key) {
-    audit_key = chain::audit::derive_audit_key(*payout_key);
-    spdlog::info("payout key {}; the audit key is derived from it", chain::to_checksummed(payout_key->address()));
-  } else {
-    // A relative PAYMENTS_AUDIT_KEY_PATH is under the data directory (as every relative path
-    // of the reference's), not wherever the node was started from.
-    std::filesystem::path key_file = settings.audit_key_path.value_or("audit.key");
-    if (key_file.is_relative()) key_file = std::filesystem::path(settings.data_dir) / key_file;
-    const std::string key_path = key_file.string();
-    bool created = false;
-    audit_key = load_or_create_key(key_path, &created);
-    if (!audit_key) {
-      spdlog::critical("audit key (PAYMENTS_AUDIT_KEY_PATH): {}", audit_key.error());
-      return 2;  // the file a setting names is unusable
-    }
-    if (created) spdlog::info("audit key created in {}", key_path);
-  }
   actors::CheckpointOptions checkpoint_options;
   checkpoint_options.every_entries = static_cast<std::uint64_t>(settings.audit_checkpoint_every_entries);
   checkpoint_options.chain_id = static_cast<std::uint64_t>(settings.eth_chain_id);

@@ -38,6 +38,11 @@ TEST_F(SettingsTest, MistakesInSecretsAndFilesStopStartUp) {
   EXPECT_FALSE(std::filesystem::exists(data() + "/audit.key")) << "a key of its own was created in its place";
   auto missing_keystore = serve({{"PAYMENT_KEYSTORE_PATH", dir_.str() + "/nope.json"}});
   EXPECT_EQ(missing_keystore.exit_code, 2) << missing_keystore.output;
+  // Said before the port is bound and the ledger recovered, not after.
+  EXPECT_EQ(missing_keystore.output.find("listening on"), std::string::npos) << missing_keystore.output;
+  EXPECT_EQ(missing_keystore.output.find("recovered"), std::string::npos) << missing_keystore.output;
+  auto no_password = serve({{"PAYMENT_KEYSTORE_PATH", keystore}});
+  EXPECT_NE(no_password.output.find("PAYMENT_KEYSTORE_PASSWORD is not set"), std::string::npos) << no_password.output;
 
   const std::string broken = dir_.str() + "/orchestrators.json";
   std::ofstream(broken) << R"([{"orchestrator_id":"a","address":)";
