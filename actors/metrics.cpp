@@ -14,8 +14,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   http_seconds_ = &BuildHistogram().Name("lpops_http_request_seconds").Help("HTTP request latency, by route").Register(*registry_);
   auto& batch = BuildHistogram().Name("lpops_journal_batch_records").Help("Records per journal group commit").Register(*registry_);
   journal_batch_records_ = &batch.Add({}, Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096});
-  auto& fsync = BuildHistogram().Name("lpops_journal_fsync_seconds").Help("Journal write+fdatasync latency per batch").Register(*registry_);
-  journal_fsync_seconds_ = &fsync.Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5});
+  auto& fsync = BuildHistogram().Name("lpops_journal_fsync_seconds").Help("Journal group commit latency per batch: the write, and its fdatasync unless PAYMENTS_JOURNAL_FSYNC is false").Register(*registry_);
+  journal_fsync_seconds_ = &fsync.Add({}, Histogram::BucketBoundaries{0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.5, 1, 2.5, 10});
   journal_records_ = &BuildCounter().Name("lpops_journal_records_total").Help("Journal records written").Register(*registry_).Add({});
   journal_queued_records_ = &BuildGauge()
                                  .Name("lpops_journal_queued_records")
@@ -39,7 +39,7 @@ std::pair<prometheus::Counter*, prometheus::Histogram*> Metrics::http_series(con
   auto& r = routes_[route];
   if (!r.seconds)
     r.seconds = &http_seconds_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
-                                                           0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1});
+                                                           0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10, 30});
   auto& c = r.by_status[status];
   if (!c) c = &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}});
   return {c, r.seconds};

@@ -93,7 +93,10 @@ HttpGetter::~HttpGetter() = default;
 
 Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_url, std::chrono::seconds timeout) {
   auto url = boost::urls::parse_uri(base_url);
-  if (!url) return Error{"invalid URL " + base_url + ": " + url.error().message()};
+  if (!url)
+    return Error{"invalid URL " + base_url + ": " +
+                 (base_url.find("://") == std::string::npos ? std::string("it needs a scheme, as in http://host:port")
+                                                            : url.error().message())};
   auto impl = std::make_unique<Impl>();
   impl->timeout = timeout;
   const std::string scheme(url->scheme());

@@ -81,6 +81,10 @@ int keystore_address(const AddressOptions& o) {
 }  // namespace
 
 int address(const AddressOptions& o) {
+  if (o.keystore.empty() && o.key_file.empty()) {
+    std::fprintf(stderr, "lpops address: give --key-file or --keystore (run lpops address --help)\n");
+    return 2;
+  }
   if (!o.keystore.empty()) return keystore_address(o);
   auto key = storage::read_key_file(o.key_file);
   if (!key) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <exception>
 #include <string>
+#include <string_view>
 
 #include "app/node.hpp"
 
@@ -33,6 +34,7 @@ namespace {
 int main(int argc, char** argv) {
   std::set_terminate(uncaught);
   CLI::App cli{"lpops: Livepeer operations backend (registry, metering, exact credits ledger)"};
+  cli.name("lpops");
   cli.require_subcommand(1);
   cli.set_version_flag("--version", "lpops 0.1.0");
 
@@ -65,7 +67,6 @@ int main(int argc, char** argv) {
   address_cmd->add_option("--password-file", address.password_file, "File holding the keystore password (first line)")
       ->needs(keystore_opt);
   key_file_opt->excludes(keystore_opt);
-  address_cmd->require_option(1, 2);
 
   lpops::app::VerifyOptions verify;
   auto* verify_cmd = cli.add_subcommand(
@@ -92,6 +93,20 @@ int main(int argc, char** argv) {
       "fees", "Print the fees a transaction sent now would pay (ETH_RPC_URL; PAYMENTS_MAX_*_PER_GAS_WEI caps)");
   fees_cmd->add_option("--env-file", fees.env_file, "Read settings from this file (default: ./.env when present)");
 
+  // A first word that names no subcommand is said as such ("A subcommand is required" would
+  // send the reader looking for the wrong mistake).
+  if (argc > 1 && std::string_view(argv[1]) == "help") {
+    std::fputs(cli.help().c_str(), stdout);
+    return 0;
+  }
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto* sub : cli.get_subcommands({})) known = known || sub->get_name() == argv[1];
+    if (!known) {
+      std::fprintf(stderr, "lpops: unknown command %s (run lpops --help for the commands)\n", argv[1]);
+      return 2;
+    }
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

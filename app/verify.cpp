@@ -69,7 +69,7 @@ class Progress {
 
 Result<json::value> read_json_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return Error{"cannot read " + path};
+  if (!in) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   std::stringstream ss;
   ss << in.rdbuf();
   boost::system::error_code ec;
@@ -205,7 +205,7 @@ Outcome verify_file(const VerifyOptions& o) {
   std::vector<std::string> cp_lines;
   if (!cp_path.empty()) {
     std::ifstream cps(cp_path, std::ios::binary);
-    if (!cps) return {2, "cannot read " + cp_path, {}};
+    if (!cps) return {2, "cannot read " + cp_path + ": " + std::strerror(errno), {}};
     std::string text((std::istreambuf_iterator<char>(cps)), std::istreambuf_iterator<char>());
     // An unterminated last line that is no JSON is a checkpoint still being written (or
     // torn): not one yet. A whole one without its newline (a file saved by hand) counts.
@@ -227,7 +227,7 @@ Outcome verify_file(const VerifyOptions& o) {
     }
   }
   const int fd = ::open(o.log_file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {2, "cannot read " + o.log_file, {}};
+  if (fd < 0) return {2, "cannot read " + o.log_file + ": " + std::strerror(errno), {}};
   struct stat st {};
   std::uint64_t total = ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
   if (S_ISDIR(st.st_mode)) {
