@@ -307,6 +307,13 @@ int serve(const ServeOptions& o) {
                report->snapshot_seq, report->replayed_records, store->describe(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovery_start).count());
   if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");
+  if (!settings.unused.empty()) {
+    std::string names;
+    for (const auto& n : settings.unused) names += (names.empty() ? "" : ", ") + n;
+    spdlog::warn("settings that nothing reads (misspelt, or the reference's that do not apply here, such as its file "
+                 "paths: every durable fact is in PAYMENTS_DATA_DIR; docs/configuration.md lists the settings): {}",
+                 names);
+  }
   if (!settings.admin_token)
     spdlog::warn("PAYMENTS_API_ADMIN_TOKEN is unset: the admin routes (workloads, adjustments, health pushes) are open to "
                  "anyone who reaches the port, as in the reference; the payout routes answer 404 until it is set");

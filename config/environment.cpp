@@ -117,9 +117,27 @@ std::optional<std::string> Environment::find(const Values& values, std::string_v
   return std::nullopt;
 }
 
+namespace {
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
 std::optional<std::string> Environment::get(std::string_view name) const {
+  asked_.insert(upper(name));
   if (auto v = find(process_, name)) return v;
   return find(file_, name);
+}
+
+std::vector<std::string> Environment::unasked(std::string_view prefix) const {
+  const std::string wanted = upper(prefix);
+  std::set<std::string> out;
+  for (const Values* values : {&process_, &file_})
+    for (const auto& [key, value] : *values)
+      if (std::string name = upper(key); name.starts_with(wanted) && !asked_.count(name)) out.insert(std::move(name));
+  return {out.begin(), out.end()};
 }
 
 }  // namespace lpops::config

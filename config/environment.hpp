@@ -2,8 +2,10 @@
 // Where settings come from: a .env file and the process environment (which wins).
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "domain/result.hpp"
 
@@ -22,12 +24,17 @@ class Environment {
   // (`payments_api_port` sets PAYMENTS_API_PORT). The process environment wins over the file;
   // within one source a name spelt exactly as asked wins over other spellings.
   std::optional<std::string> get(std::string_view name) const;
+  // The names starting with `prefix` (in any case) that are set, in either source, but were
+  // never asked for with get(): misspelt, or settings of the reference that do not apply.
+  // Upper-cased, sorted.
+  std::vector<std::string> unasked(std::string_view prefix) const;
 
  private:
   using Values = std::map<std::string, std::string, std::less<>>;
   static std::optional<std::string> find(const Values& values, std::string_view name);
   Values file_;
   Values process_;
+  mutable std::set<std::string, std::less<>> asked_;  // upper-cased
 };
 
 }  // namespace lpops::config

@@ -357,6 +357,7 @@ Result<Settings> load_settings(const Environment& env) {
     for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
     return Error{all};
   }
+  s.unused = env.unasked("PAYMENTS_");
   return s;
 }
 

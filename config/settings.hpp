@@ -98,6 +98,11 @@ struct Settings {
 
   std::string log_level = "info";
 
+  // PAYMENTS_* names set (in the environment or the .env file) that no setting reads:
+  // misspelt, or the reference's settings that do not apply here (its file paths, features
+  // lpops does not have). Start-up warns about them.
+  std::vector<std::string> unused;
+
   // Each variable with its effective value; secrets appear as "(set)" / "(unset)".
   std::vector<std::pair<std::string, std::string>> describe() const;
 };

@@ -221,6 +221,16 @@ TEST(Settings, HostsForSurfacesDropCasePortAndTrailingDot) {
     EXPECT_EQ(host_for_surface(bad), std::nullopt) << bad;
 }
 
+// Names no setting reads are listed for the start-up warning: a misspelt one, and the
+// reference's that do not apply (its file paths); names any setting reads are not.
+TEST(Settings, NamesNothingReadsAreListed) {
+  auto s = load({{"PAYMENTS_API_PORT", "8082"}, {"payments_api_portt", "1"}, {"PAYMENTS_LEDGER_JOURNAL_PATH", "/x"},
+                 {"OTHER_VARIABLE", "y"}, {"payments_viewer_tokens", "v"}});
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->unused, (std::vector<std::string>{"PAYMENTS_API_PORTT", "PAYMENTS_LEDGER_JOURNAL_PATH"}));
+  EXPECT_TRUE(load({})->unused.empty());
+}
+
 TEST(Settings, DescribeNeverShowsSecrets) {
   auto s = load({{"PAYMENTS_API_ADMIN_TOKEN", "super-secret"}, {"PAYMENTS_VIEWER_TOKENS", "view-secret"}});
   ASSERT_TRUE(s.ok());
