@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--host", serve.host, "Listen address (overrides PAYMENTS_API_HOST)");
   serve_cmd->add_option("--port", serve.port, "Listen port, 0 for any free port (overrides PAYMENTS_API_PORT)")
       ->check(CLI::Range(0, 65535));
-  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving");
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving (removed at a clean stop)");
 
   lpops::app::ReplayOptions replay;
   auto* replay_cmd = cli.add_subcommand("replay", "Rebuild balances from the journal alone and print them");

@@ -627,6 +627,10 @@ int serve(const ServeOptions& o) {
   if (rank) caf::anon_send_exit(rank, caf::exit_reason::user_shutdown);
   if (credential) caf::anon_send_exit(credential, caf::exit_reason::user_shutdown);
   chain.stop();
+  if (o.port_file) {
+    std::error_code removed;
+    std::filesystem::remove(*o.port_file, removed);  // nothing serves on that port any more
+  }
   spdlog::info("journal flushed; stopped");
   spdlog::default_logger()->flush();
   return 0;

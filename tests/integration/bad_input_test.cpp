@@ -291,7 +291,9 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
   std::set<std::string> ids;
   for (const auto& o : list.at("orchestrators").as_array()) ids.insert(std::string(o.at("orchestrator_id").as_string()));
   EXPECT_EQ(ids, (std::set<std::string>{"boot-1", "\xc3\x89" "COLE"})) << list;
+  EXPECT_TRUE(std::filesystem::exists(node.port_file()));
   EXPECT_EQ(node.terminate(), 0) << node.log();
+  EXPECT_FALSE(std::filesystem::exists(node.port_file()));  // nothing serves on that port any more
 }
 
 TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {

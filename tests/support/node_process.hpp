@@ -21,6 +21,7 @@ class NodeProcess {
   // Starts the process and waits (bounded) until it serves; false if it exited instead.
   bool start(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   std::uint16_t port() const { return port_; }
+  const std::string& port_file() const { return port_path_; }  // --port-file
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
