@@ -130,6 +130,14 @@ class HttpServerTest : public ::testing::Test {
     });
     port_ = server_->start();
   }
+  // A request whose body stops after 2 of its 5 bytes, handed to the server.
+  std::unique_ptr<Client> partial_request() {
+    auto c = std::make_unique<Client>(port_);
+    EXPECT_TRUE(c->connected());
+    c->send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[4");
+    std::this_thread::sleep_for(20ms);
+    return c;
+  }
   std::unique_ptr<HttpServer> server_;
   std::uint16_t port_ = 0;
   std::size_t max_connections_ = 10'000;
@@ -716,32 +724,26 @@ TEST_F(HttpServerTest, ShutdownWaitsForARequestWhoseBodyIsStillArriving) {
 
 TEST_F(HttpServerTest, AStalledPartialRequestHoldsTheDrainOnlyUntilTheReadTimeout) {
   start(1);
-  Client partial(port_);
-  ASSERT_TRUE(partial.connected());
-  partial.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[4");
-  std::this_thread::sleep_for(20ms);
+  auto partial = partial_request();
   const auto begun = std::chrono::steady_clock::now();
   server_->shutdown(10s);
   const auto took = std::chrono::steady_clock::now() - begun;
   EXPECT_LT(took, 5s);  // the 1 s read timeout (checked every second) ended it, not the 10 s drain
-  EXPECT_NE(partial.response(1s).find("408 Request Timeout"), std::string::npos);
-  EXPECT_TRUE(partial.closed_within(1s));
+  EXPECT_NE(partial->response(1s).find("408 Request Timeout"), std::string::npos);
+  EXPECT_TRUE(partial->closed_within(1s));
 }
 
 // The drain ends early when asked (a second stop signal), and says how many requests it
 // left unanswered.
 TEST_F(HttpServerTest, ADrainCutShortReportsTheRequestsLeftUnanswered) {
   start(30);
-  Client partial(port_);
-  ASSERT_TRUE(partial.connected());
-  partial.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n[4");
-  std::this_thread::sleep_for(20ms);
+  auto partial = partial_request();
   const auto begun = std::chrono::steady_clock::now();
   int asked = 0;
   const std::size_t abandoned = server_->shutdown(20s, [&asked] { return ++asked > 10; });
   EXPECT_LT(std::chrono::steady_clock::now() - begun, 5s);
   EXPECT_EQ(abandoned, 1u);
-  EXPECT_TRUE(partial.closed_within(2s));
+  EXPECT_TRUE(partial->closed_within(2s));
 }
 
 }  // namespace
