@@ -2,6 +2,8 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "domain/version.hpp"
+
 namespace lpops::actors {
 
 Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
@@ -23,6 +25,22 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                  .Register(*registry_)
                                  .Add({});
   journal_bytes_ = &BuildCounter().Name("lpops_journal_bytes_total").Help("Journal bytes written").Register(*registry_).Add({});
+  auto& snapshots = BuildCounter().Name("lpops_snapshots_total").Help("Snapshots begun, by outcome (written or failed)").Register(*registry_);
+  snapshots_written_ = &snapshots.Add({{"outcome", "written"}});
+  snapshots_failed_ = &snapshots.Add({{"outcome", "failed"}});
+  snapshot_last_written_ = &BuildGauge()
+                                .Name("lpops_snapshot_last_written_timestamp_seconds")
+                                .Help("Unix time the last snapshot was written (0: none since the start)")
+                                .Register(*registry_)
+                                .Add({});
+  snapshot_seconds_ = &BuildGauge().Name("lpops_snapshot_seconds").Help("How long the last snapshot written took").Register(*registry_).Add({});
+  audit_entries_ = &BuildGauge().Name("lpops_audit_entries").Help("Entries in the audit log").Register(*registry_).Add({});
+  audit_signed_entries_ = &BuildGauge()
+                               .Name("lpops_audit_signed_entries")
+                               .Help("Audit log entries covered by the newest signed checkpoint")
+                               .Register(*registry_)
+                               .Add({});
+  BuildGauge().Name("lpops_build_info").Help("The node's version").Register(*registry_).Add({{"version", kVersion}}).Set(1);
 }
 
 ActorMetrics& Metrics::actor(const std::string& kind) {

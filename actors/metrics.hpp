@@ -33,6 +33,16 @@ class Metrics {
   // Records framed and waiting for a group commit, as the journal's sync actor last saw them.
   prometheus::Gauge& journal_queued_records() { return *journal_queued_records_; }
   prometheus::Counter& journal_bytes() { return *journal_bytes_; }
+  // Snapshots written and failed (a failed one costs a longer replay at the next start, not
+  // data), the time of the last one written and how long it took.
+  prometheus::Counter& snapshots_written() { return *snapshots_written_; }
+  prometheus::Counter& snapshots_failed() { return *snapshots_failed_; }
+  prometheus::Gauge& snapshot_last_written() { return *snapshot_last_written_; }
+  prometheus::Gauge& snapshot_seconds() { return *snapshot_seconds_; }
+  // The audit log's size and the size its newest signed checkpoint covers (set when the
+  // metrics are read): a gap that grows means checkpoints are not being signed.
+  prometheus::Gauge& audit_entries() { return *audit_entries_; }
+  prometheus::Gauge& audit_signed_entries() { return *audit_signed_entries_; }
   void observe_http(const std::string& route, int status, double seconds);
   // A response the server gave before any route was matched (no latency is known).
   void count_http(const std::string& route, int status);
@@ -52,6 +62,12 @@ class Metrics {
   prometheus::Gauge* journal_queued_records_;
   prometheus::Counter* journal_records_;
   prometheus::Counter* journal_bytes_;
+  prometheus::Counter* snapshots_written_;
+  prometheus::Counter* snapshots_failed_;
+  prometheus::Gauge* snapshot_last_written_;
+  prometheus::Gauge* snapshot_seconds_;
+  prometheus::Gauge* audit_entries_;
+  prometheus::Gauge* audit_signed_entries_;
   std::mutex mutex_;
   std::map<std::string, ActorMetrics> actors_;
   struct RouteMetrics {

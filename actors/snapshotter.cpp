@@ -25,11 +25,16 @@ void write_snapshot(Self* self) {
     });
   };
   if (auto err = st.store->write_snapshot(seq, book)) {
+    st.metrics->snapshots_failed().Increment();
     spdlog::error("snapshot at seq {} failed: {} (the journal still holds everything)", seq, *err);
     return;
   }
-  spdlog::info("snapshot at seq {} written ({} bytes, {:.0f} ms)", seq, bytes,
-               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  st.metrics->snapshots_written().Increment();
+  st.metrics->snapshot_seconds().Set(took);
+  st.metrics->snapshot_last_written().Set(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  spdlog::info("snapshot at seq {} written ({} bytes, {:.0f} ms)", seq, bytes, took * 1000);
 }
 
 }  // namespace
@@ -53,6 +58,7 @@ caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::
   st.interval = snapshot_interval(st.every_records, size_now > replayed ? size_now - replayed : 0);
   st.records_since_snapshot = replayed;  // a node restarted often still snapshots
   st.actor_metrics = &metrics->actor("snapshotter");
+  st.metrics = metrics;
   st.actor_metrics->live->Increment();
   self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
   return {

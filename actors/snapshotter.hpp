@@ -20,6 +20,7 @@ struct SnapshotterState {
   std::unique_ptr<Book> replica;
   std::shared_ptr<storage::RecordStore> store;
   ActorMetrics* actor_metrics = nullptr;
+  std::shared_ptr<Metrics> metrics;
   std::uint64_t every_records = 100'000;
   std::uint64_t interval = 100'000;  // records from one snapshot to the next
   std::uint64_t records_since_snapshot = 0;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "app/node.hpp"
+#include "domain/version.hpp"
 
 namespace {
 
@@ -36,7 +37,7 @@ int main(int argc, char** argv) {
   CLI::App cli{"lpops: Livepeer operations backend (registry, metering, exact credits ledger)"};
   cli.name("lpops");
   cli.require_subcommand(1);
-  cli.set_version_flag("--version", "lpops 0.1.0");
+  cli.set_version_flag("--version", std::string("lpops ") + lpops::kVersion);
 
   lpops::app::ServeOptions serve;
   auto* serve_cmd = cli.add_subcommand("serve", "Run a node: HTTP API on the embedded JSON-file store");

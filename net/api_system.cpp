@@ -26,6 +26,11 @@ void readyz(Call& call) {
 }
 
 void metrics(Call& call) {
+  // The audit log's gauges as of now (absent until the node has recovered).
+  if (call.ctx->ready.load() && call.ctx->audit && call.ctx->checkpoints) {
+    call.ctx->metrics->audit_entries().Set(static_cast<double>(call.ctx->audit->status().seq));
+    call.ctx->metrics->audit_signed_entries().Set(static_cast<double>(call.ctx->checkpoints->signed_size()));
+  }
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = call.ctx->metrics->render();

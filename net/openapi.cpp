@@ -2,6 +2,7 @@
 #include <map>
 #include <optional>
 
+#include "domain/version.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -393,7 +394,7 @@ std::string build() {
   }
   json::object doc;
   doc["openapi"] = "3.1.0";
-  doc["info"] = json::object{{"title", "lpops"}, {"version", "0.1.0"},
+  doc["info"] = json::object{{"title", "lpops"}, {"version", kVersion},
                              {"description", "Livepeer operations backend; compatible with the livepeer-ops API."}};
   doc["paths"] = std::move(paths);
   doc["components"] = json::object{

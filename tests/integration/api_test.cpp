@@ -35,6 +35,13 @@ TEST_F(ApiTest, HealthReadyAndMetrics) {
 
 // Every actor kind is measured, requests the server refuses before any route are counted, and
 // an idle node shows no backlog.
+// One series' value in the Prometheus text, if the series is there.
+std::optional<double> metric_value(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 TEST_F(ApiTest, MetricsCoverEveryActorAndEveryAnswer) {
   register_orchestrator("o1", address_of(1));
   for (int i = 0; i < 5; ++i)
@@ -45,22 +52,41 @@ TEST_F(ApiTest, MetricsCoverEveryActorAndEveryAnswer) {
   ASSERT_EQ(get("/api/ledger/events").status, 200);  // the reader actor
   EXPECT_EQ(raw("POST", "/api/ledger/adjustments", std::string(2 << 20, 'x')).status, 413);
   EXPECT_EQ(raw("GET", "/" + std::string(20000, 'p'), "").status, 414);
-  auto value = [](const std::string& text, const std::string& series) -> std::optional<double> {
-    const auto at = text.find("\n" + series + " ");
-    if (at == std::string::npos) return std::nullopt;
-    return std::stod(text.substr(at + series.size() + 2));
-  };
   std::string text;
   for (int i = 0; i < 200; ++i) {  // the auditor's first message can trail the answers a little
     text = get("/metrics").body;
-    if (value(text, R"(lpops_actor_messages_total{actor="auditor"})").value_or(0) >= 1) break;
+    if (metric_value(text, R"(lpops_actor_messages_total{actor="auditor"})").value_or(0) >= 1) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   for (const char* kind : {"auditor", "reader", "ledger", "journal.sync", "registry", "orchestrator"})
-    EXPECT_GE(value(text, std::string(R"(lpops_actor_messages_total{actor=")") + kind + "\"}").value_or(0), 1) << kind << "\n" << text;
-  EXPECT_EQ(value(text, R"(lpops_http_requests_total{route="unrouted",status="413"})"), 1.0) << text;
-  EXPECT_EQ(value(text, R"(lpops_http_requests_total{route="unrouted",status="414"})"), 1.0) << text;
-  EXPECT_EQ(value(text, "lpops_journal_queued_records"), 0.0) << text;
+    EXPECT_GE(metric_value(text, std::string(R"(lpops_actor_messages_total{actor=")") + kind + "\"}").value_or(0), 1) << kind << "\n" << text;
+  EXPECT_EQ(metric_value(text, R"(lpops_http_requests_total{route="unrouted",status="413"})"), 1.0) << text;
+  EXPECT_EQ(metric_value(text, R"(lpops_http_requests_total{route="unrouted",status="414"})"), 1.0) << text;
+  EXPECT_EQ(metric_value(text, "lpops_journal_queued_records"), 0.0) << text;
+  EXPECT_EQ(metric_value(text, R"(lpops_build_info{version="0.1.0"})"), 1.0) << text;
+  EXPECT_EQ(metric_value(text, "lpops_audit_entries"), 6.0) << text;  // the policy entry and 5 credits
+  EXPECT_LE(metric_value(text, "lpops_audit_signed_entries").value_or(-1), 6.0) << text;
+  EXPECT_EQ(metric_value(text, R"(lpops_snapshots_total{outcome="failed"})"), 0.0) << text;
+}
+
+// A snapshot written shows in the metrics: how many, when the last one was, how long it took.
+TEST_F(ApiTest, SnapshotsShowInTheMetrics) {
+  restart_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  register_orchestrator("o1", address_of(1));
+  for (int i = 0; i < 120; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "s" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                       {"artifact_hash", "h"}, {"duration_ms", 1000}})
+                  .status,
+              200);
+  std::string text;
+  for (int i = 0; i < 500; ++i) {  // written off the request path
+    text = get("/metrics").body;
+    if (metric_value(text, R"(lpops_snapshots_total{outcome="written"})").value_or(0) >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(metric_value(text, R"(lpops_snapshots_total{outcome="written"})").value_or(0), 1.0) << text;
+  EXPECT_GT(metric_value(text, "lpops_snapshot_last_written_timestamp_seconds").value_or(0), 1.7e9) << text;
+  EXPECT_GT(metric_value(text, "lpops_snapshot_seconds").value_or(0), 0.0) << text;
 }
 
 TEST_F(ApiTest, FloatsAreWrittenAsTheReferenceWritesThem) {
