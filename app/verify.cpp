@@ -366,8 +366,14 @@ Result<json::value> get_json(HttpGetter& http, const std::string& target, int* s
   auto r = http.get(target);
   // The node rate-limits its public routes per IP (429): wait and ask again, 0.5 s doubling up
   // to 10 s, for at most ~10 minutes in all, rather than fail a long walk of the log.
-  double wait_s = 0.5, waited_s = 0;
+  double wait_s = 0.5, waited_s = 0, said_at = -1;
   while (r && r->first == 429 && waited_s < 600) {
+    // Said on stderr (the --json answer is on stdout), at the first refusal and every 30 s.
+    if (said_at < 0 || waited_s - said_at >= 30) {
+      std::fprintf(stderr, "verify: the node rate-limits its public routes (HTTP 429); waiting and asking again (%.0f s so far)\n",
+                   waited_s);
+      said_at = waited_s;
+    }
     std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
     waited_s += wait_s;
     wait_s = std::min(wait_s * 2, 10.0);

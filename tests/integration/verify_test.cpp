@@ -558,6 +558,16 @@ TEST_F(VerifyTest, ACheckpointAtSeqZeroVouchesForNothing) {
   EXPECT_FALSE(parse_json(allowed.output).at("signed").as_bool());
 }
 
+// A node that rate-limits verify's requests (429): verify waits and asks again, says so on
+// stderr, and still verifies.
+TEST_F(VerifyTest, ARateLimitedWalkWaitsAndSaysSo) {
+  restart_node({{"PAYMENTS_PUBLIC_RATE_BURST", "1"}, {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}});
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  const auto r = verify({"--url", url, "--skip-log"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("rate-limits its public routes (HTTP 429); waiting"), std::string::npos) << r.output;
+}
+
 // A server that accepts and never answers: verify gives up after --timeout (exit 2).
 TEST_F(VerifyTest, AServerThatNeverAnswersTimesOut) {
   FakeNode silent(node_->port(), [](const std::string&) { return std::optional<std::string>(); }, true);
