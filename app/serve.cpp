@@ -31,6 +31,7 @@
 #include "chain/keystore.hpp"
 #include "chain/transcoder_pool.hpp"
 #include "domain/canonical_json.hpp"
+#include "domain/version.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/record_format.hpp"
 #include "config/settings.hpp"
@@ -159,6 +160,16 @@ int serve(const ServeOptions& o) {
   if (o.port) settings.api_port = *o.port;
   spdlog::set_level(spdlog::level::from_str(settings.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  {
+    std::error_code ec;
+    const auto data_dir = std::filesystem::absolute(settings.data_dir, ec);
+    spdlog::info("lpops {}: data directory {}; settings from the environment{}; time credits {} ETH per minute, payouts "
+                 "{}, fsync {}, snapshots every {} records or more, drain up to {} s",
+                 kVersion, ec ? settings.data_dir : data_dir.string(),
+                 settings.settings_file.empty() ? std::string(" (no .env file)") : " and " + settings.settings_file,
+                 settings.workload_time_rate.text(), settings.payout_strategy, settings.journal_fsync ? "on" : "off",
+                 settings.snapshot_every_records, settings.shutdown_drain_seconds);
+  }
   for (const auto& [name, value] : settings.describe()) spdlog::debug("setting {}={}", name, value);
   // The listen address is a setting: one that is no IP and resolves to nothing is a usage
   // error now, not a bind failure after recovery.

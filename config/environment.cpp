@@ -87,6 +87,8 @@ Result<Environment> Environment::load(const std::optional<std::string>& env_file
     auto parsed = parse_dotenv(text);
     if (!parsed) return Error{path + ": " + parsed.error()};
     for (auto& [k, v] : *parsed) env.file_[k] = v;
+    env.file_path_ = std::filesystem::absolute(path, ec).string();
+    if (ec) env.file_path_ = path;
   }
   for (char** e = environ; e && *e; ++e) {
     std::string_view kv = *e;

@@ -28,6 +28,8 @@ class Environment {
   // never asked for with get(): misspelt, or settings of the reference that do not apply.
   // Upper-cased, sorted.
   std::vector<std::string> unasked(std::string_view prefix) const;
+  // The settings file read (empty: none).
+  const std::string& file() const { return file_path_; }
 
  private:
   using Values = std::map<std::string, std::string, std::less<>>;
@@ -35,6 +37,7 @@ class Environment {
   Values file_;
   Values process_;
   mutable std::set<std::string, std::less<>> asked_;  // upper-cased
+  std::string file_path_;
 };
 
 }  // namespace lpops::config

@@ -358,6 +358,7 @@ Result<Settings> load_settings(const Environment& env) {
     return Error{all};
   }
   s.unused = env.unasked("PAYMENTS_");
+  s.settings_file = env.file();
   return s;
 }
 

@@ -102,6 +102,8 @@ struct Settings {
   // misspelt, or the reference's settings that do not apply here (its file paths, features
   // lpops does not have). Start-up warns about them.
   std::vector<std::string> unused;
+  // The settings file they were read from besides the environment (empty: none).
+  std::string settings_file;
 
   // Each variable with its effective value; secrets appear as "(set)" / "(unset)".
   std::vector<std::pair<std::string, std::string>> describe() const;

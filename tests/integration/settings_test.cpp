@@ -119,6 +119,21 @@ TEST_F(SettingsTest, ARelativeAuditKeyPathIsUnderTheDataDirectory) {
   std::filesystem::remove(name);
 }
 
+// The first line of the log says where the node keeps its data and where its settings came
+// from (a .env file by its absolute path).
+TEST_F(SettingsTest, StartUpSaysWhereItsDataAndSettingsAre) {
+  const std::string env_file = dir_.str() + "/settings.env";
+  // An audit key that cannot be written: start-up stops right after that first line.
+  std::ofstream(env_file) << "PAYMENTS_AUDIT_KEY_PATH=" << dir_.str() << "/no-such-dir/audit.key\n";
+  auto r = run_command({lpops_binary(), "serve", "--env-file", env_file, "--data-dir", data(), "--host", "127.0.0.1", "--port", "0"},
+                       {}, std::chrono::seconds(30));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("data directory " + std::filesystem::absolute(data()).string() + ";"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("settings from the environment and " + std::filesystem::absolute(env_file).string() + ";"),
+            std::string::npos)
+      << r.output;
+}
+
 // `lpops replay` reads the data directory serve uses (PAYMENTS_DATA_DIR), not ./data.
 TEST_F(SettingsTest, ReplayReadsTheDataDirectoryOfTheSettings) {
   start_node();
