@@ -431,6 +431,17 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_MAX_BODY_BYTES", std::to_string(max_body_bytes)},
       {"PAYMENTS_MAX_BUFFERED_BODY_BYTES", std::to_string(max_buffered_body_bytes)},
       {"TOP_CONTRACT_ADDRESS", top_contract_address.value_or("(unset: no rank check)")},
+      {"PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", bootstrap_skip_rank_validation ? "true" : "false"},
+      {"ETH_RPC_URL", without_credentials(eth_rpc_url)},
+      {"ETH_CHAIN_ID", std::to_string(eth_chain_id)},
+      {"PAYMENTS_MAX_FEE_PER_GAS_WEI", format_wei(max_fee_per_gas_wei)},
+      {"PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", format_wei(max_priority_fee_per_gas_wei)},
+      {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", std::to_string(audit_checkpoint_every_entries)},
+      {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", std::to_string(audit_checkpoint_interval_seconds)},
+      {"PAYMENTS_SHUTDOWN_DRAIN_SECONDS", std::to_string(shutdown_drain_seconds)},
+      {"PAYMENTS_PUBLIC_RATE_BURST", std::to_string(public_rate_burst)},
+      {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", std::to_string(public_rate_per_minute)},
+      {"PAYMENTS_API_ROOT_PATH", root_path},
       {"PAYMENTS_LOG_LEVEL", log_level},
   };
 }

@@ -232,12 +232,17 @@ TEST(Settings, NamesNothingReadsAreListed) {
 }
 
 TEST(Settings, DescribeNeverShowsSecrets) {
-  auto s = load({{"PAYMENTS_API_ADMIN_TOKEN", "super-secret"}, {"PAYMENTS_VIEWER_TOKENS", "view-secret"}});
+  auto s = load({{"PAYMENTS_API_ADMIN_TOKEN", "super-secret"}, {"PAYMENTS_VIEWER_TOKENS", "view-secret"},
+                 {"ETH_RPC_URL", "https://user:rpc-secret@rpc.example/v1"}});
   ASSERT_TRUE(s.ok());
+  bool rpc_shown = false;
   for (const auto& [k, v] : s->describe()) {
     EXPECT_EQ(v.find("super-secret"), std::string::npos) << k;
     EXPECT_EQ(v.find("view-secret"), std::string::npos) << k;
+    EXPECT_EQ(v.find("rpc-secret"), std::string::npos) << k << "=" << v;
+    rpc_shown = rpc_shown || (k == "ETH_RPC_URL" && v.find("rpc.example") != std::string::npos);
   }
+  EXPECT_TRUE(rpc_shown);
 }
 
 TEST(Environment, DotenvSyntax) {
