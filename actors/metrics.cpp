@@ -40,6 +40,12 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                                .Help("Audit log entries covered by the newest signed checkpoint")
                                .Register(*registry_)
                                .Add({});
+  http_open_connections_ = &BuildGauge().Name("lpops_http_open_connections").Help("Open HTTP connections").Register(*registry_).Add({});
+  http_in_flight_ = &BuildGauge()
+                         .Name("lpops_http_requests_in_flight")
+                         .Help("HTTP requests being read or answered (the /metrics request included)")
+                         .Register(*registry_)
+                         .Add({});
   BuildGauge().Name("lpops_build_info").Help("The node's version").Register(*registry_).Add({{"version", kVersion}}).Set(1);
 }
 

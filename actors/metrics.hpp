@@ -43,6 +43,9 @@ class Metrics {
   // metrics are read): a gap that grows means checkpoints are not being signed.
   prometheus::Gauge& audit_entries() { return *audit_entries_; }
   prometheus::Gauge& audit_signed_entries() { return *audit_signed_entries_; }
+  // The HTTP server's open connections and requests in flight (set when the metrics are read).
+  prometheus::Gauge& http_open_connections() { return *http_open_connections_; }
+  prometheus::Gauge& http_in_flight() { return *http_in_flight_; }
   void observe_http(const std::string& route, int status, double seconds);
   // A response the server gave before any route was matched (no latency is known).
   void count_http(const std::string& route, int status);
@@ -68,6 +71,8 @@ class Metrics {
   prometheus::Gauge* snapshot_seconds_;
   prometheus::Gauge* audit_entries_;
   prometheus::Gauge* audit_signed_entries_;
+  prometheus::Gauge* http_open_connections_;
+  prometheus::Gauge* http_in_flight_;
   std::mutex mutex_;
   std::map<std::string, ActorMetrics> actors_;
   struct RouteMetrics {

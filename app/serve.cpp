@@ -265,6 +265,7 @@ int serve(const ServeOptions& o) {
   server_options.on_refused = [metrics](int status) { metrics->count_http("unrouted", status); };
   server_options.screen = net::make_api_screen(ctx);
   auto server = std::make_unique<net::HttpServer>(server_options, net::make_api_handler(ctx));
+  ctx->connection_counts = [raw = server.get()] { return std::pair{raw->open_connections(), raw->in_flight()}; };
   // The server keeps its own copy: this one would hold the API context (and through it the
   // actors) past the server's end, and the actor system waits for them at exit.
   server_options.screen = nullptr;

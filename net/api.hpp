@@ -4,6 +4,7 @@
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +33,9 @@ struct ApiContext {
   std::unique_ptr<SlidingWindow> public_burst, public_minute;
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
+  // The server's open connections and requests in flight, for /metrics (set once the server
+  // exists; it refers to the server, which is stopped before the context goes).
+  std::function<std::pair<std::size_t, std::size_t>()> connection_counts;
 };
 
 Handler make_api_handler(std::shared_ptr<ApiContext> ctx);

@@ -31,6 +31,11 @@ void metrics(Call& call) {
     call.ctx->metrics->audit_entries().Set(static_cast<double>(call.ctx->audit->status().seq));
     call.ctx->metrics->audit_signed_entries().Set(static_cast<double>(call.ctx->checkpoints->signed_size()));
   }
+  if (call.ctx->connection_counts) {
+    const auto [open, in_flight] = call.ctx->connection_counts();
+    call.ctx->metrics->http_open_connections().Set(static_cast<double>(open));
+    call.ctx->metrics->http_in_flight().Set(static_cast<double>(in_flight));
+  }
   Response r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = call.ctx->metrics->render();
