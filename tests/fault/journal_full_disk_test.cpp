@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "storage/file_store.hpp"
@@ -40,6 +42,14 @@ std::vector<FramedRecord> records_after(const RecoveryReport& r, int n) {
   return out;
 }
 
+// Appends n records after what recovery found, as one group commit; the error, if any.
+std::optional<std::string> append_after(FileStore& store, const RecoveryReport& r, int n) {
+  const auto framed = records_after(r, n);
+  std::vector<const FramedRecord*> batch;
+  for (const auto& f : framed) batch.push_back(&f);
+  return store.append(batch);
+}
+
 TEST(JournalFullDisk, AFailedPreallocationGivesItsZerosBack) {
   testing::TempDir dir;
   const std::string journal = dir.str() + "/journal.jsonl";
@@ -65,10 +75,7 @@ TEST(JournalFullDisk, AFailedPreallocationGivesItsZerosBack) {
     EXPECT_LE(file_size(journal), 65536u);
     testing::disarm_pwrite_faults();
     // Appends extend the file themselves, and are durable.
-    const auto framed = records_after(*report, 50);
-    std::vector<const FramedRecord*> batch;
-    for (const auto& f : framed) batch.push_back(&f);
-    ASSERT_FALSE(store.append(batch).has_value());
+    ASSERT_FALSE(append_after(store, *report, 50).has_value());
   }
   testing::disarm_pwrite_faults();
   FileStore again(options);
@@ -91,10 +98,7 @@ TEST(JournalFullDisk, AFailedSnapshotRemovesItsTemporaryFile) {
   FileStore store(options);
   auto report = recover(store);
   ASSERT_TRUE(report.ok()) << report.error();
-  const auto framed = records_after(*report, 20);
-  std::vector<const FramedRecord*> batch;
-  for (const auto& f : framed) batch.push_back(&f);
-  ASSERT_FALSE(store.append(batch).has_value());
+  ASSERT_FALSE(append_after(store, *report, 20).has_value());
   const std::string big(1u << 20, 'x');
   auto book = [&big](const std::function<bool(std::string_view)>& put) { return put("{\"pad\":\"") && put(big) && put("\"}"); };
   ASSERT_FALSE(store.write_snapshot(10, book).has_value());
@@ -117,10 +121,7 @@ TEST(JournalFullDisk, ASnapshotWithoutRoomIsSkipped) {
   FileStore store(options);
   auto report = recover(store);
   ASSERT_TRUE(report.ok()) << report.error();
-  const auto framed = records_after(*report, 5);
-  std::vector<const FramedRecord*> batch;
-  for (const auto& f : framed) batch.push_back(&f);
-  ASSERT_FALSE(store.append(batch).has_value());
+  ASSERT_FALSE(append_after(store, *report, 5).has_value());
   const auto skipped = store.write_snapshot(5, [](const std::function<bool(std::string_view)>& put) { return put("{}"); });
   ASSERT_TRUE(skipped.has_value());
   EXPECT_NE(skipped->find("not enough free space for a snapshot"), std::string::npos) << *skipped;

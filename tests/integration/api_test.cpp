@@ -9,6 +9,14 @@ namespace {
 class ApiTest : public NodeTest {
  protected:
   void SetUp() override { start_node(); }
+  // n time credits of 1 s each to `orchestrator`, workload ids prefix0, prefix1, ...
+  void credit_seconds(const std::string& prefix, int n, const std::string& orchestrator = "o1") {
+    for (int i = 0; i < n; ++i)
+      ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", prefix + std::to_string(i)}, {"orchestrator_id", orchestrator},
+                                                         {"artifact_hash", "h"}, {"duration_ms", 1000}})
+                    .status,
+                200);
+  }
 };
 
 TEST_F(ApiTest, HealthReadyAndMetrics) {
@@ -44,11 +52,7 @@ std::optional<double> metric_value(const std::string& text, const std::string& s
 
 TEST_F(ApiTest, MetricsCoverEveryActorAndEveryAnswer) {
   register_orchestrator("o1", address_of(1));
-  for (int i = 0; i < 5; ++i)
-    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "m" + std::to_string(i)}, {"orchestrator_id", "o1"},
-                                                       {"artifact_hash", "h"}, {"duration_ms", 1000}})
-                  .status,
-              200);
+  credit_seconds("m", 5);
   ASSERT_EQ(get("/api/ledger/events").status, 200);  // the reader actor
   EXPECT_EQ(raw("POST", "/api/ledger/adjustments", std::string(2 << 20, 'x')).status, 413);
   EXPECT_EQ(raw("GET", "/" + std::string(20000, 'p'), "").status, 414);
@@ -75,11 +79,7 @@ TEST_F(ApiTest, MetricsCoverEveryActorAndEveryAnswer) {
 TEST_F(ApiTest, SnapshotsShowInTheMetrics) {
   restart_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
   register_orchestrator("o1", address_of(1));
-  for (int i = 0; i < 120; ++i)
-    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "s" + std::to_string(i)}, {"orchestrator_id", "o1"},
-                                                       {"artifact_hash", "h"}, {"duration_ms", 1000}})
-                  .status,
-              200);
+  credit_seconds("s", 120);
   std::string text;
   for (int i = 0; i < 500; ++i) {  // written off the request path
     text = get("/metrics").body;
