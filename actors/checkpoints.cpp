@@ -159,18 +159,18 @@ std::string CheckpointBook::make(const storage::AuditStatus& s, std::uint64_t ch
   return canonical_json(o);
 }
 
-void CheckpointBook::after_flush(storage::AuditLog& log, bool force) {
+std::optional<std::string_view> CheckpointBook::after_flush(storage::AuditLog& log, bool force) {
   const auto status = log.status();
-  if (status.seq == last_seq_) return;
+  if (status.seq == last_seq_) return std::nullopt;
   // One each time the log's size crosses a multiple of every_entries (the journal tells the
   // auditor at those crossings; a checkpoint signed late, at 6 for a step of 5, must not
   // make the next crossing, at 10, too soon for another).
   const std::uint64_t every = std::max<std::uint64_t>(options_.every_entries, 1);
-  if (!force && status.seq / every == last_seq_ / every) return;
+  if (!force && status.seq / every == last_seq_ / every) return std::nullopt;
   // What a checkpoint signs must be durable first.
   if (auto err = log.sync()) {
     spdlog::error("checkpoint skipped: {}", *err);
-    return;
+    return "audit_log";
   }
   const std::string line = make(status);
   const std::string data = line + "\n";
@@ -183,11 +183,12 @@ void CheckpointBook::after_flush(storage::AuditLog& log, bool force) {
     if (end >= 0 && (::ftruncate(fd_, end) != 0 || ::lseek(fd_, end, SEEK_SET) < 0))
       spdlog::error("checkpoints.jsonl: cannot cut a partly written checkpoint: {}", std::strerror(errno));
     spdlog::error("checkpoint at seq {} not written: {} (signed again at the next step)", status.seq, std::strerror(saved));
-    return;
+    return "checkpoints";
   }
   std::lock_guard lock(mutex_);
   checkpoints_.emplace_back(status.seq, line);
   last_seq_ = status.seq;
+  return std::nullopt;
 }
 
 std::uint64_t CheckpointBook::signed_size() const {
@@ -229,35 +230,40 @@ caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared
   st.synced_at = st.last_checkpoint = std::chrono::steady_clock::now();
   st.actor_metrics = track_actor(self, metrics, "auditor");
   st.metrics = std::move(metrics);
-  self->attach_functor([log] { (void)log->sync(); });  // stopping: make the log durable
+  self->attach_functor([log] {  // stopping: make the log durable
+    if (auto err = log->sync()) spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
+  });
   const auto tick = std::min(options.sync_interval, options.checkpoint_interval);
   self->delayed_send(self, tick, tick_atom::value);
+  auto sign = [=](bool force) {
+    if (auto failed = checkpoints->after_flush(*log, force)) self->state.metrics->storage_errors(std::string(*failed)).Increment();
+  };
+  auto sync_log = [=] {
+    if (auto err = log->sync()) {
+      spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
+      self->state.metrics->storage_errors("audit_log").Increment();
+    }
+    self->state.synced_at = std::chrono::steady_clock::now();
+  };
   return {
       [=](audit_written_atom) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         // The first checkpoint at once (until then nothing is provable, and /audit/checkpoint
         // has nothing to serve); then every `every_entries`.
-        checkpoints->after_flush(*log, checkpoints->signed_size() == 0);
-        const auto now = std::chrono::steady_clock::now();
-        if (now - self->state.synced_at >= options.sync_interval) {
-          if (auto err = log->sync()) spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
-          self->state.synced_at = now;
-        }
+        sign(checkpoints->signed_size() == 0);
+        if (std::chrono::steady_clock::now() - self->state.synced_at >= options.sync_interval) sync_log();
       },
       [=](tick_atom) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& s = self->state;
         const auto now = std::chrono::steady_clock::now();
         if (checkpoints->signed_size() == 0) {
-          checkpoints->after_flush(*log, true);  // a log restored without its checkpoints
+          sign(true);  // a log restored without its checkpoints
         } else if (now - s.last_checkpoint >= options.checkpoint_interval) {
-          checkpoints->after_flush(*log, true);  // only when anything was added since the last
+          sign(true);  // only when anything was added since the last
           s.last_checkpoint = now;
         }
-        if (now - s.synced_at >= options.sync_interval) {
-          (void)log->sync();
-          s.synced_at = now;
-        }
+        if (now - s.synced_at >= options.sync_interval) sync_log();
         self->delayed_send(self, tick, tick_atom::value);
       },
   };

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "actors/metrics.hpp"
@@ -38,7 +39,9 @@ class CheckpointBook {
 
   // Signs a checkpoint when the log's size crossed a multiple of `every_entries` since the
   // last one (with force: when anything was added); the log is synced first.
-  void after_flush(storage::AuditLog& log, bool force);
+  // Returns the file that failed, if one did ("audit_log": its sync; "checkpoints": the
+  // checkpoint's write); both are logged, and tried again at the next step.
+  std::optional<std::string_view> after_flush(storage::AuditLog& log, bool force);
 
   // The log size the newest signed checkpoint covers (0: none yet).
   std::uint64_t signed_size() const;

@@ -46,6 +46,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Help("HTTP requests being read or answered (the /metrics request included)")
                          .Register(*registry_)
                          .Add({});
+  chain_rpc_calls_ = &BuildCounter()
+                         .Name("lpops_chain_rpc_calls_total")
+                         .Help("Chain JSON-RPC calls, by method and outcome (ok, transport, timeout, http, rpc, protocol), after retries")
+                         .Register(*registry_);
+  storage_errors_ = &BuildCounter()
+                         .Name("lpops_storage_errors_total")
+                         .Help("Failed writes or syncs of files the node goes on without, by file (snapshot, audit_log, checkpoints)")
+                         .Register(*registry_);
+  for (const char* file : {"snapshot", "audit_log", "checkpoints"}) storage_errors(file);
   BuildGauge().Name("lpops_build_info").Help("The node's version").Register(*registry_).Add({{"version", kVersion}}).Set(1);
 }
 
@@ -67,6 +76,24 @@ std::pair<prometheus::Counter*, prometheus::Histogram*> Metrics::http_series(con
   auto& c = r.by_status[status];
   if (!c) c = &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}});
   return {c, r.seconds};
+}
+
+void Metrics::count_chain_rpc(const std::string& method, const std::string& outcome) {
+  prometheus::Counter* c;
+  {
+    std::lock_guard lock(mutex_);
+    auto& slot = chain_rpc_series_[{method, outcome}];
+    if (!slot) slot = &chain_rpc_calls_->Add({{"method", method}, {"outcome", outcome}});
+    c = slot;
+  }
+  c->Increment();
+}
+
+prometheus::Counter& Metrics::storage_errors(const std::string& file) {
+  std::lock_guard lock(mutex_);
+  auto& slot = storage_error_series_[file];
+  if (!slot) slot = &storage_errors_->Add({{"file", file}});
+  return *slot;
 }
 
 void Metrics::observe_http(const std::string& route, int status, double seconds) {

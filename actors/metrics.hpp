@@ -46,6 +46,12 @@ class Metrics {
   // The HTTP server's open connections and requests in flight (set when the metrics are read).
   prometheus::Gauge& http_open_connections() { return *http_open_connections_; }
   prometheus::Gauge& http_in_flight() { return *http_in_flight_; }
+  // Chain JSON-RPC calls by method and outcome ("ok", or the error's kind), after retries.
+  void count_chain_rpc(const std::string& method, const std::string& outcome);
+  // Failed writes or syncs of a file the node goes on without (a snapshot, the audit log's
+  // periodic sync, a checkpoint): each is logged, and retried or rebuilt later. A journal
+  // failure stops the process instead.
+  prometheus::Counter& storage_errors(const std::string& file);
   void observe_http(const std::string& route, int status, double seconds);
   // A response the server gave before any route was matched (no latency is known).
   void count_http(const std::string& route, int status);
@@ -60,6 +66,10 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* actor_live_;
   prometheus::Family<prometheus::Counter>* http_requests_;
   prometheus::Family<prometheus::Histogram>* http_seconds_;
+  prometheus::Family<prometheus::Counter>* chain_rpc_calls_;
+  prometheus::Family<prometheus::Counter>* storage_errors_;
+  std::map<std::pair<std::string, std::string>, prometheus::Counter*> chain_rpc_series_;
+  std::map<std::string, prometheus::Counter*> storage_error_series_;
   prometheus::Histogram* journal_batch_records_;
   prometheus::Histogram* journal_fsync_seconds_;
   prometheus::Gauge* journal_queued_records_;

@@ -26,6 +26,7 @@ void write_snapshot(Self* self) {
   };
   if (auto err = st.store->write_snapshot(seq, book)) {
     st.metrics->snapshots_failed().Increment();
+    st.metrics->storage_errors("snapshot").Increment();
     spdlog::error("snapshot at seq {} failed: {} (the journal still holds everything)", seq, *err);
     return;
   }

@@ -524,9 +524,14 @@ int serve(const ServeOptions& o) {
   registry_options.registration_burst = static_cast<std::size_t>(settings.registration_burst);
   registry_options.health_ttl_seconds = settings.forwarder_health_ttl_seconds;
   registry_options.bootstrap_skips_rank_check = settings.bootstrap_skip_rank_validation;
+  auto count_rpc = [metrics](const std::string& method, const chain::RpcError* error) {
+    metrics->count_chain_rpc(method, chain::outcome_label(error));
+  };
   caf::actor rank;
   if (settings.top_contract_address) {
-    auto rpc = chain.rpc(settings.eth_rpc_url);
+    chain::RpcOptions rpc_options;
+    rpc_options.on_outcome = count_rpc;
+    auto rpc = chain.rpc(settings.eth_rpc_url, rpc_options);
     if (!rpc) stop_starting("ETH_RPC_URL: " + rpc.error());
     const auto manager = chain::parse_address(*settings.top_contract_address).value();
     actors::RankOptions rank_options;
@@ -555,6 +560,7 @@ int serve(const ServeOptions& o) {
     chain::RpcOptions rpc_options;
     rpc_options.timeout = std::chrono::seconds(settings.credential_rpc_timeout_seconds);
     rpc_options.max_attempts = 2;  // a client is waiting
+    rpc_options.on_outcome = count_rpc;
     auto rpc = chain.rpc(settings.eth_rpc_url, rpc_options);
     if (!rpc) stop_starting("ETH_RPC_URL: " + rpc.error());
     const auto contract = chain::parse_address(*settings.credential_contract_address).value();

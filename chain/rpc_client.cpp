@@ -36,6 +36,18 @@ std::string RpcError::describe() const {
   return message;
 }
 
+const char* outcome_label(const RpcError* error) {
+  if (!error) return "ok";
+  switch (error->kind) {
+    case RpcError::Kind::Transport: return "transport";
+    case RpcError::Kind::Timeout: return "timeout";
+    case RpcError::Kind::Http: return "http";
+    case RpcError::Kind::Rpc: return "rpc";
+    case RpcError::Kind::Protocol: return "protocol";
+  }
+  return "unknown";
+}
+
 namespace {
 
 struct Connection {
@@ -265,8 +277,10 @@ RpcClient::~RpcClient() = default;
 const std::string& RpcClient::redacted_url() const { return impl_->redacted; }
 std::uint64_t RpcClient::requests_sent() const { return impl_->sent.load(); }
 
-asio::awaitable<RpcReply> RpcClient::call(std::string method, json::array params) {
-  auto impl = impl_;  // keeps the client alive for the whole call
+namespace {
+
+asio::awaitable<RpcReply> call_unobserved(std::shared_ptr<RpcClient::Impl> impl, const std::string& method,
+                                          json::array params) {
   const std::uint64_t id = impl->next_id++;
   const std::string body =
       json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}});
@@ -276,7 +290,7 @@ asio::awaitable<RpcReply> RpcClient::call(std::string method, json::array params
     reply.error = std::move(err);
     co_return reply;
   }
-  auto [perr, v] = Impl::parse_body(res);
+  auto [perr, v] = RpcClient::Impl::parse_body(res);
   if (perr) {
     reply.error = std::move(perr);
     co_return reply;
@@ -291,8 +305,7 @@ asio::awaitable<RpcReply> RpcClient::call(std::string method, json::array params
   co_return reply;
 }
 
-asio::awaitable<std::vector<RpcReply>> RpcClient::batch(std::vector<RpcCall> calls) {
-  auto impl = impl_;
+asio::awaitable<std::vector<RpcReply>> batch_unobserved(std::shared_ptr<RpcClient::Impl> impl, std::vector<RpcCall>& calls) {
   std::vector<RpcReply> replies(calls.size());
   if (calls.empty()) co_return replies;
   json::array body;
@@ -310,7 +323,7 @@ asio::awaitable<std::vector<RpcReply>> RpcClient::batch(std::vector<RpcCall> cal
     fail_all(*err);
     co_return replies;
   }
-  auto [perr, v] = Impl::parse_body(res);
+  auto [perr, v] = RpcClient::Impl::parse_body(res);
   if (perr) {
     fail_all(*perr);
     co_return replies;
@@ -336,6 +349,24 @@ asio::awaitable<std::vector<RpcReply>> RpcClient::batch(std::vector<RpcCall> cal
   }
   for (std::size_t i = 0; i < calls.size(); ++i)
     if (!seen[i]) replies[i].error = error_of(RpcError::Kind::Protocol, "no answer for this call in the batch");
+  co_return replies;
+}
+
+}  // namespace
+
+asio::awaitable<RpcReply> RpcClient::call(std::string method, json::array params) {
+  auto impl = impl_;  // keeps the client alive for the whole call
+  RpcReply reply = co_await call_unobserved(impl, method, std::move(params));
+  if (impl->options.on_outcome) impl->options.on_outcome(method, reply.error ? &*reply.error : nullptr);
+  co_return reply;
+}
+
+asio::awaitable<std::vector<RpcReply>> RpcClient::batch(std::vector<RpcCall> calls) {
+  auto impl = impl_;
+  auto replies = co_await batch_unobserved(impl, calls);
+  if (impl->options.on_outcome)
+    for (std::size_t i = 0; i < calls.size(); ++i)
+      impl->options.on_outcome(calls[i].method, replies[i].error ? &*replies[i].error : nullptr);
   co_return replies;
 }
 

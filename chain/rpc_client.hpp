@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,15 +20,6 @@
 #include "domain/result.hpp"
 
 namespace lpops::chain {
-
-struct RpcOptions {
-  std::chrono::milliseconds timeout{10'000};  // per attempt: connect + write + read
-  int max_attempts = 3;                       // transport errors only
-  std::chrono::milliseconds backoff{200};     // before the 2nd attempt; doubles after
-  std::size_t max_response_bytes = 32u << 20;
-  std::size_t max_idle_connections = 4;
-  std::string ca_file;  // an extra CA bundle for https (a private node's own CA)
-};
 
 struct RpcError {
   enum class Kind {
@@ -43,6 +35,22 @@ struct RpcError {
   boost::json::value data;  // JSON-RPC error data (revert data, for one), if any
 
   std::string describe() const;
+};
+
+// A call's outcome as a metrics label: "ok", or the error's kind ("transport", "timeout",
+// "http", "rpc", "protocol").
+const char* outcome_label(const RpcError* error);
+
+struct RpcOptions {
+  std::chrono::milliseconds timeout{10'000};  // per attempt: connect + write + read
+  int max_attempts = 3;                       // transport errors only
+  std::chrono::milliseconds backoff{200};     // before the 2nd attempt; doubles after
+  std::size_t max_response_bytes = 32u << 20;
+  std::size_t max_idle_connections = 4;
+  std::string ca_file;  // an extra CA bundle for https (a private node's own CA)
+  // Told each call's outcome (every call of a batch; null: a result), on the client's
+  // executor, after its retries: for the node's metrics.
+  std::function<void(const std::string& method, const RpcError* error)> on_outcome;
 };
 
 // A JSON-RPC outcome: the result, or an error.

@@ -50,6 +50,13 @@ json::value post_register(HttpClient& c, const std::string& id, const std::strin
   return ec ? json::value(r.body) : v;
 }
 
+// One series' value in the Prometheus text, if the series is there.
+std::optional<double> metric_value(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
 TEST(RankCheck, RegistrationNeedsAnAddressInTheTranscoderPool) {
   AnvilProcess anvil;
   ASSERT_TRUE(anvil.start()) << anvil.log();
@@ -87,6 +94,11 @@ TEST(RankCheck, RegistrationNeedsAnAddressInTheTranscoderPool) {
   post_register(c, "o4", address_hex(10), &status);
   EXPECT_EQ(status, 403);
   EXPECT_NE(node.log().find("using the cache"), std::string::npos) << node.log();
+  // The pool's reads, counted by outcome: answered while anvil ran, refused since.
+  const std::string metrics = c.request("GET", "/metrics").body;
+  EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="ok"})").value_or(0), 1.0) << metrics;
+  EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="transport"})").value_or(0), 1.0)
+      << metrics;
   EXPECT_EQ(node.terminate(), 0) << node.log();
 }
 
@@ -100,6 +112,10 @@ TEST(RankCheck, NoPoolAndNoCacheIs503) {
   auto r = post_register(c, "o1", address_hex(1), &status);
   EXPECT_EQ(status, 503) << r;
   EXPECT_EQ(r.at("detail").as_string(), "Unable to validate orchestrator rank at this time");
+  const std::string metrics = c.request("GET", "/metrics").body;
+  EXPECT_EQ(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="ok"})"), std::nullopt) << metrics;
+  EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="transport"})").value_or(0), 1.0)
+      << metrics;
   EXPECT_EQ(node.terminate(), 0) << node.log();
 }
 

@@ -71,6 +71,8 @@ TEST_F(ApiTest, MetricsCoverEveryActorAndEveryAnswer) {
   EXPECT_EQ(metric_value(text, "lpops_audit_entries"), 6.0) << text;  // the policy entry and 5 credits
   EXPECT_LE(metric_value(text, "lpops_audit_signed_entries").value_or(-1), 6.0) << text;
   EXPECT_EQ(metric_value(text, R"(lpops_snapshots_total{outcome="failed"})"), 0.0) << text;
+  for (const char* file : {"snapshot", "audit_log", "checkpoints"})
+    EXPECT_EQ(metric_value(text, std::string(R"(lpops_storage_errors_total{file=")") + file + R"("})"), 0.0) << text;
   EXPECT_GE(metric_value(text, "lpops_http_open_connections").value_or(0), 1.0) << text;  // this one
   EXPECT_GE(metric_value(text, "lpops_http_requests_in_flight").value_or(0), 1.0) << text;  // the /metrics request
 }

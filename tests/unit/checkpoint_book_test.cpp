@@ -15,6 +15,7 @@
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
 #include "storage/audit_log.hpp"
+#include "tests/support/sample_entries.hpp"
 
 namespace lpops::actors {
 namespace {
@@ -45,16 +46,7 @@ class CheckpointBookTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  static LedgerEntry entry(std::uint64_t i) {
-    LedgerEntry e;
-    e.event_id = "workload_time:job-" + std::to_string(i);
-    e.orchestrator_id = "orch-1";
-    e.reason = "workload_time";
-    e.delta = SignedWei{false, Wei(1000 + i)};
-    e.balance_after = SignedWei{false, Wei(1000 * i)};
-    e.at = 1'767'225'600'000'000 + static_cast<std::int64_t>(i);
-    return e;
-  }
+  static LedgerEntry entry(std::uint64_t i) { return testing::sample_credit_entry(i); }
 
   Result<std::shared_ptr<CheckpointBook>> open(char key_digit = '7') {
     CheckpointOptions options;
