@@ -20,18 +20,30 @@ struct ExactHandler {
 
   json::value_stack st;
   std::string number;  // the parts of a number split over input buffers
+  std::size_t depth = 0;  // objects and arrays open
+  // Integer literals past 64 bits (read as doubles) inside an object or array that is itself
+  // inside another: free-form data, where no typed field reports them.
+  std::size_t nested_big_integers = 0;
 
   ExactHandler(json::storage_ptr sp, unsigned char* buffer, std::size_t size) : st(std::move(sp), buffer, size) {}
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) {
+    ++depth;
+    return true;
+  }
   bool on_object_end(std::size_t n, json::error_code&) {
+    --depth;
     st.push_object(n);
     return true;
   }
-  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) {
+    ++depth;
+    return true;
+  }
   bool on_array_end(std::size_t n, json::error_code&) {
+    --depth;
     st.push_array(n);
     return true;
   }
@@ -75,6 +87,7 @@ struct ExactHandler {
     const auto [end, err] = std::from_chars(text.data(), text.data() + text.size(), exact);
     // Out of range (1e400, 1e-400): Boost's reading stands (an infinity, or zero).
     if (err == std::errc() && end == text.data() + text.size()) d = exact;
+    if (depth >= 2 && text.find_first_of(".eE") == std::string_view::npos) ++nested_big_integers;
     number.clear();
     st.push_double(d);
     return true;
@@ -159,6 +172,11 @@ std::optional<std::string> duplicate_json_key(std::string_view text) {
 }
 
 json::value parse_json(std::string_view text, boost::system::error_code& ec, const json::parse_options& options) {
+  return parse_json(text, ec, options, nullptr);
+}
+
+json::value parse_json(std::string_view text, boost::system::error_code& ec, const json::parse_options& options,
+                       std::size_t* nested_big_integers) {
   unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
   json::basic_parser<ExactHandler> p(options, json::storage_ptr(), temp, sizeof temp);
   p.reset();
@@ -171,6 +189,7 @@ json::value parse_json(std::string_view text, boost::system::error_code& ec, con
     ec = json::error::incomplete;
     return nullptr;
   }
+  if (nested_big_integers) *nested_big_integers = p.handler().nested_big_integers;
   return p.handler().st.release();
 }
 

@@ -25,6 +25,10 @@ boost::json::parse_options stored_json_options();
 // Options default to stored_json_options().
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec,
                               const boost::json::parse_options& options = stored_json_options());
+// Also counts the integer literals past 64 bits (which become doubles) found inside an object
+// or array that is itself inside another.
+boost::json::value parse_json(std::string_view text, boost::system::error_code& ec, const boost::json::parse_options& options,
+                              std::size_t* nested_big_integers);
 // Throws boost::system::system_error when the text is not JSON.
 boost::json::value parse_json(std::string_view text);
 

@@ -170,9 +170,19 @@ void BodyReader::parse(const std::string& text) {
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = kMaxBodyJsonDepth;
-  doc_ = parse_json(text, ec, opts);
+  std::size_t nested_big_integers = 0;
+  doc_ = parse_json(text, ec, opts, &nested_big_integers);
   if (ec) {
     v_.add("body", "", "json_invalid", "JSON decode error: " + ec.message());
+    return;
+  }
+  // Free-form data (a health report's, a metadata object's) is stored as sent; an integer
+  // past 64 bits there would be stored as a rounded float. (A top-level field's type says how
+  // such a number is taken: an amount asks for a string, an integer field reports its range.)
+  if (nested_big_integers > 0) {
+    v_.add("body", "", "int_parsing_size",
+           "Input should not hold integers past 64 bits inside an object or array (they would not be stored exactly; send "
+           "such a number as a string)");
     return;
   }
   // The parser reads a number too large for a double (1e400) as an infinity, which no JSON

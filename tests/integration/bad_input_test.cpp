@@ -257,6 +257,29 @@ TEST_F(BadInputTest, NumbersBeyondADoubleAreRejectedWithValidJsonErrors) {
   EXPECT_EQ(state(), baseline_);
 }
 
+// An integer past 64 bits inside free-form data (a health report, a workload's metadata) would
+// be stored as a rounded float: every write endpoint refuses it with a 422, and nothing changes.
+TEST_F(BadInputTest, NestedIntegersPast64BitsAreRejected) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/api/orchestrators/o1/health", R"({"data":{"summary":{"services_up":18446744073709551616}}})"},
+      {"/api/orchestrators/o1/health", R"({"data":{"list":[1,-9223372036854775809]}})"},
+      {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"1","notes":"n","extra":[123456789012345678901234567890]})"}};
+  for (const auto& [target, body] : cases) {
+    auto r = client_->request("POST", target, body, kAdmin);
+    EXPECT_EQ(r.status, 422) << target << " " << body << " -> " << r.body;
+    boost::system::error_code ec;
+    auto doc = json::parse(r.body, ec);
+    ASSERT_FALSE(ec) << "not JSON: " << r.body;
+    EXPECT_EQ(doc.at("detail").as_array().at(0).at("type").as_string(), "int_parsing_size") << r.body;
+  }
+  expect_rejected("PATCH", "/api/workloads/seed", R"({"notes":"n","metadata":{"n":99999999999999999999}})", 422);
+  EXPECT_EQ(state(), baseline_);
+  // 64 bits still fit, and a float of any size is stored as the float it is.
+  auto fine = client_->request("POST", "/api/orchestrators/o1/health",
+                               R"({"data":{"summary":{"services_up":18446744073709551615},"big":1e30}})", kAdmin);
+  EXPECT_EQ(fine.status, 200) << fine.body;
+}
+
 TEST_F(BadInputTest, AuthIsRequired) {
   const std::string body = json::serialize(json::object{{"workload_id", "x"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}});
   expect_rejected("POST", "/api/workloads/time", body, 401, {});

@@ -55,6 +55,24 @@ TEST(JsonParse, EveryDoubleReadsBackFromItsShortestAndLongestText) {
   }));
 }
 
+// Integer literals past 64 bits become doubles; those nested below the top level are counted
+// (free-form data that would otherwise be stored rounded), a float of the same size is not.
+TEST(JsonParse, NestedIntegersPast64BitsAreCounted) {
+  const std::vector<std::pair<std::string, std::size_t>> cases = {
+      {R"({"a":18446744073709551615,"b":-9223372036854775808})", 0},  // 64 bits: exact
+      {R"({"a":18446744073709551616})", 0},                            // top level: the field's type decides
+      {R"({"d":{"summary":{"services_up":18446744073709551616}}})", 1},
+      {R"({"d":[1,-9223372036854775809,2e30,1.8446744073709551616e19,123456789012345678901234567890]})", 2},
+      {R"({"d":{"x":1e400,"y":18446744073709551616.0}})", 0}};
+  for (const auto& [text, expected] : cases) {
+    boost::system::error_code ec;
+    std::size_t counted = 99;
+    parse_json(text, ec, stored_json_options(), &counted);
+    ASSERT_FALSE(ec) << text;
+    EXPECT_EQ(counted, expected) << text;
+  }
+}
+
 // Everything else is boost::json::parse's: shapes, integers, errors, options.
 TEST(JsonParse, OtherwiseAsBoostJsonParse) {
   for (const std::string text : {"{\"a\":[1,-2,18446744073709551615,9223372036854775808,true,null,\"x\\u00e9\"],\"b\":{}}",
