@@ -304,8 +304,9 @@ Result<Settings> load_settings(const Environment& env) {
       s.address_denylist.push_back(lower(a));
     }
   }
-  r.integer("PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", s.forwarder_health_ttl_seconds, 1, 86400 * 365);
-  r.integer("PAYMENTS_SESSION_IDLE_TIMEOUT_SECONDS", s.session_idle_timeout_seconds, 1, 86400 * 365);
+  // 0 is the reference's too: a health push never counts as fresh, a session never as active.
+  r.integer("PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", s.forwarder_health_ttl_seconds, 0, 86400 * 365);
+  r.integer("PAYMENTS_SESSION_IDLE_TIMEOUT_SECONDS", s.session_idle_timeout_seconds, 0, 86400 * 365);
   r.integer("PAYMENTS_REGISTRATION_PER_MINUTE", s.registration_per_minute, 1, 1'000'000);
   r.integer("PAYMENTS_REGISTRATION_BURST", s.registration_burst, 1, 1'000'000);
   r.integer("PAYMENTS_PUBLIC_RATE_BURST", s.public_rate_burst, 1, 1'000'000);

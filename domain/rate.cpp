@@ -11,6 +11,41 @@ const Wide& max_rate_wei_per_minute() {
   static const Wide m = Wide{"1000000000000"} * Wide{"1000000000000000000"};
   return m;
 }
+
+bool all_digits(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The same number without an exponent, as Decimal reads one ("1E-6" is "0.000001", "2.5e3" is
+// "2500"); text without one comes back as it is. The exponent is bounded (a rate has at most
+// 36 decimals and 12 digits before the point, so a larger one cannot give a valid rate).
+Result<std::string> without_exponent(std::string_view text) {
+  const auto e = text.find_first_of("eE");
+  if (e == std::string_view::npos) return std::string(text);
+  std::string_view mantissa = text.substr(0, e), exp_text = text.substr(e + 1);
+  bool exp_negative = false;
+  if (!exp_text.empty() && (exp_text.front() == '+' || exp_text.front() == '-')) {
+    exp_negative = exp_text.front() == '-';
+    exp_text.remove_prefix(1);
+  }
+  if (exp_text.empty() || !all_digits(exp_text)) return Error{"rate must be a decimal number"};
+  exp_text.remove_prefix(std::min(exp_text.find_first_not_of('0'), exp_text.size()));
+  if (exp_text.size() > 3 || (!exp_text.empty() && std::stoi(std::string(exp_text)) > 96))
+    return Error{"rate exponent is out of range"};
+  const int exponent = (exp_text.empty() ? 0 : std::stoi(std::string(exp_text))) * (exp_negative ? -1 : 1);
+  std::string_view int_part = mantissa, frac_part;
+  if (auto dot = mantissa.find('.'); dot != std::string_view::npos) {
+    int_part = mantissa.substr(0, dot);
+    frac_part = mantissa.substr(dot + 1);
+  }
+  if ((int_part.empty() && frac_part.empty()) || !all_digits(int_part) || !all_digits(frac_part))
+    return Error{"rate must be a decimal number"};
+  const std::string digits = std::string(int_part) + std::string(frac_part);
+  const long point = static_cast<long>(int_part.size()) + exponent;  // where the point goes in `digits`
+  if (point <= 0) return "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
+  if (static_cast<std::size_t>(point) >= digits.size()) return digits + std::string(static_cast<std::size_t>(point) - digits.size(), '0');
+  return digits.substr(0, static_cast<std::size_t>(point)) + "." + digits.substr(static_cast<std::size_t>(point));
+}
 }  // namespace
 
 Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
@@ -19,17 +54,17 @@ Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
   if (text.empty() || text.size() > kMaxRateTextBytes) return Error{"rate must be a decimal number"};
   if (text.front() == '+') text.remove_prefix(1);
   if (!text.empty() && text.front() == '-') return Error{"rate must not be negative"};
+  auto plain = without_exponent(text);
+  if (!plain) return Error{plain.error()};
+  text = *plain;
 
   std::string_view int_part = text, frac_part;
   if (auto dot = text.find('.'); dot != std::string_view::npos) {
     int_part = text.substr(0, dot);
     frac_part = text.substr(dot + 1);
   }
-  auto digits_only = [](std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if ((int_part.empty() && frac_part.empty()) || !digits_only(int_part) || !digits_only(frac_part))
-    return Error{"rate must be a plain decimal number, without an exponent"};
+  if ((int_part.empty() && frac_part.empty()) || !all_digits(int_part) || !all_digits(frac_part))
+    return Error{"rate must be a decimal number"};
   std::string frac{frac_part};
   frac.erase(frac.find_last_not_of('0') + 1);
   if (frac.size() > kMaxRateDecimals) return Error{"rate has more than 36 decimal places"};

@@ -338,6 +338,25 @@ TEST(Rate, CheckedCreditForAgreesWithCreditForAndFitsAtTheLimits) {
   EXPECT_FALSE(Rate::parse_eth_per_minute("1" + std::string(12, '0')).ok());
 }
 
+// An exponent moves the decimal point, as Decimal reads the reference's setting; the limits
+// (36 decimals, 12 integer digits) apply to the number it gives.
+TEST(Rate, ExponentFormsReadAsTheirPlainDecimal) {
+  const std::vector<std::pair<std::string, std::string>> same = {
+      {"1E-6", "0.000001"},       {"5.353596e-6", "0.000005353596"}, {"2.5E3", "2500"}, {"2.5e+0", "2.5"},
+      {".5e1", "5"},              {"5.e-1", "0.5"},                  {"0e5", "0"},      {"1E-36", "0." + std::string(35, '0') + "1"},
+      {"+1.250E-02", "0.0125"}};
+  for (const auto& [text, plain] : same) {
+    const auto a = Rate::parse_eth_per_minute(text);
+    const auto b = Rate::parse_eth_per_minute(plain);
+    ASSERT_TRUE(a.ok()) << text << ": " << a.error();
+    ASSERT_TRUE(b.ok()) << plain << ": " << b.error();
+    EXPECT_EQ(a->text(), b->text()) << text;
+    EXPECT_EQ(a->credit_for(123'457), b->credit_for(123'457)) << text;
+  }
+  for (const std::string bad : {"1E-37", "1e12", "1e", "e5", "1e5.0", "1e+-2", "1E999", "-1e-6", "1e-6x", "0x1p3"})
+    EXPECT_FALSE(Rate::parse_eth_per_minute(bad).ok()) << bad;
+}
+
 TEST(Book, AnIdempotencyKeyCannotTakeTheEventIdOfAnAdjustmentWithoutKey) {
   Recorded r;
   r.add_orchestrator("o1");

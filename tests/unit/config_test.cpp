@@ -48,6 +48,17 @@ TEST(Settings, BadValuesNameTheVariable) {
   }
 }
 
+// Values the reference accepts: a rate with an exponent (it reads Decimal), a TTL of 0.
+TEST(Settings, ReferenceFormsAreAccepted) {
+  auto s = load({{"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "1E-6"},
+                 {"PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", "0"},
+                 {"PAYMENTS_SESSION_IDLE_TIMEOUT_SECONDS", "0"}});
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->workload_time_rate.text(), "0.000001");
+  EXPECT_EQ(s->forwarder_health_ttl_seconds, 0);
+  EXPECT_EQ(s->session_idle_timeout_seconds, 0);
+}
+
 // Set to nothing is not unset for a number, a boolean, an amount or a choice: "" stops
 // start-up as any other bad value (an empty PAYMENTS_JOURNAL_FSYNC meant "true" before).
 // Lists and optional texts may be empty.
