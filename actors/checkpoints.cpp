@@ -230,7 +230,11 @@ caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared
   st.synced_at = st.last_checkpoint = std::chrono::steady_clock::now();
   st.actor_metrics = track_actor(self, metrics, "auditor");
   st.metrics = std::move(metrics);
-  self->attach_functor([log] {  // stopping: make the log durable
+  // Stopping: the log made durable, and a checkpoint signed for whatever the last one does not
+  // cover, so that a stopped node's files are vouched for to their last entry (the journal
+  // has written every entry by now: the node waits for it before stopping the actors).
+  self->attach_functor([log, checkpoints] {
+    if (checkpoints->after_flush(*log, true)) return;  // logged; start-up signs one
     if (auto err = log->sync()) spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
   });
   const auto tick = std::min(options.sync_interval, options.checkpoint_interval);

@@ -475,6 +475,12 @@ int serve(const ServeOptions& o) {
     spdlog::info("audit log: the {} balances recovered match their newest audit entries; compared in {:.2f} s",
                  book->id_count(), std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
   }
+  // Entries the last run added after its newest checkpoint (a crash before the next one; the
+  // catch-up above), now compared with the journal, are vouched for at once.
+  if (const std::uint64_t entries = audit->status().seq; checkpoints->signed_size() < entries) {
+    if (auto failed = checkpoints->after_flush(*audit, true)) metrics->storage_errors(std::string(*failed)).Increment();
+    else spdlog::info("checkpoint signed at start-up: it covers the log's {} entries", entries);
+  }
   spdlog::info("audit address {}; a signed checkpoint every {} entries or {} s (chain id {})",
                chain::to_checksummed(checkpoints->audit_address()), settings.audit_checkpoint_every_entries,
                settings.audit_checkpoint_interval_seconds, settings.eth_chain_id);

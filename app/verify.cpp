@@ -112,9 +112,9 @@ std::optional<std::string> check_entry_signer(const LogVerifier& log, const Veri
 
 // How far signatures vouch for the log: up to the latest checkpoint, or up to the last signed
 // entry (its hash chains to every entry before it). Past that, anyone who can hash could
-// have written the entries. Normal for a tail not yet checkpointed when entries are not
-// signed (reported); an error when they are (a healthy node signs every entry) unless
-// --allow-unsigned.
+// have written the entries: an error unless --allow-unsigned, which reports them as
+// unvouched. (A running node's files have such a tail until its next checkpoint; a node
+// stopped cleanly signs one covering everything.)
 std::optional<std::string> check_vouched(const LogVerifier& log, std::uint64_t checkpoint_seq, const VerifyOptions& o,
                                          json::object& details) {
   const std::uint64_t vouched = std::min<std::uint64_t>(log.size(), std::max(checkpoint_seq, log.last_signed_seq()));
@@ -122,12 +122,16 @@ std::optional<std::string> check_vouched(const LogVerifier& log, std::uint64_t c
   details["vouched_through_seq"] = vouched;
   if (log.size() == vouched) return std::nullopt;
   details["unvouched_entries"] = log.size() - vouched;
-  if (log.entry_signer() && !o.allow_unsigned)
-    return "entries " + std::to_string(vouched + 1) + "-" + std::to_string(log.size()) +
-           " carry no signature and no checkpoint covers them, though earlier entries are signed by " +
+  if (o.allow_unsigned) return std::nullopt;
+  const std::string range = std::to_string(vouched + 1) + "-" + std::to_string(log.size());
+  if (log.entry_signer())
+    return "entries " + range + " carry no signature and no checkpoint covers them, though earlier entries are signed by " +
            chain::to_checksummed(*log.entry_signer()) +
            ": nothing says the node wrote them (--allow-unsigned reports them as unvouched instead)";
-  return std::nullopt;
+  return "entries " + range + " come after the newest signed checkpoint (seq " + std::to_string(vouched) +
+         "): they hash and chain correctly, but nothing signed vouches for them yet. A running node signs a checkpoint "
+         "every PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES entries or PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS, and one at "
+         "a clean stop: verify again after it, or pass --allow-unsigned to report them as unvouched";
 }
 
 // A checkpoint saved earlier (--since): parsed, signature and expected key checked.
@@ -467,24 +471,25 @@ Outcome verify_url(const VerifyOptions& o) {
     return std::nullopt;
   };
 
-  std::unique_ptr<LogVerifier> downloaded;  // the whole log, unless --skip-log
+  // The log as the newest checkpoint signs it (entries the node added since are vouched for
+  // by nothing yet), unless --skip-log.
+  std::unique_ptr<LogVerifier> downloaded;
   if (!o.skip_log) {
     downloaded = std::make_unique<LogVerifier>(verify_threads(o));
     LogVerifier& log = *downloaded;
     Progress progress(!o.json);
-    std::uint64_t since = 0;
-    for (;;) {
-      auto page = get_json(http, base + "/log?order=asc&limit=1000&since_seq=" + std::to_string(since));
+    while (log.size() < cp->seq) {
+      auto page = get_json(http, base + "/log?order=asc&limit=1000&since_seq=" + std::to_string(log.size()));
       if (!page) return {2, page.error(), {}};
       const auto* entries = page->is_object() ? page->as_object().if_contains("entries") : nullptr;
       if (!entries || !entries->is_array()) return {1, "log page without entries", {}};
+      const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(entries->as_array().size(), cp->seq - log.size()));
       std::vector<std::string> texts;
-      for (const auto& e : entries->as_array()) texts.push_back(json::serialize(e));
+      for (std::size_t i = 0; i < wanted; ++i) texts.push_back(json::serialize(entries->as_array()[i]));
       std::vector<std::string_view> views(texts.begin(), texts.end());
       if (!log.add_batch(views.data(), views.size())) return {1, log.failure(), {}};
       progress.tick(log.size(), 0, 0);
-      if (entries->as_array().size() < 1000) break;
-      since = log.size();
+      if (entries->as_array().size() < 1000) break;  // the node has no more (check_checkpoint says what is missing)
     }
     progress.done();
     auto served_line = [&](std::uint64_t seq) -> Result<std::string> {

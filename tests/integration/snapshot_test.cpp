@@ -173,7 +173,9 @@ TEST_F(SnapshotTest, ReplayAndVerifyBesideAWritingNodeNeverReportDamage) {
     EXPECT_EQ(replay.exit_code, 0) << replay.output;
     EXPECT_NE(replay.output.find("a running node holds"), std::string::npos) << replay.output;
     EXPECT_NE(replay.output.find("\"node_running\":true"), std::string::npos) << replay.output;
-    auto verify = run_command({lpops_binary(), "verify", "--json", "--log", data + "/audit.jsonl"});
+    // The entries after the newest checkpoint are vouched for by nothing yet: checked for
+    // damage (hashes, links, balances) and reported, never refused as damaged.
+    auto verify = run_command({lpops_binary(), "verify", "--json", "--allow-unsigned", "--log", data + "/audit.jsonl"});
     EXPECT_EQ(verify.exit_code, 0) << verify.output;
   }
   stop = true;
