@@ -72,15 +72,19 @@ json::object LedgerEntry::to_event_view() const {
   json::object o;
   o.reserve(13);
   o["timestamp"] = iso_utc(at, UtcSuffix::offset);
-  o["event"] = "credit";
+  // A posted payout is the reference's `set_balance`, whose amount is the new balance (delta
+  // stays the change); everything else, debits included, is a `credit` of its delta.
+  const bool set_balance = reason == "payout" && event_id.starts_with("payout:");
+  const SignedWei& amount = set_balance ? balance_after : delta;
+  o["event"] = set_balance ? "set_balance" : "credit";
   o["orchestrator_id"] = orchestrator_id;
-  o["amount"] = format_eth(delta);
+  o["amount"] = format_eth(amount);
   o["balance"] = format_eth(balance_after);
   o["delta"] = format_eth(delta);
   o["reason"] = reason.empty() ? json::value(nullptr) : json::value(reason);
   o["metadata"] = metadata.empty() ? json::value(nullptr) : json::value(metadata);
   o["event_id"] = event_id;
-  o["amount_wei"] = format_wei(delta);
+  o["amount_wei"] = format_wei(amount);
   o["balance_wei"] = format_wei(balance_after);
   o["delta_wei"] = format_wei(delta);
   return o;

@@ -96,6 +96,25 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   EXPECT_EQ(parse_json(admin("GET", "/api/payouts/p1").body).at("tx_hash").as_string(), kTx);
   auto stats = parse_json(admin("GET", "/api/orchestrators/o1/stats?days=1").body);
   EXPECT_EQ(stats.at("total_payouts_eth").as_string(), "0.5");
+  // The ledger events: the posted payout is the reference's set_balance (amount = the new
+  // balance, delta = the change); the reserve and void steps change nothing.
+  std::map<std::string, json::object> events;
+  const auto listed = parse_json(admin("GET", "/api/ledger/events?limit=1000").body);
+  for (const auto& e : listed.at("events").as_array()) events[std::string(e.at("event_id").as_string())] = e.as_object();
+  ASSERT_TRUE(events.count("payout:p1")) << listed;
+  const auto& paid = events.at("payout:p1");
+  EXPECT_EQ(paid.at("event").as_string(), "set_balance");
+  EXPECT_EQ(paid.at("reason").as_string(), "payout");
+  EXPECT_EQ(paid.at("amount").as_string(), "1");
+  EXPECT_EQ(paid.at("balance").as_string(), "1");
+  EXPECT_EQ(paid.at("delta").as_string(), "-0.5");
+  EXPECT_EQ(paid.at("amount_wei").as_string(), "1000000000000000000");
+  EXPECT_EQ(paid.at("delta_wei").as_string(), "-500000000000000000");
+  for (const char* step : {"payout:p1:reserve", "payout:p2:reserve", "payout:p2:void"}) {
+    ASSERT_TRUE(events.count(step)) << step;
+    EXPECT_EQ(events.at(step).at("event").as_string(), "credit") << step;
+    EXPECT_EQ(events.at(step).at("delta").as_string(), "0") << step;
+  }
 
   // One audit entry per step, each provable against a signed checkpoint.
   const std::vector<std::pair<std::string, std::string>> steps = {
