@@ -131,6 +131,7 @@ struct Register {
   std::string peer_ip;
   Reply reply;
   bool bootstrap = false;  // start-up entries skip the rate limits
+  bool skip_rank = false;  // single-orchestrator mode: no rank check, whatever the bootstrap's setting
   // Called once the registration's write is on its way to the ledger (queued there, or
   // answered without a write): start-up sends bootstrap entries one after another on this
   // signal, so the ledger stores them in file order while their commits are still shared.

@@ -65,7 +65,7 @@ void handle_register(Self* self, Register& m) {
     }
     return;
   }
-  if (st.rank && !(m.bootstrap && st.options.bootstrap_skips_rank_check)) {
+  if (st.rank && !m.skip_rank && !(m.bootstrap && st.options.bootstrap_skips_rank_check)) {
     self->send(st.rank, RankCheck{address, caf::actor_cast<caf::actor>(self), std::move(m)});
     return;
   }

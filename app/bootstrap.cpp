@@ -54,8 +54,25 @@ std::vector<json::object> entries_of(const json::value& v) {
 }  // namespace
 
 void run_bootstrap(const config::Settings& settings, const caf::actor& registry) {
-  std::vector<std::pair<std::string, std::string>> sources;  // name, JSON text
-  if (settings.bootstrap_orchestrators) sources.emplace_back("PAYMENTS_BOOTSTRAP_ORCHESTRATORS", *settings.bootstrap_orchestrators);
+  struct Source {
+    std::string name;
+    std::string text;  // JSON
+    bool single = false;  // the single-orchestrator mode's own entry
+  };
+  std::vector<Source> sources;
+  if (settings.single_orchestrator_mode) {
+    // As the reference registers itself: the health URL and timeout when set, the monitored
+    // services and the default minimum uptime, no rank check.
+    json::object self{{"orchestrator_id", *settings.orchestrator_id}, {"address", *settings.orchestrator_address}};
+    if (settings.orchestrator_health_url) self["health_url"] = *settings.orchestrator_health_url;
+    if (settings.orchestrator_health_timeout) self["health_timeout"] = *settings.orchestrator_health_timeout;
+    json::array services;
+    for (const auto& m : settings.monitored_services) services.emplace_back(m);
+    self["monitored_services"] = std::move(services);
+    self["min_service_uptime"] = settings.default_min_service_uptime;
+    sources.push_back({"PAYMENTS_SINGLE_ORCHESTRATOR_MODE", json::serialize(self), true});
+  }
+  if (settings.bootstrap_orchestrators) sources.push_back({"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", *settings.bootstrap_orchestrators});
   {
     // As the reference: orchestrators.json in the data directory unless the setting names
     // another file (relative to the data directory). The default file may be absent.
@@ -66,8 +83,8 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
     if (std::filesystem::is_directory(p, ec))
       throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " is a directory, not a file");
     std::ifstream in(p);
-    if (in) sources.emplace_back("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH (" + p.string() + ")",
-                                 std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+    if (in) sources.push_back({"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH (" + p.string() + ")",
+                               std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())});
     else if (named) spdlog::warn("bootstrap: {} not found; skipped", p.string());
   }
   std::set<std::string> ids, addresses;
@@ -76,7 +93,7 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
   // writes still share group commits.
   std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
   bool stopped = false;
-  for (const auto& [name, text] : sources) {
+  for (const auto& [name, text, single] : sources) {
     if (stopped) break;
     boost::system::error_code ec;
     auto doc = parse_json(text, ec);
@@ -97,11 +114,16 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
       net::BodyReader body(json::serialize(entry), v);
       Registration r = net::read_registration(body, v);
       if (!v.ok()) {
+        // The node's own registration in single mode must not be skipped in silence.
+        if (single) throw std::runtime_error(name + ": ORCHESTRATOR_ID and its settings do not make a valid registration: " +
+                                             v.response().body);
         spdlog::warn("bootstrap: skipping an entry of {}: {}", name, v.response().body);
         continue;
       }
-      // Ids and addresses compared case-insensitively, as the reference skips duplicates.
-      if (!ids.insert(python_lower(r.orchestrator_id)).second || !addresses.insert(lower_ascii(r.address)).second) {
+      // Ids and addresses compared case-insensitively, as the reference skips duplicates
+      // (among the bootstrap entries; the single mode's registration is one of its own).
+      if (!single &&
+          (!ids.insert(python_lower(r.orchestrator_id)).second || !addresses.insert(lower_ascii(r.address)).second)) {
         spdlog::warn("bootstrap: skipping duplicate {} from {}", r.orchestrator_id, name);
         continue;
       }
@@ -123,7 +145,7 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
                                                   done->set_value({status, std::move(body)});
                                                   signal();
                                                 },
-                                                true, signal});
+                                                true, single, signal});
       passed.wait();
       pending.emplace_back(std::move(id), std::move(result));
     }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
+#include <sstream>
 #include <functional>
 
 #include "domain/json_parse.hpp"
@@ -100,6 +102,28 @@ class Reader {
     if (!n || *n < min || *n > max)
       return fail(name, what ? std::string(what) : "an integer from " + std::to_string(min) + " to " + std::to_string(max), *v);
     out = static_cast<Int>(*n);
+  }
+  // A decimal number (pydantic's lax float: spaces, a sign, an exponent) within [min, max].
+  void number(const char* name, double& out, double min, double max) {
+    auto v = typed(name);
+    if (!v) return;
+    std::string_view t = *v;
+    if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
+    double d = 0;
+    const auto res = std::from_chars(t.data(), t.data() + t.size(), d);
+    if (t.empty() || res.ec != std::errc{} || res.ptr != t.data() + t.size() || !std::isfinite(d) || d < min || d > max) {
+      std::ostringstream range;
+      range << "a number from " << min << " to " << max;
+      return fail(name, range.str(), *v);
+    }
+    out = d;
+  }
+  void number(const char* name, std::optional<double>& out, double min, double max) {
+    if (!typed(name)) return;
+    double d = 0;
+    const std::size_t before = errors_.size();
+    number(name, d, min, max);
+    if (errors_.size() == before) out = d;
   }
   void boolean(const char* name, bool& out) {
     auto v = typed(name);
@@ -311,6 +335,17 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_REGISTRATION_BURST", s.registration_burst, 1, 1'000'000);
   r.integer("PAYMENTS_PUBLIC_RATE_BURST", s.public_rate_burst, 1, 1'000'000);
   r.integer("PAYMENTS_PUBLIC_RATE_PER_MINUTE", s.public_rate_per_minute, 1, 1'000'000);
+  r.boolean("PAYMENTS_SINGLE_ORCHESTRATOR_MODE", s.single_orchestrator_mode);
+  r.optional_text("ORCHESTRATOR_ID", s.orchestrator_id);
+  r.address("ORCHESTRATOR_ADDRESS", s.orchestrator_address);
+  r.url("ORCHESTRATOR_HEALTH_URL", s.orchestrator_health_url);
+  r.number("ORCHESTRATOR_HEALTH_TIMEOUT", s.orchestrator_health_timeout, 0.1, 60);  // a registration's range
+  r.number("PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", s.default_min_service_uptime, 0, 100);
+  if (auto v = r.list("MONITORED_SERVICES")) s.monitored_services = *v;
+  if (s.single_orchestrator_mode && (!s.orchestrator_id || !s.orchestrator_address))
+    r.fail("PAYMENTS_SINGLE_ORCHESTRATOR_MODE", "false unless ORCHESTRATOR_ID and ORCHESTRATOR_ADDRESS are set",
+           std::string("true, but ") + (s.orchestrator_id ? "ORCHESTRATOR_ADDRESS is" : s.orchestrator_address ? "ORCHESTRATOR_ID is" : "both are") +
+               " unset or invalid");
   if (auto v = r.raw("PAYMENTS_BOOTSTRAP_ORCHESTRATORS")) {
     boost::system::error_code ec;
     auto doc = parse_json(*v, ec);
@@ -433,6 +468,8 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_MAX_BUFFERED_BODY_BYTES", std::to_string(max_buffered_body_bytes)},
       {"TOP_CONTRACT_ADDRESS", top_contract_address.value_or("(unset: no rank check)")},
       {"PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", bootstrap_skip_rank_validation ? "true" : "false"},
+      {"PAYMENTS_SINGLE_ORCHESTRATOR_MODE",
+       single_orchestrator_mode ? "true (" + orchestrator_id.value_or("") + " " + orchestrator_address.value_or("") + ")" : "false"},
       {"ETH_RPC_URL", without_credentials(eth_rpc_url)},
       {"ETH_CHAIN_ID", std::to_string(eth_chain_id)},
       {"PAYMENTS_MAX_FEE_PER_GAS_WEI", format_wei(max_fee_per_gas_wei)},

@@ -62,6 +62,17 @@ struct Settings {
   long registration_burst = 5;
   long public_rate_burst = 20;
   long public_rate_per_minute = 120;
+  // Single-orchestrator mode (the reference's self-registration): ORCHESTRATOR_ID with
+  // ORCHESTRATOR_ADDRESS registered at every start, before the bootstrap entries, without the
+  // rank check; its health URL and timeout, MONITORED_SERVICES and
+  // PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME go into the record as the reference puts them.
+  bool single_orchestrator_mode = false;
+  std::optional<std::string> orchestrator_id;
+  std::optional<std::string> orchestrator_address;
+  std::optional<std::string> orchestrator_health_url;
+  std::optional<double> orchestrator_health_timeout;
+  double default_min_service_uptime = 80.0;
+  std::vector<std::string> monitored_services = {"vtuber-unreal-game", "vtuber-unreal-signaling", "vtuber-turn-server"};
   std::optional<std::string> bootstrap_orchestrators;       // JSON text
   std::optional<std::string> bootstrap_orchestrators_path;  // relative to data_dir
   bool bootstrap_skip_rank_validation = true;

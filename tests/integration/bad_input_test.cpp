@@ -417,6 +417,49 @@ TEST(Startup, BootstrapEntriesTakeTheRankCheckWhenTheyMayNotSkipIt) {
   }
 }
 
+// PAYMENTS_SINGLE_ORCHESTRATOR_MODE registers ORCHESTRATOR_ID at every start, before the
+// bootstrap entries and without the rank check (which refuses the bootstrap entry here: the
+// pool cannot be read), with the fields the reference gives it.
+TEST(Startup, SingleOrchestratorModeRegistersItselfWithoutTheRankCheck) {
+  TempDir dir;
+  const std::map<std::string, std::string> env = {
+      {"TOP_CONTRACT_ADDRESS", "0x2222222222222222222222222222222222222222"},
+      {"ETH_RPC_URL", "http://127.0.0.1:" + std::to_string(free_loopback_port())},  // nothing listens there
+      {"PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", "false"},
+      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"boot-1\",\"address\":\"" + address_of(3) + "\"}]"},
+      {"PAYMENTS_MANAGER_IP_ALLOWLIST", "127.0.0.1"},
+      {"PAYMENTS_SINGLE_ORCHESTRATOR_MODE", "true"},
+      {"ORCHESTRATOR_ID", "solo"},
+      {"ORCHESTRATOR_ADDRESS", address_of(4)},
+      {"ORCHESTRATOR_HEALTH_URL", "http://127.0.0.1:9090/health"},
+      {"ORCHESTRATOR_HEALTH_TIMEOUT", "2.5"},
+      {"MONITORED_SERVICES", "game, signaling"}};
+  for (int start = 1; start <= 2; ++start) {
+    NodeProcess node(dir.str() + "/data", env);
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    auto r = client.request("GET", "/api/orchestrators/solo");
+    ASSERT_EQ(r.status, 200) << r.body << node.log();
+    const auto solo = parse_json(r.body);
+    EXPECT_EQ(solo.at("address").as_string(), address_of(4));
+    EXPECT_EQ(solo.at("registration_count").as_int64(), start);
+    EXPECT_EQ(solo.at("health_url").as_string(), "http://127.0.0.1:9090/health");
+    EXPECT_EQ(solo.at("health_timeout").as_double(), 2.5);
+    EXPECT_EQ(solo.at("min_service_uptime").as_double(), 80.0);
+    EXPECT_EQ(json::serialize(solo.at("monitored_services")), R"(["game","signaling"])");
+    EXPECT_EQ(client.request("GET", "/api/orchestrators/boot-1").status, 404);
+    EXPECT_NE(node.log().find("bootstrap: boot-1 refused (503)"), std::string::npos) << node.log();
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  }
+  // Without the id or the address the mode cannot work: start-up stops and says so.
+  auto missing = env;
+  missing.erase("ORCHESTRATOR_ADDRESS");
+  NodeProcess refused(dir.str() + "/other", missing);
+  EXPECT_FALSE(refused.start());
+  EXPECT_NE(refused.log().find("PAYMENTS_SINGLE_ORCHESTRATOR_MODE"), std::string::npos) << refused.log();
+  EXPECT_NE(refused.log().find("ORCHESTRATOR_ADDRESS is unset"), std::string::npos) << refused.log();
+}
+
 TEST(Startup, ADirectoryWhereAFileIsExpectedStopsStartupWithAMessage) {
   TempDir dir;
   NodeProcess node(dir.str() + "/data", {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str()}});
