@@ -140,12 +140,13 @@ std::optional<bool> lax_bool(std::string_view text) {
   return std::nullopt;
 }
 
-// The path ("data.x", "items.3") of the first number in `v` that is not finite, if any.
-std::optional<std::string> first_non_finite(const json::value& v, const std::string& path = {}) {
+// The path ("data.x", "items.3") of the first number in `v` that is not finite, and the
+// number, if any.
+std::optional<std::pair<std::string, double>> first_non_finite(const json::value& v, const std::string& path = {}) {
   auto join = [&](std::string_view part) { return path.empty() ? std::string(part) : path + "." + std::string(part); };
   switch (v.kind()) {
     case json::kind::double_:
-      if (!std::isfinite(v.get_double())) return path;
+      if (!std::isfinite(v.get_double())) return std::pair{path, v.get_double()};
       return std::nullopt;
     case json::kind::object:
       for (const auto& kv : v.get_object())
@@ -187,9 +188,9 @@ void BodyReader::parse(const std::string& text) {
   }
   // The parser reads a number too large for a double (1e400) as an infinity, which no JSON
   // text can carry: stored, it would make the journal record unreadable. Refuse it here.
-  if (const auto where = first_non_finite(doc_)) {
-    const json::value inf(std::numeric_limits<double>::infinity());
-    v_.add("body", *where, "finite_number", "Input should be a finite number", &inf);
+  if (const auto found = first_non_finite(doc_)) {
+    const json::value inf(found->second);
+    v_.add("body", found->first, "finite_number", "Input should be a finite number", &inf);
     return;
   }
   if (!doc_.is_object()) {
