@@ -420,9 +420,9 @@ std::optional<std::string> host_for_surface(std::string_view text) {
     if (!std::all_of(host.begin(), host.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.' || c == '_'; }))
       return std::nullopt;
   }
-  // An optional port: ':' and 1-5 digits.
+  // An optional port: ':' and up to 5 digits (RFC 3986 allows an empty one).
   if (!rest.empty()) {
-    if (rest.front() != ':' || rest.size() < 2 || rest.size() > 6 ||
+    if (rest.front() != ':' || rest.size() > 6 ||
         !std::all_of(rest.begin() + 1, rest.end(), [](unsigned char c) { return std::isdigit(c); }))
       return std::nullopt;
   }

@@ -219,8 +219,9 @@ struct Routed {
 };
 
 // The request's host as the surfaces see it: a trusted proxy's first X-Forwarded-Host entry,
-// else Host.
-std::optional<std::string> request_host(const ApiContext& ctx, const Request& request) {
+// else Host (the target's authority, for a target in absolute form). Outer nullopt: none
+// given; inner nullopt: given, but no host (`"edge.example"`, `edge.example/`).
+std::optional<std::optional<std::string>> request_host(const ApiContext& ctx, const Request& request) {
   const auto& proxies = ctx.settings.trusted_proxy_cidrs;
   if (!proxies.empty() && config::any_contains(proxies, request.peer_ip))
     if (const std::string* forwarded = request.header("X-Forwarded-Host")) {
@@ -229,7 +230,8 @@ std::optional<std::string> request_host(const ApiContext& ctx, const Request& re
       if (!first.empty()) return config::host_for_surface(first);
     }
   const std::string* host = request.header("Host");
-  return host ? config::host_for_surface(python_strip(*host)) : std::nullopt;
+  if (!host || python_strip(*host).empty()) return std::nullopt;
+  return config::host_for_surface(python_strip(*host));
 }
 
 std::optional<Response> surface_refusal(const ApiContext& ctx, const Request& request, std::string_view path,
@@ -238,11 +240,15 @@ std::optional<Response> surface_refusal(const ApiContext& ctx, const Request& re
   if (!s.enforce_split_surfaces || !s.public_edge_host || !s.public_ops_host) return std::nullopt;
   const Surface surface = surface_of(path, segments);
   if (surface == Surface::either) return std::nullopt;
-  const auto host = request_host(ctx, request);
-  if (!host) return std::nullopt;  // another host: either surface passes
-  if (surface == Surface::ops && *host == *s.public_edge_host)
+  const auto given = request_host(ctx, request);
+  if (!given) return std::nullopt;  // no host at all (HTTP/1.0): as the reference, either surface passes
+  // A host that names no host could be read as either surface by whatever sits in front:
+  // refused rather than passed to both.
+  if (!*given) return detail_response(400, "Invalid Host header");
+  const std::string& host = **given;  // another host than the two: either surface passes
+  if (surface == Surface::ops && host == *s.public_edge_host)
     return detail_response(403, "Route is not available on EDGE surface");
-  if (surface == Surface::edge && *host == *s.public_ops_host)
+  if (surface == Surface::edge && host == *s.public_ops_host)
     return detail_response(403, "Route is not available on OPS surface");
   return std::nullopt;
 }

@@ -132,6 +132,19 @@ bool valid_host(std::string_view v) {
   return true;
 }
 
+// The authority of a target in absolute form ("edge.example:8081" of "http://edge.example:8081/x"),
+// or nullopt for a target in origin form.
+std::optional<std::string> absolute_form_authority(std::string_view target) {
+  const auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos || target.empty() || target.front() == '/') return std::nullopt;
+  for (unsigned char c : target.substr(0, scheme_end))
+    if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return std::nullopt;
+  std::string_view authority = target.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);  // userinfo
+  return std::string(authority);
+}
+
 // RFC 9112 §3.2.2: a server accepts a target in absolute form ("http://host/path?q"); it is
 // routed by its path and query.
 std::string origin_form(std::string_view target) {
@@ -414,7 +427,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     head.method = std::string(msg.method_string());
     head.target = origin_form(msg.target());
     head.headers.reserve(8);
-    for (const auto& field : msg) head.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    // With a target in absolute form, its authority is the request's host and Host is
+    // ignored (RFC 9112 §3.2.2): what the split surfaces compare is the host the URL names.
+    const auto authority = absolute_form_authority(msg.target());
+    if (authority) head.headers.push_back({"Host", *authority});
+    for (const auto& field : msg) {
+      if (authority && beast::iequals(field.name_string(), "Host")) continue;
+      head.headers.push_back({std::string(field.name_string()), std::string(field.value())});
+    }
     head.peer_ip = peer_ip_;
     return head;
   }

@@ -652,8 +652,21 @@ TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHo
       {"GET /api/orchestrators/me", "ops.example", "", "HTTP/1.1 403", ops},
       {"POST /api/orchestrators/o1/credential/nonce", "ops.example", "", "HTTP/1.1 403", ops},
       {"GET /api/transparency/tee-core/audit/status", "ops.example", "", "HTTP/1.1 403", ops},
+      // An empty port is a port too (RFC 3986).
+      {"GET /api/balances", "edge.example:", token, "HTTP/1.1 403", edge},
+      {"POST /api/orchestrators/register", "ops.example:", "", "HTTP/1.1 403", ops},
+      // A host that names no host could be read as either surface: refused.
+      {"GET /api/balances", "\"edge.example\"", token, "HTTP/1.1 400", "Invalid Host header"},
+      {"GET /api/balances", "edge.example/", token, "HTTP/1.1 400", "Invalid Host header"},
+      // A target in absolute form names the host; Host is ignored (RFC 9112 §3.2.2).
+      {"GET http://edge.example/api/balances", "ops.example", token, "HTTP/1.1 403", edge},
+      {"GET http://user@ops.example:8443/api/orchestrators/me", "edge.example", "", "HTTP/1.1 403", ops},
+      {"GET http://ops.example/api/workloads", "edge.example", token, "HTTP/1.1 200", ""},
       // Through a trusted proxy the forwarded host counts.
       {"GET /api/workloads", "ops.example", token + "X-Forwarded-Host: edge.example, ops.example\r\n", "HTTP/1.1 403", edge},
+      {"GET /api/workloads", "ops.example", token + "X-Forwarded-Host: edge.example:\r\n", "HTTP/1.1 403", edge},
+      {"GET /api/workloads", "ops.example", token + "X-Forwarded-Host: edge.example/\r\n", "HTTP/1.1 400",
+       "Invalid Host header"},
       // Passing: each surface on its own host, other hosts, routes of neither surface.
       {"GET /api/workloads", "ops.example", token, "HTTP/1.1 200", ""},
       {"GET /api/orchestrators/metro-1", "ops.example", token, "HTTP/1.1 404", "Not found"},

@@ -228,7 +228,9 @@ TEST(Settings, HostsForSurfacesDropCasePortAndTrailingDot) {
   EXPECT_EQ(host_for_surface("10.0.0.1:8081"), "10.0.0.1");
   EXPECT_EQ(host_for_surface("[0:0::1]:80"), "[::1]");
   EXPECT_EQ(host_for_surface("[::1]"), "[::1]");
-  for (const char* bad : {"", ":80", "a:", "a:123456", "a b", "[::1", "[::1]x", "caf\xc3\xa9.example"})
+  EXPECT_EQ(host_for_surface("edge.example:"), "edge.example");  // an empty port (RFC 3986)
+  EXPECT_EQ(host_for_surface("[::1]:"), "[::1]");
+  for (const char* bad : {"", ":80", ":", "a:123456", "a::1", "a b", "[::1", "[::1]x", "caf\xc3\xa9.example"})
     EXPECT_EQ(host_for_surface(bad), std::nullopt) << bad;
 }
 
