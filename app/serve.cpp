@@ -262,6 +262,14 @@ int serve(const ServeOptions& o) {
   server_options.read_timeout_seconds = static_cast<unsigned>(settings.http_timeout_seconds);
   server_options.max_buffered_body_bytes = settings.max_buffered_body_bytes;
   server_options.max_connections = connection_cap(server_options.max_connections);
+  server_options.max_connections_per_client = static_cast<std::size_t>(settings.max_connections_per_client);
+  // A trusted proxy's connections carry many clients; the manager allowlist is the operators'.
+  server_options.shared_peer = [proxies = settings.trusted_proxy_cidrs](const std::string& ip) {
+    return config::any_contains(proxies, ip);
+  };
+  server_options.operator_peer = [allowed = settings.manager_ip_allowlist](const std::string& ip) {
+    return config::any_contains(allowed, ip);
+  };
   server_options.on_refused = [metrics](int status) { metrics->count_http("unrouted", status); };
   server_options.screen = net::make_api_screen(ctx);
   auto server = std::make_unique<net::HttpServer>(server_options, net::make_api_handler(ctx));

@@ -278,6 +278,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_MAX_BUFFERED_BODY_BYTES", s.max_buffered_body_bytes, 3ll << 20, 1ll << 40);
   r.integer("PAYMENTS_HTTP_THREADS", s.http_threads, 1, 64);
   r.integer("PAYMENTS_HTTP_TIMEOUT_SECONDS", s.http_timeout_seconds, 1, 3600);
+  r.integer("PAYMENTS_HTTP_MAX_CONNECTIONS_PER_CLIENT", s.max_connections_per_client, 0, 1'000'000);
   r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
   r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);
   r.boolean("PAYMENTS_ENFORCE_SPLIT_SURFACES", s.enforce_split_surfaces);
@@ -463,6 +464,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", std::to_string(snapshot_every_records)},
       {"PAYMENTS_HTTP_THREADS", std::to_string(http_threads)},
       {"PAYMENTS_HTTP_TIMEOUT_SECONDS", std::to_string(http_timeout_seconds)},
+      {"PAYMENTS_HTTP_MAX_CONNECTIONS_PER_CLIENT", max_connections_per_client ? std::to_string(max_connections_per_client) : "auto"},
       {"PAYMENTS_ACTOR_THREADS", std::to_string(actor_threads)},
       {"PAYMENTS_MAX_BODY_BYTES", std::to_string(max_body_bytes)},
       {"PAYMENTS_MAX_BUFFERED_BODY_BYTES", std::to_string(max_buffered_body_bytes)},

@@ -65,7 +65,11 @@ struct HttpServer::Impl {
   std::mutex client_bodies_mutex;
   std::unordered_map<std::string, std::size_t> client_bodies;
   std::size_t unprivileged_bodies = 0;  // ... those of requests without an operator token
+  // Open connections per client (see ServerOptions::max_connections_per_client).
+  std::mutex client_connections_mutex;
+  std::unordered_map<std::string, std::size_t> client_connections;
   std::atomic<bool> draining{false};
+  std::atomic<bool> client_refusal_logged{false};
   bool running = false;
   // Late replies (after a drain timeout) must not post to destroyed io_contexts.
   struct Gate {
@@ -174,7 +178,33 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
   ~Session() {
     release_body();
+    if (!counted_as_.empty()) {
+      std::lock_guard lock(server_->client_connections_mutex);
+      auto it = server_->client_connections.find(counted_as_);
+      if (it != server_->client_connections.end() && --it->second == 0) server_->client_connections.erase(it);
+    }
     --server_->connections;
+  }
+
+  const std::string& peer_ip() const { return peer_ip_; }
+  // Counts this connection against its client's share; nullopt when it fits, else why not.
+  std::optional<std::string> admit() {
+    const auto& o = server_->options;
+    const bool is_operator = o.operator_peer && o.operator_peer(peer_ip_);
+    const std::size_t open = server_->connections.load();
+    if (open > o.max_connections) return "Too many connections";
+    if (!is_operator && open > o.max_connections - o.max_connections / 8) return "Too many connections";
+    if (is_operator || (o.shared_peer && o.shared_peer(peer_ip_))) return std::nullopt;
+    const std::string key = share_key(peer_ip_);
+    std::lock_guard lock(server_->client_connections_mutex);
+    auto& held = server_->client_connections[key];
+    if (held >= o.connections_per_client()) {
+      if (held == 0) server_->client_connections.erase(key);
+      return "Too many connections from this client";
+    }
+    ++held;
+    counted_as_ = key;
+    return std::nullopt;
   }
 
   void start() {
@@ -714,6 +744,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   HttpServer::Impl* server_;
   Outbox* outbox_;
   std::string peer_ip_;
+  std::string counted_as_;  // the client share this connection counts against, if any
   bool keep_alive_ = false;
   bool head_ = false;  // the request being answered is a HEAD
   bool http10_ = false;  // ... and came as HTTP/1.0
@@ -762,10 +793,15 @@ void HttpServer::Impl::accept() {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
       auto session = std::make_shared<Session>(std::move(socket), this, outboxes[index].get());
-      if (connections.load() > options.max_connections || draining.load())
-        session->reject(http::status::service_unavailable, "{\"detail\":\"Too many connections\"}");
-      else
+      const auto refused = draining.load() ? std::optional<std::string>("Too many connections") : session->admit();
+      if (refused) {
+        if (*refused != "Too many connections" && !client_refusal_logged.exchange(true))
+          spdlog::warn("http: {} ({}; at most {} at once, the first refusal of this run logged)", *refused, session->peer_ip(),
+                       options.connections_per_client());
+        session->reject(http::status::service_unavailable, "{\"detail\":\"" + *refused + "\"}");
+      } else {
         session->start();
+      }
     }
     accept();
   });

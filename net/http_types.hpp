@@ -81,6 +81,18 @@ struct ServerOptions {
   // this time gets 408 and a close; a response the client does not take in it, a close.
   unsigned read_timeout_seconds = 30;
   std::size_t max_connections = 10'000;
+  // Connections one client (its address; an IPv6 client's /64) may hold at once, so that one
+  // client cannot take them all (0: an eighth of max_connections, at least 16). A peer for
+  // which `shared_peer` says true carries many clients (a trusted proxy) and is not counted
+  // against it.
+  std::size_t max_connections_per_client = 0;
+  std::size_t connections_per_client() const {
+    return max_connections_per_client ? max_connections_per_client : std::max<std::size_t>(16, max_connections / 8);
+  }
+  std::function<bool(const std::string& peer_ip)> shared_peer;
+  // The last eighth of max_connections is kept for peers for which `operator_peer` says true
+  // (the manager allowlist): with every other slot taken, an operator still gets in.
+  std::function<bool(const std::string& peer_ip)> operator_peer;
   // Request bodies buffered at once, over all connections (each reserves its Content-Length,
   // or max_body_bytes when chunked, from its header until its response is written): a
   // request that does not fit gets 503 and a close, so many large uploads at once cannot

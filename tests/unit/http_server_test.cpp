@@ -110,6 +110,9 @@ class HttpServerTest : public ::testing::Test {
     o.max_body_bytes = 1024;
     o.max_buffered_body_bytes = max_buffered_body_bytes;
     o.max_connections = max_connections_;
+    o.max_connections_per_client = max_connections_per_client_;
+    o.shared_peer = [](const std::string& ip) { return ip == "127.0.0.4"; };
+    o.operator_peer = [](const std::string& ip) { return ip == "127.0.0.5"; };
     o.screen = screen_;
     server_ = std::make_unique<HttpServer>(o, [](Request&& r, Responder respond) {
       Response res;
@@ -141,6 +144,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   std::uint16_t port_ = 0;
   std::size_t max_connections_ = 10'000;
+  std::size_t max_connections_per_client_ = 0;
   Screen screen_;
 };
 
@@ -384,6 +388,59 @@ TEST_F(HttpServerTest, PastTheConnectionCapA503AndAnImmediateClose) {
   std::size_t open = 0;
   for (int i = 0; i < 100 && (open = server_->open_connections()) > 2; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(open, 2u);  // within a second, while `over` has not closed its end
+}
+
+// One client cannot take every connection: past its share it gets 503 and a close, while
+// other clients, and a shared peer (a trusted proxy), still connect; a closed connection gives
+// its place back.
+TEST_F(HttpServerTest, OneClientHoldsAtMostItsShareOfConnections) {
+  max_connections_per_client_ = 3;
+  start(5);
+  std::vector<std::unique_ptr<Client>> held;
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<Client>(port_, "127.0.0.2"));
+    EXPECT_EQ(held.back()->ask(post("[1]")).substr(0, 15), "HTTP/1.1 200 OK") << i;
+  }
+  Client over(port_, "127.0.0.2");
+  const std::string r = over.response();
+  EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 503") << r;
+  EXPECT_NE(r.find("{\"detail\":\"Too many connections from this client\"}"), std::string::npos) << r;
+  Client other(port_, "127.0.0.3");
+  EXPECT_EQ(other.ask(post("[2]")).substr(0, 15), "HTTP/1.1 200 OK");
+  std::vector<std::unique_ptr<Client>> proxied;
+  for (int i = 0; i < 5; ++i) {
+    proxied.push_back(std::make_unique<Client>(port_, "127.0.0.4"));
+    EXPECT_EQ(proxied.back()->ask(post("[3]")).substr(0, 15), "HTTP/1.1 200 OK") << i;
+  }
+  held.pop_back();
+  std::size_t open = 0;
+  for (int i = 0; i < 100 && (open = server_->open_connections()) > 8; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(open, 8u);  // 2 + 1 + 5: the closed one's place is free again
+  Client again(port_, "127.0.0.2");
+  EXPECT_EQ(again.ask(post("[4]")).substr(0, 15), "HTTP/1.1 200 OK");
+}
+
+// The last eighth of the connection cap is the operators' (the manager allowlist): with every
+// other slot taken, an operator still connects, and past the whole cap nobody does.
+TEST_F(HttpServerTest, TheLastEighthOfTheConnectionsIsKeptForOperators) {
+  max_connections_ = 16;  // 14 for anyone, 2 more for operators
+  start(5);
+  std::vector<std::unique_ptr<Client>> held;
+  const char* sources[] = {"127.0.0.2", "127.0.0.3", "127.0.0.6"};
+  for (int i = 0; i < 14; ++i) {
+    held.push_back(std::make_unique<Client>(port_, sources[i % 3]));
+    EXPECT_EQ(held.back()->ask(post("[1]")).substr(0, 15), "HTTP/1.1 200 OK") << i;
+  }
+  Client anyone(port_, "127.0.0.7");
+  EXPECT_EQ(anyone.response().substr(0, 12), "HTTP/1.1 503");
+  std::size_t open = 0;
+  for (int i = 0; i < 100 && (open = server_->open_connections()) > 14; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(open, 14u);
+  Client op1(port_, "127.0.0.5"), op2(port_, "127.0.0.5");
+  EXPECT_EQ(op1.ask(post("[2]")).substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_EQ(op2.ask(post("[3]")).substr(0, 15), "HTTP/1.1 200 OK");
+  Client op3(port_, "127.0.0.5");
+  EXPECT_EQ(op3.response().substr(0, 12), "HTTP/1.1 503");
 }
 
 // RFC 9110 §6.5.1: trailer fields are not header fields. None can pass for a token, a Host
