@@ -31,6 +31,15 @@ class ChainRuntime {
     return std::make_shared<chain::EthRpc>(std::move(client).value());
   }
 
+  // A plain JSON-over-HTTP(S) client for `url` on this runtime's thread (the rank check's
+  // subgraph and explorer sources).
+  Result<std::shared_ptr<chain::RpcClient>> http(const std::string& url, chain::RpcOptions options = {}) {
+    start();
+    auto client = chain::RpcClient::create(io_.get_executor(), url, std::move(options));
+    if (!client) return Error{client.error()};
+    return std::move(client).value();
+  }
+
   template <class Coroutine>
   void spawn(Coroutine&& coroutine) {
     boost::asio::co_spawn(io_, std::forward<Coroutine>(coroutine), [](std::exception_ptr e) {

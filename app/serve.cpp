@@ -29,6 +29,7 @@
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
 #include "chain/keystore.hpp"
+#include "chain/rank_sources.hpp"
 #include "chain/transcoder_pool.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/version.hpp"
@@ -542,33 +543,62 @@ int serve(const ServeOptions& o) {
     metrics->count_chain_rpc(method, chain::outcome_label(error));
   };
   caf::actor rank;
-  if (settings.top_contract_address) {
+  if (settings.rank_check_enabled()) {
+    // The reference's sources, in its order: the BondingManager's pool when configured, then
+    // the subgraph and the explorer APIs; the rank actor falls back to a stale cache after.
     chain::RpcOptions rpc_options;
     rpc_options.on_outcome = count_rpc;
-    auto rpc = chain.rpc(settings.eth_rpc_url, rpc_options);
-    if (!rpc) stop_starting("ETH_RPC_URL: " + rpc.error());
-    const auto manager = chain::parse_address(*settings.top_contract_address).value();
+    std::shared_ptr<chain::EthRpc> eth;
+    std::optional<chain::Address> manager;
+    if (settings.top_contract_address) {
+      auto rpc = chain.rpc(settings.eth_rpc_url, rpc_options);
+      if (!rpc) stop_starting("ETH_RPC_URL: " + rpc.error());
+      eth = *rpc;
+      manager = chain::parse_address(*settings.top_contract_address).value();
+    }
+    chain::RpcOptions web_options;  // the reference's 10 s per request; one retry
+    web_options.timeout = std::chrono::seconds(10);
+    web_options.max_attempts = 2;
+    auto sources = std::make_shared<chain::rank::Sources>();
+    if (settings.rank_subgraph_url) {
+      auto client = chain.http(*settings.rank_subgraph_url, web_options);
+      if (!client) stop_starting("PAYMENTS_RANK_SUBGRAPH_URL: " + client.error());
+      sources->subgraph = *client;
+    }
+    for (const auto& url : settings.rank_explorer_urls) {
+      auto client = chain.http(url, web_options);
+      if (!client) stop_starting("PAYMENTS_RANK_EXPLORER_URLS: " + client.error());
+      sources->explorers.push_back(*client);
+    }
     actors::RankOptions rank_options;
     rank_options.cache_ttl_seconds = settings.top_cache_ttl_seconds;
-    rank_options.fetch = [&chain, eth = *rpc, manager](std::function<void(actors::PoolFetched)> done) {
-      chain.spawn([eth, manager, done = std::move(done)]() -> boost::asio::awaitable<void> {
-        auto pool = co_await chain::fetch_transcoder_pool(*eth, manager, 100);
+    rank_options.fetch = [&chain, eth, manager, sources](std::function<void(actors::PoolFetched)> done) {
+      chain.spawn([eth, manager, sources, done = std::move(done)]() -> boost::asio::awaitable<void> {
         actors::PoolFetched result;
-        if (pool.ok()) {
-          result.ok = true;
-          for (const auto& a : *pool) result.addresses.push_back(chain::to_lower_hex(a));
-        } else {
-          result.error = pool.error->describe();
+        std::string errors;
+        if (eth) {
+          auto pool = co_await chain::fetch_transcoder_pool(*eth, *manager, 100);
+          if (pool.ok() && !pool->empty()) {
+            result.ok = true;
+            for (const auto& a : *pool) result.addresses.push_back(chain::to_lower_hex(a));
+            done(std::move(result));
+            co_return;
+          }
+          errors = pool.ok() ? "the BondingManager's transcoder pool is empty" : "BondingManager: " + pool.error->describe();
         }
+        if (sources->subgraph || !sources->explorers.empty()) {
+          auto fetched = co_await chain::rank::fetch(*sources, 100);
+          for (const auto& a : fetched.addresses) result.addresses.push_back(chain::to_lower_hex(a));
+          if (!fetched.errors.empty()) errors += (errors.empty() ? "" : "; ") + fetched.errors;
+        }
+        result.ok = !result.addresses.empty();
+        result.error = errors.empty() ? "no source named an address" : errors;
         done(std::move(result));
       });
     };
     rank = sys.spawn(actors::rank_actor, metrics, std::move(rank_options));
-    spdlog::info("rank check: registration needs the address in the transcoder pool of BondingManager {} (top 100) via {}, cached {} s",
-                 *settings.top_contract_address, (*rpc)->client().redacted_url(), settings.top_cache_ttl_seconds);
-  } else {
-    spdlog::info("rank check disabled: TOP_CONTRACT_ADDRESS is unset, any address may register");
   }
+  spdlog::info("rank check {}", config::describe_rank_check(settings));
   caf::actor credential;
   if (settings.credential_contract_address) {
     chain::RpcOptions rpc_options;

@@ -158,9 +158,15 @@ struct RpcClient::Impl {
 
   // Posts one body and returns the HTTP response, retrying transport failures.
   asio::awaitable<std::pair<std::optional<RpcError>, http::response<http::string_body>>> post(const std::string& body) {
-    http::request<http::string_body> req{http::verb::post, target, 11};
+    return request(http::verb::post, body);
+  }
+  // A GET (no body) or a POST of a JSON body to the URL; the HTTP response, retrying
+  // transport failures.
+  asio::awaitable<std::pair<std::optional<RpcError>, http::response<http::string_body>>> request(http::verb verb,
+                                                                                                 const std::string& body) {
+    http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, host);
-    req.set(http::field::content_type, "application/json");
+    if (verb != http::verb::get) req.set(http::field::content_type, "application/json");
     req.set(http::field::accept, "application/json");
     req.set(http::field::user_agent, "lpops");
     if (!authorization.empty()) req.set(http::field::authorization, authorization);
@@ -353,6 +359,20 @@ asio::awaitable<std::vector<RpcReply>> batch_unobserved(std::shared_ptr<RpcClien
 }
 
 }  // namespace
+
+asio::awaitable<std::pair<std::optional<RpcError>, json::value>> RpcClient::get_json() {
+  auto impl = impl_;
+  auto [err, res] = co_await impl->request(http::verb::get, "");
+  if (err) co_return std::pair{std::move(err), json::value()};
+  co_return Impl::parse_body(res);
+}
+
+asio::awaitable<std::pair<std::optional<RpcError>, json::value>> RpcClient::post_json(const json::value& body) {
+  auto impl = impl_;
+  auto [err, res] = co_await impl->request(http::verb::post, json::serialize(body));
+  if (err) co_return std::pair{std::move(err), json::value()};
+  co_return Impl::parse_body(res);
+}
 
 asio::awaitable<RpcReply> RpcClient::call(std::string method, json::array params) {
   auto impl = impl_;  // keeps the client alive for the whole call

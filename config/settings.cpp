@@ -376,6 +376,20 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("TOP_CACHE_TTL_SECONDS", s.top_cache_ttl_seconds, 1, 86400 * 365);
   if (auto v = env.get("ETH_RPC_URL"); v && trim(*v).empty()) r.fail("ETH_RPC_URL", "a non-empty string", *v);
   r.url("ETH_RPC_URL", s.eth_rpc_url);
+  r.boolean("PAYMENTS_RANK_CHECK", s.rank_check);
+  if (auto v = env.get("PAYMENTS_RANK_SUBGRAPH_URL")) {
+    if (trim(*v).empty()) s.rank_subgraph_url.reset();  // left out
+    else r.url("PAYMENTS_RANK_SUBGRAPH_URL", s.rank_subgraph_url);
+  }
+  if (auto v = r.list("PAYMENTS_RANK_EXPLORER_URLS")) {
+    s.rank_explorer_urls.clear();
+    for (const auto& u : *v) {
+      if (!is_http_url(u)) r.fail("PAYMENTS_RANK_EXPLORER_URLS", "a list of http:// or https:// URLs", without_credentials(u));
+      else s.rank_explorer_urls.push_back(u);
+    }
+  } else if (auto empty = env.get("PAYMENTS_RANK_EXPLORER_URLS"); empty && trim(*empty).empty()) {
+    s.rank_explorer_urls.clear();
+  }
   r.integer("ETH_CHAIN_ID", s.eth_chain_id, 1, 1ll << 52);
   r.wei("PAYMENTS_MAX_FEE_PER_GAS_WEI", s.max_fee_per_gas_wei);
   r.wei("PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", s.max_priority_fee_per_gas_wei);
@@ -397,6 +411,24 @@ Result<Settings> load_settings(const Environment& env) {
   s.unused = env.unasked("PAYMENTS_");
   s.settings_file = env.file();
   return s;
+}
+
+std::string describe_rank_check(const Settings& s) {
+  if (!s.rank_check) return "disabled: PAYMENTS_RANK_CHECK is false, any address may register";
+  if (!s.rank_check_enabled())
+    return "disabled: no source (TOP_CONTRACT_ADDRESS is unset, PAYMENTS_RANK_SUBGRAPH_URL and PAYMENTS_RANK_EXPLORER_URLS "
+           "are empty), any address may register";
+  std::string sources;
+  auto add = [&](const std::string& what) { sources += (sources.empty() ? "" : ", then ") + what; };
+  if (s.top_contract_address) add("the transcoder pool of BondingManager " + *s.top_contract_address + " via " + without_credentials(s.eth_rpc_url));
+  if (s.rank_subgraph_url) add("the subgraph " + without_credentials(*s.rank_subgraph_url));
+  if (!s.rank_explorer_urls.empty()) {
+    std::string list;
+    for (const auto& u : s.rank_explorer_urls) list += (list.empty() ? "" : " or ") + without_credentials(u);
+    add("the explorer API " + list);
+  }
+  return "enabled: registration needs the address among the top 100 of " + sources + "; cached " +
+         std::to_string(s.top_cache_ttl_seconds) + " s";
 }
 
 std::optional<std::string> host_for_surface(std::string_view text) {

@@ -93,6 +93,16 @@ struct Settings {
   std::optional<std::string> top_contract_address;
   long top_cache_ttl_seconds = 300;
   std::string eth_rpc_url = "http://localhost:8545";
+  // The registration rank check: the BondingManager at TOP_CONTRACT_ADDRESS when set, then the
+  // subgraph, then the explorer APIs (the reference's sources and order, its URLs by default;
+  // an empty setting leaves its source out). Off: any address may register.
+  bool rank_check = true;
+  std::optional<std::string> rank_subgraph_url = "https://api.thegraph.com/subgraphs/name/livepeer/livepeer";
+  std::vector<std::string> rank_explorer_urls = {"https://explorer.livepeer.org/api/orchestrators",
+                                                 "https://api.livepeer.org/orchestrator"};
+  bool rank_check_enabled() const {
+    return rank_check && (top_contract_address || rank_subgraph_url || !rank_explorer_urls.empty());
+  }
   long eth_chain_id = 42161;
   // Fee caps of every transaction lpops sends (EIP-1559 max fee / tip, or the legacy gas price).
   Wei max_fee_per_gas_wei = Wei(500) * 1'000'000'000;
@@ -125,6 +135,9 @@ struct Settings {
 // or a trailing dot ("Edge.Example.com.:443" is "edge.example.com", "[::1]:80" is "[::1]");
 // nullopt when it is no host name or address literal.
 std::optional<std::string> host_for_surface(std::string_view text);
+
+// The rank check as start-up and /readyz describe it: its sources in order, or why it is off.
+std::string describe_rank_check(const Settings& s);
 
 // Reads and validates every setting; the error lists every bad variable, one per line.
 Result<Settings> load_settings(const Environment& env);

@@ -13,10 +13,7 @@ void readyz(Call& call) {
   const bool ready = call.ctx->ready.load() && !call.ctx->draining.load();
   out["status"] = ready ? "ready" : (call.ctx->draining.load() ? "draining" : "starting");
   out["storage"] = call.ctx->storage_description;
-  out["rank_check"] = s.top_contract_address
-                          ? "enabled: registration needs the address in the transcoder pool (top 100) of BondingManager " +
-                                *s.top_contract_address + ", cached " + std::to_string(s.top_cache_ttl_seconds) + " s"
-                          : std::string("disabled: TOP_CONTRACT_ADDRESS is unset, any address may register");
+  out["rank_check"] = config::describe_rank_check(s);
   out["orchestrator_credentials"] =
       s.credential_contract_address
           ? "enabled: tokens for delegates named by OrchestratorCredential " + *s.credential_contract_address + ", valid " +

@@ -2,12 +2,6 @@
 // seq for every kind of tampering (flipped byte, deleted, reordered, duplicated or
 // truncated entries, a checkpoint forged with another key, a rollback below a saved
 // checkpoint); live, every event's inclusion proof verifies against the served checkpoint.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -21,6 +15,7 @@
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
 #include "tests/integration/fixture.hpp"
+#include "tests/support/fake_http_server.hpp"
 
 namespace lpops::testing {
 namespace {
@@ -57,80 +52,23 @@ std::vector<std::string> rechained(std::vector<std::string> lines, const std::fu
 
 // A node as a dishonest operator (or a broken proxy) serves it: each GET goes to the real
 // node, except targets answered by `forge` (a JSON body), or, with `silent`, nothing is ever
-// answered. One request per connection; loopback only; stops with the object.
+// answered.
 class FakeNode {
  public:
   using Forge = std::function<std::optional<std::string>(const std::string& target)>;
   FakeNode(std::uint16_t real_port, Forge forge, bool silent = false)
-      : real_port_(real_port), forge_(std::move(forge)), silent_(silent) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("fake node: cannot listen");
-    port_ = ntohs(a.sin_port);
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~FakeNode() {
-    stop_ = true;
-    thread_.join();
-    for (int c : held_) ::close(c);
-    ::close(fd_);
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+      : server_(
+            [real_port, forge = std::move(forge)](const FakeHttpServer::Request& r) -> std::pair<int, std::string> {
+              if (auto forged = forge(r.target)) return {200, *forged};
+              HttpClient real("127.0.0.1", real_port);
+              auto answer = real.request("GET", r.target);
+              return {answer.status, answer.body};
+            },
+            silent) {}
+  std::string url() const { return server_.url(); }
 
  private:
-  void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
-      if (silent_) {
-        held_.push_back(c);  // accepted, never answered
-        continue;
-      }
-      std::string request;
-      char buf[4096];
-      while (request.find("\r\n\r\n") == std::string::npos) {
-        pollfd r{c, POLLIN, 0};
-        if (::poll(&r, 1, 2000) <= 0) break;
-        const ssize_t n = ::read(c, buf, sizeof buf);
-        if (n <= 0) break;
-        request.append(buf, static_cast<std::size_t>(n));
-      }
-      const auto sp = request.find(' ');
-      const std::string target = request.substr(sp + 1, request.find(' ', sp + 1) - sp - 1);
-      int status = 200;
-      std::string body;
-      if (auto forged = forge_(target)) {
-        body = *forged;
-      } else {
-        HttpClient real("127.0.0.1", real_port_);
-        auto r = real.request("GET", target);
-        status = r.status;
-        body = r.body;
-      }
-      const std::string response = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
-                                   "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-      for (std::size_t off = 0; off < response.size();) {
-        const ssize_t n = ::write(c, response.data() + off, response.size() - off);
-        if (n <= 0) break;
-        off += static_cast<std::size_t>(n);
-      }
-      ::close(c);
-    }
-  }
-  std::uint16_t real_port_ = 0, port_ = 0;
-  Forge forge_;
-  bool silent_ = false;
-  int fd_ = -1;
-  std::vector<int> held_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  FakeHttpServer server_;
 };
 
 class VerifyTest : public NodeTest {

@@ -84,6 +84,10 @@ bool NodeProcess::start(std::chrono::milliseconds timeout) {
   auto env = env_;
   env["PAYMENTS_API_HOST"] = env.count("PAYMENTS_API_HOST") ? env["PAYMENTS_API_HOST"] : "127.0.0.1";
   env["PAYMENTS_DATA_DIR"] = data_dir_;
+  // Tests reach nothing but loopback: the rank check's public sources (the subgraph, the
+  // explorer APIs) are left out unless a test names its own.
+  env.emplace("PAYMENTS_RANK_SUBGRAPH_URL", "");
+  env.emplace("PAYMENTS_RANK_EXPLORER_URLS", "");
   env["PAYMENTS_API_PORT"] = "8081";
   pid_ = spawn({lpops_binary(), "serve", "--port", "0", "--port-file", port_path_}, merged_environment(env), log_path_);
   if (pid_ <= 0) return false;

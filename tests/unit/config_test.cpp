@@ -48,6 +48,38 @@ TEST(Settings, BadValuesNameTheVariable) {
   }
 }
 
+// The rank check's sources: the reference's by default, each left out when set empty, a bad
+// URL stops start-up; with no source (or PAYMENTS_RANK_CHECK=false) the check is off.
+TEST(Settings, RankCheckSources) {
+  auto d = load({});
+  ASSERT_TRUE(d.ok()) << d.error();
+  EXPECT_TRUE(d->rank_check_enabled());
+  EXPECT_EQ(d->rank_subgraph_url, "https://api.thegraph.com/subgraphs/name/livepeer/livepeer");
+  EXPECT_EQ(d->rank_explorer_urls.size(), 2u);
+  EXPECT_NE(describe_rank_check(*d).find("the subgraph https://api.thegraph.com/"), std::string::npos) << describe_rank_check(*d);
+  auto none = load({{"PAYMENTS_RANK_SUBGRAPH_URL", ""}, {"PAYMENTS_RANK_EXPLORER_URLS", " "}});
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_FALSE(none->rank_check_enabled());
+  EXPECT_EQ(describe_rank_check(*none).rfind("disabled: no source", 0), 0u);
+  auto contract = load({{"PAYMENTS_RANK_SUBGRAPH_URL", ""}, {"PAYMENTS_RANK_EXPLORER_URLS", ""},
+                        {"TOP_CONTRACT_ADDRESS", "0x2222222222222222222222222222222222222222"}});
+  ASSERT_TRUE(contract.ok()) << contract.error();
+  EXPECT_TRUE(contract->rank_check_enabled());
+  auto off = load({{"PAYMENTS_RANK_CHECK", "false"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->rank_check_enabled());
+  auto list = load({{"PAYMENTS_RANK_EXPLORER_URLS", "http://127.0.0.1:1/a, https://x.example/b"}});
+  ASSERT_TRUE(list.ok()) << list.error();
+  EXPECT_EQ(list->rank_explorer_urls, (std::vector<std::string>{"http://127.0.0.1:1/a", "https://x.example/b"}));
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"PAYMENTS_RANK_SUBGRAPH_URL", "ftp://x"}, {"PAYMENTS_RANK_EXPLORER_URLS", "https://ok.example nope"},
+           {"PAYMENTS_RANK_CHECK", "sometimes"}}) {
+    auto bad = load({{name, value}});
+    ASSERT_FALSE(bad.ok()) << name;
+    EXPECT_NE(bad.error().find(name), std::string::npos) << bad.error();
+  }
+}
+
 // Values the reference accepts: a rate with an exponent (it reads Decimal), a TTL of 0.
 TEST(Settings, ReferenceFormsAreAccepted) {
   auto s = load({{"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "1E-6"},
