@@ -327,6 +327,20 @@ int serve(const ServeOptions& o) {
   spdlog::info("recovered {} records (snapshot at seq {}, {} replayed) from {} in {:.0f} ms", report->last_seq,
                report->snapshot_seq, report->replayed_records, store->describe(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovery_start).count());
+  // The reference's own files in the same directory (a deployment switched over on its data
+  // volume): their balances and records are not this ledger's, and nothing reads them.
+  {
+    std::string found;
+    for (const char* name : {"balances.json", "registry.json", "workloads.json", "payouts.json"}) {
+      std::error_code ec;
+      if (std::filesystem::exists(std::filesystem::path(settings.data_dir) / name, ec))
+        found += (found.empty() ? "" : ", ") + std::string(name);
+    }
+    if (!found.empty())
+      spdlog::warn("{} holds livepeer-ops files ({}): lpops keeps its own journal and does not read them, so the "
+                   "balances and orchestrators they hold are not in this ledger ({} records)",
+                   settings.data_dir, found, report->last_seq);
+  }
   if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");
   if (!settings.unused.empty()) {
     std::string names;

@@ -463,6 +463,21 @@ TEST(Startup, SingleOrchestratorModeRegistersItselfWithoutTheRankCheck) {
   EXPECT_NE(refused.log().find("ORCHESTRATOR_ADDRESS is unset"), std::string::npos) << refused.log();
 }
 
+// The reference's files in the data directory are not read: start-up says so, naming them,
+// rather than serving as if their balances did not exist.
+TEST(Startup, TheReferencesOwnFilesInTheDataDirectoryAreNamed) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.str() + "/data");
+  std::ofstream(dir.str() + "/data/balances.json") << R"({"old1": "0.0010"})";
+  std::ofstream(dir.str() + "/data/registry.json") << R"({"old1": {"orchestrator_id": "old1"}})";
+  NodeProcess node(dir.str() + "/data", {});
+  ASSERT_TRUE(node.start()) << node.log();
+  EXPECT_NE(node.log().find("holds livepeer-ops files (balances.json, registry.json): lpops keeps its own journal"),
+            std::string::npos)
+      << node.log();
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
 TEST(Startup, ADirectoryWhereAFileIsExpectedStopsStartupWithAMessage) {
   TempDir dir;
   NodeProcess node(dir.str() + "/data", {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str()}});
