@@ -570,9 +570,10 @@ int serve(const ServeOptions& o) {
       eth = *rpc;
       manager = chain::parse_address(*settings.top_contract_address).value();
     }
-    chain::RpcOptions web_options;  // the reference's 10 s per request; one retry
+    // As the reference: 10 s per request, no retry (a registration waits for the sources).
+    chain::RpcOptions web_options;
     web_options.timeout = std::chrono::seconds(10);
-    web_options.max_attempts = 2;
+    web_options.max_attempts = 1;
     auto sources = std::make_shared<chain::rank::Sources>();
     if (settings.rank_subgraph_url) {
       auto client = chain.http(*settings.rank_subgraph_url, web_options);
