@@ -263,7 +263,10 @@ Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor execu
     encoded.resize(beast::detail::base64::encode(encoded.data(), userinfo.data(), userinfo.size()));
     impl->authorization = "Basic " + encoded;
   }
-  impl->redacted = scheme + "://" + std::string(parsed->encoded_host_and_port()) + std::string(parsed->encoded_path());
+  // For logs, errors and /readyz: scheme, host and port only. Providers put API keys in the
+  // path (".../v2/<key>") or the query ("?api_key="), and user:password is a credential too.
+  const bool more = (!parsed->encoded_path().empty() && parsed->encoded_path() != "/") || parsed->has_query();
+  impl->redacted = scheme + "://" + std::string(parsed->encoded_host_and_port()) + (more ? "/…" : "");
   if (impl->https) {
     impl->tls_context.emplace(asio::ssl::context::tls_client);
     boost::system::error_code ec;

@@ -81,7 +81,8 @@ class RpcClient {
   boost::asio::awaitable<std::pair<std::optional<RpcError>, boost::json::value>> get_json();
   boost::asio::awaitable<std::pair<std::optional<RpcError>, boost::json::value>> post_json(const boost::json::value& body);
 
-  // The URL without credentials or query, for logs.
+  // The URL as logs and /readyz show it: scheme, host and port ("/…" when a path or query
+  // follows, which may hold an API key), never credentials.
   const std::string& redacted_url() const;
   std::uint64_t requests_sent() const;  // HTTP requests, retries included
 

@@ -136,17 +136,34 @@ bool valid_host(std::string_view v) {
   return true;
 }
 
-// The authority of a target in absolute form ("edge.example:8081" of "http://edge.example:8081/x"),
-// or nullopt for a target in origin form.
-std::optional<std::string> absolute_form_authority(std::string_view target) {
+// The authority of a target in absolute form ("u@edge.example:8081" of
+// "http://u@edge.example:8081/x"), or nullopt for a target in origin form.
+std::optional<std::string_view> absolute_form_authority(std::string_view target) {
   const auto scheme_end = target.find("://");
   if (scheme_end == std::string_view::npos || target.empty() || target.front() == '/') return std::nullopt;
   for (unsigned char c : target.substr(0, scheme_end))
     if (!std::isalnum(c) && c != '+' && c != '-' && c != '.') return std::nullopt;
   std::string_view authority = target.substr(scheme_end + 3);
-  authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);  // userinfo
-  return std::string(authority);
+  return authority.substr(0, authority.find_first_of("/?#"));
+}
+
+// host [":" port] of an authority, without its userinfo.
+std::string_view host_of_authority(std::string_view authority) {
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  return authority;
+}
+
+// An authority that names a host (RFC 3986 §3.2: userinfo of unreserved, percent-encoded,
+// sub-delims and ':' only, so that no other parser reads its host differently; a host that
+// is not empty).
+bool valid_authority(std::string_view authority) {
+  const auto at = authority.rfind('@');
+  if (at != std::string_view::npos)
+    for (unsigned char c : authority.substr(0, at))
+      if (!std::isalnum(c) && std::string_view("-._~%!$&'()*+,;=:").find(static_cast<char>(c)) == std::string_view::npos)
+        return false;
+  const std::string_view host = host_of_authority(authority);
+  return !host.empty() && host.front() != ':' && valid_host(host);
 }
 
 // RFC 9112 §3.2.2: a server accepts a target in absolute form ("http://host/path?q"); it is
@@ -460,7 +477,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // With a target in absolute form, its authority is the request's host and Host is
     // ignored (RFC 9112 §3.2.2): what the split surfaces compare is the host the URL names.
     const auto authority = absolute_form_authority(msg.target());
-    if (authority) head.headers.push_back({"Host", *authority});
+    if (authority) head.headers.push_back({"Host", std::string(host_of_authority(*authority))});
     for (const auto& field : msg) {
       if (authority && beast::iequals(field.name_string(), "Host")) continue;
       head.headers.push_back({std::string(field.name_string()), std::string(field.value())});
@@ -619,6 +636,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       return reject(http::status::bad_request,
                     hosts > 1 ? "{\"detail\":\"More than one Host header\"}" : "{\"detail\":\"Missing Host header\"}", counted);
     if (hosts == 1 && !valid_host(msg[http::field::host]))
+      return reject(http::status::bad_request, "{\"detail\":\"Invalid Host header\"}", counted);
+    // RFC 9112 §3.2.2: a target in absolute form names the host (Host is ignored), so one
+    // whose authority names none ("http:///x") is refused as an invalid Host is.
+    if (const auto authority = absolute_form_authority(msg.target()); authority && !valid_authority(*authority))
       return reject(http::status::bad_request, "{\"detail\":\"Invalid Host header\"}", counted);
     keep_alive_ = msg.keep_alive();
     http10_ = msg.version() < 11;

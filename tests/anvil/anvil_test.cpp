@@ -351,7 +351,8 @@ TEST(RpcTransport, RejectsBadUrls) {
   EXPECT_FALSE(RpcClient::create(ioc.get_executor(), "ftp://127.0.0.1").ok());
   EXPECT_FALSE(RpcClient::create(ioc.get_executor(), "not a url").ok());
   auto c = RpcClient::create(ioc.get_executor(), "https://user:secret@node.example:8545/v1/key?x=1").value();
-  EXPECT_EQ(c->redacted_url(), "https://node.example:8545/v1/key");
+  EXPECT_EQ(c->redacted_url(), "https://node.example:8545/…");  // a path or query may hold an API key
+  EXPECT_EQ(RpcClient::create(ioc.get_executor(), "http://127.0.0.1:8545/").value()->redacted_url(), "http://127.0.0.1:8545");
 }
 
 }  // namespace

@@ -662,6 +662,9 @@ TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHo
       {"GET http://edge.example/api/balances", "ops.example", token, "HTTP/1.1 403", edge},
       {"GET http://user@ops.example:8443/api/orchestrators/me", "edge.example", "", "HTTP/1.1 403", ops},
       {"GET http://ops.example/api/workloads", "edge.example", token, "HTTP/1.1 200", ""},
+      // ... and one that names no host, or that another parser could read differently, is refused.
+      {"GET http:///api/balances", "edge.example", token, "HTTP/1.1 400", "Invalid Host header"},
+      {"GET http://edge.example\\@ops.example/api/balances", "edge.example", token, "HTTP/1.1 400", "Invalid Host header"},
       // Through a trusted proxy the forwarded host counts.
       {"GET /api/workloads", "ops.example", token + "X-Forwarded-Host: edge.example, ops.example\r\n", "HTTP/1.1 403", edge},
       {"GET /api/workloads", "ops.example", token + "X-Forwarded-Host: edge.example:\r\n", "HTTP/1.1 403", edge},

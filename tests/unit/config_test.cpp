@@ -68,6 +68,23 @@ TEST(Settings, RankCheckSources) {
   auto off = load({{"PAYMENTS_RANK_CHECK", "false"}});
   ASSERT_TRUE(off.ok());
   EXPECT_FALSE(off->rank_check_enabled());
+  // What /readyz and the log show names no credential, path or query (API keys live there).
+  auto keyed = load({{"TOP_CONTRACT_ADDRESS", "0x2222222222222222222222222222222222222222"},
+                     {"ETH_RPC_URL", "https://u:PASS@rpc.example/v2/KEY1?x=KEY2"},
+                     {"PAYMENTS_RANK_SUBGRAPH_URL", "https://gw.example/api/KEY3/subgraphs/id/x"},
+                     {"PAYMENTS_RANK_EXPLORER_URLS", "https://ex.example/api?token=KEY4 http://ex2.example:8080/"}});
+  ASSERT_TRUE(keyed.ok()) << keyed.error();
+  const std::string shown = describe_rank_check(*keyed);
+  for (const char* secret : {"PASS", "KEY1", "KEY2", "KEY3", "KEY4"}) EXPECT_EQ(shown.find(secret), std::string::npos) << shown;
+  EXPECT_NE(shown.find("via https://rpc.example/…, then the subgraph https://gw.example/…, then the explorer API "
+                       "https://ex.example/… or http://ex2.example:8080"),
+            std::string::npos)
+      << shown;
+  for (const auto& [name, value] : keyed->describe()) {
+    if (name == "ETH_RPC_URL") {
+      EXPECT_EQ(value, "https://rpc.example/…");
+    }
+  }
   auto list = load({{"PAYMENTS_RANK_EXPLORER_URLS", "http://127.0.0.1:1/a, https://x.example/b"}});
   ASSERT_TRUE(list.ok()) << list.error();
   EXPECT_EQ(list->rank_explorer_urls, (std::vector<std::string>{"http://127.0.0.1:1/a", "https://x.example/b"}));
