@@ -193,6 +193,64 @@ json::value parse_json(std::string_view text, boost::system::error_code& ec, con
   return p.handler().st.release();
 }
 
+std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view text, std::string_view key) {
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  // The end of the string that starts at `at` (its closing quote's index).
+  auto string_end = [&](std::size_t at) {
+    for (std::size_t i = at + 1; i < text.size(); ++i) {
+      if (text[i] == '\\') ++i;
+      else if (text[i] == '"') return i;
+    }
+    return text.size();
+  };
+  std::size_t depth = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const std::size_t end = string_end(i);
+      if (end >= text.size()) return std::nullopt;
+      std::size_t next = end + 1;
+      while (next < text.size() && is_space(text[next])) ++next;
+      const bool named = depth == 1 && next < text.size() && text[next] == ':' && text.substr(i + 1, end - i - 1) == key;
+      i = end;
+      if (!named) continue;
+      ++next;
+      while (next < text.size() && is_space(text[next])) ++next;
+      if (next >= text.size() || text[next] != '[') return std::nullopt;
+      // The array's elements: split at its own commas (depth 1 inside it).
+      std::vector<std::string_view> out;
+      std::size_t inner = 0, start = next + 1;
+      auto push = [&](std::size_t stop) {
+        std::size_t a = start, b = stop;
+        while (a < b && is_space(text[a])) ++a;
+        while (b > a && is_space(text[b - 1])) --b;
+        if (a < b) out.push_back(text.substr(a, b - a));
+      };
+      for (std::size_t j = next + 1; j < text.size(); ++j) {
+        const char d = text[j];
+        if (d == '"') {
+          j = string_end(j);
+        } else if (d == '{' || d == '[') {
+          ++inner;
+        } else if (d == '}' || d == ']') {
+          if (inner == 0) {
+            push(j);
+            return out;
+          }
+          --inner;
+        } else if (d == ',' && inner == 0) {
+          push(j);
+          start = j + 1;
+        }
+      }
+      return std::nullopt;
+    }
+    if (c == '{' || c == '[') ++depth;
+    else if (c == '}' || c == ']') --depth;
+  }
+  return std::nullopt;
+}
+
 json::value parse_json(std::string_view text) {
   boost::system::error_code ec;
   json::value v = parse_json(text, ec);

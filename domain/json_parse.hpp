@@ -37,4 +37,10 @@ boost::json::value parse_json(std::string_view text);
 // text is not JSON (parse_json says why).
 std::optional<std::string> duplicate_json_key(std::string_view text);
 
+// The elements of the array that the top-level object of `text` (valid JSON) names `key`,
+// as the bytes they are in the text (surrounding whitespace dropped): what a verifier must
+// check when it is handed entries it may not re-serialise. nullopt when there is no such
+// array (the key spelt with escapes does not count).
+std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view text, std::string_view key);
+
 }  // namespace lpops

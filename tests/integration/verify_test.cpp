@@ -468,6 +468,39 @@ TEST_F(VerifyTest, AProofAgainstAForkedCheckpointFails) {
   (void)url;
 }
 
+// Over --url the entries are checked as the bytes served, as --log checks a file's lines: a
+// proxy that names a key twice (readers disagree on which copy counts), escapes a letter or
+// adds a space, all of it hashing to the same entry, is caught.
+TEST_F(VerifyTest, ServedEntriesAreCheckedAsServed) {
+  const std::string served = get("/api/transparency/tee-core/log?order=asc&limit=1000&since_seq=0").body;
+  const std::string balance = "\"balance_wei\":\"";
+  const auto at = served.find(balance, served.find("workload_time:w2"));
+  ASSERT_NE(at, std::string::npos) << served;
+  const std::vector<std::pair<std::string, std::string>> edits = {
+      {"a key named twice", served.substr(0, at) + balance + "9500000000000000000\"," + served.substr(at)},
+      {"an escaped letter", [&] {
+         std::string t = served;
+         const auto o = t.find("\"orchestrator_id\":\"o1\"");
+         return t.replace(o, 22, "\"orchestrator_id\":\"\\u006f1\"");
+       }()},
+      {"a space", [&] {
+         std::string t = served;
+         const auto k = t.find("\"kind\":");
+         return t.replace(k, 7, "\"kind\" :");
+       }()}};
+  for (const auto& [what, body] : edits) {
+    ASSERT_NE(body, served) << what;
+    FakeNode proxy(node_->port(), [&](const std::string& target) -> std::optional<std::string> {
+      if (target.rfind("/api/transparency/tee-core/log?order=asc&limit=1000&since_seq=0", 0) == 0) return body;
+      return std::nullopt;
+    });
+    auto r = verify({"--url", proxy.url(), "--audit-address", audit_address_});
+    EXPECT_EQ(r.exit_code, 1) << what << ": " << r.output;
+  }
+  FakeNode honest(node_->port(), [](const std::string&) { return std::optional<std::string>(); });
+  EXPECT_EQ(verify({"--url", honest.url(), "--audit-address", audit_address_}).exit_code, 0);
+}
+
 // A checkpoint of the empty log (seq 0), validly signed, vouches for no entry: the log is as
 // unsigned as one with no checkpoint at all.
 TEST_F(VerifyTest, ACheckpointAtSeqZeroVouchesForNothing) {

@@ -73,6 +73,19 @@ TEST(JsonParse, NestedIntegersPast64BitsAreCounted) {
   }
 }
 
+// The elements of a named top-level array, as the bytes they are in the text.
+TEST(JsonParse, RawArrayElementsAreTheirBytes) {
+  const std::string text = R"({"x":{"entries":[9]}, "entries" : [ {"a":"],\"}"} ,[1, [2]],"s",3 , {"b" : 1,"b":2}],"y":[]})";
+  const auto elements = raw_array_elements(text, "entries");
+  ASSERT_TRUE(elements.has_value());
+  EXPECT_EQ(*elements, (std::vector<std::string_view>{R"({"a":"],\"}"})", "[1, [2]]", "\"s\"", "3", R"({"b" : 1,"b":2})"}));
+  EXPECT_TRUE(raw_array_elements(R"({"entries":[]})", "entries")->empty());
+  EXPECT_FALSE(raw_array_elements(R"({"entries":{"a":1}})", "entries").has_value());
+  EXPECT_FALSE(raw_array_elements(R"({"\u0065ntries":[1]})", "entries").has_value());  // spelt with an escape
+  EXPECT_FALSE(raw_array_elements(R"({"x":{"entries":[1]}})", "entries").has_value());  // not at the top level
+  EXPECT_FALSE(raw_array_elements(R"(["entries",[1]])", "entries").has_value());
+}
+
 // Everything else is boost::json::parse's: shapes, integers, errors, options.
 TEST(JsonParse, OtherwiseAsBoostJsonParse) {
   for (const std::string text : {"{\"a\":[1,-2,18446744073709551615,9223372036854775808,true,null,\"x\\u00e9\"],\"b\":{}}",
