@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--log", verify.log_file, "An audit.jsonl file to verify offline");
   verify_cmd->add_option("--checkpoints", verify.checkpoints_file, "Signed checkpoints (default: checkpoints.jsonl beside --log)");
   verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081");
-  verify_cmd->add_option("--audit-address", verify.audit_address, "The audit address every checkpoint must be signed by");
+  verify_cmd->add_option("--audit-address", verify.audit_addresses,
+                         "The audit address every checkpoint must be signed by; repeat it to accept the keys of a rotation "
+                         "(each checkpoint signed by one of them)")
+      ->take_all();
   auto* event_id_opt =
       verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1");
   verify_cmd->add_option("--since", verify.since_file, "A previously saved checkpoint (JSON) the log must extend");

@@ -2,6 +2,7 @@
 // Wiring of one node: storage recovery, the actor system, the HTTP server.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "chain/keys.hpp"
 #include "config/settings.hpp"
@@ -58,7 +59,7 @@ struct VerifyOptions {
   std::string log_file;          // an audit.jsonl (offline)
   std::string checkpoints_file;  // default: checkpoints.jsonl next to the log
   std::string url;               // a live node instead of a file
-  std::optional<std::string> audit_address;  // the expected signer of checkpoints
+  std::vector<std::string> audit_addresses;  // the expected signers of checkpoints (any one of them)
   std::string event_id;          // prove this event's inclusion
   bool event_id_given = false;   // --event-id was on the command line (an empty one is a usage error)
   std::string since_file;        // a saved checkpoint the log must extend

@@ -78,19 +78,30 @@ Result<json::value> read_json_file(const std::string& path) {
   return v;
 }
 
-// Signature, expected key and (with a log) agreement with the log.
+// Whether `a` is one of the --audit-address keys (any key when none is given).
+bool expected_signer(const VerifyOptions& o, const chain::Address& a) {
+  if (o.audit_addresses.empty()) return true;
+  for (const auto& text : o.audit_addresses)
+    if (auto expected = chain::parse_address(text); expected && *expected == a) return true;
+  return false;
+}
+
+// Signature, expected key and (with a log) agreement with the log. `audit` is the signer of
+// the checkpoint before: another one is a key change, recorded in `key_changes` (an operator
+// rotated the audit key; each checkpoint still holds by its own signature and the log), or,
+// without `key_changes`, a failure.
 std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o, const LogVerifier* log,
-                                     std::optional<chain::Address>& audit) {
+                                     std::optional<chain::Address>& audit, json::array* key_changes = nullptr) {
   if (auto err = storage::check_checkpoint_signature(c)) return "checkpoint at seq " + std::to_string(c.seq) + ": " + *err;
-  if (o.audit_address) {
-    auto expected = chain::parse_address(*o.audit_address);
-    if (!expected) return "--audit-address: " + expected.error();
-    if (*expected != c.audit_address)
-      return "checkpoint at seq " + std::to_string(c.seq) + " is signed by " + chain::to_checksummed(c.audit_address) +
-             ", not by the expected audit address";
+  if (!expected_signer(o, c.audit_address))
+    return "checkpoint at seq " + std::to_string(c.seq) + " is signed by " + chain::to_checksummed(c.audit_address) +
+           ", not by " + (o.audit_addresses.size() == 1 ? "the expected audit address" : "any of the expected audit addresses");
+  if (audit && *audit != c.audit_address) {
+    if (!key_changes) return "checkpoint at seq " + std::to_string(c.seq) + " is signed by another audit key than the others";
+    key_changes->push_back(json::object{{"seq", c.seq},
+                                        {"from", chain::to_checksummed(*audit)},
+                                        {"to", chain::to_checksummed(c.audit_address)}});
   }
-  if (audit && *audit != c.audit_address)
-    return "checkpoint at seq " + std::to_string(c.seq) + " is signed by another audit key than the others";
   audit = c.audit_address;
   if (log)
     if (auto err = log->check_checkpoint(c)) return *err;
@@ -103,10 +114,8 @@ std::optional<std::string> check_entry_signer(const LogVerifier& log, const Veri
   const chain::Address signer = *log.entry_signer();
   if (audit && *audit != signer)
     return "entries are signed by " + chain::to_checksummed(signer) + ", checkpoints by " + chain::to_checksummed(*audit);
-  if (o.audit_address) {
-    auto expected = chain::parse_address(*o.audit_address);
-    if (expected && *expected != signer) return "entries are signed by " + chain::to_checksummed(signer) + ", not by the expected audit address";
-  }
+  if (!expected_signer(o, signer))
+    return "entries are signed by " + chain::to_checksummed(signer) + ", not by the expected audit address";
   return std::nullopt;
 }
 
@@ -149,7 +158,11 @@ Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain:
     return Error{o.since_file + " is not a saved checkpoint: " + saved.error()};
   }
   *code = 1;
-  if (auto err = check_one(*saved, o, nullptr, audit)) return Error{"saved checkpoint: " + *err};
+  // Saved before a key change, it holds by its own signature: whether the log extends it is
+  // what the caller checks next.
+  std::optional<chain::Address> its_signer = audit;
+  json::array rotation;
+  if (auto err = check_one(*saved, o, nullptr, its_signer, &rotation)) return Error{"saved checkpoint: " + *err};
   return saved;
 }
 
@@ -311,6 +324,7 @@ Outcome verify_file(const VerifyOptions& o) {
 
   std::optional<chain::Address> audit;
   std::optional<Checkpoint> latest;
+  json::array key_changes;
   if (!cp_path.empty()) {
     std::uint64_t count = 0, previous = 0;
     while (!cp_lines.empty() && cp_lines.back().empty()) cp_lines.pop_back();  // blank lines at the end only
@@ -322,16 +336,18 @@ Outcome verify_file(const VerifyOptions& o) {
       auto c = ec ? Result<Checkpoint>(Error{"not JSON"}) : storage::parse_checkpoint(v);
       if (!c) return {1, cp_path + ": " + c.error(), {}};
       if (count > 0 && c->seq <= previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous) + " (checkpoints only grow: a line was duplicated or moved)", {}};
-      if (auto err = check_one(*c, o, &log, audit)) return {1, *err, {}};
+      if (auto err = check_one(*c, o, &log, audit, &key_changes)) return {1, *err, {}};
       previous = c->seq;
       latest = *c;
       ++count;
     }
     out.details["checkpoints"] = count;
+    if (!key_changes.empty()) out.details["audit_key_changes"] = key_changes;
   }
   if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
   if (auto err = check_vouched(log, latest ? latest->seq : 0, o, out.details)) return {1, *err, {}};
-  if (o.audit_address && !latest && !log.entry_signer()) return {1, "no signed checkpoint to check the audit address against", {}};
+  if (!o.audit_addresses.empty() && !latest && !log.entry_signer())
+    return {1, "no signed checkpoint to check the audit address against", {}};
   // Anyone can hash and chain entries: without a signature nothing says the node wrote them
   // (a checkpoint of the empty log, at seq 0, vouches for none of them).
   const bool vouching_checkpoint = latest && latest->seq > 0;
@@ -582,7 +598,8 @@ int verify(const VerifyOptions& o) {
   else if (o.skip_log && o.url.empty()) usage = "--skip-log goes with --url (--log always checks the whole file)";
   else if (!o.checkpoints_file.empty() && o.log_file.empty()) usage = "--checkpoints goes with --log";
   else if (o.event_id_given && o.event_id.empty()) usage = "--event-id is empty";
-  else if (o.audit_address && !chain::parse_address(*o.audit_address)) usage = "--audit-address is not a 0x-prefixed 20-byte hex address";
+  for (const auto& a : o.audit_addresses)
+    if (!usage && !chain::parse_address(a)) usage = "--audit-address is not a 0x-prefixed 20-byte hex address";
   if (usage) {
     std::fprintf(stderr, "lpops verify: %s\n", usage);
     return 2;

@@ -385,6 +385,32 @@ TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(parse_json(r.output).at("audit_address").as_string(),
             chain::to_checksummed(chain::parse_address(new_address).value()));
+
+  // The log grows under the new key. A partner's checkpoint saved under the old one still
+  // anchors the walk (the node proves the log extends it), and the whole history verifies:
+  // each checkpoint by its own signature, the rotation reported.
+  for (int i = 0; i < 6; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "rotated-" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                       {"artifact_hash", "h"}, {"duration_ms", 1000}})
+                  .status,
+              200);
+  wait_for_checkpoint(35);  // every 5 entries: the next at 35 (the stop signs the rest)
+  const auto since = verify({"--url", url, "--since", saved_});
+  EXPECT_EQ(since.exit_code, 0) << since.output;
+  ASSERT_EQ(node_->terminate(), 0);
+  const auto whole = verify({"--log", log_});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const auto changes = parse_json(whole.output).at("audit_key_changes").as_array();
+  ASSERT_EQ(changes.size(), 1u) << whole.output;
+  EXPECT_EQ(changes[0].at("from").as_string(), chain::to_checksummed(chain::parse_address(audit_address_).value()));
+  EXPECT_EQ(changes[0].at("to").as_string(), chain::to_checksummed(chain::parse_address(new_address).value()));
+  // Expecting one key, the other key's checkpoints fail; both keys given, every one holds.
+  const auto old_only = verify({"--log", log_, "--audit-address", audit_address_});
+  EXPECT_EQ(old_only.exit_code, 1) << old_only.output;
+  EXPECT_NE(old_only.output.find("not by the expected audit address"), std::string::npos) << old_only.output;
+  EXPECT_EQ(verify({"--log", log_, "--audit-address", new_address}).exit_code, 1);
+  const auto both = verify({"--log", log_, "--audit-address", audit_address_, "--audit-address", new_address});
+  EXPECT_EQ(both.exit_code, 0) << both.output;
 }
 
 // The newest checkpoint a node serves must be signed by the key it reports: one signed by
