@@ -175,9 +175,11 @@ std::optional<std::string_view> CheckpointBook::after_flush(storage::AuditLog& l
   const std::string line = make(status);
   const std::string data = line + "\n";
   const off_t end = ::lseek(fd_, 0, SEEK_END);
+  errno = 0;
   if (end < 0 || ::write(fd_, data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
       (options_.fsync && ::fdatasync(fd_) != 0)) {
-    const int saved = errno;
+    // A short write sets no errno: the disk is full.
+    const int saved = errno ? errno : ENOSPC;
     // A partial line would stay before the next checkpoint, and start-up would then find a
     // line that is not JSON in the middle of the file: the file goes back to where it was.
     if (end >= 0 && (::ftruncate(fd_, end) != 0 || ::lseek(fd_, end, SEEK_SET) < 0))

@@ -546,6 +546,10 @@ int serve(const ServeOptions& o) {
                                                 }});
     if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
       spdlog::warn("policy {} not yet durable after 30 s; serving anyway", hash);
+    // ... and signed: `audit/checkpoint` answers 200 from the moment the node reports ready
+    // (the auditor signs the first checkpoint as soon as the log has an entry).
+    for (int i = 0; i < 1000 && checkpoints->signed_size() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (checkpoints->signed_size() == 0) spdlog::warn("no checkpoint signed 5 s after the first entry; serving anyway");
   }
   actors::RegistryOptions registry_options;
   registry_options.address_denylist = {settings.address_denylist.begin(), settings.address_denylist.end()};
@@ -600,6 +604,8 @@ int serve(const ServeOptions& o) {
             co_return;
           }
           errors = pool.ok() ? "the BondingManager's transcoder pool is empty" : "BondingManager: " + pool.error->describe();
+          if (sources->subgraph || !sources->explorers.empty())
+            spdlog::warn("rank check: {}; asking the subgraph and the explorer APIs", errors);
         }
         if (sources->subgraph || !sources->explorers.empty()) {
           auto fetched = co_await chain::rank::fetch(*sources, 100);

@@ -31,7 +31,7 @@ std::string RpcError::describe() const {
     case Kind::Timeout: return "timeout: " + message;
     case Kind::Http: return "HTTP " + std::to_string(code) + ": " + message;
     case Kind::Rpc: return "JSON-RPC error " + std::to_string(code) + ": " + message;
-    case Kind::Protocol: return "invalid JSON-RPC answer: " + message;
+    case Kind::Protocol: return "invalid answer: " + message;
   }
   return message;
 }

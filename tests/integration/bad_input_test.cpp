@@ -354,7 +354,9 @@ TEST(Startup, AJournalFromAnotherDataDirectoryStopsStartupAndLeavesTheLogAlone) 
   const std::string a = dir.str() + "/a", b = dir.str() + "/b";
   const std::map<std::string, std::string> env = {
       {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"},
-      {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1"}};
+      {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1"},
+      {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"},  // the status is polled below
+      {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}};
   auto run = [&](const std::string& data, int credits, int duration_ms) {
     NodeProcess node(data, env);
     ASSERT_TRUE(node.start()) << node.log();

@@ -121,5 +121,20 @@ TEST_F(CheckpointTailTest, VerifyUrlReadsTheLogAsTheNewestCheckpointSignsIt) {
   EXPECT_EQ(parse_json(r.output).at("checkpoint_seq").as_int64(), signed_size);
 }
 
+// A fresh node reports ready once its first entry (the crediting policy) is signed: the first
+// `audit/checkpoint` a client asks for is there.
+TEST(CheckpointAtReady, AFreshNodeServesACheckpointAsSoonAsItIsReady) {
+  for (int run = 0; run < 3; ++run) {
+    TempDir dir;
+    NodeProcess node(dir.str() + "/data", {});
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    auto r = client.request("GET", "/api/transparency/tee-core/audit/checkpoint");
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse_json(r.body).at("seq").as_int64(), 1) << r.body;
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  }
+}
+
 }  // namespace
 }  // namespace lpops::testing
