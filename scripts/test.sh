@@ -6,6 +6,21 @@ cd "$(dirname "$0")/.."
 start=$(date +%s)
 bash scripts/setup.sh
 
+# Nodes that a crashed test binary left running (its destructors never stopped them): only
+# processes of this checkout's own build, found by their executable.
+reap_nodes() {
+  local exe pid
+  for exe in /proc/[0-9]*/exe; do
+    pid=${exe#/proc/}
+    pid=${pid%/exe}
+    case "$(readlink "$exe" 2>/dev/null || true)" in
+      "$PWD"/build/*/app/lpops)
+        if kill -9 "$pid" 2>/dev/null; then echo "test: stopped a node a test left running (pid $pid)"; fi ;;
+    esac
+  done
+}
+trap reap_nodes EXIT
+
 run_suite() {
   local flavour="$1"
   echo "== build ($flavour)"
@@ -13,6 +28,7 @@ run_suite() {
   echo "== test ($flavour)"
   local dir="build/$flavour"
   ( cd "$dir" && ctest --output-on-failure --timeout 900 -j "${LPOPS_TEST_JOBS:-2}" )
+  reap_nodes
 }
 
 run_suite release
