@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 
 #include <atomic>
 #include <map>
@@ -103,7 +104,7 @@ struct RpcClient::Impl {
   asio::any_io_executor executor;
   RpcOptions options;
   bool https = false;
-  std::string host, port, target, authorization, redacted;
+  std::string url, host, port, target, authorization, redacted;
   std::optional<asio::ssl::context> tls_context;
   std::atomic<std::uint64_t> next_id{1};
   std::atomic<std::uint64_t> sent{0};
@@ -245,6 +246,7 @@ Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor execu
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) return Error{"invalid RPC URL: " + parsed.error().message()};
   auto impl = std::make_shared<Impl>();
+  impl->url = std::string(url);
   impl->executor = std::move(executor);
   impl->options = options;
   const std::string scheme(parsed->scheme());
@@ -364,10 +366,25 @@ asio::awaitable<std::vector<RpcReply>> batch_unobserved(std::shared_ptr<RpcClien
 }  // namespace
 
 asio::awaitable<std::pair<std::optional<RpcError>, json::value>> RpcClient::get_json() {
+  // Redirects are followed (at most 5, as a browser or Python's requests would), each to a
+  // client of its own: the location may name another host.
   auto impl = impl_;
-  auto [err, res] = co_await impl->request(http::verb::get, "");
-  if (err) co_return std::pair{std::move(err), json::value()};
-  co_return Impl::parse_body(res);
+  for (int hop = 0;; ++hop) {
+    auto [err, res] = co_await impl->request(http::verb::get, "");
+    if (err) co_return std::pair{std::move(err), json::value()};
+    const int status = res.result_int();
+    const bool redirect = status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+    if (!redirect || res.find(http::field::location) == res.end()) co_return Impl::parse_body(res);
+    if (hop == 5) co_return std::pair{error_of(RpcError::Kind::Http, "more than 5 redirects", status), json::value()};
+    auto base = boost::urls::parse_uri(impl->url);
+    auto ref = boost::urls::parse_uri_reference(res[http::field::location]);
+    boost::urls::url next;
+    if (!base || !ref || !boost::urls::resolve(*base, *ref, next))
+      co_return std::pair{error_of(RpcError::Kind::Http, "a redirect to an invalid location", status), json::value()};
+    auto client = RpcClient::create(impl->executor, next.buffer(), impl->options);
+    if (!client) co_return std::pair{error_of(RpcError::Kind::Http, "a redirect to " + client.error(), status), json::value()};
+    impl = (*client)->impl_;
+  }
 }
 
 asio::awaitable<std::pair<std::optional<RpcError>, json::value>> RpcClient::post_json(const json::value& body) {

@@ -75,9 +75,9 @@ class RpcClient {
   boost::asio::awaitable<RpcReply> call(std::string method, boost::json::array params = {});
   // Replies in the order of `calls`, matched by id whatever order the node answers in.
   boost::asio::awaitable<std::vector<RpcReply>> batch(std::vector<RpcCall> calls);
-  // Plain JSON at the same URL, with the same deadline, retries and limits: a GET, or a POST
-  // of `body` (a GraphQL query, say); the answer as JSON (a status other than 200 is an Http
-  // error).
+  // Plain JSON at the same URL, with the same deadline, retries and limits: a GET (following
+  // up to 5 redirects), or a POST of `body` (a GraphQL query, say); the answer as JSON (a
+  // status other than 200 is an Http error).
   boost::asio::awaitable<std::pair<std::optional<RpcError>, boost::json::value>> get_json();
   boost::asio::awaitable<std::pair<std::optional<RpcError>, boost::json::value>> post_json(const boost::json::value& body);
 

@@ -73,6 +73,34 @@ TEST_F(RankSourcesTest, TheSubgraphThenAnExplorerNameTheTopOrchestrators) {
   EXPECT_NE(node_->log().find("subgraph http://127.0.0.1:"), std::string::npos) << node_->log();
 }
 
+// An explorer that moved answers with a redirect, followed as Python's requests follows it:
+// relative, then to another host.
+TEST_F(RankSourcesTest, AnExplorerThatRedirectsIsFollowed) {
+  subgraph_up_ = false;
+  FakeHttpServer moved([this](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.target == "/old") return {302, "", "/older"};
+    return {301, "", explorer_.url("/api/orchestrators")};
+  });
+  auto e = env(subgraph_, explorer_);
+  e["PAYMENTS_RANK_EXPLORER_URLS"] = moved.url("/old");
+  start_node(e);
+  EXPECT_EQ(register_as("o3", 3).first, 200);
+  EXPECT_EQ(register_as("o9", 9).first, 403);
+  EXPECT_EQ(moved.requests(), 2u);
+}
+
+// Redirects in a loop end after 5, as a failure.
+TEST_F(RankSourcesTest, ARedirectLoopIsAFailure) {
+  subgraph_up_ = false;
+  FakeHttpServer loop([](const FakeHttpServer::Request&) -> FakeHttpServer::Response { return {302, "", "/again"}; });
+  auto e = env(subgraph_, explorer_);
+  e["PAYMENTS_RANK_EXPLORER_URLS"] = loop.url("/start");
+  start_node(e);
+  EXPECT_EQ(register_as("o3", 3).first, 503);
+  EXPECT_EQ(loop.requests(), 6u);
+  EXPECT_NE(node_->log().find("more than 5 redirects"), std::string::npos) << node_->log();
+}
+
 TEST_F(RankSourcesTest, NoSourceEverAnsweredIs503) {
   subgraph_up_ = false;
   explorer_up_ = false;

@@ -66,9 +66,11 @@ void FakeHttpServer::serve() {
       request.body = raw.substr(head_end + 4, length);
     }
     ++requests_;
-    const auto [status, body] = handler_(request);
-    const std::string response = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: application/json\r\n"
-                                 "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+    const Response answer = handler_(request);
+    const std::string response = "HTTP/1.1 " + std::to_string(answer.status) + " X\r\nContent-Type: application/json\r\n" +
+                                 (answer.location.empty() ? "" : "Location: " + answer.location + "\r\n") +
+                                 "Content-Length: " + std::to_string(answer.body.size()) + "\r\nConnection: close\r\n\r\n" +
+                                 answer.body;
     for (std::size_t off = 0; off < response.size();) {
       const ssize_t n = ::write(c, response.data() + off, response.size() - off);
       if (n <= 0) break;

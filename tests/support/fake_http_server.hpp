@@ -18,7 +18,14 @@ class FakeHttpServer {
   struct Request {
     std::string method, target, body;
   };
-  using Handler = std::function<std::pair<int, std::string>(const Request&)>;
+  struct Response {
+    int status = 200;
+    std::string body;
+    std::string location;  // sent as Location when not empty
+    Response(std::pair<int, std::string> answer) : status(answer.first), body(std::move(answer.second)) {}  // NOLINT
+    Response(int s, std::string b, std::string l = "") : status(s), body(std::move(b)), location(std::move(l)) {}
+  };
+  using Handler = std::function<Response(const Request&)>;
   explicit FakeHttpServer(Handler handler, bool silent = false);
   ~FakeHttpServer();
   FakeHttpServer(const FakeHttpServer&) = delete;
