@@ -511,19 +511,32 @@ Outcome verify_url(const VerifyOptions& o) {
       if (page->first != 200) return {2, "GET " + target + ": HTTP " + std::to_string(page->first) + " " + page->second.substr(0, 200), {}};
       boost::system::error_code ec;
       parse_json(page->second, ec);
+      // A page naming a key twice ("entries", say) reads differently in different readers.
+      if (!ec)
+        if (auto twice = duplicate_json_key(page->second)) return {1, "log page names " + *twice + " twice (" + target + ")", {}};
       auto entries = ec ? std::nullopt : raw_array_elements(page->second, "entries");
       if (!entries) return {1, "log page without entries (" + target + ")", {}};
       const std::size_t wanted = static_cast<std::size_t>(std::min<std::uint64_t>(entries->size(), cp->seq - log.size()));
       if (!log.add_batch(entries->data(), wanted)) return {1, log.failure(), {}};
       progress.tick(log.size(), 0, 0);
-      if (entries->size() < 1000) break;  // the node has no more (check_checkpoint says what is missing)
+      // A short page is not the end (something in between may page smaller): an empty one is
+      // (check_checkpoint then says what is missing).
+      if (entries->empty()) break;
     }
     progress.done();
+    // An entry asked for again (to confirm a repeated event id) must be the one verified at
+    // that position: its hash, not only its own consistency, is compared.
     auto served_line = [&](std::uint64_t seq) -> Result<std::string> {
       auto page = get_text(http, base + "/log?order=asc&limit=1&since_seq=" + std::to_string(seq - 1));
       if (!page) return Error{page.error()};
       auto entries = raw_array_elements(page->second, "entries");
       if (!entries || entries->empty()) return Error{"not served"};
+      boost::system::error_code ec;
+      const auto doc = parse_json(entries->front(), ec);
+      auto entry = ec ? Result<std::pair<const json::object*, chain::Hash256>>(Error{"not JSON"}) : storage::checked_entry_ref(doc);
+      if (!entry) return Error{"served again: " + entry.error()};
+      if (entry->second != log.entry_hash(seq))
+        return Error{"served again, it is another entry than the one verified at seq " + std::to_string(seq)};
       return event_id_of_line(std::string(entries->front()));
     };
     if (auto err = repeated_event(log, served_line)) return {1, *err, {}};

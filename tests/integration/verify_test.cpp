@@ -14,6 +14,7 @@
 #include "chain/merkle.hpp"
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
+#include "storage/record_format.hpp"
 #include "tests/integration/fixture.hpp"
 #include "tests/support/fake_http_server.hpp"
 
@@ -523,8 +524,82 @@ TEST_F(VerifyTest, ServedEntriesAreCheckedAsServed) {
     auto r = verify({"--url", proxy.url(), "--audit-address", audit_address_});
     EXPECT_EQ(r.exit_code, 1) << what << ": " << r.output;
   }
+  // A page naming "entries" twice: readers take one copy or the other.
+  const std::string doubled = served.substr(0, served.size() - 1) + ",\"entries\":[]}";
+  FakeNode twice(node_->port(), [&](const std::string& target) -> std::optional<std::string> {
+    if (target.rfind("/api/transparency/tee-core/log?order=asc&limit=1000&since_seq=0", 0) == 0) return doubled;
+    return std::nullopt;
+  });
+  const auto r = verify({"--url", twice.url(), "--audit-address", audit_address_});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("names entries twice"), std::string::npos) << r.output;
   FakeNode honest(node_->port(), [](const std::string&) { return std::optional<std::string>(); });
   EXPECT_EQ(verify({"--url", honest.url(), "--audit-address", audit_address_}).exit_code, 0);
+  // Something in between that pages smaller: a short page is not the end of the log.
+  FakeNode small_pages(node_->port(), [&](const std::string& target) -> std::optional<std::string> {
+    const std::string prefix = "/api/transparency/tee-core/log?order=asc&limit=1000&since_seq=";
+    if (target.rfind(prefix, 0) != 0) return std::nullopt;
+    HttpClient real("127.0.0.1", node_->port());
+    return real.request("GET", "/api/transparency/tee-core/log?order=asc&limit=7&since_seq=" + target.substr(prefix.size())).body;
+  });
+  const auto paged = verify({"--url", small_pages.url(), "--audit-address", audit_address_});
+  EXPECT_EQ(paged.exit_code, 0) << paged.output;
+  EXPECT_EQ(parse_json(paged.output).at("entries").as_int64(), 31) << paged.output;
+}
+
+// A log whose last credit repeats an earlier event id (journal and log edited alike, the
+// checkpoints past it dropped, so the node itself signs it at the next start): verify --url
+// finds the repeat, and an entry served again for the confirmation must be the one verified
+// at that position, not another genuine one.
+TEST_F(VerifyTest, ARepeatedEventIsFoundEvenWhenTheConfirmationIsServedAnotherEntry) {
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string data = dir_.str() + "/data";
+  // The journal's last record (the last credit, w29) takes w28's event id, framed anew.
+  auto journal = read_lines(data + "/journal.jsonl");
+  ASSERT_GE(journal.size(), 2u);
+  auto before = storage::parse_record(journal[journal.size() - 2]).value();
+  auto last = storage::parse_record(journal.back()).value();
+  ASSERT_EQ(last.effect.at("entry").at("event_id").as_string(), "workload_time:w29");
+  last.effect["entry"].as_object()["event_id"] = "workload_time:w28";
+  std::string framed = storage::frame_record(last.seq, before.hash, last.effect).line;
+  framed.pop_back();  // its '\n'
+  journal.back() = framed;
+  {
+    std::ofstream out(data + "/journal.jsonl", std::ios::binary | std::ios::trunc);
+    for (const auto& l : journal) out << l << "\n";
+  }
+  // The log's last entry the same, its hash recomputed.
+  auto lines = rechained(read_lines(log_), [&](std::size_t i, json::object& entry) {
+    if (i == 30) entry["event_id"] = "workload_time:w28";
+  });
+  ASSERT_EQ(lines.size(), 31u);
+  {
+    std::ofstream out(log_, std::ios::binary | std::ios::trunc);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  std::vector<std::string> kept;
+  for (const auto& l : read_lines(checkpoints_))
+    if (parse_json(l).at("seq").as_int64() < 31) kept.push_back(l);
+  {
+    std::ofstream out(checkpoints_, std::ios::binary | std::ios::trunc);
+    for (const auto& l : kept) out << l << "\n";
+  }
+  for (const char* cache : {"/audit.index", "/audit.orchestrators", "/snapshot.json"}) std::filesystem::remove(data + cache);
+  start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+  wait_for_checkpoint(31);
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  const auto direct = verify({"--url", url});
+  EXPECT_EQ(direct.exit_code, 1) << direct.output;
+  EXPECT_NE(direct.output.find("repeats entry 30"), std::string::npos) << direct.output;
+  // Asked for entry 31 again, a proxy serves entry 30 (genuine, but not the one verified there).
+  FakeNode swap(node_->port(), [&](const std::string& target) -> std::optional<std::string> {
+    if (target != "/api/transparency/tee-core/log?order=asc&limit=1&since_seq=30") return std::nullopt;
+    HttpClient real("127.0.0.1", node_->port());
+    return real.request("GET", "/api/transparency/tee-core/log?order=asc&limit=1&since_seq=29").body;
+  });
+  const auto swapped = verify({"--url", swap.url()});
+  EXPECT_EQ(swapped.exit_code, 1) << swapped.output;
+  EXPECT_NE(swapped.output.find("another entry than the one verified at seq 31"), std::string::npos) << swapped.output;
 }
 
 // A checkpoint of the empty log (seq 0), validly signed, vouches for no entry: the log is as
