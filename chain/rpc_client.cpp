@@ -244,16 +244,16 @@ struct RpcClient::Impl {
 
 Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor executor, std::string_view url, RpcOptions options) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return Error{"invalid RPC URL: " + parsed.error().message()};
+  if (!parsed) return Error{"invalid URL: " + parsed.error().message()};
   auto impl = std::make_shared<Impl>();
   impl->url = std::string(url);
   impl->executor = std::move(executor);
   impl->options = options;
   const std::string scheme(parsed->scheme());
   if (scheme == "https") impl->https = true;
-  else if (scheme != "http") return Error{"RPC URL scheme must be http or https, not '" + scheme + "'"};
+  else if (scheme != "http") return Error{"URL scheme must be http or https, not '" + scheme + "'"};
   impl->host = std::string(parsed->encoded_host());
-  if (impl->host.empty()) return Error{"RPC URL has no host"};
+  if (impl->host.empty()) return Error{"URL has no host"};
   if (impl->host.size() > 2 && impl->host.front() == '[') impl->host = impl->host.substr(1, impl->host.size() - 2);
   impl->port = parsed->has_port() ? std::string(parsed->port()) : (impl->https ? "443" : "80");
   impl->target = std::string(parsed->encoded_path());
@@ -382,7 +382,7 @@ asio::awaitable<std::pair<std::optional<RpcError>, json::value>> RpcClient::get_
     if (!base || !ref || !boost::urls::resolve(*base, *ref, next))
       co_return std::pair{error_of(RpcError::Kind::Http, "a redirect to an invalid location", status), json::value()};
     auto client = RpcClient::create(impl->executor, next.buffer(), impl->options);
-    if (!client) co_return std::pair{error_of(RpcError::Kind::Http, "a redirect to " + client.error(), status), json::value()};
+    if (!client) co_return std::pair{error_of(RpcError::Kind::Http, "a redirect to an unusable location (" + client.error() + ")", status), json::value()};
     impl = (*client)->impl_;
   }
 }
