@@ -67,10 +67,11 @@ ActorMetrics& Metrics::actor(const std::string& kind) {
   return actors_.emplace(kind, m).first->second;
 }
 
-std::pair<prometheus::Counter*, prometheus::Histogram*> Metrics::http_series(const std::string& route, int status) {
+std::pair<prometheus::Counter*, prometheus::Histogram*> Metrics::http_series(const std::string& route, int status,
+                                                                            bool with_latency) {
   std::lock_guard lock(mutex_);
   auto& r = routes_[route];
-  if (!r.seconds)
+  if (!r.seconds && with_latency)
     r.seconds = &http_seconds_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
                                                            0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10, 30});
   auto& c = r.by_status[status];
@@ -102,7 +103,9 @@ void Metrics::observe_http(const std::string& route, int status, double seconds)
   histogram->Observe(seconds);
 }
 
-void Metrics::count_http(const std::string& route, int status) { http_series(route, status).first->Increment(); }
+// No latency series for these: none is known, and an empty histogram beside the counter
+// would read as answers that took no time.
+void Metrics::count_http(const std::string& route, int status) { http_series(route, status, false).first->Increment(); }
 
 std::string Metrics::render() const {
   prometheus::TextSerializer serializer;

@@ -90,7 +90,8 @@ class Metrics {
     prometheus::Histogram* seconds;
   };
   std::map<std::string, RouteMetrics> routes_;
-  std::pair<prometheus::Counter*, prometheus::Histogram*> http_series(const std::string& route, int status);
+  std::pair<prometheus::Counter*, prometheus::Histogram*> http_series(const std::string& route, int status,
+                                                                     bool with_latency = true);
 };
 
 // The metrics of one actor of `kind`, counted live until it stops (the functor keeps the
