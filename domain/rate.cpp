@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
+#include <utility>
 
 namespace lpops {
 namespace {
@@ -14,6 +16,17 @@ const Wide& max_rate_wei_per_minute() {
 
 bool all_digits(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "12.5" as ("12", "5"): digits on either side of an optional point, at least one digit.
+std::optional<std::pair<std::string_view, std::string_view>> split_decimal(std::string_view text) {
+  std::string_view int_part = text, frac_part;
+  if (auto dot = text.find('.'); dot != std::string_view::npos) {
+    int_part = text.substr(0, dot);
+    frac_part = text.substr(dot + 1);
+  }
+  if ((int_part.empty() && frac_part.empty()) || !all_digits(int_part) || !all_digits(frac_part)) return std::nullopt;
+  return std::pair{int_part, frac_part};
 }
 
 // The same number without an exponent, as Decimal reads one ("1E-6" is "0.000001", "2.5e3" is
@@ -33,13 +46,9 @@ Result<std::string> without_exponent(std::string_view text) {
   if (exp_text.size() > 3 || (!exp_text.empty() && std::stoi(std::string(exp_text)) > 96))
     return Error{"rate exponent is out of range"};
   const int exponent = (exp_text.empty() ? 0 : std::stoi(std::string(exp_text))) * (exp_negative ? -1 : 1);
-  std::string_view int_part = mantissa, frac_part;
-  if (auto dot = mantissa.find('.'); dot != std::string_view::npos) {
-    int_part = mantissa.substr(0, dot);
-    frac_part = mantissa.substr(dot + 1);
-  }
-  if ((int_part.empty() && frac_part.empty()) || !all_digits(int_part) || !all_digits(frac_part))
-    return Error{"rate must be a decimal number"};
+  const auto parts = split_decimal(mantissa);
+  if (!parts) return Error{"rate must be a decimal number"};
+  const auto [int_part, frac_part] = *parts;
   const std::string digits = std::string(int_part) + std::string(frac_part);
   const long point = static_cast<long>(int_part.size()) + exponent;  // where the point goes in `digits`
   if (point <= 0) return "0." + std::string(static_cast<std::size_t>(-point), '0') + digits;
@@ -58,13 +67,9 @@ Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
   if (!plain) return Error{plain.error()};
   text = *plain;
 
-  std::string_view int_part = text, frac_part;
-  if (auto dot = text.find('.'); dot != std::string_view::npos) {
-    int_part = text.substr(0, dot);
-    frac_part = text.substr(dot + 1);
-  }
-  if ((int_part.empty() && frac_part.empty()) || !all_digits(int_part) || !all_digits(frac_part))
-    return Error{"rate must be a decimal number"};
+  const auto parts = split_decimal(text);
+  if (!parts) return Error{"rate must be a decimal number"};
+  const auto [int_part, frac_part] = *parts;
   std::string frac{frac_part};
   frac.erase(frac.find_last_not_of('0') + 1);
   if (frac.size() > kMaxRateDecimals) return Error{"rate has more than 36 decimal places"};
