@@ -254,7 +254,7 @@ int serve(const ServeOptions& o) {
   auto ctx = std::make_shared<net::ApiContext>();
   ctx->settings = settings;
   ctx->metrics = metrics;
-  ctx->storage_description = store->describe();
+  ctx->storage_description = store->describe_public();  // /readyz is public: no path
   net::ServerOptions server_options;
   server_options.host = settings.api_host;
   server_options.port = static_cast<std::uint16_t>(settings.api_port);

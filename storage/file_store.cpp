@@ -253,9 +253,12 @@ FileStore::~FileStore() {
 std::string FileStore::journal_path() const { return (fs::path(options_.data_dir) / "journal.jsonl").string(); }
 std::string FileStore::snapshot_path() const { return (fs::path(options_.data_dir) / "snapshot.json").string(); }
 
-std::string FileStore::describe() const {
-  return "json files in " + options_.data_dir + (options_.fsync ? "" : " (fsync OFF: not durable)") +
-         (direct_fd_ >= 0 ? " (journal: direct I/O)" : "");
+std::string FileStore::describe() const { return "json files in " + options_.data_dir + modes(); }
+
+std::string FileStore::describe_public() const { return "json files" + modes(); }
+
+std::string FileStore::modes() const {
+  return std::string(options_.fsync ? "" : " (fsync OFF: not durable)") + (direct_fd_ >= 0 ? " (journal: direct I/O)" : "");
 }
 
 std::optional<std::string> FileStore::lock_directory() {

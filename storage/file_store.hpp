@@ -58,6 +58,7 @@ class FileStore final : public RecordStore {
   std::optional<std::string> read(std::uint64_t seq) const override;
   std::uint64_t durable_seq() const override { return index_.durable(); }
   std::string describe() const override;
+  std::string describe_public() const override;
 
   std::string journal_path() const;
   std::string snapshot_path() const;
@@ -75,6 +76,7 @@ class FileStore final : public RecordStore {
   std::optional<std::string> check_prefix(std::uint64_t up_to, const std::atomic<bool>& stop) const;
 
  private:
+  std::string modes() const;  // " (fsync OFF: ...)", " (journal: direct I/O)"
   std::optional<std::string> lock_directory();
   std::optional<boost::json::object> load_snapshot(RecoveryReport& report, std::uint64_t& offset,
                                                    std::uint64_t& seq, Digest32& hash);

@@ -65,6 +65,8 @@ class RecordStore {
   virtual std::optional<std::string> read(std::uint64_t seq) const = 0;
   virtual std::uint64_t durable_seq() const = 0;
   virtual std::string describe() const = 0;
+  // The same for an unauthenticated reader (/readyz): without where on the machine it is.
+  virtual std::string describe_public() const { return describe(); }
 };
 
 }  // namespace lpops::storage

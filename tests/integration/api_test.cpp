@@ -33,6 +33,9 @@ TEST_F(ApiTest, HealthReadyAndMetrics) {
   auto ready = get_json("/readyz");
   EXPECT_EQ(ready.at("status").as_string(), "ready");
   EXPECT_NE(std::string(ready.at("rank_check").as_string()).find("disabled: no source"), std::string::npos) << ready;
+  // Public: what the store is, not where on the machine.
+  EXPECT_EQ(std::string(ready.at("storage").as_string()).rfind("json files", 0), 0u) << ready;
+  EXPECT_EQ(std::string(ready.at("storage").as_string()).find(dir_.str()), std::string::npos) << ready;
   auto metrics = get("/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("lpops_actor_messages_total"), std::string::npos);
