@@ -17,6 +17,8 @@
 #include <map>
 #include <mutex>
 
+#include "domain/display_url.hpp"
+
 namespace lpops::chain {
 
 namespace asio = boost::asio;
@@ -265,10 +267,7 @@ Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor execu
     encoded.resize(beast::detail::base64::encode(encoded.data(), userinfo.data(), userinfo.size()));
     impl->authorization = "Basic " + encoded;
   }
-  // For logs, errors and /readyz: scheme, host and port only. Providers put API keys in the
-  // path (".../v2/<key>") or the query ("?api_key="), and user:password is a credential too.
-  const bool more = (!parsed->encoded_path().empty() && parsed->encoded_path() != "/") || parsed->has_query();
-  impl->redacted = scheme + "://" + std::string(parsed->encoded_host_and_port()) + (more ? "/…" : "");
+  impl->redacted = display_url(url);
   if (impl->https) {
     impl->tls_context.emplace(asio::ssl::context::tls_client);
     boost::system::error_code ec;

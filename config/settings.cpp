@@ -9,6 +9,7 @@
 #include <sstream>
 #include <functional>
 
+#include "domain/display_url.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/python_text.hpp"
 
@@ -38,15 +39,6 @@ std::string without_credentials(const std::string& url) {
   const auto at = url.find('@', start);
   if (at == std::string::npos || url.find_first_of("/?#", start) < at) return url;
   return url.substr(0, start) + "***@" + url.substr(at + 1);
-}
-
-// A URL as logs, /readyz and the settings dump show it: scheme, host and port, "/…" when a
-// path or query follows (providers put API keys there), never user:password.
-std::string url_for_display(const std::string& url) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return "<not a URL>";
-  const bool more = (!parsed->encoded_path().empty() && parsed->encoded_path() != "/") || parsed->has_query();
-  return std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_host_and_port()) + (more ? "/…" : "");
 }
 
 // An http:// or https:// URL with a host and a valid port, parsed as the RPC client parses it.
@@ -429,11 +421,11 @@ std::string describe_rank_check(const Settings& s) {
            "are empty), any address may register";
   std::string sources;
   auto add = [&](const std::string& what) { sources += (sources.empty() ? "" : ", then ") + what; };
-  if (s.top_contract_address) add("the transcoder pool of BondingManager " + *s.top_contract_address + " via " + url_for_display(s.eth_rpc_url));
-  if (s.rank_subgraph_url) add("the subgraph " + url_for_display(*s.rank_subgraph_url));
+  if (s.top_contract_address) add("the transcoder pool of BondingManager " + *s.top_contract_address + " via " + display_url(s.eth_rpc_url));
+  if (s.rank_subgraph_url) add("the subgraph " + display_url(*s.rank_subgraph_url));
   if (!s.rank_explorer_urls.empty()) {
     std::string list;
-    for (const auto& u : s.rank_explorer_urls) list += (list.empty() ? "" : " or ") + url_for_display(u);
+    for (const auto& u : s.rank_explorer_urls) list += (list.empty() ? "" : " or ") + display_url(u);
     add("the explorer API " + list);
   }
   return "enabled: registration needs the address among the top 100 of " + sources + "; cached " +
@@ -513,7 +505,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", bootstrap_skip_rank_validation ? "true" : "false"},
       {"PAYMENTS_SINGLE_ORCHESTRATOR_MODE",
        single_orchestrator_mode ? "true (" + orchestrator_id.value_or("") + " " + orchestrator_address.value_or("") + ")" : "false"},
-      {"ETH_RPC_URL", url_for_display(eth_rpc_url)},
+      {"ETH_RPC_URL", display_url(eth_rpc_url)},
       {"ETH_CHAIN_ID", std::to_string(eth_chain_id)},
       {"PAYMENTS_MAX_FEE_PER_GAS_WEI", format_wei(max_fee_per_gas_wei)},
       {"PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", format_wei(max_priority_fee_per_gas_wei)},
