@@ -144,7 +144,7 @@ std::optional<std::string> check_vouched(const LogVerifier& log, std::uint64_t c
 }
 
 // A checkpoint saved earlier (--since): parsed, signature and expected key checked.
-Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain::Address>& audit, int* code) {
+Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, int* code) {
   auto saved_json = read_json_file(o.since_file);
   if (!saved_json) {
     *code = 2;
@@ -158,11 +158,10 @@ Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, std::optional<chain:
     return Error{o.since_file + " is not a saved checkpoint: " + saved.error()};
   }
   *code = 1;
-  // Saved before a key change, it holds by its own signature: whether the log extends it is
-  // what the caller checks next.
-  std::optional<chain::Address> its_signer = audit;
-  json::array rotation;
-  if (auto err = check_one(*saved, o, nullptr, its_signer, &rotation)) return Error{"saved checkpoint: " + *err};
+  // Saved before a key change too, it holds by its own signature: whether the log extends
+  // it is what the caller checks next.
+  std::optional<chain::Address> signer;
+  if (auto err = check_one(*saved, o, nullptr, signer)) return Error{"saved checkpoint: " + *err};
   return saved;
 }
 
@@ -362,7 +361,7 @@ Outcome verify_file(const VerifyOptions& o) {
   }
   if (!o.since_file.empty()) {
     int code = 0;
-    auto saved = saved_checkpoint(o, audit, &code);
+    auto saved = saved_checkpoint(o, &code);
     if (!saved) return {code, saved.error(), {}};
     if (auto err = log.check_checkpoint(*saved)) return {1, "the log does not extend the saved checkpoint: " + *err, {}};
     out.details["consistent_since_seq"] = saved->seq;
@@ -549,7 +548,7 @@ Outcome verify_url(const VerifyOptions& o) {
   }
   if (!o.since_file.empty()) {
     int code = 0;
-    auto saved = saved_checkpoint(o, audit, &code);
+    auto saved = saved_checkpoint(o, &code);
     if (!saved) return {code, saved.error(), {}};
     if (saved->seq > cp->seq)
       return {1, "rollback: the node's checkpoint is at seq " + std::to_string(cp->seq) + ", below the saved seq " +
