@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "chain/hex.hpp"
 
 
@@ -34,6 +36,80 @@ void finish(Self* self, Decision decision, const Reply& reply) {
     return;
   }
   st.journal->append(st.book->last_seq(), std::move(*decision.effect), std::move(ack));
+}
+
+// The 409 of an import request that conflicts with the book: every conflict, nothing applied.
+std::string conflicts_body(const std::vector<std::pair<std::string, std::string>>& conflicts) {
+  boost::json::array list;
+  for (const auto& [id, why] : conflicts) list.push_back(boost::json::object{{"id", id}, {"detail", why}});
+  return boost::json::serialize(boost::json::object{
+      {"detail", std::to_string(conflicts.size()) + " of the entries conflict with the ledger; nothing was imported"},
+      {"conflicts", std::move(list)}});
+}
+
+// Applies the entries `check` passed, one journal record each; the answer (counts) goes out
+// once the last is durable.
+void import_workloads(Self* self, ImportWorkloads& m) {
+  auto& st = self->state;
+  using Kind = Book::ImportCheck::Kind;
+  std::vector<std::pair<std::string, std::string>> conflicts;
+  std::vector<bool> create(m.workloads.size(), false);
+  std::optional<UnixMicros> not_before = st.book->newest_workload_time();
+  std::size_t existing = 0;
+  for (std::size_t i = 0; i < m.workloads.size(); ++i) {
+    const Workload& w = m.workloads[i];
+    auto check = st.book->check_workload_import(w, not_before);
+    if (check.kind == Kind::conflict) conflicts.emplace_back(w.workload_id, std::move(check.detail));
+    else if (check.kind == Kind::existing) ++existing;
+    else {
+      create[i] = true;
+      not_before = w.submitted_at;
+    }
+  }
+  if (!conflicts.empty()) return reply_when_durable(st, m.reply, 409, conflicts_body(conflicts));
+  const UnixMicros now = now_micros();
+  std::size_t imported = 0;
+  for (std::size_t i = 0; i < m.workloads.size(); ++i) {
+    if (!create[i]) continue;
+    auto decision = st.book->import_workload(std::move(m.workloads[i]), now);
+    if (decision.failure) return reply_when_durable(st, m.reply, decision.failure->status, detail_body(decision.failure->detail));
+    st.journal->append(st.book->last_seq(), std::move(*decision.effect), [] {});
+    ++imported;
+  }
+  reply_when_durable(st, m.reply, 200,
+                     boost::json::serialize(boost::json::object{{"imported", imported}, {"existing", existing}}));
+}
+
+void import_balances(Self* self, ImportBalances& m) {
+  auto& st = self->state;
+  using Kind = Book::ImportCheck::Kind;
+  std::vector<std::pair<std::string, std::string>> conflicts;
+  std::vector<Kind> kinds;
+  kinds.reserve(m.balances.size());
+  std::set<std::string> seen;
+  for (const auto& b : m.balances) {
+    auto check = st.book->check_balance_import(b.orchestrator_id, b.amount);
+    if (!seen.insert(b.orchestrator_id).second) check = {Kind::conflict, "named twice in one request"};
+    if (check.kind == Kind::conflict) conflicts.emplace_back(b.orchestrator_id, std::move(check.detail));
+    kinds.push_back(check.kind);
+  }
+  if (!conflicts.empty()) return reply_when_durable(st, m.reply, 409, conflicts_body(conflicts));
+  const UnixMicros now = now_micros();
+  std::size_t imported = 0, existing = 0, zero = 0;
+  for (std::size_t i = 0; i < m.balances.size(); ++i) {
+    const auto& b = m.balances[i];
+    if (kinds[i] == Kind::existing) ++existing;
+    if (kinds[i] == Kind::zero) ++zero;
+    if (kinds[i] != Kind::create) continue;
+    auto decision = st.book->import_balance(b.orchestrator_id, b.amount, b.given, b.rounded, now);
+    if (decision.failure) return reply_when_durable(st, m.reply, decision.failure->status, detail_body(decision.failure->detail));
+    st.journal->append(st.book->last_seq(), std::move(*decision.effect), [] {});
+    ++imported;
+  }
+  reply_when_durable(st, m.reply, 200,
+                     boost::json::serialize(boost::json::object{{"imported", imported},
+                                                                {"existing", existing},
+                                                                {"zero", zero}}));
 }
 
 OwnerLookup lookup_owner(const Book& book, const std::string& id) {
@@ -211,6 +287,14 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
         std::string body = m.respond(s.book->balance(id));
         auto reply = m.reply;
         s.journal->append(s.book->last_seq(), std::move(effect), [reply, body = std::move(body)] { reply(200, body); });
+      },
+      [=](ImportWorkloads& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        import_workloads(self, m);
+      },
+      [=](ImportBalances& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        import_balances(self, m);
       },
       [=](RecordPolicy& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

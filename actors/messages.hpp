@@ -75,6 +75,29 @@ struct Query {
   Reply reply;
 };
 
+// --- imports from the reference's files (domain/reference_import.hpp) ---
+// Each request is checked whole against the book (or the registry) first: any conflict is a
+// 409 that names every one, and nothing is applied; otherwise every new entry is applied and
+// the answer goes out once they are durable.
+struct ImportWorkloads {
+  std::vector<Workload> workloads;  // oldest first
+  Reply reply;
+};
+struct ImportBalance {
+  std::string orchestrator_id;
+  SignedWei amount;
+  std::string given;  // the amount as the file had it
+  bool rounded = false;
+};
+struct ImportBalances {
+  std::vector<ImportBalance> balances;
+  Reply reply;
+};
+struct ImportOrchestrators {
+  std::vector<boost::json::object> records;  // in this node's form, ids and addresses checked
+  Reply reply;
+};
+
 // --- payouts ---
 // payout_id empty: the ledger draws one.
 struct ReservePayout {
@@ -186,6 +209,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Adjust)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::UpsertOrchestrator)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::Query)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RecordPolicy)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ImportWorkloads)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ImportBalances)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ImportOrchestrators)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ReservePayout)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::PostPayout)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::VoidPayout)

@@ -72,6 +72,64 @@ void handle_register(Self* self, Register& m) {
   finish_register(self, m);
 }
 
+// Records from the reference's registry.json: checked whole against the directory (one
+// address per orchestrator, an id keeps its address), then stored as they are. A record
+// already here under the same address is left as it is (the import run again, or the
+// orchestrator registered since). The answer waits until the ledger holds the new records.
+void import_orchestrators(Self* self, ImportOrchestrators& m) {
+  auto& st = self->state;
+  boost::json::array conflicts;
+  std::unordered_map<std::string, std::string> batch_addresses;  // lower-cased address -> id
+  std::vector<std::size_t> fresh;
+  std::size_t existing = 0;
+  for (std::size_t i = 0; i < m.records.size(); ++i) {
+    const auto& rec = m.records[i];
+    const std::string id = get_string(rec, "orchestrator_id");
+    const std::string address = lower_ascii(get_string(rec, "address"));
+    auto conflict = [&](std::string why) { conflicts.push_back(json::object{{"id", id}, {"detail", std::move(why)}}); };
+    auto here = st.orchestrators.find(id);
+    if (here != st.orchestrators.end()) {
+      if (here->second.address != address) conflict("registered here with address " + here->second.address);
+      else ++existing;
+      continue;
+    }
+    if (auto owner = st.by_address.find(address); owner != st.by_address.end()) {
+      conflict("address " + address + " is registered here to orchestrator " + owner->second);
+      continue;
+    }
+    if (auto [other, added] = batch_addresses.emplace(address, id); !added) {
+      conflict("address " + address + " is also the address of " + other->second + " in the same request");
+      continue;
+    }
+    fresh.push_back(i);
+  }
+  if (!conflicts.empty()) {
+    const std::size_t n = conflicts.size();
+    m.reply(409, json::serialize(json::object{
+                     {"detail", std::to_string(n) + " of the records conflict with the registry; nothing was imported"},
+                     {"conflicts", std::move(conflicts)}}));
+    return;
+  }
+  json::array denylisted;
+  for (std::size_t i : fresh) {
+    auto& rec = m.records[i];
+    const std::string id = get_string(rec, "orchestrator_id");
+    const std::string address = lower_ascii(get_string(rec, "address"));
+    if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) {
+      mark_denylisted(rec, std::nullopt);  // as at start-up: flagged, no contact made
+      denylisted.push_back(json::string(id));
+      spdlog::warn("import: orchestrator {}: its address {} is on PAYMENTS_ADDRESS_DENYLIST; flagged denylisted", id, address);
+    }
+    self->send(st.ledger, UpsertOrchestrator{rec, [](const SignedWei&) { return std::string{}; }, [](int, std::string) {}});
+    spawn_orchestrator(self, id, address, std::move(rec));
+  }
+  // Sent after the records, so answered once they are durable (the ledger answers a query
+  // only when everything before it is).
+  std::string body = json::serialize(json::object{
+      {"imported", fresh.size()}, {"existing", existing}, {"denylisted", std::move(denylisted)}});
+  self->send(st.ledger, Query{[body = std::move(body)](const Book&) { return std::pair{200, body}; }, std::move(m.reply)});
+}
+
 }  // namespace
 
 std::optional<std::string> flag_denylisted_at_start(std::vector<json::object>& records, const std::set<std::string>& denylist,
@@ -133,6 +191,10 @@ caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf:
             finish_register(self, checked.request);
             return;
         }
+      },
+      [=](ImportOrchestrators& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        import_orchestrators(self, m);
       },
       [=](HealthPush& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -68,9 +68,13 @@ struct HttpGetter::Impl {
   }
 
   std::pair<int, std::string> exchange(const std::string& target) {
-    http::request<http::empty_body> req{http::verb::get, base_path + target, 11};
-    req.set(http::field::host, host);
+    http::request<http::string_body> req{http::verb::get, base_path + target, 11};
     req.set(http::field::user_agent, "lpops-verify");
+    return exchange(req);
+  }
+
+  std::pair<int, std::string> exchange(http::request<http::string_body>& req) {
+    req.set(http::field::host, host);
     req.keep_alive(true);
     http::response_parser<http::string_body> parser;
     parser.body_limit(256u << 20);
@@ -111,6 +115,29 @@ Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_u
     impl->tls.set_verify_mode(asio::ssl::verify_peer);
   }
   return std::unique_ptr<HttpGetter>(new HttpGetter(std::move(impl)));
+}
+
+Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& target, const std::string& body,
+                                                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    try {
+      if (!impl_->connected()) impl_->connect();
+      http::request<http::string_body> req{http::verb::post, impl_->base_path + target, 11};
+      req.set(http::field::user_agent, "lpops-import");
+      req.set(http::field::content_type, "application/json");
+      for (const auto& [name, value] : headers) req.set(name, value);
+      req.body() = body;
+      req.prepare_payload();
+      return impl_->exchange(req);
+    } catch (const boost::system::system_error& e) {
+      impl_->reset();
+      if (attempt == 1) return Error{"POST " + target + ": " + e.code().message()};
+    } catch (const std::exception& e) {
+      impl_->reset();
+      if (attempt == 1) return Error{"POST " + target + ": " + e.what()};
+    }
+  }
+  return Error{"unreachable"};
 }
 
 Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) {

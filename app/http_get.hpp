@@ -1,9 +1,11 @@
 #pragma once
-// A small blocking HTTP(S) GET client for command-line tools (`lpops verify --url`): one
-// kept-alive connection, a deadline per request, bounded bodies.
+// A small blocking HTTP(S) client for command-line tools (`lpops verify --url`, `lpops
+// import`): one kept-alive connection, a deadline per request, bounded bodies.
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "domain/result.hpp"
 
@@ -17,6 +19,10 @@ class HttpGetter {
   ~HttpGetter();
   // GET base path + target; status and body.
   Result<std::pair<int, std::string>> get(const std::string& target);
+  // POST a JSON body with extra header fields. Sent a second time on a fresh connection when
+  // a kept-alive one turns out closed, so only for requests that may be repeated.
+  Result<std::pair<int, std::string>> post_json(const std::string& target, const std::string& body,
+                                                const std::vector<std::pair<std::string, std::string>>& headers);
 
   struct Impl;
 

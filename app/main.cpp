@@ -92,6 +92,21 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
       ->check(CLI::Range(1u, 64u));
 
+  lpops::app::ImportOptions import;
+  auto* import_cmd = cli.add_subcommand(
+      "import", "Import a reference (livepeer-ops) data directory into a running node: registry.json, workloads.json, "
+                "balances.json");
+  import_cmd->add_option("--from", import.from_dir, "The reference's data directory (where balances.json is)")->required();
+  auto* import_url = import_cmd->add_option("--url", import.url, "The node, e.g. http://127.0.0.1:8081");
+  import_cmd->add_option("--env-file", import.env_file, "Read settings from this file (default: ./.env when present)");
+  import_cmd->add_option("--admin-token-file", import.admin_token_file,
+                         "File holding the node's admin token (first line); default PAYMENTS_API_ADMIN_TOKEN");
+  import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(CLI::Range(1, 1000));
+  import_cmd->add_option("--timeout", import.timeout_seconds, "Seconds to wait for a connection or an answer (default 60)")
+      ->check(CLI::Range(1u, 3600u));
+  auto* dry_run = import_cmd->add_flag("--dry-run", import.dry_run, "Read and check the files; send nothing");
+  import_url->excludes(dry_run);
+
   lpops::app::FeesOptions fees;
   auto* fees_cmd = cli.add_subcommand(
       "fees", "Print the fees a transaction sent now would pay (ETH_RPC_URL; PAYMENTS_MAX_*_PER_GAS_WEI caps)");
@@ -118,6 +133,13 @@ int main(int argc, char** argv) {
     return cli.exit(e) == 0 ? 0 : 2;
   }
   if (*fees_cmd) return lpops::app::fees(fees);
+  if (*import_cmd) {
+    if (!import.dry_run && import.url.empty()) {
+      std::fprintf(stderr, "lpops import: --url (the node) is required unless --dry-run\n");
+      return 2;
+    }
+    return lpops::app::import_reference(import);
+  }
   if (*verify_cmd) {
     verify.event_id_given = event_id_opt->count() > 0;
     return lpops::app::verify(verify);

@@ -72,4 +72,18 @@ struct VerifyOptions {
 // Verifies the transparency log; exit code 0 ok, 1 failed verification, 2 usage or I/O.
 int verify(const VerifyOptions& options);
 
+struct ImportOptions {
+  std::string from_dir;           // the reference's data directory
+  std::string url;                // the node, e.g. http://127.0.0.1:8081
+  std::optional<std::string> env_file;
+  std::string admin_token_file;   // else PAYMENTS_API_ADMIN_TOKEN
+  std::size_t per_request = 500;  // entries per request
+  unsigned timeout_seconds = 60;
+  bool dry_run = false;           // read and check the files only
+};
+// Imports registry.json, workloads.json and balances.json of a reference deployment into a
+// running node; exit code 0 done, 1 refused (entries that cannot be read, conflicts), 2 usage
+// or I/O.
+int import_reference(const ImportOptions& options);
+
 }  // namespace lpops::app

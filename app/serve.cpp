@@ -338,7 +338,8 @@ int serve(const ServeOptions& o) {
     }
     if (!found.empty())
       spdlog::warn("{} holds livepeer-ops files ({}): lpops keeps its own journal and does not read them, so the "
-                   "balances and orchestrators they hold are not in this ledger ({} records)",
+                   "balances and orchestrators they hold are not in this ledger ({} records) until `lpops import --from "
+                   "<that directory> --url <this node>` brings them over",
                    settings.data_dir, found, report->last_seq);
   }
   if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");

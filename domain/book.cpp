@@ -6,6 +6,7 @@
 
 #include "domain/json_fields.hpp"
 #include "domain/orchestrator.hpp"
+#include "domain/reference_import.hpp"
 
 namespace lpops {
 namespace {
@@ -14,6 +15,10 @@ constexpr std::string_view kAdjustmentPrefix = "adjustment:";
 
 void add_to_days(std::map<std::int64_t, DayTotals>& days, const LedgerEntry& e) {
   DayTotals& d = days[utc_day(e.at)];
+  if (e.reason == "import") {  // a balance brought over from elsewhere, not earned that day
+    d.net_delta.add(e.delta);
+    return;
+  }
   const bool positive = !e.delta.negative && !e.delta.is_zero();
   if (positive) {
     d.credits.add(e.delta);
@@ -336,6 +341,75 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
   effect.at = now;
   effect.entry = std::move(entry);
   effect.adjustment = std::move(adj);
+  return commit(std::move(effect), std::move(response));
+}
+
+std::optional<UnixMicros> Book::newest_workload_time() const {
+  if (workloads_.empty()) return std::nullopt;
+  return workloads_.back()->submitted_at;
+}
+
+Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<UnixMicros> not_before) const {
+  using Kind = ImportCheck::Kind;
+  if (const std::size_t* at = workload_index_.find(w.workload_id)) {
+    const Workload& held = *workloads_[*at];
+    if (held.orchestrator_id != w.orchestrator_id)
+      return {Kind::conflict, "the ledger holds this workload for orchestrator " + held.orchestrator_id};
+    if (held.payout_amount != w.payout_amount)
+      return {Kind::conflict, "the ledger holds this workload with payout_amount_eth " + format_eth(held.payout_amount)};
+    // Credited in the file (so inside the imported balance) but not here: a later status
+    // change here would credit it a second time.
+    if (w.credited && !held.credited) return {Kind::conflict, "the ledger holds this workload uncredited"};
+    return {Kind::existing, {}};
+  }
+  const auto* record = orchestrator_record(w.orchestrator_id);
+  if (!record) return {Kind::conflict, "Unknown orchestrator " + w.orchestrator_id + " (import registry.json first)"};
+  if (not_before && w.submitted_at < *not_before)
+    return {Kind::conflict, "submitted_at " + iso_utc(w.submitted_at, UtcSuffix::z) + " is older than " +
+                                iso_utc(*not_before, UtcSuffix::z) +
+                                ", a workload the ledger already holds: workloads are imported oldest first, before the "
+                                "node takes new ones"};
+  return {Kind::create, {}};
+}
+
+Decision Book::import_workload(Workload w, UnixMicros now) {
+  Effect effect;
+  effect.type = Effect::Type::workload;
+  effect.at = now;
+  return commit_workload(std::move(effect), std::move(w));
+}
+
+Book::ImportCheck Book::check_balance_import(const std::string& id, const SignedWei& amount) const {
+  using Kind = ImportCheck::Kind;
+  const std::string key = reference_import::balance_event_id(id);
+  if (auto it = adjustments_.find(key); it != adjustments_.end()) {
+    if (it->second.request_digest == reference_import::balance_digest(amount)) return {Kind::existing, {}};
+    const auto* before = it->second.response.if_contains("delta_eth");
+    return {Kind::conflict, "a balance of " + std::string(before && before->is_string() ? before->get_string() : "?") +
+                                " ETH was imported for this id before (event " + key + ")"};
+  }
+  if (amount.is_zero()) return {Kind::zero, {}};
+  // Every account here is a registered orchestrator's (payouts and the ledger tree need its
+  // record): a balance of an id the reference's ledger held without one waits for it.
+  if (!orchestrator_record(id))
+    return {Kind::conflict, "Unknown orchestrator " + id + " (import its registry.json record, or register it, first)"};
+  if (!fits(id, amount)) return {Kind::conflict, "the balance would overflow the account (-2^255 to 2^255-1 wei)"};
+  return {Kind::create, {}};
+}
+
+Decision Book::import_balance(const std::string& id, const SignedWei& amount, const std::string& given, bool rounded,
+                              UnixMicros now) {
+  const std::string key = reference_import::balance_event_id(id);
+  json::object metadata{{"source", "balances.json"}, {"balance_eth", given}};
+  if (rounded) metadata["rounded_to_wei"] = true;
+  LedgerEntry entry = make_entry(key, id, amount, "import", std::move(metadata), now);
+  AdjustmentNote note{std::nullopt, std::nullopt, key, reference_import::balance_digest(amount)};
+  json::object response = adjustment_response(note, entry);
+  Effect effect;
+  effect.type = Effect::Type::adjustment;
+  effect.at = now;
+  effect.entry = std::move(entry);
+  effect.adjustment = std::move(note);
   return commit(std::move(effect), std::move(response));
 }
 

@@ -131,6 +131,26 @@ class Book {
   }
   // Records a policy snapshot once per distinct hash ("0x…"); no effect when already recorded.
   Decision record_policy(const std::string& policy_hash, const boost::json::object& policy, UnixMicros now);
+  // Imports from the reference's files (domain/reference_import.hpp), checked for a whole
+  // request before any is applied. `create`: the entry adds to the book; `existing`: it is
+  // there already (an import run again); `conflict`: the book holds something else under
+  // its id; `zero`: a zero balance, which needs no entry.
+  struct ImportCheck {
+    enum class Kind { create, existing, conflict, zero };
+    Kind kind = Kind::create;
+    std::string detail;
+  };
+  // `not_before`: the submission time the workload may not precede (the newest workload the
+  // book holds, or the one before it in the same request): listings read the book's
+  // workloads in insertion order as newest first.
+  ImportCheck check_workload_import(const Workload& w, std::optional<UnixMicros> not_before) const;
+  // The workload as stored there; no ledger entry (a credited one is in the imported balance).
+  Decision import_workload(Workload w, UnixMicros now);
+  ImportCheck check_balance_import(const std::string& id, const SignedWei& amount) const;
+  // One ledger entry, reason "import", event id import:<id>.
+  Decision import_balance(const std::string& id, const SignedWei& amount, const std::string& given, bool rounded,
+                          UnixMicros now);
+  std::optional<UnixMicros> newest_workload_time() const;
   // Stores an orchestrator record as the registry produced it.
   Effect upsert_orchestrator(boost::json::object record, UnixMicros now);
 

@@ -27,6 +27,8 @@ bool all_digits(std::string_view s) {
   return true;
 }
 
+Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded);
+
 }  // namespace
 
 const Wei& wei_per_eth() { return pow10(kEthDecimals); }
@@ -40,7 +42,18 @@ const Wei& max_wei() {
   return m;
 }
 
-Result<SignedWei> parse_eth(std::string_view text) {
+Result<SignedWei> parse_eth(std::string_view text) { return parse_eth_impl(text, nullptr); }
+
+Result<SignedWei> parse_eth_toward_zero(std::string_view text, bool* rounded) {
+  *rounded = false;
+  return parse_eth_impl(text, rounded);
+}
+
+namespace {
+
+// `rounded` null: an amount finer than 1 wei is an error; else it is cut to whole wei
+// (toward zero) and *rounded tells whether any non-zero digit went.
+Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
   // Trim ASCII whitespace, as the reference's Decimal() does.
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
@@ -94,6 +107,15 @@ Result<SignedWei> parse_eth(std::string_view text) {
   digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
   if (digits.empty()) return SignedWei{};
   if (exponent_out_of_range) return Error{"amount exponent is out of range"};
+  if (scale < 0 && rounded) {
+    // The digits past the wei place go; only zeros can be left of them after the trim above.
+    const std::size_t cut = std::min(digits.size(), static_cast<std::size_t>(-scale));
+    *rounded = digits.find_first_not_of('0', digits.size() - cut) != std::string::npos;
+    digits.resize(digits.size() - cut);
+    scale = 0;
+    digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
+    if (digits.empty()) return SignedWei{};
+  }
   if (scale < 0) return Error{"amount has more than 18 decimal places (smaller than 1 wei)"};
   if (digits.size() + static_cast<std::size_t>(scale) > 78)
     return Error{"amount is too large"};
@@ -105,6 +127,8 @@ Result<SignedWei> parse_eth(std::string_view text) {
     return Error{"amount is too large"};
   }
 }
+
+}  // namespace
 
 Result<Wei> parse_wei(std::string_view text) {
   if (!all_digits(text)) return Error{"wei amount must be a non-negative decimal integer"};

@@ -36,6 +36,11 @@ const Wei& max_wei();
 // exponent ("1.5", "-0.25", "1E-7", "2e+3"). It must be exactly representable in wei:
 // more than 18 significant decimal places is an error, never a silent truncation.
 Result<SignedWei> parse_eth(std::string_view text);
+// The same, but an amount finer than 1 wei is cut to whole wei toward zero instead of
+// refused; *rounded says whether anything was cut. For amounts another system computed
+// with more decimals (the reference's Decimal keeps 28 significant digits), never for
+// amounts a client sends.
+Result<SignedWei> parse_eth_toward_zero(std::string_view text, bool* rounded);
 
 // Parses a non-negative decimal integer wei string ("0", "1000").
 Result<Wei> parse_wei(std::string_view text);

@@ -56,6 +56,13 @@ std::optional<bool> fresh_push_up(const json::object& rec, UnixMicros now, std::
 
 }  // namespace
 
+bool is_reference_address(std::string_view s) {
+  if (s.size() != 42 || s[0] != '0' || s[1] != 'x') return false;
+  for (char c : s.substr(2))
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
 std::string lower_ascii(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;

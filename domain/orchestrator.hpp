@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "domain/clock.hpp"
@@ -27,6 +28,9 @@ struct Registration {
 };
 
 std::string lower_ascii(std::string s);
+
+// The reference's address pattern ^0x[a-fA-F0-9]{40}$ (a lower-case x; no checksum).
+bool is_reference_address(std::string_view s);
 
 // A new record for a first registration (before merge_registration).
 boost::json::object new_orchestrator_record(const Registration& r, UnixMicros now);

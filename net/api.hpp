@@ -104,6 +104,7 @@ const std::vector<Route>& payout_routes();
 const std::vector<Route>& orchestrator_routes();
 const std::vector<Route>& workload_routes();
 const std::vector<Route>& ledger_routes();
+const std::vector<Route>& import_routes();
 const std::vector<Route>& system_routes();
 const std::vector<Route>& transparency_routes();
 std::vector<const Route*> all_routes();

@@ -7,6 +7,7 @@
 
 #include "domain/canonical_json.hpp"
 #include "domain/json_parse.hpp"
+#include "domain/orchestrator.hpp"
 #include "domain/python_text.hpp"
 
 namespace lpops::net {
@@ -97,10 +98,14 @@ bool short_json(const json::value& v) {
 
 void Validation::add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
                      const json::value* input) {
-  json::object e;
-  e["type"] = type;
   json::array loc{json::value(where)};
   if (!field.empty()) loc.push_back(json::value(field));
+  add_at(std::move(loc), type, std::move(msg), input);
+}
+
+void Validation::add_at(json::array loc, std::string_view type, std::string msg, const json::value* input) {
+  json::object e;
+  e["type"] = type;
   e["loc"] = std::move(loc);
   e["msg"] = std::move(msg);
   // Every error names its input, as pydantic's do (null when there is none: a query field
@@ -465,12 +470,7 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
   return out;
 }
 
-bool is_address(std::string_view s) {
-  if (s.size() != 42 || s[0] != '0' || s[1] != 'x') return false;
-  for (char c : s.substr(2))
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
-  return true;
-}
+bool is_address(std::string_view s) { return is_reference_address(s); }
 
 std::string percent_decode(std::string_view text, bool plus_as_space) {
   auto hex = [](char c) -> int {

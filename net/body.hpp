@@ -41,6 +41,8 @@ class Validation {
  public:
   void add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
            const json::value* input = nullptr);
+  // The same at a deeper place: loc is `loc` as given (["body", "<key>", "<field>"]).
+  void add_at(json::array loc, std::string_view type, std::string msg, const json::value* input = nullptr);
   bool ok() const { return errors_.empty() && !refusal_; }
   Response response() const;  // 422, or the refusal's status
   // A refusal that is not a field's error (413: too large to record); response() gives it.

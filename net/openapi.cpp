@@ -160,6 +160,27 @@ json::object schemas() {
                                                                               "fraction or an exponent is refused (send a string)"}}},
                                   {"recipient", address}, {"notes", str(1024)}}},
       {"required", json::array{"orchestrator_id"}}};
+  // The reference's files, a slice per request (domain/reference_import.hpp).
+  auto keyed = [](const char* what, json::object entry) {
+    return json::object{{"type", "object"},
+                        {"description", std::string(what) + " At most 1000 entries per request; one bad entry is a 422 and "
+                                                            "nothing is imported; a conflict with the ledger is a 409 "
+                                                            "listing every one (\"conflicts\": [{id, detail}]), nothing "
+                                                            "imported; entries already there are counted as existing."},
+                        {"additionalProperties", std::move(entry)}};
+  };
+  s["ImportRegistry"] = keyed("registry.json: orchestrator id -> the reference's record (address required; known fields "
+                              "kept, others dropped and named in ignored_fields).",
+                              obj({{"address", address}}, {"address"}));
+  s["ImportWorkloads"] = keyed("workloads.json: workload id -> the reference's stored workload. Stored as it is, never "
+                               "credited again; imported oldest first, before the node takes new workloads.",
+                               obj({{"orchestrator_id", str(128, 1)}, {"payout_amount_eth", str()},
+                                    {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}}}},
+                                    {"submitted_at", str()}, {"credited", boolean}, {"credited_at", nullable(str())}},
+                                   {"orchestrator_id", "payout_amount_eth", "status", "submitted_at"}));
+  s["ImportBalances"] = keyed("balances.json: orchestrator id -> decimal ETH. One ledger entry each (reason import, "
+                              "event id import:<id>); an amount finer than 1 wei is cut toward zero and listed in rounded.",
+                              json::object{{"type", json::array{"string", "integer"}}});
   s["PayoutPost"] = obj({{"tx_hash", json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{64}$"}}},
                          {"block_number", json::object{{"type", "integer"}, {"minimum", 0}}}},
                         {"tx_hash"});
@@ -247,6 +268,15 @@ std::map<std::string, Io> io_table() {
       "Adjustment", ref("AdjustmentResult"), {},
       {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", "^[!-~]{1,128}$"},
                                         {"description", "a repeat answers the first response; another body with it is 409"}}}}};
+  {
+    const auto count = json::object{{"type", "integer"}};
+    const auto rounded = array_of(obj({{"id", str()}, {"given", str()}, {"imported_eth", eth()}}));
+    t["POST /api/import/registry"] = {"ImportRegistry", obj({{"imported", count}, {"existing", count},
+                                                             {"denylisted", array_of(str())}, {"ignored_fields", array_of(str())}}), {}};
+    t["POST /api/import/workloads"] = {"ImportWorkloads", obj({{"imported", count}, {"existing", count}, {"rounded", rounded}}), {}};
+    t["POST /api/import/balances"] = {"ImportBalances", obj({{"imported", count}, {"existing", count}, {"zero", count},
+                                                             {"rounded", rounded}}), {}};
+  }
   t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", qstr()}, {"limit", qint(1, 1000, 200)}}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
   json::object checkpoint = obj({{"schema", str()}, {"audit_address", str()}, {"chain_id", json::object{{"type", "integer"}}},

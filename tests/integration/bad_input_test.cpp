@@ -47,7 +47,8 @@ class BadInputTest : public NodeTest {
 };
 
 const std::vector<std::string> kWriteTargets = {"/api/orchestrators/register", "/api/workloads", "/api/workloads/time",
-                                                "/api/ledger/adjustments", "/api/orchestrators/o1/health"};
+                                                "/api/ledger/adjustments", "/api/orchestrators/o1/health",
+                                                "/api/import/registry", "/api/import/workloads", "/api/import/balances"};
 
 TEST_F(BadInputTest, MalformedJsonAndNonObjects) {
   for (const auto& t : kWriteTargets) {

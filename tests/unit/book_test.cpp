@@ -5,6 +5,7 @@
 
 #include "domain/book.hpp"
 #include "domain/orchestrator.hpp"
+#include "domain/reference_import.hpp"
 
 namespace lpops {
 namespace {
@@ -559,6 +560,85 @@ TEST(Book, BalancesEqualSumOfCreditsProperty) {
     for (auto& [orch, wei] : expected) RC_ASSERT(r.book.balance(orch).magnitude == wei);
     RC_ASSERT(r.replayed().balances_text() == r.book.balances_text());
   }));
+}
+
+}  // namespace
+}  // namespace lpops
+
+namespace lpops {
+namespace {
+
+// Imports from the reference's files: checked against the book, applied as ordinary effects
+// (a workload without an entry, a balance as one entry), exactly once across replay and
+// snapshots.
+TEST(Book, ImportsReplayAndSnapshotAndAreRecognisedAgain) {
+  using Kind = Book::ImportCheck::Kind;
+  Recorded r;
+  r.add_orchestrator("o1");
+  auto read = reference_import::read_workload_entry(
+      "w1", json::object{{"orchestrator_id", "o1"}, {"payout_amount_eth", "0.5"}, {"status", "paid"},
+                         {"submitted_at", "2025-03-01T00:00:00"}, {"credited", true}, {"credited_at", "2025-03-01T00:00:01"},
+                         {"artifact_hash", "h"}});
+  ASSERT_TRUE(std::holds_alternative<reference_import::WorkloadEntry>(read));
+  Workload w = std::get<reference_import::WorkloadEntry>(read).workload;
+  EXPECT_EQ(r.book.check_workload_import(w, r.book.newest_workload_time()).kind, Kind::create);
+  r.keep(r.book.import_workload(w, kNow));
+  EXPECT_EQ(r.book.check_workload_import(w, std::nullopt).kind, Kind::existing);
+  EXPECT_EQ(r.book.balance("o1"), SignedWei{});  // credited in the file: in the imported balance, not again here
+
+  const SignedWei amount = parse_eth("1.5").value();
+  EXPECT_EQ(r.book.check_balance_import("o1", amount).kind, Kind::create);
+  EXPECT_EQ(r.book.check_balance_import("ghost", amount).kind, Kind::conflict);
+  EXPECT_EQ(r.book.check_balance_import("o1", SignedWei{}).kind, Kind::zero);
+  r.keep(r.book.import_balance("o1", amount, "1.5", false, kNow));
+  EXPECT_EQ(r.book.balance("o1"), amount);
+  EXPECT_EQ(r.book.check_balance_import("o1", amount).kind, Kind::existing);
+  EXPECT_EQ(r.book.check_balance_import("o1", parse_eth("2").value()).kind, Kind::conflict);
+
+  // A later patch never credits the credited workload again.
+  WorkloadPatch p;
+  p.status = "verified";
+  r.keep(r.book.patch_workload("w1", p, kNow));
+  EXPECT_EQ(r.book.balance("o1"), amount);
+
+  Book replayed = r.replayed();
+  EXPECT_EQ(replayed.balances_text(), r.book.balances_text());
+  EXPECT_EQ(replayed.check_balance_import("o1", amount).kind, Kind::existing);
+  EXPECT_EQ(replayed.check_workload_import(w, std::nullopt).kind, Kind::existing);
+  auto restored = Book::from_snapshot(r.book.snapshot(), {});
+  ASSERT_TRUE(restored.ok()) << restored.error();
+  EXPECT_EQ(restored->check_balance_import("o1", parse_eth("2").value()).kind, Kind::conflict);
+  // Not older than the newest workload held.
+  Workload older = w;
+  older.workload_id = "w0";
+  older.submitted_at = w.submitted_at - 1;
+  EXPECT_EQ(restored->check_workload_import(older, restored->newest_workload_time()).kind, Kind::conflict);
+}
+
+TEST(ReferenceImport, RegistryRecordsKeepKnownFieldsAndNameTheRest) {
+  auto read = reference_import::read_registry_entry(
+      "orch-a", json::object{{"address", "0xABCDEF0000000000000000000000000000000001"}, {"registration_count", 3},
+                             {"denylisted", true}, {"eligible_for_payments", true}, {"payout_address", "0x1"}, {"extra", 1}});
+  ASSERT_TRUE(std::holds_alternative<reference_import::RegistryEntry>(read));
+  const auto& e = std::get<reference_import::RegistryEntry>(read);
+  EXPECT_EQ(e.address, "0xabcdef0000000000000000000000000000000001");
+  EXPECT_EQ(e.record.at("address").as_string(), "0xABCDEF0000000000000000000000000000000001");
+  EXPECT_EQ(e.record.at("registration_count").as_int64(), 3);
+  EXPECT_FALSE(e.record.at("eligible_for_payments").as_bool());  // denylisted is never eligible
+  EXPECT_TRUE(e.record.at("first_seen").is_null());
+  EXPECT_EQ(e.ignored_fields, (std::vector<std::string>{"payout_address", "extra"}));
+  const json::object bad_fields{{"health_timeout", 0.01},      {"min_service_uptime", 101},
+                                {"first_seen", "soon"},        {"denylisted", "no"},
+                                {"monitored_services", json::array{1}}, {"forwarder_health", "up"},
+                                {"contact_email", std::string(256, 'e')}};
+  for (const auto& kv : bad_fields) {
+    const std::string field(kv.key());
+    json::object o{{"address", "0x" + std::string(40, 'a')}};
+    o[field] = kv.value();
+    auto bad = reference_import::read_registry_entry("x", o);
+    ASSERT_TRUE(std::holds_alternative<reference_import::Problem>(bad)) << field;
+    EXPECT_EQ(std::get<reference_import::Problem>(bad).field, field);
+  }
 }
 
 }  // namespace

@@ -31,6 +31,30 @@ TEST(Money, ParsesDecimalEthExactly) {
 }
 
 // Leading zeros are decimal digits (Boost's string constructor would read "010" as octal 8).
+TEST(Money, TowardZeroCutsWhatIsFinerThanAWeiAndSaysSo) {
+  auto cut = [](std::string_view text, bool expect_rounded) {
+    bool rounded = !expect_rounded;
+    auto r = parse_eth_toward_zero(text, &rounded);
+    EXPECT_TRUE(r.ok()) << text;
+    EXPECT_EQ(rounded, expect_rounded) << text;
+    return r.ok() ? format_wei(*r) : std::string("error");
+  };
+  EXPECT_EQ(cut("1.5", false), "1500000000000000000");
+  EXPECT_EQ(cut("0.1234567890123456789", true), "123456789012345678");
+  EXPECT_EQ(cut("-0.1234567890123456789", true), "-123456789012345678");
+  EXPECT_EQ(cut("0.0000000000000000015", true), "1");
+  EXPECT_EQ(cut("0.0000000000000000001234", true), "0");
+  EXPECT_EQ(cut("-0.0000000000000000001", true), "0");  // zero is never negative
+  EXPECT_EQ(cut("1.0000000000000000000000", false), "1000000000000000000");
+  EXPECT_EQ(cut("1.23E-20", true), "0");
+  EXPECT_EQ(cut("8.92266E-11", false), "89226600");
+  bool rounded = false;
+  EXPECT_FALSE(parse_eth_toward_zero("abc", &rounded).ok());
+  EXPECT_FALSE(parse_eth_toward_zero("1e-200", &rounded).ok());
+  // parse_eth itself still refuses them.
+  EXPECT_FALSE(parse_eth("0.1234567890123456789").ok());
+}
+
 TEST(Money, WeiWithLeadingZerosIsDecimal) {
   EXPECT_EQ(parse_wei("010").value(), Wei(10));
   EXPECT_EQ(parse_wei("0100").value(), Wei(100));

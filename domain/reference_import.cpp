@@ -1,0 +1,263 @@
+#include "domain/reference_import.hpp"
+
+#include <cctype>
+#include <cmath>
+
+#include "domain/clock.hpp"
+#include "domain/orchestrator.hpp"
+
+namespace lpops::reference_import {
+namespace {
+
+std::size_t code_points(std::string_view utf8) {
+  std::size_t n = 0;
+  for (unsigned char c : utf8) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::optional<Problem> check_id(std::string_view id, std::string_view what, std::size_t max_chars) {
+  const std::size_t n = code_points(id);
+  if (n < 1 || n > max_chars)
+    return Problem{"", std::string(what) + " must be 1-" + std::to_string(max_chars) + " characters"};
+  return std::nullopt;
+}
+
+// A string of at most `max_chars`, or null (absent is null too). Problems go to `problem`.
+std::optional<std::string> optional_text(const json::object& o, std::string_view key, std::size_t max_chars,
+                                         std::optional<Problem>& problem) {
+  auto it = o.find(key);
+  if (it == o.end() || it->value().is_null()) return std::nullopt;
+  if (!it->value().is_string()) {
+    problem = Problem{std::string(key), "must be a string or null"};
+    return std::nullopt;
+  }
+  std::string_view s = it->value().get_string();
+  if (code_points(s) > max_chars) {
+    problem = Problem{std::string(key), "must be at most " + std::to_string(max_chars) + " characters"};
+    return std::nullopt;
+  }
+  return std::string(s);
+}
+
+std::optional<UnixMicros> optional_time(const json::object& o, std::string_view key, std::optional<Problem>& problem) {
+  auto text = optional_text(o, key, 64, problem);
+  if (!text) return std::nullopt;
+  auto t = parse_iso(*text);
+  if (!t) problem = Problem{std::string(key), "must be an ISO 8601 timestamp"};
+  return t;
+}
+
+// The registry record's fields and how each is checked.
+enum class Kind { text, time, flag, count, number, list, object, scalar };
+struct FieldRule {
+  const char* key;
+  Kind kind;
+  std::size_t max_chars = 256;  // text, list items
+  double min = 0, max = 0;      // number
+  const char* range = "";       // number, as the message names it
+};
+
+const FieldRule kRegistryFields[] = {
+    {"eligible_for_payments", Kind::flag},
+    {"is_top_100", Kind::flag},
+    {"denylisted", Kind::flag},
+    {"cooldown_expires_at", Kind::time},
+    {"first_seen", Kind::time},
+    {"last_seen", Kind::time},
+    {"registration_count", Kind::count},
+    {"contact_email", Kind::text, 255},
+    {"capability", Kind::text, 128},
+    {"host_public_ip", Kind::text, 64},
+    {"host_name", Kind::text, 128},
+    {"last_seen_ip", Kind::text, 128},
+    {"last_missed_all_services", Kind::scalar},
+    {"last_healthy_at", Kind::time},
+    {"last_cooldown_started_at", Kind::time},
+    {"last_cooldown_cleared_at", Kind::time},
+    {"health_url", Kind::text, 512},
+    {"health_timeout", Kind::number, 0, 0.1, 60, "0.1 and 60"},
+    {"monitored_services", Kind::list, 256},
+    {"min_service_uptime", Kind::number, 0, 0, 100, "0 and 100"},
+    {"last_contact_source", Kind::text, 64},
+    {"last_session_upstream_addr", Kind::text, 256},
+    {"last_session_seen_at", Kind::time},
+    {"last_session_edge_id", Kind::text, 256},
+    {"desired_pin", Kind::object},
+    {"last_ops_upgrade", Kind::object},
+    {"forwarder_health", Kind::object},
+};
+
+std::optional<Problem> check_field(const FieldRule& rule, const json::value& v) {
+  const std::string key = rule.key;
+  if (v.is_null()) return std::nullopt;
+  switch (rule.kind) {
+    case Kind::text:
+      if (!v.is_string()) return Problem{key, "must be a string or null"};
+      if (code_points(v.get_string()) > rule.max_chars)
+        return Problem{key, "must be at most " + std::to_string(rule.max_chars) + " characters"};
+      return std::nullopt;
+    case Kind::time:
+      if (!v.is_string() || !parse_iso(v.get_string())) return Problem{key, "must be an ISO 8601 timestamp or null"};
+      return std::nullopt;
+    case Kind::flag:
+      if (!v.is_bool()) return Problem{key, "must be true or false"};
+      return std::nullopt;
+    case Kind::count:
+      if (!(v.is_uint64() || (v.is_int64() && v.get_int64() >= 0))) return Problem{key, "must be a non-negative integer"};
+      return std::nullopt;
+    case Kind::number: {
+      if (!v.is_number() || v.is_bool()) return Problem{key, "must be a number or null"};
+      const double d = v.to_number<double>();
+      if (!std::isfinite(d) || d < rule.min || d > rule.max)
+        return Problem{key, std::string("must be between ") + rule.range};
+      return std::nullopt;
+    }
+    case Kind::list: {
+      if (!v.is_array()) return Problem{key, "must be a list of strings or null"};
+      if (v.get_array().size() > 25) return Problem{key, "must hold at most 25 names"};
+      for (const auto& item : v.get_array())
+        if (!item.is_string() || code_points(item.get_string()) > rule.max_chars)
+          return Problem{key, "must be a list of strings of at most " + std::to_string(rule.max_chars) + " characters"};
+      return std::nullopt;
+    }
+    case Kind::object:
+      if (!v.is_object()) return Problem{key, "must be an object or null"};
+      return std::nullopt;
+    case Kind::scalar:
+      if (v.is_object() || v.is_array()) return Problem{key, "must be a string, number, boolean or null"};
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<Amount, Problem> read_amount(const json::value& v) {
+  Amount out;
+  if (v.is_string()) out.given = std::string(v.get_string());
+  else if (v.is_int64()) out.given = std::to_string(v.get_int64());
+  else if (v.is_uint64()) out.given = std::to_string(v.get_uint64());
+  else if (v.is_double()) return Problem{"", "must be a decimal string, not a float (a float's digits are not exact)"};
+  else return Problem{"", "must be a decimal string"};
+  auto parsed = parse_eth_toward_zero(out.given, &out.rounded);
+  if (!parsed) return Problem{"", parsed.error()};
+  out.value = *parsed;
+  return out;
+}
+
+std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, const json::value& v) {
+  if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return *p;
+  if (key == kSystemOrchestratorId) return Problem{"", std::string(kSystemOrchestratorId) + " is reserved for the ledger"};
+  if (!v.is_object()) return Problem{"", "must be an object (a registry record)"};
+  const json::object& src = v.get_object();
+  if (auto it = src.find("orchestrator_id"); it != src.end() && !(it->value().is_string() && it->value().get_string() == key))
+    return Problem{"orchestrator_id", "must equal the record's key"};
+  auto address = src.find("address");
+  if (address == src.end() || !address->value().is_string() || !is_reference_address(address->value().get_string()))
+    return Problem{"address", "must be 0x followed by 40 hex digits"};
+
+  RegistryEntry out;
+  out.orchestrator_id = std::string(key);
+  out.address = lower_ascii(std::string(address->value().get_string()));
+  Registration skeleton;
+  skeleton.orchestrator_id = out.orchestrator_id;
+  skeleton.address = std::string(address->value().get_string());
+  out.record = new_orchestrator_record(skeleton, 0);
+  out.record["first_seen"] = nullptr;  // as the file has it (below), not a time made up here
+  for (const FieldRule& rule : kRegistryFields) {
+    auto it = src.find(rule.key);
+    if (it == src.end()) continue;
+    if (auto p = check_field(rule, it->value())) return *p;
+    // A flag or count stored as null keeps the default a new record has.
+    if (it->value().is_null() && (rule.kind == Kind::flag || rule.kind == Kind::count)) continue;
+    out.record[rule.key] = it->value();
+  }
+  for (const auto& kv : src) {
+    if (kv.key() == "orchestrator_id" || kv.key() == "address") continue;
+    if (!out.record.contains(kv.key())) out.ignored_fields.emplace_back(kv.key());
+  }
+  // A denylisted record is never eligible, whatever the file says.
+  if (out.record.at("denylisted").as_bool()) out.record["eligible_for_payments"] = false;
+  return out;
+}
+
+std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, const json::value& v) {
+  if (auto p = check_id(key, "workload_id", kMaxWorkloadIdChars)) return *p;
+  if (!v.is_object()) return Problem{"", "must be an object (a stored workload)"};
+  const json::object& src = v.get_object();
+  if (auto it = src.find("workload_id"); it != src.end() && !(it->value().is_string() && it->value().get_string() == key))
+    return Problem{"workload_id", "must equal the workload's key"};
+  WorkloadEntry out;
+  Workload& w = out.workload;
+  w.workload_id = std::string(key);
+  std::optional<Problem> problem;
+  auto orchestrator = optional_text(src, "orchestrator_id", kMaxOrchestratorIdChars, problem);
+  if (problem) return *problem;
+  if (!orchestrator || orchestrator->empty()) return Problem{"orchestrator_id", "is required (1-128 characters)"};
+  w.orchestrator_id = *orchestrator;
+  w.plan_id = optional_text(src, "plan_id", 128, problem);
+  w.run_id = optional_text(src, "run_id", 256, problem);
+  w.artifact_hash = optional_text(src, "artifact_hash", 256, problem);
+  w.artifact_uri = optional_text(src, "artifact_uri", 512, problem);
+  w.notes = optional_text(src, "notes", 1024, problem);
+  w.tx_hash = optional_text(src, "tx_hash", 128, problem);
+  if (problem) return *problem;
+
+  auto amount = src.find("payout_amount_eth");
+  if (amount == src.end() || amount->value().is_null()) return Problem{"payout_amount_eth", "is required"};
+  auto read = read_amount(amount->value());
+  if (auto* p = std::get_if<Problem>(&read)) return Problem{"payout_amount_eth", p->message};
+  out.amount = std::get<Amount>(std::move(read));
+  if (out.amount.value.negative) return Problem{"payout_amount_eth", "must not be negative"};
+  w.payout_amount = out.amount.value.magnitude;
+
+  auto status = optional_text(src, "status", 32, problem);
+  if (problem) return *problem;
+  if (!status || !is_workload_status(*status)) return Problem{"status", "must be pending, verified, paid or rejected"};
+  w.status = *status;
+  auto submitted = optional_time(src, "submitted_at", problem);
+  if (problem) return *problem;
+  if (!submitted) return Problem{"submitted_at", "is required (an ISO 8601 timestamp)"};
+  w.submitted_at = *submitted;
+  if (auto it = src.find("credited"); it != src.end() && !it->value().is_null()) {
+    if (!it->value().is_bool()) return Problem{"credited", "must be true or false"};
+    w.credited = it->value().get_bool();
+  }
+  w.credited_at = optional_time(src, "credited_at", problem);
+  if (problem) return *problem;
+
+  if (auto it = src.find("pricing"); it != src.end() && !it->value().is_null()) {
+    if (!it->value().is_object()) return Problem{"pricing", "must be an object or null"};
+    const json::object& p = it->value().get_object();
+    WorkloadPricing pricing;
+    auto ms = p.find("duration_ms");
+    if (ms == p.end() || !(ms->value().is_int64() || ms->value().is_uint64()) ||
+        (ms->value().is_int64() && ms->value().get_int64() < 0) ||
+        ms->value().to_number<std::uint64_t>() > kMaxWorkloadDurationMs)
+      return Problem{"pricing", "duration_ms must be an integer from 0 to " + std::to_string(kMaxWorkloadDurationMs)};
+    pricing.duration_ms = ms->value().to_number<std::uint64_t>();
+    auto rate = optional_text(p, "credit_eth_per_minute", 128, problem);
+    auto unit = optional_text(p, "credit_unit", 32, problem);
+    auto computed = optional_time(p, "computed_at", problem);
+    if (problem) return Problem{"pricing", problem->field + " " + problem->message};
+    pricing.credit_eth_per_minute = rate.value_or("");
+    pricing.credit_unit = unit.value_or("eth");
+    pricing.computed_at = computed.value_or(w.submitted_at);
+    w.pricing = std::move(pricing);
+  }
+  return out;
+}
+
+std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, const json::value& v) {
+  if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return *p;
+  if (key == kSystemOrchestratorId) return Problem{"", std::string(kSystemOrchestratorId) + " is reserved for the ledger"};
+  auto read = read_amount(v);
+  if (auto* p = std::get_if<Problem>(&read)) return *p;
+  return BalanceEntry{std::string(key), std::get<Amount>(std::move(read))};
+}
+
+std::string balance_event_id(std::string_view orchestrator_id) { return "import:" + std::string(orchestrator_id); }
+
+std::string balance_digest(const SignedWei& amount) { return "import:" + format_wei(amount); }
+
+}  // namespace lpops::reference_import

@@ -1,0 +1,72 @@
+#pragma once
+// Entries of the reference service's data files (registry.json, workloads.json,
+// balances.json: each an object keyed by id), read into this node's records for
+// `lpops import` and the /api/import routes. Pure: every check that needs no ledger state.
+#include <boost/json.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "domain/money.hpp"
+#include "domain/workload.hpp"
+
+namespace lpops::reference_import {
+
+namespace json = boost::json;
+
+// Entries per import request; the command line sends files in slices of at most this many.
+inline constexpr std::size_t kMaxEntriesPerRequest = 1000;
+
+// Why an entry cannot be read: the field at fault (empty: the entry as a whole) and why.
+struct Problem {
+  std::string field;
+  std::string message;
+};
+
+// An amount as the reference computed it (Decimal, up to 28 significant digits), in whole
+// wei: a finer amount is cut toward zero, and `rounded` says so.
+struct Amount {
+  SignedWei value;
+  bool rounded = false;
+  std::string given;  // the text as it was in the file
+};
+
+// A decimal string or an integer; a float is refused (its digits are not exact).
+std::variant<Amount, Problem> read_amount(const json::value& v);
+
+// registry.json: `key` -> the reference's record. The record comes back in this node's form
+// (every field of a registry record, in the reference's order; null where absent); fields
+// no record has are dropped and named in `ignored_fields`.
+struct RegistryEntry {
+  json::object record;
+  std::string orchestrator_id;
+  std::string address;  // lower-cased
+  std::vector<std::string> ignored_fields;
+};
+std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, const json::value& v);
+
+// workloads.json: `key` -> the reference's stored workload (payout_amount_eth a decimal
+// string, naive timestamps). `amount` tells whether the payout amount was cut to wei.
+struct WorkloadEntry {
+  Workload workload;
+  Amount amount;
+};
+std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, const json::value& v);
+
+// balances.json: `key` -> a decimal string.
+struct BalanceEntry {
+  std::string orchestrator_id;
+  Amount amount;
+};
+std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, const json::value& v);
+
+// The ledger's event id of a balance brought over by an import: one per orchestrator id, so
+// a second import of the same balance changes nothing and a different one is a conflict.
+std::string balance_event_id(std::string_view orchestrator_id);
+// What identifies an imported balance (the Idempotent request digest of its entry).
+std::string balance_digest(const SignedWei& amount);
+
+}  // namespace lpops::reference_import

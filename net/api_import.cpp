@@ -1,0 +1,131 @@
+// /api/import: the reference service's data files, a slice per request (`lpops import`).
+// Each body is an object keyed by id, as the file is; every entry is read and checked
+// before anything is sent on, and one bad entry makes the request a 422 that changes
+// nothing. Running an import again skips what is already there.
+#include <algorithm>
+#include <variant>
+
+#include "domain/reference_import.hpp"
+#include "net/api.hpp"
+
+namespace lpops::net {
+namespace {
+
+namespace ri = reference_import;
+
+void add_problem(Validation& v, std::string_view key, const ri::Problem& p, const json::value& input) {
+  json::array loc{json::value("body"), json::value(key)};
+  if (!p.field.empty()) loc.push_back(json::value(p.field));
+  const json::value* shown = &input;
+  if (!p.field.empty() && input.is_object())
+    if (const auto* field = input.get_object().if_contains(p.field)) shown = field;
+  v.add_at(std::move(loc), "value_error", "Value error, " + (p.field.empty() ? std::string{} : p.field + " ") + p.message,
+           shown);
+}
+
+// Reads every entry of the body (an object of at most kMaxEntriesPerRequest entries) with
+// `read` (key, value -> Entry or Problem) and hands each good one to `take`; every problem
+// goes into `v`. False when the request is to be refused (v.response()).
+template <class Entry, class Read, class Take>
+bool read_entries(const Request& request, Validation& v, Read read, Take take) {
+  BodyReader body(request, v);
+  if (!body.parsed()) return false;
+  const json::object& entries = body.object();
+  if (entries.size() > ri::kMaxEntriesPerRequest) {
+    v.add("body", "", "too_long",
+          "At most " + std::to_string(ri::kMaxEntriesPerRequest) + " entries per request (send the file in slices)");
+    return false;
+  }
+  for (const auto& kv : entries) {
+    auto result = read(kv.key(), kv.value());
+    if (auto* p = std::get_if<ri::Problem>(&result)) add_problem(v, kv.key(), *p, kv.value());
+    else take(kv.key(), std::get<Entry>(result));
+  }
+  return v.ok();
+}
+
+// The ledger's 200 with what the request itself learnt added: amounts cut to whole wei, and
+// fields no record keeps.
+actors::Reply with_extras(actors::Reply reply, json::object extras) {
+  if (extras.empty()) return reply;
+  return [reply = std::move(reply), extras = std::move(extras)](int status, std::string body) {
+    if (status != 200) return reply(status, std::move(body));
+    boost::system::error_code ec;
+    json::value answer = json::parse(body, ec);
+    if (ec || !answer.is_object()) return reply(status, std::move(body));
+    for (const auto& kv : extras) answer.get_object()[kv.key()] = kv.value();
+    reply(status, json::serialize(answer));
+  };
+}
+
+json::object rounded_item(std::string_view id, const ri::Amount& a) {
+  return json::object{{"id", id}, {"given", a.given}, {"imported_eth", format_eth(a.value)}};
+}
+
+void import_registry(Call& call) {
+  Validation v;
+  std::vector<json::object> records;
+  std::vector<std::string> ignored;
+  const bool ok = read_entries<ri::RegistryEntry>(call.request, v, ri::read_registry_entry, [&](std::string_view, ri::RegistryEntry& entry) {
+    for (auto& f : entry.ignored_fields)
+      if (std::find(ignored.begin(), ignored.end(), f) == ignored.end()) ignored.push_back(std::move(f));
+    records.push_back(std::move(entry.record));
+  });
+  if (!ok) return call.respond(v.response());
+  json::object extras;
+  if (!ignored.empty()) {
+    std::sort(ignored.begin(), ignored.end());
+    json::array names;
+    for (auto& f : ignored) names.push_back(json::string(f));
+    extras["ignored_fields"] = std::move(names);
+  }
+  caf::anon_send(call.ctx->registry, actors::ImportOrchestrators{std::move(records), with_extras(call.reply(), std::move(extras))});
+}
+
+void import_workloads(Call& call) {
+  Validation v;
+  std::vector<Workload> workloads;
+  json::array rounded;
+  const bool ok = read_entries<ri::WorkloadEntry>(call.request, v, ri::read_workload_entry, [&](std::string_view key, ri::WorkloadEntry& entry) {
+    if (entry.amount.rounded) rounded.push_back(rounded_item(key, entry.amount));
+    workloads.push_back(std::move(entry.workload));
+  });
+  if (!ok) return call.respond(v.response());
+  // Oldest first, as listings need them (ties keep the file's order).
+  std::stable_sort(workloads.begin(), workloads.end(),
+                   [](const Workload& a, const Workload& b) { return a.submitted_at < b.submitted_at; });
+  json::object extras;
+  if (!rounded.empty()) extras["rounded"] = std::move(rounded);
+  caf::anon_send(call.ctx->ledger, actors::ImportWorkloads{std::move(workloads), with_extras(call.reply(), std::move(extras))});
+}
+
+void import_balances(Call& call) {
+  Validation v;
+  std::vector<actors::ImportBalance> balances;
+  json::array rounded;
+  const bool ok = read_entries<ri::BalanceEntry>(call.request, v, ri::read_balance_entry, [&](std::string_view key, ri::BalanceEntry& entry) {
+    if (entry.amount.rounded) rounded.push_back(rounded_item(key, entry.amount));
+    balances.push_back(actors::ImportBalance{std::move(entry.orchestrator_id), entry.amount.value, std::move(entry.amount.given),
+                                             entry.amount.rounded});
+  });
+  if (!ok) return call.respond(v.response());
+  json::object extras;
+  if (!rounded.empty()) extras["rounded"] = std::move(rounded);
+  caf::anon_send(call.ctx->ledger, actors::ImportBalances{std::move(balances), with_extras(call.reply(), std::move(extras))});
+}
+
+}  // namespace
+
+const std::vector<Route>& import_routes() {
+  static const std::vector<Route> routes = {
+      {"POST", "/api/import/registry", Access::strict_admin, import_registry,
+       "Import records of the reference's registry.json (an object keyed by orchestrator id; at most 1000 per request)"},
+      {"POST", "/api/import/workloads", Access::strict_admin, import_workloads,
+       "Import workloads of the reference's workloads.json, without crediting them again (at most 1000 per request)"},
+      {"POST", "/api/import/balances", Access::strict_admin, import_balances,
+       "Import the reference's balances.json: one ledger entry per orchestrator, reason import (at most 1000 per request)"},
+  };
+  return routes;
+}
+
+}  // namespace lpops::net

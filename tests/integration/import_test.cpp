@@ -1,0 +1,304 @@
+// `lpops import` and /api/import: a reference deployment's data directory brought into a
+// node, exactly once, with conflicts and bad entries refused whole.
+#include <filesystem>
+#include <fstream>
+
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+const std::vector<std::pair<std::string, std::string>> kAdmin{{"X-Admin-Token", "secret"}};
+
+class ImportTest : public NodeTest {
+ protected:
+  void SetUp() override {
+    start_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_ADDRESS_DENYLIST", address_of(4)}});
+    ref_ = dir_.str() + "/reference";
+    std::filesystem::create_directories(ref_);
+  }
+
+  void write(const std::string& name, const json::value& v) { std::ofstream(ref_ + "/" + name) << json::serialize(v); }
+
+  CommandResult run_import(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{lpops_binary(), "import", "--from", ref_, "--url",
+                                  "http://127.0.0.1:" + std::to_string(node_->port()), "--env-file", "/dev/null"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_command(argv, {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  }
+
+  std::map<std::string, std::string> balances() {
+    std::map<std::string, std::string> out;
+    auto r = client_->request("GET", "/api/balances", "", kAdmin);
+    EXPECT_EQ(r.status, 200);
+    const auto answer = parse_json(r.body);
+    for (const auto& b : answer.at("balances").as_array())
+      out[std::string(b.at("orchestrator_id").as_string())] = std::string(b.at("balance_eth").as_string());
+    return out;
+  }
+
+  json::value admin_get(const std::string& target) {
+    auto r = client_->request("GET", target, "", kAdmin);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return parse_json(r.body);
+  }
+
+  HttpResult admin_post(const std::string& target, const json::value& body) {
+    return client_->request("POST", target, json::serialize(body), kAdmin);
+  }
+
+  // A reference data directory: three orchestrators (one whose address is on this node's
+  // denylist), four workloads in no particular order, balances with an exponent, a zero
+  // and an amount finer than 1 wei.
+  void write_reference() {
+    write("registry.json",
+          json::object{{"orch-a", json::object{{"orchestrator_id", "orch-a"}, {"address", address_of(1)},
+                                               {"capability", "transcoding"}, {"first_seen", "2025-01-02T03:04:05.123456+00:00"},
+                                               {"last_seen", "2025-02-02T03:04:05+00:00"}, {"registration_count", 7},
+                                               {"is_top_100", true}, {"eligible_for_payments", true}, {"denylisted", false},
+                                               {"monitored_services", json::array{"a", "b"}}, {"health_timeout", 5.0},
+                                               {"payout_address", address_of(9)}}},
+                       {"orch-b", json::object{{"address", "0xAbCdEf0000000000000000000000000000000002"}, {"registration_count", 1}}},
+                       {"orch-d", json::object{{"address", address_of(4)}, {"denylisted", false}, {"eligible_for_payments", true}}}});
+    write("workloads.json",
+          json::object{
+              {"w2", json::object{{"orchestrator_id", "orch-a"}, {"artifact_hash", "h2"}, {"payout_amount_eth", "0.5"},
+                                  {"status", "verified"}, {"submitted_at", "2025-03-01T00:00:00"}, {"credited", true},
+                                  {"credited_at", "2025-03-01T00:00:01"}, {"notes", nullptr}, {"tx_hash", nullptr}}},
+              {"w1", json::object{{"orchestrator_id", "orch-b"}, {"artifact_hash", "h1"}, {"payout_amount_eth", "0.25"},
+                                  {"status", "pending"}, {"submitted_at", "2025-02-01T00:00:00"}, {"credited", false},
+                                  {"credited_at", nullptr}}},
+              {"w3", json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "8.92266E-11"}, {"status", "verified"},
+                                  {"submitted_at", "2025-03-02T00:00:00"}, {"credited", true}, {"credited_at", "2025-03-02T00:00:00"},
+                                  {"pricing", json::object{{"kind", "workload_time"}, {"duration_ms", 1},
+                                                           {"credit_eth_per_minute", "0.000005353596"}, {"credit_unit", "eth"},
+                                                           {"computed_at", "2025-03-02T00:00:00"}}}}},
+              {"w4", json::object{{"orchestrator_id", "orch-b"}, {"artifact_uri", "s3://x/v.mp4"},
+                                  {"payout_amount_eth", "0.1234567890123456789"}, {"status", "paid"},
+                                  {"submitted_at", "2025-03-03T00:00:00"}, {"credited", true}, {"credited_at", "2025-03-03T00:00:00"},
+                                  {"tx_hash", "0xabc"}}}});
+    write("balances.json", json::object{{"orch-a", "1.2004"}, {"orch-b", "2E-3"}, {"orch-d", "0.0000000000000000015"}, {"orch-c", "0"}});
+  }
+
+  std::string ref_;
+};
+
+TEST_F(ImportTest, BringsAReferenceDirectoryOverExactlyOnce) {
+  write_reference();
+  auto r = run_import();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("registry.json: 3 imported, 0 already there"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("workloads.json: 4 imported, 0 already there"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("balances.json: 3 imported, 0 already there, 1 zero balances skipped"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("w4: 0.1234567890123456789 ETH imported as 0.123456789012345678 ETH"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("orch-d: 0.0000000000000000015 ETH imported as 0.000000000000000001 ETH"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("field not kept: payout_address"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("imported denylisted: orch-d"), std::string::npos) << r.output;
+
+  const std::map<std::string, std::string> expected{{"orch-a", "1.2004"}, {"orch-b", "0.002"}, {"orch-d", "0.000000000000000001"}};
+  EXPECT_EQ(balances(), expected);
+
+  // Records as the file had them; the denylist of this node applied.
+  auto a = admin_get("/api/orchestrators/orch-a");
+  EXPECT_EQ(a.at("registration_count").as_int64(), 7);
+  EXPECT_EQ(a.at("first_seen").as_string(), "2025-01-02T03:04:05.123456+00:00");
+  EXPECT_EQ(a.at("capability").as_string(), "transcoding");
+  EXPECT_FALSE(a.as_object().contains("payout_address"));
+  auto d = admin_get("/api/orchestrators/orch-d");
+  EXPECT_TRUE(d.at("denylisted").as_bool());
+  EXPECT_FALSE(d.at("eligible_for_payments").as_bool());
+  // The address stays the orchestrator's: another id may not register it, nor orch-b change it.
+  EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "x"}, {"address", address_of(1)}}).status, 409);
+  EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "orch-b"}, {"address", address_of(7)}}).status, 409);
+
+  // Workloads newest first by submission, credited as the file says, amounts in whole wei.
+  auto listed = admin_get("/api/workloads").at("workloads").as_array();
+  ASSERT_EQ(listed.size(), 4u);
+  std::vector<std::string> order;
+  for (const auto& w : listed) order.emplace_back(w.at("workload_id").as_string());
+  EXPECT_EQ(order, (std::vector<std::string>{"w4", "w3", "w2", "w1"}));
+  EXPECT_EQ(listed[0].at("payout_amount_eth").as_string(), "0.123456789012345678");
+  EXPECT_TRUE(listed[0].at("credited").as_bool());
+  EXPECT_EQ(listed[1].at("payout_amount_eth").as_string(), "0.0000000000892266");
+  EXPECT_FALSE(listed[3].at("credited").as_bool());
+
+  // A credited workload is never credited again; an uncredited one credits once, here.
+  auto patch = [&](const std::string& id, const char* status) {
+    return client_->request("PATCH", "/api/workloads/" + id, json::serialize(json::object{{"status", status}}), kAdmin);
+  };
+  EXPECT_EQ(patch("w2", "paid").status, 200);
+  EXPECT_EQ(patch("w3", "paid").status, 200);
+  EXPECT_EQ(balances().at("orch-a"), "1.2004");
+  EXPECT_EQ(patch("w1", "verified").status, 200);
+  EXPECT_EQ(patch("w1", "paid").status, 200);
+  EXPECT_EQ(balances().at("orch-b"), "0.252");
+
+  // Each balance is one ledger entry, reason import, event id import:<id>.
+  bool seen = false;
+  const auto events = admin_get("/api/ledger/events?orchestrator_id=orch-a");
+  for (const auto& e : events.at("events").as_array())
+    if (e.at("event_id") == "import:orch-a") {
+      seen = true;
+      EXPECT_EQ(e.at("reason").as_string(), "import");
+      EXPECT_EQ(e.at("delta").as_string(), "1.2004");
+    }
+  EXPECT_TRUE(seen);
+
+  // Again: nothing changes.
+  auto again = run_import();
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("registry.json: 0 imported, 3 already there"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("workloads.json: 0 imported, 4 already there"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("balances.json: 0 imported, 3 already there"), std::string::npos) << again.output;
+  const std::map<std::string, std::string> after{{"orch-a", "1.2004"}, {"orch-b", "0.252"}, {"orch-d", "0.000000000000000001"}};
+  EXPECT_EQ(balances(), after);
+
+  // Durable: the same after a restart, and from the journal alone.
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(balances(), after);
+  EXPECT_EQ(admin_get("/api/orchestrators/orch-a").at("registration_count").as_int64(), 7);
+  EXPECT_EQ(run_import().exit_code, 0);
+  EXPECT_EQ(balances(), after);
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  auto replay = run_command({lpops_binary(), "replay", "--data-dir", dir_.str() + "/data", "--json", "--env-file", "/dev/null"});
+  ASSERT_EQ(replay.exit_code, 0) << replay.output;
+  auto replayed = parse_json(replay.output.substr(replay.output.find('{')));
+  EXPECT_EQ(replayed.at("balances").at("orch-b").at("balance_wei").as_string(), "252000000000000000");
+  EXPECT_EQ(replayed.at("balances").at("orch-d").at("balance_wei").as_string(), "1");
+  // The imported balances are in the transparency log like any adjustment, and it verifies.
+  auto verified = run_command({lpops_binary(), "verify", "--log", dir_.str() + "/data/audit.jsonl"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(read_all(dir_.str() + "/data/audit.jsonl").find("\"event_id\":\"import:orch-a\""), std::string::npos);
+}
+
+TEST_F(ImportTest, ConflictsAreListedAndNothingOfTheRequestIsImported) {
+  register_orchestrator("orch-a", address_of(1));
+  // orch-a under another address, and a new record beside it: neither is taken.
+  write("registry.json", json::object{{"orch-a", json::object{{"address", address_of(2)}}},
+                                      {"orch-z", json::object{{"address", address_of(3)}}},
+                                      {"orch-y", json::object{{"address", address_of(1)}}}});
+  auto r = run_import();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("registered here with address " + address_of(1)), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("is registered here to orchestrator orch-a"), std::string::npos) << r.output;
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-z", "", kAdmin).status, 404);
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-y", "", kAdmin).status, 404);
+
+  // Balances: one import per id; another amount later is a conflict; an unknown id waits for
+  // its record. Each refusal leaves the whole request out.
+  auto ok = admin_post("/api/import/balances", json::object{{"orch-a", "1"}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  auto twice = admin_post("/api/import/balances", json::object{{"orch-a", "2"}});
+  EXPECT_EQ(twice.status, 409) << twice.body;
+  EXPECT_NE(twice.body.find("a balance of 1 ETH was imported for this id before"), std::string::npos) << twice.body;
+  auto unknown = admin_post("/api/import/balances", json::object{{"ghost", "1"}});
+  EXPECT_EQ(unknown.status, 409) << unknown.body;
+  EXPECT_NE(unknown.body.find("Unknown orchestrator ghost"), std::string::npos) << unknown.body;
+  EXPECT_EQ(balances().at("orch-a"), "1");
+  EXPECT_EQ(admin_post("/api/import/balances", json::object{{"orch-a", "1.0"}}).status, 200);  // the same amount: existing
+  EXPECT_EQ(balances().at("orch-a"), "1");
+
+  // Workloads: none older than what the ledger already holds (listings read it newest first),
+  // none for an unknown orchestrator, none where the ledger holds other data under the id.
+  ASSERT_EQ(post("/api/workloads", json::object{{"workload_id", "live"}, {"orchestrator_id", "orch-a"}, {"artifact_hash", "h"},
+                                                {"payout_amount_eth", "1"}}, kAdmin).status,
+            200);
+  auto old = admin_post("/api/import/workloads",
+                        json::object{{"new-one", json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "1"}, {"status", "pending"},
+                                                              {"submitted_at", "2099-01-01T00:00:00"}}},
+                                     {"old-one", json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "1"}, {"status", "pending"},
+                                                              {"submitted_at", "2025-01-01T00:00:00"}}},
+                                     {"live", json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "2"}, {"status", "pending"},
+                                                           {"submitted_at", "2099-01-02T00:00:00"}}},
+                                     {"nobody", json::object{{"orchestrator_id", "ghost"}, {"payout_amount_eth", "1"}, {"status", "pending"},
+                                                             {"submitted_at", "2099-01-03T00:00:00"}}}});
+  EXPECT_EQ(old.status, 409) << old.body;
+  auto conflicts = parse_json(old.body).at("conflicts").as_array();
+  EXPECT_EQ(conflicts.size(), 3u) << old.body;
+  EXPECT_NE(old.body.find("is older than"), std::string::npos) << old.body;
+  EXPECT_NE(old.body.find("with payout_amount_eth 1"), std::string::npos) << old.body;
+  EXPECT_NE(old.body.find("Unknown orchestrator ghost"), std::string::npos) << old.body;
+  EXPECT_EQ(admin_get("/api/workloads").at("workloads").as_array().size(), 1u);
+  EXPECT_EQ(balances(), (std::map<std::string, std::string>{{"orch-a", "1"}}));
+}
+
+TEST_F(ImportTest, BadEntriesAre422AndChangeNothing) {
+  register_orchestrator("orch-a", address_of(1));
+  auto expect_422 = [&](const char* route, const json::object& body, const std::string& where) {
+    auto r = admin_post(std::string("/api/import/") + route, body);
+    EXPECT_EQ(r.status, 422) << route << " " << json::serialize(body) << " -> " << r.body;
+    EXPECT_NE(r.body.find(where), std::string::npos) << r.body;
+  };
+  const json::object good_record{{"address", address_of(5)}};
+  expect_422("registry", json::object{{"fine", good_record}, {"bad", json::object{{"address", "0xzz"}}}}, R"(["body","bad","address"])");
+  expect_422("registry", json::object{{"fine", good_record}, {"bad", json::object{{"address", address_of(6)}, {"registration_count", -1}}}},
+             "registration_count");
+  expect_422("registry", json::object{{"bad", json::object{{"orchestrator_id", "other"}, {"address", address_of(6)}}}}, "must equal the record's key");
+  expect_422("registry", json::object{{"__system__", good_record}}, "reserved");
+  expect_422("registry", json::object{{std::string(129, 'x'), good_record}}, "1-128 characters");
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/fine", "", kAdmin).status, 404);
+
+  const json::object w{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "1"}, {"status", "pending"}, {"submitted_at", "2099-01-01T00:00:00"}};
+  auto with = [&](const char* key, json::value v) {
+    json::object o = w;
+    if (v.is_null()) o.erase(key);
+    else o[key] = std::move(v);
+    return json::object{{"ok", w}, {"bad", std::move(o)}};
+  };
+  expect_422("workloads", with("payout_amount_eth", 0.5), "not a float");
+  expect_422("workloads", with("payout_amount_eth", "-1"), "must not be negative");
+  expect_422("workloads", with("payout_amount_eth", "abc"), "payout_amount_eth");
+  expect_422("workloads", with("status", "done"), "must be pending, verified, paid or rejected");
+  expect_422("workloads", with("submitted_at", nullptr), "submitted_at is required");
+  expect_422("workloads", with("submitted_at", "yesterday"), "ISO 8601");
+  expect_422("workloads", with("credited", "yes"), "credited must be true or false");
+  expect_422("workloads", with("notes", json::value(std::string(1025, 'n'))), "at most 1024");
+  expect_422("workloads", with("pricing", json::object{{"duration_ms", -5}}), "pricing");
+  EXPECT_EQ(admin_get("/api/workloads").at("workloads").as_array().size(), 0u);
+
+  expect_422("balances", json::object{{"orch-a", "1"}, {"bad", "1.2.3"}}, R"(["body","bad"])");
+  expect_422("balances", json::object{{"orch-a", 1.5}}, "not a float");
+  json::object many;
+  for (int i = 0; i < 1001; ++i) many["o" + std::to_string(i)] = "1";
+  expect_422("balances", many, "At most 1000 entries");
+  EXPECT_EQ(balances(), (std::map<std::string, std::string>{{"orch-a", "0"}}));
+
+  // The admin token only; a node without one has no import routes.
+  EXPECT_EQ(client_->request("POST", "/api/import/balances", R"({"orch-a":"1"})", {}).status, 401);
+  EXPECT_EQ(client_->request("POST", "/api/import/balances", R"({"orch-a":"1"})", {{"X-Admin-Token", "wrong"}}).status, 401);
+
+  // The command line reads every entry first and sends nothing when one is bad.
+  write("registry.json", json::object{{"orch-n", json::object{{"address", address_of(8)}}}});
+  write("balances.json", json::object{{"orch-n", "1"}, {"orch-m", "one"}});
+  auto r = run_import();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("balances.json \"orch-m\": amount is not a decimal number"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("nothing was sent"), std::string::npos) << r.output;
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-n", "", kAdmin).status, 404);
+  auto dry = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 1) << dry.output;
+  write("balances.json", json::object{{"orch-n", "1"}});
+  dry = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("registry.json 1 records, workloads.json 0 workloads, balances.json 1 balances"), std::string::npos)
+      << dry.output;
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-n", "", kAdmin).status, 404);
+  auto empty = run_command({lpops_binary(), "import", "--from", dir_.str() + "/data/nothing-here", "--dry-run"});
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  std::filesystem::create_directories(dir_.str() + "/empty");
+  empty = run_command({lpops_binary(), "import", "--from", dir_.str() + "/empty", "--dry-run"});
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  EXPECT_NE(empty.output.find("holds none of"), std::string::npos) << empty.output;
+}
+
+TEST(ImportWithoutAdminToken, RoutesAreNotThere) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data");
+  ASSERT_TRUE(node.start()) << node.log();
+  HttpClient client("127.0.0.1", node.port());
+  EXPECT_EQ(client.request("POST", "/api/import/registry", "{}", {}).status, 404);
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
+}  // namespace
+}  // namespace lpops::testing
