@@ -108,15 +108,68 @@ std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o
   return std::nullopt;
 }
 
-// Per-entry signatures (optional in the log): one key, the checkpoints' and the expected one.
-std::optional<std::string> check_entry_signer(const LogVerifier& log, const VerifyOptions& o, const std::optional<chain::Address>& audit) {
-  if (!log.entry_signer()) return std::nullopt;
-  const chain::Address signer = *log.entry_signer();
-  if (audit && *audit != signer)
-    return "entries are signed by " + chain::to_checksummed(signer) + ", checkpoints by " + chain::to_checksummed(*audit);
-  if (!expected_signer(o, signer))
-    return "entries are signed by " + chain::to_checksummed(signer) + ", not by the expected audit address";
-  return std::nullopt;
+struct CheckpointKey {
+  std::uint64_t seq;
+  chain::Address key;
+};
+
+// Per-entry signatures (optional in the log), against the checkpoints' keys. An entry between
+// two checkpoints is signed by the key of one of them (an audit key rotated between them);
+// past the newest checkpoint, by its key, or else it vouches for nothing (a key rotated since
+// the newest checkpoint looks the same as a key anyone made; --audit-address names it).
+// With --audit-address every key must be one of them. Gives the seq up to which signed
+// entries vouch for the log (with no checkpoint at all, every signed entry does).
+Result<std::uint64_t> check_entry_signers(const LogVerifier& log, const VerifyOptions& o,
+                                          const std::vector<CheckpointKey>& checkpoints) {
+  const auto& runs = log.signer_runs();
+  auto range = [](std::uint64_t first, std::uint64_t last) {
+    return first == last ? "entry " + std::to_string(first) + " is" : "entries " + std::to_string(first) + "-" + std::to_string(last) + " are";
+  };
+  std::uint64_t vouched = 0;
+  for (const auto& r : runs) {
+    if (!expected_signer(o, r.signer))
+      return Error{range(r.first_seq, r.last_seq) + " signed by " + chain::to_checksummed(r.signer) + ", not by the expected audit address"};
+    if (checkpoints.empty()) {
+      vouched = r.last_seq;
+      continue;
+    }
+    // The checkpoints around each part of the run: (checkpoints[i-1].seq, checkpoints[i].seq].
+    auto i = static_cast<std::size_t>(std::lower_bound(checkpoints.begin(), checkpoints.end(), r.first_seq,
+                                                       [](const CheckpointKey& c, std::uint64_t seq) { return c.seq < seq; }) -
+                                      checkpoints.begin());
+    std::uint64_t first = r.first_seq;
+    for (; first <= r.last_seq; ++i) {
+      const std::uint64_t last = i < checkpoints.size() ? std::min(r.last_seq, checkpoints[i].seq) : r.last_seq;
+      const bool before_next = i < checkpoints.size() && checkpoints[i].key == r.signer;
+      const bool after_previous = i > 0 && checkpoints[i - 1].key == r.signer;
+      if (i == checkpoints.size()) {  // past the newest checkpoint
+        if (after_previous || !o.audit_addresses.empty()) vouched = last;
+        break;
+      }
+      if (!before_next && !after_previous)
+        return Error{range(first, last) + " signed by " + chain::to_checksummed(r.signer) + ", but the checkpoints around " +
+                     (first == last ? "it" : "them") + " by " +
+                     (i > 0 ? chain::to_checksummed(checkpoints[i - 1].key) + " (seq " + std::to_string(checkpoints[i - 1].seq) + ") and " : "") +
+                     chain::to_checksummed(checkpoints[i].key) + " (seq " + std::to_string(checkpoints[i].seq) + ")"};
+      vouched = last;
+      first = last + 1;
+    }
+  }
+  return vouched;
+}
+
+// Where the entries' signing key changed (an audit key rotation), for the outcome.
+void report_entry_signers(const LogVerifier& log, json::object& details) {
+  const auto& runs = log.signer_runs();
+  if (runs.empty()) return;
+  details["entry_signer"] = chain::to_checksummed(runs.back().signer);
+  if (runs.size() < 2) return;
+  json::array changes;
+  for (std::size_t i = 1; i < runs.size(); ++i)
+    changes.push_back(json::object{{"seq", runs[i].first_seq},
+                                   {"from", chain::to_checksummed(runs[i - 1].signer)},
+                                   {"to", chain::to_checksummed(runs[i].signer)}});
+  details["entry_signer_changes"] = std::move(changes);
 }
 
 // How far signatures vouch for the log: up to the latest checkpoint, or up to the last signed
@@ -124,15 +177,19 @@ std::optional<std::string> check_entry_signer(const LogVerifier& log, const Veri
 // have written the entries: an error unless --allow-unsigned, which reports them as
 // unvouched. (A running node's files have such a tail until its next checkpoint; a node
 // stopped cleanly signs one covering everything.)
-std::optional<std::string> check_vouched(const LogVerifier& log, std::uint64_t checkpoint_seq, const VerifyOptions& o,
-                                         json::object& details) {
-  const std::uint64_t vouched = std::min<std::uint64_t>(log.size(), std::max(checkpoint_seq, log.last_signed_seq()));
+std::optional<std::string> check_vouched(const LogVerifier& log, std::uint64_t checkpoint_seq, std::uint64_t entries_vouched,
+                                         const VerifyOptions& o, json::object& details) {
+  const std::uint64_t vouched = std::min<std::uint64_t>(log.size(), std::max(checkpoint_seq, entries_vouched));
   if (vouched == 0) return std::nullopt;  // nothing signed at all: the callers' own rule
   details["vouched_through_seq"] = vouched;
   if (log.size() == vouched) return std::nullopt;
   details["unvouched_entries"] = log.size() - vouched;
   if (o.allow_unsigned) return std::nullopt;
   const std::string range = std::to_string(vouched + 1) + "-" + std::to_string(log.size());
+  if (log.last_signed_seq() > vouched)
+    return "entries " + range + " are signed by " + chain::to_checksummed(*log.entry_signer()) +
+           ", not by the key of the newest checkpoint (a key rotated in since it, or one rotated out): verify again after the "
+           "node's next checkpoint, name the key with --audit-address, or pass --allow-unsigned to report them as unvouched";
   if (log.entry_signer())
     return "entries " + range + " carry no signature and no checkpoint covers them, though earlier entries are signed by " +
            chain::to_checksummed(*log.entry_signer()) +
@@ -324,6 +381,7 @@ Outcome verify_file(const VerifyOptions& o) {
   std::optional<chain::Address> audit;
   std::optional<Checkpoint> latest;
   json::array key_changes;
+  std::vector<CheckpointKey> checkpoint_keys;
   if (!cp_path.empty()) {
     std::uint64_t count = 0, previous = 0;
     while (!cp_lines.empty() && cp_lines.back().empty()) cp_lines.pop_back();  // blank lines at the end only
@@ -336,6 +394,7 @@ Outcome verify_file(const VerifyOptions& o) {
       if (!c) return {1, cp_path + ": " + c.error(), {}};
       if (count > 0 && c->seq <= previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous) + " (checkpoints only grow: a line was duplicated or moved)", {}};
       if (auto err = check_one(*c, o, &log, audit, &key_changes)) return {1, *err, {}};
+      checkpoint_keys.push_back({c->seq, c->audit_address});
       previous = c->seq;
       latest = *c;
       ++count;
@@ -343,8 +402,9 @@ Outcome verify_file(const VerifyOptions& o) {
     out.details["checkpoints"] = count;
     if (!key_changes.empty()) out.details["audit_key_changes"] = key_changes;
   }
-  if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
-  if (auto err = check_vouched(log, latest ? latest->seq : 0, o, out.details)) return {1, *err, {}};
+  auto entries_vouched = check_entry_signers(log, o, checkpoint_keys);
+  if (!entries_vouched) return {1, entries_vouched.error(), {}};
+  if (auto err = check_vouched(log, latest ? latest->seq : 0, *entries_vouched, o, out.details)) return {1, *err, {}};
   if (!o.audit_addresses.empty() && !latest && !log.entry_signer())
     return {1, "no signed checkpoint to check the audit address against", {}};
   // Anyone can hash and chain entries: without a signature nothing says the node wrote them
@@ -354,7 +414,7 @@ Outcome verify_file(const VerifyOptions& o) {
     return {1, "no signed checkpoint (and no signed entries): the entries hash and chain correctly, but nothing signed "
                "vouches for them (--allow-unsigned checks the structure alone)", {}};
   if (!vouching_checkpoint && !log.entry_signer()) out.details["signed"] = false;
-  if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
+  report_entry_signers(log, out.details);
   if (latest) {
     out.details["checkpoint_seq"] = latest->seq;
     out.details["audit_address"] = chain::to_checksummed(latest->audit_address);
@@ -540,9 +600,10 @@ Outcome verify_url(const VerifyOptions& o) {
     };
     if (auto err = repeated_event(log, served_line)) return {1, *err, {}};
     if (auto err = log.check_checkpoint(*cp)) return {1, *err, {}};
-    if (auto err = check_entry_signer(log, o, audit)) return {1, *err, {}};
-    if (auto err = check_vouched(log, cp->seq, o, out.details)) return {1, *err, {}};
-    if (log.entry_signer()) out.details["entry_signer"] = chain::to_checksummed(*log.entry_signer());
+    auto entries_vouched = check_entry_signers(log, o, {{cp->seq, cp->audit_address}});
+    if (!entries_vouched) return {1, entries_vouched.error(), {}};
+    if (auto err = check_vouched(log, cp->seq, *entries_vouched, o, out.details)) return {1, *err, {}};
+    report_entry_signers(log, out.details);
     out.details["entries"] = log.size();
     out.details["merkle_root"] = chain::to_hex(log.root());
   }

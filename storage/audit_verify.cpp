@@ -467,8 +467,12 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
       }
     }
     if (c.signer) {
-      if (entry_signer_ && *entry_signer_ != *c.signer)
-        return fail("signed by " + chain::to_checksummed(*c.signer) + ", earlier entries by " + chain::to_checksummed(*entry_signer_));
+      // Runs of entries signed by one key: a key rotation starts a new one (whether the keys
+      // follow each other as they may is for the caller, who has the checkpoints).
+      if (signer_runs_.empty() || signer_runs_.back().signer != *c.signer)
+        signer_runs_.push_back(SignerRun{expected, expected, *c.signer});
+      else
+        signer_runs_.back().last_seq = expected;
       entry_signer_ = c.signer;
       last_signed_seq_ = expected;
     }

@@ -72,8 +72,14 @@ class LogVerifier {
   Result<std::vector<chain::Hash256>> inclusion_proof(std::uint64_t seq, std::uint64_t size) const {
     return tree_.inclusion_proof(seq - 1, size);
   }
-  // The key of the entries that carry per-entry signatures (all must share one), if any do.
+  // The key of the newest entry that carries a per-entry signature, if any does.
   const std::optional<chain::Address>& entry_signer() const { return entry_signer_; }
+  // The signed entries as runs of one key each, in order (more than one after a key rotation).
+  struct SignerRun {
+    std::uint64_t first_seq, last_seq;
+    chain::Address signer;
+  };
+  const std::vector<SignerRun>& signer_runs() const { return signer_runs_; }
   // The seq of the last entry that carries a signature (0: none). A signed entry vouches for
   // every entry before it too: its hash chains to them.
   std::uint64_t last_signed_seq() const { return last_signed_seq_; }
@@ -92,6 +98,7 @@ class LogVerifier {
   std::vector<chain::Hash256> hashes_;
   std::unordered_map<std::string, std::uint64_t> watched_;  // event id -> seq (0: not seen yet)
   std::optional<chain::Address> entry_signer_;
+  std::vector<SignerRun> signer_runs_;
   std::uint64_t last_signed_seq_ = 0;
   std::vector<chain::Hash256> leaves_;  // scratch: the batch's Merkle leaves
   std::vector<std::uint64_t> event_fps_;  // event-id fingerprint of each entry that has one, in order

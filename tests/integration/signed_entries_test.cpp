@@ -144,6 +144,72 @@ TEST_F(SignedEntriesTest, AnUnsignedTailPastEverySignatureIsNotVerified) {
   EXPECT_FALSE(parse_json(whole.output).as_object().contains("unvouched_entries"));
 }
 
+// An audit key rotation: the entries signed by the old key, then by the new one, verify with
+// the change reported; an entry signed by the key rotated out, after the new key's newest
+// checkpoint, is vouched for by nothing.
+TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) {
+  std::string old_key_text = read_lines(dir_.str() + "/data/audit.key").at(0);
+  const auto old_key = chain::PrivateKey::from_hex(old_key_text).value();
+  restart_node({{"PAYMENTS_AUDIT_SIGN_ENTRIES", "true"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "4"},
+                {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1"}, {"PAYMENTS_AUDIT_KEY_PATH", dir_.str() + "/another.key"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+  const std::string new_address(get_json("/api/transparency/tee-core/audit/status").at("audit_address").as_string());
+  ASSERT_NE(lower(new_address), lower(audit_address_));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "r" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                       {"artifact_hash", "h"}, {"duration_ms", 1000}})
+                  .status,
+              200);
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  const auto lines = read_lines(log_);
+  ASSERT_EQ(lines.size(), 17u);
+  EXPECT_EQ(parse_json(lines.back()).at("audit_entry").at("signer").as_string(), lower(new_address));
+
+  const auto whole = verify({"--log", log_});
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  const auto changes = parse_json(whole.output).at("entry_signer_changes").as_array();
+  ASSERT_EQ(changes.size(), 1u) << whole.output;
+  EXPECT_EQ(changes[0].at("seq").as_int64(), 13);
+  EXPECT_EQ(lower(std::string(changes[0].at("from").as_string())), lower(audit_address_));
+  EXPECT_EQ(lower(std::string(changes[0].at("to").as_string())), lower(new_address));
+  EXPECT_EQ(parse_json(whole.output).at("vouched_through_seq").as_int64(), 17);
+  EXPECT_EQ(verify({"--log", log_, "--audit-address", audit_address_, "--audit-address", new_address}).exit_code, 0);
+  const auto old_only = verify({"--log", log_, "--audit-address", audit_address_});
+  EXPECT_EQ(old_only.exit_code, 1) << old_only.output;
+  EXPECT_NE(old_only.output.find("not by the expected audit address"), std::string::npos) << old_only.output;
+
+  // The retired key signs one more entry after the new key's newest checkpoint.
+  auto forged = lines;
+  const auto last = parse_json(lines.back()).as_object();
+  json::object entry = last.at("audit_entry").as_object();
+  for (const char* key : {"entry_hash", "signer", "signature"}) entry.erase(key);
+  entry["seq"] = 18;
+  entry["prev_hash"] = last.at("audit_entry").at("entry_hash");
+  entry["event_id"] = "workload_time:forged";
+  entry["delta_wei"] = "0";
+  const auto hash = chain::audit::entry_hash(entry);
+  entry["entry_hash"] = chain::to_hex(hash);
+  entry["signer"] = chain::to_lower_hex(old_key.address());
+  entry["signature"] = chain::sign_digest(old_key, chain::eip191_hash32(hash)).to_hex();
+  json::object wrapper = last;
+  wrapper["audit_entry"] = std::move(entry);
+  wrapper["journal_seq"] = last.at("journal_seq").as_int64() + 1;
+  forged.push_back(canonical_json(wrapper));
+  const std::string copy = dir_.str() + "/retired-key.jsonl";
+  {
+    std::ofstream out(copy);
+    for (const auto& l : forged) out << l << "\n";
+  }
+  const std::string checkpoints = dir_.str() + "/data/checkpoints.jsonl";
+  auto r = verify({"--log", copy, "--checkpoints", checkpoints});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("entries 18-18 are signed by"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not by the key of the newest checkpoint"), std::string::npos) << r.output;
+  auto allowed = verify({"--log", copy, "--checkpoints", checkpoints, "--allow-unsigned"});
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
+  EXPECT_EQ(parse_json(allowed.output).at("unvouched_entries").as_int64(), 1);
+}
+
 TEST_F(SignedEntriesTest, EntriesRegeneratedAfterARestartAreIdentical) {
   // Signatures are deterministic (RFC 6979): a log rebuilt from the journal is byte-identical.
   const auto before = read_lines(log_);
