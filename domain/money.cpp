@@ -1,9 +1,12 @@
 #include "domain/money.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cctype>
 #include <string>
+
+#include "domain/python_text.hpp"
 
 namespace lpops {
 namespace {
@@ -54,6 +57,15 @@ namespace {
 // `rounded` null: an amount finer than 1 wei is an error; else it is cut to whole wei
 // (toward zero) and *rounded tells whether any non-zero digit went.
 Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
+  // Underscores and non-ASCII text (digits of other scripts, Unicode spaces) as Python's
+  // Decimal reads them; plain ASCII text goes on as it is.
+  std::string ascii;
+  if (std::any_of(text.begin(), text.end(), [](char c) { return c == '_' || static_cast<unsigned char>(c) >= 0x80; })) {
+    auto read = python_decimal_ascii(text);
+    if (!read) return Error{"amount is not a decimal number"};
+    ascii = std::move(*read);
+    text = ascii;
+  }
   // Trim ASCII whitespace, as the reference's Decimal() does.
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);

@@ -101,4 +101,41 @@ std::string python_lower(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// The first code point of each run of ten decimal digits (Unicode 14, Python 3.11's
+// unicodedata: every character with a decimal value is in one of these runs, 0 to 9).
+constexpr char32_t kDigitZeros[] = {0x30, 0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6, 0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90, 0x1B50, 0x1BB0, 0x1C40, 0x1C50, 0xA620, 0xA8D0, 0xA900, 0xA9D0, 0xA9F0, 0xAA50, 0xABF0, 0xFF10, 0x104A0, 0x10D30, 0x11066, 0x110F0, 0x11136, 0x111D0, 0x112F0, 0x11450, 0x114D0, 0x11650, 0x116C0, 0x11730, 0x118E0, 0x11950, 0x11C50, 0x11D50, 0x11DA0, 0x16A60, 0x16AC0, 0x16B50, 0x1D7CE, 0x1D7D8, 0x1D7E2, 0x1D7EC, 0x1D7F6, 0x1E140, 0x1E2F0, 0x1E950, 0x1FBF0};
+
+// The ASCII digit of a decimal digit of any script, or 0.
+char ascii_digit(char32_t c) {
+  for (char32_t zero : kDigitZeros)
+    if (c >= zero && c < zero + 10) return static_cast<char>('0' + (c - zero));
+  return 0;
+}
+
+}  // namespace
+
+std::optional<std::string> python_decimal_ascii(std::string_view s) {
+  s = python_strip(s);
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t at = 0; at < s.size();) {
+    const std::size_t n = std::min(detail::sequence_length(static_cast<unsigned char>(s[at])), s.size() - at);
+    const char32_t c = detail::code_point(s, at, n);
+    at += n;
+    if (c == 0xffffffff) return std::nullopt;
+    if (c == '_') continue;
+    if (c < 0x80) {
+      if (std::isspace(static_cast<int>(c))) return std::nullopt;
+      out += static_cast<char>(c);
+      continue;
+    }
+    const char digit = ascii_digit(c);
+    if (!digit) return std::nullopt;
+    out += digit;
+  }
+  return out;
+}
+
 }  // namespace lpops

@@ -91,6 +91,13 @@ inline std::string_view python_strip(std::string_view s) {
   return s;
 }
 
+// A decimal number's text as Python's Decimal() (and so pydantic) reads it, in ASCII: the
+// Unicode whitespace around it dropped, digits of every script (Unicode category Nd: "١",
+// "１") as ASCII digits, and every underscore removed ("1_000" is 1000; Python drops them
+// wherever they stand). Nothing for text with any other non-ASCII character, or with
+// whitespace left inside once the underscores are gone.
+std::optional<std::string> python_decimal_ascii(std::string_view s);
+
 // Python's str.lower() on UTF-8 text: every cased letter, not only ASCII ("ÉCOLE" and
 // "école" are one id to the reference's duplicate check), with its two context rules: U+0130
 // becomes "i" and a combining dot, and a capital sigma ending a word becomes the final sigma.

@@ -55,6 +55,30 @@ TEST(Money, TowardZeroCutsWhatIsFinerThanAWeiAndSaysSo) {
   EXPECT_FALSE(parse_eth("0.1234567890123456789").ok());
 }
 
+// The forms Python's Decimal (and so the reference's pydantic models) also reads: underscores
+// anywhere, digits of every script, Unicode spaces around. Cases checked against
+// Decimal() of Python 3.11.
+TEST(Money, ReadsWhatPythonsDecimalReads) {
+  EXPECT_EQ(eth("1_000"), eth("1000"));
+  EXPECT_EQ(eth("1_000.5_5"), eth("1000.55"));
+  EXPECT_EQ(eth("_1"), eth("1"));
+  EXPECT_EQ(eth("1__0"), eth("10"));
+  EXPECT_EQ(eth("1e1_0"), eth("1e10"));
+  EXPECT_EQ(eth("1_e5"), eth("1e5"));
+  EXPECT_EQ(eth("\u0661\u0662"), eth("12"));        // Arabic-Indic digits
+  EXPECT_EQ(eth("\uff11.\uff15"), eth("1.5"));       // fullwidth
+  EXPECT_EQ(eth("\U0001D7CF"), eth("1"));             // mathematical bold one
+  EXPECT_EQ(eth("\u30001\u3000"), eth("1"));         // ideographic spaces around
+  EXPECT_EQ(eth("1\u00a0"), eth("1"));
+  EXPECT_EQ(eth("\u0661e\u0662"), eth("100"));
+  auto r = parse_eth("-\u0661_\u0660\u0660.5");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->negative);
+  EXPECT_EQ(r->magnitude, Wei{"100500000000000000000"});
+  for (const char* bad : {"_", "._", "_ 1", "1 _", "1\u200b", "1\u00e9", "\xff" "1", "1 000", "In_finity", "N_aN"})
+    EXPECT_FALSE(parse_eth(bad).ok()) << bad;
+}
+
 TEST(Money, WeiWithLeadingZerosIsDecimal) {
   EXPECT_EQ(parse_wei("010").value(), Wei(10));
   EXPECT_EQ(parse_wei("0100").value(), Wei(100));
