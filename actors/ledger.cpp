@@ -47,37 +47,59 @@ std::string conflicts_body(const std::vector<std::pair<std::string, std::string>
       {"conflicts", std::move(list)}});
 }
 
-// Applies the entries `check` passed, one journal record each; the answer (counts) goes out
-// once the last is durable.
+// An amount the import cut to whole wei, as the answer lists it.
+boost::json::object rounded_item(const std::string& id, const std::string& given, const Wei& kept, bool negative = false) {
+  return boost::json::object{{"id", id}, {"given", given}, {"imported_eth", format_eth(SignedWei{negative && kept != 0, kept})}};
+}
+
+// Fields of a workload that may change after it is stored (status, notes, transaction,
+// artifact): an existing one whose file copy differs is kept as it is here, and named.
+bool differs(const Workload& held, const Workload& file) {
+  return held.status != file.status || held.notes != file.notes || held.tx_hash != file.tx_hash ||
+         held.artifact_hash != file.artifact_hash || held.artifact_uri != file.artifact_uri;
+}
+
+constexpr std::size_t kMaxListed = 100;  // ids named per list in an import's answer
+
+// Checks the whole request, then applies the new entries, one journal record each; the
+// answer (counts) goes out once the last is durable.
 void import_workloads(Self* self, ImportWorkloads& m) {
   auto& st = self->state;
   using Kind = Book::ImportCheck::Kind;
+  const UnixMicros now = now_micros();
   std::vector<std::pair<std::string, std::string>> conflicts;
   std::vector<bool> create(m.workloads.size(), false);
   std::optional<UnixMicros> not_before = st.book->newest_workload_time();
   std::size_t existing = 0;
+  boost::json::array kept;
   for (std::size_t i = 0; i < m.workloads.size(); ++i) {
-    const Workload& w = m.workloads[i];
-    auto check = st.book->check_workload_import(w, not_before);
+    const Workload& w = m.workloads[i].workload;
+    auto check = st.book->check_workload_import(w, not_before, now);
     if (check.kind == Kind::conflict) conflicts.emplace_back(w.workload_id, std::move(check.detail));
-    else if (check.kind == Kind::existing) ++existing;
-    else {
+    else if (check.kind == Kind::existing) {
+      ++existing;
+      if (kept.size() < kMaxListed && differs(*st.book->workload(w.workload_id), w)) kept.push_back(boost::json::string(w.workload_id));
+    } else {
       create[i] = true;
       not_before = w.submitted_at;
     }
   }
   if (!conflicts.empty()) return reply_when_durable(st, m.reply, 409, conflicts_body(conflicts));
-  const UnixMicros now = now_micros();
   std::size_t imported = 0;
+  boost::json::array rounded;
   for (std::size_t i = 0; i < m.workloads.size(); ++i) {
     if (!create[i]) continue;
-    auto decision = st.book->import_workload(std::move(m.workloads[i]), now);
+    auto& item = m.workloads[i];
+    if (item.rounded) rounded.push_back(rounded_item(item.workload.workload_id, item.given, item.workload.payout_amount));
+    auto decision = st.book->import_workload(std::move(item.workload), now);
     if (decision.failure) return reply_when_durable(st, m.reply, decision.failure->status, detail_body(decision.failure->detail));
     st.journal->append(st.book->last_seq(), std::move(*decision.effect), [] {});
     ++imported;
   }
-  reply_when_durable(st, m.reply, 200,
-                     boost::json::serialize(boost::json::object{{"imported", imported}, {"existing", existing}}));
+  boost::json::object answer{{"imported", imported}, {"existing", existing}};
+  if (!kept.empty()) answer["kept_as_here"] = std::move(kept);
+  if (!rounded.empty()) answer["rounded"] = std::move(rounded);
+  reply_when_durable(st, m.reply, 200, boost::json::serialize(answer));
 }
 
 void import_balances(Self* self, ImportBalances& m) {
@@ -96,20 +118,22 @@ void import_balances(Self* self, ImportBalances& m) {
   if (!conflicts.empty()) return reply_when_durable(st, m.reply, 409, conflicts_body(conflicts));
   const UnixMicros now = now_micros();
   std::size_t imported = 0, existing = 0, zero = 0;
+  boost::json::array rounded;
   for (std::size_t i = 0; i < m.balances.size(); ++i) {
     const auto& b = m.balances[i];
     if (kinds[i] == Kind::existing) ++existing;
     if (kinds[i] == Kind::zero) ++zero;
+    if (b.rounded && kinds[i] != Kind::existing)  // cut to zero is listed too: the file's amount is not lost silently
+      rounded.push_back(rounded_item(b.orchestrator_id, b.given, b.amount.magnitude, b.amount.negative));
     if (kinds[i] != Kind::create) continue;
     auto decision = st.book->import_balance(b.orchestrator_id, b.amount, b.given, b.rounded, now);
     if (decision.failure) return reply_when_durable(st, m.reply, decision.failure->status, detail_body(decision.failure->detail));
     st.journal->append(st.book->last_seq(), std::move(*decision.effect), [] {});
     ++imported;
   }
-  reply_when_durable(st, m.reply, 200,
-                     boost::json::serialize(boost::json::object{{"imported", imported},
-                                                                {"existing", existing},
-                                                                {"zero", zero}}));
+  boost::json::object answer{{"imported", imported}, {"existing", existing}, {"zero", zero}};
+  if (!rounded.empty()) answer["rounded"] = std::move(rounded);
+  reply_when_durable(st, m.reply, 200, boost::json::serialize(answer));
 }
 
 OwnerLookup lookup_owner(const Book& book, const std::string& id) {

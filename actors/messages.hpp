@@ -79,8 +79,13 @@ struct Query {
 // Each request is checked whole against the book (or the registry) first: any conflict is a
 // 409 that names every one, and nothing is applied; otherwise every new entry is applied and
 // the answer goes out once they are durable.
+struct ImportWorkload {
+  Workload workload;
+  std::string given;  // payout_amount_eth as the file had it
+  bool rounded = false;
+};
 struct ImportWorkloads {
-  std::vector<Workload> workloads;  // oldest first
+  std::vector<ImportWorkload> workloads;  // oldest first
   Reply reply;
 };
 struct ImportBalance {

@@ -16,8 +16,9 @@ using Self = caf::stateful_actor<RegistryState>;
 
 caf::actor spawn_orchestrator(Self* self, const std::string& id, const std::string& address, json::object record) {
   auto& st = self->state;
+  const bool denylisted = get_bool(record, "denylisted");
   auto actor = self->spawn(orchestrator_actor, std::move(record), st.ledger, st.metrics, st.options.health_ttl_seconds);
-  st.orchestrators[id] = RegistryState::Entry{actor, address};
+  st.orchestrators[id] = RegistryState::Entry{actor, address, denylisted};
   st.by_address[address] = id;
   return actor;
 }
@@ -59,6 +60,7 @@ void handle_register(Self* self, Register& m) {
   auto existing = st.orchestrators.find(r.orchestrator_id);
   if (st.options.address_denylist.count(address)) {
     if (existing != st.orchestrators.end() && existing->second.address == address) {
+      existing->second.denylisted = true;  // the orchestrator marks its record so
       self->send(existing->second.actor, ApplyRegistration{r, m.peer_ip, true, true, m.reply, now, std::move(m.forwarded)});
     } else {
       m.reply(403, detail_body("Address is denylisted and cannot register"));
@@ -90,6 +92,10 @@ void import_orchestrators(Self* self, ImportOrchestrators& m) {
     auto here = st.orchestrators.find(id);
     if (here != st.orchestrators.end()) {
       if (here->second.address != address) conflict("registered here with address " + here->second.address);
+      // The reference never clears the flag: a record it denylisted must not stay eligible here.
+      else if (get_bool(rec, "denylisted") && !here->second.denylisted)
+        conflict("denylisted in the file, not here: add " + address +
+                 " to PAYMENTS_ADDRESS_DENYLIST (the node flags it when it starts), then import again");
       else ++existing;
       continue;
     }

@@ -30,6 +30,7 @@ struct RegistryState {
   struct Entry {
     caf::actor actor;
     std::string address;  // lower-cased
+    bool denylisted = false;  // as the record says (the flag is never cleared)
   };
   std::unordered_map<std::string, Entry> orchestrators;
   std::unordered_map<std::string, std::string> by_address;  // lower-cased address -> id

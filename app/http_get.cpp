@@ -67,9 +67,11 @@ struct HttpGetter::Impl {
     }
   }
 
-  std::pair<int, std::string> exchange(const std::string& target) {
+  std::pair<int, std::string> exchange(const std::string& target,
+                                       const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     http::request<http::string_body> req{http::verb::get, base_path + target, 11};
     req.set(http::field::user_agent, "lpops-verify");
+    for (const auto& [name, value] : headers) req.set(name, value);
     return exchange(req);
   }
 
@@ -140,11 +142,14 @@ Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& tar
   return Error{"unreachable"};
 }
 
-Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) {
+Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) { return get_with_headers(target, {}); }
+
+Result<std::pair<int, std::string>> HttpGetter::get_with_headers(const std::string& target,
+                                                                const std::vector<std::pair<std::string, std::string>>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
       if (!impl_->connected()) impl_->connect();
-      return impl_->exchange(target);
+      return impl_->exchange(target, headers);
     } catch (const boost::system::system_error& e) {
       impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
       // The error's own words (what() adds Boost's source file and line).

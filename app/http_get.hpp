@@ -19,6 +19,8 @@ class HttpGetter {
   ~HttpGetter();
   // GET base path + target; status and body.
   Result<std::pair<int, std::string>> get(const std::string& target);
+  Result<std::pair<int, std::string>> get_with_headers(const std::string& target,
+                                                       const std::vector<std::pair<std::string, std::string>>& headers);
   // POST a JSON body with extra header fields. Sent a second time on a fresh connection when
   // a kept-alive one turns out closed, so only for requests that may be repeated.
   Result<std::pair<int, std::string>> post_json(const std::string& target, const std::string& body,

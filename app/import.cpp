@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <set>
 #include <fstream>
 #include <sstream>
 #include <variant>
@@ -11,6 +13,7 @@
 
 #include "app/http_get.hpp"
 #include "app/node.hpp"
+#include "domain/json_parse.hpp"
 #include "domain/money.hpp"
 #include "domain/reference_import.hpp"
 
@@ -31,22 +34,86 @@ struct SourceFile {
   bool present = false;
 };
 
+// Python's json.dump writes NaN, Infinity and -Infinity (a float the reference received in
+// a health report, say), which are no JSON: each such token outside a string becomes null.
+std::string without_python_non_finite(std::string_view text, std::size_t& replaced) {
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[i + 1];
+        i += 2;
+        continue;
+      }
+      if (c == '"') in_string = false;
+      ++i;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    bool matched = false;
+    for (std::string_view token : {"-Infinity", "Infinity", "NaN"})
+      if (text.substr(i, token.size()) == token) {
+        out += "null";
+        i += token.size();
+        ++replaced;
+        matched = true;
+        break;
+      }
+    if (!matched) {
+      out += c;
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Line and column of a byte offset, for messages about a file.
+std::string position(std::string_view text, std::size_t offset) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
 // Reads `dir/name`: absent is fine (nothing to import from it); anything but a JSON object
-// is an error.
-std::optional<std::string> read_source(const std::filesystem::path& dir, SourceFile& f) {
+// is an error. Numbers are read as the node reads them (parse_json).
+std::optional<std::string> read_source(const std::filesystem::path& dir, SourceFile& f, std::vector<std::string>& notes) {
   const auto path = dir / f.name;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  if (std::filesystem::is_directory(path, ec)) return std::string(f.name) + ": is a directory";
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::string(f.name) + ": cannot be read";
-  std::stringstream text;
-  text << in.rdbuf();
-  json::parse_options opts;
-  opts.max_depth = 64;
+  std::stringstream buffer;
+  if (!in || !(buffer << in.rdbuf())) return std::string(f.name) + ": cannot be read";
+  std::size_t replaced = 0;
+  const std::string text = without_python_non_finite(buffer.str(), replaced);
+  if (replaced) notes.push_back(std::string(f.name) + ": " + std::to_string(replaced) + " NaN or Infinity (Python's, no JSON) read as null");
+  json::parse_options opts = stored_json_options();
   boost::system::error_code jec;
-  json::value v = json::parse(text.str(), jec, {}, opts);
-  if (jec) return std::string(f.name) + ": not JSON (" + jec.message() + ")";
+  std::size_t big_integers = 0;
+  json::value v = parse_json(text, jec, opts, &big_integers);
+  if (jec) {
+    // Where: the standard parser stops at the same place.
+    json::stream_parser where({}, opts);
+    boost::system::error_code at_ec;
+    const std::size_t at = where.write_some(text.data(), text.size(), at_ec);
+    return std::string(f.name) + ": not JSON (" + jec.message() + (at_ec ? " at " + position(text, at) : std::string()) + ")";
+  }
   if (!v.is_object()) return std::string(f.name) + ": must be a JSON object keyed by id";
+  if (big_integers)
+    return std::string(f.name) + ": " + std::to_string(big_integers) +
+           " integers past 64 bits inside its entries, which the node does not store (write them as strings)";
   f.entries = std::move(v.get_object());
   f.present = true;
   for (const auto& kv : f.entries) f.order.emplace_back(kv.key());
@@ -55,21 +122,35 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
 
 // Every entry read as the node will read it, before anything is sent: problems are listed
 // and nothing is imported. Workloads are put in submission order (the node takes them
-// oldest first).
-std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloads, SourceFile& balances) {
+// oldest first). `named` gets the orchestrator ids workloads and balances name that
+// registry.json does not hold (they must be registered on the node already).
+std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloads, SourceFile& balances,
+                                       std::set<std::string>& named) {
   std::vector<std::string> problems;
   auto note = [&](const SourceFile& f, const std::string& key, const ri::Problem& p) {
     problems.push_back(std::string(f.name) + " \"" + key + "\": " + (p.field.empty() ? "" : p.field + " ") + p.message);
   };
+  std::map<std::string, std::string> by_address;  // lower-cased address -> the first id with it
   for (const auto& key : registry.order) {
     auto read = ri::read_registry_entry(key, registry.entries.at(key));
-    if (auto* p = std::get_if<ri::Problem>(&read)) note(registry, key, *p);
+    if (auto* p = std::get_if<ri::Problem>(&read)) {
+      note(registry, key, *p);
+      continue;
+    }
+    const auto& entry = std::get<ri::RegistryEntry>(read);
+    if (auto [it, added] = by_address.emplace(entry.address, key); !added)
+      note(registry, key, {"address", entry.address + " is also the address of \"" + it->second + "\" (one address per orchestrator)"});
   }
   std::vector<std::pair<UnixMicros, std::string>> by_time;
   for (const auto& key : workloads.order) {
     auto read = ri::read_workload_entry(key, workloads.entries.at(key));
-    if (auto* p = std::get_if<ri::Problem>(&read)) note(workloads, key, *p);
-    else by_time.emplace_back(std::get<ri::WorkloadEntry>(read).workload.submitted_at, key);
+    if (auto* p = std::get_if<ri::Problem>(&read)) {
+      note(workloads, key, *p);
+      continue;
+    }
+    const Workload& w = std::get<ri::WorkloadEntry>(read).workload;
+    by_time.emplace_back(w.submitted_at, key);
+    if (!registry.entries.contains(w.orchestrator_id)) named.insert(w.orchestrator_id);
   }
   std::stable_sort(by_time.begin(), by_time.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   workloads.order.clear();
@@ -77,8 +158,26 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   for (const auto& key : balances.order) {
     auto read = ri::read_balance_entry(key, balances.entries.at(key));
     if (auto* p = std::get_if<ri::Problem>(&read)) note(balances, key, *p);
+    else if (!std::get<ri::BalanceEntry>(read).amount.value.is_zero() && !registry.entries.contains(key)) named.insert(key);
   }
   return problems;
+}
+
+// The orchestrators registered on the node (its admin listing); an error text when it cannot
+// be read.
+Result<std::set<std::string>> node_orchestrators(HttpGetter& http, const std::string& token) {
+  auto answer = http.get_with_headers("/api/orchestrators", {{"X-Admin-Token", token}});
+  if (!answer) return Error{answer.error()};
+  boost::system::error_code ec;
+  json::value body = json::parse(answer->second, ec);
+  if (answer->first != 200 || ec || !body.is_object() || !body.get_object().contains("orchestrators") ||
+      !body.get_object().at("orchestrators").is_array())
+    return Error{"GET /api/orchestrators answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200)};
+  std::set<std::string> ids;
+  for (const auto& o : body.get_object().at("orchestrators").get_array())
+    if (o.is_object())
+      if (const auto* id = o.get_object().if_contains("orchestrator_id"); id && id->is_string()) ids.emplace(id->get_string());
+  return ids;
 }
 
 std::string detail_text(const json::value& answer) {
@@ -116,43 +215,68 @@ void add_names(Totals& t, const json::object& answer, const char* key, const std
   }
 }
 
-// Sends one file in slices; false after printing why the node refused one.
+// What the node answered for one slice: 200 with its body, or a refusal already printed.
+struct SliceOutcome {
+  bool ok = false;
+  bool too_large = false;  // 413: the slice is to be sent in smaller pieces
+  json::object answer;
+};
+
+SliceOutcome send_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from, std::size_t to) {
+  json::object slice;
+  for (std::size_t i = from; i < to; ++i) slice[f.order[i]] = f.entries.at(f.order[i]);
+  auto answer = http.post_json(std::string("/api/import/") + f.route, json::serialize(slice), {{"X-Admin-Token", token}});
+  if (!answer) {
+    std::fprintf(stderr, "lpops import: %s: %s\n", f.name, answer.error().c_str());
+    return {};
+  }
+  if (answer->first == 413 && to - from > 1) return {false, true, {}};
+  boost::system::error_code ec;
+  json::value body = json::parse(answer->second, ec);
+  if (answer->first == 200 && !ec && body.is_object()) return {true, false, std::move(body.get_object())};
+  std::fprintf(stderr, "lpops import: %s: the node answered %d: %s\n", f.name, answer->first,
+               ec || !body.is_object() ? answer->second.c_str() : detail_text(body).c_str());
+  if (answer->first == 413)
+    std::fprintf(stderr, "  entry \"%s\" alone is larger than the node takes (PAYMENTS_MAX_BODY_BYTES, at most 3 MiB)\n",
+                 f.order[from].c_str());
+  if (answer->first == 404)
+    std::fprintf(stderr, "  (the node answers 404 on its import routes while it has no PAYMENTS_API_ADMIN_TOKEN set, "
+                         "or --url names no lpops node)\n");
+  if (!ec && body.is_object())
+    if (const auto* c = body.get_object().if_contains("conflicts"); c && c->is_array())
+      for (const auto& item : c->get_array())
+        if (item.is_object() && item.get_object().contains("id") && item.get_object().contains("detail"))
+          std::fprintf(stderr, "  %s: %s\n", json::serialize(item.get_object().at("id")).c_str(),
+                       item.get_object().at("detail").is_string() ? item.get_object().at("detail").get_string().c_str() : "");
+  return {};
+}
+
+// Sends one file in slices of at most `per_request` entries and kMaxRequestBytes (a slice
+// the node finds too large goes again in halves); false after printing why the node refused
+// one.
 bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t per_request, Totals& t) {
   std::size_t sent = 0;
   while (sent < f.order.size()) {
-    json::object slice;
-    std::size_t bytes = 2;
-    while (sent < f.order.size() && slice.size() < per_request) {
-      const std::string& key = f.order[sent];
-      const json::value& v = f.entries.at(key);
-      const std::size_t size = json::serialize(v).size() + key.size() + 8;
-      if (!slice.empty() && bytes + size > kMaxRequestBytes) break;
-      slice[key] = v;
+    std::size_t end = sent, bytes = 2;
+    while (end < f.order.size() && end - sent < per_request) {
+      const std::size_t size = json::serialize(f.entries.at(f.order[end])).size() + f.order[end].size() + 8;
+      if (end > sent && bytes + size > kMaxRequestBytes) break;
       bytes += size;
-      ++sent;
+      ++end;
     }
-    auto answer = http.post_json(std::string("/api/import/") + f.route, json::serialize(slice), {{"X-Admin-Token", token}});
-    if (!answer) {
-      std::fprintf(stderr, "lpops import: %s: %s\n", f.name, answer.error().c_str());
+    auto outcome = send_slice(http, token, f, sent, end);
+    while (outcome.too_large) {
+      end = sent + (end - sent) / 2;
+      outcome = send_slice(http, token, f, sent, end);
+    }
+    if (!outcome.ok) {
+      std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not imported (the slice refused changed "
+                           "nothing). Running the import again skips what is already there.\n",
+                   f.order.size() - sent, f.order.size(), f.name);
       return false;
     }
-    boost::system::error_code ec;
-    json::value body = json::parse(answer->second, ec);
-    if (answer->first != 200 || ec || !body.is_object()) {
-      std::fprintf(stderr, "lpops import: %s: the node answered %d: %s\n", f.name, answer->first,
-                   ec ? answer->second.c_str() : detail_text(body).c_str());
-      if (!ec && body.is_object())
-        if (const auto* c = body.get_object().if_contains("conflicts"); c && c->is_array())
-          for (const auto& item : c->get_array())
-            if (item.is_object())
-              std::fprintf(stderr, "  %s: %s\n", json::serialize(item.get_object().at("id")).c_str(),
-                           item.get_object().at("detail").is_string() ? item.get_object().at("detail").get_string().c_str() : "");
-      std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not sent (the slice refused is not imported). "
-                           "Running the import again skips what is already there.\n",
-                   f.order.size() - sent + slice.size(), f.order.size(), f.name);
-      return false;
-    }
-    const auto& o = body.get_object();
+    sent = end;
+    const auto& o = outcome.answer;
     auto count = [&](const char* k) { return o.contains(k) && o.at(k).is_number() ? o.at(k).to_number<std::size_t>() : 0; };
     t.imported += count("imported");
     t.existing += count("existing");
@@ -160,6 +284,7 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
     add_names(t, o, "rounded", std::string(f.name) + ": cut to whole wei: ");
     add_names(t, o, "denylisted", "registry.json: on PAYMENTS_ADDRESS_DENYLIST, imported denylisted: ");
     add_names(t, o, "ignored_fields", "registry.json: field not kept: ");
+    add_names(t, o, "kept_as_here", "workloads.json: already here, kept as it is here (the file's copy differs): ");
     std::fflush(stdout);
     std::fprintf(stderr, "%s: %zu/%zu sent (%zu new, %zu already there)\n", f.name, sent, f.order.size(), t.imported, t.existing);
   }
@@ -178,16 +303,19 @@ int import_reference(const ImportOptions& o) {
   SourceFile registry{"registry.json", "registry", {}, {}};
   SourceFile workloads{"workloads.json", "workloads", {}, {}};
   SourceFile balances{"balances.json", "balances", {}, {}};
+  std::vector<std::string> read_notes;
   for (SourceFile* f : {&registry, &workloads, &balances})
-    if (auto err = read_source(dir, *f)) {
+    if (auto err = read_source(dir, *f, read_notes)) {
       std::fprintf(stderr, "lpops import: %s\n", err->c_str());
       return 2;
     }
+  for (const auto& n : read_notes) std::fprintf(stderr, "lpops import: %s\n", n.c_str());
   if (!registry.present && !workloads.present && !balances.present) {
     std::fprintf(stderr, "lpops import: %s holds none of registry.json, workloads.json, balances.json\n", o.from_dir.c_str());
     return 2;
   }
-  auto problems = check_entries(registry, workloads, balances);
+  std::set<std::string> named;
+  auto problems = check_entries(registry, workloads, balances, named);
   for (const auto& p : problems) std::fprintf(stderr, "lpops import: %s\n", p.c_str());
   if (!problems.empty()) {
     std::fprintf(stderr, "lpops import: %zu entries cannot be imported as they are; nothing was sent\n", problems.size());
@@ -196,7 +324,12 @@ int import_reference(const ImportOptions& o) {
   std::printf("%s: registry.json %zu records, workloads.json %zu workloads, balances.json %zu balances%s\n",
               o.from_dir.c_str(), registry.order.size(), workloads.order.size(), balances.order.size(),
               o.dry_run ? " (checked; --dry-run sends nothing)" : "");
-  if (o.dry_run) return 0;
+  if (o.dry_run) {
+    if (!named.empty())
+      std::printf("%zu orchestrator ids that workloads.json or balances.json name are not in registry.json: the node "
+                  "must have them registered already (the import checks before it sends anything)\n", named.size());
+    return 0;
+  }
 
   auto settings = load_command_settings(o.env_file, "lpops import");
   if (!settings) return 2;
@@ -220,6 +353,26 @@ int import_reference(const ImportOptions& o) {
   if (!http) {
     std::fprintf(stderr, "lpops import: %s\n", http.error().c_str());
     return 2;
+  }
+  // Ids the files name beyond registry.json must be registered on the node: checked before
+  // anything is sent.
+  if (!named.empty()) {
+    auto known = node_orchestrators(**http, token);
+    if (!known) {
+      std::fprintf(stderr, "lpops import: %s\n", known.error().c_str());
+      return 1;
+    }
+    std::vector<std::string> missing;
+    for (const auto& id : named)
+      if (!known->contains(id)) missing.push_back(id);
+    if (!missing.empty()) {
+      for (std::size_t i = 0; i < missing.size() && i < 20; ++i)
+        std::fprintf(stderr, "lpops import: orchestrator \"%s\" is named by workloads.json or balances.json, but neither "
+                             "registry.json nor the node has it\n", missing[i].c_str());
+      std::fprintf(stderr, "lpops import: %zu orchestrators unknown (register them, or add their records to registry.json); "
+                           "nothing was sent\n", missing.size());
+      return 1;
+    }
   }
   // Records first (workloads name their orchestrators), then workloads, then balances.
   for (SourceFile* f : {&registry, &workloads, &balances}) {

@@ -349,7 +349,7 @@ std::optional<UnixMicros> Book::newest_workload_time() const {
   return workloads_.back()->submitted_at;
 }
 
-Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<UnixMicros> not_before) const {
+Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<UnixMicros> not_before, UnixMicros now) const {
   using Kind = ImportCheck::Kind;
   if (const std::size_t* at = workload_index_.find(w.workload_id)) {
     const Workload& held = *workloads_[*at];
@@ -360,10 +360,19 @@ Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<U
     // Credited in the file (so inside the imported balance) but not here: a later status
     // change here would credit it a second time.
     if (w.credited && !held.credited) return {Kind::conflict, "the ledger holds this workload uncredited"};
+    // Credited here (an entry of this ledger) and in the file: its amount would come in again
+    // with the imported balance.
+    if (w.credited && held.credited && !held.credited_elsewhere)
+      return {Kind::conflict, "this ledger credited the workload itself, and the file has it credited too: its amount "
+                              "would count twice with the imported balance"};
     return {Kind::existing, {}};
   }
   const auto* record = orchestrator_record(w.orchestrator_id);
   if (!record) return {Kind::conflict, "Unknown orchestrator " + w.orchestrator_id + " (import registry.json first)"};
+  // One dated later than now would list before the workloads the node takes from now on.
+  if (w.submitted_at > now)
+    return {Kind::conflict, "submitted_at " + iso_utc(w.submitted_at, UtcSuffix::z) + " is later than this node's clock (" +
+                                iso_utc(now, UtcSuffix::z) + "): listings read workloads in the order they came"};
   if (not_before && w.submitted_at < *not_before)
     return {Kind::conflict, "submitted_at " + iso_utc(w.submitted_at, UtcSuffix::z) + " is older than " +
                                 iso_utc(*not_before, UtcSuffix::z) +
@@ -381,12 +390,12 @@ Decision Book::import_workload(Workload w, UnixMicros now) {
 
 Book::ImportCheck Book::check_balance_import(const std::string& id, const SignedWei& amount) const {
   using Kind = ImportCheck::Kind;
-  const std::string key = reference_import::balance_event_id(id);
+  const std::string key = reference_import::balance_import_key(id);
   if (auto it = adjustments_.find(key); it != adjustments_.end()) {
     if (it->second.request_digest == reference_import::balance_digest(amount)) return {Kind::existing, {}};
     const auto* before = it->second.response.if_contains("delta_eth");
     return {Kind::conflict, "a balance of " + std::string(before && before->is_string() ? before->get_string() : "?") +
-                                " ETH was imported for this id before (event " + key + ")"};
+                                " ETH was imported for this id before (event " + reference_import::balance_event_id(id) + ")"};
   }
   if (amount.is_zero()) return {Kind::zero, {}};
   // Every account here is a registered orchestrator's (payouts and the ledger tree need its
@@ -399,11 +408,10 @@ Book::ImportCheck Book::check_balance_import(const std::string& id, const Signed
 
 Decision Book::import_balance(const std::string& id, const SignedWei& amount, const std::string& given, bool rounded,
                               UnixMicros now) {
-  const std::string key = reference_import::balance_event_id(id);
   json::object metadata{{"source", "balances.json"}, {"balance_eth", given}};
   if (rounded) metadata["rounded_to_wei"] = true;
-  LedgerEntry entry = make_entry(key, id, amount, "import", std::move(metadata), now);
-  AdjustmentNote note{std::nullopt, std::nullopt, key, reference_import::balance_digest(amount)};
+  LedgerEntry entry = make_entry(reference_import::balance_event_id(id), id, amount, "import", std::move(metadata), now);
+  AdjustmentNote note{std::nullopt, std::nullopt, reference_import::balance_import_key(id), reference_import::balance_digest(amount)};
   json::object response = adjustment_response(note, entry);
   Effect effect;
   effect.type = Effect::Type::adjustment;

@@ -141,9 +141,9 @@ class Book {
     std::string detail;
   };
   // `not_before`: the submission time the workload may not precede (the newest workload the
-  // book holds, or the one before it in the same request): listings read the book's
-  // workloads in insertion order as newest first.
-  ImportCheck check_workload_import(const Workload& w, std::optional<UnixMicros> not_before) const;
+  // book holds, or the one before it in the same request), nor may it be later than `now`:
+  // listings read the book's workloads in insertion order as newest first.
+  ImportCheck check_workload_import(const Workload& w, std::optional<UnixMicros> not_before, UnixMicros now) const;
   // The workload as stored there; no ledger entry (a credited one is in the imported balance).
   Decision import_workload(Workload w, UnixMicros now);
   ImportCheck check_balance_import(const std::string& id, const SignedWei& amount) const;

@@ -1,5 +1,7 @@
 #include "domain/json_parse.hpp"
 
+#include <cmath>
+
 #include <boost/json/basic_parser_impl.hpp>
 
 #include <charconv>
@@ -256,6 +258,27 @@ json::value parse_json(std::string_view text) {
   json::value v = parse_json(text, ec);
   if (ec) throw boost::system::system_error(ec);
   return v;
+}
+
+std::optional<std::pair<std::string, double>> first_non_finite(const boost::json::value& v, const std::string& path) {
+  auto join = [&](std::string_view part) { return path.empty() ? std::string(part) : path + "." + std::string(part); };
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      if (!std::isfinite(v.get_double())) return std::pair{path, v.get_double()};
+      return std::nullopt;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (auto p = first_non_finite(kv.value(), join(kv.key()))) return p;
+      return std::nullopt;
+    case boost::json::kind::array: {
+      std::size_t i = 0;
+      for (const auto& item : v.get_array())
+        if (auto p = first_non_finite(item, join(std::to_string(i++)))) return p;
+      return std::nullopt;
+    }
+    default:
+      return std::nullopt;
+  }
 }
 
 }  // namespace lpops

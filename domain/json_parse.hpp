@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lpops {
@@ -31,6 +32,10 @@ boost::json::value parse_json(std::string_view text, boost::system::error_code& 
                               std::size_t* nested_big_integers);
 // Throws boost::system::system_error when the text is not JSON.
 boost::json::value parse_json(std::string_view text);
+
+// The path ("data.x", "items.3") of the first number in `v` that is not finite (the parser
+// reads 1e400 as an infinity, which no JSON text can carry), and the number, if any.
+std::optional<std::pair<std::string, double>> first_non_finite(const boost::json::value& v, const std::string& path = {});
 
 // The first key that one object of the text names twice (parsers disagree on which copy
 // counts, so a signed record with one is ambiguous); nullopt when none does, and when the

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "domain/clock.hpp"
+#include "domain/json_parse.hpp"
+#include "domain/rate.hpp"
 #include "domain/orchestrator.hpp"
 
 namespace lpops::reference_import {
@@ -47,6 +49,11 @@ std::optional<UnixMicros> optional_time(const json::object& o, std::string_view 
   return t;
 }
 
+// Fields the reference fills from what it is sent (a health push's IP, a session's edge) and
+// never checks: bounded only against abuse.
+constexpr std::size_t kMaxFreeText = 4096;
+constexpr std::uint64_t kMaxCount = (std::uint64_t{1} << 53) - 1;  // counters advance by one here
+
 // The registry record's fields and how each is checked.
 enum class Kind { text, time, flag, count, number, list, object, scalar };
 struct FieldRule {
@@ -69,19 +76,19 @@ const FieldRule kRegistryFields[] = {
     {"capability", Kind::text, 128},
     {"host_public_ip", Kind::text, 64},
     {"host_name", Kind::text, 128},
-    {"last_seen_ip", Kind::text, 128},
+    {"last_seen_ip", Kind::text, kMaxFreeText},
     {"last_missed_all_services", Kind::scalar},
     {"last_healthy_at", Kind::time},
     {"last_cooldown_started_at", Kind::time},
     {"last_cooldown_cleared_at", Kind::time},
     {"health_url", Kind::text, 512},
     {"health_timeout", Kind::number, 0, 0.1, 60, "0.1 and 60"},
-    {"monitored_services", Kind::list, 256},
+    {"monitored_services", Kind::list, kMaxFreeText},
     {"min_service_uptime", Kind::number, 0, 0, 100, "0 and 100"},
-    {"last_contact_source", Kind::text, 64},
-    {"last_session_upstream_addr", Kind::text, 256},
+    {"last_contact_source", Kind::text, kMaxFreeText},
+    {"last_session_upstream_addr", Kind::text, kMaxFreeText},
     {"last_session_seen_at", Kind::time},
-    {"last_session_edge_id", Kind::text, 256},
+    {"last_session_edge_id", Kind::text, kMaxFreeText},
     {"desired_pin", Kind::object},
     {"last_ops_upgrade", Kind::object},
     {"forwarder_health", Kind::object},
@@ -103,7 +110,8 @@ std::optional<Problem> check_field(const FieldRule& rule, const json::value& v) 
       if (!v.is_bool()) return Problem{key, "must be true or false"};
       return std::nullopt;
     case Kind::count:
-      if (!(v.is_uint64() || (v.is_int64() && v.get_int64() >= 0))) return Problem{key, "must be a non-negative integer"};
+      if (!(v.is_uint64() || (v.is_int64() && v.get_int64() >= 0)) || v.to_number<std::uint64_t>() > kMaxCount)
+        return Problem{key, "must be a non-negative integer below 2^53"};
       return std::nullopt;
     case Kind::number: {
       if (!v.is_number() || v.is_bool()) return Problem{key, "must be a number or null"};
@@ -114,7 +122,7 @@ std::optional<Problem> check_field(const FieldRule& rule, const json::value& v) 
     }
     case Kind::list: {
       if (!v.is_array()) return Problem{key, "must be a list of strings or null"};
-      if (v.get_array().size() > 25) return Problem{key, "must hold at most 25 names"};
+      if (v.get_array().size() > 1000) return Problem{key, "must hold at most 1000 names"};
       for (const auto& item : v.get_array())
         if (!item.is_string() || code_points(item.get_string()) > rule.max_chars)
           return Problem{key, "must be a list of strings of at most " + std::to_string(rule.max_chars) + " characters"};
@@ -137,7 +145,9 @@ std::variant<Amount, Problem> read_amount(const json::value& v) {
   if (v.is_string()) out.given = std::string(v.get_string());
   else if (v.is_int64()) out.given = std::to_string(v.get_int64());
   else if (v.is_uint64()) out.given = std::to_string(v.get_uint64());
-  else if (v.is_double()) return Problem{"", "must be a decimal string, not a float (a float's digits are not exact)"};
+  else if (v.is_double())
+    return Problem{"", "must be a decimal string, not a JSON number with a fraction, an exponent or past 64 bits (its digits "
+                       "are not read exactly)"};
   else return Problem{"", "must be a decimal string"};
   auto parsed = parse_eth_toward_zero(out.given, &out.rounded);
   if (!parsed) return Problem{"", parsed.error()};
@@ -149,6 +159,7 @@ std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, c
   if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return *p;
   if (key == kSystemOrchestratorId) return Problem{"", std::string(kSystemOrchestratorId) + " is reserved for the ledger"};
   if (!v.is_object()) return Problem{"", "must be an object (a registry record)"};
+  if (auto bad = first_non_finite(v)) return Problem{bad->first, "is not a finite number (no JSON text can hold it)"};
   const json::object& src = v.get_object();
   if (auto it = src.find("orchestrator_id"); it != src.end() && !(it->value().is_string() && it->value().get_string() == key))
     return Problem{"orchestrator_id", "must equal the record's key"};
@@ -184,6 +195,7 @@ std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, c
 std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, const json::value& v) {
   if (auto p = check_id(key, "workload_id", kMaxWorkloadIdChars)) return *p;
   if (!v.is_object()) return Problem{"", "must be an object (a stored workload)"};
+  if (auto bad = first_non_finite(v)) return Problem{bad->first, "is not a finite number (no JSON text can hold it)"};
   const json::object& src = v.get_object();
   if (auto it = src.find("workload_id"); it != src.end() && !(it->value().is_string() && it->value().get_string() == key))
     return Problem{"workload_id", "must equal the workload's key"};
@@ -223,6 +235,7 @@ std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, c
     if (!it->value().is_bool()) return Problem{"credited", "must be true or false"};
     w.credited = it->value().get_bool();
   }
+  w.credited_elsewhere = w.credited;
   w.credited_at = optional_time(src, "credited_at", problem);
   if (problem) return *problem;
 
@@ -240,7 +253,15 @@ std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, c
     auto unit = optional_text(p, "credit_unit", 32, problem);
     auto computed = optional_time(p, "computed_at", problem);
     if (problem) return Problem{"pricing", problem->field + " " + problem->message};
-    pricing.credit_eth_per_minute = rate.value_or("");
+    // The amount is what the pricing says (the reference computed it with 28 significant
+    // digits; whole wei here, so one wei either way).
+    auto parsed_rate = Rate::parse_eth_per_minute(rate.value_or(""));
+    if (!parsed_rate) return Problem{"pricing", "credit_eth_per_minute: " + parsed_rate.error()};
+    const auto expected = parsed_rate->checked_credit_for(pricing.duration_ms);
+    if (!expected || (*expected > w.payout_amount ? *expected - w.payout_amount : w.payout_amount - *expected) > 1)
+      return Problem{"payout_amount_eth", "is not pricing.duration_ms × pricing.credit_eth_per_minute / 60000 (" +
+                                              (expected ? format_eth(*expected) : std::string("too large")) + " ETH)"};
+    pricing.credit_eth_per_minute = parsed_rate->text();
     pricing.credit_unit = unit.value_or("eth");
     pricing.computed_at = computed.value_or(w.submitted_at);
     w.pricing = std::move(pricing);
@@ -257,6 +278,8 @@ std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, con
 }
 
 std::string balance_event_id(std::string_view orchestrator_id) { return "import:" + std::string(orchestrator_id); }
+
+std::string balance_import_key(std::string_view orchestrator_id) { return "import " + std::string(orchestrator_id); }
 
 std::string balance_digest(const SignedWei& amount) { return "import:" + format_wei(amount); }
 

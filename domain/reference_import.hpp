@@ -66,6 +66,9 @@ std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, con
 // The ledger's event id of a balance brought over by an import: one per orchestrator id, so
 // a second import of the same balance changes nothing and a different one is a conflict.
 std::string balance_event_id(std::string_view orchestrator_id);
+// The key the ledger files an imported balance under among its idempotency keys: with a
+// space, which no Idempotency-Key header may hold, so the two never meet.
+std::string balance_import_key(std::string_view orchestrator_id);
 // What identifies an imported balance (the Idempotent request digest of its entry).
 std::string balance_digest(const SignedWei& amount);
 

@@ -104,6 +104,7 @@ json::object Workload::to_json() const {
   o["submitted_at"] = iso_utc(submitted_at, UtcSuffix::z);
   o["credited"] = credited;
   if (credited_at) o["credited_at"] = iso_utc(*credited_at, UtcSuffix::z);
+  if (credited_elsewhere) o["credited_elsewhere"] = true;
   if (pricing) {
     json::object p;
     p.reserve(5);
@@ -138,6 +139,7 @@ void Workload::append_json(std::string& out) const {
   member("submitted_at", IsoUtc(submitted_at, UtcSuffix::z).view(), true);
   member("credited", credited ? "true" : "false", false);
   if (credited_at) member("credited_at", IsoUtc(*credited_at, UtcSuffix::z).view(), true);
+  if (credited_elsewhere) member("credited_elsewhere", "true", false);
   if (pricing) {
     member("pricing", "{", false);
     member("kind", "workload_time", true);
@@ -171,6 +173,7 @@ Result<Workload> Workload::from_json(const json::object& o) {
   w.submitted_at = *submitted;
   w.credited = get_bool(o, "credited");
   if (auto c = get_opt_string(o, "credited_at")) w.credited_at = parse_iso(*c);
+  w.credited_elsewhere = get_bool(o, "credited_elsewhere");
   if (auto it = o.find("pricing"); it != o.end() && it->value().is_object()) {
     const auto& p = it->value().get_object();
     WorkloadPricing pr;

@@ -35,6 +35,9 @@ struct Workload {
   UnixMicros submitted_at = 0;
   bool credited = false;
   std::optional<UnixMicros> credited_at;
+  // Credited before it came here (imported from the reference's files credited): its credit
+  // is in an imported balance, and this ledger has no entry of it.
+  bool credited_elsewhere = false;
   std::optional<WorkloadPricing> pricing;
 
   // An artifact: a video URI (.webm/.mkv/.mp4/.mov) or a non-empty hash.

@@ -58,10 +58,6 @@ actors::Reply with_extras(actors::Reply reply, json::object extras) {
   };
 }
 
-json::object rounded_item(std::string_view id, const ri::Amount& a) {
-  return json::object{{"id", id}, {"given", a.given}, {"imported_eth", format_eth(a.value)}};
-}
-
 void import_registry(Call& call) {
   Validation v;
   std::vector<json::object> records;
@@ -84,34 +80,27 @@ void import_registry(Call& call) {
 
 void import_workloads(Call& call) {
   Validation v;
-  std::vector<Workload> workloads;
-  json::array rounded;
-  const bool ok = read_entries<ri::WorkloadEntry>(call.request, v, ri::read_workload_entry, [&](std::string_view key, ri::WorkloadEntry& entry) {
-    if (entry.amount.rounded) rounded.push_back(rounded_item(key, entry.amount));
-    workloads.push_back(std::move(entry.workload));
+  std::vector<actors::ImportWorkload> workloads;
+  const bool ok = read_entries<ri::WorkloadEntry>(call.request, v, ri::read_workload_entry, [&](std::string_view, ri::WorkloadEntry& entry) {
+    workloads.push_back(actors::ImportWorkload{std::move(entry.workload), std::move(entry.amount.given), entry.amount.rounded});
   });
   if (!ok) return call.respond(v.response());
   // Oldest first, as listings need them (ties keep the file's order).
-  std::stable_sort(workloads.begin(), workloads.end(),
-                   [](const Workload& a, const Workload& b) { return a.submitted_at < b.submitted_at; });
-  json::object extras;
-  if (!rounded.empty()) extras["rounded"] = std::move(rounded);
-  caf::anon_send(call.ctx->ledger, actors::ImportWorkloads{std::move(workloads), with_extras(call.reply(), std::move(extras))});
+  std::stable_sort(workloads.begin(), workloads.end(), [](const actors::ImportWorkload& a, const actors::ImportWorkload& b) {
+    return a.workload.submitted_at < b.workload.submitted_at;
+  });
+  caf::anon_send(call.ctx->ledger, actors::ImportWorkloads{std::move(workloads), call.reply()});
 }
 
 void import_balances(Call& call) {
   Validation v;
   std::vector<actors::ImportBalance> balances;
-  json::array rounded;
-  const bool ok = read_entries<ri::BalanceEntry>(call.request, v, ri::read_balance_entry, [&](std::string_view key, ri::BalanceEntry& entry) {
-    if (entry.amount.rounded) rounded.push_back(rounded_item(key, entry.amount));
+  const bool ok = read_entries<ri::BalanceEntry>(call.request, v, ri::read_balance_entry, [&](std::string_view, ri::BalanceEntry& entry) {
     balances.push_back(actors::ImportBalance{std::move(entry.orchestrator_id), entry.amount.value, std::move(entry.amount.given),
                                              entry.amount.rounded});
   });
   if (!ok) return call.respond(v.response());
-  json::object extras;
-  if (!rounded.empty()) extras["rounded"] = std::move(rounded);
-  caf::anon_send(call.ctx->ledger, actors::ImportBalances{std::move(balances), with_extras(call.reply(), std::move(extras))});
+  caf::anon_send(call.ctx->ledger, actors::ImportBalances{std::move(balances), call.reply()});
 }
 
 }  // namespace

@@ -145,28 +145,6 @@ std::optional<bool> lax_bool(std::string_view text) {
   return std::nullopt;
 }
 
-// The path ("data.x", "items.3") of the first number in `v` that is not finite, and the
-// number, if any.
-std::optional<std::pair<std::string, double>> first_non_finite(const json::value& v, const std::string& path = {}) {
-  auto join = [&](std::string_view part) { return path.empty() ? std::string(part) : path + "." + std::string(part); };
-  switch (v.kind()) {
-    case json::kind::double_:
-      if (!std::isfinite(v.get_double())) return std::pair{path, v.get_double()};
-      return std::nullopt;
-    case json::kind::object:
-      for (const auto& kv : v.get_object())
-        if (auto p = first_non_finite(kv.value(), join(kv.key()))) return p;
-      return std::nullopt;
-    case json::kind::array: {
-      std::size_t i = 0;
-      for (const auto& item : v.get_array())
-        if (auto p = first_non_finite(item, join(std::to_string(i++)))) return p;
-      return std::nullopt;
-    }
-    default:
-      return std::nullopt;
-  }
-}
 
 }  // namespace
 

@@ -273,7 +273,8 @@ std::map<std::string, Io> io_table() {
     const auto rounded = array_of(obj({{"id", str()}, {"given", str()}, {"imported_eth", eth()}}));
     t["POST /api/import/registry"] = {"ImportRegistry", obj({{"imported", count}, {"existing", count},
                                                              {"denylisted", array_of(str())}, {"ignored_fields", array_of(str())}}), {}};
-    t["POST /api/import/workloads"] = {"ImportWorkloads", obj({{"imported", count}, {"existing", count}, {"rounded", rounded}}), {}};
+    t["POST /api/import/workloads"] = {"ImportWorkloads", obj({{"imported", count}, {"existing", count}, {"rounded", rounded},
+                                                               {"kept_as_here", array_of(str())}}), {}};
     t["POST /api/import/balances"] = {"ImportBalances", obj({{"imported", count}, {"existing", count}, {"zero", count},
                                                              {"rounded", rounded}}), {}};
   }

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "domain/clock.hpp"
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -80,6 +81,10 @@ class ImportTest : public NodeTest {
     write("balances.json", json::object{{"orch-a", "1.2004"}, {"orch-b", "2E-3"}, {"orch-d", "0.0000000000000000015"}, {"orch-c", "0"}});
   }
 
+  static std::string iso_now() {
+    return iso_utc(now_micros(), UtcSuffix::z);  // the node's clock, read later, is not behind it
+  }
+
   std::string ref_;
 };
 
@@ -150,6 +155,7 @@ TEST_F(ImportTest, BringsAReferenceDirectoryOverExactlyOnce) {
   EXPECT_NE(again.output.find("registry.json: 0 imported, 3 already there"), std::string::npos) << again.output;
   EXPECT_NE(again.output.find("workloads.json: 0 imported, 4 already there"), std::string::npos) << again.output;
   EXPECT_NE(again.output.find("balances.json: 0 imported, 3 already there"), std::string::npos) << again.output;
+  EXPECT_EQ(again.output.find("cut to whole wei"), std::string::npos) << again.output;  // only what was imported now
   const std::map<std::string, std::string> after{{"orch-a", "1.2004"}, {"orch-b", "0.252"}, {"orch-d", "0.000000000000000001"}};
   EXPECT_EQ(balances(), after);
 
@@ -205,13 +211,13 @@ TEST_F(ImportTest, ConflictsAreListedAndNothingOfTheRequestIsImported) {
             200);
   auto old = admin_post("/api/import/workloads",
                         json::object{{"new-one", json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "1"}, {"status", "pending"},
-                                                              {"submitted_at", "2099-01-01T00:00:00"}}},
+                                                              {"submitted_at", iso_now()}}},
                                      {"old-one", json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "1"}, {"status", "pending"},
                                                               {"submitted_at", "2025-01-01T00:00:00"}}},
                                      {"live", json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "2"}, {"status", "pending"},
-                                                           {"submitted_at", "2099-01-02T00:00:00"}}},
+                                                           {"submitted_at", iso_now()}}},
                                      {"nobody", json::object{{"orchestrator_id", "ghost"}, {"payout_amount_eth", "1"}, {"status", "pending"},
-                                                             {"submitted_at", "2099-01-03T00:00:00"}}}});
+                                                             {"submitted_at", iso_now()}}}});
   EXPECT_EQ(old.status, 409) << old.body;
   auto conflicts = parse_json(old.body).at("conflicts").as_array();
   EXPECT_EQ(conflicts.size(), 3u) << old.body;
@@ -245,7 +251,7 @@ TEST_F(ImportTest, BadEntriesAre422AndChangeNothing) {
     else o[key] = std::move(v);
     return json::object{{"ok", w}, {"bad", std::move(o)}};
   };
-  expect_422("workloads", with("payout_amount_eth", 0.5), "not a float");
+  expect_422("workloads", with("payout_amount_eth", 0.5), "not a JSON number with a fraction");
   expect_422("workloads", with("payout_amount_eth", "-1"), "must not be negative");
   expect_422("workloads", with("payout_amount_eth", "abc"), "payout_amount_eth");
   expect_422("workloads", with("status", "done"), "must be pending, verified, paid or rejected");
@@ -257,7 +263,7 @@ TEST_F(ImportTest, BadEntriesAre422AndChangeNothing) {
   EXPECT_EQ(admin_get("/api/workloads").at("workloads").as_array().size(), 0u);
 
   expect_422("balances", json::object{{"orch-a", "1"}, {"bad", "1.2.3"}}, R"(["body","bad"])");
-  expect_422("balances", json::object{{"orch-a", 1.5}}, "not a float");
+  expect_422("balances", json::object{{"orch-a", 1.5}}, "not a JSON number with a fraction");
   json::object many;
   for (int i = 0; i < 1001; ++i) many["o" + std::to_string(i)] = "1";
   expect_422("balances", many, "At most 1000 entries");
@@ -289,6 +295,151 @@ TEST_F(ImportTest, BadEntriesAre422AndChangeNothing) {
   empty = run_command({lpops_binary(), "import", "--from", dir_.str() + "/empty", "--dry-run"});
   EXPECT_EQ(empty.exit_code, 2) << empty.output;
   EXPECT_NE(empty.output.find("holds none of"), std::string::npos) << empty.output;
+}
+
+// What a review of the first version found, each now refused or carried over.
+TEST_F(ImportTest, CreditsAreNeverCountedTwiceAndFlagsAreNotLost) {
+  register_orchestrator("o1", address_of(1));
+  register_orchestrator("o2", address_of(2));
+  // A workload this node credited itself, which the (newer) file has credited too: its amount
+  // is in the file's balance as well.
+  ASSERT_EQ(post("/api/workloads", json::object{{"workload_id", "job-1"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"},
+                                                {"payout_amount_eth", "0.5"}}, kAdmin).status,
+            200);
+  ASSERT_EQ(client_->request("PATCH", "/api/workloads/job-1", R"({"status":"paid"})", kAdmin).status, 200);
+  const json::object credited{{"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"payout_amount_eth", "0.5"}, {"status", "paid"},
+                              {"submitted_at", "2025-03-01T00:00:00"}, {"credited", true}};
+  auto twice = admin_post("/api/import/workloads", json::object{{"job-1", credited}});
+  EXPECT_EQ(twice.status, 409) << twice.body;
+  EXPECT_NE(twice.body.find("credited the workload itself"), std::string::npos) << twice.body;
+
+  // Imported uncredited, credited here, then the file credited: the same.
+  json::object pending = credited;
+  pending["credited"] = false;
+  pending["status"] = "verified";
+  pending["submitted_at"] = "2026-01-01T00:00:00";
+  ASSERT_EQ(admin_post("/api/import/workloads", json::object{{"job-2", pending}}).status, 409);  // older than job-1 here
+  pending["submitted_at"] = "2099-01-01T00:00:00";
+  auto future = admin_post("/api/import/workloads", json::object{{"job-2", pending}});
+  EXPECT_EQ(future.status, 409) << future.body;
+  EXPECT_NE(future.body.find("later than this node's clock"), std::string::npos) << future.body;
+
+  // A workload imported credited may be imported again (its credit is only in the balance).
+  json::object fresh = credited;
+  fresh["submitted_at"] = iso_now();
+  ASSERT_EQ(admin_post("/api/import/workloads", json::object{{"job-3", fresh}}).status, 200);
+  fresh["notes"] = "changed there";
+  auto again = admin_post("/api/import/workloads", json::object{{"job-3", fresh}});
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_NE(again.body.find(R"("kept_as_here":["job-3"])"), std::string::npos) << again.body;
+  EXPECT_EQ(balances().at("o1"), "0.5");
+
+  // The reference's denylist flag is never cleared: a record denylisted there is not taken as
+  // "already here" while this node has it eligible.
+  auto flag = admin_post("/api/import/registry", json::object{{"o2", json::object{{"address", address_of(2)}, {"denylisted", true}}}});
+  EXPECT_EQ(flag.status, 409) << flag.body;
+  EXPECT_NE(flag.body.find("PAYMENTS_ADDRESS_DENYLIST"), std::string::npos) << flag.body;
+  EXPECT_FALSE(admin_get("/api/orchestrators/o2").at("denylisted").as_bool());
+
+  // Adjustment keys and imported balances do not share ids.
+  auto keyed = client_->request("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o2","amount_eth":"0.01"})",
+                                {{"X-Admin-Token", "secret"}, {"Idempotency-Key", "import:o2"}});
+  ASSERT_EQ(keyed.status, 200) << keyed.body;
+  auto balance = admin_post("/api/import/balances", json::object{{"o2", "5"}});
+  ASSERT_EQ(balance.status, 200) << balance.body;
+  auto other = client_->request("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"0.01"})",
+                                {{"X-Admin-Token", "secret"}, {"Idempotency-Key", "import:o1"}});
+  EXPECT_EQ(other.status, 200) << other.body;
+  EXPECT_EQ(balances().at("o2"), "5.01");
+
+  // Pricing must agree with the amount; counters stay within what the node can count.
+  json::object priced{{"orchestrator_id", "o1"}, {"payout_amount_eth", "5"}, {"status", "verified"}, {"submitted_at", "2025-01-01T00:00:00"},
+                      {"credited", false},
+                      {"pricing", json::object{{"duration_ms", 1}, {"credit_eth_per_minute", "abc"}}}};
+  auto bad_rate = admin_post("/api/import/workloads", json::object{{"p1", priced}});
+  EXPECT_EQ(bad_rate.status, 422) << bad_rate.body;
+  priced["pricing"].as_object()["credit_eth_per_minute"] = "0.000005353596";
+  auto bad_amount = admin_post("/api/import/workloads", json::object{{"p1", priced}});
+  EXPECT_EQ(bad_amount.status, 422) << bad_amount.body;
+  EXPECT_NE(bad_amount.body.find("is not pricing.duration_ms"), std::string::npos) << bad_amount.body;
+  auto count = admin_post("/api/import/registry",
+                          json::object{{"o9", json::object{{"address", address_of(9)}, {"registration_count", 9223372036854775807LL}}}});
+  EXPECT_EQ(count.status, 422) << count.body;
+  // What the reference stores unchecked is taken at its length.
+  auto long_ip = admin_post("/api/import/registry",
+                            json::object{{"o8", json::object{{"address", address_of(8)}, {"last_seen_ip", std::string(200, '1')},
+                                                             {"monitored_services", json::array{json::value(std::string(300, 's'))}}}}});
+  EXPECT_EQ(long_ip.status, 200) << long_ip.body;
+}
+
+TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
+  // Two records with one address (in another case): found offline.
+  write("registry.json", json::object{{"a", json::object{{"address", "0x" + std::string(40, 'a')}}},
+                                      {"b", json::object{{"address", "0x" + std::string(40, 'A')}}}});
+  auto dup = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
+  EXPECT_EQ(dup.exit_code, 1) << dup.output;
+  EXPECT_NE(dup.output.find("is also the address of \"a\""), std::string::npos) << dup.output;
+
+  // Balances and workloads of ids neither the file nor the node has: nothing is sent.
+  std::filesystem::remove(ref_ + "/registry.json");
+  register_orchestrator("known", address_of(1));
+  write("balances.json", json::object{{"known", "1"}, {"ghost", "2"}});
+  auto dry = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("must have them registered already"), std::string::npos) << dry.output;
+  auto r = run_import();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("orchestrator \"ghost\" is named by workloads.json or balances.json"), std::string::npos) << r.output;
+  EXPECT_EQ(balances().at("known"), "0");
+  write("balances.json", json::object{{"known", "1"}});
+  ASSERT_EQ(run_import().exit_code, 0);
+  EXPECT_EQ(balances().at("known"), "1");
+
+  // Python writes NaN and Infinity into JSON; they are read as null, and said so. A number no
+  // JSON can carry (1e400) is named with its entry.
+  std::ofstream(ref_ + "/registry.json")
+      << R"({"p": {"address": ")" << address_of(5) << R"(", "forwarder_health": {"source": "f", "reported_at": null, "data": {"load": NaN, "max": Infinity, "min": -Infinity, "note": "NaN stays"}}}})";
+  auto nan = run_import();
+  ASSERT_EQ(nan.exit_code, 0) << nan.output;
+  EXPECT_NE(nan.output.find("3 NaN or Infinity (Python's, no JSON) read as null"), std::string::npos) << nan.output;
+  std::ofstream(ref_ + "/registry.json") << R"({"q": {"address": ")" << address_of(6) << R"(", "last_ops_upgrade": {"x": 1e400}}})";
+  auto inf = run_import();
+  EXPECT_EQ(inf.exit_code, 1) << inf.output;
+  EXPECT_NE(inf.output.find("registry.json \"q\": last_ops_upgrade.x is not a finite number"), std::string::npos) << inf.output;
+  std::ofstream(ref_ + "/registry.json") << "{\"r\": {\"address\": 1,\n \"x\": }}";
+  auto broken = run_import();
+  EXPECT_EQ(broken.exit_code, 2) << broken.output;
+  EXPECT_NE(broken.output.find("line 2"), std::string::npos) << broken.output;
+  std::filesystem::remove(ref_ + "/registry.json");
+  std::filesystem::create_directories(ref_ + "/registry.json");
+  auto directory = run_import();
+  EXPECT_EQ(directory.exit_code, 2) << directory.output;
+  EXPECT_NE(directory.output.find("registry.json: is a directory"), std::string::npos) << directory.output;
+}
+
+// A slice the node finds too large goes again in smaller ones; an entry too large alone is named.
+TEST(ImportSlices, ASliceTooLargeIsSplitAndAnEntryTooLargeIsNamed) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data", {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_MAX_BODY_BYTES", "65536"}});
+  ASSERT_TRUE(node.start()) << node.log();
+  std::filesystem::create_directories(dir.str() + "/ref");
+  json::object records;
+  for (int i = 0; i < 40; ++i)
+    records["o" + std::to_string(i)] =
+        json::object{{"address", address_of(i)}, {"desired_pin", json::object{{"blob", std::string(8000, 'x')}}}};
+  std::ofstream(dir.str() + "/ref/registry.json") << json::serialize(records);
+  const std::vector<std::string> argv{lpops_binary(), "import", "--from", dir.str() + "/ref", "--url",
+                                      "http://127.0.0.1:" + std::to_string(node.port()), "--env-file", "/dev/null"};
+  auto r = run_command(argv, {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("registry.json: 40 imported"), std::string::npos) << r.output;
+  records["big"] = json::object{{"address", address_of(99)}, {"desired_pin", json::object{{"blob", std::string(70000, 'x')}}}};
+  std::ofstream(dir.str() + "/ref/registry.json") << json::serialize(records);
+  auto big = run_command(argv, {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(big.exit_code, 1) << big.output;
+  EXPECT_NE(big.output.find("entry \"big\" alone is larger than the node takes (PAYMENTS_MAX_BODY_BYTES"), std::string::npos)
+      << big.output;
+  EXPECT_EQ(node.terminate(), 0) << node.log();
 }
 
 TEST(ImportWithoutAdminToken, RoutesAreNotThere) {

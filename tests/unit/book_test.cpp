@@ -581,9 +581,9 @@ TEST(Book, ImportsReplayAndSnapshotAndAreRecognisedAgain) {
                          {"artifact_hash", "h"}});
   ASSERT_TRUE(std::holds_alternative<reference_import::WorkloadEntry>(read));
   Workload w = std::get<reference_import::WorkloadEntry>(read).workload;
-  EXPECT_EQ(r.book.check_workload_import(w, r.book.newest_workload_time()).kind, Kind::create);
+  EXPECT_EQ(r.book.check_workload_import(w, r.book.newest_workload_time(), kNow).kind, Kind::create);
   r.keep(r.book.import_workload(w, kNow));
-  EXPECT_EQ(r.book.check_workload_import(w, std::nullopt).kind, Kind::existing);
+  EXPECT_EQ(r.book.check_workload_import(w, std::nullopt, kNow).kind, Kind::existing);
   EXPECT_EQ(r.book.balance("o1"), SignedWei{});  // credited in the file: in the imported balance, not again here
 
   const SignedWei amount = parse_eth("1.5").value();
@@ -604,7 +604,7 @@ TEST(Book, ImportsReplayAndSnapshotAndAreRecognisedAgain) {
   Book replayed = r.replayed();
   EXPECT_EQ(replayed.balances_text(), r.book.balances_text());
   EXPECT_EQ(replayed.check_balance_import("o1", amount).kind, Kind::existing);
-  EXPECT_EQ(replayed.check_workload_import(w, std::nullopt).kind, Kind::existing);
+  EXPECT_EQ(replayed.check_workload_import(w, std::nullopt, kNow).kind, Kind::existing);
   auto restored = Book::from_snapshot(r.book.snapshot(), {});
   ASSERT_TRUE(restored.ok()) << restored.error();
   EXPECT_EQ(restored->check_balance_import("o1", parse_eth("2").value()).kind, Kind::conflict);
@@ -612,7 +612,7 @@ TEST(Book, ImportsReplayAndSnapshotAndAreRecognisedAgain) {
   Workload older = w;
   older.workload_id = "w0";
   older.submitted_at = w.submitted_at - 1;
-  EXPECT_EQ(restored->check_workload_import(older, restored->newest_workload_time()).kind, Kind::conflict);
+  EXPECT_EQ(restored->check_workload_import(older, restored->newest_workload_time(), kNow).kind, Kind::conflict);
 }
 
 TEST(ReferenceImport, RegistryRecordsKeepKnownFieldsAndNameTheRest) {
