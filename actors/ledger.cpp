@@ -123,9 +123,8 @@ void import_balances(Self* self, ImportBalances& m) {
     const auto& b = m.balances[i];
     if (kinds[i] == Kind::existing) ++existing;
     if (kinds[i] == Kind::zero) ++zero;
-    if (b.rounded && kinds[i] != Kind::existing)  // cut to zero is listed too: the file's amount is not lost silently
-      rounded.push_back(rounded_item(b.orchestrator_id, b.given, b.amount.magnitude, b.amount.negative));
     if (kinds[i] != Kind::create) continue;
+    if (b.rounded) rounded.push_back(rounded_item(b.orchestrator_id, b.given, b.amount.magnitude, b.amount.negative));
     auto decision = st.book->import_balance(b.orchestrator_id, b.amount, b.given, b.rounded, now);
     if (decision.failure) return reply_when_durable(st, m.reply, decision.failure->status, detail_body(decision.failure->detail));
     st.journal->append(st.book->last_seq(), std::move(*decision.effect), [] {});

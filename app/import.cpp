@@ -16,6 +16,7 @@
 #include "domain/json_parse.hpp"
 #include "domain/money.hpp"
 #include "domain/reference_import.hpp"
+#include "net/body.hpp"
 
 namespace lpops::app {
 namespace {
@@ -125,7 +126,7 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
 // oldest first). `named` gets the orchestrator ids workloads and balances name that
 // registry.json does not hold (they must be registered on the node already).
 std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloads, SourceFile& balances,
-                                       std::set<std::string>& named) {
+                                       std::set<std::string>& named, std::vector<std::string>& cut_to_zero) {
   std::vector<std::string> problems;
   auto note = [&](const SourceFile& f, const std::string& key, const ri::Problem& p) {
     problems.push_back(std::string(f.name) + " \"" + key + "\": " + (p.field.empty() ? "" : p.field + " ") + p.message);
@@ -157,9 +158,22 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   for (auto& [t, key] : by_time) workloads.order.push_back(std::move(key));
   for (const auto& key : balances.order) {
     auto read = ri::read_balance_entry(key, balances.entries.at(key));
-    if (auto* p = std::get_if<ri::Problem>(&read)) note(balances, key, *p);
-    else if (!std::get<ri::BalanceEntry>(read).amount.value.is_zero() && !registry.entries.contains(key)) named.insert(key);
+    if (auto* p = std::get_if<ri::Problem>(&read)) {
+      note(balances, key, *p);
+      continue;
+    }
+    const auto& amount = std::get<ri::BalanceEntry>(read).amount;
+    if (amount.value.is_zero()) {
+      if (amount.rounded) cut_to_zero.push_back("balances.json \"" + key + "\": " + amount.given + " ETH is less than 1 wei: not imported");
+    } else if (!registry.entries.contains(key)) {
+      named.insert(key);
+    }
   }
+  // No node takes a request larger than 3 MiB (PAYMENTS_MAX_BODY_BYTES at most).
+  for (SourceFile* f : {&registry, &workloads, &balances})
+    for (const auto& key : f->order)
+      if (const std::size_t size = json::serialize(f->entries.at(key)).size() + key.size() + 8; size > net::kMaxStoredBodyBytes)
+        note(*f, key, {"", "is " + std::to_string(size) + " bytes as JSON, more than any node takes in one request (3 MiB)"});
   return problems;
 }
 
@@ -199,18 +213,21 @@ std::string detail_text(const json::value& answer) {
 
 struct Totals {
   std::size_t imported = 0, existing = 0, zero = 0;
-  std::vector<std::string> notes;  // lines for the summary
+  std::vector<std::string> notes;  // lines for the summary, each once
+  void note(std::string line) {
+    if (std::find(notes.begin(), notes.end(), line) == notes.end()) notes.push_back(std::move(line));
+  }
 };
 
 void add_names(Totals& t, const json::object& answer, const char* key, const std::string& what) {
   const auto* list = answer.if_contains(key);
   if (!list || !list->is_array()) return;
   for (const auto& item : list->get_array()) {
-    if (item.is_string()) t.notes.push_back(what + std::string(item.get_string()));
+    if (item.is_string()) t.note(what + std::string(item.get_string()));
     else if (item.is_object()) {
       const auto& o = item.get_object();
       auto text = [&](const char* k) { return o.contains(k) && o.at(k).is_string() ? std::string(o.at(k).get_string()) : std::string(); };
-      t.notes.push_back(what + text("id") + ": " + text("given") + " ETH imported as " + text("imported_eth") + " ETH");
+      t.note(what + text("id") + ": " + text("given") + " ETH imported as " + text("imported_eth") + " ETH");
     }
   }
 }
@@ -315,7 +332,9 @@ int import_reference(const ImportOptions& o) {
     return 2;
   }
   std::set<std::string> named;
-  auto problems = check_entries(registry, workloads, balances, named);
+  std::vector<std::string> cut_to_zero;
+  auto problems = check_entries(registry, workloads, balances, named, cut_to_zero);
+  for (const auto& line : cut_to_zero) std::fprintf(stderr, "lpops import: %s\n", line.c_str());
   for (const auto& p : problems) std::fprintf(stderr, "lpops import: %s\n", p.c_str());
   if (!problems.empty()) {
     std::fprintf(stderr, "lpops import: %zu entries cannot be imported as they are; nothing was sent\n", problems.size());

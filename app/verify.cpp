@@ -113,47 +113,22 @@ struct CheckpointKey {
   chain::Address key;
 };
 
-// Per-entry signatures (optional in the log), against the checkpoints' keys. An entry between
-// two checkpoints is signed by the key of one of them (an audit key rotated between them);
-// past the newest checkpoint, by its key, or else it vouches for nothing (a key rotated since
-// the newest checkpoint looks the same as a key anyone made; --audit-address names it).
-// With --audit-address every key must be one of them. Gives the seq up to which signed
-// entries vouch for the log (with no checkpoint at all, every signed entry does).
+// Per-entry signatures (optional in the log). Entries up to the newest checkpoint are vouched
+// for by it (it commits to every one of them, whichever key signed them: an audit key may
+// have been rotated since). Past it, an entry vouches for the log only when signed by that
+// checkpoint's key: a key rotated in since looks the same as a key anyone made, and a key
+// rotated out must not extend the log. With --audit-address every key must be one of them.
+// Gives the seq up to which signed entries vouch for the log (with no checkpoint at all,
+// every signed entry does).
 Result<std::uint64_t> check_entry_signers(const LogVerifier& log, const VerifyOptions& o,
-                                          const std::vector<CheckpointKey>& checkpoints) {
-  const auto& runs = log.signer_runs();
-  auto range = [](std::uint64_t first, std::uint64_t last) {
-    return first == last ? "entry " + std::to_string(first) + " is" : "entries " + std::to_string(first) + "-" + std::to_string(last) + " are";
-  };
+                                          const std::optional<CheckpointKey>& newest) {
   std::uint64_t vouched = 0;
-  for (const auto& r : runs) {
+  for (const auto& r : log.signer_runs()) {
     if (!expected_signer(o, r.signer))
-      return Error{range(r.first_seq, r.last_seq) + " signed by " + chain::to_checksummed(r.signer) + ", not by the expected audit address"};
-    if (checkpoints.empty()) {
-      vouched = r.last_seq;
-      continue;
-    }
-    // The checkpoints around each part of the run: (checkpoints[i-1].seq, checkpoints[i].seq].
-    auto i = static_cast<std::size_t>(std::lower_bound(checkpoints.begin(), checkpoints.end(), r.first_seq,
-                                                       [](const CheckpointKey& c, std::uint64_t seq) { return c.seq < seq; }) -
-                                      checkpoints.begin());
-    std::uint64_t first = r.first_seq;
-    for (; first <= r.last_seq; ++i) {
-      const std::uint64_t last = i < checkpoints.size() ? std::min(r.last_seq, checkpoints[i].seq) : r.last_seq;
-      const bool before_next = i < checkpoints.size() && checkpoints[i].key == r.signer;
-      const bool after_previous = i > 0 && checkpoints[i - 1].key == r.signer;
-      if (i == checkpoints.size()) {  // past the newest checkpoint
-        if (after_previous || !o.audit_addresses.empty()) vouched = last;
-        break;
-      }
-      if (!before_next && !after_previous)
-        return Error{range(first, last) + " signed by " + chain::to_checksummed(r.signer) + ", but the checkpoints around " +
-                     (first == last ? "it" : "them") + " by " +
-                     (i > 0 ? chain::to_checksummed(checkpoints[i - 1].key) + " (seq " + std::to_string(checkpoints[i - 1].seq) + ") and " : "") +
-                     chain::to_checksummed(checkpoints[i].key) + " (seq " + std::to_string(checkpoints[i].seq) + ")"};
-      vouched = last;
-      first = last + 1;
-    }
+      return Error{(r.first_seq == r.last_seq ? "entry " + std::to_string(r.first_seq) + " is"
+                                              : "entries " + std::to_string(r.first_seq) + "-" + std::to_string(r.last_seq) + " are") +
+                   " signed by " + chain::to_checksummed(r.signer) + ", not by the expected audit address"};
+    if (!newest || r.signer == newest->key) vouched = r.last_seq;
   }
   return vouched;
 }
@@ -381,7 +356,6 @@ Outcome verify_file(const VerifyOptions& o) {
   std::optional<chain::Address> audit;
   std::optional<Checkpoint> latest;
   json::array key_changes;
-  std::vector<CheckpointKey> checkpoint_keys;
   if (!cp_path.empty()) {
     std::uint64_t count = 0, previous = 0;
     while (!cp_lines.empty() && cp_lines.back().empty()) cp_lines.pop_back();  // blank lines at the end only
@@ -394,7 +368,6 @@ Outcome verify_file(const VerifyOptions& o) {
       if (!c) return {1, cp_path + ": " + c.error(), {}};
       if (count > 0 && c->seq <= previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous) + " (checkpoints only grow: a line was duplicated or moved)", {}};
       if (auto err = check_one(*c, o, &log, audit, &key_changes)) return {1, *err, {}};
-      checkpoint_keys.push_back({c->seq, c->audit_address});
       previous = c->seq;
       latest = *c;
       ++count;
@@ -402,7 +375,7 @@ Outcome verify_file(const VerifyOptions& o) {
     out.details["checkpoints"] = count;
     if (!key_changes.empty()) out.details["audit_key_changes"] = key_changes;
   }
-  auto entries_vouched = check_entry_signers(log, o, checkpoint_keys);
+  auto entries_vouched = check_entry_signers(log, o, latest ? std::optional<CheckpointKey>({latest->seq, latest->audit_address}) : std::nullopt);
   if (!entries_vouched) return {1, entries_vouched.error(), {}};
   if (auto err = check_vouched(log, latest ? latest->seq : 0, *entries_vouched, o, out.details)) return {1, *err, {}};
   if (!o.audit_addresses.empty() && !latest && !log.entry_signer())
@@ -600,7 +573,7 @@ Outcome verify_url(const VerifyOptions& o) {
     };
     if (auto err = repeated_event(log, served_line)) return {1, *err, {}};
     if (auto err = log.check_checkpoint(*cp)) return {1, *err, {}};
-    auto entries_vouched = check_entry_signers(log, o, {{cp->seq, cp->audit_address}});
+    auto entries_vouched = check_entry_signers(log, o, CheckpointKey{cp->seq, cp->audit_address});
     if (!entries_vouched) return {1, entries_vouched.error(), {}};
     if (auto err = check_vouched(log, cp->seq, *entries_vouched, o, out.details)) return {1, *err, {}};
     report_entry_signers(log, out.details);

@@ -12,6 +12,8 @@ namespace lpops {
 namespace {
 
 constexpr int kMaxExponentMagnitude = 96;  // bounds the work a hostile exponent can cause
+constexpr int kMaxRoundedExponentMagnitude = 100000;
+constexpr std::size_t kMaxRoundedTextBytes = 4096;
 
 const Wei& pow10(int n) {
   static const auto table = [] {
@@ -60,7 +62,10 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
   // Underscores and non-ASCII text (digits of other scripts, Unicode spaces) as Python's
   // Decimal reads them; plain ASCII text goes on as it is.
   std::string ascii;
-  if (std::any_of(text.begin(), text.end(), [](char c) { return c == '_' || static_cast<unsigned char>(c) >= 0x80; })) {
+  if (std::any_of(text.begin(), text.end(), [](char c) {
+        const auto b = static_cast<unsigned char>(c);
+        return c == '_' || b >= 0x80 || (b >= 0x1c && b <= 0x1f);  // Python's whitespace has 0x1c-0x1f too
+      })) {
     auto read = python_decimal_ascii(text);
     if (!read) return Error{"amount is not a decimal number"};
     ascii = std::move(*read);
@@ -70,7 +75,11 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   if (text.empty()) return Error{"amount must not be empty"};
-  if (text.size() > kMaxAmountTextBytes) return Error{"amount is too long"};
+  // Cutting toward zero drops digits instead of scaling by them, so it takes longer text and
+  // any negative exponent a file may hold (an amount another system computed).
+  const std::size_t max_text = rounded ? kMaxRoundedTextBytes : kMaxAmountTextBytes;
+  const int max_exponent = rounded ? kMaxRoundedExponentMagnitude : kMaxExponentMagnitude;
+  if (text.size() > max_text) return Error{"amount is too long"};
 
   bool negative = false;
   if (text.front() == '+' || text.front() == '-') {
@@ -92,9 +101,8 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
     exp_text.remove_prefix(std::min(exp_text.find_first_not_of('0'), exp_text.size()));
     // Out of range is an error only for a value that is not zero ("0e-200" is zero, as
     // Decimal reads it): decided once the digits are known.
-    const int magnitude =
-        exp_text.size() > 3 ? kMaxExponentMagnitude + 1 : (exp_text.empty() ? 0 : std::stoi(std::string(exp_text)));
-    exponent_out_of_range = magnitude > kMaxExponentMagnitude;
+    const int magnitude = exp_text.size() > 6 ? max_exponent + 1 : (exp_text.empty() ? 0 : std::stoi(std::string(exp_text)));
+    exponent_out_of_range = magnitude > max_exponent;
     exponent = exponent_out_of_range ? 0 : (exp_negative ? -magnitude : magnitude);
   }
   std::string_view int_part = mantissa, frac_part;

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <limits>
 
 #include "domain/clock.hpp"
 #include "domain/json_parse.hpp"
@@ -49,9 +50,9 @@ std::optional<UnixMicros> optional_time(const json::object& o, std::string_view 
   return t;
 }
 
-// Fields the reference fills from what it is sent (a health push's IP, a session's edge) and
-// never checks: bounded only against abuse.
-constexpr std::size_t kMaxFreeText = 4096;
+// Fields the reference fills from what it is sent (a health push's IP, a session's edge, the
+// services a registration names) and never checks: any length (the request's size bounds them).
+constexpr std::size_t kMaxFreeText = std::numeric_limits<std::size_t>::max();
 constexpr std::uint64_t kMaxCount = (std::uint64_t{1} << 53) - 1;  // counters advance by one here
 
 // The registry record's fields and how each is checked.
@@ -124,8 +125,7 @@ std::optional<Problem> check_field(const FieldRule& rule, const json::value& v) 
       if (!v.is_array()) return Problem{key, "must be a list of strings or null"};
       if (v.get_array().size() > 1000) return Problem{key, "must hold at most 1000 names"};
       for (const auto& item : v.get_array())
-        if (!item.is_string() || code_points(item.get_string()) > rule.max_chars)
-          return Problem{key, "must be a list of strings of at most " + std::to_string(rule.max_chars) + " characters"};
+        if (!item.is_string() || code_points(item.get_string()) > rule.max_chars) return Problem{key, "must be a list of strings"};
       return std::nullopt;
     }
     case Kind::object:

@@ -78,7 +78,7 @@ class ImportTest : public NodeTest {
                                   {"payout_amount_eth", "0.1234567890123456789"}, {"status", "paid"},
                                   {"submitted_at", "2025-03-03T00:00:00"}, {"credited", true}, {"credited_at", "2025-03-03T00:00:00"},
                                   {"tx_hash", "0xabc"}}}});
-    write("balances.json", json::object{{"orch-a", "1.2004"}, {"orch-b", "2E-3"}, {"orch-d", "0.0000000000000000015"}, {"orch-c", "0"}});
+    write("balances.json", json::object{{"orch-a", "1.2004"}, {"orch-b", "2E-3"}, {"orch-d", "0.0000000000000000015"}, {"orch-c", "0"}, {"orch-e", "1E-100"}});
   }
 
   static std::string iso_now() {
@@ -94,7 +94,8 @@ TEST_F(ImportTest, BringsAReferenceDirectoryOverExactlyOnce) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("registry.json: 3 imported, 0 already there"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("workloads.json: 4 imported, 0 already there"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("balances.json: 3 imported, 0 already there, 1 zero balances skipped"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("balances.json: 3 imported, 0 already there, 2 zero balances skipped"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("balances.json \"orch-e\": 1E-100 ETH is less than 1 wei: not imported"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("w4: 0.1234567890123456789 ETH imported as 0.123456789012345678 ETH"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("orch-d: 0.0000000000000000015 ETH imported as 0.000000000000000001 ETH"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("field not kept: payout_address"), std::string::npos) << r.output;
@@ -368,7 +369,7 @@ TEST_F(ImportTest, CreditsAreNeverCountedTwiceAndFlagsAreNotLost) {
   // What the reference stores unchecked is taken at its length.
   auto long_ip = admin_post("/api/import/registry",
                             json::object{{"o8", json::object{{"address", address_of(8)}, {"last_seen_ip", std::string(200, '1')},
-                                                             {"monitored_services", json::array{json::value(std::string(300, 's'))}}}}});
+                                                             {"monitored_services", json::array{json::value(std::string(5000, 's'))}}}}});
   EXPECT_EQ(long_ip.status, 200) << long_ip.body;
 }
 

@@ -160,6 +160,10 @@ TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) 
                                                        {"artifact_hash", "h"}, {"duration_ms", 1000}})
                   .status,
               200);
+  wait_for_checkpoint(17);
+  // Live, the newest checkpoint (the new key's) vouches for entries signed by either key.
+  const auto live = verify({"--url", "http://127.0.0.1:" + std::to_string(node_->port())});
+  EXPECT_EQ(live.exit_code, 0) << live.output;
   ASSERT_EQ(node_->terminate(), 0) << node_->log();
   const auto lines = read_lines(log_);
   ASSERT_EQ(lines.size(), 17u);
@@ -208,6 +212,29 @@ TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) 
   auto allowed = verify({"--log", copy, "--checkpoints", checkpoints, "--allow-unsigned"});
   ASSERT_EQ(allowed.exit_code, 0) << allowed.output;
   EXPECT_EQ(parse_json(allowed.output).at("unvouched_entries").as_int64(), 1);
+  // Naming the retired key does not let it extend the log either.
+  auto named = verify({"--log", copy, "--checkpoints", checkpoints, "--audit-address", audit_address_, "--audit-address", new_address});
+  EXPECT_EQ(named.exit_code, 1) << named.output;
+
+  // Entries a third key signed, then a crash, and a fourth key at the restart: its start-up
+  // checkpoint vouches for them, and the log verifies.
+  auto env = [&](const std::string& key) {
+    return std::map<std::string, std::string>{{"PAYMENTS_AUDIT_SIGN_ENTRIES", "true"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "1000"},
+                                              {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "3600"}, {"PAYMENTS_AUDIT_KEY_PATH", key},
+                                              {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}};
+  };
+  start_node(env(dir_.str() + "/third.key"));
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "c" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                       {"artifact_hash", "h"}, {"duration_ms", 1000}})
+                  .status,
+              200);
+  node_->kill_hard();
+  start_node(env(dir_.str() + "/fourth.key"));
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  const auto after_crash = verify({"--log", log_});
+  EXPECT_EQ(after_crash.exit_code, 0) << after_crash.output;
+  EXPECT_EQ(parse_json(after_crash.output).at("entry_signer_changes").as_array().size(), 2u) << after_crash.output;
 }
 
 TEST_F(SignedEntriesTest, EntriesRegeneratedAfterARestartAreIdentical) {

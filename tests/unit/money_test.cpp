@@ -48,9 +48,18 @@ TEST(Money, TowardZeroCutsWhatIsFinerThanAWeiAndSaysSo) {
   EXPECT_EQ(cut("1.0000000000000000000000", false), "1000000000000000000");
   EXPECT_EQ(cut("1.23E-20", true), "0");
   EXPECT_EQ(cut("8.92266E-11", false), "89226600");
+  // Any negative exponent and long text: digits are cut, never scaled.
+  EXPECT_EQ(cut("1E-100", true), "0");
+  EXPECT_EQ(cut("-1E-97", true), "0");
+  EXPECT_EQ(cut("1e-99999", true), "0");
+  EXPECT_EQ(cut(std::string(200, '0') + "1.5", false), "1500000000000000000");
+  EXPECT_EQ(cut("1" + std::string(150, '0') + "e-150", false), "1000000000000000000");
   bool rounded = false;
   EXPECT_FALSE(parse_eth_toward_zero("abc", &rounded).ok());
-  EXPECT_FALSE(parse_eth_toward_zero("1e-200", &rounded).ok());
+  EXPECT_FALSE(parse_eth_toward_zero("1e100001", &rounded).ok());
+  EXPECT_FALSE(parse_eth_toward_zero("1e200", &rounded).ok());  // too large
+  EXPECT_FALSE(parse_eth_toward_zero(std::string(5000, '1'), &rounded).ok());
+  EXPECT_FALSE(parse_eth("1E-100").ok());  // a client's amount is never cut
   // parse_eth itself still refuses them.
   EXPECT_FALSE(parse_eth("0.1234567890123456789").ok());
 }
@@ -75,6 +84,7 @@ TEST(Money, ReadsWhatPythonsDecimalReads) {
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->negative);
   EXPECT_EQ(r->magnitude, Wei{"100500000000000000000"});
+  EXPECT_EQ(eth("\x1c" "10\x1f"), eth("10"));  // Python's whitespace includes U+001C..U+001F
   for (const char* bad : {"_", "._", "_ 1", "1 _", "1\u200b", "1\u00e9", "\xff" "1", "1 000", "In_finity", "N_aN"})
     EXPECT_FALSE(parse_eth(bad).ok()) << bad;
 }
