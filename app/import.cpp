@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
-#include <fstream>
 #include <sstream>
 #include <variant>
 
@@ -24,7 +24,8 @@ namespace {
 namespace json = boost::json;
 namespace ri = reference_import;
 
-// A request's body stays well under the node's smallest PAYMENTS_MAX_BODY_BYTES default.
+// A request's body stays well under the node's default PAYMENTS_MAX_BODY_BYTES (1 MiB); with a
+// smaller setting, a slice the node refuses as too large goes again in halves.
 constexpr std::size_t kMaxRequestBytes = 256 * 1024;
 
 struct SourceFile {
