@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 #include <variant>
 
 #include <boost/json.hpp>
@@ -178,10 +179,28 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   return problems;
 }
 
+// A node that is still recovering answers 503 "Starting" (with Retry-After): asked again
+// every second, up to `wait_seconds`.
+template <class Ask>
+auto waiting_while_starting(Ask ask, unsigned wait_seconds) {
+  auto answer = ask();
+  bool said = false;
+  for (unsigned waited = 0; answer && answer->first == 503 && answer->second.find("Starting") != std::string::npos &&
+                            waited < wait_seconds;
+       ++waited) {
+    if (!said) std::fprintf(stderr, "lpops import: the node is starting (recovering its ledger); waiting for it\n");
+    said = true;
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    answer = ask();
+  }
+  return answer;
+}
+
 // The orchestrators registered on the node (its admin listing); an error text when it cannot
 // be read.
-Result<std::set<std::string>> node_orchestrators(HttpGetter& http, const std::string& token) {
-  auto answer = http.get_with_headers("/api/orchestrators", {{"X-Admin-Token", token}});
+Result<std::set<std::string>> node_orchestrators(HttpGetter& http, const std::string& token, unsigned wait_seconds) {
+  auto answer = waiting_while_starting([&] { return http.get_with_headers("/api/orchestrators", {{"X-Admin-Token", token}}); },
+                                       wait_seconds);
   if (!answer) return Error{answer.error()};
   boost::system::error_code ec;
   json::value body = json::parse(answer->second, ec);
@@ -240,10 +259,13 @@ struct SliceOutcome {
   json::object answer;
 };
 
-SliceOutcome send_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from, std::size_t to) {
+SliceOutcome send_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from, std::size_t to,
+                        unsigned wait_seconds) {
   json::object slice;
   for (std::size_t i = from; i < to; ++i) slice[f.order[i]] = f.entries.at(f.order[i]);
-  auto answer = http.post_json(std::string("/api/import/") + f.route, json::serialize(slice), {{"X-Admin-Token", token}});
+  const std::string text = json::serialize(slice);
+  auto answer = waiting_while_starting(
+      [&] { return http.post_json(std::string("/api/import/") + f.route, text, {{"X-Admin-Token", token}}); }, wait_seconds);
   if (!answer) {
     std::fprintf(stderr, "lpops import: %s: %s\n", f.name, answer.error().c_str());
     return {};
@@ -272,7 +294,8 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
 // Sends one file in slices of at most `per_request` entries and kMaxRequestBytes (a slice
 // the node finds too large goes again in halves); false after printing why the node refused
 // one.
-bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t per_request, Totals& t) {
+bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t per_request, unsigned wait_seconds,
+               Totals& t) {
   std::size_t sent = 0;
   while (sent < f.order.size()) {
     std::size_t end = sent, bytes = 2;
@@ -282,10 +305,10 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
       bytes += size;
       ++end;
     }
-    auto outcome = send_slice(http, token, f, sent, end);
+    auto outcome = send_slice(http, token, f, sent, end, wait_seconds);
     while (outcome.too_large) {
       end = sent + (end - sent) / 2;
-      outcome = send_slice(http, token, f, sent, end);
+      outcome = send_slice(http, token, f, sent, end, wait_seconds);
     }
     if (!outcome.ok) {
       std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not imported (the slice refused changed "
@@ -377,7 +400,7 @@ int import_reference(const ImportOptions& o) {
   // Ids the files name beyond registry.json must be registered on the node: checked before
   // anything is sent.
   if (!named.empty()) {
-    auto known = node_orchestrators(**http, token);
+    auto known = node_orchestrators(**http, token, o.timeout_seconds);
     if (!known) {
       std::fprintf(stderr, "lpops import: %s\n", known.error().c_str());
       return 1;
@@ -398,7 +421,7 @@ int import_reference(const ImportOptions& o) {
   for (SourceFile* f : {&registry, &workloads, &balances}) {
     if (!f->present) continue;
     Totals t;
-    if (!send_file(**http, token, *f, o.per_request, t)) return 1;
+    if (!send_file(**http, token, *f, o.per_request, o.timeout_seconds, t)) return 1;
     std::printf("%s: %zu imported, %zu already there%s\n", f->name, t.imported, t.existing,
                 t.zero ? (", " + std::to_string(t.zero) + " zero balances skipped").c_str() : "");
     for (const auto& line : t.notes) std::printf("  %s\n", line.c_str());

@@ -102,7 +102,8 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--admin-token-file", import.admin_token_file,
                          "File holding the node's admin token (first line); default PAYMENTS_API_ADMIN_TOKEN");
   import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(CLI::Range(1, 1000));
-  import_cmd->add_option("--timeout", import.timeout_seconds, "Seconds to wait for a connection or an answer (default 60)")
+  import_cmd->add_option("--timeout", import.timeout_seconds,
+                         "Seconds to wait for a connection or an answer, and for a node still starting (default 60)")
       ->check(CLI::Range(1u, 3600u));
   auto* dry_run = import_cmd->add_flag("--dry-run", import.dry_run, "Read and check the files; send nothing");
   import_url->excludes(dry_run);

@@ -5,6 +5,7 @@
 
 #include "domain/clock.hpp"
 #include "tests/integration/fixture.hpp"
+#include "tests/support/fake_http_server.hpp"
 
 namespace lpops::testing {
 namespace {
@@ -441,6 +442,34 @@ TEST(ImportSlices, ASliceTooLargeIsSplitAndAnEntryTooLargeIsNamed) {
   EXPECT_NE(big.output.find("entry \"big\" alone is larger than the node takes (PAYMENTS_MAX_BODY_BYTES"), std::string::npos)
       << big.output;
   EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
+// A node still recovering answers 503 "Starting": the command waits for it (up to --timeout).
+TEST(ImportWhileStarting, TheCommandWaitsForTheNode) {
+  std::atomic<int> starting{3};
+  FakeHttpServer node([&](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (starting.fetch_sub(1) > 0) return {503, R"({"detail":"Starting: the ledger is being recovered; retry shortly"})"};
+    if (r.target == "/api/orchestrators") return {200, R"({"orchestrators":[{"orchestrator_id":"o1"}]})"};
+    if (r.target == "/api/import/balances") return {200, R"({"imported":1,"existing":0,"zero":0})"};
+    return {404, R"({"detail":"Not Found"})"};
+  });
+  TempDir dir;
+  std::filesystem::create_directories(dir.str() + "/ref");
+  std::ofstream(dir.str() + "/ref/balances.json") << R"({"o1": "1"})";
+  auto r = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", node.url(), "--env-file", "/dev/null",
+                        "--timeout", "10"},
+                       {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("the node is starting"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("balances.json: 1 imported"), std::string::npos) << r.output;
+  EXPECT_EQ(node.requests(), 5u);  // three refusals, the listing, the slice
+  // A node that stays in start-up past --timeout: the command gives up and says why.
+  starting = 1000;
+  auto gave_up = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", node.url(), "--env-file",
+                              "/dev/null", "--timeout", "2"},
+                             {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(gave_up.exit_code, 1) << gave_up.output;
+  EXPECT_NE(gave_up.output.find("503"), std::string::npos) << gave_up.output;
 }
 
 TEST(ImportWithoutAdminToken, RoutesAreNotThere) {
