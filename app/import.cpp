@@ -257,6 +257,7 @@ struct SliceOutcome {
   bool ok = false;
   bool too_large = false;  // 413: the slice is to be sent in smaller pieces
   json::object answer;
+  bool unknown = false;    // no answer: the node may have applied the slice, or part of it
 };
 
 SliceOutcome send_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from, std::size_t to,
@@ -268,7 +269,7 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
       [&] { return http.post_json(std::string("/api/import/") + f.route, text, {{"X-Admin-Token", token}}); }, wait_seconds);
   if (!answer) {
     std::fprintf(stderr, "lpops import: %s: %s\n", f.name, answer.error().c_str());
-    return {};
+    return {false, false, {}, true};
   }
   if (answer->first == 413 && to - from > 1) return {false, true, {}};
   boost::system::error_code ec;
@@ -311,9 +312,16 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
       outcome = send_slice(http, token, f, sent, end, wait_seconds);
     }
     if (!outcome.ok) {
-      std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not imported (the slice refused changed "
-                           "nothing). Running the import again skips what is already there.\n",
-                   f.order.size() - sent, f.order.size(), f.name);
+      if (outcome.unknown)
+        std::fprintf(stderr, "lpops import: stopped; the node gave no answer for %s entries %zu-%zu, which it may have "
+                             "imported in part or whole (a node stopped mid-request keeps what it made durable), and "
+                             "%zu entries after them were not sent. Run the import again: it skips what is already there "
+                             "and imports the rest.\n",
+                     f.name, sent + 1, end, f.order.size() - end);
+      else
+        std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not imported (the slice refused changed "
+                             "nothing). Running the import again skips what is already there.\n",
+                     f.order.size() - sent, f.order.size(), f.name);
       return false;
     }
     sent = end;

@@ -472,6 +472,21 @@ TEST(ImportWhileStarting, TheCommandWaitsForTheNode) {
   EXPECT_NE(gave_up.output.find("503"), std::string::npos) << gave_up.output;
 }
 
+// A node that gives no answer to a slice may have applied it: the command says so, and does
+// not claim the slice changed nothing.
+TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
+  FakeHttpServer silent([](const FakeHttpServer::Request&) -> FakeHttpServer::Response { return {200, "{}"}; }, true);
+  TempDir dir;
+  std::filesystem::create_directories(dir.str() + "/ref");
+  std::ofstream(dir.str() + "/ref/registry.json") << R"({"o1": {"address": "0x)" << std::string(40, '1') << R"("}})";
+  auto r = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", silent.url(), "--env-file", "/dev/null",
+                        "--timeout", "1"},
+                       {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("gave no answer for registry.json entries 1-1, which it may have imported"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("changed nothing"), std::string::npos) << r.output;
+}
+
 TEST(ImportWithoutAdminToken, RoutesAreNotThere) {
   TempDir dir;
   NodeProcess node(dir.str() + "/data");
