@@ -335,12 +335,16 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
                                  std::move(metadata), now);
   AdjustmentNote adj{req.reference_workload_id, req.notes, req.idempotency_key,
                      req.idempotency_key ? std::optional<std::string>(req.request_digest) : std::nullopt};
-  json::object response = adjustment_response(adj, entry);
+  return commit_adjustment(std::move(entry), std::move(adj), now);
+}
+
+Decision Book::commit_adjustment(LedgerEntry entry, AdjustmentNote note, UnixMicros now) {
+  json::object response = adjustment_response(note, entry);
   Effect effect;
   effect.type = Effect::Type::adjustment;
   effect.at = now;
   effect.entry = std::move(entry);
-  effect.adjustment = std::move(adj);
+  effect.adjustment = std::move(note);
   return commit(std::move(effect), std::move(response));
 }
 
@@ -412,13 +416,7 @@ Decision Book::import_balance(const std::string& id, const SignedWei& amount, co
   if (rounded) metadata["rounded_to_wei"] = true;
   LedgerEntry entry = make_entry(reference_import::balance_event_id(id), id, amount, "import", std::move(metadata), now);
   AdjustmentNote note{std::nullopt, std::nullopt, reference_import::balance_import_key(id), reference_import::balance_digest(amount)};
-  json::object response = adjustment_response(note, entry);
-  Effect effect;
-  effect.type = Effect::Type::adjustment;
-  effect.at = now;
-  effect.entry = std::move(entry);
-  effect.adjustment = std::move(note);
-  return commit(std::move(effect), std::move(response));
+  return commit_adjustment(std::move(entry), std::move(note), now);
 }
 
 Decision Book::record_policy(const std::string& policy_hash, const json::object& policy, UnixMicros now) {

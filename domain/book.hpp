@@ -228,6 +228,8 @@ class Book {
   std::optional<std::string> apply_entry(const LedgerEntry& entry, std::uint64_t seq);
   boost::json::object snapshot_without_workloads() const;
   Decision commit(Effect effect, boost::json::object response);
+  // An adjustment effect (an entry with its note), answered as adjustments are.
+  Decision commit_adjustment(LedgerEntry entry, AdjustmentNote note, UnixMicros now);
   // The same with a workload's view as the response, written as text (the workload moves
   // into the effect).
   Decision commit_workload(Effect effect, Workload w);
