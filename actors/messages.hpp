@@ -100,6 +100,7 @@ struct ImportBalances {
 };
 struct ImportOrchestrators {
   std::vector<boost::json::object> records;  // in this node's form, ids and addresses checked
+  std::vector<std::string> ignored_fields;   // fields of the file's records that no record keeps
   Reply reply;
 };
 

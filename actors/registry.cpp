@@ -131,8 +131,13 @@ void import_orchestrators(Self* self, ImportOrchestrators& m) {
   }
   // Sent after the records, so answered once they are durable (the ledger answers a query
   // only when everything before it is).
-  std::string body = json::serialize(json::object{
-      {"imported", fresh.size()}, {"existing", existing}, {"denylisted", std::move(denylisted)}});
+  json::object answer{{"imported", fresh.size()}, {"existing", existing}, {"denylisted", std::move(denylisted)}};
+  if (!m.ignored_fields.empty()) {
+    json::array names;
+    for (auto& f : m.ignored_fields) names.push_back(json::string(f));
+    answer["ignored_fields"] = std::move(names);
+  }
+  std::string body = json::serialize(answer);
   self->send(st.ledger, Query{[body = std::move(body)](const Book&) { return std::pair{200, body}; }, std::move(m.reply)});
 }
 

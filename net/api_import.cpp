@@ -44,20 +44,6 @@ bool read_entries(const Request& request, Validation& v, Read read, Take take) {
   return v.ok();
 }
 
-// The ledger's 200 with what the request itself learnt added: amounts cut to whole wei, and
-// fields no record keeps.
-actors::Reply with_extras(actors::Reply reply, json::object extras) {
-  if (extras.empty()) return reply;
-  return [reply = std::move(reply), extras = std::move(extras)](int status, std::string body) {
-    if (status != 200) return reply(status, std::move(body));
-    boost::system::error_code ec;
-    json::value answer = json::parse(body, ec);
-    if (ec || !answer.is_object()) return reply(status, std::move(body));
-    for (const auto& kv : extras) answer.get_object()[kv.key()] = kv.value();
-    reply(status, json::serialize(answer));
-  };
-}
-
 void import_registry(Call& call) {
   Validation v;
   std::vector<json::object> records;
@@ -68,14 +54,8 @@ void import_registry(Call& call) {
     records.push_back(std::move(entry.record));
   });
   if (!ok) return call.respond(v.response());
-  json::object extras;
-  if (!ignored.empty()) {
-    std::sort(ignored.begin(), ignored.end());
-    json::array names;
-    for (auto& f : ignored) names.push_back(json::string(f));
-    extras["ignored_fields"] = std::move(names);
-  }
-  caf::anon_send(call.ctx->registry, actors::ImportOrchestrators{std::move(records), with_extras(call.reply(), std::move(extras))});
+  std::sort(ignored.begin(), ignored.end());
+  caf::anon_send(call.ctx->registry, actors::ImportOrchestrators{std::move(records), std::move(ignored), call.reply()});
 }
 
 void import_workloads(Call& call) {
