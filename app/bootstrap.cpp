@@ -30,18 +30,35 @@ bool stop_signal_pending() {
 
 namespace json = boost::json;
 
-std::vector<json::object> entries_of(const json::value& v) {
+// A value as a warning shows it: its JSON, cut after 60 characters.
+std::string shown(const json::value& v) {
+  std::string text = json::serialize(v);
+  if (text.size() > 60) text = text.substr(0, 60) + "…";
+  return text;
+}
+
+// The entries of a bootstrap source: a list, one object, or an id -> object map. A list item
+// or map value that is no object is skipped with a warning naming it.
+std::vector<json::object> entries_of(const json::value& v, const std::string& source) {
   std::vector<json::object> out;
   if (v.is_array()) {
-    for (const auto& e : v.get_array())
+    std::size_t n = 0;
+    for (const auto& e : v.get_array()) {
+      ++n;
       if (e.is_object()) out.push_back(e.get_object());
+      else spdlog::warn("bootstrap: skipping entry {} of {}: not a JSON object ({})", n, source, shown(e));
+    }
   } else if (v.is_object()) {
     const auto& o = v.get_object();
     if (o.contains("orchestrator_id") || o.contains("address")) {
       out.push_back(o);
     } else {
       for (const auto& kv : o) {
-        if (!kv.value().is_object()) continue;
+        if (!kv.value().is_object()) {
+          spdlog::warn("bootstrap: skipping {} of {}: not a JSON object ({})", shown(json::value(kv.key())), source,
+                       shown(kv.value()));
+          continue;
+        }
         json::object e = kv.value().get_object();
         if (!e.contains("orchestrator_id")) e["orchestrator_id"] = kv.key();
         out.push_back(std::move(e));
@@ -53,7 +70,7 @@ std::vector<json::object> entries_of(const json::value& v) {
 
 }  // namespace
 
-void run_bootstrap(const config::Settings& settings, const caf::actor& registry) {
+std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) {
   struct Source {
     std::string name;
     std::string text;  // JSON
@@ -87,14 +104,9 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
                                std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())});
     else if (named) spdlog::warn("bootstrap: {} not found; skipped", p.string());
   }
+  std::vector<BootstrapEntry> out;
   std::set<std::string> ids, addresses;
-  // Sent one after another, each once the previous one's write is queued at the ledger (so
-  // the book lists them in file order), and their results awaited together: their journal
-  // writes still share group commits.
-  std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
-  bool stopped = false;
   for (const auto& [name, text, single] : sources) {
-    if (stopped) break;
     boost::system::error_code ec;
     auto doc = parse_json(text, ec);
     // A file that does not parse stops start-up, as the same text in the variable does: a
@@ -102,14 +114,7 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
     if (ec || !(doc.is_array() || doc.is_object()))
       throw std::runtime_error(name + ": not a JSON list, object or id -> object map (" +
                                (ec ? ec.message() : std::string("another JSON value")) + ")");
-    for (const auto& entry : entries_of(doc)) {
-      // A stop signal (held pending until serve waits for it) ends a long bootstrap early:
-      // the entries not sent yet are registered on the next start.
-      if (pending.size() % 64 == 63 && stop_signal_pending()) {
-        spdlog::info("bootstrap: a stop signal arrived; {} entries sent, the rest left for the next start", pending.size());
-        stopped = true;
-        break;
-      }
+    for (const auto& entry : entries_of(doc, name)) {
       net::Validation v;
       net::BodyReader body(json::serialize(entry), v);
       Registration r = net::read_registration(body, v);
@@ -127,28 +132,45 @@ void run_bootstrap(const config::Settings& settings, const caf::actor& registry)
         spdlog::warn("bootstrap: skipping duplicate {} from {}", r.orchestrator_id, name);
         continue;
       }
-      auto done = std::make_shared<std::promise<std::pair<int, std::string>>>();
-      auto result = done->get_future();
-      // Forwarded to the ledger, or answered without a write (whichever comes first).
-      struct Step {
-        std::promise<void> passed;
-        std::atomic<bool> signalled{false};
-      };
-      auto step = std::make_shared<Step>();
-      auto passed = step->passed.get_future();
-      auto signal = [step] {
-        if (!step->signalled.exchange(true)) step->passed.set_value();
-      };
-      std::string id = r.orchestrator_id;
-      caf::anon_send(registry, actors::Register{std::move(r), "",
-                                                [done, signal](int status, std::string body) {
-                                                  done->set_value({status, std::move(body)});
-                                                  signal();
-                                                },
-                                                true, single, signal});
-      passed.wait();
-      pending.emplace_back(std::move(id), std::move(result));
+      out.push_back({std::move(r), single});
     }
+  }
+  return out;
+}
+
+void run_bootstrap(std::vector<BootstrapEntry> entries, const caf::actor& registry) {
+  // Sent one after another, each once the previous one's write is queued at the ledger (so
+  // the book lists them in file order), and their results awaited together: their journal
+  // writes still share group commits.
+  std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
+  for (auto& [r, single] : entries) {
+    // A stop signal (held pending until serve waits for it) ends a long bootstrap early:
+    // the entries not sent yet are registered on the next start.
+    if (pending.size() % 64 == 63 && stop_signal_pending()) {
+      spdlog::info("bootstrap: a stop signal arrived; {} entries sent, the rest left for the next start", pending.size());
+      break;
+    }
+    auto done = std::make_shared<std::promise<std::pair<int, std::string>>>();
+    auto result = done->get_future();
+    // Forwarded to the ledger, or answered without a write (whichever comes first).
+    struct Step {
+      std::promise<void> passed;
+      std::atomic<bool> signalled{false};
+    };
+    auto step = std::make_shared<Step>();
+    auto passed = step->passed.get_future();
+    auto signal = [step] {
+      if (!step->signalled.exchange(true)) step->passed.set_value();
+    };
+    std::string id = r.orchestrator_id;
+    caf::anon_send(registry, actors::Register{std::move(r), "",
+                                              [done, signal](int status, std::string body) {
+                                                done->set_value({status, std::move(body)});
+                                                signal();
+                                              },
+                                              true, single, signal});
+    passed.wait();
+    pending.emplace_back(std::move(id), std::move(result));
   }
   std::size_t registered = 0;
   for (auto& [id, result] : pending) {

@@ -283,6 +283,9 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
   if (answer->first == 404)
     std::fprintf(stderr, "  (the node answers 404 on its import routes while it has no PAYMENTS_API_ADMIN_TOKEN set, "
                          "or --url names no lpops node)\n");
+  if (answer->first == 401 || answer->first == 403)
+    std::fprintf(stderr, "  (the admin token was refused: give the node's PAYMENTS_API_ADMIN_TOKEN, with --admin-token-file "
+                         "or in the environment or .env)\n");
   if (!ec && body.is_object())
     if (const auto* c = body.get_object().if_contains("conflicts"); c && c->is_array())
       for (const auto& item : c->get_array())
@@ -320,7 +323,7 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
                      f.name, sent + 1, end, f.order.size() - end);
       else
         std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not imported (the slice refused changed "
-                             "nothing). Running the import again skips what is already there.\n",
+                             "nothing). Once the cause is fixed, running the import again skips what is already there.\n",
                      f.order.size() - sent, f.order.size(), f.name);
       return false;
     }

@@ -39,19 +39,25 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
   cli.set_version_flag("--version", std::string("lpops ") + lpops::kVersion);
 
+  // A path option given empty would mean the working directory (or nothing), never what was meant.
+  const CLI::Validator not_empty([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },
+                                 "NOT EMPTY", "not empty");
   lpops::app::ServeOptions serve;
   auto* serve_cmd = cli.add_subcommand("serve", "Run a node: HTTP API on the embedded JSON-file store");
-  serve_cmd->add_option("--env-file", serve.env_file, "Read settings from this file (default: ./.env when present)");
-  serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (overrides PAYMENTS_DATA_DIR)");
+  serve_cmd->add_option("--env-file", serve.env_file, "Read settings from this file (default: ./.env when present)")->check(not_empty);
+  serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (overrides PAYMENTS_DATA_DIR)")->check(not_empty);
   serve_cmd->add_option("--host", serve.host, "Listen address (overrides PAYMENTS_API_HOST)");
   serve_cmd->add_option("--port", serve.port, "Listen port, 0 for any free port (overrides PAYMENTS_API_PORT)")
       ->check(CLI::Range(0, 65535));
-  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving (removed at a clean stop)");
+  serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving (removed at a clean stop)")
+      ->check(not_empty);
 
   lpops::app::ReplayOptions replay;
   auto* replay_cmd = cli.add_subcommand("replay", "Rebuild balances from the journal alone and print them");
-  replay_cmd->add_option("--data-dir", replay.data_dir, "Data directory (default: PAYMENTS_DATA_DIR, else ./data, as serve)");
-  replay_cmd->add_option("--env-file", replay.env_file, "Read settings from this file (default: ./.env when present)");
+  replay_cmd->add_option("--data-dir", replay.data_dir, "Data directory (default: PAYMENTS_DATA_DIR, else ./data, as serve)")
+      ->check(not_empty);
+  replay_cmd->add_option("--env-file", replay.env_file,
+                         "Read PAYMENTS_DATA_DIR from this file (default: ./.env when present); not read when --data-dir is given");
   replay_cmd->add_flag("--json", replay.json, "Print JSON instead of a table");
 
   lpops::app::KeygenOptions keygen;

@@ -2,12 +2,15 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -193,9 +196,40 @@ int serve(const ServeOptions& o) {
   // once (status 2), not after the port is bound and the ledger recovered. The data
   // directory is made first, for the key file kept there (recovery reports a directory that
   // cannot be made).
+  // A data directory that cannot be made or written stops start-up here (status 1, as
+  // recovery would), named as such, before any key file is written into it.
   {
-    std::error_code made;
-    std::filesystem::create_directories(settings.data_dir, made);
+    std::error_code ec;
+    std::filesystem::create_directories(settings.data_dir, ec);
+    if (!ec && !std::filesystem::is_directory(settings.data_dir, ec) && !ec) ec = std::make_error_code(std::errc::not_a_directory);
+    if (ec) stop_starting("data directory " + settings.data_dir + ": cannot create it: " + ec.message());
+    if (::access(settings.data_dir.c_str(), W_OK | X_OK) != 0)
+      stop_starting("data directory " + settings.data_dir + " is not writable: " + std::strerror(errno));
+  }
+  // The port file is written once the node serves: a place it cannot go is a bad command
+  // line, said now (status 2), not after the node reported ready.
+  if (o.port_file) {
+    const std::string probe = *o.port_file + ".tmp";
+    std::error_code ec;
+    if (o.port_file->empty() || std::filesystem::is_directory(*o.port_file, ec)) {
+      std::fprintf(stderr, "lpops: --port-file must name a file (got \"%s\")\n", o.port_file->c_str());
+      return 2;
+    }
+    if (!std::ofstream(probe)) {
+      std::fprintf(stderr, "lpops: --port-file %s: cannot write %s: %s\n", o.port_file->c_str(), probe.c_str(), std::strerror(errno));
+      return 2;
+    }
+    std::filesystem::remove(probe, ec);
+  }
+  // The orchestrators to register at start, read and checked before the port is bound: a
+  // bootstrap text that is no JSON list or object, or a single-mode registration that does
+  // not validate, is a bad setting (status 2).
+  std::vector<BootstrapEntry> bootstrap;
+  try {
+    bootstrap = prepare_bootstrap(settings);
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "lpops: invalid settings:\n%s\n", e.what());
+    return 2;
   }
   // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
   // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
@@ -209,7 +243,10 @@ int serve(const ServeOptions& o) {
     }
     payout_key = *main_key;
   } else if (settings.payment_keystore_path) {
-    std::ifstream in(*settings.payment_keystore_path);
+    // Relative to the data directory, as every relative path of the reference's.
+    std::filesystem::path keystore = *settings.payment_keystore_path;
+    if (keystore.is_relative()) keystore = std::filesystem::path(settings.data_dir) / keystore;
+    std::ifstream in(keystore);
     const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto decrypted = in ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
                         : Result<chain::PrivateKey>(Error{"cannot read the file"});
@@ -218,8 +255,8 @@ int serve(const ServeOptions& o) {
     // which is derived from the payout key, and every verifier would refuse the new
     // checkpoints.
     if (!decrypted) {
-      spdlog::critical("PAYMENT_KEYSTORE_PATH {}: {}{}", *settings.payment_keystore_path, decrypted.error(),
-                       settings.payment_keystore_password ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set)");
+      spdlog::critical("PAYMENT_KEYSTORE_PATH {}: {}{}", keystore.string(), decrypted.error(),
+                       settings.payment_keystore_password ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set or empty)");
       return 2;
     }
     payout_key = *decrypted;
@@ -350,6 +387,9 @@ int serve(const ServeOptions& o) {
                  "paths: every durable fact is in PAYMENTS_DATA_DIR; docs/configuration.md lists the settings): {}",
                  names);
   }
+  if (settings.session_reporter_token)
+    spdlog::warn("PAYMENTS_SESSION_REPORTER_TOKEN is set, but this version serves no session routes "
+                 "(/api/sessions/...): the token guards nothing yet");
   if (!settings.admin_token)
     spdlog::warn("PAYMENTS_API_ADMIN_TOKEN is unset: the admin routes (workloads, adjustments, health pushes) are open to "
                  "anyone who reaches the port, as in the reference; the payout routes answer 404 until it is set");
@@ -654,7 +694,7 @@ int serve(const ServeOptions& o) {
   auto registry = sys.spawn(actors::registry_actor, std::move(records), ledger, metrics, registry_options, rank);
   auto reader = sys.spawn<caf::detached>(actors::reader_actor, store, metrics);
 
-  run_bootstrap(settings, registry);
+  run_bootstrap(std::move(bootstrap), registry);
 
   // Published to the HTTP threads by the store to `ready` below (they read none of these
   // before they see it).
@@ -674,6 +714,8 @@ int serve(const ServeOptions& o) {
     spdlog::info("a stop signal arrived during start-up: not reporting ready");
   } else {
     // Ready first, then the port file: whoever waits for the file may call at once.
+    // The journal's mode is known once recovery opened it (read only after `ready`).
+    ctx->recovered_storage_description = store->describe_public();
     ctx->ready = true;
     if (o.port_file) {
       std::error_code ec;

@@ -11,6 +11,7 @@ std::optional<config::Settings> load_command_settings(const std::optional<std::s
     std::fprintf(stderr, "%s: %s\n", command, env.error().c_str());
     return std::nullopt;
   }
+  for (const auto& n : env->notes()) std::fprintf(stderr, "%s: warning: %s\n", command, n.c_str());
   auto loaded = config::load_settings(*env);
   if (!loaded) {
     std::fprintf(stderr, "%s: invalid settings:\n%s\n", command, loaded.error().c_str());

@@ -24,7 +24,10 @@ bool valid_name(std::string_view name) {
 
 }  // namespace
 
-Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string_view text) {
+Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string_view text, std::vector<std::string>* notes) {
+  auto note = [notes](std::string what) {
+    if (notes) notes->push_back(std::move(what));
+  };
   std::map<std::string, std::string> out;
   std::size_t line_no = 0;
   // A byte-order mark, as some editors save UTF-8: not part of the first name.
@@ -37,9 +40,21 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
     if (line.empty() || line.front() == '#') continue;
     if (line.size() > 7 && line.substr(0, 6) == "export" && (line[6] == ' ' || line[6] == '\t')) line = trim(line.substr(7));
     std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos) return Error{"line " + std::to_string(line_no) + " has no '='"};
-    std::string_view name = trim(line.substr(0, eq));
-    if (!valid_name(name)) return Error{"line " + std::to_string(line_no) + " has an invalid name"};
+    const std::string where = "line " + std::to_string(line_no);
+    std::string_view name = trim(line.substr(0, std::min(eq, line.size())));
+    // A name with a space or a '#' in it is no line the reference's loader reads either.
+    if (name.empty() || name.find_first_of(" \t#") != std::string_view::npos) return Error{where + " has an invalid name"};
+    // A name alone ("FOO"): the reference's loader gives it no value, so it sets nothing.
+    if (eq == std::string_view::npos) {
+      note(where + " names " + std::string(name) + " without '=' and a value; it sets nothing");
+      continue;
+    }
+    // A name no setting can have ("PAYMENTS-X", "1B"): read by the reference's loader and
+    // matched by none of its settings, so skipped here, and said.
+    if (!valid_name(name)) {
+      note(where + ": " + std::string(name) + " is no setting's name (letters, digits and _, not first a digit); skipped");
+      continue;
+    }
     std::string_view raw = trim(line.substr(eq + 1));
     std::string value;
     if (!raw.empty() && (raw.front() == '"' || raw.front() == '\'')) {
@@ -84,8 +99,10 @@ Result<Environment> Environment::load(const std::optional<std::string>& env_file
     std::ifstream in(path, std::ios::binary);
     if (!in) return Error{"cannot read settings file " + path};
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto parsed = parse_dotenv(text);
+    std::vector<std::string> notes;
+    auto parsed = parse_dotenv(text, &notes);
     if (!parsed) return Error{path + ": " + parsed.error()};
+    for (auto& n : notes) env.notes_.push_back(path + ": " + n);
     for (auto& [k, v] : *parsed) env.file_[k] = v;
     env.file_path_ = std::filesystem::absolute(path, ec).string();
     if (ec) env.file_path_ = path;

@@ -33,12 +33,16 @@ bool is_address(const std::string& s) {
 }
 
 // A URL as an error message may show it: any user:password part replaced.
-std::string without_credentials(const std::string& url) {
+// A URL a setting gave as an error shows it: its scheme and authority, user:password masked,
+// and "/…" for a path, query or fragment (providers put API keys there), even when the URL
+// does not parse.
+std::string shown_url(const std::string& url) {
   const auto scheme = url.find("://");
   const auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  const auto at = url.find('@', start);
-  if (at == std::string::npos || url.find_first_of("/?#", start) < at) return url;
-  return url.substr(0, start) + "***@" + url.substr(at + 1);
+  const auto end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority = "***@" + authority.substr(at + 1);
+  return url.substr(0, start) + authority + (end == std::string::npos ? "" : "/…");
 }
 
 // An http:// or https:// URL with a host and a valid port, parsed as the RPC client parses it.
@@ -70,7 +74,8 @@ class Reader {
     return trim(*v);
   }
   void fail(const char* name, const std::string& expected, const std::string& got) {
-    errors_.push_back(std::string(name) + " must be " + expected + " (got \"" + got + "\")");
+    errors_.push_back(std::string(name) + " must be " + expected + " (got \"" + got + "\"" +
+                      (env_.from_file(name) ? ", from " + env_.file() : std::string()) + ")");
   }
 
   void text(const char* name, std::string& out, bool non_empty = false) {
@@ -132,7 +137,7 @@ class Reader {
     std::string s = lower(*v);
     if (s == "1" || s == "true" || s == "yes" || s == "on" || s == "t" || s == "y") out = true;
     else if (s == "0" || s == "false" || s == "no" || s == "off" || s == "f" || s == "n") out = false;
-    else fail(name, "a boolean (true/false, 1/0, yes/no, on/off)", *v);
+    else fail(name, "a boolean (true/false, 1/0, yes/no, on/off, t/f, y/n)", *v);
   }
   void wei(const char* name, Wei& out) {
     auto v = typed(name);
@@ -218,7 +223,7 @@ class Reader {
   void url(const char* name, std::string& out) {
     auto v = raw(name);
     if (!v) return;
-    if (!is_http_url(*v)) return fail(name, "an http:// or https:// URL with a host", without_credentials(*v));
+    if (!is_http_url(*v)) return fail(name, "an http:// or https:// URL with a host", shown_url(*v));
     out = *v;
   }
   void url(const char* name, std::optional<std::string>& out) {
@@ -385,7 +390,7 @@ Result<Settings> load_settings(const Environment& env) {
   if (auto v = r.list("PAYMENTS_RANK_EXPLORER_URLS")) {
     s.rank_explorer_urls.clear();
     for (const auto& u : *v) {
-      if (!is_http_url(u)) r.fail("PAYMENTS_RANK_EXPLORER_URLS", "a list of http:// or https:// URLs", without_credentials(u));
+      if (!is_http_url(u)) r.fail("PAYMENTS_RANK_EXPLORER_URLS", "a list of http:// or https:// URLs", shown_url(u));
       else s.rank_explorer_urls.push_back(u);
     }
   } else if (auto empty = env.get("PAYMENTS_RANK_EXPLORER_URLS"); empty && trim(*empty).empty()) {
@@ -501,7 +506,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_ACTOR_THREADS", std::to_string(actor_threads)},
       {"PAYMENTS_MAX_BODY_BYTES", std::to_string(max_body_bytes)},
       {"PAYMENTS_MAX_BUFFERED_BODY_BYTES", std::to_string(max_buffered_body_bytes)},
-      {"TOP_CONTRACT_ADDRESS", top_contract_address.value_or("(unset: no rank check)")},
+      {"TOP_CONTRACT_ADDRESS", top_contract_address.value_or("(unset: the rank check asks its other sources)")},
       {"PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", bootstrap_skip_rank_validation ? "true" : "false"},
       {"PAYMENTS_SINGLE_ORCHESTRATOR_MODE",
        single_orchestrator_mode ? "true (" + orchestrator_id.value_or("") + " " + orchestrator_address.value_or("") + ")" : "false"},

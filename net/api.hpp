@@ -27,6 +27,7 @@ struct ApiContext {
   caf::actor credential;  // unset: no credential contract configured
   std::shared_ptr<actors::Metrics> metrics;
   std::string storage_description;
+  std::string recovered_storage_description;  // with the journal's mode; set before `ready`
   std::shared_ptr<storage::AuditLog> audit;
   std::shared_ptr<actors::CheckpointBook> checkpoints;
   std::mutex public_limit_mutex;  // the public (transparency) routes' per-IP limits

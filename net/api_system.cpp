@@ -12,7 +12,7 @@ void readyz(Call& call) {
   json::object out;
   const bool ready = call.ctx->ready.load() && !call.ctx->draining.load();
   out["status"] = ready ? "ready" : (call.ctx->draining.load() ? "draining" : "starting");
-  out["storage"] = call.ctx->storage_description;
+  out["storage"] = call.ctx->ready.load() ? call.ctx->recovered_storage_description : call.ctx->storage_description;
   out["rank_check"] = config::describe_rank_check(s);
   out["orchestrator_credentials"] =
       s.credential_contract_address

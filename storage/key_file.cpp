@@ -59,7 +59,7 @@ Result<NewKey> create_key_file(const std::string& path) {
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     OPENSSL_cleanse(text.data(), text.size());
-    return Error{"cannot create " + tmp + ": " + std::strerror(errno)};
+    return Error{"cannot create " + path + " (its temporary file in that directory: " + std::strerror(errno) + ")"};
   }
   // The key and its name durable: a key lost in a power cut would be replaced by a new one.
   const ssize_t wrote = ::write(fd, text.data(), text.size());
@@ -70,7 +70,7 @@ Result<NewKey> create_key_file(const std::string& path) {
   OPENSSL_cleanse(text.data(), text.size());
   if (!ok) {
     ::unlink(tmp.c_str());
-    return Error{"cannot write " + tmp + ": " + std::strerror(wrote < 0 ? write_errno : sync_errno)};
+    return Error{"cannot write " + path + " (its temporary file: " + std::strerror(wrote < 0 ? write_errno : sync_errno) + ")"};
   }
   ok = ::link(tmp.c_str(), path.c_str()) == 0;  // fails if the name is taken: nothing replaced
   const int link_errno = errno;

@@ -36,6 +36,9 @@ TEST_F(ApiTest, HealthReadyAndMetrics) {
   // Public: what the store is, not where on the machine.
   EXPECT_EQ(std::string(ready.at("storage").as_string()).rfind("json files", 0), 0u) << ready;
   EXPECT_EQ(std::string(ready.at("storage").as_string()).find(dir_.str()), std::string::npos) << ready;
+  // With the journal's mode, as the start-up log names it once recovery opened the journal.
+  const bool direct = node_->log().find("(journal: direct I/O)") != std::string::npos;
+  EXPECT_EQ(std::string(ready.at("storage").as_string()).find("(journal: direct I/O)") != std::string::npos, direct) << ready;
   auto metrics = get("/metrics");
   EXPECT_EQ(metrics.status, 200);
   EXPECT_NE(metrics.body.find("lpops_actor_messages_total"), std::string::npos);

@@ -51,6 +51,12 @@ TEST(CliKeys, KeygenWritesAPrivateFileAndAddressReadsIt) {
   // Never overwrites an existing key.
   auto again = run_command({lpops_binary(), "keygen", "--key-file", key_file});
   EXPECT_EQ(again.exit_code, 2);
+  // A directory that does not exist: the key file is named, not a temporary file of its own.
+  const std::string nowhere = dir.str() + "/no-such-dir/payout.key";
+  auto lost = run_command({lpops_binary(), "keygen", "--key-file", nowhere});
+  EXPECT_EQ(lost.exit_code, 1) << lost.output;
+  EXPECT_NE(lost.output.find("cannot create " + nowhere), std::string::npos) << lost.output;
+  EXPECT_EQ(lost.output.find(".tmp-"), std::string::npos) << lost.output;
 }
 
 TEST(CliKeys, AddressOfTheSharedVectorKey) {

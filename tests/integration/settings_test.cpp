@@ -49,10 +49,84 @@ TEST_F(SettingsTest, MistakesInSecretsAndFilesStopStartUp) {
   auto named = serve({{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", broken}});
   EXPECT_EQ(named.exit_code, 2) << named.output;
   EXPECT_NE(named.output.find("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH"), std::string::npos) << named.output;
+  // Said before the port is bound and the ledger recovered, as the other bad settings.
+  EXPECT_EQ(named.output.find("listening on"), std::string::npos) << named.output;
+  EXPECT_EQ(named.output.find("recovered"), std::string::npos) << named.output;
+  // So is the single-orchestrator mode's own registration that does not validate.
+  auto single = serve({{"PAYMENTS_SINGLE_ORCHESTRATOR_MODE", "true"},
+                       {"ORCHESTRATOR_ID", std::string(300, 'x')},
+                       {"ORCHESTRATOR_ADDRESS", address_of(7)}});
+  EXPECT_EQ(single.exit_code, 2) << single.output;
+  EXPECT_NE(single.output.find("ORCHESTRATOR_ID"), std::string::npos) << single.output;
+  EXPECT_EQ(single.output.find("listening on"), std::string::npos) << single.output;
   std::filesystem::copy_file(broken, data() + "/orchestrators.json");  // the default file
   auto by_default = serve({});
   EXPECT_EQ(by_default.exit_code, 2) << by_default.output;
   EXPECT_NE(by_default.output.find("orchestrators.json"), std::string::npos) << by_default.output;
+}
+
+// A data directory or port file that cannot be used is named as such, before anything is
+// written or the node reports ready; an empty path is refused outright.
+TEST_F(SettingsTest, DataDirectoryAndPortFileMistakesAreSaidBeforeStarting) {
+  auto empty = run_command({lpops_binary(), "serve", "--data-dir", "", "--port", "0"}, {}, std::chrono::seconds(30));
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  EXPECT_NE(empty.output.find("--data-dir"), std::string::npos) << empty.output;
+  EXPECT_NE(empty.output.find("must not be empty"), std::string::npos) << empty.output;
+  auto empty_replay = run_command({lpops_binary(), "replay", "--data-dir", ""}, {}, std::chrono::seconds(30));
+  EXPECT_EQ(empty_replay.exit_code, 2) << empty_replay.output;
+
+  // Under a regular file: no directory can be made there.
+  std::filesystem::create_directories(dir_.str());
+  std::ofstream(dir_.str() + "/a-file") << "x";
+  const std::string under_file = dir_.str() + "/a-file/data";
+  auto r = run_command({lpops_binary(), "serve", "--data-dir", under_file, "--host", "127.0.0.1", "--port", "0"}, {},
+                       std::chrono::seconds(30));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("data directory " + under_file + ": cannot create it"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("PAYMENTS_AUDIT_KEY_PATH"), std::string::npos) << r.output;
+
+  // A port file whose directory does not exist: a bad command line, before the port is bound.
+  auto port_file = run_command({lpops_binary(), "serve", "--data-dir", data(), "--host", "127.0.0.1", "--port", "0",
+                                "--port-file", dir_.str() + "/no-such-dir/port"},
+                               {}, std::chrono::seconds(30));
+  EXPECT_EQ(port_file.exit_code, 2) << port_file.output;
+  EXPECT_NE(port_file.output.find("--port-file"), std::string::npos) << port_file.output;
+  EXPECT_EQ(port_file.output.find("listening on"), std::string::npos) << port_file.output;
+  EXPECT_FALSE(std::filesystem::exists(data() + "/journal.jsonl")) << port_file.output;
+}
+
+// Bootstrap entries that are no object are skipped with a warning naming each, not in silence.
+TEST_F(SettingsTest, BootstrapEntriesThatAreNoObjectAreNamed) {
+  std::filesystem::create_directories(data());
+  std::ofstream(data() + "/orchestrators.json")
+      << R"([{"orchestrator_id":"b1","address":")" << address_of(1) << R"("}, 42, "b2", {"orchestrator_id":"b3","address":")"
+      << address_of(3) << R"("}])";
+  start_node();
+  const std::string log = node_->log();
+  EXPECT_NE(log.find("skipping entry 2 of PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH"), std::string::npos) << log;
+  EXPECT_NE(log.find("not a JSON object (42)"), std::string::npos) << log;
+  EXPECT_NE(log.find("skipping entry 3 of"), std::string::npos) << log;
+  EXPECT_EQ(get_json("/api/orchestrators").at("orchestrators").as_array().size(), 2u);
+}
+
+// A .env line the reference's loader reads but that sets no setting is skipped and said; a
+// line it could not read either stops start-up.
+TEST_F(SettingsTest, DotenvLinesThatSetNothingAreSaid) {
+  const std::string env_file = dir_.str() + "/settings.env";
+  std::filesystem::create_directories(dir_.str());
+  // The lines after the skipped ones are read: the bad port of line 3 stops start-up.
+  std::ofstream(env_file) << "DEBUG\nPAYMENTS-X=1\nPAYMENTS_API_PORT=abc\n";
+  auto r = run_command({lpops_binary(), "serve", "--env-file", env_file, "--data-dir", data()}, {}, std::chrono::seconds(30));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("line 1 names DEBUG without '='"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("line 2: PAYMENTS-X is no setting's name"), std::string::npos) << r.output;
+  // The error says the value came from the file.
+  EXPECT_NE(r.output.find("(got \"abc\", from " + std::filesystem::absolute(env_file).string() + ")"), std::string::npos)
+      << r.output;
+  std::ofstream(env_file) << "PAYMENTS_API_PORT=\"8082\" junk\n";
+  auto junk = run_command({lpops_binary(), "serve", "--env-file", env_file, "--data-dir", data()}, {}, std::chrono::seconds(30));
+  EXPECT_EQ(junk.exit_code, 2) << junk.output;
+  EXPECT_NE(junk.output.find("line 1 has text after its closing quote"), std::string::npos) << junk.output;
 }
 
 // The reference's default bootstrap file is orchestrators.json in the data directory; its

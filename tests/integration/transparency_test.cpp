@@ -491,6 +491,11 @@ TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
   start_node({{"PAYMENT_KEYSTORE_PATH", keystore}, {"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
   EXPECT_EQ(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string(), expected);
   EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/data/audit.key"));
+  // A relative PAYMENT_KEYSTORE_PATH is under the data directory, as the reference's paths are.
+  ASSERT_EQ(node_->terminate(), 0);
+  std::filesystem::copy_file(keystore, dir_.str() + "/data/payout-keystore.json");
+  start_node({{"PAYMENT_KEYSTORE_PATH", "payout-keystore.json"}, {"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
+  EXPECT_EQ(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string(), expected);
   // A wrong password stops start-up (status 2, naming the setting): going on would sign with
   // another audit key, which every verifier pinned to this one refuses.
   ASSERT_EQ(node_->terminate(), 0);

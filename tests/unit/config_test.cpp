@@ -157,6 +157,17 @@ TEST(Settings, ErrorsDoNotShowSecrets) {
   EXPECT_NE(url.error().find("ETH_RPC_URL"), std::string::npos) << url.error();
   EXPECT_EQ(url.error().find("SuperSecret"), std::string::npos) << url.error();
   EXPECT_NE(url.error().find("rpc.example"), std::string::npos) << url.error();
+  // Nor the path or query of a URL that does not parse (providers put API keys there).
+  for (const char* bad : {"https://arb.example.com:99999/v2/SECRETKEY", "http://rpc example/?key=SECRETKEY",
+                          "https://a:SECRETKEY@rpc.example:99999"}) {
+    auto shown = load({{"ETH_RPC_URL", bad}});
+    ASSERT_FALSE(shown.ok()) << bad;
+    EXPECT_EQ(shown.error().find("SECRETKEY"), std::string::npos) << shown.error();
+    EXPECT_NE(shown.error().find("example"), std::string::npos) << shown.error();
+  }
+  auto explorer = load({{"PAYMENTS_RANK_EXPLORER_URLS", "https://explorer.example:99999/api?key=SECRETKEY"}});
+  ASSERT_FALSE(explorer.ok());
+  EXPECT_EQ(explorer.error().find("SECRETKEY"), std::string::npos) << explorer.error();
 }
 
 // Integers as pydantic's lax mode reads them; the nonce TTL floored at 30 s as the reference does.
@@ -316,7 +327,19 @@ TEST(Environment, DotenvSyntax) {
   EXPECT_EQ(parsed->at("C"), "quoted # not a comment\n");
   EXPECT_EQ(parsed->at("D"), "single");
   EXPECT_EQ(parsed->at("E"), "");
-  EXPECT_FALSE(Environment::parse_dotenv("NOEQUALS\n").ok());
+  // A name alone sets nothing, and one no setting can have is skipped, each said in a note,
+  // as the reference's loader reads both and applies neither.
+  std::vector<std::string> notes;
+  auto lax = Environment::parse_dotenv("NOEQUALS\nPAYMENTS-X=1\n1B=2\nA=3\n", &notes);
+  ASSERT_TRUE(lax.ok()) << lax.error();
+  EXPECT_EQ(lax->size(), 1u);
+  EXPECT_EQ(lax->at("A"), "3");
+  ASSERT_EQ(notes.size(), 3u);
+  EXPECT_NE(notes[0].find("line 1 names NOEQUALS without '='"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[1].find("line 2: PAYMENTS-X is no setting's name"), std::string::npos) << notes[1];
+  EXPECT_NE(notes[2].find("line 3: 1B"), std::string::npos) << notes[2];
+  EXPECT_EQ(Environment::parse_dotenv("A B=1\n").error(), "line 1 has an invalid name");
+  EXPECT_EQ(Environment::parse_dotenv("=1\n").error(), "line 1 has an invalid name");
   EXPECT_FALSE(Environment::parse_dotenv("A=\"open\n").ok());
   // Text after a closing quote would be dropped: refused; a comment there is fine.
   EXPECT_FALSE(Environment::parse_dotenv("A=\"18904\" junk\n").ok());
@@ -329,7 +352,6 @@ TEST(Environment, DotenvSyntax) {
   auto marked = Environment::parse_dotenv("\xef\xbb\xbfPAYMENTS_API_PORT=18505\n");
   ASSERT_TRUE(marked.ok()) << marked.error();
   EXPECT_EQ(marked->at("PAYMENTS_API_PORT"), "18505");
-  EXPECT_EQ(Environment::parse_dotenv("A=1\n1B=2\n").error(), "line 2 has an invalid name");
   testing::TempDir dir;
   auto as_dir = Environment::load(dir.str());
   ASSERT_FALSE(as_dir.ok());
