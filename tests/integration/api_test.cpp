@@ -587,6 +587,19 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   }
   auto below = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}});
   EXPECT_EQ(below.status, 409);
+  // A refused request records nothing under its key: the same key, sent again once the
+  // balance allows it, makes the adjustment (once).
+  std::vector<std::pair<std::string, std::string>> retry{{"Idempotency-Key", "adj-retry"}};
+  auto refused = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}}, retry);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("negative"), std::string::npos) << refused.body;
+  auto top_up = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}});
+  ASSERT_EQ(top_up.status, 200) << top_up.body;
+  auto retried = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}}, retry);
+  ASSERT_EQ(retried.status, 200) << retried.body;
+  EXPECT_EQ(parse_json(retried.body).at("balance_eth").as_string(), "0.5");
+  EXPECT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}}, retry).body,
+            retried.body);
   // Booleans are read as the reference reads them: "false", "no", 0 mean false.
   for (json::value no : {json::value("false"), json::value("No"), json::value(0)}) {
     auto not_forced = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-2"}, {"force", no}});
@@ -594,7 +607,7 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   }
   auto forced = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", -2}, {"force", "yes"}});
   ASSERT_EQ(forced.status, 200) << forced.body;
-  EXPECT_EQ(parse_json(forced.body).at("balance_eth").as_string(), "-0.5");
+  EXPECT_EQ(parse_json(forced.body).at("balance_eth").as_string(), "-1.5");
   auto zero = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0"}});
   EXPECT_EQ(zero.status, 422);
   // Metadata as the reference builds it (only the fields given non-empty), and "forced" only
@@ -603,7 +616,7 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
                                                             {"notes", ""}, {"reference_workload_id", ""}, {"reason", ""}});
   ASSERT_EQ(plain.status, 200) << plain.body;
   auto listed = get_json("/api/ledger/events?limit=10").at("events").as_array();
-  ASSERT_EQ(listed.size(), 3u);
+  ASSERT_EQ(listed.size(), 5u);
   EXPECT_TRUE(listed[0].at("metadata").is_null()) << json::serialize(listed[0]);
   EXPECT_EQ(listed[0].at("reason").as_string(), "adjustment");
   EXPECT_EQ(listed[1].at("metadata").at("forced"), json::value(true)) << json::serialize(listed[1]);
@@ -611,9 +624,9 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   auto after = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1.5"}}, key);
   EXPECT_EQ(after.body, first.body);
   auto balances = get_json("/api/balances");
-  EXPECT_EQ(balances.at("balances").as_array()[0].at("balance_eth").as_string(), "0.5");
+  EXPECT_EQ(balances.at("balances").as_array()[0].at("balance_eth").as_string(), "-0.5");
   auto events = get_json("/api/ledger/events?limit=10");
-  EXPECT_EQ(events.at("events").as_array().size(), 3u);
+  EXPECT_EQ(events.at("events").as_array().size(), 5u);
 }
 
 TEST_F(ApiTest, StatsBucketsByDay) {
