@@ -1,12 +1,46 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 
 #include "app/node.hpp"
 #include "domain/book.hpp"
+#include "domain/json_parse.hpp"
 #include "storage/file_store.hpp"
 
 namespace lpops::app {
+
+namespace {
+
+// The journal record the audit log's last whole line describes (its `journal_seq`), if the
+// data directory has an audit log whose last line reads.
+std::optional<std::uint64_t> audit_log_describes_up_to(const std::string& data_dir) {
+  std::ifstream in(std::filesystem::path(data_dir) / "audit.jsonl", std::ios::binary);
+  if (!in) return std::nullopt;
+  in.seekg(0, std::ios::end);
+  const auto size = static_cast<std::uint64_t>(in.tellg());
+  // The tail, grown until it holds a whole last line (lines are at most a few MiB).
+  for (std::uint64_t want = 1 << 16; want <= (std::uint64_t{1} << 26); want *= 2) {
+    const std::uint64_t from = size > want ? size - want : 0;
+    std::string tail(static_cast<std::size_t>(size - from), '\0');
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(from));
+    if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) return std::nullopt;
+    while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+    const auto nl = tail.rfind('\n');
+    if (nl == std::string::npos && from > 0) continue;
+    boost::system::error_code ec;
+    const auto line = parse_json(nl == std::string::npos ? tail : tail.substr(nl + 1), ec);
+    const auto* seq = !ec && line.is_object() ? line.get_object().if_contains("journal_seq") : nullptr;
+    if (!seq || !seq->is_int64() || seq->get_int64() < 1) return std::nullopt;
+    return static_cast<std::uint64_t>(seq->get_int64());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int replay(const ReplayOptions& o) {
   // The data directory serve would use: --data-dir, else PAYMENTS_DATA_DIR from the
@@ -63,6 +97,17 @@ int replay(const ReplayOptions& o) {
                   format_eth(a ? a->pending_debits : Wei(0)).c_str());
     }
   }
+  // The audit log is written from the journal, after its records are durable: entries for
+  // records this journal lacks mean it lost acknowledged records (a node refuses to start on
+  // it). Beside a running node the log may be ahead of what was read; not checked then.
+  if (!report->writer_running)
+    if (const auto described = audit_log_describes_up_to(data_dir); described && *described > report->last_seq) {
+      std::fprintf(stderr, "lpops replay: the audit log describes journal records up to %llu, but the journal ends at %llu: "
+                           "records that were acknowledged are missing from it (restore journal.jsonl); the balances above "
+                           "are those of the journal as it is\n",
+                   static_cast<unsigned long long>(*described), static_cast<unsigned long long>(report->last_seq));
+      return 1;
+    }
   // A bad tail left in place (read-only): the balances above stop before it.
   if (report->cut_bytes) {
     std::fprintf(stderr, "lpops replay: the journal has %llu bad tail bytes (%s); the balances above are those before them\n",

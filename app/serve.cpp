@@ -358,8 +358,9 @@ int serve(const ServeOptions& o) {
   }
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
   if (report->cut_bytes)
-    spdlog::warn("recovery: cut {} bytes from the journal tail ({}), copied to {}; a record cut here was never "
-                 "acknowledged unless the audit log describes it (checked next)",
+    spdlog::warn("recovery: cut {} bytes from the journal tail ({}), copied to {}; a record cut here that changed a "
+                 "balance was never acknowledged unless the audit log describes it (checked next); one that changed no "
+                 "balance (a registration, a health push) may have been: repair it from the copy if so",
                  report->cut_bytes, report->cut_reason, report->cut_saved_to);
   spdlog::info("recovered {} records (snapshot at seq {}, {} replayed) from {} in {:.0f} ms", report->last_seq,
                report->snapshot_seq, report->replayed_records, store->describe(),

@@ -3,6 +3,7 @@
 #include "domain/json_fields.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace lpops {
 namespace {
@@ -239,6 +240,24 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
       o->entry_seqs = seqs_from_json(kv.value());
     }
     b.entry_seqs_ = seqs_from_json(s.at("entry_seqs"));
+    // What the book keeps consistent as it applies records must hold in a snapshot too: a
+    // snapshot that breaks it (rewritten, its checksum recomputed) is not taken for the
+    // ledger (start-up replays the journal instead). Every account that holds money is a
+    // registered orchestrator's (an account without its record would vanish from /api/balances
+    // and the ledger tree), and its pending debits are its reserved payouts.
+    std::unordered_map<std::string, Wei> reserved;
+    for (const auto& [id, payout] : b.payouts_)
+      if (payout->status == "reserved") reserved[payout->orchestrator_id] += payout->amount;
+    for (const auto& [id, o] : b.by_orchestrator_) {
+      const Account& a = o.account;
+      if (!o.record && (a.credits != 0 || a.posted_debits != 0 || a.pending_debits != 0))
+        return Error{"snapshot has an account for " + id + ", which has no orchestrator record"};
+      const auto r = reserved.find(id);
+      if (a.pending_debits != (r == reserved.end() ? Wei(0) : r->second))
+        return Error{"snapshot's pending debits of " + id + " are not its reserved payouts"};
+    }
+    for (const auto& [id, amount] : reserved)
+      if (!b.by_orchestrator_.contains(id)) return Error{"snapshot has a reserved payout of " + id + ", which has no account"};
   } catch (const std::exception& e) {
     return Error{std::string("snapshot is malformed: ") + e.what()};
   }

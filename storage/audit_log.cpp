@@ -553,6 +553,7 @@ std::optional<std::string> AuditLog::check_stored(std::uint64_t entries, const s
   std::vector<Span> spans;
   std::vector<chain::Hash256> hashes;
   chain::Hash256 previous{};
+  std::uint64_t previous_journal_seq = 0;
   std::string text;
   std::vector<std::string_view> lines;
   std::vector<Result<ParsedLine>> parsed;
@@ -598,7 +599,13 @@ std::optional<std::string> AuditLog::check_stored(std::uint64_t entries, const s
       if (owner[seq] == kNobody || ids[owner[seq]] != parsed[i]->orchestrator_id)
         return fail("names orchestrator " + parsed[i]->orchestrator_id + ", but audit.index and audit.orchestrators list it under " +
                     (owner[seq] == kNobody ? std::string("none") : ids[owner[seq]]));
+      // Each entry describes a later journal record than the one before (as the lines read at
+      // start-up past the index, and as `lpops verify` checks them).
+      if (parsed[i]->journal_seq <= previous_journal_seq)
+        return fail("journal_seq " + std::to_string(parsed[i]->journal_seq) + " does not increase (the entry before names " +
+                    std::to_string(previous_journal_seq) + ")");
       previous = parsed[i]->hash;
+      previous_journal_seq = parsed[i]->journal_seq;
     }
   }
   return std::nullopt;

@@ -354,8 +354,9 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
   // a journal that lacks them, or holds other ones, lost or changed acknowledged work.
   if (stop < end_offset || seq < expected_records)
     return "journal.jsonl ends at record " + std::to_string(seq) + " (byte " + std::to_string(stop) +
-           ") but snapshot.json was taken at record " + std::to_string(expected_records) + " (byte " +
-           std::to_string(end_offset) + "): records that were durable are missing; restore the journal (refusing to start)";
+           ": its end, or zeros there) but snapshot.json was taken at record " + std::to_string(expected_records) + " (byte " +
+           std::to_string(end_offset) + "): records that were durable are missing or unreadable; restore the journal "
+           "(refusing to start; with snapshot.json moved aside, start-up checks every record and names the damage)";
   bool same = stop == end_offset && seq == expected_records;
   if (same && seq > 0) {
     auto r = parse_record(last_line);
@@ -363,8 +364,8 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
   }
   if (!same)
     return "journal.jsonl record " + std::to_string(expected_records) + " is not the one snapshot.json was taken at: the journal "
-           "was rewritten, or the snapshot comes from another data directory (refusing to start; move snapshot.json aside to "
-           "start from the journal alone)";
+           "was rewritten or damaged before that point, or the snapshot comes from another data directory (refusing to "
+           "start; with snapshot.json moved aside, start-up checks every record and names any damage)";
   return std::nullopt;
 }
 

@@ -372,6 +372,22 @@ TEST(AuditIndex, WrapperEditsAndRepeatedKeysAreFound) {
   write_file(dir / "audit.jsonl", text);
   const std::string edited = background_check();
   EXPECT_NE(edited.find("entry 57"), std::string::npos) << edited;
+  // Entry 57's journal_seq set to entry 58's (the same length): no longer increasing.
+  {
+    text = original;
+    auto journal_seq_at = [&](int seq) {
+      const auto key = text.find("\"journal_seq\":", line_start(text, seq)) + std::string("\"journal_seq\":").size();
+      return std::pair{key, text.find(',', key) - key};
+    };
+    const auto [at57, len57] = journal_seq_at(57);
+    const auto [at58, len58] = journal_seq_at(58);
+    ASSERT_EQ(len57, len58);
+    text.replace(at57, len57, text.substr(at58, len58));
+    write_file(dir / "audit.jsonl", text);
+    const std::string reordered = background_check();
+    EXPECT_NE(reordered.find("entry 58: journal_seq"), std::string::npos) << reordered;
+    EXPECT_NE(reordered.find("does not increase"), std::string::npos) << reordered;
+  }
   // audit.orchestrators with two names swapped (the same length): entries listed under the
   // wrong orchestrator.
   write_file(dir / "audit.jsonl", original);

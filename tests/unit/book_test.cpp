@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <algorithm>
 #include <random>
 
 #include "domain/book.hpp"
@@ -430,6 +431,27 @@ TEST(Book, SnapshotWithTotalsForAnIdWithoutAccountIsRejected) {
     ASSERT_FALSE(restored.ok()) << part;
     EXPECT_NE(restored.error().find("ghost"), std::string::npos) << restored.error();
   }
+}
+
+// An account holding money without its orchestrator's record would vanish from the balances
+// served: a snapshot rewritten so (its checksum recomputed) is refused. The policy's
+// pseudo-account (no record, nothing in it) is not such an account.
+TEST(Book, ASnapshotWithAnAccountButNoOrchestratorRecordIsRefused) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  r.add_orchestrator("o2");
+  r.time_workload("w1", "o1", 60'000);
+  r.keep(r.book.record_policy("0x01", json::object{{"rate", "1"}}, kNow));
+  ASSERT_TRUE(Book::from_snapshot(r.book.snapshot(), {}).ok());
+  json::object s = r.book.snapshot();
+  auto& records = s["orchestrators"].as_array();
+  records.erase(std::remove_if(records.begin(), records.end(),
+                               [](const json::value& v) { return v.at("orchestrator_id").as_string() == "o1"; }),
+                records.end());
+  ASSERT_EQ(records.size(), 1u);
+  auto restored = Book::from_snapshot(s, {});
+  ASSERT_FALSE(restored.ok());
+  EXPECT_NE(restored.error().find("account for o1, which has no orchestrator record"), std::string::npos) << restored.error();
 }
 
 TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {

@@ -111,6 +111,28 @@ TEST(Payout, ReservePostAndVoidMoveTheAvailableBalanceAndTheBalance) {
   EXPECT_EQ(l.book.list_payouts({std::nullopt, std::string("posted"), 10}).size(), 1u);
 }
 
+// A snapshot's pending debits must be its reserved payouts: one rewritten to hold back or
+// free an amount (its checksum recomputed) is refused, and start-up replays the journal.
+TEST(Payout, ASnapshotWhosePendingDebitsAreNotItsReservedPayoutsIsRefused) {
+  Ledger l;
+  ASSERT_FALSE(l.reserve("p1", kEth / 2).failure);
+  auto restored = Book::from_snapshot(l.book.snapshot(), {});
+  ASSERT_TRUE(restored.ok()) << restored.error();
+  EXPECT_EQ(restored->account("o1")->available(), l.available());
+
+  json::object more = l.book.snapshot();
+  more["accounts"].as_object()["o1"].as_array()[2] = json::string((kEth).str());
+  auto phantom = Book::from_snapshot(more, {});
+  ASSERT_FALSE(phantom.ok());
+  EXPECT_NE(phantom.error().find("pending debits of o1"), std::string::npos) << phantom.error();
+
+  json::object freed = l.book.snapshot();
+  freed["payouts"].as_array()[0].as_object()["status"] = "voided";
+  auto voided = Book::from_snapshot(freed, {});
+  ASSERT_FALSE(voided.ok());
+  EXPECT_NE(voided.error().find("pending debits of o1"), std::string::npos) << voided.error();
+}
+
 TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
   Ledger l;
   ASSERT_FALSE(l.reserve("p1", kEth).failure);
