@@ -14,19 +14,13 @@ lpops="$PWD/build/release/app/lpops"
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
-hwm_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+source bench/lib.sh
 now() { date +%s.%N; }
 since() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
 
 data="$work/data"
 mkdir -p "$data"
-python3 - "$orchestrators" > "$data/orchestrators.json" <<'PY'
-import json, sys
-n = int(sys.argv[1])
-print(json.dumps([{"orchestrator_id": f"bench-{i}", "address": "0x%040x" % (i + 1)} for i in range(n)]))
-PY
+write_orchestrators "$orchestrators" "$data/orchestrators.json"
 port=$(free_port)
 start_node() {
   rm -f "$work/port"

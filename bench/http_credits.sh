@@ -12,8 +12,7 @@ bash scripts/build.sh release lpops >/dev/null
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rss_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+source bench/lib.sh
 # user + system CPU time of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # wrk --latency output -> "req/s p50_ms p99_ms"
@@ -74,11 +73,7 @@ echo "$nginx_row"
 for orchestrators in 10 10000; do
   data="$work/data-$orchestrators"
   mkdir -p "$data"
-  python3 - "$orchestrators" > "$data/orchestrators.json" <<'PY'
-import json, sys
-n = int(sys.argv[1])
-print(json.dumps([{"orchestrator_id": f"bench-{i}", "address": "0x%040x" % (i + 1)} for i in range(n)]))
-PY
+  write_orchestrators "$orchestrators" "$data/orchestrators.json"
   port=$(free_port)
   PAYMENTS_DATA_DIR="$data" PAYMENTS_API_HOST=127.0.0.1 PAYMENTS_API_PORT=$port PAYMENTS_LOG_LEVEL=warn \
     PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH="$data/orchestrators.json" \
@@ -94,7 +89,7 @@ PY
   cpu_after=$(cpu_ticks $pid)
   requests=$(awk '/requests in/ {print $1}' "$work/lpops-$orchestrators.out")
   cpu_us=$(python3 -c "print(f'{($cpu_after-$cpu_before)*1e6/$(getconf CLK_TCK)/$requests:.0f}')")
-  rss=$(rss_mb $pid)
+  rss=$(hwm_mb $pid)
   batches=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^lpops_journal_batch_records_(sum|count)/ {v[$1]=$2} END {if (v["lpops_journal_batch_records_count"]>0) printf "%.1f", v["lpops_journal_batch_records_sum"]/v["lpops_journal_batch_records_count"]}')
   kill -TERM $pid; wait $pid
   # The next row starts on a quiet disk: this row's ~1 GB of journal, audit log and snapshots

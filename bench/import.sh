@@ -33,7 +33,8 @@ for name, data in (("registry.json", registry), ("workloads.json", workloads), (
         json.dump(data, f, indent=2)
 PY
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source bench/lib.sh
+port=$(free_port)
 PAYMENTS_API_ADMIN_TOKEN=bench PAYMENTS_RANK_CHECK=false PAYMENTS_JOURNAL_FSYNC=true \
   "$lpops" serve --env-file /dev/null --data-dir "$work/data" --host 127.0.0.1 --port "$port" --port-file "$work/port" \
   >"$work/node.log" 2>&1 &
