@@ -6,7 +6,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <thread>
 #include <variant>
 
@@ -32,8 +31,15 @@ constexpr std::size_t kMaxRequestBytes = 256 * 1024;
 struct SourceFile {
   const char* name;   // in the reference's data directory
   const char* route;  // /api/import/<route>
-  json::object entries;
+  std::unordered_map<std::string, std::string> entries;  // id -> the entry as compact JSON
+  // Entries holding a number no JSON text carries (their check refuses them), as read.
+  std::unordered_map<std::string, json::value> non_finite;
   std::vector<std::string> order;  // the keys in the order they are sent
+  // An entry as the node reads it (its text parsed again: one entry at a time in memory).
+  json::value entry(const std::string& key) const {
+    if (const auto it = non_finite.find(key); it != non_finite.end()) return it->second;
+    return parse_json(entries.at(key));
+  }
   bool present = false;
 };
 
@@ -97,14 +103,43 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
   if (!std::filesystem::exists(path, ec)) return std::nullopt;
   if (std::filesystem::is_directory(path, ec)) return std::string(f.name) + ": is a directory";
   std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  if (!in || !(buffer << in.rdbuf())) return std::string(f.name) + ": cannot be read";
+  std::string raw;
+  if (in) {
+    in.seekg(0, std::ios::end);
+    raw.resize(static_cast<std::size_t>(std::max<std::streamoff>(in.tellg(), 0)));
+    in.seekg(0);
+    in.read(raw.data(), static_cast<std::streamsize>(raw.size()));
+  }
+  if (!in) return std::string(f.name) + ": cannot be read";
   std::size_t replaced = 0;
-  const std::string text = without_python_non_finite(buffer.str(), replaced);
+  // Copied only when it holds such a token (outside strings or not: a cheap first look).
+  std::string text;
+  if (raw.find("NaN") != std::string::npos || raw.find("Infinity") != std::string::npos) {
+    text = without_python_non_finite(raw, replaced);
+    std::string().swap(raw);  // one copy of the file at a time
+  } else {
+    text = std::move(raw);
+  }
   if (replaced) notes.push_back(std::string(f.name) + ": " + std::to_string(replaced) + " NaN or Infinity (Python's, no JSON) read as null");
   json::parse_options opts = stored_json_options();
-  boost::system::error_code jec;
   std::size_t big_integers = 0;
+  // Entry by entry, each kept as compact JSON (the file is never one tree in memory); a text
+  // the splitter does not take whole is parsed whole, for the error or the same reading.
+  if (auto members = ri::split_object(text, opts, big_integers)) {
+    if (big_integers)
+      return std::string(f.name) + ": " + std::to_string(big_integers) +
+             " integers past 64 bits inside its entries, which the node does not store (write them as strings)";
+    f.entries.reserve(members->size());
+    for (auto& m : *members) {
+      f.order.push_back(m.key);
+      if (m.non_finite) f.non_finite.emplace(m.key, std::move(*m.non_finite));
+      f.entries.emplace(std::move(m.key), std::move(m.json));
+    }
+    f.present = true;
+    return std::nullopt;
+  }
+  big_integers = 0;
+  boost::system::error_code jec;
   json::value v = parse_json(text, jec, opts, &big_integers);
   if (jec) {
     // Where: the standard parser stops at the same place.
@@ -117,9 +152,12 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
   if (big_integers)
     return std::string(f.name) + ": " + std::to_string(big_integers) +
            " integers past 64 bits inside its entries, which the node does not store (write them as strings)";
-  f.entries = std::move(v.get_object());
+  for (const auto& kv : v.get_object()) {
+    f.order.emplace_back(kv.key());
+    f.entries[std::string(kv.key())] = json::serialize(kv.value());
+    if (first_non_finite(kv.value())) f.non_finite[std::string(kv.key())] = kv.value();
+  }
   f.present = true;
-  for (const auto& kv : f.entries) f.order.emplace_back(kv.key());
   return std::nullopt;
 }
 
@@ -135,7 +173,7 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   };
   std::map<std::string, std::string> by_address;  // lower-cased address -> the first id with it
   for (const auto& key : registry.order) {
-    auto read = ri::read_registry_entry(key, registry.entries.at(key));
+    auto read = ri::read_registry_entry(key, registry.entry(key));
     if (auto* p = std::get_if<ri::Problem>(&read)) {
       note(registry, key, *p);
       continue;
@@ -146,7 +184,7 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   }
   std::vector<std::pair<UnixMicros, std::string>> by_time;
   for (const auto& key : workloads.order) {
-    auto read = ri::read_workload_entry(key, workloads.entries.at(key));
+    auto read = ri::read_workload_entry(key, workloads.entry(key));
     if (auto* p = std::get_if<ri::Problem>(&read)) {
       note(workloads, key, *p);
       continue;
@@ -159,7 +197,7 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   workloads.order.clear();
   for (auto& [t, key] : by_time) workloads.order.push_back(std::move(key));
   for (const auto& key : balances.order) {
-    auto read = ri::read_balance_entry(key, balances.entries.at(key));
+    auto read = ri::read_balance_entry(key, balances.entry(key));
     if (auto* p = std::get_if<ri::Problem>(&read)) {
       note(balances, key, *p);
       continue;
@@ -174,7 +212,7 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   // No node takes a request larger than 3 MiB (PAYMENTS_MAX_BODY_BYTES at most).
   for (SourceFile* f : {&registry, &workloads, &balances})
     for (const auto& key : f->order)
-      if (const std::size_t size = json::serialize(f->entries.at(key)).size() + key.size() + 8; size > net::kMaxStoredBodyBytes)
+      if (const std::size_t size = f->entries.at(key).size() + key.size() + 8; size > net::kMaxStoredBodyBytes)
         note(*f, key, {"", "is " + std::to_string(size) + " bytes as JSON, more than any node takes in one request (3 MiB)"});
   return problems;
 }
@@ -262,9 +300,15 @@ struct SliceOutcome {
 
 SliceOutcome send_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from, std::size_t to,
                         unsigned wait_seconds) {
-  json::object slice;
-  for (std::size_t i = from; i < to; ++i) slice[f.order[i]] = f.entries.at(f.order[i]);
-  const std::string text = json::serialize(slice);
+  // The slice as one JSON object, written from the entries' texts.
+  std::string text = "{";
+  for (std::size_t i = from; i < to; ++i) {
+    if (i > from) text += ',';
+    text += json::serialize(json::value(f.order[i]));
+    text += ':';
+    text += f.entries.at(f.order[i]);
+  }
+  text += '}';
   auto answer = waiting_while_starting(
       [&] { return http.post_json(std::string("/api/import/") + f.route, text, {{"X-Admin-Token", token}}); }, wait_seconds);
   if (!answer) {
@@ -304,7 +348,7 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
   while (sent < f.order.size()) {
     std::size_t end = sent, bytes = 2;
     while (end < f.order.size() && end - sent < per_request) {
-      const std::size_t size = json::serialize(f.entries.at(f.order[end])).size() + f.order[end].size() + 8;
+      const std::size_t size = f.entries.at(f.order[end]).size() + f.order[end].size() + 8;
       if (end > sent && bytes + size > kMaxRequestBytes) break;
       bytes += size;
       ++end;
@@ -352,9 +396,9 @@ int import_reference(const ImportOptions& o) {
     std::fprintf(stderr, "lpops import: --from %s is not a directory\n", o.from_dir.c_str());
     return 2;
   }
-  SourceFile registry{"registry.json", "registry", {}, {}};
-  SourceFile workloads{"workloads.json", "workloads", {}, {}};
-  SourceFile balances{"balances.json", "balances", {}, {}};
+  SourceFile registry{"registry.json", "registry", {}, {}, {}};
+  SourceFile workloads{"workloads.json", "workloads", {}, {}, {}};
+  SourceFile balances{"balances.json", "balances", {}, {}, {}};
   std::vector<std::string> read_notes;
   for (SourceFile* f : {&registry, &workloads, &balances})
     if (auto err = read_source(dir, *f, read_notes)) {

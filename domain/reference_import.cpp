@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 #include "domain/clock.hpp"
 #include "domain/json_parse.hpp"
@@ -275,6 +276,94 @@ std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, con
   auto read = read_amount(v);
   if (auto* p = std::get_if<Problem>(&read)) return *p;
   return BalanceEntry{std::string(key), std::get<Amount>(std::move(read))};
+}
+
+namespace {
+
+bool json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// The end of the string token starting at `i` (a quote): the index after its closing quote,
+// or npos.
+std::size_t string_end(std::string_view text, std::size_t i) {
+  for (++i; i < text.size(); ++i) {
+    if (text[i] == '\\') ++i;
+    else if (text[i] == '"') return i + 1;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<std::vector<Member>> split_object(std::string_view text, const json::parse_options& options,
+                                                std::size_t& big_integers) {
+  std::size_t i = 0;
+  auto skip = [&] {
+    while (i < text.size() && json_space(text[i])) ++i;
+  };
+  skip();
+  if (i == text.size() || text[i] != '{') return std::nullopt;
+  ++i;
+  std::vector<Member> out;
+  std::string wrapped;
+  std::unordered_set<std::string> seen;
+  skip();
+  if (i < text.size() && text[i] == '}') {
+    ++i;
+  } else {
+    for (;;) {
+      skip();
+      if (i == text.size() || text[i] != '"') return std::nullopt;
+      const std::size_t key_end = string_end(text, i);
+      if (key_end == std::string_view::npos) return std::nullopt;
+      boost::system::error_code ec;
+      const json::value key = json::parse(text.substr(i, key_end - i), ec);
+      if (ec || !key.is_string()) return std::nullopt;
+      i = key_end;
+      skip();
+      if (i == text.size() || text[i] != ':') return std::nullopt;
+      ++i;
+      // The value runs to the ',' or '}' at this level, outside strings.
+      const std::size_t value_start = i;
+      int depth = 0;
+      for (; i < text.size(); ++i) {
+        const char c = text[i];
+        if (c == '"') {
+          const std::size_t end = string_end(text, i);
+          if (end == std::string_view::npos) return std::nullopt;
+          i = end - 1;
+        } else if (c == '{' || c == '[') {
+          ++depth;
+        } else if (c == '}' || c == ']') {
+          if (depth == 0) break;
+          --depth;
+        } else if (c == ',' && depth == 0) {
+          break;
+        }
+      }
+      if (i == text.size()) return std::nullopt;
+      // Read inside a one-element array, which stands where the file's object stood: the
+      // depth limit and the count of nested big integers see the levels they see in the file.
+      wrapped.assign("[");
+      wrapped.append(text.substr(value_start, i - value_start));
+      wrapped.push_back(']');
+      std::size_t big = 0;
+      const json::value value = parse_json(wrapped, ec, options, &big);
+      if (ec || !value.is_array() || value.get_array().size() != 1) return std::nullopt;
+      big_integers += big;
+      std::string name(key.get_string());
+      if (!seen.insert(name).second) return std::nullopt;
+      const json::value& v = value.get_array()[0];
+      out.push_back({std::move(name), json::serialize(v), first_non_finite(v) ? std::optional<json::value>(v) : std::nullopt});
+      if (text[i] == '}') {
+        ++i;
+        break;
+      }
+      ++i;  // the ','
+    }
+  }
+  skip();
+  if (i != text.size()) return std::nullopt;
+  return out;
 }
 
 std::string balance_event_id(std::string_view orchestrator_id) { return "import:" + std::string(orchestrator_id); }

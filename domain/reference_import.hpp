@@ -63,6 +63,22 @@ struct BalanceEntry {
 };
 std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, const json::value& v);
 
+// One of the reference's files (a JSON object keyed by id), entry by entry, without building
+// the whole document: each member's value is parsed on its own (as parse_json() with `options`
+// reads it inside the document, one level shallower) and kept as compact JSON, so a file of
+// hundreds of MB is never a tree in memory. nullopt when the text is not an object whose
+// members all read, or names a key twice: the caller then parses it whole, for the error (or
+// the reading) a whole-document parse gives. `big_integers` counts integers past 64 bits.
+struct Member {
+  std::string key;
+  std::string json;  // the value, serialised compactly
+  // The value itself when it holds a number no JSON text carries (1e400 reads as an
+  // infinity, which serialises as no JSON): kept so that its check can name it.
+  std::optional<json::value> non_finite;
+};
+std::optional<std::vector<Member>> split_object(std::string_view text, const json::parse_options& options,
+                                                std::size_t& big_integers);
+
 // The ledger's event id of a balance brought over by an import: one per orchestrator id, so
 // a second import of the same balance changes nothing and a different one is a conflict.
 std::string balance_event_id(std::string_view orchestrator_id);
