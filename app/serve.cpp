@@ -194,10 +194,9 @@ int serve(const ServeOptions& o) {
 
   // The keys come first: a key or keystore that cannot be used is a bad setting, said at
   // once (status 2), not after the port is bound and the ledger recovered. The data
-  // directory is made first, for the key file kept there (recovery reports a directory that
-  // cannot be made).
-  // A data directory that cannot be made or written stops start-up here (status 1, as
-  // recovery would), named as such, before any key file is written into it.
+  // directory is made first, for the key file kept there: one that cannot be made or written
+  // stops start-up here (status 1, as recovery would), named as such, before any key file is
+  // written into it.
   {
     std::error_code ec;
     std::filesystem::create_directories(settings.data_dir, ec);
