@@ -13,6 +13,8 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
 
 source bench/lib.sh
+# PAYMENTS_JOURNAL_FSYNC=false in the environment, for scale only: the row says so.
+case "${PAYMENTS_JOURNAL_FSYNC:-true}" in false|0|no|off|f|n|FALSE|False) fsync_label=OFF ;; *) fsync_label=on ;; esac
 # user + system CPU time of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # wrk --latency output -> "req/s p50_ms p99_ms"
@@ -97,7 +99,7 @@ for orchestrators in 10 10000; do
   rm -rf "$data"
   sync
   before=$nginx_rps
-  row="| lpops (fsync on, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $(wrk_cpu_us "$work/lpops-$orchestrators.time" "$requests")"
+  row="| lpops (fsync $fsync_label, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $(wrk_cpu_us "$work/lpops-$orchestrators.time" "$requests")"
   run_nginx
   ratio=$(python3 -c "print(f'{2 * $rps / ($before + $nginx_rps):.2f}')")
   echo "$row | $ratio |"
