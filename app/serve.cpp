@@ -140,6 +140,43 @@ sigset_t shutdown_signals() {
   return set;
 }
 
+// While the ledger is recovered (seconds per million records), a stop signal ends the process
+// at once, as a kill would: nothing is acknowledged yet, and every step of recovery is safe to
+// cut short (the next start resumes it, as after a crash). A supervisor's stop is then neither
+// held for the whole recovery nor followed by its SIGKILL. Once the watch ends, a signal stays
+// pending for the later steps (a bootstrap cut short, never reporting ready, the drain).
+class RecoveryStopWatch {
+ public:
+  RecoveryStopWatch()
+      : thread_([this] {
+          const sigset_t set = shutdown_signals();
+          const timespec tick{0, 50'000'000};
+          while (!done_.load()) {
+            const int sig = ::sigtimedwait(&set, nullptr, &tick);
+            if (sig <= 0) continue;
+            if (done_.load()) {
+              ::kill(::getpid(), sig);  // the watch is over: left pending for what follows
+              return;
+            }
+            spdlog::info("received {} during recovery: stopping now (nothing was acknowledged yet; the next start "
+                         "resumes recovery)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+            spdlog::default_logger()->flush();
+            std::_Exit(0);
+          }
+        }) {}
+  ~RecoveryStopWatch() { end(); }
+  void end() {
+    done_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  RecoveryStopWatch(const RecoveryStopWatch&) = delete;
+  RecoveryStopWatch& operator=(const RecoveryStopWatch&) = delete;
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 // Returns once every journal record the ledger has framed is durable.
 void wait_until_durable(caf::actor_system& sys, const caf::actor& ledger) {
   auto done = std::make_shared<std::promise<void>>();
@@ -323,6 +360,7 @@ int serve(const ServeOptions& o) {
   // An IPv6 address is bracketed in a URL (RFC 3986).
   const std::string url_host = settings.api_host.find(':') != std::string::npos ? "[" + settings.api_host + "]" : settings.api_host;
   spdlog::info("listening on http://{}:{}; answering 503 until the ledger is recovered", url_host, port);
+  RecoveryStopWatch stop_watch;
 
   // Recover: snapshot, then the journal tail, through the same apply() as live traffic.
   const auto recovery_start = std::chrono::steady_clock::now();
@@ -549,6 +587,7 @@ int serve(const ServeOptions& o) {
                chain::to_checksummed(checkpoints->audit_address()), settings.audit_checkpoint_every_entries,
                settings.audit_checkpoint_interval_seconds, settings.eth_chain_id);
 
+  stop_watch.end();  // from here a signal is taken by the steps below and the drain
   auto snapshotter = sys.spawn<caf::detached>(actors::snapshotter_actor, std::make_shared<Book>(*book), store, metrics,
                                               static_cast<std::uint64_t>(settings.snapshot_every_records),
                                               report->last_seq - report->snapshot_seq);
