@@ -434,11 +434,17 @@ int import_reference(const ImportOptions& o) {
   std::string token;
   if (!o.admin_token_file.empty()) {
     std::ifstream in(o.admin_token_file);
-    if (!in || !std::getline(in, token)) {
+    if (!in) {
       std::fprintf(stderr, "lpops import: --admin-token-file %s cannot be read\n", o.admin_token_file.c_str());
       return 2;
     }
+    std::getline(in, token);
     while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.empty()) {
+      std::fprintf(stderr, "lpops import: --admin-token-file %s is empty (the token goes on its first line)\n",
+                   o.admin_token_file.c_str());
+      return 2;
+    }
   } else if (settings->admin_token) {
     token = *settings->admin_token;
   }
@@ -458,6 +464,9 @@ int import_reference(const ImportOptions& o) {
     auto known = node_orchestrators(**http, token, o.timeout_seconds);
     if (!known) {
       std::fprintf(stderr, "lpops import: %s\n", known.error().c_str());
+      if (known.error().find("answered 401") != std::string::npos || known.error().find("answered 403") != std::string::npos)
+        std::fprintf(stderr, "  (the admin token was refused: give the node's PAYMENTS_API_ADMIN_TOKEN, with --admin-token-file "
+                             "or in the environment or .env)\n");
       return 1;
     }
     std::vector<std::string> missing;

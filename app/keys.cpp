@@ -14,6 +14,7 @@
 #include <string>
 
 #include "app/node.hpp"
+#include "config/environment.hpp"
 #include "chain/keys.hpp"
 #include "chain/keystore.hpp"
 #include "domain/digest.hpp"
@@ -62,8 +63,9 @@ int keystore_address(const AddressOptions& o) {
     }
     std::getline(pw, password);
     while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
-  } else if (const char* env = std::getenv("PAYMENT_KEYSTORE_PASSWORD")) {
-    password = env;
+  } else if (auto env = config::Environment::load(std::nullopt); env && env->get("PAYMENT_KEYSTORE_PASSWORD")) {
+    // As serve reads it: the environment, else ./.env, the name in any case.
+    password = *env->get("PAYMENT_KEYSTORE_PASSWORD");
   } else {
     std::fprintf(stderr, "lpops address: no password: set PAYMENT_KEYSTORE_PASSWORD or pass --password-file\n");
     return 2;

@@ -57,20 +57,24 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--data-dir", replay.data_dir, "Data directory (default: PAYMENTS_DATA_DIR, else ./data, as serve)")
       ->check(not_empty);
   replay_cmd->add_option("--env-file", replay.env_file,
-                         "Read PAYMENTS_DATA_DIR from this file (default: ./.env when present); not read when --data-dir is given");
+                         "Read the settings from this file (default: ./.env when present), as serve does, for its "
+                         "PAYMENTS_DATA_DIR; not read when --data-dir is given")
+      ->check(not_empty);
   replay_cmd->add_flag("--json", replay.json, "Print JSON instead of a table");
 
   lpops::app::KeygenOptions keygen;
   auto* keygen_cmd = cli.add_subcommand("keygen", "Create a new secp256k1 key file and print its address");
   keygen_cmd->add_option("--key-file", keygen.key_file, "Where to write the key (hex, mode 0600; never overwritten)")
-      ->required();
+      ->required()
+      ->check(not_empty);
 
   lpops::app::AddressOptions address;
   auto* address_cmd = cli.add_subcommand("address", "Print the address of a hex key file or a V3 keystore");
-  auto* key_file_opt = address_cmd->add_option("--key-file", address.key_file, "The key file (0x + 64 hex digits)");
+  auto* key_file_opt = address_cmd->add_option("--key-file", address.key_file, "The key file (0x + 64 hex digits)")->check(not_empty);
   auto* keystore_opt = address_cmd->add_option("--keystore", address.keystore,
                                                "A V3 keystore (as PAYMENT_KEYSTORE_PATH); the password comes from "
-                                               "--password-file or PAYMENT_KEYSTORE_PASSWORD");
+                                               "--password-file or PAYMENT_KEYSTORE_PASSWORD (environment or ./.env)")
+                         ->check(not_empty);
   address_cmd->add_option("--password-file", address.password_file, "File holding the keystore password (first line)")
       ->needs(keystore_opt);
   key_file_opt->excludes(keystore_opt);
@@ -80,7 +84,7 @@ int main(int argc, char** argv) {
       "verify", "Verify the transparency log (a file or a live node): entries, chain, Merkle root, signed checkpoints");
   verify_cmd->add_option("--log", verify.log_file, "An audit.jsonl file to verify offline");
   verify_cmd->add_option("--checkpoints", verify.checkpoints_file, "Signed checkpoints (default: checkpoints.jsonl beside --log)");
-  verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081");
+  auto* verify_url = verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081");
   verify_cmd->add_option("--audit-address", verify.audit_addresses,
                          "The audit address every checkpoint must be signed by; repeat it to accept the keys of a rotation "
                          "(each checkpoint signed by one of them)")
@@ -94,7 +98,8 @@ int main(int argc, char** argv) {
                        "ones); their structure alone is checked and they are reported as unvouched");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
   verify_cmd->add_option("--timeout", verify.timeout_seconds, "With --url: seconds to wait for a connection or an answer (default 30)")
-      ->check(CLI::Range(1u, 3600u));
+      ->check(CLI::Range(1u, 3600u))
+      ->needs(verify_url);
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
       ->check(CLI::Range(1u, 64u));
 
@@ -104,7 +109,8 @@ int main(int argc, char** argv) {
                 "balances.json");
   import_cmd->add_option("--from", import.from_dir, "The reference's data directory (where balances.json is)")->required();
   auto* import_url = import_cmd->add_option("--url", import.url, "The node, e.g. http://127.0.0.1:8081");
-  import_cmd->add_option("--env-file", import.env_file, "Read settings from this file (default: ./.env when present)");
+  import_cmd->add_option("--env-file", import.env_file, "Read settings from this file (default: ./.env when present)")
+      ->check(not_empty);
   import_cmd->add_option("--admin-token-file", import.admin_token_file,
                          "File holding the node's admin token (first line); default PAYMENTS_API_ADMIN_TOKEN");
   import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(CLI::Range(1, 1000));
@@ -117,13 +123,27 @@ int main(int argc, char** argv) {
   lpops::app::FeesOptions fees;
   auto* fees_cmd = cli.add_subcommand(
       "fees", "Print the fees a transaction sent now would pay (ETH_RPC_URL; PAYMENTS_MAX_*_PER_GAS_WEI caps)");
-  fees_cmd->add_option("--env-file", fees.env_file, "Read settings from this file (default: ./.env when present)");
+  fees_cmd->add_option("--env-file", fees.env_file, "Read settings from this file (default: ./.env when present)")
+      ->check(not_empty);
 
   // A first word that names no subcommand is said as such ("A subcommand is required" would
   // send the reader looking for the wrong mistake).
   if (argc > 1 && std::string_view(argv[1]) == "help") {
+    // `lpops help serve`: that command's help.
+    if (argc > 2)
+      for (const auto* sub : cli.get_subcommands({}))
+        if (sub->get_name() == argv[2]) {
+          std::fputs(sub->help("lpops").c_str(), stdout);
+          return 0;
+        }
     std::fputs(cli.help().c_str(), stdout);
     return 0;
+  }
+  if (argc > 1 && argv[1][0] == '-' && std::string_view(argv[1]) != "--help" && std::string_view(argv[1]) != "-h" &&
+      std::string_view(argv[1]) != "--version") {
+    std::fprintf(stderr, "lpops: %s is no option of lpops itself; options follow a command (run lpops --help for the "
+                         "commands)\n", argv[1]);
+    return 2;
   }
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

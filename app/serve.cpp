@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -239,8 +240,12 @@ int serve(const ServeOptions& o) {
     std::filesystem::create_directories(settings.data_dir, ec);
     if (!ec && !std::filesystem::is_directory(settings.data_dir, ec) && !ec) ec = std::make_error_code(std::errc::not_a_directory);
     if (ec) stop_starting("data directory " + settings.data_dir + ": cannot create it: " + ec.message());
-    if (::access(settings.data_dir.c_str(), W_OK | X_OK) != 0)
-      stop_starting("data directory " + settings.data_dir + " is not writable: " + std::strerror(errno));
+    // Tried, not asked (access() says yes to root even where a write then fails).
+    const std::string probe = (std::filesystem::path(settings.data_dir) / (".write-check-" + std::to_string(::getpid()))).string();
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) stop_starting("data directory " + settings.data_dir + " is not writable: " + std::strerror(errno));
+    ::close(fd);
+    ::unlink(probe.c_str());
   }
   // The port file is written once the node serves: a place it cannot go is a bad command
   // line, said now (status 2), not after the node reported ready.
@@ -284,15 +289,16 @@ int serve(const ServeOptions& o) {
     if (keystore.is_relative()) keystore = std::filesystem::path(settings.data_dir) / keystore;
     std::ifstream in(keystore);
     const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto decrypted = in ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
-                        : Result<chain::PrivateKey>(Error{"cannot read the file"});
+    const bool read = static_cast<bool>(in);
+    auto decrypted = read ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
+                          : Result<chain::PrivateKey>(Error{"cannot read the file"});
     // A keystore that does not load stops start-up, as a bad PAYMENT_PRIVATE_KEY does (the
     // reference went on without a payout key). Going on would also change the audit key,
     // which is derived from the payout key, and every verifier would refuse the new
     // checkpoints.
     if (!decrypted) {
       spdlog::critical("PAYMENT_KEYSTORE_PATH {}: {}{}", keystore.string(), decrypted.error(),
-                       settings.payment_keystore_password ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set or empty)");
+                       settings.payment_keystore_password || !read ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set or empty)");
       return 2;
     }
     payout_key = *decrypted;

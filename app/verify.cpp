@@ -414,21 +414,30 @@ Outcome verify_file(const VerifyOptions& o) {
   return out;
 }
 
+// Time spent waiting out the node's rate limit, over the whole run.
+struct RateLimitWaits {
+  double waited_s = 0;
+  double said_at = -1;
+};
+RateLimitWaits rate_limit_waits;
+
 // GET target: the body as text (a 429 waited out, below).
 Result<std::pair<int, std::string>> get_text(HttpGetter& http, const std::string& target) {
   auto r = http.get(target);
   // The node rate-limits its public routes per IP (429): wait and ask again, 0.5 s doubling up
-  // to 10 s, for at most ~10 minutes in all, rather than fail a long walk of the log.
-  double wait_s = 0.5, waited_s = 0, said_at = -1;
-  while (r && r->first == 429 && waited_s < 600) {
+  // to 10 s for one request, for at most ~10 minutes over the run, rather than fail a long
+  // walk of the log.
+  double wait_s = 0.5;
+  auto& w = rate_limit_waits;
+  while (r && r->first == 429 && w.waited_s < 600) {
     // Said on stderr (the --json answer is on stdout), at the first refusal and every 30 s.
-    if (said_at < 0 || waited_s - said_at >= 30) {
+    if (w.said_at < 0 || w.waited_s - w.said_at >= 30) {
       std::fprintf(stderr, "verify: the node rate-limits its public routes (HTTP 429); waiting and asking again (%.0f s so far)\n",
-                   waited_s);
-      said_at = waited_s;
+                   w.waited_s);
+      w.said_at = w.waited_s;
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
-    waited_s += wait_s;
+    w.waited_s += wait_s;
     wait_s = std::min(wait_s * 2, 10.0);
     r = http.get(target);
   }
@@ -595,6 +604,12 @@ Outcome verify_url(const VerifyOptions& o) {
     int status = 0;
     auto proof = get_json(http, base + "/audit/proof?event_id=" + url_escape(o.event_id), &status);
     if (!proof) return {2, proof.error(), {}};
+    // 409: the entry is newer than the node's newest checkpoint. Nothing is wrong yet; the
+    // node's advice (retry after the next checkpoint) is passed on.
+    if (status == 409) {
+      const auto* d = proof->is_object() ? proof->as_object().if_contains("detail") : nullptr;
+      return {2, "cannot prove " + o.event_id + " yet: " + (d && d->is_string() ? std::string(d->as_string()) : "HTTP 409"), {}};
+    }
     if (status != 200) return {1, "no proof for " + o.event_id + " (HTTP " + std::to_string(status) + ")", {}};
     if (!proof->is_object()) return {1, "the proof is not a JSON object", {}};
     const auto& p = proof->as_object();

@@ -48,7 +48,7 @@ boost::asio::awaitable<RpcResult<FeeQuote>> fetch_fees(EthRpc& rpc, const FeeCap
   auto quote = choose_fees(base, tip, gas_price, caps);
   if (!quote) {
     RpcError e;
-    e.kind = RpcError::Kind::Protocol;
+    e.kind = RpcError::Kind::Cap;
     e.message = quote.error();
     out.error = std::move(e);
     co_return out;

@@ -35,6 +35,7 @@ std::string RpcError::describe() const {
     case Kind::Http: return "HTTP " + std::to_string(code) + ": " + message;
     case Kind::Rpc: return "JSON-RPC error " + std::to_string(code) + ": " + message;
     case Kind::Protocol: return "invalid answer: " + message;
+    case Kind::Cap: return "refused by the configured cap: " + message;
   }
   return message;
 }
@@ -47,6 +48,7 @@ const char* outcome_label(const RpcError* error) {
     case RpcError::Kind::Http: return "http";
     case RpcError::Kind::Rpc: return "rpc";
     case RpcError::Kind::Protocol: return "protocol";
+    case RpcError::Kind::Cap: return "cap";
   }
   return "unknown";
 }

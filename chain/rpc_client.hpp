@@ -28,6 +28,7 @@ struct RpcError {
     Http,       // an HTTP status other than 200 without a JSON-RPC error body
     Rpc,        // a JSON-RPC error object from the node
     Protocol,   // an answer that is not valid JSON-RPC
+    Cap,        // a valid answer that a configured limit refuses (a fee above its cap)
   };
   Kind kind = Kind::Transport;
   std::int64_t code = 0;  // JSON-RPC error code, or the HTTP status

@@ -33,6 +33,22 @@ TEST(Cli, EverySubcommandHasHelpAndAnUnknownOneIsNamed) {
   auto nothing = run_command({lpops_binary(), "address"});
   EXPECT_EQ(nothing.exit_code, 2) << nothing.output;
   EXPECT_NE(nothing.output.find("give --key-file or --keystore"), std::string::npos) << nothing.output;
+  // `lpops help serve` is serve's help; an option before any command is named as such.
+  auto serve_help = run_command({lpops_binary(), "help", "serve"});
+  EXPECT_EQ(serve_help.exit_code, 0) << serve_help.output;
+  EXPECT_NE(serve_help.output.find("Usage: lpops serve"), std::string::npos) << serve_help.output;
+  auto bogus = run_command({lpops_binary(), "--bogus"});
+  EXPECT_EQ(bogus.exit_code, 2) << bogus.output;
+  EXPECT_NE(bogus.output.find("--bogus is no option of lpops itself"), std::string::npos) << bogus.output;
+  // Empty paths are usage errors; options of --url alone are refused without it.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"keygen", "--key-file", ""}, {"replay", "--env-file", ""}, {"fees", "--env-file", ""},
+           {"verify", "--log", "x.jsonl", "--timeout", "5"}}) {
+    std::vector<std::string> argv{lpops_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.output;
+  }
 }
 
 TEST(CliKeys, KeygenWritesAPrivateFileAndAddressReadsIt) {
@@ -95,6 +111,9 @@ TEST(CliKeys, AddressOfAKeystore) {
   auto from_env = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
   ASSERT_EQ(from_env.exit_code, 0) << from_env.output;
   EXPECT_EQ(trim(from_env.output), "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+  // Read as serve reads settings: the name in any case (and ./.env).
+  auto lower = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"payment_keystore_password", "testpassword"}});
+  EXPECT_EQ(lower.exit_code, 0) << lower.output;
   auto wrong = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"PAYMENT_KEYSTORE_PASSWORD", "nope"}});
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.output.find("MAC mismatch"), std::string::npos) << wrong.output;

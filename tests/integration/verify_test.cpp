@@ -440,6 +440,21 @@ TEST_F(VerifyTest, LiveNodeVerifiesAndEveryEventProves) {
     auto one = verify({"--url", url, "--skip-log", "--event-id", "workload_time:w" + std::to_string(i)});
     EXPECT_EQ(one.exit_code, 0) << i << ": " << one.output;
   }
+  // An entry no checkpoint covers yet: the node's 409 is no failure of the log (status 2,
+  // with the node's advice), not tampering (status 1).
+  const std::uint16_t real = node_->port();
+  FakeHttpServer early([real](const FakeHttpServer::Request& r) -> std::pair<int, std::string> {
+    if (r.target.starts_with("/api/transparency/tee-core/audit/proof"))
+      return {409, R"({"detail":"The entry is newer than the latest checkpoint; retry after the next one"})"};
+    HttpClient node("127.0.0.1", real);
+    auto answer = node.request("GET", r.target);
+    return {answer.status, answer.body};
+  });
+  auto not_yet = verify({"--url", early.url(), "--skip-log", "--event-id", "workload_time:w1"});
+  EXPECT_EQ(not_yet.exit_code, 2) << not_yet.output;
+  EXPECT_NE(not_yet.output.find("cannot prove workload_time:w1 yet: The entry is newer than the latest checkpoint"),
+            std::string::npos)
+      << not_yet.output;
   // A checkpoint from another history (saved from a different node) is a fork.
   auto forked_saved = parse_json(read_lines(checkpoints_).front()).as_object();
   EXPECT_EQ(verify({"--url", url, "--skip-log", "--since", saved_}).exit_code, 0);
