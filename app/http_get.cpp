@@ -26,6 +26,7 @@ struct HttpGetter::Impl {
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
   std::chrono::seconds timeout{30};
+  bool post_may_have_arrived = false;  // the last post_json wrote (part of) its request
 
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*secure); }
   bool connected() const { return plain.has_value() || secure.has_value(); }
@@ -121,6 +122,7 @@ Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_u
 
 Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& target, const std::string& body,
                                                          const std::vector<std::pair<std::string, std::string>>& headers) {
+  impl_->post_may_have_arrived = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     try {
       if (!impl_->connected()) impl_->connect();
@@ -130,6 +132,7 @@ Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& tar
       for (const auto& [name, value] : headers) req.set(name, value);
       req.body() = body;
       req.prepare_payload();
+      impl_->post_may_have_arrived = true;
       return impl_->exchange(req);
     } catch (const boost::system::system_error& e) {
       impl_->reset();
@@ -141,6 +144,8 @@ Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& tar
   }
   return Error{"unreachable"};
 }
+
+bool HttpGetter::post_may_have_arrived() const { return impl_->post_may_have_arrived; }
 
 Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) { return get_with_headers(target, {}); }
 

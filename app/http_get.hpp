@@ -25,6 +25,9 @@ class HttpGetter {
   // a kept-alive one turns out closed, so only for requests that may be repeated.
   Result<std::pair<int, std::string>> post_json(const std::string& target, const std::string& body,
                                                 const std::vector<std::pair<std::string, std::string>>& headers);
+  // After a post_json without an answer: whether its request may have reached the server
+  // (false when no connection was ever made for it).
+  bool post_may_have_arrived() const;
 
   struct Impl;
 

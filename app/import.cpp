@@ -296,6 +296,7 @@ struct SliceOutcome {
   bool too_large = false;  // 413: the slice is to be sent in smaller pieces
   json::object answer;
   bool unknown = false;    // no answer: the node may have applied the slice, or part of it
+  int answer_status = 0;   // the node's HTTP status (0: no answer)
 };
 
 SliceOutcome send_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from, std::size_t to,
@@ -313,7 +314,8 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
       [&] { return http.post_json(std::string("/api/import/") + f.route, text, {{"X-Admin-Token", token}}); }, wait_seconds);
   if (!answer) {
     std::fprintf(stderr, "lpops import: %s: %s\n", f.name, answer.error().c_str());
-    return {false, false, {}, true};
+    // No connection was made for it: nothing of the slice reached the node.
+    return {false, false, {}, http.post_may_have_arrived()};
   }
   if (answer->first == 413 && to - from > 1) return {false, true, {}};
   boost::system::error_code ec;
@@ -336,7 +338,9 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
         if (item.is_object() && item.get_object().contains("id") && item.get_object().contains("detail"))
           std::fprintf(stderr, "  %s: %s\n", json::serialize(item.get_object().at("id")).c_str(),
                        item.get_object().at("detail").is_string() ? item.get_object().at("detail").get_string().c_str() : "");
-  return {};
+  SliceOutcome refused;
+  refused.answer_status = answer->first;
+  return refused;
 }
 
 // Sends one file in slices of at most `per_request` entries and kMaxRequestBytes (a slice
@@ -366,9 +370,10 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
                              "and imports the rest.\n",
                      f.name, sent + 1, end, f.order.size() - end);
       else
-        std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not imported (the slice refused changed "
-                             "nothing). Once the cause is fixed, running the import again skips what is already there.\n",
-                     f.order.size() - sent, f.order.size(), f.name);
+        std::fprintf(stderr, "lpops import: stopped; %zu of %zu %s entries were not imported (%s). Once the cause is fixed, "
+                             "running the import again skips what is already there.\n",
+                     f.order.size() - sent, f.order.size(), f.name,
+                     outcome.answer_status ? "the slice refused changed nothing" : "the node could not be reached: nothing was sent");
       return false;
     }
     sent = end;

@@ -45,7 +45,7 @@ class Progress {
  public:
   explicit Progress(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
   void tick(std::uint64_t done, std::uint64_t bytes, std::uint64_t total_bytes) {
-    if (!enabled_) return;
+    if (!enabled_ || done == 0) return;
     const auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
@@ -64,7 +64,7 @@ class Progress {
  private:
   bool enabled_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
+  std::chrono::steady_clock::time_point last_ = start_;  // the first line once there is something to say
 };
 
 Result<json::value> read_json_file(const std::string& path) {
@@ -74,7 +74,7 @@ Result<json::value> read_json_file(const std::string& path) {
   ss << in.rdbuf();
   boost::system::error_code ec;
   auto v = parse_json(ss.str(), ec);
-  if (ec) return Error{path + " is not JSON"};
+  if (ec) return Error{path + " is not one JSON value (a saved checkpoint is one JSON object, such as one line of checkpoints.jsonl)"};
   return v;
 }
 
@@ -364,6 +364,15 @@ Outcome verify_file(const VerifyOptions& o) {
         return {1, cp_path + ": a blank line after checkpoint " + std::to_string(count) + " (the node never writes one)", {}};
       boost::system::error_code ec;
       auto v = parse_json(line, ec);
+      // A first line that is no checkpoint at all: another file was named (status 2), not a
+      // checkpoint that fails.
+      const auto* fields = !ec && v.is_object() ? &v.as_object() : nullptr;
+      const auto* schema = fields ? fields->if_contains("schema") : nullptr;
+      const bool checkpoint_like =
+          fields && (schema ? schema->is_string() && schema->as_string().starts_with("payments-tee-core:checkpoint")
+                            : fields->contains("merkle_root") && fields->contains("signature"));
+      if (count == 0 && !checkpoint_like)
+        return {2, cp_path + " is not a checkpoints file (its first line is no checkpoint: checkpoints.jsonl of a data directory)", {}};
       auto c = ec ? Result<Checkpoint>(Error{"not JSON"}) : storage::parse_checkpoint(v);
       if (!c) return {1, cp_path + ": " + c.error(), {}};
       if (count > 0 && c->seq <= previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous) + " (checkpoints only grow: a line was duplicated or moved)", {}};

@@ -5,6 +5,7 @@
 
 #include "domain/clock.hpp"
 #include "tests/integration/fixture.hpp"
+#include "tests/support/anvil_process.hpp"
 #include "tests/support/fake_http_server.hpp"
 
 namespace lpops::testing {
@@ -485,6 +486,19 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("gave no answer for registry.json entries 1-1, which it may have imported"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("changed nothing"), std::string::npos) << r.output;
+}
+
+// Nothing listening: no connection was made, so nothing was sent, and the command says so.
+TEST(ImportWithoutAnswer, ANodeNotReachedGotNothing) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.str() + "/ref");
+  std::ofstream(dir.str() + "/ref/registry.json") << R"({"o1": {"address": "0x)" << std::string(40, '1') << R"("}})";
+  const std::string url = "http://127.0.0.1:" + std::to_string(free_loopback_port());
+  auto r = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", url, "--env-file", "/dev/null", "--timeout", "1"},
+                       {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the node could not be reached: nothing was sent"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("may have imported"), std::string::npos) << r.output;
 }
 
 TEST(ImportWithoutAdminToken, RoutesAreNotThere) {

@@ -131,6 +131,10 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   EXPECT_EQ(verify({"--log", dir_.str() + "/missing.jsonl"}).exit_code, 2);
   EXPECT_EQ(verify({}).exit_code, 2);
   EXPECT_EQ(verify({"--log", log_, "--event-id", ""}).exit_code, 2);              // a proof of nothing
+  // Another file named as the checkpoints: a usage mistake, not a failed checkpoint.
+  const auto wrong_file = verify({"--log", log_, "--checkpoints", log_});
+  EXPECT_EQ(wrong_file.exit_code, 2) << wrong_file.output;
+  EXPECT_NE(wrong_file.output.find("is not a checkpoints file"), std::string::npos) << wrong_file.output;
   EXPECT_EQ(verify({"--log", log_, "--skip-log"}).exit_code, 2);                  // --skip-log is for --url
   EXPECT_EQ(verify({"--log", log_, "--audit-address", "0x1234"}).exit_code, 2);   // not an address
   EXPECT_EQ(verify({"--url", "http://127.0.0.1:1", "--checkpoints", checkpoints_}).exit_code, 2);
