@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (overrides PAYMENTS_DATA_DIR)")->check(not_empty);
   serve_cmd->add_option("--host", serve.host, "Listen address (overrides PAYMENTS_API_HOST)");
   serve_cmd->add_option("--port", serve.port, "Listen port, 0 for any free port (overrides PAYMENTS_API_PORT)")
-      ->check(CLI::Range(0, 65535));
+      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving (removed at a clean stop)")
       ->check(not_empty);
 
@@ -98,10 +98,10 @@ int main(int argc, char** argv) {
                        "ones); their structure alone is checked and they are reported as unvouched");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
   verify_cmd->add_option("--timeout", verify.timeout_seconds, "With --url: seconds to wait for a connection or an answer (default 30)")
-      ->check(CLI::Range(1u, 3600u))
+      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1u, 3600u))
       ->needs(verify_url);
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
-      ->check(CLI::Range(1u, 64u));
+      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1u, 64u));
 
   lpops::app::ImportOptions import;
   auto* import_cmd = cli.add_subcommand(
@@ -113,10 +113,10 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   import_cmd->add_option("--admin-token-file", import.admin_token_file,
                          "File holding the node's admin token (first line); default PAYMENTS_API_ADMIN_TOKEN");
-  import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(CLI::Range(1, 1000));
+  import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1, 1000));
   import_cmd->add_option("--timeout", import.timeout_seconds,
                          "Seconds to wait for a connection or an answer, and for a node still starting (default 60)")
-      ->check(CLI::Range(1u, 3600u));
+      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1u, 3600u));
   auto* dry_run = import_cmd->add_flag("--dry-run", import.dry_run, "Read and check the files; send nothing");
   import_url->excludes(dry_run);
 

@@ -70,7 +70,10 @@ int replay(const ReplayOptions& o) {
                               });
   if (terminal && records >= 100000) std::fprintf(stderr, "\n");
   if (!report) {
-    std::fprintf(stderr, "lpops replay: %s\n", report.error().c_str());
+    // The store's words are the node's ("refusing to start"); here nothing starts.
+    std::string why = report.error();
+    for (std::size_t at; (at = why.find("refusing to start")) != std::string::npos;) why.replace(at, 17, "cannot replay");
+    std::fprintf(stderr, "lpops replay: %s\n", why.c_str());
     return 1;
   }
   for (const auto& w : report->warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
