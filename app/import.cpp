@@ -123,12 +123,14 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
   if (replaced) notes.push_back(std::string(f.name) + ": " + std::to_string(replaced) + " NaN or Infinity (Python's, no JSON) read as null");
   json::parse_options opts = stored_json_options();
   std::size_t big_integers = 0;
+  auto too_big = [&] {
+    return std::string(f.name) + ": " + std::to_string(big_integers) +
+           " integers past 64 bits inside its entries, which the node does not store (write them as strings)";
+  };
   // Entry by entry, each kept as compact JSON (the file is never one tree in memory); a text
   // the splitter does not take whole is parsed whole, for the error or the same reading.
   if (auto members = ri::split_object(text, opts, big_integers)) {
-    if (big_integers)
-      return std::string(f.name) + ": " + std::to_string(big_integers) +
-             " integers past 64 bits inside its entries, which the node does not store (write them as strings)";
+    if (big_integers) return too_big();
     f.entries.reserve(members->size());
     for (auto& m : *members) {
       f.order.push_back(m.key);
@@ -149,9 +151,7 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
     return std::string(f.name) + ": not JSON (" + jec.message() + (at_ec ? " at " + position(text, at) : std::string()) + ")";
   }
   if (!v.is_object()) return std::string(f.name) + ": must be a JSON object keyed by id";
-  if (big_integers)
-    return std::string(f.name) + ": " + std::to_string(big_integers) +
-           " integers past 64 bits inside its entries, which the node does not store (write them as strings)";
+  if (big_integers) return too_big();
   for (const auto& kv : v.get_object()) {
     f.order.emplace_back(kv.key());
     f.entries[std::string(kv.key())] = json::serialize(kv.value());
@@ -217,6 +217,18 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   return problems;
 }
 
+// What an HTTP status the import routes answer usually means, as a line to print after it;
+// empty when there is nothing to add.
+std::string refusal_advice(int status) {
+  if (status == 404)
+    return "  (the node answers 404 on its import routes while it has no PAYMENTS_API_ADMIN_TOKEN set, or --url names no lpops "
+           "node)\n";
+  if (status == 401 || status == 403)
+    return "  (the admin token was refused: give the node's PAYMENTS_API_ADMIN_TOKEN, with --admin-token-file or in the "
+           "environment or .env)\n";
+  return {};
+}
+
 // A node that is still recovering answers 503 "Starting" (with Retry-After): asked again
 // every second, up to `wait_seconds`.
 template <class Ask>
@@ -243,8 +255,11 @@ Result<std::set<std::string>> node_orchestrators(HttpGetter& http, const std::st
   boost::system::error_code ec;
   json::value body = json::parse(answer->second, ec);
   if (answer->first != 200 || ec || !body.is_object() || !body.get_object().contains("orchestrators") ||
-      !body.get_object().at("orchestrators").is_array())
-    return Error{"GET /api/orchestrators answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200)};
+      !body.get_object().at("orchestrators").is_array()) {
+    std::string advice = refusal_advice(answer->first);
+    if (!advice.empty()) advice = "\n" + advice.substr(0, advice.size() - 1);
+    return Error{"GET /api/orchestrators answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200) + advice};
+  }
   std::set<std::string> ids;
   for (const auto& o : body.get_object().at("orchestrators").get_array())
     if (o.is_object())
@@ -326,12 +341,7 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
   if (answer->first == 413)
     std::fprintf(stderr, "  entry \"%s\" alone is larger than the node takes (PAYMENTS_MAX_BODY_BYTES, at most 3 MiB)\n",
                  f.order[from].c_str());
-  if (answer->first == 404)
-    std::fprintf(stderr, "  (the node answers 404 on its import routes while it has no PAYMENTS_API_ADMIN_TOKEN set, "
-                         "or --url names no lpops node)\n");
-  if (answer->first == 401 || answer->first == 403)
-    std::fprintf(stderr, "  (the admin token was refused: give the node's PAYMENTS_API_ADMIN_TOKEN, with --admin-token-file "
-                         "or in the environment or .env)\n");
+  std::fputs(refusal_advice(answer->first).c_str(), stderr);
   if (!ec && body.is_object())
     if (const auto* c = body.get_object().if_contains("conflicts"); c && c->is_array())
       for (const auto& item : c->get_array())
@@ -469,9 +479,6 @@ int import_reference(const ImportOptions& o) {
     auto known = node_orchestrators(**http, token, o.timeout_seconds);
     if (!known) {
       std::fprintf(stderr, "lpops import: %s\n", known.error().c_str());
-      if (known.error().find("answered 401") != std::string::npos || known.error().find("answered 403") != std::string::npos)
-        std::fprintf(stderr, "  (the admin token was refused: give the node's PAYMENTS_API_ADMIN_TOKEN, with --admin-token-file "
-                             "or in the environment or .env)\n");
       return 1;
     }
     std::vector<std::string> missing;

@@ -393,6 +393,13 @@ TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
   auto r = run_import();
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("orchestrator \"ghost\" is named by workloads.json or balances.json"), std::string::npos) << r.output;
+  // A refused token is said as such on the node's listing, as on an import request.
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  auto refused = run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--env-file", "/dev/null"},
+                             {{"PAYMENTS_API_ADMIN_TOKEN", "wrong"}});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("GET /api/orchestrators answered 401"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("the admin token was refused"), std::string::npos) << refused.output;
   EXPECT_EQ(balances().at("known"), "0");
   write("balances.json", json::object{{"known", "1"}});
   ASSERT_EQ(run_import().exit_code, 0);
@@ -473,16 +480,20 @@ TEST(ImportWhileStarting, TheCommandWaitsForTheNode) {
   EXPECT_NE(gave_up.output.find("503"), std::string::npos) << gave_up.output;
 }
 
+// `lpops import` of a one-record registry.json to `url`, giving up after a second.
+CommandResult import_one_record(const TempDir& dir, const std::string& url) {
+  std::filesystem::create_directories(dir.str() + "/ref");
+  std::ofstream(dir.str() + "/ref/registry.json") << R"({"o1": {"address": "0x)" << std::string(40, '1') << R"("}})";
+  return run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", url, "--env-file", "/dev/null", "--timeout", "1"},
+                     {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+}
+
 // A node that gives no answer to a slice may have applied it: the command says so, and does
 // not claim the slice changed nothing.
 TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   FakeHttpServer silent([](const FakeHttpServer::Request&) -> FakeHttpServer::Response { return {200, "{}"}; }, true);
   TempDir dir;
-  std::filesystem::create_directories(dir.str() + "/ref");
-  std::ofstream(dir.str() + "/ref/registry.json") << R"({"o1": {"address": "0x)" << std::string(40, '1') << R"("}})";
-  auto r = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", silent.url(), "--env-file", "/dev/null",
-                        "--timeout", "1"},
-                       {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  auto r = import_one_record(dir, silent.url());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("gave no answer for registry.json entries 1-1, which it may have imported"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("changed nothing"), std::string::npos) << r.output;
@@ -491,11 +502,7 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
 // Nothing listening: no connection was made, so nothing was sent, and the command says so.
 TEST(ImportWithoutAnswer, ANodeNotReachedGotNothing) {
   TempDir dir;
-  std::filesystem::create_directories(dir.str() + "/ref");
-  std::ofstream(dir.str() + "/ref/registry.json") << R"({"o1": {"address": "0x)" << std::string(40, '1') << R"("}})";
-  const std::string url = "http://127.0.0.1:" + std::to_string(free_loopback_port());
-  auto r = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", url, "--env-file", "/dev/null", "--timeout", "1"},
-                       {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  auto r = import_one_record(dir, "http://127.0.0.1:" + std::to_string(free_loopback_port()));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("the node could not be reached: nothing was sent"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("may have imported"), std::string::npos) << r.output;
