@@ -1,6 +1,7 @@
 // lpops: the Livepeer operations backend. Subcommands wire the layers together.
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -42,13 +43,27 @@ int main(int argc, char** argv) {
   // A path option given empty would mean the working directory (or nothing), never what was meant.
   const CLI::Validator not_empty([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },
                                  "NOT EMPTY", "not empty");
+  // A whole number within [lo, hi]; text that is no number is said as such ("not in range"
+  // would send the reader looking for the wrong mistake).
+  auto whole_number = [](long lo, long hi) {
+    const std::string range = std::to_string(lo) + " to " + std::to_string(hi);
+    return CLI::Validator(
+        [lo, hi, range](std::string& v) -> std::string {
+          long n = 0;
+          const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+          if (ec != std::errc() || end != v.data() + v.size()) return "must be a whole number (got \"" + v + "\")";
+          if (n < lo || n > hi) return "must be from " + range + " (got " + v + ")";
+          return {};
+        },
+        "INT in [" + std::to_string(lo) + " - " + std::to_string(hi) + "]");
+  };
   lpops::app::ServeOptions serve;
   auto* serve_cmd = cli.add_subcommand("serve", "Run a node: HTTP API on the embedded JSON-file store");
   serve_cmd->add_option("--env-file", serve.env_file, "Read settings from this file (default: ./.env when present)")->check(not_empty);
   serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (overrides PAYMENTS_DATA_DIR)")->check(not_empty);
   serve_cmd->add_option("--host", serve.host, "Listen address (overrides PAYMENTS_API_HOST)");
   serve_cmd->add_option("--port", serve.port, "Listen port, 0 for any free port (overrides PAYMENTS_API_PORT)")
-      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(0, 65535));
+      ->check(whole_number(0, 65535));
   serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving (removed at a clean stop)")
       ->check(not_empty);
 
@@ -98,10 +113,10 @@ int main(int argc, char** argv) {
                        "ones); their structure alone is checked and they are reported as unvouched");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
   verify_cmd->add_option("--timeout", verify.timeout_seconds, "With --url: seconds to wait for a connection or an answer (default 30)")
-      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1u, 3600u))
+      ->check(whole_number(1u, 3600u))
       ->needs(verify_url);
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
-      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1u, 64u));
+      ->check(whole_number(1u, 64u));
 
   lpops::app::ImportOptions import;
   auto* import_cmd = cli.add_subcommand(
@@ -113,10 +128,10 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   import_cmd->add_option("--admin-token-file", import.admin_token_file,
                          "File holding the node's admin token (first line); default PAYMENTS_API_ADMIN_TOKEN");
-  import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1, 1000));
+  import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(whole_number(1, 1000));
   import_cmd->add_option("--timeout", import.timeout_seconds,
                          "Seconds to wait for a connection or an answer, and for a node still starting (default 60)")
-      ->check(CLI::TypeValidator<long>("INTEGER"))->check(CLI::Range(1u, 3600u));
+      ->check(whole_number(1u, 3600u));
   auto* dry_run = import_cmd->add_flag("--dry-run", import.dry_run, "Read and check the files; send nothing");
   import_url->excludes(dry_run);
 

@@ -252,7 +252,7 @@ int serve(const ServeOptions& o) {
   if (o.port_file) {
     const std::string probe = *o.port_file + ".tmp";
     std::error_code ec;
-    if (o.port_file->empty() || std::filesystem::is_directory(*o.port_file, ec)) {
+    if (std::filesystem::is_directory(*o.port_file, ec)) {
       std::fprintf(stderr, "lpops: --port-file must name a file (got \"%s\")\n", o.port_file->c_str());
       return 2;
     }

@@ -49,6 +49,13 @@ TEST(Cli, EverySubcommandHasHelpAndAnUnknownOneIsNamed) {
     auto r = run_command(argv);
     EXPECT_EQ(r.exit_code, 2) << args[0] << " " << args[1] << ": " << r.output;
   }
+  // A number option given no number says so, and one out of range says the range.
+  auto not_number = run_command({lpops_binary(), "serve", "--port", "abc"});
+  EXPECT_EQ(not_number.exit_code, 2) << not_number.output;
+  EXPECT_NE(not_number.output.find("--port: must be a whole number (got \"abc\")"), std::string::npos) << not_number.output;
+  auto too_far = run_command({lpops_binary(), "serve", "--port", "70000"});
+  EXPECT_EQ(too_far.exit_code, 2) << too_far.output;
+  EXPECT_NE(too_far.output.find("--port: must be from 0 to 65535 (got 70000)"), std::string::npos) << too_far.output;
 }
 
 TEST(CliKeys, KeygenWritesAPrivateFileAndAddressReadsIt) {
