@@ -65,7 +65,7 @@ std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, con
 
 // One of the reference's files (a JSON object keyed by id), entry by entry, without building
 // the whole document: each member's value is parsed on its own (as parse_json() with `options`
-// reads it inside the document, one level shallower) and kept as compact JSON, so a file of
+// reads it inside the document, at the depth it has there) and kept as compact JSON, so a file of
 // hundreds of MB is never a tree in memory. nullopt when the text is not an object whose
 // members all read, or names a key twice: the caller then parses it whole, for the error (or
 // the reading) a whole-document parse gives. `big_integers` counts integers past 64 bits.
