@@ -374,8 +374,8 @@ int serve(const ServeOptions& o) {
   auto book = std::make_shared<Book>(book_options);
   auto recover = [&] {
     return store->recover(
-        [&](const boost::json::object& snapshot, std::uint64_t seq) -> std::optional<std::string> {
-          auto restored = Book::from_snapshot(snapshot, book_options);
+        [&](const storage::SnapshotBook& snapshot, std::uint64_t seq) -> std::optional<std::string> {
+          auto restored = Book::from_snapshot(snapshot.book, book_options, snapshot.workloads);
           if (!restored) return restored.error();
           if (restored->last_seq() != seq) return std::string("snapshot seq does not match its book");
           *book = std::move(restored).value();

@@ -1,6 +1,6 @@
 // The longest single insert into an index of workload ids as it grows to N keys: one
 // open-addressing table (which moves every key when it grows) against ShardedMap (which grows
-// one shard at a time). The ledger inserts into such an index for every new workload, so the
+// one shard at a time) and WorkloadIndex (sharded too, holding positions instead of the ids). The ledger inserts into such an index for every new workload, so the
 // longest insert is how long a growing index can hold the ledger (and every request in flight).
 // Usage: lpops_bench_index_growth [keys (default 8000000)]
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "domain/sharded_map.hpp"
+#include "domain/workload_index.hpp"
 
 namespace {
 
@@ -56,6 +58,18 @@ int main(int argc, char** argv) {
     const Worst w = measure(n, [&](const std::string& k, std::size_t v) { sharded.try_emplace(k, v); });
     std::printf("| %zu shards | %zu | %.1f | %zu | %.2f |\n", lpops::ShardedMap<std::string, std::size_t>::kShards, n, w.ms,
                 w.at, w.total_s);
+  }
+  {
+    // The book's index: positions only, the ids held by the workloads (here a vector).
+    std::vector<std::string> ids;
+    ids.reserve(n);
+    lpops::WorkloadIndex index;
+    auto id_at = [&ids](std::size_t pos) -> std::string_view { return ids[pos]; };
+    const Worst w = measure(n, [&](const std::string& k, std::size_t v) {
+      if (index.try_emplace(k, v, id_at).second) ids.push_back(k);
+    });
+    std::printf("| WorkloadIndex, %zu shards | %zu | %.1f | %zu | %.2f |\n", lpops::WorkloadIndex::kShards, n, w.ms, w.at,
+                w.total_s);
   }
   return 0;
 }

@@ -38,7 +38,7 @@ json::object workload_metadata(const Workload& w) {
   m["workload_id"] = w.workload_id;
   m["plan_id"] = opt_value(w.plan_id);
   m["run_id"] = opt_value(w.run_id);
-  m["status"] = w.status;
+  m["status"] = w.status.view();
   m["artifact_uri"] = opt_value(w.artifact_uri);
   m["artifact_hash"] = opt_value(w.artifact_hash);
   return m;
@@ -48,8 +48,8 @@ json::object workload_metadata(const Workload& w) {
 json::object time_credit_metadata(const Workload& w) {
   json::object m = workload_metadata(w);
   m["duration_ms"] = std::to_string(w.pricing->duration_ms);
-  m["credit_eth_per_minute"] = w.pricing->credit_eth_per_minute;
-  m["credit_unit"] = w.pricing->credit_unit;
+  m["credit_eth_per_minute"] = w.pricing->credit_eth_per_minute.view();
+  m["credit_unit"] = w.pricing->credit_unit.view();
   return m;
 }
 
@@ -63,7 +63,7 @@ Workload workload_from_draft(const WorkloadDraft& d, const Wei& amount, const st
   w.artifact_uri = d.artifact_uri;
   w.notes = d.notes;
   w.payout_amount = amount;
-  w.status = status;
+  w.status = WorkloadStatus(status);  // the callers check it
   w.submitted_at = now;
   return w;
 }
@@ -173,9 +173,9 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       if (!effect.workload) return std::string("workload effect without a workload");
       if (effect.entry)
         if (auto err = apply_entry(*effect.entry, seq)) return err;
-      auto [pos, inserted] = workload_index_.try_emplace(effect.workload->workload_id, workloads_.size());
+      auto [pos, inserted] = workload_index_.try_emplace(effect.workload->workload_id, workloads_.size(), workload_id_at());
       if (inserted) workloads_.push_back(effect.workload);
-      else workloads_[*pos] = effect.workload;
+      else workloads_[pos] = effect.workload;
       break;
     }
     case Effect::Type::payout: {
@@ -217,7 +217,7 @@ Effect Book::upsert_orchestrator(json::object record, UnixMicros now) {
 
 Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
-  if (workload_index_.contains(d.workload_id)) return Decision::fail(409, "Workload already exists");
+  if (workload_index_.contains(d.workload_id, workload_id_at())) return Decision::fail(409, "Workload already exists");
   Workload w = workload_from_draft(d, d.payout_amount, "pending", now);
   Effect effect;
   effect.type = Effect::Type::workload;
@@ -229,7 +229,7 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
                                     const Rate& rate, UnixMicros now) {
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
   if (!is_workload_status(status)) return Decision::fail(400, "Invalid workload status");
-  if (workload_index_.contains(d.workload_id)) return Decision::fail(409, "Workload already exists");
+  if (workload_index_.contains(d.workload_id, workload_id_at())) return Decision::fail(409, "Workload already exists");
   const auto credit = rate.checked_credit_for(duration_ms);
   if (!credit) return Decision::fail(422, "duration_ms at the configured rate exceeds the largest amount (2^256-1 wei)");
   Workload w = workload_from_draft(d, *credit, status, now);
@@ -250,10 +250,11 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
 }
 
 Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch, UnixMicros now) {
-  const std::size_t* it = workload_index_.find(id);
+  const auto it = workload_index_.find(id, workload_id_at());
   if (!it) return Decision::fail(404, "Workload not found");
+  if (patch.status && !is_workload_status(*patch.status)) return Decision::fail(400, "Invalid workload status");
   Workload w = *workloads_[*it];
-  if (patch.status) w.status = *patch.status;
+  if (patch.status) w.status = WorkloadStatus(*patch.status);
   if (patch.notes) w.notes = patch.notes;
   if (patch.tx_hash) w.tx_hash = patch.tx_hash;
   if (patch.artifact_uri) w.artifact_uri = patch.artifact_uri;
@@ -355,7 +356,7 @@ std::optional<UnixMicros> Book::newest_workload_time() const {
 
 Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<UnixMicros> not_before, UnixMicros now) const {
   using Kind = ImportCheck::Kind;
-  if (const std::size_t* at = workload_index_.find(w.workload_id)) {
+  if (const auto at = workload_index_.find(w.workload_id, workload_id_at())) {
     const Workload& held = *workloads_[*at];
     if (held.orchestrator_id != w.orchestrator_id)
       return {Kind::conflict, "the ledger holds this workload for orchestrator " + held.orchestrator_id};
@@ -484,7 +485,7 @@ const json::object* Book::orchestrator_record(const std::string& id) const {
 }
 
 const Workload* Book::workload(const std::string& id) const {
-  const std::size_t* it = workload_index_.find(id);
+  const auto it = workload_index_.find(id, workload_id_at());
   return it ? workloads_[*it].get() : nullptr;
 }
 

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -22,7 +23,7 @@
 #include "domain/ledger_entry.hpp"
 #include "domain/money.hpp"
 #include "domain/rate.hpp"
-#include "domain/sharded_map.hpp"
+#include "domain/workload_index.hpp"
 #include "domain/workload.hpp"
 
 namespace lpops {
@@ -219,7 +220,11 @@ class Book {
   // The same text handed to `put` in pieces of about `piece_bytes` (a book of millions of
   // workloads is never one string in memory); false as soon as a put fails.
   bool write_snapshot_text(const std::function<bool(std::string_view)>& put, std::size_t piece_bytes = std::size_t{1} << 20) const;
-  static Result<Book> from_snapshot(const boost::json::object& snapshot, BookOptions options);
+  // The workloads are the snapshot's "workloads" array, or (when that is empty) the texts of
+  // their JSON objects in `workload_texts`, each parsed on its own (a large book's snapshot is
+  // then never one document in memory).
+  static Result<Book> from_snapshot(const boost::json::object& snapshot, BookOptions options,
+                                    std::span<const std::string_view> workload_texts = {});
 
   // Every account, for replay comparisons: id -> balance text.
   std::map<std::string, std::string> balances_text() const;
@@ -264,7 +269,11 @@ class Book {
   // addressing table, because a large book makes every lookup a cache miss and chained
   // nodes make it several.
   std::deque<std::shared_ptr<const Workload>> workloads_;
-  ShardedMap<std::string, std::size_t> workload_index_;  // sharded: growing it never stalls the ledger long
+  WorkloadIndex workload_index_;  // positions in workloads_, sharded: growing it never stalls the ledger long
+  // The id of the workload at a position, for the index (which holds no ids).
+  auto workload_id_at() const {
+    return [this](std::size_t pos) -> std::string_view { return workloads_[pos]->workload_id; };
+  }
   struct Idempotent {
     std::string request_digest;
     boost::json::object response;

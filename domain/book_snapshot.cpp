@@ -1,5 +1,6 @@
 // Book <-> snapshot JSON. Snapshots only shorten start-up; the journal stays the record.
 #include "domain/book.hpp"
+#include "domain/json_parse.hpp"
 #include "domain/json_fields.hpp"
 
 #include <algorithm>
@@ -162,7 +163,7 @@ json::object Book::snapshot_without_workloads() const {
   return s;
 }
 
-Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
+Result<Book> Book::from_snapshot(const json::object& s, BookOptions options, std::span<const std::string_view> workload_texts) {
   if (get_string(s, "format") != kSnapshotFormat) return Error{"snapshot has an unknown format"};
   Book b(std::move(options));
   try {
@@ -180,12 +181,24 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options) {
       if (!c || !p || !q) return Error{"snapshot account " + std::string(kv.key()) + " is malformed"};
       b.by_orchestrator_[std::string(kv.key())].account = Account{*c, *p, *q};
     }
-    for (const auto& wv : s.at("workloads").as_array()) {
-      auto w = Workload::from_json(wv.as_object());
-      if (!w) return Error{"snapshot workload: " + w.error()};
-      if (!b.workload_index_.try_emplace(w->workload_id, b.workloads_.size()).second)
-        return Error{"snapshot lists workload " + w->workload_id + " twice"};
+    auto add_workload = [&b](const json::object& o) -> std::optional<std::string> {
+      auto w = Workload::from_json(o);
+      if (!w) return "snapshot workload: " + w.error();
+      if (!b.workload_index_.try_emplace(w->workload_id, b.workloads_.size(), b.workload_id_at()).second)
+        return "snapshot lists workload " + w->workload_id + " twice";
       b.workloads_.push_back(std::make_shared<const Workload>(std::move(w).value()));
+      return std::nullopt;
+    };
+    const auto& held = s.at("workloads").as_array();
+    if (!held.empty() && !workload_texts.empty()) return Error{"snapshot workloads given twice"};
+    for (const auto& wv : held)
+      if (auto err = add_workload(wv.as_object())) return Error{*err};
+    // Apart from the document: each read on its own, as strictly as the document's.
+    for (std::string_view text : workload_texts) {
+      boost::system::error_code ec;
+      const json::value v = parse_json(text, ec);
+      if (ec || !v.is_object()) return Error{"snapshot workload " + std::to_string(b.workloads_.size() + 1) + " is not a JSON object"};
+      if (auto err = add_workload(v.get_object())) return Error{*err};
     }
     for (const auto& kv : s.at("adjustment_keys").as_object()) {
       const auto& v = kv.value().as_object();

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "domain/compact_text.hpp"
+
 namespace lpops {
 
 namespace json = boost::json;
@@ -14,6 +16,7 @@ namespace json = boost::json;
 inline json::value opt_value(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
 }
+inline json::value opt_value(const OptionalText& s) { return s ? json::value(*s) : json::value(nullptr); }
 
 inline std::optional<std::string> get_opt_string(const json::object& o, std::string_view key) {
   auto it = o.find(key);

@@ -195,7 +195,8 @@ json::value parse_json(std::string_view text, boost::system::error_code& ec, con
   return p.handler().st.release();
 }
 
-std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view text, std::string_view key) {
+std::optional<RawArray> raw_array_at(std::string_view text, std::span<const std::string_view> path) {
+  if (path.empty()) return std::nullopt;
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   // The end of the string that starts at `at` (its closing quote's index).
   auto string_end = [&](std::size_t at) {
@@ -205,7 +206,9 @@ std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view
     }
     return text.size();
   };
-  std::size_t depth = 0;
+  // depth: containers open at i; level: keys of the path matched so far, so that the next
+  // one is looked for among the members of the object open at depth level + 1.
+  std::size_t depth = 0, level = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '"') {
@@ -213,20 +216,32 @@ std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view
       if (end >= text.size()) return std::nullopt;
       std::size_t next = end + 1;
       while (next < text.size() && is_space(text[next])) ++next;
-      const bool named = depth == 1 && next < text.size() && text[next] == ':' && text.substr(i + 1, end - i - 1) == key;
+      const bool named = depth == level + 1 && next < text.size() && text[next] == ':' &&
+                         text.substr(i + 1, end - i - 1) == path[level];
       i = end;
       if (!named) continue;
       ++next;
       while (next < text.size() && is_space(text[next])) ++next;
+      if (level + 1 < path.size()) {
+        // A key on the way: its value must be the object the next key is in.
+        if (next >= text.size() || text[next] != '{') return std::nullopt;
+        ++level;
+        ++depth;
+        i = next;
+        continue;
+      }
       if (next >= text.size() || text[next] != '[') return std::nullopt;
       // The array's elements: split at its own commas (depth 1 inside it).
-      std::vector<std::string_view> out;
+      RawArray out;
+      out.open = next;
       std::size_t inner = 0, start = next + 1;
+      bool comma = false;
       auto push = [&](std::size_t stop) {
         std::size_t a = start, b = stop;
         while (a < b && is_space(text[a])) ++a;
         while (b > a && is_space(text[b - 1])) --b;
-        if (a < b) out.push_back(text.substr(a, b - a));
+        if (a < b) out.elements.push_back(text.substr(a, b - a));
+        else if (comma || text[stop] == ',') out.empty_element = true;  // "[,]", "[1,,2]", "[1,]": not JSON
       };
       for (std::size_t j = next + 1; j < text.size(); ++j) {
         const char d = text[j];
@@ -237,20 +252,34 @@ std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view
         } else if (d == '}' || d == ']') {
           if (inner == 0) {
             push(j);
+            out.close = j;
             return out;
           }
           --inner;
         } else if (d == ',' && inner == 0) {
           push(j);
           start = j + 1;
+          comma = true;
         }
       }
       return std::nullopt;
     }
-    if (c == '{' || c == '[') ++depth;
-    else if (c == '}' || c == ']') --depth;
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return std::nullopt;
+      --depth;
+      if (level > 0 && depth < level + 1) return std::nullopt;  // the object the path went into closed
+    }
   }
   return std::nullopt;
+}
+
+std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view text, std::string_view key) {
+  const std::string_view path[] = {key};
+  auto found = raw_array_at(text, path);
+  if (!found) return std::nullopt;
+  return std::move(found->elements);
 }
 
 json::value parse_json(std::string_view text) {

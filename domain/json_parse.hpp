@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -47,5 +48,15 @@ std::optional<std::string> duplicate_json_key(std::string_view text);
 // check when it is handed entries it may not re-serialise. nullopt when there is no such
 // array (the key spelt with escapes does not count).
 std::optional<std::vector<std::string_view>> raw_array_elements(std::string_view text, std::string_view key);
+// The same for an array deeper in: `path` names the keys from the top-level object down
+// ({"book", "workloads"}: the array the object under "book" names "workloads"), each but the
+// last naming an object. Also where the array is in the text: text[open] is its '[',
+// text[close] its ']'. For valid JSON only (the pieces are parsed by the caller).
+struct RawArray {
+  std::size_t open = 0, close = 0;
+  std::vector<std::string_view> elements;
+  bool empty_element = false;  // a comma with no element before or after it: not JSON
+};
+std::optional<RawArray> raw_array_at(std::string_view text, std::span<const std::string_view> path);
 
 }  // namespace lpops

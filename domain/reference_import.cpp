@@ -227,7 +227,7 @@ std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, c
   auto status = optional_text(src, "status", 32, problem);
   if (problem) return *problem;
   if (!status || !is_workload_status(*status)) return Problem{"status", "must be pending, verified, paid or rejected"};
-  w.status = *status;
+  w.status = WorkloadStatus(*status);
   auto submitted = optional_time(src, "submitted_at", problem);
   if (problem) return *problem;
   if (!submitted) return Problem{"submitted_at", "is required (an ISO 8601 timestamp)"};

@@ -14,6 +14,20 @@
 
 namespace lpops {
 
+// What the sharded tables here share: the shard of 2^bits a hash goes to (its top bits, mixed
+// first: boost::hash of an integer is the integer itself), and how many keys all shards hold.
+namespace sharding {
+inline std::size_t shard_of(std::uint64_t hash, std::size_t bits) {
+  return static_cast<std::size_t>((hash * 0x9e3779b97f4a7c15ULL) >> (64 - bits));
+}
+template <class Tables>
+std::size_t total_size(const Tables& tables) {
+  std::size_t n = 0;
+  for (const auto& table : tables) n += table.size();
+  return n;
+}
+}  // namespace sharding
+
 template <class Key, class Value, class Hash = boost::hash<Key>>
 class ShardedMap {
  public:
@@ -41,21 +55,13 @@ class ShardedMap {
     return {&it->second, inserted};
   }
 
-  std::size_t size() const {
-    std::size_t n = 0;
-    for (const auto& table : shards_) n += table.size();
-    return n;
-  }
+  std::size_t size() const { return sharding::total_size(shards_); }
   bool empty() const { return size() == 0; }
   // Keys in shard i (the spread is what bounds a shard's growth).
   std::size_t shard_size(std::size_t i) const { return shards_.at(i).size(); }
 
  private:
-  // The top bits of the hash, mixed first: boost::hash of an integer is the integer itself.
-  static std::size_t shard_of(const Key& key) {
-    const std::uint64_t h = static_cast<std::uint64_t>(Hash{}(key)) * 0x9e3779b97f4a7c15ULL;
-    return static_cast<std::size_t>(h >> (64 - kShardBits));
-  }
+  static std::size_t shard_of(const Key& key) { return sharding::shard_of(Hash{}(key), kShardBits); }
   boost::unordered_flat_map<Key, Value, Hash>& shard(const Key& key) { return shards_[shard_of(key)]; }
 
   std::array<boost::unordered_flat_map<Key, Value, Hash>, kShards> shards_;

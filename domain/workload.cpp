@@ -15,10 +15,22 @@ bool is_workload_status(std::string_view s) {
 
 bool status_credits(std::string_view s) { return s == "verified" || s == "paid"; }
 
+namespace {
+constexpr std::array<std::string_view, 4> kStatusNames{"pending", "verified", "paid", "rejected"};
+}  // namespace
+
+WorkloadStatus::WorkloadStatus(std::string_view name) {
+  const auto it = std::find(kStatusNames.begin(), kStatusNames.end(), name);
+  if (it == kStatusNames.end()) throw std::invalid_argument("not a workload status: " + std::string(name));
+  index_ = static_cast<std::uint8_t>(it - kStatusNames.begin());
+}
+
+std::string_view WorkloadStatus::view() const noexcept { return kStatusNames[index_]; }
+
 bool Workload::has_artifact() const {
-  if (artifact_hash && !artifact_hash->empty()) return true;
+  if (artifact_hash && !(*artifact_hash).empty()) return true;
   if (!artifact_uri) return false;
-  std::string uri = *artifact_uri;
+  std::string uri(*artifact_uri);
   std::transform(uri.begin(), uri.end(), uri.begin(), [](unsigned char c) { return std::tolower(c); });
   for (std::string_view ext : {".webm", ".mkv", ".mp4", ".mov"})
     if (uri.size() >= ext.size() && uri.compare(uri.size() - ext.size(), ext.size(), ext) == 0) return true;
@@ -43,7 +55,7 @@ json::object Workload::to_view() const {
   o["artifact_uri"] = opt_value(artifact_uri);
   o["payout_amount_eth"] = format_eth(payout_amount);
   o["payout_amount_wei"] = format_wei(payout_amount);
-  o["status"] = status;
+  o["status"] = status.view();
   o["submitted_at"] = iso_utc(submitted_at, UtcSuffix::z);
   o["notes"] = opt_value(notes);
   o["tx_hash"] = opt_value(tx_hash);
@@ -64,7 +76,7 @@ void Workload::append_view_json(std::string& out) const {
     key(k);
     append_canonical_string(out, v);
   };
-  auto optional = [&](std::string_view k, const std::optional<std::string>& v) {
+  auto optional = [&](std::string_view k, const OptionalText& v) {
     if (v) return text(k, *v);
     key(k);
     out += "null";
@@ -100,7 +112,7 @@ json::object Workload::to_json() const {
                             std::pair{"notes", &notes}, std::pair{"tx_hash", &tx_hash}})
     if (*value) o[key] = **value;
   o["payout_amount_wei"] = format_wei(payout_amount);
-  o["status"] = status;
+  o["status"] = status.view();
   o["submitted_at"] = iso_utc(submitted_at, UtcSuffix::z);
   o["credited"] = credited;
   if (credited_at) o["credited_at"] = iso_utc(*credited_at, UtcSuffix::z);
@@ -110,8 +122,8 @@ json::object Workload::to_json() const {
     p.reserve(5);
     p["kind"] = "workload_time";
     p["duration_ms"] = pricing->duration_ms;
-    p["credit_eth_per_minute"] = pricing->credit_eth_per_minute;
-    p["credit_unit"] = pricing->credit_unit;
+    p["credit_eth_per_minute"] = pricing->credit_eth_per_minute.view();
+    p["credit_unit"] = pricing->credit_unit.view();
     p["computed_at"] = iso_utc(pricing->computed_at, UtcSuffix::z);
     o["pricing"] = std::move(p);
   }
@@ -166,8 +178,9 @@ Result<Workload> Workload::from_json(const json::object& o) {
   auto amount = parse_wei(get_string(o, "payout_amount_wei"));
   if (!amount) return Error{"workload payout_amount_wei: " + amount.error()};
   w.payout_amount = *amount;
-  w.status = get_string(o, "status");
-  if (!is_workload_status(w.status)) return Error{"workload with invalid status"};
+  const std::string status = get_string(o, "status");
+  if (!is_workload_status(status)) return Error{"workload with invalid status"};
+  w.status = WorkloadStatus(status);
   auto submitted = parse_iso(get_string(o, "submitted_at"));
   if (!submitted) return Error{"workload without submitted_at"};
   w.submitted_at = *submitted;

@@ -271,42 +271,59 @@ std::optional<std::string> FileStore::lock_directory() {
   return std::nullopt;
 }
 
-std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& report, std::uint64_t& offset,
-                                                            std::uint64_t& seq, Digest32& hash) {
+bool FileStore::load_snapshot(RecoveryReport& report, std::uint64_t& offset, std::uint64_t& seq, Digest32& hash,
+                              LoadedSnapshot& out) {
   // None written yet is the only silent case: a snapshot that is there but cannot be read
   // (permissions, an I/O error, a directory in its place) is said, not taken for "none".
   std::error_code status_ec;
   const auto status = fs::status(snapshot_path(), status_ec);
-  if (status.type() == fs::file_type::not_found) return std::nullopt;
+  if (status.type() == fs::file_type::not_found) return false;
   if (status_ec || status.type() != fs::file_type::regular) {
     report.warnings.push_back("snapshot.json is not a readable file" +
                               (status_ec ? ": " + status_ec.message() : std::string()) + "; replaying the whole journal");
-    return std::nullopt;
+    return false;
   }
-  std::string text;
+  std::string& text = out.text;
   try {
     std::ifstream in(snapshot_path(), std::ios::binary);
     if (!in) {
       report.warnings.push_back(errno_text("snapshot.json cannot be opened") + "; replaying the whole journal");
-      return std::nullopt;
+      return false;
     }
     text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     if (in.bad()) throw std::runtime_error("I/O error");
   } catch (const std::exception& e) {
     report.warnings.push_back(std::string("snapshot.json cannot be read (") + e.what() + "); replaying the whole journal");
-    return std::nullopt;
+    return false;
   }
+  // The workloads (most of a large book) are kept as their texts, each read on its own later:
+  // the rest of the file is parsed here with their array left empty. Each piece is parsed
+  // whole later, so together they are read as strictly as the file in one piece.
   boost::system::error_code ec;
-  auto v = parse_json(text, ec);
+  static constexpr std::string_view kWorkloadsPath[] = {"book", "workloads"};
+  auto carved = raw_array_at(text, kWorkloadsPath);
+  boost::json::value v;
+  if (carved && carved->empty_element) {
+    ec = boost::json::error::syntax;
+  } else if (carved) {
+    std::string rest;
+    rest.reserve(carved->open + 1 + (text.size() - carved->close));
+    rest.append(text, 0, carved->open + 1);
+    rest.append(text, carved->close);
+    v = parse_json(rest, ec);
+    out.workloads = std::move(carved->elements);
+  } else {
+    v = parse_json(text, ec);
+  }
   if (ec || !v.is_object()) {
     report.warnings.push_back("snapshot.json is unreadable; replaying the whole journal");
-    return std::nullopt;
+    return false;
   }
   auto& o = v.get_object();
   const std::string format = get_string(o, "format");
   if (format != kSnapshotFormat && format != kSnapshotFormatV2) {
     report.warnings.push_back("snapshot.json has another format than " + std::string(kSnapshotFormat) + "; replaying the whole journal");
-    return std::nullopt;
+    return false;
   }
   const auto book_at = text.find(kBookKey);
   const bool v3 = format == kSnapshotFormat;
@@ -322,7 +339,7 @@ std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& repo
              stored_hash;
   if (!checks) {
     report.warnings.push_back("snapshot.json fails its checksum (damaged on disk); replaying the whole journal");
-    return std::nullopt;
+    return false;
   }
   auto s = get_opt_int(o, "seq");
   auto off = get_opt_int(o, "journal_offset");
@@ -331,11 +348,12 @@ std::optional<boost::json::object> FileStore::load_snapshot(RecoveryReport& repo
   if (!s || !off || !h || *s < 0 || *off < 0 ||
       !hex_decode(*h, hash.data(), hash.size()) || book == o.end() || !book->value().is_object()) {
     report.warnings.push_back("snapshot.json is malformed; replaying the whole journal");
-    return std::nullopt;
+    return false;
   }
   seq = static_cast<std::uint64_t>(*s);
   offset = static_cast<std::uint64_t>(*off);
-  return std::move(book->value().get_object());
+  out.book = std::move(book->value().get_object());
+  return true;
 }
 
 std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std::uint64_t expected_records,
@@ -402,10 +420,11 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   RecoveryReport report;
   std::uint64_t offset = 0, seq = 0;
   Digest32 hash{};
-  auto snapshot = options_.read_only || !options_.use_snapshot ? std::nullopt : load_snapshot(report, offset, seq, hash);
-  if (snapshot) {
+  auto snapshot = std::make_unique<LoadedSnapshot>();
+  if (!options_.read_only && options_.use_snapshot && load_snapshot(report, offset, seq, hash, *snapshot)) {
     if (auto fatal = index_prefix(offset, seq, hash)) return Error{*fatal};
-    std::optional<std::string> err = on_snapshot(*snapshot, seq);
+    std::optional<std::string> err = on_snapshot(SnapshotBook{snapshot->book, snapshot->workloads}, seq);
+    snapshot.reset();  // the file's text, as large as the file, is not needed past here
     if (err) {
       report.warnings.push_back(*err + "; replaying the whole journal");
       offset = 0;

@@ -78,8 +78,13 @@ class FileStore final : public RecordStore {
  private:
   std::string modes() const;  // " (fsync OFF: ...)", " (journal: direct I/O)"
   std::optional<std::string> lock_directory();
-  std::optional<boost::json::object> load_snapshot(RecoveryReport& report, std::uint64_t& offset,
-                                                   std::uint64_t& seq, Digest32& hash);
+  // snapshot.json as read: the workloads' texts point into the file's.
+  struct LoadedSnapshot {
+    std::string text;
+    boost::json::object book;
+    std::vector<std::string_view> workloads;
+  };
+  bool load_snapshot(RecoveryReport& report, std::uint64_t& offset, std::uint64_t& seq, Digest32& hash, LoadedSnapshot& out);
   std::optional<std::string> index_prefix(std::uint64_t end_offset, std::uint64_t expected_records,
                                           const Digest32& expected_hash);
 

@@ -31,9 +31,18 @@ struct RecoveryReport {
   bool writer_running = false;
 };
 
+// A usable snapshot's book state. A large book is never one parsed document: its workloads
+// (most of it) may come apart, each as the text of its JSON object as stored, to be read one
+// at a time; the object's "workloads" array is then empty. Converts to the object, for a
+// visitor that needs nothing else.
+struct SnapshotBook {
+  const boost::json::object& book;
+  const std::vector<std::string_view>& workloads;
+  operator const boost::json::object&() const { return book; }
+};
 // Called with the book state of a usable snapshot; an error makes recovery ignore the
 // snapshot and replay the whole journal instead.
-using SnapshotVisitor = std::function<std::optional<std::string>(const boost::json::object& book, std::uint64_t seq)>;
+using SnapshotVisitor = std::function<std::optional<std::string>(const SnapshotBook& book, std::uint64_t seq)>;
 // Called for each record after the snapshot, in seq order; an error aborts recovery.
 using RecordVisitor = std::function<std::optional<std::string>(const ParsedRecord&)>;
 

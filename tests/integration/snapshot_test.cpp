@@ -122,6 +122,30 @@ TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
     ASSERT_EQ(node_->terminate(), 0);
   }
 
+  // The workloads are read one by one apart from the rest of the snapshot: a checksum that
+  // holds over a workloads array that is no JSON (an empty element), or over a workload that
+  // is no workload, still sets the snapshot aside for a full replay.
+  for (const auto& [broken, expected_log] :
+       {std::pair{std::string("\"workloads\":[,{"), std::string("snapshot.json is unreadable; replaying the whole journal")},
+        std::pair{std::string("\"workloads\":[{\"workload_id\":\"stray\"},{"), std::string("snapshot workload: ")}}) {
+    auto doc = parse_json(good_snapshot).as_object();
+    std::string book = json::serialize(doc.at("book"));
+    const auto at = book.find("\"workloads\":[{");
+    ASSERT_NE(at, std::string::npos) << book.substr(0, 200);
+    book.replace(at, std::string("\"workloads\":[{").size(), broken);
+    const std::string prefix = "{\"format\":" + json::serialize(doc.at("format")) + ",\"seq\":" +
+                               std::to_string(doc.at("seq").as_int64()) + ",\"journal_offset\":" +
+                               std::to_string(doc.at("journal_offset").as_int64()) + ",\"last_hash\":" +
+                               json::serialize(doc.at("last_hash")) + ",\"book\":" + book;
+    std::ofstream(snapshot_path, std::ios::trunc) << prefix << ",\"sha256\":\"" << hex_lower(sha256(prefix)) << "\"}\n";
+    start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100000"}});
+    EXPECT_NE(node_->log().find(expected_log), std::string::npos) << node_->log();
+    EXPECT_NE(node_->log().find("snapshot at seq 0"), std::string::npos) << node_->log();
+    EXPECT_EQ(get("/api/balances").body, balances);
+    EXPECT_EQ(get("/api/workloads?limit=1000").body, workloads);
+    ASSERT_EQ(node_->terminate(), 0);
+  }
+
   // A snapshot that is there but cannot be read (a directory in its place) is said, not
   // taken for "none" or a reason to stop.
   {

@@ -2,6 +2,7 @@
 #include <rapidcheck.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 
 #include "domain/book.hpp"
@@ -81,7 +82,7 @@ TEST(Book, WorkloadViewWrittenDirectlyIsTheSerialisedView) {
       w.notes = opt(4);
       w.tx_hash = opt(5);
       w.payout_amount = Wei(mask) * Wei(1'000'000'007ull) * Wei(1'000'000'009ull);
-      w.status = mask % 2 ? "verified" : "pending";
+      w.status = lpops::WorkloadStatus(mask % 2 ? "verified" : "pending");
       w.submitted_at = 1'767'225'600'123'456 + static_cast<UnixMicros>(mask);
       w.credited = mask % 3 == 0;
       if (w.credited) w.credited_at = w.submitted_at + 5;
@@ -466,7 +467,7 @@ TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {
     for (auto* field : {&w.plan_id, &w.run_id, &w.artifact_hash, &w.artifact_uri, &w.notes, &w.tx_hash})
       if (rng() % 2) *field = pick();
     w.payout_amount = Wei(rng()) * Wei(rng());
-    w.status = pick();
+    w.status = lpops::WorkloadStatus(std::array{"pending", "verified", "paid", "rejected"}[rng() % 4]);
     w.submitted_at = static_cast<UnixMicros>(rng()) * 1000;
     w.credited = rng() % 2;
     if (rng() % 2) w.credited_at = static_cast<UnixMicros>(rng()) * 997;
@@ -474,6 +475,15 @@ TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {
     std::string out;
     w.append_json(out);
     ASSERT_EQ(out, json::serialize(w.to_json())) << i;
+    // Read back (ids must not be empty), the record is the same, an empty text still set.
+    if (w.workload_id.empty() || w.orchestrator_id.empty()) continue;
+    auto back = Workload::from_json(json::parse(out).as_object());
+    ASSERT_TRUE(back) << back.error();
+    std::string again;
+    back->append_json(again);
+    ASSERT_EQ(again, out) << i;
+    EXPECT_EQ(back->notes, w.notes);
+    EXPECT_EQ(back->status, w.status);
   }
 }
 
@@ -507,7 +517,7 @@ TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
       w.orchestrator_id = pick();
       if (rng() % 2) w.notes = pick();
       w.payout_amount = amount();
-      w.status = "verified";
+      w.status = lpops::WorkloadStatus("verified");
       w.submitted_at = e.at;
       w.credited = rng() % 2;
       if (rng() % 2) w.pricing = WorkloadPricing{rng() % 100000, pick(), pick(), e.at};

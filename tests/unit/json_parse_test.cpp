@@ -86,6 +86,38 @@ TEST(JsonParse, RawArrayElementsAreTheirBytes) {
   EXPECT_FALSE(raw_array_elements(R"(["entries",[1]])", "entries").has_value());
 }
 
+// An array deeper in, by the keys on the way: only the members of the objects the path goes
+// through are looked at, and where the array is in the text comes back.
+TEST(JsonParse, RawArrayAtFollowsAPathOfKeys) {
+  const std::string_view path[] = {"book", "workloads"};
+  const std::string text =
+      R"({"workloads":[0],"x":{"book":{"workloads":[1]}},"book" : { "a":{"workloads":[2]}, "workloads" : [ {"id":"]"} , {"id":2} ] ,"b":1},"c":[]})";
+  const auto found = raw_array_at(text, path);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->elements, (std::vector<std::string_view>{R"({"id":"]"})", R"({"id":2})"}));
+  EXPECT_EQ(text[found->open], '[');
+  EXPECT_EQ(text[found->close], ']');
+  EXPECT_EQ(text.substr(found->open, found->close + 1 - found->open), R"([ {"id":"]"} , {"id":2} ])");
+  EXPECT_FALSE(found->empty_element);
+  // The text with the array emptied is the rest of the document.
+  std::string rest = text.substr(0, found->open + 1) + text.substr(found->close);
+  EXPECT_EQ(json::parse(rest).at("book").at("workloads"), json::array());
+  EXPECT_EQ(json::parse(rest).at("book").at("b"), 1);
+
+  EXPECT_TRUE(raw_array_at(R"({"book":{"workloads":[]}})", path)->elements.empty());
+  EXPECT_FALSE(raw_array_at(R"({"book":{"workloads":[]}})", path)->empty_element);
+  // Not there: only deeper, only in another object, or the object under "book" closes first.
+  EXPECT_FALSE(raw_array_at(R"({"book":{"a":{"workloads":[1]}}})", path).has_value());
+  EXPECT_FALSE(raw_array_at(R"({"x":{"book":{"workloads":[1]}}})", path).has_value());
+  EXPECT_FALSE(raw_array_at(R"({"book":{"a":1},"workloads":[1]})", path).has_value());
+  EXPECT_FALSE(raw_array_at(R"({"book":[{"workloads":[1]}]})", path).has_value());  // "book" is no object
+  EXPECT_FALSE(raw_array_at(R"({"book":{"workloads":{"a":1}}})", path).has_value());
+  // A comma with nothing on one side is no JSON array.
+  for (std::string_view bad : {R"({"book":{"workloads":[,]}})", R"({"book":{"workloads":[1,,2]}})",
+                               R"({"book":{"workloads":[1, ]}})", R"({"book":{"workloads":[ ,1]}})"})
+    EXPECT_TRUE(raw_array_at(bad, path)->empty_element) << bad;
+}
+
 // Everything else is boost::json::parse's: shapes, integers, errors, options.
 TEST(JsonParse, OtherwiseAsBoostJsonParse) {
   for (const std::string text : {"{\"a\":[1,-2,18446744073709551615,9223372036854775808,true,null,\"x\\u00e9\"],\"b\":{}}",
