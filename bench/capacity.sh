@@ -9,12 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 workloads="${1:-1000000}"
 orchestrators="${2:-1000}"
-bash scripts/build.sh release lpops >/dev/null
-lpops="$PWD/build/release/app/lpops"
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
-
 source bench/lib.sh
+bench_start
+
 now() { date +%s.%N; }
 since() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
 

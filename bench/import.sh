@@ -7,10 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 orchestrators="${1:-10000}"
 workloads="${2:-100000}"
-bash scripts/build.sh release lpops >/dev/null
-lpops="$PWD/build/release/app/lpops"
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+source bench/lib.sh
+bench_start
 
 python3 - "$work/reference" "$orchestrators" "$workloads" <<'PY'
 import json, os, sys
@@ -33,7 +31,6 @@ for name, data in (("registry.json", registry), ("workloads.json", workloads), (
         json.dump(data, f, indent=2)
 PY
 
-source bench/lib.sh
 port=$(free_port)
 PAYMENTS_API_ADMIN_TOKEN=bench PAYMENTS_RANK_CHECK=false PAYMENTS_JOURNAL_FSYNC=true \
   "$lpops" serve --env-file /dev/null --data-dir "$work/data" --host 127.0.0.1 --port "$port" --port-file "$work/port" \

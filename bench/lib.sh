@@ -11,3 +11,11 @@ PY
 }
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 hwm_mb() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+# bench_start: builds the release binary (path in $lpops), makes a scratch directory ($work),
+# and on exit stops the script's background jobs and removes it.
+bench_start() {
+  bash scripts/build.sh release lpops >/dev/null
+  lpops="$PWD/build/release/app/lpops"
+  work=$(mktemp -d)
+  trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+}

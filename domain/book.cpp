@@ -233,7 +233,8 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
   const auto credit = rate.checked_credit_for(duration_ms);
   if (!credit) return Decision::fail(422, "duration_ms at the configured rate exceeds the largest amount (2^256-1 wei)");
   Workload w = workload_from_draft(d, *credit, status, now);
-  w.pricing = WorkloadPricing{duration_ms, rate.text(), options_.credit_unit, now};
+  if (last_rate_ != std::string_view(rate.text())) last_rate_ = SharedText(rate.text());
+  w.pricing = WorkloadPricing{duration_ms, last_rate_, credit_unit_, now};
 
   Effect effect;
   effect.type = Effect::Type::workload;

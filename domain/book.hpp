@@ -112,7 +112,7 @@ struct BookOptions {
 
 class Book {
  public:
-  explicit Book(BookOptions options = {}) : options_(std::move(options)) {}
+  explicit Book(BookOptions options = {}) : options_(std::move(options)), credit_unit_(options_.credit_unit) {}
 
   // The state transition. Returns an error text for an effect that does not fit the
   // state (a corrupt journal); the state is unchanged then.
@@ -260,6 +260,8 @@ class Book {
   };
 
   BookOptions options_;
+  // A time workload's unit and rate as shared texts, looked up once rather than per credit.
+  SharedText credit_unit_, last_rate_;
   std::uint64_t last_seq_ = 0;
   // Keyed by orchestrator id (or idempotency key): open addressing, because with thousands
   // of orchestrators chained nodes make every lookup several cache misses.

@@ -61,6 +61,18 @@ TEST(Book, TimeWorkloadCreditsDurationTimesRate) {
   EXPECT_EQ(response.at("payout_amount_eth").as_string(), "0.000008030394");
   EXPECT_TRUE(response.at("credited").as_bool());
   EXPECT_EQ(format_eth(r.book.balance("o1")), "0.000008030394");
+  // Each workload keeps the rate it was priced at, and the book's unit, when the rate changes.
+  auto other = Rate::parse_eth_per_minute("0.5");
+  ASSERT_TRUE(other);
+  ASSERT_FALSE(r.time_workload("w2", "o1", 60'000, "verified", *other).failure);
+  ASSERT_FALSE(r.time_workload("w3", "o1", 60'000).failure);
+  for (auto [id, rate] : {std::pair{"w1", reference_rate().text()}, std::pair{"w2", std::string("0.5")},
+                          std::pair{"w3", reference_rate().text()}}) {
+    const Workload* w = r.book.workload(id);
+    ASSERT_TRUE(w && w->pricing) << id;
+    EXPECT_EQ(w->pricing->credit_eth_per_minute.view(), rate) << id;
+    EXPECT_EQ(w->pricing->credit_unit.view(), "eth") << id;
+  }
 }
 
 // The hot commands write their response directly: byte for byte what serialising
