@@ -16,6 +16,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "actors/checkpoints.hpp"
@@ -70,6 +71,26 @@ std::size_t connection_cap(std::size_t wanted) {
 // written so far (the policy record) is durable already.
 [[noreturn]] void stop_starting(const std::string& why);
 
+// Start-up refused: the critical line is the last word. A background check that ends while
+// start-up is being refused says nothing more (its "re-checked" line would read as if the node
+// went on); the lock orders the refusal and a check's report.
+std::mutex g_start_outcome;
+bool g_start_refused = false;  // guarded by g_start_outcome
+
+template <typename... Args>
+int refuse_start(spdlog::format_string_t<Args...> format, Args&&... args) {
+  std::lock_guard lock(g_start_outcome);
+  g_start_refused = true;
+  spdlog::critical(format, std::forward<Args>(args)...);
+  return 1;
+}
+
+// A setting that cannot be used, said as the settings' own checks say it (status 2).
+int refuse_setting(const std::string& message) {
+  std::fprintf(stderr, "lpops: invalid settings:\n%s\n", message.c_str());
+  return 2;
+}
+
 // A check of stored data on a thread of its own (start-up does not wait for it): damage found
 // stops the node (exit 70) as it would have stopped start-up, and leaves `marker` (a file in
 // the data directory) behind. The next start then checks before it serves anything: without
@@ -88,6 +109,8 @@ class BackgroundCheck {
     auto report_done = [items, done](std::chrono::steady_clock::time_point start) {
       std::string message = done;  // "... the {} records ..."
       if (auto at = message.find("{}"); at != std::string::npos) message.replace(at, 2, std::to_string(items));
+      std::lock_guard lock(g_start_outcome);
+      if (g_start_refused) return;
       spdlog::info("{} in {:.1f} s", message, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     };
     std::error_code ec;
@@ -128,7 +151,7 @@ class BackgroundCheck {
 };
 
 [[noreturn]] void stop_starting(const std::string& why) {
-  spdlog::critical("{}; not starting", why);
+  refuse_start("{}; not starting", why);
   spdlog::default_logger()->flush();
   std::_Exit(1);
 }
@@ -224,9 +247,8 @@ int serve(const ServeOptions& o) {
     const int rc = ::getaddrinfo(settings.api_host.c_str(), nullptr, &hints, &found);
     if (found) ::freeaddrinfo(found);
     if (rc != 0) {
-      std::fprintf(stderr, "lpops: invalid settings:\nPAYMENTS_API_HOST (or --host) must be an IP address or a host name that "
-                           "resolves (got \"%s\": %s)\n", settings.api_host.c_str(), ::gai_strerror(rc));
-      return 2;
+      return refuse_setting("PAYMENTS_API_HOST (or --host) must be an IP address or a host name that resolves (got \"" +
+                            settings.api_host + "\": " + ::gai_strerror(rc) + ")");
     }
   }
 
@@ -269,8 +291,7 @@ int serve(const ServeOptions& o) {
   try {
     bootstrap = prepare_bootstrap(settings);
   } catch (const std::runtime_error& e) {
-    std::fprintf(stderr, "lpops: invalid settings:\n%s\n", e.what());
-    return 2;
+    return refuse_setting(e.what());
   }
   // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
   // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.
@@ -279,8 +300,7 @@ int serve(const ServeOptions& o) {
   if (settings.payment_private_key) {
     auto main_key = chain::PrivateKey::from_hex(*settings.payment_private_key);
     if (!main_key) {
-      spdlog::critical("PAYMENT_PRIVATE_KEY: {}", main_key.error());
-      return 2;  // a bad setting, as every other
+      return refuse_setting("PAYMENT_PRIVATE_KEY: " + main_key.error());
     }
     payout_key = *main_key;
   } else if (settings.payment_keystore_path) {
@@ -297,9 +317,8 @@ int serve(const ServeOptions& o) {
     // which is derived from the payout key, and every verifier would refuse the new
     // checkpoints.
     if (!decrypted) {
-      spdlog::critical("PAYMENT_KEYSTORE_PATH {}: {}{}", keystore.string(), decrypted.error(),
-                       settings.payment_keystore_password || !read ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set or empty)");
-      return 2;
+      return refuse_setting("PAYMENT_KEYSTORE_PATH " + keystore.string() + ": " + decrypted.error() +
+                            (settings.payment_keystore_password || !read ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set or empty)"));
     }
     payout_key = *decrypted;
   }
@@ -315,8 +334,7 @@ int serve(const ServeOptions& o) {
     bool created = false;
     audit_key = load_or_create_key(key_path, &created);
     if (!audit_key) {
-      spdlog::critical("audit key (PAYMENTS_AUDIT_KEY_PATH): {}", audit_key.error());
-      return 2;  // the file a setting names is unusable
+      return refuse_setting("PAYMENTS_AUDIT_KEY_PATH (the audit key): " + audit_key.error());  // the file it names is unusable
     }
     if (created) spdlog::info("audit key created in {}", key_path);
   }
@@ -396,8 +414,7 @@ int serve(const ServeOptions& o) {
     report = recover();
   }
   if (!report) {
-    spdlog::critical("cannot recover {}: {}", settings.data_dir, report.error());
-    return 1;
+    return refuse_start("cannot recover {}: {}", settings.data_dir, report.error());
   }
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
   if (report->cut_bytes)
@@ -463,8 +480,7 @@ int serve(const ServeOptions& o) {
   storage::AuditRecovery audit_report;
   auto audit_open = storage::AuditLog::open(settings.data_dir, settings.journal_fsync, &audit_report);
   if (!audit_open) {
-    spdlog::critical("cannot open the audit log: {}", audit_open.error());
-    return 1;
+    return refuse_start("cannot open the audit log: {}", audit_open.error());
   }
   std::shared_ptr<storage::AuditLog> audit = std::move(audit_open).value();
   if (audit_report.cut_bytes)
@@ -504,15 +520,14 @@ int serve(const ServeOptions& o) {
     for (const auto& f : std::filesystem::directory_iterator(settings.data_dir, ec))
       if (const std::string name = f.path().filename().string(); name.starts_with("journal.jsonl.cut-"))
         cut_files += (cut_files.empty() ? "" : ", ") + name;
-    spdlog::critical("the journal ends at record {} but the audit log describes records up to {}: journal records were lost "
-                     "after they were durable (acknowledged); restore journal.jsonl from a backup{}, or move audit.* aside "
-                     "only if those records are known never to have been acknowledged",
-                     report->last_seq, described,
-                     cut_files.empty() ? ""
-                                       : " (bytes cut from the journal's damaged tail are kept in " + cut_files +
-                                             " in the data directory: a damaged record may be repaired from them and "
-                                             "appended back)");
-    return 1;
+    return refuse_start("the journal ends at record {} but the audit log describes records up to {}: journal records were lost "
+                        "after they were durable (acknowledged); restore journal.jsonl from a backup{}, or move audit.* aside "
+                        "only if those records are known never to have been acknowledged",
+                        report->last_seq, described,
+                        cut_files.empty() ? ""
+                                          : " (bytes cut from the journal's damaged tail are kept in " + cut_files +
+                                                " in the data directory: a damaged record may be repaired from them and "
+                                                "appended back)");
   }
   // The newest entry the log holds must describe the journal record it names, whatever
   // checkpoint covers it: a journal copied from another data directory (or restored from
@@ -521,8 +536,7 @@ int serve(const ServeOptions& o) {
   if (audit_report.entries > 0) {
     if (auto err = actors::check_audit_against_journal(*audit, addresses, *store, audit_report.entries,
                                                        audit_report.entries, report->last_seq)) {
-      spdlog::critical("{}", *err);
-      return 1;
+      return refuse_start("{}", *err);
     }
   }
   {
@@ -531,25 +545,23 @@ int serve(const ServeOptions& o) {
     for (std::uint64_t seq = from; seq <= report->last_seq; ++seq) {
       auto effect = actors::read_journal_effect(*store, seq);
       if (!effect) {
-        spdlog::critical("audit log catch-up: {}", effect.error());
-        return 1;
+        return refuse_start("audit log catch-up: {}", effect.error());
       }
       if (auto l = actors::audit_line_for(*audit, addresses, *effect, seq)) lines.push_back(std::move(*l));
       if (lines.size() >= 10000) {
-        if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
+        if (auto err = audit->write(lines)) return refuse_start("{}", *err);
         lines.clear();
       }
     }
-    if (auto err = audit->write(lines)) return spdlog::critical("{}", *err), 1;
-    if (auto err = audit->sync()) return spdlog::critical("{}", *err), 1;
+    if (auto err = audit->write(lines)) return refuse_start("{}", *err);
+    if (auto err = audit->sync()) return refuse_start("{}", *err);
     const auto st = audit->status();
     spdlog::info("audit log: {} entries ({} from audit.index, {} regenerated from the journal), root {}", st.seq,
                  audit_report.from_index, st.seq - audit_report.entries, chain::to_hex(st.root));
   }
   auto checkpoints_open = actors::CheckpointBook::open(settings.data_dir, *audit_key, checkpoint_options, *audit);
   if (!checkpoints_open) {
-    spdlog::critical("checkpoints: {}", checkpoints_open.error());
-    return 1;
+    return refuse_start("checkpoints: {}", checkpoints_open.error());
   }
   std::shared_ptr<actors::CheckpointBook> checkpoints = std::move(checkpoints_open).value();
   // A checkpoint is signed every so many entries: a log far past the newest one lost its
@@ -567,8 +579,7 @@ int serve(const ServeOptions& o) {
     const auto compare_start = std::chrono::steady_clock::now();
     if (auto err = actors::check_audit_against_journal(*audit, addresses, *store, first, audit_report.entries,
                                                        report->last_seq)) {
-      spdlog::critical("{}", *err);
-      return 1;
+      return refuse_start("{}", *err);
     }
     spdlog::info("audit log: entries {} to {} (past the newest signed checkpoint) match the journal; compared in {:.1f} s",
                  first, audit_report.entries,
@@ -577,8 +588,7 @@ int serve(const ServeOptions& o) {
   {
     const auto compare_start = std::chrono::steady_clock::now();
     if (auto err = actors::check_balances_against_audit(*audit, *book)) {
-      spdlog::critical("{}", *err);
-      return 1;
+      return refuse_start("{}", *err);
     }
     spdlog::info("audit log: the {} balances recovered match their newest audit entries; compared in {:.2f} s",
                  book->id_count(), std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());

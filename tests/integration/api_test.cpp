@@ -275,6 +275,7 @@ TEST_F(ApiTest, SettingsUsedOnlyLaterStillStopStartUp) {
                          {{name, value}}, std::chrono::seconds(30));
     EXPECT_EQ(r.exit_code, 2) << name << ": " << r.output;
     EXPECT_NE(r.output.find(name), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("invalid settings:"), std::string::npos) << r.output;
   }
   // A listen address that is no IP and resolves to nothing; an audit key path that is a directory.
   auto host = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--port", "0"},
@@ -285,6 +286,7 @@ TEST_F(ApiTest, SettingsUsedOnlyLaterStillStopStartUp) {
                          {{"PAYMENTS_AUDIT_KEY_PATH", dir_.str()}}, std::chrono::seconds(30));
   EXPECT_EQ(key.exit_code, 2) << key.output;
   EXPECT_NE(key.output.find("is not a regular file"), std::string::npos) << key.output;
+  EXPECT_NE(key.output.find("invalid settings:\nPAYMENTS_AUDIT_KEY_PATH"), std::string::npos) << key.output;
 }
 
 TEST_F(ApiTest, RegisterListGetAndRefresh) {

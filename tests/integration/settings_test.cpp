@@ -35,6 +35,10 @@ TEST_F(SettingsTest, MistakesInSecretsAndFilesStopStartUp) {
   auto bad_keystore = serve({{"PAYMENT_KEYSTORE_PATH", keystore}, {"PAYMENT_KEYSTORE_PASSWORD", "pw"}});
   EXPECT_EQ(bad_keystore.exit_code, 2) << bad_keystore.output;
   EXPECT_NE(bad_keystore.output.find("PAYMENT_KEYSTORE_PATH"), std::string::npos) << bad_keystore.output;
+  // Said as every other bad setting is, not as a failure of the node's own.
+  EXPECT_NE(bad_keystore.output.find("lpops: invalid settings:\nPAYMENT_KEYSTORE_PATH "), std::string::npos)
+      << bad_keystore.output;
+  EXPECT_EQ(bad_keystore.output.find("critical"), std::string::npos) << bad_keystore.output;
   EXPECT_FALSE(std::filesystem::exists(data() + "/audit.key")) << "a key of its own was created in its place";
   auto missing_keystore = serve({{"PAYMENT_KEYSTORE_PATH", dir_.str() + "/nope.json"}});
   EXPECT_EQ(missing_keystore.exit_code, 2) << missing_keystore.output;
