@@ -289,25 +289,53 @@ json::value parse_json(std::string_view text) {
   return v;
 }
 
-std::optional<std::pair<std::string, double>> first_non_finite(const boost::json::value& v, const std::string& path) {
-  auto join = [&](std::string_view part) { return path.empty() ? std::string(part) : path + "." + std::string(part); };
+namespace {
+
+// Depth first, in document order; `path` holds the segments down to `v` (keys, positions).
+std::optional<double> find_non_finite(const boost::json::value& v, boost::json::array& path) {
   switch (v.kind()) {
     case boost::json::kind::double_:
-      if (!std::isfinite(v.get_double())) return std::pair{path, v.get_double()};
+      if (!std::isfinite(v.get_double())) return v.get_double();
       return std::nullopt;
     case boost::json::kind::object:
-      for (const auto& kv : v.get_object())
-        if (auto p = first_non_finite(kv.value(), join(kv.key()))) return p;
+      for (const auto& kv : v.get_object()) {
+        path.emplace_back(kv.key());
+        if (auto found = find_non_finite(kv.value(), path)) return found;
+        path.pop_back();
+      }
       return std::nullopt;
     case boost::json::kind::array: {
-      std::size_t i = 0;
-      for (const auto& item : v.get_array())
-        if (auto p = first_non_finite(item, join(std::to_string(i++)))) return p;
+      std::uint64_t i = 0;
+      for (const auto& item : v.get_array()) {
+        path.emplace_back(i++);
+        if (auto found = find_non_finite(item, path)) return found;
+        path.pop_back();
+      }
       return std::nullopt;
     }
     default:
       return std::nullopt;
   }
+}
+
+}  // namespace
+
+std::optional<std::pair<boost::json::array, double>> first_non_finite_loc(const boost::json::value& v) {
+  boost::json::array path;
+  if (auto found = find_non_finite(v, path)) return std::pair{std::move(path), *found};
+  return std::nullopt;
+}
+
+std::optional<std::pair<std::string, double>> first_non_finite(const boost::json::value& v, const std::string& path) {
+  auto found = first_non_finite_loc(v);
+  if (!found) return std::nullopt;
+  std::string dotted = path;
+  for (const auto& segment : found->first) {
+    if (!dotted.empty()) dotted += '.';
+    if (segment.is_string()) dotted += segment.get_string();
+    else dotted += std::to_string(segment.to_number<std::uint64_t>());
+  }
+  return std::pair{std::move(dotted), found->second};
 }
 
 }  // namespace lpops

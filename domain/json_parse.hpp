@@ -37,6 +37,9 @@ boost::json::value parse_json(std::string_view text);
 // The path ("data.x", "items.3") of the first number in `v` that is not finite (the parser
 // reads 1e400 as an infinity, which no JSON text can carry), and the number, if any.
 std::optional<std::pair<std::string, double>> first_non_finite(const boost::json::value& v, const std::string& path = {});
+// The same path as segments, as a validation error's `loc` names it: keys as strings, list
+// positions as integers (["data", "list", 2]).
+std::optional<std::pair<boost::json::array, double>> first_non_finite_loc(const boost::json::value& v);
 
 // The first key that one object of the text names twice (parsers disagree on which copy
 // counts, so a signed record with one is ambiguous); nullopt when none does, and when the

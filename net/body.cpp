@@ -171,9 +171,11 @@ void BodyReader::parse(const std::string& text) {
   }
   // The parser reads a number too large for a double (1e400) as an infinity, which no JSON
   // text can carry: stored, it would make the journal record unreadable. Refuse it here.
-  if (const auto found = first_non_finite(doc_)) {
+  if (auto found = first_non_finite_loc(doc_)) {
     const json::value inf(found->second);
-    v_.add("body", found->first, "finite_number", "Input should be a finite number", &inf);
+    json::array loc{json::value("body")};
+    for (auto& segment : found->first) loc.push_back(std::move(segment));
+    v_.add_at(std::move(loc), "finite_number", "Input should be a finite number", &inf);
     return;
   }
   if (!doc_.is_object()) {

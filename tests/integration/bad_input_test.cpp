@@ -244,6 +244,7 @@ TEST_F(BadInputTest, NumbersBeyondADoubleAreRejectedWithValidJsonErrors) {
       {"/api/workloads", R"({"workload_id":"w","orchestrator_id":"o1","payout_amount_eth":1e400,"artifact_hash":"h"})"},
       {"/api/workloads/time", R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1e400})"},
       {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"1","notes":"n","extra":[1e400]})"}};
+  json::array locs;
   for (const auto& [target, body] : cases) {
     auto r = client_->request("POST", target, body, kAdmin);
     EXPECT_EQ(r.status, 422) << target << " " << body << " -> " << r.body;
@@ -256,7 +257,11 @@ TEST_F(BadInputTest, NumbersBeyondADoubleAreRejectedWithValidJsonErrors) {
     auto doc = json::parse(r.body, ec);
     ASSERT_FALSE(ec) << "not JSON: " << r.body;
     EXPECT_EQ(doc.at("detail").as_array().at(0).at("type").as_string(), "finite_number") << r.body;
+    locs.push_back(doc.at("detail").as_array().at(0).at("loc"));
   }
+  // Where it is: one segment per key or list position, as every other error's loc.
+  EXPECT_EQ(json::serialize(locs), R"([["body","data","x"],["body","data","list",2],["body","health_timeout"],)"
+                                   R"(["body","payout_amount_eth"],["body","duration_ms"],["body","extra",0]])");
   expect_rejected("PATCH", "/api/workloads/seed", R"({"notes":"n","x":1e400})", 422);
   EXPECT_EQ(state(), baseline_);
 }

@@ -74,6 +74,26 @@ TEST(JsonParse, NestedIntegersPast64BitsAreCounted) {
 }
 
 // The elements of a named top-level array, as the bytes they are in the text.
+// The first number no JSON text can hold, by its place: segments for a validation error's loc,
+// a dotted path for a message.
+TEST(JsonParse, TheFirstNonFiniteNumberIsFoundByItsPlace) {
+  const auto doc = parse_json(R"({"a":[1,{"b":2}],"data":{"list":[0.5,-1e999,1e400],"x":1e400},"z":1e400})");
+  const auto loc = first_non_finite_loc(doc);
+  ASSERT_TRUE(loc);
+  EXPECT_EQ(json::serialize(loc->first), R"(["data","list",1])");
+  EXPECT_TRUE(std::isinf(loc->second) && loc->second < 0);
+  const auto dotted = first_non_finite(doc);
+  ASSERT_TRUE(dotted);
+  EXPECT_EQ(dotted->first, "data.list.1");
+  EXPECT_EQ(first_non_finite(doc, "q")->first, "q.data.list.1");
+  const auto top = parse_json("1e400");
+  ASSERT_TRUE(first_non_finite_loc(top));
+  EXPECT_TRUE(first_non_finite_loc(top)->first.empty());
+  EXPECT_EQ(first_non_finite(top)->first, "");
+  EXPECT_FALSE(first_non_finite_loc(parse_json(R"({"a":[1,2.5,{"b":-0.0}],"c":"1e400"})")));
+  EXPECT_FALSE(first_non_finite(parse_json("[]")));
+}
+
 TEST(JsonParse, RawArrayElementsAreTheirBytes) {
   const std::string text = R"({"x":{"entries":[9]}, "entries" : [ {"a":"],\"}"} ,[1, [2]],"s",3 , {"b" : 1,"b":2}],"y":[]})";
   const auto elements = raw_array_elements(text, "entries");
