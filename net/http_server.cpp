@@ -69,6 +69,9 @@ struct HttpServer::Impl {
   std::mutex client_connections_mutex;
   std::unordered_map<std::string, std::size_t> client_connections;
   std::atomic<bool> draining{false};
+  // When the last response that left its connection open was sent (steady clock, ns): its
+  // client may send the next request on it at any moment, even after the drain began.
+  std::atomic<std::int64_t> last_keep_alive_ns{0};
   std::atomic<bool> client_refusal_logged{false};
   bool running = false;
   // Late replies (after a drain timeout) must not post to destroyed io_contexts.
@@ -628,8 +631,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     // Shutting down: a request that began after the drain did is not taken (its answer could
     // be cut off when the drain ends); the client retries elsewhere.
-    if (server_->draining.load() && !counted)
-      return reject(http::status::service_unavailable, "{\"detail\":\"Shutting down\"}", false, {{"Retry-After", "1"}});
+    // Counted in flight, so that the drain waits until the answer is written.
+    if (server_->draining.load() && !counted) {
+      ++server_->in_flight;
+      return reject(http::status::service_unavailable, "{\"detail\":\"Shutting down\"}", true, {{"Retry-After", "1"}});
+    }
     // RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with more than one, is 400.
     const auto hosts = msg.count(http::field::host);
     if (hosts > 1 || (hosts == 0 && msg.version() >= 11))
@@ -709,6 +715,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     if (!keep_alive) *out += "Connection: close\r\n";
     else if (http10_) *out += "Connection: keep-alive\r\n";  // an HTTP/1.0 client closes otherwise (RFC 9112 §9.3)
+    if (keep_alive)
+      server_->last_keep_alive_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(),
+                                        std::memory_order_relaxed);
     *out += "\r\n";
     if (has_body && !head_) *out += body;
     begin_op();
@@ -717,8 +726,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       self->release_body();
       if (in_flight) --self->server_->in_flight;
       if (ec || self->closed_) return self->close();
-      // Draining: no next request is read on this connection.
-      if (!keep_alive || self->server_->draining.load()) return self->linger_close();
+      if (!keep_alive) return self->linger_close();
+      // The client was told the connection stays open: its next request is read even if the
+      // drain began meanwhile, and answered (503 and a close then), never dropped unanswered.
       self->do_read();
     });
   }
@@ -936,8 +946,18 @@ std::size_t HttpServer::shutdown(std::chrono::milliseconds drain_timeout, const 
   if (!im.running) return 0;
   stop_accepting();
   const auto deadline = std::chrono::steady_clock::now() + drain_timeout;
-  while (im.in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline && !(cut_short && cut_short()))
+  // Beyond the requests in flight, a client that had an answer leaving its connection open
+  // just before the drain began may already be sending its next request on it: for a short
+  // while after that answer such a request is still answered (503, close), rather than met by
+  // a closed connection, where the client could not tell whether a write was applied.
+  constexpr std::chrono::milliseconds kKeepAliveGrace{200};
+  while (std::chrono::steady_clock::now() < deadline && !(cut_short && cut_short())) {
+    const std::chrono::steady_clock::time_point last_open_answer{
+        std::chrono::nanoseconds(im.last_keep_alive_ns.load(std::memory_order_relaxed))};
+    const bool grace_over = im.connections.load() == 0 || std::chrono::steady_clock::now() >= last_open_answer + kKeepAliveGrace;
+    if (im.in_flight.load() == 0 && grace_over) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   const std::size_t abandoned = im.in_flight.load();
   {
     std::unique_lock lock(im.gate->mutex);

@@ -24,8 +24,9 @@ class HttpServer {
   void stop_accepting();
   // Stops accepting, lets requests already handed to the handler finish (up to
   // drain_timeout, or until `cut_short` returns true: it is asked every few milliseconds),
-  // then closes every connection and joins the I/O threads. Returns the requests still in
-  // flight when the wait ended: closed unanswered.
+  // and answers requests that begin meanwhile on open connections with 503, until 200 ms past
+  // the last answer that left a connection open; then closes every connection and joins the
+  // I/O threads. Returns the requests still in flight when the wait ended: closed unanswered.
   std::size_t shutdown(std::chrono::milliseconds drain_timeout, const std::function<bool()>& cut_short = {});
 
   std::size_t in_flight() const;

@@ -1,6 +1,9 @@
 // Every write endpoint: malformed or hostile input gets a clear 4xx and changes nothing.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -326,6 +329,55 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
   EXPECT_TRUE(std::filesystem::exists(node.port_file()));
   EXPECT_EQ(node.terminate(), 0) << node.log();
   EXPECT_FALSE(std::filesystem::exists(node.port_file()));  // nothing serves on that port any more
+}
+
+// A stop signal under load: every request sent on a connection the node left open is answered
+// (200, or 503 "Shutting down" with a close), never met by a closed connection, where the client
+// could not tell whether its write was applied; and every 200 is there after a restart.
+TEST(Startup, SigtermAnswersEveryRequestOnAConnectionLeftOpen) {
+  TempDir dir;
+  std::mt19937 rng(20261205);
+  for (int cycle = 0; cycle < 12; ++cycle) {
+    const std::string data = dir.str() + "/data-" + std::to_string(cycle);
+    const std::map<std::string, std::string> env = {
+        {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"}};
+    NodeProcess node(data, env);
+    ASSERT_TRUE(node.start()) << node.log();
+    std::atomic<int> acknowledged{0}, refused{0};
+    std::mutex problems_mutex;
+    std::vector<std::string> problems;
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 8; ++t)
+      clients.emplace_back([&, t] {
+        HttpClient client("127.0.0.1", node.port());
+        for (int i = 0; i < 1'000'000; ++i) {
+          const std::string id = "w-" + std::to_string(t) + "-" + std::to_string(i);
+          auto r = client.request("POST", "/api/workloads/time",
+                                  R"({"workload_id":")" + id + R"(","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})");
+          const bool closing = r.header("Connection") == "close";
+          if (r.status == 200) ++acknowledged;
+          else if (r.status == 503 && closing) ++refused;
+          else {
+            std::lock_guard lock(problems_mutex);
+            problems.push_back(id + ": " + std::to_string(r.status) + " " + r.body);
+            return;
+          }
+          if (closing) return;  // the node said this connection ends here
+        }
+      });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + rng() % 300));
+    const int code = node.terminate();
+    for (auto& c : clients) c.join();
+    EXPECT_EQ(code, 0) << node.log();
+    EXPECT_TRUE(problems.empty()) << "cycle " << cycle << ": " << problems.size() << " unanswered, first " << problems.front();
+    EXPECT_GT(acknowledged.load(), 0);
+    NodeProcess again(data, env);
+    ASSERT_TRUE(again.start()) << again.log();
+    HttpClient check("127.0.0.1", again.port());
+    const auto listed = parse_json(check.request("GET", "/api/workloads").body);
+    EXPECT_EQ(listed.at("workloads").as_array().size(), static_cast<std::size_t>(acknowledged.load())) << "cycle " << cycle;
+    EXPECT_EQ(again.terminate(), 0);
+  }
 }
 
 TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
