@@ -81,12 +81,15 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
     if (lines[i].signature_error) return Error{at + ": " + *lines[i].signature_error};
     // The log must still be the history this checkpoint signed: same size prefix, same root.
     if (seq > status.seq)
-      return Error{"checkpoint at seq " + std::to_string(seq) + " is beyond the audit log (" + std::to_string(status.seq) +
-                   " entries): the log lost entries it had signed"};
+      return Error{at + " is beyond the audit log (" + std::to_string(status.seq) +
+                   " entries, as the log and journal.jsonl now hold them): entries it signed were lost, and with them "
+                   "acknowledged journal records; restore journal.jsonl (and the audit.* files) from a backup that holds "
+                   "them. Verifiers that kept this checkpoint refuse any shorter history"};
     auto log_root = log.root_at(seq);
     auto chain_head = seq ? log.entry_hash(seq) : std::optional<chain::Hash256>(chain::Hash256{});
     if (!log_root || *log_root != c.merkle_root || !chain_head || *chain_head != c.chain_head_hash)
-      return Error{"checkpoint at seq " + std::to_string(seq) + " does not match the audit log: the history was rewritten"};
+      return Error{at + " does not match the audit log: the history it signed was rewritten (journal.jsonl or the audit.* "
+                   "files replaced or altered); restore them from a backup that matches it"};
     if (c.audit_address != book->address_ && i + 1 == lines.size())
       spdlog::warn("the audit key changed: the latest checkpoint was signed by {}, this node signs as {}; verifiers that "
                    "expect one key will reject the new checkpoints",

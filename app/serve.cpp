@@ -406,7 +406,9 @@ int serve(const ServeOptions& o) {
     // A record that does not apply on top of the snapshot may be the snapshot's fault: the
     // journal is the record, so it is replayed from the start; only if that fails too is
     // the journal at fault.
-    spdlog::warn("recovery: {} (on top of snapshot.json); replaying the whole journal", report.error());
+    spdlog::warn("recovery on top of snapshot.json failed, which may be the snapshot's fault: replaying the whole journal "
+                 "instead, and start-up stops only if that fails too. What failed: {}",
+                 report.error());
     store.reset();  // releases the directory lock
     store_options.use_snapshot = false;
     store = std::make_shared<storage::FileStore>(store_options);
@@ -540,6 +542,9 @@ int serve(const ServeOptions& o) {
     }
   }
   {
+    static constexpr char kCatchUpFailed[] =
+        "audit log in {}: its entries for the journal's last records cannot be written ({}); if the disk is full, free "
+        "space and start again: they are rebuilt from the journal, and nothing acknowledged is lost";
     std::vector<std::string> lines;
     const std::uint64_t from = audit->status().last_journal_seq + 1;
     for (std::uint64_t seq = from; seq <= report->last_seq; ++seq) {
@@ -549,12 +554,12 @@ int serve(const ServeOptions& o) {
       }
       if (auto l = actors::audit_line_for(*audit, addresses, *effect, seq)) lines.push_back(std::move(*l));
       if (lines.size() >= 10000) {
-        if (auto err = audit->write(lines)) return refuse_start("{}", *err);
+        if (auto err = audit->write(lines)) return refuse_start(kCatchUpFailed, settings.data_dir, *err);
         lines.clear();
       }
     }
-    if (auto err = audit->write(lines)) return refuse_start("{}", *err);
-    if (auto err = audit->sync()) return refuse_start("{}", *err);
+    if (auto err = audit->write(lines)) return refuse_start(kCatchUpFailed, settings.data_dir, *err);
+    if (auto err = audit->sync()) return refuse_start(kCatchUpFailed, settings.data_dir, *err);
     const auto st = audit->status();
     spdlog::info("audit log: {} entries ({} from audit.index, {} regenerated from the journal), root {}", st.seq,
                  audit_report.from_index, st.seq - audit_report.entries, chain::to_hex(st.root));

@@ -531,7 +531,7 @@ std::optional<std::string> AuditLog::write(const std::vector<std::string>& lines
   }
   if (auto err = write_all(orchestrators_fd_, orchestrators, orchestrators_offset_, "audit.orchestrators")) return err;
   orchestrators_offset_ += orchestrators.size();
-  if (auto err = write_all(fd_, data, end_offset_, "audit log")) return err;
+  if (auto err = write_all(fd_, data, end_offset_, "audit.jsonl")) return err;
   if (auto err = write_all(index_fd_, index, index_records_ * sizeof(IndexRecord), "audit.index")) return err;
   index_records_ += index.size() / sizeof(IndexRecord);
   std::unique_lock lock(mutex_);
@@ -544,7 +544,7 @@ std::optional<std::string> AuditLog::write(const std::vector<std::string>& lines
 }
 
 std::optional<std::string> AuditLog::sync() {
-  if (fsync_ && ::fdatasync(fd_) != 0) return errno_text("audit log fdatasync failed");
+  if (fsync_ && ::fdatasync(fd_) != 0) return errno_text("audit.jsonl fdatasync failed");
   return std::nullopt;
 }
 

@@ -177,7 +177,29 @@ TEST_F(CheckpointBookTest, AnotherLogsCheckpointStopsStartUp) {
   write(other);
   auto book = open();
   ASSERT_FALSE(book);
-  EXPECT_NE(book.error().find("the history was rewritten"), std::string::npos) << book.error();
+  EXPECT_NE(book.error().find("the history it signed was rewritten"), std::string::npos) << book.error();
+  EXPECT_NE(book.error().find(path()), std::string::npos) << book.error();
+}
+
+TEST_F(CheckpointBookTest, ALogShorterThanItsCheckpointsStopsStartUpSayingWhatToRestore) {
+  // The same history cut back to 12 entries (a journal restored from an older backup, the log
+  // rebuilt from it): the checkpoint at 15 signed entries the node no longer has.
+  const fs::path shorter = dir_ / "shorter";
+  fs::create_directories(shorter);
+  fs::copy_file(path(), shorter / "checkpoints.jsonl");
+  auto log = storage::AuditLog::open(shorter.string(), false).value();
+  std::vector<std::string> lines;
+  for (std::uint64_t i = 1; i <= 12; ++i) lines.push_back(log->append_entry(entry(i), "credit", "workload_time", "", i));
+  ASSERT_FALSE(log->write(lines));
+  CheckpointOptions options;
+  options.every_entries = 5;
+  options.fsync = false;
+  auto book = CheckpointBook::open(shorter.string(), key('7'), options, *log);
+  ASSERT_FALSE(book);
+  EXPECT_NE(book.error().find("checkpoint at seq 15 (" + (shorter / "checkpoints.jsonl").string() + ") is beyond the audit log (12 entries"),
+            std::string::npos)
+      << book.error();
+  EXPECT_NE(book.error().find("restore journal.jsonl"), std::string::npos) << book.error();
 }
 
 TEST_F(CheckpointBookTest, CheckpointsOfAnEarlierKeyStillCount) {
