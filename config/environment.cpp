@@ -1,19 +1,18 @@
 #include "config/environment.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 extern char** environ;
 
 namespace lpops::config {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 bool valid_name(std::string_view name) {
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name.front()))) return false;
@@ -24,68 +23,216 @@ bool valid_name(std::string_view name) {
 
 }  // namespace
 
+namespace {
+
+bool blank(char c) { return c == ' ' || c == '\t'; }
+bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// A quoted value from its opening quote at text[at] (python-dotenv's '((?:\\'|[^'])*)'): a
+// quote preceded by a backslash is part of the value, the first other one closes it; with none,
+// the last escaped one closes it (as the expression's backtracking finds). The text between, or
+// nullopt when nothing closes it; `end` is just past the closing quote.
+std::optional<std::string_view> quoted_span(std::string_view text, std::size_t at, std::size_t& end) {
+  const char quote = text[at];
+  std::optional<std::size_t> last_escaped;
+  for (std::size_t i = at + 1; i < text.size(); ++i) {
+    if (text[i] != quote) continue;
+    if (text[i - 1] == '\\' && i - 1 > at) {
+      last_escaped = i;
+      continue;
+    }
+    end = i + 1;
+    return text.substr(at + 1, i - at - 1);
+  }
+  if (!last_escaped) return std::nullopt;
+  end = *last_escaped + 1;
+  return text.substr(at + 1, *last_escaped - at - 1);
+}
+
+// The escapes the reference's loader decodes: in double quotes \\ \' \" \a \b \f \n \r \t \v,
+// in single quotes \\ and \'; any other backslash stays as it is.
+std::string decode_escapes(std::string_view raw, bool double_quoted) {
+  std::string out;
+  out.reserve(raw.size());
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '\\' || i + 1 == raw.size()) {
+      out += raw[i];
+      continue;
+    }
+    const char n = raw[i + 1];
+    char decoded = 0;
+    if (n == '\\' || n == '\'') decoded = n;
+    else if (double_quoted) {
+      switch (n) {
+        case '"': decoded = '"'; break;
+        case 'a': decoded = '\a'; break;
+        case 'b': decoded = '\b'; break;
+        case 'f': decoded = '\f'; break;
+        case 'n': decoded = '\n'; break;
+        case 'r': decoded = '\r'; break;
+        case 't': decoded = '\t'; break;
+        case 'v': decoded = '\v'; break;
+        default: break;
+      }
+    }
+    if (!decoded) {
+      out += '\\';
+      continue;
+    }
+    out += decoded;
+    ++i;
+  }
+  return out;
+}
+
+// ${NAME} and ${NAME:-default} (not $NAME), as the reference's loader expands them: from the
+// file's own earlier lines first, then the process environment; unset and no default: empty.
+std::string interpolate(std::string_view value, const std::map<std::string, std::optional<std::string>>& earlier) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    const std::size_t open = value.find("${", i);
+    const std::size_t close = open == std::string_view::npos ? open : value.find('}', open + 2);
+    if (close == std::string_view::npos) {
+      out += value.substr(i);
+      break;
+    }
+    out += value.substr(i, open - i);
+    const std::string_view inner = value.substr(open + 2, close - open - 2);
+    const std::size_t colon = inner.find(':');
+    std::string_view name = inner.substr(0, colon);
+    std::optional<std::string_view> fallback;
+    if (colon != std::string_view::npos) {
+      if (!inner.substr(colon).starts_with(":-")) {  // no expression here: "$" kept, the search goes on after it
+        out += '$';
+        i = open + 1;
+        continue;
+      }
+      fallback = inner.substr(colon + 2);
+    }
+    const std::string key(name);
+    if (auto it = earlier.find(key); it != earlier.end()) {
+      if (it->second) out += *it->second;
+    } else if (const char* env = std::getenv(key.c_str())) {
+      out += env;
+    } else if (fallback) {
+      out += *fallback;
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string_view text, std::vector<std::string>* notes) {
   auto note = [notes](std::string what) {
     if (notes) notes->push_back(std::move(what));
   };
-  std::map<std::string, std::string> out;
-  std::size_t line_no = 0;
   // A byte-order mark, as some editors save UTF-8: not part of the first name.
   if (text.starts_with("\xef\xbb\xbf")) text.remove_prefix(3);
-  while (!text.empty()) {
-    ++line_no;
-    std::size_t nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (line.empty() || line.front() == '#') continue;
-    if (line.size() > 7 && line.substr(0, 6) == "export" && (line[6] == ' ' || line[6] == '\t')) line = trim(line.substr(7));
-    std::size_t eq = line.find('=');
+  // The reference's loader (python-dotenv) reads statements, not lines: a quoted value may
+  // span lines. Its grammar is followed here; where it skips a statement it cannot read, start-up
+  // stops instead (docs/configuration.md).
+  std::size_t pos = 0, line_no = 1;
+  auto advance_to = [&](std::size_t to) {
+    for (; pos < to; ++pos)
+      if (text[pos] == '\n' || (text[pos] == '\r' && (pos + 1 == text.size() || text[pos + 1] != '\n'))) ++line_no;
+  };
+  auto at = [&](std::size_t i) { return i < text.size() ? text[i] : '\0'; };
+  auto skip_blanks = [&] {
+    std::size_t i = pos;
+    while (blank(at(i))) ++i;
+    advance_to(i);
+  };
+  std::map<std::string, std::optional<std::string>> values;  // in the file, for ${...}
+  std::map<std::string, std::string> out;
+  while (true) {
+    {
+      std::size_t i = pos;
+      while (i < text.size() && space(text[i])) ++i;
+      advance_to(i);
+    }
+    if (pos >= text.size()) break;
     const std::string where = "line " + std::to_string(line_no);
-    std::string_view name = trim(line.substr(0, std::min(eq, line.size())));
-    // A name with a space or a '#' in it is no line the reference's loader reads either.
-    if (name.empty() || name.find_first_of(" \t#") != std::string_view::npos) return Error{where + " has an invalid name"};
+    if (text.substr(pos).starts_with("export") && blank(at(pos + 6))) {
+      advance_to(pos + 6);
+      skip_blanks();
+    }
+    if (at(pos) == '#') {  // a comment line
+      std::size_t i = pos;
+      while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+      advance_to(i);
+      continue;
+    }
+    std::string name;
+    if (at(pos) == '\'') {
+      const std::size_t close = text.find('\'', pos + 1);
+      if (close == std::string_view::npos || close == pos + 1) return Error{where + " has an invalid name"};
+      name = std::string(text.substr(pos + 1, close - pos - 1));
+      advance_to(close + 1);
+    } else {
+      std::size_t i = pos;
+      while (i < text.size() && text[i] != '=' && text[i] != '#' && !space(text[i])) ++i;
+      if (i == pos) return Error{where + " has an invalid name"};
+      name = std::string(text.substr(pos, i - pos));
+      advance_to(i);
+    }
+    skip_blanks();
+    std::optional<std::string> value;
+    bool quoted = false;
+    if (at(pos) == '=') {
+      advance_to(pos + 1);
+      skip_blanks();
+      const char first = at(pos);
+      if (first == '\'' || first == '"') {
+        std::size_t end = 0;
+        const auto span = quoted_span(text, pos, end);
+        if (!span) return Error{where + " has an unterminated quote"};
+        value = decode_escapes(*span, first == '"');
+        quoted = true;
+        advance_to(end);
+      } else {
+        std::size_t i = pos;
+        while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+        std::string_view raw = text.substr(pos, i - pos);
+        // A comment starts at a '#' after whitespace; what is left loses its trailing blanks.
+        for (std::size_t k = 1; k < raw.size(); ++k)
+          if (raw[k] == '#' && space(raw[k - 1])) {
+            raw = raw.substr(0, k);
+            break;
+          }
+        while (!raw.empty() && space(raw.back())) raw.remove_suffix(1);
+        value = std::string(raw);
+        if (value->starts_with('#'))
+          note(where + ": the value of " + name + " starts with '#' and is taken as the value (\"" + *value +
+               "\"), not as a comment, as the reference's loader reads it; quote it or remove the line if it is meant as "
+               "a comment");
+        advance_to(i);
+      }
+    }
+    // Then only a comment and the end of the line.
+    skip_blanks();
+    if (at(pos) == '#')
+      while (pos < text.size() && text[pos] != '\n' && text[pos] != '\r') advance_to(pos + 1);
+    if (pos < text.size() && text[pos] != '\n' && text[pos] != '\r') {
+      if (quoted) return Error{where + " has text after its closing quote"};
+      return Error{where + " has an invalid name"};
+    }
+    if (value) value = interpolate(*value, values);
+    values[name] = value;
     // A name alone ("FOO"): the reference's loader gives it no value, so it sets nothing.
-    if (eq == std::string_view::npos) {
-      note(where + " names " + std::string(name) + " without '=' and a value; it sets nothing");
+    if (!value) {
+      note(where + " names " + name + " without '=' and a value; it sets nothing");
       continue;
     }
     // A name no setting can have ("PAYMENTS-X", "1B"): read by the reference's loader and
     // matched by none of its settings, so skipped here, and said.
     if (!valid_name(name)) {
-      note(where + ": " + std::string(name) + " is no setting's name (letters, digits and _, not first a digit); skipped");
+      note(where + ": " + name + " is no setting's name (letters, digits and _, not first a digit); skipped");
       continue;
     }
-    std::string_view raw = trim(line.substr(eq + 1));
-    std::string value;
-    if (!raw.empty() && (raw.front() == '"' || raw.front() == '\'')) {
-      const char quote = raw.front();
-      std::size_t i = 1;
-      bool closed = false;
-      for (; i < raw.size(); ++i) {
-        char c = raw[i];
-        if (c == quote) {
-          closed = true;
-          break;
-        }
-        if (quote == '"' && c == '\\' && i + 1 < raw.size()) {
-          char n = raw[++i];
-          value += n == 'n' ? '\n' : n == 't' ? '\t' : n;
-        } else {
-          value += c;
-        }
-      }
-      if (!closed) return Error{"line " + std::to_string(line_no) + " has an unterminated quote"};
-      // After the closing quote only a comment may follow: other text would be dropped.
-      const std::string_view rest = trim(raw.substr(i + 1));
-      if (!rest.empty() && rest.front() != '#')
-        return Error{"line " + std::to_string(line_no) + " has text after its closing quote"};
-    } else {
-      // An inline comment starts at a '#' after a space or a tab.
-      std::size_t comment = raw.find(" #");
-      comment = std::min(comment, raw.find("\t#"));
-      value = std::string(trim(raw.substr(0, comment)));
-    }
-    out[std::string(name)] = std::move(value);
+    out[name] = std::move(*value);
   }
   return out;
 }
@@ -96,9 +243,27 @@ Result<Environment> Environment::load(const std::optional<std::string>& env_file
   if (env_file_path || std::filesystem::exists(path)) {
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) return Error{"settings file " + path + " is a directory"};
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Error{"cannot read settings file " + path};
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Read with read(2): a stream would report a failure as its own exception text, without the file.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error{"cannot read settings file " + path + ": " + std::strerror(errno)};
+    std::string text;
+    char buffer[65536];
+    while (true) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int err = errno;
+        ::close(fd);
+        return Error{"cannot read settings file " + path + ": " + std::strerror(err)};
+      }
+      if (n == 0) break;
+      text.append(buffer, static_cast<std::size_t>(n));
+      if (text.size() > (16u << 20)) {
+        ::close(fd);
+        return Error{"settings file " + path + " is over 16 MiB: no settings file is that large"};
+      }
+    }
+    ::close(fd);
     std::vector<std::string> notes;
     auto parsed = parse_dotenv(text, &notes);
     if (!parsed) return Error{path + ": " + parsed.error()};

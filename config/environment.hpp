@@ -17,7 +17,8 @@ class Environment {
   // the process environment.
   static Result<Environment> load(const std::optional<std::string>& env_file_path);
   static Environment from_map(std::map<std::string, std::string> values);
-  // Parses .env text ("KEY=VALUE" lines, comments, export, quotes). A line the reference's
+  // Parses .env text as python-dotenv does ("KEY=VALUE" statements, comments, export, quoted
+  // names and values, values over several lines, escapes, ${NAME} expansion). A line the reference's
   // loader reads but that can set no setting (a name alone, a name such as "PAYMENTS-X") is
   // skipped and described in `notes`; a line it could not read either (an unclosed quote,
   // text after a closing quote, a name with a space) is an error.

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -51,8 +53,33 @@ bool is_http_url(const std::string& s) {
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->encoded_host().empty()) return false;
   if (!parsed->has_port()) return true;
   const std::string port(parsed->port());  // digits only, by the URI grammar
-  return !port.empty() && port.size() <= 5 && std::stoul(port) <= 65535;
+  return !port.empty() && port.size() <= 5 && std::stoul(port) >= 1 && std::stoul(port) <= 65535;
 }
+
+// Something to listen on: an IPv4 or IPv6 address, or a host name (RFC 1123 labels of letters,
+// digits, '-' and, as resolvers take it, '_'; the last not all digits, so "999.1.1.1" is no name).
+bool is_listen_host(std::string_view h) {
+  const std::string text(h);
+  in6_addr buffer{};
+  if (::inet_pton(AF_INET, text.c_str(), &buffer) == 1 || ::inet_pton(AF_INET6, text.c_str(), &buffer) == 1) return true;
+  if (h.ends_with('.')) h.remove_suffix(1);
+  if (h.empty() || h.size() > 253) return false;
+  bool last_all_digits = false;
+  std::size_t start = 0;
+  while (start <= h.size()) {
+    const std::size_t dot = std::min(h.find('.', start), h.size());
+    const std::string_view label = h.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+    last_all_digits = std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isdigit(c); });
+    start = dot + 1;
+  }
+  return !last_all_digits;
+}
+
+// The order n of secp256k1: a private key is in [1, n - 1].
+constexpr std::string_view kSecp256k1Order = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 
 class Reader {
  public:
@@ -245,8 +272,12 @@ class Reader {
     if (!v) return;
     std::string_view hex(*v);
     if (hex.starts_with("0x") || hex.starts_with("0X")) hex.remove_prefix(2);
+    const std::string shown = "<" + std::to_string(v->size()) + " characters, not shown>";
     if (hex.size() != 64 || !std::all_of(hex.begin(), hex.end(), [](unsigned char c) { return std::isxdigit(c); }))
-      return fail(name, "a secp256k1 private key of 64 hex digits (0x optional)", "<" + std::to_string(v->size()) + " characters, not shown>");
+      return fail(name, "a secp256k1 private key of 64 hex digits (0x optional)", shown);
+    const std::string digits = lower(std::string(hex));
+    if (digits == std::string(64, '0') || digits >= kSecp256k1Order)
+      return fail(name, "a secp256k1 private key of 64 hex digits (0x optional), not 0 and below the curve order", shown);
     out = *v;
   }
   void address(const char* name, std::optional<std::string>& out) {
@@ -277,6 +308,7 @@ Result<Settings> load_settings(const Environment& env) {
   Settings s;
   Reader r(env);
   r.text("PAYMENTS_API_HOST", s.api_host, true);
+  if (!is_listen_host(s.api_host)) r.fail("PAYMENTS_API_HOST", "an IP address or a host name", s.api_host);
   r.integer("PAYMENTS_API_PORT", s.api_port, 1, 65535);
   r.path_prefix("PAYMENTS_API_ROOT_PATH", s.root_path);
   // At most what one journal record can hold (net/body.hpp, kMaxStoredBodyBytes).

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <map>
 
 #include "config/settings.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -202,6 +206,17 @@ TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
       {"PAYMENTS_MANAGER_IP_ALLOWLIST", "fd00::1/64"},
       {"PAYMENT_PRIVATE_KEY", "0x1234"},
       {"PAYMENT_PRIVATE_KEY", "0x" + std::string(63, 'a') + "g"},
+      // In range for secp256k1: not 0, below the curve order.
+      {"PAYMENT_PRIVATE_KEY", "0x" + std::string(64, '0')},
+      {"PAYMENT_PRIVATE_KEY", "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141"},
+      {"PAYMENT_PRIVATE_KEY", "0x" + std::string(64, 'f')},
+      {"ETH_RPC_URL", "http://rpc.example:0"},
+      // Checked as given, even where --host would override it.
+      {"PAYMENTS_API_HOST", "bad host!!"},
+      {"PAYMENTS_API_HOST", "999.1.1.1"},
+      {"PAYMENTS_API_HOST", "http://127.0.0.1"},
+      {"PAYMENTS_API_HOST", "-lead.example"},
+      {"PAYMENTS_API_HOST", "a..b"},
   };
   for (const auto& [name, value] : bad) {
     auto s = load({{name, value}});
@@ -219,6 +234,9 @@ TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
                     {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.0/8, 192.168.1.7, fd00::/64"},
                     {"PAYMENT_PRIVATE_KEY", std::string(63, '0') + "1"}});
   ASSERT_TRUE(good.ok()) << good.error();
+  for (const char* host : {"0.0.0.0", "::", "::1", "127.0.0.1", "localhost", "node-1.example.", "my_host", "10.1.2.3"})
+    EXPECT_TRUE(load({{"PAYMENTS_API_HOST", host}}).ok()) << host;
+  EXPECT_TRUE(load({{"PAYMENT_PRIVATE_KEY", "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"}}).ok());
   EXPECT_EQ(good->root_path, "/payments");
   EXPECT_EQ(good->eth_rpc_url, "https://user:pw@rpc.example:8443/v2/key?x=1");
 }
@@ -318,6 +336,88 @@ TEST(Settings, DescribeNeverShowsSecrets) {
   EXPECT_TRUE(rpc_shown);
 }
 
+// The reference reads .env files with python-dotenv (through pydantic-settings). Each text here
+// was given to python-dotenv 1.2.2's dotenv_values, and the expected values are what it returned:
+// comments, quotes and their escapes, values over several lines, quoted names, ${...} expansion.
+TEST(Environment, DotenvReadsAsTheReferencesLoader) {
+  ::setenv("LPOPS_DOTENV_TEST_HOME", "/home/x", 1);
+  for (const char* name : {"LPOPS_DOTENV_TEST_UNSET", "B", "C", "Q"}) ::unsetenv(name);
+  const std::vector<std::pair<std::string, std::map<std::string, std::string>>> cases = {
+      {"A= # none yet", {{"A", "# none yet"}}},
+      {"A=\t# nothing", {{"A", "# nothing"}}},
+      {"A=#v", {{"A", "#v"}}},
+      {"A=abc#def", {{"A", "abc#def"}}},
+      {"A=abc #def", {{"A", "abc"}}},
+      {"A=abc\t#def", {{"A", "abc"}}},
+      {"A='x' # c", {{"A", "x"}}},
+      {"A=\"x\"# c", {{"A", "x"}}},
+      {"A=\"s3cr\\et\"", {{"A", "s3cr\\et"}}},
+      {"A=\"C:\\path\\x\"", {{"A", "C:\\path\\x"}}},
+      {"A=\"a\\qb\\\\c\\\"d\\re\"", {{"A", "a\\qb\\c\"d\re"}}},
+      {"A='it\\'s'", {{"A", "it's"}}},
+      {"A='a\\\\b'", {{"A", "a\\b"}}},
+      {"A=\"a\nb\"", {{"A", "a\nb"}}},
+      {"'A'=qk", {{"A", "qk"}}},
+      {"A=${LPOPS_DOTENV_TEST_HOME}/x", {{"A", "/home/x/x"}}},
+      {"A=\"${LPOPS_DOTENV_TEST_HOME}y\"", {{"A", "/home/xy"}}},
+      {"A='${LPOPS_DOTENV_TEST_HOME}'", {{"A", "/home/x"}}},
+      {"A=${LPOPS_DOTENV_TEST_UNSET:-dflt}", {{"A", "dflt"}}},
+      {"A=${LPOPS_DOTENV_TEST_UNSET}", {{"A", ""}}},
+      {"A=$LPOPS_DOTENV_TEST_HOME", {{"A", "$LPOPS_DOTENV_TEST_HOME"}}},
+      {"B=1\nA=${B}2", {{"B", "1"}, {"A", "12"}}},
+      {"A=${B}\nB=1", {{"A", ""}, {"B", "1"}}},
+      {"A=${B:x}", {{"A", "${B:x}"}}},
+      {"A=${B:-${C}}", {{"A", "${C}"}}},
+      {"A=${Q:${B}}\nB=2", {{"A", "${Q:}"}, {"B", "2"}}},
+      {"A=", {{"A", ""}}},
+      {"A = b ", {{"A", "b"}}},
+      {"export A=b", {{"A", "b"}}},
+      {"A==b", {{"A", "=b"}}},
+      {" A=b", {{"A", "b"}}},
+      {"A=b\r\nC=d\r\n", {{"A", "b"}, {"C", "d"}}},
+      {"A=\"\\u00e9\"", {{"A", "\\u00e9"}}},
+      {"A='multi\nline'\nB=2", {{"A", "multi\nline"}, {"B", "2"}}},
+      {"A=\"\\n\\t\\a\\b\\f\\v\\r\"", {{"A", "\n\t\007\010\014\013\r"}}},
+      {"A='\\n'", {{"A", "\\n"}}},
+      {"A=a b c", {{"A", "a b c"}}},
+      {"A=\"\"", {{"A", ""}}},
+      {"A=''", {{"A", ""}}},
+      {"A=\"x\" # c", {{"A", "x"}}},
+      {"A=\"a\\\\\"", {{"A", "a\\"}}},
+      {"A=\"a\\\\\"\nB=1", {{"A", "a\\"}, {"B", "1"}}},
+      {"A='x\\''", {{"A", "x'"}}},
+      {"export\tA=1", {{"A", "1"}}},
+      {"exportA=1", {{"exportA", "1"}}},
+      {"A=1\nA=2", {{"A", "2"}}},
+      {"B=\nA=${B:-d}", {{"B", ""}, {"A", ""}}},
+      {"A=\"x\" \t", {{"A", "x"}}},
+      {"A='#'", {{"A", "#"}}},
+      {"A=\"${LPOPS_DOTENV_TEST_HOME\"", {{"A", "${LPOPS_DOTENV_TEST_HOME"}}},
+      {"A=$", {{"A", "$"}}},
+      {"A=${", {{"A", "${"}}},
+      {"A=\\n", {{"A", "\\n"}}},
+      {"A=a\\\"b", {{"A", "a\\\"b"}}},
+  };
+  for (const auto& [text, expected] : cases) {
+    auto parsed = Environment::parse_dotenv(text);
+    ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.error();
+    EXPECT_EQ(*parsed, expected) << text;
+  }
+  // Statements python-dotenv cannot read (it skips them with a warning): start-up stops here.
+  for (const char* text : {"A=\"x\"y", "A=\"x", "A='x", "A b=c", "A=\"q\" \"r\"", "'A=1", "''=1"})
+    EXPECT_FALSE(Environment::parse_dotenv(text).ok()) << text;
+  // A value that starts with '#' is the value, as there; said, since it reads like a comment.
+  std::vector<std::string> notes;
+  auto hashed = Environment::parse_dotenv("A=1\nPAYMENTS_API_ADMIN_TOKEN= # set me\n", &notes);
+  ASSERT_TRUE(hashed.ok());
+  EXPECT_EQ(hashed->at("PAYMENTS_API_ADMIN_TOKEN"), "# set me");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("line 2: the value of PAYMENTS_API_ADMIN_TOKEN starts with '#'"), std::string::npos) << notes[0];
+  // Lines are counted across a value that spans several.
+  EXPECT_EQ(Environment::parse_dotenv("A='one\ntwo'\n\nB=\"open\n").error(), "line 4 has an unterminated quote");
+  ::unsetenv("LPOPS_DOTENV_TEST_HOME");
+}
+
 TEST(Environment, DotenvSyntax) {
   auto parsed = Environment::parse_dotenv(
       "# comment\n\nexport A=1\nB = two words # trailing\nC=\"quoted # not a comment\\n\"\nD='single'\nE=\n");
@@ -356,6 +456,16 @@ TEST(Environment, DotenvSyntax) {
   auto as_dir = Environment::load(dir.str());
   ASSERT_FALSE(as_dir.ok());
   EXPECT_NE(as_dir.error().find("is a directory"), std::string::npos) << as_dir.error();
+}
+
+// A file that cannot be read is named with the reason, never a stream library's text.
+TEST(Environment, AnUnreadableFileIsNamedWithTheReason) {
+  auto unreadable = Environment::load(std::string("/proc/self/mem"));  // open works, read fails (EIO)
+  ASSERT_FALSE(unreadable.ok());
+  EXPECT_EQ(unreadable.error(), std::string("cannot read settings file /proc/self/mem: ") + std::strerror(EIO));
+  auto missing = Environment::load(std::string("/nonexistent/lpops.env"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().find("cannot read settings file /nonexistent/lpops.env"), std::string::npos) << missing.error();
 }
 
 TEST(Environment, ProcessEnvironmentWinsOverTheFile) {
