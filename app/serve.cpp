@@ -348,6 +348,8 @@ int serve(const ServeOptions& o) {
   // other route 503 with Retry-After, instead of refused connections. A port already taken
   // stops start-up now, not after recovery.
   auto metrics = std::make_shared<actors::Metrics>();
+  // Orchestrator actors start with the first registration; their series are there (at 0) before.
+  metrics->actor("orchestrator");
   auto ctx = std::make_shared<net::ApiContext>();
   ctx->settings = settings;
   ctx->metrics = metrics;

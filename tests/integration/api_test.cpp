@@ -45,6 +45,8 @@ TEST_F(ApiTest, HealthReadyAndMetrics) {
   EXPECT_NE(metrics.body.find("lpops_http_requests_total"), std::string::npos);
   EXPECT_NE(metrics.body.find("lpops_journal_queued_records"), std::string::npos);
   EXPECT_NE(metrics.body.find("lpops_journal_batch_records"), std::string::npos);
+  // Every actor kind has its series before its first actor starts (none registered yet here).
+  EXPECT_NE(metrics.body.find("\nlpops_actor_messages_total{actor=\"orchestrator\"} 0\n"), std::string::npos) << metrics.body;
 }
 
 // Every actor kind is measured, requests the server refuses before any route are counted, and
