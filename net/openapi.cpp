@@ -1,6 +1,8 @@
 // The OpenAPI 3.1 description, built from the route tables plus the schemas below.
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "domain/version.hpp"
 #include "net/api.hpp"
@@ -36,10 +38,26 @@ constexpr const char* kPayoutIdPattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
 
 json::object schemas() {
   json::object s;
-  s["Error"] = obj({{"detail", json::object{{"description", "a message, or a list of validation errors"}}}}, {"detail"});
+  s["ValidationError"] = obj({{"type", str()},
+                              {"loc", array_of(json::object{{"type", json::array{"string", "integer"}}})},
+                              {"msg", str()}, {"input", json::object{{"description", "the value given (null when none)"}}},
+                              {"ctx", json::object{{"type", "object"}}}},
+                             {"type", "loc", "msg"});
+  s["Error"] = obj({{"detail", json::object{{"anyOf", json::array{str(), array_of(ref("ValidationError"))}},
+                                            {"description", "a message, or (422) pydantic's list of validation errors"}}}},
+                   {"detail"});
+  s["ImportConflict"] = obj({{"detail", str()},
+                             {"conflicts", array_of(obj({{"id", str()}, {"detail", str()}}, {"id", "detail"}))}},
+                            {"detail", "conflicts"});
   s["Registration"] = obj({{"orchestrator_id", str(128, 1)},
                            {"address", json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{40}$"}}},
-                           {"capability", str(128)}, {"contact_email", str(255)}, {"host_public_ip", str(64)},
+                           {"capability", str(128)},
+                           {"contact_email", [] {
+                              auto e = str(255);
+                              e["description"] = "trimmed; blank is none; else it must hold an '@', neither first nor last";
+                              return e;
+                            }()},
+                           {"host_public_ip", str(64)},
                            {"host_name", str(128)}, {"health_url", str(512)},
                            {"services_healthy", json::object{{"type", "boolean"}}},
                            {"health_timeout", json::object{{"type", "number"}, {"minimum", 0.1}, {"maximum", 60}}},
@@ -101,7 +119,9 @@ json::object schemas() {
                        {"credited", json::object{{"type", "boolean"}}}, {"credited_at", nullable(str())}});
   s["WorkloadCreate"] = obj({{"workload_id", str(255, 1)}, {"orchestrator_id", str(128, 1)}, {"plan_id", str(128)},
                              {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
-                             {"notes", str(1024)}, {"payout_amount_eth", json::object{{"type", json::array{"string", "number"}}}}},
+                             {"notes", str(1024)},
+                             {"payout_amount_eth", json::object{{"type", json::array{"string", "number"}},
+                                                                {"description", "decimal ETH, greater than 0"}}}},
                             {"workload_id", "orchestrator_id", "payout_amount_eth"});
   s["WorkloadCreate"].as_object()["description"] = "artifact_hash or artifact_uri is required (non-empty).";
   s["WorkloadTimeCreate"] = obj({{"workload_id", str(255, 1)}, {"orchestrator_id", str(128, 1)}, {"plan_id", str(128)},
@@ -195,6 +215,25 @@ json::object schemas() {
                                   {"entry", obj({{"orchestrator_id", str()}, {"recipient", str()}, {"balance_eth", eth()},
                                                  {"balance_wei", wei()}, {"orch_hash", hash}, {"leaf_hash", hash}})},
                                   {"proof", json::object{{"type", "array"}, {"items", hash}, {"description", "ledger-proof only; bottom-up"}}}}}};
+  // Requests: an optional field sent as null counts as not sent (as the reference's models read
+  // it), but for a health push's source.
+  for (const char* name : {"Registration", "WorkloadCreate", "WorkloadTimeCreate", "WorkloadPatch", "Adjustment", "PayoutReserve",
+                           "PayoutPost", "PayoutVoid"}) {
+    auto& schema = s.at(name).as_object();
+    std::set<std::string> required;
+    if (const auto* r = schema.if_contains("required"))
+      for (const auto& v : r->as_array()) required.insert(std::string(v.as_string()));
+    for (auto& kv : schema.at("properties").as_object()) {
+      if (required.count(std::string(kv.key()))) continue;
+      auto& prop = kv.value().as_object();
+      if (prop.contains("enum")) {
+        auto& values = prop["enum"].as_array();
+        if (std::find(values.begin(), values.end(), json::value(nullptr)) == values.end()) values.push_back(nullptr);
+      } else {
+        kv.value() = nullable(prop);
+      }
+    }
+  }
   // Answers carry every field of these (an absent value is null, never left out, as the
   // reference writes them), so every field is required.
   for (const char* name : {"RegistrationResult", "Orchestrator", "OrchestratorStats", "Workload", "AdjustmentResult", "LedgerEvent",
@@ -253,7 +292,9 @@ std::map<std::string, Io> io_table() {
                             {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern},
                                                               {"description", "the payout id when payout_id is not given"}}}}};
   t["GET /api/payouts"] = {nullptr, obj({{"payouts", array_of(ref("Payout"))}}),
-                           {{"orchestrator_id", qstr()}, {"status", json::object{{"enum", json::array{"reserved", "posted", "voided"}}}}, {"limit", qint(1, 1000, 100)}}};
+                           {{"orchestrator_id", qstr()},
+                            {"status", json::object{{"enum", json::array{"", "reserved", "posted", "voided"}}, {"description", "empty is no filter"}}},
+                            {"limit", qint(1, 1000, 100)}}};
   t["GET /api/payouts/{payout_id}"] = {nullptr, ref("Payout"), {}};
   t["POST /api/payouts/{payout_id}/post"] = {"PayoutPost", ref("Payout"), {}};
   t["POST /api/payouts/{payout_id}/void"] = {"PayoutVoid", ref("Payout"), {}};
@@ -348,6 +389,8 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
   if (api && (!listing || r.access == Access::strict_admin)) out.emplace_back("404", "Not found");
   out.emplace_back("408", "The request did not arrive within PAYMENTS_HTTP_TIMEOUT_SECONDS");
   if (writes) out.emplace_back("409", "Conflicts with the ledger's state (an existing id, an address owned by another, a balance)");
+  else if (pattern == "/api/transparency/tee-core/audit/proof")
+    out.emplace_back("409", "The entry is newer than the latest checkpoint: retry after the next one");
   out.emplace_back("413", "Body larger than PAYMENTS_MAX_BODY_BYTES");
   out.emplace_back("414", "Request target too long");
   if (has_input) out.emplace_back("422", "Validation error (pydantic's list of errors)");
@@ -389,6 +432,8 @@ std::string build() {
     json::object error{{"content", json::object{{"application/json", json::object{{"schema", ref("Error")}}}}}};
     for (const auto& [code, why] : error_responses(*r, it != io.end() ? &it->second : nullptr)) {
       json::object e = error;
+      if (code == "409" && std::string_view(r->pattern).starts_with("/api/import/"))
+        e["content"] = json::object{{"application/json", json::object{{"schema", ref("ImportConflict")}}}};
       e["description"] = why;
       responses[code] = std::move(e);
     }

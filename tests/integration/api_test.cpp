@@ -198,6 +198,20 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   EXPECT_TRUE(answers("/api/orchestrators/register", "post", "429"));
   EXPECT_TRUE(answers("/api/orchestrators/register", "post", "403"));
   EXPECT_FALSE(answers("/api/orchestrators/register", "post", "401"));
+  EXPECT_TRUE(answers("/api/transparency/tee-core/audit/proof", "get", "409"));  // newer than the latest checkpoint
+  EXPECT_EQ(paths.at("/api/import/balances").at("post").at("responses").at("409").at("content").at("application/json").at("schema"),
+            json::value(json::object{{"$ref", "#/components/schemas/ImportConflict"}}));
+  // An optional request field may be null (it then counts as not sent); a required one may not.
+  const auto& registration = doc.at("components").at("schemas").at("Registration").at("properties");
+  EXPECT_EQ(registration.at("capability").at("anyOf").at(1), json::value(json::object{{"type", "null"}}));
+  EXPECT_EQ(registration.at("orchestrator_id").at("type"), json::value("string"));
+  // A 422 answer is the list the schema describes.
+  const auto refused = post("/api/workloads/time", json::object{{"workload_id", ""}});
+  ASSERT_EQ(refused.status, 422);
+  const auto validation = doc.at("components").at("schemas").at("ValidationError");
+  const auto refusal = parse_json(refused.body);
+  for (const auto& e : refusal.at("detail").as_array())
+    for (const auto& name : validation.at("required").as_array()) EXPECT_TRUE(e.as_object().contains(name.as_string())) << e;
   // Defaults of query parameters.
   auto default_of = [&](const char* path, const char* name) {
     for (const auto& p : paths.at(path).at("get").at("parameters").as_array())
