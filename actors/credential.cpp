@@ -43,7 +43,7 @@ using namespace detail;
 
 constexpr std::int64_t kMicros = 1'000'000;
 
-// The shared record checks (api.md §3): unknown 404, denylisted 403, no address 404, and
+// The shared record checks, as the reference makes them: unknown 404, denylisted 403, no address 404, and
 // an unusable stored address (`bad_address_status`: 409 for nonces, 400 for tokens).
 bool owner_failed(const OwnerLookup& lookup, int bad_address_status, const Reply& reply) {
   switch (lookup.outcome) {

@@ -1,6 +1,6 @@
 #pragma once
-// The credential actor: issues orchestrator credential tokens (reference api.md §3,
-// tee-and-credential.md §5). It owns the single-use nonces (in memory: a nonce lives
+// The credential actor: issues orchestrator credential tokens (the reference's credential
+// routes; docs/api.md, Orchestrator credentials). It owns the single-use nonces (in memory: a nonce lives
 // minutes, and one lost in a restart only means asking for another), checks the
 // delegate's signature and the credential contract, and hands a token that passed to the
 // ledger, which journals its hash and answers once that is durable.

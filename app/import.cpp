@@ -164,9 +164,17 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
 // Every entry read as the node will read it, before anything is sent: problems are listed
 // and nothing is imported. Workloads are put in submission order (the node takes them
 // oldest first). `named` gets the orchestrator ids workloads and balances name that
-// registry.json does not hold (they must be registered on the node already).
+// registry.json does not hold (they must be registered on the node already). `previews`
+// gets what the node would say of entries it takes as changed (fields dropped, amounts cut to
+// whole wei), for --dry-run.
 std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloads, SourceFile& balances,
-                                       std::set<std::string>& named, std::vector<std::string>& cut_to_zero) {
+                                       std::set<std::string>& named, std::vector<std::string>& cut_to_zero,
+                                       std::vector<std::string>& previews) {
+  std::set<std::string> dropped_fields;
+  auto cut = [&](const SourceFile& f, const std::string& id, const ri::Amount& a) {
+    previews.push_back(std::string(f.name) + ": cut to whole wei: " + id + ": " + a.given + " ETH imported as " +
+                       format_eth(a.value) + " ETH");
+  };
   std::vector<std::string> problems;
   auto note = [&](const SourceFile& f, const std::string& key, const ri::Problem& p) {
     problems.push_back(std::string(f.name) + " \"" + key + "\": " + (p.field.empty() ? "" : p.field + " ") + p.message);
@@ -179,6 +187,7 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
       continue;
     }
     const auto& entry = std::get<ri::RegistryEntry>(read);
+    dropped_fields.insert(entry.ignored_fields.begin(), entry.ignored_fields.end());
     if (auto [it, added] = by_address.emplace(entry.address, key); !added)
       note(registry, key, {"address", entry.address + " is also the address of \"" + it->second + "\" (one address per orchestrator)"});
   }
@@ -189,7 +198,9 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
       note(workloads, key, *p);
       continue;
     }
-    const Workload& w = std::get<ri::WorkloadEntry>(read).workload;
+    const auto& entry = std::get<ri::WorkloadEntry>(read);
+    const Workload& w = entry.workload;
+    if (entry.amount.rounded) cut(workloads, key, entry.amount);
     by_time.emplace_back(w.submitted_at, key);
     if (!registry.entries.contains(w.orchestrator_id)) named.insert(w.orchestrator_id);
   }
@@ -205,10 +216,12 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
     const auto& amount = std::get<ri::BalanceEntry>(read).amount;
     if (amount.value.is_zero()) {
       if (amount.rounded) cut_to_zero.push_back("balances.json \"" + key + "\": " + amount.given + " ETH is less than 1 wei: not imported");
-    } else if (!registry.entries.contains(key)) {
-      named.insert(key);
+    } else {
+      if (amount.rounded) cut(balances, key, amount);
+      if (!registry.entries.contains(key)) named.insert(key);
     }
   }
+  for (const auto& field : dropped_fields) previews.push_back("registry.json: field not kept: " + field);
   // No node takes a request larger than 3 MiB (PAYMENTS_MAX_BODY_BYTES at most).
   for (SourceFile* f : {&registry, &workloads, &balances})
     for (const auto& key : f->order)
@@ -426,8 +439,8 @@ int import_reference(const ImportOptions& o) {
     return 2;
   }
   std::set<std::string> named;
-  std::vector<std::string> cut_to_zero;
-  auto problems = check_entries(registry, workloads, balances, named, cut_to_zero);
+  std::vector<std::string> cut_to_zero, previews;
+  auto problems = check_entries(registry, workloads, balances, named, cut_to_zero, previews);
   for (const auto& line : cut_to_zero) std::fprintf(stderr, "lpops import: %s\n", line.c_str());
   for (const auto& p : problems) std::fprintf(stderr, "lpops import: %s\n", p.c_str());
   if (!problems.empty()) {
@@ -438,6 +451,9 @@ int import_reference(const ImportOptions& o) {
               o.from_dir.c_str(), registry.order.size(), workloads.order.size(), balances.order.size(),
               o.dry_run ? " (checked; --dry-run sends nothing)" : "");
   if (o.dry_run) {
+    // What the import would report of the entries it changes (a node that holds an entry
+    // already keeps its own, and says nothing of it).
+    for (const auto& line : previews) std::printf("%s\n", line.c_str());
     if (!named.empty())
       std::printf("%zu orchestrator ids that workloads.json or balances.json name are not in registry.json: the node "
                   "must have them registered already (the import checks before it sends anything)\n", named.size());

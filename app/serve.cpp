@@ -85,6 +85,11 @@ int refuse_start(spdlog::format_string_t<Args...> format, Args&&... args) {
   return 1;
 }
 
+// "1 record", "2 records": a count and its noun for a log line.
+std::string counted(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
 // A setting that cannot be used, said as the settings' own checks say it (status 2).
 int refuse_setting(const std::string& message) {
   std::fprintf(stderr, "lpops: invalid settings:\n%s\n", message.c_str());
@@ -99,16 +104,18 @@ int refuse_setting(const std::string& message) {
 class BackgroundCheck {
  public:
   using Check = std::function<std::optional<std::string>(const std::atomic<bool>& stop)>;
+  // done: the line said once the check passed, "{}" standing for the items counted, as
+  // `noun` (singular and plural) names them.
   BackgroundCheck(std::uint64_t items, Check check, const char* what, const char* advice, const char* done,
-                  std::string marker) {
+                  std::pair<const char*, const char*> noun, std::string marker) {
     if (!items) {
       std::error_code ec;
       std::filesystem::remove(marker, ec);
       return;
     }
-    auto report_done = [items, done](std::chrono::steady_clock::time_point start) {
-      std::string message = done;  // "... the {} records ..."
-      if (auto at = message.find("{}"); at != std::string::npos) message.replace(at, 2, std::to_string(items));
+    auto report_done = [items, done, noun](std::chrono::steady_clock::time_point start) {
+      std::string message = done;  // "... the {} behind ..."
+      if (auto at = message.find("{}"); at != std::string::npos) message.replace(at, 2, counted(items, noun.first, noun.second));
       std::lock_guard lock(g_start_outcome);
       if (g_start_refused) return;
       spdlog::info("{} in {:.1f} s", message, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -227,7 +234,7 @@ int serve(const ServeOptions& o) {
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   {
     std::error_code ec;
-    const auto data_dir = std::filesystem::absolute(settings.data_dir, ec);
+    const auto data_dir = std::filesystem::absolute(settings.data_dir, ec).lexically_normal();
     spdlog::info("lpops {}: data directory {}; settings from the environment{}; time credits {} ETH per minute, payouts "
                  "{}, fsync {}, snapshots every {} records or more, drain up to {} s",
                  kVersion, ec ? settings.data_dir : data_dir.string(),
@@ -377,11 +384,15 @@ int serve(const ServeOptions& o) {
   // The server keeps its own copy: this one would hold the API context (and through it the
   // actors) past the server's end, and the actor system waits for them at exit.
   server_options.screen = nullptr;
+  // The directory is this node's before the port is taken: a second node pointed at it says
+  // so, rather than answering 503 for a moment first.
+  if (auto err = store->lock_directory()) stop_starting(*err);
   std::uint16_t port;
   try {
     port = server->start();
   } catch (const std::exception& e) {
-    stop_starting(e.what());
+    stop_starting(std::string(e.what()) + " (stop what listens there, or choose another address with PAYMENTS_API_HOST / --host "
+                                          "and PAYMENTS_API_PORT / --port)");
   }
   // An IPv6 address is bracketed in a URL (RFC 3986).
   const std::string url_host = settings.api_host.find(':') != std::string::npos ? "[" + settings.api_host + "]" : settings.api_host;
@@ -426,7 +437,7 @@ int serve(const ServeOptions& o) {
                  "balance was never acknowledged unless the audit log describes it (checked next); one that changed no "
                  "balance (a registration, a health push) may have been: repair it from the copy if so",
                  report->cut_bytes, report->cut_reason, report->cut_saved_to);
-  spdlog::info("recovered {} records (snapshot at seq {}, {} replayed) from {} in {:.0f} ms", report->last_seq,
+  spdlog::info("recovered {} (snapshot at seq {}, {} replayed) from {} in {:.0f} ms", counted(report->last_seq, "record", "records"),
                report->snapshot_seq, report->replayed_records, store->describe(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - recovery_start).count());
   // The reference's own files in the same directory (a deployment switched over on its data
@@ -465,7 +476,7 @@ int serve(const ServeOptions& o) {
       report->snapshot_seq,
       [store, up_to = report->snapshot_seq](const std::atomic<bool>& stop) { return store->check_prefix(up_to, stop); },
       "journal check", "restore the journal; the snapshot alone is not the record",
-      "journal: the {} records behind the snapshot re-checked", settings.data_dir + "/journal-check.failed");
+      "journal: the {} behind the snapshot re-checked", {"record", "records"}, settings.data_dir + "/journal-check.failed");
 
   std::vector<boost::json::object> records;
   for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));
@@ -497,7 +508,7 @@ int serve(const ServeOptions& o) {
       audit_report.from_index,
       [audit, entries = audit_report.from_index](const std::atomic<bool>& stop) { return audit->check_stored(entries, stop); },
       "audit log check", "move the damaged files aside to rebuild the log from the journal",
-      "audit log: the {} entries loaded from audit.index re-checked", settings.data_dir + "/audit-check.failed");
+      "audit log: the {} loaded from audit.index re-checked", {"entry", "entries"}, settings.data_dir + "/audit-check.failed");
   actors::CheckpointOptions checkpoint_options;
   checkpoint_options.every_entries = static_cast<std::uint64_t>(settings.audit_checkpoint_every_entries);
   checkpoint_options.chain_id = static_cast<std::uint64_t>(settings.eth_chain_id);
@@ -563,7 +574,7 @@ int serve(const ServeOptions& o) {
     if (auto err = audit->write(lines)) return refuse_start(kCatchUpFailed, settings.data_dir, *err);
     if (auto err = audit->sync()) return refuse_start(kCatchUpFailed, settings.data_dir, *err);
     const auto st = audit->status();
-    spdlog::info("audit log: {} entries ({} from audit.index, {} regenerated from the journal), root {}", st.seq,
+    spdlog::info("audit log: {} ({} from audit.index, {} regenerated from the journal), root {}", counted(st.seq, "entry", "entries"),
                  audit_report.from_index, st.seq - audit_report.entries, chain::to_hex(st.root));
   }
   auto checkpoints_open = actors::CheckpointBook::open(settings.data_dir, *audit_key, checkpoint_options, *audit);
@@ -597,14 +608,14 @@ int serve(const ServeOptions& o) {
     if (auto err = actors::check_balances_against_audit(*audit, *book)) {
       return refuse_start("{}", *err);
     }
-    spdlog::info("audit log: the {} balances recovered match their newest audit entries; compared in {:.2f} s",
-                 book->id_count(), std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
+    spdlog::info("audit log: the {} recovered match their newest audit entries; compared in {:.2f} s",
+                 counted(book->id_count(), "balance", "balances"), std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
   }
   // Entries the last run added after its newest checkpoint (a crash before the next one; the
   // catch-up above), now compared with the journal, are vouched for at once.
   if (const std::uint64_t entries = audit->status().seq; checkpoints->signed_size() < entries) {
     if (auto failed = checkpoints->after_flush(*audit, true)) metrics->storage_errors(std::string(*failed)).Increment();
-    else spdlog::info("checkpoint signed at start-up: it covers the log's {} entries", entries);
+    else spdlog::info("checkpoint signed at start-up: it covers the log's {}", counted(entries, "entry", "entries"));
   }
   spdlog::info("audit address {}; a signed checkpoint every {} entries or {} s (chain id {})",
                chain::to_checksummed(checkpoints->audit_address()), settings.audit_checkpoint_every_entries,

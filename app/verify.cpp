@@ -412,7 +412,11 @@ Outcome verify_file(const VerifyOptions& o) {
     auto seq = log.seq_of(o.event_id);
     if (!seq) return {1, "event " + o.event_id + " is not in the log", {}};
     const std::uint64_t size = latest ? latest->seq : log.size();
-    if (*seq > size) return {1, "event " + o.event_id + " (seq " + std::to_string(*seq) + ") is newer than the latest checkpoint", {}};
+    // Not provable yet, nothing wrong: as the node's 409 over --url (status 2).
+    if (*seq > size)
+      return {2, "event " + o.event_id + " (seq " + std::to_string(*seq) + ") is newer than the latest checkpoint (seq " +
+                     std::to_string(size) + "): it cannot be proved yet; retry after the node's next checkpoint",
+              {}};
     auto path = log.inclusion_proof(*seq, size);
     const auto root = latest ? latest->merkle_root : log.root();
     if (!path || !chain::merkle::verify_inclusion(*log.entry_hash(*seq), *seq - 1, size, *path, root))

@@ -91,7 +91,7 @@ struct Route {
   std::optional<Response> (*unavailable)(const ApiContext&) = nullptr;
 };
 
-// Which surface a path belongs to when the surfaces are split (reference api.md §0): the edge
+// Which surface a path belongs to when the surfaces are split (as the reference splits them): the edge
 // serves orchestrators and the public, the ops host the operator's routes; the rest (health,
 // metrics, the API description) either. By path, not by route, so that an unknown path under an
 // ops prefix is refused on the edge host too. `segments`: the path split at '/'.

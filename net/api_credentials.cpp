@@ -1,4 +1,4 @@
-// Orchestrator credentials: the nonce and token routes (reference api.md §3), revocation,
+// Orchestrator credentials: the nonce and token routes (as the reference has them), revocation,
 // and the routes an orchestrator token opens: its ledger entry and proof. (/me, /me/stats
 // and /bootstrap are in api_orchestrators.cpp.)
 #include <cctype>

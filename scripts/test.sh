@@ -7,7 +7,9 @@ start=$(date +%s)
 bash scripts/setup.sh
 
 # Nodes that a crashed test binary left running (its destructors never stopped them): only
-# processes of this checkout's own build, found by their executable.
+# processes of this checkout's own build that carry this run's mark in their environment (the
+# tests' nodes inherit it), never a node an operator started from the same checkout.
+export LPOPS_TEST_RUN="$$.$start"
 reap_nodes() {
   local exe pid
   for exe in /proc/[0-9]*/exe; do
@@ -15,7 +17,10 @@ reap_nodes() {
     pid=${pid%/exe}
     case "$(readlink "$exe" 2>/dev/null || true)" in
       "$PWD"/build/*/app/lpops)
-        if kill -9 "$pid" 2>/dev/null; then echo "test: stopped a node a test left running (pid $pid)"; fi ;;
+        if tr '\0' '\n' 2>/dev/null < "/proc/$pid/environ" | grep -qx "LPOPS_TEST_RUN=$LPOPS_TEST_RUN" &&
+          kill -9 "$pid" 2>/dev/null; then
+          echo "test: stopped a node a test left running (pid $pid)"
+        fi ;;
     esac
   done
 }

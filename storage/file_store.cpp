@@ -262,6 +262,7 @@ std::string FileStore::modes() const {
 }
 
 std::optional<std::string> FileStore::lock_directory() {
+  if (lock_fd_ >= 0) return std::nullopt;  // held already
   if (auto err = create_directories_durably(options_.data_dir)) return "cannot create data directory " + options_.data_dir + ": " + *err;
   std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

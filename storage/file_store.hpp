@@ -74,10 +74,12 @@ class FileStore final : public RecordStore {
   // start from the snapshot did not replay; the first damage found, or nullopt. For a
   // background thread: `stop` ends it early (nullopt).
   std::optional<std::string> check_prefix(std::uint64_t up_to, const std::atomic<bool>& stop) const;
+  // Takes the data directory's lock (LOCK, held until this store goes), making the directory
+  // if needed; recover() takes it too. An error says the directory is another node's.
+  std::optional<std::string> lock_directory();
 
  private:
   std::string modes() const;  // " (fsync OFF: ...)", " (journal: direct I/O)"
-  std::optional<std::string> lock_directory();
   // snapshot.json as read: the workloads' texts point into the file's.
   struct LoadedSnapshot {
     std::string text;

@@ -661,7 +661,7 @@ TEST_F(ApiTest, StatsBucketsByDay) {
   EXPECT_EQ(get("/api/orchestrators/none/stats").status, 404);
 }
 
-// Split surfaces (reference api.md §0): with enforcement on, the edge host answers no ops route
+// Split surfaces (as the reference splits them): with enforcement on, the edge host answers no ops route
 // and the ops host no edge route, before anything else is checked; other hosts and the routes
 // of neither surface pass. Hosts compare without case, port or trailing dot.
 TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHost) {

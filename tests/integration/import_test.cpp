@@ -92,6 +92,13 @@ class ImportTest : public NodeTest {
 
 TEST_F(ImportTest, BringsAReferenceDirectoryOverExactlyOnce) {
   write_reference();
+  // A dry run says beforehand what the import will say of the entries it changes.
+  auto dry = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
+  ASSERT_EQ(dry.exit_code, 0) << dry.output;
+  for (const char* line : {"workloads.json: cut to whole wei: w4: 0.1234567890123456789 ETH imported as 0.123456789012345678 ETH",
+                           "balances.json: cut to whole wei: orch-d: 0.0000000000000000015 ETH imported as 0.000000000000000001 ETH",
+                           "registry.json: field not kept: payout_address"})
+    EXPECT_NE(dry.output.find(line), std::string::npos) << line << "\n" << dry.output;
   auto r = run_import();
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("registry.json: 3 imported, 0 already there"), std::string::npos) << r.output;

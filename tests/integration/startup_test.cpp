@@ -173,5 +173,25 @@ TEST(Startup, ACallMadeAsThePortFileAppearsIsServed) {
   }
 }
 
+// A second node pointed at a data directory in use is refused before it takes a port (it never
+// answers anything); one pointed at a port in use is told how to choose another.
+TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data");
+  ASSERT_TRUE(node.start()) << node.log();
+  auto same_dir = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/data", "--host", "127.0.0.1", "--port", "0"}, {},
+                              std::chrono::seconds(30));
+  EXPECT_EQ(same_dir.exit_code, 1) << same_dir.output;
+  EXPECT_NE(same_dir.output.find("is in use by another lpops process"), std::string::npos) << same_dir.output;
+  EXPECT_EQ(same_dir.output.find("listening on"), std::string::npos) << same_dir.output;
+  auto same_port = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/other", "--host", "127.0.0.1", "--port",
+                                std::to_string(node.port())},
+                               {}, std::chrono::seconds(30));
+  EXPECT_EQ(same_port.exit_code, 1) << same_port.output;
+  EXPECT_NE(same_port.output.find("Address already in use"), std::string::npos) << same_port.output;
+  EXPECT_NE(same_port.output.find("PAYMENTS_API_PORT / --port"), std::string::npos) << same_port.output;
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
 }  // namespace
 }  // namespace lpops::testing

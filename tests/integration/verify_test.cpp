@@ -152,6 +152,15 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   std::ofstream(unterminated, std::ios::trunc) << cps.substr(0, cps.size() - 20);
   auto torn = verify({"--log", log_, "--checkpoints", unterminated, "--allow-unsigned"});  // the last entry is covered by none
   EXPECT_NE(torn.output.find("torn_checkpoint_bytes"), std::string::npos) << torn.output;
+  // Its event cannot be proved yet: status 2 (retry after the next checkpoint), as a node's 409
+  // over --url is, not 1 (nothing is wrong with the log).
+  const auto last = parse_json(read_lines(log_).back());
+  const auto* wrapped = last.as_object().if_contains("audit_entry");
+  const std::string newest(wrapped ? wrapped->at("event_id").as_string() : last.at("event_id").as_string());
+  auto not_yet = verify({"--log", log_, "--checkpoints", unterminated, "--allow-unsigned", "--event-id", newest});
+  EXPECT_EQ(not_yet.exit_code, 2) << not_yet.output;
+  EXPECT_NE(not_yet.output.find("is newer than the latest checkpoint"), std::string::npos) << not_yet.output;
+  EXPECT_NE(not_yet.output.find("retry after the node's next checkpoint"), std::string::npos) << not_yet.output;
 }
 
 // A last line without its newline (a write in progress, or torn by a crash; start-up cuts it)
