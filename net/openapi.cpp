@@ -32,6 +32,13 @@ json::object obj(std::initializer_list<std::pair<const char*, json::object>> pro
   return o;
 }
 json::object array_of(json::object items) { return json::object{{"type", "array"}, {"items", std::move(items)}}; }
+// An answer that always carries every field it describes: each is required.
+json::object& complete(json::object& schema) {
+  json::array all;
+  for (const auto& kv : schema.at("properties").as_object()) all.push_back(json::value(kv.key()));
+  schema["required"] = std::move(all);
+  return schema;
+}
 
 // domain/payout.cpp, is_payout_id.
 constexpr const char* kPayoutIdPattern = "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$";
@@ -104,12 +111,16 @@ json::object schemas() {
     stats["total_" + std::string(sum) + "_eth"] = eth();
     stats["total_" + std::string(sum) + "_wei"] = wei();
   }
-  stats["daily"] = array_of(json::object{{"type", "object"}, {"properties", std::move(day)}});
+  json::object day_schema{{"type", "object"}, {"properties", std::move(day)}};
+  stats["daily"] = array_of(std::move(complete(day_schema)));
   s["OrchestratorStats"] = json::object{{"type", "object"}, {"properties", std::move(stats)}};
   s["WorkloadSummary"] = obj(
       {{"range_start", nullable(str())}, {"range_end", nullable(str())},
-       {"orchestrators", array_of(obj({{"orchestrator_id", str()}, {"workloads", integer}, {"earned_eth", eth()},
-                                       {"pending_eth", eth()}, {"earned_wei", wei()}, {"pending_wei", wei()}}))}});
+       {"orchestrators", array_of([&] {
+          auto row = obj({{"orchestrator_id", str()}, {"workloads", integer}, {"earned_eth", eth()}, {"pending_eth", eth()},
+                          {"earned_wei", wei()}, {"pending_wei", wei()}});
+          return complete(row);
+        }())}});
   s["HealthPush"] = obj({{"source", str(64)}, {"data", json::object{{"type", "object"}}}}, {"data"});
   s["Workload"] = obj({{"workload_id", str()}, {"orchestrator_id", str()}, {"plan_id", nullable(str())},
                        {"run_id", nullable(str())}, {"artifact_hash", nullable(str())}, {"artifact_uri", nullable(str())},
@@ -355,6 +366,12 @@ std::map<std::string, Io> io_table() {
                       {{"orchestrator_id", qstr()}, {"since_seq", qint(0, std::nullopt, 0)}, {"limit", qint(1, 1000, 200)}, {"order", json::object{{"enum", json::array{"asc", "desc"}}, {"default", "desc"}}}}};
   t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", qstr(), true}}};
   t["GET /healthz"] = {nullptr, obj({{"status", json::object{{"const", "ok"}}}}), {}};
+  // Lists and short answers that always carry every field.
+  for (const std::string& key : std::vector<std::string>{"GET /api/orchestrators", "POST /api/orchestrators/{orchestrator_id}/health", "GET /api/payouts",
+                                "GET /api/balances", "GET /api/workloads", "GET /api/ledger/events", "GET /healthz",
+                                base + "/audit/checkpoints", base + "/log"})
+    complete(t.at(key).response);
+  complete(t.at("GET /api/balances").response.at("properties").at("balances").at("items").as_object());
   t["GET /readyz"] = {nullptr, obj({{"status", json::object{{"enum", json::array{"ready", "starting", "draining"}}}},
                                     {"storage", str()}, {"rank_check", str()}, {"orchestrator_credentials", str()}}),
                       {}};

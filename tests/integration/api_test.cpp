@@ -264,6 +264,16 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   EXPECT_EQ(undocumented(stats.at("daily").at(0), schemas.at("OrchestratorStats").at("properties").at("daily").at("items")), "");
   EXPECT_EQ(stats.at("total_credits_wei").as_string(), "5353596000000");  // every *_eth has its *_wei
   EXPECT_EQ(stats.at("daily").at(1).at("credits_wei").as_string(), "5353596000000");
+  // Lists and short answers carry every field their schemas describe.
+  auto answer_schema = [&](const char* path, const char* method) {
+    return paths.at(path).at(method).at("responses").at("200").at("content").at("application/json").at("schema");
+  };
+  for (const char* path : {"/api/orchestrators", "/api/balances", "/api/workloads", "/api/ledger/events", "/healthz"})
+    EXPECT_EQ(undocumented(get_json(path), answer_schema(path, "get")), "") << path;
+  const auto balance_rows = get_json("/api/balances");
+  ASSERT_FALSE(balance_rows.at("balances").as_array().empty());
+  EXPECT_EQ(undocumented(balance_rows.at("balances").at(0), answer_schema("/api/balances", "get").at("properties").at("balances").at("items")), "");
+  EXPECT_TRUE(answer_schema("/api/balances", "get").as_object().contains("required"));
   auto summary = get_json("/api/workloads/summary");
   EXPECT_EQ(undocumented(summary, schemas.at("WorkloadSummary")), "");
   EXPECT_EQ(undocumented(summary.at("orchestrators").at(0),
