@@ -248,7 +248,7 @@ json::object schemas() {
   // Answers carry every field of these (an absent value is null, never left out, as the
   // reference writes them), so every field is required.
   for (const char* name : {"RegistrationResult", "Orchestrator", "OrchestratorStats", "Workload", "AdjustmentResult", "LedgerEvent",
-                           "WorkloadSummary"}) {
+                           "WorkloadSummary", "Payout"}) {
     auto& schema = s.at(name).as_object();
     json::array all;
     for (const auto& kv : schema.at("properties").as_object()) all.push_back(json::value(kv.key()));

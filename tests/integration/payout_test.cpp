@@ -1,6 +1,8 @@
 // Two-phase payouts over HTTP: reserve, post, void; the available balance in /api/balances;
 // one audit entry per step, provable and passing `lpops verify`; bad input and conflicts
 // leave the ledger as it was; everything survives a restart.
+#include <set>
+
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -68,6 +70,17 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   auto posted = admin("POST", "/api/payouts/p1/post", R"({"tx_hash":")" + kTx + R"(","block_number":77})");
   ASSERT_EQ(posted.status, 200) << posted.body;
   EXPECT_EQ(parse_json(posted.body).at("status").as_string(), "posted");
+  // Each answer has exactly the fields the API description requires of a payout.
+  {
+    const auto doc = parse_json(raw("GET", "/openapi.json", "").body);
+    std::set<std::string> required, reserved_fields, posted_fields;
+    for (const auto& f : doc.at("components").at("schemas").at("Payout").at("required").as_array()) required.insert(std::string(f.as_string()));
+    for (const auto& kv : p) reserved_fields.insert(std::string(kv.key()));
+    const auto posted_answer = parse_json(posted.body);
+    for (const auto& kv : posted_answer.as_object()) posted_fields.insert(std::string(kv.key()));
+    EXPECT_EQ(reserved_fields, required);
+    EXPECT_EQ(posted_fields, required);
+  }
   row = balance_row();
   EXPECT_EQ(row.at("balance_eth").as_string(), "1");
   EXPECT_EQ(row.at("available_eth").as_string(), "1");
