@@ -336,6 +336,7 @@ std::map<std::string, Io> io_table() {
                                  {"contract_address", str()}, {"seq", json::object{{"type", "integer"}}}, {"head_hash", hash},
                                  {"chain_head_hash", hash}, {"merkle_root", hash}, {"message_hash", hash}, {"signature", str()},
                                  {"timestamp", str()}});
+  complete(checkpoint);
   // An audit entry (payments-tee-core:audit:v1); signer and signature only with
   // PAYMENTS_AUDIT_SIGN_ENTRIES. entry_hash = keccak256 of the canonical entry without
   // entry_hash, signer and signature.
@@ -348,6 +349,7 @@ std::map<std::string, Io> io_table() {
                             "delta_wei", "balance_wei", "entry_hash"});
   json::object wrapper = obj({{"audit_entry", entry}, {"journal_seq", json::object{{"type", "integer"}}},
                               {"received_at", str()}, {"schema", str()}, {"source", str()}});
+  complete(wrapper);
   const std::string base = "GET /api/transparency/tee-core";
   t[base + "/audit/status"] = {nullptr, obj({{"audit_address", str()}, {"audit_seq", json::object{{"type", "integer"}}},
                                              {"audit_head_hash", hash}, {"audit_merkle_root", hash},
@@ -369,7 +371,8 @@ std::map<std::string, Io> io_table() {
   // Lists and short answers that always carry every field.
   for (const std::string& key : std::vector<std::string>{"GET /api/orchestrators", "POST /api/orchestrators/{orchestrator_id}/health", "GET /api/payouts",
                                 "GET /api/balances", "GET /api/workloads", "GET /api/ledger/events", "GET /healthz",
-                                base + "/audit/checkpoints", base + "/log"})
+                                base + "/audit/checkpoints", base + "/log", base + "/audit/status", base + "/audit/proof",
+                                base + "/audit/consistency"})
     complete(t.at(key).response);
   complete(t.at("GET /api/balances").response.at("properties").at("balances").at("items").as_object());
   t["GET /readyz"] = {nullptr, obj({{"status", json::object{{"enum", json::array{"ready", "starting", "draining"}}}},

@@ -3,6 +3,7 @@
 // recovery (regeneration from the journal, torn tails cut, tampering refused).
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -212,6 +213,28 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   EXPECT_EQ(o2.at("entries").as_array()[0].at("audit_entry").at("event_id").as_string(), "workload_time:w11");
   EXPECT_EQ(get("/api/transparency/tee-core/log?order=sideways").status, 422);
   EXPECT_GE(parse_json(get("/api/transparency/tee-core/audit/checkpoints").body).at("checkpoints").as_array().size(), 2u);
+}
+
+// The public answers carry exactly the fields the API description requires of them.
+TEST_F(TransparencyTest, AnswersCarryExactlyTheFieldsTheDescriptionRequires) {
+  start_node(env_);
+  make_traffic(6, 5);
+  const auto doc = parse_json(get("/openapi.json").body);
+  const std::string base = "/api/transparency/tee-core";
+  for (const std::string& route : {"/audit/status", "/audit/checkpoint", "/audit/proof", "/audit/consistency", "/receipt"}) {
+    const auto& schema =
+        doc.at("paths").at(base + route).at("get").at("responses").at("200").at("content").at("application/json").at("schema");
+    std::set<std::string> required, fields;
+    for (const auto& f : schema.at("required").as_array()) required.insert(std::string(f.as_string()));
+    const std::string query = route == "/audit/consistency" ? "?first=1&second=3"
+                              : route == "/audit/proof" || route == "/receipt" ? "?event_id=workload_time:w0"
+                                                                              : "";
+    const auto r = get(base + route + query);
+    ASSERT_EQ(r.status, 200) << route << ": " << r.body;
+    const auto answer = parse_json(r.body);
+    for (const auto& kv : answer.as_object()) fields.insert(std::string(kv.key()));
+    EXPECT_EQ(fields, required) << route;
+  }
 }
 
 TEST_F(TransparencyTest, TheLogIsRegeneratedFromTheJournalByteForByte) {
