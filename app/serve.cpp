@@ -104,21 +104,18 @@ int refuse_setting(const std::string& message) {
 class BackgroundCheck {
  public:
   using Check = std::function<std::optional<std::string>(const std::atomic<bool>& stop)>;
-  // done: the line said once the check passed, "{}" standing for the items counted, as
-  // `noun` (singular and plural) names them.
-  BackgroundCheck(std::uint64_t items, Check check, const char* what, const char* advice, const char* done,
-                  std::pair<const char*, const char*> noun, std::string marker) {
+  // done: the line said once the check passed.
+  BackgroundCheck(std::uint64_t items, Check check, const char* what, const char* advice, std::string done,
+                  std::string marker) {
     if (!items) {
       std::error_code ec;
       std::filesystem::remove(marker, ec);
       return;
     }
-    auto report_done = [items, done, noun](std::chrono::steady_clock::time_point start) {
-      std::string message = done;  // "... the {} behind ..."
-      if (auto at = message.find("{}"); at != std::string::npos) message.replace(at, 2, counted(items, noun.first, noun.second));
+    auto report_done = [done](std::chrono::steady_clock::time_point start) {
       std::lock_guard lock(g_start_outcome);
       if (g_start_refused) return;
-      spdlog::info("{} in {:.1f} s", message, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      spdlog::info("{} in {:.1f} s", done, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     };
     std::error_code ec;
     if (std::filesystem::exists(marker, ec)) {
@@ -476,7 +473,8 @@ int serve(const ServeOptions& o) {
       report->snapshot_seq,
       [store, up_to = report->snapshot_seq](const std::atomic<bool>& stop) { return store->check_prefix(up_to, stop); },
       "journal check", "restore the journal; the snapshot alone is not the record",
-      "journal: the {} behind the snapshot re-checked", {"record", "records"}, settings.data_dir + "/journal-check.failed");
+      "journal: the " + counted(report->snapshot_seq, "record", "records") + " behind the snapshot re-checked",
+      settings.data_dir + "/journal-check.failed");
 
   std::vector<boost::json::object> records;
   for (const auto& id : book->orchestrator_order()) records.push_back(*book->orchestrator_record(id));
@@ -508,7 +506,8 @@ int serve(const ServeOptions& o) {
       audit_report.from_index,
       [audit, entries = audit_report.from_index](const std::atomic<bool>& stop) { return audit->check_stored(entries, stop); },
       "audit log check", "move the damaged files aside to rebuild the log from the journal",
-      "audit log: the {} loaded from audit.index re-checked", {"entry", "entries"}, settings.data_dir + "/audit-check.failed");
+      "audit log: the " + counted(audit_report.from_index, "entry", "entries") + " loaded from audit.index re-checked",
+      settings.data_dir + "/audit-check.failed");
   actors::CheckpointOptions checkpoint_options;
   checkpoint_options.every_entries = static_cast<std::uint64_t>(settings.audit_checkpoint_every_entries);
   checkpoint_options.chain_id = static_cast<std::uint64_t>(settings.eth_chain_id);

@@ -5,8 +5,8 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 extern char** environ;
@@ -20,10 +20,6 @@ bool valid_name(std::string_view name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
   return true;
 }
-
-}  // namespace
-
-namespace {
 
 bool blank(char c) { return c == ' ' || c == '\t'; }
 bool space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
@@ -140,6 +136,11 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
       if (text[pos] == '\n' || (text[pos] == '\r' && (pos + 1 == text.size() || text[pos + 1] != '\n'))) ++line_no;
   };
   auto at = [&](std::size_t i) { return i < text.size() ? text[i] : '\0'; };
+  // Where the line that `i` is on ends (its '\n' or '\r', or the end of the text).
+  auto line_end = [&](std::size_t i) {
+    while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+    return i;
+  };
   auto skip_blanks = [&] {
     std::size_t i = pos;
     while (blank(at(i))) ++i;
@@ -160,9 +161,7 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
       skip_blanks();
     }
     if (at(pos) == '#') {  // a comment line
-      std::size_t i = pos;
-      while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
-      advance_to(i);
+      advance_to(line_end(pos));
       continue;
     }
     std::string name;
@@ -193,8 +192,7 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
         quoted = true;
         advance_to(end);
       } else {
-        std::size_t i = pos;
-        while (i < text.size() && text[i] != '\n' && text[i] != '\r') ++i;
+        const std::size_t i = line_end(pos);
         std::string_view raw = text.substr(pos, i - pos);
         // A comment starts at a '#' after whitespace; what is left loses its trailing blanks.
         for (std::size_t k = 1; k < raw.size(); ++k)
@@ -213,9 +211,8 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
     }
     // Then only a comment and the end of the line.
     skip_blanks();
-    if (at(pos) == '#')
-      while (pos < text.size() && text[pos] != '\n' && text[pos] != '\r') advance_to(pos + 1);
-    if (pos < text.size() && text[pos] != '\n' && text[pos] != '\r') {
+    if (at(pos) == '#') advance_to(line_end(pos));
+    if (line_end(pos) != pos) {
       if (quoted) return Error{where + " has text after its closing quote"};
       return Error{where + " has an invalid name"};
     }

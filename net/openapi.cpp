@@ -33,11 +33,10 @@ json::object obj(std::initializer_list<std::pair<const char*, json::object>> pro
 }
 json::object array_of(json::object items) { return json::object{{"type", "array"}, {"items", std::move(items)}}; }
 // An answer that always carries every field it describes: each is required.
-json::object& complete(json::object& schema) {
+void complete(json::object& schema) {
   json::array all;
   for (const auto& kv : schema.at("properties").as_object()) all.push_back(json::value(kv.key()));
   schema["required"] = std::move(all);
-  return schema;
 }
 
 // domain/payout.cpp, is_payout_id.
@@ -112,14 +111,16 @@ json::object schemas() {
     stats["total_" + std::string(sum) + "_wei"] = wei();
   }
   json::object day_schema{{"type", "object"}, {"properties", std::move(day)}};
-  stats["daily"] = array_of(std::move(complete(day_schema)));
+  complete(day_schema);
+  stats["daily"] = array_of(std::move(day_schema));
   s["OrchestratorStats"] = json::object{{"type", "object"}, {"properties", std::move(stats)}};
   s["WorkloadSummary"] = obj(
       {{"range_start", nullable(str())}, {"range_end", nullable(str())},
        {"orchestrators", array_of([&] {
           auto row = obj({{"orchestrator_id", str()}, {"workloads", integer}, {"earned_eth", eth()}, {"pending_eth", eth()},
                           {"earned_wei", wei()}, {"pending_wei", wei()}});
-          return complete(row);
+          complete(row);
+          return row;
         }())}});
   s["HealthPush"] = obj({{"source", str(64)}, {"data", json::object{{"type", "object"}}}}, {"data"});
   s["Workload"] = obj({{"workload_id", str()}, {"orchestrator_id", str()}, {"plan_id", nullable(str())},
@@ -248,12 +249,8 @@ json::object schemas() {
   // Answers carry every field of these (an absent value is null, never left out, as the
   // reference writes them), so every field is required.
   for (const char* name : {"RegistrationResult", "Orchestrator", "OrchestratorStats", "Workload", "AdjustmentResult", "LedgerEvent",
-                           "WorkloadSummary", "Payout"}) {
-    auto& schema = s.at(name).as_object();
-    json::array all;
-    for (const auto& kv : schema.at("properties").as_object()) all.push_back(json::value(kv.key()));
-    schema["required"] = std::move(all);
-  }
+                           "WorkloadSummary", "Payout"})
+    complete(s.at(name).as_object());
   return s;
 }
 
