@@ -61,8 +61,10 @@ Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   if (text.empty() || text.size() > kMaxRateTextBytes) return Error{"rate must be a decimal number"};
-  if (text.front() == '+') text.remove_prefix(1);
-  if (!text.empty() && text.front() == '-') return Error{"rate must not be negative"};
+  // One sign at most. A minus sign is refused unless the number is zero: Decimal("-0") >= 0
+  // holds, so "-0" and "-0.000" are the zero rate, as the reference reads them.
+  const bool minus = text.front() == '-';
+  if (minus || text.front() == '+') text.remove_prefix(1);
   auto plain = without_exponent(text);
   if (!plain) return Error{plain.error()};
   text = *plain;
@@ -92,6 +94,7 @@ Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
     for (int i = 0; i < frac_len - kEthDecimals; ++i) den *= ten;
     r.denominator_ = den;
   }
+  if (minus && scaled != 0) return Error{"rate must not be negative"};
   r.numerator_ = scaled;
   if (r.numerator_ * kMsPerMinute > max_rate_wei_per_minute() * r.denominator_)
     return Error{"rate is too large"};

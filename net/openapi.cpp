@@ -162,7 +162,8 @@ json::object schemas() {
   const auto address = json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{40}$"}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};
   s["CredentialNonce"] = obj({{"nonce", hash}, {"expires_at", json::object{{"type", "integer"}, {"description", "unix seconds"}}},
-                              {"owner_address", str()}, {"contract_address", str()}});
+                              {"owner_address", str()}, {"contract_address", str()}},
+                             {"nonce", "expires_at", "owner_address", "contract_address"});
   s["CredentialTokenRequest"] = json::object{
       {"type", "object"},
       {"description", "The delegate's EIP-191 signature over keccak256(abi.encodePacked(\"payments-orchestrator-credential:auth:v1\", "
@@ -174,7 +175,8 @@ json::object schemas() {
                                   {"signature", json::object{{"type", "string"}, {"pattern", "^0x"}}}}},
       {"required", json::array{"delegate_address", "nonce", "expires_at", "signature"}}};
   s["CredentialToken"] = obj({{"token_id", str()}, {"token", json::object{{"type", "string"}, {"description", "send as Authorization: Bearer <token> or X-Orchestrator-Token"}}},
-                              {"expires_at", str()}});
+                              {"expires_at", str()}},
+                             {"token_id", "token", "expires_at"});
   s["Payout"] = obj({{"payout_id", str()}, {"orchestrator_id", str()}, {"recipient", str()}, {"amount_eth", eth()},
                      {"amount_wei", wei()}, {"status", json::object{{"enum", json::array{"reserved", "posted", "voided"}}}},
                      {"notes", nullable(str())}, {"tx_hash", nullable(str())},
@@ -225,8 +227,10 @@ json::object schemas() {
       {"properties", json::object{{"ledger_root", hash}, {"leaf_index", json::object{{"type", "integer"}}},
                                   {"tree_size", json::object{{"type", "integer"}}},
                                   {"entry", obj({{"orchestrator_id", str()}, {"recipient", str()}, {"balance_eth", eth()},
-                                                 {"balance_wei", wei()}, {"orch_hash", hash}, {"leaf_hash", hash}})},
-                                  {"proof", json::object{{"type", "array"}, {"items", hash}, {"description", "ledger-proof only; bottom-up"}}}}}};
+                                                 {"balance_wei", wei()}, {"orch_hash", hash}, {"leaf_hash", hash}},
+                                                {"orchestrator_id", "recipient", "balance_eth", "balance_wei", "orch_hash", "leaf_hash"})},
+                                  {"proof", json::object{{"type", "array"}, {"items", hash}, {"description", "ledger-proof only; bottom-up"}}}}},
+      {"required", json::array{"ledger_root", "leaf_index", "tree_size", "entry"}}};
   // Requests: an optional field sent as null counts as not sent (as the reference's models read
   // it), but for a health push's source.
   for (const char* name : {"Registration", "WorkloadCreate", "WorkloadTimeCreate", "WorkloadPatch", "Adjustment", "PayoutReserve",
@@ -289,11 +293,12 @@ std::map<std::string, Io> io_table() {
   t["POST /api/orchestrators/{orchestrator_id}/credential/nonce"] = {nullptr, ref("CredentialNonce"), {}};
   t["POST /api/orchestrators/{orchestrator_id}/credential/token"] = {"CredentialTokenRequest", ref("CredentialToken"), {}};
   t["DELETE /api/orchestrators/{orchestrator_id}/credential/tokens"] = {
-      nullptr, obj({{"orchestrator_id", str()}, {"revoked", json::object{{"type", "integer"}}}}), {}};
+      nullptr, obj({{"orchestrator_id", str()}, {"revoked", json::object{{"type", "integer"}}}}, {"orchestrator_id", "revoked"}), {}};
   t["GET /api/orchestrators/me"] = {nullptr, ref("Orchestrator"), {}};
   t["GET /api/orchestrators/me/stats"] = {nullptr, ref("OrchestratorStats"), {{"days", qint(1, 365, 30)}}};
   t["GET /api/orchestrators/bootstrap"] = {nullptr, obj({{"orchestrator_id", str()}, {"edge_config_url", nullable(str())},
-                                                        {"edge_config_token", nullable(str())}}), {}};
+                                                        {"edge_config_token", nullable(str())}},
+                                                       {"orchestrator_id", "edge_config_url", "edge_config_token"}), {}};
   t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr()}}};
   t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr()}}};
   t["POST /api/payouts"] = {"PayoutReserve", ref("Payout"), {},
@@ -319,13 +324,17 @@ std::map<std::string, Io> io_table() {
                                         {"description", "a repeat answers the first response; another body with it is 409"}}}}};
   {
     const auto count = json::object{{"type", "integer"}};
-    const auto rounded = array_of(obj({{"id", str()}, {"given", str()}, {"imported_eth", eth()}}));
+    // rounded, kept_as_here and ignored_fields are left out when empty.
+    const auto rounded = array_of(obj({{"id", str()}, {"given", str()}, {"imported_eth", eth()}}, {"id", "given", "imported_eth"}));
     t["POST /api/import/registry"] = {"ImportRegistry", obj({{"imported", count}, {"existing", count},
-                                                             {"denylisted", array_of(str())}, {"ignored_fields", array_of(str())}}), {}};
+                                                             {"denylisted", array_of(str())}, {"ignored_fields", array_of(str())}},
+                                                            {"imported", "existing", "denylisted"}), {}};
     t["POST /api/import/workloads"] = {"ImportWorkloads", obj({{"imported", count}, {"existing", count}, {"rounded", rounded},
-                                                               {"kept_as_here", array_of(str())}}), {}};
+                                                               {"kept_as_here", array_of(str())}},
+                                                              {"imported", "existing"}), {}};
     t["POST /api/import/balances"] = {"ImportBalances", obj({{"imported", count}, {"existing", count}, {"zero", count},
-                                                             {"rounded", rounded}}), {}};
+                                                             {"rounded", rounded}},
+                                                            {"imported", "existing", "zero"}), {}};
   }
   t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", qstr()}, {"limit", qint(1, 1000, 200)}}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};

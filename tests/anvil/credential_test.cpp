@@ -17,6 +17,7 @@
 #include "tests/support/anvil_process.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/node_process.hpp"
+#include "tests/support/openapi_check.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace lpops::testing {
@@ -142,6 +143,10 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   auto nonce_body = body_of(http->request("POST", "/api/orchestrators/o1/credential/nonce"));
   EXPECT_EQ(nonce_body.at("owner_address").as_string(), to_lower_hex(owner.address()));
   EXPECT_EQ(nonce_body.at("contract_address").as_string(), to_checksummed(contract));  // as configured
+  // Every answer of the flow carries exactly what /openapi.json requires of it.
+  const auto doc = body_of(http->request("GET", "/openapi.json"));
+  const std::string routes = "/api/orchestrators/{orchestrator_id}/credential";
+  EXPECT_EQ(schema_mismatch(nonce_body, answer_schema(doc, routes + "/nonce", "post")), "");
 
   auto r = ask_token("o1", delegate.address(), n, sign(delegate, "o1", owner.address(), delegate.address(), n));
   ASSERT_EQ(r.status, 200) << r.body << node->log();
@@ -150,6 +155,7 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   EXPECT_EQ(token.size(), 43u);
   EXPECT_EQ(issued.at("token_id").as_string().size(), 32u);
   EXPECT_EQ(issued.at("expires_at").as_string().back(), 'Z');
+  EXPECT_EQ(schema_mismatch(issued, answer_schema(doc, routes + "/token", "post")), "");
   // The nonce is spent.
   auto again = ask_token("o1", delegate.address(), n, sign(delegate, "o1", owner.address(), delegate.address(), n));
   EXPECT_EQ(again.status, 401);
@@ -169,6 +175,7 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   EXPECT_EQ(boot.at("orchestrator_id").as_string(), "o1");
   EXPECT_EQ(boot.at("edge_config_url").as_string(), "https://edge.example/config");
   EXPECT_TRUE(boot.at("edge_config_token").is_null());
+  EXPECT_EQ(schema_mismatch(boot, answer_schema(doc, "/api/orchestrators/bootstrap", "get")), "");
   EXPECT_EQ(as_orchestrator(token + "x", "/api/orchestrators/me").status, 401);
   // Auth before validation, as the reference: a bad token is 401 whatever the query; a good
   // one with a bad query is 422.
@@ -188,6 +195,9 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   auto proof = as_orchestrator(token, "/api/transparency/tee-core/ledger-proof?orchestrator_id=o1");
   ASSERT_EQ(proof.status, 200) << proof.body;
   auto p = body_of(proof).as_object();
+  const auto& leaf_schema = answer_schema(doc, "/api/transparency/tee-core/ledger-proof", "get");
+  EXPECT_EQ(schema_mismatch(p, leaf_schema), "");
+  EXPECT_EQ(schema_mismatch(p.at("entry"), leaf_schema.at("properties").at("entry")), "");
   const auto& entry = p.at("entry").as_object();
   EXPECT_EQ(entry.at("balance_wei").as_string(), "250000000000000000");
   EXPECT_EQ(entry.at("balance_eth").as_string(), "0.25");
@@ -207,6 +217,7 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   auto own = body_of(as_orchestrator(token, "/api/transparency/tee-core/ledger-entry")).as_object();
   EXPECT_EQ(own.at("entry").at("orchestrator_id").as_string(), "o1");
   EXPECT_FALSE(own.contains("proof"));
+  EXPECT_EQ(schema_mismatch(own, answer_schema(doc, "/api/transparency/tee-core/ledger-entry", "get")), "");
   EXPECT_EQ(own.at("ledger_root"), p.at("ledger_root"));
 
   // The reference let any token read any id; here only an operator may.
@@ -228,6 +239,7 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   auto revoked = http->request("DELETE", "/api/orchestrators/o1/credential/tokens", "", {{"X-Admin-Token", kAdmin}});
   ASSERT_EQ(revoked.status, 200) << revoked.body;
   EXPECT_EQ(body_of(revoked).at("revoked").as_int64(), 1);
+  EXPECT_EQ(schema_mismatch(body_of(revoked), answer_schema(doc, routes + "/tokens", "delete")), "");
   EXPECT_EQ(as_orchestrator(token, "/api/orchestrators/me").status, 401);
   EXPECT_EQ(http->request("DELETE", "/api/orchestrators/o1/credential/tokens").status, 401);
   EXPECT_EQ(node->terminate(), 0) << node->log();

@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "tests/integration/fixture.hpp"
+#include "tests/support/openapi_check.hpp"
 
 namespace lpops::testing {
 namespace {
@@ -242,15 +243,7 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   const auto& schemas = doc.at("components").at("schemas");
   // Fields an answer has that its schema does not describe, and fields the schema requires
   // that the answer lacks.
-  auto undocumented = [](const json::value& answer, const json::value& schema) {
-    std::string missing;
-    for (const auto& kv : answer.as_object())
-      if (!schema.at("properties").as_object().contains(kv.key())) missing += std::string(kv.key()) + " ";
-    if (const auto* required = schema.as_object().if_contains("required"))
-      for (const auto& name : required->as_array())
-        if (!answer.as_object().contains(name.as_string())) missing += "(required) " + std::string(name.as_string()) + " ";
-    return missing;
-  };
+  const auto undocumented = schema_mismatch;
   EXPECT_EQ(undocumented(get_json("/api/orchestrators/o1"), schemas.at("Orchestrator")), "");
   EXPECT_EQ(undocumented(parse_json(registered.body), schemas.at("RegistrationResult")), "");
   EXPECT_EQ(undocumented(parse_json(credited.body), schemas.at("Workload")), "");

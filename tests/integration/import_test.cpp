@@ -7,6 +7,7 @@
 #include "tests/integration/fixture.hpp"
 #include "tests/support/anvil_process.hpp"
 #include "tests/support/fake_http_server.hpp"
+#include "tests/support/openapi_check.hpp"
 
 namespace lpops::testing {
 namespace {
@@ -380,6 +381,36 @@ TEST_F(ImportTest, CreditsAreNeverCountedTwiceAndFlagsAreNotLost) {
                             json::object{{"o8", json::object{{"address", address_of(8)}, {"last_seen_ip", std::string(200, '1')},
                                                              {"monitored_services", json::array{json::value(std::string(5000, 's'))}}}}});
   EXPECT_EQ(long_ip.status, 200) << long_ip.body;
+}
+
+// Each import answer carries the fields /openapi.json requires of it, and no others; the
+// optional lists appear when they have entries.
+TEST_F(ImportTest, AnswersCarryTheFieldsTheDescriptionGives) {
+  const auto doc = parse_json(client_->request("GET", "/openapi.json").body);
+  auto check = [&](const std::string& path, const HttpResult& r, const char* optional_list) {
+    ASSERT_EQ(r.status, 200) << path << ": " << r.body;
+    const auto answer = parse_json(r.body);
+    const auto& schema = answer_schema(doc, path, "post");
+    EXPECT_EQ(schema_mismatch(answer, schema), "") << path << ": " << r.body;
+    ASSERT_TRUE(answer.as_object().contains(optional_list)) << path << ": " << r.body;
+    if (std::string(optional_list) == "rounded") {
+      for (const auto& item : answer.at("rounded").as_array())
+        EXPECT_EQ(schema_mismatch(item, schema.at("properties").at("rounded").at("items")), "") << path;
+    }
+  };
+  check("/api/import/registry",
+        admin_post("/api/import/registry", json::object{{"o3", json::object{{"address", address_of(3)}, {"color", "blue"}}}}),
+        "ignored_fields");
+  check("/api/import/workloads",
+        admin_post("/api/import/workloads",
+                   json::object{{"w1", json::object{{"orchestrator_id", "o3"}, {"payout_amount_eth", "0.0000000000000000015"},
+                                                    {"status", "verified"}, {"submitted_at", iso_now()}, {"credited", false}}}}),
+        "rounded");
+  check("/api/import/balances", admin_post("/api/import/balances", json::object{{"o3", "1.00000000000000000015"}}), "rounded");
+  // Without anything to list, the lists are left out and the answer still agrees.
+  const auto plain = admin_post("/api/import/balances", json::object{{"o3", "1.00000000000000000015"}});
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(schema_mismatch(parse_json(plain.body), answer_schema(doc, "/api/import/balances", "post")), "") << plain.body;
 }
 
 TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {

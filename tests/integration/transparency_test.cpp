@@ -221,7 +221,7 @@ TEST_F(TransparencyTest, AnswersCarryExactlyTheFieldsTheDescriptionRequires) {
   make_traffic(6, 5);
   const auto doc = parse_json(get("/openapi.json").body);
   const std::string base = "/api/transparency/tee-core";
-  for (const std::string& route : {"/audit/status", "/audit/checkpoint", "/audit/proof", "/audit/consistency", "/receipt"}) {
+  for (const std::string route : {"/audit/status", "/audit/checkpoint", "/audit/proof", "/audit/consistency", "/receipt"}) {
     const auto& schema =
         doc.at("paths").at(base + route).at("get").at("responses").at("200").at("content").at("application/json").at("schema");
     std::set<std::string> required, fields;

@@ -179,9 +179,22 @@ TEST(Rate, ReferenceVectors) {
 }
 
 TEST(Rate, RejectsBadRates) {
-  for (const char* bad : {"-1", "abc", "1e-5x", "", "1.2.3", "10000000000000", "1000000000000", "1e12"})
+  for (const char* bad : {"-1", "abc", "1e-5x", "", "1.2.3", "10000000000000", "1000000000000", "1e12", "+-1",
+                          "-+0", "--0", "-", "-0.000000000000000000000000000000000001"})
     EXPECT_FALSE(Rate::parse_eth_per_minute(bad).ok()) << bad;
   EXPECT_FALSE(Rate::parse_eth_per_minute("0." + std::string(37, '1')).ok());
+  EXPECT_EQ(Rate::parse_eth_per_minute("-1").error(), "rate must not be negative");
+  EXPECT_EQ(Rate::parse_eth_per_minute("-2.5e-3").error(), "rate must not be negative");
+}
+
+TEST(Rate, NegativeZeroIsTheZeroRate) {
+  // Decimal("-0") >= 0 holds in the reference, so a minus sign on zero is accepted.
+  for (const char* zero : {"-0", "-0.000", "-0e5", "-.0", " -0 "}) {
+    auto rate = Rate::parse_eth_per_minute(zero);
+    ASSERT_TRUE(rate.ok()) << zero;
+    EXPECT_EQ(rate->text(), "0") << zero;
+    EXPECT_EQ(rate->credit_for(86'400'000), Wei{0}) << zero;
+  }
 }
 
 TEST(Rate, SubWeiRatesAccumulateThroughAMeter) {
