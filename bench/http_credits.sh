@@ -17,6 +17,10 @@ source bench/lib.sh
 case "${PAYMENTS_JOURNAL_FSYNC:-true}" in false|0|no|off|f|n|FALSE|False) fsync_label=OFF ;; *) fsync_label=on ;; esac
 # user + system CPU time of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The machine's idle and total CPU ticks (/proc/stat's "cpu" line; idle counts iowait too).
+machine_ticks() { awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print $5 + $6, t}' /proc/stat; }
+# Percent of the two cores idle between two machine_ticks readings.
+idle_percent() { python3 -c "i0, t0, i1, t1 = $1, $2, $3, $4; print(f'{100 * (i1 - i0) / max(t1 - t0, 1):.0f}')"; }
 # wrk --latency output -> "req/s p50_ms p99_ms"
 summarise() {
   awk '
@@ -58,18 +62,21 @@ run_nginx() {
   local out="$work/nginx-$nginx_runs.out"
   nginx -c "$work/nginx.conf" -p "$work"
   sleep 0.5
+  local idle_before idle_after
+  idle_before=$(machine_ticks)
   { time LPOPS_BENCH_RUN=nginx wrk -t$wrk_threads -c"$connections" -d"${seconds}s" --latency -s bench/workload_time.lua \
     "http://127.0.0.1:$nport" > "$out" ; } 2> "$work/nginx.time"
+  idle_after=$(machine_ticks)
   kill "$(cat "$work/nginx.pid")"
   for _ in $(seq 1 50); do [ -f "$work/nginx.pid" ] || break; sleep 0.1; done
   rm -f "$work/nginx.pid"
   local n_p50 n_p99 n_bad
   read -r nginx_rps n_p50 n_p99 n_bad < <(summarise "$out")
-  nginx_row="| nginx (static 200), run $nginx_runs | - | $nginx_rps | $n_p50 | $n_p99 | $n_bad | - | - | $(wrk_cpu_us "$work/nginx.time" "$(awk '/requests in/ {print $1}' "$out")") | 1.00 |"
+  nginx_row="| nginx (static 200), run $nginx_runs | - | $nginx_rps | $n_p50 | $n_p99 | $n_bad | - | - | $(wrk_cpu_us "$work/nginx.time" "$(awk '/requests in/ {print $1}' "$out")") | $(idle_percent $idle_before $idle_after) | 1.00 |"
 }
 
-echo "| server | orchestrators | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | server CPU µs/req | wrk CPU µs/req | vs nginx (mean of the runs before and after) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| server | orchestrators | req/s | p50 ms | p99 ms | non-2xx | peak RSS MB | server CPU µs/req | wrk CPU µs/req | cores idle % | vs nginx (mean of the runs before and after) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 run_nginx
 echo "$nginx_row"
 for orchestrators in 10 10000; do
@@ -84,9 +91,11 @@ for orchestrators in 10 10000; do
   pid=$!
   for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
   cpu_before=$(cpu_ticks $pid)
+  idle_before=$(machine_ticks)
   { time LPOPS_BENCH_ORCHESTRATORS=$orchestrators LPOPS_BENCH_RUN="r$orchestrators" wrk -t$wrk_threads -c"$connections" \
     -d"${seconds}s" --latency -s bench/workload_time.lua "http://127.0.0.1:$port" > "$work/lpops-$orchestrators.out" ; } \
     2> "$work/lpops-$orchestrators.time"
+  idle_after=$(machine_ticks)
   read -r rps p50 p99 bad < <(summarise "$work/lpops-$orchestrators.out")
   cpu_after=$(cpu_ticks $pid)
   requests=$(awk '/requests in/ {print $1}' "$work/lpops-$orchestrators.out")
@@ -99,7 +108,7 @@ for orchestrators in 10 10000; do
   rm -rf "$data"
   sync
   before=$nginx_rps
-  row="| lpops (fsync $fsync_label, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $(wrk_cpu_us "$work/lpops-$orchestrators.time" "$requests")"
+  row="| lpops (fsync $fsync_label, mean batch $batches) | $orchestrators | $rps | $p50 | $p99 | $bad | $rss | $cpu_us | $(wrk_cpu_us "$work/lpops-$orchestrators.time" "$requests") | $(idle_percent $idle_before $idle_after)"
   run_nginx
   ratio=$(python3 -c "print(f'{2 * $rps / ($before + $nginx_rps):.2f}')")
   echo "$row | $ratio |"
