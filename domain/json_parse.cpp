@@ -158,7 +158,102 @@ struct KeyCheckHandler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 };
 
+// Takes every event and keeps nothing: only where the parse stops counts.
+struct NullHandler {
+  static constexpr std::size_t max_object_size = json::object::max_size();
+  static constexpr std::size_t max_array_size = json::array::max_size();
+  static constexpr std::size_t max_key_size = json::string::max_size();
+  static constexpr std::size_t max_string_size = json::string::max_size();
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return true; }
+  bool on_object_end(std::size_t, json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) { return true; }
+  bool on_array_end(std::size_t, json::error_code&) { return true; }
+  bool on_key_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_key(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
+  bool on_double(double, json::string_view, json::error_code&) { return true; }
+  bool on_bool(bool, json::error_code&) { return true; }
+  bool on_null(json::error_code&) { return true; }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+};
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The UTF-16 unit of the \u escape that starts at `at` (a backslash), if it is one.
+std::optional<unsigned> escape_unit(std::string_view text, std::size_t at) {
+  if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u') return std::nullopt;
+  unsigned unit = 0;
+  for (std::size_t k = at + 2; k < at + 6; ++k) {
+    const int d = hex_digit(text[k]);
+    if (d < 0) return std::nullopt;
+    unit = unit * 16 + static_cast<unsigned>(d);
+  }
+  return unit;
+}
+
+// Whether the parse stopped on a \\u escape of half a surrogate pair: a high half at or just
+// before `at` that no low half follows, or a low half with no high half before it. The text
+// before `at` is a valid prefix, so every backslash there starts an escape.
+bool stopped_on_lone_surrogate(std::string_view text, std::size_t at) {
+  for (std::size_t i = 0; i <= at && i < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    const auto unit = escape_unit(text, i);
+    if (!unit || *unit < 0xD800 || *unit > 0xDFFF) {
+      ++i;  // the escaped character
+      continue;
+    }
+    if (*unit <= 0xDBFF) {
+      const auto next = escape_unit(text, i + 6);
+      if (next && *next >= 0xDC00 && *next <= 0xDFFF) {
+        i += 11;  // a whole pair
+        continue;
+      }
+    }
+    if (i + 12 >= at) return true;  // at or just before where the parse stopped
+    i += 5;
+  }
+  return false;
+}
+
 }  // namespace
+
+JsonErrorPlace json_error_place(std::string_view text, const boost::system::error_code& ec,
+                                const json::parse_options& options) {
+  json::basic_parser<NullHandler> p(options);
+  boost::system::error_code parse_ec;
+  std::size_t at = p.write_some(false, text.data(), text.size(), parse_ec);
+  if (!parse_ec && !p.done()) at = text.size();
+  at = std::min(at, text.size());
+  JsonErrorPlace place;
+  place.byte = at;
+  for (std::size_t i = 0; i < at; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c & 0xC0) == 0x80) continue;  // a continuation byte: part of the code point before
+    ++place.chars;
+    if (c == '\n') {
+      ++place.line;
+      place.column = 1;
+    } else {
+      ++place.column;
+    }
+  }
+  place.reason = stopped_on_lone_surrogate(text, at)
+                     ? "a \\u escape holds half of a UTF-16 surrogate pair, which is no character"
+                     : ec.message();
+  return place;
+}
 
 json::parse_options stored_json_options() {
   json::parse_options options;

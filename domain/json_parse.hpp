@@ -34,6 +34,21 @@ boost::json::value parse_json(std::string_view text, boost::system::error_code& 
 // Throws boost::system::system_error when the text is not JSON.
 boost::json::value parse_json(std::string_view text);
 
+// Where and why a text is not JSON, for an error message: the offset of the first byte the
+// parser could not take (the text's end when it stops short), as a byte offset, a code point
+// offset (as Python counts a position) and a line and column (1-based, the column in code
+// points), and the reason in words: the parser's, or a plainer one for a \u escape holding
+// half a UTF-16 surrogate pair, which no UTF-8 text can carry.
+struct JsonErrorPlace {
+  std::size_t byte = 0;
+  std::size_t chars = 0;
+  std::size_t line = 1;
+  std::size_t column = 1;
+  std::string reason;
+};
+JsonErrorPlace json_error_place(std::string_view text, const boost::system::error_code& ec,
+                                const boost::json::parse_options& options = stored_json_options());
+
 // The path ("data.x", "items.3") of the first number in `v` that is not finite (the parser
 // reads 1e400 as an infinity, which no JSON text can carry), and the number, if any.
 std::optional<std::pair<std::string, double>> first_non_finite(const boost::json::value& v, const std::string& path = {});

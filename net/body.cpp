@@ -157,7 +157,11 @@ void BodyReader::parse(const std::string& text) {
   std::size_t nested_big_integers = 0;
   doc_ = parse_json(text, ec, opts, &nested_big_integers);
   if (ec) {
-    v_.add("body", "", "json_invalid", "JSON decode error: " + ec.message());
+    // As the reference's framework reports it: the position (in code points) after "body".
+    const auto place = json_error_place(text, ec, opts);
+    v_.add_at(json::array{json::value("body"), json::value(place.chars)}, "json_invalid",
+              "JSON decode error: " + place.reason + " at line " + std::to_string(place.line) + " column " +
+                  std::to_string(place.column) + " (char " + std::to_string(place.chars) + ")");
     return;
   }
   // Free-form data (a health report's, a metadata object's) is stored as sent; an integer
@@ -210,6 +214,12 @@ bool is_json_media_type(std::string_view value) {
 }  // namespace
 
 BodyReader::BodyReader(const Request& request, Validation& v) : v_(v) {
+  // No body at all is a missing one, as the reference's framework reads it (a body of only
+  // white space is malformed JSON instead).
+  if (request.body.empty()) {
+    v_.add("body", "", "missing", "Field required");
+    return;
+  }
   const std::string* type = request.header("Content-Type");
   if (type && !request.body.empty() && !is_json_media_type(*type)) {
     v_.add("body", "", "model_attributes_type",

@@ -121,6 +121,66 @@ TEST(BodyReader, RejectsDeepNestingAndNonObjects) {
   EXPECT_FALSE(list.parsed());
 }
 
+// Malformed JSON is reported where the reference's framework reports it: loc ["body", <char
+// offset>], the offset in code points; the message gives the reason, the line and the column.
+TEST(BodyReader, MalformedJsonSaysWhereAndWhy) {
+  auto first = [](const std::string& text) {
+    Validation v;
+    BodyReader body(text, v);
+    EXPECT_FALSE(body.parsed());
+    return json::parse(v.response().body).at("detail").as_array().at(0).as_object();
+  };
+  const auto comma = first("{\"a\": 1,}");
+  EXPECT_EQ(comma.at("type").as_string(), "json_invalid");
+  EXPECT_EQ(comma.at("loc"), json::parse(R"(["body", 8])"));
+  EXPECT_EQ(comma.at("msg").as_string(), "JSON decode error: syntax error at line 1 column 9 (char 8)");
+  EXPECT_TRUE(comma.at("input").is_null());
+
+  // Code points, not bytes; lines counted (Python: "line 2 column 7 (char 15)").
+  const auto later = first("{\"\xc3\xa9\": 1,\n \"b\": }");
+  EXPECT_EQ(later.at("loc").as_array().at(1), json::value(15));
+  EXPECT_NE(later.at("msg").as_string().find("at line 2 column 7 (char 15)"), std::string::npos) << later;
+
+  const auto cut = first("{\"a\": [1, 2");
+  EXPECT_EQ(cut.at("loc").as_array().at(1), json::value(11));
+  EXPECT_NE(cut.at("msg").as_string().find("incomplete"), std::string::npos) << cut;
+
+  const auto empty = first("");
+  EXPECT_EQ(empty.at("loc").as_array().at(1), json::value(0));
+
+  // Half a surrogate pair in an escape (which Python's parser takes) can be no UTF-8 text: the
+  // message says so instead of "syntax error".
+  for (const std::string text : {R"({"notes":"x\ud800y"})", R"({"notes":"\ud800"})", R"({"notes":"\udc00"})",
+                                 R"({"notes":"\ud800\u0041"})", R"({"notes":"ok \ud83d\ude00 then \udfff"})"}) {
+    const auto lone = first(text);
+    EXPECT_NE(lone.at("msg").as_string().find("half of a UTF-16 surrogate pair"), std::string::npos) << text << " " << lone;
+  }
+  // A whole pair is a character, and an escaped backslash starts no escape.
+  for (const std::string text : {R"({"notes":"\ud83d\ude00"})", R"({"notes":"\\ud800"})"}) {
+    Validation v;
+    BodyReader body(text, v);
+    EXPECT_TRUE(body.parsed()) << text;
+  }
+  const auto other = first(R"({"notes":"\\ud800" x})");
+  EXPECT_EQ(other.at("msg").as_string().find("surrogate"), std::string::npos) << other;
+}
+
+// No body at all is a missing body (FastAPI reads an empty one as none), not malformed JSON.
+TEST(BodyReader, AnEmptyRequestBodyIsMissing) {
+  Request request;
+  request.body = "";
+  Validation v;
+  BodyReader body(request, v);
+  EXPECT_FALSE(body.parsed());
+  const auto detail = json::parse(v.response().body).at("detail");
+  EXPECT_EQ(detail, json::parse(R"([{"type":"missing","loc":["body"],"msg":"Field required","input":null}])"));
+  Request spaces;
+  spaces.body = " ";
+  Validation w;
+  BodyReader blank(spaces, w);
+  EXPECT_EQ(json::parse(w.response().body).at("detail").at(0).at("type").as_string(), "json_invalid");
+}
+
 // A JSON number past 64 bits reaches the reader as a double, digits possibly gone: an amount
 // is refused rather than rounded (a string keeps every digit).
 TEST(BodyReader, AmountsTooLargeForAJsonNumberAreRefusedNotRounded) {
