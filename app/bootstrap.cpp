@@ -21,11 +21,12 @@
 namespace lpops::app {
 namespace {
 
-// SIGTERM or SIGINT waiting (serve blocks both and takes them with sigwait once started).
+// SIGTERM, SIGINT or SIGHUP waiting (serve blocks them and takes them with sigwait once started).
 bool stop_signal_pending() {
   sigset_t pending;
   sigemptyset(&pending);
-  return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1);
+  return sigpending(&pending) == 0 && (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1 ||
+                                       sigismember(&pending, SIGHUP) == 1);
 }
 
 namespace json = boost::json;

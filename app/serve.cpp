@@ -160,13 +160,18 @@ class BackgroundCheck {
   std::_Exit(1);
 }
 
+// SIGHUP (the terminal that started the node closed) stops it as SIGTERM does: drained,
+// flushed, exit 0, instead of the default action's immediate end.
 sigset_t shutdown_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   return set;
 }
+
+const char* signal_name(int sig) { return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "a signal"; }
 
 // While the ledger is recovered (seconds per million records), a stop signal ends the process
 // at once, as a kill would: nothing is acknowledged yet, and every step of recovery is safe to
@@ -187,7 +192,7 @@ class RecoveryStopWatch {
               return;
             }
             spdlog::info("received {} during recovery: stopping now (nothing was acknowledged yet; the next start "
-                         "resumes recovery)", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                         "resumes recovery)", signal_name(sig));
             spdlog::default_logger()->flush();
             std::_Exit(0);
           }
@@ -782,7 +787,7 @@ int serve(const ServeOptions& o) {
   sigset_t pending;
   sigemptyset(&pending);
   sigpending(&pending);
-  if (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT)) {
+  if (sigismember(&pending, SIGTERM) || sigismember(&pending, SIGINT) || sigismember(&pending, SIGHUP)) {
     spdlog::info("a stop signal arrived during start-up: not reporting ready");
   } else {
     // Ready first, then the port file: whoever waits for the file may call at once.
@@ -801,7 +806,7 @@ int serve(const ServeOptions& o) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("received {}: draining (up to {} s)", sig == SIGTERM ? "SIGTERM" : "SIGINT", settings.shutdown_drain_seconds);
+  spdlog::info("received {}: draining (up to {} s)", signal_name(sig), settings.shutdown_drain_seconds);
   ctx->draining = true;
   // A second stop signal ends the drain at once: what was acknowledged is durable already,
   // and a request cut short was not acknowledged (if its change was committed, a retry
@@ -810,7 +815,7 @@ int serve(const ServeOptions& o) {
     timespec now{0, 0};
     const int again = ::sigtimedwait(&signals, nullptr, &now);
     if (again <= 0) return false;
-    spdlog::warn("received {} again: stopping without waiting for the requests in flight", again == SIGTERM ? "SIGTERM" : "SIGINT");
+    spdlog::warn("received {} again: stopping without waiting for the requests in flight", signal_name(again));
     return true;
   };
   if (const std::size_t abandoned = server->shutdown(std::chrono::seconds(settings.shutdown_drain_seconds), second_signal))

@@ -248,6 +248,7 @@ FileStore::~FileStore() {
   }
   if (journal_fd_ >= 0) ::close(journal_fd_);
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+  if (dir_lock_fd_ >= 0) ::close(dir_lock_fd_);
 }
 
 std::string FileStore::journal_path() const { return (fs::path(options_.data_dir) / "journal.jsonl").string(); }
@@ -264,11 +265,16 @@ std::string FileStore::modes() const {
 std::optional<std::string> FileStore::lock_directory() {
   if (lock_fd_ >= 0) return std::nullopt;  // held already
   if (auto err = create_directories_durably(options_.data_dir)) return "cannot create data directory " + options_.data_dir + ": " + *err;
+  const std::string in_use = "data directory " + options_.data_dir + " is in use by another lpops process";
+  // The directory itself is locked first: LOCK is a file an operator may delete as stale, and
+  // a lock on a deleted file keeps no second node out.
+  dir_lock_fd_ = ::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_lock_fd_ < 0) return errno_text("cannot open data directory " + options_.data_dir);
+  if (::flock(dir_lock_fd_, LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK ? in_use : errno_text("cannot lock " + options_.data_dir);
   std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) return errno_text("cannot open " + lock_path);
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-    return "data directory " + options_.data_dir + " is in use by another lpops process";
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) return in_use;
   return std::nullopt;
 }
 
@@ -395,15 +401,17 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   bool writer_running = false;
   if (options_.read_only) {
     const std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
-    const int lfd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (lfd >= 0) {
-      if (::flock(lfd, LOCK_SH | LOCK_NB) == 0) {
-        lock_fd_ = lfd;
+    auto share = [&](int fd, int& keep) {
+      if (fd < 0) return;
+      if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        keep = fd;
       } else {
-        writer_running = errno == EWOULDBLOCK;
-        ::close(lfd);
+        writer_running = writer_running || errno == EWOULDBLOCK;
+        ::close(fd);
       }
-    }
+    };
+    share(::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir_lock_fd_);
+    share(::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC), lock_fd_);
     journal_fd_ = ::open(journal_path().c_str(), O_RDONLY | O_CLOEXEC);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
   } else {

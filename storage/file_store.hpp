@@ -8,7 +8,8 @@
 //                  off; after a crash they follow the last record and start-up removes them
 //                  (the journal's content ends at its first NUL byte).
 //   snapshot.json  the book as of some seq (write temp, fsync, rename, fsync dir)
-//   LOCK           flock'ed for the life of the process: one node per directory
+//   LOCK           flock'ed for the life of the process, as is the directory itself: one
+//                  node per directory (the directory's lock holds even if LOCK is deleted)
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -98,6 +99,7 @@ class FileStore final : public RecordStore {
 
   FileStoreOptions options_;
   int lock_fd_ = -1;
+  int dir_lock_fd_ = -1;  // the data directory, flock'ed as LOCK is
   int journal_fd_ = -1;
   // Direct mode (see the top of this file).
   int direct_fd_ = -1;

@@ -173,6 +173,35 @@ TEST(Startup, ACallMadeAsThePortFileAppearsIsServed) {
   }
 }
 
+// SIGINT (Ctrl-C) and SIGHUP (the terminal closed) stop a node as SIGTERM does: drained, the
+// journal flushed, exit 0, and what it acknowledged is there at the next start.
+TEST(Startup, InterruptAndHangupStopTheNodeCleanly) {
+  for (const int sig : {SIGINT, SIGHUP}) {
+    const std::string name = sig == SIGINT ? "SIGINT" : "SIGHUP";
+    TempDir dir;
+    const std::map<std::string, std::string> env = {
+        {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"}};
+    {
+      NodeProcess node(dir.str() + "/data", env);
+      ASSERT_TRUE(node.start()) << node.log();
+      HttpClient client("127.0.0.1", node.port());
+      const auto credit = client.request(
+          "POST", "/api/workloads/time", R"({"workload_id":"w1","orchestrator_id":"o1","artifact_hash":"h","duration_ms":60000})",
+          {{"Content-Type", "application/json"}});
+      ASSERT_EQ(credit.status, 200) << credit.body;
+      ::kill(node.pid(), sig);
+      EXPECT_EQ(node.wait_exit(std::chrono::seconds(60)), 0) << name << "\n" << node.log();
+      EXPECT_NE(node.log().find("received " + name + ": draining"), std::string::npos) << node.log();
+    }
+    NodeProcess again(dir.str() + "/data", env);
+    ASSERT_TRUE(again.start()) << again.log();
+    HttpClient client("127.0.0.1", again.port());
+    const auto w = client.request("GET", "/api/workloads?orchestrator_id=o1");
+    EXPECT_NE(w.body.find("\"workload_id\":\"w1\""), std::string::npos) << name << " " << w.body;
+    EXPECT_EQ(again.terminate(), 0) << again.log();
+  }
+}
+
 // A second node pointed at a data directory in use is refused before it takes a port (it never
 // answers anything); one pointed at a port in use is told how to choose another.
 TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
@@ -184,6 +213,12 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
   EXPECT_EQ(same_dir.exit_code, 1) << same_dir.output;
   EXPECT_NE(same_dir.output.find("is in use by another lpops process"), std::string::npos) << same_dir.output;
   EXPECT_EQ(same_dir.output.find("listening on"), std::string::npos) << same_dir.output;
+  // LOCK deleted as if stale: the directory's own lock still keeps a second node out.
+  ASSERT_TRUE(std::filesystem::remove(dir.str() + "/data/LOCK"));
+  auto lock_deleted = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/data", "--host", "127.0.0.1", "--port", "0"},
+                                  {}, std::chrono::seconds(30));
+  EXPECT_EQ(lock_deleted.exit_code, 1) << lock_deleted.output;
+  EXPECT_NE(lock_deleted.output.find("is in use by another lpops process"), std::string::npos) << lock_deleted.output;
   auto same_port = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/other", "--host", "127.0.0.1", "--port",
                                 std::to_string(node.port())},
                                {}, std::chrono::seconds(30));
