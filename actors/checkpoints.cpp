@@ -83,13 +83,13 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
     if (seq > status.seq)
       return Error{at + " is beyond the audit log (" + std::to_string(status.seq) +
                    " entries, as the log and journal.jsonl now hold them): entries it signed were lost, and with them "
-                   "acknowledged journal records; restore journal.jsonl (and the audit.* files) from a backup that holds "
+                   "acknowledged journal records; restore journal.jsonl (with audit.jsonl, audit.index and audit.orchestrators) from a backup that holds "
                    "them. Verifiers that kept this checkpoint refuse any shorter history"};
     auto log_root = log.root_at(seq);
     auto chain_head = seq ? log.entry_hash(seq) : std::optional<chain::Hash256>(chain::Hash256{});
     if (!log_root || *log_root != c.merkle_root || !chain_head || *chain_head != c.chain_head_hash)
-      return Error{at + " does not match the audit log: the history it signed was rewritten (journal.jsonl or the audit.* "
-                   "files replaced or altered); restore them from a backup that matches it"};
+      return Error{at + " does not match the audit log: the history it signed was rewritten (journal.jsonl, audit.jsonl, "
+                   "audit.index or audit.orchestrators replaced or altered); restore them from a backup that matches it"};
     if (c.audit_address != book->address_ && i + 1 == lines.size())
       spdlog::warn("the audit key changed: the latest checkpoint was signed by {}, this node signs as {}; verifiers that "
                    "expect one key will reject the new checkpoints",

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -340,12 +341,31 @@ int serve(const ServeOptions& o) {
     std::filesystem::path key_file = settings.audit_key_path.value_or("audit.key");
     if (key_file.is_relative()) key_file = std::filesystem::path(settings.data_dir) / key_file;
     const std::string key_path = key_file.string();
+    // A key is made only for a log that has none signed yet: a missing key file beside signed
+    // checkpoints is a key lost (a backup restored without it, a changed path), and signing
+    // on with a new one would change the node's identity unasked. A new key is made on purpose.
+    std::error_code missing_ec;
+    std::error_code size_ec;
+    const auto checkpoints_size =
+        std::filesystem::file_size(std::filesystem::path(settings.data_dir) / "checkpoints.jsonl", size_ec);
+    if (!std::filesystem::exists(key_file, missing_ec) && !missing_ec && !size_ec && checkpoints_size > 0) {
+      return refuse_start(
+          "the audit key {} is missing, but this data directory holds checkpoints signed with an audit key "
+          "(checkpoints.jsonl): restore the key file from the backup it was kept with. To sign from now on with a new key "
+          "instead (verifiers that know the old key will refuse the new checkpoints until told), create it first: "
+          "lpops keygen --key-file {}",
+          key_path, key_path);
+    }
     bool created = false;
     audit_key = load_or_create_key(key_path, &created);
     if (!audit_key) {
       return refuse_setting("PAYMENTS_AUDIT_KEY_PATH (the audit key): " + audit_key.error());  // the file it names is unusable
     }
     if (created) spdlog::info("audit key created in {}", key_path);
+    // Whoever reads the key can sign checkpoints as this node.
+    if (struct stat key_stat {}; ::stat(key_path.c_str(), &key_stat) == 0 && (key_stat.st_mode & 077) != 0)
+      spdlog::warn("the audit key {} can be read by other users (mode {:04o}); `chmod 600 {}` keeps it to the node's own",
+                   key_path, key_stat.st_mode & 07777, key_path);
   }
 
   storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
@@ -540,8 +560,9 @@ int serve(const ServeOptions& o) {
       if (const std::string name = f.path().filename().string(); name.starts_with("journal.jsonl.cut-"))
         cut_files += (cut_files.empty() ? "" : ", ") + name;
     return refuse_start("the journal ends at record {} but the audit log describes records up to {}: journal records were lost "
-                        "after they were durable (acknowledged); restore journal.jsonl from a backup{}, or move audit.* aside "
-                        "only if those records are known never to have been acknowledged",
+                        "after they were durable (acknowledged); restore journal.jsonl from a backup{}; only if those records are known never to have been "
+                        "acknowledged, move audit.jsonl, audit.index, audit.orchestrators and checkpoints.jsonl aside (keep "
+                        "audit.key: it is the node's signing identity), which starts a new transparency log",
                         report->last_seq, described,
                         cut_files.empty() ? ""
                                           : " (bytes cut from the journal's damaged tail are kept in " + cut_files +

@@ -401,6 +401,10 @@ TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
   EXPECT_FALSE(again.start());
   EXPECT_NE(again.log().find("the journal ends at record 0 but the audit log describes records up to"), std::string::npos)
       << again.log();
+  // The way out it offers names the files to move, and keeps the signing key.
+  EXPECT_NE(again.log().find("move audit.jsonl, audit.index, audit.orchestrators and checkpoints.jsonl aside (keep audit.key"),
+            std::string::npos)
+      << again.log();
 }
 
 // A journal (and snapshot) copied in from another data directory: the newest audit entry

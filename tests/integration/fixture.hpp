@@ -80,6 +80,13 @@ inline std::vector<std::string> read_lines(const std::string& path) {
   return out;
 }
 
+// A new key file, made as an operator changing the audit key makes it (a node makes one on
+// its own only for a log with no signed checkpoint yet).
+inline void make_key_file(const std::string& path) {
+  const auto made = run_command({lpops_binary(), "keygen", "--key-file", path}, {}, std::chrono::seconds(30));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+}
+
 inline std::string address_of(int i) {
   char buf[43];
   std::snprintf(buf, sizeof buf, "0x%040x", i + 1);

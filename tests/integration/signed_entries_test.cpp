@@ -150,6 +150,7 @@ TEST_F(SignedEntriesTest, AnUnsignedTailPastEverySignatureIsNotVerified) {
 TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) {
   std::string old_key_text = read_lines(dir_.str() + "/data/audit.key").at(0);
   const auto old_key = chain::PrivateKey::from_hex(old_key_text).value();
+  ASSERT_NO_FATAL_FAILURE(make_key_file(dir_.str() + "/another.key"));
   restart_node({{"PAYMENTS_AUDIT_SIGN_ENTRIES", "true"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "4"},
                 {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "1"}, {"PAYMENTS_AUDIT_KEY_PATH", dir_.str() + "/another.key"},
                 {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
@@ -223,6 +224,7 @@ TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) 
                                               {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "3600"}, {"PAYMENTS_AUDIT_KEY_PATH", key},
                                               {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}};
   };
+  ASSERT_NO_FATAL_FAILURE(make_key_file(dir_.str() + "/third.key"));
   start_node(env(dir_.str() + "/third.key"));
   for (int i = 0; i < 2; ++i)
     ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "c" + std::to_string(i)}, {"orchestrator_id", "o1"},
@@ -230,6 +232,7 @@ TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) 
                   .status,
               200);
   node_->kill_hard();
+  ASSERT_NO_FATAL_FAILURE(make_key_file(dir_.str() + "/fourth.key"));
   start_node(env(dir_.str() + "/fourth.key"));
   ASSERT_EQ(node_->terminate(), 0) << node_->log();
   const auto after_crash = verify({"--log", log_});

@@ -529,6 +529,31 @@ TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
   EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/data/audit.key"));
 }
 
+// A key file gone from a directory whose log is signed (a backup restored without it) stops
+// start-up instead of a new identity being made unasked; a key made on purpose is taken, and
+// the change is said.
+TEST_F(TransparencyTest, AMissingAuditKeyBesideSignedCheckpointsStopsStartup) {
+  start_node(env_);
+  const std::string first(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string());
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  ASSERT_GT(std::filesystem::file_size(dir_.str() + "/data/checkpoints.jsonl"), 0u);
+  const std::string key = dir_.str() + "/data/audit.key";
+  ASSERT_TRUE(std::filesystem::remove(key));
+  auto refused = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--host", "127.0.0.1", "--port", "0"},
+                             {}, std::chrono::seconds(60));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("the audit key " + key + " is missing"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("lpops keygen --key-file " + key), std::string::npos) << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(key)) << "a key was made anyway";
+  EXPECT_EQ(refused.output.find("listening on"), std::string::npos) << refused.output;
+
+  ASSERT_NO_FATAL_FAILURE(make_key_file(key));
+  start_node(env_);
+  const std::string second(parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_address").as_string());
+  EXPECT_NE(second, first);
+  EXPECT_NE(node_->log().find("the audit key changed"), std::string::npos) << node_->log();
+}
+
 TEST_F(TransparencyTest, PublicRoutesAreRateLimitedPerIp) {
   start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
   int limited = 0;

@@ -375,6 +375,7 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
 // verifier need not wait for the next checkpoint; the stored lines keep their signatures.
 TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
   const auto stored = read_lines(checkpoints_);
+  ASSERT_NO_FATAL_FAILURE(make_key_file(dir_.str() + "/another.key"));
   restart_node({{"PAYMENTS_AUDIT_KEY_PATH", dir_.str() + "/another.key"}, {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "5"},
                 {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
   const auto status = parse_json(get("/api/transparency/tee-core/audit/status").body);
