@@ -50,7 +50,7 @@ namespace {
 int keystore_address(const AddressOptions& o) {
   std::ifstream in(o.keystore);
   if (!in) {
-    std::fprintf(stderr, "lpops address: cannot read %s\n", o.keystore.c_str());
+    std::fprintf(stderr, "lpops address: cannot read %s: %s\n", o.keystore.c_str(), std::strerror(errno));
     return 2;
   }
   const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -58,7 +58,7 @@ int keystore_address(const AddressOptions& o) {
   if (!o.password_file.empty()) {
     std::ifstream pw(o.password_file);
     if (!pw) {
-      std::fprintf(stderr, "lpops address: cannot read %s\n", o.password_file.c_str());
+      std::fprintf(stderr, "lpops address: cannot read %s: %s\n", o.password_file.c_str(), std::strerror(errno));
       return 2;
     }
     std::getline(pw, password);

@@ -245,10 +245,14 @@ Outcome verify_file(const VerifyOptions& o) {
   // the log, so that checking a live node's files never finds a checkpoint signed after the
   // log was read (the log only grows; every checkpoint read covers entries already in it).
   std::string cp_path = o.checkpoints_file;
+  std::string looked_for;  // checkpoints.jsonl beside the log, when it is not there
   if (cp_path.empty()) {
     const auto slash = o.log_file.find_last_of('/');
     cp_path = (slash == std::string::npos ? std::string(".") : o.log_file.substr(0, slash)) + "/checkpoints.jsonl";
-    if (!std::ifstream(cp_path)) cp_path.clear();
+    if (!std::ifstream(cp_path)) {
+      looked_for = cp_path;
+      cp_path.clear();
+    }
   }
   std::vector<std::string> cp_lines;
   if (!cp_path.empty()) {
@@ -387,14 +391,19 @@ Outcome verify_file(const VerifyOptions& o) {
   auto entries_vouched = check_entry_signers(log, o, latest ? std::optional<CheckpointKey>({latest->seq, latest->audit_address}) : std::nullopt);
   if (!entries_vouched) return {1, entries_vouched.error(), {}};
   if (auto err = check_vouched(log, latest ? latest->seq : 0, *entries_vouched, o, out.details)) return {1, *err, {}};
+  // Said with the check that needed one: no checkpoints file was found beside the log.
+  const std::string none_found =
+      looked_for.empty() ? std::string()
+                         : " (no --checkpoints was given and " + looked_for +
+                               " does not exist: name the node's checkpoints.jsonl with --checkpoints FILE)";
   if (!o.audit_addresses.empty() && !latest && !log.entry_signer())
-    return {1, "no signed checkpoint to check the audit address against", {}};
+    return {1, "no signed checkpoint to check the audit address against" + none_found, {}};
   // Anyone can hash and chain entries: without a signature nothing says the node wrote them
   // (a checkpoint of the empty log, at seq 0, vouches for none of them).
   const bool vouching_checkpoint = latest && latest->seq > 0;
   if (log.size() > 0 && !vouching_checkpoint && !log.entry_signer() && !o.allow_unsigned)
     return {1, "no signed checkpoint (and no signed entries): the entries hash and chain correctly, but nothing signed "
-               "vouches for them (--allow-unsigned checks the structure alone)", {}};
+               "vouches for them (--allow-unsigned checks the structure alone)" + none_found, {}};
   if (!vouching_checkpoint && !log.entry_signer()) out.details["signed"] = false;
   report_entry_signers(log, out.details);
   if (latest) {

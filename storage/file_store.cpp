@@ -731,10 +731,10 @@ std::optional<std::string> FileStore::write_direct(const FramedRecord* const* re
   for (std::size_t done = 0; done < padded;) {
     ssize_t w = ::pwrite(direct_fd_, out + done, padded - done, static_cast<off_t>(block_start + done));
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return errno_text("journal write failed");
+    if (w <= 0) return errno_text("cannot write " + journal_path() + " (records " + std::to_string(last_seq_ - count + 1) + "-" + std::to_string(last_seq_) + ")");
     done += static_cast<std::size_t>(w);
   }
-  if (::fdatasync(direct_fd_) != 0) return errno_text("journal fdatasync failed");
+  if (::fdatasync(direct_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
   // The new partial last block moves to the front of the buffer for the next write.
   const std::size_t tail = used % kDirectAlign;
   if (tail > 0 && used > tail) std::memmove(out, out + (used - tail), tail);
@@ -757,8 +757,8 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
     at += r->line.size();
     batch += r->line;
   }
-  if (!write_all(journal_fd_, batch.data(), batch.size())) return errno_text("journal write failed");
-  if (options_.fsync && ::fdatasync(journal_fd_) != 0) return errno_text("journal fdatasync failed");
+  if (!write_all(journal_fd_, batch.data(), batch.size())) return errno_text("cannot write " + journal_path() + " (records " + std::to_string(last_seq_ - records.size() + 1) + "-" + std::to_string(last_seq_) + ")");
+  if (options_.fsync && ::fdatasync(journal_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
   end_offset_ = at;
   index_.publish(last_seq_);
   return std::nullopt;
@@ -824,7 +824,7 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
     return errno_text(why);
   };
   if (!ok) return discard("cannot write " + tmp);
-  if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return discard("cannot rename " + tmp);
+  if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return discard("cannot replace " + snapshot_path() + " with " + tmp);
   if (options_.fsync && !fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
   return std::nullopt;
 }

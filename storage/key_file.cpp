@@ -35,7 +35,7 @@ Result<chain::PrivateKey> read_key_file(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) return Error{"cannot read " + path + " (no such file)"};
   if (!std::filesystem::is_regular_file(path, ec)) return Error{path + " is not a regular file"};
   std::ifstream in(path);
-  if (!in) return Error{"cannot read " + path};
+  if (!in) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   std::string text(4096, '\0');  // a key file is ~70 bytes; more is not a key file
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));

@@ -138,6 +138,15 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   EXPECT_EQ(verify({"--log", log_, "--skip-log"}).exit_code, 2);                  // --skip-log is for --url
   EXPECT_EQ(verify({"--log", log_, "--audit-address", "0x1234"}).exit_code, 2);   // not an address
   EXPECT_EQ(verify({"--url", "http://127.0.0.1:1", "--checkpoints", checkpoints_}).exit_code, 2);
+  // A log copied without its checkpoints file: the failure says which file it looked for.
+  std::filesystem::create_directories(dir_.str() + "/alone");
+  std::filesystem::copy_file(log_, dir_.str() + "/alone/audit.jsonl");
+  auto alone = verify({"--log", dir_.str() + "/alone/audit.jsonl"});
+  EXPECT_EQ(alone.exit_code, 1) << alone.output;
+  EXPECT_NE(alone.output.find(dir_.str() + "/alone/checkpoints.jsonl does not exist: name the node's checkpoints.jsonl with "
+                                          "--checkpoints FILE"),
+            std::string::npos)
+      << alone.output;
   // A checkpoints file whose whole last line lacks its newline (saved by hand) still counts
   // it; half a line is a checkpoint being written, left out and said.
   std::ifstream cps_in(checkpoints_, std::ios::binary);
