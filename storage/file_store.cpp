@@ -150,6 +150,38 @@ std::optional<std::uint64_t> intact_record_in(int fd, std::uint64_t from, std::u
   return std::nullopt;
 }
 
+// What the first bytes of a cut tail say of the record they begin, for the operator who must
+// judge whether it was acknowledged: its seq, its effect's type and the orchestrator or
+// workload it names, as far as the bytes reach (`, which begins record seq 13 ("orchestrator",
+// orchestrator_id "orch-9")`); empty when they begin no record.
+std::string describe_cut(std::string_view bytes) {
+  bytes = bytes.substr(0, std::min<std::size_t>(bytes.size(), 4096));
+  auto field = [&](std::string_view key, bool quoted) -> std::string {
+    const std::string needle = "\"" + std::string(key) + "\":" + (quoted ? "\"" : "");
+    const auto at = bytes.find(needle);
+    if (at == std::string_view::npos) return {};
+    const auto from = at + needle.size();
+    std::size_t to = from;
+    while (to < bytes.size() && to - from < 128 &&
+           (quoted ? bytes[to] != '"' && bytes[to] != '\\' : bytes[to] >= '0' && bytes[to] <= '9'))
+      ++to;
+    if (to == from || to >= bytes.size() || (quoted && bytes[to] != '"')) return {};
+    return std::string(bytes.substr(from, to - from));
+  };
+  if (!bytes.starts_with("{\"seq\":")) return {};
+  const std::string seq = field("seq", false);
+  if (seq.empty()) return {};
+  std::string what = ", which begins record seq " + seq;
+  std::string inner;
+  if (const auto type = field("type", true); !type.empty()) inner = "\"" + type + "\"";
+  for (const char* key : {"workload_id", "event_id", "orchestrator_id"})
+    if (const auto value = field(key, true); !value.empty()) {
+      inner += (inner.empty() ? "" : ", ") + std::string(key) + " \"" + value + "\"";
+      break;
+    }
+  return inner.empty() ? what : what + " (" + inner + ")";
+}
+
 char* aligned_buffer(std::size_t bytes) {
   void* p = nullptr;
   return ::posix_memalign(&p, kDirectAlign, bytes) == 0 ? static_cast<char*>(p) : nullptr;
@@ -508,23 +540,29 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   if (nul_at < file_size && !writer_running) {
     auto last = end_of_data(journal_fd_, nul_at, file_size);
     if (!last) return Error{errno_text("cannot read " + journal_path())};
-    if (*last > nul_at + kTornWriteSpan)
-      return Error{"journal " + journal_path() + " has data at byte " + std::to_string(*last - 1) + ", " +
-                   std::to_string(*last - 1 - nul_at) + " bytes past its end (the NUL at byte " + std::to_string(nul_at) +
-                   ", after seq " + std::to_string(seq) + "): more than a torn write can leave; refusing to start. "
-                   "Restore the file or cut it by hand."};
     data_end = std::max(*last, nul_at);
+    const bool within_a_write = *last <= nul_at + kTornWriteSpan;
     // Zeros with intact records after them: a crash tears only the last write, and loses its
     // blocks from some point on; the zeros the node writes ahead lie only past its records.
     // A stretch of zeros among records (a sector that reads back as zeros) would hide
-    // acknowledged records behind it, so start-up refuses rather than cut them.
+    // acknowledged records behind it, so start-up refuses rather than cut them. Looked for in
+    // the bytes a write could span and well past them (a damaged block is a few KiB).
     bool read_failed = false;
-    if (auto at = intact_record_in(journal_fd_, nul_at, data_end, seq, read_failed))
-      return Error{"journal " + journal_path() + " has zeros at byte " + std::to_string(nul_at) + " (after seq " +
-                   std::to_string(seq) + ") and an intact record after them at byte " + std::to_string(*at) +
-                   ": damage, not a torn write; refusing to start. Restore the file; only if a crash tore the last "
-                   "write out of order (its records were never acknowledged) cut it at byte " + std::to_string(end) + "."};
+    const std::uint64_t look_to = std::min<std::uint64_t>(data_end, nul_at + 4 * kTornWriteSpan);
+    if (auto at = intact_record_in(journal_fd_, nul_at, look_to, seq, read_failed))
+      return Error{"journal " + journal_path() + " has zeros from byte " + std::to_string(nul_at) + " (after seq " +
+                   std::to_string(seq) + ") with intact records after them, the first at byte " + std::to_string(*at) +
+                   " (data up to byte " + std::to_string(data_end - 1) + "): damage among its records (a stretch that "
+                   "reads back as zeros), not a torn write; refusing to start. Restore journal.jsonl from a backup" +
+                   (within_a_write ? "; only if a crash tore the last write out of order (its records were never "
+                                     "acknowledged) cut it at byte " + std::to_string(end) + "."
+                                   : "; do not cut it at the zeros: the records after them would be lost.")};
     if (read_failed) return Error{errno_text("cannot read " + journal_path())};
+    if (!within_a_write)
+      return Error{"journal " + journal_path() + " has data at byte " + std::to_string(*last - 1) + ", " +
+                   std::to_string(*last - 1 - nul_at) + " bytes past its end (the NUL at byte " + std::to_string(nul_at) +
+                   ", after seq " + std::to_string(seq) + "), and no intact record there: more than a torn write can "
+                   "leave; refusing to start. Restore journal.jsonl from a backup."};
   }
   std::uint64_t keep = data_end;
   if (failure) {
@@ -538,6 +576,11 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   } else if (end < data_end) {
     keep = end;
     report.cut_reason = "torn last line after seq " + std::to_string(seq);
+  }
+  if (keep < data_end) {
+    std::string head(static_cast<std::size_t>(std::min<std::uint64_t>(data_end - keep, 4096)), '\0');
+    const ssize_t n = ::pread(journal_fd_, head.data(), head.size(), static_cast<off_t>(keep));
+    if (n > 0) report.cut_reason += describe_cut(std::string_view(head.data(), static_cast<std::size_t>(n)));
   }
   if (keep < data_end) {
     report.cut_bytes = data_end - keep;

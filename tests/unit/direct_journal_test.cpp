@@ -196,6 +196,26 @@ TEST_F(DirectJournal, DataFarPastTheEndIsDamageNotATornWrite) {
   EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);  // nothing was cut
 }
 
+// Zeros with an intact record far past them (more than one write spans): no crash leaves that,
+// and the message says not to cut at the zeros (the records after them would go).
+TEST_F(DirectJournal, ZerosWithRecordsFarAfterThemSayNotToCut) {
+  auto [bytes, image] = crash_image(10, 3);
+  Digest32 unknown{};
+  unknown[0] = 1;
+  const FramedRecord later = frame_record(1000, unknown, json::object{{"type", "test"}});
+  const std::size_t at = ((bytes + (24u << 20)) / 4096) * 4096;
+  ASSERT_LT(at + later.line.size() + 1, image.size());
+  image.replace(at, later.line.size() + 1, later.line + "\n");
+  write_file(image_.str() + "/journal.jsonl", image);
+  auto r = open_store(image_.str());
+  ASSERT_FALSE(r.report.ok());
+  EXPECT_NE(r.report.error().find("intact records after them, the first at byte " + std::to_string(at)), std::string::npos)
+      << r.report.error();
+  EXPECT_NE(r.report.error().find("do not cut it at the zeros"), std::string::npos) << r.report.error();
+  EXPECT_EQ(r.report.error().find("cut it at byte"), std::string::npos) << r.report.error();
+  EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);  // nothing was cut
+}
+
 // A block of acknowledged records that reads back as zeros (a media error) looks like the
 // end of the records, with more records after it. Cutting there would drop acknowledged
 // records; start-up refuses instead, and changes nothing.
@@ -232,7 +252,8 @@ TEST_F(DirectJournal, AnIntactRecordAfterTheZerosStopsStartUp) {
   write_file(image_.str() + "/journal.jsonl", image);
   auto r = open_store(image_.str());
   ASSERT_FALSE(r.report.ok());
-  EXPECT_NE(r.report.error().find("intact record after them at byte " + std::to_string(at)), std::string::npos) << r.report.error();
+  EXPECT_NE(r.report.error().find("intact records after them, the first at byte " + std::to_string(at)), std::string::npos)
+      << r.report.error();
   EXPECT_NE(r.report.error().find("cut it at byte " + std::to_string(bytes)), std::string::npos) << r.report.error();
   EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);
 }

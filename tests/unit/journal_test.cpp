@@ -103,6 +103,16 @@ TEST(FileStore, TornTailIsCutAndReported) {
   EXPECT_EQ(read_file(r.report.cut_saved_to), text.substr(0, 40));  // and the cut bytes kept beside it
   write_records(dir.str(), 1);
   EXPECT_EQ(replay(dir.str()).seqs.size(), 6u);
+  // A whole record shortened (the file cut by something else): the report names the record
+  // the cut bytes begin, for whoever must judge whether it was acknowledged.
+  const std::string six = read_file(path);
+  write_file(path, six.substr(0, six.size() - 30));
+  auto shortened = replay(dir.str());
+  ASSERT_TRUE(shortened.error.empty()) << shortened.error;
+  EXPECT_EQ(shortened.seqs.size(), 5u);
+  EXPECT_NE(shortened.report.cut_reason.find("torn last line after seq 5, which begins record seq 6 (\"test\")"),
+            std::string::npos)
+      << shortened.report.cut_reason;
 }
 
 TEST(FileStore, CorruptLastRecordIsCut) {
