@@ -142,7 +142,9 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
   }
   big_integers = 0;
   boost::system::error_code jec;
-  json::value v = parse_json(text, jec, opts, &big_integers);
+  JsonNumberNotes numbers;
+  json::value v = parse_json(text, jec, opts, &numbers);
+  big_integers = numbers.nested_big_integers;
   if (jec) {
     // Where: the standard parser stops at the same place.
     json::stream_parser where({}, opts);

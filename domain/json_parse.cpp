@@ -26,12 +26,18 @@ struct ExactHandler {
   // Integer literals past 64 bits (read as doubles) inside an object or array that is itself
   // inside another: free-form data, where no typed field reports them.
   std::size_t nested_big_integers = 0;
+  // The top-level object's key being read or last read, and its fields whose number the
+  // double it became does not hold as written.
+  std::string key;
+  bool object_at_top = false;
+  std::vector<std::string> inexact_fields;
 
   ExactHandler(json::storage_ptr sp, unsigned char* buffer, std::size_t size) : st(std::move(sp), buffer, size) {}
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
   bool on_object_begin(json::error_code&) {
+    if (depth == 0) object_at_top = true;
     ++depth;
     return true;
   }
@@ -50,13 +56,22 @@ struct ExactHandler {
     return true;
   }
   bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    if (depth == 1) key.append(s.data(), s.size());
     st.push_chars(s);
     return true;
   }
   bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    ++keys_read;
+    if (depth == 1) {
+      key.append(s.data(), s.size());
+      top_key.swap(key);
+      key.clear();
+    }
     st.push_key(s);
     return true;
   }
+  std::string top_key;
+  std::size_t keys_read = 0;
   bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
     st.push_chars(s);
     return true;
@@ -90,6 +105,13 @@ struct ExactHandler {
     // Out of range (1e400, 1e-400): Boost's reading stands (an infinity, or zero).
     if (err == std::errc() && end == text.data() + text.size()) d = exact;
     if (depth >= 2 && text.find_first_of(".eE") == std::string_view::npos) ++nested_big_integers;
+    if (depth == 1 && object_at_top) {
+      char shortest[64];
+      const auto written = std::to_chars(shortest, shortest + sizeof shortest, d);
+      if (!std::isfinite(d) || written.ec != std::errc() ||
+          !same_decimal_value(text, std::string_view(shortest, static_cast<std::size_t>(written.ptr - shortest))))
+        inexact_fields.push_back(top_key);
+    }
     number.clear();
     st.push_double(d);
     return true;
@@ -255,6 +277,76 @@ JsonErrorPlace json_error_place(std::string_view text, const boost::system::erro
   return place;
 }
 
+namespace {
+
+std::size_t count_keys(const json::value& v) {
+  std::size_t n = 0;
+  if (v.is_object()) {
+    for (const auto& kv : v.get_object()) n += 1 + count_keys(kv.value());
+  } else if (v.is_array()) {
+    for (const auto& e : v.get_array()) n += count_keys(e);
+  }
+  return n;
+}
+
+// A decimal number text as sign, significant digits (no leading or trailing zeros) and the
+// power of ten of the last one; nullopt when it is no number. Zero has no digits.
+struct Decimal {
+  bool negative = false;
+  std::string digits;
+  long long exponent = 0;
+};
+
+std::optional<Decimal> read_decimal(std::string_view t) {
+  Decimal d;
+  std::size_t i = 0;
+  if (i < t.size() && (t[i] == '-' || t[i] == '+')) d.negative = t[i++] == '-';
+  long long fraction = 0;
+  bool any = false, point = false;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c >= '0' && c <= '9') {
+      any = true;
+      if (!(d.digits.empty() && c == '0')) d.digits += c;
+      if (point) ++fraction;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      break;
+    }
+  }
+  if (!any) return std::nullopt;
+  long long exp = 0;
+  if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+    ++i;
+    bool exp_negative = false;
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) exp_negative = t[i++] == '-';
+    if (i == t.size()) return std::nullopt;
+    for (; i < t.size(); ++i) {
+      if (t[i] < '0' || t[i] > '9') return std::nullopt;
+      if (exp < 1'000'000'000'000LL) exp = exp * 10 + (t[i] - '0');  // past that, any will do
+    }
+    if (exp_negative) exp = -exp;
+  }
+  if (i != t.size()) return std::nullopt;
+  // Leading zeros were never kept; the fraction's digits (kept or not) move the exponent.
+  d.exponent = exp - fraction;
+  while (!d.digits.empty() && d.digits.back() == '0') {
+    d.digits.pop_back();
+    ++d.exponent;
+  }
+  if (d.digits.empty()) d = Decimal{};
+  return d;
+}
+
+}  // namespace
+
+bool same_decimal_value(std::string_view a, std::string_view b) {
+  const auto x = read_decimal(a);
+  const auto y = read_decimal(b);
+  return x && y && x->negative == y->negative && x->digits == y->digits && x->exponent == y->exponent;
+}
+
 json::parse_options stored_json_options() {
   json::parse_options options;
   options.max_depth = kMaxStoredJsonDepth;
@@ -273,7 +365,7 @@ json::value parse_json(std::string_view text, boost::system::error_code& ec, con
 }
 
 json::value parse_json(std::string_view text, boost::system::error_code& ec, const json::parse_options& options,
-                       std::size_t* nested_big_integers) {
+                       JsonNumberNotes* notes) {
   unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
   json::basic_parser<ExactHandler> p(options, json::storage_ptr(), temp, sizeof temp);
   p.reset();
@@ -286,8 +378,14 @@ json::value parse_json(std::string_view text, boost::system::error_code& ec, con
     ec = json::error::incomplete;
     return nullptr;
   }
-  if (nested_big_integers) *nested_big_integers = p.handler().nested_big_integers;
-  return p.handler().st.release();
+  json::value v = p.handler().st.release();
+  if (notes) {
+    notes->nested_big_integers = p.handler().nested_big_integers;
+    notes->inexact_fields = std::move(p.handler().inexact_fields);
+    notes->keys_read = p.handler().keys_read;
+    notes->keys_kept = count_keys(v);
+  }
+  return v;
 }
 
 std::optional<RawArray> raw_array_at(std::string_view text, std::span<const std::string_view> path) {

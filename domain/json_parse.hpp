@@ -27,10 +27,25 @@ boost::json::parse_options stored_json_options();
 // Options default to stored_json_options().
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec,
                               const boost::json::parse_options& options = stored_json_options());
-// Also counts the integer literals past 64 bits (which become doubles) found inside an object
-// or array that is itself inside another.
+// What the parser notes of a text's numbers that a double does not hold as written.
+struct JsonNumberNotes {
+  // Integer literals past 64 bits (which become doubles) inside an object or array that is
+  // itself inside another.
+  std::size_t nested_big_integers = 0;
+  // The keys of the top-level object whose value is a number with a fraction or an exponent
+  // that the double it becomes does not equal (more significant digits than a double holds,
+  // or an exponent past its range: 1.000000000000000001, 1e-400, 1e400).
+  std::vector<std::string> inexact_fields;
+  // Keys read in all, and kept in the value: fewer kept means an object named a key twice
+  // (the value keeps the last), which duplicate_json_key then names.
+  std::size_t keys_read = 0;
+  std::size_t keys_kept = 0;
+};
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec, const boost::json::parse_options& options,
-                              std::size_t* nested_big_integers);
+                              JsonNumberNotes* notes);
+// Whether two decimal number texts (JSON's grammar, or a double's shortest form) have the
+// same value: "1.50" and "15e-1" do, "1.000000000000000001" and "1" do not.
+bool same_decimal_value(std::string_view a, std::string_view b);
 // Throws boost::system::system_error when the text is not JSON.
 boost::json::value parse_json(std::string_view text);
 

@@ -346,10 +346,10 @@ std::optional<std::vector<Member>> split_object(std::string_view text, const jso
       wrapped.assign("[");
       wrapped.append(text.substr(value_start, i - value_start));
       wrapped.push_back(']');
-      std::size_t big = 0;
-      const json::value value = parse_json(wrapped, ec, options, &big);
+      JsonNumberNotes notes;
+      const json::value value = parse_json(wrapped, ec, options, &notes);
       if (ec || !value.is_array() || value.get_array().size() != 1) return std::nullopt;
-      big_integers += big;
+      big_integers += notes.nested_big_integers;
       std::string name(key.get_string());
       if (!seen.insert(name).second) return std::nullopt;
       const json::value& v = value.get_array()[0];

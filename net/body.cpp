@@ -1,5 +1,6 @@
 #include "net/body.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -154,8 +155,8 @@ void BodyReader::parse(const std::string& text) {
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = kMaxBodyJsonDepth;
-  std::size_t nested_big_integers = 0;
-  doc_ = parse_json(text, ec, opts, &nested_big_integers);
+  JsonNumberNotes notes;
+  doc_ = parse_json(text, ec, opts, &notes);
   if (ec) {
     // As the reference's framework reports it: the position (in code points) after "body".
     const auto place = json_error_place(text, ec, opts);
@@ -167,7 +168,18 @@ void BodyReader::parse(const std::string& text) {
   // Free-form data (a health report's, a metadata object's) is stored as sent; an integer
   // past 64 bits there would be stored as a rounded float. (A top-level field's type says how
   // such a number is taken: an amount asks for a string, an integer field reports its range.)
-  if (nested_big_integers > 0) {
+  // A key named twice in one object: parsers disagree on which copy counts (Python's keeps the
+  // last, others the first), so whatever inspected the body on its way may have read another
+  // request than this one. Refused rather than guessed.
+  if (notes.keys_kept != notes.keys_read) {
+    const auto key = duplicate_json_key(text);
+    v_.add("body", "", "duplicate_key",
+           "JSON object names the key \"" + replace_invalid_utf8(key.value_or("?")) +
+               "\" twice (parsers disagree on which copy counts): send each key once");
+    return;
+  }
+  inexact_fields_ = std::move(notes.inexact_fields);
+  if (notes.nested_big_integers > 0) {
     v_.add("body", "", "int_parsing_size",
            "Input should not hold integers past 64 bits inside an object or array (they would not be stored exactly; send "
            "such a number as a string)");
@@ -398,6 +410,15 @@ std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool requi
     if (std::fabs(v->get_double()) >= 9007199254740992.0) {
       v_.add("body", key, "string_type",
              "Input should be a decimal string: a JSON number this large is not read exactly (send \"" + std::string(key) +
+                 "\" as a string)", v);
+      return std::nullopt;
+    }
+    // Digits a double does not hold (1.000000000000000001), or an exponent past its range
+    // (1e-400 reads as 0): the amount would not be the one sent, so it is refused, not rounded.
+    if (std::find(inexact_fields_.begin(), inexact_fields_.end(), key) != inexact_fields_.end()) {
+      v_.add("body", key, "string_type",
+             "Input should be a decimal string: this JSON number has more digits, or a larger or smaller exponent, than "
+             "the double it is read as can hold, so it would not be taken exactly (send \"" + std::string(key) +
                  "\" as a string)", v);
       return std::nullopt;
     }

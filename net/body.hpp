@@ -94,6 +94,7 @@ class BodyReader {
   const json::value* find(std::string_view key) const;
   json::value doc_;
   const json::object* object_ = nullptr;
+  std::vector<std::string> inexact_fields_;  // JsonNumberNotes::inexact_fields
   Validation& v_;
 };
 

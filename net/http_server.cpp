@@ -590,6 +590,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       const std::string_view version = line.substr(line.rfind(' ') + 1);
       const bool well_formed = version.size() == 8 && version.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(version[5])) &&
                                version[6] == '.' && std::isdigit(static_cast<unsigned char>(version[7]));
+      // Method, target and version, one space apart: a target with a space in it (`/a b`) or
+      // a doubled space reaches the version's place with other text, which is a bad request
+      // line, not another version.
+      const bool three_parts = std::count(line.begin(), line.end(), ' ') == 2;
+      if (!three_parts)
+        return reject(http::status::bad_request,
+                      "{\"detail\":\"Bad request line (method, target and version, one space apart; a space in the target must "
+                      "be sent as %20)\"}",
+                      counted);
       if (well_formed)
         return reject(http::status::http_version_not_supported,
                       "{\"detail\":\"HTTP version not supported (HTTP/1.1 is)\"}", counted);

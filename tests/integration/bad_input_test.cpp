@@ -62,6 +62,30 @@ TEST_F(BadInputTest, MalformedJsonAndNonObjects) {
   EXPECT_EQ(state(), baseline_);
 }
 
+// A key named twice (parsers disagree on which copy counts) and an amount whose JSON number a
+// double does not hold as written: refused on every write endpoint, nothing changed.
+TEST_F(BadInputTest, RepeatedKeysAndAmountsNotHeldExactly) {
+  for (const auto& t : kWriteTargets)
+    expect_rejected("POST", t, R"({"orchestrator_id":"nope","orchestrator_id":"o1","amount_eth":"1"})", 422);
+  expect_rejected("PATCH", "/api/workloads/seed", R"({"status":"paid","status":"verified"})", 422);
+  for (const char* amount : {"1.000000000000000001", "0.123456789012345678", "1e-999999999"}) {
+    expect_rejected("POST", "/api/ledger/adjustments", std::string(R"({"orchestrator_id":"o1","amount_eth":)") + amount + "}", 422);
+    expect_rejected("POST", "/api/workloads",
+                    std::string(R"({"workload_id":"x1","orchestrator_id":"o1","artifact_hash":"h","payout_amount_eth":)") + amount + "}",
+                    422);
+  }
+  auto dup = client_->request("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"nope","amount_eth":"1","orchestrator_id":"o1"})",
+                              kAdmin);
+  EXPECT_NE(dup.body.find("\"orchestrator_id\\\" twice"), std::string::npos) << dup.body;
+  auto inexact = client_->request("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":1.000000000000000001})", kAdmin);
+  EXPECT_NE(inexact.body.find("send \\\"amount_eth\\\" as a string"), std::string::npos) << inexact.body;
+  EXPECT_EQ(state(), baseline_);
+  // A number a double holds as written is taken, as the reference takes it.
+  auto exact = client_->request("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":0.25})", kAdmin);
+  EXPECT_EQ(exact.status, 200) << exact.body;
+  EXPECT_NE(exact.body.find("\"delta_eth\":\"0.25\""), std::string::npos) << exact.body;
+}
+
 TEST_F(BadInputTest, InvalidUtf8) {
   std::string bad = "{\"orchestrator_id\":\"o\xff\xfe\",\"address\":\"" + address_of(9) + "\"}";
   for (const auto& t : kWriteTargets) expect_rejected("POST", t, bad, 422);

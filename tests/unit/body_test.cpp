@@ -111,6 +111,38 @@ TEST(BodyReader, EthAmountsFromStringsAndNumbers) {
   EXPECT_FALSE(v.ok());
 }
 
+// A JSON number whose digits (or exponent) a double does not hold is refused as an amount,
+// not taken rounded; one it holds exactly is taken as written.
+TEST(BodyReader, AmountsADoubleDoesNotHoldAreRefused) {
+  Validation v;
+  BodyReader body(R"({"a": 1.000000000000000001, "b": 0.123456789012345678, "c": 1e-999999999, "d": 0.30, "e": 1.5e-3})", v);
+  EXPECT_FALSE(body.eth_amount("a", true));
+  EXPECT_FALSE(body.eth_amount("b", true));
+  EXPECT_FALSE(body.eth_amount("c", true));
+  EXPECT_EQ(format_eth(body.eth_amount("d", true)->magnitude), "0.3");
+  EXPECT_EQ(format_eth(body.eth_amount("e", true)->magnitude), "0.0015");
+  const auto detail = json::parse(v.response().body).at("detail").as_array();
+  ASSERT_EQ(detail.size(), 3u);
+  for (const auto& e : detail) {
+    EXPECT_EQ(e.at("type").as_string(), "string_type") << e;
+    EXPECT_NE(e.at("msg").as_string().find("would not be taken exactly"), std::string::npos) << e;
+  }
+}
+
+// A key named twice is refused, whichever copy a parser would keep.
+TEST(BodyReader, AKeyNamedTwiceIsRefused) {
+  for (const std::string text : {R"({"a": "x", "b": 1, "a": "y"})", R"({"m": {"k": 1, "k": 1}})"}) {
+    Validation v;
+    BodyReader body(text, v);
+    EXPECT_FALSE(body.parsed()) << text;
+    const auto e = json::parse(v.response().body).at("detail").at(0);
+    EXPECT_EQ(e.at("type").as_string(), "duplicate_key") << e;
+    EXPECT_NE(e.at("msg").as_string().find(text.find("\"a\"") != std::string::npos ? "\"a\" twice" : "\"k\" twice"),
+              std::string::npos)
+        << e;
+  }
+}
+
 TEST(BodyReader, RejectsDeepNestingAndNonObjects) {
   Validation deep;
   BodyReader nested(std::string(100, '[') + std::string(100, ']'), deep);

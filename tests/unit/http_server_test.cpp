@@ -644,6 +644,13 @@ TEST_F(HttpServerTest, OtherHttpVersionsAre505) {
     EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 505") << version << ": " << r;
   }
   EXPECT_EQ(Client(port_).ask("GET /echo HTTP/1.1x\r\nHost: x\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
+  // A space inside the target, or two between the parts, puts other text where the version
+  // goes: a bad request line (400 saying so), though the line ends in HTTP/1.1.
+  for (const std::string line : {"GET /echo p HTTP/1.1", "GET /echo  HTTP/1.1", "GET /a b c HTTP/1.1"}) {
+    const std::string r = Client(port_).ask(line + "\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400") << line << ": " << r;
+    EXPECT_NE(r.find("Bad request line"), std::string::npos) << line << ": " << r;
+  }
 }
 
 // RFC 9112 §3.2: an HTTP/1.1 request with no Host field, or with two, is 400.

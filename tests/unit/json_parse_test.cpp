@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
+#include <vector>
 
 #include "domain/canonical_json.hpp"
 #include "domain/json_parse.hpp"
@@ -22,6 +24,32 @@ double parsed_double(const std::string& text) {
   const json::value v = parse_json(text, ec);
   EXPECT_FALSE(ec) << text << ": " << ec.message();
   return v.is_double() ? v.get_double() : std::nan("");
+}
+
+TEST(JsonParse, SameDecimalValueComparesValuesNotTexts) {
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"1.50", "15e-1"}, {"0.001", "1e-03"}, {"100", "1e2"}, {"-0.0", "0"}, {"0e999", "0"}, {"1E+2", "100.000"}, {"0.1", "0.1"}})
+    EXPECT_TRUE(same_decimal_value(a, b)) << a << " " << b;
+  for (const auto& [a, b] : std::vector<std::pair<std::string, std::string>>{
+           {"1.000000000000000001", "1"}, {"1e-400", "0"}, {"-1", "1"}, {"0.1", "0.10000000000000001"}, {"1", "x"}, {"1e", "1"}})
+    EXPECT_FALSE(same_decimal_value(a, b)) << a << " " << b;
+}
+
+// The top-level fields whose number a double does not hold as written, and the keys read
+// against those kept (a key named twice is read twice and kept once).
+TEST(JsonParse, NotesInexactNumbersAndRepeatedKeys) {
+  boost::system::error_code ec;
+  JsonNumberNotes notes;
+  parse_json(R"({"a": 0.1, "b": 1.000000000000000001, "c": 1e-400, "d": 2.5e3, "e": {"f": 1.000000000000000001}, "g": 12})", ec,
+             stored_json_options(), &notes);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(notes.inexact_fields, (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(notes.keys_read, notes.keys_kept);
+  JsonNumberNotes twice;
+  parse_json(R"({"a": 1, "b": {"x": 1, "x": 2}, "a": 3})", ec, stored_json_options(), &twice);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(twice.keys_read, 5u);
+  EXPECT_EQ(twice.keys_kept, 3u);
 }
 
 // Numbers Boost.JSON 1.81's own parser reads one unit in the last place off; Python's
@@ -66,10 +94,11 @@ TEST(JsonParse, NestedIntegersPast64BitsAreCounted) {
       {R"({"d":{"x":1e400,"y":18446744073709551616.0}})", 0}};
   for (const auto& [text, expected] : cases) {
     boost::system::error_code ec;
-    std::size_t counted = 99;
-    parse_json(text, ec, stored_json_options(), &counted);
+    JsonNumberNotes notes;
+    notes.nested_big_integers = 99;
+    parse_json(text, ec, stored_json_options(), &notes);
     ASSERT_FALSE(ec) << text;
-    EXPECT_EQ(counted, expected) << text;
+    EXPECT_EQ(notes.nested_big_integers, expected) << text;
   }
 }
 

@@ -24,7 +24,9 @@ struct Whole {
 Whole read_whole(std::string_view text) {
   Whole w;
   boost::system::error_code ec;
-  const json::value v = parse_json(text, ec, stored_json_options(), &w.big);
+  JsonNumberNotes notes;
+  const json::value v = parse_json(text, ec, stored_json_options(), &notes);
+  w.big = notes.nested_big_integers;
   if (ec || !v.is_object()) return w;
   w.ok = true;
   for (const auto& kv : v.get_object()) w.members.push_back({std::string(kv.key()), json::serialize(kv.value()), std::nullopt});
