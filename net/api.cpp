@@ -343,9 +343,18 @@ Handler make_api_handler(std::shared_ptr<ApiContext> ctx) {
     const auto start = std::chrono::steady_clock::now();
     Routed routed = router->route(*ctx, request);
     auto metrics = ctx->metrics;
-    Responder timed([metrics, route_name = routed.name, start, respond](Response resp) {
+    // At PAYMENTS_LOG_LEVEL=debug, a line per request: method, path (not the query), client,
+    // status and time. Built only then: the credit path pays one level check.
+    std::string access;
+    if (spdlog::should_log(spdlog::level::debug)) {
+      const std::string_view target(request.target);
+      const std::string_view path = target.substr(0, std::min<std::size_t>(target.find('?'), 256));
+      access = replace_invalid_utf8(request.method.substr(0, 16)) + " " + replace_invalid_utf8(path) + " from " + request.peer_ip;
+    }
+    Responder timed([metrics, route_name = routed.name, start, respond, access = std::move(access)](Response resp) {
       double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       metrics->observe_http(route_name, resp.status, seconds);
+      if (!access.empty()) spdlog::debug("http: {}: {} in {:.2f} ms", access, resp.status, seconds * 1e3);
       respond(std::move(resp));
     });
     if (routed.answer) return timed(std::move(*routed.answer));

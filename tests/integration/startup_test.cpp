@@ -173,6 +173,24 @@ TEST(Startup, ACallMadeAsThePortFileAppearsIsServed) {
   }
 }
 
+// At PAYMENTS_LOG_LEVEL=debug each request is logged (method, path, client, status), never its
+// query; at the default level none is.
+TEST(Startup, DebugLevelLogsEachRequestWithoutItsQuery) {
+  for (const bool debug : {true, false}) {
+    TempDir dir;
+    std::map<std::string, std::string> env = {{"PAYMENTS_API_ADMIN_TOKEN", "admin-secret"}};
+    if (debug) env["PAYMENTS_LOG_LEVEL"] = "debug";
+    NodeProcess node(dir.str() + "/data", env);
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    EXPECT_EQ(client.request("GET", "/api/workloads?orchestrator_id=secret-value").status, 401);
+    ASSERT_EQ(node.terminate(), 0) << node.log();
+    const std::string log = node.log();
+    EXPECT_EQ(log.find("http: GET /api/workloads from 127.0.0.1: 401 in ") != std::string::npos, debug) << log;
+    EXPECT_EQ(log.find("secret-value"), std::string::npos) << log;
+  }
+}
+
 // SIGINT (Ctrl-C) and SIGHUP (the terminal closed) stop a node as SIGTERM does: drained, the
 // journal flushed, exit 0, and what it acknowledged is there at the next start.
 TEST(Startup, InterruptAndHangupStopTheNodeCleanly) {
