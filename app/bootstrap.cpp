@@ -38,35 +38,70 @@ std::string shown(const json::value& v) {
   return text;
 }
 
+// One entry of a bootstrap source, and how a message names it ("entry 3", "entry \"orch-1\"").
+struct SourceEntry {
+  std::string label;
+  json::object fields;
+};
+
 // The entries of a bootstrap source: a list, one object, or an id -> object map. A list item
-// or map value that is no object is skipped with a warning naming it.
-std::vector<json::object> entries_of(const json::value& v, const std::string& source) {
-  std::vector<json::object> out;
+// or map value that is no object is skipped with a warning naming it, and counted.
+std::vector<SourceEntry> entries_of(const json::value& v, const std::string& source, std::size_t& skipped) {
+  std::vector<SourceEntry> out;
   if (v.is_array()) {
     std::size_t n = 0;
     for (const auto& e : v.get_array()) {
       ++n;
-      if (e.is_object()) out.push_back(e.get_object());
-      else spdlog::warn("bootstrap: skipping entry {} of {}: not a JSON object ({})", n, source, shown(e));
+      if (e.is_object()) {
+        out.push_back({"entry " + std::to_string(n), e.get_object()});
+      } else {
+        spdlog::warn("bootstrap: skipping entry {} of {}: not a JSON object ({})", n, source, shown(e));
+        ++skipped;
+      }
     }
   } else if (v.is_object()) {
     const auto& o = v.get_object();
     if (o.contains("orchestrator_id") || o.contains("address")) {
-      out.push_back(o);
+      out.push_back({"its entry", o});
     } else {
       for (const auto& kv : o) {
+        const std::string label = "entry " + shown(json::value(kv.key()));
         if (!kv.value().is_object()) {
-          spdlog::warn("bootstrap: skipping {} of {}: not a JSON object ({})", shown(json::value(kv.key())), source,
-                       shown(kv.value()));
+          spdlog::warn("bootstrap: skipping {} of {}: not a JSON object ({})", label, source, shown(kv.value()));
+          ++skipped;
           continue;
         }
         json::object e = kv.value().get_object();
         if (!e.contains("orchestrator_id")) e["orchestrator_id"] = kv.key();
-        out.push_back(std::move(e));
+        out.push_back({label, std::move(e)});
       }
     }
   }
   return out;
+}
+
+// A registration's validation errors in words: "address: Value error, …; contact_email: …".
+std::string errors_in_words(const std::string& detail_json) {
+  boost::system::error_code ec;
+  const auto doc = parse_json(detail_json, ec);
+  const auto* detail = !ec && doc.is_object() ? doc.as_object().if_contains("detail") : nullptr;
+  if (!detail) return detail_json;
+  if (detail->is_string()) return std::string(detail->get_string());
+  if (!detail->is_array()) return detail_json;
+  std::string out;
+  for (const auto& e : detail->get_array()) {
+    if (!e.is_object()) continue;
+    std::string where;
+    if (const auto* loc = e.as_object().if_contains("loc"); loc && loc->is_array())
+      for (std::size_t i = 1; i < loc->get_array().size(); ++i) {
+        const auto& part = loc->get_array()[i];
+        where += (where.empty() ? "" : ".") + (part.is_string() ? std::string(part.get_string()) : json::serialize(part));
+      }
+    const auto* msg = e.as_object().if_contains("msg");
+    out += (out.empty() ? "" : "; ") + (where.empty() ? std::string() : where + ": ") +
+           (msg && msg->is_string() ? std::string(msg->get_string()) : json::serialize(e));
+  }
+  return out.empty() ? detail_json : out;
 }
 
 }  // namespace
@@ -107,15 +142,20 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
   }
   std::vector<BootstrapEntry> out;
   std::set<std::string> ids, addresses;
+  std::size_t skipped = 0;
   for (const auto& [name, text, single] : sources) {
     boost::system::error_code ec;
     auto doc = parse_json(text, ec);
     // A file that does not parse stops start-up, as the same text in the variable does: a
     // node serving without the orchestrators it was told to register would look healthy.
+    std::string why = "another JSON value";
+    if (ec) {
+      const auto place = json_error_place(text, ec);
+      why = place.reason + " at line " + std::to_string(place.line) + " column " + std::to_string(place.column);
+    }
     if (ec || !(doc.is_array() || doc.is_object()))
-      throw std::runtime_error(name + ": not a JSON list, object or id -> object map (" +
-                               (ec ? ec.message() : std::string("another JSON value")) + ")");
-    for (const auto& entry : entries_of(doc, name)) {
+      throw std::runtime_error(name + ": not a JSON list, object or id -> object map (" + why + ")");
+    for (const auto& [label, entry] : entries_of(doc, name, skipped)) {
       net::Validation v;
       net::BodyReader body(json::serialize(entry), v);
       Registration r = net::read_registration(body, v);
@@ -123,19 +163,25 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
         // The node's own registration in single mode must not be skipped in silence.
         if (single) throw std::runtime_error(name + ": ORCHESTRATOR_ID and its settings do not make a valid registration: " +
                                              v.response().body);
-        spdlog::warn("bootstrap: skipping an entry of {}: {}", name, v.response().body);
+        spdlog::warn("bootstrap: skipping {} of {}: {}", label, name, errors_in_words(v.response().body));
+        ++skipped;
         continue;
       }
       // Ids and addresses compared case-insensitively, as the reference skips duplicates
       // (among the bootstrap entries; the single mode's registration is one of its own).
       if (!single &&
           (!ids.insert(python_lower(r.orchestrator_id)).second || !addresses.insert(lower_ascii(r.address)).second)) {
-        spdlog::warn("bootstrap: skipping duplicate {} from {}", r.orchestrator_id, name);
+        spdlog::warn("bootstrap: skipping {} of {}: orchestrator {} or its address is named by an earlier entry", label, name,
+                     r.orchestrator_id);
+        ++skipped;
         continue;
       }
       out.push_back({std::move(r), single});
     }
   }
+  if (skipped > 0)
+    spdlog::warn("bootstrap: {} of {} entries skipped (each named above); the other {} are registered", skipped,
+                 skipped + out.size(), out.size());
   return out;
 }
 

@@ -350,6 +350,14 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
   std::set<std::string> ids;
   for (const auto& o : list.at("orchestrators").as_array()) ids.insert(std::string(o.at("orchestrator_id").as_string()));
   EXPECT_EQ(ids, (std::set<std::string>{"boot-1", "\xc3\x89" "COLE"})) << list;
+  // Each skipped entry is named by its place and why, in words; then how many were skipped.
+  const std::string log = node.log();
+  EXPECT_NE(log.find("bootstrap: skipping entry 2 of PAYMENTS_BOOTSTRAP_ORCHESTRATORS: address: "), std::string::npos) << log;
+  EXPECT_NE(log.find("bootstrap: skipping entry 4 of PAYMENTS_BOOTSTRAP_ORCHESTRATORS: orchestrator \xc3\xa9" "cole or its address "
+                     "is named by an earlier entry"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("bootstrap: 2 of 4 entries skipped (each named above); the other 2 are registered"), std::string::npos) << log;
   EXPECT_TRUE(std::filesystem::exists(node.port_file()));
   EXPECT_EQ(node.terminate(), 0) << node.log();
   EXPECT_FALSE(std::filesystem::exists(node.port_file()));  // nothing serves on that port any more
