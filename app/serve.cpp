@@ -455,6 +455,10 @@ int serve(const ServeOptions& o) {
     return refuse_start("cannot recover {}: {}", settings.data_dir, report.error());
   }
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
+  if (report->unclean_stop)
+    spdlog::warn("recovery: the previous run did not stop cleanly (killed, crashed or the machine lost power): its journal "
+                 "ended in the zeroed blocks written ahead of records; every whole record is kept{}",
+                 report->cut_bytes ? ", and a damaged tail is cut (below)" : std::string(""));
   if (report->cut_bytes)
     spdlog::warn("recovery: cut {} bytes from the journal tail ({}), copied to {}; a record cut here that changed a "
                  "balance was never acknowledged unless the audit log describes it (checked next); one that changed no "
@@ -856,7 +860,12 @@ int serve(const ServeOptions& o) {
     std::error_code removed;
     std::filesystem::remove(*o.port_file, removed);  // nothing serves on that port any more
   }
-  spdlog::info("journal flushed; stopped");
+  // The actors' own last steps (the auditor syncs the log and signs a checkpoint of its last
+  // entries) are done before the last line says where the files end.
+  sys.await_all_actors_done();
+  const auto audit_end = audit->status();
+  spdlog::info("stopped cleanly: journal durable to record {}; audit log {} entries, {} of them under a signed checkpoint",
+               store->durable_seq(), audit_end.seq, checkpoints->signed_size());
   spdlog::default_logger()->flush();
   return 0;
 }

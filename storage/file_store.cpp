@@ -537,6 +537,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   // follow the records (a crash in direct mode), the last non-NUL byte after them: a write
   // torn by the crash can leave some of its blocks on disk but not the ones before.
   std::uint64_t data_end = file_size;
+  report.unclean_stop = nul_at < file_size && !writer_running;
   if (nul_at < file_size && !writer_running) {
     auto last = end_of_data(journal_fd_, nul_at, file_size);
     if (!last) return Error{errno_text("cannot read " + journal_path())};

@@ -29,6 +29,10 @@ struct RecoveryReport {
   // Read-only inspection of a journal a running node is writing: the records read end
   // where the node's writing was at that moment; the tail was not checked.
   bool writer_running = false;
+  // The journal ended in the zeroed blocks a running node writes ahead of its records (direct
+  // I/O), which a clean stop removes: the run before did not stop cleanly (killed, crashed,
+  // power lost). Unknown (false) for a journal written without direct I/O.
+  bool unclean_stop = false;
 };
 
 // A usable snapshot's book state. A large book is never one parsed document: its workloads

@@ -173,6 +173,34 @@ TEST(Startup, ACallMadeAsThePortFileAppearsIsServed) {
   }
 }
 
+// A start after a kill says the run before did not stop cleanly (its journal ends in the
+// zeroed blocks written ahead, which only a clean stop removes); a start after a clean stop
+// does not.
+TEST(Startup, AStartAfterAKillSaysTheRunBeforeDidNotStopCleanly) {
+  TempDir dir;
+  const std::map<std::string, std::string> env = {
+      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"}};
+  const std::string unclean = "the previous run did not stop cleanly";
+  {
+    NodeProcess node(dir.str() + "/data", env);
+    ASSERT_TRUE(node.start()) << node.log();
+    if (node.log().find("(journal: direct I/O)") == std::string::npos) GTEST_SKIP() << "no direct I/O here: " << node.log();
+    node.kill_hard();
+  }
+  {
+    NodeProcess node(dir.str() + "/data", env);
+    ASSERT_TRUE(node.start()) << node.log();
+    EXPECT_NE(node.log().find(unclean), std::string::npos) << node.log();
+    ASSERT_EQ(node.terminate(), 0) << node.log();
+  }
+  NodeProcess node(dir.str() + "/data", env);
+  ASSERT_TRUE(node.start()) << node.log();
+  const std::string log = node.log();  // the three runs' logs, one after another
+  const std::string third = log.substr(log.rfind("data directory " + dir.str()));
+  EXPECT_EQ(third.find(unclean), std::string::npos) << third;
+  ASSERT_EQ(node.terminate(), 0) << node.log();
+}
+
 // At PAYMENTS_LOG_LEVEL=debug each request is logged (method, path, client, status), never its
 // query; at the default level none is.
 TEST(Startup, DebugLevelLogsEachRequestWithoutItsQuery) {
@@ -210,6 +238,7 @@ TEST(Startup, InterruptAndHangupStopTheNodeCleanly) {
       ::kill(node.pid(), sig);
       EXPECT_EQ(node.wait_exit(std::chrono::seconds(60)), 0) << name << "\n" << node.log();
       EXPECT_NE(node.log().find("received " + name + ": draining"), std::string::npos) << node.log();
+      EXPECT_NE(node.log().find("stopped cleanly: journal durable to record "), std::string::npos) << node.log();
     }
     NodeProcess again(dir.str() + "/data", env);
     ASSERT_TRUE(again.start()) << again.log();
