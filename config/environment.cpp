@@ -202,10 +202,19 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
           }
         while (!raw.empty() && space(raw.back())) raw.remove_suffix(1);
         value = std::string(raw);
-        if (value->starts_with('#'))
-          note(where + ": the value of " + name + " starts with '#' and is taken as the value (\"" + *value +
-               "\"), not as a comment, as the reference's loader reads it; quote it or remove the line if it is meant as "
+        if (value->starts_with('#')) {
+          // A secret's value is never shown, even one that looks like a comment.
+          std::string upper = name;
+          for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+          const bool secret = upper.find("TOKEN") != std::string::npos || upper.find("PASSWORD") != std::string::npos ||
+                              upper.find("SECRET") != std::string::npos ||
+                              (upper.find("KEY") != std::string::npos && !upper.ends_with("_PATH"));
+          const std::string shown =
+              secret ? "<" + std::to_string(value->size()) + " characters, not shown>" : "\"" + *value + "\"";
+          note(where + ": the value of " + name + " starts with '#' and is taken as the value (" + shown +
+               "), not as a comment, as the reference's loader reads it; quote it or remove the line if it is meant as "
                "a comment");
+        }
         advance_to(i);
       }
     }

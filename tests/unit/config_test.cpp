@@ -413,6 +413,13 @@ TEST(Environment, DotenvReadsAsTheReferencesLoader) {
   EXPECT_EQ(hashed->at("PAYMENTS_API_ADMIN_TOKEN"), "# set me");
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("line 2: the value of PAYMENTS_API_ADMIN_TOKEN starts with '#'"), std::string::npos) << notes[0];
+  // A secret's value is not shown in the note; another's is.
+  EXPECT_EQ(notes[0].find("set me"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find("<8 characters, not shown>"), std::string::npos) << notes[0];
+  std::vector<std::string> plain;
+  ASSERT_TRUE(Environment::parse_dotenv("PAYMENTS_LOG_LEVEL= # debug\n", &plain).ok());
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_NE(plain[0].find("(\"# debug\")"), std::string::npos) << plain[0];
   // Lines are counted across a value that spans several.
   EXPECT_EQ(Environment::parse_dotenv("A='one\ntwo'\n\nB=\"open\n").error(), "line 4 has an unterminated quote");
   ::unsetenv("LPOPS_DOTENV_TEST_HOME");
