@@ -244,17 +244,25 @@ std::string refusal_advice(int status) {
   return {};
 }
 
-// A node that is still recovering answers 503 "Starting" (with Retry-After): asked again
-// every second, up to `wait_seconds`.
+// A node that is still recovering answers 503 "Starting" (with Retry-After), and one not yet
+// listening refuses the connection: asked again every second, up to `wait_seconds`.
 template <class Ask>
 auto waiting_while_starting(Ask ask, unsigned wait_seconds) {
   auto answer = ask();
-  bool said = false;
-  for (unsigned waited = 0; answer && answer->first == 503 && answer->second.find("Starting") != std::string::npos &&
-                            waited < wait_seconds;
-       ++waited) {
-    if (!said) std::fprintf(stderr, "lpops import: the node is starting (recovering its ledger); waiting for it\n");
-    said = true;
+  bool said_starting = false, said_refused = false;
+  for (unsigned waited = 0; waited < wait_seconds; ++waited) {
+    const bool starting = answer && answer->first == 503 && answer->second.find("Starting") != std::string::npos;
+    const bool refused = !answer && answer.error().find("refused") != std::string::npos;
+    if (!starting && !refused) break;
+    if (starting && !said_starting) {
+      std::fprintf(stderr, "lpops import: the node is starting (recovering its ledger); waiting for it\n");
+      said_starting = true;
+    }
+    if (refused && !said_refused) {
+      std::fprintf(stderr, "lpops import: nothing listens there yet (%s); waiting up to %u s for the node\n",
+                   answer.error().c_str(), wait_seconds);
+      said_refused = true;
+    }
     std::this_thread::sleep_for(std::chrono::seconds(1));
     answer = ask();
   }

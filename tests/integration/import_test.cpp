@@ -413,6 +413,21 @@ TEST_F(ImportTest, AnswersCarryTheFieldsTheDescriptionGives) {
   EXPECT_EQ(schema_mismatch(parse_json(plain.body), answer_schema(doc, "/api/import/balances", "post")), "") << plain.body;
 }
 
+// Nothing listening at the URL yet (a node still starting up): the command waits up to its
+// --timeout for the node, saying so, rather than failing at the first refused connection.
+TEST_F(ImportTest, ANodeNotYetListeningIsWaitedFor) {
+  write_reference();
+  const int port = node_->port();
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  const auto begun = std::chrono::steady_clock::now();
+  auto r = run_command({lpops_binary(), "import", "--from", ref_, "--url", "http://127.0.0.1:" + std::to_string(port), "--env-file",
+                        "/dev/null", "--timeout", "2"},
+                       {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("nothing listens there yet"), std::string::npos) << r.output;
+  EXPECT_GE(std::chrono::steady_clock::now() - begun, std::chrono::seconds(2)) << r.output;
+}
+
 TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
   // Two records with one address (in another case): found offline.
   write("registry.json", json::object{{"a", json::object{{"address", "0x" + std::string(40, 'a')}}},
