@@ -609,7 +609,13 @@ int serve(const ServeOptions& o) {
   }
   auto checkpoints_open = actors::CheckpointBook::open(settings.data_dir, *audit_key, checkpoint_options, *audit);
   if (!checkpoints_open) {
-    return refuse_start("checkpoints: {}", checkpoints_open.error());
+    // A damaged line says what is wrong; what to do is the same for each.
+    const std::string& why = checkpoints_open.error();
+    const bool advised = why.find("restore") != std::string::npos;
+    return refuse_start("checkpoints: {}{}", why,
+                        advised ? ""
+                                : ". Restore checkpoints.jsonl from a backup; failing that, move it aside (keep it: verifiers "
+                                  "may hold its checkpoints) and the node signs a checkpoint of the whole log at start");
   }
   std::shared_ptr<actors::CheckpointBook> checkpoints = std::move(checkpoints_open).value();
   // A checkpoint is signed every so many entries: a log far past the newest one lost its

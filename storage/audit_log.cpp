@@ -282,7 +282,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
     }
   }
   if (!from_index && *index_size >= sizeof(IndexRecord) && index_note.empty())
-    index_note = "audit.index is damaged; every line is read instead";
+    index_note = *log_size == 0 ? "audit.jsonl is empty or was missing, though audit.index describes " +
+                                      std::to_string(*index_size / sizeof(IndexRecord)) +
+                                      " entries: the index is rebuilt with the log (whose entries start-up regenerates from "
+                                      "the journal)"
+                                : "audit.index is damaged; every line is read instead";
   if (from_index && from_index * sizeof(IndexRecord) < *index_size && index_note.empty())
     index_note = "audit.index has " + std::to_string(*index_size / sizeof(IndexRecord) - from_index) + " records beyond its valid prefix";
 

@@ -554,6 +554,34 @@ TEST_F(TransparencyTest, AMissingAuditKeyBesideSignedCheckpointsStopsStartup) {
   EXPECT_NE(node_->log().find("the audit key changed"), std::string::npos) << node_->log();
 }
 
+// A damaged checkpoints file stops start-up with what to do; moved aside as advised, the node
+// starts and signs a checkpoint of the whole log.
+TEST_F(TransparencyTest, ADamagedCheckpointsFileSaysWhatToDo) {
+  start_node(env_);
+  make_traffic(3, 5);
+  const auto entries = parse_json(get("/api/transparency/tee-core/audit/status").body).at("audit_seq");
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  const std::string path = dir_.str() + "/data/checkpoints.jsonl";
+  auto lines = read_lines(path);
+  ASSERT_GE(lines.size(), 2u);
+  const auto at = lines[0].find("\"audit_address\"");
+  ASSERT_NE(at, std::string::npos);
+  lines[0].replace(at, 15, "\"auditXaddress\"");
+  {
+    std::ofstream out(path, std::ios::trunc);
+    for (const auto& l : lines) out << l << "\n";
+  }
+  auto refused = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--host", "127.0.0.1", "--port", "0"},
+                             {}, std::chrono::seconds(60));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("Restore checkpoints.jsonl from a backup; failing that, move it aside"), std::string::npos)
+      << refused.output;
+  std::filesystem::rename(path, dir_.str() + "/checkpoints.damaged");
+  start_node(env_);
+  const auto status = parse_json(get("/api/transparency/tee-core/audit/checkpoint").body);
+  EXPECT_EQ(status.at("seq"), entries) << status;
+}
+
 TEST_F(TransparencyTest, PublicRoutesAreRateLimitedPerIp) {
   start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
   int limited = 0;
