@@ -462,7 +462,8 @@ int serve(const ServeOptions& o) {
   if (report->cut_bytes)
     spdlog::warn("recovery: cut {} bytes from the journal tail ({}), copied to {}; a record cut here that changed a "
                  "balance was never acknowledged unless the audit log describes it (checked next); one that changed no "
-                 "balance (a registration, a health push) may have been: repair it from the copy if so",
+                 "balance (a registration, a health push) may have been: if so, send it again (registrations and health "
+                 "pushes are safe to repeat; docs/operations.md)",
                  report->cut_bytes, report->cut_reason, report->cut_saved_to);
   spdlog::info("recovered {} (snapshot at seq {}, {} replayed) from {} in {:.0f} ms", counted(report->last_seq, "record", "records"),
                report->snapshot_seq, report->replayed_records, store->describe(),
