@@ -232,7 +232,36 @@ BodyReader::BodyReader(const Request& request, Validation& v) : v_(v) {
     v_.add("body", "", "missing", "Field required");
     return;
   }
+  // A compressed (or otherwise coded) body is not read: taken as it is, a body labelled gzip
+  // that is plain JSON would be acted on, and a gzipped one would read as malformed JSON.
+  if (const std::string* coding = request.header("Content-Encoding")) {
+    std::string c = *coding;
+    while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.pop_back();
+    while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.erase(0, 1);
+    for (auto& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!c.empty() && c != "identity") {
+      v_.refuse(415, "Content-Encoding " + replace_invalid_utf8(coding->substr(0, 64)) +
+                         " is not supported: send the body uncompressed");
+      return;
+    }
+  }
   const std::string* type = request.header("Content-Type");
+  // JSON is UTF-8 (RFC 8259): a body declared in another charset would be misread.
+  if (type) {
+    std::string lower = *type;
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const auto at = lower.find("charset=");
+    if (at != std::string::npos) {
+      std::string charset = lower.substr(at + 8);
+      charset = charset.substr(0, charset.find(';'));
+      while (!charset.empty() && (charset.back() == ' ' || charset.back() == '\t')) charset.pop_back();
+      if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
+      if (charset != "utf-8" && charset != "utf8" && charset != "us-ascii" && charset != "ascii") {
+        v_.refuse(415, "charset " + replace_invalid_utf8(charset.substr(0, 64)) + " is not supported: send JSON as UTF-8");
+        return;
+      }
+    }
+  }
   if (type && !request.body.empty() && !is_json_media_type(*type)) {
     v_.add("body", "", "model_attributes_type",
            "Input should be a valid dictionary or object to extract fields from (Content-Type must be application/json, not " +

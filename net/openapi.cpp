@@ -419,6 +419,7 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
     out.emplace_back("409", "The entry is newer than the latest checkpoint: retry after the next one");
   out.emplace_back("413", "Body larger than PAYMENTS_MAX_BODY_BYTES");
   out.emplace_back("414", "Request target too long");
+  if (io && io->request) out.emplace_back("415", "A Content-Encoding other than identity, or a charset other than UTF-8");
   if (has_input) out.emplace_back("422", "Validation error (pydantic's list of errors)");
   if (rate_limited || pattern == "/api/orchestrators/register") out.emplace_back("429", "Rate limited");
   out.emplace_back("431", "Request header fields too large");

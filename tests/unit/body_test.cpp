@@ -197,6 +197,26 @@ TEST(BodyReader, MalformedJsonSaysWhereAndWhy) {
   EXPECT_EQ(other.at("msg").as_string().find("surrogate"), std::string::npos) << other;
 }
 
+// A coded (compressed) body, or one declared in another charset than UTF-8, is 415: it is
+// neither read as it is nor decoded.
+TEST(BodyReader, CodedBodiesAndOtherCharsetsAre415) {
+  auto status = [](std::vector<Header> headers) {
+    Request request;
+    request.body = R"({"a": "x"})";
+    request.headers = std::move(headers);
+    Validation v;
+    BodyReader body(request, v);
+    return v.ok() ? 200 : v.response().status;
+  };
+  EXPECT_EQ(status({{"Content-Encoding", "gzip"}}), 415);
+  EXPECT_EQ(status({{"Content-Encoding", "br"}, {"Content-Type", "application/json"}}), 415);
+  EXPECT_EQ(status({{"Content-Type", "application/json; charset=utf-16"}}), 415);
+  EXPECT_EQ(status({{"Content-Type", "application/json; charset=\"latin1\""}}), 415);
+  EXPECT_EQ(status({{"Content-Encoding", "identity"}, {"Content-Type", "application/json; charset=UTF-8"}}), 200);
+  EXPECT_EQ(status({{"Content-Type", "application/json;charset=utf-8"}}), 200);
+  EXPECT_EQ(status({}), 200);
+}
+
 // No body at all is a missing body (FastAPI reads an empty one as none), not malformed JSON.
 TEST(BodyReader, AnEmptyRequestBodyIsMissing) {
   Request request;
