@@ -315,6 +315,47 @@ class Router {
             return out;
           }
         }
+        // An id holding a '/' (workload `a/b`, sent as `a%2Fb`): decoded, the path has more
+        // segments than any route, which left such a record impossible to address (as in the
+        // reference). The raw path's segments are matched instead, each decoded on its own.
+        if (raw_path.find("%2F") != std::string_view::npos || raw_path.find("%2f") != std::string_view::npos) {
+          auto raw_segments = split_path(raw_path);
+          for (auto& segment : raw_segments) segment = percent_decode(segment, false);
+          std::string raw_allowed;
+          for (const auto& compiled : routes_) {
+            std::vector<std::string> p;
+            if (!match(compiled.parts, raw_segments, p)) continue;
+            const std::string_view method = compiled.route->method;
+            if (raw_allowed.find(method) == std::string::npos)
+              raw_allowed += (raw_allowed.empty() ? "" : ", ") + std::string(method) + (method == "GET" ? ", HEAD" : "");
+            if (request.method == method || (request.method == "HEAD" && method == "GET")) {
+              out.route = compiled.route;
+              out.params = std::move(p);
+              break;
+            }
+          }
+          if (!raw_allowed.empty()) {
+            // The surface of what was matched: an id is an id, not a route of another surface.
+            if (auto refused = surface_refusal(ctx, request, out.path, raw_segments)) {
+              out.route = nullptr;
+              out.answer = std::move(refused);
+              return out;
+            }
+            if (!out.route) {
+              Response r = detail_response(405, "Method Not Allowed");
+              r.headers.push_back({"Allow", raw_allowed});
+              out.answer = std::move(r);
+              return out;
+            }
+            out.name = std::string(out.route->method) + " " + out.route->pattern;
+            if (!out.route->before_ready && !ctx.ready.load()) {
+              Response r = detail_response(503, "Starting: the ledger is being recovered; retry shortly");
+              r.headers.push_back({"Retry-After", "1"});
+              out.answer = std::move(r);
+            }
+            return out;
+          }
+        }
         out.answer = detail_response(404, "Not Found");
         return out;
       }
