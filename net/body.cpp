@@ -399,7 +399,15 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
     too_small = side < 0;
   }
   if (!n && !too_big && !too_small) {
-    v_.add("body", key, "int_type", "Input should be a valid integer", v);
+    // pydantic's types: a float with a fraction, text that is no integer, anything else.
+    if (v->is_double() && std::isfinite(v->get_double()))
+      v_.add("body", key, "int_from_float", "Input should be a valid integer, got a number with a fractional part", v);
+    else if (v->is_double())
+      v_.add("body", key, "finite_number", "Input should be a finite number", v);
+    else if (v->is_string())
+      v_.add("body", key, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", v);
+    else
+      v_.add("body", key, "int_type", "Input should be a valid integer", v);
     return std::nullopt;
   }
   if (too_big || too_small || *n < min || *n > max) {

@@ -233,6 +233,20 @@ TEST(BodyReader, AnEmptyRequestBodyIsMissing) {
   EXPECT_EQ(json::parse(w.response().body).at("detail").at(0).at("type").as_string(), "json_invalid");
 }
 
+// An integer field's errors carry pydantic's types: a fraction, text, another type.
+TEST(BodyReader, IntegerErrorsArePydanticsTypes) {
+  Validation v;
+  BodyReader body(R"({"a": 1000.5, "b": "ten", "c": [1], "e": 2.0})", v);
+  for (const char* key : {"a", "b", "c"}) EXPECT_FALSE(body.integer(key, 1, 100000, true)) << key;
+  EXPECT_EQ(body.integer("e", 1, 10, true), 2);
+  const auto detail = json::parse(v.response().body).at("detail").as_array();
+  ASSERT_EQ(detail.size(), 3u);
+  EXPECT_EQ(detail[0].at("type").as_string(), "int_from_float");
+  EXPECT_EQ(detail[0].at("msg").as_string(), "Input should be a valid integer, got a number with a fractional part");
+  EXPECT_EQ(detail[1].at("type").as_string(), "int_parsing");
+  EXPECT_EQ(detail[2].at("type").as_string(), "int_type");
+}
+
 // A JSON number past 64 bits reaches the reader as a double, digits possibly gone: an amount
 // is refused rather than rounded (a string keeps every digit).
 TEST(BodyReader, AmountsTooLargeForAJsonNumberAreRefusedNotRounded) {
