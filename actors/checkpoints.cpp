@@ -83,7 +83,8 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
     if (seq > status.seq)
       return Error{at + " is beyond the audit log (" + std::to_string(status.seq) +
                    " entries, as the log and journal.jsonl now hold them): entries it signed were lost, and with them "
-                   "acknowledged journal records; restore journal.jsonl (with audit.jsonl, audit.index and audit.orchestrators) from a backup that holds "
+                   "acknowledged journal records; restore journal.jsonl (with audit.jsonl, audit.index and "
+                   "audit.orchestrators) from a backup that holds "
                    "them. Verifiers that kept this checkpoint refuse any shorter history"};
     auto log_root = log.root_at(seq);
     auto chain_head = seq ? log.entry_hash(seq) : std::optional<chain::Hash256>(chain::Hash256{});
@@ -261,6 +262,12 @@ caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared
         // has nothing to serve); then every `every_entries`.
         sign(checkpoints->signed_size() == 0);
         if (std::chrono::steady_clock::now() - self->state.synced_at >= options.sync_interval) sync_log();
+      },
+      [=](final_checkpoint_atom) -> std::uint64_t {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        sign(true);
+        sync_log();
+        return checkpoints->signed_size();
       },
       [=](tick_atom) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -87,6 +87,11 @@ struct AuditorState {
   std::chrono::steady_clock::time_point synced_at, last_checkpoint;
 };
 
+// Asked of the auditor once the journal has written every entry, before the node stops: it
+// syncs the log and signs a checkpoint of whatever the last one does not cover, then answers
+// the size the newest checkpoint covers.
+using final_checkpoint_atom = caf::atom_constant<caf::atom("auditfin")>;
+
 // The auditor (detached): makes the audit log durable and signs checkpoints off the journal
 // thread, so neither an fdatasync of the log nor a signature ever delays an acknowledgement.
 caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared_ptr<storage::AuditLog> log,

@@ -172,7 +172,9 @@ sigset_t shutdown_signals() {
   return set;
 }
 
-const char* signal_name(int sig) { return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "a signal"; }
+const char* signal_name(int sig) {
+  return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : sig == SIGHUP ? "SIGHUP" : "a signal";
+}
 
 // While the ledger is recovered (seconds per million records), a stop signal ends the process
 // at once, as a kill would: nothing is acknowledged yet, and every step of recovery is safe to
@@ -322,7 +324,8 @@ int serve(const ServeOptions& o) {
     const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     const bool read = static_cast<bool>(in);
     auto decrypted = read ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
-                          : Result<chain::PrivateKey>(Error{"cannot read the file" + (open_error.empty() ? "" : ": " + open_error)});
+                          : Result<chain::PrivateKey>(
+                                Error{"cannot read the file" + (open_error.empty() ? "" : ": " + open_error)});
     // A keystore that does not load stops start-up, as a bad PAYMENT_PRIVATE_KEY does (the
     // reference went on without a payout key). Going on would also change the audit key,
     // which is derived from the payout key, and every verifier would refuse the new
@@ -566,8 +569,8 @@ int serve(const ServeOptions& o) {
       if (const std::string name = f.path().filename().string(); name.starts_with("journal.jsonl.cut-"))
         cut_files += (cut_files.empty() ? "" : ", ") + name;
     return refuse_start("the journal ends at record {} but the audit log describes records up to {}: journal records were lost "
-                        "after they were durable (acknowledged); restore journal.jsonl from a backup{}; only if those records are known never to have been "
-                        "acknowledged, move audit.jsonl, audit.index, audit.orchestrators and checkpoints.jsonl aside (keep "
+                        "after they were durable (acknowledged); restore journal.jsonl from a backup{}; only if those "
+                        "records are known never to have been acknowledged, move audit.jsonl, audit.index, audit.orchestrators and checkpoints.jsonl aside (keep "
                         "audit.key: it is the node's signing identity), which starts a new transparency log",
                         report->last_seq, described,
                         cut_files.empty() ? ""
@@ -855,6 +858,14 @@ int serve(const ServeOptions& o) {
     spdlog::warn("{} request(s) still in flight were closed unanswered (a change of theirs that was committed is durable; "
                  "a retry finds it)", abandoned);
   wait_until_durable(sys, ledger);
+  // Every entry is in the log now: the auditor signs a checkpoint of the last ones before the
+  // actors stop, so the last line below can say what the files are vouched for to.
+  {
+    caf::scoped_actor self{sys};
+    self->request(auditor, caf::infinite, actors::final_checkpoint_atom::value)
+        .receive([](std::uint64_t) {},
+                 [](caf::error& err) { spdlog::warn("the checkpoint at stop was not signed: {}", caf::to_string(err)); });
+  }
   // The server's handler holds the context and with it the actor handles: both go before
   // the actors are stopped and the actor system waits for them.
   server.reset();

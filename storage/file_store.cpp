@@ -302,7 +302,8 @@ std::optional<std::string> FileStore::lock_directory() {
   // a lock on a deleted file keeps no second node out.
   dir_lock_fd_ = ::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_lock_fd_ < 0) return errno_text("cannot open data directory " + options_.data_dir);
-  if (::flock(dir_lock_fd_, LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK ? in_use : errno_text("cannot lock " + options_.data_dir);
+  if (::flock(dir_lock_fd_, LOCK_EX | LOCK_NB) != 0)
+    return errno == EWOULDBLOCK ? in_use : errno_text("cannot lock " + options_.data_dir);
   std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) return errno_text("cannot open " + lock_path);
@@ -775,7 +776,9 @@ std::optional<std::string> FileStore::write_direct(const FramedRecord* const* re
   for (std::size_t done = 0; done < padded;) {
     ssize_t w = ::pwrite(direct_fd_, out + done, padded - done, static_cast<off_t>(block_start + done));
     if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return errno_text("cannot write " + journal_path() + " (records " + std::to_string(last_seq_ - count + 1) + "-" + std::to_string(last_seq_) + ")");
+    if (w <= 0)
+      return errno_text("cannot write " + journal_path() + " (records " + std::to_string(last_seq_ - count + 1) + "-" +
+                        std::to_string(last_seq_) + ")");
     done += static_cast<std::size_t>(w);
   }
   if (::fdatasync(direct_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
@@ -801,7 +804,9 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
     at += r->line.size();
     batch += r->line;
   }
-  if (!write_all(journal_fd_, batch.data(), batch.size())) return errno_text("cannot write " + journal_path() + " (records " + std::to_string(last_seq_ - records.size() + 1) + "-" + std::to_string(last_seq_) + ")");
+  if (!write_all(journal_fd_, batch.data(), batch.size()))
+    return errno_text("cannot write " + journal_path() + " (records " + std::to_string(last_seq_ - records.size() + 1) + "-" +
+                      std::to_string(last_seq_) + ")");
   if (options_.fsync && ::fdatasync(journal_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
   end_offset_ = at;
   index_.publish(last_seq_);
