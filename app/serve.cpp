@@ -575,8 +575,7 @@ int serve(const ServeOptions& o) {
                         report->last_seq, described,
                         cut_files.empty() ? ""
                                           : " (bytes cut from the journal's damaged tail are kept in " + cut_files +
-                                                " in the data directory: a damaged record may be repaired from them and "
-                                                "appended back)");
+                                                " in the data directory, for inspection)");
   }
   // The newest entry the log holds must describe the journal record it names, whatever
   // checkpoint covers it: a journal copied from another data directory (or restored from

@@ -413,8 +413,9 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
   if (stop < end_offset || seq < expected_records)
     return "journal.jsonl ends at record " + std::to_string(seq) + " (byte " + std::to_string(stop) +
            ": its end, or zeros there) but snapshot.json was taken at record " + std::to_string(expected_records) + " (byte " +
-           std::to_string(end_offset) + "): records that were durable are missing or unreadable; restore the journal "
-           "(refusing to start; with snapshot.json moved aside, start-up checks every record and names the damage)";
+           std::to_string(end_offset) + "): records that were durable are missing or unreadable; refusing to start. Restore "
+           "journal.jsonl from a backup. (With snapshot.json moved aside the node starts on the records the journal "
+           "holds, which drops those the snapshot proves durable: only for a journal known to be cut on purpose.)";
   bool same = stop == end_offset && seq == expected_records;
   if (same && seq > 0) {
     auto r = parse_record(last_line);
@@ -423,7 +424,8 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
   if (!same)
     return "journal.jsonl record " + std::to_string(expected_records) + " is not the one snapshot.json was taken at: the journal "
            "was rewritten or damaged before that point, or the snapshot comes from another data directory (refusing to "
-           "start; with snapshot.json moved aside, start-up checks every record and names any damage)";
+           "start). Restore journal.jsonl from a backup, or, if the snapshot is the stranger, move snapshot.json aside: "
+           "start-up then checks every record and names any damage";
   return std::nullopt;
 }
 
@@ -572,7 +574,8 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       return Error{"journal " + journal_path() + " is corrupt at byte " + std::to_string(failure_offset) +
                    " (after seq " + std::to_string(seq) + ": " + *failure +
                    ") and an intact record is there or after it (acknowledged records were lost or altered); refusing to "
-                   "start. Restore the file or cut it by hand."};
+                   "start. Restore journal.jsonl from a backup; do not cut it there (the intact records after it were "
+                   "acknowledged)."};
     keep = failure_offset;
     report.cut_reason = "corrupt record after seq " + std::to_string(seq) + ": " + *failure;
   } else if (end < data_end) {
