@@ -128,59 +128,8 @@ struct ExactHandler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 };
 
-// Only the keys, per object, to find one named twice.
-struct KeyCheckHandler {
-  static constexpr std::size_t max_object_size = json::object::max_size();
-  static constexpr std::size_t max_array_size = json::array::max_size();
-  static constexpr std::size_t max_key_size = json::string::max_size();
-  static constexpr std::size_t max_string_size = json::string::max_size();
-
-  std::vector<std::vector<std::string>> objects;  // the keys of each open object
-  std::string key;
-  std::optional<std::string> duplicate;
-
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) {
-    objects.emplace_back();
-    return true;
-  }
-  bool on_object_end(std::size_t, json::error_code&) {
-    objects.pop_back();
-    return true;
-  }
-  bool on_array_begin(json::error_code&) { return true; }
-  bool on_array_end(std::size_t, json::error_code&) { return true; }
-  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    key.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
-    key.append(s.data(), s.size());
-    auto& keys = objects.back();
-    for (const auto& k : keys)
-      if (k == key) {
-        duplicate = std::move(key);
-        ec = json::error::syntax;  // stops the parse: one is enough
-        return false;
-      }
-    keys.push_back(std::move(key));
-    key.clear();
-    return true;
-  }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return true; }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return true; }
-  bool on_double(double, json::string_view, json::error_code&) { return true; }
-  bool on_bool(bool, json::error_code&) { return true; }
-  bool on_null(json::error_code&) { return true; }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-};
-
-// Takes every event and keeps nothing: only where the parse stops counts.
+// Takes every event and keeps nothing: where a parse stops is all it tells (and the base of a
+// handler that keeps only some of them).
 struct NullHandler {
   static constexpr std::size_t max_object_size = json::object::max_size();
   static constexpr std::size_t max_array_size = json::array::max_size();
@@ -205,6 +154,40 @@ struct NullHandler {
   bool on_comment_part(json::string_view, json::error_code&) { return true; }
   bool on_comment(json::string_view, json::error_code&) { return true; }
 };
+
+// Only the keys, per object, to find one named twice.
+struct KeyCheckHandler : NullHandler {
+  std::vector<std::vector<std::string>> objects;  // the keys of each open object
+  std::string key;
+  std::optional<std::string> duplicate;
+
+  bool on_object_begin(json::error_code&) {
+    objects.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    objects.pop_back();
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    key.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+    key.append(s.data(), s.size());
+    auto& keys = objects.back();
+    for (const auto& k : keys)
+      if (k == key) {
+        duplicate = std::move(key);
+        ec = json::error::syntax;  // stops the parse: one is enough
+        return false;
+      }
+    keys.push_back(std::move(key));
+    key.clear();
+    return true;
+  }
+};
+
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
