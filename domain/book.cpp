@@ -241,7 +241,7 @@ Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t durati
   effect.at = now;
   if (status_credits(status) && w.payout_amount > 0) {
     if (!fits(w.orchestrator_id, SignedWei{false, w.payout_amount}))
-      return Decision::fail(422, "The credit would overflow the orchestrator's account (balances stay within -2^255 to 2^255-1 wei)");
+      return Decision::fail(422, "The credit would overflow the orchestrator's account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)");
     w.credited = true;
     w.credited_at = now;
     effect.entry = make_entry("workload_time:" + w.workload_id, w.orchestrator_id, SignedWei{false, w.payout_amount},
@@ -266,7 +266,7 @@ Decision Book::patch_workload(const std::string& id, const WorkloadPatch& patch,
   effect.at = now;
   if (w.due_credit()) {
     if (!fits(w.orchestrator_id, SignedWei{false, w.payout_amount}))
-      return Decision::fail(422, "The credit would overflow the orchestrator's account (balances stay within -2^255 to 2^255-1 wei)");
+      return Decision::fail(422, "The credit would overflow the orchestrator's account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)");
     w.credited = true;
     w.credited_at = now;
     if (w.payout_amount > 0 && w.pricing) {
@@ -325,7 +325,7 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
       forced = true;
     }
   }
-  if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account (balances stay within -2^255 to 2^255-1 wei)");
+  if (!fits(req.orchestrator_id, req.amount)) return Decision::fail(422, "amount_eth would overflow the account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)");
 
   std::string event_id = std::string(kAdjustmentPrefix) + (req.idempotency_key ? *req.idempotency_key : req.generated_id);
   json::object metadata;
@@ -408,7 +408,7 @@ Book::ImportCheck Book::check_balance_import(const std::string& id, const Signed
   // record): a balance of an id the reference's ledger held without one waits for it.
   if (!orchestrator_record(id))
     return {Kind::conflict, "Unknown orchestrator " + id + " (import its registry.json record, or register it, first)"};
-  if (!fits(id, amount)) return {Kind::conflict, "the balance would overflow the account (-2^255 to 2^255-1 wei)"};
+  if (!fits(id, amount)) return {Kind::conflict, "the balance would overflow the account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)"};
   return {Kind::create, {}};
 }
 

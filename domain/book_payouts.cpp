@@ -84,7 +84,7 @@ Decision Book::post_payout(const std::string& id, const std::string& tx_hash, st
       if (payouts_.at(other)->orchestrator_id == old.orchestrator_id)
         return Decision::fail(409, "Transaction " + tx_hash + " already posted payout " + other + " of this orchestrator");
   if (!fits(old.orchestrator_id, SignedWei{true, old.amount}))
-    return Decision::fail(422, "The debit would overflow the orchestrator's account (balances stay within -2^255 to 2^255-1 wei)");
+    return Decision::fail(422, "The debit would overflow the orchestrator's account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)");
   Payout p = old;
   p.status = "posted";
   p.tx_hash = tx_hash;

@@ -48,8 +48,19 @@ void reserve(Call& call) {
   if (recipient && !address_ok(*recipient)) {
     json::value in(*recipient);
     v.add("body", "recipient", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);
+  } else if (recipient && lower(*recipient) == "0x" + std::string(40, '0')) {
+    // Paid there, the amount would be burnt.
+    json::value in(*recipient);
+    v.add("body", "recipient", "value_error", "Value error, recipient must not be the zero address", &in);
   }
   if (!v.ok()) return call.respond(v.response());
+  // A recipient on the denylist is refused as a denylisted orchestrator is: no money goes to
+  // such an address, whoever's payout names it.
+  if (recipient) {
+    const auto& denied = call.ctx->settings.address_denylist;
+    if (std::find(denied.begin(), denied.end(), lower(*recipient)) != denied.end())
+      return call.respond(detail_response(403, "Recipient address is denylisted"));
+  }
   // The id: payout_id, else the Idempotency-Key header, else one the ledger draws.
   if (const std::string* key = call.request.header("Idempotency-Key")) {
     const auto copies = std::count_if(call.request.headers.begin(), call.request.headers.end(),

@@ -33,6 +33,13 @@ void create_workload(Call& call) {
   auto amount = body.eth_amount("payout_amount_eth", true);
   if (amount && (amount->negative || amount->is_zero())) {
     v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0", body.field("payout_amount_eth"));
+  } else if (amount && amount->magnitude >= (Wei(1) << 255)) {
+    // Its credit would be refused at every PATCH (one change of a balance stays an int256, as
+    // the audit log states it): refused now, not stored as a workload that can never be paid.
+    v.add("body", "payout_amount_eth", "less_than",
+          "Input should be less than 2^255 wei (a credit is one change of a balance, which stays within -2^255 to "
+          "2^255-1 wei)",
+          body.field("payout_amount_eth"));
   }
   require_artifact(v, d, body);
   if (!v.ok()) return call.respond(v.response());

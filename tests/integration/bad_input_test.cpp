@@ -212,26 +212,37 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
 }
 
 TEST_F(BadInputTest, CreditsPastTheLargestAmountAre422sAndTheNodeGoesOn) {
-  // 2^256-1 wei, the largest amount: accepted on a pending workload, but crediting it on top
-  // of o1's balance would overflow the account.
-  const std::string max_eth = "115792089237316195423570985008687907853269984665640564039457.584007913129639935";
-  auto create = [&](const std::string& id) {
+  // One credit is one change of a balance, which stays below 2^255 wei (the audit log states
+  // it as an int256): a workload of 2^255 wei or more could never be credited, so it is
+  // refused at creation instead of stored pending for good.
+  auto create = [&](const std::string& id, const std::string& eth) {
     return client_->request("POST", "/api/workloads",
                             json::serialize(json::object{{"workload_id", id}, {"orchestrator_id", "o1"},
-                                                         {"payout_amount_eth", max_eth}, {"artifact_hash", "h-" + id}}),
+                                                         {"payout_amount_eth", eth}, {"artifact_hash", "h-" + id}}),
                             kAdmin);
   };
-  ASSERT_EQ(create("huge-1").status, 200);
+  for (const std::string too_much : {"115792089237316195423570985008687907853269984665640564039457.584007913129639935",  // 2^256-1 wei
+                                     "57896044618658097711785492504343953926634992332820282019728.792003956564819968"}) {  // 2^255
+    auto refused = create("huge-0", too_much);
+    EXPECT_EQ(refused.status, 422) << refused.body;
+    EXPECT_NE(refused.body.find("less than 2^255 wei"), std::string::npos) << refused.body;
+  }
+  EXPECT_EQ(state(), baseline_);
+  // 2^255-1 wei, the largest one change: accepted on a pending workload, but crediting it on
+  // top of o1's balance would overflow the account.
+  const std::string largest = "57896044618658097711785492504343953926634992332820282019728.792003956564819967";
+  ASSERT_EQ(create("huge-1", largest).status, 200);
   const std::string before = state();
   expect_rejected("PATCH", "/api/workloads/huge-1", json::serialize(json::object{{"status", "verified"}}), 422);
   EXPECT_EQ(state(), before);
   // Pending totals wider than 256 bits are still summed exactly.
-  ASSERT_EQ(create("huge-2").status, 200);
+  ASSERT_EQ(create("huge-2", largest).status, 200);
+  ASSERT_EQ(create("huge-3", largest).status, 200);
   auto summary = client_->request("GET", "/api/workloads/summary", "", kAdmin);
   ASSERT_EQ(summary.status, 200) << summary.body;
   const json::value parsed = parse_json(summary.body);
   const auto& row = parsed.at("orchestrators").as_array().at(0).as_object();
-  EXPECT_EQ(row.at("pending_wei").as_string(), "231584178474632390847141970017375815706539969331281128078915168015826259279870");
+  EXPECT_EQ(row.at("pending_wei").as_string(), "173688133855974293135356477513031861779904976998460846059186376011869694459901");
   // The ledger still answers writes.
   auto next = client_->request("POST", "/api/workloads/time",
                                json::serialize(json::object{{"workload_id", "after"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}),

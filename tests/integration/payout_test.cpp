@@ -15,6 +15,7 @@ class PayoutTest : public NodeTest {
  protected:
   void SetUp() override {
     start_node({{"PAYMENTS_API_ADMIN_TOKEN", kAdmin},
+                {"PAYMENTS_ADDRESS_DENYLIST", "0x000000000000000000000000000000000000dEaD"},
                 {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "1"},
                 {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"},
                 {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
@@ -57,6 +58,13 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","payout_id":"p1:void"})").status, 422);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1"})", {{"X-Admin-Token", "other"}}).status, 400);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"nobody","amount_eth":"0.1"})").status, 404);
+  // A recipient that would burn the amount, or that is on the denylist (any case), is refused.
+  auto zero = admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","recipient":"0x0000000000000000000000000000000000000000"})");
+  EXPECT_EQ(zero.status, 422) << zero.body;
+  EXPECT_NE(zero.body.find("recipient must not be the zero address"), std::string::npos) << zero.body;
+  auto denied = admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","recipient":"0x000000000000000000000000000000000000DEAD"})");
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  EXPECT_EQ(parse_json(denied.body).at("detail").as_string(), "Recipient address is denylisted");
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.25"})").status, 409);
   EXPECT_EQ(admin("POST", "/api/payouts/p1/post", R"({"tx_hash":"0x12"})").status, 422);
   EXPECT_EQ(admin("POST", "/api/payouts/nope/post", R"({"tx_hash":")" + kTx + R"("})").status, 404);
