@@ -40,18 +40,17 @@ Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBoo
   Binding b{book.chain_id(), book.contract()};
   if (auto id = q.integer("chain_id", 1, std::numeric_limits<std::int64_t>::max())) b.chain_id = static_cast<std::uint64_t>(*id);
   if (auto text = q.string("contract_address", 64)) {
-    if (auto a = chain::parse_address(*text)) {
+    // The reference's pattern, any case: a mixed-case spelling that is not EIP-55 still names
+    // its 20 bytes, as a registration's address does.
+    const bool hex_form = text->size() == 42 && text->rfind("0x", 0) == 0 &&
+                          text->find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
+    std::string lowered = *text;
+    for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto a = hex_form ? chain::parse_address(lowered) : Result<chain::Address>(Error{"pattern"})) {
       b.contract = *a;
     } else {
       const json::value input(*text);
-      const bool hex_form = text->size() == 42 && text->rfind("0x", 0) == 0 &&
-                            text->find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
-      if (hex_form)  // mixed case that is not the address's EIP-55 checksum: a mistyped address
-        v.add("query", "contract_address", "value_error",
-              "Value error, contract_address mixes upper and lower case but is not EIP-55 checksummed (send it in one case, or checksummed)",
-              &input);
-      else
-        v.add("query", "contract_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &input);
+      v.add("query", "contract_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &input);
     }
   }
   return b;
@@ -168,7 +167,10 @@ void log_page(Call& call) {
   if (limited(call)) return;
   Validation v;
   QueryReader q(call.query, v);
-  auto orchestrator = q.string("orchestrator_id", kMaxOrchestratorIdChars);
+  // Any length, as the reference takes it (the request line bounds it): an id longer than any
+  // orchestrator's can name none, so its page is empty.
+  auto orchestrator = q.string("orchestrator_id", std::numeric_limits<std::size_t>::max());
+  const bool no_such = orchestrator && code_points(*orchestrator) > kMaxOrchestratorIdChars;
   const auto since = q.integer("since_seq", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
   const auto limit = q.integer("limit", 1, 1000).value_or(200);
   auto order = q.string("order", 8).value_or("desc");
@@ -180,6 +182,7 @@ void log_page(Call& call) {
   auto& log = *call.ctx->audit;
   std::string body = "{\"entries\":[";
   bool first = true;
+  if (no_such) return call.respond(raw_json(body + "]}"));
   for (auto seq : log.seqs(orchestrator, static_cast<std::uint64_t>(since), static_cast<std::size_t>(limit), order == "desc")) {
     auto line = log.line(seq);
     if (!line) continue;

@@ -21,6 +21,12 @@ std::string shortest_decimal(double d) {
   return std::string(buf, res.ptr);
 }
 
+// pydantic's text for a bound an integer passed: the side it passed, and that bound.
+std::string range_message(bool low, std::int64_t min, std::int64_t max) {
+  return low ? "Input should be greater than or equal to " + std::to_string(min)
+             : "Input should be less than or equal to " + std::to_string(max);
+}
+
 }  // namespace
 
 Response json_response(int status, const json::value& body) {
@@ -411,8 +417,8 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
     return std::nullopt;
   }
   if (too_big || too_small || *n < min || *n > max) {
-    v_.add("body", key, too_small || (n && *n < min) ? "greater_than_equal" : "less_than_equal",
-           "Input should be between " + std::to_string(min) + " and " + std::to_string(max), v);
+    const bool low = too_small || (n && *n < min);
+    v_.add("body", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), v);
     return std::nullopt;
   }
   return n;
@@ -590,8 +596,8 @@ std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int6
     return std::nullopt;
   }
   if (side || *n < min || *n > max) {
-    v_.add("query", key, side < 0 || (n && *n < min) ? "greater_than_equal" : "less_than_equal",
-           "Input should be between " + std::to_string(min) + " and " + std::to_string(max), &in);
+    const bool low = side < 0 || (n && *n < min);
+    v_.add("query", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), &in);
     return std::nullopt;
   }
   return n;

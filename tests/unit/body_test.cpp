@@ -405,6 +405,9 @@ TEST(QueryReader, IntegersAsPydanticReadsThem) {
   ASSERT_EQ(errors.size(), 6u);
   EXPECT_EQ(errors[3].at("type").as_string(), "less_than_equal");
   EXPECT_EQ(errors[4].at("type").as_string(), "greater_than_equal");
+  // pydantic's words for the bound passed.
+  EXPECT_EQ(errors[3].at("msg").as_string(), "Input should be less than or equal to 10");
+  EXPECT_EQ(errors[4].at("msg").as_string(), "Input should be greater than or equal to -10");
   EXPECT_EQ(errors[5].at("type").as_string(), "int_parsing");
 }
 
