@@ -171,9 +171,6 @@ void BodyReader::parse(const std::string& text) {
                   std::to_string(place.column) + " (char " + std::to_string(place.chars) + ")");
     return;
   }
-  // Free-form data (a health report's, a metadata object's) is stored as sent; an integer
-  // past 64 bits there would be stored as a rounded float. (A top-level field's type says how
-  // such a number is taken: an amount asks for a string, an integer field reports its range.)
   // A key named twice in one object: parsers disagree on which copy counts (Python's keeps the
   // last, others the first), so whatever inspected the body on its way may have read another
   // request than this one. Refused rather than guessed.
@@ -185,6 +182,9 @@ void BodyReader::parse(const std::string& text) {
     return;
   }
   inexact_fields_ = std::move(notes.inexact_fields);
+  // Free-form data (a health report's, a metadata object's) is stored as sent; an integer
+  // past 64 bits there would be stored as a rounded float. (A top-level field's type says how
+  // such a number is taken: an amount asks for a string, an integer field reports its range.)
   if (notes.nested_big_integers > 0) {
     v_.add("body", "", "int_parsing_size",
            "Input should not hold integers past 64 bits inside an object or array (they would not be stored exactly; send "
