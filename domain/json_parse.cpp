@@ -7,6 +7,8 @@
 #include <charconv>
 #include <string>
 
+#include "domain/digest.hpp"
+
 namespace lpops {
 namespace {
 
@@ -188,24 +190,12 @@ struct KeyCheckHandler : NullHandler {
   }
 };
 
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // The UTF-16 unit of the \u escape that starts at `at` (a backslash), if it is one.
 std::optional<unsigned> escape_unit(std::string_view text, std::size_t at) {
-  if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u') return std::nullopt;
-  unsigned unit = 0;
-  for (std::size_t k = at + 2; k < at + 6; ++k) {
-    const int d = hex_digit(text[k]);
-    if (d < 0) return std::nullopt;
-    unit = unit * 16 + static_cast<unsigned>(d);
-  }
-  return unit;
+  std::uint8_t unit[2];
+  if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u' || !hex_decode(text.substr(at + 2, 4), unit, 2))
+    return std::nullopt;
+  return static_cast<unsigned>(unit[0]) << 8 | unit[1];
 }
 
 // Whether the parse stopped on a \\u escape of half a surrogate pair: a high half at or just

@@ -27,7 +27,8 @@ boost::json::parse_options stored_json_options();
 // Options default to stored_json_options().
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec,
                               const boost::json::parse_options& options = stored_json_options());
-// What the parser notes of a text's numbers that a double does not hold as written.
+// What the parser notes of a text beyond its value: numbers a double does not hold as
+// written, and keys named twice.
 struct JsonNumberNotes {
   // Integer literals past 64 bits (which become doubles) inside an object or array that is
   // itself inside another.

@@ -269,94 +269,34 @@ class Router {
     // it is echoed or stored).
     out.path = percent_decode(raw_path, false);
     auto segments = split_path(out.path);
-
-    bool path_known = false;
     std::string allowed;  // the path's methods, for a 405's Allow header (RFC 9110 §15.5.6)
-    for (const auto& compiled : routes_) {
-      std::vector<std::string> p;
-      if (!match(compiled.parts, segments, p)) continue;
-      path_known = true;
-      const std::string_view method = compiled.route->method;
-      if (allowed.find(method) == std::string::npos) {
-        if (!allowed.empty()) allowed += ", ";
-        allowed += method;
-        if (method == "GET") allowed += ", HEAD";
-      }
-      // HEAD is GET without the body (the server leaves the body out; Content-Length stays).
-      const bool head_as_get = request.method == "HEAD" && std::string_view(compiled.route->method) == "GET";
-      if (request.method == compiled.route->method || head_as_get) {
-        out.route = compiled.route;
-        out.params = std::move(p);
-        break;
+    bool path_known = match_route(segments, request, out, allowed);
+    // The reference's framework answers a path with trailing slashes that names a route
+    // without them with a 307 to that path (never acting on it: `PATCH /api/workloads/zz%2F`
+    // does not patch workload `zz`).
+    std::optional<Response> redirect = path_known ? std::nullopt : trailing_slash_redirect(ctx, out);
+    // An id holding a '/' (workload `a/b`, sent as `a%2Fb`): decoded, the path has more
+    // segments than any route, which left such a record impossible to address (as in the
+    // reference). The raw path's segments are matched instead, each decoded on its own.
+    if (!path_known && !redirect &&
+        (raw_path.find("%2F") != std::string_view::npos || raw_path.find("%2f") != std::string_view::npos)) {
+      auto raw_segments = split_path(raw_path);
+      for (auto& segment : raw_segments) segment = percent_decode(segment, false);
+      if (match_route(raw_segments, request, out, allowed)) {
+        segments = std::move(raw_segments);  // the surface of what was matched: an id is an id
+        path_known = true;
       }
     }
     out.name = out.route ? std::string(out.route->method) + " " + out.route->pattern : "unmatched";
     // Split surfaces come first, as the reference's middleware does: before 404, 405, access.
     if (auto refused = surface_refusal(ctx, request, out.path, segments)) {
+      out.route = nullptr;
       out.answer = std::move(refused);
       return out;
     }
     if (!out.route) {
       if (!path_known) {
-        // The reference's framework answers a path with trailing slashes that names a route
-        // without them with a 307 to that path (never acting on it: `PATCH
-        // /api/workloads/zz%2F` does not patch workload `zz`).
-        std::string stripped = out.path;
-        while (!stripped.empty() && stripped.back() == '/') stripped.pop_back();
-        if (stripped.size() < out.path.size() && !stripped.empty()) {
-          const auto stripped_segments = split_path(stripped);
-          for (const auto& compiled : routes_) {
-            std::vector<std::string> p;
-            if (!match(compiled.parts, stripped_segments, p)) continue;
-            Response r{307, "", "", {}};
-            r.headers.push_back(
-                {"Location", location_quote(ctx.settings.root_path + stripped) + (out.query.empty() ? "" : "?" + out.query)});
-            out.answer = std::move(r);
-            return out;
-          }
-        }
-        // An id holding a '/' (workload `a/b`, sent as `a%2Fb`): decoded, the path has more
-        // segments than any route, which left such a record impossible to address (as in the
-        // reference). The raw path's segments are matched instead, each decoded on its own.
-        if (raw_path.find("%2F") != std::string_view::npos || raw_path.find("%2f") != std::string_view::npos) {
-          auto raw_segments = split_path(raw_path);
-          for (auto& segment : raw_segments) segment = percent_decode(segment, false);
-          std::string raw_allowed;
-          for (const auto& compiled : routes_) {
-            std::vector<std::string> p;
-            if (!match(compiled.parts, raw_segments, p)) continue;
-            const std::string_view method = compiled.route->method;
-            if (raw_allowed.find(method) == std::string::npos)
-              raw_allowed += (raw_allowed.empty() ? "" : ", ") + std::string(method) + (method == "GET" ? ", HEAD" : "");
-            if (request.method == method || (request.method == "HEAD" && method == "GET")) {
-              out.route = compiled.route;
-              out.params = std::move(p);
-              break;
-            }
-          }
-          if (!raw_allowed.empty()) {
-            // The surface of what was matched: an id is an id, not a route of another surface.
-            if (auto refused = surface_refusal(ctx, request, out.path, raw_segments)) {
-              out.route = nullptr;
-              out.answer = std::move(refused);
-              return out;
-            }
-            if (!out.route) {
-              Response r = detail_response(405, "Method Not Allowed");
-              r.headers.push_back({"Allow", raw_allowed});
-              out.answer = std::move(r);
-              return out;
-            }
-            out.name = std::string(out.route->method) + " " + out.route->pattern;
-            if (!out.route->before_ready && !ctx.ready.load()) {
-              Response r = detail_response(503, "Starting: the ledger is being recovered; retry shortly");
-              r.headers.push_back({"Retry-After", "1"});
-              out.answer = std::move(r);
-            }
-            return out;
-          }
-        }
-        out.answer = detail_response(404, "Not Found");
+        out.answer = redirect ? std::move(*redirect) : detail_response(404, "Not Found");
         return out;
       }
       Response r = detail_response(405, "Method Not Allowed");
@@ -373,6 +313,47 @@ class Router {
   }
 
  private:
+  // The route of these path segments for the request's method (into `out`), and the methods
+  // the path has (into `allowed`); false when no route has the path.
+  bool match_route(const std::vector<std::string>& segments, const Request& request, Routed& out, std::string& allowed) const {
+    bool known = false;
+    for (const auto& compiled : routes_) {
+      std::vector<std::string> p;
+      if (!match(compiled.parts, segments, p)) continue;
+      known = true;
+      const std::string_view method = compiled.route->method;
+      if (allowed.find(method) == std::string::npos) {
+        if (!allowed.empty()) allowed += ", ";
+        allowed += method;
+        if (method == "GET") allowed += ", HEAD";
+      }
+      // HEAD is GET without the body (the server leaves the body out; Content-Length stays).
+      const bool head_as_get = request.method == "HEAD" && method == "GET";
+      if (request.method == method || head_as_get) {
+        out.route = compiled.route;
+        out.params = std::move(p);
+        break;
+      }
+    }
+    return known;
+  }
+
+  // A 307 to the path without its trailing slashes, when that path names a route.
+  std::optional<Response> trailing_slash_redirect(const ApiContext& ctx, const Routed& out) const {
+    std::string stripped = out.path;
+    while (!stripped.empty() && stripped.back() == '/') stripped.pop_back();
+    if (stripped.size() == out.path.size() || stripped.empty()) return std::nullopt;
+    const auto stripped_segments = split_path(stripped);
+    for (const auto& compiled : routes_) {
+      std::vector<std::string> p;
+      if (!match(compiled.parts, stripped_segments, p)) continue;
+      Response r{307, "", "", {}};
+      r.headers.push_back({"Location", location_quote(ctx.settings.root_path + stripped) + (out.query.empty() ? "" : "?" + out.query)});
+      return r;
+    }
+    return std::nullopt;
+  }
+
   std::vector<CompiledRoute> routes_;
 };
 
