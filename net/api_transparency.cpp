@@ -44,9 +44,7 @@ Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBoo
     // its 20 bytes, as a registration's address does.
     const bool hex_form = text->size() == 42 && text->rfind("0x", 0) == 0 &&
                           text->find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
-    std::string lowered = *text;
-    for (auto& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (auto a = hex_form ? chain::parse_address(lowered) : Result<chain::Address>(Error{"pattern"})) {
+    if (auto a = hex_form ? chain::parse_address(lower_ascii(*text)) : Result<chain::Address>(Error{"pattern"})) {
       b.contract = *a;
     } else {
       const json::value input(*text);

@@ -241,10 +241,7 @@ BodyReader::BodyReader(const Request& request, Validation& v) : v_(v) {
   // A compressed (or otherwise coded) body is not read: taken as it is, a body labelled gzip
   // that is plain JSON would be acted on, and a gzipped one would read as malformed JSON.
   if (const std::string* coding = request.header("Content-Encoding")) {
-    std::string c = *coding;
-    while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.pop_back();
-    while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.erase(0, 1);
-    for (auto& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string c = lower_ascii(std::string(trimmed(*coding)));
     if (!c.empty() && c != "identity") {
       v_.refuse(415, "Content-Encoding " + replace_invalid_utf8(coding->substr(0, 64)) +
                          " is not supported: send the body uncompressed");
@@ -254,13 +251,11 @@ BodyReader::BodyReader(const Request& request, Validation& v) : v_(v) {
   const std::string* type = request.header("Content-Type");
   // JSON is UTF-8 (RFC 8259): a body declared in another charset would be misread.
   if (type) {
-    std::string lower = *type;
-    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string lower = lower_ascii(*type);
     const auto at = lower.find("charset=");
     if (at != std::string::npos) {
-      std::string charset = lower.substr(at + 8);
-      charset = charset.substr(0, charset.find(';'));
-      while (!charset.empty() && (charset.back() == ' ' || charset.back() == '\t')) charset.pop_back();
+      const std::string_view rest = std::string_view(lower).substr(at + 8);
+      std::string charset(trimmed(rest.substr(0, rest.find(';'))));
       if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
       if (charset != "utf-8" && charset != "utf8" && charset != "us-ascii" && charset != "ascii") {
         v_.refuse(415, "charset " + replace_invalid_utf8(charset.substr(0, 64)) + " is not supported: send JSON as UTF-8");
