@@ -411,6 +411,8 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
   if (surface_of(pattern) != Surface::either || pattern == "/api/orchestrators/register")
     out.emplace_back("403", pattern == "/api/orchestrators/register"
                                 ? "Address denylisted, not among the top orchestrators, or the route is not on this host's surface"
+                            : pattern == "/api/payouts" && method == "POST"
+                                ? "The orchestrator or the recipient is denylisted, or the route is not on this host's surface"
                                 : "The route is not available on this host's surface (PAYMENTS_ENFORCE_SPLIT_SURFACES)");
   if (api && (!listing || r.access == Access::strict_admin)) out.emplace_back("404", "Not found");
   out.emplace_back("408", "The request did not arrive within PAYMENTS_HTTP_TIMEOUT_SECONDS");
