@@ -109,7 +109,7 @@ void checkpoints(Call& call) {
   QueryReader q(call.query, v);
   const auto limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(100));
   // Paging back: the checkpoints below before_seq (absent: from the newest).
-  const auto before = q.integer("before_seq", 1, std::numeric_limits<std::int64_t>::max());
+  const auto before = q.position("before_seq", 1);
   if (!v.ok()) return call.respond(v.response());
   std::string body = "{\"checkpoints\":[";
   bool first = true;
@@ -145,8 +145,8 @@ void consistency(Call& call) {
   if (limited(call)) return;
   Validation v;
   QueryReader q(call.query, v);
-  auto first = q.integer("first", 0, std::numeric_limits<std::int64_t>::max());
-  auto second = q.integer("second", 0, std::numeric_limits<std::int64_t>::max());
+  auto first = q.position("first", 0);
+  auto second = q.position("second", 0);
   if (!q.has("first")) v.add("query", "first", "missing", "Field required");
   if (!q.has("second")) v.add("query", "second", "missing", "Field required");
   if (!v.ok()) return call.respond(v.response());
@@ -169,7 +169,7 @@ void log_page(Call& call) {
   // orchestrator's can name none, so its page is empty.
   auto orchestrator = q.string("orchestrator_id", std::numeric_limits<std::size_t>::max());
   const bool no_such = orchestrator && code_points(*orchestrator) > kMaxOrchestratorIdChars;
-  const auto since = q.integer("since_seq", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+  const auto since = q.position("since_seq", 0).value_or(0);
   const auto limit = q.integer("limit", 1, 1000).value_or(200);
   auto order = q.string("order", 8).value_or("desc");
   if (order != "asc" && order != "desc") {

@@ -579,7 +579,7 @@ std::optional<std::string> QueryReader::filter(std::string_view key) const {
   return it->second;
 }
 
-std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int64_t min, std::int64_t max) {
+std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int64_t min, std::int64_t max, bool saturate) {
   auto it = params_.find(key);
   if (it == params_.end()) return std::nullopt;
   const std::string& s = it->second;
@@ -590,12 +590,17 @@ std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int6
     v_.add("query", key, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", &in);
     return std::nullopt;
   }
+  if (side > 0 && saturate) return max;
   if (side || *n < min || *n > max) {
     const bool low = side < 0 || (n && *n < min);
     v_.add("query", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), &in);
     return std::nullopt;
   }
   return n;
+}
+
+std::optional<std::int64_t> QueryReader::position(std::string_view key, std::int64_t min) {
+  return integer(key, min, std::numeric_limits<std::int64_t>::max(), true);
 }
 
 std::optional<bool> QueryReader::boolean(std::string_view key) {

@@ -105,11 +105,16 @@ class QueryReader {
   // A filter as the reference tests it (`if value:`): absent or empty is no filter. No length
   // limit past the request line's: a long value simply matches nothing.
   std::optional<std::string> filter(std::string_view key) const;
-  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max);
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max) { return integer(key, min, max, false); }
+  // A log position or size ≥ min with no upper bound: an integer past the int64 range reads as
+  // the int64 maximum, as the reference's Python integers compare (`since_seq` past the end is
+  // an empty page, `before_seq` past the end is every checkpoint).
+  std::optional<std::int64_t> position(std::string_view key, std::int64_t min);
   std::optional<bool> boolean(std::string_view key);
   bool has(std::string_view key) const { return params_.find(key) != params_.end(); }
 
  private:
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool saturate);
   std::map<std::string, std::string, std::less<>> params_;  // a name given twice: its last value
   Validation& v_;
 };

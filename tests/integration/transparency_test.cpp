@@ -506,6 +506,16 @@ TEST_F(TransparencyTest, PublicRoutesAnswerForEveryEntryAndPageBack) {
   ASSERT_EQ(paged.size(), all.size());
   for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(paged[i], all[i].at("seq").as_int64());
   EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoints?before_seq=0").status, 422);
+  // Positions past the int64 range compare as the reference's Python integers do: past the end.
+  const std::string huge = "184467440737095516160000";
+  auto past = parse_json(get("/api/transparency/tee-core/audit/checkpoints?limit=1000&before_seq=" + huge).body);
+  EXPECT_EQ(past.at("checkpoints").as_array().size(), all.size()) << past;
+  auto empty = get("/api/transparency/tee-core/log?since_seq=" + huge);
+  ASSERT_EQ(empty.status, 200) << empty.body;
+  EXPECT_TRUE(parse_json(empty.body).at("entries").as_array().empty()) << empty.body;
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/consistency?first=1&second=" + huge).status, 404);
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoints?before_seq=-" + huge).status, 422);
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoint?chain_id=" + huge).status, 422);
 }
 
 TEST_F(TransparencyTest, TheAuditKeyIsDerivedFromThePayoutKeystore) {
