@@ -161,6 +161,9 @@ struct Register {
   Reply reply;
   bool bootstrap = false;  // start-up entries skip the rate limits
   bool skip_rank = false;  // single-orchestrator mode: no rank check, whatever the bootstrap's setting
+  // A bootstrap entry's own `metadata.is_top_100`: a new record's flag when the rank check is
+  // skipped (default true).
+  std::optional<bool> listed_top;
   // Called once the registration's write is on its way to the ledger (queued there, or
   // answered without a write): start-up sends bootstrap entries one after another on this
   // signal, so the ledger stores them in file order while their commits are still shared.
@@ -175,8 +178,11 @@ struct HealthPush {
 struct ApplyRegistration {
   Registration registration;
   std::string peer_ip;
-  bool is_top;
+  // In the top set (the rank check passed); none: the check was skipped and the record keeps
+  // the flag it has, as in the reference.
+  std::optional<bool> is_top;
   bool denied;
+  bool created;  // the record is new with this registration
   Reply reply;
   UnixMicros at;  // the registration's time, read once (first_seen and last_seen agree)
   std::function<void()> forwarded;  // Register::forwarded

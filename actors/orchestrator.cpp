@@ -31,8 +31,8 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
           if (m.forwarded) m.forwarded();
           return;
         }
-        const bool first = get_opt_int(rec, "registration_count").value_or(0) == 0;
-        merge_registration(rec, m.registration, m.peer_ip, m.is_top, now);
+        const bool first = m.created;
+        merge_registration(rec, m.registration, m.peer_ip, m.is_top.value_or(get_bool(rec, "is_top_100", true)), now);
         const bool blocked = get_bool(rec, "denylisted");
         std::string message = blocked ? "Registration blocked (address denylisted)"
                                       : first ? "Registered orchestrator" : "Registration refreshed";

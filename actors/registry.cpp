@@ -23,8 +23,9 @@ caf::actor spawn_orchestrator(Self* self, const std::string& id, const std::stri
   return actor;
 }
 
-// Steps after the rank check: one address per orchestrator, then the orchestrator actor.
-void finish_register(Self* self, Register& m) {
+// Steps after the rank check (`rank_skipped`: none was made): one address per orchestrator,
+// then the orchestrator actor.
+void finish_register(Self* self, Register& m, bool rank_skipped) {
   auto& st = self->state;
   const Registration& r = m.registration;
   const std::string address = lower_ascii(r.address);
@@ -38,10 +39,13 @@ void finish_register(Self* self, Register& m) {
     m.reply(409, detail_body("Existing orchestrator attempted to change address; this is not allowed"));
     return;
   }
-  caf::actor target = existing != st.orchestrators.end()
-                          ? existing->second.actor
-                          : spawn_orchestrator(self, r.orchestrator_id, address, new_orchestrator_record(r, now));
-  self->send(target, ApplyRegistration{r, m.peer_ip, true, false, m.reply, now, std::move(m.forwarded)});
+  const bool created = existing == st.orchestrators.end();
+  caf::actor target = created ? spawn_orchestrator(self, r.orchestrator_id, address, new_orchestrator_record(r, now))
+                              : existing->second.actor;
+  // A skipped rank check keeps an existing record's flag; a new record takes its entry's.
+  const std::optional<bool> is_top =
+      !rank_skipped ? std::optional<bool>(true) : created ? std::optional<bool>(m.listed_top.value_or(true)) : std::nullopt;
+  self->send(target, ApplyRegistration{r, m.peer_ip, is_top, false, created, m.reply, now, std::move(m.forwarded)});
 }
 
 void handle_register(Self* self, Register& m) {
@@ -61,17 +65,19 @@ void handle_register(Self* self, Register& m) {
   if (st.options.address_denylist.count(address)) {
     if (existing != st.orchestrators.end() && existing->second.address == address) {
       existing->second.denylisted = true;  // the orchestrator marks its record so
-      self->send(existing->second.actor, ApplyRegistration{r, m.peer_ip, true, true, m.reply, now, std::move(m.forwarded)});
+      self->send(existing->second.actor,
+                 ApplyRegistration{r, m.peer_ip, std::nullopt, true, false, m.reply, now, std::move(m.forwarded)});
     } else {
       m.reply(403, detail_body("Address is denylisted and cannot register"));
     }
     return;
   }
-  if (st.rank && !m.skip_rank && !(m.bootstrap && st.options.bootstrap_skips_rank_check)) {
+  const bool skipped = m.skip_rank || (m.bootstrap && st.options.bootstrap_skips_rank_check);
+  if (st.rank && !skipped) {
     self->send(st.rank, RankCheck{address, caf::actor_cast<caf::actor>(self), std::move(m)});
     return;
   }
-  finish_register(self, m);
+  finish_register(self, m, skipped);
 }
 
 // Records from the reference's registry.json: checked whole against the directory (one
@@ -199,7 +205,7 @@ caf::behavior registry_actor(Self* self, std::vector<json::object> records, caf:
             checked.request.reply(403, detail_body("Address is not part of the current top orchestrators"));
             return;
           case RankChecked::Answer::Top:
-            finish_register(self, checked.request);
+            finish_register(self, checked.request, false);
             return;
         }
       },

@@ -169,14 +169,23 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
       }
       // Ids and addresses compared case-insensitively, as the reference skips duplicates
       // (among the bootstrap entries; the single mode's registration is one of its own).
-      if (!single &&
-          (!ids.insert(python_lower(r.orchestrator_id)).second || !addresses.insert(lower_ascii(r.address)).second)) {
-        spdlog::warn("bootstrap: skipping {} of {}: orchestrator {} or its address is named by an earlier entry", label, name,
-                     r.orchestrator_id);
-        ++skipped;
-        continue;
+      // An entry skipped claims neither: a later entry may still use its id or its address.
+      if (!single) {
+        const std::string id = python_lower(r.orchestrator_id), address = lower_ascii(r.address);
+        const bool id_taken = ids.count(id) > 0, address_taken = addresses.count(address) > 0;
+        if (id_taken || address_taken) {
+          spdlog::warn("bootstrap: skipping {} of {}: {} is named by an earlier entry", label, name,
+                       id_taken ? "orchestrator " + r.orchestrator_id : "address " + r.address);
+          ++skipped;
+          continue;
+        }
+        ids.insert(id);
+        addresses.insert(address);
       }
-      out.push_back({std::move(r), single});
+      std::optional<bool> listed_top;
+      if (const auto* meta = entry.if_contains("metadata"); meta && meta->is_object())
+        if (const auto* top = meta->as_object().if_contains("is_top_100"); top && top->is_bool()) listed_top = top->as_bool();
+      out.push_back({std::move(r), single, listed_top});
     }
   }
   if (skipped > 0)
@@ -190,7 +199,7 @@ void run_bootstrap(std::vector<BootstrapEntry> entries, const caf::actor& regist
   // the book lists them in file order), and their results awaited together: their journal
   // writes still share group commits.
   std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
-  for (auto& [r, single] : entries) {
+  for (auto& [r, single, listed_top] : entries) {
     // A stop signal (held pending until serve waits for it) ends a long bootstrap early:
     // the entries not sent yet are registered on the next start.
     if (pending.size() % 64 == 63 && stop_signal_pending()) {
@@ -215,7 +224,7 @@ void run_bootstrap(std::vector<BootstrapEntry> entries, const caf::actor& regist
                                                 done->set_value({status, std::move(body)});
                                                 signal();
                                               },
-                                              true, single, signal});
+                                              true, single, listed_top, signal});
     passed.wait();
     pending.emplace_back(std::move(id), std::move(result));
   }

@@ -1,7 +1,9 @@
 #pragma once
 // Wiring of one node: storage recovery, the actor system, the HTTP server.
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chain/keys.hpp"
@@ -11,7 +13,10 @@ namespace lpops::app {
 
 // The settings of the environment and the .env file (or `env_file`), as every subcommand
 // reads them; nothing (after printing why, prefixed with `command`) when they are invalid.
-std::optional<config::Settings> load_command_settings(const std::optional<std::string>& env_file, const char* command);
+// Settings named in `given_on_command_line` are taken as unset (the command line sets them),
+// so a bad value of one in the environment or .env file does not stop the command.
+std::optional<config::Settings> load_command_settings(const std::optional<std::string>& env_file, const char* command,
+                                                     std::initializer_list<std::string_view> given_on_command_line = {});
 
 struct ServeOptions {
   std::optional<std::string> env_file;

@@ -229,7 +229,9 @@ int serve(const ServeOptions& o) {
   sigset_t signals = shutdown_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto loaded = load_command_settings(o.env_file, "lpops");
+  auto loaded = load_command_settings(o.env_file, "lpops",
+                                      {o.data_dir ? "PAYMENTS_DATA_DIR" : "", o.host ? "PAYMENTS_API_HOST" : "",
+                                       o.port ? "PAYMENTS_API_PORT" : ""});
   if (!loaded) return 2;
   config::Settings settings = std::move(*loaded);
   if (o.data_dir) settings.data_dir = *o.data_dir;

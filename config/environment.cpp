@@ -321,6 +321,12 @@ std::optional<std::string> Environment::get(std::string_view name) const {
   return find(file_, name);
 }
 
+void Environment::forget(std::string_view name) {
+  const std::string wanted = upper(name);
+  for (Values* values : {&process_, &file_})
+    std::erase_if(*values, [&](const auto& entry) { return upper(entry.first) == wanted; });
+}
+
 std::vector<std::string> Environment::unasked(std::string_view prefix) const {
   const std::string wanted = upper(prefix);
   std::set<std::string> out;

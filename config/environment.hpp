@@ -33,6 +33,9 @@ class Environment {
   // never asked for with get(): misspelt, or settings of the reference that do not apply.
   // Upper-cased, sorted.
   std::vector<std::string> unasked(std::string_view prefix) const;
+  // Forgets `name` (in any spelling, from both sources): for a setting the command line gives,
+  // so that a value it overrides is neither used nor checked.
+  void forget(std::string_view name);
   // Whether get(name) takes its value from the settings file (the environment does not set it).
   bool from_file(std::string_view name) const { return !find(process_, name) && find(file_, name); }
   // The settings file read (empty: none).

@@ -26,6 +26,7 @@ class Result {
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }
+  T* operator->() { return &value(); }
 
   const std::string& error() const { assert(!ok()); return error_; }
 

@@ -44,7 +44,7 @@ void credential_token(Call& call) {
   BodyReader body(call.request, v);
   auto delegate_text = body.required_string("delegate_address", 1, 42);
   auto nonce_text = body.required_string("nonce", 1, 66);
-  auto expires_at = body.integer("expires_at", 1, std::numeric_limits<std::int64_t>::max(), true);
+  auto expires_at = body.positive_integer("expires_at", std::numeric_limits<std::int64_t>::max(), true);
   auto signature = body.required_string("signature", 1, 1024);
   // The reference's pattern: 0x (lower-case x) and 40 hex digits, any case.
   auto delegate = is_address(delegate_text) ? chain::parse_address(delegate_text) : Result<chain::Address>(Error{"pattern"});

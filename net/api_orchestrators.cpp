@@ -1,5 +1,6 @@
 // /api/orchestrators: registration, views, stats, health pushes, balances.
 #include <array>
+#include <limits>
 #include <regex>
 
 #include "actors/credential.hpp"
@@ -35,8 +36,11 @@ Registration read_registration(BodyReader& body, Validation& v) {
     v.add("body", "orchestrator_id", "value_error",
           std::string("Value error, orchestrator_id ") + kSystemOrchestratorId + " is reserved for the ledger's own entries", &in);
   }
-  r.address = body.required_string("address", 1, 42);
-  if (v.ok() && !is_address(r.address)) {
+  // The pattern alone bounds it, as in the reference: any other string, empty or long, is a
+  // pattern mismatch, reported beside the other fields' errors.
+  const std::size_t errors_before = v.error_count();
+  r.address = body.required_string("address", 0, std::numeric_limits<std::size_t>::max());
+  if (body.parsed() && v.error_count() == errors_before && !is_address(r.address)) {
     json::value in(r.address);
     v.add("body", "address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);
   }
@@ -69,7 +73,7 @@ void register_orchestrator(Call& call) {
   BodyReader body(call.request, v);
   Registration r = read_registration(body, v);
   if (!v.ok()) return call.respond(v.response());
-  caf::anon_send(call.ctx->registry, actors::Register{std::move(r), call.client_ip(), call.reply(), false, false, {}});
+  caf::anon_send(call.ctx->registry, actors::Register{std::move(r), call.client_ip(), call.reply(), false, false, std::nullopt, {}});
 }
 
 void list_orchestrators(Call& call) {

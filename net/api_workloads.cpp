@@ -52,7 +52,7 @@ void create_time_workload(Call& call) {
   BodyReader body(call.request, v);
   WorkloadDraft d;
   read_draft(body, d);
-  auto duration = body.integer("duration_ms", 1, static_cast<std::int64_t>(kMaxWorkloadDurationMs), true);
+  auto duration = body.positive_integer("duration_ms", static_cast<std::int64_t>(kMaxWorkloadDurationMs), true);
   std::string status = body.string_or("status", 32, "verified");
   require_artifact(v, d, body);
   if (!v.ok()) return call.respond(v.response());

@@ -375,7 +375,7 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
 }
 
 std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64_t min, std::int64_t max,
-                                                bool required) {
+                                                bool required, bool above_zero) {
   if (!parsed()) return std::nullopt;
   const json::value* v = find(key);
   if (!v || v->is_null()) {
@@ -413,7 +413,8 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
   }
   if (too_big || too_small || *n < min || *n > max) {
     const bool low = too_small || (n && *n < min);
-    v_.add("body", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), v);
+    if (low && above_zero) v_.add("body", key, "greater_than", "Input should be greater than 0", v);
+    else v_.add("body", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), v);
     return std::nullopt;
   }
   return n;

@@ -44,6 +44,7 @@ class Validation {
   // The same at a deeper place: loc is `loc` as given (["body", "<key>", "<field>"]).
   void add_at(json::array loc, std::string_view type, std::string msg, const json::value* input = nullptr);
   bool ok() const { return errors_.empty() && !refusal_; }
+  std::size_t error_count() const { return errors_.size(); }
   Response response() const;  // 422, or the refusal's status
   // A refusal that is not a field's error (413: too large to record); response() gives it.
   void refuse(int status, std::string detail);
@@ -75,7 +76,13 @@ class BodyReader {
   std::string string_or(std::string_view key, std::size_t max_chars, std::string fallback);
   std::optional<bool> optional_bool(std::string_view key);
   std::optional<double> optional_number(std::string_view key, double min, double max);
-  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required);
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required) {
+    return integer(key, min, max, required, false);
+  }
+  // An integer in (0, max]: pydantic's gt=0, whose error names 0 ("greater than 0").
+  std::optional<std::int64_t> positive_integer(std::string_view key, std::int64_t max, bool required) {
+    return integer(key, 1, max, required, true);
+  }
   // A decimal ETH amount: a string, an integer, or (as the reference takes it) a float read
   // through its shortest form; with exact_only, a float is a 422 (its digits are not the
   // sender's: 0.123456789012345678 arrives as 0.12345678901234568).
@@ -92,6 +99,8 @@ class BodyReader {
  private:
   void parse(const std::string& text);
   const json::value* find(std::string_view key) const;
+  std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required,
+                                      bool above_zero);
   json::value doc_;
   const json::object* object_ = nullptr;
   std::vector<std::string> inexact_fields_;  // JsonNumberNotes::inexact_fields

@@ -139,7 +139,7 @@ json::object schemas() {
   s["WorkloadTimeCreate"] = obj({{"workload_id", str(255, 1)}, {"orchestrator_id", str(128, 1)}, {"plan_id", str(128)},
                                  {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
                                  {"notes", str(1024)},
-                                 {"duration_ms", json::object{{"type", "integer"}, {"minimum", 1}, {"maximum", 86400000}}},
+                                 {"duration_ms", json::object{{"type", "integer"}, {"exclusiveMinimum", 0}, {"maximum", 86400000}}},
                                  {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}},
                                                          {"description", "another value is a 400 Invalid workload status, as in the reference"}}}},
                                 {"workload_id", "orchestrator_id", "duration_ms"});
@@ -171,7 +171,7 @@ json::object schemas() {
                       "between now and now + the nonce TTL; the nonce must have been issued for this orchestrator."},
       {"properties", json::object{{"delegate_address", address},
                                   {"nonce", json::object{{"type", "string"}, {"pattern", "^(0x)?[0-9a-fA-F]{64}$"}}},
-                                  {"expires_at", json::object{{"type", "integer"}, {"minimum", 1}}},
+                                  {"expires_at", json::object{{"type", "integer"}, {"exclusiveMinimum", 0}}},
                                   {"signature", json::object{{"type", "string"}, {"pattern", "^0x"}}}}},
       {"required", json::array{"delegate_address", "nonce", "expires_at", "signature"}}};
   s["CredentialToken"] = obj({{"token_id", str()}, {"token", json::object{{"type", "string"}, {"description", "send as Authorization: Bearer <token> or X-Orchestrator-Token"}}},

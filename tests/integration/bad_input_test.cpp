@@ -211,6 +211,35 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   EXPECT_EQ(state(), baseline_);
 }
 
+// Every failing field is named, with pydantic's type for it: an address is bounded by its
+// pattern alone, and a duration by gt=0.
+TEST_F(BadInputTest, EveryFailingFieldIsNamed) {
+  auto types = [&](const std::string& target, const std::string& body) {
+    auto r = client_->request("POST", target, body, kAdmin);
+    EXPECT_EQ(r.status, 422) << r.body;
+    std::vector<std::string> out;
+    const auto doc = parse_json(r.body);
+    for (const auto& e : doc.at("detail").as_array())
+      out.push_back(std::string(e.at("loc").as_array().back().as_string()) + ":" + std::string(e.at("type").as_string()));
+    return out;
+  };
+  EXPECT_EQ(types("/api/orchestrators/register", R"({"orchestrator_id":"","address":"0xZZ","contact_email":"x"})"),
+            (std::vector<std::string>{"orchestrator_id:string_too_short", "address:string_pattern_mismatch", "contact_email:value_error"}));
+  for (const std::string& address : std::vector<std::string>{"", "0x" + std::string(41, '1'), std::string(300, 'a')})
+    EXPECT_EQ(types("/api/orchestrators/register", R"({"orchestrator_id":"n","address":")" + address + R"("})"),
+              (std::vector<std::string>{"address:string_pattern_mismatch"}));
+  EXPECT_EQ(types("/api/orchestrators/register", R"({"orchestrator_id":"n","address":5})"),
+            (std::vector<std::string>{"address:string_type"}));
+  auto zero = client_->request("POST", "/api/workloads/time",
+                               R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":0})", kAdmin);
+  ASSERT_EQ(zero.status, 422) << zero.body;
+  const auto zero_doc = parse_json(zero.body);
+  const auto& error = zero_doc.at("detail").as_array().at(0);
+  EXPECT_EQ(error.at("type").as_string(), "greater_than") << zero.body;
+  EXPECT_EQ(error.at("msg").as_string(), "Input should be greater than 0") << zero.body;
+  EXPECT_EQ(state(), baseline_);
+}
+
 TEST_F(BadInputTest, CreditsPastTheLargestAmountAre422sAndTheNodeGoesOn) {
   // One credit is one change of a balance, which stays below 2^255 wei (the audit log states
   // it as an int256): a workload of 2^255 wei or more could never be credited, so it is
@@ -354,21 +383,35 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
                      "[{\"orchestrator_id\":\"boot-1\",\"address\":\"" + address_of(7) + "\"},{\"orchestrator_id\":\"bad\",\"address\":\"nope\"},"
                      // Ids compared as Python's str.lower() compares them: "\u00e9cole" repeats "\u00c9COLE".
                      "{\"orchestrator_id\":\"\\u00c9COLE\",\"address\":\"" + address_of(8) + "\"},"
-                     "{\"orchestrator_id\":\"\\u00e9cole\",\"address\":\"" + address_of(9) + "\"}]"}});
+                     "{\"orchestrator_id\":\"\\u00e9cole\",\"address\":\"" + address_of(9) + "\"},"
+                     // A skipped entry claims neither its id nor its address: b1's next entry registers.
+                     "{\"orchestrator_id\":\"b1\",\"address\":\"" + address_of(7) + "\"},"
+                     "{\"orchestrator_id\":\"b1\",\"address\":\"" + address_of(9) + "\"},"
+                     // With the rank check skipped, a new record takes its entry's metadata.is_top_100.
+                     "{\"orchestrator_id\":\"t0\",\"address\":\"" + address_of(10) + "\",\"metadata\":{\"is_top_100\":false}}]"}});
   ASSERT_TRUE(node.start()) << node.log();
   HttpClient client("127.0.0.1", node.port());
   auto list = parse_json(client.request("GET", "/api/orchestrators").body);
   std::set<std::string> ids;
   for (const auto& o : list.at("orchestrators").as_array()) ids.insert(std::string(o.at("orchestrator_id").as_string()));
-  EXPECT_EQ(ids, (std::set<std::string>{"boot-1", "\xc3\x89" "COLE"})) << list;
+  EXPECT_EQ(ids, (std::set<std::string>{"boot-1", "\xc3\x89" "COLE", "b1", "t0"})) << list;
+  for (const auto& o : list.at("orchestrators").as_array()) {
+    const bool top = o.at("orchestrator_id").as_string() != "t0";
+    EXPECT_EQ(o.at("is_top_100").as_bool(), top) << o;
+    EXPECT_EQ(o.at("eligible_for_payments").as_bool(), top) << o;
+  }
   // Each skipped entry is named by its place and why, in words; then how many were skipped.
   const std::string log = node.log();
   EXPECT_NE(log.find("bootstrap: skipping entry 2 of PAYMENTS_BOOTSTRAP_ORCHESTRATORS: address: "), std::string::npos) << log;
-  EXPECT_NE(log.find("bootstrap: skipping entry 4 of PAYMENTS_BOOTSTRAP_ORCHESTRATORS: orchestrator \xc3\xa9" "cole or its address "
+  EXPECT_NE(log.find("bootstrap: skipping entry 4 of PAYMENTS_BOOTSTRAP_ORCHESTRATORS: orchestrator \xc3\xa9" "cole "
                      "is named by an earlier entry"),
             std::string::npos)
       << log;
-  EXPECT_NE(log.find("bootstrap: 2 of 4 entries skipped (each named above); the other 2 are registered"), std::string::npos) << log;
+  EXPECT_NE(log.find("bootstrap: skipping entry 5 of PAYMENTS_BOOTSTRAP_ORCHESTRATORS: address " + address_of(7) +
+                     " is named by an earlier entry"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("bootstrap: 3 of 7 entries skipped (each named above); the other 4 are registered"), std::string::npos) << log;
   EXPECT_TRUE(std::filesystem::exists(node.port_file()));
   EXPECT_EQ(node.terminate(), 0) << node.log();
   EXPECT_FALSE(std::filesystem::exists(node.port_file()));  // nothing serves on that port any more

@@ -383,6 +383,30 @@ TEST_F(ImportTest, CreditsAreNeverCountedTwiceAndFlagsAreNotLost) {
   EXPECT_EQ(long_ip.status, 200) << long_ip.body;
 }
 
+// A record imported outside the top set keeps its flag through a bootstrap registration (the
+// rank check skipped), as in the reference; a registration over HTTP, which passed the check,
+// sets it. The first registration of an imported record refreshes it.
+TEST_F(ImportTest, ARegistrationWithoutRankCheckKeepsTheImportedTopFlag) {
+  auto imported = admin_post("/api/import/registry",
+                             json::object{{"z1", json::object{{"address", address_of(5)}, {"is_top_100", false},
+                                                              {"eligible_for_payments", false}, {"registration_count", 0}}}});
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"},
+                {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", R"([{"orchestrator_id":"z1","address":")" + address_of(5) + R"("}])"}});
+  auto z1 = admin_get("/api/orchestrators/z1");
+  EXPECT_EQ(z1.at("registration_count").as_int64(), 1) << z1;
+  EXPECT_FALSE(z1.at("is_top_100").as_bool()) << z1;
+  EXPECT_FALSE(z1.at("eligible_for_payments").as_bool()) << z1;
+  auto http = post("/api/orchestrators/register", json::object{{"orchestrator_id", "z1"}, {"address", address_of(5)}});
+  ASSERT_EQ(http.status, 200) << http.body;
+  EXPECT_EQ(parse_json(http.body).at("message").as_string(), "Registration refreshed") << http.body;
+  EXPECT_TRUE(parse_json(http.body).at("is_top_100").as_bool()) << http.body;
+  auto fresh = admin_post("/api/import/registry", json::object{{"z2", json::object{{"address", address_of(6)}, {"registration_count", 0}}}});
+  ASSERT_EQ(fresh.status, 200) << fresh.body;
+  auto first = post("/api/orchestrators/register", json::object{{"orchestrator_id", "z2"}, {"address", address_of(6)}});
+  EXPECT_EQ(parse_json(first.body).at("message").as_string(), "Registration refreshed") << first.body;
+}
+
 // Each import answer carries the fields /openapi.json requires of it, and no others; the
 // optional lists appear when they have entries.
 TEST_F(ImportTest, AnswersCarryTheFieldsTheDescriptionGives) {

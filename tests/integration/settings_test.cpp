@@ -134,6 +134,25 @@ TEST_F(SettingsTest, DotenvLinesThatSetNothingAreSaid) {
   EXPECT_NE(junk.output.find("line 1 has text after its closing quote"), std::string::npos) << junk.output;
 }
 
+// A setting the command line gives is not read from the settings: its bad value there does not
+// stop start-up (which here goes on to the audit key, whose directory does not exist).
+TEST_F(SettingsTest, ACommandLineOptionOverridesABadSetting) {
+  const std::string env_file = dir_.str() + "/settings.env";
+  std::filesystem::create_directories(dir_.str());
+  std::ofstream(env_file) << "PAYMENTS_API_PORT=abc\npayments_api_host=\nPAYMENTS_DATA_DIR=\n"
+                          << "PAYMENTS_AUDIT_KEY_PATH=" << dir_.str() << "/no-such-dir/audit.key\n";
+  auto r = run_command({lpops_binary(), "serve", "--env-file", env_file, "--data-dir", data(), "--host", "127.0.0.1", "--port", "0"},
+                       {}, std::chrono::seconds(30));
+  EXPECT_EQ(r.output.find("PAYMENTS_API_PORT"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data directory " + std::filesystem::absolute(data()).string() + ";"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("no-such-dir"), std::string::npos) << r.output;
+  // Without --port the setting is read, and refused.
+  auto without = run_command({lpops_binary(), "serve", "--env-file", env_file, "--data-dir", data(), "--host", "127.0.0.1"}, {},
+                             std::chrono::seconds(30));
+  EXPECT_EQ(without.exit_code, 2) << without.output;
+  EXPECT_NE(without.output.find("PAYMENTS_API_PORT"), std::string::npos) << without.output;
+}
+
 // The reference's default bootstrap file is orchestrators.json in the data directory; its
 // entries are registered, and listed, in the file's order.
 TEST_F(SettingsTest, TheDefaultBootstrapFileRegistersInFileOrder) {
