@@ -63,6 +63,9 @@ void handle_register(Self* self, Register& m) {
   const std::string address = lower_ascii(r.address);
   auto existing = st.orchestrators.find(r.orchestrator_id);
   if (st.options.address_denylist.count(address)) {
+    // The reference's registry.log line `register_denied`, as a log line (rate limits bound them).
+    spdlog::warn("registration of orchestrator {} refused: address {} is on PAYMENTS_ADDRESS_DENYLIST (client {})",
+                 r.orchestrator_id, address, m.bootstrap ? "bootstrap" : m.peer_ip);
     if (existing != st.orchestrators.end() && existing->second.address == address) {
       existing->second.denylisted = true;  // the orchestrator marks its record so
       self->send(existing->second.actor,

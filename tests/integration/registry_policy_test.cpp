@@ -12,6 +12,11 @@ TEST_F(PolicyTest, DenylistedAddressIsRefusedAndFlagSticks) {
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Address is denylisted and cannot register");
   EXPECT_EQ(get_json("/api/orchestrators").at("orchestrators").as_array().size(), 0u);
+  // The refusal is in the node's log, as the reference's registry.log has register_denied.
+  EXPECT_NE(node_->log().find("registration of orchestrator bad refused: address " + address_of(3) +
+                              " is on PAYMENTS_ADDRESS_DENYLIST (client 127.0.0.1)"),
+            std::string::npos)
+      << node_->log();
 
   // An orchestrator registered before its address was denylisted is flagged at start-up,
   // in every view and for payouts, before anything else touches it; then refused.
