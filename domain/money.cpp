@@ -11,8 +11,11 @@
 namespace lpops {
 namespace {
 
-constexpr int kMaxExponentMagnitude = 96;  // bounds the work a hostile exponent can cause
-constexpr int kMaxRoundedExponentMagnitude = 100000;
+// An exponent of more digits reads as this magnitude: past any amount's range either way (a
+// value of 10^±10,000,000 ETH), and small enough that the scale arithmetic stays in an int. The
+// work an exponent causes is bounded by the text's digits, never by the exponent: the checks
+// below refuse or cut before any scaling.
+constexpr int kExponentCap = 10'000'000;
 constexpr std::size_t kMaxRoundedTextBytes = 4096;
 
 const Wei& pow10(int n) {
@@ -78,7 +81,6 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
   // Cutting toward zero drops digits instead of scaling by them, so it takes longer text and
   // any negative exponent a file may hold (an amount another system computed).
   const std::size_t max_text = rounded ? kMaxRoundedTextBytes : kMaxAmountTextBytes;
-  const int max_exponent = rounded ? kMaxRoundedExponentMagnitude : kMaxExponentMagnitude;
   if (text.size() > max_text) return Error{"amount is too long"};
 
   bool negative = false;
@@ -88,7 +90,6 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
   }
   std::string_view mantissa = text;
   int exponent = 0;
-  bool exponent_out_of_range = false;
   if (auto e = text.find_first_of("eE"); e != std::string_view::npos) {
     mantissa = text.substr(0, e);
     std::string_view exp_text = text.substr(e + 1);
@@ -99,11 +100,10 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
     }
     if (!all_digits(exp_text)) return Error{"amount is not a decimal number"};
     exp_text.remove_prefix(std::min(exp_text.find_first_not_of('0'), exp_text.size()));
-    // Out of range is an error only for a value that is not zero ("0e-200" is zero, as
-    // Decimal reads it): decided once the digits are known.
-    const int magnitude = exp_text.size() > 6 ? max_exponent + 1 : (exp_text.empty() ? 0 : std::stoi(std::string(exp_text)));
-    exponent_out_of_range = magnitude > max_exponent;
-    exponent = exponent_out_of_range ? 0 : (exp_negative ? -magnitude : magnitude);
+    // "0e-200" is zero, as Decimal reads it; a non-zero value far past either end of the range
+    // is too large or finer than a wei, decided once the digits are known.
+    const int magnitude = exp_text.size() > 7 ? kExponentCap : (exp_text.empty() ? 0 : std::stoi(std::string(exp_text)));
+    exponent = exp_negative ? -magnitude : magnitude;
   }
   std::string_view int_part = mantissa, frac_part;
   if (auto dot = mantissa.find('.'); dot != std::string_view::npos) {
@@ -126,7 +126,6 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
   }
   digits.erase(0, std::min(digits.find_first_not_of('0'), digits.size()));
   if (digits.empty()) return SignedWei{};
-  if (exponent_out_of_range) return Error{"amount exponent is out of range"};
   if (scale < 0 && rounded) {
     // The digits past the wei place go; only zeros can be left of them after the trim above.
     const std::size_t cut = std::min(digits.size(), static_cast<std::size_t>(-scale));

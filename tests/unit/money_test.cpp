@@ -106,6 +106,15 @@ TEST(Money, ZeroWithAnyExponentIsZero) {
   }
   EXPECT_FALSE(parse_eth("1e-200").ok());  // not zero: smaller than a wei
   EXPECT_FALSE(parse_eth("0.e").ok());
+  // Far exponents say which end of the range the value is past; the value decides, not the
+  // exponent alone (110 zeros and e-97 make 10^13 ETH).
+  for (const char* tiny : {"1e-200", "-1e-400", "5e-9999999", "1e-99999999999999"})
+    EXPECT_EQ(parse_eth(tiny).error(), "amount has more than 18 decimal places (smaller than 1 wei)") << tiny;
+  for (const char* huge : {"1e400", "-1e9999999", "1e99999999999999"}) EXPECT_EQ(parse_eth(huge).error(), "amount is too large") << huge;
+  EXPECT_EQ(parse_eth("1" + std::string(110, '0') + "e-97").value().magnitude, Wei{"10000000000000000000000000000000"});
+  bool rounded = false;
+  EXPECT_TRUE(parse_eth_toward_zero("1e-99999999999999", &rounded).value().is_zero());
+  EXPECT_TRUE(rounded);
   EXPECT_FALSE(parse_eth(".e5").ok());
 }
 
