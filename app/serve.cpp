@@ -501,7 +501,7 @@ int serve(const ServeOptions& o) {
                  "(/api/sessions/...): the token guards nothing yet");
   if (!settings.admin_token)
     spdlog::warn("PAYMENTS_API_ADMIN_TOKEN is unset: the admin routes (workloads, adjustments, health pushes) are open to "
-                 "anyone who reaches the port, as in the reference; the payout routes answer 404 until it is set");
+                 "anyone who reaches the port, as in the reference; the payout routes that move money answer 404 until it is set");
   // The records behind the snapshot were not replayed: they are re-read and checked in the
   // background (listings and proofs read them), and damage stops the node as it would at
   // start without the snapshot.
