@@ -48,7 +48,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Add({});
   chain_rpc_calls_ = &BuildCounter()
                          .Name("lpops_chain_rpc_calls_total")
-                         .Help("Chain JSON-RPC calls, by method and outcome (ok, transport, timeout, http, rpc, protocol), after retries")
+                         .Help("Chain JSON-RPC calls, by method and outcome (ok, transport, timeout, http, rpc, protocol, cap), after retries")
                          .Register(*registry_);
   storage_errors_ = &BuildCounter()
                          .Name("lpops_storage_errors_total")

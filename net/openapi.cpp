@@ -232,7 +232,7 @@ json::object schemas() {
                                   {"proof", json::object{{"type", "array"}, {"items", hash}, {"description", "ledger-proof only; bottom-up"}}}}},
       {"required", json::array{"ledger_root", "leaf_index", "tree_size", "entry"}}};
   // Requests: an optional field sent as null counts as not sent (as the reference's models read
-  // it), but for a health push's source.
+  // it), but for a health push's source and a time workload's status (a default, no null).
   for (const char* name : {"Registration", "WorkloadCreate", "WorkloadTimeCreate", "WorkloadPatch", "Adjustment", "PayoutReserve",
                            "PayoutPost", "PayoutVoid"}) {
     auto& schema = s.at(name).as_object();
@@ -241,6 +241,7 @@ json::object schemas() {
       for (const auto& v : r->as_array()) required.insert(std::string(v.as_string()));
     for (auto& kv : schema.at("properties").as_object()) {
       if (required.count(std::string(kv.key()))) continue;
+      if (std::string_view(name) == "WorkloadTimeCreate" && kv.key() == "status") continue;
       auto& prop = kv.value().as_object();
       if (prop.contains("enum")) {
         auto& values = prop["enum"].as_array();
@@ -265,6 +266,11 @@ struct Param {
 };
 
 json::object qstr() { return json::object{{"type", "string"}}; }
+json::object qstr(std::size_t min_chars, std::size_t max_chars) {
+  return json::object{{"type", "string"}, {"minLength", min_chars}, {"maxLength", max_chars}};
+}
+// The reference's address pattern, in any case (a mixed-case spelling need not be EIP-55).
+json::object qaddress() { return json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{40}$"}}; }
 // An integer query parameter and the range the node accepts (422 outside it).
 json::object qint(std::int64_t min, std::optional<std::int64_t> max = std::nullopt, std::optional<std::int64_t> fallback = std::nullopt) {
   json::object o{{"type", "integer"}, {"minimum", min}};
@@ -299,13 +305,13 @@ std::map<std::string, Io> io_table() {
   t["GET /api/orchestrators/bootstrap"] = {nullptr, obj({{"orchestrator_id", str()}, {"edge_config_url", nullable(str())},
                                                         {"edge_config_token", nullable(str())}},
                                                        {"orchestrator_id", "edge_config_url", "edge_config_token"}), {}};
-  t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr()}}};
-  t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr()}}};
+  t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr(0, 128)}}};
+  t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr(0, 128)}}};
   t["POST /api/payouts"] = {"PayoutReserve", ref("Payout"), {},
                             {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern},
                                                               {"description", "the payout id when payout_id is not given"}}}}};
   t["GET /api/payouts"] = {nullptr, obj({{"payouts", array_of(ref("Payout"))}}),
-                           {{"orchestrator_id", qstr()},
+                           {{"orchestrator_id", qstr(0, 128)},
                             {"status", json::object{{"enum", json::array{"", "reserved", "posted", "voided"}}, {"description", "empty is no filter"}}},
                             {"limit", qint(1, 1000, 100)}}};
   t["GET /api/payouts/{payout_id}"] = {nullptr, ref("Payout"), {}};
@@ -361,18 +367,18 @@ std::map<std::string, Io> io_table() {
                                              {"audit_head_hash", hash}, {"audit_merkle_root", hash},
                                              {"audit_checkpoint_head_hash", nullable(hash)},
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
-  t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", qint(1)}, {"contract_address", qstr()}}};
+  t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", qint(1)}, {"contract_address", qaddress()}}};
   t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", qint(1, 1000, 100)}, {"before_seq", qint(1)}}};
   t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
-                              {{"event_id", qstr(), true}, {"chain_id", qint(1)}, {"contract_address", qstr()}}};
+                              {{"event_id", qstr(1, 1024), true}, {"chain_id", qint(1)}, {"contract_address", qaddress()}}};
   t[base + "/audit/consistency"] = {nullptr, obj({{"first", json::object{{"type", "integer"}}}, {"second", json::object{{"type", "integer"}}},
                                                   {"first_root", hash}, {"second_root", hash}, {"proof", array_of(hash)}}),
                                     {{"first", qint(0), true}, {"second", qint(0), true}}};
   t[base + "/log"] = {nullptr, obj({{"entries", array_of(wrapper)}}),
                       {{"orchestrator_id", qstr()}, {"since_seq", qint(0, std::nullopt, 0)}, {"limit", qint(1, 1000, 200)}, {"order", json::object{{"enum", json::array{"asc", "desc"}}, {"default", "desc"}}}}};
-  t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", qstr(), true}}};
+  t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", qstr(1, 1024), true}}};
   t["GET /healthz"] = {nullptr, obj({{"status", json::object{{"const", "ok"}}}}), {}};
   // Lists and short answers that always carry every field.
   for (const std::string& key : std::vector<std::string>{"GET /api/orchestrators", "POST /api/orchestrators/{orchestrator_id}/health", "GET /api/payouts",

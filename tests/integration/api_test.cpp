@@ -154,7 +154,11 @@ TEST_F(ApiTest, RefusalsThatDoNotDependOnTheBodyComeBeforeIt) {
   auto ok = raw("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"none","amount_eth":"1"})",
                 {{"X-Admin-Token", "secret"}, {"Content-Type", "application/json"}});
   EXPECT_EQ(ok.status, 404) << ok.body;  // the body was read: the orchestrator is unknown
-  EXPECT_NE(get("/metrics").body.find("route=\"POST /api/ledger/adjustments\",status=\"401\""), std::string::npos);
+  // Answers from the header are counted, not timed: a 0 s sample would pull the route's
+  // latency down. The route's one timed answer is the 404.
+  const std::string text = get("/metrics").body;
+  EXPECT_EQ(metric_value(text, R"(lpops_http_requests_total{route="POST /api/ledger/adjustments",status="401"})"), 1.0) << text;
+  EXPECT_EQ(metric_value(text, R"(lpops_http_request_seconds_count{route="POST /api/ledger/adjustments"})"), 1.0) << text;
 }
 
 // Bytes in a URL that are not UTF-8 are read as U+FFFD (as the reference reads them), so
@@ -206,6 +210,22 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   const auto& registration = doc.at("components").at("schemas").at("Registration").at("properties");
   EXPECT_EQ(registration.at("capability").at("anyOf").at(1), json::value(json::object{{"type", "null"}}));
   EXPECT_EQ(registration.at("orchestrator_id").at("type"), json::value("string"));
+  // A time workload's status has a default and no null (the node refuses null).
+  const auto& status_values = doc.at("components").at("schemas").at("WorkloadTimeCreate").at("properties").at("status").at("enum").as_array();
+  EXPECT_EQ(std::find(status_values.begin(), status_values.end(), json::value(nullptr)), status_values.end()) << status_values;
+  EXPECT_EQ(post("/api/workloads/time", json::object{{"workload_id", "n"}, {"orchestrator_id", "o"}, {"artifact_hash", "h"},
+                                                    {"duration_ms", 5}, {"status", nullptr}}).status,
+            422);
+  // Query parameters carry the bounds the node enforces.
+  auto param = [&](const char* path, const char* name) -> json::value {
+    for (const auto& p : paths.at(path).at("get").at("parameters").as_array())
+      if (p.at("name") == name) return p.at("schema");
+    return nullptr;
+  };
+  EXPECT_EQ(param("/api/transparency/tee-core/receipt", "event_id").at("maxLength"), json::value(1024));
+  EXPECT_EQ(param("/api/transparency/tee-core/audit/proof", "contract_address").at("pattern"), json::value("^0x[a-fA-F0-9]{40}$"));
+  EXPECT_EQ(param("/api/payouts", "orchestrator_id").at("maxLength"), json::value(128));
+  EXPECT_EQ(get("/api/transparency/tee-core/receipt?event_id=" + std::string(1025, 'e')).status, 422);
   // A 422 answer is the list the schema describes.
   const auto refused = post("/api/workloads/time", json::object{{"workload_id", ""}});
   ASSERT_EQ(refused.status, 422);
