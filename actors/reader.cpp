@@ -37,6 +37,17 @@ caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_p
         }
         m.reply(200, boost::json::serialize(boost::json::object{{"events", std::move(events)}}));
       },
+      [=](RenderAnswer& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        std::pair<int, std::string> answer;
+        try {
+          answer = m.render();
+        } catch (const std::exception& e) {
+          spdlog::error("reader: writing an answer failed: {}", e.what());
+          answer = {500, detail_body("Internal error while writing the answer")};
+        }
+        m.reply(answer.first, std::move(answer.second));
+      },
   };
 }
 

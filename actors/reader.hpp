@@ -3,7 +3,10 @@
 // blocking file reads, which must stay off both the I/O threads and the scheduler.
 #include <caf/all.hpp>
 
+#include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/messages.hpp"
@@ -14,6 +17,14 @@ namespace lpops::actors {
 
 struct ReadLedgerEvents {
   std::vector<std::uint64_t> seqs;  // newest first
+  Reply reply;
+};
+
+// A large answer written off the ledger's thread (a listing of every workload): `render` reads
+// only what it holds (shared, immutable records the ledger collected), so the ledger goes on
+// with credits meanwhile.
+struct RenderAnswer {
+  std::function<std::pair<int, std::string>()> render;
   Reply reply;
 };
 
@@ -31,3 +42,4 @@ caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_p
 }  // namespace lpops::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::ReadLedgerEvents)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::RenderAnswer)

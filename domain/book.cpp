@@ -175,7 +175,7 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
         if (auto err = apply_entry(*effect.entry, seq)) return err;
       auto [pos, inserted] = workload_index_.try_emplace(effect.workload->workload_id, workloads_.size(), workload_id_at());
       if (inserted) workloads_.push_back(effect.workload);
-      else workloads_[pos] = effect.workload;
+      else workloads_.set(pos, effect.workload);
       break;
     }
     case Effect::Type::payout: {
@@ -490,28 +490,32 @@ const Workload* Book::workload(const std::string& id) const {
   return it ? workloads_[*it].get() : nullptr;
 }
 
-std::vector<const Workload*> Book::list_workloads(const WorkloadFilter& f) const {
-  std::vector<const Workload*> out;
-  for (auto it = workloads_.rbegin(); it != workloads_.rend(); ++it) {
-    if (f.limit && out.size() >= *f.limit) break;
-    const Workload& w = **it;
+std::string workload_listing_json(const WorkloadSequence::Frozen& workloads, const WorkloadFilter& f) {
+  std::string out = "{\"workloads\":[";
+  std::size_t listed = 0;
+  for (std::size_t i = workloads.size(); i-- > 0;) {
+    if (f.limit && listed >= *f.limit) break;
+    const Workload& w = *workloads[i];
     if (f.orchestrator_id && w.orchestrator_id != *f.orchestrator_id) continue;
     if (f.status && w.status != *f.status) continue;
     if (f.since && w.submitted_at < *f.since) continue;
     if (f.until && w.submitted_at > *f.until) continue;
-    out.push_back(&w);
+    if (listed++) out += ',';
+    w.append_view_json(out);
   }
+  out += "]}";
   return out;
 }
 
-json::array Book::workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const {
+json::array workload_summary_rows(const WorkloadSequence::Frozen& workloads, std::optional<UnixMicros> since,
+                                  std::optional<UnixMicros> until) {
   struct Totals {
     std::uint64_t count = 0;
     Wide earned = 0, pending = 0;  // sums of many uint256 amounts
   };
   std::map<std::string, Totals> by_orchestrator;
-  for (const auto& ptr : workloads_) {
-    const Workload& w = *ptr;
+  for (std::size_t i = 0; i < workloads.size(); ++i) {
+    const Workload& w = *workloads[i];
     if (since && w.submitted_at < *since) continue;
     if (until && w.submitted_at > *until) continue;
     Totals& t = by_orchestrator[w.orchestrator_id];

@@ -25,6 +25,7 @@
 #include "domain/rate.hpp"
 #include "domain/workload_index.hpp"
 #include "domain/workload.hpp"
+#include "domain/workload_sequence.hpp"
 
 namespace lpops {
 
@@ -104,6 +105,13 @@ struct WorkloadFilter {
   std::optional<UnixMicros> since, until;
   std::optional<std::size_t> limit;
 };
+
+// Read from a frozen copy of the book's workloads (Book::frozen_workloads), on any thread:
+// the listing's JSON body (`{"workloads":[…]}`, newest first), and the summary's per-
+// orchestrator rows (workloads submitted in [since, until]), sorted by id.
+std::string workload_listing_json(const WorkloadSequence::Frozen& workloads, const WorkloadFilter& filter);
+boost::json::array workload_summary_rows(const WorkloadSequence::Frozen& workloads, std::optional<UnixMicros> since,
+                                         std::optional<UnixMicros> until);
 
 struct BookOptions {
   std::string credit_unit = "eth";
@@ -203,9 +211,9 @@ class Book {
   std::optional<std::vector<std::string>> take_changes();
   static constexpr std::size_t kMaxTrackedChanges = 1 << 16;
   const Workload* workload(const std::string& id) const;
-  std::vector<const Workload*> list_workloads(const WorkloadFilter& filter) const;
-  // Per-orchestrator rows of the summary (workloads submitted in [since, until]), sorted by id.
-  boost::json::array workload_summary(std::optional<UnixMicros> since, std::optional<UnixMicros> until) const;
+  // Every workload as it is now, to read on another thread while the book goes on (a
+  // reference per block of workloads: microseconds for millions).
+  WorkloadSequence::Frozen frozen_workloads() const { return workloads_.freeze(); }
   // Journal seqs of ledger entries, newest first.
   std::vector<std::uint64_t> entry_seqs(const std::optional<std::string>& orchestrator_id, std::size_t limit) const;
   const std::map<std::int64_t, DayTotals>* day_totals(const std::string& id) const;
@@ -270,7 +278,7 @@ class Book {
   // Workloads in insertion (== submitted_at) order, and where each id is in it: an open-
   // addressing table, because a large book makes every lookup a cache miss and chained
   // nodes make it several.
-  std::deque<std::shared_ptr<const Workload>> workloads_;
+  WorkloadSequence workloads_;
   WorkloadIndex workload_index_;  // positions in workloads_, sharded: growing it never stalls the ledger long
   // The id of the workload at a position, for the index (which holds no ids).
   auto workload_id_at() const {

@@ -55,7 +55,7 @@ json::object Book::snapshot() const {
   json::object s = snapshot_without_workloads();
   json::array workloads;
   workloads.reserve(workloads_.size());
-  for (const auto& w : workloads_) workloads.push_back(w->to_json());
+  workloads_.for_each([&](const Workload& w) { workloads.push_back(w.to_json()); });
   s["workloads"] = std::move(workloads);
   return s;
 }

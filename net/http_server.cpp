@@ -1,5 +1,6 @@
 #include "net/http_server.hpp"
 
+#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <ctime>
@@ -688,15 +690,23 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       return;
     }
     const bool keep_alive = keep_alive_ && !server_->draining.load();
-    send(response.status, response.content_type, response.headers, response.body, keep_alive, true);
+    send(response.status, response.content_type, response.headers, std::move(response.body), keep_alive, true);
   }
 
-  // The response written directly (status line, headers, body) in one buffer. `in_flight`:
-  // it answers a request the server counts until its bytes are written (shutdown drains them).
-  void send(int status, std::string_view content_type, const std::vector<Header>& headers, const std::string& body,
+  // The response written directly: status line and headers, and a small body, in one buffer;
+  // a large body (a listing of every workload: hundreds of MB) is written from its own string,
+  // never copied on this I/O thread, whose other connections would wait for the copy.
+  // `in_flight`: it answers a request the server counts until its bytes are written (shutdown
+  // drains them).
+  void send(int status, std::string_view content_type, const std::vector<Header>& headers, std::string body,
             bool keep_alive, bool in_flight) {
-    auto out = std::make_shared<std::string>();
-    out->reserve(160 + body.size());
+    struct Outgoing {
+      std::string head, body;
+    };
+    auto outgoing = std::make_shared<Outgoing>();
+    std::string* out = &outgoing->head;
+    constexpr std::size_t kCopiedBodyBytes = 64 * 1024;
+    out->reserve(160 + (body.size() <= kCopiedBodyBytes ? body.size() : 0));
     *out += "HTTP/1.1 ";
     *out += std::to_string(status);
     *out += ' ';
@@ -728,9 +738,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       server_->last_keep_alive_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(),
                                         std::memory_order_relaxed);
     *out += "\r\n";
-    if (has_body && !head_) *out += body;
+    if (has_body && !head_) {
+      if (body.size() <= kCopiedBodyBytes) *out += body;
+      else outgoing->body = std::move(body);
+    }
     begin_op();
-    asio::async_write(socket_, asio::buffer(*out), [self = shared_from_this(), out, keep_alive, in_flight](beast::error_code ec, std::size_t) {
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(outgoing->head), asio::buffer(outgoing->body)};
+    asio::async_write(socket_, buffers, [self = shared_from_this(), outgoing, keep_alive, in_flight](beast::error_code ec, std::size_t) {
       self->op_pending_ = false;
       self->release_body();
       if (in_flight) --self->server_->in_flight;

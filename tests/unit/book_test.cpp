@@ -336,7 +336,7 @@ TEST(Book, AmountsThatWouldOverflowAnAccountAre422sAndChangeNothing) {
   // The summary adds amounts wider than 256 bits: two pending maximal workloads.
   d.workload_id = "huge-2";
   r.keep(r.book.create_workload(d, kNow));
-  const auto rows = r.book.workload_summary(std::nullopt, std::nullopt);
+  const auto rows = workload_summary_rows(r.book.frozen_workloads(), std::nullopt, std::nullopt);
   const auto& o1 = rows.at(0).as_object();
   ASSERT_EQ(o1.at("orchestrator_id").as_string(), "o1");
   EXPECT_EQ(o1.at("pending_wei").as_string(), (Wide{max_wei()} * 2).str());
