@@ -34,20 +34,8 @@ stop_node() { kill -TERM $node; wait $node; }
 start_node
 echo "loading $workloads time credits over $orchestrators orchestrators..." >&2
 t=$(now)
-# wrk runs until the node has journaled the bootstrap's records and N credits (polled from
-# /metrics), then is interrupted (it prints its summary on SIGINT).
-LPOPS_BENCH_ORCHESTRATORS=$orchestrators LPOPS_BENCH_RUN=cap \
-  wrk -t2 -c64 -d3600s -s bench/workload_time.lua "http://127.0.0.1:$port" > "$work/wrk.out" &
-wrk_pid=$!
-target=$((workloads + orchestrators))
-for _ in $(seq 1 36000); do
-  written=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^lpops_journal_records_total/ {printf "%d", $2}')
-  [ "${written:-0}" -ge "$target" ] && break
-  kill -0 $wrk_pid 2>/dev/null || break
-  sleep 0.1
-done
-kill -INT $wrk_pid
-wait $wrk_pid || true
+# Until the node has journaled the bootstrap's records and N credits.
+load_credits "$port" "$orchestrators" $((workloads + orchestrators)) cap "$work/wrk.out"
 load_s=$(since "$t")
 done_requests=$(awk '/requests in/ {print $1}' "$work/wrk.out")
 non_2xx=$(awk '/Non-2xx/ {print $4}' "$work/wrk.out")

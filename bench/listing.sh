@@ -23,18 +23,7 @@ node=$!
 for _ in $(seq 1 3000); do [ -s "$work/port" ] && break; kill -0 $node 2>/dev/null || { cat "$work/node.log"; exit 1; }; sleep 0.05; done
 
 echo "loading $workloads time credits over $orchestrators orchestrators..." >&2
-LPOPS_BENCH_ORCHESTRATORS=$orchestrators LPOPS_BENCH_RUN=list \
-  wrk -t2 -c64 -d3600s -s bench/workload_time.lua "http://127.0.0.1:$port" > "$work/wrk.out" &
-wrk_pid=$!
-target=$((workloads + orchestrators))
-for _ in $(seq 1 36000); do
-  written=$(curl -s "http://127.0.0.1:$port/metrics" | awk '/^lpops_journal_records_total/ {printf "%d", $2}')
-  [ "${written:-0}" -ge "$target" ] && break
-  kill -0 $wrk_pid 2>/dev/null || break
-  sleep 0.1
-done
-kill -INT $wrk_pid
-wait $wrk_pid || true
+load_credits "$port" "$orchestrators" $((workloads + orchestrators)) list "$work/wrk.out"
 sleep 1
 rss_before=$(rss_mb $node)
 
