@@ -743,8 +743,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       else outgoing->body = std::move(body);
     }
     begin_op();
-    const std::array<asio::const_buffer, 2> buffers{asio::buffer(outgoing->head), asio::buffer(outgoing->body)};
-    asio::async_write(socket_, buffers, [self = shared_from_this(), outgoing, keep_alive, in_flight](beast::error_code ec, std::size_t) {
+    auto written = [self = shared_from_this(), outgoing, keep_alive, in_flight](beast::error_code ec, std::size_t) {
       self->op_pending_ = false;
       self->release_body();
       if (in_flight) --self->server_->in_flight;
@@ -753,7 +752,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       // The client was told the connection stays open: its next request is read even if the
       // drain began meanwhile, and answered (503 and a close then), never dropped unanswered.
       self->do_read();
-    });
+    };
+    // One buffer, one write(2), unless the body stayed in its own string.
+    if (outgoing->body.empty()) return asio::async_write(socket_, asio::buffer(outgoing->head), std::move(written));
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(outgoing->head), asio::buffer(outgoing->body)};
+    asio::async_write(socket_, buffers, std::move(written));
   }
 
   // RFC 9112 §9.6: after an answer that ends the connection, what the client is still sending
