@@ -5,6 +5,7 @@
 // ledger changes while a copy holds it is copied first (copy on write); appending writes only
 // slots past every copy's end, so copies never see a slot change under them.
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -51,6 +52,9 @@ class WorkloadSequence {
   void set(std::size_t i, Ptr w) {
     auto& block = blocks_[i / kBlock];
     if (block.use_count() > 1) block = std::make_shared<Block>(*block);  // a copy reads it: copy first
+    // Held here alone: the last copy's reads happened before it let go (its release of the
+    // count), and this write must come after them.
+    else std::atomic_thread_fence(std::memory_order_acquire);
     (*block)[i % kBlock] = std::move(w);
   }
   Frozen freeze() const { return Frozen(blocks_, size_); }
