@@ -45,8 +45,8 @@ TEST(WorkloadSequence, AFrozenCopyKeepsWhatItWasGiven) {
   EXPECT_EQ(&seq[2], slot);
 }
 
-// A reader thread goes through a frozen copy while the owner appends and replaces entries
-// (run under the sanitizers, this also finds a race between them).
+// A reader thread goes through a frozen copy while the owner appends and replaces entries: a
+// replaced entry in a block the copy shares would show the new status.
 TEST(WorkloadSequence, ACopyIsReadOnAnotherThreadWhileTheOwnerChangesTheSequence) {
   WorkloadSequence seq;
   for (int i = 0; i < 20000; ++i) seq.push_back(workload("w" + std::to_string(i), "o1", i));
