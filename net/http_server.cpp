@@ -1,6 +1,5 @@
 #include "net/http_server.hpp"
 
-#include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -243,7 +242,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void reject(http::status status, std::string body, bool in_flight = false, std::vector<Header> headers = {}) {
     if (!watchdog_armed_) arm_watchdog();
     if (server_->options.on_refused) server_->options.on_refused(static_cast<int>(status));
-    send(static_cast<int>(status), kJson, headers, body, false, in_flight);
+    send(static_cast<int>(status), kJson, headers, std::move(body), false, in_flight);
   }
 
   asio::any_io_executor executor() override { return socket_.get_executor(); }
@@ -581,7 +580,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       head_ = msg.method() == http::verb::head;
       http10_ = msg.version() < 11;
       if (!counted) ++server_->in_flight;
-      return send(r.status, r.content_type, r.headers, r.body, false, true);
+      return send(r.status, r.content_type, r.headers, std::move(r.body), false, true);
     }
     // A request line naming another HTTP version than 1.0 or 1.1 (RFC 9110 §15.6.6); a version
     // that is no HTTP-version at all stays a 400. The parser leaves the line it refused in the
