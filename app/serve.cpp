@@ -19,6 +19,7 @@
 #include <future>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "actors/checkpoints.hpp"
 #include "actors/journal.hpp"
@@ -78,11 +79,38 @@ std::size_t connection_cap(std::size_t wanted) {
 std::mutex g_start_outcome;
 bool g_start_refused = false;  // guarded by g_start_outcome
 
+// What this start made before it took the port (the data directory and its missing parents, a
+// new audit key, LOCK), in the order made. A start refused before then takes them away again,
+// so that a mistyped port or key leaves the disk as it found it: no empty data directory, and
+// no key that the next start would take as the node's identity though it never signed anything.
+// Once the port is bound the list is let go: from then on what is there is the node's.
+std::vector<std::filesystem::path> g_made_by_start;  // guarded by g_start_outcome
+
+void made_by_start(std::filesystem::path path) {
+  std::lock_guard lock(g_start_outcome);
+  g_made_by_start.push_back(std::move(path));
+}
+
+void keep_what_start_made() {
+  std::lock_guard lock(g_start_outcome);
+  g_made_by_start.clear();
+}
+
+// Newest first; a directory goes only if it is empty (remove() leaves one that is not).
+void take_back_what_start_made() {
+  for (auto it = g_made_by_start.rbegin(); it != g_made_by_start.rend(); ++it) {
+    std::error_code ec;
+    std::filesystem::remove(*it, ec);
+  }
+  g_made_by_start.clear();
+}
+
 template <typename... Args>
 int refuse_start(spdlog::format_string_t<Args...> format, Args&&... args) {
   std::lock_guard lock(g_start_outcome);
   g_start_refused = true;
   spdlog::critical(format, std::forward<Args>(args)...);
+  take_back_what_start_made();
   return 1;
 }
 
@@ -94,6 +122,8 @@ std::string counted(std::uint64_t n, const char* one, const char* many) {
 // A setting that cannot be used, said as the settings' own checks say it (status 2).
 int refuse_setting(const std::string& message) {
   std::fprintf(stderr, "lpops: invalid settings:\n%s\n", message.c_str());
+  std::lock_guard lock(g_start_outcome);
+  take_back_what_start_made();
   return 2;
 }
 
@@ -273,6 +303,18 @@ int serve(const ServeOptions& o) {
   // written into it.
   {
     std::error_code ec;
+    {
+      // The levels that are missing, outermost first, to take back if start-up is refused.
+      std::vector<std::filesystem::path> missing;
+      std::error_code probe_ec;
+      for (auto level = std::filesystem::absolute(settings.data_dir, probe_ec).lexically_normal();
+           !probe_ec && !level.empty() && !std::filesystem::exists(level, probe_ec) && !probe_ec;
+           level = level.parent_path()) {
+        if (level.has_filename()) missing.push_back(level);
+        if (level == level.parent_path()) break;
+      }
+      for (auto it = missing.rbegin(); it != missing.rend(); ++it) made_by_start(*it);
+    }
     std::filesystem::create_directories(settings.data_dir, ec);
     if (!ec && !std::filesystem::is_directory(settings.data_dir, ec) && !ec) ec = std::make_error_code(std::errc::not_a_directory);
     if (ec) stop_starting("data directory " + settings.data_dir + ": cannot create it: " + ec.message());
@@ -367,7 +409,10 @@ int serve(const ServeOptions& o) {
     if (!audit_key) {
       return refuse_setting("PAYMENTS_AUDIT_KEY_PATH (the audit key): " + audit_key.error());  // the file it names is unusable
     }
-    if (created) spdlog::info("audit key created in {}", key_path);
+    if (created) {
+      made_by_start(key_file);
+      spdlog::info("audit key created in {}", key_path);
+    }
     // Whoever reads the key can sign checkpoints as this node.
     if (struct stat key_stat {}; ::stat(key_path.c_str(), &key_stat) == 0 && (key_stat.st_mode & 077) != 0)
       spdlog::warn("the audit key {} can be read by other users (mode {:04o}); `chmod 600 {}` keeps it to the node's own",
@@ -414,7 +459,13 @@ int serve(const ServeOptions& o) {
   server_options.screen = nullptr;
   // The directory is this node's before the port is taken: a second node pointed at it says
   // so, rather than answering 503 for a moment first.
-  if (auto err = store->lock_directory()) stop_starting(*err);
+  {
+    const auto lock_file = std::filesystem::path(settings.data_dir) / "LOCK";
+    std::error_code ec;
+    const bool had_lock_file = std::filesystem::exists(lock_file, ec) || ec;
+    if (auto err = store->lock_directory()) stop_starting(*err);
+    if (!had_lock_file) made_by_start(lock_file);
+  }
   std::uint16_t port;
   try {
     port = server->start();
@@ -422,6 +473,7 @@ int serve(const ServeOptions& o) {
     stop_starting(std::string(e.what()) + " (stop what listens there, or choose another address with PAYMENTS_API_HOST / --host "
                                           "and PAYMENTS_API_PORT / --port)");
   }
+  keep_what_start_made();
   // An IPv6 address is bracketed in a URL (RFC 3986).
   const std::string url_host = settings.api_host.find(':') != std::string::npos ? "[" + settings.api_host + "]" : settings.api_host;
   spdlog::info("listening on http://{}:{}; answering 503 until the ledger is recovered", url_host, port);

@@ -281,6 +281,26 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
   EXPECT_EQ(same_port.exit_code, 1) << same_port.output;
   EXPECT_NE(same_port.output.find("Address already in use"), std::string::npos) << same_port.output;
   EXPECT_NE(same_port.output.find("PAYMENTS_API_PORT / --port"), std::string::npos) << same_port.output;
+  // The refused start takes back what it made: its data directory, the audit key it created
+  // there (which signed nothing) and LOCK. The next start makes its own.
+  EXPECT_NE(same_port.output.find("audit key created in"), std::string::npos) << same_port.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/other")) << same_port.output;
+  // A directory that was there before stays, with only what was in it.
+  ASSERT_TRUE(std::filesystem::create_directories(dir.str() + "/kept/data"));
+  { std::ofstream(dir.str() + "/kept/data/notes.txt") << "operator's file\n"; }
+  auto kept = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/kept/data", "--host", "127.0.0.1", "--port",
+                           std::to_string(node.port())},
+                          {}, std::chrono::seconds(30));
+  EXPECT_EQ(kept.exit_code, 1) << kept.output;
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(dir.str() + "/kept/data")) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"notes.txt"}) << kept.output;
+  // Missing parents made for it go too; a bad key setting (status 2) takes them back as well.
+  auto bad_key = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/a/b/data", "--host", "127.0.0.1", "--port", "0"},
+                             {{"PAYMENT_PRIVATE_KEY", "0x12"}}, std::chrono::seconds(30));
+  EXPECT_EQ(bad_key.exit_code, 2) << bad_key.output;
+  EXPECT_NE(bad_key.output.find("PAYMENT_PRIVATE_KEY"), std::string::npos) << bad_key.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/a")) << bad_key.output;
   EXPECT_EQ(node.terminate(), 0) << node.log();
 }
 
