@@ -1,8 +1,12 @@
 #include "domain/canonical_json.hpp"
 
+#include "domain/python_text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
 
 namespace lpops {
@@ -10,8 +14,17 @@ namespace {
 
 bool needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
 
+constexpr char kHex[] = "0123456789abcdef";
+
+void append_u_escape(std::string& out, unsigned unit) {
+  out += "\\u";
+  out += kHex[(unit >> 12) & 0xf];
+  out += kHex[(unit >> 8) & 0xf];
+  out += kHex[(unit >> 4) & 0xf];
+  out += kHex[unit & 0xf];
+}
+
 void write_string(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
@@ -167,6 +180,45 @@ std::string canonical_json_without(const boost::json::object& o, std::initialize
   out.reserve(512);
   write_object(o, out, skip);
   return out;
+}
+
+bool make_ascii_json(std::string& text) {
+  // Eight bytes at a time: a byte at 0x7f or over sets its top bit in w or in w + 1 (a carry
+  // out of a byte comes only from 0xff, which is flagged already).
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kTops = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    if ((w | (w + kOnes)) & kTops) break;
+  }
+  while (i < text.size() && static_cast<unsigned char>(text[i]) < 0x7f) ++i;
+  if (i == text.size()) return false;
+  std::string out;
+  out.reserve(text.size() + 64);
+  out.append(text, 0, i);
+  const std::string_view s(text);
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x7f) {
+      out += s[i++];
+      continue;
+    }
+    const std::size_t len = std::min(detail::sequence_length(lead), s.size() - i);
+    const char32_t c = detail::code_point(s, i, len);
+    i += len;
+    if (c == 0xffffffff) {  // not UTF-8 (the writers never give it): U+FFFD, as a decoder would
+      append_u_escape(out, 0xfffd);
+    } else if (c > 0xffff) {
+      const char32_t v = c - 0x10000;
+      append_u_escape(out, 0xd800 + static_cast<unsigned>(v >> 10));
+      append_u_escape(out, 0xdc00 + static_cast<unsigned>(v & 0x3ff));
+    } else {
+      append_u_escape(out, static_cast<unsigned>(c));
+    }
+  }
+  text = std::move(out);
+  return true;
 }
 
 }  // namespace lpops

@@ -24,5 +24,10 @@ void append_canonical_string(std::string& out, std::string_view s);
 void append_canonical_json(std::string& out, const boost::json::object& o);
 // The canonical form of `o` without the top-level members named in `skip` (no copy).
 std::string canonical_json_without(const boost::json::object& o, std::initializer_list<std::string_view> skip);
+// JSON text (valid UTF-8, as the writers above give it) as json.dumps(ensure_ascii=True) writes
+// it: DEL and every non-ASCII character inside its strings as a lower-case \uXXXX escape, a
+// character past U+FFFF as its UTF-16 surrogate pair. The value it reads as is unchanged.
+// Text that is ASCII already (no byte over 0x7e) is left as it is; returns whether it changed.
+bool make_ascii_json(std::string& text);
 
 }  // namespace lpops

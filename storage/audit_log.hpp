@@ -4,7 +4,8 @@
 // `audit.jsonl` next to the journal. Each line is the reference's host wrapper,
 //   {"audit_entry":{…,"entry_hash":"0x…"},"journal_seq":N,"received_at":"…Z",
 //    "schema":"payments-host:tee-core-transparency-log:v1","source":"workload_time"}
-// stored once and served verbatim.
+// stored once and served verbatim, ASCII-escaped as the reference writes these lines (the
+// entry hash is over the raw UTF-8 canonical form, rebuilt from the values).
 //
 // The log is derived from the journal: an entry is a pure function of its journal record,
 // the orchestrator's address and the previous entry. The ledger thread (framing journal records) appends entries in

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "chain/audit_format.hpp"
+#include "domain/canonical_json.hpp"
 
 namespace lpops::storage {
 namespace {
@@ -248,6 +249,12 @@ std::string_view audit_source_view(std::string_view kind, std::string_view reaso
 
 std::string audit_source_for(std::string_view kind, std::string_view reason) {
   return std::string(audit_source_view(kind, reason));
+}
+
+bool written_form(const boost::json::value& doc, std::string_view line) {
+  std::string canonical = canonical_json(doc);
+  if (canonical == line) return true;
+  return make_ascii_json(canonical) && canonical == line;
 }
 
 std::optional<std::string> wrapper_problem(const boost::json::object& wrapper) {

@@ -42,6 +42,13 @@ std::string audit_source_for(std::string_view kind, std::string_view reason);
 // The wrapper is outside the entry hash: these rules are what keeps it from being edited.
 std::optional<std::string> wrapper_problem(const boost::json::object& wrapper);
 
+// Whether `line` (parsed as `doc`) is spelled as this node writes its wrapper lines: the
+// canonical form with every non-ASCII character escaped, as the reference writes them, or
+// the canonical form in raw UTF-8, as earlier versions of this node wrote them. Either reads
+// as the same values, and so the same entry hash; any other spelling was written by
+// something else.
+bool written_form(const boost::json::value& doc, std::string_view line);
+
 // True when `line` is a canonical wrapper line (one that wrapper_problem() finds nothing
 // wrong with, with journal_seq) or bare entry with schema payments-tee-core:audit:v1, seq,
 // entry_hash and prev_hash in their usual form; then `hash_input` holds the bytes whose

@@ -487,6 +487,33 @@ TEST_F(VerifyTest, LiveNodeVerifiesAndEveryEventProves) {
   EXPECT_EQ(verify({"--url", url, "--skip-log", "--since", forked_path}).exit_code, 1);  // its signature no longer holds
 }
 
+// An event id beyond ASCII: its line is written ASCII-escaped (as the reference writes its
+// wrapper lines), and the log verifies offline, live and after a restart that reads it line by
+// line; its receipt proves.
+TEST_F(VerifyTest, AnEventIdBeyondAsciiIsEscapedInTheLineAndVerifies) {
+  const std::string id = "caf\xc3\xa9-\xe6\x97\xa5\xe6\x9c\xac-\xf0\x9f\x98\x80";
+  auto r = post("/api/workloads/time",
+                json::object{{"workload_id", id}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 1000}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  wait_for_checkpoint(32);
+  const auto lines = read_lines(log_);
+  ASSERT_EQ(lines.size(), 32u);
+  for (unsigned char c : lines.back()) ASSERT_LT(c, 0x7f) << lines.back();
+  EXPECT_NE(lines.back().find(R"("event_id":"workload_time:caf\u00e9-\u65e5\u672c-\ud83d\ude00")"), std::string::npos)
+      << lines.back();
+  auto offline = verify({"--log", log_, "--checkpoints", checkpoints_});
+  EXPECT_EQ(offline.exit_code, 0) << offline.output;
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  auto one = verify({"--url", url, "--skip-log", "--event-id", "workload_time:" + id});
+  EXPECT_EQ(one.exit_code, 0) << one.output;
+  std::filesystem::remove(dir_.str() + "/data/audit.index");
+  restart_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
+  const std::string again = "http://127.0.0.1:" + std::to_string(node_->port());
+  auto whole = verify({"--url", again, "--audit-address", audit_address_});
+  EXPECT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(verify({"--url", again, "--skip-log", "--event-id", "workload_time:" + id}).exit_code, 0);
+}
+
 // A proof against a checkpoint of another history, signed with the node's own audit key (an
 // operator can), for an event the verified log does not hold: --url --event-id fails, with
 // or without --since, instead of proving it.

@@ -41,6 +41,38 @@ TEST(CanonicalJson, MatchesPythonJsonDumpsSortKeys) {
   EXPECT_EQ(canonical_json(boost::json::value(-1.5e300)), "-1.5e+300");
 }
 
+// The reference's host wrapper lines are json.dumps' default, ensure_ascii=True; the expected
+// texts are what Python 3 writes for these values.
+TEST(CanonicalJson, AsciiFormIsPythonsEnsureAscii) {
+  auto ascii = [](const boost::json::value& v) {
+    std::string text = canonical_json(v);
+    make_ascii_json(text);
+    return text;
+  };
+  EXPECT_EQ(ascii(boost::json::object{{"k", "caf\xc3\xa9"}}), R"({"k":"caf\u00e9"})");
+  EXPECT_EQ(ascii(boost::json::object{{"k", "\xf0\x9f\x98\x80 x"}}), R"({"k":"\ud83d\ude00 x"})");
+  EXPECT_EQ(ascii(boost::json::object{{"k", "del\x7fhere"}}), R"({"k":"del\u007fhere"})");
+  EXPECT_EQ(ascii(boost::json::object{{"k", "line\xe2\x80\xa8sep"}}), R"({"k":"line\u2028sep"})");
+  EXPECT_EQ(ascii(boost::json::object{{"k", "\xe6\x97\xa5\xe6\x9c\xac"}}), R"({"k":"\u65e5\u672c"})");
+  EXPECT_EQ(ascii(boost::json::object{{"k", "a\"b\\\\c\n"}}), R"({"k":"a\"b\\\\c\n"})");
+  // A key is escaped as a value is; text that is ASCII already is left alone (false).
+  EXPECT_EQ(ascii(boost::json::object{{"\xc3\xa9t\xc3\xa9", 1}}), R"({"\u00e9t\u00e9":1})");
+  std::string plain = R"({"a":"only ascii, long enough to take the eight-byte steps","b":[1,2]})";
+  EXPECT_FALSE(make_ascii_json(plain));
+  EXPECT_EQ(plain, R"({"a":"only ascii, long enough to take the eight-byte steps","b":[1,2]})");
+  // Whatever it escapes, the text reads back as the same value, at every position in the
+  // eight-byte steps.
+  const std::string pieces[] = {"\xc3\xa9", "\xe2\x80\xa8", "\xf0\x9f\x98\x80", "\x7f", "\xef\xbf\xbf", "\xc2\x80"};
+  for (std::size_t pad = 0; pad < 17; ++pad)
+    for (const auto& piece : pieces) {
+      const boost::json::value v = boost::json::object{{"k", std::string(pad, 'x') + piece + "y" + piece}};
+      std::string text = canonical_json(v);
+      ASSERT_TRUE(make_ascii_json(text)) << pad;
+      for (unsigned char c : text) ASSERT_LT(c, 0x7f) << text;
+      EXPECT_EQ(boost::json::parse(text), v) << text;
+    }
+}
+
 TEST(AuditFormat, CheckpointCommitmentsMatchTheVectors) {
   const auto doc = vectors();
   EXPECT_EQ(to_hex(checkpoint_head(Hash256{}, Hash256{})), doc.at("checkpoint").at("head_of_zero_zero").as_string());

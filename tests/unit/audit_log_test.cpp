@@ -568,5 +568,80 @@ TEST(LogVerifierBatches, ThreadsAndBatchesGiveTheSameVerdictAndFirstFailure) {
   EXPECT_EQ(compared, 12);
 }
 
+// Entries with text beyond ASCII: the lines are written ASCII-escaped, as the reference
+// writes its wrapper lines, and read back to the same entries, from the index and line by
+// line; lines of earlier versions (raw UTF-8) read as the same log; a line that mixes the two
+// spellings was written by something else.
+TEST(AuditIndex, LinesAreAsciiEscapedAndRawUtf8LinesStillRead) {
+  TempDir dir;
+  AuditStatus status;
+  {
+    auto log = AuditLog::open(dir.str(), false).value();
+    std::vector<std::string> lines;
+    for (std::uint64_t i = 1; i <= 30; ++i) {
+      LedgerEntry e = entry(i);
+      e.event_id = "workload_time:caf\xc3\xa9-\xf0\x9f\x98\x80-" + std::to_string(i);
+      e.orchestrator_id = "orch-\xe6\x97\xa5-" + std::to_string(i % 7);
+      e.metadata["note"] = "r\xc3\xa9sum\xc3\xa9\x7f";
+      lines.push_back(log->append_entry(e, "credit", "workload_time", "", i));
+    }
+    ASSERT_FALSE(log->write(lines));
+    ASSERT_FALSE(log->sync());
+    status = log->status();
+  }
+  const std::string written = read_file(dir / "audit.jsonl");
+  for (unsigned char c : written) ASSERT_LT(c, 0x7f);
+  EXPECT_NE(written.find(R"("event_id":"workload_time:caf\u00e9-\ud83d\ude00-7")"), std::string::npos);
+  EXPECT_NE(written.find(R"("note":"r\u00e9sum\u00e9\u007f")"), std::string::npos);
+  EXPECT_TRUE(verify_lines(written).ok) << verify_lines(written).failure;
+  EXPECT_TRUE(verify_batches(written, 2, 4096).ok);
+  EXPECT_EQ(verify_lines(written).root, status.root);
+  // From the index, then line by line: the same log, found by its ids as they were given.
+  std::atomic<bool> stop{false};
+  {
+    auto o = reopen(dir);
+    EXPECT_EQ(o.report.from_index, 30u);
+    EXPECT_FALSE(o.log->check_stored(30, stop));
+  }
+  fs::remove(dir / "audit.index");
+  {
+    auto o = reopen(dir);
+    EXPECT_EQ(o.report.from_index, 0u);
+    EXPECT_EQ(o.log->status().root, status.root);
+    EXPECT_EQ(o.log->seq_of("workload_time:caf\xc3\xa9-\xf0\x9f\x98\x80-7"), 7u);
+    EXPECT_EQ(o.log->seqs(std::string("orch-\xe6\x97\xa5-3"), 0, 100, false).size(), 4u);  // 3, 10, 17, 24
+  }
+  // The same lines as earlier versions wrote them, in raw UTF-8.
+  std::string raw;
+  for (std::size_t start = 0; start < written.size();) {
+    const auto nl = written.find('\n', start);
+    raw += canonical_json(boost::json::parse(std::string_view(written).substr(start, nl - start))) + "\n";
+    start = nl + 1;
+  }
+  ASSERT_NE(raw, written);
+  EXPECT_EQ(verify_lines(raw).root, status.root);
+  write_file(dir / "audit.jsonl", raw);
+  fs::remove(dir / "audit.index");
+  {
+    auto o = reopen(dir);
+    EXPECT_EQ(o.log->status().root, status.root);
+    EXPECT_FALSE(o.log->check_stored(30, stop));
+  }
+  // One line with one character raw and the other escaped: neither spelling.
+  std::string mixed = written;
+  const std::string escaped = R"(r\u00e9sum\u00e9)";
+  const auto at = mixed.find(escaped, mixed.find("\n", mixed.find("\n") + 1));  // in entry 3
+  ASSERT_NE(at, std::string::npos);
+  mixed.replace(at, escaped.size(), "r\xc3\xa9sum\\u00e9");
+  const Verdict v = verify_lines(mixed);
+  EXPECT_FALSE(v.ok);
+  EXPECT_NE(v.failure.find("canonical form"), std::string::npos) << v.failure;
+  write_file(dir / "audit.jsonl", mixed);
+  fs::remove(dir / "audit.index");
+  auto refused = AuditLog::open(dir.str(), false);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("entry 3"), std::string::npos) << refused.error();
+}
+
 }  // namespace
 }  // namespace lpops::storage
