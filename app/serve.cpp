@@ -433,6 +433,7 @@ int serve(const ServeOptions& o) {
   auto ctx = std::make_shared<net::ApiContext>();
   ctx->settings = settings;
   ctx->metrics = metrics;
+  if (payout_key) ctx->signer_address = chain::to_checksummed(payout_key->address());
   ctx->storage_description = store->describe_public();  // /readyz is public: no path
   net::ServerOptions server_options;
   server_options.host = settings.api_host;

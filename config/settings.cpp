@@ -356,6 +356,11 @@ Result<Settings> load_settings(const Environment& env) {
   r.rate("PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", s.power_rate);
   if (auto v = r.raw("PAYMENTS_CREDIT_UNIT")) s.credit_unit = lower(*v);
   r.one_of("PAYMENTS_PAYOUT_STRATEGY", s.payout_strategy, {"eth_transfer", "livepeer_ticket"});
+  // The reference's start-up check: tickets need the TicketBroker they are redeemed at.
+  r.address("PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS", s.livepeer_ticket_broker_address);
+  if (s.payout_strategy == "livepeer_ticket" && !r.raw("PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS"))
+    r.fail("PAYMENTS_PAYOUT_STRATEGY", "eth_transfer unless PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS is set (the TicketBroker tickets are redeemed at)",
+           "livepeer_ticket");
   r.optional_text("PAYMENTS_TEST_RUN_ID", s.test_run_id);
 
   if (auto items = r.list("PAYMENTS_ADDRESS_DENYLIST")) {
@@ -524,6 +529,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", power_rate.text()},
       {"PAYMENTS_CREDIT_UNIT", credit_unit},
       {"PAYMENTS_PAYOUT_STRATEGY", payout_strategy},
+      {"PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS", livepeer_ticket_broker_address.value_or("(unset)")},
       {"PAYMENTS_ADDRESS_DENYLIST", std::to_string(address_denylist.size()) + " address(es)"},
       {"PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", std::to_string(forwarder_health_ttl_seconds)},
       {"PAYMENTS_REGISTRATION_PER_MINUTE", std::to_string(registration_per_minute)},

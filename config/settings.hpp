@@ -53,6 +53,7 @@ struct Settings {
   Rate power_rate;
   std::string credit_unit = "eth";
   std::string payout_strategy = "eth_transfer";
+  std::optional<std::string> livepeer_ticket_broker_address;  // lower-cased; required for livepeer_ticket
   std::optional<std::string> test_run_id;
 
   // Registry

@@ -184,7 +184,7 @@ bool Call::is_operator() const {
 
 std::vector<const Route*> all_routes() {
   std::vector<const Route*> out;
-  for (const auto* table : {&system_routes(), &credential_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes(), &payout_routes(), &import_routes(), &transparency_routes()})
+  for (const auto* table : {&system_routes(), &credential_routes(), &orchestrator_routes(), &workload_routes(), &ledger_routes(), &payout_routes(), &import_routes(), &transparency_routes(), &tee_routes()})
     for (const auto& r : *table) out.push_back(&r);
   return out;
 }
@@ -192,7 +192,9 @@ std::vector<const Route*> all_routes() {
 Surface surface_of(std::string_view path) { return surface_of(path, split_path(path)); }
 
 Surface surface_of(std::string_view path, const std::vector<std::string>& segments) {
-  if (path.starts_with("/api/transparency/") || path.starts_with("/api/sessions/")) return Surface::edge;
+  if (path.starts_with("/api/transparency/") || path.starts_with("/api/sessions/") || path == "/api/tee/attestation" ||
+      path == "/api/tee/core/attestation")
+    return Surface::edge;
   if (path.starts_with("/api/workloads") || path.starts_with("/api/ledger/") || path.starts_with("/api/activity/leases") ||
       path.starts_with("/api/balances") || path.starts_with("/api/payouts") || path.starts_with("/api/import/"))
     return Surface::ops;

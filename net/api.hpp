@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "actors/checkpoints.hpp"
@@ -30,6 +31,7 @@ struct ApiContext {
   std::string recovered_storage_description;  // with the journal's mode; set before `ready`
   std::shared_ptr<storage::AuditLog> audit;
   std::shared_ptr<actors::CheckpointBook> checkpoints;
+  std::optional<std::string> signer_address;  // EIP-55, when a payout key is configured
   std::mutex public_limit_mutex;  // the public (transparency) routes' per-IP limits
   std::unique_ptr<SlidingWindow> public_burst, public_minute;
   std::atomic<bool> ready{false};
@@ -108,6 +110,7 @@ const std::vector<Route>& ledger_routes();
 const std::vector<Route>& import_routes();
 const std::vector<Route>& system_routes();
 const std::vector<Route>& transparency_routes();
+const std::vector<Route>& tee_routes();
 std::vector<const Route*> all_routes();
 
 // Registration body rules, shared by POST /api/orchestrators/register and bootstrap.

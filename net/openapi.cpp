@@ -380,9 +380,20 @@ std::map<std::string, Io> io_table() {
                       {{"orchestrator_id", qstr()}, {"since_seq", qint(0, std::nullopt, 0)}, {"limit", qint(1, 1000, 200)}, {"order", json::object{{"enum", json::array{"asc", "desc"}}, {"default", "desc"}}}}};
   t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", qstr(1, 1024), true}}};
   t["GET /healthz"] = {nullptr, obj({{"status", json::object{{"const", "ok"}}}}), {}};
+  // The reference's signer and TEE-core routes. This node has a local signer or none, and no
+  // TEE core: the attestation routes answer 400 for a nonce that is not hex, else 404.
+  t["GET /api/tee/status"] = {nullptr, obj({{"mode", json::object{{"enum", json::array{"local", "none"}}}},
+                                            {"address", nullable(str())},
+                                            {"attestation_available", json::object{{"type", "boolean"}}}}), {}};
+  const json::object nonce{{"type", "string"},
+                           {"description", "hex (even length; a lower-case 0x prefix optional); blank is no nonce; other text is 400"}};
+  const json::object attestation = obj({{"address", str()}, {"document_b64", str()}, {"nonce_hex", nullable(str())}});
+  t["GET /api/tee/attestation"] = {nullptr, attestation, {{"nonce", nonce}}};
+  t["GET /api/tee/core/attestation"] = {nullptr, attestation, {{"nonce", nonce}}};
   // Lists and short answers that always carry every field.
   for (const std::string& key : std::vector<std::string>{"GET /api/orchestrators", "POST /api/orchestrators/{orchestrator_id}/health", "GET /api/payouts",
-                                "GET /api/balances", "GET /api/workloads", "GET /api/ledger/events", "GET /healthz",
+                                "GET /api/balances", "GET /api/workloads", "GET /api/ledger/events", "GET /healthz", "GET /api/tee/status",
+                                "GET /api/tee/attestation", "GET /api/tee/core/attestation",
                                 base + "/audit/checkpoints", base + "/log", base + "/audit/status", base + "/audit/proof",
                                 base + "/audit/consistency"})
     complete(t.at(key).response);
@@ -404,7 +415,7 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
                        (method == "GET" && (pattern == "/api/workloads" || pattern == "/api/workloads/summary" ||
                                             pattern == "/api/payouts" || pattern == "/api/transparency/tee-core/log" ||
                                             pattern == "/api/transparency/tee-core/audit/checkpoints" ||
-                                            pattern == "/api/transparency/tee-core/audit/status"));
+                                            pattern == "/api/transparency/tee-core/audit/status" || pattern == "/api/tee/status"));
   const bool rate_limited = r.access == Access::public_ && api;
   std::vector<std::pair<std::string, std::string>> out;
   out.emplace_back("400", writes ? "A malformed request or JSON body, or a value the reference also answers with 400"
@@ -428,7 +439,8 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
   out.emplace_back("413", "Body larger than PAYMENTS_MAX_BODY_BYTES");
   out.emplace_back("414", "Request target too long");
   if (io && io->request) out.emplace_back("415", "A Content-Encoding other than identity, or a charset other than UTF-8");
-  if (has_input) out.emplace_back("422", "Validation error (pydantic's list of errors)");
+  // The attestation routes' one input, the nonce, is a 400 `nonce must be hex`, as in the reference.
+  if (has_input && !pattern.starts_with("/api/tee/")) out.emplace_back("422", "Validation error (pydantic's list of errors)");
   if (rate_limited || pattern == "/api/orchestrators/register") out.emplace_back("429", "Rate limited");
   out.emplace_back("431", "Request header fields too large");
   return out;

@@ -698,6 +698,46 @@ TEST_F(ApiTest, StatsBucketsByDay) {
   EXPECT_EQ(get("/api/orchestrators/none/stats").status, 404);
 }
 
+// The reference's signer and TEE-core routes, for a node with no payout key and then with one:
+// the status says which signer there is; there is no attestation document and no TEE core, so
+// those routes answer the reference's 404s once the nonce is checked.
+TEST_F(ApiTest, TeeRoutesSayThereIsNoEnclave) {
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer"}, {"PAYMENTS_PUBLIC_RATE_BURST", "1000"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
+  const std::vector<std::pair<std::string, std::string>> viewer{{"X-Admin-Token", "viewer"}};
+  auto status = get("/api/tee/status", viewer);
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.body, R"({"mode":"none","address":null,"attestation_available":false})");
+  EXPECT_EQ(get("/api/tee/status").status, 401);
+  EXPECT_EQ(get("/api/tee/core/status").status, 401);
+  auto core = get("/api/tee/core/status", viewer);
+  EXPECT_EQ(core.status, 404);
+  EXPECT_EQ(core.body, R"({"detail":"TEE core unavailable"})");
+  struct Case {
+    std::string query;
+    int status;
+  };
+  // Public; the nonce is stripped, a lower-case 0x is optional, an even number of hex digits.
+  for (const Case& c : std::vector<Case>{{"", 404}, {"?nonce=", 404}, {"?nonce=%20%20", 404}, {"?nonce=abCD01", 404},
+                                         {"?nonce=0xabcd", 404}, {"?nonce=%20%200xab%09", 404}, {"?nonce=0x", 404},
+                                         {"?nonce=abc", 400}, {"?nonce=0Xab", 400}, {"?nonce=zz", 400}, {"?nonce=ab%20cd", 400},
+                                         {"?nonce=%C3%A9", 400}}) {
+    auto signer = get("/api/tee/attestation" + c.query);
+    EXPECT_EQ(signer.status, c.status) << c.query << " " << signer.body;
+    EXPECT_EQ(signer.body, c.status == 400 ? R"({"detail":"nonce must be hex"})" : R"({"detail":"TEE signer unavailable"})") << c.query;
+    auto enclave = get("/api/tee/core/attestation" + c.query);
+    EXPECT_EQ(enclave.status, c.status) << c.query << " " << enclave.body;
+    EXPECT_EQ(enclave.body, c.status == 400 ? R"({"detail":"nonce must be hex"})" : R"({"detail":"TEE core unavailable"})") << c.query;
+  }
+  // With a payout key, the signer is local: its address, and still no attestation document.
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"},
+                {"PAYMENT_PRIVATE_KEY", "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"}});
+  EXPECT_EQ(get("/api/tee/status", {{"X-Admin-Token", "secret"}}).body,
+            R"({"mode":"local","address":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","attestation_available":false})");
+  EXPECT_EQ(get("/api/tee/attestation?nonce=00").body, R"({"detail":"TEE attestation document unavailable"})");
+  EXPECT_EQ(get("/api/tee/core/attestation").body, R"({"detail":"TEE core unavailable"})");
+}
+
 // Split surfaces (as the reference splits them): with enforcement on, the edge host answers no ops route
 // and the ops host no edge route, before anything else is checked; other hosts and the routes
 // of neither surface pass. Hosts compare without case, port or trailing dot.
@@ -727,6 +767,8 @@ TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHo
       {"GET /api/orchestrators/me", "ops.example", "", "HTTP/1.1 403", ops},
       {"POST /api/orchestrators/o1/credential/nonce", "ops.example", "", "HTTP/1.1 403", ops},
       {"GET /api/transparency/tee-core/audit/status", "ops.example", "", "HTTP/1.1 403", ops},
+      {"GET /api/tee/attestation", "ops.example", "", "HTTP/1.1 403", ops},
+      {"GET /api/tee/core/attestation?nonce=zz", "ops.example", "", "HTTP/1.1 403", ops},  // before the 400
       // An empty port is a port too (RFC 3986).
       {"GET /api/balances", "edge.example:", token, "HTTP/1.1 403", edge},
       {"POST /api/orchestrators/register", "ops.example:", "", "HTTP/1.1 403", ops},
@@ -751,6 +793,9 @@ TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHo
       {"GET /api/workloads", "other.example", token, "HTTP/1.1 200", ""},
       {"GET /api/transparency/tee-core/audit/status", "edge.example", "", "HTTP/1.1 200", ""},
       {"GET /healthz", "edge.example", "", "HTTP/1.1 200", ""},
+      {"GET /api/tee/attestation", "edge.example", "", "HTTP/1.1 404", "TEE signer unavailable"},
+      {"GET /api/tee/status", "edge.example", token, "HTTP/1.1 200", ""},  // of neither surface, as in the reference
+      {"GET /api/tee/status", "ops.example", token, "HTTP/1.1 200", ""},
       {"GET /healthz", "ops.example", "", "HTTP/1.1 200", ""},
       {"GET /openapi.json", "edge.example", "", "HTTP/1.1 200", ""},
   };

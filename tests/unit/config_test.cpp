@@ -300,6 +300,29 @@ TEST(Settings, SplitSurfacesNeedTwoDifferentHosts) {
   }
 }
 
+// As the reference checks at start: tickets need the TicketBroker they are redeemed at.
+TEST(Settings, TicketPayoutsNeedTheBrokerAddress) {
+  auto tickets = load({{"PAYMENTS_PAYOUT_STRATEGY", "LIVEPEER_TICKET"},
+                       {"PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS", "0xa8bB618B1520E284046F3dFc448851A1Ff26e41B"}});
+  ASSERT_TRUE(tickets.ok()) << tickets.error();
+  EXPECT_EQ(tickets->payout_strategy, "livepeer_ticket");
+  EXPECT_EQ(tickets->livepeer_ticket_broker_address, "0xa8bb618b1520e284046f3dfc448851a1ff26e41b");
+  EXPECT_TRUE(tickets->unused.empty());
+  auto missing = load({{"PAYMENTS_PAYOUT_STRATEGY", "livepeer_ticket"}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error(),
+            "PAYMENTS_PAYOUT_STRATEGY must be eth_transfer unless PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS is set (the TicketBroker "
+            "tickets are redeemed at) (got \"livepeer_ticket\")");
+  // A bad address is said once, as itself.
+  auto bad = load({{"PAYMENTS_PAYOUT_STRATEGY", "livepeer_ticket"}, {"PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS", "0x1234"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), "PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS must be an address of 0x and 40 hex digits (got \"0x1234\")");
+  // An ETH-transfer node may name one (it is read, not listed as unused).
+  auto transfers = load({{"PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS", "0xa8bB618B1520E284046F3dFc448851A1Ff26e41B"}});
+  ASSERT_TRUE(transfers.ok()) << transfers.error();
+  EXPECT_TRUE(transfers->unused.empty());
+}
+
 TEST(Settings, HostsForSurfacesDropCasePortAndTrailingDot) {
   EXPECT_EQ(host_for_surface("Edge.Example.com.:443"), "edge.example.com");
   EXPECT_EQ(host_for_surface("edge.example.com"), "edge.example.com");
