@@ -600,9 +600,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                       "{\"detail\":\"Bad request line (method, target and version, one space apart; a space in the target must "
                       "be sent as %20)\"}",
                       counted);
+      // 400, not 505: a request this server cannot take is bad input, answered as every other
+      // (the reference's server answers it 400 too).
       if (well_formed)
-        return reject(http::status::http_version_not_supported,
-                      "{\"detail\":\"HTTP version not supported (HTTP/1.1 is)\"}", counted);
+        return reject(http::status::bad_request, "{\"detail\":\"HTTP version not supported (HTTP/1.1 is)\"}", counted);
     }
     if (ec) return reject(http::status::bad_request, "{\"detail\":\"Bad request\"}", counted);
 
@@ -623,8 +624,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     const bool has_te = msg.find(http::field::transfer_encoding) != msg.end();
     if (has_te && !parser_->chunked())
       return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding must end in chunked, applied once\"}", counted);
-    // Codings other than chunked (gzip, chunked): not implemented (RFC 9112 §6.1), never
-    // handed on still encoded.
+    // Codings other than chunked (gzip, chunked): never handed on still encoded. RFC 9112 §6.1
+    // suggests 501; like every other request the node cannot take, it is a 400 (as in the
+    // reference's server), which says why.
     if (has_te) {
       std::size_t tes = 0;
       bool only_chunked = true;
@@ -636,7 +638,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         only_chunked = only_chunked && beast::iequals(v, "chunked");
       }
       if (tes != msg.count(http::field::transfer_encoding) || !only_chunked)
-        return reject(http::status::not_implemented, "{\"detail\":\"Transfer-Encoding other than chunked is not supported\"}",
+        return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding other than chunked is not supported\"}",
                       counted);
     }
     // Shutting down: a request that began after the drain did is not taken (its answer could

@@ -464,14 +464,15 @@ TEST_F(HttpServerTest, TrailerFieldsAreNotHeaderFields) {
   EXPECT_NE(named.find("X-Fields: Host,X-Admin-Token,Transfer-Encoding,X-Last\r\n"), std::string::npos) << named;
 }
 
-// RFC 9112 §6.1: other codings than chunked are not implemented (501), never handed on
-// still encoded; an HTTP/1.0 message with Transfer-Encoding is answered, then closed.
-TEST_F(HttpServerTest, OtherCodingsAre501AndHttp10ChunkedCloses) {
+// Other codings than chunked are refused (400, saying so; RFC 9112 §6.1 suggests 501), never
+// handed on still encoded; an HTTP/1.0 message with Transfer-Encoding is answered, then closed.
+TEST_F(HttpServerTest, OtherCodingsAre400AndHttp10ChunkedCloses) {
   start();
   for (const char* te : {"gzip, chunked", "Chunked;q=1"}) {
     const std::string r = Client(port_).ask(std::string("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") + te +
                                             "\r\n\r\n2\r\n[]\r\n0\r\n\r\n");
-    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 501") << te;
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400") << te;
+    EXPECT_NE(r.find("Transfer-Encoding other than chunked is not supported"), std::string::npos) << te << ": " << r;
   }
   Client old(port_);
   const std::string r = old.ask("POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -635,14 +636,18 @@ TEST_F(HttpServerTest, TheScreenAnswersFromTheHeaderAndNamesTheClient) {
   EXPECT_EQ(v6a.response().substr(0, 15), "HTTP/1.1 200 OK");
 }
 
-// A version other than 1.0 and 1.1 is 505 (RFC 9110 §15.6.6), not a malformed request.
-TEST_F(HttpServerTest, OtherHttpVersionsAre505) {
+// A version other than 1.0 and 1.1 is a 400 that names the version this server speaks (not
+// 505: bad input is a 4xx, as the reference's server answers it).
+TEST_F(HttpServerTest, OtherHttpVersionsAre400SayingWhich) {
   start();
   for (const std::string version : {"HTTP/2.0", "HTTP/1.2", "HTTP/0.9"}) {
     Client c(port_);
     const std::string r = c.ask("GET /echo " + version + "\r\nHost: x\r\n\r\n");
-    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 505") << version << ": " << r;
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400") << version << ": " << r;
+    EXPECT_NE(r.find("HTTP version not supported (HTTP/1.1 is)"), std::string::npos) << version << ": " << r;
   }
+  // The HTTP/2 connection preface, as a client with prior knowledge sends it.
+  EXPECT_NE(Client(port_).ask("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").find("HTTP version not supported"), std::string::npos);
   EXPECT_EQ(Client(port_).ask("GET /echo HTTP/1.1x\r\nHost: x\r\n\r\n").substr(0, 12), "HTTP/1.1 400");
   // A space inside the target, or two between the parts, puts other text where the version
   // goes: a bad request line (400 saying so), though the line ends in HTTP/1.1.
