@@ -105,6 +105,18 @@ void take_back_what_start_made() {
   g_made_by_start.clear();
 }
 
+// Takes back what start-up made when serve() returns before the port is bound (a refused
+// setting); stop_starting() exits at once and takes it back itself, through refuse_start().
+struct TakeBackOnReturn {
+  TakeBackOnReturn() = default;
+  TakeBackOnReturn(const TakeBackOnReturn&) = delete;
+  TakeBackOnReturn& operator=(const TakeBackOnReturn&) = delete;
+  ~TakeBackOnReturn() {
+    std::lock_guard lock(g_start_outcome);
+    take_back_what_start_made();
+  }
+};
+
 template <typename... Args>
 int refuse_start(spdlog::format_string_t<Args...> format, Args&&... args) {
   std::lock_guard lock(g_start_outcome);
@@ -122,8 +134,6 @@ std::string counted(std::uint64_t n, const char* one, const char* many) {
 // A setting that cannot be used, said as the settings' own checks say it (status 2).
 int refuse_setting(const std::string& message) {
   std::fprintf(stderr, "lpops: invalid settings:\n%s\n", message.c_str());
-  std::lock_guard lock(g_start_outcome);
-  take_back_what_start_made();
   return 2;
 }
 
@@ -301,6 +311,7 @@ int serve(const ServeOptions& o) {
   // directory is made first, for the key file kept there: one that cannot be made or written
   // stops start-up here (status 1, as recovery would), named as such, before any key file is
   // written into it.
+  TakeBackOnReturn take_back_on_return;
   {
     std::error_code ec;
     {
@@ -324,6 +335,22 @@ int serve(const ServeOptions& o) {
     if (fd < 0) stop_starting("data directory " + settings.data_dir + " is not writable: " + std::strerror(errno));
     ::close(fd);
     ::unlink(probe.c_str());
+  }
+  // The directory is this node's from here on, before any key file is made in it and before
+  // the port is taken: a second node pointed at it says so, rather than answering 503 for a
+  // moment first. Refused here, it takes back nothing: the directory is the other node's.
+  storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
+  store_options.direct_io = settings.journal_direct_io;
+  auto store = std::make_shared<storage::FileStore>(store_options);
+  {
+    const auto lock_file = std::filesystem::path(settings.data_dir) / "LOCK";
+    std::error_code ec;
+    const bool had_lock_file = std::filesystem::exists(lock_file, ec) || ec;
+    if (auto err = store->lock_directory()) {
+      keep_what_start_made();
+      stop_starting(*err);
+    }
+    if (!had_lock_file) made_by_start(lock_file);
   }
   // The port file is written once the node serves: a place it cannot go is a bad command
   // line, said now (status 2), not after the node reported ready.
@@ -410,7 +437,11 @@ int serve(const ServeOptions& o) {
       return refuse_setting("PAYMENTS_AUDIT_KEY_PATH (the audit key): " + audit_key.error());  // the file it names is unusable
     }
     if (created) {
-      made_by_start(key_file);
+      // Taken back on a refused start only inside the data directory, which this node holds;
+      // a key file elsewhere might be shared.
+      std::error_code same_ec;
+      if (std::filesystem::equivalent(std::filesystem::absolute(key_file).parent_path(), settings.data_dir, same_ec))
+        made_by_start(key_file);
       spdlog::info("audit key created in {}", key_path);
     }
     // Whoever reads the key can sign checkpoints as this node.
@@ -418,10 +449,6 @@ int serve(const ServeOptions& o) {
       spdlog::warn("the audit key {} can be read by other users (mode {:04o}); `chmod 600 {}` keeps it to the node's own",
                    key_path, key_stat.st_mode & 07777, key_path);
   }
-
-  storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
-  store_options.direct_io = settings.journal_direct_io;
-  auto store = std::make_shared<storage::FileStore>(store_options);
 
   // Listening starts before recovery, which takes seconds on a large journal: meanwhile
   // /healthz answers 200 (alive), /readyz 503 "starting", /metrics the metrics, and every
@@ -458,15 +485,6 @@ int serve(const ServeOptions& o) {
   // The server keeps its own copy: this one would hold the API context (and through it the
   // actors) past the server's end, and the actor system waits for them at exit.
   server_options.screen = nullptr;
-  // The directory is this node's before the port is taken: a second node pointed at it says
-  // so, rather than answering 503 for a moment first.
-  {
-    const auto lock_file = std::filesystem::path(settings.data_dir) / "LOCK";
-    std::error_code ec;
-    const bool had_lock_file = std::filesystem::exists(lock_file, ec) || ec;
-    if (auto err = store->lock_directory()) stop_starting(*err);
-    if (!had_lock_file) made_by_start(lock_file);
-  }
   std::uint16_t port;
   try {
     port = server->start();

@@ -301,6 +301,14 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
   EXPECT_EQ(bad_key.exit_code, 2) << bad_key.output;
   EXPECT_NE(bad_key.output.find("PAYMENT_PRIVATE_KEY"), std::string::npos) << bad_key.output;
   EXPECT_FALSE(std::filesystem::exists(dir.str() + "/a")) << bad_key.output;
+  auto bad_port_file = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/c/data", "--host", "127.0.0.1", "--port", "0",
+                                    "--port-file", dir.str()},
+                                   {}, std::chrono::seconds(30));
+  EXPECT_EQ(bad_port_file.exit_code, 2) << bad_port_file.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/c")) << bad_port_file.output;
+  // A start refused because another node holds the directory takes nothing of it away.
+  EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/audit.key"));
+  EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/journal.jsonl"));
   EXPECT_EQ(node.terminate(), 0) << node.log();
 }
 
