@@ -394,6 +394,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // LF there is never accepted: the parser would wait for a CR that cannot come, until the
     // timeout; the request is refused now instead.
     if (parser_->is_header_done() && parser_->chunked() && bare_line_feed()) return read_done(http::error::bad_chunk);
+    // The same for a header still incomplete: the parser takes a header only whole, ended by
+    // an empty line with CRLF, so a bare LF already held (one ending the header section, after
+    // the last field) would leave it waiting until the timeout. Refused now, as a bare LF
+    // elsewhere in the header is.
+    if (!parser_->is_header_done() && bare_line_feed_in_header()) return read_done(http::error::bad_line_ending);
     if (!continue_checked_ && parser_->is_header_done()) {
       continue_checked_ = true;
       if (!answer_expect_continue()) {
@@ -457,8 +462,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   // Whether the bytes held back hold an LF with no CR before it.
-  bool bare_line_feed() const {
+  bool bare_line_feed() const { return has_bare_line_feed({static_cast<const char*>(buffer_.data().data()), buffer_.size()}); }
+  // The same in what the buffer holds of a header not yet parsed: up to its end (CRLF CRLF),
+  // not in a body sent after it.
+  bool bare_line_feed_in_header() const {
     const std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const auto end = held.find("\r\n\r\n");
+    return has_bare_line_feed(end == std::string_view::npos ? held : held.substr(0, end + 4));
+  }
+  static bool has_bare_line_feed(std::string_view held) {
     for (std::size_t at = held.find('\n'); at != std::string_view::npos; at = held.find('\n', at + 1))
       if (at == 0 || held[at - 1] != '\r') return true;
     return false;
@@ -582,6 +594,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (!counted) ++server_->in_flight;
       return send(r.status, r.content_type, r.headers, std::move(r.body), false, true);
     }
+    // A header with a bare LF in it, whatever the parser made of that (a bad version, field or
+    // value, or no end): said as what it is.
+    if (ec && !parser_->is_header_done() && bare_line_feed_in_header())
+      return reject(http::status::bad_request, "{\"detail\":\"Bad request: lines must end in CRLF\"}", counted);
     // A request line naming another HTTP version than 1.0 or 1.1 (RFC 9110 §15.6.6); a version
     // that is no HTTP-version at all stays a 400. The parser leaves the line it refused in the
     // buffer.

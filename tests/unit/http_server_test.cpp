@@ -337,6 +337,24 @@ TEST_F(HttpServerTest, ChunkLinesEndedByABareLineFeedAre400AtOnce) {
   EXPECT_EQ(r.substr(0, 15), "HTTP/1.1 200 OK") << r;
 }
 
+// Header lines end in CRLF too: a bare LF anywhere in the header, the empty line that ends it
+// included, is a 400 that says so, at once (the parser would wait for a CR until the timeout).
+TEST_F(HttpServerTest, HeaderLinesEndedByABareLineFeedAre400AtOnce) {
+  start(30);
+  for (const std::string& request : {std::string("GET /echo HTTP/1.1\r\nHost: x\r\n\n"), std::string("GET /echo HTTP/1.1\r\nHost: x\n\r\n"),
+                                      std::string("GET /echo HTTP/1.1\nHost: x\r\n\r\n"), std::string("GET /echo HTTP/1.1\r\nHost: x\n")}) {
+    Client c(port_);
+    const auto sent = std::chrono::steady_clock::now();
+    const std::string r = c.ask(request);
+    EXPECT_EQ(r.substr(0, 24), "HTTP/1.1 400 Bad Request") << request << ": " << r;
+    EXPECT_NE(r.find("lines must end in CRLF"), std::string::npos) << request << ": " << r;
+    EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s) << request;
+    EXPECT_TRUE(c.closed_within(2s)) << request;
+  }
+  // Empty lines before a request line may be bare LFs (RFC 9112 §2.2), as before.
+  EXPECT_EQ(Client(port_).ask("\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
+}
+
 // The header limit (16 KiB here) holds for the whole header, however the parser takes it in.
 TEST_F(HttpServerTest, AHeaderPastTheLimitInManyFieldsIs431) {
   start();
