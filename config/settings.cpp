@@ -262,10 +262,13 @@ class Reader {
   void path_prefix(const char* name, std::string& out) {
     auto v = raw(name);
     if (!v) return;
-    const bool ok = v->front() == '/' && v->back() != '/' &&
+    const bool ok = v->front() == '/' &&
                     std::all_of(v->begin(), v->end(), [](unsigned char c) { return c > 0x20 && c < 0x7f && c != '?' && c != '#'; });
-    if (!ok) return fail(name, "empty or a path such as /payments (no trailing slash, query or spaces)", *v);
-    out = *v;
+    if (!ok) return fail(name, "empty or a path such as /payments (no query or spaces)", *v);
+    // A trailing slash names the same mount point ("/payments/" is "/payments", "/" is none).
+    std::string prefix = *v;
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    out = prefix;
   }
   void private_key(const char* name, std::optional<std::string>& out) {
     auto v = raw(name);

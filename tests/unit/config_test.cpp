@@ -200,7 +200,7 @@ TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
       {"ETH_RPC_URL", " "},
       {"PAYMENTS_EDGE_CONFIG_URL", "edge.example/config"},
       {"PAYMENTS_API_ROOT_PATH", "payments"},
-      {"PAYMENTS_API_ROOT_PATH", "/payments/"},
+      {"PAYMENTS_API_ROOT_PATH", "/payments?x"},
       {"PAYMENTS_API_ROOT_PATH", "/pay ments"},
       {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.1/8"},
       {"PAYMENTS_MANAGER_IP_ALLOWLIST", "fd00::1/64"},
@@ -238,6 +238,9 @@ TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
     EXPECT_TRUE(load({{"PAYMENTS_API_HOST", host}}).ok()) << host;
   EXPECT_TRUE(load({{"PAYMENT_PRIVATE_KEY", "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140"}}).ok());
   EXPECT_EQ(good->root_path, "/payments");
+  // A trailing slash names the same mount point; "/" alone is none.
+  EXPECT_EQ(load({{"PAYMENTS_API_ROOT_PATH", "/payments/"}})->root_path, "/payments");
+  EXPECT_EQ(load({{"PAYMENTS_API_ROOT_PATH", "/"}})->root_path, "");
   EXPECT_EQ(good->eth_rpc_url, "https://user:pw@rpc.example:8443/v2/key?x=1");
 }
 
