@@ -720,8 +720,10 @@ int serve(const ServeOptions& o) {
     if (auto err = actors::check_balances_against_audit(*audit, *book)) {
       return refuse_start("{}", *err);
     }
-    spdlog::info("audit log: the {} recovered match their newest audit entries; compared in {:.2f} s",
-                 counted(book->id_count(), "balance", "balances"), std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
+    const std::uint64_t balances = book->id_count();
+    spdlog::info("audit log: the {} recovered {} {} newest audit entr{}; compared in {:.2f} s",
+                 counted(balances, "balance", "balances"), balances == 1 ? "matches" : "match", balances == 1 ? "its" : "their",
+                 balances == 1 ? "y" : "ies", std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
   }
   // Entries the last run added after its newest checkpoint (a crash before the next one; the
   // catch-up above), now compared with the journal, are vouched for at once.
