@@ -1,13 +1,13 @@
 #include "domain/canonical_json.hpp"
 
-#include "domain/python_text.hpp"
-
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <vector>
+
+#include "domain/python_text.hpp"
 
 namespace lpops {
 namespace {
