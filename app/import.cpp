@@ -13,6 +13,7 @@
 
 #include "app/http_get.hpp"
 #include "app/node.hpp"
+#include "domain/clock.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/money.hpp"
 #include "domain/reference_import.hpp"
@@ -35,6 +36,7 @@ struct SourceFile {
   // Entries holding a number no JSON text carries (their check refuses them), as read.
   std::unordered_map<std::string, json::value> non_finite;
   std::vector<std::string> order;  // the keys in the order they are sent
+  std::unordered_map<std::string, UnixMicros> submitted_at = {};  // workloads.json: each workload's time
   // An entry as the node reads it (its text parsed again: one entry at a time in memory).
   json::value entry(const std::string& key) const {
     if (const auto it = non_finite.find(key); it != non_finite.end()) return it->second;
@@ -204,6 +206,7 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
     const Workload& w = entry.workload;
     if (entry.amount.rounded) cut(workloads, key, entry.amount);
     by_time.emplace_back(w.submitted_at, key);
+    workloads.submitted_at[key] = w.submitted_at;
     if (!registry.entries.contains(w.orchestrator_id)) named.insert(w.orchestrator_id);
   }
   std::stable_sort(by_time.begin(), by_time.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -288,6 +291,59 @@ Result<std::set<std::string>> node_orchestrators(HttpGetter& http, const std::st
     if (o.is_object())
       if (const auto* id = o.get_object().if_contains("orchestrator_id"); id && id->is_string()) ids.emplace(id->get_string());
   return ids;
+}
+
+// The node's workloads, newest first, as GET /api/workloads lists them with `query`; an error
+// text when they cannot be read.
+Result<json::array> node_workloads(HttpGetter& http, const std::string& token, const std::string& query, unsigned wait_seconds) {
+  auto answer = waiting_while_starting(
+      [&] { return http.get_with_headers("/api/workloads?" + query, {{"X-Admin-Token", token}}); }, wait_seconds);
+  if (!answer) return Error{answer.error()};
+  boost::system::error_code ec;
+  json::value body = json::parse(answer->second, ec);
+  if (answer->first != 200 || ec || !body.is_object() || !body.get_object().contains("workloads") ||
+      !body.get_object().at("workloads").is_array())
+    return Error{"GET /api/workloads answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200)};
+  return std::move(body.get_object().at("workloads").get_array());
+}
+
+// The node takes workloads oldest first: one dated before the newest it holds is a conflict
+// unless the node has it already (an import run before). Checked before anything is sent, so
+// that such an import is refused whole rather than after its records went in. The node's
+// workloads in the range where that can happen are listed once (since/until are inclusive).
+std::vector<std::string> workloads_behind_the_node(HttpGetter& http, const std::string& token, const SourceFile& workloads,
+                                                   unsigned wait_seconds, std::string& error) {
+  std::vector<std::string> behind;
+  auto newest = node_workloads(http, token, "limit=1", wait_seconds);
+  if (!newest) {
+    error = newest.error();
+    return behind;
+  }
+  if (newest->empty()) return behind;
+  const auto* at = newest->front().is_object() ? newest->front().get_object().if_contains("submitted_at") : nullptr;
+  const auto node_newest = at && at->is_string() ? parse_iso(at->get_string()) : std::nullopt;
+  if (!node_newest) {
+    error = "GET /api/workloads gave a newest workload without a readable submitted_at";
+    return behind;
+  }
+  std::vector<std::string> older;  // the file's workloads dated before the node's newest, oldest first
+  for (const auto& key : workloads.order)
+    if (workloads.submitted_at.at(key) < *node_newest) older.push_back(key);
+  if (older.empty()) return behind;
+  const std::string range = "since=" + iso_utc(workloads.submitted_at.at(older.front()), UtcSuffix::z) +
+                            "&until=" + iso_utc(*node_newest, UtcSuffix::z);
+  auto held = node_workloads(http, token, range, wait_seconds);
+  if (!held) {
+    error = held.error();
+    return behind;
+  }
+  std::set<std::string> ids;
+  for (const auto& w : *held)
+    if (const auto* id = w.is_object() ? w.get_object().if_contains("workload_id") : nullptr; id && id->is_string())
+      ids.emplace(id->get_string());
+  for (const auto& key : older)
+    if (!ids.contains(key)) behind.push_back(key);
+  return behind;
 }
 
 std::string detail_text(const json::value& answer) {
@@ -516,6 +572,24 @@ int import_reference(const ImportOptions& o) {
                              "registry.json nor the node has it\n", missing[i].c_str());
       std::fprintf(stderr, "lpops import: %zu orchestrators unknown (register them, or add their records to registry.json); "
                            "nothing was sent\n", missing.size());
+      return 1;
+    }
+  }
+  if (workloads.present && !workloads.order.empty()) {
+    std::string error;
+    const auto behind = workloads_behind_the_node(**http, token, workloads, o.timeout_seconds, error);
+    if (!error.empty()) {
+      std::fprintf(stderr, "lpops import: %s\n", error.c_str());
+      return 1;
+    }
+    if (!behind.empty()) {
+      for (std::size_t i = 0; i < behind.size() && i < 20; ++i)
+        std::fprintf(stderr, "lpops import: workloads.json \"%s\": submitted_at %s is older than the newest workload the node "
+                             "holds, and the node does not have it\n",
+                     behind[i].c_str(), iso_utc(workloads.submitted_at.at(behind[i]), UtcSuffix::z).c_str());
+      std::fprintf(stderr, "lpops import: %zu workloads are dated before the newest workload the node holds and are not on "
+                           "it: the node lists workloads in the order they came, so they can no longer be imported into it "
+                           "(import into a node before it takes workloads of its own); nothing was sent\n", behind.size());
       return 1;
     }
   }

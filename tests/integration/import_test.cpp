@@ -504,6 +504,39 @@ TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
   EXPECT_NE(directory.output.find("registry.json: is a directory"), std::string::npos) << directory.output;
 }
 
+// Workloads dated before the newest the node holds, and not on it, can no longer go in (the node
+// lists workloads in the order they came): the command finds them before it sends anything, so
+// the import is refused whole rather than after its records went in. Workloads the node has
+// already (an import run again) are no such conflict.
+TEST_F(ImportTest, WorkloadsBehindTheNodesOwnAreFoundBeforeAnythingIsSent) {
+  write_reference();
+  ASSERT_EQ(run_import().exit_code, 0);
+  auto own = admin_post("/api/workloads/time", json::object{{"workload_id", "own-1"}, {"orchestrator_id", "orch-a"},
+                                                            {"artifact_hash", "h"}, {"duration_ms", 60000}});
+  ASSERT_EQ(own.status, 200) << own.body;
+  auto again = run_import();
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("workloads.json: 0 imported, 4 already there"), std::string::npos) << again.output;
+
+  // A new record, and a workload dated before the node's own.
+  auto registry = parse_json(lpops::testing::read_file_bytes(ref_ + "/registry.json")).as_object();
+  registry["orch-z"] = json::object{{"address", address_of(8)}};
+  write("registry.json", registry);
+  auto workloads = parse_json(lpops::testing::read_file_bytes(ref_ + "/workloads.json")).as_object();
+  workloads["w0"] = json::object{{"orchestrator_id", "orch-z"}, {"artifact_hash", "h0"}, {"payout_amount_eth", "0.1"},
+                                 {"status", "pending"}, {"submitted_at", "2025-01-15T00:00:00"}, {"credited", false}};
+  write("workloads.json", workloads);
+  auto behind = run_import();
+  EXPECT_EQ(behind.exit_code, 1) << behind.output;
+  EXPECT_NE(behind.output.find("workloads.json \"w0\": submitted_at 2025-01-15T00:00:00Z is older than the newest workload the "
+                               "node holds, and the node does not have it"),
+            std::string::npos)
+      << behind.output;
+  EXPECT_NE(behind.output.find("1 workloads are dated before the newest workload the node holds"), std::string::npos) << behind.output;
+  EXPECT_NE(behind.output.find("nothing was sent"), std::string::npos) << behind.output;
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-z", "", kAdmin).status, 404);  // the registry slice was not sent either
+}
+
 // A slice the node finds too large goes again in smaller ones; an entry too large alone is named.
 TEST(ImportSlices, ASliceTooLargeIsSplitAndAnEntryTooLargeIsNamed) {
   TempDir dir;
