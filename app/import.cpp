@@ -311,8 +311,10 @@ Result<json::array> node_workloads(HttpGetter& http, const std::string& token, c
 // unless the node has it already (an import run before). Checked before anything is sent, so
 // that such an import is refused whole rather than after its records went in. The node's
 // workloads in the range where that can happen are listed once (since/until are inclusive).
+// A listing that cannot be had (larger than the getter takes, say, on an import of millions
+// run again) is no error: `skipped` says why, and the node still checks every slice.
 std::vector<std::string> workloads_behind_the_node(HttpGetter& http, const std::string& token, const SourceFile& workloads,
-                                                   unsigned wait_seconds, std::string& error) {
+                                                   unsigned wait_seconds, std::string& error, std::string& skipped) {
   std::vector<std::string> behind;
   auto newest = node_workloads(http, token, "limit=1", wait_seconds);
   if (!newest) {
@@ -334,7 +336,7 @@ std::vector<std::string> workloads_behind_the_node(HttpGetter& http, const std::
                             "&until=" + iso_utc(*node_newest, UtcSuffix::z);
   auto held = node_workloads(http, token, range, wait_seconds);
   if (!held) {
-    error = held.error();
+    skipped = held.error();
     return behind;
   }
   std::set<std::string> ids;
@@ -576,12 +578,15 @@ int import_reference(const ImportOptions& o) {
     }
   }
   if (workloads.present && !workloads.order.empty()) {
-    std::string error;
-    const auto behind = workloads_behind_the_node(**http, token, workloads, o.timeout_seconds, error);
+    std::string error, skipped;
+    const auto behind = workloads_behind_the_node(**http, token, workloads, o.timeout_seconds, error, skipped);
     if (!error.empty()) {
       std::fprintf(stderr, "lpops import: %s\n", error.c_str());
       return 1;
     }
+    if (!skipped.empty())
+      std::fprintf(stderr, "lpops import: could not list the node's workloads to check ahead which it holds (%s); the node "
+                           "checks each slice as it comes\n", skipped.substr(0, 300).c_str());
     if (!behind.empty()) {
       for (std::size_t i = 0; i < behind.size() && i < 20; ++i)
         std::fprintf(stderr, "lpops import: workloads.json \"%s\": submitted_at %s is older than the newest workload the node "

@@ -311,16 +311,20 @@ int serve(const ServeOptions& o) {
   // directory is made first, for the key file kept there: one that cannot be made or written
   // stops start-up here (status 1, as recovery would), named as such, before any key file is
   // written into it.
-  TakeBackOnReturn take_back_on_return;
   {
     std::error_code ec;
     {
       // The levels that are missing, outermost first, to take back if start-up is refused.
       std::vector<std::filesystem::path> missing;
       std::error_code probe_ec;
+      // Not there at all: a symlink (even one to nothing, a disk not mounted yet) is the
+      // operator's, never taken back.
+      auto missing_here = [](const std::filesystem::path& p) {
+        std::error_code ec;  // set for a path not found too: the type says which
+        return std::filesystem::symlink_status(p, ec).type() == std::filesystem::file_type::not_found;
+      };
       for (auto level = std::filesystem::absolute(settings.data_dir, probe_ec).lexically_normal();
-           !probe_ec && !level.empty() && !std::filesystem::exists(level, probe_ec) && !probe_ec;
-           level = level.parent_path()) {
+           !probe_ec && !level.empty() && missing_here(level); level = level.parent_path()) {
         if (level.has_filename()) missing.push_back(level);
         if (level == level.parent_path()) break;
       }
@@ -342,6 +346,9 @@ int serve(const ServeOptions& o) {
   storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
   store_options.direct_io = settings.journal_direct_io;
   auto store = std::make_shared<storage::FileStore>(store_options);
+  // After the store: a return takes back what start-up made while the store still holds the
+  // directory's lock, so no other node can have taken it meanwhile.
+  TakeBackOnReturn take_back_on_return;
   {
     const auto lock_file = std::filesystem::path(settings.data_dir) / "LOCK";
     std::error_code ec;

@@ -206,10 +206,13 @@ bool make_ascii_json(std::string& text) {
     }
     const std::size_t len = std::min(detail::sequence_length(lead), s.size() - i);
     const char32_t c = detail::code_point(s, i, len);
-    i += len;
-    if (c == 0xffffffff) {  // not UTF-8 (the writers never give it): U+FFFD, as a decoder would
+    if (c == 0xffffffff) {  // not UTF-8 (the writers never give it): U+FFFD for the one byte, as a decoder would
       append_u_escape(out, 0xfffd);
-    } else if (c > 0xffff) {
+      ++i;
+      continue;
+    }
+    i += len;
+    if (c > 0xffff) {
       const char32_t v = c - 0x10000;
       append_u_escape(out, 0xd800 + static_cast<unsigned>(v >> 10));
       append_u_escape(out, 0xdc00 + static_cast<unsigned>(v & 0x3ff));

@@ -240,6 +240,19 @@ TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) 
   EXPECT_EQ(parse_json(after_crash.output).at("entry_signer_changes").as_array().size(), 2u) << after_crash.output;
 }
 
+// A signed entry with text beyond ASCII is stored escaped, as every line is: the start-up
+// comparison of the newest entry with its journal record takes it as the same entry, with the
+// setting on or off.
+TEST_F(SignedEntriesTest, ASignedEntryBeyondAsciiStartsAgain) {
+  auto r = post("/api/workloads/time", json::object{{"workload_id", "caf\xc3\xa9-\xe6\x97\xa5"}, {"orchestrator_id", "o1"},
+                                                    {"artifact_hash", "h"}, {"duration_ms", 1000}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_NE(read_lines(log_).back().find("caf\\u00e9-\\u65e5"), std::string::npos) << read_lines(log_).back();
+  restart_node({{"PAYMENTS_AUDIT_SIGN_ENTRIES", "true"}});
+  restart_node({});
+  EXPECT_EQ(verify({"--log", log_, "--checkpoints", dir_.str() + "/data/checkpoints.jsonl"}).exit_code, 0);
+}
+
 TEST_F(SignedEntriesTest, EntriesRegeneratedAfterARestartAreIdentical) {
   // Signatures are deterministic (RFC 6979): a log rebuilt from the journal is byte-identical.
   const auto before = read_lines(log_);

@@ -295,17 +295,25 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
   std::vector<std::string> left;
   for (const auto& e : std::filesystem::directory_iterator(dir.str() + "/kept/data")) left.push_back(e.path().filename().string());
   EXPECT_EQ(left, std::vector<std::string>{"notes.txt"}) << kept.output;
-  // Missing parents made for it go too; a bad key setting (status 2) takes them back as well.
+  // Missing parents made for it go too; a keystore that cannot be read (status 2, found once
+  // the directory is made and locked) takes them back as well.
   auto bad_key = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/a/b/data", "--host", "127.0.0.1", "--port", "0"},
-                             {{"PAYMENT_PRIVATE_KEY", "0x12"}}, std::chrono::seconds(30));
+                             {{"PAYMENT_KEYSTORE_PATH", dir.str() + "/no-such-keystore.json"}}, std::chrono::seconds(30));
   EXPECT_EQ(bad_key.exit_code, 2) << bad_key.output;
-  EXPECT_NE(bad_key.output.find("PAYMENT_PRIVATE_KEY"), std::string::npos) << bad_key.output;
+  EXPECT_NE(bad_key.output.find("PAYMENT_KEYSTORE_PATH"), std::string::npos) << bad_key.output;
   EXPECT_FALSE(std::filesystem::exists(dir.str() + "/a")) << bad_key.output;
   auto bad_port_file = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/c/data", "--host", "127.0.0.1", "--port", "0",
                                     "--port-file", dir.str()},
                                    {}, std::chrono::seconds(30));
   EXPECT_EQ(bad_port_file.exit_code, 2) << bad_port_file.output;
   EXPECT_FALSE(std::filesystem::exists(dir.str() + "/c")) << bad_port_file.output;
+  // A symlink where the data directory goes, to a disk not mounted yet, is the operator's: a
+  // refused start leaves it.
+  std::filesystem::create_directory_symlink(dir.str() + "/not-mounted/ledger", dir.str() + "/ledger");
+  auto dangling = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/ledger", "--host", "127.0.0.1", "--port", "0"}, {},
+                              std::chrono::seconds(30));
+  EXPECT_NE(dangling.exit_code, 0) << dangling.output;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.str() + "/ledger")) << dangling.output;
   // A start refused because another node holds the directory takes nothing of it away.
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/audit.key"));
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/journal.jsonl"));

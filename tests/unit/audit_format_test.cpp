@@ -57,6 +57,11 @@ TEST(CanonicalJson, AsciiFormIsPythonsEnsureAscii) {
   EXPECT_EQ(ascii(boost::json::object{{"k", "a\"b\\\\c\n"}}), R"({"k":"a\"b\\\\c\n"})");
   // A key is escaped as a value is; text that is ASCII already is left alone (false).
   EXPECT_EQ(ascii(boost::json::object{{"\xc3\xa9t\xc3\xa9", 1}}), R"({"\u00e9t\u00e9":1})");
+  // A byte that starts no UTF-8 sequence (the writers never give one) is U+FFFD alone: the
+  // bytes after it are kept.
+  std::string stray = "{\"a\":\"x\xe9\",\"b\":\"\xf0\x9f\"}";
+  ASSERT_TRUE(make_ascii_json(stray));
+  EXPECT_EQ(stray, R"({"a":"x\ufffd","b":"\ufffd\ufffd"})");
   std::string plain = R"({"a":"only ascii, long enough to take the eight-byte steps","b":[1,2]})";
   EXPECT_FALSE(make_ascii_json(plain));
   EXPECT_EQ(plain, R"({"a":"only ascii, long enough to take the eight-byte steps","b":[1,2]})");
