@@ -81,12 +81,42 @@ bool is_listen_host(std::string_view h) {
 // The order n of secp256k1: a private key is in [1, n - 1].
 constexpr std::string_view kSecp256k1Order = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 
+// Whether `s` is UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    char32_t c = len == 1 ? b : b & (0xff >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      c = (c << 6) | (next & 0x3f);
+    }
+    constexpr char32_t kLeast[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (c < kLeast[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
 class Reader {
  public:
   explicit Reader(const Environment& env) : env_(env) {}
 
-  std::optional<std::string> raw(const char* name) {
+  // A variable's value; one that is not UTF-8 (a .env file saved in Latin-1, say) is refused,
+  // as the reference's loader refuses the file, and reads as unset.
+  std::optional<std::string> get(const char* name) {
     auto v = env_.get(name);
+    if (v && !valid_utf8(*v)) {
+      fail(name, "UTF-8 text", "<" + std::to_string(v->size()) + " bytes that are not UTF-8>");
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<std::string> raw(const char* name) {
+    auto v = get(name);
     if (!v) return std::nullopt;
     std::string t = trim(*v);
     if (t.empty()) return std::nullopt;
@@ -96,17 +126,19 @@ class Reader {
   // value is a value, which then fails its check (as the reference's pydantic settings
   // refuse "" for a number or a boolean); an empty variable does not quietly mean "default".
   std::optional<std::string> typed(const char* name) {
-    auto v = env_.get(name);
+    auto v = get(name);
     if (!v) return std::nullopt;
     return trim(*v);
   }
   void fail(const char* name, const std::string& expected, const std::string& got) {
-    errors_.push_back(std::string(name) + " must be " + expected + " (got \"" + got + "\"" +
-                      (env_.from_file(name) ? ", from " + env_.file() : std::string()) + ")");
+    std::string error = std::string(name) + " must be " + expected + " (got \"" + got + "\"" +
+                        (env_.from_file(name) ? ", from " + env_.file() : std::string()) + ")";
+    // A variable read twice (its value, then whether it is set) is said once.
+    if (std::find(errors_.begin(), errors_.end(), error) == errors_.end()) errors_.push_back(std::move(error));
   }
 
   void text(const char* name, std::string& out, bool non_empty = false) {
-    auto v = env_.get(name);
+    auto v = get(name);
     if (!v) return;
     if (non_empty && trim(*v).empty()) return fail(name, "a non-empty string", *v);
     if (!trim(*v).empty()) out = trim(*v);
@@ -117,7 +149,7 @@ class Reader {
   // A token: unset is no token, but set to nothing (or spaces) is a mistake, not "unset":
   // for the admin token that would open every admin route without a word.
   void token(const char* name, std::optional<std::string>& out) {
-    auto v = env_.get(name);
+    auto v = get(name);
     if (!v) return;
     // Blank as Python's str.strip() sees it (U+00A0, U+3000 ... too), as the reference strips.
     const std::string t(python_strip(*v));
@@ -357,7 +389,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.rate("PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", s.workload_time_rate);
   r.rate("PAYMENTS_SESSION_CREDIT_ETH_PER_MINUTE", s.session_rate);
   r.rate("PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", s.power_rate);
-  if (auto v = r.raw("PAYMENTS_CREDIT_UNIT")) s.credit_unit = lower(*v);
+  if (auto v = r.raw("PAYMENTS_CREDIT_UNIT")) s.credit_unit = python_lower(*v);  // str.lower(), as the reference
   r.one_of("PAYMENTS_PAYOUT_STRATEGY", s.payout_strategy, {"eth_transfer", "livepeer_ticket"});
   // The reference's start-up check: tickets need the TicketBroker they are redeemed at.
   r.address("PAYMENTS_LIVEPEER_TICKET_BROKER_ADDRESS", s.livepeer_ticket_broker_address);

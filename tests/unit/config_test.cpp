@@ -326,6 +326,22 @@ TEST(Settings, TicketPayoutsNeedTheBrokerAddress) {
   EXPECT_TRUE(transfers->unused.empty());
 }
 
+// A value that is not UTF-8 (a .env file saved in Latin-1) is refused by name, its bytes not
+// echoed; UTF-8 text beyond ASCII is taken.
+TEST(Settings, ValuesMustBeUtf8) {
+  for (const char* name : {"PAYMENTS_CREDIT_UNIT", "PAYMENTS_TEST_RUN_ID", "PAYMENTS_API_ADMIN_TOKEN", "PAYMENTS_API_PORT"}) {
+    auto s = load({{name, "caf\xe9"}});
+    ASSERT_FALSE(s.ok()) << name;
+    EXPECT_EQ(s.error(), std::string(name) + " must be UTF-8 text (got \"<4 bytes that are not UTF-8>\")");
+  }
+  for (const char* bad : {"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe6\x97"})
+    EXPECT_FALSE(load({{"PAYMENTS_CREDIT_UNIT", bad}}).ok()) << bad;
+  auto good = load({{"PAYMENTS_CREDIT_UNIT", "\xc3\x89TH"}, {"PAYMENTS_TEST_RUN_ID", "run-\xf0\x9f\x98\x80"}});
+  ASSERT_TRUE(good.ok()) << good.error();
+  EXPECT_EQ(good->test_run_id, "run-\xf0\x9f\x98\x80");
+  EXPECT_EQ(good->credit_unit, "\xc3\xa9th");  // lower-cased as Python's str.lower() does
+}
+
 TEST(Settings, HostsForSurfacesDropCasePortAndTrailingDot) {
   EXPECT_EQ(host_for_surface("Edge.Example.com.:443"), "edge.example.com");
   EXPECT_EQ(host_for_surface("edge.example.com"), "edge.example.com");
