@@ -81,25 +81,6 @@ bool is_listen_host(std::string_view h) {
 // The order n of secp256k1: a private key is in [1, n - 1].
 constexpr std::string_view kSecp256k1Order = "fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141";
 
-// Whether `s` is UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::size_t len = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3 : (b & 0xf8) == 0xf0 ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    char32_t c = len == 1 ? b : b & (0xff >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      c = (c << 6) | (next & 0x3f);
-    }
-    constexpr char32_t kLeast[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (c < kLeast[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
-}
-
 class Reader {
  public:
   explicit Reader(const Environment& env) : env_(env) {}
@@ -108,7 +89,7 @@ class Reader {
   // as the reference's loader refuses the file, and reads as unset.
   std::optional<std::string> get(const char* name) {
     auto v = env_.get(name);
-    if (v && !valid_utf8(*v)) {
+    if (v && !is_utf8(*v)) {
       fail(name, "UTF-8 text", "<" + std::to_string(v->size()) + " bytes that are not UTF-8>");
       return std::nullopt;
     }

@@ -3,6 +3,7 @@
 #include <locale.h>
 #include <wctype.h>
 
+#include <utility>
 #include <vector>
 
 namespace lpops {
@@ -50,19 +51,23 @@ void append_utf8(std::string& out, char32_t c) {
   }
 }
 
+// The character at s[at] and its length in bytes; kNotUtf8 | byte (length 1) where no
+// well-formed UTF-8 sequence starts (overlong, a surrogate, past U+10FFFF, cut short).
+std::pair<char32_t, std::size_t> decode_at(std::string_view s, std::size_t at) {
+  const std::size_t n = detail::sequence_length(static_cast<unsigned char>(s[at]));
+  const char32_t c = at + n <= s.size() ? detail::code_point(s, at, n) : 0xffffffff;
+  const bool shortest = n == 1 || (n == 2 && c >= 0x80) || (n == 3 && c >= 0x800) || (n == 4 && c >= 0x10000);
+  if (c == 0xffffffff || !shortest || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
+      (n == 1 && static_cast<unsigned char>(s[at]) >= 0x80))
+    return {kNotUtf8 | static_cast<unsigned char>(s[at]), 1};
+  return {c, n};
+}
+
 std::vector<char32_t> code_points(std::string_view s) {
   std::vector<char32_t> out;
   out.reserve(s.size());
   for (std::size_t at = 0; at < s.size();) {
-    const std::size_t n = detail::sequence_length(static_cast<unsigned char>(s[at]));
-    const char32_t c = at + n <= s.size() ? detail::code_point(s, at, n) : 0xffffffff;
-    const bool shortest = n == 1 || (n == 2 && c >= 0x80) || (n == 3 && c >= 0x800) || (n == 4 && c >= 0x10000);
-    if (c == 0xffffffff || !shortest || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) ||
-        (n == 1 && static_cast<unsigned char>(s[at]) >= 0x80)) {
-      out.push_back(kNotUtf8 | static_cast<unsigned char>(s[at]));
-      ++at;
-      continue;
-    }
+    const auto [c, n] = decode_at(s, at);
     out.push_back(c);
     at += n;
   }
@@ -136,6 +141,15 @@ std::optional<std::string> python_decimal_ascii(std::string_view s) {
     out += digit;
   }
   return out;
+}
+
+bool is_utf8(std::string_view s) {
+  for (std::size_t at = 0; at < s.size();) {
+    const auto [c, n] = decode_at(s, at);
+    if (c & kNotUtf8) return false;
+    at += n;
+  }
+  return true;
 }
 
 }  // namespace lpops

@@ -104,4 +104,8 @@ std::optional<std::string> python_decimal_ascii(std::string_view s);
 // Bytes that are not UTF-8 are kept as they are.
 std::string python_lower(std::string_view s);
 
+// Whether `s` is well-formed UTF-8 (no overlong forms, surrogates, code points past U+10FFFF
+// or sequences cut short).
+bool is_utf8(std::string_view s);
+
 }  // namespace lpops
