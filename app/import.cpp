@@ -272,39 +272,31 @@ auto waiting_while_starting(Ask ask, unsigned wait_seconds) {
   return answer;
 }
 
-// The orchestrators registered on the node (its admin listing); an error text when it cannot
-// be read.
-Result<std::set<std::string>> node_orchestrators(HttpGetter& http, const std::string& token, unsigned wait_seconds) {
-  auto answer = waiting_while_starting([&] { return http.get_with_headers("/api/orchestrators", {{"X-Admin-Token", token}}); },
-                                       wait_seconds);
+// One of the node's admin listings: GET `target` with the admin token, the array under
+// `member`; an error text (with advice for a refused token) when it cannot be read.
+Result<json::array> node_listing(HttpGetter& http, const std::string& token, const std::string& target, const char* member,
+                                 unsigned wait_seconds) {
+  auto answer = waiting_while_starting([&] { return http.get_with_headers(target, {{"X-Admin-Token", token}}); }, wait_seconds);
   if (!answer) return Error{answer.error()};
   boost::system::error_code ec;
   json::value body = json::parse(answer->second, ec);
-  if (answer->first != 200 || ec || !body.is_object() || !body.get_object().contains("orchestrators") ||
-      !body.get_object().at("orchestrators").is_array()) {
+  if (answer->first != 200 || ec || !body.is_object() || !body.get_object().contains(member) ||
+      !body.get_object().at(member).is_array()) {
     std::string advice = refusal_advice(answer->first);
     if (!advice.empty()) advice = "\n" + advice.substr(0, advice.size() - 1);
-    return Error{"GET /api/orchestrators answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200) + advice};
+    const std::string path = target.substr(0, target.find('?'));
+    return Error{"GET " + path + " answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200) + advice};
   }
-  std::set<std::string> ids;
-  for (const auto& o : body.get_object().at("orchestrators").get_array())
-    if (o.is_object())
-      if (const auto* id = o.get_object().if_contains("orchestrator_id"); id && id->is_string()) ids.emplace(id->get_string());
-  return ids;
+  return std::move(body.get_object().at(member).get_array());
 }
 
-// The node's workloads, newest first, as GET /api/workloads lists them with `query`; an error
-// text when they cannot be read.
-Result<json::array> node_workloads(HttpGetter& http, const std::string& token, const std::string& query, unsigned wait_seconds) {
-  auto answer = waiting_while_starting(
-      [&] { return http.get_with_headers("/api/workloads?" + query, {{"X-Admin-Token", token}}); }, wait_seconds);
-  if (!answer) return Error{answer.error()};
-  boost::system::error_code ec;
-  json::value body = json::parse(answer->second, ec);
-  if (answer->first != 200 || ec || !body.is_object() || !body.get_object().contains("workloads") ||
-      !body.get_object().at("workloads").is_array())
-    return Error{"GET /api/workloads answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200)};
-  return std::move(body.get_object().at("workloads").get_array());
+// The string each entry of a listing has under `key`.
+std::set<std::string> ids_in(const json::array& listing, const char* key) {
+  std::set<std::string> ids;
+  for (const auto& entry : listing)
+    if (const auto* id = entry.is_object() ? entry.get_object().if_contains(key) : nullptr; id && id->is_string())
+      ids.emplace(id->get_string());
+  return ids;
 }
 
 // The node takes workloads oldest first: one dated before the newest it holds is a conflict
@@ -316,7 +308,7 @@ Result<json::array> node_workloads(HttpGetter& http, const std::string& token, c
 std::vector<std::string> workloads_behind_the_node(HttpGetter& http, const std::string& token, const SourceFile& workloads,
                                                    unsigned wait_seconds, std::string& error, std::string& skipped) {
   std::vector<std::string> behind;
-  auto newest = node_workloads(http, token, "limit=1", wait_seconds);
+  auto newest = node_listing(http, token, "/api/workloads?limit=1", "workloads", wait_seconds);
   if (!newest) {
     error = newest.error();
     return behind;
@@ -334,15 +326,12 @@ std::vector<std::string> workloads_behind_the_node(HttpGetter& http, const std::
   if (older.empty()) return behind;
   const std::string range = "since=" + iso_utc(workloads.submitted_at.at(older.front()), UtcSuffix::z) +
                             "&until=" + iso_utc(*node_newest, UtcSuffix::z);
-  auto held = node_workloads(http, token, range, wait_seconds);
+  auto held = node_listing(http, token, "/api/workloads?" + range, "workloads", wait_seconds);
   if (!held) {
     skipped = held.error();
     return behind;
   }
-  std::set<std::string> ids;
-  for (const auto& w : *held)
-    if (const auto* id = w.is_object() ? w.get_object().if_contains("workload_id") : nullptr; id && id->is_string())
-      ids.emplace(id->get_string());
+  const auto ids = ids_in(*held, "workload_id");
   for (const auto& key : older)
     if (!ids.contains(key)) behind.push_back(key);
   return behind;
@@ -560,14 +549,15 @@ int import_reference(const ImportOptions& o) {
   // Ids the files name beyond registry.json must be registered on the node: checked before
   // anything is sent.
   if (!named.empty()) {
-    auto known = node_orchestrators(**http, token, o.timeout_seconds);
-    if (!known) {
-      std::fprintf(stderr, "lpops import: %s\n", known.error().c_str());
+    auto listing = node_listing(**http, token, "/api/orchestrators", "orchestrators", o.timeout_seconds);
+    if (!listing) {
+      std::fprintf(stderr, "lpops import: %s\n", listing.error().c_str());
       return 1;
     }
+    const auto known = ids_in(*listing, "orchestrator_id");
     std::vector<std::string> missing;
     for (const auto& id : named)
-      if (!known->contains(id)) missing.push_back(id);
+      if (!known.contains(id)) missing.push_back(id);
     if (!missing.empty()) {
       for (std::size_t i = 0; i < missing.size() && i < 20; ++i)
         std::fprintf(stderr, "lpops import: orchestrator \"%s\" is named by workloads.json or balances.json, but neither "
