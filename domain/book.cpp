@@ -302,7 +302,7 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
   if (!knows_orchestrator(req.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
   if (req.idempotency_key) {
     if (auto it = adjustments_.find(*req.idempotency_key); it != adjustments_.end()) {
-      if (it->second.request_digest != req.request_digest)
+      if (it->second.request_digest != req.request_digest && it->second.request_digest != req.digest_as_sent)
         return Decision::fail(409, "Idempotency-Key was already used with a different request");
       return Decision{std::nullopt, std::nullopt, it->second.response};
     }

@@ -84,7 +84,8 @@ struct AdjustmentRequest {
   std::optional<std::string> reason, reference_workload_id, notes;
   bool force = false;
   std::optional<std::string> idempotency_key;
-  std::string request_digest;   // identifies the request body for key reuse checks
+  std::string request_digest;   // identifies the request's effect for key reuse checks
+  std::optional<std::string> digest_as_sent;  // the digest earlier versions took, where it differs
   std::string generated_id;     // event id suffix when no key is given
 };
 

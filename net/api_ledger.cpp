@@ -44,12 +44,21 @@ void post_adjustment(Call& call) {
       return call.respond(detail_response(400, "Idempotency-Key must be 1-128 printable ASCII characters"));
     r.idempotency_key = *key;
   }
-  json::object canonical{{"orchestrator_id", r.orchestrator_id}, {"amount_wei", format_wei(r.amount)},
-                         {"reason", r.reason ? json::value(*r.reason) : json::value(nullptr)},
-                         {"reference_workload_id", r.reference_workload_id ? json::value(*r.reference_workload_id) : json::value(nullptr)},
-                         {"notes", r.notes ? json::value(*r.notes) : json::value(nullptr)},
-                         {"force", r.force}};
-  r.request_digest = hex_lower(sha256(json::serialize(canonical)));
+  // A repeated key matches a request with the same effect: "reason" left out, empty or
+  // "adjustment" is one reason, and "force" changes nothing on a credit. Earlier versions hashed
+  // the fields as sent; that digest goes along too, so a key stored then still matches a repeat
+  // of its request.
+  const auto digest = [&r](const std::optional<std::string>& reason, bool force) {
+    json::object canonical{{"orchestrator_id", r.orchestrator_id}, {"amount_wei", format_wei(r.amount)},
+                           {"reason", reason ? json::value(*reason) : json::value(nullptr)},
+                           {"reference_workload_id", r.reference_workload_id ? json::value(*r.reference_workload_id) : json::value(nullptr)},
+                           {"notes", r.notes ? json::value(*r.notes) : json::value(nullptr)},
+                           {"force", force}};
+    return hex_lower(sha256(json::serialize(canonical)));
+  };
+  const bool default_reason = !r.reason || *r.reason == "adjustment";
+  r.request_digest = digest(default_reason ? std::nullopt : r.reason, r.force && r.amount.negative);
+  if (std::string as_sent = digest(r.reason, r.force); as_sent != r.request_digest) r.digest_as_sent = std::move(as_sent);
   caf::anon_send(call.ctx->ledger, actors::Adjust{std::move(r), call.reply()});
 }
 

@@ -327,7 +327,7 @@ std::map<std::string, Io> io_table() {
   t["POST /api/ledger/adjustments"] = {
       "Adjustment", ref("AdjustmentResult"), {},
       {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", "^[!-~]{1,128}$"},
-                                        {"description", "a repeat answers the first response; another body with it is 409"}}}}};
+                                        {"description", "a repeat answers the first response; a request with another effect under it is 409"}}}}};
   {
     const auto count = json::object{{"type", "integer"}};
     // rounded, kept_as_here and ignored_fields are left out when empty.

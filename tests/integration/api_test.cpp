@@ -684,6 +684,34 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   EXPECT_EQ(events.at("events").as_array().size(), 5u);
 }
 
+TEST_F(ApiTest, AnIdempotencyKeyMatchesARequestWithTheSameEffect) {
+  register_orchestrator("o1", address_of(1));
+  std::vector<std::pair<std::string, std::string>> key{{"Idempotency-Key", "credit-1"}};
+  auto first = post("/api/ledger/adjustments",
+                    json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}, {"reason", "adjustment"}, {"force", true}}, key);
+  ASSERT_EQ(first.status, 200) << first.body;
+  // The default reason spelt out, left out or empty is one reason; force means nothing on a credit.
+  for (const json::object& same : {json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}},
+                                    json::object{{"orchestrator_id", "o1"}, {"amount_eth", 1}, {"reason", ""}},
+                                    json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1.000"}, {"force", false}}}) {
+    auto repeat = post("/api/ledger/adjustments", same, key);
+    EXPECT_EQ(repeat.status, 200) << json::serialize(same) << " " << repeat.body;
+    EXPECT_EQ(repeat.body, first.body) << json::serialize(same);
+  }
+  auto other_reason = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}, {"reason", "bonus"}}, key);
+  EXPECT_EQ(other_reason.status, 409) << other_reason.body;
+  // On a debit, force is part of the request.
+  std::vector<std::pair<std::string, std::string>> debit{{"Idempotency-Key", "debit-1"}};
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-0.5"}}, debit).status, 200);
+  auto forced = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "-0.5"}, {"force", true}}, debit);
+  EXPECT_EQ(forced.status, 409) << forced.body;
+  restart_node();
+  auto after = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}}, key);
+  EXPECT_EQ(after.body, first.body);
+  EXPECT_EQ(get_json("/api/balances").at("balances").as_array()[0].at("balance_eth").as_string(), "0.5");
+  EXPECT_EQ(get_json("/api/ledger/events?limit=10").at("events").as_array().size(), 2u);
+}
+
 TEST_F(ApiTest, StatsBucketsByDay) {
   register_orchestrator("o1", address_of(1));
   ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}).status, 200);

@@ -271,6 +271,33 @@ TEST(Book, IdempotencyKeyReturnsTheOriginalResult) {
   EXPECT_EQ(after.response, first.response);
 }
 
+TEST(Book, AKeyStoredWithTheDigestAsSentMatchesItsRepeat) {
+  // A key an earlier version stored took the digest of the fields as sent; a repeat of that
+  // request carries it as digest_as_sent and gets the original answer, across a restart too.
+  Recorded r;
+  r.add_orchestrator("o1");
+  auto old = adjustment("o1", "2", "k1");
+  old.request_digest = "as-sent";
+  auto first = r.book.adjust(old, kNow);
+  r.keep(first);
+  ASSERT_TRUE(first.effect.has_value());
+  Book again = r.replayed();
+  for (Book* book : {&r.book, &again}) {
+    auto repeat = adjustment("o1", "2", "k1");
+    repeat.request_digest = "effect";
+    repeat.digest_as_sent = "as-sent";
+    auto answer = book->adjust(repeat, kNow);
+    ASSERT_FALSE(answer.failure);
+    EXPECT_FALSE(answer.effect.has_value());
+    EXPECT_EQ(answer.response, first.response);
+    repeat.digest_as_sent = "other";
+    auto other = book->adjust(repeat, kNow);
+    ASSERT_TRUE(other.failure);
+    EXPECT_EQ(other.failure->status, 409);
+  }
+  EXPECT_EQ(format_eth(again.balance("o1")), "2");
+}
+
 TEST(Book, AmountsThatWouldOverflowAnAccountAre422sAndChangeNothing) {
   Recorded r;
   r.add_orchestrator("o1");
