@@ -62,7 +62,8 @@ bool differs(const Workload& held, const Workload& file) {
 constexpr std::size_t kMaxListed = 100;  // ids named per list in an import's answer
 
 // Checks the whole request, then applies the new entries, one journal record each; the
-// answer (counts) goes out once the last is durable.
+// answer (counts) goes out once the last is durable. A check alone answers the counts the
+// import would give, with "checked": true, and applies nothing.
 void import_workloads(Self* self, ImportWorkloads& m) {
   auto& st = self->state;
   using Kind = Book::ImportCheck::Kind;
@@ -74,7 +75,7 @@ void import_workloads(Self* self, ImportWorkloads& m) {
   boost::json::array kept;
   for (std::size_t i = 0; i < m.workloads.size(); ++i) {
     const Workload& w = m.workloads[i].workload;
-    auto check = st.book->check_workload_import(w, not_before, now);
+    auto check = st.book->check_workload_import(w, not_before, now, m.check);
     if (check.kind == Kind::conflict) conflicts.emplace_back(w.workload_id, std::move(check.detail));
     else if (check.kind == Kind::existing) {
       ++existing;
@@ -91,6 +92,10 @@ void import_workloads(Self* self, ImportWorkloads& m) {
     if (!create[i]) continue;
     auto& item = m.workloads[i];
     if (item.rounded) rounded.push_back(rounded_item(item.workload.workload_id, item.given, item.workload.payout_amount));
+    if (m.check) {
+      ++imported;
+      continue;
+    }
     auto decision = st.book->import_workload(std::move(item.workload), now);
     if (decision.failure) return reply_when_durable(st, m.reply, decision.failure->status, detail_body(decision.failure->detail));
     st.journal->append(st.book->last_seq(), std::move(*decision.effect), [] {});
@@ -99,6 +104,7 @@ void import_workloads(Self* self, ImportWorkloads& m) {
   boost::json::object answer{{"imported", imported}, {"existing", existing}};
   if (!kept.empty()) answer["kept_as_here"] = std::move(kept);
   if (!rounded.empty()) answer["rounded"] = std::move(rounded);
+  if (m.check) answer["checked"] = true;
   reply_when_durable(st, m.reply, 200, boost::json::serialize(answer));
 }
 
@@ -110,7 +116,7 @@ void import_balances(Self* self, ImportBalances& m) {
   kinds.reserve(m.balances.size());
   std::set<std::string> seen;
   for (const auto& b : m.balances) {
-    auto check = st.book->check_balance_import(b.orchestrator_id, b.amount);
+    auto check = st.book->check_balance_import(b.orchestrator_id, b.amount, m.check);
     if (!seen.insert(b.orchestrator_id).second) check = {Kind::conflict, "named twice in one request"};
     if (check.kind == Kind::conflict) conflicts.emplace_back(b.orchestrator_id, std::move(check.detail));
     kinds.push_back(check.kind);
@@ -125,6 +131,10 @@ void import_balances(Self* self, ImportBalances& m) {
     if (kinds[i] == Kind::zero) ++zero;
     if (kinds[i] != Kind::create) continue;
     if (b.rounded) rounded.push_back(rounded_item(b.orchestrator_id, b.given, b.amount.magnitude, b.amount.negative));
+    if (m.check) {
+      ++imported;
+      continue;
+    }
     auto decision = st.book->import_balance(b.orchestrator_id, b.amount, b.given, b.rounded, now);
     if (decision.failure) return reply_when_durable(st, m.reply, decision.failure->status, detail_body(decision.failure->detail));
     st.journal->append(st.book->last_seq(), std::move(*decision.effect), [] {});
@@ -132,6 +142,7 @@ void import_balances(Self* self, ImportBalances& m) {
   }
   boost::json::object answer{{"imported", imported}, {"existing", existing}, {"zero", zero}};
   if (!rounded.empty()) answer["rounded"] = std::move(rounded);
+  if (m.check) answer["checked"] = true;
   reply_when_durable(st, m.reply, 200, boost::json::serialize(answer));
 }
 

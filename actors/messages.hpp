@@ -84,9 +84,13 @@ struct ImportWorkload {
   std::string given;  // payout_amount_eth as the file had it
   bool rounded = false;
 };
+// `check`: the answer the import would give, nothing applied (`lpops import` checks every
+// slice before it sends the first). An orchestrator the node does not know then counts as one
+// the same import registers: the command checks that its registry.json has it.
 struct ImportWorkloads {
   std::vector<ImportWorkload> workloads;  // oldest first
   Reply reply;
+  bool check = false;
 };
 struct ImportBalance {
   std::string orchestrator_id;
@@ -97,11 +101,13 @@ struct ImportBalance {
 struct ImportBalances {
   std::vector<ImportBalance> balances;
   Reply reply;
+  bool check = false;
 };
 struct ImportOrchestrators {
   std::vector<boost::json::object> records;  // in this node's form, ids and addresses checked
   std::vector<std::string> ignored_fields;   // fields of the file's records that no record keeps
   Reply reply;
+  bool check = false;
 };
 
 // --- payouts ---

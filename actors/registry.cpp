@@ -87,6 +87,7 @@ void handle_register(Self* self, Register& m) {
 // address per orchestrator, an id keeps its address), then stored as they are. A record
 // already here under the same address is left as it is (the import run again, or the
 // orchestrator registered since). The answer waits until the ledger holds the new records.
+// A check alone answers what the import would, with "checked": true, and stores nothing.
 void import_orchestrators(Self* self, ImportOrchestrators& m) {
   auto& st = self->state;
   boost::json::array conflicts;
@@ -130,6 +131,10 @@ void import_orchestrators(Self* self, ImportOrchestrators& m) {
     auto& rec = m.records[i];
     const std::string id = get_string(rec, "orchestrator_id");
     const std::string address = lower_ascii(get_string(rec, "address"));
+    if (m.check) {
+      if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) denylisted.push_back(json::string(id));
+      continue;
+    }
     if (st.options.address_denylist.count(address) && !get_bool(rec, "denylisted")) {
       mark_denylisted(rec, std::nullopt);  // as at start-up: flagged, no contact made
       denylisted.push_back(json::string(id));
@@ -145,6 +150,11 @@ void import_orchestrators(Self* self, ImportOrchestrators& m) {
     json::array names;
     for (auto& f : m.ignored_fields) names.push_back(json::string(f));
     answer["ignored_fields"] = std::move(names);
+  }
+  if (m.check) {
+    answer["checked"] = true;
+    m.reply(200, json::serialize(answer));
+    return;
   }
   std::string body = json::serialize(answer);
   self->send(st.ledger, Query{[body = std::move(body)](const Book&) { return std::pair{200, body}; }, std::move(m.reply)});

@@ -299,44 +299,6 @@ std::set<std::string> ids_in(const json::array& listing, const char* key) {
   return ids;
 }
 
-// The node takes workloads oldest first: one dated before the newest it holds is a conflict
-// unless the node has it already (an import run before). Checked before anything is sent, so
-// that such an import is refused whole rather than after its records went in. The node's
-// workloads in the range where that can happen are listed once (since/until are inclusive).
-// A listing that cannot be had (larger than the getter takes, say, on an import of millions
-// run again) is no error: `skipped` says why, and the node still checks every slice.
-std::vector<std::string> workloads_behind_the_node(HttpGetter& http, const std::string& token, const SourceFile& workloads,
-                                                   unsigned wait_seconds, std::string& error, std::string& skipped) {
-  std::vector<std::string> behind;
-  auto newest = node_listing(http, token, "/api/workloads?limit=1", "workloads", wait_seconds);
-  if (!newest) {
-    error = newest.error();
-    return behind;
-  }
-  if (newest->empty()) return behind;
-  const auto* at = newest->front().is_object() ? newest->front().get_object().if_contains("submitted_at") : nullptr;
-  const auto node_newest = at && at->is_string() ? parse_iso(at->get_string()) : std::nullopt;
-  if (!node_newest) {
-    error = "GET /api/workloads gave a newest workload without a readable submitted_at";
-    return behind;
-  }
-  std::vector<std::string> older;  // the file's workloads dated before the node's newest, oldest first
-  for (const auto& key : workloads.order)
-    if (workloads.submitted_at.at(key) < *node_newest) older.push_back(key);
-  if (older.empty()) return behind;
-  const std::string range = "since=" + iso_utc(workloads.submitted_at.at(older.front()), UtcSuffix::z) +
-                            "&until=" + iso_utc(*node_newest, UtcSuffix::z);
-  auto held = node_listing(http, token, "/api/workloads?" + range, "workloads", wait_seconds);
-  if (!held) {
-    skipped = held.error();
-    return behind;
-  }
-  const auto ids = ids_in(*held, "workload_id");
-  for (const auto& key : older)
-    if (!ids.contains(key)) behind.push_back(key);
-  return behind;
-}
-
 std::string detail_text(const json::value& answer) {
   const auto* d = answer.is_object() ? answer.get_object().if_contains("detail") : nullptr;
   if (!d) return json::serialize(answer);
@@ -352,6 +314,19 @@ std::string detail_text(const json::value& answer) {
     out += "\n  " + loc + ": " + (msg && msg->is_string() ? std::string(msg->get_string()) : std::string("invalid"));
   }
   return out;
+}
+
+// The end of the slice that starts at `from`: at most `per_request` entries and
+// kMaxRequestBytes (at least one entry).
+std::size_t slice_end(const SourceFile& f, std::size_t from, std::size_t per_request) {
+  std::size_t end = from, bytes = 2;
+  while (end < f.order.size() && end - from < per_request) {
+    const std::size_t size = f.entries.at(f.order[end]).size() + f.order[end].size() + 8;
+    if (end > from && bytes + size > kMaxRequestBytes) break;
+    bytes += size;
+    ++end;
+  }
+  return end;
 }
 
 struct Totals {
@@ -375,17 +350,20 @@ void add_names(Totals& t, const json::object& answer, const char* key, const std
   }
 }
 
-// What the node answered for one slice: 200 with its body, or a refusal already printed.
+// What the node answered for one slice: 200 with its body, or a refusal already printed (a
+// check's conflicts are returned instead, for the caller to print).
 struct SliceOutcome {
   bool ok = false;
   bool too_large = false;  // 413: the slice is to be sent in smaller pieces
   json::object answer;
   bool unknown = false;    // no answer: the node may have applied the slice, or part of it
   int answer_status = 0;   // the node's HTTP status (0: no answer)
+  json::array conflicts = {};  // a check's 409: {id, detail} of each entry that conflicts
 };
 
+// A slice of `f` posted to the node, to import it or (`check`) to ask what importing it would do.
 SliceOutcome send_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from, std::size_t to,
-                        unsigned wait_seconds) {
+                        unsigned wait_seconds, bool check) {
   // The slice as one JSON object, written from the entries' texts.
   std::string text = "{";
   for (std::size_t i = from; i < to; ++i) {
@@ -396,7 +374,11 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
   }
   text += '}';
   auto answer = waiting_while_starting(
-      [&] { return http.post_json(std::string("/api/import/") + f.route, text, {{"X-Admin-Token", token}}); }, wait_seconds);
+      [&] {
+        return http.post_json(std::string("/api/import/") + f.route + (check ? "?check=true" : ""), text,
+                              {{"X-Admin-Token", token}});
+      },
+      wait_seconds);
   if (!answer) {
     std::fprintf(stderr, "lpops import: %s: %s\n", f.name, answer.error().c_str());
     // No connection was made for it: nothing of the slice reached the node.
@@ -405,7 +387,23 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
   if (answer->first == 413 && to - from > 1) return {false, true, {}};
   boost::system::error_code ec;
   json::value body = json::parse(answer->second, ec);
-  if (answer->first == 200 && !ec && body.is_object()) return {true, false, std::move(body.get_object())};
+  if (answer->first == 200 && !ec && body.is_object()) {
+    // A node without the check would have imported the slice: said, and stopped there.
+    if (check && !body.get_object().contains("checked")) {
+      std::fprintf(stderr, "lpops import: %s: the node imported entries %zu-%zu instead of checking them: it is a version "
+                           "without the import check. Import with an lpops of the node's version.\n",
+                   f.name, from + 1, to);
+      return {};
+    }
+    return {true, false, std::move(body.get_object())};
+  }
+  if (check && answer->first == 409 && !ec && body.is_object())
+    if (const auto* c = body.get_object().if_contains("conflicts"); c && c->is_array()) {
+      SliceOutcome refused;
+      refused.answer_status = 409;
+      refused.conflicts = c->get_array();
+      return refused;
+    }
   std::fprintf(stderr, "lpops import: %s: the node answered %d: %s\n", f.name, answer->first,
                ec || !body.is_object() ? answer->second.c_str() : detail_text(body).c_str());
   if (answer->first == 413)
@@ -423,6 +421,55 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
   return refused;
 }
 
+// Adds a slice's answer to the totals.
+void count_answer(Totals& t, const SourceFile& f, const json::object& o) {
+  auto count = [&](const char* k) { return o.contains(k) && o.at(k).is_number() ? o.at(k).to_number<std::size_t>() : 0; };
+  t.imported += count("imported");
+  t.existing += count("existing");
+  t.zero += count("zero");
+  add_names(t, o, "rounded", std::string(f.name) + ": cut to whole wei: ");
+  add_names(t, o, "denylisted", "registry.json: on PAYMENTS_ADDRESS_DENYLIST, imported denylisted: ");
+  add_names(t, o, "ignored_fields", "registry.json: field not kept: ");
+  add_names(t, o, "kept_as_here", "workloads.json: already here, kept as it is here (the file's copy differs): ");
+}
+
+constexpr std::size_t kMaxConflictLines = 100;  // conflicts printed by the check, of every file
+
+// Asks the node, slice by slice, what importing `f` would do; nothing is imported. Every
+// conflict is counted in `conflicts` (the first kMaxConflictLines printed). False when a
+// slice could not be checked (why is printed).
+bool check_file(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t per_request, unsigned wait_seconds,
+                Totals& t, std::size_t& conflicts) {
+  std::size_t checked = 0;
+  while (checked < f.order.size()) {
+    std::size_t end = slice_end(f, checked, per_request);
+    auto outcome = send_slice(http, token, f, checked, end, wait_seconds, true);
+    while (outcome.too_large) {
+      end = checked + (end - checked) / 2;
+      outcome = send_slice(http, token, f, checked, end, wait_seconds, true);
+    }
+    if (outcome.ok) {
+      count_answer(t, f, outcome.answer);
+    } else if (outcome.answer_status == 409 && !outcome.conflicts.empty()) {
+      for (const auto& item : outcome.conflicts) {
+        if (conflicts++ >= kMaxConflictLines || !item.is_object()) continue;
+        const auto& o = item.get_object();
+        const auto* id = o.if_contains("id");
+        const auto* why = o.if_contains("detail");
+        std::fprintf(stderr, "lpops import: %s %s: %s\n", f.name, id ? json::serialize(*id).c_str() : "?",
+                     why && why->is_string() ? why->get_string().c_str() : "conflicts");
+      }
+    } else {
+      std::fprintf(stderr, "lpops import: stopped while checking %s entries %zu-%zu with the node; nothing was imported\n",
+                   f.name, checked + 1, end);
+      return false;
+    }
+    checked = end;
+    std::fprintf(stderr, "%s: %zu/%zu checked\n", f.name, checked, f.order.size());
+  }
+  return true;
+}
+
 // Sends one file in slices of at most `per_request` entries and kMaxRequestBytes (a slice
 // the node finds too large goes again in halves); false after printing why the node refused
 // one.
@@ -430,17 +477,11 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
                Totals& t) {
   std::size_t sent = 0;
   while (sent < f.order.size()) {
-    std::size_t end = sent, bytes = 2;
-    while (end < f.order.size() && end - sent < per_request) {
-      const std::size_t size = f.entries.at(f.order[end]).size() + f.order[end].size() + 8;
-      if (end > sent && bytes + size > kMaxRequestBytes) break;
-      bytes += size;
-      ++end;
-    }
-    auto outcome = send_slice(http, token, f, sent, end, wait_seconds);
+    std::size_t end = slice_end(f, sent, per_request);
+    auto outcome = send_slice(http, token, f, sent, end, wait_seconds, false);
     while (outcome.too_large) {
       end = sent + (end - sent) / 2;
-      outcome = send_slice(http, token, f, sent, end, wait_seconds);
+      outcome = send_slice(http, token, f, sent, end, wait_seconds, false);
     }
     if (!outcome.ok) {
       if (outcome.unknown)
@@ -457,15 +498,7 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
       return false;
     }
     sent = end;
-    const auto& o = outcome.answer;
-    auto count = [&](const char* k) { return o.contains(k) && o.at(k).is_number() ? o.at(k).to_number<std::size_t>() : 0; };
-    t.imported += count("imported");
-    t.existing += count("existing");
-    t.zero += count("zero");
-    add_names(t, o, "rounded", std::string(f.name) + ": cut to whole wei: ");
-    add_names(t, o, "denylisted", "registry.json: on PAYMENTS_ADDRESS_DENYLIST, imported denylisted: ");
-    add_names(t, o, "ignored_fields", "registry.json: field not kept: ");
-    add_names(t, o, "kept_as_here", "workloads.json: already here, kept as it is here (the file's copy differs): ");
+    count_answer(t, f, outcome.answer);
     std::fflush(stdout);
     std::fprintf(stderr, "%s: %zu/%zu sent (%zu new, %zu already there)\n", f.name, sent, f.order.size(), t.imported, t.existing);
   }
@@ -567,26 +600,31 @@ int import_reference(const ImportOptions& o) {
       return 1;
     }
   }
-  if (workloads.present && !workloads.order.empty()) {
-    std::string error, skipped;
-    const auto behind = workloads_behind_the_node(**http, token, workloads, o.timeout_seconds, error, skipped);
-    if (!error.empty()) {
-      std::fprintf(stderr, "lpops import: %s\n", error.c_str());
-      return 1;
+  // Every slice is checked with the node before the first is imported: a conflict with what
+  // it holds (an id under another address, a workload held for another orchestrator or dated
+  // before its newest, a balance imported before) refuses the import whole.
+  std::size_t conflicts = 0;
+  std::vector<std::pair<const SourceFile*, Totals>> preview;
+  for (SourceFile* f : {&registry, &workloads, &balances}) {
+    if (!f->present) continue;
+    Totals t;
+    if (!check_file(**http, token, *f, o.per_request, o.timeout_seconds, t, conflicts)) return 1;
+    preview.emplace_back(f, std::move(t));
+  }
+  if (conflicts > 0) {
+    if (conflicts > kMaxConflictLines)
+      std::fprintf(stderr, "lpops import: ... and %zu more\n", conflicts - kMaxConflictLines);
+    std::fprintf(stderr, "lpops import: %zu entries conflict with what the node holds; nothing was imported\n", conflicts);
+    return 1;
+  }
+  if (o.check_only) {
+    for (const auto& [f, t] : preview) {
+      std::printf("%s: %zu to import, %zu already there%s\n", f->name, t.imported, t.existing,
+                  t.zero ? (", " + std::to_string(t.zero) + " zero balances to skip").c_str() : "");
+      for (const auto& line : t.notes) std::printf("  %s\n", line.c_str());
     }
-    if (!skipped.empty())
-      std::fprintf(stderr, "lpops import: could not list the node's workloads to check ahead which it holds (%s); the node "
-                           "checks each slice as it comes\n", skipped.substr(0, 300).c_str());
-    if (!behind.empty()) {
-      for (std::size_t i = 0; i < behind.size() && i < 20; ++i)
-        std::fprintf(stderr, "lpops import: workloads.json \"%s\": submitted_at %s is older than the newest workload the node "
-                             "holds, and the node does not have it\n",
-                     behind[i].c_str(), iso_utc(workloads.submitted_at.at(behind[i]), UtcSuffix::z).c_str());
-      std::fprintf(stderr, "lpops import: %zu workloads are dated before the newest workload the node holds and are not on "
-                           "it: the node lists workloads in the order they came, so they can no longer be imported into it "
-                           "(import into a node before it takes workloads of its own); nothing was sent\n", behind.size());
-      return 1;
-    }
+    std::printf("checked with the node (--check): nothing was imported\n");
+    return 0;
   }
   // Records first (workloads name their orchestrators), then workloads, then balances.
   for (SourceFile* f : {&registry, &workloads, &balances}) {

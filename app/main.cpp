@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
       ->check(whole_number(1u, 3600u));
   auto* dry_run = import_cmd->add_flag("--dry-run", import.dry_run, "Read and check the files; send nothing");
   import_url->excludes(dry_run);
+  auto* check_only = import_cmd->add_flag("--check", import.check_only,
+                                          "Check the files, then every entry with the node (--url); import nothing");
+  check_only->excludes(dry_run);
 
   lpops::app::FeesOptions fees;
   auto* fees_cmd = cli.add_subcommand(

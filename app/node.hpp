@@ -85,6 +85,7 @@ struct ImportOptions {
   std::size_t per_request = 500;  // entries per request
   unsigned timeout_seconds = 60;
   bool dry_run = false;           // read and check the files only
+  bool check_only = false;        // also check them with the node; import nothing
 };
 // Imports registry.json, workloads.json and balances.json of a reference deployment into a
 // running node; exit code 0 done, 1 refused (entries that cannot be read, conflicts), 2 usage

@@ -355,7 +355,8 @@ std::optional<UnixMicros> Book::newest_workload_time() const {
   return workloads_.back()->submitted_at;
 }
 
-Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<UnixMicros> not_before, UnixMicros now) const {
+Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<UnixMicros> not_before, UnixMicros now,
+                                              bool known_elsewhere) const {
   using Kind = ImportCheck::Kind;
   if (const auto at = workload_index_.find(w.workload_id, workload_id_at())) {
     const Workload& held = *workloads_[*at];
@@ -373,8 +374,8 @@ Book::ImportCheck Book::check_workload_import(const Workload& w, std::optional<U
                               "would count twice with the imported balance"};
     return {Kind::existing, {}};
   }
-  const auto* record = orchestrator_record(w.orchestrator_id);
-  if (!record) return {Kind::conflict, "Unknown orchestrator " + w.orchestrator_id + " (import registry.json first)"};
+  if (!known_elsewhere && !orchestrator_record(w.orchestrator_id))
+    return {Kind::conflict, "Unknown orchestrator " + w.orchestrator_id + " (import registry.json first)"};
   // One dated later than now would list before the workloads the node takes from now on.
   if (w.submitted_at > now)
     return {Kind::conflict, "submitted_at " + iso_utc(w.submitted_at, UtcSuffix::z) + " is later than this node's clock (" +
@@ -394,7 +395,7 @@ Decision Book::import_workload(Workload w, UnixMicros now) {
   return commit_workload(std::move(effect), std::move(w));
 }
 
-Book::ImportCheck Book::check_balance_import(const std::string& id, const SignedWei& amount) const {
+Book::ImportCheck Book::check_balance_import(const std::string& id, const SignedWei& amount, bool known_elsewhere) const {
   using Kind = ImportCheck::Kind;
   const std::string key = reference_import::balance_import_key(id);
   if (auto it = adjustments_.find(key); it != adjustments_.end()) {
@@ -406,7 +407,7 @@ Book::ImportCheck Book::check_balance_import(const std::string& id, const Signed
   if (amount.is_zero()) return {Kind::zero, {}};
   // Every account here is a registered orchestrator's (payouts and the ledger tree need its
   // record): a balance of an id the reference's ledger held without one waits for it.
-  if (!orchestrator_record(id))
+  if (!known_elsewhere && !orchestrator_record(id))
     return {Kind::conflict, "Unknown orchestrator " + id + " (import its registry.json record, or register it, first)"};
   if (!fits(id, amount)) return {Kind::conflict, "the balance would overflow the account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)"};
   return {Kind::create, {}};

@@ -153,10 +153,13 @@ class Book {
   // `not_before`: the submission time the workload may not precede (the newest workload the
   // book holds, or the one before it in the same request), nor may it be later than `now`:
   // listings read the book's workloads in insertion order as newest first.
-  ImportCheck check_workload_import(const Workload& w, std::optional<UnixMicros> not_before, UnixMicros now) const;
+  // `known_elsewhere`: an orchestrator the book does not hold is no conflict (a check ahead of
+  // an import whose registry brings it).
+  ImportCheck check_workload_import(const Workload& w, std::optional<UnixMicros> not_before, UnixMicros now,
+                                    bool known_elsewhere = false) const;
   // The workload as stored there; no ledger entry (a credited one is in the imported balance).
   Decision import_workload(Workload w, UnixMicros now);
-  ImportCheck check_balance_import(const std::string& id, const SignedWei& amount) const;
+  ImportCheck check_balance_import(const std::string& id, const SignedWei& amount, bool known_elsewhere = false) const;
   // One ledger entry, reason "import", event id import:<id>.
   Decision import_balance(const std::string& id, const SignedWei& amount, const std::string& given, bool rounded,
                           UnixMicros now);

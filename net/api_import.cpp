@@ -1,7 +1,9 @@
 // /api/import: the reference service's data files, a slice per request (`lpops import`).
 // Each body is an object keyed by id, as the file is; every entry is read and checked
 // before anything is sent on, and one bad entry makes the request a 422 that changes
-// nothing. Running an import again skips what is already there.
+// nothing. Running an import again skips what is already there. `?check=true` answers what
+// the import would (the same 200 with "checked": true, or the same 409) and changes nothing;
+// an orchestrator the node does not know then counts as one the import's registry brings.
 #include <algorithm>
 #include <variant>
 
@@ -44,8 +46,15 @@ bool read_entries(const Request& request, Validation& v, Read read, Take take) {
   return v.ok();
 }
 
+// The `check` query parameter; false when absent.
+bool check_only(Call& call, Validation& v) {
+  QueryReader q(call.query, v);
+  return q.boolean("check").value_or(false);
+}
+
 void import_registry(Call& call) {
   Validation v;
+  const bool check = check_only(call, v);
   std::vector<json::object> records;
   std::vector<std::string> ignored;
   const bool ok = read_entries<ri::RegistryEntry>(call.request, v, ri::read_registry_entry, [&](std::string_view, ri::RegistryEntry& entry) {
@@ -55,11 +64,12 @@ void import_registry(Call& call) {
   });
   if (!ok) return call.respond(v.response());
   std::sort(ignored.begin(), ignored.end());
-  caf::anon_send(call.ctx->registry, actors::ImportOrchestrators{std::move(records), std::move(ignored), call.reply()});
+  caf::anon_send(call.ctx->registry, actors::ImportOrchestrators{std::move(records), std::move(ignored), call.reply(), check});
 }
 
 void import_workloads(Call& call) {
   Validation v;
+  const bool check = check_only(call, v);
   std::vector<actors::ImportWorkload> workloads;
   const bool ok = read_entries<ri::WorkloadEntry>(call.request, v, ri::read_workload_entry, [&](std::string_view, ri::WorkloadEntry& entry) {
     workloads.push_back(actors::ImportWorkload{std::move(entry.workload), std::move(entry.amount.given), entry.amount.rounded});
@@ -69,18 +79,19 @@ void import_workloads(Call& call) {
   std::stable_sort(workloads.begin(), workloads.end(), [](const actors::ImportWorkload& a, const actors::ImportWorkload& b) {
     return a.workload.submitted_at < b.workload.submitted_at;
   });
-  caf::anon_send(call.ctx->ledger, actors::ImportWorkloads{std::move(workloads), call.reply()});
+  caf::anon_send(call.ctx->ledger, actors::ImportWorkloads{std::move(workloads), call.reply(), check});
 }
 
 void import_balances(Call& call) {
   Validation v;
+  const bool check = check_only(call, v);
   std::vector<actors::ImportBalance> balances;
   const bool ok = read_entries<ri::BalanceEntry>(call.request, v, ri::read_balance_entry, [&](std::string_view, ri::BalanceEntry& entry) {
     balances.push_back(actors::ImportBalance{std::move(entry.orchestrator_id), entry.amount.value, std::move(entry.amount.given),
                                              entry.amount.rounded});
   });
   if (!ok) return call.respond(v.response());
-  caf::anon_send(call.ctx->ledger, actors::ImportBalances{std::move(balances), call.reply()});
+  caf::anon_send(call.ctx->ledger, actors::ImportBalances{std::move(balances), call.reply(), check});
 }
 
 }  // namespace

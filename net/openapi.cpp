@@ -330,17 +330,23 @@ std::map<std::string, Io> io_table() {
                                         {"description", "a repeat answers the first response; a request with another effect under it is 409"}}}}};
   {
     const auto count = json::object{{"type", "integer"}};
-    // rounded, kept_as_here and ignored_fields are left out when empty.
+    // rounded, kept_as_here and ignored_fields are left out when empty; checked only on a check.
+    const auto checked = json::object{{"type", "boolean"}, {"const", true}};
+    const auto check = json::object{{"type", "boolean"}, {"default", false},
+                                    {"description", "answer what the import would (the same 200, with checked, or the same 409) "
+                                                    "and change nothing; an orchestrator the node does not know counts as one "
+                                                    "the same import registers"}};
     const auto rounded = array_of(obj({{"id", str()}, {"given", str()}, {"imported_eth", eth()}}, {"id", "given", "imported_eth"}));
     t["POST /api/import/registry"] = {"ImportRegistry", obj({{"imported", count}, {"existing", count},
-                                                             {"denylisted", array_of(str())}, {"ignored_fields", array_of(str())}},
-                                                            {"imported", "existing", "denylisted"}), {}};
+                                                             {"denylisted", array_of(str())}, {"ignored_fields", array_of(str())},
+                                                             {"checked", checked}},
+                                                            {"imported", "existing", "denylisted"}), {{"check", check}}};
     t["POST /api/import/workloads"] = {"ImportWorkloads", obj({{"imported", count}, {"existing", count}, {"rounded", rounded},
-                                                               {"kept_as_here", array_of(str())}},
-                                                              {"imported", "existing"}), {}};
+                                                               {"kept_as_here", array_of(str())}, {"checked", checked}},
+                                                              {"imported", "existing"}), {{"check", check}}};
     t["POST /api/import/balances"] = {"ImportBalances", obj({{"imported", count}, {"existing", count}, {"zero", count},
-                                                             {"rounded", rounded}},
-                                                            {"imported", "existing", "zero"}), {}};
+                                                             {"rounded", rounded}, {"checked", checked}},
+                                                            {"imported", "existing", "zero"}), {{"check", check}}};
   }
   t["GET /api/ledger/events"] = {nullptr, obj({{"events", array_of(ref("LedgerEvent"))}}), {{"orchestrator_id", qstr()}, {"limit", qint(1, 1000, 200)}}};
   const auto hash = json::object{{"type", "string"}, {"pattern", "^0x[0-9a-f]{64}$"}};

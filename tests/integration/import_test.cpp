@@ -504,11 +504,11 @@ TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
   EXPECT_NE(directory.output.find("registry.json: is a directory"), std::string::npos) << directory.output;
 }
 
-// Workloads dated before the newest the node holds, and not on it, can no longer go in (the node
-// lists workloads in the order they came): the command finds them before it sends anything, so
-// the import is refused whole rather than after its records went in. Workloads the node has
-// already (an import run again) are no such conflict.
-TEST_F(ImportTest, WorkloadsBehindTheNodesOwnAreFoundBeforeAnythingIsSent) {
+// Every slice is checked with the node before the first is imported: conflicts with what the
+// node holds, in any file, refuse the import whole and are all named. Among them, workloads
+// dated before the newest the node holds and not on it (the node lists workloads in the order
+// they came). Workloads the node has already (an import run again) are no such conflict.
+TEST_F(ImportTest, ConflictsWithTheNodeAreFoundBeforeAnythingIsImported) {
   write_reference();
   ASSERT_EQ(run_import().exit_code, 0);
   auto own = admin_post("/api/workloads/time", json::object{{"workload_id", "own-1"}, {"orchestrator_id", "orch-a"},
@@ -517,24 +517,87 @@ TEST_F(ImportTest, WorkloadsBehindTheNodesOwnAreFoundBeforeAnythingIsSent) {
   auto again = run_import();
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_NE(again.output.find("workloads.json: 0 imported, 4 already there"), std::string::npos) << again.output;
+  const std::string events_before = json::serialize(admin_get("/api/ledger/events?limit=1000"));
 
-  // A new record, and a workload dated before the node's own.
+  // A new record; a workload dated before the node's own; a workload the node holds for
+  // another orchestrator; a balance imported before with another amount.
   auto registry = parse_json(lpops::testing::read_file_bytes(ref_ + "/registry.json")).as_object();
   registry["orch-z"] = json::object{{"address", address_of(8)}};
   write("registry.json", registry);
   auto workloads = parse_json(lpops::testing::read_file_bytes(ref_ + "/workloads.json")).as_object();
   workloads["w0"] = json::object{{"orchestrator_id", "orch-z"}, {"artifact_hash", "h0"}, {"payout_amount_eth", "0.1"},
                                  {"status", "pending"}, {"submitted_at", "2025-01-15T00:00:00"}, {"credited", false}};
+  workloads["w1"].as_object()["orchestrator_id"] = "orch-a";
   write("workloads.json", workloads);
-  auto behind = run_import();
-  EXPECT_EQ(behind.exit_code, 1) << behind.output;
-  EXPECT_NE(behind.output.find("workloads.json \"w0\": submitted_at 2025-01-15T00:00:00Z is older than the newest workload the "
-                               "node holds, and the node does not have it"),
+  auto file_balances = parse_json(lpops::testing::read_file_bytes(ref_ + "/balances.json")).as_object();
+  file_balances["orch-b"] = "3";
+  write("balances.json", file_balances);
+  auto refused = run_import();
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("workloads.json \"w0\": submitted_at 2025-01-15T00:00:00Z is older than"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("workloads.json \"w1\": the ledger holds this workload for orchestrator orch-b"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("balances.json \"orch-b\": a balance of 0.002 ETH was imported for this id before"),
             std::string::npos)
-      << behind.output;
-  EXPECT_NE(behind.output.find("1 workloads are dated before the newest workload the node holds"), std::string::npos) << behind.output;
-  EXPECT_NE(behind.output.find("nothing was sent"), std::string::npos) << behind.output;
-  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-z", "", kAdmin).status, 404);  // the registry slice was not sent either
+      << refused.output;
+  EXPECT_NE(refused.output.find("3 entries conflict with what the node holds; nothing was imported"), std::string::npos)
+      << refused.output;
+  EXPECT_EQ(refused.output.find(" imported, "), std::string::npos) << refused.output;  // no file was sent
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-z", "", kAdmin).status, 404);  // nor the new record
+  EXPECT_EQ(json::serialize(admin_get("/api/ledger/events?limit=1000")), events_before);
+
+  // --check without conflicts: what the import would do, and nothing imported.
+  workloads.erase("w0");
+  workloads["w1"].as_object()["orchestrator_id"] = "orch-b";
+  workloads["w9"] = json::object{{"orchestrator_id", "orch-z"}, {"payout_amount_eth", "0.1"}, {"status", "pending"},
+                                 {"submitted_at", iso_now()}, {"credited", false}};
+  write("workloads.json", workloads);
+  file_balances["orch-b"] = "2E-3";
+  file_balances["orch-z"] = "0.5";
+  write("balances.json", file_balances);
+  auto checked = run_import({"--check"});
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_NE(checked.output.find("registry.json: 1 to import, 3 already there"), std::string::npos) << checked.output;
+  EXPECT_NE(checked.output.find("workloads.json: 1 to import, 4 already there"), std::string::npos) << checked.output;
+  EXPECT_NE(checked.output.find("balances.json: 1 to import, 3 already there, 2 zero balances to skip"), std::string::npos)
+      << checked.output;
+  EXPECT_NE(checked.output.find("nothing was imported"), std::string::npos) << checked.output;
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-z", "", kAdmin).status, 404);
+  EXPECT_EQ(json::serialize(admin_get("/api/ledger/events?limit=1000")), events_before);
+  // Then the import itself.
+  auto done = run_import();
+  EXPECT_EQ(done.exit_code, 0) << done.output;
+  EXPECT_NE(done.output.find("registry.json: 1 imported, 3 already there"), std::string::npos) << done.output;
+  EXPECT_NE(done.output.find("workloads.json: 1 imported, 4 already there"), std::string::npos) << done.output;
+  EXPECT_EQ(balances().at("orch-z"), "0.5");
+}
+
+// The check over HTTP: the same answers as the import, with "checked", and nothing changed; an
+// orchestrator the node does not know counts as one the import's registry brings.
+TEST_F(ImportTest, ACheckAnswersAsTheImportWouldAndChangesNothing) {
+  register_orchestrator("orch-a", address_of(1));
+  const json::object workload{{"orchestrator_id", "orch-new"}, {"payout_amount_eth", "1"}, {"status", "pending"},
+                              {"submitted_at", iso_now()}};
+  auto check = admin_post("/api/import/workloads?check=true", json::object{{"w-new", workload}});
+  ASSERT_EQ(check.status, 200) << check.body;
+  EXPECT_EQ(parse_json(check.body), parse_json(R"({"imported":1,"existing":0,"checked":true})"));
+  EXPECT_EQ(admin_post("/api/import/workloads", json::object{{"w-new", workload}}).status, 409);  // orch-new is unknown
+  auto registry = admin_post("/api/import/registry?check=1", json::object{{"orch-a", json::object{{"address", address_of(2)}}}});
+  EXPECT_EQ(registry.status, 409) << registry.body;
+  EXPECT_NE(registry.body.find("registered here with address"), std::string::npos) << registry.body;
+  auto fresh = admin_post("/api/import/registry?check=true", json::object{{"orch-new", json::object{{"address", address_of(3)}}}});
+  ASSERT_EQ(fresh.status, 200) << fresh.body;
+  EXPECT_EQ(parse_json(fresh.body).at("checked"), json::value(true));
+  EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-new", "", kAdmin).status, 404);
+  auto balance = admin_post("/api/import/balances?check=true", json::object{{"orch-a", "1.5"}, {"orch-new", "2"}});
+  ASSERT_EQ(balance.status, 200) << balance.body;
+  EXPECT_EQ(parse_json(balance.body), parse_json(R"({"imported":2,"existing":0,"zero":0,"checked":true})"));
+  EXPECT_TRUE(balances().empty() || balances().at("orch-a") == "0");
+  EXPECT_EQ(admin_get("/api/ledger/events").at("events").as_array().size(), 0u);
+  auto bad = admin_post("/api/import/balances?check=maybe", json::object{{"orch-a", "1.5"}});
+  EXPECT_EQ(bad.status, 422) << bad.body;
+  EXPECT_NE(bad.body.find(R"("loc":["query","check"])"), std::string::npos) << bad.body;
 }
 
 // A slice the node finds too large goes again in smaller ones; an entry too large alone is named.
@@ -568,6 +631,7 @@ TEST(ImportWhileStarting, TheCommandWaitsForTheNode) {
   FakeHttpServer node([&](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
     if (starting.fetch_sub(1) > 0) return {503, R"({"detail":"Starting: the ledger is being recovered; retry shortly"})"};
     if (r.target == "/api/orchestrators") return {200, R"({"orchestrators":[{"orchestrator_id":"o1"}]})"};
+    if (r.target == "/api/import/balances?check=true") return {200, R"({"imported":1,"existing":0,"zero":0,"checked":true})"};
     if (r.target == "/api/import/balances") return {200, R"({"imported":1,"existing":0,"zero":0})"};
     return {404, R"({"detail":"Not Found"})"};
   });
@@ -580,7 +644,7 @@ TEST(ImportWhileStarting, TheCommandWaitsForTheNode) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("the node is starting"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("balances.json: 1 imported"), std::string::npos) << r.output;
-  EXPECT_EQ(node.requests(), 5u);  // three refusals, the listing, the slice
+  EXPECT_EQ(node.requests(), 6u);  // three refusals, the listing, the slice's check, the slice
   // A node that stays in start-up past --timeout: the command gives up and says why.
   starting = 1000;
   auto gave_up = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", node.url(), "--env-file",
@@ -599,14 +663,40 @@ CommandResult import_one_record(const TempDir& dir, const std::string& url) {
 }
 
 // A node that gives no answer to a slice may have applied it: the command says so, and does
-// not claim the slice changed nothing.
+// not claim the slice changed nothing. No answer to a check stops the command before anything
+// is imported.
 TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
-  FakeHttpServer silent([](const FakeHttpServer::Request&) -> FakeHttpServer::Response { return {200, "{}"}; }, true);
+  FakeHttpServer node([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.target == "/api/import/registry?check=true") return {200, R"({"imported":1,"existing":0,"denylisted":[],"checked":true})"};
+    return {0, ""};
+  });
   TempDir dir;
-  auto r = import_one_record(dir, silent.url());
+  auto r = import_one_record(dir, node.url());
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("gave no answer for registry.json entries 1-1, which it may have imported"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("changed nothing"), std::string::npos) << r.output;
+  FakeHttpServer silent([](const FakeHttpServer::Request&) -> FakeHttpServer::Response { return {200, "{}"}; }, true);
+  TempDir other;
+  auto unchecked = import_one_record(other, silent.url());
+  EXPECT_EQ(unchecked.exit_code, 1) << unchecked.output;
+  EXPECT_NE(unchecked.output.find("stopped while checking registry.json entries 1-1 with the node; nothing was imported"),
+            std::string::npos)
+      << unchecked.output;
+  EXPECT_EQ(unchecked.output.find("may have imported"), std::string::npos) << unchecked.output;
+}
+
+// A node without the check (an older version) imports what it is sent: the command stops at
+// once and says so.
+TEST(ImportWithoutCheck, AnOlderNodeIsStoppedAtTheFirstSlice) {
+  FakeHttpServer node([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.target.starts_with("/api/import/registry")) return {200, R"({"imported":1,"existing":0,"denylisted":[]})"};
+    return {404, R"({"detail":"Not Found"})"};
+  });
+  TempDir dir;
+  auto r = import_one_record(dir, node.url());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the node imported entries 1-1 instead of checking them"), std::string::npos) << r.output;
+  EXPECT_EQ(node.requests(), 1u);
 }
 
 // Nothing listening: no connection was made, so nothing was sent, and the command says so.
@@ -614,7 +704,8 @@ TEST(ImportWithoutAnswer, ANodeNotReachedGotNothing) {
   TempDir dir;
   auto r = import_one_record(dir, "http://127.0.0.1:" + std::to_string(free_loopback_port()));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("the node could not be reached: nothing was sent"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("stopped while checking registry.json entries 1-1 with the node; nothing was imported"), std::string::npos)
+      << r.output;
   EXPECT_EQ(r.output.find("may have imported"), std::string::npos) << r.output;
 }
 

@@ -67,6 +67,10 @@ void FakeHttpServer::serve() {
     }
     ++requests_;
     const Response answer = handler_(request);
+    if (answer.status == 0) {
+      held_.push_back(c);  // this request is never answered
+      continue;
+    }
     const std::string response = "HTTP/1.1 " + std::to_string(answer.status) + " X\r\nContent-Type: application/json\r\n" +
                                  (answer.location.empty() ? "" : "Location: " + answer.location + "\r\n") +
                                  "Content-Length: " + std::to_string(answer.body.size()) + "\r\nConnection: close\r\n\r\n" +

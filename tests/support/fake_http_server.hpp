@@ -19,7 +19,7 @@ class FakeHttpServer {
     std::string method, target, body;
   };
   struct Response {
-    int status = 200;
+    int status = 200;  // 0: the connection is held and the request never answered
     std::string body;
     std::string location;  // sent as Location when not empty
     Response(std::pair<int, std::string> answer) : status(answer.first), body(std::move(answer.second)) {}  // NOLINT
