@@ -54,13 +54,14 @@ json::object Workload::to_view() const {
   o["artifact_hash"] = opt_value(artifact_hash);
   o["artifact_uri"] = opt_value(artifact_uri);
   o["payout_amount_eth"] = format_eth(payout_amount);
-  o["payout_amount_wei"] = format_wei(payout_amount);
   o["status"] = status.view();
   o["submitted_at"] = iso_utc(submitted_at, UtcSuffix::z);
   o["notes"] = opt_value(notes);
   o["tx_hash"] = opt_value(tx_hash);
   o["credited"] = credited;
   o["credited_at"] = credited_at ? json::value(iso_utc(*credited_at, UtcSuffix::z)) : json::value(nullptr);
+  // The wei twin last, as in every other answer: the reference's fields keep their places.
+  o["payout_amount_wei"] = format_wei(payout_amount);
   return o;
 }
 
@@ -89,7 +90,6 @@ void Workload::append_view_json(std::string& out) const {
   optional("artifact_hash", artifact_hash);
   optional("artifact_uri", artifact_uri);
   text("payout_amount_eth", format_eth(payout_amount));
-  text("payout_amount_wei", format_wei(payout_amount));
   text("status", status);
   text("submitted_at", IsoUtc(submitted_at, UtcSuffix::z).view());
   optional("notes", notes);
@@ -98,6 +98,7 @@ void Workload::append_view_json(std::string& out) const {
   out += credited ? "true" : "false";
   if (credited_at) text("credited_at", IsoUtc(*credited_at, UtcSuffix::z).view());
   else optional("credited_at", std::nullopt);
+  text("payout_amount_wei", format_wei(payout_amount));
   out += '}';
 }
 

@@ -497,21 +497,29 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
     v_.add("body", key, "list_type", "Input should be a valid list", v);
     return std::nullopt;
   }
+  // As pydantic reports a list's items: one error per bad item, its index in the location.
   std::vector<std::string> out;
-  for (const auto& item : v->get_array()) {
+  bool bad = false;
+  const auto& items = v->get_array();
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const auto& item = items[i];
+    json::array loc{json::value("body"), json::value(key), json::value(i)};
     if (!item.is_string()) {
-      v_.add("body", key, "string_type", "List items should be valid strings", &item);
-      return std::nullopt;
+      v_.add_at(std::move(loc), "string_type", "Input should be a valid string", &item);
+      bad = true;
+      continue;
     }
     // Blanks dropped, the rest stripped as Python strips.
     std::string s(python_strip(item.get_string()));
     if (s.empty()) continue;
     if (code_points(s) > max_chars) {
-      v_.add("body", key, "string_too_long", "List items should have at most " + std::to_string(max_chars) + " characters", &item);
-      return std::nullopt;
+      v_.add_at(std::move(loc), "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", &item);
+      bad = true;
+      continue;
     }
     out.push_back(std::move(s));
   }
+  if (bad) return std::nullopt;
   if (out.size() > max_items) {
     v_.add("body", key, "too_long", "List should have at most " + std::to_string(max_items) + " items", v);
     return std::nullopt;

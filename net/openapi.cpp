@@ -125,10 +125,11 @@ json::object schemas() {
   s["HealthPush"] = obj({{"source", str(64)}, {"data", json::object{{"type", "object"}}}}, {"data"});
   s["Workload"] = obj({{"workload_id", str()}, {"orchestrator_id", str()}, {"plan_id", nullable(str())},
                        {"run_id", nullable(str())}, {"artifact_hash", nullable(str())}, {"artifact_uri", nullable(str())},
-                       {"payout_amount_eth", eth()}, {"payout_amount_wei", wei()},
+                       {"payout_amount_eth", eth()},
                        {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}}}},
                        {"submitted_at", str()}, {"notes", nullable(str())}, {"tx_hash", nullable(str())},
-                       {"credited", json::object{{"type", "boolean"}}}, {"credited_at", nullable(str())}});
+                       {"credited", json::object{{"type", "boolean"}}}, {"credited_at", nullable(str())},
+                       {"payout_amount_wei", wei()}});
   s["WorkloadCreate"] = obj({{"workload_id", str(255, 1)}, {"orchestrator_id", str(128, 1)}, {"plan_id", str(128)},
                              {"run_id", str(256)}, {"artifact_hash", str(256)}, {"artifact_uri", str(512)},
                              {"notes", str(1024)},

@@ -230,6 +230,17 @@ TEST_F(BadInputTest, EveryFailingFieldIsNamed) {
               (std::vector<std::string>{"address:string_pattern_mismatch"}));
   EXPECT_EQ(types("/api/orchestrators/register", R"({"orchestrator_id":"n","address":5})"),
             (std::vector<std::string>{"address:string_type"}));
+  // A list's bad items, each with its index, as pydantic reports them.
+  auto items = client_->request("POST", "/api/orchestrators/register",
+                                R"({"orchestrator_id":"n","address":"0x)" + std::string(40, '9') +
+                                    R"(","monitored_services":["a",1,null," ",")" + std::string(300, 's') + R"("]})",
+                                kAdmin);
+  ASSERT_EQ(items.status, 422) << items.body;
+  const auto items_doc = parse_json(items.body);
+  EXPECT_EQ(items_doc.at("detail"), parse_json(R"([
+    {"type":"string_type","loc":["body","monitored_services",1],"msg":"Input should be a valid string","input":1},
+    {"type":"string_type","loc":["body","monitored_services",2],"msg":"Input should be a valid string","input":null}])"))
+      << items.body;
   auto zero = client_->request("POST", "/api/workloads/time",
                                R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":0})", kAdmin);
   ASSERT_EQ(zero.status, 422) << zero.body;
