@@ -396,6 +396,28 @@ bool FileStore::load_snapshot(RecoveryReport& report, std::uint64_t& offset, std
   return true;
 }
 
+namespace {
+
+// Start-up's refusals when snapshot.json (which passed its checksum, so it proves records
+// 1..taken_at durable) does not match the journal.
+std::string snapshot_beyond_journal(std::uint64_t journal_records, std::uint64_t journal_bytes, std::uint64_t taken_at,
+                                    std::uint64_t taken_at_byte) {
+  return "journal.jsonl ends at record " + std::to_string(journal_records) + " (byte " + std::to_string(journal_bytes) +
+         ": its end, or zeros there) but snapshot.json was taken at record " + std::to_string(taken_at) + " (byte " +
+         std::to_string(taken_at_byte) + "): records that were durable are missing or unreadable; refusing to start. Restore "
+         "journal.jsonl from a backup. (With snapshot.json moved aside the node starts on the records the journal "
+         "holds, which drops those the snapshot proves durable: only for a journal known to be cut on purpose.)";
+}
+
+std::string snapshot_of_another_journal(std::uint64_t taken_at) {
+  return "journal.jsonl record " + std::to_string(taken_at) + " is not the one snapshot.json was taken at: the journal "
+         "was rewritten or damaged before that point, or the snapshot comes from another data directory (refusing to "
+         "start). Restore journal.jsonl from a backup, or, if the snapshot is the stranger, move snapshot.json aside: "
+         "start-up then checks every record and names any damage";
+}
+
+}  // namespace
+
 std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std::uint64_t expected_records,
                                                    const Digest32& expected_hash) {
   std::uint64_t seq = 0;
@@ -410,22 +432,13 @@ std::optional<std::string> FileStore::index_prefix(std::uint64_t end_offset, std
   const std::uint64_t stop = *scanned;
   // snapshot.json passed its checksum, so it proves records 1..expected_records were durable:
   // a journal that lacks them, or holds other ones, lost or changed acknowledged work.
-  if (stop < end_offset || seq < expected_records)
-    return "journal.jsonl ends at record " + std::to_string(seq) + " (byte " + std::to_string(stop) +
-           ": its end, or zeros there) but snapshot.json was taken at record " + std::to_string(expected_records) + " (byte " +
-           std::to_string(end_offset) + "): records that were durable are missing or unreadable; refusing to start. Restore "
-           "journal.jsonl from a backup. (With snapshot.json moved aside the node starts on the records the journal "
-           "holds, which drops those the snapshot proves durable: only for a journal known to be cut on purpose.)";
+  if (stop < end_offset || seq < expected_records) return snapshot_beyond_journal(seq, stop, expected_records, end_offset);
   bool same = stop == end_offset && seq == expected_records;
   if (same && seq > 0) {
     auto r = parse_record(last_line);
     same = r && r->seq == seq && r->hash == expected_hash;
   }
-  if (!same)
-    return "journal.jsonl record " + std::to_string(expected_records) + " is not the one snapshot.json was taken at: the journal "
-           "was rewritten or damaged before that point, or the snapshot comes from another data directory (refusing to "
-           "start). Restore journal.jsonl from a backup, or, if the snapshot is the stranger, move snapshot.json aside: "
-           "start-up then checks every record and names any damage";
+  if (!same) return snapshot_of_another_journal(expected_records);
   return std::nullopt;
 }
 
@@ -479,6 +492,21 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       snapshot_used_ = true;
     }
   }
+  // Inspection does not start from snapshot.json, but checks what it proves, as start-up
+  // does: the journal holds the record it was taken at, ending where it says. (Beside a
+  // running node the journal read may end before a snapshot written meanwhile; not checked.)
+  struct Proof {
+    std::uint64_t seq = 0, end = 0;
+    Digest32 hash{};
+    std::optional<std::uint64_t> found_end = std::nullopt;
+    Digest32 found_hash{};
+  };
+  std::optional<Proof> proof;
+  if (options_.read_only && options_.use_snapshot && !writer_running) {
+    Proof p;
+    auto loaded = std::make_unique<LoadedSnapshot>();
+    if (load_snapshot(report, p.end, p.seq, p.hash, *loaded) && p.seq > 0) proof = p;
+  }
 
   // Verify and visit everything after the snapshot.
   std::optional<std::string> failure;       // why the first bad line is bad
@@ -504,6 +532,10 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     } else if (auto err = visit(*r)) {
       visit_error = "record seq " + std::to_string(r->seq) + ": " + *err;
       return false;
+    }
+    if (proof && r && r->seq == proof->seq) {
+      proof->found_end = at + line.size() + 1;
+      proof->found_hash = r->hash;
     }
     if (failure) {
       failure_offset = at;
@@ -532,6 +564,11 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     report.last_hash = hash;
     return report;
   }
+
+  if (proof && !proof->found_end)
+    return Error{snapshot_beyond_journal(seq, failure ? failure_offset : end, proof->seq, proof->end)};
+  if (proof && (*proof->found_end != proof->end || proof->found_hash != proof->hash))
+    return Error{snapshot_of_another_journal(proof->seq)};
 
   struct stat st {};
   if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};
@@ -590,7 +627,8 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   if (keep < data_end) {
     report.cut_bytes = data_end - keep;
     if (options_.read_only) {
-      report.warnings.push_back("not cutting " + std::to_string(report.cut_bytes) + " bad tail bytes (read-only)");
+      report.warnings.push_back("not cutting " + std::to_string(report.cut_bytes) + " bad tail bytes: reading changes nothing (a node "
+                                "starting on the directory cuts them)");
     } else {
       // The cut bytes are kept beside the journal: a record damaged on disk may be worth
       // repairing by hand, and the audit log (checked next) may show it was acknowledged.

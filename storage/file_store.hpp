@@ -26,8 +26,8 @@ namespace lpops::storage {
 struct FileStoreOptions {
   std::string data_dir = "./data";
   bool fsync = true;
-  // Inspection mode (lpops replay): no lock, snapshot ignored, a bad tail is reported
-  // but not cut, nothing is written.
+  // Inspection mode (lpops replay): no lock, the whole journal read (snapshot.json only
+  // checked against it), a bad tail reported but not cut, nothing written.
   bool read_only = false;
   // Start from snapshot.json when it is usable (false: replay the whole journal).
   bool use_snapshot = true;

@@ -255,6 +255,73 @@ TEST_F(SnapshotTest, DamageBehindTheSnapshotStopsTheNode) {
       << log;
 }
 
+// `lpops replay` fails (exit 1) on a data directory start-up refuses for records it lost:
+// records the audit log describes (its last line torn, as a crash leaves it), records a
+// snapshot proves durable, records a signed checkpoint covers.
+TEST_F(SnapshotTest, ReplayFailsWhereStartUpRefusesForLostRecords) {
+  start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  register_orchestrator("o0", address_of(1));
+  for (int i = 0; i < 130; ++i) {
+    auto t = post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
+                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 + i}});
+    ASSERT_EQ(t.status, 200) << t.body;
+  }
+  const std::string data = dir_.str() + "/data";
+  for (int i = 0; i < 100 && snapshot_seq(data + "/snapshot.json") < 100; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GE(snapshot_seq(data + "/snapshot.json"), 100u);
+  ASSERT_EQ(node_->terminate(), 0);
+  ASSERT_EQ(run_command({lpops_binary(), "replay", "--data-dir", data}).exit_code, 0);
+
+  // A copy of the directory with its journal cut after `records` records (at a line
+  // boundary: a valid chain) and the named files removed.
+  const std::string journal_text = read_text(data + "/journal.jsonl");
+  auto variant = [&](const std::string& name, int records, std::vector<std::string> removed) {
+    const std::string copy = dir_.str() + "/" + name;
+    std::filesystem::copy(data, copy, std::filesystem::copy_options::recursive);
+    std::size_t at = 0;
+    for (int line = 0; line < records; ++line) at = journal_text.find('\n', at) + 1;
+    std::ofstream(copy + "/journal.jsonl", std::ios::binary | std::ios::trunc) << journal_text.substr(0, at);
+    for (const auto& f : removed) std::filesystem::remove(copy + "/" + f);
+    return copy;
+  };
+  const std::vector<std::string> audit_files{"audit.jsonl", "audit.index", "audit.orchestrators"};
+
+  // The audit log's last line torn: the line before it still names a record the journal lacks.
+  const std::string torn = variant("torn", 120, {"snapshot.json"});
+  std::string audit = read_text(torn + "/audit.jsonl");
+  audit.resize(audit.size() - 100);
+  std::ofstream(torn + "/audit.jsonl", std::ios::binary | std::ios::trunc) << audit;
+  auto r = run_command({lpops_binary(), "replay", "--data-dir", torn});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the audit log describes journal records up to 131, but the journal ends at 120"), std::string::npos)
+      << r.output;
+
+  // The snapshot proves records the journal lacks.
+  auto audit_gone = audit_files;
+  const std::string behind = variant("behind", 50, audit_gone);
+  r = run_command({lpops_binary(), "replay", "--data-dir", behind});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("journal.jsonl ends at record 50"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("but snapshot.json was taken at record"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cannot replay"), std::string::npos) << r.output;
+
+  // A signed checkpoint covers entries the journal no longer makes (the policy entry and 130
+  // credits; 49 of the 50 records left carry one).
+  audit_gone.push_back("snapshot.json");
+  const std::string signed_past = variant("signed", 50, audit_gone);
+  r = run_command({lpops_binary(), "replay", "--data-dir", signed_past});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("checkpoints.jsonl holds a signed checkpoint of 131 audit entries, but the journal's records make 49"),
+            std::string::npos)
+      << r.output;
+  // Start-up refuses each of them too.
+  for (const std::string& dir : {torn, behind, signed_past}) {
+    NodeProcess refused(dir);
+    EXPECT_FALSE(refused.start()) << dir << ": " << refused.log();
+  }
+}
+
 // Damage behind the snapshot found by the background check stops the node and leaves a
 // marker: the next start checks before it serves (no window of acknowledged writes on a
 // journal known to be damaged), and a repaired journal starts again and clears the marker.
