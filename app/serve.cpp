@@ -79,11 +79,12 @@ std::size_t connection_cap(std::size_t wanted) {
 std::mutex g_start_outcome;
 bool g_start_refused = false;  // guarded by g_start_outcome
 
-// What this start made before it took the port (the data directory and its missing parents, a
-// new audit key, LOCK), in the order made. A start refused before then takes them away again,
-// so that a mistyped port or key leaves the disk as it found it: no empty data directory, and
-// no key that the next start would take as the node's identity though it never signed anything.
-// Once the port is bound the list is let go: from then on what is there is the node's.
+// What this start made before its ledger was recovered (the data directory and its missing
+// parents, a new audit key, LOCK, a new journal file), in the order made. A start refused
+// before then (a mistyped port or key, a journal that cannot be read) takes them away again,
+// so that it leaves the disk as it found it: no empty data directory, and no key that the next
+// start would take as the node's identity though it never signed anything. Once the ledger is
+// recovered the list is let go: from then on what is there is the node's.
 std::vector<std::filesystem::path> g_made_by_start;  // guarded by g_start_outcome
 
 void made_by_start(std::filesystem::path path) {
@@ -105,7 +106,7 @@ void take_back_what_start_made() {
   g_made_by_start.clear();
 }
 
-// Takes back what start-up made when serve() returns before the port is bound (a refused
+// Takes back what start-up made when serve() returns before its ledger is recovered (a refused
 // setting); stop_starting() exits at once and takes it back itself, through refuse_start().
 struct TakeBackOnReturn {
   TakeBackOnReturn() = default;
@@ -499,7 +500,6 @@ int serve(const ServeOptions& o) {
     stop_starting(std::string(e.what()) + " (stop what listens there, or choose another address with PAYMENTS_API_HOST / --host "
                                           "and PAYMENTS_API_PORT / --port)");
   }
-  keep_what_start_made();
   // An IPv6 address is bracketed in a URL (RFC 3986).
   const std::string url_host = settings.api_host.find(':') != std::string::npos ? "[" + settings.api_host + "]" : settings.api_host;
   spdlog::info("listening on http://{}:{}; answering 503 until the ledger is recovered", url_host, port);
@@ -520,6 +520,11 @@ int serve(const ServeOptions& o) {
         },
         [&](const storage::ParsedRecord& r) { return book->apply(r.effect, r.seq); });
   };
+  {
+    const auto journal = std::filesystem::path(settings.data_dir) / "journal.jsonl";
+    std::error_code ec;
+    if (!std::filesystem::exists(journal, ec) && !ec) made_by_start(journal);  // recovery creates it, empty
+  }
   auto report = recover();
   if (!report && store->snapshot_used()) {
     // A record that does not apply on top of the snapshot may be the snapshot's fault: the
@@ -537,6 +542,7 @@ int serve(const ServeOptions& o) {
   if (!report) {
     return refuse_start("cannot recover {}: {}", settings.data_dir, report.error());
   }
+  keep_what_start_made();
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
   if (report->unclean_stop)
     spdlog::warn("recovery: the previous run did not stop cleanly (killed, crashed or the machine lost power): its journal "

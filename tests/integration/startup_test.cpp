@@ -314,6 +314,16 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
                               std::chrono::seconds(30));
   EXPECT_NE(dangling.exit_code, 0) << dangling.output;
   EXPECT_TRUE(std::filesystem::is_symlink(dir.str() + "/ledger")) << dangling.output;
+  // A start whose ledger cannot be recovered (here the journal is a directory) takes back the
+  // key it made: nothing was signed with it yet.
+  ASSERT_TRUE(std::filesystem::create_directories(dir.str() + "/unreadable/journal.jsonl"));
+  auto unreadable = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/unreadable", "--host", "127.0.0.1", "--port", "0"},
+                                {}, std::chrono::seconds(30));
+  EXPECT_EQ(unreadable.exit_code, 1) << unreadable.output;
+  EXPECT_NE(unreadable.output.find("cannot recover"), std::string::npos) << unreadable.output;
+  left.clear();
+  for (const auto& e : std::filesystem::directory_iterator(dir.str() + "/unreadable")) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"journal.jsonl"}) << unreadable.output;
   // A start refused because another node holds the directory takes nothing of it away.
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/audit.key"));
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/journal.jsonl"));
