@@ -968,6 +968,10 @@ int serve(const ServeOptions& o) {
   // The actors' own last steps (the auditor syncs the log and signs a checkpoint of its last
   // entries) are done before the last line says where the files end.
   sys.await_all_actors_done();
+  // Where the journal ends, for the next start: damage before that point is then known not to
+  // be a write torn by a crash.
+  if (auto err = store->mark_clean_stop())
+    spdlog::warn("clean-stop.json not written ({}): the next start checks the journal's tail as after a crash", *err);
   const auto audit_end = audit->status();
   spdlog::info("stopped cleanly: journal durable to record {}; audit log {} entries, {} of them under a signed checkpoint",
                store->durable_seq(), audit_end.seq, checkpoints->signed_size());

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <sstream>
 
 #include "domain/json_fields.hpp"
 
@@ -285,6 +286,7 @@ FileStore::~FileStore() {
 
 std::string FileStore::journal_path() const { return (fs::path(options_.data_dir) / "journal.jsonl").string(); }
 std::string FileStore::snapshot_path() const { return (fs::path(options_.data_dir) / "snapshot.json").string(); }
+std::string FileStore::clean_stop_path() const { return (fs::path(options_.data_dir) / "clean-stop.json").string(); }
 
 std::string FileStore::describe() const { return "json files in " + options_.data_dir + modes(); }
 
@@ -507,6 +509,32 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     auto loaded = std::make_unique<LoadedSnapshot>();
     if (load_snapshot(report, p.end, p.seq, p.hash, *loaded) && p.seq > 0) proof = p;
   }
+  // Where the last clean stop left the journal (clean-stop.json), if that is the last thing
+  // that happened to it.
+  std::optional<Proof> stopped_at;
+  clean_stop_on_disk_ = false;
+  if (!writer_running) {
+    std::ifstream in(clean_stop_path(), std::ios::binary);
+    if (in) {
+      clean_stop_on_disk_ = true;
+      std::stringstream text;
+      text << in.rdbuf();
+      boost::system::error_code ec;
+      const auto doc = parse_json(text.str(), ec);
+      const auto* o = !ec ? doc.if_object() : nullptr;
+      const auto records = o ? get_opt_int(*o, "journal_records") : std::nullopt;
+      const auto bytes = o ? get_opt_int(*o, "journal_bytes") : std::nullopt;
+      const auto last_hash = o ? get_opt_string(*o, "last_hash") : std::nullopt;
+      Proof p;
+      if (records && bytes && last_hash && *records >= 0 && *bytes >= 0 && hex_decode(*last_hash, p.hash.data(), p.hash.size())) {
+        p.seq = static_cast<std::uint64_t>(*records);
+        p.end = static_cast<std::uint64_t>(*bytes);
+        if (p.seq > 0) stopped_at = p;
+      } else {
+        report.warnings.push_back("clean-stop.json is malformed; the journal's tail is checked as after a crash");
+      }
+    }
+  }
 
   // Verify and visit everything after the snapshot.
   std::optional<std::string> failure;       // why the first bad line is bad
@@ -533,10 +561,11 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       visit_error = "record seq " + std::to_string(r->seq) + ": " + *err;
       return false;
     }
-    if (proof && r && r->seq == proof->seq) {
-      proof->found_end = at + line.size() + 1;
-      proof->found_hash = r->hash;
-    }
+    for (auto* p : {&proof, &stopped_at})
+      if (*p && r && r->seq == (*p)->seq) {
+        (*p)->found_end = at + line.size() + 1;
+        (*p)->found_hash = r->hash;
+      }
     if (failure) {
       failure_offset = at;
       return true;
@@ -569,6 +598,19 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     return Error{snapshot_beyond_journal(seq, failure ? failure_offset : end, proof->seq, proof->end)};
   if (proof && (*proof->found_end != proof->end || proof->found_hash != proof->hash))
     return Error{snapshot_of_another_journal(proof->seq)};
+  if (stopped_at && !stopped_at->found_end)
+    return Error{"journal.jsonl " +
+                 (failure ? "is damaged at byte " + std::to_string(failure_offset) + " (after seq " + std::to_string(seq) + ": " +
+                                *failure + ")"
+                          : "ends at record " + std::to_string(seq) + " (byte " + std::to_string(end) + ")") +
+                 ", but the node stopped cleanly with record " + std::to_string(stopped_at->seq) + " at byte " +
+                 std::to_string(stopped_at->end) + " (clean-stop.json): records that were durable are damaged or missing, "
+                 "and no crash came between to tear a write, so nothing is cut; refusing to start. Restore journal.jsonl "
+                 "from a backup (only if an older journal was put in place on purpose, move clean-stop.json aside)."};
+  if (stopped_at && (*stopped_at->found_end != stopped_at->end || stopped_at->found_hash != stopped_at->hash))
+    return Error{"journal.jsonl record " + std::to_string(stopped_at->seq) + " is not the one the node stopped cleanly at "
+                 "(clean-stop.json): the journal was rewritten or replaced since; refusing to start. Restore journal.jsonl "
+                 "from a backup (only if another journal was put in place on purpose, move clean-stop.json aside)."};
 
   struct stat st {};
   if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};
@@ -834,6 +876,14 @@ std::optional<std::string> FileStore::write_direct(const FramedRecord* const* re
 std::optional<std::string> FileStore::append(const std::vector<const FramedRecord*>& records) {
   if (records.empty()) return std::nullopt;
   if (options_.read_only) return std::string("the store is open read-only");
+  if (stopped_) return std::string("the journal was closed by a clean stop");
+  // The last clean stop's mark goes before the journal changes (durably: a crash after this
+  // write must not find it).
+  if (clean_stop_on_disk_) {
+    if (::unlink(clean_stop_path().c_str()) != 0 && errno != ENOENT) return errno_text("cannot remove " + clean_stop_path());
+    if (!fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
+    clean_stop_on_disk_ = false;
+  }
   if (direct_fd_ >= 0) return append_direct(records);
   std::string batch;
   std::size_t total = 0;
@@ -851,6 +901,44 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
   if (options_.fsync && ::fdatasync(journal_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
   end_offset_ = at;
   index_.publish(last_seq_);
+  return std::nullopt;
+}
+
+std::optional<std::string> FileStore::mark_clean_stop() {
+  if (options_.read_only) return std::string("the store is open read-only");
+  if (stopped_) return std::nullopt;
+  // Direct mode: the zeroed blocks written ahead go first, so the file ends at its last record.
+  if (direct_fd_ >= 0) {
+    stop_preallocating();
+    struct stat st {};
+    if (::fstat(direct_fd_, &st) != 0) return errno_text("cannot stat " + journal_path());
+    if (static_cast<std::uint64_t>(st.st_size) > end_offset_ &&
+        (::ftruncate(direct_fd_, static_cast<off_t>(end_offset_)) != 0 || ::fsync(direct_fd_) != 0))
+      return errno_text("cannot cut the zeroed blocks after the journal's last record");
+  }
+  Digest32 hash{};
+  if (last_seq_ > 0) {
+    auto line = read(last_seq_);
+    if (!line) return "journal record " + std::to_string(last_seq_) + " cannot be read";
+    auto record = parse_record(*line);
+    if (!record) return "journal record " + std::to_string(last_seq_) + " does not verify: " + record.error();
+    hash = record->hash;
+  }
+  stopped_ = true;
+  const std::string text = "{\"format\":\"lpops-clean-stop-v1\",\"journal_records\":" + std::to_string(last_seq_) +
+                           ",\"journal_bytes\":" + std::to_string(end_offset_) + ",\"last_hash\":\"" + hex_lower(hash) + "\"}\n";
+  const std::string tmp = clean_stop_path() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_text("cannot create " + tmp);
+  const bool ok = write_all(fd, text.data(), text.size()) && (!options_.fsync || ::fsync(fd) == 0);
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), clean_stop_path().c_str()) != 0) {
+    const std::string why = errno_text("cannot write " + clean_stop_path());
+    ::unlink(tmp.c_str());
+    return why;
+  }
+  if (options_.fsync && !fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
+  clean_stop_on_disk_ = true;
   return std::nullopt;
 }
 

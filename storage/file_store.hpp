@@ -63,6 +63,13 @@ class FileStore final : public RecordStore {
 
   std::string journal_path() const;
   std::string snapshot_path() const;
+  std::string clean_stop_path() const;
+  // A clean stop's last step, once every record is durable: clean-stop.json says where the
+  // journal ends (record, byte, hash). Until the journal changes again (the first append of
+  // the next run removes the file first), a journal that does not reach that point lost or
+  // damaged records that were durable, with no crash between to tear a write: recover()
+  // refuses it rather than cut it. Nothing can be appended afterwards.
+  std::optional<std::string> mark_clean_stop();
   std::uint64_t journal_bytes() const { return end_offset_; }
   // Whether appends go through O_DIRECT (decided by recover()).
   bool direct_io() const { return direct_fd_ >= 0; }
@@ -120,6 +127,8 @@ class FileStore final : public RecordStore {
   std::uint64_t end_offset_ = 0;
   std::uint64_t last_seq_ = 0;
   bool snapshot_used_ = false;
+  bool clean_stop_on_disk_ = false;  // clean-stop.json is there: removed before the next append
+  bool stopped_ = false;             // mark_clean_stop() ran: no more appends
   OffsetIndex index_;
   std::mutex snapshot_mutex_;  // one snapshot file write at a time
 };

@@ -494,6 +494,16 @@ TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
     EXPECT_EQ(node.terminate(), 0) << node.log();
   }
   std::filesystem::remove(data + "/journal.jsonl");
+  {
+    // The clean stop's mark says where the journal ended: refused on that first.
+    NodeProcess marked(data, {});
+    EXPECT_FALSE(marked.start());
+    EXPECT_NE(marked.log().find("journal.jsonl ends at record 0 (byte 0), but the node stopped cleanly with record 5"),
+              std::string::npos)
+        << marked.log();
+  }
+  // Without it (as after a crash), the audit log shows the loss.
+  std::filesystem::remove(data + "/clean-stop.json");
   NodeProcess again(data, {});
   EXPECT_FALSE(again.start());
   EXPECT_NE(again.log().find("the journal ends at record 0 but the audit log describes records up to"), std::string::npos)
@@ -540,6 +550,13 @@ TEST(Startup, AJournalFromAnotherDataDirectoryStopsStartupAndLeavesTheLogAlone) 
   const auto journal_a = read_all(a + "/journal.jsonl");
   std::filesystem::copy_file(b + "/journal.jsonl", a + "/journal.jsonl", std::filesystem::copy_options::overwrite_existing);
   std::filesystem::remove(a + "/snapshot.json");
+  {
+    NodeProcess node(a, env);
+    EXPECT_FALSE(node.start());
+    EXPECT_NE(node.log().find("is not the one the node stopped cleanly at (clean-stop.json)"), std::string::npos) << node.log();
+  }
+  // Without the clean stop's mark, the audit log shows it.
+  std::filesystem::remove(a + "/clean-stop.json");
   {
     NodeProcess node(a, env);
     EXPECT_FALSE(node.start());

@@ -120,5 +120,78 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   for (const auto& [orch, wei] : live) EXPECT_EQ(std::string(replayed.at("balances").at(orch).at("balance_wei").as_string()), wei);
 }
 
+// After a clean stop nothing can tear the journal's last write, so damage before the end
+// clean-stop.json records is refused (nothing cut), where after a crash a damaged last record is
+// cut as a torn write. The mark goes before the journal next changes.
+TEST(Crash, ACleanStopMakesDamageBeforeItsEndARefusalNotACut) {
+  TempDir dir;
+  const std::string data = dir.str() + "/data";
+  const std::string journal = data + "/journal.jsonl";
+  auto register_one = [](NodeProcess& node, const std::string& id, int n) {
+    HttpClient client("127.0.0.1", node.port());
+    auto r = client.request("POST", "/api/orchestrators/register",
+                            R"({"orchestrator_id":")" + id + R"(","address":")" + address_of(n) + R"("})", {});
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  auto flip_in_last_line = [&] {
+    std::string text = read_all(journal);
+    // After a crash the file may go on in zeroed blocks written ahead of the records.
+    const auto data_end = text.find_last_not_of('\0') + 1;
+    const auto last = text.rfind('\n', data_end - 2) + 1;
+    const auto at = text.find("\"address\":\"0x", last) + 14;
+    EXPECT_LT(at, data_end - 1);
+    text[at] = text[at] == 'a' ? 'b' : 'a';  // still valid JSON, a newline at its end: no torn write
+    std::ofstream(journal, std::ios::binary | std::ios::trunc) << text;
+    return text;
+  };
+  auto known = [&](NodeProcess& node, const std::string& id) {
+    HttpClient client("127.0.0.1", node.port());
+    return client.request("GET", "/api/orchestrators/" + id, "", {}).status == 200;
+  };
+  const std::string original = [&] {
+    NodeProcess node(data, {});
+    EXPECT_TRUE(node.start()) << node.log();
+    register_one(node, "o1", 1);
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+    return read_all(journal);
+  }();
+  const auto mark = parse_json(read_all(data + "/clean-stop.json"));
+  EXPECT_EQ(static_cast<std::size_t>(mark.at("journal_bytes").as_int64()), original.size());
+  const std::string damaged = flip_in_last_line();
+  {
+    NodeProcess refused(data, {});
+    EXPECT_FALSE(refused.start());
+    EXPECT_NE(refused.log().find("but the node stopped cleanly with record " + std::to_string(mark.at("journal_records").as_int64())),
+              std::string::npos)
+        << refused.log();
+    EXPECT_NE(refused.log().find("so nothing is cut"), std::string::npos) << refused.log();
+  }
+  EXPECT_EQ(read_all(journal), damaged);  // nothing cut, nothing saved aside
+  for (const auto& e : std::filesystem::directory_iterator(data))
+    EXPECT_FALSE(e.path().filename().string().starts_with("journal.jsonl.cut-")) << e.path();
+  auto replay = run_command({lpops_binary(), "replay", "--data-dir", data});
+  EXPECT_EQ(replay.exit_code, 1) << replay.output;
+  EXPECT_NE(replay.output.find("but the node stopped cleanly with record"), std::string::npos) << replay.output;
+
+  // The journal restored: the node starts, and its first write removes the mark.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << original;
+  {
+    NodeProcess node(data, {});
+    ASSERT_TRUE(node.start()) << node.log();
+    EXPECT_TRUE(known(node, "o1"));
+    register_one(node, "o2", 2);
+    EXPECT_FALSE(std::filesystem::exists(data + "/clean-stop.json"));
+    node.kill_hard();
+  }
+  // After a crash the same damage in the last record reads as a torn write: cut, and saved aside.
+  flip_in_last_line();
+  NodeProcess after_crash(data, {});
+  ASSERT_TRUE(after_crash.start()) << after_crash.log();
+  EXPECT_NE(after_crash.log().find("cut "), std::string::npos) << after_crash.log();
+  EXPECT_TRUE(known(after_crash, "o1"));
+  EXPECT_FALSE(known(after_crash, "o2"));
+  EXPECT_EQ(after_crash.terminate(), 0) << after_crash.log();
+}
+
 }  // namespace
 }  // namespace lpops::testing

@@ -274,7 +274,8 @@ TEST_F(SnapshotTest, ReplayFailsWhereStartUpRefusesForLostRecords) {
   ASSERT_EQ(run_command({lpops_binary(), "replay", "--data-dir", data}).exit_code, 0);
 
   // A copy of the directory with its journal cut after `records` records (at a line
-  // boundary: a valid chain) and the named files removed.
+  // boundary: a valid chain) and the named files removed; clean-stop.json too, as after a
+  // crash (with it, each is refused for not reaching the clean stop's last record).
   const std::string journal_text = read_text(data + "/journal.jsonl");
   auto variant = [&](const std::string& name, int records, std::vector<std::string> removed) {
     const std::string copy = dir_.str() + "/" + name;
@@ -283,6 +284,7 @@ TEST_F(SnapshotTest, ReplayFailsWhereStartUpRefusesForLostRecords) {
     for (int line = 0; line < records; ++line) at = journal_text.find('\n', at) + 1;
     std::ofstream(copy + "/journal.jsonl", std::ios::binary | std::ios::trunc) << journal_text.substr(0, at);
     for (const auto& f : removed) std::filesystem::remove(copy + "/" + f);
+    std::filesystem::remove(copy + "/clean-stop.json");
     return copy;
   };
   const std::vector<std::string> audit_files{"audit.jsonl", "audit.index", "audit.orchestrators"};

@@ -455,6 +455,13 @@ TEST_F(TransparencyTest, AJournalRewrittenWithItsLinksRecomputedIsRefusedAtStart
   {
     NodeProcess refused(dir_.str() + "/data", env);
     EXPECT_FALSE(refused.start(std::chrono::seconds(10)));
+    EXPECT_NE(refused.log().find("is not the one the node stopped cleanly at"), std::string::npos) << refused.log();
+  }
+  // A forger removes the clean stop's mark too: the audit log still shows the change.
+  std::filesystem::remove(dir_.str() + "/data/clean-stop.json");
+  {
+    NodeProcess refused(dir_.str() + "/data", env);
+    EXPECT_FALSE(refused.start(std::chrono::seconds(10)));
     EXPECT_NE(refused.log().find("the balance of o1 recovered from the journal is"), std::string::npos) << refused.log();
   }
   // The real journal back: the node starts, with the balances the log states.

@@ -661,7 +661,8 @@ TEST_F(VerifyTest, ARepeatedEventIsFoundEvenWhenTheConfirmationIsServedAnotherEn
     std::ofstream out(checkpoints_, std::ios::binary | std::ios::trunc);
     for (const auto& l : kept) out << l << "\n";
   }
-  for (const char* cache : {"/audit.index", "/audit.orchestrators", "/snapshot.json"}) std::filesystem::remove(data + cache);
+  for (const char* cache : {"/audit.index", "/audit.orchestrators", "/snapshot.json", "/clean-stop.json"})
+    std::filesystem::remove(data + cache);
   start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}});
   wait_for_checkpoint(31);
   const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
