@@ -63,12 +63,21 @@ int keystore_address(const AddressOptions& o) {
     }
     std::getline(pw, password);
     while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
-  } else if (auto env = config::Environment::load(std::nullopt); env && env->get("PAYMENT_KEYSTORE_PASSWORD")) {
-    // As serve reads it: the environment, else ./.env, the name in any case.
-    password = *env->get("PAYMENT_KEYSTORE_PASSWORD");
   } else {
-    std::fprintf(stderr, "lpops address: no password: set PAYMENT_KEYSTORE_PASSWORD or pass --password-file\n");
-    return 2;
+    // As serve reads it: the environment, else ./.env, the name in any case. A .env that does
+    // not read is said as such, not taken for a missing password.
+    auto env = config::Environment::load(std::nullopt);
+    if (!env) {
+      std::fprintf(stderr, "lpops address: %s\n", env.error().c_str());
+      return 2;
+    }
+    auto given = env->get("PAYMENT_KEYSTORE_PASSWORD");
+    if (!given) {
+      std::fprintf(stderr, "lpops address: no password: set PAYMENT_KEYSTORE_PASSWORD or pass --password-file\n");
+      return 2;
+    }
+    password = *given;
+    OPENSSL_cleanse(given->data(), given->size());
   }
   auto key = chain::decrypt_keystore(json, password);
   OPENSSL_cleanse(password.data(), password.size());

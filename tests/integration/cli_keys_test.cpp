@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "tests/support/node_process.hpp"
@@ -121,6 +122,18 @@ TEST(CliKeys, AddressOfAKeystore) {
   // Read as serve reads settings: the name in any case (and ./.env).
   auto lower = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"payment_keystore_password", "testpassword"}});
   EXPECT_EQ(lower.exit_code, 0) << lower.output;
+  // A ./.env that does not read is named, not taken for a missing password.
+  const std::string env_dir = std::filesystem::path(keystore).parent_path().string() + "/envdir";
+  std::filesystem::create_directories(env_dir);
+  std::ofstream(env_dir + "/.env") << "PAYMENT_KEYSTORE_PASSWORD=\"testpassword\n";
+  auto broken_env = run_command({"/bin/sh", "-c", "cd '" + env_dir + "' && exec '" + lpops_binary() + "' address --keystore '" + keystore + "'"});
+  EXPECT_EQ(broken_env.exit_code, 2) << broken_env.output;
+  EXPECT_NE(broken_env.output.find("unterminated quote"), std::string::npos) << broken_env.output;
+  EXPECT_EQ(broken_env.output.find("no password"), std::string::npos) << broken_env.output;
+  std::ofstream(env_dir + "/.env", std::ios::trunc) << "PAYMENT_KEYSTORE_PASSWORD=\"testpassword\"\n";
+  auto from_dot_env = run_command({"/bin/sh", "-c", "cd '" + env_dir + "' && exec '" + lpops_binary() + "' address --keystore '" + keystore + "'"});
+  EXPECT_EQ(from_dot_env.exit_code, 0) << from_dot_env.output;
+  EXPECT_EQ(trim(from_dot_env.output), "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
   auto wrong = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"PAYMENT_KEYSTORE_PASSWORD", "nope"}});
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.output.find("MAC mismatch"), std::string::npos) << wrong.output;
