@@ -197,6 +197,15 @@ Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, int* code) {
   return saved;
 }
 
+// Said after a saved checkpoint the log or node does not extend, when another key signed it:
+// the likelier cause is a file saved from another node than a rollback or a fork.
+std::string other_signer_note(const Checkpoint& saved, const std::optional<chain::Address>& current) {
+  if (!current || *current == saved.audit_address) return {};
+  return " (the saved checkpoint is signed by " + chain::to_checksummed(saved.audit_address) + ", the " +
+         "checked one by " + chain::to_checksummed(*current) + ": if it was saved from another node, check against that " +
+         "node's own saved checkpoint; a node whose audit key changed also signs with another address)";
+}
+
 unsigned verify_threads(const VerifyOptions& o) {
   return o.threads ? o.threads : std::max(1u, std::min(8u, std::thread::hardware_concurrency()));
 }
@@ -414,7 +423,11 @@ Outcome verify_file(const VerifyOptions& o) {
     int code = 0;
     auto saved = saved_checkpoint(o, &code);
     if (!saved) return {code, saved.error(), {}};
-    if (auto err = log.check_checkpoint(*saved)) return {1, "the log does not extend the saved checkpoint: " + *err, {}};
+    if (auto err = log.check_checkpoint(*saved))
+      return {1,
+              "the log does not extend the saved checkpoint: " + *err +
+                  other_signer_note(*saved, latest ? std::optional<chain::Address>(latest->audit_address) : std::nullopt),
+              {}};
     out.details["consistent_since_seq"] = saved->seq;
   }
   if (!o.event_id.empty()) {
@@ -617,9 +630,11 @@ Outcome verify_url(const VerifyOptions& o) {
     if (!saved) return {code, saved.error(), {}};
     if (saved->seq > cp->seq)
       return {1, "rollback: the node's checkpoint is at seq " + std::to_string(cp->seq) + ", below the saved seq " +
-                     std::to_string(saved->seq), {}};
-    if (auto failed = extends(saved->seq, saved->merkle_root, cp->seq, cp->merkle_root, "the saved checkpoint"))
+                     std::to_string(saved->seq) + other_signer_note(*saved, cp->audit_address), {}};
+    if (auto failed = extends(saved->seq, saved->merkle_root, cp->seq, cp->merkle_root, "the saved checkpoint")) {
+      failed->why += other_signer_note(*saved, cp->audit_address);
       return *failed;
+    }
     out.details["consistent_since_seq"] = saved->seq;
   }
   if (!o.event_id.empty()) {

@@ -437,6 +437,42 @@ TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
   EXPECT_EQ(both.exit_code, 0) << both.output;
 }
 
+// A checkpoint saved from another node does not anchor this one's log: the failure names both
+// signers, since a file from the wrong node is likelier than a fork.
+TEST_F(VerifyTest, ASavedCheckpointOfAnotherNodeIsNamedAsSuch) {
+  const std::string other_data = dir_.str() + "/other";
+  {
+    NodeProcess other(other_data, {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS",
+                                    "[{\"orchestrator_id\":\"x1\",\"address\":\"" + address_of(7) + "\"}]"}});
+    ASSERT_TRUE(other.start()) << other.log();
+    HttpClient client("127.0.0.1", other.port());
+    for (int i = 0; i < 3; ++i)
+      ASSERT_EQ(client.request("POST", "/api/workloads/time",
+                               R"({"workload_id":"x)" + std::to_string(i) + R"(","orchestrator_id":"x1","artifact_hash":"h","duration_ms":1000})")
+                    .status,
+                200);
+    ASSERT_EQ(other.terminate(), 0) << other.log();  // a clean stop signs the whole log
+  }
+  const auto other_cps = read_lines(other_data + "/checkpoints.jsonl");
+  ASSERT_FALSE(other_cps.empty());
+  const std::string foreign = dir_.str() + "/foreign.json";
+  std::ofstream(foreign) << other_cps.back();
+  const std::string other_address(parse_json(other_cps.back()).at("audit_address").as_string());
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  for (const auto& args : {std::vector<std::string>{"--url", url, "--since", foreign},
+                           std::vector<std::string>{"--log", log_, "--since", foreign}}) {
+    const auto r = verify(args);
+    EXPECT_EQ(r.exit_code, 1) << r.output;
+    EXPECT_NE(r.output.find("the saved checkpoint is signed by " + chain::to_checksummed(chain::parse_address(other_address).value()) +
+                            ", the checked one by " + chain::to_checksummed(chain::parse_address(audit_address_).value())),
+              std::string::npos)
+        << r.output;
+  }
+  // The node's own saved checkpoint has no such note.
+  const auto own = verify({"--url", url, "--since", saved_});
+  EXPECT_EQ(own.exit_code, 0) << own.output;
+}
+
 // The newest checkpoint a node serves must be signed by the key it reports: one signed by
 // another vouches for nothing the node stands behind.
 TEST_F(VerifyTest, ANewestCheckpointSignedByAnotherKeyThanTheNodeReportsFails) {
