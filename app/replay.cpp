@@ -9,46 +9,9 @@
 #include "domain/book.hpp"
 #include "domain/json_parse.hpp"
 #include "storage/file_store.hpp"
+#include "storage/tail_line.hpp"
 
 namespace lpops::app {
-
-namespace {
-
-// The last line of `file` in the data directory that parses as a JSON object with a
-// positive integer `key` (a torn last line, as a crash or a copy of a running node's file
-// leaves, is passed over for the one before it), and that integer.
-std::optional<std::uint64_t> last_line_value(const std::string& data_dir, const char* file, const char* key) {
-  std::ifstream in(std::filesystem::path(data_dir) / file, std::ios::binary);
-  if (!in) return std::nullopt;
-  in.seekg(0, std::ios::end);
-  const auto size = static_cast<std::uint64_t>(in.tellg());
-  // The tail, grown until it holds two whole lines (lines are at most a few MiB).
-  for (std::uint64_t want = 1 << 16; want <= (std::uint64_t{1} << 27); want *= 2) {
-    const std::uint64_t from = size > want ? size - want : 0;
-    std::string tail(static_cast<std::size_t>(size - from), '\0');
-    in.clear();
-    in.seekg(static_cast<std::streamoff>(from));
-    if (!in.read(tail.data(), static_cast<std::streamsize>(tail.size()))) return std::nullopt;
-    std::size_t end = tail.size();
-    for (int line = 0; line < 2; ++line) {
-      while (end > 0 && tail[end - 1] == '\n') --end;
-      if (end == 0) return std::nullopt;
-      const auto nl = tail.rfind('\n', end - 1);
-      if (nl == std::string::npos && from > 0) break;  // a longer tail is needed
-      const std::size_t begin = nl == std::string::npos ? 0 : nl + 1;
-      boost::system::error_code ec;
-      const auto doc = parse_json(std::string_view(tail).substr(begin, end - begin), ec);
-      const auto* v = !ec && doc.is_object() ? doc.get_object().if_contains(key) : nullptr;
-      if (v && v->is_int64() && v->get_int64() >= 1) return static_cast<std::uint64_t>(v->get_int64());
-      if (!ec || nl == std::string::npos) return std::nullopt;  // a whole line without it, or no line before
-      end = begin;
-    }
-    if (from == 0) return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 int replay(const ReplayOptions& o) {
   // The data directory serve would use: --data-dir, else PAYMENTS_DATA_DIR from the
@@ -64,7 +27,9 @@ int replay(const ReplayOptions& o) {
     data_dir = settings->data_dir;
   }
   std::fprintf(stderr, "lpops replay: %s\n", data_dir.c_str());
-  storage::FileStore store({data_dir, false, /*read_only=*/true});
+  storage::FileStoreOptions store_options{data_dir, false, /*read_only=*/true};
+  store_options.acknowledged_through = storage::last_line_integer(data_dir + "/audit.jsonl", "journal_seq");
+  storage::FileStore store(store_options);
   Book book;
   std::uint64_t records = 0;
   std::uint64_t audit_entries = 0;  // records with a ledger entry: each is one entry of the audit log
@@ -114,7 +79,7 @@ int replay(const ReplayOptions& o) {
   // records this journal lacks mean it lost acknowledged records (a node refuses to start on
   // it). Beside a running node the log may be ahead of what was read; not checked then.
   if (!report->writer_running)
-    if (const auto described = last_line_value(data_dir, "audit.jsonl", "journal_seq"); described && *described > report->last_seq) {
+    if (const auto described = storage::last_line_integer(data_dir + "/audit.jsonl", "journal_seq"); described && *described > report->last_seq) {
       std::fprintf(stderr, "lpops replay: the audit log describes journal records up to %llu, but the journal ends at %llu: "
                            "records that were acknowledged are missing from it (restore journal.jsonl); the balances above "
                            "are those of the journal as it is\n",
@@ -123,7 +88,7 @@ int replay(const ReplayOptions& o) {
     }
   // A signed checkpoint of more entries than the journal's records make lost records behind it.
   if (!report->writer_running)
-    if (const auto signed_size = last_line_value(data_dir, "checkpoints.jsonl", "seq"); signed_size && *signed_size > audit_entries) {
+    if (const auto signed_size = storage::last_line_integer(data_dir + "/checkpoints.jsonl", "seq"); signed_size && *signed_size > audit_entries) {
       std::fprintf(stderr, "lpops replay: checkpoints.jsonl holds a signed checkpoint of %llu audit entries, but the journal's "
                            "records make %llu: records that were acknowledged are missing from it (restore journal.jsonl); the "
                            "balances above are those of the journal as it is\n",

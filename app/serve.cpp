@@ -46,6 +46,7 @@
 #include "net/api.hpp"
 #include "net/http_server.hpp"
 #include "storage/file_store.hpp"
+#include "storage/tail_line.hpp"
 
 namespace lpops::app {
 namespace {
@@ -346,6 +347,7 @@ int serve(const ServeOptions& o) {
   // moment first. Refused here, it takes back nothing: the directory is the other node's.
   storage::FileStoreOptions store_options{settings.data_dir, settings.journal_fsync};
   store_options.direct_io = settings.journal_direct_io;
+  store_options.acknowledged_through = storage::last_line_integer(settings.data_dir + "/audit.jsonl", "journal_seq");
   auto store = std::make_shared<storage::FileStore>(store_options);
   // After the store: a return takes back what start-up made while the store still holds the
   // directory's lock, so no other node can have taken it meanwhile.

@@ -632,14 +632,25 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     // the bytes a write could span and well past them (a damaged block is a few KiB).
     bool read_failed = false;
     const std::uint64_t look_to = std::min<std::uint64_t>(data_end, nul_at + 4 * kTornWriteSpan);
-    if (auto at = intact_record_in(journal_fd_, nul_at, look_to, seq, read_failed))
-      return Error{"journal " + journal_path() + " has zeros from byte " + std::to_string(nul_at) + " (after seq " +
-                   std::to_string(seq) + ") with intact records after them, the first at byte " + std::to_string(*at) +
-                   " (data up to byte " + std::to_string(data_end - 1) + "): damage among its records (a stretch that "
-                   "reads back as zeros), not a torn write; refusing to start. Restore journal.jsonl from a backup" +
-                   (within_a_write ? "; only if a crash tore the last write out of order (its records were never "
-                                     "acknowledged) cut it at byte " + std::to_string(end) + "."
-                                   : "; do not cut it at the zeros: the records after them would be lost.")};
+    if (auto at = intact_record_in(journal_fd_, nul_at, look_to, seq, read_failed)) {
+      const std::string where = "journal " + journal_path() + " has zeros from byte " + std::to_string(nul_at) + " (after seq " +
+                                std::to_string(seq) + ") with intact records after them, the first at byte " +
+                                std::to_string(*at) + " (data up to byte " + std::to_string(data_end - 1) + ")";
+      const std::string restore = "; refusing to start. Restore journal.jsonl from a backup";
+      // Records past the zeros that the audit log describes were acknowledged: no cut.
+      if (options_.acknowledged_through && *options_.acknowledged_through > seq)
+        return Error{where + ", and the audit log describes records up to " + std::to_string(*options_.acknowledged_through) +
+                     ": records after the zeros were acknowledged" + restore + "; do not cut it at the zeros."};
+      if (!within_a_write)
+        return Error{where + ": damage among its records (a stretch that reads back as zeros), farther from the end than "
+                             "one write reaches, so not a torn write" + restore +
+                     "; do not cut it at the zeros: the records after them would be lost."};
+      return Error{where + ": damage among its records (a stretch that reads back as zeros), or the last write torn out "
+                           "of order by a crash (all of it lies within one write of the end); the records after the "
+                           "zeros may have been acknowledged, so nothing is cut" + restore +
+                   ". Only if the last write is known to have been torn (none of its records acknowledged), cut the "
+                   "journal at byte " + std::to_string(end) + "."};
+    }
     if (read_failed) return Error{errno_text("cannot read " + journal_path())};
     if (!within_a_write)
       return Error{"journal " + journal_path() + " has data at byte " + std::to_string(*last - 1) + ", " +

@@ -31,6 +31,9 @@ struct FileStoreOptions {
   bool read_only = false;
   // Start from snapshot.json when it is usable (false: replay the whole journal).
   bool use_snapshot = true;
+  // The newest journal record the audit log describes, read before recovery: records up to
+  // it were acknowledged, so damage that hides them is never offered as a cut.
+  std::optional<std::uint64_t> acknowledged_through = std::nullopt;
   // Write the journal with O_DIRECT into preallocated blocks (only when fsyncing; falls
   // back to buffered writes where the filesystem refuses O_DIRECT).
   bool direct_io = true;

@@ -212,7 +212,7 @@ TEST_F(DirectJournal, ZerosWithRecordsFarAfterThemSayNotToCut) {
   EXPECT_NE(r.report.error().find("intact records after them, the first at byte " + std::to_string(at)), std::string::npos)
       << r.report.error();
   EXPECT_NE(r.report.error().find("do not cut it at the zeros"), std::string::npos) << r.report.error();
-  EXPECT_EQ(r.report.error().find("cut it at byte"), std::string::npos) << r.report.error();
+  EXPECT_EQ(r.report.error().find("cut the journal at byte"), std::string::npos) << r.report.error();
   EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);  // nothing was cut
 }
 
@@ -254,7 +254,19 @@ TEST_F(DirectJournal, AnIntactRecordAfterTheZerosStopsStartUp) {
   ASSERT_FALSE(r.report.ok());
   EXPECT_NE(r.report.error().find("intact records after them, the first at byte " + std::to_string(at)), std::string::npos)
       << r.report.error();
-  EXPECT_NE(r.report.error().find("cut it at byte " + std::to_string(bytes)), std::string::npos) << r.report.error();
+  EXPECT_NE(r.report.error().find("cut the journal at byte " + std::to_string(bytes)), std::string::npos) << r.report.error();
+  EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);
+  // When the audit log describes a record past the zeros, they were acknowledged: no cut offered.
+  r.store.reset();
+  FileStoreOptions told{image_.str(), true};
+  told.acknowledged_through = o.last_seq + 3;
+  auto described = open_store(told);
+  ASSERT_FALSE(described.report.ok());
+  EXPECT_NE(described.report.error().find("the audit log describes records up to " + std::to_string(o.last_seq + 3) +
+                                          ": records after the zeros were acknowledged"),
+            std::string::npos)
+      << described.report.error();
+  EXPECT_EQ(described.report.error().find("cut the journal at byte"), std::string::npos) << described.report.error();
   EXPECT_TRUE(read_file(image_.str() + "/journal.jsonl") == image);
 }
 
