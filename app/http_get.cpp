@@ -136,10 +136,10 @@ Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& tar
       return impl_->exchange(req);
     } catch (const boost::system::system_error& e) {
       impl_->reset();
-      if (attempt == 1) return Error{"POST " + target + ": " + e.code().message()};
+      if (attempt == 1) return Error{"POST " + path_of(target) + ": " + e.code().message()};
     } catch (const std::exception& e) {
       impl_->reset();
-      if (attempt == 1) return Error{"POST " + target + ": " + e.what()};
+      if (attempt == 1) return Error{"POST " + path_of(target) + ": " + e.what()};
     }
   }
   return Error{"unreachable"};
@@ -148,6 +148,8 @@ Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& tar
 bool HttpGetter::post_may_have_arrived() const { return impl_->post_may_have_arrived; }
 
 Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) { return get_with_headers(target, {}); }
+
+std::string HttpGetter::path_of(const std::string& target) const { return impl_->base_path + target; }
 
 Result<std::pair<int, std::string>> HttpGetter::get_with_headers(const std::string& target,
                                                                 const std::vector<std::pair<std::string, std::string>>& headers) {
@@ -158,10 +160,10 @@ Result<std::pair<int, std::string>> HttpGetter::get_with_headers(const std::stri
     } catch (const boost::system::system_error& e) {
       impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
       // The error's own words (what() adds Boost's source file and line).
-      if (attempt == 1) return Error{"GET " + target + ": " + e.code().message()};
+      if (attempt == 1) return Error{"GET " + path_of(target) + ": " + e.code().message()};
     } catch (const std::exception& e) {
       impl_->reset();
-      if (attempt == 1) return Error{"GET " + target + ": " + e.what()};
+      if (attempt == 1) return Error{"GET " + path_of(target) + ": " + e.what()};
     }
   }
   return Error{"unreachable"};

@@ -28,6 +28,8 @@ class HttpGetter {
   // After a post_json without an answer: whether its request may have reached the server
   // (false when no connection was ever made for it).
   bool post_may_have_arrived() const;
+  // The path a target is sent to: the base URL's path (a root path such as /payments) and it.
+  std::string path_of(const std::string& target) const;
 
   struct Impl;
 

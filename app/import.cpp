@@ -284,7 +284,7 @@ Result<json::array> node_listing(HttpGetter& http, const std::string& token, con
       !body.get_object().at(member).is_array()) {
     std::string advice = refusal_advice(answer->first);
     if (!advice.empty()) advice = "\n" + advice.substr(0, advice.size() - 1);
-    const std::string path = target.substr(0, target.find('?'));
+    const std::string path = http.path_of(target.substr(0, target.find('?')));
     return Error{"GET " + path + " answered " + std::to_string(answer->first) + ": " + answer->second.substr(0, 200) + advice};
   }
   return std::move(body.get_object().at(member).get_array());
@@ -514,6 +514,39 @@ int import_reference(const ImportOptions& o) {
     std::fprintf(stderr, "lpops import: --from %s is not a directory\n", o.from_dir.c_str());
     return 2;
   }
+  // Settings and the token first, so that a mistyped --env-file or token file is said before
+  // the files are read (a dry run reads settings only when --env-file names a file).
+  std::string token;
+  if (o.dry_run) {
+    if (o.env_file && !load_command_settings(o.env_file, "lpops import")) return 2;
+  } else if (auto settings = load_command_settings(o.env_file, "lpops import"); !settings) {
+    return 2;
+  } else if (!o.admin_token_file.empty()) {
+    std::error_code dir_ec;
+    if (std::filesystem::is_directory(o.admin_token_file, dir_ec)) {
+      std::fprintf(stderr, "lpops import: --admin-token-file %s is a directory\n", o.admin_token_file.c_str());
+      return 2;
+    }
+    std::ifstream in(o.admin_token_file);
+    if (!in) {
+      std::fprintf(stderr, "lpops import: --admin-token-file %s cannot be read\n", o.admin_token_file.c_str());
+      return 2;
+    }
+    std::getline(in, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.empty()) {
+      std::fprintf(stderr, "lpops import: --admin-token-file %s is empty (the token goes on its first line)\n",
+                   o.admin_token_file.c_str());
+      return 2;
+    }
+  } else if (settings->admin_token) {
+    token = *settings->admin_token;
+  }
+  if (!o.dry_run && token.empty()) {
+    std::fprintf(stderr, "lpops import: the node's admin token is needed: PAYMENTS_API_ADMIN_TOKEN (environment or .env) "
+                         "or --admin-token-file\n");
+    return 2;
+  }
   SourceFile registry{"registry.json", "registry", {}, {}, {}};
   SourceFile workloads{"workloads.json", "workloads", {}, {}, {}};
   SourceFile balances{"balances.json", "balances", {}, {}, {}};
@@ -550,30 +583,6 @@ int import_reference(const ImportOptions& o) {
     return 0;
   }
 
-  auto settings = load_command_settings(o.env_file, "lpops import");
-  if (!settings) return 2;
-  std::string token;
-  if (!o.admin_token_file.empty()) {
-    std::ifstream in(o.admin_token_file);
-    if (!in) {
-      std::fprintf(stderr, "lpops import: --admin-token-file %s cannot be read\n", o.admin_token_file.c_str());
-      return 2;
-    }
-    std::getline(in, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-    if (token.empty()) {
-      std::fprintf(stderr, "lpops import: --admin-token-file %s is empty (the token goes on its first line)\n",
-                   o.admin_token_file.c_str());
-      return 2;
-    }
-  } else if (settings->admin_token) {
-    token = *settings->admin_token;
-  }
-  if (token.empty()) {
-    std::fprintf(stderr, "lpops import: the node's admin token is needed: PAYMENTS_API_ADMIN_TOKEN (environment or .env) "
-                         "or --admin-token-file\n");
-    return 2;
-  }
   auto http = HttpGetter::create(o.url, std::chrono::seconds(o.timeout_seconds));
   if (!http) {
     std::fprintf(stderr, "lpops import: %s\n", http.error().c_str());

@@ -28,6 +28,10 @@ Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* crea
 
 int keygen(const KeygenOptions& o) {
   std::error_code ec;
+  if (std::filesystem::is_directory(o.key_file, ec)) {
+    std::fprintf(stderr, "lpops keygen: %s is a directory; --key-file names the file to create\n", o.key_file.c_str());
+    return 2;
+  }
   if (std::filesystem::exists(o.key_file, ec)) {
     std::fprintf(stderr, "lpops keygen: %s exists; an existing key file is never overwritten\n", o.key_file.c_str());
     return 2;

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   auto* serve_cmd = cli.add_subcommand("serve", "Run a node: HTTP API on the embedded JSON-file store");
   serve_cmd->add_option("--env-file", serve.env_file, "Read settings from this file (default: ./.env when present)")->check(not_empty);
   serve_cmd->add_option("--data-dir", serve.data_dir, "Data directory (overrides PAYMENTS_DATA_DIR)")->check(not_empty);
-  serve_cmd->add_option("--host", serve.host, "Listen address (overrides PAYMENTS_API_HOST)");
+  serve_cmd->add_option("--host", serve.host, "Listen address (overrides PAYMENTS_API_HOST)")->check(not_empty);
   serve_cmd->add_option("--port", serve.port, "Listen port, 0 for any free port (overrides PAYMENTS_API_PORT)")
       ->check(whole_number(0, 65535));
   serve_cmd->add_option("--port-file", serve.port_file, "Write the bound port to this file once serving (removed at a clean stop)")
@@ -148,12 +148,15 @@ int main(int argc, char** argv) {
   // send the reader looking for the wrong mistake).
   if (argc > 1 && std::string_view(argv[1]) == "help") {
     // `lpops help serve`: that command's help.
-    if (argc > 2)
+    if (argc > 2) {
       for (const auto* sub : cli.get_subcommands({}))
         if (sub->get_name() == argv[2]) {
           std::fputs(sub->help("lpops").c_str(), stdout);
           return 0;
         }
+      std::fprintf(stderr, "lpops: unknown command %s (run lpops --help for the commands)\n", argv[2]);
+      return 2;
+    }
     std::fputs(cli.help().c_str(), stdout);
     return 0;
   }

@@ -279,19 +279,6 @@ int serve(const ServeOptions& o) {
   if (o.data_dir) settings.data_dir = *o.data_dir;
   if (o.host) settings.api_host = *o.host;
   if (o.port) settings.api_port = *o.port;
-  spdlog::set_level(spdlog::level::from_str(settings.log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
-  {
-    std::error_code ec;
-    const auto data_dir = std::filesystem::absolute(settings.data_dir, ec).lexically_normal();
-    spdlog::info("lpops {}: data directory {}; settings from the environment{}; time credits {} ETH per minute, payouts "
-                 "{}, fsync {}, snapshots every {} records or more, drain up to {} s",
-                 kVersion, ec ? settings.data_dir : data_dir.string(),
-                 settings.settings_file.empty() ? std::string(" (no .env file)") : " and " + settings.settings_file,
-                 settings.workload_time_rate.text(), settings.payout_strategy, settings.journal_fsync ? "on" : "off",
-                 settings.snapshot_every_records, settings.shutdown_drain_seconds);
-  }
-  for (const auto& [name, value] : settings.describe()) spdlog::debug("setting {}={}", name, value);
   // The listen address is a setting: one that is no IP and resolves to nothing is a usage
   // error now, not a bind failure after recovery.
   {
@@ -308,6 +295,19 @@ int serve(const ServeOptions& o) {
     }
   }
 
+  spdlog::set_level(spdlog::level::from_str(settings.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  {
+    std::error_code ec;
+    const auto data_dir = std::filesystem::absolute(settings.data_dir, ec).lexically_normal();
+    spdlog::info("lpops {}: data directory {}; settings from the environment{}; time credits {} ETH per minute, payouts "
+                 "{}, fsync {}, snapshots every {} records or more, drain up to {} s",
+                 kVersion, ec ? settings.data_dir : data_dir.string(),
+                 settings.settings_file.empty() ? std::string(" (no .env file)") : " and " + settings.settings_file,
+                 settings.workload_time_rate.text(), settings.payout_strategy, settings.journal_fsync ? "on" : "off",
+                 settings.snapshot_every_records, settings.shutdown_drain_seconds);
+  }
+  for (const auto& [name, value] : settings.describe()) spdlog::debug("setting {}={}", name, value);
   // The keys come first: a key or keystore that cannot be used is a bad setting, said at
   // once (status 2), not after the port is bound and the ledger recovered. The data
   // directory is made first, for the key file kept there: one that cannot be made or written
@@ -331,6 +331,19 @@ int serve(const ServeOptions& o) {
         if (level == level.parent_path()) break;
       }
       for (auto it = missing.rbegin(); it != missing.rend(); ++it) made_by_start(*it);
+    }
+    // What is there already, said as such: a file, or a symlink to nothing (a disk not mounted).
+    {
+      std::error_code st_ec;
+      const auto here = std::filesystem::symlink_status(settings.data_dir, st_ec).type();
+      const auto target = std::filesystem::status(settings.data_dir, st_ec).type();
+      if (here == std::filesystem::file_type::symlink && target == std::filesystem::file_type::not_found)
+        stop_starting("data directory " + settings.data_dir + " is a symbolic link to " +
+                      std::filesystem::read_symlink(settings.data_dir, st_ec).string() +
+                      ", which does not exist (a disk not mounted yet?)");
+      if (target != std::filesystem::file_type::not_found && target != std::filesystem::file_type::directory &&
+          target != std::filesystem::file_type::none)
+        stop_starting("data directory " + settings.data_dir + " exists and is not a directory");
     }
     std::filesystem::create_directories(settings.data_dir, ec);
     if (!ec && !std::filesystem::is_directory(settings.data_dir, ec) && !ec) ec = std::make_error_code(std::errc::not_a_directory);

@@ -486,8 +486,9 @@ Result<json::value> get_json(HttpGetter& http, const std::string& target, int* s
   if (status) *status = r->first;
   boost::system::error_code ec;
   auto v = parse_json(r->second, ec);
-  if (ec) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + ", not JSON"};
-  if (!status && r->first != 200) return Error{"GET " + target + ": HTTP " + std::to_string(r->first) + " " + r->second.substr(0, 200)};
+  if (ec) return Error{"GET " + http.path_of(target) + ": HTTP " + std::to_string(r->first) + ", not JSON"};
+  if (!status && r->first != 200)
+    return Error{"GET " + http.path_of(target) + ": HTTP " + std::to_string(r->first) + " " + r->second.substr(0, 200)};
   return v;
 }
 
@@ -584,7 +585,8 @@ Outcome verify_url(const VerifyOptions& o) {
       const std::string target = base + "/log?order=asc&limit=1000&since_seq=" + std::to_string(log.size());
       auto page = get_text(http, target);
       if (!page) return {2, page.error(), {}};
-      if (page->first != 200) return {2, "GET " + target + ": HTTP " + std::to_string(page->first) + " " + page->second.substr(0, 200), {}};
+      if (page->first != 200)
+        return {2, "GET " + http.path_of(target) + ": HTTP " + std::to_string(page->first) + " " + page->second.substr(0, 200), {}};
       boost::system::error_code ec;
       parse_json(page->second, ec);
       // A page naming a key twice ("entries", say) reads differently in different readers.

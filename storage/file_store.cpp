@@ -299,7 +299,8 @@ std::string FileStore::modes() const {
 std::optional<std::string> FileStore::lock_directory() {
   if (lock_fd_ >= 0) return std::nullopt;  // held already
   if (auto err = create_directories_durably(options_.data_dir)) return "cannot create data directory " + options_.data_dir + ": " + *err;
-  const std::string in_use = "data directory " + options_.data_dir + " is in use by another lpops process";
+  const std::string in_use = "data directory " + options_.data_dir +
+                             " is in use by another lpops process (a node serving it, or lpops replay reading it)";
   // The directory itself is locked first: LOCK is a file an operator may delete as stale, and
   // a lock on a deleted file keeps no second node out.
   dir_lock_fd_ = ::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

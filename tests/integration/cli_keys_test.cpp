@@ -38,12 +38,15 @@ TEST(Cli, EverySubcommandHasHelpAndAnUnknownOneIsNamed) {
   auto serve_help = run_command({lpops_binary(), "help", "serve"});
   EXPECT_EQ(serve_help.exit_code, 0) << serve_help.output;
   EXPECT_NE(serve_help.output.find("Usage: lpops serve"), std::string::npos) << serve_help.output;
+  auto help_bogus = run_command({lpops_binary(), "help", "bogus"});
+  EXPECT_EQ(help_bogus.exit_code, 2) << help_bogus.output;
+  EXPECT_NE(help_bogus.output.find("unknown command bogus"), std::string::npos) << help_bogus.output;
   auto bogus = run_command({lpops_binary(), "--bogus"});
   EXPECT_EQ(bogus.exit_code, 2) << bogus.output;
   EXPECT_NE(bogus.output.find("--bogus is no option of lpops itself"), std::string::npos) << bogus.output;
   // Empty paths are usage errors; options of --url alone are refused without it.
   for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
-           {"keygen", "--key-file", ""}, {"replay", "--env-file", ""}, {"fees", "--env-file", ""},
+           {"keygen", "--key-file", ""}, {"replay", "--env-file", ""}, {"fees", "--env-file", ""}, {"serve", "--host", ""},
            {"verify", "--log", "x.jsonl", "--timeout", "5"}}) {
     std::vector<std::string> argv{lpops_binary()};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -75,6 +78,9 @@ TEST(CliKeys, KeygenWritesAPrivateFileAndAddressReadsIt) {
   // Never overwrites an existing key.
   auto again = run_command({lpops_binary(), "keygen", "--key-file", key_file});
   EXPECT_EQ(again.exit_code, 2);
+  auto a_directory = run_command({lpops_binary(), "keygen", "--key-file", dir.str()});
+  EXPECT_EQ(a_directory.exit_code, 2);
+  EXPECT_NE(a_directory.output.find(dir.str() + " is a directory"), std::string::npos) << a_directory.output;
   // A directory that does not exist: the key file is named, not a temporary file of its own.
   const std::string nowhere = dir.str() + "/no-such-dir/payout.key";
   auto lost = run_command({lpops_binary(), "keygen", "--key-file", nowhere});

@@ -479,6 +479,18 @@ TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
   EXPECT_NE(refused.output.find("the admin token was refused"), std::string::npos) << refused.output;
   EXPECT_EQ(balances().at("known"), "0");
   write("balances.json", json::object{{"known", "1"}});
+  // A settings file or token file that cannot be used is said before the files are read.
+  auto no_env = run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--env-file", ref_ + "/missing.env"},
+                            {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(no_env.exit_code, 2) << no_env.output;
+  EXPECT_NE(no_env.output.find("missing.env"), std::string::npos) << no_env.output;
+  EXPECT_EQ(no_env.output.find("balances.json 1 balances"), std::string::npos) << no_env.output;
+  auto dry_no_env = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run", "--env-file", ref_ + "/missing.env"});
+  EXPECT_EQ(dry_no_env.exit_code, 2) << dry_no_env.output;
+  auto token_dir = run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--env-file", "/dev/null",
+                                "--admin-token-file", ref_});
+  EXPECT_EQ(token_dir.exit_code, 2) << token_dir.output;
+  EXPECT_NE(token_dir.output.find("--admin-token-file " + ref_ + " is a directory"), std::string::npos) << token_dir.output;
   ASSERT_EQ(run_import().exit_code, 0);
   EXPECT_EQ(balances().at("known"), "1");
 

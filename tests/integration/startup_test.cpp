@@ -314,6 +314,16 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
                               std::chrono::seconds(30));
   EXPECT_NE(dangling.exit_code, 0) << dangling.output;
   EXPECT_TRUE(std::filesystem::is_symlink(dir.str() + "/ledger")) << dangling.output;
+  EXPECT_NE(dangling.output.find("is a symbolic link to " + dir.str() + "/not-mounted/ledger, which does not exist"), std::string::npos)
+      << dangling.output;
+  // A file where the data directory goes is named as such, and left.
+  { std::ofstream(dir.str() + "/afile") << "x"; }
+  auto a_file = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/afile", "--host", "127.0.0.1", "--port", "0"}, {},
+                            std::chrono::seconds(30));
+  EXPECT_EQ(a_file.exit_code, 1) << a_file.output;
+  EXPECT_NE(a_file.output.find("data directory " + dir.str() + "/afile exists and is not a directory"), std::string::npos)
+      << a_file.output;
+  EXPECT_TRUE(std::filesystem::is_regular_file(dir.str() + "/afile"));
   // A start whose ledger cannot be recovered (here the journal is a directory) takes back the
   // key it made: nothing was signed with it yet.
   ASSERT_TRUE(std::filesystem::create_directories(dir.str() + "/unreadable/journal.jsonl"));

@@ -471,6 +471,10 @@ TEST_F(VerifyTest, ASavedCheckpointOfAnotherNodeIsNamedAsSuch) {
   // The node's own saved checkpoint has no such note.
   const auto own = verify({"--url", url, "--since", saved_});
   EXPECT_EQ(own.exit_code, 0) << own.output;
+  // A URL with a path: errors name the path asked for, with it.
+  const auto prefixed = verify({"--url", url + "/payments"});
+  EXPECT_EQ(prefixed.exit_code, 2) << prefixed.output;
+  EXPECT_NE(prefixed.output.find("GET /payments/api/transparency/tee-core/audit/"), std::string::npos) << prefixed.output;
 }
 
 // The newest checkpoint a node serves must be signed by the key it reports: one signed by
