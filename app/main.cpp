@@ -1,5 +1,6 @@
 // lpops: the Livepeer operations backend. Subcommands wire the layers together.
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 
 #include <charconv>
 #include <cstdio>
@@ -178,7 +179,15 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every usage error exits 2, as documented.
-    return cli.exit(e) == 0 ? 0 : 2;
+    const int code = cli.exit(e) == 0 ? 0 : 2;
+    // `verify --json` answers in JSON on standard output whatever the outcome, a usage error too.
+    if (code != 0 && argc > 1 && std::string_view(argv[1]) == "verify")
+      for (int i = 2; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--json") {
+          std::printf("%s\n", boost::json::serialize(boost::json::object{{"status", "error"}, {"reason", e.what()}}).c_str());
+          break;
+        }
+    return code;
   }
   if (*fees_cmd) return lpops::app::fees(fees);
   if (*import_cmd) {

@@ -38,6 +38,10 @@ TEST(Cli, EverySubcommandHasHelpAndAnUnknownOneIsNamed) {
   auto serve_help = run_command({lpops_binary(), "help", "serve"});
   EXPECT_EQ(serve_help.exit_code, 0) << serve_help.output;
   EXPECT_NE(serve_help.output.find("Usage: lpops serve"), std::string::npos) << serve_help.output;
+  // verify --json answers a usage error in JSON too.
+  auto json_usage = run_command({lpops_binary(), "verify", "--json", "--bogus"});
+  EXPECT_EQ(json_usage.exit_code, 2) << json_usage.output;
+  EXPECT_NE(json_usage.output.find(R"({"status":"error","reason":)"), std::string::npos) << json_usage.output;
   auto help_bogus = run_command({lpops_binary(), "help", "bogus"});
   EXPECT_EQ(help_bogus.exit_code, 2) << help_bogus.output;
   EXPECT_NE(help_bogus.output.find("unknown command bogus"), std::string::npos) << help_bogus.output;
