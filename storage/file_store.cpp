@@ -467,9 +467,11 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
   } else {
     if (auto err = lock_directory()) return Error{*err};
-    // A snapshot whose write a crash cut short (never renamed into place): of no use, removed.
+    // A snapshot (or clean-stop mark) whose write a crash cut short (never renamed into
+    // place): of no use, removed.
     std::error_code ignored;
     fs::remove(snapshot_path() + ".tmp", ignored);
+    fs::remove(clean_stop_path() + ".tmp", ignored);
     journal_fd_ = ::open(journal_path().c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
     // The journal's name (new, or created by an earlier run that then crashed) made durable
@@ -535,6 +537,17 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
         report.warnings.push_back("clean-stop.json is malformed; the journal's tail is checked as after a crash");
       }
     }
+  }
+  // A start from a snapshot taken at (or after) the clean stop's last record scans nothing up
+  // to it: that record is read where the snapshot's check of the prefix indexed it.
+  if (stopped_at && seq > 0 && stopped_at->seq <= seq) {
+    index_.publish(seq);
+    if (const auto span = index_.get(stopped_at->seq))
+      if (const auto line = read(stopped_at->seq))
+        if (auto r = parse_record(*line); r && r->seq == stopped_at->seq) {
+          stopped_at->found_end = span->offset + span->length + 1;
+          stopped_at->found_hash = r->hash;
+        }
   }
 
   // Verify and visit everything after the snapshot.

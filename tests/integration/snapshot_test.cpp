@@ -1,5 +1,6 @@
 // Snapshots are written off the ledger's thread from a replica fed by durable journal
 // batches; a restart from snapshot + tail must give exactly what a full replay gives.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -322,6 +323,35 @@ TEST_F(SnapshotTest, ReplayFailsWhereStartUpRefusesForLostRecords) {
     NodeProcess refused(dir);
     EXPECT_FALSE(refused.start()) << dir << ": " << refused.log();
   }
+}
+
+// A clean stop right after a snapshot of the last record: the restart starts from the snapshot,
+// scans no record, and still finds the clean stop's last record where clean-stop.json says.
+TEST_F(SnapshotTest, ACleanStopAtTheSnapshotsRecordRestarts) {
+  start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  register_orchestrator("o0", address_of(1));
+  const std::string data = dir_.str() + "/data";
+  auto records = [&] {
+    const std::string text = read_text(data + "/journal.jsonl");
+    return static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  };
+  // Exactly 100 records, then the snapshot they trigger.
+  for (int i = 0; records() < 100 && i < 200; ++i) {
+    auto t = post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
+                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 + i}});
+    ASSERT_EQ(t.status, 200) << t.body;
+  }
+  ASSERT_EQ(records(), 100u);
+  for (int wait = 0; wait < 500 && snapshot_seq(data + "/snapshot.json") < 100; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto last = records();
+  ASSERT_EQ(node_->terminate(), 0);
+  ASSERT_EQ(parse_json(read_text(data + "/clean-stop.json")).at("journal_records").as_int64(), static_cast<std::int64_t>(last));
+  ASSERT_EQ(snapshot_seq(data + "/snapshot.json"), last);
+  NodeProcess again(data, {{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  ASSERT_TRUE(again.start()) << again.log();
+  EXPECT_NE(again.log().find("snapshot at seq " + std::to_string(last) + ", 0 replayed"), std::string::npos) << again.log();
+  EXPECT_EQ(again.terminate(), 0) << again.log();
 }
 
 // Damage behind the snapshot found by the background check stops the node and leaves a
