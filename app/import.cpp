@@ -359,6 +359,7 @@ struct SliceOutcome {
   bool unknown = false;    // no answer: the node may have applied the slice, or part of it
   int answer_status = 0;   // the node's HTTP status (0: no answer)
   json::array conflicts = {};  // a check's 409: {id, detail} of each entry that conflicts
+  bool imported_instead = false;  // a check the node took as an import (a version without the check)
 };
 
 // A slice of `f` posted to the node, to import it or (`check`) to ask what importing it would do.
@@ -390,10 +391,12 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
   if (answer->first == 200 && !ec && body.is_object()) {
     // A node without the check would have imported the slice: said, and stopped there.
     if (check && !body.get_object().contains("checked")) {
-      std::fprintf(stderr, "lpops import: %s: the node imported entries %zu-%zu instead of checking them: it is a version "
-                           "without the import check. Import with an lpops of the node's version.\n",
+      std::fprintf(stderr, "lpops import: %s: the node imported entries %zu-%zu instead of checking them (a version without "
+                           "the import check); they stay imported. Import with an lpops of the node's version.\n",
                    f.name, from + 1, to);
-      return {};
+      SliceOutcome instead;
+      instead.imported_instead = true;
+      return instead;
     }
     return {true, false, std::move(body.get_object())};
   }
@@ -460,8 +463,9 @@ bool check_file(HttpGetter& http, const std::string& token, const SourceFile& f,
                      why && why->is_string() ? why->get_string().c_str() : "conflicts");
       }
     } else {
-      std::fprintf(stderr, "lpops import: stopped while checking %s entries %zu-%zu with the node; nothing was imported\n",
-                   f.name, checked + 1, end);
+      if (!outcome.imported_instead)
+        std::fprintf(stderr, "lpops import: stopped while checking %s entries %zu-%zu with the node; nothing was imported\n",
+                     f.name, checked + 1, end);
       return false;
     }
     checked = end;
@@ -612,6 +616,28 @@ int import_reference(const ImportOptions& o) {
   // Every slice is checked with the node before the first is imported: a conflict with what
   // it holds (an id under another address, a workload held for another orchestrator or dated
   // before its newest, a balance imported before) refuses the import whole.
+  // A node of a version without the check would import what it is asked to check: an empty
+  // slice asks first (nothing to import in it).
+  {
+    auto probe = waiting_while_starting(
+        [&] { return (*http)->post_json("/api/import/registry?check=true", "{}", {{"X-Admin-Token", token}}); }, o.timeout_seconds);
+    if (!probe) {
+      std::fprintf(stderr, "lpops import: %s; nothing was imported\n", probe.error().c_str());
+      return 1;
+    }
+    boost::system::error_code probe_ec;
+    const json::value answer = json::parse(probe->second, probe_ec);
+    if (probe->first != 200 || probe_ec || !answer.is_object()) {
+      std::fprintf(stderr, "lpops import: POST %s answered %d: %s\n%s", (*http)->path_of("/api/import/registry").c_str(),
+                   probe->first, probe->second.substr(0, 200).c_str(), refusal_advice(probe->first).c_str());
+      return 1;
+    }
+    if (!answer.get_object().contains("checked")) {
+      std::fprintf(stderr, "lpops import: the node does not check imports (a version without ?check=true): import with an "
+                           "lpops of the node's version; nothing was imported\n");
+      return 1;
+    }
+  }
   std::size_t conflicts = 0;
   std::vector<std::pair<const SourceFile*, Totals>> preview;
   for (SourceFile* f : {&registry, &workloads, &balances}) {

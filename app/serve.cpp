@@ -80,12 +80,13 @@ std::size_t connection_cap(std::size_t wanted) {
 std::mutex g_start_outcome;
 bool g_start_refused = false;  // guarded by g_start_outcome
 
-// What this start made before its ledger was recovered (the data directory and its missing
-// parents, a new audit key, LOCK, a new journal file), in the order made. A start refused
-// before then (a mistyped port or key, a journal that cannot be read) takes them away again,
-// so that it leaves the disk as it found it: no empty data directory, and no key that the next
-// start would take as the node's identity though it never signed anything. Once the ledger is
-// recovered the list is let go: from then on what is there is the node's.
+// What this start made before it writes anything of its own (the data directory and its
+// missing parents, a new audit key, LOCK, a new journal file), in the order made. A start
+// refused before then (a mistyped port or key, a journal that cannot be read or that lost
+// records the audit log describes) takes them away again, so that it leaves the disk as it
+// found it: no empty data directory, and no key that the next start would take as the node's
+// identity though it never signed anything. Once the journal and the audit log are found to
+// agree the list is let go: from then on what is there is the node's.
 std::vector<std::filesystem::path> g_made_by_start;  // guarded by g_start_outcome
 
 void made_by_start(std::filesystem::path path) {
@@ -107,7 +108,7 @@ void take_back_what_start_made() {
   g_made_by_start.clear();
 }
 
-// Takes back what start-up made when serve() returns before its ledger is recovered (a refused
+// Takes back what start-up made when serve() returns before it writes anything (a refused
 // setting); stop_starting() exits at once and takes it back itself, through refuse_start().
 struct TakeBackOnReturn {
   TakeBackOnReturn() = default;
@@ -536,9 +537,11 @@ int serve(const ServeOptions& o) {
         [&](const storage::ParsedRecord& r) { return book->apply(r.effect, r.seq); });
   };
   {
+    // Not there at all (a symlink, even to nothing, is the operator's): recovery creates it, empty.
     const auto journal = std::filesystem::path(settings.data_dir) / "journal.jsonl";
     std::error_code ec;
-    if (!std::filesystem::exists(journal, ec) && !ec) made_by_start(journal);  // recovery creates it, empty
+    if (std::filesystem::symlink_status(journal, ec).type() == std::filesystem::file_type::not_found)
+      made_by_start(journal);
   }
   auto report = recover();
   if (!report && store->snapshot_used()) {
@@ -548,16 +551,13 @@ int serve(const ServeOptions& o) {
     spdlog::warn("recovery on top of snapshot.json failed, which may be the snapshot's fault: replaying the whole journal "
                  "instead, and start-up stops only if that fails too. What failed: {}",
                  report.error());
-    store.reset();  // releases the directory lock
-    store_options.use_snapshot = false;
-    store = std::make_shared<storage::FileStore>(store_options);
+    store->replay_whole_journal_next();  // the same store: the directory stays locked throughout
     *book = Book(book_options);
     report = recover();
   }
   if (!report) {
     return refuse_start("cannot recover {}: {}", settings.data_dir, report.error());
   }
-  keep_what_start_made();
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
   if (report->unclean_stop)
     spdlog::warn("recovery: the previous run did not stop cleanly (killed, crashed or the machine lost power): its journal "
@@ -688,6 +688,9 @@ int serve(const ServeOptions& o) {
       return refuse_start("{}", *err);
     }
   }
+  // From here on start-up writes (the audit log's catch-up, then checkpoints signed with the
+  // key): what it made is the node's.
+  keep_what_start_made();
   {
     static constexpr char kCatchUpFailed[] =
         "audit log in {}: its entries for the journal's last records cannot be written ({}); if the disk is full, free "

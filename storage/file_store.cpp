@@ -612,20 +612,6 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     return Error{snapshot_beyond_journal(seq, failure ? failure_offset : end, proof->seq, proof->end)};
   if (proof && (*proof->found_end != proof->end || proof->found_hash != proof->hash))
     return Error{snapshot_of_another_journal(proof->seq)};
-  if (stopped_at && !stopped_at->found_end)
-    return Error{"journal.jsonl " +
-                 (failure ? "is damaged at byte " + std::to_string(failure_offset) + " (after seq " + std::to_string(seq) + ": " +
-                                *failure + ")"
-                          : "ends at record " + std::to_string(seq) + " (byte " + std::to_string(end) + ")") +
-                 ", but the node stopped cleanly with record " + std::to_string(stopped_at->seq) + " at byte " +
-                 std::to_string(stopped_at->end) + " (clean-stop.json): records that were durable are damaged or missing, "
-                 "and no crash came between to tear a write, so nothing is cut; refusing to start. Restore journal.jsonl "
-                 "from a backup (only if an older journal was put in place on purpose, move clean-stop.json aside)."};
-  if (stopped_at && (*stopped_at->found_end != stopped_at->end || stopped_at->found_hash != stopped_at->hash))
-    return Error{"journal.jsonl record " + std::to_string(stopped_at->seq) + " is not the one the node stopped cleanly at "
-                 "(clean-stop.json): the journal was rewritten or replaced since; refusing to start. Restore journal.jsonl "
-                 "from a backup (only if another journal was put in place on purpose, move clean-stop.json aside)."};
-
   struct stat st {};
   if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};
   const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);
@@ -686,6 +672,23 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     keep = end;
     report.cut_reason = "torn last line after seq " + std::to_string(seq);
   }
+  // A journal that does not reach where the last clean stop left it was not torn by a crash:
+  // refused, nothing cut. (Damage that is refused anyway, zeros or a bad record with intact
+  // records after them, was named above.)
+  if (stopped_at && !stopped_at->found_end)
+    return Error{"journal.jsonl " +
+                 (failure ? "is damaged at byte " + std::to_string(failure_offset) + " (after seq " + std::to_string(seq) + ": " +
+                                *failure + ")"
+                          : "ends at record " + std::to_string(seq) + " (byte " + std::to_string(end) + ")") +
+                 ", but the node stopped cleanly with record " + std::to_string(stopped_at->seq) + " at byte " +
+                 std::to_string(stopped_at->end) + " (clean-stop.json): records that were durable are damaged or missing, "
+                 "and no crash came between to tear a write, so nothing is cut; refusing to start. Restore journal.jsonl "
+                 "from a backup (only if an older journal was put in place on purpose, move clean-stop.json aside)."};
+  if (stopped_at && (*stopped_at->found_end != stopped_at->end || stopped_at->found_hash != stopped_at->hash))
+    return Error{"journal.jsonl record " + std::to_string(stopped_at->seq) + " is not the one the node stopped cleanly at "
+                 "(clean-stop.json): the journal was rewritten or replaced since; refusing to start. Restore journal.jsonl "
+                 "from a backup (only if another journal was put in place on purpose, move clean-stop.json aside)."};
+
   if (keep < data_end) {
     std::string head(static_cast<std::size_t>(std::min<std::uint64_t>(data_end - keep, 4096)), '\0');
     const ssize_t n = ::pread(journal_fd_, head.data(), head.size(), static_cast<off_t>(keep));
@@ -929,6 +932,13 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
   return std::nullopt;
 }
 
+void FileStore::replay_whole_journal_next() {
+  options_.use_snapshot = false;
+  snapshot_used_ = false;
+  if (journal_fd_ >= 0) ::close(journal_fd_);
+  journal_fd_ = -1;
+}
+
 std::optional<std::string> FileStore::mark_clean_stop() {
   if (options_.read_only) return std::string("the store is open read-only");
   if (stopped_) return std::nullopt;
@@ -941,6 +951,8 @@ std::optional<std::string> FileStore::mark_clean_stop() {
         (::ftruncate(direct_fd_, static_cast<off_t>(end_offset_)) != 0 || ::fsync(direct_fd_) != 0))
       return errno_text("cannot cut the zeroed blocks after the journal's last record");
   }
+  // Synced whatever PAYMENTS_JOURNAL_FSYNC says: the mark must never outlive records it counts.
+  if (::fdatasync(direct_fd_ >= 0 ? direct_fd_ : journal_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
   Digest32 hash{};
   if (last_seq_ > 0) {
     auto line = read(last_seq_);
@@ -955,14 +967,14 @@ std::optional<std::string> FileStore::mark_clean_stop() {
   const std::string tmp = clean_stop_path() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno_text("cannot create " + tmp);
-  const bool ok = write_all(fd, text.data(), text.size()) && (!options_.fsync || ::fsync(fd) == 0);
+  const bool ok = write_all(fd, text.data(), text.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), clean_stop_path().c_str()) != 0) {
     const std::string why = errno_text("cannot write " + clean_stop_path());
     ::unlink(tmp.c_str());
     return why;
   }
-  if (options_.fsync && !fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
+  if (!fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
   clean_stop_on_disk_ = true;
   return std::nullopt;
 }

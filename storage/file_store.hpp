@@ -85,6 +85,9 @@ class FileStore final : public RecordStore {
   // start from the snapshot did not replay; the first damage found, or nullopt. For a
   // background thread: `stop` ends it early (nullopt).
   std::optional<std::string> check_prefix(std::uint64_t up_to, const std::atomic<bool>& stop) const;
+  // After a recover() that failed on top of the snapshot: the next one replays the whole
+  // journal, on the same store (the directory stays locked).
+  void replay_whole_journal_next();
   // Takes the data directory's lock (LOCK, held until this store goes), making the directory
   // if needed; recover() takes it too. An error says the directory is another node's.
   std::optional<std::string> lock_directory();

@@ -512,6 +512,10 @@ TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
   EXPECT_NE(again.log().find("move audit.jsonl, audit.index, audit.orchestrators and checkpoints.jsonl aside (keep audit.key"),
             std::string::npos)
       << again.log();
+  // The empty journal the refused start made is taken back; the key and the log stay.
+  EXPECT_FALSE(std::filesystem::exists(data + "/journal.jsonl"));
+  EXPECT_TRUE(std::filesystem::exists(data + "/audit.key"));
+  EXPECT_TRUE(std::filesystem::exists(data + "/audit.jsonl"));
 }
 
 // A journal (and snapshot) copied in from another data directory: the newest audit entry

@@ -1,7 +1,9 @@
 // kill -9 at random moments loses nothing acknowledged (invariant 2), credits stay
 // exactly-once across restarts (invariant 3), and replaying the journal from empty gives
 // the live balances (invariant 5).
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <random>
 #include <set>
 #include <thread>
@@ -157,6 +159,18 @@ TEST(Crash, ACleanStopMakesDamageBeforeItsEndARefusalNotACut) {
   }();
   const auto mark = parse_json(read_all(data + "/clean-stop.json"));
   EXPECT_EQ(static_cast<std::size_t>(mark.at("journal_bytes").as_int64()), original.size());
+  {
+    // Zeros over the first record, with the clean stop's mark: named as zeros among records.
+    const std::string zeroed = dir.str() + "/zeroed";
+    std::filesystem::copy(data, zeroed, std::filesystem::copy_options::recursive);
+    std::string text = original;
+    std::fill(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(text.find('\n')), '\0');
+    std::ofstream(zeroed + "/journal.jsonl", std::ios::binary | std::ios::trunc) << text;
+    NodeProcess refused(zeroed, {});
+    EXPECT_FALSE(refused.start());
+    EXPECT_NE(refused.log().find("has zeros from byte 0 (after seq 0) with intact records after them"), std::string::npos)
+        << refused.log();
+  }
   const std::string damaged = flip_in_last_line();
   {
     NodeProcess refused(data, {});

@@ -334,6 +334,14 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
   left.clear();
   for (const auto& e : std::filesystem::directory_iterator(dir.str() + "/unreadable")) left.push_back(e.path().filename().string());
   EXPECT_EQ(left, std::vector<std::string>{"journal.jsonl"}) << unreadable.output;
+  // A journal that is a symlink to nothing yet (a disk not mounted) is the operator's: left.
+  ASSERT_TRUE(std::filesystem::create_directories(dir.str() + "/linked"));
+  std::filesystem::create_symlink(dir.str() + "/not-mounted/journal.jsonl", dir.str() + "/linked/journal.jsonl");
+  auto linked = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/linked", "--host", "127.0.0.1", "--port", "0"}, {},
+                            std::chrono::seconds(30));
+  EXPECT_EQ(linked.exit_code, 1) << linked.output;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.str() + "/linked/journal.jsonl")) << linked.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/linked/audit.key")) << linked.output;
   // A start refused because another node holds the directory takes nothing of it away.
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/audit.key"));
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/journal.jsonl"));
