@@ -438,6 +438,19 @@ void count_answer(Totals& t, const SourceFile& f, const json::object& o) {
 
 constexpr std::size_t kMaxConflictLines = 100;  // conflicts printed by the check, of every file
 
+// The slice of `f` from `from` (at most `per_request` entries and kMaxRequestBytes) sent; one
+// the node finds too large goes again in halves. `end` is where the slice sent last ended.
+SliceOutcome send_fitting_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from,
+                                std::size_t& end, std::size_t per_request, unsigned wait_seconds, bool check) {
+  end = slice_end(f, from, per_request);
+  auto outcome = send_slice(http, token, f, from, end, wait_seconds, check);
+  while (outcome.too_large) {
+    end = from + (end - from) / 2;
+    outcome = send_slice(http, token, f, from, end, wait_seconds, check);
+  }
+  return outcome;
+}
+
 // Asks the node, slice by slice, what importing `f` would do; nothing is imported. Every
 // conflict is counted in `conflicts` (the first kMaxConflictLines printed). False when a
 // slice could not be checked (why is printed).
@@ -445,12 +458,8 @@ bool check_file(HttpGetter& http, const std::string& token, const SourceFile& f,
                 Totals& t, std::size_t& conflicts) {
   std::size_t checked = 0;
   while (checked < f.order.size()) {
-    std::size_t end = slice_end(f, checked, per_request);
-    auto outcome = send_slice(http, token, f, checked, end, wait_seconds, true);
-    while (outcome.too_large) {
-      end = checked + (end - checked) / 2;
-      outcome = send_slice(http, token, f, checked, end, wait_seconds, true);
-    }
+    std::size_t end = 0;
+    auto outcome = send_fitting_slice(http, token, f, checked, end, per_request, wait_seconds, true);
     if (outcome.ok) {
       count_answer(t, f, outcome.answer);
     } else if (outcome.answer_status == 409 && !outcome.conflicts.empty()) {
@@ -474,19 +483,13 @@ bool check_file(HttpGetter& http, const std::string& token, const SourceFile& f,
   return true;
 }
 
-// Sends one file in slices of at most `per_request` entries and kMaxRequestBytes (a slice
-// the node finds too large goes again in halves); false after printing why the node refused
-// one.
+// Sends one file in slices (send_fitting_slice); false after printing why the node refused one.
 bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t per_request, unsigned wait_seconds,
                Totals& t) {
   std::size_t sent = 0;
   while (sent < f.order.size()) {
-    std::size_t end = slice_end(f, sent, per_request);
-    auto outcome = send_slice(http, token, f, sent, end, wait_seconds, false);
-    while (outcome.too_large) {
-      end = sent + (end - sent) / 2;
-      outcome = send_slice(http, token, f, sent, end, wait_seconds, false);
-    }
+    std::size_t end = 0;
+    auto outcome = send_fitting_slice(http, token, f, sent, end, per_request, wait_seconds, false);
     if (!outcome.ok) {
       if (outcome.unknown)
         std::fprintf(stderr, "lpops import: stopped; the node gave no answer for %s entries %zu-%zu, which it may have "

@@ -15,7 +15,12 @@
 namespace lpops::testing {
 namespace {
 
-class SnapshotTest : public NodeTest {};
+class SnapshotTest : public NodeTest {
+ protected:
+  // A node with snapshots every 100 records, one orchestrator (o0) and 130 time credits, once
+  // its first snapshot is written.
+  void credit_past_a_snapshot();
+};
 
 std::uint64_t snapshot_seq(const std::string& path) {
   std::ifstream in(path);
@@ -37,6 +42,19 @@ std::string read_text(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+void SnapshotTest::credit_past_a_snapshot() {
+  start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  register_orchestrator("o0", address_of(1));
+  for (int i = 0; i < 130; ++i) {
+    auto t = post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
+                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 + i}});
+    ASSERT_EQ(t.status, 200) << t.body;
+  }
+  const std::string snapshot_path = dir_.str() + "/data/snapshot.json";
+  for (int i = 0; i < 100 && snapshot_seq(snapshot_path) < 100; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_GE(snapshot_seq(snapshot_path), 100u);
 }
 
 TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
@@ -218,16 +236,7 @@ TEST_F(SnapshotTest, ReplayAndVerifyBesideAWritingNodeNeverReportDamage) {
 // Damage behind the snapshot (records a start from the snapshot does not replay) is found by
 // the background check, which stops the node; listings never skip a damaged record.
 TEST_F(SnapshotTest, DamageBehindTheSnapshotStopsTheNode) {
-  start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
-  register_orchestrator("o0", address_of(1));
-  for (int i = 0; i < 130; ++i) {
-    auto t = post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
-                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 + i}});
-    ASSERT_EQ(t.status, 200) << t.body;
-  }
-  const std::string snapshot_path = dir_.str() + "/data/snapshot.json";
-  for (int i = 0; i < 100 && snapshot_seq(snapshot_path) < 100; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_GE(snapshot_seq(snapshot_path), 100u);
+  ASSERT_NO_FATAL_FAILURE(credit_past_a_snapshot());
   ASSERT_EQ(node_->terminate(), 0);
 
   const std::string journal = dir_.str() + "/data/journal.jsonl";
@@ -260,17 +269,8 @@ TEST_F(SnapshotTest, DamageBehindTheSnapshotStopsTheNode) {
 // records the audit log describes (its last line torn, as a crash leaves it), records a
 // snapshot proves durable, records a signed checkpoint covers.
 TEST_F(SnapshotTest, ReplayFailsWhereStartUpRefusesForLostRecords) {
-  start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
-  register_orchestrator("o0", address_of(1));
-  for (int i = 0; i < 130; ++i) {
-    auto t = post("/api/workloads/time", json::object{{"workload_id", "t" + std::to_string(i)}, {"orchestrator_id", "o0"},
-                                                      {"artifact_hash", "h"}, {"duration_ms", 1000 + i}});
-    ASSERT_EQ(t.status, 200) << t.body;
-  }
+  ASSERT_NO_FATAL_FAILURE(credit_past_a_snapshot());
   const std::string data = dir_.str() + "/data";
-  for (int i = 0; i < 100 && snapshot_seq(data + "/snapshot.json") < 100; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_GE(snapshot_seq(data + "/snapshot.json"), 100u);
   ASSERT_EQ(node_->terminate(), 0);
   ASSERT_EQ(run_command({lpops_binary(), "replay", "--data-dir", data}).exit_code, 0);
 
