@@ -80,13 +80,14 @@ std::size_t connection_cap(std::size_t wanted) {
 std::mutex g_start_outcome;
 bool g_start_refused = false;  // guarded by g_start_outcome
 
-// What this start made before it writes anything of its own (the data directory and its
-// missing parents, a new audit key, LOCK, a new journal file), in the order made. A start
-// refused before then (a mistyped port or key, a journal that cannot be read or that lost
-// records the audit log describes) takes them away again, so that it leaves the disk as it
-// found it: no empty data directory, and no key that the next start would take as the node's
-// identity though it never signed anything. Once the journal and the audit log are found to
-// agree the list is let go: from then on what is there is the node's.
+// What this start made before its key first signs (the data directory and its missing
+// parents, a new audit key, LOCK, a new journal file, the audit log's new files), in the order
+// made. A start refused before then (a mistyped port or key, a journal that cannot be read or
+// that lost records the audit log describes) takes them away again, so that it leaves the disk
+// as it found it: no empty data directory, and no key that the next start would take as the
+// node's identity though it never signed anything. Once the key signs (the start-up
+// checkpoint, or with PAYMENTS_AUDIT_SIGN_ENTRIES the audit log's catch-up) the list is let
+// go: from then on what is there is the node's.
 std::vector<std::filesystem::path> g_made_by_start;  // guarded by g_start_outcome
 
 void made_by_start(std::filesystem::path path) {
@@ -108,7 +109,7 @@ void take_back_what_start_made() {
   g_made_by_start.clear();
 }
 
-// Takes back what start-up made when serve() returns before it writes anything (a refused
+// Takes back what start-up made when serve() returns before its key first signs (a refused
 // setting); stop_starting() exits at once and takes it back itself, through refuse_start().
 struct TakeBackOnReturn {
   TakeBackOnReturn() = default;
@@ -626,6 +627,12 @@ int serve(const ServeOptions& o) {
 
   // The transparency log: open, verify, and regenerate whatever the journal has beyond it.
   storage::AuditRecovery audit_report;
+  // The audit log's files a fresh start creates are taken back with the rest if it is refused.
+  for (const char* name : {"audit.jsonl", "audit.index", "audit.orchestrators", "checkpoints.jsonl"}) {
+    const auto file = std::filesystem::path(settings.data_dir) / name;
+    std::error_code ec;
+    if (std::filesystem::symlink_status(file, ec).type() == std::filesystem::file_type::not_found) made_by_start(file);
+  }
   auto audit_open = storage::AuditLog::open(settings.data_dir, settings.journal_fsync, &audit_report);
   if (!audit_open) {
     return refuse_start("cannot open the audit log: {}", audit_open.error());
@@ -688,9 +695,9 @@ int serve(const ServeOptions& o) {
       return refuse_start("{}", *err);
     }
   }
-  // From here on start-up writes (the audit log's catch-up, then checkpoints signed with the
-  // key): what it made is the node's.
-  keep_what_start_made();
+  // With PAYMENTS_AUDIT_SIGN_ENTRIES the catch-up signs each entry with the key: from here on
+  // what start-up made is the node's. (Otherwise the key first signs the start-up checkpoint.)
+  if (settings.audit_sign_entries) keep_what_start_made();
   {
     static constexpr char kCatchUpFailed[] =
         "audit log in {}: its entries for the journal's last records cannot be written ({}); if the disk is full, free "
@@ -756,6 +763,8 @@ int serve(const ServeOptions& o) {
                  counted(balances, "balance", "balances"), balances == 1 ? "matches" : "match", balances == 1 ? "its" : "their",
                  balances == 1 ? "y" : "ies", std::chrono::duration<double>(std::chrono::steady_clock::now() - compare_start).count());
   }
+  // The key signs from here on: what start-up made is the node's.
+  keep_what_start_made();
   // Entries the last run added after its newest checkpoint (a crash before the next one; the
   // catch-up above), now compared with the journal, are vouched for at once.
   if (const std::uint64_t entries = audit->status().seq; checkpoints->signed_size() < entries) {

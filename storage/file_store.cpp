@@ -472,6 +472,15 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     std::error_code ignored;
     fs::remove(snapshot_path() + ".tmp", ignored);
     fs::remove(clean_stop_path() + ".tmp", ignored);
+    // A journal that is a symlink to nothing (a disk not mounted yet) is never created through
+    // the link: a new empty journal there would be a ledger on the wrong disk.
+    {
+      std::error_code link_ec;
+      if (fs::symlink_status(journal_path(), link_ec).type() == fs::file_type::symlink &&
+          fs::status(journal_path(), link_ec).type() == fs::file_type::not_found)
+        return Error{journal_path() + " is a symbolic link to " + fs::read_symlink(journal_path(), link_ec).string() +
+                     ", which does not exist (a disk not mounted yet?); refusing to start"};
+    }
     journal_fd_ = ::open(journal_path().c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
     // The journal's name (new, or created by an earlier run that then crashed) made durable
@@ -637,7 +646,12 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
                                 std::to_string(seq) + ") with intact records after them, the first at byte " +
                                 std::to_string(*at) + " (data up to byte " + std::to_string(data_end - 1) + ")";
       const std::string restore = "; refusing to start. Restore journal.jsonl from a backup";
-      // Records past the zeros that the audit log describes were acknowledged: no cut.
+      // Records past the zeros that the audit log describes, or that a clean stop counted,
+      // were acknowledged (and no crash tore a write since a clean stop): no cut.
+      if (stopped_at && stopped_at->seq > seq)
+        return Error{where + ", and the node stopped cleanly with record " + std::to_string(stopped_at->seq) +
+                     " (clean-stop.json): records after the zeros were durable, and no crash came between to tear a "
+                     "write" + restore + "; do not cut it at the zeros."};
       if (options_.acknowledged_through && *options_.acknowledged_through > seq)
         return Error{where + ", and the audit log describes records up to " + std::to_string(*options_.acknowledged_through) +
                      ": records after the zeros were acknowledged" + restore + "; do not cut it at the zeros."};

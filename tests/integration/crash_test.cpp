@@ -170,6 +170,9 @@ TEST(Crash, ACleanStopMakesDamageBeforeItsEndARefusalNotACut) {
     EXPECT_FALSE(refused.start());
     EXPECT_NE(refused.log().find("has zeros from byte 0 (after seq 0) with intact records after them"), std::string::npos)
         << refused.log();
+    // No crash came since the clean stop: the records after the zeros were durable, no cut offered.
+    EXPECT_NE(refused.log().find("and the node stopped cleanly with record 2 (clean-stop.json)"), std::string::npos) << refused.log();
+    EXPECT_EQ(refused.log().find("cut the journal at byte"), std::string::npos) << refused.log();
   }
   const std::string damaged = flip_in_last_line();
   {

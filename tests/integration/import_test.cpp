@@ -689,6 +689,18 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("gave no answer for registry.json entries 1-1, which it may have imported"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("changed nothing"), std::string::npos) << r.output;
+  // No answer to a slice's check: nothing was imported (a check imports nothing).
+  FakeHttpServer checks_unanswered([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.body == "{}") return {200, R"({"imported":0,"existing":0,"denylisted":[],"checked":true})"};
+    return {0, ""};
+  });
+  TempDir third;
+  auto unanswered = import_one_record(third, checks_unanswered.url());
+  EXPECT_EQ(unanswered.exit_code, 1) << unanswered.output;
+  EXPECT_NE(unanswered.output.find("stopped while checking registry.json entries 1-1 with the node; nothing was imported"),
+            std::string::npos)
+      << unanswered.output;
+  EXPECT_EQ(unanswered.output.find("may have imported"), std::string::npos) << unanswered.output;
   FakeHttpServer silent([](const FakeHttpServer::Request&) -> FakeHttpServer::Response { return {200, "{}"}; }, true);
   TempDir other;
   auto unchecked = import_one_record(other, silent.url());
@@ -732,7 +744,8 @@ TEST(ImportWithoutAnswer, ANodeNotReachedGotNothing) {
   TempDir dir;
   auto r = import_one_record(dir, "http://127.0.0.1:" + std::to_string(free_loopback_port()));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("; nothing was imported"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("POST /api/import/registry?check=true: Connection refused; nothing was imported"), std::string::npos)
+      << r.output;
   EXPECT_EQ(r.output.find("may have imported"), std::string::npos) << r.output;
 }
 

@@ -342,6 +342,18 @@ TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
   EXPECT_EQ(linked.exit_code, 1) << linked.output;
   EXPECT_TRUE(std::filesystem::is_symlink(dir.str() + "/linked/journal.jsonl")) << linked.output;
   EXPECT_FALSE(std::filesystem::exists(dir.str() + "/linked/audit.key")) << linked.output;
+  // Its target's directory there (an empty mount point): nothing is created through the link.
+  ASSERT_TRUE(std::filesystem::create_directories(dir.str() + "/mountpoint"));
+  std::filesystem::remove(dir.str() + "/linked/journal.jsonl");
+  std::filesystem::create_symlink(dir.str() + "/mountpoint/journal.jsonl", dir.str() + "/linked/journal.jsonl");
+  auto mount_point = run_command({lpops_binary(), "serve", "--data-dir", dir.str() + "/linked", "--host", "127.0.0.1", "--port", "0"},
+                                 {}, std::chrono::seconds(30));
+  EXPECT_EQ(mount_point.exit_code, 1) << mount_point.output;
+  EXPECT_NE(mount_point.output.find("is a symbolic link to " + dir.str() + "/mountpoint/journal.jsonl, which does not exist"),
+            std::string::npos)
+      << mount_point.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.str() + "/mountpoint/journal.jsonl")) << mount_point.output;
+  EXPECT_TRUE(std::filesystem::is_symlink(dir.str() + "/linked/journal.jsonl")) << mount_point.output;
   // A start refused because another node holds the directory takes nothing of it away.
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/audit.key"));
   EXPECT_TRUE(std::filesystem::exists(dir.str() + "/data/journal.jsonl"));
