@@ -545,7 +545,7 @@ int serve(const ServeOptions& o) {
       made_by_start(journal);
   }
   auto report = recover();
-  if (!report && store->snapshot_used()) {
+  if (!report && store->snapshot_used() && store->record_failed_to_apply()) {
     // A record that does not apply on top of the snapshot may be the snapshot's fault: the
     // journal is the record, so it is replayed from the start; only if that fails too is
     // the journal at fault.

@@ -488,6 +488,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (options_.fsync && !fsync_directory(options_.data_dir)) return Error{errno_text("cannot fsync " + options_.data_dir)};
   }
 
+  record_failed_to_apply_ = false;
   RecoveryReport report;
   std::uint64_t offset = 0, seq = 0;
   Digest32 hash{};
@@ -599,7 +600,10 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     ++report.replayed_records;
     return true;
   }, &nul_at);
-  if (visit_error) return Error{*visit_error};
+  if (visit_error) {
+    record_failed_to_apply_ = true;
+    return Error{*visit_error};
+  }
   if (!scanned) return Error{errno_text("cannot read " + journal_path() + " (refusing to start)")};
   const std::uint64_t end = *scanned;
   // Beside a running node, only what follows the last whole line (zeros written ahead, a line

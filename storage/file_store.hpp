@@ -81,6 +81,9 @@ class FileStore final : public RecordStore {
   // The last recover() started from the snapshot (so a record that failed to apply may be
   // the snapshot's fault: replaying the whole journal tells).
   bool snapshot_used() const { return snapshot_used_; }
+  // The last recover() failed because a record did not apply (the visitor's error), not
+  // because the files are damaged or disagree.
+  bool record_failed_to_apply() const { return record_failed_to_apply_; }
   // Re-reads and checks records 1..up_to (hash, seq, prev link), the part of the journal a
   // start from the snapshot did not replay; the first damage found, or nullopt. For a
   // background thread: `stop` ends it early (nullopt).
@@ -133,6 +136,7 @@ class FileStore final : public RecordStore {
   std::uint64_t end_offset_ = 0;
   std::uint64_t last_seq_ = 0;
   bool snapshot_used_ = false;
+  bool record_failed_to_apply_ = false;
   bool clean_stop_on_disk_ = false;  // clean-stop.json is there: removed before the next append
   bool stopped_ = false;             // mark_clean_stop() ran: no more appends
   OffsetIndex index_;
