@@ -354,6 +354,24 @@ TEST_F(SnapshotTest, ACleanStopAtTheSnapshotsRecordRestarts) {
   EXPECT_EQ(again.terminate(), 0) << again.log();
 }
 
+// Damage after the snapshot's record that a full replay would meet again is refused at once:
+// the fallback to a full replay is only for a record that does not apply on top of the snapshot.
+TEST_F(SnapshotTest, DamageAfterTheSnapshotIsNotBlamedOnIt) {
+  ASSERT_NO_FATAL_FAILURE(credit_past_a_snapshot());
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string data = dir_.str() + "/data";
+  std::string text = read_text(data + "/journal.jsonl");
+  const auto last = text.rfind('\n', text.size() - 2) + 1;
+  const auto digit = text.find("\"duration_ms\":", last) + 14;
+  ASSERT_LT(digit, text.size() - 1);
+  text[digit] = text[digit] == '1' ? '2' : '1';
+  std::ofstream(data + "/journal.jsonl", std::ios::binary | std::ios::trunc) << text;
+  NodeProcess refused(data, {{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  EXPECT_FALSE(refused.start());
+  EXPECT_NE(refused.log().find("but the node stopped cleanly with record"), std::string::npos) << refused.log();
+  EXPECT_EQ(refused.log().find("may be the snapshot's fault"), std::string::npos) << refused.log();
+}
+
 // Damage behind the snapshot found by the background check stops the node and leaves a
 // marker: the next start checks before it serves (no window of acknowledged writes on a
 // journal known to be damaged), and a repaired journal starts again and clears the marker.
