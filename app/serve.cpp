@@ -181,6 +181,12 @@ class BackgroundCheck {
           (void)::fsync(::fileno(f));
           std::fclose(f);
         }
+        {
+          // A start still under way takes back what it made, as on any refusal (after it the
+          // list is empty).
+          std::lock_guard lock(g_start_outcome);
+          take_back_what_start_made();
+        }
         spdlog::default_logger()->flush();
         std::_Exit(70);
       }
