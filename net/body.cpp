@@ -200,6 +200,11 @@ void BodyReader::parse(const std::string& text) {
     v_.add_at(std::move(loc), "finite_number", "Input should be a finite number", &inf);
     return;
   }
+  // A JSON null is no body, as the reference's framework reads it.
+  if (doc_.is_null()) {
+    v_.add("body", "", "missing", "Field required");
+    return;
+  }
   if (!doc_.is_object()) {
     v_.add("body", "", "model_attributes_type", "Input should be a valid dictionary or object to extract fields from", &doc_);
     return;
@@ -367,8 +372,13 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
     v_.add("body", key, "float_type", "Input should be a valid number", v);
     return std::nullopt;
   }
-  if (!std::isfinite(d) || d < min || d > max) {
-    v_.add("body", key, "value_error", "Input should be between " + shortest_decimal(min) + " and " + shortest_decimal(max), v);
+  // pydantic's constraint errors, checked as it checks them (ge first; NaN fails it).
+  if (!(d >= min)) {
+    v_.add("body", key, "greater_than_equal", "Input should be greater than or equal to " + shortest_decimal(min), v);
+    return std::nullopt;
+  }
+  if (!(d <= max)) {
+    v_.add("body", key, "less_than_equal", "Input should be less than or equal to " + shortest_decimal(max), v);
     return std::nullopt;
   }
   return d;

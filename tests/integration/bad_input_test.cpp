@@ -230,6 +230,21 @@ TEST_F(BadInputTest, EveryFailingFieldIsNamed) {
               (std::vector<std::string>{"address:string_pattern_mismatch"}));
   EXPECT_EQ(types("/api/orchestrators/register", R"({"orchestrator_id":"n","address":5})"),
             (std::vector<std::string>{"address:string_type"}));
+  // Number fields out of range: pydantic's ge / le errors (NaN fails ge).
+  auto ranges = client_->request("POST", "/api/orchestrators/register",
+                                 R"({"orchestrator_id":"n","address":"0x)" + std::string(40, '9') +
+                                     R"(","health_timeout":0.05,"min_service_uptime":"101"})",
+                                 kAdmin);
+  ASSERT_EQ(ranges.status, 422) << ranges.body;
+  EXPECT_EQ(parse_json(ranges.body).at("detail"), parse_json(R"([
+    {"type":"greater_than_equal","loc":["body","health_timeout"],"msg":"Input should be greater than or equal to 0.1","input":0.05},
+    {"type":"less_than_equal","loc":["body","min_service_uptime"],"msg":"Input should be less than or equal to 100","input":"101"}])"))
+      << ranges.body;
+  auto not_finite = client_->request("POST", "/api/orchestrators/register",
+                                     R"({"orchestrator_id":"n","address":"0x)" + std::string(40, '9') + R"(","health_timeout":"nan"})",
+                                     kAdmin);
+  ASSERT_EQ(not_finite.status, 422) << not_finite.body;
+  EXPECT_NE(not_finite.body.find(R"("type":"greater_than_equal")"), std::string::npos) << not_finite.body;
   // A list's bad items, each with its index, as pydantic reports them.
   auto items = client_->request("POST", "/api/orchestrators/register",
                                 R"({"orchestrator_id":"n","address":"0x)" + std::string(40, '9') +
