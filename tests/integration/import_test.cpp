@@ -638,13 +638,16 @@ TEST(ImportSlices, ASliceTooLargeIsSplitAndAnEntryTooLargeIsNamed) {
   EXPECT_EQ(node.terminate(), 0) << node.log();
 }
 
+// A node's answer to the check of an empty registry slice, the command's first request.
+constexpr const char* kEmptyRegistryChecked = R"({"imported":0,"existing":0,"denylisted":[],"checked":true})";
+
 // A node still recovering answers 503 "Starting": the command waits for it (up to --timeout).
 TEST(ImportWhileStarting, TheCommandWaitsForTheNode) {
   std::atomic<int> starting{3};
   FakeHttpServer node([&](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
     if (starting.fetch_sub(1) > 0) return {503, R"({"detail":"Starting: the ledger is being recovered; retry shortly"})"};
     if (r.target == "/api/orchestrators") return {200, R"({"orchestrators":[{"orchestrator_id":"o1"}]})"};
-    if (r.target == "/api/import/registry?check=true") return {200, R"({"imported":0,"existing":0,"denylisted":[],"checked":true})"};
+    if (r.target == "/api/import/registry?check=true") return {200, kEmptyRegistryChecked};
     if (r.target == "/api/import/balances?check=true") return {200, R"({"imported":1,"existing":0,"zero":0,"checked":true})"};
     if (r.target == "/api/import/balances") return {200, R"({"imported":1,"existing":0,"zero":0})"};
     return {404, R"({"detail":"Not Found"})"};
@@ -691,7 +694,7 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   EXPECT_EQ(r.output.find("changed nothing"), std::string::npos) << r.output;
   // No answer to a slice's check: nothing was imported (a check imports nothing).
   FakeHttpServer checks_unanswered([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
-    if (r.body == "{}") return {200, R"({"imported":0,"existing":0,"denylisted":[],"checked":true})"};
+    if (r.body == "{}") return {200, kEmptyRegistryChecked};
     return {0, ""};
   });
   TempDir third;
@@ -727,7 +730,7 @@ TEST(ImportWithoutCheck, AnOlderNodeIsStoppedAtTheFirstSlice) {
   std::atomic<int> posts{0};
   FakeHttpServer half([&](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
     if (r.target.starts_with("/api/import/registry") && posts++ == 0)
-      return {200, R"({"imported":0,"existing":0,"denylisted":[],"checked":true})"};
+      return {200, kEmptyRegistryChecked};
     if (r.target.starts_with("/api/import/registry")) return {200, R"({"imported":1,"existing":0,"denylisted":[]})"};
     return {404, R"({"detail":"Not Found"})"};
   });
