@@ -388,9 +388,11 @@ Result<Settings> load_settings(const Environment& env) {
       s.address_denylist.push_back(lower(a));
     }
   }
-  // 0 is the reference's too: a health push never counts as fresh, a session never as active.
+  // 0 is accepted and means the default, 120 s, as the reference reads both (`int(ttl or 120)`).
   r.integer("PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", s.forwarder_health_ttl_seconds, 0, 86400 * 365);
   r.integer("PAYMENTS_SESSION_IDLE_TIMEOUT_SECONDS", s.session_idle_timeout_seconds, 0, 86400 * 365);
+  if (s.forwarder_health_ttl_seconds == 0) s.forwarder_health_ttl_seconds = 120;
+  if (s.session_idle_timeout_seconds == 0) s.session_idle_timeout_seconds = 120;
   r.integer("PAYMENTS_REGISTRATION_PER_MINUTE", s.registration_per_minute, 1, 1'000'000);
   r.integer("PAYMENTS_REGISTRATION_BURST", s.registration_burst, 1, 1'000'000);
   r.integer("PAYMENTS_PUBLIC_RATE_BURST", s.public_rate_burst, 1, 1'000'000);

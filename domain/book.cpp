@@ -12,10 +12,13 @@ namespace lpops {
 namespace {
 
 constexpr std::string_view kAdjustmentPrefix = "adjustment:";
+constexpr std::string_view kImportPrefix = "import:";
 
 void add_to_days(std::map<std::int64_t, DayTotals>& days, const LedgerEntry& e) {
   DayTotals& d = days[utc_day(e.at)];
-  if (e.reason == "import") {  // a balance brought over from elsewhere, not earned that day
+  // A balance brought over by `lpops import` (its event id says so; an adjustment may give
+  // any reason, "import" too, and counts as one): not earned that day.
+  if (e.event_id.starts_with(kImportPrefix)) {
     d.net_delta.add(e.delta);
     return;
   }

@@ -65,10 +65,7 @@ Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
   // Underscores and non-ASCII text (digits of other scripts, Unicode spaces) as Python's
   // Decimal reads them; plain ASCII text goes on as it is.
   std::string ascii;
-  if (std::any_of(text.begin(), text.end(), [](char c) {
-        const auto b = static_cast<unsigned char>(c);
-        return c == '_' || b >= 0x80 || (b >= 0x1c && b <= 0x1f);  // Python's whitespace has 0x1c-0x1f too
-      })) {
+  if (needs_python_decimal_ascii(text)) {
     auto read = python_decimal_ascii(text);
     if (!read) return Error{"amount is not a decimal number"};
     ascii = std::move(*read);

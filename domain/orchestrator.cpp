@@ -44,12 +44,14 @@ bool services_up(const json::object& data) {
 }
 
 // Whether a fresh push reports services up; nullopt when there is no fresh push.
-std::optional<bool> fresh_push_up(const json::object& rec, UnixMicros now, std::int64_t ttl_seconds) {
+// `from_now`: a push dated ahead of the clock (after the clock stepped back) is not fresh. The
+// reference tests eligibility so (0 <= age <= TTL) but a view's activity with age <= TTL alone.
+std::optional<bool> fresh_push_up(const json::object& rec, UnixMicros now, std::int64_t ttl_seconds, bool from_now) {
   auto it = rec.find("forwarder_health");
   if (it == rec.end() || !it->value().is_object()) return std::nullopt;
   const auto& fh = it->value().get_object();
   auto reported = time_field(fh, "reported_at");
-  if (!reported || now - *reported > ttl_seconds * kMicros) return std::nullopt;
+  if (!reported || (from_now && now < *reported) || now - *reported > ttl_seconds * kMicros) return std::nullopt;
   auto data = fh.find("data");
   return data != fh.end() && data->value().is_object() && services_up(data->value().get_object());
 }
@@ -125,7 +127,7 @@ void apply_health_push(json::object& rec, const std::string& source, const json:
 
 bool is_eligible(const json::object& rec, const EligibilityContext& ctx) {
   if (get_bool(rec, "denylisted") || cooldown_active(rec, ctx.now) || !get_bool(rec, "is_top_100", true)) return false;
-  auto up = fresh_push_up(rec, ctx.now, ctx.health_ttl_seconds);
+  auto up = fresh_push_up(rec, ctx.now, ctx.health_ttl_seconds, true);
   return !up || *up;
 }
 
@@ -155,7 +157,7 @@ json::object orchestrator_view(const json::object& rec, const SignedWei& balance
   // Activity: no sessions or leases exist yet, so a fresh push or recent contact decides.
   std::optional<std::string> reason;
   bool active = false;
-  if (auto up = fresh_push_up(rec, ctx.now, ctx.health_ttl_seconds)) {
+  if (auto up = fresh_push_up(rec, ctx.now, ctx.health_ttl_seconds, false)) {
     reason = "forwarder_health";
     active = *up;
   } else if (auto seen = time_field(rec, "last_seen");

@@ -98,6 +98,17 @@ inline std::string_view python_strip(std::string_view s) {
 // whitespace left inside once the underscores are gone.
 std::optional<std::string> python_decimal_ascii(std::string_view s);
 
+// Whether python_decimal_ascii has anything to do with `s`: an underscore, a non-ASCII byte,
+// or one of the control characters Python counts as whitespace (0x1c-0x1f). Plain ASCII text
+// is read as it is.
+inline bool needs_python_decimal_ascii(std::string_view s) {
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    if (c == '_' || b >= 0x80 || (b >= 0x1c && b <= 0x1f)) return true;
+  }
+  return false;
+}
+
 // Python's str.lower() on UTF-8 text: every cased letter, not only ASCII ("ÉCOLE" and
 // "école" are one id to the reference's duplicate check), with its two context rules: U+0130
 // becomes "i" and a combining dot, and a capital sigma ending a word becomes the final sigma.

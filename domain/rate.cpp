@@ -5,6 +5,8 @@
 #include <optional>
 #include <utility>
 
+#include "domain/python_text.hpp"
+
 namespace lpops {
 namespace {
 constexpr std::size_t kMaxRateTextBytes = 96;
@@ -58,6 +60,15 @@ Result<std::string> without_exponent(std::string_view text) {
 }  // namespace
 
 Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
+  // Underscores and non-ASCII text (digits of other scripts, Unicode spaces) as Python's
+  // Decimal reads them, as for amounts; plain ASCII text goes on as it is.
+  std::string ascii;
+  if (needs_python_decimal_ascii(text)) {
+    auto read = python_decimal_ascii(text);
+    if (!read) return Error{"rate must be a decimal number"};
+    ascii = std::move(*read);
+    text = ascii;
+  }
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
   if (text.empty() || text.size() > kMaxRateTextBytes) return Error{"rate must be a decimal number"};

@@ -113,18 +113,14 @@ std::optional<Response> check_access(const Call& call, Access access) {
 std::string Call::client_ip() const {
   const auto& proxies = ctx->settings.trusted_proxy_cidrs;
   if (!proxies.empty() && config::any_contains(proxies, request.peer_ip)) {
-    // The first entry that is an IP address (as the reference takes it), each stripped.
+    // The first entry, stripped, if it is an IP address; else the peer (as the reference
+    // takes it: a later entry is never used, since a client can put anything before it).
     if (const std::string* xff = request.header("X-Forwarded-For")) {
-      std::string_view rest = *xff;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        const std::string entry(python_strip(rest.substr(0, comma)));
-        // One spelling per address (rate limits count by it, last_seen_ip stores it).
-        if (!entry.empty() && entry.find('/') == std::string::npos && config::IpNetwork::parse(entry).ok())
-          if (auto canonical = config::canonical_ip_text(entry)) return *canonical;
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
+      const std::string_view all = *xff;
+      const std::string entry(python_strip(all.substr(0, all.find(','))));
+      // One spelling per address (rate limits count by it, last_seen_ip stores it).
+      if (!entry.empty() && entry.find('/') == std::string::npos && config::IpNetwork::parse(entry).ok())
+        if (auto canonical = config::canonical_ip_text(entry)) return *canonical;
     }
   }
   return request.peer_ip;
@@ -203,7 +199,10 @@ Surface surface_of(std::string_view path, const std::vector<std::string>& segmen
   const std::string& id = segments[2];
   // /me and below, exactly (the reference took any path starting with /me, so an id such as
   // "metro-1" was an edge route).
-  if (id == "register" || id == "bootstrap" || id == "me") return Surface::edge;
+  if (id == "me") return Surface::edge;
+  // The registration and bootstrap routes themselves; an orchestrator of that id has its stats,
+  // health and the rest on the ops surface, as every other's.
+  if ((id == "register" || id == "bootstrap") && segments.size() == 3) return Surface::edge;
   if (segments.size() == 5 && segments[3] == "credential" && (segments[4] == "nonce" || segments[4] == "token"))
     return Surface::edge;
   return Surface::ops;  // an orchestrator, its stats, health, ops, credential tokens

@@ -2,26 +2,41 @@
 // with a local key (PAYMENT_PRIVATE_KEY or PAYMENT_KEYSTORE_PATH) and has no enclave: there is
 // no attestation document to give and no separate TEE core to ask; its own audit log is served
 // by /api/transparency/tee-core. The answers are the reference's for that configuration: the
-// status says `local` (or `none`), and the attestation routes check their nonce and answer 404
-// with the reference's texts.
+// status says `local` (or `none`), and the attestation routes answer 404 with the reference's
+// texts: the signer's after checking its nonce (a node without a payout key has no signer, and
+// answers so whatever the nonce, as the reference does), the core's at once.
 #include "domain/python_text.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
 namespace {
 
-// The reference's nonce: optional hex, stripped, a lower-case 0x prefix optional, an even
-// number of digits; blank is no nonce. Answers 400 itself and returns false when it is none
-// of these.
+// Python's bytes.fromhex: pairs of hex digits, with ASCII whitespace allowed before each pair
+// (not inside one). An empty string is no bytes.
+bool python_fromhex_ok(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\n\r\v\f";
+  constexpr std::string_view kHex = "0123456789abcdefABCDEF";
+  std::size_t i = 0;
+  while (true) {
+    while (i < text.size() && kSpace.find(text[i]) != std::string_view::npos) ++i;
+    if (i == text.size()) return true;
+    if (i + 1 >= text.size() || kHex.find(text[i]) == std::string_view::npos || kHex.find(text[i + 1]) == std::string_view::npos)
+      return false;
+    i += 2;
+  }
+}
+
+// The reference's nonce: optional, stripped, a lower-case 0x prefix optional, then an even
+// number of characters that bytes.fromhex reads; blank is no nonce. Answers 400 itself and
+// returns false when it is none of these.
 bool nonce_ok(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
   if (auto given = q.filter("nonce")) {
     std::string_view text = python_strip(*given);
     if (text.starts_with("0x")) text.remove_prefix(2);
-    const bool hex = text.size() % 2 == 0 && text.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
     // "0x" alone is no digits, as Python's bytes.fromhex("") is an empty nonce: accepted.
-    if (!hex) {
+    if (text.size() % 2 != 0 || !python_fromhex_ok(text)) {
       call.respond(detail_response(400, "nonce must be hex"));
       return false;
     }
@@ -37,14 +52,16 @@ void signer_status(Call& call) {
 }
 
 void signer_attestation(Call& call) {
-  if (public_rate_limited(call) || !nonce_ok(call)) return;
-  call.respond(detail_response(404, call.ctx->signer_address ? "TEE attestation document unavailable" : "TEE signer unavailable"));
+  if (public_rate_limited(call)) return;
+  if (!call.ctx->signer_address) return call.respond(detail_response(404, "TEE signer unavailable"));
+  if (!nonce_ok(call)) return;
+  call.respond(detail_response(404, "TEE attestation document unavailable"));
 }
 
 void core_status(Call& call) { call.respond(detail_response(404, "TEE core unavailable")); }
 
 void core_attestation(Call& call) {
-  if (public_rate_limited(call) || !nonce_ok(call)) return;
+  if (public_rate_limited(call)) return;
   call.respond(detail_response(404, "TEE core unavailable"));
 }
 

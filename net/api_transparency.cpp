@@ -4,6 +4,7 @@
 // PAYMENTS_PUBLIC_RATE_PER_MINUTE per minute).
 #include "chain/hex.hpp"
 #include "domain/json_parse.hpp"
+#include "domain/python_text.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -135,9 +136,11 @@ void proof(Call& call) {
   auto path = log.inclusion_proof(*seq, cp->first);
   auto line = log.line(*seq);
   if (!path || !line) return call.respond(detail_response(500, "Proof unavailable"));
-  const std::string body = "{\"audit_entry\":" + std::string(storage::audit_entry_text(*line)) + ",\"checkpoint\":" + call.ctx->checkpoints->rebound(cp->second, binding.chain_id, binding.contract) +
-                           ",\"leaf_index\":" + std::to_string(*seq - 1) + ",\"proof\":" + hashes_json(*path) +
-                           ",\"tree_size\":" + std::to_string(cp->first) + "}";
+  // The reference's member order: checkpoint, audit_entry, leaf_index, tree_size, proof.
+  const std::string body = "{\"checkpoint\":" + call.ctx->checkpoints->rebound(cp->second, binding.chain_id, binding.contract) +
+                           ",\"audit_entry\":" + std::string(storage::audit_entry_text(*line)) + ",\"leaf_index\":" +
+                           std::to_string(*seq - 1) + ",\"tree_size\":" + std::to_string(cp->first) +
+                           ",\"proof\":" + hashes_json(*path) + "}";
   call.respond(raw_json(body));
 }
 
@@ -167,7 +170,9 @@ void log_page(Call& call) {
   QueryReader q(call.query, v);
   // Any length, as the reference takes it (the request line bounds it): an id longer than any
   // orchestrator's can name none, so its page is empty.
-  auto orchestrator = q.string("orchestrator_id", std::numeric_limits<std::size_t>::max());
+  // Empty is no filter, as in the reference.
+  const auto orchestrator = q.string("orchestrator_id", std::numeric_limits<std::size_t>::max());
+  const bool filtered = orchestrator && !orchestrator->empty();
   const bool no_such = orchestrator && code_points(*orchestrator) > kMaxOrchestratorIdChars;
   const auto since = q.position("since_seq", 0).value_or(0);
   const auto limit = q.integer("limit", 1, 1000).value_or(200);
@@ -181,7 +186,7 @@ void log_page(Call& call) {
   std::string body = "{\"entries\":[";
   bool first = true;
   if (no_such) return call.respond(raw_json(body + "]}"));
-  for (auto seq : log.seqs(orchestrator, static_cast<std::uint64_t>(since), static_cast<std::size_t>(limit), order == "desc")) {
+  for (auto seq : log.seqs(filtered ? orchestrator : std::nullopt, static_cast<std::uint64_t>(since), static_cast<std::size_t>(limit), order == "desc")) {
     auto line = log.line(seq);
     if (!line) continue;
     if (!first) body += ',';
@@ -195,7 +200,8 @@ void receipt(Call& call) {
   if (limited(call)) return;
   auto query = event_query(call, false);  // the reference's receipt takes event_id alone
   if (!query) return;
-  auto seq = call.ctx->audit->seq_of(query->first);
+  // Looked up stripped, as the reference's receipt looks it up (its proof does not strip).
+  auto seq = call.ctx->audit->seq_of(std::string(python_strip(query->first)));
   auto line = seq ? call.ctx->audit->line(*seq) : std::nullopt;
   if (!line) return call.respond(detail_response(404, "Receipt not found"));
   call.respond(raw_json(*line));

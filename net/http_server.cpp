@@ -70,8 +70,9 @@ struct HttpServer::Impl {
   std::mutex client_connections_mutex;
   std::unordered_map<std::string, std::size_t> client_connections;
   std::atomic<bool> draining{false};
-  // When the last response that left its connection open was sent (steady clock, ns): its
-  // client may send the next request on it at any moment, even after the drain began.
+  // When the last response that left its connection open was sent, or a connection was
+  // accepted during the drain (steady clock, ns): its client may send a request on it at any
+  // moment, even after the drain began, and the drain waits a little to answer it.
   std::atomic<std::int64_t> last_keep_alive_ns{0};
   std::atomic<bool> client_refusal_logged{false};
   bool running = false;
@@ -87,6 +88,9 @@ struct HttpServer::Impl {
   std::unordered_map<const void*, std::shared_ptr<Connection>> sessions;
 
   void accept();
+  // Admits an accepted connection (or refuses it, 503) and starts reading it; on the acceptor's
+  // thread. `index`: the I/O context its socket was made on.
+  void take(tcp::socket socket, std::size_t index);
   void stop_threads();
 };
 
@@ -342,6 +346,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     while (buffer_.size() > 0 && !parser_->is_done()) {
       beast::error_code ec;
       const bool in_header = !parser_->is_header_done();
+      if (in_header && folded_line_in_header()) return read_done(http::error::bad_value);
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
       if (in_header && !parser_->is_header_done()) header_consumed_ += used;
@@ -469,6 +474,20 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     const std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     const auto end = held.find("\r\n\r\n");
     return has_bare_line_feed(end == std::string_view::npos ? held : held.substr(0, end + 4));
+  }
+  // RFC 9112 §5.2: a header line that begins with a space or tab continues the line before it
+  // (obsolete line folding). Beast joins such lines into one value, but a proxy in front may read
+  // them otherwise (`Transfer-Encoding:` empty, then a line of its own), so that the two would
+  // frame the request differently: it is refused (400), as the RFC allows.
+  bool folded_line_in_header() const {
+    const std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const auto end = held.find("\r\n\r\n");
+    const std::string_view header = end == std::string_view::npos ? held : held.substr(0, end + 2);
+    // The parser takes the header a whole line at a time: what it has taken ended in CRLF.
+    if (header_consumed_ > 0 && !header.empty() && (header[0] == ' ' || header[0] == '\t')) return true;
+    for (auto at = header.find("\r\n"); at != std::string_view::npos; at = header.find("\r\n", at + 2))
+      if (at + 2 < header.size() && (header[at + 2] == ' ' || header[at + 2] == '\t')) return true;
+    return false;
   }
   static bool has_bare_line_feed(std::string_view held) {
     for (std::size_t at = held.find('\n'); at != std::string_view::npos; at = held.find('\n', at + 1))
@@ -598,6 +617,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // value, or no end): said as what it is.
     if (ec && !parser_->is_header_done() && bare_line_feed_in_header())
       return reject(http::status::bad_request, "{\"detail\":\"Bad request: lines must end in CRLF\"}", counted);
+    if (ec && !parser_->is_header_done() && folded_line_in_header())
+      return reject(http::status::bad_request,
+                    "{\"detail\":\"Bad request: a header line may not begin with a space or tab (obsolete line folding)\"}", counted);
     // A request line naming another HTTP version than 1.0 or 1.1 (RFC 9110 §15.6.6); a version
     // that is no HTTP-version at all stays a 400. The parser leaves the line it refused in the
     // buffer.
@@ -863,22 +885,30 @@ void HttpServer::Impl::accept() {
     }
     if (accept_failing) spdlog::info("http: accepting connections again");
     accept_failing = false;
-    {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      auto session = std::make_shared<Session>(std::move(socket), this, outboxes[index].get());
-      const auto refused = draining.load() ? std::optional<std::string>("Too many connections") : session->admit();
-      if (refused) {
-        if (*refused != "Too many connections" && !client_refusal_logged.exchange(true))
-          spdlog::warn("http: {} ({}; at most {} at once, the first refusal of this run logged)", *refused, session->peer_ip(),
-                       options.connections_per_client());
-        session->reject(http::status::service_unavailable, "{\"detail\":\"" + *refused + "\"}");
-      } else {
-        session->start();
-      }
-    }
+    take(std::move(socket), index);
     accept();
   });
+}
+
+void HttpServer::Impl::take(tcp::socket socket, std::size_t index) {
+  beast::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
+  auto session = std::make_shared<Session>(std::move(socket), this, outboxes[index].get());
+  const auto refused = session->admit();
+  if (refused) {
+    if (*refused != "Too many connections" && !client_refusal_logged.exchange(true))
+      spdlog::warn("http: {} ({}; at most {} at once, the first refusal of this run logged)", *refused, session->peer_ip(),
+                   options.connections_per_client());
+    session->reject(http::status::service_unavailable, "{\"detail\":\"" + *refused + "\"}");
+    return;
+  }
+  // Accepted while the drain begins: its client has likely sent its request already. The drain
+  // waits a little for it (as for a request on a connection just left open) and answers it 503
+  // `Shutting down`, so that the client knows it was not taken, rather than a reset.
+  if (draining.load())
+    last_keep_alive_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count(),
+                             std::memory_order_relaxed);
+  session->start();
 }
 
 void HttpServer::Impl::stop_threads() {
@@ -959,6 +989,20 @@ void HttpServer::stop_accepting() {
   auto done = closed.get_future();
   asio::post(im.acceptor->get_executor(), [&] {
     beast::error_code ignored;
+    // The connections the kernel completed but the node has not accepted yet would be reset
+    // when the listener closes, their requests perhaps sent: they are accepted now and
+    // answered 503 `Shutting down`. One arriving after the close is refused by the kernel, so
+    // its client knows nothing was sent. (Bounded: a flood does not hold up the stop.)
+    im.acceptor->cancel(ignored);
+    im.acceptor->non_blocking(true, ignored);
+    for (int i = 0; i < 4096 && !im.contexts.empty(); ++i) {
+      const std::size_t index = im.next_context++ % im.contexts.size();
+      tcp::socket socket(*im.contexts[index]);
+      beast::error_code ec;
+      im.acceptor->accept(socket, ec);
+      if (ec) break;
+      im.take(std::move(socket), index);
+    }
     im.acceptor->close(ignored);
     if (im.accept_backoff) im.accept_backoff->cancel();
     closed.set_value();

@@ -95,8 +95,9 @@ json::object schemas() {
       {"orchestrator_id", "address", "balance_eth", "eligible_for_payments", "is_top_100", "denylisted", "registration_count",
        "balance_wei"});
   orchestrator["description"] =
-      "The registry record with derived fields, in the reference's order, plus balance_wei. IP fields (host_public_ip, "
-      "last_seen_ip) are null for callers outside PAYMENTS_MANAGER_IP_ALLOWLIST.";
+      "The registry record with derived fields, in the reference's order, plus balance_wei. With PAYMENTS_MANAGER_IP_ALLOWLIST "
+      "set, callers outside it get host_public_ip, last_seen_ip, health_url, last_session_upstream_addr and last_session_edge_id "
+      "as null.";
   s["Orchestrator"] = std::move(orchestrator);
   // Stats: the reference's fields, then a *_wei twin of every amount.
   const char* sums[] = {"credits", "payouts", "session", "workload", "adjustments", "net_delta"};
@@ -290,6 +291,9 @@ struct Io {
 std::map<std::string, Io> io_table() {
   std::map<std::string, Io> t;
   // Empty is no filter; another value than these is 400 `Invalid status filter`.
+  const json::object time_filter{{"type", "string"},
+                                 {"description", "an ISO 8601 date or time as Python 3.11's datetime.fromisoformat reads it (a final Z "
+                                                 "allowed; without a zone, UTC); anything else is 400 Invalid timestamp filter"}};
   const json::object workload_status_filter{{"enum", json::array{"", "pending", "verified", "paid", "rejected"}},
                                             {"description", "empty is no filter; another value is a 400 Invalid status filter"}};
   t["POST /api/orchestrators/register"] = {"Registration", ref("RegistrationResult"), {}};
@@ -322,8 +326,8 @@ std::map<std::string, Io> io_table() {
   t["POST /api/workloads"] = {"WorkloadCreate", ref("Workload"), {}};
   t["POST /api/workloads/time"] = {"WorkloadTimeCreate", ref("Workload"), {}};
   t["GET /api/workloads"] = {nullptr, obj({{"workloads", array_of(ref("Workload"))}}),
-                             {{"orchestrator_id", qstr()}, {"status", workload_status_filter}, {"since", qstr()}, {"until", qstr()}, {"limit", qint(1, 500)}}};
-  t["GET /api/workloads/summary"] = {nullptr, ref("WorkloadSummary"), {{"since", qstr()}, {"until", qstr()}}};
+                             {{"orchestrator_id", qstr()}, {"status", workload_status_filter}, {"since", time_filter}, {"until", time_filter}, {"limit", qint(1, 500)}}};
+  t["GET /api/workloads/summary"] = {nullptr, ref("WorkloadSummary"), {{"since", time_filter}, {"until", time_filter}}};
   t["PATCH /api/workloads/{workload_id}"] = {"WorkloadPatch", ref("Workload"), {}};
   t["POST /api/ledger/adjustments"] = {
       "Adjustment", ref("AdjustmentResult"), {},
@@ -376,7 +380,7 @@ std::map<std::string, Io> io_table() {
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
   t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", qint(1)}, {"contract_address", qaddress()}}};
   t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", qint(1, 1000, 100)}, {"before_seq", qint(1)}}};
-  t[base + "/audit/proof"] = {nullptr, obj({{"audit_entry", entry}, {"checkpoint", checkpoint},
+  t[base + "/audit/proof"] = {nullptr, obj({{"checkpoint", checkpoint}, {"audit_entry", entry},
                                             {"leaf_index", json::object{{"type", "integer"}}},
                                             {"tree_size", json::object{{"type", "integer"}}}, {"proof", array_of(hash)}}),
                               {{"event_id", qstr(1, 1024), true}, {"chain_id", qint(1)}, {"contract_address", qaddress()}}};
@@ -388,15 +392,18 @@ std::map<std::string, Io> io_table() {
   t[base + "/receipt"] = {nullptr, wrapper, {{"event_id", qstr(1, 1024), true}}};
   t["GET /healthz"] = {nullptr, obj({{"status", json::object{{"const", "ok"}}}}), {}};
   // The reference's signer and TEE-core routes. This node has a local signer or none, and no
-  // TEE core: the attestation routes answer 400 for a nonce that is not hex, else 404.
+  // TEE core: the signer's attestation route answers 404 without a signer, else 400 for a nonce
+  // that is not hex, else 404; the core's answers 404 whatever the nonce.
   t["GET /api/tee/status"] = {nullptr, obj({{"mode", json::object{{"enum", json::array{"local", "none"}}}},
                                             {"address", nullable(str())},
                                             {"attestation_available", json::object{{"type", "boolean"}}}}), {}};
   const json::object nonce{{"type", "string"},
-                           {"description", "hex (even length; a lower-case 0x prefix optional); blank is no nonce; other text is 400"}};
+                           {"description", "hex as Python's bytes.fromhex reads it (an even length; a lower-case 0x prefix optional); blank "
+                                           "is no nonce; other text is 400 where there is a signer (without one, 404 first)"}};
+  const json::object core_nonce{{"type", "string"}, {"description", "not read: this node has no TEE core (404)"}};
   const json::object attestation = obj({{"address", str()}, {"document_b64", str()}, {"nonce_hex", nullable(str())}});
   t["GET /api/tee/attestation"] = {nullptr, attestation, {{"nonce", nonce}}};
-  t["GET /api/tee/core/attestation"] = {nullptr, attestation, {{"nonce", nonce}}};
+  t["GET /api/tee/core/attestation"] = {nullptr, attestation, {{"nonce", core_nonce}}};
   // Lists and short answers that always carry every field.
   for (const std::string& key : std::vector<std::string>{"GET /api/orchestrators", "POST /api/orchestrators/{orchestrator_id}/health", "GET /api/payouts",
                                 "GET /api/balances", "GET /api/workloads", "GET /api/ledger/events", "GET /healthz", "GET /api/tee/status",
@@ -416,7 +423,9 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
   const std::string_view pattern = r.pattern, method = r.method;
   const bool api = pattern.starts_with("/api/");
   const bool writes = method != "GET";
-  const bool has_input = (io && (io->request || !io->query.empty() || !io->headers.empty())) || pattern.find('{') != std::string_view::npos;
+  // A path parameter is input a write checks (its body against it); a read's is only looked up.
+  const bool has_input = (io && (io->request || !io->query.empty() || !io->headers.empty())) ||
+                         (writes && pattern.find('{') != std::string_view::npos);
   // Routes that answer a list (possibly empty) rather than one thing that may not exist.
   const bool listing = pattern == "/api/orchestrators" || pattern == "/api/balances" || pattern == "/api/ledger/events" ||
                        (method == "GET" && (pattern == "/api/workloads" || pattern == "/api/workloads/summary" ||
@@ -425,8 +434,10 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
                                             pattern == "/api/transparency/tee-core/audit/status" || pattern == "/api/tee/status"));
   const bool rate_limited = r.access == Access::public_ && api;
   std::vector<std::pair<std::string, std::string>> out;
-  out.emplace_back("400", writes ? "A malformed request or JSON body, or a value the reference also answers with 400"
-                                 : "A malformed request");
+  const bool time_filtered = method == "GET" && (pattern == "/api/workloads" || pattern == "/api/workloads/summary");
+  out.emplace_back("400", writes          ? "A malformed request or JSON body, or a value the reference also answers with 400"
+                          : time_filtered ? "A malformed request, or a since/until that is no ISO 8601 time (Invalid timestamp filter)"
+                                          : "A malformed request");
   if (r.access != Access::public_)
     out.emplace_back("401", r.access == Access::orchestrator ? "Orchestrator token required"
                             : r.access == Access::orchestrator_or_operator
@@ -450,6 +461,8 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
   if (has_input && !pattern.starts_with("/api/tee/")) out.emplace_back("422", "Validation error (pydantic's list of errors)");
   if (rate_limited || pattern == "/api/orchestrators/register") out.emplace_back("429", "Rate limited");
   out.emplace_back("431", "Request header fields too large");
+  if (pattern == "/api/ledger/events")
+    out.emplace_back("500", "The listing reached a damaged journal record (never a list with a gap); the node stops to be restored");
   return out;
 }
 

@@ -724,11 +724,17 @@ TEST_F(ApiTest, StatsBucketsByDay) {
   EXPECT_EQ(stats.at("total_workload_eth").as_string(), "0");
   EXPECT_EQ(get("/api/orchestrators/o1/stats?days=0").status, 422);
   EXPECT_EQ(get("/api/orchestrators/none/stats").status, 404);
+  // An adjustment counts as one whatever its reason, "import" too (only a balance brought over
+  // by lpops import counts in net_delta alone).
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "2"}, {"reason", "import"}}).status, 200);
+  stats = get_json("/api/orchestrators/o1/stats?days=3");
+  EXPECT_EQ(stats.at("total_credits_eth").as_string(), "2.001005353596");
+  EXPECT_EQ(stats.at("total_net_delta_eth").as_string(), "2.001005353596");
 }
 
 // The reference's signer and TEE-core routes, for a node with no payout key and then with one:
 // the status says which signer there is; there is no attestation document and no TEE core, so
-// those routes answer the reference's 404s once the nonce is checked.
+// those routes answer the reference's 404s (the signer's once its nonce is checked).
 TEST_F(ApiTest, TeeRoutesSayThereIsNoEnclave) {
   restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer"}, {"PAYMENTS_PUBLIC_RATE_BURST", "1000"},
                 {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
@@ -745,24 +751,35 @@ TEST_F(ApiTest, TeeRoutesSayThereIsNoEnclave) {
     std::string query;
     int status;
   };
-  // Public; the nonce is stripped, a lower-case 0x is optional, an even number of hex digits.
-  for (const Case& c : std::vector<Case>{{"", 404}, {"?nonce=", 404}, {"?nonce=%20%20", 404}, {"?nonce=abCD01", 404},
-                                         {"?nonce=0xabcd", 404}, {"?nonce=%20%200xab%09", 404}, {"?nonce=0x", 404},
-                                         {"?nonce=abc", 400}, {"?nonce=0Xab", 400}, {"?nonce=zz", 400}, {"?nonce=ab%20cd", 400},
-                                         {"?nonce=%C3%A9", 400}}) {
+  // The reference's nonce: stripped, a lower-case 0x optional, an even number of characters
+  // that bytes.fromhex reads (hex pairs, ASCII whitespace before a pair).
+  const std::vector<Case> cases{{"", 404}, {"?nonce=", 404}, {"?nonce=%20%20", 404}, {"?nonce=abCD01", 404},
+                                {"?nonce=0xabcd", 404}, {"?nonce=%20%200xab%09", 404}, {"?nonce=0x", 404},
+                                {"?nonce=ab%20%20cd", 404}, {"?nonce=ab%09%0Acd", 404},
+                                {"?nonce=abc", 400}, {"?nonce=0Xab", 400}, {"?nonce=zz", 400}, {"?nonce=ab%20cd", 400},
+                                {"?nonce=a%20%20bcd", 400}, {"?nonce=%C3%A9", 400}};
+  // Public. Without a payout key there is no signer, and no TEE core ever: both answer so
+  // before the nonce is read, as in the reference.
+  for (const Case& c : cases) {
     auto signer = get("/api/tee/attestation" + c.query);
-    EXPECT_EQ(signer.status, c.status) << c.query << " " << signer.body;
-    EXPECT_EQ(signer.body, c.status == 400 ? R"({"detail":"nonce must be hex"})" : R"({"detail":"TEE signer unavailable"})") << c.query;
+    EXPECT_EQ(signer.status, 404) << c.query << " " << signer.body;
+    EXPECT_EQ(signer.body, R"({"detail":"TEE signer unavailable"})") << c.query;
     auto enclave = get("/api/tee/core/attestation" + c.query);
-    EXPECT_EQ(enclave.status, c.status) << c.query << " " << enclave.body;
-    EXPECT_EQ(enclave.body, c.status == 400 ? R"({"detail":"nonce must be hex"})" : R"({"detail":"TEE core unavailable"})") << c.query;
+    EXPECT_EQ(enclave.status, 404) << c.query << " " << enclave.body;
+    EXPECT_EQ(enclave.body, R"({"detail":"TEE core unavailable"})") << c.query;
   }
   // With a payout key, the signer is local: its address, and still no attestation document.
-  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"},
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_PUBLIC_RATE_BURST", "1000"}, {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"},
                 {"PAYMENT_PRIVATE_KEY", "0x4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"}});
   EXPECT_EQ(get("/api/tee/status", {{"X-Admin-Token", "secret"}}).body,
             R"({"mode":"local","address":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","attestation_available":false})");
-  EXPECT_EQ(get("/api/tee/attestation?nonce=00").body, R"({"detail":"TEE attestation document unavailable"})");
+  for (const Case& c : cases) {
+    auto signer = get("/api/tee/attestation" + c.query);
+    EXPECT_EQ(signer.status, c.status) << c.query << " " << signer.body;
+    EXPECT_EQ(signer.body, c.status == 400 ? R"({"detail":"nonce must be hex"})" : R"({"detail":"TEE attestation document unavailable"})")
+        << c.query;
+    EXPECT_EQ(get("/api/tee/core/attestation" + c.query).body, R"({"detail":"TEE core unavailable"})") << c.query;
+  }
   EXPECT_EQ(get("/api/tee/core/attestation").body, R"({"detail":"TEE core unavailable"})");
 }
 
@@ -796,7 +813,7 @@ TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHo
       {"POST /api/orchestrators/o1/credential/nonce", "ops.example", "", "HTTP/1.1 403", ops},
       {"GET /api/transparency/tee-core/audit/status", "ops.example", "", "HTTP/1.1 403", ops},
       {"GET /api/tee/attestation", "ops.example", "", "HTTP/1.1 403", ops},
-      {"GET /api/tee/core/attestation?nonce=zz", "ops.example", "", "HTTP/1.1 403", ops},  // before the 400
+      {"GET /api/tee/core/attestation?nonce=zz", "ops.example", "", "HTTP/1.1 403", ops},  // before the 404
       // An empty port is a port too (RFC 3986).
       {"GET /api/balances", "edge.example:", token, "HTTP/1.1 403", edge},
       {"POST /api/orchestrators/register", "ops.example:", "", "HTTP/1.1 403", ops},
@@ -818,6 +835,11 @@ TEST_F(ApiTest, SplitSurfacesKeepOpsRoutesOffTheEdgeHostAndEdgeRoutesOffTheOpsHo
       // Passing: each surface on its own host, other hosts, routes of neither surface.
       {"GET /api/workloads", "ops.example", token, "HTTP/1.1 200", ""},
       {"GET /api/orchestrators/metro-1", "ops.example", token, "HTTP/1.1 404", "Not found"},
+      // An orchestrator named "register" or "bootstrap" has its stats and health on the ops
+      // surface, as every other's; only the routes of those names are edge routes.
+      {"GET /api/orchestrators/register/stats", "ops.example", token, "HTTP/1.1 404", "Not found"},
+      {"POST /api/orchestrators/bootstrap/health", "ops.example", token, "HTTP/1.1 422", ""},
+      {"GET /api/orchestrators/bootstrap/stats", "edge.example", token, "HTTP/1.1 403", edge},
       {"GET /api/workloads", "other.example", token, "HTTP/1.1 200", ""},
       {"GET /api/transparency/tee-core/audit/status", "edge.example", "", "HTTP/1.1 200", ""},
       {"GET /healthz", "edge.example", "", "HTTP/1.1 200", ""},

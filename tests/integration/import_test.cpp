@@ -160,6 +160,11 @@ TEST_F(ImportTest, BringsAReferenceDirectoryOverExactlyOnce) {
       EXPECT_EQ(e.at("delta").as_string(), "1.2004");
     }
   EXPECT_TRUE(seen);
+  // Not earned that day: in the stats' net change only.
+  const auto stats = admin_get("/api/orchestrators/orch-a/stats?days=1");
+  EXPECT_EQ(stats.at("total_credits_eth").as_string(), "0");
+  EXPECT_EQ(stats.at("total_adjustments_eth").as_string(), "0");
+  EXPECT_EQ(stats.at("total_net_delta_eth").as_string(), "1.2004");
 
   // Again: nothing changes.
   auto again = run_import();

@@ -74,6 +74,23 @@ TEST_F(PolicyTest, AllowlistedCallerSeesIpFields) {
   EXPECT_EQ(get_json("/api/orchestrators/o").at("host_public_ip").as_string(), "203.0.113.5");
 }
 
+TEST_F(PolicyTest, RedactionReadsOnlyTheFirstForwardedEntry) {
+  start_node({{"PAYMENTS_MANAGER_IP_ALLOWLIST", "10.9.9.9"}, {"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}});
+  ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)},
+                                                             {"host_public_ip", "203.0.113.5"}}).status, 200);
+  const auto seen = [&](const char* xff) {
+    const auto r = get("/api/orchestrators/o", {{"X-Forwarded-For", xff}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return !json::parse(r.body).at("host_public_ip").is_null();
+  };
+  EXPECT_TRUE(seen("10.9.9.9"));
+  EXPECT_TRUE(seen(" 10.9.9.9 , 198.51.100.1"));
+  // An entry that is not an address counts as the peer (127.0.0.1, not allowlisted).
+  EXPECT_FALSE(seen("garbage, 10.9.9.9"));
+  EXPECT_FALSE(seen(", 10.9.9.9"));
+  EXPECT_FALSE(seen("198.51.100.1, 10.9.9.9"));
+}
+
 TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
   start_node({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}});
   auto r = post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
@@ -84,11 +101,17 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
   ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
                  {{"X-Forwarded-For", "198.51.100.8"}}).status, 200);
   EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "127.0.0.1");
-  // The first entry that is an address, as the reference takes it.
+  // The first entry, stripped, as the reference takes it; one that is not an address gives the
+  // peer, never a later entry (which a client could have put there).
   restart_node({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}});
   ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
-                 {{"X-Forwarded-For", "garbage, 10.0.0.0/8 ,\t203.0.113.9 , 198.51.100.1"}}).status, 200);
+                 {{"X-Forwarded-For", " \t203.0.113.9 , 198.51.100.1"}}).status, 200);
   EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "203.0.113.9");
+  for (const char* first : {"garbage, 203.0.113.10", ", 203.0.113.10", "10.0.0.0/8, 203.0.113.10"}) {
+    ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
+                   {{"X-Forwarded-For", first}}).status, 200);
+    EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "127.0.0.1") << first;
+  }
   // One spelling per address: stored so, and counted once by the rate limit.
   ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
                  {{"X-Forwarded-For", "2001:0DB8:0:0::0001"}}).status, 200);

@@ -183,6 +183,10 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
                                               h(proof.at("checkpoint").at("merkle_root"))));
   EXPECT_EQ(proof.at("audit_entry").at("kind").as_string(), "credit");
   EXPECT_EQ(proof.at("audit_entry").at("recipient").as_string(), address_of(2));
+  // The members in the reference's order.
+  std::vector<std::string> members;
+  for (const auto& m : proof.as_object()) members.emplace_back(m.key());
+  EXPECT_EQ(members, (std::vector<std::string>{"checkpoint", "audit_entry", "leaf_index", "tree_size", "proof"}));
   auto proof_other = parse_json(get("/api/transparency/tee-core/audit/proof?event_id=workload_time:w3&chain_id=1").body);
   EXPECT_EQ(proof_other.at("checkpoint").at("chain_id").as_int64(), 1);
   EXPECT_EQ(proof_other.at("checkpoint").at("merkle_root"), proof.at("checkpoint").at("merkle_root"));
@@ -209,10 +213,17 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   EXPECT_NE(file_text(audit_path()).find(receipt.body), std::string::npos);
   EXPECT_EQ(get("/api/transparency/tee-core/receipt?event_id=nope").status, 404);
   EXPECT_EQ(get("/api/transparency/tee-core/receipt").status, 422);
+  // The receipt looks its event id up stripped, as the reference's does; the proof does not.
+  EXPECT_EQ(get("/api/transparency/tee-core/receipt?event_id=%20adjustment:adj-1%09").body, receipt.body);
+  EXPECT_EQ(get("/api/transparency/tee-core/receipt?event_id=%20").status, 404);
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/proof?event_id=%20workload_time:w3").status, 404);
   auto o2 = parse_json(get("/api/transparency/tee-core/log?orchestrator_id=o2&order=desc&limit=2").body);
   ASSERT_EQ(o2.at("entries").as_array().size(), 2u);
   EXPECT_EQ(o2.at("entries").as_array()[0].at("audit_entry").at("event_id").as_string(), "workload_time:w11");
   EXPECT_EQ(get("/api/transparency/tee-core/log?order=sideways").status, 422);
+  // An empty orchestrator_id is no filter, as in the reference.
+  EXPECT_EQ(get("/api/transparency/tee-core/log?orchestrator_id=&limit=5").body, get("/api/transparency/tee-core/log?limit=5").body);
+  EXPECT_EQ(parse_json(get("/api/transparency/tee-core/log?orchestrator_id=&limit=5").body).at("entries").as_array().size(), 5u);
   // An id longer than any orchestrator's names none: an empty page, as the reference answers it.
   auto long_id = get("/api/transparency/tee-core/log?orchestrator_id=" + std::string(2000, 'a'));
   EXPECT_EQ(long_id.status, 200) << long_id.body;

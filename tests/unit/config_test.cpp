@@ -101,15 +101,27 @@ TEST(Settings, RankCheckSources) {
   }
 }
 
-// Values the reference accepts: a rate with an exponent (it reads Decimal), a TTL of 0.
+// Values the reference accepts: a rate with an exponent (it reads Decimal), a TTL of 0 (which
+// it reads as the default, `int(ttl or 120)`).
 TEST(Settings, ReferenceFormsAreAccepted) {
   auto s = load({{"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "1E-6"},
                  {"PAYMENTS_FORWARDER_HEALTH_TTL_SECONDS", "0"},
                  {"PAYMENTS_SESSION_IDLE_TIMEOUT_SECONDS", "0"}});
   ASSERT_TRUE(s.ok()) << s.error();
   EXPECT_EQ(s->workload_time_rate.text(), "0.000001");
-  EXPECT_EQ(s->forwarder_health_ttl_seconds, 0);
-  EXPECT_EQ(s->session_idle_timeout_seconds, 0);
+  EXPECT_EQ(s->forwarder_health_ttl_seconds, 120);
+  EXPECT_EQ(s->session_idle_timeout_seconds, 120);
+  // The rate as Decimal reads text: underscores, Unicode spaces around, digits of any script.
+  for (const auto& [text, read] : std::vector<std::pair<std::string, std::string>>{
+           {"1_0", "10"}, {"1__0", "10"}, {"_1", "1"}, {"\u00a05.5\u2003", "5.5"}, {"\u0660.\u0661", "0.1"}, {"0.000_001", "0.000001"}}) {
+    auto r = load({{"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", text}});
+    ASSERT_TRUE(r.ok()) << text << ": " << r.error();
+    EXPECT_EQ(r->workload_time_rate.text(), read) << text;
+  }
+  for (const char* bad : {"1 0", "\u00a0", "1_e", "\u0661\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660"}) {
+    auto r = load({{"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", bad}});
+    EXPECT_FALSE(r.ok()) << bad;
+  }
 }
 
 // Set to nothing is not unset for a number, a boolean, an amount or a choice: "" stops

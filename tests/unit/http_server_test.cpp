@@ -122,7 +122,10 @@ class HttpServerTest : public ::testing::Test {
       std::string names;
       for (const auto& h : r.headers) names += (names.empty() ? "" : ",") + h.name;
       res.headers.push_back({"X-Fields", names});
-      if (r.target == "/later") {
+      if (r.target == "/block") {
+        std::this_thread::sleep_for(300ms);  // holds its I/O thread (the acceptor's, with one)
+        respond(std::move(res));
+      } else if (r.target == "/later") {
         std::thread([respond, res] {
           std::this_thread::sleep_for(50ms);
           respond(res);
@@ -353,6 +356,39 @@ TEST_F(HttpServerTest, HeaderLinesEndedByABareLineFeedAre400AtOnce) {
   }
   // Empty lines before a request line may be bare LFs (RFC 9112 §2.2), as before.
   EXPECT_EQ(Client(port_).ask("\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
+}
+
+// A header line that begins with a space or tab (obsolete line folding, RFC 9112 §5.2) is a
+// 400 that says so, whichever field it continues, and in whatever pieces it arrives: a proxy
+// in front could read the fold otherwise and frame the request differently.
+TEST_F(HttpServerTest, FoldedHeaderLinesAre400) {
+  start(30);
+  for (const std::string& request :
+       {std::string("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"),
+        std::string("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\t2\r\n\r\n[]"), std::string("GET /echo HTTP/1.1\r\nHost:\r\n x\r\n\r\n"),
+        std::string("GET /echo HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  2\r\n\r\n"), std::string("GET /echo HTTP/1.1\r\n Host: x\r\n\r\n")}) {
+    for (const bool in_pieces : {false, true}) {
+      Client c(port_);
+      std::string r;
+      if (in_pieces) {
+        // Split right after each CRLF, so that the fold's space starts the next piece.
+        std::size_t from = 0;
+        for (auto at = request.find("\r\n"); at != std::string::npos; at = request.find("\r\n", at + 2)) {
+          c.send(request.substr(from, at + 2 - from));
+          from = at + 2;
+          std::this_thread::sleep_for(5ms);
+        }
+        r = c.ask(request.substr(from));
+      } else {
+        r = c.ask(request);
+      }
+      EXPECT_EQ(r.substr(0, 24), "HTTP/1.1 400 Bad Request") << request << ": " << r;
+      EXPECT_NE(r.find("obsolete line folding"), std::string::npos) << request << ": " << r;
+      EXPECT_TRUE(c.closed_within(2s)) << request;
+    }
+  }
+  // Spaces and tabs inside a value, and after the colon, are no fold.
+  EXPECT_EQ(Client(port_).ask("GET /echo HTTP/1.1\r\nHost: x\r\nX-A: 1 \t 2\r\nX-B:\t3\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
 }
 
 // The header limit (16 KiB here) holds for the whole header, however the parser takes it in.
@@ -807,6 +843,33 @@ TEST_F(HttpServerTest, ShutdownWaitsForARequestWhoseBodyIsStillArriving) {
   EXPECT_NE(r.find("{\"echo\":[42] "), std::string::npos) << r;
   EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
   EXPECT_TRUE(idle.closed_within(1s));  // an idle connection does not hold the drain
+}
+
+// Connections the kernel completed but the server had not accepted when the stop began (their
+// requests sent) are answered 503 `Shutting down`, not reset when the listener closes: their
+// clients know the requests were not taken. One made after the stop is refused.
+TEST_F(HttpServerTest, ConnectionsNotYetAcceptedAtAStopAre503ShuttingDown) {
+  start(5);
+  Client blocker(port_);
+  blocker.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::this_thread::sleep_for(50ms);  // the only I/O thread now sleeps in the handler: nothing is accepted
+  std::vector<std::unique_ptr<Client>> queued;
+  for (int i = 0; i < 20; ++i) {
+    queued.push_back(std::make_unique<Client>(port_));
+    ASSERT_TRUE(queued.back()->connected());
+    queued.back()->send(post("[" + std::to_string(i) + "]"));
+  }
+  std::thread stopper([&] { server_->shutdown(3s); });
+  for (auto& c : queued) {
+    const std::string r = c->response();
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 503") << r;
+    EXPECT_NE(r.find("{\"detail\":\"Shutting down\"}"), std::string::npos) << r;
+    EXPECT_NE(r.find("Retry-After: 1"), std::string::npos) << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  }
+  EXPECT_EQ(blocker.response().substr(0, 15), "HTTP/1.1 200 OK");  // in flight before the stop: answered
+  stopper.join();
+  EXPECT_FALSE(Client(port_).connected());
 }
 
 TEST_F(HttpServerTest, AStalledPartialRequestHoldsTheDrainOnlyUntilTheReadTimeout) {
