@@ -167,9 +167,6 @@ struct Register {
   Reply reply;
   bool bootstrap = false;  // start-up entries skip the rate limits
   bool skip_rank = false;  // single-orchestrator mode: no rank check, whatever the bootstrap's setting
-  // A bootstrap entry's own `metadata.is_top_100`: a new record's flag when the rank check is
-  // skipped (default true).
-  std::optional<bool> listed_top;
   // Called once the registration's write is on its way to the ledger (queued there, or
   // answered without a write): start-up sends bootstrap entries one after another on this
   // signal, so the ledger stores them in file order while their commits are still shared.

@@ -42,9 +42,9 @@ void finish_register(Self* self, Register& m, bool rank_skipped) {
   const bool created = existing == st.orchestrators.end();
   caf::actor target = created ? spawn_orchestrator(self, r.orchestrator_id, address, new_orchestrator_record(r, now))
                               : existing->second.actor;
-  // A skipped rank check keeps an existing record's flag; a new record takes its entry's.
-  const std::optional<bool> is_top =
-      !rank_skipped ? std::optional<bool>(true) : created ? std::optional<bool>(m.listed_top.value_or(true)) : std::nullopt;
+  // A skipped rank check keeps an existing record's flag; a new record is in the top set (the
+  // reference's bootstrap passes no is_top_100 of an entry's own, so its default, true).
+  const std::optional<bool> is_top = !rank_skipped || created ? std::optional<bool>(true) : std::nullopt;
   self->send(target, ApplyRegistration{r, m.peer_ip, is_top, false, created, m.reply, now, std::move(m.forwarded)});
 }
 

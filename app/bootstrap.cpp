@@ -61,7 +61,8 @@ std::vector<SourceEntry> entries_of(const json::value& v, const std::string& sou
     }
   } else if (v.is_object()) {
     const auto& o = v.get_object();
-    if (o.contains("orchestrator_id") || o.contains("address")) {
+    // One entry when it has both keys, as the reference tells them apart; else an id → entry map.
+    if (o.contains("orchestrator_id") && o.contains("address")) {
       out.push_back({"its entry", o});
     } else {
       for (const auto& kv : o) {
@@ -182,10 +183,7 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
         ids.insert(id);
         addresses.insert(address);
       }
-      std::optional<bool> listed_top;
-      if (const auto* meta = entry.if_contains("metadata"); meta && meta->is_object())
-        if (const auto* top = meta->as_object().if_contains("is_top_100"); top && top->is_bool()) listed_top = top->as_bool();
-      out.push_back({std::move(r), single, listed_top});
+      out.push_back({std::move(r), single});
     }
   }
   if (skipped > 0)
@@ -199,7 +197,7 @@ void run_bootstrap(std::vector<BootstrapEntry> entries, const caf::actor& regist
   // the book lists them in file order), and their results awaited together: their journal
   // writes still share group commits.
   std::vector<std::pair<std::string, std::future<std::pair<int, std::string>>>> pending;
-  for (auto& [r, single, listed_top] : entries) {
+  for (auto& [r, single] : entries) {
     // A stop signal (held pending until serve waits for it) ends a long bootstrap early:
     // the entries not sent yet are registered on the next start.
     if (pending.size() % 64 == 63 && stop_signal_pending()) {
@@ -224,7 +222,7 @@ void run_bootstrap(std::vector<BootstrapEntry> entries, const caf::actor& regist
                                                 done->set_value({status, std::move(body)});
                                                 signal();
                                               },
-                                              true, single, listed_top, signal});
+                                              true, single, signal});
     passed.wait();
     pending.emplace_back(std::move(id), std::move(result));
   }

@@ -12,9 +12,6 @@ namespace lpops::app {
 struct BootstrapEntry {
   Registration registration;
   bool single = false;  // the single-orchestrator mode's own registration
-  // The entry's `metadata.is_top_100` (a boolean): a new record's flag when the rank check is
-  // skipped, as in the reference (default true).
-  std::optional<bool> listed_top;
 };
 
 // Reads and validates the orchestrators to register at start: the single-orchestrator mode's

@@ -413,6 +413,15 @@ Book::ImportCheck Book::check_balance_import(const std::string& id, const Signed
   if (!known_elsewhere && !orchestrator_record(id))
     return {Kind::conflict, "Unknown orchestrator " + id + " (import its registry.json record, or register it, first)"};
   if (!fits(id, amount)) return {Kind::conflict, "the balance would overflow the account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)"};
+  // A negative balance brought over is a debit like any other: it may not spend what the
+  // account has reserved for payouts, nor take it below zero (an adjustment would need force).
+  if (amount.negative) {
+    const Account* known = account(id);
+    const SignedWei available = known ? known->available() : SignedWei{};
+    if (available.negative || available.magnitude < amount.magnitude)
+      return {Kind::conflict, "the negative balance would make the available balance negative (available " + format_eth(available) +
+                                  " ETH); settle it with a forced adjustment instead"};
+  }
   return {Kind::create, {}};
 }
 

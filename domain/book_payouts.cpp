@@ -49,6 +49,9 @@ Decision Book::reserve_payout(const PayoutRequest& req, UnixMicros now) {
     for (auto& c : recipient) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   if (recipient.size() != 42) return Decision::fail(409, "Orchestrator has no usable payout address");
+  // The reference admits the zero address at registration; paying it would burn the amount.
+  if (!req.recipient && recipient == "0x0000000000000000000000000000000000000000")
+    return Decision::fail(409, "The orchestrator's address is the zero address: name a recipient (a payout there would be burnt)");
   const Account* account = this->account(req.orchestrator_id);
   const SignedWei available = account ? account->available() : SignedWei{};
   const Wei amount = req.amount ? *req.amount : (available.negative ? Wei(0) : available.magnitude);

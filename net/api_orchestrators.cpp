@@ -73,7 +73,7 @@ void register_orchestrator(Call& call) {
   BodyReader body(call.request, v);
   Registration r = read_registration(body, v);
   if (!v.ok()) return call.respond(v.response());
-  caf::anon_send(call.ctx->registry, actors::Register{std::move(r), call.client_ip(), call.reply(), false, false, std::nullopt, {}});
+  caf::anon_send(call.ctx->registry, actors::Register{std::move(r), call.client_ip(), call.reply(), false, false, {}});
 }
 
 void list_orchestrators(Call& call) {

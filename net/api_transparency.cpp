@@ -40,7 +40,8 @@ struct Binding {
 Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBook& book) {
   Binding b{book.chain_id(), book.contract()};
   if (auto id = q.integer("chain_id", 1, std::numeric_limits<std::int64_t>::max())) b.chain_id = static_cast<std::uint64_t>(*id);
-  if (auto text = q.string("contract_address", 64)) {
+  // Any length (the request line bounds it): a long value fails the pattern, as a short one does.
+  if (auto text = q.string("contract_address", std::numeric_limits<std::size_t>::max())) {
     // The reference's pattern, any case: a mixed-case spelling that is not EIP-55 still names
     // its 20 bytes, as a registration's address does.
     const bool hex_form = text->size() == 42 && text->rfind("0x", 0) == 0 &&
@@ -176,7 +177,7 @@ void log_page(Call& call) {
   const bool no_such = orchestrator && code_points(*orchestrator) > kMaxOrchestratorIdChars;
   const auto since = q.position("since_seq", 0).value_or(0);
   const auto limit = q.integer("limit", 1, 1000).value_or(200);
-  auto order = q.string("order", 8).value_or("desc");
+  auto order = q.string("order", std::numeric_limits<std::size_t>::max()).value_or("desc");  // a Literal: any other text is its error
   if (order != "asc" && order != "desc") {
     const json::value in(order);
     v.add("query", "order", "literal_error", "Input should be 'asc' or 'desc'", &in);

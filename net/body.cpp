@@ -531,7 +531,8 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
   }
   if (bad) return std::nullopt;
   if (out.size() > max_items) {
-    v_.add("body", key, "too_long", "List should have at most " + std::to_string(max_items) + " items", v);
+    // The reference's own check (a validator, after the blanks are dropped), in its words.
+    v_.add("body", key, "value_error", "Value error, " + std::string(key) + " limit is " + std::to_string(max_items) + " entries", v);
     return std::nullopt;
   }
   if (out.empty()) return std::nullopt;

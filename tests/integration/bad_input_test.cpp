@@ -256,6 +256,18 @@ TEST_F(BadInputTest, EveryFailingFieldIsNamed) {
     {"type":"string_type","loc":["body","monitored_services",1],"msg":"Input should be a valid string","input":1},
     {"type":"string_type","loc":["body","monitored_services",2],"msg":"Input should be a valid string","input":null}])"))
       << items.body;
+  // More than 25 services once blanks are dropped: the reference's own check, in its words.
+  std::string services;
+  for (int i = 0; i < 26; ++i) services += std::string(i ? "," : "") + "\"svc" + std::to_string(i) + "\"";
+  auto many = client_->request("POST", "/api/orchestrators/register",
+                               R"({"orchestrator_id":"n","address":"0x)" + std::string(40, '9') + R"(","monitored_services":[)" + services + "]}",
+                               kAdmin);
+  ASSERT_EQ(many.status, 422) << many.body;
+  const auto many_doc = parse_json(many.body);
+  const auto& many_error = many_doc.at("detail").at(0);
+  EXPECT_EQ(many_error.at("type").as_string(), "value_error") << many.body;
+  EXPECT_EQ(many_error.at("msg").as_string(), "Value error, monitored_services limit is 25 entries") << many.body;
+  EXPECT_EQ(many_error.at("loc"), parse_json(R"(["body","monitored_services"])")) << many.body;
   auto zero = client_->request("POST", "/api/workloads/time",
                                R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":0})", kAdmin);
   ASSERT_EQ(zero.status, 422) << zero.body;
@@ -413,8 +425,10 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
                      // A skipped entry claims neither its id nor its address: b1's next entry registers.
                      "{\"orchestrator_id\":\"b1\",\"address\":\"" + address_of(7) + "\"},"
                      "{\"orchestrator_id\":\"b1\",\"address\":\"" + address_of(9) + "\"},"
-                     // With the rank check skipped, a new record takes its entry's metadata.is_top_100.
-                     "{\"orchestrator_id\":\"t0\",\"address\":\"" + address_of(10) + "\",\"metadata\":{\"is_top_100\":false}}]"}});
+                     // With the rank check skipped, a new record is in the top set: an entry's own
+                     // is_top_100 is not read, as in the reference.
+                     "{\"orchestrator_id\":\"t0\",\"address\":\"" + address_of(10) + "\",\"metadata\":{\"is_top_100\":false},"
+                     "\"is_top_100\":false}]"}});
   ASSERT_TRUE(node.start()) << node.log();
   HttpClient client("127.0.0.1", node.port());
   auto list = parse_json(client.request("GET", "/api/orchestrators").body);
@@ -422,9 +436,8 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
   for (const auto& o : list.at("orchestrators").as_array()) ids.insert(std::string(o.at("orchestrator_id").as_string()));
   EXPECT_EQ(ids, (std::set<std::string>{"boot-1", "\xc3\x89" "COLE", "b1", "t0"})) << list;
   for (const auto& o : list.at("orchestrators").as_array()) {
-    const bool top = o.at("orchestrator_id").as_string() != "t0";
-    EXPECT_EQ(o.at("is_top_100").as_bool(), top) << o;
-    EXPECT_EQ(o.at("eligible_for_payments").as_bool(), top) << o;
+    EXPECT_TRUE(o.at("is_top_100").as_bool()) << o;
+    EXPECT_TRUE(o.at("eligible_for_payments").as_bool()) << o;
   }
   // Each skipped entry is named by its place and why, in words; then how many were skipped.
   const std::string log = node.log();
@@ -441,6 +454,31 @@ TEST(Startup, SigtermExitsZeroAndBootstrapRegisters) {
   EXPECT_TRUE(std::filesystem::exists(node.port_file()));
   EXPECT_EQ(node.terminate(), 0) << node.log();
   EXPECT_FALSE(std::filesystem::exists(node.port_file()));  // nothing serves on that port any more
+}
+
+// One entry is an object with both orchestrator_id and address, as the reference tells it from an
+// id -> entry map; a map may name an orchestrator "address".
+TEST(Startup, BootstrapTellsOneEntryFromAMapAsTheReferenceDoes) {
+  TempDir dir;
+  NodeProcess node(dir.str() + "/data",
+                   {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "{\"address\":{\"address\":\"" + address_of(7) + "\"},\"m1\":{\"address\":\"" +
+                                                             address_of(8) + "\"}}"}});
+  ASSERT_TRUE(node.start()) << node.log();
+  HttpClient client("127.0.0.1", node.port());
+  const auto listed = client.request("GET", "/api/orchestrators");
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  const auto doc = parse_json(listed.body);
+  std::set<std::string> ids;
+  for (const auto& o : doc.at("orchestrators").as_array())
+    ids.insert(std::string(o.at("orchestrator_id").as_string()));
+  EXPECT_EQ(ids, (std::set<std::string>{"address", "m1"}));
+  EXPECT_EQ(node.terminate(), 0);
+  NodeProcess one(dir.str() + "/one",
+                  {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "{\"orchestrator_id\":\"solo\",\"address\":\"" + address_of(9) + "\"}"}});
+  ASSERT_TRUE(one.start()) << one.log();
+  HttpClient solo("127.0.0.1", one.port());
+  EXPECT_EQ(solo.request("GET", "/api/orchestrators/solo").status, 200);
+  EXPECT_EQ(one.terminate(), 0);
 }
 
 // A stop signal under load: every request sent on a connection the node left open is answered

@@ -221,6 +221,13 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   ASSERT_EQ(o2.at("entries").as_array().size(), 2u);
   EXPECT_EQ(o2.at("entries").as_array()[0].at("audit_entry").at("event_id").as_string(), "workload_time:w11");
   EXPECT_EQ(get("/api/transparency/tee-core/log?order=sideways").status, 422);
+  // A Literal's error for any other text, however long; an address's pattern error likewise.
+  for (const std::string& query : {std::string("/log?order=descending"), "/audit/checkpoint?contract_address=0x" + std::string(80, 'a')}) {
+    const auto r = get("/api/transparency/tee-core" + query);
+    ASSERT_EQ(r.status, 422) << query << ": " << r.body;
+    EXPECT_EQ(parse_json(r.body).at("detail").at(0).at("type").as_string(),
+              query.starts_with("/log") ? "literal_error" : "string_pattern_mismatch") << r.body;
+  }
   // An empty orchestrator_id is no filter, as in the reference.
   EXPECT_EQ(get("/api/transparency/tee-core/log?orchestrator_id=&limit=5").body, get("/api/transparency/tee-core/log?limit=5").body);
   EXPECT_EQ(parse_json(get("/api/transparency/tee-core/log?orchestrator_id=&limit=5").body).at("entries").as_array().size(), 5u);

@@ -2,6 +2,8 @@
 // repeats, conflicts, replay and snapshots, and the audit kinds of each step.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "domain/book.hpp"
 #include "domain/orchestrator.hpp"
 #include "storage/audit_log.hpp"
@@ -43,6 +45,12 @@ struct Ledger {
     return keep(book.reserve_payout(r, kNow));
   }
   SignedWei available() const { return book.account("o1")->available(); }
+  // o1's registry record changed by `change`, as a registration or start-up would store it.
+  void change_record(const std::function<void(json::object&)>& change) {
+    json::object rec = *book.orchestrator_record("o1");
+    change(rec);
+    effects.push_back(book.upsert_orchestrator(rec, kNow));
+  }
   Book replayed() const {
     Book fresh;
     std::uint64_t seq = 0;
@@ -180,15 +188,46 @@ TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
 // As the payout rounds skip them, a reservation for a denylisted orchestrator is refused.
 TEST(Payout, NoReservationForADenylistedOrchestrator) {
   Ledger l;
-  json::object rec = *l.book.orchestrator_record("o1");
-  mark_denylisted(rec, kNow);
-  l.effects.push_back(l.book.upsert_orchestrator(rec, kNow));
+  l.change_record([](json::object& rec) { mark_denylisted(rec, kNow); });
   const auto seq = l.book.last_seq();
   auto d = l.reserve("p1", kEth / 2);
   ASSERT_TRUE(d.failure);
   EXPECT_EQ(d.failure->status, 403);
   EXPECT_EQ(l.book.last_seq(), seq);
   EXPECT_EQ(l.available(), (SignedWei{false, 2 * kEth}));
+}
+
+// An orchestrator registered with the zero address (the reference admits it) is paid only to
+// a recipient named in the request: a payout to its address would be burnt.
+TEST(Payout, NoDefaultRecipientIsTheZeroAddress) {
+  Ledger l;
+  l.change_record([](json::object& rec) { rec["address"] = "0x0000000000000000000000000000000000000000"; });
+  const auto seq = l.book.last_seq();
+  auto d = l.reserve("p1", kEth / 2);
+  ASSERT_TRUE(d.failure);
+  EXPECT_EQ(d.failure->status, 409);
+  EXPECT_EQ(l.book.last_seq(), seq);
+  EXPECT_EQ(l.available(), (SignedWei{false, 2 * kEth}));
+  PayoutRequest named;
+  named.payout_id = "p2";
+  named.orchestrator_id = "o1";
+  named.amount = kEth / 2;
+  named.recipient = "0x00000000000000000000000000000000000000aa";
+  named.request_digest = "n";
+  ASSERT_FALSE(l.keep(l.book.reserve_payout(named, kNow)).failure);
+  EXPECT_EQ(l.available(), (SignedWei{false, 3 * kEth / 2}));
+}
+
+// A negative balance brought over by an import is a debit: it may not spend what payouts
+// have reserved (available = credits - posted - pending), as an unforced adjustment may not.
+TEST(Payout, ANegativeImportedBalanceCannotSpendAReservation) {
+  Ledger l;
+  ASSERT_FALSE(l.reserve("p1", 2 * kEth).failure);  // everything available is reserved
+  const SignedWei minus_half{true, kEth / 2};
+  EXPECT_EQ(l.book.check_balance_import("o1", minus_half, false).kind, Book::ImportCheck::Kind::conflict);
+  ASSERT_FALSE(l.keep(l.book.void_payout("p1", "not sent", kNow)).failure);
+  EXPECT_EQ(l.book.check_balance_import("o1", minus_half, false).kind, Book::ImportCheck::Kind::create);
+  EXPECT_EQ(l.book.check_balance_import("o1", SignedWei{true, 3 * kEth}, false).kind, Book::ImportCheck::Kind::conflict);
 }
 
 TEST(Payout, ApplyRefusesPayoutEffectsThatDoNotFitAndChangesNothing) {
