@@ -6,14 +6,14 @@
 
 namespace lpops::actors {
 
-Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
+Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), latency_registry_(std::make_shared<prometheus::Registry>()) {
   using namespace prometheus;
   actor_messages_ = &BuildCounter().Name("lpops_actor_messages_total").Help("Messages handled, by actor kind").Register(*registry_);
   actor_seconds_ = &BuildCounter().Name("lpops_actor_handler_seconds_total").Help("Time spent in message handlers, by actor kind").Register(*registry_);
   actor_mailbox_ = &BuildGauge().Name("lpops_actor_mailbox_depth").Help("Mailbox depth, by actor kind: sampled every 64 messages, 0 once an actor finds its mailbox empty").Register(*registry_);
   actor_live_ = &BuildGauge().Name("lpops_actors").Help("Live actors, by kind").Register(*registry_);
   http_requests_ = &BuildCounter().Name("lpops_http_requests_total").Help("HTTP requests, by route and status").Register(*registry_);
-  http_seconds_ = &BuildHistogram().Name("lpops_http_request_seconds").Help("HTTP request latency, by route").Register(*registry_);
+  http_seconds_ = &BuildHistogram().Name("lpops_http_request_seconds").Help("HTTP request latency, by route and status").Register(*latency_registry_);
   auto& batch = BuildHistogram().Name("lpops_journal_batch_records").Help("Records per journal group commit").Register(*registry_);
   journal_batch_records_ = &batch.Add({}, Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096});
   auto& fsync = BuildHistogram().Name("lpops_journal_fsync_seconds").Help("Journal group commit latency per batch: the write, and its fdatasync unless PAYMENTS_JOURNAL_FSYNC is false").Register(*registry_);
@@ -70,13 +70,13 @@ ActorMetrics& Metrics::actor(const std::string& kind) {
 std::pair<prometheus::Counter*, prometheus::Histogram*> Metrics::http_series(const std::string& route, int status,
                                                                             bool with_latency) {
   std::lock_guard lock(mutex_);
-  auto& r = routes_[route];
-  if (!r.seconds && with_latency)
-    r.seconds = &http_seconds_->Add({{"route", route}}, prometheus::Histogram::BucketBoundaries{
-                                                           0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5, 10, 30});
-  auto& c = r.by_status[status];
-  if (!c) c = &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}});
-  return {c, r.seconds};
+  auto& s = routes_[route][status];
+  if (!s.requests) s.requests = &http_requests_->Add({{"route", route}, {"status", std::to_string(status)}});
+  if (!s.seconds && with_latency)
+    s.seconds = &http_seconds_->Add({{"route", route}, {"status", std::to_string(status)}},
+                                    prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                                            0.25, 1, 2.5, 10, 30});
+  return {s.requests, s.seconds};
 }
 
 void Metrics::count_chain_rpc(const std::string& method, const std::string& outcome) {
@@ -99,7 +99,7 @@ prometheus::Counter& Metrics::storage_errors(const std::string& file) {
 
 void Metrics::observe_http(const std::string& route, int status, double seconds) {
   auto [counter, histogram] = http_series(route, status);
-  counter->Increment();
+  counter->Increment();  // before the histogram: see latency_registry_
   histogram->Observe(seconds);
 }
 
@@ -109,7 +109,8 @@ void Metrics::count_http(const std::string& route, int status) { http_series(rou
 
 std::string Metrics::render() const {
   prometheus::TextSerializer serializer;
-  return serializer.Serialize(registry_->Collect());
+  std::string text = serializer.Serialize(latency_registry_->Collect());  // first: see latency_registry_
+  return text + serializer.Serialize(registry_->Collect());
 }
 
 }  // namespace lpops::actors

@@ -85,11 +85,15 @@ class Metrics {
   prometheus::Gauge* http_in_flight_;
   std::mutex mutex_;
   std::map<std::string, ActorMetrics> actors_;
-  struct RouteMetrics {
-    std::map<int, prometheus::Counter*> by_status;
-    prometheus::Histogram* seconds;
+  // The latency histograms, in a registry of their own that is read before the other: a
+  // request is counted before it is timed, so a scrape never shows more timed requests than
+  // counted ones (one registry reads every counter before any histogram).
+  std::shared_ptr<prometheus::Registry> latency_registry_;
+  struct StatusSeries {
+    prometheus::Counter* requests = nullptr;
+    prometheus::Histogram* seconds = nullptr;
   };
-  std::map<std::string, RouteMetrics> routes_;
+  std::map<std::string, std::map<int, StatusSeries>> routes_;
   std::pair<prometheus::Counter*, prometheus::Histogram*> http_series(const std::string& route, int status,
                                                                      bool with_latency = true);
 };

@@ -310,8 +310,8 @@ std::map<std::string, Io> io_table() {
   t["GET /api/orchestrators/bootstrap"] = {nullptr, obj({{"orchestrator_id", str()}, {"edge_config_url", nullable(str())},
                                                         {"edge_config_token", nullable(str())}},
                                                        {"orchestrator_id", "edge_config_url", "edge_config_token"}), {}};
-  t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr(0, 128)}}};
-  t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr(0, 128)}}};
+  t["GET /api/transparency/tee-core/ledger-entry"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr(1, 128)}}};
+  t["GET /api/transparency/tee-core/ledger-proof"] = {nullptr, ref("LedgerLeaf"), {{"orchestrator_id", qstr(1, 128)}}};
   t["POST /api/payouts"] = {"PayoutReserve", ref("Payout"), {},
                             {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern},
                                                               {"description", "the payout id when payout_id is not given"}}}}};

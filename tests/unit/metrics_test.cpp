@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "actors/metrics.hpp"
 
 namespace lpops::actors {
@@ -41,7 +44,35 @@ TEST(Metrics, RefusedRequestsAreCountedWithoutLatency) {
   metrics.observe_http("/api/balances", 200, 0.001);
   const std::string text = metrics.render();
   EXPECT_NE(text.find(R"(lpops_http_requests_total{route="unrouted",status="413"} 2)"), std::string::npos) << text;
-  EXPECT_NE(text.find(R"(lpops_http_request_seconds_count{route="/api/balances"} 1)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(lpops_http_request_seconds_count{route="/api/balances",status="200"} 1)"), std::string::npos) << text;
+  EXPECT_EQ(text.find(R"(lpops_http_request_seconds_count{route="unrouted")"), std::string::npos) << text;
+}
+
+// Latency by route and status; the histograms come first, so that a scrape taken while
+// requests are answered never shows more timed requests than counted ones.
+TEST(Metrics, LatencyIsByRouteAndStatusAndNeverAheadOfTheCount) {
+  Metrics metrics;
+  metrics.observe_http("/api/balances", 200, 0.001);
+  metrics.observe_http("/api/balances", 401, 0.0001);
+  metrics.observe_http("/api/balances", 401, 0.0001);
+  const std::string text = metrics.render();
+  EXPECT_NE(text.find(R"(lpops_http_request_seconds_count{route="/api/balances",status="401"} 2)"), std::string::npos) << text;
+  EXPECT_LT(text.find("lpops_http_request_seconds_count"), text.find("lpops_http_requests_total"));
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    while (!stop) metrics.observe_http("/api/balances", 200, 0.001);
+  });
+  auto value_after = [](const std::string& t, const std::string& series) {
+    const auto at = t.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(t.substr(at + series.size()));
+  };
+  for (int i = 0; i < 200; ++i) {
+    const std::string t = metrics.render();
+    EXPECT_LE(value_after(t, R"(lpops_http_request_seconds_count{route="/api/balances",status="200"} )"),
+              value_after(t, R"(lpops_http_requests_total{route="/api/balances",status="200"} )"));
+  }
+  stop = true;
+  load.join();
 }
 
 }  // namespace
