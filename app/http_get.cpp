@@ -122,10 +122,10 @@ Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_u
 
 Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& target, const std::string& body,
                                                          const std::vector<std::pair<std::string, std::string>>& headers) {
-  impl_->post_may_have_arrived = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused = impl_->connected();
     try {
-      if (!impl_->connected()) impl_->connect();
+      if (!reused) impl_->connect();
       http::request<http::string_body> req{http::verb::post, impl_->base_path + target, 11};
       req.set(http::field::user_agent, "lpops-import");
       req.set(http::field::content_type, "application/json");
@@ -135,17 +135,18 @@ Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& tar
       impl_->post_may_have_arrived = true;
       return impl_->exchange(req);
     } catch (const boost::system::system_error& e) {
-      impl_->reset();
-      if (attempt == 1) return Error{"POST " + path_of(target) + ": " + e.code().message()};
+      impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
+      if (!reused || attempt == 1) return Error{"POST " + path_of(target) + ": " + e.code().message()};
     } catch (const std::exception& e) {
-      impl_->reset();
-      if (attempt == 1) return Error{"POST " + path_of(target) + ": " + e.what()};
+      impl_->reset();  // no answer within the timeout: the whole wait was spent, no retry
+      return Error{"POST " + path_of(target) + ": " + e.what()};
     }
   }
   return Error{"unreachable"};
 }
 
 bool HttpGetter::post_may_have_arrived() const { return impl_->post_may_have_arrived; }
+void HttpGetter::forget_posts() { impl_->post_may_have_arrived = false; }
 
 Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) { return get_with_headers(target, {}); }
 
@@ -154,16 +155,17 @@ std::string HttpGetter::path_of(const std::string& target) const { return impl_-
 Result<std::pair<int, std::string>> HttpGetter::get_with_headers(const std::string& target,
                                                                 const std::vector<std::pair<std::string, std::string>>& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool reused = impl_->connected();
     try {
-      if (!impl_->connected()) impl_->connect();
+      if (!reused) impl_->connect();
       return impl_->exchange(target, headers);
     } catch (const boost::system::system_error& e) {
       impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
       // The error's own words (what() adds Boost's source file and line).
-      if (attempt == 1) return Error{"GET " + path_of(target) + ": " + e.code().message()};
+      if (!reused || attempt == 1) return Error{"GET " + path_of(target) + ": " + e.code().message()};
     } catch (const std::exception& e) {
-      impl_->reset();
-      if (attempt == 1) return Error{"GET " + path_of(target) + ": " + e.what()};
+      impl_->reset();  // no answer within the timeout: the whole wait was spent, no retry
+      return Error{"GET " + path_of(target) + ": " + e.what()};
     }
   }
   return Error{"unreachable"};

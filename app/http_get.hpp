@@ -25,9 +25,11 @@ class HttpGetter {
   // a kept-alive one turns out closed, so only for requests that may be repeated.
   Result<std::pair<int, std::string>> post_json(const std::string& target, const std::string& body,
                                                 const std::vector<std::pair<std::string, std::string>>& headers);
-  // After a post_json without an answer: whether its request may have reached the server
-  // (false when no connection was ever made for it).
+  // After post_json calls without an answer: whether any of their requests since the last
+  // forget_posts() may have reached the server (false when no connection was ever made for
+  // them). A request re-sent after a refused connection may have arrived the first time.
   bool post_may_have_arrived() const;
+  void forget_posts();
   // The path a target is sent to: the base URL's path (a root path such as /payments) and it.
   std::string path_of(const std::string& target) const;
 

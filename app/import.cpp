@@ -374,6 +374,7 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
     text += f.entries.at(f.order[i]);
   }
   text += '}';
+  http.forget_posts();  // from here, any attempt that wrote the slice may have delivered it
   auto answer = waiting_while_starting(
       [&] {
         return http.post_json(std::string("/api/import/") + f.route + (check ? "?check=true" : ""), text,
@@ -382,7 +383,9 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
       wait_seconds);
   if (!answer) {
     std::fprintf(stderr, "lpops import: %s: %s\n", f.name, answer.error().c_str());
-    // No connection was made for it: nothing of the slice reached the node.
+    // Unknown if any attempt wrote the slice (a node killed while applying it keeps what was
+    // durable, and refuses the attempts after); else no connection was made for it: nothing
+    // of it reached the node.
     return {false, false, {}, http.post_may_have_arrived()};
   }
   if (answer->first == 413 && to - from > 1) return {false, true, {}};

@@ -63,6 +63,19 @@ Result<std::pair<const boost::json::object*, chain::Hash256>> checked_entry_ref(
 Result<Checkpoint> parse_checkpoint(const boost::json::value& v) {
   if (!v.is_object()) return Error{"a checkpoint is a JSON object"};
   const auto& o = v.as_object();
+  // The signature covers the address, size, heads, chain and contract; the rest of the line
+  // is held to the one form every writer gives it, so that an edit there is found too (the
+  // timestamp is a string, but no signature vouches for its value).
+  const auto* schema = o.if_contains("schema");
+  if (!schema || !schema->is_string() || schema->as_string() != chain::audit::kCheckpointSchema)
+    return Error{std::string("checkpoint: schema is not ") + chain::audit::kCheckpointSchema};
+  if (const auto* t = o.if_contains("timestamp"); !t || !t->is_string()) return Error{"checkpoint: timestamp is missing"};
+  static constexpr std::array<std::string_view, 11> kMembers{"schema",          "audit_address", "chain_id",     "contract_address",
+                                                            "seq",             "head_hash",     "chain_head_hash", "merkle_root",
+                                                            "message_hash",    "signature",     "timestamp"};
+  for (const auto& member : o)
+    if (std::find(kMembers.begin(), kMembers.end(), std::string_view(member.key())) == kMembers.end())
+      return Error{"checkpoint: it has a member " + std::string(member.key()) + " that no writer puts there"};
   Checkpoint c;
   auto audit = address_field(o, "audit_address");
   auto contract = address_field(o, "contract_address");

@@ -621,10 +621,12 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     return report;
   }
 
-  if (proof && !proof->found_end)
-    return Error{snapshot_beyond_journal(seq, failure ? failure_offset : end, proof->seq, proof->end)};
-  if (proof && (*proof->found_end != proof->end || proof->found_hash != proof->hash))
-    return Error{snapshot_of_another_journal(proof->seq)};
+  // A damaged record with intact ones after it is named as such below (the journal goes on
+  // past it: it does not end there).
+  if (proof && !(failure && valid_after_failure)) {
+    if (!proof->found_end) return Error{snapshot_beyond_journal(seq, failure ? failure_offset : end, proof->seq, proof->end)};
+    if (*proof->found_end != proof->end || proof->found_hash != proof->hash) return Error{snapshot_of_another_journal(proof->seq)};
+  }
   struct stat st {};
   if (::fstat(journal_fd_, &st) != 0) return Error{errno_text("cannot stat " + journal_path())};
   const std::uint64_t file_size = static_cast<std::uint64_t>(st.st_size);

@@ -709,6 +709,18 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
             std::string::npos)
       << unanswered.output;
   EXPECT_EQ(unanswered.output.find("may have imported"), std::string::npos) << unanswered.output;
+  // A node killed while it applies the slice: the connection ends unanswered and the attempts
+  // after it are refused. The slice may have arrived (part of it may be durable): never
+  // "nothing was sent".
+  FakeHttpServer killed([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.target == "/api/import/registry?check=true") return {200, R"({"imported":1,"existing":0,"denylisted":[],"checked":true})"};
+    return {-1, ""};
+  });
+  TempDir fourth;
+  auto cut = import_one_record(fourth, killed.url());
+  EXPECT_EQ(cut.exit_code, 1) << cut.output;
+  EXPECT_NE(cut.output.find("which it may have imported"), std::string::npos) << cut.output;
+  EXPECT_EQ(cut.output.find("nothing was sent"), std::string::npos) << cut.output;
   FakeHttpServer silent([](const FakeHttpServer::Request&) -> FakeHttpServer::Response { return {200, "{}"}; }, true);
   TempDir other;
   auto unchecked = import_one_record(other, silent.url());

@@ -309,6 +309,24 @@ TEST_F(SnapshotTest, ReplayFailsWhereStartUpRefusesForLostRecords) {
   EXPECT_NE(r.output.find("but snapshot.json was taken at record"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("cannot replay"), std::string::npos) << r.output;
 
+  // A record behind the snapshot damaged, the records after it intact: named as damage among
+  // the records, not as a journal that ends there.
+  const auto records = static_cast<int>(std::count(journal_text.begin(), journal_text.end(), '\n'));
+  ASSERT_GT(records, 100);
+  const std::string damaged = variant("damaged", records, {});
+  std::string text = read_text(damaged + "/journal.jsonl");
+  std::size_t line40 = 0;
+  for (int line = 0; line < 39; ++line) line40 = text.find('\n', line40) + 1;
+  const auto digit = text.find_first_of("0123456789", text.find("\"duration_ms\":", line40));
+  ASSERT_LT(digit, text.find('\n', line40));
+  text[digit] = text[digit] == '7' ? '8' : '7';
+  std::ofstream(damaged + "/journal.jsonl", std::ios::binary | std::ios::trunc) << text;
+  r = run_command({lpops_binary(), "replay", "--data-dir", damaged});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("is corrupt at byte " + std::to_string(line40)), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("an intact record is there or after it"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("ends at record"), std::string::npos) << r.output;
+
   // A signed checkpoint covers entries the journal no longer makes (the policy entry and 130
   // credits; 49 of the 50 records left carry one).
   audit_gone.push_back("snapshot.json");

@@ -27,7 +27,7 @@ FakeHttpServer::~FakeHttpServer() {
   stop_ = true;
   thread_.join();
   for (int c : held_) ::close(c);
-  ::close(fd_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 void FakeHttpServer::serve() {
@@ -70,6 +70,12 @@ void FakeHttpServer::serve() {
     if (answer.status == 0) {
       held_.push_back(c);  // this request is never answered
       continue;
+    }
+    if (answer.status < 0) {
+      ::close(c);
+      ::close(fd_);  // later connections are refused
+      fd_ = -1;
+      return;
     }
     const std::string response = "HTTP/1.1 " + std::to_string(answer.status) + " X\r\nContent-Type: application/json\r\n" +
                                  (answer.location.empty() ? "" : "Location: " + answer.location + "\r\n") +

@@ -19,7 +19,9 @@ class FakeHttpServer {
     std::string method, target, body;
   };
   struct Response {
-    int status = 200;  // 0: the connection is held and the request never answered
+    // 0: the connection is held and the request never answered; -1: it is closed unanswered
+    // and the server stops listening (a node killed while it handles the request).
+    int status = 200;
     std::string body;
     std::string location;  // sent as Location when not empty
     Response(std::pair<int, std::string> answer) : status(answer.first), body(std::move(answer.second)) {}  // NOLINT
