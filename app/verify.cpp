@@ -4,6 +4,7 @@
 // to the expected key), an inclusion proof for --event-id, and with --since a saved
 // checkpoint that the log must extend (rollback and fork detection).
 // Exit codes: 0 verified, 1 verification failed (first bad seq and why), 2 usage or I/O.
+#include <filesystem>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -78,6 +79,16 @@ Result<json::value> read_json_file(const std::string& path) {
   return v;
 }
 
+// The --audit-address keys, for a message: "the expected audit address 0x…", or "any of …".
+std::string expected_signers(const VerifyOptions& o) {
+  std::string list;
+  for (const auto& text : o.audit_addresses) {
+    auto a = chain::parse_address(text);
+    list += (list.empty() ? "" : ", ") + (a ? chain::to_checksummed(*a) : text);
+  }
+  return (o.audit_addresses.size() == 1 ? "the expected audit address " : "any of the expected audit addresses ") + list;
+}
+
 // Whether `a` is one of the --audit-address keys (any key when none is given).
 bool expected_signer(const VerifyOptions& o, const chain::Address& a) {
   if (o.audit_addresses.empty()) return true;
@@ -95,7 +106,7 @@ std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o
   if (auto err = storage::check_checkpoint_signature(c)) return "checkpoint at seq " + std::to_string(c.seq) + ": " + *err;
   if (!expected_signer(o, c.audit_address))
     return "checkpoint at seq " + std::to_string(c.seq) + " is signed by " + chain::to_checksummed(c.audit_address) +
-           ", not by " + (o.audit_addresses.size() == 1 ? "the expected audit address" : "any of the expected audit addresses");
+           ", not by " + expected_signers(o);
   if (audit && *audit != c.audit_address) {
     if (!key_changes) return "checkpoint at seq " + std::to_string(c.seq) + " is signed by another audit key than the others";
     key_changes->push_back(json::object{{"seq", c.seq},
@@ -127,7 +138,7 @@ Result<std::uint64_t> check_entry_signers(const LogVerifier& log, const VerifyOp
     if (!expected_signer(o, r.signer))
       return Error{(r.first_seq == r.last_seq ? "entry " + std::to_string(r.first_seq) + " is"
                                               : "entries " + std::to_string(r.first_seq) + "-" + std::to_string(r.last_seq) + " are") +
-                   " signed by " + chain::to_checksummed(r.signer) + ", not by the expected audit address"};
+                   " signed by " + chain::to_checksummed(r.signer) + ", not by " + expected_signers(o)};
     if (!newest || r.signer == newest->key) vouched = r.last_seq;
   }
   return vouched;
@@ -265,6 +276,9 @@ Outcome verify_file(const VerifyOptions& o) {
   }
   std::vector<std::string> cp_lines;
   if (!cp_path.empty()) {
+    std::error_code dir_ec;
+    if (std::filesystem::is_directory(cp_path, dir_ec))
+      return {2, cp_path + " is a directory: --checkpoints takes the checkpoints file (checkpoints.jsonl in the data directory)", {}};
     std::ifstream cps(cp_path, std::ios::binary);
     if (!cps) return {2, "cannot read " + cp_path + ": " + std::strerror(errno), {}};
     std::string text((std::istreambuf_iterator<char>(cps)), std::istreambuf_iterator<char>());

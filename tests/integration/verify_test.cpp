@@ -373,7 +373,16 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
   std::ofstream(forged_path) << json::serialize(forged);
   auto with_forged = verify({"--log", log_, "--audit-address", audit_address_, "--since", forged_path});
   EXPECT_EQ(with_forged.exit_code, 1) << with_forged.output;
-  EXPECT_NE(with_forged.output.find("not by the expected audit address"), std::string::npos) << with_forged.output;
+  // The message names the key that was expected.
+  EXPECT_NE(with_forged.output.find("not by the expected audit address " +
+                                    chain::to_checksummed(chain::parse_address(audit_address_).value())),
+            std::string::npos)
+      << with_forged.output;
+  // A directory named as the checkpoints file: said so (2).
+  auto cps_dir = verify({"--log", log_, "--checkpoints", dir_.str()});
+  EXPECT_EQ(cps_dir.exit_code, 2) << cps_dir.output;
+  EXPECT_NE(cps_dir.output.find(dir_.str() + " is a directory: --checkpoints takes the checkpoints file"), std::string::npos)
+      << cps_dir.output;
   // A file that is no checkpoint at all is the wrong file: a usage error (2), not a failed check.
   const std::string not_a_checkpoint = dir_.str() + "/not-a-checkpoint.json";
   std::ofstream(not_a_checkpoint) << "{}";
