@@ -14,6 +14,12 @@ namespace {
 constexpr std::string_view kAdjustmentPrefix = "adjustment:";
 constexpr std::string_view kImportPrefix = "import:";
 
+// Whether a negative imported balance takes the account's available balance below zero.
+bool import_goes_below_zero(const Account& account, const SignedWei& amount) {
+  const SignedWei available = account.available();
+  return amount.negative && (available.negative || available.magnitude < amount.magnitude);
+}
+
 void add_to_days(std::map<std::int64_t, DayTotals>& days, const LedgerEntry& e) {
   DayTotals& d = days[utc_day(e.at)];
   // A balance brought over by `lpops import` (its event id says so; an adjustment may give
@@ -413,14 +419,14 @@ Book::ImportCheck Book::check_balance_import(const std::string& id, const Signed
   if (!known_elsewhere && !orchestrator_record(id))
     return {Kind::conflict, "Unknown orchestrator " + id + " (import its registry.json record, or register it, first)"};
   if (!fits(id, amount)) return {Kind::conflict, "the balance would overflow the account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)"};
-  // A negative balance brought over is a debit like any other: it may not spend what the
-  // account has reserved for payouts, nor take it below zero (an adjustment would need force).
+  // A negative balance brought over is a debt the old ledger held: it comes over (marked
+  // forced when it takes the account below zero, as a forced adjustment is), but never spends
+  // what the account has reserved for payouts here.
   if (amount.negative) {
     const Account* known = account(id);
-    const SignedWei available = known ? known->available() : SignedWei{};
-    if (available.negative || available.magnitude < amount.magnitude)
-      return {Kind::conflict, "the negative balance would make the available balance negative (available " + format_eth(available) +
-                                  " ETH); settle it with a forced adjustment instead"};
+    if (known && known->pending_debits > 0 && import_goes_below_zero(*known, amount))
+      return {Kind::conflict, "the negative balance would spend what payouts reserved (available " + format_eth(known->available()) +
+                                  " ETH, " + format_eth(known->pending_debits) + " ETH reserved); post or void them first"};
   }
   return {Kind::create, {}};
 }
@@ -429,6 +435,8 @@ Decision Book::import_balance(const std::string& id, const SignedWei& amount, co
                               UnixMicros now) {
   json::object metadata{{"source", "balances.json"}, {"balance_eth", given}};
   if (rounded) metadata["rounded_to_wei"] = true;
+  if (const Account* known = account(id); amount.negative && import_goes_below_zero(known ? *known : Account{}, amount))
+    metadata["forced"] = true;
   LedgerEntry entry = make_entry(reference_import::balance_event_id(id), id, amount, "import", std::move(metadata), now);
   AdjustmentNote note{std::nullopt, std::nullopt, reference_import::balance_import_key(id), reference_import::balance_digest(amount)};
   return commit_adjustment(std::move(entry), std::move(note), now);

@@ -218,8 +218,9 @@ TEST(Payout, NoDefaultRecipientIsTheZeroAddress) {
   EXPECT_EQ(l.available(), (SignedWei{false, 3 * kEth / 2}));
 }
 
-// A negative balance brought over by an import is a debit: it may not spend what payouts
-// have reserved (available = credits - posted - pending), as an unforced adjustment may not.
+// A negative balance brought over by an import is a debt of the old ledger: it never spends
+// what payouts have reserved here (available = credits - posted - pending); past that it comes
+// over, marked forced when it takes the account below zero, as a forced adjustment is.
 TEST(Payout, ANegativeImportedBalanceCannotSpendAReservation) {
   Ledger l;
   ASSERT_FALSE(l.reserve("p1", 2 * kEth).failure);  // everything available is reserved
@@ -227,7 +228,13 @@ TEST(Payout, ANegativeImportedBalanceCannotSpendAReservation) {
   EXPECT_EQ(l.book.check_balance_import("o1", minus_half, false).kind, Book::ImportCheck::Kind::conflict);
   ASSERT_FALSE(l.keep(l.book.void_payout("p1", "not sent", kNow)).failure);
   EXPECT_EQ(l.book.check_balance_import("o1", minus_half, false).kind, Book::ImportCheck::Kind::create);
-  EXPECT_EQ(l.book.check_balance_import("o1", SignedWei{true, 3 * kEth}, false).kind, Book::ImportCheck::Kind::conflict);
+  const SignedWei minus_three{true, 3 * kEth};
+  ASSERT_EQ(l.book.check_balance_import("o1", minus_three, false).kind, Book::ImportCheck::Kind::create);
+  const auto imported = l.keep(l.book.import_balance("o1", minus_three, "-3", false, kNow));
+  ASSERT_FALSE(imported.failure);
+  ASSERT_TRUE(imported.effect && imported.effect->entry);
+  EXPECT_EQ(imported.effect->entry->metadata.at("forced"), json::value(true));
+  EXPECT_EQ(l.available(), (SignedWei{true, kEth}));
 }
 
 TEST(Payout, ApplyRefusesPayoutEffectsThatDoNotFitAndChangesNothing) {
