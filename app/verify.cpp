@@ -713,9 +713,15 @@ int verify(const VerifyOptions& o) {
   else if (!o.checkpoints_file.empty() && o.log_file.empty()) usage = "--checkpoints goes with --log";
   else if (o.event_id_given && o.event_id.empty()) usage = "--event-id is empty";
   for (const auto& a : o.audit_addresses)
-    if (!usage && !chain::parse_address(a)) usage = "--audit-address is not a 0x-prefixed 20-byte hex address";
+    if (!usage && !chain::parse_address(a)) {
+      const bool hex_form = a.size() == 42 && a.starts_with("0x") && a.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
+      usage = hex_form ? "--audit-address is in mixed case but not its EIP-55 checksum (a typo? in lower case it is not checked)"
+                       : "--audit-address is not a 0x-prefixed 20-byte hex address";
+    }
   if (usage) {
     std::fprintf(stderr, "lpops verify: %s\n", usage);
+    // With --json the outcome is JSON on standard output whatever it is, a usage error too.
+    if (o.json) std::printf("%s\n", json::serialize(json::object{{"status", "error"}, {"reason", usage}}).c_str());
     return 2;
   }
   Outcome out;

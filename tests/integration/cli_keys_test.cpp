@@ -42,6 +42,15 @@ TEST(Cli, EverySubcommandHasHelpAndAnUnknownOneIsNamed) {
   auto json_usage = run_command({lpops_binary(), "verify", "--json", "--bogus"});
   EXPECT_EQ(json_usage.exit_code, 2) << json_usage.output;
   EXPECT_NE(json_usage.output.find(R"({"status":"error","reason":)"), std::string::npos) << json_usage.output;
+  // ... its own usage checks included (neither --log nor --url).
+  auto json_neither = run_command({lpops_binary(), "verify", "--json"});
+  EXPECT_EQ(json_neither.exit_code, 2) << json_neither.output;
+  EXPECT_NE(json_neither.output.find(R"({"status":"error","reason":"give exactly one of --log and --url"})"), std::string::npos)
+      << json_neither.output;
+  // A mixed-case address that fails its checksum is said to be one (a typo), not "not an address".
+  auto typo = run_command({lpops_binary(), "verify", "--log", "x.jsonl", "--audit-address", "0x2C7536E3605D9C16a7a3D7b1898e529396a65c23"});
+  EXPECT_EQ(typo.exit_code, 2) << typo.output;
+  EXPECT_NE(typo.output.find("in mixed case but not its EIP-55 checksum"), std::string::npos) << typo.output;
   auto help_bogus = run_command({lpops_binary(), "help", "bogus"});
   EXPECT_EQ(help_bogus.exit_code, 2) << help_bogus.output;
   EXPECT_NE(help_bogus.output.find("unknown command bogus"), std::string::npos) << help_bogus.output;
