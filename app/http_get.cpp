@@ -120,29 +120,40 @@ Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_u
   return std::unique_ptr<HttpGetter>(new HttpGetter(std::move(impl)));
 }
 
-Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& target, const std::string& body,
-                                                         const std::vector<std::pair<std::string, std::string>>& headers) {
+// One exchange on the kept-alive connection (made first when there is none). A kept-alive
+// connection the server closed gets one retry on a new one; a new connection that fails, or a
+// wait that timed out (all of it spent), gets none.
+Result<std::pair<int, std::string>> HttpGetter::with_retry(const std::string& what,
+                                                          const std::function<std::pair<int, std::string>()>& exchange) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool reused = impl_->connected();
     try {
       if (!reused) impl_->connect();
-      http::request<http::string_body> req{http::verb::post, impl_->base_path + target, 11};
-      req.set(http::field::user_agent, "lpops-import");
-      req.set(http::field::content_type, "application/json");
-      for (const auto& [name, value] : headers) req.set(name, value);
-      req.body() = body;
-      req.prepare_payload();
-      impl_->post_may_have_arrived = true;
-      return impl_->exchange(req);
+      return exchange();
     } catch (const boost::system::system_error& e) {
-      impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
-      if (!reused || attempt == 1) return Error{"POST " + path_of(target) + ": " + e.code().message()};
+      impl_->reset();
+      // The error's own words (what() adds Boost's source file and line).
+      if (!reused || attempt == 1) return Error{what + ": " + e.code().message()};
     } catch (const std::exception& e) {
-      impl_->reset();  // no answer within the timeout: the whole wait was spent, no retry
-      return Error{"POST " + path_of(target) + ": " + e.what()};
+      impl_->reset();
+      return Error{what + ": " + e.what()};
     }
   }
   return Error{"unreachable"};
+}
+
+Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& target, const std::string& body,
+                                                         const std::vector<std::pair<std::string, std::string>>& headers) {
+  return with_retry("POST " + path_of(target), [&] {
+    http::request<http::string_body> req{http::verb::post, impl_->base_path + target, 11};
+    req.set(http::field::user_agent, "lpops-import");
+    req.set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : headers) req.set(name, value);
+    req.body() = body;
+    req.prepare_payload();
+    impl_->post_may_have_arrived = true;
+    return impl_->exchange(req);
+  });
 }
 
 bool HttpGetter::post_may_have_arrived() const { return impl_->post_may_have_arrived; }
@@ -154,21 +165,7 @@ std::string HttpGetter::path_of(const std::string& target) const { return impl_-
 
 Result<std::pair<int, std::string>> HttpGetter::get_with_headers(const std::string& target,
                                                                 const std::vector<std::pair<std::string, std::string>>& headers) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool reused = impl_->connected();
-    try {
-      if (!reused) impl_->connect();
-      return impl_->exchange(target, headers);
-    } catch (const boost::system::system_error& e) {
-      impl_->reset();  // a kept-alive connection the server closed: one retry on a new one
-      // The error's own words (what() adds Boost's source file and line).
-      if (!reused || attempt == 1) return Error{"GET " + path_of(target) + ": " + e.code().message()};
-    } catch (const std::exception& e) {
-      impl_->reset();  // no answer within the timeout: the whole wait was spent, no retry
-      return Error{"GET " + path_of(target) + ": " + e.what()};
-    }
-  }
-  return Error{"unreachable"};
+  return with_retry("GET " + path_of(target), [&] { return impl_->exchange(target, headers); });
 }
 
 }  // namespace lpops::app

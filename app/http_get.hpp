@@ -2,6 +2,7 @@
 // A small blocking HTTP(S) client for command-line tools (`lpops verify --url`, `lpops
 // import`): one kept-alive connection, a deadline per request, bounded bodies.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -37,6 +38,8 @@ class HttpGetter {
 
  private:
   explicit HttpGetter(std::unique_ptr<Impl> impl);
+  Result<std::pair<int, std::string>> with_retry(const std::string& what,
+                                                 const std::function<std::pair<int, std::string>()>& exchange);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -62,18 +62,9 @@ namespace {
 // `rounded` null: an amount finer than 1 wei is an error; else it is cut to whole wei
 // (toward zero) and *rounded tells whether any non-zero digit went.
 Result<SignedWei> parse_eth_impl(std::string_view text, bool* rounded) {
-  // Underscores and non-ASCII text (digits of other scripts, Unicode spaces) as Python's
-  // Decimal reads them; plain ASCII text goes on as it is.
+  // As the reference's Decimal() reads text: underscores, digits of other scripts, spaces around.
   std::string ascii;
-  if (needs_python_decimal_ascii(text)) {
-    auto read = python_decimal_ascii(text);
-    if (!read) return Error{"amount is not a decimal number"};
-    ascii = std::move(*read);
-    text = ascii;
-  }
-  // Trim ASCII whitespace, as the reference's Decimal() does.
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (!python_decimal_text(text, ascii)) return Error{"amount is not a decimal number"};
   if (text.empty()) return Error{"amount must not be empty"};
   // Cutting toward zero drops digits instead of scaling by them, so it takes longer text and
   // any negative exponent a file may hold (an amount another system computed).

@@ -3,6 +3,8 @@
 #include <locale.h>
 #include <wctype.h>
 
+#include <algorithm>
+#include <cctype>
 #include <utility>
 #include <vector>
 
@@ -120,6 +122,22 @@ char ascii_digit(char32_t c) {
 }
 
 }  // namespace
+
+bool python_decimal_text(std::string_view& text, std::string& storage) {
+  const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    const auto b = static_cast<unsigned char>(c);
+    return c == '_' || b >= 0x80 || (b >= 0x1c && b <= 0x1f);
+  });
+  if (!plain) {
+    auto read = python_decimal_ascii(text);
+    if (!read) return false;
+    storage = std::move(*read);
+    text = storage;
+  }
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return true;
+}
 
 std::optional<std::string> python_decimal_ascii(std::string_view s) {
   s = python_strip(s);

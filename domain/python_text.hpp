@@ -98,16 +98,11 @@ inline std::string_view python_strip(std::string_view s) {
 // whitespace left inside once the underscores are gone.
 std::optional<std::string> python_decimal_ascii(std::string_view s);
 
-// Whether python_decimal_ascii has anything to do with `s`: an underscore, a non-ASCII byte,
-// or one of the control characters Python counts as whitespace (0x1c-0x1f). Plain ASCII text
-// is read as it is.
-inline bool needs_python_decimal_ascii(std::string_view s) {
-  for (char c : s) {
-    const auto b = static_cast<unsigned char>(c);
-    if (c == '_' || b >= 0x80 || (b >= 0x1c && b <= 0x1f)) return true;
-  }
-  return false;
-}
+// `text` as Decimal() reads a number's text, for the parsers of amounts and rates: rewritten
+// by python_decimal_ascii when it has anything to do (an underscore, a non-ASCII byte, or one
+// of the control characters Python counts as whitespace, 0x1c-0x1f; `storage` then holds the
+// result), and stripped of ASCII whitespace. False: Decimal would not read it as a number.
+bool python_decimal_text(std::string_view& text, std::string& storage);
 
 // Python's str.lower() on UTF-8 text: every cased letter, not only ASCII ("ÉCOLE" and
 // "école" are one id to the reference's duplicate check), with its two context rules: U+0130

@@ -60,17 +60,9 @@ Result<std::string> without_exponent(std::string_view text) {
 }  // namespace
 
 Result<Rate> Rate::parse_eth_per_minute(std::string_view text) {
-  // Underscores and non-ASCII text (digits of other scripts, Unicode spaces) as Python's
-  // Decimal reads them, as for amounts; plain ASCII text goes on as it is.
+  // As Decimal reads text (underscores, digits of other scripts, spaces around), as for amounts.
   std::string ascii;
-  if (needs_python_decimal_ascii(text)) {
-    auto read = python_decimal_ascii(text);
-    if (!read) return Error{"rate must be a decimal number"};
-    ascii = std::move(*read);
-    text = ascii;
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  if (!python_decimal_text(text, ascii)) return Error{"rate must be a decimal number"};
   if (text.empty() || text.size() > kMaxRateTextBytes) return Error{"rate must be a decimal number"};
   // One sign at most. A minus sign is refused unless the number is zero: Decimal("-0") >= 0
   // holds, so "-0" and "-0.000" are the zero rate, as the reference reads them.
