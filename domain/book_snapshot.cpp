@@ -1,9 +1,11 @@
 // Book <-> snapshot JSON. Snapshots only shorten start-up; the journal stays the record.
 #include "domain/book.hpp"
+#include "domain/canonical_json.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/json_fields.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <unordered_map>
 
 namespace lpops {
@@ -70,36 +72,162 @@ std::string Book::snapshot_text() const {
   return out;
 }
 
+// Written directly, member by member in snapshot()'s order, without a document: a book of
+// many orchestrators and entries would otherwise be copied into one (every entry seq a JSON
+// value) before a byte is written. Byte for byte json::serialize(snapshot()) (tested).
 bool Book::write_snapshot_text(const std::function<bool(std::string_view)>& put, std::size_t piece_bytes) const {
-  const json::object s = snapshot_without_workloads();
   std::string out;
   out.reserve(piece_bytes + 4096);
-  auto flush = [&] {
-    const bool ok = put(out);
-    out.clear();
+  bool ok = true;
+  // Hands the text so far on once it fills a piece; false once `put` refused one.
+  auto spill = [&] {
+    if (ok && out.size() >= piece_bytes) {
+      ok = put(out);
+      out.clear();
+    }
     return ok;
   };
-  out += '{';
-  bool first = true;
-  for (const auto& kv : s) {
-    if (!first) out += ',';
-    first = false;
-    out += json::serialize(kv.key());
-    out += ':';
-    if (kv.key() != "workloads") {
-      out += json::serialize(kv.value());
-      continue;
-    }
+  auto number = [&out](auto n) {
+    char buf[24];
+    out.append(buf, static_cast<std::size_t>(std::to_chars(buf, buf + sizeof buf, n).ptr - buf));
+  };
+  auto wei_text = [&out](const Wei& w) {
+    out += '"';
+    out += format_wei(w);
+    out += '"';
+  };
+  auto seqs = [&](const std::vector<std::uint64_t>& v) {
     out += '[';
-    for (std::size_t i = 0; i < workloads_.size(); ++i) {
+    for (std::size_t i = 0; i < v.size(); ++i) {
       if (i) out += ',';
-      workloads_[i]->append_json(out);
-      if (out.size() >= piece_bytes && !flush()) return false;
+      number(v[i]);
+      if ((i & 1023) == 1023 && !spill()) return false;
     }
     out += ']';
+    return true;
+  };
+  out += "{\"format\":";
+  append_canonical_string(out, kSnapshotFormat);
+  out += ",\"last_seq\":";
+  number(last_seq_);
+  out += ",\"orchestrators\":[";
+  for (std::size_t i = 0; i < orchestrator_order_.size(); ++i) {
+    if (i) out += ',';
+    append_serialized(out, *by_orchestrator_.at(orchestrator_order_[i]).record);
+    if (!spill()) return false;
   }
+  const auto ids = sorted(by_orchestrator_);
+  out += "],\"accounts\":{";
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& [id, o] = *ids[i];
+    if (i) out += ',';
+    append_canonical_string(out, id);
+    out += ":[";
+    wei_text(o.account.credits);
+    out += ',';
+    wei_text(o.account.posted_debits);
+    out += ',';
+    wei_text(o.account.pending_debits);
+    out += ']';
+    if (!spill()) return false;
+  }
+  out += "},\"workloads\":[";
+  for (std::size_t i = 0; i < workloads_.size(); ++i) {
+    if (i) out += ',';
+    workloads_[i]->append_json(out);
+    if (!spill()) return false;
+  }
+  out += "],\"adjustment_keys\":{";
+  bool first = true;
+  for (const auto* kv : sorted(adjustments_)) {
+    const auto& [key, v] = *kv;
+    if (!std::exchange(first, false)) out += ',';
+    append_canonical_string(out, key);
+    out += ":{\"request_digest\":";
+    append_canonical_string(out, v.request_digest);
+    out += ",\"response\":";
+    append_serialized(out, v.response);
+    out += '}';
+    if (!spill()) return false;
+  }
+  out += "},\"generated_adjustment_ids\":[";
+  first = true;
+  for (const auto& id : generated_adjustments_) {
+    if (!std::exchange(first, false)) out += ',';
+    append_canonical_string(out, id);
+    if (!spill()) return false;
+  }
+  out += "],\"policies\":[";
+  first = true;
+  for (const auto& id : policies_) {
+    if (!std::exchange(first, false)) out += ',';
+    append_canonical_string(out, id);
+  }
+  out += "],\"credential_tokens\":[";  // per orchestrator (sorted), oldest first
+  first = true;
+  for (const auto& [id, hashes] : tokens_by_orchestrator_)
+    for (const auto& h : hashes) {
+      const auto& t = tokens_.at(h);
+      if (!std::exchange(first, false)) out += ',';
+      out += "{\"token_hash\":";
+      append_canonical_string(out, h);
+      out += ",\"token_id\":";
+      append_canonical_string(out, t.token_id);
+      out += ",\"orchestrator_id\":";
+      append_canonical_string(out, t.orchestrator_id);
+      out += ",\"created_at\":";
+      number(t.created_at);
+      out += ",\"expires_at\":";
+      number(t.expires_at);
+      out += '}';
+      if (!spill()) return false;
+    }
+  out += "],\"payouts\":[";  // in reservation order
+  for (std::size_t i = 0; i < payout_order_.size(); ++i) {
+    if (i) out += ',';
+    append_serialized(out, payouts_.at(payout_order_[i])->to_json());
+    if (!spill()) return false;
+  }
+  out += "],\"days\":{";
+  first = true;
+  for (const auto* kv : ids) {
+    const auto& [id, o] = *kv;
+    if (o.days.empty()) continue;
+    if (!std::exchange(first, false)) out += ',';
+    append_canonical_string(out, id);
+    out += ":{";
+    bool first_day = true;
+    for (const auto& [day, t] : o.days) {
+      if (!std::exchange(first_day, false)) out += ',';
+      out += '"';
+      number(day);
+      out += "\":[";
+      const DayTotals::Sum* sums[] = {&t.credits, &t.payouts, &t.session, &t.workload, &t.adjustments, &t.net_delta};
+      for (std::size_t k = 0; k < 6; ++k) {
+        out += k ? ",[" : "[";
+        wei_text(sums[k]->plus);
+        out += ',';
+        wei_text(sums[k]->minus);
+        out += ']';
+      }
+      out += ']';
+    }
+    out += '}';
+    if (!spill()) return false;
+  }
+  out += "},\"entry_seqs_by_orchestrator\":{";
+  first = true;
+  for (const auto* kv : ids) {
+    if (kv->second.entry_seqs.empty()) continue;
+    if (!std::exchange(first, false)) out += ',';
+    append_canonical_string(out, kv->first);
+    out += ':';
+    if (!seqs(kv->second.entry_seqs) || !spill()) return false;
+  }
+  out += "},\"entry_seqs\":";
+  if (!seqs(entry_seqs_)) return false;
   out += '}';
-  return flush();
+  return put(out);
 }
 
 // Everything but the workloads, which stay an empty placeholder in their place.

@@ -428,6 +428,10 @@ TEST(Book, ReplayReproducesStateAndSnapshotRoundTrips) {
   r.keep(r.book.adjust(adjustment("o1", "0.5", "key"), kNow));
   r.keep(r.book.adjust(adjustment("o2", "0.25"), kNow));  // without a key
   r.add_orchestrator("idle");  // registered, no ledger entries
+  // Ids and keys whose JSON strings need escapes, and non-ASCII text.
+  r.add_orchestrator("q\"uote\\back\tslash\x01\xc3\xa9");
+  r.time_workload("w-escaped\n", "q\"uote\\back\tslash\x01\xc3\xa9", 1234);
+  r.keep(r.book.adjust(adjustment("q\"uote\\back\tslash\x01\xc3\xa9", "0.125", "k\"\x1f\xe2\x82\xac"), kNow));
   r.keep(r.book.record_policy("0x01", json::object{{"rate", "1"}}, kNow));  // an entry without a record
   EXPECT_FALSE(r.book.knows_orchestrator("__system__"));
   EXPECT_EQ(r.book.day_totals("idle"), nullptr);

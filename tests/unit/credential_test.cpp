@@ -147,6 +147,7 @@ TEST(Credential, IssuingDropsExpiredAndOldestTokensBeyondTheLimit) {
   auto restored = Book::from_snapshot(t.book.snapshot(), {});
   ASSERT_TRUE(restored.ok()) << restored.error();
   EXPECT_EQ(json::serialize(restored->snapshot()), json::serialize(t.book.snapshot()));
+  EXPECT_EQ(t.book.snapshot_text(), json::serialize(t.book.snapshot()));  // written without a document
   EXPECT_EQ(restored->authenticate(actors::credential_token_hash("other"), later), "o2");
   EXPECT_EQ(restored->snapshot_text(), json::serialize(restored->snapshot()));
 }
