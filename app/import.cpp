@@ -1,6 +1,7 @@
 // `lpops import`: brings a reference deployment's data directory (registry.json,
 // workloads.json, balances.json) into a running node through its /api/import routes.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -441,6 +442,21 @@ void count_answer(Totals& t, const SourceFile& f, const json::object& o) {
 
 constexpr std::size_t kMaxConflictLines = 100;  // conflicts printed by the check, of every file
 
+// Progress lines of one file: at most one a second, and always the last (a file of a million
+// workloads goes in 2,000 slices; a line for each would bury what else the command says).
+class Progress {
+ public:
+  bool due(bool last) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!last && now - printed_ < std::chrono::seconds(1)) return false;
+    printed_ = now;
+    return true;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point printed_ = std::chrono::steady_clock::now();
+};
+
 // The slice of `f` from `from` (at most `per_request` entries and kMaxRequestBytes) sent; one
 // the node finds too large goes again in halves. `end` is where the slice sent last ended.
 SliceOutcome send_fitting_slice(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t from,
@@ -460,6 +476,7 @@ SliceOutcome send_fitting_slice(HttpGetter& http, const std::string& token, cons
 bool check_file(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t per_request, unsigned wait_seconds,
                 Totals& t, std::size_t& conflicts) {
   std::size_t checked = 0;
+  Progress progress;
   while (checked < f.order.size()) {
     std::size_t end = 0;
     auto outcome = send_fitting_slice(http, token, f, checked, end, per_request, wait_seconds, true);
@@ -481,7 +498,7 @@ bool check_file(HttpGetter& http, const std::string& token, const SourceFile& f,
       return false;
     }
     checked = end;
-    std::fprintf(stderr, "%s: %zu/%zu checked\n", f.name, checked, f.order.size());
+    if (progress.due(checked == f.order.size())) std::fprintf(stderr, "%s: %zu/%zu checked\n", f.name, checked, f.order.size());
   }
   return true;
 }
@@ -490,6 +507,7 @@ bool check_file(HttpGetter& http, const std::string& token, const SourceFile& f,
 bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, std::size_t per_request, unsigned wait_seconds,
                Totals& t) {
   std::size_t sent = 0;
+  Progress progress;
   while (sent < f.order.size()) {
     std::size_t end = 0;
     auto outcome = send_fitting_slice(http, token, f, sent, end, per_request, wait_seconds, false);
@@ -509,8 +527,10 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
     }
     sent = end;
     count_answer(t, f, outcome.answer);
-    std::fflush(stdout);
-    std::fprintf(stderr, "%s: %zu/%zu sent (%zu new, %zu already there)\n", f.name, sent, f.order.size(), t.imported, t.existing);
+    if (progress.due(sent == f.order.size())) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "%s: %zu/%zu sent (%zu new, %zu already there)\n", f.name, sent, f.order.size(), t.imported, t.existing);
+    }
   }
   return true;
 }

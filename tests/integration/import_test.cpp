@@ -1,8 +1,10 @@
 // `lpops import` and /api/import: a reference deployment's data directory brought into a
 // node, exactly once, with conflicts and bad entries refused whole.
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "domain/clock.hpp"
 #include "tests/integration/fixture.hpp"
@@ -192,6 +194,34 @@ TEST_F(ImportTest, BringsAReferenceDirectoryOverExactlyOnce) {
   auto verified = run_command({lpops_binary(), "verify", "--log", dir_.str() + "/data/audit.jsonl"});
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_NE(read_all(dir_.str() + "/data/audit.jsonl").find("\"event_id\":\"import:orch-a\""), std::string::npos);
+}
+
+// A file of many slices prints its progress at most once a second, and always its end.
+TEST_F(ImportTest, ProgressIsPrintedAtMostOnceASecondAndAtTheEnd) {
+  constexpr int kWorkloads = 120;
+  write("registry.json", json::object{{"orch-a", json::object{{"orchestrator_id", "orch-a"}, {"address", address_of(1)}}}});
+  json::object workloads;
+  for (int i = 0; i < kWorkloads; ++i)
+    workloads["w" + std::to_string(i)] =
+        json::object{{"orchestrator_id", "orch-a"}, {"payout_amount_eth", "0.001"}, {"status", "verified"},
+                     {"submitted_at", "2025-03-01T00:00:00"}, {"credited", true}, {"credited_at", "2025-03-01T00:00:01"}};
+  write("workloads.json", workloads);
+  const auto started = std::chrono::steady_clock::now();
+  auto r = run_import({"--per-request", "1"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("workloads.json: " + std::to_string(kWorkloads) + " imported, 0 already there"), std::string::npos) << r.output;
+  for (const std::string what : {"checked", "sent"}) {
+    std::vector<std::string> lines;
+    std::istringstream in(r.output);
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with("workloads.json: ") && line.find(" " + what) != std::string::npos) lines.push_back(line);
+    ASSERT_FALSE(lines.empty()) << what << "\n" << r.output;
+    // One a second at most (the run's whole length bounds each phase), against 120 slices.
+    EXPECT_LE(lines.size(), static_cast<std::size_t>(seconds) + 1) << what << "\n" << r.output;
+    const std::string end = "workloads.json: " + std::to_string(kWorkloads) + "/" + std::to_string(kWorkloads) + " " + what;
+    EXPECT_TRUE(lines.back().starts_with(end)) << lines.back();
+  }
 }
 
 TEST_F(ImportTest, ConflictsAreListedAndNothingOfTheRequestIsImported) {
