@@ -467,6 +467,7 @@ Outcome verify_file(const VerifyOptions& o) {
 struct RateLimitWaits {
   double waited_s = 0;
   double said_at = -1;
+  std::string at;  // where a long walk is, said with each wait ("12000 of 50000 log entries read")
 };
 RateLimitWaits rate_limit_waits;
 
@@ -481,8 +482,8 @@ Result<std::pair<int, std::string>> get_text(HttpGetter& http, const std::string
   while (r && r->first == 429 && w.waited_s < 600) {
     // Said on stderr (the --json answer is on stdout), at the first refusal and every 30 s.
     if (w.said_at < 0 || w.waited_s - w.said_at >= 30) {
-      std::fprintf(stderr, "verify: the node rate-limits its public routes (HTTP 429); waiting and asking again (%.0f s so far)\n",
-                   w.waited_s);
+      std::fprintf(stderr, "verify: the node rate-limits its public routes (HTTP 429); waiting and asking again (%.0f s so far%s%s)\n",
+                   w.waited_s, w.at.empty() ? "" : "; ", w.at.c_str());
       w.said_at = w.waited_s;
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(wait_s));
@@ -597,7 +598,9 @@ Outcome verify_url(const VerifyOptions& o) {
     // would pass here while readers of the served log disagree on what it says.
     while (log.size() < cp->seq) {
       const std::string target = base + "/log?order=asc&limit=1000&since_seq=" + std::to_string(log.size());
+      rate_limit_waits.at = std::to_string(log.size()) + " of " + std::to_string(cp->seq) + " log entries read";
       auto page = get_text(http, target);
+      rate_limit_waits.at.clear();
       if (!page) return {2, page.error(), {}};
       if (page->first != 200)
         return {2, "GET " + http.path_of(target) + ": HTTP " + std::to_string(page->first) + " " + page->second.substr(0, 200), {}};

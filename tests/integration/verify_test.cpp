@@ -782,6 +782,13 @@ TEST_F(VerifyTest, ARateLimitedWalkWaitsAndSaysSo) {
   const auto r = verify({"--url", url, "--skip-log"});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("rate-limits its public routes (HTTP 429); waiting"), std::string::npos) << r.output;
+  // Refused in the middle of a walk of the log, the wait says where the walk is: two requests
+  // (the checkpoint and the node's status) take the burst, the first page, asked for within
+  // 200 ms of the first, waits for a token.
+  restart_node({{"PAYMENTS_PUBLIC_RATE_BURST", "2"}, {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "300"}});
+  const auto walk = verify({"--url", "http://127.0.0.1:" + std::to_string(node_->port())});
+  EXPECT_EQ(walk.exit_code, 0) << walk.output;
+  EXPECT_NE(walk.output.find("waiting and asking again (0 s so far; 0 of 31 log entries read)"), std::string::npos) << walk.output;
 }
 
 // A server that accepts and never answers: verify gives up after --timeout (exit 2), once:
