@@ -96,6 +96,11 @@ bool Book::write_snapshot_text(const std::function<bool(std::string_view)>& put,
     out += format_wei(w);
     out += '"';
   };
+  // `before` (punctuation and a member's name), then `text` as a JSON string.
+  auto text_member = [&out](std::string_view before, std::string_view text) {
+    out += before;
+    append_canonical_string(out, text);
+  };
   auto seqs = [&](const std::vector<std::uint64_t>& v) {
     out += '[';
     for (std::size_t i = 0; i < v.size(); ++i) {
@@ -143,38 +148,37 @@ bool Book::write_snapshot_text(const std::function<bool(std::string_view)>& put,
     const auto& [key, v] = *kv;
     if (!std::exchange(first, false)) out += ',';
     append_canonical_string(out, key);
-    out += ":{\"request_digest\":";
-    append_canonical_string(out, v.request_digest);
+    text_member(":{\"request_digest\":", v.request_digest);
     out += ",\"response\":";
     append_serialized(out, v.response);
     out += '}';
     if (!spill()) return false;
   }
-  out += "},\"generated_adjustment_ids\":[";
-  first = true;
-  for (const auto& id : generated_adjustments_) {
-    if (!std::exchange(first, false)) out += ',';
-    append_canonical_string(out, id);
-    if (!spill()) return false;
-  }
-  out += "],\"policies\":[";
-  first = true;
-  for (const auto& id : policies_) {
-    if (!std::exchange(first, false)) out += ',';
-    append_canonical_string(out, id);
-  }
-  out += "],\"credential_tokens\":[";  // per orchestrator (sorted), oldest first
+  // A sorted set of strings as a JSON array of them.
+  auto strings = [&](const std::set<std::string>& set) {
+    out += '[';
+    bool first_string = true;
+    for (const auto& text : set) {
+      if (!std::exchange(first_string, false)) out += ',';
+      append_canonical_string(out, text);
+      if (!spill()) return false;
+    }
+    out += ']';
+    return true;
+  };
+  out += "},\"generated_adjustment_ids\":";
+  if (!strings(generated_adjustments_)) return false;
+  out += ",\"policies\":";
+  if (!strings(policies_)) return false;
+  out += ",\"credential_tokens\":[";  // per orchestrator (sorted), oldest first
   first = true;
   for (const auto& [id, hashes] : tokens_by_orchestrator_)
     for (const auto& h : hashes) {
       const auto& t = tokens_.at(h);
       if (!std::exchange(first, false)) out += ',';
-      out += "{\"token_hash\":";
-      append_canonical_string(out, h);
-      out += ",\"token_id\":";
-      append_canonical_string(out, t.token_id);
-      out += ",\"orchestrator_id\":";
-      append_canonical_string(out, t.orchestrator_id);
+      text_member("{\"token_hash\":", h);
+      text_member(",\"token_id\":", t.token_id);
+      text_member(",\"orchestrator_id\":", t.orchestrator_id);
       out += ",\"created_at\":";
       number(t.created_at);
       out += ",\"expires_at\":";
