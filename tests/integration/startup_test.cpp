@@ -15,11 +15,12 @@ namespace lpops::testing {
 namespace {
 
 // `lpops serve` on a fixed free port with 50,000 orchestrators to register before serving,
-// so that start-up takes a while; returns once it accepts connections.
+// so that start-up takes a while; returns once it listens.
 struct SlowStart {
   TempDir dir;
   std::uint16_t port = free_loopback_port();
   std::string port_file = dir.str() + "/port";
+  std::string current_log;  // of the latest start
   pid_t pid = -1;
 
   void start() {
@@ -36,31 +37,42 @@ struct SlowStart {
       }
       out << "]";
     }
-    ASSERT_NE(port, 0);
-    pid = spawn({lpops_binary(), "serve", "--port", std::to_string(port), "--port-file", port_file},
-                merged_environment({{"PAYMENTS_DATA_DIR", data},
-                                    {"PAYMENTS_API_HOST", "127.0.0.1"},
-                                    {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", bootstrap}}),
-                log());
-    ASSERT_GT(pid, 0);
-    ASSERT_TRUE(wait_for_port("127.0.0.1", port, std::chrono::seconds(30))) << read_all(log());
+    ASSERT_NO_FATAL_FAILURE(launch(log()));
   }
   std::string log() const { return dir.str() + "/log"; }
   // The same node started again (its bootstrap file as before), logging to `log_name`.
-  void restart(const std::string& log_name) {
-    const std::string data = dir.str() + "/data";
-    pid = spawn({lpops_binary(), "serve", "--port", std::to_string(port), "--port-file", port_file},
-                merged_environment({{"PAYMENTS_DATA_DIR", data},
-                                    {"PAYMENTS_API_HOST", "127.0.0.1"},
-                                    {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str() + "/orchestrators.json"}}),
-                dir.str() + "/" + log_name);
-    ASSERT_GT(pid, 0);
-    ASSERT_TRUE(wait_for_port("127.0.0.1", port, std::chrono::seconds(30))) << read_all(dir.str() + "/" + log_name);
+  void restart(const std::string& log_name) { ASSERT_NO_FATAL_FAILURE(launch(dir.str() + "/" + log_name)); }
+  // Spawns the node and returns once it says it listens on `port`: its own line, since a
+  // connection could reach another test's process, given the same free port meanwhile. A node
+  // that could not listen there (taken since it was picked) is started again on another.
+  void launch(const std::string& log_path) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      ASSERT_NE(port, 0);
+      pid = spawn({lpops_binary(), "serve", "--port", std::to_string(port), "--port-file", port_file},
+                  merged_environment({{"PAYMENTS_DATA_DIR", dir.str() + "/data"},
+                                      {"PAYMENTS_API_HOST", "127.0.0.1"},
+                                      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str() + "/orchestrators.json"}}),
+                  log_path);
+      current_log = log_path;
+      ASSERT_GT(pid, 0);
+      const std::string listening = "listening on http://127.0.0.1:" + std::to_string(port) + ";";
+      bool exited = false;
+      for (int i = 0; i < 3000 && !exited; ++i) {  // 30 s
+        if (read_all(log_path).find(listening) != std::string::npos) return;
+        exited = wait_pid(pid, std::chrono::milliseconds(0)) != -1000;
+        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      ASSERT_TRUE(exited) << "not listening after 30 s\n" << read_all(log_path);
+      pid = -1;
+      ASSERT_NE(read_all(log_path).find("Address already in use"), std::string::npos) << read_all(log_path);
+      port = free_loopback_port();
+    }
+    FAIL() << "no free port in 5 attempts";
   }
   void wait_ready() {
     for (int i = 0; i < 12000 && !std::filesystem::exists(port_file); ++i)  // 50,000 entries under ASan: up to a minute
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ASSERT_TRUE(std::filesystem::exists(port_file));
+    ASSERT_TRUE(std::filesystem::exists(port_file)) << read_all(current_log);
   }
   ~SlowStart() {
     if (pid > 0 && wait_pid(pid, std::chrono::milliseconds(0)) == -1000) {
