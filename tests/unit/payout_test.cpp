@@ -45,6 +45,16 @@ struct Ledger {
     return keep(book.reserve_payout(r, kNow));
   }
   SignedWei available() const { return book.account("o1")->available(); }
+  // A reservation refused with `status` that changes nothing: no record, the same available.
+  void expect_refused(const std::string& id, std::optional<Wei> amount, int status) {
+    const auto seq = book.last_seq();
+    const SignedWei before = available();
+    auto d = reserve(id, amount);
+    ASSERT_TRUE(d.failure);
+    EXPECT_EQ(d.failure->status, status);
+    EXPECT_EQ(book.last_seq(), seq);
+    EXPECT_EQ(available(), before);
+  }
   // o1's registry record changed by `change`, as a registration or start-up would store it.
   void change_record(const std::function<void(json::object&)>& change) {
     json::object rec = *book.orchestrator_record("o1");
@@ -189,11 +199,7 @@ TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
 TEST(Payout, NoReservationForADenylistedOrchestrator) {
   Ledger l;
   l.change_record([](json::object& rec) { mark_denylisted(rec, kNow); });
-  const auto seq = l.book.last_seq();
-  auto d = l.reserve("p1", kEth / 2);
-  ASSERT_TRUE(d.failure);
-  EXPECT_EQ(d.failure->status, 403);
-  EXPECT_EQ(l.book.last_seq(), seq);
+  l.expect_refused("p1", kEth / 2, 403);
   EXPECT_EQ(l.available(), (SignedWei{false, 2 * kEth}));
 }
 
@@ -202,11 +208,7 @@ TEST(Payout, NoReservationForADenylistedOrchestrator) {
 TEST(Payout, NoDefaultRecipientIsTheZeroAddress) {
   Ledger l;
   l.change_record([](json::object& rec) { rec["address"] = "0x0000000000000000000000000000000000000000"; });
-  const auto seq = l.book.last_seq();
-  auto d = l.reserve("p1", kEth / 2);
-  ASSERT_TRUE(d.failure);
-  EXPECT_EQ(d.failure->status, 409);
-  EXPECT_EQ(l.book.last_seq(), seq);
+  l.expect_refused("p1", kEth / 2, 409);
   EXPECT_EQ(l.available(), (SignedWei{false, 2 * kEth}));
   PayoutRequest named;
   named.payout_id = "p2";
