@@ -172,23 +172,32 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
 // registry.json does not hold (they must be registered on the node already). `previews`
 // gets what the node would say of entries it takes as changed (fields dropped, amounts cut to
 // whole wei), for --dry-run.
-std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloads, SourceFile& balances,
-                                       std::set<std::string>& named, std::vector<std::string>& cut_to_zero,
-                                       std::vector<std::string>& previews) {
+struct CheckedEntries {
+  std::vector<std::string> problems;  // a line each, every problem of every entry
+  std::size_t bad_entries = 0;        // the entries they belong to
+};
+CheckedEntries check_entries(SourceFile& registry, SourceFile& workloads, SourceFile& balances,
+                             std::set<std::string>& named, std::vector<std::string>& cut_to_zero,
+                             std::vector<std::string>& previews) {
   std::set<std::string> dropped_fields;
   auto cut = [&](const SourceFile& f, const std::string& id, const ri::Amount& a) {
     previews.push_back(std::string(f.name) + ": cut to whole wei: " + id + ": " + a.given + " ETH imported as " +
                        format_eth(a.value) + " ETH");
   };
-  std::vector<std::string> problems;
+  CheckedEntries out;
+  std::set<std::pair<std::string_view, std::string>> bad;
   auto note = [&](const SourceFile& f, const std::string& key, const ri::Problem& p) {
-    problems.push_back(std::string(f.name) + " \"" + key + "\": " + (p.field.empty() ? "" : p.field + " ") + p.message);
+    out.problems.push_back(std::string(f.name) + " \"" + key + "\": " + (p.field.empty() ? "" : p.field + " ") + p.message);
+    bad.emplace(f.name, key);
+  };
+  auto note_all = [&](const SourceFile& f, const std::string& key, const ri::Problems& problems) {
+    for (const auto& p : problems) note(f, key, p);
   };
   std::map<std::string, std::string> by_address;  // lower-cased address -> the first id with it
   for (const auto& key : registry.order) {
     auto read = ri::read_registry_entry(key, registry.entry(key));
-    if (auto* p = std::get_if<ri::Problem>(&read)) {
-      note(registry, key, *p);
+    if (auto* problems = std::get_if<ri::Problems>(&read)) {
+      note_all(registry, key, *problems);
       continue;
     }
     const auto& entry = std::get<ri::RegistryEntry>(read);
@@ -199,8 +208,8 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   std::vector<std::pair<UnixMicros, std::string>> by_time;
   for (const auto& key : workloads.order) {
     auto read = ri::read_workload_entry(key, workloads.entry(key));
-    if (auto* p = std::get_if<ri::Problem>(&read)) {
-      note(workloads, key, *p);
+    if (auto* problems = std::get_if<ri::Problems>(&read)) {
+      note_all(workloads, key, *problems);
       continue;
     }
     const auto& entry = std::get<ri::WorkloadEntry>(read);
@@ -215,8 +224,8 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
   for (auto& [t, key] : by_time) workloads.order.push_back(std::move(key));
   for (const auto& key : balances.order) {
     auto read = ri::read_balance_entry(key, balances.entry(key));
-    if (auto* p = std::get_if<ri::Problem>(&read)) {
-      note(balances, key, *p);
+    if (auto* problems = std::get_if<ri::Problems>(&read)) {
+      note_all(balances, key, *problems);
       continue;
     }
     const auto& amount = std::get<ri::BalanceEntry>(read).amount;
@@ -233,7 +242,8 @@ std::vector<std::string> check_entries(SourceFile& registry, SourceFile& workloa
     for (const auto& key : f->order)
       if (const std::size_t size = f->entries.at(key).size() + key.size() + 8; size > net::kMaxStoredBodyBytes)
         note(*f, key, {"", "is " + std::to_string(size) + " bytes as JSON, more than any node takes in one request (3 MiB)"});
-  return problems;
+  out.bad_entries = bad.size();
+  return out;
 }
 
 // What an HTTP status the import routes answer usually means, as a line to print after it;
@@ -593,11 +603,12 @@ int import_reference(const ImportOptions& o) {
   }
   std::set<std::string> named;
   std::vector<std::string> cut_to_zero, previews;
-  auto problems = check_entries(registry, workloads, balances, named, cut_to_zero, previews);
+  auto checked = check_entries(registry, workloads, balances, named, cut_to_zero, previews);
   for (const auto& line : cut_to_zero) std::fprintf(stderr, "lpops import: %s\n", line.c_str());
-  for (const auto& p : problems) std::fprintf(stderr, "lpops import: %s\n", p.c_str());
-  if (!problems.empty()) {
-    std::fprintf(stderr, "lpops import: %zu entries cannot be imported as they are; nothing was sent\n", problems.size());
+  for (const auto& p : checked.problems) std::fprintf(stderr, "lpops import: %s\n", p.c_str());
+  if (!checked.problems.empty()) {
+    std::fprintf(stderr, "lpops import: %zu %s cannot be imported as %s; nothing was sent\n", checked.bad_entries,
+                 checked.bad_entries == 1 ? "entry" : "entries", checked.bad_entries == 1 ? "it is" : "they are");
     return 1;
   }
   std::printf("%s: registry.json %zu records, workloads.json %zu workloads, balances.json %zu balances%s\n",

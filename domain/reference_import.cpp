@@ -26,28 +26,33 @@ std::optional<Problem> check_id(std::string_view id, std::string_view what, std:
   return std::nullopt;
 }
 
-// A string of at most `max_chars`, or null (absent is null too). Problems go to `problem`.
+// A string of at most `max_chars`, or null (absent is null too). A problem is added to
+// `problems` (and nullopt returned).
 std::optional<std::string> optional_text(const json::object& o, std::string_view key, std::size_t max_chars,
-                                         std::optional<Problem>& problem) {
+                                         Problems& problems) {
   auto it = o.find(key);
   if (it == o.end() || it->value().is_null()) return std::nullopt;
   if (!it->value().is_string()) {
-    problem = Problem{std::string(key), "must be a string or null"};
+    problems.push_back({std::string(key), "must be a string or null"});
     return std::nullopt;
   }
   std::string_view s = it->value().get_string();
   if (code_points(s) > max_chars) {
-    problem = Problem{std::string(key), "must be at most " + std::to_string(max_chars) + " characters"};
+    problems.push_back({std::string(key), "must be at most " + std::to_string(max_chars) + " characters"});
     return std::nullopt;
   }
   return std::string(s);
 }
 
-std::optional<UnixMicros> optional_time(const json::object& o, std::string_view key, std::optional<Problem>& problem) {
-  auto text = optional_text(o, key, 64, problem);
+// `missing` is set when the field is absent or null (nothing added to `problems` then).
+std::optional<UnixMicros> optional_time(const json::object& o, std::string_view key, Problems& problems,
+                                        bool* missing = nullptr) {
+  const std::size_t before = problems.size();
+  auto text = optional_text(o, key, 64, problems);
+  if (missing) *missing = !text && problems.size() == before;
   if (!text) return std::nullopt;
   auto t = parse_iso(*text);
-  if (!t) problem = Problem{std::string(key), "must be an ISO 8601 timestamp"};
+  if (!t) problems.push_back({std::string(key), "must be an ISO 8601 timestamp"});
   return t;
 }
 
@@ -156,17 +161,30 @@ std::variant<Amount, Problem> read_amount(const json::value& v) {
   return out;
 }
 
-std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, const json::value& v) {
-  if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return *p;
-  if (key == kSystemOrchestratorId) return Problem{"", std::string(kSystemOrchestratorId) + " is reserved for the ledger"};
-  if (!v.is_object()) return Problem{"", "must be an object (a registry record)"};
-  if (auto bad = first_non_finite(v)) return Problem{bad->first, "is not a finite number (no JSON text can hold it)"};
+namespace {
+
+// An entry whose id, or whose kind of value, is wrong: nothing else of it is read.
+Problems only(Problem p) { return Problems{std::move(p)}; }
+
+}  // namespace
+
+std::variant<RegistryEntry, Problems> read_registry_entry(std::string_view key, const json::value& v) {
+  if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return only(std::move(*p));
+  if (key == kSystemOrchestratorId) return only({"", std::string(kSystemOrchestratorId) + " is reserved for the ledger"});
+  if (!v.is_object()) return only({"", "must be an object (a registry record)"});
+  if (auto bad = first_non_finite(v)) return only({bad->first, "is not a finite number (no JSON text can hold it)"});
   const json::object& src = v.get_object();
+  Problems problems;
   if (auto it = src.find("orchestrator_id"); it != src.end() && !(it->value().is_string() && it->value().get_string() == key))
-    return Problem{"orchestrator_id", "must equal the record's key"};
+    problems.push_back({"orchestrator_id", "must equal the record's key"});
   auto address = src.find("address");
-  if (address == src.end() || !address->value().is_string() || !is_reference_address(address->value().get_string()))
-    return Problem{"address", "must be 0x followed by 40 hex digits"};
+  const bool address_ok =
+      address != src.end() && address->value().is_string() && is_reference_address(address->value().get_string());
+  if (!address_ok) problems.push_back({"address", "must be 0x followed by 40 hex digits"});
+  for (const FieldRule& rule : kRegistryFields)
+    if (auto it = src.find(rule.key); it != src.end())
+      if (auto p = check_field(rule, it->value())) problems.push_back(std::move(*p));
+  if (!problems.empty()) return problems;
 
   RegistryEntry out;
   out.orchestrator_id = std::string(key);
@@ -179,7 +197,6 @@ std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, c
   for (const FieldRule& rule : kRegistryFields) {
     auto it = src.find(rule.key);
     if (it == src.end()) continue;
-    if (auto p = check_field(rule, it->value())) return *p;
     // A flag or count stored as null keeps the default a new record has.
     if (it->value().is_null() && (rule.kind == Kind::flag || rule.kind == Kind::count)) continue;
     out.record[rule.key] = it->value();
@@ -193,88 +210,117 @@ std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, c
   return out;
 }
 
-std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, const json::value& v) {
-  if (auto p = check_id(key, "workload_id", kMaxWorkloadIdChars)) return *p;
-  if (!v.is_object()) return Problem{"", "must be an object (a stored workload)"};
-  if (auto bad = first_non_finite(v)) return Problem{bad->first, "is not a finite number (no JSON text can hold it)"};
+namespace {
+
+// A workload's `pricing` (an object, checked by the caller), against the payout amount when
+// that amount was read (`amount`). Problems are named as fields of pricing.
+std::optional<WorkloadPricing> read_pricing(const json::object& p, const std::optional<Wei>& amount,
+                                            UnixMicros submitted_at, Problems& problems) {
+  Problems own;
+  WorkloadPricing pricing;
+  auto ms = p.find("duration_ms");
+  const bool ms_ok = ms != p.end() && (ms->value().is_int64() || ms->value().is_uint64()) &&
+                     !(ms->value().is_int64() && ms->value().get_int64() < 0) &&
+                     ms->value().to_number<std::uint64_t>() <= kMaxWorkloadDurationMs;
+  if (ms_ok) pricing.duration_ms = ms->value().to_number<std::uint64_t>();
+  else own.push_back({"duration_ms", "must be an integer from 0 to " + std::to_string(kMaxWorkloadDurationMs)});
+  const std::size_t rate_problems = own.size();
+  auto rate = optional_text(p, "credit_eth_per_minute", 128, own);
+  const bool rate_read = own.size() == rate_problems;
+  auto unit = optional_text(p, "credit_unit", 32, own);
+  auto computed = optional_time(p, "computed_at", own);
+  for (auto& x : own) problems.push_back({"pricing", x.field + " " + x.message});
+  auto parsed_rate = Rate::parse_eth_per_minute(rate.value_or(""));
+  if (!parsed_rate && rate_read) problems.push_back({"pricing", "credit_eth_per_minute: " + parsed_rate.error()});
+  if (!own.empty() || !parsed_rate) return std::nullopt;
+  // The amount is what the pricing says (the reference computed it with 28 significant
+  // digits; whole wei here, so one wei either way).
+  if (amount) {
+    const auto expected = parsed_rate->checked_credit_for(pricing.duration_ms);
+    if (!expected || (*expected > *amount ? *expected - *amount : *amount - *expected) > 1) {
+      problems.push_back({"payout_amount_eth", "is not pricing.duration_ms × pricing.credit_eth_per_minute / 60000 (" +
+                                                   (expected ? format_eth(*expected) : std::string("too large")) + " ETH)"});
+      return std::nullopt;
+    }
+  }
+  pricing.credit_eth_per_minute = parsed_rate->text();
+  pricing.credit_unit = unit.value_or("eth");
+  pricing.computed_at = computed.value_or(submitted_at);
+  return pricing;
+}
+
+}  // namespace
+
+std::variant<WorkloadEntry, Problems> read_workload_entry(std::string_view key, const json::value& v) {
+  if (auto p = check_id(key, "workload_id", kMaxWorkloadIdChars)) return only(std::move(*p));
+  if (!v.is_object()) return only({"", "must be an object (a stored workload)"});
+  if (auto bad = first_non_finite(v)) return only({bad->first, "is not a finite number (no JSON text can hold it)"});
   const json::object& src = v.get_object();
+  Problems problems;
   if (auto it = src.find("workload_id"); it != src.end() && !(it->value().is_string() && it->value().get_string() == key))
-    return Problem{"workload_id", "must equal the workload's key"};
+    problems.push_back({"workload_id", "must equal the workload's key"});
   WorkloadEntry out;
   Workload& w = out.workload;
   w.workload_id = std::string(key);
-  std::optional<Problem> problem;
-  auto orchestrator = optional_text(src, "orchestrator_id", kMaxOrchestratorIdChars, problem);
-  if (problem) return *problem;
-  if (!orchestrator || orchestrator->empty()) return Problem{"orchestrator_id", "is required (1-128 characters)"};
-  w.orchestrator_id = *orchestrator;
-  w.plan_id = optional_text(src, "plan_id", 128, problem);
-  w.run_id = optional_text(src, "run_id", 256, problem);
-  w.artifact_hash = optional_text(src, "artifact_hash", 256, problem);
-  w.artifact_uri = optional_text(src, "artifact_uri", 512, problem);
-  w.notes = optional_text(src, "notes", 1024, problem);
-  w.tx_hash = optional_text(src, "tx_hash", 128, problem);
-  if (problem) return *problem;
+  {
+    const std::size_t before = problems.size();
+    auto orchestrator = optional_text(src, "orchestrator_id", kMaxOrchestratorIdChars, problems);
+    if (orchestrator && !orchestrator->empty()) w.orchestrator_id = *orchestrator;
+    else if (problems.size() == before) problems.push_back({"orchestrator_id", "is required (1-128 characters)"});
+  }
+  w.plan_id = optional_text(src, "plan_id", 128, problems);
+  w.run_id = optional_text(src, "run_id", 256, problems);
+  w.artifact_hash = optional_text(src, "artifact_hash", 256, problems);
+  w.artifact_uri = optional_text(src, "artifact_uri", 512, problems);
+  w.notes = optional_text(src, "notes", 1024, problems);
+  w.tx_hash = optional_text(src, "tx_hash", 128, problems);
 
-  auto amount = src.find("payout_amount_eth");
-  if (amount == src.end() || amount->value().is_null()) return Problem{"payout_amount_eth", "is required"};
-  auto read = read_amount(amount->value());
-  if (auto* p = std::get_if<Problem>(&read)) return Problem{"payout_amount_eth", p->message};
-  out.amount = std::get<Amount>(std::move(read));
-  if (out.amount.value.negative) return Problem{"payout_amount_eth", "must not be negative"};
-  w.payout_amount = out.amount.value.magnitude;
+  std::optional<Wei> amount;
+  if (auto it = src.find("payout_amount_eth"); it == src.end() || it->value().is_null()) {
+    problems.push_back({"payout_amount_eth", "is required"});
+  } else {
+    auto read = read_amount(it->value());
+    if (auto* p = std::get_if<Problem>(&read)) {
+      problems.push_back({"payout_amount_eth", p->message});
+    } else {
+      out.amount = std::get<Amount>(std::move(read));
+      if (out.amount.value.negative) problems.push_back({"payout_amount_eth", "must not be negative"});
+      else amount = out.amount.value.magnitude;
+    }
+  }
 
-  auto status = optional_text(src, "status", 32, problem);
-  if (problem) return *problem;
-  if (!status || !is_workload_status(*status)) return Problem{"status", "must be pending, verified, paid or rejected"};
-  w.status = WorkloadStatus(*status);
-  auto submitted = optional_time(src, "submitted_at", problem);
-  if (problem) return *problem;
-  if (!submitted) return Problem{"submitted_at", "is required (an ISO 8601 timestamp)"};
-  w.submitted_at = *submitted;
+  {
+    const std::size_t before = problems.size();
+    auto status = optional_text(src, "status", 32, problems);
+    if (status && is_workload_status(*status)) w.status = WorkloadStatus(*status);
+    else if (problems.size() == before) problems.push_back({"status", "must be pending, verified, paid or rejected"});
+  }
+  bool missing = false;
+  auto submitted = optional_time(src, "submitted_at", problems, &missing);
+  if (missing) problems.push_back({"submitted_at", "is required (an ISO 8601 timestamp)"});
+  if (submitted) w.submitted_at = *submitted;
   if (auto it = src.find("credited"); it != src.end() && !it->value().is_null()) {
-    if (!it->value().is_bool()) return Problem{"credited", "must be true or false"};
-    w.credited = it->value().get_bool();
+    if (it->value().is_bool()) w.credited = it->value().get_bool();
+    else problems.push_back({"credited", "must be true or false"});
   }
   w.credited_elsewhere = w.credited;
-  w.credited_at = optional_time(src, "credited_at", problem);
-  if (problem) return *problem;
+  w.credited_at = optional_time(src, "credited_at", problems);
 
   if (auto it = src.find("pricing"); it != src.end() && !it->value().is_null()) {
-    if (!it->value().is_object()) return Problem{"pricing", "must be an object or null"};
-    const json::object& p = it->value().get_object();
-    WorkloadPricing pricing;
-    auto ms = p.find("duration_ms");
-    if (ms == p.end() || !(ms->value().is_int64() || ms->value().is_uint64()) ||
-        (ms->value().is_int64() && ms->value().get_int64() < 0) ||
-        ms->value().to_number<std::uint64_t>() > kMaxWorkloadDurationMs)
-      return Problem{"pricing", "duration_ms must be an integer from 0 to " + std::to_string(kMaxWorkloadDurationMs)};
-    pricing.duration_ms = ms->value().to_number<std::uint64_t>();
-    auto rate = optional_text(p, "credit_eth_per_minute", 128, problem);
-    auto unit = optional_text(p, "credit_unit", 32, problem);
-    auto computed = optional_time(p, "computed_at", problem);
-    if (problem) return Problem{"pricing", problem->field + " " + problem->message};
-    // The amount is what the pricing says (the reference computed it with 28 significant
-    // digits; whole wei here, so one wei either way).
-    auto parsed_rate = Rate::parse_eth_per_minute(rate.value_or(""));
-    if (!parsed_rate) return Problem{"pricing", "credit_eth_per_minute: " + parsed_rate.error()};
-    const auto expected = parsed_rate->checked_credit_for(pricing.duration_ms);
-    if (!expected || (*expected > w.payout_amount ? *expected - w.payout_amount : w.payout_amount - *expected) > 1)
-      return Problem{"payout_amount_eth", "is not pricing.duration_ms × pricing.credit_eth_per_minute / 60000 (" +
-                                              (expected ? format_eth(*expected) : std::string("too large")) + " ETH)"};
-    pricing.credit_eth_per_minute = parsed_rate->text();
-    pricing.credit_unit = unit.value_or("eth");
-    pricing.computed_at = computed.value_or(w.submitted_at);
-    w.pricing = std::move(pricing);
+    if (!it->value().is_object()) problems.push_back({"pricing", "must be an object or null"});
+    else if (auto pricing = read_pricing(it->value().get_object(), amount, w.submitted_at, problems))
+      w.pricing = std::move(*pricing);
   }
+  if (!problems.empty()) return problems;
+  w.payout_amount = *amount;
   return out;
 }
 
-std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, const json::value& v) {
-  if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return *p;
-  if (key == kSystemOrchestratorId) return Problem{"", std::string(kSystemOrchestratorId) + " is reserved for the ledger"};
+std::variant<BalanceEntry, Problems> read_balance_entry(std::string_view key, const json::value& v) {
+  if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return only(std::move(*p));
+  if (key == kSystemOrchestratorId) return only({"", std::string(kSystemOrchestratorId) + " is reserved for the ledger"});
   auto read = read_amount(v);
-  if (auto* p = std::get_if<Problem>(&read)) return *p;
+  if (auto* p = std::get_if<Problem>(&read)) return only(std::move(*p));
   return BalanceEntry{std::string(key), std::get<Amount>(std::move(read))};
 }
 

@@ -25,6 +25,9 @@ struct Problem {
   std::string field;
   std::string message;
 };
+// Every problem of one entry: each field is checked, so that one reading names them all (an
+// entry that is not what its file holds at all, or whose id is bad, gets that one problem).
+using Problems = std::vector<Problem>;
 
 // An amount as the reference computed it (Decimal, up to 28 significant digits), in whole
 // wei: a finer amount is cut toward zero, and `rounded` says so.
@@ -46,7 +49,7 @@ struct RegistryEntry {
   std::string address;  // lower-cased
   std::vector<std::string> ignored_fields;
 };
-std::variant<RegistryEntry, Problem> read_registry_entry(std::string_view key, const json::value& v);
+std::variant<RegistryEntry, Problems> read_registry_entry(std::string_view key, const json::value& v);
 
 // workloads.json: `key` -> the reference's stored workload (payout_amount_eth a decimal
 // string, naive timestamps). `amount` tells whether the payout amount was cut to wei.
@@ -54,14 +57,14 @@ struct WorkloadEntry {
   Workload workload;
   Amount amount;
 };
-std::variant<WorkloadEntry, Problem> read_workload_entry(std::string_view key, const json::value& v);
+std::variant<WorkloadEntry, Problems> read_workload_entry(std::string_view key, const json::value& v);
 
 // balances.json: `key` -> a decimal string.
 struct BalanceEntry {
   std::string orchestrator_id;
   Amount amount;
 };
-std::variant<BalanceEntry, Problem> read_balance_entry(std::string_view key, const json::value& v);
+std::variant<BalanceEntry, Problems> read_balance_entry(std::string_view key, const json::value& v);
 
 // One of the reference's files (a JSON object keyed by id), entry by entry, without building
 // the whole document: each member's value is parsed on its own (as parse_json() with `options`

@@ -26,7 +26,7 @@ void add_problem(Validation& v, std::string_view key, const ri::Problem& p, cons
 }
 
 // Reads every entry of the body (an object of at most kMaxEntriesPerRequest entries) with
-// `read` (key, value -> Entry or Problem) and hands each good one to `take`; every problem
+// `read` (key, value -> Entry or Problems) and hands each good one to `take`; every problem
 // goes into `v`. False when the request is to be refused (v.response()).
 template <class Entry, class Read, class Take>
 bool read_entries(const Request& request, Validation& v, Read read, Take take) {
@@ -40,7 +40,8 @@ bool read_entries(const Request& request, Validation& v, Read read, Take take) {
   }
   for (const auto& kv : entries) {
     auto result = read(kv.key(), kv.value());
-    if (auto* p = std::get_if<ri::Problem>(&result)) add_problem(v, kv.key(), *p, kv.value());
+    if (auto* problems = std::get_if<ri::Problems>(&result))
+      for (const auto& p : *problems) add_problem(v, kv.key(), p, kv.value());
     else take(kv.key(), std::get<Entry>(result));
   }
   return v.ok();

@@ -307,6 +307,19 @@ TEST_F(ImportTest, BadEntriesAre422AndChangeNothing) {
   expect_422("workloads", with("credited", "yes"), "credited must be true or false");
   expect_422("workloads", with("notes", json::value(std::string(1025, 'n'))), "at most 1024");
   expect_422("workloads", with("pricing", json::object{{"duration_ms", -5}}), "pricing");
+  {
+    // Every problem of an entry, each at its own field.
+    json::object bad = w;
+    bad["status"] = "done";
+    bad["credited"] = "yes";
+    auto r = admin_post("/api/import/workloads", json::object{{"bad", bad}});
+    EXPECT_EQ(r.status, 422) << r.body;
+    auto detail = parse_json(r.body).at("detail").as_array();
+    ASSERT_EQ(detail.size(), 2u) << r.body;
+    EXPECT_EQ(json::serialize(detail[0].at("loc")), R"(["body","bad","status"])");
+    EXPECT_EQ(json::serialize(detail[1].at("loc")), R"(["body","bad","credited"])");
+    EXPECT_EQ(detail[1].at("input"), json::value("yes"));
+  }
   EXPECT_EQ(admin_get("/api/workloads").at("workloads").as_array().size(), 0u);
 
   expect_422("balances", json::object{{"orch-a", "1"}, {"bad", "1.2.3"}}, R"(["body","bad"])");
@@ -326,7 +339,19 @@ TEST_F(ImportTest, BadEntriesAre422AndChangeNothing) {
   auto r = run_import();
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("balances.json \"orch-m\": amount is not a decimal number"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("nothing was sent"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("1 entry cannot be imported as it is; nothing was sent"), std::string::npos) << r.output;
+  // Every problem of every entry is listed; the count is of entries.
+  write("workloads.json", json::object{{"w-bad", json::object{{"orchestrator_id", "orch-n"},
+                                                              {"payout_amount_eth", "-1"},
+                                                              {"status", "done"},
+                                                              {"submitted_at", "2099-01-01T00:00:00"}}}});
+  r = run_import();
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("workloads.json \"w-bad\": payout_amount_eth must not be negative"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("workloads.json \"w-bad\": status must be pending, verified, paid or rejected"), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("2 entries cannot be imported as they are; nothing was sent"), std::string::npos) << r.output;
+  std::filesystem::remove(ref_ + "/workloads.json");
   EXPECT_EQ(client_->request("GET", "/api/orchestrators/orch-n", "", kAdmin).status, 404);
   auto dry = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
   EXPECT_EQ(dry.exit_code, 1) << dry.output;

@@ -7,6 +7,7 @@
 
 #include "domain/book.hpp"
 #include "domain/orchestrator.hpp"
+#include "domain/rate.hpp"
 #include "domain/reference_import.hpp"
 
 namespace lpops {
@@ -711,9 +712,77 @@ TEST(ReferenceImport, RegistryRecordsKeepKnownFieldsAndNameTheRest) {
     json::object o{{"address", "0x" + std::string(40, 'a')}};
     o[field] = kv.value();
     auto bad = reference_import::read_registry_entry("x", o);
-    ASSERT_TRUE(std::holds_alternative<reference_import::Problem>(bad)) << field;
-    EXPECT_EQ(std::get<reference_import::Problem>(bad).field, field);
+    ASSERT_TRUE(std::holds_alternative<reference_import::Problems>(bad)) << field;
+    const auto& problems = std::get<reference_import::Problems>(bad);
+    ASSERT_EQ(problems.size(), 1u) << field;
+    EXPECT_EQ(problems[0].field, field);
   }
+}
+
+// Every field of an entry is checked: one reading names all of its problems.
+std::vector<std::string> problem_fields(const std::variant<reference_import::RegistryEntry, reference_import::Problems>& read) {
+  std::vector<std::string> fields;
+  if (const auto* p = std::get_if<reference_import::Problems>(&read))
+    for (const auto& x : *p) fields.push_back(x.field);
+  return fields;
+}
+std::vector<std::string> problem_messages(const std::variant<reference_import::WorkloadEntry, reference_import::Problems>& read) {
+  std::vector<std::string> out;
+  if (const auto* p = std::get_if<reference_import::Problems>(&read))
+    for (const auto& x : *p) out.push_back(x.field + " " + x.message);
+  return out;
+}
+
+TEST(ReferenceImport, EveryProblemOfAnEntryIsNamed) {
+  EXPECT_EQ(problem_fields(reference_import::read_registry_entry(
+                "orch-a", json::object{{"orchestrator_id", "orch-b"}, {"address", "0x12"}, {"registration_count", -1},
+                                       {"health_url", std::string(513, 'u')}, {"first_seen", "soon"}})),
+            (std::vector<std::string>{"orchestrator_id", "address", "first_seen", "registration_count", "health_url"}));
+  // One problem only when the entry is not a record at all, or its key is bad.
+  EXPECT_EQ(problem_fields(reference_import::read_registry_entry("orch-a", json::value("0x12"))), (std::vector<std::string>{""}));
+  EXPECT_EQ(problem_fields(reference_import::read_registry_entry("", json::object{{"address", "0x12"}})),
+            (std::vector<std::string>{""}));
+
+  const auto all = problem_messages(reference_import::read_workload_entry(
+      "w1", json::object{{"workload_id", "w2"},
+                         {"plan_id", 7},
+                         {"notes", std::string(1025, 'n')},
+                         {"payout_amount_eth", "-1"},
+                         {"status", "done"},
+                         {"submitted_at", "yesterday"},
+                         {"credited", "yes"},
+                         {"credited_at", "later"},
+                         {"pricing", json::object{{"duration_ms", -5}, {"credit_eth_per_minute", "x"}, {"credit_unit", 3}}}}));
+  EXPECT_EQ(all, (std::vector<std::string>{
+                     "workload_id must equal the workload's key",
+                     "orchestrator_id is required (1-128 characters)",
+                     "plan_id must be a string or null",
+                     "notes must be at most 1024 characters",
+                     "payout_amount_eth must not be negative",
+                     "status must be pending, verified, paid or rejected",
+                     "submitted_at must be an ISO 8601 timestamp",
+                     "credited must be true or false",
+                     "credited_at must be an ISO 8601 timestamp",
+                     "pricing duration_ms must be an integer from 0 to " + std::to_string(kMaxWorkloadDurationMs),
+                     "pricing credit_unit must be a string or null",
+                     "pricing credit_eth_per_minute: " + Rate::parse_eth_per_minute("x").error(),
+                 }));
+  // The payout amount is checked against a pricing that reads, next to the other problems.
+  const auto priced = problem_messages(reference_import::read_workload_entry(
+      "w1", json::object{{"orchestrator_id", "o1"},
+                         {"payout_amount_eth", "2"},
+                         {"status", "done"},
+                         {"submitted_at", "2025-03-01T00:00:00"},
+                         {"pricing", json::object{{"duration_ms", 60000}, {"credit_eth_per_minute", "1"}}}}));
+  EXPECT_EQ(priced, (std::vector<std::string>{
+                        "status must be pending, verified, paid or rejected",
+                        "payout_amount_eth is not pricing.duration_ms × pricing.credit_eth_per_minute / 60000 (1 ETH)",
+                    }));
+  // Missing required fields, each named.
+  EXPECT_EQ(problem_messages(reference_import::read_workload_entry("w1", json::object{})),
+            (std::vector<std::string>{"orchestrator_id is required (1-128 characters)", "payout_amount_eth is required",
+                                      "status must be pending, verified, paid or rejected",
+                                      "submitted_at is required (an ISO 8601 timestamp)"}));
 }
 
 }  // namespace
