@@ -92,6 +92,9 @@ struct TypeParser {
     auto fields = list(')');
     --depth;
     if (!fields) return Error{fields.error()};
+    // Solidity has no empty tuple type, and one would take no bytes at all: an array of them
+    // could claim any length.
+    if (fields->empty()) return Error{"a tuple type needs at least one component"};
     Type t;
     t.kind = Kind::Tuple;
     t.size = 0;
@@ -452,6 +455,7 @@ Result<Type> Type::parse(std::string_view text) {
 }
 
 Result<std::vector<Type>> parse_types(std::string_view list) {
+  if (list.empty()) return std::vector<Type>{};  // "f()": no parameters (no empty tuple type)
   std::string wrapped = "(" + std::string(list) + ")";
   auto t = Type::parse(wrapped);
   if (!t) return Error{t.error()};
@@ -621,6 +625,7 @@ Result<Function> Function::parse(std::string_view signature, std::string_view ou
   if (!inputs) return Error{inputs.error()};
   f.inputs = std::move(inputs).value();
   outputs = trim(outputs);
+  if (outputs == "()") return f;  // no outputs, written as an empty list
   if (outputs.size() >= 2 && outputs.front() == '(' && outputs.back() == ')') {
     // "(t1,t2)" lists outputs, unless it is one tuple followed by more text.
     auto whole = Type::parse(outputs);

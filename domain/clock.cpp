@@ -278,7 +278,13 @@ std::optional<UnixMicros> parse_iso(std::string_view s) {
   }
   if (time[0] > 23 || time[1] > 59 || time[2] > 59) return std::nullopt;
   const std::int64_t secs = *days * kSecondsPerDay + time[0] * 3600 + time[1] * 60 + time[2];
-  return secs * kMicrosPerSecond + time[3] - offset_micros;
+  const std::int64_t utc = secs * kMicrosPerSecond + time[3] - offset_micros;
+  // In UTC, years 1 to 9999 only (a zone can move a time at either end out of them): what
+  // the node keeps is written in UTC, and a Python datetime holds no other year.
+  constexpr std::int64_t kFirst = -719162 * kSecondsPerDay * kMicrosPerSecond;  // 0001-01-01
+  constexpr std::int64_t kEnd = 2932897 * kSecondsPerDay * kMicrosPerSecond;    // 10000-01-01
+  if (utc < kFirst || utc >= kEnd) return std::nullopt;
+  return utc;
 }
 
 }  // namespace lpops

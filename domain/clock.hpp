@@ -31,7 +31,9 @@ class IsoUtc {
 // A timestamp filter as the reference reads one: a final "Z" dropped, then whatever Python
 // 3.11's datetime.fromisoformat accepts (YYYY-MM-DD, YYYYMMDD and ISO week dates; any one
 // character before the time; HH[:MM[:SS]] with or without colons and a fraction of any
-// length; "Z" or a ±HH[:MM[:SS[.f]]] zone). Naive means UTC. Nothing for anything else.
+// length; "Z" or a ±HH[:MM[:SS[.f]]] zone). Naive means UTC. Nothing for anything else, nor
+// for a time that its zone puts outside years 1-9999 in UTC (Python's datetime range; the
+// node writes every time it keeps in UTC, and could not read such a one back).
 std::optional<UnixMicros> parse_iso(std::string_view text);
 
 // Days since 1970-01-01 (UTC) of a timestamp, and the "YYYY-MM-DD" of such a day.

@@ -330,6 +330,11 @@ std::optional<std::string> duplicate_json_key(std::string_view text) {
   json::basic_parser<KeyCheckHandler> p(stored_json_options());
   boost::system::error_code ec;
   p.write_some(false, text.data(), text.size(), ec);
+  if (!p.handler().duplicate) return std::nullopt;
+  // The scan stops at the first duplicate; it names it only when the whole text is JSON.
+  boost::system::error_code whole;
+  parse_json(text, whole);
+  if (whole) return std::nullopt;
   return std::move(p.handler().duplicate);
 }
 

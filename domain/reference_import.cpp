@@ -386,7 +386,8 @@ std::optional<std::vector<Member>> split_object(std::string_view text, const jso
           break;
         }
       }
-      if (i == text.size()) return std::nullopt;
+      // The value ends at the object's ',' or '}'; a ']' there closes nothing.
+      if (i == text.size() || text[i] == ']') return std::nullopt;
       // Read inside a one-element array, which stands where the file's object stood: the
       // depth limit and the count of nested big integers see the levels they see in the file.
       wrapped.assign("[");

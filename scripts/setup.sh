@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every system package the build, the tests and the benchmarks need, and the
 # pinned npm packages. Idempotent: a second run installs nothing.
+# Usage: scripts/setup.sh [package ...]: Debian packages some tool needs besides (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ apt_packages=(
   prometheus-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev
   libgtest-dev libgmock-dev librapidcheck-dev
   wrk nginx-light curl procps
+  "$@"
 )
 # Node.js (with npm) runs the test tools only; use the one on the machine when there is one.
 command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)

@@ -360,6 +360,31 @@ void check_range(const std::string_view* lines, CheckedLine* out, std::size_t be
 
 }  // namespace
 
+LineVerdict check_line(std::string_view line, bool general_only) {
+  LineVerdict v;
+  CheckedLine c;
+  c.reset();
+  if (general_only) {
+    check_general(line, c);
+  } else {
+    ScannedEntry scanned;
+    std::string input;
+    v.scanned = scan_canonical_line(line, scanned, input);
+    check_range(&line, &c, 0, 1, true);
+  }
+  v.error = c.error;
+  if (!v.error.empty()) return v;
+  v.seq = c.seq;
+  v.journal_seq = c.journal_seq;
+  v.hash = c.hash;
+  v.prev = c.prev;
+  if (c.has_event_id) v.event_id = c.event_id;
+  v.signer = c.signer;
+  v.orchestrator_id = c.orchestrator_id;
+  v.amounts = c.wide_amounts.empty() ? amount_text(c.delta) + " " + amount_text(c.balance) : c.wide_amounts;
+  return v;
+}
+
 LogVerifier::LogVerifier(unsigned threads) : threads_(threads ? threads : 1) {}
 LogVerifier::~LogVerifier() = default;
 

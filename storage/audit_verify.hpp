@@ -114,6 +114,22 @@ class LogVerifier {
   std::unordered_map<std::string, LogVerifierBalance> balances_;
 };
 
+// One line's checks that need no other line (its entry hash and signature, schema, and the
+// forms of its fields), as the verifier makes them: by the one-pass scanner where it takes
+// the line (`scanned`), else by parsing it; with `general_only`, by parsing it in any case.
+// The two ways must reach the same verdict on every line: tests hold them to it.
+struct LineVerdict {
+  bool scanned = false;
+  std::string error;  // empty: the line passes
+  std::int64_t seq = 0, journal_seq = -1;
+  chain::Hash256 hash{}, prev{};
+  std::optional<std::string> event_id;
+  std::optional<chain::Address> signer;
+  std::string orchestrator_id;
+  std::string amounts;  // "delta balance", as decimal integers
+};
+LineVerdict check_line(std::string_view line, bool general_only);
+
 // The entry object of a wrapper or bare entry, with its entry hash checked. Shared by the
 // verifier and proof checks.
 Result<std::pair<boost::json::object, chain::Hash256>> checked_entry(const boost::json::value& wrapper_or_entry);

@@ -307,6 +307,9 @@ TEST_F(ImportTest, BadEntriesAre422AndChangeNothing) {
   expect_422("workloads", with("credited", "yes"), "credited must be true or false");
   expect_422("workloads", with("notes", json::value(std::string(1025, 'n'))), "at most 1024");
   expect_422("workloads", with("pricing", json::object{{"duration_ms", -5}}), "pricing");
+  // A zone that takes a time past 9999 in UTC (10000-01-01T02:59:59Z): kept, it would read
+  // back as no time at all after a restart.
+  expect_422("workloads", with("credited_at", "9999-12-31T23:59:59-03:00"), R"(["body","bad","credited_at"])");
   {
     // Every problem of an entry, each at its own field.
     json::object bad = w;

@@ -20,7 +20,10 @@ TEST(AbiType, ParsesAndPrintsCanonically) {
   EXPECT_FALSE(T("(uint256,address[3])").is_dynamic());
   EXPECT_EQ(T("(uint256,address[3])").head_bytes(), 128u);
   for (const char* bad : {"uint7", "uint264", "bytes0", "bytes33", "int0", "foo", "uint256[", "(uint256", "uint256[0]",
-                          "uint256]", "(,)", "", "uint08", "address ", "uint256[99999999999]"})
+                          "uint256]", "(,)", "", "uint08", "address ", "uint256[99999999999]",
+                          // An empty tuple takes no bytes: it would decode from any data, and an
+                          // array of them ("()[]") could claim any length.
+                          "()", "()[]", "(uint256,())", "tuple()"})
     EXPECT_FALSE(Type::parse(bad).ok()) << bad;
 }
 

@@ -91,6 +91,25 @@ TEST(Clock, ParseIsoReadsWhatFromisoformatReads) {
     EXPECT_FALSE(parse_iso(bad)) << bad;
 }
 
+// A zone that moves a time out of years 1-9999 in UTC: nothing, since the node writes the
+// times it keeps in UTC and would write a year it cannot read back (10000-01-01T02:59:59Z).
+TEST(Clock, ParseIsoKeepsTheUtcTimeWithinYearsOneTo9999) {
+  const UnixMicros last = 253'402'300'799'999'999;  // 9999-12-31T23:59:59.999999Z
+  const UnixMicros first = -62'135'596'800'000'000;  // 0001-01-01T00:00:00Z
+  EXPECT_EQ(parse_iso("9999-12-31T23:59:59.999999"), last);
+  EXPECT_EQ(parse_iso("9999-12-31T23:59:59.999999Z"), last);
+  EXPECT_EQ(parse_iso("9999-12-31T23:59:59.999999+03:00"), last - 3 * 3'600'000'000LL);
+  EXPECT_EQ(parse_iso("0001-01-01T00:00:00"), first);
+  EXPECT_EQ(parse_iso("0001-01-01T00:00:00-00:01"), first + 60'000'000);
+  EXPECT_FALSE(parse_iso("9999-12-31T23:59:59-03:00"));
+  EXPECT_FALSE(parse_iso("9999-12-31T23:59:59.9992025-03"));
+  EXPECT_FALSE(parse_iso("9999-12-31T23:59:59.999999-00:00:00.000001"));
+  EXPECT_FALSE(parse_iso("0001-01-01T00:00:00+00:01"));
+  EXPECT_FALSE(parse_iso("0001-01-01T00:00:00.999999+00:00:01"));
+  EXPECT_EQ(iso_utc(last, UtcSuffix::z), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(parse_iso(iso_utc(first, UtcSuffix::offset)), first);
+}
+
 // The forms past the extended one, each with what Python 3.11.7's datetime.fromisoformat made
 // of it after the reference's "drop one final Z" (UTC microseconds; naive read as UTC).
 TEST(Clock, ParseIsoMatchesPythonOnEveryForm) {

@@ -72,7 +72,9 @@ TEST(SplitObject, ReadsWhatAWholeParseReads) {
 TEST(SplitObject, RefusesWhatAWholeParseRefusesAndKeysNamedTwice) {
   for (const char* text : {"", "[]", "1", "\"s\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1 \"b\":2}",
                            "{\"a\":1}x", "{\"a\":1}}", "{\"a\":[1}", "{\"a\":\"open}", "{a:1}", "{\"a\":01}",
-                           "{\"a\":\"\\x\"}", "{\"a\":\"\xff\"}", "{\"a\":1}{\"b\":2}"}) {
+                           "{\"a\":\"\\x\"}", "{\"a\":\"\xff\"}", "{\"a\":1}{\"b\":2}",
+                           // a ']' closing nothing where the ',' belongs
+                           "{\"a\":\"x\"] \"b\":1}", "{\"a\":1]}", "{\"a\":[1]] \"b\":2}"}) {
     std::size_t big = 0;
     EXPECT_FALSE(ri::split_object(text, stored_json_options(), big)) << text;
     EXPECT_FALSE(read_whole(text).ok) << text;

@@ -1,0 +1,290 @@
+#include "tests/fuzz/targets.hpp"
+
+#include <boost/json.hpp>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chain/abi.hpp"
+#include "chain/keccak.hpp"
+#include "chain/rlp.hpp"
+#include "domain/book.hpp"
+#include "domain/clock.hpp"
+#include "domain/display_url.hpp"
+#include "domain/json_parse.hpp"
+#include "domain/money.hpp"
+#include "domain/python_text.hpp"
+#include "domain/rate.hpp"
+#include "domain/reference_import.hpp"
+#include "net/body.hpp"
+#include "storage/audit_scan.hpp"
+#include "storage/audit_verify.hpp"
+#include "storage/record_format.hpp"
+
+namespace lpops::fuzz {
+namespace {
+
+namespace json = boost::json;
+
+void check(bool ok, const std::string& what) {
+  if (!ok) fail(what);
+}
+
+// Amounts: what parses writes out as text that parses to the same value.
+void money(std::string_view in) {
+  if (auto eth = parse_eth(in)) {
+    const std::string text = format_eth(*eth);
+    auto again = parse_eth(text);
+    check(again && *again == *eth, "parse_eth(format_eth(x)) != x for " + text);
+    bool rounded = true;
+    auto toward_zero = parse_eth_toward_zero(in, &rounded);
+    check(toward_zero && *toward_zero == *eth && !rounded, "parse_eth_toward_zero differs from parse_eth on an exact amount");
+  } else {
+    bool rounded = false;
+    if (auto cut = parse_eth_toward_zero(in, &rounded)) {
+      // It also takes longer text (an amount another system computed, to be cut).
+      check(rounded || in.size() > kMaxAmountTextBytes,
+            "parse_eth_toward_zero took an amount parse_eth refuses without rounding it");
+      auto again = parse_eth(format_eth(*cut));
+      check(again && *again == *cut, "a rounded amount does not read back");
+    }
+  }
+  if (auto wei = parse_wei(in)) {
+    auto again = parse_wei(format_wei(*wei));
+    check(again && *again == *wei, "parse_wei(format_wei(x)) != x");
+  }
+  if (auto rate = Rate::parse_eth_per_minute(in)) {
+    auto again = Rate::parse_eth_per_minute(rate->text());
+    check(again && again->text() == rate->text(), "a rate's text does not read back as the same rate");
+    (void)rate->checked_credit_for(60000);
+  }
+  std::string storage;
+  std::string_view text = in;
+  (void)python_decimal_text(text, storage);
+  int side = 0;
+  (void)lax_int(in, side);
+}
+
+// Times: what parses writes out (ISO 8601, UTC) as text that parses to the same instant.
+void iso_time(std::string_view in) {
+  auto t = parse_iso(in);
+  if (!t) return;
+  for (UtcSuffix suffix : {UtcSuffix::z, UtcSuffix::offset, UtcSuffix::none}) {
+    const std::string text = iso_utc(*t, suffix);
+    auto again = parse_iso(text);
+    check(again && *again == *t, "parse_iso(iso_utc(t)) != t for " + text);
+  }
+}
+
+// JSON: the parser's value serialises to text that parses to the same value; the
+// duplicate-key scan agrees with the parser's key counts; an error has a place in the text.
+void json_text(std::string_view in) {
+  boost::system::error_code ec;
+  JsonNumberNotes notes;
+  const json::value v = parse_json(in, ec, stored_json_options(), &notes);
+  if (ec) {
+    const JsonErrorPlace place = json_error_place(in, ec);
+    check(place.byte <= in.size(), "json_error_place beyond the text");
+    check(!duplicate_json_key(in), "duplicate_json_key named a key in a text that is not JSON");
+    return;
+  }
+  const auto duplicate = duplicate_json_key(in);
+  check(duplicate.has_value() == (notes.keys_read != notes.keys_kept),
+        "duplicate_json_key disagrees with the parser on whether a key is named twice");
+  if (!first_non_finite(v)) {
+    const std::string text = json::serialize(v);
+    boost::system::error_code ec2;
+    const json::value again = parse_json(text, ec2);
+    check(!ec2 && again == v, "a parsed value does not read back from its own serialisation: " + text.substr(0, 200));
+  }
+  // raw_array_elements: each element's bytes parse to the element the parser read.
+  if (v.is_object() && !duplicate) {
+    for (const auto& kv : v.get_object()) {
+      if (!kv.value().is_array()) continue;
+      auto raw = raw_array_elements(in, kv.key());
+      // A key written with escapes is not found by its raw bytes: then nothing is claimed.
+      if (!raw) continue;
+      const json::array& a = kv.value().get_array();
+      check(raw->size() == a.size(), "raw_array_elements found another number of elements");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        boost::system::error_code e;
+        const json::value element = parse_json((*raw)[i], e);
+        check(!e && element == a[i], "raw_array_elements gave bytes that are not the element");
+      }
+    }
+  }
+}
+
+// The reference's data files: split entry by entry exactly as the whole document reads.
+void split_object(std::string_view in) {
+  std::size_t big = 0;
+  const json::parse_options options = stored_json_options();
+  auto members = reference_import::split_object(in, options, big);
+  boost::system::error_code ec;
+  const json::value whole = parse_json(in, ec, options);
+  if (!members) {
+    if (!ec && whole.is_object()) check(duplicate_json_key(in).has_value(), "split_object declined an object that parses");
+    return;
+  }
+  check(!ec && whole.is_object(), "split_object took a text that is not one JSON object");
+  const json::object& o = whole.get_object();
+  check(o.size() == members->size(), "split_object found another number of members");
+  for (const auto& m : *members) {
+    const json::value* v = o.if_contains(m.key);
+    check(v != nullptr, "split_object found a key the document does not have: " + m.key);
+    if (m.non_finite) {
+      check(first_non_finite(*v).has_value(), "a member kept as non-finite is finite in the document");
+      continue;
+    }
+    boost::system::error_code e;
+    check(parse_json(m.json, e) == *v && !e, "a member's JSON differs from the document's: " + m.key);
+  }
+  // Each entry through the readers of all three files: whatever they make of it, no crash,
+  // and a workload that reads has an amount its pricing gives.
+  for (const auto& m : *members) {
+    boost::system::error_code e;
+    const json::value v = m.non_finite ? *m.non_finite : parse_json(m.json, e);
+    (void)reference_import::read_registry_entry(m.key, v);
+    (void)reference_import::read_balance_entry(m.key, v);
+    auto w = reference_import::read_workload_entry(m.key, v);
+    if (auto* entry = std::get_if<reference_import::WorkloadEntry>(&w)) {
+      check(entry->workload.workload_id == m.key, "a workload read under another id");
+      if (entry->workload.pricing) {
+        auto rate = Rate::parse_eth_per_minute(entry->workload.pricing->credit_eth_per_minute);
+        check(rate.ok(), "a workload read with a rate that does not parse");
+      }
+    }
+  }
+}
+
+// Request bodies: any text through the body reader and each of its field readers gives a
+// verdict, and a refusal is a JSON 4xx.
+void body(std::string_view in) {
+  net::Validation v;
+  net::BodyReader reader{std::string(in), v};
+  if (reader.parsed()) {
+    for (std::string_view key : {"a", "orchestrator_id", "amount_eth", "duration_ms", "tags", "meta", "flag"}) {
+      (void)reader.optional_string(key, 16);
+      (void)reader.optional_bool(key);
+      (void)reader.optional_number(key, -1, 1e9);
+      (void)reader.integer(key, -5, 1 << 20, false);
+      (void)reader.positive_integer(key, 1 << 20, false);
+      (void)reader.eth_amount(key, false);
+      (void)reader.eth_amount(key, false, true);
+      (void)reader.optional_object(key);
+      (void)reader.optional_string_list(key, 4, 8);
+    }
+  }
+  if (!v.ok()) {
+    const net::Response r = v.response();
+    check(r.status >= 400 && r.status < 500, "a refused body is not a 4xx");
+    boost::system::error_code ec;
+    const json::value doc = parse_json(r.body, ec);
+    check(!ec && doc.is_object() && doc.as_object().contains("detail"), "a refusal is not a JSON detail: " + r.body);
+  }
+  net::QueryReader q(in, v);
+  (void)q.string("a");
+  (void)q.integer("limit", 1, 1000);
+}
+
+// Text from URLs and headers: what the node echoes is valid UTF-8.
+void url_text(std::string_view in) {
+  check(is_utf8(net::replace_invalid_utf8(in)), "replace_invalid_utf8 left invalid UTF-8");
+  if (is_utf8(in)) check(net::replace_invalid_utf8(in) == in, "replace_invalid_utf8 changed valid UTF-8");
+  check(is_utf8(net::percent_decode(in, false)), "percent_decode gave invalid UTF-8");
+  check(is_utf8(net::percent_decode(in, true)), "percent_decode (form) gave invalid UTF-8");
+  (void)display_url(in);
+  (void)python_lower(in);
+  (void)python_decimal_ascii(in);
+  (void)net::code_points(in);
+}
+
+// Journal lines: a line that reads is framed again into the same bytes.
+void journal_record(std::string_view in) {
+  auto parsed = storage::parse_record(in);
+  if (!parsed) return;
+  const auto framed = storage::frame_record(parsed->seq, parsed->prev, parsed->effect);
+  check(framed.hash == parsed->hash, "a journal line that reads has another hash when framed again");
+}
+
+// Audit lines: the verifier's one-pass scanner and its general check reach the same verdict.
+void audit_line(std::string_view in) {
+  const storage::LineVerdict fast = storage::check_line(in, false);
+  const storage::LineVerdict general = storage::check_line(in, true);
+  if (!fast.scanned) return;  // the general check was the only one
+  check(fast.error.empty() == general.error.empty(),
+        "scanner and general check disagree: fast '" + fast.error + "', general '" + general.error + "'");
+  if (!fast.error.empty()) return;
+  check(fast.seq == general.seq && fast.journal_seq == general.journal_seq && fast.hash == general.hash &&
+            fast.prev == general.prev && fast.event_id == general.event_id && fast.signer == general.signer &&
+            fast.orchestrator_id == general.orchestrator_id && fast.amounts == general.amounts,
+        "scanner and general check read different values");
+}
+
+// Snapshots: a damaged one is refused with a reason, never a crash; one that loads writes
+// itself out again the same.
+void snapshot(std::string_view in) {
+  boost::system::error_code ec;
+  const json::value v = parse_json(in, ec);
+  if (ec || !v.is_object()) return;
+  auto book = Book::from_snapshot(v.get_object(), {});
+  if (!book) return;
+  const json::object again = book->snapshot();
+  auto reloaded = Book::from_snapshot(again, {});
+  check(reloaded.ok(), "a snapshot written from a loaded book does not load: " + (reloaded ? std::string() : reloaded.error()));
+  check(json::serialize(reloaded->snapshot()) == json::serialize(again), "a reloaded snapshot writes out differently");
+}
+
+// RLP: strict decoding, so what decodes encodes back to the same bytes.
+void rlp(std::string_view in) {
+  const auto* data = reinterpret_cast<const std::uint8_t*>(in.data());
+  auto item = chain::rlp::decode(data, in.size());
+  if (!item) return;
+  const chain::rlp::Bytes encoded = chain::rlp::encode(*item);
+  check(encoded.size() == in.size() && std::equal(encoded.begin(), encoded.end(), data), "RLP decoded from non-canonical bytes");
+}
+
+// ABI: a type list from the first line, data from the rest; what decodes encodes again and
+// decodes to the same values.
+void abi(std::string_view in) {
+  const std::size_t nl = in.find('\n');
+  const std::string_view types_text = in.substr(0, nl);
+  auto types = chain::abi::parse_types(types_text);
+  if (!types) return;
+  std::string canonical;
+  for (const auto& t : *types) canonical += (canonical.empty() ? "" : ",") + t.canonical();
+  auto reparsed = chain::abi::parse_types(canonical);
+  check(reparsed && *reparsed == *types, "an ABI type list does not read back from its canonical text: " + canonical);
+  if (nl == std::string_view::npos) return;
+  const std::string_view rest = in.substr(nl + 1);
+  auto values = chain::abi::decode(*types, reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size());
+  if (!values) return;
+  auto encoded = chain::abi::encode(*types, *values);
+  check(encoded.ok(), "decoded ABI values do not encode: " + (encoded ? std::string() : encoded.error()));
+  auto again = chain::abi::decode(*types, *encoded);
+  check(again.ok() && again->size() == values->size(), "encoded ABI values do not decode again");
+  (void)chain::abi::decode_revert_reason(chain::abi::Bytes(rest.begin(), rest.end()));
+}
+
+constexpr std::array<Target, 11> kTargets{{
+    {"money", money},
+    {"iso_time", iso_time},
+    {"json", json_text},
+    {"split_object", split_object},
+    {"body", body},
+    {"url_text", url_text},
+    {"journal_record", journal_record},
+    {"audit_line", audit_line},
+    {"snapshot", snapshot},
+    {"rlp", rlp},
+    {"abi", abi},
+}};
+
+}  // namespace
+
+std::span<const Target> targets() { return kTargets; }
+
+}  // namespace lpops::fuzz
