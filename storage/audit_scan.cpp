@@ -91,7 +91,10 @@ class Scanner {
     if (negative) ++p_;
     const char* start = p_;
     std::int64_t v = 0;
-    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') v = v * 10 + (*p_++ - '0');
+    // Digits past the 18th are counted, not added: the number is refused, and adding them
+    // could overflow.
+    for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_)
+      if (p_ - start < 18) v = v * 10 + (*p_ - '0');
     const auto digits = p_ - start;
     if (digits == 0 || digits > 18 || (digits > 1 && *start == '0') || (negative && v == 0)) return false;
     if (p_ != end_ && (*p_ == '.' || *p_ == 'e' || *p_ == 'E')) return false;

@@ -14,6 +14,7 @@
 #include "domain/book.hpp"
 #include "domain/clock.hpp"
 #include "domain/display_url.hpp"
+#include "domain/effect.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/money.hpp"
 #include "domain/python_text.hpp"
@@ -202,12 +203,27 @@ void url_text(std::string_view in) {
   (void)net::code_points(in);
 }
 
-// Journal lines: a line that reads is framed again into the same bytes.
+// Journal lines: a line that reads is framed again into the same bytes; an effect (hash or
+// not) reads or is refused, and one that reads is written back as the same effect, directly
+// and through its JSON object alike.
 void journal_record(std::string_view in) {
-  auto parsed = storage::parse_record(in);
-  if (!parsed) return;
-  const auto framed = storage::frame_record(parsed->seq, parsed->prev, parsed->effect);
-  check(framed.hash == parsed->hash, "a journal line that reads has another hash when framed again");
+  if (auto parsed = storage::parse_record(in)) {
+    const auto framed = storage::frame_record(parsed->seq, parsed->prev, parsed->effect);
+    check(framed.hash == parsed->hash, "a journal line that reads has another hash when framed again");
+  }
+  boost::system::error_code ec;
+  const json::value doc = parse_json(in, ec);
+  const json::value* e = !ec && doc.is_object() ? doc.as_object().if_contains("effect") : nullptr;
+  if (!e || !e->is_object()) return;
+  auto effect = Effect::from_json(e->as_object());
+  if (!effect) return;
+  const json::object written = effect->to_json();
+  std::string direct;
+  effect->append_json(direct);
+  check(direct == json::serialize(written), "an effect's direct JSON differs from its object's");
+  auto again = Effect::from_json(written);
+  check(again.ok(), "an effect written from one that read does not read: " + (again ? std::string() : again.error()));
+  check(json::serialize(again->to_json()) == direct, "an effect does not read back as itself");
 }
 
 // Audit lines: the verifier's one-pass scanner and its general check reach the same verdict.
