@@ -9,6 +9,10 @@
 #include <vector>
 
 #include "chain/abi.hpp"
+#include "chain/eth_rpc.hpp"
+#include "chain/hex.hpp"
+#include "chain/merkle.hpp"
+#include "chain/transaction.hpp"
 #include "chain/keccak.hpp"
 #include "chain/rlp.hpp"
 #include "domain/book.hpp"
@@ -285,7 +289,82 @@ void abi(std::string_view in) {
   (void)chain::abi::decode_revert_reason(chain::abi::Bytes(rest.begin(), rest.end()));
 }
 
-constexpr std::array<Target, 11> kTargets{{
+// Merkle proofs: a tree of leaves drawn from the input; every proof it gives verifies, the same
+// proof against another leaf, root or size does not, and proofs made of input bytes are
+// refused or accepted without a crash. The root at each size is root_of() of that prefix.
+void merkle(std::string_view in) {
+  if (in.size() < 4) return;
+  auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(in[i % in.size()]); };
+  const std::size_t n = 1 + byte(0) % 70;
+  std::vector<chain::Hash256> entries;
+  for (std::size_t i = 0; i < n; ++i) entries.push_back(chain::keccak256(std::string(in) + std::to_string(i)));
+  chain::merkle::Tree tree;
+  tree.append_many(entries.data(), entries.size() / 2);
+  for (std::size_t i = entries.size() / 2; i < entries.size(); ++i) tree.append(entries[i]);
+  const std::uint64_t size = 1 + byte(1) % n, index = byte(2) % size, first = 1 + byte(3) % size;
+  const auto root = tree.root_at(size);
+  check(root.ok() && *root == chain::merkle::root_of({entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(size)}),
+        "the tree's root at a size is not root_of() of that prefix");
+  auto proof = tree.inclusion_proof(index, size);
+  check(proof.ok() && chain::merkle::verify_inclusion(entries[index], index, size, *proof, *root), "an inclusion proof fails");
+  check(!chain::merkle::verify_inclusion(chain::keccak256(std::string("other")), index, size, *proof, *root),
+        "an inclusion proof holds for another entry");
+  if (size > 1)
+    check(!chain::merkle::verify_inclusion(entries[index], (index + 1) % size, size, *proof, *root) ||
+              entries[index] == entries[(index + 1) % size],
+          "an inclusion proof holds at another index");
+  auto consistency = tree.consistency_proof(first, size);
+  const auto first_root = tree.root_at(first);
+  check(consistency.ok() && first_root.ok() && chain::merkle::verify_consistency(first, size, *first_root, *root, *consistency),
+        "a consistency proof fails");
+  if (!consistency->empty()) {
+    auto bent = *consistency;
+    bent[byte(4) % bent.size()][byte(5) % 32] ^= static_cast<std::uint8_t>(1u << (byte(6) % 8));
+    check(!chain::merkle::verify_consistency(first, size, *first_root, *root, bent), "a changed consistency proof holds");
+  }
+  // Proofs from the input's bytes, at sizes and indices from them too (up to 2^64 - 1).
+  std::vector<chain::Hash256> junk;
+  for (std::size_t at = 8; at + 32 <= in.size() && junk.size() < 70; at += 32) {
+    chain::Hash256 h{};
+    std::copy(in.begin() + static_cast<std::ptrdiff_t>(at), in.begin() + static_cast<std::ptrdiff_t>(at + 32), h.begin());
+    junk.push_back(h);
+  }
+  std::uint64_t big = 0;
+  for (std::size_t i = 0; i < 8; ++i) big = big << 8 | byte(i);
+  (void)chain::merkle::verify_inclusion(entries[0], big % (big | 1), big, junk, *root);
+  (void)chain::merkle::verify_consistency(big >> 1, big, *root, *root, junk);
+  (void)chain::merkle::verify_consistency(first, size, *first_root, *root, junk);
+}
+
+// Signed transactions (as an RPC node or a file hands them back): strict decoding, no crash.
+void transaction(std::string_view in) {
+  auto tx = chain::decode_transaction(reinterpret_cast<const std::uint8_t*>(in.data()), in.size());
+  if (!tx) return;
+  check(tx->hash == chain::keccak256(in), "a decoded transaction's hash is not that of its bytes");
+}
+
+// What a node's RPC answers and what a verifier is handed: quantities, hex, checkpoints.
+void rpc_values(std::string_view in) {
+  boost::system::error_code ec;
+  const json::value v = parse_json(in, ec);
+  if (ec) {
+    if (auto bytes = chain::from_hex(in)) {
+      const std::string back = chain::to_hex(*bytes);
+      auto again = chain::from_hex(back);
+      check(again && *again == *bytes, "hex does not read back: " + back);
+    }
+    return;
+  }
+  if (auto q = chain::parse_quantity(v)) {
+    auto again = chain::parse_quantity(json::value(chain::quantity(*q)));
+    check(again && *again == *q, "a quantity does not read back");
+  }
+  (void)chain::parse_quantity_u64(v);
+  if (auto c = storage::parse_checkpoint(v)) (void)storage::check_checkpoint_signature(*c);
+  if (v.is_object()) (void)chain::hash32_field(v.get_object(), "head_hash");
+}
+
+constexpr std::array<Target, 14> kTargets{{
     {"money", money},
     {"iso_time", iso_time},
     {"json", json_text},
@@ -297,6 +376,9 @@ constexpr std::array<Target, 11> kTargets{{
     {"snapshot", snapshot},
     {"rlp", rlp},
     {"abi", abi},
+    {"merkle", merkle},
+    {"transaction", transaction},
+    {"rpc_values", rpc_values},
 }};
 
 }  // namespace

@@ -193,6 +193,91 @@ TEST_F(BadInputTest, MutatedRequestsAreRefusedWithoutEffectOrKeptAcrossARestart)
   EXPECT_EQ(state(), before);
 }
 
+// Whole requests mutated byte by byte (request line, headers, framing and body): each gets an
+// HTTP answer below 500, with a JSON detail when it is an error, or, when what arrived is not
+// a request the node can answer, the connection closed; no refusal changes anything, and the
+// node goes on serving.
+TEST_F(BadInputTest, MutatedRawRequestsAreAnsweredOrClosedWithoutEffect) {
+  std::mt19937_64 rng(202612061);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  auto request = [](const std::string& method, const std::string& target, const std::string& body) {
+    return method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Admin-Token: admin-secret\r\n" +
+           "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
+  };
+  const std::vector<std::string> seeds = {
+      request("POST", "/api/workloads/time", R"({"workload_id":"raw","orchestrator_id":"o1","artifact_hash":"h","duration_ms":60000})"),
+      request("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"0.1","reason":"bonus"})"),
+      request("PATCH", "/api/workloads/seed", R"({"notes":"n"})"),
+      request("POST", "/api/orchestrators/register", R"({"orchestrator_id":"o1","address":")" + address_of(1) + R"("})"),
+      request("GET", "/api/workloads?limit=5&orchestrator_id=o1", ""),
+  };
+  const std::string tokens[] = {"\r\n", "\n", ":", " ", "\t", std::string(1, '\0'), "\x80", "\xff",
+                          "Transfer-Encoding: chunked\r\n", "Content-Length: 5\r\n", "Content-Length: -1\r\n",
+                          "Expect: 100-continue\r\n", "%", "%zz", "/../", "?", "#", "HTTP/1.0", "0\r\n\r\n", "{", "\""};
+  int answered = 0, closed = 0;
+  std::string before = state();
+  for (int i = 0; i < 1500; ++i) {
+    std::string bytes = seeds[pick(seeds.size())];
+    const int steps = 1 + static_cast<int>(pick(3));
+    for (int k = 0; k < steps; ++k) {
+      const std::size_t at = pick(bytes.size() + 1);
+      switch (pick(5)) {
+        case 0:
+          if (at < bytes.size()) bytes[at] ^= static_cast<char>(1u << pick(8));
+          break;
+        case 1:
+          bytes.insert(at, tokens[pick(std::size(tokens))]);
+          break;
+        case 2:
+          if (at < bytes.size()) bytes.erase(at, 1 + pick(6));
+          break;
+        case 3: {  // a header line repeated
+          const std::size_t line = bytes.find("\r\n", at);
+          const std::size_t start = bytes.rfind("\r\n", at == 0 ? 0 : at - 1);
+          if (line != std::string::npos && start != std::string::npos && start < line)
+            bytes.insert(line, bytes.substr(start, line - start));
+          break;
+        }
+        default:
+          if (at < bytes.size()) bytes.resize(at);  // cut short
+          break;
+      }
+    }
+    const std::string out = client_->raw_exchange(bytes, true);
+    const std::string shown = bytes.substr(0, 200);
+    // Every answer on the connection (the bytes after a request whose framing still reads
+    // are the next request): a status line, a status below 500, a JSON detail on an error.
+    bool any_2xx = false;
+    if (out.empty()) ++closed;
+    else ++answered;
+    for (std::size_t at = 0; at < out.size();) {
+      ASSERT_EQ(out.compare(at, 9, "HTTP/1.1 "), 0) << shown << " -> " << out.substr(at, 200);
+      const int status = std::atoi(out.c_str() + at + 9);
+      ASSERT_TRUE(status >= 100 && status < 500) << shown << " -> " << out.substr(at, 300);
+      any_2xx = any_2xx || (status >= 200 && status < 300);
+      const std::size_t head_end = out.find("\r\n\r\n", at);
+      ASSERT_NE(head_end, std::string::npos) << out.substr(at, 300);
+      const std::string head = out.substr(at, head_end - at);
+      const std::size_t length_at = head.find("\r\nContent-Length: ");
+      const std::size_t length = length_at == std::string::npos ? 0 : std::strtoul(head.c_str() + length_at + 18, nullptr, 10);
+      const std::string body = out.substr(head_end + 4, length);
+      if (status >= 400) {
+        const json::value detail = parse_json(body);
+        EXPECT_TRUE(detail.is_object() && detail.as_object().contains("detail")) << shown << " -> " << out.substr(at, 300);
+      }
+      at = head_end + 4 + length;
+    }
+    const std::string after = state();
+    if (!any_2xx)
+      ASSERT_EQ(after, before) << shown << " -> " << out.substr(0, 200) << " changed the node's state";
+    before = after;
+  }
+  std::printf("mutated raw requests: %d answered, %d closed unanswered\n", answered, closed);
+  EXPECT_GT(answered, 800);
+  EXPECT_EQ(client_->request("GET", "/readyz").status, 200);
+}
+
 TEST_F(BadInputTest, OversizeBodiesAre413) {
   std::string huge = "{\"notes\":\"" + std::string(70000, 'x') + "\"}";
   for (const auto& t : kWriteTargets) {

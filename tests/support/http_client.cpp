@@ -175,7 +175,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   return HttpResult{0, "connection closed before a response", {}};
 }
 
-std::string HttpClient::raw_exchange(const std::string& bytes) {
+std::string HttpClient::raw_exchange(const std::string& bytes, bool then_end) {
   int fd = open_connection(host_, port_, timeout_);
   if (fd < 0) return {};
   std::size_t sent = 0;
@@ -184,6 +184,7 @@ std::string HttpClient::raw_exchange(const std::string& bytes) {
     if (n <= 0) break;
     sent += static_cast<std::size_t>(n);
   }
+  if (then_end) ::shutdown(fd, SHUT_WR);
   std::string out;
   char chunk[4096];
   for (;;) {

@@ -27,7 +27,9 @@ class HttpClient {
   HttpResult request(const std::string& method, const std::string& target, const std::string& body = "",
                      const std::vector<std::pair<std::string, std::string>>& headers = {});
   // Sends raw bytes on a fresh connection and returns what comes back (for malformed HTTP).
-  std::string raw_exchange(const std::string& bytes);
+  // With `then_end`, the client's side of the connection is closed after the bytes (the
+  // server reads the end of the stream where a request it waits on would go on).
+  std::string raw_exchange(const std::string& bytes, bool then_end = false);
 
  private:
   bool connect_socket();
