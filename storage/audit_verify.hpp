@@ -55,8 +55,8 @@ class LogVerifier {
   bool add(std::string_view line) { return add_batch(&line, 1); }
   // Adds the next `count` lines in order; false at the first bad one (nothing after it is kept).
   bool add_batch(const std::string_view* lines, std::size_t count);
-  // The same for whole lines in a buffer (each ends with '\n' or the buffer; empty ones are
-  // skipped); the threads also find the line boundaries. Pipelined: a batch's in-order
+  // The same for whole lines in a buffer (each ends with '\n' or the buffer; a blank line is
+  // a bad one, as add() finds it); the threads also find the line boundaries. Pipelined: a batch's in-order
   // checks run during the next call, so the buffer must stay valid until then, a failure
   // may be reported one call late, and finish() must be called after the last batch.
   bool add_text(const char* data, std::size_t size);

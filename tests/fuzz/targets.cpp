@@ -364,7 +364,36 @@ void rpc_values(std::string_view in) {
   if (v.is_object()) (void)chain::hash32_field(v.get_object(), "head_hash");
 }
 
-constexpr std::array<Target, 14> kTargets{{
+// A whole audit log, as `lpops verify` reads one it is handed: the buffer reader (threads find
+// the lines, checks pipelined) and the line-by-line reader reach the same verdict, size, head
+// and root; a log that verifies proves each entry's inclusion.
+void audit_log(std::string_view in) {
+  storage::LogVerifier by_text(2), by_line(1);
+  bool text_ok = by_text.add_text(in.data(), in.size());
+  text_ok = by_text.finish() && text_ok;
+  std::vector<std::string_view> lines;
+  for (std::size_t at = 0; at < in.size();) {
+    std::size_t end = in.find('\n', at);
+    if (end == std::string_view::npos) end = in.size();
+    lines.push_back(in.substr(at, end - at));  // a blank line too: the log has none
+    at = end + 1;
+  }
+  const bool line_ok = by_line.add_batch(lines.data(), lines.size());
+  check(text_ok == line_ok, "the buffer and line readers disagree: '" + by_text.failure() + "' / '" + by_line.failure() + "'");
+  if (!text_ok) return;
+  check(by_text.size() == lines.size() && by_line.size() == lines.size() && by_text.head() == by_line.head() &&
+            by_text.root() == by_line.root(),
+        "the buffer and line readers read different logs");
+  for (std::uint64_t seq = 1; seq <= by_text.size(); ++seq) {
+    auto proof = by_text.inclusion_proof(seq, by_text.size());
+    const auto hash = by_text.entry_hash(seq);
+    check(proof.ok() && hash && chain::merkle::verify_inclusion(*hash, seq - 1, by_text.size(), *proof, by_text.root()),
+          "an entry of a log that verifies has no inclusion proof");
+  }
+  (void)by_text.duplicate_event_candidates();
+}
+
+constexpr std::array<Target, 15> kTargets{{
     {"money", money},
     {"iso_time", iso_time},
     {"json", json_text},
@@ -379,6 +408,7 @@ constexpr std::array<Target, 14> kTargets{{
     {"merkle", merkle},
     {"transaction", transaction},
     {"rpc_values", rpc_values},
+    {"audit_log", audit_log},
 }};
 
 }  // namespace
