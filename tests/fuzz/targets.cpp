@@ -13,6 +13,7 @@
 #include "chain/hex.hpp"
 #include "chain/merkle.hpp"
 #include "chain/transaction.hpp"
+#include "config/ip_network.hpp"
 #include "chain/keccak.hpp"
 #include "chain/rlp.hpp"
 #include "domain/book.hpp"
@@ -393,7 +394,24 @@ void audit_log(std::string_view in) {
   (void)by_text.duplicate_event_candidates();
 }
 
-constexpr std::array<Target, 15> kTargets{{
+// Addresses and networks (X-Forwarded-For entries from clients, allowlists from settings):
+// one canonical spelling, which reads as itself, and a single address is in its own network.
+void ip_text(std::string_view in) {
+  auto net = config::IpNetwork::parse(in);
+  auto canonical = config::canonical_ip_text(in);
+  if (canonical) {
+    check(config::canonical_ip_text(*canonical) == canonical, "a canonical address is spelt otherwise again: " + *canonical);
+    auto again = config::IpNetwork::parse(*canonical);
+    check(again.ok() && again->contains(*canonical), "a canonical address is not its own network: " + *canonical);
+  }
+  // (An IPv4-mapped IPv6 address is spelt as the IPv4 address, which, as in Python, is in no
+  // IPv6 network.)
+  const bool mapped = canonical && canonical->find(':') == std::string::npos && in.find(':') != std::string_view::npos;
+  if (net && canonical && !mapped) check(net->contains(*canonical), "an address is not in the network it parses as");
+  if (net) (void)net->contains("::ffff:127.0.0.1");
+}
+
+constexpr std::array<Target, 16> kTargets{{
     {"money", money},
     {"iso_time", iso_time},
     {"json", json_text},
@@ -409,6 +427,7 @@ constexpr std::array<Target, 15> kTargets{{
     {"transaction", transaction},
     {"rpc_values", rpc_values},
     {"audit_log", audit_log},
+    {"ip_text", ip_text},
 }};
 
 }  // namespace
