@@ -117,7 +117,7 @@ TEST_P(FuzzReplay, CorpusAndMutationsKeepTheProperties) {
   };
   for (const auto& s : seeds) run(s, "corpus");
   const char* env = std::getenv("LPOPS_FUZZ_MUTATIONS");
-  const long mutations = env ? std::strtol(env, nullptr, 10) : 3000;
+  const long mutations = env ? std::strtol(env, nullptr, 10) : 20000;
   std::mt19937_64 rng(0x6c706f7073ULL ^ std::hash<std::string_view>{}(t.name));
   for (long i = 0; i < mutations && failures < 5; ++i) {
     const std::string input = mutate(seeds[static_cast<std::size_t>(rng() % seeds.size())], seeds, rng);
