@@ -287,12 +287,15 @@ void abi(std::string_view in) {
   check(encoded.ok(), "decoded ABI values do not encode: " + (encoded ? std::string() : encoded.error()));
   auto again = chain::abi::decode(*types, *encoded);
   check(again.ok() && again->size() == values->size(), "encoded ABI values do not decode again");
+  auto encoded_again = chain::abi::encode(*types, *again);
+  check(encoded_again.ok() && *encoded_again == *encoded, "ABI values do not decode to the values they were encoded from");
   (void)chain::abi::decode_revert_reason(chain::abi::Bytes(rest.begin(), rest.end()));
 }
 
 // Merkle proofs: a tree of leaves drawn from the input; every proof it gives verifies, the same
-// proof against another leaf, root or size does not, and proofs made of input bytes are
-// refused or accepted without a crash. The root at each size is root_of() of that prefix.
+// proof for another entry or at another index does not, nor a consistency proof with a bit
+// changed, and proofs made of input bytes are refused or accepted without a crash. The root
+// at each size is root_of() of that prefix.
 void merkle(std::string_view in) {
   if (in.size() < 4) return;
   auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(in[i % in.size()]); };
