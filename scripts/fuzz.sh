@@ -15,11 +15,21 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 case "$seconds" in ''|*[!0-9]*) echo "fuzz: --seconds takes a whole number of seconds" >&2; exit 2 ;; esac
+
+if [ ${#targets[@]} -eq 0 ] || [ "${targets[0]}" = all ]; then
+  mapfile -t targets < <(ls tests/fuzz/corpus)
+fi
+for t in "${targets[@]}"; do
+  if [ ! -d "tests/fuzz/corpus/$t" ]; then
+    echo "fuzz: no target $t (targets: $(ls tests/fuzz/corpus | tr '\n' ' '))" >&2
+    exit 2
+  fi
+done
 
 # What the build needs, and clang with its libFuzzer runtime, from Debian's packages.
 bash scripts/setup.sh clang libclang-rt-14-dev
@@ -37,15 +47,8 @@ echo "fuzz: building $dir/tests/fuzz/lpops_fuzz"
 cmake --build "$dir" -j "$jobs" --target lpops_fuzz
 binary="$dir/tests/fuzz/lpops_fuzz"
 
-if [ ${#targets[@]} -eq 0 ] || [ "${targets[0]}" = all ]; then
-  mapfile -t targets < <(ls tests/fuzz/corpus)
-fi
 failed=()
 for t in "${targets[@]}"; do
-  if [ ! -d "tests/fuzz/corpus/$t" ]; then
-    echo "fuzz: no target $t (targets: $(ls tests/fuzz/corpus | tr '\n' ' '))" >&2
-    exit 2
-  fi
   mkdir -p "$dir/corpus/$t" "$dir/crashes/$t"
   echo "fuzz: $t for ${seconds} s"
   log="$dir/$t.log"
