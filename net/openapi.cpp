@@ -293,7 +293,7 @@ std::map<std::string, Io> io_table() {
   // Empty is no filter; another value than these is 400 `Invalid status filter`.
   const json::object time_filter{{"type", "string"},
                                  {"description", "an ISO 8601 date or time as Python 3.11's datetime.fromisoformat reads it (a final Z "
-                                                 "allowed; without a zone, UTC); anything else is 400 Invalid timestamp filter"}};
+                                                 "allowed; without a zone, UTC; within years 1-9999 in UTC); anything else is 400 Invalid timestamp filter"}};
   const json::object workload_status_filter{{"enum", json::array{"", "pending", "verified", "paid", "rejected"}},
                                             {"description", "empty is no filter; another value is a 400 Invalid status filter"}};
   t["POST /api/orchestrators/register"] = {"Registration", ref("RegistrationResult"), {}};

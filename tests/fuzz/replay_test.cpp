@@ -7,14 +7,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "tests/fuzz/targets.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace lpops::fuzz {
 
@@ -34,12 +33,7 @@ std::vector<std::string> corpus(const std::string& target) {
       if (e.is_regular_file()) files.push_back(e.path());
   std::sort(files.begin(), files.end());
   std::vector<std::string> out;
-  for (const auto& f : files) {
-    std::ifstream in(f, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    out.push_back(s.str());
-  }
+  for (const auto& f : files) out.push_back(testing::read_file_bytes(f.string()));
   return out;
 }
 

@@ -585,6 +585,9 @@ TEST_F(ApiTest, WorkloadListingFiltersAndSummary) {
   EXPECT_EQ(get_json("/api/workloads?until=2000-W01-1T10").at("workloads").as_array().size(), 0u);
   EXPECT_EQ(get("/api/workloads?since=2026-12-03T12:38:14z").status, 400);
   EXPECT_EQ(get("/api/workloads?since=").status, 400);  // the reference parses the empty value too
+  // A zone that takes the time past 9999 in UTC; the same time within the range is a filter.
+  EXPECT_EQ(get("/api/workloads?until=9999-12-31T23:59:59-03:00").status, 400);
+  EXPECT_EQ(get_json("/api/workloads?until=9999-12-31T23:59:59%2B03:00").at("workloads").as_array().size(), 6u);
   // An empty filter is no filter, as the reference tests them (`if status:`); a filter value
   // has no length limit of its own (a long id matches nothing; a long status is no status).
   EXPECT_EQ(get_json("/api/workloads?status=").at("workloads").as_array().size(), 6u);
