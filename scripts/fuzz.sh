@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the node's readers of untrusted bytes (tests/fuzz/targets.hpp)
-# with libFuzzer and AddressSanitizer, in a clang build of its own (build/fuzz).
+# with libFuzzer, AddressSanitizer and UndefinedBehaviorSanitizer, in a clang build of its own
+# (build/fuzz).
 # Usage: scripts/fuzz.sh [target ... | all] [--seconds N] [--jobs N]
 #   Each target runs for N seconds (default 60) from tests/fuzz/corpus/<target> (read only);
 #   the inputs it finds are kept in build/fuzz/corpus/<target>, a broken property or a crash in
@@ -15,7 +16,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --jobs) jobs="$2"; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -31,17 +32,19 @@ for t in "${targets[@]}"; do
   fi
 done
 
-# What the build needs, and clang with its libFuzzer runtime, from Debian's packages.
-bash scripts/setup.sh clang libclang-rt-14-dev
+# What the build needs, and clang 16 with its libFuzzer runtime, from Debian's packages (clang
+# 14, Debian's default, cannot build the coroutine code with the three instrumentations at once).
+bash scripts/setup.sh clang-16 libclang-rt-16-dev
 
 dir=build/fuzz
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/lpops-ccache}"
-if [ ! -f "$dir/build.ninja" ]; then
-  # UndefinedBehaviorSanitizer is left to the test suite's ASan/UBSan build: clang 14 cannot
-  # build the coroutine code with the three instrumentations together.
-  CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 \
-    -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address -fno-omit-frame-pointer -gline-tables-only" \
-    -DLPOPS_BUILD_TESTS=OFF -DLPOPS_FUZZ=ON >/dev/null
+flags="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -gline-tables-only"
+# A build directory configured otherwise (another compiler or other flags) is configured anew.
+if [ ! -f "$dir/build.ninja" ] || ! grep -q "^CMAKE_CXX_COMPILER:.*clang++-16$" "$dir/CMakeCache.txt" \
+     || ! grep -qF "CMAKE_CXX_FLAGS:STRING=$flags" "$dir/CMakeCache.txt"; then
+  rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
+  CC=clang-16 CXX=clang++-16 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O2 \
+    -DCMAKE_CXX_FLAGS="$flags" -DLPOPS_BUILD_TESTS=OFF -DLPOPS_FUZZ=ON >/dev/null
 fi
 echo "fuzz: building $dir/tests/fuzz/lpops_fuzz"
 cmake --build "$dir" -j "$jobs" --target lpops_fuzz
@@ -52,7 +55,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$dir/corpus/$t" "$dir/crashes/$t"
   echo "fuzz: $t for ${seconds} s"
   log="$dir/$t.log"
-  if LPOPS_FUZZ_TARGET="$t" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" "$binary" -max_total_time="$seconds" \
+  if LPOPS_FUZZ_TARGET="$t" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" \
+       UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp" "$binary" -max_total_time="$seconds" \
        -artifact_prefix="$dir/crashes/$t/" -print_final_stats=1 "$dir/corpus/$t" "tests/fuzz/corpus/$t" > "$log" 2>&1; then
     runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
     echo "fuzz: $t: ${runs:-?} inputs, no failure (corpus $(ls "$dir/corpus/$t" | wc -l) inputs)"
