@@ -45,6 +45,10 @@ struct Connection {
   // Shutdown has begun: a request whose bytes are still arriving counts as in flight, so
   // the drain waits for it (within its deadline and the read timeout) instead of dropping it.
   virtual void begin_drain() = 0;
+  // The drain's deadline has passed (or a second signal cut it short): a request whose bytes
+  // are still arriving has had nothing applied, so it is answered 503 `Shutting down` rather
+  // than dropped with its connection. True when such an answer is on its way.
+  virtual bool cut_off() = 0;
   virtual asio::any_io_executor executor() = 0;
 };
 
@@ -70,6 +74,7 @@ struct HttpServer::Impl {
   std::mutex client_connections_mutex;
   std::unordered_map<std::string, std::size_t> client_connections;
   std::atomic<bool> draining{false};
+  std::atomic<std::size_t> cut_answers{0};  // 503s to cut-off requests not yet written (cut_off)
   // When the last response that left its connection open was sent, or a connection was
   // accepted during the drain (steady clock, ns): its client may send a request on it at any
   // moment, even after the drain began, and the drain waits a little to answer it.
@@ -92,6 +97,9 @@ struct HttpServer::Impl {
   // thread. `index`: the I/O context its socket was made on.
   void take(tcp::socket socket, std::size_t index);
   void stop_threads();
+  // At the drain's end: each request whose bytes are still arriving is answered 503 (see
+  // Connection::cut_off); waits a little for those answers to be written.
+  void cut_off_partial_requests();
 };
 
 namespace {
@@ -258,6 +266,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     ++server_->in_flight;
   }
 
+  bool cut_off() override {
+    if (closed_ || !reading_ || !request_begun_ || timed_out_ || cut_off_) return false;
+    cut_off_ = true;
+    ++server_->cut_answers;
+    beast::error_code ignored;
+    socket_.cancel(ignored);  // the pending read ends (on_read answers)
+    return true;
+  }
+
   // Runs on the outbox's I/O thread: writes every queued response.
   static void drain(Outbox& outbox) {
     std::vector<std::pair<std::shared_ptr<void>, Response>> items;
@@ -328,8 +345,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // body at once. A header-first read followed by a body read cost 5-10% of throughput; this
   // costs one header lookup per request.
   void parse_buffered() {
-    // The watchdog cancelled the read as its bytes arrived: answer 408 (on_read), not read on.
-    if (timed_out_) return read_done(asio::error::operation_aborted);
+    // The watchdog or the drain's end cancelled the read as its bytes arrived: answer 408 or
+    // 503 (on_read), not read on.
+    if (timed_out_ || cut_off_) return read_done(asio::error::operation_aborted);
     // A request's time runs from its first byte, not from when the connection went idle.
     if (!request_begun_ && buffer_.size() > 0) {
       request_begun_ = true;
@@ -583,6 +601,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     head_ = false;
     if (timed_out_)
       return reject(http::status::request_timeout, "{\"detail\":\"Request not received in time\"}", counted);
+    if (cut_off_)
+      return reject(http::status::service_unavailable, "{\"detail\":\"Shutting down\"}", counted, {{"Retry-After", "1"}});
     if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
         ec == asio::error::eof) {
       uncount();
@@ -785,6 +805,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     auto written = [self = shared_from_this(), outgoing, keep_alive, in_flight](beast::error_code ec, std::size_t) {
       self->op_pending_ = false;
       self->release_body();
+      self->cut_answered();
       if (in_flight) --self->server_->in_flight;
       if (ec || self->closed_) return self->close();
       if (!keep_alive) return self->linger_close();
@@ -821,8 +842,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     });
   }
 
+  // The 503 to a cut-off request is written, or its connection closed before it could be.
+  void cut_answered() {
+    if (std::exchange(cut_off_, false)) --server_->cut_answers;
+  }
+
   void close() {
     release_body();
+    cut_answered();
     if (closed_) return;
     closed_ = true;
     beast::error_code ignored;
@@ -851,6 +878,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool timed_out_ = false;        // ... and was cancelled by the watchdog (408)
   bool request_begun_ = false;    // ... and has had its first byte
   bool counted_partial_ = false;  // ... and counted in flight by begin_drain
+  bool cut_off_ = false;          // ... and cut off at the drain's end, its 503 not yet written
   bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   std::size_t header_consumed_ = 0;  // header bytes the parser has taken of the request being read
   // A chunked request's header section, as it came (its trailer fields are not in it).
@@ -917,6 +945,28 @@ void HttpServer::Impl::stop_threads() {
   for (auto& t : threads)
     if (t.joinable()) t.join();
   threads.clear();
+}
+
+void HttpServer::Impl::cut_off_partial_requests() {
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [key, c] : sessions) open.push_back(c);
+  }
+  if (open.empty()) return;
+  auto pending = std::make_shared<std::atomic<std::size_t>>(open.size());
+  auto asked = std::make_shared<std::promise<void>>();
+  auto all_asked = asked->get_future();
+  for (auto& c : open)
+    asio::post(c->executor(), [c, pending, asked] {
+      c->cut_off();
+      if (--*pending == 0) asked->set_value();
+    });
+  // Bounded: a stalled I/O thread or a client that does not read cannot hold up the stop.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
+  if (all_asked.wait_until(deadline) != std::future_status::ready) return;
+  while (cut_answers.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
 
 HttpServer::HttpServer(ServerOptions options, Handler handler) : impl_(std::make_unique<Impl>()) {
@@ -1045,6 +1095,7 @@ std::size_t HttpServer::shutdown(std::chrono::milliseconds drain_timeout, const 
     if (im.in_flight.load() == 0 && grace_over) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  im.cut_off_partial_requests();
   const std::size_t abandoned = im.in_flight.load();
   {
     std::unique_lock lock(im.gate->mutex);

@@ -125,6 +125,11 @@ class HttpServerTest : public ::testing::Test {
       if (r.target == "/block") {
         std::this_thread::sleep_for(300ms);  // holds its I/O thread (the acceptor's, with one)
         respond(std::move(res));
+      } else if (r.target == "/slow") {  // answered long after any drain in these tests
+        std::thread([respond, res] {
+          std::this_thread::sleep_for(3s);
+          respond(res);
+        }).detach();
       } else if (r.target == "/later") {
         std::thread([respond, res] {
           std::this_thread::sleep_for(50ms);
@@ -883,17 +888,54 @@ TEST_F(HttpServerTest, AStalledPartialRequestHoldsTheDrainOnlyUntilTheReadTimeou
   EXPECT_TRUE(partial->closed_within(1s));
 }
 
+void expect_shutting_down(const std::string& r) {
+  EXPECT_EQ(r.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << r;
+  EXPECT_NE(r.find("{\"detail\":\"Shutting down\"}"), std::string::npos) << r;
+  EXPECT_NE(r.find("Retry-After: 1"), std::string::npos) << r;
+  EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+}
+
 // The drain ends early when asked (a second stop signal), and says how many requests it
-// left unanswered.
+// left unanswered: those whose answer was still to come. A request whose bytes were still
+// arriving had nothing applied, and is answered 503 rather than dropped.
 TEST_F(HttpServerTest, ADrainCutShortReportsTheRequestsLeftUnanswered) {
   start(30);
   auto partial = partial_request();
+  Client handled(port_);
+  handled.send("POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n7");
+  std::this_thread::sleep_for(20ms);  // handed to the handler, its answer 3 s away
   const auto begun = std::chrono::steady_clock::now();
   int asked = 0;
   const std::size_t abandoned = server_->shutdown(20s, [&asked] { return ++asked > 10; });
   EXPECT_LT(std::chrono::steady_clock::now() - begun, 5s);
   EXPECT_EQ(abandoned, 1u);
+  expect_shutting_down(partial->response(1s));
   EXPECT_TRUE(partial->closed_within(2s));
+  bool closed = false;
+  EXPECT_EQ(handled.read_until([](const std::string&) { return false; }, 2s, &closed), "");
+  EXPECT_TRUE(closed);
+}
+
+// The drain's deadline passes while requests are still arriving (a header begun, a body
+// begun): each is answered 503 `Shutting down`, so its client knows to send it again.
+TEST_F(HttpServerTest, RequestsStillArrivingAtTheDrainDeadlineAre503ShuttingDown) {
+  start(30);
+  auto body_begun = partial_request();
+  Client header_begun(port_);
+  header_begun.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le");
+  Client idle(port_);
+  ASSERT_TRUE(idle.connected());
+  std::this_thread::sleep_for(20ms);
+  const auto begun = std::chrono::steady_clock::now();
+  EXPECT_EQ(server_->shutdown(300ms), 0u);
+  const auto took = std::chrono::steady_clock::now() - begun;
+  EXPECT_GE(took, 290ms);  // the drain waited for them until its deadline
+  EXPECT_LT(took, 2s);
+  expect_shutting_down(body_begun->response(1s));
+  expect_shutting_down(header_begun.response(1s));
+  EXPECT_TRUE(body_begun->closed_within(2s));
+  EXPECT_TRUE(header_begun.closed_within(2s));
+  EXPECT_EQ(idle.read_until([](const std::string&) { return false; }, 500ms), "");  // nothing was sent on it
 }
 
 }  // namespace
