@@ -538,7 +538,13 @@ std::string build() {
   json::object doc;
   doc["openapi"] = "3.1.0";
   doc["info"] = json::object{{"title", "lpops"}, {"version", kVersion},
-                             {"description", "Livepeer operations backend; compatible with the livepeer-ops API."}};
+                             {"description",
+                              "Livepeer operations backend; compatible with the livepeer-ops API. Request schemas give "
+                              "the types a client should send. As the reference's validation (pydantic, lax mode) does, "
+                              "the node also takes their lax forms: an integer field a whole number written 3.0 or as "
+                              "text (\"3\", \" +3 \"), never a boolean; a number field numeric text or a boolean; a "
+                              "boolean field 0 or 1, or true/false, yes/no, on/off, t/f, y/n, 1/0 as text in any case. "
+                              "Responses always carry the types given."}};
   doc["paths"] = std::move(paths);
   doc["components"] = json::object{
       {"schemas", schemas()},
