@@ -40,7 +40,7 @@ std::vector<std::string> corpus(const std::string& target) {
 // Bytes that change how a parser reads what follows them.
 constexpr std::string_view kTokens[] = {"\"", "\\", "{", "}", "[", "]", ",", ":", "0", "-", "e", ".", " ", "\\u", "\\ud800",
                                         "\xff", "\xc3", "\xe2\x82", "null", "1e400", "99999999999999999999999", "%", "+", "_",
-                                        "\x80", "T", "Z", "+00:00"};
+                                        "\x80", "T", "Z", "+00:00", "\r\n", "\r\n\r\n", ": ", "\n"};
 
 std::string mutate(std::string s, const std::vector<std::string>& seeds, std::mt19937_64& rng) {
   auto pick = [&](std::size_t n) { return n ? static_cast<std::size_t>(rng() % n) : 0; };

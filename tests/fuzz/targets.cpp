@@ -1,9 +1,17 @@
 #include "tests/fuzz/targets.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +34,7 @@
 #include "domain/rate.hpp"
 #include "domain/reference_import.hpp"
 #include "net/body.hpp"
+#include "net/http_server.hpp"
 #include "storage/audit_verify.hpp"
 #include "storage/record_format.hpp"
 
@@ -413,7 +422,124 @@ void ip_text(std::string_view in) {
   if (net) (void)net->contains("::ffff:127.0.0.1");
 }
 
-constexpr std::array<Target, 16> kTargets{{
+// The HTTP server's request reader (net/http_server.cpp: request line and header checks,
+// chunked bodies, pipelining, Expect: 100-continue, answers from the header alone) fed arbitrary
+// bytes on a loopback connection, which then half-closes. What comes back must be whole
+// HTTP/1.1 responses, none a 5xx, each error with a JSON `detail`, and the connection must end.
+std::uint16_t http_server_port() {
+  struct Running {
+    std::unique_ptr<net::HttpServer> server;
+    std::uint16_t port = 0;
+  };
+  static const Running running = [] {
+    net::ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.io_threads = 1;
+    o.read_timeout_seconds = 5;
+    o.max_body_bytes = 4096;
+    o.max_header_bytes = 2048;
+    o.max_connections_per_client = 1024;
+    // A route answered from its header alone (as the node refuses one without credentials).
+    o.screen = [](const net::Request& head) {
+      net::Screening screening;
+      if (head.target.rfind("/early", 0) == 0)
+        screening.answer = net::Response{403, "application/json", "{\"detail\":\"Not allowed\"}", {{"X-Method", head.method}}};
+      return screening;
+    };
+    Running r;
+    r.server = std::make_unique<net::HttpServer>(o, [](net::Request&& request, net::Responder respond) {
+      json::object echo{{"target", request.target.size()}, {"headers", request.headers.size()}, {"body", request.body.size()}};
+      respond(net::Response{200, "application/json", json::serialize(echo), {{"X-Method", request.method}}});
+    });
+    r.port = r.server->start();
+    return r;
+  }();
+  return running.port;
+}
+
+// One response from `bytes` at `at`: its status and the end of it (npos when incomplete).
+struct ParsedResponse {
+  int status = 0;
+  std::size_t end = std::string::npos;
+  std::string body;
+  bool head = false;  // it answers a HEAD: no body, the error's detail not sent either
+};
+ParsedResponse next_response(const std::string& bytes, std::size_t at) {
+  ParsedResponse r;
+  const auto head_end = bytes.find("\r\n\r\n", at);
+  if (head_end == std::string::npos) return r;
+  const std::string_view head(bytes.data() + at, head_end - at);
+  check(head.rfind("HTTP/1.1 ", 0) == 0 && head.size() >= 12, "a response does not begin with HTTP/1.1: " + std::string(head.substr(0, 40)));
+  r.status = std::stoi(std::string(head.substr(9, 3)));
+  std::size_t length = 0;
+  bool head_request = false;
+  std::size_t line = head.find("\r\n");
+  while (line != std::string_view::npos && line + 2 < head.size()) {
+    const auto next = head.find("\r\n", line + 2);
+    const auto field = head.substr(line + 2, (next == std::string_view::npos ? head.size() : next) - line - 2);
+    if (field.rfind("Content-Length: ", 0) == 0) length = std::stoul(std::string(field.substr(16)));
+    if (field == "X-Method: HEAD") head_request = true;
+    line = next;
+  }
+  r.head = head_request;
+  if (r.status < 200 || head_request) length = 0;  // 1xx and answers to HEAD carry no body
+  if (bytes.size() < head_end + 4 + length) return r;
+  r.body = bytes.substr(head_end + 4, length);
+  r.end = head_end + 4 + length;
+  return r;
+}
+
+void http_request(std::string_view in) {
+  const std::uint16_t port = http_server_port();
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  check(fd >= 0, "no socket");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  check(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "the server does not take a connection");
+  // The request bytes, then the end of what the client sends; the server may answer and
+  // close before it has read them all (a refusal), so a failed write is no fault.
+  std::size_t sent = 0;
+  while (sent < in.size()) {
+    const ssize_t n = ::send(fd, in.data() + sent, in.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    sent += static_cast<std::size_t>(n);
+  }
+  ::shutdown(fd, SHUT_WR);
+  std::string got;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  bool ended = false;
+  while (!ended) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    check(left > 0, "the connection neither ended nor answered within 10 s of the request's end");
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buf[16384];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) ended = true;  // closed (or reset after a refusal)
+    else got.append(buf, static_cast<std::size_t>(n));
+  }
+  std::size_t at = 0;
+  while (at < got.size()) {
+    const ParsedResponse r = next_response(got, at);
+    check(r.end != std::string::npos, "a response was cut short: " + got.substr(at, 200));
+    check(r.status >= 100 && r.status < 500, "a request was answered " + std::to_string(r.status));
+    if (r.status >= 400 && !r.head) {
+      boost::system::error_code ec;
+      const auto v = json::parse(r.body, ec);
+      check(!ec && v.is_object() && v.as_object().contains("detail"), "an error without a JSON detail: " + r.body);
+    }
+    at = r.end;
+  }
+}
+
+constexpr std::array<Target, 17> kTargets{{
     {"money", money},
     {"iso_time", iso_time},
     {"json", json_text},
@@ -430,6 +556,7 @@ constexpr std::array<Target, 16> kTargets{{
     {"rpc_values", rpc_values},
     {"audit_log", audit_log},
     {"ip_text", ip_text},
+    {"http_request", http_request},
 }};
 
 }  // namespace
