@@ -47,8 +47,8 @@ struct Connection {
   virtual void begin_drain() = 0;
   // The drain's deadline has passed (or a second signal cut it short): a request whose bytes
   // are still arriving has had nothing applied, so it is answered 503 `Shutting down` rather
-  // than dropped with its connection. True when such an answer is on its way.
-  virtual bool cut_off() = 0;
+  // than dropped with its connection.
+  virtual void cut_off() = 0;
   virtual asio::any_io_executor executor() = 0;
 };
 
@@ -266,13 +266,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     ++server_->in_flight;
   }
 
-  bool cut_off() override {
-    if (closed_ || !reading_ || !request_begun_ || timed_out_ || cut_off_) return false;
+  void cut_off() override {
+    if (closed_ || !reading_ || !request_begun_ || timed_out_ || cut_off_) return;
     cut_off_ = true;
     ++server_->cut_answers;
     beast::error_code ignored;
     socket_.cancel(ignored);  // the pending read ends (on_read answers)
-    return true;
   }
 
   // Runs on the outbox's I/O thread: writes every queued response.
