@@ -9,6 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "domain/python_text.hpp"
+
 extern char** environ;
 
 namespace lpops::config {
@@ -270,6 +272,22 @@ Result<Environment> Environment::load(const std::optional<std::string>& env_file
       }
     }
     ::close(fd);
+    // The reference's loader decodes the whole file as UTF-8 and refuses it otherwise, so a
+    // file saved in Latin-1 stops start-up even where the bytes are in a comment or in a
+    // variable no setting reads; the line is named, its bytes not echoed (it may hold a token).
+    if (!is_utf8(text)) {
+      std::size_t line = 1, start = 0;
+      while (true) {
+        const std::size_t end = text.find('\n', start);
+        const std::string_view piece = std::string_view(text).substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (!is_utf8(piece)) break;
+        if (end == std::string::npos) break;
+        start = end + 1;
+        ++line;
+      }
+      return Error{"settings file " + path + " is not UTF-8 text (line " + std::to_string(line) +
+                   "); save it as UTF-8"};
+    }
     std::vector<std::string> notes;
     auto parsed = parse_dotenv(text, &notes);
     if (!parsed) return Error{path + ": " + parsed.error()};

@@ -529,6 +529,25 @@ TEST(Environment, AnUnreadableFileIsNamedWithTheReason) {
   EXPECT_NE(missing.error().find("cannot read settings file /nonexistent/lpops.env"), std::string::npos) << missing.error();
 }
 
+// As the reference's loader does, a settings file that is not UTF-8 anywhere (a comment, a
+// variable no setting reads) is refused whole; its line is named, its bytes never echoed.
+TEST(Environment, ASettingsFileThatIsNotUtf8IsRefusedWithItsLine) {
+  testing::TempDir dir;
+  const std::string path = dir.str() + "/.env";
+  std::ofstream(path) << "PAYMENTS_API_PORT=18001\n# caf\xe9 au lait\nLPOPS_TEST_OTHER=1\n";
+  auto latin1 = Environment::load(path);
+  ASSERT_FALSE(latin1.ok());
+  EXPECT_EQ(latin1.error(), "settings file " + path + " is not UTF-8 text (line 2); save it as UTF-8");
+  std::ofstream(path) << "PAYMENTS_API_PORT=18001\nLPOPS_TEST_SECRET=tok\xe9n";  // the last line, unended
+  auto last = Environment::load(path);
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.error(), "settings file " + path + " is not UTF-8 text (line 2); save it as UTF-8");
+  std::ofstream(path) << "# caf\xc3\xa9 au lait\nPAYMENTS_CREDIT_UNIT=\xc3\x89TH\n";  // UTF-8 beyond ASCII
+  auto utf8 = Environment::load(path);
+  ASSERT_TRUE(utf8.ok()) << utf8.error();
+  EXPECT_EQ(utf8->get("PAYMENTS_CREDIT_UNIT").value(), "\xc3\x89TH");
+}
+
 TEST(Environment, ProcessEnvironmentWinsOverTheFile) {
   testing::TempDir dir;
   std::string path = dir.str() + "/.env";
