@@ -5,8 +5,8 @@ cd "$(dirname "$0")/.."
 flavour="${1:-release}"
 shift || true
 case "$flavour" in
-  release) dir=build/release; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan) dir=build/asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DLPOPS_SANITIZE=ON) ;;
+  release) dir=build/release; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLPOPS_WERROR=ON) ;;
+  asan) dir=build/asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DLPOPS_SANITIZE=ON -DLPOPS_WERROR=ON) ;;
   *) echo "usage: scripts/build.sh [release|asan] [targets...]" >&2; exit 2 ;;
 esac
 jobs="${LPOPS_BUILD_JOBS:-$(nproc)}"

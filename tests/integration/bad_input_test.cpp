@@ -269,8 +269,9 @@ TEST_F(BadInputTest, MutatedRawRequestsAreAnsweredOrClosedWithoutEffect) {
       at = head_end + 4 + length;
     }
     const std::string after = state();
-    if (!any_2xx)
+    if (!any_2xx) {
       ASSERT_EQ(after, before) << shown << " -> " << out.substr(0, 200) << " changed the node's state";
+    }
     before = after;
   }
   std::printf("mutated raw requests: %d answered, %d closed unanswered\n", answered, closed);
@@ -713,6 +714,40 @@ TEST(Startup, SigtermAnswersEveryRequestOnAConnectionLeftOpen) {
     EXPECT_EQ(listed.at("workloads").as_array().size(), static_cast<std::size_t>(acknowledged.load())) << "cycle " << cycle;
     EXPECT_EQ(again.terminate(), 0);
   }
+}
+
+// A request still arriving when the drain's time is up has had nothing applied: it is
+// answered 503 "Shutting down" (its client knows to send it again), not closed unanswered.
+TEST(Startup, ARequestStillArrivingWhenTheDrainEndsIsAnswered503) {
+  TempDir dir;
+  const std::map<std::string, std::string> env = {
+      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"},
+      {"PAYMENTS_SHUTDOWN_DRAIN_SECONDS", "1"}};
+  NodeProcess node(dir.str() + "/data", env);
+  ASSERT_TRUE(node.start()) << node.log();
+  const std::string body = R"({"workload_id":"late","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})";
+  std::string answer;
+  std::thread client([&] {
+    HttpClient c("127.0.0.1", node.port());
+    answer = c.raw_exchange("POST /api/workloads/time HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 20));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its header and a part of its body are in
+  const auto begun = std::chrono::steady_clock::now();
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+  client.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - begun, std::chrono::milliseconds(900));  // the drain waited for it
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << answer;
+  EXPECT_NE(answer.find("{\"detail\":\"Shutting down\"}"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Retry-After: 1\r\n"), std::string::npos) << answer;
+  EXPECT_NE(answer.find("Connection: close\r\n"), std::string::npos) << answer;
+  EXPECT_EQ(node.log().find("closed unanswered"), std::string::npos) << node.log();
+  NodeProcess again(dir.str() + "/data", env);
+  ASSERT_TRUE(again.start()) << again.log();
+  HttpClient check("127.0.0.1", again.port());
+  const auto listed = parse_json(check.request("GET", "/api/workloads").body);
+  EXPECT_TRUE(listed.at("workloads").as_array().empty()) << json::serialize(listed);
+  EXPECT_EQ(again.terminate(), 0);
 }
 
 TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
