@@ -225,7 +225,14 @@ TEST_F(AnvilTest, LivepeerDiscoveryAuxDataAndDeposits) {
   EXPECT_EQ(contracts->rounds_manager, broker);
   auto aux = run(ioc_, livepeer::fetch_aux_data(*rpc_, contracts->rounds_manager));
   ASSERT_TRUE(aux.ok()) << aux.error->describe();
-  EXPECT_EQ(*aux, livepeer::aux_data(4000, keccak256("round 4000")));
+  // uint256 creationRound ‖ bytes32 creationRoundBlockHash, written out by hand.
+  abi::Bytes expected(32, 0);
+  expected[30] = 0x0f;  // 4000 = 0x0fa0
+  expected[31] = 0xa0;
+  const Hash256 block_hash = keccak256("round 4000");
+  expected.insert(expected.end(), block_hash.begin(), block_hash.end());
+  EXPECT_EQ(*aux, expected);
+  EXPECT_EQ(livepeer::aux_data(4000, block_hash), expected);
 
   // fundDeposit from our signer; the receipt's DepositFunded log decodes; getSenderInfo agrees.
   auto fund = eip1559_to(funded_, broker, Wei(3) * kGwei, livepeer::fund_deposit_calldata());

@@ -623,15 +623,34 @@ TEST_F(TransparencyTest, ADamagedCheckpointsFileSaysWhatToDo) {
 }
 
 TEST_F(TransparencyTest, PublicRoutesAreRateLimitedPerIp) {
-  start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
+  // Clients told apart by X-Forwarded-For from a trusted proxy (the test's own address).
+  start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}, {"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}});
+  const auto status_as = [&](const std::string& client) {
+    return get("/api/transparency/tee-core/audit/status", {{"X-Forwarded-For", client}});
+  };
   int limited = 0;
   for (int i = 0; i < 25; ++i) {
-    auto r = get("/api/transparency/tee-core/audit/status");
+    auto r = status_as("198.51.100.7");
     if (r.status != 429) continue;
     ++limited;
     EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Rate limited");  // the reference's text
   }
   EXPECT_EQ(limited, 5);  // 20 per 10 s
+  // Another client is not held back by the first one's use.
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(status_as("198.51.100.8").status, 200) << i;
+  EXPECT_EQ(status_as("198.51.100.8").status, 429);
+  EXPECT_EQ(status_as("198.51.100.7").status, 429);
+}
+
+// Without a trusted proxy, X-Forwarded-For is the client's own say: a client that changes it
+// on each request is still one client.
+TEST_F(TransparencyTest, AForgedForwardedForDoesNotEscapeThePublicRateLimit) {
+  start_node({{"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
+  int limited = 0;
+  for (int i = 0; i < 25; ++i)
+    if (get("/api/transparency/tee-core/audit/status", {{"X-Forwarded-For", "198.51.100." + std::to_string(i)}}).status == 429)
+      ++limited;
+  EXPECT_EQ(limited, 5);
 }
 
 }  // namespace

@@ -69,6 +69,10 @@ TEST(Clock, IsoUtcRunsWithinADayAndAcrossDaysAgree) {
     }
   }
   EXPECT_EQ(iso_utc(253'402'300'800'000'000, UtcSuffix::z), "10000-01-01T00:00:00Z");
+  // Past 9999, from a civil-calendar count of days (10000 is a leap year, as any year
+  // divisible by 400).
+  EXPECT_EQ(iso_utc(253'407'530'096'500'000, UtcSuffix::z), "10000-03-01T12:34:56.500000Z");
+  EXPECT_EQ(iso_utc(327'434'918'399'000'001, UtcSuffix::offset), "12345-12-31T23:59:59.000001+00:00");
   EXPECT_EQ(iso_utc(1'767'225'600'000'001, UtcSuffix::offset), "2026-01-01T00:00:00.000001+00:00");
 }
 

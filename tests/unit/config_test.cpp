@@ -30,9 +30,18 @@ TEST(Settings, DefaultsMatchTheReference) {
 }
 
 TEST(Settings, BadValuesNameTheVariable) {
-  const std::map<std::string, std::string> bad = {
+  const std::vector<std::pair<std::string, std::string>> bad = {
       {"PAYMENTS_API_PORT", "abc"},
       {"PAYMENTS_API_PORT", "70000"},
+      {"PAYMENTS_API_PORT", "0"},
+      {"PAYMENTS_HTTP_THREADS", "65"},
+      {"PAYMENTS_JOURNAL_MAX_BATCH", "65537"},
+      {"PAYMENTS_SHUTDOWN_DRAIN_SECONDS", "601"},
+      {"PAYMENTS_MAX_BUFFERED_BODY_BYTES", "1048576"},
+      {"ETH_CHAIN_ID", "0"},
+      {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "86401"},
+      {"PAYMENTS_MAX_FEE_PER_GAS_WEI", "0"},
+      {"PAYMENTS_API_HOST", ""},
       {"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "-1"},
       {"PAYMENTS_REGISTRATION_PER_MINUTE", "0"},
       {"PAYMENTS_ADDRESS_DENYLIST", "0x123"},

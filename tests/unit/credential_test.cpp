@@ -245,15 +245,19 @@ TEST(LedgerTree, ProofsAndRootsEqualTheAuditTreesAtEverySizeAndUpdatesEqualRebui
     for (std::size_t i = 0; i < n; ++i) reference.append(tree.leaf(i).leaf_hash);
     ASSERT_EQ(tree.root(), reference.root()) << n;
     for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(tree.proof(i), reference.inclusion_proof(i, n).value()) << n << " " << i;
-    // Changing one balance in place equals building anew with it.
-    const std::size_t k = (n * 7) % n;
-    const std::string id = tree.leaf(k).orchestrator_id;
-    tree.update(k, tree.leaf(k).recipient, SignedWei{true, Wei(12345)});
-    for (auto& l : leaves)
-      if (l.orchestrator_id == id) l.balance = SignedWei{true, Wei(12345)};
-    auto rebuilt = credential::LedgerTree::build(leaves);
-    ASSERT_EQ(tree.root(), rebuilt.root()) << n;
-    for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(tree.proof(i), rebuilt.proof(i));
+    // Changing a balance in place equals building anew with it, for each leaf in turn.
+    for (std::size_t k = 0; k < n; ++k) {
+      const SignedWei changed{k % 2 == 0, Wei(12345 + k)};
+      const std::string id = tree.leaf(k).orchestrator_id;
+      const Hash256 before = tree.root();
+      tree.update(k, tree.leaf(k).recipient, changed);
+      ASSERT_NE(tree.root(), before) << n << " " << k;
+      for (auto& l : leaves)
+        if (l.orchestrator_id == id) l.balance = changed;
+      auto rebuilt = credential::LedgerTree::build(leaves);
+      ASSERT_EQ(tree.root(), rebuilt.root()) << n << " " << k;
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(tree.proof(i), rebuilt.proof(i)) << n << " " << k << " " << i;
+    }
   }
 }
 

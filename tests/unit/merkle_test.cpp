@@ -79,7 +79,7 @@ TEST(Merkle, PropertyProofsVerifyAndTamperingFails) {
     leaves.push_back(entry(i));
     tree.append(leaves.back());
   }
-  rc::check([&] {
+  EXPECT_TRUE(rc::check([&] {
     const auto n = *rc::gen::inRange<std::uint64_t>(1, 2001);
     const Hash256 root = tree.root_at(n).value();
     for (std::uint64_t m = 0; m <= n; ++m) {
@@ -116,7 +116,7 @@ TEST(Merkle, PropertyProofsVerifyAndTamperingFails) {
         }
       }
     }
-  });
+  }));
 }
 
 }  // namespace

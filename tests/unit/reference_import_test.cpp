@@ -88,7 +88,11 @@ TEST(SplitObject, NestingCountsTheFilesLevel) {
   for (std::size_t depth : {kMaxStoredJsonDepth - 1, kMaxStoredJsonDepth, kMaxStoredJsonDepth + 1}) {
     // The file's object is one level; the entry's arrays the rest.
     const std::string value = std::string(depth - 1, '[') + std::string(depth - 1, ']');
-    expect_same("{\"deep\":" + value + "}");
+    const std::string text = "{\"deep\":" + value + "}";
+    expect_same(text);
+    std::size_t big = 0;
+    EXPECT_EQ(ri::split_object(text, stored_json_options(), big).has_value(), depth <= kMaxStoredJsonDepth) << depth;
+    EXPECT_EQ(read_whole(text).ok, depth <= kMaxStoredJsonDepth) << depth;
   }
 }
 
