@@ -1,3 +1,4 @@
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -127,6 +128,56 @@ TEST_F(ApiTest, UnknownRouteAndWrongMethod) {
   EXPECT_EQ(parse_json(m.body).at("detail").as_string(), "Method Not Allowed");
   EXPECT_EQ(m.header("Allow"), "POST, GET, HEAD");  // RFC 9110 §15.5.6: the path's methods
   EXPECT_EQ(raw("PUT", "/api/workloads/time", "").header("Allow"), "POST, PATCH");  // also /api/workloads/{workload_id}
+}
+
+// The reference's framework parses a body before its route checks the admin token, so a
+// malformed body sent whole got 422 without a token; here the token is checked first: 401,
+// whatever the body is, and nothing is said about it.
+TEST_F(ApiTest, AnAdminRouteChecksTheTokenBeforeTheBody) {
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  for (const std::string body : {"{", "not json", "{\"orchestrator_id\":", "[1,2"}) {
+    for (const auto& token : std::vector<std::vector<std::pair<std::string, std::string>>>{{}, {{"X-Admin-Token", "wrong"}}}) {
+      auto r = raw("POST", "/api/ledger/adjustments", body, token);
+      EXPECT_EQ(r.status, 401) << body << ": " << r.body;
+      EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Admin token required") << r.body;
+    }
+    // With the token, the body is read: 422.
+    EXPECT_EQ(raw("POST", "/api/ledger/adjustments", body, {{"X-Admin-Token", "secret"}}).status, 422) << body;
+  }
+}
+
+// The summary's totals by what happened to each workload: earned = credited, pending =
+// neither credited nor rejected (the reference summed every status into earned_eth and all
+// but `paid` into pending_eth).
+TEST_F(ApiTest, TheSummaryEarnsCreditedWorkloadsAndHoldsTheRestButRejectedAsPending) {
+  register_orchestrator("o1", address_of(1));
+  // Five workloads of 0.001 ETH, then each taken to its status.
+  const std::pair<const char*, const char*> cases[] = {
+      {"verified", "verified"}, {"paid", "paid"}, {"no-video", "verified"}, {"pending", nullptr}, {"rejected", "rejected"}};
+  for (const auto& [id, status] : cases) {
+    json::object body{{"workload_id", id}, {"orchestrator_id", "o1"}, {"payout_amount_eth", "0.001"}};
+    // An artifact_uri that names no video is no artifact: verified, yet not credited.
+    if (std::string(id) == "no-video") body["artifact_uri"] = "https://example.com/a.txt";
+    else body["artifact_hash"] = "h";
+    auto created = post("/api/workloads", body);
+    ASSERT_EQ(created.status, 200) << id << ": " << created.body;
+    if (!status) continue;
+    auto changed = raw("PATCH", std::string("/api/workloads/") + id, json::serialize(json::object{{"status", status}}));
+    ASSERT_EQ(changed.status, 200) << id << ": " << changed.body;
+  }
+  std::map<std::string, bool> credited;
+  const auto listed = get_json("/api/workloads");
+  for (const auto& w : listed.at("workloads").as_array())
+    credited[std::string(w.at("workload_id").as_string())] = w.at("credited").as_bool();
+  EXPECT_EQ(credited, (std::map<std::string, bool>{{"verified", true}, {"paid", true}, {"no-video", false},
+                                                   {"pending", false}, {"rejected", false}}));
+  const auto rows = get_json("/api/workloads/summary").at("orchestrators").as_array();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].at("workloads").as_int64(), 5);
+  EXPECT_EQ(rows[0].at("earned_eth").as_string(), "0.002");  // verified and paid
+  EXPECT_EQ(rows[0].at("earned_wei").as_string(), "2000000000000000");
+  EXPECT_EQ(rows[0].at("pending_eth").as_string(), "0.002");  // no-video and pending
+  EXPECT_EQ(rows[0].at("pending_wei").as_string(), "2000000000000000");
 }
 
 // A request that is refused whatever its body (no such route, wrong method, no token, a

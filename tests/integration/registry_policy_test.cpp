@@ -127,5 +127,61 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
   EXPECT_EQ(status, 429);  // the fourth from one address within the burst
 }
 
+// Credential nonces are asked for without authentication, so they are bounded: at most 8
+// outstanding per orchestrator (a new one drops its oldest), at most
+// PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES in all (then 429), per-client rate limits, and
+// kept in memory only (the reference wrote each to a file that grew without end).
+TEST_F(PolicyTest, CredentialNoncesAreBoundedAndNeverWritten) {
+  start_node({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", address_of(99)},
+              {"ETH_RPC_URL", "http://127.0.0.1:9"},  // never called: nonces need no chain
+              {"PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES", "10"},
+              {"PAYMENTS_PUBLIC_RATE_BURST", "1000"},
+              {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
+  for (int i = 1; i <= 3; ++i) register_orchestrator("o" + std::to_string(i), address_of(i));
+  const auto nonce_for = [&](const std::string& id) { return raw("POST", "/api/orchestrators/" + id + "/credential/nonce", ""); };
+  std::vector<std::string> nonces;
+  for (int i = 0; i < 9; ++i) {
+    auto r = nonce_for("o1");
+    ASSERT_EQ(r.status, 200) << r.body;
+    nonces.push_back(std::string(parse_json(r.body).at("nonce").as_string()));
+  }
+  // A token request shows which nonces are still held: the nonce is checked before the
+  // signature, so a held one gets as far as the signature.
+  const auto token_with = [&](const std::string& nonce) {
+    const auto expires = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 60;
+    auto r = post("/api/orchestrators/o1/credential/token",
+                  json::object{{"delegate_address", address_of(50)}, {"nonce", nonce}, {"expires_at", expires},
+                               {"signature", "0x" + std::string(130, '1')}});
+    EXPECT_EQ(r.status, 401) << r.body;
+    return std::string(parse_json(r.body).at("detail").as_string());
+  };
+  EXPECT_EQ(token_with(nonces[0]), "Invalid credential nonce");  // the ninth dropped the oldest
+  for (std::size_t i = 1; i < nonces.size(); ++i) EXPECT_EQ(token_with(nonces[i]), "Invalid credential signature") << i;
+  // 8 held for o1; two more for o2 reach the cap of 10.
+  ASSERT_EQ(nonce_for("o2").status, 200);
+  ASSERT_EQ(nonce_for("o2").status, 200);
+  auto refused = nonce_for("o3");
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(parse_json(refused.body).at("detail").as_string(), "Too many outstanding credential nonces; retry later");
+  EXPECT_EQ(nonce_for("o1").status, 200);  // o1's own oldest makes room for it
+  EXPECT_EQ(nonce_for("o3").status, 429);
+  // Nothing about them on disk.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.str() + "/data")) {
+    EXPECT_EQ(e.path().filename().string().find("nonce"), std::string::npos) << e.path();
+    if (!e.is_regular_file()) continue;
+    const std::string bytes = read_file_bytes(e.path().string());
+    for (const auto& n : nonces) EXPECT_EQ(bytes.find(n.substr(2)), std::string::npos) << e.path();
+  }
+
+  // And the route is rate-limited per client, as the transparency routes are.
+  restart_node({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", address_of(99)},
+                {"ETH_RPC_URL", "http://127.0.0.1:9"},
+                {"PAYMENTS_PUBLIC_RATE_BURST", "3"}});
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(nonce_for("o1").status, 200) << i;
+  auto limited = nonce_for("o1");
+  EXPECT_EQ(limited.status, 429) << limited.body;
+  EXPECT_EQ(parse_json(limited.body).at("detail").as_string(), "Rate limited");
+}
+
 }  // namespace
 }  // namespace lpops::testing

@@ -29,6 +29,16 @@ TEST(Settings, DefaultsMatchTheReference) {
   EXPECT_FALSE(s->admin_token.has_value());
 }
 
+// A token TTL of 0 means the default, as the reference reads it (`ttl or 900`).
+TEST(Settings, AZeroTokenTtlIsTheDefault) {
+  auto zero = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", "0"}});
+  ASSERT_TRUE(zero.ok()) << zero.error();
+  EXPECT_EQ(zero->credential_token_ttl_seconds, 900);
+  auto set = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", "60"}});
+  ASSERT_TRUE(set.ok()) << set.error();
+  EXPECT_EQ(set->credential_token_ttl_seconds, 60);
+}
+
 TEST(Settings, BadValuesNameTheVariable) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"PAYMENTS_API_PORT", "abc"},
@@ -42,6 +52,7 @@ TEST(Settings, BadValuesNameTheVariable) {
       {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "86401"},
       {"PAYMENTS_MAX_FEE_PER_GAS_WEI", "0"},
       {"PAYMENTS_API_HOST", ""},
+      {"PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", "-1"},  // the reference: tokens that never expire
       {"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "-1"},
       {"PAYMENTS_REGISTRATION_PER_MINUTE", "0"},
       {"PAYMENTS_ADDRESS_DENYLIST", "0x123"},
