@@ -125,6 +125,10 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
     ++i;
   }
   EXPECT_EQ(status, 429);  // the fourth from one address within the burst
+  // Another client behind the same proxy has its own share: the limit keys on the forwarded
+  // client, not on the proxy's address.
+  EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "t0"}, {"address", address_of(20)}},
+                 {{"X-Forwarded-For", "203.0.113.44"}}).status, 200);
 }
 
 // Credential nonces are asked for without authentication, so they are bounded: at most 8
