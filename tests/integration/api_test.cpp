@@ -180,6 +180,57 @@ TEST_F(ApiTest, TheSummaryEarnsCreditedWorkloadsAndHoldsTheRestButRejectedAsPend
   EXPECT_EQ(rows[0].at("pending_wei").as_string(), "2000000000000000");
 }
 
+// Headers whose meaning depends on there being one are refused when sent twice (a
+// credential header on any route, Idempotency-Key); an Idempotency-Key is 1-128 visible ASCII
+// characters.
+TEST_F(ApiTest, CredentialAndIdempotencyHeadersAreCheckedAsDocumented) {
+  register_orchestrator("o1", address_of(1));
+  for (const char* name : {"X-Admin-Token", "Authorization", "X-Orchestrator-Token"})
+    for (const char* target : {"/api/balances", "/api/orchestrators", "/api/workloads/summary"}) {
+      auto r = raw("GET", target, "", {{name, "a"}, {name, "a"}});
+      EXPECT_EQ(r.status, 400) << name << " " << target;
+      EXPECT_EQ(parse_json(r.body).at("detail").as_string(), std::string(name) + " must be sent once") << r.body;
+    }
+  const auto adjust = [&](const std::string& key) {
+    return raw("POST", "/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"1"})", {{"Idempotency-Key", key}});
+  };
+  for (const std::string& bad : {std::string("a b"), std::string("tab\tkey"), std::string("caf\xc3\xa9"), std::string(129, 'k')}) {
+    auto r = adjust(bad);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Idempotency-Key must be 1-128 printable ASCII characters") << r.body;
+  }
+  EXPECT_EQ(adjust(std::string(128, 'k')).status, 200);
+  EXPECT_EQ(adjust("!~{}:key/1").status, 200);
+  // Only the two accepted adjustments were made.
+  EXPECT_EQ(get_json("/api/ledger/events").at("events").as_array().size(), 2u);
+}
+
+// An amount string is at most 128 characters, however valid: 128 zeros and a 1 is refused,
+// one zero fewer is the amount 1.
+TEST_F(ApiTest, AnAmountStringPast128CharactersIsRefused) {
+  register_orchestrator("o1", address_of(1));
+  const auto adjust = [&](const std::string& amount) {
+    return post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", amount}});
+  };
+  auto refused = adjust(std::string(128, '0') + "1");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("amount is too long"), std::string::npos) << refused.body;
+  auto taken = adjust(std::string(127, '0') + "1");
+  ASSERT_EQ(taken.status, 200) << taken.body;
+  EXPECT_EQ(get_json("/api/orchestrators/o1").at("balance_eth").as_string(), "1");
+}
+
+// Requests no route takes are counted under one label, not under their paths (which a client
+// chooses: one series each would grow without end).
+TEST_F(ApiTest, MetricsCountRequestsNoRouteTakesAsUnmatched) {
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(get("/api/nothing-" + std::to_string(i)).status, 404);
+  EXPECT_EQ(raw("DELETE", "/api/workloads", "").status, 405);
+  const std::string text = get("/metrics").body;
+  EXPECT_EQ(metric_value(text, R"(lpops_http_requests_total{route="unmatched",status="404"})"), 3.0) << text;
+  EXPECT_EQ(metric_value(text, R"(lpops_http_requests_total{route="unmatched",status="405"})"), 1.0) << text;
+  EXPECT_EQ(text.find("nothing-"), std::string::npos);
+}
+
 // A request that is refused whatever its body (no such route, wrong method, no token, a
 // feature not configured) is answered as soon as its header is in, with a close: a client
 // that announces a body and holds it back gets its answer now and holds none of the node's

@@ -131,6 +131,22 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
                  {{"X-Forwarded-For", "203.0.113.44"}}).status, 200);
 }
 
+// A registration that names another orchestrator's id with a denylisted address is refused
+// and flags nothing: the reference flagged that id, so anyone could denylist any orchestrator.
+TEST_F(PolicyTest, ADenylistedAddressCannotFlagAnotherOrchestrator) {
+  start_node({{"PAYMENTS_ADDRESS_DENYLIST", address_of(3)}});
+  register_orchestrator("victim", address_of(1));
+  const auto before = get_json("/api/orchestrators/victim");
+  auto r = post("/api/orchestrators/register", json::object{{"orchestrator_id", "victim"}, {"address", address_of(3)}});
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(parse_json(r.body).at("detail").as_string(), "Address is denylisted and cannot register");
+  const auto after = get_json("/api/orchestrators/victim");
+  EXPECT_FALSE(after.at("denylisted").as_bool()) << after;
+  EXPECT_EQ(after, before);  // nothing of it changed, last_seen included
+  restart_node({{"PAYMENTS_ADDRESS_DENYLIST", address_of(3)}});
+  EXPECT_FALSE(get_json("/api/orchestrators/victim").at("denylisted").as_bool());
+}
+
 // Credential nonces are asked for without authentication, so they are bounded: at most 8
 // outstanding per orchestrator (a new one drops its oldest), at most
 // PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES in all (then 429), per-client rate limits, and
