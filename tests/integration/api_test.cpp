@@ -818,6 +818,39 @@ TEST_F(ApiTest, AnIdempotencyKeyMatchesARequestWithTheSameEffect) {
   EXPECT_EQ(get_json("/api/ledger/events?limit=10").at("events").as_array().size(), 2u);
 }
 
+// Each kind of ledger change in the bucket docs/api.md gives it: a plain workload's credit in
+// `workload`, a debit (negative) in `adjustments`, a debit whose reason is `payout` in
+// `payouts` (as the amount paid out), a credit with a reason of its own only in `credits`.
+TEST_F(ApiTest, StatsPutEachKindOfChangeInItsBucket) {
+  register_orchestrator("o1", address_of(1));
+  ASSERT_EQ(post("/api/workloads", json::object{{"workload_id", "plain"}, {"orchestrator_id", "o1"}, {"payout_amount_eth", "0.004"},
+                                               {"artifact_hash", "h"}}).status, 200);
+  ASSERT_EQ(raw("PATCH", "/api/workloads/plain", R"({"status":"verified"})").status, 200);  // credited, reason "workload"
+  const auto adjust = [&](const char* amount, const char* reason) {
+    json::object body{{"orchestrator_id", "o1"}, {"amount_eth", amount}};
+    if (reason) body["reason"] = reason;
+    auto r = post("/api/ledger/adjustments", body);
+    ASSERT_EQ(r.status, 200) << amount << ": " << r.body;
+  };
+  adjust("1", nullptr);       // reason "adjustment"
+  adjust("0.02", "bonus");    // a reason of its own: credits only
+  adjust("-0.3", nullptr);    // a debit: negative in adjustments
+  adjust("-0.1", "payout");   // a debit given the reason "payout": in payouts
+  const auto stats = get_json("/api/orchestrators/o1/stats?days=1");
+  const auto& today = stats.at("daily").as_array().at(0);
+  for (const auto& [totals, prefix] : {std::pair<json::value, std::string>{stats, "total_"}, {today, ""}}) {
+    const auto field = [&](const char* name) { return std::string(totals.at(prefix + name + "_eth").as_string()); };
+    EXPECT_EQ(field("credits"), "1.024") << totals;
+    EXPECT_EQ(field("workload"), "0.004") << totals;
+    EXPECT_EQ(field("session"), "0") << totals;
+    EXPECT_EQ(field("adjustments"), "0.7") << totals;  // 1 - 0.3
+    EXPECT_EQ(field("payouts"), "0.1") << totals;  // paid out: counted as a positive amount, as in the reference
+    EXPECT_EQ(field("net_delta"), "0.624") << totals;
+    EXPECT_EQ(std::string(totals.at(prefix + "net_delta_wei").as_string()), "624000000000000000") << totals;
+  }
+  EXPECT_EQ(stats.at("balance_eth").as_string(), "0.624");
+}
+
 TEST_F(ApiTest, StatsBucketsByDay) {
   register_orchestrator("o1", address_of(1));
   ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}).status, 200);

@@ -36,6 +36,36 @@ class PayoutTest : public NodeTest {
   std::string audit_seq() { return json::serialize(get_json("/api/transparency/tee-core/audit/status").at("audit_seq")); }
 };
 
+// A debit is checked against the available balance (credits - posted - pending), not the
+// balance: what a payout has reserved cannot be adjusted away without "force".
+TEST_F(PayoutTest, ADebitCannotSpendWhatAPayoutReserved) {
+  ASSERT_EQ(admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"1"})").status, 200);
+  const auto debit = [&](const std::string& amount, bool force) {
+    return admin("POST", "/api/ledger/adjustments",
+                 json::serialize(json::object{{"orchestrator_id", "o1"}, {"amount_eth", amount}, {"force", force}}));
+  };
+  auto refused = debit("-0.6", false);  // the balance is 1.5, but only 0.5 is available
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  auto row = balance_row();
+  EXPECT_EQ(row.at("balance_eth").as_string(), "1.5");
+  EXPECT_EQ(row.at("available_eth").as_string(), "0.5");
+  ASSERT_EQ(debit("-0.5", false).status, 200);  // all that is available
+  EXPECT_EQ(debit("-0.000000000000000001", false).status, 409);
+  auto forced = debit("-0.000000000000000001", true);
+  ASSERT_EQ(forced.status, 200) << forced.body;
+  row = balance_row();
+  EXPECT_EQ(row.at("balance_eth").as_string(), "0.999999999999999999");
+  EXPECT_EQ(row.at("available_eth").as_string(), "-0.000000000000000001");
+  EXPECT_EQ(row.at("pending_eth").as_string(), "1");
+  const auto events = parse_json(admin("GET", "/api/ledger/events").body).at("events").as_array();
+  ASSERT_FALSE(events.empty());
+  std::size_t forced_events = 0;
+  for (const auto& e : events)
+    if (e.as_object().contains("metadata") && e.at("metadata").is_object() && e.at("metadata").as_object().contains("forced"))
+      ++forced_events;
+  EXPECT_EQ(forced_events, 1u);  // the forced debit, and only it
+}
+
 TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   auto reserved = admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.5"})");
   ASSERT_EQ(reserved.status, 200) << reserved.body;
