@@ -851,6 +851,51 @@ TEST_F(ApiTest, StatsPutEachKindOfChangeInItsBucket) {
   EXPECT_EQ(stats.at("balance_eth").as_string(), "0.624");
 }
 
+// An adjustment's event metadata is the reference's: reference_workload_id and notes, each
+// only when given non-empty, and null when neither is.
+TEST_F(ApiTest, AnAdjustmentsMetadataHoldsWhatWasGivenNonEmpty) {
+  register_orchestrator("o1", address_of(1));
+  const std::pair<json::object, std::string> cases[] = {
+      {{{"reference_workload_id", "w-7"}, {"notes", "make-good"}}, R"({"reference_workload_id":"w-7","notes":"make-good"})"},
+      {{{"reference_workload_id", "w-8"}, {"notes", ""}}, R"({"reference_workload_id":"w-8"})"},
+      {{{"reference_workload_id", ""}, {"notes", "only notes"}}, R"({"notes":"only notes"})"},
+      {{{"reference_workload_id", ""}, {"notes", ""}}, "null"},
+      {{}, "null"},
+  };
+  for (const auto& [extra, metadata] : cases) {
+    json::object body{{"orchestrator_id", "o1"}, {"amount_eth", "0.01"}};
+    for (const auto& kv : extra) body[kv.key()] = kv.value();
+    auto r = post("/api/ledger/adjustments", body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const auto event_id = parse_json(r.body).at("event_id");
+    const auto events = get_json("/api/ledger/events");
+    int found = 0;
+    for (const auto& e : events.at("events").as_array()) {
+      if (e.at("event_id") != event_id) continue;
+      ++found;
+      EXPECT_EQ(e.at("metadata"), parse_json(metadata)) << json::serialize(body) << " -> " << e;
+    }
+    EXPECT_EQ(found, 1) << event_id;
+  }
+}
+
+// Artifact URIs of every video type the credit rule names count as artifacts, in any case;
+// another extension does not.
+TEST_F(ApiTest, EveryVideoTypeOfTheCreditRuleCountsAsAnArtifact) {
+  register_orchestrator("o1", address_of(1));
+  const std::pair<const char*, bool> cases[] = {{"a.webm", true}, {"a.MKV", true}, {"a.mp4", true},  {"a.Mov", true},
+                                                {"a.avi", false}, {"mkv", false},   {"a.mov/", false}};
+  int i = 0;
+  for (const auto& [file, credits] : cases) {
+    const std::string id = "w" + std::to_string(i++);
+    ASSERT_EQ(post("/api/workloads", json::object{{"workload_id", id}, {"orchestrator_id", "o1"}, {"payout_amount_eth", "0.001"},
+                                                 {"artifact_uri", std::string("https://example.com/") + file}}).status, 200);
+    auto r = raw("PATCH", "/api/workloads/" + id, R"({"status":"verified"})");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(parse_json(r.body).at("credited").as_bool(), credits) << file << ": " << r.body;
+  }
+}
+
 TEST_F(ApiTest, StatsBucketsByDay) {
   register_orchestrator("o1", address_of(1));
   ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}).status, 200);
