@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -275,18 +276,14 @@ Result<Environment> Environment::load(const std::optional<std::string>& env_file
     // The reference's loader decodes the whole file as UTF-8 and refuses it otherwise, so a
     // file saved in Latin-1 stops start-up even where the bytes are in a comment or in a
     // variable no setting reads; the line is named, its bytes not echoed (it may hold a token).
-    if (!is_utf8(text)) {
-      std::size_t line = 1, start = 0;
-      while (true) {
-        const std::size_t end = text.find('\n', start);
-        const std::string_view piece = std::string_view(text).substr(start, end == std::string::npos ? std::string::npos : end - start);
-        if (!is_utf8(piece)) break;
-        if (end == std::string::npos) break;
-        start = end + 1;
-        ++line;
-      }
-      return Error{"settings file " + path + " is not UTF-8 text (line " + std::to_string(line) +
-                   "); save it as UTF-8"};
+    // (A newline is never part of a multi-byte character, so the file is UTF-8 when each
+    // line is.)
+    for (std::size_t start = 0, line = 1;; ++line) {
+      const std::size_t end = std::min(text.find('\n', start), text.size());
+      if (!is_utf8(std::string_view(text).substr(start, end - start)))
+        return Error{"settings file " + path + " is not UTF-8 text (line " + std::to_string(line) + "); save it as UTF-8"};
+      if (end == text.size()) break;
+      start = end + 1;
     }
     std::vector<std::string> notes;
     auto parsed = parse_dotenv(text, &notes);

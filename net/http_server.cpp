@@ -97,6 +97,9 @@ struct HttpServer::Impl {
   // thread. `index`: the I/O context its socket was made on.
   void take(tcp::socket socket, std::size_t index);
   void stop_threads();
+  // Calls `ask` on every open connection, each on its own connection's thread; true once all
+  // have been asked, false when `deadline` came first.
+  bool ask_connections(void (Connection::*ask)(), std::chrono::steady_clock::time_point deadline);
   // At the drain's end: each request whose bytes are still arriving is answered 503 (see
   // Connection::cut_off); waits a little for those answers to be written.
   void cut_off_partial_requests();
@@ -946,24 +949,28 @@ void HttpServer::Impl::stop_threads() {
   threads.clear();
 }
 
-void HttpServer::Impl::cut_off_partial_requests() {
+bool HttpServer::Impl::ask_connections(void (Connection::*ask)(), std::chrono::steady_clock::time_point deadline) {
   std::vector<std::shared_ptr<Connection>> open;
   {
     std::lock_guard lock(sessions_mutex);
     for (auto& [key, c] : sessions) open.push_back(c);
   }
-  if (open.empty()) return;
+  if (open.empty()) return true;
   auto pending = std::make_shared<std::atomic<std::size_t>>(open.size());
   auto asked = std::make_shared<std::promise<void>>();
   auto all_asked = asked->get_future();
   for (auto& c : open)
-    asio::post(c->executor(), [c, pending, asked] {
-      c->cut_off();
+    asio::post(c->executor(), [c, ask, pending, asked] {
+      ((*c).*ask)();
       if (--*pending == 0) asked->set_value();
     });
+  return all_asked.wait_until(deadline) == std::future_status::ready;
+}
+
+void HttpServer::Impl::cut_off_partial_requests() {
   // Bounded: a stalled I/O thread or a client that does not read cannot hold up the stop.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
-  if (all_asked.wait_until(deadline) != std::future_status::ready) return;
+  if (!ask_connections(&Connection::cut_off, deadline)) return;
   while (cut_answers.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }
@@ -1059,22 +1066,9 @@ void HttpServer::stop_accepting() {
   if (!im.running) return;
   done.wait();
   // Requests whose bytes are still arriving join those in flight, each checked on its own
-  // connection's thread; waits until every connection has been asked.
-  std::vector<std::shared_ptr<Connection>> open;
-  {
-    std::lock_guard lock(im.sessions_mutex);
-    for (auto& [key, c] : im.sessions) open.push_back(c);
-  }
-  auto pending = std::make_shared<std::atomic<std::size_t>>(open.size());
-  auto asked = std::make_shared<std::promise<void>>();
-  auto all_asked = asked->get_future();
-  if (open.empty()) asked->set_value();
-  for (auto& c : open)
-    asio::post(c->executor(), [c, pending, asked] {
-      c->begin_drain();
-      if (--*pending == 0) asked->set_value();
-    });
-  all_asked.wait_for(std::chrono::seconds(5));  // handlers are short; bounded all the same
+  // connection's thread; waits until every connection has been asked (handlers are short;
+  // bounded all the same).
+  im.ask_connections(&Connection::begin_drain, std::chrono::steady_clock::now() + std::chrono::seconds(5));
 }
 
 std::size_t HttpServer::shutdown(std::chrono::milliseconds drain_timeout, const std::function<bool()>& cut_short) {
