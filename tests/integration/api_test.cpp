@@ -916,6 +916,32 @@ TEST_F(ApiTest, StatsBucketsByDay) {
   EXPECT_EQ(stats.at("total_net_delta_eth").as_string(), "2.001005353596");
 }
 
+// Rates are written as exact decimals whatever form their setting has (docs/api.md, Money):
+// the reference echoed the setting's own text ("0.0010", "1E-7").
+TEST_F(ApiTest, RatesAreWrittenNormalisedWhateverTheSettingsForm) {
+  restart_node({{"PAYMENTS_SESSION_CREDIT_ETH_PER_MINUTE", "0.0010"},
+                {"PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", "1E-7"},
+                {"PAYMENTS_WORKLOAD_TIME_CREDIT_ETH_PER_MINUTE", "+0.50"}});
+  register_orchestrator("o1", address_of(1));
+  const auto stats = get_json("/api/orchestrators/o1/stats?days=1");
+  EXPECT_EQ(stats.at("session_credit_eth_per_minute"), json::value("0.001")) << json::serialize(stats);
+  EXPECT_EQ(stats.at("passive_credit_eth_per_minute"), json::value("0.0000001")) << json::serialize(stats);
+  auto r = post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 90000}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse_json(r.body).at("payout_amount_eth"), json::value("0.75")) << r.body;
+  // The credit's ledger entry holds the pricing (stored with the workload as well).
+  const auto events = get_json("/api/ledger/events?orchestrator_id=o1");
+  ASSERT_EQ(events.at("events").as_array().size(), 1u) << json::serialize(events);
+  const json::value metadata = events.at("events").at(0).at("metadata");
+  EXPECT_EQ(metadata.at("credit_eth_per_minute"), json::value("0.5")) << json::serialize(metadata);
+  EXPECT_EQ(metadata.at("duration_ms"), json::value("90000")) << json::serialize(metadata);
+  // A rate whose setting is zero in another form is "0".
+  restart_node({{"PAYMENTS_SESSION_CREDIT_ETH_PER_MINUTE", "0E+3"}, {"PAYMENTS_POWER_CREDIT_ETH_PER_MINUTE", "0.000"}});
+  const auto zero = get_json("/api/orchestrators/o1/stats?days=1");
+  EXPECT_EQ(zero.at("session_credit_eth_per_minute"), json::value("0")) << json::serialize(zero);
+  EXPECT_EQ(zero.at("passive_credit_eth_per_minute"), json::value("0")) << json::serialize(zero);
+}
+
 // The reference's signer and TEE-core routes, for a node with no payout key and then with one:
 // the status says which signer there is; there is no attestation document and no TEE core, so
 // those routes answer the reference's 404s (the signer's once its nonce is checked).

@@ -95,7 +95,12 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
     const auto credit = client.request(
         "POST", "/api/workloads/time", R"({"workload_id":"early","orchestrator_id":"boot-1","artifact_hash":"h","duration_ms":1000})",
         {{"Content-Type", "application/json"}});
-    // All three were answered before start-up finished (the port file is written then).
+    const auto listing = client.request("GET", "/api/orchestrators");
+    // What describes or measures the node answers as usual.
+    const auto metrics = client.request("GET", "/metrics");
+    const auto openapi = client.request("GET", "/openapi.json");
+    const auto docs = client.request("GET", "/docs");
+    // All of these were answered before start-up finished (the port file is written then).
     ASSERT_FALSE(std::filesystem::exists(port_file)) << "start-up finished before the probes; the window was missed";
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(ready.status, 503) << ready.body;
@@ -103,6 +108,17 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
     EXPECT_EQ(credit.status, 503) << credit.body;
     EXPECT_EQ(credit.header("Retry-After"), "1");
     EXPECT_NE(credit.body.find("Starting"), std::string::npos) << credit.body;
+    EXPECT_EQ(listing.status, 503) << listing.body;
+    EXPECT_EQ(listing.header("Retry-After"), "1");
+    EXPECT_EQ(listing.body, R"({"detail":"Starting: the ledger is being recovered; retry shortly"})");
+    EXPECT_EQ(metrics.status, 200) << metrics.body;
+    EXPECT_NE(metrics.header("Content-Type").find("text/plain"), std::string::npos) << metrics.header("Content-Type");
+    EXPECT_NE(metrics.body.find("# TYPE lpops_http_requests_total counter"), std::string::npos) << metrics.body;
+    EXPECT_EQ(openapi.status, 200) << openapi.body;
+    EXPECT_NE(openapi.body.find("\"/api/workloads/time\""), std::string::npos);
+    EXPECT_NO_THROW((void)boost::json::parse(openapi.body));
+    EXPECT_EQ(docs.status, 200) << docs.body;
+    EXPECT_NE(docs.header("Content-Type").find("text/html"), std::string::npos) << docs.header("Content-Type");
   }
   for (int i = 0; i < 12000 && !std::filesystem::exists(port_file); ++i)  // 50,000 entries under ASan: up to a minute
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
