@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -136,10 +138,21 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec))
       throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " is a directory, not a file");
+    errno = 0;
     std::ifstream in(p);
-    if (in) sources.push_back({"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH (" + p.string() + ")",
-                               std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>())});
-    else if (named) spdlog::warn("bootstrap: {} not found; skipped", p.string());
+    const int open_errno = errno;
+    if (in) {
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (in.bad()) throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " could not be read");
+      sources.push_back({"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH (" + p.string() + ")", std::move(text)});
+    } else if (std::filesystem::exists(std::filesystem::symlink_status(p, ec)) && !ec) {
+      // There but not readable (its permissions, a dangling link): as a file that does not
+      // parse, this stops start-up; only a file that is not there at all is skipped.
+      throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " cannot be opened" +
+                               (open_errno ? ": " + std::string(std::strerror(open_errno)) : std::string()));
+    } else if (named) {
+      spdlog::warn("bootstrap: {} not found; skipped", p.string());
+    }
   }
   std::vector<BootstrapEntry> out;
   std::set<std::string> ids, addresses;

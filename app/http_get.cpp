@@ -22,6 +22,7 @@ struct HttpGetter::Impl {
   asio::ssl::context tls{asio::ssl::context::tls_client};
   bool https = false;
   std::string host, port, base_path;
+  std::string host_header;  // as the URL has it: an IPv6 address in brackets, the port when given
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> secure;
   beast::flat_buffer buffer;
@@ -77,7 +78,7 @@ struct HttpGetter::Impl {
   }
 
   std::pair<int, std::string> exchange(http::request<http::string_body>& req) {
-    req.set(http::field::host, host);
+    req.set(http::field::host, host_header);
     req.keep_alive(true);
     http::response_parser<http::string_body> parser;
     parser.body_limit(256u << 20);
@@ -109,8 +110,13 @@ Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_u
   const std::string scheme(url->scheme());
   if (scheme != "http" && scheme != "https") return Error{"URL scheme must be http or https"};
   impl->https = scheme == "https";
-  impl->host = std::string(url->encoded_host());
+  if (url->has_userinfo() || url->has_query() || url->has_fragment())
+    return Error{"invalid URL " + base_url + ": it must not carry user information, a query or a fragment"};
+  // The address alone to resolve and to check a certificate against ("[::1]" is ::1).
+  impl->host = url->host_address();
+  if (impl->host.empty()) return Error{"invalid URL " + base_url + ": it names no host"};
   impl->port = url->has_port() ? std::string(url->port()) : (impl->https ? "443" : "80");
+  impl->host_header = std::string(url->encoded_host_and_port());
   impl->base_path = std::string(url->encoded_path());
   while (!impl->base_path.empty() && impl->base_path.back() == '/') impl->base_path.pop_back();
   if (impl->https) {

@@ -92,22 +92,26 @@ int main(int argc, char** argv) {
                                                "--password-file or PAYMENT_KEYSTORE_PASSWORD (environment or ./.env)")
                          ->check(not_empty);
   address_cmd->add_option("--password-file", address.password_file, "File holding the keystore password (first line)")
-      ->needs(keystore_opt);
+      ->needs(keystore_opt)
+      ->check(not_empty);
   key_file_opt->excludes(keystore_opt);
 
   lpops::app::VerifyOptions verify;
   auto* verify_cmd = cli.add_subcommand(
       "verify", "Verify the transparency log (a file or a live node): entries, chain, Merkle root, signed checkpoints");
-  verify_cmd->add_option("--log", verify.log_file, "An audit.jsonl file to verify offline");
-  verify_cmd->add_option("--checkpoints", verify.checkpoints_file, "Signed checkpoints (default: checkpoints.jsonl beside --log)");
-  auto* verify_url = verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081");
+  verify_cmd->add_option("--log", verify.log_file, "An audit.jsonl file to verify offline")->check(not_empty);
+  verify_cmd->add_option("--checkpoints", verify.checkpoints_file, "Signed checkpoints (default: checkpoints.jsonl beside --log)")
+      ->check(not_empty);
+  auto* verify_url = verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081")->check(not_empty);
   verify_cmd->add_option("--audit-address", verify.audit_addresses,
                          "The audit address every checkpoint must be signed by; repeat it to accept the keys of a rotation "
                          "(each checkpoint signed by one of them)")
       ->take_all();
   auto* event_id_opt =
-      verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1");
-  verify_cmd->add_option("--since", verify.since_file, "A previously saved checkpoint (JSON) the log must extend");
+      verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1")
+          ->check(not_empty);
+  verify_cmd->add_option("--since", verify.since_file, "A previously saved checkpoint (JSON) the log must extend")
+      ->check(not_empty);
   verify_cmd->add_flag("--skip-log", verify.skip_log, "With --url: do not download the log; check checkpoint, proofs, consistency");
   verify_cmd->add_flag("--allow-unsigned", verify.allow_unsigned,
                        "Pass entries no signature vouches for (a log no signed checkpoint covers, or unsigned entries after signed "
@@ -123,12 +127,15 @@ int main(int argc, char** argv) {
   auto* import_cmd = cli.add_subcommand(
       "import", "Import a reference (livepeer-ops) data directory into a running node: registry.json, workloads.json, "
                 "balances.json");
-  import_cmd->add_option("--from", import.from_dir, "The reference's data directory (where balances.json is)")->required();
-  auto* import_url = import_cmd->add_option("--url", import.url, "The node, e.g. http://127.0.0.1:8081");
+  import_cmd->add_option("--from", import.from_dir, "The reference's data directory (where balances.json is)")
+      ->required()
+      ->check(not_empty);
+  auto* import_url = import_cmd->add_option("--url", import.url, "The node, e.g. http://127.0.0.1:8081")->check(not_empty);
   import_cmd->add_option("--env-file", import.env_file, "Read settings from this file (default: ./.env when present)")
       ->check(not_empty);
   import_cmd->add_option("--admin-token-file", import.admin_token_file,
-                         "File holding the node's admin token (first line); default PAYMENTS_API_ADMIN_TOKEN");
+                         "File holding the node's admin token (first line); default PAYMENTS_API_ADMIN_TOKEN")
+      ->check(not_empty);
   import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(whole_number(1, 1000));
   import_cmd->add_option("--timeout", import.timeout_seconds,
                          "Seconds to wait for a connection or an answer, and for a node still starting (default 60)")

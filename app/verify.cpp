@@ -269,7 +269,9 @@ Outcome verify_file(const VerifyOptions& o) {
   if (cp_path.empty()) {
     const auto slash = o.log_file.find_last_of('/');
     cp_path = (slash == std::string::npos ? std::string(".") : o.log_file.substr(0, slash)) + "/checkpoints.jsonl";
-    if (!std::ifstream(cp_path)) {
+    // Only a file not there at all is absent; one there that cannot be read is said below.
+    std::error_code status_ec;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(cp_path, status_ec))) {
       looked_for = cp_path;
       cp_path.clear();
     }

@@ -68,6 +68,36 @@ TEST_F(SettingsTest, MistakesInSecretsAndFilesStopStartUp) {
   auto by_default = serve({});
   EXPECT_EQ(by_default.exit_code, 2) << by_default.output;
   EXPECT_NE(by_default.output.find("orchestrators.json"), std::string::npos) << by_default.output;
+  // A file that is there but cannot be opened (here a link to nothing) stops start-up as well,
+  // named; only one not there at all is skipped.
+  std::filesystem::remove(data() + "/orchestrators.json");
+  const std::string dangling = dir_.str() + "/link-to-nothing.json";
+  std::filesystem::create_symlink(dir_.str() + "/nothing-here.json", dangling);
+  auto unopenable = serve({{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dangling}});
+  EXPECT_EQ(unopenable.exit_code, 2) << unopenable.output;
+  EXPECT_NE(unopenable.output.find("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + dangling + " cannot be opened: No such file or directory"),
+            std::string::npos) << unopenable.output;
+  EXPECT_EQ(unopenable.output.find("listening on"), std::string::npos) << unopenable.output;
+  std::filesystem::create_symlink(dangling, data() + "/orchestrators.json");  // the default file, the same
+  auto default_unopenable = serve({});
+  EXPECT_EQ(default_unopenable.exit_code, 2) << default_unopenable.output;
+  EXPECT_NE(default_unopenable.output.find("orchestrators.json cannot be opened"), std::string::npos) << default_unopenable.output;
+  std::filesystem::remove(data() + "/orchestrators.json");
+}
+
+// A named bootstrap file that is not there is skipped with a warning, and the node serves; the
+// default file may be absent without a word.
+TEST_F(SettingsTest, AnAbsentBootstrapFileIsSkipped) {
+  std::filesystem::create_directories(data());
+  NodeProcess named(data(), {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", "later.json"}});
+  ASSERT_TRUE(named.start()) << named.log();
+  HttpClient client("127.0.0.1", named.port());
+  EXPECT_EQ(client.request("GET", "/api/orchestrators").body, R"({"orchestrators":[]})");
+  EXPECT_NE(named.log().find("bootstrap: " + data() + "/later.json not found; skipped"), std::string::npos) << named.log();
+  ASSERT_EQ(named.terminate(), 0) << named.log();
+  NodeProcess by_default(dir_.str() + "/other");  // a log of its own
+  ASSERT_TRUE(by_default.start()) << by_default.log();
+  EXPECT_EQ(by_default.log().find("not found"), std::string::npos) << by_default.log();
 }
 
 // A data directory or port file that cannot be used is named as such, before anything is

@@ -779,9 +779,14 @@ TEST_F(VerifyTest, ACheckpointAtSeqZeroVouchesForNothing) {
 TEST_F(VerifyTest, ARateLimitedWalkWaitsAndSaysSo) {
   restart_node({{"PAYMENTS_PUBLIC_RATE_BURST", "1"}, {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "100000"}});
   const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
-  const auto r = verify({"--url", url, "--skip-log"});
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_NE(r.output.find("rate-limits its public routes (HTTP 429); waiting"), std::string::npos) << r.output;
+  // The wait is said on standard error; standard output holds the JSON outcome alone.
+  const auto r = run_command_split({lpops_binary(), "verify", "--json", "--url", url, "--skip-log"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("rate-limits its public routes (HTTP 429); waiting"), std::string::npos) << r.err;
+  boost::system::error_code ec;
+  const auto doc = json::parse(r.out, ec);
+  ASSERT_FALSE(ec) << "standard output is not one JSON document: " << r.out;
+  EXPECT_EQ(doc.at("status"), json::value("ok")) << r.out;
   // Refused in the middle of a walk of the log, the wait says where the walk is: two requests
   // (the checkpoint and the node's status) take the burst, the first page, asked for within
   // 200 ms of the first, waits for a token.
@@ -789,6 +794,183 @@ TEST_F(VerifyTest, ARateLimitedWalkWaitsAndSaysSo) {
   const auto walk = verify({"--url", "http://127.0.0.1:" + std::to_string(node_->port())});
   EXPECT_EQ(walk.exit_code, 0) << walk.output;
   EXPECT_NE(walk.output.find("waiting and asking again (0 s so far; 0 of 31 log entries read)"), std::string::npos) << walk.output;
+}
+
+// A proof the node serves wrongly fails the check (1): the proof of another event, one whose
+// leaf index is off by one, one without its parts; an event the node has no entry for is no
+// proof either.
+TEST_F(VerifyTest, AWrongProofFromTheNodeFails) {
+  const std::uint16_t real = node_->port();
+  const std::string proof_route = "/api/transparency/tee-core/audit/proof";
+  auto real_proof = [real, proof_route](const std::string& event) {
+    HttpClient node("127.0.0.1", real);
+    auto answer = node.request("GET", proof_route + "?event_id=" + event);
+    EXPECT_EQ(answer.status, 200) << answer.body;
+    return parse_json(answer.body).as_object();
+  };
+  auto with_proof = [&](const std::function<std::string()>& forged) {
+    FakeNode fake(real, [&](const std::string& target) -> std::optional<std::string> {
+      if (target.starts_with(proof_route)) return forged();
+      return std::nullopt;
+    });
+    return verify({"--url", fake.url(), "--skip-log", "--event-id", "workload_time:w1"});
+  };
+  // Unchanged, the forger passes it through: the check passes.
+  auto honest = with_proof([&] { return json::serialize(real_proof("workload_time:w1")); });
+  ASSERT_EQ(honest.exit_code, 0) << honest.output;
+  auto other = with_proof([&] { return json::serialize(real_proof("workload_time:w2")); });
+  EXPECT_EQ(other.exit_code, 1) << other.output;
+  EXPECT_NE(other.output.find("the proof is for another event"), std::string::npos) << other.output;
+  auto shifted = with_proof([&] {
+    auto p = real_proof("workload_time:w1");
+    p["leaf_index"] = p.at("leaf_index").as_int64() + 1;
+    return json::serialize(p);
+  });
+  EXPECT_EQ(shifted.exit_code, 1) << shifted.output;
+  EXPECT_NE(shifted.output.find("leaf_index is not seq - 1"), std::string::npos) << shifted.output;
+  for (const char* part : {"checkpoint", "audit_entry", "leaf_index"}) {
+    auto lacking = with_proof([&] {
+      auto p = real_proof("workload_time:w1");
+      p.erase(part);
+      return json::serialize(p);
+    });
+    EXPECT_EQ(lacking.exit_code, 1) << part << ": " << lacking.output;
+    EXPECT_NE(lacking.output.find("the proof lacks checkpoint, audit_entry or leaf_index"), std::string::npos) << lacking.output;
+  }
+  // A sibling path of the right length but wrong hashes: the inclusion does not verify.
+  auto bent = with_proof([&] {
+    auto p = real_proof("workload_time:w1");
+    auto& path = p.at("proof").as_array();
+    EXPECT_FALSE(path.empty());
+    if (!path.empty()) path[0] = chain::to_hex(chain::keccak256("not a sibling"));
+    return json::serialize(p);
+  });
+  EXPECT_EQ(bent.exit_code, 1) << bent.output;
+  EXPECT_NE(bent.output.find("does not verify against the signed checkpoint"), std::string::npos) << bent.output;
+  auto unknown = verify({"--url", "http://127.0.0.1:" + std::to_string(real), "--skip-log", "--event-id", "workload_time:none"});
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_NE(unknown.output.find("no proof for workload_time:none (HTTP 404)"), std::string::npos) << unknown.output;
+  // A node whose status names no audit address vouches for nothing.
+  FakeNode nameless(real, [](const std::string& target) -> std::optional<std::string> {
+    if (target.starts_with("/api/transparency/tee-core/audit/status")) return std::string(R"({"audit_address":null})");
+    return std::nullopt;
+  });
+  auto no_address = verify({"--url", nameless.url(), "--skip-log"});
+  EXPECT_EQ(no_address.exit_code, 1) << no_address.output;
+  EXPECT_NE(no_address.output.find("names no audit_address"), std::string::npos) << no_address.output;
+}
+
+// Empty or out-of-range arguments are usage errors (2), said in JSON on standard output with
+// --json, before anything is checked: an empty --since would otherwise skip the rollback check.
+TEST_F(VerifyTest, EmptyOrOutOfRangeArgumentsAreUsageErrors) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  const std::vector<std::vector<std::string>> mistakes{
+      {"--log", ""},
+      {"--log", log_, "--checkpoints", ""},
+      {"--log", log_, "--since", ""},
+      {"--url", ""},
+      {"--url", url, "--skip-log", "--event-id", ""},
+      {"--log", log_, "--threads", "0"},
+      {"--log", log_, "--threads", "65"},
+  };
+  for (const auto& args : mistakes) {
+    std::vector<std::string> argv{lpops_binary(), "verify", "--json"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto r = run_command_split(argv);
+    std::string shown;
+    for (const auto& a : args) shown += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << shown << r.out << r.err;
+    boost::system::error_code ec;
+    const auto doc = json::parse(r.out, ec);
+    ASSERT_FALSE(ec) << shown << "standard output is not one JSON document: " << r.out;
+    EXPECT_EQ(doc.at("status"), json::value("error")) << shown << r.out;
+  }
+  // The threads change nothing but the speed.
+  auto outcome = [&](std::vector<std::string> args) {
+    auto r = verify(std::move(args));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    auto doc = parse_json(r.output).as_object();
+    doc.erase("seconds");
+    return json::serialize(doc);
+  };
+  const auto by_default = outcome({"--log", log_, "--audit-address", audit_address_});
+  EXPECT_NE(by_default.find("\"entries\":31"), std::string::npos) << by_default;
+  EXPECT_EQ(outcome({"--log", log_, "--audit-address", audit_address_, "--threads", "1"}), by_default);
+  EXPECT_EQ(outcome({"--log", log_, "--audit-address", audit_address_, "--threads", "3"}), by_default);
+  // A checkpoints file beside the log that is there but cannot be read (a link to nothing)
+  // is said as such, not taken for an absent one.
+  const std::string copy_dir = dir_.str() + "/copy";
+  std::filesystem::create_directories(copy_dir);
+  std::filesystem::copy_file(log_, copy_dir + "/audit.jsonl");
+  std::filesystem::create_symlink(copy_dir + "/nothing.jsonl", copy_dir + "/checkpoints.jsonl");
+  auto dangling = verify({"--log", copy_dir + "/audit.jsonl"});
+  EXPECT_EQ(dangling.exit_code, 2) << dangling.output;
+  EXPECT_NE(dangling.output.find("cannot read " + copy_dir + "/checkpoints.jsonl: No such file or directory"), std::string::npos)
+      << dangling.output;
+}
+
+// An empty log holds nothing to vouch for: it verifies (entries 0, unsigned). Only a saved
+// checkpoint tells an emptied log from a new one, and an audit address to check needs a
+// checkpoint.
+TEST_F(VerifyTest, AnEmptyLogVerifiesAsEmptyAndASavedCheckpointTellsItWasEmptied) {
+  const std::string empty_dir = dir_.str() + "/empty";
+  std::filesystem::create_directories(empty_dir);
+  std::ofstream(empty_dir + "/audit.jsonl").close();
+  auto r = verify({"--log", empty_dir + "/audit.jsonl"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto doc = parse_json(r.output);
+  EXPECT_EQ(doc.at("entries"), json::value(0)) << r.output;
+  EXPECT_EQ(doc.at("signed"), json::value(false)) << r.output;
+  auto emptied = verify({"--log", empty_dir + "/audit.jsonl", "--since", saved_});
+  EXPECT_EQ(emptied.exit_code, 1) << emptied.output;
+  auto with_address = verify({"--log", empty_dir + "/audit.jsonl", "--audit-address", audit_address_});
+  EXPECT_EQ(with_address.exit_code, 1) << with_address.output;
+  EXPECT_NE(with_address.output.find("no signed checkpoint to check the audit address against"), std::string::npos)
+      << with_address.output;
+}
+
+// --json answers on standard output alone, one JSON document whatever the outcome; what
+// verify says meanwhile goes to standard error.
+TEST_F(VerifyTest, JsonIsAloneOnStandardOutput) {
+  // (A rate limit's wait: ARateLimitedWalkWaitsAndSaysSo.) A failed check:
+  boost::system::error_code ec;
+  json::value doc;
+  auto lines = read_lines(log_);
+  lines.erase(lines.begin() + 3);
+  const std::string cut = dir_.str() + "/cut.jsonl";
+  write_lines(cut, lines);
+  const auto failed = run_command_split({lpops_binary(), "verify", "--json", "--log", cut, "--checkpoints", checkpoints_});
+  EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
+  doc = json::parse(failed.out, ec);
+  ASSERT_FALSE(ec) << failed.out;
+  EXPECT_EQ(doc.at("status"), json::value("failed")) << failed.out;
+}
+
+// The node's URL in its forms: an IPv6 literal in brackets (here the IPv4-mapped form of
+// 127.0.0.1), the port sent in Host; user information, a query or a fragment are refused.
+TEST_F(VerifyTest, TheNodesUrlInItsForms) {
+  const std::string port = std::to_string(node_->port());
+  auto mapped = verify({"--url", "http://[::ffff:127.0.0.1]:" + port, "--skip-log"});
+  EXPECT_EQ(mapped.exit_code, 0) << mapped.output;
+  std::string host;
+  FakeHttpServer recorder([&host](const FakeHttpServer::Request& r) -> std::pair<int, std::string> {
+    if (host.empty()) {
+      std::string head = r.head;
+      for (auto& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const auto at = head.find("\r\nhost: ");
+      if (at != std::string::npos) host = r.head.substr(at + 8, r.head.find("\r\n", at + 2) - at - 8);
+    }
+    return {404, R"({"detail":"Not Found"})"};
+  });
+  (void)verify({"--url", recorder.url(), "--skip-log"});
+  EXPECT_EQ("http://" + host, recorder.url());
+  const std::vector<std::string> refused{"http://user:pw@127.0.0.1:" + port, "http://127.0.0.1:" + port + "/?x=1",
+                                         "http://127.0.0.1:" + port + "/#top"};
+  for (const auto& bad : refused) {
+    auto r = verify({"--url", bad, "--skip-log"});
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+    EXPECT_NE(r.output.find("must not carry user information, a query or a fragment"), std::string::npos) << r.output;
+  }
 }
 
 // A server that accepts and never answers: verify gives up after --timeout (exit 2), once:

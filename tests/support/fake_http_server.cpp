@@ -60,6 +60,7 @@ void FakeHttpServer::serve() {
       request.target = raw.substr(sp + 1, raw.find(' ', sp + 1) - sp - 1);
       std::size_t length = 0;
       std::string head = raw.substr(0, head_end);
+      request.head = head;
       for (auto& ch : head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       if (const auto cl = head.find("\r\ncontent-length:"); cl != std::string::npos) length = std::stoul(head.substr(cl + 17));
       while (raw.size() < head_end + 4 + length && read_more()) {}

@@ -17,6 +17,7 @@ class FakeHttpServer {
  public:
   struct Request {
     std::string method, target, body;
+    std::string head;  // the request line and header fields, as sent
   };
   struct Response {
     // 0: the connection is held and the request never answered; -1: it is closed unanswered

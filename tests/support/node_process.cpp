@@ -32,11 +32,13 @@ std::vector<std::string> merged_environment(const std::map<std::string, std::str
   return out;
 }
 
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& log_path) {
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& log_path,
+            const std::string& error_path) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  if (error_path.empty()) posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  else posix_spawn_file_actions_addopen(&actions, 2, error_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   std::vector<char*> cargv, cenv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -146,6 +148,26 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::map<s
   }
   result.output = read_all(out_path);
   std::filesystem::remove(out_path);
+  return result;
+}
+
+SplitCommandResult run_command_split(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                                     std::chrono::milliseconds timeout) {
+  std::random_device rd;
+  const std::string base = (std::filesystem::temp_directory_path() / ("lpops-cmd-" + std::to_string(rd()))).string();
+  const std::string out_path = base + ".out", err_path = base + ".err";
+  SplitCommandResult result;
+  pid_t pid = spawn(argv, merged_environment(env), out_path, err_path);
+  if (pid <= 0) return result;
+  result.exit_code = wait_pid(pid, timeout);
+  if (result.exit_code == -1000) {
+    ::kill(pid, SIGKILL);
+    wait_pid(pid, std::chrono::seconds(10));
+  }
+  result.out = read_all(out_path);
+  result.err = read_all(err_path);
+  std::filesystem::remove(out_path);
+  std::filesystem::remove(err_path);
   return result;
 }
 

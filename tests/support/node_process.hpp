@@ -41,16 +41,25 @@ class NodeProcess {
 // Runs a command to completion with a bounded time; returns exit code and output.
 struct CommandResult {
   int exit_code = -1;
-  std::string output;
+  std::string output;  // standard output and standard error, as written
 };
 CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                           std::chrono::milliseconds timeout = std::chrono::seconds(60));
+// The same with the two streams apart, for what a command promises of each.
+struct SplitCommandResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+SplitCommandResult run_command_split(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
+                                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 const char* lpops_binary();
 
 // Process helpers shared by the fixtures that start real programs.
 std::vector<std::string> merged_environment(const std::map<std::string, std::string>& extra);
-pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& log_path);
+// Standard output to `log_path`, and standard error too unless `error_path` names another file.
+pid_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, const std::string& log_path,
+            const std::string& error_path = "");
 int wait_pid(pid_t pid, std::chrono::milliseconds timeout);  // exit code, -signal, or -1000 on timeout
 std::string read_all(const std::string& path);
 
