@@ -587,6 +587,17 @@ int import_reference(const ImportOptions& o) {
                          "or --admin-token-file\n");
     return 2;
   }
+  // The URL too, before the files are read: a mistyped one is said at once, not after a
+  // large directory has been read and checked.
+  std::unique_ptr<HttpGetter> http;
+  if (!o.dry_run) {
+    auto made = HttpGetter::create(o.url, std::chrono::seconds(o.timeout_seconds));
+    if (!made) {
+      std::fprintf(stderr, "lpops import: %s\n", made.error().c_str());
+      return 2;
+    }
+    http = std::move(*made);
+  }
   SourceFile registry{"registry.json", "registry", {}, {}, {}};
   SourceFile workloads{"workloads.json", "workloads", {}, {}, {}};
   SourceFile balances{"balances.json", "balances", {}, {}, {}};
@@ -624,15 +635,10 @@ int import_reference(const ImportOptions& o) {
     return 0;
   }
 
-  auto http = HttpGetter::create(o.url, std::chrono::seconds(o.timeout_seconds));
-  if (!http) {
-    std::fprintf(stderr, "lpops import: %s\n", http.error().c_str());
-    return 2;
-  }
   // Ids the files name beyond registry.json must be registered on the node: checked before
   // anything is sent.
   if (!named.empty()) {
-    auto listing = node_listing(**http, token, "/api/orchestrators", "orchestrators", o.timeout_seconds);
+    auto listing = node_listing(*http, token, "/api/orchestrators", "orchestrators", o.timeout_seconds);
     if (!listing) {
       std::fprintf(stderr, "lpops import: %s\n", listing.error().c_str());
       return 1;
@@ -657,7 +663,7 @@ int import_reference(const ImportOptions& o) {
   // slice asks first (nothing to import in it).
   {
     auto probe = waiting_while_starting(
-        [&] { return (*http)->post_json("/api/import/registry?check=true", "{}", {{"X-Admin-Token", token}}); }, o.timeout_seconds);
+        [&] { return http->post_json("/api/import/registry?check=true", "{}", {{"X-Admin-Token", token}}); }, o.timeout_seconds);
     if (!probe) {
       std::fprintf(stderr, "lpops import: %s; nothing was imported\n", probe.error().c_str());
       return 1;
@@ -665,7 +671,7 @@ int import_reference(const ImportOptions& o) {
     boost::system::error_code probe_ec;
     const json::value answer = json::parse(probe->second, probe_ec);
     if (probe->first != 200 || probe_ec || !answer.is_object()) {
-      std::fprintf(stderr, "lpops import: POST %s answered %d: %s\n%s", (*http)->path_of("/api/import/registry").c_str(),
+      std::fprintf(stderr, "lpops import: POST %s answered %d: %s\n%s", http->path_of("/api/import/registry").c_str(),
                    probe->first, probe->second.substr(0, 200).c_str(), refusal_advice(probe->first).c_str());
       return 1;
     }
@@ -680,7 +686,7 @@ int import_reference(const ImportOptions& o) {
   for (SourceFile* f : {&registry, &workloads, &balances}) {
     if (!f->present) continue;
     Totals t;
-    if (!check_file(**http, token, *f, o.per_request, o.timeout_seconds, t, conflicts)) return 1;
+    if (!check_file(*http, token, *f, o.per_request, o.timeout_seconds, t, conflicts)) return 1;
     preview.emplace_back(f, std::move(t));
   }
   if (conflicts > 0) {
@@ -702,7 +708,7 @@ int import_reference(const ImportOptions& o) {
   for (SourceFile* f : {&registry, &workloads, &balances}) {
     if (!f->present) continue;
     Totals t;
-    if (!send_file(**http, token, *f, o.per_request, o.timeout_seconds, t)) return 1;
+    if (!send_file(*http, token, *f, o.per_request, o.timeout_seconds, t)) return 1;
     std::printf("%s: %zu imported, %zu already there%s\n", f->name, t.imported, t.existing,
                 t.zero ? (", " + std::to_string(t.zero) + " zero balances skipped").c_str() : "");
     for (const auto& line : t.notes) std::printf("  %s\n", line.c_str());

@@ -52,6 +52,12 @@ int keygen(const KeygenOptions& o) {
 namespace {
 
 int keystore_address(const AddressOptions& o) {
+  std::error_code dir_ec;
+  for (const auto* path : {&o.keystore, &o.password_file})
+    if (!path->empty() && std::filesystem::is_directory(*path, dir_ec)) {
+      std::fprintf(stderr, "lpops address: %s is a directory, not a file\n", path->c_str());
+      return 2;
+    }
   std::ifstream in(o.keystore);
   if (!in) {
     std::fprintf(stderr, "lpops address: cannot read %s: %s\n", o.keystore.c_str(), std::strerror(errno));
@@ -66,6 +72,10 @@ int keystore_address(const AddressOptions& o) {
       return 2;
     }
     std::getline(pw, password);
+    if (pw.bad()) {
+      std::fprintf(stderr, "lpops address: cannot read %s\n", o.password_file.c_str());
+      return 2;
+    }
     while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
   } else {
     // As serve reads it: the environment, else ./.env, the name in any case. A .env that does
@@ -83,10 +93,13 @@ int keystore_address(const AddressOptions& o) {
     password = *given;
     OPENSSL_cleanse(given->data(), given->size());
   }
+  const bool empty_password = password.empty();
   auto key = chain::decrypt_keystore(json, password);
   OPENSSL_cleanse(password.data(), password.size());
   if (!key) {
-    std::fprintf(stderr, "lpops address: %s: %s\n", o.keystore.c_str(), key.error().c_str());
+    // An empty password is a keystore's own choice, but more often a password file's mistake.
+    std::fprintf(stderr, "lpops address: %s: %s%s\n", o.keystore.c_str(), key.error().c_str(),
+                 empty_password && !o.password_file.empty() ? (" (the password from " + o.password_file + " is empty)").c_str() : "");
     return 2;
   }
   std::printf("%s\n", chain::to_checksummed(key->address()).c_str());

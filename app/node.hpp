@@ -88,8 +88,8 @@ struct ImportOptions {
   bool check_only = false;        // also check them with the node; import nothing
 };
 // Imports registry.json, workloads.json and balances.json of a reference deployment into a
-// running node; exit code 0 done, 1 refused (entries that cannot be read, conflicts), 2 usage
-// or I/O.
+// running node; exit code 0 done, 1 failed (entries that cannot be read, conflicts, a node
+// that refused or could not be reached), 2 usage, settings or a file that cannot be read.
 int import_reference(const ImportOptions& options);
 
 }  // namespace lpops::app

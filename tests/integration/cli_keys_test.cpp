@@ -158,6 +158,26 @@ TEST(CliKeys, AddressOfAKeystore) {
   EXPECT_NE(wrong.output.find("MAC mismatch"), std::string::npos) << wrong.output;
   EXPECT_NE(run_command({lpops_binary(), "address"}).exit_code, 0);  // one of --key-file / --keystore is required
   EXPECT_NE(run_command({lpops_binary(), "address", "--key-file", keystore, "--keystore", keystore}).exit_code, 0);
+  // Mistakes with the files, each said as what it is.
+  auto dir_password = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", dir.str()});
+  EXPECT_EQ(dir_password.exit_code, 2) << dir_password.output;
+  EXPECT_NE(dir_password.output.find(dir.str() + " is a directory, not a file"), std::string::npos) << dir_password.output;
+  const std::string empty = dir.str() + "/empty-password";
+  std::ofstream(empty).close();
+  auto empty_password = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", empty});
+  EXPECT_EQ(empty_password.exit_code, 2) << empty_password.output;
+  EXPECT_NE(empty_password.output.find("MAC mismatch: wrong password or corrupt file (the password from " + empty + " is empty)"), std::string::npos)
+      << empty_password.output;
+  auto no_keystore = run_command({lpops_binary(), "address", "--keystore", dir.str() + "/none.json", "--password-file", password});
+  EXPECT_EQ(no_keystore.exit_code, 2) << no_keystore.output;
+  EXPECT_NE(no_keystore.output.find("cannot read " + dir.str() + "/none.json: No such file or directory"), std::string::npos)
+      << no_keystore.output;
+  auto no_password_file = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", dir.str() + "/none"});
+  EXPECT_EQ(no_password_file.exit_code, 2) << no_password_file.output;
+  EXPECT_NE(no_password_file.output.find("cannot read " + dir.str() + "/none"), std::string::npos) << no_password_file.output;
+  // A password file needs a keystore, and a name.
+  EXPECT_EQ(run_command({lpops_binary(), "address", "--password-file", password}).exit_code, 2);
+  EXPECT_EQ(run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", ""}).exit_code, 2);
 }
 
 }  // namespace

@@ -555,6 +555,39 @@ TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
                                 "--admin-token-file", ref_});
   EXPECT_EQ(token_dir.exit_code, 2) << token_dir.output;
   EXPECT_NE(token_dir.output.find("--admin-token-file " + ref_ + " is a directory"), std::string::npos) << token_dir.output;
+  const std::string token_file = dir_.str() + "/token";
+  std::ofstream(token_file).close();
+  auto empty_token = run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--env-file", "/dev/null",
+                                  "--admin-token-file", token_file});
+  EXPECT_EQ(empty_token.exit_code, 2) << empty_token.output;
+  EXPECT_NE(empty_token.output.find("--admin-token-file " + token_file + " is empty"), std::string::npos) << empty_token.output;
+  auto no_token_file = run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--env-file", "/dev/null",
+                                    "--admin-token-file", token_file + "-none"});
+  EXPECT_EQ(no_token_file.exit_code, 2) << no_token_file.output;
+  EXPECT_NE(no_token_file.output.find("--admin-token-file " + token_file + "-none cannot be read"), std::string::npos)
+      << no_token_file.output;
+  // No token at all.
+  auto no_token = run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--env-file", "/dev/null"});
+  EXPECT_EQ(no_token.exit_code, 2) << no_token.output;
+  EXPECT_NE(no_token.output.find("the node's admin token is needed"), std::string::npos) << no_token.output;
+  // A URL that cannot be used is said before the files are read.
+  for (const std::string& bad : {std::string("ftp://127.0.0.1:1"), std::string("127.0.0.1:1"), std::string("http://127.0.0.1:1/?x")}) {
+    auto r2 = run_command({lpops_binary(), "import", "--from", ref_, "--url", bad, "--env-file", "/dev/null"},
+                          {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+    EXPECT_EQ(r2.exit_code, 2) << bad << ": " << r2.output;
+    EXPECT_EQ(r2.output.find("balances.json 1 balances"), std::string::npos) << r2.output;
+  }
+  // --url is needed unless --dry-run, and excludes it, as --check does.
+  auto no_url = run_command({lpops_binary(), "import", "--from", ref_});
+  EXPECT_EQ(no_url.exit_code, 2) << no_url.output;
+  EXPECT_NE(no_url.output.find("--url (the node) is required unless --dry-run"), std::string::npos) << no_url.output;
+  EXPECT_EQ(run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--dry-run"}).exit_code, 2);
+  EXPECT_EQ(run_command({lpops_binary(), "import", "--from", ref_, "--check", "--dry-run"}).exit_code, 2);
+  // The token from a file, its first line (trailing CR and spaces cut).
+  std::ofstream(token_file, std::ios::trunc) << "secret \r\nsecond line\n";
+  auto by_file = run_command({lpops_binary(), "import", "--from", ref_, "--url", url, "--env-file", "/dev/null",
+                              "--admin-token-file", token_file, "--check"});
+  EXPECT_EQ(by_file.exit_code, 0) << by_file.output;
   ASSERT_EQ(run_import().exit_code, 0);
   EXPECT_EQ(balances().at("known"), "1");
 
