@@ -293,5 +293,44 @@ TEST_F(SettingsTest, ReplayReadsTheDataDirectoryOfTheSettings) {
   EXPECT_NE(cut.output.find("the audit log describes journal records up to"), std::string::npos) << cut.output;
 }
 
+// A torn record at the journal's end (a crash in its write): replay leaves it in place, prints
+// the balances before it, and fails (1) naming the bad bytes. With --data-dir, no settings are
+// read: a .env that does not load (what an incident may be about) does not stop it.
+TEST_F(SettingsTest, ReplayReportsATornTailAndNeedsNoSettingsWithADataDirectory) {
+  start_node();
+  register_orchestrator("r1", address_of(1));
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "r1"}, {"amount_eth", "0.25"}}).status, 200);
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string broken_env = dir_.str() + "/broken.env";
+  std::ofstream(broken_env) << "PAYMENTS_API_PORT=\"8081\n";
+  auto clean = run_command({lpops_binary(), "replay", "--data-dir", data(), "--env-file", broken_env});
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  auto missing = run_command({lpops_binary(), "replay", "--data-dir", data(), "--env-file", dir_.str() + "/none.env"});
+  EXPECT_EQ(missing.exit_code, 0) << missing.output;
+  // Without --data-dir the settings are read, and a broken file is said.
+  auto unread = run_command({lpops_binary(), "replay", "--env-file", broken_env});
+  EXPECT_EQ(unread.exit_code, 2) << unread.output;
+
+  // The torn record: written where the records end (the file may hold zeroed blocks after).
+  const std::string journal = data() + "/journal.jsonl";
+  std::string text = read_all(journal);
+  const std::size_t end = text.find_last_not_of('\0') + 1;
+  ASSERT_EQ(text[end - 1], '\n');
+  const std::string torn = R"({"seq":99,"prev":"00)";
+  {
+    std::fstream f(journal, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(end));
+    f.write(torn.data(), static_cast<std::streamsize>(torn.size()));
+  }
+  std::filesystem::remove(data() + "/clean-stop.json");  // as after a crash
+  const auto before = read_all(journal);
+  auto r = run_command_split({lpops_binary(), "replay", "--data-dir", data(), "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("the journal has " + std::to_string(torn.size()) + " bad tail bytes"), std::string::npos) << r.err;
+  const auto out = parse_json(r.out);
+  EXPECT_EQ(out.at("balances").at("r1").at("balance_eth"), json::value("0.25")) << r.out;
+  EXPECT_EQ(read_all(journal), before) << "replay changed the journal";
+}
+
 }  // namespace
 }  // namespace lpops::testing

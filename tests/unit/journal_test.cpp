@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <memory>
 
 #include "domain/book.hpp"
 #include "storage/file_store.hpp"
@@ -189,6 +190,33 @@ TEST(FileStore, SecondProcessOnTheSameDirectoryIsRefused) {
   auto r = second.recover(noop_snapshot, noop);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("in use"), std::string::npos);
+}
+
+// A read-only inspection (lpops replay) holds the directory while it reads: a node started
+// meanwhile is refused, so it cannot cut a tail under the reader; once the reader is done the
+// node starts.
+TEST(FileStore, AReadOnlyInspectionKeepsAWriterOutWhileItReads) {
+  testing::TempDir dir;
+  auto noop_snapshot = [](const json::object&, std::uint64_t) { return std::optional<std::string>{}; };
+  auto noop = [](const ParsedRecord&) { return std::optional<std::string>{}; };
+  { FileStore made({dir.str(), true}); ASSERT_TRUE(made.recover(noop_snapshot, noop).ok()); }
+  FileStoreOptions ro{dir.str(), true};
+  ro.read_only = true;
+  auto reader = std::make_unique<FileStore>(ro);
+  auto read = reader->recover(noop_snapshot, noop);
+  ASSERT_TRUE(read.ok()) << read.error();
+  EXPECT_FALSE(read->writer_running);
+  {
+    FileStore writer({dir.str(), true});
+    auto r = writer.recover(noop_snapshot, noop);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().find("is in use by another lpops process (a node serving it, or lpops replay reading it)"), std::string::npos)
+        << r.error();
+  }
+  reader.reset();
+  FileStore writer({dir.str(), true});
+  auto r = writer.recover(noop_snapshot, noop);
+  EXPECT_TRUE(r.ok()) << r.error();
 }
 
 TEST(FileStore, SnapshotPlusTailEqualsFullReplay) {
