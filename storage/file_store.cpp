@@ -668,8 +668,9 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       return Error{where + ": damage among its records (a stretch that reads back as zeros), or the last write torn out "
                            "of order by a crash (all of it lies within one write of the end); the records after the "
                            "zeros may have been acknowledged, so nothing is cut" + restore +
-                   ". Only if the last write is known to have been torn (none of its records acknowledged), cut the "
-                   "journal at byte " + std::to_string(end) + "."};
+                   ". Only if the last write is known to have been torn (none of its records acknowledged), or this is a "
+                   "copy taken while the node ran that caught a write in flight (records past the zeros were written "
+                   "after the copy began), cut the journal at byte " + std::to_string(end) + "."};
     }
     if (read_failed) return Error{errno_text("cannot read " + journal_path())};
     if (!within_a_write)

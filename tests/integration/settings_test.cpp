@@ -2,11 +2,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "tests/integration/fixture.hpp"
 
@@ -260,6 +262,74 @@ TEST_F(SettingsTest, StartUpSaysWhereItsDataAndSettingsAre) {
   EXPECT_NE(r.output.find("settings from the environment and " + std::filesystem::absolute(env_file).string() + ";"),
             std::string::npos)
       << r.output;
+}
+
+// What start-up warns of, each said where it applies and not elsewhere: admin routes open
+// (and the payout routes that move money closed) without an admin token, a session token that
+// guards nothing yet, an audit key other users can read (the one the node makes is 0600).
+TEST_F(SettingsTest, StartUpWarnsOfOpenRoutesIdleTokensAndAReadableKey) {
+  start_node();
+  EXPECT_NE(node_->log().find("PAYMENTS_API_ADMIN_TOKEN is unset: the admin routes"), std::string::npos) << node_->log();
+  EXPECT_EQ(node_->log().find("the audit key"), std::string::npos) << node_->log();
+  register_orchestrator("o1", address_of(1));
+  ASSERT_EQ(post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "1"}}).status, 200);
+  // Money moves only with a token: reserving, posting and voiding a payout are 404 here.
+  EXPECT_EQ(post("/api/payouts", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0.5"}}).status, 404);
+  EXPECT_EQ(post("/api/payouts/p1/post", json::object{}).status, 404);
+  EXPECT_EQ(post("/api/payouts/p1/void", json::object{}).status, 404);
+  const std::string key = data() + "/audit.key";
+  struct stat key_stat {};
+  ASSERT_EQ(::stat(key.c_str(), &key_stat), 0);
+  EXPECT_EQ(key_stat.st_mode & 0777, 0600u);
+  ASSERT_EQ(node_->terminate(), 0);
+
+  std::filesystem::permissions(key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                        std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  NodeProcess again(data(), {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}, {"PAYMENTS_SESSION_REPORTER_TOKEN", "edge"}});
+  const std::size_t earlier = again.log().size();  // the log file holds the first run too
+  ASSERT_TRUE(again.start()) << again.log();
+  const std::string log = again.log().substr(earlier);
+  EXPECT_NE(log.find("the audit key " + key + " can be read by other users (mode 0644); `chmod 600 " + key + "`"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("PAYMENTS_SESSION_REPORTER_TOKEN is set, but this version serves no session routes"), std::string::npos) << log;
+  EXPECT_EQ(log.find("PAYMENTS_API_ADMIN_TOKEN is unset"), std::string::npos) << log;
+  // With the token the payout routes exist (a reservation without it is refused, not unknown).
+  HttpClient client("127.0.0.1", again.port());
+  EXPECT_EQ(client.request("POST", "/api/payouts", json::serialize(json::object{{"orchestrator_id", "o1"}, {"amount_eth", "0.5"}}))
+                .status,
+            401);
+}
+
+// PAYMENTS_ENABLE_DOCS=false (the reference's default) leaves /openapi.json and /docs out.
+TEST_F(SettingsTest, DocsCanBeTurnedOff) {
+  start_node({{"PAYMENTS_ENABLE_DOCS", "false"}});
+  EXPECT_EQ(get("/openapi.json").status, 404);
+  EXPECT_EQ(get("/docs").status, 404);
+  EXPECT_EQ(get("/healthz").status, 200);
+}
+
+// PAYMENTS_HTTP_MAX_CONNECTIONS_PER_CLIENT: connections past it from one client get a 503 and
+// a close; those within it are served, and a connection closed makes room.
+TEST_F(SettingsTest, ConnectionsPerClientAreCapped) {
+  start_node({{"PAYMENTS_HTTP_MAX_CONNECTIONS_PER_CLIENT", "3"}});
+  // The fixture's client holds one connection: two more are within the cap.
+  ASSERT_EQ(get("/healthz").status, 200);
+  auto second = std::make_unique<HttpClient>("127.0.0.1", node_->port());
+  HttpClient third("127.0.0.1", node_->port());
+  ASSERT_EQ(second->request("GET", "/healthz").status, 200);
+  ASSERT_EQ(third.request("GET", "/healthz").status, 200);
+  HttpClient fourth("127.0.0.1", node_->port());
+  const auto refused = fourth.request("GET", "/healthz");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(refused.body, R"({"detail":"Too many connections from this client"})");
+  second.reset();  // closes its connection
+  bool served = false;
+  for (int i = 0; i < 200 && !served; ++i) {
+    HttpClient fifth("127.0.0.1", node_->port());
+    served = fifth.request("GET", "/healthz").status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(served) << "a closed connection made no room";
 }
 
 // `lpops replay` reads the data directory serve uses (PAYMENTS_DATA_DIR), not ./data.

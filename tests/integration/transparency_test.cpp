@@ -328,6 +328,20 @@ TEST_F(TransparencyTest, RestartsFromTheIndexAndCatchesDamageItCovers) {
     EXPECT_EQ(damaged.wait_exit(std::chrono::seconds(10)), 70) << damaged.log();
   }
   EXPECT_NE(damaged.log().find("entry 5"), std::string::npos) << damaged.log();
+  // It leaves a mark: the next start checks before it serves anything, and refuses.
+  const std::string marker = dir_.str() + "/data/audit-check.failed";
+  ASSERT_TRUE(std::filesystem::exists(marker));
+  {
+    NodeProcess again(dir_.str() + "/data", env_);
+    const std::size_t earlier = again.log().size();  // the log file holds the earlier runs too
+    EXPECT_FALSE(again.start(std::chrono::seconds(20)));
+    const std::string log = again.log().substr(earlier);
+    EXPECT_NE(log.find("the last run stopped on damage"), std::string::npos) << log;
+    EXPECT_NE(log.find("checking before serving"), std::string::npos) << log;
+    EXPECT_NE(log.find("entry 5"), std::string::npos) << log;
+    EXPECT_EQ(log.find("lpops serving"), std::string::npos) << log;
+  }
+  EXPECT_TRUE(std::filesystem::exists(marker));
 
   // Without the index, start-up itself reads every line and refuses.
   std::filesystem::remove(dir_.str() + "/data/audit.index");
@@ -335,10 +349,11 @@ TEST_F(TransparencyTest, RestartsFromTheIndexAndCatchesDamageItCovers) {
   EXPECT_FALSE(refused.start(std::chrono::seconds(10)));
   EXPECT_NE(refused.log().find("entry 5"), std::string::npos) << refused.log();
 
-  // The original bytes back: it starts (and rebuilds the index).
+  // The original bytes back: it starts (and rebuilds the index), and the mark is gone.
   std::ofstream(audit_path(), std::ios::binary | std::ios::trunc) << original;
   start_node(env_);
   verify_whole_log(9);
+  EXPECT_FALSE(std::filesystem::exists(marker));
 }
 
 // Entries past the last signed checkpoint are compared with the journal records they describe

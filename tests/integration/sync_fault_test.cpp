@@ -1,0 +1,139 @@
+// A disk flush that fails (fdatasync returns EIO, as a disk that lost a write reports it):
+// the node acknowledges nothing of what that flush held, stops with status 70 instead of
+// retrying the flush (whose failure may have dropped the pages it was to write), and a
+// restart on the same directory holds every credit acknowledged before.
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "tests/integration/fixture.hpp"
+
+namespace lpops::testing {
+namespace {
+
+class SyncFault : public ::testing::Test {
+ protected:
+  // The node with the failing-flush library preloaded, armed by `trigger_` existing, for
+  // files whose name ends in `suffix`.
+  std::map<std::string, std::string> faulty_environment(const std::string& suffix) const {
+    std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+    asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+    return {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+            {"LPOPS_FAULT_FDATASYNC_TRIGGER", trigger_},
+            {"LPOPS_FAULT_FDATASYNC_SUFFIX", suffix},
+            {"ASAN_OPTIONS", asan}};
+  }
+  static HttpResult credit(HttpClient& client, const std::string& id) {
+    return client.request("POST", "/api/workloads/time",
+                          json::serialize(json::object{{"workload_id", id}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"},
+                                                       {"duration_ms", 60000}}),
+                          {{"Content-Type", "application/json"}});
+  }
+  // Registers o1 and credits `count` workloads, each acknowledged.
+  static void credit_acknowledged(std::uint16_t port, int count) {
+    HttpClient client("127.0.0.1", port);
+    ASSERT_EQ(client.request("POST", "/api/orchestrators/register",
+                             json::serialize(json::object{{"orchestrator_id", "o1"}, {"address", address_of(1)}}))
+                  .status,
+              200);
+    for (int i = 0; i < count; ++i) {
+      const auto r = credit(client, "ok-" + std::to_string(i));
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+  }
+  // After a restart without the fault: the acknowledged credits are there, each once, and the
+  // balance is theirs (plus the unacknowledged one's, when its record reached the disk anyway).
+  void expect_acknowledged_kept(int count) {
+    NodeProcess again(data_);
+    ASSERT_TRUE(again.start()) << again.log();
+    HttpClient client("127.0.0.1", again.port());
+    const auto listing = client.request("GET", "/api/workloads?orchestrator_id=o1&limit=500");
+    ASSERT_EQ(listing.status, 200) << listing.body;
+    const auto doc = parse_json(listing.body);
+    std::set<std::string> ids;
+    for (const auto& w : doc.at("workloads").as_array()) ids.insert(std::string(w.at("workload_id").as_string()));
+    for (int i = 0; i < count; ++i) EXPECT_TRUE(ids.count("ok-" + std::to_string(i))) << "acknowledged ok-" << i << " lost";
+    const std::size_t expected = static_cast<std::size_t>(count) + ids.count("unacknowledged");
+    EXPECT_EQ(ids.size(), expected) << listing.body;
+    const auto view = parse_json(client.request("GET", "/api/orchestrators/o1").body);
+    // 0.000005353596 ETH a minute, one minute each.
+    EXPECT_EQ(view.at("balance_wei"), json::value(std::to_string(5353596000000ull * expected))) << json::serialize(view);
+    // The audit log holds an entry for each (regenerated from the journal where it lacked one).
+    ASSERT_EQ(again.terminate(), 0) << again.log();
+    auto verified = run_command({lpops_binary(), "verify", "--json", "--log", data_ + "/audit.jsonl", "--allow-unsigned"});
+    ASSERT_EQ(verified.exit_code, 0) << verified.output;
+    EXPECT_EQ(parse_json(verified.output.substr(verified.output.find('{'))).at("entries"), json::value(expected + 1))
+        << verified.output;  // and the policy's
+  }
+
+  TempDir dir_;
+  std::string data_ = dir_.str() + "/data";
+  std::string trigger_ = dir_.str() + "/fail-flushes";
+};
+
+TEST_F(SyncFault, AFailedJournalFlushAcknowledgesNothingAndStopsTheNode) {
+  NodeProcess node(data_, faulty_environment("/journal.jsonl"));
+  ASSERT_TRUE(node.start()) << node.log();
+  ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 5));
+  std::ofstream(trigger_).close();
+  HttpClient client("127.0.0.1", node.port());
+  const auto answer = credit(client, "unacknowledged");
+  EXPECT_EQ(answer.status, 0) << "answered " << answer.status << ": " << answer.body;
+  EXPECT_EQ(node.wait_exit(std::chrono::seconds(30)), 70) << node.log();
+  const std::string log = node.log();
+  EXPECT_NE(log.find("cannot fdatasync " + data_ + "/journal.jsonl: Input/output error"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopping the process so that start-up recovers from disk"), std::string::npos) << log;
+  std::filesystem::remove(trigger_);
+  expect_acknowledged_kept(5);
+}
+
+// The audit log is derived from the journal (its entries follow records already durable, and
+// start-up writes any it lacks): a failed flush of it is counted and retried, the node goes on
+// crediting, no checkpoint signs what could not be flushed, and once flushes succeed again the
+// checkpoints cover everything.
+TEST_F(SyncFault, AFailedAuditLogFlushIsCountedAndRetriedWhileCreditsGoOn) {
+  auto env = faulty_environment("/audit.jsonl");
+  env["PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES"] = "2";
+  env["PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] = "1";
+  env["PAYMENTS_PUBLIC_RATE_BURST"] = "100000";  // the checkpoint is asked for often
+  env["PAYMENTS_PUBLIC_RATE_PER_MINUTE"] = "100000";
+  NodeProcess node(data_, env);
+  ASSERT_TRUE(node.start()) << node.log();
+  ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 5));
+  HttpClient client("127.0.0.1", node.port());
+  auto audit_errors = [&client] {
+    const auto metrics = client.request("GET", "/metrics").body;
+    const std::string series = "lpops_storage_errors_total{file=\"audit_log\"} ";
+    const auto at = metrics.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size()));
+  };
+  auto checkpoint_seq = [&client] {
+    const auto r = client.request("GET", "/api/transparency/tee-core/audit/checkpoint");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? parse_json(r.body).at("seq").as_int64() : std::int64_t{-1};
+  };
+  EXPECT_EQ(audit_errors(), 0.0);
+  std::ofstream(trigger_).close();
+  for (int i = 5; i < 10; ++i) {
+    const auto r = credit(client, "ok-" + std::to_string(i));
+    ASSERT_EQ(r.status, 200) << r.body;  // the journal's flushes succeed
+  }
+  for (int i = 0; i < 500 && audit_errors() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(audit_errors(), 1.0);
+  const std::int64_t entries = 11;  // the policy and ten credits
+  EXPECT_LT(checkpoint_seq(), entries) << "a checkpoint signed entries whose flush failed";
+  EXPECT_TRUE(node.running());
+  std::filesystem::remove(trigger_);
+  for (int i = 0; i < 500 && checkpoint_seq() < entries; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(checkpoint_seq(), entries);
+  ASSERT_EQ(node.terminate(), 0) << node.log();
+  EXPECT_NE(node.log().find("audit.jsonl fdatasync failed: Input/output error"), std::string::npos) << node.log();
+  expect_acknowledged_kept(10);
+  auto verified = run_command({lpops_binary(), "verify", "--json", "--log", data_ + "/audit.jsonl"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+}
+
+}  // namespace
+}  // namespace lpops::testing
