@@ -750,6 +750,52 @@ TEST(Startup, ARequestStillArrivingWhenTheDrainEndsIsAnswered503) {
   EXPECT_EQ(again.terminate(), 0);
 }
 
+// A second stop signal ends the drain at once: with 30 s to drain and a request half sent,
+// the node stops within moments of the second SIGTERM, answers that request 503, says why,
+// and exits 0; what it had acknowledged before is there after a restart.
+TEST(Startup, ASecondStopSignalEndsTheDrainAtOnce) {
+  TempDir dir;
+  const std::map<std::string, std::string> env = {
+      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"},
+      {"PAYMENTS_SHUTDOWN_DRAIN_SECONDS", "30"}};
+  NodeProcess node(dir.str() + "/data", env);
+  ASSERT_TRUE(node.start()) << node.log();
+  {
+    HttpClient c("127.0.0.1", node.port());
+    ASSERT_EQ(c.request("POST", "/api/workloads/time", R"({"workload_id":"kept","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})",
+                        {{"Content-Type", "application/json"}})
+                  .status,
+              200);
+  }
+  const std::string body = R"({"workload_id":"late","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})";
+  std::string answer;
+  std::thread client([&] {
+    HttpClient c("127.0.0.1", node.port());
+    answer = c.raw_exchange("POST /api/workloads/time HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 20));
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its header and a part of its body are in
+  ASSERT_EQ(::kill(node.pid(), SIGTERM), 0);
+  // The drain waits for the request still arriving.
+  EXPECT_EQ(node.wait_exit(std::chrono::milliseconds(700)), -1000) << node.log();
+  const auto second = std::chrono::steady_clock::now();
+  ASSERT_EQ(::kill(node.pid(), SIGTERM), 0);
+  EXPECT_EQ(node.wait_exit(std::chrono::seconds(10)), 0) << node.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - second, std::chrono::seconds(5));
+  client.join();
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << answer;
+  const std::string log = node.log();
+  EXPECT_NE(log.find("received SIGTERM again: stopping without waiting for the requests in flight"), std::string::npos) << log;
+  EXPECT_EQ(log.find("closed unanswered"), std::string::npos) << log;  // none was in a handler
+  NodeProcess again(dir.str() + "/data", env);
+  ASSERT_TRUE(again.start()) << again.log();
+  HttpClient check("127.0.0.1", again.port());
+  const auto listed = parse_json(check.request("GET", "/api/workloads").body);
+  ASSERT_EQ(listed.at("workloads").as_array().size(), 1u) << json::serialize(listed);
+  EXPECT_EQ(listed.at("workloads").at(0).at("workload_id"), json::value("kept"));
+  EXPECT_EQ(again.terminate(), 0);
+}
+
 TEST(Startup, AJournalBehindItsAuditLogStopsStartup) {
   // Audit entries are written only after their journal records are durable: a journal that
   // ends before them lost acknowledged records, and serving on would reset those balances.
