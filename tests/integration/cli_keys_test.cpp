@@ -4,6 +4,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include <boost/json.hpp>
+
+#include "domain/version.hpp"
+#include "tests/support/anvil_process.hpp"
+#include "tests/support/fake_http_server.hpp"
 #include "tests/support/node_process.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -121,6 +126,52 @@ TEST(CliKeys, AddressOfTheSharedVectorKey) {
   std::ofstream(key_file) << "not a key\n";
   EXPECT_EQ(run_command({lpops_binary(), "address", "--key-file", key_file}).exit_code, 2);
   EXPECT_EQ(run_command({lpops_binary(), "address", "--key-file", dir.str() + "/missing"}).exit_code, 2);
+}
+
+TEST(Cli, VersionIsPrinted) {
+  auto r = run_command({lpops_binary(), "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(trim(r.output), std::string("lpops ") + kVersion);
+}
+
+// `lpops fees` against a node without EIP-1559 (no fee history, no base fee): the legacy gas
+// price, under the cap; a node it cannot reach is a failure (1), an ETH_RPC_URL it cannot use
+// a usage error (2).
+TEST(Cli, FeesOfALegacyNodeAndOfNoNode) {
+  FakeHttpServer legacy([](const FakeHttpServer::Request& r) -> std::pair<int, std::string> {
+    boost::system::error_code ec;
+    const auto call = boost::json::parse(r.body, ec);
+    if (ec || !call.is_object()) return {400, "{}"};
+    const auto& method = call.at("method").as_string();
+    boost::json::object reply{{"jsonrpc", "2.0"}, {"id", call.at("id")}};
+    if (method == "eth_gasPrice") reply["result"] = "0x3b9aca00";  // 1 gwei
+    else reply["error"] = boost::json::object{{"code", -32601}, {"message", "the method does not exist"}};
+    return {200, boost::json::serialize(reply)};
+  });
+  auto quote = run_command_split({lpops_binary(), "fees", "--env-file", "/dev/null"}, {{"ETH_RPC_URL", legacy.url()}});
+  ASSERT_EQ(quote.exit_code, 0) << quote.out << quote.err;
+  const auto doc = boost::json::parse(quote.out);
+  EXPECT_EQ(doc.at("type"), boost::json::value("legacy")) << quote.out;
+  EXPECT_EQ(doc.at("gas_price_wei"), boost::json::value("1000000000")) << quote.out;
+  EXPECT_FALSE(doc.as_object().contains("max_fee_per_gas_wei")) << quote.out;
+  auto capped = run_command({lpops_binary(), "fees", "--env-file", "/dev/null"},
+                            {{"ETH_RPC_URL", legacy.url()}, {"PAYMENTS_MAX_FEE_PER_GAS_WEI", "999999999"}});
+  EXPECT_EQ(capped.exit_code, 1) << capped.output;
+  EXPECT_NE(capped.output.find("gas price 1000000000 wei is above the cap of 999999999 wei"), std::string::npos) << capped.output;
+  // Settings from a file.
+  TempDir dir;
+  std::ofstream(dir.str() + "/fees.env") << "ETH_RPC_URL=" << legacy.url() << "\n";
+  auto from_file = run_command({lpops_binary(), "fees", "--env-file", dir.str() + "/fees.env"});
+  EXPECT_EQ(from_file.exit_code, 0) << from_file.output;
+  EXPECT_NE(from_file.output.find("\"gas_price_wei\":\"1000000000\""), std::string::npos) << from_file.output;
+
+  const std::string closed = "http://127.0.0.1:" + std::to_string(free_loopback_port());
+  auto unreachable = run_command({lpops_binary(), "fees", "--env-file", "/dev/null"}, {{"ETH_RPC_URL", closed}},
+                                 std::chrono::seconds(120));
+  EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
+  auto unusable = run_command({lpops_binary(), "fees", "--env-file", "/dev/null"}, {{"ETH_RPC_URL", "ftp://127.0.0.1:1"}});
+  EXPECT_EQ(unusable.exit_code, 2) << unusable.output;
+  EXPECT_NE(unusable.output.find("ETH_RPC_URL"), std::string::npos) << unusable.output;
 }
 
 TEST(CliKeys, AddressOfAKeystore) {
