@@ -78,6 +78,18 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   replay_cmd->add_flag("--json", replay.json, "Print JSON instead of a table");
 
+  lpops::app::BackupOptions backup;
+  auto* backup_cmd = cli.add_subcommand(
+      "backup", "Copy a data directory, its node running or not, into a new directory that starts as a node, and check the copy");
+  backup_cmd->add_option("--to", backup.to, "The new (or empty) directory to write the backup into")->required()->check(not_empty);
+  backup_cmd->add_option("--data-dir", backup.data_dir, "Data directory (default: PAYMENTS_DATA_DIR, else ./data, as serve)")
+      ->check(not_empty);
+  backup_cmd->add_option("--env-file", backup.env_file,
+                         "Read the settings from this file (default: ./.env when present), as serve does, for its "
+                         "PAYMENTS_DATA_DIR; not read when --data-dir is given")
+      ->check(not_empty);
+  backup_cmd->add_flag("--json", backup.json, "Print the outcome as JSON");
+
   lpops::app::KeygenOptions keygen;
   auto* keygen_cmd = cli.add_subcommand("keygen", "Create a new secp256k1 key file and print its address");
   keygen_cmd->add_option("--key-file", keygen.key_file, "Where to write the key (hex, mode 0600; never overwritten)")
@@ -212,5 +224,6 @@ int main(int argc, char** argv) {
   if (*address_cmd) return lpops::app::address(address);
   if (*serve_cmd) return lpops::app::serve(serve);
   if (*replay_cmd) return lpops::app::replay(replay);
+  if (*backup_cmd) return lpops::app::backup(backup);
   return 2;
 }

@@ -1,5 +1,6 @@
 #pragma once
 // Wiring of one node: storage recovery, the actor system, the HTTP server.
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -36,6 +37,23 @@ struct ReplayOptions {
 
 // Rebuilds the book from the journal alone (ignoring snapshots) and prints balances.
 int replay(const ReplayOptions& options);
+// What a data directory's other files say its journal lost: the audit log describing records
+// past `journal_records`, or a signed checkpoint of more entries than the journal's records
+// make (`audit_entries`). Nothing when they agree.
+std::optional<std::string> records_missing_from_journal(const std::string& data_dir, std::uint64_t journal_records,
+                                                        std::uint64_t audit_entries);
+
+struct BackupOptions {
+  std::optional<std::string> data_dir;  // default: PAYMENTS_DATA_DIR (environment, then .env), as serve
+  std::optional<std::string> env_file;
+  std::string to;                       // a new (or empty) directory
+  bool json = false;
+};
+// Copies a data directory, its node running or not, into a new directory that starts as a node
+// of its own (the files in the order that keeps each covered by the next, whole lines only),
+// then checks the copy as lpops replay would; exit 0 done, 1 the copy does not check out, 2
+// usage or a directory that cannot be read or written.
+int backup(const BackupOptions& options);
 
 struct KeygenOptions {
   std::string key_file;

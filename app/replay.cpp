@@ -13,6 +13,22 @@
 
 namespace lpops::app {
 
+std::optional<std::string> records_missing_from_journal(const std::string& data_dir, std::uint64_t journal_records,
+                                                        std::uint64_t audit_entries) {
+  // The audit log is written from the journal, after its records are durable: entries for
+  // records this journal lacks mean it lost acknowledged records (a node refuses to start on
+  // it).
+  if (const auto described = storage::last_line_integer(data_dir + "/audit.jsonl", "journal_seq"); described && *described > journal_records)
+    return "the audit log describes journal records up to " + std::to_string(*described) + ", but the journal ends at " +
+           std::to_string(journal_records) + ": records that were acknowledged are missing from it";
+  // A signed checkpoint of more entries than the journal's records make lost records behind it.
+  if (const auto signed_size = storage::last_line_integer(data_dir + "/checkpoints.jsonl", "seq"); signed_size && *signed_size > audit_entries)
+    return "checkpoints.jsonl holds a signed checkpoint of " + std::to_string(*signed_size) +
+           " audit entries, but the journal's records make " + std::to_string(audit_entries) +
+           ": records that were acknowledged are missing from it";
+  return std::nullopt;
+}
+
 int replay(const ReplayOptions& o) {
   // The data directory serve would use: --data-dir, else PAYMENTS_DATA_DIR from the
   // environment or the .env file.
@@ -75,24 +91,11 @@ int replay(const ReplayOptions& o) {
                   format_eth(a ? a->pending_debits : Wei(0)).c_str());
     }
   }
-  // The audit log is written from the journal, after its records are durable: entries for
-  // records this journal lacks mean it lost acknowledged records (a node refuses to start on
-  // it). Beside a running node the log may be ahead of what was read; not checked then.
+  // Beside a running node the log may be ahead of what was read; not checked then.
   if (!report->writer_running)
-    if (const auto described = storage::last_line_integer(data_dir + "/audit.jsonl", "journal_seq"); described && *described > report->last_seq) {
-      std::fprintf(stderr, "lpops replay: the audit log describes journal records up to %llu, but the journal ends at %llu: "
-                           "records that were acknowledged are missing from it (restore journal.jsonl); the balances above "
-                           "are those of the journal as it is\n",
-                   static_cast<unsigned long long>(*described), static_cast<unsigned long long>(report->last_seq));
-      return 1;
-    }
-  // A signed checkpoint of more entries than the journal's records make lost records behind it.
-  if (!report->writer_running)
-    if (const auto signed_size = storage::last_line_integer(data_dir + "/checkpoints.jsonl", "seq"); signed_size && *signed_size > audit_entries) {
-      std::fprintf(stderr, "lpops replay: checkpoints.jsonl holds a signed checkpoint of %llu audit entries, but the journal's "
-                           "records make %llu: records that were acknowledged are missing from it (restore journal.jsonl); the "
-                           "balances above are those of the journal as it is\n",
-                   static_cast<unsigned long long>(*signed_size), static_cast<unsigned long long>(audit_entries));
+    if (auto missing = records_missing_from_journal(data_dir, report->last_seq, audit_entries)) {
+      std::fprintf(stderr, "lpops replay: %s (restore journal.jsonl); the balances above are those of the journal as it is\n",
+                   missing->c_str());
       return 1;
     }
   // A bad tail left in place (read-only): the balances above stop before it.

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/fixture.hpp"
 
@@ -58,6 +59,129 @@ TEST_F(BackupTest, FilesCopiedInTheDocumentedOrderWhileTheNodeRunsStartAsANode) 
   EXPECT_EQ(copy.terminate(), 0) << copy.log();
   auto verified = run_command({lpops_binary(), "verify", "--log", to + "/audit.jsonl"});
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
+}
+
+// `lpops backup` of a node under load, several times over: each copy checks out, starts as a
+// node of its own, holds every credit acknowledged before the backup began, and its log
+// verifies once the copy's node has signed it.
+TEST_F(BackupTest, TheBackupCommandCopiesARunningNodeIntoANodeOfItsOwn) {
+  const std::map<std::string, std::string> env = {{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"},
+                                                  {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "50"}};
+  start_node(env);
+  register_orchestrator("o1", address_of(1));
+  std::atomic<bool> stop{false};
+  std::atomic<int> acknowledged{0};
+  std::thread writer([&] {
+    HttpClient client("127.0.0.1", node_->port());
+    for (int i = 0; !stop.load() && i < 100000; ++i) {
+      auto r = client.request("POST", "/api/workloads/time",
+                              json::serialize(json::object{{"workload_id", "w" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                           {"artifact_hash", "h"}, {"duration_ms", 1000 + i}}),
+                              {{"Content-Type", "application/json"}});
+      if (r.status != 200) break;
+      acknowledged = i + 1;
+    }
+  });
+  const std::string from = dir_.str() + "/data";
+  std::vector<std::pair<std::string, int>> copies;  // directory, credits acknowledged before it began
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < 2000 && acknowledged.load() < 200 * (round + 1); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const int before = acknowledged.load();
+    const std::string to = dir_.str() + "/backup-" + std::to_string(round);
+    auto r = run_command_split({lpops_binary(), "backup", "--data-dir", from, "--to", to, "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const auto out = parse_json(r.out);
+    EXPECT_GE(out.at("journal_records").as_int64(), before + 2) << r.out;  // the policy and the registration too
+    EXPECT_TRUE(out.at("audit_key_copied").as_bool()) << r.out;
+    copies.emplace_back(to, before);
+  }
+  stop = true;
+  writer.join();
+  ASSERT_EQ(node_->terminate(), 0) << node_->log();
+  for (const auto& [to, before] : copies) {
+    SCOPED_TRACE(to);
+    NodeProcess copy(to, env);
+    ASSERT_TRUE(copy.start()) << copy.log();
+    // Whole records only: nothing to cut.
+    EXPECT_EQ(copy.log().find("cut"), std::string::npos) << copy.log();
+    HttpClient client("127.0.0.1", copy.port());
+    std::set<std::string> ids;
+    const auto listing = parse_json(client.request("GET", "/api/workloads?orchestrator_id=o1").body);  // no limit: all
+    for (const auto& w : listing.at("workloads").as_array()) ids.insert(std::string(w.at("workload_id").as_string()));
+    for (int i = 0; i < before; ++i) EXPECT_TRUE(ids.count("w" + std::to_string(i))) << "w" << i << " is missing from " << to;
+    EXPECT_EQ(copy.terminate(), 0) << copy.log();
+    auto verified = run_command({lpops_binary(), "verify", "--log", to + "/audit.jsonl"});
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  }
+}
+
+// What the backup copies of a file being appended to: whole lines up to the first NUL byte.
+// Zeros between records (a block a plain copy read before a commit filled it) and a line half
+// written stay behind, so the copy needs no cut; the source is not touched.
+TEST_F(BackupTest, TheBackupKeepsWholeRecordsBeforeTheFirstZeroAndTheSourceAsItIs) {
+  start_node();
+  register_orchestrator("o1", address_of(1));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                      {"artifact_hash", "h"}, {"duration_ms", 60000}}).status,
+              200);
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string from = dir_.str() + "/data", journal = from + "/journal.jsonl";
+  std::string text = read_all(journal);
+  text.resize(text.find_last_not_of('\0') + 1);
+  const std::string last_line = text.substr(text.rfind('\n', text.size() - 2) + 1);
+  // Zeros, then a copy of the last record, then half a line.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << text << std::string(4096, '\0') << last_line << R"({"seq":)";
+  std::filesystem::remove(from + "/clean-stop.json");
+  const std::string before = read_all(journal);
+  const std::string to = dir_.str() + "/backup";
+  auto r = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", to});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // The policy, the registration and five credits; an audit entry for each but the registration.
+  EXPECT_NE(r.output.find("7 journal records, 6 audit entries (6 signed), 5 workloads"), std::string::npos) << r.output;
+  EXPECT_EQ(read_all(to + "/journal.jsonl"), text);
+  EXPECT_EQ(read_all(journal), before);
+  NodeProcess copy(to);
+  ASSERT_TRUE(copy.start()) << copy.log();
+  HttpClient client("127.0.0.1", copy.port());
+  EXPECT_EQ(parse_json(client.request("GET", "/api/orchestrators/o1").body).at("balance_eth"), json::value("0.00002676798"));
+  EXPECT_EQ(copy.terminate(), 0) << copy.log();
+
+  // A source whose journal lost a record its audit log describes: the copy does not check out
+  // (1), said as such.
+  const std::string cut = text.substr(0, text.rfind('\n', text.size() - 2) + 1);
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << cut;
+  auto lost = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/backup-2"});
+  EXPECT_EQ(lost.exit_code, 1) << lost.output;
+  EXPECT_NE(lost.output.find("does not check out: the audit log describes journal records up to 7, but the journal ends at 6"),
+            std::string::npos)
+      << lost.output;
+}
+
+// Mistakes: a target that is not a new or empty directory, one inside the data directory (or
+// holding it), a source that is no data directory; each a usage error that writes nothing.
+TEST_F(BackupTest, TheBackupRefusesTargetsItShouldNotWriteInto) {
+  start_node();
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string from = dir_.str() + "/data";
+  const std::string full = dir_.str() + "/full";
+  std::filesystem::create_directories(full);
+  std::ofstream(full + "/something").close();
+  for (const auto& [to, says] : std::vector<std::pair<std::string, std::string>>{
+           {full, "exists and is not an empty directory"},
+           {from + "/backup", "must not contain each other"},
+           {dir_.str(), "must not contain each other"},
+           {from, "must not contain each other"}}) {
+    auto r = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", to});
+    EXPECT_EQ(r.exit_code, 2) << to << ": " << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << r.output;
+  }
+  EXPECT_FALSE(std::filesystem::exists(from + "/backup"));
+  auto none = run_command({lpops_binary(), "backup", "--data-dir", dir_.str() + "/nothing", "--to", dir_.str() + "/b"});
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  EXPECT_NE(none.output.find("holds no journal.jsonl: not a data directory"), std::string::npos) << none.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/b"));
+  EXPECT_EQ(run_command({lpops_binary(), "backup", "--data-dir", from}).exit_code, 2);  // --to is required
 }
 
 }  // namespace

@@ -23,14 +23,14 @@ std::string trim(std::string s) {
 // Every subcommand answers --help (status 0) with its usage; a first word that names no
 // subcommand is said to be one (status 2); `lpops help` is the top-level help.
 TEST(Cli, EverySubcommandHasHelpAndAnUnknownOneIsNamed) {
-  for (const char* sub : {"serve", "replay", "verify", "keygen", "address", "fees", "import"}) {
+  for (const char* sub : {"serve", "replay", "backup", "verify", "keygen", "address", "fees", "import"}) {
     auto r = run_command({lpops_binary(), sub, "--help"});
     EXPECT_EQ(r.exit_code, 0) << sub << ": " << r.output;
     EXPECT_NE(r.output.find(std::string("Usage: lpops ") + sub), std::string::npos) << r.output;
   }
   auto top = run_command({lpops_binary(), "help"});
   EXPECT_EQ(top.exit_code, 0) << top.output;
-  for (const char* sub : {"serve", "replay", "verify", "keygen", "address", "fees", "import"})
+  for (const char* sub : {"serve", "replay", "backup", "verify", "keygen", "address", "fees", "import"})
     EXPECT_NE(top.output.find(sub), std::string::npos) << sub << " missing from: " << top.output;
   auto unknown = run_command({lpops_binary(), "serv"});
   EXPECT_EQ(unknown.exit_code, 2) << unknown.output;

@@ -1,0 +1,217 @@
+// `lpops backup`: a copy of a data directory that starts as a node of its own, taken while its
+// node runs or not. The files are copied in the order docs/operations.md gives (checkpoints,
+// audit log, snapshot, journal, key), each covered by the ones copied after it, and of the
+// files being appended to only whole lines up to the first NUL byte: a line half written, or
+// the zeroed blocks the journal writes ahead of its records (a block read just before a group
+// commit filled it would otherwise leave zeros between records), stay behind. The copy is then
+// read back as lpops replay reads a directory, and refused if anything is missing from it.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "app/node.hpp"
+#include "domain/book.hpp"
+#include "storage/durable_fs.hpp"
+#include "storage/file_store.hpp"
+#include "storage/tail_line.hpp"
+
+namespace lpops::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct Copied {
+  bool present = false;
+  std::uint64_t bytes = 0;  // kept in the copy
+  std::uint64_t left = 0;   // read but left behind: a line not yet whole
+};
+
+// Copies `name` from `from` into `to` (absent: not present). With `lines`, only whole lines up
+// to the first NUL byte. The copy has the source's permission bits and is flushed to disk.
+Result<Copied> copy_one(const std::string& from, const std::string& to, const std::string& name, bool lines, bool terminal) {
+  Copied c;
+  const std::string source = from + "/" + name, target = to + "/" + name;
+  Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  if (in.get() < 0) {
+    if (errno == ENOENT) return c;
+    return Error{system_error("cannot open " + source)};
+  }
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0) return Error{system_error("cannot stat " + source)};
+  if (!S_ISREG(st.st_mode)) return Error{source + " is not a regular file"};
+  Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777));
+  if (out.get() < 0) return Error{system_error("cannot create " + target)};
+  std::vector<char> buffer(1 << 20);
+  std::uint64_t written = 0, keep = 0, reported = 0;
+  for (bool at_end = false; !at_end;) {
+    const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return Error{system_error("cannot read " + source)};
+    if (n == 0) break;
+    std::size_t length = static_cast<std::size_t>(n);
+    if (lines) {
+      if (const void* nul = std::memchr(buffer.data(), '\0', length)) {
+        length = static_cast<std::size_t>(static_cast<const char*>(nul) - buffer.data());
+        at_end = true;
+      }
+      if (const void* newline = ::memrchr(buffer.data(), '\n', length))
+        keep = written + static_cast<std::size_t>(static_cast<const char*>(newline) - buffer.data()) + 1;
+    }
+    for (std::size_t done = 0; done < length;) {
+      const ssize_t w = ::write(out.get(), buffer.data() + done, length - done);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) return Error{system_error("cannot write " + target)};
+      done += static_cast<std::size_t>(w);
+    }
+    written += length;
+    // Progress for a large journal: on a terminal every 256 MiB, in a log every GiB.
+    const std::uint64_t step = terminal ? (256ull << 20) : (1ull << 30);
+    if (written / step != reported / step) {
+      std::fprintf(stderr, terminal ? "\r%s: %llu MiB copied" : "%s: %llu MiB copied\n", name.c_str(),
+                   static_cast<unsigned long long>(written >> 20));
+      reported = written;
+    }
+  }
+  if (terminal && reported) std::fprintf(stderr, "\n");
+  if (!lines) keep = written;
+  if (::ftruncate(out.get(), static_cast<off_t>(keep)) != 0) return Error{system_error("cannot cut " + target)};
+  if (::fsync(out.get()) != 0) return Error{system_error("cannot flush " + target)};
+  c.present = true;
+  c.bytes = keep;
+  c.left = written - keep;
+  return c;
+}
+
+bool inside(const fs::path& path, const fs::path& dir) {
+  auto p = path.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d, ++p)
+    if (p == path.end() || *p != *d) return false;
+  return true;
+}
+
+}  // namespace
+
+int backup(const BackupOptions& o) {
+  std::string data_dir;
+  if (o.data_dir) {
+    data_dir = *o.data_dir;
+  } else {
+    auto settings = load_command_settings(o.env_file, "lpops backup");
+    if (!settings) return 2;
+    data_dir = settings->data_dir;
+  }
+  std::error_code ec;
+  const fs::path from = fs::weakly_canonical(fs::absolute(data_dir), ec);
+  const fs::path to = fs::weakly_canonical(fs::absolute(o.to), ec);
+  if (!fs::is_regular_file(from / "journal.jsonl", ec)) {
+    std::fprintf(stderr, "lpops backup: %s holds no journal.jsonl: not a data directory\n", from.c_str());
+    return 2;
+  }
+  if (inside(to, from) || inside(from, to)) {
+    std::fprintf(stderr, "lpops backup: --to %s and the data directory %s must not contain each other\n", to.c_str(), from.c_str());
+    return 2;
+  }
+  if (fs::exists(fs::symlink_status(to, ec))) {
+    if (!fs::is_directory(to, ec) || !fs::is_empty(to, ec)) {
+      std::fprintf(stderr, "lpops backup: --to %s exists and is not an empty directory (a backup is written into a new one)\n",
+                   to.c_str());
+      return 2;
+    }
+  } else if (auto err = storage::create_directories_durably(to.string())) {
+    std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", to.c_str(), err->c_str());
+    return 2;
+  }
+  const bool terminal = ::isatty(STDERR_FILENO);
+  boost::json::object files;
+  // The order matters: each file is covered by the ones after it (a checkpoint signs entries
+  // the copied log holds, a log entry describes a record the copied journal holds, the
+  // snapshot is never ahead of the copied journal).
+  struct Step {
+    const char* name;
+    bool lines;
+  };
+  for (const Step step : {Step{"checkpoints.jsonl", true}, Step{"audit.jsonl", true}, Step{"snapshot.json", false},
+                          Step{"journal.jsonl", true}, Step{"audit.key", false}, Step{"orchestrators.json", false}}) {
+    auto copied = copy_one(from.string(), to.string(), step.name, step.lines, terminal);
+    if (!copied) {
+      std::fprintf(stderr, "lpops backup: %s\n", copied.error().c_str());
+      return 2;
+    }
+    if (copied->present)
+      files[step.name] = boost::json::object{{"bytes", copied->bytes}, {"left_behind_bytes", copied->left}};
+  }
+  if (!storage::fsync_directory(to.string())) {
+    std::fprintf(stderr, "lpops backup: %s\n", system_error("cannot flush the directory " + to.string()).c_str());
+    return 2;
+  }
+
+  // The copy read back as a node would start on it, the journal whole.
+  storage::FileStoreOptions check_options{to.string(), false, /*read_only=*/true};
+  check_options.acknowledged_through = storage::last_line_integer(to.string() + "/audit.jsonl", "journal_seq");
+  std::uint64_t records = 0, audit_entries = 0;
+  Book book;
+  Result<storage::RecoveryReport> report = Error{"not read"};
+  {
+    storage::FileStore store(check_options);
+    report = store.recover([](const boost::json::object&, std::uint64_t) { return std::nullopt; },
+                           [&](const storage::ParsedRecord& r) {
+                             ++records;
+                             if (r.effect.contains("entry")) ++audit_entries;
+                             return book.apply(r.effect, r.seq);
+                           });
+  }
+  std::optional<std::string> failure;
+  if (!report) failure = report.error();
+  else if (report->cut_bytes) failure = "its journal has " + std::to_string(report->cut_bytes) + " bad tail bytes (" + report->cut_reason + ")";
+  else failure = records_missing_from_journal(to.string(), report->last_seq, audit_entries);
+  if (failure) {
+    for (std::size_t at; (at = failure->find("refusing to start")) != std::string::npos;) failure->replace(at, 17, "not usable");
+    std::fprintf(stderr, "lpops backup: the copy in %s does not check out: %s. The data directory itself is untouched; "
+                         "run lpops replay on it\n", to.c_str(), failure->c_str());
+    return 1;
+  }
+  const std::uint64_t checkpoints = storage::last_line_integer(to.string() + "/checkpoints.jsonl", "seq").value_or(0);
+  const bool key_copied = files.contains("audit.key");
+  if (o.json) {
+    boost::json::object out{{"from", from.string()},     {"to", to.string()},     {"journal_records", report->last_seq},
+                            {"audit_entries", audit_entries}, {"signed_entries", checkpoints}, {"workloads", book.workload_count()},
+                            {"audit_key_copied", key_copied}, {"files", std::move(files)}};
+    std::printf("%s\n", boost::json::serialize(out).c_str());
+  } else {
+    std::printf("backup of %s in %s: %llu journal records, %llu audit entries (%llu signed), %zu workloads; it replays as "
+                "a node would start on it\n",
+                from.c_str(), to.c_str(), static_cast<unsigned long long>(report->last_seq),
+                static_cast<unsigned long long>(audit_entries), static_cast<unsigned long long>(checkpoints), book.workload_count());
+    if (!key_copied)
+      std::printf("no audit.key in %s: the audit key is kept elsewhere (PAYMENTS_AUDIT_KEY_PATH, or derived from the payout "
+                  "key); keep it with the backup\n", from.c_str());
+  }
+  return 0;
+}
+
+}  // namespace lpops::app
