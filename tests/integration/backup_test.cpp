@@ -13,7 +13,40 @@
 namespace lpops::testing {
 namespace {
 
-class BackupTest : public NodeTest {};
+class BackupTest : public NodeTest {
+ protected:
+  // Credits w0, w1, … to o1 one after another until stopped; `acknowledged` counts the 200s.
+  class Writer {
+   public:
+    explicit Writer(std::uint16_t port)
+        : thread_([this, port] {
+            HttpClient client("127.0.0.1", port);
+            for (int i = 0; !stop_.load() && i < 100000; ++i) {
+              auto r = client.request("POST", "/api/workloads/time",
+                                      json::serialize(json::object{{"workload_id", "w" + std::to_string(i)}, {"orchestrator_id", "o1"},
+                                                                   {"artifact_hash", "h"}, {"duration_ms", 1000 + i}}),
+                                      {{"Content-Type", "application/json"}});
+              if (r.status != 200) break;
+              acknowledged_ = i + 1;
+            }
+          }) {}
+    ~Writer() { stop(); }
+    int acknowledged() const { return acknowledged_.load(); }
+    // Waits (bounded) until at least `count` credits are acknowledged.
+    void wait_for(int count) const {
+      for (int i = 0; i < 2000 && acknowledged() < count; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    void stop() {
+      stop_ = true;
+      if (thread_.joinable()) thread_.join();
+    }
+
+   private:
+    std::atomic<bool> stop_{false};
+    std::atomic<int> acknowledged_{0};
+    std::thread thread_;
+  };
+};
 
 TEST_F(BackupTest, FilesCopiedInTheDocumentedOrderWhileTheNodeRunsStartAsANode) {
   // Small snapshot and checkpoint steps, so that both are written during the copy.
@@ -23,30 +56,17 @@ TEST_F(BackupTest, FilesCopiedInTheDocumentedOrderWhileTheNodeRunsStartAsANode) 
                                                   {"PAYMENTS_PUBLIC_RATE_BURST", "100000"}};
   start_node(env);
   register_orchestrator("o1", address_of(1));
-  std::atomic<bool> stop{false};
-  std::atomic<int> acknowledged{0};
-  std::thread writer([&] {
-    HttpClient client("127.0.0.1", node_->port());
-    for (int i = 0; !stop.load() && i < 100000; ++i) {
-      auto r = client.request("POST", "/api/workloads/time",
-                              json::serialize(json::object{{"workload_id", "w" + std::to_string(i)}, {"orchestrator_id", "o1"},
-                                                           {"artifact_hash", "h"}, {"duration_ms", 1000 + i}}),
-                              {{"Content-Type", "application/json"}});
-      if (r.status != 200) break;
-      acknowledged = i + 1;
-    }
-  });
-  for (int i = 0; i < 2000 && acknowledged.load() < 300; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_GE(acknowledged.load(), 300);
-  const int before_copy = acknowledged.load();
+  Writer writer(node_->port());
+  writer.wait_for(300);
+  ASSERT_GE(writer.acknowledged(), 300);
+  const int before_copy = writer.acknowledged();
   const std::string from = dir_.str() + "/data", to = dir_.str() + "/copy";
   std::filesystem::create_directories(to);
   for (const char* name : {"checkpoints.jsonl", "audit.jsonl", "snapshot.json", "journal.jsonl", "audit.key"}) {
     std::filesystem::copy_file(from + "/" + name, to + "/" + name);
     std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the node goes on writing between the copies
   }
-  stop = true;
-  writer.join();
+  writer.stop();
   ASSERT_EQ(node_->terminate(), 0) << node_->log();
 
   NodeProcess copy(to, env);
@@ -69,24 +89,12 @@ TEST_F(BackupTest, TheBackupCommandCopiesARunningNodeIntoANodeOfItsOwn) {
                                                   {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "50"}};
   start_node(env);
   register_orchestrator("o1", address_of(1));
-  std::atomic<bool> stop{false};
-  std::atomic<int> acknowledged{0};
-  std::thread writer([&] {
-    HttpClient client("127.0.0.1", node_->port());
-    for (int i = 0; !stop.load() && i < 100000; ++i) {
-      auto r = client.request("POST", "/api/workloads/time",
-                              json::serialize(json::object{{"workload_id", "w" + std::to_string(i)}, {"orchestrator_id", "o1"},
-                                                           {"artifact_hash", "h"}, {"duration_ms", 1000 + i}}),
-                              {{"Content-Type", "application/json"}});
-      if (r.status != 200) break;
-      acknowledged = i + 1;
-    }
-  });
+  Writer writer(node_->port());
   const std::string from = dir_.str() + "/data";
   std::vector<std::pair<std::string, int>> copies;  // directory, credits acknowledged before it began
   for (int round = 0; round < 3; ++round) {
-    for (int i = 0; i < 2000 && acknowledged.load() < 200 * (round + 1); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const int before = acknowledged.load();
+    writer.wait_for(200 * (round + 1));
+    const int before = writer.acknowledged();
     const std::string to = dir_.str() + "/backup-" + std::to_string(round);
     auto r = run_command_split({lpops_binary(), "backup", "--data-dir", from, "--to", to, "--json"});
     ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -95,8 +103,7 @@ TEST_F(BackupTest, TheBackupCommandCopiesARunningNodeIntoANodeOfItsOwn) {
     EXPECT_TRUE(out.at("audit_key_copied").as_bool()) << r.out;
     copies.emplace_back(to, before);
   }
-  stop = true;
-  writer.join();
+  writer.stop();
   ASSERT_EQ(node_->terminate(), 0) << node_->log();
   for (const auto& [to, before] : copies) {
     SCOPED_TRACE(to);

@@ -716,6 +716,17 @@ TEST(Startup, SigtermAnswersEveryRequestOnAConnectionLeftOpen) {
   }
 }
 
+// A time credit for o1 whose header and first 20 bytes of body are sent, the rest never; the
+// answer (once the node gives one) lands in `answer` before the thread ends.
+std::thread half_sent_credit(std::uint16_t port, std::string& answer) {
+  return std::thread([port, &answer] {
+    const std::string body = R"({"workload_id":"late","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})";
+    HttpClient c("127.0.0.1", port);
+    answer = c.raw_exchange("POST /api/workloads/time HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 20));
+  });
+}
+
 // A request still arriving when the drain's time is up has had nothing applied: it is
 // answered 503 "Shutting down" (its client knows to send it again), not closed unanswered.
 TEST(Startup, ARequestStillArrivingWhenTheDrainEndsIsAnswered503) {
@@ -725,13 +736,8 @@ TEST(Startup, ARequestStillArrivingWhenTheDrainEndsIsAnswered503) {
       {"PAYMENTS_SHUTDOWN_DRAIN_SECONDS", "1"}};
   NodeProcess node(dir.str() + "/data", env);
   ASSERT_TRUE(node.start()) << node.log();
-  const std::string body = R"({"workload_id":"late","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})";
   std::string answer;
-  std::thread client([&] {
-    HttpClient c("127.0.0.1", node.port());
-    answer = c.raw_exchange("POST /api/workloads/time HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 20));
-  });
+  std::thread client = half_sent_credit(node.port(), answer);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its header and a part of its body are in
   const auto begun = std::chrono::steady_clock::now();
   EXPECT_EQ(node.terminate(), 0) << node.log();
@@ -767,13 +773,8 @@ TEST(Startup, ASecondStopSignalEndsTheDrainAtOnce) {
                   .status,
               200);
   }
-  const std::string body = R"({"workload_id":"late","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})";
   std::string answer;
-  std::thread client([&] {
-    HttpClient c("127.0.0.1", node.port());
-    answer = c.raw_exchange("POST /api/workloads/time HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 20));
-  });
+  std::thread client = half_sent_credit(node.port(), answer);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its header and a part of its body are in
   ASSERT_EQ(::kill(node.pid(), SIGTERM), 0);
   // The drain waits for the request still arriving.

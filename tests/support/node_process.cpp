@@ -134,41 +134,48 @@ int NodeProcess::wait_exit(std::chrono::milliseconds timeout) {
 
 std::string NodeProcess::log() const { return read_all(log_path_); }
 
-CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
-                          std::chrono::milliseconds timeout) {
+namespace {
+
+// Runs `argv` with standard output to one file and standard error to `split ? another : the
+// same`; the exit code (or -1000 after a timeout, the process killed) and the files' text.
+struct Ran {
+  int exit_code = -1;
+  std::string out, err;
+};
+Ran run_to_files(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                 std::chrono::milliseconds timeout, bool split) {
   std::random_device rd;
-  std::string out_path = (std::filesystem::temp_directory_path() / ("lpops-cmd-" + std::to_string(rd()))).string();
-  CommandResult result;
-  pid_t pid = spawn(argv, merged_environment(env), out_path);
-  if (pid <= 0) return result;
-  result.exit_code = wait_pid(pid, timeout);
-  if (result.exit_code == -1000) {
+  const std::string base = (std::filesystem::temp_directory_path() / ("lpops-cmd-" + std::to_string(rd()))).string();
+  const std::string out_path = base + ".out", err_path = split ? base + ".err" : "";
+  Ran ran;
+  const pid_t pid = spawn(argv, merged_environment(env), out_path, err_path);
+  if (pid <= 0) return ran;
+  ran.exit_code = wait_pid(pid, timeout);
+  if (ran.exit_code == -1000) {
     ::kill(pid, SIGKILL);
     wait_pid(pid, std::chrono::seconds(10));
   }
-  result.output = read_all(out_path);
+  ran.out = read_all(out_path);
   std::filesystem::remove(out_path);
-  return result;
+  if (split) {
+    ran.err = read_all(err_path);
+    std::filesystem::remove(err_path);
+  }
+  return ran;
+}
+
+}  // namespace
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                          std::chrono::milliseconds timeout) {
+  auto ran = run_to_files(argv, env, timeout, false);
+  return {ran.exit_code, std::move(ran.out)};
 }
 
 SplitCommandResult run_command_split(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                                      std::chrono::milliseconds timeout) {
-  std::random_device rd;
-  const std::string base = (std::filesystem::temp_directory_path() / ("lpops-cmd-" + std::to_string(rd()))).string();
-  const std::string out_path = base + ".out", err_path = base + ".err";
-  SplitCommandResult result;
-  pid_t pid = spawn(argv, merged_environment(env), out_path, err_path);
-  if (pid <= 0) return result;
-  result.exit_code = wait_pid(pid, timeout);
-  if (result.exit_code == -1000) {
-    ::kill(pid, SIGKILL);
-    wait_pid(pid, std::chrono::seconds(10));
-  }
-  result.out = read_all(out_path);
-  result.err = read_all(err_path);
-  std::filesystem::remove(out_path);
-  std::filesystem::remove(err_path);
-  return result;
+  auto ran = run_to_files(argv, env, timeout, true);
+  return {ran.exit_code, std::move(ran.out), std::move(ran.err)};
 }
 
 }  // namespace lpops::testing
