@@ -6,6 +6,7 @@
 // commit filled it would otherwise leave zeros between records), stay behind. The copy is then
 // read back as lpops replay reads a directory, and refused if anything is missing from it.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "app/node.hpp"
@@ -51,9 +54,35 @@ struct Copied {
   std::uint64_t left = 0;   // read but left behind: a line not yet whole
 };
 
+// The files a failed backup made, removed when it fails (a directory that looks like a
+// backup and is not one would be worse than none), the directory too if it made it.
+class Made {
+ public:
+  explicit Made(std::string dir, bool created_dir) : dir_(std::move(dir)), created_dir_(created_dir) {}
+  void file(const std::string& path) { files_.push_back(path); }
+  void keep() { keep_ = true; }
+  ~Made() {
+    if (keep_) return;
+    std::error_code ec;
+    for (const auto& f : files_) fs::remove(f, ec);
+    if (created_dir_) fs::remove(dir_, ec);
+  }
+  Made(const Made&) = delete;
+  Made& operator=(const Made&) = delete;
+
+ private:
+  std::string dir_;
+  bool created_dir_;
+  std::vector<std::string> files_;
+  bool keep_ = false;
+};
+
 // Copies `name` from `from` into `to` (absent: not present). With `lines`, only whole lines up
 // to the first NUL byte. The copy has the source's permission bits and is flushed to disk.
-Result<Copied> copy_one(const std::string& from, const std::string& to, const std::string& name, bool lines, bool terminal) {
+// `quiet_source`: no node writes the source, so bytes other than zeros after its first NUL
+// are damage (or a torn write), not a commit landing meanwhile: refused.
+Result<Copied> copy_one(const std::string& from, const std::string& to, const std::string& name, bool lines, bool terminal,
+                        bool quiet_source, Made& made, bool& damaged) {
   Copied c;
   const std::string source = from + "/" + name, target = to + "/" + name;
   Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
@@ -66,6 +95,8 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
   if (!S_ISREG(st.st_mode)) return Error{source + " is not a regular file"};
   Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777));
   if (out.get() < 0) return Error{system_error("cannot create " + target)};
+  made.file(target);
+  std::uint64_t nul_at = 0;  // where the copied lines ended at a NUL, when they did
   std::vector<char> buffer(1 << 20);
   std::uint64_t written = 0, keep = 0, reported = 0;
   for (bool at_end = false; !at_end;) {
@@ -78,6 +109,10 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
       if (const void* nul = std::memchr(buffer.data(), '\0', length)) {
         length = static_cast<std::size_t>(static_cast<const char*>(nul) - buffer.data());
         at_end = true;
+        nul_at = written + length;
+        // What follows in this piece is looked at below, with the rest of the file.
+        if (quiet_source && ::lseek(in.get(), static_cast<off_t>(nul_at), SEEK_SET) < 0)
+          return Error{system_error("cannot seek in " + source)};
       }
       if (const void* newline = ::memrchr(buffer.data(), '\n', length))
         keep = written + static_cast<std::size_t>(static_cast<const char*>(newline) - buffer.data()) + 1;
@@ -85,6 +120,7 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
     for (std::size_t done = 0; done < length;) {
       const ssize_t w = ::write(out.get(), buffer.data() + done, length - done);
       if (w < 0 && errno == EINTR) continue;
+      if (w == 0) errno = EIO;
       if (w <= 0) return Error{system_error("cannot write " + target)};
       done += static_cast<std::size_t>(w);
     }
@@ -98,6 +134,23 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
     }
   }
   if (terminal && reported) std::fprintf(stderr, "\n");
+  if (lines && nul_at && quiet_source) {
+    for (std::uint64_t at = nul_at;;) {
+      const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Error{system_error("cannot read " + source)};
+      if (n == 0) break;
+      for (ssize_t i = 0; i < n; ++i)
+        if (buffer[static_cast<std::size_t>(i)] != '\0') {
+          damaged = true;
+          return Error{source + " has data at byte " + std::to_string(at + static_cast<std::uint64_t>(i)) +
+                       " after zeros from byte " + std::to_string(nul_at) +
+                       ", and no node is writing it: damage or a torn write, not a commit landing during the copy. "
+                       "Run lpops replay on the data directory (or start its node) to see which; nothing was backed up"};
+        }
+      at += static_cast<std::uint64_t>(n);
+    }
+  }
   if (!lines) keep = written;
   if (::ftruncate(out.get(), static_cast<off_t>(keep)) != 0) return Error{system_error("cannot cut " + target)};
   if (::fsync(out.get()) != 0) return Error{system_error("cannot flush " + target)};
@@ -118,16 +171,31 @@ bool inside(const fs::path& path, const fs::path& dir) {
 
 int backup(const BackupOptions& o) {
   std::string data_dir;
+  std::optional<std::string> key_elsewhere;  // PAYMENTS_AUDIT_KEY_PATH, when it is not the data directory's audit.key
   if (o.data_dir) {
     data_dir = *o.data_dir;
   } else {
     auto settings = load_command_settings(o.env_file, "lpops backup");
     if (!settings) return 2;
     data_dir = settings->data_dir;
+    if (settings->audit_key_path) {
+      fs::path key = *settings->audit_key_path;
+      if (key.is_relative()) key = fs::path(data_dir) / key;
+      std::error_code same_ec;
+      if (!fs::equivalent(key, fs::path(data_dir) / "audit.key", same_ec)) key_elsewhere = key.string();
+    }
   }
   std::error_code ec;
   const fs::path from = fs::weakly_canonical(fs::absolute(data_dir), ec);
+  if (ec) {
+    std::fprintf(stderr, "lpops backup: the data directory %s: %s\n", data_dir.c_str(), ec.message().c_str());
+    return 2;
+  }
   const fs::path to = fs::weakly_canonical(fs::absolute(o.to), ec);
+  if (ec) {
+    std::fprintf(stderr, "lpops backup: --to %s: %s\n", o.to.c_str(), ec.message().c_str());
+    return 2;
+  }
   if (!fs::is_regular_file(from / "journal.jsonl", ec)) {
     std::fprintf(stderr, "lpops backup: %s holds no journal.jsonl: not a data directory\n", from.c_str());
     return 2;
@@ -136,6 +204,16 @@ int backup(const BackupOptions& o) {
     std::fprintf(stderr, "lpops backup: --to %s and the data directory %s must not contain each other\n", to.c_str(), from.c_str());
     return 2;
   }
+  // A node serving the directory holds its lock: then the files grow while they are copied.
+  // Otherwise a shared lock, held to the end, keeps a node from starting (and cutting a tail)
+  // meanwhile, as lpops replay does.
+  Fd source_lock(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (source_lock.get() < 0) {
+    std::fprintf(stderr, "lpops backup: %s\n", system_error("cannot open " + from.string()).c_str());
+    return 2;
+  }
+  const bool quiet_source = ::flock(source_lock.get(), LOCK_SH | LOCK_NB) == 0;
+  bool created_dir = false;
   if (fs::exists(fs::symlink_status(to, ec))) {
     if (!fs::is_directory(to, ec) || !fs::is_empty(to, ec)) {
       std::fprintf(stderr, "lpops backup: --to %s exists and is not an empty directory (a backup is written into a new one)\n",
@@ -145,7 +223,13 @@ int backup(const BackupOptions& o) {
   } else if (auto err = storage::create_directories_durably(to.string())) {
     std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", to.c_str(), err->c_str());
     return 2;
+  } else {
+    created_dir = true;
+    // As private as the data directory: the copy holds the ledger and the audit key.
+    struct stat source_stat {};
+    if (::stat(from.c_str(), &source_stat) == 0) ::chmod(to.c_str(), source_stat.st_mode & 0777);
   }
+  Made made(to.string(), created_dir);
   const bool terminal = ::isatty(STDERR_FILENO);
   boost::json::object files;
   // The order matters: each file is covered by the ones after it (a checkpoint signs entries
@@ -157,10 +241,12 @@ int backup(const BackupOptions& o) {
   };
   for (const Step step : {Step{"checkpoints.jsonl", true}, Step{"audit.jsonl", true}, Step{"snapshot.json", false},
                           Step{"journal.jsonl", true}, Step{"audit.key", false}, Step{"orchestrators.json", false}}) {
-    auto copied = copy_one(from.string(), to.string(), step.name, step.lines, terminal);
+    if (key_elsewhere && std::string_view(step.name) == "audit.key") continue;  // not the node's key
+    bool damaged = false;
+    auto copied = copy_one(from.string(), to.string(), step.name, step.lines, terminal, quiet_source, made, damaged);
     if (!copied) {
       std::fprintf(stderr, "lpops backup: %s\n", copied.error().c_str());
-      return 2;
+      return damaged ? 1 : 2;
     }
     if (copied->present)
       files[step.name] = boost::json::object{{"bytes", copied->bytes}, {"left_behind_bytes", copied->left}};
@@ -191,10 +277,11 @@ int backup(const BackupOptions& o) {
   else failure = records_missing_from_journal(to.string(), report->last_seq, audit_entries);
   if (failure) {
     for (std::size_t at; (at = failure->find("refusing to start")) != std::string::npos;) failure->replace(at, 17, "not usable");
-    std::fprintf(stderr, "lpops backup: the copy in %s does not check out: %s. The data directory itself is untouched; "
-                         "run lpops replay on it\n", to.c_str(), failure->c_str());
+    std::fprintf(stderr, "lpops backup: the copy in %s does not check out: %s. It was removed; the data directory itself "
+                         "is untouched: run lpops replay on it\n", to.c_str(), failure->c_str());
     return 1;
   }
+  made.keep();
   const std::uint64_t checkpoints = storage::last_line_integer(to.string() + "/checkpoints.jsonl", "seq").value_or(0);
   const bool key_copied = files.contains("audit.key");
   if (o.json) {
@@ -207,7 +294,10 @@ int backup(const BackupOptions& o) {
                 "a node would start on it\n",
                 from.c_str(), to.c_str(), static_cast<unsigned long long>(report->last_seq),
                 static_cast<unsigned long long>(audit_entries), static_cast<unsigned long long>(checkpoints), book.workload_count());
-    if (!key_copied)
+    if (key_elsewhere)
+      std::printf("the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), not in the data directory: keep it with the backup\n",
+                  key_elsewhere->c_str());
+    else if (!key_copied)
       std::printf("no audit.key in %s: the audit key is kept elsewhere (PAYMENTS_AUDIT_KEY_PATH, or derived from the payout "
                   "key); keep it with the backup\n", from.c_str());
   }

@@ -143,11 +143,11 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
     const int open_errno = errno;
     if (in) {
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      if (in.bad()) throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " could not be read");
       sources.push_back({"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH (" + p.string() + ")", std::move(text)});
-    } else if (std::filesystem::exists(std::filesystem::symlink_status(p, ec)) && !ec) {
-      // There but not readable (its permissions, a dangling link): as a file that does not
-      // parse, this stops start-up; only a file that is not there at all is skipped.
+    } else if (open_errno != ENOENT || std::filesystem::symlink_status(p, ec).type() != std::filesystem::file_type::not_found) {
+      // There but not readable (its permissions, a dangling link), or not known to be absent
+      // (a directory on the way that cannot be searched): as a file that does not parse, this
+      // stops start-up; only a file that is not there at all is skipped.
       throw std::runtime_error("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH: " + p.string() + " cannot be opened" +
                                (open_errno ? ": " + std::string(std::strerror(open_errno)) : std::string()));
     } else if (named) {

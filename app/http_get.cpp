@@ -56,7 +56,10 @@ struct HttpGetter::Impl {
     auto endpoints = resolver.resolve(host, port);
     if (https) {
       secure.emplace(io, tls);
-      if (!SSL_set_tlsext_host_name(secure->native_handle(), host.c_str())) throw std::runtime_error("TLS SNI failed");
+      // A server name is sent for a name only, never an IP address (RFC 6066).
+      boost::system::error_code not_ip;
+      (void)asio::ip::make_address(host, not_ip);
+      if (not_ip && !SSL_set_tlsext_host_name(secure->native_handle(), host.c_str())) throw std::runtime_error("TLS SNI failed");
       secure->set_verify_callback(asio::ssl::host_name_verification(host));
     } else {
       plain.emplace(io);
@@ -115,6 +118,7 @@ Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_u
   // The address alone to resolve and to check a certificate against ("[::1]" is ::1).
   impl->host = url->host_address();
   if (impl->host.empty()) return Error{"invalid URL " + base_url + ": it names no host"};
+  if (url->has_port() && url->port().empty()) return Error{"invalid URL " + base_url + ": its port is empty"};
   impl->port = url->has_port() ? std::string(url->port()) : (impl->https ? "443" : "80");
   impl->host_header = std::string(url->encoded_host_and_port());
   impl->base_path = std::string(url->encoded_path());

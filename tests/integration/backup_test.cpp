@@ -122,10 +122,11 @@ TEST_F(BackupTest, TheBackupCommandCopiesARunningNodeIntoANodeOfItsOwn) {
   }
 }
 
-// What the backup copies of a file being appended to: whole lines up to the first NUL byte.
-// Zeros between records (a block a plain copy read before a commit filled it) and a line half
-// written stay behind, so the copy needs no cut; the source is not touched.
-TEST_F(BackupTest, TheBackupKeepsWholeRecordsBeforeTheFirstZeroAndTheSourceAsItIs) {
+// What the backup copies of a file being appended to: whole lines (a line half written stays
+// behind, so the copy needs no cut), and the source as it was. Of a journal no node writes,
+// data after zeros is damage, not a commit landing during the copy: refused, as a copy that
+// lacks records its audit log describes is; neither leaves a directory behind.
+TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
   start_node();
   register_orchestrator("o1", address_of(1));
   for (int i = 0; i < 5; ++i)
@@ -137,8 +138,7 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsBeforeTheFirstZeroAndTheSourceAsItI
   std::string text = read_all(journal);
   text.resize(text.find_last_not_of('\0') + 1);
   const std::string last_line = text.substr(text.rfind('\n', text.size() - 2) + 1);
-  // Zeros, then a copy of the last record, then half a line.
-  std::ofstream(journal, std::ios::binary | std::ios::trunc) << text << std::string(4096, '\0') << last_line << R"({"seq":)";
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << text << R"({"seq":)";  // half a line
   std::filesystem::remove(from + "/clean-stop.json");
   const std::string before = read_all(journal);
   const std::string to = dir_.str() + "/backup";
@@ -148,21 +148,33 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsBeforeTheFirstZeroAndTheSourceAsItI
   EXPECT_NE(r.output.find("7 journal records, 6 audit entries (6 signed), 5 workloads"), std::string::npos) << r.output;
   EXPECT_EQ(read_all(to + "/journal.jsonl"), text);
   EXPECT_EQ(read_all(journal), before);
+  // As private as the data directory.
+  EXPECT_EQ(std::filesystem::status(to).permissions(), std::filesystem::status(from).permissions());
   NodeProcess copy(to);
   ASSERT_TRUE(copy.start()) << copy.log();
   HttpClient client("127.0.0.1", copy.port());
   EXPECT_EQ(parse_json(client.request("GET", "/api/orchestrators/o1").body).at("balance_eth"), json::value("0.00002676798"));
   EXPECT_EQ(copy.terminate(), 0) << copy.log();
 
-  // A source whose journal lost a record its audit log describes: the copy does not check out
-  // (1), said as such.
+  // Zeros, then a record: damage in a journal no node writes.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << text << std::string(4096, '\0') << last_line;
+  auto damaged = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/backup-2"});
+  EXPECT_EQ(damaged.exit_code, 1) << damaged.output;
+  EXPECT_NE(damaged.output.find("has data at byte " + std::to_string(text.size() + 4096) + " after zeros from byte " +
+                                std::to_string(text.size()) + ", and no node is writing it"),
+            std::string::npos)
+      << damaged.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-2"));
+
+  // A journal that lost a record its audit log describes: the copy does not check out.
   const std::string cut = text.substr(0, text.rfind('\n', text.size() - 2) + 1);
   std::ofstream(journal, std::ios::binary | std::ios::trunc) << cut;
-  auto lost = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/backup-2"});
+  auto lost = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/backup-3"});
   EXPECT_EQ(lost.exit_code, 1) << lost.output;
   EXPECT_NE(lost.output.find("does not check out: the audit log describes journal records up to 7, but the journal ends at 6"),
             std::string::npos)
       << lost.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-3"));
 }
 
 // Mistakes: a target that is not a new or empty directory, one inside the data directory (or

@@ -971,6 +971,9 @@ TEST_F(VerifyTest, TheNodesUrlInItsForms) {
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
     EXPECT_NE(r.output.find("must not carry user information, a query or a fragment"), std::string::npos) << r.output;
   }
+  auto no_port = verify({"--url", "http://127.0.0.1:", "--skip-log"});
+  EXPECT_EQ(no_port.exit_code, 2) << no_port.output;
+  EXPECT_NE(no_port.output.find("its port is empty"), std::string::npos) << no_port.output;
 }
 
 // A server that accepts and never answers: verify gives up after --timeout (exit 2), once:
