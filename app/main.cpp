@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   backup_cmd->add_option("--env-file", backup.env_file,
                          "Read the settings from this file (default: ./.env when present), as serve does, for its "
-                         "PAYMENTS_DATA_DIR; not read when --data-dir is given")
+                         "PAYMENTS_DATA_DIR and PAYMENTS_AUDIT_KEY_PATH; not read when --data-dir is given")
       ->check(not_empty);
   backup_cmd->add_flag("--json", backup.json, "Print the outcome as JSON");
 

@@ -203,5 +203,22 @@ TEST_F(BackupTest, TheBackupRefusesTargetsItShouldNotWriteInto) {
   EXPECT_EQ(run_command({lpops_binary(), "backup", "--data-dir", from}).exit_code, 2);  // --to is required
 }
 
+// Without --data-dir the settings say where the data and the audit key are: a key kept
+// elsewhere (PAYMENTS_AUDIT_KEY_PATH) is named for the operator to keep with the backup, and an
+// audit.key left in the data directory is not copied as if it were the node's.
+TEST_F(BackupTest, TheSettingsNameTheDataAndAKeyKeptElsewhere) {
+  start_node();
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string from = dir_.str() + "/data", key = dir_.str() + "/keys/audit.key", to = dir_.str() + "/backup";
+  auto r = run_command({lpops_binary(), "backup", "--to", to, "--env-file", "/dev/null"},
+                       {{"PAYMENTS_DATA_DIR", from}, {"PAYMENTS_AUDIT_KEY_PATH", key}});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("backup of " + from + " in " + to), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("the audit key is " + key + " (PAYMENTS_AUDIT_KEY_PATH), not in the data directory"), std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(to + "/audit.key"));
+  EXPECT_TRUE(std::filesystem::exists(to + "/journal.jsonl"));
+}
+
 }  // namespace
 }  // namespace lpops::testing
