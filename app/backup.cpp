@@ -32,8 +32,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
-
 class Fd {
  public:
   explicit Fd(int fd) : fd_(fd) {}
@@ -88,21 +86,21 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
   Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) {
     if (errno == ENOENT) return c;
-    return Error{system_error("cannot open " + source)};
+    return Error{storage::errno_text("cannot open " + source)};
   }
   struct stat st {};
-  if (::fstat(in.get(), &st) != 0) return Error{system_error("cannot stat " + source)};
+  if (::fstat(in.get(), &st) != 0) return Error{storage::errno_text("cannot stat " + source)};
   if (!S_ISREG(st.st_mode)) return Error{source + " is not a regular file"};
   Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777));
-  if (out.get() < 0) return Error{system_error("cannot create " + target)};
+  if (out.get() < 0) return Error{storage::errno_text("cannot create " + target)};
   made.file(target);
-  std::uint64_t nul_at = 0;  // where the copied lines ended at a NUL, when they did
+  std::optional<std::uint64_t> nul_at;  // where the copied lines ended at a NUL, when they did
   std::vector<char> buffer(1 << 20);
   std::uint64_t written = 0, keep = 0, reported = 0;
   for (bool at_end = false; !at_end;) {
     const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Error{system_error("cannot read " + source)};
+    if (n < 0) return Error{storage::errno_text("cannot read " + source)};
     if (n == 0) break;
     std::size_t length = static_cast<std::size_t>(n);
     if (lines) {
@@ -111,19 +109,13 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
         at_end = true;
         nul_at = written + length;
         // What follows in this piece is looked at below, with the rest of the file.
-        if (quiet_source && ::lseek(in.get(), static_cast<off_t>(nul_at), SEEK_SET) < 0)
-          return Error{system_error("cannot seek in " + source)};
+        if (quiet_source && ::lseek(in.get(), static_cast<off_t>(*nul_at), SEEK_SET) < 0)
+          return Error{storage::errno_text("cannot seek in " + source)};
       }
       if (const void* newline = ::memrchr(buffer.data(), '\n', length))
         keep = written + static_cast<std::size_t>(static_cast<const char*>(newline) - buffer.data()) + 1;
     }
-    for (std::size_t done = 0; done < length;) {
-      const ssize_t w = ::write(out.get(), buffer.data() + done, length - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w == 0) errno = EIO;
-      if (w <= 0) return Error{system_error("cannot write " + target)};
-      done += static_cast<std::size_t>(w);
-    }
+    if (!storage::write_all(out.get(), buffer.data(), length)) return Error{storage::errno_text("cannot write " + target)};
     written += length;
     // Progress for a large journal: on a terminal every 256 MiB, in a log every GiB.
     const std::uint64_t step = terminal ? (256ull << 20) : (1ull << 30);
@@ -134,17 +126,17 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
     }
   }
   if (terminal && reported) std::fprintf(stderr, "\n");
-  if (lines && nul_at && quiet_source) {
-    for (std::uint64_t at = nul_at;;) {
+  if (nul_at && quiet_source) {
+    for (std::uint64_t at = *nul_at;;) {
       const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Error{system_error("cannot read " + source)};
+      if (n < 0) return Error{storage::errno_text("cannot read " + source)};
       if (n == 0) break;
       for (ssize_t i = 0; i < n; ++i)
         if (buffer[static_cast<std::size_t>(i)] != '\0') {
           damaged = true;
           return Error{source + " has data at byte " + std::to_string(at + static_cast<std::uint64_t>(i)) +
-                       " after zeros from byte " + std::to_string(nul_at) +
+                       " after zeros from byte " + std::to_string(*nul_at) +
                        ", and no node is writing it: damage or a torn write, not a commit landing during the copy. "
                        "Run lpops replay on the data directory (or start its node) to see which; nothing was backed up"};
         }
@@ -152,8 +144,8 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
     }
   }
   if (!lines) keep = written;
-  if (::ftruncate(out.get(), static_cast<off_t>(keep)) != 0) return Error{system_error("cannot cut " + target)};
-  if (::fsync(out.get()) != 0) return Error{system_error("cannot flush " + target)};
+  if (::ftruncate(out.get(), static_cast<off_t>(keep)) != 0) return Error{storage::errno_text("cannot cut " + target)};
+  if (::fsync(out.get()) != 0) return Error{storage::errno_text("cannot flush " + target)};
   c.present = true;
   c.bytes = keep;
   c.left = written - keep;
@@ -209,7 +201,7 @@ int backup(const BackupOptions& o) {
   // meanwhile, as lpops replay does.
   Fd source_lock(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (source_lock.get() < 0) {
-    std::fprintf(stderr, "lpops backup: %s\n", system_error("cannot open " + from.string()).c_str());
+    std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot open " + from.string()).c_str());
     return 2;
   }
   const bool quiet_source = ::flock(source_lock.get(), LOCK_SH | LOCK_NB) == 0;
@@ -252,7 +244,7 @@ int backup(const BackupOptions& o) {
       files[step.name] = boost::json::object{{"bytes", copied->bytes}, {"left_behind_bytes", copied->left}};
   }
   if (!storage::fsync_directory(to.string())) {
-    std::fprintf(stderr, "lpops backup: %s\n", system_error("cannot flush the directory " + to.string()).c_str());
+    std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot flush the directory " + to.string()).c_str());
     return 2;
   }
 

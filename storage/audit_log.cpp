@@ -24,8 +24,6 @@
 namespace lpops::storage {
 namespace {
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
-
 // 64-bit FNV-1a with a final mix: the event-id fingerprint and the record checksum. Not a
 // security measure (lines confirm every lookup; the background check re-hashes every line).
 std::uint64_t fingerprint(const void* data, std::size_t size, std::uint64_t seed = 0xcbf29ce484222325ULL) {

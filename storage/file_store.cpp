@@ -47,21 +47,6 @@ constexpr std::string_view kBookKey = ",\"book\":";
 constexpr std::string_view kBookHashKey = ",\"book_sha256\":\"";
 constexpr std::string_view kSnapshotHashKey = ",\"sha256\":\"";
 
-std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-bool write_all(int fd, const char* data, std::size_t size) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data += n;
-    size -= static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
 // Streams complete lines of [from, EOF) with their offsets; returns the offset just past
 // the last complete line, or nullopt (errno set) when a read fails: a read error is never
 // taken for the end of the file, or start-up would cut the records behind it. The journal's
