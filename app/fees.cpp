@@ -17,7 +17,9 @@ int fees(const FeesOptions& o) {
   auto settings = load_command_settings(o.env_file, "lpops fees");
   if (!settings) return 2;
   boost::asio::io_context io;
-  auto client = chain::RpcClient::create(io.get_executor(), settings->eth_rpc_url);
+  chain::RpcOptions rpc_options;
+  rpc_options.timeout = std::chrono::seconds(o.timeout_seconds);
+  auto client = chain::RpcClient::create(io.get_executor(), settings->eth_rpc_url, rpc_options);
   if (!client) {
     std::fprintf(stderr, "lpops fees: ETH_RPC_URL: %s\n", client.error().c_str());
     return 2;

@@ -10,6 +10,8 @@
 
 #include <optional>
 
+#include "chain/resolve.hpp"
+
 namespace lpops::app {
 
 namespace asio = boost::asio;
@@ -52,8 +54,20 @@ struct HttpGetter::Impl {
   }
 
   void connect() {
-    tcp::resolver resolver(io);
-    auto endpoints = resolver.resolve(host, port);
+    // The name's lookup is held to the same deadline as the rest (a DNS server that never
+    // answers would otherwise be waited for through all of the C library's retries).
+    boost::system::error_code looked_up = asio::error::would_block;
+    chain::ResolveResults endpoints;
+    const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+    chain::resolve_within(io.get_executor(), host, port, limit,
+                          [&](boost::system::error_code ec, chain::ResolveResults found) {
+                            looked_up = ec;
+                            endpoints = std::move(found);
+                          });
+    io.restart();
+    io.run();
+    if (looked_up == asio::error::timed_out) throw std::runtime_error(chain::resolve_timeout_message(host, limit));
+    if (looked_up) throw boost::system::system_error(looked_up);
     if (https) {
       secure.emplace(io, tls);
       // A server name is sent for a name only, never an IP address (RFC 6066).

@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
                        "Pass entries no signature vouches for (a log no signed checkpoint covers, or unsigned entries after signed "
                        "ones); their structure alone is checked and they are reported as unvouched");
   verify_cmd->add_flag("--json", verify.json, "Print the outcome as JSON");
-  verify_cmd->add_option("--timeout", verify.timeout_seconds, "With --url: seconds to wait for a connection or an answer (default 30)")
+  verify_cmd->add_option("--timeout", verify.timeout_seconds, "With --url: seconds to wait for the node's address, a connection or an answer (default 30)")
       ->check(whole_number(1u, 3600u))
       ->needs(verify_url);
   verify_cmd->add_option("--threads", verify.threads, "Threads checking entries (default: every core, at most 8)")
@@ -150,7 +150,7 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   import_cmd->add_option("--per-request", import.per_request, "Entries per request (default 500)")->check(whole_number(1, 1000));
   import_cmd->add_option("--timeout", import.timeout_seconds,
-                         "Seconds to wait for a connection or an answer, and for a node still starting (default 60)")
+                         "Seconds to wait for the node's address, a connection or an answer, and for a node still starting (default 60)")
       ->check(whole_number(1u, 3600u));
   auto* dry_run = import_cmd->add_flag("--dry-run", import.dry_run, "Read and check the files; send nothing");
   import_url->excludes(dry_run);
@@ -163,6 +163,10 @@ int main(int argc, char** argv) {
       "fees", "Print the fees a transaction sent now would pay (ETH_RPC_URL; PAYMENTS_MAX_*_PER_GAS_WEI caps)");
   fees_cmd->add_option("--env-file", fees.env_file, "Read settings from this file (default: ./.env when present)")
       ->check(not_empty);
+  fees_cmd->add_option("--timeout", fees.timeout_seconds,
+                       "Seconds to wait for the RPC node's address, a connection or an answer, per attempt; three attempts "
+                       "(default 10)")
+      ->check(whole_number(1u, 300u));
 
   // A first word that names no subcommand is said as such ("A subcommand is required" would
   // send the reader looking for the wrong mistake).

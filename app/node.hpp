@@ -73,6 +73,7 @@ int address(const AddressOptions& options);
 
 struct FeesOptions {
   std::optional<std::string> env_file;
+  unsigned timeout_seconds = 10;  // per attempt: the address, a connection, an answer
 };
 // Prints the fees a transaction sent now would pay (ETH_RPC_URL, configured caps); 1 when the
 // node cannot be asked or the price is above a cap.

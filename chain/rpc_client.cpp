@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 
+#include "chain/resolve.hpp"
 #include "domain/display_url.hpp"
 
 namespace lpops::chain {
@@ -109,6 +110,7 @@ struct RpcClient::Impl {
   RpcOptions options;
   bool https = false;
   std::string url, host, port, target, authorization, redacted;
+  std::string host_header;  // as the URL has it: an IPv6 address in brackets, the port when given
   std::optional<asio::ssl::context> tls_context;
   std::atomic<std::uint64_t> next_id{1};
   std::atomic<std::uint64_t> sent{0};
@@ -127,10 +129,16 @@ struct RpcClient::Impl {
     if (idle.size() < options.max_idle_connections) idle.push_back(std::move(c));
   }
 
-  asio::awaitable<std::pair<beast::error_code, std::unique_ptr<Connection>>> connect() {
+  // `lookup_failure` (the caller's, awaited at once) gets the words for a lookup that timed out.
+  asio::awaitable<std::pair<beast::error_code, std::unique_ptr<Connection>>> connect(std::string& lookup_failure) {
     auto c = std::make_unique<Connection>();
-    tcp::resolver resolver(executor);
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
+    // The lookup is held to the attempt's deadline (a DNS server that never answers would
+    // otherwise be waited for through all of the C library's retries).
+    auto [rec, endpoints] = co_await async_resolve_within(executor, host, port, options.timeout, use_tuple);
+    if (rec == asio::error::timed_out) {
+      lookup_failure = resolve_timeout_message(host, options.timeout);
+      co_return std::pair{beast::error_code(beast::error::timeout), nullptr};
+    }
     if (rec) co_return std::pair{rec, nullptr};
     if (https) {
       c->tls.emplace(executor, *tls_context);
@@ -142,7 +150,10 @@ struct RpcClient::Impl {
     if (cec) co_return std::pair{cec, nullptr};
     c->lowest().socket().set_option(tcp::no_delay(true));
     if (https) {
-      if (!SSL_set_tlsext_host_name(c->tls->native_handle(), host.c_str()))
+      // A server name is sent for a name only, never an IP address (RFC 6066).
+      boost::system::error_code not_ip;
+      (void)asio::ip::make_address(host, not_ip);
+      if (not_ip && !SSL_set_tlsext_host_name(c->tls->native_handle(), host.c_str()))
         co_return std::pair{beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category()), nullptr};
       c->tls->set_verify_callback(asio::ssl::host_name_verification(host));
       auto [hec] = co_await c->tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
@@ -170,7 +181,7 @@ struct RpcClient::Impl {
   asio::awaitable<std::pair<std::optional<RpcError>, http::response<http::string_body>>> request(http::verb verb,
                                                                                                  const std::string& body) {
     http::request<http::string_body> req{verb, target, 11};
-    req.set(http::field::host, host);
+    req.set(http::field::host, host_header);
     if (verb != http::verb::get) req.set(http::field::content_type, "application/json");
     req.set(http::field::accept, "application/json");
     req.set(http::field::user_agent, "lpops");
@@ -180,12 +191,14 @@ struct RpcClient::Impl {
     req.prepare_payload();
 
     bool stale_retry_used = false;
+    std::string lookup_failure;
     for (int attempt = 1;; ++attempt) {
       auto conn = take_idle();
       const bool reused = conn != nullptr;
       beast::error_code ec;
+      lookup_failure.clear();
       if (!conn) {
-        auto [cec, fresh] = co_await connect();
+        auto [cec, fresh] = co_await connect(lookup_failure);
         ec = cec;
         conn = std::move(fresh);
       }
@@ -221,7 +234,8 @@ struct RpcClient::Impl {
       const bool timed_out = ec == beast::error::timeout;
       if (attempt >= options.max_attempts) {
         co_return std::pair{error_of(timed_out ? RpcError::Kind::Timeout : RpcError::Kind::Transport,
-                                     redacted + ": " + ec.message() + " (after " + std::to_string(attempt) + " attempts)"),
+                                     redacted + ": " + (lookup_failure.empty() ? ec.message() : lookup_failure) +
+                                         " (after " + std::to_string(attempt) + " attempts)"),
                             http::response<http::string_body>{}};
       }
       asio::steady_timer timer(executor, options.backoff * (1 << (attempt - 1)));
@@ -256,10 +270,12 @@ Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor execu
   const std::string scheme(parsed->scheme());
   if (scheme == "https") impl->https = true;
   else if (scheme != "http") return Error{"URL scheme must be http or https, not '" + scheme + "'"};
-  impl->host = std::string(parsed->encoded_host());
+  // The address alone to look up and to check a certificate against ("[::1]" is ::1).
+  impl->host = std::string(parsed->host_address());
   if (impl->host.empty()) return Error{"URL has no host"};
-  if (impl->host.size() > 2 && impl->host.front() == '[') impl->host = impl->host.substr(1, impl->host.size() - 2);
+  if (parsed->has_port() && parsed->port().empty()) return Error{"URL has an empty port"};
   impl->port = parsed->has_port() ? std::string(parsed->port()) : (impl->https ? "443" : "80");
+  impl->host_header = std::string(parsed->encoded_host_and_port());
   impl->target = std::string(parsed->encoded_path());
   if (impl->target.empty()) impl->target = "/";
   if (parsed->has_query()) impl->target += "?" + std::string(parsed->encoded_query());
