@@ -3,6 +3,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "chain/hex.hpp"
+#include "chain/keccak.hpp"
 
 namespace lpops::chain {
 
@@ -241,7 +242,20 @@ asio::awaitable<RpcResult<abi::Bytes>> EthRpc::call(const CallRequest& request, 
 }
 asio::awaitable<RpcResult<Hash256>> EthRpc::send_raw_transaction(const abi::Bytes& raw) {
   json::array params{to_hex(raw)};
-  co_return co_await typed<Hash256>(*client_, "eth_sendRawTransaction", std::move(params), parse_fixed<32>);
+  auto r = co_await typed<Hash256>(*client_, "eth_sendRawTransaction", std::move(params), parse_fixed<32>);
+  // A node that already holds this very transaction (its first sending arrived, and the answer
+  // was lost to a timeout before the client sent it again, or another node relayed it): it is
+  // broadcast, under the hash of its bytes. Any other refusal stands.
+  if (!r.ok() && r.error && r.error->kind == RpcError::Kind::Rpc) {
+    std::string words = r.error->message;
+    for (auto& c : words) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (words.find("already known") != std::string::npos || words.find("already imported") != std::string::npos) {
+      RpcResult<Hash256> known;
+      known.value = keccak256(raw.data(), raw.size());
+      co_return known;
+    }
+  }
+  co_return r;
 }
 asio::awaitable<RpcResult<std::optional<Receipt>>> EthRpc::get_transaction_receipt(const Hash256& hash) {
   json::array params{to_hex(hash)};

@@ -60,6 +60,7 @@ struct Connection {
   std::optional<beast::tcp_stream> plain;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
+  std::chrono::steady_clock::time_point idle_since;
 
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*tls); }
 };
@@ -117,24 +118,39 @@ struct RpcClient::Impl {
   std::mutex idle_mutex;
   std::vector<std::unique_ptr<Connection>> idle;
 
+  // The most recently used idle connection; those idle longer than max_idle_time are closed
+  // (servers close idle keep-alive connections, Node.js after 5 s), so that a call rarely
+  // starts on one the server has dropped.
   std::unique_ptr<Connection> take_idle() {
     std::lock_guard lock(idle_mutex);
+    const auto oldest = std::chrono::steady_clock::now() - options.max_idle_time;
+    std::erase_if(idle, [&](const std::unique_ptr<Connection>& c) { return c->idle_since < oldest; });
     if (idle.empty()) return nullptr;
     auto c = std::move(idle.back());
     idle.pop_back();
     return c;
   }
   void give_back(std::unique_ptr<Connection> c) {
+    c->idle_since = std::chrono::steady_clock::now();
     std::lock_guard lock(idle_mutex);
     if (idle.size() < options.max_idle_connections) idle.push_back(std::move(c));
   }
+  void drop_idle() {
+    std::lock_guard lock(idle_mutex);
+    idle.clear();
+  }
 
-  // `lookup_failure` (the caller's, awaited at once) gets the words for a lookup that timed out.
-  asio::awaitable<std::pair<beast::error_code, std::unique_ptr<Connection>>> connect(std::string& lookup_failure) {
+  // A new connection, made by `deadline` (the attempt's): the lookup, the connection and the
+  // TLS handshake share it. `lookup_failure` (the caller's, awaited at once) gets the words
+  // for a lookup that did not end in time.
+  asio::awaitable<std::pair<beast::error_code, std::unique_ptr<Connection>>> connect(
+      std::chrono::steady_clock::time_point deadline, std::string& lookup_failure) {
     auto c = std::make_unique<Connection>();
-    // The lookup is held to the attempt's deadline (a DNS server that never answers would
-    // otherwise be waited for through all of the C library's retries).
-    auto [rec, endpoints] = co_await async_resolve_within(executor, host, port, options.timeout, use_tuple);
+    // (A DNS server that never answers would otherwise be waited for through all of the C
+    // library's retries.)
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto [rec, endpoints] =
+        co_await async_resolve_within(executor, host, port, std::max(left, std::chrono::milliseconds(1)), use_tuple);
     if (rec == asio::error::timed_out) {
       lookup_failure = resolve_timeout_message(host, options.timeout);
       co_return std::pair{beast::error_code(beast::error::timeout), nullptr};
@@ -145,7 +161,7 @@ struct RpcClient::Impl {
     } else {
       c->plain.emplace(executor);
     }
-    c->lowest().expires_after(options.timeout);
+    c->lowest().expires_at(deadline);
     auto [cec, ep] = co_await c->lowest().async_connect(endpoints, use_tuple);
     if (cec) co_return std::pair{cec, nullptr};
     c->lowest().socket().set_option(tcp::no_delay(true));
@@ -162,14 +178,26 @@ struct RpcClient::Impl {
     co_return std::pair{beast::error_code{}, std::move(c)};
   }
 
+  // Writes the request and reads its final response into `parser` (made anew here). An
+  // interim response (1xx: 100 Continue, 103 Early Hints), which a server may send unasked,
+  // is read past: taken for the answer, it would leave the real one to be read as the answer
+  // to the connection's next request.
   template <class Stream>
   static asio::awaitable<beast::error_code> exchange(Stream& stream, beast::flat_buffer& buffer,
                                                      http::request<http::string_body>& req,
-                                                     http::response_parser<http::string_body>& parser) {
+                                                     std::optional<http::response_parser<http::string_body>>& parser,
+                                                     std::size_t body_limit) {
     auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
     if (wec) co_return wec;
-    auto [rec, read] = co_await http::async_read(stream, buffer, parser, use_tuple);
-    co_return rec;
+    for (int interim = 0;; ++interim) {
+      parser.emplace();
+      parser->body_limit(body_limit);
+      auto [rec, read] = co_await http::async_read(stream, buffer, *parser, use_tuple);
+      if (rec) co_return rec;
+      const unsigned status = parser->get().result_int();
+      if (status < 100 || status > 199 || status == 101) co_return rec;
+      if (interim == 8) co_return beast::error_code(http::error::bad_status);  // a server that never answers for real
+    }
   }
 
   // Posts one body and returns the HTTP response, retrying transport failures.
@@ -191,45 +219,60 @@ struct RpcClient::Impl {
     req.prepare_payload();
 
     bool stale_retry_used = false;
+    bool fresh_only = false;  // after a kept-alive connection turned out closed: the others may be too
     std::string lookup_failure;
     for (int attempt = 1;; ++attempt) {
-      auto conn = take_idle();
+      // One deadline per attempt: the lookup, the connection, the handshake, writing the
+      // request and reading the answer all fit within `timeout`.
+      const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+      auto conn = fresh_only ? nullptr : take_idle();
       const bool reused = conn != nullptr;
       beast::error_code ec;
       lookup_failure.clear();
       if (!conn) {
-        auto [cec, fresh] = co_await connect(lookup_failure);
+        auto [cec, fresh] = co_await connect(deadline, lookup_failure);
         ec = cec;
         conn = std::move(fresh);
       }
       std::optional<http::response_parser<http::string_body>> parser;
       if (!ec) {
-        parser.emplace();
-        parser->body_limit(options.max_response_bytes);
-        conn->lowest().expires_after(options.timeout);
+        conn->lowest().expires_at(deadline);
         ++sent;
         // (Not a ?: between two co_awaits: GCC 12 miscompiles that.)
         if (conn->plain) {
-          ec = co_await exchange(*conn->plain, conn->buffer, req, *parser);
+          ec = co_await exchange(*conn->plain, conn->buffer, req, parser, options.max_response_bytes);
         } else {
-          ec = co_await exchange(*conn->tls, conn->buffer, req, *parser);
+          ec = co_await exchange(*conn->tls, conn->buffer, req, parser, options.max_response_bytes);
         }
       }
       if (!ec) {
         conn->lowest().expires_never();
+        // The parser's view, not the message's: a response whose end is the connection's
+        // close says keep-alive in its header fields all the same.
+        const bool reusable = parser->keep_alive();
         auto res = parser->release();
-        if (res.keep_alive()) give_back(std::move(conn));
+        if (reusable) give_back(std::move(conn));
         co_return std::pair{std::optional<RpcError>{}, std::move(res)};
       }
       if (ec == http::error::body_limit)
         co_return std::pair{error_of(RpcError::Kind::Protocol, "response larger than " +
                                                                    std::to_string(options.max_response_bytes) + " bytes"),
                             http::response<http::string_body>{}};
-      // A kept-alive connection the server has since closed: one free retry.
-      if (reused && !stale_retry_used) {
-        stale_retry_used = true;
-        --attempt;
-        continue;
+      // A kept-alive connection the server had closed before it answered anything (the write
+      // failed, or the read met the end of the stream at once): one free retry, on a new
+      // connection. A timeout, or an answer cut short, may follow a request the server is
+      // acting on, and counts as an attempt.
+      const bool closed_unanswered =
+          ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+          ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
+      if (reused && closed_unanswered && (!parser || !parser->got_some())) {
+        drop_idle();
+        fresh_only = true;
+        if (!stale_retry_used) {
+          stale_retry_used = true;
+          --attempt;
+          continue;
+        }
       }
       const bool timed_out = ec == beast::error::timeout;
       if (attempt >= options.max_attempts) {
@@ -280,7 +323,9 @@ Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor execu
   if (impl->target.empty()) impl->target = "/";
   if (parsed->has_query()) impl->target += "?" + std::string(parsed->encoded_query());
   if (parsed->has_userinfo()) {
-    const std::string userinfo = std::string(parsed->userinfo());
+    // user:password; a user alone (a provider's key) has an empty password (RFC 7617 needs the colon).
+    std::string userinfo = std::string(parsed->userinfo());
+    if (userinfo.find(':') == std::string::npos) userinfo += ':';
     std::string encoded(beast::detail::base64::encoded_size(userinfo.size()), '\0');
     encoded.resize(beast::detail::base64::encode(encoded.data(), userinfo.data(), userinfo.size()));
     impl->authorization = "Basic " + encoded;
@@ -324,11 +369,14 @@ asio::awaitable<RpcReply> call_unobserved(std::shared_ptr<RpcClient::Impl> impl,
     co_return reply;
   }
   reply = reply_of(v);
-  if (reply.ok()) {
-    const auto* rid = v.as_object().if_contains("id");
-    boost::system::error_code ec;
-    if (!rid || !rid->is_number() || rid->to_number<std::uint64_t>(ec) != id || ec)
-      reply.error = error_of(RpcError::Kind::Protocol, "response id does not match the request");
+  const auto* rid = v.is_object() ? v.as_object().if_contains("id") : nullptr;
+  boost::system::error_code ec;
+  const bool same_id = rid && rid->is_number() && rid->to_number<std::uint64_t>(ec) == id && !ec;
+  // An error answers this call only under its id, or under none (null: a request the node
+  // could not read far enough to learn its id).
+  if (reply.ok() ? !same_id : (rid && !rid->is_null() && !same_id)) {
+    reply = RpcReply{};
+    reply.error = error_of(RpcError::Kind::Protocol, "response id does not match the request");
   }
   co_return reply;
 }

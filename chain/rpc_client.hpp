@@ -43,11 +43,12 @@ struct RpcError {
 const char* outcome_label(const RpcError* error);
 
 struct RpcOptions {
-  std::chrono::milliseconds timeout{10'000};  // per attempt: connect + write + read
+  std::chrono::milliseconds timeout{10'000};  // per attempt: lookup + connect + handshake + write + read
   int max_attempts = 3;                       // transport errors only
   std::chrono::milliseconds backoff{200};     // before the 2nd attempt; doubles after
   std::size_t max_response_bytes = 32u << 20;
   std::size_t max_idle_connections = 4;
+  std::chrono::milliseconds max_idle_time{4'000};  // an idle connection older than this is closed, not reused
   std::string ca_file;  // an extra CA bundle for https (a private node's own CA)
   // Told each call's outcome (every call of a batch; null: a result), on the client's
   // executor, after its retries: for the node's metrics.
