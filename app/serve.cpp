@@ -595,6 +595,7 @@ int serve(const ServeOptions& o) {
                    settings.data_dir, found, report->last_seq);
   }
   if (!settings.journal_fsync) spdlog::warn("PAYMENTS_JOURNAL_FSYNC is off: acknowledged writes can be lost on a crash");
+  for (const auto& w : settings.warnings) spdlog::warn("{}", w);
   if (!settings.unused.empty()) {
     std::string names;
     for (const auto& n : settings.unused) names += (names.empty() ? "" : ", ") + n;
@@ -658,7 +659,7 @@ int serve(const ServeOptions& o) {
       settings.data_dir + "/audit-check.failed");
   actors::CheckpointOptions checkpoint_options;
   checkpoint_options.every_entries = static_cast<std::uint64_t>(settings.audit_checkpoint_every_entries);
-  checkpoint_options.chain_id = static_cast<std::uint64_t>(settings.eth_chain_id);
+  checkpoint_options.chain_id = static_cast<std::uint64_t>(settings.checkpoint_chain_id.value_or(settings.eth_chain_id));
   checkpoint_options.fsync = settings.journal_fsync;
   if (settings.checkpoint_contract_address)
     checkpoint_options.contract = chain::parse_address(*settings.checkpoint_contract_address).value();

@@ -31,7 +31,7 @@ std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text,
 
 }  // namespace
 
-Result<IpNetwork> IpNetwork::parse(std::string_view text) {
+Result<IpNetwork> IpNetwork::parse(std::string_view text, bool clear_host_bits, bool* cleared) {
   IpNetwork n;
   n.text_ = std::string(text);
   std::string_view addr = text;
@@ -54,9 +54,23 @@ Result<IpNetwork> IpNetwork::parse(std::string_view text) {
   n.prefix_bits_ = (prefix ? *prefix : max_bits) + (is_v4 ? 96 : 0);
   // Bits past the prefix must be zero (as Python's ip_network has it): "10.0.0.1/8" is
   // more likely a typo for a host or for 10.0.0.0/8 than either.
-  for (int bit = n.prefix_bits_; bit < 128; ++bit)
-    if (n.bytes_[static_cast<std::size_t>(bit / 8)] & (0x80 >> (bit % 8)))
+  bool any = false;
+  for (int bit = n.prefix_bits_; bit < 128; ++bit) {
+    auto& byte = n.bytes_[static_cast<std::size_t>(bit / 8)];
+    const auto mask = static_cast<std::uint8_t>(0x80 >> (bit % 8));
+    if (!(byte & mask)) continue;
+    if (!clear_host_bits)
       return Error{"'" + n.text_ + "' has host bits set after its /" + std::to_string(prefix.value_or(max_bits)) + " prefix"};
+    byte = static_cast<std::uint8_t>(byte & ~mask);
+    any = true;
+  }
+  if (any) {
+    char shown[INET6_ADDRSTRLEN] = {};
+    if (is_v4) ::inet_ntop(AF_INET, n.bytes_.data() + 12, shown, sizeof shown);
+    else ::inet_ntop(AF_INET6, n.bytes_.data(), shown, sizeof shown);
+    n.text_ = std::string(shown) + "/" + std::to_string(*prefix);
+  }
+  if (cleared) *cleared = any;
   return n;
 }
 

@@ -13,8 +13,11 @@ namespace lpops::config {
 
 class IpNetwork {
  public:
-  // "1.2.3.4", "10.0.0.0/8", "::1", "fd00::/8", "::ffff:1.2.3.4".
-  static Result<IpNetwork> parse(std::string_view text);
+  // "1.2.3.4", "10.0.0.0/8", "::1", "fd00::/8", "::ffff:1.2.3.4". A block with bits set after
+  // its prefix ("10.0.0.1/8") is refused, unless `clear_host_bits` (as Python's
+  // ip_network(strict=False)): then it is the block they fall in ("10.0.0.0/8"), and
+  // `cleared` (when given) is set.
+  static Result<IpNetwork> parse(std::string_view text, bool clear_host_bits = false, bool* cleared = nullptr);
   // As Python's ipaddress: an address matches networks of its own version only. A peer in
   // IPv4-mapped form ("::ffff:127.0.0.1", as a dual-stack socket reports IPv4 clients) is the
   // IPv4 address it maps to an IPv4 network; an IPv6 network such as ::/0 never matches an

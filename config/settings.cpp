@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <sstream>
 #include <functional>
 
@@ -22,6 +23,13 @@ std::string trim(std::string s) {
   auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string::npos) return {};
   return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+}
+
+// `~` or `~/…` at the start of a path is the home directory ($HOME), as Python's expanduser().
+std::string expand_home(const std::string& path) {
+  const char* home = std::getenv("HOME");
+  if (!home || !*home || path.empty() || path[0] != '~' || (path.size() > 1 && path[1] != '/')) return path;
+  return std::string(home) + path.substr(1);
 }
 
 std::string lower(std::string s) {
@@ -248,16 +256,28 @@ class Reader {
     }
     return items;
   }
-  void networks(const char* name, std::vector<IpNetwork>& out) {
+  // With `clear_host_bits`, a block with bits set after its prefix is the block they fall in
+  // (Python's ip_network(strict=False)), with a warning; without, it is refused.
+  void networks(const char* name, std::vector<IpNetwork>& out, bool clear_host_bits = false) {
     auto items = list(name);
     if (!items) return;
     std::vector<IpNetwork> parsed;
     for (const auto& item : *items) {
-      auto n = IpNetwork::parse(item);
+      bool cleared = false;
+      auto n = IpNetwork::parse(item, clear_host_bits, &cleared);
       if (!n) return fail(name, "a list of IP addresses or CIDR blocks (" + n.error() + ")", item);
+      if (cleared)
+        warnings_.push_back(std::string(name) + ": " + item + " has bits set after its prefix; read as " + n->text() +
+                            ", the block it falls in (as the reference reads it)");
       parsed.push_back(*n);
     }
     out = std::move(parsed);
+  }
+  // A file path: `~` or `~/…` at its start is the home directory (as Python's expanduser()).
+  void path(const char* name, std::optional<std::string>& out) {
+    auto v = raw(name);
+    if (!v) return;
+    out = expand_home(*v);
   }
   // An http:// or https:// URL with a host (checked now, not when first used).
   void url(const char* name, std::string& out) {
@@ -303,19 +323,31 @@ class Reader {
     out = lower(*v);
   }
 
+  // A host, optionally with a port; written as a URL (https://edge.example/), its host and
+  // port, as the reference compares them.
   void host(const char* name, std::optional<std::string>& out) {
     auto v = raw(name);
     if (!v || trim(*v).empty()) return;
-    auto h = host_for_surface(trim(*v));
-    if (!h) return fail(name, "a host name or IP address, optionally with a port (no scheme or path)", *v);
+    const std::string trimmed(trim(*v));
+    std::string_view text = trimmed;
+    for (std::string_view scheme : {"http://", "https://"})
+      if (text.size() > scheme.size() && lower(std::string(text.substr(0, scheme.size()))) == scheme) {
+        text.remove_prefix(scheme.size());
+        text = text.substr(0, text.find_first_of("/?#"));
+        break;
+      }
+    auto h = host_for_surface(text);
+    if (!h) return fail(name, "a host name or IP address, optionally with a port (or an http(s):// URL of one)", *v);
     out = *h;
   }
 
   const std::vector<std::string>& errors() const { return errors_; }
+  std::vector<std::string>& warnings() { return warnings_; }
 
  private:
   const Environment& env_;
   std::vector<std::string> errors_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace
@@ -357,7 +389,7 @@ Result<Settings> load_settings(const Environment& env) {
     else s.viewer_tokens = *v;
   }
   r.token("PAYMENTS_SESSION_REPORTER_TOKEN", s.session_reporter_token);
-  r.networks("PAYMENTS_TRUSTED_PROXY_CIDRS", s.trusted_proxy_cidrs);
+  r.networks("PAYMENTS_TRUSTED_PROXY_CIDRS", s.trusted_proxy_cidrs, /*clear_host_bits=*/true);
   r.networks("PAYMENTS_MANAGER_IP_ALLOWLIST", s.manager_ip_allowlist);
 
   r.text("PAYMENTS_DATA_DIR", s.data_dir, true);
@@ -416,7 +448,7 @@ Result<Settings> load_settings(const Environment& env) {
     else
       s.bootstrap_orchestrators = *v;
   }
-  r.optional_text("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", s.bootstrap_orchestrators_path);
+  r.path("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", s.bootstrap_orchestrators_path);
   r.boolean("PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", s.bootstrap_skip_rank_validation);
   r.url("PAYMENTS_EDGE_CONFIG_URL", s.edge_config_url);
   r.token("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
@@ -454,14 +486,30 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("ETH_CHAIN_ID", s.eth_chain_id, 1, 1ll << 52);
   r.wei("PAYMENTS_MAX_FEE_PER_GAS_WEI", s.max_fee_per_gas_wei);
   r.wei("PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", s.max_priority_fee_per_gas_wei);
-  r.optional_text("PAYMENTS_AUDIT_KEY_PATH", s.audit_key_path);
+  r.path("PAYMENTS_AUDIT_KEY_PATH", s.audit_key_path);
   r.private_key("PAYMENT_PRIVATE_KEY", s.payment_private_key);
-  r.optional_text("PAYMENT_KEYSTORE_PATH", s.payment_keystore_path);
-  r.optional_text("PAYMENT_KEYSTORE_PASSWORD", s.payment_keystore_password);
+  r.path("PAYMENT_KEYSTORE_PATH", s.payment_keystore_path);
+  // The password as written, spaces and all (the reference uses it so, as `lpops address` does).
+  if (auto v = env.get("PAYMENT_KEYSTORE_PASSWORD"); v && !v->empty()) s.payment_keystore_password = *v;
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", s.audit_checkpoint_every_entries, 1, 1'000'000'000);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", s.audit_checkpoint_interval_seconds, 1, 86400);
   r.boolean("PAYMENTS_AUDIT_SIGN_ENTRIES", s.audit_sign_entries);
   r.address("CHECKPOINT_CONTRACT_ADDRESS", s.checkpoint_contract_address);
+  if (env.get("CHECKPOINT_CHAIN_ID")) {
+    long chain_id = 0;
+    const std::size_t errors = r.errors().size();
+    r.integer("CHECKPOINT_CHAIN_ID", chain_id, 1, 1ll << 52);
+    if (r.errors().size() == errors && chain_id > 0) s.checkpoint_chain_id = chain_id;
+  }
+  // The reference's payment loop: this node sends no payments by itself (docs/api.md, Payouts).
+  if (auto v = env.get("PAYMENT_DRY_RUN")) {
+    const std::string words = lower(std::string(trim(*v)));
+    if (words == "false" || words == "0" || words == "no" || words == "off" || words == "f" || words == "n")
+      r.warnings().push_back(
+          "PAYMENT_DRY_RUN is false, but this node sends no payments by itself: balances are paid by reserving them "
+          "(POST /api/payouts), paying, then posting the transaction's hash (docs/api.md, Payouts); "
+          "PAYMENT_INTERVAL_SECONDS, PAYMENT_PAYOUT_THRESHOLD_ETH and PAYMENT_INCREMENT_ETH are not read");
+  }
   r.one_of("PAYMENTS_LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "error", "off"});
 
   if (!r.errors().empty()) {
@@ -469,7 +517,13 @@ Result<Settings> load_settings(const Environment& env) {
     for (const auto& e : r.errors()) all += (all.empty() ? "" : "\n") + e;
     return Error{all};
   }
-  s.unused = env.unasked("PAYMENTS_");
+  // Names no setting reads: the node's own prefix, and the reference's other settings (its
+  // payment loop, its checkpoint witness, its rank contract's ABI, its health service).
+  for (const char* prefix : {"PAYMENTS_", "PAYMENT_", "CHECKPOINT_", "TOP_CONTRACT_", "MIN_SERVICE_UPTIME",
+                             "ORCHESTRATOR_HEALTH_PORT"})
+    for (auto& name : env.unasked(prefix)) s.unused.push_back(std::move(name));
+  std::sort(s.unused.begin(), s.unused.end());
+  s.warnings = std::move(r.warnings());
   s.settings_file = env.file();
   return s;
 }
@@ -569,6 +623,8 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
        single_orchestrator_mode ? "true (" + orchestrator_id.value_or("") + " " + orchestrator_address.value_or("") + ")" : "false"},
       {"ETH_RPC_URL", display_url(eth_rpc_url)},
       {"ETH_CHAIN_ID", std::to_string(eth_chain_id)},
+      {"CHECKPOINT_CONTRACT_ADDRESS", checkpoint_contract_address.value_or("(unset: the zero address)")},
+      {"CHECKPOINT_CHAIN_ID", checkpoint_chain_id ? std::to_string(*checkpoint_chain_id) : "(unset: ETH_CHAIN_ID)"},
       {"PAYMENTS_MAX_FEE_PER_GAS_WEI", format_wei(max_fee_per_gas_wei)},
       {"PAYMENTS_MAX_PRIORITY_FEE_PER_GAS_WEI", format_wei(max_priority_fee_per_gas_wei)},
       {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", std::to_string(audit_checkpoint_every_entries)},

@@ -118,6 +118,7 @@ struct Settings {
   long audit_checkpoint_interval_seconds = 60;
   bool audit_sign_entries = false;  // also sign each entry (signer, signature) as the reference does
   std::optional<std::string> checkpoint_contract_address;  // bound into checkpoint messages
+  std::optional<long> checkpoint_chain_id;                  // likewise; unset: eth_chain_id
 
   std::string log_level = "info";
 
@@ -125,6 +126,9 @@ struct Settings {
   // misspelt, or the reference's settings that do not apply here (its file paths, features
   // lpops does not have). Start-up warns about them.
   std::vector<std::string> unused;
+  // What start-up warns about in settings that were read: a value taken in another form than
+  // written (a CIDR block with host bits set), a reference setting this node does not act on.
+  std::vector<std::string> warnings;
   // The settings file they were read from besides the environment (empty: none).
   std::string settings_file;
 

@@ -412,7 +412,7 @@ TEST_F(ApiTest, SettingsUsedOnlyLaterStillStopStartUp) {
   ASSERT_EQ(node_->terminate(), 0);
   for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
            {"ETH_RPC_URL", "localhost:8545"}, {"PAYMENTS_API_ROOT_PATH", "payments/"},
-           {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.1.2.3/8"}, {"PAYMENT_PRIVATE_KEY", "0x" + std::string(64, '0')}}) {
+           {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.1.2.3/33"}, {"PAYMENT_PRIVATE_KEY", "0x" + std::string(64, '0')}}) {
     auto r = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--host", "127.0.0.1", "--port", "0"},
                          {{name, value}}, std::chrono::seconds(30));
     EXPECT_EQ(r.exit_code, 2) << name << ": " << r.output;

@@ -234,7 +234,7 @@ TEST(Settings, UrlsPathsCidrsAndKeysAreCheckedAtStart) {
       {"PAYMENTS_API_ROOT_PATH", "payments"},
       {"PAYMENTS_API_ROOT_PATH", "/payments?x"},
       {"PAYMENTS_API_ROOT_PATH", "/pay ments"},
-      {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.1/8"},
+      {"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.0/33"},
       {"PAYMENTS_MANAGER_IP_ALLOWLIST", "fd00::1/64"},
       {"PAYMENT_PRIVATE_KEY", "0x1234"},
       {"PAYMENT_PRIVATE_KEY", "0x" + std::string(63, 'a') + "g"},
@@ -328,7 +328,19 @@ TEST(Settings, SplitSurfacesNeedTwoDifferentHosts) {
   EXPECT_EQ(load(cases[2]).error(),
             "PAYMENTS_PUBLIC_OPS_HOST must be another host than PAYMENTS_PUBLIC_EDGE_HOST (a.example) when "
             "PAYMENTS_ENFORCE_SPLIT_SURFACES is true (got \"a.example\")");
-  for (const char* bad : {"https://edge.example", "edge.example/api", "edge example", "edge.example:port", "[zz]"}) {
+  // Written as a URL, as the reference takes it: its host (and port) count.
+  auto url = load({{"PAYMENTS_ENFORCE_SPLIT_SURFACES", "true"},
+                   {"PAYMENTS_PUBLIC_EDGE_HOST", "HTTPS://Edge.Example:8443/api?x#y"},
+                   {"PAYMENTS_PUBLIC_OPS_HOST", "http://[0:0::1]/"}});
+  ASSERT_TRUE(url.ok()) << url.error();
+  EXPECT_EQ(url->public_edge_host, "edge.example");
+  EXPECT_EQ(url->public_ops_host, "[::1]");
+  auto same = load({{"PAYMENTS_ENFORCE_SPLIT_SURFACES", "true"},
+                    {"PAYMENTS_PUBLIC_EDGE_HOST", "https://edge.example.com"},
+                    {"PAYMENTS_PUBLIC_OPS_HOST", "edge.example.com"}});
+  ASSERT_FALSE(same.ok());
+  EXPECT_NE(same.error().find("must be another host"), std::string::npos) << same.error();
+  for (const char* bad : {"ftp://edge.example", "https://", "edge.example/api", "edge example", "edge.example:port", "[zz]"}) {
     auto s = load({{"PAYMENTS_PUBLIC_EDGE_HOST", bad}});
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_NE(s.error().find("PAYMENTS_PUBLIC_EDGE_HOST"), std::string::npos) << s.error();
@@ -384,6 +396,72 @@ TEST(Settings, HostsForSurfacesDropCasePortAndTrailingDot) {
   EXPECT_EQ(host_for_surface("[::1]:"), "[::1]");
   for (const char* bad : {"", ":80", ":", "a:123456", "a::1", "a b", "[::1", "[::1]x", "caf\xc3\xa9.example"})
     EXPECT_EQ(host_for_surface(bad), std::nullopt) << bad;
+}
+
+// A trusted proxy block with host bits set is the block they fall in (Python's
+// ip_network(strict=False), as the reference reads it), with a warning; the manager allowlist
+// stays strict.
+TEST(Settings, TrustedProxyBlocksWithHostBitsAreTheirBlock) {
+  auto s = load({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "172.17.0.1/16, fd00::1/64, 10.0.0.0/8"}});
+  ASSERT_TRUE(s.ok()) << s.error();
+  ASSERT_EQ(s->trusted_proxy_cidrs.size(), 3u);
+  EXPECT_EQ(s->trusted_proxy_cidrs[0].text(), "172.17.0.0/16");
+  EXPECT_TRUE(s->trusted_proxy_cidrs[0].contains("172.17.9.9"));
+  EXPECT_FALSE(s->trusted_proxy_cidrs[0].contains("172.18.0.1"));
+  EXPECT_EQ(s->trusted_proxy_cidrs[1].text(), "fd00::/64");
+  EXPECT_TRUE(s->trusted_proxy_cidrs[1].contains("fd00::abcd"));
+  EXPECT_EQ(s->trusted_proxy_cidrs[2].text(), "10.0.0.0/8");
+  ASSERT_EQ(s->warnings.size(), 2u);
+  EXPECT_NE(s->warnings[0].find("172.17.0.1/16 has bits set after its prefix; read as 172.17.0.0/16"), std::string::npos)
+      << s->warnings[0];
+  EXPECT_TRUE(load({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "10.0.0.0/8"}})->warnings.empty());
+  EXPECT_FALSE(load({{"PAYMENTS_MANAGER_IP_ALLOWLIST", "10.0.0.1/8"}}).ok());
+}
+
+// The reference's settings that this node does not act on are named at start: its payment
+// loop's (PAYMENT_DRY_RUN=false gets its own warning: nothing is sent by itself), its
+// checkpoint witness's, its rank contract's ABI, its health service's port.
+TEST(Settings, TheReferencesSettingsNothingReadsAreListed) {
+  auto s = load({{"PAYMENT_INTERVAL_SECONDS", "3600"}, {"PAYMENT_PAYOUT_THRESHOLD_ETH", "0.01"},
+                 {"PAYMENT_INCREMENT_ETH", "0.00001"}, {"CHECKPOINT_RPC_URL", "http://x"},
+                 {"CHECKPOINT_INTERVAL_SECONDS", "60"}, {"TOP_CONTRACT_FUNCTION", "f"}, {"TOP_CONTRACT_ABI_JSON", "[]"},
+                 {"MIN_SERVICE_UPTIME", "80"}, {"ORCHESTRATOR_HEALTH_PORT", "9090"}, {"PAYMENT_DRY_RUN", "true"},
+                 {"CHECKPOINT_CONTRACT_ADDRESS", "0x00000000000000000000000000000000000000aa"}, {"TOP_CONTRACT_ADDRESS", ""}});
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->unused, (std::vector<std::string>{"CHECKPOINT_INTERVAL_SECONDS", "CHECKPOINT_RPC_URL", "MIN_SERVICE_UPTIME",
+                                                 "ORCHESTRATOR_HEALTH_PORT", "PAYMENT_INCREMENT_ETH", "PAYMENT_INTERVAL_SECONDS",
+                                                 "PAYMENT_PAYOUT_THRESHOLD_ETH", "TOP_CONTRACT_ABI_JSON", "TOP_CONTRACT_FUNCTION"}));
+  EXPECT_TRUE(s->warnings.empty());  // a dry run: what this node does anyway
+  for (const char* off : {"false", " False ", "0", "no", "off"}) {
+    auto sending = load({{"PAYMENT_DRY_RUN", off}});
+    ASSERT_TRUE(sending.ok()) << sending.error();
+    ASSERT_EQ(sending->warnings.size(), 1u) << off;
+    EXPECT_NE(sending->warnings[0].find("PAYMENT_DRY_RUN is false, but this node sends no payments by itself"),
+              std::string::npos);
+    EXPECT_TRUE(sending->unused.empty());
+  }
+}
+
+// The checkpoint binding's chain: CHECKPOINT_CHAIN_ID (the reference's witness publishes there),
+// else ETH_CHAIN_ID. The keystore password as written; `~` in a path is the home directory.
+TEST(Settings, CheckpointChainKeystorePasswordAndHomePaths) {
+  auto s = load({{"CHECKPOINT_CHAIN_ID", "421614"}, {"PAYMENT_KEYSTORE_PASSWORD", "  pass word "},
+                 {"PAYMENT_KEYSTORE_PATH", "~/keys/k.json"}, {"PAYMENTS_AUDIT_KEY_PATH", "~"},
+                 {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", "~other/o.json"}});
+  ASSERT_TRUE(s.ok()) << s.error();
+  EXPECT_EQ(s->checkpoint_chain_id, 421614);
+  EXPECT_EQ(s->payment_keystore_password, "  pass word ");
+  const std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  ASSERT_FALSE(home.empty());
+  EXPECT_EQ(s->payment_keystore_path, home + "/keys/k.json");
+  EXPECT_EQ(s->audit_key_path, home);
+  EXPECT_EQ(s->bootstrap_orchestrators_path, "~other/o.json");  // another user's home is not looked up
+  EXPECT_EQ(load({})->checkpoint_chain_id, std::nullopt);
+  for (const char* bad : {"0", "-1", "x", ""}) {
+    auto b = load({{"CHECKPOINT_CHAIN_ID", bad}});
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.error().find("CHECKPOINT_CHAIN_ID"), std::string::npos) << b.error();
+  }
 }
 
 // Names no setting reads are listed for the start-up warning: a misspelt one, and the
