@@ -112,6 +112,21 @@ TEST_F(TransparencyTest, ACheckpointSignedForAnotherChainIsSignedAgainForTheConf
   EXPECT_EQ(h(cp.at("message_hash")), message);
   auto sig = chain::Signature::from_hex(cp.at("signature").as_string()).value();
   EXPECT_EQ(chain::recover_address(chain::eip191_hash32(message), sig).value(), audit_address);
+
+  // The checkpoint contract on a chain of its own (CHECKPOINT_CHAIN_ID, where the reference's
+  // witness publishes): the binding is that chain's, whatever ETH_CHAIN_ID says.
+  env["CHECKPOINT_CHAIN_ID"] = "421614";
+  env["CHECKPOINT_CONTRACT_ADDRESS"] = "0x00000000000000000000000000000000000000c0";
+  restart_node(env);
+  auto bound = parse_json(get("/api/transparency/tee-core/audit/checkpoint").body);
+  ASSERT_TRUE(bound.is_object()) << bound;
+  EXPECT_EQ(bound.at("chain_id").as_int64(), 421614) << bound;
+  EXPECT_EQ(bound.at("contract_address").as_string(), "0x00000000000000000000000000000000000000c0") << bound;
+  const Hash256 bound_message = chain::audit::checkpoint_message(
+      audit_address, static_cast<std::uint64_t>(bound.at("seq").as_int64()),
+      chain::audit::checkpoint_head(h(bound.at("chain_head_hash")), h(bound.at("merkle_root"))), 421614,
+      chain::parse_address("0x00000000000000000000000000000000000000c0").value());
+  EXPECT_EQ(h(bound.at("message_hash")), bound_message);
 }
 
 TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
