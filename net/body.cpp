@@ -157,7 +157,10 @@ std::optional<bool> lax_bool(std::string_view text) {
 
 BodyReader::BodyReader(const std::string& text, Validation& v) : v_(v) { parse(text); }
 
-void BodyReader::parse(const std::string& text) {
+void BodyReader::parse(const std::string& text, bool mark_skipped) {
+  // A UTF-8 byte-order mark ahead of the JSON (some Windows and .NET clients write one) is
+  // skipped, once, as the reference's json.loads skips it in bytes; positions count after it.
+  if (!mark_skipped && text.starts_with("\xEF\xBB\xBF")) return parse(text.substr(3), true);
   boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = kMaxBodyJsonDepth;

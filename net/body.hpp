@@ -97,7 +97,7 @@ class BodyReader {
   const json::value* field(std::string_view key) const { return parsed() ? find(key) : nullptr; }
 
  private:
-  void parse(const std::string& text);
+  void parse(const std::string& text, bool mark_skipped = false);
   const json::value* find(std::string_view key) const;
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required,
                                       bool above_zero);

@@ -197,6 +197,29 @@ TEST(BodyReader, MalformedJsonSaysWhereAndWhy) {
   EXPECT_EQ(other.at("msg").as_string().find("surrogate"), std::string::npos) << other;
 }
 
+// A UTF-8 byte-order mark ahead of the JSON is skipped, as the reference's json.loads skips it
+// in bytes (some Windows and .NET clients write one); malformed JSON after it is placed as
+// though it were not there, and a mark anywhere else is no white space.
+TEST(BodyReader, AByteOrderMarkAheadIsSkipped) {
+  const std::string bom = "\xEF\xBB\xBF";
+  Validation ok;
+  BodyReader marked(bom + R"({"orchestrator_id": "o1"})", ok);
+  ASSERT_TRUE(marked.parsed());
+  EXPECT_TRUE(ok.ok());
+  ASSERT_NE(marked.field("orchestrator_id"), nullptr);
+  EXPECT_EQ(*marked.field("orchestrator_id"), json::value("o1"));
+  Validation bad;
+  BodyReader cut(bom + "{\"a\": 1,}", bad);
+  EXPECT_FALSE(cut.parsed());
+  const auto e = json::parse(bad.response().body).at("detail").as_array().at(0).as_object();
+  EXPECT_EQ(e.at("loc"), json::parse(R"(["body", 8])"));
+  for (const std::string text : {bom + bom + "{}", " " + bom + "{}", "{}" + bom}) {
+    Validation v;
+    BodyReader twice(text, v);
+    EXPECT_FALSE(twice.parsed()) << text;
+  }
+}
+
 // A coded (compressed) body, or one declared in another charset than UTF-8, is 415: it is
 // neither read as it is nor decoded.
 TEST(BodyReader, CodedBodiesAndOtherCharsetsAre415) {
