@@ -435,7 +435,11 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
   const bool rate_limited = r.access == Access::public_ && api;
   std::vector<std::pair<std::string, std::string>> out;
   const bool time_filtered = method == "GET" && (pattern == "/api/workloads" || pattern == "/api/workloads/summary");
-  out.emplace_back("400", writes          ? "A malformed request or JSON body, or a value the reference also answers with 400"
+  out.emplace_back("400", pattern == "/api/ledger/adjustments"
+                              ? "A malformed request, or an Idempotency-Key sent twice or not 1-128 printable ASCII characters"
+                          : pattern == "/api/workloads/{workload_id}" || pattern == "/api/workloads/time"
+                              ? "A malformed request, or a status that is no workload status (Invalid workload status)"
+                          : writes ? "A malformed request or JSON body, or a value the reference also answers with 400"
                           : time_filtered ? "A malformed request, or a since/until that is no ISO 8601 time (Invalid timestamp filter)"
                                           : "A malformed request");
   if (r.access != Access::public_)
@@ -449,16 +453,30 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
                             : pattern == "/api/payouts" && method == "POST"
                                 ? "The orchestrator or the recipient is denylisted, or the route is not on this host's surface"
                                 : "The route is not available on this host's surface (PAYMENTS_ENFORCE_SPLIT_SURFACES)");
-  if (api && (!listing || r.access == Access::strict_admin)) out.emplace_back("404", "Not found");
+  // Writes that change a balance by an amount they compute or are given.
+  const bool credits = writes && (pattern == "/api/workloads" || pattern == "/api/workloads/time" ||
+                                  pattern == "/api/workloads/{workload_id}" || pattern == "/api/ledger/adjustments");
+  // Routes with nothing of their own to find: a registration, the bootstrap listing.
+  const bool finds_nothing = pattern == "/api/orchestrators/register" || pattern == "/api/orchestrators/bootstrap";
+  if (api && (!listing || r.access == Access::strict_admin) && !finds_nothing) out.emplace_back("404", "Not found");
   out.emplace_back("408", "The request did not arrive within PAYMENTS_HTTP_TIMEOUT_SECONDS");
-  if (writes) out.emplace_back("409", "Conflicts with the ledger's state (an existing id, an address owned by another, a balance)");
+  // Writes that cannot conflict: a workload's changes (any status change is taken, none undoes
+  // a credit), a health push, revoking tokens.
+  const bool conflict_free = (method == "PATCH" && pattern == "/api/workloads/{workload_id}") ||
+                             pattern == "/api/orchestrators/{orchestrator_id}/health" ||
+                             pattern == "/api/orchestrators/{orchestrator_id}/credential/tokens";
+  if (writes && !conflict_free)
+    out.emplace_back("409", "Conflicts with the ledger's state (an existing id, an address owned by another, a balance)");
   else if (pattern == "/api/transparency/tee-core/audit/proof")
     out.emplace_back("409", "The entry is newer than the latest checkpoint: retry after the next one");
   out.emplace_back("413", "Body larger than PAYMENTS_MAX_BODY_BYTES");
   out.emplace_back("414", "Request target too long");
   if (io && io->request) out.emplace_back("415", "A Content-Encoding other than identity, or a charset other than UTF-8");
   // The attestation routes' one input, the nonce, is a 400 `nonce must be hex`, as in the reference.
-  if (has_input && !pattern.starts_with("/api/tee/")) out.emplace_back("422", "Validation error (pydantic's list of errors)");
+  if (has_input && !pattern.starts_with("/api/tee/"))
+    out.emplace_back("422", credits ? "Validation error (pydantic's list of errors), or an amount the account cannot hold "
+                                      "(past 2^256-1 wei, or a balance past ±2^255 wei: a detail string)"
+                                    : "Validation error (pydantic's list of errors)");
   if (rate_limited || pattern == "/api/orchestrators/register") out.emplace_back("429", "Rate limited");
   out.emplace_back("431", "Request header fields too large");
   if (pattern == "/api/ledger/events")
@@ -509,6 +527,9 @@ std::string build() {
       e["description"] = std::string_view(r->pattern).find("/credential/") != std::string_view::npos
                              ? "Starting (retry after the Retry-After seconds), no credential contract configured, or the chain "
                                "node cannot be asked right now"
+                         : std::string_view(r->pattern) == "/api/orchestrators/register"
+                             ? "Starting: the ledger is being recovered (retry after the Retry-After seconds); or the rank "
+                               "check could not read the top orchestrators (Unable to validate orchestrator rank at this time)"
                              : "Starting: the ledger is being recovered; retry after the Retry-After seconds";
       e["headers"] = json::object{{"Retry-After", json::object{{"schema", json::object{{"type", "integer"}}}}}};
       responses["503"] = std::move(e);

@@ -307,6 +307,16 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   EXPECT_TRUE(answers("/api/orchestrators/register", "post", "403"));
   EXPECT_FALSE(answers("/api/orchestrators/register", "post", "401"));
   EXPECT_TRUE(answers("/api/transparency/tee-core/audit/proof", "get", "409"));  // newer than the latest checkpoint
+  // Writes that cannot conflict, and routes with nothing of their own to find.
+  EXPECT_FALSE(answers("/api/workloads/{workload_id}", "patch", "409"));
+  EXPECT_TRUE(answers("/api/workloads/{workload_id}", "patch", "404"));
+  EXPECT_FALSE(answers("/api/orchestrators/{orchestrator_id}/health", "post", "409"));
+  EXPECT_FALSE(answers("/api/orchestrators/register", "post", "404"));
+  EXPECT_TRUE(answers("/api/orchestrators/register", "post", "409"));
+  const auto& register_503 = paths.at("/api/orchestrators/register").at("post").at("responses").at("503").at("description");
+  EXPECT_NE(register_503.as_string().find("Unable to validate orchestrator rank"), std::string::npos) << register_503;
+  const auto& adjustment_400 = paths.at("/api/ledger/adjustments").at("post").at("responses").at("400").at("description");
+  EXPECT_NE(adjustment_400.as_string().find("Idempotency-Key"), std::string::npos) << adjustment_400;
   EXPECT_EQ(paths.at("/api/import/balances").at("post").at("responses").at("409").at("content").at("application/json").at("schema"),
             json::value(json::object{{"$ref", "#/components/schemas/ImportConflict"}}));
   // An optional request field may be null (it then counts as not sent); a required one may not.
