@@ -33,7 +33,10 @@ caf::behavior rank_actor(Self* self, std::shared_ptr<Metrics> metrics, RankOptio
       [=](RankCheck& check) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& s = self->state;
-        if (fresh(s)) {
+        // Fresh, or stale while the source failed moments ago: answered now.
+        const bool backing_off =
+            s.have_cache && s.failed_at != 0 && now_micros() - s.failed_at < kRankRetryAfterFailureSeconds * 1'000'000;
+        if (fresh(s) || backing_off) {
           answer(self, check);
           return;
         }
@@ -50,12 +53,15 @@ caf::behavior rank_actor(Self* self, std::shared_ptr<Metrics> metrics, RankOptio
           s.top = std::set<std::string>(result.addresses.begin(), result.addresses.end());
           s.have_cache = true;
           s.fetched_at = now_micros();
+          s.failed_at = 0;
           spdlog::info("rank check: transcoder pool read, {} addresses", s.top.size());
         } else {
           const std::string why = result.ok ? "the transcoder pool is empty" : result.error;
+          s.failed_at = now_micros();
           if (s.have_cache)
-            spdlog::warn("rank check: cannot read the transcoder pool ({}); using the cache from {} s ago", why,
-                         (now_micros() - s.fetched_at) / 1'000'000);
+            spdlog::warn("rank check: cannot read the transcoder pool ({}); using the cache from {} s ago (read again "
+                         "in {} s at the earliest)",
+                         why, (now_micros() - s.fetched_at) / 1'000'000, kRankRetryAfterFailureSeconds);
           else
             spdlog::error("rank check: cannot read the transcoder pool ({}); registrations get 503 until it can", why);
         }

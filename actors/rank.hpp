@@ -4,6 +4,8 @@
 // TOP_CACHE_TTL_SECONDS, reads it again when the cache is stale (one read at a time, with
 // every registration that arrives meanwhile waiting for it), falls back to a stale cache
 // when the read fails, and answers Unavailable (503) only when it has never read the pool.
+// After a failed read, registrations are answered from the stale cache at once for
+// kRankRetryAfterFailure, instead of each waiting for another read that is likely to fail.
 #include <caf/all.hpp>
 
 #include <set>
@@ -14,6 +16,8 @@
 #include "actors/metrics.hpp"
 
 namespace lpops::actors {
+
+inline constexpr std::int64_t kRankRetryAfterFailureSeconds = 30;
 
 struct RankOptions {
   std::int64_t cache_ttl_seconds = 300;
@@ -26,6 +30,7 @@ struct RankState {
   std::set<std::string> top;
   bool have_cache = false;
   UnixMicros fetched_at = 0;
+  UnixMicros failed_at = 0;  // the last read's failure, while no read has succeeded since (0: none)
   bool fetching = false;
   std::vector<RankCheck> waiting;
   ActorMetrics* actor_metrics = nullptr;
