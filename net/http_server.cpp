@@ -185,6 +185,33 @@ bool valid_authority(std::string_view authority) {
   return !host.empty() && host.front() != ':' && valid_host(host);
 }
 
+// A request-target the server takes (RFC 9112 §3.2): origin form ("/path?q"), absolute form
+// with an http or https scheme, or "*" (OPTIONS, answered 404). Anything else ("xapi/…",
+// "ftp://h/…") would be routed by what follows its first character, or by a scheme the node
+// does not serve.
+bool acceptable_target(std::string_view target) {
+  if (target.starts_with('/') || target == "*") return true;
+  const auto scheme_end = target.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  const std::string_view scheme = target.substr(0, scheme_end);
+  return beast::iequals(scheme, "http") || beast::iequals(scheme, "https");
+}
+
+// Whether the connection stays open after this request's answer (RFC 9112 §9.3, §9.6): a
+// `close` in any Connection field ends it, on HTTP/1.0 as on 1.1; HTTP/1.0 stays open only
+// with `keep-alive`. (Beast's keep_alive() reads the first Connection field only, and on 1.0
+// looks for keep-alive alone, so `Connection: keep-alive, close` would keep a 1.0 connection.)
+bool wants_keep_alive(const http::request<http::string_body>& msg) {
+  bool close = false, keep = false;
+  for (auto [it, end] = msg.equal_range(http::field::connection); it != end; ++it)
+    for (const auto token : http::token_list(it->value())) {
+      if (beast::iequals(token, "close")) close = true;
+      else if (beast::iequals(token, "keep-alive")) keep = true;
+    }
+  if (close) return false;
+  return msg.version() >= 11 || keep;
+}
+
 // RFC 9112 §3.2.2: a server accepts a target in absolute form ("http://host/path?q"); it is
 // routed by its path and query.
 std::string origin_form(std::string_view target) {
@@ -719,7 +746,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // whose authority names none ("http:///x") is refused as an invalid Host is.
     if (const auto authority = absolute_form_authority(msg.target()); authority && !valid_authority(*authority))
       return reject(http::status::bad_request, "{\"detail\":\"Invalid Host header\"}", counted);
-    keep_alive_ = msg.keep_alive();
+    if (!acceptable_target(msg.target()))
+      return reject(http::status::bad_request, "{\"detail\":\"Invalid request target\"}", counted);
+    keep_alive_ = wants_keep_alive(msg);
     http10_ = msg.version() < 11;
     // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: answered,
     // then the connection closes.

@@ -213,7 +213,7 @@ TEST(BodyReader, AByteOrderMarkAheadIsSkipped) {
   EXPECT_FALSE(cut.parsed());
   const auto e = json::parse(bad.response().body).at("detail").as_array().at(0).as_object();
   EXPECT_EQ(e.at("loc"), json::parse(R"(["body", 8])"));
-  for (const std::string text : {bom + bom + "{}", " " + bom + "{}", "{}" + bom}) {
+  for (const std::string& text : {bom + bom + "{}", " " + bom + "{}", "{}" + bom}) {
     Validation v;
     BodyReader twice(text, v);
     EXPECT_FALSE(twice.parsed()) << text;

@@ -502,6 +502,48 @@ TEST_F(HttpServerTest, TheLastEighthOfTheConnectionsIsKeptForOperators) {
   EXPECT_EQ(op3.response().substr(0, 12), "HTTP/1.1 503");
 }
 
+// RFC 9112 §3.2: a request-target is origin form, absolute form (http or https) or "*"; one
+// that is none of these is 400, never routed by what follows its first character.
+TEST_F(HttpServerTest, ATargetOfNoFormIs400) {
+  start();
+  for (const char* target : {"xecho", "echo", "://x/echo", "ftp://example.org/echo", "*echo"}) {
+    Client c(port_);
+    const std::string r = c.ask(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400") << target << ": " << r;
+    EXPECT_NE(r.find("Invalid request target"), std::string::npos) << target << ": " << r;
+  }
+  for (const char* target : {"/echo", "HTTP://example.org/echo", "https://example.org/echo", "*"}) {
+    const std::string r = Client(port_).ask(std::string("GET ") + target + " HTTP/1.1\r\nHost: example.org\r\n\r\n");
+    EXPECT_EQ(r.substr(0, 15), "HTTP/1.1 200 OK") << target << ": " << r;
+  }
+}
+
+// RFC 9112 §9.6: a `close` in any Connection field, on HTTP/1.1 or 1.0, ends the connection
+// after its answer; a request pipelined behind it is never acted on.
+TEST_F(HttpServerTest, ACloseInAnyConnectionFieldEndsTheConnection) {
+  start();
+  const std::string requests[] = {
+      "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nConnection: close\r\n\r\n",
+      "GET /echo HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n",
+      "GET /echo HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n",
+  };
+  for (const auto& first : requests) {
+    Client c(port_);
+    c.send(first + post("[7]"));
+    bool closed = false;
+    const std::string all = c.read_until([](const std::string&) { return false; }, 3s, &closed);
+    EXPECT_TRUE(closed) << first;
+    EXPECT_NE(all.find("Connection: close\r\n"), std::string::npos) << first << ": " << all;
+    EXPECT_EQ(all.find("X-Seen: POST"), std::string::npos) << first << ": " << all;  // the pipelined POST
+    EXPECT_EQ(all.find("HTTP/1.1 200", 1), std::string::npos) << first << ": " << all;  // one answer
+  }
+  // HTTP/1.0 with keep-alive alone stays open.
+  Client kept(port_);
+  EXPECT_NE(kept.ask("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").find("Connection: keep-alive"),
+            std::string::npos);
+  EXPECT_EQ(kept.ask(post("[8]")).substr(0, 15), "HTTP/1.1 200 OK");
+}
+
 // RFC 9110 §6.5.1: trailer fields are not header fields. None can pass for a token, a Host
 // or a Connection the header section did not send.
 TEST_F(HttpServerTest, TrailerFieldsAreNotHeaderFields) {
