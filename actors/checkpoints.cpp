@@ -171,7 +171,9 @@ std::optional<std::string_view> CheckpointBook::after_flush(storage::AuditLog& l
   // make the next crossing, at 10, too soon for another).
   const std::uint64_t every = std::max<std::uint64_t>(options_.every_entries, 1);
   if (!force && status.seq / every == last_seq_ / every) return std::nullopt;
-  // What a checkpoint signs must be durable first.
+  // What a checkpoint signs must be durable first. After a failed flush nothing is signed
+  // this run (said once, where it failed).
+  if (log.sync_failed()) return std::nullopt;
   if (auto err = log.sync()) {
     spdlog::error("checkpoint skipped: {}", *err);
     return "audit_log";
@@ -241,7 +243,8 @@ caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared
   // has written every entry by now: the node waits for it before stopping the actors).
   self->attach_functor([log, checkpoints] {
     if (checkpoints->after_flush(*log, true)) return;  // logged; start-up signs one
-    if (auto err = log->sync()) spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
+    if (log->sync_failed()) return;  // said where it failed; the next start writes the bytes again
+    if (auto err = log->sync()) spdlog::error("audit log: {}", *err);
   });
   const auto tick = std::min(options.sync_interval, options.checkpoint_interval);
   self->delayed_send(self, tick, tick_atom::value);
@@ -249,8 +252,9 @@ caf::behavior auditor_actor(caf::stateful_actor<AuditorState>* self, std::shared
     if (auto failed = checkpoints->after_flush(*log, force)) self->state.metrics->storage_errors(std::string(*failed)).Increment();
   };
   auto sync_log = [=] {
-    if (auto err = log->sync()) {
-      spdlog::error("audit log: {} (start-up regenerates it from the journal)", *err);
+    const bool failed_before = log->sync_failed();  // said once
+    if (auto err = log->sync(); err && !failed_before) {
+      spdlog::error("audit log: {}", *err);
       self->state.metrics->storage_errors("audit_log").Increment();
     }
     self->state.synced_at = std::chrono::steady_clock::now();

@@ -645,6 +645,10 @@ int serve(const ServeOptions& o) {
     return refuse_start("cannot open the audit log: {}", audit_open.error());
   }
   std::shared_ptr<storage::AuditLog> audit = std::move(audit_open).value();
+  if (audit_report.rewritten_bytes)
+    spdlog::warn("audit log: a flush failed in the run before ({}): the {} bytes written after its last good flush were "
+                 "written again and flushed; they are checked against the journal below",
+                 storage::kAuditSyncFailedMark, audit_report.rewritten_bytes);
   if (audit_report.cut_bytes)
     spdlog::warn("audit log: cut {} bytes from its tail ({}); regenerated from the journal below", audit_report.cut_bytes,
                  audit_report.cut_reason);

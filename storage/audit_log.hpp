@@ -63,7 +63,14 @@ struct AuditRecovery {
   std::string index_note;        // why the index was not (fully) used, if it was not
   std::uint64_t cut_bytes = 0;
   std::string cut_reason;
+  // Bytes past the last good flush of a run whose flush failed (audit-sync.failed), written
+  // again and flushed before anything was read.
+  std::uint64_t rewritten_bytes = 0;
 };
+
+// The mark a failed flush of audit.jsonl leaves in the data directory: the file's size at its
+// last good flush. The next open() writes the bytes past it again.
+inline constexpr const char* kAuditSyncFailedMark = "audit-sync.failed";
 
 class AuditLog {
  public:
@@ -96,7 +103,13 @@ class AuditLog {
                      const chain::Address& signer = {});
   // Writer: appends staged lines (one write); sync() makes them durable.
   std::optional<std::string> write(const std::vector<std::string>& lines);
+  // Once a flush has failed, every later one fails too, for the rest of the run: the kernel
+  // reports a failed write-back once and then treats its pages as clean, so a later
+  // fdatasync that succeeds says nothing of the bytes that were lost. No checkpoint can then
+  // be signed; the failure leaves kAuditSyncFailedMark, and the next start writes the bytes
+  // past the last good flush again.
   std::optional<std::string> sync();
+  bool sync_failed() const;
 
   // Re-reads the first `entries` lines (those open() took from the index) and checks each
   // entry hash, seq, prev_hash link and agreement with the index; stops early when `stop`
@@ -131,7 +144,10 @@ class AuditLog {
   std::optional<std::string> write_all(int fd, const std::string& data, std::uint64_t offset, const char* what);
 
   mutable std::shared_mutex mutex_;
-  std::string path_;
+  std::string path_, dir_;
+  mutable std::mutex sync_mutex_;
+  std::uint64_t synced_end_ = 0;              // audit.jsonl's size at the last good flush (sync_mutex_)
+  std::optional<std::string> sync_failure_;  // a flush failed this run (sync_mutex_)
   bool fsync_ = true;
   int fd_ = -1;
   std::uint64_t end_offset_ = 0;    // bytes written

@@ -93,7 +93,12 @@ TEST_F(SyncFault, AFailedJournalFlushAcknowledgesNothingAndStopsTheNode) {
 // start-up writes any it lacks): a failed flush of it is counted and retried, the node goes on
 // crediting, no checkpoint signs what could not be flushed, and once flushes succeed again the
 // checkpoints cover everything.
-TEST_F(SyncFault, AFailedAuditLogFlushIsCountedAndRetriedWhileCreditsGoOn) {
+// A failed flush of the audit log: credits go on (the journal is the record), the failure is
+// counted and said once, and no checkpoint is signed for the rest of the run, even once
+// flushes succeed again (the kernel reports a failed write-back once, then takes its pages
+// for clean: a later flush vouches for nothing). The next start writes the bytes past the
+// last good flush again, checks them against the journal and signs them.
+TEST_F(SyncFault, AFailedAuditLogFlushStopsCheckpointsUntilARestartWritesItAgain) {
   auto env = faulty_environment("/audit.jsonl");
   env["PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES"] = "2";
   env["PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS"] = "1";
@@ -115,22 +120,44 @@ TEST_F(SyncFault, AFailedAuditLogFlushIsCountedAndRetriedWhileCreditsGoOn) {
     return r.status == 200 ? parse_json(r.body).at("seq").as_int64() : std::int64_t{-1};
   };
   EXPECT_EQ(audit_errors(), 0.0);
+  for (int i = 0; i < 250 && checkpoint_seq() < 6; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(checkpoint_seq(), 6);  // the policy and five credits, signed before the failure
   std::ofstream(trigger_).close();
   for (int i = 5; i < 10; ++i) {
     const auto r = credit(client, "ok-" + std::to_string(i));
     ASSERT_EQ(r.status, 200) << r.body;  // the journal's flushes succeed
   }
   for (int i = 0; i < 500 && audit_errors() < 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_GE(audit_errors(), 1.0);
-  const std::int64_t entries = 11;  // the policy and ten credits
-  EXPECT_LT(checkpoint_seq(), entries) << "a checkpoint signed entries whose flush failed";
-  EXPECT_TRUE(node.running());
+  EXPECT_EQ(audit_errors(), 1.0);
+  EXPECT_TRUE(std::filesystem::exists(data_ + "/audit-sync.failed"));
   std::filesystem::remove(trigger_);
-  for (int i = 0; i < 500 && checkpoint_seq() < entries; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(checkpoint_seq(), entries);
+  // Flushes succeed again, credits go on, and still nothing past the failure is signed.
+  for (int i = 10; i < 12; ++i) ASSERT_EQ(credit(client, "ok-" + std::to_string(i)).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // two checkpoint intervals
+  EXPECT_EQ(checkpoint_seq(), 6) << "a checkpoint signed entries written after a failed flush";
+  EXPECT_EQ(audit_errors(), 1.0);  // said once, not at every flush since
+  EXPECT_TRUE(node.running());
   ASSERT_EQ(node.terminate(), 0) << node.log();
   EXPECT_NE(node.log().find("audit.jsonl fdatasync failed: Input/output error"), std::string::npos) << node.log();
-  expect_acknowledged_kept(10);
+
+  // The restart writes the unflushed bytes again, checks them, signs them, and removes the mark.
+  const std::size_t before = node.log().size();
+  NodeProcess again(data_, env);
+  ASSERT_TRUE(again.start()) << again.log();
+  const std::string started = again.log().substr(before);
+  EXPECT_NE(started.find("audit log: a flush failed in the run before (audit-sync.failed)"), std::string::npos) << started;
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/audit-sync.failed"));
+  HttpClient after("127.0.0.1", again.port());
+  const std::int64_t entries = 13;  // the policy and twelve credits
+  std::int64_t seq = -1;
+  for (int i = 0; i < 250 && seq < entries; ++i) {
+    const auto r = after.request("GET", "/api/transparency/tee-core/audit/checkpoint");
+    seq = r.status == 200 ? parse_json(r.body).at("seq").as_int64() : -1;
+    if (seq < entries) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(seq, entries);
+  ASSERT_EQ(again.terminate(), 0) << again.log();
+  expect_acknowledged_kept(12);
   auto verified = run_command({lpops_binary(), "verify", "--json", "--log", data_ + "/audit.jsonl"});
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
