@@ -4,6 +4,7 @@
 #include "storage/durable_fs.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -30,12 +31,26 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
   book->address_ = book->key_.address();
   book->options_ = options;
   book->path_ = dir + "/checkpoints.jsonl";
+  // Read whole, every read checked: a read that fails is never taken for the end of the file
+  // (the file is cut after its last whole line below, which would then cut signed checkpoints).
+  book->fd_ = ::open(book->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (book->fd_ < 0) return Error{storage::errno_text("cannot open " + book->path_)};
   std::string text;
   {
-    std::ifstream in(book->path_);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    text = ss.str();
+    struct stat st {};
+    if (::fstat(book->fd_, &st) != 0) return Error{storage::errno_text("cannot stat " + book->path_)};
+    text.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (got < text.size()) {
+      const ssize_t n = ::pread(book->fd_, text.data() + got, text.size() - got, static_cast<off_t>(got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        return Error{storage::errno_text("cannot read " + book->path_) +
+                     " (nothing was changed; start the node again once the disk reads it, or restore it from a backup)"};
+      if (n == 0) break;  // shorter than it was a moment ago: what there is
+      got += static_cast<std::size_t>(n);
+    }
+    text.resize(got);
   }
   // Every complete line parsed first (a torn last line is cut below).
   struct Line {
@@ -101,8 +116,6 @@ Result<std::shared_ptr<CheckpointBook>> CheckpointBook::open(const std::string& 
   if (good_end < text.size())
     spdlog::warn("{}: cut a torn last line ({} bytes; a checkpoint whose write did not finish, signed again as the log grows)",
                  book->path_, text.size() - good_end);
-  book->fd_ = ::open(book->path_.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-  if (book->fd_ < 0) return Error{"cannot open " + book->path_ + ": " + std::strerror(errno)};
   if (!storage::fsync_parent_directory(book->path_))  // its name, if new
     return Error{"cannot fsync the directory of " + book->path_ + ": " + std::strerror(errno)};
   if (::ftruncate(book->fd_, static_cast<off_t>(good_end)) != 0 || ::lseek(book->fd_, 0, SEEK_END) < 0)

@@ -162,5 +162,38 @@ TEST_F(SyncFault, AFailedAuditLogFlushStopsCheckpointsUntilARestartWritesItAgain
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
+// A checkpoints.jsonl the disk cannot read: start-up stops, naming it, and leaves it whole;
+// a read that failed was taken for the end of the file before, and the file was cut there,
+// losing every signed checkpoint.
+TEST_F(SyncFault, ACheckpointFileTheDiskCannotReadStopsStartUpAndIsKept) {
+  {
+    NodeProcess node(data_, {{"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", "2"}});
+    ASSERT_TRUE(node.start()) << node.log();
+    ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 5));
+    ASSERT_EQ(node.terminate(), 0) << node.log();
+  }
+  const std::string checkpoints = data_ + "/checkpoints.jsonl";
+  const auto size = std::filesystem::file_size(checkpoints);
+  ASSERT_GT(size, 0u);
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  std::ofstream(trigger_).close();
+  NodeProcess unreadable(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+                                 {"LPOPS_FAULT_READ_TRIGGER", trigger_},
+                                 {"LPOPS_FAULT_READ_SUFFIX", "/checkpoints.jsonl"},
+                                 {"ASAN_OPTIONS", asan}});
+  EXPECT_FALSE(unreadable.start());
+  EXPECT_NE(unreadable.wait_exit(std::chrono::seconds(30)), 0);
+  EXPECT_NE(unreadable.log().find("cannot read " + checkpoints + ": Input/output error"), std::string::npos)
+      << unreadable.log();
+  EXPECT_EQ(std::filesystem::file_size(checkpoints), size);
+  std::filesystem::remove(trigger_);
+  NodeProcess again(data_);
+  ASSERT_TRUE(again.start()) << again.log();
+  EXPECT_EQ(again.log().find("checkpoints missing"), std::string::npos) << again.log();
+  EXPECT_EQ(std::filesystem::file_size(checkpoints), size);
+  ASSERT_EQ(again.terminate(), 0) << again.log();
+}
+
 }  // namespace
 }  // namespace lpops::testing

@@ -1,7 +1,9 @@
-// A failing disk flush on demand, for a node started with this library in LD_PRELOAD: while
-// the file LPOPS_FAULT_FDATASYNC_TRIGGER names exists, fdatasync(2) and fsync(2) of a file
-// whose name ends in LPOPS_FAULT_FDATASYNC_SUFFIX (default "/journal.jsonl") fail with EIO, as
-// a disk that lost a write reports it. Every other call goes to the C library.
+// A failing disk flush or read on demand, for a node started with this library in LD_PRELOAD:
+// while the file LPOPS_FAULT_FDATASYNC_TRIGGER names exists, fdatasync(2) and fsync(2) of a
+// file whose name ends in LPOPS_FAULT_FDATASYNC_SUFFIX (default "/journal.jsonl") fail with
+// EIO, as a disk that lost a write reports it; while LPOPS_FAULT_READ_TRIGGER's file exists,
+// read(2) and pread(2) of a file whose name ends in LPOPS_FAULT_READ_SUFFIX fail with EIO. Every
+// other call goes to the C library.
 #include <dlfcn.h>
 #include <unistd.h>
 
@@ -12,11 +14,13 @@
 
 namespace {
 
-bool should_fail(int fd) {
-  const char* trigger = std::getenv("LPOPS_FAULT_FDATASYNC_TRIGGER");
+bool should_fail(int fd, const char* trigger_name = "LPOPS_FAULT_FDATASYNC_TRIGGER",
+                 const char* suffix_name = "LPOPS_FAULT_FDATASYNC_SUFFIX", const char* default_suffix = "/journal.jsonl") {
+  const char* trigger = std::getenv(trigger_name);
   if (!trigger || ::access(trigger, F_OK) != 0) return false;
-  const char* suffix = std::getenv("LPOPS_FAULT_FDATASYNC_SUFFIX");
-  if (!suffix || !*suffix) suffix = "/journal.jsonl";
+  const char* suffix = std::getenv(suffix_name);
+  if (!suffix || !*suffix) suffix = default_suffix;
+  if (!*suffix) return false;
   char link[64], path[4096];
   std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
   const ssize_t n = ::readlink(link, path, sizeof path - 1);
@@ -44,3 +48,36 @@ SyncFunction real_fsync = nullptr;
 
 extern "C" int fdatasync(int fd) { return call("fdatasync", real_fdatasync, fd); }
 extern "C" int fsync(int fd) { return call("fsync", real_fsync, fd); }
+
+namespace {
+
+using ReadFunction = ssize_t (*)(int, void*, size_t);
+using PreadFunction = ssize_t (*)(int, void*, size_t, off_t);
+ReadFunction real_read = nullptr;
+PreadFunction real_pread = nullptr;
+
+bool read_should_fail(int fd) {
+  return std::getenv("LPOPS_FAULT_READ_TRIGGER") && should_fail(fd, "LPOPS_FAULT_READ_TRIGGER", "LPOPS_FAULT_READ_SUFFIX", "");
+}
+
+}  // namespace
+
+extern "C" ssize_t read(int fd, void* buffer, size_t size) {
+  if (!real_read) real_read = reinterpret_cast<ReadFunction>(::dlsym(RTLD_NEXT, "read"));
+  if (read_should_fail(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  return real_read(fd, buffer, size);
+}
+
+extern "C" ssize_t pread(int fd, void* buffer, size_t size, off_t offset) {
+  if (!real_pread) real_pread = reinterpret_cast<PreadFunction>(::dlsym(RTLD_NEXT, "pread"));
+  if (read_should_fail(fd)) {
+    errno = EIO;
+    return -1;
+  }
+  return real_pread(fd, buffer, size, offset);
+}
+
+extern "C" ssize_t pread64(int fd, void* buffer, size_t size, off_t offset) { return pread(fd, buffer, size, offset); }
