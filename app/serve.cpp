@@ -41,6 +41,7 @@
 #include "domain/canonical_json.hpp"
 #include "domain/version.hpp"
 #include "storage/audit_log.hpp"
+#include "storage/durable_fs.hpp"
 #include "storage/record_format.hpp"
 #include "config/settings.hpp"
 #include "net/api.hpp"
@@ -180,6 +181,7 @@ class BackgroundCheck {
           std::fflush(f);
           (void)::fsync(::fileno(f));
           std::fclose(f);
+          (void)storage::fsync_parent_directory(marker);  // its name too
         }
         {
           // A start still under way takes back what it made, as on any refusal (after it the
@@ -323,6 +325,7 @@ int serve(const ServeOptions& o) {
   // written into it.
   {
     std::error_code ec;
+    std::vector<std::filesystem::path> new_levels;  // outermost first
     {
       // The levels that are missing, outermost first, to take back if start-up is refused.
       std::vector<std::filesystem::path> missing;
@@ -338,7 +341,10 @@ int serve(const ServeOptions& o) {
         if (level.has_filename()) missing.push_back(level);
         if (level == level.parent_path()) break;
       }
-      for (auto it = missing.rbegin(); it != missing.rend(); ++it) made_by_start(*it);
+      for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        made_by_start(*it);
+        new_levels.push_back(*it);
+      }
     }
     // What is there already, said as such: a file, or a symlink to nothing (a disk not mounted).
     {
@@ -356,6 +362,13 @@ int serve(const ServeOptions& o) {
     std::filesystem::create_directories(settings.data_dir, ec);
     if (!ec && !std::filesystem::is_directory(settings.data_dir, ec) && !ec) ec = std::make_error_code(std::errc::not_a_directory);
     if (ec) stop_starting("data directory " + settings.data_dir + ": cannot create it: " + ec.message());
+    // Each new level's name synced in its parent: the journal's name is synced in the data
+    // directory later, but a new data directory's own name would otherwise not be.
+    if (settings.journal_fsync)
+      for (const auto& level : new_levels)
+        if (!storage::fsync_parent_directory(level.string()))
+          stop_starting(storage::errno_text("data directory " + settings.data_dir + ": cannot sync the directory holding " +
+                                            level.string()));
     // Tried, not asked (access() says yes to root even where a write then fails).
     const std::string probe = (std::filesystem::path(settings.data_dir) / (".write-check-" + std::to_string(::getpid()))).string();
     const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

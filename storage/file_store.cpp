@@ -290,12 +290,30 @@ std::optional<std::string> FileStore::lock_directory() {
   // a lock on a deleted file keeps no second node out.
   dir_lock_fd_ = ::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_lock_fd_ < 0) return errno_text("cannot open data directory " + options_.data_dir);
-  if (::flock(dir_lock_fd_, LOCK_EX | LOCK_NB) != 0)
-    return errno == EWOULDBLOCK ? in_use : errno_text("cannot lock " + options_.data_dir);
+  // A lock not taken leaves no descriptor behind (a later call would take it for held).
+  auto release = [this] {
+    for (int* fd : {&lock_fd_, &dir_lock_fd_})
+      if (*fd >= 0) {
+        ::close(*fd);
+        *fd = -1;
+      }
+  };
+  if (::flock(dir_lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const std::string why = errno == EWOULDBLOCK ? in_use : errno_text("cannot lock " + options_.data_dir);
+    release();
+    return why;
+  }
   std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) return errno_text("cannot open " + lock_path);
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) return in_use;
+  if (lock_fd_ < 0) {
+    const std::string why = errno_text("cannot open " + lock_path);
+    release();
+    return why;
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    release();
+    return in_use;
+  }
   return std::nullopt;
 }
 
@@ -447,7 +465,9 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
       }
     };
     share(::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC), dir_lock_fd_);
-    share(::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC), lock_fd_);
+    // A node that holds the directory may not hold LOCK yet (it takes it next): a share of it
+    // taken now would make that node refuse to start.
+    if (!writer_running) share(::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC), lock_fd_);
     journal_fd_ = ::open(journal_path().c_str(), O_RDONLY | O_CLOEXEC);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
   } else {

@@ -195,5 +195,26 @@ TEST_F(SyncFault, ACheckpointFileTheDiskCannotReadStopsStartUpAndIsKept) {
   ASSERT_EQ(again.terminate(), 0) << again.log();
 }
 
+// A data directory the node makes, with parents, is made durably: each new name is synced in
+// its parent (the journal's name is synced in the data directory, but the data directory's
+// own name would otherwise live in a parent never synced).
+TEST_F(SyncFault, ANewDataDirectorysNamesAreSyncedInTheirParents) {
+  const std::string base = std::filesystem::path(data_).parent_path().string();
+  const std::string fresh = base + "/made/deeper/data", synced = base + "/synced.txt";
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  // Run directly (a NodeProcess makes its data directory first), until it serves, then stopped.
+  auto served = run_command({lpops_binary(), "serve", "--data-dir", fresh, "--host", "127.0.0.1", "--port", "0"},
+                            {{"LD_PRELOAD", LPOPS_SYNC_FAULTS}, {"LPOPS_FAULT_SYNC_LOG", synced}, {"ASAN_OPTIONS", asan}},
+                            std::chrono::seconds(4));
+  ASSERT_NE(served.output.find("lpops serving on"), std::string::npos) << served.output;
+  std::ifstream in(synced);
+  std::set<std::string> paths;
+  for (std::string line; std::getline(in, line);) paths.insert(line);
+  const std::string real_base = std::filesystem::canonical(base).string();
+  for (const std::string& dir : {real_base, real_base + "/made", real_base + "/made/deeper", real_base + "/made/deeper/data"})
+    EXPECT_TRUE(paths.count(dir)) << dir << " was not synced";
+}
+
 }  // namespace
 }  // namespace lpops::testing

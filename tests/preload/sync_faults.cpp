@@ -5,6 +5,7 @@
 // read(2) and pread(2) of a file whose name ends in LPOPS_FAULT_READ_SUFFIX fail with EIO. Every
 // other call goes to the C library.
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -32,8 +33,25 @@ bool should_fail(int fd, const char* trigger_name = "LPOPS_FAULT_FDATASYNC_TRIGG
 
 using SyncFunction = int (*)(int);
 
+// With LPOPS_FAULT_SYNC_LOG set, the path of each file or directory flushed is appended to
+// the file it names, a line each (what a test asks of durability: which names were synced).
+void log_sync(int fd) {
+  const char* log = std::getenv("LPOPS_FAULT_SYNC_LOG");
+  if (!log || !*log) return;
+  char link[64], path[4096];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  const ssize_t n = ::readlink(link, path, sizeof path - 2);
+  if (n <= 0) return;
+  path[n] = '\n';
+  const int out = ::open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (out < 0) return;
+  (void)!::write(out, path, static_cast<std::size_t>(n) + 1);
+  ::close(out);
+}
+
 int call(const char* name, SyncFunction& real, int fd) {
   if (!real) real = reinterpret_cast<SyncFunction>(::dlsym(RTLD_NEXT, name));
+  log_sync(fd);
   if (should_fail(fd)) {
     errno = EIO;
     return -1;

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <memory>
 
@@ -217,6 +221,30 @@ TEST(FileStore, AReadOnlyInspectionKeepsAWriterOutWhileItReads) {
   FileStore writer({dir.str(), true});
   auto r = writer.recover(noop_snapshot, noop);
   EXPECT_TRUE(r.ok()) << r.error();
+}
+
+// A node that holds the directory but not LOCK yet (it takes the two one after the other): an
+// inspection that starts then sees a writer and takes no share of LOCK, which would make the
+// node refuse to start.
+TEST(FileStore, AnInspectionBetweenAWritersTwoLocksLeavesLockToIt) {
+  testing::TempDir dir;
+  auto noop_snapshot = [](const json::object&, std::uint64_t) { return std::optional<std::string>{}; };
+  auto noop = [](const ParsedRecord&) { return std::optional<std::string>{}; };
+  { FileStore made({dir.str(), true}); ASSERT_TRUE(made.recover(noop_snapshot, noop).ok()); }
+  const int dir_fd = ::open(dir.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(dir_fd, 0);
+  ASSERT_EQ(::flock(dir_fd, LOCK_EX | LOCK_NB), 0);  // the writer's first lock
+  FileStoreOptions ro{dir.str(), true};
+  ro.read_only = true;
+  FileStore reader(ro);
+  auto read = reader.recover(noop_snapshot, noop);
+  ASSERT_TRUE(read.ok()) << read.error();
+  EXPECT_TRUE(read->writer_running);
+  const int lock_fd = ::open((dir.str() + "/LOCK").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(lock_fd, 0);
+  EXPECT_EQ(::flock(lock_fd, LOCK_EX | LOCK_NB), 0) << "the inspection holds a share of LOCK";  // the writer's second
+  ::close(lock_fd);
+  ::close(dir_fd);
 }
 
 TEST(FileStore, SnapshotPlusTailEqualsFullReplay) {
