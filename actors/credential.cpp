@@ -18,6 +18,7 @@ struct NonceOwner {
   std::string orchestrator_id;
   OwnerLookup lookup;
   Reply reply;
+  std::string client;
 };
 struct TokenOwner {
   std::shared_ptr<CredentialToken> request;
@@ -63,11 +64,11 @@ void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLoo
 void forget_nonce(CredentialState& st, std::string nonce) {  // a copy: callers pass keys it erases
   auto it = st.nonces.find(nonce);
   if (it == st.nonces.end()) return;
-  auto mine = st.by_orchestrator.find(it->second.orchestrator_id);
-  if (mine != st.by_orchestrator.end()) {
+  auto mine = st.by_caller.find(it->second.caller);
+  if (mine != st.by_caller.end()) {
     auto& q = mine->second;
     q.erase(std::remove(q.begin(), q.end(), nonce), q.end());
-    if (q.empty()) st.by_orchestrator.erase(mine);
+    if (q.empty()) st.by_caller.erase(mine);
   }
   st.nonces.erase(it);
 }
@@ -85,9 +86,14 @@ void mint_nonce(Self* self, NonceOwner& m) {
   auto& st = self->state;
   const UnixMicros now = now_micros();
   sweep(st, now);
-  // This orchestrator's oldest nonce (one no request is holding) makes room first.
-  if (auto mine = st.by_orchestrator.find(m.orchestrator_id);
-      mine != st.by_orchestrator.end() && mine->second.size() >= st.options.nonces_per_orchestrator)
+  // Entries of nonces already spent or dropped are dropped from the expiry order too once they
+  // outnumber the live ones (it stays in mint order), so that it is bounded as the nonces are.
+  if (st.expiry_order.size() > 2 * st.nonces.size() + 64)
+    std::erase_if(st.expiry_order, [&st](const auto& e) { return !st.nonces.contains(e.second); });
+  // This caller's oldest nonce for the orchestrator (one no request is holding) makes room
+  // first; another client's are never dropped for it.
+  const std::string caller = m.orchestrator_id + '\n' + m.client;
+  if (auto mine = st.by_caller.find(caller); mine != st.by_caller.end() && mine->second.size() >= st.options.nonces_per_orchestrator)
     for (const auto& old : mine->second)
       if (!st.nonces.at(old).in_flight) {
         forget_nonce(st, old);
@@ -102,8 +108,8 @@ void mint_nonce(Self* self, NonceOwner& m) {
   secure_random(bytes.data(), bytes.size());
   std::string nonce = chain::to_hex(bytes);
   const std::int64_t expires_at = now / kMicros + st.options.nonce_ttl_seconds;
-  st.nonces[nonce] = CredentialState::Nonce{m.orchestrator_id, expires_at * kMicros, false};
-  st.by_orchestrator[m.orchestrator_id].push_back(nonce);
+  st.nonces[nonce] = CredentialState::Nonce{m.orchestrator_id, expires_at * kMicros, false, caller};
+  st.by_caller[caller].push_back(nonce);
   st.expiry_order.emplace_back(expires_at * kMicros, nonce);
   m.reply(200, boost::json::serialize(boost::json::object{{"nonce", nonce},
                                                           {"expires_at", expires_at},
@@ -208,9 +214,8 @@ caf::behavior credential_actor(Self* self, caf::actor ledger, std::shared_ptr<Me
       [=](CredentialNonce& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         lookup_owner(self, m.orchestrator_id,
-                     [me = caf::actor_cast<caf::actor>(self), id = m.orchestrator_id, reply = m.reply](OwnerLookup o) {
-                       caf::anon_send(me, NonceOwner{id, std::move(o), reply});
-                     });
+                     [me = caf::actor_cast<caf::actor>(self), id = m.orchestrator_id, reply = m.reply,
+                      client = m.client](OwnerLookup o) { caf::anon_send(me, NonceOwner{id, std::move(o), reply, client}); });
       },
       [=](NonceOwner& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -44,6 +44,7 @@ struct CredentialOptions {
 struct CredentialNonce {
   std::string orchestrator_id;
   Reply reply;
+  std::string client;  // the caller's address (proxy-aware): whose nonces a new one may drop
 };
 // POST /api/orchestrators/{id}/credential/token, its body already validated (422s).
 struct CredentialToken {
@@ -61,9 +62,12 @@ struct CredentialState {
     std::string orchestrator_id;
     UnixMicros expires_at = 0;
     bool in_flight = false;  // a token request holding it is waiting for the chain
+    std::string caller;      // orchestrator id and client address: its key in by_caller
   };
   std::unordered_map<std::string, Nonce> nonces;
-  std::unordered_map<std::string, std::deque<std::string>> by_orchestrator;  // nonces, oldest first
+  // Nonces by who asked (orchestrator id and client address), oldest first: a new one drops
+  // only its own caller's oldest, so that nobody can drop another client's nonce by asking.
+  std::unordered_map<std::string, std::deque<std::string>> by_caller;
   std::deque<std::pair<UnixMicros, std::string>> expiry_order;  // mint order == expiry order
   caf::actor ledger;
   CredentialOptions options;

@@ -331,6 +331,11 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
       if (!req.force)
         return Decision::fail(409, "Adjustment would make the available balance negative (available " + format_eth(available) +
                                        " ETH); send \"force\": true to allow it");
+      // Not even forced past what payouts reserved: the reservation could then still be
+      // posted, and the same wei would leave the ledger twice (as an import never may either).
+      if (current.pending_debits > 0)
+        return Decision::fail(409, "Adjustment would spend what payouts reserved (available " + format_eth(available) + " ETH, " +
+                                       format_eth(current.pending_debits) + " ETH reserved): post or void them first");
       forced = true;
     }
   }

@@ -38,7 +38,12 @@ Decision Book::revoke_credential_tokens(const std::string& orchestrator_id, Unix
   if (!knows_orchestrator(orchestrator_id)) return Decision::fail(404, "Orchestrator not found");
   auto it = tokens_by_orchestrator_.find(orchestrator_id);
   const std::size_t count = it == tokens_by_orchestrator_.end() ? 0 : it->second.size();
-  json::object response{{"orchestrator_id", orchestrator_id}, {"revoked", count}};
+  // Those still usable are what was revoked; expired ones are dropped with them.
+  std::size_t live = 0;
+  if (count > 0)
+    for (const auto& h : it->second)
+      if (auto t = tokens_.find(h); t != tokens_.end() && t->second.expires_at > now) ++live;
+  json::object response{{"orchestrator_id", orchestrator_id}, {"revoked", live}};
   if (count == 0) return Decision{std::nullopt, std::nullopt, std::move(response)};
   Effect effect;
   effect.type = Effect::Type::credential;

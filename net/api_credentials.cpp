@@ -23,7 +23,7 @@ bool credentials_configured(Call& call) {
 
 void credential_nonce(Call& call) {
   if (!credentials_configured(call) || public_rate_limited(call)) return;
-  caf::anon_send(call.ctx->credential, actors::CredentialNonce{call.params[0], call.reply()});
+  caf::anon_send(call.ctx->credential, actors::CredentialNonce{call.params[0], call.reply(), call.client_ip()});
 }
 
 // "0x" + 64 lower-case hex digits, from 64 hex digits in any case with an optional 0x.
@@ -47,7 +47,8 @@ void credential_token(Call& call) {
   auto expires_at = body.positive_integer("expires_at", std::numeric_limits<std::int64_t>::max(), true);
   auto signature = body.required_string("signature", 1, 1024);
   // The reference's pattern: 0x (lower-case x) and 40 hex digits, any case.
-  auto delegate = is_address(delegate_text) ? chain::parse_address(delegate_text) : Result<chain::Address>(Error{"pattern"});
+  // Any case, as the reference takes it (its to_checksum_address(): no checksum is checked).
+  auto delegate = is_address(delegate_text) ? chain::parse_address_any_case(delegate_text) : Result<chain::Address>(Error{"pattern"});
   if (v.ok() && !delegate) {
     json::value in(delegate_text);
     v.add("body", "delegate_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);

@@ -51,12 +51,21 @@ TEST_F(PayoutTest, ADebitCannotSpendWhatAPayoutReserved) {
   EXPECT_EQ(row.at("available_eth").as_string(), "0.5");
   ASSERT_EQ(debit("-0.5", false).status, 200);  // all that is available
   EXPECT_EQ(debit("-0.000000000000000001", false).status, 409);
-  auto forced = debit("-0.000000000000000001", true);
+  // Not even forced while the payout holds it: posted later, the same wei would leave twice.
+  auto spent = debit("-0.000000000000000001", true);
+  EXPECT_EQ(spent.status, 409) << spent.body;
+  EXPECT_EQ(parse_json(spent.body).at("detail").as_string(),
+            "Adjustment would spend what payouts reserved (available 0 ETH, 1 ETH reserved): post or void them first");
+  row = balance_row();
+  EXPECT_EQ(row.at("balance_eth").as_string(), "1");
+  EXPECT_EQ(row.at("pending_eth").as_string(), "1");
+  ASSERT_EQ(admin("POST", "/api/payouts/p1/void", "{}").status, 200);
+  auto forced = debit("-1.000000000000000001", true);  // nothing reserved now: below zero, forced
   ASSERT_EQ(forced.status, 200) << forced.body;
   row = balance_row();
-  EXPECT_EQ(row.at("balance_eth").as_string(), "0.999999999999999999");
+  EXPECT_EQ(row.at("balance_eth").as_string(), "-0.000000000000000001");
   EXPECT_EQ(row.at("available_eth").as_string(), "-0.000000000000000001");
-  EXPECT_EQ(row.at("pending_eth").as_string(), "1");
+  EXPECT_EQ(row.at("pending_eth").as_string(), "0");
   const auto events = parse_json(admin("GET", "/api/ledger/events").body).at("events").as_array();
   ASSERT_FALSE(events.empty());
   std::size_t forced_events = 0;

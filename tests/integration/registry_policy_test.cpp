@@ -148,17 +148,26 @@ TEST_F(PolicyTest, ADenylistedAddressCannotFlagAnotherOrchestrator) {
 }
 
 // Credential nonces are asked for without authentication, so they are bounded: at most 8
-// outstanding per orchestrator (a new one drops its oldest), at most
+// outstanding per orchestrator and client (a new one drops that client's oldest, never
+// another client's: nobody can drop an orchestrator's nonce by asking for more), at most
 // PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES in all (then 429), per-client rate limits, and
 // kept in memory only (the reference wrote each to a file that grew without end).
 TEST_F(PolicyTest, CredentialNoncesAreBoundedAndNeverWritten) {
   start_node({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", address_of(99)},
               {"ETH_RPC_URL", "http://127.0.0.1:9"},  // never called: nonces need no chain
-              {"PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES", "10"},
+              {"PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES", "11"},
+              {"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"},  // the clients: X-Forwarded-For
               {"PAYMENTS_PUBLIC_RATE_BURST", "1000"},
               {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
   for (int i = 1; i <= 3; ++i) register_orchestrator("o" + std::to_string(i), address_of(i));
-  const auto nonce_for = [&](const std::string& id) { return raw("POST", "/api/orchestrators/" + id + "/credential/nonce", ""); };
+  const auto nonce_from = [&](const std::string& client, const std::string& id) {
+    return raw("POST", "/api/orchestrators/" + id + "/credential/nonce", "", {{"X-Forwarded-For", client}});
+  };
+  const auto nonce_for = [&](const std::string& id) { return nonce_from("10.0.0.1", id); };
+  // The orchestrator's own client asks once; another client then asks nine times for its id.
+  auto own = nonce_from("10.0.0.9", "o1");
+  ASSERT_EQ(own.status, 200) << own.body;
+  const std::string own_nonce(parse_json(own.body).at("nonce").as_string());
   std::vector<std::string> nonces;
   for (int i = 0; i < 9; ++i) {
     auto r = nonce_for("o1");
@@ -175,9 +184,10 @@ TEST_F(PolicyTest, CredentialNoncesAreBoundedAndNeverWritten) {
     EXPECT_EQ(r.status, 401) << r.body;
     return std::string(parse_json(r.body).at("detail").as_string());
   };
-  EXPECT_EQ(token_with(nonces[0]), "Invalid credential nonce");  // the ninth dropped the oldest
+  EXPECT_EQ(token_with(nonces[0]), "Invalid credential nonce");  // the ninth dropped that client's oldest
   for (std::size_t i = 1; i < nonces.size(); ++i) EXPECT_EQ(token_with(nonces[i]), "Invalid credential signature") << i;
-  // 8 held for o1; two more for o2 reach the cap of 10.
+  EXPECT_EQ(token_with(own_nonce), "Invalid credential signature");  // the other client's is still held
+  // 9 held for o1; two more for o2 reach the cap of 11.
   ASSERT_EQ(nonce_for("o2").status, 200);
   ASSERT_EQ(nonce_for("o2").status, 200);
   auto refused = nonce_for("o3");
