@@ -90,10 +90,10 @@ void mint_nonce(Self* self, NonceOwner& m) {
   // outnumber the live ones (it stays in mint order), so that it is bounded as the nonces are.
   if (st.expiry_order.size() > 2 * st.nonces.size() + 64)
     std::erase_if(st.expiry_order, [&st](const auto& e) { return !st.nonces.contains(e.second); });
-  // This caller's oldest nonce for the orchestrator (one no request is holding) makes room
-  // first; another client's are never dropped for it.
-  const std::string caller = m.orchestrator_id + '\n' + m.client;
-  if (auto mine = st.by_caller.find(caller); mine != st.by_caller.end() && mine->second.size() >= st.options.nonces_per_orchestrator)
+  // This client's oldest nonce (one no request is holding) makes room first; another client's
+  // are never dropped for it.
+  const std::string& caller = m.client;
+  if (auto mine = st.by_caller.find(caller); mine != st.by_caller.end() && mine->second.size() >= st.options.nonces_per_client)
     for (const auto& old : mine->second)
       if (!st.nonces.at(old).in_flight) {
         forget_nonce(st, old);

@@ -35,7 +35,7 @@ struct CredentialOptions {
   std::size_t max_nonces = 10'000;
   // Outstanding nonces per orchestrator: one more drops its oldest, so that requests for one
   // orchestrator cannot use up the node-wide limit.
-  std::size_t nonces_per_orchestrator = 8;
+  std::size_t nonces_per_client = 8;
   std::size_t tokens_per_orchestrator = 16;
   CredentialChecker check;
 };
@@ -44,7 +44,7 @@ struct CredentialOptions {
 struct CredentialNonce {
   std::string orchestrator_id;
   Reply reply;
-  std::string client;  // the caller's address (proxy-aware): whose nonces a new one may drop
+  std::string client;  // the caller (proxy-aware; an IPv6 client's /64): whose nonces a new one may drop
 };
 // POST /api/orchestrators/{id}/credential/token, its body already validated (422s).
 struct CredentialToken {
@@ -62,11 +62,12 @@ struct CredentialState {
     std::string orchestrator_id;
     UnixMicros expires_at = 0;
     bool in_flight = false;  // a token request holding it is waiting for the chain
-    std::string caller;      // orchestrator id and client address: its key in by_caller
+    std::string caller;      // the client that asked: its key in by_caller
   };
   std::unordered_map<std::string, Nonce> nonces;
-  // Nonces by who asked (orchestrator id and client address), oldest first: a new one drops
-  // only its own caller's oldest, so that nobody can drop another client's nonce by asking.
+  // Nonces by the client that asked (for any orchestrator), oldest first: a new one drops only
+  // that client's oldest, so that nobody can drop another client's nonce by asking, and one
+  // client holds at most nonces_per_client of the node's max_nonces.
   std::unordered_map<std::string, std::deque<std::string>> by_caller;
   std::deque<std::pair<UnixMicros, std::string>> expiry_order;  // mint order == expiry order
   caf::actor ledger;

@@ -795,9 +795,10 @@ int serve(const ServeOptions& o) {
     if (auto failed = checkpoints->after_flush(*audit, true)) metrics->storage_errors(std::string(*failed)).Increment();
     else spdlog::info("checkpoint signed at start-up: it covers the log's {}", counted(entries, "entry", "entries"));
   }
-  spdlog::info("audit address {}; a signed checkpoint every {} entries or {} s (chain id {})",
+  spdlog::info("audit address {}; a signed checkpoint every {} entries or {} s (chain id {}, contract {})",
                chain::to_checksummed(checkpoints->audit_address()), settings.audit_checkpoint_every_entries,
-               settings.audit_checkpoint_interval_seconds, settings.eth_chain_id);
+               settings.audit_checkpoint_interval_seconds, checkpoint_options.chain_id,
+               chain::to_checksummed(checkpoint_options.contract));
 
   stop_watch.end();  // from here a signal is taken by the steps below and the drain
   auto snapshotter = sys.spawn<caf::detached>(actors::snapshotter_actor, std::make_shared<Book>(*book), store, metrics,

@@ -42,6 +42,7 @@ struct Waiter {
   ~Waiter() {
     std::lock_guard lock(shared->mutex);
     shared->abandoned = true;
+    shared->executor = {};  // the thread keeps nothing of the context (a strand's, a tracked one)
   }
   void finish(boost::system::error_code ec, ResolveResults results) {
     if (finished.exchange(true)) return;
@@ -49,6 +50,12 @@ struct Waiter {
     done(ec, std::move(results));
   }
 };
+
+// Lookups running on threads of their own, at most kMaxLookupThreads at once: a DNS server
+// that does not answer holds each for the C library's whole retry time, and many callers then
+// would start a thread each. Past the limit a lookup fails at once (try again later).
+constexpr int kMaxLookupThreads = 16;
+std::atomic<int> lookup_threads{0};
 
 std::pair<boost::system::error_code, ResolveResults> lookup(const std::string& host, const std::string& port,
                                                            tcp::resolver::flags flags) {
@@ -87,12 +94,18 @@ void resolve_within(asio::any_io_executor executor, const std::string& host, con
       if (auto waiter = w.lock()) waiter->finish(ec, std::move(results));
     });
   };
+  if (lookup_threads.fetch_add(1) >= kMaxLookupThreads) {
+    lookup_threads.fetch_sub(1);
+    return answer(asio::error::host_not_found_try_again, {});
+  }
   try {
     std::thread([answer, host, port] {
       auto [ec, results] = lookup(host, port, tcp::resolver::numeric_service);
+      lookup_threads.fetch_sub(1);
       answer(ec, std::move(results));
     }).detach();
   } catch (const std::system_error& e) {
+    lookup_threads.fetch_sub(1);
     answer(e.code(), {});
   }
 }

@@ -4,8 +4,9 @@
 // cancel does not stop, so a DNS server that never answers would hold a caller (and every
 // lookup queued behind it) for as long as the C library's retries last. Here each lookup of
 // a name runs on a thread of its own; when the deadline passes first, the caller gets
-// `timed_out` at once and the lookup's late answer is dropped. An IP address is parsed, not
-// looked up.
+// `timed_out` at once and the lookup's late answer is dropped. At most 16 such threads run at
+// once; past them a lookup fails at once with host_not_found_try_again. An IP address is
+// parsed, not looked up.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/ip/tcp.hpp>

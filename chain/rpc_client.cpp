@@ -182,17 +182,20 @@ struct RpcClient::Impl {
   // interim response (1xx: 100 Continue, 103 Early Hints), which a server may send unasked,
   // is read past: taken for the answer, it would leave the real one to be read as the answer
   // to the connection's next request.
+  // `answered` is set once any response bytes arrived (an interim one included): the server
+  // then had the request.
   template <class Stream>
   static asio::awaitable<beast::error_code> exchange(Stream& stream, beast::flat_buffer& buffer,
                                                      http::request<http::string_body>& req,
                                                      std::optional<http::response_parser<http::string_body>>& parser,
-                                                     std::size_t body_limit) {
+                                                     std::size_t body_limit, bool& answered) {
     auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
     if (wec) co_return wec;
     for (int interim = 0;; ++interim) {
       parser.emplace();
       parser->body_limit(body_limit);
       auto [rec, read] = co_await http::async_read(stream, buffer, *parser, use_tuple);
+      answered = answered || interim > 0 || parser->got_some();
       if (rec) co_return rec;
       const unsigned status = parser->get().result_int();
       if (status < 100 || status > 199 || status == 101) co_return rec;
@@ -235,21 +238,22 @@ struct RpcClient::Impl {
         conn = std::move(fresh);
       }
       std::optional<http::response_parser<http::string_body>> parser;
+      bool answered = false;
       if (!ec) {
         conn->lowest().expires_at(deadline);
         ++sent;
         // (Not a ?: between two co_awaits: GCC 12 miscompiles that.)
         if (conn->plain) {
-          ec = co_await exchange(*conn->plain, conn->buffer, req, parser, options.max_response_bytes);
+          ec = co_await exchange(*conn->plain, conn->buffer, req, parser, options.max_response_bytes, answered);
         } else {
-          ec = co_await exchange(*conn->tls, conn->buffer, req, parser, options.max_response_bytes);
+          ec = co_await exchange(*conn->tls, conn->buffer, req, parser, options.max_response_bytes, answered);
         }
       }
       if (!ec) {
         conn->lowest().expires_never();
         // The parser's view, not the message's: a response whose end is the connection's
         // close says keep-alive in its header fields all the same.
-        const bool reusable = parser->keep_alive();
+        const bool reusable = parser->keep_alive() && parser->get().result_int() != 101;  // 101: no longer HTTP
         auto res = parser->release();
         if (reusable) give_back(std::move(conn));
         co_return std::pair{std::optional<RpcError>{}, std::move(res)};
@@ -265,7 +269,7 @@ struct RpcClient::Impl {
       const bool closed_unanswered =
           ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
           ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated;
-      if (reused && closed_unanswered && (!parser || !parser->got_some())) {
+      if (reused && closed_unanswered && !answered) {
         drop_idle();
         fresh_only = true;
         if (!stale_retry_used) {

@@ -110,4 +110,16 @@ bool any_contains(const std::vector<IpNetwork>& networks, std::string_view ip_te
   return false;
 }
 
+std::string client_group(const std::string& ip_text) {
+  if (ip_text.find(':') == std::string::npos) return ip_text;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, ip_text.c_str(), &v6) != 1) return ip_text;
+  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(v6.s6_addr, kMapped, sizeof kMapped) == 0) return ip_text;
+  std::memset(v6.s6_addr + 8, 0, 8);
+  char shown[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET6, &v6, shown, sizeof shown);
+  return std::string(shown) + "/64";
+}
+
 }  // namespace lpops::config

@@ -39,4 +39,8 @@ bool any_contains(const std::vector<IpNetwork>& networks, std::string_view ip_te
 // a mapped socket peer is matched). nullopt when the text is no address.
 std::optional<std::string> canonical_ip_text(std::string_view ip_text);
 
+// Who a client is, for shares and caps: its address, or for IPv6 its /64 (one host commonly
+// holds a whole /64, so its addresses are one client). Text that is no IPv6 address as given.
+std::string client_group(const std::string& ip_text);
+
 }  // namespace lpops::config

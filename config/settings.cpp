@@ -4,6 +4,8 @@
 #include <boost/url/parse.hpp>
 
 #include <arpa/inet.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -27,9 +29,14 @@ std::string trim(std::string s) {
 
 // `~` or `~/…` at the start of a path is the home directory ($HOME), as Python's expanduser().
 std::string expand_home(const std::string& path) {
+  if (path.empty() || path[0] != '~' || (path.size() > 1 && path[1] != '/')) return path;
   const char* home = std::getenv("HOME");
-  if (!home || !*home || path.empty() || path[0] != '~' || (path.size() > 1 && path[1] != '/')) return path;
-  return std::string(home) + path.substr(1);
+  if (!home || !*home) {
+    // As expanduser(): the password database's home without $HOME.
+    const passwd* user = ::getpwuid(::getuid());
+    home = user && user->pw_dir && *user->pw_dir ? user->pw_dir : nullptr;
+  }
+  return home ? std::string(home) + path.substr(1) : path;
 }
 
 std::string lower(std::string s) {

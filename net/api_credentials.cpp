@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "actors/credential.hpp"
+#include "config/ip_network.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -23,7 +24,7 @@ bool credentials_configured(Call& call) {
 
 void credential_nonce(Call& call) {
   if (!credentials_configured(call) || public_rate_limited(call)) return;
-  caf::anon_send(call.ctx->credential, actors::CredentialNonce{call.params[0], call.reply(), call.client_ip()});
+  caf::anon_send(call.ctx->credential, actors::CredentialNonce{call.params[0], call.reply(), config::client_group(call.client_ip())});
 }
 
 // "0x" + 64 lower-case hex digits, from 64 hex digits in any case with an optional 0x.

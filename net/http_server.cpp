@@ -1,4 +1,5 @@
 #include "net/http_server.hpp"
+#include "config/ip_network.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -503,15 +504,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   // Whose share a body counts against: the client's address, or for IPv6 its /64 (one host
   // commonly holds a whole /64, so its addresses are one client).
-  static std::string share_key(const std::string& client) {
-    if (client.find(':') == std::string::npos) return client;
-    boost::system::error_code ec;
-    const auto address = asio::ip::make_address_v6(client, ec);
-    if (ec || address.is_v4_mapped()) return client;
-    auto bytes = address.to_bytes();
-    std::fill(bytes.begin() + 8, bytes.end(), 0);
-    return asio::ip::address_v6(bytes).to_string() + "/64";
-  }
+  static std::string share_key(const std::string& client) { return config::client_group(client); }
 
   // Whether the bytes held back hold an LF with no CR before it.
   bool bare_line_feed() const { return has_bare_line_feed({static_cast<const char*>(buffer_.data().data()), buffer_.size()}); }

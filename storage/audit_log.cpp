@@ -436,6 +436,12 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
       p->indexed_cv_.notify_all();
     });
   }
+  // What is there now is flushed once, so that a failed flush later in this run marks only the
+  // bytes written after it (not the whole file) to be written again.
+  if (fsync) {
+    if (::fdatasync(log->fd_) != 0) return Error{errno_text("cannot sync " + log->path_)};
+    log->synced_end_ = log->end_offset_;
+  }
   rep.entries = log->hashes_.size();
   rep.from_index = from_index;
   rep.index_note = index_note;

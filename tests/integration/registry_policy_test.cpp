@@ -148,14 +148,15 @@ TEST_F(PolicyTest, ADenylistedAddressCannotFlagAnotherOrchestrator) {
 }
 
 // Credential nonces are asked for without authentication, so they are bounded: at most 8
-// outstanding per orchestrator and client (a new one drops that client's oldest, never
-// another client's: nobody can drop an orchestrator's nonce by asking for more), at most
+// outstanding per client, whatever orchestrators they are for (a new one drops that client's
+// oldest, never another client's: nobody can drop an orchestrator's nonce by asking for more;
+// an IPv6 client's /64 is one client), at most
 // PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES in all (then 429), per-client rate limits, and
 // kept in memory only (the reference wrote each to a file that grew without end).
 TEST_F(PolicyTest, CredentialNoncesAreBoundedAndNeverWritten) {
   start_node({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", address_of(99)},
               {"ETH_RPC_URL", "http://127.0.0.1:9"},  // never called: nonces need no chain
-              {"PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES", "11"},
+              {"PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES", "19"},
               {"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"},  // the clients: X-Forwarded-For
               {"PAYMENTS_PUBLIC_RATE_BURST", "1000"},
               {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000"}});
@@ -187,14 +188,27 @@ TEST_F(PolicyTest, CredentialNoncesAreBoundedAndNeverWritten) {
   EXPECT_EQ(token_with(nonces[0]), "Invalid credential nonce");  // the ninth dropped that client's oldest
   for (std::size_t i = 1; i < nonces.size(); ++i) EXPECT_EQ(token_with(nonces[i]), "Invalid credential signature") << i;
   EXPECT_EQ(token_with(own_nonce), "Invalid credential signature");  // the other client's is still held
-  // 9 held for o1; two more for o2 reach the cap of 11.
+  // The client's cap holds across orchestrators: one for o2 drops its oldest for o1.
   ASSERT_EQ(nonce_for("o2").status, 200);
-  ASSERT_EQ(nonce_for("o2").status, 200);
-  auto refused = nonce_for("o3");
+  EXPECT_EQ(token_with(nonces[1]), "Invalid credential nonce");
+  // Two addresses of one IPv6 /64 are one client: eight from one, then one from the other,
+  // drops the first one's oldest.
+  std::vector<std::string> v6;
+  for (int i = 0; i < 9; ++i) {
+    auto r = nonce_from(i < 8 ? "2001:db8:0:1::1" : "2001:db8:0:1::2", "o1");
+    ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+    v6.push_back(std::string(parse_json(r.body).at("nonce").as_string()));
+  }
+  EXPECT_EQ(token_with(v6[0]), "Invalid credential nonce");
+  EXPECT_EQ(token_with(v6[1]), "Invalid credential signature");
+  // 1 + 8 + 8 held; two more clients reach the cap of 19.
+  ASSERT_EQ(nonce_from("10.0.0.2", "o2").status, 200);
+  ASSERT_EQ(nonce_from("10.0.0.3", "o2").status, 200);
+  auto refused = nonce_from("10.0.0.4", "o3");
   EXPECT_EQ(refused.status, 429) << refused.body;
   EXPECT_EQ(parse_json(refused.body).at("detail").as_string(), "Too many outstanding credential nonces; retry later");
-  EXPECT_EQ(nonce_for("o1").status, 200);  // o1's own oldest makes room for it
-  EXPECT_EQ(nonce_for("o3").status, 429);
+  EXPECT_EQ(nonce_for("o1").status, 200);  // a client at its cap makes room from its own
+  EXPECT_EQ(nonce_from("10.0.0.4", "o3").status, 429);
   // Nothing about them on disk.
   for (const auto& e : std::filesystem::recursive_directory_iterator(dir_.str() + "/data")) {
     EXPECT_EQ(e.path().filename().string().find("nonce"), std::string::npos) << e.path();

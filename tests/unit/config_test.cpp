@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -456,6 +459,14 @@ TEST(Settings, CheckpointChainKeystorePasswordAndHomePaths) {
   EXPECT_EQ(s->payment_keystore_path, home + "/keys/k.json");
   EXPECT_EQ(s->audit_key_path, home);
   EXPECT_EQ(s->bootstrap_orchestrators_path, "~other/o.json");  // another user's home is not looked up
+  // Without $HOME, the password database's home, as expanduser() takes it.
+  ::unsetenv("HOME");
+  auto without = load({{"PAYMENT_KEYSTORE_PATH", "~/k.json"}});
+  ::setenv("HOME", home.c_str(), 1);
+  ASSERT_TRUE(without.ok()) << without.error();
+  const passwd* user = ::getpwuid(::getuid());
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(without->payment_keystore_path, std::string(user->pw_dir) + "/k.json");
   EXPECT_EQ(load({})->checkpoint_chain_id, std::nullopt);
   for (const char* bad : {"0", "-1", "x", ""}) {
     auto b = load({{"CHECKPOINT_CHAIN_ID", bad}});

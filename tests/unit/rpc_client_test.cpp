@@ -183,6 +183,24 @@ TEST(RpcClientTransport, InterimResponsesAreReadPast) {
   EXPECT_EQ(server.connections(), 1u);
 }
 
+// A server that sent an interim answer, then closed, had the request: it is not sent again
+// for free on another connection (with one attempt, the call fails).
+TEST(RpcClientTransport, AnInterimAnswerThenACloseIsNotSentAgain) {
+  std::atomic<int> seen{0};
+  ScriptedServer server([&](const std::string&, const json::value& body) -> ScriptedServer::Reply {
+    if (++seen == 1) return chain_id(body);
+    return {"HTTP/1.1 103 Early Hints\r\n\r\n", true};
+  });
+  asio::io_context ioc;
+  RpcOptions options;
+  options.max_attempts = 1;
+  auto client = RpcClient::create(ioc.get_executor(), server.url(), options).value();
+  ASSERT_TRUE(run(ioc, client->call("eth_chainId")).ok());
+  auto second = run(ioc, client->call("eth_chainId"));  // on the kept-alive connection
+  EXPECT_FALSE(second.ok());
+  EXPECT_EQ(server.requests(), 2u);
+}
+
 // The pool holds connections the server has since closed (it closes them 200 ms idle): the
 // next call finds one closed, and is sent on a new connection, not on the others.
 TEST(RpcClientTransport, KeptAliveConnectionsTheServerClosedAreNotAllTried) {
