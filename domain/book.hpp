@@ -94,6 +94,9 @@ struct PayoutRequest {
   std::optional<Wei> amount;          // none: the whole available balance
   std::optional<std::string> recipient, notes;  // recipient none: the registered address
   std::string request_digest;          // identifies the request body for a repeated id
+  // The recipient named is on PAYMENTS_ADDRESS_DENYLIST: refused (403), unless the id was
+  // already reserved by this same request (its answer is given again).
+  bool recipient_denylisted = false;
 };
 
 struct PayoutFilter {

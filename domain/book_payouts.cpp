@@ -36,6 +36,9 @@ Decision Book::reserve_payout(const PayoutRequest& req, UnixMicros now) {
     if (it->second->request_digest == req.request_digest) return Decision{std::nullopt, std::nullopt, it->second->to_view()};
     return Decision::fail(409, "Payout id already used for another payout");
   }
+  // A recipient on the denylist is refused as a denylisted orchestrator is: no money goes to
+  // such an address, whoever's payout names it.
+  if (req.recipient_denylisted) return Decision::fail(403, "Recipient address is denylisted");
   const auto* record = orchestrator_record(req.orchestrator_id);
   if (!record) return Decision::fail(404, "Unknown orchestrator");
   // As the payout rounds skip them: no money goes to a denylisted orchestrator.

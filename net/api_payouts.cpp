@@ -54,12 +54,11 @@ void reserve(Call& call) {
     v.add("body", "recipient", "value_error", "Value error, recipient must not be the zero address", &in);
   }
   if (!v.ok()) return call.respond(v.response());
-  // A recipient on the denylist is refused as a denylisted orchestrator is: no money goes to
-  // such an address, whoever's payout names it.
+  // A recipient on the denylist is refused by the ledger (403), after a repeated id's answer:
+  // a reservation made before the address was listed is still answered as it was.
   if (recipient) {
     const auto& denied = call.ctx->settings.address_denylist;
-    if (std::find(denied.begin(), denied.end(), lower(*recipient)) != denied.end())
-      return call.respond(detail_response(403, "Recipient address is denylisted"));
+    r.recipient_denylisted = std::find(denied.begin(), denied.end(), lower(*recipient)) != denied.end();
   }
   // The id: payout_id, else the Idempotency-Key header, else one the ledger draws.
   if (const std::string* key = call.request.header("Idempotency-Key")) {

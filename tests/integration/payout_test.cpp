@@ -75,6 +75,24 @@ TEST_F(PayoutTest, ADebitCannotSpendWhatAPayoutReserved) {
   EXPECT_EQ(forced_events, 1u);  // the forced debit, and only it
 }
 
+// A reservation made before its recipient was denylisted is answered again as it was when its
+// request is repeated (a retry after a lost answer); a new payout to that recipient is 403.
+TEST_F(PayoutTest, ARepeatedReservationIsAnsweredAfterItsRecipientIsDenylisted) {
+  const std::string request =
+      R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.5","recipient":"0x2222222222222222222222222222222222222222"})";
+  auto first = admin("POST", "/api/payouts", request);
+  ASSERT_EQ(first.status, 200) << first.body;
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", kAdmin},
+                {"PAYMENTS_ADDRESS_DENYLIST", "0x2222222222222222222222222222222222222222"}});
+  auto again = admin("POST", "/api/payouts", request);
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(parse_json(again.body), parse_json(first.body));
+  auto other = admin("POST", "/api/payouts",
+                     R"({"payout_id":"p2","orchestrator_id":"o1","amount_eth":"0.5","recipient":"0x2222222222222222222222222222222222222222"})");
+  EXPECT_EQ(other.status, 403) << other.body;
+  EXPECT_EQ(parse_json(other.body).at("detail").as_string(), "Recipient address is denylisted");
+}
+
 TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   auto reserved = admin("POST", "/api/payouts", R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.5"})");
   ASSERT_EQ(reserved.status, 200) << reserved.body;
