@@ -139,6 +139,7 @@ void check_token_request(Self* self, TokenOwner& m) {
                           : Result<chain::Address>(Error{signature.error()});
   if (!signer || *signer != req.delegate) return req.reply(401, detail_body("Invalid credential signature"));
   nonce->second.in_flight = true;
+  req.revocations_seen = m.lookup.revocations;
   st.options.check(owner, req.delegate, [me = caf::actor_cast<caf::actor>(self), request = m.request](chain::credential::Check c) {
     caf::anon_send(me, ChainChecked{request, std::move(c)});
   });
@@ -170,7 +171,8 @@ void finish_token_request(Self* self, ChainChecked& m) {
   spdlog::info("credential: token {} issued to {} (delegate {}), valid until {}", token_id, req.orchestrator_id,
                chain::to_lower_hex(req.delegate), iso_utc(expires, UtcSuffix::z));
   self->send(st.ledger, IssueToken{req.orchestrator_id, token_id, credential_token_hash(token), expires,
-                                   st.options.tokens_per_orchestrator, std::move(body), std::move(req.reply)});
+                                   st.options.tokens_per_orchestrator, req.revocations_seen, std::move(body),
+                                   std::move(req.reply)});
 }
 
 }  // namespace

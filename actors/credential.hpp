@@ -54,6 +54,7 @@ struct CredentialToken {
   std::int64_t expires_at = 0;
   std::string signature;
   Reply reply;
+  std::uint64_t revocations_seen = 0;  // set by the actor from the owner lookup
 };
 
 struct CredentialState {

@@ -353,11 +353,20 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
       },
       [=](LookupOwner& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        m.done(lookup_owner(*self->state.book, m.orchestrator_id));
+        auto found = lookup_owner(*self->state.book, m.orchestrator_id);
+        if (auto r = self->state.revocations.find(m.orchestrator_id); r != self->state.revocations.end())
+          found.revocations = r->second;
+        m.done(std::move(found));
       },
       [=](IssueToken& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& s = self->state;
+        if (auto r = s.revocations.find(m.orchestrator_id); r != s.revocations.end() && r->second != m.revocations_seen) {
+          spdlog::info("credential: token for {} not issued: its tokens were revoked while it was being checked", m.orchestrator_id);
+          return reply_when_durable(s, m.reply, 409,
+                                    detail_body("The orchestrator's credential tokens were revoked while this request was "
+                                                "being checked; ask for a new nonce"));
+        }
         auto decision = s.book->issue_credential_token(m.orchestrator_id, m.token_id, m.token_hash, m.expires_at,
                                                        m.max_per_orchestrator, now_micros());
         if (decision.failure)
@@ -367,7 +376,10 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
       },
       [=](RevokeTokens& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        finish(self, self->state.book->revoke_credential_tokens(m.orchestrator_id, now_micros()), m.reply);
+        auto& s = self->state;
+        auto decision = s.book->revoke_credential_tokens(m.orchestrator_id, now_micros());
+        if (!decision.failure) ++s.revocations[m.orchestrator_id];  // before the answer: no later issue escapes it
+        finish(self, std::move(decision), m.reply);
       },
       [=](LedgerProofQuery& q) {
         HandlerTimer timer(*self->state.actor_metrics, self);

@@ -46,6 +46,9 @@ struct LedgerState {
   std::uint64_t handled = 0;
   std::mt19937_64 rng{std::random_device{}()};
   LedgerTreeCache ledger_tree;
+  // Revocations of each orchestrator's tokens in this run (a token request in flight during one
+  // is refused; after a restart no request is in flight).
+  std::unordered_map<std::string, std::uint64_t> revocations;
 };
 
 // Also answers JournalBarrier (runs once everything before it is durable).

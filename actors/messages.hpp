@@ -133,6 +133,9 @@ struct OwnerLookup {
   enum class Outcome { ok, not_found, denylisted, no_address, bad_address };
   Outcome outcome = Outcome::not_found;
   std::string owner;  // "0x" + 40 hex, lower-cased, when ok
+  // How many times this run has revoked the orchestrator's tokens: a token whose checks began
+  // before a revocation is not issued after it (IssueToken::revocations_seen).
+  std::uint64_t revocations = 0;
 };
 struct LookupOwner {
   std::string orchestrator_id;
@@ -143,6 +146,7 @@ struct IssueToken {
   std::string orchestrator_id, token_id, token_hash;
   UnixMicros expires_at = 0;
   std::size_t max_per_orchestrator = 16;
+  std::uint64_t revocations_seen = 0;  // OwnerLookup::revocations when the checks began
   std::string body;
   Reply reply;
 };

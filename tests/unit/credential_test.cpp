@@ -20,6 +20,12 @@
 #include "domain/orchestrator.hpp"
 #include "net/http_server.hpp"
 #include "tests/support/run_awaitable.hpp"
+#include "tests/support/test_store.hpp"
+#include "chain/signature.hpp"
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
 
 namespace lpops {
 namespace {
@@ -336,5 +342,111 @@ TEST(LedgerTree, LeavesAreSortedByOrchestratorHashAndEveryProofVerifies) {
   EXPECT_EQ(credential::LedgerTree::build({}).size(), 0u);
 }
 
+
+// A token whose checks began before its orchestrator's tokens were revoked is not issued
+// after the revocation, even when the chain says yes; a request begun after it is.
+class NoDiskStore final : public testing::TestStore {
+ public:
+  NoDiskStore() : TestStore("no-disk test store") {}
+
+ private:
+  void commit(const std::vector<const storage::FramedRecord*>&) override {}
+};
+
+struct Answer {
+  std::promise<std::pair<int, std::string>> promise;
+  std::future<std::pair<int, std::string>> future = promise.get_future();
+  actors::Reply reply() {
+    return [this](int status, std::string body) { promise.set_value({status, std::move(body)}); };
+  }
+  std::pair<int, std::string> get() {
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return future.get();
+  }
+};
+
+TEST(Credential, ATokenCheckedWhileItsOrchestratorIsRevokedIsNotIssued) {
+  auto book = std::make_shared<Book>();
+  Registration r;
+  r.orchestrator_id = "o1";
+  r.address = "0x" + std::string(40, 'a');
+  json::object rec = new_orchestrator_record(r, kNow);
+  merge_registration(rec, r, "127.0.0.1", true, kNow);
+  book->upsert_orchestrator(rec, kNow);
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  actors::JournalSetup journal;
+  journal.store = std::make_shared<NoDiskStore>();
+  journal.metrics = std::make_shared<actors::Metrics>();
+  journal.last_seq = book->last_seq();
+  auto ledger = sys.spawn<caf::detached>(actors::ledger_actor, book, journal, journal.metrics,
+                                         actors::LedgerOptions{Rate::parse_eth_per_minute("0.000005353596").value()});
+  // The chain check is held until the test answers it.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::function<void(credential::Check)>> held;
+  actors::CredentialOptions options;
+  options.check = [&](Address, Address, std::function<void(credential::Check)> done) {
+    std::lock_guard lock(mutex);
+    held.push_back(std::move(done));
+    changed.notify_all();
+  };
+  auto cred = sys.spawn(actors::credential_actor, ledger, journal.metrics, options);
+  const PrivateKey delegate = PrivateKey::from_hex("0x" + std::string(63, '0') + "7").value();
+  const Address owner = parse_address(r.address).value();
+
+  // Asks for a nonce and a token; returns the token request's chain check, held.
+  auto begin_request = [&](Answer& token) -> std::function<void(credential::Check)> {
+    Answer n;
+    caf::anon_send(cred, actors::CredentialNonce{"o1", n.reply(), "client"});
+    auto [status, body] = n.get();
+    EXPECT_EQ(status, 200) << body;
+    if (status != 200) return {};
+    const auto doc = json::parse(body);
+    const std::string nonce(doc.at("nonce").as_string());
+    const std::int64_t expires = doc.at("expires_at").as_int64();
+    const auto digest = eip191_hash32(credential::auth_hash("o1", owner, delegate.address(), hash32_from_hex(nonce).value(),
+                                                            static_cast<std::uint64_t>(expires)));
+    caf::anon_send(cred, actors::CredentialToken{"o1", delegate.address(), nonce, expires,
+                                                 sign_digest(delegate, digest).to_hex(), token.reply()});
+    std::unique_lock lock(mutex);
+    EXPECT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return !held.empty(); })) << "no chain check began";
+    if (held.empty()) return {};
+    auto done = std::move(held.back());
+    held.clear();
+    return done;
+  };
+  const credential::Check valid{credential::OnChain::valid, ""};
+
+  Answer first;
+  auto check = begin_request(first);
+  ASSERT_TRUE(check);
+  Answer revoked;
+  caf::anon_send(ledger, actors::RevokeTokens{"o1", revoked.reply()});
+  EXPECT_EQ(revoked.get().first, 200);
+  check(valid);  // the chain says yes only after the revocation
+  auto [status, body] = first.get();
+  EXPECT_EQ(status, 409) << body;
+  EXPECT_NE(body.find("revoked while this request was being checked"), std::string::npos) << body;
+
+  // A request begun after the revocation gets its token.
+  Answer second;
+  check = begin_request(second);
+  ASSERT_TRUE(check);
+  check(valid);
+  auto [status2, body2] = second.get();
+  EXPECT_EQ(status2, 200) << body2;
+  const std::string token(json::parse(body2).at("token").as_string());
+  Answer who;
+  caf::anon_send(ledger, actors::Query{[&token](const Book& b) {
+                   auto id = b.authenticate(actors::credential_token_hash(token), now_micros());
+                   return std::pair{200, id.value_or("")};
+                 },
+                                       who.reply()});
+  EXPECT_EQ(who.get(), std::pair(200, std::string("o1")));
+  caf::anon_send_exit(cred, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(ledger, caf::exit_reason::user_shutdown);
+}
 }  // namespace
 }  // namespace lpops
