@@ -195,6 +195,41 @@ TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
   EXPECT_EQ(l.book.reserve_payout(unknown, kNow).failure->status, 404);
 }
 
+// Payouts of several orchestrators posted by one transaction name its one block, or none.
+TEST(Payout, OneTransactionIsInOneBlock) {
+  Ledger l;
+  Registration r;
+  r.orchestrator_id = "o2";
+  r.address = "0x" + std::string(40, 'b');
+  json::object rec = new_orchestrator_record(r, kNow);
+  merge_registration(rec, r, "127.0.0.1", true, kNow);
+  l.effects.push_back(l.book.upsert_orchestrator(rec, kNow));
+  AdjustmentRequest a;
+  a.orchestrator_id = "o2";
+  a.amount = SignedWei{false, kEth};
+  a.generated_id = "seed2";
+  l.keep(l.book.adjust(a, kNow));
+  ASSERT_FALSE(l.reserve("p1", kEth / 2).failure);
+  PayoutRequest second;
+  second.payout_id = "p2";
+  second.orchestrator_id = "o2";
+  second.amount = kEth / 2;
+  second.request_digest = "d2";
+  ASSERT_FALSE(l.keep(l.book.reserve_payout(second, kNow)).failure);
+  ASSERT_FALSE(l.keep(l.book.post_payout("p1", kTx, 100, kNow)).failure);
+  const auto seq = l.book.last_seq();
+  auto other_block = l.book.post_payout("p2", kTx, 101, kNow);
+  ASSERT_TRUE(other_block.failure);
+  EXPECT_EQ(other_block.failure->status, 409);
+  EXPECT_EQ(other_block.failure->detail, "Transaction " + kTx + " was posted in block 100 (payout p1)");
+  EXPECT_EQ(l.book.last_seq(), seq);
+  EXPECT_EQ(l.book.payout("p2")->status, "reserved");
+  // The same block, or none given, is taken.
+  ASSERT_FALSE(l.keep(l.book.post_payout("p2", kTx, 100, kNow)).failure);
+  EXPECT_EQ(l.book.payout("p2")->block_number, std::optional<std::uint64_t>(100));
+  EXPECT_EQ(l.replayed().payout("p2")->block_number, std::optional<std::uint64_t>(100));
+}
+
 // As the payout rounds skip them, a reservation for a denylisted orchestrator is refused.
 TEST(Payout, NoReservationForADenylistedOrchestrator) {
   Ledger l;
