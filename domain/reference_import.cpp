@@ -196,8 +196,15 @@ std::variant<RegistryEntry, Problems> read_registry_entry(std::string_view key, 
   out.record["first_seen"] = nullptr;  // as the file has it (below), not a time made up here
   for (const FieldRule& rule : kRegistryFields) {
     auto it = src.find(rule.key);
+    // The reference reads a missing or null top-set or eligibility flag as false (its loader's
+    // `bool(record.get(key, False))`, and bool(None)), so such a record is not paid there.
+    const bool read_as_false = rule.key == std::string_view("is_top_100") || rule.key == std::string_view("eligible_for_payments");
+    if (read_as_false && (it == src.end() || it->value().is_null())) {
+      out.record[rule.key] = false;
+      continue;
+    }
     if (it == src.end()) continue;
-    // A flag or count stored as null keeps the default a new record has.
+    // Another flag or a count stored as null keeps the default a new record has.
     if (it->value().is_null() && (rule.kind == Kind::flag || rule.kind == Kind::count)) continue;
     out.record[rule.key] = it->value();
   }

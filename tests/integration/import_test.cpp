@@ -471,6 +471,26 @@ TEST_F(ImportTest, ARegistrationWithoutRankCheckKeepsTheImportedTopFlag) {
   EXPECT_EQ(parse_json(first.body).at("message").as_string(), "Registration refreshed") << first.body;
 }
 
+// A record without its top-set or eligibility flag, or with null there, is not eligible, as
+// the reference reads it (bool of a missing or null value).
+TEST_F(ImportTest, AMissingOrNullTopFlagIsFalseAsTheReferenceReadsIt) {
+  auto imported = admin_post("/api/import/registry",
+                             json::object{{"n1", json::object{{"address", address_of(11)}}},
+                                          {"n2", json::object{{"address", address_of(12)}, {"is_top_100", nullptr},
+                                                              {"eligible_for_payments", nullptr}}},
+                                          {"n3", json::object{{"address", address_of(13)}, {"is_top_100", true},
+                                                              {"eligible_for_payments", true}}}});
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  for (const char* id : {"n1", "n2"}) {
+    auto rec = admin_get(std::string("/api/orchestrators/") + id);
+    EXPECT_FALSE(rec.at("is_top_100").as_bool()) << rec;
+    EXPECT_FALSE(rec.at("eligible_for_payments").as_bool()) << rec;
+  }
+  auto n3 = admin_get("/api/orchestrators/n3");
+  EXPECT_TRUE(n3.at("is_top_100").as_bool()) << n3;
+  EXPECT_TRUE(n3.at("eligible_for_payments").as_bool()) << n3;
+}
+
 // Each import answer carries the fields /openapi.json requires of it, and no others; the
 // optional lists appear when they have entries.
 TEST_F(ImportTest, AnswersCarryTheFieldsTheDescriptionGives) {
