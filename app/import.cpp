@@ -1,5 +1,6 @@
 // `lpops import`: brings a reference deployment's data directory (registry.json,
-// workloads.json, balances.json) into a running node through its /api/import routes.
+// workloads.json, balances.json) into a running node through its /api/import routes, and
+// payouts.json's pending payouts as reservations (/api/payouts) when asked to.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "app/http_get.hpp"
 #include "app/node.hpp"
 #include "domain/clock.hpp"
+#include "domain/digest.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/money.hpp"
 #include "domain/reference_import.hpp"
@@ -103,7 +105,10 @@ std::string position(std::string_view text, std::size_t offset) {
 std::optional<std::string> read_source(const std::filesystem::path& dir, SourceFile& f, std::vector<std::string>& notes) {
   const auto path = dir / f.name;
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) return std::nullopt;
+  if (!std::filesystem::exists(path, ec)) {
+    if (ec) return std::string(f.name) + ": cannot be looked at (" + ec.message() + ")";
+    return std::nullopt;
+  }
   if (std::filesystem::is_directory(path, ec)) return std::string(f.name) + ": is a directory";
   std::ifstream in(path, std::ios::binary);
   std::string raw;
@@ -545,6 +550,80 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
   return true;
 }
 
+// A payout livepeer-ops sent and has not seen confirmed, as a reservation here. Its amount is
+// what livepeer-ops would debit once confirmed: max(balance - paid, 0), so the payout's
+// amount, or the balance when that is less (nothing when the balance is not above zero: it
+// reconciles only positive balances).
+struct Reservation {
+  ri::PendingPayoutEntry payout;
+  Wei amount;
+  std::string payout_id;
+  std::string body;  // POST /api/payouts
+};
+
+Reservation reservation_of(const ri::PendingPayoutEntry& p, const std::optional<SignedWei>& file_balance) {
+  Reservation r{p, p.amount.value.magnitude, {}, {}};
+  if (file_balance) {
+    if (file_balance->negative || file_balance->is_zero()) r.amount = Wei(0);
+    else r.amount = std::min(r.amount, file_balance->magnitude);
+  }
+  // One id per (transaction, orchestrator): a batch paid several orchestrators in one.
+  r.payout_id = "livepeer-ops-" + p.tx_hash.substr(2) + "-" + hex_lower(sha256(p.orchestrator_id)).substr(0, 16);
+  std::string notes = "livepeer-ops payouts.json: " + format_eth(p.amount.value) + " ETH sent in " + p.tx_hash +
+                      (p.strategy.empty() ? "" : " (" + p.strategy + (p.batch ? ", batch" : "") + ")") +
+                      (p.submitted_at.empty() ? "" : " at " + p.submitted_at.substr(0, 64)) +
+                      ", not confirmed there; post it once confirmed, void it if it failed";
+  r.body = json::serialize(json::object{{"payout_id", r.payout_id},
+                                        {"orchestrator_id", p.orchestrator_id},
+                                        {"amount_eth", format_eth(r.amount)},
+                                        {"recipient", p.recipient},
+                                        {"notes", notes}});
+  return r;
+}
+
+std::string reservation_line(const Reservation& r) {
+  std::string line = "payouts.json \"" + r.payout.orchestrator_id + "\": " + format_eth(r.payout.amount.value) + " ETH to " +
+                     r.payout.recipient + " in " + r.payout.tx_hash;
+  if (r.amount != r.payout.amount.value.magnitude)
+    line += r.amount.is_zero() ? " (its balance is not above zero: nothing to reserve)"
+                               : " (reserved: " + format_eth(r.amount) + " ETH, its balance)";
+  return line;
+}
+
+// Reserves each pending payout (after the balances); false after printing why the node refused
+// one. A reservation repeated with the same id and request answers as the first did.
+bool reserve_pending(HttpGetter& http, const std::string& token, const std::vector<Reservation>& all, unsigned wait_seconds) {
+  std::size_t reserved = 0;
+  for (const auto& r : all) {
+    if (r.amount.is_zero()) continue;
+    auto answer = waiting_while_starting(
+        [&] { return http.post_json("/api/payouts", r.body, {{"X-Admin-Token", token}}); }, wait_seconds);
+    if (!answer || answer->first != 200) {
+      std::string why;
+      if (!answer) {
+        why = answer.error();
+      } else {
+        boost::system::error_code ec;
+        const json::value body = json::parse(answer->second, ec);
+        why = "POST " + http.path_of("/api/payouts") + " answered " + std::to_string(answer->first) + ": " +
+              (ec ? answer->second.substr(0, 200) : detail_text(body));
+        if (const std::string advice = refusal_advice(answer->first); !advice.empty()) why += "\n" + advice.substr(0, advice.size() - 1);
+      }
+      std::fprintf(stderr, "lpops import: stopped at %s: %s\nlpops import: %zu of the pending payouts were reserved; the "
+                           "rest of the directory is imported. Once the cause is fixed, running the import again skips what "
+                           "is already there.\n",
+                   reservation_line(r).c_str(), why.c_str(), reserved);
+      return false;
+    }
+    ++reserved;
+  }
+  std::printf("payouts.json: %zu pending payouts reserved here (or already by an earlier import): post each once its "
+              "transaction is confirmed, void it if it failed\n", reserved);
+  for (const auto& r : all)
+    std::printf("  %s%s\n", r.amount.is_zero() ? "" : (r.payout_id + ": ").c_str(), reservation_line(r).c_str());
+  return true;
+}
+
 }  // namespace
 
 int import_reference(const ImportOptions& o) {
@@ -601,12 +680,30 @@ int import_reference(const ImportOptions& o) {
   SourceFile registry{"registry.json", "registry", {}, {}, {}};
   SourceFile workloads{"workloads.json", "workloads", {}, {}, {}};
   SourceFile balances{"balances.json", "balances", {}, {}, {}};
+  SourceFile payouts{"payouts.json", "payouts", {}, {}, {}};
   std::vector<std::string> read_notes;
-  for (SourceFile* f : {&registry, &workloads, &balances})
+  for (SourceFile* f : {&registry, &workloads, &balances, &payouts})
     if (auto err = read_source(dir, *f, read_notes)) {
       std::fprintf(stderr, "lpops import: %s\n", err->c_str());
       return 2;
     }
+  // A deployment that ran with PAYMENTS_TEE_CORE_AUTHORITY=true kept its credits in the TEE
+  // core's sealed state, which no import can read: its balances.json lacks them.
+  {
+    std::error_code tee_ec;
+    const bool sealed_state = std::filesystem::exists(dir / "tee_core_state.b64", tee_ec);
+    if (tee_ec) {
+      std::fprintf(stderr, "lpops import: tee_core_state.b64: cannot be looked at (%s)\n", tee_ec.message().c_str());
+      return 2;
+    }
+    if (sealed_state && !o.ignore_tee_core_state) {
+      std::fprintf(stderr, "lpops import: %s holds tee_core_state.b64, a TEE core's sealed state. A deployment that ran with "
+                           "PAYMENTS_TEE_CORE_AUTHORITY=true kept its balances there, not in balances.json, which then lacks "
+                           "them; no import can read them. If that setting was never true, pass --ignore-tee-core-state; "
+                           "nothing was sent\n", o.from_dir.c_str());
+      return 1;
+    }
+  }
   for (const auto& n : read_notes) std::fprintf(stderr, "lpops import: %s\n", n.c_str());
   if (!registry.present && !workloads.present && !balances.present) {
     std::fprintf(stderr, "lpops import: %s holds none of registry.json, workloads.json, balances.json\n", o.from_dir.c_str());
@@ -615,6 +712,35 @@ int import_reference(const ImportOptions& o) {
   std::set<std::string> named;
   std::vector<std::string> cut_to_zero, previews;
   auto checked = check_entries(registry, workloads, balances, named, cut_to_zero, previews);
+  // payouts.json: payouts sent and not seen confirmed, whose amounts are still in balances.json.
+  std::vector<Reservation> pending;
+  std::size_t unsent = 0;
+  for (const auto& key : payouts.order) {
+    auto read = ri::read_pending_payout_entry(key, payouts.entry(key));
+    if (auto* problems = std::get_if<ri::Problems>(&read)) {
+      for (const auto& p : *problems)
+        checked.problems.push_back("payouts.json \"" + key + "\": " + (p.field.empty() ? "" : p.field + " ") + p.message);
+      ++checked.bad_entries;
+      continue;
+    }
+    auto& entry = std::get<ri::PendingPayoutEntry>(read);
+    if (entry.tx_hash.empty()) {
+      ++unsent;  // livepeer-ops drops it unpaid
+      continue;
+    }
+    std::optional<SignedWei> file_balance;
+    if (balances.present) {
+      file_balance = SignedWei{};
+      if (balances.entries.contains(key))
+        if (auto b = ri::read_balance_entry(key, balances.entry(key)); std::holds_alternative<ri::BalanceEntry>(b))
+          file_balance = std::get<ri::BalanceEntry>(b).amount.value;
+    }
+    pending.push_back(reservation_of(entry, file_balance));
+    if (!registry.entries.contains(key)) named.insert(key);
+  }
+  if (unsent)
+    std::fprintf(stderr, "lpops import: payouts.json: %zu records without a transaction (livepeer-ops drops them unpaid): not "
+                         "imported\n", unsent);
   for (const auto& line : cut_to_zero) std::fprintf(stderr, "lpops import: %s\n", line.c_str());
   for (const auto& p : checked.problems) std::fprintf(stderr, "lpops import: %s\n", p.c_str());
   if (!checked.problems.empty()) {
@@ -622,13 +748,31 @@ int import_reference(const ImportOptions& o) {
                  checked.bad_entries == 1 ? "entry" : "entries", checked.bad_entries == 1 ? "it is" : "they are");
     return 1;
   }
-  std::printf("%s: registry.json %zu records, workloads.json %zu workloads, balances.json %zu balances%s\n",
+  if (!pending.empty() && o.pending_payouts != "reserve") {
+    for (std::size_t i = 0; i < pending.size() && i < 20; ++i)
+      std::fprintf(stderr, "lpops import: %s: sent, not confirmed there\n", reservation_line(pending[i]).c_str());
+    if (pending.size() > 20) std::fprintf(stderr, "lpops import: ... and %zu more\n", pending.size() - 20);
+    std::fprintf(stderr, "lpops import: payouts.json holds %zu payouts livepeer-ops sent and has not seen confirmed; their "
+                         "amounts are still in balances.json, so imported alone they would be paid again. Either let "
+                         "livepeer-ops settle them (it debits each once confirmed and clears payouts.json), stop it and "
+                         "import then, or pass --pending-payouts reserve to reserve each here, to post once its "
+                         "transaction is confirmed or void if it failed; nothing was sent\n", pending.size());
+    return 1;
+  }
+  std::printf("%s: registry.json %zu records, workloads.json %zu workloads, balances.json %zu balances%s%s\n",
               o.from_dir.c_str(), registry.order.size(), workloads.order.size(), balances.order.size(),
+              pending.empty() ? "" : (", payouts.json " + std::to_string(pending.size()) + " pending payouts").c_str(),
               o.dry_run ? " (checked; --dry-run sends nothing)" : "");
+  const auto print_pending = [&](const char* what) {
+    if (pending.empty()) return;
+    std::printf("payouts.json: %zu pending payouts %s\n", pending.size(), what);
+    for (const auto& r : pending) std::printf("  %s\n", reservation_line(r).c_str());
+  };
   if (o.dry_run) {
     // What the import would report of the entries it changes (a node that holds an entry
     // already keeps its own, and says nothing of it).
     for (const auto& line : previews) std::printf("%s\n", line.c_str());
+    print_pending("to reserve (--pending-payouts reserve)");
     if (!named.empty())
       std::printf("%zu orchestrator ids that workloads.json or balances.json name are not in registry.json: the node "
                   "must have them registered already (the import checks before it sends anything)\n", named.size());
@@ -701,6 +845,7 @@ int import_reference(const ImportOptions& o) {
                   t.zero ? (", " + std::to_string(t.zero) + " zero balances to skip").c_str() : "");
       for (const auto& line : t.notes) std::printf("  %s\n", line.c_str());
     }
+    print_pending("to reserve (--pending-payouts reserve)");
     std::printf("checked with the node (--check): nothing was imported\n");
     return 0;
   }
@@ -713,6 +858,7 @@ int import_reference(const ImportOptions& o) {
                 t.zero ? (", " + std::to_string(t.zero) + " zero balances skipped").c_str() : "");
     for (const auto& line : t.notes) std::printf("  %s\n", line.c_str());
   }
+  if (!pending.empty() && !reserve_pending(*http, token, pending, o.timeout_seconds)) return 1;
   return 0;
 }
 

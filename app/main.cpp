@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   lpops::app::ImportOptions import;
   auto* import_cmd = cli.add_subcommand(
       "import", "Import a reference (livepeer-ops) data directory into a running node: registry.json, workloads.json, "
-                "balances.json");
+                "balances.json (and payouts.json's pending payouts, with --pending-payouts reserve)");
   import_cmd->add_option("--from", import.from_dir, "The reference's data directory (where balances.json is)")
       ->required()
       ->check(not_empty);
@@ -157,6 +157,14 @@ int main(int argc, char** argv) {
   auto* check_only = import_cmd->add_flag("--check", import.check_only,
                                           "Check the files, then every entry with the node (--url); import nothing");
   check_only->excludes(dry_run);
+  import_cmd->add_option("--pending-payouts", import.pending_payouts,
+                         "reserve: reserve each payout payouts.json holds (sent by livepeer-ops, not confirmed there, still "
+                         "in its balances) as a pending payout here, to post once confirmed or void if it failed. Without "
+                         "it, such payouts refuse the import")
+      ->check(CLI::IsMember({"reserve"}));
+  import_cmd->add_flag("--ignore-tee-core-state", import.ignore_tee_core_state,
+                       "Import although the directory holds tee_core_state.b64 (only for a deployment that never ran with "
+                       "PAYMENTS_TEE_CORE_AUTHORITY=true, whose balances.json holds every credit)");
 
   lpops::app::FeesOptions fees;
   auto* fees_cmd = cli.add_subcommand(

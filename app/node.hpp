@@ -105,6 +105,10 @@ struct ImportOptions {
   unsigned timeout_seconds = 60;
   bool dry_run = false;           // read and check the files only
   bool check_only = false;        // also check them with the node; import nothing
+  // payouts.json's records (sent, not confirmed, still in the balances): refused unless "reserve",
+  // which reserves each here as a pending payout.
+  std::string pending_payouts;
+  bool ignore_tee_core_state = false;  // import although tee_core_state.b64 is there
 };
 // Imports registry.json, workloads.json and balances.json of a reference deployment into a
 // running node; exit code 0 done, 1 failed (entries that cannot be read, conflicts, a node

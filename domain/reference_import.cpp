@@ -1,5 +1,6 @@
 #include "domain/reference_import.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <limits>
@@ -329,6 +330,52 @@ std::variant<BalanceEntry, Problems> read_balance_entry(std::string_view key, co
   auto read = read_amount(v);
   if (auto* p = std::get_if<Problem>(&read)) return only(std::move(*p));
   return BalanceEntry{std::string(key), std::get<Amount>(std::move(read))};
+}
+
+std::variant<PendingPayoutEntry, Problems> read_pending_payout_entry(std::string_view key, const json::value& v) {
+  if (auto p = check_id(key, "orchestrator_id", kMaxOrchestratorIdChars)) return only(std::move(*p));
+  if (!v.is_object()) return only({"", "must be an object (a payout record)"});
+  const auto& src = v.get_object();
+  PendingPayoutEntry out;
+  out.orchestrator_id = std::string(key);
+  Problems problems;
+  const auto text = [&](const char* field) -> std::optional<std::string> {
+    const auto* f = src.if_contains(field);
+    if (!f || f->is_null()) return std::nullopt;
+    if (!f->is_string()) {
+      problems.push_back({field, "must be a string"});
+      return std::nullopt;
+    }
+    return std::string(f->get_string());
+  };
+  const auto tx = text("tx_hash");
+  const bool hex64 = tx && tx->size() == 66 && tx->starts_with("0x") &&
+                     std::all_of(tx->begin() + 2, tx->end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
+  if (tx && !tx->empty() && !hex64) problems.push_back({"tx_hash", "must be 0x followed by 64 hex digits"});
+  if (tx && hex64) out.tx_hash = lower_ascii(*tx);
+  if (out.tx_hash.empty()) return out;  // dropped by the reference unpaid: nothing else matters
+  if (const auto recipient = text("recipient"); recipient && is_reference_address(*recipient))
+    out.recipient = lower_ascii(*recipient);
+  else
+    problems.push_back({"recipient", "must be 0x followed by 40 hex digits"});
+  if (const auto* amount = src.if_contains("amount_eth"); !amount) {
+    problems.push_back({"amount_eth", "is required"});
+  } else {
+    auto read = read_amount(*amount);
+    if (auto* p = std::get_if<Problem>(&read)) {
+      p->field = "amount_eth";
+      problems.push_back(std::move(*p));
+    } else {
+      out.amount = std::get<Amount>(std::move(read));
+      if (out.amount.value.negative || out.amount.value.is_zero())
+        problems.push_back({"amount_eth", "must be more than 0 wei"});
+    }
+  }
+  out.strategy = text("strategy").value_or("");
+  out.submitted_at = text("submitted_at").value_or("");
+  if (const auto* b = src.if_contains("batch"); b && b->is_bool()) out.batch = b->get_bool();
+  if (!problems.empty()) return problems;
+  return out;
 }
 
 namespace {

@@ -66,6 +66,21 @@ struct BalanceEntry {
 };
 std::variant<BalanceEntry, Problems> read_balance_entry(std::string_view key, const json::value& v);
 
+// payouts.json: `key` (an orchestrator id) -> a payout the reference sent and has not seen
+// confirmed yet: `{tx_hash, recipient, amount_eth, strategy, [batch], submitted_at}`. Its amount
+// is still in the balance (the reference debits it only after the receipt). An empty
+// `tx_hash` is a record the reference drops without paying (`tx_hash` comes back empty).
+struct PendingPayoutEntry {
+  std::string orchestrator_id;
+  std::string tx_hash;    // "0x" + 64 lower-case hex, or empty
+  std::string recipient;  // "0x" + 40 lower-case hex
+  Amount amount;
+  std::string strategy;      // as the file has it, or empty
+  bool batch = false;
+  std::string submitted_at;  // as the file has it, or empty
+};
+std::variant<PendingPayoutEntry, Problems> read_pending_payout_entry(std::string_view key, const json::value& v);
+
 // One of the reference's files (a JSON object keyed by id), entry by entry, without building
 // the whole document: each member's value is parsed on its own (as parse_json() with `options`
 // reads it inside the document, at the depth it has there) and kept as compact JSON, so a file of

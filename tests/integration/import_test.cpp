@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "domain/clock.hpp"
@@ -489,6 +490,70 @@ TEST_F(ImportTest, AMissingOrNullTopFlagIsFalseAsTheReferenceReadsIt) {
   auto n3 = admin_get("/api/orchestrators/n3");
   EXPECT_TRUE(n3.at("is_top_100").as_bool()) << n3;
   EXPECT_TRUE(n3.at("eligible_for_payments").as_bool()) << n3;
+}
+
+// payouts.json holds payouts livepeer-ops sent and has not seen confirmed; their amounts are
+// still in balances.json. The import refuses them unless told to reserve each here, at what
+// livepeer-ops would debit: the amount, or the balance when that is less.
+TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
+  write_reference();
+  const std::string tx_a = "0x" + std::string(64, 'A'), tx_b = "0x" + std::string(64, 'b');
+  write("payouts.json",
+        json::object{{"orch-a", json::object{{"tx_hash", tx_a}, {"recipient", address_of(1)}, {"amount_eth", "1.2"},
+                                             {"strategy", "direct"}, {"submitted_at", "2025-03-04T00:00:00+00:00"}}},
+                     {"orch-b", json::object{{"tx_hash", tx_b}, {"recipient", address_of(2)}, {"amount_eth", "0.01"},
+                                             {"strategy", "livepeer_ticket"}, {"batch", true}}},
+                     {"orch-x", json::object{{"tx_hash", ""}, {"amount_eth", "3"}}}});
+  auto refused = run_import();
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("payouts.json holds 2 payouts livepeer-ops sent and has not seen confirmed"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("orch-a\": 1.2 ETH to " + address_of(1) + " in 0x" + std::string(64, 'a')), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("1 records without a transaction"), std::string::npos) << refused.output;
+  EXPECT_TRUE(balances().empty()) << "something was imported";
+  auto dry = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
+  EXPECT_EQ(dry.exit_code, 1) << dry.output;
+  dry = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run", "--pending-payouts", "reserve"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.output;
+  EXPECT_NE(dry.output.find("payouts.json: 2 pending payouts to reserve"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("(reserved: 0.002 ETH, its balance)"), std::string::npos) << dry.output;
+  EXPECT_EQ(run_command({lpops_binary(), "import", "--from", ref_, "--dry-run", "--pending-payouts", "ignore"}).exit_code, 2);  // usage
+
+  // A TEE core's sealed state refuses it too, unless the operator says it held no balances.
+  std::ofstream(ref_ + "/tee_core_state.b64") << "c2VhbGVk";
+  auto sealed = run_import({"--pending-payouts", "reserve"});
+  EXPECT_EQ(sealed.exit_code, 1) << sealed.output;
+  EXPECT_NE(sealed.output.find("tee_core_state.b64"), std::string::npos) << sealed.output;
+  EXPECT_TRUE(balances().empty()) << "something was imported";
+
+  for (int round = 0; round < 2; ++round) {  // a second import changes nothing
+    auto done = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+    ASSERT_EQ(done.exit_code, 0) << done.output;
+    EXPECT_NE(done.output.find("payouts.json: 2 pending payouts reserved here"), std::string::npos) << done.output;
+    auto listing = admin_get("/api/payouts");
+    const auto& rows = listing.at("payouts").as_array();
+    ASSERT_EQ(rows.size(), 2u) << listing;
+    std::map<std::string, json::object> by_orchestrator;
+    for (const auto& row : rows) by_orchestrator[std::string(row.at("orchestrator_id").as_string())] = row.as_object();
+    const auto& a = by_orchestrator.at("orch-a");
+    EXPECT_EQ(a.at("status").as_string(), "reserved");
+    EXPECT_EQ(a.at("amount_eth").as_string(), "1.2");
+    EXPECT_EQ(a.at("recipient").as_string(), address_of(1));
+    EXPECT_EQ(std::string(a.at("payout_id").as_string()).substr(0, 78), "livepeer-ops-" + std::string(64, 'a') + "-");
+    EXPECT_NE(std::string(a.at("notes").as_string()).find("sent in 0x" + std::string(64, 'a') + " (direct)"), std::string::npos) << a;
+    EXPECT_EQ(by_orchestrator.at("orch-b").at("amount_eth").as_string(), "0.002");  // its whole balance
+    auto accounts = admin_get("/api/balances");
+    for (const auto& b : accounts.at("balances").as_array()) {
+      if (b.at("orchestrator_id") == "orch-a") {
+        EXPECT_EQ(b.at("balance_eth").as_string(), "1.2004");
+        EXPECT_EQ(b.at("available_eth").as_string(), "0.0004");
+      }
+      if (b.at("orchestrator_id") == "orch-b") {
+        EXPECT_EQ(b.at("available_eth").as_string(), "0");
+      }
+    }
+  }
 }
 
 // Each import answer carries the fields /openapi.json requires of it, and no others; the
