@@ -779,16 +779,17 @@ std::vector<std::uint64_t> AuditLog::seqs(const std::optional<std::string>& orch
                                           std::size_t limit, bool descending) const {
   std::shared_lock lock(mutex_);
   std::vector<std::uint64_t> out;
-  auto take = [&](auto begin, auto end) {
-    for (auto it = begin; it != end && out.size() < limit; ++it)
-      if (*it > since && *it <= visible_) out.push_back(*it);
-  };
   if (orchestrator_id) {
     auto it = orchestrator_numbers_.find(*orchestrator_id);
     if (it == orchestrator_numbers_.end()) return out;
+    // The orchestrator's seqs ascend: only those in (since, visible_] are visited.
     const auto& v = by_orchestrator_[it->second];
-    if (descending) take(v.rbegin(), v.rend());
-    else take(std::upper_bound(v.begin(), v.end(), since), v.end());
+    const auto first = std::upper_bound(v.begin(), v.end(), since);
+    const auto last = std::upper_bound(first, v.end(), visible_);
+    if (descending)
+      for (auto at = last; at != first && out.size() < limit;) out.push_back(*--at);
+    else
+      for (auto at = first; at != last && out.size() < limit; ++at) out.push_back(*at);
     return out;
   }
   if (descending) {

@@ -387,7 +387,9 @@ bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& 
     string_member(e.event_id, out.event_id);
     out.has_event_id = true;
   }
-  if (e.orchestrator_id && *e.orchestrator_id->value == '"') string_member(e.orchestrator_id, out.orchestrator_id);
+  // Every entry names its orchestrator; one without (or not as a string) is for the general check.
+  if (!e.orchestrator_id || *e.orchestrator_id->value != '"') return false;
+  string_member(e.orchestrator_id, out.orchestrator_id);
   out.delta_wei = {};
   out.balance_wei = {};
   if (e.delta_wei && *e.delta_wei->value == '"') string_member(e.delta_wei, out.delta_wei);

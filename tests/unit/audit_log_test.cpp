@@ -134,6 +134,8 @@ TEST(AuditScan, DeclinesWhatIsNotCanonical) {
            replaced("payments-host:tee-core-transparency-log:v1", "payments-host:tee-core-transparency-log:v2"),
            line + " ",                                                            // trailing bytes
            line.substr(0, line.size() - 1),                                       // cut
+           replaced("\"orchestrator_id\":\"orch-0\"", "\"orchestrator_id\":null"),       // no orchestrator (the verifier refuses it)
+           replaced("\"orchestrator_id\"", "\"orchestrator_ie\""),                    // none at all
        })
     EXPECT_FALSE(scan_canonical_line(bad, s, input)) << bad;
 }
@@ -204,6 +206,12 @@ TEST(AuditIndex, ReopenTakesEveryEntryFromTheIndex) {
   ASSERT_EQ(seqs.size(), 36u);  // 3, 10, ..., 248
   EXPECT_EQ(seqs.front(), 3u);
   EXPECT_EQ(seqs.back(), 248u);
+  // Pages of it either way, after a seq (none past the last visible entry).
+  EXPECT_EQ(o.log->seqs(std::string("orch-3"), 10, 3, false), (std::vector<std::uint64_t>{17, 24, 31}));
+  EXPECT_EQ(o.log->seqs(std::string("orch-3"), 0, 3, true), (std::vector<std::uint64_t>{248, 241, 234}));
+  EXPECT_EQ(o.log->seqs(std::string("orch-3"), 234, 10, true), (std::vector<std::uint64_t>{248, 241}));
+  EXPECT_EQ(o.log->seqs(std::string("orch-3"), 248, 10, true), std::vector<std::uint64_t>{});
+  EXPECT_EQ(o.log->seqs(std::string("orch-3"), 2, 100, true).size(), 36u);
   std::atomic<bool> stop{false};
   EXPECT_FALSE(o.log->check_stored(250, stop));
   // Appending after a reopen continues the chain and the index.
