@@ -41,7 +41,9 @@ Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBoo
   Binding b{book.chain_id(), book.contract()};
   if (auto id = q.integer("chain_id", 1, std::numeric_limits<std::int64_t>::max())) b.chain_id = static_cast<std::uint64_t>(*id);
   // Any length (the request line bounds it): a long value fails the pattern, as a short one does.
-  if (auto text = q.string("contract_address", std::numeric_limits<std::size_t>::max())) {
+  // Blank is no contract given, as the reference reads it (`strip() or` its default).
+  const auto text = q.string("contract_address", std::numeric_limits<std::size_t>::max());
+  if (text && text->find_first_not_of(" \t\r\n") != std::string::npos) {
     // The reference's pattern, any case: a mixed-case spelling that is not EIP-55 still names
     // its 20 bytes, as a registration's address does.
     const bool hex_form = text->size() == 42 && text->rfind("0x", 0) == 0 &&

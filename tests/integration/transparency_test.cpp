@@ -178,6 +178,9 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
                 "&contract_address=" + std::string(cp.at("contract_address").as_string()))
                 .body,
             cp_resp.body);
+  // An empty or blank contract is none given: the stored checkpoint.
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoint?contract_address=").body, cp_resp.body);
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoint?contract_address=%20%20").body, cp_resp.body);
   for (const char* bad : {"chain_id=0", "chain_id=abc", "chain_id=-1", "contract_address=0x12", "contract_address=nope"})
     EXPECT_EQ(get(std::string("/api/transparency/tee-core/audit/checkpoint?") + bad).status, 422) << bad;
   // The reference's pattern in any case: mixed case that is not the EIP-55 checksum still names
