@@ -52,10 +52,12 @@ void handle_register(Self* self, Register& m) {
   auto& st = self->state;
   const Registration& r = m.registration;
   const UnixMicros now = now_micros();
-  // Both keys must pass the per-minute window, then the burst window.
+  // Both keys must pass the per-minute window, then the burst window (on the monotonic clock,
+  // as the reference's time.monotonic(): a wall-clock step neither blocks nor frees them).
+  const std::int64_t tick = monotonic_micros();
   for (const std::string& key : {"id:" + r.orchestrator_id, "ip:" + m.peer_ip}) {
     if (m.bootstrap) break;
-    if (!st.per_minute->allow(key, now) || !st.burst->allow(key, now)) {
+    if (!st.per_minute->allow(key, tick) || !st.burst->allow(key, tick)) {
       m.reply(429, detail_body("Too many registration attempts; slow down"));
       return;
     }

@@ -43,6 +43,11 @@ UnixMicros now_micros() {
   return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
+std::int64_t monotonic_micros() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
 std::int64_t utc_day(UnixMicros t) { return floor_div(t, kMicrosPerSecond * kSecondsPerDay); }
 
 namespace {

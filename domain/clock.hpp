@@ -10,6 +10,9 @@ namespace lpops {
 using UnixMicros = std::int64_t;
 
 UnixMicros now_micros();
+// Microseconds on a clock that never steps (CLOCK_MONOTONIC): for intervals, such as rate
+// windows, that a wall-clock step must not stretch or shrink.
+std::int64_t monotonic_micros();
 
 enum class UtcSuffix { z, offset, none };  // "…Z", "…+00:00", naive
 

@@ -16,6 +16,7 @@ class SlidingWindow {
       : max_events_(max_events), window_micros_(window_seconds * 1'000'000) {}
 
   // True (and the call is recorded) when `key` has fewer than max_events in the window.
+  // `now` from monotonic_micros(); tests may pass any clock that never goes back.
   bool allow(const std::string& key, UnixMicros now);
   std::size_t tracked_keys() const { return events_.size(); }
 

@@ -138,7 +138,7 @@ actors::Reply Call::reply() const {
 bool public_rate_limited(Call& call) {
   auto& ctx = *call.ctx;
   const std::string ip = call.client_ip();
-  const UnixMicros now = now_micros();
+  const std::int64_t now = monotonic_micros();  // a wall-clock step neither blocks nor frees callers
   std::lock_guard lock(ctx.public_limit_mutex);
   if (!ctx.public_burst) {
     ctx.public_burst = std::make_unique<SlidingWindow>(static_cast<std::size_t>(ctx.settings.public_rate_burst), 10);
