@@ -74,8 +74,9 @@ struct Call {
 // The public routes' per-IP limits; answers 429 itself and returns true when over them.
 bool public_rate_limited(Call& call);
 // For a route an orchestrator token opens: answers `refusal` (a 422) only once the token is
-// known good, else 401, as the reference checks auth before validation.
-void refuse_after_orchestrator_auth(Call& call, Response refusal);
+// known good, else 401, as the reference checks auth before validation. `operators_too`: an
+// operator's credentials open the route as well (then no token need be checked).
+void refuse_after_orchestrator_auth(Call& call, Response refusal, bool operators_too);
 
 using RouteFn = void (*)(Call&);
 

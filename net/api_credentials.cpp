@@ -85,7 +85,7 @@ void ledger_leaf(Call& call, bool with_proof) {
   const auto token = call.orchestrator_token();
   // An operator must name the orchestrator; an orchestrator's own id is the default.
   if (!id && !token) v.add("query", "orchestrator_id", "missing", "Field required");
-  if (!v.ok()) return refuse_after_orchestrator_auth(call, v.response());
+  if (!v.ok()) return refuse_after_orchestrator_auth(call, v.response(), true);
   actors::LedgerProofQuery query;
   query.with_proof = with_proof;
   query.reply = call.reply();

@@ -106,8 +106,8 @@ void ask_as_orchestrator(Call& call, std::function<std::pair<int, std::string>(c
 
 }  // namespace
 
-void refuse_after_orchestrator_auth(Call& call, Response refusal) {
-  if (call.is_operator() || !call.orchestrator_token()) return call.respond(std::move(refusal));
+void refuse_after_orchestrator_auth(Call& call, Response refusal, bool operators_too) {
+  if ((operators_too && call.is_operator()) || !call.orchestrator_token()) return call.respond(std::move(refusal));
   ask_as_orchestrator(call, [status = refusal.status, body = std::move(refusal.body)](const Book&, const std::string&) {
     return std::pair{status, body};
   });
@@ -140,7 +140,7 @@ std::optional<std::int64_t> stats_days(Call& call, bool token_route) {
   QueryReader q(call.query, v);
   std::int64_t days = q.integer("days", 1, 365).value_or(30);
   if (!v.ok()) {
-    if (token_route) refuse_after_orchestrator_auth(call, v.response());
+    if (token_route) refuse_after_orchestrator_auth(call, v.response(), false);
     else call.respond(v.response());
     return std::nullopt;
   }

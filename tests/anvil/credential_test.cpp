@@ -183,6 +183,12 @@ TEST_F(CredentialTest, TokenFlowOpensTheOrchestratorRoutesAndSurvivesRestart) {
   // Auth before validation, as the reference: a bad token is 401 whatever the query; a good
   // one with a bad query is 422.
   EXPECT_EQ(as_orchestrator(token + "x", "/api/orchestrators/me/stats?days=0").status, 401);
+  // An operator's token does not open an orchestrator's own route: a bad orchestrator token
+  // beside it is still 401 before the query is read.
+  EXPECT_EQ(http->request("GET", "/api/orchestrators/me/stats?days=0", "",
+                          {{"Authorization", "Bearer " + token + "x"}, {"X-Admin-Token", kAdmin}})
+                .status,
+            401);
   EXPECT_EQ(as_orchestrator(token + "x", "/api/transparency/tee-core/ledger-entry?orchestrator_id=").status, 401);
   EXPECT_EQ(as_orchestrator(token, "/api/orchestrators/me/stats?days=0").status, 422);
   EXPECT_EQ(as_orchestrator(token, "/api/transparency/tee-core/ledger-entry?orchestrator_id=").status, 422);
