@@ -620,7 +620,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (counted) --server_->in_flight;
     };
     if (closed_) return uncount();
-    head_ = false;
+    // A refusal of a HEAD request (its request line read) has no body either (RFC 9110 §9.3.2).
+    head_ = parser_->get().method() == http::verb::head;
     if (timed_out_)
       return reject(http::status::request_timeout, "{\"detail\":\"Request not received in time\"}", counted);
     if (cut_off_)
@@ -754,8 +755,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     auto executor = socket_.get_executor();
     Responder responder([weak = weak_from_this(), executor, gate = server_->gate, outbox = outbox_](Response response) {
       std::shared_lock lock(gate->mutex);
+      // Closed: the server is going; no reference to the connection is taken here, which
+      // could then be the last one, dropped on this (an actor's) thread after the
+      // connection's I/O context is gone.
+      if (!gate->open) return;
       auto self = weak.lock();
-      if (!gate->open || !self) return;
+      if (!self) return;
       bool post = false;
       {
         std::lock_guard guard(outbox->mutex);
@@ -839,8 +844,18 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     };
     // One buffer, one write(2), unless the body stayed in its own string.
     if (outgoing->body.empty()) return asio::async_write(socket_, asio::buffer(outgoing->head), std::move(written));
+    // A large body may take longer than the timeout to reach a client that reads it steadily:
+    // the timeout is for a stall, so each piece the client takes starts it again.
+    auto progress = [self = shared_from_this(), sent = std::size_t{0}](const beast::error_code& ec, std::size_t total) mutable {
+      if (ec) return std::size_t{0};
+      if (total != sent) {
+        sent = total;
+        self->op_started_ = Clock::now();
+      }
+      return std::size_t{1} << 20;  // at most this much per write(2)
+    };
     const std::array<asio::const_buffer, 2> buffers{asio::buffer(outgoing->head), asio::buffer(outgoing->body)};
-    asio::async_write(socket_, buffers, std::move(written));
+    asio::async_write(socket_, buffers, std::move(progress), std::move(written));
   }
 
   // RFC 9112 §9.6: after an answer that ends the connection, what the client is still sending
@@ -922,7 +937,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 void HttpServer::Impl::accept() {
   const std::size_t index = next_context++ % contexts.size();
   acceptor->async_accept(*contexts[index], [this, index](beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
+    if (ec == asio::error::operation_aborted) return;
+    // Accepted just as the acceptor closed (a stop): the connection is taken, so that its
+    // request is answered 503 `Shutting down` rather than dropped unanswered.
+    if (!ec && !acceptor->is_open()) return take(std::move(socket), index);
+    if (!acceptor->is_open()) return;
     if (ec) {
       // Out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the pending
       // connection stays queued, so accepting again at once would fail again at once, a

@@ -130,6 +130,9 @@ class HttpServerTest : public ::testing::Test {
           std::this_thread::sleep_for(3s);
           respond(res);
         }).detach();
+      } else if (r.target == "/big") {  // more than the socket buffers hold
+        res.body.assign(12u << 20, 'x');
+        respond(std::move(res));
       } else if (r.target == "/later") {
         std::thread([respond, res] {
           std::this_thread::sleep_for(50ms);
@@ -236,6 +239,14 @@ TEST_F(HttpServerTest, OversizeBodiesAndGarbageGetAClearErrorAndAClose) {
   EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 413") << r;
   EXPECT_NE(r.find("Request body too large"), std::string::npos) << r;
   EXPECT_TRUE(big.closed_within(2s));
+  // The same refusal of a HEAD request has no body.
+  Client head(port_);
+  head.send("HEAD /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, '1'));
+  bool head_closed = false;
+  const std::string h = head.read_until([](const std::string&) { return false; }, 3s, &head_closed);
+  EXPECT_TRUE(head_closed);
+  EXPECT_EQ(h.substr(0, 12), "HTTP/1.1 413") << h;
+  EXPECT_EQ(h.find("\r\n\r\n"), h.size() - 4) << h;
   Client bad(port_);
   bad.send("NOT HTTP AT ALL\r\n\r\n");
   EXPECT_EQ(bad.response().substr(0, 12), "HTTP/1.1 400");
@@ -855,6 +866,60 @@ TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosedAfterTheTimeout) {
     busy.send(post("2"));
     EXPECT_NE(busy.response().find("200 OK"), std::string::npos) << i;
     std::this_thread::sleep_for(400ms);
+  }
+}
+
+// The timeout is for a stall: a large answer that a client reads steadily for longer than the
+// timeout arrives whole; one the client stops reading is cut off.
+TEST_F(HttpServerTest, ALongAnswerReadSteadilyIsNotCutOff) {
+  start(1);
+  for (const bool stall : {false, true}) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int small = 16 << 10;
+    ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port_);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string request = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    std::size_t got = 0;
+    bool closed = false;
+    const auto begun = std::chrono::steady_clock::now();
+    // 64 KiB every 20 ms (about 3 MB/s: 12 MiB take about 4 s), or a stall after 1 MiB.
+    const std::size_t whole = (12u << 20) + 64;  // the body and (more than) its header
+    bool stalled = false;
+    while (got < whole && std::chrono::steady_clock::now() - begun < 20s) {
+      if (stall && !stalled && got >= (1u << 20)) {
+        std::this_thread::sleep_for(3s);
+        stalled = true;
+      }
+      std::size_t this_round = 0;
+      while (this_round < (64u << 10) && got + this_round < whole) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 1000) <= 0) break;
+        char buf[16 << 10];
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) {
+          closed = true;
+          break;
+        }
+        this_round += static_cast<std::size_t>(n);
+      }
+      got += this_round;
+      if (closed) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    ::close(fd);
+    if (stall) {
+      EXPECT_TRUE(closed) << "a client that stopped reading was not cut off";
+      EXPECT_LT(got, 12u << 20);
+    } else {
+      EXPECT_GT(std::chrono::steady_clock::now() - begun, 2s) << "the answer did not take longer than the timeout";
+      EXPECT_FALSE(closed) << "cut off after " << got << " bytes, " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - begun).count() << " ms";
+      EXPECT_GT(got, 12u << 20);
+    }
   }
 }
 
