@@ -362,6 +362,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     operator_request_ = !server_->options.screen;  // without a screen, no request is told apart
     early_.reset();
     header_consumed_ = 0;
+    checked_ = 0;
     header_section_.reset();
     begin_op();
     request_begun_ = false;
@@ -390,6 +391,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       std::size_t blank = 0;
       while (blank < buffer_.size() && (data[blank] == '\r' || data[blank] == '\n')) ++blank;
       buffer_.consume(blank);
+      checked_ = blank < checked_ ? checked_ - blank : 0;
     }
     while (buffer_.size() > 0 && !parser_->is_done()) {
       beast::error_code ec;
@@ -397,8 +399,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       if (in_header && folded_line_in_header()) return read_done(http::error::bad_value);
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
+      checked_ = used < checked_ ? checked_ - used : 0;
       if (in_header && !parser_->is_header_done()) header_consumed_ += used;
       if (in_header && parser_->is_header_done()) {
+        checked_ = 0;  // what is held now is the body's
         // A header that arrived in pieces can pass Beast's check, which sees one piece at a
         // time: the whole header, once parsed, is measured against the limit here.
         if (header_bytes(parser_->get()) > server_->options.max_header_bytes) return read_done(http::error::header_limit);
@@ -452,6 +456,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // the last field) would leave it waiting until the timeout. Refused now, as a bare LF
     // elsewhere in the header is.
     if (!parser_->is_header_done() && bare_line_feed_in_header()) return read_done(http::error::bad_line_ending);
+    // Everything held has passed the checks that apply to it. (A chunked body's held bytes
+    // are only ever a chunk-size line or trailer section, what bare_line_feed looks at.)
+    if (!parser_->is_header_done() || parser_->chunked()) checked_ = buffer_.size();
     if (!continue_checked_ && parser_->is_header_done()) {
       continue_checked_ = true;
       if (!answer_expect_continue()) {
@@ -506,14 +513,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // commonly holds a whole /64, so its addresses are one client).
   static std::string share_key(const std::string& client) { return config::client_group(client); }
 
-  // Whether the bytes held back hold an LF with no CR before it.
-  bool bare_line_feed() const { return has_bare_line_feed({static_cast<const char*>(buffer_.data().data()), buffer_.size()}); }
+  // Whether the bytes held back hold an LF with no CR before it (past those already checked).
+  bool bare_line_feed() const {
+    return has_bare_line_feed({static_cast<const char*>(buffer_.data().data()), buffer_.size()}, checked_);
+  }
+  // Where a search for the end of the header (CRLF CRLF) in what is held starts: one that
+  // ends past the bytes already checked may begin in them.
+  std::size_t header_end_search_from() const { return checked_ > 3 ? checked_ - 3 : 0; }
   // The same in what the buffer holds of a header not yet parsed: up to its end (CRLF CRLF),
   // not in a body sent after it.
   bool bare_line_feed_in_header() const {
     const std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    const auto end = held.find("\r\n\r\n");
-    return has_bare_line_feed(end == std::string_view::npos ? held : held.substr(0, end + 4));
+    const auto end = held.find("\r\n\r\n", header_end_search_from());
+    return has_bare_line_feed(end == std::string_view::npos ? held : held.substr(0, end + 4), checked_);
   }
   // RFC 9112 §5.2: a header line that begins with a space or tab continues the line before it
   // (obsolete line folding). Beast joins such lines into one value, but a proxy in front may read
@@ -521,16 +533,18 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // frame the request differently: it is refused (400), as the RFC allows.
   bool folded_line_in_header() const {
     const std::string_view held(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    const auto end = held.find("\r\n\r\n");
+    const auto end = held.find("\r\n\r\n", header_end_search_from());
     const std::string_view header = end == std::string_view::npos ? held : held.substr(0, end + 2);
     // The parser takes the header a whole line at a time: what it has taken ended in CRLF.
     if (header_consumed_ > 0 && !header.empty() && (header[0] == ' ' || header[0] == '\t')) return true;
-    for (auto at = header.find("\r\n"); at != std::string_view::npos; at = header.find("\r\n", at + 2))
+    // A CRLF at the end of what was checked had no byte after it yet: looked at again.
+    for (auto at = header.find("\r\n", checked_ > 2 ? checked_ - 2 : 0); at != std::string_view::npos;
+         at = header.find("\r\n", at + 2))
       if (at + 2 < header.size() && (header[at + 2] == ' ' || header[at + 2] == '\t')) return true;
     return false;
   }
-  static bool has_bare_line_feed(std::string_view held) {
-    for (std::size_t at = held.find('\n'); at != std::string_view::npos; at = held.find('\n', at + 1))
+  static bool has_bare_line_feed(std::string_view held, std::size_t from) {
+    for (std::size_t at = held.find('\n', from); at != std::string_view::npos; at = held.find('\n', at + 1))
       if (at == 0 || held[at - 1] != '\r') return true;
     return false;
   }
@@ -920,6 +934,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   bool cut_off_ = false;          // ... and cut off at the drain's end, its 503 not yet written
   bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
   std::size_t header_consumed_ = 0;  // header bytes the parser has taken of the request being read
+  // Bytes at the buffer's start that the line checks (bare LF, folded lines) already passed:
+  // each read looks at what arrived since, not again at all it holds (a header sent a byte at
+  // a time would cost its whole length per byte).
+  std::size_t checked_ = 0;
   // A chunked request's header section, as it came (its trailer fields are not in it).
   std::optional<std::vector<std::pair<std::string, std::string>>> header_section_;
   std::size_t reserved_ = 0;                // this request's share of buffered_body_bytes

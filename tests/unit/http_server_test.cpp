@@ -362,13 +362,20 @@ TEST_F(HttpServerTest, HeaderLinesEndedByABareLineFeedAre400AtOnce) {
   start(30);
   for (const std::string& request : {std::string("GET /echo HTTP/1.1\r\nHost: x\r\n\n"), std::string("GET /echo HTTP/1.1\r\nHost: x\n\r\n"),
                                       std::string("GET /echo HTTP/1.1\nHost: x\r\n\r\n"), std::string("GET /echo HTTP/1.1\r\nHost: x\n")}) {
-    Client c(port_);
-    const auto sent = std::chrono::steady_clock::now();
-    const std::string r = c.ask(request);
-    EXPECT_EQ(r.substr(0, 24), "HTTP/1.1 400 Bad Request") << request << ": " << r;
-    EXPECT_NE(r.find("lines must end in CRLF"), std::string::npos) << request << ": " << r;
-    EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s) << request;
-    EXPECT_TRUE(c.closed_within(2s)) << request;
+    for (const bool byte_by_byte : {false, true}) {  // each byte checked once, as it arrives
+      Client c(port_);
+      const auto sent = std::chrono::steady_clock::now();
+      if (byte_by_byte)
+        for (std::size_t i = 0; i + 1 < request.size(); ++i) {
+          c.send(request.substr(i, 1));
+          std::this_thread::sleep_for(2ms);
+        }
+      const std::string r = c.ask(byte_by_byte ? request.substr(request.size() - 1) : request);
+      EXPECT_EQ(r.substr(0, 24), "HTTP/1.1 400 Bad Request") << request << ": " << r;
+      EXPECT_NE(r.find("lines must end in CRLF"), std::string::npos) << request << ": " << r;
+      EXPECT_LT(std::chrono::steady_clock::now() - sent, 5s) << request;
+      EXPECT_TRUE(c.closed_within(2s)) << request;
+    }
   }
   // Empty lines before a request line may be bare LFs (RFC 9112 §2.2), as before.
   EXPECT_EQ(Client(port_).ask("\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
@@ -383,10 +390,16 @@ TEST_F(HttpServerTest, FoldedHeaderLinesAre400) {
        {std::string("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n2\r\n[]\r\n0\r\n\r\n"),
         std::string("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\t2\r\n\r\n[]"), std::string("GET /echo HTTP/1.1\r\nHost:\r\n x\r\n\r\n"),
         std::string("GET /echo HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  2\r\n\r\n"), std::string("GET /echo HTTP/1.1\r\n Host: x\r\n\r\n")}) {
-    for (const bool in_pieces : {false, true}) {
+    for (const int pieces : {0, 1, 2}) {  // whole; split after each CRLF; a byte at a time
       Client c(port_);
       std::string r;
-      if (in_pieces) {
+      if (pieces == 2) {
+        for (std::size_t i = 0; i + 1 < request.size(); ++i) {
+          c.send(request.substr(i, 1));
+          std::this_thread::sleep_for(2ms);
+        }
+        r = c.ask(request.substr(request.size() - 1));
+      } else if (pieces == 1) {
         // Split right after each CRLF, so that the fold's space starts the next piece.
         std::size_t from = 0;
         for (auto at = request.find("\r\n"); at != std::string::npos; at = request.find("\r\n", at + 2)) {
