@@ -194,6 +194,14 @@ struct ApplyRegistration {
   UnixMicros at;  // the registration's time, read once (first_seen and last_seen agree)
   std::function<void()> forwarded;  // Register::forwarded
 };
+// A refusal that reports an orchestrator's registration (its address is taken): sent to that
+// orchestrator's actor, which answers once what it sent the ledger before is durable, so a
+// crash cannot undo the registration the refusal told of.
+struct AnswerWhenDurable {
+  int status = 0;
+  std::string body;
+  Reply reply;
+};
 
 // --- rank check (TOP_CONTRACT_ADDRESS) ---
 // The registry hands a registration to the rank actor, which sends it back as RankChecked.
@@ -220,6 +228,7 @@ using PoolFetcher = std::function<void(std::function<void(PoolFetched)> done)>;
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalAppend)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::JournalBarrier)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::AnswerWhenDurable)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::SnapshotFeed)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateWorkload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(lpops::actors::CreateTimeWorkload)

@@ -57,6 +57,12 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
         self->send(self->state.ledger, UpsertOrchestrator{rec, std::move(respond), m.reply});
         if (m.forwarded) m.forwarded();
       },
+      [=](AnswerWhenDurable& m) {
+        HandlerTimer timer(*self->state.actor_metrics, self);
+        // The ledger takes this actor's messages in order: the barrier follows its writes.
+        self->send(self->state.ledger,
+                   JournalBarrier{[reply = std::move(m.reply), status = m.status, body = std::move(m.body)] { reply(status, body); }});
+      },
       [=](HealthPush& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         apply_health_push(self->state.record, m.source, m.data, now_micros());

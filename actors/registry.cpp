@@ -31,12 +31,17 @@ void finish_register(Self* self, Register& m, bool rank_skipped) {
   const std::string address = lower_ascii(r.address);
   const UnixMicros now = now_micros();
   auto existing = st.orchestrators.find(r.orchestrator_id);
+  // Each refusal tells of another registration, answered once that one is durable.
   if (auto owner = st.by_address.find(address); owner != st.by_address.end() && owner->second != r.orchestrator_id) {
-    m.reply(409, detail_body("Address already registered to a different orchestrator"));
+    self->send(st.orchestrators.at(owner->second).actor,
+               AnswerWhenDurable{409, detail_body("Address already registered to a different orchestrator"), m.reply});
+    if (m.forwarded) m.forwarded();
     return;
   }
   if (existing != st.orchestrators.end() && existing->second.address != address) {
-    m.reply(409, detail_body("Existing orchestrator attempted to change address; this is not allowed"));
+    self->send(existing->second.actor,
+               AnswerWhenDurable{409, detail_body("Existing orchestrator attempted to change address; this is not allowed"), m.reply});
+    if (m.forwarded) m.forwarded();
     return;
   }
   const bool created = existing == st.orchestrators.end();

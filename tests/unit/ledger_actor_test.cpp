@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "actors/ledger.hpp"
+#include "actors/registry.hpp"
 #include "domain/orchestrator.hpp"
 #include "tests/support/test_store.hpp"
 
@@ -95,6 +96,46 @@ TEST(LedgerActor, AnswersWaitUntilWhatTheyReportIsDurable) {
   EXPECT_EQ(created.future.get().first, 200);
   EXPECT_EQ(again.future.get().first, 409);
   EXPECT_EQ(balance.future.get(), std::pair(200, std::string("5353596000000")));  // one minute at 0.000005353596 ETH
+  caf::anon_send_exit(ledger, caf::exit_reason::user_shutdown);
+}
+
+// A registration refused because another holds the address tells of that registration: the
+// refusal waits until it is durable (a crash before then would leave the address free).
+TEST(RegistryActor, ARefusalWaitsUntilTheRegistrationItReportsIsDurable) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto store = std::make_shared<GatedStore>();
+  JournalSetup journal;
+  journal.store = store;
+  journal.metrics = std::make_shared<Metrics>();
+  LedgerOptions options{Rate::parse_eth_per_minute("0.000005353596").value()};
+  auto ledger = sys.spawn<caf::detached>(ledger_actor, std::make_shared<Book>(), journal, journal.metrics, options);
+  auto registry = sys.spawn(registry_actor, std::vector<boost::json::object>{}, ledger, journal.metrics, RegistryOptions{},
+                            caf::actor{});
+  Registration a;
+  a.orchestrator_id = "a";
+  a.address = "0x" + std::string(40, 'a');
+  Registration b = a;
+  b.orchestrator_id = "b";
+  Answer first, taken, moved;
+  caf::anon_send(registry, Register{a, "127.0.0.1", first.reply(), false, false, {}});
+  ASSERT_TRUE(store->wait_for_a_commit(10s)) << "the registration never reached the store";
+  caf::anon_send(registry, Register{b, "127.0.0.2", taken.reply(), false, false, {}});
+  Registration a_moved = a;
+  a_moved.address = "0x" + std::string(40, 'c');
+  caf::anon_send(registry, Register{a_moved, "127.0.0.3", moved.reply(), false, false, {}});
+  EXPECT_EQ(taken.future.wait_for(300ms), std::future_status::timeout) << "refused for a registration not yet durable";
+  EXPECT_EQ(moved.future.wait_for(10ms), std::future_status::timeout) << "refused for a registration not yet durable";
+  store->open();
+  ASSERT_EQ(first.future.wait_for(10s), std::future_status::ready);
+  ASSERT_EQ(taken.future.wait_for(10s), std::future_status::ready);
+  ASSERT_EQ(moved.future.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(first.future.get().first, 200);
+  const auto refused = taken.future.get();
+  EXPECT_EQ(refused.first, 409);
+  EXPECT_NE(refused.second.find("Address already registered to a different orchestrator"), std::string::npos) << refused.second;
+  EXPECT_EQ(moved.future.get().first, 409);
+  caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(ledger, caf::exit_reason::user_shutdown);
 }
 
