@@ -8,13 +8,26 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <string>
 #include <optional>
 #include <thread>
 
 #include "chain/eth_rpc.hpp"
 
 namespace lpops::app {
+
+// `f` wrapped so that only its first call does anything: an outcome told either by a task or,
+// when it fails, for it.
+template <class T>
+std::function<void(T)> once(std::function<void(T)> f) {
+  auto called = std::make_shared<std::atomic<bool>>(false);
+  return [f = std::move(f), called](T value) {
+    if (!called->exchange(true)) f(std::move(value));
+  };
+}
 
 class ChainRuntime {
  public:
@@ -40,15 +53,22 @@ class ChainRuntime {
     return std::move(client).value();
   }
 
+  // Runs `coroutine` on the chain thread. One that throws is logged, and `failed` (when given)
+  // is told why, so that whoever waits for the task's outcome gets one.
   template <class Coroutine>
-  void spawn(Coroutine&& coroutine) {
-    boost::asio::co_spawn(io_, std::forward<Coroutine>(coroutine), [](std::exception_ptr e) {
+  void spawn(Coroutine&& coroutine, std::function<void(std::string)> failed = {}) {
+    start();
+    boost::asio::co_spawn(io_, std::forward<Coroutine>(coroutine), [failed = std::move(failed)](std::exception_ptr e) {
       if (!e) return;
+      std::string why = "an unknown exception";
       try {
         std::rethrow_exception(e);
       } catch (const std::exception& ex) {
-        spdlog::error("chain task failed: {}", ex.what());
+        why = ex.what();
+      } catch (...) {
       }
+      spdlog::error("chain task failed: {}", why);
+      if (failed) failed(why);
     });
   }
 

@@ -884,8 +884,10 @@ int serve(const ServeOptions& o) {
     }
     actors::RankOptions rank_options;
     rank_options.cache_ttl_seconds = settings.top_cache_ttl_seconds;
-    rank_options.fetch = [&chain, eth, manager, sources](std::function<void(actors::PoolFetched)> done) {
-      chain.spawn([eth, manager, sources, done = std::move(done)]() -> boost::asio::awaitable<void> {
+    rank_options.fetch = [&chain, eth, manager, sources](std::function<void(actors::PoolFetched)> answer) {
+      // Answered once: by the task, or for it when it fails (the rank actor waits for it).
+      auto done = once(std::move(answer));
+      chain.spawn([eth, manager, sources, done]() -> boost::asio::awaitable<void> {
         actors::PoolFetched result;
         std::string errors;
         if (eth) {
@@ -908,6 +910,10 @@ int serve(const ServeOptions& o) {
         result.ok = !result.addresses.empty();
         result.error = errors.empty() ? "no source named an address" : errors;
         done(std::move(result));
+      }, [done](std::string why) {
+        actors::PoolFetched failed;
+        failed.error = "the fetch failed: " + why;
+        done(std::move(failed));
       });
     };
     rank = sys.spawn(actors::rank_actor, metrics, std::move(rank_options));
@@ -930,10 +936,11 @@ int serve(const ServeOptions& o) {
     credential_options.max_nonces = static_cast<std::size_t>(settings.credential_max_nonces);
     credential_options.tokens_per_orchestrator = static_cast<std::size_t>(settings.credential_tokens_per_orchestrator);
     credential_options.check = [&chain, eth = *rpc, contract](chain::Address owner, chain::Address delegate,
-                                                              std::function<void(chain::credential::Check)> done) {
-      chain.spawn([eth, contract, owner, delegate, done = std::move(done)]() -> boost::asio::awaitable<void> {
+                                                              std::function<void(chain::credential::Check)> answer) {
+      auto done = once(std::move(answer));  // the token request waits for it
+      chain.spawn([eth, contract, owner, delegate, done]() -> boost::asio::awaitable<void> {
         done(co_await chain::credential::check_on_chain(*eth, contract, owner, delegate));
-      });
+      }, [done](std::string why) { done(chain::credential::Check{chain::credential::OnChain::unavailable, why}); });
     };
     credential = sys.spawn(actors::credential_actor, ledger, metrics, std::move(credential_options));
     spdlog::info("orchestrator credentials: contract {} via {}; nonces live {} s, tokens {} s", *settings.credential_contract_address,

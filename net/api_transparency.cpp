@@ -126,11 +126,22 @@ void checkpoints(Call& call) {
   call.respond(raw_json(body + "]}"));
 }
 
+// Just after start-up the entries taken from the index may still be being sorted by event: a
+// lookup then is answered 503 rather than hold an HTTP thread until they are.
+bool events_loading(Call& call) {
+  if (call.ctx->audit->events_indexed()) return false;
+  Response r = detail_response(503, "Starting: the audit log's event index is being loaded; retry shortly");
+  r.headers.push_back({"Retry-After", "1"});
+  call.respond(std::move(r));
+  return true;
+}
+
 void proof(Call& call) {
   if (limited(call)) return;
   auto query = event_query(call, true);
   if (!query) return;
   const auto& [event_id, binding] = *query;
+  if (events_loading(call)) return;
   auto& log = *call.ctx->audit;
   auto seq = log.seq_of(event_id);
   if (!seq) return call.respond(detail_response(404, "Receipt not found"));
@@ -203,6 +214,7 @@ void receipt(Call& call) {
   if (limited(call)) return;
   auto query = event_query(call, false);  // the reference's receipt takes event_id alone
   if (!query) return;
+  if (events_loading(call)) return;
   // Looked up stripped, as the reference's receipt looks it up (its proof does not strip).
   auto seq = call.ctx->audit->seq_of(std::string(python_strip(query->first)));
   auto line = seq ? call.ctx->audit->line(*seq) : std::nullopt;

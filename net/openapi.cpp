@@ -530,6 +530,9 @@ std::string build() {
                          : std::string_view(r->pattern) == "/api/orchestrators/register"
                              ? "Starting: the ledger is being recovered (retry after the Retry-After seconds); or the rank "
                                "check could not read the top orchestrators (Unable to validate orchestrator rank at this time)"
+                         : std::string_view(r->pattern).ends_with("/audit/proof") || std::string_view(r->pattern).ends_with("/receipt")
+                             ? "Starting: the ledger is being recovered, or the audit log's event index loaded; retry after "
+                               "the Retry-After seconds"
                              : "Starting: the ledger is being recovered; retry after the Retry-After seconds";
       e["headers"] = json::object{{"Retry-After", json::object{{"schema", json::object{{"type", "integer"}}}}}};
       responses["503"] = std::move(e);

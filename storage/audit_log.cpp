@@ -740,6 +740,11 @@ bool AuditLog::line_has_event(std::uint64_t seq, const std::string& event_id) co
   return parsed && parsed->event_id == event_id;
 }
 
+bool AuditLog::events_indexed() const {
+  std::lock_guard lock(indexed_mutex_);
+  return indexed_ready_;
+}
+
 std::optional<std::uint64_t> AuditLog::seq_of(const std::string& event_id) const {
   const std::uint64_t fp = event_fingerprint(event_id);
   std::vector<std::uint64_t> candidates;

@@ -119,7 +119,10 @@ class AuditLog {
   // Readers.
   AuditStatus status() const;
   std::optional<std::string> line(std::uint64_t seq) const;  // verbatim, without the newline
-  std::optional<std::uint64_t> seq_of(const std::string& event_id) const;  // the first entry with it
+  // The first entry with the id. Waits, just after open(), until the entries taken from the
+  // index are sorted by event (a thread of its own; events_indexed() says when).
+  std::optional<std::uint64_t> seq_of(const std::string& event_id) const;
+  bool events_indexed() const;
   std::optional<chain::Hash256> entry_hash(std::uint64_t seq) const;
   // Seqs for a listing: all entries or one orchestrator's, with seq > since, ascending or
   // descending (the newest `limit`).

@@ -201,6 +201,7 @@ TEST(AuditIndex, ReopenTakesEveryEntryFromTheIndex) {
   EXPECT_EQ(after.head, before.head);
   EXPECT_EQ(after.last_journal_seq, 250u);
   EXPECT_EQ(o.log->seq_of("workload_time:job-77"), 77u);
+  EXPECT_TRUE(o.log->events_indexed());  // the lookup waited for the sort
   EXPECT_FALSE(o.log->seq_of("workload_time:job-251"));
   const auto seqs = o.log->seqs(std::string("orch-3"), 0, 1000, false);
   ASSERT_EQ(seqs.size(), 36u);  // 3, 10, ..., 248
