@@ -2,6 +2,7 @@
 // entries and checkpoints are served byte for byte; each proof is computed from the stored
 // Merkle subtrees in O(log n). Rate-limited per IP (PAYMENTS_PUBLIC_RATE_BURST per 10 s and
 // PAYMENTS_PUBLIC_RATE_PER_MINUTE per minute).
+#include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
 #include "domain/json_parse.hpp"
 #include "domain/python_text.hpp"
@@ -84,15 +85,12 @@ void status(Call& call) {
   json::object out{{"audit_address", chain::to_lower_hex(call.ctx->checkpoints->audit_address())},
                    {"audit_seq", s.seq},
                    {"audit_head_hash", chain::to_hex(s.head)},
-                   {"audit_merkle_root", chain::to_hex(s.root)}};
-  if (auto latest = call.ctx->checkpoints->latest()) {
-    auto cp = parse_json(*latest).as_object();
-    out["audit_checkpoint_head_hash"] = cp.at("head_hash");
-    out["audit_checkpoint_seq"] = cp.at("seq");
-  } else {
-    out["audit_checkpoint_head_hash"] = nullptr;
-    out["audit_checkpoint_seq"] = 0;
-  }
+                   {"audit_merkle_root", chain::to_hex(s.root)},
+                   // As the reference's core gives it: the head a checkpoint of this state commits to.
+                   {"audit_checkpoint_head_hash", chain::to_hex(chain::audit::checkpoint_head(s.head, s.root))}};
+  // The size the latest signed checkpoint covers (0: none yet).
+  if (auto latest = call.ctx->checkpoints->latest()) out["audit_checkpoint_seq"] = parse_json(*latest).as_object().at("seq");
+  else out["audit_checkpoint_seq"] = 0;
   call.respond(json_response(200, out));
 }
 

@@ -376,7 +376,7 @@ std::map<std::string, Io> io_table() {
   const std::string base = "GET /api/transparency/tee-core";
   t[base + "/audit/status"] = {nullptr, obj({{"audit_address", str()}, {"audit_seq", json::object{{"type", "integer"}}},
                                              {"audit_head_hash", hash}, {"audit_merkle_root", hash},
-                                             {"audit_checkpoint_head_hash", nullable(hash)},
+                                             {"audit_checkpoint_head_hash", hash},
                                              {"audit_checkpoint_seq", json::object{{"type", "integer"}}}}), {}};
   t[base + "/audit/checkpoint"] = {nullptr, checkpoint, {{"chain_id", qint(1)}, {"contract_address", qaddress()}}};
   t[base + "/audit/checkpoints"] = {nullptr, obj({{"checkpoints", array_of(checkpoint)}}), {{"limit", qint(1, 1000, 100)}, {"before_seq", qint(1)}}};

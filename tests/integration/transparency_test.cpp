@@ -85,6 +85,7 @@ class TransparencyTest : public NodeTest {
     EXPECT_EQ(status.at("audit_seq").as_int64(), static_cast<std::int64_t>(expected_entries));
     EXPECT_EQ(h(status.at("audit_head_hash")), prev);
     EXPECT_EQ(h(status.at("audit_merkle_root")), tree.root());
+    EXPECT_EQ(h(status.at("audit_checkpoint_head_hash")), chain::audit::checkpoint_head(prev, tree.root()));
     return tree.root();
   }
 };
