@@ -988,18 +988,36 @@ int serve(const ServeOptions& o) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("received {}: draining (up to {} s)", signal_name(sig), settings.shutdown_drain_seconds);
-  ctx->draining = true;
-  // A second stop signal ends the drain at once: what was acknowledged is durable already,
-  // and a request cut short was not acknowledged (if its change was committed, a retry
-  // finds it).
-  auto second_signal = [&signals] {
+  ctx->draining = true;  // /readyz: 503 "draining"
+  // A second stop signal ends the grace period and the drain at once: what was acknowledged is
+  // durable already, and a request cut short was not acknowledged (if its change was committed,
+  // a retry finds it).
+  bool signalled_again = false;
+  auto second_signal = [&signals, &signalled_again] {
+    if (signalled_again) return true;
     timespec now{0, 0};
     const int again = ::sigtimedwait(&signals, nullptr, &now);
     if (again <= 0) return false;
     spdlog::warn("received {} again: stopping without waiting for the requests in flight", signal_name(again));
+    signalled_again = true;
     return true;
   };
+  if (settings.shutdown_grace_seconds > 0) {
+    spdlog::info("received {}: /readyz says draining; still taking requests for {} s (PAYMENTS_SHUTDOWN_GRACE_SECONDS)",
+                 signal_name(sig), settings.shutdown_grace_seconds);
+    const auto grace_end = std::chrono::steady_clock::now() + std::chrono::seconds(settings.shutdown_grace_seconds);
+    while (!second_signal() && std::chrono::steady_clock::now() < grace_end) {
+      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(grace_end - std::chrono::steady_clock::now());
+      timespec wait{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
+      if (left.count() <= 0) break;
+      if (const int again = ::sigtimedwait(&signals, nullptr, &wait); again > 0) {
+        spdlog::warn("received {} again: stopping without waiting for the requests in flight", signal_name(again));
+        signalled_again = true;
+      }
+    }
+  }
+  spdlog::info("{}: draining (up to {} s)", settings.shutdown_grace_seconds > 0 ? "grace period over" : "received " + std::string(signal_name(sig)),
+               settings.shutdown_drain_seconds);
   if (const std::size_t abandoned = server->shutdown(std::chrono::seconds(settings.shutdown_drain_seconds), second_signal))
     spdlog::warn("{} request(s) still in flight were closed unanswered (a change of theirs that was committed is durable; "
                  "a retry finds it)", abandoned);

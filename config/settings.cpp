@@ -373,6 +373,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_HTTP_TIMEOUT_SECONDS", s.http_timeout_seconds, 1, 3600);
   r.integer("PAYMENTS_HTTP_MAX_CONNECTIONS_PER_CLIENT", s.max_connections_per_client, 0, 1'000'000);
   r.integer("PAYMENTS_SHUTDOWN_DRAIN_SECONDS", s.shutdown_drain_seconds, 0, 600);
+  r.integer("PAYMENTS_SHUTDOWN_GRACE_SECONDS", s.shutdown_grace_seconds, 0, 300);
   r.boolean("PAYMENTS_ENABLE_DOCS", s.enable_docs);
   r.boolean("PAYMENTS_ENFORCE_SPLIT_SURFACES", s.enforce_split_surfaces);
   r.host("PAYMENTS_PUBLIC_EDGE_HOST", s.public_edge_host);
@@ -637,6 +638,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", std::to_string(audit_checkpoint_every_entries)},
       {"PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", std::to_string(audit_checkpoint_interval_seconds)},
       {"PAYMENTS_SHUTDOWN_DRAIN_SECONDS", std::to_string(shutdown_drain_seconds)},
+      {"PAYMENTS_SHUTDOWN_GRACE_SECONDS", std::to_string(shutdown_grace_seconds)},
       {"PAYMENTS_PUBLIC_RATE_BURST", std::to_string(public_rate_burst)},
       {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", std::to_string(public_rate_per_minute)},
       {"PAYMENTS_API_ROOT_PATH", root_path},

@@ -24,6 +24,9 @@ struct Settings {
   int http_timeout_seconds = 30;  // an idle keep-alive connection, a request or response stalled this long
   long max_connections_per_client = 0;  // 0: an eighth of the connection cap, at least 16
   int shutdown_drain_seconds = 10;
+  // After a stop signal, /readyz answers 503 "draining" while requests are still taken for this
+  // long, so that a load balancer stops sending before the listener closes.
+  int shutdown_grace_seconds = 0;
   bool enable_docs = true;
 
   // Split surfaces: with enforcement on, the edge host answers no ops route and the ops host

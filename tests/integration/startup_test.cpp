@@ -286,6 +286,47 @@ TEST(Startup, InterruptAndHangupStopTheNodeCleanly) {
   }
 }
 
+// With PAYMENTS_SHUTDOWN_GRACE_SECONDS, a stop signal first makes /readyz say draining while
+// requests are still taken (a load balancer polling it stops sending), then the node drains
+// and stops; a second signal ends the grace period at once.
+TEST(Startup, AGracePeriodSaysDrainingWhileStillServing) {
+  for (const bool second_signal : {false, true}) {
+    TempDir dir;
+    NodeProcess node(dir.str() + "/data",
+                     {{"PAYMENTS_SHUTDOWN_GRACE_SECONDS", second_signal ? "60" : "2"},
+                      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"}});
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    EXPECT_EQ(client.request("GET", "/readyz").status, 200);
+    const auto signalled = std::chrono::steady_clock::now();
+    ::kill(node.pid(), SIGTERM);
+    // Bounded: the node says draining within 5 s.
+    HttpResult ready;
+    for (int i = 0; i < 100; ++i) {
+      ready = client.request("GET", "/readyz");
+      if (ready.status == 503) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(ready.status, 503) << ready.body;
+    EXPECT_NE(ready.body.find("\"draining\""), std::string::npos) << ready.body;
+    const auto credit = client.request(
+        "POST", "/api/workloads/time", R"({"workload_id":"w1","orchestrator_id":"o1","artifact_hash":"h","duration_ms":60000})",
+        {{"Content-Type", "application/json"}});
+    EXPECT_EQ(credit.status, 200) << credit.body;  // still taken
+    if (second_signal) ::kill(node.pid(), SIGTERM);
+    EXPECT_EQ(node.wait_exit(std::chrono::seconds(30)), 0) << node.log();
+    const auto took = std::chrono::steady_clock::now() - signalled;
+    if (second_signal) {
+      EXPECT_LT(took, std::chrono::seconds(30)) << "the second signal did not end the grace period";
+      EXPECT_NE(node.log().find("received SIGTERM again"), std::string::npos) << node.log();
+    } else {
+      EXPECT_GE(took, std::chrono::seconds(2)) << "stopped before the grace period ended";
+      EXPECT_NE(node.log().find("still taking requests for 2 s (PAYMENTS_SHUTDOWN_GRACE_SECONDS)"), std::string::npos) << node.log();
+      EXPECT_NE(node.log().find("grace period over: draining"), std::string::npos) << node.log();
+    }
+  }
+}
+
 // A second node pointed at a data directory in use is refused before it takes a port (it never
 // answers anything); one pointed at a port in use is told how to choose another.
 TEST(Startup, ADirectoryOrPortInUseIsSaidBeforeServing) {
