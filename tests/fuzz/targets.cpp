@@ -525,9 +525,21 @@ void http_request(std::string_view in) {
     if (n <= 0) ended = true;  // closed (or reset after a refusal)
     else got.append(buf, static_cast<std::size_t>(n));
   }
+  // A HEAD request the server refuses itself (no handler: no X-Method) is answered without a
+  // body and the connection closed: the last response, ending with its header, when the input
+  // holds a HEAD request line.
+  const bool has_head_request = in.rfind("HEAD ", 0) == 0 || in.find("\nHEAD ") != std::string_view::npos;
   std::size_t at = 0;
   while (at < got.size()) {
-    const ParsedResponse r = next_response(got, at);
+    ParsedResponse r = next_response(got, at);
+    if (r.end == std::string::npos && has_head_request) {
+      const auto head_end = got.find("\r\n\r\n", at);
+      const bool closes = head_end != std::string::npos && got.find("\r\nConnection: close\r\n", at) < head_end;
+      if (closes && head_end + 4 == got.size()) {
+        r.end = got.size();
+        r.head = true;
+      }
+    }
     check(r.end != std::string::npos, "a response was cut short: " + got.substr(at, 200));
     check(r.status >= 100 && r.status < 500, "a request was answered " + std::to_string(r.status));
     if (r.status >= 400 && !r.head) {
