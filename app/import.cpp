@@ -551,9 +551,9 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
 }
 
 // A payout livepeer-ops sent and has not seen confirmed, as a reservation here. Its amount is
-// what livepeer-ops would debit once confirmed: max(balance - paid, 0), so the payout's
-// amount, or the balance when that is less (nothing when the balance is not above zero: it
-// reconciles only positive balances).
+// what livepeer-ops would debit once confirmed, max(balance - paid, 0): the payout's amount, or
+// the balance when that is less. (With no balance above zero livepeer-ops waits for one, and
+// takes the payout from credits still to come: check_pending refuses such a payout.)
 struct Reservation {
   ri::PendingPayoutEntry payout;
   Wei amount;
@@ -563,14 +563,11 @@ struct Reservation {
 
 Reservation reservation_of(const ri::PendingPayoutEntry& p, const std::optional<SignedWei>& file_balance) {
   Reservation r{p, p.amount.value.magnitude, {}, {}};
-  if (file_balance) {
-    if (file_balance->negative || file_balance->is_zero()) r.amount = Wei(0);
-    else r.amount = std::min(r.amount, file_balance->magnitude);
-  }
+  if (file_balance && !file_balance->negative) r.amount = std::min(r.amount, file_balance->magnitude);
   // One id per (transaction, orchestrator): a batch paid several orchestrators in one.
   r.payout_id = "livepeer-ops-" + p.tx_hash.substr(2) + "-" + hex_lower(sha256(p.orchestrator_id)).substr(0, 16);
   std::string notes = "livepeer-ops payouts.json: " + format_eth(p.amount.value) + " ETH sent in " + p.tx_hash +
-                      (p.strategy.empty() ? "" : " (" + p.strategy + (p.batch ? ", batch" : "") + ")") +
+                      (p.strategy.empty() ? "" : " (" + p.strategy.substr(0, 64) + (p.batch ? ", batch" : "") + ")") +
                       (p.submitted_at.empty() ? "" : " at " + p.submitted_at.substr(0, 64)) +
                       ", not confirmed there; post it once confirmed, void it if it failed";
   r.body = json::serialize(json::object{{"payout_id", r.payout_id},
@@ -584,18 +581,32 @@ Reservation reservation_of(const ri::PendingPayoutEntry& p, const std::optional<
 std::string reservation_line(const Reservation& r) {
   std::string line = "payouts.json \"" + r.payout.orchestrator_id + "\": " + format_eth(r.payout.amount.value) + " ETH to " +
                      r.payout.recipient + " in " + r.payout.tx_hash;
-  if (r.amount != r.payout.amount.value.magnitude)
-    line += r.amount.is_zero() ? " (its balance is not above zero: nothing to reserve)"
-                               : " (reserved: " + format_eth(r.amount) + " ETH, its balance)";
+  if (r.amount != r.payout.amount.value.magnitude && !r.amount.is_zero())
+    line += " (reserved: " + format_eth(r.amount) + " ETH, its balance)";
   return line;
 }
 
-// Reserves each pending payout (after the balances); false after printing why the node refused
-// one. A reservation repeated with the same id and request answers as the first did.
+// What keeps a pending payout from being reserved here, found before anything is sent (empty:
+// nothing): a payout livepeer-ops would take from credits still to come, one to an orchestrator
+// denylisted in registry.json (no payout is reserved for it), one to the zero address.
+std::string pending_problem(const Reservation& r, bool nothing_above_zero, bool denylisted) {
+  if (denylisted)
+    return "its orchestrator is denylisted in registry.json, so it cannot be reserved here: settle it in livepeer-ops first "
+           "(or remove it from payouts.json once its transaction is known to have failed, or its amount taken off the "
+           "balance)";
+  if (r.payout.recipient == "0x" + std::string(40, '0')) return "its recipient is the zero address";
+  if (nothing_above_zero)
+    return "balances.json holds nothing above zero for it: livepeer-ops would take it from credits still to come, which "
+           "this node cannot; let livepeer-ops settle it first";
+  return {};
+}
+
+// Reserves each pending payout (after the balances): every one is tried; false after printing
+// why the node refused any. A reservation repeated with the same id and request answers as the
+// first did, so the import run again reserves what is missing.
 bool reserve_pending(HttpGetter& http, const std::string& token, const std::vector<Reservation>& all, unsigned wait_seconds) {
-  std::size_t reserved = 0;
+  std::size_t reserved = 0, refused = 0;
   for (const auto& r : all) {
-    if (r.amount.is_zero()) continue;
     auto answer = waiting_while_starting(
         [&] { return http.post_json("/api/payouts", r.body, {{"X-Admin-Token", token}}); }, wait_seconds);
     if (!answer || answer->first != 200) {
@@ -609,18 +620,21 @@ bool reserve_pending(HttpGetter& http, const std::string& token, const std::vect
               (ec ? answer->second.substr(0, 200) : detail_text(body));
         if (const std::string advice = refusal_advice(answer->first); !advice.empty()) why += "\n" + advice.substr(0, advice.size() - 1);
       }
-      std::fprintf(stderr, "lpops import: stopped at %s: %s\nlpops import: %zu of the pending payouts were reserved; the "
-                           "rest of the directory is imported. Once the cause is fixed, running the import again skips what "
-                           "is already there.\n",
-                   reservation_line(r).c_str(), why.c_str(), reserved);
-      return false;
+      std::fprintf(stderr, "lpops import: %s not reserved: %s\n", reservation_line(r).c_str(), why.c_str());
+      ++refused;
+      continue;
     }
     ++reserved;
   }
+  if (refused) {
+    std::fprintf(stderr, "lpops import: %zu of %zu pending payouts were not reserved, though the rest of the directory is "
+                         "imported: until they are, their amounts can be paid again here. Once the cause is fixed, run the "
+                         "import again (it skips what is already there).\n", refused, all.size());
+    return false;
+  }
   std::printf("payouts.json: %zu pending payouts reserved here (or already by an earlier import): post each once its "
               "transaction is confirmed, void it if it failed\n", reserved);
-  for (const auto& r : all)
-    std::printf("  %s%s\n", r.amount.is_zero() ? "" : (r.payout_id + ": ").c_str(), reservation_line(r).c_str());
+  for (const auto& r : all) std::printf("  %s: %s\n", r.payout_id.c_str(), reservation_line(r).c_str());
   return true;
 }
 
@@ -735,7 +749,20 @@ int import_reference(const ImportOptions& o) {
         if (auto b = ri::read_balance_entry(key, balances.entry(key)); std::holds_alternative<ri::BalanceEntry>(b))
           file_balance = std::get<ri::BalanceEntry>(b).amount.value;
     }
-    pending.push_back(reservation_of(entry, file_balance));
+    Reservation r = reservation_of(entry, file_balance);
+    bool denylisted = false;
+    if (registry.entries.contains(key)) {
+      const json::value record = registry.entry(key);
+      const auto* flag = record.is_object() ? record.get_object().if_contains("denylisted") : nullptr;
+      denylisted = flag && flag->is_bool() && flag->get_bool();
+    }
+    const bool nothing_above_zero = file_balance && (file_balance->negative || file_balance->is_zero());
+    if (const std::string why = pending_problem(r, nothing_above_zero, denylisted); !why.empty()) {
+      checked.problems.push_back(reservation_line(r) + ": " + why);
+      ++checked.bad_entries;
+      continue;
+    }
+    pending.push_back(std::move(r));
     if (!registry.entries.contains(key)) named.insert(key);
   }
   if (unsent)

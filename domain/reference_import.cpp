@@ -198,7 +198,7 @@ std::variant<RegistryEntry, Problems> read_registry_entry(std::string_view key, 
   for (const FieldRule& rule : kRegistryFields) {
     auto it = src.find(rule.key);
     // The reference reads a missing or null top-set or eligibility flag as false (its loader's
-    // `bool(record.get(key, False))`, and bool(None)), so such a record is not paid there.
+    // `bool(record.get(key, False))`, and bool(None)): such a record is not eligible there.
     const bool read_as_false = rule.key == std::string_view("is_top_100") || rule.key == std::string_view("eligible_for_payments");
     if (read_as_false && (it == src.end() || it->value().is_null())) {
       out.record[rule.key] = false;
@@ -348,11 +348,12 @@ std::variant<PendingPayoutEntry, Problems> read_pending_payout_entry(std::string
     }
     return std::string(f->get_string());
   };
+  // With or without 0x: web3 v7's HexBytes.hex() leaves it out, so the reference stored both.
   const auto tx = text("tx_hash");
-  const bool hex64 = tx && tx->size() == 66 && tx->starts_with("0x") &&
-                     std::all_of(tx->begin() + 2, tx->end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
-  if (tx && !tx->empty() && !hex64) problems.push_back({"tx_hash", "must be 0x followed by 64 hex digits"});
-  if (tx && hex64) out.tx_hash = lower_ascii(*tx);
+  const std::string_view digits = tx && tx->starts_with("0x") ? std::string_view(*tx).substr(2) : std::string_view(tx ? *tx : "");
+  const bool hex64 = digits.size() == 64 && std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
+  if (tx && !tx->empty() && !hex64) problems.push_back({"tx_hash", "must be 64 hex digits, with or without 0x"});
+  if (hex64) out.tx_hash = "0x" + lower_ascii(std::string(digits));
   if (out.tx_hash.empty()) return out;  // dropped by the reference unpaid: nothing else matters
   if (const auto recipient = text("recipient"); recipient && is_reference_address(*recipient))
     out.recipient = lower_ascii(*recipient);

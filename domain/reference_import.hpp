@@ -72,7 +72,7 @@ std::variant<BalanceEntry, Problems> read_balance_entry(std::string_view key, co
 // `tx_hash` is a record the reference drops without paying (`tx_hash` comes back empty).
 struct PendingPayoutEntry {
   std::string orchestrator_id;
-  std::string tx_hash;    // "0x" + 64 lower-case hex, or empty
+  std::string tx_hash;    // "0x" + 64 lower-case hex (the file's may lack the 0x), or empty
   std::string recipient;  // "0x" + 40 lower-case hex
   Amount amount;
   std::string strategy;      // as the file has it, or empty

@@ -715,6 +715,13 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
                  "(clean-stop.json): the journal was rewritten or replaced since; refusing to start. Restore journal.jsonl "
                  "from a backup (only if another journal was put in place on purpose, move clean-stop.json aside)."};
 
+  // Damage that hides records the audit log describes: they were acknowledged, so nothing is
+  // cut (the start-up would refuse after the cut anyway, with the bytes only in the cut copy).
+  if (keep < data_end && options_.acknowledged_through && *options_.acknowledged_through > seq)
+    return Error{"journal " + journal_path() + " ends in bad bytes at byte " + std::to_string(keep) + " (after seq " +
+                 std::to_string(seq) + ": " + report.cut_reason + "), but the audit log describes records up to " +
+                 std::to_string(*options_.acknowledged_through) + ": records there were acknowledged, so nothing is cut; "
+                 "refusing to start. Restore journal.jsonl from a backup."};
   if (keep < data_end) {
     std::string head(static_cast<std::size_t>(std::min<std::uint64_t>(data_end - keep, 4096)), '\0');
     const ssize_t n = ::pread(journal_fd_, head.data(), head.size(), static_cast<off_t>(keep));
@@ -769,6 +776,11 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   if (!options_.read_only && keep < file_size &&
       (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0))
     return Error{errno_text("cannot cut the journal tail")};
+  // What was read back counts as durable from here on (a repeated id is answered as done, the
+  // audit log is caught up to it and signed): records a crash left written but not flushed
+  // are flushed first.
+  if (!options_.read_only && keep >= file_size && ::fdatasync(journal_fd_) != 0)
+    return Error{errno_text("cannot sync " + journal_path())};
   end_offset_ = keep;
   last_seq_ = seq;
   index_.publish(seq);

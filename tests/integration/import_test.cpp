@@ -554,6 +554,32 @@ TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
       }
     }
   }
+  const auto payouts_held = [&] { return admin_get("/api/payouts").at("payouts").as_array().size(); };
+  // A hash without 0x (web3 v7 wrote them so) is the same payout. One that livepeer-ops would
+  // take from credits still to come (no balance above zero) is refused before anything is sent.
+  write("payouts.json",
+        json::object{{"orch-a", json::object{{"tx_hash", std::string(64, 'A')}, {"recipient", address_of(1)}, {"amount_eth", "1.2"},
+                                             {"strategy", "direct"}, {"submitted_at", "2025-03-04T00:00:00+00:00"}}},
+                     {"orch-c", json::object{{"tx_hash", "0x" + std::string(64, 'c')}, {"recipient", address_of(3)}, {"amount_eth", "0.1"}}}});
+  auto owed = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+  EXPECT_EQ(owed.exit_code, 1) << owed.output;
+  EXPECT_NE(owed.output.find("orch-c\": 0.1 ETH to " + address_of(3) + " in 0x" + std::string(64, 'c') +
+                             ": balances.json holds nothing above zero for it"),
+            std::string::npos)
+      << owed.output;
+  EXPECT_EQ(payouts_held(), 2u);
+  // One the node refuses (its orchestrator is denylisted here) is reported; the others are
+  // still reserved (or answered again), and the command fails.
+  write("payouts.json",
+        json::object{{"orch-a", json::object{{"tx_hash", std::string(64, 'A')}, {"recipient", address_of(1)}, {"amount_eth", "1.2"},
+                                             {"strategy", "direct"}, {"submitted_at", "2025-03-04T00:00:00+00:00"}}},
+                     {"orch-d", json::object{{"tx_hash", "0x" + std::string(64, 'd')}, {"recipient", address_of(4)},
+                                             {"amount_eth", "0.000000000000000001"}}}});
+  auto denied = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+  EXPECT_EQ(denied.exit_code, 1) << denied.output;
+  EXPECT_NE(denied.output.find("orch-d\": 0.000000000000000001 ETH to " + address_of(4)), std::string::npos) << denied.output;
+  EXPECT_NE(denied.output.find("1 of 2 pending payouts were not reserved"), std::string::npos) << denied.output;
+  EXPECT_EQ(payouts_held(), 2u);
 }
 
 // Each import answer carries the fields /openapi.json requires of it, and no others; the

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -132,6 +134,32 @@ TEST(FileStore, CorruptLastRecordIsCut) {
   ASSERT_TRUE(r.error.empty()) << r.error;
   EXPECT_EQ(r.seqs.size(), 3u);
   EXPECT_GT(r.report.cut_bytes, 0u);
+}
+
+// The same damage with the audit log describing the damaged record (it was acknowledged):
+// nothing is cut, and start-up refuses, the journal left as it is for its restore.
+TEST(FileStore, ABadTailTheAuditLogDescribesIsNotCut) {
+  for (const bool torn : {false, true}) {
+    testing::TempDir dir;
+    write_records(dir.str(), 4);
+    const std::string path = dir.str() + "/journal.jsonl";
+    std::string text = read_file(path);
+    const std::size_t last = text.rfind('\n', text.size() - 2) + 1;
+    if (torn) text.resize(text.size() - 10);  // record 4 shortened
+    else text[last + 20] = text[last + 20] == 'a' ? 'b' : 'a';
+    write_file(path, text);
+    FileStoreOptions options{dir.str(), true};
+    options.acknowledged_through = 4;
+    FileStore store(options);
+    auto r = store.recover([](const json::object&, std::uint64_t) { return std::nullopt; },
+                           [](const ParsedRecord&) { return std::optional<std::string>{}; });
+    ASSERT_FALSE(r.ok()) << torn;
+    EXPECT_NE(r.error().find("the audit log describes records up to 4"), std::string::npos) << r.error();
+    EXPECT_NE(r.error().find("nothing is cut"), std::string::npos) << r.error();
+    EXPECT_EQ(read_file(path), text) << "the journal was changed";
+    for (const auto& entry : std::filesystem::directory_iterator(dir.str()))
+      EXPECT_EQ(entry.path().filename().string().find("journal.jsonl.cut"), std::string::npos) << entry.path();
+  }
 }
 
 TEST(FileStore, CorruptionFollowedByIntactRecordsRefusesToStart) {
