@@ -78,8 +78,12 @@ struct ServerOptions {
   std::size_t max_body_bytes = 1 << 20;  // larger bodies get 413
   std::size_t max_header_bytes = 16 << 10;
   // A connection idle this long between requests is closed; a request not received whole in
-  // this time gets 408 and a close; a response the client does not take in it, a close.
+  // this time gets 408 and a close; a response the client stops taking for this long, a close.
   unsigned read_timeout_seconds = 30;
+  // A large response the client keeps taking may last longer than the timeout, but no longer
+  // than its size at this rate (then the timeout): a client cannot hold one (and its body's
+  // memory) open without end by reading a little at a time.
+  std::size_t min_send_bytes_per_second = 64 << 10;
   std::size_t max_connections = 10'000;
   // Connections one client (its address; an IPv6 client's /64) may hold at once, so that one
   // client cannot take them all (0: an eighth of max_connections, at least 16). A peer for

@@ -114,6 +114,7 @@ class HttpServerTest : public ::testing::Test {
     o.shared_peer = [](const std::string& ip) { return ip == "127.0.0.4"; };
     o.operator_peer = [](const std::string& ip) { return ip == "127.0.0.5"; };
     o.screen = screen_;
+    if (min_send_bytes_per_second_) o.min_send_bytes_per_second = min_send_bytes_per_second_;
     server_ = std::make_unique<HttpServer>(o, [](Request&& r, Responder respond) {
       Response res;
       res.body = "{\"echo\":" + r.body + ",\"peer\":\"" + r.peer_ip + "\"}";
@@ -156,6 +157,7 @@ class HttpServerTest : public ::testing::Test {
   std::uint16_t port_ = 0;
   std::size_t max_connections_ = 10'000;
   std::size_t max_connections_per_client_ = 0;
+  std::size_t min_send_bytes_per_second_ = 0;  // 0: the server's default
   Screen screen_;
 };
 
@@ -883,10 +885,13 @@ TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosedAfterTheTimeout) {
 }
 
 // The timeout is for a stall: a large answer that a client reads steadily for longer than the
-// timeout arrives whole; one the client stops reading is cut off.
+// timeout arrives whole; one the client stops reading is cut off, and so is one read too slowly
+// for its size (under 2.5 MB/s here: 12 MiB may take about 5 s, then the 2 s timeout).
 TEST_F(HttpServerTest, ALongAnswerReadSteadilyIsNotCutOff) {
-  start(1);
-  for (const bool stall : {false, true}) {
+  min_send_bytes_per_second_ = 2'500'000;
+  start(2);
+  enum class Reader { steady, stalling, slow };
+  for (const Reader reader : {Reader::steady, Reader::stalling, Reader::slow}) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     const int small = 16 << 10;
     ASSERT_EQ(::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small), 0);
@@ -900,20 +905,23 @@ TEST_F(HttpServerTest, ALongAnswerReadSteadilyIsNotCutOff) {
     std::size_t got = 0;
     bool closed = false;
     const auto begun = std::chrono::steady_clock::now();
-    // 64 KiB every 20 ms (about 3 MB/s: 12 MiB take about 4 s), or a stall after 1 MiB.
     const std::size_t whole = (12u << 20) + 64;  // the body and (more than) its header
     bool stalled = false;
-    while (got < whole && std::chrono::steady_clock::now() - begun < 20s) {
-      if (stall && !stalled && got >= (1u << 20)) {
-        std::this_thread::sleep_for(3s);
+    // 64 KiB every 20 ms (about 3 MB/s: 12 MiB take about 4 s), 16 KiB every 20 ms (under
+    // 0.8 MB/s: more than the 5 s allowed, and more than the socket buffers hold by then), or a
+    // stall after 1 MiB.
+    const std::size_t per_round = reader == Reader::slow ? (16u << 10) : (64u << 10);
+    while (got < whole && std::chrono::steady_clock::now() - begun < 30s) {
+      if (reader == Reader::stalling && !stalled && got >= (1u << 20)) {
+        std::this_thread::sleep_for(5s);
         stalled = true;
       }
       std::size_t this_round = 0;
-      while (this_round < (64u << 10) && got + this_round < whole) {
+      while (this_round < per_round && got + this_round < whole) {
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, 1000) <= 0) break;
         char buf[16 << 10];
-        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        const ssize_t n = ::recv(fd, buf, std::min(sizeof buf, per_round - this_round), 0);
         if (n <= 0) {
           closed = true;
           break;
@@ -925,13 +933,16 @@ TEST_F(HttpServerTest, ALongAnswerReadSteadilyIsNotCutOff) {
       std::this_thread::sleep_for(20ms);
     }
     ::close(fd);
-    if (stall) {
-      EXPECT_TRUE(closed) << "a client that stopped reading was not cut off";
-      EXPECT_LT(got, 12u << 20);
-    } else {
-      EXPECT_GT(std::chrono::steady_clock::now() - begun, 2s) << "the answer did not take longer than the timeout";
-      EXPECT_FALSE(closed) << "cut off after " << got << " bytes, " << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - begun).count() << " ms";
+    const auto took = std::chrono::steady_clock::now() - begun;
+    if (reader == Reader::steady) {
+      EXPECT_GT(took, 2s) << "the answer did not take longer than the timeout";
+      EXPECT_FALSE(closed) << "cut off after " << got << " bytes, "
+                           << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
       EXPECT_GT(got, 12u << 20);
+    } else {
+      EXPECT_TRUE(closed) << (reader == Reader::slow ? "a client reading too slowly" : "a client that stopped reading")
+                          << " was not cut off";
+      EXPECT_LT(got, 12u << 20);
     }
   }
 }
