@@ -53,11 +53,11 @@ class ChainRuntime {
     return std::move(client).value();
   }
 
-  // Runs `coroutine` on the chain thread. One that throws is logged, and `failed` (when given)
-  // is told why, so that whoever waits for the task's outcome gets one.
+  // Runs `coroutine` on the chain thread (started by rpc() or http(), on the main thread, before
+  // any task). One that throws is logged, and `failed` (when given) is told why, so that whoever
+  // waits for the task's outcome gets one.
   template <class Coroutine>
   void spawn(Coroutine&& coroutine, std::function<void(std::string)> failed = {}) {
-    start();
     boost::asio::co_spawn(io_, std::forward<Coroutine>(coroutine), [failed = std::move(failed)](std::exception_ptr e) {
       if (!e) return;
       std::string why = "an unknown exception";

@@ -1002,7 +1002,9 @@ int serve(const ServeOptions& o) {
     signalled_again = true;
     return true;
   };
-  if (settings.shutdown_grace_seconds > 0) {
+  // A node never reported ready (a stop during start-up) has nobody to warn: no grace.
+  const bool grace = settings.shutdown_grace_seconds > 0 && ctx->ready.load();
+  if (grace) {
     spdlog::info("received {}: /readyz says draining; still taking requests for {} s (PAYMENTS_SHUTDOWN_GRACE_SECONDS)",
                  signal_name(sig), settings.shutdown_grace_seconds);
     const auto grace_end = std::chrono::steady_clock::now() + std::chrono::seconds(settings.shutdown_grace_seconds);
@@ -1016,7 +1018,7 @@ int serve(const ServeOptions& o) {
       }
     }
   }
-  spdlog::info("{}: draining (up to {} s)", settings.shutdown_grace_seconds > 0 ? "grace period over" : "received " + std::string(signal_name(sig)),
+  spdlog::info("{}: draining (up to {} s)", grace ? "grace period over" : "received " + std::string(signal_name(sig)),
                settings.shutdown_drain_seconds);
   if (const std::size_t abandoned = server->shutdown(std::chrono::seconds(settings.shutdown_drain_seconds), second_signal))
     spdlog::warn("{} request(s) still in flight were closed unanswered (a change of theirs that was committed is durable; "

@@ -22,6 +22,7 @@ struct SlowStart {
   std::string port_file = dir.str() + "/port";
   std::string current_log;  // of the latest start
   pid_t pid = -1;
+  std::string grace_seconds = "0";  // PAYMENTS_SHUTDOWN_GRACE_SECONDS
 
   void start() {
     const std::string data = dir.str() + "/data";
@@ -51,7 +52,8 @@ struct SlowStart {
       pid = spawn({lpops_binary(), "serve", "--port", std::to_string(port), "--port-file", port_file},
                   merged_environment({{"PAYMENTS_DATA_DIR", dir.str() + "/data"},
                                       {"PAYMENTS_API_HOST", "127.0.0.1"},
-                                      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str() + "/orchestrators.json"}}),
+                                      {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str() + "/orchestrators.json"},
+                                      {"PAYMENTS_SHUTDOWN_GRACE_SECONDS", grace_seconds}}),
                   log_path);
       current_log = log_path;
       ASSERT_GT(pid, 0);
@@ -140,6 +142,7 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
 
 TEST(Startup, AStopSignalWhileStartingIsNeverReportedReady) {
   SlowStart node;
+  node.grace_seconds = "300";  // a grace period is only for a node that said it was ready
   ASSERT_NO_FATAL_FAILURE(node.start());
   // Past recovery (a signal during it stops the process at once: the test below), into the
   // bootstrap: the policy is recorded once the ledger runs.
@@ -150,6 +153,7 @@ TEST(Startup, AStopSignalWhileStartingIsNeverReportedReady) {
   EXPECT_EQ(wait_pid(node.pid, std::chrono::seconds(60)), 0) << read_all(node.log());
   node.pid = -1;
   EXPECT_FALSE(std::filesystem::exists(node.port_file)) << "a node told to stop reported itself ready";
+  EXPECT_EQ(read_all(node.log()).find("PAYMENTS_SHUTDOWN_GRACE_SECONDS"), std::string::npos) << read_all(node.log());
   const std::string log = read_all(node.log());
   EXPECT_NE(log.find("a stop signal arrived during start-up"), std::string::npos) << log;
   EXPECT_EQ(log.find("lpops serving on"), std::string::npos) << log;
@@ -293,7 +297,7 @@ TEST(Startup, AGracePeriodSaysDrainingWhileStillServing) {
   for (const bool second_signal : {false, true}) {
     TempDir dir;
     NodeProcess node(dir.str() + "/data",
-                     {{"PAYMENTS_SHUTDOWN_GRACE_SECONDS", second_signal ? "60" : "2"},
+                     {{"PAYMENTS_SHUTDOWN_GRACE_SECONDS", second_signal ? "60" : "4"},
                       {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS", "[{\"orchestrator_id\":\"o1\",\"address\":\"" + address_of(1) + "\"}]"}});
     ASSERT_TRUE(node.start()) << node.log();
     HttpClient client("127.0.0.1", node.port());
@@ -320,8 +324,8 @@ TEST(Startup, AGracePeriodSaysDrainingWhileStillServing) {
       EXPECT_LT(took, std::chrono::seconds(30)) << "the second signal did not end the grace period";
       EXPECT_NE(node.log().find("received SIGTERM again"), std::string::npos) << node.log();
     } else {
-      EXPECT_GE(took, std::chrono::seconds(2)) << "stopped before the grace period ended";
-      EXPECT_NE(node.log().find("still taking requests for 2 s (PAYMENTS_SHUTDOWN_GRACE_SECONDS)"), std::string::npos) << node.log();
+      EXPECT_GE(took, std::chrono::seconds(4)) << "stopped before the grace period ended";
+      EXPECT_NE(node.log().find("still taking requests for 4 s (PAYMENTS_SHUTDOWN_GRACE_SECONDS)"), std::string::npos) << node.log();
       EXPECT_NE(node.log().find("grace period over: draining"), std::string::npos) << node.log();
     }
   }

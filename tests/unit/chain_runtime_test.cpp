@@ -12,6 +12,7 @@ namespace {
 
 TEST(ChainRuntime, ATaskThatThrowsSaysWhyAndIsAnsweredOnce) {
   ChainRuntime chain;
+  ASSERT_TRUE(chain.http("http://127.0.0.1:9").ok());  // starts its thread, as the node's set-up does
   std::promise<std::string> told;
   auto outcome = told.get_future();
   std::atomic<int> answers{0};
