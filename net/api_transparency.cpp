@@ -42,17 +42,19 @@ Binding binding_query(QueryReader& q, Validation& v, const actors::CheckpointBoo
   Binding b{book.chain_id(), book.contract()};
   if (auto id = q.integer("chain_id", 1, std::numeric_limits<std::int64_t>::max())) b.chain_id = static_cast<std::uint64_t>(*id);
   // Any length (the request line bounds it): a long value fails the pattern, as a short one does.
-  // Blank is no contract given, as the reference reads it (`strip() or` its default).
-  const auto text = q.string("contract_address", std::numeric_limits<std::size_t>::max());
-  if (text && text->find_first_not_of(" \t\r\n") != std::string::npos) {
+  // Read stripped, as the reference's core reads it (`str(...).strip() or` its default): blank
+  // is no contract given.
+  const auto given = q.string("contract_address", std::numeric_limits<std::size_t>::max());
+  const std::string_view text = given ? python_strip(*given) : std::string_view();
+  if (given && !text.empty()) {
     // The reference's pattern, any case: a mixed-case spelling that is not EIP-55 still names
     // its 20 bytes, as a registration's address does.
-    const bool hex_form = text->size() == 42 && text->rfind("0x", 0) == 0 &&
-                          text->find_first_not_of("0123456789abcdefABCDEF", 2) == std::string::npos;
-    if (auto a = hex_form ? chain::parse_address(lower_ascii(*text)) : Result<chain::Address>(Error{"pattern"})) {
+    const bool hex_form = text.size() == 42 && text.substr(0, 2) == "0x" &&
+                          text.find_first_not_of("0123456789abcdefABCDEF", 2) == std::string_view::npos;
+    if (auto a = hex_form ? chain::parse_address(lower_ascii(std::string(text))) : Result<chain::Address>(Error{"pattern"})) {
       b.contract = *a;
     } else {
-      const json::value input(*text);
+      const json::value input(*given);
       v.add("query", "contract_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &input);
     }
   }

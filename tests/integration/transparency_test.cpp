@@ -182,6 +182,11 @@ TEST_F(TransparencyTest, EveryBalanceChangeIsProvableAgainstASignedCheckpoint) {
   // An empty or blank contract is none given: the stored checkpoint.
   EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoint?contract_address=").body, cp_resp.body);
   EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoint?contract_address=%20%20").body, cp_resp.body);
+  // A contract given with spaces around it is that contract.
+  EXPECT_EQ(get("/api/transparency/tee-core/audit/checkpoint?contract_address=%20" + std::string(cp.at("contract_address").as_string()) +
+                "%09")
+                .body,
+            cp_resp.body);
   for (const char* bad : {"chain_id=0", "chain_id=abc", "chain_id=-1", "contract_address=0x12", "contract_address=nope"})
     EXPECT_EQ(get(std::string("/api/transparency/tee-core/audit/checkpoint?") + bad).status, 422) << bad;
   // The reference's pattern in any case: mixed case that is not the EIP-55 checksum still names
