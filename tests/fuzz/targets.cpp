@@ -526,13 +526,16 @@ void http_request(std::string_view in) {
     else got.append(buf, static_cast<std::size_t>(n));
   }
   // A HEAD request the server refuses itself (no handler: no X-Method) is answered without a
-  // body and the connection closed: the last response, ending with its header, when the input
-  // holds a HEAD request line.
-  const bool has_head_request = in.rfind("HEAD ", 0) == 0 || in.find("\nHEAD ") != std::string_view::npos;
+  // body and the connection closed: the last response, ending with its header. The first
+  // response answers the first request, which must then be a HEAD; a later one answers a
+  // request behind others, whose start is not known here: the input must hold a HEAD line.
+  const std::string_view first_request = in.substr(std::min(in.find_first_not_of("\r\n"), in.size()));
+  const bool first_is_head = first_request.rfind("HEAD ", 0) == 0;
+  const bool has_head_request = first_is_head || in.find("\nHEAD ") != std::string_view::npos;
   std::size_t at = 0;
-  while (at < got.size()) {
+  for (std::size_t answered = 0; at < got.size(); ++answered) {
     ParsedResponse r = next_response(got, at);
-    if (r.end == std::string::npos && has_head_request) {
+    if (r.end == std::string::npos && (answered == 0 ? first_is_head : has_head_request)) {
       const auto head_end = got.find("\r\n\r\n", at);
       const bool closes = head_end != std::string::npos && got.find("\r\nConnection: close\r\n", at) < head_end;
       if (closes && head_end + 4 == got.size()) {
