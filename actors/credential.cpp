@@ -168,11 +168,14 @@ void finish_token_request(Self* self, ChainChecked& m) {
   const UnixMicros expires = now_micros() + st.options.token_ttl_seconds * kMicros;
   std::string body = boost::json::serialize(
       boost::json::object{{"token_id", token_id}, {"token", token}, {"expires_at", iso_utc(expires, UtcSuffix::z)}});
-  spdlog::info("credential: token {} issued to {} (delegate {}), valid until {}", token_id, req.orchestrator_id,
-               chain::to_lower_hex(req.delegate), iso_utc(expires, UtcSuffix::z));
+  // Said once the ledger has stored it (it may still refuse it: revoked meanwhile).
+  Reply logged = [reply = std::move(req.reply), token_id, id = req.orchestrator_id, delegate = chain::to_lower_hex(req.delegate),
+                  until = iso_utc(expires, UtcSuffix::z)](int status, std::string answer) {
+    if (status == 200) spdlog::info("credential: token {} issued to {} (delegate {}), valid until {}", token_id, id, delegate, until);
+    reply(status, std::move(answer));
+  };
   self->send(st.ledger, IssueToken{req.orchestrator_id, token_id, credential_token_hash(token), expires,
-                                   st.options.tokens_per_orchestrator, req.revocations_seen, std::move(body),
-                                   std::move(req.reply)});
+                                   st.options.tokens_per_orchestrator, req.revocations_seen, std::move(body), std::move(logged)});
 }
 
 }  // namespace

@@ -216,5 +216,29 @@ TEST_F(SyncFault, ANewDataDirectorysNamesAreSyncedInTheirParents) {
     EXPECT_TRUE(paths.count(dir)) << dir << " was not synced";
 }
 
+// What start-up reads back of the journal counts as durable (a repeated id is answered as
+// done, the audit log caught up to it and signed): a journal whose last records a crash left
+// written but not flushed is flushed before the node serves, in either write mode.
+TEST_F(SyncFault, StartUpFlushesTheJournalItReadBack) {
+  {
+    NodeProcess first(data_, {{"PAYMENTS_JOURNAL_DIRECT_IO", "false"}});
+    ASSERT_TRUE(first.start()) << first.log();
+    first.kill_hard();
+  }
+  const std::string synced = std::filesystem::path(data_).parent_path().string() + "/synced-at-start.txt";
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  auto served = run_command({lpops_binary(), "serve", "--data-dir", data_, "--host", "127.0.0.1", "--port", "0"},
+                            {{"LD_PRELOAD", LPOPS_SYNC_FAULTS}, {"LPOPS_FAULT_SYNC_LOG", synced}, {"ASAN_OPTIONS", asan},
+                             {"PAYMENTS_JOURNAL_DIRECT_IO", "false"}},
+                            std::chrono::seconds(4));
+  ASSERT_NE(served.output.find("lpops serving on"), std::string::npos) << served.output;
+  std::ifstream in(synced);
+  std::set<std::string> paths;
+  for (std::string line; std::getline(in, line);) paths.insert(line);
+  const std::string journal = std::filesystem::canonical(data_).string() + "/journal.jsonl";
+  EXPECT_TRUE(paths.count(journal)) << "the journal read back was not flushed";
+}
+
 }  // namespace
 }  // namespace lpops::testing
