@@ -224,8 +224,16 @@ Effect Book::upsert_orchestrator(json::object record, UnixMicros now) {
   return *commit(std::move(effect), {}).effect;
 }
 
+// A workload's time: the clock's, but never before the newest workload's, so that the order
+// listings read workloads in (insertion) stays their submission order after the wall clock
+// stepped back.
+UnixMicros Book::workload_time(UnixMicros now) const {
+  return workloads_.empty() ? now : std::max(now, workloads_.back()->submitted_at);
+}
+
 Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
+  now = workload_time(now);
   if (workload_index_.contains(d.workload_id, workload_id_at())) return Decision::fail(409, "Workload already exists");
   Workload w = workload_from_draft(d, d.payout_amount, "pending", now);
   Effect effect;
@@ -237,6 +245,7 @@ Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {
 Decision Book::create_time_workload(const WorkloadDraft& d, std::uint64_t duration_ms, const std::string& status,
                                     const Rate& rate, UnixMicros now) {
   if (!knows_orchestrator(d.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
+  now = workload_time(now);
   if (!is_workload_status(status)) return Decision::fail(400, "Invalid workload status");
   if (workload_index_.contains(d.workload_id, workload_id_at())) return Decision::fail(409, "Workload already exists");
   const auto credit = rate.checked_credit_for(duration_ms);

@@ -167,6 +167,7 @@ class Book {
   Decision import_balance(const std::string& id, const SignedWei& amount, const std::string& given, bool rounded,
                           UnixMicros now);
   std::optional<UnixMicros> newest_workload_time() const;
+  UnixMicros workload_time(UnixMicros now) const;  // `now`, never before the newest workload
   // Stores an orchestrator record as the registry produced it.
   Effect upsert_orchestrator(boost::json::object record, UnixMicros now);
 

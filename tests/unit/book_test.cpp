@@ -76,6 +76,29 @@ TEST(Book, TimeWorkloadCreditsDurationTimesRate) {
   }
 }
 
+// After the wall clock stepped back, a workload is dated no earlier than the newest one, so
+// listings (in insertion order, newest first) stay in submission order.
+TEST(Book, AWorkloadIsNeverDatedBeforeTheNewest) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  WorkloadDraft d;
+  d.orchestrator_id = "o1";
+  d.workload_id = "a";
+  r.keep(r.book.create_time_workload(d, 60'000, "verified", reference_rate(), kNow + 10'000'000));
+  d.workload_id = "b";  // the clock 5 s behind
+  r.keep(r.book.create_time_workload(d, 60'000, "verified", reference_rate(), kNow + 5'000'000));
+  d.workload_id = "c";
+  r.keep(r.book.create_workload(d, kNow + 1'000'000));
+  d.workload_id = "d";  // the clock past the newest again
+  r.keep(r.book.create_workload(d, kNow + 11'000'000));
+  EXPECT_EQ(r.book.workload("a")->submitted_at, kNow + 10'000'000);
+  EXPECT_EQ(r.book.workload("b")->submitted_at, kNow + 10'000'000);
+  EXPECT_EQ(r.book.workload("b")->credited_at, kNow + 10'000'000);
+  EXPECT_EQ(r.book.workload("c")->submitted_at, kNow + 10'000'000);
+  EXPECT_EQ(r.book.workload("d")->submitted_at, kNow + 11'000'000);
+  EXPECT_EQ(r.replayed().workload("b")->submitted_at, kNow + 10'000'000);
+}
+
 // The hot commands write their response directly: byte for byte what serialising
 // to_view() gives, for every mix of optional fields and every character class.
 TEST(Book, WorkloadViewWrittenDirectlyIsTheSerialisedView) {
