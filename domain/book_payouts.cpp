@@ -33,7 +33,16 @@ Decision Book::record_payout_step(Payout p, std::string event_id, const SignedWe
 Decision Book::reserve_payout(const PayoutRequest& req, UnixMicros now) {
   if (!is_payout_id(req.payout_id)) return Decision::fail(422, "Invalid payout id");
   if (auto it = payouts_.find(req.payout_id); it != payouts_.end()) {
-    if (it->second->request_digest == req.request_digest) return Decision{std::nullopt, std::nullopt, it->second->to_view()};
+    if (it->second->request_digest == req.request_digest) {
+      // The original answer, as the reservation gave it (a post or void since is not part of it).
+      Payout reserved = *it->second;
+      reserved.status = "reserved";
+      reserved.tx_hash.reset();
+      reserved.block_number.reset();
+      reserved.void_reason.reset();
+      reserved.settled_at.reset();
+      return Decision{std::nullopt, std::nullopt, reserved.to_view()};
+    }
     return Decision::fail(409, "Payout id already used for another payout");
   }
   // A recipient on the denylist is refused as a denylisted orchestrator is: no money goes to

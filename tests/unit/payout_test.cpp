@@ -163,6 +163,10 @@ TEST(Payout, RepeatsAnswerAgainAndConflictsAre409s) {
   EXPECT_EQ(l.book.post_payout("nope", kTx, std::nullopt, kNow).failure->status, 404);
   EXPECT_EQ(l.book.void_payout("nope", std::nullopt, kNow).failure->status, 404);
   ASSERT_FALSE(l.keep(l.book.post_payout("p1", kTx, std::nullopt, kNow)).failure);
+  // The reservation repeated after the post answers as it did: reserved (GET shows it posted).
+  const auto first_answer = again.response;
+  EXPECT_EQ(l.reserve("p1", kEth).response, first_answer);
+  EXPECT_EQ(l.book.payout("p1")->status, "posted");
   auto repost = l.book.post_payout("p1", kTx, std::nullopt, kNow);
   EXPECT_FALSE(repost.failure);
   EXPECT_FALSE(repost.effect);
