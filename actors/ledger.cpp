@@ -5,7 +5,9 @@
 
 #include <set>
 
+#include "actors/credential.hpp"
 #include "chain/hex.hpp"
+#include "domain/digest.hpp"
 
 
 namespace lpops::actors {
@@ -263,15 +265,10 @@ std::pair<int, std::string> ledger_proof(LedgerState& st, const LedgerProofQuery
 
 }  // namespace
 
-std::string random_hex_id(std::mt19937_64& rng) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(32, '0');
-  std::uint64_t a = rng(), b = rng();
-  for (int i = 0; i < 16; ++i) {
-    out[i] = kDigits[(a >> (i * 4)) & 0xf];
-    out[16 + i] = kDigits[(b >> (i * 4)) & 0xf];
-  }
-  return out;
+std::string random_hex_id() {
+  std::array<std::uint8_t, 16> bytes;
+  secure_random(bytes.data(), bytes.size());  // not to be guessed from ids seen before
+  return hex_lower(bytes.data(), bytes.size());
 }
 
 std::string detail_body(const std::string& detail) {
@@ -308,7 +305,7 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
         auto& s = self->state;
         if (!m.request.idempotency_key) {
           // 128 random bits; drawn again in the (never yet seen) case that the id is taken.
-          do m.request.generated_id = random_hex_id(s.rng);
+          do m.request.generated_id = random_hex_id();
           while (s.book->adjustment_id_taken(m.request.generated_id));
         }
         finish(self, s.book->adjust(m.request, now_micros()), m.reply);
@@ -338,7 +335,7 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& s = self->state;
         if (m.request.payout_id.empty()) {
-          do m.request.payout_id = random_hex_id(s.rng);
+          do m.request.payout_id = random_hex_id();
           while (s.book->payout(m.request.payout_id));
         }
         finish(self, s.book->reserve_payout(m.request, now_micros()), m.reply);

@@ -8,7 +8,6 @@
 
 #include <memory>
 #include <optional>
-#include <random>
 #include <unordered_map>
 
 #include "actors/journal.hpp"
@@ -44,7 +43,6 @@ struct LedgerState {
   LedgerOptions options;
   ActorMetrics* actor_metrics = nullptr;
   std::uint64_t handled = 0;
-  std::mt19937_64 rng{std::random_device{}()};
   LedgerTreeCache ledger_tree;
   // Revocations of each orchestrator's tokens in this run (a token request in flight during one
   // is refused; after a restart no request is in flight).
@@ -55,7 +53,7 @@ struct LedgerState {
 caf::behavior ledger_actor(caf::stateful_actor<LedgerState>* self, std::shared_ptr<Book> book, JournalSetup journal,
                            std::shared_ptr<Metrics> metrics, LedgerOptions options);
 
-// 32 random hex digits, like Python's uuid4().hex.
-std::string random_hex_id(std::mt19937_64& rng);
+// 32 hex digits of 128 bits from the system's CSPRNG, as Python's uuid4().hex draws them.
+std::string random_hex_id();
 
 }  // namespace lpops::actors
