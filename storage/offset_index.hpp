@@ -13,7 +13,9 @@ class OffsetIndex {
  public:
   static constexpr std::size_t kChunkBits = 16;
   static constexpr std::size_t kChunkSize = std::size_t{1} << kChunkBits;
-  static constexpr std::size_t kMaxChunks = 1 << 14;  // 2^30 records
+  // 2^34 records (the index alone would hold 256 GiB of memory by then): a bound no node reaches,
+  // where 2^30 (a billion credits) was one a long-lived node could.
+  static constexpr std::size_t kMaxChunks = std::size_t{1} << 18;
 
   struct Span {
     std::uint64_t offset;

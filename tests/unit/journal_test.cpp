@@ -11,6 +11,7 @@
 
 #include "domain/book.hpp"
 #include "storage/file_store.hpp"
+#include "storage/offset_index.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace lpops::storage {
@@ -81,6 +82,21 @@ TEST(RecordFormat, AnyChangedByteFailsTheHash) {
     tampered[i] = static_cast<char>(tampered[i] ^ 0x01);
     EXPECT_FALSE(parse_record(tampered).ok()) << "byte " << i;
   }
+}
+
+// The offset index holds far more records than a node can keep in memory: a billion and more
+// (2^30 was its bound once, which a long-lived node could reach and then not start past).
+TEST(OffsetIndex, HoldsPastTwoToTheThirtyRecords) {
+  OffsetIndex index;
+  const std::uint64_t seq = (std::uint64_t{1} << 30) + 5;
+  index.put(seq, {123456789012ull, 777});
+  index.publish(seq);
+  const auto span = index.get(seq);
+  ASSERT_TRUE(span);
+  EXPECT_EQ(span->offset, 123456789012ull);
+  EXPECT_EQ(span->length, 777u);
+  EXPECT_FALSE(index.get(seq + 1));
+  EXPECT_THROW(index.put(std::uint64_t{1} << 34, {0, 1}), std::length_error);
 }
 
 TEST(FileStore, ReplaysEveryRecordInOrder) {
