@@ -928,7 +928,13 @@ std::optional<std::string> FileStore::write_direct(const FramedRecord* const* re
     if (w <= 0)
       return errno_text("cannot write " + journal_path() + " (records " + std::to_string(last_seq_ - count + 1) + "-" +
                         std::to_string(last_seq_) + ")");
-    done += static_cast<std::size_t>(w);
+    // A short write that ends off the block grid is written again from its last whole block:
+    // a direct write must start on it (the same bytes go there again).
+    const std::size_t next = (done + static_cast<std::size_t>(w)) / kDirectAlign * kDirectAlign;
+    if (next <= done)
+      return "cannot write " + journal_path() + ": the device took less than one block of the write (records " +
+             std::to_string(last_seq_ - count + 1) + "-" + std::to_string(last_seq_) + ")";
+    done = next;
   }
   if (::fdatasync(direct_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
   // The new partial last block moves to the front of the buffer for the next write.
