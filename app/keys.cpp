@@ -58,12 +58,12 @@ int keystore_address(const AddressOptions& o) {
       std::fprintf(stderr, "lpops address: %s is a directory, not a file\n", path->c_str());
       return 2;
     }
-  std::ifstream in(o.keystore);
-  if (!in) {
-    std::fprintf(stderr, "lpops address: cannot read %s: %s\n", o.keystore.c_str(), std::strerror(errno));
+  const auto read = chain::read_keystore_file(o.keystore);
+  if (!read) {
+    std::fprintf(stderr, "lpops address: cannot read %s: %s\n", o.keystore.c_str(), read.error().c_str());
     return 2;
   }
-  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string& json = *read;
   std::string password;
   if (!o.password_file.empty()) {
     std::ifstream pw(o.password_file);

@@ -434,20 +434,16 @@ int serve(const ServeOptions& o) {
     // Relative to the data directory, as every relative path of the reference's.
     std::filesystem::path keystore = *settings.payment_keystore_path;
     if (keystore.is_relative()) keystore = std::filesystem::path(settings.data_dir) / keystore;
-    std::ifstream in(keystore);
-    const std::string open_error = in ? std::string() : std::strerror(errno);
-    const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const bool read = static_cast<bool>(in);
-    auto decrypted = read ? chain::decrypt_keystore(json, settings.payment_keystore_password.value_or(""))
-                          : Result<chain::PrivateKey>(
-                                Error{"cannot read the file" + (open_error.empty() ? "" : ": " + open_error)});
+    const auto json = chain::read_keystore_file(keystore.string());
+    auto decrypted = json ? chain::decrypt_keystore(*json, settings.payment_keystore_password.value_or(""))
+                          : Result<chain::PrivateKey>(Error{"cannot read the file: " + json.error()});
     // A keystore that does not load stops start-up, as a bad PAYMENT_PRIVATE_KEY does (the
     // reference went on without a payout key). Going on would also change the audit key,
     // which is derived from the payout key, and every verifier would refuse the new
     // checkpoints.
     if (!decrypted) {
       return refuse_setting("PAYMENT_KEYSTORE_PATH " + keystore.string() + ": " + decrypted.error() +
-                            (settings.payment_keystore_password || !read ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set or empty)"));
+                            (settings.payment_keystore_password || !json ? "" : " (PAYMENT_KEYSTORE_PASSWORD is not set or empty)"));
     }
     payout_key = *decrypted;
   }

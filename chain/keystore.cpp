@@ -1,4 +1,5 @@
 #include "chain/keystore.hpp"
+#include "chain/scrypt.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -8,6 +9,9 @@
 #include <boost/json.hpp>
 
 #include <array>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
 #include <cstring>
 #include <vector>
 
@@ -39,9 +43,11 @@ Result<bool> derive(const KeystoreKdf& kdf, std::string_view password, const Byt
   if (kdf.kind == KeystoreKdf::Kind::Scrypt) {
     auto ok = check_scrypt(kdf.scrypt_n, kdf.scrypt_r, kdf.scrypt_p);
     if (!ok) return ok;
-    if (EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), kdf.scrypt_n, kdf.scrypt_r, kdf.scrypt_p,
-                       kMaxScryptMemoryBytes + (1u << 20), out.bytes.data(), out.bytes.size()) != 1)
-      return Error{"scrypt failed"};
+    // Not OpenSSL's: it holds N below 2^(16r) (RFC 7914), which the keystores Python's
+    // eth-keyfile writes (n = 2^18, r = 1) are not.
+    if (!scrypt(password, salt.data(), salt.size(), kdf.scrypt_n, static_cast<std::uint32_t>(kdf.scrypt_r),
+                static_cast<std::uint32_t>(kdf.scrypt_p), out.bytes.data(), out.bytes.size()))
+      return Error{"scrypt failed: not enough memory for its " + std::to_string(128 * kdf.scrypt_r * kdf.scrypt_n >> 20) + " MiB"};
     return true;
   }
   if (kdf.pbkdf2_c < 1 || kdf.pbkdf2_c > kMaxPbkdf2Iterations)
@@ -144,6 +150,22 @@ Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view pas
                           {"id", uuid4()},
                           {"version", 3}};
   return boost::json::serialize(doc);
+}
+
+Result<std::string> read_keystore_file(const std::string& path) {
+  constexpr std::uintmax_t kMaxBytes = 1u << 20;
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec) return Error{ec.message()};
+  if (!std::filesystem::is_regular_file(status)) return Error{"not a regular file"};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{std::strerror(errno)};
+  std::string text(kMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return Error{"a read failed"};
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxBytes) return Error{"keystore file is larger than 1 MiB"};
+  return text;
 }
 
 Result<PrivateKey> decrypt_keystore(std::string_view json, std::string_view password) {

@@ -32,5 +32,9 @@ Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view pas
 // Decrypts a V3 keystore; a wrong password is reported as a MAC mismatch. When the file
 // names an address, it must match the decrypted key's.
 Result<PrivateKey> decrypt_keystore(std::string_view json, std::string_view password);
+// A keystore file's text: a regular file of at most 1 MiB (a device, a FIFO or a larger file is
+// refused before anything of it is read into memory); the error says why it cannot be read
+// ("No such file or directory", "not a regular file", ...).
+Result<std::string> read_keystore_file(const std::string& path);
 
 }  // namespace lpops::chain

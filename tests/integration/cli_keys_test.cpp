@@ -209,6 +209,20 @@ TEST(CliKeys, AddressOfAKeystore) {
   EXPECT_NE(wrong.output.find("MAC mismatch"), std::string::npos) << wrong.output;
   EXPECT_NE(run_command({lpops_binary(), "address"}).exit_code, 0);  // one of --key-file / --keystore is required
   EXPECT_NE(run_command({lpops_binary(), "address", "--key-file", keystore, "--keystore", keystore}).exit_code, 0);
+  // A keystore path that is no regular file (a device that never ends, a directory) is refused
+  // before anything of it is read; so is a file larger than any keystore.
+  for (const std::string& path : {std::string("/dev/zero"), dir.str()}) {
+    auto odd = run_command({lpops_binary(), "address", "--keystore", path}, {{"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
+    EXPECT_EQ(odd.exit_code, 2) << odd.output;
+    EXPECT_TRUE(odd.output.find("cannot read " + path + ": not a regular file") != std::string::npos ||
+                odd.output.find(path + " is a directory, not a file") != std::string::npos)
+        << odd.output;
+  }
+  const std::string huge = dir.str() + "/huge.json";
+  std::ofstream(huge) << std::string((1u << 20) + 1, ' ');
+  auto too_large = run_command({lpops_binary(), "address", "--keystore", huge}, {{"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
+  EXPECT_EQ(too_large.exit_code, 2) << too_large.output;
+  EXPECT_NE(too_large.output.find("keystore file is larger than 1 MiB"), std::string::npos) << too_large.output;
   // Mistakes with the files, each said as what it is.
   auto dir_password = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", dir.str()});
   EXPECT_EQ(dir_password.exit_code, 2) << dir_password.output;

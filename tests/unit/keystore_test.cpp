@@ -4,6 +4,12 @@
 
 #include "chain/hex.hpp"
 #include "chain/keystore.hpp"
+#include "chain/scrypt.hpp"
+
+#include <openssl/evp.h>
+
+#include <random>
+#include <vector>
 
 namespace lpops::chain {
 namespace {
@@ -25,6 +31,42 @@ TEST(Keystore, DecryptsTheSpecPbkdf2Vector) {
   auto wrong = decrypt_keystore(kSpecPbkdf2, "testpasswort");
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.error().find("MAC mismatch"), std::string::npos);
+}
+
+// The definition's scrypt vector: n = 2^18 with r = 1, as Python's eth-keyfile writes them,
+// outside RFC 7914's bound N < 2^(16r) that OpenSSL's scrypt holds to.
+constexpr const char* kSpecScrypt = R"({
+  "crypto": {"cipher": "aes-128-ctr", "cipherparams": {"iv": "83dbcc02d8ccb40e466191a123791e0e"},
+             "ciphertext": "d172bf743a674da9cdad04534d56926ef8358534d458fffccd4e6ad2fbde479c",
+             "kdf": "scrypt",
+             "kdfparams": {"dklen": 32, "n": 262144, "p": 8, "r": 1,
+                           "salt": "ab0c7876052600dd703518d6fc3fe8984592145b591fc8fb5c6d43190334ba19"},
+             "mac": "2103ac29920d71da29f15d75b4a16dbe95cfd7ff8faea1056c33131d846e3097"},
+  "id": "3198bc9c-6672-5ab3-d995-4942343ae5b6", "version": 3})";
+
+TEST(Keystore, DecryptsTheSpecScryptVector) {
+  auto key = decrypt_keystore(kSpecScrypt, "testpassword");
+  ASSERT_TRUE(key.ok()) << key.error();
+  EXPECT_EQ(to_hex(key->bytes()), "0x7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d");
+}
+
+// Where OpenSSL's scrypt takes the parameters, ours derives what it does.
+TEST(Scrypt, AgreesWithOpenSslWithinItsBound) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 60; ++round) {
+    const std::uint32_t r = 1 + rng() % 4, p = 1 + rng() % 3;
+    const std::uint64_t n = std::uint64_t{2} << (rng() % 10);  // 2 .. 1024, below 2^(16r)
+    std::string password(rng() % 20, '\0'), salt(rng() % 40, '\0');
+    for (auto& c : password) c = static_cast<char>(rng());
+    for (auto& c : salt) c = static_cast<char>(rng());
+    const std::size_t size = 1 + rng() % 80;
+    std::vector<std::uint8_t> ours(size), theirs(size);
+    const auto* salt_bytes = reinterpret_cast<const std::uint8_t*>(salt.data());
+    ASSERT_TRUE(scrypt(password, salt_bytes, salt.size(), n, r, p, ours.data(), size));
+    ASSERT_EQ(EVP_PBE_scrypt(password.data(), password.size(), salt_bytes, salt.size(), n, r, p, 0, theirs.data(), size), 1)
+        << n << " " << r << " " << p;
+    EXPECT_EQ(ours, theirs) << "n=" << n << " r=" << r << " p=" << p;
+  }
 }
 
 TEST(Keystore, RoundTripsBothKdfs) {
