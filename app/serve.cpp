@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -447,10 +448,21 @@ int serve(const ServeOptions& o) {
     }
     payout_key = *decrypted;
   }
+  std::optional<std::string> signer_address;
   if (payout_key) {
     audit_key = chain::audit::derive_audit_key(*payout_key);
-    spdlog::info("payout key {}; the audit key is derived from it", chain::to_checksummed(payout_key->address()));
-  } else {
+    signer_address = chain::to_checksummed(payout_key->address());
+    spdlog::info("payout key {}; the audit key is derived from it", *signer_address);
+    // Nothing signs with it later: it and the texts it came from are wiped now, not kept for
+    // the node's life.
+    payout_key.reset();
+  }
+  for (auto* secret : {&settings.payment_private_key, &settings.payment_keystore_password})
+    if (*secret) {
+      OPENSSL_cleanse((*secret)->data(), (*secret)->size());
+      secret->reset();
+    }
+  if (!audit_key) {
     // A relative PAYMENTS_AUDIT_KEY_PATH is under the data directory (as every relative path
     // of the reference's), not wherever the node was started from.
     std::filesystem::path key_file = settings.audit_key_path.value_or("audit.key");
@@ -500,7 +512,7 @@ int serve(const ServeOptions& o) {
   auto ctx = std::make_shared<net::ApiContext>();
   ctx->settings = settings;
   ctx->metrics = metrics;
-  if (payout_key) ctx->signer_address = chain::to_checksummed(payout_key->address());
+  if (signer_address) ctx->signer_address = *signer_address;
   ctx->storage_description = store->describe_public();  // /readyz is public: no path
   net::ServerOptions server_options;
   server_options.host = settings.api_host;
