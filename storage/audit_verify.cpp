@@ -476,6 +476,11 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
     if (c.journal_seq >= 0 ? c.journal_seq <= last_journal_seq_ : last_journal_seq_ >= 0)
       return fail(c.journal_seq >= 0 ? "journal_seq " + std::to_string(c.journal_seq) + " does not increase"
                                      : std::string("no journal_seq, where every line before it has one"));
+    // ... and from the first: lines before it without one were taken out of this node's form
+    // (their spelling and wrapper then go unchecked).
+    if (c.journal_seq >= 0 && last_journal_seq_ < 0 && expected > 1)
+      return fail("journal_seq " + std::to_string(c.journal_seq) +
+                  ", where the lines before it have none (this node writes it on every line, from the first)");
     if (c.journal_seq >= 0) last_journal_seq_ = c.journal_seq;
     // Each entry states its orchestrator's balance after it: the previous one plus its delta.
     {

@@ -266,6 +266,22 @@ TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
     EXPECT_EQ(code, 1);
   }
 
+  // journal_seq taken off every line before one (which makes them read as another writer's
+  // lines, whose spelling and wrapper go unchecked): the first line that has it says so.
+  {
+    auto copy = lines;
+    for (std::size_t i = 0; i < 5; ++i) {
+      auto wrapper = parse_json(copy[i]).as_object();
+      wrapper.erase("journal_seq");
+      wrapper["source"] = "forged_source";
+      copy[i] = canonical_json(wrapper);
+    }
+    const std::string reason = tampered(copy, &code);
+    EXPECT_NE(reason.find("entry 6: journal_seq"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("where the lines before it have none"), std::string::npos) << reason;
+    EXPECT_EQ(code, 1);
+  }
+
   // A blank line: the node never writes one.
   auto blank = lines;
   blank.insert(blank.begin() + 4, "");
