@@ -350,7 +350,8 @@ std::variant<PendingPayoutEntry, Problems> read_pending_payout_entry(std::string
   };
   // With or without 0x: web3 v7's HexBytes.hex() leaves it out, so the reference stored both.
   const auto tx = text("tx_hash");
-  const std::string_view digits = tx && tx->starts_with("0x") ? std::string_view(*tx).substr(2) : std::string_view(tx ? *tx : "");
+  std::string_view digits;
+  if (tx) digits = tx->starts_with("0x") ? std::string_view(*tx).substr(2) : std::string_view(*tx);
   const bool hex64 = digits.size() == 64 && std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
   if (tx && !tx->empty() && !hex64) problems.push_back({"tx_hash", "must be 64 hex digits, with or without 0x"});
   if (hex64) out.tx_hash = "0x" + lower_ascii(std::string(digits));
