@@ -240,8 +240,8 @@ Result<PrivateKey> decrypt_keystore(std::string_view json, std::string_view pass
   if (!key) return Error{"keystore holds an invalid private key: " + key.error()};
   if (const auto* addr = root.if_contains("address"); addr && addr->is_string() && !addr->as_string().empty()) {
     std::string text(addr->as_string());
-    if (text.rfind("0x", 0) != 0) text = "0x" + text;
     for (auto& ch : text) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (text.rfind("0x", 0) != 0) text = "0x" + text;  // "0X…" too, lower-cased first
     auto named = parse_address(text);
     if (!named) return Error{"keystore address field is invalid: " + named.error()};
     if (*named != key->address()) return Error{"keystore address does not match its key"};

@@ -84,6 +84,13 @@ TEST(Keystore, RoundTripsBothKdfs) {
     EXPECT_FALSE(decrypt_keystore(*json, "password").ok());
     auto doc = boost::json::parse(*json).as_object();
     EXPECT_EQ(doc.at("address").as_string(), to_lower_hex(key.address()).substr(2));
+    // The address written with an upper-case 0X and digits is the same address.
+    std::string upper = "0X" + std::string(doc.at("address").as_string());
+    for (std::size_t i = 2; i < upper.size(); ++i) upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(upper[i])));
+    doc["address"] = upper;
+    auto shouting = decrypt_keystore(boost::json::serialize(doc), "pässword");
+    ASSERT_TRUE(shouting.ok()) << shouting.error();
+    EXPECT_EQ(shouting->bytes(), key.bytes());
   }
 }
 
