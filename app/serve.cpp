@@ -1000,11 +1000,11 @@ int serve(const ServeOptions& o) {
   // A second stop signal ends the grace period and the drain at once: what was acknowledged is
   // durable already, and a request cut short was not acknowledged (if its change was committed,
   // a retry finds it).
+  // Waits up to `wait` for it (none: looks only); true once it came.
   bool signalled_again = false;
-  auto second_signal = [&signals, &signalled_again] {
+  auto second_signal = [&signals, &signalled_again](timespec wait = {0, 0}) {
     if (signalled_again) return true;
-    timespec now{0, 0};
-    const int again = ::sigtimedwait(&signals, nullptr, &now);
+    const int again = ::sigtimedwait(&signals, nullptr, &wait);
     if (again <= 0) return false;
     spdlog::warn("received {} again: stopping without waiting for the requests in flight", signal_name(again));
     signalled_again = true;
@@ -1016,14 +1016,10 @@ int serve(const ServeOptions& o) {
     spdlog::info("received {}: /readyz says draining; still taking requests for {} s (PAYMENTS_SHUTDOWN_GRACE_SECONDS)",
                  signal_name(sig), settings.shutdown_grace_seconds);
     const auto grace_end = std::chrono::steady_clock::now() + std::chrono::seconds(settings.shutdown_grace_seconds);
-    while (!second_signal() && std::chrono::steady_clock::now() < grace_end) {
-      const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(grace_end - std::chrono::steady_clock::now());
-      timespec wait{static_cast<time_t>(left.count() / 1'000'000'000), static_cast<long>(left.count() % 1'000'000'000)};
-      if (left.count() <= 0) break;
-      if (const int again = ::sigtimedwait(&signals, nullptr, &wait); again > 0) {
-        spdlog::warn("received {} again: stopping without waiting for the requests in flight", signal_name(again));
-        signalled_again = true;
-      }
+    for (auto left = grace_end - std::chrono::steady_clock::now(); left.count() > 0;
+         left = grace_end - std::chrono::steady_clock::now()) {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+      if (second_signal(timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)})) break;
     }
   }
   spdlog::info("{}: draining (up to {} s)", grace ? "grace period over" : "received " + std::string(signal_name(sig)),

@@ -861,9 +861,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // A large body may take longer than the timeout to reach a client that reads it steadily:
     // the timeout is for a stall, so each piece the client takes starts it again, up to the
     // time the body takes at the least rate a client must read at.
-    const auto latest = Clock::now() + std::chrono::microseconds(static_cast<std::int64_t>(
-                                           static_cast<double>(outgoing->body.size()) * 1e6 /
-                                           static_cast<double>(std::max<std::size_t>(server_->options.min_send_bytes_per_second, 1))));
+    const std::uint64_t rate = std::max<std::size_t>(server_->options.min_send_bytes_per_second, 1);
+    const auto latest = Clock::now() + std::chrono::microseconds(outgoing->body.size() * std::uint64_t{1'000'000} / rate);
     auto progress = [self = shared_from_this(), sent = std::size_t{0}, latest](const beast::error_code& ec, std::size_t total) mutable {
       if (ec) return std::size_t{0};
       if (total != sent) {
