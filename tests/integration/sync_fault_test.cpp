@@ -240,5 +240,31 @@ TEST_F(SyncFault, StartUpFlushesTheJournalItReadBack) {
   EXPECT_TRUE(paths.count(journal)) << "the journal read back was not flushed";
 }
 
+// With fsync off nothing flushes the journal, but a snapshot proves at start-up that the
+// records it was taken at were durable: the journal is flushed before each snapshot, so a
+// power loss cannot leave the snapshot on disk ahead of them (start-up would then refuse).
+TEST_F(SyncFault, WithFsyncOffASnapshotFlushesTheJournalFirst) {
+  const std::string synced = dir_.str() + "/synced-by-snapshot.txt";
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+                           {"LPOPS_FAULT_SYNC_LOG", synced},
+                           {"ASAN_OPTIONS", asan},
+                           {"PAYMENTS_JOURNAL_FSYNC", "false"},
+                           {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  ASSERT_TRUE(node.start()) << node.log();
+  std::filesystem::remove(synced);  // what start-up flushed does not count
+  ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 130));
+  const std::string snapshot = data_ + "/snapshot.json";
+  for (int i = 0; i < 200 && !std::filesystem::exists(snapshot); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(std::filesystem::exists(snapshot)) << node.log();
+  std::ifstream in(synced);
+  std::set<std::string> paths;
+  for (std::string line; std::getline(in, line);) paths.insert(line);
+  const std::string journal = std::filesystem::canonical(data_).string() + "/journal.jsonl";
+  EXPECT_TRUE(paths.count(journal)) << "a snapshot was written with the journal never flushed";
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
 }  // namespace
 }  // namespace lpops::testing
