@@ -381,6 +381,13 @@ Outcome verify_file(const VerifyOptions& o) {
   out.details["head_hash"] = chain::to_hex(log.head());
   out.details["merkle_root"] = chain::to_hex(log.root());
   if (total < file_bytes) out.details["torn_tail_bytes"] = file_bytes - total;
+  if (log.clamped_payout_debits()) {
+    // Verified, but said: each is a payout larger than the balance it was taken from.
+    out.details["clamped_payout_debits"] = log.clamped_payout_debits();
+    json::array seqs;
+    for (auto seq : log.clamped_payout_debit_seqs()) seqs.push_back(seq);
+    out.details["clamped_payout_debit_seqs"] = std::move(seqs);
+  }
 
   std::optional<chain::Address> audit;
   std::optional<Checkpoint> latest;
@@ -577,7 +584,19 @@ Outcome verify_url(const VerifyOptions& o) {
       if (first_root == second_root) return std::nullopt;
       return Outcome{1, "fork: " + what + " and the node's checkpoint have different roots at seq " + std::to_string(first), {}};
     }
-    auto proof = get_json(http, base + "/audit/consistency?first=" + std::to_string(first) + "&second=" + std::to_string(second));
+    const std::string target = base + "/audit/consistency?first=" + std::to_string(first) + "&second=" + std::to_string(second);
+    int status = 0;
+    auto proof = get_json(http, target, &status);
+    // A node that answers and will not prove it (4xx) fails the check: the log it serves may
+    // not extend the one it signed before. A failure on its side (5xx) or the network's
+    // leaves the check undone (2).
+    if (proof && status >= 400 && status < 500)
+      return Outcome{1, "the node will not prove that its log at seq " + std::to_string(second) + " extends the one at seq " +
+                            std::to_string(first) + " (" + what + "): GET " + http.path_of(target) + " answered HTTP " +
+                            std::to_string(status) + " " + json::serialize(*proof).substr(0, 200),
+                     {}};
+    if (proof && status != 200)
+      return Outcome{2, "GET " + http.path_of(target) + ": HTTP " + std::to_string(status) + " " + json::serialize(*proof).substr(0, 200), {}};
     if (!proof) return Outcome{2, proof.error(), {}};
     const auto* proof_list = proof->is_object() ? proof->as_object().if_contains("proof") : nullptr;
     auto path = proof_list ? hash_list(*proof_list) : Result<std::vector<chain::Hash256>>(Error{"no proof"});

@@ -392,6 +392,8 @@ bool scan_canonical_line(std::string_view line, ScannedEntry& out, std::string& 
   string_member(e.orchestrator_id, out.orchestrator_id);
   out.delta_wei = {};
   out.balance_wei = {};
+  out.kind = {};
+  if (e.kind && *e.kind->value == '"') string_member(e.kind, out.kind);
   if (e.delta_wei && *e.delta_wei->value == '"') string_member(e.delta_wei, out.delta_wei);
   if (e.balance_wei && *e.balance_wei->value == '"') string_member(e.balance_wei, out.balance_wei);
   out.signer = {};

@@ -28,6 +28,7 @@ struct ScannedEntry {
   std::string_view entry_text;    // the entry object's bytes
   std::string_view signer, signature;  // the optional per-entry signature; empty when absent
   std::string_view delta_wei, balance_wei;  // the amounts' text; empty when absent
+  std::string_view kind;                    // empty when absent or not a plain string
 };
 
 // The `source` this node writes beside an entry of this kind and reason; empty for a kind it

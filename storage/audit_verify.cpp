@@ -133,8 +133,10 @@ struct LogVerifierChecked {
   // their text ("delta balance"), read in full where the balances are kept.
   LogVerifierSmall delta = 0, balance = 0;
   std::string wide_amounts;
+  bool payout_debit = false;  // kind "payout_debit" (the reference may have clamped it)
   void reset() {  // for reuse: every field a check may leave unset
     error.clear();
+    payout_debit = false;
     event_id.clear();
     has_event_id = false;
     signer.reset();
@@ -265,6 +267,7 @@ void check_general(std::string_view line, CheckedLine& out) {
       out.error = *err;
       return;
     }
+    out.payout_debit = text("kind") == "payout_debit";
   }
   out.hash = checked->second;
   const auto* seq = entry.if_contains("seq");
@@ -340,6 +343,7 @@ void check_range(const std::string_view* lines, CheckedLine* out, std::size_t be
         continue;
       }
       c.journal_seq = scanned.journal_seq;
+      c.payout_debit = scanned.kind == "payout_debit";
       c.seq = scanned.seq;
       c.hash = scanned.entry_hash;
       c.prev = scanned.prev_hash;
@@ -483,13 +487,22 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
                   ", where the lines before it have none (this node writes it on every line, from the first)");
     if (c.journal_seq >= 0) last_journal_seq_ = c.journal_seq;
     // Each entry states its orchestrator's balance after it: the previous one plus its delta.
+    // The reference's payout debit is the exception it allows (its W-A7): a payout larger than
+    // the balance is debited in full but leaves the balance at zero, not below. Taken only in
+    // its lines (without journal_seq), and counted: each is money paid out past a balance.
+    const auto reference_clamp = [&](bool below_zero_to_zero) {
+      if (!below_zero_to_zero || !c.payout_debit || c.journal_seq >= 0) return false;
+      if (clamped_payout_debit_seqs_.size() < kClampedSeqsKept) clamped_payout_debit_seqs_.push_back(expected);
+      ++clamped_payout_debits_;
+      return true;
+    };
     {
       auto it = balances_.find(c.orchestrator_id);
       if (it == balances_.end()) it = balances_.emplace(c.orchestrator_id, LogVerifierBalance{}).first;
       LogVerifierBalance& running = it->second;
       LogVerifierSmall sum = 0;
       if (c.wide_amounts.empty() && !running.wide && !__builtin_add_overflow(running.small, c.delta, &sum)) {
-        if (sum != c.balance)
+        if (sum != c.balance && !reference_clamp(sum < 0 && c.delta < 0 && c.balance == 0))
           return fail("balance_wei " + amount_text(c.balance) + " is not " + c.orchestrator_id + "'s balance before it (" +
                       amount_text(running.small) + ") plus delta_wei " + amount_text(c.delta));
         running.small = c.balance;
@@ -500,7 +513,7 @@ bool LogVerifier::apply(const LogVerifierChecked* checked, std::size_t count) {
         const LogVerifierAmount balance =
             c.wide_amounts.empty() ? LogVerifierAmount(c.balance) : wide_amount(std::string_view(c.wide_amounts).substr(space + 1));
         const LogVerifierAmount before = running.wide ? running.full : LogVerifierAmount(running.small);
-        if (before + delta != balance)
+        if (before + delta != balance && !reference_clamp(before + delta < 0 && delta < 0 && balance == 0))
           return fail("balance_wei " + balance.str() + " is not " + c.orchestrator_id + "'s balance before it (" + before.str() +
                       ") plus delta_wei " + delta.str());
         running.full = balance;

@@ -83,6 +83,11 @@ class LogVerifier {
   // The seq of the last entry that carries a signature (0: none). A signed entry vouches for
   // every entry before it too: its hash chains to them.
   std::uint64_t last_signed_seq() const { return last_signed_seq_; }
+  // The reference's payout debits that took a balance below zero and left it at zero instead
+  // (its lines only: see apply()); and the seqs of the first of them.
+  std::uint64_t clamped_payout_debits() const { return clamped_payout_debits_; }
+  const std::vector<std::uint64_t>& clamped_payout_debit_seqs() const { return clamped_payout_debit_seqs_; }
+  static constexpr std::size_t kClampedSeqsKept = 20;
   // The checkpoint describes a prefix of this log: size, chain head and root agree.
   std::optional<std::string> check_checkpoint(const Checkpoint& c) const;
   // Groups of entries (seqs, ascending; groups ordered by their second seq) whose event ids
@@ -109,6 +114,8 @@ class LogVerifier {
   std::vector<std::vector<std::string_view>> line_scratch_;  // scratch: per thread, reused
   chain::merkle::Tree tree_;
   std::string failure_;
+  std::uint64_t clamped_payout_debits_ = 0;
+  std::vector<std::uint64_t> clamped_payout_debit_seqs_;
   std::int64_t last_journal_seq_ = -1;  // of the last line that had one (-1: none yet)
   // Each orchestrator's balance after its latest entry: the next must state it plus its delta.
   std::unordered_map<std::string, LogVerifierBalance> balances_;

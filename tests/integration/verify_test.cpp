@@ -57,10 +57,20 @@ std::vector<std::string> rechained(std::vector<std::string> lines, const std::fu
 class FakeNode {
  public:
   using Forge = std::function<std::optional<std::string>(const std::string& target)>;
+  // A forged answer with its status.
+  using ForgeAnswer = std::function<std::optional<std::pair<int, std::string>>(const std::string& target)>;
   FakeNode(std::uint16_t real_port, Forge forge, bool silent = false)
+      : FakeNode(
+            real_port,
+            ForgeAnswer([forge = std::move(forge)](const std::string& target) -> std::optional<std::pair<int, std::string>> {
+              if (auto forged = forge(target)) return std::pair<int, std::string>{200, *forged};
+              return std::nullopt;
+            }),
+            silent) {}
+  FakeNode(std::uint16_t real_port, ForgeAnswer forge, bool silent = false)
       : server_(
             [real_port, forge = std::move(forge)](const FakeHttpServer::Request& r) -> std::pair<int, std::string> {
-              if (auto forged = forge(r.target)) return {200, *forged};
+              if (auto forged = forge(r.target)) return *forged;
               HttpClient real("127.0.0.1", real_port);
               auto answer = real.request("GET", r.target);
               return {answer.status, answer.body};
@@ -874,6 +884,34 @@ TEST_F(VerifyTest, AWrongProofFromTheNodeFails) {
   auto no_address = verify({"--url", nameless.url(), "--skip-log"});
   EXPECT_EQ(no_address.exit_code, 1) << no_address.output;
   EXPECT_NE(no_address.output.find("names no audit_address"), std::string::npos) << no_address.output;
+}
+
+// A node asked to prove that its log extends a saved checkpoint and refusing (4xx) fails the
+// check: it may be hiding a rollback or a fork. A failure on its side (5xx) leaves the check
+// undone (2), as a network error does; neither passes.
+TEST_F(VerifyTest, ANodeThatWillNotProveConsistencyFails) {
+  const std::uint16_t real = node_->port();
+  auto refusing = [real](int status) {
+    return std::make_unique<FakeNode>(
+        real, FakeNode::ForgeAnswer([status](const std::string& target) -> std::optional<std::pair<int, std::string>> {
+          if (target.starts_with("/api/transparency/tee-core/audit/consistency"))
+            return std::pair<int, std::string>{status, R"({"detail":"Not found"})"};
+          return std::nullopt;
+        }));
+  };
+  const auto honest = verify({"--url", "http://127.0.0.1:" + std::to_string(real), "--skip-log", "--since", saved_});
+  ASSERT_EQ(honest.exit_code, 0) << honest.output;
+  for (int status : {404, 400}) {
+    auto fake = refusing(status);
+    const auto r = verify({"--url", fake->url(), "--skip-log", "--since", saved_});
+    EXPECT_EQ(r.exit_code, 1) << status << ": " << r.output;
+    EXPECT_NE(r.output.find("the node will not prove that its log at seq"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("HTTP " + std::to_string(status)), std::string::npos) << r.output;
+  }
+  auto failing = refusing(500);
+  const auto r = verify({"--url", failing->url(), "--skip-log", "--since", saved_});
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("HTTP 500"), std::string::npos) << r.output;
 }
 
 // Empty or out-of-range arguments are usage errors (2), said in JSON on standard output with

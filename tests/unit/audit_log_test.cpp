@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 
 #include "chain/hex.hpp"
 #include "domain/canonical_json.hpp"
@@ -531,6 +532,75 @@ TEST(LogVerifierBalances, RunningBalancesOfAnySize) {
   ASSERT_FALSE(small_refused.ok);
   EXPECT_NE(small_refused.failure.find("entry 3: balance_wei 8 is not wide's balance before it (10) plus delta_wei -3"), std::string::npos)
       << small_refused.failure;
+}
+
+// The reference debits a payout larger than the balance in full but leaves the balance at zero
+// (its W-A7). Its lines (without journal_seq, wrapped or bare) verify with each such debit
+// counted; this node's lines never do, nor does any other kind of entry or a balance left
+// anywhere but zero.
+TEST(LogVerifierBalances, TheReferencesClampedPayoutDebitsAreCountedNotRefused) {
+  struct Step {
+    const char* kind;
+    bool negative;
+    std::uint64_t delta, balance;
+  };
+  auto log_of = [](const std::vector<Step>& steps) {
+    TempDir dir;
+    auto log = AuditLog::open(dir.str(), false).value();
+    std::vector<std::string> lines;
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      LedgerEntry e = entry(i + 1);
+      e.orchestrator_id = "o";
+      e.event_id = std::string(steps[i].kind) + ":" + std::to_string(i);
+      e.delta = SignedWei{steps[i].negative, Wei(steps[i].delta)};
+      e.balance_after = SignedWei{false, Wei(steps[i].balance)};
+      const std::string kind = steps[i].kind;
+      lines.push_back(log->append_entry(e, kind, kind == "payout_debit" ? "payout_confirm" : "workload_time", "", i + 1));
+    }
+    EXPECT_FALSE(log->write(lines));
+    return read_file(dir / "audit.jsonl");
+  };
+  // The same lines as the reference writes them: its wrapper has no journal_seq; or bare entries.
+  auto reference_form = [](const std::string& text, bool bare) {
+    std::string out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      auto wrapper = boost::json::parse(line).as_object();
+      wrapper.erase("journal_seq");
+      out += canonical_json(bare ? wrapper.at("audit_entry") : boost::json::value(wrapper)) + "\n";
+    }
+    return out;
+  };
+  const std::string clamped = log_of({{"credit", false, 10, 10}, {"payout_debit", true, 15, 0}, {"credit", false, 3, 3}});
+  const Verdict own = verify_lines(clamped);
+  ASSERT_FALSE(own.ok);
+  EXPECT_NE(own.failure.find("entry 2: balance_wei 0 is not o's balance before it (10) plus delta_wei -15"), std::string::npos)
+      << own.failure;
+  for (bool bare : {false, true}) {
+    const std::string text = reference_form(clamped, bare);
+    LogVerifier v(1);
+    std::size_t start = 0;
+    bool ok = true;
+    while (ok && start < text.size()) {
+      const auto nl = text.find('\n', start);
+      ok = v.add(std::string_view(text).substr(start, nl - start));
+      start = nl + 1;
+    }
+    EXPECT_TRUE(ok) << bare << ": " << v.failure();
+    EXPECT_EQ(v.size(), 3u);
+    EXPECT_EQ(v.clamped_payout_debits(), 1u);
+    EXPECT_EQ(v.clamped_payout_debit_seqs(), std::vector<std::uint64_t>{2});
+    const Verdict batched = verify_batches(text, 2, 100);
+    EXPECT_TRUE(batched.ok) << batched.failure;
+  }
+  // Left above zero, or another kind taken below: refused in the reference's form too.
+  for (const auto& steps : {std::vector<Step>{{"credit", false, 10, 10}, {"payout_debit", true, 15, 1}},
+                            std::vector<Step>{{"credit", false, 10, 10}, {"adjustment", true, 15, 0}},
+                            std::vector<Step>{{"credit", false, 10, 10}, {"payout_debit", false, 15, 0}}}) {
+    const Verdict refused = verify_lines(reference_form(log_of(steps), false));
+    ASSERT_FALSE(refused.ok);
+    EXPECT_NE(refused.failure.find("entry 2: balance_wei"), std::string::npos) << refused.failure;
+  }
 }
 
 TEST(LogVerifierBatches, ThreadsAndBatchesGiveTheSameVerdictAndFirstFailure) {
