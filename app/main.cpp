@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -116,9 +117,18 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   auto* verify_url = verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081")->check(not_empty);
   verify_cmd->add_option("--audit-address", verify.audit_addresses,
-                         "The audit address every checkpoint must be signed by; repeat it to accept the keys of a rotation "
-                         "(each checkpoint signed by one of them)")
+                         "The audit address every checkpoint must be signed by; repeat it, oldest key first, for the keys "
+                         "of a rotation (each checkpoint signed by one of them, never by a key listed before the previous "
+                         "checkpoint's)")
       ->take_all();
+  verify_cmd->add_option("--chain-id", verify.chain_id,
+                         "The chain id every checkpoint must be signed for (the node's ETH_CHAIN_ID); with --url, the "
+                         "checkpoints are asked for it")
+      ->check(whole_number(1, std::numeric_limits<long>::max()));
+  verify_cmd->add_option("--contract", verify.contract,
+                         "The contract address every checkpoint must be signed for (the node's CHECKPOINT_CONTRACT_ADDRESS); "
+                         "with --url, the checkpoints are asked for it")
+      ->check(not_empty);
   auto* event_id_opt =
       verify_cmd->add_option("--event-id", verify.event_id, "Also prove this event's inclusion, e.g. workload_time:job-1")
           ->check(not_empty);

@@ -83,7 +83,11 @@ struct VerifyOptions {
   std::string log_file;          // an audit.jsonl (offline)
   std::string checkpoints_file;  // default: checkpoints.jsonl next to the log
   std::string url;               // a live node instead of a file
-  std::vector<std::string> audit_addresses;  // the expected signers of checkpoints (any one of them)
+  // The expected signers of checkpoints, oldest key first: each checkpoint is signed by one of
+  // them, and never by a key listed before the previous checkpoint's.
+  std::vector<std::string> audit_addresses;
+  std::uint64_t chain_id = 0;  // 0: any; else every checkpoint is signed for this chain id
+  std::string contract;        // empty: any; else every checkpoint is signed for this contract
   std::string event_id;          // prove this event's inclusion
   bool event_id_given = false;   // --event-id was on the command line (an empty one is a usage error)
   std::string since_file;        // a saved checkpoint the log must extend

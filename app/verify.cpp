@@ -97,6 +97,38 @@ bool expected_signer(const VerifyOptions& o, const chain::Address& a) {
   return false;
 }
 
+// Where `a` stands among the --audit-address keys (oldest first); the last place it is listed.
+std::size_t signer_rank(const VerifyOptions& o, const chain::Address& a) {
+  std::size_t rank = 0;
+  for (std::size_t i = 0; i < o.audit_addresses.size(); ++i)
+    if (auto expected = chain::parse_address(o.audit_addresses[i]); expected && *expected == a) rank = i;
+  return rank;
+}
+
+// With several --audit-address keys (a rotation, oldest first): a key listed before the one
+// that signed earlier was rotated out, and signs nothing new. `what` names the later one.
+std::optional<std::string> rotated_out(const VerifyOptions& o, const chain::Address& earlier, const chain::Address& later,
+                                       const std::string& what) {
+  if (o.audit_addresses.size() < 2 || signer_rank(o, later) >= signer_rank(o, earlier)) return std::nullopt;
+  return what + " is signed by " + chain::to_checksummed(later) + ", a key rotated out before " + chain::to_checksummed(earlier) +
+         ", which signed before it (--audit-address lists the keys of a rotation oldest first)";
+}
+
+// The --contract address, as --audit-address is read.
+Result<chain::Address> expected_contract(const VerifyOptions& o) { return chain::parse_address(o.contract); }
+
+// The binding every checkpoint must be signed for (--chain-id, --contract), when given.
+std::optional<std::string> check_binding(const Checkpoint& c, const VerifyOptions& o) {
+  if (o.chain_id && c.chain_id != o.chain_id)
+    return "checkpoint at seq " + std::to_string(c.seq) + " is signed for chain id " + std::to_string(c.chain_id) + ", not " +
+           std::to_string(o.chain_id) + " (--chain-id)";
+  if (!o.contract.empty())
+    if (auto want = expected_contract(o); want && *want != c.contract)
+      return "checkpoint at seq " + std::to_string(c.seq) + " is signed for contract " + chain::to_checksummed(c.contract) +
+             ", not " + chain::to_checksummed(*want) + " (--contract)";
+  return std::nullopt;
+}
+
 // Signature, expected key and (with a log) agreement with the log. `audit` is the signer of
 // the checkpoint before: another one is a key change, recorded in `key_changes` (an operator
 // rotated the audit key; each checkpoint still holds by its own signature and the log), or,
@@ -107,7 +139,9 @@ std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o
   if (!expected_signer(o, c.audit_address))
     return "checkpoint at seq " + std::to_string(c.seq) + " is signed by " + chain::to_checksummed(c.audit_address) +
            ", not by " + expected_signers(o);
+  if (auto err = check_binding(c, o)) return err;
   if (audit && *audit != c.audit_address) {
+    if (auto err = rotated_out(o, *audit, c.audit_address, "checkpoint at seq " + std::to_string(c.seq))) return err;
     if (!key_changes) return "checkpoint at seq " + std::to_string(c.seq) + " is signed by another audit key than the others";
     key_changes->push_back(json::object{{"seq", c.seq},
                                         {"from", chain::to_checksummed(*audit)},
@@ -134,11 +168,15 @@ struct CheckpointKey {
 Result<std::uint64_t> check_entry_signers(const LogVerifier& log, const VerifyOptions& o,
                                           const std::optional<CheckpointKey>& newest) {
   std::uint64_t vouched = 0;
+  const chain::Address* before = nullptr;
   for (const auto& r : log.signer_runs()) {
     if (!expected_signer(o, r.signer))
       return Error{(r.first_seq == r.last_seq ? "entry " + std::to_string(r.first_seq) + " is"
                                               : "entries " + std::to_string(r.first_seq) + "-" + std::to_string(r.last_seq) + " are") +
                    " signed by " + chain::to_checksummed(r.signer) + ", not by " + expected_signers(o)};
+    if (before)
+      if (auto err = rotated_out(o, *before, r.signer, "entry " + std::to_string(r.first_seq))) return Error{*err};
+    before = &r.signer;
     if (!newest || r.signer == newest->key) vouched = r.last_seq;
   }
   return vouched;
@@ -548,7 +586,11 @@ Outcome verify_url(const VerifyOptions& o) {
   if (!http_r) return {2, http_r.error(), {}};
   auto& http = **http_r;
   const std::string base = "/api/transparency/tee-core";
-  auto cp_json = get_json(http, base + "/audit/checkpoint");
+  // Asked for the expected binding, the node signs its statement for it (as the reference does).
+  std::string binding;
+  if (o.chain_id) binding += "chain_id=" + std::to_string(o.chain_id);
+  if (!o.contract.empty()) binding += (binding.empty() ? "" : "&") + std::string("contract_address=") + url_escape(o.contract);
+  auto cp_json = get_json(http, base + "/audit/checkpoint" + (binding.empty() ? "" : "?" + binding));
   if (!cp_json) return {2, cp_json.error(), {}};
   auto cp = storage::parse_checkpoint(*cp_json);
   if (!cp) return {1, "served checkpoint: " + cp.error(), {}};
@@ -679,7 +721,8 @@ Outcome verify_url(const VerifyOptions& o) {
   }
   if (!o.event_id.empty()) {
     int status = 0;
-    auto proof = get_json(http, base + "/audit/proof?event_id=" + url_escape(o.event_id), &status);
+    auto proof = get_json(http, base + "/audit/proof?event_id=" + url_escape(o.event_id) + (binding.empty() ? "" : "&" + binding),
+                          &status);
     if (!proof) return {2, proof.error(), {}};
     // 409: the entry is newer than the node's newest checkpoint. Nothing is wrong yet; the
     // node's advice (retry after the next checkpoint) is passed on.
@@ -742,6 +785,8 @@ int verify(const VerifyOptions& o) {
       usage = hex_form ? "--audit-address is in mixed case but not its EIP-55 checksum (a typo? in lower case it is not checked)"
                        : "--audit-address is not a 0x-prefixed 20-byte hex address";
     }
+  if (!usage && !o.contract.empty() && !expected_contract(o))
+    usage = "--contract is not a 0x-prefixed 20-byte hex address (or is in mixed case but not its EIP-55 checksum)";
   if (usage) {
     std::fprintf(stderr, "lpops verify: %s\n", usage);
     // With --json the outcome is JSON on standard output whatever it is, a usage error too.

@@ -179,6 +179,10 @@ TEST_F(SignedEntriesTest, AKeyRotationVerifiesAndARetiredKeyCannotExtendTheLog) 
   EXPECT_EQ(lower(std::string(changes[0].at("to").as_string())), lower(new_address));
   EXPECT_EQ(parse_json(whole.output).at("vouched_through_seq").as_int64(), 17);
   EXPECT_EQ(verify({"--log", log_, "--audit-address", audit_address_, "--audit-address", new_address}).exit_code, 0);
+  // Oldest key first: listed the other way round, the old key signed after the new one.
+  const auto reversed = verify({"--log", log_, "--audit-address", new_address, "--audit-address", audit_address_});
+  EXPECT_EQ(reversed.exit_code, 1) << reversed.output;
+  EXPECT_NE(reversed.output.find("a key rotated out before"), std::string::npos) << reversed.output;
   const auto old_only = verify({"--log", log_, "--audit-address", audit_address_});
   EXPECT_EQ(old_only.exit_code, 1) << old_only.output;
   EXPECT_NE(old_only.output.find("not by the expected audit address"), std::string::npos) << old_only.output;

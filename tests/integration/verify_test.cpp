@@ -487,6 +487,49 @@ TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
   EXPECT_EQ(verify({"--log", log_, "--audit-address", new_address}).exit_code, 1);
   const auto both = verify({"--log", log_, "--audit-address", audit_address_, "--audit-address", new_address});
   EXPECT_EQ(both.exit_code, 0) << both.output;
+  // The keys are listed oldest first: listed the other way round, the history reads as the
+  // newer key rotated out and the older one signing after it.
+  const auto reversed = verify({"--log", log_, "--audit-address", new_address, "--audit-address", audit_address_});
+  EXPECT_EQ(reversed.exit_code, 1) << reversed.output;
+  EXPECT_NE(reversed.output.find("a key rotated out before"), std::string::npos) << reversed.output;
+}
+
+// With --chain-id and --contract every checkpoint must be signed for that binding: one signed
+// for another chain or contract (a test deployment's, replayed) fails, offline and live; live,
+// the node is asked for the binding and signs its statement for it.
+TEST_F(VerifyTest, CheckpointsAreHeldToTheExpectedChainAndContract) {
+  const auto lines = read_lines(checkpoints_);
+  ASSERT_FALSE(lines.empty());
+  const auto first = parse_json(lines.front());
+  const std::string chain_id = std::to_string(first.at("chain_id").as_int64());
+  const std::string other_contract = address_of(99);
+  EXPECT_EQ(verify({"--log", log_, "--chain-id", chain_id}).exit_code, 0);
+  const auto wrong_chain = verify({"--log", log_, "--chain-id", std::to_string(first.at("chain_id").as_int64() + 1)});
+  EXPECT_EQ(wrong_chain.exit_code, 1) << wrong_chain.output;
+  EXPECT_NE(wrong_chain.output.find("is signed for chain id " + chain_id + ", not "), std::string::npos) << wrong_chain.output;
+  const auto wrong_contract = verify({"--log", log_, "--contract", other_contract});
+  EXPECT_EQ(wrong_contract.exit_code, 1) << wrong_contract.output;
+  EXPECT_NE(wrong_contract.output.find("(--contract)"), std::string::npos) << wrong_contract.output;
+  // A saved checkpoint is held to it too.
+  const auto saved_wrong = verify({"--log", log_, "--since", saved_, "--chain-id", "424242"});
+  EXPECT_EQ(saved_wrong.exit_code, 1) << saved_wrong.output;
+  EXPECT_NE(saved_wrong.output.find("(--chain-id)"), std::string::npos) << saved_wrong.output;
+  const auto bad_usage = verify({"--log", log_, "--contract", "0x1234"});
+  EXPECT_EQ(bad_usage.exit_code, 2) << bad_usage.output;
+  // Live: asked for chain 424242 and the other contract, the node signs for them, and the
+  // checkpoint, the proof and the downloaded log all verify.
+  const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
+  const auto live = verify({"--url", url, "--chain-id", "424242", "--contract", other_contract, "--event-id", "workload_time:w3"});
+  EXPECT_EQ(live.exit_code, 0) << live.output;
+  // A node that serves its own binding whatever it is asked fails.
+  FakeNode deaf(node_->port(), [&](const std::string& target) -> std::optional<std::string> {
+    if (!target.starts_with("/api/transparency/tee-core/audit/checkpoint")) return std::nullopt;
+    HttpClient real("127.0.0.1", node_->port());
+    return real.request("GET", "/api/transparency/tee-core/audit/checkpoint").body;
+  });
+  const auto ignored = verify({"--url", deaf.url(), "--skip-log", "--chain-id", "424242"});
+  EXPECT_EQ(ignored.exit_code, 1) << ignored.output;
+  EXPECT_NE(ignored.output.find("(--chain-id)"), std::string::npos) << ignored.output;
 }
 
 // A checkpoint saved from another node does not anchor this one's log: the failure names both
