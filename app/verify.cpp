@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -297,6 +298,30 @@ std::optional<std::string> repeated_event(LogVerifier& log, const std::function<
   return std::nullopt;
 }
 
+// The log file is read through a mapping: a file cut shorter while it is read (a node cutting
+// a torn tail at start-up, or a careless copy) turns the next read past its new end into
+// SIGBUS. The handler ends the command with status 2 and says why, in JSON on standard output
+// too with --json (only what is safe in a signal handler: texts made beforehand, write, _exit).
+std::string g_shrank_stderr, g_shrank_stdout;
+
+extern "C" void on_log_shrank(int) {
+  (void)!::write(STDERR_FILENO, g_shrank_stderr.data(), g_shrank_stderr.size());
+  if (!g_shrank_stdout.empty()) (void)!::write(STDOUT_FILENO, g_shrank_stdout.data(), g_shrank_stdout.size());
+  ::_exit(2);
+}
+
+void say_log_shrank_on_sigbus(const VerifyOptions& o) {
+  const std::string why = o.log_file + " was cut shorter while it was read (a node cutting its torn tail, or a copy "
+                          "being replaced): nothing was verified; run the command again";
+  g_shrank_stderr = "\nlpops verify: error: " + why + "\n";
+  if (o.json) g_shrank_stdout = json::serialize(json::object{{"status", "error"}, {"reason", why}}) + "\n";
+  std::fflush(stdout);
+  struct sigaction action {};
+  action.sa_handler = on_log_shrank;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGBUS, &action, nullptr);
+}
+
 Outcome verify_file(const VerifyOptions& o) {
   Outcome out;
   // Checkpoints first: the given file, else checkpoints.jsonl next to the log. Read before
@@ -355,6 +380,7 @@ Outcome verify_file(const VerifyOptions& o) {
   Progress progress(!o.json);
   // The file mapped read-only; whole lines handed to the verifier a batch at a time.
   const char* data = nullptr;
+  say_log_shrank_on_sigbus(o);
   if (total) {
     void* map = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {

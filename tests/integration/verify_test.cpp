@@ -532,6 +532,34 @@ TEST_F(VerifyTest, CheckpointsAreHeldToTheExpectedChainAndContract) {
   EXPECT_NE(ignored.output.find("(--chain-id)"), std::string::npos) << ignored.output;
 }
 
+// A log file cut shorter while it is read (mapped, then truncated by another process) ends the
+// command with status 2 and a reason, in JSON too, rather than a SIGBUS.
+TEST_F(VerifyTest, ALogCutShorterWhileReadIsAnErrorNotACrash) {
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string copy = dir_.str() + "/shrinking.jsonl";
+  std::filesystem::copy_file(log_, copy);
+  const auto size = std::filesystem::file_size(copy);
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0:handle_sigbus=0";
+  for (const bool as_json : {true, false}) {
+    std::filesystem::copy_file(log_, copy, std::filesystem::copy_options::overwrite_existing);
+    std::vector<std::string> argv{lpops_binary(), "verify", "--log", copy, "--checkpoints", checkpoints_, "--threads", "1"};
+    if (as_json) argv.push_back("--json");
+    const auto r = run_command(argv, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+                                      {"LPOPS_FAULT_TRUNCATE_AT_MADVISE", copy},
+                                      {"LPOPS_FAULT_TRUNCATE_TO", std::to_string(size / 3)},
+                                      {"ASAN_OPTIONS", asan}});
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("was cut shorter while it was read"), std::string::npos) << r.output;
+    if (as_json) {
+      const auto json_at = r.output.find("{\"status\"");
+      ASSERT_NE(json_at, std::string::npos) << r.output;
+      EXPECT_EQ(parse_json(r.output.substr(json_at, r.output.find('\n', json_at) - json_at)).at("status"), json::value("error"));
+    }
+  }
+  EXPECT_EQ(std::filesystem::file_size(copy), size / 3);  // the preload did cut it
+}
+
 // A checkpoint saved from another node does not anchor this one's log: the failure names both
 // signers, since a file from the wrong node is likelier than a fork.
 TEST_F(VerifyTest, ASavedCheckpointOfAnotherNodeIsNamedAsSuch) {

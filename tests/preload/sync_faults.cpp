@@ -2,10 +2,11 @@
 // while the file LPOPS_FAULT_FDATASYNC_TRIGGER names exists, fdatasync(2) and fsync(2) of a
 // file whose name ends in LPOPS_FAULT_FDATASYNC_SUFFIX (default "/journal.jsonl") fail with
 // EIO, as a disk that lost a write reports it; while LPOPS_FAULT_READ_TRIGGER's file exists,
-// read(2) and pread(2) of a file whose name ends in LPOPS_FAULT_READ_SUFFIX fail with EIO. Every
-// other call goes to the C library.
+// read(2) and pread(2) of a file whose name ends in LPOPS_FAULT_READ_SUFFIX fail with EIO (and
+// see madvise below). Every other call goes to the C library.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -96,6 +97,27 @@ extern "C" ssize_t pread(int fd, void* buffer, size_t size, off_t offset) {
     return -1;
   }
   return real_pread(fd, buffer, size, offset);
+}
+
+// With LPOPS_FAULT_TRUNCATE_AT_MADVISE naming a file, that file is cut to
+// LPOPS_FAULT_TRUNCATE_TO bytes (default 0) at the first madvise(2) call with MADV_SEQUENTIAL (a
+// reader's, not the allocator's): a file mapped and then cut shorter by another process before
+// it is read.
+namespace {
+using MadviseFunction = int (*)(void*, size_t, int);
+MadviseFunction real_madvise = nullptr;
+bool truncated = false;
+}  // namespace
+
+extern "C" int madvise(void* address, size_t length, int advice) {
+  if (!real_madvise) real_madvise = reinterpret_cast<MadviseFunction>(::dlsym(RTLD_NEXT, "madvise"));
+  const char* victim = std::getenv("LPOPS_FAULT_TRUNCATE_AT_MADVISE");
+  if (victim && *victim && !truncated && advice == MADV_SEQUENTIAL) {
+    truncated = true;
+    const char* to = std::getenv("LPOPS_FAULT_TRUNCATE_TO");
+    (void)!::truncate(victim, to ? static_cast<off_t>(std::strtoll(to, nullptr, 10)) : 0);
+  }
+  return real_madvise(address, length, advice);
 }
 
 extern "C" ssize_t pread64(int fd, void* buffer, size_t size, off_t offset) { return pread(fd, buffer, size, offset); }
