@@ -2,6 +2,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -420,6 +421,13 @@ int serve(const ServeOptions& o) {
     bootstrap = prepare_bootstrap(settings);
   } catch (const std::runtime_error& e) {
     return refuse_setting(e.what());
+  }
+  // Before any key is read: no core dump (it would hold the keys), and a process others of the
+  // same user cannot attach to or read, unless PAYMENTS_ALLOW_CORE_DUMPS.
+  if (!settings.allow_core_dumps) {
+    const struct rlimit none {0, 0};
+    if (::setrlimit(RLIMIT_CORE, &none) != 0 || ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+      spdlog::warn("cannot turn core dumps off ({}): a crash may write the keys to disk", std::strerror(errno));
   }
   // The audit key: derived from the payout key (PAYMENT_PRIVATE_KEY, else the
   // PAYMENT_KEYSTORE_PATH keystore) as the reference does, else a key file of its own.

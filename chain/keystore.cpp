@@ -36,6 +36,9 @@ Result<bool> check_scrypt(std::uint64_t n, std::uint64_t r, std::uint64_t p) {
   if (r < 1 || r > 32) return Error{"keystore scrypt r must be from 1 to 32"};
   if (p < 1 || p > 16) return Error{"keystore scrypt p must be from 1 to 16"};
   if (128 * r * n > kMaxScryptMemoryBytes) return Error{"keystore scrypt parameters need too much memory"};
+  if (128 * r * n * p > kMaxScryptWorkBytes)
+    return Error{"keystore scrypt parameters need too much work (128 * n * r * p above " + std::to_string(kMaxScryptWorkBytes >> 30) +
+                 " GiB)"};
   return true;
 }
 

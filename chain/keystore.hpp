@@ -24,6 +24,9 @@ struct KeystoreKdf {
 
 inline constexpr std::uint64_t kMaxScryptN = 1u << 20;
 inline constexpr std::uint64_t kMaxScryptMemoryBytes = 1ull << 30;
+// p runs ROMix p times over: 128·n·r·p bytes of mixing in all bound the time a keystore can
+// cost (16 times the usual n = 2^18, r = 8, p = 1).
+inline constexpr std::uint64_t kMaxScryptWorkBytes = 4ull << 30;
 inline constexpr std::uint32_t kMaxPbkdf2Iterations = 10'000'000;
 
 // Encrypts with fresh random salt, IV and id (OpenSSL's CSPRNG); returns the JSON text.

@@ -502,6 +502,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", s.audit_checkpoint_every_entries, 1, 1'000'000'000);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", s.audit_checkpoint_interval_seconds, 1, 86400);
   r.boolean("PAYMENTS_AUDIT_SIGN_ENTRIES", s.audit_sign_entries);
+  r.boolean("PAYMENTS_ALLOW_CORE_DUMPS", s.allow_core_dumps);
   r.address("CHECKPOINT_CONTRACT_ADDRESS", s.checkpoint_contract_address);
   if (env.get("CHECKPOINT_CHAIN_ID")) {
     long chain_id = 0;
@@ -617,6 +618,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_JOURNAL_FSYNC", journal_fsync ? "true" : "false"},
       {"PAYMENTS_JOURNAL_DIRECT_IO", journal_direct_io ? "true" : "false"},
       {"PAYMENTS_AUDIT_SIGN_ENTRIES", audit_sign_entries ? "true" : "false"},
+      {"PAYMENTS_ALLOW_CORE_DUMPS", allow_core_dumps ? "true" : "false"},
       {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", std::to_string(snapshot_every_records)},
       {"PAYMENTS_HTTP_THREADS", std::to_string(http_threads)},
       {"PAYMENTS_HTTP_TIMEOUT_SECONDS", std::to_string(http_timeout_seconds)},

@@ -120,6 +120,8 @@ struct Settings {
   long audit_checkpoint_every_entries = 1000;
   long audit_checkpoint_interval_seconds = 60;
   bool audit_sign_entries = false;  // also sign each entry (signer, signature) as the reference does
+  // Core dumps hold the keys in memory: off (and the process not dumpable) unless allowed.
+  bool allow_core_dumps = false;
   std::optional<std::string> checkpoint_contract_address;  // bound into checkpoint messages
   std::optional<long> checkpoint_chain_id;                  // likewise; unset: eth_chain_id
 

@@ -2,10 +2,12 @@
 // node listens: it is alive (/healthz 200), not ready (/readyz 503 "starting"), and every
 // route that needs the ledger answers 503 with Retry-After, never a refused connection.
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/integration/fixture.hpp"
@@ -252,6 +254,42 @@ TEST(Startup, DebugLevelLogsEachRequestWithoutItsQuery) {
     EXPECT_EQ(log.find("http: GET /api/workloads from 127.0.0.1: 401 in ") != std::string::npos, debug) << log;
     EXPECT_EQ(log.find("secret-value"), std::string::npos) << log;
   }
+}
+
+// A core dump would hold the keys: the node turns its core-size limit to 0 (hard limit too)
+// unless PAYMENTS_ALLOW_CORE_DUMPS, whatever limit it was started with.
+TEST(Startup, CoreDumpsAreOffUnlessAllowed) {
+  struct rlimit before {};
+  ASSERT_EQ(::getrlimit(RLIMIT_CORE, &before), 0);
+  if (before.rlim_max != RLIM_INFINITY && before.rlim_max < (1u << 20)) GTEST_SKIP() << "the hard core-size limit is below 1 MiB here";
+  struct rlimit raised = before;
+  raised.rlim_cur = 1u << 20;  // the node inherits 1 MiB
+  ASSERT_EQ(::setrlimit(RLIMIT_CORE, &raised), 0);
+  auto core_limit_of = [](pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/limits");
+    for (std::string line; std::getline(in, line);)
+      if (line.starts_with("Max core file size")) return line;
+    return std::string("(none)");
+  };
+  for (const bool allowed : {false, true}) {
+    TempDir dir;
+    std::map<std::string, std::string> env;
+    if (allowed) env["PAYMENTS_ALLOW_CORE_DUMPS"] = "true";
+    NodeProcess node(dir.str() + "/data", env);
+    ASSERT_TRUE(node.start()) << node.log();
+    const std::string limit = core_limit_of(node.pid());
+    std::istringstream fields(limit.substr(std::string("Max core file size").size()));
+    std::string soft, hard;
+    fields >> soft >> hard;
+    if (allowed) {
+      EXPECT_EQ(soft, "1048576") << limit;
+    } else {
+      EXPECT_EQ(soft, "0") << limit;
+      EXPECT_EQ(hard, "0") << limit;
+    }
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  }
+  ::setrlimit(RLIMIT_CORE, &before);
 }
 
 // SIGINT (Ctrl-C) and SIGHUP (the terminal closed) stop a node as SIGTERM does: drained, the

@@ -107,6 +107,15 @@ TEST(Keystore, RejectsHostileOrBrokenFiles) {
   auto crypto = [](boost::json::object& d) -> boost::json::object& { return d.at("crypto").as_object(); };
   EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdfparams"].as_object()["n"] = 1u << 24; }).ok());  // memory bomb
   EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdfparams"].as_object()["n"] = 1000; }).ok());      // not a power of 2
+  // Within the memory bound, but p = 16 passes of it: 16 GiB of mixing, minutes at start.
+  auto slow = mutated([&](auto& d) {
+    auto& params = crypto(d)["kdfparams"].as_object();
+    params["n"] = 1u << 20;
+    params["r"] = 8;
+    params["p"] = 16;
+  });
+  ASSERT_FALSE(slow.ok());
+  EXPECT_NE(slow.error().find("too much work"), std::string::npos) << slow.error();
   EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdfparams"].as_object()["dklen"] = 16; }).ok());
   EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["cipher"] = "aes-128-cbc"; }).ok());
   EXPECT_FALSE(mutated([&](auto& d) { crypto(d)["kdf"] = "argon2"; }).ok());
