@@ -86,6 +86,66 @@ std::string without_python_non_finite(std::string_view text, std::size_t& replac
   return out;
 }
 
+// Python's json.dump escapes a string holding a lone UTF-16 surrogate (text a client sent as
+// "\ud800", which Python takes) as that escape, which no JSON reader takes for Unicode text.
+// Each such escape inside a string becomes \ufffd, the replacement character; a high and a
+// low surrogate in a row are a pair, and stay.
+std::string without_lone_surrogates(std::string_view text, std::size_t& replaced) {
+  auto unit_at = [&](std::size_t at) -> int {  // the code unit of a \uXXXX at `at`, else -1
+    if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u') return -1;
+    int v = 0;
+    for (std::size_t k = at + 2; k < at + 6; ++k) {
+      const char h = text[k];
+      const int d = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+      if (d < 0) return -1;
+      v = v * 16 + d;
+    }
+    return v;
+  };
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (!in_string) {
+      in_string = c == '"';
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+      out += c;
+      ++i;
+      continue;
+    }
+    if (c != '\\' || i + 1 >= text.size()) {
+      out += c;
+      ++i;
+      continue;
+    }
+    const int unit = unit_at(i);
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const int low = unit_at(i + 6);
+      if (low >= 0xDC00 && low <= 0xDFFF) {  // a pair
+        out.append(text.substr(i, 12));
+        i += 12;
+        continue;
+      }
+    }
+    if (unit >= 0xD800 && unit <= 0xDFFF) {
+      out += "\\ufffd";
+      ++replaced;
+      i += 6;
+      continue;
+    }
+    out.append(text.substr(i, 2));  // any other escape, whole
+    i += 2;
+  }
+  return out;
+}
+
 // Line and column of a byte offset, for messages about a file.
 std::string position(std::string_view text, std::size_t offset) {
   std::size_t line = 1, column = 1;
@@ -129,6 +189,15 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
     text = std::move(raw);
   }
   if (replaced) notes.push_back(std::string(f.name) + ": " + std::to_string(replaced) + " NaN or Infinity (Python's, no JSON) read as null");
+  if (text.find("\\ud") != std::string::npos || text.find("\\uD") != std::string::npos) {
+    std::size_t lone = 0;
+    std::string fixed = without_lone_surrogates(text, lone);
+    if (lone) {
+      text = std::move(fixed);
+      notes.push_back(std::string(f.name) + ": " + std::to_string(lone) +
+                      " lone UTF-16 surrogates (escapes Python writes for text that is no Unicode) read as U+FFFD");
+    }
+  }
   json::parse_options opts = stored_json_options();
   std::size_t big_integers = 0;
   auto too_big = [&] {

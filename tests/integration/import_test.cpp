@@ -709,6 +709,21 @@ TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
   auto nan = run_import();
   ASSERT_EQ(nan.exit_code, 0) << nan.output;
   EXPECT_NE(nan.output.find("3 NaN or Infinity (Python's, no JSON) read as null"), std::string::npos) << nan.output;
+  // Python also escapes lone UTF-16 surrogates (text it took that is no Unicode): each is read
+  // as U+FFFD, and said so; a pair, and an escaped backslash before a "u", stay as they are.
+  std::ofstream(ref_ + "/registry.json")
+      << R"({"s": {"address": ")" << address_of(8) << R"(", "last_ops_upgrade": {"a": "x\ud800y", "b": "\ud83d\ude00 \\ud800 \udc00"}}})";
+  auto lone = run_import();
+  ASSERT_EQ(lone.exit_code, 0) << lone.output;
+  EXPECT_NE(lone.output.find("registry.json: 2 lone UTF-16 surrogates"), std::string::npos) << lone.output;
+  {
+    HttpClient node("127.0.0.1", node_->port());
+    const auto view = node.request("GET", "/api/orchestrators/s", "", {{"X-Admin-Token", "secret"}});
+    ASSERT_EQ(view.status, 200) << view.body;
+    const auto data = parse_json(view.body).at("last_ops_upgrade");
+    EXPECT_EQ(data.at("a").as_string(), "x\xef\xbf\xbdy") << view.body;
+    EXPECT_EQ(data.at("b").as_string(), "\xf0\x9f\x98\x80 \\ud800 \xef\xbf\xbd") << view.body;
+  }
   std::ofstream(ref_ + "/registry.json") << R"({"q": {"address": ")" << address_of(6) << R"(", "last_ops_upgrade": {"x": 1e400}}})";
   auto inf = run_import();
   EXPECT_EQ(inf.exit_code, 1) << inf.output;
