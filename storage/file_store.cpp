@@ -847,7 +847,10 @@ void FileStore::preallocate_loop() {
       ssize_t w = ::pwrite(direct_fd_, zeros.get(), n, static_cast<off_t>(at));
       if (w < 0 && errno == EINTR) continue;
       if (w <= 0) error = errno_text("journal preallocation write failed");
-      else at += static_cast<std::uint64_t>(w);
+      // A short write ending off the block grid goes on from its last whole block (a direct
+      // write must start on one).
+      else if (const std::uint64_t next = (at + static_cast<std::uint64_t>(w)) / kDirectAlign * kDirectAlign; next > at) at = next;
+      else error = "journal preallocation write failed: the device took less than one block";
     }
     if (error.empty() && ::fdatasync(direct_fd_) != 0) error = errno_text("journal preallocation fdatasync failed");
     lock.lock();

@@ -240,6 +240,27 @@ TEST_F(SyncFault, StartUpFlushesTheJournalItReadBack) {
   EXPECT_TRUE(paths.count(journal)) << "the journal read back was not flushed";
 }
 
+// A direct write the device takes short, ending off the block grid, is written again from its
+// last whole block (a direct write must start on one): the node goes on, and every credit it
+// acknowledged is there after a restart.
+TEST_F(SyncFault, AShortDirectWriteIsWrittenAgainFromItsLastWholeBlock) {
+  const std::string shortened = dir_.str() + "/short-writes.txt";
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  {
+    NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS}, {"LPOPS_FAULT_SHORT_DIRECT_WRITES", shortened}, {"ASAN_OPTIONS", asan}});
+    ASSERT_TRUE(node.start()) << node.log();
+    if (node.log().find("journal: direct I/O") == std::string::npos) GTEST_SKIP() << "no direct I/O on this filesystem";
+    ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 60));
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  }
+  std::ifstream in(shortened);
+  int count = 0;
+  for (std::string line; std::getline(in, line);) ++count;
+  EXPECT_GT(count, 0) << "no write was taken short";
+  expect_acknowledged_kept(60);
+}
+
 // With fsync off nothing flushes the journal, but a snapshot proves at start-up that the
 // records it was taken at were durable: the journal is flushed before each snapshot, so a
 // power loss cannot leave the snapshot on disk ahead of them (start-up would then refuse).
