@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "domain/clock.hpp"
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -259,6 +260,47 @@ TEST_F(SyncFault, AShortDirectWriteIsWrittenAgainFromItsLastWholeBlock) {
   for (std::string line; std::getline(in, line);) ++count;
   EXPECT_GT(count, 0) << "no write was taken short";
   expect_acknowledged_kept(60);
+}
+
+// The rate limits run on the monotonic clock: a wall clock stepped an hour ahead frees no caller
+// the limits hold (nor would a step back block them for its length).
+TEST_F(SyncFault, AWallClockStepNeitherFreesNorBlocksRateLimitedCallers) {
+  const std::string shift = dir_.str() + "/clock-shift";
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+                           {"LPOPS_FAULT_CLOCK_SHIFT_FILE", shift},
+                           {"ASAN_OPTIONS", asan},
+                           {"PAYMENTS_PUBLIC_RATE_BURST", "2"},
+                           {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "2"},
+                           {"PAYMENTS_REGISTRATION_PER_MINUTE", "1"},
+                           {"PAYMENTS_REGISTRATION_BURST", "1"}});
+  ASSERT_TRUE(node.start()) << node.log();
+  HttpClient client("127.0.0.1", node.port());
+  const std::string status_route = "/api/transparency/tee-core/audit/status";
+  EXPECT_EQ(client.request("GET", status_route).status, 200);
+  EXPECT_EQ(client.request("GET", status_route).status, 200);
+  EXPECT_EQ(client.request("GET", status_route).status, 429);
+  auto registration = [&](const std::string& id, int n) {
+    return client.request("POST", "/api/orchestrators/register",
+                          json::serialize(json::object{{"orchestrator_id", id}, {"address", address_of(n)}}));
+  };
+  ASSERT_EQ(registration("o1", 1).status, 200);
+  EXPECT_EQ(registration("o2", 2).status, 429);
+  const auto before = credit(client, "before-step");
+  ASSERT_EQ(before.status, 200) << before.body;
+  std::ofstream(shift) << "3600";
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The step took: a workload is dated an hour later.
+  const auto after = credit(client, "after-step");
+  ASSERT_EQ(after.status, 200) << after.body;
+  const auto seconds = [](const HttpResult& r) {
+    return parse_iso(std::string(parse_json(r.body).at("submitted_at").as_string())).value_or(0) / 1'000'000;
+  };
+  EXPECT_GE(seconds(after) - seconds(before), 3590) << before.body << "\n" << after.body;
+  EXPECT_EQ(client.request("GET", status_route).status, 429);
+  EXPECT_EQ(registration("o3", 3).status, 429);
+  EXPECT_EQ(node.terminate(), 0) << node.log();
 }
 
 // With fsync off nothing flushes the journal, but a snapshot proves at start-up that the

@@ -3,12 +3,15 @@
 // file whose name ends in LPOPS_FAULT_FDATASYNC_SUFFIX (default "/journal.jsonl") fail with
 // EIO, as a disk that lost a write reports it; while LPOPS_FAULT_READ_TRIGGER's file exists,
 // read(2) and pread(2) of a file whose name ends in LPOPS_FAULT_READ_SUFFIX fail with EIO (and
-// see madvise below). Every other call goes to the C library.
+// see below: a file cut shorter after it is mapped, short direct writes, a wall-clock step).
+// Every other call goes to the C library.
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -159,5 +162,42 @@ extern "C" ssize_t pwrite(int fd, const void* buffer, size_t size, off_t offset)
 }
 
 extern "C" ssize_t pwrite64(int fd, const void* buffer, size_t size, off_t offset) { return pwrite(fd, buffer, size, offset); }
+
+// With LPOPS_FAULT_CLOCK_SHIFT_FILE naming a file, the wall clock (CLOCK_REALTIME) reads that
+// many seconds ahead (a signed decimal number in the file; absent or empty: none), re-read at
+// most every 20 ms: a clock step on demand. The monotonic clocks are left alone.
+namespace {
+using ClockFunction = int (*)(clockid_t, struct timespec*);
+ClockFunction real_clock_gettime = nullptr;
+std::atomic<long long> clock_shift{0};
+std::atomic<long long> shift_read_at{-1};  // monotonic ns of the last read
+
+long long current_shift(const char* file) {
+  struct timespec now {};
+  real_clock_gettime(CLOCK_MONOTONIC, &now);
+  const long long ns = static_cast<long long>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  const long long last = shift_read_at.load(std::memory_order_relaxed);
+  if (last >= 0 && ns - last < 20'000'000) return clock_shift.load(std::memory_order_relaxed);
+  shift_read_at.store(ns, std::memory_order_relaxed);
+  long long shift = 0;
+  const int fd = ::open(file, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char text[32] = {};
+    (void)!::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    shift = std::strtoll(text, nullptr, 10);
+  }
+  clock_shift.store(shift, std::memory_order_relaxed);
+  return shift;
+}
+}  // namespace
+
+extern "C" int clock_gettime(clockid_t id, struct timespec* ts) {
+  if (!real_clock_gettime) real_clock_gettime = reinterpret_cast<ClockFunction>(::dlsym(RTLD_NEXT, "clock_gettime"));
+  const int r = real_clock_gettime(id, ts);
+  const char* file = std::getenv("LPOPS_FAULT_CLOCK_SHIFT_FILE");
+  if (r == 0 && file && *file && (id == CLOCK_REALTIME || id == CLOCK_REALTIME_COARSE)) ts->tv_sec += current_shift(file);
+  return r;
+}
 
 extern "C" ssize_t pread64(int fd, void* buffer, size_t size, off_t offset) { return pread(fd, buffer, size, offset); }
