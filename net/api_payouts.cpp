@@ -106,6 +106,15 @@ void void_payout(Call& call) {
   caf::anon_send(call.ctx->ledger, actors::VoidPayout{call.params[0], std::move(reason), call.reply()});
 }
 
+// A payout's view, and whether its recipient is on the node's denylist now: a payout reserved
+// before its address was denylisted (at a restart with a longer list) is flagged, so that
+// whoever sends payouts voids it rather than pays it.
+json::object payout_view(const Payout& p, const std::vector<std::string>& denied) {
+  json::object view = p.to_view();
+  view["recipient_denylisted"] = std::find(denied.begin(), denied.end(), p.recipient) != denied.end();
+  return view;
+}
+
 void list(Call& call) {
   Validation v;
   QueryReader q(call.query, v);
@@ -119,19 +128,19 @@ void list(Call& call) {
   }
   f.limit = static_cast<std::size_t>(q.integer("limit", 1, 1000).value_or(100));
   if (!v.ok()) return call.respond(v.response());
-  caf::anon_send(call.ctx->ledger, actors::Query{[f](const Book& book) {
+  caf::anon_send(call.ctx->ledger, actors::Query{[f, denied = call.ctx->settings.address_denylist](const Book& book) {
                                                    json::array rows;
-                                                   for (const Payout* p : book.list_payouts(f)) rows.push_back(p->to_view());
+                                                   for (const Payout* p : book.list_payouts(f)) rows.push_back(payout_view(*p, denied));
                                                    return std::pair{200, json::serialize(json::object{{"payouts", std::move(rows)}})};
                                                  },
                                                  call.reply()});
 }
 
 void get_one(Call& call) {
-  caf::anon_send(call.ctx->ledger, actors::Query{[id = call.params[0]](const Book& book) {
+  caf::anon_send(call.ctx->ledger, actors::Query{[id = call.params[0], denied = call.ctx->settings.address_denylist](const Book& book) {
                                                    const Payout* p = book.payout(id);
                                                    if (!p) return std::pair{404, actors::detail_body("Payout not found")};
-                                                   return std::pair{200, json::serialize(p->to_view())};
+                                                   return std::pair{200, json::serialize(payout_view(*p, denied))};
                                                  },
                                                  call.reply()});
 }

@@ -183,7 +183,13 @@ json::object schemas() {
                      {"amount_wei", wei()}, {"status", json::object{{"enum", json::array{"reserved", "posted", "voided"}}}},
                      {"notes", nullable(str())}, {"tx_hash", nullable(str())},
                      {"block_number", json::object{{"type", json::array{"integer", "null"}}}}, {"void_reason", nullable(str())},
-                     {"reserved_at", str()}, {"settled_at", nullable(str())}});
+                     {"reserved_at", str()}, {"settled_at", nullable(str())},
+                     {"recipient_denylisted",
+                      json::object{{"type", "boolean"},
+                                   {"description", "in GET views: the recipient is on PAYMENTS_ADDRESS_DENYLIST now (a payout "
+                                                   "reserved before; void it rather than pay it)"}}}},
+                    {"payout_id", "orchestrator_id", "recipient", "amount_eth", "amount_wei", "status", "notes", "tx_hash",
+                     "block_number", "void_reason", "reserved_at", "settled_at"});
   s["PayoutReserve"] = json::object{
       {"type", "object"},
       {"description", "Reserves amount_eth (default: the whole available balance) for the orchestrator's registered address "
@@ -255,8 +261,9 @@ json::object schemas() {
   }
   // Answers carry every field of these (an absent value is null, never left out, as the
   // reference writes them), so every field is required.
+  // (Payout lists its own: recipient_denylisted is in GET views only.)
   for (const char* name : {"RegistrationResult", "Orchestrator", "OrchestratorStats", "Workload", "AdjustmentResult", "LedgerEvent",
-                           "WorkloadSummary", "Payout"})
+                           "WorkloadSummary"})
     complete(s.at(name).as_object());
   return s;
 }

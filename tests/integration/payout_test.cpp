@@ -82,8 +82,19 @@ TEST_F(PayoutTest, ARepeatedReservationIsAnsweredAfterItsRecipientIsDenylisted) 
       R"({"payout_id":"p1","orchestrator_id":"o1","amount_eth":"0.5","recipient":"0x2222222222222222222222222222222222222222"})";
   auto first = admin("POST", "/api/payouts", request);
   ASSERT_EQ(first.status, 200) << first.body;
+  auto flagged = [&] {
+    const auto one = admin("GET", "/api/payouts/p1", "");
+    const auto listed = admin("GET", "/api/payouts?orchestrator_id=o1", "");
+    EXPECT_EQ(one.status, 200) << one.body;
+    const bool in_one = parse_json(one.body).at("recipient_denylisted").as_bool();
+    EXPECT_EQ(parse_json(listed.body).at("payouts").at(0).at("recipient_denylisted").as_bool(), in_one) << listed.body;
+    return in_one;
+  };
+  EXPECT_FALSE(flagged());
   restart_node({{"PAYMENTS_API_ADMIN_TOKEN", kAdmin},
                 {"PAYMENTS_ADDRESS_DENYLIST", "0x2222222222222222222222222222222222222222"}});
+  // Views flag it, so whoever sends payouts voids it rather than pays it.
+  EXPECT_TRUE(flagged());
   auto again = admin("POST", "/api/payouts", request);
   EXPECT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(parse_json(again.body), parse_json(first.body));
