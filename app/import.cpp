@@ -90,7 +90,9 @@ std::string without_python_non_finite(std::string_view text, std::size_t& replac
 // "\ud800", which Python takes) as that escape, which no JSON reader takes for Unicode text.
 // Each such escape inside a string becomes \ufffd, the replacement character; a high and a
 // low surrogate in a row are a pair, and stay.
-std::string without_lone_surrogates(std::string_view text, std::size_t& replaced) {
+// `in_keys` counts the object keys (ids, field names) that held one: two such keys could read as
+// one after it, so the caller refuses them rather than merge their entries.
+std::string without_lone_surrogates(std::string_view text, std::size_t& replaced, std::size_t& in_keys) {
   auto unit_at = [&](std::size_t at) -> int {  // the code unit of a \uXXXX at `at`, else -1
     if (at + 6 > text.size() || text[at] != '\\' || text[at + 1] != 'u') return -1;
     int v = 0;
@@ -104,12 +106,13 @@ std::string without_lone_surrogates(std::string_view text, std::size_t& replaced
   };
   std::string out;
   out.reserve(text.size());
-  bool in_string = false;
+  bool in_string = false, replaced_here = false;
   std::size_t i = 0;
   while (i < text.size()) {
     const char c = text[i];
     if (!in_string) {
       in_string = c == '"';
+      replaced_here = false;
       out += c;
       ++i;
       continue;
@@ -118,6 +121,11 @@ std::string without_lone_surrogates(std::string_view text, std::size_t& replaced
       in_string = false;
       out += c;
       ++i;
+      if (replaced_here) {  // a key when a colon follows
+        std::size_t j = i;
+        while (j < text.size() && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r')) ++j;
+        if (j < text.size() && text[j] == ':') ++in_keys;
+      }
       continue;
     }
     if (c != '\\' || i + 1 >= text.size()) {
@@ -137,6 +145,7 @@ std::string without_lone_surrogates(std::string_view text, std::size_t& replaced
     if (unit >= 0xD800 && unit <= 0xDFFF) {
       out += "\\ufffd";
       ++replaced;
+      replaced_here = true;
       i += 6;
       continue;
     }
@@ -190,8 +199,12 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
   }
   if (replaced) notes.push_back(std::string(f.name) + ": " + std::to_string(replaced) + " NaN or Infinity (Python's, no JSON) read as null");
   if (text.find("\\ud") != std::string::npos || text.find("\\uD") != std::string::npos) {
-    std::size_t lone = 0;
-    std::string fixed = without_lone_surrogates(text, lone);
+    std::size_t lone = 0, in_keys = 0;
+    std::string fixed = without_lone_surrogates(text, lone, in_keys);
+    if (in_keys)
+      return std::string(f.name) + ": " + std::to_string(in_keys) +
+             " keys (ids or field names) hold a lone UTF-16 surrogate escape (text that is no Unicode, as Python writes "
+             "it): no such id can be kept, and two of them could read as one; rename them in the file first";
     if (lone) {
       text = std::move(fixed);
       notes.push_back(std::string(f.name) + ": " + std::to_string(lone) +

@@ -117,9 +117,9 @@ int main(int argc, char** argv) {
       ->check(not_empty);
   auto* verify_url = verify_cmd->add_option("--url", verify.url, "A live node, e.g. http://127.0.0.1:8081")->check(not_empty);
   verify_cmd->add_option("--audit-address", verify.audit_addresses,
-                         "The audit address every checkpoint must be signed by; repeat it, oldest key first, for the keys "
-                         "of a rotation (each checkpoint signed by one of them, never by a key listed before the previous "
-                         "checkpoint's)")
+                         "The audit address every checkpoint must be signed by; repeat it for the keys of a rotation, in the "
+                         "order they signed (oldest first; a key used again listed again): each checkpoint signed by one of "
+                         "them, never by a key listed only before the previous checkpoint's")
       ->take_all();
   verify_cmd->add_option("--chain-id", verify.chain_id,
                          "The chain id every checkpoint must be signed for (the node's ETH_CHAIN_ID); with --url, the "

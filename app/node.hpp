@@ -83,8 +83,9 @@ struct VerifyOptions {
   std::string log_file;          // an audit.jsonl (offline)
   std::string checkpoints_file;  // default: checkpoints.jsonl next to the log
   std::string url;               // a live node instead of a file
-  // The expected signers of checkpoints, oldest key first: each checkpoint is signed by one of
-  // them, and never by a key listed before the previous checkpoint's.
+  // The expected signers of checkpoints, in the order they signed (a key used again is listed
+  // again): each checkpoint is signed by one of them, never by one listed only before the
+  // previous checkpoint's.
   std::vector<std::string> audit_addresses;
   std::uint64_t chain_id = 0;  // 0: any; else every checkpoint is signed for this chain id
   std::string contract;        // empty: any; else every checkpoint is signed for this contract

@@ -98,22 +98,28 @@ bool expected_signer(const VerifyOptions& o, const chain::Address& a) {
   return false;
 }
 
-// Where `a` stands among the --audit-address keys (oldest first); the last place it is listed.
-std::size_t signer_rank(const VerifyOptions& o, const chain::Address& a) {
-  std::size_t rank = 0;
-  for (std::size_t i = 0; i < o.audit_addresses.size(); ++i)
-    if (auto expected = chain::parse_address(o.audit_addresses[i]); expected && *expected == a) rank = i;
-  return rank;
-}
-
-// With several --audit-address keys (a rotation, oldest first): a key listed before the one
-// that signed earlier was rotated out, and signs nothing new. `what` names the later one.
-std::optional<std::string> rotated_out(const VerifyOptions& o, const chain::Address& earlier, const chain::Address& later,
-                                       const std::string& what) {
-  if (o.audit_addresses.size() < 2 || signer_rank(o, later) >= signer_rank(o, earlier)) return std::nullopt;
-  return what + " is signed by " + chain::to_checksummed(later) + ", a key rotated out before " + chain::to_checksummed(earlier) +
-         ", which signed before it (--audit-address lists the keys of a rotation oldest first)";
-}
+// Several --audit-address keys are a rotation, in the order the keys signed (oldest first; a
+// key used again later is listed again). Signers met in order must follow that list: each at
+// its place or after the place of the signer before it. A key listed only before that place
+// was rotated out, and signs nothing new.
+struct Rotation {
+  std::size_t at = 0;                    // the list's place of the last signer met
+  std::optional<chain::Address> signer;  // that signer
+  // `key` signs next (`what` names what it signed): nullopt when it follows the rotation.
+  std::optional<std::string> follow(const VerifyOptions& o, const chain::Address& key, const std::string& what) {
+    if (o.audit_addresses.size() < 2) return std::nullopt;
+    for (std::size_t i = at; i < o.audit_addresses.size(); ++i)
+      if (auto listed = chain::parse_address(o.audit_addresses[i]); listed && *listed == key) {
+        at = i;
+        signer = key;
+        return std::nullopt;
+      }
+    if (!signer || !expected_signer(o, key)) return std::nullopt;  // an unlisted key is refused elsewhere
+    return what + " is signed by " + chain::to_checksummed(key) + ", a key rotated out before " + chain::to_checksummed(*signer) +
+           ", which signed before it (--audit-address lists the keys of a rotation in the order they signed, oldest first; "
+           "a key used again is listed again)";
+  }
+};
 
 // The --contract address, as --audit-address is read.
 Result<chain::Address> expected_contract(const VerifyOptions& o) { return chain::parse_address(o.contract); }
@@ -134,15 +140,18 @@ std::optional<std::string> check_binding(const Checkpoint& c, const VerifyOption
 // the checkpoint before: another one is a key change, recorded in `key_changes` (an operator
 // rotated the audit key; each checkpoint still holds by its own signature and the log), or,
 // without `key_changes`, a failure.
+// With `rotation`, the checkpoint's key must follow the rotation's (checkpoints in order).
 std::optional<std::string> check_one(const Checkpoint& c, const VerifyOptions& o, const LogVerifier* log,
-                                     std::optional<chain::Address>& audit, json::array* key_changes = nullptr) {
+                                     std::optional<chain::Address>& audit, json::array* key_changes = nullptr,
+                                     Rotation* rotation = nullptr) {
   if (auto err = storage::check_checkpoint_signature(c)) return "checkpoint at seq " + std::to_string(c.seq) + ": " + *err;
   if (!expected_signer(o, c.audit_address))
     return "checkpoint at seq " + std::to_string(c.seq) + " is signed by " + chain::to_checksummed(c.audit_address) +
            ", not by " + expected_signers(o);
   if (auto err = check_binding(c, o)) return err;
+  if (rotation)
+    if (auto err = rotation->follow(o, c.audit_address, "checkpoint at seq " + std::to_string(c.seq))) return err;
   if (audit && *audit != c.audit_address) {
-    if (auto err = rotated_out(o, *audit, c.audit_address, "checkpoint at seq " + std::to_string(c.seq))) return err;
     if (!key_changes) return "checkpoint at seq " + std::to_string(c.seq) + " is signed by another audit key than the others";
     key_changes->push_back(json::object{{"seq", c.seq},
                                         {"from", chain::to_checksummed(*audit)},
@@ -169,21 +178,30 @@ struct CheckpointKey {
 Result<std::uint64_t> check_entry_signers(const LogVerifier& log, const VerifyOptions& o,
                                           const std::optional<CheckpointKey>& newest) {
   std::uint64_t vouched = 0;
-  const chain::Address* before = nullptr;
+  Rotation rotation;
   for (const auto& r : log.signer_runs()) {
     if (!expected_signer(o, r.signer))
       return Error{(r.first_seq == r.last_seq ? "entry " + std::to_string(r.first_seq) + " is"
                                               : "entries " + std::to_string(r.first_seq) + "-" + std::to_string(r.last_seq) + " are") +
                    " signed by " + chain::to_checksummed(r.signer) + ", not by " + expected_signers(o)};
-    if (before)
-      if (auto err = rotated_out(o, *before, r.signer, "entry " + std::to_string(r.first_seq))) return Error{*err};
-    before = &r.signer;
+    if (auto err = rotation.follow(o, r.signer, "entry " + std::to_string(r.first_seq))) return Error{*err};
     if (!newest || r.signer == newest->key) vouched = r.last_seq;
   }
   return vouched;
 }
 
 // Where the entries' signing key changed (an audit key rotation), for the outcome.
+// The reference's payout debits the log verified although they took a balance below zero (the
+// reference left it at zero): verified, but said, as each is a payout larger than the
+// balance it was taken from.
+void report_clamped_payout_debits(const LogVerifier& log, json::object& details) {
+  if (!log.clamped_payout_debits()) return;
+  details["clamped_payout_debits"] = log.clamped_payout_debits();
+  json::array seqs;
+  for (auto seq : log.clamped_payout_debit_seqs()) seqs.push_back(seq);
+  details["clamped_payout_debit_seqs"] = std::move(seqs);
+}
+
 void report_entry_signers(const LogVerifier& log, json::object& details) {
   const auto& runs = log.signer_runs();
   if (runs.empty()) return;
@@ -445,17 +463,13 @@ Outcome verify_file(const VerifyOptions& o) {
   out.details["head_hash"] = chain::to_hex(log.head());
   out.details["merkle_root"] = chain::to_hex(log.root());
   if (total < file_bytes) out.details["torn_tail_bytes"] = file_bytes - total;
-  if (log.clamped_payout_debits()) {
-    // Verified, but said: each is a payout larger than the balance it was taken from.
-    out.details["clamped_payout_debits"] = log.clamped_payout_debits();
-    json::array seqs;
-    for (auto seq : log.clamped_payout_debit_seqs()) seqs.push_back(seq);
-    out.details["clamped_payout_debit_seqs"] = std::move(seqs);
-  }
+  report_clamped_payout_debits(log, out.details);
 
   std::optional<chain::Address> audit;
   std::optional<Checkpoint> latest;
   json::array key_changes;
+  Rotation rotation;
+  std::vector<CheckpointKey> signers;  // of the checkpoints, in order
   if (!cp_path.empty()) {
     std::uint64_t count = 0, previous = 0;
     while (!cp_lines.empty() && cp_lines.back().empty()) cp_lines.pop_back();  // blank lines at the end only
@@ -476,7 +490,8 @@ Outcome verify_file(const VerifyOptions& o) {
       auto c = ec ? Result<Checkpoint>(Error{"not JSON"}) : storage::parse_checkpoint(v);
       if (!c) return {1, cp_path + ": " + c.error(), {}};
       if (count > 0 && c->seq <= previous) return {1, "checkpoint at seq " + std::to_string(c->seq) + " follows one at seq " + std::to_string(previous) + " (checkpoints only grow: a line was duplicated or moved)", {}};
-      if (auto err = check_one(*c, o, &log, audit, &key_changes)) return {1, *err, {}};
+      if (auto err = check_one(*c, o, &log, audit, &key_changes, &rotation)) return {1, *err, {}};
+      signers.push_back({c->seq, c->audit_address});
       previous = c->seq;
       latest = *c;
       ++count;
@@ -515,6 +530,12 @@ Outcome verify_file(const VerifyOptions& o) {
               "the log does not extend the saved checkpoint: " + *err +
                   other_signer_note(*saved, latest ? std::optional<chain::Address>(latest->audit_address) : std::nullopt),
               {}};
+    // The checkpoints after it follow the rotation from its key on.
+    Rotation since;
+    (void)since.follow(o, saved->audit_address, "the saved checkpoint");
+    for (const auto& later : signers)
+      if (later.seq > saved->seq)
+        if (auto err = since.follow(o, later.key, "checkpoint at seq " + std::to_string(later.seq))) return {1, *err, {}};
     out.details["consistent_since_seq"] = saved->seq;
   }
   if (!o.event_id.empty()) {
@@ -653,20 +674,23 @@ Outcome verify_url(const VerifyOptions& o) {
       return Outcome{1, "fork: " + what + " and the node's checkpoint have different roots at seq " + std::to_string(first), {}};
     }
     const std::string target = base + "/audit/consistency?first=" + std::to_string(first) + "&second=" + std::to_string(second);
-    int status = 0;
-    auto proof = get_json(http, target, &status);
-    // A node that answers and will not prove it (4xx) fails the check: the log it serves may
-    // not extend the one it signed before. A failure on its side (5xx) or the network's
-    // leaves the check undone (2).
-    if (proof && status >= 400 && status < 500)
+    auto answer = get_text(http, target);
+    if (!answer) return Outcome{2, answer.error(), {}};
+    const int status = answer->first;
+    // A node that answers and will not prove it (4xx, whatever its body) fails the check: the
+    // log it serves may not extend the one it signed before. A failure on its side (5xx), a
+    // rate limit that outlasted the waits (429) or the network's leaves the check undone (2).
+    if (status >= 400 && status < 500 && status != 429)
       return Outcome{1, "the node will not prove that its log at seq " + std::to_string(second) + " extends the one at seq " +
                             std::to_string(first) + " (" + what + "): GET " + http.path_of(target) + " answered HTTP " +
-                            std::to_string(status) + " " + json::serialize(*proof).substr(0, 200),
+                            std::to_string(status) + " " + answer->second.substr(0, 200),
                      {}};
-    if (proof && status != 200)
-      return Outcome{2, "GET " + http.path_of(target) + ": HTTP " + std::to_string(status) + " " + json::serialize(*proof).substr(0, 200), {}};
-    if (!proof) return Outcome{2, proof.error(), {}};
-    const auto* proof_list = proof->is_object() ? proof->as_object().if_contains("proof") : nullptr;
+    if (status != 200)
+      return Outcome{2, "GET " + http.path_of(target) + ": HTTP " + std::to_string(status) + " " + answer->second.substr(0, 200), {}};
+    boost::system::error_code parse_ec;
+    auto proof = parse_json(answer->second, parse_ec);
+    if (parse_ec) return Outcome{1, "consistency proof: GET " + http.path_of(target) + " answered 200 with no JSON", {}};
+    const auto* proof_list = proof.is_object() ? proof.as_object().if_contains("proof") : nullptr;
     auto path = proof_list ? hash_list(*proof_list) : Result<std::vector<chain::Hash256>>(Error{"no proof"});
     if (!path) return Outcome{1, "consistency proof: " + path.error(), {}};
     if (!chain::merkle::verify_consistency(first, second, first_root, second_root, *path))
@@ -729,6 +753,7 @@ Outcome verify_url(const VerifyOptions& o) {
     if (!entries_vouched) return {1, entries_vouched.error(), {}};
     if (auto err = check_vouched(log, cp->seq, *entries_vouched, o, out.details)) return {1, *err, {}};
     report_entry_signers(log, out.details);
+    report_clamped_payout_debits(log, out.details);
     out.details["entries"] = log.size();
     out.details["merkle_root"] = chain::to_hex(log.root());
   }
@@ -743,6 +768,12 @@ Outcome verify_url(const VerifyOptions& o) {
       failed->why += other_signer_note(*saved, cp->audit_address);
       return *failed;
     }
+    // The node's newest checkpoint follows the rotation from the saved one's key on.
+    Rotation since;
+    (void)since.follow(o, saved->audit_address, "the saved checkpoint");
+    if (saved->seq < cp->seq)
+      if (auto err = since.follow(o, cp->audit_address, "the node's newest checkpoint (seq " + std::to_string(cp->seq) + ")"))
+        return {1, *err, {}};
     out.details["consistent_since_seq"] = saved->seq;
   }
   if (!o.event_id.empty()) {

@@ -724,6 +724,13 @@ TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
     EXPECT_EQ(data.at("a").as_string(), "x\xef\xbf\xbdy") << view.body;
     EXPECT_EQ(data.at("b").as_string(), "\xf0\x9f\x98\x80 \\ud800 \xef\xbf\xbd") << view.body;
   }
+  // In a key (an id) it is refused, not replaced: two such ids could read as one.
+  std::ofstream(ref_ + "/registry.json", std::ios::trunc)
+      << R"({"x\ud800": {"address": ")" << address_of(8) << R"("}, "x\udbff": {"address": ")" << address_of(9) << R"("}})";
+  auto in_keys = run_import();
+  EXPECT_EQ(in_keys.exit_code, 2) << in_keys.output;
+  EXPECT_NE(in_keys.output.find("registry.json: 2 keys (ids or field names) hold a lone UTF-16 surrogate"), std::string::npos)
+      << in_keys.output;
   std::ofstream(ref_ + "/registry.json") << R"({"q": {"address": ")" << address_of(6) << R"(", "last_ops_upgrade": {"x": 1e400}}})";
   auto inf = run_import();
   EXPECT_EQ(inf.exit_code, 1) << inf.output;

@@ -262,6 +262,27 @@ TEST_F(SyncFault, AShortDirectWriteIsWrittenAgainFromItsLastWholeBlock) {
   expect_acknowledged_kept(60);
 }
 
+// The same for the preallocation's zeros: it goes on from the last whole block, and the journal
+// is zeroed ahead as usual (a retry off the grid failed, and the appends grew the file themselves).
+TEST_F(SyncFault, AShortPreallocationWriteGoesOnFromItsLastWholeBlock) {
+  const std::string shortened = dir_.str() + "/short-writes.txt";
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+                           {"LPOPS_FAULT_SHORT_DIRECT_WRITES", shortened},
+                           {"LPOPS_FAULT_SHORT_ZERO_WRITES", "1"},
+                           {"ASAN_OPTIONS", asan}});
+  ASSERT_TRUE(node.start()) << node.log();
+  if (node.log().find("journal: direct I/O") == std::string::npos) GTEST_SKIP() << "no direct I/O on this filesystem";
+  ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 5));
+  const std::string journal = data_ + "/journal.jsonl";
+  for (int i = 0; i < 300 && std::filesystem::file_size(journal) < (32u << 20); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(std::filesystem::file_size(journal), 32u << 20) << "the journal was not zeroed ahead";
+  EXPECT_TRUE(std::filesystem::exists(shortened)) << "no write was taken short";
+  EXPECT_EQ(node.terminate(), 0) << node.log();
+}
+
 // The rate limits run on the monotonic clock: a wall clock stepped an hour ahead frees no caller
 // the limits hold (nor would a step back block them for its length).
 TEST_F(SyncFault, AWallClockStepNeitherFreesNorBlocksRateLimitedCallers) {

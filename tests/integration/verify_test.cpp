@@ -473,6 +473,13 @@ TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
   wait_for_checkpoint(35);  // every 5 entries: the next at 35 (the stop signs the rest)
   const auto since = verify({"--url", url, "--since", saved_});
   EXPECT_EQ(since.exit_code, 0) << since.output;
+  // The rotation holds across a saved checkpoint too: listed the other way round, the node's
+  // newest checkpoint is signed by a key rotated out before the saved one's.
+  EXPECT_EQ(verify({"--url", url, "--since", saved_, "--audit-address", audit_address_, "--audit-address", new_address}).exit_code, 0);
+  const auto since_reversed = verify({"--url", url, "--since", saved_, "--audit-address", new_address, "--audit-address", audit_address_});
+  EXPECT_EQ(since_reversed.exit_code, 1) << since_reversed.output;
+  EXPECT_NE(since_reversed.output.find("the node's newest checkpoint"), std::string::npos) << since_reversed.output;
+  EXPECT_NE(since_reversed.output.find("a key rotated out before"), std::string::npos) << since_reversed.output;
   ASSERT_EQ(node_->terminate(), 0);
   const auto whole = verify({"--log", log_});
   ASSERT_EQ(whole.exit_code, 0) << whole.output;
@@ -510,10 +517,16 @@ TEST_F(VerifyTest, CheckpointsAreHeldToTheExpectedChainAndContract) {
   const auto wrong_contract = verify({"--log", log_, "--contract", other_contract});
   EXPECT_EQ(wrong_contract.exit_code, 1) << wrong_contract.output;
   EXPECT_NE(wrong_contract.output.find("(--contract)"), std::string::npos) << wrong_contract.output;
-  // A saved checkpoint is held to it too.
-  const auto saved_wrong = verify({"--log", log_, "--since", saved_, "--chain-id", "424242"});
+  // A saved checkpoint is held to it too: one the node signed for another chain, beside a log
+  // whose own checkpoints are all for this one.
+  const std::string other_binding = dir_.str() + "/saved-for-another-chain.json";
+  std::ofstream(other_binding) << get("/api/transparency/tee-core/audit/checkpoint?chain_id=424242").body;
+  EXPECT_EQ(verify({"--log", log_, "--since", other_binding}).exit_code, 0);
+  const auto saved_wrong = verify({"--log", log_, "--since", other_binding, "--chain-id", chain_id});
   EXPECT_EQ(saved_wrong.exit_code, 1) << saved_wrong.output;
-  EXPECT_NE(saved_wrong.output.find("(--chain-id)"), std::string::npos) << saved_wrong.output;
+  EXPECT_NE(saved_wrong.output.find("saved checkpoint: checkpoint at seq"), std::string::npos) << saved_wrong.output;
+  EXPECT_NE(saved_wrong.output.find("is signed for chain id 424242, not " + chain_id + " (--chain-id)"), std::string::npos)
+      << saved_wrong.output;
   const auto bad_usage = verify({"--log", log_, "--contract", "0x1234"});
   EXPECT_EQ(bad_usage.exit_code, 2) << bad_usage.output;
   // Live: asked for chain 424242 and the other contract, the node signs for them, and the
@@ -962,18 +975,17 @@ TEST_F(VerifyTest, AWrongProofFromTheNodeFails) {
 // undone (2), as a network error does; neither passes.
 TEST_F(VerifyTest, ANodeThatWillNotProveConsistencyFails) {
   const std::uint16_t real = node_->port();
-  auto refusing = [real](int status) {
+  auto refusing = [real](int status, std::string body = R"({"detail":"Not found"})") {
     return std::make_unique<FakeNode>(
-        real, FakeNode::ForgeAnswer([status](const std::string& target) -> std::optional<std::pair<int, std::string>> {
-          if (target.starts_with("/api/transparency/tee-core/audit/consistency"))
-            return std::pair<int, std::string>{status, R"({"detail":"Not found"})"};
+        real, FakeNode::ForgeAnswer([status, body](const std::string& target) -> std::optional<std::pair<int, std::string>> {
+          if (target.starts_with("/api/transparency/tee-core/audit/consistency")) return std::pair<int, std::string>{status, body};
           return std::nullopt;
         }));
   };
   const auto honest = verify({"--url", "http://127.0.0.1:" + std::to_string(real), "--skip-log", "--since", saved_});
   ASSERT_EQ(honest.exit_code, 0) << honest.output;
-  for (int status : {404, 400}) {
-    auto fake = refusing(status);
+  for (int status : {404, 400, 403}) {
+    auto fake = status == 403 ? refusing(status, "Forbidden") : refusing(status);  // a body that is no JSON: the same
     const auto r = verify({"--url", fake->url(), "--skip-log", "--since", saved_});
     EXPECT_EQ(r.exit_code, 1) << status << ": " << r.output;
     EXPECT_NE(r.output.find("the node will not prove that its log at seq"), std::string::npos) << r.output;

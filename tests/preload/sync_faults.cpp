@@ -124,9 +124,10 @@ extern "C" int madvise(void* address, size_t length, int advice) {
 }
 
 // With LPOPS_FAULT_SHORT_DIRECT_WRITES naming a file, a pwrite(2) of more than one 4 KiB block
-// of text to a journal.jsonl opened with O_DIRECT writes it all but reports 100 bytes fewer (a
-// short write that ends off the block grid, which a device may give), and appends a line to
-// that file each time.
+// of text (and with LPOPS_FAULT_SHORT_ZERO_WRITES also of zeros, the preallocation's) to a
+// journal.jsonl opened with O_DIRECT writes it all but reports 100 bytes fewer (a short write
+// that ends off the block grid, which a device may give), and appends a line to that file each
+// time.
 namespace {
 using PwriteFunction = ssize_t (*)(int, const void*, size_t, off_t);
 PwriteFunction real_pwrite = nullptr;
@@ -148,8 +149,9 @@ bool direct_journal(int fd) {
 extern "C" ssize_t pwrite(int fd, const void* buffer, size_t size, off_t offset) {
   if (!real_pwrite) real_pwrite = reinterpret_cast<PwriteFunction>(::dlsym(RTLD_NEXT, "pwrite"));
   const char* log = std::getenv("LPOPS_FAULT_SHORT_DIRECT_WRITES");
-  // Text, not the preallocation's zeros.
-  if (!log || !*log || size <= 4096 || static_cast<const char*>(buffer)[0] == '\0' || !direct_journal(fd))
+  // Text, and the preallocation's zeros only with LPOPS_FAULT_SHORT_ZERO_WRITES set too.
+  const bool zeros = static_cast<const char*>(buffer)[0] == '\0';
+  if (!log || !*log || size <= 4096 || (zeros && !std::getenv("LPOPS_FAULT_SHORT_ZERO_WRITES")) || !direct_journal(fd))
     return real_pwrite(fd, buffer, size, offset);
   const ssize_t w = real_pwrite(fd, buffer, size, offset);
   if (w != static_cast<ssize_t>(size)) return w;
