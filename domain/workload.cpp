@@ -6,6 +6,7 @@
 
 #include "domain/canonical_json.hpp"
 #include "domain/json_fields.hpp"
+#include "domain/python_text.hpp"
 
 namespace lpops {
 
@@ -30,8 +31,8 @@ std::string_view WorkloadStatus::view() const noexcept { return kStatusNames[ind
 bool Workload::has_artifact() const {
   if (artifact_hash && !(*artifact_hash).empty()) return true;
   if (!artifact_uri) return false;
-  std::string uri(*artifact_uri);
-  std::transform(uri.begin(), uri.end(), uri.begin(), [](unsigned char c) { return std::tolower(c); });
+  // Lower-cased as Python's str.lower() does it (the Kelvin sign U+212A becomes a "k").
+  const std::string uri = python_lower(*artifact_uri);
   for (std::string_view ext : {".webm", ".mkv", ".mp4", ".mov"})
     if (uri.size() >= ext.size() && uri.compare(uri.size() - ext.size(), ext.size(), ext) == 0) return true;
   return false;

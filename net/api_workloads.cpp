@@ -7,15 +7,20 @@
 namespace lpops::net {
 namespace {
 
-void read_draft(BodyReader& body, WorkloadDraft& d) {
+// The draft's fields, read in the order the reference's models declare them (its 422 lists the
+// problems in that order): the ids, then (after duration_ms in a time credit) the references;
+// notes come last but for payout_amount_eth.
+void read_ids(BodyReader& body, WorkloadDraft& d) {
   d.workload_id = body.required_string("workload_id", 1, kMaxWorkloadIdChars);
   d.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
+}
+void read_references(BodyReader& body, WorkloadDraft& d) {
   d.plan_id = body.optional_string("plan_id", 128);
   d.run_id = body.optional_string("run_id", 256);
   d.artifact_hash = body.optional_string("artifact_hash", 256);
   d.artifact_uri = body.optional_string("artifact_uri", 512);
-  d.notes = body.optional_string("notes", 1024);
 }
+void read_notes(BodyReader& body, WorkloadDraft& d) { d.notes = body.optional_string("notes", 1024); }
 
 bool truthy(const std::optional<std::string>& s) { return s && !s->empty(); }
 
@@ -30,7 +35,8 @@ void create_workload(Call& call) {
   Validation v;
   BodyReader body(call.request, v);
   WorkloadDraft d;
-  read_draft(body, d);
+  read_ids(body, d);
+  read_references(body, d);
   auto amount = body.eth_amount("payout_amount_eth", true);
   if (amount && (amount->negative || amount->is_zero())) {
     v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0", body.field("payout_amount_eth"));
@@ -42,6 +48,7 @@ void create_workload(Call& call) {
           "2^255-1 wei)",
           body.field("payout_amount_eth"));
   }
+  read_notes(body, d);
   require_artifact(v, d, body);
   if (!v.ok()) return call.respond(v.response());
   d.payout_amount = amount->magnitude;
@@ -52,8 +59,10 @@ void create_time_workload(Call& call) {
   Validation v;
   BodyReader body(call.request, v);
   WorkloadDraft d;
-  read_draft(body, d);
+  read_ids(body, d);
   auto duration = body.positive_integer("duration_ms", static_cast<std::int64_t>(kMaxWorkloadDurationMs), true);
+  read_references(body, d);
+  read_notes(body, d);
   std::string status = body.string_or("status", 32, "verified");
   require_artifact(v, d, body);
   if (!v.ok()) return call.respond(v.response());
@@ -65,7 +74,8 @@ void patch_workload(Call& call) {
   Validation v;
   BodyReader body(call.request, v);
   WorkloadPatch p;
-  p.status = body.optional_string("status", 32);
+  // No length limit of its own (the reference has none): one that is no status is that.
+  p.status = body.optional_string("status", std::numeric_limits<std::size_t>::max());
   if (p.status && !is_workload_status(*p.status)) {
     json::value in(*p.status);
     v.add("body", "status", "value_error", "Value error, invalid workload status", &in);

@@ -149,6 +149,38 @@ TEST_F(ApiTest, AnAdminRouteChecksTheTokenBeforeTheBody) {
 // The summary's totals by what happened to each workload: earned = credited, pending =
 // neither credited nor rejected (the reference summed every status into earned_eth and all
 // but `paid` into pending_eth).
+// As the reference's models: problems are listed in the order its fields are declared; a PATCH
+// status has no length limit of its own (one that is no status is that); an artifact URI's
+// extension is lower-cased as Python lower-cases it (the Kelvin sign is a "k").
+TEST_F(ApiTest, WorkloadBodiesAreReadAsTheReferencesModelsReadThem) {
+  register_orchestrator("o1", address_of(1));
+  auto locations = [](const HttpResult& r) {
+    std::vector<std::string> out;
+    const auto doc = parse_json(r.body);
+    for (const auto& d : doc.at("detail").as_array()) out.push_back(std::string(d.at("loc").as_array().back().as_string()));
+    return out;
+  };
+  const auto created = post("/api/workloads", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"notes", 5}});
+  ASSERT_EQ(created.status, 422) << created.body;
+  EXPECT_EQ(locations(created), (std::vector<std::string>{"payout_amount_eth", "notes"})) << created.body;
+  const auto timed = post("/api/workloads/time", json::object{{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"plan_id", 5}});
+  ASSERT_EQ(timed.status, 422) << timed.body;
+  EXPECT_EQ(locations(timed), (std::vector<std::string>{"duration_ms", "plan_id"})) << timed.body;
+
+  ASSERT_EQ(post("/api/workloads", json::object{{"workload_id", "kelvin"}, {"orchestrator_id", "o1"}, {"payout_amount_eth", "0.001"},
+                                                 {"artifact_uri", "clip.M\u212aV"}})
+                .status,
+            200);
+  const auto long_status = raw("PATCH", "/api/workloads/kelvin", R"({"status":"verified-but-much-longer-than-32-characters"})");
+  ASSERT_EQ(long_status.status, 422) << long_status.body;
+  const auto detail = parse_json(long_status.body).at("detail").at(0);
+  EXPECT_EQ(detail.at("type").as_string(), "value_error") << long_status.body;
+  EXPECT_EQ(detail.at("msg").as_string(), "Value error, invalid workload status") << long_status.body;
+  const auto verified = raw("PATCH", "/api/workloads/kelvin", R"({"status":"verified"})");
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_TRUE(parse_json(verified.body).at("credited").as_bool()) << verified.body;
+}
+
 TEST_F(ApiTest, TheSummaryEarnsCreditedWorkloadsAndHoldsTheRestButRejectedAsPending) {
   register_orchestrator("o1", address_of(1));
   // Five workloads of 0.001 ETH, then each taken to its status.
