@@ -40,8 +40,21 @@ Result<IpNetwork> IpNetwork::parse(std::string_view text, bool clear_host_bits, 
     addr = text.substr(0, slash);
     std::string_view bits = text.substr(slash + 1);
     int v = -1;
-    auto r = std::from_chars(bits.data(), bits.data() + bits.size(), v);
-    if (r.ec != std::errc{} || r.ptr != bits.data() + bits.size()) return Error{"invalid prefix length in '" + n.text_ + "'"};
+    in_addr mask{};
+    if (bits.find('.') != std::string_view::npos && inet_pton(AF_INET, std::string(bits).c_str(), &mask) == 1) {
+      // An IPv4 network may give its mask as a netmask (255.240.0.0) or, failing that, a
+      // hostmask (0.15.255.255), as Python's ip_network reads them; either must be contiguous.
+      const std::uint32_t m = ntohl(mask.s_addr);
+      const int ones = __builtin_popcount(m);
+      const std::uint32_t netmask = ones == 0 ? 0 : ~std::uint32_t{0} << (32 - ones);
+      if (m == netmask) v = ones;
+      else if (ones < 32 && ~m == ~std::uint32_t{0} << ones) v = 32 - ones;
+      else return Error{"invalid netmask in '" + n.text_ + "'"};
+      if (addr.find(':') != std::string_view::npos) return Error{"invalid prefix length in '" + n.text_ + "'"};
+    } else {
+      auto r = std::from_chars(bits.data(), bits.data() + bits.size(), v);
+      if (r.ec != std::errc{} || r.ptr != bits.data() + bits.size()) return Error{"invalid prefix length in '" + n.text_ + "'"};
+    }
     prefix = v;
   }
   bool is_v4 = false;

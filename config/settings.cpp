@@ -323,11 +323,12 @@ class Reader {
       return fail(name, "a secp256k1 private key of 64 hex digits (0x optional), not 0 and below the curve order", shown);
     out = *v;
   }
-  void address(const char* name, std::optional<std::string>& out) {
+  // `as_given`: kept as written (a registration's address is stored so), else lower-cased.
+  void address(const char* name, std::optional<std::string>& out, bool as_given = false) {
     auto v = raw(name);
     if (!v) return;
     if (!is_address(*v)) return fail(name, "an address of 0x and 40 hex digits", *v);
-    out = lower(*v);
+    out = as_given ? *v : lower(*v);
   }
 
   // A host, optionally with a port; written as a URL (https://edge.example/), its host and
@@ -439,8 +440,9 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_PUBLIC_RATE_PER_MINUTE", s.public_rate_per_minute, 1, 1'000'000);
   r.boolean("PAYMENTS_SINGLE_ORCHESTRATOR_MODE", s.single_orchestrator_mode);
   r.optional_text("ORCHESTRATOR_ID", s.orchestrator_id);
-  r.address("ORCHESTRATOR_ADDRESS", s.orchestrator_address);
-  r.url("ORCHESTRATOR_HEALTH_URL", s.orchestrator_health_url);
+  r.address("ORCHESTRATOR_ADDRESS", s.orchestrator_address, /*as_given=*/true);  // registered as written, as the reference does
+  // Read (and checked) only for the single orchestrator's registration, as the reference uses it.
+  if (s.single_orchestrator_mode) r.url("ORCHESTRATOR_HEALTH_URL", s.orchestrator_health_url);
   r.number("ORCHESTRATOR_HEALTH_TIMEOUT", s.orchestrator_health_timeout, 0.1, 60);  // a registration's range
   r.number("PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", s.default_min_service_uptime, 0, 100);
   if (auto v = r.list("MONITORED_SERVICES")) s.monitored_services = *v;
@@ -504,7 +506,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.boolean("PAYMENTS_AUDIT_SIGN_ENTRIES", s.audit_sign_entries);
   r.boolean("PAYMENTS_ALLOW_CORE_DUMPS", s.allow_core_dumps);
   r.address("CHECKPOINT_CONTRACT_ADDRESS", s.checkpoint_contract_address);
-  if (env.get("CHECKPOINT_CHAIN_ID")) {
+  if (r.raw("CHECKPOINT_CHAIN_ID")) {  // empty is unset: the reference's compose file's default
     long chain_id = 0;
     const std::size_t errors = r.errors().size();
     r.integer("CHECKPOINT_CHAIN_ID", chain_id, 1, 1ll << 52);

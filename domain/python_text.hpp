@@ -18,12 +18,24 @@ inline std::string_view trimmed(std::string_view s) {
   return s;
 }
 
-// Surrounding whitespace ignored, an optional sign, digits, and optionally a '.' followed by
-// zeros only ("3.0" is 3). `side` is set to +1 / -1 for a well-formed integer out of int64's
-// range.
+// Surrounding whitespace ignored, an optional sign, digits (an underscore between two of them,
+// as Python's int() and pydantic take "1_000"), and optionally a '.' followed by zeros only
+// ("3.0" is 3). `side` is set to +1 / -1 for a well-formed integer out of int64's range.
 inline std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
   side = 0;
   s = trimmed(s);
+  std::string without_underscores;
+  if (s.find('_') != std::string_view::npos) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] != '_') {
+        without_underscores += s[i];
+        continue;
+      }
+      const auto digit = [](char c) { return c >= '0' && c <= '9'; };
+      if (i == 0 || i + 1 == s.size() || !digit(s[i - 1]) || !digit(s[i + 1])) return std::nullopt;
+    }
+    s = without_underscores;
+  }
   if (const auto dot = s.find('.'); dot != std::string_view::npos) {
     if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
     s = s.substr(0, dot);

@@ -211,17 +211,36 @@ TEST(Settings, ErrorsDoNotShowSecrets) {
 
 // Integers as pydantic's lax mode reads them; the nonce TTL floored at 30 s as the reference does.
 TEST(Settings, IntegersAreReadAsThePydanticSettingsReadThem) {
-  for (const char* port : {"8082", " 8082 ", "+8082", "8082.0", "8082.000"}) {
+  for (const char* port : {"8082", " 8082 ", "+8082", "8082.0", "8082.000", "8_082", "80_8_2"}) {
     auto s = load({{"PAYMENTS_API_PORT", port}});
     ASSERT_TRUE(s.ok()) << port << ": " << s.error();
     EXPECT_EQ(s->api_port, 8082) << port;
   }
-  for (const char* port : {"8082.5", "8082x", "0x1f92", "++8082", "1e3"}) EXPECT_FALSE(load({{"PAYMENTS_API_PORT", port}}).ok()) << port;
+  for (const char* port : {"8082.5", "8082x", "0x1f92", "++8082", "1e3", "_8082", "8082_", "80__82", "+_8082"}) EXPECT_FALSE(load({{"PAYMENTS_API_PORT", port}}).ok()) << port;
   for (const char* ttl : {"0", "-5", "10"}) {
     auto s = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", ttl}});
     ASSERT_TRUE(s.ok()) << ttl << ": " << s.error();
     EXPECT_EQ(s->credential_nonce_ttl_seconds, 30) << ttl;
   }
+}
+
+// Settings the reference does not read or check unless they are used: ORCHESTRATOR_HEALTH_URL
+// outside single-orchestrator mode, an empty CHECKPOINT_CHAIN_ID (its compose default).
+TEST(Settings, SettingsLeftUnusedAreNotRefused) {
+  auto unused = load({{"ORCHESTRATOR_HEALTH_URL", "127.0.0.1:9090/health"}, {"CHECKPOINT_CHAIN_ID", ""}});
+  ASSERT_TRUE(unused.ok()) << unused.error();
+  EXPECT_FALSE(unused->checkpoint_chain_id);
+  auto single = load({{"ORCHESTRATOR_HEALTH_URL", "127.0.0.1:9090/health"},
+                      {"PAYMENTS_SINGLE_ORCHESTRATOR_MODE", "true"},
+                      {"ORCHESTRATOR_ID", "o1"},
+                      {"ORCHESTRATOR_ADDRESS", "0x1111111111111111111111111111111111111111"}});
+  ASSERT_FALSE(single.ok());
+  EXPECT_NE(single.error().find("ORCHESTRATOR_HEALTH_URL"), std::string::npos) << single.error();
+  // The single orchestrator's address is registered as written (checksummed, say), as the
+  // reference stores a registration's address.
+  auto cased = load({{"ORCHESTRATOR_ADDRESS", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}});
+  ASSERT_TRUE(cased.ok()) << cased.error();
+  EXPECT_EQ(cased->orchestrator_address, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
 }
 
 // Settings used only later (chain calls, proxies, edge bootstrap) are still checked at start.
@@ -468,7 +487,7 @@ TEST(Settings, CheckpointChainKeystorePasswordAndHomePaths) {
   ASSERT_NE(user, nullptr);
   EXPECT_EQ(without->payment_keystore_path, std::string(user->pw_dir) + "/k.json");
   EXPECT_EQ(load({})->checkpoint_chain_id, std::nullopt);
-  for (const char* bad : {"0", "-1", "x", ""}) {
+  for (const char* bad : {"0", "-1", "x"}) {  // empty is unset (SettingsLeftUnusedAreNotRefused)
     auto b = load({{"CHECKPOINT_CHAIN_ID", bad}});
     ASSERT_FALSE(b.ok()) << bad;
     EXPECT_NE(b.error().find("CHECKPOINT_CHAIN_ID"), std::string::npos) << b.error();
@@ -709,6 +728,18 @@ TEST(IpNetwork, MatchesV4V6AndMappedPeers) {
   for (const auto& c : cases) EXPECT_EQ(IpNetwork::parse(c.network).value().contains(c.ip), c.matches) << c.network << " " << c.ip;
   EXPECT_FALSE(IpNetwork::parse("1.2.3.4/40").ok());
   EXPECT_FALSE(IpNetwork::parse("host.example").ok());
+  // An IPv4 mask as a netmask or a hostmask, as Python's ip_network reads them.
+  for (const char* twelve : {"172.16.0.0/255.240.0.0", "172.16.0.0/0.15.255.255", "172.16.0.0/12"}) {
+    const auto n = IpNetwork::parse(twelve);
+    ASSERT_TRUE(n.ok()) << twelve << ": " << n.error();
+    EXPECT_TRUE(n.value().contains("172.31.255.255")) << twelve;
+    EXPECT_FALSE(n.value().contains("172.32.0.0")) << twelve;
+  }
+  EXPECT_TRUE(IpNetwork::parse("10.0.0.0/0.255.255.255").value().contains("10.9.9.9"));
+  EXPECT_TRUE(IpNetwork::parse("0.0.0.0/0.0.0.0").value().contains("8.8.8.8"));             // a netmask of /0
+  EXPECT_FALSE(IpNetwork::parse("10.0.0.1/255.255.255.255").value().contains("10.0.0.2"));  // /32
+  EXPECT_FALSE(IpNetwork::parse("10.0.0.0/255.0.255.0").ok());                               // neither
+  EXPECT_FALSE(IpNetwork::parse("fd00::/255.0.0.0").ok());                                   // IPv6 takes a length
 }
 
 // One spelling per address, so that rate limits and last_seen_ip count one client once.
