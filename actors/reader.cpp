@@ -33,7 +33,12 @@ caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_p
           auto it = record->effect.find("entry");
           if (it == record->effect.end() || !it->value().is_object()) continue;
           auto entry = LedgerEntry::from_json(it->value().get_object());
-          if (entry) events.push_back(entry->to_event_view());
+          if (!entry) {  // never a list with a gap
+            spdlog::critical("journal record {}: its ledger entry does not read: {}", seq, entry.error());
+            m.reply(500, detail_body("Journal record " + std::to_string(seq) + " is damaged; the operator has been told"));
+            return;
+          }
+          events.push_back(entry->to_event_view());
         }
         m.reply(200, boost::json::serialize(boost::json::object{{"events", std::move(events)}}));
       },

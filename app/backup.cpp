@@ -163,7 +163,8 @@ bool inside(const fs::path& path, const fs::path& dir) {
 
 int backup(const BackupOptions& o) {
   std::string data_dir;
-  std::optional<std::string> key_elsewhere;  // PAYMENTS_AUDIT_KEY_PATH, when it is not the data directory's audit.key
+  std::optional<std::string> key_elsewhere;  // PAYMENTS_AUDIT_KEY_PATH, when it is outside the data directory
+  std::optional<std::string> key_in_dir;     // its file name, when it is another file in the data directory
   if (o.data_dir) {
     data_dir = *o.data_dir;
   } else {
@@ -174,7 +175,17 @@ int backup(const BackupOptions& o) {
       fs::path key = *settings->audit_key_path;
       if (key.is_relative()) key = fs::path(data_dir) / key;
       std::error_code same_ec;
-      if (!fs::equivalent(key, fs::path(data_dir) / "audit.key", same_ec)) key_elsewhere = key.string();
+      if (!fs::equivalent(key, fs::path(data_dir) / "audit.key", same_ec)) {
+        // Another name in the data directory (a key changed as docs/operations.md says) is
+        // copied under it; one outside is named for the operator to keep.
+        std::error_code canon_ec;
+        const fs::path canon_key = fs::weakly_canonical(fs::absolute(key), canon_ec);
+        const fs::path canon_dir = fs::weakly_canonical(fs::absolute(data_dir), canon_ec);
+        if (!canon_ec && canon_key.parent_path() == canon_dir && canon_key.has_filename())
+          key_in_dir = canon_key.filename().string();
+        else
+          key_elsewhere = key.string();
+      }
     }
   }
   std::error_code ec;
@@ -205,23 +216,24 @@ int backup(const BackupOptions& o) {
     return 2;
   }
   const bool quiet_source = ::flock(source_lock.get(), LOCK_SH | LOCK_NB) == 0;
-  bool created_dir = false;
-  if (fs::exists(fs::symlink_status(to, ec))) {
-    if (!fs::is_directory(to, ec) || !fs::is_empty(to, ec)) {
-      std::fprintf(stderr, "lpops backup: --to %s exists and is not an empty directory (a backup is written into a new one)\n",
-                   to.c_str());
-      return 2;
-    }
-  } else if (auto err = storage::create_directories_durably(to.string())) {
-    std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", to.c_str(), err->c_str());
+  if (fs::exists(fs::symlink_status(to, ec)) && (fs::is_symlink(fs::symlink_status(to, ec)) || !fs::is_directory(to, ec) || !fs::is_empty(to, ec))) {
+    std::fprintf(stderr, "lpops backup: --to %s exists and is not an empty directory (a backup is written into a new one)\n",
+                 to.c_str());
     return 2;
-  } else {
-    created_dir = true;
-    // As private as the data directory: the copy holds the ledger and the audit key.
-    struct stat source_stat {};
-    if (::stat(from.c_str(), &source_stat) == 0) ::chmod(to.c_str(), source_stat.st_mode & 0777);
   }
-  Made made(to.string(), created_dir);
+  // The copy is made in a directory of its own beside --to and renamed to it once it checks
+  // out, so --to never holds part of a backup, whatever stops the command (a signal, a crash);
+  // an interrupted one leaves only that directory, named as partial. Renamed over an empty
+  // --to, the copy keeps its own permissions: the data directory's.
+  const fs::path staging = to.parent_path() / (to.filename().string() + ".partial-" + std::to_string(::getpid()));
+  if (auto err = storage::create_directories_durably(staging.string())) {
+    std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", staging.c_str(), err->c_str());
+    return 2;
+  }
+  // As private as the data directory: the copy holds the ledger and the audit key.
+  struct stat source_stat {};
+  if (::stat(from.c_str(), &source_stat) == 0) ::chmod(staging.c_str(), source_stat.st_mode & 0777);
+  Made made(staging.string(), true);
   const bool terminal = ::isatty(STDERR_FILENO);
   boost::json::object files;
   // The order matters: each file is covered by the ones after it (a checkpoint signs entries
@@ -231,26 +243,27 @@ int backup(const BackupOptions& o) {
     const char* name;
     bool lines;
   };
+  const std::string key_name = key_in_dir.value_or("audit.key");
   for (const Step step : {Step{"checkpoints.jsonl", true}, Step{"audit.jsonl", true}, Step{"snapshot.json", false},
-                          Step{"journal.jsonl", true}, Step{"audit.key", false}, Step{"orchestrators.json", false}}) {
+                          Step{"journal.jsonl", true}, Step{key_name.c_str(), false}, Step{"orchestrators.json", false}}) {
     if (key_elsewhere && std::string_view(step.name) == "audit.key") continue;  // not the node's key
     bool damaged = false;
-    auto copied = copy_one(from.string(), to.string(), step.name, step.lines, terminal, quiet_source, made, damaged);
+    auto copied = copy_one(from.string(), staging.string(), step.name, step.lines, terminal, quiet_source, made, damaged);
     if (!copied) {
       std::fprintf(stderr, "lpops backup: %s\n", copied.error().c_str());
-      return damaged ? 1 : 2;
+      return 1;  // a file that cannot be read or written, damage: the backup failed
     }
     if (copied->present)
       files[step.name] = boost::json::object{{"bytes", copied->bytes}, {"left_behind_bytes", copied->left}};
   }
-  if (!storage::fsync_directory(to.string())) {
-    std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot flush the directory " + to.string()).c_str());
-    return 2;
+  if (!storage::fsync_directory(staging.string())) {
+    std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot flush the directory " + staging.string()).c_str());
+    return 1;
   }
 
   // The copy read back as a node would start on it, the journal whole.
-  storage::FileStoreOptions check_options{to.string(), false, /*read_only=*/true};
-  check_options.acknowledged_through = storage::last_line_integer(to.string() + "/audit.jsonl", "journal_seq");
+  storage::FileStoreOptions check_options{staging.string(), false, /*read_only=*/true};
+  check_options.acknowledged_through = storage::last_line_integer(staging.string() + "/audit.jsonl", "journal_seq");
   std::uint64_t records = 0, audit_entries = 0;
   Book book;
   Result<storage::RecoveryReport> report = Error{"not read"};
@@ -258,40 +271,62 @@ int backup(const BackupOptions& o) {
     storage::FileStore store(check_options);
     report = store.recover([](const boost::json::object&, std::uint64_t) { return std::nullopt; },
                            [&](const storage::ParsedRecord& r) {
-                             ++records;
+                             // The copy read back: on a terminal one line, rewritten; in a log a
+                             // line per million records.
+                             if (++records % 100000 == 0 && (terminal || records % 1000000 == 0))
+                               std::fprintf(stderr, terminal ? "\rchecking the copy: %llu records read back"
+                                                             : "checking the copy: %llu records read back\n",
+                                            static_cast<unsigned long long>(records));
                              if (r.effect.contains("entry")) ++audit_entries;
                              return book.apply(r.effect, r.seq);
                            });
   }
+  if (terminal && records >= 100000) std::fprintf(stderr, "\n");
   std::optional<std::string> failure;
   if (!report) failure = report.error();
   else if (report->cut_bytes) failure = "its journal has " + std::to_string(report->cut_bytes) + " bad tail bytes (" + report->cut_reason + ")";
-  else failure = records_missing_from_journal(to.string(), report->last_seq, audit_entries);
+  else failure = records_missing_from_journal(staging.string(), report->last_seq, audit_entries);
   if (failure) {
     for (std::size_t at; (at = failure->find("refusing to start")) != std::string::npos;) failure->replace(at, 17, "not usable");
     std::fprintf(stderr, "lpops backup: the copy in %s does not check out: %s. It was removed; the data directory itself "
-                         "is untouched: run lpops replay on it\n", to.c_str(), failure->c_str());
+                         "is untouched: run lpops replay on it\n", staging.c_str(), failure->c_str());
+    return 1;
+  }
+  const std::uint64_t checkpoints = storage::last_line_integer(staging.string() + "/checkpoints.jsonl", "seq").value_or(0);
+  // Whole and checked: it becomes --to (over an empty one), durably.
+  if (::rename(staging.c_str(), to.c_str()) != 0 || !storage::fsync_directory(to.parent_path().string())) {
+    std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot rename " + staging.string() + " to " + to.string()).c_str());
     return 1;
   }
   made.keep();
-  const std::uint64_t checkpoints = storage::last_line_integer(to.string() + "/checkpoints.jsonl", "seq").value_or(0);
-  const bool key_copied = files.contains("audit.key");
+  const bool key_copied = files.contains(key_name);
   if (o.json) {
     boost::json::object out{{"from", from.string()},     {"to", to.string()},     {"journal_records", report->last_seq},
                             {"audit_entries", audit_entries}, {"signed_entries", checkpoints}, {"workloads", book.workload_count()},
                             {"audit_key_copied", key_copied}, {"files", std::move(files)}};
+    if (key_elsewhere) {
+      out["audit_key_elsewhere"] = *key_elsewhere;
+      std::fprintf(stderr, "lpops backup: the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), not in the data directory: keep it "
+                           "with the backup\n", key_elsewhere->c_str());
+    }
     std::printf("%s\n", boost::json::serialize(out).c_str());
   } else {
     std::printf("backup of %s in %s: %llu journal records, %llu audit entries (%llu signed), %zu workloads; it replays as "
                 "a node would start on it\n",
                 from.c_str(), to.c_str(), static_cast<unsigned long long>(report->last_seq),
                 static_cast<unsigned long long>(audit_entries), static_cast<unsigned long long>(checkpoints), book.workload_count());
-    if (key_elsewhere)
+    if (key_in_dir && key_copied)
+      std::printf("the audit key %s (PAYMENTS_AUDIT_KEY_PATH) is copied with it: restore it under that name, or set "
+                  "PAYMENTS_AUDIT_KEY_PATH to it\n", key_in_dir->c_str());
+    else if (key_elsewhere)
       std::printf("the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), not in the data directory: keep it with the backup\n",
                   key_elsewhere->c_str());
     else if (!key_copied)
       std::printf("no audit.key in %s: the audit key is kept elsewhere (PAYMENTS_AUDIT_KEY_PATH, or derived from the payout "
                   "key); keep it with the backup\n", from.c_str());
+    if (o.data_dir)
+      std::printf("(with --data-dir the settings are not read: a key PAYMENTS_AUDIT_KEY_PATH names under another name or "
+                  "elsewhere is not looked for)\n");
   }
   return 0;
 }

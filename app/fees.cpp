@@ -36,7 +36,12 @@ int fees(const FeesOptions& o) {
   });
   io.run();
   if (!quote.ok()) {
-    std::fprintf(stderr, "lpops fees: %s\n", quote.error ? quote.error->describe().c_str() : "no answer");
+    // Named with the node it came from (ETH_RPC_URL, its secrets hidden): an HTTP status or a
+    // JSON-RPC error alone does not say which endpoint refused.
+    const std::string why = quote.error ? quote.error->describe() : "no answer";
+    const std::string endpoint = (*client)->redacted_url();
+    std::fprintf(stderr, "lpops fees: %s%s\n", why.c_str(),
+                 why.find(endpoint) == std::string::npos ? (" (ETH_RPC_URL " + endpoint + ")").c_str() : "");
     return 1;
   }
   boost::json::object out{{"rpc", (*client)->redacted_url()},

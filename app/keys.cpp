@@ -32,7 +32,8 @@ int keygen(const KeygenOptions& o) {
     std::fprintf(stderr, "lpops keygen: %s is a directory; --key-file names the file to create\n", o.key_file.c_str());
     return 2;
   }
-  if (std::filesystem::exists(o.key_file, ec)) {
+  // A symbolic link counts as there, dangling or not: the name is taken.
+  if (std::filesystem::exists(std::filesystem::symlink_status(o.key_file, ec))) {
     std::fprintf(stderr, "lpops keygen: %s exists; an existing key file is never overwritten\n", o.key_file.c_str());
     return 2;
   }

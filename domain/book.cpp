@@ -317,7 +317,8 @@ json::object Book::adjustment_response(const AdjustmentNote& adj, const LedgerEn
 }
 
 Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
-  if (!knows_orchestrator(req.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
+  // A key used before answers first: the same request again gets its answer, another one 409
+  // (an unknown orchestrator in it too: the key is taken whatever the new request names).
   if (req.idempotency_key) {
     if (auto it = adjustments_.find(*req.idempotency_key); it != adjustments_.end()) {
       if (it->second.request_digest != req.request_digest && it->second.request_digest != req.digest_as_sent)
@@ -325,6 +326,7 @@ Decision Book::adjust(const AdjustmentRequest& req, UnixMicros now) {
       return Decision{std::nullopt, std::nullopt, it->second.response};
     }
   }
+  if (!knows_orchestrator(req.orchestrator_id)) return Decision::fail(404, "Unknown orchestrator");
   if (req.idempotency_key && generated_adjustments_.count(*req.idempotency_key))
     return Decision::fail(409, "Idempotency-Key equals the event id of an earlier adjustment made without a key; use another key");
   if (!req.idempotency_key && adjustment_id_taken(req.generated_id))

@@ -20,7 +20,8 @@ inline std::string_view trimmed(std::string_view s) {
 
 // Surrounding whitespace ignored, an optional sign, digits (an underscore between two of them,
 // as Python's int() and pydantic take "1_000"), and optionally a '.' followed by zeros only
-// ("3.0" is 3). `side` is set to +1 / -1 for a well-formed integer out of int64's range.
+// ("3.0" is 3, "3." is refused). `side` is set to +1 / -1 for a well-formed integer out of
+// int64's range.
 inline std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
   side = 0;
   s = trimmed(s);
@@ -37,7 +38,8 @@ inline std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
     s = without_underscores;
   }
   if (const auto dot = s.find('.'); dot != std::string_view::npos) {
-    if (s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
+    // "3.0" is 3; "3." is no integer (pydantic refuses it).
+    if (dot + 1 == s.size() || s.find_first_not_of('0', dot + 1) != std::string_view::npos) return std::nullopt;
     s = s.substr(0, dot);
   }
   const bool negative = !s.empty() && s.front() == '-';

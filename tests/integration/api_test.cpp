@@ -777,6 +777,10 @@ TEST_F(ApiTest, AdjustmentsIdempotencyAndNegativeGuard) {
   EXPECT_EQ(repeat.body, first.body);
   auto reuse = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "o1"}, {"amount_eth", "2"}}, key);
   EXPECT_EQ(reuse.status, 409);
+  // The key is taken whatever the new request names: an unknown orchestrator too.
+  auto elsewhere = post("/api/ledger/adjustments", json::object{{"orchestrator_id", "nope"}, {"amount_eth", "1.5"}}, key);
+  EXPECT_EQ(elsewhere.status, 409) << elsewhere.body;
+  EXPECT_EQ(parse_json(elsewhere.body).at("detail").as_string(), "Idempotency-Key was already used with a different request");
   // A zero amount: the reference's model-level check, so the error names the whole body.
   for (const char* zero : {"0", "-0", "0e5"}) {
     const json::object zero_body{{"orchestrator_id", "o1"}, {"amount_eth", zero}};

@@ -175,6 +175,35 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
             std::string::npos)
       << lost.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-3"));
+
+  // A copy that cannot be written (its flush fails: a full or failing disk) is a failure (1),
+  // and leaves nothing: neither the target nor the partial copy beside it.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << text;
+  const std::string trigger = dir_.str() + "/fail-flushes";
+  std::ofstream(trigger).close();
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  auto unflushed = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/backup-4"},
+                               {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+                                {"LPOPS_FAULT_FDATASYNC_TRIGGER", trigger},
+                                {"LPOPS_FAULT_FDATASYNC_SUFFIX", "/journal.jsonl"},
+                                {"ASAN_OPTIONS", asan}});
+  EXPECT_EQ(unflushed.exit_code, 1) << unflushed.output;
+  EXPECT_NE(unflushed.output.find("cannot flush"), std::string::npos) << unflushed.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-4"));
+  std::filesystem::remove(trigger);
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.str()))
+    EXPECT_EQ(entry.path().filename().string().find(".partial-"), std::string::npos) << entry.path() << " was left behind";
+
+  // An empty target made beforehand, open to all, ends as private as the data directory: the
+  // copy, made beside it with the data directory's permissions, takes its place.
+  const std::string open_dir = dir_.str() + "/backup-5";
+  std::filesystem::create_directories(open_dir);
+  std::filesystem::permissions(open_dir, std::filesystem::perms::all);
+  auto into_open = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", open_dir});
+  ASSERT_EQ(into_open.exit_code, 0) << into_open.output;
+  EXPECT_EQ(std::filesystem::status(open_dir).permissions(), std::filesystem::status(from).permissions());
+  EXPECT_EQ(read_all(open_dir + "/journal.jsonl"), text);
 }
 
 // Mistakes: a target that is not a new or empty directory, one inside the data directory (or
@@ -218,6 +247,17 @@ TEST_F(BackupTest, TheSettingsNameTheDataAndAKeyKeptElsewhere) {
       << r.output;
   EXPECT_FALSE(std::filesystem::exists(to + "/audit.key"));
   EXPECT_TRUE(std::filesystem::exists(to + "/journal.jsonl"));
+  // A key changed as docs/operations.md says lives in the data directory under another name:
+  // it is copied under that name (and the old audit.key is not taken for the node's).
+  std::filesystem::copy_file(from + "/audit.key", from + "/new-audit.key");
+  const std::string to2 = dir_.str() + "/backup2";
+  auto renamed = run_command({lpops_binary(), "backup", "--to", to2, "--env-file", "/dev/null", "--json"},
+                             {{"PAYMENTS_DATA_DIR", from}, {"PAYMENTS_AUDIT_KEY_PATH", "new-audit.key"}});
+  ASSERT_EQ(renamed.exit_code, 0) << renamed.output;
+  EXPECT_TRUE(std::filesystem::exists(to2 + "/new-audit.key"));
+  EXPECT_FALSE(std::filesystem::exists(to2 + "/audit.key"));
+  const auto doc = parse_json(renamed.output.substr(renamed.output.find('{')));
+  EXPECT_TRUE(doc.at("audit_key_copied").as_bool()) << renamed.output;
 }
 
 }  // namespace

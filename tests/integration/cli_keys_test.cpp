@@ -96,6 +96,12 @@ TEST(CliKeys, KeygenWritesAPrivateFileAndAddressReadsIt) {
   // Never overwrites an existing key.
   auto again = run_command({lpops_binary(), "keygen", "--key-file", key_file});
   EXPECT_EQ(again.exit_code, 2);
+  // A symbolic link takes the name too, dangling or not: nothing is written through it.
+  const std::string dangling = dir.str() + "/dangling.key";
+  std::filesystem::create_symlink(dir.str() + "/missing/k", dangling);
+  auto through_link = run_command({lpops_binary(), "keygen", "--key-file", dangling});
+  EXPECT_EQ(through_link.exit_code, 2) << through_link.output;
+  EXPECT_NE(through_link.output.find("exists; an existing key file is never overwritten"), std::string::npos) << through_link.output;
   auto a_directory = run_command({lpops_binary(), "keygen", "--key-file", dir.str()});
   EXPECT_EQ(a_directory.exit_code, 2);
   EXPECT_NE(a_directory.output.find(dir.str() + " is a directory"), std::string::npos) << a_directory.output;
@@ -169,6 +175,12 @@ TEST(Cli, FeesOfALegacyNodeAndOfNoNode) {
   auto unreachable = run_command({lpops_binary(), "fees", "--env-file", "/dev/null"}, {{"ETH_RPC_URL", closed}},
                                  std::chrono::seconds(120));
   EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
+  // A refusal from the node names it (its ETH_RPC_URL, secrets hidden).
+  FakeHttpServer refusing([](const FakeHttpServer::Request&) -> std::pair<int, std::string> { return {401, "Unauthorized"}; });
+  auto refused = run_command({lpops_binary(), "fees", "--env-file", "/dev/null"}, {{"ETH_RPC_URL", refusing.url() + "/v2/SECRETKEY"}});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("ETH_RPC_URL http://127.0.0.1:"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find("SECRETKEY"), std::string::npos) << refused.output;
   auto unusable = run_command({lpops_binary(), "fees", "--env-file", "/dev/null"}, {{"ETH_RPC_URL", "ftp://127.0.0.1:1"}});
   EXPECT_EQ(unusable.exit_code, 2) << unusable.output;
   EXPECT_NE(unusable.output.find("ETH_RPC_URL"), std::string::npos) << unusable.output;
