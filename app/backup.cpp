@@ -56,7 +56,9 @@ struct Copied {
 // backup and is not one would be worse than none), the directory too if it made it.
 class Made {
  public:
-  explicit Made(std::string dir, bool created_dir) : dir_(std::move(dir)), created_dir_(created_dir) {}
+  // `outer`: a directory holding `dir`, made for the backup: removed too.
+  explicit Made(std::string dir, bool created_dir, std::string outer = {})
+      : dir_(std::move(dir)), outer_(std::move(outer)), created_dir_(created_dir) {}
   void file(const std::string& path) { files_.push_back(path); }
   void keep() { keep_ = true; }
   ~Made() {
@@ -64,12 +66,13 @@ class Made {
     std::error_code ec;
     for (const auto& f : files_) fs::remove(f, ec);
     if (created_dir_) fs::remove(dir_, ec);
+    if (!outer_.empty()) fs::remove(outer_, ec);
   }
   Made(const Made&) = delete;
   Made& operator=(const Made&) = delete;
 
  private:
-  std::string dir_;
+  std::string dir_, outer_;
   bool created_dir_;
   std::vector<std::string> files_;
   bool keep_ = false;
@@ -221,19 +224,31 @@ int backup(const BackupOptions& o) {
                  to.c_str());
     return 2;
   }
-  // The copy is made in a directory of its own beside --to and renamed to it once it checks
-  // out, so --to never holds part of a backup, whatever stops the command (a signal, a crash);
-  // an interrupted one leaves only that directory, named as partial. Renamed over an empty
-  // --to, the copy keeps its own permissions: the data directory's.
-  const fs::path staging = to.parent_path() / (to.filename().string() + ".partial-" + std::to_string(::getpid()));
-  if (auto err = storage::create_directories_durably(staging.string())) {
-    std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", staging.c_str(), err->c_str());
-    return 2;
+  bool created_dir = false;
+  if (!fs::exists(fs::symlink_status(to, ec))) {
+    if (auto err = storage::create_directories_durably(to.string())) {
+      std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", to.c_str(), err->c_str());
+      return 2;
+    }
+    created_dir = true;
   }
   // As private as the data directory: the copy holds the ledger and the audit key.
   struct stat source_stat {};
-  if (::stat(from.c_str(), &source_stat) == 0) ::chmod(staging.c_str(), source_stat.st_mode & 0777);
-  Made made(staging.string(), true);
+  if (::stat(from.c_str(), &source_stat) == 0 && ::chmod(to.c_str(), source_stat.st_mode & 0777) != 0)
+    std::fprintf(stderr, "lpops backup: warning: %s\n",
+                 storage::errno_text("cannot give " + to.string() + " the data directory's permissions").c_str());
+  // The copy is made in a directory of its own inside --to, and its files are moved up into
+  // --to once it checks out, journal.jsonl last: whatever stops the command (a signal, a
+  // crash), --to holds no part of a backup that could pass for one (without journal.jsonl a
+  // node refuses the audit log's records, and replay and backup refuse the directory); an
+  // interrupted one leaves only that directory, named as partial.
+  const fs::path staging = to / (".partial-" + std::to_string(::getpid()));
+  if (::mkdir(staging.c_str(), 0700) != 0) {
+    std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot create " + staging.string()).c_str());
+    if (created_dir) fs::remove(to, ec);
+    return 2;
+  }
+  Made made(staging.string(), true, created_dir ? to.string() : std::string());
   const bool terminal = ::isatty(STDERR_FILENO);
   boost::json::object files;
   // The order matters: each file is covered by the ones after it (a checkpoint signs entries
@@ -289,16 +304,32 @@ int backup(const BackupOptions& o) {
   if (failure) {
     for (std::size_t at; (at = failure->find("refusing to start")) != std::string::npos;) failure->replace(at, 17, "not usable");
     std::fprintf(stderr, "lpops backup: the copy in %s does not check out: %s. It was removed; the data directory itself "
-                         "is untouched: run lpops replay on it\n", staging.c_str(), failure->c_str());
+                         "is untouched: run lpops replay on it\n", to.c_str(), failure->c_str());
     return 1;
   }
   const std::uint64_t checkpoints = storage::last_line_integer(staging.string() + "/checkpoints.jsonl", "seq").value_or(0);
-  // Whole and checked: it becomes --to (over an empty one), durably.
-  if (::rename(staging.c_str(), to.c_str()) != 0 || !storage::fsync_directory(to.parent_path().string())) {
-    std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot rename " + staging.string() + " to " + to.string()).c_str());
-    return 1;
+  // Whole and checked: its files move up into --to, the journal last, durably.
+  {
+    std::vector<std::string> names;
+    for (const auto& kv : files)
+      if (kv.key() != "journal.jsonl") names.emplace_back(kv.key());
+    if (files.contains("journal.jsonl")) names.emplace_back("journal.jsonl");
+    for (const auto& name : names) {
+      const fs::path in_staging = staging / name, in_target = to / name;
+      if (::rename(in_staging.c_str(), in_target.c_str()) != 0) {
+        std::fprintf(stderr, "lpops backup: %s; %s holds part of the backup: remove it\n",
+                     storage::errno_text("cannot move " + in_staging.string() + " to " + in_target.string()).c_str(), to.c_str());
+        made.keep();
+        return 1;
+      }
+    }
+    made.keep();
+    if (!storage::fsync_directory(to.string()) || ::rmdir(staging.c_str()) != 0 || !storage::fsync_directory(to.string())) {
+      std::fprintf(stderr, "lpops backup: %s; the backup in %s is whole, but check the disk\n",
+                   storage::errno_text("cannot flush " + to.string() + " or remove " + staging.string()).c_str(), to.c_str());
+      return 1;
+    }
   }
-  made.keep();
   const bool key_copied = files.contains(key_name);
   if (o.json) {
     boost::json::object out{{"from", from.string()},     {"to", to.string()},     {"journal_records", report->last_seq},
@@ -306,8 +337,8 @@ int backup(const BackupOptions& o) {
                             {"audit_key_copied", key_copied}, {"files", std::move(files)}};
     if (key_elsewhere) {
       out["audit_key_elsewhere"] = *key_elsewhere;
-      std::fprintf(stderr, "lpops backup: the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), not in the data directory: keep it "
-                           "with the backup\n", key_elsewhere->c_str());
+      std::fprintf(stderr, "lpops backup: the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), which a backup does not "
+                           "copy (it is not a file of the data directory): keep it with the backup\n", key_elsewhere->c_str());
     }
     std::printf("%s\n", boost::json::serialize(out).c_str());
   } else {
@@ -319,7 +350,8 @@ int backup(const BackupOptions& o) {
       std::printf("the audit key %s (PAYMENTS_AUDIT_KEY_PATH) is copied with it: restore it under that name, or set "
                   "PAYMENTS_AUDIT_KEY_PATH to it\n", key_in_dir->c_str());
     else if (key_elsewhere)
-      std::printf("the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), not in the data directory: keep it with the backup\n",
+      std::printf("the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), which a backup does not copy (it is not a file of the data "
+                  "directory): keep it with the backup\n",
                   key_elsewhere->c_str());
     else if (!key_copied)
       std::printf("no audit.key in %s: the audit key is kept elsewhere (PAYMENTS_AUDIT_KEY_PATH, or derived from the payout "

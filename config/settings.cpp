@@ -169,17 +169,19 @@ class Reader {
     auto v = typed(name);
     if (!v) return;
     std::string_view t = *v;
-    if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
-    // An underscore between two digits, as pydantic's floats take "8_0".
+    // Underscores, as pydantic's floats take them: any but a first, a last or two in a row
+    // ("8_0", "1_e5", "+_8"); they are left out.
     std::string digits;
     if (t.find('_') != std::string_view::npos) {
-      const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-      for (std::size_t i = 0; i < t.size(); ++i) {
-        if (t[i] != '_') digits += t[i];
-        else if (i == 0 || i + 1 == t.size() || !digit(t[i - 1]) || !digit(t[i + 1])) digits += '!';  // no number
+      if (t.front() == '_' || t.back() == '_' || t.find("__") != std::string_view::npos) {
+        digits = "!";  // no number (refused below, with the range)
+      } else {
+        for (char c : t)
+          if (c != '_') digits += c;
       }
       t = digits;
     }
+    if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
     double d = 0;
     const auto res = std::from_chars(t.data(), t.data() + t.size(), d);
     if (t.empty() || res.ec != std::errc{} || res.ptr != t.data() + t.size() || !std::isfinite(d) || d < min || d > max) {

@@ -26,7 +26,8 @@ inline std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
   side = 0;
   s = trimmed(s);
   std::string without_underscores;
-  if (s.find('_') != std::string_view::npos) {
+  if (const auto underscore = s.find('_'); underscore != std::string_view::npos) {
+    if (const auto dot = s.find('.'); dot != std::string_view::npos && underscore > dot) return std::nullopt;  // "1.0_0"
     for (std::size_t i = 0; i < s.size(); ++i) {
       if (s[i] != '_') {
         without_underscores += s[i];

@@ -192,11 +192,11 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
   EXPECT_NE(unflushed.output.find("cannot flush"), std::string::npos) << unflushed.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-4"));
   std::filesystem::remove(trigger);
-  for (const auto& entry : std::filesystem::directory_iterator(dir_.str()))
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.str()))
     EXPECT_EQ(entry.path().filename().string().find(".partial-"), std::string::npos) << entry.path() << " was left behind";
 
-  // An empty target made beforehand, open to all, ends as private as the data directory: the
-  // copy, made beside it with the data directory's permissions, takes its place.
+  // An empty target made beforehand, open to all, ends as private as the data directory, and
+  // holds the copy's files (moved up from the partial directory inside it, which is gone).
   const std::string open_dir = dir_.str() + "/backup-5";
   std::filesystem::create_directories(open_dir);
   std::filesystem::permissions(open_dir, std::filesystem::perms::all);
@@ -204,6 +204,8 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
   ASSERT_EQ(into_open.exit_code, 0) << into_open.output;
   EXPECT_EQ(std::filesystem::status(open_dir).permissions(), std::filesystem::status(from).permissions());
   EXPECT_EQ(read_all(open_dir + "/journal.jsonl"), text);
+  for (const auto& entry : std::filesystem::directory_iterator(open_dir))
+    EXPECT_EQ(entry.path().filename().string().find(".partial-"), std::string::npos) << entry.path() << " was left behind";
 }
 
 // Mistakes: a target that is not a new or empty directory, one inside the data directory (or
@@ -243,10 +245,17 @@ TEST_F(BackupTest, TheSettingsNameTheDataAndAKeyKeptElsewhere) {
                        {{"PAYMENTS_DATA_DIR", from}, {"PAYMENTS_AUDIT_KEY_PATH", key}});
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("backup of " + from + " in " + to), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("the audit key is " + key + " (PAYMENTS_AUDIT_KEY_PATH), not in the data directory"), std::string::npos)
+  EXPECT_NE(r.output.find("the audit key is " + key + " (PAYMENTS_AUDIT_KEY_PATH), which a backup does not copy"), std::string::npos)
       << r.output;
   EXPECT_FALSE(std::filesystem::exists(to + "/audit.key"));
   EXPECT_TRUE(std::filesystem::exists(to + "/journal.jsonl"));
+  // With --json: named in the answer, and said on standard error.
+  auto as_json = run_command_split({lpops_binary(), "backup", "--to", dir_.str() + "/backup-json/", "--env-file", "/dev/null", "--json"},
+                                   {{"PAYMENTS_DATA_DIR", from}, {"PAYMENTS_AUDIT_KEY_PATH", key}});
+  ASSERT_EQ(as_json.exit_code, 0) << as_json.out << as_json.err;
+  EXPECT_EQ(parse_json(as_json.out).at("audit_key_elsewhere").as_string(), key) << as_json.out;
+  EXPECT_NE(as_json.err.find("which a backup does not copy"), std::string::npos) << as_json.err;
+  EXPECT_TRUE(std::filesystem::exists(dir_.str() + "/backup-json/journal.jsonl"));  // a --to ending in a slash
   // A key changed as docs/operations.md says lives in the data directory under another name:
   // it is copied under that name (and the old audit.key is not taken for the node's).
   std::filesystem::copy_file(from + "/audit.key", from + "/new-audit.key");

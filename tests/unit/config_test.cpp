@@ -216,12 +216,14 @@ TEST(Settings, IntegersAreReadAsThePydanticSettingsReadThem) {
     ASSERT_TRUE(s.ok()) << port << ": " << s.error();
     EXPECT_EQ(s->api_port, 8082) << port;
   }
-  for (const char* port : {"8082.5", "8082x", "0x1f92", "++8082", "1e3", "_8082", "8082_", "80__82", "+_8082", "8082."}) EXPECT_FALSE(load({{"PAYMENTS_API_PORT", port}}).ok()) << port;
+  for (const char* port : {"8082.5", "8082x", "0x1f92", "++8082", "1e3", "_8082", "8082_", "80__82", "+_8082", "8082.", "8082.0_0"}) EXPECT_FALSE(load({{"PAYMENTS_API_PORT", port}}).ok()) << port;
   // Numbers too take underscores between digits.
   auto uptime = load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", "8_0.5"}});
   ASSERT_TRUE(uptime.ok()) << uptime.error();
   EXPECT_EQ(uptime->default_min_service_uptime, 80.5);
-  EXPECT_FALSE(load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", "80_"}}).ok());
+  for (const char* fine : {"0_.5", "8._5", "+_8", "1_e1"})
+    EXPECT_TRUE(load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", fine}}).ok()) << fine;
+  for (const char* bad : {"80_", "_80", "8__0", " _8"}) EXPECT_FALSE(load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", bad}}).ok()) << bad;
   for (const char* ttl : {"0", "-5", "10"}) {
     auto s = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", ttl}});
     ASSERT_TRUE(s.ok()) << ttl << ": " << s.error();
