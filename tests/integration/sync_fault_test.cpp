@@ -16,6 +16,14 @@ namespace {
 
 class SyncFault : public ::testing::Test {
  protected:
+  // The node with the fault library preloaded, and `extra` (what arms its faults) beside.
+  static std::map<std::string, std::string> preloaded(std::map<std::string, std::string> extra) {
+    std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+    asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+    extra["LD_PRELOAD"] = LPOPS_SYNC_FAULTS;
+    extra["ASAN_OPTIONS"] = asan;
+    return extra;
+  }
   // The node with the failing-flush library preloaded, armed by `trigger_` existing, for
   // files whose name ends in `suffix`.
   std::map<std::string, std::string> faulty_environment(const std::string& suffix) const {
@@ -246,10 +254,8 @@ TEST_F(SyncFault, StartUpFlushesTheJournalItReadBack) {
 // acknowledged is there after a restart.
 TEST_F(SyncFault, AShortDirectWriteIsWrittenAgainFromItsLastWholeBlock) {
   const std::string shortened = dir_.str() + "/short-writes.txt";
-  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
   {
-    NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS}, {"LPOPS_FAULT_SHORT_DIRECT_WRITES", shortened}, {"ASAN_OPTIONS", asan}});
+    NodeProcess node(data_, preloaded({{"LPOPS_FAULT_SHORT_DIRECT_WRITES", shortened}}));
     ASSERT_TRUE(node.start()) << node.log();
     if (node.log().find("journal: direct I/O") == std::string::npos) GTEST_SKIP() << "no direct I/O on this filesystem";
     ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 60));
@@ -266,12 +272,7 @@ TEST_F(SyncFault, AShortDirectWriteIsWrittenAgainFromItsLastWholeBlock) {
 // is zeroed ahead as usual (a retry off the grid failed, and the appends grew the file themselves).
 TEST_F(SyncFault, AShortPreallocationWriteGoesOnFromItsLastWholeBlock) {
   const std::string shortened = dir_.str() + "/short-writes.txt";
-  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
-  NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
-                           {"LPOPS_FAULT_SHORT_DIRECT_WRITES", shortened},
-                           {"LPOPS_FAULT_SHORT_ZERO_WRITES", "1"},
-                           {"ASAN_OPTIONS", asan}});
+  NodeProcess node(data_, preloaded({{"LPOPS_FAULT_SHORT_DIRECT_WRITES", shortened}, {"LPOPS_FAULT_SHORT_ZERO_WRITES", "1"}}));
   ASSERT_TRUE(node.start()) << node.log();
   if (node.log().find("journal: direct I/O") == std::string::npos) GTEST_SKIP() << "no direct I/O on this filesystem";
   ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 5));
@@ -287,15 +288,11 @@ TEST_F(SyncFault, AShortPreallocationWriteGoesOnFromItsLastWholeBlock) {
 // the limits hold (nor would a step back block them for its length).
 TEST_F(SyncFault, AWallClockStepNeitherFreesNorBlocksRateLimitedCallers) {
   const std::string shift = dir_.str() + "/clock-shift";
-  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
-  NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
-                           {"LPOPS_FAULT_CLOCK_SHIFT_FILE", shift},
-                           {"ASAN_OPTIONS", asan},
-                           {"PAYMENTS_PUBLIC_RATE_BURST", "2"},
-                           {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "2"},
-                           {"PAYMENTS_REGISTRATION_PER_MINUTE", "1"},
-                           {"PAYMENTS_REGISTRATION_BURST", "1"}});
+  NodeProcess node(data_, preloaded({{"LPOPS_FAULT_CLOCK_SHIFT_FILE", shift},
+                                     {"PAYMENTS_PUBLIC_RATE_BURST", "2"},
+                                     {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "2"},
+                                     {"PAYMENTS_REGISTRATION_PER_MINUTE", "1"},
+                                     {"PAYMENTS_REGISTRATION_BURST", "1"}}));
   ASSERT_TRUE(node.start()) << node.log();
   HttpClient client("127.0.0.1", node.port());
   const std::string status_route = "/api/transparency/tee-core/audit/status";
@@ -329,13 +326,9 @@ TEST_F(SyncFault, AWallClockStepNeitherFreesNorBlocksRateLimitedCallers) {
 // power loss cannot leave the snapshot on disk ahead of them (start-up would then refuse).
 TEST_F(SyncFault, WithFsyncOffASnapshotFlushesTheJournalFirst) {
   const std::string synced = dir_.str() + "/synced-by-snapshot.txt";
-  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
-  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
-  NodeProcess node(data_, {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
-                           {"LPOPS_FAULT_SYNC_LOG", synced},
-                           {"ASAN_OPTIONS", asan},
-                           {"PAYMENTS_JOURNAL_FSYNC", "false"},
-                           {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}});
+  NodeProcess node(data_, preloaded({{"LPOPS_FAULT_SYNC_LOG", synced},
+                                     {"PAYMENTS_JOURNAL_FSYNC", "false"},
+                                     {"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100"}}));
   ASSERT_TRUE(node.start()) << node.log();
   std::filesystem::remove(synced);  // what start-up flushed does not count
   ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 130));
