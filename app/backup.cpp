@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -53,27 +54,32 @@ struct Copied {
 };
 
 // The files a failed backup made, removed when it fails (a directory that looks like a
-// backup and is not one would be worse than none), the directory too if it made it.
+// backup and is not one would be worse than none), the directories it made for it, and the
+// target's own permissions when it was there before.
 class Made {
  public:
-  // `outer`: a directory holding `dir`, made for the backup: removed too.
-  explicit Made(std::string dir, bool created_dir, std::string outer = {})
-      : dir_(std::move(dir)), outer_(std::move(outer)), created_dir_(created_dir) {}
+  explicit Made(std::string dir) : dir_(std::move(dir)) {}
   void file(const std::string& path) { files_.push_back(path); }
+  // Directories made for the backup (deepest first), removed after `dir` when empty.
+  void outer(std::vector<std::string> dirs) { outer_ = std::move(dirs); }
+  // The mode an existing target had, given back.
+  void restore_mode(std::string path, mode_t mode) { restore_ = {std::move(path), mode}; }
   void keep() { keep_ = true; }
   ~Made() {
     if (keep_) return;
     std::error_code ec;
     for (const auto& f : files_) fs::remove(f, ec);
-    if (created_dir_) fs::remove(dir_, ec);
-    if (!outer_.empty()) fs::remove(outer_, ec);
+    fs::remove(dir_, ec);
+    for (const auto& d : outer_) fs::remove(d, ec);
+    if (restore_) ::chmod(restore_->first.c_str(), restore_->second);
   }
   Made(const Made&) = delete;
   Made& operator=(const Made&) = delete;
 
  private:
-  std::string dir_, outer_;
-  bool created_dir_;
+  std::string dir_;
+  std::vector<std::string> outer_;
+  std::optional<std::pair<std::string, mode_t>> restore_;
   std::vector<std::string> files_;
   bool keep_ = false;
 };
@@ -216,39 +222,50 @@ int backup(const BackupOptions& o) {
   Fd source_lock(::open(from.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (source_lock.get() < 0) {
     std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot open " + from.string()).c_str());
-    return 2;
+    return 1;
   }
   const bool quiet_source = ::flock(source_lock.get(), LOCK_SH | LOCK_NB) == 0;
-  if (fs::exists(fs::symlink_status(to, ec)) && (fs::is_symlink(fs::symlink_status(to, ec)) || !fs::is_directory(to, ec) || !fs::is_empty(to, ec))) {
+  if (fs::exists(to, ec) && (!fs::is_directory(to, ec) || !fs::is_empty(to, ec))) {
     std::fprintf(stderr, "lpops backup: --to %s exists and is not an empty directory (a backup is written into a new one)\n",
                  to.c_str());
     return 2;
   }
-  bool created_dir = false;
-  if (!fs::exists(fs::symlink_status(to, ec))) {
-    if (auto err = storage::create_directories_durably(to.string())) {
-      std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", to.c_str(), err->c_str());
-      return 2;
+  // The directories made for the target, deepest first (removed again if the backup fails).
+  std::vector<std::string> made_dirs;
+  {
+    fs::path p = to.has_filename() ? to : to.parent_path();  // "…/new/" is "…/new"
+    while (!p.empty() && p != p.parent_path() && !fs::exists(fs::symlink_status(p, ec))) {
+      made_dirs.push_back(p.string());
+      p = p.parent_path();
     }
-    created_dir = true;
   }
+  std::optional<mode_t> old_mode;
+  if (made_dirs.empty()) {
+    struct stat target_stat {};
+    if (::stat(to.c_str(), &target_stat) == 0) old_mode = target_stat.st_mode & 07777;
+  } else if (auto err = storage::create_directories_durably(to.string())) {
+    std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", to.c_str(), err->c_str());
+    for (const auto& d : made_dirs) fs::remove(d, ec);
+    return 1;
+  }
+  // The copy is made in a directory of its own inside --to, and its files are moved up into
+  // --to once it checks out, journal.jsonl last, with the stop signals held off meanwhile; a
+  // move that fails puts back those before it. So only a SIGKILL, a crash or a power cut in the
+  // instant of the moves can leave part of a backup in --to; one interrupted before leaves only
+  // that directory, named as partial.
+  const fs::path staging = to / (".partial-" + std::to_string(::getpid()));
+  Made made(staging.string());
+  made.outer(made_dirs);
+  if (old_mode) made.restore_mode(to.string(), *old_mode);
   // As private as the data directory: the copy holds the ledger and the audit key.
   struct stat source_stat {};
   if (::stat(from.c_str(), &source_stat) == 0 && ::chmod(to.c_str(), source_stat.st_mode & 0777) != 0)
     std::fprintf(stderr, "lpops backup: warning: %s\n",
                  storage::errno_text("cannot give " + to.string() + " the data directory's permissions").c_str());
-  // The copy is made in a directory of its own inside --to, and its files are moved up into
-  // --to once it checks out, journal.jsonl last: whatever stops the command (a signal, a
-  // crash), --to holds no part of a backup that could pass for one (without journal.jsonl a
-  // node refuses the audit log's records, and replay and backup refuse the directory); an
-  // interrupted one leaves only that directory, named as partial.
-  const fs::path staging = to / (".partial-" + std::to_string(::getpid()));
   if (::mkdir(staging.c_str(), 0700) != 0) {
     std::fprintf(stderr, "lpops backup: %s\n", storage::errno_text("cannot create " + staging.string()).c_str());
-    if (created_dir) fs::remove(to, ec);
-    return 2;
+    return 1;
   }
-  Made made(staging.string(), true, created_dir ? to.string() : std::string());
   const bool terminal = ::isatty(STDERR_FILENO);
   boost::json::object files;
   // The order matters: each file is covered by the ones after it (a checkpoint signs entries
@@ -314,19 +331,29 @@ int backup(const BackupOptions& o) {
     for (const auto& kv : files)
       if (kv.key() != "journal.jsonl") names.emplace_back(kv.key());
     if (files.contains("journal.jsonl")) names.emplace_back("journal.jsonl");
-    for (const auto& name : names) {
-      const fs::path in_staging = staging / name, in_target = to / name;
-      if (::rename(in_staging.c_str(), in_target.c_str()) != 0) {
-        std::fprintf(stderr, "lpops backup: %s; %s holds part of the backup: remove it\n",
-                     storage::errno_text("cannot move " + in_staging.string() + " to " + in_target.string()).c_str(), to.c_str());
-        made.keep();
-        return 1;
-      }
+    sigset_t stops, before;
+    sigemptyset(&stops);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&stops, sig);
+    ::sigprocmask(SIG_BLOCK, &stops, &before);
+    std::size_t moved = 0;
+    for (; moved < names.size(); ++moved) {
+      const fs::path in_staging = staging / names[moved], in_target = to / names[moved];
+      if (::rename(in_staging.c_str(), in_target.c_str()) != 0) break;
+    }
+    if (moved < names.size()) {
+      const std::string why =
+          storage::errno_text("cannot move " + (staging / names[moved]).string() + " to " + (to / names[moved]).string());
+      for (std::size_t i = moved; i-- > 0;)  // put back what moved, for `made` to remove
+        (void)::rename((to / names[i]).c_str(), (staging / names[i]).c_str());
+      ::sigprocmask(SIG_SETMASK, &before, nullptr);
+      std::fprintf(stderr, "lpops backup: %s; nothing was backed up\n", why.c_str());
+      return 1;
     }
     made.keep();
-    if (!storage::fsync_directory(to.string()) || ::rmdir(staging.c_str()) != 0 || !storage::fsync_directory(to.string())) {
-      std::fprintf(stderr, "lpops backup: %s; the backup in %s is whole, but check the disk\n",
-                   storage::errno_text("cannot flush " + to.string() + " or remove " + staging.string()).c_str(), to.c_str());
+    ::sigprocmask(SIG_SETMASK, &before, nullptr);
+    if (::rmdir(staging.c_str()) != 0 || !storage::fsync_directory(to.string())) {
+      std::fprintf(stderr, "lpops backup: %s; the backup in %s is whole, but may not be on the disk yet: check the disk\n",
+                   storage::errno_text("cannot flush " + to.string()).c_str(), to.c_str());
       return 1;
     }
   }

@@ -52,8 +52,8 @@ struct BackupOptions {
 // Copies a data directory, its node running or not, into a new directory that starts as a node
 // of its own (the files in the order that keeps each covered by the next, whole lines only),
 // then checks the copy as lpops replay would; the copy is made beside --to and renamed to it
-// once it checks out. Exit 0 done, 1 a file that cannot be read or written or a copy that does
-// not check out, 2 usage (or a directory that cannot be opened or made).
+// once it checks out. Exit 0 done, 1 a file or directory that cannot be read, written or made,
+// or a copy that does not check out, 2 usage.
 int backup(const BackupOptions& options);
 
 struct KeygenOptions {

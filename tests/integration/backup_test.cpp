@@ -183,14 +183,27 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
   std::ofstream(trigger).close();
   std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
   asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
-  auto unflushed = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/backup-4"},
-                               {{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
-                                {"LPOPS_FAULT_FDATASYNC_TRIGGER", trigger},
-                                {"LPOPS_FAULT_FDATASYNC_SUFFIX", "/journal.jsonl"},
-                                {"ASAN_OPTIONS", asan}});
+  const std::map<std::string, std::string> failing_flush{{"LD_PRELOAD", LPOPS_SYNC_FAULTS},
+                                                        {"LPOPS_FAULT_FDATASYNC_TRIGGER", trigger},
+                                                        {"LPOPS_FAULT_FDATASYNC_SUFFIX", "/journal.jsonl"},
+                                                        {"ASAN_OPTIONS", asan}};
+  // The directories made for it go too.
+  auto unflushed = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/deep/er/backup-4/"}, failing_flush);
   EXPECT_EQ(unflushed.exit_code, 1) << unflushed.output;
   EXPECT_NE(unflushed.output.find("cannot flush"), std::string::npos) << unflushed.output;
-  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-4"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/deep"));
+  // An empty target made beforehand stays, with its own permissions back.
+  const std::string kept = dir_.str() + "/backup-kept";
+  std::filesystem::create_directories(kept);
+  std::filesystem::permissions(kept, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                                         std::filesystem::perms::others_exec);
+  const auto kept_mode = std::filesystem::status(kept).permissions();
+  auto into_kept = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", kept}, failing_flush);
+  EXPECT_EQ(into_kept.exit_code, 1) << into_kept.output;
+  ASSERT_TRUE(std::filesystem::is_directory(kept));
+  EXPECT_TRUE(std::filesystem::is_empty(kept));
+  EXPECT_EQ(std::filesystem::status(kept).permissions(), kept_mode);
   std::filesystem::remove(trigger);
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.str()))
     EXPECT_EQ(entry.path().filename().string().find(".partial-"), std::string::npos) << entry.path() << " was left behind";
