@@ -44,10 +44,8 @@ Registration read_registration(BodyReader& body, Validation& v) {
     json::value in(r.address);
     v.add("body", "address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);
   }
+  // The rest in the order the reference's model declares them (its 422 lists them so).
   r.capability = body.optional_string("capability", 128);
-  r.host_name = body.optional_string("host_name", 128);
-  r.host_public_ip = body.optional_string("host_public_ip", 64);
-  r.health_url = body.optional_string("health_url", 512);
   if (auto email = body.optional_string("contact_email", 255)) {
     // The reference's rule: stripped as Python strips, blank is none, else an '@' somewhere,
     // not first, not last.
@@ -59,10 +57,13 @@ Registration read_registration(BodyReader& body, Validation& v) {
       r.contact_email = trimmed;
     }
   }
+  r.host_public_ip = body.optional_string("host_public_ip", 64);
+  r.host_name = body.optional_string("host_name", 128);
   r.services_healthy = body.optional_bool("services_healthy");
+  r.health_url = body.optional_string("health_url", 512);
   r.health_timeout = body.optional_number("health_timeout", 0.1, 60);
-  r.min_service_uptime = body.optional_number("min_service_uptime", 0, 100);
   r.monitored_services = body.optional_string_list("monitored_services", 25);
+  r.min_service_uptime = body.optional_number("min_service_uptime", 0, 100);
   return r;
 }
 

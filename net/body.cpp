@@ -350,6 +350,14 @@ std::optional<bool> BodyReader::optional_bool(std::string_view key) {
     v_.add("body", key, "bool_parsing", "Input should be a valid boolean, unable to interpret input", v);
     return std::nullopt;
   }
+  // A float with no fraction is read as its integer (1.0 is true, 0.0 false, 2.0 no boolean);
+  // one with a fraction is no boolean at all, as pydantic has it.
+  if (v->is_double() && std::isfinite(v->get_double()) && std::trunc(v->get_double()) == v->get_double()) {
+    const double d = v->get_double();
+    if (d == 0 || d == 1) return d == 1;
+    v_.add("body", key, "bool_parsing", "Input should be a valid boolean, unable to interpret input", v);
+    return std::nullopt;
+  }
   v_.add("body", key, "bool_type", "Input should be a valid boolean", v);
   return std::nullopt;
 }

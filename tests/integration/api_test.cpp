@@ -149,6 +149,25 @@ TEST_F(ApiTest, AnAdminRouteChecksTheTokenBeforeTheBody) {
 // The summary's totals by what happened to each workload: earned = credited, pending =
 // neither credited nor rejected (the reference summed every status into earned_eth and all
 // but `paid` into pending_eth).
+// A registration's problems are listed in the order the reference's model declares its fields.
+TEST_F(ApiTest, RegistrationProblemsComeInTheReferencesFieldOrder) {
+  const auto r = post("/api/orchestrators/register", json::object{{"orchestrator_id", "o9"},
+                                                                  {"address", address_of(9)},
+                                                                  {"health_url", 5},
+                                                                  {"host_name", 2},
+                                                                  {"host_public_ip", 1},
+                                                                  {"contact_email", "x"},
+                                                                  {"min_service_uptime", -1},
+                                                                  {"monitored_services", 3}});
+  ASSERT_EQ(r.status, 422) << r.body;
+  std::vector<std::string> fields;
+  const auto doc = parse_json(r.body);
+  for (const auto& d : doc.at("detail").as_array()) fields.push_back(std::string(d.at("loc").as_array().back().as_string()));
+  EXPECT_EQ(fields, (std::vector<std::string>{"contact_email", "host_public_ip", "host_name", "health_url", "monitored_services",
+                                              "min_service_uptime"}))
+      << r.body;
+}
+
 // As the reference's models: problems are listed in the order its fields are declared; a PATCH
 // status has no length limit of its own (one that is no status is that); an artifact URI's
 // extension is lower-cased as Python lower-cases it (the Kelvin sign is a "k").

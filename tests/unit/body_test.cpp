@@ -99,6 +99,25 @@ TEST(BodyReader, IntegersAcceptWholeFloatsAndNumericStrings) {
   EXPECT_FALSE(v.ok());
 }
 
+// Booleans as pydantic's lax mode reads them: a float with no fraction as its integer (1.0 is
+// true, 0.0 false, 2.0 unable to interpret), one with a fraction no boolean at all.
+TEST(BodyReader, BooleansFromWholeFloats) {
+  Validation v;
+  BodyReader body(R"({"a": 1.0, "b": 0.0, "c": -0.0, "d": 1e0, "e": 2.0, "f": 1.5})", v);
+  EXPECT_EQ(body.optional_bool("a"), true);
+  EXPECT_EQ(body.optional_bool("b"), false);
+  EXPECT_EQ(body.optional_bool("c"), false);
+  EXPECT_EQ(body.optional_bool("d"), true);
+  EXPECT_TRUE(v.ok());
+  EXPECT_FALSE(body.optional_bool("e"));
+  EXPECT_FALSE(body.optional_bool("f"));
+  const auto doc = json::parse(v.response().body);
+  const auto& errors = doc.at("detail").as_array();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].at("type").as_string(), "bool_parsing");
+  EXPECT_EQ(errors[1].at("type").as_string(), "bool_type");
+}
+
 TEST(BodyReader, EthAmountsFromStringsAndNumbers) {
   Validation v;
   BodyReader body(R"({"a": "0.1", "b": 0.1, "c": 1e-7, "d": 3, "e": [1]})", v);
