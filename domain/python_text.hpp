@@ -18,13 +18,15 @@ inline std::string_view trimmed(std::string_view s) {
   return s;
 }
 
-// Surrounding whitespace ignored, an optional sign, digits (an underscore between two of them,
+// Surrounding whitespace (Unicode's too) ignored, an optional sign, digits (an underscore between two of them,
 // as Python's int() and pydantic take "1_000"), and optionally a '.' followed by zeros only
 // ("3.0" is 3, "3." is refused). `side` is set to +1 / -1 for a well-formed integer out of
 // int64's range.
+inline std::string_view python_strip(std::string_view s);  // below
+
 inline std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
   side = 0;
-  s = trimmed(s);
+  s = python_strip(s);  // Unicode whitespace too (a no-break space), as pydantic trims
   std::string without_underscores;
   if (const auto underscore = s.find('_'); underscore != std::string_view::npos) {
     if (const auto dot = s.find('.'); dot != std::string_view::npos && underscore > dot) return std::nullopt;  // "1.0_0"

@@ -464,24 +464,42 @@ TEST(QueryReader, IntegersAsPydanticReadsThem) {
 }
 
 // A float field (health_timeout) takes numeric text and booleans as pydantic's lax mode does.
+// As pydantic 2.13 reads them (the reference installs pydantic>=2.5, so the newest).
 TEST(BodyReader, NumbersFromText) {
   Validation v;
   BodyReader body(R"({"a": "5", "b": " 0.5 ", "c": "+2.5", "d": "1e1", "e": "five", "f": "", "g": "nan", "h": "+-1", "i": [1],
-                      "j": true})", v);
+                      "j": true, "k": "1_0", "l": "\u00a05", "m": "1_e1", "n": "1e400", "o": "-1e400", "p": "5_", "q": "1__0"})",
+                  v);
   EXPECT_EQ(body.optional_number("a", 0.1, 60), 5.0);
   EXPECT_EQ(body.optional_number("j", 0.1, 60), 1.0);  // lax mode takes a bool as a float
   EXPECT_EQ(body.optional_number("b", 0.1, 60), 0.5);
   EXPECT_EQ(body.optional_number("c", 0.1, 60), 2.5);
   EXPECT_EQ(body.optional_number("d", 0.1, 60), 10.0);
+  EXPECT_EQ(body.optional_number("k", 0.1, 60), 10.0);  // underscores left out
+  EXPECT_EQ(body.optional_number("l", 0.1, 60), 5.0);   // a no-break space trimmed
+  EXPECT_EQ(body.optional_number("m", 0.1, 60), 10.0);
   EXPECT_TRUE(v.ok());
-  for (const char* bad : {"e", "f", "g", "h", "i"}) EXPECT_FALSE(body.optional_number(bad, 0.1, 60)) << bad;
+  for (const char* bad : {"e", "f", "g", "h", "i", "n", "o", "p", "q"}) EXPECT_FALSE(body.optional_number(bad, 0.1, 60)) << bad;
   const auto doc = json::parse(v.response().body);
   const auto& errors = doc.at("detail").as_array();
-  ASSERT_EQ(errors.size(), 5u);
+  ASSERT_EQ(errors.size(), 9u);
   EXPECT_EQ(errors[0].at("type").as_string(), "float_parsing");
-  EXPECT_EQ(errors[2].at("type").as_string(), "greater_than_equal");  // NaN fails ge, as pydantic checks it
-  EXPECT_EQ(errors[2].at("msg").as_string(), "Input should be greater than or equal to 0.1");
+  EXPECT_EQ(errors[2].at("type").as_string(), "less_than_equal");  // NaN fails le, checked first
+  EXPECT_EQ(errors[2].at("msg").as_string(), "Input should be less than or equal to 60");
   EXPECT_EQ(errors[4].at("type").as_string(), "float_type");
+  EXPECT_EQ(errors[5].at("type").as_string(), "less_than_equal");     // 1e400: an infinity
+  EXPECT_EQ(errors[6].at("type").as_string(), "greater_than_equal");  // -1e400
+  EXPECT_EQ(errors[7].at("type").as_string(), "float_parsing");
+  EXPECT_EQ(errors[8].at("type").as_string(), "float_parsing");
+}
+
+// Integers from text trim Unicode whitespace too, as pydantic does.
+TEST(QueryReader, IntegersTrimUnicodeWhitespace) {
+  Validation v;
+  QueryReader q("days=%C2%A030&b=%E3%80%8030", v);
+  EXPECT_EQ(q.integer("days", 1, 365), 30);
+  EXPECT_EQ(q.integer("b", 1, 365), 30);
+  EXPECT_TRUE(v.ok());
 }
 
 TEST(PercentDecode, AsPythonsUnquote) {
