@@ -168,28 +168,13 @@ class Reader {
   void number(const char* name, double& out, double min, double max) {
     auto v = typed(name);
     if (!v) return;
-    std::string_view t = *v;
-    // Underscores, as pydantic's floats take them: any but a first, a last or two in a row
-    // ("8_0", "1_e5", "+_8"); they are left out.
-    std::string digits;
-    if (t.find('_') != std::string_view::npos) {
-      if (t.front() == '_' || t.back() == '_' || t.find("__") != std::string_view::npos) {
-        digits = "!";  // no number (refused below, with the range)
-      } else {
-        for (char c : t)
-          if (c != '_') digits += c;
-      }
-      t = digits;
-    }
-    if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
-    double d = 0;
-    const auto res = std::from_chars(t.data(), t.data() + t.size(), d);
-    if (t.empty() || res.ec != std::errc{} || res.ptr != t.data() + t.size() || !std::isfinite(d) || d < min || d > max) {
+    const auto d = lax_float(*v);
+    if (!d || !std::isfinite(*d) || *d < min || *d > max) {
       std::ostringstream range;
       range << "a number from " << min << " to " << max;
       return fail(name, range.str(), *v);
     }
-    out = d;
+    out = *d;
   }
   void number(const char* name, std::optional<double>& out, double min, double max) {
     if (!typed(name)) return;

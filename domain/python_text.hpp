@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -106,6 +107,26 @@ inline std::string_view python_strip(std::string_view s) {
     s.remove_suffix(n);
   }
   return s;
+}
+
+// A float's text as pydantic's lax mode reads it: trimmed of Unicode whitespace, underscores
+// anywhere but first, last or two in a row (left out), an optional sign, a decimal number (or
+// inf, nan); one past a double's range is an infinity (or zero), for bounds to refuse.
+// Nothing for text that is no number.
+inline std::optional<double> lax_float(std::string_view s) {
+  std::string text(python_strip(s));
+  if (text.find('_') != std::string::npos &&
+      (text.front() == '_' || text.back() == '_' || text.find("__") != std::string::npos))
+    return std::nullopt;
+  std::erase(text, '_');
+  std::string_view t = text;
+  if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
+  double d = 0;
+  const auto res = std::from_chars(t.data(), t.data() + t.size(), d);
+  if (t.empty() || res.ptr != t.data() + t.size()) return std::nullopt;
+  if (res.ec == std::errc::result_out_of_range) return std::strtod(std::string(t).c_str(), nullptr);
+  if (res.ec != std::errc{}) return std::nullopt;
+  return d;
 }
 
 // A decimal number's text as Python's Decimal() (and so pydantic) reads it, in ASCII: the

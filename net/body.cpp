@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 
 #include "domain/canonical_json.hpp"
@@ -372,22 +371,12 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
   else if (v->is_int64()) d = static_cast<double>(v->get_int64());
   else if (v->is_uint64()) d = static_cast<double>(v->get_uint64());
   else if (v->is_string()) {
-    // pydantic's lax float from text: trimmed of Unicode whitespace, underscores anywhere but
-    // first, last or two in a row (left out), an optional sign, a decimal number (or inf, nan);
-    // one past a double's range is an infinity (or zero), for the bounds to refuse.
-    std::string text(python_strip(v->get_string()));
-    const bool bad_underscores =
-        text.find('_') != std::string::npos && (text.front() == '_' || text.back() == '_' || text.find("__") != std::string::npos);
-    std::erase(text, '_');
-    std::string_view t = text;
-    if (t.size() > 1 && t.front() == '+' && t[1] != '-') t.remove_prefix(1);
-    const auto res = std::from_chars(t.data(), t.data() + t.size(), d);
-    const bool whole = !t.empty() && res.ptr == t.data() + t.size();
-    if (whole && res.ec == std::errc::result_out_of_range) d = std::strtod(std::string(t).c_str(), nullptr);
-    else if (bad_underscores || !whole || res.ec != std::errc{}) {
+    const auto parsed = lax_float(v->get_string());  // as pydantic's lax mode reads it
+    if (!parsed) {
       v_.add("body", key, "float_parsing", "Input should be a valid number, unable to parse string as a number", v);
       return std::nullopt;
     }
+    d = *parsed;
   } else {
     v_.add("body", key, "float_type", "Input should be a valid number", v);
     return std::nullopt;
