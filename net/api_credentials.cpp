@@ -80,7 +80,8 @@ void ledger_leaf(Call& call, bool with_proof) {
   auto id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
   if (id && id->empty()) {
     const json::value in("");
-    v.add("query", "orchestrator_id", "string_too_short", "String should have at least 1 character", &in);
+    v.add("query", "orchestrator_id", "string_too_short", "String should have at least 1 character", &in,
+          {{"min_length", 1}});
   }
   const auto token = call.orchestrator_token();
   // An operator must name the orchestrator; an orchestrator's own id is the default.

@@ -35,7 +35,11 @@ bool read_entries(const Request& request, Validation& v, Read read, Take take) {
   const json::object& entries = body.object();
   if (entries.size() > ri::kMaxEntriesPerRequest) {
     v.add("body", "", "too_long",
-          "At most " + std::to_string(ri::kMaxEntriesPerRequest) + " entries per request (send the file in slices)");
+          "At most " + std::to_string(ri::kMaxEntriesPerRequest) + " entries per request (send the file in slices)",
+          nullptr,
+          {{"field_type", "Dictionary"},
+           {"max_length", ri::kMaxEntriesPerRequest},
+           {"actual_length", entries.size()}});
     return false;
   }
   for (const auto& kv : entries) {

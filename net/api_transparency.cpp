@@ -70,7 +70,8 @@ std::optional<std::pair<std::string, Binding>> event_query(Call& call, bool with
   if (!q.has("event_id")) v.add("query", "event_id", "missing", "Field required");
   else if (event_id && event_id->empty()) {
     const json::value in("");
-    v.add("query", "event_id", "string_too_short", "String should have at least 1 character", &in);
+    v.add("query", "event_id", "string_too_short", "String should have at least 1 character", &in,
+          {{"min_length", 1}});
   }
   Binding binding{call.ctx->checkpoints->chain_id(), call.ctx->checkpoints->contract()};
   if (with_binding) binding = binding_query(q, v, *call.ctx->checkpoints);

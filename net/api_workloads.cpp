@@ -39,7 +39,8 @@ void create_workload(Call& call) {
   read_references(body, d);
   auto amount = body.eth_amount("payout_amount_eth", true);
   if (amount && (amount->negative || amount->is_zero())) {
-    v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0", body.field("payout_amount_eth"));
+    v.add("body", "payout_amount_eth", "greater_than", "Input should be greater than 0", body.field("payout_amount_eth"),
+          {{"gt", 0}});
   } else if (amount && amount->magnitude >= (Wei(1) << 255)) {
     // Its credit would be refused at every PATCH (one change of a balance stays an int256, as
     // the audit log states it): refused now, not stored as a workload that can never be paid.

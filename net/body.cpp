@@ -27,6 +27,10 @@ std::string range_message(bool low, std::int64_t min, std::int64_t max) {
              : "Input should be less than or equal to " + std::to_string(max);
 }
 
+json::object range_ctx(bool low, std::int64_t min, std::int64_t max) {
+  return low ? json::object{{"ge", min}} : json::object{{"le", max}};
+}
+
 }  // namespace
 
 Response json_response(int status, const json::value& body) {
@@ -104,13 +108,35 @@ bool short_json(const json::value& v) {
 }  // namespace
 
 void Validation::add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
-                     const json::value* input) {
+                     const json::value* input, json::object ctx) {
   json::array loc{json::value(where)};
   if (!field.empty()) loc.push_back(json::value(field));
-  add_at(std::move(loc), type, std::move(msg), input);
+  add_at(std::move(loc), type, std::move(msg), input, std::move(ctx));
 }
 
-void Validation::add_at(json::array loc, std::string_view type, std::string msg, const json::value* input) {
+namespace {
+
+// pydantic's context for the error types whose message is its template filled in.
+json::object implied_ctx(std::string_view type, std::string_view msg) {
+  json::object ctx;
+  if (type == "value_error") {
+    ctx["error"] = json::object{};
+  } else if (type == "string_pattern_mismatch") {
+    constexpr std::string_view lead = "String should match pattern '";
+    if (msg.starts_with(lead) && msg.ends_with('\'') && msg.size() > lead.size())
+      ctx["pattern"] = msg.substr(lead.size(), msg.size() - lead.size() - 1);
+  } else if (type == "literal_error") {
+    constexpr std::string_view lead = "Input should be ";
+    if (msg.starts_with(lead)) ctx["expected"] = msg.substr(lead.size());
+  }
+  return ctx;
+}
+
+}  // namespace
+
+void Validation::add_at(json::array loc, std::string_view type, std::string msg, const json::value* input,
+                        json::object ctx) {
+  if (ctx.empty()) ctx = implied_ctx(type, msg);
   json::object e;
   e["type"] = type;
   e["loc"] = std::move(loc);
@@ -127,6 +153,7 @@ void Validation::add_at(json::array loc, std::string_view type, std::string msg,
                                 : !(input->is_object() || input->is_array()) || short_json(*input)) {
     e["input"] = *input;
   }
+  if (!ctx.empty()) e["ctx"] = std::move(ctx);
   errors_.push_back(std::move(e));
 }
 
@@ -169,9 +196,12 @@ void BodyReader::parse(const std::string& text, bool mark_skipped) {
   if (ec) {
     // As the reference's framework reports it: the position (in code points) after "body".
     const auto place = json_error_place(text, ec, opts);
+    // Its input is {} and its context the parser's reason, as the framework gives them.
+    const json::value nothing = json::object{};
     v_.add_at(json::array{json::value("body"), json::value(place.chars)}, "json_invalid",
               "JSON decode error: " + place.reason + " at line " + std::to_string(place.line) + " column " +
-                  std::to_string(place.column) + " (char " + std::to_string(place.chars) + ")");
+                  std::to_string(place.column) + " (char " + std::to_string(place.chars) + ")",
+              &nothing, {{"error", place.reason}});
     return;
   }
   // A key named twice in one object: parsers disagree on which copy counts (Python's keeps the
@@ -324,11 +354,13 @@ std::optional<std::string> BodyReader::optional_string(std::string_view key, std
   std::string s(v->get_string());
   std::size_t n = code_points(s);
   if (n < min_chars) {
-    v_.add("body", key, "string_too_short", "String should have at least " + std::to_string(min_chars) + " character" + (min_chars == 1 ? "" : "s"), v);
+    v_.add("body", key, "string_too_short", "String should have at least " + std::to_string(min_chars) + " character" + (min_chars == 1 ? "" : "s"), v,
+           {{"min_length", min_chars}});
     return std::nullopt;
   }
   if (n > max_chars) {
-    v_.add("body", key, "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", v);
+    v_.add("body", key, "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", v,
+           {{"max_length", max_chars}});
     return std::nullopt;
   }
   return s;
@@ -383,11 +415,13 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
   }
   // pydantic's constraint errors, checked as it checks them (le first; NaN fails it).
   if (!(d <= max)) {
-    v_.add("body", key, "less_than_equal", "Input should be less than or equal to " + shortest_decimal(max), v);
+    v_.add("body", key, "less_than_equal", "Input should be less than or equal to " + shortest_decimal(max), v,
+           {{"le", max}});
     return std::nullopt;
   }
   if (!(d >= min)) {
-    v_.add("body", key, "greater_than_equal", "Input should be greater than or equal to " + shortest_decimal(min), v);
+    v_.add("body", key, "greater_than_equal", "Input should be greater than or equal to " + shortest_decimal(min), v,
+           {{"ge", min}});
     return std::nullopt;
   }
   return d;
@@ -432,8 +466,9 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
   }
   if (too_big || too_small || *n < min || *n > max) {
     const bool low = too_small || (n && *n < min);
-    if (low && above_zero) v_.add("body", key, "greater_than", "Input should be greater than 0", v);
-    else v_.add("body", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), v);
+    if (low && above_zero) v_.add("body", key, "greater_than", "Input should be greater than 0", v, {{"gt", 0}});
+    else v_.add("body", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), v,
+                range_ctx(low, min, max));
     return std::nullopt;
   }
   return n;
@@ -532,7 +567,8 @@ std::optional<std::vector<std::string>> BodyReader::optional_string_list(std::st
     std::string s(python_strip(item.get_string()));
     if (s.empty()) continue;
     if (code_points(s) > max_chars) {
-      v_.add_at(std::move(loc), "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", &item);
+      v_.add_at(std::move(loc), "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters",
+                &item, {{"max_length", max_chars}});
       bad = true;
       continue;
     }
@@ -596,7 +632,8 @@ std::optional<std::string> QueryReader::string(std::string_view key, std::size_t
   if (it == params_.end()) return std::nullopt;
   if (code_points(it->second) > max_chars) {
     json::value in(it->second);
-    v_.add("query", key, "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", &in);
+    v_.add("query", key, "string_too_long", "String should have at most " + std::to_string(max_chars) + " characters", &in,
+           {{"max_length", max_chars}});
     return std::nullopt;
   }
   return it->second;
@@ -622,7 +659,8 @@ std::optional<std::int64_t> QueryReader::integer(std::string_view key, std::int6
   if (side > 0 && saturate) return max;
   if (side || *n < min || *n > max) {
     const bool low = side < 0 || (n && *n < min);
-    v_.add("query", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), &in);
+    v_.add("query", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), &in,
+           range_ctx(low, min, max));
     return std::nullopt;
   }
   return n;

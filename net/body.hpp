@@ -1,6 +1,6 @@
 #pragma once
 // Reading and validating JSON request bodies and query strings. Failures collect into
-// the reference's 422 shape: {"detail":[{"type","loc","msg","input"}...]}.
+// the reference's 422 shape: {"detail":[{"type","loc","msg","input","ctx"?}...]}.
 #include <boost/json.hpp>
 
 #include <cstdint>
@@ -39,10 +39,16 @@ bool is_address(std::string_view s);
 
 class Validation {
  public:
+  // `ctx` is pydantic's context of the error, the values its message names ({"max_length": 3},
+  // {"ge": 0.1}): given by the caller for bounds, whose number type follows the field's. Left
+  // empty, it is filled for the types whose context the message holds: value_error
+  // ({"error": {}}, a ValueError as the reference's framework encodes it), string_pattern_mismatch
+  // ({"pattern"}) and literal_error ({"expected"}).
   void add(std::string_view where, std::string_view field, std::string_view type, std::string msg,
-           const json::value* input = nullptr);
+           const json::value* input = nullptr, json::object ctx = {});
   // The same at a deeper place: loc is `loc` as given (["body", "<key>", "<field>"]).
-  void add_at(json::array loc, std::string_view type, std::string msg, const json::value* input = nullptr);
+  void add_at(json::array loc, std::string_view type, std::string msg, const json::value* input = nullptr,
+              json::object ctx = {});
   bool ok() const { return errors_.empty() && !refusal_; }
   std::size_t error_count() const { return errors_.size(); }
   Response response() const;  // 422, or the refusal's status

@@ -47,7 +47,9 @@ json::object schemas() {
   s["ValidationError"] = obj({{"type", str()},
                               {"loc", array_of(json::object{{"type", json::array{"string", "integer"}}})},
                               {"msg", str()}, {"input", json::object{{"description", "the value given (null when none)"}}},
-                              {"ctx", json::object{{"type", "object"}}}},
+                              {"ctx", json::object{{"type", "object"},
+                                                   {"description", "the values the message names (a bound, a pattern, "
+                                                                   "the allowed values), as pydantic gives them"}}}},
                              {"type", "loc", "msg"});
   s["Error"] = obj({{"detail", json::object{{"anyOf", json::array{str(), array_of(ref("ValidationError"))}},
                                             {"description", "a message, or (422) pydantic's list of validation errors"}}}},

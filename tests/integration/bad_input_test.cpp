@@ -423,9 +423,11 @@ TEST_F(BadInputTest, EveryFailingFieldIsNamed) {
                                  kAdmin);
   ASSERT_EQ(ranges.status, 422) << ranges.body;
   EXPECT_EQ(parse_json(ranges.body).at("detail"), parse_json(R"([
-    {"type":"greater_than_equal","loc":["body","health_timeout"],"msg":"Input should be greater than or equal to 0.1","input":0.05},
-    {"type":"less_than_equal","loc":["body","min_service_uptime"],"msg":"Input should be less than or equal to 100","input":"101"}])"))
+    {"type":"greater_than_equal","loc":["body","health_timeout"],"msg":"Input should be greater than or equal to 0.1","input":0.05,"ctx":{"ge":0.1}},
+    {"type":"less_than_equal","loc":["body","min_service_uptime"],"msg":"Input should be less than or equal to 100","input":"101","ctx":{"le":100.0}}])"))
       << ranges.body;
+  // A float field's bound is a float in the context, as pydantic gives it (`100.0`, not `100`).
+  EXPECT_NE(ranges.body.find(R"("ctx":{"le":100.0})"), std::string::npos) << ranges.body;
   auto not_finite = client_->request("POST", "/api/orchestrators/register",
                                      R"({"orchestrator_id":"n","address":"0x)" + std::string(40, '9') + R"(","health_timeout":"nan"})",
                                      kAdmin);
@@ -985,6 +987,63 @@ TEST(Startup, ADirectoryWhereAFileIsExpectedStopsStartupWithAMessage) {
   NodeProcess node(dir.str() + "/data", {{"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str()}});
   EXPECT_FALSE(node.start());
   EXPECT_NE(node.log().find("PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH"), std::string::npos) << node.log();
+}
+
+// Each error carries pydantic's `ctx` where pydantic gives one: the bound (an int for an integer
+// field, a float for a float field, FastAPI's int for a Decimal's), the length, the pattern, the
+// allowed values, a ValueError as FastAPI encodes it ({}), the JSON parser's reason. Each
+// expected context is what pydantic 2.13 gives for the reference's model of the route.
+TEST_F(BadInputTest, ErrorsCarryPydanticContext) {
+  auto ctx_of = [&](const std::string& method, const std::string& target, const std::string& body) {
+    auto r = client_->request(method, target, body, kAdmin);
+    EXPECT_EQ(r.status, 422) << target << " " << body << ": " << r.body;
+    json::array out;
+    const auto doc = parse_json(r.body);
+    for (const auto& e : doc.at("detail").as_array()) {
+      const auto* ctx = e.as_object().if_contains("ctx");
+      out.push_back(json::array{e.at("type"), ctx ? *ctx : json::value(nullptr)});
+    }
+    return out;
+  };
+  const std::string address = "0x" + std::string(40, '9');
+  EXPECT_EQ(ctx_of("POST", "/api/orchestrators/register",
+                   R"({"orchestrator_id":"","address":"0xZZ","capability":")" + std::string(129, 'c') +
+                       R"(","contact_email":"x","health_timeout":61,"min_service_uptime":-1})"),
+            parse_json(R"([["string_too_short",{"min_length":1}],
+                           ["string_pattern_mismatch",{"pattern":"^0x[a-fA-F0-9]{40}$"}],
+                           ["string_too_long",{"max_length":128}],
+                           ["value_error",{"error":{}}],
+                           ["less_than_equal",{"le":60.0}],
+                           ["greater_than_equal",{"ge":0.0}]])"));
+  EXPECT_EQ(ctx_of("POST", "/api/workloads",
+                   R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","payout_amount_eth":"0"})"),
+            parse_json(R"([["greater_than",{"gt":0}]])"));
+  EXPECT_EQ(ctx_of("POST", "/api/workloads", R"({"workload_id":"w","orchestrator_id":"o1","payout_amount_eth":"1"})"),
+            parse_json(R"([["value_error",{"error":{}}]])"));
+  EXPECT_EQ(ctx_of("POST", "/api/workloads/time", R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":0})"),
+            parse_json(R"([["greater_than",{"gt":0}]])"));
+  EXPECT_EQ(ctx_of("POST", "/api/workloads/time",
+                   R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":86400001})"),
+            parse_json(R"([["less_than_equal",{"le":86400000}]])"));
+  EXPECT_EQ(ctx_of("GET", "/api/ledger/events?limit=0", ""), parse_json(R"([["greater_than_equal",{"ge":1}]])"));
+  EXPECT_EQ(ctx_of("GET", "/api/orchestrators/o1/stats?days=366", ""), parse_json(R"([["less_than_equal",{"le":365}]])"));
+  EXPECT_EQ(ctx_of("GET", "/api/payouts?status=sent", ""),
+            parse_json(R"([["literal_error",{"expected":"'reserved', 'posted' or 'voided'"}]])"));
+  // Types whose pydantic error has no context carry none.
+  EXPECT_EQ(ctx_of("POST", "/api/workloads/time", R"({"workload_id":"w","orchestrator_id":"o1","artifact_hash":"h","duration_ms":"x"})"),
+            parse_json(R"([["int_parsing",null]])"));
+  EXPECT_EQ(ctx_of("POST", "/api/orchestrators/register", R"({"orchestrator_id":"n"})"),
+            parse_json(R"([["missing",null]])"));
+  // Malformed JSON: the framework's input {} and the parser's reason.
+  auto bad = client_->request("POST", "/api/workloads/time", R"({"workload_id":)", kAdmin);
+  ASSERT_EQ(bad.status, 422) << bad.body;
+  const auto doc = parse_json(bad.body);
+  const auto& e = doc.at("detail").at(0);
+  EXPECT_EQ(e.at("type"), "json_invalid");
+  EXPECT_EQ(e.at("input"), json::object{});
+  EXPECT_FALSE(e.at("ctx").at("error").as_string().empty()) << bad.body;
+  EXPECT_NE(std::string(e.at("msg").as_string()).find(std::string(e.at("ctx").at("error").as_string())), std::string::npos)
+      << bad.body;
 }
 
 }  // namespace
