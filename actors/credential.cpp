@@ -1,6 +1,7 @@
 #include "actors/credential.hpp"
 #include "actors/fatal.hpp"
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
@@ -18,7 +19,6 @@ struct NonceOwner {
   std::string orchestrator_id;
   OwnerLookup lookup;
   Reply reply;
-  std::string client;
 };
 struct TokenOwner {
   std::shared_ptr<CredentialToken> request;
@@ -61,57 +61,18 @@ void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLoo
   self->send(self->state.ledger, LookupOwner{id, std::move(then)});
 }
 
-void forget_nonce(CredentialState& st, std::string nonce) {  // a copy: callers pass keys it erases
-  auto it = st.nonces.find(nonce);
-  if (it == st.nonces.end()) return;
-  auto mine = st.by_caller.find(it->second.caller);
-  if (mine != st.by_caller.end()) {
-    auto& q = mine->second;
-    q.erase(std::remove(q.begin(), q.end(), nonce), q.end());
-    if (q.empty()) st.by_caller.erase(mine);
-  }
-  st.nonces.erase(it);
-}
-
-// Drops expired nonces that no request is holding.
+// Forgets spent nonces that have expired (their MAC's expiry refuses them from then on).
 void sweep(CredentialState& st, UnixMicros now) {
-  while (!st.expiry_order.empty() && st.expiry_order.front().first <= now) {
-    auto it = st.nonces.find(st.expiry_order.front().second);
-    if (it != st.nonces.end() && !it->second.in_flight) forget_nonce(st, it->first);
-    st.expiry_order.pop_front();
+  while (!st.spent_expiry.empty() && st.spent_expiry.top().first <= now) {
+    st.spent.erase(st.spent_expiry.top().second);
+    st.spent_expiry.pop();
   }
 }
 
 void mint_nonce(Self* self, NonceOwner& m) {
   auto& st = self->state;
-  const UnixMicros now = now_micros();
-  sweep(st, now);
-  // Entries of nonces already spent or dropped are dropped from the expiry order too once they
-  // outnumber the live ones (it stays in mint order), so that it is bounded as the nonces are.
-  if (st.expiry_order.size() > 2 * st.nonces.size() + 64)
-    std::erase_if(st.expiry_order, [&st](const auto& e) { return !st.nonces.contains(e.second); });
-  // This client's oldest nonce (one no request is holding) makes room first; another client's
-  // are never dropped for it.
-  const std::string& caller = m.client;
-  if (auto mine = st.by_caller.find(caller); mine != st.by_caller.end() && mine->second.size() >= st.options.nonces_per_client)
-    for (const auto& old : mine->second)
-      if (!st.nonces.at(old).in_flight) {
-        forget_nonce(st, old);
-        break;
-      }
-  if (st.nonces.size() >= st.options.max_nonces) {
-    spdlog::warn("credential: {} nonces outstanding (PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES); refusing more until some expire",
-                 st.nonces.size());
-    return m.reply(429, detail_body("Too many outstanding credential nonces; retry later"));
-  }
-  std::array<std::uint8_t, 32> bytes;
-  secure_random(bytes.data(), bytes.size());
-  std::string nonce = chain::to_hex(bytes);
-  const std::int64_t expires_at = now / kMicros + st.options.nonce_ttl_seconds;
-  st.nonces[nonce] = CredentialState::Nonce{m.orchestrator_id, expires_at * kMicros, false, caller};
-  st.by_caller[caller].push_back(nonce);
-  st.expiry_order.emplace_back(expires_at * kMicros, nonce);
-  m.reply(200, boost::json::serialize(boost::json::object{{"nonce", nonce},
+  const std::int64_t expires_at = now_micros() / kMicros + st.options.nonce_ttl_seconds;
+  m.reply(200, boost::json::serialize(boost::json::object{{"nonce", make_credential_nonce(st.nonce_key, m.orchestrator_id, expires_at)},
                                                           {"expires_at", expires_at},
                                                           {"owner_address", m.lookup.owner},
                                                           {"contract_address", st.options.contract_address}}));
@@ -125,9 +86,9 @@ void check_token_request(Self* self, TokenOwner& m) {
   const std::int64_t now_s = now / kMicros;
   if (req.expires_at < now_s || req.expires_at > now_s + st.options.nonce_ttl_seconds)
     return req.reply(401, detail_body("Credential expired"));
-  auto nonce = st.nonces.find(req.nonce);
-  if (nonce == st.nonces.end() || nonce->second.expires_at <= now || nonce->second.orchestrator_id != req.orchestrator_id ||
-      nonce->second.in_flight)
+  sweep(st, now);
+  const auto nonce_expiry = credential_nonce_expiry(st.nonce_key, req.orchestrator_id, req.nonce);
+  if (!nonce_expiry || *nonce_expiry <= now_s || st.spent.contains(req.nonce) || st.in_flight.contains(req.nonce))
     return req.reply(401, detail_body("Invalid credential nonce"));
   const auto owner = chain::parse_address(m.lookup.owner).value();
   const auto nonce_bytes = chain::hash32_from_hex(req.nonce).value();
@@ -138,7 +99,14 @@ void check_token_request(Self* self, TokenOwner& m) {
                                 *signature)
                           : Result<chain::Address>(Error{signature.error()});
   if (!signer || *signer != req.delegate) return req.reply(401, detail_body("Invalid credential signature"));
-  nonce->second.in_flight = true;
+  // Only a valid signature of the delegate gets this far, and so only such requests are held
+  // and counted.
+  if (st.spent.size() + st.in_flight.size() >= st.options.max_nonces) {
+    spdlog::warn("credential: {} nonces spent or held (PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES); refusing tokens until some expire",
+                 st.spent.size() + st.in_flight.size());
+    return req.reply(429, detail_body("Too many credentials issued recently; retry later"));
+  }
+  st.in_flight.emplace(req.nonce, *nonce_expiry * kMicros);
   req.revocations_seen = m.lookup.revocations;
   st.options.check(owner, req.delegate, [me = caf::actor_cast<caf::actor>(self), request = m.request](chain::credential::Check c) {
     caf::anon_send(me, ChainChecked{request, std::move(c)});
@@ -148,12 +116,14 @@ void check_token_request(Self* self, TokenOwner& m) {
 void finish_token_request(Self* self, ChainChecked& m) {
   auto& st = self->state;
   auto& req = *m.request;
-  auto nonce = st.nonces.find(req.nonce);
   const bool valid = m.check.outcome == chain::credential::OnChain::valid;
-  if (nonce != st.nonces.end()) {
-    nonce->second.in_flight = false;
-    // Spent by success; after a failure it stays usable until it expires.
-    if (valid || nonce->second.expires_at <= now_micros()) forget_nonce(st, req.nonce);
+  // Spent by success; after a failure it stays usable until it expires.
+  if (auto held = st.in_flight.find(req.nonce); held != st.in_flight.end()) {
+    if (valid) {
+      st.spent.emplace(held->first, held->second);
+      st.spent_expiry.emplace(held->second, held->first);
+    }
+    st.in_flight.erase(held);
   }
   if (m.check.outcome == chain::credential::OnChain::unavailable) {
     spdlog::warn("credential: cannot check {} on-chain: {}", req.orchestrator_id, m.check.detail);
@@ -205,6 +175,43 @@ std::string new_token_id() {
   return hex_lower(b.data(), b.size());
 }
 
+namespace {
+
+constexpr std::string_view kNonceDomain{"lpops credential nonce v1\0", 26};
+
+Digest32 nonce_mac(const std::array<std::uint8_t, 32>& key, const std::uint8_t* head, const std::string& orchestrator_id) {
+  std::string data(kNonceDomain);
+  data.append(reinterpret_cast<const char*>(head), 16);
+  data += orchestrator_id;
+  return hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()), data);
+}
+
+}  // namespace
+
+std::string make_credential_nonce(const std::array<std::uint8_t, 32>& key, const std::string& orchestrator_id,
+                                  std::int64_t expires_at) {
+  std::array<std::uint8_t, 32> bytes{};
+  const auto e = static_cast<std::uint64_t>(expires_at);
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(e >> (56 - 8 * i));
+  secure_random(bytes.data() + 8, 8);
+  const Digest32 mac = nonce_mac(key, bytes.data(), orchestrator_id);
+  std::copy(mac.begin(), mac.begin() + 16, bytes.begin() + 16);
+  return chain::to_hex(bytes);
+}
+
+std::optional<std::int64_t> credential_nonce_expiry(const std::array<std::uint8_t, 32>& key,
+                                                    const std::string& orchestrator_id, const std::string& nonce) {
+  std::array<std::uint8_t, 32> bytes{};
+  if (nonce.size() != 66 || !nonce.starts_with("0x") || !hex_decode(std::string_view(nonce).substr(2), bytes.data(), bytes.size()))
+    return std::nullopt;
+  const Digest32 mac = nonce_mac(key, bytes.data(), orchestrator_id);
+  if (CRYPTO_memcmp(mac.data(), bytes.data() + 16, 16) != 0) return std::nullopt;
+  std::uint64_t e = 0;
+  for (int i = 0; i < 8; ++i) e = (e << 8) | bytes[i];
+  if (e > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
+  return static_cast<std::int64_t>(e);
+}
+
 std::string credential_token_hash(std::string_view token) { return "sha256:" + hex_lower(sha256(token)); }
 
 caf::behavior credential_actor(Self* self, caf::actor ledger, std::shared_ptr<Metrics> metrics, CredentialOptions options) {
@@ -212,6 +219,7 @@ caf::behavior credential_actor(Self* self, caf::actor ledger, std::shared_ptr<Me
   auto& st = self->state;
   st.ledger = std::move(ledger);
   st.options = std::move(options);
+  secure_random(st.nonce_key.data(), st.nonce_key.size());
   st.actor_metrics = &metrics->actor("credential");
   st.actor_metrics->live->Increment();
   self->attach_functor([owner = metrics, m = st.actor_metrics] { m->live->Decrement(); });  // runs after the state is gone
@@ -219,8 +227,9 @@ caf::behavior credential_actor(Self* self, caf::actor ledger, std::shared_ptr<Me
       [=](CredentialNonce& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         lookup_owner(self, m.orchestrator_id,
-                     [me = caf::actor_cast<caf::actor>(self), id = m.orchestrator_id, reply = m.reply,
-                      client = m.client](OwnerLookup o) { caf::anon_send(me, NonceOwner{id, std::move(o), reply, client}); });
+                     [me = caf::actor_cast<caf::actor>(self), id = m.orchestrator_id, reply = m.reply](OwnerLookup o) {
+                       caf::anon_send(me, NonceOwner{id, std::move(o), reply});
+                     });
       },
       [=](NonceOwner& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

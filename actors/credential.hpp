@@ -1,21 +1,31 @@
 #pragma once
 // The credential actor: issues orchestrator credential tokens (the reference's credential
-// routes; docs/api.md, Orchestrator credentials). It owns the single-use nonces (in memory: a nonce lives
-// minutes, and one lost in a restart only means asking for another), checks the
+// routes; docs/api.md, Orchestrator credentials). It mints the single-use nonces, checks the
 // delegate's signature and the credential contract, and hands a token that passed to the
 // ledger, which journals its hash and answers once that is durable.
+//
+// A nonce is not stored: it carries its expiry and a MAC (HMAC-SHA256 under a key drawn at
+// start, over the expiry, random bytes and the orchestrator id), so that asking for nonces,
+// which needs no authentication, holds nothing: no number of clients can use up a limit and
+// keep an orchestrator from signing in. What is kept is the nonces a token request holds
+// while the chain is asked and those spent by a token, each until it expires; only a valid
+// signature of an orchestrator's delegate gets that far. A restart draws a new key, so the
+// nonces of before are refused (one lost only means asking for another).
 //
 // Stricter than the reference: a nonce is bound to the orchestrator it was asked for, and
 // is spent only by a request that gets a token (a bad signature or a contract that says
 // no leaves it usable until it expires); a malformed signature is a 401, not a 500; an
-// unreachable chain node is a 503, not a 403; outstanding nonces are capped.
+// unreachable chain node is a 503, not a 403.
 #include <caf/all.hpp>
 
-#include <deque>
+#include <array>
 #include <functional>
 #include <memory>
+#include <queue>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "actors/messages.hpp"
 #include "actors/metrics.hpp"
@@ -32,10 +42,9 @@ struct CredentialOptions {
   std::string contract_address;  // as configured (echoed in nonce answers)
   std::int64_t nonce_ttl_seconds = 300;
   std::int64_t token_ttl_seconds = 900;
+  // Nonces held by token requests or spent by tokens, remembered until they expire: beyond,
+  // token requests are 429 until some expire (only valid delegate signatures count).
   std::size_t max_nonces = 10'000;
-  // Outstanding nonces per orchestrator: one more drops its oldest, so that requests for one
-  // orchestrator cannot use up the node-wide limit.
-  std::size_t nonces_per_client = 8;
   std::size_t tokens_per_orchestrator = 16;
   CredentialChecker check;
 };
@@ -44,7 +53,6 @@ struct CredentialOptions {
 struct CredentialNonce {
   std::string orchestrator_id;
   Reply reply;
-  std::string client;  // the caller (proxy-aware; an IPv6 client's /64): whose nonces a new one may drop
 };
 // POST /api/orchestrators/{id}/credential/token, its body already validated (422s).
 struct CredentialToken {
@@ -59,18 +67,13 @@ struct CredentialToken {
 
 struct CredentialState {
   static inline const char* name = "credential";
-  struct Nonce {
-    std::string orchestrator_id;
-    UnixMicros expires_at = 0;
-    bool in_flight = false;  // a token request holding it is waiting for the chain
-    std::string caller;      // the client that asked: its key in by_caller
-  };
-  std::unordered_map<std::string, Nonce> nonces;
-  // Nonces by the client that asked (for any orchestrator), oldest first: a new one drops only
-  // that client's oldest, so that nobody can drop another client's nonce by asking, and one
-  // client holds at most nonces_per_client of the node's max_nonces.
-  std::unordered_map<std::string, std::deque<std::string>> by_caller;
-  std::deque<std::pair<UnixMicros, std::string>> expiry_order;  // mint order == expiry order
+  std::array<std::uint8_t, 32> nonce_key{};  // drawn at start
+  // Nonces ("0x" + 64 hex) with their expiry: held by a token request waiting for the chain,
+  // and spent by a token (until they expire, after which their MAC's expiry refuses them).
+  std::unordered_map<std::string, UnixMicros> in_flight;
+  std::unordered_map<std::string, UnixMicros> spent;
+  std::priority_queue<std::pair<UnixMicros, std::string>, std::vector<std::pair<UnixMicros, std::string>>, std::greater<>>
+      spent_expiry;
   caf::actor ledger;
   CredentialOptions options;
   ActorMetrics* actor_metrics = nullptr;
@@ -86,6 +89,14 @@ void secure_random(std::uint8_t* out, std::size_t size);
 std::string new_credential_token();
 // uuid4().hex.
 std::string new_token_id();
+// A nonce for `orchestrator_id` that expires at `expires_at` (unix seconds) under `key`: "0x"
+// and 64 hex digits of expires_at (8 bytes, big-endian), 8 random bytes and the first 16 bytes
+// of HMAC-SHA256(key, "lpops credential nonce v1", 0, those 16 bytes, the id).
+std::string make_credential_nonce(const std::array<std::uint8_t, 32>& key, const std::string& orchestrator_id,
+                                  std::int64_t expires_at);
+// Its expiry (unix seconds) when `nonce` is one of make_credential_nonce's for the id under `key`.
+std::optional<std::int64_t> credential_nonce_expiry(const std::array<std::uint8_t, 32>& key,
+                                                    const std::string& orchestrator_id, const std::string& nonce);
 // "sha256:<hex>" of a token's text, as tokens are stored and looked up.
 std::string credential_token_hash(std::string_view token);
 

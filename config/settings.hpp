@@ -89,7 +89,7 @@ struct Settings {
   std::optional<std::string> credential_contract_address_as_given;  // echoed in nonce answers, as the reference does
   long credential_nonce_ttl_seconds = 300;   // at least 30
   long credential_token_ttl_seconds = 900;
-  long credential_max_nonces = 10'000;       // outstanding (unused, unexpired) nonces
+  long credential_max_nonces = 10'000;       // nonces of valid signatures, held or spent until they expire
   long credential_tokens_per_orchestrator = 16;  // live tokens; issuing one more drops the oldest
   long credential_rpc_timeout_seconds = 10;
 

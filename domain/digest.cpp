@@ -2,8 +2,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
 
+#include <cstdlib>
 #include <memory>
 
 namespace lpops {
@@ -31,6 +33,16 @@ Digest32 sha256(std::string_view data) {
       EVP_DigestFinal_ex(ctx.get(), out.data(), &length) == 1 && length == out.size())
     return out;
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());
+  return out;
+}
+
+Digest32 hmac_sha256(std::string_view key, std::string_view data) {
+  Digest32 out{};
+  unsigned int length = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+            data.size(), out.data(), &length) ||
+      length != out.size())
+    std::abort();  // only on an OpenSSL that cannot compute SHA-256 at all
   return out;
 }
 

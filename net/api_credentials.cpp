@@ -4,7 +4,6 @@
 #include <cctype>
 
 #include "actors/credential.hpp"
-#include "config/ip_network.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -24,7 +23,7 @@ bool credentials_configured(Call& call) {
 
 void credential_nonce(Call& call) {
   if (!credentials_configured(call) || public_rate_limited(call)) return;
-  caf::anon_send(call.ctx->credential, actors::CredentialNonce{call.params[0], call.reply(), config::client_group(call.client_ip())});
+  caf::anon_send(call.ctx->credential, actors::CredentialNonce{call.params[0], call.reply()});
 }
 
 // "0x" + 64 lower-case hex digits, from 64 hex digits in any case with an optional 0x.

@@ -365,88 +365,182 @@ struct Answer {
   }
 };
 
-TEST(Credential, ATokenCheckedWhileItsOrchestratorIsRevokedIsNotIssued) {
-  auto book = std::make_shared<Book>();
-  Registration r;
-  r.orchestrator_id = "o1";
-  r.address = "0x" + std::string(40, 'a');
-  json::object rec = new_orchestrator_record(r, kNow);
-  merge_registration(rec, r, "127.0.0.1", true, kNow);
-  book->upsert_orchestrator(rec, kNow);
+// A ledger with orchestrator o1 and a credential actor whose chain checks wait for the test.
+struct CredentialRig {
+  explicit CredentialRig(std::size_t max_nonces = 10'000) {
+    Registration r;
+    r.orchestrator_id = "o1";
+    r.address = "0x" + std::string(40, 'a');
+    owner = parse_address(r.address).value();
+    json::object rec = new_orchestrator_record(r, kNow);
+    merge_registration(rec, r, "127.0.0.1", true, kNow);
+    book->upsert_orchestrator(rec, kNow);
+    actors::JournalSetup journal;
+    journal.store = std::make_shared<NoDiskStore>();
+    journal.metrics = std::make_shared<actors::Metrics>();
+    journal.last_seq = book->last_seq();
+    ledger = sys.spawn<caf::detached>(actors::ledger_actor, book, journal, journal.metrics,
+                                      actors::LedgerOptions{Rate::parse_eth_per_minute("0.000005353596").value()});
+    actors::CredentialOptions options;
+    options.max_nonces = max_nonces;
+    options.check = [this](Address, Address, std::function<void(credential::Check)> done) {
+      std::lock_guard lock(mutex);
+      held.push_back(std::move(done));
+      changed.notify_all();
+    };
+    cred = sys.spawn(actors::credential_actor, ledger, journal.metrics, options);
+  }
+  ~CredentialRig() {
+    caf::anon_send_exit(cred, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(ledger, caf::exit_reason::user_shutdown);
+  }
 
-  caf::actor_system_config cfg;
-  caf::actor_system sys{cfg};
-  actors::JournalSetup journal;
-  journal.store = std::make_shared<NoDiskStore>();
-  journal.metrics = std::make_shared<actors::Metrics>();
-  journal.last_seq = book->last_seq();
-  auto ledger = sys.spawn<caf::detached>(actors::ledger_actor, book, journal, journal.metrics,
-                                         actors::LedgerOptions{Rate::parse_eth_per_minute("0.000005353596").value()});
-  // The chain check is held until the test answers it.
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<std::function<void(credential::Check)>> held;
-  actors::CredentialOptions options;
-  options.check = [&](Address, Address, std::function<void(credential::Check)> done) {
-    std::lock_guard lock(mutex);
-    held.push_back(std::move(done));
-    changed.notify_all();
-  };
-  auto cred = sys.spawn(actors::credential_actor, ledger, journal.metrics, options);
-  const PrivateKey delegate = PrivateKey::from_hex("0x" + std::string(63, '0') + "7").value();
-  const Address owner = parse_address(r.address).value();
-
-  // Asks for a nonce and a token; returns the token request's chain check, held.
-  auto begin_request = [&](Answer& token) -> std::function<void(credential::Check)> {
+  // A nonce for o1 and its expiry.
+  std::pair<std::string, std::int64_t> nonce() {
     Answer n;
-    caf::anon_send(cred, actors::CredentialNonce{"o1", n.reply(), "client"});
+    caf::anon_send(cred, actors::CredentialNonce{"o1", n.reply()});
     auto [status, body] = n.get();
     EXPECT_EQ(status, 200) << body;
     if (status != 200) return {};
     const auto doc = json::parse(body);
-    const std::string nonce(doc.at("nonce").as_string());
-    const std::int64_t expires = doc.at("expires_at").as_int64();
-    const auto digest = eip191_hash32(credential::auth_hash("o1", owner, delegate.address(), hash32_from_hex(nonce).value(),
-                                                            static_cast<std::uint64_t>(expires)));
-    caf::anon_send(cred, actors::CredentialToken{"o1", delegate.address(), nonce, expires,
+    return {std::string(doc.at("nonce").as_string()), doc.at("expires_at").as_int64()};
+  }
+  // Asks for a token with the nonce, signed by the delegate.
+  void ask(const std::pair<std::string, std::int64_t>& n, Answer& token) {
+    const auto digest = eip191_hash32(credential::auth_hash("o1", owner, delegate.address(), hash32_from_hex(n.first).value(),
+                                                            static_cast<std::uint64_t>(n.second)));
+    caf::anon_send(cred, actors::CredentialToken{"o1", delegate.address(), n.first, n.second,
                                                  sign_digest(delegate, digest).to_hex(), token.reply()});
+  }
+  // The chain check of the request under way, once it began (empty if none began).
+  std::function<void(credential::Check)> held_check() {
     std::unique_lock lock(mutex);
     EXPECT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return !held.empty(); })) << "no chain check began";
     if (held.empty()) return {};
     auto done = std::move(held.back());
     held.clear();
     return done;
-  };
-  const credential::Check valid{credential::OnChain::valid, ""};
+  }
+  // Asks for a nonce and a token; returns the token request's chain check, held.
+  std::function<void(credential::Check)> begin_request(Answer& token) {
+    ask(nonce(), token);
+    return held_check();
+  }
 
+  std::shared_ptr<Book> book = std::make_shared<Book>();
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  caf::actor ledger, cred;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::function<void(credential::Check)>> held;
+  const PrivateKey delegate = PrivateKey::from_hex("0x" + std::string(63, '0') + "7").value();
+  Address owner{};
+};
+
+const credential::Check kValid{credential::OnChain::valid, ""};
+
+TEST(Credential, ATokenCheckedWhileItsOrchestratorIsRevokedIsNotIssued) {
+  CredentialRig rig;
   Answer first;
-  auto check = begin_request(first);
+  auto check = rig.begin_request(first);
   ASSERT_TRUE(check);
   Answer revoked;
-  caf::anon_send(ledger, actors::RevokeTokens{"o1", revoked.reply()});
+  caf::anon_send(rig.ledger, actors::RevokeTokens{"o1", revoked.reply()});
   EXPECT_EQ(revoked.get().first, 200);
-  check(valid);  // the chain says yes only after the revocation
+  check(kValid);  // the chain says yes only after the revocation
   auto [status, body] = first.get();
   EXPECT_EQ(status, 409) << body;
   EXPECT_NE(body.find("revoked while this request was being checked"), std::string::npos) << body;
 
   // A request begun after the revocation gets its token.
   Answer second;
-  check = begin_request(second);
+  check = rig.begin_request(second);
   ASSERT_TRUE(check);
-  check(valid);
+  check(kValid);
   auto [status2, body2] = second.get();
   EXPECT_EQ(status2, 200) << body2;
   const std::string token(json::parse(body2).at("token").as_string());
   Answer who;
-  caf::anon_send(ledger, actors::Query{[&token](const Book& b) {
+  caf::anon_send(rig.ledger, actors::Query{[&token](const Book& b) {
                    auto id = b.authenticate(actors::credential_token_hash(token), now_micros());
                    return std::pair{200, id.value_or("")};
                  },
-                                       who.reply()});
+                                           who.reply()});
   EXPECT_EQ(who.get(), std::pair(200, std::string("o1")));
-  caf::anon_send_exit(cred, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(ledger, caf::exit_reason::user_shutdown);
+}
+
+// A nonce carries its expiry and a MAC over it and the orchestrator id: another id, another
+// key, a changed byte or a malformed text is not one of the node's.
+TEST(Credential, NoncesAreMacedNotStored) {
+  std::array<std::uint8_t, 32> key{};
+  key[0] = 1;
+  const std::string n = actors::make_credential_nonce(key, "o1", 1'767'225'900);
+  ASSERT_EQ(n.size(), 66u);
+  EXPECT_EQ(n.substr(0, 18), "0x000000006955ba2c");  // 1767225900, big-endian
+  EXPECT_EQ(actors::credential_nonce_expiry(key, "o1", n), 1'767'225'900);
+  EXPECT_NE(actors::make_credential_nonce(key, "o1", 1'767'225'900), n);  // random bytes in each
+  EXPECT_FALSE(actors::credential_nonce_expiry(key, "o2", n));
+  EXPECT_FALSE(actors::credential_nonce_expiry(key, "o1x", n));
+  auto other_key = key;
+  other_key[31] = 9;
+  EXPECT_FALSE(actors::credential_nonce_expiry(other_key, "o1", n));
+  for (std::size_t i = 2; i < n.size(); ++i) {
+    std::string changed = n;
+    changed[i] = changed[i] == '0' ? '1' : '0';
+    EXPECT_FALSE(actors::credential_nonce_expiry(key, "o1", changed)) << i;  // the expiry is covered too
+  }
+  EXPECT_FALSE(actors::credential_nonce_expiry(key, "o1", n.substr(0, 64)));
+  EXPECT_FALSE(actors::credential_nonce_expiry(key, "o1", "0x" + std::string(64, 'z')));
+  EXPECT_FALSE(actors::credential_nonce_expiry(key, "o1", "1x" + n.substr(2)));
+}
+
+// Asking for nonces holds nothing, so no number of them (past PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES)
+// keeps an orchestrator from signing in. What is held are the nonces of token requests whose
+// signature is valid, while the chain is asked and, once a token is issued, until they expire:
+// those are capped (then 429), and a nonce held or spent is refused.
+TEST(Credential, OnlyNoncesOfValidSignaturesAreHeldAndCapped) {
+  CredentialRig rig(2);
+  std::vector<std::pair<std::string, std::int64_t>> minted;
+  for (int i = 0; i < 20'000; ++i) minted.push_back(rig.nonce());
+  // The first nonce asked for is good still, and a request with it waits for the chain.
+  Answer first;
+  rig.ask(minted.front(), first);
+  auto first_check = rig.held_check();
+  ASSERT_TRUE(first_check);
+  // The same nonce while it is held: refused.
+  Answer twice;
+  rig.ask(minted.front(), twice);
+  EXPECT_EQ(twice.get(), std::pair(401, std::string(R"({"detail":"Invalid credential nonce"})")));
+  // The chain says no: the nonce is usable again.
+  first_check(credential::Check{credential::OnChain::not_valid, "no"});
+  EXPECT_EQ(first.get().first, 403);
+  Answer again;
+  rig.ask(minted.front(), again);
+  auto again_check = rig.held_check();
+  ASSERT_TRUE(again_check);
+  again_check(kValid);
+  EXPECT_EQ(again.get().first, 200);
+  // Spent by the token.
+  Answer spent;
+  rig.ask(minted.front(), spent);
+  EXPECT_EQ(spent.get(), std::pair(401, std::string(R"({"detail":"Invalid credential nonce"})")));
+  // One spent and one held reach the cap of 2: the next valid request is 429.
+  Answer held;
+  rig.ask(minted.back(), held);
+  auto held_check = rig.held_check();
+  ASSERT_TRUE(held_check);
+  Answer refused;
+  rig.ask(minted[1], refused);
+  EXPECT_EQ(refused.get(), std::pair(429, std::string(R"({"detail":"Too many credentials issued recently; retry later"})")));
+  held_check(kValid);
+  EXPECT_EQ(held.get().first, 200);
+  // A request whose signature is not the delegate's is refused before it is counted or held.
+  Answer forged;
+  auto n = rig.nonce();
+  caf::anon_send(rig.cred, actors::CredentialToken{"o1", rig.delegate.address(), n.first, n.second,
+                                                   "0x" + std::string(130, '1'), forged.reply()});
+  EXPECT_EQ(forged.get(), std::pair(401, std::string(R"({"detail":"Invalid credential signature"})")));
 }
 }  // namespace
 }  // namespace lpops
