@@ -17,6 +17,7 @@
 #include "chain/credential.hpp"
 #include "chain/hex.hpp"
 #include "domain/book.hpp"
+#include "domain/digest.hpp"
 #include "domain/orchestrator.hpp"
 #include "net/http_server.hpp"
 #include "tests/support/run_awaitable.hpp"
@@ -468,6 +469,16 @@ TEST(Credential, ATokenCheckedWhileItsOrchestratorIsRevokedIsNotIssued) {
                  },
                                            who.reply()});
   EXPECT_EQ(who.get(), std::pair(200, std::string("o1")));
+}
+
+// RFC 4231's test cases 1 and 2 (case 6: a key longer than the block is hashed first).
+TEST(Credential, HmacSha256MatchesRfc4231) {
+  EXPECT_EQ(hex_lower(hmac_sha256(std::string(20, '\x0b'), "Hi There")),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  EXPECT_EQ(hex_lower(hmac_sha256("Jefe", "what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hex_lower(hmac_sha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 }
 
 // A nonce carries its expiry and a MAC over it and the orchestrator id: another id, another
