@@ -225,11 +225,30 @@ int backup(const BackupOptions& o) {
     return 1;
   }
   const bool quiet_source = ::flock(source_lock.get(), LOCK_SH | LOCK_NB) == 0;
-  if (fs::exists(to, ec) && (!fs::is_directory(to, ec) || !fs::is_empty(to, ec))) {
+  const auto not_empty = [&to] {
     std::fprintf(stderr, "lpops backup: --to %s exists and is not an empty directory (a backup is written into a new one)\n",
                  to.c_str());
     return 2;
-  }
+  };
+  if (fs::exists(to, ec) && !fs::is_directory(to, ec)) return not_empty();
+  // An existing target may hold only what interrupted backups left (.partial-<pid>); anything
+  // else refuses it before any change. (Checked again under the target's lock below.)
+  const auto leftovers = [&to]() -> std::optional<std::vector<fs::path>> {
+    std::vector<fs::path> partial;
+    std::error_code list_ec;
+    for (fs::directory_iterator it(to, list_ec), end; !list_ec && it != end; it.increment(list_ec)) {
+      const std::string name = it->path().filename().string();
+      std::error_code kind_ec;
+      if (name.starts_with(".partial-") && name.size() > 9 &&
+          name.find_first_not_of("0123456789", 9) == std::string::npos && fs::is_directory(fs::symlink_status(it->path(), kind_ec)))
+        partial.push_back(it->path());
+      else
+        return std::nullopt;
+    }
+    if (list_ec && list_ec != std::errc::no_such_file_or_directory) return std::nullopt;
+    return partial;
+  };
+  if (fs::exists(to, ec) && !leftovers()) return not_empty();
   // The directories made for the target, deepest first (removed again if the backup fails).
   std::vector<std::string> made_dirs;
   {
@@ -247,6 +266,28 @@ int backup(const BackupOptions& o) {
     std::fprintf(stderr, "lpops backup: cannot create %s: %s\n", to.c_str(), err->c_str());
     for (const auto& d : made_dirs) fs::remove(d, ec);
     return 1;
+  }
+  // One backup at a time into a target: a second one is refused while the first holds the lock
+  // (released however it ends). Under it, what interrupted backups left is theirs to remove.
+  Fd target_lock(::open(to.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (target_lock.get() < 0 || ::flock(target_lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    const bool busy = target_lock.get() >= 0 && errno == EWOULDBLOCK;
+    const std::string why = busy ? "another lpops backup is writing into " + to.string()
+                                 : storage::errno_text("cannot lock " + to.string());
+    std::fprintf(stderr, "lpops backup: %s\n", why.c_str());
+    for (const auto& d : made_dirs) fs::remove(d, ec);
+    return busy ? 2 : 1;
+  }
+  const auto stale = leftovers();
+  if (!stale) return not_empty();  // filled meanwhile by something else
+  for (const auto& partial : *stale) {
+    std::fprintf(stderr, "lpops backup: removing %s, left by an interrupted backup\n", partial.c_str());
+    std::error_code remove_ec;
+    fs::remove_all(partial, remove_ec);
+    if (remove_ec) {
+      std::fprintf(stderr, "lpops backup: cannot remove %s: %s\n", partial.c_str(), remove_ec.message().c_str());
+      return 1;
+    }
   }
   // The copy is made in a directory of its own inside --to, and its files are moved up into
   // --to once it checks out, journal.jsonl last, with the stop signals held off meanwhile; a

@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   lpops::app::BackupOptions backup;
   auto* backup_cmd = cli.add_subcommand(
       "backup", "Copy a data directory, its node running or not, into a new directory that starts as a node, and check the copy");
-  backup_cmd->add_option("--to", backup.to, "The new (or empty) directory to write the backup into")->required()->check(not_empty);
+  backup_cmd->add_option("--to", backup.to, "The new (or empty) directory to write the backup into (what an interrupted backup left there is removed)")->required()->check(not_empty);
   backup_cmd->add_option("--data-dir", backup.data_dir, "Data directory (default: PAYMENTS_DATA_DIR, else ./data, as serve)")
       ->check(not_empty);
   backup_cmd->add_option("--env-file", backup.env_file,

@@ -2,8 +2,13 @@
 // gives (checkpoints, audit log, snapshot, journal, key): each file copied is covered by the
 // ones copied after it, so the copy starts as a node of its own, holds every credit that was
 // acknowledged before the copy began, and its log verifies.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 #include <vector>
@@ -245,6 +250,59 @@ TEST_F(BackupTest, TheBackupRefusesTargetsItShouldNotWriteInto) {
   EXPECT_NE(none.output.find("holds no journal.jsonl: not a data directory"), std::string::npos) << none.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/b"));
   EXPECT_EQ(run_command({lpops_binary(), "backup", "--data-dir", from}).exit_code, 2);  // --to is required
+}
+
+// What an interrupted backup left in a target (.partial-<pid>, holding part of a copy) is removed
+// by the next backup into it, which says so; anything else there still refuses the target. A
+// backup holds a lock on its target: a second one into it meanwhile is refused.
+TEST_F(BackupTest, TheNextBackupRemovesWhatAnInterruptedOneLeftAndOneRunsAtATime) {
+  start_node();
+  register_orchestrator("o1", address_of(1));
+  ASSERT_EQ(post("/api/workloads/time", json::object{{"workload_id", "w1"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"},
+                                                     {"duration_ms", 60000}})
+                .status,
+            200);
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::string from = dir_.str() + "/data";
+  const std::string to = dir_.str() + "/b";
+  std::filesystem::create_directories(to + "/.partial-4242");
+  std::ofstream(to + "/.partial-4242/journal.jsonl") << "part of a copy";
+  std::filesystem::create_directories(to + "/.partial-77/deeper");
+  auto r = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", to});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("removing " + to + "/.partial-4242, left by an interrupted backup"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("removing " + to + "/.partial-77, left by an interrupted backup"), std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(to + "/.partial-4242"));
+  EXPECT_FALSE(std::filesystem::exists(to + "/.partial-77"));
+  EXPECT_EQ(read_file_bytes(to + "/journal.jsonl"), read_file_bytes(from + "/journal.jsonl"));
+
+  // Beside anything else, or under a name that is not a backup's, it stays and the target is refused.
+  for (const auto& [other, kind] : std::vector<std::pair<std::string, int>>{
+           {"/.partial-1x", 0}, {"/notes.txt", 1}, {"/.partial-5", 1}}) {
+    const std::string t = dir_.str() + "/t" + std::to_string(kind) + other.substr(1, 3);
+    std::filesystem::create_directories(t + "/.partial-9");
+    if (kind == 0) std::filesystem::create_directories(t + other);
+    else std::ofstream(t + other) << "x";
+    auto refused = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", t});
+    EXPECT_EQ(refused.exit_code, 2) << other << ": " << refused.output;
+    EXPECT_NE(refused.output.find("exists and is not an empty directory"), std::string::npos) << refused.output;
+    EXPECT_TRUE(std::filesystem::exists(t + "/.partial-9")) << other;
+    EXPECT_TRUE(std::filesystem::exists(t + other)) << other;
+  }
+
+  // A backup under way (its lock, held here) keeps a second one out, and leaves its partial copy be.
+  const std::string busy = dir_.str() + "/busy";
+  std::filesystem::create_directories(busy + "/.partial-31337");
+  const int fd = ::open(busy.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  auto second = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", busy});
+  EXPECT_EQ(second.exit_code, 2) << second.output;
+  EXPECT_NE(second.output.find("another lpops backup is writing into " + busy), std::string::npos) << second.output;
+  EXPECT_TRUE(std::filesystem::exists(busy + "/.partial-31337"));
+  ::close(fd);
+  EXPECT_EQ(run_command({lpops_binary(), "backup", "--data-dir", from, "--to", busy}).exit_code, 0);
+  EXPECT_FALSE(std::filesystem::exists(busy + "/.partial-31337"));
 }
 
 // Without --data-dir the settings say where the data and the audit key are: a key kept
