@@ -95,15 +95,18 @@ Decision Book::post_payout(const std::string& id, const std::string& tx_hash, st
   if (old.status == "voided") return Decision::fail(409, "Payout was voided");
   // One transaction pays an orchestrator once (a batch may pay several orchestrators).
   // A transaction is in one block: payouts it posted name that block or none.
-  if (auto paid = posted_by_tx_.find(tx_hash); paid != posted_by_tx_.end())
-    for (const auto& other : paid->second) {
-      const Payout& o = *payouts_.at(other);
-      if (o.orchestrator_id == old.orchestrator_id)
+  // The two checks one after the other, so that the refusal does not depend on the order of
+  // the transaction's payouts (posting order while running, reservation order after a start
+  // from a snapshot).
+  if (auto paid = posted_by_tx_.find(tx_hash); paid != posted_by_tx_.end()) {
+    for (const auto& other : paid->second)
+      if (payouts_.at(other)->orchestrator_id == old.orchestrator_id)
         return Decision::fail(409, "Transaction " + tx_hash + " already posted payout " + other + " of this orchestrator");
-      if (block_number && o.block_number && *o.block_number != *block_number)
+    for (const auto& other : paid->second)
+      if (const Payout& o = *payouts_.at(other); block_number && o.block_number && *o.block_number != *block_number)
         return Decision::fail(409, "Transaction " + tx_hash + " was posted in block " + std::to_string(*o.block_number) +
                                        " (payout " + other + ")");
-    }
+  }
   if (!fits(old.orchestrator_id, SignedWei{true, old.amount}))
     return Decision::fail(422, "The debit would overflow the orchestrator's account (a balance, and any one change of it, stay within -2^255 to 2^255-1 wei)");
   Payout p = old;

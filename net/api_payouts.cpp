@@ -34,7 +34,8 @@ void reserve(Call& call) {
   Validation v;
   BodyReader body(call.request, v);
   PayoutRequest r;
-  auto id = body.optional_string("payout_id", kMaxPayoutIdChars + 1);
+  // Any length: the id's rule (its value_error) says what a long one breaks.
+  auto id = body.optional_string("payout_id", std::numeric_limits<std::size_t>::max());
   r.orchestrator_id = body.required_string("orchestrator_id", 1, kMaxOrchestratorIdChars);
   auto amount = body.eth_amount("amount_eth", false, true);
   auto recipient = body.optional_string("recipient", 64);
@@ -120,8 +121,9 @@ void list(Call& call) {
   QueryReader q(call.query, v);
   PayoutFilter f;
   // An empty value is no filter, as on the other listings.
-  if (q.filter("orchestrator_id")) f.orchestrator_id = q.string("orchestrator_id", kMaxOrchestratorIdChars);
-  if (q.filter("status")) f.status = q.string("status", 16);
+  // A long id matches nothing, as on the other listings; a long status is not one of the three.
+  f.orchestrator_id = q.filter("orchestrator_id");
+  f.status = q.filter("status");
   if (f.status && !is_payout_status(*f.status)) {
     const json::value in(*f.status);
     v.add("query", "status", "literal_error", "Input should be 'reserved', 'posted' or 'voided'", &in);

@@ -121,6 +121,15 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"5"})").status, 409);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"-1"})").status, 422);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","payout_id":"bad id"})").status, 422);
+  // An id of any length past 128 breaks the id's rule, which the error states.
+  for (const std::size_t n : {129u, 130u, 300u}) {
+    auto long_id = admin("POST", "/api/payouts",
+                         R"({"orchestrator_id":"o1","amount_eth":"0.1","payout_id":")" + std::string(n, 'p') + R"("})");
+    EXPECT_EQ(long_id.status, 422) << long_id.body;
+    EXPECT_NE(long_id.body.find(R"("type":"value_error","loc":["body","payout_id"],"msg":"Value error, payout_id must be 1-128 characters)"),
+              std::string::npos)
+        << n << ": " << long_id.body;
+  }
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","recipient":"0x12"})").status, 422);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":0.123456789012345678})").status, 422);
   EXPECT_EQ(admin("POST", "/api/payouts", R"({"orchestrator_id":"o1","amount_eth":"0.1","payout_id":"p1:void"})").status, 422);
@@ -178,6 +187,14 @@ TEST_F(PayoutTest, ReservePostAndVoidAreJournaledAuditedAndProvable) {
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].at("payout_id").as_string(), "p2");
   EXPECT_EQ(admin("GET", "/api/payouts?status=lost").status, 422);
+  // A status of any length that is none of the three is the same literal_error; an id longer
+  // than any matches nothing, as on the other listings.
+  auto long_status = admin("GET", "/api/payouts?status=" + std::string(40, 'r'));
+  EXPECT_EQ(long_status.status, 422);
+  EXPECT_NE(long_status.body.find(R"("type":"literal_error")"), std::string::npos) << long_status.body;
+  auto long_id = admin("GET", "/api/payouts?orchestrator_id=" + std::string(200, 'o'));
+  ASSERT_EQ(long_id.status, 200) << long_id.body;
+  EXPECT_TRUE(parse_json(long_id.body).at("payouts").as_array().empty());
   // An empty value filters nothing, as on the other listings.
   auto unfiltered = parse_json(admin("GET", "/api/payouts?orchestrator_id=&status=").body).at("payouts").as_array();
   EXPECT_EQ(unfiltered.size(), parse_json(admin("GET", "/api/payouts").body).at("payouts").as_array().size());
