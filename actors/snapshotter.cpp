@@ -66,7 +66,6 @@ caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::
       [=](SnapshotFeed& feed) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& s = self->state;
-        if (s.diverged) return;
         for (std::size_t i = 0; i < feed.effects.size(); ++i) {
           const std::uint64_t seq = feed.first_seq + i;
           std::optional<std::string> err;
@@ -74,13 +73,14 @@ caf::behavior snapshotter_actor(Self* self, std::shared_ptr<Book> replica, std::
             err = "record seq " + std::to_string(seq) + " after seq " + std::to_string(s.replica->last_seq());
           else
             err = s.replica->apply(feed.effects[i], seq);
-          if (err) {
-            // The journal is still complete and start-up replays it; only snapshots stop.
-            spdlog::error("snapshotter: replica diverged at seq {}: {}; no further snapshots this run", seq, *err);
-            s.diverged = true;
-            s.replica.reset();
-            return;
-          }
+          // The replica applies the effects the book applied, as start-up's replay applies the
+          // journal's records: one it refuses means the book the node serves and what the
+          // journal replays to may differ. Going on would acknowledge more on top of that
+          // (and a start-up that cannot replay it would then hold all of it); stopping now
+          // makes start-up rebuild the book from the journal, or refuse, at once.
+          if (err)
+            stop_process("snapshotter: the replica of the book refused record seq " + std::to_string(seq) + ": " + *err +
+                         "; the book and the journal's replay may differ");
         }
         s.records_since_snapshot += feed.effects.size();
         // The size at the last snapshot, not the current one: a stream of new workloads grows

@@ -595,6 +595,11 @@ int serve(const ServeOptions& o) {
     return refuse_start("cannot recover {}: {}", settings.data_dir, report.error());
   }
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
+  if (report->rewritten_bytes)
+    spdlog::warn("recovery: a write or flush of the journal failed in the run before ({}): the {} bytes written after its "
+                 "last good flush were written again and flushed before they were read; records among them that did not "
+                 "reach the disk whole were never acknowledged, and are cut below as a torn tail",
+                 storage::kJournalSyncFailedMark, report->rewritten_bytes);
   if (report->unclean_stop)
     spdlog::warn("recovery: the previous run did not stop cleanly (killed, crashed or the machine lost power): its journal "
                  "ended in the zeroed blocks written ahead of records; every whole record is kept{}",

@@ -180,45 +180,6 @@ std::pair<std::string, std::string> audit_kind_and_source(const LedgerEntry& ent
   return {std::move(kind), std::move(source)};
 }
 
-namespace {
-
-// After a failed flush in the run before (kAuditSyncFailedMark): the bytes past the last good
-// flush are written again and flushed, so that pages the kernel kept as clean after the
-// failed write-back reach the disk. (Bytes it had already dropped read as what the disk holds,
-// which the start-up checks against the journal find.) The number of bytes written again.
-Result<std::uint64_t> rewrite_unflushed_tail(int fd, const std::string& path, const std::string& dir) {
-  const std::string mark = dir + "/" + kAuditSyncFailedMark;
-  if (::access(mark.c_str(), F_OK) != 0) {
-    if (errno == ENOENT) return std::uint64_t{0};
-    return Error{errno_text("cannot read " + mark)};
-  }
-  std::ifstream in(mark);
-  if (!in) return Error{errno_text("cannot read " + mark)};
-  std::uint64_t from = 0;
-  if (!(in >> from)) from = 0;  // unreadable: the whole file
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return Error{errno_text("cannot stat " + path)};
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  std::uint64_t rewritten = 0;
-  std::string chunk;
-  for (std::uint64_t at = std::min(from, size); at < size; at += chunk.size()) {
-    chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(1u << 20, size - at)));
-    if (!read_exact(fd, chunk.data(), chunk.size(), at)) return Error{errno_text("cannot read " + path)};
-    for (std::size_t done = 0; done < chunk.size();) {
-      const ssize_t n = ::pwrite(fd, chunk.data() + done, chunk.size() - done, static_cast<off_t>(at + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return Error{errno_text("cannot write " + path + " again")};
-      done += static_cast<std::size_t>(n);
-    }
-    rewritten += chunk.size();
-  }
-  if (::fdatasync(fd) != 0) return Error{errno_text(path + " fdatasync failed")};
-  if (::unlink(mark.c_str()) != 0 || !fsync_directory(dir)) return Error{errno_text("cannot remove " + mark)};
-  return rewritten;
-}
-
-}  // namespace
-
 Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fsync, AuditRecovery* report) {
   static_assert(sizeof(IndexRecord) == 64 && offsetof(IndexRecord, check) == 56, "audit.index records are 64 bytes");
   std::unique_ptr<AuditLog> log(new AuditLog());
@@ -230,7 +191,10 @@ Result<std::unique_ptr<AuditLog>> AuditLog::open(const std::string& dir, bool fs
   log->fd_ = ::open(log->path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (log->fd_ < 0) return Error{errno_text("cannot open " + log->path_)};
   {
-    auto rewritten = rewrite_unflushed_tail(log->fd_, log->path_, dir);
+    // After a failed flush in the run before: the bytes past the last good flush are written
+    // again, so that pages the kernel kept as clean reach the disk. (Bytes it had already
+    // dropped read as what the disk holds, which the start-up checks against the journal find.)
+    auto rewritten = rewrite_after_failed_flush(log->path_, dir + "/" + kAuditSyncFailedMark);
     if (!rewritten) return Error{rewritten.error()};
     rep.rewritten_bytes = *rewritten;
   }
@@ -619,13 +583,8 @@ std::optional<std::string> AuditLog::sync() {
                   "restarts, and the start writes those bytes again (check the disk: its errors are in the kernel's log)";
   // The mark, so that the next start writes the bytes past the last good flush again (their
   // pages may be in memory still, taken for clean). Made durable as far as the disk allows.
-  const std::string mark = dir_ + "/" + kAuditSyncFailedMark;
-  const std::string text = std::to_string(synced_end_) + "\n";
-  const int fd = ::open(mark.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0 || !storage::write_all(fd, text.data(), text.size()) || ::fsync(fd) != 0 || !fsync_directory(dir_))
-    *sync_failure_ += "; " + errno_text("and " + mark + " could not be written") +
-                      ": before starting the node again, run `sync` and check the disk";
-  if (fd >= 0) ::close(fd);
+  if (auto err = mark_failed_flush(dir_ + "/" + kAuditSyncFailedMark, synced_end_))
+    *sync_failure_ += "; and " + *err + ": before starting the node again, run `sync` and check the disk";
   return sync_failure_;
 }
 

@@ -177,7 +177,8 @@ char* aligned_buffer(std::size_t bytes) {
 // (sync_file_range, waiting for each), so that the journal's commits, which flush the disk's
 // cache, never queue behind hundreds of MB; pacing only spreads the writeback out (the fsync
 // at the end makes the file durable), so a filesystem that refuses sync_file_range just gets
-// the snapshot unpaced and a real write error surfaces at that fsync. Direct (O_DIRECT):
+// the snapshot unpaced; a write-back error it reports fails the snapshot (the fsync at the end
+// would not report it again). Direct (O_DIRECT):
 // gathered in an aligned buffer and written a block-aligned piece at a time, the last one
 // padded and the file then cut to its length; nothing passes through the page cache, so a
 // snapshot neither evicts the node's memory nor leaves writeback for the journal's flushes.
@@ -191,8 +192,7 @@ class SnapshotSink {
     if (!direct_) {
       if (!write_all(fd_, piece.data(), piece.size())) return false;
       written_ += piece.size();
-      pace();
-      return true;
+      return pace();
     }
     if (!buffer_) {
       errno = ENOMEM;
@@ -232,12 +232,17 @@ class SnapshotSink {
     filled_ = 0;
     return true;
   }
-  void pace() {
-    if (pace_ == 0 || written_ - written_back_ < pace_) return;
+  // False (errno set) for a write-back that failed: waiting for it reports the error to this
+  // descriptor, so the fsync at the end would not report it again.
+  bool pace() {
+    if (pace_ == 0 || written_ - written_back_ < pace_) return true;
     const int flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
-    if (::sync_file_range(fd_, static_cast<off_t>(written_back_), static_cast<off_t>(written_ - written_back_), flags) != 0)
-      pace_ = 0;
+    if (::sync_file_range(fd_, static_cast<off_t>(written_back_), static_cast<off_t>(written_ - written_back_), flags) != 0) {
+      if (errno != EINVAL && errno != ENOSYS && errno != ESPIPE && errno != EOPNOTSUPP) return false;
+      pace_ = 0;  // refused by the filesystem: unpaced from here on
+    }
     written_back_ = written_;
+    return true;
   }
   struct Free {
     void operator()(char* p) const { std::free(p); }
@@ -272,6 +277,7 @@ FileStore::~FileStore() {
 std::string FileStore::journal_path() const { return (fs::path(options_.data_dir) / "journal.jsonl").string(); }
 std::string FileStore::snapshot_path() const { return (fs::path(options_.data_dir) / "snapshot.json").string(); }
 std::string FileStore::clean_stop_path() const { return (fs::path(options_.data_dir) / "clean-stop.json").string(); }
+std::string FileStore::sync_failed_path() const { return (fs::path(options_.data_dir) / kJournalSyncFailedMark).string(); }
 
 std::string FileStore::describe() const { return "json files in " + options_.data_dir + modes(); }
 
@@ -453,6 +459,8 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   // whole record may be a write in progress, not damage, so the scan ends there. Otherwise
   // a shared lock keeps a node from starting (and cutting the tail) while it runs.
   bool writer_running = false;
+  std::uint64_t rewritten_bytes = 0;
+  std::vector<std::string> read_only_notes;
   if (options_.read_only) {
     const std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
     auto share = [&](int fd, int& keep) {
@@ -470,6 +478,14 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     if (!writer_running) share(::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC), lock_fd_);
     journal_fd_ = ::open(journal_path().c_str(), O_RDONLY | O_CLOEXEC);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
+    if (::access(sync_failed_path().c_str(), F_OK) == 0 && !writer_running) {
+      std::ifstream in(sync_failed_path());
+      std::uint64_t from = 0;
+      in >> from;
+      read_only_notes.push_back("a write or flush of the journal failed in the last run (" + sync_failed_path() +
+                                "): what it wrote after byte " + std::to_string(from) +
+                                " may not be on the disk; a node's next start writes it again");
+    }
   } else {
     if (auto err = lock_directory()) return Error{*err};
     // A snapshot (or clean-stop mark) whose write a crash cut short (never renamed into
@@ -488,6 +504,13 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     }
     journal_fd_ = ::open(journal_path().c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (journal_fd_ < 0) return Error{errno_text("cannot open " + journal_path())};
+    // After a failed write or flush in the run before, the bytes past its last good flush are
+    // written again and flushed before anything is read: a read could otherwise take pages the
+    // kernel kept as clean, never written, for records on the disk. (Records a failed
+    // write-back had already lost read as the disk has them: a torn tail, never acknowledged.)
+    auto rewritten = rewrite_after_failed_flush(journal_path(), sync_failed_path());
+    if (!rewritten) return Error{rewritten.error() + " (the journal's last write or flush failed in the run before; refusing to start)"};
+    rewritten_bytes = *rewritten;
     // The journal's name (new, or created by an earlier run that then crashed) made durable
     // before any record in it is acknowledged.
     if (options_.fsync && !fsync_directory(options_.data_dir)) return Error{errno_text("cannot fsync " + options_.data_dir)};
@@ -495,6 +518,8 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
 
   record_failed_to_apply_ = false;
   RecoveryReport report;
+  report.rewritten_bytes = rewritten_bytes;
+  for (auto& note : read_only_notes) report.warnings.push_back(std::move(note));
   std::uint64_t offset = 0, seq = 0;
   Digest32 hash{};
   auto snapshot = std::make_unique<LoadedSnapshot>();
@@ -959,7 +984,19 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
     if (!fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
     clean_stop_on_disk_ = false;
   }
-  if (direct_fd_ >= 0) return append_direct(records);
+  if (auto err = direct_fd_ >= 0 ? append_direct(records) : append_buffered(records)) return failed_write(std::move(*err));
+  return std::nullopt;
+}
+
+std::string FileStore::failed_write(std::string why) {
+  why += ": what was written after byte " + std::to_string(end_offset_) +
+         " may not be on the disk, and a later flush would not say so; the next start writes those bytes again";
+  if (auto err = mark_failed_flush(sync_failed_path(), end_offset_))
+    why += "; and " + *err + ": before starting the node again, run `sync` and check the disk";
+  return why;
+}
+
+std::optional<std::string> FileStore::append_buffered(const std::vector<const FramedRecord*>& records) {
   std::string batch;
   std::size_t total = 0;
   for (const auto* r : records) total += r->line.size();
@@ -999,7 +1036,7 @@ std::optional<std::string> FileStore::mark_clean_stop() {
       return errno_text("cannot cut the zeroed blocks after the journal's last record");
   }
   // Synced whatever PAYMENTS_JOURNAL_FSYNC says: the mark must never outlive records it counts.
-  if (::fdatasync(direct_fd_ >= 0 ? direct_fd_ : journal_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
+  if (::fdatasync(direct_fd_ >= 0 ? direct_fd_ : journal_fd_) != 0) return failed_write(errno_text("cannot fdatasync " + journal_path()));
   Digest32 hash{};
   if (last_seq_ > 0) {
     auto line = read(last_seq_);

@@ -23,6 +23,12 @@
 
 namespace lpops::storage {
 
+// Left by a journal write or flush that failed (its content: the end of the last good flush).
+// The node stops at once; the next start writes the bytes past that point again and flushes
+// them before it reads them, as the kernel may keep the pages of a failed write-back in memory,
+// taken for clean, where a read finds them and a later flush does not write them.
+inline constexpr const char* kJournalSyncFailedMark = "journal-sync.failed";
+
 struct FileStoreOptions {
   std::string data_dir = "./data";
   bool fsync = true;
@@ -67,6 +73,7 @@ class FileStore final : public RecordStore {
   std::string journal_path() const;
   std::string snapshot_path() const;
   std::string clean_stop_path() const;
+  std::string sync_failed_path() const;  // kJournalSyncFailedMark in the data directory
   // A clean stop's last step, once every record is durable: clean-stop.json says where the
   // journal ends (record, byte, hash). Until the journal changes again (the first append of
   // the next run removes the file first), a journal that does not reach that point lost or
@@ -109,6 +116,9 @@ class FileStore final : public RecordStore {
 
   void open_direct(RecoveryReport& report);
   std::optional<std::string> append_direct(const std::vector<const FramedRecord*>& records);
+  std::optional<std::string> append_buffered(const std::vector<const FramedRecord*>& records);
+  // `why` (a failed write or flush), after kJournalSyncFailedMark is left for the next start.
+  std::string failed_write(std::string why);
   std::optional<std::string> write_direct(const FramedRecord* const* records, std::size_t count);
   void preallocate_loop();
   void stop_preallocating();

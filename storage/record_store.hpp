@@ -25,6 +25,9 @@ struct RecoveryReport {
   std::uint64_t cut_bytes = 0;          // torn/corrupt tail removed
   std::string cut_reason;               // why, when cut_bytes > 0
   std::string cut_saved_to;             // the file the cut bytes were copied to
+  // A flush of the journal failed in the run before (kJournalSyncFailedMark): the bytes after
+  // its last good flush were written again and flushed before they were read.
+  std::uint64_t rewritten_bytes = 0;
   std::vector<std::string> warnings;    // e.g. an unreadable snapshot that was ignored
   // Read-only inspection of a journal a running node is writing: the records read end
   // where the node's writing was at that moment; the tail was not checked.

@@ -86,6 +86,21 @@ TEST(JournalFullDisk, AFailedPreallocationGivesItsZerosBack) {
   EXPECT_EQ(records, 50u);
 }
 
+// A book of 1 MiB, in three pieces.
+bool big_book(const std::function<bool(std::string_view)>& put) {
+  static const std::string big(1u << 20, 'x');
+  return put("{\"pad\":\"") && put(big) && put("\"}");
+}
+
+// Twenty records and a snapshot of big_book at record 10; `first` is its size.
+void twenty_records_and_a_snapshot(FileStore& store, std::uint64_t& first) {
+  auto report = recover(store);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_FALSE(append_after(store, *report, 20).has_value());
+  ASSERT_FALSE(store.write_snapshot(10, big_book).has_value());
+  first = file_size(store.snapshot_path());
+}
+
 // A snapshot that fails on a full disk leaves no temporary file behind: its bytes are the
 // space the journal and the audit log need next. The snapshot before it stays.
 TEST(JournalFullDisk, AFailedSnapshotRemovesItsTemporaryFile) {
@@ -96,20 +111,41 @@ TEST(JournalFullDisk, AFailedSnapshotRemovesItsTemporaryFile) {
     ~Disarm() { testing::disarm_write_faults(); }
   } disarm;
   FileStore store(options);
-  auto report = recover(store);
-  ASSERT_TRUE(report.ok()) << report.error();
-  ASSERT_FALSE(append_after(store, *report, 20).has_value());
-  const std::string big(1u << 20, 'x');
-  auto book = [&big](const std::function<bool(std::string_view)>& put) { return put("{\"pad\":\"") && put(big) && put("\"}"); };
-  ASSERT_FALSE(store.write_snapshot(10, book).has_value());
-  const std::uint64_t first = file_size(store.snapshot_path());
+  std::uint64_t first = 0;
+  ASSERT_NO_FATAL_FAILURE(twenty_records_and_a_snapshot(store, first));
   ASSERT_GT(first, 1u << 20);
   testing::fail_next_write();
-  const auto failed = store.write_snapshot(20, book);
+  const auto failed = store.write_snapshot(20, big_book);
   ASSERT_TRUE(failed.has_value());
   EXPECT_NE(failed->find("No space left on device"), std::string::npos) << *failed;
   EXPECT_FALSE(std::filesystem::exists(store.snapshot_path() + ".tmp"));
   EXPECT_EQ(file_size(store.snapshot_path()), first);
+}
+
+// A buffered snapshot's paced write-back that fails (EIO: pages lost on the way to the disk)
+// fails the snapshot: waiting for that write-back reported the error to the snapshot's
+// descriptor, so its fsync at the end would succeed over the lost pages. The snapshot before
+// stays. A filesystem that refuses the pacing (EINVAL) only gets the snapshot unpaced.
+TEST(JournalFullDisk, ASnapshotWhoseWriteBackFailsIsNotInstalled) {
+  testing::TempDir dir;
+  FileStoreOptions options{dir.str(), true};
+  options.direct_io = false;  // a buffered snapshot, paced by sync_file_range
+  options.snapshot_writeback_bytes = 4096;
+  FileStore store(options);
+  std::uint64_t first = 0;
+  ASSERT_NO_FATAL_FAILURE(twenty_records_and_a_snapshot(store, first));
+  const int failed_before = testing::failed_sync_file_ranges();
+  testing::fail_next_sync_file_range(EIO);
+  const auto failed = store.write_snapshot(20, big_book);
+  EXPECT_EQ(testing::failed_sync_file_ranges(), failed_before + 1);
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_NE(failed->find("Input/output error"), std::string::npos) << *failed;
+  EXPECT_FALSE(std::filesystem::exists(store.snapshot_path() + ".tmp"));
+  EXPECT_EQ(file_size(store.snapshot_path()), first);
+  testing::fail_next_sync_file_range(EINVAL);
+  EXPECT_FALSE(store.write_snapshot(20, big_book).has_value());
+  EXPECT_EQ(testing::failed_sync_file_ranges(), failed_before + 2);
+  EXPECT_GT(file_size(store.snapshot_path()), 0u);
 }
 
 // A snapshot is not begun without room for it and the reserve kept for the journal and the

@@ -54,6 +54,24 @@ bool take_plain_write_fault() {
   return true;
 }
 
+std::atomic<int> sync_range_error{0};
+std::atomic<int> sync_range_failed{0};
+
+using SyncRangeFn = int (*)(int, off_t, off_t, unsigned int);
+
+int real_sync_file_range(int fd, off_t offset, off_t n, unsigned int flags) {
+  static const auto next = reinterpret_cast<SyncRangeFn>(::dlsym(RTLD_NEXT, "sync_file_range"));
+  return next(fd, offset, n, flags);
+}
+
+bool take_sync_range_fault() {
+  const int error = sync_range_error.exchange(0);
+  if (error == 0) return false;
+  ++sync_range_failed;
+  errno = error;
+  return true;
+}
+
 bool take_fault(off_t offset) {
   bool expected = true;
   if (offset != fault_offset.load() || !armed.compare_exchange_strong(expected, false)) return false;
@@ -78,6 +96,8 @@ void fail_pwrites_past(off_t limit) {
 void disarm_pwrite_faults() { pwrite_armed = false; }
 int failed_pwrites() { return pwrite_failed.load(); }
 void fail_next_write() { write_armed = true; }
+void fail_next_sync_file_range(int error) { sync_range_error = error; }
+int failed_sync_file_ranges() { return sync_range_failed.load(); }
 void disarm_write_faults() { write_armed = false; }
 
 }  // namespace lpops::testing
@@ -88,6 +108,8 @@ using lpops::testing::real_write;
 using lpops::testing::take_plain_write_fault;
 using lpops::testing::take_fault;
 using lpops::testing::take_write_fault;
+using lpops::testing::real_sync_file_range;
+using lpops::testing::take_sync_range_fault;
 
 extern "C" {
 ssize_t pread(int fd, void* buf, size_t n, off_t offset) { return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset); }
@@ -97,6 +119,9 @@ ssize_t __pread_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
 }
 ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
   return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset);
+}
+int sync_file_range(int fd, off_t offset, off_t n, unsigned int flags) {
+  return take_sync_range_fault() ? -1 : real_sync_file_range(fd, offset, n, flags);
 }
 ssize_t write(int fd, const void* buf, size_t n) { return take_plain_write_fault() ? -1 : real_write(fd, buf, n); }
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t offset) {

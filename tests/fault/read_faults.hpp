@@ -1,6 +1,6 @@
 #pragma once
 // Read errors and a full disk on demand, for tests of what the storage does when the disk
-// fails. This test binary defines pread(2), pwrite(2) and write(2) itself, so every call of them in it
+// fails. This test binary defines pread(2), pwrite(2), write(2) and sync_file_range(2) itself, so every call of them in it
 // (the storage's included) passes through here.
 #include <sys/types.h>
 
@@ -19,6 +19,10 @@ void disarm_pread_faults();
 void fail_pwrites_past(off_t limit);
 void disarm_pwrite_faults();
 int failed_pwrites();
+
+// The next sync_file_range(2) fails with `error` (once).
+void fail_next_sync_file_range(int error);
+int failed_sync_file_ranges();
 
 // The next write(2) fails with ENOSPC (once).
 void fail_next_write();

@@ -131,6 +131,28 @@ std::vector<std::uint64_t> snapshots_after_restart(std::uint64_t recovered, std:
   return store->seqs();
 }
 
+// A record the replica refuses (here one that does not follow its last) stops the process
+// (status 70): the book and the journal's replay may differ, and start-up must rebuild it.
+TEST(SnapshotterDeathTest, ARecordTheReplicaRefusesStopsTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const auto effects = growing_book_effects();
+  EXPECT_EXIT(
+      {
+        caf::actor_system_config cfg;
+        caf::actor_system sys{cfg};
+        auto snapshotter = sys.spawn<caf::detached>(snapshotter_actor, std::make_shared<Book>(),
+                                                    std::static_pointer_cast<storage::RecordStore>(std::make_shared<SnapshotStore>()),
+                                                    std::make_shared<Metrics>(), std::uint64_t{10}, std::uint64_t{0});
+        SnapshotFeed feed;
+        feed.first_seq = 2;  // the replica is at seq 0
+        feed.effects.assign(effects.begin(), effects.begin() + 1);
+        caf::anon_send(snapshotter, std::move(feed));
+        std::this_thread::sleep_for(std::chrono::seconds(10));  // never reached: the exit comes first
+        std::_Exit(0);
+      },
+      ::testing::ExitedWithCode(70), "");
+}
+
 // The records replayed at start-up count towards the next snapshot: a node that restarts
 // more often than every interval still writes one (its replay stays bounded).
 TEST(Snapshotter, RecordsReplayedAtStartCountTowardsTheNextSnapshot) {
