@@ -112,18 +112,32 @@ std::optional<Response> check_access(const Call& call, Access access) {
 
 std::string Call::client_ip() const {
   const auto& proxies = ctx->settings.trusted_proxy_cidrs;
-  if (!proxies.empty() && config::any_contains(proxies, request.peer_ip)) {
-    // The first entry, stripped, if it is an IP address; else the peer (as the reference
-    // takes it: a later entry is never used, since a client can put anything before it).
-    if (const std::string* xff = request.header("X-Forwarded-For")) {
-      const std::string_view all = *xff;
-      const std::string entry(python_strip(all.substr(0, all.find(','))));
-      // One spelling per address (rate limits count by it, last_seen_ip stores it).
-      if (!entry.empty() && entry.find('/') == std::string::npos && config::IpNetwork::parse(entry).ok())
-        if (auto canonical = config::canonical_ip_text(entry)) return *canonical;
+  if (proxies.empty() || !config::any_contains(proxies, request.peer_ip)) return request.peer_ip;
+  // Every X-Forwarded-For field, in order, as one list (a proxy may add a field of its own).
+  std::string list;
+  for (const auto& h : request.headers)
+    if (h.name.size() == 15 && ::strncasecmp(h.name.data(), "X-Forwarded-For", 15) == 0) {
+      if (!list.empty()) list += ',';
+      list += h.value;
     }
+  // Read from the right: each trusted proxy added the address it took the request from, so
+  // the first entry from the right that is not a trusted proxy is the client. Entries left of
+  // it are whatever that client sent (the reference took the first entry, which a client
+  // behind a proxy that appends chooses: an allowlisted address, another rate-limit key) and
+  // are never read. An entry that is no IP address ends the walk at the hop before it.
+  std::string client = request.peer_ip;
+  std::string_view rest = list;
+  while (!list.empty()) {  // ends at a client, a bad entry or the list's start
+    const std::size_t comma = rest.rfind(',');
+    const std::string entry(python_strip(comma == std::string_view::npos ? rest : rest.substr(comma + 1)));
+    if (entry.empty() || entry.find('/') != std::string::npos || !config::IpNetwork::parse(entry).ok()) break;
+    auto canonical = config::canonical_ip_text(entry);  // one spelling per address (rate limits, last_seen_ip)
+    if (!canonical) break;
+    client = std::move(*canonical);
+    if (!config::any_contains(proxies, client) || comma == std::string_view::npos) break;
+    rest = rest.substr(0, comma);
   }
-  return request.peer_ip;
+  return client;
 }
 
 actors::Reply Call::reply() const {

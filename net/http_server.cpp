@@ -96,6 +96,7 @@ struct HttpServer::Impl {
   void accept();
   // Admits an accepted connection (or refuses it, 503) and starts reading it; on the acceptor's
   // thread. `index`: the I/O context its socket was made on.
+  void hand_over(tcp::socket socket, std::size_t index);
   void take(tcp::socket socket, std::size_t index);
   void stop_threads();
   // Calls `ask` on every open connection, each on its own connection's thread; true once all
@@ -379,19 +380,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // The watchdog or the drain's end cancelled the read as its bytes arrived: answer 408 or
     // 503 (on_read), not read on.
     if (timed_out_ || cut_off_) return read_done(asio::error::operation_aborted);
-    // A request's time runs from its first byte, not from when the connection went idle.
-    if (!request_begun_ && buffer_.size() > 0) {
-      request_begun_ = true;
-      op_started_ = Clock::now();
-    }
     // RFC 9112 §2.2: empty lines before a request line (some clients send a CRLF after a
-    // POST body) are ignored.
+    // POST body) are ignored: a connection holding only those is idle, not a request begun.
     if (!parser_->got_some()) {
       const char* data = static_cast<const char*>(buffer_.data().data());
       std::size_t blank = 0;
       while (blank < buffer_.size() && (data[blank] == '\r' || data[blank] == '\n')) ++blank;
       buffer_.consume(blank);
       checked_ = blank < checked_ ? checked_ - blank : 0;
+    }
+    // A request's time runs from its first byte, not from when the connection went idle.
+    if (!request_begun_ && buffer_.size() > 0) {
+      request_begun_ = true;
+      op_started_ = Clock::now();
     }
     while (buffer_.size() > 0 && !parser_->is_done()) {
       beast::error_code ec;
@@ -420,6 +421,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         // counts against its client's share.
         const bool arriving = body_arriving();
         if (arriving && server_->options.screen) {
+          // A header refused whatever the body is gets its 400 now, not the screen's answer.
+          std::optional<std::string> refused = framing_refusal(parser_->get(), true);
+          if (!refused) refused = framing_refusal(parser_->get(), false);
+          if (refused) {
+            if (server_->options.on_refused) server_->options.on_refused(400);
+            early_ = Response{400, kJson, std::move(*refused), {}};
+            return read_done({});
+          }
           Screening screening = server_->options.screen(head_of(parser_->get()));
           if (screening.answer) {
             early_ = std::move(screening.answer);
@@ -626,6 +635,49 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     release_client();
   }
 
+  // The 400 (its body) for a request whose header the node refuses whatever its body: with
+  // `transfer`, a Transfer-Encoding that is not chunked alone; else no Host or a bad one, or a
+  // target that is no request target. Checked as the header arrives too (before a screen
+  // answers for a body still on its way), so that such a request gets the same 400 then.
+  std::optional<std::string> framing_refusal(const http::request<http::string_body>& msg, bool transfer) const {
+    if (transfer) {
+      const bool has_te = msg.find(http::field::transfer_encoding) != msg.end();
+      if (!has_te) return std::nullopt;
+      // A request whose Transfer-Encoding does not end in chunked has no knowable length
+      // (RFC 9112 §6.3): 400 and close, so no proxy in front can read its bytes differently.
+      // The parser's view, not the header's last token: "chunked, chunked" ends in chunked but
+      // is not a chunked body to Beast, which then reads none, and its bytes would be taken
+      // for the next request.
+      if (!parser_->chunked()) return "{\"detail\":\"Transfer-Encoding must end in chunked, applied once\"}";
+      // Codings other than chunked (gzip, chunked): never handed on still encoded. RFC 9112
+      // §6.1 suggests 501; like every other request the node cannot take, it is a 400 (as in
+      // the reference's server), which says why.
+      std::size_t tes = 0;
+      bool only_chunked = true;
+      for (auto it = msg.find(http::field::transfer_encoding); it != msg.end() && it->name() == http::field::transfer_encoding; ++it) {
+        ++tes;
+        std::string_view v = it->value();
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+        only_chunked = only_chunked && beast::iequals(v, "chunked");
+      }
+      if (tes != msg.count(http::field::transfer_encoding) || !only_chunked)
+        return "{\"detail\":\"Transfer-Encoding other than chunked is not supported\"}";
+      return std::nullopt;
+    }
+    // RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with more than one, is 400.
+    const auto hosts = msg.count(http::field::host);
+    if (hosts > 1) return "{\"detail\":\"More than one Host header\"}";
+    if (hosts == 0 && msg.version() >= 11) return "{\"detail\":\"Missing Host header\"}";
+    if (hosts == 1 && !valid_host(msg[http::field::host])) return "{\"detail\":\"Invalid Host header\"}";
+    // RFC 9112 §3.2.2: a target in absolute form names the host (Host is ignored), so one
+    // whose authority names none ("http:///x") is refused as an invalid Host is.
+    if (const auto authority = absolute_form_authority(msg.target()); authority && !valid_authority(*authority))
+      return "{\"detail\":\"Invalid Host header\"}";
+    if (!acceptable_target(msg.target())) return "{\"detail\":\"Invalid request target\"}";
+    return std::nullopt;
+  }
+
   void on_read(beast::error_code ec) {
     // Counted in flight when the drain began (its bytes were arriving): every way out of
     // here either answers it (which uncounts it) or uncounts it now.
@@ -717,25 +769,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // is not a chunked body to Beast, which then reads none, and its bytes would be taken
     // for the next request.
     const bool has_te = msg.find(http::field::transfer_encoding) != msg.end();
-    if (has_te && !parser_->chunked())
-      return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding must end in chunked, applied once\"}", counted);
-    // Codings other than chunked (gzip, chunked): never handed on still encoded. RFC 9112 §6.1
-    // suggests 501; like every other request the node cannot take, it is a 400 (as in the
-    // reference's server), which says why.
-    if (has_te) {
-      std::size_t tes = 0;
-      bool only_chunked = true;
-      for (auto it = msg.find(http::field::transfer_encoding); it != msg.end() && it->name() == http::field::transfer_encoding; ++it) {
-        ++tes;
-        std::string_view v = it->value();
-        while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-        while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
-        only_chunked = only_chunked && beast::iequals(v, "chunked");
-      }
-      if (tes != msg.count(http::field::transfer_encoding) || !only_chunked)
-        return reject(http::status::bad_request, "{\"detail\":\"Transfer-Encoding other than chunked is not supported\"}",
-                      counted);
-    }
+    if (auto refused = framing_refusal(msg, true)) return reject(http::status::bad_request, std::move(*refused), counted);
     // Shutting down: a request that began after the drain did is not taken (its answer could
     // be cut off when the drain ends); the client retries elsewhere.
     // Counted in flight, so that the drain waits until the answer is written.
@@ -743,19 +777,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       ++server_->in_flight;
       return reject(http::status::service_unavailable, "{\"detail\":\"Shutting down\"}", true, {{"Retry-After", "1"}});
     }
-    // RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with more than one, is 400.
-    const auto hosts = msg.count(http::field::host);
-    if (hosts > 1 || (hosts == 0 && msg.version() >= 11))
-      return reject(http::status::bad_request,
-                    hosts > 1 ? "{\"detail\":\"More than one Host header\"}" : "{\"detail\":\"Missing Host header\"}", counted);
-    if (hosts == 1 && !valid_host(msg[http::field::host]))
-      return reject(http::status::bad_request, "{\"detail\":\"Invalid Host header\"}", counted);
-    // RFC 9112 §3.2.2: a target in absolute form names the host (Host is ignored), so one
-    // whose authority names none ("http:///x") is refused as an invalid Host is.
-    if (const auto authority = absolute_form_authority(msg.target()); authority && !valid_authority(*authority))
-      return reject(http::status::bad_request, "{\"detail\":\"Invalid Host header\"}", counted);
-    if (!acceptable_target(msg.target()))
-      return reject(http::status::bad_request, "{\"detail\":\"Invalid request target\"}", counted);
+    if (auto refused = framing_refusal(msg, false)) return reject(http::status::bad_request, std::move(*refused), counted);
     keep_alive_ = wants_keep_alive(msg);
     http10_ = msg.version() < 11;
     // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing: answered,
@@ -836,9 +858,6 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     if (!keep_alive) *out += "Connection: close\r\n";
     else if (http10_) *out += "Connection: keep-alive\r\n";  // an HTTP/1.0 client closes otherwise (RFC 9112 §9.3)
-    if (keep_alive)
-      server_->last_keep_alive_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(),
-                                        std::memory_order_relaxed);
     *out += "\r\n";
     if (has_body && !head_) {
       if (body.size() <= kCopiedBodyBytes) *out += body;
@@ -849,6 +868,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       self->op_pending_ = false;
       self->release_body();
       self->cut_answered();
+      // The drain's grace for a connection left open runs from when its answer was written
+      // (a large one can take longer than the grace to leave), set before the answer stops
+      // counting in flight.
+      if (keep_alive && !ec)
+        self->server_->last_keep_alive_ns.store(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count(), std::memory_order_relaxed);
       if (in_flight) --self->server_->in_flight;
       if (ec || self->closed_) return self->close();
       if (!keep_alive) return self->linger_close();
@@ -961,7 +986,7 @@ void HttpServer::Impl::accept() {
     if (ec == asio::error::operation_aborted) return;
     // Accepted just as the acceptor closed (a stop): the connection is taken, so that its
     // request is answered 503 `Shutting down` rather than dropped unanswered.
-    if (!ec && !acceptor->is_open()) return take(std::move(socket), index);
+    if (!ec && !acceptor->is_open()) return hand_over(std::move(socket), index);
     if (!acceptor->is_open()) return;
     if (ec) {
       // Out of file descriptors or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM): the pending
@@ -977,9 +1002,17 @@ void HttpServer::Impl::accept() {
     }
     if (accept_failing) spdlog::info("http: accepting connections again");
     accept_failing = false;
-    take(std::move(socket), index);
+    hand_over(std::move(socket), index);
     accept();
   });
+}
+
+void HttpServer::Impl::hand_over(tcp::socket socket, std::size_t index) {
+  // The connection is set up on its own I/O thread, where all its operations run: set up on
+  // the acceptor's, its first read could complete, or the drain ask it to count its request,
+  // on that thread meanwhile.
+  auto executor = socket.get_executor();
+  asio::post(executor, [this, socket = std::move(socket), index]() mutable { take(std::move(socket), index); });
 }
 
 void HttpServer::Impl::take(tcp::socket socket, std::size_t index) {

@@ -84,11 +84,20 @@ TEST_F(PolicyTest, RedactionReadsOnlyTheFirstForwardedEntry) {
     return !json::parse(r.body).at("host_public_ip").is_null();
   };
   EXPECT_TRUE(seen("10.9.9.9"));
-  EXPECT_TRUE(seen(" 10.9.9.9 , 198.51.100.1"));
-  // An entry that is not an address counts as the peer (127.0.0.1, not allowlisted).
-  EXPECT_FALSE(seen("garbage, 10.9.9.9"));
-  EXPECT_FALSE(seen(", 10.9.9.9"));
-  EXPECT_FALSE(seen("198.51.100.1, 10.9.9.9"));
+  // The client is the entry the trusted proxy added (the last): one a client sent before it,
+  // claiming an allowlisted address, is not read.
+  EXPECT_FALSE(seen(" 10.9.9.9 , 198.51.100.1"));
+  EXPECT_TRUE(seen("garbage, 10.9.9.9"));
+  EXPECT_TRUE(seen(", 10.9.9.9"));
+  EXPECT_TRUE(seen("198.51.100.1, 10.9.9.9"));
+  // Two fields are one list, in order.
+  {
+    const auto r = get("/api/orchestrators/o", {{"X-Forwarded-For", "10.9.9.9"}, {"X-Forwarded-For", "198.51.100.1"}});
+    EXPECT_TRUE(json::parse(r.body).at("host_public_ip").is_null()) << r.body;
+  }
+  // An entry the proxy added that is not an address counts as the peer (127.0.0.1, not allowlisted).
+  EXPECT_FALSE(seen("10.9.9.9, garbage"));
+  EXPECT_FALSE(seen("10.9.9.9,"));
 }
 
 TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
@@ -101,17 +110,24 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
   ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
                  {{"X-Forwarded-For", "198.51.100.8"}}).status, 200);
   EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "127.0.0.1");
-  // The first entry, stripped, as the reference takes it; one that is not an address gives the
-  // peer, never a later entry (which a client could have put there).
-  restart_node({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}});
-  ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
-                 {{"X-Forwarded-For", " \t203.0.113.9 , 198.51.100.1"}}).status, 200);
-  EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "203.0.113.9");
-  for (const char* first : {"garbage, 203.0.113.10", ", 203.0.113.10", "10.0.0.0/8, 203.0.113.10"}) {
-    ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
-                   {{"X-Forwarded-For", first}}).status, 200);
-    EXPECT_EQ(get_json("/api/orchestrators/o").at("last_seen_ip").as_string(), "127.0.0.1") << first;
-  }
+  // Read from the right, stripped: the first entry that is not a trusted proxy is the client,
+  // whatever a client put before it; one that is not an address ends the walk at the hop
+  // before it (here the peer).
+  restart_node({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"},
+                {"PAYMENTS_REGISTRATION_PER_MINUTE", "1000"},
+                {"PAYMENTS_REGISTRATION_BURST", "1000"}});
+  const auto registered_from = [&](const std::string& xff) {
+    EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
+                   {{"X-Forwarded-For", xff}}).status,
+              200);
+    return std::string(get_json("/api/orchestrators/o").at("last_seen_ip").as_string());
+  };
+  EXPECT_EQ(registered_from(" \t203.0.113.9 , 198.51.100.1 "), "198.51.100.1");
+  EXPECT_EQ(registered_from("203.0.113.9, 198.51.100.1, 127.0.0.1"), "198.51.100.1");  // through two trusted hops
+  for (const char* xff : {"garbage, 203.0.113.10", ", 203.0.113.10", "10.0.0.0/8, 203.0.113.10"})
+    EXPECT_EQ(registered_from(xff), "203.0.113.10") << xff;
+  for (const char* xff : {"203.0.113.10, garbage", "203.0.113.10, 10.0.0.0/8", "203.0.113.10,", "127.0.0.1, 127.0.0.1"})
+    EXPECT_EQ(registered_from(xff), "127.0.0.1") << xff;
   // One spelling per address: stored so, and counted once by the rate limit.
   ASSERT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "o"}, {"address", address_of(1)}},
                  {{"X-Forwarded-For", "2001:0DB8:0:0::0001"}}).status, 200);

@@ -763,6 +763,40 @@ TEST_F(HttpServerTest, TheScreenAnswersFromTheHeaderAndNamesTheClient) {
   EXPECT_EQ(v6a.response().substr(0, 15), "HTTP/1.1 200 OK");
 }
 
+// A header refused whatever its body is (a target of no form, no Host, a coding other than
+// chunked) gets its 400 while the body is still on its way, as it would once the body is in:
+// not the screen's answer for the route it seems to name.
+TEST_F(HttpServerTest, AHeaderRefusedWhateverItsBodyIsGetsIts400BeforeTheScreen) {
+  std::atomic<int> screened{0};
+  screen_ = [&screened](const Request&) {
+    ++screened;
+    Screening s;
+    s.answer = Response{401, "application/json", "{\"detail\":\"Admin token required\"}", {}};
+    return s;
+  };
+  start(5);
+  const std::pair<std::string, std::string> cases[] = {
+      {"POST xecho HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n[", "Invalid request target"},
+      {"POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\n[", "Missing Host header"},
+      {"POST /echo HTTP/1.1\r\nHost: a b\r\nContent-Length: 10\r\n\r\n[", "Invalid Host header"},
+      {"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n5\r\n[", "Transfer-Encoding other than chunked"},
+  };
+  for (const auto& [request, says] : cases) {
+    Client c(port_);
+    c.send(request);
+    const std::string r = c.response(2s);
+    EXPECT_EQ(r.substr(0, 12), "HTTP/1.1 400") << request << "\n" << r;
+    EXPECT_NE(r.find(says), std::string::npos) << r;
+    EXPECT_NE(r.find("Connection: close"), std::string::npos) << r;
+  }
+  EXPECT_EQ(screened.load(), 0);
+  // A well-formed one is screened as before.
+  Client c(port_);
+  c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n[");
+  EXPECT_EQ(c.response(2s).substr(0, 12), "HTTP/1.1 401");
+  EXPECT_EQ(screened.load(), 1);
+}
+
 // A version other than 1.0 and 1.1 is a 400 that names the version this server speaks (not
 // 505: bad input is a 4xx, as the reference's server answers it).
 TEST_F(HttpServerTest, OtherHttpVersionsAre400SayingWhich) {
@@ -852,6 +886,15 @@ TEST_F(HttpServerTest, IdleAndStalledConnectionsAreClosedAfterTheTimeout) {
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(idle.closed_within(5s));  // keep-alive, then nothing: closed after ~1 s
   EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
+
+  // A CRLF after a body (some clients send one) leaves the connection idle, not a request
+  // begun: closed after the timeout without an answer (no 408).
+  Client trailing(port_);
+  trailing.send(post("1") + "\r\n");
+  EXPECT_NE(trailing.response().find("200 OK"), std::string::npos);
+  bool trailing_closed = false;
+  EXPECT_EQ(trailing.read_until([](const std::string&) { return false; }, 5s, &trailing_closed), "");
+  EXPECT_TRUE(trailing_closed);
 
   // Half a header, then silence; a body cut short: each is answered 408, then closed.
   for (const std::string partial : {"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Le",
@@ -1017,6 +1060,37 @@ TEST_F(HttpServerTest, AStalledPartialRequestHoldsTheDrainOnlyUntilTheReadTimeou
   EXPECT_LT(took, 5s);  // the 1 s read timeout (checked every second) ended it, not the 10 s drain
   EXPECT_NE(partial->response(1s).find("408 Request Timeout"), std::string::npos);
   EXPECT_TRUE(partial->closed_within(1s));
+}
+
+void expect_shutting_down(const std::string& r);
+
+// The drain's grace for a connection left open runs from when its answer was written: a
+// large answer that takes longer than the grace to read, then the client's next request, is
+// answered 503 `Shutting down`, not met by a closed connection.
+TEST_F(HttpServerTest, TheDrainsGraceRunsFromTheEndOfALongAnswer) {
+  start(5);
+  Client c(port_);
+  c.send("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+  // The head, then the body read slowly (12 MiB over ~0.6 s), the stop begun meanwhile.
+  std::string got = c.read_until([](const std::string& s) { return s.find("\r\n\r\n") != std::string::npos; }, 5s);
+  ASSERT_NE(got.find("200 OK"), std::string::npos);
+  const auto cl = got.find("Content-Length: ");
+  ASSERT_NE(cl, std::string::npos);
+  const std::size_t total = got.find("\r\n\r\n") + 4 + std::stoul(got.substr(cl + 16));
+  std::thread stopper([&] { server_->shutdown(5s); });
+  std::size_t have = got.size();
+  char buf[32 << 10];
+  while (have < total) {
+    pollfd p{c.fd(), POLLIN, 0};
+    ASSERT_GT(::poll(&p, 1, 5000), 0);
+    const ssize_t n = ::read(c.fd(), buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    have += static_cast<std::size_t>(n);
+    std::this_thread::sleep_for(1ms);
+  }
+  c.send(post("[5]"));
+  expect_shutting_down(c.response(2s));
+  stopper.join();
 }
 
 void expect_shutting_down(const std::string& r) {
