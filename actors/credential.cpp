@@ -62,9 +62,17 @@ void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLoo
 }
 
 // Forgets spent nonces that have expired (their MAC's expiry refuses them from then on).
+void release(CredentialState& st, const std::string& orchestrator_id) {
+  auto it = st.held_per_orchestrator.find(orchestrator_id);
+  if (it != st.held_per_orchestrator.end() && --it->second == 0) st.held_per_orchestrator.erase(it);
+}
+
 void sweep(CredentialState& st, UnixMicros now) {
   while (!st.spent_expiry.empty() && st.spent_expiry.top().first <= now) {
-    st.spent.erase(st.spent_expiry.top().second);
+    if (auto it = st.spent.find(st.spent_expiry.top().second); it != st.spent.end()) {
+      release(st, it->second.orchestrator_id);
+      st.spent.erase(it);
+    }
     st.spent_expiry.pop();
   }
 }
@@ -106,7 +114,13 @@ void check_token_request(Self* self, TokenOwner& m) {
                  st.spent.size() + st.in_flight.size());
     return req.reply(429, detail_body("Too many credentials issued recently; retry later"));
   }
-  st.in_flight.emplace(req.nonce, *nonce_expiry * kMicros);
+  std::size_t& held = st.held_per_orchestrator[req.orchestrator_id];
+  if (held >= st.options.nonces_per_orchestrator) {
+    spdlog::warn("credential: {} nonces of {} spent or held; refusing its tokens until some expire", held, req.orchestrator_id);
+    return req.reply(429, detail_body("Too many credentials issued to this orchestrator recently; retry later"));
+  }
+  ++held;
+  st.in_flight.emplace(req.nonce, CredentialState::Held{*nonce_expiry * kMicros, req.orchestrator_id});
   req.revocations_seen = m.lookup.revocations;
   st.options.check(owner, req.delegate, [me = caf::actor_cast<caf::actor>(self), request = m.request](chain::credential::Check c) {
     caf::anon_send(me, ChainChecked{request, std::move(c)});
@@ -120,8 +134,10 @@ void finish_token_request(Self* self, ChainChecked& m) {
   // Spent by success; after a failure it stays usable until it expires.
   if (auto held = st.in_flight.find(req.nonce); held != st.in_flight.end()) {
     if (valid) {
-      st.spent.emplace(held->first, held->second);
-      st.spent_expiry.emplace(held->second, held->first);
+      st.spent_expiry.emplace(held->second.expires_at, held->first);
+      st.spent.emplace(held->first, std::move(held->second));
+    } else {
+      release(st, held->second.orchestrator_id);
     }
     st.in_flight.erase(held);
   }

@@ -43,8 +43,10 @@ struct CredentialOptions {
   std::int64_t nonce_ttl_seconds = 300;
   std::int64_t token_ttl_seconds = 900;
   // Nonces held by token requests or spent by tokens, remembered until they expire: beyond,
-  // token requests are 429 until some expire (only valid delegate signatures count).
+  // token requests are 429 until some expire (only valid delegate signatures count), in all
+  // and per orchestrator (so that one orchestrator's delegate cannot use up the node's).
   std::size_t max_nonces = 10'000;
+  std::size_t nonces_per_orchestrator = 64;
   std::size_t tokens_per_orchestrator = 16;
   CredentialChecker check;
 };
@@ -70,8 +72,13 @@ struct CredentialState {
   std::array<std::uint8_t, 32> nonce_key{};  // drawn at start
   // Nonces ("0x" + 64 hex) with their expiry: held by a token request waiting for the chain,
   // and spent by a token (until they expire, after which their MAC's expiry refuses them).
-  std::unordered_map<std::string, UnixMicros> in_flight;
-  std::unordered_map<std::string, UnixMicros> spent;
+  struct Held {
+    UnixMicros expires_at = 0;
+    std::string orchestrator_id;
+  };
+  std::unordered_map<std::string, Held> in_flight;
+  std::unordered_map<std::string, Held> spent;
+  std::unordered_map<std::string, std::size_t> held_per_orchestrator;  // in flight and spent
   std::priority_queue<std::pair<UnixMicros, std::string>, std::vector<std::pair<UnixMicros, std::string>>, std::greater<>>
       spent_expiry;
   caf::actor ledger;

@@ -161,6 +161,12 @@ std::optional<std::string> check_audit_against_journal(const storage::AuditLog& 
     if (!same)
       return "audit log: entry " + std::to_string(seq) + " differs from journal record " + std::to_string(record) +
              ", the balance change it must describe" + remedy;
+    // The tree the next checkpoint signs is built from audit.index's hashes: each must be its
+    // line's, or the checkpoint would commit to a leaf the log does not hold.
+    if (audit.entry_hash(seq) != expected.hash)
+      return "audit log: audit.index holds another hash for entry " + std::to_string(seq) +
+             " than its line in audit.jsonl (the index was altered or damaged); move audit.index and audit.orchestrators "
+             "aside: the next start rebuilds them from audit.jsonl";
     prev = expected.hash;
     if (const auto now = std::chrono::steady_clock::now(); now - last_report > std::chrono::seconds(5)) {
       spdlog::info("audit log: compared {} of {} entries with the journal", seq - first + 1, last - first + 1);

@@ -233,7 +233,10 @@ int backup(const BackupOptions& o) {
   if (fs::exists(to, ec) && !fs::is_directory(to, ec)) return not_empty();
   // An existing target may hold only what interrupted backups left (.partial-<pid>); anything
   // else refuses it before any change. (Checked again under the target's lock below.)
-  const auto leftovers = [&to]() -> std::optional<std::vector<fs::path>> {
+  // The .partial-<pid> directories, or nullopt when anything else is there; `list_error` says
+  // why the target could not be listed.
+  std::string list_error;
+  const auto leftovers = [&to, &list_error]() -> std::optional<std::vector<fs::path>> {
     std::vector<fs::path> partial;
     std::error_code list_ec;
     for (fs::directory_iterator it(to, list_ec), end; !list_ec && it != end; it.increment(list_ec)) {
@@ -245,10 +248,17 @@ int backup(const BackupOptions& o) {
       else
         return std::nullopt;
     }
-    if (list_ec && list_ec != std::errc::no_such_file_or_directory) return std::nullopt;
+    if (list_ec && list_ec != std::errc::no_such_file_or_directory) {
+      list_error = "cannot list " + to.string() + ": " + list_ec.message();
+      return std::nullopt;
+    }
     return partial;
   };
-  if (fs::exists(to, ec) && !leftovers()) return not_empty();
+  if (fs::exists(to, ec) && !leftovers()) {
+    if (list_error.empty()) return not_empty();
+    std::fprintf(stderr, "lpops backup: %s\n", list_error.c_str());
+    return 1;
+  }
   // The directories made for the target, deepest first (removed again if the backup fails).
   std::vector<std::string> made_dirs;
   {
@@ -279,7 +289,12 @@ int backup(const BackupOptions& o) {
     return busy ? 2 : 1;
   }
   const auto stale = leftovers();
-  if (!stale) return not_empty();  // filled meanwhile by something else
+  if (!stale) {  // filled meanwhile by something else, or no longer readable
+    for (const auto& d : made_dirs) fs::remove(d, ec);
+    if (list_error.empty()) return not_empty();
+    std::fprintf(stderr, "lpops backup: %s\n", list_error.c_str());
+    return 1;
+  }
   for (const auto& partial : *stale) {
     std::fprintf(stderr, "lpops backup: removing %s, left by an interrupted backup\n", partial.c_str());
     std::error_code remove_ec;

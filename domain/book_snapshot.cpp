@@ -336,30 +336,33 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options, std
       const auto& v = kv.value().as_object();
       b.adjustments_[std::string(kv.key())] = Idempotent{get_string(v, "request_digest"), v.at("response").as_object()};
     }
-    if (const auto* g = s.if_contains("generated_adjustment_ids"); g && g->is_array())  // absent in older snapshots
-      for (const auto& id : g->as_array()) b.generated_adjustments_.insert(std::string(id.as_string()));
-    if (const auto* p = s.if_contains("policies"); p && p->is_array())  // absent in older snapshots
-      for (const auto& id : p->as_array()) b.policies_.insert(std::string(id.as_string()));
-    if (const auto* t = s.if_contains("credential_tokens"); t && t->is_array())  // absent in older snapshots
-      for (const auto& tv : t->as_array()) {
-        const auto& o = tv.as_object();
-        std::string hash = get_string(o, "token_hash");
-        CredentialToken token{get_string(o, "token_id"), get_string(o, "orchestrator_id"),
-                              get_opt_int(o, "created_at").value_or(0), get_opt_int(o, "expires_at").value_or(0)};
-        if (hash.empty() || token.orchestrator_id.empty()) return Error{"snapshot credential token is malformed"};
-        b.tokens_by_orchestrator_[token.orchestrator_id].push_back(hash);
-        if (!b.tokens_.emplace(std::move(hash), std::move(token)).second) return Error{"snapshot lists a credential token twice"};
-      }
-    if (const auto* ps = s.if_contains("payouts"); ps && ps->is_array())  // absent in older snapshots
-      for (const auto& pv : ps->as_array()) {
-        auto p = Payout::from_json(pv.as_object());
-        if (!p) return Error{"snapshot payout: " + p.error()};
-        std::string id = p->payout_id;
-        if (p->status == "posted" && p->tx_hash) b.posted_by_tx_[*p->tx_hash].push_back(id);
-        if (!b.payouts_.emplace(id, std::make_shared<const Payout>(std::move(p).value())).second)
-          return Error{"snapshot lists payout " + id + " twice"};
-        b.payout_order_.push_back(std::move(id));
-      }
+    // Absent in snapshots of older versions, which then cannot stand for the journal (without
+    // the random adjustment ids an Idempotency-Key equal to one would credit again under its
+    // event id; without the payouts their pending debits would be gone). Refused, so that
+    // start-up replays the whole journal, which rebuilds them.
+    for (const char* member : {"generated_adjustment_ids", "policies", "credential_tokens", "payouts"})
+      if (const auto* m = s.if_contains(member); !m || !m->is_array())
+        return Error{std::string("snapshot of an older version (no ") + member + ")"};
+    for (const auto& id : s.at("generated_adjustment_ids").as_array()) b.generated_adjustments_.insert(std::string(id.as_string()));
+    for (const auto& id : s.at("policies").as_array()) b.policies_.insert(std::string(id.as_string()));
+    for (const auto& tv : s.at("credential_tokens").as_array()) {
+      const auto& o = tv.as_object();
+      std::string hash = get_string(o, "token_hash");
+      CredentialToken token{get_string(o, "token_id"), get_string(o, "orchestrator_id"),
+                            get_opt_int(o, "created_at").value_or(0), get_opt_int(o, "expires_at").value_or(0)};
+      if (hash.empty() || token.orchestrator_id.empty()) return Error{"snapshot credential token is malformed"};
+      b.tokens_by_orchestrator_[token.orchestrator_id].push_back(hash);
+      if (!b.tokens_.emplace(std::move(hash), std::move(token)).second) return Error{"snapshot lists a credential token twice"};
+    }
+    for (const auto& pv : s.at("payouts").as_array()) {
+      auto p = Payout::from_json(pv.as_object());
+      if (!p) return Error{"snapshot payout: " + p.error()};
+      std::string id = p->payout_id;
+      if (p->status == "posted" && p->tx_hash) b.posted_by_tx_[*p->tx_hash].push_back(id);
+      if (!b.payouts_.emplace(id, std::make_shared<const Payout>(std::move(p).value())).second)
+        return Error{"snapshot lists payout " + id + " twice"};
+      b.payout_order_.push_back(std::move(id));
+    }
     // Day totals and entry seqs belong to ids that have an account.
     auto with_account = [&b](std::string_view id) -> PerOrchestrator* {
       auto it = b.by_orchestrator_.find(std::string(id));

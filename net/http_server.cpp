@@ -80,6 +80,9 @@ struct HttpServer::Impl {
   // accepted during the drain (steady clock, ns): its client may send a request on it at any
   // moment, even after the drain began, and the drain waits a little to answer it.
   std::atomic<std::int64_t> last_keep_alive_ns{0};
+  // Connections accepted and handed to their I/O thread, not yet set up there (hand_over): the
+  // drain waits for them, as they are neither counted nor asked yet.
+  std::atomic<std::size_t> handing_over{0};
   std::atomic<bool> client_refusal_logged{false};
   bool running = false;
   // Late replies (after a drain timeout) must not post to destroyed io_contexts.
@@ -1012,7 +1015,11 @@ void HttpServer::Impl::hand_over(tcp::socket socket, std::size_t index) {
   // the acceptor's, its first read could complete, or the drain ask it to count its request,
   // on that thread meanwhile.
   auto executor = socket.get_executor();
-  asio::post(executor, [this, socket = std::move(socket), index]() mutable { take(std::move(socket), index); });
+  ++handing_over;
+  asio::post(executor, [this, socket = std::move(socket), index]() mutable {
+    take(std::move(socket), index);
+    --handing_over;
+  });
 }
 
 void HttpServer::Impl::take(tcp::socket socket, std::size_t index) {
@@ -1152,7 +1159,7 @@ void HttpServer::stop_accepting() {
       beast::error_code ec;
       im.acceptor->accept(socket, ec);
       if (ec) break;
-      im.take(std::move(socket), index);
+      im.hand_over(std::move(socket), index);
     }
     im.acceptor->close(ignored);
     if (im.accept_backoff) im.accept_backoff->cancel();
@@ -1180,7 +1187,7 @@ std::size_t HttpServer::shutdown(std::chrono::milliseconds drain_timeout, const 
     const std::chrono::steady_clock::time_point last_open_answer{
         std::chrono::nanoseconds(im.last_keep_alive_ns.load(std::memory_order_relaxed))};
     const bool grace_over = im.connections.load() == 0 || std::chrono::steady_clock::now() >= last_open_answer + kKeepAliveGrace;
-    if (im.in_flight.load() == 0 && grace_over) break;
+    if (im.in_flight.load() == 0 && im.handing_over.load() == 0 && grace_over) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   im.cut_off_partial_requests();

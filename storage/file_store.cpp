@@ -459,7 +459,6 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   // whole record may be a write in progress, not damage, so the scan ends there. Otherwise
   // a shared lock keeps a node from starting (and cutting the tail) while it runs.
   bool writer_running = false;
-  std::uint64_t rewritten_bytes = 0;
   std::vector<std::string> read_only_notes;
   if (options_.read_only) {
     const std::string lock_path = (fs::path(options_.data_dir) / "LOCK").string();
@@ -510,7 +509,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     // write-back had already lost read as the disk has them: a torn tail, never acknowledged.)
     auto rewritten = rewrite_after_failed_flush(journal_path(), sync_failed_path());
     if (!rewritten) return Error{rewritten.error() + " (the journal's last write or flush failed in the run before; refusing to start)"};
-    rewritten_bytes = *rewritten;
+    rewritten_bytes_ += *rewritten;  // kept for a second recovery of this start (its report says it too)
     // The journal's name (new, or created by an earlier run that then crashed) made durable
     // before any record in it is acknowledged.
     if (options_.fsync && !fsync_directory(options_.data_dir)) return Error{errno_text("cannot fsync " + options_.data_dir)};
@@ -518,7 +517,7 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
 
   record_failed_to_apply_ = false;
   RecoveryReport report;
-  report.rewritten_bytes = rewritten_bytes;
+  report.rewritten_bytes = rewritten_bytes_;
   for (auto& note : read_only_notes) report.warnings.push_back(std::move(note));
   std::uint64_t offset = 0, seq = 0;
   Digest32 hash{};
@@ -798,15 +797,25 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
     }
   }
   // The cut tail and any zeroed blocks go (read-only: the content simply ends there).
+  // A flush that fails here leaves the mark too: the next start (a supervisor's, in the same
+  // boot) would read the pages of the failed write-back, kept as clean, for records on the
+  // disk. Past the snapshot's end, which was flushed before the snapshot was taken, every byte
+  // is written again then.
+  const auto refused = [&](const std::string& why) {
+    std::string text = errno_text(why);
+    if (auto err = mark_failed_flush(sync_failed_path(), offset))
+      text += "; and " + *err + ": before starting the node again, run `sync` and check the disk";
+    return Error{text};
+  };
   if (!options_.read_only && keep < file_size &&
       (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0))
-    return Error{errno_text("cannot cut the journal tail")};
+    return refused("cannot cut the journal tail");
   // What was read back counts as durable from here on (a repeated id is answered as done, the
   // audit log is caught up to it and signed): records a crash left written but not flushed
   // are flushed first.
-  if (!options_.read_only && keep >= file_size && ::fdatasync(journal_fd_) != 0)
-    return Error{errno_text("cannot sync " + journal_path())};
+  if (!options_.read_only && keep >= file_size && ::fdatasync(journal_fd_) != 0) return refused("cannot sync " + journal_path());
   end_offset_ = keep;
+  synced_end_ = keep;
   last_seq_ = seq;
   index_.publish(seq);
   if (!options_.read_only && options_.fsync && options_.direct_io) open_direct(report);
@@ -969,6 +978,7 @@ std::optional<std::string> FileStore::write_direct(const FramedRecord* const* re
   const std::size_t tail = used % kDirectAlign;
   if (tail > 0 && used > tail) std::memmove(out, out + (used - tail), tail);
   end_offset_ = at;
+  synced_end_ = at;
   index_.publish(last_seq_);
   return std::nullopt;
 }
@@ -989,9 +999,10 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
 }
 
 std::string FileStore::failed_write(std::string why) {
-  why += ": what was written after byte " + std::to_string(end_offset_) +
+  const std::uint64_t synced = synced_end_.load();
+  why += ": what was written after byte " + std::to_string(synced) +
          " may not be on the disk, and a later flush would not say so; the next start writes those bytes again";
-  if (auto err = mark_failed_flush(sync_failed_path(), end_offset_))
+  if (auto err = mark_failed_flush(sync_failed_path(), synced))
     why += "; and " + *err + ": before starting the node again, run `sync` and check the disk";
   return why;
 }
@@ -1012,6 +1023,7 @@ std::optional<std::string> FileStore::append_buffered(const std::vector<const Fr
                       std::to_string(last_seq_) + ")");
   if (options_.fsync && ::fdatasync(journal_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
   end_offset_ = at;
+  if (options_.fsync) synced_end_ = at;
   index_.publish(last_seq_);
   return std::nullopt;
 }
@@ -1037,6 +1049,7 @@ std::optional<std::string> FileStore::mark_clean_stop() {
   }
   // Synced whatever PAYMENTS_JOURNAL_FSYNC says: the mark must never outlive records it counts.
   if (::fdatasync(direct_fd_ >= 0 ? direct_fd_ : journal_fd_) != 0) return failed_write(errno_text("cannot fdatasync " + journal_path()));
+  synced_end_ = end_offset_;
   Digest32 hash{};
   if (last_seq_ > 0) {
     auto line = read(last_seq_);
@@ -1078,7 +1091,9 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   // With fsync off the journal is never flushed on its own, so the snapshot (which start-up
   // takes as proof that records 1..seq were durable) could reach the disk ahead of them: after
   // a power loss the node would then refuse to start. The journal is flushed first.
-  if (!options_.fsync && ::fdatasync(journal_fd_) != 0) return errno_text("cannot fdatasync " + journal_path());
+  // A failure leaves the mark (the next start writes the bytes past the last good flush
+  // again): once reported here, the error would not be reported to the clean stop's flush.
+  if (!options_.fsync && ::fdatasync(journal_fd_) != 0) return failed_write(errno_text("cannot fdatasync " + journal_path()));
   std::string head = "{\"format\":\"" + std::string(kSnapshotFormat) + "\",\"seq\":" + std::to_string(seq) +
                      ",\"journal_offset\":" + std::to_string(offset) + ",\"last_hash\":\"" + hex_lower(hash) +
                      "\",\"book\":";

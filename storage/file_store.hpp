@@ -144,6 +144,10 @@ class FileStore final : public RecordStore {
   std::string prealloc_error_;         // the last failure (appends then extend the file themselves)
   std::thread preallocator_;
   std::uint64_t end_offset_ = 0;
+  // Where the journal ended at its last good flush (what kJournalSyncFailedMark records):
+  // end_offset_ after a flushed append, behind it while PAYMENTS_JOURNAL_FSYNC=false.
+  std::atomic<std::uint64_t> synced_end_{0};
+  std::uint64_t rewritten_bytes_ = 0;  // written again at this start (kJournalSyncFailedMark)
   std::uint64_t last_seq_ = 0;
   bool snapshot_used_ = false;
   bool record_failed_to_apply_ = false;

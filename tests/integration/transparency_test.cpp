@@ -1,6 +1,8 @@
 // The transparency log end to end over HTTP: entries for every balance change, the hash
 // chain, Merkle roots, inclusion and consistency proofs against signed checkpoints, and
 // recovery (regeneration from the journal, torn tails cut, tampering refused).
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -460,6 +462,71 @@ TEST_F(TransparencyTest, AnEditedEntryNoCheckpointCoversIsRefusedAtStartUp) {
     EXPECT_EQ(file_text(audit_path()), original);
     ASSERT_EQ(node_->terminate(), 0);
   }
+}
+
+// audit.index holds each entry's hash, from which the tree a checkpoint signs is built: an
+// index record whose hash was replaced (its checksum, no secret, recomputed) for an entry no
+// checkpoint covers yet is refused at start-up, before any checkpoint could sign the false
+// leaf; the index moved aside, as the message says, is rebuilt from the log.
+TEST_F(TransparencyTest, AForgedIndexHashNoCheckpointCoversIsRefusedAtStartUp) {
+  // A log signed but for its last few entries.
+  start_node(env_);
+  make_traffic(600);
+  ASSERT_EQ(node_->terminate(), 0);
+  const std::uint64_t total = 602;  // the policy, 600 credits, the adjustment
+  const std::uint64_t forged = total - 2;
+  const std::string cps_path = dir_.str() + "/data/checkpoints.jsonl";
+  std::uint64_t newest = 0;
+  {
+    std::istringstream cps(file_text(cps_path));
+    std::string kept;
+    for (std::string l; std::getline(cps, l);) {
+      const auto seq = static_cast<std::uint64_t>(parse_json(l).at("seq").as_int64());
+      if (seq >= forged) continue;  // as a crash before the next checkpoint leaves them
+      kept += l + "\n";
+      newest = seq;
+    }
+    std::ofstream(cps_path, std::ios::binary | std::ios::trunc) << kept;
+  }
+  ASSERT_GT(newest, 0u);
+  // audit.index: 64 bytes a record, the entry hash first, a checksum of the 56 bytes before it
+  // last (the mix audit_log.cpp uses).
+  const std::string index_path = dir_.str() + "/data/audit.index";
+  std::string index = file_text(index_path);
+  ASSERT_EQ(index.size(), total * 64);
+  char* record = index.data() + (forged - 1) * 64;
+  record[0] = static_cast<char>(record[0] ^ 0x5a);
+  std::uint64_t check = 0x6c706f7073696478ULL;
+  for (int i = 0; i < 7; ++i) {
+    std::uint64_t w;
+    std::memcpy(&w, record + 8 * i, 8);
+    check = (check ^ w) * 0x9e3779b97f4a7c15ULL;
+    check ^= check >> 29;
+  }
+  std::memcpy(record + 56, &check, 8);
+  std::ofstream(index_path, std::ios::binary | std::ios::trunc) << index;
+  // The background check of the log (which would find it too) made to read slowly, so that
+  // start-up reaches its signing first, as with a log of millions of entries.
+  auto slow = env_;
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  slow["ASAN_OPTIONS"] = asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  slow["LD_PRELOAD"] = LPOPS_SYNC_FAULTS;
+  slow["LPOPS_FAULT_SLOW_BIG_READS"] = "/audit.jsonl";
+  NodeProcess refused(dir_.str() + "/data", slow);
+  EXPECT_FALSE(refused.start(std::chrono::seconds(30)));
+  const std::string log = refused.log();
+  EXPECT_NE(log.find("audit.index holds another hash for entry " + std::to_string(forged) + " than its line in audit.jsonl"),
+            std::string::npos)
+      << log;
+  // No checkpoint signed the false leaf.
+  std::istringstream cps(file_text(cps_path));
+  for (std::string l; std::getline(cps, l);) EXPECT_LT(static_cast<std::uint64_t>(parse_json(l).at("seq").as_int64()), forged) << l;
+  // The remedy the message gives.
+  std::filesystem::remove(index_path);
+  std::filesystem::remove(dir_.str() + "/data/audit.orchestrators");
+  start_node(env_);
+  verify_whole_log(total);
+  ASSERT_EQ(node_->terminate(), 0);
 }
 
 // The journal is hash-linked but signed by no one: a journal rewritten with its links

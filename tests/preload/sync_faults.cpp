@@ -3,7 +3,8 @@
 // file whose name ends in LPOPS_FAULT_FDATASYNC_SUFFIX (default "/journal.jsonl") fail with
 // EIO, as a disk that lost a write reports it; while LPOPS_FAULT_READ_TRIGGER's file exists,
 // read(2) and pread(2) of a file whose name ends in LPOPS_FAULT_READ_SUFFIX fail with EIO (and
-// see below: a file cut shorter after it is mapped, short direct writes, a wall-clock step).
+// see below: a file cut shorter after it is mapped, short direct writes, a wall-clock step,
+// slow large reads).
 // Every other call goes to the C library.
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -93,12 +94,35 @@ extern "C" ssize_t read(int fd, void* buffer, size_t size) {
   return real_read(fd, buffer, size);
 }
 
+// With LPOPS_FAULT_SLOW_BIG_READS naming a file suffix, each pread(2) of 64 KiB or more from
+// such a file first sleeps LPOPS_FAULT_SLOW_BIG_READS_MS (default 2000): a reader of the whole
+// file (a background check) falls behind one that reads a line at a time.
+void slow_big_read(int fd, size_t size) {
+  if (size < (64u << 10) || !std::getenv("LPOPS_FAULT_SLOW_BIG_READS")) return;
+  char link[64], path[4096];
+  std::snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  const ssize_t n = ::readlink(link, path, sizeof path - 1);
+  if (n <= 0) return;
+  path[n] = '\0';
+  const char* suffix = std::getenv("LPOPS_FAULT_SLOW_BIG_READS");
+  const std::size_t len = static_cast<std::size_t>(n), suffix_len = std::strlen(suffix);
+  if (!*suffix || len < suffix_len || std::strcmp(path + len - suffix_len, suffix) != 0) return;
+  const char* ms = std::getenv("LPOPS_FAULT_SLOW_BIG_READS_MS");
+  const long wait_ms = ms && *ms ? std::atol(ms) : 2000;
+  timespec t{wait_ms / 1000, (wait_ms % 1000) * 1000000};
+  while (::nanosleep(&t, &t) != 0 && errno == EINTR) {
+  }
+}
+
 extern "C" ssize_t pread(int fd, void* buffer, size_t size, off_t offset) {
   if (!real_pread) real_pread = reinterpret_cast<PreadFunction>(::dlsym(RTLD_NEXT, "pread"));
   if (read_should_fail(fd)) {
     errno = EIO;
     return -1;
   }
+  const int saved = errno;
+  slow_big_read(fd, size);
+  errno = saved;
   return real_pread(fd, buffer, size, offset);
 }
 

@@ -368,7 +368,7 @@ struct Answer {
 
 // A ledger with orchestrator o1 and a credential actor whose chain checks wait for the test.
 struct CredentialRig {
-  explicit CredentialRig(std::size_t max_nonces = 10'000) {
+  explicit CredentialRig(std::size_t max_nonces = 10'000, std::size_t per_orchestrator = 64) {
     Registration r;
     r.orchestrator_id = "o1";
     r.address = "0x" + std::string(40, 'a');
@@ -384,6 +384,7 @@ struct CredentialRig {
                                       actors::LedgerOptions{Rate::parse_eth_per_minute("0.000005353596").value()});
     actors::CredentialOptions options;
     options.max_nonces = max_nonces;
+    options.nonces_per_orchestrator = per_orchestrator;
     options.check = [this](Address, Address, std::function<void(credential::Check)> done) {
       std::lock_guard lock(mutex);
       held.push_back(std::move(done));
@@ -422,11 +423,13 @@ struct CredentialRig {
     held.clear();
     return done;
   }
-  // Asks for a nonce and a token; returns the token request's chain check, held.
-  std::function<void(credential::Check)> begin_request(Answer& token) {
-    ask(nonce(), token);
+  // Asks for a token with `n`; returns the request's chain check, held.
+  std::function<void(credential::Check)> begin_with(const std::pair<std::string, std::int64_t>& n, Answer& token) {
+    ask(n, token);
     return held_check();
   }
+  // The same with a new nonce.
+  std::function<void(credential::Check)> begin_request(Answer& token) { return begin_with(nonce(), token); }
 
   std::shared_ptr<Book> book = std::make_shared<Book>();
   caf::actor_system_config cfg;
@@ -469,6 +472,33 @@ TEST(Credential, ATokenCheckedWhileItsOrchestratorIsRevokedIsNotIssued) {
                  },
                                            who.reply()});
   EXPECT_EQ(who.get(), std::pair(200, std::string("o1")));
+}
+
+// One orchestrator's held and spent nonces have a cap of their own, below the node's, so that
+// one delegate asking for token after token cannot keep the others from signing in; a nonce
+// the chain refused stops counting.
+TEST(Credential, OneOrchestratorsNoncesAreCappedOnTheirOwn) {
+  CredentialRig rig(10'000, 2);
+  Answer first, second;
+  auto first_check = rig.begin_with(rig.nonce(), first);
+  ASSERT_TRUE(first_check);
+  auto second_check = rig.begin_with(rig.nonce(), second);
+  ASSERT_TRUE(second_check);
+  Answer third;
+  rig.ask(rig.nonce(), third);
+  EXPECT_EQ(third.get(), std::pair(429, std::string(R"({"detail":"Too many credentials issued to this orchestrator recently; retry later"})")));
+  first_check(kValid);  // spent: still counted until it expires
+  EXPECT_EQ(first.get().first, 200);
+  second_check(credential::Check{credential::OnChain::not_valid, "no"});  // refused: no longer counted
+  EXPECT_EQ(second.get().first, 403);
+  Answer fourth;
+  auto fourth_check = rig.begin_with(rig.nonce(), fourth);
+  ASSERT_TRUE(fourth_check);
+  Answer fifth;
+  rig.ask(rig.nonce(), fifth);
+  EXPECT_EQ(fifth.get().first, 429);
+  fourth_check(kValid);
+  EXPECT_EQ(fourth.get().first, 200);
 }
 
 // RFC 4231's test cases 1 and 2 (case 6: a key longer than the block is hashed first).
@@ -516,8 +546,7 @@ TEST(Credential, OnlyNoncesOfValidSignaturesAreHeldAndCapped) {
   for (int i = 0; i < 20'000; ++i) minted.push_back(rig.nonce());
   // The first nonce asked for is good still, and a request with it waits for the chain.
   Answer first;
-  rig.ask(minted.front(), first);
-  auto first_check = rig.held_check();
+  auto first_check = rig.begin_with(minted.front(), first);
   ASSERT_TRUE(first_check);
   // The same nonce while it is held: refused.
   Answer twice;
@@ -527,8 +556,7 @@ TEST(Credential, OnlyNoncesOfValidSignaturesAreHeldAndCapped) {
   first_check(credential::Check{credential::OnChain::not_valid, "no"});
   EXPECT_EQ(first.get().first, 403);
   Answer again;
-  rig.ask(minted.front(), again);
-  auto again_check = rig.held_check();
+  auto again_check = rig.begin_with(minted.front(), again);
   ASSERT_TRUE(again_check);
   again_check(kValid);
   EXPECT_EQ(again.get().first, 200);
@@ -538,8 +566,7 @@ TEST(Credential, OnlyNoncesOfValidSignaturesAreHeldAndCapped) {
   EXPECT_EQ(spent.get(), std::pair(401, std::string(R"({"detail":"Invalid credential nonce"})")));
   // One spent and one held reach the cap of 2: the next valid request is 429.
   Answer held;
-  rig.ask(minted.back(), held);
-  auto held_check = rig.held_check();
+  auto held_check = rig.begin_with(minted.back(), held);
   ASSERT_TRUE(held_check);
   Answer refused;
   rig.ask(minted[1], refused);
