@@ -17,7 +17,7 @@ void answer(Self* self, RankCheck& check) {
 }
 
 bool fresh(const RankState& st) {
-  return st.have_cache && now_micros() - st.fetched_at < st.options.cache_ttl_seconds * 1'000'000;
+  return st.have_cache && monotonic_micros() - st.fetched_at < st.options.cache_ttl_seconds * 1'000'000;
 }
 
 }  // namespace
@@ -35,7 +35,7 @@ caf::behavior rank_actor(Self* self, std::shared_ptr<Metrics> metrics, RankOptio
         auto& s = self->state;
         // Fresh, or stale while the source failed moments ago: answered now.
         const bool backing_off =
-            s.have_cache && s.failed_at != 0 && now_micros() - s.failed_at < kRankRetryAfterFailureSeconds * 1'000'000;
+            s.have_cache && s.failed_at != 0 && monotonic_micros() - s.failed_at < kRankRetryAfterFailureSeconds * 1'000'000;
         if (fresh(s) || backing_off) {
           answer(self, check);
           return;
@@ -52,16 +52,16 @@ caf::behavior rank_actor(Self* self, std::shared_ptr<Metrics> metrics, RankOptio
         if (result.ok && !result.addresses.empty()) {
           s.top = std::set<std::string>(result.addresses.begin(), result.addresses.end());
           s.have_cache = true;
-          s.fetched_at = now_micros();
+          s.fetched_at = monotonic_micros();
           s.failed_at = 0;
           spdlog::info("rank check: transcoder pool read, {} addresses", s.top.size());
         } else {
           const std::string why = result.ok ? "the transcoder pool is empty" : result.error;
-          s.failed_at = now_micros();
+          s.failed_at = monotonic_micros();
           if (s.have_cache)
             spdlog::warn("rank check: cannot read the transcoder pool ({}); using the cache from {} s ago (read again "
                          "in {} s at the earliest)",
-                         why, (now_micros() - s.fetched_at) / 1'000'000, kRankRetryAfterFailureSeconds);
+                         why, (monotonic_micros() - s.fetched_at) / 1'000'000, kRankRetryAfterFailureSeconds);
           else
             spdlog::error("rank check: cannot read the transcoder pool ({}); registrations get 503 until it can", why);
         }

@@ -29,8 +29,10 @@ struct RankState {
   RankOptions options;
   std::set<std::string> top;
   bool have_cache = false;
-  UnixMicros fetched_at = 0;
-  UnixMicros failed_at = 0;  // the last read's failure, while no read has succeeded since (0: none)
+  // On the monotonic clock (monotonic_micros), so that a wall-clock step neither keeps a top set
+  // fresh past its TTL nor ages it early.
+  std::int64_t fetched_at = 0;
+  std::int64_t failed_at = 0;  // the last read's failure, while no read has succeeded since (0: none)
   bool fetching = false;
   std::vector<RankCheck> waiting;
   ActorMetrics* actor_metrics = nullptr;

@@ -248,6 +248,12 @@ class RecoveryStopWatch {
               ::kill(::getpid(), sig);  // the watch is over: left pending for what follows
               return;
             }
+            // A refusal under way finishes first (its clean-up holds the lock) and sets the status.
+            std::lock_guard lock(g_start_outcome);
+            if (g_start_refused) {
+              spdlog::default_logger()->flush();
+              std::_Exit(1);
+            }
             spdlog::info("received {} during recovery: stopping now (nothing was acknowledged yet; the next start "
                          "resumes recovery)", signal_name(sig));
             spdlog::default_logger()->flush();
@@ -593,6 +599,13 @@ int serve(const ServeOptions& o) {
   }
   if (!report) {
     return refuse_start("cannot recover {}: {}", settings.data_dir, report.error());
+  }
+  // The data directory is this node's now (recovery took its lock): a port file an earlier run
+  // left (killed, or stopped by a failure) names a port nothing serves on; removed, so that
+  // whoever waits for the file waits for this start to be ready.
+  if (o.port_file) {
+    std::error_code stale_ec;
+    std::filesystem::remove(*o.port_file, stale_ec);
   }
   for (const auto& w : report->warnings) spdlog::warn("recovery: {}", w);
   if (report->rewritten_bytes)
@@ -999,7 +1012,12 @@ int serve(const ServeOptions& o) {
     ctx->ready = true;
     if (o.port_file) {
       std::error_code ec;
-      std::ofstream(*o.port_file + ".tmp") << port << "\n";
+      {
+        std::ofstream out(*o.port_file + ".tmp");
+        out << port << "\n";
+        out.close();
+        if (!out) stop_starting("--port-file " + *o.port_file + ": cannot write " + *o.port_file + ".tmp: " + std::strerror(errno));
+      }
       std::filesystem::rename(*o.port_file + ".tmp", *o.port_file, ec);
       if (ec) stop_starting("--port-file " + *o.port_file + ": " + ec.message());
     }
@@ -1066,8 +1084,16 @@ int serve(const ServeOptions& o) {
   sys.await_all_actors_done();
   // Where the journal ends, for the next start: damage before that point is then known not to
   // be a write torn by a crash.
-  if (auto err = store->mark_clean_stop())
+  if (auto err = store->mark_clean_stop()) {
+    // The journal's last flush failed: with PAYMENTS_JOURNAL_FSYNC=false records answered 200
+    // may not be on the disk. Not a clean stop (status 70, as a failed flush while serving).
+    if (store->flush_failed()) {
+      spdlog::critical("journal: {}; the node did not stop cleanly", *err);
+      spdlog::default_logger()->flush();
+      return 70;
+    }
     spdlog::warn("clean-stop.json not written ({}): the next start checks the journal's tail as after a crash", *err);
+  }
   const auto audit_end = audit->status();
   spdlog::info("stopped cleanly: journal durable to record {}; audit log {} entries, {} of them under a signed checkpoint",
                store->durable_seq(), audit_end.seq, checkpoints->signed_size());

@@ -999,6 +999,7 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
 }
 
 std::string FileStore::failed_write(std::string why) {
+  flush_failed_ = true;
   const std::uint64_t synced = synced_end_.load();
   why += ": what was written after byte " + std::to_string(synced) +
          " may not be on the disk, and a later flush would not say so; the next start writes those bytes again";

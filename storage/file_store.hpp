@@ -74,6 +74,8 @@ class FileStore final : public RecordStore {
   std::string snapshot_path() const;
   std::string clean_stop_path() const;
   std::string sync_failed_path() const;  // kJournalSyncFailedMark in the data directory
+  // A write or flush of the journal failed this run (kJournalSyncFailedMark was left).
+  bool flush_failed() const { return flush_failed_.load(); }
   // A clean stop's last step, once every record is durable: clean-stop.json says where the
   // journal ends (record, byte, hash). Until the journal changes again (the first append of
   // the next run removes the file first), a journal that does not reach that point lost or
@@ -147,7 +149,8 @@ class FileStore final : public RecordStore {
   // Where the journal ended at its last good flush (what kJournalSyncFailedMark records):
   // end_offset_ after a flushed append, behind it while PAYMENTS_JOURNAL_FSYNC=false.
   std::atomic<std::uint64_t> synced_end_{0};
-  std::uint64_t rewritten_bytes_ = 0;  // written again at this start (kJournalSyncFailedMark)
+  std::uint64_t rewritten_bytes_ = 0;
+  std::atomic<bool> flush_failed_{false};  // written again at this start (kJournalSyncFailedMark)
   std::uint64_t last_seq_ = 0;
   bool snapshot_used_ = false;
   bool record_failed_to_apply_ = false;

@@ -3,6 +3,8 @@
 // than 100, an explorer API; a stale cache when both fail later; 503 when none ever answered.
 // Both services are played on loopback.
 #include <atomic>
+#include <fstream>
+#include <cstdlib>
 #include <mutex>
 
 #include "tests/integration/fixture.hpp"
@@ -26,7 +28,7 @@ class RankSourcesTest : public NodeTest {
             {"PAYMENTS_REGISTRATION_PER_MINUTE", "100"},
             {"PAYMENTS_REGISTRATION_BURST", "100"}};
   }
-  std::atomic<bool> subgraph_up_{true}, explorer_up_{true};
+  std::atomic<bool> subgraph_up_{true}, explorer_up_{true}, first_dropped_{false};
   std::mutex mutex_;
   std::string subgraph_body_;
   FakeHttpServer subgraph_{[this](const FakeHttpServer::Request& r) {
@@ -34,6 +36,7 @@ class RankSourcesTest : public NodeTest {
       std::lock_guard lock(mutex_);
       subgraph_body_ = r.method + " " + r.body;
     }
+    if (first_dropped_) return answer(subgraph_up_, R"({"data":{"transcoders":[{"id":")" + address_of(2) + R"("}]}})");
     return answer(subgraph_up_, R"({"data":{"transcoders":[{"id":")" + address_of(1) + R"("},{"id":")" + address_of(2) + R"("}]}})");
   }};
   FakeHttpServer explorer_{[this](const FakeHttpServer::Request& r) {
@@ -71,6 +74,24 @@ TEST_F(RankSourcesTest, TheSubgraphThenAnExplorerNameTheTopOrchestrators) {
   EXPECT_EQ(register_as("o2", 2).first, 403);
   EXPECT_NE(node_->log().find("using the cache"), std::string::npos) << node_->log();
   EXPECT_NE(node_->log().find("subgraph http://127.0.0.1:"), std::string::npos) << node_->log();
+}
+
+// The top set's age runs on the monotonic clock: a wall clock stepped an hour back does not keep
+// it fresh past TOP_CACHE_TTL_SECONDS, so an orchestrator that left the top is refused then.
+TEST_F(RankSourcesTest, AWallClockStepBackDoesNotKeepTheTopSetFresh) {
+  const std::string shift = dir_.str() + "/clock-shift";
+  auto e = env(subgraph_, explorer_);
+  std::string asan = std::getenv("ASAN_OPTIONS") ? std::getenv("ASAN_OPTIONS") : "";
+  e["ASAN_OPTIONS"] = asan + (asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  e["LD_PRELOAD"] = LPOPS_SYNC_FAULTS;
+  e["LPOPS_FAULT_CLOCK_SHIFT_FILE"] = shift;
+  start_node(e);
+  ASSERT_EQ(register_as("o1", 1).first, 200);
+  first_dropped_ = true;
+  std::ofstream(shift) << "-3600";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+  auto [status, body] = register_as("o1", 1);
+  EXPECT_EQ(status, 403) << body;
 }
 
 // An explorer that moved answers with a redirect, followed as Python's requests follows it:

@@ -152,6 +152,26 @@ TEST_F(SyncFault, AFailedFlushAtStartUpLeavesTheMarkForTheNextStart) {
   EXPECT_FALSE(std::filesystem::exists(data_ + "/journal-sync.failed"));
 }
 
+// With PAYMENTS_JOURNAL_FSYNC=false the stop's flush is the journal's only one: when it fails,
+// records answered 200 may not be on the disk, so the stop is not a clean one (status 70, no
+// clean-stop.json), and the next start writes the run's bytes again.
+TEST_F(SyncFault, AFailedFlushAtAStopWithoutFsyncIsNotACleanStop) {
+  auto env = faulty_environment("/journal.jsonl");
+  env["PAYMENTS_JOURNAL_FSYNC"] = "false";
+  NodeProcess node(data_, env);
+  ASSERT_TRUE(node.start()) << node.log();
+  ASSERT_NO_FATAL_FAILURE(credit_acknowledged(node.port(), 3));
+  std::ofstream(trigger_).close();
+  EXPECT_EQ(node.terminate(), 70) << node.log();
+  const std::string log = node.log();
+  EXPECT_NE(log.find("the node did not stop cleanly"), std::string::npos) << log;
+  EXPECT_EQ(log.find("stopped cleanly"), std::string::npos) << log;
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/clean-stop.json"));
+  EXPECT_TRUE(std::filesystem::exists(data_ + "/journal-sync.failed"));
+  std::filesystem::remove(trigger_);
+  expect_acknowledged_kept(3, "recovery: a write or flush of the journal failed in the run before (journal-sync.failed)");
+}
+
 // The audit log is derived from the journal (its entries follow records already durable, and
 // start-up writes any it lacks): a failed flush of it is counted and retried, the node goes on
 // crediting, no checkpoint signs what could not be flushed, and once flushes succeed again the

@@ -717,11 +717,17 @@ TEST_F(TransparencyTest, ADamagedCheckpointsFileSaysWhatToDo) {
     std::ofstream out(path, std::ios::trunc);
     for (const auto& l : lines) out << l << "\n";
   }
-  auto refused = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--host", "127.0.0.1", "--port", "0"},
+  // A port file an earlier run left (here one killed) names a port nothing serves on: removed
+  // once the directory is this start's, so that nobody takes the refused start for ready.
+  const std::string port_file = dir_.str() + "/port";
+  std::ofstream(port_file) << "12345\n";
+  auto refused = run_command({lpops_binary(), "serve", "--data-dir", dir_.str() + "/data", "--host", "127.0.0.1", "--port", "0",
+                              "--port-file", port_file},
                              {}, std::chrono::seconds(60));
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_NE(refused.output.find("Restore checkpoints.jsonl from a backup; failing that, move it aside"), std::string::npos)
       << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(port_file));
   std::filesystem::rename(path, dir_.str() + "/checkpoints.damaged");
   start_node(env_);
   const auto status = parse_json(get("/api/transparency/tee-core/audit/checkpoint").body);
