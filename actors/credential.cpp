@@ -61,12 +61,13 @@ void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLoo
   self->send(self->state.ledger, LookupOwner{id, std::move(then)});
 }
 
-// Forgets spent nonces that have expired (their MAC's expiry refuses them from then on).
+// One nonce of the orchestrator no longer held or spent.
 void release(CredentialState& st, const std::string& orchestrator_id) {
   auto it = st.held_per_orchestrator.find(orchestrator_id);
   if (it != st.held_per_orchestrator.end() && --it->second == 0) st.held_per_orchestrator.erase(it);
 }
 
+// Forgets spent nonces that have expired (their MAC's expiry refuses them from then on).
 void sweep(CredentialState& st, UnixMicros now) {
   while (!st.spent_expiry.empty() && st.spent_expiry.top().first <= now) {
     if (auto it = st.spent.find(st.spent_expiry.top().second); it != st.spent.end()) {
