@@ -37,6 +37,16 @@ std::uint64_t snapshot_seq(const std::string& path) {
   return 0;
 }
 
+// A snapshot of `doc`'s header and the book text `book`, with a checksum that holds (over every
+// byte before it).
+void write_snapshot(const std::string& path, const json::object& doc, const std::string& book) {
+  const std::string prefix = "{\"format\":" + json::serialize(doc.at("format")) + ",\"seq\":" +
+                             std::to_string(doc.at("seq").as_int64()) + ",\"journal_offset\":" +
+                             std::to_string(doc.at("journal_offset").as_int64()) + ",\"last_hash\":" +
+                             json::serialize(doc.at("last_hash")) + ",\"book\":" + book;
+  std::ofstream(path, std::ios::trunc) << prefix << ",\"sha256\":\"" << hex_lower(sha256(prefix)) << "\"}\n";
+}
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
@@ -128,12 +138,7 @@ TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
     auto book = doc.at("book").as_object();
     auto& credits = book["accounts"].as_object()["o0"].as_array()[0];
     credits = std::to_string(std::stoull(std::string(credits.as_string())) + 1);
-    // Written with a checksum that holds (over every byte before it).
-    const std::string prefix = "{\"format\":" + json::serialize(doc.at("format")) + ",\"seq\":" +
-                               std::to_string(doc.at("seq").as_int64()) + ",\"journal_offset\":" +
-                               std::to_string(doc.at("journal_offset").as_int64()) + ",\"last_hash\":" +
-                               json::serialize(doc.at("last_hash")) + ",\"book\":" + json::serialize(book);
-    std::ofstream(snapshot_path, std::ios::trunc) << prefix << ",\"sha256\":\"" << hex_lower(sha256(prefix)) << "\"}\n";
+    write_snapshot(snapshot_path, doc, json::serialize(book));
     start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100000"}});
     EXPECT_NE(node_->log().find("recovery on top of snapshot.json failed, which may be the snapshot's fault: replaying the whole journal"), std::string::npos) << node_->log();
     EXPECT_EQ(get("/api/balances").body, balances);
@@ -147,11 +152,7 @@ TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
     auto doc = parse_json(good_snapshot).as_object();
     auto book = doc.at("book").as_object();
     ASSERT_TRUE(book.erase(member)) << member;
-    const std::string prefix = "{\"format\":" + json::serialize(doc.at("format")) + ",\"seq\":" +
-                               std::to_string(doc.at("seq").as_int64()) + ",\"journal_offset\":" +
-                               std::to_string(doc.at("journal_offset").as_int64()) + ",\"last_hash\":" +
-                               json::serialize(doc.at("last_hash")) + ",\"book\":" + json::serialize(book);
-    std::ofstream(snapshot_path, std::ios::trunc) << prefix << ",\"sha256\":\"" << hex_lower(sha256(prefix)) << "\"}\n";
+    write_snapshot(snapshot_path, doc, json::serialize(book));
     start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100000"}});
     EXPECT_NE(node_->log().find(std::string("snapshot of an older version (no ") + member + ")"), std::string::npos)
         << node_->log();
@@ -171,11 +172,7 @@ TEST_F(SnapshotTest, RestartFromSnapshotMatchesFullReplay) {
     const auto at = book.find("\"workloads\":[{");
     ASSERT_NE(at, std::string::npos) << book.substr(0, 200);
     book.replace(at, std::string("\"workloads\":[{").size(), broken);
-    const std::string prefix = "{\"format\":" + json::serialize(doc.at("format")) + ",\"seq\":" +
-                               std::to_string(doc.at("seq").as_int64()) + ",\"journal_offset\":" +
-                               std::to_string(doc.at("journal_offset").as_int64()) + ",\"last_hash\":" +
-                               json::serialize(doc.at("last_hash")) + ",\"book\":" + book;
-    std::ofstream(snapshot_path, std::ios::trunc) << prefix << ",\"sha256\":\"" << hex_lower(sha256(prefix)) << "\"}\n";
+    write_snapshot(snapshot_path, doc, book);
     start_node({{"PAYMENTS_SNAPSHOT_EVERY_RECORDS", "100000"}});
     EXPECT_NE(node_->log().find(expected_log), std::string::npos) << node_->log();
     EXPECT_NE(node_->log().find("snapshot at seq 0"), std::string::npos) << node_->log();
