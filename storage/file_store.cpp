@@ -801,19 +801,14 @@ Result<RecoveryReport> FileStore::recover(const SnapshotVisitor& on_snapshot, co
   // boot) would read the pages of the failed write-back, kept as clean, for records on the
   // disk. Past the snapshot's end, which was flushed before the snapshot was taken, every byte
   // is written again then.
-  const auto refused = [&](const std::string& why) {
-    std::string text = errno_text(why);
-    if (auto err = mark_failed_flush(sync_failed_path(), offset))
-      text += "; and " + *err + ": before starting the node again, run `sync` and check the disk";
-    return Error{text};
-  };
   if (!options_.read_only && keep < file_size &&
       (::ftruncate(journal_fd_, static_cast<off_t>(keep)) != 0 || ::fsync(journal_fd_) != 0))
-    return refused("cannot cut the journal tail");
+    return Error{failed_write(errno_text("cannot cut the journal tail"), offset)};
   // What was read back counts as durable from here on (a repeated id is answered as done, the
   // audit log is caught up to it and signed): records a crash left written but not flushed
   // are flushed first.
-  if (!options_.read_only && keep >= file_size && ::fdatasync(journal_fd_) != 0) return refused("cannot sync " + journal_path());
+  if (!options_.read_only && keep >= file_size && ::fdatasync(journal_fd_) != 0)
+    return Error{failed_write(errno_text("cannot sync " + journal_path()), offset)};
   end_offset_ = keep;
   synced_end_ = keep;
   last_seq_ = seq;
@@ -994,13 +989,13 @@ std::optional<std::string> FileStore::append(const std::vector<const FramedRecor
     if (!fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);
     clean_stop_on_disk_ = false;
   }
-  if (auto err = direct_fd_ >= 0 ? append_direct(records) : append_buffered(records)) return failed_write(std::move(*err));
+  if (auto err = direct_fd_ >= 0 ? append_direct(records) : append_buffered(records))
+    return failed_write(std::move(*err), synced_end_.load());
   return std::nullopt;
 }
 
-std::string FileStore::failed_write(std::string why) {
+std::string FileStore::failed_write(std::string why, std::uint64_t synced) {
   flush_failed_ = true;
-  const std::uint64_t synced = synced_end_.load();
   why += ": what was written after byte " + std::to_string(synced) +
          " may not be on the disk, and a later flush would not say so; the next start writes those bytes again";
   if (auto err = mark_failed_flush(sync_failed_path(), synced))
@@ -1049,7 +1044,8 @@ std::optional<std::string> FileStore::mark_clean_stop() {
       return errno_text("cannot cut the zeroed blocks after the journal's last record");
   }
   // Synced whatever PAYMENTS_JOURNAL_FSYNC says: the mark must never outlive records it counts.
-  if (::fdatasync(direct_fd_ >= 0 ? direct_fd_ : journal_fd_) != 0) return failed_write(errno_text("cannot fdatasync " + journal_path()));
+  if (::fdatasync(direct_fd_ >= 0 ? direct_fd_ : journal_fd_) != 0)
+    return failed_write(errno_text("cannot fdatasync " + journal_path()), synced_end_.load());
   synced_end_ = end_offset_;
   Digest32 hash{};
   if (last_seq_ > 0) {
@@ -1094,7 +1090,8 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
   // a power loss the node would then refuse to start. The journal is flushed first.
   // A failure leaves the mark (the next start writes the bytes past the last good flush
   // again): once reported here, the error would not be reported to the clean stop's flush.
-  if (!options_.fsync && ::fdatasync(journal_fd_) != 0) return failed_write(errno_text("cannot fdatasync " + journal_path()));
+  if (!options_.fsync && ::fdatasync(journal_fd_) != 0)
+    return failed_write(errno_text("cannot fdatasync " + journal_path()), synced_end_.load());
   std::string head = "{\"format\":\"" + std::string(kSnapshotFormat) + "\",\"seq\":" + std::to_string(seq) +
                      ",\"journal_offset\":" + std::to_string(offset) + ",\"last_hash\":\"" + hex_lower(hash) +
                      "\",\"book\":";

@@ -119,8 +119,9 @@ class FileStore final : public RecordStore {
   void open_direct(RecoveryReport& report);
   std::optional<std::string> append_direct(const std::vector<const FramedRecord*>& records);
   std::optional<std::string> append_buffered(const std::vector<const FramedRecord*>& records);
-  // `why` (a failed write or flush), after kJournalSyncFailedMark is left for the next start.
-  std::string failed_write(std::string why);
+  // `why` (a failed write or flush), after kJournalSyncFailedMark is left for the next start
+  // with `synced`, where the journal ended at its last good flush.
+  std::string failed_write(std::string why, std::uint64_t synced);
   std::optional<std::string> write_direct(const FramedRecord* const* records, std::size_t count);
   void preallocate_loop();
   void stop_preallocating();
