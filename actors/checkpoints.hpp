@@ -83,7 +83,7 @@ struct AuditorState {
   static inline const char* name = "auditor";
   std::shared_ptr<Metrics> metrics;
   ActorMetrics* actor_metrics = nullptr;
-  std::uint64_t handled = 0;
+  HandledCount handled;
   std::chrono::steady_clock::time_point synced_at, last_checkpoint;
 };
 

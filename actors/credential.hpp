@@ -84,7 +84,7 @@ struct CredentialState {
   caf::actor ledger;
   CredentialOptions options;
   ActorMetrics* actor_metrics = nullptr;
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 caf::behavior credential_actor(caf::stateful_actor<CredentialState>* self, caf::actor ledger,

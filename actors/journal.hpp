@@ -131,7 +131,7 @@ struct JournalState {
   static inline const char* name = "journal";
   ActorMetrics* actor_metrics = nullptr;
   std::unique_ptr<Journal> journal;
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 struct JournalSyncState {
@@ -148,7 +148,7 @@ struct JournalSyncState {
   std::uint64_t notified_step = 0;   // audit_written / audit_notify_entries when the auditor was last told
   std::uint64_t durable_seq = 0;     // the last record written and synced
   SnapshotFeed feed;                       // effects not yet handed to the snapshotter
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 // A journal on its own (JournalAppend, JournalBarrier): the Journal above hosted by an actor

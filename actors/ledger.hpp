@@ -42,7 +42,7 @@ struct LedgerState {
   std::unique_ptr<Journal> journal;
   LedgerOptions options;
   ActorMetrics* actor_metrics = nullptr;
-  std::uint64_t handled = 0;
+  HandledCount handled;
   LedgerTreeCache ledger_tree;
   // Revocations of each orchestrator's tokens in this run (a token request in flight during one
   // is refused; after a restart no request is in flight).

@@ -10,7 +10,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()), latenc
   using namespace prometheus;
   actor_messages_ = &BuildCounter().Name("lpops_actor_messages_total").Help("Messages handled, by actor kind").Register(*registry_);
   actor_seconds_ = &BuildCounter().Name("lpops_actor_handler_seconds_total").Help("Time spent in message handlers, by actor kind").Register(*registry_);
-  actor_mailbox_ = &BuildGauge().Name("lpops_actor_mailbox_depth").Help("Mailbox depth, by actor kind: sampled every 64 messages, 0 once an actor finds its mailbox empty").Register(*registry_);
+  actor_mailbox_ = &BuildGauge().Name("lpops_actor_mailbox_depth").Help("Mailbox depth, by actor kind: the sum over its live actors of the depth each sampled last (every 64 messages; 0 once it finds its mailbox empty)").Register(*registry_);
   actor_live_ = &BuildGauge().Name("lpops_actors").Help("Live actors, by kind").Register(*registry_);
   http_requests_ = &BuildCounter().Name("lpops_http_requests_total").Help("HTTP requests, by route and status").Register(*registry_);
   http_seconds_ = &BuildHistogram().Name("lpops_http_request_seconds").Help("HTTP request latency, by route and status").Register(*latency_registry_);

@@ -108,8 +108,29 @@ ActorMetrics* track_actor(Self* self, const std::shared_ptr<Metrics>& metrics, c
   return m;
 }
 
+// What an actor holds of its own metrics: its count of handled messages and the mailbox depth
+// it last added to its kind's gauge. The gauge is the sum of those over the kind's live actors
+// (thousands of orchestrator actors share one series), so an actor gives its share back when
+// it samples again, when it finds its mailbox empty and when it goes.
+struct HandledCount {
+  std::uint64_t count = 0;
+  double sampled_depth = 0;
+  prometheus::Gauge* gauge = nullptr;  // set by the first sample
+  HandledCount() = default;
+  HandledCount(const HandledCount&) = delete;
+  HandledCount& operator=(const HandledCount&) = delete;
+  ~HandledCount() {
+    if (gauge && sampled_depth != 0) gauge->Decrement(sampled_depth);
+  }
+  void sample(prometheus::Gauge* g, double depth) {
+    gauge = g;
+    if (depth != sampled_depth) g->Increment(depth - sampled_depth);
+    sampled_depth = depth;
+  }
+};
+
 // Times one handler invocation and samples the mailbox every 64 messages; a depth once
-// sampled is set back to 0 when the mailbox is found empty (an idle actor shows no backlog).
+// sampled is taken back when the mailbox is found empty (an idle actor shows no backlog).
 template <class Self>
 class HandlerTimer {
  public:
@@ -118,8 +139,9 @@ class HandlerTimer {
     auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     m_.messages->Increment();
     m_.handler_seconds->Increment(elapsed);
-    if ((++self_->state.handled & 63) == 1) m_.mailbox_depth->Set(static_cast<double>(self_->mailbox().size()));
-    else if (m_.mailbox_depth->Value() != 0 && self_->mailbox().empty()) m_.mailbox_depth->Set(0);
+    HandledCount& h = self_->state.handled;
+    if ((++h.count & 63) == 1) h.sample(m_.mailbox_depth, static_cast<double>(self_->mailbox().size()));
+    else if (h.sampled_depth != 0 && self_->mailbox().empty()) h.sample(m_.mailbox_depth, 0);
   }
 
  private:

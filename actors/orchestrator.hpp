@@ -14,7 +14,7 @@ struct OrchestratorState {
   caf::actor ledger;
   std::int64_t health_ttl_seconds = 120;
   ActorMetrics* actor_metrics = nullptr;
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, boost::json::object record,

@@ -36,7 +36,7 @@ struct RankState {
   bool fetching = false;
   std::vector<RankCheck> waiting;
   ActorMetrics* actor_metrics = nullptr;
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 caf::behavior rank_actor(caf::stateful_actor<RankState>* self, std::shared_ptr<Metrics> metrics, RankOptions options);

@@ -33,7 +33,7 @@ struct ReaderState {
   std::shared_ptr<storage::RecordStore> store;
   std::shared_ptr<Metrics> metrics;
   ActorMetrics* actor_metrics = nullptr;
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 caf::behavior reader_actor(caf::stateful_actor<ReaderState>* self, std::shared_ptr<storage::RecordStore> store,

@@ -40,7 +40,7 @@ struct RegistryState {
   ActorMetrics* actor_metrics = nullptr;
   RegistryOptions options;
   std::unique_ptr<SlidingWindow> per_minute, burst;
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 // Start-up, before the registry and anything served: records whose address joined the

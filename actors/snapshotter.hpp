@@ -24,7 +24,7 @@ struct SnapshotterState {
   std::uint64_t every_records = 100'000;
   std::uint64_t interval = 100'000;  // records from one snapshot to the next
   std::uint64_t records_since_snapshot = 0;
-  std::uint64_t handled = 0;
+  HandledCount handled;
 };
 
 // Records between snapshots, given the book's size (workloads + orchestrators) when the last

@@ -11,7 +11,7 @@ namespace {
 // Just what HandlerTimer reads of an actor: its count of handled messages and its mailbox.
 struct FakeActor {
   struct {
-    std::uint64_t handled = 0;
+    HandledCount handled;
   } state;
   struct Mailbox {
     std::size_t depth = 0;
@@ -35,6 +35,36 @@ TEST(Metrics, MailboxDepthIsSampledAndFallsBackToZeroWhenIdle) {
   { HandlerTimer t(m, &actor); }  // found empty: no backlog shown on an idle actor
   EXPECT_EQ(m.mailbox_depth->Value(), 0);
   EXPECT_EQ(m.messages->Value(), 3);
+}
+
+// Actors of one kind share a series: it shows the sum of their samples, each actor's share
+// replaced by its next sample and given back when it goes idle or stops.
+TEST(Metrics, MailboxDepthOfAKindIsTheSumOfItsActors) {
+  Metrics metrics;
+  ActorMetrics& m = metrics.actor("fake");
+  FakeActor busy;
+  busy.box.depth = 30;
+  { HandlerTimer t(m, &busy); }
+  {
+    FakeActor other;
+    other.box.depth = 5;
+    { HandlerTimer t(m, &other); }
+    EXPECT_EQ(m.mailbox_depth->Value(), 35);
+    other.box.depth = 0;
+    { HandlerTimer t(m, &other); }  // idle: the other's share taken back, the busy one's kept
+    EXPECT_EQ(m.mailbox_depth->Value(), 30);
+    other.box.depth = 7;
+    for (int i = 0; i < 63; ++i) {
+      HandlerTimer t(m, &other);
+    }
+    EXPECT_EQ(m.mailbox_depth->Value(), 37);  // its 65th message sampled again
+  }
+  EXPECT_EQ(m.mailbox_depth->Value(), 30);  // a stopped actor's share goes with it
+  busy.box.depth = 2;
+  for (int i = 0; i < 64; ++i) {
+    HandlerTimer t(m, &busy);
+  }
+  EXPECT_EQ(m.mailbox_depth->Value(), 2);  // replaced, not added
 }
 
 TEST(Metrics, RefusedRequestsAreCountedWithoutLatency) {
