@@ -57,7 +57,11 @@ json::object schemas() {
   s["ImportConflict"] = obj({{"detail", str()},
                              {"conflicts", array_of(obj({{"id", str()}, {"detail", str()}}, {"id", "detail"}))}},
                             {"detail", "conflicts"});
-  s["Registration"] = obj({{"orchestrator_id", str(128, 1)},
+  s["Registration"] = obj({{"orchestrator_id", [] {
+                             auto id = str(128, 1);
+                             id["description"] = "__system__ is reserved";
+                             return id;
+                           }()},
                            {"address", json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{40}$"}}},
                            {"capability", str(128)},
                            {"contact_email", [] {
@@ -86,7 +90,9 @@ json::object schemas() {
        {"cooldown_expires_at", nullable(str())}, {"cooldown_active", boolean}, {"first_seen", nullable(str())},
        {"last_seen", nullable(str())}, {"registration_count", integer}, {"contact_email", nullable(str())},
        {"capability", nullable(str())}, {"host_public_ip", nullable(str())}, {"host_name", nullable(str())},
-       {"last_seen_ip", nullable(str())}, {"last_missed_all_services", nullable(str())}, {"last_healthy_at", nullable(str())},
+       {"last_seen_ip", nullable(str())}, {"last_missed_all_services",
+        json::object{{"type", json::array{"string", "number", "boolean", "null"}},
+                     {"description", "a time; an imported record's value as the reference stored it"}}}, {"last_healthy_at", nullable(str())},
        {"last_cooldown_started_at", nullable(str())}, {"last_cooldown_cleared_at", nullable(str())},
        {"health_url", nullable(str())}, {"health_timeout", nullable(number)}, {"monitored_services", nullable(array_of(str()))},
        {"min_service_uptime", nullable(number)}, {"last_contact_source", nullable(str())},
@@ -145,7 +151,7 @@ json::object schemas() {
                                  {"notes", str(1024)},
                                  {"duration_ms", json::object{{"type", "integer"}, {"exclusiveMinimum", 0}, {"maximum", 86400000}}},
                                  {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}},
-                                                         {"description", "another value is a 400 Invalid workload status, as in the reference"}}}},
+                                                         {"description", "another value of at most 32 characters is a 400 Invalid workload status, as in the reference; a longer one is a 422"}}}},
                                 {"workload_id", "orchestrator_id", "duration_ms"});
   s["WorkloadTimeCreate"].as_object()["description"] =
       "artifact_hash or artifact_uri is required (non-empty); status defaults to verified and may not be null.";
@@ -174,9 +180,10 @@ json::object schemas() {
                       "orchestrator_id, owner_address, delegate_address, bytes32 nonce, uint256 expires_at)). expires_at must lie "
                       "between now and now + the nonce TTL; the nonce must have been issued for this orchestrator."},
       {"properties", json::object{{"delegate_address", address},
-                                  {"nonce", json::object{{"type", "string"}, {"pattern", "^(0x)?[0-9a-fA-F]{64}$"}}},
+                                  {"nonce", json::object{{"type", "string"}, {"pattern", "^(0[xX])?[0-9a-fA-F]{64}$"}}},
                                   {"expires_at", json::object{{"type", "integer"}, {"exclusiveMinimum", 0}}},
-                                  {"signature", json::object{{"type", "string"}, {"pattern", "^0x"}}}}},
+                                  {"signature", json::object{{"type", "string"}, {"minLength", 1}, {"maxLength", 1024},
+                                                             {"description", "0x and 65 bytes in hex; whitespace around it is ignored"}}}}},
       {"required", json::array{"delegate_address", "nonce", "expires_at", "signature"}}};
   s["CredentialToken"] = obj({{"token_id", str()}, {"token", json::object{{"type", "string"}, {"description", "send as Authorization: Bearer <token> or X-Orchestrator-Token"}}},
                               {"expires_at", str()}},
@@ -202,7 +209,9 @@ json::object schemas() {
                                   {"amount_eth", json::object{{"type", json::array{"string", "integer"}},
                                                               {"description", "positive, at most 18 decimals; a JSON number with a "
                                                                               "fraction or an exponent is refused (send a string)"}}},
-                                  {"recipient", address}, {"notes", str(1024)}}},
+                                  {"recipient", json::object{{"type", "string"}, {"pattern", "^0x[a-fA-F0-9]{40}$"},
+                                                             {"description", "not the zero address"}}},
+                                  {"notes", str(1024)}}},
       {"required", json::array{"orchestrator_id"}}};
   // The reference's files, a slice per request (domain/reference_import.hpp).
   auto keyed = [](const char* what, json::object entry) {
@@ -218,7 +227,7 @@ json::object schemas() {
                               obj({{"address", address}}, {"address"}));
   s["ImportWorkloads"] = keyed("workloads.json: workload id -> the reference's stored workload. Stored as it is, never "
                                "credited again; imported oldest first, before the node takes new workloads.",
-                               obj({{"orchestrator_id", str(128, 1)}, {"payout_amount_eth", str()},
+                               obj({{"orchestrator_id", str(128, 1)}, {"payout_amount_eth", json::object{{"type", json::array{"string", "integer"}}}},
                                     {"status", json::object{{"enum", json::array{"pending", "verified", "paid", "rejected"}}}},
                                     {"submitted_at", str()}, {"credited", boolean}, {"credited_at", nullable(str())}},
                                    {"orchestrator_id", "payout_amount_eth", "status", "submitted_at"}));
@@ -325,7 +334,7 @@ std::map<std::string, Io> io_table() {
                             {{"Idempotency-Key", json::object{{"type", "string"}, {"pattern", kPayoutIdPattern},
                                                               {"description", "the payout id when payout_id is not given"}}}}};
   t["GET /api/payouts"] = {nullptr, obj({{"payouts", array_of(ref("Payout"))}}),
-                           {{"orchestrator_id", qstr(0, 128)},
+                           {{"orchestrator_id", json::object{{"type", "string"}, {"description", "empty is no filter; an id no orchestrator has matches nothing"}}},
                             {"status", json::object{{"enum", json::array{"", "reserved", "posted", "voided"}}, {"description", "empty is no filter"}}},
                             {"limit", qint(1, 1000, 100)}}};
   t["GET /api/payouts/{payout_id}"] = {nullptr, ref("Payout"), {}};
@@ -446,7 +455,7 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
   const bool time_filtered = method == "GET" && (pattern == "/api/workloads" || pattern == "/api/workloads/summary");
   out.emplace_back("400", pattern == "/api/ledger/adjustments"
                               ? "A malformed request, or an Idempotency-Key sent twice or not 1-128 printable ASCII characters"
-                          : pattern == "/api/workloads/{workload_id}" || pattern == "/api/workloads/time"
+                          : pattern == "/api/workloads/time"
                               ? "A malformed request, or a status that is no workload status (Invalid workload status)"
                           : writes ? "A malformed request or JSON body, or a value the reference also answers with 400"
                           : time_filtered ? "A malformed request, or a since/until that is no ISO 8601 time (Invalid timestamp filter)"
@@ -456,6 +465,9 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
                             : r.access == Access::orchestrator_or_operator
                                 ? "An orchestrator token, or the admin or a viewer token, required"
                                 : "Admin (or, to read, viewer) token required");
+  else if (pattern == "/api/orchestrators/{orchestrator_id}/credential/token")
+    out.emplace_back("401", "Credential expired, or a nonce or signature that is not valid (Invalid credential nonce, "
+                            "Invalid credential signature)");
   if (surface_of(pattern) != Surface::either || pattern == "/api/orchestrators/register")
     out.emplace_back("403", pattern == "/api/orchestrators/register"
                                 ? "Address denylisted, not among the top orchestrators, or the route is not on this host's surface"

@@ -388,7 +388,8 @@ TEST_F(ApiTest, OpenApiDescribesEveryRoute) {
   };
   EXPECT_EQ(param("/api/transparency/tee-core/receipt", "event_id").at("maxLength"), json::value(1024));
   EXPECT_EQ(param("/api/transparency/tee-core/audit/proof", "contract_address").at("pattern"), json::value("^0x[a-fA-F0-9]{40}$"));
-  EXPECT_EQ(param("/api/payouts", "orchestrator_id").at("maxLength"), json::value(128));
+  // A payout listing's orchestrator_id has no bound: a longer one matches nothing.
+  EXPECT_FALSE(param("/api/payouts", "orchestrator_id").as_object().contains("maxLength"));
   EXPECT_EQ(get("/api/transparency/tee-core/receipt?event_id=" + std::string(1025, 'e')).status, 422);
   // A 422 answer is the list the schema describes.
   const auto refused = post("/api/workloads/time", json::object{{"workload_id", ""}});
