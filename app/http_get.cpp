@@ -8,6 +8,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
+#include <cctype>
 #include <optional>
 
 #include "chain/resolve.hpp"
@@ -124,7 +125,8 @@ Result<std::unique_ptr<HttpGetter>> HttpGetter::create(const std::string& base_u
                                                             : url.error().message())};
   auto impl = std::make_unique<Impl>();
   impl->timeout = timeout;
-  const std::string scheme(url->scheme());
+  std::string scheme(url->scheme());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // HTTP:// too (RFC 3986)
   if (scheme != "http" && scheme != "https") return Error{"URL scheme must be http or https"};
   impl->https = scheme == "https";
   if (url->has_userinfo() || url->has_query() || url->has_fragment())

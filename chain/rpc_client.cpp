@@ -14,6 +14,7 @@
 #include <boost/url/url.hpp>
 
 #include <atomic>
+#include <cctype>
 #include <map>
 #include <mutex>
 
@@ -314,7 +315,8 @@ Result<std::shared_ptr<RpcClient>> RpcClient::create(asio::any_io_executor execu
   impl->url = std::string(url);
   impl->executor = std::move(executor);
   impl->options = options;
-  const std::string scheme(parsed->scheme());
+  std::string scheme(parsed->scheme());
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));  // HTTPS:// too (RFC 3986)
   if (scheme == "https") impl->https = true;
   else if (scheme != "http") return Error{"URL scheme must be http or https, not '" + scheme + "'"};
   // The address alone to look up and to check a certificate against ("[::1]" is ::1).

@@ -230,9 +230,12 @@ Result<std::map<std::string, std::string>> Environment::parse_dotenv(std::string
     }
     if (value) value = interpolate(*value, values);
     values[name] = value;
-    // A name alone ("FOO"): the reference's loader gives it no value, so it sets nothing.
+    // A name alone ("FOO"): the reference's loader gives it no value (None), which also
+    // replaces a value an earlier line of the file gave it: the setting is left unset.
     if (!value) {
-      note(where + " names " + name + " without '=' and a value; it sets nothing");
+      const bool cancels = out.erase(name) > 0;
+      note(where + " names " + name + " without '=' and a value; " +
+           (cancels ? "it unsets the value an earlier line gave it" : "it sets nothing"));
       continue;
     }
     // A name no setting can have ("PAYMENTS-X", "1B"): read by the reference's loader and

@@ -9,6 +9,8 @@
 namespace lpops::config {
 namespace {
 
+constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};  // ::ffff:0:0/96
+
 std::optional<std::array<std::uint8_t, 16>> parse_address(std::string_view text, bool& is_v4) {
   std::string s(text);
   std::array<std::uint8_t, 16> out{};
@@ -52,8 +54,11 @@ Result<IpNetwork> IpNetwork::parse(std::string_view text, bool clear_host_bits, 
       else return Error{"invalid netmask in '" + n.text_ + "'"};
       if (addr.find(':') != std::string_view::npos) return Error{"invalid prefix length in '" + n.text_ + "'"};
     } else {
+      // Digits only: from_chars would take "-0", which Python's ip_network refuses.
       auto r = std::from_chars(bits.data(), bits.data() + bits.size(), v);
-      if (r.ec != std::errc{} || r.ptr != bits.data() + bits.size()) return Error{"invalid prefix length in '" + n.text_ + "'"};
+      if (bits.empty() || bits.front() < '0' || bits.front() > '9' || r.ec != std::errc{} ||
+          r.ptr != bits.data() + bits.size())
+        return Error{"invalid prefix length in '" + n.text_ + "'"};
     }
     prefix = v;
   }
@@ -84,6 +89,10 @@ Result<IpNetwork> IpNetwork::parse(std::string_view text, bool clear_host_bits, 
     n.text_ = std::string(shown) + "/" + std::to_string(*prefix);
   }
   if (cleared) *cleared = any;
+  // A block within ::ffff:0:0/96 names IPv4 addresses, and peers are matched in their IPv4
+  // form (a mapped peer included): the block is the IPv4 one, so that "::ffff:10.0.0.1"
+  // matches the client 10.0.0.1 as the reference's text comparison does.
+  if (!n.v4_ && n.prefix_bits_ >= 96 && std::memcmp(n.bytes_.data(), kMappedPrefix, sizeof kMappedPrefix) == 0) n.v4_ = true;
   return n;
 }
 
@@ -91,9 +100,8 @@ bool IpNetwork::contains(std::string_view ip_text) const {
   bool is_v4 = false;
   auto ip = parse_address(ip_text, is_v4);
   if (!ip) return false;
-  static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   // A mapped peer is its IPv4 address to an IPv4 network, and itself to an IPv6 one.
-  if (!is_v4 && v4_ && std::memcmp(ip->data(), kMapped, sizeof kMapped) == 0) is_v4 = true;
+  if (!is_v4 && v4_ && std::memcmp(ip->data(), kMappedPrefix, sizeof kMappedPrefix) == 0) is_v4 = true;
   if (is_v4 != v4_) return false;
   int bits = prefix_bits_;
   for (std::size_t i = 0; i < 16 && bits > 0; ++i, bits -= 8) {

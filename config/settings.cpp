@@ -65,7 +65,9 @@ std::string shown_url(const std::string& url) {
 // An http:// or https:// URL with a host and a valid port, parsed as the RPC client parses it.
 bool is_http_url(const std::string& s) {
   auto parsed = boost::urls::parse_uri(s);
-  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") || parsed->encoded_host().empty()) return false;
+  if (!parsed || parsed->encoded_host().empty()) return false;
+  const std::string scheme = lower(std::string(parsed->scheme()));  // case-insensitive (RFC 3986)
+  if (scheme != "http" && scheme != "https") return false;
   if (!parsed->has_port()) return true;
   const std::string port(parsed->port());  // digits only, by the URI grammar
   return !port.empty() && port.size() <= 5 && std::stoul(port) >= 1 && std::stoul(port) <= 65535;
@@ -342,7 +344,8 @@ class Reader {
         break;
       }
     auto h = host_for_surface(text);
-    if (!h) return fail(name, "a host name or IP address, optionally with a port (or an http(s):// URL of one)", *v);
+    // Shown without any user:password it carries (shown_url).
+    if (!h) return fail(name, "a host name or IP address, optionally with a port (or an http(s):// URL of one)", shown_url(trimmed));
     out = *h;
   }
 
@@ -438,9 +441,12 @@ Result<Settings> load_settings(const Environment& env) {
   r.boolean("PAYMENTS_SINGLE_ORCHESTRATOR_MODE", s.single_orchestrator_mode);
   r.optional_text("ORCHESTRATOR_ID", s.orchestrator_id);
   r.address("ORCHESTRATOR_ADDRESS", s.orchestrator_address, /*as_given=*/true);  // registered as written, as the reference does
-  // Read (and checked) only for the single orchestrator's registration, as the reference uses it.
-  if (s.single_orchestrator_mode) r.url("ORCHESTRATOR_HEALTH_URL", s.orchestrator_health_url);
-  r.number("ORCHESTRATOR_HEALTH_TIMEOUT", s.orchestrator_health_timeout, 0.1, 60);  // a registration's range
+  // Read (and checked) only for the single orchestrator's registration, as the reference uses
+  // them; the timeout in a registration's range.
+  if (s.single_orchestrator_mode) {
+    r.url("ORCHESTRATOR_HEALTH_URL", s.orchestrator_health_url);
+    r.number("ORCHESTRATOR_HEALTH_TIMEOUT", s.orchestrator_health_timeout, 0.1, 60);
+  }
   r.number("PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", s.default_min_service_uptime, 0, 100);
   if (auto v = r.list("MONITORED_SERVICES")) s.monitored_services = *v;
   if (s.single_orchestrator_mode && (!s.orchestrator_id || !s.orchestrator_address))
@@ -461,9 +467,11 @@ Result<Settings> load_settings(const Environment& env) {
   r.token("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
   r.address("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", s.credential_contract_address);
   if (s.credential_contract_address) s.credential_contract_address_as_given = r.raw("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS");
-  // The reference floors the nonce TTL at 30 s, whatever is asked (0 and negatives included).
+  // As the reference reads it: 0 is the default (its `or 300`), and a TTL below 30 s, a
+  // negative one included, counts as 30.
   r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, -(1ll << 40), 86400,
-            "a whole number of seconds, at most 86400 (below 30 counts as 30)");
+            "a whole number of seconds, at most 86400 (0 is the default, 300; others below 30 count as 30)");
+  if (s.credential_nonce_ttl_seconds == 0) s.credential_nonce_ttl_seconds = 300;
   s.credential_nonce_ttl_seconds = std::max(30L, s.credential_nonce_ttl_seconds);
   // 0 means the default, as in the reference; a negative TTL (tokens that never expire) is refused.
   r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", s.credential_token_ttl_seconds, 0, 86400 * 365);

@@ -207,6 +207,16 @@ TEST(Settings, ErrorsDoNotShowSecrets) {
   auto explorer = load({{"PAYMENTS_RANK_EXPLORER_URLS", "https://explorer.example:99999/api?key=SECRETKEY"}});
   ASSERT_FALSE(explorer.ok());
   EXPECT_EQ(explorer.error().find("SECRETKEY"), std::string::npos) << explorer.error();
+  for (const char* edge : {"https://user:SECRETKEY@edge.example", "user:SECRETKEY@edge.example"}) {
+    auto host = load({{"PAYMENTS_PUBLIC_EDGE_HOST", edge}});
+    ASSERT_FALSE(host.ok()) << edge;
+    EXPECT_NE(host.error().find("PAYMENTS_PUBLIC_EDGE_HOST"), std::string::npos) << host.error();
+    EXPECT_EQ(host.error().find("SECRETKEY"), std::string::npos) << host.error();
+    EXPECT_NE(host.error().find("edge.example"), std::string::npos) << host.error();
+  }
+  // A URL's scheme in any case, as RFC 3986 has it.
+  auto upper = load({{"ETH_RPC_URL", "HTTPS://rpc.example:8545"}});
+  EXPECT_TRUE(upper.ok()) << upper.error();
 }
 
 // Integers as pydantic's lax mode reads them; the nonce TTL floored at 30 s as the reference does.
@@ -224,25 +234,31 @@ TEST(Settings, IntegersAreReadAsThePydanticSettingsReadThem) {
   for (const char* fine : {"0_.5", "8._5", "+_8", "1_e1"})
     EXPECT_TRUE(load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", fine}}).ok()) << fine;
   for (const char* bad : {"80_", "_80", "8__0", " _8"}) EXPECT_FALSE(load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", bad}}).ok()) << bad;
-  for (const char* ttl : {"0", "-5", "10"}) {
+  // The reference's int(ttl or 300), floored at 30.
+  for (const auto& [ttl, seconds] : {std::pair{"0", 300}, {"-5", 30}, {"10", 30}, {"45", 45}}) {
     auto s = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", ttl}});
     ASSERT_TRUE(s.ok()) << ttl << ": " << s.error();
-    EXPECT_EQ(s->credential_nonce_ttl_seconds, 30) << ttl;
+    EXPECT_EQ(s->credential_nonce_ttl_seconds, seconds) << ttl;
   }
 }
 
 // Settings the reference does not read or check unless they are used: ORCHESTRATOR_HEALTH_URL
 // outside single-orchestrator mode, an empty CHECKPOINT_CHAIN_ID (its compose default).
 TEST(Settings, SettingsLeftUnusedAreNotRefused) {
-  auto unused = load({{"ORCHESTRATOR_HEALTH_URL", "127.0.0.1:9090/health"}, {"CHECKPOINT_CHAIN_ID", ""}});
+  auto unused = load({{"ORCHESTRATOR_HEALTH_URL", "127.0.0.1:9090/health"}, {"ORCHESTRATOR_HEALTH_TIMEOUT", "90"},
+                      {"CHECKPOINT_CHAIN_ID", ""}});
   ASSERT_TRUE(unused.ok()) << unused.error();
   EXPECT_FALSE(unused->checkpoint_chain_id);
-  auto single = load({{"ORCHESTRATOR_HEALTH_URL", "127.0.0.1:9090/health"},
-                      {"PAYMENTS_SINGLE_ORCHESTRATOR_MODE", "true"},
-                      {"ORCHESTRATOR_ID", "o1"},
-                      {"ORCHESTRATOR_ADDRESS", "0x1111111111111111111111111111111111111111"}});
-  ASSERT_FALSE(single.ok());
-  EXPECT_NE(single.error().find("ORCHESTRATOR_HEALTH_URL"), std::string::npos) << single.error();
+  EXPECT_FALSE(unused->orchestrator_health_timeout);
+  for (const auto& [name, value] : {std::pair{"ORCHESTRATOR_HEALTH_URL", "127.0.0.1:9090/health"},
+                                    std::pair{"ORCHESTRATOR_HEALTH_TIMEOUT", "90"}}) {
+    auto single = load({{name, value},
+                        {"PAYMENTS_SINGLE_ORCHESTRATOR_MODE", "true"},
+                        {"ORCHESTRATOR_ID", "o1"},
+                        {"ORCHESTRATOR_ADDRESS", "0x1111111111111111111111111111111111111111"}});
+    ASSERT_FALSE(single.ok()) << name;
+    EXPECT_NE(single.error().find(name), std::string::npos) << single.error();
+  }
   // The single orchestrator's address is registered as written (checksummed, say), as the
   // reference stores a registration's address.
   auto cased = load({{"ORCHESTRATOR_ADDRESS", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"}});
@@ -578,6 +594,8 @@ TEST(Environment, DotenvReadsAsTheReferencesLoader) {
       {"export\tA=1", {{"A", "1"}}},
       {"exportA=1", {{"exportA", "1"}}},
       {"A=1\nA=2", {{"A", "2"}}},
+      {"A=1\nA", {}},          // a name alone gives None, which replaces the earlier value
+      {"A\nA=2", {{"A", "2"}}},
       {"B=\nA=${B:-d}", {{"B", ""}, {"A", ""}}},
       {"A=\"x\" \t", {{"A", "x"}}},
       {"A='#'", {{"A", "#"}}},
@@ -729,12 +747,17 @@ TEST(IpNetwork, MatchesV4V6AndMappedPeers) {
       {"127.0.0.1", "127.0.0.2", false},       {"fd00::/8", "fd12::1", true},
       {"fd00::/8", "fe80::1", false},          {"fd00::/8", "garbage", false},
       {"::/0", "2001:db8::1", true},           {"::/0", "127.0.0.1", false},
-      {"::ffff:127.0.0.0/104", "127.0.0.1", false}, {"::ffff:127.0.0.0/104", "::ffff:127.0.0.1", true},
+      // A block of mapped addresses is the IPv4 block it maps: peers are matched in IPv4 form.
+      {"::ffff:127.0.0.0/104", "127.0.0.1", true}, {"::ffff:127.0.0.0/104", "::ffff:127.0.0.1", true},
+      {"::ffff:127.0.0.0/104", "128.0.0.1", false}, {"::ffff:10.0.0.1", "10.0.0.1", true},
+      {"::fffe:0:0/95", "10.0.0.1", false},    {"::fffe:0:0/95", "::ffff:10.0.0.1", true},  // wider: IPv6
       {"0.0.0.0/0", "2001:db8::1", false},     {"0.0.0.0/0", "::ffff:192.0.2.1", true},
   };
   for (const auto& c : cases) EXPECT_EQ(IpNetwork::parse(c.network).value().contains(c.ip), c.matches) << c.network << " " << c.ip;
   EXPECT_FALSE(IpNetwork::parse("1.2.3.4/40").ok());
   EXPECT_FALSE(IpNetwork::parse("host.example").ok());
+  for (const char* signed_prefix : {"10.0.0.0/-0", "10.0.0.0/+8", "fd00::/-0", "10.0.0.0/", "10.0.0.0/ 8"})
+    EXPECT_FALSE(IpNetwork::parse(signed_prefix).ok()) << signed_prefix;
   // An IPv4 mask as a netmask or a hostmask, as Python's ip_network reads them.
   for (const char* twelve : {"172.16.0.0/255.240.0.0", "172.16.0.0/0.15.255.255", "172.16.0.0/12"}) {
     const auto n = IpNetwork::parse(twelve);
