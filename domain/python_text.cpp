@@ -139,6 +139,20 @@ bool python_decimal_text(std::string_view& text, std::string& storage) {
   return true;
 }
 
+bool python_decimal_is_non_finite(std::string_view text) {
+  std::string storage;
+  if (!python_decimal_text(text, storage)) return false;
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) text.remove_prefix(1);
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "inf" || lower == "infinity") return true;
+  std::string_view rest(lower);
+  if (rest.substr(0, 1) == "s") rest.remove_prefix(1);
+  if (rest.substr(0, 3) != "nan") return false;
+  rest.remove_prefix(3);
+  return std::all_of(rest.begin(), rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 std::optional<std::string> python_decimal_ascii(std::string_view s) {
   s = python_strip(s);
   std::string out;

@@ -24,10 +24,11 @@ inline std::string_view trimmed(std::string_view s) {
 // ("3.0" is 3, "3." is refused). `side` is set to +1 / -1 for a well-formed integer out of
 // int64's range.
 inline std::string_view python_strip(std::string_view s);  // below
+inline std::string_view pydantic_number_strip(std::string_view s);  // below
 
 inline std::optional<std::int64_t> lax_int(std::string_view s, int& side) {
   side = 0;
-  s = python_strip(s);  // Unicode whitespace too (a no-break space), as pydantic trims
+  s = pydantic_number_strip(s);  // Unicode whitespace too (a no-break space), as pydantic trims
   std::string without_underscores;
   if (const auto underscore = s.find('_'); underscore != std::string_view::npos) {
     if (const auto dot = s.find('.'); dot != std::string_view::npos && underscore > dot) return std::nullopt;  // "1.0_0"
@@ -91,22 +92,34 @@ inline std::size_t sequence_length(unsigned char lead) {
 
 // Python's str.strip() on UTF-8 text: every Unicode whitespace character at either end
 // (U+00A0, U+2003, U+3000 and the like, not only ASCII).
-inline std::string_view python_strip(std::string_view s) {
+namespace detail {
+
+template <class Space>
+std::string_view strip_code_points(std::string_view s, Space space) {
   while (!s.empty()) {
-    const std::size_t n = std::min(detail::sequence_length(static_cast<unsigned char>(s.front())), s.size());
-    if (!detail::python_space(detail::code_point(s, 0, n))) break;
+    const std::size_t n = std::min(sequence_length(static_cast<unsigned char>(s.front())), s.size());
+    if (!space(code_point(s, 0, n))) break;
     s.remove_prefix(n);
   }
   while (!s.empty()) {
     std::size_t start = s.size() - 1;
     while (start > 0 && s.size() - start < 4 && (static_cast<unsigned char>(s[start]) & 0xc0) == 0x80) --start;
     const std::size_t n = s.size() - start;
-    if (detail::sequence_length(static_cast<unsigned char>(s[start])) != n ||
-        !detail::python_space(detail::code_point(s, start, n)))
-      break;
+    if (sequence_length(static_cast<unsigned char>(s[start])) != n || !space(code_point(s, start, n))) break;
     s.remove_suffix(n);
   }
   return s;
+}
+
+}  // namespace detail
+
+inline std::string_view python_strip(std::string_view s) { return detail::strip_code_points(s, detail::python_space); }
+
+// As pydantic trims a string it reads as an integer or a float: Unicode's White_Space only,
+// without the four separators U+001C..U+001F that Python's str.strip() also takes ("\x1c5"
+// is no integer to pydantic).
+inline std::string_view pydantic_number_strip(std::string_view s) {
+  return detail::strip_code_points(s, [](char32_t c) { return detail::python_space(c) && !(c >= 0x1c && c <= 0x1f); });
 }
 
 // A float's text as pydantic's lax mode reads it: trimmed of Unicode whitespace, underscores
@@ -114,7 +127,7 @@ inline std::string_view python_strip(std::string_view s) {
 // inf, nan); one past a double's range is an infinity (or zero), for bounds to refuse.
 // Nothing for text that is no number.
 inline std::optional<double> lax_float(std::string_view s) {
-  std::string text(python_strip(s));
+  std::string text(pydantic_number_strip(s));
   if (text.find('_') != std::string::npos &&
       (text.front() == '_' || text.back() == '_' || text.find("__") != std::string::npos))
     return std::nullopt;
@@ -141,6 +154,11 @@ std::optional<std::string> python_decimal_ascii(std::string_view s);
 // of the control characters Python counts as whitespace, 0x1c-0x1f; `storage` then holds the
 // result), and stripped of ASCII whitespace. False: Decimal would not read it as a number.
 bool python_decimal_text(std::string_view& text, std::string& storage);
+
+// Whether Decimal() reads `text` as an infinity or a NaN ("Infinity", " -inf", "nan12",
+// "sNaN", in any case, with underscores and spaces as python_decimal_text takes them):
+// pydantic's finite_number rather than a text that is no decimal.
+bool python_decimal_is_non_finite(std::string_view text);
 
 // Python's str.lower() on UTF-8 text: every cased letter, not only ASCII ("ÉCOLE" and
 // "école" are one id to the reference's duplicate check), with its two context rules: U+0130

@@ -521,6 +521,10 @@ std::optional<SignedWei> BodyReader::eth_amount(std::string_view key, bool requi
     return std::nullopt;
   }
   auto amount = parse_eth(text);
+  if (!amount && python_decimal_is_non_finite(text)) {
+    v_.add("body", key, "finite_number", "Input should be a finite number", v);
+    return std::nullopt;
+  }
   if (!amount) {
     v_.add("body", key, "decimal_parsing", "Input should be a valid decimal ETH amount: " + amount.error(), v);
     return std::nullopt;

@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "tests/integration/fixture.hpp"
 #include "tests/support/anvil_process.hpp"
@@ -556,6 +557,25 @@ TEST_F(BadInputTest, NumbersBeyondADoubleAreRejectedWithValidJsonErrors) {
   EXPECT_EQ(json::serialize(locs), R"([["body","data","x"],["body","data","list",2],["body","health_timeout"],)"
                                    R"(["body","payout_amount_eth"],["body","duration_ms"],["body","extra",0]])");
   expect_rejected("PATCH", "/api/workloads/seed", R"({"notes":"n","x":1e400})", 422);
+  EXPECT_EQ(state(), baseline_);
+}
+
+// Text that Decimal() reads as an infinity or a NaN is pydantic's finite_number, as in the
+// reference; a near miss is a text that is no decimal.
+TEST_F(BadInputTest, NonFiniteAmountTextIsAFiniteNumberError) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"NaN"})", "finite_number"},
+      {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":" -Infinity\t"})", "finite_number"},
+      {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"sNaN1_2"})", "finite_number"},
+      {"/api/workloads", R"({"workload_id":"w","orchestrator_id":"o1","payout_amount_eth":"+inf","artifact_hash":"h"})", "finite_number"},
+      {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"infinit"})", "decimal_parsing"},
+      {"/api/ledger/adjustments", R"({"orchestrator_id":"o1","amount_eth":"nan+"})", "decimal_parsing"}};
+  for (const auto& [target, body, type] : cases) {
+    auto r = client_->request("POST", target, body, kAdmin);
+    ASSERT_EQ(r.status, 422) << body << " -> " << r.body;
+    const auto doc = json::parse(r.body);
+    EXPECT_EQ(doc.at("detail").as_array().at(0).at("type").as_string(), type) << body << " -> " << r.body;
+  }
   EXPECT_EQ(state(), baseline_);
 }
 

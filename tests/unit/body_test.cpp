@@ -527,6 +527,20 @@ TEST(PythonText, StripIsPythonsStrip) {
   for (const auto& [in, out] : cases) EXPECT_EQ(lpops::python_strip(in), out) << in;
 }
 
+// pydantic (2.13) trims a number's text of Unicode's White_Space, which U+001C..U+001F are
+// not: "\x1c5" is int_parsing / float_parsing there, though Python's strip() takes them.
+TEST(PythonText, NumbersAreTrimmedAsPydanticTrims) {
+  int side = 0;
+  for (const char* five : {"\x0b" "5", "\xc2\x85" "5", "\xc2\xa0" "5", "\xe3\x80\x80" "5", " 5\t"}) {
+    EXPECT_EQ(lpops::lax_int(five, side), 5) << five;
+    EXPECT_EQ(lpops::lax_float(five), 5.0) << five;
+  }
+  for (const char* refused : {"\x1c" "5", "5\x1f", "\x1d" "5.5", "\xe2\x80\x8b" "5"}) {
+    EXPECT_FALSE(lpops::lax_int(refused, side)) << refused;
+    EXPECT_FALSE(lpops::lax_float(refused)) << refused;
+  }
+}
+
 // str.lower() of Python 3.11 on each (the values printed by Python itself), and bytes that
 // are not UTF-8 kept.
 TEST(PythonText, LowerIsPythonsLower) {
