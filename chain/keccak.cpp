@@ -1,5 +1,7 @@
 #include "chain/keccak.hpp"
 
+#include <openssl/crypto.h>
+
 #include <cstring>
 
 #include "chain/keccak_avx512.hpp"
@@ -68,6 +70,12 @@ Hash256 Keccak256::final() {
   state_.fill(0);
   buffered_ = 0;
   return out;
+}
+
+void Keccak256::wipe() {
+  OPENSSL_cleanse(state_.data(), sizeof state_);
+  OPENSSL_cleanse(buffer_.data(), buffer_.size());
+  buffered_ = 0;
 }
 
 Hash256 keccak256(const std::uint8_t* data, std::size_t size) {

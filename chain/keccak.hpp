@@ -19,6 +19,9 @@ class Keccak256 {
   void update(const std::uint8_t* data, std::size_t size);
   void update(std::string_view data) { update(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()); }
   Hash256 final();
+  // Zeroes the state and the buffered input, for a hash over secret bytes (the hot paths hash
+  // public data and leave it).
+  void wipe();
 
  private:
   static constexpr std::size_t kRateBytes = 136;  // 1088-bit rate for a 256-bit output

@@ -78,7 +78,9 @@ Hash256 mac_of(const Secret& derived, const Bytes& ciphertext) {
   Keccak256 h;
   h.update(derived.bytes.data() + 16, 16);
   h.update(ciphertext.data(), ciphertext.size());
-  return h.final();
+  const Hash256 mac = h.final();
+  h.wipe();  // the first bytes absorbed were half of the derived key
+  return mac;
 }
 
 std::string hex_plain(const std::uint8_t* data, std::size_t size) { return to_hex(data, size).substr(2); }

@@ -9,24 +9,29 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
-#include "domain/digest.hpp"
 #include "storage/durable_fs.hpp"
 
 namespace lpops::storage {
 namespace {
 
 // 0x and 64 hex digits, with any whitespace around them (a trailing newline, CRLF, an indent
-// from an editor). The text is wiped once parsed.
-Result<chain::PrivateKey> parse_key_text(std::string& text) {
+// from an editor).
+Result<chain::PrivateKey> parse_key_text(std::string_view text) {
   const auto begin = text.find_first_not_of(" \t\r\n");
   const auto end = text.find_last_not_of(" \t\r\n");
-  auto key = begin == std::string::npos ? Result<chain::PrivateKey>(Error{"the file is empty"})
-                                        : chain::PrivateKey::from_hex(std::string_view(text).substr(begin, end - begin + 1));
-  OPENSSL_cleanse(text.data(), text.size());
-  return key;
+  if (begin == std::string_view::npos) return Error{"the file is empty"};
+  return chain::PrivateKey::from_hex(text.substr(begin, end - begin + 1));
 }
+
+// The key's text in a buffer of its own, wiped when it goes: read with read(2) rather than a
+// stream (whose buffer would be freed with the key's bytes in it), written without temporaries.
+struct KeyText {
+  std::array<char, 4096> bytes{};  // a key file is ~70 bytes; more is not a key file
+  std::size_t size = 0;
+  ~KeyText() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+  std::string_view view() const { return {bytes.data(), size}; }
+};
 
 }  // namespace
 
@@ -34,12 +39,22 @@ Result<chain::PrivateKey> read_key_file(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Error{"cannot read " + path + " (no such file)"};
   if (!std::filesystem::is_regular_file(path, ec)) return Error{path + " is not a regular file"};
-  std::ifstream in(path);
-  if (!in) return Error{"cannot read " + path + ": " + std::strerror(errno)};
-  std::string text(4096, '\0');  // a key file is ~70 bytes; more is not a key file
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  auto key = parse_key_text(text);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{"cannot read " + path + ": " + std::strerror(errno)};
+  KeyText text;
+  while (text.size < text.bytes.size()) {
+    const ssize_t got = ::read(fd, text.bytes.data() + text.size, text.bytes.size() - text.size);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int read_errno = errno;
+      ::close(fd);
+      return Error{"cannot read " + path + ": " + std::strerror(read_errno)};
+    }
+    if (got == 0) break;
+    text.size += static_cast<std::size_t>(got);
+  }
+  ::close(fd);
+  auto key = parse_key_text(text.view());
   if (!key) return Error{path + ": " + key.error()};
   return key;
 }
@@ -52,22 +67,28 @@ Result<NewKey> create_key_file(const std::string& path) {
     key = chain::PrivateKey::from_bytes(bytes);
   }
   if (!key) return Error{key.error()};
-  std::string text = "0x" + hex_lower(bytes.data(), bytes.size()) + "\n";
+  KeyText text;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  text.bytes[text.size++] = '0';
+  text.bytes[text.size++] = 'x';
+  for (const std::uint8_t b : bytes) {
+    text.bytes[text.size++] = kDigits[b >> 4];
+    text.bytes[text.size++] = kDigits[b & 0x0f];
+  }
+  text.bytes[text.size++] = '\n';
   OPENSSL_cleanse(bytes.data(), bytes.size());
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   ::unlink(tmp.c_str());  // a leftover of an earlier crash of a process with this pid
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    OPENSSL_cleanse(text.data(), text.size());
     return Error{"cannot create " + path + " (its temporary file in that directory: " + std::strerror(errno) + ")"};
   }
   // The key and its name durable: a key lost in a power cut would be replaced by a new one.
-  const ssize_t wrote = ::write(fd, text.data(), text.size());
+  const ssize_t wrote = ::write(fd, text.bytes.data(), text.size);
   const int write_errno = errno;
-  bool ok = wrote == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  bool ok = wrote == static_cast<ssize_t>(text.size) && ::fsync(fd) == 0;
   const int sync_errno = errno;
   ::close(fd);
-  OPENSSL_cleanse(text.data(), text.size());
   if (!ok) {
     ::unlink(tmp.c_str());
     return Error{"cannot write " + path + " (its temporary file: " + std::strerror(wrote < 0 ? write_errno : sync_errno) + ")"};

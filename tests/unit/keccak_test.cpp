@@ -63,6 +63,24 @@ TEST(Keccak256, IncrementalEqualsOneShotProperty) {
   }));
 }
 
+// wipe() leaves a hasher as a new one, whatever it had absorbed: a part block, or whole
+// blocks and a part.
+TEST(Keccak256, WipeForgetsWhatWasAbsorbed) {
+  for (std::size_t n : {5, 136, 300}) {
+    const std::string secret(n, 's');
+    Keccak256 k;
+    k.update(secret);
+    k.wipe();
+    k.update("abc");
+    EXPECT_EQ(k.final(), keccak256("abc")) << n;
+  }
+  Keccak256 after_final;  // final() zeroes the state; wipe() also clears the last block's bytes
+  after_final.update(std::string(100, 'k'));
+  (void)after_final.final();
+  after_final.wipe();
+  EXPECT_EQ(after_final.final(), keccak256(""));
+}
+
 // The permutation keccak256() uses on this CPU (AVX-512 where it exists) against the portable
 // code, on any state (not only those a message would produce), three permutations deep.
 TEST(KeccakF1600, TheCpusPermutationEqualsThePortableOne) {
