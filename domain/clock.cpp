@@ -274,7 +274,10 @@ std::optional<UnixMicros> parse_iso(std::string_view s) {
     } else {
       int tz[4];
       if (hh_mm_ss_ff(t, zone + 1, t.size(), tz) != 0) return std::nullopt;
-      offset_micros = (std::int64_t{tz[0]} * 3600 + tz[1] * 60 + tz[2]) * kMicrosPerSecond + tz[3];
+      // An offset of no whole seconds is UTC, its fraction dropped, as CPython 3.11 has it
+      // ("+00:00:00.5" is +00:00).
+      const std::int64_t whole = std::int64_t{tz[0]} * 3600 + tz[1] * 60 + tz[2];
+      offset_micros = whole == 0 ? 0 : whole * kMicrosPerSecond + tz[3];
       if (t[zone] == '-') offset_micros = -offset_micros;
       // A zone strictly within a day either way, as datetime.timezone requires.
       if (offset_micros <= -kSecondsPerDay * kMicrosPerSecond || offset_micros >= kSecondsPerDay * kMicrosPerSecond)

@@ -107,7 +107,8 @@ TEST(Clock, ParseIsoKeepsTheUtcTimeWithinYearsOneTo9999) {
   EXPECT_EQ(parse_iso("0001-01-01T00:00:00-00:01"), first + 60'000'000);
   EXPECT_FALSE(parse_iso("9999-12-31T23:59:59-03:00"));
   EXPECT_FALSE(parse_iso("9999-12-31T23:59:59.9992025-03"));
-  EXPECT_FALSE(parse_iso("9999-12-31T23:59:59.999999-00:00:00.000001"));
+  EXPECT_FALSE(parse_iso("9999-12-31T23:59:59.999999-00:00:01.000001"));
+  EXPECT_EQ(parse_iso("9999-12-31T23:59:59.999999-00:00:00.000001"), last);  // no whole seconds: UTC, as Python has it
   EXPECT_FALSE(parse_iso("0001-01-01T00:00:00+00:01"));
   EXPECT_FALSE(parse_iso("0001-01-01T00:00:00.999999+00:00:01"));
   EXPECT_EQ(iso_utc(last, UtcSuffix::z), "9999-12-31T23:59:59.999999Z");
@@ -138,6 +139,8 @@ TEST(Clock, ParseIsoMatchesPythonOnEveryForm) {
       {"2026-12-03T10:30+24:00", std::nullopt},
       {"2026-12-03T10:30+23:59:59.999999", UnixMicros{1796207400000001}},
       {"2026-12-03T10:30+00:99", UnixMicros{1796287860000000}},
+      {"2026-12-03T10:30+00:00:00.5", UnixMicros{1796293800000000}},  // no whole seconds: UTC
+      {"2026-12-03T10:30-00:00:00.25", UnixMicros{1796293800000000}},
       {"2020-W53-7", UnixMicros{1609632000000000}},
       {"2026-W53", UnixMicros{1798416000000000}},
       {"2026-W00", std::nullopt},
