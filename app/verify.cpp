@@ -220,10 +220,13 @@ void report_entry_signers(const LogVerifier& log, json::object& details) {
 // have written the entries: an error unless --allow-unsigned, which reports them as
 // unvouched. (A running node's files have such a tail until its next checkpoint; a node
 // stopped cleanly signs one covering everything.)
-std::optional<std::string> check_vouched(const LogVerifier& log, std::uint64_t checkpoint_seq, std::uint64_t entries_vouched,
-                                         const VerifyOptions& o, json::object& details) {
-  const std::uint64_t vouched = std::min<std::uint64_t>(log.size(), std::max(checkpoint_seq, entries_vouched));
-  if (vouched == 0) return std::nullopt;  // nothing signed at all: the callers' own rule
+// `checkpoint_seq` is that of the newest checkpoint, if any: one at seq 0 vouches for nothing,
+// but entries signed by another key than its own are still not the node's.
+std::optional<std::string> check_vouched(const LogVerifier& log, std::optional<std::uint64_t> checkpoint_seq,
+                                         std::uint64_t entries_vouched, const VerifyOptions& o, json::object& details) {
+  const std::uint64_t vouched = std::min<std::uint64_t>(log.size(), std::max(checkpoint_seq.value_or(0), entries_vouched));
+  // Nothing signed at all: the callers' own rule.
+  if (vouched == 0 && !(checkpoint_seq && log.last_signed_seq() > 0)) return std::nullopt;
   details["vouched_through_seq"] = vouched;
   if (log.size() == vouched) return std::nullopt;
   details["unvouched_entries"] = log.size() - vouched;
@@ -399,7 +402,27 @@ Outcome verify_file(const VerifyOptions& o) {
   // The file mapped read-only; whole lines handed to the verifier a batch at a time.
   const char* data = nullptr;
   say_log_shrank_on_sigbus(o);
-  if (total) {
+  // A pipe, a FIFO or a file of /proc has no size to map (fstat says 0): read whole, so that
+  // `--log /dev/stdin` or `--log <(zcat audit.jsonl.gz)` checks what it is given rather than
+  // an empty log.
+  std::string read_whole;
+  const bool mapped = S_ISREG(st.st_mode);
+  if (!mapped) {
+    char buffer[1 << 16];
+    while (true) {
+      const ssize_t n = ::read(fd, buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int read_errno = errno;
+        ::close(fd);
+        return {2, "cannot read " + o.log_file + ": " + std::strerror(read_errno), {}};
+      }
+      if (n == 0) break;
+      read_whole.append(buffer, static_cast<std::size_t>(n));
+    }
+    total = read_whole.size();
+    data = read_whole.data();
+  } else if (total) {
     void* map = ::mmap(nullptr, total, PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
       ::close(fd);
@@ -414,7 +437,7 @@ Outcome verify_file(const VerifyOptions& o) {
     ~Unmap() {
       if (p) ::munmap(const_cast<char*>(p), n);
     }
-  } unmap{data, total};
+  } unmap{mapped ? data : nullptr, total};
   // An unterminated last line is a write still in progress, or one a crash tore: the node
   // writes every line with its newline and cuts such a tail at start-up. It is no entry (and
   // no checkpoint covers it); its size is reported.
@@ -501,7 +524,9 @@ Outcome verify_file(const VerifyOptions& o) {
   }
   auto entries_vouched = check_entry_signers(log, o, latest ? std::optional<CheckpointKey>({latest->seq, latest->audit_address}) : std::nullopt);
   if (!entries_vouched) return {1, entries_vouched.error(), {}};
-  if (auto err = check_vouched(log, latest ? latest->seq : 0, *entries_vouched, o, out.details)) return {1, *err, {}};
+  if (auto err = check_vouched(log, latest ? std::optional<std::uint64_t>(latest->seq) : std::nullopt, *entries_vouched, o,
+                               out.details))
+    return {1, *err, {}};
   // Said with the check that needed one: no checkpoints file was found beside the log.
   const std::string none_found =
       looked_for.empty() ? std::string()
@@ -734,9 +759,15 @@ Outcome verify_url(const VerifyOptions& o) {
     progress.done();
     // An entry asked for again (to confirm a repeated event id) must be the one verified at
     // that position: its hash, not only its own consistency, is compared.
+    // A page not had (the network, or an answer other than 200) is an I/O failure (status 2),
+    // not a verdict on the log.
+    bool served_line_unreachable = false;
     auto served_line = [&](std::uint64_t seq) -> Result<std::string> {
       auto page = get_text(http, base + "/log?order=asc&limit=1&since_seq=" + std::to_string(seq - 1));
-      if (!page) return Error{page.error()};
+      if (!page || page->first != 200) {
+        served_line_unreachable = true;
+        return Error{page ? "HTTP " + std::to_string(page->first) + " " + page->second.substr(0, 200) : page.error()};
+      }
       auto entries = raw_array_elements(page->second, "entries");
       if (!entries || entries->empty()) return Error{"not served"};
       boost::system::error_code ec;
@@ -747,7 +778,7 @@ Outcome verify_url(const VerifyOptions& o) {
         return Error{"served again, it is another entry than the one verified at seq " + std::to_string(seq)};
       return event_id_of_line(std::string(entries->front()));
     };
-    if (auto err = repeated_event(log, served_line)) return {1, *err, {}};
+    if (auto err = repeated_event(log, served_line)) return {served_line_unreachable ? 2 : 1, *err, {}};
     if (auto err = log.check_checkpoint(*cp)) return {1, *err, {}};
     auto entries_vouched = check_entry_signers(log, o, CheckpointKey{cp->seq, cp->audit_address});
     if (!entries_vouched) return {1, entries_vouched.error(), {}};
@@ -787,6 +818,9 @@ Outcome verify_url(const VerifyOptions& o) {
       const auto* d = proof->is_object() ? proof->as_object().if_contains("detail") : nullptr;
       return {2, "cannot prove " + o.event_id + " yet: " + (d && d->is_string() ? std::string(d->as_string()) : "HTTP 409"), {}};
     }
+    // The node's own failure (5xx) says nothing of the log: status 2, as documented.
+    if (status >= 500)
+      return {2, "cannot get a proof for " + o.event_id + ": the node answered HTTP " + std::to_string(status), {}};
     if (status != 200) return {1, "no proof for " + o.event_id + " (HTTP " + std::to_string(status) + ")", {}};
     if (!proof->is_object()) return {1, "the proof is not a JSON object", {}};
     const auto& p = proof->as_object();

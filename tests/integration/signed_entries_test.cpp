@@ -10,6 +10,7 @@
 #include "chain/hex.hpp"
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
+#include "tests/integration/checkpoint_forge.hpp"
 #include "tests/integration/fixture.hpp"
 
 namespace lpops::testing {
@@ -74,6 +75,21 @@ TEST_F(SignedEntriesTest, VerifyChecksTheSignaturesOfflineAndLive) {
   EXPECT_EQ(lower(parse_json(live.output).at("entry_signer").as_string()), lower(audit_address_));
   // Another expected key fails, although the checkpoints and hashes are all fine.
   EXPECT_EQ(verify({"--log", log_, "--audit-address", address_of(5)}).exit_code, 1);
+}
+
+// A checkpoint of the empty log by one key beside entries signed by another: the entries are
+// not vouched for by the checkpoints' key (as with a checkpoint at any later seq), and the
+// checkpoint's key is not reported as the log's.
+TEST_F(SignedEntriesTest, EntriesSignedByAnotherKeyThanACheckpointAtSeqZeroFail) {
+  ASSERT_EQ(node_->terminate(), 0);
+  const auto key = chain::PrivateKey::from_hex("0x" + std::string(63, '0') + "7").value();
+  const auto cp = checkpoint_at_seq_zero(parse_json(read_lines(dir_.str() + "/data/checkpoints.jsonl").front()).as_object(), key);
+  const std::string only_zero = dir_.str() + "/zero-cps.jsonl";
+  std::ofstream(only_zero) << json::serialize(cp) << "\n";
+  const auto r = verify({"--log", log_, "--checkpoints", only_zero});
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("entries 1-12 are signed by"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("not by the key of the newest checkpoint"), std::string::npos) << r.output;
 }
 
 TEST_F(SignedEntriesTest, AMovedSignatureIsCaughtAndNamed) {

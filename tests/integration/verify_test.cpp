@@ -15,6 +15,7 @@
 #include "chain/signature.hpp"
 #include "domain/canonical_json.hpp"
 #include "storage/record_format.hpp"
+#include "tests/integration/checkpoint_forge.hpp"
 #include "tests/integration/fixture.hpp"
 #include "tests/support/fake_http_server.hpp"
 
@@ -206,6 +207,25 @@ TEST_F(VerifyTest, AnUnterminatedLastLineIsReportedNotVerified) {
   std::ofstream(copy, std::ios::trunc) << lines[0].substr(0, 50);
   auto alone = verify({"--log", copy, "--checkpoints", checkpoints_});
   EXPECT_EQ(alone.exit_code, 1) << alone.output;
+}
+
+// A log given as a pipe (no size to map) is read whole and checked, not taken as empty.
+TEST_F(VerifyTest, APipedLogIsVerifiedAsGiven) {
+  ASSERT_EQ(node_->terminate(), 0);
+  const auto piped = [&](const std::string& file) {
+    return run_command({"/bin/sh", "-c", "cat '" + file + "' | '" + lpops_binary() + "' verify --json --log /dev/stdin --checkpoints '" +
+                                             checkpoints_ + "'"});
+  };
+  const auto whole = piped(log_);
+  ASSERT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_EQ(parse_json(whole.output).at("entries").as_int64(), 31);
+  auto lines = read_lines(log_);
+  lines.erase(lines.begin() + 4);
+  const std::string copy = dir_.str() + "/piped.jsonl";
+  write_lines(copy, lines);
+  const auto removed = piped(copy);
+  EXPECT_EQ(removed.exit_code, 1) << removed.output;
+  EXPECT_NE(removed.output.find("entry 5"), std::string::npos) << removed.output;
 }
 
 TEST_F(VerifyTest, EveryKindOfTamperingIsCaughtAndNamed) {
@@ -860,20 +880,8 @@ TEST_F(VerifyTest, ARepeatedEventIsFoundEvenWhenTheConfirmationIsServedAnotherEn
 // unsigned as one with no checkpoint at all.
 TEST_F(VerifyTest, ACheckpointAtSeqZeroVouchesForNothing) {
   ASSERT_EQ(node_->terminate(), 0);
-  auto cp = parse_json(read_lines(checkpoints_).front()).as_object();
   const auto key = chain::PrivateKey::from_hex("0x" + std::string(63, '0') + "7").value();
-  const chain::Hash256 zero{};
-  const chain::Hash256 root = chain::merkle::root_of({});
-  const chain::Hash256 head = chain::audit::checkpoint_head(zero, root);
-  const auto message = chain::audit::checkpoint_message(key.address(), 0, head, static_cast<std::uint64_t>(cp.at("chain_id").as_int64()),
-                                                        chain::parse_address(cp.at("contract_address").as_string()).value());
-  cp["seq"] = 0;
-  cp["audit_address"] = chain::to_lower_hex(key.address());
-  cp["chain_head_hash"] = chain::to_hex(zero);
-  cp["merkle_root"] = chain::to_hex(root);
-  cp["head_hash"] = chain::to_hex(head);
-  cp["message_hash"] = chain::to_hex(message);
-  cp["signature"] = chain::sign_digest(key, chain::eip191_hash32(message)).to_hex();
+  const auto cp = checkpoint_at_seq_zero(parse_json(read_lines(checkpoints_).front()).as_object(), key);
   const std::string only_zero = dir_.str() + "/zero-cps.jsonl";
   write_lines(only_zero, {json::serialize(cp)});
   auto r = verify({"--log", log_, "--checkpoints", only_zero});
@@ -973,6 +981,22 @@ TEST_F(VerifyTest, AWrongProofFromTheNodeFails) {
 // A node asked to prove that its log extends a saved checkpoint and refusing (4xx) fails the
 // check: it may be hiding a rollback or a fork. A failure on its side (5xx) leaves the check
 // undone (2), as a network error does; neither passes.
+// A proof the node fails to give (5xx) is an I/O failure (status 2); one it refuses (404) is
+// a verdict (status 1).
+TEST_F(VerifyTest, ANodeFailingToGiveAProofIsAnIoFailure) {
+  const std::uint16_t real = node_->port();
+  for (const auto& [status, code] : {std::pair{503, 2}, {500, 2}, {404, 1}}) {
+    FakeNode fake(real, FakeNode::ForgeAnswer([status](const std::string& target) -> std::optional<std::pair<int, std::string>> {
+                    if (target.starts_with("/api/transparency/tee-core/audit/proof"))
+                      return std::pair<int, std::string>{status, R"({"detail":"x"})"};
+                    return std::nullopt;
+                  }));
+    const auto r = verify({"--url", fake.url(), "--skip-log", "--event-id", "workload_time:w7"});
+    EXPECT_EQ(r.exit_code, code) << status << ": " << r.output;
+    EXPECT_NE(r.output.find("HTTP " + std::to_string(status)), std::string::npos) << r.output;
+  }
+}
+
 TEST_F(VerifyTest, ANodeThatWillNotProveConsistencyFails) {
   const std::uint16_t real = node_->port();
   auto refusing = [real](int status, std::string body = R"({"detail":"Not found"})") {
