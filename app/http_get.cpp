@@ -31,10 +31,14 @@ struct HttpGetter::Impl {
   beast::flat_buffer buffer;
   std::chrono::seconds timeout{30};
   bool post_may_have_arrived = false;  // the last post_json wrote (part of) its request
+  bool post_in_flight = false;         // a post written, its answer not yet read
+  bool post_unanswered = false;        // since forget_posts(), a post written got no answer
 
   beast::tcp_stream& lowest() { return plain ? *plain : beast::get_lowest_layer(*secure); }
   bool connected() const { return plain.has_value() || secure.has_value(); }
   void reset() {
+    if (post_in_flight) post_unanswered = true;
+    post_in_flight = false;
     plain.reset();
     secure.reset();
     buffer.clear();
@@ -109,6 +113,7 @@ struct HttpGetter::Impl {
       run([&](auto handler) { http::async_read(*secure, buffer, parser, std::move(handler)); });
     }
     auto res = parser.release();
+    post_in_flight = false;  // answered
     if (!res.keep_alive()) reset();
     return {res.result_int(), std::move(res.body())};
   }
@@ -178,12 +183,17 @@ Result<std::pair<int, std::string>> HttpGetter::post_json(const std::string& tar
     req.body() = body;
     req.prepare_payload();
     impl_->post_may_have_arrived = true;
+    impl_->post_in_flight = true;  // cleared by exchange() once the answer is read
     return impl_->exchange(req);
   });
 }
 
 bool HttpGetter::post_may_have_arrived() const { return impl_->post_may_have_arrived; }
-void HttpGetter::forget_posts() { impl_->post_may_have_arrived = false; }
+bool HttpGetter::post_went_unanswered() const { return impl_->post_unanswered; }
+void HttpGetter::forget_posts() {
+  impl_->post_may_have_arrived = false;
+  impl_->post_unanswered = false;
+}
 
 Result<std::pair<int, std::string>> HttpGetter::get(const std::string& target) { return get_with_headers(target, {}); }
 

@@ -30,6 +30,10 @@ class HttpGetter {
   // forget_posts() may have reached the server (false when no connection was ever made for
   // them). A request re-sent after a refused connection may have arrived the first time.
   bool post_may_have_arrived() const;
+  // Whether, since the last forget_posts(), a post_json request was written and its answer
+  // never read (the connection failed after it): such a request may have been applied even
+  // when a later attempt was answered with a refusal.
+  bool post_went_unanswered() const;
   void forget_posts();
   // The path a target is sent to: the base URL's path (a root path such as /payments) and it.
   std::string path_of(const std::string& target) const;

@@ -15,6 +15,7 @@
 
 #include "app/http_get.hpp"
 #include "app/node.hpp"
+#include "config/environment.hpp"
 #include "domain/clock.hpp"
 #include "domain/digest.hpp"
 #include "domain/json_parse.hpp"
@@ -522,6 +523,9 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
                        item.get_object().at("detail").is_string() ? item.get_object().at("detail").get_string().c_str() : "");
   SliceOutcome refused;
   refused.answer_status = answer->first;
+  // An earlier attempt written without an answer (the node stopped while applying it, and
+  // answered 503 Starting until the wait ran out) may have imported part of the slice.
+  refused.unknown = http.post_went_unanswered();
   return refused;
 }
 
@@ -785,19 +789,30 @@ int import_reference(const ImportOptions& o) {
     }
   // A deployment that ran with PAYMENTS_TEE_CORE_AUTHORITY=true kept its credits in the TEE
   // core's sealed state, which no import can read: its balances.json lacks them.
+  // Where the reference kept it: tee_core_state.b64 in its data directory, or where its
+  // PAYMENTS_TEE_CORE_STATE_PATH (in this command's environment or .env, as the deployment had it) said;
+  // a relative path is taken within --from.
   {
-    std::error_code tee_ec;
-    const bool sealed_state = std::filesystem::exists(dir / "tee_core_state.b64", tee_ec);
-    if (tee_ec) {
-      std::fprintf(stderr, "lpops import: tee_core_state.b64: cannot be looked at (%s)\n", tee_ec.message().c_str());
-      return 2;
-    }
-    if (sealed_state && !o.ignore_tee_core_state) {
-      std::fprintf(stderr, "lpops import: %s holds tee_core_state.b64, a TEE core's sealed state. A deployment that ran with "
-                           "PAYMENTS_TEE_CORE_AUTHORITY=true kept its balances there, not in balances.json, which then lacks "
-                           "them; no import can read them. If that setting was never true, pass --ignore-tee-core-state; "
-                           "nothing was sent\n", o.from_dir.c_str());
-      return 1;
+    std::vector<std::filesystem::path> places{dir / "tee_core_state.b64"};
+    if (auto env = config::Environment::load(o.env_file))
+      if (const auto configured = env->get("PAYMENTS_TEE_CORE_STATE_PATH"); configured && !configured->empty()) {
+        const std::filesystem::path p(*configured);
+        places.push_back(p.is_absolute() ? p : dir / p);
+      }
+    for (const auto& place : places) {
+      std::error_code tee_ec;
+      const bool sealed_state = std::filesystem::exists(place, tee_ec);
+      if (tee_ec) {
+        std::fprintf(stderr, "lpops import: %s: cannot be looked at (%s)\n", place.c_str(), tee_ec.message().c_str());
+        return 2;
+      }
+      if (sealed_state && !o.ignore_tee_core_state) {
+        std::fprintf(stderr, "lpops import: %s is a TEE core's sealed state. A deployment that ran with "
+                             "PAYMENTS_TEE_CORE_AUTHORITY=true kept its balances there, not in balances.json, which then "
+                             "lacks them; no import can read them. If that setting was never true, pass "
+                             "--ignore-tee-core-state; nothing was sent\n", place.c_str());
+        return 1;
+      }
     }
   }
   for (const auto& n : read_notes) std::fprintf(stderr, "lpops import: %s\n", n.c_str());

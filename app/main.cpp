@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
                          "it, such payouts refuse the import")
       ->check(CLI::IsMember({"reserve"}));
   import_cmd->add_flag("--ignore-tee-core-state", import.ignore_tee_core_state,
-                       "Import although the directory holds tee_core_state.b64 (only for a deployment that never ran with "
+                       "Import although the directory holds tee_core_state.b64, or PAYMENTS_TEE_CORE_STATE_PATH names a file that exists (only for a deployment that never ran with "
                        "PAYMENTS_TEE_CORE_AUTHORITY=true, whose balances.json holds every credit)");
 
   lpops::app::FeesOptions fees;

@@ -89,10 +89,13 @@ const FieldRule kRegistryFields[] = {
     {"last_healthy_at", Kind::time},
     {"last_cooldown_started_at", Kind::time},
     {"last_cooldown_cleared_at", Kind::time},
-    {"health_url", Kind::text, 512},
-    {"health_timeout", Kind::number, 0, 0.1, 60, "0.1 and 60"},
+    // The single-orchestrator mode's registration holds ORCHESTRATOR_HEALTH_URL and _TIMEOUT as
+    // the reference's settings took them (any URL, any timeout above 0), not the API's bounds.
+    {"health_url", Kind::text, kMaxFreeText},
+    {"health_timeout", Kind::number, 0, std::numeric_limits<double>::denorm_min(), std::numeric_limits<double>::max(),
+     "greater than 0"},
     {"monitored_services", Kind::list, kMaxFreeText},
-    {"min_service_uptime", Kind::number, 0, 0, 100, "0 and 100"},
+    {"min_service_uptime", Kind::number, 0, 0, 100, "between 0 and 100"},
     {"last_contact_source", Kind::text, kMaxFreeText},
     {"last_session_upstream_addr", Kind::text, kMaxFreeText},
     {"last_session_seen_at", Kind::time},
@@ -125,7 +128,7 @@ std::optional<Problem> check_field(const FieldRule& rule, const json::value& v) 
       if (!v.is_number() || v.is_bool()) return Problem{key, "must be a number or null"};
       const double d = v.to_number<double>();
       if (!std::isfinite(d) || d < rule.min || d > rule.max)
-        return Problem{key, std::string("must be between ") + rule.range};
+        return Problem{key, std::string("must be ") + rule.range};
       return std::nullopt;
     }
     case Kind::list: {
@@ -355,7 +358,12 @@ std::variant<PendingPayoutEntry, Problems> read_pending_payout_entry(std::string
   const bool hex64 = digits.size() == 64 && std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
   if (tx && !tx->empty() && !hex64) problems.push_back({"tx_hash", "must be 64 hex digits, with or without 0x"});
   if (hex64) out.tx_hash = "0x" + lower_ascii(std::string(digits));
-  if (out.tx_hash.empty()) return out;  // dropped by the reference unpaid: nothing else matters
+  // No transaction: dropped by the reference unpaid, nothing else matters. A hash that is not
+  // one is no such record: the reference looks it up and keeps the payout pending.
+  if (out.tx_hash.empty()) {
+    if (!problems.empty()) return problems;
+    return out;
+  }
   if (const auto recipient = text("recipient"); recipient && is_reference_address(*recipient))
     out.recipient = lower_ascii(*recipient);
   else

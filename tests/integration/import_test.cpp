@@ -527,6 +527,14 @@ TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
   EXPECT_NE(sealed.output.find("tee_core_state.b64"), std::string::npos) << sealed.output;
   EXPECT_TRUE(balances().empty()) << "something was imported";
 
+  // Or where PAYMENTS_TEE_CORE_STATE_PATH put it (relative: within the data directory).
+  std::filesystem::create_directories(ref_ + "/sealed");
+  std::filesystem::rename(ref_ + "/tee_core_state.b64", ref_ + "/sealed/state.b64");
+  auto elsewhere = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run", "--pending-payouts", "reserve"},
+                               {{"PAYMENTS_TEE_CORE_STATE_PATH", "sealed/state.b64"}});
+  EXPECT_EQ(elsewhere.exit_code, 1) << elsewhere.output;
+  EXPECT_NE(elsewhere.output.find("sealed/state.b64 is a TEE core's sealed state"), std::string::npos) << elsewhere.output;
+
   for (int round = 0; round < 2; ++round) {  // a second import changes nothing
     auto done = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
     ASSERT_EQ(done.exit_code, 0) << done.output;
@@ -568,6 +576,17 @@ TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
             std::string::npos)
       << owed.output;
   EXPECT_EQ(payouts_held(), 2u);
+  // A hash that is no hash is no record without a transaction (which livepeer-ops drops): it
+  // stops the import, named, rather than leaving the amount unreserved.
+  for (const json::value& bad : {json::value("0x1234"), json::value(123), json::value("0x" + std::string(63, 'e') + "g")}) {
+    write("payouts.json", json::object{{"orch-e", json::object{{"tx_hash", bad}, {"recipient", address_of(5)}, {"amount_eth", "0.5"},
+                                                               {"strategy", "eth_transfer"}}}});
+    auto malformed = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+    EXPECT_NE(malformed.exit_code, 0) << malformed.output;
+    EXPECT_NE(malformed.output.find("payouts.json \"orch-e\": tx_hash must be"), std::string::npos) << malformed.output;
+    EXPECT_EQ(malformed.output.find("without a transaction"), std::string::npos) << malformed.output;
+    EXPECT_EQ(payouts_held(), 2u);
+  }
   // One the node refuses (its orchestrator is denylisted here) is reported; the others are
   // still reserved (or answered again), and the command fails.
   write("payouts.json",

@@ -726,7 +726,7 @@ TEST(ReferenceImport, RegistryRecordsKeepKnownFieldsAndNameTheRest) {
   EXPECT_FALSE(e.record.at("eligible_for_payments").as_bool());  // denylisted is never eligible
   EXPECT_TRUE(e.record.at("first_seen").is_null());
   EXPECT_EQ(e.ignored_fields, (std::vector<std::string>{"payout_address", "extra"}));
-  const json::object bad_fields{{"health_timeout", 0.01},      {"min_service_uptime", 101},
+  const json::object bad_fields{{"health_timeout", 0},         {"min_service_uptime", 101},
                                 {"first_seen", "soon"},        {"denylisted", "no"},
                                 {"monitored_services", json::array{1}}, {"forwarder_health", "up"},
                                 {"contact_email", std::string(256, 'e')}};
@@ -740,6 +740,10 @@ TEST(ReferenceImport, RegistryRecordsKeepKnownFieldsAndNameTheRest) {
     ASSERT_EQ(problems.size(), 1u) << field;
     EXPECT_EQ(problems[0].field, field);
   }
+  // The single-orchestrator mode's registration, as the reference's settings allowed it: any
+  // timeout above 0 and a URL of any length.
+  json::object single{{"address", "0x" + std::string(40, 'a')}, {"health_timeout", 120.0}, {"health_url", "http://h/" + std::string(600, 'u')}};
+  EXPECT_TRUE(std::holds_alternative<reference_import::RegistryEntry>(reference_import::read_registry_entry("x", single)));
 }
 
 // Every field of an entry is checked: one reading names all of its problems.
@@ -759,8 +763,8 @@ std::vector<std::string> problem_messages(const std::variant<reference_import::W
 TEST(ReferenceImport, EveryProblemOfAnEntryIsNamed) {
   EXPECT_EQ(problem_fields(reference_import::read_registry_entry(
                 "orch-a", json::object{{"orchestrator_id", "orch-b"}, {"address", "0x12"}, {"registration_count", -1},
-                                       {"health_url", std::string(513, 'u')}, {"first_seen", "soon"}})),
-            (std::vector<std::string>{"orchestrator_id", "address", "first_seen", "registration_count", "health_url"}));
+                                       {"health_timeout", -1}, {"first_seen", "soon"}})),
+            (std::vector<std::string>{"orchestrator_id", "address", "first_seen", "registration_count", "health_timeout"}));
   // One problem only when the entry is not a record at all, or its key is bad.
   EXPECT_EQ(problem_fields(reference_import::read_registry_entry("orch-a", json::value("0x12"))), (std::vector<std::string>{""}));
   EXPECT_EQ(problem_fields(reference_import::read_registry_entry("", json::object{{"address", "0x12"}})),
