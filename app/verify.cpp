@@ -69,14 +69,18 @@ class Progress {
   std::chrono::steady_clock::time_point last_ = start_;  // the first line once there is something to say
 };
 
-Result<json::value> read_json_file(const std::string& path) {
+// `twice`: set to a key the text names twice in one object (the value keeps the last; another
+// reader may keep the first), for the caller to refuse.
+Result<json::value> read_json_file(const std::string& path, std::optional<std::string>& twice) {
   std::ifstream in(path);
   if (!in) return Error{"cannot read " + path + ": " + std::strerror(errno)};
   std::stringstream ss;
   ss << in.rdbuf();
   boost::system::error_code ec;
-  auto v = parse_json(ss.str(), ec);
+  const std::string text = ss.str();
+  auto v = parse_json(text, ec);
   if (ec) return Error{path + " is not one JSON value (a saved checkpoint is one JSON object, such as one line of checkpoints.jsonl)"};
+  twice = duplicate_json_key(text);
   return v;
 }
 
@@ -248,10 +252,15 @@ std::optional<std::string> check_vouched(const LogVerifier& log, std::optional<s
 
 // A checkpoint saved earlier (--since): parsed, signature and expected key checked.
 Result<Checkpoint> saved_checkpoint(const VerifyOptions& o, int* code) {
-  auto saved_json = read_json_file(o.since_file);
+  std::optional<std::string> twice;
+  auto saved_json = read_json_file(o.since_file, twice);
   if (!saved_json) {
     *code = 2;
     return Error{saved_json.error()};
+  }
+  if (twice) {
+    *code = 1;
+    return Error{o.since_file + ": the saved checkpoint names " + *twice + " twice (readers may take either value)"};
   }
   // A file that is no checkpoint at all is the wrong file (2, as an unreadable one); a
   // checkpoint whose signature or key does not hold is a failed verification (1).
@@ -499,6 +508,8 @@ Outcome verify_file(const VerifyOptions& o) {
     for (const auto& line : cp_lines) {
       if (line.empty())
         return {1, cp_path + ": a blank line after checkpoint " + std::to_string(count) + " (the node never writes one)", {}};
+      if (auto twice = duplicate_json_key(line))
+        return {1, cp_path + ": checkpoint " + std::to_string(count + 1) + " names " + *twice + " twice (readers may take either value)", {}};
       boost::system::error_code ec;
       auto v = parse_json(line, ec);
       // A first line that is no checkpoint at all: another file was named (status 2), not a
@@ -662,9 +673,17 @@ Outcome verify_url(const VerifyOptions& o) {
   std::string binding;
   if (o.chain_id) binding += "chain_id=" + std::to_string(o.chain_id);
   if (!o.contract.empty()) binding += (binding.empty() ? "" : "&") + std::string("contract_address=") + url_escape(o.contract);
-  auto cp_json = get_json(http, base + "/audit/checkpoint" + (binding.empty() ? "" : "?" + binding));
-  if (!cp_json) return {2, cp_json.error(), {}};
-  auto cp = storage::parse_checkpoint(*cp_json);
+  const std::string cp_target = base + "/audit/checkpoint" + (binding.empty() ? "" : "?" + binding);
+  auto cp_text = get_text(http, cp_target);
+  if (!cp_text) return {2, cp_text.error(), {}};
+  if (cp_text->first != 200)
+    return {2, "GET " + http.path_of(cp_target) + ": HTTP " + std::to_string(cp_text->first) + " " + cp_text->second.substr(0, 200), {}};
+  boost::system::error_code cp_ec;
+  auto cp_json = parse_json(cp_text->second, cp_ec);
+  if (cp_ec) return {2, "GET " + http.path_of(cp_target) + ": HTTP 200, not JSON", {}};
+  // Named twice, a member reads differently in different readers: a forged answer.
+  if (auto twice = duplicate_json_key(cp_text->second)) return {1, "served checkpoint names " + *twice + " twice", {}};
+  auto cp = storage::parse_checkpoint(cp_json);
   if (!cp) return {1, "served checkpoint: " + cp.error(), {}};
   std::optional<chain::Address> audit;
   if (auto err = check_one(*cp, o, nullptr, audit)) return {1, *err, {}};

@@ -524,6 +524,27 @@ TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
 // With --chain-id and --contract every checkpoint must be signed for that binding: one signed
 // for another chain or contract (a test deployment's, replayed) fails, offline and live; live,
 // the node is asked for the binding and signs its statement for it.
+// A checkpoint naming a member twice reads differently in different readers (Boost keeps the
+// last value, others the first): refused wherever it comes from.
+TEST_F(VerifyTest, ACheckpointNamingAMemberTwiceIsRefused) {
+  const auto lines = read_lines(checkpoints_);
+  ASSERT_FALSE(lines.empty());
+  const std::string doubled = "{\"merkle_root\":\"0x" + std::string(64, '0') + "\"," + lines.back().substr(1);
+  auto in_file = lines;
+  in_file.back() = doubled;
+  const std::string cps = dir_.str() + "/doubled-cps.jsonl";
+  write_lines(cps, in_file);
+  ASSERT_EQ(node_->terminate(), 0);
+  const auto file = verify({"--log", log_, "--checkpoints", cps});
+  EXPECT_EQ(file.exit_code, 1) << file.output;
+  EXPECT_NE(file.output.find("names merkle_root twice"), std::string::npos) << file.output;
+  const std::string saved = dir_.str() + "/doubled-saved.json";
+  std::ofstream(saved) << doubled;
+  const auto since = verify({"--log", log_, "--checkpoints", checkpoints_, "--since", saved});
+  EXPECT_EQ(since.exit_code, 1) << since.output;
+  EXPECT_NE(since.output.find("names merkle_root twice"), std::string::npos) << since.output;
+}
+
 TEST_F(VerifyTest, CheckpointsAreHeldToTheExpectedChainAndContract) {
   const auto lines = read_lines(checkpoints_);
   ASSERT_FALSE(lines.empty());
