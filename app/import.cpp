@@ -430,6 +430,7 @@ std::size_t slice_end(const SourceFile& f, std::size_t from, std::size_t per_req
 
 struct Totals {
   std::size_t imported = 0, existing = 0, zero = 0;
+  std::set<std::string> denylisted;  // registry.json ids the node takes denylisted (PAYMENTS_ADDRESS_DENYLIST)
   std::vector<std::string> notes;  // lines for the summary, each once
   void note(std::string line) {
     if (std::find(notes.begin(), notes.end(), line) == notes.end()) notes.push_back(std::move(line));
@@ -537,6 +538,9 @@ void count_answer(Totals& t, const SourceFile& f, const json::object& o) {
   t.zero += count("zero");
   add_names(t, o, "rounded", std::string(f.name) + ": cut to whole wei: ");
   add_names(t, o, "denylisted", "registry.json: on PAYMENTS_ADDRESS_DENYLIST, imported denylisted: ");
+  if (const auto* list = o.if_contains("denylisted"); list && list->is_array())
+    for (const auto& item : list->get_array())
+      if (item.is_string()) t.denylisted.insert(std::string(item.get_string()));
   add_names(t, o, "ignored_fields", "registry.json: field not kept: ");
   add_names(t, o, "kept_as_here", "workloads.json: already here, kept as it is here (the file's copy differs): ");
 }
@@ -962,6 +966,36 @@ int import_reference(const ImportOptions& o) {
       std::fprintf(stderr, "lpops import: ... and %zu more\n", conflicts - kMaxConflictLines);
     std::fprintf(stderr, "lpops import: %zu entries conflict with what the node holds; nothing was imported\n", conflicts);
     return 1;
+  }
+  // A pending payout whose orchestrator the node holds denylisted (on its
+  // PAYMENTS_ADDRESS_DENYLIST, or denylisted there already) would be refused after the
+  // balances were imported, at every run: found now, before anything is sent.
+  if (!pending.empty()) {
+    std::set<std::string> denied;
+    for (const auto& [f, t] : preview)
+      if (f == &registry) denied = t.denylisted;
+    auto listing = node_listing(*http, token, "/api/orchestrators", "orchestrators", o.timeout_seconds);
+    if (!listing) {
+      std::fprintf(stderr, "lpops import: %s\n", listing.error().c_str());
+      return 1;
+    }
+    for (const auto& item : *listing) {
+      const auto* rec = item.is_object() ? &item.get_object() : nullptr;
+      const auto* id = rec ? rec->if_contains("orchestrator_id") : nullptr;
+      const auto* flag = rec ? rec->if_contains("denylisted") : nullptr;
+      if (id && id->is_string() && flag && flag->is_bool() && flag->get_bool()) denied.insert(std::string(id->get_string()));
+    }
+    std::size_t refused = 0;
+    for (const auto& r : pending)
+      if (denied.contains(r.payout.orchestrator_id)) {
+        std::fprintf(stderr, "lpops import: %s: the node holds its orchestrator denylisted (PAYMENTS_ADDRESS_DENYLIST), so "
+                             "it cannot be reserved here: settle it in livepeer-ops first\n", reservation_line(r).c_str());
+        ++refused;
+      }
+    if (refused) {
+      std::fprintf(stderr, "lpops import: %zu pending payouts cannot be reserved; nothing was imported\n", refused);
+      return 1;
+    }
   }
   if (o.check_only) {
     for (const auto& [f, t] : preview) {

@@ -498,12 +498,21 @@ TEST_F(ImportTest, AMissingOrNullTopFlagIsFalseAsTheReferenceReadsIt) {
 TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
   write_reference();
   const std::string tx_a = "0x" + std::string(64, 'A'), tx_b = "0x" + std::string(64, 'b');
-  write("payouts.json",
-        json::object{{"orch-a", json::object{{"tx_hash", tx_a}, {"recipient", address_of(1)}, {"amount_eth", "1.2"},
-                                             {"strategy", "direct"}, {"submitted_at", "2025-03-04T00:00:00+00:00"}}},
-                     {"orch-b", json::object{{"tx_hash", tx_b}, {"recipient", address_of(2)}, {"amount_eth", "0.01"},
-                                             {"strategy", "livepeer_ticket"}, {"batch", true}}},
-                     {"orch-x", json::object{{"tx_hash", ""}, {"amount_eth", "3"}}}});
+  const json::object pending_payouts{
+      {"orch-a", json::object{{"tx_hash", tx_a}, {"recipient", address_of(1)}, {"amount_eth", "1.2"},
+                              {"strategy", "direct"}, {"submitted_at", "2025-03-04T00:00:00+00:00"}}},
+      {"orch-b", json::object{{"tx_hash", tx_b}, {"recipient", address_of(2)}, {"amount_eth", "0.01"},
+                              {"strategy", "livepeer_ticket"}, {"batch", true}}},
+      {"orch-x", json::object{{"tx_hash", ""}, {"amount_eth", "3"}}}};
+  // One for an orchestrator registry.json brings in that the node will hold denylisted (its
+  // address on PAYMENTS_ADDRESS_DENYLIST): found by the check, before anything is sent.
+  write("payouts.json", json::object{{"orch-d", json::object{{"tx_hash", "0x" + std::string(64, 'd')}, {"recipient", address_of(4)},
+                                                             {"amount_eth", "0.000000000000000001"}}}});
+  auto to_denied = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+  EXPECT_EQ(to_denied.exit_code, 1) << to_denied.output;
+  EXPECT_NE(to_denied.output.find("the node holds its orchestrator denylisted"), std::string::npos) << to_denied.output;
+  EXPECT_TRUE(balances().empty()) << "something was imported";
+  write("payouts.json", pending_payouts);
   auto refused = run_import();
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_NE(refused.output.find("payouts.json holds 2 payouts livepeer-ops sent and has not seen confirmed"), std::string::npos)
@@ -587,8 +596,8 @@ TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
     EXPECT_EQ(malformed.output.find("without a transaction"), std::string::npos) << malformed.output;
     EXPECT_EQ(payouts_held(), 2u);
   }
-  // One the node refuses (its orchestrator is denylisted here) is reported; the others are
-  // still reserved (or answered again), and the command fails.
+  // One the node would refuse (its orchestrator is denylisted here, its address on
+  // PAYMENTS_ADDRESS_DENYLIST) is found in the check: nothing is sent, at every run.
   write("payouts.json",
         json::object{{"orch-a", json::object{{"tx_hash", std::string(64, 'A')}, {"recipient", address_of(1)}, {"amount_eth", "1.2"},
                                              {"strategy", "direct"}, {"submitted_at", "2025-03-04T00:00:00+00:00"}}},
@@ -597,7 +606,8 @@ TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
   auto denied = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
   EXPECT_EQ(denied.exit_code, 1) << denied.output;
   EXPECT_NE(denied.output.find("orch-d\": 0.000000000000000001 ETH to " + address_of(4)), std::string::npos) << denied.output;
-  EXPECT_NE(denied.output.find("1 of 2 pending payouts were not reserved"), std::string::npos) << denied.output;
+  EXPECT_NE(denied.output.find("the node holds its orchestrator denylisted"), std::string::npos) << denied.output;
+  EXPECT_NE(denied.output.find("1 pending payouts cannot be reserved; nothing was imported"), std::string::npos) << denied.output;
   EXPECT_EQ(payouts_held(), 2u);
 }
 
