@@ -221,7 +221,15 @@ std::optional<std::string> read_source(const std::filesystem::path& dir, SourceF
   // Entry by entry, each kept as compact JSON (the file is never one tree in memory); a text
   // the splitter does not take whole is parsed whole, for the error or the same reading.
   if (auto members = ri::split_object(text, opts, big_integers)) {
-    if (big_integers) return too_big();
+    if (big_integers) {
+      // Which entries hold them: the first few, by id.
+      std::string which;
+      std::size_t named = 0;
+      for (const auto& m : *members)
+        if (m.big_integers && named++ < 5) which += std::string(named > 1 ? ", " : "") + json::serialize(json::value(m.key));
+      if (named > 5) which += ", ... (" + std::to_string(named) + " entries)";
+      return too_big() + ": " + which;
+    }
     f.entries.reserve(members->size());
     for (auto& m : *members) {
       f.order.push_back(m.key);

@@ -464,7 +464,8 @@ std::optional<std::vector<Member>> split_object(std::string_view text, const jso
       std::string name(key.get_string());
       if (!seen.insert(name).second) return std::nullopt;
       const json::value& v = value.get_array()[0];
-      out.push_back({std::move(name), json::serialize(v), first_non_finite(v) ? std::optional<json::value>(v) : std::nullopt});
+      out.push_back({std::move(name), json::serialize(v), first_non_finite(v) ? std::optional<json::value>(v) : std::nullopt,
+                     notes.nested_big_integers});
       if (text[i] == '}') {
         ++i;
         break;

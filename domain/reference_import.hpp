@@ -93,6 +93,7 @@ struct Member {
   // The value itself when it holds a number no JSON text carries (1e400 reads as an
   // infinity, which serialises as no JSON): kept so that its check can name it.
   std::optional<json::value> non_finite;
+  std::size_t big_integers = 0;  // integers past 64 bits within the value (which the node does not store)
 };
 std::optional<std::vector<Member>> split_object(std::string_view text, const json::parse_options& options,
                                                 std::size_t& big_integers);

@@ -657,6 +657,16 @@ TEST_F(ImportTest, ANodeNotYetListeningIsWaitedFor) {
 }
 
 TEST_F(ImportTest, TheCommandChecksEverythingItCanBeforeSending) {
+  // An integer past 64 bits inside an entry: the entries holding one are named.
+  std::ofstream(ref_ + "/registry.json") << R"({"plain":{"address":"0x)" << std::string(40, 'c') << R"("},)"
+                                         << R"("big":{"address":"0x)" << std::string(40, 'd')
+                                         << R"(","forwarder_health":{"data":{"n":18446744073709551616}}}})";
+  auto big = run_command({lpops_binary(), "import", "--from", ref_, "--dry-run"});
+  EXPECT_NE(big.exit_code, 0) << big.output;
+  EXPECT_NE(big.output.find("registry.json: 1 integers past 64 bits inside its entries"), std::string::npos) << big.output;
+  EXPECT_NE(big.output.find(": \"big\""), std::string::npos) << big.output;
+  EXPECT_EQ(big.output.find("\"plain\""), std::string::npos) << big.output;
+
   // Two records with one address (in another case): found offline.
   write("registry.json", json::object{{"a", json::object{{"address", "0x" + std::string(40, 'a')}}},
                                       {"b", json::object{{"address", "0x" + std::string(40, 'A')}}}});
