@@ -198,6 +198,13 @@ Result<std::uint64_t> check_entry_signers(const LogVerifier& log, const VerifyOp
 // The reference's payout debits the log verified although they took a balance below zero (the
 // reference left it at zero): verified, but said, as each is a payout larger than the
 // balance it was taken from.
+// The lines' form: a log this node wrote has journal_seq on every line, and is held to its
+// spelling and wrapper fields; one without (livepeer-ops's) has its entries checked alone. A
+// log of this node's with journal_seq taken out reads as the second: said, so it shows.
+void report_line_form(const LogVerifier& log, json::object& details) {
+  if (log.size() > 0) details["line_form"] = log.lines_of_this_node() ? "lpops" : "livepeer-ops";
+}
+
 void report_clamped_payout_debits(const LogVerifier& log, json::object& details) {
   if (!log.clamped_payout_debits()) return;
   details["clamped_payout_debits"] = log.clamped_payout_debits();
@@ -495,6 +502,7 @@ Outcome verify_file(const VerifyOptions& o) {
   out.details["head_hash"] = chain::to_hex(log.head());
   out.details["merkle_root"] = chain::to_hex(log.root());
   if (total < file_bytes) out.details["torn_tail_bytes"] = file_bytes - total;
+  report_line_form(log, out.details);
   report_clamped_payout_debits(log, out.details);
 
   std::optional<chain::Address> audit;
@@ -803,6 +811,7 @@ Outcome verify_url(const VerifyOptions& o) {
     if (!entries_vouched) return {1, entries_vouched.error(), {}};
     if (auto err = check_vouched(log, cp->seq, *entries_vouched, o, out.details)) return {1, *err, {}};
     report_entry_signers(log, out.details);
+    report_line_form(log, out.details);
     report_clamped_payout_debits(log, out.details);
     out.details["entries"] = log.size();
     out.details["merkle_root"] = chain::to_hex(log.root());

@@ -86,6 +86,9 @@ class LogVerifier {
   // The reference's payout debits that took a balance below zero and left it at zero instead
   // (its lines only: see apply()); and the seqs of the first of them.
   std::uint64_t clamped_payout_debits() const { return clamped_payout_debits_; }
+  // Whether the lines carry journal_seq (this node's form, held to its spelling and wrapper
+  // fields) rather than being livepeer-ops's (only the entries checked).
+  bool lines_of_this_node() const { return last_journal_seq_ >= 0; }
   const std::vector<std::uint64_t>& clamped_payout_debit_seqs() const { return clamped_payout_debit_seqs_; }
   static constexpr std::size_t kClampedSeqsKept = 20;
   // The checkpoint describes a prefix of this log: size, chain head and root agree.

@@ -135,6 +135,20 @@ TEST_F(VerifyTest, AGoodLogVerifiesOfflineWithProofsAndTheSavedCheckpoint) {
   EXPECT_EQ(doc.at("entries").as_int64(), 31);
   EXPECT_EQ(doc.at("checkpoint_seq").as_int64(), 31);
   EXPECT_EQ(doc.at("event_seq").as_int64(), 9);
+  EXPECT_EQ(doc.at("line_form").as_string(), "lpops");
+  // Every line's journal_seq taken out: the entries still verify, as livepeer-ops's lines,
+  // and the outcome says that is what they read as.
+  std::vector<std::string> stripped;
+  for (const auto& line : read_lines(log_)) {
+    auto wrapper = parse_json(line).as_object();
+    wrapper.erase("journal_seq");
+    stripped.push_back(json::serialize(wrapper));
+  }
+  const std::string stripped_log = dir_.str() + "/stripped.jsonl";
+  write_lines(stripped_log, stripped);
+  const auto as_reference = verify({"--log", stripped_log, "--checkpoints", checkpoints_});
+  ASSERT_EQ(as_reference.exit_code, 0) << as_reference.output;
+  EXPECT_EQ(parse_json(as_reference.output).at("line_form").as_string(), "livepeer-ops");
   // The wrong expected key, an unknown event: verification failures (exit 1).
   EXPECT_EQ(verify({"--log", log_, "--audit-address", address_of(9)}).exit_code, 1);
   EXPECT_EQ(verify({"--log", log_, "--event-id", "workload_time:nope"}).exit_code, 1);
