@@ -19,7 +19,9 @@ const std::vector<std::pair<std::string, std::string>> kAdmin{{"X-Admin-Token", 
 class BadInputTest : public NodeTest {
  protected:
   void SetUp() override {
-    start_node({{"PAYMENTS_API_ADMIN_TOKEN", "admin-secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer-1"}, {"PAYMENTS_MAX_BODY_BYTES", "65536"}});
+    // The public audit status is read after every request (state()): its rate limit set out of reach.
+    start_node({{"PAYMENTS_API_ADMIN_TOKEN", "admin-secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer-1"}, {"PAYMENTS_MAX_BODY_BYTES", "65536"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "1000000"}});
     register_orchestrator("o1", address_of(1));
     ASSERT_EQ(client_->request("POST", "/api/workloads/time",
                                json::serialize(json::object{{"workload_id", "seed"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 60000}}),
@@ -35,6 +37,11 @@ class BadInputTest : public NodeTest {
       EXPECT_EQ(r.status, 200) << t;
       s += r.body;
     }
+    // The audit log's length: a refused request that still wrote a ledger entry shows here
+    // even when no listing does.
+    auto status = client_->request("GET", "/api/transparency/tee-core/audit/status", "", kAdmin);
+    EXPECT_EQ(status.status, 200) << status.body;
+    if (status.status == 200) s += "audit_seq=" + json::serialize(json::parse(status.body).at("audit_seq"));
     // Volatile view fields (activity windows) do not change within a test run.
     return s;
   }
@@ -190,7 +197,8 @@ TEST_F(BadInputTest, MutatedRequestsAreRefusedWithoutEffectOrKeptAcrossARestart)
   std::printf("mutated requests: %d accepted, %d refused\n", accepted, refused);
   EXPECT_GT(accepted, 80);
   EXPECT_GT(refused, 400);
-  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "admin-secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer-1"}, {"PAYMENTS_MAX_BODY_BYTES", "65536"}});
+  restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "admin-secret"}, {"PAYMENTS_VIEWER_TOKENS", "viewer-1"}, {"PAYMENTS_MAX_BODY_BYTES", "65536"},
+                {"PAYMENTS_PUBLIC_RATE_PER_MINUTE", "1000000"}, {"PAYMENTS_PUBLIC_RATE_BURST", "1000000"}});
   EXPECT_EQ(state(), before);
 }
 

@@ -83,6 +83,9 @@ NodeProcess::~NodeProcess() {
 
 bool NodeProcess::start(std::chrono::milliseconds timeout) {
   std::filesystem::remove(port_path_);
+  std::error_code size_ec;
+  const auto log_size = std::filesystem::file_size(log_path_, size_ec);
+  log_from_ = size_ec ? 0 : static_cast<std::size_t>(log_size);
   auto env = env_;
   env["PAYMENTS_API_HOST"] = env.count("PAYMENTS_API_HOST") ? env["PAYMENTS_API_HOST"] : "127.0.0.1";
   env["PAYMENTS_DATA_DIR"] = data_dir_;
@@ -132,7 +135,10 @@ int NodeProcess::wait_exit(std::chrono::milliseconds timeout) {
   return code;
 }
 
-std::string NodeProcess::log() const { return read_all(log_path_); }
+std::string NodeProcess::log() const {
+  std::string all = read_all(log_path_);
+  return log_from_ <= all.size() ? all.substr(log_from_) : all;
+}
 
 namespace {
 

@@ -28,12 +28,15 @@ class NodeProcess {
   void kill_hard();                      // SIGKILL, then reap
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(30));  // SIGTERM; exit code
   int wait_exit(std::chrono::milliseconds timeout);  // exit code, or -signal, or -1000 on timeout
-  std::string log() const;               // everything the process printed
+  // What the process printed since its last start(): a log file is per data directory and
+  // kept across starts, and a check of one start must not be met by an earlier one's lines.
+  std::string log() const;
 
  private:
   std::string data_dir_;
   std::map<std::string, std::string> env_;
   std::string log_path_, port_path_;
+  std::size_t log_from_ = 0;  // the log file's size when the last start() began
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
 };
