@@ -82,20 +82,7 @@ NodeProcess::~NodeProcess() {
 }
 
 bool NodeProcess::start(std::chrono::milliseconds timeout) {
-  std::filesystem::remove(port_path_);
-  std::error_code size_ec;
-  const auto log_size = std::filesystem::file_size(log_path_, size_ec);
-  log_from_ = size_ec ? 0 : static_cast<std::size_t>(log_size);
-  auto env = env_;
-  env["PAYMENTS_API_HOST"] = env.count("PAYMENTS_API_HOST") ? env["PAYMENTS_API_HOST"] : "127.0.0.1";
-  env["PAYMENTS_DATA_DIR"] = data_dir_;
-  // Tests reach nothing but loopback: the rank check's public sources (the subgraph, the
-  // explorer APIs) are left out unless a test names its own.
-  env.emplace("PAYMENTS_RANK_SUBGRAPH_URL", "");
-  env.emplace("PAYMENTS_RANK_EXPLORER_URLS", "");
-  env["PAYMENTS_API_PORT"] = "8081";
-  pid_ = spawn({lpops_binary(), "serve", "--port", "0", "--port-file", port_path_}, merged_environment(env), log_path_);
-  if (pid_ <= 0) return false;
+  if (!spawn_node()) return false;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream in(port_path_);
@@ -113,6 +100,42 @@ bool NodeProcess::start(std::chrono::milliseconds timeout) {
   }
   kill_hard();
   return false;
+}
+
+bool NodeProcess::spawn_node() {
+  std::filesystem::remove(port_path_);
+  std::error_code size_ec;
+  const auto log_size = std::filesystem::file_size(log_path_, size_ec);
+  log_from_ = size_ec ? 0 : static_cast<std::size_t>(log_size);
+  auto env = env_;
+  env["PAYMENTS_API_HOST"] = env.count("PAYMENTS_API_HOST") ? env["PAYMENTS_API_HOST"] : "127.0.0.1";
+  env["PAYMENTS_DATA_DIR"] = data_dir_;
+  // Tests reach nothing but loopback: the rank check's public sources (the subgraph, the
+  // explorer APIs) are left out unless a test names its own.
+  env.emplace("PAYMENTS_RANK_SUBGRAPH_URL", "");
+  env.emplace("PAYMENTS_RANK_EXPLORER_URLS", "");
+  env["PAYMENTS_API_PORT"] = "8081";
+  pid_ = spawn({lpops_binary(), "serve", "--port", "0", "--port-file", port_path_}, merged_environment(env), log_path_);
+  return pid_ > 0;
+}
+
+bool NodeProcess::start_and_kill_after(std::chrono::microseconds delay) {
+  if (!spawn_node()) return false;
+  std::this_thread::sleep_for(delay);
+  return kill_hard_if_alive();
+}
+
+bool NodeProcess::kill_hard_if_alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid_, &status, WNOHANG) == pid_) {  // it ended on its own
+    pid_ = -1;
+    return false;
+  }
+  ::kill(pid_, SIGKILL);
+  const int code = wait_pid(pid_, std::chrono::seconds(30));
+  pid_ = -1;
+  return code == -SIGKILL;
 }
 
 void NodeProcess::kill_hard() {

@@ -25,7 +25,13 @@ class NodeProcess {
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
+  // Spawns the node and SIGKILLs it `delay` later, wherever its start-up is (recovering,
+  // binding, serving); false if it had ended on its own by then.
+  bool start_and_kill_after(std::chrono::microseconds delay);
   void kill_hard();                      // SIGKILL, then reap
+  // SIGKILL and reap; false (a failure to report) if the process had already ended on its own
+  // or did not end by that signal.
+  bool kill_hard_if_alive();
   int terminate(std::chrono::milliseconds timeout = std::chrono::seconds(30));  // SIGTERM; exit code
   int wait_exit(std::chrono::milliseconds timeout);  // exit code, or -signal, or -1000 on timeout
   // What the process printed since its last start(): a log file is per data directory and
@@ -37,6 +43,7 @@ class NodeProcess {
   std::map<std::string, std::string> env_;
   std::string log_path_, port_path_;
   std::size_t log_from_ = 0;  // the log file's size when the last start() began
+  bool spawn_node();
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
 };
