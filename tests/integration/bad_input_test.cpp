@@ -748,6 +748,36 @@ TEST(Startup, SigtermAnswersEveryRequestOnAConnectionLeftOpen) {
 
 // A time credit for o1 whose header and first 20 bytes of body are sent, the rest never; the
 // answer (once the node gives one) lands in `answer` before the thread ends.
+// The node's open HTTP connections (lpops_http_open_connections), the asking one included.
+int open_connections(std::uint16_t port) {
+  HttpClient c("127.0.0.1", port);
+  const auto r = c.request("GET", "/metrics");
+  const std::string name = "\nlpops_http_open_connections ";
+  const auto at = r.body.find(name);
+  return at == std::string::npos ? -1 : std::stoi(r.body.substr(at + name.size()));
+}
+
+// Waits (bounded) until the node holds `n` connections beside the asking one, or at most
+// that many when `at_most`.
+void wait_for_open_connections(std::uint16_t port, int n, bool at_most = false) {
+  for (int i = 0; i < 1000; ++i) {
+    const int open = open_connections(port) - 1;
+    if (at_most ? open <= n : open >= n) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ADD_FAILURE() << "the node did not come to " << n << " other open connections";
+}
+
+// A credit whose header and part of its body are sent, the rest never: started once the node
+// holds no other connection, and returned once it has accepted this one.
+std::thread half_sent_credit(std::uint16_t port, std::string& answer);
+std::thread half_sent_credit_accepted(std::uint16_t port, std::string& answer) {
+  wait_for_open_connections(port, 0, true);
+  std::thread client = half_sent_credit(port, answer);
+  wait_for_open_connections(port, 1);
+  return client;
+}
+
 std::thread half_sent_credit(std::uint16_t port, std::string& answer) {
   return std::thread([port, &answer] {
     const std::string body = R"({"workload_id":"late","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})";
@@ -767,8 +797,7 @@ TEST(Startup, ARequestStillArrivingWhenTheDrainEndsIsAnswered503) {
   NodeProcess node(dir.str() + "/data", env);
   ASSERT_TRUE(node.start()) << node.log();
   std::string answer;
-  std::thread client = half_sent_credit(node.port(), answer);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its header and a part of its body are in
+  std::thread client = half_sent_credit_accepted(node.port(), answer);
   const auto begun = std::chrono::steady_clock::now();
   EXPECT_EQ(node.terminate(), 0) << node.log();
   client.join();
@@ -804,8 +833,7 @@ TEST(Startup, ASecondStopSignalEndsTheDrainAtOnce) {
               200);
   }
   std::string answer;
-  std::thread client = half_sent_credit(node.port(), answer);
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // its header and a part of its body are in
+  std::thread client = half_sent_credit_accepted(node.port(), answer);
   ASSERT_EQ(::kill(node.pid(), SIGTERM), 0);
   // The drain waits for the request still arriving.
   EXPECT_EQ(node.wait_exit(std::chrono::milliseconds(700)), -1000) << node.log();
