@@ -85,11 +85,13 @@ class Made {
 };
 
 // Copies `name` from `from` into `to` (absent: not present). With `lines`, only whole lines up
-// to the first NUL byte. The copy has the source's permission bits and is flushed to disk.
+// to the first NUL byte. The copy has the source's permission bits (`secret`: 0600, the owner's
+// alone, whatever the source's: a key readable by others in the backup signs for the node)
+// and is flushed to disk.
 // `quiet_source`: no node writes the source, so bytes other than zeros after its first NUL
 // are damage (or a torn write), not a commit landing meanwhile: refused.
-Result<Copied> copy_one(const std::string& from, const std::string& to, const std::string& name, bool lines, bool terminal,
-                        bool quiet_source, Made& made, bool& damaged) {
+Result<Copied> copy_one(const std::string& from, const std::string& to, const std::string& name, bool lines, bool secret,
+                        bool terminal, bool quiet_source, Made& made, bool& damaged) {
   Copied c;
   const std::string source = from + "/" + name, target = to + "/" + name;
   Fd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
@@ -100,7 +102,9 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return Error{storage::errno_text("cannot stat " + source)};
   if (!S_ISREG(st.st_mode)) return Error{source + " is not a regular file"};
-  Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 0777));
+  Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, secret ? 0600 : st.st_mode & 0777));
+  if (out.get() >= 0 && secret && ::fchmod(out.get(), 0600) != 0)  // whatever the umask left
+    return Error{storage::errno_text("cannot set the mode of " + target)};
   if (out.get() < 0) return Error{storage::errno_text("cannot create " + target)};
   made.file(target);
   std::optional<std::uint64_t> nul_at;  // where the copied lines ended at a NUL, when they did
@@ -330,13 +334,14 @@ int backup(const BackupOptions& o) {
   struct Step {
     const char* name;
     bool lines;
+    bool secret = false;
   };
   const std::string key_name = key_in_dir.value_or("audit.key");
   for (const Step step : {Step{"checkpoints.jsonl", true}, Step{"audit.jsonl", true}, Step{"snapshot.json", false},
-                          Step{"journal.jsonl", true}, Step{key_name.c_str(), false}, Step{"orchestrators.json", false}}) {
+                          Step{"journal.jsonl", true}, Step{key_name.c_str(), false, true}, Step{"orchestrators.json", false}}) {
     if (key_elsewhere && std::string_view(step.name) == "audit.key") continue;  // not the node's key
     bool damaged = false;
-    auto copied = copy_one(from.string(), staging.string(), step.name, step.lines, terminal, quiet_source, made, damaged);
+    auto copied = copy_one(from.string(), staging.string(), step.name, step.lines, step.secret, terminal, quiet_source, made, damaged);
     if (!copied) {
       std::fprintf(stderr, "lpops backup: %s\n", copied.error().c_str());
       return 1;  // a file that cannot be read or written, damage: the backup failed
@@ -374,6 +379,15 @@ int backup(const BackupOptions& o) {
   if (!report) failure = report.error();
   else if (report->cut_bytes) failure = "its journal has " + std::to_string(report->cut_bytes) + " bad tail bytes (" + report->cut_reason + ")";
   else failure = records_missing_from_journal(staging.string(), report->last_seq, audit_entries);
+  // The audit log and checkpoints whole, as a node checks them before it signs again: a line
+  // damaged before the last, or a checkpoint that is no JSON or not signed for the log,
+  // would stop a node started on the copy.
+  if (!failure && files.contains("audit.jsonl")) {
+    const bool with_checkpoints = files.contains("checkpoints.jsonl");
+    auto [code, why] = check_audit_files(staging.string() + "/audit.jsonl",
+                                         with_checkpoints ? staging.string() + "/checkpoints.jsonl" : std::string());
+    if (code != 0) failure = "its audit log does not verify (" + why + ")";
+  }
   if (failure) {
     for (std::size_t at; (at = failure->find("refusing to start")) != std::string::npos;) failure->replace(at, 17, "not usable");
     std::fprintf(stderr, "lpops backup: the copy in %s does not check out: %s. It was removed; the data directory itself "
@@ -418,6 +432,12 @@ int backup(const BackupOptions& o) {
     boost::json::object out{{"from", from.string()},     {"to", to.string()},     {"journal_records", report->last_seq},
                             {"audit_entries", audit_entries}, {"signed_entries", checkpoints}, {"workloads", book.workload_count()},
                             {"audit_key_copied", key_copied}, {"files", std::move(files)}};
+    // With --data-dir no settings are read: a key PAYMENTS_AUDIT_KEY_PATH names is not looked for.
+    if (o.data_dir) {
+      out["settings_read"] = false;
+      std::fprintf(stderr, "lpops backup: with --data-dir the settings are not read: a key PAYMENTS_AUDIT_KEY_PATH names "
+                           "under another name or elsewhere is not looked for\n");
+    }
     if (key_elsewhere) {
       out["audit_key_elsewhere"] = *key_elsewhere;
       std::fprintf(stderr, "lpops backup: the audit key is %s (PAYMENTS_AUDIT_KEY_PATH), which a backup does not "

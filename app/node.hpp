@@ -101,6 +101,10 @@ struct VerifyOptions {
 };
 // Verifies the transparency log; exit code 0 ok, 1 failed verification, 2 usage or I/O.
 int verify(const VerifyOptions& options);
+// The offline check of `verify --log LOG --checkpoints CHECKPOINTS --allow-unsigned`, quietly:
+// every entry's hash, chain and balance, every checkpoint's signature against the log. Its
+// status (0, 1 a check failed, 2 a file unread) and, when not 0, why.
+std::pair<int, std::string> check_audit_files(const std::string& log, const std::string& checkpoints);
 
 struct ImportOptions {
   std::string from_dir;           // the reference's data directory

@@ -106,6 +106,8 @@ TEST_F(BackupTest, TheBackupCommandCopiesARunningNodeIntoANodeOfItsOwn) {
     const auto out = parse_json(r.out);
     EXPECT_GE(out.at("journal_records").as_int64(), before + 2) << r.out;  // the policy and the registration too
     EXPECT_TRUE(out.at("audit_key_copied").as_bool()) << r.out;
+    EXPECT_FALSE(out.at("settings_read").as_bool()) << r.out;  // --data-dir: said in the answer too
+    EXPECT_NE(r.err.find("with --data-dir the settings are not read"), std::string::npos) << r.err;
     copies.emplace_back(to, before);
   }
   writer.stop();
@@ -145,6 +147,7 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
   const std::string last_line = text.substr(text.rfind('\n', text.size() - 2) + 1);
   std::ofstream(journal, std::ios::binary | std::ios::trunc) << text << R"({"seq":)";  // half a line
   std::filesystem::remove(from + "/clean-stop.json");
+  std::filesystem::permissions(from + "/audit.key", std::filesystem::perms::others_read, std::filesystem::perm_options::add);
   const std::string before = read_all(journal);
   const std::string to = dir_.str() + "/backup";
   auto r = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", to});
@@ -153,8 +156,10 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
   EXPECT_NE(r.output.find("7 journal records, 6 audit entries (6 signed), 5 workloads"), std::string::npos) << r.output;
   EXPECT_EQ(read_all(to + "/journal.jsonl"), text);
   EXPECT_EQ(read_all(journal), before);
-  // As private as the data directory.
+  // As private as the data directory; the audit key the owner's alone, whatever its source's mode.
   EXPECT_EQ(std::filesystem::status(to).permissions(), std::filesystem::status(from).permissions());
+  EXPECT_EQ(std::filesystem::status(to + "/audit.key").permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   NodeProcess copy(to);
   ASSERT_TRUE(copy.start()) << copy.log();
   HttpClient client("127.0.0.1", copy.port());
@@ -180,6 +185,20 @@ TEST_F(BackupTest, TheBackupKeepsWholeRecordsAndRefusesADamagedSource) {
             std::string::npos)
       << lost.output;
   EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-3"));
+
+  // An audit log damaged before its last line (which a node refuses to start on): the copy
+  // does not check out.
+  std::ofstream(journal, std::ios::binary | std::ios::trunc) << text;
+  const std::string audit = from + "/audit.jsonl", audit_text = read_all(audit);
+  std::string forged = audit_text;
+  const auto digit = forged.find("\"delta_wei\":\"") + 13;
+  forged[digit] = forged[digit] == '1' ? '2' : '1';
+  std::ofstream(audit, std::ios::binary | std::ios::trunc) << forged;
+  auto unverified = run_command({lpops_binary(), "backup", "--data-dir", from, "--to", dir_.str() + "/backup-6"});
+  EXPECT_EQ(unverified.exit_code, 1) << unverified.output;
+  EXPECT_NE(unverified.output.find("does not check out: its audit log does not verify"), std::string::npos) << unverified.output;
+  EXPECT_FALSE(std::filesystem::exists(dir_.str() + "/backup-6"));
+  std::ofstream(audit, std::ios::binary | std::ios::trunc) << audit_text;
 
   // A copy that cannot be written (its flush fails: a full or failing disk) is a failure (1),
   // and leaves nothing: neither the target nor the partial copy beside it.
