@@ -6,6 +6,7 @@
 // commit filled it would otherwise leave zeros between records), stay behind. The copy is then
 // read back as lpops replay reads a directory, and refused if anything is missing from it.
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <signal.h>
@@ -102,13 +103,19 @@ Result<Copied> copy_one(const std::string& from, const std::string& to, const st
   struct stat st {};
   if (::fstat(in.get(), &st) != 0) return Error{storage::errno_text("cannot stat " + source)};
   if (!S_ISREG(st.st_mode)) return Error{source + " is not a regular file"};
+  // (A umask can only take bits away from 0600.)
   Fd out(::open(target.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, secret ? 0600 : st.st_mode & 0777));
-  if (out.get() >= 0 && secret && ::fchmod(out.get(), 0600) != 0)  // whatever the umask left
-    return Error{storage::errno_text("cannot set the mode of " + target)};
   if (out.get() < 0) return Error{storage::errno_text("cannot create " + target)};
   made.file(target);
   std::optional<std::uint64_t> nul_at;  // where the copied lines ended at a NUL, when they did
   std::vector<char> buffer(1 << 20);
+  struct Wipe {  // a secret's bytes do not stay in the freed buffer
+    std::vector<char>& bytes;
+    bool secret;
+    ~Wipe() {
+      if (secret) OPENSSL_cleanse(bytes.data(), bytes.size());
+    }
+  } wipe{buffer, secret};
   std::uint64_t written = 0, keep = 0, reported = 0;
   for (bool at_end = false; !at_end;) {
     const ssize_t n = ::read(in.get(), buffer.data(), buffer.size());

@@ -996,6 +996,10 @@ int import_reference(const ImportOptions& o) {
     std::size_t refused = 0;
     for (const auto& r : pending)
       if (denied.contains(r.payout.orchestrator_id)) {
+        // Reserved by an earlier run (before the orchestrator was denylisted): the node answers
+        // it again as it was, so it is no reason to stop.
+        const auto held = http->get_with_headers("/api/payouts/" + r.payout_id, {{"X-Admin-Token", token}});
+        if (held && held->first == 200) continue;
         std::fprintf(stderr, "lpops import: %s: the node holds its orchestrator denylisted (PAYMENTS_ADDRESS_DENYLIST), so "
                              "it cannot be reserved here: settle it in livepeer-ops first\n", reservation_line(r).c_str());
         ++refused;

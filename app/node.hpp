@@ -98,6 +98,9 @@ struct VerifyOptions {
   bool json = false;
   unsigned threads = 0;          // 0: every core (at most 8)
   unsigned timeout_seconds = 30;  // --url: per connect, request and answer
+  // For another command checking its own files: what a SIGBUS while the log is mapped says
+  // (then status 1) in place of verify's "cut shorter" (status 2).
+  std::string sigbus_message;
 };
 // Verifies the transparency log; exit code 0 ok, 1 failed verification, 2 usage or I/O.
 int verify(const VerifyOptions& options);

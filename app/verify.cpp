@@ -194,10 +194,6 @@ Result<std::uint64_t> check_entry_signers(const LogVerifier& log, const VerifyOp
   return vouched;
 }
 
-// Where the entries' signing key changed (an audit key rotation), for the outcome.
-// The reference's payout debits the log verified although they took a balance below zero (the
-// reference left it at zero): verified, but said, as each is a payout larger than the
-// balance it was taken from.
 // The lines' form: a log this node wrote has journal_seq on every line, and is held to its
 // spelling and wrapper fields; one without (livepeer-ops's) has its entries checked alone. A
 // log of this node's with journal_seq taken out reads as the second: said, so it shows.
@@ -205,6 +201,9 @@ void report_line_form(const LogVerifier& log, json::object& details) {
   if (log.size() > 0) details["line_form"] = log.lines_of_this_node() ? "lpops" : "livepeer-ops";
 }
 
+// The reference's payout debits the log verified although they took a balance below zero (the
+// reference left it at zero): verified, but said, as each is a payout larger than the
+// balance it was taken from.
 void report_clamped_payout_debits(const LogVerifier& log, json::object& details) {
   if (!log.clamped_payout_debits()) return;
   details["clamped_payout_debits"] = log.clamped_payout_debits();
@@ -213,6 +212,7 @@ void report_clamped_payout_debits(const LogVerifier& log, json::object& details)
   details["clamped_payout_debit_seqs"] = std::move(seqs);
 }
 
+// Where the entries' signing key changed (an audit key rotation), for the outcome.
 void report_entry_signers(const LogVerifier& log, json::object& details) {
   const auto& runs = log.signer_runs();
   if (runs.empty()) return;
@@ -340,22 +340,31 @@ std::optional<std::string> repeated_event(LogVerifier& log, const std::function<
 // SIGBUS. The handler ends the command with status 2 and says why, in JSON on standard output
 // too with --json (only what is safe in a signal handler: texts made beforehand, write, _exit).
 std::string g_shrank_stderr, g_shrank_stdout;
+int g_shrank_status = 2;
 
 extern "C" void on_log_shrank(int) {
   (void)!::write(STDERR_FILENO, g_shrank_stderr.data(), g_shrank_stderr.size());
   if (!g_shrank_stdout.empty()) (void)!::write(STDOUT_FILENO, g_shrank_stdout.data(), g_shrank_stdout.size());
-  ::_exit(2);
+  ::_exit(g_shrank_status);
 }
 
 void say_log_shrank_on_sigbus(const VerifyOptions& o) {
-  const std::string why = o.log_file + " was cut shorter while it was read (a node cutting its torn tail, or a copy "
-                          "being replaced): nothing was verified; run the command again";
-  g_shrank_stderr = "\nlpops verify: error: " + why + "\n";
-  if (o.json) g_shrank_stdout = json::serialize(json::object{{"status", "error"}, {"reason", why}}) + "\n";
   std::fflush(stdout);
   struct sigaction action {};
   action.sa_handler = on_log_shrank;
   sigemptyset(&action.sa_mask);
+  if (!o.sigbus_message.empty()) {  // another command's words and status
+    g_shrank_stderr = "\n" + o.sigbus_message + "\n";
+    g_shrank_stdout.clear();
+    g_shrank_status = 1;
+    ::sigaction(SIGBUS, &action, nullptr);
+    return;
+  }
+  g_shrank_status = 2;
+  const std::string why = o.log_file + " was cut shorter while it was read (a node cutting its torn tail, or a copy "
+                          "being replaced): nothing was verified; run the command again";
+  g_shrank_stderr = "\nlpops verify: error: " + why + "\n";
+  g_shrank_stdout = o.json ? json::serialize(json::object{{"status", "error"}, {"reason", why}}) + "\n" : std::string();
   ::sigaction(SIGBUS, &action, nullptr);
 }
 
@@ -897,12 +906,20 @@ std::pair<int, std::string> check_audit_files(const std::string& log, const std:
   o.checkpoints_file = checkpoints;
   o.allow_unsigned = true;  // a running node's copy ends with entries its next checkpoint signs
   o.json = true;            // no progress lines
+  o.sigbus_message = "lpops backup: the copy's audit log " + log +
+                     " could not be read (an I/O error of the disk): the backup failed; its partial copy is left, and the "
+                     "next backup into that target removes it";
+  struct sigaction before {};
+  ::sigaction(SIGBUS, nullptr, &before);
+  std::pair<int, std::string> result;
   try {
     const Outcome out = verify_file(o);
-    return {out.code, out.why};
+    result = {out.code, out.why};
   } catch (const std::exception& e) {
-    return {2, e.what()};
+    result = {2, e.what()};
   }
+  ::sigaction(SIGBUS, &before, nullptr);  // the command's own again
+  return result;
 }
 
 int verify(const VerifyOptions& o) {

@@ -21,7 +21,8 @@ class IpNetwork {
   // As Python's ipaddress: an address matches networks of its own version only. A peer in
   // IPv4-mapped form ("::ffff:127.0.0.1", as a dual-stack socket reports IPv4 clients) is the
   // IPv4 address it maps to an IPv4 network; an IPv6 network such as ::/0 never matches an
-  // IPv4 peer.
+  // IPv4 peer. A network within ::ffff:0:0/96 is read as the IPv4 network it maps (parse()),
+  // so that it matches the clients it names.
   bool contains(std::string_view ip_text) const;
   const std::string& text() const { return text_; }
 

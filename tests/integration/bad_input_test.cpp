@@ -746,38 +746,42 @@ TEST(Startup, SigtermAnswersEveryRequestOnAConnectionLeftOpen) {
   }
 }
 
-// A time credit for o1 whose header and first 20 bytes of body are sent, the rest never; the
-// answer (once the node gives one) lands in `answer` before the thread ends.
-// The node's open HTTP connections (lpops_http_open_connections), the asking one included.
-int open_connections(std::uint16_t port) {
-  HttpClient c("127.0.0.1", port);
-  const auto r = c.request("GET", "/metrics");
+// The node's open HTTP connections (lpops_http_open_connections), as a kept-alive probe
+// connection asks: its own is among them.
+int open_connections(HttpClient& probe) {
+  const auto r = probe.request("GET", "/metrics");
   const std::string name = "\nlpops_http_open_connections ";
   const auto at = r.body.find(name);
   return at == std::string::npos ? -1 : std::stoi(r.body.substr(at + name.size()));
 }
 
-// Waits (bounded) until the node holds `n` connections beside the asking one, or at most
-// that many when `at_most`.
-void wait_for_open_connections(std::uint16_t port, int n, bool at_most = false) {
+// Waits (bounded) until the node holds `n` connections beside the probe's (at most `n` when
+// `at_most`), read so on two polls in a row.
+void wait_for_open_connections(HttpClient& probe, int n, bool at_most = false) {
+  int in_a_row = 0;
   for (int i = 0; i < 1000; ++i) {
-    const int open = open_connections(port) - 1;
-    if (at_most ? open <= n : open >= n) return;
+    const int open = open_connections(probe) - 1;
+    in_a_row = (at_most ? open <= n : open >= n) ? in_a_row + 1 : 0;
+    if (in_a_row == 2) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ADD_FAILURE() << "the node did not come to " << n << " other open connections";
 }
 
-// A credit whose header and part of its body are sent, the rest never: started once the node
-// holds no other connection, and returned once it has accepted this one.
 std::thread half_sent_credit(std::uint16_t port, std::string& answer);
+
+// half_sent_credit, started once the node holds no other connection and returned once it has
+// accepted this one.
 std::thread half_sent_credit_accepted(std::uint16_t port, std::string& answer) {
-  wait_for_open_connections(port, 0, true);
+  HttpClient probe("127.0.0.1", port);
+  wait_for_open_connections(probe, 0, true);
   std::thread client = half_sent_credit(port, answer);
-  wait_for_open_connections(port, 1);
+  wait_for_open_connections(probe, 1);
   return client;
 }
 
+// A time credit for o1 whose header and first 20 bytes of body are sent, the rest never; the
+// answer (once the node gives one) lands in `answer` before the thread ends.
 std::thread half_sent_credit(std::uint16_t port, std::string& answer) {
   return std::thread([port, &answer] {
     const std::string body = R"({"workload_id":"late","orchestrator_id":"o1","artifact_hash":"h","duration_ms":1000})";

@@ -123,7 +123,10 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(60 + rng() % 240));
+    // The kill lands at a random moment once credits flow (a slow machine takes longer to
+    // acknowledge the first).
+    for (int i = 0; i < 1000 && acknowledged_this_round.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 240));
     const bool killed = node.kill_hard_if_alive();
     stop = true;
     for (auto& t : writers) t.join();

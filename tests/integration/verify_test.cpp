@@ -535,9 +535,6 @@ TEST_F(VerifyTest, AfterAKeyChangeTheServedCheckpointIsSignedByTheNewKey) {
   EXPECT_NE(reversed.output.find("a key rotated out before"), std::string::npos) << reversed.output;
 }
 
-// With --chain-id and --contract every checkpoint must be signed for that binding: one signed
-// for another chain or contract (a test deployment's, replayed) fails, offline and live; live,
-// the node is asked for the binding and signs its statement for it.
 // A checkpoint naming a member twice reads differently in different readers (Boost keeps the
 // last value, others the first): refused wherever it comes from.
 TEST_F(VerifyTest, ACheckpointNamingAMemberTwiceIsRefused) {
@@ -559,6 +556,9 @@ TEST_F(VerifyTest, ACheckpointNamingAMemberTwiceIsRefused) {
   EXPECT_NE(since.output.find("names merkle_root twice"), std::string::npos) << since.output;
 }
 
+// With --chain-id and --contract every checkpoint must be signed for that binding: one signed
+// for another chain or contract (a test deployment's, replayed) fails, offline and live; live,
+// the node is asked for the binding and signs its statement for it.
 TEST_F(VerifyTest, CheckpointsAreHeldToTheExpectedChainAndContract) {
   const auto lines = read_lines(checkpoints_);
   ASSERT_FALSE(lines.empty());
@@ -1013,9 +1013,6 @@ TEST_F(VerifyTest, AWrongProofFromTheNodeFails) {
   EXPECT_NE(no_address.output.find("names no audit_address"), std::string::npos) << no_address.output;
 }
 
-// A node asked to prove that its log extends a saved checkpoint and refusing (4xx) fails the
-// check: it may be hiding a rollback or a fork. A failure on its side (5xx) leaves the check
-// undone (2), as a network error does; neither passes.
 // A proof the node fails to give (5xx) is an I/O failure (status 2); one it refuses (404) is
 // a verdict (status 1).
 TEST_F(VerifyTest, ANodeFailingToGiveAProofIsAnIoFailure) {
@@ -1032,6 +1029,9 @@ TEST_F(VerifyTest, ANodeFailingToGiveAProofIsAnIoFailure) {
   }
 }
 
+// A node asked to prove that its log extends a saved checkpoint and refusing (4xx) fails the
+// check: it may be hiding a rollback or a fork. A failure on its side (5xx) leaves the check
+// undone (2), as a network error does; neither passes.
 TEST_F(VerifyTest, ANodeThatWillNotProveConsistencyFails) {
   const std::uint16_t real = node_->port();
   auto refusing = [real](int status, std::string body = R"({"detail":"Not found"})") {
