@@ -115,7 +115,7 @@ class HttpServerTest : public ::testing::Test {
     o.operator_peer = [](const std::string& ip) { return ip == "127.0.0.5"; };
     o.screen = screen_;
     if (min_send_bytes_per_second_) o.min_send_bytes_per_second = min_send_bytes_per_second_;
-    server_ = std::make_unique<HttpServer>(o, [](Request&& r, Responder respond) {
+    server_ = std::make_unique<HttpServer>(o, [this](Request&& r, Responder respond) {
       Response res;
       res.body = "{\"echo\":" + r.body + ",\"peer\":\"" + r.peer_ip + "\"}";
       res.headers.push_back({"X-Seen", r.method});
@@ -135,8 +135,9 @@ class HttpServerTest : public ::testing::Test {
         res.body.assign(12u << 20, 'x');
         respond(std::move(res));
       } else if (r.target == "/later") {
+        ++later_handed_;
         std::thread([respond, res] {
-          std::this_thread::sleep_for(50ms);
+          std::this_thread::sleep_for(200ms);
           respond(res);
         }).detach();
       } else {
@@ -154,6 +155,7 @@ class HttpServerTest : public ::testing::Test {
     return c;
   }
   std::unique_ptr<HttpServer> server_;
+  std::atomic<int> later_handed_{0};  // requests for /later the handler has taken
   std::uint16_t port_ = 0;
   std::size_t max_connections_ = 10'000;
   std::size_t max_connections_per_client_ = 0;
@@ -994,7 +996,9 @@ TEST_F(HttpServerTest, ShutdownWaitsForAnswersInFlight) {
   start();
   Client c(port_);
   c.send("POST /later HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n7");
-  std::this_thread::sleep_for(10ms);  // handed to the handler, answer pending
+  // Handed to the handler (its answer pending for 200 ms): waited for, bounded.
+  for (int i = 0; i < 1000 && later_handed_.load() == 0; ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_EQ(later_handed_.load(), 1);
   std::thread stopper([&] { server_->shutdown(2s); });
   const std::string r = c.response();
   stopper.join();
