@@ -14,6 +14,11 @@ void readyz(Call& call) {
   out["status"] = ready ? "ready" : (call.ctx->draining.load() ? "draining" : "starting");
   out["storage"] = call.ctx->ready.load() ? call.ctx->recovered_storage_description : call.ctx->storage_description;
   out["rank_check"] = config::describe_rank_check(s);
+  // Credits are taken while the audit log's event index is still being sorted; until it is,
+  // the transparency routes that look events up answer 503.
+  out["transparency_index"] = !call.ctx->ready.load() || !call.ctx->audit ? "starting"
+                              : call.ctx->audit->events_indexed()       ? "ready"
+                                                                         : "loading";
   out["orchestrator_credentials"] =
       s.credential_contract_address
           ? "enabled: tokens for delegates named by OrchestratorCredential " + *s.credential_contract_address + ", valid " +

@@ -431,7 +431,8 @@ std::map<std::string, Io> io_table() {
     complete(t.at(key).response);
   complete(t.at("GET /api/balances").response.at("properties").at("balances").at("items").as_object());
   t["GET /readyz"] = {nullptr, obj({{"status", json::object{{"enum", json::array{"ready", "starting", "draining"}}}},
-                                    {"storage", str()}, {"rank_check", str()}, {"orchestrator_credentials", str()}}),
+                                    {"storage", str()}, {"rank_check", str()}, {"orchestrator_credentials", str()},
+                                    {"transparency_index", json::object{{"enum", json::array{"starting", "loading", "ready"}}}}}),
                       {}};
   return t;
 }

@@ -109,6 +109,7 @@ TEST(Startup, ListensWhileStartingAndAnswers503UntilReady) {
     EXPECT_EQ(health.status, 200) << health.body;
     EXPECT_EQ(ready.status, 503) << ready.body;
     EXPECT_NE(ready.body.find("\"status\":\"starting\""), std::string::npos) << ready.body;
+    EXPECT_NE(ready.body.find("\"transparency_index\":\"starting\""), std::string::npos) << ready.body;
     EXPECT_EQ(credit.status, 503) << credit.body;
     EXPECT_EQ(credit.header("Retry-After"), "1");
     EXPECT_NE(credit.body.find("Starting"), std::string::npos) << credit.body;
