@@ -609,6 +609,27 @@ TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
   EXPECT_NE(denied.output.find("the node holds its orchestrator denylisted"), std::string::npos) << denied.output;
   EXPECT_NE(denied.output.find("1 pending payouts cannot be reserved; nothing was imported"), std::string::npos) << denied.output;
   EXPECT_EQ(payouts_held(), 2u);
+
+  // One reserved by an earlier run, whose orchestrator the node denylisted since, is answered
+  // again as it was: no reason to stop. The same file with one not yet reserved still stops.
+  ASSERT_NO_FATAL_FAILURE(restart_node({{"PAYMENTS_API_ADMIN_TOKEN", "secret"},
+                                        {"PAYMENTS_ADDRESS_DENYLIST", address_of(4) + "," + address_of(1)},
+                                        {"PAYMENTS_REGISTRATION_PER_MINUTE", "1000"}}));
+  EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "orch-a"}, {"address", address_of(1)}}).status, 403);
+  ASSERT_TRUE(admin_get("/api/orchestrators/orch-a").at("denylisted").as_bool());
+  write("payouts.json", json::object{{"orch-a", json::object{{"tx_hash", std::string(64, 'A')}, {"recipient", address_of(1)},
+                                                             {"amount_eth", "1.2"}, {"strategy", "direct"},
+                                                             {"submitted_at", "2025-03-04T00:00:00+00:00"}}}});
+  auto reserved_before = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+  EXPECT_EQ(reserved_before.exit_code, 0) << reserved_before.output;
+  EXPECT_EQ(reserved_before.output.find("cannot be reserved"), std::string::npos) << reserved_before.output;
+  EXPECT_EQ(payouts_held(), 2u);
+  write("payouts.json", json::object{{"orch-a", json::object{{"tx_hash", "0x" + std::string(64, 'f')}, {"recipient", address_of(1)},
+                                                             {"amount_eth", "0.0001"}}}});
+  auto new_one = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+  EXPECT_EQ(new_one.exit_code, 1) << new_one.output;
+  EXPECT_NE(new_one.output.find("the node holds its orchestrator denylisted"), std::string::npos) << new_one.output;
+  EXPECT_EQ(payouts_held(), 2u);
 }
 
 // Each import answer carries the fields /openapi.json requires of it, and no others; the
