@@ -685,6 +685,40 @@ TEST_F(VerifyTest, ANewestCheckpointSignedByAnotherKeyThanTheNodeReportsFails) {
   EXPECT_NE(r.output.find("but its newest checkpoint (seq 31) is signed by"), std::string::npos) << r.output;
 }
 
+// A served checkpoint or log page that names a member twice reads differently in different
+// readers (one takes the first value, another the last): a forged answer, status 1.
+TEST_F(VerifyTest, AServedAnswerNamingAMemberTwiceFails) {
+  const std::uint16_t real = node_->port();
+  // The member given first with another value: a reader keeping the first takes that one.
+  const auto with_twice = [real](const std::string& target, const std::string& first) {
+    HttpClient node("127.0.0.1", real);
+    const std::string body = node.request("GET", target).body;
+    EXPECT_EQ(body.front(), '{') << body;
+    return "{" + first + "," + body.substr(1);
+  };
+  FakeNode checkpoint(real, [&](const std::string& target) -> std::optional<std::string> {
+    if (!target.starts_with("/api/transparency/tee-core/audit/checkpoint") || target.starts_with("/api/transparency/tee-core/audit/checkpoints"))
+      return std::nullopt;
+    return with_twice(target, R"("seq":1)");
+  });
+  const auto cp = verify({"--url", checkpoint.url(), "--skip-log"});
+  EXPECT_EQ(cp.exit_code, 1) << cp.output;
+  EXPECT_NE(cp.output.find("served checkpoint names seq twice"), std::string::npos) << cp.output;
+
+  FakeNode page(real, [&](const std::string& target) -> std::optional<std::string> {
+    if (!target.starts_with("/api/transparency/tee-core/log")) return std::nullopt;
+    return with_twice(target, R"("entries":[])");
+  });
+  const auto log = verify({"--url", page.url(), "--audit-address", audit_address_});
+  EXPECT_EQ(log.exit_code, 1) << log.output;
+  EXPECT_NE(log.output.find("log page names entries twice"), std::string::npos) << log.output;
+
+  // Passed through unchanged, the same fake node verifies.
+  FakeNode honest(real, [](const std::string&) -> std::optional<std::string> { return std::nullopt; });
+  const auto passed = verify({"--url", honest.url(), "--audit-address", audit_address_});
+  EXPECT_EQ(passed.exit_code, 0) << passed.output;
+}
+
 TEST_F(VerifyTest, LiveNodeVerifiesAndEveryEventProves) {
   const std::string url = "http://127.0.0.1:" + std::to_string(node_->port());
   auto whole = verify({"--url", url, "--audit-address", audit_address_, "--since", saved_});
