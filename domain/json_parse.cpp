@@ -5,7 +5,10 @@
 #include <boost/json/basic_parser_impl.hpp>
 
 #include <charconv>
+#include <optional>
 #include <string>
+#include <unordered_set>
+#include <vector>
 
 #include "domain/digest.hpp"
 
@@ -33,6 +36,7 @@ struct ExactHandler {
   std::string key;
   bool object_at_top = false;
   std::vector<std::string> inexact_fields;
+  std::vector<std::string> big_integer_fields;
 
   ExactHandler(json::storage_ptr sp, unsigned char* buffer, std::size_t size) : st(std::move(sp), buffer, size) {}
 
@@ -107,6 +111,7 @@ struct ExactHandler {
     // Out of range (1e400, 1e-400): Boost's reading stands (an infinity, or zero).
     if (err == std::errc() && end == text.data() + text.size()) d = exact;
     if (depth >= 2 && text.find_first_of(".eE") == std::string_view::npos) ++nested_big_integers;
+    if (depth == 1 && object_at_top && text.find_first_of(".eE") == std::string_view::npos) big_integer_fields.push_back(top_key);
     if (depth == 1 && object_at_top) {
       char shortest[64];
       const auto written = std::to_chars(shortest, shortest + sizeof shortest, d);
@@ -157,9 +162,10 @@ struct NullHandler {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 };
 
-// Only the keys, per object, to find one named twice.
+// Only the keys, per object, to find one named twice: a hash set per open object, so that an
+// object of a hundred thousand keys costs as many lookups, not their square.
 struct KeyCheckHandler : NullHandler {
-  std::vector<std::vector<std::string>> objects;  // the keys of each open object
+  std::vector<std::unordered_set<std::string>> objects;  // the keys of each open object
   std::string key;
   std::optional<std::string> duplicate;
 
@@ -177,14 +183,12 @@ struct KeyCheckHandler : NullHandler {
   }
   bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
     key.append(s.data(), s.size());
-    auto& keys = objects.back();
-    for (const auto& k : keys)
-      if (k == key) {
-        duplicate = std::move(key);
-        ec = json::error::syntax;  // stops the parse: one is enough
-        return false;
-      }
-    keys.push_back(std::move(key));
+    if (objects.back().contains(key)) {
+      duplicate = std::move(key);
+      ec = json::error::syntax;  // stops the parse: one is enough
+      return false;
+    }
+    objects.back().insert(std::move(key));
     key.clear();
     return true;
   }
@@ -360,6 +364,7 @@ json::value parse_json(std::string_view text, boost::system::error_code& ec, con
   if (notes) {
     notes->nested_big_integers = p.handler().nested_big_integers;
     notes->inexact_fields = std::move(p.handler().inexact_fields);
+    notes->big_integer_fields = std::move(p.handler().big_integer_fields);
     notes->keys_read = p.handler().keys_read;
     notes->keys_kept = count_keys(v);
   }

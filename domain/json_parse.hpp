@@ -37,6 +37,9 @@ struct JsonNumberNotes {
   // that the double it becomes does not equal (more significant digits than a double holds,
   // or an exponent past its range: 1.000000000000000001, 1e-400, 1e400).
   std::vector<std::string> inexact_fields;
+  // The keys of the top-level object whose value is an integer literal past 64 bits (no
+  // fraction, no exponent): pydantic reads such a one as a Python integer, not as a float.
+  std::vector<std::string> big_integer_fields;
   // Keys read in all, and kept in the value: fewer kept means an object named a key twice
   // (the value keeps the last), which duplicate_json_key then names.
   std::size_t keys_read = 0;

@@ -215,6 +215,7 @@ void BodyReader::parse(const std::string& text, bool mark_skipped) {
     return;
   }
   inexact_fields_ = std::move(notes.inexact_fields);
+  big_integer_fields_ = std::move(notes.big_integer_fields);
   // Free-form data (a health report's, a metadata object's) is stored as sent; an integer
   // past 64 bits there would be stored as a rounded float. (A top-level field's type says how
   // such a number is taken: an amount asks for a string, an integer field reports its range.)
@@ -427,6 +428,47 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
   return d;
 }
 
+// An integer field's value as pydantic's lax int reads it: an integer, a bool, a float with
+// no fraction or text that is one. `side` is +1 / -1 for an integer out of int64's range; with
+// neither a value nor a side, the field's type error has been added.
+std::optional<std::int64_t> BodyReader::read_integer(std::string_view key, const json::value& v, int& side) {
+  side = 0;
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_bool()) return v.get_bool() ? 1 : 0;  // bool → int, as pydantic's lax mode takes it
+  if (v.is_uint64()) {
+    side = 1;
+    return std::nullopt;
+  }
+  if (v.is_double()) {
+    const double d = v.get_double();
+    // An integer literal past 64 bits, which the parser holds as a double: an integer to
+    // pydantic (a Python int), out of range here.
+    if (std::find(big_integer_fields_.begin(), big_integer_fields_.end(), key) != big_integer_fields_.end()) {
+      side = d < 0 ? -1 : 1;
+      return std::nullopt;
+    }
+    // Below 2^63 in magnitude, pydantic's float_as_int range (beyond it, its int_parsing_size).
+    if (std::isfinite(d) && d == std::floor(d)) {
+      if (std::fabs(d) < 9223372036854775808.0) return static_cast<std::int64_t>(d);
+      v_.add("body", key, "int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size", &v);
+      return std::nullopt;
+    }
+    if (std::isfinite(d))
+      v_.add("body", key, "int_from_float", "Input should be a valid integer, got a number with a fractional part", &v);
+    else
+      v_.add("body", key, "finite_number", "Input should be a finite number", &v);
+    return std::nullopt;
+  }
+  if (v.is_string()) {
+    auto n = lax_int(v.get_string(), side);
+    if (!n && side == 0)
+      v_.add("body", key, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", &v);
+    return n;
+  }
+  v_.add("body", key, "int_type", "Input should be a valid integer", &v);
+  return std::nullopt;
+}
+
 std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64_t min, std::int64_t max,
                                                 bool required, bool above_zero) {
   if (!parsed()) return std::nullopt;
@@ -437,38 +479,33 @@ std::optional<std::int64_t> BodyReader::integer(std::string_view key, std::int64
     else if (required) v_.add("body", key, "missing", "Field required", &doc_);
     return std::nullopt;
   }
-  std::optional<std::int64_t> n;
-  // Out of int64's range: which side decides the error's type.
-  bool too_big = false, too_small = false;
-  if (v->is_int64()) n = v->get_int64();
-  else if (v->is_uint64()) too_big = true;
-  else if (v->is_double()) {
-    double d = v->get_double();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15) n = static_cast<std::int64_t>(d);
-    else if (std::isfinite(d) && d == std::floor(d)) (d < 0 ? too_small : too_big) = true;
-  } else if (v->is_string()) {
-    int side = 0;
-    n = lax_int(v->get_string(), side);
-    too_big = side > 0;
-    too_small = side < 0;
-  }
-  if (!n && !too_big && !too_small) {
-    // pydantic's types: a float with a fraction, text that is no integer, anything else.
-    if (v->is_double() && std::isfinite(v->get_double()))
-      v_.add("body", key, "int_from_float", "Input should be a valid integer, got a number with a fractional part", v);
-    else if (v->is_double())
-      v_.add("body", key, "finite_number", "Input should be a finite number", v);
-    else if (v->is_string())
-      v_.add("body", key, "int_parsing", "Input should be a valid integer, unable to parse string as an integer", v);
-    else
-      v_.add("body", key, "int_type", "Input should be a valid integer", v);
-    return std::nullopt;
-  }
-  if (too_big || too_small || *n < min || *n > max) {
-    const bool low = too_small || (n && *n < min);
+  int side = 0;
+  const auto n = read_integer(key, *v, side);
+  if (!n && side == 0) return std::nullopt;
+  if (side != 0 || *n < min || *n > max) {
+    const bool low = side < 0 || (n && *n < min);
     if (low && above_zero) v_.add("body", key, "greater_than", "Input should be greater than 0", v, {{"gt", 0}});
     else v_.add("body", key, low ? "greater_than_equal" : "less_than_equal", range_message(low, min, max), v,
                 range_ctx(low, min, max));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::int64_t> BodyReader::timestamp_integer(std::string_view key, std::string not_positive_message) {
+  if (!parsed()) return std::nullopt;
+  const json::value* v = find(key);
+  if (!v || v->is_null()) {
+    if (v) v_.add("body", key, "int_type", "Input should be a valid integer", v);
+    else v_.add("body", key, "missing", "Field required", &doc_);
+    return std::nullopt;
+  }
+  int side = 0;
+  const auto n = read_integer(key, *v, side);
+  if (!n && side == 0) return std::nullopt;
+  if (side > 0) return std::numeric_limits<std::int64_t>::max();
+  if (side < 0 || *n <= 0) {
+    v_.add("body", key, "value_error", std::move(not_positive_message), v);
     return std::nullopt;
   }
   return n;

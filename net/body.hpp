@@ -89,6 +89,10 @@ class BodyReader {
   std::optional<std::int64_t> positive_integer(std::string_view key, std::int64_t max, bool required) {
     return integer(key, 1, max, required, true);
   }
+  // A required integer that a validator of the reference's holds above 0 (its `value_error`
+  // with `not_positive_message`, "Value error, …"), with no upper bound: one past the 64-bit
+  // range reads as the int64 maximum, as a Python integer compares.
+  std::optional<std::int64_t> timestamp_integer(std::string_view key, std::string not_positive_message);
   // A decimal ETH amount: a string, an integer, or (as the reference takes it) a float read
   // through its shortest form; with exact_only, a float is a 422 (its digits are not the
   // sender's: 0.123456789012345678 arrives as 0.12345678901234568).
@@ -107,9 +111,11 @@ class BodyReader {
   const json::value* find(std::string_view key) const;
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max, bool required,
                                       bool above_zero);
+  std::optional<std::int64_t> read_integer(std::string_view key, const json::value& v, int& side);
   json::value doc_;
   const json::object* object_ = nullptr;
   std::vector<std::string> inexact_fields_;  // JsonNumberNotes::inexact_fields
+  std::vector<std::string> big_integer_fields_;  // JsonNumberNotes::big_integer_fields
   Validation& v_;
 };
 
