@@ -61,26 +61,45 @@ void lookup_owner(Self* self, const std::string& id, std::function<void(OwnerLoo
   self->send(self->state.ledger, LookupOwner{id, std::move(then)});
 }
 
-// One nonce of the orchestrator no longer held or spent.
-void release(CredentialState& st, const std::string& orchestrator_id) {
-  auto it = st.held_per_orchestrator.find(orchestrator_id);
-  if (it != st.held_per_orchestrator.end() && --it->second == 0) st.held_per_orchestrator.erase(it);
+UnixMicros wall_clock(const CredentialState& st) { return st.options.clock ? st.options.clock() : now_micros(); }
+
+std::string delegate_key(const CredentialToken& req) { return req.orchestrator_id + '\n' + chain::to_lower_hex(req.delegate); }
+
+// Lowers a count, dropping it at zero.
+void count_down(std::unordered_map<std::string, std::size_t>& counts, const std::string& key) {
+  auto it = counts.find(key);
+  if (it != counts.end() && --it->second == 0) counts.erase(it);
 }
 
 // Forgets spent nonces that have expired (their MAC's expiry refuses them from then on).
 void sweep(CredentialState& st, UnixMicros now) {
   while (!st.spent_expiry.empty() && st.spent_expiry.top().first <= now) {
     if (auto it = st.spent.find(st.spent_expiry.top().second); it != st.spent.end()) {
-      release(st, it->second.orchestrator_id);
+      count_down(st.spent_per_orchestrator, it->second.orchestrator_id);
+      st.forgotten_until = std::max(st.forgotten_until, it->second.expires_at);
       st.spent.erase(it);
     }
     st.spent_expiry.pop();
   }
 }
 
+// The wall clock stepped back before the expiry of a spent nonce that a sweep forgot: that
+// nonce would be valid again, and its request could get a second token. A new key refuses
+// every nonce of before (clients ask for new ones), so what was spent need not be kept.
+void redraw_key_if_clock_stepped_back(CredentialState& st, std::int64_t now_s) {
+  if (now_s * kMicros >= st.forgotten_until) return;
+  spdlog::warn("credential: the wall clock stepped back before nonces already spent and forgotten had expired; "
+               "a new nonce key refuses every nonce issued before (clients ask for new ones)");
+  secure_random(st.nonce_key.data(), st.nonce_key.size());
+  st.spent.clear();
+  st.spent_expiry = {};
+  st.spent_per_orchestrator.clear();
+  st.forgotten_until = 0;
+}
+
 void mint_nonce(Self* self, NonceOwner& m) {
   auto& st = self->state;
-  const std::int64_t expires_at = now_micros() / kMicros + st.options.nonce_ttl_seconds;
+  const std::int64_t expires_at = wall_clock(st) / kMicros + st.options.nonce_ttl_seconds;
   m.reply(200, boost::json::serialize(boost::json::object{{"nonce", make_credential_nonce(st.nonce_key, m.orchestrator_id, expires_at)},
                                                           {"expires_at", expires_at},
                                                           {"owner_address", m.lookup.owner},
@@ -91,34 +110,44 @@ void check_token_request(Self* self, TokenOwner& m) {
   auto& st = self->state;
   auto& req = *m.request;
   if (owner_failed(m.lookup, 400, req.reply)) return;
-  const UnixMicros now = now_micros();
+  const UnixMicros now = wall_clock(st);
   const std::int64_t now_s = now / kMicros;
-  if (req.expires_at < now_s || req.expires_at > now_s + st.options.nonce_ttl_seconds)
+  // As the reference: expires_at within [now, now + the nonce TTL] (PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS).
+  if (req.expires_at < now_s || req.expires_at - now_s > st.options.window_seconds)
     return req.reply(401, detail_body("Credential expired"));
   sweep(st, now);
+  redraw_key_if_clock_stepped_back(st, now_s);
   const auto nonce_expiry = credential_nonce_expiry(st.nonce_key, req.orchestrator_id, req.nonce);
   if (!nonce_expiry || *nonce_expiry <= now_s || st.spent.contains(req.nonce) || st.in_flight.contains(req.nonce))
     return req.reply(401, detail_body("Invalid credential nonce"));
   const auto owner = chain::parse_address(m.lookup.owner).value();
   const auto nonce_bytes = chain::hash32_from_hex(req.nonce).value();
-  auto signature = chain::Signature::from_hex(req.signature);
+  auto signature = chain::Signature::from_hex_any_v(req.signature);
   auto signer = signature ? chain::recover_address(
                                 chain::eip191_hash32(chain::credential::auth_hash(req.orchestrator_id, owner, req.delegate,
                                                                                   nonce_bytes, static_cast<std::uint64_t>(req.expires_at))),
                                 *signature)
                           : Result<chain::Address>(Error{signature.error()});
   if (!signer || *signer != req.delegate) return req.reply(401, detail_body("Invalid credential signature"));
-  // Only a valid signature of the delegate gets this far, and so only such requests are held
-  // and counted.
+  // Only a valid signature gets this far, and so only such requests are held and counted. The
+  // delegate is the caller's to name, though: anyone can sign as one of their own making. So
+  // what one delegate holds while the chain is asked is counted apart from the orchestrator's
+  // spent nonces, which only a delegate the contract names (its tokens) adds to.
   if (st.spent.size() + st.in_flight.size() >= st.options.max_nonces) {
     spdlog::warn("credential: {} nonces spent or held (PAYMENTS_ORCHESTRATOR_CREDENTIAL_MAX_NONCES); refusing tokens until some expire",
                  st.spent.size() + st.in_flight.size());
     return req.reply(429, detail_body("Too many credentials issued recently; retry later"));
   }
-  std::size_t& held = st.held_per_orchestrator[req.orchestrator_id];
-  if (held >= st.options.nonces_per_orchestrator) {
-    spdlog::warn("credential: {} nonces of {} spent or held; refusing its tokens until some expire", held, req.orchestrator_id);
+  if (const auto it = st.spent_per_orchestrator.find(req.orchestrator_id);
+      it != st.spent_per_orchestrator.end() && it->second >= st.options.nonces_per_orchestrator) {
+    spdlog::warn("credential: {} nonces of {} spent; refusing its tokens until some expire", it->second, req.orchestrator_id);
     return req.reply(429, detail_body("Too many credentials issued to this orchestrator recently; retry later"));
+  }
+  std::size_t& held = st.in_flight_per_delegate[delegate_key(req)];
+  if (held >= st.options.nonces_per_orchestrator) {
+    spdlog::warn("credential: {} token requests of {} for delegate {} are being checked; refusing more until they end", held,
+                 req.orchestrator_id, chain::to_lower_hex(req.delegate));
+    return req.reply(429, detail_body("Too many credential requests of this delegate under way; retry later"));
   }
   ++held;
   st.in_flight.emplace(req.nonce, CredentialState::Held{*nonce_expiry * kMicros, req.orchestrator_id});
@@ -134,11 +163,11 @@ void finish_token_request(Self* self, ChainChecked& m) {
   const bool valid = m.check.outcome == chain::credential::OnChain::valid;
   // Spent by success; after a failure it stays usable until it expires.
   if (auto held = st.in_flight.find(req.nonce); held != st.in_flight.end()) {
+    count_down(st.in_flight_per_delegate, delegate_key(req));
     if (valid) {
+      ++st.spent_per_orchestrator[held->second.orchestrator_id];
       st.spent_expiry.emplace(held->second.expires_at, held->first);
       st.spent.emplace(held->first, std::move(held->second));
-    } else {
-      release(st, held->second.orchestrator_id);
     }
     st.in_flight.erase(held);
   }
@@ -152,7 +181,7 @@ void finish_token_request(Self* self, ChainChecked& m) {
   }
   const std::string token = new_credential_token();
   const std::string token_id = new_token_id();
-  const UnixMicros expires = now_micros() + st.options.token_ttl_seconds * kMicros;
+  const UnixMicros expires = wall_clock(st) + st.options.token_ttl_seconds * kMicros;
   std::string body = boost::json::serialize(
       boost::json::object{{"token_id", token_id}, {"token", token}, {"expires_at", iso_utc(expires, UtcSuffix::z)}});
   // Said once the ledger has stored it (it may still refuse it: revoked meanwhile).

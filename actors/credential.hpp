@@ -40,15 +40,20 @@ using CredentialChecker =
 
 struct CredentialOptions {
   std::string contract_address;  // as configured (echoed in nonce answers)
-  std::int64_t nonce_ttl_seconds = 300;
+  std::int64_t nonce_ttl_seconds = 300;  // a nonce's life
+  std::int64_t window_seconds = 300;     // how far ahead a token request's expires_at may lie
   std::int64_t token_ttl_seconds = 900;
   // Nonces held by token requests or spent by tokens, remembered until they expire: beyond,
-  // token requests are 429 until some expire (only valid delegate signatures count), in all
-  // and per orchestrator (so that one orchestrator's delegate cannot use up the node's).
+  // token requests are 429 until some expire (only valid signatures count). In all; spent per
+  // orchestrator (only its delegate gets tokens, so that one orchestrator's delegate cannot use
+  // up the node's); and held per orchestrator and delegate while the chain is asked (anyone
+  // can sign as a delegate of their own making, so that such requests cannot crowd out the
+  // orchestrator's real delegate).
   std::size_t max_nonces = 10'000;
   std::size_t nonces_per_orchestrator = 64;
   std::size_t tokens_per_orchestrator = 16;
   CredentialChecker check;
+  std::function<UnixMicros()> clock;  // the wall clock (now_micros when unset); tests set it
 };
 
 // POST /api/orchestrators/{id}/credential/nonce
@@ -78,7 +83,11 @@ struct CredentialState {
   };
   std::unordered_map<std::string, Held> in_flight;
   std::unordered_map<std::string, Held> spent;
-  std::unordered_map<std::string, std::size_t> held_per_orchestrator;  // in flight and spent
+  std::unordered_map<std::string, std::size_t> spent_per_orchestrator;
+  std::unordered_map<std::string, std::size_t> in_flight_per_delegate;  // orchestrator id, '\n', delegate
+  // The latest expiry (µs) of a spent nonce forgotten by a sweep: should the wall clock step
+  // back before it, that nonce would be valid again, so the key is drawn anew.
+  UnixMicros forgotten_until = 0;
   std::priority_queue<std::pair<UnixMicros, std::string>, std::vector<std::pair<UnixMicros, std::string>>, std::greater<>>
       spent_expiry;
   caf::actor ledger;

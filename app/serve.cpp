@@ -965,7 +965,8 @@ int serve(const ServeOptions& o) {
     actors::CredentialOptions credential_options;
     credential_options.contract_address =
         settings.credential_contract_address_as_given.value_or(*settings.credential_contract_address);
-    credential_options.nonce_ttl_seconds = settings.credential_nonce_ttl_seconds;
+    credential_options.nonce_ttl_seconds = std::max(30L, settings.credential_nonce_ttl_seconds);
+    credential_options.window_seconds = settings.credential_nonce_ttl_seconds;
     credential_options.token_ttl_seconds = settings.credential_token_ttl_seconds;
     credential_options.max_nonces = static_cast<std::size_t>(settings.credential_max_nonces);
     credential_options.tokens_per_orchestrator = static_cast<std::size_t>(settings.credential_tokens_per_orchestrator);
@@ -977,8 +978,10 @@ int serve(const ServeOptions& o) {
       }, [done](std::string why) { done(chain::credential::Check{chain::credential::OnChain::unavailable, why}); });
     };
     credential = sys.spawn(actors::credential_actor, ledger, metrics, std::move(credential_options));
-    spdlog::info("orchestrator credentials: contract {} via {}; nonces live {} s, tokens {} s", *settings.credential_contract_address,
-                 (*rpc)->client().redacted_url(), settings.credential_nonce_ttl_seconds, settings.credential_token_ttl_seconds);
+    spdlog::info("orchestrator credentials: contract {} via {}; nonces live {} s, expires_at at most {} s ahead, tokens {} s",
+                 *settings.credential_contract_address, (*rpc)->client().redacted_url(),
+                 std::max(30L, settings.credential_nonce_ttl_seconds), settings.credential_nonce_ttl_seconds,
+                 settings.credential_token_ttl_seconds);
   } else {
     spdlog::info("orchestrator credentials disabled: PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS is unset");
   }

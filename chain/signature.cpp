@@ -60,6 +60,14 @@ Result<Signature> Signature::from_hex(std::string_view text) {
   return from_rsv(bytes.data(), bytes.size());
 }
 
+Result<Signature> Signature::from_hex_any_v(std::string_view text) {
+  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
+  std::array<std::uint8_t, 65> bytes{};
+  if (!hex_decode(text, bytes.data(), bytes.size())) return Error{"a signature is 65 bytes as 130 hex digits"};
+  if (bytes[64] >= 35) bytes[64] = static_cast<std::uint8_t>(27 + (bytes[64] - 35) % 2);
+  return from_rsv(bytes.data(), bytes.size());
+}
+
 Signature sign_digest(const PrivateKey& key, const Hash256& digest) {
   secp256k1_ecdsa_recoverable_signature sig;
   // nullptr nonce function = RFC 6979; libsecp256k1 always produces low-s.

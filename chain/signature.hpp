@@ -21,6 +21,9 @@ struct Signature {
   // Accepts v in {0, 1, 27, 28}; rejects s > n/2 (malleable) and r or s out of range.
   static Result<Signature> from_rsv(const std::uint8_t* data, std::size_t size);
   static Result<Signature> from_hex(std::string_view text);
+  // The same, with v also in the chain-id form of EIP-155 (35 and above: 35 + 2 × chain id +
+  // recovery id), as eth_account's recover_message reads a signature.
+  static Result<Signature> from_hex_any_v(std::string_view text);
   std::string to_hex() const;
 };
 

@@ -467,12 +467,12 @@ Result<Settings> load_settings(const Environment& env) {
   r.token("PAYMENTS_EDGE_CONFIG_TOKEN", s.edge_config_token);
   r.address("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS", s.credential_contract_address);
   if (s.credential_contract_address) s.credential_contract_address_as_given = r.raw("PAYMENTS_ORCHESTRATOR_CREDENTIAL_CONTRACT_ADDRESS");
-  // As the reference reads it: 0 is the default (its `or 300`), and a TTL below 30 s, a
-  // negative one included, counts as 30.
-  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, -(1ll << 40), 86400,
-            "a whole number of seconds, at most 86400 (0 is the default, 300; others below 30 count as 30)");
+  // As the reference reads it: 0 is the default (its `or 300`). A token request may sign an
+  // expires_at at most this far ahead; a nonce lives at least 30 s (its store's floor). A
+  // negative TTL, with which the reference refuses every token request, is refused here.
+  r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", s.credential_nonce_ttl_seconds, 0, 86400,
+            "a whole number of seconds from 0 to 86400 (0 is the default, 300)");
   if (s.credential_nonce_ttl_seconds == 0) s.credential_nonce_ttl_seconds = 300;
-  s.credential_nonce_ttl_seconds = std::max(30L, s.credential_nonce_ttl_seconds);
   // 0 means the default, as in the reference; a negative TTL (tokens that never expire) is refused.
   r.integer("PAYMENTS_ORCHESTRATOR_CREDENTIAL_TOKEN_TTL_SECONDS", s.credential_token_ttl_seconds, 0, 86400 * 365);
   if (s.credential_token_ttl_seconds == 0) s.credential_token_ttl_seconds = 900;

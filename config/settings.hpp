@@ -87,7 +87,8 @@ struct Settings {
   // contract address is unset.
   std::optional<std::string> credential_contract_address;           // lower-cased
   std::optional<std::string> credential_contract_address_as_given;  // echoed in nonce answers, as the reference does
-  long credential_nonce_ttl_seconds = 300;   // at least 30
+  // How far ahead a token request's expires_at may lie; nonces live max(30, this) seconds.
+  long credential_nonce_ttl_seconds = 300;
   long credential_token_ttl_seconds = 900;
   long credential_max_nonces = 10'000;       // nonces of valid signatures, held or spent until they expire
   long credential_tokens_per_orchestrator = 16;  // live tokens; issuing one more drops the oldest

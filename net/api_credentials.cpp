@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "actors/credential.hpp"
+#include "domain/python_text.hpp"
 #include "net/api.hpp"
 
 namespace lpops::net {
@@ -26,47 +27,61 @@ void credential_nonce(Call& call) {
   caf::anon_send(call.ctx->credential, actors::CredentialNonce{call.params[0], call.reply()});
 }
 
-// "0x" + 64 lower-case hex digits, from 64 hex digits in any case with an optional 0x.
+// The nonce as the reference's validator reads it (str.strip(), lower-case, an optional 0x,
+// then 64 characters): "0x" and the 64 characters, lower-case. Characters that are no hex
+// digits pass here, as there; no nonce of the node's has them, so the token request is a 401
+// (`Invalid credential nonce`) once its expiry has been checked, as the reference's is.
 std::optional<std::string> normalize_nonce(std::string_view text) {
-  if (text.size() == 66 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
-  if (text.size() != 64) return std::nullopt;
+  text = python_strip(text);
   std::string out = "0x";
-  for (char c : text) {
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) text.remove_prefix(2);
+  if (code_points(text) != 64) return std::nullopt;
+  for (char c : text) out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
 void credential_token(Call& call) {
   if (!credentials_configured(call) || public_rate_limited(call)) return;
+  // The reference's model: each field checked on its own, every error listed in field order.
   Validation v;
   BodyReader body(call.request, v);
-  auto delegate_text = body.required_string("delegate_address", 1, 42);
-  auto nonce_text = body.required_string("nonce", 1, 66);
-  auto expires_at = body.positive_integer("expires_at", std::numeric_limits<std::int64_t>::max(), true);
-  auto signature = body.required_string("signature", 1, 1024);
-  // The reference's pattern: 0x (lower-case x) and 40 hex digits, any case.
-  // Any case, as the reference takes it (its to_checksum_address(): no checksum is checked).
-  auto delegate = is_address(delegate_text) ? chain::parse_address_any_case(delegate_text) : Result<chain::Address>(Error{"pattern"});
-  if (v.ok() && !delegate) {
-    json::value in(delegate_text);
-    v.add("body", "delegate_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", &in);
+  const auto unlimited = std::numeric_limits<std::size_t>::max();
+  const auto field_error = [&](std::string_view field, const char* type, std::string msg, const std::string& text) {
+    json::value in(text);
+    v.add("body", field, type, std::move(msg), &in);
+  };
+  // Its pattern: 0x (lower-case x) and 40 hex digits, any case (to_checksum_address() checks
+  // no checksum).
+  std::optional<chain::Address> delegate;
+  const std::size_t before_delegate = v.error_count();
+  const auto delegate_text = body.required_string("delegate_address", 0, unlimited);
+  if (body.parsed() && v.error_count() == before_delegate) {
+    if (auto parsed = is_address(delegate_text) ? chain::parse_address_any_case(delegate_text) : Result<chain::Address>(Error{"pattern"}))
+      delegate = *parsed;
+    else
+      field_error("delegate_address", "string_pattern_mismatch", "String should match pattern '^0x[a-fA-F0-9]{40}$'", delegate_text);
   }
-  auto nonce = normalize_nonce(nonce_text);
-  if (v.ok() && !nonce) {
-    json::value in(nonce_text);
-    v.add("body", "nonce", "value_error", "Value error, nonce must be 32 bytes", &in);
+  std::optional<std::string> nonce;
+  const std::size_t before_nonce = v.error_count();
+  const auto nonce_text = body.required_string("nonce", 0, unlimited);
+  if (body.parsed() && v.error_count() == before_nonce) {
+    nonce = normalize_nonce(nonce_text);
+    if (!nonce) field_error("nonce", "value_error", "Value error, nonce must be 32 bytes", nonce_text);
   }
-  auto b = signature.find_first_not_of(" \t\r\n");
-  signature = b == std::string::npos ? "" : signature.substr(b, signature.find_last_not_of(" \t\r\n") - b + 1);
-  if (v.ok() && !signature.starts_with("0x")) {
-    json::value in(signature);
-    v.add("body", "signature", "value_error", "Value error, signature must start with 0x", &in);
+  // Any integer above 0 (a bool too, as pydantic's lax int reads one); past the 64-bit range
+  // it is later than any nonce allows, so the request is a 401 `Credential expired`, as the
+  // reference's Python integer makes it.
+  const auto expires_at = body.timestamp_integer("expires_at", "Value error, expires_at must be a unix timestamp");
+  std::optional<std::string> signature;
+  const std::size_t before_signature = v.error_count();
+  const auto signature_text = body.required_string("signature", 0, unlimited);
+  if (body.parsed() && v.error_count() == before_signature) {
+    if (const auto stripped = python_strip(signature_text); stripped.starts_with("0x")) signature = std::string(stripped);
+    else field_error("signature", "value_error", "Value error, signature must be 0x hex", signature_text);
   }
   if (!v.ok()) return call.respond(v.response());
   caf::anon_send(call.ctx->credential,
-                 actors::CredentialToken{call.params[0], *delegate, std::move(*nonce), *expires_at, std::move(signature), call.reply()});
+                 actors::CredentialToken{call.params[0], *delegate, std::move(*nonce), *expires_at, std::move(*signature), call.reply()});
 }
 
 void revoke_tokens(Call& call) {

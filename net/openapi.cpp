@@ -180,10 +180,17 @@ json::object schemas() {
                       "orchestrator_id, owner_address, delegate_address, bytes32 nonce, uint256 expires_at)). expires_at must lie "
                       "between now and now + the nonce TTL; the nonce must have been issued for this orchestrator."},
       {"properties", json::object{{"delegate_address", address},
-                                  {"nonce", json::object{{"type", "string"}, {"pattern", "^(0[xX])?[0-9a-fA-F]{64}$"}}},
-                                  {"expires_at", json::object{{"type", "integer"}, {"exclusiveMinimum", 0}}},
-                                  {"signature", json::object{{"type", "string"}, {"minLength", 1}, {"maxLength", 1024},
-                                                             {"description", "0x and 65 bytes in hex; whitespace around it is ignored"}}}}},
+                                  {"nonce", json::object{{"type", "string"},
+                                                         {"description", "the nonce as issued: 64 hex digits, 0x optional, any case; "
+                                                                         "whitespace around it is ignored (64 characters that are "
+                                                                         "no hex digits are a 401, as no nonce of the node's)"}}},
+                                  {"expires_at", json::object{{"type", "integer"}, {"exclusiveMinimum", 0},
+                                                              {"description", "unix seconds; true reads as 1, and one past 64 "
+                                                                              "bits is outside the window (401)"}}},
+                                  {"signature", json::object{{"type", "string"},
+                                                             {"description", "0x and 65 bytes in hex (r, s, v: v 27 or 28, 0 or 1, "
+                                                                             "or 35 and above in the chain-id form); whitespace "
+                                                                             "around it is ignored"}}}}},
       {"required", json::array{"delegate_address", "nonce", "expires_at", "signature"}}};
   s["CredentialToken"] = obj({{"token_id", str()}, {"token", json::object{{"type", "string"}, {"description", "send as Authorization: Bearer <token> or X-Orchestrator-Token"}}},
                               {"expires_at", str()}},

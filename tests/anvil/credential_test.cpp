@@ -335,6 +335,61 @@ TEST_F(CredentialTest, RefusalsLeaveNothingIssued) {
   EXPECT_EQ(post("o1", R"({"delegate_address":"0x1111111111111111111111111111111111111111",)" + good_nonce + R"(,"expires_at":0,"signature":"0x00"})").status, 422);
   EXPECT_EQ(post("o1", R"({"delegate_address":"0x1111111111111111111111111111111111111111",)" + good_nonce + R"(,"expires_at":5,"signature":"abc"})").status, 422);
   EXPECT_EQ(post("o1", "not json").status, 422);
+  // Each field is checked on its own and every error is listed, in the model's order, as
+  // pydantic 2.13 lists them for the reference's model.
+  auto all_bad = post("o1", R"({"delegate_address":"nope","nonce":"zz","expires_at":0,"signature":"abc"})");
+  EXPECT_EQ(all_bad.status, 422);
+  EXPECT_EQ(body_of(all_bad), json::parse(R"({"detail":[
+      {"type":"string_pattern_mismatch","loc":["body","delegate_address"],"msg":"String should match pattern '^0x[a-fA-F0-9]{40}$'",
+       "input":"nope","ctx":{"pattern":"^0x[a-fA-F0-9]{40}$"}},
+      {"type":"value_error","loc":["body","nonce"],"msg":"Value error, nonce must be 32 bytes","input":"zz","ctx":{"error":{}}},
+      {"type":"value_error","loc":["body","expires_at"],"msg":"Value error, expires_at must be a unix timestamp","input":0,
+       "ctx":{"error":{}}},
+      {"type":"value_error","loc":["body","signature"],"msg":"Value error, signature must be 0x hex","input":"abc","ctx":{"error":{}}}]})"));
+  // A whole float past 64 bits is no integer to pydantic.
+  auto too_big = post("o1", R"({"delegate_address":"0x1111111111111111111111111111111111111111",)" + good_nonce +
+                                R"(,"expires_at":1e20,"signature":"0x00"})");
+  EXPECT_EQ(too_big.status, 422);
+  EXPECT_NE(too_big.body.find("int_parsing_size"), std::string::npos) << too_big.body;
+  // What the model takes goes on to the checks, as in the reference: true is 1 and an
+  // integer past 64 bits is a Python integer, both outside the window (401 expired); 64
+  // characters that are no hex digits are no nonce of the node's (401 after the window).
+  const std::string d_text = to_checksummed(d);
+  for (const char* expires : {"true", "99999999999999999999999"}) {
+    auto r2 = post("o1", R"({"delegate_address":")" + d_text + R"(",)" + good_nonce + R"(,"expires_at":)" + expires +
+                             R"(,"signature":"0x00"})");
+    EXPECT_EQ(r2.status, 401) << expires << ": " << r2.body;
+    EXPECT_EQ(detail(r2), "Credential expired") << expires;
+  }
+  auto not_hex = post("o1", R"({"delegate_address":")" + d_text + R"(","nonce":")" + std::string(64, 'g') +
+                                R"(","expires_at":)" + std::to_string(n.expires_at) + R"(,"signature":"0x00"})");
+  EXPECT_EQ(not_hex.status, 401) << not_hex.body;
+  EXPECT_EQ(detail(not_hex), "Invalid credential nonce");
+  // The nonce and the signature are read as the reference's str.strip() reads them: Unicode's
+  // spaces and \v around them, the nonce in any case with 0X.
+  {
+    Nonce padded = nonce_for("o1");
+    std::string upper = padded.nonce;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto r2 = http->request("POST", "/api/orchestrators/o1/credential/token",
+                            json::serialize(json::object{{"delegate_address", d_text},
+                                                         {"nonce", " " + upper + "\n"},
+                                                         {"expires_at", padded.expires_at},
+                                                         {"signature", "\v" + sign(delegate, "o1", owner.address(), d, padded) +
+                                                                           "\xe3\x80\x80"}}));  // U+3000
+    EXPECT_EQ(r2.status, 200) << r2.body;
+  }
+  // v in the chain-id form (35 + 2 × chain id + recovery id), as eth_account reads it.
+  {
+    Nonce chain_v = nonce_for("o1");
+    std::string sig = sign(delegate, "o1", owner.address(), d, chain_v);
+    const int v = std::stoi(sig.substr(130, 2), nullptr, 16);  // 27 or 28
+    char hex[3];
+    std::snprintf(hex, sizeof hex, "%02x", 35 + 2 * 1 + (v - 27));  // chain id 1
+    sig.replace(130, 2, hex);
+    auto r2 = ask_token("o1", d, chain_v, sig);
+    EXPECT_EQ(r2.status, 200) << sig << ": " << r2.body;
+  }
   auto missing = http->request("POST", "/api/orchestrators/nobody/credential/nonce");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(detail(missing), "Orchestrator not found");

@@ -234,12 +234,17 @@ TEST(Settings, IntegersAreReadAsThePydanticSettingsReadThem) {
   for (const char* fine : {"0_.5", "8._5", "+_8", "1_e1"})
     EXPECT_TRUE(load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", fine}}).ok()) << fine;
   for (const char* bad : {"80_", "_80", "8__0", " _8"}) EXPECT_FALSE(load({{"PAYMENTS_DEFAULT_MIN_SERVICE_UPTIME", bad}}).ok()) << bad;
-  // The reference's int(ttl or 300), floored at 30.
-  for (const auto& [ttl, seconds] : {std::pair{"0", 300}, {"-5", 30}, {"10", 30}, {"45", 45}}) {
+  // The reference's int(ttl or 300): the window of a token request's expires_at (nonces live
+  // at least 30 s, which the node applies where it mints them). Negative is refused: with it
+  // the reference refused every token request.
+  for (const auto& [ttl, seconds] : {std::pair{"0", 300}, {"10", 10}, {"45", 45}}) {
     auto s = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", ttl}});
     ASSERT_TRUE(s.ok()) << ttl << ": " << s.error();
     EXPECT_EQ(s->credential_nonce_ttl_seconds, seconds) << ttl;
   }
+  auto negative = load({{"PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS", "-5"}});
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error().find("PAYMENTS_ORCHESTRATOR_CREDENTIAL_NONCE_TTL_SECONDS"), std::string::npos) << negative.error();
 }
 
 // Settings the reference does not read or check unless they are used: ORCHESTRATOR_HEALTH_URL

@@ -24,9 +24,11 @@
 #include "tests/support/test_store.hpp"
 #include "chain/signature.hpp"
 
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <optional>
 
 namespace lpops {
 namespace {
@@ -361,14 +363,17 @@ struct Answer {
     return [this](int status, std::string body) { promise.set_value({status, std::move(body)}); };
   }
   std::pair<int, std::string> get() {
-    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "no answer within 10 s";
+      return {0, "no answer"};
+    }
     return future.get();
   }
 };
 
 // A ledger with orchestrator o1 and a credential actor whose chain checks wait for the test.
 struct CredentialRig {
-  explicit CredentialRig(std::size_t max_nonces = 10'000, std::size_t per_orchestrator = 64) {
+  explicit CredentialRig(std::size_t max_nonces = 10'000, std::size_t per_orchestrator = 64, std::int64_t window_seconds = 300) {
     Registration r;
     r.orchestrator_id = "o1";
     r.address = "0x" + std::string(40, 'a');
@@ -385,6 +390,8 @@ struct CredentialRig {
     actors::CredentialOptions options;
     options.max_nonces = max_nonces;
     options.nonces_per_orchestrator = per_orchestrator;
+    options.window_seconds = window_seconds;
+    options.clock = [this] { return clock_offset.load() + now_micros(); };
     options.check = [this](Address, Address, std::function<void(credential::Check)> done) {
       std::lock_guard lock(mutex);
       held.push_back(std::move(done));
@@ -407,12 +414,16 @@ struct CredentialRig {
     const auto doc = json::parse(body);
     return {std::string(doc.at("nonce").as_string()), doc.at("expires_at").as_int64()};
   }
-  // Asks for a token with the nonce, signed by the delegate.
-  void ask(const std::pair<std::string, std::int64_t>& n, Answer& token) {
-    const auto digest = eip191_hash32(credential::auth_hash("o1", owner, delegate.address(), hash32_from_hex(n.first).value(),
-                                                            static_cast<std::uint64_t>(n.second)));
-    caf::anon_send(cred, actors::CredentialToken{"o1", delegate.address(), n.first, n.second,
-                                                 sign_digest(delegate, digest).to_hex(), token.reply()});
+  // Asks for a token with the nonce, signed by the delegate (or by `as`, naming itself the
+  // delegate), for `expires_at` (the nonce's own by default).
+  void ask(const std::pair<std::string, std::int64_t>& n, Answer& token, const PrivateKey* as = nullptr,
+           std::optional<std::int64_t> expires_at = std::nullopt) {
+    const PrivateKey& signer = as ? *as : delegate;
+    const std::int64_t expires = expires_at.value_or(n.second);
+    const auto digest = eip191_hash32(credential::auth_hash("o1", owner, signer.address(), hash32_from_hex(n.first).value(),
+                                                            static_cast<std::uint64_t>(expires)));
+    caf::anon_send(cred, actors::CredentialToken{"o1", signer.address(), n.first, expires, sign_digest(signer, digest).to_hex(),
+                                                 token.reply()});
   }
   // The chain check of the request under way, once it began (empty if none began).
   std::function<void(credential::Check)> held_check() {
@@ -440,6 +451,7 @@ struct CredentialRig {
   std::vector<std::function<void(credential::Check)>> held;
   const PrivateKey delegate = PrivateKey::from_hex("0x" + std::string(63, '0') + "7").value();
   Address owner{};
+  std::atomic<std::int64_t> clock_offset{0};  // µs added to the wall clock the actor reads
 };
 
 const credential::Check kValid{credential::OnChain::valid, ""};
@@ -474,9 +486,9 @@ TEST(Credential, ATokenCheckedWhileItsOrchestratorIsRevokedIsNotIssued) {
   EXPECT_EQ(who.get(), std::pair(200, std::string("o1")));
 }
 
-// One orchestrator's held and spent nonces have a cap of their own, below the node's, so that
-// one delegate asking for token after token cannot keep the others from signing in; a nonce
-// the chain refused stops counting.
+// One orchestrator's spent nonces have a cap of their own, below the node's, so that its
+// delegate asking for token after token cannot keep the others from signing in; and so have
+// one delegate's requests while the chain is asked. A nonce the chain refused stops counting.
 TEST(Credential, OneOrchestratorsNoncesAreCappedOnTheirOwn) {
   CredentialRig rig(10'000, 2);
   Answer first, second;
@@ -484,21 +496,100 @@ TEST(Credential, OneOrchestratorsNoncesAreCappedOnTheirOwn) {
   ASSERT_TRUE(first_check);
   auto second_check = rig.begin_with(rig.nonce(), second);
   ASSERT_TRUE(second_check);
+  // Two of the delegate's under way: a third waits for one to end.
   Answer third;
   rig.ask(rig.nonce(), third);
-  EXPECT_EQ(third.get(), std::pair(429, std::string(R"({"detail":"Too many credentials issued to this orchestrator recently; retry later"})")));
-  first_check(kValid);  // spent: still counted until it expires
+  EXPECT_EQ(third.get(), std::pair(429, std::string(R"({"detail":"Too many credential requests of this delegate under way; retry later"})")));
+  first_check(kValid);  // spent: counted for the orchestrator until it expires
   EXPECT_EQ(first.get().first, 200);
   second_check(credential::Check{credential::OnChain::not_valid, "no"});  // refused: no longer counted
   EXPECT_EQ(second.get().first, 403);
   Answer fourth;
   auto fourth_check = rig.begin_with(rig.nonce(), fourth);
   ASSERT_TRUE(fourth_check);
-  Answer fifth;
-  rig.ask(rig.nonce(), fifth);
-  EXPECT_EQ(fifth.get().first, 429);
   fourth_check(kValid);
   EXPECT_EQ(fourth.get().first, 200);
+  // Two spent: the orchestrator's cap.
+  Answer fifth;
+  rig.ask(rig.nonce(), fifth);
+  EXPECT_EQ(fifth.get(), std::pair(429, std::string(R"({"detail":"Too many credentials issued to this orchestrator recently; retry later"})")));
+}
+
+// Anyone can sign as a delegate of their own making and so pass the signature check; what
+// such requests hold while the chain is asked is counted per delegate, so that they cannot
+// crowd out the orchestrator's real delegate.
+TEST(Credential, StrangersUnderWayDoNotCrowdOutTheDelegate) {
+  CredentialRig rig(10'000, 2);
+  std::vector<PrivateKey> strangers;
+  std::vector<std::function<void(credential::Check)>> checks;
+  std::vector<std::unique_ptr<Answer>> answers;
+  for (int i = 0; i < 6; ++i) {
+    strangers.push_back(PrivateKey::from_hex("0x" + std::string(62, '0') + std::to_string(10 + i)).value());
+    answers.push_back(std::make_unique<Answer>());
+    rig.ask(rig.nonce(), *answers.back(), &strangers.back());
+    checks.push_back(rig.held_check());
+    ASSERT_TRUE(checks.back()) << i;
+  }
+  Answer real;
+  auto real_check = rig.begin_request(real);
+  ASSERT_TRUE(real_check) << "the real delegate's request was refused";
+  real_check(kValid);
+  EXPECT_EQ(real.get().first, 200);
+  for (std::size_t i = 0; i < checks.size(); ++i) {
+    checks[i](credential::Check{credential::OnChain::not_valid, "not the delegate"});
+    EXPECT_EQ(answers[i]->get().first, 403) << i;
+  }
+}
+
+// expires_at may lie at most the nonce TTL ahead, however long the nonce itself lives (at
+// least 30 s, as the reference's store keeps them).
+TEST(Credential, ExpiresAtMayLieAtMostTheWindowAhead) {
+  CredentialRig rig(10'000, 64, 10);
+  const auto n = rig.nonce();
+  const std::int64_t now_s = now_micros() / 1'000'000;
+  Answer too_far;
+  rig.ask(n, too_far, nullptr, now_s + 20);
+  EXPECT_EQ(too_far.get(), std::pair(401, std::string(R"({"detail":"Credential expired"})")));
+  Answer within;
+  auto check = [&] {
+    rig.ask(n, within, nullptr, now_s + 5);
+    return rig.held_check();
+  }();
+  ASSERT_TRUE(check);
+  check(kValid);
+  EXPECT_EQ(within.get().first, 200);
+}
+
+// A spent nonce is forgotten once it expires (its MAC's expiry refuses it from then on). Should
+// the wall clock step back before that expiry, it would be valid again: the key is drawn
+// anew, so the same request does not get a second token.
+TEST(Credential, ASpentNonceStaysSpentWhenTheClockStepsBack) {
+  CredentialRig rig;
+  const auto n = rig.nonce();
+  Answer first;
+  auto check = rig.begin_with(n, first);
+  ASSERT_TRUE(check);
+  check(kValid);
+  ASSERT_EQ(first.get().first, 200);
+  // Ten minutes on (past the nonce's 300 s): a request sweeps the spent nonce away.
+  rig.clock_offset = 600'000'000;
+  Answer later;
+  rig.ask(rig.nonce(), later, nullptr, now_micros() / 1'000'000 + 601);
+  auto later_check = rig.held_check();
+  ASSERT_TRUE(later_check);
+  later_check(kValid);
+  EXPECT_EQ(later.get().first, 200);
+  // The clock steps back to where it was: the first request again.
+  rig.clock_offset = 0;
+  Answer replay;
+  rig.ask(n, replay);
+  EXPECT_EQ(replay.get(), std::pair(401, std::string(R"({"detail":"Invalid credential nonce"})")));
+  // New nonces work.
+  Answer fresh;
+  auto fresh_check = rig.begin_request(fresh);
+  ASSERT_TRUE(fresh_check);
+  fresh_check(kValid);
+  EXPECT_EQ(fresh.get().first, 200);
 }
 
 // RFC 4231's test cases 1 and 2 (case 6: a key longer than the block is hashed first).

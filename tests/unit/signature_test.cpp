@@ -65,6 +65,36 @@ TEST(Signature, RejectsMalleableAndMalformedSignatures) {
   EXPECT_FALSE(Signature::from_hex("0x1234").ok());
 }
 
+// eth_account's recover_message reads v as 0/1, 27/28, or 35 and above (35 + 2 × chain id +
+// the recovery id); from_hex_any_v takes all three, from_hex only the first two.
+TEST(Signature, ChainIdFormOfVIsReadAsEthAccountReadsIt) {
+  auto key = PrivateKey::from_hex(std::string(63, '0') + "7").value();
+  const Hash256 digest = keccak256("message");
+  const Signature sig = sign_digest(key, digest);
+  auto rsv = sig.to_rsv();
+  for (const int chain_id : {0, 1, 42161, 110}) {
+    const int v = 35 + 2 * chain_id + sig.recovery_id;
+    if (v > 255) continue;
+    rsv[64] = static_cast<std::uint8_t>(v);
+    const std::string text = "0x" + hex_lower(rsv.data(), rsv.size());
+    auto parsed = Signature::from_hex_any_v(text);
+    ASSERT_TRUE(parsed.ok()) << v << ": " << parsed.error();
+    EXPECT_EQ(recover_address(digest, *parsed).value(), key.address()) << v;
+    EXPECT_FALSE(Signature::from_hex(text).ok()) << v;
+    // The other recovery id in the same form names another signer.
+    rsv[64] = static_cast<std::uint8_t>(v ^ 1);
+    auto other = Signature::from_hex_any_v("0x" + hex_lower(rsv.data(), rsv.size()));
+    if (other.ok()) {
+      const auto signer = recover_address(digest, *other);
+      EXPECT_TRUE(!signer.ok() || *signer != key.address()) << v;
+    }
+  }
+  for (const int v : {2, 26, 29, 34}) {
+    rsv[64] = static_cast<std::uint8_t>(v);
+    EXPECT_FALSE(Signature::from_hex_any_v("0x" + hex_lower(rsv.data(), rsv.size())).ok()) << v;
+  }
+}
+
 TEST(Signature, SignThenRecoverProperty) {
   EXPECT_TRUE(rc::check("recover(sign(k, d)) == address(k)", [](std::uint64_t seed, std::uint64_t message) {
     std::array<std::uint8_t, 32> bytes{};
