@@ -119,12 +119,10 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
   if (settings.single_orchestrator_mode) {
     // As the reference registers itself: the health URL and timeout when set, the monitored
     // services and the default minimum uptime, no rank check.
+    // (The health URL and the services are added after the checks below: the reference
+    // registers them as its settings hold them, without the API's bounds.)
     json::object self{{"orchestrator_id", *settings.orchestrator_id}, {"address", *settings.orchestrator_address}};
-    if (settings.orchestrator_health_url) self["health_url"] = *settings.orchestrator_health_url;
     if (settings.orchestrator_health_timeout) self["health_timeout"] = *settings.orchestrator_health_timeout;
-    json::array services;
-    for (const auto& m : settings.monitored_services) services.emplace_back(m);
-    self["monitored_services"] = std::move(services);
     self["min_service_uptime"] = settings.default_min_service_uptime;
     sources.push_back({"PAYMENTS_SINGLE_ORCHESTRATOR_MODE", json::serialize(self), true});
   }
@@ -173,6 +171,13 @@ std::vector<BootstrapEntry> prepare_bootstrap(const config::Settings& settings) 
       net::Validation v;
       net::BodyReader body(json::serialize(entry), v);
       Registration r = net::read_registration(body, v);
+      if (single) {
+        if (settings.orchestrator_health_url) r.health_url = *settings.orchestrator_health_url;
+        std::vector<std::string> services;
+        for (const auto& m : settings.monitored_services)
+          if (const auto name = python_strip(m); !name.empty()) services.emplace_back(name);
+        if (!services.empty()) r.monitored_services = std::move(services);
+      }
       if (!v.ok()) {
         // The node's own registration in single mode must not be skipped in silence.
         if (single) throw std::runtime_error(name + ": ORCHESTRATOR_ID and its settings do not make a valid registration: " +

@@ -1018,6 +1018,24 @@ TEST(Startup, SingleOrchestratorModeRegistersItselfWithoutTheRankCheck) {
     EXPECT_NE(node.log().find("bootstrap: boot-1 refused (503)"), std::string::npos) << node.log();
     EXPECT_EQ(node.terminate(), 0) << node.log();
   }
+  // The URL and the services as the settings hold them, without the API's bounds (512
+  // characters, 25 services), as the reference registers itself.
+  {
+    auto large = env;
+    large["ORCHESTRATOR_HEALTH_URL"] = "http://127.0.0.1:9090/" + std::string(600, 'p');
+    std::string services;
+    for (int i = 0; i < 30; ++i) services += (i ? "," : "") + std::string("svc") + std::to_string(i);
+    large["MONITORED_SERVICES"] = services;
+    NodeProcess node(dir.str() + "/large", large);
+    ASSERT_TRUE(node.start()) << node.log();
+    HttpClient client("127.0.0.1", node.port());
+    auto r = client.request("GET", "/api/orchestrators/solo");
+    ASSERT_EQ(r.status, 200) << r.body << node.log();
+    const auto solo = parse_json(r.body);
+    EXPECT_EQ(solo.at("health_url").as_string(), large["ORCHESTRATOR_HEALTH_URL"]);
+    EXPECT_EQ(solo.at("monitored_services").as_array().size(), 30u);
+    EXPECT_EQ(node.terminate(), 0) << node.log();
+  }
   // Without the id or the address the mode cannot work: start-up stops and says so.
   auto missing = env;
   missing.erase("ORCHESTRATOR_ADDRESS");
