@@ -14,6 +14,8 @@
 namespace lpops {
 
 inline constexpr std::size_t kMaxOrchestratorIdChars = 128;
+// A health push's `data`, as JSON text: each push is journaled with its orchestrator's record.
+inline constexpr std::size_t kMaxHealthDataBytes = 64 * 1024;
 // The id under which the ledger records its own entries (the pricing policy): no
 // orchestrator may register it.
 inline constexpr const char* kSystemOrchestratorId = "__system__";

@@ -222,6 +222,12 @@ void push_health(Call& call) {
   std::string source = body.string_or("source", 64, "forwarder");
   auto data = body.optional_object("data", true);
   if (!v.ok()) return call.respond(v.response());
+  // Each push is journaled with its orchestrator's record (and so is every later change of
+  // that record): a report past kMaxHealthDataBytes would grow the journal by its size each
+  // time. The reference, which overwrote one file, had no bound.
+  if (const std::size_t size = json::serialize(*data).size(); size > kMaxHealthDataBytes)
+    return call.respond(detail_response(413, "Health data is " + std::to_string(size) + " bytes as JSON; at most " +
+                                                 std::to_string(kMaxHealthDataBytes) + " are taken"));
   caf::anon_send(call.ctx->registry, actors::HealthPush{call.params[0], std::move(source), std::move(*data), call.reply()});
 }
 

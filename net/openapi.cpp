@@ -498,7 +498,9 @@ std::vector<std::pair<std::string, std::string>> error_responses(const Route& r,
     out.emplace_back("409", "Conflicts with the ledger's state (an existing id, an address owned by another, a balance)");
   else if (pattern == "/api/transparency/tee-core/audit/proof")
     out.emplace_back("409", "The entry is newer than the latest checkpoint: retry after the next one");
-  out.emplace_back("413", "Body larger than PAYMENTS_MAX_BODY_BYTES");
+  out.emplace_back("413", pattern == "/api/orchestrators/{orchestrator_id}/health"
+                             ? "Body larger than PAYMENTS_MAX_BODY_BYTES, or data past 65,536 bytes as JSON"
+                             : "Body larger than PAYMENTS_MAX_BODY_BYTES");
   out.emplace_back("414", "Request target too long");
   if (io && io->request) out.emplace_back("415", "A Content-Encoding other than identity, or a charset other than UTF-8");
   // The attestation routes' one input, the nonce, is a 400 `nonce must be hex`, as in the reference.

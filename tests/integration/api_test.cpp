@@ -540,6 +540,9 @@ TEST_F(ApiTest, RegisterListGetAndRefresh) {
   EXPECT_EQ(get_json("/api/orchestrators/orch-a").at("last_contact_source").as_string(), "fw");
   // A health push's source has a default and no null.
   EXPECT_EQ(post("/api/orchestrators/orch-a/health", json::object{{"source", nullptr}, {"data", json::object{}}}).status, 422);
+  // Data up to 65,536 bytes as JSON is taken (each push is journaled with the record).
+  EXPECT_EQ(post("/api/orchestrators/orch-a/health", json::object{{"data", json::object{{"pad", std::string(65'536 - 10, 'x')}}}}).status,
+            200);
 }
 
 // The reference's field rules: contact_email stripped as Python strips (Unicode spaces too),
