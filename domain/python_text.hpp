@@ -122,14 +122,15 @@ inline std::string_view pydantic_number_strip(std::string_view s) {
   return detail::strip_code_points(s, [](char32_t c) { return detail::python_space(c) && !(c >= 0x1c && c <= 0x1f); });
 }
 
-// A float's text as pydantic's lax mode reads it: trimmed of Unicode whitespace, underscores
-// anywhere but first, last or two in a row (left out), an optional sign, a decimal number (or
-// inf, nan); one past a double's range is an infinity (or zero), for bounds to refuse.
-// Nothing for text that is no number.
+// A float's text as pydantic's lax mode reads it: trimmed of Unicode whitespace, an optional
+// sign, a decimal number (or inf, nan); or, untrimmed, the same with underscores anywhere but
+// first, last or two in a row (left out: " 1_0" is no number, "1_0" is 10). One past a
+// double's range is an infinity (or zero), for bounds to refuse. Nothing for text that is no
+// number.
 inline std::optional<double> lax_float(std::string_view s) {
-  std::string text(pydantic_number_strip(s));
-  if (text.find('_') != std::string::npos &&
-      (text.front() == '_' || text.back() == '_' || text.find("__") != std::string::npos))
+  const bool underscores = s.find('_') != std::string_view::npos;
+  std::string text(underscores ? s : pydantic_number_strip(s));
+  if (underscores && (text.front() == '_' || text.back() == '_' || text.find("__") != std::string::npos))
     return std::nullopt;
   std::erase(text, '_');
   std::string_view t = text;

@@ -265,7 +265,23 @@ bool is_json_media_type(std::string_view value) {
   constexpr std::string_view kApplication = "application/";
   if (!type.starts_with(kApplication)) return false;
   const std::string_view subtype = std::string_view(type).substr(kApplication.size());
-  return subtype == "json" || (subtype.size() > 5 && subtype.ends_with("+json"));
+  return subtype == "json" || subtype.ends_with("+json");  // FastAPI's test: application/+json too
+}
+
+// The value of a media type's `charset` parameter (lower-case, unquoted), if it names one.
+std::optional<std::string> charset_of(std::string_view value) {
+  std::size_t begin = value.find(';');
+  while (begin != std::string_view::npos) {
+    const std::size_t end = value.find(';', begin + 1);
+    const std::string_view param = trimmed(value.substr(begin + 1, end == std::string_view::npos ? std::string_view::npos : end - begin - 1));
+    begin = end;
+    const auto eq = param.find('=');
+    if (eq == std::string_view::npos || lower_ascii(std::string(trimmed(param.substr(0, eq)))) != "charset") continue;
+    std::string charset = lower_ascii(std::string(trimmed(param.substr(eq + 1))));
+    if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
+    return charset;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -288,18 +304,14 @@ BodyReader::BodyReader(const Request& request, Validation& v) : v_(v) {
     }
   }
   const std::string* type = request.header("Content-Type");
+  // An empty value is none: FastAPI reads such a body as JSON.
+  if (type && type->empty()) type = nullptr;
   // JSON is UTF-8 (RFC 8259): a body declared in another charset would be misread.
   if (type) {
-    const std::string lower = lower_ascii(*type);
-    const auto at = lower.find("charset=");
-    if (at != std::string::npos) {
-      const std::string_view rest = std::string_view(lower).substr(at + 8);
-      std::string charset(trimmed(rest.substr(0, rest.find(';'))));
-      if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"') charset = charset.substr(1, charset.size() - 2);
-      if (charset != "utf-8" && charset != "utf8" && charset != "us-ascii" && charset != "ascii") {
-        v_.refuse(415, "charset " + replace_invalid_utf8(charset.substr(0, 64)) + " is not supported: send JSON as UTF-8");
-        return;
-      }
+    if (const auto charset = charset_of(*type);
+        charset && *charset != "utf-8" && *charset != "utf8" && *charset != "us-ascii" && *charset != "ascii") {
+      v_.refuse(415, "charset " + replace_invalid_utf8(charset->substr(0, 64)) + " is not supported: send JSON as UTF-8");
+      return;
     }
   }
   if (type && !request.body.empty() && !is_json_media_type(*type)) {

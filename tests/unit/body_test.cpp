@@ -274,6 +274,28 @@ TEST(BodyReader, CodedBodiesAndOtherCharsetsAre415) {
   EXPECT_EQ(status({{"Content-Encoding", "identity"}, {"Content-Type", "application/json; charset=UTF-8"}}), 200);
   EXPECT_EQ(status({{"Content-Type", "application/json;charset=utf-8"}}), 200);
   EXPECT_EQ(status({}), 200);
+  // Only a parameter named charset is one: another whose name ends so is not read.
+  EXPECT_EQ(status({{"Content-Type", "application/json; xcharset=foo"}}), 200);
+  EXPECT_EQ(status({{"Content-Type", "application/json; v=1; Charset = \"utf-16\""}}), 415);
+}
+
+// The media types FastAPI reads as JSON: none or an empty value, application/json and any
+// application/…+json (+json alone too); others are no object to read fields from.
+TEST(BodyReader, MediaTypesAreReadAsFastApiReadsThem) {
+  auto parsed = [](std::vector<Header> headers) {
+    Request request;
+    request.body = R"({"a": "x"})";
+    request.headers = std::move(headers);
+    Validation v;
+    BodyReader body(request, v);
+    return body.parsed();
+  };
+  EXPECT_TRUE(parsed({{"Content-Type", ""}}));
+  EXPECT_TRUE(parsed({{"Content-Type", "application/+json"}}));
+  EXPECT_TRUE(parsed({{"Content-Type", "Application/Merge-Patch+JSON; charset=utf-8"}}));
+  EXPECT_FALSE(parsed({{"Content-Type", "text/plain"}}));
+  EXPECT_FALSE(parsed({{"Content-Type", "application/jsonx"}}));
+  EXPECT_FALSE(parsed({{"Content-Type", "application/json/x"}}));
 }
 
 // No body at all is a missing body (FastAPI reads an empty one as none), not malformed JSON.
@@ -589,6 +611,16 @@ TEST(PythonText, NumbersAreTrimmedAsPydanticTrims) {
     EXPECT_FALSE(lpops::lax_int(refused, side)) << refused;
     EXPECT_FALSE(lpops::lax_float(refused)) << refused;
   }
+}
+
+// A float's text with underscores is read untrimmed (pydantic 2.13: str.trim().parse() first,
+// then the text with its underscores left out, not trimmed).
+TEST(PythonText, FloatsWithUnderscoresAreNotTrimmed) {
+  const std::vector<std::pair<std::string, std::optional<double>>> cases = {
+      {"1_0", 10.0}, {"1_0.5", 10.5}, {"1_e1", 10.0}, {"+_8", 8.0}, {"8._5", 8.5}, {"1_.5", 1.5}, {" 1.5 ", 1.5},
+      {" 1_0", std::nullopt}, {"1_0 ", std::nullopt}, {"\xc2\xa0" "1_0", std::nullopt}, {"_1", std::nullopt},
+      {"1_", std::nullopt}, {"1__0", std::nullopt}};
+  for (const auto& [text, value] : cases) EXPECT_EQ(lpops::lax_float(text), value) << text;
 }
 
 // str.lower() of Python 3.11 on each (the values printed by Python itself), and bytes that
