@@ -505,7 +505,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.private_key("PAYMENT_PRIVATE_KEY", s.payment_private_key);
   r.path("PAYMENT_KEYSTORE_PATH", s.payment_keystore_path);
   // The password as written, spaces and all (the reference uses it so, as `lpops address` does).
-  if (auto v = env.get("PAYMENT_KEYSTORE_PASSWORD"); v && !v->empty()) s.payment_keystore_password = *v;
+  if (auto v = r.get("PAYMENT_KEYSTORE_PASSWORD"); v && !v->empty()) s.payment_keystore_password = *v;
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_EVERY_ENTRIES", s.audit_checkpoint_every_entries, 1, 1'000'000'000);
   r.integer("PAYMENTS_AUDIT_CHECKPOINT_INTERVAL_SECONDS", s.audit_checkpoint_interval_seconds, 1, 86400);
   r.boolean("PAYMENTS_AUDIT_SIGN_ENTRIES", s.audit_sign_entries);
@@ -518,7 +518,7 @@ Result<Settings> load_settings(const Environment& env) {
     if (r.errors().size() == errors && chain_id > 0) s.checkpoint_chain_id = chain_id;
   }
   // The reference's payment loop: this node sends no payments by itself (docs/api.md, Payouts).
-  if (auto v = env.get("PAYMENT_DRY_RUN")) {
+  if (auto v = r.get("PAYMENT_DRY_RUN")) {
     const std::string words = lower(std::string(trim(*v)));
     if (words == "false" || words == "0" || words == "no" || words == "off" || words == "f" || words == "n")
       r.warnings().push_back(
@@ -527,6 +527,9 @@ Result<Settings> load_settings(const Environment& env) {
           "PAYMENT_INTERVAL_SECONDS, PAYMENT_PAYOUT_THRESHOLD_ETH and PAYMENT_INCREMENT_ETH are not read");
   }
   r.one_of("PAYMENTS_LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "error", "off"});
+  // Read by `lpops import` (where a TEE core's sealed state lies), not by the node: no warning
+  // that nothing reads it.
+  (void)r.get("PAYMENTS_TEE_CORE_STATE_PATH");
 
   if (!r.errors().empty()) {
     std::string all;

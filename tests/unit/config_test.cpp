@@ -423,7 +423,8 @@ TEST(Settings, TicketPayoutsNeedTheBrokerAddress) {
 // A value that is not UTF-8 (a .env file saved in Latin-1) is refused by name, its bytes not
 // echoed; UTF-8 text beyond ASCII is taken.
 TEST(Settings, ValuesMustBeUtf8) {
-  for (const char* name : {"PAYMENTS_CREDIT_UNIT", "PAYMENTS_TEST_RUN_ID", "PAYMENTS_API_ADMIN_TOKEN", "PAYMENTS_API_PORT"}) {
+  for (const char* name : {"PAYMENTS_CREDIT_UNIT", "PAYMENTS_TEST_RUN_ID", "PAYMENTS_API_ADMIN_TOKEN", "PAYMENTS_API_PORT",
+                           "PAYMENT_KEYSTORE_PASSWORD", "PAYMENT_DRY_RUN"}) {
     auto s = load({{name, "caf\xe9"}});
     ASSERT_FALSE(s.ok()) << name;
     EXPECT_EQ(s.error(), std::string(name) + " must be UTF-8 text (got \"<4 bytes that are not UTF-8>\")");
@@ -526,7 +527,8 @@ TEST(Settings, CheckpointChainKeystorePasswordAndHomePaths) {
 // reference's that do not apply (its file paths); names any setting reads are not.
 TEST(Settings, NamesNothingReadsAreListed) {
   auto s = load({{"PAYMENTS_API_PORT", "8082"}, {"payments_api_portt", "1"}, {"PAYMENTS_LEDGER_JOURNAL_PATH", "/x"},
-                 {"OTHER_VARIABLE", "y"}, {"payments_viewer_tokens", "v"}});
+                 {"OTHER_VARIABLE", "y"}, {"payments_viewer_tokens", "v"},
+                 {"PAYMENTS_TEE_CORE_STATE_PATH", "sealed/state.b64"}});  // lpops import's
   ASSERT_TRUE(s.ok()) << s.error();
   EXPECT_EQ(s->unused, (std::vector<std::string>{"PAYMENTS_API_PORTT", "PAYMENTS_LEDGER_JOURNAL_PATH"}));
   EXPECT_TRUE(load({})->unused.empty());
