@@ -99,6 +99,11 @@ struct TypeParser {
     t.kind = Kind::Tuple;
     t.size = 0;
     t.components = std::move(fields).value();
+    if (!t.is_dynamic()) {
+      std::size_t total = 0;
+      for (const auto& c : t.components)
+        if ((total += c.head_bytes()) > kMaxStaticBytes) return Error{"static size past " + std::to_string(kMaxStaticBytes) + " bytes"};
+    }
     return t;
   }
 
@@ -120,6 +125,11 @@ struct TypeParser {
         if (!eat(']')) return Error{"expected ']'"};
         array.kind = Kind::FixedArray;
         array.size = *n;
+        // A static array's head is its length times its element's: held to kMaxStaticBytes,
+        // so that no size wraps around (a wrapped size of 0 would let an array of them claim
+        // any length).
+        if (!t.is_dynamic() && t.head_bytes() > kMaxStaticBytes / array.size)
+          return Error{"static size past " + std::to_string(kMaxStaticBytes) + " bytes"};
       }
       array.components.push_back(std::move(t));
       t = std::move(array);
@@ -272,9 +282,24 @@ struct Region {
   std::size_t size;
 };
 
-Result<Value> decode_value(const Type& type, Region region, std::size_t at, std::size_t depth);
+// What a decoding may still produce, in bytes (32 per value, and the contents of bytes and
+// strings). Data encoded without two offsets pointing at the same place produces at most its
+// own size: offsets that share data (which no encoder writes) could make a small input decode
+// to gigabytes, so a decoding is held to twice its input.
+struct Budget {
+  std::size_t left;
+  bool take(std::size_t n) {
+    if (n > left) return false;
+    left -= n;
+    return true;
+  }
+};
+Budget budget_for(std::size_t size) { return Budget{2 * size + 1024}; }
+const Error kOverBudget{"data decodes to more than twice its size (offsets that point at the same data)"};
 
-Result<std::vector<Value>> decode_tuple(const std::vector<const Type*>& types, Region region, std::size_t depth) {
+Result<Value> decode_value(const Type& type, Region region, std::size_t at, std::size_t depth, Budget& budget);
+
+Result<std::vector<Value>> decode_tuple(const std::vector<const Type*>& types, Region region, std::size_t depth, Budget& budget) {
   if (depth > kMaxDepth) return Error{"data nested too deeply"};
   std::vector<Value> out;
   out.reserve(types.size());
@@ -286,11 +311,11 @@ Result<std::vector<Value>> decode_tuple(const std::vector<const Type*>& types, R
       auto offset = read_count(region.data + head, "offset");
       if (!offset) return Error{offset.error()};
       if (*offset >= region.size) return Error{"offset points past the end of the data"};
-      auto v = decode_value(*t, Region{region.data + *offset, region.size - *offset}, 0, depth + 1);
+      auto v = decode_value(*t, Region{region.data + *offset, region.size - *offset}, 0, depth + 1, budget);
       if (!v) return Error{v.error()};
       out.push_back(std::move(v).value());
     } else {
-      auto v = decode_value(*t, region, head, depth + 1);
+      auto v = decode_value(*t, region, head, depth + 1, budget);
       if (!v) return Error{v.error()};
       out.push_back(std::move(v).value());
     }
@@ -299,9 +324,10 @@ Result<std::vector<Value>> decode_tuple(const std::vector<const Type*>& types, R
   return out;
 }
 
-Result<Value> decode_value(const Type& type, Region region, std::size_t at, std::size_t depth) {
+Result<Value> decode_value(const Type& type, Region region, std::size_t at, std::size_t depth, Budget& budget) {
   if (depth > kMaxDepth) return Error{"data nested too deeply"};
   if (at > region.size || region.size - at < 32) return Error{"data too short for " + type_name(type)};
+  if (!budget.take(32)) return kOverBudget;
   const std::uint8_t* p = region.data + at;
   Value v;
   switch (type.kind) {
@@ -333,6 +359,9 @@ Result<Value> decode_value(const Type& type, Region region, std::size_t at, std:
       const std::size_t room = region.size - at - 32;
       const std::size_t padded = (*len + 31) / 32 * 32;
       if (padded > room) return Error{"length " + std::to_string(*len) + " runs past the end of the data"};
+      if (std::any_of(p + 32 + *len, p + 32 + padded, [](auto b) { return b != 0; }))
+        return Error{type_name(type) + " has non-zero padding"};
+      if (!budget.take(*len)) return kOverBudget;
       v.kind = Value::Kind::Bytes;
       v.bytes.assign(p + 32, p + 32 + *len);
       return v;
@@ -358,7 +387,7 @@ Result<Value> decode_value(const Type& type, Region region, std::size_t at, std:
         if (count > inner.size / each) return Error{"array length " + std::to_string(count) + " exceeds the data"};
         types.assign(count, &type.components[0]);
       }
-      auto items = decode_tuple(types, inner, depth);
+      auto items = decode_tuple(types, inner, depth, budget);
       if (!items) return Error{items.error()};
       v.kind = Value::Kind::List;
       v.items = std::move(items).value();
@@ -600,7 +629,8 @@ Result<std::vector<Value>> decode(const std::vector<Type>& types, const std::uin
   std::vector<const Type*> t;
   for (const auto& x : types) t.push_back(&x);
   static const std::uint8_t kEmpty = 0;
-  return decode_tuple(t, Region{data ? data : &kEmpty, size}, 0);
+  Budget budget = budget_for(size);
+  return decode_tuple(t, Region{data ? data : &kEmpty, size}, 0, budget);
 }
 
 Result<Bytes> encode_packed(const std::vector<Type>& types, const std::vector<Value>& values) {
@@ -727,7 +757,8 @@ Result<std::vector<Value>> Event::decode_log(const std::vector<Hash256>& topics,
   std::vector<const Type*> data_types;
   for (std::size_t i = 0; i < params.size(); ++i)
     if (!indexed[i]) data_types.push_back(&params[i]);
-  auto unindexed = decode_tuple(data_types, Region{data.empty() ? nullptr : data.data(), data.size()}, 0);
+  Budget budget = budget_for(data.size());
+  auto unindexed = decode_tuple(data_types, Region{data.empty() ? nullptr : data.data(), data.size()}, 0, budget);
   if (!unindexed) return Error{"log data: " + unindexed.error()};
   std::vector<Value> out;
   std::size_t next_topic = 1, next_data = 0;
@@ -740,7 +771,8 @@ Result<std::vector<Value>> Event::decode_log(const std::vector<Hash256>& topics,
     if (params[i].is_dynamic() || params[i].kind == Kind::Tuple || params[i].kind == Kind::FixedArray) {
       out.push_back(Value::bytes_of(Bytes(topic.begin(), topic.end())));
     } else {
-      auto v = decode_value(params[i], Region{topic.data(), topic.size()}, 0, 0);
+      Budget one = budget_for(topic.size());
+      auto v = decode_value(params[i], Region{topic.data(), topic.size()}, 0, 0, one);
       if (!v) return Error{"log topic " + std::to_string(next_topic - 1) + ": " + v.error()};
       out.push_back(std::move(v).value());
     }

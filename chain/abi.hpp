@@ -22,6 +22,8 @@ using Bytes = std::vector<std::uint8_t>;
 using Word = std::array<std::uint8_t, 32>;
 
 inline constexpr std::size_t kMaxDepth = 32;
+// The most bytes a static type (a fixed array, a tuple of static types) takes in the head.
+inline constexpr std::size_t kMaxStaticBytes = std::size_t{1} << 30;
 
 struct Type {
   enum class Kind { Uint, Int, Address, Bool, FixedBytes, Bytes, String, Array, FixedArray, Tuple };

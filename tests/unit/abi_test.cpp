@@ -127,6 +127,58 @@ TEST(AbiDecode, RejectsHostileInputWithoutCrashing) {
   EXPECT_FALSE(nested.ok());
 }
 
+// Offsets that all point at the same data (no encoder writes them): 4096 elements of a
+// bytes[] sharing one 1 MiB value would decode to 4 GiB from 1.1 MB. A decoding is held to
+// twice its input; honest data of the same shape decodes.
+TEST(AbiDecode, OffsetsSharingDataCannotMultiplyIt) {
+  constexpr std::size_t n = 4096, len = 1 << 20;
+  auto word = [](std::size_t v) {
+    Bytes w(32, 0);
+    for (int i = 0; i < 8; ++i) w[31 - i] = static_cast<std::uint8_t>(v >> (8 * i));
+    return w;
+  };
+  Bytes data = word(32);  // the array's offset
+  const auto append = [&data](const Bytes& b) { data.insert(data.end(), b.begin(), b.end()); };
+  append(word(n));
+  for (std::size_t i = 0; i < n; ++i) append(word(32 * n));  // every element at the same place
+  append(word(len));
+  data.resize(data.size() + len, 0x41);
+  auto shared = decode({T("bytes[]")}, data);
+  ASSERT_FALSE(shared.ok());
+  EXPECT_NE(shared.error().find("more than twice its size"), std::string::npos) << shared.error();
+  // The same values each written once: decoded.
+  std::vector<Value> items(64, Value::bytes_of(Bytes(4096, 0x42)));
+  Value list;
+  list.kind = Value::Kind::List;
+  list.items = items;
+  auto honest = encode({T("bytes[]")}, {list});
+  ASSERT_TRUE(honest.ok()) << honest.error();
+  auto back = decode({T("bytes[]")}, *honest);
+  ASSERT_TRUE(back.ok()) << back.error();
+  EXPECT_EQ((*back)[0].items.size(), 64u);
+}
+
+// A bytes or string value's padding must be zero, as the head's padding must.
+TEST(AbiDecode, BytesPaddingMustBeZero) {
+  const std::string head = "0x" + std::string(62, '0') + "20" + std::string(63, '0') + "1";
+  EXPECT_TRUE(decode({T("bytes")}, unhex(head + "41" + std::string(62, '0'))).ok());
+  auto dirty = decode({T("bytes")}, unhex(head + "41" + std::string(60, '0') + "ff"));
+  ASSERT_FALSE(dirty.ok());
+  EXPECT_NE(dirty.error().find("non-zero padding"), std::string::npos) << dirty.error();
+  EXPECT_FALSE(decode({T("string")}, unhex(head + "41ff" + std::string(60, '0'))).ok());
+}
+
+// A static type's size is bounded where it is parsed: one that would wrap around (the product
+// of its lengths past 2^64, here 32 × 2^65) is refused, not decoded with a size of 0.
+TEST(AbiType, StaticSizesAreBounded) {
+  EXPECT_FALSE(Type::parse("uint256[65536][65536][65536][65536][2]").ok());
+  EXPECT_FALSE(Type::parse("uint256[65536][65536]").ok());  // 128 GiB
+  EXPECT_TRUE(Type::parse("uint256[65536][512]").ok());     // 1 GiB
+  EXPECT_FALSE(Type::parse("(uint256[65536][512],uint256)").ok());
+  EXPECT_FALSE(Type::parse("uint256[65536][65536][]").ok());
+  EXPECT_TRUE(Type::parse("bytes[65536][65536]").ok());  // dynamic elements: 32 bytes of head each
+}
+
 TEST(AbiDecode, RandomGarbageNeverCrashes) {
   const std::vector<Type> types = {T("(string,(bytes,uint16[])[],address)"), T("int24[2]"), T("bytes[]")};
   // rapidcheck counts an exception as a failure: decode must give an error, never throw.
