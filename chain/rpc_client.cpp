@@ -291,14 +291,15 @@ struct RpcClient::Impl {
     }
   }
 
-  // Reads an HTTP response as JSON; a non-200 status with a JSON-RPC error body is an Rpc error.
+  // Reads an HTTP response as JSON; a non-200 status with a JSON-RPC error body is an Rpc error
+  // (with the body, whose id says which call it answers).
   static std::pair<std::optional<RpcError>, json::value> parse_body(const http::response<http::string_body>& res) {
     boost::system::error_code ec;
     json::value v = json::parse(res.body(), ec);
     if (res.result_int() != 200) {
       if (!ec && v.is_object() && v.as_object().contains("error")) {
         auto r = reply_of(v);
-        if (r.error) return {r.error, {}};
+        if (r.error) return {r.error, std::move(v)};
       }
       std::string snippet = res.body().substr(0, 200);
       return {error_of(RpcError::Kind::Http, snippet.empty() ? std::string(res.reason()) : snippet, res.result_int()), {}};
@@ -370,11 +371,13 @@ asio::awaitable<RpcReply> call_unobserved(std::shared_ptr<RpcClient::Impl> impl,
     co_return reply;
   }
   auto [perr, v] = RpcClient::Impl::parse_body(res);
-  if (perr) {
+  // A JSON-RPC error with any HTTP status is held to the same id rule as one with 200.
+  if (perr && perr->kind != RpcError::Kind::Rpc) {
     reply.error = std::move(perr);
     co_return reply;
   }
-  reply = reply_of(v);
+  if (perr) reply.error = std::move(perr);
+  else reply = reply_of(v);
   const auto* rid = v.is_object() ? v.as_object().if_contains("id") : nullptr;
   boost::system::error_code ec;
   const bool same_id = rid && rid->is_number() && rid->to_number<std::uint64_t>(ec) == id && !ec;

@@ -278,23 +278,33 @@ TEST(RpcClientTransport, BasicCredentialsFromTheUrl) {
 
 // An error under another request's id answers nothing of this call; under a null id (a
 // request the node could not read) it does.
+// The same with an HTTP error status (some providers and proxies answer a JSON-RPC error with
+// 4xx or 5xx): a revert under another call's id must not read as this call's revert.
 TEST(RpcClientTransport, AnErrorUnderAnotherIdIsNotThisCallsAnswer) {
-  std::atomic<bool> null_id{false};
+  std::atomic<bool> null_id{false}, http_error{false};
   ScriptedServer server([&](const std::string&, const json::value&) -> ScriptedServer::Reply {
     json::object reply{{"jsonrpc", "2.0"}, {"error", {{"code", -32000}, {"message", "stale"}}}};
     reply["id"] = null_id ? json::value(nullptr) : json::value(999999);
-    return {ScriptedServer::ok_with(json::serialize(reply))};
+    const std::string text = json::serialize(reply);
+    if (http_error)
+      return {"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
+              std::to_string(text.size()) + "\r\n\r\n" + text};
+    return {ScriptedServer::ok_with(text)};
   });
   asio::io_context ioc;
   auto client = RpcClient::create(ioc.get_executor(), server.url()).value();
-  auto other = run(ioc, client->call("eth_chainId"));
-  ASSERT_FALSE(other.ok());
-  EXPECT_EQ(other.error->kind, RpcError::Kind::Protocol) << other.error->describe();
-  null_id = true;
-  auto unread = run(ioc, client->call("eth_chainId"));
-  ASSERT_FALSE(unread.ok());
-  EXPECT_EQ(unread.error->kind, RpcError::Kind::Rpc) << unread.error->describe();
-  EXPECT_EQ(unread.error->code, -32000);
+  for (const bool error_status : {false, true}) {
+    http_error = error_status;
+    null_id = false;
+    auto other = run(ioc, client->call("eth_chainId"));
+    ASSERT_FALSE(other.ok());
+    EXPECT_EQ(other.error->kind, RpcError::Kind::Protocol) << error_status << ": " << other.error->describe();
+    null_id = true;
+    auto unread = run(ioc, client->call("eth_chainId"));
+    ASSERT_FALSE(unread.ok());
+    EXPECT_EQ(unread.error->kind, RpcError::Kind::Rpc) << error_status << ": " << unread.error->describe();
+    EXPECT_EQ(unread.error->code, -32000);
+  }
 }
 
 // A node that already holds the transaction (its first sending arrived): it is broadcast, under
