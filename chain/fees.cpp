@@ -13,10 +13,15 @@ Result<FeeQuote> choose_fees(const std::optional<Wei>& next_base_fee, const Wei&
     return q;
   }
   const Wei& base = *next_base_fee;
-  q.max_priority_fee_per_gas = std::min(suggested_tip, caps.max_priority_fee_per_gas);
-  if (base + q.max_priority_fee_per_gas > caps.max_fee_per_gas)
-    return Error{"base fee " + base.str() + " wei plus tip is above the max fee cap of " + caps.max_fee_per_gas.str() + " wei"};
-  q.max_fee_per_gas = std::min(base * 2 + q.max_priority_fee_per_gas, caps.max_fee_per_gas);
+  const Wei& cap = caps.max_fee_per_gas;
+  const Wei tip = std::min(suggested_tip, caps.max_priority_fee_per_gas);
+  q.max_priority_fee_per_gas = tip;
+  // Compared without a sum that could pass 2^256 (a node may answer any base fee).
+  if (tip > cap || base > cap - tip)
+    return Error{"base fee " + base.str() + " wei plus tip is above the max fee cap of " + cap.str() + " wei"};
+  // Twice the base fee plus the tip (room for the base fee to double), at most the cap.
+  const Wei room = cap - (base + tip);
+  q.max_fee_per_gas = base <= room ? base + base + tip : cap;
   return q;
 }
 

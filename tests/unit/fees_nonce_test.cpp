@@ -21,6 +21,29 @@ TEST(Fees, Eip1559DoublesTheBaseFeeAndCapsTheTip) {
   EXPECT_FALSE(choose_fees(Wei(600) * kGwei, Wei(1) * kGwei, 0, caps).ok());  // cannot be included under the cap
 }
 
+// A node may answer any fee (to 2^256 - 1): each is compared with the caps without a sum
+// that could pass 2^256 (which threw), and a cap near the top still holds.
+TEST(Fees, HugeFeesAreRefusedNotOverflowed) {
+  const Wei top = max_wei();
+  FeeCaps caps;
+  EXPECT_NO_THROW({
+    auto huge = choose_fees(top, Wei(1), 0, caps);
+    EXPECT_FALSE(huge.ok());
+  });
+  FeeCaps wide;
+  wide.max_fee_per_gas = top;
+  wide.max_priority_fee_per_gas = top;
+  EXPECT_NO_THROW({
+    auto at_cap = choose_fees(top - Wei(1), Wei(1), 0, wide);
+    ASSERT_TRUE(at_cap.ok()) << at_cap.error();
+    EXPECT_EQ(at_cap->max_fee_per_gas, top);  // twice the base fee would pass the cap
+    auto half = choose_fees(Wei(1) << 254, Wei(1), 0, wide);
+    ASSERT_TRUE(half.ok()) << half.error();
+    EXPECT_EQ(half->max_fee_per_gas, (Wei(1) << 255) + Wei(1));
+    EXPECT_FALSE(choose_fees(top, Wei(1), 0, wide).ok());
+  });
+}
+
 TEST(Fees, LegacyWhenTheChainHasNoBaseFee) {
   FeeCaps caps;
   auto q = choose_fees(std::nullopt, 0, Wei(3) * kGwei, caps).value();
