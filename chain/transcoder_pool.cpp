@@ -1,6 +1,8 @@
 #include "chain/transcoder_pool.hpp"
 
+#include <cstdio>
 #include <set>
+#include <string>
 
 #include "chain/ticket_broker.hpp"
 
@@ -19,8 +21,19 @@ boost::asio::awaitable<RpcResult<std::vector<Address>>> fetch_transcoder_pool(Et
   };
   const auto& first_fn = livepeer::get_first_transcoder_in_pool();
   const auto& next_fn = livepeer::get_next_transcoder_in_pool();
+  // Every call at one block: a pool that changes between two calls (a node behind a load
+  // balancer may even answer them from different blocks) would cut the walk short at an
+  // address no longer in it.
+  auto block = co_await rpc.block_number();
+  if (!block.ok()) {
+    out.error = block.error;
+    co_return out;
+  }
+  char tag[24];
+  std::snprintf(tag, sizeof tag, "0x%llx", static_cast<unsigned long long>(*block));
+  const std::string at(tag);
   CallRequest first_call{std::nullopt, bonding_manager, 0, first_fn.encode_call({}).value(), std::nullopt};
-  auto first = co_await rpc.call(first_call);
+  auto first = co_await rpc.call(first_call, at);
   if (!first.ok()) {
     out.error = first.error;
     co_return out;
@@ -32,7 +45,7 @@ boost::asio::awaitable<RpcResult<std::vector<Address>>> fetch_transcoder_pool(Et
     if (pool.size() == limit) break;
     CallRequest next_call{std::nullopt, bonding_manager, 0, next_fn.encode_call({abi::Value::address(*current)}).value(),
                           std::nullopt};
-    auto next = co_await rpc.call(next_call);
+    auto next = co_await rpc.call(next_call, at);
     if (!next.ok()) {
       out.error = next.error;
       co_return out;

@@ -1,7 +1,7 @@
 #pragma once
 // Reads Livepeer's active transcoder pool from the BondingManager: getFirstTranscoderInPool,
 // then getNextTranscoderInPool until the zero address, at most `limit` entries (the
-// registration rank check's "top 100").
+// registration rank check's "top 100"), every call at the block eth_blockNumber names first.
 #include <boost/asio/awaitable.hpp>
 
 #include <vector>

@@ -94,7 +94,8 @@ TEST(RankCheck, RegistrationNeedsAnAddressInTheTranscoderPool) {
   EXPECT_NE(node.log().find("using the cache"), std::string::npos) << node.log();
   // Just after a failed read, the stale cache answers at once: no registration waits for
   // another read (1 s TTL long past) until the back-off has passed.
-  const std::string failed_reads = R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="transport"})";
+  // (A read begins with eth_blockNumber, the block every call of the walk is made at.)
+  const std::string failed_reads = R"(lpops_chain_rpc_calls_total{method="eth_blockNumber",outcome="transport"})";
   const auto reads_before = metric_value(c.request("GET", "/metrics").body, failed_reads);
   post_register(c, "o4", address_hex(10), &status);
   EXPECT_EQ(status, 403);
@@ -105,7 +106,7 @@ TEST(RankCheck, RegistrationNeedsAnAddressInTheTranscoderPool) {
   // The pool's reads, counted by outcome: answered while anvil ran, refused since.
   const std::string metrics = c.request("GET", "/metrics").body;
   EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="ok"})").value_or(0), 1.0) << metrics;
-  EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="transport"})").value_or(0), 1.0)
+  EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_blockNumber",outcome="transport"})").value_or(0), 1.0)
       << metrics;
   EXPECT_EQ(node.terminate(), 0) << node.log();
 }
@@ -122,7 +123,7 @@ TEST(RankCheck, NoPoolAndNoCacheIs503) {
   EXPECT_EQ(r.at("detail").as_string(), "Unable to validate orchestrator rank at this time");
   const std::string metrics = c.request("GET", "/metrics").body;
   EXPECT_EQ(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="ok"})"), std::nullopt) << metrics;
-  EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_call",outcome="transport"})").value_or(0), 1.0)
+  EXPECT_GE(metric_value(metrics, R"(lpops_chain_rpc_calls_total{method="eth_blockNumber",outcome="transport"})").value_or(0), 1.0)
       << metrics;
   EXPECT_EQ(node.terminate(), 0) << node.log();
 }

@@ -28,6 +28,8 @@
 #include "chain/hex.hpp"
 #include "chain/keccak.hpp"
 #include "chain/rpc_client.hpp"
+#include "chain/ticket_broker.hpp"
+#include "chain/transcoder_pool.hpp"
 #include "tests/support/run_awaitable.hpp"
 
 namespace lpops::chain {
@@ -330,6 +332,38 @@ TEST(RpcClientTransport, ATransactionTheNodeAlreadyHoldsIsSent) {
   auto refused = run(ioc, rpc.send_raw_transaction(raw));
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error->message.find("nonce too low"), std::string::npos);
+}
+
+// The pool is walked at one block, the one eth_blockNumber names: a node that answers
+// "latest" with a pool changed mid-walk (here: any call at another block sees the second
+// member gone, which ends the walk at once) does not cut the list short.
+TEST(TranscoderPool, EveryCallIsAtTheBlockAskedFirst) {
+  auto word_of = [](int n) {
+    std::string w(64, '0');
+    w[63] = static_cast<char>('0' + n);
+    return "0x" + w;
+  };
+  std::atomic<int> calls_at_other_blocks{0};
+  ScriptedServer server([&](const std::string&, const json::value& body) -> ScriptedServer::Reply {
+    const std::string method(body.at("method").as_string());
+    if (method == "eth_blockNumber") return {ScriptedServer::ok_with(ScriptedServer::rpc_reply(body, "result", "0x2a"))};
+    const auto& params = body.at("params").as_array();
+    const bool pinned = params.size() == 2 && params[1] == json::value("0x2a");
+    if (!pinned) ++calls_at_other_blocks;
+    const std::string data(params[0].at("data").as_string());
+    // Pool 1 -> 2 -> 3 at block 42; at any other block, 2 has left (1 -> zero).
+    std::string answer = word_of(0);
+    if (data.size() == 10) answer = word_of(1);  // getFirstTranscoderInPool()
+    else if (data.ends_with(std::string(63, '0') + "1")) answer = pinned ? word_of(2) : word_of(0);
+    else if (data.ends_with(std::string(63, '0') + "2")) answer = word_of(3);
+    return {ScriptedServer::ok_with(ScriptedServer::rpc_reply(body, "result", json::value(answer)))};
+  });
+  asio::io_context ioc;
+  EthRpc rpc(RpcClient::create(ioc.get_executor(), server.url()).value());
+  auto pool = run(ioc, fetch_transcoder_pool(rpc, Address{}, 100));
+  ASSERT_TRUE(pool.ok()) << pool.error->describe();
+  ASSERT_EQ(pool->size(), 3u);
+  EXPECT_EQ(calls_at_other_blocks.load(), 0);
 }
 
 }  // namespace
