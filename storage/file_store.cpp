@@ -185,10 +185,18 @@ char* aligned_buffer(std::size_t bytes) {
 class SnapshotSink {
  public:
   static constexpr std::size_t kDirectPiece = 1u << 20;
-  SnapshotSink(int fd, bool direct, std::uint64_t pace_bytes) : fd_(fd), direct_(direct), pace_(pace_bytes) {
+  static constexpr std::uint64_t kSpaceCheckBytes = 4u << 20;
+  // `reserve`: the free space the snapshot must leave (for the journal and the audit log);
+  // checked every kSpaceCheckBytes, as no estimate of a snapshot's size before it is written
+  // holds for every book.
+  SnapshotSink(int fd, bool direct, std::uint64_t pace_bytes, std::uint64_t reserve)
+      : fd_(fd), direct_(direct), pace_(pace_bytes), reserve_(reserve) {
     if (direct_) buffer_.reset(aligned_buffer(kDirectPiece));
   }
+  // Whether a put failed because the free space fell to the reserve.
+  bool out_of_space() const { return out_of_space_; }
   bool put(std::string_view piece) {
+    if (!space_left()) return false;
     if (!direct_) {
       if (!write_all(fd_, piece.data(), piece.size())) return false;
       written_ += piece.size();
@@ -232,6 +240,17 @@ class SnapshotSink {
     filled_ = 0;
     return true;
   }
+  bool space_left() {
+    const std::uint64_t total = written_ + filled_;
+    if (reserve_ == 0 || total - space_checked_at_ < kSpaceCheckBytes) return true;
+    space_checked_at_ = total;
+    struct statvfs vfs {};
+    if (::fstatvfs(fd_, &vfs) != 0) return true;  // unknown: the write itself will say
+    if (static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize >= reserve_) return true;
+    out_of_space_ = true;
+    errno = ENOSPC;
+    return false;
+  }
   // False (errno set) for a write-back that failed: waiting for it reports the error to this
   // descriptor, so the fsync at the end would not report it again.
   bool pace() {
@@ -250,6 +269,9 @@ class SnapshotSink {
   int fd_;
   bool direct_;
   std::uint64_t pace_;
+  std::uint64_t reserve_ = 0;
+  std::uint64_t space_checked_at_ = 0;
+  bool out_of_space_ = false;
   std::uint64_t written_ = 0, written_back_ = 0;
   std::unique_ptr<char, Free> buffer_;
   std::size_t filled_ = 0;
@@ -1102,7 +1124,9 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
     const std::uint64_t last_size = ::stat(snapshot_path().c_str(), &last) == 0 ? static_cast<std::uint64_t>(last.st_size) : 0;
     const std::uint64_t free_bytes = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
     const std::uint64_t reserve = options_.snapshot_free_space_reserve;
-    const std::uint64_t need = last_size + last_size / 4 + reserve;
+    // The book may double between snapshots (the next is due after as many records as it
+    // held at the last, and each record may add an item), and so may its snapshot.
+    const std::uint64_t need = 2 * last_size + reserve;
     if (free_bytes < need || need < reserve)
       return "not enough free space for a snapshot: " + std::to_string(free_bytes >> 20) + " MiB free, the last snapshot took " +
              std::to_string(last_size >> 20) + " MiB, and " + std::to_string(reserve >> 20) +
@@ -1117,7 +1141,7 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
     fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   }
   if (fd < 0) return errno_text("cannot create " + tmp);
-  SnapshotSink sink(fd, direct, options_.fsync ? options_.snapshot_writeback_bytes : 0);
+  SnapshotSink sink(fd, direct, options_.fsync ? options_.snapshot_writeback_bytes : 0, options_.snapshot_free_space_reserve);
   // One checksum over every byte before it: the header (seq, journal offset, last hash) and
   // the book.
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
@@ -1139,6 +1163,9 @@ std::optional<std::string> FileStore::write_snapshot(std::uint64_t seq, const Bo
     errno = saved;
     return errno_text(why);
   };
+  if (!ok && sink.out_of_space())
+    return discard("free space fell below the " + std::to_string(options_.snapshot_free_space_reserve >> 20) +
+                   " MiB kept for the journal and the audit log while writing " + tmp + "; skipped");
   if (!ok) return discard("cannot write " + tmp);
   if (::rename(tmp.c_str(), snapshot_path().c_str()) != 0) return discard("cannot replace " + snapshot_path() + " with " + tmp);
   if (options_.fsync && !fsync_directory(options_.data_dir)) return errno_text("cannot fsync " + options_.data_dir);

@@ -165,5 +165,41 @@ TEST(JournalFullDisk, ASnapshotWithoutRoomIsSkipped) {
   EXPECT_FALSE(std::filesystem::exists(store.snapshot_path() + ".tmp"));
 }
 
+// However large the book has grown since the last snapshot, a snapshot stops once the free
+// space falls to the reserve (checked as it is written, every 4 MiB), and its file is
+// removed: here fstatvfs reports 1 MiB free against a reserve of 2 MiB once writing began.
+TEST(JournalFullDisk, ASnapshotStopsWhenTheFreeSpaceFallsToTheReserve) {
+  testing::TempDir dir;
+  FileStoreOptions options{dir.str(), true};
+  options.snapshot_free_space_reserve = 2u << 20;
+  FileStore store(options);
+  auto report = recover(store);
+  ASSERT_TRUE(report.ok()) << report.error();
+  ASSERT_FALSE(append_after(store, *report, 5).has_value());
+  const std::string piece(1u << 20, 'x');
+  std::uint64_t put_bytes = 0;
+  struct StopReporting {
+    ~StopReporting() { testing::stop_reporting_free_bytes(); }
+  } stop_reporting;
+  const auto stopped = store.write_snapshot(5, [&](const std::function<bool(std::string_view)>& put) {
+    if (!put("{\"pad\":\"")) return false;
+    testing::report_free_bytes(1u << 20);  // the disk fills as the snapshot is written
+    for (int i = 0; i < 64; ++i) {
+      if (!put(piece)) return false;
+      put_bytes += piece.size();
+    }
+    return put("\"}");
+  });
+  ASSERT_TRUE(stopped.has_value());
+  EXPECT_NE(stopped->find("free space fell below the 2 MiB kept"), std::string::npos) << *stopped;
+  EXPECT_LE(put_bytes, std::uint64_t{5} << 20);
+  EXPECT_FALSE(std::filesystem::exists(store.snapshot_path()));
+  EXPECT_FALSE(std::filesystem::exists(store.snapshot_path() + ".tmp"));
+  // With room again, the same snapshot is written.
+  testing::stop_reporting_free_bytes();
+  EXPECT_FALSE(store.write_snapshot(5, [](const std::function<bool(std::string_view)>& put) { return put("{}"); }).has_value());
+  EXPECT_TRUE(std::filesystem::exists(store.snapshot_path()));
+}
+
 }  // namespace
 }  // namespace lpops::storage

@@ -1,6 +1,7 @@
 #include "tests/fault/read_faults.hpp"
 
 #include <dlfcn.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -72,6 +73,20 @@ bool take_sync_range_fault() {
   return true;
 }
 
+std::atomic<bool> free_reported{false};
+std::atomic<unsigned long long> free_bytes{0};
+
+using FstatvfsFn = int (*)(int, struct statvfs*);
+
+int fstatvfs_as_told(int fd, struct statvfs* out, const char* symbol) {
+  static const auto next = reinterpret_cast<FstatvfsFn>(::dlsym(RTLD_NEXT, "fstatvfs"));
+  static const auto next64 = reinterpret_cast<FstatvfsFn>(::dlsym(RTLD_NEXT, "fstatvfs64"));
+  const auto real = symbol[7] == '6' && next64 ? next64 : next;
+  const int r = real(fd, out);
+  if (r == 0 && free_reported.load() && out->f_frsize > 0) out->f_bavail = free_bytes.load() / out->f_frsize;
+  return r;
+}
+
 bool take_fault(off_t offset) {
   bool expected = true;
   if (offset != fault_offset.load() || !armed.compare_exchange_strong(expected, false)) return false;
@@ -99,6 +114,11 @@ void fail_next_write() { write_armed = true; }
 void fail_next_sync_file_range(int error) { sync_range_error = error; }
 int failed_sync_file_ranges() { return sync_range_failed.load(); }
 void disarm_write_faults() { write_armed = false; }
+void report_free_bytes(unsigned long long bytes) {
+  free_bytes = bytes;
+  free_reported = true;
+}
+void stop_reporting_free_bytes() { free_reported = false; }
 
 }  // namespace lpops::testing
 
@@ -110,6 +130,7 @@ using lpops::testing::take_fault;
 using lpops::testing::take_write_fault;
 using lpops::testing::real_sync_file_range;
 using lpops::testing::take_sync_range_fault;
+using lpops::testing::fstatvfs_as_told;
 
 extern "C" {
 ssize_t pread(int fd, void* buf, size_t n, off_t offset) { return take_fault(offset) ? -1 : real_pread(fd, buf, n, offset); }
@@ -122,6 +143,10 @@ ssize_t __pread64_chk(int fd, void* buf, size_t n, off_t offset, size_t) {
 }
 int sync_file_range(int fd, off_t offset, off_t n, unsigned int flags) {
   return take_sync_range_fault() ? -1 : real_sync_file_range(fd, offset, n, flags);
+}
+int fstatvfs(int fd, struct statvfs* out) { return fstatvfs_as_told(fd, out, "fstatvfs"); }
+int fstatvfs64(int fd, struct statvfs64* out) {
+  return fstatvfs_as_told(fd, reinterpret_cast<struct statvfs*>(out), "fstatvfs64");
 }
 ssize_t write(int fd, const void* buf, size_t n) { return take_plain_write_fault() ? -1 : real_write(fd, buf, n); }
 ssize_t pwrite(int fd, const void* buf, size_t n, off_t offset) {
