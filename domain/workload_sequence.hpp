@@ -3,7 +3,9 @@
 // listing takes the whole sequence as it is in microseconds (a reference to each block, not
 // to each workload), and another thread reads the copy while the ledger goes on. A block the
 // ledger changes while a copy holds it is copied first (copy on write); appending writes only
-// slots past every copy's end, so copies never see a slot change under them.
+// slots past every frozen copy's end, so copies never see a slot change under them. A whole
+// sequence copied (the book's replica) takes its own last, partly filled block: both go on
+// appending, each into slots the other would otherwise share.
 #include <array>
 #include <atomic>
 #include <cstddef>
@@ -38,6 +40,19 @@ class WorkloadSequence {
     std::size_t size_ = 0;
   };
 
+  WorkloadSequence() = default;
+  WorkloadSequence(const WorkloadSequence& other) : blocks_(other.blocks_), size_(other.size_) { own_last_block(); }
+  WorkloadSequence& operator=(const WorkloadSequence& other) {
+    if (this != &other) {
+      blocks_ = other.blocks_;
+      size_ = other.size_;
+      own_last_block();
+    }
+    return *this;
+  }
+  WorkloadSequence(WorkloadSequence&&) noexcept = default;
+  WorkloadSequence& operator=(WorkloadSequence&&) noexcept = default;
+
   std::size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
   const Ptr& operator[](std::size_t i) const { return (*blocks_[i / kBlock])[i % kBlock]; }
@@ -45,7 +60,7 @@ class WorkloadSequence {
 
   void push_back(Ptr w) {
     if (size_ % kBlock == 0) blocks_.push_back(std::make_shared<Block>());
-    // The last block may be shared with a copy: this slot is past that copy's end.
+    // The last block may be shared with a frozen copy: this slot is past that copy's end.
     (*blocks_.back())[size_ % kBlock] = std::move(w);
     ++size_;
   }
@@ -66,6 +81,9 @@ class WorkloadSequence {
   }
 
  private:
+  void own_last_block() {
+    if (size_ % kBlock != 0) blocks_.back() = std::make_shared<Block>(*blocks_.back());
+  }
   Blocks blocks_;
   std::size_t size_ = 0;
 };

@@ -67,6 +67,29 @@ TEST(WorkloadSequence, ACopyIsReadOnAnotherThreadWhileTheOwnerChangesTheSequence
   }
 }
 
+// A whole sequence copied (the book's replica, taken at start) goes on appending as the
+// original does: each keeps its own appends, and neither writes a slot the other holds (they
+// shared the last, partly filled block, each appending into it from its own thread).
+TEST(WorkloadSequence, ACopiedSequenceAppendsIntoItsOwnBlock) {
+  for (const std::size_t n : {std::size_t{5}, WorkloadSequence::kBlock, WorkloadSequence::kBlock + 1}) {
+    WorkloadSequence original;
+    for (std::size_t i = 0; i < n; ++i) original.push_back(workload("w" + std::to_string(i), "o1", static_cast<UnixMicros>(i)));
+    WorkloadSequence copy = original;
+    WorkloadSequence assigned;
+    assigned = original;
+    original.push_back(workload("mine", "o1", 1000));
+    copy.push_back(workload("theirs", "o2", 1000));
+    assigned.push_back(workload("third", "o3", 1000));
+    EXPECT_EQ(original[n]->workload_id, "mine") << n;
+    EXPECT_EQ(copy[n]->workload_id, "theirs") << n;
+    EXPECT_EQ(assigned[n]->workload_id, "third") << n;
+    EXPECT_EQ(copy[n - 1]->workload_id, "w" + std::to_string(n - 1)) << n;
+    // A change to a shared (full or partly filled) block is the changer's alone.
+    copy.set(0, workload("changed", "o2", 0));
+    EXPECT_EQ(original[0]->workload_id, "w0") << n;
+  }
+}
+
 TEST(WorkloadSequence, ListingsReadNewestFirstWithFiltersAndLimit) {
   WorkloadSequence seq;
   seq.push_back(workload("a", "o1", 10));
