@@ -193,11 +193,11 @@ std::optional<std::string_view> CheckpointBook::after_flush(storage::AuditLog& l
   }
   const std::string line = make(status);
   const std::string data = line + "\n";
-  const off_t end = ::lseek(fd_, 0, SEEK_END);
   errno = 0;
+  const off_t end = ::lseek(fd_, 0, SEEK_END);
   if (end < 0 || ::write(fd_, data.data(), data.size()) != static_cast<ssize_t>(data.size()) ||
       (options_.fsync && ::fdatasync(fd_) != 0)) {
-    // A short write sets no errno: the disk is full.
+    // A short write sets no errno: the disk is full. (A failed lseek names its own error.)
     const int saved = errno ? errno : ENOSPC;
     // A partial line would stay before the next checkpoint, and start-up would then find a
     // line that is not JSON in the middle of the file: the file goes back to where it was.

@@ -48,7 +48,8 @@ class CheckpointBook {
   std::optional<std::string> latest() const;                // verbatim JSON
   // Newest first, at most `limit`, those signed at a seq below `before`.
   std::vector<std::string> history(std::size_t limit, std::uint64_t before = UINT64_MAX) const;
-  // The newest checkpoint with seq ≤ `at_most`, and its seq.
+  // The newest checkpoint and its seq, when it covers entry `seq` (its seq ≥ `seq`): proofs
+  // are given against the newest checkpoint only.
   std::optional<std::pair<std::uint64_t, std::string>> covering(std::uint64_t seq) const;
   // A stored checkpoint's statement (size, chain head, root, timestamp) signed for another
   // chain id and contract, as the reference's endpoint signs per request; nothing is stored.

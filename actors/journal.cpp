@@ -277,6 +277,7 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<JournalQueue> q
   st.auditor = std::move(auditor);
   st.options = options;
   st.options.audit_notify_entries = std::max<std::uint64_t>(st.options.audit_notify_entries, 1);
+  st.snapshot_backlog = std::make_shared<SnapshotBacklog>(std::max<std::size_t>(st.options.snapshot_backlog_records, 1));
   st.audit_written = st.audit ? st.audit->status().seq : 0;
   st.notified_step = st.audit_written / st.options.audit_notify_entries;
   st.durable_seq = st.queue->first_seq - 1;  // the Journal sets it to its last seq + 1 first
@@ -331,8 +332,20 @@ caf::behavior journal_sync_actor(SyncSelf* self, std::shared_ptr<JournalQueue> q
               std::move(b.effects.begin(), b.effects.end(), std::back_inserter(s.feed.effects));
             }
             if (s.feed.effects.size() >= s.options.snapshot_feed_records) {
+              s.feed.ticket = SnapshotBacklog::take(s.snapshot_backlog, s.feed.effects.size());
               self->send(s.snapshotter, std::move(s.feed));
               s.feed = SnapshotFeed{};
+              // The replica must apply every effect, in order: while it is too far behind,
+              // the next commit waits (its clients with it) rather than the backlog growing.
+              if (s.snapshot_backlog->outstanding() > s.snapshot_backlog->limit()) {
+                spdlog::warn("journal: the snapshotter is {} records behind (a snapshot being written?); commits wait for it",
+                             s.snapshot_backlog->outstanding());
+                const auto since = std::chrono::steady_clock::now();
+                while (s.snapshot_backlog->wait_if_over(std::chrono::milliseconds(1000))) {
+                }
+                spdlog::info("journal: the snapshotter caught up after {:.1f} s",
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count());
+              }
             }
           }
           for (auto& ack : b.acks) ack();

@@ -46,6 +46,9 @@ struct JournalOptions {
   std::uint64_t audit_notify_entries = 1000;
   // Effects go to the snapshotter in feeds of at least this many (one wake-up per feed).
   std::size_t snapshot_feed_records = 256;
+  // At most this many effects handed to the snapshotter and not yet applied: beyond, group
+  // commits wait for it (invariant 6; a snapshot written on a slow disk holds it up).
+  std::size_t snapshot_backlog_records = 1u << 20;
 };
 
 // Framed records on their way from the Journal to its sync actor (shared by the two; all
@@ -148,6 +151,7 @@ struct JournalSyncState {
   std::uint64_t notified_step = 0;   // audit_written / audit_notify_entries when the auditor was last told
   std::uint64_t durable_seq = 0;     // the last record written and synced
   SnapshotFeed feed;                       // effects not yet handed to the snapshotter
+  std::shared_ptr<SnapshotBacklog> snapshot_backlog;
   HandledCount handled;
 };
 

@@ -5,7 +5,10 @@
 
 #include <boost/json.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,10 +34,63 @@ struct JournalAppend {
 struct JournalBarrier {
   std::function<void()> on_durable;  // runs once everything sent before is durable
 };
+// The effects handed to the snapshotter and not yet applied (its replica applies them in
+// order, so none can be dropped): bounded by making the journal's sync actor wait while too
+// many are outstanding (a snapshot being written on a slow disk holds the snapshotter).
+class SnapshotBacklog {
+ public:
+  explicit SnapshotBacklog(std::size_t limit) : limit_(limit) {}
+  // What a feed holds of the backlog; given back when the feed is gone (applied, or dropped
+  // with a mailbox at shutdown).
+  class Ticket {
+   public:
+    Ticket(std::shared_ptr<SnapshotBacklog> backlog, std::size_t effects) : backlog_(std::move(backlog)), effects_(effects) {}
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    ~Ticket() { backlog_->give_back(effects_); }
+
+   private:
+    std::shared_ptr<SnapshotBacklog> backlog_;
+    std::size_t effects_;
+  };
+  static std::shared_ptr<Ticket> take(const std::shared_ptr<SnapshotBacklog>& backlog, std::size_t effects) {
+    std::lock_guard lock(backlog->mutex_);
+    backlog->outstanding_ += effects;
+    return std::make_shared<Ticket>(backlog, effects);
+  }
+  // Waits (bounded by `max_wait`) until at most half the limit is outstanding, if more than
+  // the limit is; true when it had to wait.
+  bool wait_if_over(std::chrono::milliseconds max_wait) {
+    std::unique_lock lock(mutex_);
+    if (outstanding_ <= limit_) return false;
+    changed_.wait_for(lock, max_wait, [this] { return outstanding_ <= limit_ / 2; });
+    return true;
+  }
+  std::size_t outstanding() const {
+    std::lock_guard lock(mutex_);
+    return outstanding_;
+  }
+  std::size_t limit() const { return limit_; }
+
+ private:
+  void give_back(std::size_t effects) {
+    {
+      std::lock_guard lock(mutex_);
+      outstanding_ -= effects;
+    }
+    changed_.notify_all();
+  }
+  const std::size_t limit_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::size_t outstanding_ = 0;
+};
+
 // The effects of one durable journal batch, seqs first_seq, first_seq+1, ...
 struct SnapshotFeed {
   std::uint64_t first_seq;
   std::vector<Effect> effects;
+  std::shared_ptr<SnapshotBacklog::Ticket> ticket;  // the backlog these effects hold
 };
 
 // --- ledger ---

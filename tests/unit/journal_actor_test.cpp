@@ -120,5 +120,48 @@ TEST(JournalActor, GroupCommitsInOrderWithinTheLimitAndAcknowledgesOnlyDurableRe
   }
 }
 
+// The snapshotter must apply every effect in order; while it is held up (a snapshot being
+// written on a slow disk) and too far behind, commits wait for it instead of its backlog
+// growing without bound (invariant 6). Once it goes on, every record is acknowledged.
+TEST(JournalActor, CommitsWaitWhileTheSnapshotterIsTooFarBehind) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto store = std::make_shared<SlowStore>(std::chrono::milliseconds(0));
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<std::size_t> applied{0};
+  auto snapshotter = sys.spawn<caf::detached>([released, &applied](caf::event_based_actor*) -> caf::behavior {
+    return {[released, &applied](SnapshotFeed& feed) {
+      released.wait();  // held up until the test lets it go
+      applied += feed.effects.size();
+    }};
+  });
+  JournalOptions options;
+  options.max_batch_records = 16;
+  options.snapshot_feed_records = 16;
+  options.snapshot_backlog_records = 64;
+  auto journal = sys.spawn<caf::detached>(journal_actor, std::static_pointer_cast<storage::RecordStore>(store),
+                                          std::make_shared<Metrics>(), std::uint64_t{0}, Digest32{}, snapshotter,
+                                          std::shared_ptr<storage::AuditLog>{}, caf::actor{}, AddressBook{}, options);
+  constexpr int kRecords = 2000;
+  std::atomic<int> acked{0};
+  for (int i = 1; i <= kRecords; ++i)
+    caf::anon_send(journal, JournalAppend{static_cast<std::uint64_t>(i), policy_effect(i), [&acked] { ++acked; }});
+  // Held up: at most the backlog's limit (and the batch that crossed it) is acknowledged.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // (The batch whose feed crosses the limit waits before its acknowledgements: up to a
+  // batch and a feed either side of 64.)
+  EXPECT_LE(acked.load(), 64 + 16 + 16) << "commits went on while the snapshotter was too far behind";
+  EXPECT_GE(acked.load(), 64 - 16 - 16);
+  release.set_value();
+  for (int i = 0; i < 3000 && acked.load() < kRecords; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(acked.load(), kRecords);
+  std::promise<void> flushed;
+  caf::anon_send(journal, JournalBarrier{[&flushed] { flushed.set_value(); }});
+  ASSERT_EQ(flushed.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  caf::anon_send_exit(journal, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
+}
+
 }  // namespace
 }  // namespace lpops::actors
