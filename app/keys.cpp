@@ -15,6 +15,7 @@
 
 #include "app/node.hpp"
 #include "config/environment.hpp"
+#include "domain/python_text.hpp"
 #include "chain/keys.hpp"
 #include "chain/keystore.hpp"
 #include "domain/digest.hpp"
@@ -89,6 +90,11 @@ int keystore_address(const AddressOptions& o) {
     auto given = env->get("PAYMENT_KEYSTORE_PASSWORD");
     if (!given) {
       std::fprintf(stderr, "lpops address: no password: set PAYMENT_KEYSTORE_PASSWORD or pass --password-file\n");
+      return 2;
+    }
+    if (!is_utf8(*given)) {  // as serve refuses it
+      OPENSSL_cleanse(given->data(), given->size());
+      std::fprintf(stderr, "lpops address: PAYMENT_KEYSTORE_PASSWORD must be UTF-8 text\n");
       return 2;
     }
     password = *given;

@@ -282,8 +282,8 @@ struct Region {
   std::size_t size;
 };
 
-// What a decoding may still produce, in bytes (32 per value, and the contents of bytes and
-// strings). Data encoded without two offsets pointing at the same place produces at most its
+// What a decoding may still produce, in bytes (32 per word: each value's but a tuple's or a
+// fixed array's, whose words are its components'; and the contents of bytes and strings). Data encoded without two offsets pointing at the same place produces at most its
 // own size: offsets that share data (which no encoder writes) could make a small input decode
 // to gigabytes, so a decoding is held to twice its input.
 struct Budget {
@@ -327,7 +327,10 @@ Result<std::vector<Value>> decode_tuple(const std::vector<const Type*>& types, R
 Result<Value> decode_value(const Type& type, Region region, std::size_t at, std::size_t depth, Budget& budget) {
   if (depth > kMaxDepth) return Error{"data nested too deeply"};
   if (at > region.size || region.size - at < 32) return Error{"data too short for " + type_name(type)};
-  if (!budget.take(32)) return kOverBudget;
+  // A word of its own: every value but a static tuple or array (whose words are its
+  // components'), a dynamic array's being its length.
+  const bool container = type.kind == Kind::Tuple || type.kind == Kind::FixedArray;
+  if (!container && !budget.take(32)) return kOverBudget;
   const std::uint8_t* p = region.data + at;
   Value v;
   switch (type.kind) {

@@ -409,14 +409,19 @@ asio::awaitable<std::vector<RpcReply>> batch_unobserved(std::shared_ptr<RpcClien
     co_return replies;
   }
   auto [perr, v] = RpcClient::Impl::parse_body(res);
+  // A single error object answers the whole batch only under no id (or a null one): under an
+  // id it is some call's answer, and no call of this batch is a single object.
+  const auto* single_id = v.is_object() ? v.as_object().if_contains("id") : nullptr;
+  const bool whole_batch = !single_id || single_id->is_null();
   if (perr) {
-    fail_all(*perr);
+    fail_all(perr->kind != RpcError::Kind::Rpc || whole_batch ? *perr
+                                                              : error_of(RpcError::Kind::Protocol, "response id does not match the request"));
     co_return replies;
   }
   if (!v.is_array()) {
     // A node that rejects the whole batch answers with a single error object.
     auto single = reply_of(v);
-    fail_all(single.error ? *single.error : error_of(RpcError::Kind::Protocol, "batch answer is not an array"));
+    fail_all(single.error && whole_batch ? *single.error : error_of(RpcError::Kind::Protocol, "batch answer is not an array"));
     co_return replies;
   }
   std::vector<bool> seen(calls.size(), false);

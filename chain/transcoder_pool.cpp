@@ -7,9 +7,11 @@
 #include "chain/ticket_broker.hpp"
 
 namespace lpops::chain {
+namespace {
 
-boost::asio::awaitable<RpcResult<std::vector<Address>>> fetch_transcoder_pool(EthRpc& rpc, Address bonding_manager,
-                                                                              std::size_t limit) {
+// The walk, every call at block `at`.
+boost::asio::awaitable<RpcResult<std::vector<Address>>> walk_pool(EthRpc& rpc, Address bonding_manager, std::size_t limit,
+                                                                  std::string at) {
   RpcResult<std::vector<Address>> out;
   std::vector<Address> pool;
   std::set<Address> seen;
@@ -21,17 +23,6 @@ boost::asio::awaitable<RpcResult<std::vector<Address>>> fetch_transcoder_pool(Et
   };
   const auto& first_fn = livepeer::get_first_transcoder_in_pool();
   const auto& next_fn = livepeer::get_next_transcoder_in_pool();
-  // Every call at one block: a pool that changes between two calls (a node behind a load
-  // balancer may even answer them from different blocks) would cut the walk short at an
-  // address no longer in it.
-  auto block = co_await rpc.block_number();
-  if (!block.ok()) {
-    out.error = block.error;
-    co_return out;
-  }
-  char tag[24];
-  std::snprintf(tag, sizeof tag, "0x%llx", static_cast<unsigned long long>(*block));
-  const std::string at(tag);
   CallRequest first_call{std::nullopt, bonding_manager, 0, first_fn.encode_call({}).value(), std::nullopt};
   auto first = co_await rpc.call(first_call, at);
   if (!first.ok()) {
@@ -61,6 +52,30 @@ boost::asio::awaitable<RpcResult<std::vector<Address>>> fetch_transcoder_pool(Et
   }
   out.value = std::move(pool);
   co_return out;
+}
+
+}  // namespace
+
+boost::asio::awaitable<RpcResult<std::vector<Address>>> fetch_transcoder_pool(EthRpc& rpc, Address bonding_manager,
+                                                                              std::size_t limit) {
+  // Every call at one block: a pool that changes between two calls (a node behind a load
+  // balancer may even answer them from different blocks) would cut the walk short at an
+  // address no longer in it.
+  auto block = co_await rpc.block_number();
+  if (!block.ok() && block.error->kind != RpcError::Kind::Rpc) {
+    RpcResult<std::vector<Address>> out;
+    out.error = block.error;
+    co_return out;
+  }
+  if (block.ok()) {
+    char tag[24];
+    std::snprintf(tag, sizeof tag, "0x%llx", static_cast<unsigned long long>(*block));
+    auto pinned = co_await walk_pool(rpc, bonding_manager, limit, tag);
+    // A node that answers an error for that block (one behind the node that named it, behind
+    // the same load balancer: "header not found") is asked at "latest", as before.
+    if (pinned.ok() || pinned.error->kind != RpcError::Kind::Rpc) co_return pinned;
+  }
+  co_return co_await walk_pool(rpc, bonding_manager, limit, "latest");
 }
 
 }  // namespace lpops::chain

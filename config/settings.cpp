@@ -529,7 +529,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.one_of("PAYMENTS_LOG_LEVEL", s.log_level, {"trace", "debug", "info", "warn", "error", "off"});
   // Read by `lpops import` (where a TEE core's sealed state lies), not by the node: no warning
   // that nothing reads it.
-  (void)r.get("PAYMENTS_TEE_CORE_STATE_PATH");
+  (void)env.get("PAYMENTS_TEE_CORE_STATE_PATH");
 
   if (!r.errors().empty()) {
     std::string all;

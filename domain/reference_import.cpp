@@ -140,6 +140,11 @@ std::optional<Problem> check_field(const FieldRule& rule, const json::value& v) 
     }
     case Kind::object:
       if (!v.is_object()) return Problem{key, "must be an object or null"};
+      // A health report is journaled with every change of its record: bounded as a push's
+      // data is (with room for the report's own fields around it).
+      if (key == "forwarder_health" && json::serialize(v).size() > kMaxHealthDataBytes + 1024)
+        return Problem{key, "must be at most " + std::to_string(kMaxHealthDataBytes + 1024) +
+                                " bytes as JSON (a health push's data is at most " + std::to_string(kMaxHealthDataBytes) + ")"};
       return std::nullopt;
     case Kind::scalar:
       if (v.is_object() || v.is_array()) return Problem{key, "must be a string, number, boolean or null"};

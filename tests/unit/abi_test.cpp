@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <functional>
+
 #include "chain/abi.hpp"
 #include "chain/hex.hpp"
 
@@ -156,6 +158,30 @@ TEST(AbiDecode, OffsetsSharingDataCannotMultiplyIt) {
   auto back = decode({T("bytes[]")}, *honest);
   ASSERT_TRUE(back.ok()) << back.error();
   EXPECT_EQ((*back)[0].items.size(), 64u);
+  // Static tuples and arrays nested in each other take no words of their own.
+  for (const char* type : {"((uint256))[]", "uint256[1][1][]", "((uint256,(bool,address)[2]))[]"}) {
+    const Type t = T(type);
+    std::function<Value(const Type&)> sample = [&sample](const Type& u) -> Value {
+      if (u.kind == Type::Kind::Tuple || u.kind == Type::Kind::FixedArray) {
+        Value v;
+        v.kind = Value::Kind::List;
+        const std::size_t n = u.kind == Type::Kind::Tuple ? u.components.size() : u.size;
+        for (std::size_t i = 0; i < n; ++i) v.items.push_back(sample(u.kind == Type::Kind::Tuple ? u.components[i] : u.components[0]));
+        return v;
+      }
+      if (u.kind == Type::Kind::Bool) return Value::boolean(true);
+      if (u.kind == Type::Kind::Address) return Value::address(Address{});
+      return Value::uint(Wei(7));
+    };
+    Value many;
+    many.kind = Value::Kind::List;
+    for (int i = 0; i < 200; ++i) many.items.push_back(sample(t.components[0]));
+    auto encoded = encode({t}, {many});
+    ASSERT_TRUE(encoded.ok()) << type << ": " << encoded.error();
+    auto decoded = decode({t}, *encoded);
+    ASSERT_TRUE(decoded.ok()) << type << ": " << decoded.error();
+    EXPECT_EQ((*decoded)[0].items.size(), 200u) << type;
+  }
 }
 
 // A bytes or string value's padding must be zero, as the head's padding must.

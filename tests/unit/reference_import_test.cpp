@@ -50,6 +50,21 @@ void expect_same(std::string_view text) {
   EXPECT_EQ(big, whole.big) << text;
 }
 
+// A registry record's health report is held to what a push may carry (64 KiB of data, room for
+// the report's own fields): it is journaled again with every change of its record.
+TEST(RegistryEntry, AHealthReportPastAPushsBoundIsAProblem) {
+  const auto with_report = [](std::size_t pad) {
+    return json::value(json::object{{"address", "0x" + std::string(40, '1')},
+                                    {"forwarder_health", json::object{{"source", "f"}, {"data", json::object{{"pad", std::string(pad, 'x')}}}}}});
+  };
+  EXPECT_TRUE(std::holds_alternative<ri::RegistryEntry>(ri::read_registry_entry("o1", with_report(60'000))));
+  const auto big = ri::read_registry_entry("o1", with_report(2u << 20));
+  ASSERT_TRUE(std::holds_alternative<ri::Problems>(big));
+  const auto& problems = std::get<ri::Problems>(big);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].field, "forwarder_health");
+}
+
 TEST(SplitObject, ReadsWhatAWholeParseReads) {
   for (const char* text : {
            "{}", " \n{ \t}\r\n", R"({"a":1})", R"({"a" : 1 , "b":[1,2,{"c":"}],{"}] })",

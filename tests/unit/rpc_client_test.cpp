@@ -366,5 +366,30 @@ TEST(TranscoderPool, EveryCallIsAtTheBlockAskedFirst) {
   EXPECT_EQ(calls_at_other_blocks.load(), 0);
 }
 
+// A node that does not know the block named (one behind, behind the same load balancer) is
+// asked at "latest" instead of failing the walk.
+TEST(TranscoderPool, ABlockTheNodeDoesNotKnowFallsBackToLatest) {
+  std::atomic<int> latest_calls{0};
+  ScriptedServer server([&](const std::string&, const json::value& body) -> ScriptedServer::Reply {
+    const std::string method(body.at("method").as_string());
+    if (method == "eth_blockNumber") return {ScriptedServer::ok_with(ScriptedServer::rpc_reply(body, "result", "0x2b"))};
+    const auto& params = body.at("params").as_array();
+    if (params[1] != json::value("latest"))
+      return {ScriptedServer::ok_with(
+          ScriptedServer::rpc_reply(body, "error", json::object{{"code", -32000}, {"message", "header not found"}}))};
+    ++latest_calls;
+    const bool first = std::string(params[0].at("data").as_string()).size() == 10;
+    std::string answer = "0x" + std::string(64, '0');
+    if (first) answer.back() = '5';
+    return {ScriptedServer::ok_with(ScriptedServer::rpc_reply(body, "result", json::value(answer)))};
+  });
+  asio::io_context ioc;
+  EthRpc rpc(RpcClient::create(ioc.get_executor(), server.url()).value());
+  auto pool = run(ioc, fetch_transcoder_pool(rpc, Address{}, 100));
+  ASSERT_TRUE(pool.ok()) << pool.error->describe();
+  EXPECT_EQ(pool->size(), 1u);
+  EXPECT_EQ(latest_calls.load(), 2);
+}
+
 }  // namespace
 }  // namespace lpops::chain
