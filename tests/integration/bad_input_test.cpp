@@ -2,6 +2,8 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -1005,41 +1007,40 @@ TEST(Startup, SingleOrchestratorModeRegistersItselfWithoutTheRankCheck) {
       {"ORCHESTRATOR_HEALTH_URL", "http://127.0.0.1:9090/health"},
       {"ORCHESTRATOR_HEALTH_TIMEOUT", "2.5"},
       {"MONITORED_SERVICES", "game, signaling"}};
-  for (int start = 1; start <= 2; ++start) {
-    NodeProcess node(dir.str() + "/data", env);
+  // Starts a node on `data` with `settings`, hands its record of "solo" (and the node) to
+  // `check`, and stops it.
+  const auto with_solo = [](const std::string& data, const std::map<std::string, std::string>& settings,
+                            const std::function<void(NodeProcess&, HttpClient&, const json::value&)>& check) {
+    NodeProcess node(data, settings);
     ASSERT_TRUE(node.start()) << node.log();
     HttpClient client("127.0.0.1", node.port());
     auto r = client.request("GET", "/api/orchestrators/solo");
     ASSERT_EQ(r.status, 200) << r.body << node.log();
-    const auto solo = parse_json(r.body);
-    EXPECT_EQ(solo.at("address").as_string(), address_of(4));
-    EXPECT_EQ(solo.at("registration_count").as_int64(), start);
-    EXPECT_EQ(solo.at("health_url").as_string(), "http://127.0.0.1:9090/health");
-    EXPECT_EQ(solo.at("health_timeout").as_double(), 2.5);
-    EXPECT_EQ(solo.at("min_service_uptime").as_double(), 80.0);
-    EXPECT_EQ(json::serialize(solo.at("monitored_services")), R"(["game","signaling"])");
-    EXPECT_EQ(client.request("GET", "/api/orchestrators/boot-1").status, 404);
-    EXPECT_NE(node.log().find("bootstrap: boot-1 refused (503)"), std::string::npos) << node.log();
+    check(node, client, parse_json(r.body));
     EXPECT_EQ(node.terminate(), 0) << node.log();
-  }
+  };
+  for (int start = 1; start <= 2; ++start)
+    with_solo(dir.str() + "/data", env, [&](NodeProcess& node, HttpClient& client, const json::value& solo) {
+      EXPECT_EQ(solo.at("address").as_string(), address_of(4));
+      EXPECT_EQ(solo.at("registration_count").as_int64(), start);
+      EXPECT_EQ(solo.at("health_url").as_string(), "http://127.0.0.1:9090/health");
+      EXPECT_EQ(solo.at("health_timeout").as_double(), 2.5);
+      EXPECT_EQ(solo.at("min_service_uptime").as_double(), 80.0);
+      EXPECT_EQ(json::serialize(solo.at("monitored_services")), R"(["game","signaling"])");
+      EXPECT_EQ(client.request("GET", "/api/orchestrators/boot-1").status, 404);
+      EXPECT_NE(node.log().find("bootstrap: boot-1 refused (503)"), std::string::npos) << node.log();
+    });
   // The URL and the services as the settings hold them, without the API's bounds (512
   // characters, 25 services), as the reference registers itself.
-  {
-    auto large = env;
-    large["ORCHESTRATOR_HEALTH_URL"] = "http://127.0.0.1:9090/" + std::string(600, 'p');
-    std::string services;
-    for (int i = 0; i < 30; ++i) services += (i ? "," : "") + std::string("svc") + std::to_string(i);
-    large["MONITORED_SERVICES"] = services;
-    NodeProcess node(dir.str() + "/large", large);
-    ASSERT_TRUE(node.start()) << node.log();
-    HttpClient client("127.0.0.1", node.port());
-    auto r = client.request("GET", "/api/orchestrators/solo");
-    ASSERT_EQ(r.status, 200) << r.body << node.log();
-    const auto solo = parse_json(r.body);
+  auto large = env;
+  large["ORCHESTRATOR_HEALTH_URL"] = "http://127.0.0.1:9090/" + std::string(600, 'p');
+  std::string services;
+  for (int i = 0; i < 30; ++i) services += (i ? "," : "") + std::string("svc") + std::to_string(i);
+  large["MONITORED_SERVICES"] = services;
+  with_solo(dir.str() + "/large", large, [&](NodeProcess&, HttpClient&, const json::value& solo) {
     EXPECT_EQ(solo.at("health_url").as_string(), large["ORCHESTRATOR_HEALTH_URL"]);
     EXPECT_EQ(solo.at("monitored_services").as_array().size(), 30u);
-    EXPECT_EQ(node.terminate(), 0) << node.log();
-  }
+  });
   // Without the id or the address the mode cannot work: start-up stops and says so.
   auto missing = env;
   missing.erase("ORCHESTRATOR_ADDRESS");

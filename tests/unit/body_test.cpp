@@ -256,17 +256,25 @@ TEST(BodyReader, AByteOrderMarkAheadIsSkipped) {
   }
 }
 
+// A small JSON body read with `headers`: its status (200 when the reading found nothing
+// wrong) and whether it was read as an object.
+struct HeaderedReading {
+  int status = 0;
+  bool parsed = false;
+};
+HeaderedReading read_with_headers(std::vector<Header> headers) {
+  Request request;
+  request.body = R"({"a": "x"})";
+  request.headers = std::move(headers);
+  Validation v;
+  BodyReader body(request, v);
+  return {v.ok() ? 200 : v.response().status, body.parsed()};
+}
+
 // A coded (compressed) body, or one declared in another charset than UTF-8, is 415: it is
 // neither read as it is nor decoded.
 TEST(BodyReader, CodedBodiesAndOtherCharsetsAre415) {
-  auto status = [](std::vector<Header> headers) {
-    Request request;
-    request.body = R"({"a": "x"})";
-    request.headers = std::move(headers);
-    Validation v;
-    BodyReader body(request, v);
-    return v.ok() ? 200 : v.response().status;
-  };
+  auto status = [](std::vector<Header> headers) { return read_with_headers(std::move(headers)).status; };
   EXPECT_EQ(status({{"Content-Encoding", "gzip"}}), 415);
   EXPECT_EQ(status({{"Content-Encoding", "br"}, {"Content-Type", "application/json"}}), 415);
   EXPECT_EQ(status({{"Content-Type", "application/json; charset=utf-16"}}), 415);
@@ -282,14 +290,7 @@ TEST(BodyReader, CodedBodiesAndOtherCharsetsAre415) {
 // The media types FastAPI reads as JSON: none or an empty value, application/json and any
 // application/…+json (+json alone too); others are no object to read fields from.
 TEST(BodyReader, MediaTypesAreReadAsFastApiReadsThem) {
-  auto parsed = [](std::vector<Header> headers) {
-    Request request;
-    request.body = R"({"a": "x"})";
-    request.headers = std::move(headers);
-    Validation v;
-    BodyReader body(request, v);
-    return body.parsed();
-  };
+  auto parsed = [](std::vector<Header> headers) { return read_with_headers(std::move(headers)).parsed; };
   EXPECT_TRUE(parsed({{"Content-Type", ""}}));
   EXPECT_TRUE(parsed({{"Content-Type", "application/+json"}}));
   EXPECT_TRUE(parsed({{"Content-Type", "Application/Merge-Patch+JSON; charset=utf-8"}}));
