@@ -68,9 +68,8 @@ void credential_token(Call& call) {
     nonce = normalize_nonce(nonce_text);
     if (!nonce) field_error("nonce", "value_error", "Value error, nonce must be 32 bytes", nonce_text);
   }
-  // Any integer above 0 (a bool too, as pydantic's lax int reads one); past the 64-bit range
-  // it is later than any nonce allows, so the request is a 401 `Credential expired`, as the
-  // reference's Python integer makes it.
+  // Any integer above 0; past the 64-bit range it is later than any nonce allows, so the
+  // request is a 401 `Credential expired`, as the reference's Python integer makes it.
   const auto expires_at = body.timestamp_integer("expires_at", "Value error, expires_at must be a unix timestamp");
   std::optional<std::string> signature;
   const std::size_t before_signature = v.error_count();

@@ -440,13 +440,13 @@ std::optional<double> BodyReader::optional_number(std::string_view key, double m
   return d;
 }
 
-// An integer field's value as pydantic's lax int reads it: an integer, a bool, a float with
-// no fraction or text that is one. `side` is +1 / -1 for an integer out of int64's range; with
+// An integer field's value as pydantic's lax int reads it: an integer, a float with no
+// fraction or text that is one. Not a bool, which pydantic takes as 0 or 1: an integer field
+// sent true (a duration, a block number) is a mistake to refuse, not one to act on. `side` is +1 / -1 for an integer out of int64's range; with
 // neither a value nor a side, the field's type error has been added.
 std::optional<std::int64_t> BodyReader::read_integer(std::string_view key, const json::value& v, int& side) {
   side = 0;
   if (v.is_int64()) return v.get_int64();
-  if (v.is_bool()) return v.get_bool() ? 1 : 0;  // bool → int, as pydantic's lax mode takes it
   if (v.is_uint64()) {
     side = 1;
     return std::nullopt;

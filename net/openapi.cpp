@@ -185,8 +185,8 @@ json::object schemas() {
                                                                          "whitespace around it is ignored (64 characters that are "
                                                                          "no hex digits are a 401, as no nonce of the node's)"}}},
                                   {"expires_at", json::object{{"type", "integer"}, {"exclusiveMinimum", 0},
-                                                              {"description", "unix seconds; true reads as 1, and one past 64 "
-                                                                              "bits is outside the window (401)"}}},
+                                                              {"description", "unix seconds; one past 64 bits is outside the "
+                                                                              "window (401)"}}},
                                   {"signature", json::object{{"type", "string"},
                                                              {"description", "0x and 65 bytes in hex (r, s, v: v 27 or 28, 0 or 1, "
                                                                              "or 35 and above in the chain-id form); whitespace "

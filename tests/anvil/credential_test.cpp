@@ -351,16 +351,17 @@ TEST_F(CredentialTest, RefusalsLeaveNothingIssued) {
                                 R"(,"expires_at":1e20,"signature":"0x00"})");
   EXPECT_EQ(too_big.status, 422);
   EXPECT_NE(too_big.body.find("int_parsing_size"), std::string::npos) << too_big.body;
-  // What the model takes goes on to the checks, as in the reference: true is 1 and an
-  // integer past 64 bits is a Python integer, both outside the window (401 expired); 64
-  // characters that are no hex digits are no nonce of the node's (401 after the window).
+  // What the model takes goes on to the checks, as in the reference: an integer past 64 bits
+  // is a Python integer, outside the window (401 expired); 64 characters that are no hex
+  // digits are no nonce of the node's (401 after the window). A boolean, which pydantic reads
+  // as 1, is refused as for every integer field.
   const std::string d_text = to_checksummed(d);
-  for (const char* expires : {"true", "99999999999999999999999"}) {
-    auto r2 = post("o1", R"({"delegate_address":")" + d_text + R"(",)" + good_nonce + R"(,"expires_at":)" + expires +
-                             R"(,"signature":"0x00"})");
-    EXPECT_EQ(r2.status, 401) << expires << ": " << r2.body;
-    EXPECT_EQ(detail(r2), "Credential expired") << expires;
-  }
+  auto past_64_bits = post("o1", R"({"delegate_address":")" + d_text + R"(",)" + good_nonce +
+                                     R"(,"expires_at":99999999999999999999999,"signature":"0x00"})");
+  EXPECT_EQ(past_64_bits.status, 401) << past_64_bits.body;
+  EXPECT_EQ(detail(past_64_bits), "Credential expired");
+  EXPECT_EQ(post("o1", R"({"delegate_address":")" + d_text + R"(",)" + good_nonce + R"(,"expires_at":true,"signature":"0x00"})").status,
+            422);
   auto not_hex = post("o1", R"({"delegate_address":")" + d_text + R"(","nonce":")" + std::string(64, 'g') +
                                 R"(","expires_at":)" + std::to_string(n.expires_at) + R"(,"signature":"0x00"})");
   EXPECT_EQ(not_hex.status, 401) << not_hex.body;

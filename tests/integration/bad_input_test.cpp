@@ -377,6 +377,8 @@ TEST_F(BadInputTest, WrongTypesAndLimits) {
   expect_rejected("POST", "/api/workloads/time",
                   reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}, {"status", nullptr}}), 422);
   expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", nullptr}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", 5}}), 422);
+  // A boolean is no duration (pydantic would read true as 1 ms).
+  expect_rejected("POST", "/api/workloads/time", reg({{"workload_id", "w"}, {"orchestrator_id", "o1"}, {"artifact_hash", "h"}, {"duration_ms", true}}), 422);
   // Workloads with amounts.
   for (json::value amount : {json::value("-1"), json::value("0"), json::value("1e999"), json::value("0.0000000000000000001"),
                              json::value("abc"), json::value(true), json::value("1" + std::string(90, '0'))})
