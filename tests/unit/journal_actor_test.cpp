@@ -120,6 +120,14 @@ TEST(JournalActor, GroupCommitsInOrderWithinTheLimitAndAcknowledgesOnlyDurableRe
   }
 }
 
+// A snapshotter that takes each feed once `released` is ready, counting the effects applied.
+caf::behavior held_up_snapshotter(caf::event_based_actor*, std::shared_future<void> released, std::atomic<std::size_t>* applied) {
+  return {[released, applied](SnapshotFeed& feed) {
+    released.wait();  // held up until the test lets it go
+    *applied += feed.effects.size();
+  }};
+}
+
 // The snapshotter must apply every effect in order; while it is held up (a snapshot being
 // written on a slow disk) and too far behind, commits wait for it instead of its backlog
 // growing without bound (invariant 6). Once it goes on, every record is acknowledged.
@@ -130,12 +138,7 @@ TEST(JournalActor, CommitsWaitWhileTheSnapshotterIsTooFarBehind) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::atomic<std::size_t> applied{0};
-  auto snapshotter = sys.spawn<caf::detached>([released, &applied](caf::event_based_actor*) -> caf::behavior {
-    return {[released, &applied](SnapshotFeed& feed) {
-      released.wait();  // held up until the test lets it go
-      applied += feed.effects.size();
-    }};
-  });
+  auto snapshotter = sys.spawn<caf::detached>(held_up_snapshotter, released, &applied);
   JournalOptions options;
   options.max_batch_records = 16;
   options.snapshot_feed_records = 16;
