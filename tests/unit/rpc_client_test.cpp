@@ -309,6 +309,76 @@ TEST(RpcClientTransport, AnErrorUnderAnotherIdIsNotThisCallsAnswer) {
   }
 }
 
+// A batch's answers are matched to its calls by id, in any order; an answer under an id the
+// batch did not send, or a second answer for one call, is passed over, and a call without an
+// answer fails alone. A single error object answers every call only under no id or a null one:
+// under an id it is some other call's answer, with a 200 or an error status.
+TEST(RpcClientTransport, BatchAnswersAreMatchedByTheirIds) {
+  std::atomic<int> variant{0};
+  ScriptedServer server([&](const std::string&, const json::value& body) -> ScriptedServer::Reply {
+    const auto wrap = [](const std::string& text, bool error_status) {
+      if (!error_status) return ScriptedServer::ok_with(text);
+      return "HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
+             std::to_string(text.size()) + "\r\n\r\n" + text;
+    };
+    const json::value error{{"code", -32600}, {"message", "batch refused"}};
+    switch (variant.load()) {
+      case 0: {
+        // Reversed, the second call answered twice, an unknown id, the first call unanswered.
+        const auto& calls = body.as_array();
+        json::array answers;
+        answers.push_back(json::object{{"jsonrpc", "2.0"}, {"id", 7777777}, {"result", "0xdead"}});
+        for (std::size_t i = calls.size(); i-- > 1;)
+          answers.push_back(json::object{{"jsonrpc", "2.0"}, {"id", calls[i].at("id")}, {"result", calls[i].at("method")}});
+        answers.push_back(json::object{{"jsonrpc", "2.0"}, {"id", calls[1].at("id")}, {"result", "second answer"}});
+        answers.push_back(json::object{{"jsonrpc", "2.0"}, {"id", "not a number"}, {"result", "0x1"}});
+        return {wrap(json::serialize(answers), false)};
+      }
+      case 1:
+      case 2:
+        return {wrap(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", nullptr}, {"error", error}}), variant == 2)};
+      default:
+        return {wrap(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", 424242}, {"error", error}}), variant == 4)};
+    }
+  });
+  asio::io_context ioc;
+  auto client = RpcClient::create(ioc.get_executor(), server.url()).value();
+  const auto calls = [] {
+    return std::vector<RpcCall>{{"eth_chainId", {}}, {"eth_blockNumber", {}}, {"eth_gasPrice", {}}};
+  };
+
+  variant = 0;
+  auto matched = run(ioc, client->batch(calls()));
+  ASSERT_EQ(matched.size(), 3u);
+  ASSERT_FALSE(matched[0].ok());
+  EXPECT_EQ(matched[0].error->kind, RpcError::Kind::Protocol);
+  EXPECT_NE(matched[0].error->message.find("no answer"), std::string::npos) << matched[0].error->describe();
+  ASSERT_TRUE(matched[1].ok()) << matched[1].error->describe();
+  EXPECT_EQ(matched[1].result, json::value("eth_blockNumber"));  // the first answer, not the second
+  ASSERT_TRUE(matched[2].ok()) << matched[2].error->describe();
+  EXPECT_EQ(matched[2].result, json::value("eth_gasPrice"));
+
+  for (const int whole : {1, 2}) {
+    variant = whole;
+    auto refused = run(ioc, client->batch(calls()));
+    ASSERT_EQ(refused.size(), 3u);
+    for (const auto& r : refused) {
+      ASSERT_FALSE(r.ok()) << whole;
+      EXPECT_EQ(r.error->kind, RpcError::Kind::Rpc) << whole << ": " << r.error->describe();
+      EXPECT_EQ(r.error->code, -32600) << whole;
+    }
+  }
+  for (const int other : {3, 4}) {
+    variant = other;
+    auto misrouted = run(ioc, client->batch(calls()));
+    ASSERT_EQ(misrouted.size(), 3u);
+    for (const auto& r : misrouted) {
+      ASSERT_FALSE(r.ok()) << other;
+      EXPECT_EQ(r.error->kind, RpcError::Kind::Protocol) << other << ": " << r.error->describe();
+    }
+  }
+}
+
 // A node that already holds the transaction (its first sending arrived): it is broadcast, under
 // the hash of its bytes. Another refusal stands.
 TEST(RpcClientTransport, ATransactionTheNodeAlreadyHoldsIsSent) {
