@@ -10,7 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "app/node.hpp"
@@ -19,6 +18,7 @@
 #include "chain/keys.hpp"
 #include "chain/keystore.hpp"
 #include "domain/digest.hpp"
+#include "domain/wipe.hpp"
 #include "storage/key_file.hpp"
 
 namespace lpops::app {
@@ -26,6 +26,44 @@ namespace lpops::app {
 Result<chain::PrivateKey> load_or_create_key(const std::string& path, bool* created) {
   return storage::load_or_create_key(path, created);
 }
+
+namespace {
+
+// The first line of a password file (its line end dropped) into `password`; or why not, with
+// `password` wiped. A password file over 64 KiB is no password file.
+std::optional<std::string> read_password_file(const std::string& path, std::string& password) {
+  constexpr std::size_t kLimit = 64 * 1024;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot read " + path + ": " + std::strerror(errno);
+  password.reserve(kLimit + 1);
+  password.resize(password.capacity());
+  std::size_t size = 0;
+  while (size < password.size()) {
+    const ssize_t got = ::read(fd, password.data() + size, password.size() - size);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int read_errno = errno;
+      ::close(fd);
+      wipe_text(password);
+      return "cannot read " + path + ": " + std::strerror(read_errno);
+    }
+    if (got == 0) break;
+    size += static_cast<std::size_t>(got);
+  }
+  ::close(fd);
+  const std::size_t line_end = std::string_view(password.data(), size).find('\n');
+  if (line_end == std::string_view::npos && size > kLimit) {
+    wipe_text(password);
+    return path + " is over 64 KiB: no password file is that large";
+  }
+  std::size_t length = std::min(line_end, size);
+  OPENSSL_cleanse(password.data() + length, password.size() - length);  // the lines after the first
+  while (length > 0 && password[length - 1] == '\r') --length;
+  password.resize(length);
+  return std::nullopt;
+}
+
+}  // namespace
 
 int keygen(const KeygenOptions& o) {
   std::error_code ec;
@@ -68,17 +106,12 @@ int keystore_address(const AddressOptions& o) {
   const std::string& json = *read;
   std::string password;
   if (!o.password_file.empty()) {
-    std::ifstream pw(o.password_file);
-    if (!pw) {
-      std::fprintf(stderr, "lpops address: cannot read %s: %s\n", o.password_file.c_str(), std::strerror(errno));
+    // Read with read(2) into a buffer that never moves (a stream's buffer, and a growing
+    // string's earlier ones, would be freed with the password in them); its first line.
+    if (auto failed = read_password_file(o.password_file, password)) {
+      std::fprintf(stderr, "lpops address: %s\n", failed->c_str());
       return 2;
     }
-    std::getline(pw, password);
-    if (pw.bad()) {
-      std::fprintf(stderr, "lpops address: cannot read %s\n", o.password_file.c_str());
-      return 2;
-    }
-    while (!password.empty() && (password.back() == '\r' || password.back() == '\n')) password.pop_back();
   } else {
     // As serve reads it: the environment, else ./.env, the name in any case. A .env that does
     // not read is said as such, not taken for a missing password.
@@ -93,16 +126,16 @@ int keystore_address(const AddressOptions& o) {
       return 2;
     }
     if (!is_utf8(*given)) {  // as serve refuses it
-      OPENSSL_cleanse(given->data(), given->size());
+      wipe_text(*given);
       std::fprintf(stderr, "lpops address: PAYMENT_KEYSTORE_PASSWORD must be UTF-8 text\n");
       return 2;
     }
     password = *given;
-    OPENSSL_cleanse(given->data(), given->size());
+    wipe_text(*given);
   }
   const bool empty_password = password.empty();
   auto key = chain::decrypt_keystore(json, password);
-  OPENSSL_cleanse(password.data(), password.size());
+  wipe_text(password);
   if (!key) {
     // An empty password is a keystore's own choice, but more often a password file's mistake.
     std::fprintf(stderr, "lpops address: %s: %s%s\n", o.keystore.c_str(), key.error().c_str(),

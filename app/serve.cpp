@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -42,6 +41,7 @@
 #include "chain/transcoder_pool.hpp"
 #include "domain/canonical_json.hpp"
 #include "domain/version.hpp"
+#include "domain/wipe.hpp"
 #include "storage/audit_log.hpp"
 #include "storage/durable_fs.hpp"
 #include "storage/record_format.hpp"
@@ -471,9 +471,11 @@ int serve(const ServeOptions& o) {
     // the node's life.
     payout_key.reset();
   }
-  for (auto* secret : {&settings.payment_private_key, &settings.payment_keystore_password})
+  // `loaded` was moved from: its short texts still hold all but their first byte.
+  for (auto* secret : {&settings.payment_private_key, &settings.payment_keystore_password, &loaded->payment_private_key,
+                       &loaded->payment_keystore_password})
     if (*secret) {
-      OPENSSL_cleanse((*secret)->data(), (*secret)->size());
+      wipe_text(**secret);
       secret->reset();
     }
   if (!audit_key) {

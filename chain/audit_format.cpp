@@ -130,16 +130,21 @@ PrivateKey derive_audit_key(const PrivateKey& main_key) {
   h.update(main_key.bytes().data(), main_key.bytes().size());
   h.update(kEntrySchema);
   Hash256 digest = h.final();
+  h.wipe();  // the key's bytes sit in its buffer (they are less than one block)
   static const Wei n_minus_1{"115792089237316195423570985008687907852837564279074904382605163141518161494336"};
   Wei i;
   mp::import_bits(i, digest.begin(), digest.end(), 8);
-  const Wei scalar = i % n_minus_1 + 1;
-  std::array<std::uint8_t, 32> bytes{};
-  const auto word = abi::Value::uint(scalar).word;
-  std::copy(word.begin(), word.end(), bytes.begin());
+  Wei scalar = i % n_minus_1 + 1;
+  std::array<std::uint8_t, 32> bytes{};  // big-endian
+  for (std::size_t k = 0; k < bytes.size(); ++k)
+    bytes[bytes.size() - 1 - k] = static_cast<std::uint8_t>(static_cast<unsigned>((scalar >> (8 * k)) & 0xffu));
   auto key = PrivateKey::from_bytes(bytes).value();  // in [1, n-1] by construction
+  // Every working copy of the new key, and of what it came from, goes (the numbers are of
+  // fixed size: their limbs are inside them).
   OPENSSL_cleanse(bytes.data(), bytes.size());
   OPENSSL_cleanse(digest.data(), digest.size());
+  OPENSSL_cleanse(static_cast<void*>(&i), sizeof i);
+  OPENSSL_cleanse(static_cast<void*>(&scalar), sizeof scalar);
   return key;
 }
 

@@ -42,6 +42,28 @@ Result<bool> check_scrypt(std::uint64_t n, std::uint64_t r, std::uint64_t p) {
   return true;
 }
 
+// PBKDF2's first blocks do not depend on the length asked for, so 32 bytes of a longer key
+// are those bytes.
+const EVP_MD* pbkdf2_digest(std::string_view name) {
+  if (name == "sha256") return EVP_sha256();
+  if (name == "sha512") return EVP_sha512();
+  if (name == "sha384") return EVP_sha384();
+  if (name == "sha224") return EVP_sha224();
+  if (name == "sha1") return EVP_sha1();
+  return nullptr;
+}
+
+// The IV as eth-keyfile reads it: a big-endian number, so leading zero bytes may be left out
+// or added; it must be below 2^128.
+Result<Bytes> iv_of(Bytes digits) {
+  std::size_t zeros = 0;
+  while (zeros < digits.size() && digits[zeros] == 0) ++zeros;
+  if (digits.size() - zeros > 16) return Error{"keystore field 'iv' must be a number below 2^128 (at most 16 bytes)"};
+  Bytes iv(16 - (digits.size() - zeros), 0);
+  iv.insert(iv.end(), digits.begin() + static_cast<std::ptrdiff_t>(zeros), digits.end());
+  return iv;
+}
+
 Result<bool> derive(const KeystoreKdf& kdf, std::string_view password, const Bytes& salt, Secret& out) {
   if (kdf.kind == KeystoreKdf::Kind::Scrypt) {
     auto ok = check_scrypt(kdf.scrypt_n, kdf.scrypt_r, kdf.scrypt_p);
@@ -55,8 +77,10 @@ Result<bool> derive(const KeystoreKdf& kdf, std::string_view password, const Byt
   }
   if (kdf.pbkdf2_c < 1 || kdf.pbkdf2_c > kMaxPbkdf2Iterations)
     return Error{"keystore pbkdf2 c must be from 1 to " + std::to_string(kMaxPbkdf2Iterations)};
+  const EVP_MD* hash = pbkdf2_digest(kdf.pbkdf2_hash);
+  if (!hash) return Error{"keystore pbkdf2 prf 'hmac-" + kdf.pbkdf2_hash + "' is not supported (hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224 or hmac-sha1)"};
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), salt.data(), static_cast<int>(salt.size()),
-                        static_cast<int>(kdf.pbkdf2_c), EVP_sha256(), static_cast<int>(out.bytes.size()), out.bytes.data()) != 1)
+                        static_cast<int>(kdf.pbkdf2_c), hash, static_cast<int>(out.bytes.size()), out.bytes.data()) != 1)
     return Error{"pbkdf2 failed"};
   return true;
 }
@@ -141,7 +165,7 @@ Result<std::string> encrypt_keystore(const PrivateKey& key, std::string_view pas
   if (kdf.kind == KeystoreKdf::Kind::Scrypt) {
     params = {{"dklen", 32}, {"n", kdf.scrypt_n}, {"r", kdf.scrypt_r}, {"p", kdf.scrypt_p}, {"salt", hex_plain(salt.data(), 32)}};
   } else {
-    params = {{"dklen", 32}, {"c", kdf.pbkdf2_c}, {"prf", "hmac-sha256"}, {"salt", hex_plain(salt.data(), 32)}};
+    params = {{"dklen", 32}, {"c", kdf.pbkdf2_c}, {"prf", "hmac-" + kdf.pbkdf2_hash}, {"salt", hex_plain(salt.data(), 32)}};
   }
   const Address address = key.address();
   boost::json::object crypto{{"cipher", "aes-128-ctr"},
@@ -190,7 +214,10 @@ Result<PrivateKey> decrypt_keystore(std::string_view json, std::string_view pass
   if (*cipher != "aes-128-ctr") return Error{"keystore cipher '" + std::string(*cipher) + "' is not supported (aes-128-ctr only)"};
   auto cipherparams = object_field(c, "cipherparams");
   if (!cipherparams) return Error{cipherparams.error()};
-  auto iv = hex_field(**cipherparams, "iv", 16);
+  auto iv_digits = hex_field(**cipherparams, "iv");
+  if (!iv_digits) return Error{iv_digits.error()};
+  if (iv_digits->size() > 1024) return Error{"keystore field 'iv' is too long"};
+  auto iv = iv_of(std::move(*iv_digits));
   if (!iv) return Error{iv.error()};
   auto ciphertext = hex_field(c, "ciphertext", 32);
   if (!ciphertext) return Error{ciphertext.error()};
@@ -203,7 +230,8 @@ Result<PrivateKey> decrypt_keystore(std::string_view json, std::string_view pass
   const auto& p = **params;
   auto dklen = int_field(p, "dklen");
   if (!dklen) return Error{dklen.error()};
-  if (*dklen != 32) return Error{"keystore kdfparams.dklen must be 32"};
+  // The MAC takes bytes 16 to 32 of the derived key: a shorter one is no keystore's.
+  if (*dklen < 32 || *dklen > 1024) return Error{"keystore kdfparams.dklen must be from 32 to 1024"};
   auto salt = hex_field(p, "salt");
   if (!salt) return Error{salt.error()};
   if (salt->size() > 1024) return Error{"keystore salt is too long"};
@@ -223,7 +251,10 @@ Result<PrivateKey> decrypt_keystore(std::string_view json, std::string_view pass
     kdf.kind = KeystoreKdf::Kind::Pbkdf2;
     auto prf = string_field(p, "prf");
     if (!prf) return Error{prf.error()};
-    if (*prf != "hmac-sha256") return Error{"keystore pbkdf2 prf must be hmac-sha256"};
+    if (!prf->starts_with("hmac-")) return Error{"keystore pbkdf2 prf must be hmac-<hash>, such as hmac-sha256"};
+    kdf.pbkdf2_hash = std::string(prf->substr(5));
+    if (!pbkdf2_digest(kdf.pbkdf2_hash))
+      return Error{"keystore pbkdf2 prf '" + std::string(*prf) + "' is not supported (hmac-sha256, hmac-sha512, hmac-sha384, hmac-sha224 or hmac-sha1)"};
     auto iterations = int_field(p, "c");
     if (!iterations) return Error{iterations.error()};
     if (*iterations < 1 || *iterations > kMaxPbkdf2Iterations)

@@ -198,6 +198,18 @@ TEST(CliKeys, AddressOfAKeystore) {
   auto from_file = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", password});
   ASSERT_EQ(from_file.exit_code, 0) << from_file.output;
   EXPECT_EQ(trim(from_file.output), "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+  // The first line is the password, its CR LF end dropped; what follows is not read as part of it.
+  const std::string crlf = dir.str() + "/password-crlf";
+  std::ofstream(crlf) << "testpassword\r\nsecond line\n";
+  auto from_crlf = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", crlf});
+  ASSERT_EQ(from_crlf.exit_code, 0) << from_crlf.output;
+  EXPECT_EQ(trim(from_crlf.output), "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");
+  // A file of more than 64 KiB without a line end is no password file.
+  const std::string long_password = dir.str() + "/password-long";
+  std::ofstream(long_password) << std::string(64 * 1024 + 1, 'p');
+  auto from_long = run_command({lpops_binary(), "address", "--keystore", keystore, "--password-file", long_password});
+  EXPECT_EQ(from_long.exit_code, 2) << from_long.output;
+  EXPECT_NE(from_long.output.find("is over 64 KiB: no password file is that large"), std::string::npos) << from_long.output;
   auto from_env = run_command({lpops_binary(), "address", "--keystore", keystore}, {{"PAYMENT_KEYSTORE_PASSWORD", "testpassword"}});
   ASSERT_EQ(from_env.exit_code, 0) << from_env.output;
   EXPECT_EQ(trim(from_env.output), "0x008AeEda4D805471dF9b2A5B0f38A0C3bCBA786b");

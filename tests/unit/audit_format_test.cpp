@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "chain/address.hpp"
 #include "chain/audit_format.hpp"
 #include "chain/hex.hpp"
 #include "chain/signature.hpp"
@@ -140,6 +141,8 @@ TEST(AuditFormat, CheckpointSignatureRecoversTheAuditAddress) {
   auto audit = derive_audit_key(main);
   EXPECT_NE(audit.address(), main.address());
   EXPECT_EQ(derive_audit_key(main).bytes(), audit.bytes());  // deterministic
+  // keccak256(key ‖ "payments-tee-core:audit:v1") mod (n − 1) + 1, computed with ethers.
+  EXPECT_EQ(to_checksummed(audit.address()), "0xb29CF844b35b40694D7480db49C684103fa4D754");
   const Hash256 head = checkpoint_head(keccak256("e"), keccak256("r"));
   const Hash256 message = checkpoint_message(audit.address(), 7, head, 42161, Address{});
   const Signature sig = sign_digest(audit, eip191_hash32(message));
