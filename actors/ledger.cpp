@@ -313,11 +313,17 @@ caf::behavior ledger_actor(Self* self, std::shared_ptr<Book> book, JournalSetup 
       [=](UpsertOrchestrator& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& s = self->state;
-        std::string id = std::string(m.record.at("orchestrator_id").as_string());
-        auto effect = s.book->upsert_orchestrator(std::move(m.record), now_micros());
+        const auto* given = m.record.if_contains("orchestrator_id");
+        std::string id = given && given->is_string() ? std::string(given->as_string()) : std::string();
+        auto decision = s.book->upsert_orchestrator(std::move(m.record), now_micros());
+        if (decision.failure) {
+          spdlog::error("ledger: {}", decision.failure->detail);
+          reply_when_durable(s, m.reply, decision.failure->status, detail_body(decision.failure->detail));
+          return;
+        }
         std::string body = m.respond(s.book->balance(id));
         auto reply = m.reply;
-        s.journal->append(s.book->last_seq(), std::move(effect), [reply, body = std::move(body)] { reply(200, body); });
+        s.journal->append(s.book->last_seq(), std::move(*decision.effect), [reply, body = std::move(body)] { reply(200, body); });
       },
       [=](ImportWorkloads& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);

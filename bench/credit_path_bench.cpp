@@ -71,7 +71,7 @@ std::optional<Setup> set_up(std::size_t n, std::size_t orchestrators, const std:
     r.address = "0x" + std::string(39, '0') + std::to_string(i % 10);
     boost::json::object record = new_orchestrator_record(r, kNow);
     merge_registration(record, r, "127.0.0.1", true, kNow);
-    Effect e = s.book.upsert_orchestrator(record, kNow);
+    Effect e = *s.book.upsert_orchestrator(record, kNow).effect;
     (void)s.replica.apply(e, ++s.seq);
     (void)actors::audit_line_for(*s.audit, s.addresses, e, s.seq);
   }

@@ -216,12 +216,16 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
   return std::nullopt;
 }
 
-Effect Book::upsert_orchestrator(json::object record, UnixMicros now) {
+Decision Book::upsert_orchestrator(json::object record, UnixMicros now) {
+  // Its senders validate the record; one without an id is a bug, answered as such.
+  const auto* id = record.if_contains("orchestrator_id");
+  if (!id || !id->is_string() || id->as_string().empty())
+    return Decision::fail(500, "internal error: an orchestrator record without an orchestrator_id");
   Effect effect;
   effect.type = Effect::Type::orchestrator;
   effect.at = now;
   effect.orchestrator = std::make_shared<const json::object>(std::move(record));
-  return *commit(std::move(effect), {}).effect;
+  return commit(std::move(effect), {});
 }
 
 // A workload's time: the clock's, but never before the newest workload's, so that the order

@@ -169,7 +169,7 @@ class Book {
   std::optional<UnixMicros> newest_workload_time() const;
   UnixMicros workload_time(UnixMicros now) const;  // `now`, never before the newest workload
   // Stores an orchestrator record as the registry produced it.
-  Effect upsert_orchestrator(boost::json::object record, UnixMicros now);
+  Decision upsert_orchestrator(boost::json::object record, UnixMicros now);
 
   // Payouts in two phases (domain/book_payouts.cpp). Reserving takes the amount out of the
   // available balance (409 when it is not there); posting turns the reservation into a

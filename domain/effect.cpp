@@ -116,7 +116,10 @@ Result<Effect> Effect::from_json(const json::object& o) {
   else if (type == kCredential) e.type = Type::credential;
   else if (type == kPayout) e.type = Type::payout;
   else return Error{"unknown effect type '" + type + "'"};
-  e.at = parse_iso(get_string(o, "at")).value_or(0);
+  // Every effect is written with its time: one that does not read is a damaged record.
+  const auto at = parse_iso(get_string(o, "at"));
+  if (!at) return Error{"effect without a readable time (at)"};
+  e.at = *at;
   if (auto it = o.find("orchestrator"); it != o.end()) {
     if (!it->value().is_object()) return Error{"orchestrator effect without a record"};
     e.orchestrator = std::make_shared<const json::object>(it->value().get_object());

@@ -63,7 +63,10 @@ Result<Payout> Payout::from_json(const json::object& o) {
   auto reserved = parse_iso(get_string(o, "reserved_at"));
   if (!reserved) return Error{"payout without reserved_at"};
   p.reserved_at = *reserved;
-  if (auto s = get_opt_string(o, "settled_at")) p.settled_at = parse_iso(*s);
+  if (auto s = get_opt_string(o, "settled_at")) {
+    p.settled_at = parse_iso(*s);
+    if (!p.settled_at) return Error{"payout with an unreadable settled_at"};
+  }
   return p;
 }
 

@@ -187,7 +187,10 @@ Result<Workload> Workload::from_json(const json::object& o) {
   if (!submitted) return Error{"workload without submitted_at"};
   w.submitted_at = *submitted;
   w.credited = get_bool(o, "credited");
-  if (auto c = get_opt_string(o, "credited_at")) w.credited_at = parse_iso(*c);
+  if (auto c = get_opt_string(o, "credited_at")) {
+    w.credited_at = parse_iso(*c);
+    if (!w.credited_at) return Error{"workload with an unreadable credited_at"};
+  }
   w.credited_elsewhere = get_bool(o, "credited_elsewhere");
   if (auto it = o.find("pricing"); it != o.end() && it->value().is_object()) {
     const auto& p = it->value().get_object();
@@ -195,7 +198,9 @@ Result<Workload> Workload::from_json(const json::object& o) {
     pr.duration_ms = static_cast<std::uint64_t>(get_opt_int(p, "duration_ms").value_or(0));
     pr.credit_eth_per_minute = get_string(p, "credit_eth_per_minute");
     pr.credit_unit = get_string(p, "credit_unit");
-    pr.computed_at = parse_iso(get_string(p, "computed_at")).value_or(0);
+    const auto computed = parse_iso(get_string(p, "computed_at"));
+    if (!computed) return Error{"workload pricing without a readable computed_at"};
+    pr.computed_at = *computed;
     w.pricing = std::move(pr);
   }
   return w;

@@ -7,6 +7,7 @@
 
 #include "domain/book.hpp"
 #include "domain/orchestrator.hpp"
+#include "domain/payout.hpp"
 #include "domain/rate.hpp"
 #include "domain/reference_import.hpp"
 
@@ -33,7 +34,7 @@ struct Recorded {
     r.address = "0x" + std::string(40, static_cast<char>('a' + effects.size() % 6));
     json::object rec = new_orchestrator_record(r, kNow);
     merge_registration(rec, r, "127.0.0.1", true, kNow);
-    effects.push_back(book.upsert_orchestrator(rec, kNow));
+    effects.push_back(*book.upsert_orchestrator(rec, kNow).effect);
   }
   Decision time_workload(const std::string& id, const std::string& orch, std::uint64_t ms,
                          const std::string& status = "verified", const Rate& rate = reference_rate()) {
@@ -155,6 +156,22 @@ TEST(Book, UnknownOrchestratorAndBadStatusAreRejectedWithoutEffect) {
   ASSERT_TRUE(bad.failure);
   EXPECT_EQ(bad.failure->status, 400);
   EXPECT_EQ(r.book.workload_count(), 0u);
+}
+
+// Its senders validate a record; one without an id (a bug) is refused and changes nothing.
+TEST(Book, AnOrchestratorRecordWithoutAnIdIsRefused) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  const auto seq = r.book.last_seq();
+  for (const json::value& id : {json::value(nullptr), json::value(""), json::value(7)}) {
+    json::object rec{{"address", "0x" + std::string(40, 'b')}};
+    if (!id.is_null()) rec["orchestrator_id"] = id;
+    auto refused = r.book.upsert_orchestrator(rec, kNow);
+    ASSERT_TRUE(refused.failure) << id;
+    EXPECT_EQ(refused.failure->status, 500);
+    EXPECT_FALSE(refused.effect);
+    EXPECT_EQ(r.book.last_seq(), seq);
+  }
 }
 
 TEST(Book, PatchCreditsExactlyOnce) {
@@ -552,6 +569,49 @@ TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {
     EXPECT_EQ(back->notes, w.notes);
     EXPECT_EQ(back->status, w.status);
   }
+}
+
+// A record's time that does not read is damage, refused as such, not taken for 1970 or for
+// no time at all.
+TEST(Effect, ARecordWithAnUnreadableTimeIsRefused) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  ASSERT_FALSE(r.time_workload("w1", "o1", 60000).failure);
+  const json::object stored = r.effects.back().to_json();
+  ASSERT_TRUE(Effect::from_json(stored).ok());
+  auto damaged = [&](auto change) {
+    json::object o = stored;
+    change(o);
+    return Effect::from_json(o);
+  };
+  auto workload = [](json::object& o) -> json::object& { return o.at("workload").as_object(); };
+  const auto at = damaged([](json::object& o) { o["at"] = "garbage"; });
+  ASSERT_FALSE(at.ok());
+  EXPECT_NE(at.error().find("(at)"), std::string::npos) << at.error();
+  EXPECT_FALSE(damaged([](json::object& o) { o.erase("at"); }).ok());
+  ASSERT_TRUE(stored.at("workload").as_object().contains("credited_at"));
+  const auto credited = damaged([&](json::object& o) { workload(o)["credited_at"] = "yesterday"; });
+  ASSERT_FALSE(credited.ok());
+  EXPECT_NE(credited.error().find("credited_at"), std::string::npos) << credited.error();
+  EXPECT_TRUE(damaged([&](json::object& o) { workload(o)["credited_at"] = nullptr; }).ok());  // not credited
+  const auto computed = damaged([&](json::object& o) { workload(o).at("pricing").as_object()["computed_at"] = "13:00"; });
+  ASSERT_FALSE(computed.ok());
+  EXPECT_NE(computed.error().find("computed_at"), std::string::npos) << computed.error();
+
+  Payout p;
+  p.payout_id = "p1";
+  p.orchestrator_id = "o1";
+  p.recipient = "0x" + std::string(40, 'a');
+  p.amount = Wei{1};
+  p.status = "posted";
+  p.reserved_at = kNow;
+  p.settled_at = kNow;
+  json::object payout = p.to_json();
+  ASSERT_TRUE(Payout::from_json(payout).ok());
+  payout["settled_at"] = "soon";
+  const auto settled = Payout::from_json(payout);
+  ASSERT_FALSE(settled.ok());
+  EXPECT_NE(settled.error().find("settled_at"), std::string::npos) << settled.error();
 }
 
 TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {

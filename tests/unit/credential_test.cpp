@@ -88,7 +88,7 @@ struct Tokens {
     json::object rec = new_orchestrator_record(r, kNow);
     merge_registration(rec, r, "127.0.0.1", true, kNow);
     rec["denylisted"] = denylisted;
-    effects.push_back(book.upsert_orchestrator(rec, kNow));
+    effects.push_back(*book.upsert_orchestrator(rec, kNow).effect);
   }
   Decision issue(const std::string& id, const std::string& token, UnixMicros expires, std::size_t max = 3, UnixMicros now = kNow) {
     auto d = book.issue_credential_token(id, "id-" + token, actors::credential_token_hash(token), expires, max, now);

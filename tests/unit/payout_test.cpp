@@ -25,7 +25,7 @@ struct Ledger {
     r.address = "0xAbCdEf0123456789aBcDeF0123456789AbCdEf01";
     json::object rec = new_orchestrator_record(r, kNow);
     merge_registration(rec, r, "127.0.0.1", true, kNow);
-    effects.push_back(book.upsert_orchestrator(rec, kNow));
+    effects.push_back(*book.upsert_orchestrator(rec, kNow).effect);
     AdjustmentRequest a;
     a.orchestrator_id = "o1";
     a.amount = SignedWei{false, 2 * kEth};
@@ -59,7 +59,7 @@ struct Ledger {
   void change_record(const std::function<void(json::object&)>& change) {
     json::object rec = *book.orchestrator_record("o1");
     change(rec);
-    effects.push_back(book.upsert_orchestrator(rec, kNow));
+    effects.push_back(*book.upsert_orchestrator(rec, kNow).effect);
   }
   Book replayed() const {
     Book fresh;
@@ -207,7 +207,7 @@ TEST(Payout, OneTransactionIsInOneBlock) {
   r.address = "0x" + std::string(40, 'b');
   json::object rec = new_orchestrator_record(r, kNow);
   merge_registration(rec, r, "127.0.0.1", true, kNow);
-  l.effects.push_back(l.book.upsert_orchestrator(rec, kNow));
+  l.effects.push_back(*l.book.upsert_orchestrator(rec, kNow).effect);
   AdjustmentRequest a;
   a.orchestrator_id = "o2";
   a.amount = SignedWei{false, kEth};

@@ -66,7 +66,7 @@ std::vector<Effect> growing_book_effects() {
   r.address = "0x" + std::string(40, 'a');
   auto record = new_orchestrator_record(r, kNow);
   merge_registration(record, r, "127.0.0.1", true, kNow);
-  effects.push_back(source.upsert_orchestrator(record, kNow));
+  effects.push_back(*source.upsert_orchestrator(record, kNow).effect);
   const Rate rate = Rate::parse_eth_per_minute("0.000005353596").value();
   for (int i = 1; i < 100; ++i) {
     WorkloadDraft d;
