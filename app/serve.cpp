@@ -537,6 +537,7 @@ int serve(const ServeOptions& o) {
   server_options.max_body_bytes = static_cast<std::size_t>(settings.max_body_bytes);
   server_options.read_timeout_seconds = static_cast<unsigned>(settings.http_timeout_seconds);
   server_options.max_buffered_body_bytes = settings.max_buffered_body_bytes;
+  server_options.max_sending_body_bytes = settings.max_sending_body_bytes;
   server_options.max_connections = connection_cap(server_options.max_connections);
   server_options.max_connections_per_client = static_cast<std::size_t>(settings.max_connections_per_client);
   // A trusted proxy's connections carry many clients; the manager allowlist is the operators'.

@@ -228,11 +228,12 @@ Decision Book::upsert_orchestrator(json::object record, UnixMicros now) {
   return commit(std::move(effect), {});
 }
 
-// A workload's time: the clock's, but never before the newest workload's, so that the order
-// listings read workloads in (insertion) stays their submission order after the wall clock
-// stepped back.
+// A workload's time: the clock's, but always after the newest workload's (by a microsecond
+// at the least), so that the order listings read workloads in (insertion) stays their
+// submission order after the wall clock stepped back, and no two share a time: paging with
+// `until` one microsecond before the last row's time neither repeats nor skips a row.
 UnixMicros Book::workload_time(UnixMicros now) const {
-  return workloads_.empty() ? now : std::max(now, workloads_.back()->submitted_at);
+  return workloads_.empty() ? now : std::max(now, workloads_.back()->submitted_at + 1);
 }
 
 Decision Book::create_workload(const WorkloadDraft& d, UnixMicros now) {

@@ -67,6 +67,7 @@ struct HttpServer::Impl {
   std::atomic<std::size_t> in_flight{0};
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> buffered_body_bytes{0};  // reserved by requests being read or answered
+  std::atomic<std::size_t> sending_body_bytes{0};   // large answers' bodies being written (see send)
   // Of those, what each client has reserved for bodies still arriving (see reserve_body).
   std::mutex client_bodies_mutex;
   std::unordered_map<std::string, std::size_t> client_bodies;
@@ -637,6 +638,17 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     server_->buffered_body_bytes -= std::exchange(reserved_, 0);
     release_client();
   }
+  // A large answer's share of max_sending_body_bytes; false: it does not fit beside those
+  // being sent (one goes whenever none is).
+  bool reserve_sending(std::size_t size) {
+    std::size_t now = server_->sending_body_bytes.load();
+    do {
+      if (now != 0 && now + size > server_->options.max_sending_body_bytes) return false;
+    } while (!server_->sending_body_bytes.compare_exchange_weak(now, now + size));
+    sending_reserved_ = size;
+    return true;
+  }
+  void release_sending() { server_->sending_body_bytes -= std::exchange(sending_reserved_, 0); }
 
   // The 400 (its body) for a request whose header the node refuses whatever its body: with
   // `transfer`, a Transfer-Encoding that is not chunked alone; else no Host or a bad one, or a
@@ -825,7 +837,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // never copied on this I/O thread, whose other connections would wait for the copy.
   // `in_flight`: it answers a request the server counts until its bytes are written (shutdown
   // drains them).
-  void send(int status, std::string_view content_type, const std::vector<Header>& headers, std::string body,
+  void send(int status, std::string_view content_type, const std::vector<Header>& given_headers, std::string body,
             bool keep_alive, bool in_flight) {
     struct Outgoing {
       std::string head, body;
@@ -833,6 +845,18 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     auto outgoing = std::make_shared<Outgoing>();
     std::string* out = &outgoing->head;
     constexpr std::size_t kCopiedBodyBytes = 64 * 1024;
+    // A large body counts against the server's budget for them until it is written.
+    const std::vector<Header>* headers_in = &given_headers;
+    static const std::vector<Header> kRetryLater{{"Retry-After", "5"}};
+    const bool sends_body = status >= 200 && status != 204 && status != 304 && !head_;
+    if (sends_body && body.size() > kCopiedBodyBytes && !reserve_sending(body.size())) {
+      status = 503;
+      content_type = kJson;
+      body = "{\"detail\":\"Too many large answers are being sent; retry shortly\"}";
+      headers_in = &kRetryLater;
+      if (server_->options.on_refused) server_->options.on_refused(503);
+    }
+    const std::vector<Header>& headers = *headers_in;
     out->reserve(160 + (body.size() <= kCopiedBodyBytes ? body.size() : 0));
     *out += "HTTP/1.1 ";
     *out += std::to_string(status);
@@ -870,6 +894,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     auto written = [self = shared_from_this(), outgoing, keep_alive, in_flight](beast::error_code ec, std::size_t) {
       self->op_pending_ = false;
       self->release_body();
+      self->release_sending();
       self->cut_answered();
       // The drain's grace for a connection left open runs from when its answer was written
       // (a large one can take longer than the grace to leave), set before the answer stops
@@ -972,6 +997,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // A chunked request's header section, as it came (its trailer fields are not in it).
   std::optional<std::vector<std::pair<std::string, std::string>>> header_section_;
   std::size_t reserved_ = 0;                // this request's share of buffered_body_bytes
+  std::size_t sending_reserved_ = 0;        // its answer's share of sending_body_bytes
   std::size_t client_reserved_ = 0;         // ... counted against client_ too (a body still arriving)
   std::string client_;                      // the client of the request being read (from the screen)
   bool operator_request_ = false;           // ... and whether it carries an operator token

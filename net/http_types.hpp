@@ -102,6 +102,11 @@ struct ServerOptions {
   // request that does not fit gets 503 and a close, so many large uploads at once cannot
   // take the node's memory.
   std::size_t max_buffered_body_bytes = 256u << 20;
+  // Large answers (over 64 KiB: a listing of every workload can be hundreds of MB) held at
+  // once while their clients take them, over all connections: an answer that would pass this
+  // gets 503 and Retry-After instead, so that many listings read slowly cannot take the node's
+  // memory. An answer while none is held always goes, however large.
+  std::size_t max_sending_body_bytes = 1u << 30;
   // A body still arriving after its header is in: the most one client may have reserved at
   // once (the larger of max_body_bytes and an eighth of max_buffered_body_bytes), so that a
   // few clients that announce bodies and hold them back cannot take the whole budget.

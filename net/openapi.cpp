@@ -565,6 +565,11 @@ std::string build() {
                              ? "Starting: the ledger is being recovered, or the audit log's event index loaded; retry after "
                                "the Retry-After seconds"
                              : "Starting: the ledger is being recovered; retry after the Retry-After seconds";
+      // Any answer over 64 KiB (a listing) counts against PAYMENTS_MAX_SENDING_BODY_BYTES.
+      if (std::string_view(r->method) == "GET")
+        e["description"] = std::string(e["description"].as_string()) +
+                           "; or, for a large answer, too many large answers are being sent at once (Too many large answers "
+                           "are being sent; retry shortly)";
       e["headers"] = json::object{{"Retry-After", json::object{{"schema", json::object{{"type", "integer"}}}}}};
       responses["503"] = std::move(e);
     }

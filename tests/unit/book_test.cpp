@@ -6,6 +6,7 @@
 #include <random>
 
 #include "domain/book.hpp"
+#include "domain/clock.hpp"
 #include "domain/orchestrator.hpp"
 #include "domain/payout.hpp"
 #include "domain/rate.hpp"
@@ -93,11 +94,43 @@ TEST(Book, AWorkloadIsNeverDatedBeforeTheNewest) {
   d.workload_id = "d";  // the clock past the newest again
   r.keep(r.book.create_workload(d, kNow + 11'000'000));
   EXPECT_EQ(r.book.workload("a")->submitted_at, kNow + 10'000'000);
-  EXPECT_EQ(r.book.workload("b")->submitted_at, kNow + 10'000'000);
-  EXPECT_EQ(r.book.workload("b")->credited_at, kNow + 10'000'000);
-  EXPECT_EQ(r.book.workload("c")->submitted_at, kNow + 10'000'000);
+  EXPECT_EQ(r.book.workload("b")->submitted_at, kNow + 10'000'001);  // a microsecond after the newest
+  EXPECT_EQ(r.book.workload("b")->credited_at, kNow + 10'000'001);
+  EXPECT_EQ(r.book.workload("c")->submitted_at, kNow + 10'000'002);
   EXPECT_EQ(r.book.workload("d")->submitted_at, kNow + 11'000'000);
-  EXPECT_EQ(r.replayed().workload("b")->submitted_at, kNow + 10'000'000);
+  EXPECT_EQ(r.replayed().workload("b")->submitted_at, kNow + 10'000'001);
+  // The clock not moving at all: each still has a time of its own.
+  d.workload_id = "e";
+  r.keep(r.book.create_workload(d, kNow + 11'000'000));
+  EXPECT_EQ(r.book.workload("e")->submitted_at, kNow + 11'000'001);
+}
+
+// Workloads submitted within one microsecond, or after the clock stepped back, are paged
+// through with `until` one microsecond before the last row's time: each comes once.
+TEST(Book, PagingByUntilRepeatsAndSkipsNothing) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  WorkloadDraft d;
+  d.orchestrator_id = "o1";
+  for (int i = 0; i < 40; ++i) {
+    d.workload_id = "w" + std::to_string(i);
+    // Ten at each of four clock readings, the third behind the second.
+    const UnixMicros clock = kNow + std::array<UnixMicros, 4>{0, 5'000'000, 2'000'000, 5'000'000}[i / 10];
+    ASSERT_FALSE(r.book.create_workload(d, clock).failure);
+  }
+  std::vector<std::string> seen;
+  WorkloadFilter f;
+  f.limit = 7;
+  for (int page = 0; page < 20; ++page) {
+    const auto rows = json::parse(workload_listing_json(r.book.frozen_workloads(), f)).at("workloads").as_array();
+    if (rows.empty()) break;
+    for (const auto& row : rows) seen.emplace_back(row.at("workload_id").as_string());
+    const auto last = parse_iso(std::string(rows.back().at("submitted_at").as_string()));
+    ASSERT_TRUE(last);
+    f.until = *last - 1;
+  }
+  ASSERT_EQ(seen.size(), 40u);
+  for (int i = 0; i < 40; ++i) EXPECT_EQ(seen[static_cast<std::size_t>(i)], "w" + std::to_string(39 - i));
 }
 
 // The hot commands write their response directly: byte for byte what serialising

@@ -115,6 +115,7 @@ class HttpServerTest : public ::testing::Test {
     o.operator_peer = [](const std::string& ip) { return ip == "127.0.0.5"; };
     o.screen = screen_;
     if (min_send_bytes_per_second_) o.min_send_bytes_per_second = min_send_bytes_per_second_;
+    if (max_sending_body_bytes_) o.max_sending_body_bytes = max_sending_body_bytes_;
     server_ = std::make_unique<HttpServer>(o, [this](Request&& r, Responder respond) {
       Response res;
       res.body = "{\"echo\":" + r.body + ",\"peer\":\"" + r.peer_ip + "\"}";
@@ -160,6 +161,7 @@ class HttpServerTest : public ::testing::Test {
   std::size_t max_connections_ = 10'000;
   std::size_t max_connections_per_client_ = 0;
   std::size_t min_send_bytes_per_second_ = 0;  // 0: the server's default
+  std::size_t max_sending_body_bytes_ = 0;     // 0: the server's default
   Screen screen_;
 };
 
@@ -990,6 +992,33 @@ TEST_F(HttpServerTest, ALongAnswerReadSteadilyIsNotCutOff) {
       EXPECT_LT(got, 12u << 20);
     }
   }
+}
+
+// Large answers held at once while their clients take them are bounded: with one 12 MiB
+// answer held by a client that does not read, a second gets 503 and Retry-After (a small
+// answer still goes); once the first is taken, the second goes too.
+TEST_F(HttpServerTest, LargeAnswersHeldAtOnceAreBounded) {
+  max_sending_body_bytes_ = 20u << 20;
+  start(10);
+  const std::string big = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  Client holder(port_);
+  ASSERT_TRUE(holder.connected());
+  holder.send(big);
+  std::this_thread::sleep_for(300ms);  // answered, and its write stuck in the socket buffers
+  Client other(port_);
+  const std::string refused = other.ask(big);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused.substr(0, 200);
+  EXPECT_NE(refused.find("Retry-After: 5\r\n"), std::string::npos) << refused.substr(0, 300);
+  EXPECT_NE(refused.find(R"({"detail":"Too many large answers are being sent; retry shortly"})"), std::string::npos) << refused.substr(0, 300);
+  Client small(port_);
+  EXPECT_EQ(small.ask(post("[1]")).rfind("HTTP/1.1 200", 0), 0u);
+  const std::string held = holder.response(10s);
+  ASSERT_EQ(held.rfind("HTTP/1.1 200", 0), 0u) << held.substr(0, 200);
+  EXPECT_GT(held.size(), 12u << 20);
+  std::this_thread::sleep_for(100ms);  // its write has completed
+  const std::string again = other.ask(big);
+  EXPECT_EQ(again.rfind("HTTP/1.1 200", 0), 0u) << again.substr(0, 200);
+  EXPECT_GT(again.size(), 12u << 20);
 }
 
 TEST_F(HttpServerTest, ShutdownWaitsForAnswersInFlight) {
