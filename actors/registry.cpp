@@ -5,6 +5,7 @@
 #include "actors/fatal.hpp"
 
 #include "actors/orchestrator.hpp"
+#include "config/ip_network.hpp"
 #include "domain/json_fields.hpp"
 
 #include <spdlog/spdlog.h>
@@ -60,7 +61,9 @@ void handle_register(Self* self, Register& m) {
   // Both keys must pass the per-minute window, then the burst window (on the monotonic clock,
   // as the reference's time.monotonic(): a wall-clock step neither blocks nor frees them).
   const std::int64_t tick = monotonic_micros();
-  for (const std::string& key : {"id:" + r.orchestrator_id, "ip:" + m.peer_ip}) {
+  // A client is its address, or for IPv6 its /64 (one host commonly holds a whole /64: its
+  // addresses are one client, as they are for the connection caps).
+  for (const std::string& key : {"id:" + r.orchestrator_id, "ip:" + config::client_group(m.peer_ip)}) {
     if (m.bootstrap) break;
     if (!st.per_minute->allow(key, tick) || !st.burst->allow(key, tick)) {
       m.reply(429, detail_body("Too many registration attempts; slow down"));

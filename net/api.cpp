@@ -9,6 +9,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "config/ip_network.hpp"
 #include "domain/python_text.hpp"
 
 namespace lpops::net {
@@ -151,7 +152,7 @@ actors::Reply Call::reply() const {
 
 bool public_rate_limited(Call& call) {
   auto& ctx = *call.ctx;
-  const std::string ip = call.client_ip();
+  const std::string ip = config::client_group(call.client_ip());  // an IPv6 client's /64 is one client
   const std::int64_t now = monotonic_micros();  // a wall-clock step neither blocks nor frees callers
   std::lock_guard lock(ctx.public_limit_mutex);
   if (!ctx.public_burst) {

@@ -135,12 +135,16 @@ TEST_F(PolicyTest, ForwardedForIsTrustedOnlyFromConfiguredProxies) {
   restart_node({{"PAYMENTS_TRUSTED_PROXY_CIDRS", "127.0.0.1/32"}, {"PAYMENTS_REGISTRATION_BURST", "3"}});
   int status = 0;
   int i = 0;
-  for (const char* spelling : {"2001:db8::1", "2001:DB8::1", "2001:0db8::1", "2001:db8:0:0::1"}) {
+  // One address in several spellings, and others of its /64 (one client, as one host commonly
+  // holds a whole /64).
+  for (const char* spelling : {"2001:db8::1", "2001:DB8::1", "2001:0db8::2", "2001:db8:0:0:ffff::9"}) {
     status = post("/api/orchestrators/register", json::object{{"orchestrator_id", "s" + std::to_string(i)}, {"address", address_of(10 + i)}},
                   {{"X-Forwarded-For", spelling}}).status;
     ++i;
   }
-  EXPECT_EQ(status, 429);  // the fourth from one address within the burst
+  EXPECT_EQ(status, 429);  // the fourth from one client within the burst
+  EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "u0"}, {"address", address_of(21)}},
+                 {{"X-Forwarded-For", "2001:db8:0:1::1"}}).status, 200);  // the next /64: another client
   // Another client behind the same proxy has its own share: the limit keys on the forwarded
   // client, not on the proxy's address.
   EXPECT_EQ(post("/api/orchestrators/register", json::object{{"orchestrator_id", "t0"}, {"address", address_of(20)}},
@@ -221,6 +225,10 @@ TEST_F(PolicyTest, CredentialNoncesHoldNothingAndAreNeverWritten) {
   auto limited = nonce_for("o1");
   EXPECT_EQ(limited.status, 429) << limited.body;
   EXPECT_EQ(parse_json(limited.body).at("detail").as_string(), "Rate limited");
+  // An IPv6 client is its /64: its other addresses share its limit.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(nonce_from("2001:db8::" + std::to_string(i + 1), "o1").status, 200) << i;
+  EXPECT_EQ(nonce_from("2001:db8::ff", "o1").status, 429);
+  EXPECT_EQ(nonce_from("2001:db8:0:1::1", "o1").status, 200);
 }
 
 }  // namespace
