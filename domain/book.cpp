@@ -174,7 +174,7 @@ std::optional<std::string> Book::apply(const Effect& effect, std::uint64_t seq) 
       if (id.empty()) return std::string("orchestrator record without orchestrator_id");
       PerOrchestrator& o = by_orchestrator_[id];
       if (!o.record) orchestrator_order_.push_back(id);
-      o.record = *effect.orchestrator;
+      o.record = effect.orchestrator;  // immutable: shared with the effect, not copied
       if (tracking_changes_) note_change(id);
       break;
     }
@@ -479,10 +479,14 @@ Decision Book::record_policy(const std::string& policy_hash, const json::object&
   return commit(std::move(effect), json::object{{"recorded", true}});
 }
 
-Book::OrchestratorRefs Book::orchestrator_refs(const std::string& id) const {
-  auto it = by_orchestrator_.find(id);
-  if (it == by_orchestrator_.end() || !it->second.record) return {};
-  return {&*it->second.record, &it->second.account};
+std::vector<Book::OrchestratorRow> Book::orchestrator_rows() const {
+  std::vector<OrchestratorRow> rows;
+  rows.reserve(orchestrator_order_.size());
+  for (const auto& id : orchestrator_order_) {
+    const PerOrchestrator& o = by_orchestrator_.at(id);
+    rows.push_back(OrchestratorRow{id, o.record, o.account});
+  }
+  return rows;
 }
 
 SignedWei Book::balance(const std::string& id) const {
@@ -524,7 +528,7 @@ bool Book::fits(const std::string& id, const SignedWei& delta) const {
 
 const json::object* Book::orchestrator_record(const std::string& id) const {
   auto it = by_orchestrator_.find(id);
-  return it == by_orchestrator_.end() || !it->second.record ? nullptr : &*it->second.record;
+  return it == by_orchestrator_.end() || !it->second.record ? nullptr : it->second.record.get();
 }
 
 const Workload* Book::workload(const std::string& id) const {

@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <span>
 #include <optional>
@@ -204,14 +205,16 @@ class Book {
   // The registry record of a registered orchestrator, else null.
   const boost::json::object* orchestrator_record(const std::string& id) const;
   const std::vector<std::string>& orchestrator_order() const { return orchestrator_order_; }
-  // Stable references to a registered orchestrator's record and account (both null for an
-  // unknown id). They stay valid until an id is added to the book, i.e. while id_count()
-  // is unchanged; their contents change with every effect.
-  struct OrchestratorRefs {
-    const boost::json::object* record = nullptr;
-    const Account* account = nullptr;
+  // Every registered orchestrator in registration order, with its record (shared and
+  // immutable: a later registration replaces it rather than changing it) and a copy of its
+  // account: what a listing needs, gathered in a pass of pointer and account copies so that
+  // another thread can write the listing out.
+  struct OrchestratorRow {
+    std::string id;
+    std::shared_ptr<const boost::json::object> record;
+    Account account;
   };
-  OrchestratorRefs orchestrator_refs(const std::string& id) const;
+  std::vector<OrchestratorRow> orchestrator_rows() const;
   std::size_t id_count() const { return by_orchestrator_.size(); }
   // The ids whose balance or record changed since the previous call (repeats possible);
   // the first call starts the tracking and returns nothing. nullopt: more than
@@ -269,7 +272,7 @@ class Book {
   // four tables cost four. An id has an entry once it is registered or has a ledger entry
   // (the "__system__" policy entries have no record), and then it has an account.
   struct PerOrchestrator {
-    std::optional<boost::json::object> record;  // the registry record, once registered
+    std::shared_ptr<const boost::json::object> record;  // the registry record, once registered (the effect's)
     Account account;
     std::map<std::int64_t, DayTotals> days;     // ids with ledger entries only
     std::vector<std::uint64_t> entry_seqs;      // journal seqs of its ledger entries

@@ -304,7 +304,7 @@ Result<Book> Book::from_snapshot(const json::object& s, BookOptions options, std
       std::string id = get_string(rec.as_object(), "orchestrator_id");
       auto& o = b.by_orchestrator_[id];
       if (o.record) return Error{"snapshot lists orchestrator " + id + " twice"};
-      o.record = rec.as_object();
+      o.record = std::make_shared<const json::object>(rec.as_object());
       b.orchestrator_order_.push_back(id);
     }
     for (const auto& kv : s.at("accounts").as_object()) {

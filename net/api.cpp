@@ -9,6 +9,7 @@
 #include <cctype>
 #include <chrono>
 
+#include "actors/reader.hpp"
 #include "config/ip_network.hpp"
 #include "domain/python_text.hpp"
 
@@ -148,6 +149,27 @@ actors::Reply Call::reply() const {
     resp.body = std::move(body);
     r(std::move(resp));
   };
+}
+
+void answer_on_reader(Call& call, std::function<RenderFn(const Book&)> collect) {
+  auto reader = call.ctx->reader;
+  auto reply = call.reply();
+  auto render = std::make_shared<RenderFn>();
+  caf::anon_send(call.ctx->ledger,
+                 actors::Query{[render, collect = std::move(collect)](const Book& book) {
+                                 *render = collect(book);
+                                 return std::pair{0, std::string{}};  // answered by the reader
+                               },
+                               // Status 0: on to the reader. Anything else goes to the client.
+                               [reader, reply, render](int status, std::string body) {
+                                 if (status != 0) return reply(status, std::move(body));
+                                 caf::anon_send(reader, actors::RenderAnswer{[render] {
+                                                                               auto out = (*render)();
+                                                                               *render = {};  // what it held, let go now
+                                                                               return out;
+                                                                             },
+                                                                             reply});
+                               }});
 }
 
 bool public_rate_limited(Call& call) {

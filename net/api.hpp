@@ -78,6 +78,14 @@ bool public_rate_limited(Call& call);
 // operator's credentials open the route as well (then no token need be checked).
 void refuse_after_orchestrator_auth(Call& call, Response refusal, bool operators_too);
 
+// A large answer (a listing of every workload or orchestrator): `collect` runs on the
+// ledger's thread and returns what writes the answer out, holding only what it gathered there
+// (shared immutable records, copies of small values); that runs on the reader's thread, once
+// everything before the query is durable, so the ledger goes on with credits meanwhile. A
+// failed query (the ledger's 500) goes to the client as it is.
+using RenderFn = std::function<std::pair<int, std::string>()>;
+void answer_on_reader(Call& call, std::function<RenderFn(const Book&)> collect);
+
 using RouteFn = void (*)(Call&);
 
 struct Route {

@@ -77,12 +77,17 @@ void register_orchestrator(Call& call) {
   caf::anon_send(call.ctx->registry, actors::Register{std::move(r), call.client_ip(), call.reply(), false, false, {}});
 }
 
+// The ledger gathers the records (shared) and accounts; the reader's thread writes them out
+// (with 10,000 orchestrators, ~10 MB and a quarter of a second that credits would otherwise
+// wait behind).
 void list_orchestrators(Call& call) {
-  ask_ledger(call, [view = view_context(call)](const Book& book) {
-    json::array list;
-    for (const auto& id : book.orchestrator_order())
-      list.push_back(orchestrator_view(*book.orchestrator_record(id), book.balance(id), view));
-    return std::pair{200, python_json(json::object{{"orchestrators", std::move(list)}})};
+  answer_on_reader(call, [view = view_context(call)](const Book& book) -> RenderFn {
+    return [rows = book.orchestrator_rows(), view] {
+      json::array list;
+      list.reserve(rows.size());
+      for (const auto& row : rows) list.push_back(orchestrator_view(*row.record, row.account.balance(), view));
+      return std::pair{200, python_json(json::object{{"orchestrators", std::move(list)}})};
+    };
   });
 }
 
@@ -232,21 +237,22 @@ void push_health(Call& call) {
 }
 
 void list_balances(Call& call) {
-  ask_ledger(call, [](const Book& book) {
-    json::array rows;
-    for (const auto& id : book.orchestrator_order()) {
-      const Account* a = book.account(id);
-      Account zero;
-      if (!a) a = &zero;
-      rows.push_back(json::object{{"orchestrator_id", id},
-                                  {"balance_eth", format_eth(a->balance())},
-                                  {"balance_wei", format_wei(a->balance())},
-                                  {"available_eth", format_eth(a->available())},
-                                  {"available_wei", format_wei(a->available())},
-                                  {"pending_eth", format_eth(a->pending_debits)},
-                                  {"pending_wei", format_wei(a->pending_debits)}});
-    }
-    return std::pair{200, json::serialize(json::object{{"balances", std::move(rows)}})};
+  answer_on_reader(call, [](const Book& book) -> RenderFn {
+    return [orchestrators = book.orchestrator_rows()] {
+      json::array rows;
+      rows.reserve(orchestrators.size());
+      for (const auto& o : orchestrators) {
+        const Account& a = o.account;
+        rows.push_back(json::object{{"orchestrator_id", o.id},
+                                    {"balance_eth", format_eth(a.balance())},
+                                    {"balance_wei", format_wei(a.balance())},
+                                    {"available_eth", format_eth(a.available())},
+                                    {"available_wei", format_wei(a.available())},
+                                    {"pending_eth", format_eth(a.pending_debits)},
+                                    {"pending_wei", format_wei(a.pending_debits)}});
+      }
+      return std::pair{200, json::serialize(json::object{{"balances", std::move(rows)}})};
+    };
   });
 }
 

@@ -107,25 +107,9 @@ bool read_range(QueryReader& q, std::optional<UnixMicros>& since, std::optional<
 // An answer read from every workload: the ledger takes a frozen copy of them, and `answer`
 // runs on the reader's thread once everything before the query is durable.
 void on_reader(Call& call, std::function<std::pair<int, std::string>(const WorkloadSequence::Frozen&)> answer) {
-  auto reader = call.ctx->reader;
-  auto reply = call.reply();
-  auto frozen = std::make_shared<WorkloadSequence::Frozen>();
-  caf::anon_send(call.ctx->ledger,
-                 actors::Query{[frozen](const Book& book) {
-                                 *frozen = book.frozen_workloads();
-                                 return std::pair{0, std::string{}};  // answered by the reader
-                               },
-                               // Status 0: on to the reader. Anything else (the ledger's 500
-                               // when the query failed) goes to the client.
-                               [reader, reply, frozen, answer = std::move(answer)](int status, std::string body) {
-                                 if (status != 0) return reply(status, std::move(body));
-                                 caf::anon_send(reader, actors::RenderAnswer{[frozen, answer] {
-                                                                               auto out = answer(*frozen);
-                                                                               *frozen = {};  // blocks no longer shared
-                                                                               return out;
-                                                                             },
-                                                                             reply});
-                               }});
+  answer_on_reader(call, [answer = std::move(answer)](const Book& book) -> RenderFn {
+    return [frozen = book.frozen_workloads(), answer] { return answer(frozen); };
+  });
 }
 
 void list_workloads(Call& call) {
