@@ -149,6 +149,7 @@ TEST_F(DirectJournal, PartialBlocksSurviveManyRestarts) {
   for (int round = 0; round < 6; ++round) {
     auto o = open_store(dir_.str());
     ASSERT_TRUE(o.report.ok()) << o.report.error();
+    ASSERT_TRUE(o.store->direct_io()) << "direct I/O should be on (fsync on, not tmpfs)";
     ASSERT_EQ(o.seqs.size(), total);
     append(o, 3 + round, 1 + round % 3, 53 + round);
     total += 3 + round;
@@ -273,6 +274,7 @@ TEST_F(DirectJournal, AnIntactRecordAfterTheZerosStopsStartUp) {
 TEST_F(DirectJournal, ABatchLargerThanOneWriteGoesInSeveral) {
   auto o = open_store(dir_.str());
   ASSERT_TRUE(o.report.ok()) << o.report.error();
+  ASSERT_TRUE(o.store->direct_io()) << "direct I/O should be on (fsync on, not tmpfs)";
   // 12 records of ~1 MiB in one batch: more than one direct write holds.
   Digest32 prev{};
   std::vector<FramedRecord> framed;
@@ -310,6 +312,7 @@ TEST_F(DirectJournal, CommitsThatOutrunTheZeroingLoseNothing) {
 
 TEST_F(DirectJournal, ReadOnlyInspectionStopsAtTheZeros) {
   auto o = open_store(dir_.str());
+  ASSERT_TRUE(o.store->direct_io()) << "direct I/O should be on (fsync on, not tmpfs)";
   append(o, 8, 3);
   FileStoreOptions ro{dir_.str(), true};
   ro.read_only = true;

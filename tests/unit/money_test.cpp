@@ -243,7 +243,11 @@ TEST(Rate, SplitInvarianceProperty) {
 TEST(Rate, NoOverflowAtTheLimits) {
   auto rate = Rate::parse_eth_per_minute("999999999999.999999999999999999999999");
   ASSERT_TRUE(rate.ok());
-  EXPECT_NO_THROW(rate->credit_for(86'400'000));
+  // A day at the largest rate: 1440 minutes × (10^12 − 10^−24) ETH, in wei cut toward zero
+  // (1.44 × 10^33 − 0.00144).
+  Wei credited;
+  ASSERT_NO_THROW(credited = rate->credit_for(86'400'000));
+  EXPECT_EQ(format_wei(credited), "1439999999999999999999999999999999");
 }
 
 }  // namespace

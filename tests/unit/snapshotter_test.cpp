@@ -89,19 +89,25 @@ TEST(Snapshotter, KeepsWritingSnapshotsWhileTheBookGrows) {
   auto snapshotter = sys.spawn<caf::detached>(snapshotter_actor, std::make_shared<Book>(),
                                               std::static_pointer_cast<storage::RecordStore>(store),
                                               std::make_shared<Metrics>(), std::uint64_t{10}, std::uint64_t{0});
-  // Feeds of five records, as the journal's sync actor sends them.
+  // Feeds of five records, as the journal's sync actor sends them, each with its ticket on the
+  // backlog, which it gives back once the snapshotter is done with it.
+  auto backlog = std::make_shared<SnapshotBacklog>(1u << 20);
   for (std::size_t first = 0; first < effects.size(); first += 5) {
     SnapshotFeed feed;
     feed.first_seq = first + 1;
     feed.effects.assign(effects.begin() + static_cast<std::ptrdiff_t>(first),
                         effects.begin() + static_cast<std::ptrdiff_t>(first + 5));
+    feed.ticket = SnapshotBacklog::take(backlog, feed.effects.size());
     caf::anon_send(snapshotter, std::move(feed));
   }
+  // All 100 records taken before anything is checked (an exit would overtake the feeds
+  // still queued, and a snapshot wrongly taken at 90 or 100 would go unseen).
+  for (int i = 0; i < 500 && backlog->outstanding() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(backlog->outstanding(), 0u);
+  caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
+  sys.await_all_actors_done();
   // Every 10 records at first, then once per book size: after 10 (book of 10), 20 (20), 40, 80.
   const std::vector<std::uint64_t> expected{10, 20, 40, 80};
-  for (int i = 0; i < 500 && store->seqs().size() < expected.size(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  caf::anon_send_exit(snapshotter, caf::exit_reason::user_shutdown);
   EXPECT_EQ(store->seqs(), expected);
   // The last snapshot is the book as it was at seq 80.
   Book at80;
