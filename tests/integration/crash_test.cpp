@@ -173,7 +173,20 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   for (const auto& b : balance_doc.at("balances").as_array())
     live[std::string(b.at("orchestrator_id").as_string())] = std::string(b.at("balance_wei").as_string());
   EXPECT_EQ(live, wanted);
+  auto served = c.request("GET", "/api/transparency/tee-core/audit/status");
+  ASSERT_EQ(served.status, 200) << served.body.substr(0, 200);
+  const json::value audit_status = parse_json(served.body);
   ASSERT_EQ(node.terminate(), 0);
+
+  // The audit log the kills left verifies offline, and is the one the node served: no entry
+  // lost or written twice by a recovery (each credit has its entry, after the policy's).
+  auto verified = run_command({lpops_binary(), "verify", "--json", "--log", data + "/audit.jsonl"});
+  ASSERT_EQ(verified.exit_code, 0) << verified.output;
+  const json::value offline = parse_json(verified.output);
+  EXPECT_EQ(offline.at("entries").as_int64(), audit_status.at("audit_seq").as_int64());
+  EXPECT_EQ(offline.at("head_hash"), audit_status.at("audit_head_hash"));
+  EXPECT_EQ(offline.at("merkle_root"), audit_status.at("audit_merkle_root"));
+  EXPECT_GT(offline.at("entries").as_int64(), static_cast<std::int64_t>(present.size()));
 
   // Replaying the journal alone, ignoring snapshots, reproduces the same balances.
   auto replay = run_command({lpops_binary(), "replay", "--data-dir", data, "--json"});
