@@ -224,8 +224,9 @@ Hash256 LegacyTransaction::signing_hash() const {
   return keccak256(encoded.data(), encoded.size());
 }
 
-rlp::Bytes LegacyTransaction::sign(const PrivateKey& key) const {
-  const Signature sig = sign_digest(key, signing_hash());
+rlp::Bytes LegacyTransaction::sign(const PrivateKey& key) const { return signed_with(sign_digest(key, signing_hash())); }
+
+rlp::Bytes LegacyTransaction::signed_with(const Signature& sig) const {
   auto fields = legacy_fields(*this);
   fields.push_back(rlp::Item::bytes(rlp::integer_bytes(35 + 2 * chain_id + sig.recovery_id)));  // EIP-155 v
   fields.push_back(rlp::Item::bytes(trimmed(sig.r)));
@@ -242,8 +243,9 @@ Hash256 Eip1559Transaction::signing_hash() const {
   return keccak256(encoded.data(), encoded.size());
 }
 
-rlp::Bytes Eip1559Transaction::sign(const PrivateKey& key) const {
-  const Signature sig = sign_digest(key, signing_hash());
+rlp::Bytes Eip1559Transaction::sign(const PrivateKey& key) const { return signed_with(sign_digest(key, signing_hash())); }
+
+rlp::Bytes Eip1559Transaction::signed_with(const Signature& sig) const {
   auto fields = eip1559_fields(*this);
   fields.push_back(rlp::Item::bytes(rlp::integer_bytes(sig.recovery_id)));
   fields.push_back(rlp::Item::bytes(trimmed(sig.r)));

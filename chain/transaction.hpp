@@ -25,6 +25,7 @@ struct LegacyTransaction {
 
   Hash256 signing_hash() const;                        // keccak(rlp([..., chain_id, 0, 0]))
   rlp::Bytes sign(const PrivateKey& key) const;        // the raw signed transaction
+  rlp::Bytes signed_with(const Signature& sig) const;  // the same with a signature made elsewhere
 };
 
 struct AccessListEntry {
@@ -46,6 +47,7 @@ struct Eip1559Transaction {
 
   Hash256 signing_hash() const;                  // keccak(0x02 ‖ rlp([9 fields]))
   rlp::Bytes sign(const PrivateKey& key) const;  // 0x02 ‖ rlp([9 fields, y_parity, r, s])
+  rlp::Bytes signed_with(const Signature& sig) const;
 };
 
 // A signed transaction read back from its raw bytes, with its sender recovered.

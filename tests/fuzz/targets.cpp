@@ -348,11 +348,44 @@ void merkle(std::string_view in) {
   (void)chain::merkle::verify_consistency(first, size, *first_root, *root, junk);
 }
 
-// Signed transactions (as an RPC node or a file hands them back): strict decoding, no crash.
+// Signed transactions (as an RPC node or a file hands them back): strict decoding, no crash;
+// one that decodes is, field for field, the transaction those bytes encode (built again from
+// the decoded fields and signature, it encodes to the same bytes), signed by the sender named.
 void transaction(std::string_view in) {
   auto tx = chain::decode_transaction(reinterpret_cast<const std::uint8_t*>(in.data()), in.size());
   if (!tx) return;
   check(tx->hash == chain::keccak256(in), "a decoded transaction's hash is not that of its bytes");
+  const std::string bytes(in);
+  auto same = [&](const chain::rlp::Bytes& again) { return std::string(again.begin(), again.end()) == bytes; };
+  chain::Hash256 signing{};
+  if (tx->type == 2) {
+    chain::Eip1559Transaction t;
+    t.chain_id = tx->chain_id.value_or(0);
+    t.nonce = tx->nonce;
+    t.max_priority_fee_per_gas = tx->max_priority_fee_per_gas;
+    t.max_fee_per_gas = tx->max_fee_per_gas;
+    t.gas = tx->gas;
+    t.to = tx->to;
+    t.value = tx->value;
+    t.data = tx->data;
+    t.access_list = tx->access_list;
+    check(same(t.signed_with(tx->signature)), "a type-2 transaction built from its decoded fields encodes differently");
+    signing = t.signing_hash();
+  } else {
+    if (!tx->chain_id) return;  // pre-EIP-155: no chain id to build it with
+    chain::LegacyTransaction t;
+    t.chain_id = *tx->chain_id;
+    t.nonce = tx->nonce;
+    t.gas_price = tx->gas_price;
+    t.gas = tx->gas;
+    t.to = tx->to;
+    t.value = tx->value;
+    t.data = tx->data;
+    check(same(t.signed_with(tx->signature)), "a legacy transaction built from its decoded fields encodes differently");
+    signing = t.signing_hash();
+  }
+  auto signer = chain::recover_address(signing, tx->signature);
+  check(signer.ok() && *signer == tx->from, "a decoded transaction's sender is not who signed its fields");
 }
 
 // What a node's RPC answers and what a verifier is handed: quantities, hex, checkpoints.
