@@ -357,30 +357,29 @@ void transaction(std::string_view in) {
   check(tx->hash == chain::keccak256(in), "a decoded transaction's hash is not that of its bytes");
   const std::string bytes(in);
   auto same = [&](const chain::rlp::Bytes& again) { return std::string(again.begin(), again.end()) == bytes; };
-  chain::Hash256 signing{};
-  if (tx->type == 2) {
-    chain::Eip1559Transaction t;
+  // The fields both types have.
+  auto common = [&](auto& t) {
     t.chain_id = tx->chain_id.value_or(0);
     t.nonce = tx->nonce;
-    t.max_priority_fee_per_gas = tx->max_priority_fee_per_gas;
-    t.max_fee_per_gas = tx->max_fee_per_gas;
     t.gas = tx->gas;
     t.to = tx->to;
     t.value = tx->value;
     t.data = tx->data;
+  };
+  chain::Hash256 signing{};
+  if (tx->type == 2) {
+    chain::Eip1559Transaction t;
+    common(t);
+    t.max_priority_fee_per_gas = tx->max_priority_fee_per_gas;
+    t.max_fee_per_gas = tx->max_fee_per_gas;
     t.access_list = tx->access_list;
     check(same(t.signed_with(tx->signature)), "a type-2 transaction built from its decoded fields encodes differently");
     signing = t.signing_hash();
   } else {
     if (!tx->chain_id) return;  // pre-EIP-155: no chain id to build it with
     chain::LegacyTransaction t;
-    t.chain_id = *tx->chain_id;
-    t.nonce = tx->nonce;
+    common(t);
     t.gas_price = tx->gas_price;
-    t.gas = tx->gas;
-    t.to = tx->to;
-    t.value = tx->value;
-    t.data = tx->data;
     check(same(t.signed_with(tx->signature)), "a legacy transaction built from its decoded fields encodes differently");
     signing = t.signing_hash();
   }
