@@ -20,8 +20,9 @@ struct KeystoreKdf {
   std::uint32_t scrypt_r = 8;
   std::uint32_t scrypt_p = 1;
   std::uint32_t pbkdf2_c = 262144;
-  // The HMAC's hash, as a keystore's "prf" names it after "hmac-" (eth-keyfile reads any
-  // hashlib name there): sha256, and in files from elsewhere sha1, sha224, sha384 or sha512.
+  // The HMAC's hash, as a keystore's "prf" names it after "hmac-": sha256, and in files from
+  // elsewhere sha1, sha224, sha384 or sha512 (eth-keyfile reads any hashlib name there; the
+  // others are refused).
   std::string pbkdf2_hash = "sha256";
 };
 

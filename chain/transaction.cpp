@@ -228,7 +228,8 @@ rlp::Bytes LegacyTransaction::sign(const PrivateKey& key) const { return signed_
 
 rlp::Bytes LegacyTransaction::signed_with(const Signature& sig) const {
   auto fields = legacy_fields(*this);
-  fields.push_back(rlp::Item::bytes(rlp::integer_bytes(35 + 2 * chain_id + sig.recovery_id)));  // EIP-155 v
+  // EIP-155 v, in 256 bits: a decoded transaction's chain id may take all 64 of its own.
+  fields.push_back(rlp::Item::bytes(wei_bytes(Wei{35} + Wei{2} * chain_id + sig.recovery_id)));
   fields.push_back(rlp::Item::bytes(trimmed(sig.r)));
   fields.push_back(rlp::Item::bytes(trimmed(sig.s)));
   return rlp::encode(rlp::Item::list(std::move(fields)));

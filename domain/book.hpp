@@ -168,7 +168,7 @@ class Book {
   Decision import_balance(const std::string& id, const SignedWei& amount, const std::string& given, bool rounded,
                           UnixMicros now);
   std::optional<UnixMicros> newest_workload_time() const;
-  UnixMicros workload_time(UnixMicros now) const;  // `now`, never before the newest workload
+  UnixMicros workload_time(UnixMicros now) const;  // `now`, and at least 1 µs after the newest workload
   // Stores an orchestrator record as the registry produced it.
   Decision upsert_orchestrator(boost::json::object record, UnixMicros now);
 

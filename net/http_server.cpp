@@ -639,11 +639,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     release_client();
   }
   // A large answer's share of max_sending_body_bytes; false: it does not fit beside those
-  // being sent (one goes whenever none is).
-  bool reserve_sending(std::size_t size) {
+  // being sent (one goes whenever none is). A write's answer (`refusable` false) always goes,
+  // and counts.
+  bool reserve_sending(std::size_t size, bool refusable) {
     std::size_t now = server_->sending_body_bytes.load();
     do {
-      if (now != 0 && now + size > server_->options.max_sending_body_bytes) return false;
+      if (refusable && now != 0 && now + size > server_->options.max_sending_body_bytes) return false;
     } while (!server_->sending_body_bytes.compare_exchange_weak(now, now + size));
     sending_reserved_ = size;
     return true;
@@ -703,6 +704,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (closed_) return uncount();
     // A refusal of a HEAD request (its request line read) has no body either (RFC 9110 §9.3.2).
     head_ = parser_->get().method() == http::verb::head;
+    read_request_ = false;  // set for a request handed on; a refusal's answer is small
     if (timed_out_)
       return reject(http::status::request_timeout, "{\"detail\":\"Request not received in time\"}", counted);
     if (cut_off_)
@@ -800,6 +802,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (has_te && msg.version() < 11) keep_alive_ = false;
     Request request = head_of(msg);
     head_ = request.method == "HEAD";  // answered as GET, without the body
+    read_request_ = head_ || request.method == "GET";
     request.body = std::move(msg.body());
 
     if (!counted) ++server_->in_flight;
@@ -849,7 +852,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     const std::vector<Header>* headers_in = &given_headers;
     static const std::vector<Header> kRetryLater{{"Retry-After", "5"}};
     const bool sends_body = status >= 200 && status != 204 && status != 304 && !head_;
-    if (sends_body && body.size() > kCopiedBodyBytes && !reserve_sending(body.size())) {
+    if (sends_body && body.size() > kCopiedBodyBytes && !reserve_sending(body.size(), read_request_)) {
       status = 503;
       content_type = kJson;
       body = "{\"detail\":\"Too many large answers are being sent; retry shortly\"}";
@@ -979,6 +982,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::string counted_as_;  // the client share this connection counts against, if any
   bool keep_alive_ = false;
   bool head_ = false;  // the request being answered is a HEAD
+  // ... a GET or HEAD: only a read's large answer may be refused for the sending budget (a
+  // write's answer reports a change already made, and is never withheld).
+  bool read_request_ = false;
   bool http10_ = false;  // ... and came as HTTP/1.0
   bool closed_ = false;
   bool watchdog_armed_ = false;

@@ -995,8 +995,8 @@ TEST_F(HttpServerTest, ALongAnswerReadSteadilyIsNotCutOff) {
 }
 
 // Large answers held at once while their clients take them are bounded: with one 12 MiB
-// answer held by a client that does not read, a second gets 503 and Retry-After (a small
-// answer still goes); once the first is taken, the second goes too.
+// answer held by a client that does not read, a second read gets 503 and Retry-After (a small
+// answer, and a write's large one, still go); once the first is taken, the second goes too.
 TEST_F(HttpServerTest, LargeAnswersHeldAtOnceAreBounded) {
   max_sending_body_bytes_ = 20u << 20;
   start(10);
@@ -1012,6 +1012,11 @@ TEST_F(HttpServerTest, LargeAnswersHeldAtOnceAreBounded) {
   EXPECT_NE(refused.find(R"({"detail":"Too many large answers are being sent; retry shortly"})"), std::string::npos) << refused.substr(0, 300);
   Client small(port_);
   EXPECT_EQ(small.ask(post("[1]")).rfind("HTTP/1.1 200", 0), 0u);
+  // A write's answer reports a change already made: never withheld, however large.
+  Client writer(port_);
+  const std::string written = writer.ask("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n[1]");
+  EXPECT_EQ(written.rfind("HTTP/1.1 200", 0), 0u) << written.substr(0, 200);
+  EXPECT_GT(written.size(), 12u << 20);
   const std::string held = holder.response(10s);
   ASSERT_EQ(held.rfind("HTTP/1.1 200", 0), 0u) << held.substr(0, 200);
   EXPECT_GT(held.size(), 12u << 20);
