@@ -67,6 +67,15 @@ Result<Payout> Payout::from_json(const json::object& o) {
     p.settled_at = parse_iso(*s);
     if (!p.settled_at) return Error{"payout with an unreadable settled_at"};
   }
+  // Every member given is one the payout has, read as it is written: a misspelt or mistyped
+  // one (a block number as text) is damage, not a value to drop. (A member left out reads as
+  // its default, as records of older versions may leave one out.)
+  const json::object written = p.to_json();
+  for (const auto& member : o) {
+    const auto* as_written = written.if_contains(member.key());
+    if (!as_written) return Error{"payout with an unknown member '" + std::string(member.key()) + "'"};
+    if (*as_written != member.value()) return Error{"payout member '" + std::string(member.key()) + "' does not read as written"};
+  }
   return p;
 }
 

@@ -309,6 +309,22 @@ void snapshot(std::string_view in) {
   auto book = Book::from_snapshot(v.get_object(), {});
   if (!book) return;
   const json::object again = book->snapshot();
+  // Nothing of the money is lost or changed on the way in: the payouts (with their
+  // reservations) are written out as they were read, and so is every account (a registered
+  // orchestrator without one gets an empty one).
+  if (const auto* given = v.get_object().if_contains("payouts"))
+    check(again.contains("payouts") && again.at("payouts") == *given, "a loaded snapshot writes its payouts out differently");
+  const auto* given_accounts = v.get_object().if_contains("accounts");
+  if (given_accounts && given_accounts->is_object() && again.contains("accounts")) {
+    const json::value empty = json::array{"0", "0", "0"};
+    for (const auto& account : again.at("accounts").as_object()) {
+      const auto* read = given_accounts->as_object().if_contains(account.key());
+      check(read ? *read == account.value() : account.value() == empty,
+            "a loaded snapshot writes account " + std::string(account.key()) + " out differently");
+    }
+    for (const auto& account : given_accounts->as_object())
+      check(again.at("accounts").as_object().contains(account.key()), "a loaded snapshot drops account " + std::string(account.key()));
+  }
   auto reloaded = Book::from_snapshot(again, {});
   check(reloaded.ok(), "a snapshot written from a loaded book does not load: " + (reloaded ? std::string() : reloaded.error()));
   check(json::serialize(reloaded->snapshot()) == json::serialize(again), "a reloaded snapshot writes out differently");

@@ -647,6 +647,45 @@ TEST(Effect, ARecordWithAnUnreadableTimeIsRefused) {
   EXPECT_NE(settled.error().find("settled_at"), std::string::npos) << settled.error();
 }
 
+// A payout record's members read only as they are written: a misspelt or mistyped one is
+// damage, not a value to drop (a posted payout's block number lost). One left out reads as its
+// default.
+TEST(Effect, APayoutRecordReadsOnlyAsWritten) {
+  Payout p;
+  p.payout_id = "p1";
+  p.orchestrator_id = "o1";
+  p.recipient = "0x" + std::string(40, 'a');
+  p.amount = Wei{5};
+  p.status = "posted";
+  p.tx_hash = "0x" + std::string(64, 'b');
+  p.block_number = 7;
+  p.reserved_at = kNow;
+  p.settled_at = kNow + 1;
+  const json::object stored = p.to_json();
+  auto read = Payout::from_json(stored);
+  ASSERT_TRUE(read.ok()) << read.error();
+  EXPECT_EQ(read->to_json(), stored);
+  auto with = [&](const char* key, json::value value) {
+    json::object o = stored;
+    o[key] = std::move(value);
+    return Payout::from_json(o);
+  };
+  auto misspelt = stored;
+  misspelt.erase("block_number");
+  misspelt["block_numbr"] = 7;
+  const auto unknown = Payout::from_json(misspelt);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().find("unknown member 'block_numbr'"), std::string::npos) << unknown.error();
+  const auto as_text = with("block_number", "7");
+  ASSERT_FALSE(as_text.ok());
+  EXPECT_NE(as_text.error().find("'block_number' does not read as written"), std::string::npos) << as_text.error();
+  EXPECT_FALSE(with("notes", 12).ok());
+  EXPECT_FALSE(with("amount_wei", "05").ok());
+  auto older = stored;
+  older.erase("request_digest");
+  EXPECT_TRUE(Payout::from_json(older).ok());
+}
+
 TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
   // The journal writes effects directly; the text must be what the JSON document gives.
   std::string controls;
