@@ -1,6 +1,6 @@
-// kill -9 at random moments loses nothing acknowledged (invariant 2), credits stay
-// exactly-once across restarts (invariant 3), and replaying the journal from empty gives
-// the live balances (invariant 5).
+// kill -9 at random moments loses nothing acknowledged (invariant 2), credits and keyed
+// adjustments stay exactly-once across restarts (invariant 3), and replaying the journal from
+// empty gives the live balances (invariant 5).
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -28,6 +28,18 @@ struct Sent {
   std::uint64_t duration_ms = 0;
 };
 
+// One adjustment as sent under its Idempotency-Key: a credit of `micro_eth` millionths of an
+// ETH, the same body every time.
+struct SentAdjustment {
+  std::string orchestrator;
+  int micro_eth = 0;
+  std::string body() const {
+    return json::serialize(json::object{{"orchestrator_id", orchestrator},
+                                        {"amount_eth", "0.00000" + std::to_string(micro_eth)},
+                                        {"reason", "crash test"}});
+  }
+};
+
 TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   TempDir dir;
   const std::string data = dir.str() + "/data";
@@ -40,6 +52,10 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   std::set<std::string> acknowledged;
   std::map<std::string, Sent> sent;  // every id ever sent, with its body's fields
   std::vector<std::string> unanswered;  // ids sent whose answer was lost to a kill
+  // Adjustments, by Idempotency-Key: every one sent, those acknowledged, those unanswered.
+  std::map<std::string, SentAdjustment> adjustments_sent;
+  std::set<std::string> adjustments_acknowledged;
+  std::vector<std::string> adjustments_unanswered;
   std::mutex mutex;
   std::atomic<int> next_id{0};
   int startup_kills = 0, load_kills = 0;
@@ -92,10 +108,47 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
         if (r.status == 200) acknowledged.insert(id);
         ++resent;
       }
+      // Adjustments whose answers were lost, and some acknowledged: under their keys, each
+      // is applied now or answered as before (200 either way), never applied twice.
+      std::vector<std::string> keys = std::exchange(adjustments_unanswered, {});
+      std::vector<std::string> acked_keys(adjustments_acknowledged.begin(), adjustments_acknowledged.end());
+      std::shuffle(acked_keys.begin(), acked_keys.end(), rng);
+      if (acked_keys.size() > 3) acked_keys.resize(3);
+      keys.insert(keys.end(), acked_keys.begin(), acked_keys.end());
+      for (const auto& key : keys) {
+        const auto r = c.request("POST", "/api/ledger/adjustments", adjustments_sent.at(key).body(), {{"Idempotency-Key", key}});
+        ASSERT_EQ(r.status, 200) << key << ": " << r.body;
+        EXPECT_EQ(parse_json(r.body).at("event_id").as_string(), "adjustment:" + key) << r.body;
+        adjustments_acknowledged.insert(key);
+      }
     }
     std::atomic<bool> stop{false};
     std::atomic<int> acknowledged_this_round{0};
     std::vector<std::thread> writers;
+    // And one writer of adjustments under Idempotency-Keys.
+    writers.emplace_back([&, port = node.port()] {
+      HttpClient c("127.0.0.1", port, std::chrono::seconds(5));
+      std::mt19937 local(seed + static_cast<unsigned>(round * 100 + 99));
+      for (int i = 0; i < 100000 && !stop.load(); ++i) {
+        const std::string key = "crash-adj-" + std::to_string(next_id.fetch_add(1));
+        const SentAdjustment a{"orch-" + std::to_string(local() % kOrchestrators), 1 + static_cast<int>(local() % 9)};
+        {
+          std::lock_guard lock(mutex);
+          adjustments_sent[key] = a;
+        }
+        const HttpResult r = c.request("POST", "/api/ledger/adjustments", a.body(), {{"Idempotency-Key", key}});
+        std::lock_guard lock(mutex);
+        if (r.status == 200) {
+          adjustments_acknowledged.insert(key);
+        } else if (r.status == 0) {
+          adjustments_unanswered.push_back(key);
+          return;
+        } else {
+          ADD_FAILURE() << "unexpected status " << r.status << ": " << r.body;
+          return;
+        }
+      }
+    });
     for (int w = 0; w < kWriters; ++w) {
       writers.emplace_back([&, w, port = node.port()] {
         HttpClient c("127.0.0.1", port, std::chrono::seconds(5));
@@ -139,6 +192,14 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
   NodeProcess node(data, env);
   ASSERT_TRUE(node.start()) << node.log();
   HttpClient c("127.0.0.1", node.port());
+  // The last round's unanswered adjustments, sent again: then every key sent is acknowledged.
+  for (const auto& key : std::exchange(adjustments_unanswered, {})) {
+    const auto r = c.request("POST", "/api/ledger/adjustments", adjustments_sent.at(key).body(), {{"Idempotency-Key", key}});
+    ASSERT_EQ(r.status, 200) << key << ": " << r.body;
+    adjustments_acknowledged.insert(key);
+  }
+  ASSERT_EQ(adjustments_acknowledged.size(), adjustments_sent.size());
+  ASSERT_GT(adjustments_acknowledged.size(), 20u) << "the adjustment writer made too little progress to prove anything";
   auto listing = c.request("GET", "/api/workloads");
   ASSERT_EQ(listing.status, 200) << listing.body.substr(0, 200);
   const json::value listing_doc = parse_json(listing.body);
@@ -157,9 +218,11 @@ TEST(Crash, KillNineNeverLosesAcknowledgedCredits) {
     EXPECT_EQ(parse_wei(w.at("payout_amount_wei").as_string()).value(), rate.credit_for(s.duration_ms));
     expected[s.orchestrator] += rate.credit_for(s.duration_ms);
   }
+  // Each adjustment exactly once: a second application, or a lost one, moves a balance.
+  for (const auto& [key, a] : adjustments_sent) expected[a.orchestrator] += Wei(a.micro_eth) * Wei(1'000'000'000'000ull);
   std::printf("crash test: %d kills during start-up, %d under load, %zu acknowledged, %zu durable workloads, %zu sent again "
-              "after a lost answer, %zu acknowledged ones sent again\n",
-              startup_kills, load_kills, acknowledged.size(), present.size(), resent, resent_conflicts);
+              "after a lost answer, %zu acknowledged ones sent again, %zu adjustments\n",
+              startup_kills, load_kills, acknowledged.size(), present.size(), resent, resent_conflicts, adjustments_sent.size());
   for (const auto& id : acknowledged) EXPECT_EQ(present[id], 1) << id << " was acknowledged but is missing";
   for (const auto& [id, count] : present) EXPECT_EQ(count, 1) << id;
 
