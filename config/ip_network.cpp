@@ -137,6 +137,11 @@ std::string client_group(const std::string& ip_text) {
   if (inet_pton(AF_INET6, ip_text.c_str(), &v6) != 1) return ip_text;
   static constexpr std::uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   if (std::memcmp(v6.s6_addr, kMapped, sizeof kMapped) == 0) return ip_text;
+  // An IPv4 client behind a NAT64 or SIIT translator (64:ff9b::/32, which holds RFC 6052's
+  // 64:ff9b::/96 and RFC 8215's 64:ff9b:1::/48): its address embeds the client's own, so it
+  // is one client by itself.
+  static constexpr std::uint8_t kNat64[4] = {0x00, 0x64, 0xff, 0x9b};
+  if (std::memcmp(v6.s6_addr, kNat64, sizeof kNat64) == 0) return ip_text;
   std::memset(v6.s6_addr + 8, 0, 8);
   char shown[INET6_ADDRSTRLEN] = {};
   ::inet_ntop(AF_INET6, &v6, shown, sizeof shown);

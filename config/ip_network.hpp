@@ -40,8 +40,10 @@ bool any_contains(const std::vector<IpNetwork>& networks, std::string_view ip_te
 // a mapped socket peer is matched). nullopt when the text is no address.
 std::optional<std::string> canonical_ip_text(std::string_view ip_text);
 
-// Who a client is, for shares and caps: its address, or for IPv6 its /64 (one host commonly
-// holds a whole /64, so its addresses are one client). Text that is no IPv6 address as given.
+// Who a client is, for shares, caps and rate limits: its address, or for IPv6 its /64 (one
+// host commonly holds a whole /64, so its addresses are one client), but an address a NAT64
+// translator made for an IPv4 client (64:ff9b::/32) by itself. Text that is no
+// IPv6 address as given.
 std::string client_group(const std::string& ip_text);
 
 }  // namespace lpops::config

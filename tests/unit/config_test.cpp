@@ -791,5 +791,18 @@ TEST(IpNetwork, OneSpellingPerAddress) {
   EXPECT_FALSE(canonical_ip_text("host.example"));
 }
 
+// Who a client is: an IPv4 address, an IPv6 client's /64, an IPv4-mapped peer as given, and
+// an address a NAT64 translator made for an IPv4 client by itself.
+TEST(IpNetwork, AClientIsItsAddressOrItsSlash64) {
+  EXPECT_EQ(client_group("198.51.100.7"), "198.51.100.7");
+  EXPECT_EQ(client_group("2001:db8::1"), "2001:db8::/64");
+  EXPECT_EQ(client_group("2001:db8:0:0:ffff::9"), "2001:db8::/64");
+  EXPECT_EQ(client_group("2001:db8:0:1::1"), "2001:db8:0:1::/64");
+  EXPECT_EQ(client_group("::ffff:198.51.100.7"), "::ffff:198.51.100.7");
+  EXPECT_EQ(client_group("64:ff9b::c633:6407"), "64:ff9b::c633:6407");
+  EXPECT_EQ(client_group("64:ff9b:1::c633:6408"), "64:ff9b:1::c633:6408");
+  EXPECT_EQ(client_group("not an address"), "not an address");
+}
+
 }  // namespace
 }  // namespace lpops::config
