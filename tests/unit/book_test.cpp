@@ -604,6 +604,19 @@ TEST(Workload, AppendJsonIsTheSerialisedStoredForm) {
   }
 }
 
+// A payout posted a microsecond after its reservation (the records' tests).
+Payout posted_payout() {
+  Payout p;
+  p.payout_id = "p1";
+  p.orchestrator_id = "o1";
+  p.recipient = "0x" + std::string(40, 'a');
+  p.amount = Wei{5};
+  p.status = "posted";
+  p.reserved_at = kNow;
+  p.settled_at = kNow + 1;
+  return p;
+}
+
 // A record's time that does not read is damage, refused as such, not taken for 1970 or for
 // no time at all.
 TEST(Effect, ARecordWithAnUnreadableTimeIsRefused) {
@@ -631,15 +644,7 @@ TEST(Effect, ARecordWithAnUnreadableTimeIsRefused) {
   ASSERT_FALSE(computed.ok());
   EXPECT_NE(computed.error().find("computed_at"), std::string::npos) << computed.error();
 
-  Payout p;
-  p.payout_id = "p1";
-  p.orchestrator_id = "o1";
-  p.recipient = "0x" + std::string(40, 'a');
-  p.amount = Wei{1};
-  p.status = "posted";
-  p.reserved_at = kNow;
-  p.settled_at = kNow;
-  json::object payout = p.to_json();
+  json::object payout = posted_payout().to_json();
   ASSERT_TRUE(Payout::from_json(payout).ok());
   payout["settled_at"] = "soon";
   const auto settled = Payout::from_json(payout);
@@ -651,16 +656,9 @@ TEST(Effect, ARecordWithAnUnreadableTimeIsRefused) {
 // damage, not a value to drop (a posted payout's block number lost). One left out reads as its
 // default.
 TEST(Effect, APayoutRecordReadsOnlyAsWritten) {
-  Payout p;
-  p.payout_id = "p1";
-  p.orchestrator_id = "o1";
-  p.recipient = "0x" + std::string(40, 'a');
-  p.amount = Wei{5};
-  p.status = "posted";
+  Payout p = posted_payout();
   p.tx_hash = "0x" + std::string(64, 'b');
   p.block_number = 7;
-  p.reserved_at = kNow;
-  p.settled_at = kNow + 1;
   const json::object stored = p.to_json();
   auto read = Payout::from_json(stored);
   ASSERT_TRUE(read.ok()) << read.error();
