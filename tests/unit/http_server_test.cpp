@@ -999,14 +999,24 @@ TEST_F(HttpServerTest, ALongAnswerReadSteadilyIsNotCutOff) {
 // answer, and a write's large one, still go); once the first is taken, the second goes too.
 TEST_F(HttpServerTest, LargeAnswersHeldAtOnceAreBounded) {
   max_sending_body_bytes_ = 20u << 20;
-  start(10);
+  start(120);
   const std::string big = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+  // 12 MiB answers read under a sanitizer beside other tests on two cores can take many
+  // seconds: each is read with a minute allowed.
+  constexpr auto kRead = std::chrono::seconds(60);
   Client holder(port_);
   ASSERT_TRUE(holder.connected());
   holder.send(big);
-  std::this_thread::sleep_for(300ms);  // answered, and its write stuck in the socket buffers
+  // Its answer has begun (its header is in), and the rest of it is stuck in the socket
+  // buffers: the holder reads no further for now.
+  const std::string head = holder.read_until([](const std::string& got) { return got.find("\r\n\r\n") != std::string::npos; }, kRead);
+  ASSERT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << head.substr(0, 200);
+  const auto length_at = head.find("Content-Length: ");
+  ASSERT_NE(length_at, std::string::npos) << head.substr(0, 300);
+  const std::size_t whole = head.find("\r\n\r\n") + 4 + std::stoul(head.substr(length_at + 16));
   Client other(port_);
-  const std::string refused = other.ask(big);
+  other.send(big);
+  const std::string refused = other.response(kRead);
   EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused.substr(0, 200);
   EXPECT_NE(refused.find("Retry-After: 5\r\n"), std::string::npos) << refused.substr(0, 300);
   EXPECT_NE(refused.find(R"({"detail":"Too many large answers are being sent; retry shortly"})"), std::string::npos) << refused.substr(0, 300);
@@ -1014,14 +1024,22 @@ TEST_F(HttpServerTest, LargeAnswersHeldAtOnceAreBounded) {
   EXPECT_EQ(small.ask(post("[1]")).rfind("HTTP/1.1 200", 0), 0u);
   // A write's answer reports a change already made: never withheld, however large.
   Client writer(port_);
-  const std::string written = writer.ask("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n[1]");
+  writer.send("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n[1]");
+  const std::string written = writer.response(kRead);
   EXPECT_EQ(written.rfind("HTTP/1.1 200", 0), 0u) << written.substr(0, 200);
   EXPECT_GT(written.size(), 12u << 20);
-  const std::string held = holder.response(10s);
-  ASSERT_EQ(held.rfind("HTTP/1.1 200", 0), 0u) << held.substr(0, 200);
+  const std::string held =
+      head + holder.read_until([&](const std::string& got) { return head.size() + got.size() >= whole; }, kRead);
+  EXPECT_EQ(held.size(), whole);
   EXPECT_GT(held.size(), 12u << 20);
-  std::this_thread::sleep_for(100ms);  // its write has completed
-  const std::string again = other.ask(big);
+  // Once its write has completed (a moment after the last byte is read), the second goes.
+  std::string again;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    other.send(big);
+    again = other.response(kRead);
+    if (again.rfind("HTTP/1.1 503", 0) != 0) break;
+    std::this_thread::sleep_for(50ms);
+  }
   EXPECT_EQ(again.rfind("HTTP/1.1 200", 0), 0u) << again.substr(0, 200);
   EXPECT_GT(again.size(), 12u << 20);
 }
