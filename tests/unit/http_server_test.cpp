@@ -74,7 +74,7 @@ class Client {
           if (end == std::string::npos) return false;
           const auto cl = s.find("Content-Length: ");
           if (cl == std::string::npos || cl > end) return true;
-          return s.size() >= end + 4 + std::stoul(s.substr(cl + 16));
+          return s.size() >= end + 4 + std::stoul(s.substr(cl + 16, 24));  // not a copy of the whole body per read
         },
         limit);
   }
