@@ -1,6 +1,8 @@
 #include "actors/orchestrator.hpp"
-#include "actors/fatal.hpp"
 
+#include <algorithm>
+
+#include "actors/fatal.hpp"
 #include "domain/json_fields.hpp"
 
 namespace lpops::actors {
@@ -19,7 +21,8 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
       [=](ApplyRegistration& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& rec = self->state.record;
-        const UnixMicros now = m.at;
+        const UnixMicros now = std::max(m.at, self->state.last_stamp);
+        self->state.last_stamp = now;
         if (m.denied) {
           mark_denylisted(rec, now);
           auto reply = m.reply;
@@ -65,7 +68,9 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
       },
       [=](HealthPush& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        apply_health_push(self->state.record, m.source, m.data, now_micros());
+        const UnixMicros now = std::max(now_micros(), self->state.last_stamp);
+        self->state.last_stamp = now;
+        apply_health_push(self->state.record, m.source, m.data, now);
         self->send(self->state.ledger,
                    UpsertOrchestrator{self->state.record, [](const SignedWei&) { return std::string("{\"ok\":true}"); },
                                       m.reply});

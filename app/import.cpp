@@ -1,7 +1,11 @@
 // `lpops import`: brings a reference deployment's data directory (registry.json,
 // workloads.json, balances.json) into a running node through its /api/import routes, and
 // payouts.json's pending payouts as reservations (/api/payouts) when asked to.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -9,6 +13,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <unordered_set>
 #include <variant>
 
 #include <boost/json.hpp>
@@ -33,6 +38,23 @@ namespace ri = reference_import;
 // smaller setting, a slice the node refuses as too large goes again in halves.
 constexpr std::size_t kMaxRequestBytes = 256 * 1024;
 
+// What tells one version of a file from another, without reading it again.
+struct FileStamp {
+  dev_t device;
+  ino_t inode;
+  off_t size;
+  std::int64_t mtime_ns;
+  bool operator==(const FileStamp&) const = default;
+};
+
+// The file's stamp; none when it is not there (or cannot be looked at).
+std::optional<FileStamp> stamp_of(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return FileStamp{st.st_dev, st.st_ino, st.st_size,
+                   static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 struct SourceFile {
   const char* name;   // in the reference's data directory
   const char* route;  // /api/import/<route>
@@ -47,6 +69,10 @@ struct SourceFile {
     return parse_json(entries.at(key));
   }
   bool present = false;
+  std::filesystem::path path = {};  // where it was read (set by the caller; else <from>/<name>)
+  // The file as it was read (its inode, size and modification time): a livepeer-ops still
+  // writing it (it replaces its files by renaming) shows as a change before anything is sent.
+  std::optional<FileStamp> stamp_read = {};
 };
 
 // Python's json.dump writes NaN, Infinity and -Infinity (a float the reference received in
@@ -173,13 +199,16 @@ std::string position(std::string_view text, std::size_t offset) {
 // Reads `dir/name`: absent is fine (nothing to import from it); anything but a JSON object
 // is an error. Numbers are read as the node reads them (parse_json).
 std::optional<std::string> read_source(const std::filesystem::path& dir, SourceFile& f, std::vector<std::string>& notes) {
-  const auto path = dir / f.name;
+  if (f.path.empty()) f.path = dir / f.name;
+  const auto& path = f.path;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     if (ec) return std::string(f.name) + ": cannot be looked at (" + ec.message() + ")";
     return std::nullopt;
   }
   if (std::filesystem::is_directory(path, ec)) return std::string(f.name) + ": is a directory";
+  f.stamp_read = stamp_of(path);  // before it is read: a change while it is read shows too
+  if (!f.stamp_read) return std::string(f.name) + ": cannot be looked at (" + std::strerror(errno) + ")";
   std::ifstream in(path, std::ios::binary);
   std::string raw;
   if (in) {
@@ -436,12 +465,32 @@ std::size_t slice_end(const SourceFile& f, std::size_t from, std::size_t per_req
   return end;
 }
 
+constexpr std::size_t kMaxNoteLines = 100;  // summary lines of one kind; the rest are counted
+
 struct Totals {
   std::size_t imported = 0, existing = 0, zero = 0;
   std::set<std::string> denylisted;  // registry.json ids the node takes denylisted (PAYMENTS_ADDRESS_DENYLIST)
-  std::vector<std::string> notes;  // lines for the summary, each once
-  void note(std::string line) {
-    if (std::find(notes.begin(), notes.end(), line) == notes.end()) notes.push_back(std::move(line));
+  // Lines for the summary, each once, at most kMaxNoteLines of a kind (a million workloads cut
+  // to whole wei are counted, not listed): the kind, the lines kept, and how many more.
+  struct Kind {
+    std::string what;
+    std::vector<std::string> lines;
+    std::size_t more = 0;
+  };
+  std::vector<Kind> kinds;
+  std::unordered_set<std::size_t> seen;  // hashes of the lines noted (a slice sent again repeats some)
+  void note(const std::string& what, std::string line) {
+    if (!seen.insert(std::hash<std::string>{}(what + line)).second) return;
+    auto kind = std::find_if(kinds.begin(), kinds.end(), [&](const Kind& k) { return k.what == what; });
+    if (kind == kinds.end()) kind = kinds.insert(kinds.end(), Kind{what, {}, 0});
+    if (kind->lines.size() < kMaxNoteLines) kind->lines.push_back(what + line);
+    else ++kind->more;
+  }
+  void print() const {
+    for (const auto& k : kinds) {
+      for (const auto& line : k.lines) std::printf("  %s\n", line.c_str());
+      if (k.more) std::printf("  %s... and %zu more\n", k.what.c_str(), k.more);
+    }
   }
 };
 
@@ -449,11 +498,11 @@ void add_names(Totals& t, const json::object& answer, const char* key, const std
   const auto* list = answer.if_contains(key);
   if (!list || !list->is_array()) return;
   for (const auto& item : list->get_array()) {
-    if (item.is_string()) t.note(what + std::string(item.get_string()));
+    if (item.is_string()) t.note(what, std::string(item.get_string()));
     else if (item.is_object()) {
       const auto& o = item.get_object();
       auto text = [&](const char* k) { return o.contains(k) && o.at(k).is_string() ? std::string(o.at(k).get_string()) : std::string(); };
-      t.note(what + text("id") + ": " + text("given") + " ETH imported as " + text("imported_eth") + " ETH");
+      t.note(what, text("id") + ": " + text("given") + " ETH imported as " + text("imported_eth") + " ETH");
     }
   }
 }
@@ -518,6 +567,16 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
       refused.conflicts = c->get_array();
       return refused;
     }
+  if (answer->first == 200) {
+    // Applied, with an answer that does not read (a proxy rewrote it?): the counts are lost,
+    // the import is not.
+    std::fprintf(stderr, "lpops import: %s: the node answered 200 (entries %zu-%zu applied) with a body that is no "
+                         "import answer: %s\n", f.name, from + 1, to, answer->second.substr(0, 200).c_str());
+    SliceOutcome applied;
+    applied.answer_status = 200;
+    applied.unknown = true;
+    return applied;
+  }
   std::fprintf(stderr, "lpops import: %s: the node answered %d: %s\n", f.name, answer->first,
                ec || !body.is_object() ? answer->second.c_str() : detail_text(body).c_str());
   if (answer->first == 413)
@@ -625,7 +684,12 @@ bool send_file(HttpGetter& http, const std::string& token, const SourceFile& f, 
     std::size_t end = 0;
     auto outcome = send_fitting_slice(http, token, f, sent, end, per_request, wait_seconds, false);
     if (!outcome.ok) {
-      if (outcome.unknown)
+      if (outcome.unknown && outcome.answer_status == 200)
+        std::fprintf(stderr, "lpops import: stopped; the node applied %s entries %zu-%zu but its answer did not read, and "
+                             "%zu entries after them were not sent. Run the import again: it skips what is already there "
+                             "and imports the rest.\n",
+                     f.name, sent + 1, end, f.order.size() - end);
+      else if (outcome.unknown)
         std::fprintf(stderr, "lpops import: stopped; the node gave no answer for %s entries %zu-%zu, which it may have "
                              "imported in part or whole (a node stopped mid-request keeps what it made durable), and "
                              "%zu entries after them were not sent. Run the import again: it skips what is already there "
@@ -659,14 +723,22 @@ struct Reservation {
   std::string body;  // POST /api/payouts
 };
 
+// At most `max` bytes of UTF-8 text, cut before a character rather than inside one (a lone
+// lead byte would make the reservation's body no JSON the node takes, at every run).
+std::string utf8_head(std::string_view text, std::size_t max) {
+  if (text.size() <= max) return std::string(text);
+  while (max > 0 && (static_cast<unsigned char>(text[max]) & 0xC0) == 0x80) --max;
+  return std::string(text.substr(0, max));
+}
+
 Reservation reservation_of(const ri::PendingPayoutEntry& p, const std::optional<SignedWei>& file_balance) {
   Reservation r{p, p.amount.value.magnitude, {}, {}};
   if (file_balance && !file_balance->negative) r.amount = std::min(r.amount, file_balance->magnitude);
   // One id per (transaction, orchestrator): a batch paid several orchestrators in one.
   r.payout_id = "livepeer-ops-" + p.tx_hash.substr(2) + "-" + hex_lower(sha256(p.orchestrator_id)).substr(0, 16);
   std::string notes = "livepeer-ops payouts.json: " + format_eth(p.amount.value) + " ETH sent in " + p.tx_hash +
-                      (p.strategy.empty() ? "" : " (" + p.strategy.substr(0, 64) + (p.batch ? ", batch" : "") + ")") +
-                      (p.submitted_at.empty() ? "" : " at " + p.submitted_at.substr(0, 64)) +
+                      (p.strategy.empty() ? "" : " (" + utf8_head(p.strategy, 64) + (p.batch ? ", batch" : "") + ")") +
+                      (p.submitted_at.empty() ? "" : " at " + utf8_head(p.submitted_at, 64)) +
                       ", not confirmed there; post it once confirmed, void it if it failed";
   r.body = json::serialize(json::object{{"payout_id", r.payout_id},
                                         {"orchestrator_id", p.orchestrator_id},
@@ -794,11 +866,39 @@ int import_reference(const ImportOptions& o) {
   SourceFile balances{"balances.json", "balances", {}, {}, {}};
   SourceFile payouts{"payouts.json", "payouts", {}, {}, {}};
   std::vector<std::string> read_notes;
-  for (SourceFile* f : {&registry, &workloads, &balances, &payouts})
+  // workloads.json and payouts.json where the deployment's PAYMENTS_WORKLOADS_PATH and
+  // PAYMENTS_PAYOUTS_PATH put them (this command's environment or .env, as the deployment had
+  // them; a relative path within --from), else in --from. An unfound payouts.json would let
+  // the node pay again what livepeer-ops sent and has not seen confirmed: every file not found
+  // is said, with where it was looked for.
+  const auto env = config::Environment::load(o.env_file);
+  for (auto [f, setting] : {std::pair{&workloads, "PAYMENTS_WORKLOADS_PATH"}, std::pair{&payouts, "PAYMENTS_PAYOUTS_PATH"}}) {
+    const auto configured = env ? env->get(setting) : std::nullopt;
+    if (!configured || configured->empty()) continue;
+    const std::filesystem::path p(*configured);
+    const auto place = p.is_absolute() ? p : dir / p;
+    std::error_code place_ec;
+    if (std::filesystem::exists(place, place_ec)) f->path = place;
+    else if (p.is_absolute())  // the deployment's own path (/app/data/... in its container): --from stands for it
+      read_notes.push_back(std::string(setting) + " (" + *configured + ") is not on this machine; " + f->name +
+                           " is looked for in " + dir.string());
+    else {
+      std::fprintf(stderr, "lpops import: %s: %s is not there\n", setting, place.c_str());
+      return 2;
+    }
+  }
+  for (SourceFile* f : {&registry, &workloads, &balances, &payouts}) {
     if (auto err = read_source(dir, *f, read_notes)) {
       std::fprintf(stderr, "lpops import: %s\n", err->c_str());
       return 2;
     }
+    if (f->present) std::fprintf(stderr, "lpops import: %s: %zu entries read from %s\n", f->name, f->order.size(), f->path.c_str());
+    else
+      read_notes.push_back(std::string(f->name) + ": not found (" + f->path.string() + "): " +
+                           (f == &payouts ? "no payouts sent and not seen confirmed are checked; if the deployment kept them "
+                                            "elsewhere, give its PAYMENTS_PAYOUTS_PATH (--env-file)"
+                                          : "nothing is imported from it"));
+  }
   // A deployment that ran with PAYMENTS_TEE_CORE_AUTHORITY=true kept its credits in the TEE
   // core's sealed state, which no import can read: its balances.json lacks them.
   // Where the reference kept it: tee_core_state.b64 in its data directory, or where its
@@ -806,7 +906,7 @@ int import_reference(const ImportOptions& o) {
   // a relative path is taken within --from.
   {
     std::vector<std::filesystem::path> places{dir / "tee_core_state.b64"};
-    if (auto env = config::Environment::load(o.env_file))
+    if (env)
       if (const auto configured = env->get("PAYMENTS_TEE_CORE_STATE_PATH"); configured && !configured->empty()) {
         const std::filesystem::path p(*configured);
         places.push_back(p.is_absolute() ? p : dir / p);
@@ -1013,11 +1113,21 @@ int import_reference(const ImportOptions& o) {
     for (const auto& [f, t] : preview) {
       std::printf("%s: %zu to import, %zu already there%s\n", f->name, t.imported, t.existing,
                   t.zero ? (", " + std::to_string(t.zero) + " zero balances to skip").c_str() : "");
-      for (const auto& line : t.notes) std::printf("  %s\n", line.c_str());
+      t.print();
     }
     print_pending("to reserve (--pending-payouts reserve)");
     std::printf("checked with the node (--check): nothing was imported\n");
     return 0;
+  }
+  // The files as they were read, or nothing is sent: a livepeer-ops still running could have
+  // confirmed a payout (debited balances.json, dropped the record from payouts.json) between
+  // the reads, and the balance of before with no pending record would be paid again.
+  for (const SourceFile* f : {&registry, &workloads, &balances, &payouts}) {
+    if (stamp_of(f->path) != f->stamp_read) {
+      std::fprintf(stderr, "lpops import: %s changed since it was read: is livepeer-ops still running? Stop it, then "
+                           "import again; nothing was imported\n", f->path.c_str());
+      return 1;
+    }
   }
   // Records first (workloads name their orchestrators), then workloads, then balances.
   for (SourceFile* f : {&registry, &workloads, &balances}) {
@@ -1026,7 +1136,7 @@ int import_reference(const ImportOptions& o) {
     if (!send_file(*http, token, *f, o.per_request, o.timeout_seconds, t)) return 1;
     std::printf("%s: %zu imported, %zu already there%s\n", f->name, t.imported, t.existing,
                 t.zero ? (", " + std::to_string(t.zero) + " zero balances skipped").c_str() : "");
-    for (const auto& line : t.notes) std::printf("  %s\n", line.c_str());
+    t.print();
   }
   if (!pending.empty() && !reserve_pending(*http, token, pending, o.timeout_seconds)) return 1;
   return 0;

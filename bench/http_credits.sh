@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-20}"
 connections="${2:-64}"
 wrk_threads=2
+command -v nginx >/dev/null 2>&1 || bash scripts/setup.sh nginx-light
 bash scripts/build.sh release lpops >/dev/null
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT

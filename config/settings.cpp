@@ -371,6 +371,7 @@ Result<Settings> load_settings(const Environment& env) {
   r.integer("PAYMENTS_MAX_BODY_BYTES", s.max_body_bytes, 1024, 3ll << 20);
   r.integer("PAYMENTS_MAX_BUFFERED_BODY_BYTES", s.max_buffered_body_bytes, 3ll << 20, 1ll << 40);
   r.integer("PAYMENTS_MAX_SENDING_BODY_BYTES", s.max_sending_body_bytes, 1ll << 20, 1ll << 40);
+  r.integer("PAYMENTS_MAX_QUEUED_READS", s.max_queued_reads, 1, 1'000'000);
   r.integer("PAYMENTS_HTTP_THREADS", s.http_threads, 1, 64);
   r.integer("PAYMENTS_HTTP_TIMEOUT_SECONDS", s.http_timeout_seconds, 1, 3600);
   r.integer("PAYMENTS_HTTP_MAX_CONNECTIONS_PER_CLIENT", s.max_connections_per_client, 0, 1'000'000);
@@ -638,6 +639,7 @@ std::vector<std::pair<std::string, std::string>> Settings::describe() const {
       {"PAYMENTS_MAX_BODY_BYTES", std::to_string(max_body_bytes)},
       {"PAYMENTS_MAX_BUFFERED_BODY_BYTES", std::to_string(max_buffered_body_bytes)},
       {"PAYMENTS_MAX_SENDING_BODY_BYTES", std::to_string(max_sending_body_bytes)},
+      {"PAYMENTS_MAX_QUEUED_READS", std::to_string(max_queued_reads)},
       {"PAYMENTS_RANK_CHECK", rank_check ? "true" : "false"},
       {"TOP_CONTRACT_ADDRESS", top_contract_address.value_or("(unset)")},
       {"PAYMENTS_BOOTSTRAP_SKIP_RANK_VALIDATION", bootstrap_skip_rank_validation ? "true" : "false"},

@@ -21,6 +21,7 @@ struct Settings {
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_buffered_body_bytes = 256u << 20;  // all request bodies being read or answered at once
   std::size_t max_sending_body_bytes = 1u << 30;     // large answers being written at once
+  std::size_t max_queued_reads = 64;  // reads waiting for the reader's thread (listings, summaries, ledger events)
   int http_threads = 2;
   int http_timeout_seconds = 30;  // an idle keep-alive connection, a request or response stalled this long
   long max_connections_per_client = 0;  // 0: an eighth of the connection cap, at least 16

@@ -166,7 +166,51 @@ void Workload::append_json(std::string& out) const {
   out += '}';
 }
 
+namespace {
+
+// Each member a stored workload may have, with the type it is written with; a time or an
+// amount must also read back as its own text (checked in from_json). A misspelt member, or a
+// mistyped one ("credited": "true" read as false), is damage, not a value to drop or default.
+std::optional<std::string> misread_member(const json::object& o) {
+  for (const auto& m : o) {
+    const std::string_view k = m.key();
+    const json::value& v = m.value();
+    bool ok;
+    if (k == "credited" || k == "credited_elsewhere") ok = v.is_bool();
+    else if (k == "pricing") {
+      ok = v.is_object();
+      if (ok)
+        for (const auto& p : v.get_object()) {
+          const std::string_view pk = p.key();
+          const json::value& pv = p.value();
+          bool pok;
+          if (pk == "kind") pok = pv.is_string() && pv.get_string() == "workload_time";
+          else if (pk == "duration_ms") pok = pv.is_uint64() || (pv.is_int64() && pv.get_int64() >= 0);
+          else if (pk == "credit_eth_per_minute" || pk == "credit_unit" || pk == "computed_at") pok = pv.is_string();
+          else return "workload pricing with an unknown member '" + std::string(pk) + "'";
+          if (!pok) return "workload pricing member '" + std::string(pk) + "' does not read as written";
+        }
+    } else if (k == "plan_id" || k == "run_id" || k == "artifact_hash" || k == "artifact_uri" || k == "notes" ||
+               k == "tx_hash" || k == "credited_at")
+      ok = v.is_string() || v.is_null();  // null: none, as the views write it
+    else if (k == "workload_id" || k == "orchestrator_id" || k == "payout_amount_wei" || k == "status" ||
+             k == "submitted_at")
+      ok = v.is_string();
+    else return "workload with an unknown member '" + std::string(k) + "'";
+    if (!ok) return "workload member '" + std::string(k) + "' does not read as written";
+  }
+  return std::nullopt;
+}
+
+bool reads_as(const json::object& o, std::string_view key, std::string_view written) {
+  const auto* v = o.if_contains(key);
+  return v && v->is_string() && v->get_string() == written;
+}
+
+}  // namespace
+
 Result<Workload> Workload::from_json(const json::object& o) {
+  if (auto error = misread_member(o)) return Error{std::move(*error)};
   Workload w;
   w.workload_id = get_string(o, "workload_id");
   w.orchestrator_id = get_string(o, "orchestrator_id");
@@ -180,16 +224,21 @@ Result<Workload> Workload::from_json(const json::object& o) {
   auto amount = parse_wei(get_string(o, "payout_amount_wei"));
   if (!amount) return Error{"workload payout_amount_wei: " + amount.error()};
   w.payout_amount = *amount;
+  if (!reads_as(o, "payout_amount_wei", format_wei(w.payout_amount)))
+    return Error{"workload member 'payout_amount_wei' does not read as written"};
   const std::string status = get_string(o, "status");
   if (!is_workload_status(status)) return Error{"workload with invalid status"};
   w.status = WorkloadStatus(status);
   auto submitted = parse_iso(get_string(o, "submitted_at"));
   if (!submitted) return Error{"workload without submitted_at"};
   w.submitted_at = *submitted;
+  if (!reads_as(o, "submitted_at", IsoUtc(w.submitted_at, UtcSuffix::z).view()))
+    return Error{"workload member 'submitted_at' does not read as written"};
   w.credited = get_bool(o, "credited");
   if (auto c = get_opt_string(o, "credited_at")) {
     w.credited_at = parse_iso(*c);
-    if (!w.credited_at) return Error{"workload with an unreadable credited_at"};
+    if (!w.credited_at || !reads_as(o, "credited_at", IsoUtc(*w.credited_at, UtcSuffix::z).view()))
+      return Error{"workload with an unreadable credited_at"};
   }
   w.credited_elsewhere = get_bool(o, "credited_elsewhere");
   if (auto it = o.find("pricing"); it != o.end() && it->value().is_object()) {
@@ -201,6 +250,8 @@ Result<Workload> Workload::from_json(const json::object& o) {
     const auto computed = parse_iso(get_string(p, "computed_at"));
     if (!computed) return Error{"workload pricing without a readable computed_at"};
     pr.computed_at = *computed;
+    if (!reads_as(p, "computed_at", IsoUtc(pr.computed_at, UtcSuffix::z).view()))
+      return Error{"workload pricing member 'computed_at' does not read as written"};
     w.pricing = std::move(pr);
   }
   return w;

@@ -151,9 +151,40 @@ actors::Reply Call::reply() const {
   };
 }
 
+std::optional<actors::Reply> reply_with_reader_place(Call& call) {
+  const auto& queued = call.ctx->queued_reads;
+  std::size_t now = queued->load();
+  do {
+    if (now >= call.ctx->settings.max_queued_reads) {
+      Response r = detail_response(503, "Too many reads are queued; retry shortly");
+      r.headers.push_back({"Retry-After", "1"});
+      call.respond(std::move(r));
+      return std::nullopt;
+    }
+  } while (!queued->compare_exchange_weak(now, now + 1));
+  // Given up when the answer is given (copies of the reply may outlive it in the ledger's
+  // waiting lists), or with the reply's last copy if it never is.
+  struct Place {
+    std::shared_ptr<std::atomic<std::size_t>> queued;
+    std::atomic<bool> held{true};
+    void give_up() {
+      if (held.exchange(false)) --*queued;
+    }
+    ~Place() { give_up(); }
+  };
+  auto place = std::make_shared<Place>();
+  place->queued = queued;
+  return [place, reply = call.reply()](int status, std::string body) {
+    place->give_up();
+    reply(status, std::move(body));
+  };
+}
+
 void answer_on_reader(Call& call, std::function<RenderFn(const Book&)> collect) {
   auto reader = call.ctx->reader;
-  auto reply = call.reply();
+  auto placed = reply_with_reader_place(call);
+  if (!placed) return;
+  auto reply = std::move(*placed);
   auto render = std::make_shared<RenderFn>();
   caf::anon_send(call.ctx->ledger,
                  actors::Query{[render, collect = std::move(collect)](const Book& book) {

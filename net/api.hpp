@@ -34,6 +34,9 @@ struct ApiContext {
   std::optional<std::string> signer_address;  // EIP-55, when a payout key is configured
   std::mutex public_limit_mutex;  // the public (transparency) routes' per-IP limits
   std::unique_ptr<SlidingWindow> public_burst, public_minute;
+  // Reads waiting for the reader's thread or being written there (settings.max_queued_reads):
+  // each holds what the ledger gathered for it until its answer is given (invariant 6).
+  std::shared_ptr<std::atomic<std::size_t>> queued_reads = std::make_shared<std::atomic<std::size_t>>(0);
   std::atomic<bool> ready{false};
   std::atomic<bool> draining{false};
   // The server's open connections and requests in flight, for /metrics (set once the server
@@ -85,6 +88,10 @@ void refuse_after_orchestrator_auth(Call& call, Response refusal, bool operators
 // failed query (the ledger's 500) goes to the client as it is.
 using RenderFn = std::function<std::pair<int, std::string>()>;
 void answer_on_reader(Call& call, std::function<RenderFn(const Book&)> collect);
+// A place among the reads queued for the reader's thread, held by the reply it returns (given
+// up when the last copy of that reply goes); none when settings.max_queued_reads are queued,
+// and then the call has been answered 503 with Retry-After.
+std::optional<actors::Reply> reply_with_reader_place(Call& call);
 
 using RouteFn = void (*)(Call&);
 

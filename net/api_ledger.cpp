@@ -72,7 +72,9 @@ void list_events(Call& call) {
   // they are durable (the ledger's answer waits for the commit in flight), so a page holds
   // `limit` entries when there are that many.
   auto reader = call.ctx->reader;
-  auto reply = call.reply();
+  auto placed = reply_with_reader_place(call);
+  if (!placed) return;
+  auto reply = std::move(*placed);
   auto seqs = std::make_shared<std::vector<std::uint64_t>>();
   caf::anon_send(call.ctx->ledger,
                  actors::Query{[id, limit, seqs](const Book& book) {

@@ -10,6 +10,13 @@
 namespace lpops::net {
 namespace {
 
+// The routes answered on the reader's thread (answer_on_reader, the ledger's events): bounded by
+// PAYMENTS_MAX_QUEUED_READS.
+bool reads_on_reader(std::string_view pattern) {
+  return pattern == "/api/orchestrators" || pattern == "/api/balances" || pattern == "/api/workloads" ||
+         pattern == "/api/workloads/summary" || pattern == "/api/ledger/events";
+}
+
 json::object str(std::size_t max = 0, std::size_t min = 0) {
   json::object s{{"type", "string"}};
   if (max) s["maxLength"] = max;
@@ -569,7 +576,10 @@ std::string build() {
       if (std::string_view(r->method) == "GET")
         e["description"] = std::string(e["description"].as_string()) +
                            "; or, for a large answer, too many large answers are being sent at once (Too many large answers "
-                           "are being sent; retry shortly)";
+                           "are being sent; retry shortly)" +
+                           std::string(reads_on_reader(r->pattern) ? "; or too many reads are queued for the reader's thread "
+                                                                     "(Too many reads are queued; retry shortly)"
+                                                                   : "");
       e["headers"] = json::object{{"Retry-After", json::object{{"schema", json::object{{"type", "integer"}}}}}};
       responses["503"] = std::move(e);
     }

@@ -56,7 +56,7 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for ${seconds} s"
   log="$dir/$t.log"
   if LPOPS_FUZZ_TARGET="$t" ASAN_OPTIONS="detect_leaks=0:abort_on_error=1" \
-       UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions=$PWD/tests/ubsan.supp" "$binary" -max_total_time="$seconds" \
+       UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:suppressions='$PWD/tests/ubsan.supp'" "$binary" -max_total_time="$seconds" \
        -artifact_prefix="$dir/crashes/$t/" -print_final_stats=1 "$dir/corpus/$t" "tests/fuzz/corpus/$t" > "$log" 2>&1; then
     runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
     echo "fuzz: $t: ${runs:-?} inputs, no failure (corpus $(ls "$dir/corpus/$t" | wc -l) inputs)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs every system package the build, the tests and the benchmarks need, and the
-# pinned npm packages. Idempotent: a second run installs nothing.
-# Usage: scripts/setup.sh [package ...]: Debian packages some tool needs besides (scripts/fuzz.sh).
+# Installs every system package the build and the tests need, and the pinned npm packages.
+# Idempotent: a second run installs nothing.
+# Usage: scripts/setup.sh [package ...]: Debian packages some tool needs besides (scripts/fuzz.sh,
+# and the benchmarks' nginx, which starts a system service when installed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,11 +10,11 @@ apt_packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libcaf-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libsecp256k1-dev
-  libpqxx-dev postgresql-15
+  libssl-dev openssl libsecp256k1-dev
+  libpqxx-dev
   prometheus-cpp-dev libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev
   libgtest-dev libgmock-dev librapidcheck-dev
-  wrk nginx-light curl procps
+  wrk curl procps
   "$@"
 )
 # Node.js (with npm) runs the test tools only; use the one on the machine when there is one.
@@ -31,8 +32,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # nginx-light starts a system service on install; the benchmark runs its own.
-  $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
+  # nginx starts a system service on install; the benchmark runs its own.
+  if [[ " ${missing[*]} " == *" nginx-light "* ]]; then
+    $SUDO systemctl disable --now nginx >/dev/null 2>&1 || $SUDO service nginx stop >/dev/null 2>&1 || true
+  fi
 fi
 
 # Test tools (ethers, anvil, solc), pinned in tests/package-lock.json.

@@ -1,3 +1,5 @@
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <thread>
@@ -1225,6 +1227,45 @@ TEST_F(ApiTest, HealthPushDrivesEligibility) {
     EXPECT_EQ(get_json("/api/orchestrators/o1").at("eligible_for_payments").as_bool(), counts) << json::serialize(up);
     EXPECT_EQ(get_json("/api/orchestrators/o1").at("active").as_bool(), counts) << json::serialize(up);
   }
+}
+
+// Reads answered on the reader's thread (listings, summaries, ledger events) wait in a bounded
+// queue (PAYMENTS_MAX_QUEUED_READS), each holding what the ledger gathered for it: past the
+// bound a read is answered 503 with Retry-After at once, and its place comes back with the
+// answer. Two listings of 10,000 orchestrators (each written in a quarter of a second or
+// more), the second sent 20 ms after the first, with one place: one of them is refused.
+TEST(QueuedReads, AReadPastTheQueuedBoundIs503AndThePlaceComesBack) {
+  TempDir dir;
+  {
+    json::array entries;
+    for (int i = 0; i < 10'000; ++i) {
+      char address[43];
+      std::snprintf(address, sizeof address, "0x%040x", i + 1);
+      entries.push_back(json::object{{"orchestrator_id", "o" + std::to_string(i)}, {"address", address}});
+    }
+    std::ofstream(dir.str() + "/orchestrators.json") << json::serialize(entries);
+  }
+  NodeProcess node(dir.str() + "/data", {{"PAYMENTS_MAX_QUEUED_READS", "1"},
+                                         {"PAYMENTS_BOOTSTRAP_ORCHESTRATORS_PATH", dir.str() + "/orchestrators.json"}});
+  ASSERT_TRUE(node.start()) << node.log();
+  auto listing = [&] { return HttpClient("127.0.0.1", node.port(), std::chrono::seconds(120)).request("GET", "/api/orchestrators"); };
+  const HttpResult whole = listing();
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  ASSERT_EQ(parse_json(whole.body).at("orchestrators").as_array().size(), 10'000u);
+  HttpResult first, second;
+  std::thread early([&] { first = listing(); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  second = listing();
+  early.join();
+  const HttpResult& refused = first.status == 503 ? first : second;
+  const HttpResult& answered = first.status == 503 ? second : first;
+  EXPECT_EQ(answered.status, 200);
+  ASSERT_EQ(refused.status, 503) << "first " << first.status << ", second " << second.status;
+  EXPECT_EQ(parse_json(refused.body).at("detail"), "Too many reads are queued; retry shortly");
+  EXPECT_EQ(refused.header("Retry-After"), "1");
+  // The places came back: one read after another is answered, of every kind on the reader.
+  for (const char* target : {"/api/orchestrators", "/api/balances", "/api/workloads", "/api/workloads/summary", "/api/ledger/events"})
+    EXPECT_EQ(HttpClient("127.0.0.1", node.port(), std::chrono::seconds(120)).request("GET", target).status, 200) << target;
 }
 
 }  // namespace

@@ -634,6 +634,91 @@ TEST_F(ImportTest, PendingPayoutsRefuseTheImportOrAreReserved) {
 
 // Each import answer carries the fields /openapi.json requires of it, and no others; the
 // optional lists appear when they have entries.
+// payouts.json and workloads.json are read where the deployment's PAYMENTS_PAYOUTS_PATH and
+// PAYMENTS_WORKLOADS_PATH put them: a pending payout kept elsewhere still refuses the import
+// (else the balance that still holds it would be imported, and paid again). Every file not
+// found is said.
+TEST_F(ImportTest, FilesWhereTheDeploymentKeptThemAreFound) {
+  write_reference();
+  std::filesystem::create_directories(ref_ + "/state");
+  std::filesystem::rename(ref_ + "/workloads.json", ref_ + "/state/workloads.json");
+  const json::object pending{{"orch-a", json::object{{"tx_hash", "0x" + std::string(64, 'a')}, {"recipient", address_of(1)},
+                                                     {"amount_eth", "1.2"}}}};
+  std::ofstream(ref_ + "/state/payouts.json") << json::serialize(pending);
+  auto import_with = [&](std::map<std::string, std::string> env) {
+    env["PAYMENTS_API_ADMIN_TOKEN"] = "secret";
+    return run_command({lpops_binary(), "import", "--from", ref_, "--url", "http://127.0.0.1:" + std::to_string(node_->port()),
+                        "--env-file", "/dev/null"},
+                       env);
+  };
+  auto refused = import_with({{"PAYMENTS_PAYOUTS_PATH", "state/payouts.json"}, {"PAYMENTS_WORKLOADS_PATH", "state/workloads.json"}});
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("payouts.json holds 1 payouts livepeer-ops sent and has not seen confirmed"), std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("workloads.json: 4 entries read from " + ref_ + "/state/workloads.json"), std::string::npos)
+      << refused.output;
+  // A path of the deployment's own machine (/app/data in its container): --from stands for it.
+  std::filesystem::rename(ref_ + "/state/payouts.json", ref_ + "/payouts.json");
+  auto theirs = import_with({{"PAYMENTS_PAYOUTS_PATH", "/app/data/no-such-dir/payouts.json"}});
+  EXPECT_EQ(theirs.exit_code, 1) << theirs.output;
+  EXPECT_NE(theirs.output.find("PAYMENTS_PAYOUTS_PATH (/app/data/no-such-dir/payouts.json) is not on this machine"), std::string::npos)
+      << theirs.output;
+  EXPECT_NE(theirs.output.find("payouts.json holds 1 payouts"), std::string::npos) << theirs.output;
+  // A relative one that is not there is a mistake, said before anything is read.
+  auto mistyped = import_with({{"PAYMENTS_PAYOUTS_PATH", "stat/payouts.json"}});
+  EXPECT_EQ(mistyped.exit_code, 2) << mistyped.output;
+  EXPECT_NE(mistyped.output.find("PAYMENTS_PAYOUTS_PATH: " + ref_ + "/stat/payouts.json is not there"), std::string::npos)
+      << mistyped.output;
+  EXPECT_TRUE(balances().empty()) << "something was imported";
+  // Without the settings: workloads.json is not found, and the command says what that means.
+  std::filesystem::remove(ref_ + "/payouts.json");
+  auto without = import_with({});
+  EXPECT_EQ(without.exit_code, 0) << without.output;
+  EXPECT_NE(without.output.find("workloads.json: not found (" + ref_ + "/workloads.json): nothing is imported from it"),
+            std::string::npos)
+      << without.output;
+  EXPECT_NE(without.output.find("payouts.json: not found (" + ref_ + "/payouts.json): no payouts sent and not seen confirmed"),
+            std::string::npos)
+      << without.output;
+}
+
+// A pending payout's strategy is cut to 64 bytes in the reservation's notes before a
+// character, never inside one (a lone lead byte made a body the node refuses, at every run).
+TEST_F(ImportTest, AReservationsNotesAreCutBetweenCharacters) {
+  write_reference();
+  std::string strategy = "a";
+  for (int i = 0; i < 40; ++i) strategy += "\u00e9";  // é: two bytes each, the 64th byte inside one
+  write("payouts.json", json::object{{"orch-b", json::object{{"tx_hash", "0x" + std::string(64, 'b')}, {"recipient", address_of(2)},
+                                                             {"amount_eth", "0.001"}, {"strategy", strategy}}}});
+  auto done = run_import({"--pending-payouts", "reserve", "--ignore-tee-core-state"});
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  const auto rows = admin_get("/api/payouts").at("payouts").as_array();
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string notes(rows.at(0).at("notes").as_string());
+  EXPECT_NE(notes.find(" (" + strategy.substr(0, 63) + ")"), std::string::npos) << notes;
+}
+
+// Entries the node notes one by one (amounts cut to whole wei) are listed up to 100 of a kind
+// and counted past that, in time linear in their number.
+TEST_F(ImportTest, ManyNotesOfAKindAreCountedNotListed) {
+  write("registry.json", json::object{{"orch-a", json::object{{"address", address_of(1)}}}});
+  json::object workloads;
+  for (int i = 0; i < 150; ++i)
+    workloads["w" + std::to_string(i)] =
+        json::object{{"orchestrator_id", "orch-a"}, {"artifact_hash", "h"}, {"payout_amount_eth", "1.0000000000000000001"},
+                     {"status", "verified"}, {"submitted_at", "2025-03-01T00:00:00"}, {"credited", true},
+                     {"credited_at", "2025-03-01T00:00:01"}};
+  write("workloads.json", workloads);
+  auto done = run_import({"--ignore-tee-core-state"});
+  ASSERT_EQ(done.exit_code, 0) << done.output;
+  std::size_t listed = 0;
+  for (std::size_t at = done.output.find("workloads.json: cut to whole wei: w"); at != std::string::npos;
+       at = done.output.find("workloads.json: cut to whole wei: w", at + 1))
+    ++listed;
+  EXPECT_EQ(listed, 100u) << done.output;
+  EXPECT_NE(done.output.find("workloads.json: cut to whole wei: ... and 50 more"), std::string::npos) << done.output;
+}
+
 TEST_F(ImportTest, AnswersCarryTheFieldsTheDescriptionGives) {
   const auto doc = parse_json(client_->request("GET", "/openapi.json").body);
   auto check = [&](const std::string& path, const HttpResult& r, const char* optional_list) {
@@ -929,6 +1014,7 @@ TEST(ImportSlices, ASliceTooLargeIsSplitAndAnEntryTooLargeIsNamed) {
 
 // A node's answer to the check of an empty registry slice, the command's first request.
 constexpr const char* kEmptyRegistryChecked = R"({"imported":0,"existing":0,"denylisted":[],"checked":true})";
+constexpr const char* kOneRecordChecked = R"({"imported":1,"existing":0,"denylisted":[],"checked":true})";
 
 // A node still recovering answers 503 "Starting": the command waits for it (up to --timeout).
 TEST(ImportWhileStarting, TheCommandWaitsForTheNode) {
@@ -973,7 +1059,7 @@ CommandResult import_one_record(const TempDir& dir, const std::string& url) {
 // is imported.
 TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   FakeHttpServer node([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
-    if (r.target == "/api/import/registry?check=true") return {200, R"({"imported":1,"existing":0,"denylisted":[],"checked":true})"};
+    if (r.target == "/api/import/registry?check=true") return {200, kOneRecordChecked};
     return {0, ""};
   });
   TempDir dir;
@@ -997,7 +1083,7 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   // after it are refused. The slice may have arrived (part of it may be durable): never
   // "nothing was sent".
   FakeHttpServer killed([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
-    if (r.target == "/api/import/registry?check=true") return {200, R"({"imported":1,"existing":0,"denylisted":[],"checked":true})"};
+    if (r.target == "/api/import/registry?check=true") return {200, kOneRecordChecked};
     return {-1, ""};
   });
   TempDir fourth;
@@ -1011,6 +1097,44 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   EXPECT_EQ(unchecked.exit_code, 1) << unchecked.output;
   EXPECT_NE(unchecked.output.find("no answer within 1 s; nothing was imported"), std::string::npos) << unchecked.output;
   EXPECT_EQ(unchecked.output.find("may have imported"), std::string::npos) << unchecked.output;
+}
+
+// A file that changes between its reading and the first slice sent (a livepeer-ops still
+// running, which replaces its files by renaming) stops the command before anything is sent.
+TEST(ImportWhileWritten, AFileChangedSinceItWasReadStopsTheImport) {
+  TempDir dir;
+  const std::string registry = dir.str() + "/ref/registry.json";
+  std::atomic<int> slices{0};
+  FakeHttpServer node([&](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.target == "/api/import/registry?check=true") {
+      // Rewritten as livepeer-ops writes it: a new file renamed over the old one, same size.
+      std::ifstream in(registry);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::ofstream(registry + ".tmp") << text;
+      std::filesystem::rename(registry + ".tmp", registry);
+      return {200, kOneRecordChecked};
+    }
+    ++slices;
+    return {200, R"({"imported":1,"existing":0,"denylisted":[]})"};
+  });
+  auto r = import_one_record(dir, node.url());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("registry.json changed since it was read: is livepeer-ops still running?"), std::string::npos) << r.output;
+  EXPECT_EQ(slices.load(), 0) << r.output;
+}
+
+// A 200 whose body is no import answer (a proxy rewrote it): the slice was applied, and the
+// command says so rather than that the slice changed nothing.
+TEST(ImportWithoutAnswer, AnAppliedSliceWhoseAnswerDoesNotReadIsSaidApplied) {
+  FakeHttpServer node([](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.target == "/api/import/registry?check=true") return {200, kOneRecordChecked};
+    return {200, "<html>ok</html>"};
+  });
+  TempDir dir;
+  auto r = import_one_record(dir, node.url());
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("the node applied registry.json entries 1-1 but its answer did not read"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("changed nothing"), std::string::npos) << r.output;
 }
 
 // A node without the check (an older version) imports what it is sent: the command stops at

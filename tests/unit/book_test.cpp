@@ -684,6 +684,56 @@ TEST(Effect, APayoutRecordReadsOnlyAsWritten) {
   EXPECT_TRUE(Payout::from_json(older).ok());
 }
 
+// A workload record's members read only as they are written, as a payout's do: a misspelt or
+// mistyped member is damage, not a value to drop or default (a credited workload read as
+// uncredited would be credited again).
+TEST(Effect, AWorkloadRecordReadsOnlyAsWritten) {
+  Recorded r;
+  r.add_orchestrator("o1");
+  ASSERT_FALSE(r.time_workload("w1", "o1", 60000).failure);
+  const json::object stored = r.effects.back().workload->to_json();
+  ASSERT_TRUE(stored.contains("pricing"));
+  ASSERT_TRUE(stored.at("credited").as_bool());
+  auto read = Workload::from_json(stored);
+  ASSERT_TRUE(read.ok()) << read.error();
+  EXPECT_EQ(read->to_json(), stored);
+  auto with = [&](const char* key, json::value value) {
+    json::object o = stored;
+    o[key] = std::move(value);
+    return Workload::from_json(o);
+  };
+  auto refused = [&](const Result<Workload>& got, std::string_view why) {
+    ASSERT_FALSE(got.ok());
+    EXPECT_NE(got.error().find(why), std::string::npos) << got.error();
+  };
+  refused(with("credited", "true"), "'credited' does not read as written");
+  refused(with("credited_elsewhere", 1), "'credited_elsewhere' does not read as written");
+  refused(with("credted", true), "unknown member 'credted'");
+  refused(with("notes", 12), "'notes' does not read as written");
+  refused(with("payout_amount_wei", json::string("0" + std::string(stored.at("payout_amount_wei").as_string()))),
+          "'payout_amount_wei' does not read as written");
+  const std::string submitted(stored.at("submitted_at").as_string());
+  refused(with("submitted_at", json::string(submitted.substr(0, submitted.size() - 1) + "+00:00")),
+          "'submitted_at' does not read as written");
+  refused(with("pricing", "workload_time"), "'pricing' does not read as written");
+  auto pricing = [&](const char* key, json::value value) {
+    json::object o = stored;
+    o.at("pricing").as_object()[key] = std::move(value);
+    return Workload::from_json(o);
+  };
+  refused(pricing("duration_ms", "60000"), "pricing member 'duration_ms'");
+  refused(pricing("duration_ms", -1), "pricing member 'duration_ms'");
+  refused(pricing("kind", "flat"), "pricing member 'kind'");
+  refused(pricing("rate", "1"), "pricing with an unknown member 'rate'");
+  // What a view writes for "none" reads as none; a member left out reads as its default.
+  auto none = with("notes", nullptr);
+  ASSERT_TRUE(none.ok()) << none.error();
+  EXPECT_FALSE(none->notes);
+  auto older = stored;
+  older.erase("credited_at");
+  EXPECT_TRUE(Workload::from_json(older).ok());
+}
+
 TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
   // The journal writes effects directly; the text must be what the JSON document gives.
   std::string controls;
