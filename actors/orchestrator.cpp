@@ -1,7 +1,5 @@
 #include "actors/orchestrator.hpp"
 
-#include <algorithm>
-
 #include "actors/fatal.hpp"
 #include "domain/json_fields.hpp"
 
@@ -21,8 +19,11 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
       [=](ApplyRegistration& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
         auto& rec = self->state.record;
-        const UnixMicros now = std::max(m.at, self->state.last_stamp);
-        self->state.last_stamp = now;
+        // A new record's registration keeps the time its record was made with (first_seen and
+        // last_seen agree); another is stamped now, after any health push this actor handled
+        // since the registry read m.at (a fresh push must count as fresh, and as the latest
+        // contact).
+        const UnixMicros now = m.created ? m.at : now_micros();
         if (m.denied) {
           mark_denylisted(rec, now);
           auto reply = m.reply;
@@ -68,9 +69,7 @@ caf::behavior orchestrator_actor(caf::stateful_actor<OrchestratorState>* self, b
       },
       [=](HealthPush& m) {
         HandlerTimer timer(*self->state.actor_metrics, self);
-        const UnixMicros now = std::max(now_micros(), self->state.last_stamp);
-        self->state.last_stamp = now;
-        apply_health_push(self->state.record, m.source, m.data, now);
+        apply_health_push(self->state.record, m.source, m.data, now_micros());
         self->send(self->state.ledger,
                    UpsertOrchestrator{self->state.record, [](const SignedWei&) { return std::string("{\"ok\":true}"); },
                                       m.reply});

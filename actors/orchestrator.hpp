@@ -13,9 +13,6 @@ struct OrchestratorState {
   boost::json::object record;
   caf::actor ledger;
   std::int64_t health_ttl_seconds = 120;
-  // The latest time this actor stamped: its times never go back (a registration's time was
-  // read by the registry before a health push this actor stamped later may have been handled).
-  UnixMicros last_stamp = 0;
   ActorMetrics* actor_metrics = nullptr;
   HandledCount handled;
 };

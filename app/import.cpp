@@ -383,16 +383,25 @@ std::string refusal_advice(int status) {
   return {};
 }
 
-// A node that is still recovering answers 503 "Starting" (with Retry-After), and one not yet
-// listening refuses the connection: asked again every second, up to `wait_seconds`.
+// A node that is still recovering answers 503 "Starting" (with Retry-After), one too busy for
+// a listing 503 with Retry-After too, and one not yet listening refuses the connection: asked
+// again every second, up to `wait_seconds`.
 template <class Ask>
 auto waiting_while_starting(Ask ask, unsigned wait_seconds) {
   auto answer = ask();
-  bool said_starting = false, said_refused = false;
+  bool said_starting = false, said_refused = false, said_busy = false;
   for (unsigned waited = 0; waited < wait_seconds; ++waited) {
     const bool starting = answer && answer->first == 503 && answer->second.find("Starting") != std::string::npos;
     const bool refused = !answer && answer.error().find("refused") != std::string::npos;
-    if (!starting && !refused) break;
+    // A listing the node is too busy to take now (its reads queued, or large answers held).
+    const bool busy = answer && answer->first == 503 &&
+                      (answer->second.find("Too many reads are queued") != std::string::npos ||
+                       answer->second.find("Too many large answers") != std::string::npos);
+    if (!starting && !refused && !busy) break;
+    if (busy && !said_busy) {
+      std::fprintf(stderr, "lpops import: the node is busy (503: %s); asking again\n", answer->second.substr(0, 200).c_str());
+      said_busy = true;
+    }
     if (starting && !said_starting) {
       std::fprintf(stderr, "lpops import: the node is starting (recovering its ledger); waiting for it\n");
       said_starting = true;
@@ -567,7 +576,7 @@ SliceOutcome send_slice(HttpGetter& http, const std::string& token, const Source
       refused.conflicts = c->get_array();
       return refused;
     }
-  if (answer->first == 200) {
+  if (answer->first == 200 && !check) {
     // Applied, with an answer that does not read (a proxy rewrote it?): the counts are lost,
     // the import is not.
     std::fprintf(stderr, "lpops import: %s: the node answered 200 (entries %zu-%zu applied) with a body that is no "
@@ -872,18 +881,42 @@ int import_reference(const ImportOptions& o) {
   // the node pay again what livepeer-ops sent and has not seen confirmed: every file not found
   // is said, with where it was looked for.
   const auto env = config::Environment::load(o.env_file);
+  if (!env) {
+    std::fprintf(stderr, "lpops import: %s\n", env.error().c_str());
+    return 2;
+  }
+  std::error_code from_ec;
+  const auto from_real = std::filesystem::weakly_canonical(dir, from_ec);
   for (auto [f, setting] : {std::pair{&workloads, "PAYMENTS_WORKLOADS_PATH"}, std::pair{&payouts, "PAYMENTS_PAYOUTS_PATH"}}) {
-    const auto configured = env ? env->get(setting) : std::nullopt;
+    const auto configured = env->get(setting);
     if (!configured || configured->empty()) continue;
     const std::filesystem::path p(*configured);
     const auto place = p.is_absolute() ? p : dir / p;
     std::error_code place_ec;
-    if (std::filesystem::exists(place, place_ec)) f->path = place;
-    else if (p.is_absolute())  // the deployment's own path (/app/data/... in its container): --from stands for it
-      read_notes.push_back(std::string(setting) + " (" + *configured + ") is not on this machine; " + f->name +
-                           " is looked for in " + dir.string());
-    else {
-      std::fprintf(stderr, "lpops import: %s: %s is not there\n", setting, place.c_str());
+    if (std::filesystem::exists(place, place_ec)) {
+      // One directory's files, read together: balances.json from a copy and payouts.json from
+      // the live directory could hold a payout the copy's balance still holds, confirmed since.
+      const auto real = std::filesystem::weakly_canonical(place, place_ec);
+      const auto inside = std::mismatch(from_real.begin(), from_real.end(), real.begin(), real.end()).first == from_real.end();
+      if (from_ec || place_ec || !inside) {
+        std::fprintf(stderr, "lpops import: %s (%s) is outside --from (%s): give --from the directory that holds the "
+                             "deployment's files, or unset %s for this command; nothing was read\n",
+                     setting, configured->c_str(), dir.c_str(), setting);
+        return 2;
+      }
+      f->path = place;
+    } else if (p.is_absolute() && std::filesystem::exists(dir / f->name, place_ec)) {
+      // The deployment's own path (/app/data/... in its container): --from stands for it.
+      read_notes.push_back(std::string(setting) + " (" + *configured + ") is not on this machine; " + f->name + " is read from " +
+                           dir.string());
+    } else if (p.is_absolute()) {
+      // Set, yet found neither there nor in --from: the file the deployment wrote is elsewhere.
+      std::fprintf(stderr, "lpops import: %s (%s) is not on this machine, and %s holds no %s: copy the deployment's "
+                           "file into it, or, if livepeer-ops never wrote one, unset %s for this command; nothing was read\n",
+                   setting, configured->c_str(), dir.c_str(), f->name, setting);
+      return 2;
+    } else {
+      std::fprintf(stderr, "lpops import: %s: %s is not there; nothing was read\n", setting, place.c_str());
       return 2;
     }
   }
@@ -906,11 +939,10 @@ int import_reference(const ImportOptions& o) {
   // a relative path is taken within --from.
   {
     std::vector<std::filesystem::path> places{dir / "tee_core_state.b64"};
-    if (env)
-      if (const auto configured = env->get("PAYMENTS_TEE_CORE_STATE_PATH"); configured && !configured->empty()) {
-        const std::filesystem::path p(*configured);
-        places.push_back(p.is_absolute() ? p : dir / p);
-      }
+    if (const auto configured = env->get("PAYMENTS_TEE_CORE_STATE_PATH"); configured && !configured->empty()) {
+      const std::filesystem::path p(*configured);
+      places.push_back(p.is_absolute() ? p : dir / p);
+    }
     for (const auto& place : places) {
       std::error_code tee_ec;
       const bool sealed_state = std::filesystem::exists(place, tee_ec);

@@ -194,7 +194,7 @@ std::optional<std::string> misread_member(const json::object& o) {
                k == "tx_hash" || k == "credited_at")
       ok = v.is_string() || v.is_null();  // null: none, as the views write it
     else if (k == "workload_id" || k == "orchestrator_id" || k == "payout_amount_wei" || k == "status" ||
-             k == "submitted_at")
+             k == "submitted_at" || k == "payout_amount_eth")  // _eth: the first version's records, the view's form
       ok = v.is_string();
     else return "workload with an unknown member '" + std::string(k) + "'";
     if (!ok) return "workload member '" + std::string(k) + "' does not read as written";
@@ -226,6 +226,8 @@ Result<Workload> Workload::from_json(const json::object& o) {
   w.payout_amount = *amount;
   if (!reads_as(o, "payout_amount_wei", format_wei(w.payout_amount)))
     return Error{"workload member 'payout_amount_wei' does not read as written"};
+  if (o.contains("payout_amount_eth") && !reads_as(o, "payout_amount_eth", format_eth(w.payout_amount)))
+    return Error{"workload member 'payout_amount_eth' does not agree with payout_amount_wei"};
   const std::string status = get_string(o, "status");
   if (!is_workload_status(status)) return Error{"workload with invalid status"};
   w.status = WorkloadStatus(status);

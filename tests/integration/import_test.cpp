@@ -669,9 +669,21 @@ TEST_F(ImportTest, FilesWhereTheDeploymentKeptThemAreFound) {
   EXPECT_EQ(mistyped.exit_code, 2) << mistyped.output;
   EXPECT_NE(mistyped.output.find("PAYMENTS_PAYOUTS_PATH: " + ref_ + "/stat/payouts.json is not there"), std::string::npos)
       << mistyped.output;
+  // Outside --from: files of two directories are not read together (a copy's balances and the
+  // live directory's payouts could disagree).
+  TempDir elsewhere;
+  std::ofstream(elsewhere.str() + "/payouts.json") << "{}";
+  auto outside = import_with({{"PAYMENTS_PAYOUTS_PATH", elsewhere.str() + "/payouts.json"}});
+  EXPECT_EQ(outside.exit_code, 2) << outside.output;
+  EXPECT_NE(outside.output.find("is outside --from"), std::string::npos) << outside.output;
+  // Set, and found neither where it says nor in --from: the deployment's file is elsewhere.
+  std::filesystem::rename(ref_ + "/payouts.json", ref_ + "/state/payouts.json");
+  auto lost = import_with({{"PAYMENTS_PAYOUTS_PATH", "/app/data/no-such-dir/payouts.json"}});
+  EXPECT_EQ(lost.exit_code, 2) << lost.output;
+  EXPECT_NE(lost.output.find("is not on this machine, and " + ref_ + " holds no payouts.json"), std::string::npos) << lost.output;
   EXPECT_TRUE(balances().empty()) << "something was imported";
   // Without the settings: workloads.json is not found, and the command says what that means.
-  std::filesystem::remove(ref_ + "/payouts.json");
+  std::filesystem::remove(ref_ + "/state/payouts.json");
   auto without = import_with({});
   EXPECT_EQ(without.exit_code, 0) << without.output;
   EXPECT_NE(without.output.find("workloads.json: not found (" + ref_ + "/workloads.json): nothing is imported from it"),
@@ -1097,6 +1109,28 @@ TEST(ImportWithoutAnswer, TheLastSlicesOutcomeIsUnknown) {
   EXPECT_EQ(unchecked.exit_code, 1) << unchecked.output;
   EXPECT_NE(unchecked.output.find("no answer within 1 s; nothing was imported"), std::string::npos) << unchecked.output;
   EXPECT_EQ(unchecked.output.find("may have imported"), std::string::npos) << unchecked.output;
+}
+
+// A node too busy for a listing now (503 with Retry-After) is asked again, as one starting is.
+TEST(ImportWhileBusy, ABusyNodesListingIsAskedForAgain) {
+  std::atomic<int> listings{0};
+  FakeHttpServer node([&](const FakeHttpServer::Request& r) -> FakeHttpServer::Response {
+    if (r.target == "/api/orchestrators") {
+      if (listings++ == 0) return {503, R"({"detail":"Too many reads are queued; retry shortly"})"};
+      return {200, R"({"orchestrators":[{"orchestrator_id":"o1"}]})"};
+    }
+    if (r.target.find("check=true") != std::string::npos) return {200, R"({"imported":1,"existing":0,"zero":0,"checked":true})"};
+    return {200, R"({"imported":1,"existing":0,"zero":0})"};
+  });
+  TempDir dir;
+  std::filesystem::create_directories(dir.str() + "/ref");
+  std::ofstream(dir.str() + "/ref/balances.json") << R"({"o1": "1.5"})";
+  auto r = run_command({lpops_binary(), "import", "--from", dir.str() + "/ref", "--url", node.url(), "--env-file", "/dev/null",
+                        "--timeout", "10", "--ignore-tee-core-state"},
+                       {{"PAYMENTS_API_ADMIN_TOKEN", "secret"}});
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(listings.load(), 2) << r.output;
+  EXPECT_NE(r.output.find("the node is busy (503: {\"detail\":\"Too many reads are queued; retry shortly\"}); asking again"), std::string::npos) << r.output;
 }
 
 // A file that changes between its reading and the first slice sent (a livepeer-ops still

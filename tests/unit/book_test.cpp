@@ -732,6 +732,14 @@ TEST(Effect, AWorkloadRecordReadsOnlyAsWritten) {
   auto older = stored;
   older.erase("credited_at");
   EXPECT_TRUE(Workload::from_json(older).ok());
+  // The first version wrote the view's form, with the amount in ETH as well: read, if it agrees.
+  auto view_form = read->to_view();
+  view_form["pricing"] = stored.at("pricing");
+  auto first_version = Workload::from_json(view_form);
+  ASSERT_TRUE(first_version.ok()) << first_version.error();
+  EXPECT_EQ(first_version->to_json(), stored);
+  view_form["payout_amount_eth"] = "1";
+  refused(Workload::from_json(view_form), "'payout_amount_eth' does not agree");
 }
 
 TEST(Effect, AppendJsonIsTheSerialisedJournalForm) {
