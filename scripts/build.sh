@@ -6,7 +6,7 @@ flavour="${1:-release}"
 shift || true
 case "$flavour" in
   release) dir=build/release; flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DLPOPS_WERROR=ON) ;;
-  asan) dir=build/asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DLPOPS_SANITIZE=ON -DLPOPS_WERROR=ON) ;;
+  asan) dir=build/asan; flags=(-DCMAKE_BUILD_TYPE=Debug -DLPOPS_SANITIZE=ON -DLPOPS_WERROR=ON -DLPOPS_BUILD_BENCH=OFF) ;;
   *) echo "usage: scripts/build.sh [release|asan] [targets...]" >&2; exit 2 ;;
 esac
 jobs="${LPOPS_BUILD_JOBS:-$(nproc)}"
